@@ -1,0 +1,250 @@
+"""Build FIM prompts as lists of token ids, segment by segment, cut to a token budget.
+
+User text is only ever tokenized as plain text (the tokenizer passed in must not parse special
+tokens), and special tokens are inserted by id, so no file content can become a control token.
+
+Layout (PSM): ``BOS PRE [context files] prefix SUF suffix MID middle`` where ``middle`` is the
+current line up to the cursor. Everything that changes while the user types on one line sits at
+the end, so each keystroke only adds a few tokens after what the KV cache already holds. The
+prefix starts on a line that is a multiple of ``ANCHOR_LINES`` so it does not slide every line.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Iterable, Optional, Sequence
+
+from fim.templates import FimTemplate
+
+Tokenize = Callable[[str], list[int]]
+
+ANCHOR_LINES = 32
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Code from another file offered as context; `source` is its workspace-relative path."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One contiguous run of the prompt."""
+
+    kind: str  # control | context | prefix | suffix | middle
+    source: Optional[str]
+    token_ids: tuple[int, ...]
+    text: str
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "source": self.source, "tokens": len(self.token_ids), "text": self.text}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A complete prompt: ordered segments whose ids concatenate to `token_ids`."""
+
+    segments: tuple[Segment, ...]
+
+    @property
+    def token_ids(self) -> list[int]:
+        return [t for s in self.segments for t in s.token_ids]
+
+    def to_json(self) -> dict:
+        return {"token_ids": self.token_ids, "segments": [s.to_json() for s in self.segments]}
+
+
+@dataclass(frozen=True)
+class SpecialIds:
+    """Token ids of a template's special tokens in one model's vocabulary."""
+
+    bos: Optional[int]
+    prefix: Optional[int]
+    suffix: Optional[int]
+    middle: Optional[int]
+    file_separator: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token limits for one prompt."""
+
+    n_ctx: int = 16384
+    max_tokens: int = 128  # reserved for generation
+    max_prefix_tokens: int = 3072
+    max_suffix_tokens: int = 1024
+    max_context_tokens: int = 12000
+
+    @property
+    def prompt_tokens(self) -> int:
+        return max(16, self.n_ctx - self.max_tokens)
+
+
+@dataclass(frozen=True)
+class FimInput:
+    """The text around the cursor. `middle` is the current line up to the cursor."""
+
+    prefix_lines: Sequence[str]  # whole lines before the cursor's line, each with its line ending
+    middle: str
+    suffix_lines: Sequence[str]  # rest of the cursor's line first, then the following lines
+    first_line: int = 0  # document line number of prefix_lines[0]
+    path: Optional[str] = None
+    snippets: Sequence[Snippet] = ()
+
+
+def split_document(text: str, line: int, column: int, path: Optional[str] = None,
+                   snippets: Sequence[Snippet] = ()) -> FimInput:
+    """Split `text` at a zero-based line and code-point column into a FimInput."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[-1].endswith(("\n", "\r")):
+        lines.append("")
+    line = max(0, min(line, len(lines) - 1))
+    current = lines[line]
+    body = current.rstrip("\r\n")
+    column = max(0, min(column, len(body)))
+    return FimInput(
+        prefix_lines=lines[:line],
+        middle=body[:column],
+        suffix_lines=[current[column:]] + lines[line + 1:],
+        first_line=0,
+        path=path,
+        snippets=tuple(snippets),
+    )
+
+
+class PromptBuilder:
+    """Builds prompts for one model; caches the tokenization of unchanged lines."""
+
+    def __init__(self, template: FimTemplate, ids: SpecialIds, tokenize: Tokenize,
+                 token_text: Callable[[int], str], cache_size: int = 50000) -> None:
+        self.template = template
+        self.ids = ids
+        self._tokenize = tokenize
+        self._token_text = token_text
+        self._cache: OrderedDict[str, tuple[int, ...]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def tokens(self, text: str) -> tuple[int, ...]:
+        """Tokenize plain text (never special tokens), memoized."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        ids = tuple(self._tokenize(text)) if text else ()
+        self._cache[text] = ids
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return ids
+
+    def _control(self, token_id: Optional[int]) -> list[Segment]:
+        if token_id is None:
+            return []
+        return [Segment("control", None, (token_id,), self._token_text(token_id))]
+
+    def _prefix(self, fim: FimInput, limit: int) -> Segment:
+        """The longest anchored run of whole lines ending at the cursor's line that fits."""
+        lines = list(fim.prefix_lines)
+        per_line = [self.tokens(line) for line in lines]
+        total = sum(len(t) for t in per_line)
+        start = 0
+        while total > limit and start < len(lines):
+            # Drop whole anchor blocks from the front so the start moves rarely.
+            absolute = fim.first_line + start
+            block_end = min(len(lines), start + ANCHOR_LINES - absolute % ANCHOR_LINES)
+            if block_end == len(lines):
+                break  # the cursor's block: cut by tokens below
+            total -= sum(len(t) for t in per_line[start:block_end])
+            start = block_end
+        ids = [t for toks in per_line[start:] for t in toks]
+        text = "".join(lines[start:])
+        if len(ids) > limit:  # a single block that is still too long: keep its end
+            ids = ids[len(ids) - limit:] if limit > 0 else []
+            text = self._detok(ids)
+        return Segment("prefix", None, tuple(ids), text)
+
+    def _suffix(self, fim: FimInput, limit: int) -> Segment:
+        """Whole lines from the cursor on while they fit (the rest of the cursor's line first)."""
+        ids: list[int] = []
+        taken: list[str] = []
+        for index, line in enumerate(fim.suffix_lines):
+            toks = self.tokens(line)
+            if len(ids) + len(toks) > limit:
+                if index == 0:  # the cursor's own line is too long: keep its start
+                    ids.extend(toks[:limit])
+                    taken.append(self._detok(list(toks[:limit])))
+                break
+            ids.extend(toks)
+            taken.append(line)
+        return Segment("suffix", None, tuple(ids), "".join(taken))
+
+    def _detok(self, ids: list[int]) -> str:
+        return "".join(self._token_text(t) for t in ids)
+
+    def _context(self, snippets: Iterable[Snippet], limit: int) -> list[Segment]:
+        segments: list[Segment] = []
+        used = 0
+        for snippet in snippets:
+            header_ids: tuple[int, ...] = ()
+            if self.template.file_separator and self.ids.file_separator is not None:
+                header_ids = (self.ids.file_separator,)
+                header_text = self._token_text(self.ids.file_separator) + snippet.source + "\n"
+                body = snippet.source + "\n" + _with_newline(snippet.text)
+            else:
+                header_text = ""
+                body = f"#{snippet.source}\n{_with_newline(snippet.text)}\n"
+            toks = header_ids + self.tokens(body)
+            if used + len(toks) > limit:
+                continue
+            used += len(toks)
+            segments.append(Segment("context", snippet.source, toks, header_text + body if header_ids else body))
+        return segments
+
+    def _file_header(self, fim: FimInput, have_context: bool) -> list[Segment]:
+        """Name the current file after repository context, as the model saw in training."""
+        if not have_context or not fim.path:
+            return []
+        if self.template.file_separator and self.ids.file_separator is not None:
+            toks = (self.ids.file_separator,) + self.tokens(fim.path + "\n")
+            return [Segment("context", fim.path, toks, self._token_text(self.ids.file_separator) + fim.path + "\n")]
+        text = f"#{fim.path}\n"
+        return [Segment("context", fim.path, self.tokens(text), text)]
+
+    def build(self, fim: FimInput, budget: Budget) -> Prompt:
+        """Lay out the prompt for `fim` within `budget`."""
+        template, ids = self.template, self.ids
+        total = budget.prompt_tokens
+        middle_ids = self.tokens(fim.middle)
+        middle = Segment("middle", None, middle_ids, fim.middle)
+        if len(middle_ids) > total // 4:  # a huge line: keep the text nearest the cursor
+            kept = middle_ids[len(middle_ids) - total // 4:]
+            middle = Segment("middle", None, kept, self._detok(list(kept)))
+        n_special = 4
+        local = max(0, total - len(middle.token_ids) - n_special)
+        if template.order == "prefix-only":
+            suffix_limit = 0
+        else:
+            suffix_limit = min(budget.max_suffix_tokens, local // 4)
+        suffix = self._suffix(fim, suffix_limit) if suffix_limit else Segment("suffix", None, (), "")
+        prefix = self._prefix(fim, min(budget.max_prefix_tokens, local - len(suffix.token_ids)))
+        room = local - len(suffix.token_ids) - len(prefix.token_ids)
+        context = self._context(fim.snippets, min(budget.max_context_tokens, room))
+        header = self._file_header(fim, bool(context))
+        if context and header and sum(len(s.token_ids) for s in context + header) > room:
+            header = []
+        head = self._control(ids.bos) if template.add_bos else []
+        if template.order == "psm":
+            segments = (head + self._control(ids.prefix) + context + header + [prefix]
+                        + self._control(ids.suffix) + [suffix] + self._control(ids.middle) + [middle])
+        elif template.order == "spm":
+            segments = (head + self._control(ids.suffix) + [suffix] + self._control(ids.prefix)
+                        + context + header + [prefix, middle])
+        else:
+            segments = head + context + header + [prefix, middle]
+        return Prompt(tuple(s for s in segments if s.token_ids or s.kind in ("prefix", "suffix", "middle")))
+
+
+def _with_newline(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"

@@ -1,0 +1,135 @@
+"""FIM prompt templates as data, and their automatic selection from a model's vocabulary.
+
+A template names the special tokens by their text; the ids come from the model's vocabulary
+at load time, so one template serves every conversion of a model family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Optional
+
+Order = Literal["psm", "spm", "prefix-only"]
+
+
+@dataclass(frozen=True)
+class FimTemplate:
+    """How one model family lays out a fill-in-the-middle prompt."""
+
+    name: str
+    order: Order
+    prefix_token: Optional[str] = None
+    suffix_token: Optional[str] = None
+    middle_token: Optional[str] = None
+    # Special tokens that end a completion besides the model's own end-of-generation set.
+    stop_tokens: tuple[str, ...] = ()
+    # Token placed before each file of repository context, followed by "path\n"; when None,
+    # each file is headed by a `#path` comment line (DeepSeek-Coder's repository format).
+    file_separator: Optional[str] = None
+    # Model architectures (GGUF `general.architecture`) this template is restricted to.
+    architectures: tuple[str, ...] = ()
+    add_bos: bool = True
+    # Token texts that must all exist for the template to be chosen (beyond the FIM tokens).
+    requires: tuple[str, ...] = field(default=())
+
+    def special_texts(self) -> tuple[str, ...]:
+        """Every special token text the template needs from the vocabulary."""
+        names = (self.prefix_token, self.suffix_token, self.middle_token, self.file_separator)
+        return tuple(t for t in names if t) + self.requires
+
+
+_DS_BEGIN, _DS_HOLE, _DS_END = "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"
+
+TEMPLATES: tuple[FimTemplate, ...] = (
+    FimTemplate(
+        name="deepseek-coder-v2",
+        order="psm",
+        prefix_token=_DS_BEGIN,
+        suffix_token=_DS_HOLE,
+        middle_token=_DS_END,
+        stop_tokens=(_DS_BEGIN, _DS_HOLE, _DS_END, "<｜end▁of▁sentence｜>"),
+        architectures=("deepseek2",),
+    ),
+    FimTemplate(
+        name="deepseek-coder",
+        order="psm",
+        prefix_token=_DS_BEGIN,
+        suffix_token=_DS_HOLE,
+        middle_token=_DS_END,
+        stop_tokens=(_DS_BEGIN, _DS_HOLE, _DS_END, "<｜end▁of▁sentence｜>", "<|EOT|>"),
+    ),
+    FimTemplate(
+        name="qwen2.5-coder",
+        order="psm",
+        prefix_token="<|fim_prefix|>",
+        suffix_token="<|fim_suffix|>",
+        middle_token="<|fim_middle|>",
+        stop_tokens=("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
+                     "<|repo_name|>", "<|file_sep|>", "<|endoftext|>", "<|im_end|>"),
+        file_separator="<|file_sep|>",
+    ),
+    FimTemplate(
+        name="codegemma",
+        order="psm",
+        prefix_token="<|fim_prefix|>",
+        suffix_token="<|fim_suffix|>",
+        middle_token="<|fim_middle|>",
+        stop_tokens=("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_separator|>",
+                     "<end_of_turn>", "<eos>"),
+        requires=("<|file_separator|>",),
+    ),
+    FimTemplate(
+        name="starcoder2",
+        order="psm",
+        prefix_token="<fim_prefix>",
+        suffix_token="<fim_suffix>",
+        middle_token="<fim_middle>",
+        stop_tokens=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<fim_pad>", "<file_sep>",
+                     "<repo_name>", "<|endoftext|>"),
+        file_separator="<file_sep>",
+        add_bos=False,
+    ),
+    FimTemplate(
+        name="codellama",
+        order="psm",
+        prefix_token="▁<PRE>",
+        suffix_token="▁<SUF>",
+        middle_token="▁<MID>",
+        stop_tokens=("▁<PRE>", "▁<SUF>", "▁<MID>", "▁<EOT>"),
+    ),
+    FimTemplate(
+        name="codestral",
+        order="spm",
+        prefix_token="[PREFIX]",
+        suffix_token="[SUFFIX]",
+        middle_token=None,
+        stop_tokens=("[PREFIX]", "[SUFFIX]", "[MIDDLE]"),
+    ),
+)
+
+PREFIX_ONLY = FimTemplate(name="prefix-only", order="prefix-only")
+
+
+def select_template(
+    has_token: Callable[[str], bool], architecture: str = ""
+) -> FimTemplate:
+    """Pick the first template whose special tokens all exist in the vocabulary.
+
+    `has_token(text)` tells whether `text` is a single token of the model's vocabulary.
+    A model with none of the known FIM tokens gets prefix-only completion.
+    """
+    for template in TEMPLATES:
+        if template.architectures and architecture not in template.architectures:
+            continue
+        if all(has_token(text) for text in template.special_texts()):
+            return template
+    return PREFIX_ONLY
+
+
+def template_by_name(name: str) -> FimTemplate:
+    """Look a template up by name (for an explicit override); raise ValueError if unknown."""
+    for template in TEMPLATES + (PREFIX_ONLY,):
+        if template.name == name:
+            return template
+    known = ", ".join(t.name for t in TEMPLATES + (PREFIX_ONLY,))
+    raise ValueError(f"unknown FIM template {name!r}; known templates: {known}")
