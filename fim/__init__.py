@@ -1,0 +1,1 @@
+"""Pure fill-in-the-middle logic: prompts, context selection, post-processing. No LSP, no model."""

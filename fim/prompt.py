@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
+from fim.positions import lsp_lines
 from fim.templates import FimTemplate
 
 Tokenize = Callable[[str], list[int]]
@@ -98,9 +99,7 @@ class FimInput:
 def split_document(text: str, line: int, column: int, path: Optional[str] = None,
                    snippets: Sequence[Snippet] = ()) -> FimInput:
     """Split `text` at a zero-based line and code-point column into a FimInput."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[-1].endswith(("\n", "\r")):
-        lines.append("")
+    lines = lsp_lines(text)
     line = max(0, min(line, len(lines) - 1))
     current = lines[line]
     body = current.rstrip("\r\n")

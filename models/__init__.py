@@ -1,0 +1,1 @@
+"""Model catalog, downloads and synthetic test models."""

@@ -1,0 +1,36 @@
+"""LSP text geometry: lines split only on \\n, \\r\\n and \\r; columns counted in UTF-16 code units."""
+
+from __future__ import annotations
+
+import re
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def lsp_lines(text: str) -> list[str]:
+    """Lines with their endings, as LSP counts them (a trailing empty line included)."""
+    lines = _LINE.findall(text)
+    if not lines or lines[-1].endswith(("\n", "\r")):
+        lines.append("")
+    return lines
+
+
+def utf16_to_index(line: str, character: int) -> int:
+    """Code-point index in `line` of a UTF-16 `character` offset (clamped to the line's text)."""
+    if character <= 0:
+        return 0
+    units = 0
+    for index, char in enumerate(line):
+        if char in "\r\n":
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > character:
+            return index
+        if units == character:
+            return index + 1
+    return len(line)
+
+
+def index_to_utf16(line: str, index: int) -> int:
+    """UTF-16 offset of code-point `index` in `line`."""
+    return sum(2 if ord(char) > 0xFFFF else 1 for char in line[:index])

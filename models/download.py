@@ -1,0 +1,90 @@
+"""`deepfim models pull`: resumable download with progress and verification."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Optional
+
+from models.catalog import CatalogEntry
+
+GGUF_MAGIC = b"GGUF"
+Progress = Callable[[int, Optional[int]], None]
+
+
+class DownloadError(Exception):
+    """A pull that failed; the message says what to do instead."""
+
+
+def _bar(stream=sys.stderr) -> Progress:
+    last = [0.0]
+
+    def show(done: int, total: Optional[int]) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and (total is None or done < total):
+            return
+        last[0] = now
+        if total:
+            width = 30
+            filled = int(width * done / total)
+            stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:8.1f}/{total / 1e6:.1f} MB")
+        else:
+            stream.write(f"\r{done / 1e6:8.1f} MB")
+        stream.flush()
+
+    return show
+
+
+def verify(path: Path, sha256: Optional[str]) -> None:
+    """Check the GGUF magic and, where the catalog has one, the checksum."""
+    with path.open("rb") as handle:
+        if handle.read(4) != GGUF_MAGIC:
+            raise DownloadError(f"{path} is not a GGUF file (bad magic); delete it and pull again")
+    if sha256:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != sha256:
+            raise DownloadError(f"checksum mismatch for {path}; delete it and pull again")
+
+
+def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: float = 30.0) -> Path:
+    """Download `entry` into the cache (resuming a partial file) and verify it."""
+    target = entry.local_path
+    if target.is_file():
+        verify(target, entry.sha256)
+        return target
+    partial = target.with_name(target.name + ".part")
+    have = partial.stat().st_size if partial.exists() else 0
+    request = urllib.request.Request(entry.url, headers={"User-Agent": "deepfim"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    show = progress or _bar()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if have and response.status != 206:
+                have = 0  # the server ignored the range: start over
+            length = response.headers.get("Content-Length")
+            total = have + int(length) if length else None
+            with partial.open("ab" if have else "wb") as out:
+                done = have
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+                    done += len(block)
+                    show(done, total)
+    except (urllib.error.URLError, OSError, TimeoutError) as error:
+        reason = getattr(error, "reason", error)
+        raise DownloadError(
+            f"cannot download {entry.url} ({reason}); download {entry.file} from {entry.repo} yourself "
+            f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)"
+        ) from None
+    sys.stderr.write("\n")
+    verify(partial, entry.sha256)
+    os.replace(partial, target)
+    return target

@@ -1,0 +1,179 @@
+"""Build DeepSeek-Coder-architecture GGUF files with the real tokenizer and synthetic weights.
+
+Model hubs are out of reach in tests and benchmarks, but llama-cpp-python's source distribution
+ships DeepSeek-Coder's real tokenizer as a vocab-only GGUF. Combined with random weights it gives
+a model that tokenizes, lays out prompts and costs compute exactly like the real one (compute cost
+does not depend on the weights' values). Files are cached by their parameters in the user cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from models.catalog import cache_dir
+
+VOCAB_MEMBER = "vendor/llama.cpp/models/ggml-vocab-deepseek-coder.gguf"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Architecture hyper-parameters of a llama-architecture model."""
+
+    n_layer: int
+    n_embd: int
+    n_ff: int
+    n_head: int
+    quant: str = "Q4_K_M"  # F16, Q8_0, Q4_K_M, ...
+    seed: int = 0
+
+
+TINY = Shape(n_layer=2, n_embd=256, n_ff=512, n_head=4)
+DEEPSEEK_1_3B = Shape(n_layer=24, n_embd=2048, n_ff=5504, n_head=16)
+
+
+def _llama_cpp_version() -> str:
+    from importlib.metadata import version
+
+    return version("llama-cpp-python")
+
+
+def deepseek_vocab() -> Path:
+    """Path of DeepSeek-Coder's vocab-only GGUF, extracted once from llama-cpp-python's sdist."""
+    ver = _llama_cpp_version()
+    target = cache_dir() / "vocab" / f"deepseek-coder-{ver}.gguf"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             f"llama-cpp-python=={ver}", "-d", tmp],
+            check=True,
+        )
+        sdist = next(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
+        with tarfile.open(sdist) as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith(VOCAB_MEMBER))
+            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+    partial = target.with_suffix(".part")
+    partial.write_bytes(data)
+    os.replace(partial, target)
+    return target
+
+
+def _read_tokenizer(vocab_path: Path) -> dict:
+    import gguf
+
+    reader = gguf.GGUFReader(str(vocab_path))
+
+    def strings(name: str) -> list[str]:
+        field = reader.fields[name]
+        return [bytes(field.parts[i]).decode("utf-8") for i in field.data]
+
+    def scalar(name: str):
+        field = reader.fields[name]
+        return field.parts[field.data[0]].tolist()[0]
+
+    types_field = reader.fields["tokenizer.ggml.token_type"]
+    return {
+        "tokens": strings("tokenizer.ggml.tokens"),
+        "types": [int(types_field.parts[i][0]) for i in types_field.data],
+        "merges": strings("tokenizer.ggml.merges"),
+        "model": bytes(reader.fields["tokenizer.ggml.model"].parts[-1]).decode(),
+        "pre": bytes(reader.fields["tokenizer.ggml.pre"].parts[-1]).decode(),
+        "bos": scalar("tokenizer.ggml.bos_token_id"),
+        "eos": scalar("tokenizer.ggml.eos_token_id"),
+    }
+
+
+def _write_f16(path: Path, shape: Shape, tok: dict) -> None:
+    import gguf
+    import numpy as np
+
+    rng = np.random.default_rng(shape.seed)
+    n_vocab = len(tok["tokens"])
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("deepseek-coder-synthetic")
+    writer.add_context_length(16384)
+    writer.add_embedding_length(shape.n_embd)
+    writer.add_block_count(shape.n_layer)
+    writer.add_feed_forward_length(shape.n_ff)
+    writer.add_head_count(shape.n_head)
+    writer.add_head_count_kv(shape.n_head)
+    writer.add_rope_dimension_count(shape.n_embd // shape.n_head)
+    writer.add_layer_norm_rms_eps(1e-6)
+    writer.add_rope_freq_base(100000.0)
+    writer.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+    writer.add_rope_scaling_factor(4.0)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    writer.add_tokenizer_model(tok["model"])
+    writer.add_tokenizer_pre(tok["pre"])
+    writer.add_token_list(tok["tokens"])
+    writer.add_token_types(tok["types"])
+    writer.add_token_merges(tok["merges"])
+    writer.add_bos_token_id(tok["bos"])
+    writer.add_eos_token_id(tok["eos"])
+    writer.add_pad_token_id(tok["eos"])
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+
+    def weight(*dims: int) -> "np.ndarray":
+        return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(np.float16)
+
+    ones = lambda n: np.ones(n, dtype=np.float32)  # noqa: E731
+    writer.add_tensor("token_embd.weight", weight(n_vocab, shape.n_embd))
+    for i in range(shape.n_layer):
+        writer.add_tensor(f"blk.{i}.attn_norm.weight", ones(shape.n_embd))
+        for name in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            writer.add_tensor(f"blk.{i}.{name}.weight", weight(shape.n_embd, shape.n_embd))
+        writer.add_tensor(f"blk.{i}.ffn_norm.weight", ones(shape.n_embd))
+        writer.add_tensor(f"blk.{i}.ffn_gate.weight", weight(shape.n_ff, shape.n_embd))
+        writer.add_tensor(f"blk.{i}.ffn_up.weight", weight(shape.n_ff, shape.n_embd))
+        writer.add_tensor(f"blk.{i}.ffn_down.weight", weight(shape.n_embd, shape.n_ff))
+    writer.add_tensor("output_norm.weight", ones(shape.n_embd))
+    writer.add_tensor("output.weight", weight(n_vocab, shape.n_embd))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def _quantize(src: Path, dst: Path, quant: str) -> None:
+    import llama_cpp
+
+    ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{quant}")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = os.cpu_count() or 1
+    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
+    if rc != 0:
+        raise RuntimeError(f"llama_model_quantize to {quant} failed with code {rc}")
+
+
+def synthetic_deepseek(shape: Shape = TINY) -> Path:
+    """Path of a cached DeepSeek-Coder-architecture GGUF of `shape`, building it if needed."""
+    vocab = deepseek_vocab()
+    key = hashlib.sha256(
+        json.dumps({"shape": asdict(shape), "vocab": vocab.name, "format": 1}, sort_keys=True).encode()
+    ).hexdigest()[:16]
+    target = cache_dir() / "synthetic" / f"deepseek-coder-synthetic-{shape.n_layer}L-{shape.n_embd}-{shape.quant}-{key}.gguf"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    f16 = target.with_suffix(".f16.part")
+    _write_f16(f16, shape, _read_tokenizer(vocab))
+    if shape.quant == "F16":
+        os.replace(f16, target)
+        return target
+    partial = target.with_suffix(".part")
+    _quantize(f16, partial, shape.quant)
+    f16.unlink()
+    os.replace(partial, target)
+    return target

@@ -1,0 +1,114 @@
+"""One completion: document and cursor in, post-processed text plus the prompt and timings out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+from fim.positions import lsp_lines, utf16_to_index
+from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
+from fim.prompt import Budget, FimInput, Prompt, PromptBuilder, Snippet, split_document
+from server.engine import Engine, Generation
+from server.settings import Settings
+
+# How much text around the cursor the post-processor sees (it only needs the nearby scope).
+POST_CONTEXT_LINES = 200
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    text: str
+    line: int
+    character: int  # UTF-16 code units, as LSP counts
+    path: Optional[str] = None  # workspace-relative path of the document
+    snippets: Sequence[Snippet] = ()
+
+
+@dataclass
+class CompletionResult:
+    completion: str
+    model: str
+    prompt: Prompt
+    generation: Generation
+    line: int
+    column: int  # code-point column of the cursor
+    total_ms: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The `deepfim complete --json` / `deepfim/explain` object."""
+        gen = self.generation
+        return {
+            "completion": self.completion,
+            "model": self.model,
+            "prompt": self.prompt.to_json(),
+            "timings": {
+                "prompt_tokens_evaluated": gen.prompt_tokens_evaluated,
+                "prompt_tokens_reused": gen.prompt_tokens_reused,
+                "generated_tokens": gen.generated_tokens,
+                "prompt_ms": round(gen.prompt_ms, 3),
+                "generate_ms": round(gen.generate_ms, 3),
+                "total_ms": round(self.total_ms, 3),
+            },
+        }
+
+
+def cursor_context(fim: FimInput) -> CompletionContext:
+    """The text around the cursor that post-processing looks at."""
+    before = "".join(fim.prefix_lines[-POST_CONTEXT_LINES:]) + fim.middle
+    after = "".join(fim.suffix_lines[:POST_CONTEXT_LINES])
+    return CompletionContext(prefix=before, suffix=after)
+
+
+class Completer:
+    """Builds prompts for, and runs completions on, one engine. Call only on the engine's thread."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text)
+
+    def budget(self) -> Budget:
+        n_ctx = self.engine.info.n_ctx
+        max_tokens = min(self.settings.max_tokens, n_ctx // 4)
+        room = n_ctx - max_tokens
+        return Budget(n_ctx=n_ctx, max_tokens=max_tokens,
+                      max_prefix_tokens=min(Budget.max_prefix_tokens, room * 3 // 4),
+                      max_suffix_tokens=min(Budget.max_suffix_tokens, room // 4),
+                      max_context_tokens=room)
+
+    def prompt_for(self, request: CompletionRequest) -> tuple[FimInput, Prompt]:
+        lines = lsp_lines(request.text)
+        line = max(0, min(request.line, len(lines) - 1))
+        column = utf16_to_index(lines[line], request.character)
+        fim = split_document(request.text, line, column, request.path, request.snippets)
+        return fim, self.builder.build(fim, self.budget())
+
+    def complete(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> CompletionResult:
+        start = time.perf_counter()
+        fim, prompt = self.prompt_for(request)
+        ctx = cursor_context(fim)
+        single = is_single_line(ctx)
+        deadline = time.monotonic() + self.settings.time_budget_ms / 1000
+
+        def stop_at(text: str) -> Optional[int]:
+            cut = stop_index(text, ctx, single)
+            if cut is None and time.monotonic() > deadline:
+                end = text.rfind("\n")  # out of time: keep the lines that are complete
+                if text[:end].strip():
+                    cut = end
+            return cut
+
+        generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
+                                          stop_at=stop_at, deadline=deadline + 2.0)
+        text = "" if generation.stop_reason == "cancelled" else clean_completion(generation.text, ctx, single)
+        return CompletionResult(
+            completion=text,
+            model=self.engine.info.name,
+            prompt=prompt,
+            generation=generation,
+            line=fim.first_line + len(fim.prefix_lines),
+            column=len(fim.middle),
+            total_ms=(time.perf_counter() - start) * 1000,
+        )

@@ -1,0 +1,382 @@
+"""The model runtime: one GGUF model and one llama context, driven through llama.cpp's C API.
+
+Only the worker thread that created an Engine may call it. The engine keeps track of which
+tokens its KV cache holds and, for each new prompt, reuses the longest common prefix and then
+shifts later chunks that are still valid into place (llama.cpp server's `n_cache_reuse`), so a
+keystroke only pays for the tokens that changed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import llama_cpp
+import numpy as np
+
+from fim.prompt import SpecialIds
+from fim.templates import FimTemplate, select_template
+
+GGUF_MAGIC = b"GGUF"
+MIN_CTX = 2048
+
+
+class ModelLoadError(Exception):
+    """The model could not be loaded; the message names the problem and the fix."""
+
+
+class Cancelled(Exception):
+    """The request that drove the engine was cancelled or superseded."""
+
+
+@dataclass
+class Generation:
+    """What one prompt evaluation plus generation did."""
+
+    text: str = ""
+    generated_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    prompt_tokens_reused: int = 0
+    prompt_ms: float = 0.0
+    generate_ms: float = 0.0
+    stop_reason: str = ""  # eog | stop | max_tokens | time | cancelled
+
+
+@dataclass
+class ModelInfo:
+    path: Path
+    name: str
+    architecture: str
+    template: FimTemplate
+    n_ctx: int
+    n_ctx_train: int
+    warnings: list[str] = field(default_factory=list)
+
+
+_log_lines: deque[str] = deque(maxlen=200)
+
+
+@llama_cpp.llama_log_callback
+def _log_callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+    _log_lines.append(text.decode("utf-8", "replace").rstrip())
+
+
+_backend_ready = False
+
+
+def _init_backend() -> None:
+    global _backend_ready
+    if not _backend_ready:
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+        llama_cpp.llama_backend_init()
+        _backend_ready = True
+
+
+def physical_cores() -> int:
+    """Physical core count (logical counts oversubscribe SMT cores and slow llama.cpp down)."""
+    try:
+        cores = set()
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            phys = core = None
+            for line in info:
+                if line.startswith("physical id"):
+                    phys = line.split(":")[1].strip()
+                elif line.startswith("core id"):
+                    core = line.split(":")[1].strip()
+                    cores.add((phys, core))
+        if cores:
+            return min(len(cores), len(os.sched_getaffinity(0)))
+    except (OSError, AttributeError):
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def check_gguf_file(path: Path) -> None:
+    """Raise ModelLoadError when `path` is missing, empty or not a GGUF file."""
+    if not path.is_file():
+        raise ModelLoadError(f"model file {path} does not exist; pass --model /path/to/model.gguf "
+                             f"or run `deepfim models pull deepseek-coder-1.3b-base`")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelLoadError(f"{path} is not a GGUF model file (it does not start with 'GGUF'); "
+                             f"point --model at a .gguf file such as deepseek-coder-1.3b-base.Q4_K_M.gguf")
+
+
+def _last_errors() -> str:
+    errors = [line for line in _log_lines if "error" in line.lower() or "failed" in line.lower()]
+    return "; ".join(errors[-3:])
+
+
+class Engine:
+    """A loaded model with one context and a KV cache tracked token by token."""
+
+    def __init__(self, path: Path, n_ctx: int = 16384, n_threads: Optional[int] = None,
+                 n_batch: int = 256, progress: Optional[Callable[[float], None]] = None,
+                 cache_reuse_min: int = 16) -> None:
+        _init_backend()
+        check_gguf_file(path)
+        self.n_batch = n_batch
+        self.cache_reuse_min = cache_reuse_min
+        self._progress_cb = None
+        mparams = llama_cpp.llama_model_default_params()
+        mparams.n_gpu_layers = 0
+        # On CPUs with AMX, llama.cpp's extra buffer types crash llama_decode for K-quants and
+        # Q4_0/Q8_0; without them the same weights run on the regular CPU kernels.
+        mparams.use_extra_bufts = False
+        if progress is not None:
+            def on_progress(value: float, _user: ctypes.c_void_p) -> bool:
+                progress(float(value))
+                return True
+
+            self._progress_cb = llama_cpp.llama_progress_callback(on_progress)
+            mparams.progress_callback = self._progress_cb
+        _log_lines.clear()
+        model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
+        if not model:
+            detail = _last_errors() or "see the llama.cpp log"
+            raise ModelLoadError(f"llama.cpp could not load {path}: the file is truncated, corrupt or of an "
+                                 f"unsupported architecture ({detail}); download it again or use another GGUF")
+        self._model = model
+        self._vocab = llama_cpp.llama_model_get_vocab(model)
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        threads = n_threads or physical_cores()
+        self._ctx, warnings = self._create_context(n_ctx, threads)
+        self._memory = llama_cpp.llama_get_memory(self._ctx)
+        self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
+        self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        self._cached: list[int] = []
+        architecture = self.meta("general.architecture") or "unknown"
+        template = select_template(self.has_token, architecture)
+        self.info = ModelInfo(
+            path=path,
+            name=self.meta("general.name") or path.stem,
+            architecture=architecture,
+            template=template,
+            n_ctx=llama_cpp.llama_n_ctx(self._ctx),
+            n_ctx_train=llama_cpp.llama_model_n_ctx_train(model),
+            warnings=warnings,
+        )
+        if template.name.startswith("deepseek") and self.meta("tokenizer.ggml.pre") != "deepseek-coder":
+            self.info.warnings.append(
+                f"{path.name} has no `tokenizer.ggml.pre = deepseek-coder` (converted before April 2024): "
+                f"tokenization differs from training and completions will be worse; use a newer conversion")
+        self.special = self._special_ids(template)
+        self._stop_ids = {self.token_id(text) for text in template.stop_tokens} - {None}
+
+    # ----------------------------------------------------------------- set-up
+    def _create_context(self, n_ctx: int, threads: int) -> tuple[ctypes.c_void_p, list[str]]:
+        warnings: list[str] = []
+        wanted = n_ctx
+        while True:
+            cparams = llama_cpp.llama_context_default_params()
+            cparams.n_ctx = n_ctx
+            cparams.n_batch = self.n_batch
+            cparams.n_ubatch = self.n_batch
+            cparams.n_seq_max = 1
+            cparams.n_threads = threads
+            cparams.n_threads_batch = threads
+            cparams.no_perf = True
+            ctx = llama_cpp.llama_init_from_model(self._model, cparams)
+            if ctx:
+                if n_ctx != wanted:
+                    warnings.append(f"not enough memory for a {wanted}-token window; using {n_ctx} tokens "
+                                    f"(set contextSize lower or free memory)")
+                return ctx, warnings
+            if n_ctx <= MIN_CTX:
+                detail = _last_errors() or "out of memory?"
+                raise ModelLoadError(f"llama.cpp could not create a context of {n_ctx} tokens ({detail}); "
+                                     f"free memory or use a smaller model")
+            n_ctx = max(MIN_CTX, n_ctx // 2)
+
+    def meta(self, key: str) -> Optional[str]:
+        buf = ctypes.create_string_buffer(512)
+        n = llama_cpp.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", "replace") if n >= 0 else None
+
+    def _special_ids(self, template: FimTemplate) -> SpecialIds:
+        bos = llama_cpp.llama_vocab_bos(self._vocab)
+        return SpecialIds(
+            bos=bos if bos >= 0 and template.add_bos else None,
+            prefix=self.token_id(template.prefix_token),
+            suffix=self.token_id(template.suffix_token),
+            middle=self.token_id(template.middle_token),
+            file_separator=self.token_id(template.file_separator),
+        )
+
+    # -------------------------------------------------------------- vocabulary
+    def tokenize(self, text: str) -> list[int]:
+        """Tokenize user text as plain text: special-token spellings stay ordinary text."""
+        data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+        size = len(data) + 16
+        buf = (llama_cpp.llama_token * size)()
+        n = llama_cpp.llama_tokenize(self._vocab, data, len(data), buf, size, False, False)
+        if n < 0:
+            size = -n
+            buf = (llama_cpp.llama_token * size)()
+            n = llama_cpp.llama_tokenize(self._vocab, data, len(data), buf, size, False, False)
+        return list(buf[:n])
+
+    def piece(self, token: int, special: bool = False) -> bytes:
+        buf = ctypes.create_string_buffer(64)
+        n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, special)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, special)
+        return buf.raw[:n]
+
+    def token_text(self, token: int) -> str:
+        return self.piece(token, special=True).decode("utf-8", "replace")
+
+    def token_id(self, text: Optional[str]) -> Optional[int]:
+        """The id of `text` when it is exactly one token of the vocabulary (special or not)."""
+        if not text:
+            return None
+        data = text.encode("utf-8")
+        buf = (llama_cpp.llama_token * 8)()
+        n = llama_cpp.llama_tokenize(self._vocab, data, len(data), buf, 8, False, True)
+        if n == 1 and self.token_text(buf[0]) == text:
+            return int(buf[0])
+        return None
+
+    def has_token(self, text: str) -> bool:
+        return self.token_id(text) is not None
+
+    def is_stop(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token)) or token in self._stop_ids
+
+    # ------------------------------------------------------------------ KV cache
+    @property
+    def cached_tokens(self) -> int:
+        return len(self._cached)
+
+    def _reuse(self, prompt: list[int]) -> int:
+        """Align the KV cache with `prompt`; return how many leading prompt tokens are valid."""
+        cache = self._cached
+        n_past = 0
+        limit = min(len(cache), len(prompt))
+        while n_past < limit and cache[n_past] == prompt[n_past]:
+            n_past += 1
+        if self._can_shift and self.cache_reuse_min > 0:
+            head_c = head_p = n_past
+            while head_c < len(cache) and head_p < len(prompt):
+                n_match = 0
+                while (head_c + n_match < len(cache) and head_p + n_match < len(prompt)
+                       and cache[head_c + n_match] == prompt[head_p + n_match]):
+                    n_match += 1
+                if n_match >= self.cache_reuse_min:
+                    shift = head_p - head_c
+                    llama_cpp.llama_memory_seq_rm(self._memory, 0, head_p, head_c)
+                    llama_cpp.llama_memory_seq_add(self._memory, 0, head_c, head_c + n_match, shift)
+                    cache[head_p:head_p + n_match] = cache[head_c:head_c + n_match]
+                    head_c += n_match
+                    head_p += n_match
+                else:
+                    head_c += 1
+            n_past = head_p
+        if n_past == len(prompt) and n_past > 0:
+            n_past -= 1  # the last token must be decoded again to get its logits
+        if not llama_cpp.llama_memory_seq_rm(self._memory, 0, n_past, -1):
+            llama_cpp.llama_memory_clear(self._memory, True)
+            n_past = 0
+        del cache[n_past:]
+        return n_past
+
+    def _decode(self, tokens: list[int], start: int, want_logits: bool) -> None:
+        batch = self._batch
+        n = len(tokens)
+        for i, token in enumerate(tokens):
+            batch.token[i] = token
+            batch.pos[i] = start + i
+            batch.n_seq_id[i] = 1
+            batch.seq_id[i][0] = 0
+            batch.logits[i] = want_logits and i == n - 1
+        batch.n_tokens = n
+        rc = llama_cpp.llama_decode(self._ctx, batch)
+        if rc != 0:
+            llama_cpp.llama_memory_seq_rm(self._memory, 0, start, -1)
+            raise RuntimeError(f"llama_decode failed with code {rc} (KV cache full or invalid batch)")
+        self._cached.extend(tokens)
+
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
+        """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled."""
+        if len(prompt) >= self.info.n_ctx:
+            raise ValueError(f"prompt of {len(prompt)} tokens does not fit the {self.info.n_ctx}-token window")
+        reused = self._reuse(prompt)
+        pos = reused
+        while pos < len(prompt):
+            if cancelled():
+                raise Cancelled()
+            chunk = prompt[pos:pos + self.n_batch]
+            self._decode(chunk, pos, want_logits=pos + len(chunk) == len(prompt))
+            pos += len(chunk)
+        return reused, len(prompt) - reused
+
+    def _argmax(self) -> int:
+        logits = llama_cpp.llama_get_logits_ith(self._ctx, -1)
+        return int(np.argmax(np.ctypeslib.as_array(logits, shape=(self.n_vocab,))))
+
+    def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
+                 stop_at: Callable[[str], Optional[int]] = lambda text: None,
+                 deadline: Optional[float] = None) -> Generation:
+        """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the deadline.
+
+        `stop_at(text)` sees the text generated so far and returns the length to keep when the
+        answer is complete. `cancelled()` is checked before every decode; on cancellation the
+        Generation so far is returned with stop_reason "cancelled".
+        """
+        result = Generation()
+        t0 = time.perf_counter()
+        try:
+            result.prompt_tokens_reused, result.prompt_tokens_evaluated = self.prefill(prompt, cancelled)
+        except Cancelled:
+            result.stop_reason = "cancelled"
+            result.prompt_ms = (time.perf_counter() - t0) * 1000
+            return result
+        t1 = time.perf_counter()
+        result.prompt_ms = (t1 - t0) * 1000
+        raw = b""
+        room = self.info.n_ctx - len(prompt) - 1
+        while True:
+            token = self._argmax()
+            if self.is_stop(token):
+                result.stop_reason = "eog"
+                break
+            raw += self.piece(token)
+            result.generated_tokens += 1
+            text = raw.decode("utf-8", "ignore")
+            cut = stop_at(text)
+            if cut is not None:
+                result.text = text[:cut]
+                result.stop_reason = "stop"
+                break
+            if result.generated_tokens >= min(max_tokens, room):
+                result.stop_reason = "max_tokens"
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                result.stop_reason = "time"
+                break
+            if cancelled():
+                result.stop_reason = "cancelled"
+                break
+            self._decode([token], len(self._cached), want_logits=True)
+        if result.stop_reason != "stop":
+            result.text = raw.decode("utf-8", "ignore")
+        result.generate_ms = (time.perf_counter() - t1) * 1000
+        return result
+
+    def close(self) -> None:
+        if getattr(self, "_batch", None) is not None:
+            llama_cpp.llama_batch_free(self._batch)
+            self._batch = None
+        if getattr(self, "_ctx", None):
+            llama_cpp.llama_free(self._ctx)
+            self._ctx = None
+        if getattr(self, "_model", None):
+            llama_cpp.llama_model_free(self._model)
+            self._model = None

@@ -1,0 +1,253 @@
+"""The LSP server: document sync, inline and dropdown completions, settings, model loading."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import uuid
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Optional
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from fim.positions import index_to_utf16, lsp_lines
+from models.catalog import ModelNotFound, resolve
+from server import __version__
+from server.completion import CompletionRequest, CompletionResult, Completer
+from server.engine import Engine, ModelLoadError
+from server.protocol import RobustProtocol
+from server.settings import Settings
+from server.worker import ModelWorker
+
+log = logging.getLogger(__name__)
+
+EXPLAIN = "deepfim/explain"
+_WORD_BEFORE = re.compile(r"[\w$]*\Z")
+
+
+class DeepfimServer(LanguageServer):
+    """deepfim's language server. One instance per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__("deepfim", __version__, protocol_cls=RobustProtocol)
+        self.settings = settings
+        self.worker = ModelWorker()
+        self.completer: Optional[Completer] = None
+        self.load_error: Optional[str] = None
+        self._loading: Optional[Future] = None
+        self.last_results: dict[str, dict] = {}
+        self.roots: list[Path] = []
+
+    # ------------------------------------------------------------ model loading
+    def load_model(self) -> Future:
+        """Load (or reload) the model on the worker thread, reporting progress to the client."""
+        settings = self.settings
+        loop = asyncio.get_event_loop()
+        token: Optional[str] = None
+        window = self.client_capabilities.window if self.protocol.client_capabilities else None
+        if window is not None and window.work_done_progress:
+            token = f"deepfim-load-{uuid.uuid4()}"
+            self.work_done_progress.create(token)
+            self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+                title="deepfim: loading model", percentage=0, cancellable=False))
+        last = [-1]
+
+        def progress(value: float) -> None:
+            percent = int(value * 100)
+            if token and percent >= last[0] + 5:
+                last[0] = percent
+                loop.call_soon_threadsafe(self.work_done_progress.report, token,
+                                          types.WorkDoneProgressReport(percentage=percent))
+
+        def job() -> Completer:
+            if self.completer is not None:
+                self.completer.engine.close()
+                self.completer = None
+            path = resolve(settings.model)
+            engine = Engine(path, n_ctx=settings.context_size, n_threads=settings.threads, progress=progress)
+            return Completer(engine, settings)
+
+        def done(future: Future) -> None:
+            loop.call_soon_threadsafe(self._loaded, future, token)
+
+        self.load_error = None
+        self._loading = self.worker.submit(job)
+        self._loading.add_done_callback(done)
+        return self._loading
+
+    def _loaded(self, future: Future, token: Optional[str]) -> None:
+        error = future.exception()
+        if error is None:
+            self.completer = future.result()
+            info = self.completer.engine.info
+            message = f"deepfim ready: {info.name} ({info.template.name} template, {info.n_ctx}-token window)"
+            if token:
+                self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+            for warning in info.warnings:
+                self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                                 message=f"deepfim: {warning}"))
+            return
+        if isinstance(error, (ModelLoadError, ModelNotFound)):
+            self.load_error = str(error)
+        else:
+            log.exception("model loading failed", exc_info=error)
+            self.load_error = f"loading the model failed: {error}"
+        if token:
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=self.load_error))
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
+                                                         message=f"deepfim: {self.load_error}"))
+
+    async def ready_completer(self) -> Optional[Completer]:
+        """The completer once the model is loaded; None when loading failed."""
+        if self._loading is not None and not self._loading.done():
+            try:
+                await asyncio.wrap_future(self._loading)
+            except Exception:
+                return None
+        if self._loading is not None and self._loading.done() and self._loading.exception() is None:
+            return self._loading.result()
+        return None
+
+    # --------------------------------------------------------------- completion
+    def relative_path(self, uri: str) -> Optional[str]:
+        path = to_fs_path(uri)
+        if not path:
+            return None
+        for root in self.roots:
+            try:
+                return Path(path).relative_to(root).as_posix()
+            except ValueError:
+                continue
+        return Path(path).name
+
+    async def complete_at(self, uri: str, position: types.Position) -> Optional[CompletionResult]:
+        if not self.settings.enabled:
+            return None
+        completer = await self.ready_completer()
+        if completer is None:
+            return None
+        document = self.workspace.get_text_document(uri)
+        try:
+            text = document.source
+        except OSError:
+            return None
+        request = CompletionRequest(text=text, line=position.line, character=position.character,
+                                    path=self.relative_path(uri))
+        future, token = self.worker.submit_latest(lambda cancel: completer.complete(request, cancel))
+        try:
+            result = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
+        self.last_results[uri] = result.to_json()
+        if result.generation.stop_reason == "cancelled":
+            return None
+        return result
+
+    def shutdown_worker(self) -> None:
+        self.worker.stop()
+
+
+def _cursor_position(result: CompletionResult, text_line: str) -> types.Position:
+    return types.Position(line=result.line, character=index_to_utf16(text_line, result.column))
+
+
+def create_server(settings: Settings) -> DeepfimServer:
+    server = DeepfimServer(settings)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: DeepfimServer, params: types.InitializeParams) -> None:
+        ls.settings = ls.settings.merged(params.initialization_options)
+        roots = [to_fs_path(f.uri) for f in params.workspace_folders or []]
+        if not roots and params.root_uri:
+            roots = [to_fs_path(params.root_uri)]
+        ls.roots = [Path(r) for r in roots if r]
+        if params.process_id:
+            asyncio.get_event_loop().create_task(_watch_parent(ls, params.process_id))
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: DeepfimServer, params: types.InitializedParams) -> None:
+        ls.load_model()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: DeepfimServer, *args: Any) -> None:
+        ls.shutdown_worker()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: DeepfimServer, params: types.DidChangeConfigurationParams) -> None:
+        old = ls.settings
+        ls.settings = old.merged(params.settings)
+        if ls.completer is not None:
+            ls.completer.settings = ls.settings
+        reload_keys = ("model", "context_size", "threads")
+        if any(getattr(old, k) != getattr(ls.settings, k) for k in reload_keys) and ls._loading is not None:
+            ls.load_model()
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: DeepfimServer, params: types.InlineCompletionParams
+                                ) -> types.InlineCompletionList:
+        result = await ls.complete_at(params.text_document.uri, params.position)
+        if result is None or not result.completion:
+            return types.InlineCompletionList(items=[])
+        position = params.position
+        item = types.InlineCompletionItem(insert_text=result.completion,
+                                          range=types.Range(start=position, end=position))
+        return types.InlineCompletionList(items=[item])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
+    async def completion(ls: DeepfimServer, params: types.CompletionParams) -> types.CompletionList:
+        result = await ls.complete_at(params.text_document.uri, params.position)
+        if result is None or not result.completion:
+            return types.CompletionList(is_incomplete=True, items=[])
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        lines = lsp_lines(document.source)
+        line_text = lines[result.line] if result.line < len(lines) else ""
+        word = _WORD_BEFORE.search(line_text[:result.column]).group(0)
+        cursor = _cursor_position(result, line_text)
+        start = types.Position(line=cursor.line, character=index_to_utf16(line_text, result.column - len(word)))
+        first_line = result.completion.split("\n", 1)[0].rstrip("\r")
+        label = (word + first_line).strip() or result.completion.strip().split("\n", 1)[0]
+        item = types.CompletionItem(
+            label=label[:80],
+            filter_text=word + first_line,
+            kind=types.CompletionItemKind.Text,
+            detail="deepfim",
+            documentation=types.MarkupContent(kind=types.MarkupKind.PlainText, value=result.completion),
+            insert_text_format=types.InsertTextFormat.PlainText,
+            insert_text_mode=types.InsertTextMode.AsIs,
+            text_edit=types.TextEdit(range=types.Range(start=start, end=cursor),
+                                     new_text=word + result.completion),
+            sort_text="0",
+            preselect=True,
+        )
+        return types.CompletionList(is_incomplete=True, items=[item])
+
+    @server.feature(EXPLAIN)
+    def explain(ls: DeepfimServer, params: Any) -> Optional[dict]:
+        document = params.get("textDocument") if isinstance(params, dict) else getattr(params, "textDocument", None)
+        uri = document.get("uri") if isinstance(document, dict) else getattr(document, "uri", None)
+        if not isinstance(uri, str):
+            return None
+        return ls.last_results.get(uri)
+
+    return server
+
+
+async def _watch_parent(ls: DeepfimServer, pid: int) -> None:
+    """Exit when the editor that started us is gone (it can no longer send `exit`)."""
+    while True:
+        await asyncio.sleep(3)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            log.warning("client process %s is gone; exiting", pid)
+            ls.shutdown_worker()
+            os._exit(0)
+        except PermissionError:
+            pass

@@ -1,0 +1,56 @@
+"""pygls's LSP protocol, hardened so that every request gets an answer.
+
+pygls 2.1 drops a request whose params fail to deserialize (after logging it), ignores requests
+after `shutdown` without answering and answers nothing to unparseable JSON. A client then waits
+forever. Here each of those gets the JSON-RPC error the spec asks for, and positions are always
+negotiated as UTF-16.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+log = logging.getLogger(__name__)
+
+
+class _Answered:
+    """Stands in for a message that was already answered with an error."""
+
+
+ANSWERED = _Answered()
+
+
+class RobustProtocol(LanguageServerProtocol):
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError) as error:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                msg_id = data.get("id")
+                if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool):
+                    invalid = JsonRpcInvalidParams(f"invalid params for {data.get('method')!r}")
+                    self._send_response(msg_id, None, invalid.to_response_error())
+                    return ANSWERED
+            raise error
+
+    def handle_message(self, message: Any) -> None:
+        if message is ANSWERED:
+            return
+        if self._shutdown and getattr(message, "method", "") != types.EXIT and hasattr(message, "id") \
+                and hasattr(message, "method"):
+            error = JsonRpcInvalidRequest("the server is shutting down")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        # Positions are UTF-16, the encoding every client supports.
+        if params.capabilities.general is not None:
+            params.capabilities.general.position_encodings = None
+        return (yield from super().lsp_initialize(params))

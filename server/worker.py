@@ -1,0 +1,74 @@
+"""The one thread that owns the model: jobs run one at a time, the latest request wins."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Callable, Optional, TypeVar
+
+T = TypeVar("T")
+
+
+class CancelToken:
+    """Set when the request that owns a job is cancelled or superseded."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+
+class ModelWorker:
+    """Runs jobs on a single daemon thread.
+
+    `submit_latest` cancels the job it submitted before (latest wins), so the queue never holds
+    more than one live completion and a superseded decode stops within one token.
+    """
+
+    def __init__(self, name: str = "deepfim-model") -> None:
+        self._jobs: "queue.Queue[Optional[tuple[Callable[[], object], Future]]]" = queue.Queue()
+        self._latest: Optional[CancelToken] = None
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(job())
+            except BaseException as error:  # delivered to the waiting request
+                future.set_exception(error)
+
+    def submit(self, job: Callable[[], T]) -> "Future[T]":
+        future: Future = Future()
+        self._jobs.put((job, future))
+        return future
+
+    def submit_latest(self, job: Callable[[CancelToken], T]) -> tuple["Future[T]", CancelToken]:
+        """Submit a foreground job and cancel the previous foreground job."""
+        token = CancelToken()
+        with self._lock:
+            if self._latest is not None:
+                self._latest.cancel()
+            self._latest = token
+        return self.submit(lambda: job(token)), token
+
+    def stop(self) -> None:
+        if self._latest is not None:
+            self._latest.cancel()
+        self._jobs.put(None)

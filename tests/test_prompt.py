@@ -1,0 +1,148 @@
+"""Unit tests of fim/templates.py and fim/prompt.py with a toy vocabulary (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
+from fim.prompt import ANCHOR_LINES, Budget, PromptBuilder, Snippet, SpecialIds, split_document
+from fim.templates import PREFIX_ONLY, TEMPLATES, select_template, template_by_name
+
+# Real special-token ids of each family (from the research notes); the toy tokenizer maps every
+# ordinary character to its code point + 1_000_000 so ids never collide with these.
+FAMILY_IDS = {
+    "deepseek-coder": SpecialIds(bos=32013, prefix=32016, suffix=32015, middle=32017),
+    "deepseek-coder-v2": SpecialIds(bos=100000, prefix=100003, suffix=100002, middle=100004),
+    "qwen2.5-coder": SpecialIds(bos=None, prefix=151659, suffix=151661, middle=151660, file_separator=151664),
+    "codegemma": SpecialIds(bos=2, prefix=67, suffix=69, middle=68),
+    "starcoder2": SpecialIds(bos=None, prefix=1, suffix=3, middle=2, file_separator=5),
+    "codellama": SpecialIds(bos=1, prefix=32007, suffix=32008, middle=32009),
+    "codestral": SpecialIds(bos=1, prefix=22, suffix=21, middle=None),
+    "prefix-only": SpecialIds(bos=2, prefix=None, suffix=None, middle=None),
+}
+
+
+def toy_tokenize(text: str) -> list[int]:
+    return [1_000_000 + ord(c) for c in text]
+
+
+def toy_text(token: int) -> str:
+    return chr(token - 1_000_000) if token >= 1_000_000 else f"<{token}>"
+
+
+def chars(text: str) -> list[int]:
+    return toy_tokenize(text)
+
+
+def builder(name: str) -> PromptBuilder:
+    return PromptBuilder(template_by_name(name), FAMILY_IDS[name], toy_tokenize, toy_text)
+
+
+DOC = "import os\n\ndef f(x):\n    return x\n\nprint(f(1))\n"
+
+
+def test_deepseek_psm_exact_ids() -> None:
+    fim = split_document(DOC, 3, 4)
+    prompt = builder("deepseek-coder").build(fim, Budget())
+    expected = ([32013, 32016] + chars("import os\n\ndef f(x):\n") + [32015]
+                + chars("return x\n\nprint(f(1))\n") + [32017] + chars("    "))
+    assert prompt.token_ids == expected
+    kinds = [s.kind for s in prompt.segments]
+    assert kinds == ["control", "control", "prefix", "control", "suffix", "control", "middle"]
+
+
+@pytest.mark.parametrize("name", ["deepseek-coder-v2", "codegemma", "codellama"])
+def test_psm_templates_with_bos(name: str) -> None:
+    ids = FAMILY_IDS[name]
+    prompt = builder(name).build(split_document("a\nbc\nd", 1, 1), Budget())
+    assert prompt.token_ids == [ids.bos, ids.prefix] + chars("a\n") + [ids.suffix] + chars("c\nd") \
+        + [ids.middle] + chars("b")
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-coder", "starcoder2"])
+def test_psm_templates_without_bos_and_file_separator(name: str) -> None:
+    ids = FAMILY_IDS[name]
+    fim = split_document("a\nbc\nd", 1, 1, path="src/cur.py", snippets=[Snippet("lib/u.py", "def u(): pass")])
+    prompt = builder(name).build(fim, Budget())
+    assert prompt.token_ids == ([ids.prefix, ids.file_separator] + chars("lib/u.py\ndef u(): pass\n")
+                                + [ids.file_separator] + chars("src/cur.py\n") + chars("a\n") + [ids.suffix]
+                                + chars("c\nd") + [ids.middle] + chars("b"))
+
+
+def test_codestral_spm_has_no_middle_token() -> None:
+    ids = FAMILY_IDS["codestral"]
+    prompt = builder("codestral").build(split_document("a\nbc\nd", 1, 1), Budget())
+    assert prompt.token_ids == [ids.bos, ids.suffix] + chars("c\nd") + [ids.prefix] + chars("a\n") + chars("b")
+
+
+def test_prefix_only_has_no_suffix() -> None:
+    prompt = builder("prefix-only").build(split_document("a\nbc\nd", 1, 1), Budget())
+    assert prompt.token_ids == [2] + chars("a\nb")
+    assert "suffix" not in [s.kind for s in prompt.segments]
+
+
+def test_deepseek_context_files_use_path_comments() -> None:
+    fim = split_document("x = 1\n", 0, 5, path="main.py", snippets=[Snippet("utils.py", "def load(): ...")])
+    prompt = builder("deepseek-coder").build(fim, Budget())
+    context = [s for s in prompt.segments if s.kind == "context"]
+    assert [(s.source, s.text) for s in context] == [("utils.py", "#utils.py\ndef load(): ...\n\n"),
+                                                       ("main.py", "#main.py\n")]
+    assert prompt.token_ids[:2] == [32013, 32016]
+
+
+def test_window_is_cut_by_tokens_at_anchored_lines() -> None:
+    lines = [f"line {i}\n" for i in range(400)]
+    doc = "".join(lines)
+    fim = split_document(doc, 300, 0)
+    budget = Budget(n_ctx=4096, max_tokens=64, max_prefix_tokens=1000, max_suffix_tokens=200)
+    prompt = builder("deepseek-coder").build(fim, budget)
+    prefix = next(s for s in prompt.segments if s.kind == "prefix")
+    suffix = next(s for s in prompt.segments if s.kind == "suffix")
+    assert len(prefix.token_ids) <= 1000 and len(suffix.token_ids) <= 200
+    first = int(prefix.text.split("\n", 1)[0].split()[1])
+    assert first % ANCHOR_LINES == 0  # the prefix starts on an anchor line
+    assert prefix.text.endswith("line 299\n")
+    assert suffix.text.startswith("line 300\n") and suffix.text.endswith("\n")
+    assert len(prompt.token_ids) <= budget.prompt_tokens
+    # One more line typed above the cursor does not move the start of the prefix.
+    moved = builder("deepseek-coder").build(split_document(doc, 301, 0), budget)
+    assert next(s for s in moved.segments if s.kind == "prefix").text.split("\n", 1)[0] == f"line {first}"
+
+
+def test_total_budget_is_respected_for_tiny_windows() -> None:
+    doc = "x" * 5000 + "\n" + "y" * 5000
+    prompt = builder("deepseek-coder").build(split_document(doc, 1, 2500), Budget(n_ctx=600, max_tokens=100))
+    assert len(prompt.token_ids) <= 500
+
+
+def test_special_text_in_file_is_plain_text() -> None:
+    doc = "s = '<｜fim▁hole｜>'\n"
+    prompt = builder("deepseek-coder").build(split_document(doc, 1, 0), Budget())
+    assert prompt.token_ids.count(32015) == 1  # only the real hole token
+
+
+def test_select_template_from_vocabulary() -> None:
+    deepseek = {"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"}
+    assert select_template(deepseek.__contains__).name == "deepseek-coder"
+    assert select_template(deepseek.__contains__, "deepseek2").name == "deepseek-coder-v2"
+    qwen = {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>"}
+    assert select_template(qwen.__contains__).name == "qwen2.5-coder"
+    gemma = {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_separator|>"}
+    assert select_template(gemma.__contains__).name == "codegemma"
+    star = {"<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>"}
+    assert select_template(star.__contains__).name == "starcoder2"
+    llama = {"▁<PRE>", "▁<SUF>", "▁<MID>"}
+    assert select_template(llama.__contains__).name == "codellama"
+    assert select_template({"[PREFIX]", "[SUFFIX]"}.__contains__).name == "codestral"
+    assert select_template(lambda text: False) is PREFIX_ONLY
+    assert len({t.name for t in TEMPLATES}) == len(TEMPLATES)
+
+
+def test_lsp_lines_and_utf16() -> None:
+    assert lsp_lines("a\r\nb\rc\nd") == ["a\r\n", "b\r", "c\n", "d"]
+    assert lsp_lines("a\n") == ["a\n", ""]
+    assert lsp_lines("a\x0bb\u2028c") == ["a\x0bb\u2028c"]  # only \n, \r\n and \r end lines
+    line = "a😀b\n"
+    assert utf16_to_index(line, 1) == 1 and utf16_to_index(line, 3) == 2 and utf16_to_index(line, 99) == 3
+    assert index_to_utf16(line, 2) == 3
+    assert utf16_to_index(line, -5) == 0
