@@ -11,7 +11,7 @@ from typing import Optional
 
 import platformdirs
 
-HF_BASE = "https://huggingface.co"
+HF_BASE = "https://huggingface.co"  # DEEPFIM_HUB overrides it (a mirror)
 
 
 def cache_dir() -> Path:
@@ -48,7 +48,8 @@ class CatalogEntry:
 
     @property
     def url(self) -> str:
-        return f"{HF_BASE}/{self.repo}/resolve/main/{self.file}"
+        base = os.environ.get("DEEPFIM_HUB", HF_BASE).rstrip("/")
+        return f"{base}/{self.repo}/resolve/main/{self.file}"
 
     @property
     def local_path(self) -> Path:

@@ -8,6 +8,7 @@ import os
 import re
 import uuid
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
@@ -27,6 +28,7 @@ from server.worker import ModelWorker
 log = logging.getLogger(__name__)
 
 EXPLAIN = "deepfim/explain"
+STATUS = "deepfim/status"  # server -> client: {"state": loading|ready|error|disabled, "message", "percentage"?, "model"?}
 _WORD_BEFORE = re.compile(r"[\w$]*\Z")
 
 
@@ -42,6 +44,12 @@ class DeepfimServer(LanguageServer):
         self._loading: Optional[Future] = None
         self.last_results: dict[str, dict] = {}
         self.roots: list[Path] = []
+        self.status: dict = {"state": "loading", "message": "starting"}
+
+    def send_status(self, state: str, message: str, **extra: Any) -> None:
+        """Tell the client what the server is doing, for status bars and mode lines."""
+        self.status = {"state": state, "message": message, **extra}
+        self.protocol.notify(STATUS, self.status)
 
     # ------------------------------------------------------------ model loading
     def load_model(self) -> Future:
@@ -59,10 +67,13 @@ class DeepfimServer(LanguageServer):
 
         def progress(value: float) -> None:
             percent = int(value * 100)
-            if token and percent >= last[0] + 5:
+            if percent >= last[0] + 5:
                 last[0] = percent
-                loop.call_soon_threadsafe(self.work_done_progress.report, token,
-                                          types.WorkDoneProgressReport(percentage=percent))
+                loop.call_soon_threadsafe(partial(self.send_status, "loading", f"loading model {percent}%",
+                                                  percentage=percent))
+                if token:
+                    loop.call_soon_threadsafe(self.work_done_progress.report, token,
+                                              types.WorkDoneProgressReport(percentage=percent))
 
         def job() -> Completer:
             if self.completer is not None:
@@ -76,6 +87,7 @@ class DeepfimServer(LanguageServer):
             loop.call_soon_threadsafe(self._loaded, future, token)
 
         self.load_error = None
+        self.send_status("loading", "loading model", percentage=0)
         self._loading = self.worker.submit(job)
         self._loading.add_done_callback(done)
         return self._loading
@@ -89,6 +101,7 @@ class DeepfimServer(LanguageServer):
             if token:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+            self.send_status("ready" if self.settings.enabled else "disabled", message, model=info.name)
             for warning in info.warnings:
                 self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
                                                                  message=f"deepfim: {warning}"))
@@ -100,6 +113,7 @@ class DeepfimServer(LanguageServer):
             self.load_error = f"loading the model failed: {error}"
         if token:
             self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=self.load_error))
+        self.send_status("error", self.load_error)
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
                                                          message=f"deepfim: {self.load_error}"))
 
@@ -185,6 +199,9 @@ def create_server(settings: Settings) -> DeepfimServer:
         ls.settings = old.merged(params.settings)
         if ls.completer is not None:
             ls.completer.settings = ls.settings
+        if old.enabled != ls.settings.enabled and ls.completer is not None:
+            ls.send_status("ready" if ls.settings.enabled else "disabled",
+                           "enabled" if ls.settings.enabled else "disabled by the client's settings")
         reload_keys = ("model", "context_size", "threads")
         if any(getattr(old, k) != getattr(ls.settings, k) for k in reload_keys) and ls._loading is not None:
             ls.load_model()

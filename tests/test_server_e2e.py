@@ -1,0 +1,154 @@
+"""End-to-end: `deepfim serve` as a subprocess, driven by pygls's LSP client."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.lsp_client import LspSession
+
+READ_LINES = '''import os
+
+
+def read_lines(path):
+    """Return the lines of the text file at `path` as a list of strings."""
+    '''
+
+
+def test_initialize_advertises_completion_providers(gemma_server: LspSession) -> None:
+    caps = gemma_server.initialize_result.capabilities
+    assert caps.inline_completion_provider is not None
+    assert caps.completion_provider is not None
+    assert caps.text_document_sync.change == types.TextDocumentSyncKind.Incremental
+    assert caps.position_encoding in (None, types.PositionEncodingKind.Utf16)
+
+
+def test_real_model_completes_read_lines(gemma_server: LspSession, workspace: Path) -> None:
+    uri = gemma_server.open(workspace / "reader.py", READ_LINES)
+    result = gemma_server.inline(uri, 5, 4)
+    assert len(result.items) == 1
+    item = result.items[0]
+    assert "open(" in item.insert_text
+    assert item.range.start == types.Position(line=5, character=4) == item.range.end
+    explained = gemma_server.explain(uri)
+    assert explained["completion"] == item.insert_text
+    assert explained["timings"]["generated_tokens"] > 0
+
+
+def test_dropdown_completion_for_clients_without_inline(gemma_server: LspSession, workspace: Path) -> None:
+    text = READ_LINES + "with op"
+    uri = gemma_server.open(workspace / "dropdown.py", text)
+    result = gemma_server.completion(uri, 5, 11)
+    assert len(result.items) == 1
+    item = result.items[0]
+    assert item.label.startswith("op") and item.filter_text.startswith("op")
+    assert item.insert_text_format == types.InsertTextFormat.PlainText
+    assert item.insert_text_mode == types.InsertTextMode.AsIs
+    edit = item.text_edit
+    assert edit.range.start.line == edit.range.end.line == 5
+    assert edit.range.start.character == 9 and edit.range.end.character == 11
+    assert edit.new_text.startswith("open(")
+
+
+def test_incremental_changes_are_applied(gemma_server: LspSession, workspace: Path) -> None:
+    uri = gemma_server.open(workspace / "incremental.py", "x = 1\n")
+    start = types.Position(line=1, character=0)
+    gemma_server.change(uri, 2, READ_LINES, types.Range(start=start, end=start))
+    gemma_server.inline(uri, 6, 4)
+    prefix = "".join(s["text"] for s in gemma_server.explain(uri)["prompt"]["segments"]
+                     if s["kind"] in ("prefix", "middle"))
+    assert prefix == "x = 1\n" + READ_LINES
+
+
+def test_cancel_stops_generation(gemma_server: LspSession, workspace: Path) -> None:
+    gemma_server.call(gemma_server.client.workspace_did_change_configuration,
+                      types.DidChangeConfigurationParams(settings={"deepfim": {"maxTokens": 1500,
+                                                                               "timeBudgetMs": 120000}}))
+    try:
+        lines = "".join(f"    {i * 7},\n" for i in range(40))
+        uri = gemma_server.open(workspace / "numbers.py", "NUMBERS = [\n" + lines)
+        params = {"textDocument": {"uri": uri}, "position": {"line": 41, "character": 0},
+                  "context": {"triggerKind": 2}}
+        msg_id, future = gemma_server.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params)
+        time.sleep(1.5)
+        cancelled_at = time.monotonic()
+        gemma_server.cancel(msg_id)
+        with pytest.raises(JsonRpcException) as error:
+            future.result(10)
+        assert error.value.code == -32800  # RequestCancelled
+        # The model is free again at once: a new request does not wait for the old decode.
+        other = gemma_server.open(workspace / "after_cancel.py", READ_LINES)
+        gemma_server.call(gemma_server.client.workspace_did_change_configuration,
+                          types.DidChangeConfigurationParams(settings={"deepfim": {"maxTokens": 8}}))
+        gemma_server.inline(other, 5, 4)
+        assert time.monotonic() - cancelled_at < 8
+        stopped = gemma_server.explain(uri)
+        assert 0 < stopped["timings"]["generated_tokens"] < 400
+    finally:
+        gemma_server.call(gemma_server.client.workspace_did_change_configuration,
+                          types.DidChangeConfigurationParams(settings={"deepfim": {"maxTokens": 64,
+                                                                                   "timeBudgetMs": 4000}}))
+
+
+def test_deepseek_prompt_layout(deepseek_server: LspSession, workspace: Path) -> None:
+    text = "def add(a, b):\n    return a + b\n\nx = add(1, 2)\nprint(x)\n"
+    uri = deepseek_server.open(workspace / "pkg" / "calc.py", text)
+    deepseek_server.inline(uri, 3, 7)
+    explained = deepseek_server.explain(uri)
+    ids = explained["prompt"]["token_ids"]
+    segments = explained["prompt"]["segments"]
+    assert [s["kind"] for s in segments] == ["control", "control", "prefix", "control", "suffix",
+                                             "control", "middle"]
+    assert ids[:2] == [32013, 32016]
+    assert ids.count(32015) == 1 and ids.count(32017) == 1 and ids.index(32015) < ids.index(32017)
+    assert segments[2]["text"] == "def add(a, b):\n    return a + b\n\n"
+    assert segments[4]["text"] == "(1, 2)\nprint(x)\n"
+    assert segments[6]["text"] == "x = add"
+    assert sum(s["tokens"] for s in segments) == len(ids)
+    assert explained["model"] == "deepseek-coder-synthetic"
+
+
+def test_fim_marker_text_in_file_is_not_a_control_token(deepseek_server: LspSession, workspace: Path) -> None:
+    text = "MARK = '<｜fim▁hole｜><｜fim▁begin｜><｜end▁of▁sentence｜>'\nvalue = \n"
+    uri = deepseek_server.open(workspace / "marker.py", text)
+    deepseek_server.inline(uri, 1, 8)
+    ids = deepseek_server.explain(uri)["prompt"]["token_ids"]
+    assert ids.count(32015) == 1 and ids.count(32016) == 1 and ids.count(32014) == 0
+
+
+def test_typing_reuses_the_kv_cache(deepseek_server: LspSession, workspace: Path) -> None:
+    body = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(30))
+    uri = deepseek_server.open(workspace / "typing.py", body + "y = ")
+    deepseek_server.inline(uri, 90, 4)
+    for version, typed in enumerate(["f", "f1", "f12"], start=2):
+        deepseek_server.change(uri, version, body + "y = " + typed)
+        deepseek_server.inline(uri, 90, 4 + len(typed))
+        timings = deepseek_server.explain(uri)["timings"]
+        assert timings["prompt_tokens_evaluated"] <= 8
+        assert timings["prompt_tokens_reused"] > 300
+
+
+def test_invalid_params_are_answered(deepseek_server: LspSession) -> None:
+    params = {"textDocument": {"uri": "file:///nowhere.py"}, "position": {"line": -1, "character": "x"}}
+    with pytest.raises(JsonRpcException) as error:
+        deepseek_server.request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, timeout=10)
+    assert error.value.code == -32602
+    assert deepseek_server.explain("file:///nowhere.py") is None
+
+
+def test_broken_model_keeps_serving(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model at all")
+    session = LspSession(str(broken), tmp_path)
+    try:
+        uri = session.open(tmp_path / "a.py", READ_LINES)
+        assert session.inline(uri, 5, 4, timeout=30).items == []
+        assert session.completion(uri, 5, 4, timeout=30).items == []
+        errors = [m for m in session.messages if m.type == types.MessageType.Error]
+        assert len(errors) == 1 and "not a GGUF model file" in errors[0].message
+    finally:
+        session.close()
