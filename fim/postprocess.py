@@ -1,0 +1,423 @@
+"""Post-processing of FIM completions: when to stop generating, and what to insert at the cursor.
+
+Everything here is plain text in, text out. `stop_index` runs on the growing generated text after
+every token; `clean_completion` runs once on the final text. Both cut a completion at the same
+line rules (`_keep_lines`), so stopping early never changes the answer.
+
+Rules ported from Tabby (`postprocess/*.ts`), Continue (`streamTransforms`, `postprocessing`),
+llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
+
+* the indentation-scope limit ignores blank lines (llama.cpp stopped at every blank line) and
+  lets a block's closing line or an `else`/`except`/`} else {` clause through when the text after
+  the cursor leaves the block (Tabby `limitScopeByIndentation`);
+* a line repeating the next line of the document is compared with its indentation, trimmed on both
+  sides (Tabby compared an untrimmed line with a trimmed one, so only unindented lines matched);
+* closers already after the cursor are never duplicated and a closer the model did not generate is
+  never dropped: the kept text is the candidate that leaves the cursor line best balanced;
+* CRLF documents get CRLF line endings (llm-ls #87) and tab-indented files keep tabs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from math import gcd
+
+TAB_WIDTH = 4  # columns per tab when comparing indentation
+
+_LINE_END_CHARS = frozenset(")]}\"'`;:,")  # text after the cursor that still allows multi-line
+_CLOSERS = frozenset(")]}\"'`")  # closers (and quotes) the model may re-type from the line suffix
+_TRIM_BEFORE = frozenset(")]}>;:,.")  # trailing spaces of a completion are dropped before these
+_OPEN_CLOSE = {"(": ")", "[": "]", "{": "}"}
+_CLOSE_OPEN = {v: k for k, v in _OPEN_CLOSE.items()}
+_QUOTES = frozenset("\"'`")
+_COMMENT_STARTS = ("#", "//")
+_CLOSER_WORDS = frozenset({"end", "fi", "done", "esac"})
+_CLAUSE_WORDS = frozenset({
+    "else", "elif", "elsif", "elseif", "except", "finally", "catch", "case", "default", "when",
+    "rescue", "ensure",
+})
+_FIRST_WORD = re.compile(r"[A-Za-z_]+")
+_OPENS_BLOCK = re.compile(r"(?:[{(\[:]|\b(?:then|do|else))$")
+
+_MAX_PERIOD = 8  # longest block of lines checked for runaway repetition
+_REPEATS = 3  # copies of a line block that count as runaway repetition
+_RUNAWAY_SPAN = 60  # characters of one chunk repeated at a line's end that count as runaway
+_RUNAWAY_MIN_COPIES = 4
+_RUNAWAY_MAX_CHUNK = 40
+_STYLE_WINDOW = 8192  # characters on each side of the cursor used to detect the indent style
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """The document around the cursor; derived views are computed once and cached."""
+
+    prefix: str  # document text before the cursor (may be a window ending at the cursor)
+    suffix: str  # document text after the cursor (may be a window starting at the cursor)
+
+    @cached_property
+    def line_prefix(self) -> str:
+        """Text of the cursor line before the cursor."""
+        return self.prefix[self.prefix.rfind("\n") + 1:]
+
+    @cached_property
+    def line_suffix(self) -> str:
+        """Rest of the cursor line after the cursor, without its line ending."""
+        end = self.suffix.find("\n")
+        line = self.suffix if end < 0 else self.suffix[:end]
+        return line.removesuffix("\r")
+
+    @cached_property
+    def eol(self) -> str:
+        """The document's line ending: the one nearest before the cursor, else after it."""
+        before = self.prefix.rfind("\n")
+        if before >= 0:
+            return "\r\n" if self.prefix[before - 1:before] == "\r" else "\n"
+        after = self.suffix.find("\n")
+        return "\r\n" if after > 0 and self.suffix[after - 1] == "\r" else "\n"
+
+    @cached_property
+    def indent(self) -> str:
+        """Leading whitespace of the cursor line (up to the cursor)."""
+        return _leading(self.line_prefix)
+
+    @cached_property
+    def on_blank_line(self) -> bool:
+        """True when the cursor line holds nothing but whitespace."""
+        return not (self.line_prefix + self.line_suffix).strip()
+
+    @cached_property
+    def prev_line(self) -> str | None:
+        """Last non-blank line before the cursor: the cursor line's text when it is not blank."""
+        end = len(self.prefix)
+        while end >= 0:
+            start = self.prefix.rfind("\n", 0, end) + 1
+            line = self.prefix[start:end]
+            if line.strip():
+                return line.rstrip()
+            end = start - 1
+        return None
+
+    @cached_property
+    def next_line(self) -> str | None:
+        """First non-blank line after the cursor line."""
+        start = self.suffix.find("\n") + 1
+        while start > 0:
+            end = self.suffix.find("\n", start)
+            line = self.suffix[start:] if end < 0 else self.suffix[start:end]
+            if line.strip():
+                return line.rstrip()
+            start = end + 1
+        return None
+
+    @cached_property
+    def indent_style(self) -> str | None:
+        """The document's indentation unit near the cursor: "\\t", some spaces, or None if unknown."""
+        head = self.prefix[-_STYLE_WINDOW:].split("\n")
+        if len(self.prefix) > _STYLE_WINDOW:
+            head = head[1:]  # a partial first line says nothing about indentation
+        lines = [line for line in head + self.suffix[:_STYLE_WINDOW].split("\n") if line.strip()]
+        tabs = sum(line.startswith("\t") for line in lines)
+        spaces = sum(line.startswith(" ") for line in lines)
+        if tabs > spaces:
+            return "\t"
+        if not spaces:
+            return None
+        widths = [_width(line) for line in lines if "\t" not in _leading(line)]
+        steps = Counter(b - a for a, b in zip(widths, widths[1:]) if 2 <= b - a <= 8)
+        return " " * (steps.most_common(1)[0][0] if steps else 4)
+
+
+def is_single_line(ctx: CompletionContext) -> bool:
+    """True when the completion should stay on the cursor's line.
+
+    That is when real text follows the cursor on its line (anything beyond whitespace, closing
+    brackets, quotes and `;:,`), or when the cursor line is a `#` or `//` comment.
+    """
+    rest = ctx.line_suffix.strip()
+    if any(ch not in _LINE_END_CHARS and not ch.isspace() for ch in rest):
+        return True
+    return ctx.line_prefix.lstrip().startswith(_COMMENT_STARTS)
+
+
+def stop_index(generated: str, ctx: CompletionContext, single_line: bool) -> int | None:
+    """Length of `generated` to keep if the completion is finished, else None (keep generating).
+
+    Meant to run after every token: it only looks at finished lines, plus the unfinished last
+    line for runaway repetition. Single-line mode ends at the first newline after some text (an
+    empty cursor line may first skip blank lines); multi-line mode ends when a line leaves the
+    cursor's indentation scope, repeats the document's next line, or repeats earlier lines.
+    """
+    lines: list[str] = []
+    ends: list[int] = []
+    start = 0
+    while (end := generated.find("\n", start)) >= 0:
+        content_end = end - 1 if end > start and generated[end - 1] == "\r" else end
+        lines.append(generated[start:content_end])
+        ends.append(content_end)
+        start = end + 1
+    lines.append(generated[start:])
+    keep = _keep_lines(lines, len(lines) - 1, ctx, single_line)
+    if keep is None:
+        return None
+    return ends[keep - 1] if keep else 0
+
+
+def clean_completion(generated: str, ctx: CompletionContext, single_line: bool) -> str:
+    """Text to insert at the cursor for the generated completion, or "" when nothing useful remains.
+
+    Applies the cuts of `stop_index` to the whole text, moves a completion that starts on a new
+    line onto an empty cursor line, fixes the indentation style and the line endings, and trims
+    whatever repeats the text after the cursor on its line (closing brackets and quotes included).
+    """
+    lines = generated.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()
+    keep = _keep_lines(lines, len(lines), ctx, single_line)
+    if keep is not None:
+        lines = lines[:keep]
+    if not lines:
+        return ""
+    lines = _fix_indent_style(lines, ctx)
+    lines = _lift_to_cursor(lines, ctx)
+    if ctx.line_prefix.strip() and ctx.line_prefix[-1] in " \t":
+        lines[0] = lines[0].lstrip(" \t")
+    text = _fit_line_suffix("\n".join(lines), ctx)
+    if not text.strip():
+        return ""
+    return text.replace("\n", ctx.eol)
+
+
+# --- line cuts --------------------------------------------------------------------------------
+
+
+def _keep_lines(lines: list[str], done: int, ctx: CompletionContext, single_line: bool) -> int | None:
+    """How many leading `lines` to keep, or None when no cut is due yet.
+
+    `lines[:done]` are finished lines; a further unfinished line is only checked for runaway
+    repetition. Every decision about a line depends on that line and the ones before it only.
+    """
+    rows = [ctx.line_prefix + lines[0], *lines[1:]]  # the lines as they will read in the document
+    first: int | None = None  # index of the first non-blank line
+    limit = 0
+    continuing = closing_allowed = body_seen = False
+    for i in range(done):
+        line = lines[i]
+        if first is None:
+            if line.strip():
+                first = i
+            elif single_line and not ctx.on_blank_line:
+                return 0  # the model ended the cursor's line without adding anything
+            else:
+                continue
+        absolute = rows[i]
+        if _same_line(absolute, ctx.next_line) or _runaway(line):
+            return i
+        if i == first:
+            new_line = i > 0 or not ctx.line_prefix.strip()
+            if new_line and _same_line(absolute, ctx.prev_line):
+                return 0  # echoes the line above the cursor
+            if single_line:
+                return i + 1
+            continuing, limit = _scope_limit(absolute, new_line, ctx)
+            closing_allowed = ctx.next_line is None or _width(ctx.next_line) < limit
+            continue
+        if line.strip():
+            if _width(line) >= limit:
+                body_seen = True
+            else:
+                closing_ok = closing_allowed and (body_seen or not continuing)
+                if not (closing_ok and _is_clause(line)):
+                    return i + 1 if closing_ok and _is_closer(line) else i
+        repeat = _repeat_start(rows, i)
+        if repeat is not None:
+            return repeat
+    if done < len(lines) and _runaway(lines[done]):
+        return done
+    return None
+
+
+def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> tuple[bool, int]:
+    """Whether the completion continues the cursor's statement, and the least indent of its lines.
+
+    Continuing a statement: deeper lines only (its block body), as in Tabby. Starting a new line
+    at indent C after a line at indent P: C > P opens a block (lines deeper than P); otherwise the
+    lines stay at P or deeper, so a completion after a dedent ends with its own construct.
+    """
+    prev = ctx.prev_line
+    prev_width = _width(prev) if prev is not None else 0
+    if not new_line:
+        return True, prev_width + 1
+    return False, prev_width + 1 if _width(first_line) > prev_width else prev_width
+
+
+def _same_line(line: str, other: str | None) -> bool:
+    """Same non-blank code at the same indentation width."""
+    text = line.strip()
+    return bool(text) and other is not None and text == other.strip() and _width(line) == _width(other)
+
+
+def _is_closer(line: str) -> bool:
+    """A line that closes a block: `}`, `)`, `]`, `end`, `fi`, `done`, `esac`, `</tag>`."""
+    text = line.strip()
+    if not text:
+        return False
+    if text[0] in _CLOSE_OPEN or text.startswith("</"):
+        return True
+    word = _FIRST_WORD.match(text)
+    return word is not None and word.group() in _CLOSER_WORDS
+
+
+def _is_clause(line: str) -> bool:
+    """A line that closes a block and opens the next: `} else {`, `elif x:`, `except E:`, `case 1:`."""
+    text = line.strip()
+    if not text or not _OPENS_BLOCK.search(text):
+        return False
+    word = _FIRST_WORD.match(text)
+    return text[0] in _CLOSE_OPEN or (word is not None and word.group() in _CLAUSE_WORDS)
+
+
+def _repeat_start(lines: list[str], i: int) -> int | None:
+    """Where the second copy starts if the block of lines ending at `i` repeats `_REPEATS` times."""
+    for period in range(1, min(_MAX_PERIOD, (i + 1) // _REPEATS) + 1):
+        if lines[i].rstrip() != lines[i - period].rstrip():
+            continue
+        blocks = [
+            [line.rstrip() for line in lines[i + 1 - (k + 1) * period:i + 1 - k * period]]
+            for k in range(_REPEATS)
+        ]
+        if all(block == blocks[0] for block in blocks) and any(blocks[0]):
+            return i + 1 - (_REPEATS - 1) * period
+    return None
+
+
+def _runaway(line: str) -> bool:
+    """True when the line ends with one chunk (with a letter or digit) repeated many times."""
+    if len(line) < _RUNAWAY_SPAN:
+        return False
+    for size in range(3, _RUNAWAY_MAX_CHUNK + 1):
+        copies = max(_RUNAWAY_MIN_COPIES, -(-_RUNAWAY_SPAN // size))
+        if size * copies > len(line):
+            break
+        chunk = line[-size:]
+        if line.endswith(chunk * copies) and any(ch.isalnum() for ch in chunk):
+            return True
+    return False
+
+
+# --- text fixes -------------------------------------------------------------------------------
+
+
+def _fix_indent_style(lines: list[str], ctx: CompletionContext) -> list[str]:
+    """Re-indent lines that use the other indentation style than the document (tabs vs spaces)."""
+    style = ctx.indent_style
+    first = 0 if not ctx.line_prefix.strip() else 1  # line 0 only indents on an empty cursor line
+    if style is None:
+        return lines
+    if style == "\t":
+        unit = _space_unit(lines[first:])
+        return lines[:first] + [_tabify(line, unit) for line in lines[first:]]
+    return lines[:first] + [_leading(line).replace("\t", style) + line.lstrip(" \t")
+                            for line in lines[first:]]
+
+
+def _space_unit(lines: list[str]) -> int:
+    """Spaces per indentation level the model used: 2 when its indents step by 2, else 4."""
+    step = 0
+    for line in lines:
+        step = gcd(step, _leading(line).count(" "))
+    return 2 if step % 4 and step % 2 == 0 else 4
+
+
+def _tabify(line: str, unit: int) -> str:
+    """Turn each `unit` spaces of leading indentation into a tab."""
+    lead = _leading(line)
+    if " " not in lead:
+        return line
+    spaces = lead.count(" ")
+    return "\t" * (lead.count("\t") + spaces // unit) + " " * (spaces % unit) + line[len(lead):]
+
+
+def _lift_to_cursor(lines: list[str], ctx: CompletionContext) -> list[str]:
+    """On an empty cursor line, start the completion at the cursor instead of on a new line."""
+    if not ctx.on_blank_line or lines[0].strip():
+        return lines
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return lines
+    line = lines[first]
+    line = line[len(ctx.indent):] if line.startswith(ctx.indent) else line.lstrip(" \t")
+    return [line] + lines[first + 1:]
+
+
+def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
+    """Drop the end of `text` that repeats the text after the cursor on its line.
+
+    Candidates drop the closers and quotes that start the line suffix, or the whole line suffix
+    (from the end of the text or of its first line); the one leaving the line best balanced wins,
+    the longest on ties. Trailing whitespace is dropped unless a word follows the cursor; when
+    dropped closers leave an indented empty last line, it stays so the closers land there.
+    """
+    suffix = ctx.line_suffix
+    head = suffix.lstrip()
+    rest = suffix.strip()
+    body = text.rstrip()
+    candidates = [text]
+    tail = ""
+    for ch in reversed(body):
+        if ch not in _CLOSERS:
+            break
+        tail = ch + tail
+        if head.startswith(tail):
+            candidates.append(body[:-len(tail)])
+    if rest:
+        for piece in (body, body.split("\n", 1)[0].rstrip()):
+            if piece.endswith(rest):
+                candidates.append(piece[:-len(rest)])
+    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix), -len(c)))
+    if best is not text and "\n" in best and not best[best.rfind("\n") + 1:].strip():
+        return best
+    trimmed = best.rstrip()
+    keep_spaces = bool(suffix) and not suffix[0].isspace() and suffix[0] not in _TRIM_BEFORE
+    if keep_spaces and "\n" not in best[len(trimmed):]:
+        return best
+    return trimmed
+
+
+def _imbalance(text: str) -> int:
+    """Unmatched closers plus unclosed openers and strings in `text` (naive string rules)."""
+    stack: list[str] = []
+    bad = 0
+    quote = ""
+    escaped = False
+    for ch in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = ""
+            elif ch == "\n" and quote != "`":
+                quote = ""
+                bad += 1
+        elif ch in _QUOTES:
+            quote = ch
+        elif ch in _OPEN_CLOSE:
+            stack.append(ch)
+        elif ch in _CLOSE_OPEN:
+            if stack and stack[-1] == _CLOSE_OPEN[ch]:
+                stack.pop()
+            else:
+                bad += 1
+    return bad + len(stack) + (1 if quote else 0)
+
+
+def _leading(line: str) -> str:
+    return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def _width(line: str) -> int:
+    return len(_leading(line).expandtabs(TAB_WIDTH))

@@ -1,0 +1,475 @@
+"""Tests for fim.postprocess: stop rules while streaming and the final clean-up."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fim.postprocess import (
+    CompletionContext,
+    clean_completion,
+    is_single_line,
+    stop_index,
+)
+
+CURSOR = "█"
+
+
+def ctx_of(doc: str) -> CompletionContext:
+    """Context for a document with the cursor marked by █."""
+    prefix, suffix = doc.split(CURSOR)
+    return CompletionContext(prefix, suffix)
+
+
+def streamed(generated: str, ctx: CompletionContext, single_line: bool) -> str:
+    """Feed `generated` a few characters at a time to stop_index, then clean what was kept."""
+    for end in range(1, len(generated) + 1, 3):
+        keep = stop_index(generated[:end], ctx, single_line)
+        if keep is not None:
+            return clean_completion(generated[:end][:keep], ctx, single_line)
+    return clean_completion(generated, ctx, single_line)
+
+
+def complete(doc: str, generated: str, single_line: bool | None = None) -> str:
+    """The cleaned completion; checks that stopping early while streaming gives the same text."""
+    ctx = ctx_of(doc)
+    single = is_single_line(ctx) if single_line is None else single_line
+    result = clean_completion(generated, ctx, single)
+    assert streamed(generated, ctx, single) == result
+    return result
+
+
+def apply(doc: str, generated: str, single_line: bool | None = None) -> str:
+    """The document after inserting the cleaned completion at the cursor."""
+    prefix, suffix = doc.split(CURSOR)
+    return prefix + complete(doc, generated, single_line) + suffix
+
+
+# --- CompletionContext ------------------------------------------------------------------------
+
+
+def test_context_views():
+    ctx = ctx_of("def f(x):\n    if x:\n        return g(█)\n\n    return 0\n")
+    assert ctx.line_prefix == "        return g("
+    assert ctx.line_suffix == ")"
+    assert ctx.indent == "        "
+    assert ctx.eol == "\n"
+    assert ctx.prev_line == "        return g("
+    assert ctx.next_line == "    return 0"
+    assert not ctx.on_blank_line
+
+
+def test_context_blank_line_and_edges():
+    ctx = ctx_of("int x;\n\n    █\n")
+    assert ctx.on_blank_line
+    assert ctx.indent == "    "
+    assert ctx.prev_line == "int x;"
+    assert ctx.next_line is None
+    empty = CompletionContext("", "")
+    assert empty.prev_line is None and empty.next_line is None
+    assert empty.eol == "\n" and empty.indent_style is None
+
+
+def test_context_crlf():
+    ctx = ctx_of("int main(void) {\r\n    return █;\r\n}\r\n")
+    assert ctx.eol == "\r\n"
+    assert ctx.line_suffix == ";"
+    assert ctx.next_line == "}"
+    assert ctx_of("█x = 1\r\ny = 2\r\n").eol == "\r\n"
+
+
+def test_context_indent_style():
+    go = "package main\n\nfunc main() {\n\tif ok {\n\t\tfmt.Println()\n\t}\n\t█\n}\n"
+    assert ctx_of(go).indent_style == "\t"
+    js = "function f() {\n  if (a) {\n    b();\n  }\n  █\n}\n"
+    assert ctx_of(js).indent_style == "  "
+    py = "class A:\n    def f(self):\n        return 1\n█"
+    assert ctx_of(py).indent_style == "    "
+
+
+# --- is_single_line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "doc, expected",
+    [
+        ("def f(x):█\n", False),  # end of line
+        ("    print(█)\n", False),  # only a closer follows
+        ('    name = "█";\n', False),  # quote and semicolon
+        ("    items = [█],\n", False),
+        ("    if (ready) {█}\n", False),
+        ("    foo(█, b)\n", True),  # real text follows
+        ("    if x█ > 0:\n", True),
+        ("    █return x\n", True),
+        ("    # compute the total█\n", True),  # comment line
+        ("    // TODO█\n", True),
+        ("        █\n", False),  # blank line
+    ],
+)
+def test_is_single_line(doc, expected):
+    assert is_single_line(ctx_of(doc)) is expected
+
+
+# --- stop_index -------------------------------------------------------------------------------
+
+
+def test_stop_single_line_at_first_newline():
+    ctx = ctx_of("    total = sum(█)\n")
+    assert stop_index("valu", ctx, True) is None
+    assert stop_index("values)", ctx, True) is None
+    assert stop_index("values)\n    return", ctx, True) == len("values)")
+    assert stop_index("values)\r\n", ctx, True) == len("values)")
+
+
+def test_stop_single_line_newline_first_means_nothing():
+    ctx = ctx_of("    x = compute(a, b)█\n")
+    assert stop_index("\n    y = 2", ctx, True) == 0
+
+
+def test_stop_single_line_on_empty_line_skips_blank_lines():
+    ctx = ctx_of("def f(x):\n    y = x * 2\n    █\n")
+    generated = "\n\n    return y\n"
+    assert stop_index("\n\n    ret", ctx, True) is None
+    keep = stop_index(generated, ctx, True)
+    assert generated[:keep] == "\n\n    return y"
+    assert clean_completion(generated[:keep], ctx, True) == "return y"
+
+
+def test_stop_multi_line_waits_for_finished_lines():
+    ctx = ctx_of("def area(r):█\n")
+    assert stop_index("\n    return 3.14 * r", ctx, False) is None
+
+
+def test_stop_at_dedent_out_of_scope():
+    ctx = ctx_of("def area(r):\n    █\n\ndef volume(r):\n    pass\n")
+    generated = "return 3.14 * r * r\n\n\nprint(area(2))\n"
+    keep = stop_index(generated, ctx, False)
+    assert generated[:keep] == "return 3.14 * r * r\n\n"
+
+
+def test_blank_lines_do_not_end_the_scope():
+    # llama.cpp's n_indent stops at a blank line inside the block; we do not.
+    ctx = ctx_of("def main():█")
+    generated = "\n    x = load()\n\n    y = x + 1\n"
+    assert stop_index(generated, ctx, False) is None
+
+
+def test_stop_when_line_repeats_next_line():
+    ctx = ctx_of("def f(items):\n    total = 0\n    █\n    return total\n")
+    generated = "for item in items:\n        total += item\n    return total\n"
+    keep = stop_index(generated, ctx, False)
+    assert generated[:keep] == "for item in items:\n        total += item"
+
+
+def test_stop_on_repeated_lines():
+    ctx = ctx_of("void f(void) {\n    █\n}\n")
+    generated = "log();\n    log();\n    log();\n"
+    keep = stop_index(generated, ctx, False)
+    assert generated[:keep] == "log();"
+
+
+def test_stop_on_runaway_line_while_streaming():
+    ctx = ctx_of("    data = [█]\n")
+    generated = "0, " * 25
+    assert stop_index(generated, ctx, False) == 0
+
+
+def test_stop_index_is_cheap_to_call_per_token():
+    ctx = ctx_of("def f(x):\n    █\n" + "    pass\n" * 2000)
+    text = "".join(f"    y{i} = x + {i}\n" for i in range(40))
+    for end in range(len(text)):
+        stop_index(text[:end], ctx, False)
+
+
+# --- clean_completion: text after the cursor on its line --------------------------------------
+
+
+def test_drop_repeated_closer():
+    assert complete("    print(█)\n", "x)") == "x"
+
+
+def test_drop_repeated_closer_after_nested_call():
+    assert complete("    print(█)\n", "foo(a, b))") == "foo(a, b)"
+
+
+def test_keep_unclosed_opener_before_existing_closer():
+    assert complete("    print(█)\n", "f(x") == "f(x"
+
+
+def test_keep_closer_that_is_not_a_duplicate():
+    # The closer after the cursor closes print(; the model's closes foo(.
+    assert apply("print(foo(█)\n", "a)") == "print(foo(a))\n"
+
+
+def test_keep_parenthesised_group():
+    assert complete("    print(█)\n", "(a + b)") == "(a + b)"
+
+
+def test_drop_repeated_quote_and_closer():
+    assert complete('    print("█")\n', 'Hello, world")') == "Hello, world"
+    assert complete('    print("█")\n', 'Hello, world"') == "Hello, world"
+
+
+def test_drop_repeated_rest_of_line_in_javascript():
+    doc = "const total = items.reduce((a, b) => a + b, █);\n"
+    assert complete(doc, "0);") == "0"
+
+
+def test_drop_repeated_rest_of_line_with_text():
+    doc = "    result = combine(█, 42)\n"
+    assert complete(doc, "left, 42)") == "left"
+
+
+def test_drop_completion_equal_to_rest_of_line():
+    assert complete("    result = combine(█left, 42)\n", "left, 42)") == ""
+
+
+def test_multi_line_closer_lands_on_its_own_line():
+    doc = "function check(x) {\n  if (x > 0) {█}\n}\n"
+    generated = "\n    console.log(x);\n  }\n"
+    assert apply(doc, generated) == "function check(x) {\n  if (x > 0) {\n    console.log(x);\n  }\n}\n"
+
+
+def test_multi_line_call_arguments_in_c():
+    doc = "int main(void) {\n    printf(█);\n    return 0;\n}\n"
+    generated = '"%d %d\\n",\n           a,\n           b);\n'
+    assert complete(doc, generated) == '"%d %d\\n",\n           a,\n           b'
+
+
+def test_multi_line_first_line_closing_rest_of_line():
+    # The first line already re-types the text after the cursor; later lines would follow it.
+    doc = "def add(█):\n"
+    assert complete(doc, "a, b):\n    return a + b\n") == "a, b"
+
+
+# --- clean_completion: lines of the suffix ----------------------------------------------------
+
+
+def test_trailing_lines_repeating_the_suffix_are_removed():
+    doc = (
+        "def mean(values):\n"
+        "    if not values:\n"
+        "        █\n"
+        "    return sum(values) / len(values)\n"
+    )
+    generated = "return 0.0\n    return sum(values) / len(values)\n"
+    assert complete(doc, generated) == "return 0.0"
+
+
+def test_suffix_lines_are_matched_with_indentation():
+    # Tabby compared an untrimmed line with a trimmed one; indented lines never matched.
+    doc = "func sum(xs []int) int {\n\ttotal := 0\n\t█\n\treturn total\n}\n"
+    generated = "for _, x := range xs {\n\t\ttotal += x\n\t}\n\treturn total\n}\n"
+    assert complete(doc, generated) == "for _, x := range xs {\n\t\ttotal += x\n\t}"
+
+
+def test_same_text_at_other_indentation_is_not_the_suffix():
+    doc = "function f(a) {\n  if (a) {\n    █\n  }\n}\n"
+    generated = "if (a.b) {\n      g();\n    }\n  }\n"
+    assert complete(doc, generated) == "if (a.b) {\n      g();\n    }"
+
+
+def test_first_line_duplicating_next_line_gives_nothing():
+    doc = "def f(x):\n    █\n    return x * 2\n"
+    assert complete(doc, "return x * 2\n") == ""
+    assert complete("    x = █\n    x = compute()\n", "compute()") == ""
+
+
+def test_first_line_after_newline_duplicating_next_line_gives_nothing():
+    doc = "    total = 0█\n    for x in xs:\n"
+    assert complete(doc, "\n    for x in xs:\n        total += x\n") == ""
+
+
+def test_echo_of_previous_line_gives_nothing():
+    doc = "int f(void) {\n    int x = 1;\n    █\n}\n"
+    assert complete(doc, "int x = 1;\n    return x;\n") == ""
+
+
+# --- clean_completion: indentation scope ------------------------------------------------------
+
+
+def test_scope_python_body_then_dedent():
+    doc = "def f(x):\n    if x > 0:█\n    return x\n"
+    generated = "\n        x = -x\n    print(x)\n"
+    assert complete(doc, generated) == "\n        x = -x"
+
+
+def test_scope_continuing_statement_stops_at_next_statement():
+    doc = "def f():\n    value = compute█\n"
+    assert complete(doc, "(1, 2)\n    other = 3\n") == "(1, 2)"
+
+
+def test_scope_continuing_statement_with_block_includes_closer():
+    doc = "function f(x) {\n  if (x█\n  return 0;\n}\n"
+    generated = " > 0) {\n    x = -x;\n  }\n  log(x);\n"
+    assert complete(doc, generated) == " > 0) {\n    x = -x;\n  }"
+
+
+def test_scope_closer_included_at_end_of_file():
+    doc = "#include <stdio.h>\n\nint main(void) {█"
+    generated = '\n    printf("hi\\n");\n    return 0;\n}\n\nint other(void) {\n'
+    assert complete(doc, generated) == '\n    printf("hi\\n");\n    return 0;\n}'
+
+
+def test_scope_closer_not_allowed_when_block_continues_below():
+    doc = "void f(int a) {\n    █\n    g(a);\n}\n"
+    assert complete(doc, "h(a);\n}\n\nvoid k(void) {\n") == "h(a);"
+
+
+def test_scope_else_clause_passes():
+    doc = "function sign(x) {\n  if (x < 0) {█\n  return 1;\n}\n"
+    generated = "\n    return -1;\n  } else {\n    return 1;\n  }\n  return 0;\n"
+    assert complete(doc, generated) == "\n    return -1;\n  } else {\n    return 1;\n  }"
+
+
+def test_scope_python_else_clause_passes():
+    doc = "def f(x):\n    if x:█\n    return y\n"
+    generated = "\n        y = 1\n    else:\n        y = 2\n    return y\n"
+    assert complete(doc, generated) == "\n        y = 1\n    else:\n        y = 2"
+
+
+def test_scope_new_top_level_function_stops_after_it():
+    doc = "def f():\n    return 1\n\n\n█"
+    generated = "def g():\n    return 2\n\n\ndef h():\n    return 3\n"
+    assert complete(doc, generated) == "def g():\n    return 2"
+
+
+def test_scope_statements_at_cursor_level_continue():
+    doc = "def f(xs):\n    total = 0\n    █"
+    generated = "for x in xs:\n        total += x\n    return total\n"
+    assert complete(doc, generated) == "for x in xs:\n        total += x\n    return total"
+
+
+def test_scope_go_tabs():
+    doc = "func main() {\n\tfor i := 0; i < 3; i++ {\n\t\t█\n\t}\n}\n"
+    generated = "fmt.Println(i)\n\t\tsum += i\n\t}\n}\n"
+    assert complete(doc, generated) == "fmt.Println(i)\n\t\tsum += i"
+
+
+# --- clean_completion: repetition -------------------------------------------------------------
+
+
+def test_repeated_line_is_cut():
+    doc = "def f():\n    █"
+    assert complete(doc, "x += 1\n    x += 1\n    x += 1\n    x += 1\n") == "x += 1"
+
+
+def test_repeated_block_is_cut():
+    doc = "#include <stdio.h>\n\n█"
+    block = "int f(void) {\n    return 0;\n}\n\n"
+    assert complete(doc, block * 4) == block.rstrip()
+
+
+def test_two_equal_lines_are_kept():
+    doc = "void f(void) {\n    █\n}\n"
+    assert complete(doc, "tick();\n    tick();\n    done();\n") == "tick();\n    tick();\n    done();"
+
+
+def test_runaway_line_is_dropped():
+    doc = "def f():\n    █"
+    assert complete(doc, "a = 1\n    b = [" + "0, " * 30) == "a = 1"
+
+
+def test_long_non_repetitive_line_is_kept():
+    doc = "█"
+    line = "zeros = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # sixteen"
+    assert complete(doc, line) == line
+
+
+def test_banner_comment_is_not_runaway():
+    doc = "█"
+    line = "# " + "=" * 76
+    assert complete(doc, line) == line
+
+
+# --- clean_completion: single-line mode, line endings, indentation, whitespace ----------------
+
+
+def test_single_line_keeps_first_line_only():
+    doc = "    if x█ > 0:\n"
+    assert complete(doc, " is not None and x\n        y = 1\n") == " is not None and x"
+
+
+def test_single_line_forced_on_empty_line_starts_at_cursor():
+    doc = "def f(x):\n    █\n"
+    assert complete(doc, "\n    return x\n    pass", single_line=True) == "return x"
+
+
+def test_crlf_document_gets_crlf_lines():
+    doc = "def f(x):\r\n    █\r\n"
+    assert complete(doc, "y = x + 1\n    return y\n") == "y = x + 1\r\n    return y"
+    assert complete(doc, "y = x + 1\r\n    return y\r\n") == "y = x + 1\r\n    return y"
+
+
+def test_crlf_single_line_has_no_line_break():
+    doc = "x = compute(█)\r\ny = 2\r\n"
+    assert complete(doc, "a, b)\r\nz = 3\r\n", single_line=True) == "a, b"
+
+
+def test_tab_file_keeps_tabs():
+    doc = "func main() {\n\tif ok {\n\t\tfmt.Println()\n\t}\n\t█\n}\n"
+    generated = "for i := 0; i < 3; i++ {\n        fmt.Println(i)\n    }\n"
+    assert complete(doc, generated) == "for i := 0; i < 3; i++ {\n\t\tfmt.Println(i)\n\t}"
+
+
+def test_tab_file_two_space_model_indent():
+    doc = "function f() {\n\tif (a) {\n\t\tb();\n\t}\n\t█\n}\n"
+    generated = "while (x) {\n    x--;\n  }\n"
+    assert complete(doc, generated) == "while (x) {\n\t\tx--;\n\t}"
+
+
+def test_space_file_gets_spaces_for_tabs():
+    doc = "def f(xs):\n    for x in xs:█\n"
+    assert complete(doc, "\n\t\tprint(x)\n") == "\n        print(x)"
+
+
+def test_empty_line_cursor_starts_at_cursor():
+    doc = "def f(x):\n    y = x\n    █\n"
+    assert complete(doc, "\n    return y\n") == "return y"
+
+
+def test_empty_line_cursor_keeps_deeper_indent():
+    doc = "def f(x):\n    if x:\n    █\n"
+    assert complete(doc, "\n        return 1\n") == "    return 1"
+
+
+def test_trailing_whitespace_is_stripped():
+    assert complete("def f(x):\n    █", "return x   \n\n  \n") == "return x"
+    assert complete("    print(█)\n", "x  ") == "x"
+
+
+def test_trailing_space_kept_before_a_word():
+    assert apply("    return █value\n", "not ") == "    return not value\n"
+
+
+def test_space_after_prefix_space_is_not_doubled():
+    assert complete("    x = █\n", " 42") == "42"
+
+
+def test_whitespace_only_gives_empty():
+    assert complete("def f():\n    █", "   \n\t\n") == ""
+    assert complete("def f():█", "\n    ") == ""
+    assert complete("    print(█)\n", ")") == ""
+
+
+# --- properties -------------------------------------------------------------------------------
+
+code_text = st.lists(
+    st.sampled_from(list("ab (){}[]\"'`:;,.#\\\n\r\t=+-") + ["    ", "\r\n", "if ", "end", "else:"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(generated=st.text(max_size=120) | code_text, prefix=st.text(max_size=60) | code_text,
+       suffix=st.text(max_size=60) | code_text, single_line=st.booleans())
+def test_clean_completion_properties(generated, prefix, suffix, single_line):
+    ctx = CompletionContext(prefix, suffix)
+    result = clean_completion(generated, ctx, single_line)
+    assert result == "" or result.strip()
+    if single_line:
+        assert "\n" not in result and "\r" not in result
+    keep = stop_index(generated, ctx, single_line)
+    assert keep is None or 0 <= keep <= len(generated)
+    is_single_line(ctx)
