@@ -1,0 +1,226 @@
+"""Choose the repository context (snippets from other files) for one completion prompt. Pure.
+
+Sources, most important first:
+
+1. definitions the current file imports (resolved with `fim.imports`, cut with `fim.symbols`);
+2. the window of each other open document most similar to the code around the cursor;
+3. windows of recently viewed or edited files (and of the current file outside the prompt's own
+   prefix/suffix window) most similar to the code around the cursor (Copilot's method);
+4. chunks of recent edits (`fim.similarity.RecentEdits`, llama.vim's ring).
+
+The result never repeats the current file's prefix/suffix window, never holds one file region
+twice, never reads a secret file (`fim.secrets.is_secret_path`), and every snippet is redacted
+with `fim.secrets.redact`. Snippets come least important first and most important LAST (nearest
+the cursor), grouped by source kind and sorted within a kind by a key that does not depend on the
+cursor (import order, path and line, ring order), so the prompt prefix stays the same from one
+keystroke to the next while the chosen snippets do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Mapping, Optional, Sequence
+
+from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
+from fim.prompt import Snippet
+from fim.secrets import is_secret_path, redact
+from fim.similarity import (RecentEdits, covered_fraction, jaccard, region_overlap, scored_windows,
+                            significant_lines, word_set)
+from fim.symbols import extract
+
+CHARS_PER_TOKEN = 3.5
+
+IMPORTS, OPEN, SIMILAR, RECENT = 1, 2, 3, 4
+
+# Share of the budget each kind may take before the leftovers are handed out in priority order.
+SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2}
+WINDOW_LINES = 60
+QUERY_BEFORE, QUERY_AFTER = 45, 15  # lines around the cursor compared with other files
+RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use a 32-line window
+MAX_IMPORT_FILES = 16
+MAX_OPEN_FILES = 6
+MAX_SIMILAR_FILES = 20  # files scanned for similar windows
+MAX_SIMILAR = 4  # windows kept (Copilot's top 4)
+MAX_DUPLICATE_SHARE = 0.5  # a snippet with more of its lines already in the prompt is dropped
+
+
+Spans = tuple[tuple[int, int], ...]
+
+
+@dataclass
+class _Candidate:
+    kind: int
+    source: str
+    # Alternatives, best first: (line ranges [start, end) of the source, text). The first that
+    # repeats nothing already taken is used.
+    regions: list[tuple[Spans, str]]
+    rank: float  # higher is taken first within its kind
+    order: tuple = ()  # output order within the kind
+    chosen: Optional[tuple[Spans, str]] = field(default=None)
+
+
+def header_cost(source: str) -> int:
+    """Characters the prompt spends on a snippet besides its text (``#path\\n`` ... ``\\n``)."""
+    return len(source) + 3
+
+
+def select_context(current_path: str, current_text: str, cursor_line: int, files: Mapping[str, str],
+                   open_paths: Sequence[str], recent: Optional[RecentEdits], budget_chars: int,
+                   window: tuple[int, int], *, recent_paths: Optional[Sequence[str]] = None,
+                   max_snippet_chars: Optional[int] = None) -> list[Snippet]:
+    """Snippets of repository context for a completion in `current_path`, most important last.
+
+    `files` maps workspace-relative paths to text (already filtered: no ignored, binary or huge
+    files); `open_paths` are the other open documents; `recent_paths` (optional) are recently
+    viewed/edited files, most recent first (defaults to the sources of `recent`'s chunks, then
+    `open_paths`); `window` is the half-open line range [start, end) of the current file already
+    in the prompt's prefix and suffix. The snippets' texts plus `header_cost` each fit in
+    `budget_chars` (about ``tokens * CHARS_PER_TOKEN``).
+    """
+    if budget_chars <= 0:
+        return []
+    language = language_of(current_path)
+    lines = current_text.splitlines()
+    cursor_line = max(0, min(cursor_line, max(0, len(lines) - 1)))
+    win_lo, win_hi = max(0, window[0]), max(window[0], window[1])
+    query = word_set("\n".join(lines[max(0, cursor_line - QUERY_BEFORE): cursor_line + QUERY_AFTER]))
+    ring_query = word_set("\n".join(lines[max(0, cursor_line - RING_QUERY_LINES): cursor_line + RING_QUERY_LINES]))
+    per_snippet = max_snippet_chars or max(600, min(8000, budget_chars // 3))
+
+    def readable(path: str) -> bool:
+        return bool(path) and not is_secret_path(path)
+
+    candidates: list[_Candidate] = []
+
+    # 1. What the current file imports.
+    import_paths: dict[str, tuple[int, list[str]]] = {}
+    if files:
+        index = _path_index(frozenset(files))
+        for ref in imported_modules(current_text, language):
+            for path in resolve(ref, current_path, index):
+                if path == current_path or not readable(path) or path not in files:
+                    continue
+                line, names = import_paths.setdefault(path, (ref.line, []))
+                names.extend(n for n in ref.names if n not in names)
+            if len(import_paths) >= MAX_IMPORT_FILES:
+                break
+    for n, (path, (line, names)) in enumerate(import_paths.items()):
+        cut = extract(files[path], language_of(path), names, per_snippet)
+        if not cut.text.strip():
+            continue
+        uses = sum(1 for name in names if name in query)
+        rank = uses + jaccard(query, word_set(cut.text)) + (0.5 if cut.found else 0.0)
+        candidates.append(_Candidate(IMPORTS, path, [(cut.spans, cut.text)], rank, (line, n)))
+
+    # 2. Other open documents: the window most similar to the cursor area.
+    open_seen: list[str] = []
+    for path in open_paths:
+        if path != current_path and path not in open_seen and readable(path) and path in files:
+            open_seen.append(path)
+    open_windows = []
+    for path in open_seen:
+        windows = scored_windows(query, path, files[path], WINDOW_LINES)
+        if windows:
+            open_windows.append((windows[0].score, path, windows))
+    open_windows.sort(key=lambda t: (-t[0], t[1]))
+    for score, path, windows in open_windows[:MAX_OPEN_FILES]:
+        regions = [(((w.start, w.end),), _cap(w.text, per_snippet)) for w in windows[:8]]
+        candidates.append(_Candidate(OPEN, path, regions, score, (path,)))
+
+    # 3. Recently viewed/edited files (and the rest of the current file): similar windows.
+    if recent_paths is None:
+        recent_paths = list(dict.fromkeys([c.source for c in reversed(recent.chunks)] if recent else []))
+        recent_paths += [p for p in open_paths if p not in recent_paths]
+    pool = [current_path] if readable(current_path) else []
+    for path in recent_paths:
+        if path not in pool and path not in open_seen and readable(path) and path in files \
+                and (language == "text" or same_family(language, language_of(path))):
+            pool.append(path)
+        if len(pool) > MAX_SIMILAR_FILES:
+            break
+    similar = []
+    for path in pool:
+        text = current_text if path == current_path else files[path]
+        windows = scored_windows(query, path, text, WINDOW_LINES)
+        if path == current_path:
+            windows = [w for w in windows if region_overlap((w.start, w.end), (win_lo, win_hi)) == 0]
+        if windows:
+            similar.append((windows[0].score, path, windows))
+    similar.sort(key=lambda t: (-t[0], t[1]))
+    for score, path, windows in similar[:MAX_SIMILAR]:
+        regions = [(((w.start, w.end),), _cap(w.text, per_snippet)) for w in windows[:8]]
+        candidates.append(_Candidate(SIMILAR, path, regions, score, (path,)))
+
+    # 4. Recent edits, newest first for the budget, oldest first in the prompt.
+    if recent is not None:
+        chunks = recent.select(ring_query)
+        for k, chunk in enumerate(chunks):
+            if not readable(chunk.source):
+                continue
+            if chunk.source == current_path and region_overlap((chunk.start, chunk.end), (win_lo, win_hi)):
+                continue
+            candidates.append(_Candidate(RECENT, chunk.source, [(((chunk.start, chunk.end),), _cap(chunk.text, per_snippet))],
+                                         float(k), (chunk.serial,)))
+
+    taken = _take(candidates, budget_chars, current_path, lines[win_lo:win_hi], (win_lo, win_hi))
+    taken.sort(key=lambda c: (-c.kind, c.order, c.chosen[0] if c.chosen else ()))
+    return [Snippet(c.source, c.chosen[1]) for c in taken if c.chosen]
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return text[:cut] if cut > 0 else text[:limit]
+
+
+@lru_cache(maxsize=4)
+def _path_index(paths: frozenset[str]) -> PathIndex:
+    return PathIndex(paths)
+
+
+@lru_cache(maxsize=1024)
+def _redacted(text: str, language: str) -> str:
+    return redact(text, language)
+
+
+def _take(candidates: list[_Candidate], budget: int, current_path: str, window_lines: list[str],
+          window: tuple[int, int]) -> list[_Candidate]:
+    """Fill the budget: each kind up to its share in priority order, then leftovers."""
+    seen_lines: set[str] = set(significant_lines("\n".join(window_lines)))
+    regions: dict[str, list[tuple[int, int]]] = {current_path: [window]}
+    used = 0
+    used_by_kind: dict[int, int] = {}
+    ordered = sorted(candidates, key=lambda c: (c.kind, -c.rank, c.source))
+    taken: list[_Candidate] = []
+
+    def try_take(c: _Candidate, limit_kind: bool) -> bool:
+        nonlocal used
+        for spans, text in c.regions:
+            held = regions.get(c.source, ())
+            if any(region_overlap(a, b) for a in spans for b in held):
+                continue
+            if covered_fraction(text, seen_lines) > MAX_DUPLICATE_SHARE:
+                continue
+            text = _redacted(text, language_of(c.source))
+            cost = len(text) + header_cost(c.source)
+            if used + cost > budget:
+                return False
+            if limit_kind and used_by_kind.get(c.kind, 0) + cost > SHARES[c.kind] * budget:
+                return False
+            c.chosen = (spans, text)
+            used += cost
+            used_by_kind[c.kind] = used_by_kind.get(c.kind, 0) + cost
+            regions.setdefault(c.source, []).extend(spans)
+            seen_lines.update(significant_lines(text))
+            taken.append(c)
+            return True
+        return False
+
+    for c in ordered:
+        try_take(c, limit_kind=True)
+    for c in ordered:
+        if c.chosen is None:
+            try_take(c, limit_kind=False)
+    return taken

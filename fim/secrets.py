@@ -1,0 +1,206 @@
+"""Keep secrets out of prompts: files that must never be read, and values to blank out of snippets.
+
+Both functions are pure. Every regular expression here runs in time linear in the input: each
+pattern is anchored at a position it cannot re-enter (a look-behind, a line start or a literal
+prefix), repetitions are bounded or over disjoint character sets, and the finer decisions are made
+in Python on the (short) match rather than by backtracking.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+PLACEHOLDER = "<redacted>"
+
+# --------------------------------------------------------------------------------------- paths
+
+_SECRET_NAMES = frozenset({
+    ".env", ".envrc", ".netrc", "_netrc", ".npmrc", ".pypirc", ".git-credentials", ".gitcredentials",
+    ".htpasswd", ".pgpass", ".my.cnf", ".dockercfg", ".vault-token", ".boto", ".s3cfg",
+    "credentials", "kubeconfig", "terraform.tfstate", "terraform.tfstate.backup",
+    "secring.gpg", "pubring.kbx", "known_hosts", "authorized_keys",
+})
+_SECRET_SUFFIXES = (
+    ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".gpg", ".pgp", ".asc",
+    ".ovpn", ".tfstate", ".tfvars", ".crt.key", ".ppk", ".age", ".env",
+)
+_SECRET_DIRS = frozenset({".ssh", ".aws", ".gnupg", ".docker", ".kube", ".azure", ".gcloud", ".password-store"})
+# Data files (not code) whose name says they hold credentials.
+_DATA_SUFFIXES = ("", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".xml", ".txt",
+                  ".properties", ".csv", ".plist", ".config")
+_SECRET_WORD = re.compile(
+    r"credential|secret|passw(?:or)?d|token(?!iz)|private[-_.]?key|api[-_.]?key|service[-_.]?account"
+    r"|keyfile|(?:^|[-_.])auth(?:$|[-_.])", re.IGNORECASE)
+_KEY_FILE = re.compile(r"^id_(?:rsa|dsa|ecdsa|ed25519)(?:[-_.].*)?$|.*_(?:rsa|dsa|ecdsa|ed25519)$", re.IGNORECASE)
+
+
+def is_secret_path(relpath: str) -> bool:
+    """True when a file's path says it holds credentials; such files are never read into prompts."""
+    parts = [p for p in relpath.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts:
+        return False
+    if any(p.lower() in _SECRET_DIRS for p in parts[:-1]):
+        return True
+    name = parts[-1].lower()
+    if name in _SECRET_NAMES or name.startswith(".env.") or name.startswith(".env-"):
+        return True
+    if name.endswith(_SECRET_SUFFIXES) or _KEY_FILE.match(name):
+        return True
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:  # no extension (or a dot-file such as ".credentials")
+        stem, ext = name.lstrip("."), ""
+    else:
+        ext = "." + ext
+    return ext in _DATA_SUFFIXES and bool(_SECRET_WORD.search(stem))
+
+
+# --------------------------------------------------------------------------------------- values
+
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN (?P<kind>[A-Z0-9 ]{0,40}?)PRIVATE KEY(?: BLOCK)?-----"
+    r"[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?-----|\Z)")
+
+# Well-known token shapes. Each alternative starts with a fixed literal, after a look-behind so a
+# match cannot start inside a longer word.
+_TOKENS = re.compile(
+    r"(?<![A-Za-z0-9_])(?:"
+    r"sk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{20,}"          # OpenAI / Anthropic style
+    r"|(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}"              # Stripe
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"  # GitHub
+    r"|glpat-[A-Za-z0-9_-]{16,}"                                 # GitLab
+    r"|(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}"  # AWS access key id
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}"                            # Slack
+    r"|AIza[0-9A-Za-z_-]{35}"                                    # Google API key
+    r"|hf_[A-Za-z0-9]{30,}"                                      # Hugging Face
+    r"|npm_[A-Za-z0-9]{36}"                                      # npm
+    r"|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"               # SendGrid
+    r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWT
+    r")")
+_BEARER = re.compile(r"(?<![A-Za-z0-9_])((?:Bearer|Basic|Token)[^\S\n]+)([A-Za-z0-9._~+/=-]{16,})")
+# user:password@host in URLs.
+_URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@'\"`]{1,100}:)"
+                           r"([^\s@/'\"`]{1,200})(@)")
+
+# Names whose value is a secret. Checked in Python on the captured name, not in the scanning regex.
+_SENSITIVE_NAME = re.compile(
+    r"passw(?:or)?d|pwd|secret|token|api[-_.]?key|apikey|access[-_.]?key|private[-_.]?key"
+    r"|auth[-_.]?key|client[-_.]?secret|credential|authorization|session[-_.]?key|signing[-_.]?key"
+    r"|encryption[-_.]?key|master[-_.]?key|conn(?:ection)?[-_.]?str(?:ing)?|dsn",
+    re.IGNORECASE)
+_BENIGN_NAME = re.compile(
+    r"tokeniz|(?:max|num|n|min|total|prompt|completion|input|output|eos|bos|pad|unk|sep|special)[-_.]?tokens?"
+    r"|tokens?[-_.]?(?:count|len|length|ids?|type|limit|budget|usage|index|pos)"
+    r"|(?:secret|token|password|key)[-_.]?(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern)s?$",
+    re.IGNORECASE)
+
+# name <sep> "literal" in any language: Python/JS/Go/Java/C assignments, keyword arguments,
+# dict/JSON/YAML entries with quoted values, `name: str = "..."` annotations, PHP/Ruby arrows.
+_QUOTED_ASSIGNMENT = re.compile(
+    r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?\]?"
+    r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
+    r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}(?:[bru]|rb|br|f)?)"
+    r"(?P<lit>\"(?:[^\"\\\n]|\\.){0,4000}\"|'(?:[^'\\\n]|\\.){0,4000}'|`[^`\\\n]{0,4000}`)")
+_DEFINE = re.compile(r"(?m)^([^\S\n]*#[^\S\n]*define[^\S\n]+(?P<name>\w+)[^\S\n]+)(\"(?:[^\"\\\n]|\\.)*\")")
+# Unquoted config values at a line start: `KEY=value`, `export KEY=value`, `key: value`,
+# `key = value`, `- KEY=value` (YAML lists). The value runs to the end of the line; the trailing
+# comment, if any, is split off in Python.
+_UNQUOTED_ASSIGNMENT = re.compile(
+    r"(?m)^(?P<head>[^\S\n]*(?:export[^\S\n]+|set[^\S\n]+|-[^\S\n]+)?[\"']?(?P<name>[A-Za-z_][\w.-]{0,120})[\"']?"
+    r"(?P<sp1>[^\S\n]*)(?P<sep>[=:])(?P<sp2>[^\S\n]*))(?P<val>[^\s\"'`][^\n]*)$")
+
+CODE_LANGUAGES = frozenset({
+    "python", "javascript", "typescript", "go", "rust", "java", "kotlin", "scala", "c", "cpp", "csharp",
+    "ruby", "php", "swift", "lua", "dart",
+})
+_NOT_SECRET_VALUES = frozenset({
+    "none", "null", "nil", "true", "false", "yes", "no", "on", "off", "~", "|", ">", "|-", ">-", "{}", "[]",
+    "str", "string", "bytes", "int", "any", "optional[str]", "str | none", "secretstr", "required", "changeme",
+})
+_REFERENCE = re.compile(r"^(?:\$|%\(|\{\{|<|!(?:Ref|Sub|GetAtt|env)\b|@)")
+_ATTRIBUTE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+[,;]?$")
+
+
+def _sensitive(name: str) -> bool:
+    return bool(_SENSITIVE_NAME.search(name)) and not _BENIGN_NAME.search(name)
+
+
+def _quoted(match: re.Match) -> str:
+    lit = match.group("lit")
+    if len(lit) <= 2 or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
+        return match.group(0)
+    return match.group("key") + lit[0] + PLACEHOLDER + lit[-1]
+
+
+def _define(match: re.Match) -> str:
+    if not _sensitive(match.group("name")) or len(match.group(3)) <= 2:
+        return match.group(0)
+    return match.group(1) + '"' + PLACEHOLDER + '"'
+
+
+def _unquoted_for(language: Optional[str]):
+    code = language in CODE_LANGUAGES
+
+    def replace(match: re.Match) -> str:
+        if code or not _sensitive(match.group("name")):
+            return match.group(0)
+        val = match.group("val")
+        comment = ""
+        for marker in (" #", "\t#", " ;", " //"):
+            at = val.find(marker)
+            if at >= 0:
+                val, comment = val[:at], val[at:] + comment
+        stripped = val.rstrip()
+        comment = val[len(stripped):] + comment
+        trailing = ""
+        if stripped.endswith(",") and match.group("sep") == ":":
+            stripped, trailing = stripped[:-1], ","
+        low = stripped.lower()
+        if (not stripped or low in _NOT_SECRET_VALUES or _REFERENCE.match(stripped)
+                or PLACEHOLDER in stripped or stripped.endswith(("{", "(", "["))):
+            return match.group(0)
+        if language is None and (match.group("sep") == ":" or match.group("sp1") or match.group("sp2")) \
+                and ("(" in stripped or "[" in stripped or _ATTRIBUTE.match(stripped)):
+            # Unknown language and the value reads like code (`token = make_token()`,
+            # `key = self.token`): leave it; the quoted and token-shape rules still apply.
+            return match.group(0)
+        return match.group("head") + PLACEHOLDER + trailing + comment
+
+    return replace
+
+
+def _token(match: re.Match) -> str:
+    text = match.group(0)
+    if text.startswith("sk-"):
+        body = text[3:]
+        # Identifiers such as "sk-learn-style-estimator" are not keys: a key mixes digits in.
+        if not any(c.isdigit() for c in body) or not any(c.isalpha() for c in body):
+            return text
+    return PLACEHOLDER
+
+
+def redact(text: str, language: Optional[str] = None) -> str:
+    """Replace secret-looking values in `text` with ``<redacted>``, keeping the code around them.
+
+    Blanks private-key blocks, well-known token shapes (OpenAI/Anthropic ``sk-``, GitHub ``ghp_``,
+    AWS ``AKIA``, Slack ``xoxb-``, JWTs, ...), passwords in URLs, bearer tokens, and the values
+    of assignments to names such as ``password``, ``secret``, ``token``, ``api_key`` or
+    ``access_key``: quoted literals in any language (the quotes stay), and unquoted values in
+    configuration-style text (``KEY=value``, ``key: value``) unless `language` names a programming
+    language, where an unquoted right-hand side is code, not a secret.
+    """
+    if not text:
+        return text
+    if "PRIVATE KEY" in text:
+        text = _PRIVATE_KEY.sub(
+            lambda m: f"-----BEGIN {m.group('kind')}PRIVATE KEY-----\n{PLACEHOLDER}\n-----END {m.group('kind')}PRIVATE KEY-----",
+            text)
+    text = _TOKENS.sub(_token, text)
+    text = _BEARER.sub(lambda m: m.group(1) + PLACEHOLDER, text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group(1) + PLACEHOLDER + m.group(3), text)
+    text = _QUOTED_ASSIGNMENT.sub(_quoted, text)
+    if "define" in text:
+        text = _DEFINE.sub(_define, text)
+    text = _UNQUOTED_ASSIGNMENT.sub(_unquoted_for(language), text)
+    return text

@@ -1,0 +1,299 @@
+"""Lexical similarity for picking context: Copilot's sliding-window Jaccard and llama.vim's edit ring.
+
+Pure (no I/O). Text is reduced to sets of identifier words with common keywords removed;
+`best_windows` scores every `window_lines`-line window of each candidate file against the code
+around the cursor and keeps the best window per file; `RecentEdits` is a small FIFO ring of chunks
+of recently edited or viewed code with llama.vim's de-duplication rules.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import AbstractSet, Mapping, Optional, Union
+
+from fim.prompt import Snippet
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# Keywords and very common words of the supported languages: they match everywhere and say
+# nothing about what the code is about.
+STOPWORDS = frozenset("""
+a an and as assert async await break case catch class const continue def default del delete do elif
+else enum except export extends false final finally fn for from func function go if impl implements
+import in instanceof interface is let match mod module new nil none not null of or package pass
+private protected pub public raise return self static struct super switch this throw throws true try
+type typeof use var void while with yield int str bool string float double char long unsigned
+u8 u16 u32 u64 i8 i16 i32 i64 usize isize f32 f64 byte err error ok mut ref the to it be at on by
+include define endif ifdef ifndef std lambda print len range list dict set get
+""".split())
+
+Query = Union[str, AbstractSet[str]]
+
+
+def words(text: str) -> list[str]:
+    """Identifier words of `text`, in order, without stopwords and one-letter names."""
+    return [w for w in _WORD.findall(text) if len(w) > 1 and w not in STOPWORDS]
+
+
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(words(text))
+
+
+def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def dice(a: AbstractSet[str], b: AbstractSet[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2.0 * len(a & b) / (len(a) + len(b))
+
+
+def _as_set(query: Query) -> AbstractSet[str]:
+    return word_set(query) if isinstance(query, str) else query
+
+
+# ------------------------------------------------------------------------------ sliding windows
+
+@dataclass(frozen=True)
+class Window:
+    """Lines [start, end) of `source`, and their similarity to the query."""
+
+    source: str
+    start: int
+    end: int
+    score: float
+    text: str
+
+    def snippet(self) -> Snippet:
+        return Snippet(self.source, self.text)
+
+
+def default_step(window_lines: int) -> int:
+    # Coarser than Copilot's one-line step so the chosen window does not move on every keystroke
+    # (the prompt prefix, and with it the KV cache, stays put while the best region is the same).
+    return max(1, window_lines // 4)
+
+
+@lru_cache(maxsize=256)
+def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """Word sets of every window of `text` (cached per text version)."""
+    lines = text.splitlines()
+    n = len(lines)
+    if n == 0:
+        return ()
+    if n <= window_lines:
+        return ((0, n, word_set(text)),)
+    starts = list(range(0, n - window_lines + 1, step))
+    if starts[-1] != n - window_lines:
+        starts.append(n - window_lines)
+    per_line = [words(line) for line in lines]
+    counts: Counter[str] = Counter()
+    out = []
+    lo = hi = 0
+    for s in starts:
+        e = s + window_lines
+        while hi < e:
+            counts.update(per_line[hi])
+            hi += 1
+        while lo < s:
+            for w in per_line[lo]:
+                c = counts[w] - 1
+                if c:
+                    counts[w] = c
+                else:
+                    del counts[w]
+            lo += 1
+        out.append((s, e, frozenset(counts)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(text.splitlines())
+
+
+def scored_windows(query: Query, source: str, text: str, window_lines: int = 60,
+                   step: Optional[int] = None) -> list[Window]:
+    """Every window of `text` scored against `query`, best first (ties: earlier first)."""
+    q = _as_set(query)
+    if not q:
+        return []
+    step = step or default_step(window_lines)
+    scored = []
+    for s, e, ws in _window_sets(text, window_lines, step):
+        if not ws:
+            continue
+        inter = len(q & ws)
+        if inter:
+            scored.append((inter / (len(q) + len(ws) - inter), s, e))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    lines = _lines(text)
+    return [Window(source, s, e, score, "\n".join(lines[s:e])) for score, s, e in scored]
+
+
+def best_windows(query: Query, candidates: Mapping[str, str], window_lines: int = 60,
+                 step: Optional[int] = None, top_k: int = 4, min_score: float = 0.0) -> list[Snippet]:
+    """The best window of each candidate file (path -> text), the `top_k` best files, best first.
+
+    Copilot's neighbouring-tab method: `query` is the code around the cursor (about 60 lines);
+    every `window_lines` window (moved by `step` lines) is scored by Jaccard similarity of word
+    sets, overlapping windows of one file keep only the best, and windows scoring `min_score` or
+    less are dropped.
+    """
+    return [w.snippet() for w in best_window_list(query, candidates, window_lines, step, top_k, min_score)]
+
+
+def best_window_list(query: Query, candidates: Mapping[str, str], window_lines: int = 60,
+                     step: Optional[int] = None, top_k: int = 4, min_score: float = 0.0) -> list[Window]:
+    """`best_windows` returning `Window`s (with line ranges and scores)."""
+    q = _as_set(query)
+    best: list[Window] = []
+    for source, text in candidates.items():
+        windows = scored_windows(q, source, text, window_lines, step)
+        if windows and windows[0].score > min_score:
+            best.append(windows[0])
+    best.sort(key=lambda w: (-w.score, w.source, w.start))
+    return best[:top_k]
+
+
+# ------------------------------------------------------------------------------ recent edits ring
+
+@dataclass(frozen=True)
+class Chunk:
+    """Lines [start, start + number of lines) of `source` as they were when captured."""
+
+    source: str
+    start: int
+    text: str
+    words: frozenset[str] = field(compare=False, repr=False)
+    serial: int = field(compare=False, default=0)
+
+    @property
+    def end(self) -> int:
+        return self.start + self.text.count("\n") + 1
+
+    def snippet(self) -> Snippet:
+        return Snippet(self.source, self.text)
+
+
+class RecentEdits:
+    """A FIFO ring of chunks of recently edited (or viewed) code, after llama.vim.
+
+    * `note_edit(source, text, line)` captures about `chunk_lines` lines around `line`.
+    * An exact duplicate of a chunk already held is dropped; a chunk whose Dice similarity to a
+      held one exceeds `dedup_threshold` (0.9) replaces it (the older one is evicted).
+    * When full, the oldest chunk is evicted.
+    * `select(cursor_text)` leaves out chunks more than 0.5 similar to the code around the cursor
+      ("such chunks usually distort the completion to repeat what was already there").
+
+    Chunks are returned oldest first, so a new chunk only appends to a prompt built from them.
+    Thread-safe.
+    """
+
+    def __init__(self, capacity: int = 16, chunk_lines: int = 32, min_lines: int = 3,
+                 dedup_threshold: float = 0.9, max_chunk_chars: int = 4000) -> None:
+        self.capacity = capacity
+        self.chunk_lines = chunk_lines
+        self.min_lines = min_lines
+        self.dedup_threshold = dedup_threshold
+        self.max_chunk_chars = max_chunk_chars
+        self._chunks: list[Chunk] = []
+        self._serial = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        """The held chunks, oldest first."""
+        with self._lock:
+            return tuple(self._chunks)
+
+    def note_edit(self, source: str, document_text: str, line: int) -> bool:
+        """Capture the `chunk_lines` lines of `document_text` around zero-based `line`."""
+        lines = document_text.splitlines()
+        if not lines:
+            return False
+        half = self.chunk_lines // 2
+        start = max(0, min(line - half, len(lines) - self.chunk_lines))
+        end = min(len(lines), start + self.chunk_lines)
+        return self.add(source, "\n".join(lines[start:end]), start)
+
+    note_view = note_edit
+
+    def add(self, source: str, text: str, start: int = 0, evict_similar: bool = True) -> bool:
+        """Add a chunk; returns False when it was dropped (too short, blank or a duplicate).
+
+        With `evict_similar` a near-duplicate (Dice > threshold) replaces the held chunk;
+        otherwise the new chunk is dropped.
+        """
+        text = text.strip("\n")
+        if len(text) > self.max_chunk_chars:
+            cut = text.rfind("\n", 0, self.max_chunk_chars)
+            text = text[:cut] if cut > 0 else text[: self.max_chunk_chars]
+        if text.count("\n") + 1 < self.min_lines or not text.strip():
+            return False
+        chunk_words = word_set(text)
+        with self._lock:
+            if any(c.text == text for c in self._chunks):
+                return False
+            similar = [c for c in self._chunks if dice(c.words, chunk_words) > self.dedup_threshold]
+            if similar:
+                if not evict_similar:
+                    return False
+                self._chunks = [c for c in self._chunks if c not in similar]
+            self._serial += 1
+            self._chunks.append(Chunk(source, start, text, chunk_words, self._serial))
+            while len(self._chunks) > self.capacity:
+                self._chunks.pop(0)
+            return True
+
+    def forget(self, source: str) -> None:
+        """Drop every chunk of `source` (a deleted, renamed or now-excluded file)."""
+        with self._lock:
+            self._chunks = [c for c in self._chunks if c.source != source]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._chunks = []
+
+    def select(self, cursor_text: Query, threshold: float = 0.5, evict: bool = False) -> list[Chunk]:
+        """Chunks, oldest first, except those more than `threshold` similar to `cursor_text`.
+
+        llama.vim evicts such chunks for good (`evict=True`); by default they are only left out of
+        this prompt, because here chunks are captured around edits, which start out next to the
+        cursor and would otherwise be evicted before they are ever useful.
+        """
+        q = _as_set(cursor_text)
+        with self._lock:
+            keep = [c for c in self._chunks if dice(c.words, q) <= threshold]
+            if evict and len(keep) != len(self._chunks):
+                self._chunks = keep[:]
+            return keep
+
+
+def region_overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Number of lines two half-open line ranges share."""
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def significant_lines(text: str) -> list[str]:
+    """Stripped lines that identify code (not blank, not lone brackets or very short)."""
+    return [s for s in (line.strip() for line in text.splitlines()) if len(s) >= 4]
+
+
+def covered_fraction(text: str, seen: AbstractSet[str]) -> float:
+    """Share of `text`'s significant lines already in `seen`."""
+    lines = significant_lines(text)
+    if not lines:
+        return 1.0
+    return sum(1 for s in lines if s in seen) / len(lines)

@@ -1,0 +1,509 @@
+"""Tests of the pure repository-context modules: secrets, imports, symbols, similarity, context."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+
+import pytest
+
+from fim.context import header_cost, select_context
+from fim.imports import ImportRef, imported_modules, language_of, resolve
+from fim.prompt import Snippet
+from fim.secrets import PLACEHOLDER, is_secret_path, redact
+from fim.similarity import RecentEdits, best_window_list, best_windows, dice, jaccard, word_set, words
+from fim.symbols import definitions, extract
+
+
+# ------------------------------------------------------------------------------------ secrets
+
+@pytest.mark.parametrize("path", [
+    ".env", "app/.env", ".env.local", "config/.env.production", "prod.env", "server.pem", "tls/server.key",
+    "id_rsa", "home/.ssh/id_ed25519", "id_rsa.pub", ".netrc", ".npmrc", ".pypirc", ".git-credentials",
+    "credentials.json", ".aws/credentials", "credentials", "service-account.json", "gcp-service_account.json",
+    "client_secret_1234.json", "secrets.yaml", "config/secrets.yml", "cert.p12", "cert.pfx", "vault.kdbx",
+    "terraform.tfstate", ".ssh/config", "db_password.txt", "api_key.txt",
+])
+def test_secret_paths(path):
+    assert is_secret_path(path)
+
+
+@pytest.mark.parametrize("path", [
+    "main.py", "fim/secrets.py", "src/auth/login.py", "README.md", "package.json", "src/token.ts",
+    "environment.py", "src/keys.py", "docs/credentials.md", "tokenizer.json", "AUTHORS", "config.yaml",
+])
+def test_ordinary_paths_are_not_secret(path):
+    assert not is_secret_path(path)
+
+
+@pytest.mark.parametrize("text, language, secret", [
+    ('API_KEY = "sk-proj-abc123DEF456ghi789JKL012"', "python", "sk-proj-abc123DEF456ghi789JKL012"),
+    ('password = "hunter2"', "python", "hunter2"),
+    ('db_password: str = "hunter2"', "python", "hunter2"),
+    ('conn = connect(host="db", password="hunter2")', "python", "hunter2"),
+    ('{"client_secret": "s3cr3t-value"}', "json", "s3cr3t-value"),
+    ("const cfg = { apiKey: 'abcdef123456' };", "javascript", "abcdef123456"),
+    ('String password = "hunter2";', "java", "hunter2"),
+    ('secret := "gopher-secret"', "go", "gopher-secret"),
+    ('let api_key = "rust-key-123";', "rust", "rust-key-123"),
+    ('#define API_KEY "c-key-123"', "c", "c-key-123"),
+    ("database:\n  password: s3cr3t\n  user: admin\n", "yaml", "s3cr3t"),
+    ("[db]\npassword = hunter2  ; main db\n", "ini", "hunter2"),
+    ("export GITHUB_TOKEN=abc123def\n", "shell", "abc123def"),
+    ("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", None, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("key_id = AKIAIOSFODNN7EXAMPLE", None, "AKIAIOSFODNN7EXAMPLE"),
+    ("gh = 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'", "python", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+    ("SLACK = xoxb-123456789012-abcdefghijkl", None, "xoxb-123456789012-abcdefghijkl"),
+    ("t = eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", None,
+     "dozjgNryP4J3jVmNHl0w5N"),
+    ('url = "postgres://admin:pa55word@db.example.com:5432/app"', "python", "pa55word"),
+    ('headers = {"X": "Bearer abcdefghijklmnop1234"}', "python", "abcdefghijklmnop1234"),
+])
+def test_redact_removes_secret_values(text, language, secret):
+    out = redact(text, language)
+    assert secret not in out
+    assert PLACEHOLDER in out
+
+
+def test_redact_private_key_block_keeps_surrounding_code():
+    text = ('KEY = """-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabcdef\n'
+            '-----END RSA PRIVATE KEY-----"""\nprint(KEY)\n')
+    out = redact(text, "python")
+    assert "MIIEowIBAAKCAQEA" not in out and "abcdef" not in out
+    assert out.startswith('KEY = """-----BEGIN RSA PRIVATE KEY-----')
+    assert out.endswith('-----END RSA PRIVATE KEY-----"""\nprint(KEY)\n')
+
+
+@pytest.mark.parametrize("text, language", [
+    ("token = get_token()", "python"),
+    ("token = self.next_token", None),
+    ("password: str", "python"),
+    ("const apiKey = process.env.API_KEY;", "javascript"),
+    ("max_tokens = 128", None),
+    ('tokenizer = "gpt2"', "python"),
+    ("API_KEY = os.environ['API_KEY']", "python"),
+    ("password: ${DB_PASSWORD}", "yaml"),
+    ("import sklearn  # sk-learn-compatible-estimator-thing", "python"),
+    ("def check(password):\n    return hash(password) == stored\n", "python"),
+])
+def test_redact_leaves_code_alone(text, language):
+    assert redact(text, language) == text
+
+
+def test_redact_is_fast_on_hostile_100kb_inputs():
+    rng = random.Random(0)
+    inputs = [
+        "".join(rng.choice(string.printable) for _ in range(100_000)),
+        "a" * 100_000,
+        "password=" * 11_000,
+        "'a'=" * 25_000,
+        "a: b: c " * 12_500,
+        "https://a:" * 10_000,
+        'password = "' + "x" * 100_000,
+        "-----BEGIN PRIVATE KEY-----" * 3_700,
+        "sk-" * 33_000,
+        "x.y" * 33_000,
+        ("token = 'abc'\n" + "def f(x):\n    return x\n" * 10) * 400,
+    ]
+    for text in inputs:
+        start = time.perf_counter()
+        redact(text)
+        redact(text, "python")
+        assert time.perf_counter() - start < 1.0, text[:20]
+
+
+# ------------------------------------------------------------------------------------ imports
+
+def test_language_of():
+    assert language_of("a/b.py") == "python"
+    assert language_of("x.tsx") == "typescript"
+    assert language_of("m.mjs") == "javascript"
+    assert language_of("lib.rs") == "rust"
+    assert language_of("x.hpp") == "cpp"
+    assert language_of(".env.local") == "env"
+    assert language_of("notes") == "text"
+
+
+def test_python_imports_and_resolution():
+    known = {"utils.py", "pkg/__init__.py", "pkg/a.py", "pkg/sub/__init__.py", "pkg/sub/b.py",
+             "src/proj/core.py", "src/proj/__init__.py"}
+    text = ("import os\nfrom utils import load_data, save as s\nimport pkg.a as pa\npa.run()\n"
+            "from .sub import b\nfrom . import a\nfrom proj.core import Engine\n")
+    refs = imported_modules(text, "python")
+    by_module = {r.module: r for r in refs}
+    assert by_module["utils"].names == ("load_data", "save")
+    assert by_module["pkg.a"].names == ("run",)
+    assert resolve(by_module["os"], "pkg/main.py", known) == []
+    assert resolve(by_module["utils"], "pkg/main.py", known) == ["utils.py"]
+    assert resolve(by_module["pkg.a"], "pkg/main.py", known) == ["pkg/a.py"]
+    assert resolve(by_module[".sub"], "pkg/main.py", known) == ["pkg/sub/__init__.py", "pkg/sub/b.py"]
+    assert "pkg/a.py" in resolve(by_module["."], "pkg/main.py", known)
+    assert resolve(by_module["proj.core"], "src/proj/cli.py", known) == ["src/proj/core.py"]
+    assert resolve(by_module["proj.core"], "tests/test_x.py", known) == ["src/proj/core.py"]
+
+
+def test_python_imports_survive_syntax_errors():
+    text = "from utils import (\n    load_data,\n    save,\n)\ndef broken(:\n    pass\nimport helpers\n"
+    refs = imported_modules(text, "python")
+    assert [(r.module, r.names) for r in refs] == [("utils", ("load_data", "save")), ("helpers", ())]
+
+
+def test_javascript_typescript_imports():
+    known = {"src/lib/index.ts", "src/util.tsx", "src/app.ts", "src/old.js", "src/comp/Button.jsx"}
+    text = ("import { a, b as c } from './lib';\nimport React from 'react';\nimport * as U from './util';\n"
+            "U.x();\nconst { q } = require('./old');\nimport './util.js';\nimport type { T } from \"./app\";\n"
+            "import Button from './comp/Button'\n")
+    refs = imported_modules(text, "typescript")
+    got = {r.module: r for r in refs}
+    assert got["./lib"].names == ("a", "b")
+    assert got["./util"].names == ("x",)
+    assert got["./old"].names == ("q",)
+    assert "Button" in got["./comp/Button"].names
+    cur = "src/main.ts"
+    assert resolve(got["./lib"], cur, known) == ["src/lib/index.ts"]
+    assert resolve(got["react"], cur, known) == []
+    assert resolve(got["./util"], cur, known) == ["src/util.tsx"]
+    assert resolve(got["./util.js"], cur, known) == ["src/util.tsx"]
+    assert resolve(got["./old"], cur, known) == ["src/old.js"]
+    assert resolve(got["./app"], cur, known) == ["src/app.ts"]
+    assert resolve(got["./comp/Button"], cur, known) == ["src/comp/Button.jsx"]
+
+
+def test_go_imports_match_directories_by_suffix():
+    known = {"internal/db/db.go", "internal/db/conn.go", "internal/db/db_test.go", "cmd/main.go", "pkg/json/j.go"}
+    text = ('package main\n\nimport (\n\t"fmt"\n\t"encoding/json"\n\t"github.com/me/proj/internal/db"\n)\n\n'
+            "func main() { db.Open(); fmt.Println(json.Valid(nil)) }\n")
+    refs = {r.module: r for r in imported_modules(text, "go")}
+    assert refs["github.com/me/proj/internal/db"].names == ("Open",)
+    assert resolve(refs["github.com/me/proj/internal/db"], "cmd/main.go", known) == ["internal/db/conn.go", "internal/db/db.go"]
+    assert resolve(refs["fmt"], "cmd/main.go", known) == []
+    assert resolve(refs["encoding/json"], "cmd/main.go", known) == []  # standard library, not pkg/json
+
+
+def test_rust_mod_and_use():
+    known = {"src/lib.rs", "src/a/mod.rs", "src/a/b.rs", "src/c.rs"}
+    text = "mod a;\nmod c;\nuse crate::a::b::{Thing, Other};\nuse std::io;\n"
+    refs = imported_modules(text, "rust")
+    got = {r.module: r for r in refs}
+    assert resolve(got["mod:a"], "src/lib.rs", known) == ["src/a/mod.rs"]
+    assert resolve(got["mod:c"], "src/lib.rs", known) == ["src/c.rs"]
+    assert got["crate::a::b"].names == ("Thing", "Other")
+    assert resolve(got["crate::a::b"], "src/lib.rs", known) == ["src/a/b.rs"]
+    assert resolve(got["std::io"], "src/lib.rs", known) == []
+    sup = ImportRef("super::c", ("C",), "rust")
+    assert resolve(sup, "src/a/mod.rs", known) == ["src/c.rs"]
+
+
+def test_java_imports_anywhere_under_a_source_root():
+    known = {"app/src/main/java/com/acme/util/Bar.java", "app/src/main/java/com/acme/Foo.java",
+             "app/src/main/java/com/acme/util/Baz.java"}
+    text = "package com.acme;\nimport com.acme.util.Bar;\nimport java.util.List;\nimport static com.acme.Foo.make;\nimport com.acme.util.*;\n"
+    got = {r.module: r for r in imported_modules(text, "java")}
+    cur = "app/src/main/java/com/acme/Main.java"
+    assert resolve(got["com.acme.util.Bar"], cur, known) == ["app/src/main/java/com/acme/util/Bar.java"]
+    assert got["com.acme.Foo"].names == ("make",)
+    assert resolve(got["com.acme.Foo"], cur, known) == ["app/src/main/java/com/acme/Foo.java"]
+    assert resolve(got["java.util.List"], cur, known) == []
+    assert len(resolve(got["com.acme.util.*"], cur, known)) == 2
+
+
+def test_c_includes_relative_then_by_basename():
+    known = {"src/x.c", "src/y.h", "include/proj/x.h", "lib/z.h"}
+    text = '#include "y.h"\n#include <proj/x.h>\n#include <stdio.h>\n#include "z.h"\n'
+    refs = imported_modules(text, "c")
+    assert [resolve(r, "src/x.c", known) for r in refs] == [["src/y.h"], ["include/proj/x.h"], [], ["lib/z.h"]]
+    assert refs[1].system and not refs[0].system
+
+
+# ------------------------------------------------------------------------------------ symbols
+
+PY_MODULE = '''"""Utilities."""
+import json
+
+DEFAULT_PATH = "data.json"
+
+
+def load_data(path: str = DEFAULT_PATH) -> dict:
+    """Load the data."""
+    with open(path) as f:
+        return json.load(f)
+
+
+@cache
+def save(data,
+         path):
+    text = """
+def not_a_definition():
+    pass
+"""
+    return text
+
+
+class Store:
+    """A store of things."""
+
+    name: str = "store"
+
+    def __init__(self, root):
+        self.root = root
+''' + "".join(f"        self.x{i} = {i}\n" for i in range(50)) + '''
+    @property
+    def size(self) -> int:
+        return 1
+
+    async def fetch(self,
+                    key: str) -> bytes:
+        """Fetch one."""
+        return b""
+
+
+def tail():
+    return None
+'''
+
+
+def test_python_definitions_of_named_functions():
+    out = definitions(PY_MODULE, "python", ["load_data", "save", "not_a_definition"])
+    assert out.startswith("def load_data(path: str = DEFAULT_PATH) -> dict:")
+    assert "return json.load(f)" in out
+    assert "@cache\ndef save(data," in out
+    assert "tail" not in out and "class Store" not in out
+
+
+def test_python_class_is_reduced_to_signatures():
+    out = definitions(PY_MODULE, "python", ["Store"])
+    assert out.startswith('class Store:\n    """A store of things."""')
+    assert 'name: str = "store"' in out
+    assert "def __init__(self, root):" in out
+    assert "    @property\n    def size(self) -> int:" in out
+    assert "async def fetch(self,\n                    key: str) -> bytes:" in out
+    assert "self.x10" not in out  # bodies left out
+
+
+def test_definitions_fall_back_to_head_or_outline():
+    small = "import os\n\nX = 1\n"
+    assert definitions(small, "python", ["missing"]) == small
+    cut = extract(PY_MODULE, "python", ["missing"], max_chars=400)
+    assert not cut.found and len(cut.text) <= 400
+    assert "def load_data(path: str = DEFAULT_PATH) -> dict:" in cut.text
+    assert "self.x10" not in cut.text
+
+
+def test_typescript_definitions():
+    text = ("import { x } from './x';\n\n// Adds.\nexport function add(a: number, b: number): number {\n"
+            "  return a + b;\n}\n\nexport const PI = 3.14;\n\nexport default class Widget {\n  name = 'w';\n"
+            "  render(): string {\n    return `<div>${this.name}</div>`;\n  }\n}\n\ntype Alias = string | number\n"
+            "function helper() { return 1 }\n")
+    out = definitions(text, "typescript", ["add", "PI", "Alias"])
+    assert "// Adds.\nexport function add(a: number, b: number): number {\n  return a + b;\n}" in out
+    assert "export const PI = 3.14;" in out
+    assert "type Alias = string | number" in out and "helper" not in out
+    assert definitions(text, "typescript", ["default"]).startswith("export default class Widget {")
+
+
+def test_brace_language_definitions():
+    go = "package db\n\n// Open opens.\nfunc Open(dsn string) (*DB, error) {\n\treturn nil, nil\n}\n\nfunc other() {}\n"
+    assert definitions(go, "go", ["Open"]) == "// Open opens.\nfunc Open(dsn string) (*DB, error) {\n\treturn nil, nil\n}"
+    rs = "/// A thing.\n#[derive(Debug)]\npub struct Thing {\n    pub a: i32,\n}\n\npub fn other() -> i32 { 1 }\n"
+    assert definitions(rs, "rust", ["Thing"]) == "/// A thing.\n#[derive(Debug)]\npub struct Thing {\n    pub a: i32,\n}"
+    java = ("package a;\npublic class Foo {\n    public static Foo make(int x) {\n        return new Foo();\n    }\n"
+            "    public int getX() { return 1; }\n}\n")
+    assert definitions(java, "java", ["make"]).strip().startswith("public static Foo make(int x) {")
+    c = "#define MAX 10\ntypedef struct { int x; } point_t;\nint add(int a, int b);\n"
+    out = definitions(c, "c", ["add", "point_t"])
+    assert "int add(int a, int b);" in out and "point_t;" in out and "MAX" not in out
+
+
+def test_long_function_is_reduced_to_signature():
+    body = "".join(f"    x{i} = {i}\n" for i in range(100))
+    text = f"def big(a, b):\n    \"\"\"Doc.\"\"\"\n{body}    return a\n"
+    out = definitions(text, "python", ["big"])
+    assert out == 'def big(a, b):\n    """Doc."""\n    ...'
+
+
+# --------------------------------------------------------------------------------- similarity
+
+def test_words_and_scores():
+    assert words("def load_data(self, path): return self.path") == ["load_data", "path", "path"]
+    a, b = {"x1", "y1", "z1"}, {"x1", "y1", "w1"}
+    assert jaccard(a, b) == pytest.approx(2 / 4)
+    assert dice(a, b) == pytest.approx(4 / 6)
+    assert jaccard(set(), b) == 0.0
+
+
+def test_best_windows_finds_the_similar_region():
+    filler = "".join(f"unrelated_{i} = compute_{i}()\n" for i in range(300))
+    target = ("def parse_invoice(raw_invoice):\n    items = raw_invoice['line_items']\n"
+              "    total = sum(item['amount'] for item in items)\n    return InvoiceTotal(total)\n")
+    candidates = {"big.py": filler + target + filler, "other.py": "print('hello world')\n"}
+    query = "invoice = parse_invoice(raw_invoice)\nfor item in invoice.line_items:\n    print(item.amount)\n"
+    found = best_window_list(query, candidates, window_lines=20)
+    assert [w.source for w in found] == ["big.py"]
+    assert "def parse_invoice(raw_invoice):" in found[0].text
+    assert best_windows(query, candidates, window_lines=20)[0] == Snippet("big.py", found[0].text)
+    assert best_windows(query, candidates, window_lines=20, top_k=0) == []
+
+
+def test_recent_edits_ring():
+    ring = RecentEdits(capacity=3)
+    a = "alpha_one = 1\nalpha_two = 2\nalpha_three = 3\n"
+    assert ring.add("a.py", a)
+    assert not ring.add("a.py", a)  # exact duplicate dropped
+    assert not ring.add("b.py", "x\ny\n")  # fewer than 3 lines
+    long = "".join(f"name_{i} = value_{i}\n" for i in range(40))
+    assert ring.add("c.py", long)
+    nearly = long.replace("value_39", "value_39b")  # Dice > 0.9: the older chunk is evicted
+    assert ring.add("c.py", nearly)
+    assert [c.source for c in ring.chunks] == ["a.py", "c.py"] and ring.chunks[-1].text == nearly.strip("\n")
+    assert ring.add("d.py", "delta_one\ndelta_two\ndelta_three\n")
+    assert ring.add("e.py", "echo_one\necho_two\necho_three\n")  # FIFO: a.py goes
+    assert [c.source for c in ring.chunks] == ["c.py", "d.py", "e.py"]
+    # Chunks similar to the cursor area are left out of the selection (and kept unless evict=True).
+    assert [c.source for c in ring.select("delta_one delta_two delta_three")] == ["c.py", "e.py"]
+    assert len(ring) == 3
+    ring.select("delta_one delta_two delta_three", evict=True)
+    assert [c.source for c in ring.chunks] == ["c.py", "e.py"]
+    ring.forget("e.py")
+    assert [c.source for c in ring.chunks] == ["c.py"]
+
+
+def test_note_edit_takes_lines_around_the_edit():
+    ring = RecentEdits(chunk_lines=10)
+    doc = "".join(f"line_{i}\n" for i in range(100))
+    ring.note_edit("f.py", doc, 50)
+    (chunk,) = ring.chunks
+    assert (chunk.start, chunk.end) == (45, 55)
+    assert chunk.text.splitlines()[0] == "line_45"
+
+
+# ------------------------------------------------------------------------------------ context
+
+UTILS = '''import json
+
+
+def load_data(path):
+    """Read a JSON file."""
+    with open(path) as f:
+        return json.load(f)
+
+
+def unrelated_helper():
+    return 42
+'''
+
+MAIN = '''from utils import load_data
+
+
+def main():
+    data = load_data("input.json")
+    print(data)
+'''
+
+
+def _files(**extra):
+    files = {"utils.py": UTILS, "main.py": MAIN}
+    files.update(extra)
+    return files
+
+
+def test_imported_definition_becomes_a_snippet():
+    out = select_context("main.py", MAIN, 4, _files(), [], RecentEdits(), 4000, (0, 6))
+    assert len(out) == 1
+    assert out[0].source == "utils.py"
+    assert out[0].text.startswith("def load_data(path):")
+    assert "unrelated_helper" not in out[0].text
+
+
+def test_secret_files_never_appear_and_values_are_redacted():
+    files = _files(**{
+        ".env": "OPENAI_API_KEY=sk-abc123abc123abc123abc123\n",
+        "settings.py": "DB_PASSWORD = 'hunter2'\nDEBUG = True\n",
+    })
+    main = "import settings\nfrom utils import load_data\n\nload_data(settings.DB_PASSWORD)\n"
+    ring = RecentEdits()
+    ring.add(".env", "A=1\nB=2\nOPENAI_API_KEY=sk-abc123abc123abc123abc123\n")
+    out = select_context("main.py", main, 3, files, [".env", "settings.py"], ring, 10_000, (0, 4),
+                         recent_paths=[".env", "settings.py"])
+    joined = "\n".join(s.source + "\n" + s.text for s in out)
+    assert ".env" not in [s.source for s in out]
+    assert "sk-abc123" not in joined and "hunter2" not in joined
+    assert "DB_PASSWORD = '<redacted>'" in joined
+
+
+def test_never_repeats_the_prompt_window_or_a_region():
+    lines = [f"value_{i} = compute_value_{i}(value_{i - 1})" for i in range(400)]
+    current = "\n".join(lines) + "\n"
+    ring = RecentEdits()
+    ring.note_edit("big.py", current, 210)  # inside the window: must not come back
+    ring.note_edit("big.py", current, 20)  # far away: may come back, once
+    out = select_context("big.py", current, 200, {"big.py": current}, [], ring, 50_000, (150, 260),
+                         recent_paths=["big.py"])
+    seen: set[str] = set()
+    for snippet in out:
+        for line in snippet.text.splitlines():
+            n = int(line.split("_")[1].split(" ")[0])
+            assert not 150 <= n < 260, line
+            assert line not in seen
+            seen.add(line)
+    assert out  # far regions of the current file are offered
+
+
+def test_budget_is_respected_and_imports_come_last():
+    other = "".join(f"def load_{i}(path):\n    return load_data(path) + {i}\n\n" for i in range(60))
+    files = _files(**{"loaders.py": other})
+    ring = RecentEdits()
+    ring.add("loaders.py", "".join(f"x_{i} = load_data('{i}')\n" for i in range(5)), 500)
+    for budget in (200, 800, 3000, 20_000):
+        out = select_context("main.py", MAIN, 4, files, ["loaders.py"], ring, budget, (0, 6))
+        assert sum(len(s.text) + header_cost(s.source) for s in out) <= budget
+    out = select_context("main.py", MAIN, 4, files, ["loaders.py"], ring, 20_000, (0, 6))
+    assert out[-1].source == "utils.py"  # the import: most important, nearest the cursor
+    assert {s.source for s in out} == {"utils.py", "loaders.py"}
+
+
+def test_order_is_stable_across_keystrokes():
+    helpers = {f"mod{i}.py": "".join(f"def helper_{i}_{j}(data, records):\n    return data.records[{j}]\n\n"
+                                     for j in range(40)) for i in range(4)}
+    files = _files(**helpers)
+    ring = RecentEdits()
+    current = MAIN + "\n\ndef use(data):\n    records = data.records\n"
+    args = dict(files=files, open_paths=list(helpers), recent=ring, budget_chars=30_000)
+    first = select_context("main.py", current, 8, window=(0, 9), **args)
+    again = select_context("main.py", current, 8, window=(0, 9), **args)
+    assert first == again
+    typed = current + "    return records"
+    after = select_context("main.py", typed, 9, window=(0, 10), **args)
+    assert [s.source for s in after] == [s.source for s in first]
+    assert first[-1].source == "utils.py"
+
+
+def test_only_other_files_of_the_same_language_family_are_compared():
+    files = _files(**{"notes.md": MAIN * 3, "helper.py": "def process(data):\n    print(data)\n" * 3})
+    out = select_context("main.py", MAIN, 4, files, [], RecentEdits(), 10_000, (0, 6),
+                         recent_paths=["notes.md", "helper.py"])
+    sources = [s.source for s in out]
+    assert "notes.md" not in sources and "helper.py" in sources
+
+
+def test_empty_inputs():
+    assert select_context("main.py", "", 0, {}, [], RecentEdits(), 1000, (0, 0)) == []
+    assert select_context("main.py", MAIN, 0, _files(), [], None, 0, (0, 1)) == []
+
+
+def test_context_selection_is_fast():
+    big = {f"pkg/m{i}.py": "".join(f"def f_{i}_{j}(a, b):\n    return a * {j} + b\n\n" for j in range(700))
+           for i in range(25)}
+    files = _files(**big)
+    ring = RecentEdits()
+    for i in range(16):
+        ring.note_edit(f"pkg/m{i}.py", big[f"pkg/m{i}.py"], 100 * i)
+    paths = list(big)
+    start = time.perf_counter()
+    select_context("main.py", MAIN, 4, files, paths[:5], ring, 40_000, (0, 6), recent_paths=paths)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(5):
+        select_context("main.py", MAIN, 4, files, paths[:5], ring, 40_000, (0, 6), recent_paths=paths)
+    assert first < 5.0
+    assert (time.perf_counter() - start) / 5 < 0.25
