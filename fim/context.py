@@ -25,8 +25,8 @@ from typing import Mapping, Optional, Sequence
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
-from fim.similarity import (RecentEdits, covered_fraction, jaccard, region_overlap, scored_windows,
-                            significant_lines, word_set)
+from fim.similarity import (RecentEdits, Window, covered_fraction, jaccard, region_overlap,
+                            scored_windows, significant_lines, word_set)
 from fim.symbols import extract
 
 CHARS_PER_TOKEN = 3.5
@@ -43,6 +43,9 @@ MAX_OPEN_FILES = 6
 MAX_SIMILAR_FILES = 20  # files scanned for similar windows
 MAX_SIMILAR = 4  # windows kept (Copilot's top 4)
 MAX_DUPLICATE_SHARE = 0.5  # a snippet with more of its lines already in the prompt is dropped
+CURRENT_SCOPE = 1024  # lines of the current file, each side of the cursor, searched for windows
+SCOPE_ALIGN = 256
+ALTERNATIVES = 8  # next-best windows of a file, tried when the best repeats something taken
 
 
 Spans = tuple[tuple[int, int], ...]
@@ -120,12 +123,12 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             open_seen.append(path)
     open_windows = []
     for path in open_seen:
-        windows = scored_windows(query, path, files[path], WINDOW_LINES)
+        windows = scored_windows(query, path, files[path], WINDOW_LINES, limit=ALTERNATIVES)
         if windows:
             open_windows.append((windows[0].score, path, windows))
     open_windows.sort(key=lambda t: (-t[0], t[1]))
     for score, path, windows in open_windows[:MAX_OPEN_FILES]:
-        regions = [(((w.start, w.end),), _cap(w.text, per_snippet)) for w in windows[:8]]
+        regions = [(((w.start, w.end),), _cap(w.text, per_snippet)) for w in windows]
         candidates.append(_Candidate(OPEN, path, regions, score, (path,)))
 
     # 3. Recently viewed/edited files (and the rest of the current file): similar windows.
@@ -141,15 +144,21 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             break
     similar = []
     for path in pool:
-        text = current_text if path == current_path else files[path]
-        windows = scored_windows(query, path, text, WINDOW_LINES)
         if path == current_path:
-            windows = [w for w in windows if region_overlap((w.start, w.end), (win_lo, win_hi)) == 0]
+            # The current file within CURRENT_SCOPE lines of the cursor (llama.vim's ring_scope),
+            # from a line that moves in steps of SCOPE_ALIGN so the windows stay put.
+            lo = max(0, (cursor_line - CURRENT_SCOPE) // SCOPE_ALIGN * SCOPE_ALIGN)
+            hi = cursor_line + CURRENT_SCOPE
+            windows = [Window(w.source, w.start + lo, w.end + lo, w.score, w.text) for w in
+                       scored_windows(query, path, "\n".join(lines[lo:hi]), WINDOW_LINES, limit=ALTERNATIVES,
+                                      exclude=(win_lo - lo, win_hi - lo))]
+        else:
+            windows = scored_windows(query, path, files[path], WINDOW_LINES, limit=ALTERNATIVES)
         if windows:
             similar.append((windows[0].score, path, windows))
     similar.sort(key=lambda t: (-t[0], t[1]))
     for score, path, windows in similar[:MAX_SIMILAR]:
-        regions = [(((w.start, w.end),), _cap(w.text, per_snippet)) for w in windows[:8]]
+        regions = [(((w.start, w.end),), _cap(w.text, per_snippet)) for w in windows]
         candidates.append(_Candidate(SIMILAR, path, regions, score, (path,)))
 
     # 4. Recent edits, newest first for the budget, oldest first in the prompt.

@@ -8,7 +8,6 @@ standard-library and third-party imports simply resolve to nothing.
 
 from __future__ import annotations
 
-import ast
 import posixpath
 import re
 from dataclasses import dataclass
@@ -95,61 +94,49 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset)
 
 
-def _attribute_uses(text: str, alias: str, pattern: str = r"[A-Za-z_]\w*") -> tuple[str, ...]:
-    """Names used as ``alias.name`` in `text`, in order of first use."""
-    seen: dict[str, None] = {}
-    for m in re.finditer(r"(?<![\w.])" + re.escape(alias) + r"\.(" + pattern + ")", text):
-        seen.setdefault(m.group(1), None)
-        if len(seen) >= 32:
-            break
-    return tuple(seen)
+def _uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*") -> dict[str, tuple[str, ...]]:
+    """For each alias, the names used as ``alias.name`` in `text`, in order of first use (one pass)."""
+    aliases = sorted({a for a in aliases if a}, key=len, reverse=True)
+    found: dict[str, dict[str, None]] = {a: {} for a in aliases}
+    if aliases:
+        pattern = re.compile(r"(?<![\w.$])(" + "|".join(map(re.escape, aliases)) + r")\.(" + name + ")")
+        for m in pattern.finditer(text):
+            seen = found[m.group(1)]
+            if len(seen) < 32:
+                seen.setdefault(m.group(2), None)
+    return {a: tuple(v) for a, v in found.items()}
 
 
 def _python(text: str) -> list[ImportRef]:
-    refs: list[ImportRef] = []
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _python_regex(text)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                used = alias.asname or alias.name
-                refs.append(ImportRef(alias.name, _attribute_uses(text, used), "python", node.lineno - 1))
-        elif isinstance(node, ast.ImportFrom):
-            module = "." * (node.level or 0) + (node.module or "")
-            names = tuple(a.name for a in node.names if a.name != "*")
-            refs.append(ImportRef(module, names, "python", node.lineno - 1))
-    refs.sort(key=lambda r: r.line)
-    return refs
-
-
-_PY_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([\w., \t]+)")
-_PY_FROM = re.compile(r"(?m)^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|[^\n#;]*)")
-
-
-def _python_regex(text: str) -> list[ImportRef]:
-    refs: list[ImportRef] = []
+    """Python imports by regular expressions: fast, and fine with half-typed code."""
+    pending: list[tuple[str, Optional[str], tuple[str, ...], int]] = []  # module, alias, names, offset
     for m in _PY_IMPORT.finditer(text):
         for part in m.group(1).split(","):
             words = part.split()
             if not words or not re.fullmatch(r"[A-Za-z_][\w.]*", words[0]):
                 continue
             alias = words[2] if len(words) >= 3 and words[1] == "as" else words[0]
-            refs.append(ImportRef(words[0], _attribute_uses(text, alias), "python", _line_of(text, m.start())))
+            pending.append((words[0], alias, (), m.start()))
     for m in _PY_FROM.finditer(text):
         module = m.group(1)
         if not module or module.strip(".") and not re.fullmatch(r"\.*[A-Za-z_][\w.]*", module):
             continue
-        body = m.group(2).strip().strip("()").replace("\\\n", " ")
+        body = m.group(2).replace("\\\n", " ").strip().strip("()")
         names = []
         for part in body.split(","):
             words = part.split()
             if words and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
                 names.append(words[0])
-        refs.append(ImportRef(module, tuple(names), "python", _line_of(text, m.start())))
+        pending.append((module, None, tuple(names), m.start()))
+    uses = _uses(text, (alias for _, alias, _, _ in pending if alias), r"[A-Za-z_]\w*")
+    refs = [ImportRef(module, uses[alias] if alias else names, "python", _line_of(text, offset))
+            for module, alias, names, offset in pending]
     refs.sort(key=lambda r: r.line)
     return refs
+
+
+_PY_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([\w., \t]+)")
+_PY_FROM = re.compile(r"(?m)^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|(?:[^\n#;\\]|\\\n)*)")
 
 
 _JS_FROM = re.compile(
@@ -174,7 +161,7 @@ def _js_clause_names(clause: str, text: str) -> tuple[str, ...]:
         clause = clause[:brace.start()] + clause[brace.end():]
     star = re.search(r"\*\s*as\s+([A-Za-z_$][\w$]*)", clause)
     if star:
-        names.extend(_attribute_uses(text, star.group(1), r"[A-Za-z_$][\w$]*"))
+        names.extend(_uses(text, [star.group(1)])[star.group(1)])
         clause = clause[:star.start()] + clause[star.end():]
     default = re.match(r"\s*([A-Za-z_$][\w$]*)\s*(?:,|$)", clause)
     if default and default.group(1) not in ("type", "typeof"):
@@ -195,7 +182,7 @@ def _javascript(text: str) -> list[ImportRef]:
         if lhs.startswith("{"):
             names = tuple(w.split(":")[0].strip() for w in lhs.strip("{}").split(",") if w.strip())
         elif lhs:
-            names = _attribute_uses(text, lhs, r"[A-Za-z_$][\w$]*")
+            names = _uses(text, [lhs])[lhs]
         else:
             names = ()
         refs.append(ImportRef(m.group("spec"), names, "javascript", _line_of(text, m.start())))
@@ -209,21 +196,21 @@ _GO_SPEC = re.compile(r"(?m)^[ \t]*(?:(?P<alias>[\w.]+)[ \t]+)?\"(?P<path>[^\"\n
 
 
 def _go(text: str) -> list[ImportRef]:
-    refs: list[ImportRef] = []
+    pending: list[tuple[str, str, int]] = []  # package name used in code, import path, offset
 
     def add(alias: Optional[str], path: str, offset: int) -> None:
         name = alias or path.rstrip("/").rsplit("/", 1)[-1]
         if re.fullmatch(r"v\d+", name) and "/" in path:  # major-version suffix: pkg/v2
             name = path.rstrip("/").rsplit("/", 2)[-2]
-        name = name.replace("-", "_")
-        names = () if name in ("_", ".") else _attribute_uses(text, name, r"[A-Z]\w*")
-        refs.append(ImportRef(path, names, "go", _line_of(text, offset)))
+        pending.append((name.replace("-", "_").replace(".", "_") if name != "." else ".", path, offset))
 
     for m in _GO_SINGLE.finditer(text):
         add(m.group("alias"), m.group("path"), m.start())
     for block in _GO_BLOCK.finditer(text):
         for m in _GO_SPEC.finditer(block.group("body")):
             add(m.group("alias"), m.group("path"), block.start("body") + m.start())
+    uses = _uses(text, (n for n, _, _ in pending if n not in ("_", ".")), r"[A-Z]\w*")
+    refs = [ImportRef(path, uses.get(name, ()), "go", _line_of(text, offset)) for name, path, offset in pending]
     refs.sort(key=lambda r: r.line)
     return refs
 

@@ -82,6 +82,12 @@ def default_step(window_lines: int) -> int:
     return max(1, window_lines // 4)
 
 
+@lru_cache(maxsize=65536)
+def _line_words(line: str) -> tuple[str, ...]:
+    # Lines recur between versions of a file being edited: each is split into words once.
+    return tuple(words(line))
+
+
 @lru_cache(maxsize=256)
 def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """Word sets of every window of `text` (cached per text version)."""
@@ -94,7 +100,7 @@ def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, in
     starts = list(range(0, n - window_lines + 1, step))
     if starts[-1] != n - window_lines:
         starts.append(n - window_lines)
-    per_line = [words(line) for line in lines]
+    per_line = [_line_words(line) for line in lines]
     counts: Counter[str] = Counter()
     out = []
     lo = hi = 0
@@ -121,20 +127,24 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 def scored_windows(query: Query, source: str, text: str, window_lines: int = 60,
-                   step: Optional[int] = None) -> list[Window]:
-    """Every window of `text` scored against `query`, best first (ties: earlier first)."""
+                   step: Optional[int] = None, limit: Optional[int] = None,
+                   exclude: Optional[tuple[int, int]] = None) -> list[Window]:
+    """The windows of `text` sharing words with `query`, best first (ties: earlier first); the
+    first `limit` of them when given. Windows overlapping the line range `exclude` are skipped."""
     q = _as_set(query)
     if not q:
         return []
     step = step or default_step(window_lines)
     scored = []
     for s, e, ws in _window_sets(text, window_lines, step):
-        if not ws:
+        if not ws or exclude is not None and s < exclude[1] and exclude[0] < e:
             continue
         inter = len(q & ws)
         if inter:
             scored.append((inter / (len(q) + len(ws) - inter), s, e))
     scored.sort(key=lambda t: (-t[0], t[1]))
+    if limit is not None:
+        scored = scored[:limit]
     lines = _lines(text)
     return [Window(source, s, e, score, "\n".join(lines[s:e])) for score, s, e in scored]
 
@@ -157,7 +167,7 @@ def best_window_list(query: Query, candidates: Mapping[str, str], window_lines: 
     q = _as_set(query)
     best: list[Window] = []
     for source, text in candidates.items():
-        windows = scored_windows(q, source, text, window_lines, step)
+        windows = scored_windows(q, source, text, window_lines, step, limit=1)
         if windows and windows[0].score > min_score:
             best.append(windows[0])
     best.sort(key=lambda w: (-w.score, w.source, w.start))

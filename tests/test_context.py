@@ -507,3 +507,13 @@ def test_context_selection_is_fast():
         select_context("main.py", MAIN, 4, files, paths[:5], ring, 40_000, (0, 6), recent_paths=paths)
     assert first < 5.0
     assert (time.perf_counter() - start) / 5 < 0.25
+
+
+def test_current_file_far_from_the_cursor_is_searched():
+    far = "def normalise_invoice_total(invoice_total, currency_rate):\n    return invoice_total * currency_rate\n"
+    filler = "".join(f"other_{i} = make_other_{i}()\n" for i in range(300))
+    near = "amount = normalise_invoice_total(invoice_total, currency_rate)\n"
+    current = far + filler + near * 3
+    out = select_context("app.py", current, 302, {}, [], RecentEdits(), 10_000, (200, 304))
+    assert [s.source for s in out] == ["app.py"]
+    assert out[0].text.startswith("def normalise_invoice_total")
