@@ -1,0 +1,992 @@
+;;; deepfim.el --- Local fill-in-the-middle code completion: ghost text and eglot -*- lexical-binding: t; -*-
+
+;; Copyright (C) 2025 The deepfim authors
+
+;; Author: The deepfim authors
+;; Maintainer: The deepfim authors
+;; Version: 0.1.0
+;; Package-Requires: ((emacs "28.1") (jsonrpc "1.0.14"))
+;; Keywords: convenience, languages, tools
+;; URL: https://github.com/deepfim/deepfim
+
+;; This file is not part of GNU Emacs.
+
+;; This program is free software; you can redistribute it and/or modify
+;; it under the terms of the GNU General Public License as published by
+;; the Free Software Foundation, either version 3 of the License, or
+;; (at your option) any later version.
+
+;; This program is distributed in the hope that it will be useful,
+;; but WITHOUT ANY WARRANTY; without even the implied warranty of
+;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+;; GNU General Public License for more details.
+
+;; You should have received a copy of the GNU General Public License
+;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+
+;;; Commentary:
+
+;; deepfim is a language server (`deepfim serve') that runs a local
+;; fill-in-the-middle code model and answers LSP completion requests.
+;; This package connects Emacs to it in two ways, which can be combined:
+;;
+;; 1. Plain eglot.  `(deepfim-eglot-setup)' makes eglot run
+;;    `deepfim serve' for the major modes in `deepfim-modes'.  The
+;;    completion then arrives through `completion-at-point' (the default
+;;    UI, company, corfu...), as a single candidate whose multi-line text
+;;    is inserted as is.  The equivalent one-line configuration is
+;;
+;;      (add-to-list 'eglot-server-programs
+;;                   '((python-mode python-ts-mode) "deepfim" "serve"))
+;;
+;; 2. `deepfim-mode', a minor mode showing the suggestion as "ghost
+;;    text" after the cursor, requested when Emacs is idle after typing
+;;    (`deepfim-idle-delay') or by `deepfim-complete'.  While a suggestion
+;;    is shown, TAB accepts it (`deepfim-accept'), M-f / C-<right> accept
+;;    one word, M-<return> accepts one line, M-n / M-p cycle, and C-g
+;;    dismisses it.  Typing the characters of the suggestion keeps the
+;;    rest of it shown; moving away or typing something else clears it.
+;;
+;;    When the buffer's eglot server is a deepfim server, `deepfim-mode'
+;;    uses that connection.  Otherwise it runs its own JSON-RPC
+;;    connection to `deepfim serve' (one per Emacs session) and keeps
+;;    the buffer's text in sync itself, so it works alongside any other
+;;    language server that eglot runs for the buffer (pylsp, pyright,
+;;    clangd...) or without eglot at all.
+;;
+;; `deepfim-explain' shows the prompt of the last completion (its
+;; segments, token counts and timings) in a buffer.  The mode line shows
+;; the server's state: " deepfim" (ready), " deepfim[loading 40%]",
+;; " deepfim[error]" or " deepfim[off]".
+;;
+;; Quick start:
+;;
+;;   (add-to-list 'load-path "/path/to/deepfim/editors/emacs")
+;;   (require 'deepfim)
+;;   (add-hook 'prog-mode-hook #'deepfim-mode)
+;;
+;; See `M-x customize-group RET deepfim' for the settings.
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'jsonrpc)
+(require 'seq)
+(require 'subr-x)
+(require 'url-util)
+
+(defconst deepfim-version "0.1.0"
+  "Version of the deepfim Emacs package.")
+
+;; eglot is optional: these are only called once it is loaded.
+(defvar eglot-server-programs)
+(defvar eglot--managed-mode)
+(declare-function eglot-current-server "eglot" ())
+(declare-function eglot--server-info "eglot" (server))
+(declare-function eglot--TextDocumentPositionParams "eglot" ())
+(declare-function eglot--TextDocumentIdentifier "eglot" ())
+(declare-function eglot--signal-textDocument/didChange "eglot" ())
+(declare-function project-root "project" (project))
+(defvar deepfim-mode)
+(declare-function project-current "project" (&optional maybe-prompt directory))
+
+
+;;; Customization
+
+(defgroup deepfim nil
+  "Local fill-in-the-middle code completion with the deepfim language server."
+  :group 'tools
+  :group 'convenience
+  :prefix "deepfim-"
+  :link '(url-link :tag "Home page" "https://github.com/deepfim/deepfim"))
+
+(defcustom deepfim-server-command '("deepfim" "serve")
+  "Command that starts the deepfim language server, as a list of strings.
+The first element is the program, the rest are its arguments, for
+example (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\" \"--model\"
+\"~/models/deepseek-coder-1.3b-base.Q4_K_M.gguf\")."
+  :type '(repeat string))
+
+(defcustom deepfim-model nil
+  "Model for the server: a path to a .gguf file or a catalog name.
+nil leaves the choice to the server (its --model argument,
+$DEEPFIM_MODEL, then the catalog default).  Sent as the `model'
+setting when the server starts."
+  :type '(choice (const :tag "Server default" nil)
+                 (string :tag "Path or catalog name")))
+
+(defcustom deepfim-max-tokens nil
+  "Most tokens generated per completion; nil for the server default."
+  :type '(choice (const :tag "Server default" nil) natnum))
+
+(defcustom deepfim-settings nil
+  "Further server settings, a plist sent with the ones above.
+Keys are the server's setting names as keywords, for example
+\(:contextSize 8192 :threads 4 :timeBudgetMs 3000)."
+  :type '(plist :key-type symbol :value-type sexp))
+
+(defcustom deepfim-modes
+  '(python-mode python-ts-mode
+    c-mode c-ts-mode c++-mode c++-ts-mode
+    js-mode js-ts-mode typescript-mode typescript-ts-mode tsx-ts-mode
+    go-mode go-ts-mode rust-mode rust-ts-mode java-mode java-ts-mode
+    sh-mode bash-ts-mode lua-mode ruby-mode ruby-ts-mode)
+  "Major modes for which `deepfim-eglot-setup' makes eglot run deepfim.
+`global-deepfim-mode' also turns `deepfim-mode' on in buffers
+whose major mode derives from one of these."
+  :type '(repeat symbol))
+
+(defcustom deepfim-idle-delay 0.3
+  "Seconds of idle time after typing before a suggestion is requested."
+  :type 'number)
+
+(defcustom deepfim-auto-trigger t
+  "When non-nil, request suggestions on idle after typing.
+When nil, suggestions are only requested by `deepfim-complete'."
+  :type 'boolean)
+
+(defcustom deepfim-use-eglot t
+  "When non-nil, use the buffer's eglot connection if it is a deepfim server.
+When nil, `deepfim-mode' always runs its own connection."
+  :type 'boolean)
+
+(defcustom deepfim-request-timeout 60
+  "Seconds to wait for a suggestion (the first one waits for the model)."
+  :type 'number)
+
+(defcustom deepfim-events-buffer-size 0
+  "Size of the JSON-RPC events buffer of deepfim's own connection.
+0 disables the log (the default: full-text updates would fill it);
+nil keeps everything.  Takes effect when the connection starts."
+  :type '(choice (const :tag "Unlimited" nil) natnum))
+
+(defcustom deepfim-no-trigger-commands
+  '(undo undo-only undo-redo undo-tree-undo undo-tree-redo
+    deepfim-accept deepfim-accept-word deepfim-accept-line)
+  "Commands after which no suggestion is requested even though they edit."
+  :type '(repeat symbol))
+
+(defface deepfim-ghost-face
+  '((t :inherit shadow))
+  "Face of the suggestion shown after the cursor.")
+
+
+;;; Small helpers
+
+(defun deepfim--settings ()
+  "The settings object sent to the server (a plist)."
+  (let ((settings (copy-sequence deepfim-settings)))
+    (when deepfim-model
+      (setq settings (plist-put settings :model (deepfim--expand-model deepfim-model))))
+    (when deepfim-max-tokens
+      (setq settings (plist-put settings :maxTokens deepfim-max-tokens)))
+    (or settings (make-hash-table))))
+
+(defun deepfim--expand-model (name)
+  "NAME expanded when it looks like a path, else NAME (a catalog name)."
+  (if (or (string-match-p "/" name) (string-suffix-p ".gguf" name))
+      (expand-file-name name)
+    name))
+
+(defun deepfim--path-uri (path)
+  "The file URI of PATH."
+  (concat "file://" (url-hexify-string (expand-file-name path) url-path-allowed-chars)))
+
+(defun deepfim--server-command ()
+  "`deepfim-server-command' with its program expanded."
+  (unless (and (consp deepfim-server-command) (stringp (car deepfim-server-command)))
+    (user-error "deepfim: `deepfim-server-command' must be a list of strings"))
+  (cons (let ((program (car deepfim-server-command)))
+          (if (string-match-p "\\`~" program) (expand-file-name program) program))
+        (cdr deepfim-server-command)))
+
+(defun deepfim--utf16-length (string)
+  "Length of STRING in UTF-16 code units."
+  (let ((n 0))
+    (dotimes (i (length string))
+      (setq n (+ n (if (> (aref string i) #xFFFF) 2 1))))
+    n))
+
+(defun deepfim--lsp-position (&optional pos)
+  "LSP position (zero-based line, UTF-16 character) of POS."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (goto-char (or pos (point)))
+      (list :line (1- (line-number-at-pos nil t))
+            :character (deepfim--utf16-length
+                        (buffer-substring-no-properties (line-beginning-position) (point)))))))
+
+(defun deepfim--position-to-point (position)
+  "Buffer position of the LSP POSITION plist."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (goto-char (point-min))
+      (forward-line (plist-get position :line))
+      (let ((units (plist-get position :character))
+            (eol (line-end-position)))
+        (while (and (> units 0) (< (point) eol))
+          (setq units (- units (if (> (char-after) #xFFFF) 2 1)))
+          (forward-char 1))
+        (point)))))
+
+(defun deepfim--uri ()
+  "The URI of the current buffer's document."
+  (let ((file (or buffer-file-name
+                  (and (buffer-base-buffer) (buffer-file-name (buffer-base-buffer))))))
+    (if file
+        (deepfim--path-uri file)
+      (concat "untitled:" (url-hexify-string (buffer-name) url-path-allowed-chars)))))
+
+(defun deepfim--language-id ()
+  "The LSP language id of the current buffer, from its major mode."
+  (let ((name (symbol-name major-mode)))
+    (setq name (replace-regexp-in-string "\\(-ts\\)?-mode\\'" "" name))
+    (pcase name
+      ("c++" "cpp") ("js" "javascript") ("tsx" "typescriptreact")
+      ("sh" "shellscript") ("bash" "shellscript") ("emacs-lisp" "elisp")
+      (_ name))))
+
+(defun deepfim--root ()
+  "The project root of the current buffer, or its directory."
+  (expand-file-name
+   (or (ignore-errors
+         (when-let ((project (and (fboundp 'project-current) (project-current))))
+           (project-root project)))
+       default-directory)))
+
+
+;;; Server state (the mode line)
+
+(defvar deepfim--statuses (make-hash-table :test #'eq :weakness 'key)
+  "Map a connection (own or eglot) to the last `deepfim/status' plist.")
+
+(defun deepfim--set-status (connection status)
+  "Record CONNECTION's STATUS and refresh the mode lines."
+  (let ((old (gethash connection deepfim--statuses)))
+    (puthash connection status deepfim--statuses)
+    (when (and (equal (plist-get status :state) "error")
+               (not (equal old status)))
+      (message "deepfim: %s" (plist-get status :message))))
+  (force-mode-line-update t))
+
+(defun deepfim--eglot-server ()
+  "The buffer's eglot server when it is a deepfim server, else nil."
+  (when (and deepfim-use-eglot (featurep 'eglot) (bound-and-true-p eglot--managed-mode))
+    (let ((server (ignore-errors (eglot-current-server))))
+      (and server (deepfim--deepfim-server-p server) server))))
+
+(defun deepfim--deepfim-server-p (server)
+  "Non-nil when the eglot SERVER is a deepfim server."
+  (equal (plist-get (ignore-errors (eglot--server-info server)) :name) "deepfim"))
+
+(defvar deepfim--connection nil
+  "deepfim's own connection to `deepfim serve', shared by all buffers.")
+
+(defvar-local deepfim--doc-connection nil
+  "The own connection the buffer's document is open in, or nil.")
+
+(defun deepfim-status ()
+  "The last `deepfim/status' of the current buffer's server, or nil.
+A plist with :state (\"loading\", \"ready\", \"error\" or \"disabled\"),
+:message and maybe :percentage and :model."
+  (let ((connection (or (deepfim--eglot-server)
+                        deepfim--doc-connection
+                        deepfim--connection)))
+    (and connection (gethash connection deepfim--statuses))))
+
+(defun deepfim--lighter ()
+  "The mode-line lighter of `deepfim-mode'."
+  (let* ((status (deepfim-status))
+         (state (plist-get status :state))
+         (help (or (plist-get status :message) "deepfim: not started")))
+    (propertize
+     (pcase state
+       ("loading" (let ((percent (plist-get status :percentage)))
+                    (if percent (format " deepfim[loading %d%%]" percent) " deepfim[loading]")))
+       ("error" " deepfim[error]")
+       ("disabled" " deepfim[off]")
+       (_ " deepfim"))
+     'face (if (equal state "error") 'error nil)
+     'help-echo help)))
+
+
+;;; eglot integration
+
+;;;###autoload
+(defun deepfim-eglot-contact (&optional _interactive)
+  "The eglot contact for deepfim: the server command and its settings."
+  (append (deepfim--server-command)
+          (list :initializationOptions (deepfim--settings))))
+
+;;;###autoload
+(defun deepfim-eglot-setup (&optional modes)
+  "Make eglot run `deepfim serve' for MODES (a list; default `deepfim-modes').
+The entry goes first in `eglot-server-programs', so it replaces any
+other server for these modes; completions then arrive through
+`completion-at-point'.  Use `deepfim-mode' instead to keep another
+language server and see suggestions as ghost text."
+  (interactive)
+  (require 'eglot)
+  (let ((modes (or modes deepfim-modes)))
+    (setq eglot-server-programs
+          (cons (cons modes #'deepfim-eglot-contact)
+                (cl-remove-if (lambda (entry) (eq (cdr-safe entry) #'deepfim-eglot-contact))
+                              eglot-server-programs)))
+    modes))
+
+(defun deepfim--eglot-status (server params)
+  "Handle a `deepfim/status' notification PARAMS from the eglot SERVER."
+  (deepfim--set-status server params))
+
+(with-eval-after-load 'eglot
+  (cl-defmethod eglot-handle-notification
+    (server (_method (eql deepfim/status)) &rest params)
+    "Record deepfim's server state for the mode line."
+    (deepfim--eglot-status server params)))
+
+
+;;; deepfim's own connection
+
+(defclass deepfim-connection (jsonrpc-process-connection)
+  ((ready :initform nil :accessor deepfim--ready
+          :documentation "Non-nil once `initialized' was sent.")
+   (queue :initform nil :accessor deepfim--queue
+          :documentation "Functions waiting for the connection to be ready.")
+   (buffers :initform nil :accessor deepfim--buffers
+            :documentation "Buffers whose document is open in this connection.")
+   (capabilities :initform nil :accessor deepfim--capabilities))
+  :documentation "deepfim's own JSON-RPC connection to `deepfim serve'.")
+
+(defun deepfim--live-connection ()
+  "The own connection if it is running, else nil."
+  (and deepfim--connection
+       (jsonrpc-running-p deepfim--connection)
+       deepfim--connection))
+
+(defun deepfim--start-connection ()
+  "Start `deepfim serve' and initialize it; return the connection."
+  (let* ((name "deepfim")
+         (command (deepfim--server-command))
+         (root (deepfim--root))
+         (conn
+          (make-instance
+           'deepfim-connection
+           :name name
+           :process (lambda ()
+                      (make-process
+                       :name name
+                       :command command
+                       :connection-type 'pipe
+                       :coding 'utf-8-emacs-unix
+                       :noquery t
+                       :file-handler nil
+                       :stderr (get-buffer-create (format "*%s stderr*" name))))
+           :notification-dispatcher #'deepfim--handle-notification
+           :request-dispatcher #'deepfim--handle-request
+           :on-shutdown #'deepfim--on-shutdown)))
+    (cond ((slot-exists-p conn '-events-buffer-scrollback-size)
+           (setf (slot-value conn '-events-buffer-scrollback-size) deepfim-events-buffer-size))
+          ((slot-exists-p conn '-events-buffer-config)
+           (setf (slot-value conn '-events-buffer-config)
+                 (list :size deepfim-events-buffer-size :format 'full))))
+    (setq deepfim--connection conn)
+    (deepfim--set-status conn (list :state "loading" :message "starting the server"))
+    (jsonrpc-async-request
+     conn :initialize
+     (list :processId (emacs-pid)
+           :clientInfo (list :name "deepfim.el" :version deepfim-version)
+           :rootUri (deepfim--path-uri (directory-file-name root))
+           :workspaceFolders (vector (list :uri (deepfim--path-uri (directory-file-name root))
+                                           :name (file-name-nondirectory
+                                                  (directory-file-name root))))
+           :capabilities (list :textDocument
+                               (list :synchronization (list :dynamicRegistration :json-false
+                                                            :didSave :json-false)
+                                     :inlineCompletion (list :dynamicRegistration :json-false))
+                               :window (list :workDoneProgress :json-false
+                                             :showMessage (make-hash-table)))
+           :initializationOptions (deepfim--settings))
+     :success-fn (lambda (result)
+                   (setf (deepfim--capabilities conn) (plist-get result :capabilities))
+                   (jsonrpc-notify conn :initialized (make-hash-table))
+                   (setf (deepfim--ready conn) t)
+                   (let ((queue (reverse (deepfim--queue conn))))
+                     (setf (deepfim--queue conn) nil)
+                     (dolist (fn queue) (funcall fn conn))))
+     :error-fn (lambda (error)
+                 (deepfim--set-status conn (list :state "error"
+                                                 :message (format "initialize failed: %s"
+                                                                  (plist-get error :message)))))
+     :timeout-fn (lambda ()
+                   (deepfim--set-status conn (list :state "error"
+                                                   :message "the server did not answer `initialize'")))
+     :timeout 60)
+    conn))
+
+(defun deepfim--with-connection (fn)
+  "Call FN with the own connection once it is ready, starting it if needed."
+  (let ((conn (or (deepfim--live-connection) (deepfim--start-connection))))
+    (if (deepfim--ready conn)
+        (funcall fn conn)
+      (push fn (deepfim--queue conn)))))
+
+(defun deepfim--handle-notification (conn method params)
+  "Handle the notification METHOD with PARAMS from the own connection CONN."
+  (pcase method
+    ('deepfim/status (deepfim--set-status conn params))
+    ('window/showMessage
+     (let ((text (plist-get params :message)))
+       (message "%s" (if (eql (plist-get params :type) 1) (propertize text 'face 'error) text))))
+    (_ nil)))
+
+(defun deepfim--handle-request (_conn method params)
+  "Answer the request METHOD with PARAMS from the server."
+  (pcase method
+    ('window/workDoneProgress/create nil)
+    ('client/registerCapability nil)
+    ('client/unregisterCapability nil)
+    ('window/showMessageRequest nil)
+    ('workspace/configuration
+     (vconcat (mapcar (lambda (_item) (deepfim--settings)) (plist-get params :items))))
+    (_ (jsonrpc-error :code -32601 :message (format "Unsupported method %s" method)))))
+
+(defun deepfim--on-shutdown (conn)
+  "Forget documents opened in CONN, which has exited."
+  (dolist (buffer (deepfim--buffers conn))
+    (when (buffer-live-p buffer)
+      (with-current-buffer buffer
+        (when (eq deepfim--doc-connection conn)
+          (setq deepfim--doc-connection nil)))))
+  (setf (deepfim--buffers conn) nil)
+  (unless (member (plist-get (gethash conn deepfim--statuses) :state) '("error" "stopped"))
+    (deepfim--set-status conn (list :state "error" :message "the server exited")))
+  (when (eq deepfim--connection conn)
+    (setq deepfim--connection nil)))
+
+(defun deepfim-shutdown ()
+  "Stop deepfim's own server process (eglot's servers are left alone)."
+  (interactive)
+  (when-let ((conn (deepfim--live-connection)))
+    (deepfim--set-status conn (list :state "stopped" :message "deepfim: stopped"))
+    (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 5))
+    (ignore-errors (jsonrpc-notify conn :exit nil))
+    (let ((deadline (+ (float-time) 3)))
+      (while (and (jsonrpc-running-p conn) (< (float-time) deadline))
+        (accept-process-output nil 0.05)))
+    (ignore-errors (jsonrpc-shutdown conn t))
+    (setq deepfim--connection nil)))
+
+(defun deepfim-reconfigure ()
+  "Send the current settings (`deepfim-model' and friends) to the servers.
+Changing the model makes the server load the new one."
+  (interactive)
+  (let ((params (list :settings (list :deepfim (deepfim--settings)))))
+    (when-let ((conn (deepfim--live-connection)))
+      (jsonrpc-notify conn :workspace/didChangeConfiguration params))
+    (when-let ((server (deepfim--eglot-server)))
+      (jsonrpc-notify server :workspace/didChangeConfiguration params))))
+
+;;;; Document synchronization (own connection only; full text)
+
+(defvar-local deepfim--doc-version 0
+  "Version of the buffer's document last sent to the own connection.")
+
+(defvar-local deepfim--doc-dirty nil
+  "Non-nil when the buffer changed since it was last sent.")
+
+(defvar-local deepfim--doc-uri nil
+  "URI the document was opened with.")
+
+(defun deepfim--after-change (&rest _)
+  "Note that the buffer must be sent again."
+  (setq deepfim--doc-dirty t))
+
+(defun deepfim--buffer-text ()
+  "The whole buffer's text."
+  (save-restriction (widen) (buffer-substring-no-properties (point-min) (point-max))))
+
+(defun deepfim--sync-document (conn)
+  "Bring CONN's copy of the current buffer up to date."
+  (cond
+   ((not (eq deepfim--doc-connection conn))
+    (setq deepfim--doc-uri (deepfim--uri)
+          deepfim--doc-version 1
+          deepfim--doc-dirty nil
+          deepfim--doc-connection conn)
+    (cl-pushnew (current-buffer) (deepfim--buffers conn))
+    (jsonrpc-notify conn :textDocument/didOpen
+                    (list :textDocument (list :uri deepfim--doc-uri
+                                              :languageId (deepfim--language-id)
+                                              :version deepfim--doc-version
+                                              :text (deepfim--buffer-text)))))
+   ((not (equal deepfim--doc-uri (deepfim--uri)))     ; renamed: open it again
+    (deepfim--close-document)
+    (deepfim--sync-document conn))
+   (deepfim--doc-dirty
+    (setq deepfim--doc-dirty nil
+          deepfim--doc-version (1+ deepfim--doc-version))
+    (jsonrpc-notify conn :textDocument/didChange
+                    (list :textDocument (list :uri deepfim--doc-uri :version deepfim--doc-version)
+                          :contentChanges (vector (list :text (deepfim--buffer-text))))))))
+
+(defun deepfim--close-document ()
+  "Close the buffer's document in the own connection, if open."
+  (let ((conn deepfim--doc-connection))
+    (when conn
+      (setq deepfim--doc-connection nil)
+      (setf (deepfim--buffers conn) (delq (current-buffer) (deepfim--buffers conn)))
+      (when (jsonrpc-running-p conn)
+        (ignore-errors
+          (jsonrpc-notify conn :textDocument/didClose
+                          (list :textDocument (list :uri deepfim--doc-uri))))))))
+
+
+;;; Suggestions
+
+(defvar-local deepfim--overlay nil
+  "The overlay showing the suggestion, or nil.")
+
+(defvar-local deepfim--items nil
+  "Texts of the items of the last answer, each to be inserted at `deepfim--origin'.")
+
+(defvar-local deepfim--index 0
+  "Index in `deepfim--items' of the item shown.")
+
+(defvar-local deepfim--origin nil
+  "Marker where the items of the last answer start.")
+
+(defvar-local deepfim--origin-size nil
+  "`buffer-size' when the items were requested.")
+
+(defvar-local deepfim--request-seq 0
+  "Number of the latest request; older answers are ignored.")
+
+(defvar-local deepfim--idle-timer nil
+  "Pending idle timer for an automatic request.")
+
+(defvar-local deepfim--pre-command-tick nil
+  "`buffer-chars-modified-tick' before the current command.")
+
+(defvar-local deepfim--suggestion-active nil
+  "Non-nil while a suggestion is shown: activates `deepfim-suggestion-map'.")
+
+(defvar-local deepfim--invoked nil
+  "Non-nil when the items come from an explicit `deepfim-complete'.")
+
+(defvar deepfim-suggestion-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "TAB") #'deepfim-accept)
+    (define-key map (kbd "<tab>") #'deepfim-accept)
+    (define-key map (kbd "M-f") #'deepfim-accept-word)
+    (define-key map (kbd "C-<right>") #'deepfim-accept-word)
+    (define-key map (kbd "M-<right>") #'deepfim-accept-word)
+    (define-key map (kbd "M-<return>") #'deepfim-accept-line)
+    (define-key map (kbd "M-RET") #'deepfim-accept-line)
+    (define-key map (kbd "M-n") #'deepfim-next)
+    (define-key map (kbd "M-p") #'deepfim-previous)
+    (define-key map (kbd "C-g") #'deepfim-dismiss)
+    map)
+  "Keymap active only while a suggestion is shown.")
+
+(defvar deepfim--emulation-alist `((deepfim--suggestion-active . ,deepfim-suggestion-map))
+  "Puts `deepfim-suggestion-map' above the minor modes' maps.")
+
+(defun deepfim--typed ()
+  "Text typed at the origin since the items were requested, or nil.
+nil when the buffer is no longer the requested text plus something
+inserted at the origin with point at its end."
+  (when (and deepfim--origin (marker-buffer deepfim--origin) deepfim--origin-size)
+    (let* ((origin (marker-position deepfim--origin))
+           (delta (- (point) origin)))
+      (when (and (>= delta 0) (= (- (buffer-size) deepfim--origin-size) delta))
+        (buffer-substring-no-properties origin (point))))))
+
+(defun deepfim-current-suggestion ()
+  "The text of the suggestion shown at point, or nil."
+  (and (overlayp deepfim--overlay)
+       (overlay-buffer deepfim--overlay)
+       (overlay-get deepfim--overlay 'deepfim-text)))
+
+(defun deepfim--hide ()
+  "Remove the suggestion overlay."
+  (when (overlayp deepfim--overlay)
+    (delete-overlay deepfim--overlay))
+  (setq deepfim--overlay nil
+        deepfim--suggestion-active nil))
+
+(defun deepfim--clear ()
+  "Forget the items and hide the suggestion."
+  (deepfim--hide)
+  (setq deepfim--items nil
+        deepfim--index 0
+        deepfim--origin-size nil)
+  (when (markerp deepfim--origin)
+    (set-marker deepfim--origin nil))
+  (setq deepfim--origin nil))
+
+(defun deepfim--display (text)
+  "Show TEXT as ghost text at point."
+  (deepfim--hide)
+  (let* ((ov (make-overlay (point) (point) nil nil nil))
+         (ghost (propertize text 'face 'deepfim-ghost-face)))
+    ;; Keep the cursor before the ghost text, not after it.
+    (put-text-property 0 1 'cursor t ghost)
+    (overlay-put ov 'after-string ghost)
+    (overlay-put ov 'deepfim-text text)
+    (overlay-put ov 'priority 100)
+    (setq deepfim--overlay ov
+          deepfim--suggestion-active t)))
+
+(defun deepfim--refresh ()
+  "Show the rest of the current item after what was typed, or clear.
+Returns the text shown, or nil."
+  (let* ((typed (deepfim--typed))
+         (item (and typed (nth deepfim--index deepfim--items))))
+    (if (and item (string-prefix-p typed item) (> (length item) (length typed)))
+        (let ((rest (substring item (length typed))))
+          (deepfim--display rest)
+          rest)
+      ;; The current item no longer fits: try the others.
+      (let ((other (and typed
+                        (cl-position-if (lambda (it) (and (string-prefix-p typed it)
+                                                          (> (length it) (length typed))))
+                                        deepfim--items))))
+        (if other
+            (progn (setq deepfim--index other) (deepfim--refresh))
+          (deepfim--clear)
+          nil)))))
+
+(defun deepfim--item-text (item origin)
+  "The text of ITEM (an InlineCompletionItem) to insert at ORIGIN, or nil."
+  (let* ((insert (plist-get item :insertText))
+         (text (if (stringp insert) insert (plist-get insert :value)))
+         (range (plist-get item :range)))
+    (when (stringp text)
+      (if (null range)
+          text
+        (let* ((start (deepfim--position-to-point (plist-get range :start)))
+               (before (and (<= start origin) (buffer-substring-no-properties start origin))))
+          ;; The range may start before the cursor: the text up to the
+          ;; cursor must then be the start of the item.
+          (and before (string-prefix-p before text)
+               (substring text (length before))))))))
+
+(defun deepfim--handle-items (seq origin size result)
+  "Show the items of RESULT, the answer to request SEQ made at ORIGIN with SIZE."
+  (when (and (= seq deepfim--request-seq) deepfim-mode)
+    (let* ((items (if (vectorp result) result (plist-get result :items)))
+           (texts (delete-dups
+                   (delq nil (mapcar (lambda (item)
+                                       (let ((text (deepfim--item-text item (marker-position origin))))
+                                         (and text (not (string-empty-p text)) text)))
+                                     (append items nil))))))
+      (deepfim--clear)
+      (if (null texts)
+          (progn (set-marker origin nil)
+                 (when deepfim--invoked (message "deepfim: no suggestion here")))
+        (setq deepfim--items texts
+              deepfim--index 0
+              deepfim--origin origin
+              deepfim--origin-size size)
+        (unless (deepfim--refresh)
+          (when deepfim--invoked (message "deepfim: the suggestion no longer fits")))))))
+
+(defun deepfim--request (invoked)
+  "Ask the server for suggestions at point; INVOKED when the user asked."
+  (let* ((buffer (current-buffer))
+         (seq (setq deepfim--request-seq (1+ deepfim--request-seq)))
+         (origin (copy-marker (point)))
+         (size (buffer-size))
+         (tick (buffer-chars-modified-tick))
+         (context (list :triggerKind (if invoked 1 2)))
+         (handlers
+          (list :success-fn (lambda (result)
+                              (when (buffer-live-p buffer)
+                                (with-current-buffer buffer
+                                  (deepfim--handle-items seq origin size result))))
+                :error-fn (lambda (error)
+                            (unless (memql (plist-get error :code) '(-32800 -32801))
+                              (message "deepfim: %s" (plist-get error :message))))
+                :timeout-fn (lambda ()
+                              (when invoked (message "deepfim: no answer in time")))
+                :timeout deepfim-request-timeout)))
+    (setq deepfim--invoked invoked)
+    (if-let ((server (deepfim--eglot-server)))
+        (progn
+          (when deepfim--doc-connection (deepfim--close-document))
+          (when (fboundp 'eglot--signal-textDocument/didChange)
+            (eglot--signal-textDocument/didChange))
+          (apply #'jsonrpc-async-request server :textDocument/inlineCompletion
+                 (append (eglot--TextDocumentPositionParams) (list :context context))
+                 handlers))
+      (deepfim--with-connection
+       (lambda (conn)
+         (when (buffer-live-p buffer)
+           (with-current-buffer buffer
+             ;; Typed on while the server started: a later request follows.
+             (when (and deepfim-mode (= seq deepfim--request-seq)
+                        (= tick (buffer-chars-modified-tick)))
+               (deepfim--sync-document conn)
+               (apply #'jsonrpc-async-request conn :textDocument/inlineCompletion
+                      (list :textDocument (list :uri deepfim--doc-uri)
+                            :position (deepfim--lsp-position origin)
+                            :context context)
+                      handlers)))))))
+    seq))
+
+(defun deepfim--connection-for-buffer ()
+  "The connection serving the current buffer: eglot's or the own one."
+  (or (deepfim--eglot-server)
+      (let (result)
+        (deepfim--with-connection (lambda (conn) (setq result conn)))
+        (let ((deadline (+ (float-time) 30)))
+          (while (and (null result) (< (float-time) deadline))
+            (accept-process-output nil 0.05)))
+        (when result (deepfim--sync-document result))
+        result)))
+
+
+;;; Commands
+
+(defun deepfim-complete ()
+  "Request a suggestion at point now; it is shown when it arrives."
+  (interactive)
+  (unless deepfim-mode (deepfim-mode 1))
+  (deepfim--cancel-timer)
+  (deepfim--clear)
+  (deepfim--request t))
+
+(defun deepfim--insert (text)
+  "Insert TEXT, the start of the suggestion, and show what is left."
+  (let ((rest (substring (deepfim-current-suggestion) (length text))))
+    (deepfim--hide)
+    (insert text)
+    (if (string-empty-p rest)
+        (deepfim--clear)
+      (deepfim--refresh))))
+
+(defun deepfim-accept ()
+  "Insert the whole suggestion shown."
+  (interactive)
+  (when-let ((text (deepfim-current-suggestion)))
+    (deepfim--insert text)
+    t))
+
+(defun deepfim-accept-word ()
+  "Insert the next word of the suggestion shown."
+  (interactive)
+  (when-let ((text (deepfim-current-suggestion)))
+    (let ((length (if (string-match "\\`[^[:alnum:]_\n]*[[:alnum:]_]+" text)
+                      (match-end 0)
+                    (if (string-match "\\`\\(?:\n[ \t]*\\|[^\n]+\\)" text)
+                        (match-end 0)
+                      1))))
+      (deepfim--insert (substring text 0 length))
+      t)))
+
+(defun deepfim-accept-line ()
+  "Insert the suggestion shown up to the end of its line.
+When the suggestion starts with a line break, insert the next line."
+  (interactive)
+  (when-let ((text (deepfim-current-suggestion)))
+    (let ((length (if (string-match "\\`\n?[^\n]*" text) (match-end 0) (length text))))
+      (deepfim--insert (substring text 0 length))
+      t)))
+
+(defun deepfim-dismiss ()
+  "Hide the suggestion shown."
+  (interactive)
+  (deepfim--cancel-timer)
+  (setq deepfim--request-seq (1+ deepfim--request-seq))
+  (deepfim--clear))
+
+(defun deepfim--cycle (step)
+  "Show the item STEP places from the current one."
+  (let ((typed (deepfim--typed)))
+    (if (not (and typed deepfim--items))
+        (progn (message "deepfim: no suggestion to cycle") nil)
+      (let* ((n (length deepfim--items))
+             (fits (cl-loop for i from 1 to n
+                            for index = (mod (+ deepfim--index (* i step)) n)
+                            for item = (nth index deepfim--items)
+                            when (and (string-prefix-p typed item)
+                                      (> (length item) (length typed)))
+                            return index)))
+        (when (and fits (= n 1) (called-interactively-p 'any))
+          (message "deepfim: only one suggestion"))
+        (when fits
+          (setq deepfim--index fits)
+          (deepfim--refresh))))))
+
+(defun deepfim-next ()
+  "Show the next suggestion of the last answer."
+  (interactive)
+  (deepfim--cycle 1))
+
+(defun deepfim-previous ()
+  "Show the previous suggestion of the last answer."
+  (interactive)
+  (deepfim--cycle -1))
+
+(defun deepfim-explain ()
+  "Show the prompt, output and timings of the buffer's last completion.
+Returns the buffer `*deepfim explain*'."
+  (interactive)
+  (let* ((connection (deepfim--connection-for-buffer))
+         (uri (if (deepfim--eglot-server)
+                  (plist-get (eglot--TextDocumentIdentifier) :uri)
+                (or deepfim--doc-uri (deepfim--uri))))
+         (source (buffer-name))
+         (result (and connection
+                      (jsonrpc-request connection :deepfim/explain
+                                       (list :textDocument (list :uri uri))
+                                       :timeout 30)))
+         (buffer (get-buffer-create "*deepfim explain*")))
+    (with-current-buffer buffer
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (if (null result)
+            (insert (format "No completion was served for %s yet.\n" source))
+          (deepfim--insert-explanation source result))
+        (goto-char (point-min)))
+      (special-mode))
+    (when (called-interactively-p 'any)
+      (display-buffer buffer))
+    buffer))
+
+(defun deepfim--insert-explanation (source result)
+  "Insert a readable form of the `deepfim/explain' RESULT for buffer SOURCE."
+  (let ((prompt (plist-get result :prompt))
+        (timings (plist-get result :timings)))
+    (insert (propertize (format "deepfim: last completion in %s" source) 'face 'bold) "\n")
+    (insert (format "model: %s\n" (or (plist-get result :model) "?")))
+    (when timings
+      (insert "timings:")
+      (cl-loop for (key value) on timings by #'cddr
+               do (insert (format " %s=%s" (substring (symbol-name key) 1) value)))
+      (insert "\n"))
+    (when prompt
+      (insert (format "prompt: %d tokens\n" (length (plist-get prompt :token_ids)))))
+    (insert "\n" (propertize "completion" 'face 'bold) "\n")
+    (insert (propertize (or (plist-get result :completion) "") 'face 'font-lock-string-face))
+    (insert "\n")
+    (cl-loop for segment across (or (plist-get prompt :segments) [])
+             do (insert "\n"
+                        (propertize (format "── %s%s, %s tokens ──"
+                                            (plist-get segment :kind)
+                                            (let ((src (plist-get segment :source)))
+                                              (if (stringp src) (format " (%s)" src) ""))
+                                            (plist-get segment :tokens))
+                                    'face 'font-lock-comment-face)
+                        "\n"
+                        (or (plist-get segment :text) "")
+                        "\n"))))
+
+
+;;; The minor mode
+
+(defun deepfim--cancel-timer ()
+  "Cancel the pending automatic request."
+  (when (timerp deepfim--idle-timer)
+    (cancel-timer deepfim--idle-timer))
+  (setq deepfim--idle-timer nil))
+
+(defun deepfim--idle-request (buffer tick point)
+  "Request a suggestion in BUFFER if it is as it was (TICK, POINT) after typing."
+  (when (buffer-live-p buffer)
+    (with-current-buffer buffer
+      (setq deepfim--idle-timer nil)
+      (when (and deepfim-mode
+                 (eq buffer (window-buffer (selected-window)))
+                 (= tick (buffer-chars-modified-tick))
+                 (= point (point))
+                 (not (deepfim-current-suggestion)))
+        (deepfim--request nil)))))
+
+(defun deepfim--schedule ()
+  "Request a suggestion after `deepfim-idle-delay' seconds of idle time."
+  (deepfim--cancel-timer)
+  (setq deepfim--idle-timer
+        (run-with-idle-timer deepfim-idle-delay nil #'deepfim--idle-request
+                             (current-buffer) (buffer-chars-modified-tick) (point))))
+
+(defun deepfim--pre-command ()
+  "Remember the buffer's state before a command."
+  (setq deepfim--pre-command-tick (buffer-chars-modified-tick)))
+
+(defun deepfim--post-command ()
+  "Keep, trim or clear the suggestion after a command; maybe schedule a request."
+  (let ((edited (and deepfim--pre-command-tick
+                     (/= deepfim--pre-command-tick (buffer-chars-modified-tick)))))
+    (cond
+     ((memq this-command '(keyboard-quit keyboard-escape-quit deepfim-dismiss))
+      (deepfim-dismiss))
+     ((memq this-command '(deepfim-next deepfim-previous deepfim-complete)))
+     ((or deepfim--items (deepfim-current-suggestion))
+      (deepfim--refresh)))
+    (cond
+     ((and edited deepfim-auto-trigger
+           (not (deepfim-current-suggestion))
+           (not (memq this-command deepfim-no-trigger-commands))
+           (not buffer-read-only))
+      (deepfim--schedule))
+     ((not edited)
+      ;; Moved without typing: no request for the old place.
+      (deepfim--cancel-timer)))))
+
+(defun deepfim--kill-buffer ()
+  "Close the document when its buffer goes."
+  (deepfim--cancel-timer)
+  (deepfim--close-document))
+
+;;;###autoload
+(define-minor-mode deepfim-mode
+  "Show deepfim's code suggestions as ghost text after the cursor.
+
+Suggestions are requested when Emacs is idle for `deepfim-idle-delay'
+seconds after typing, or by \\[deepfim-complete].  While one is
+shown, these keys act on it:
+\\{deepfim-suggestion-map}
+The buffer's eglot connection is used when it is a deepfim server;
+otherwise deepfim runs its own server process
+\(`deepfim-server-command') next to any other language server."
+  :lighter (:eval (deepfim--lighter))
+  :group 'deepfim
+  (cond
+   (deepfim-mode
+    (add-to-list 'emulation-mode-map-alists 'deepfim--emulation-alist)
+    (add-hook 'pre-command-hook #'deepfim--pre-command nil t)
+    (add-hook 'post-command-hook #'deepfim--post-command nil t)
+    (add-hook 'after-change-functions #'deepfim--after-change nil t)
+    (add-hook 'kill-buffer-hook #'deepfim--kill-buffer nil t)
+    (add-hook 'change-major-mode-hook #'deepfim--turn-off nil t)
+    (setq deepfim--doc-dirty t))
+   (t
+    (deepfim--cancel-timer)
+    (deepfim--clear)
+    (deepfim--close-document)
+    (remove-hook 'pre-command-hook #'deepfim--pre-command t)
+    (remove-hook 'post-command-hook #'deepfim--post-command t)
+    (remove-hook 'after-change-functions #'deepfim--after-change t)
+    (remove-hook 'kill-buffer-hook #'deepfim--kill-buffer t)
+    (remove-hook 'change-major-mode-hook #'deepfim--turn-off t))))
+
+(defun deepfim--turn-off ()
+  "Turn `deepfim-mode' off (before the major mode changes)."
+  (deepfim-mode -1))
+
+(defun deepfim--turn-on-if-wanted ()
+  "Turn `deepfim-mode' on in buffers visiting a file in `deepfim-modes'."
+  (when (and (not (minibufferp))
+             (apply #'derived-mode-p deepfim-modes))
+    (deepfim-mode 1)))
+
+;;;###autoload
+(define-globalized-minor-mode global-deepfim-mode deepfim-mode
+  deepfim--turn-on-if-wanted
+  :group 'deepfim)
+
+(provide 'deepfim)
+;;; deepfim.el ends here
