@@ -26,7 +26,7 @@ from fim.imports import PathIndex, imported_modules, language_of, resolve, same_
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
 from fim.similarity import (RecentEdits, Window, covered_fraction, jaccard, region_overlap,
-                            scored_windows, significant_lines, word_set)
+                            scored_windows, significant_lines, split_lines, word_set)
 from fim.symbols import extract
 
 CHARS_PER_TOKEN = 3.5
@@ -84,7 +84,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     if budget_chars <= 0:
         return []
     language = language_of(current_path)
-    lines = current_text.splitlines()
+    lines = split_lines(current_text)
     cursor_line = max(0, min(cursor_line, max(0, len(lines) - 1)))
     win_lo, win_hi = max(0, window[0]), max(window[0], window[1])
     query = word_set("\n".join(lines[max(0, cursor_line - QUERY_BEFORE): cursor_line + QUERY_AFTER]))

@@ -18,6 +18,18 @@ from typing import AbstractSet, Mapping, Optional, Union
 from fim.prompt import Snippet
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as LSP counts them (ends: \\n, \\r\\n, \\r), without their ends; no empty last line.
+
+    Unlike `str.splitlines`, form feeds and other Unicode separators do not end a line, so line
+    numbers agree with the editor's."""
+    lines = _NEWLINE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 # Keywords and very common words of the supported languages: they match everywhere and say
 # nothing about what the code is about.
@@ -91,7 +103,7 @@ def _line_words(line: str) -> tuple[str, ...]:
 @lru_cache(maxsize=256)
 def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """Word sets of every window of `text` (cached per text version)."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     n = len(lines)
     if n == 0:
         return ()
@@ -123,7 +135,7 @@ def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, in
 
 @lru_cache(maxsize=64)
 def _lines(text: str) -> tuple[str, ...]:
-    return tuple(text.splitlines())
+    return tuple(split_lines(text))
 
 
 def scored_windows(query: Query, source: str, text: str, window_lines: int = 60,
@@ -230,7 +242,7 @@ class RecentEdits:
 
     def note_edit(self, source: str, document_text: str, line: int) -> bool:
         """Capture the `chunk_lines` lines of `document_text` around zero-based `line`."""
-        lines = document_text.splitlines()
+        lines = split_lines(document_text)
         if not lines:
             return False
         half = self.chunk_lines // 2
@@ -298,7 +310,7 @@ def region_overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 def significant_lines(text: str) -> list[str]:
     """Stripped lines that identify code (not blank, not lone brackets or very short)."""
-    return [s for s in (line.strip() for line in text.splitlines()) if len(s) >= 4]
+    return [s for s in (line.strip() for line in split_lines(text)) if len(s) >= 4]
 
 
 def covered_fraction(text: str, seen: AbstractSet[str]) -> float:

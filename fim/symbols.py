@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional
 
+from fim.similarity import split_lines
+
 MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
 MAX_DOCSTRING_LINES = 12
 
@@ -44,7 +46,8 @@ def extract(text: str, language: str, names: Iterable[str], max_chars: int = 400
 
 @lru_cache(maxsize=512)
 def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
-    lines = text.splitlines()
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = split_lines(text)
     if not lines:
         return Extract("", (), False)
     if language == "python":

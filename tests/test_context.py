@@ -517,3 +517,13 @@ def test_current_file_far_from_the_cursor_is_searched():
     out = select_context("app.py", current, 302, {}, [], RecentEdits(), 10_000, (200, 304))
     assert [s.source for s in out] == ["app.py"]
     assert out[0].text.startswith("def normalise_invoice_total")
+
+
+def test_line_numbers_follow_lsp_line_ends():
+    # A form feed is not a line end for the editor: windows must not shift because of it.
+    current = "import os\n\x0c\n" + "".join(f"line_{i} = {i}\r\n" for i in range(10))
+    ring = RecentEdits(chunk_lines=4)
+    ring.note_edit("a.py", current, 5)
+    (chunk,) = ring.chunks
+    assert chunk.start == 3 and chunk.text.splitlines()[0] == "line_1 = 1"
+    assert definitions("def f():\r\n    return 1\r\n\r\ndef g():\r\n    pass\r\n", "python", ["g"]) == "def g():\n    pass"
