@@ -241,7 +241,8 @@ class WorkspaceIndex:
         self._overlay: set[str] = set()  # paths whose text comes from the editor
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.RLock()
-        self._rules: dict[str, tuple[tuple[int, int], tuple[IgnoreRule, ...]]] = {}
+        self._rules: dict[str, tuple[Optional[tuple[int, int]], tuple[IgnoreRule, ...]]] = {}
+        self._rules_dirty = False
         self._names = self._root_names()
         self._outer = {str(r): self._outer_chain(r) for r in self.roots}
         self._queue: deque = deque()
@@ -315,21 +316,25 @@ class WorkspaceIndex:
         return tuple(rules)
 
     def _file_rules(self, path: str) -> tuple[IgnoreRule, ...]:
+        """Rules of one ignore file, re-read when it changes (which marks the index for refiltering)."""
         try:
             st = os.stat(path)
         except OSError:
-            return ()
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 1024 * 1024:
-            return ()
-        stamp = (st.st_mtime_ns, st.st_size)
+            st = None
+        stamp = (st.st_mtime_ns, st.st_size) if st is not None and stat.S_ISREG(st.st_mode) \
+            and st.st_size <= 1024 * 1024 else None
         cached = self._rules.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        try:
-            with open(path, "rb") as f:
-                rules = parse_ignore_file(f.read().decode("utf-8", "replace"))
-        except OSError:
-            rules = ()
+        if cached is not None:
+            if cached[0] == stamp:
+                return cached[1]
+            self._rules_dirty = True  # created, changed or deleted since it was last read
+        rules: tuple[IgnoreRule, ...] = ()
+        if stamp is not None:
+            try:
+                with open(path, "rb") as f:
+                    rules = parse_ignore_file(f.read().decode("utf-8", "replace"))
+            except OSError:
+                pass
         self._rules[path] = (stamp, rules)
         return rules
 
@@ -414,6 +419,8 @@ class WorkspaceIndex:
     def scan(self, limit_seconds: float = 0.05) -> bool:
         """Walk on for about `limit_seconds`; True when the walk is complete."""
         deadline = time.monotonic() + max(0.0, limit_seconds)
+        if self._rules_dirty:
+            self._ignore_rules_changed()
         while True:
             with self._lock:
                 if not self._queue:
@@ -537,7 +544,10 @@ class WorkspaceIndex:
     def update(self, path: PathLike, text: str) -> Optional[str]:
         """The editor's text of a document (didOpen/didChange/didSave); returns its relpath, or None
         when the document is outside the roots or excluded (then nothing is kept)."""
-        if self.is_ignored(path):
+        ignored = self.is_ignored(path)
+        if self._rules_dirty:  # e.g. a .gitignore saved from the editor
+            self._ignore_rules_changed()
+        if ignored:
             rel = self.relpath(path)
             if rel is not None:
                 with self._lock:
@@ -619,6 +629,7 @@ class WorkspaceIndex:
     def _ignore_rules_changed(self) -> None:
         """Drop what the new rules exclude now; rescan to pick up what they let in."""
         with self._lock:
+            self._rules_dirty = False
             for rel in list(self.files):
                 try:
                     ignored = self.is_ignored(self.abspath(rel))

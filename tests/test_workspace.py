@@ -257,3 +257,17 @@ def test_index_feeds_context_selection(tmp_path):
     assert "unrelated" not in by_source["utils.py"]
     assert "hunter2" not in by_source["settings.py"]
     assert ".env" not in by_source and not any("sk-abc" in s.text for s in out)
+
+
+def test_ignore_file_saved_from_the_editor_takes_effect(tmp_path):
+    write(tmp_path, "a.py")
+    write(tmp_path, "sub/b.py")
+    index = scanned(tmp_path)
+    assert sorted(index.files) == ["a.py", "sub/b.py"]
+    gitignore = write(tmp_path, "sub/.gitignore", "b.py\n")  # saved: on disk, reported by didSave
+    index.update(gitignore, "b.py\n")
+    assert sorted(index.files) == ["a.py", "sub/.gitignore"]
+    gitignore.write_text("# nothing ignored\n")
+    index.update(gitignore, "# nothing ignored\n")
+    assert index.scan(30.0)
+    assert "sub/b.py" in index.files
