@@ -92,8 +92,8 @@ def resolve(model: Optional[str]) -> Path:
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or os.sep in spec or path.exists():
         if not path.is_file():
-            raise ModelNotFound(f"model file {path} does not exist; pass the path of a .gguf file "
-                                f"or a catalog name (see `deepfim models list`)")
+            raise ModelNotFound(f"model file {path} does not exist; pass --model with the path of a .gguf "
+                                f"file or a catalog name (see `deepfim models list`)")
         return path.resolve()
     entry = find(spec)
     if entry is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
 
 from fim.positions import lsp_lines, utf16_to_index
@@ -85,6 +85,20 @@ class Completer:
         fim = split_document(request.text, line, column, request.path, request.snippets)
         return fim, self.builder.build(fim, self.budget())
 
+    def heal(self, prompt: Prompt) -> tuple[Prompt, bytes]:
+        """Take the last token of the typed line back out of the prompt, for token healing.
+
+        A cursor in the middle of a word ends the prompt with a token the model would rarely
+        have seen there (`op` before `en(`); generating it again, constrained to the same text,
+        gives the natural continuation. The middle segment keeps its text; its token list and the
+        prompt's ids are what the model evaluates.
+        """
+        last = prompt.segments[-1]
+        if last.kind != "middle" or not last.token_ids or not last.text.strip():
+            return prompt, b""
+        healed = replace(last, token_ids=last.token_ids[:-1])
+        return Prompt(prompt.segments[:-1] + (healed,)), self.engine.piece(last.token_ids[-1])
+
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> CompletionResult:
         start = time.perf_counter()
         fim, prompt = self.prompt_for(request)
@@ -100,8 +114,9 @@ class Completer:
                     cut = end
             return cut
 
+        prompt, heal = self.heal(prompt)
         generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
-                                          stop_at=stop_at, deadline=deadline + 2.0)
+                                          stop_at=stop_at, deadline=deadline + 2.0, heal=heal)
         text = "" if generation.stop_reason == "cancelled" else clean_completion(generation.text, ctx, single)
         return CompletionResult(
             completion=text,

@@ -151,6 +151,8 @@ class Engine:
         self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self._cached: list[int] = []
+        self._pieces: Optional[list[bytes]] = None
+        self._heal_cache: dict[bytes, np.ndarray] = {}
         architecture = self.meta("general.architecture") or "unknown"
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(
@@ -317,14 +319,34 @@ class Engine:
             pos += len(chunk)
         return reused, len(prompt) - reused
 
-    def _argmax(self) -> int:
-        logits = llama_cpp.llama_get_logits_ith(self._ctx, -1)
-        return int(np.argmax(np.ctypeslib.as_array(logits, shape=(self.n_vocab,))))
+    def _argmax(self, pending: bytes = b"") -> int:
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._ctx, -1), shape=(self.n_vocab,))
+        if not pending:
+            return int(np.argmax(logits))
+        allowed = self._heal_candidates(pending)
+        return int(allowed[np.argmax(logits[allowed])])
+
+    def _heal_candidates(self, pending: bytes) -> np.ndarray:
+        """Tokens whose text starts with `pending`, or is a start of it (token healing)."""
+        cached = self._heal_cache.get(pending)
+        if cached is None:
+            if self._pieces is None:
+                self._pieces = [self.piece(t) for t in range(self.n_vocab)]
+            cached = np.array([t for t, p in enumerate(self._pieces)
+                               if p and (p.startswith(pending) or pending.startswith(p))], dtype=np.int64)
+            if len(self._heal_cache) > 256:
+                self._heal_cache.clear()
+            self._heal_cache[pending] = cached
+        return cached
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
-                 deadline: Optional[float] = None) -> Generation:
+                 deadline: Optional[float] = None, heal: bytes = b"") -> Generation:
         """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the deadline.
+
+        `heal` is the text of prompt tokens the caller removed from the end of the prompt (token
+        healing): the first generated tokens are constrained to reproduce it, and it is not part
+        of the returned text. This lets a completion continue a half-typed word naturally.
 
         `stop_at(text)` sees the text generated so far and returns the length to keep when the
         answer is complete. `cancelled()` is checked before every decode; on cancellation the
@@ -341,13 +363,18 @@ class Engine:
         t1 = time.perf_counter()
         result.prompt_ms = (t1 - t0) * 1000
         raw = b""
+        pending = heal
         room = self.info.n_ctx - len(prompt) - 1
         while True:
-            token = self._argmax()
+            token = self._argmax(pending)
             if self.is_stop(token):
                 result.stop_reason = "eog"
                 break
-            raw += self.piece(token)
+            piece = self.piece(token)
+            if pending:
+                overlap = min(len(pending), len(piece))
+                piece, pending = piece[overlap:], pending[overlap:]
+            raw += piece
             result.generated_tokens += 1
             text = raw.decode("utf-8", "ignore")
             cut = stop_at(text)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -23,7 +24,7 @@ from server.completion import CompletionRequest, CompletionResult, Completer
 from server.engine import Engine, ModelLoadError
 from server.protocol import RobustProtocol
 from server.settings import Settings
-from server.worker import ModelWorker
+from server.worker import CancelToken, ModelWorker
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,14 @@ class DeepfimServer(LanguageServer):
         self.last_results: dict[str, dict] = {}
         self.roots: list[Path] = []
         self.status: dict = {"state": "loading", "message": "starting"}
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Answer unparseable JSON with a parse error; log other out-of-band errors without popups."""
+        if isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
+            self.protocol._send_data({"jsonrpc": "2.0", "id": None,
+                                      "error": {"code": JsonRpcParseError.CODE, "message": "invalid JSON"}})
+            return
+        log.warning("error while handling a message: %s", error)
 
     def send_status(self, state: str, message: str, **extra: Any) -> None:
         """Tell the client what the server is doing, for status bars and mode lines."""
@@ -153,13 +162,18 @@ class DeepfimServer(LanguageServer):
             return None
         request = CompletionRequest(text=text, line=position.line, character=position.character,
                                     path=self.relative_path(uri))
-        future, token = self.worker.submit_latest(lambda cancel: completer.complete(request, cancel))
+
+        def job(cancel: CancelToken) -> CompletionResult:
+            result = completer.complete(request, cancel)
+            self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
+            return result
+
+        future, token = self.worker.submit_latest(job)
         try:
             result = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
             token.cancel()
             raise
-        self.last_results[uri] = result.to_json()
         if result.generation.stop_reason == "cancelled":
             return None
         return result

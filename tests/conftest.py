@@ -41,7 +41,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def gemma_server(gemma_model: Path, workspace: Path) -> Iterator["LspSession"]:
     from tests.lsp_client import LspSession
 
-    session = LspSession(str(gemma_model), workspace, options={"maxTokens": 64, "contextSize": 4096})
+    session = LspSession(str(gemma_model), workspace, options={"maxTokens": 64, "contextSize": 4096, "timeBudgetMs": 60000})
     yield session
     session.close()
 

@@ -28,6 +28,8 @@ class LspSession:
         self.client = LanguageClient("deepfim-tests", "0")
         self.messages: list[types.ShowMessageParams] = []
         self.progress: list[Any] = []
+        self.statuses: list[Any] = []
+        self.logs: list[types.LogMessageParams] = []
         self.root = root
         self._ids = itertools.count(10_000)
 
@@ -38,6 +40,14 @@ class LspSession:
         @self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
         def on_create(params: types.WorkDoneProgressCreateParams) -> None:
             return None
+
+        @self.client.feature("deepfim/status")
+        def on_status(params: Any) -> None:
+            self.statuses.append(params)
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def on_log(params: types.LogMessageParams) -> None:
+            self.logs.append(params)
 
         @self.client.feature(types.PROGRESS)
         def on_progress(params: types.ProgressParams) -> None:
@@ -111,7 +121,10 @@ class LspSession:
         return self.request("deepfim/explain", {"textDocument": {"uri": uri}})
 
     def request(self, method: str, params: Any, timeout: float = 60) -> Any:
-        return self.run(self.client.protocol.send_request_async(method, params), timeout)
+        async def send() -> Any:
+            return await self.client.protocol.send_request_async(method, params)
+
+        return _plain(self.run(send(), timeout))
 
     def send_request(self, method: str, params: Any) -> tuple[int, Future]:
         """Send a request with a known id; return the id and a future for the response."""
@@ -138,3 +151,12 @@ class LspSession:
         except Exception:
             pass
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def _plain(value: Any) -> Any:
+    """pygls's client turns untyped results into named tuples; give tests plain JSON values."""
+    if hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value

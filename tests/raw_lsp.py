@@ -1,0 +1,72 @@
+"""A raw JSON-RPC pipe to `deepfim serve`, for sending malformed or hostile messages."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+from typing import Any, Optional
+
+from tests.lsp_client import REPO
+
+
+class RawServer:
+    """`deepfim serve` with bytes in and parsed messages out."""
+
+    def __init__(self, model: str, root_uri: Optional[str] = None) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", model],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=REPO)
+        self.messages: "queue.Queue[dict]" = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()  # type: ignore[union-attr]
+        self.request(1, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {}})
+        self.notify("initialized", {})
+
+    def _read(self) -> None:
+        stream = self.proc.stdout
+        assert stream is not None
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+                elif line in (b"\r\n", b"\n") and length is not None:
+                    break
+            self.messages.put(json.loads(stream.read(length)))
+
+    def send_bytes(self, body: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def send(self, message: dict) -> None:
+        self.send_bytes(json.dumps(message).encode())
+
+    def notify(self, method: str, params: Any) -> None:
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def request(self, msg_id: Any, method: str, params: Any, timeout: float = 60) -> dict:
+        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        return self.response(msg_id, timeout)
+
+    def response(self, msg_id: Any, timeout: float = 60) -> dict:
+        """The response to `msg_id` (other messages are skipped); raises queue.Empty on timeout."""
+        while True:
+            message = self.messages.get(timeout=timeout)
+            if "method" not in message and message.get("id") == msg_id:
+                return message
+
+    def close(self) -> int:
+        try:
+            self.request(999_999, "shutdown", None, timeout=20)
+            self.notify("exit", None)
+            return self.proc.wait(20)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
