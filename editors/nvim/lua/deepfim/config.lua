@@ -1,0 +1,82 @@
+--- deepfim: options and their defaults.
+local M = {}
+
+--- Server settings that may also be given at the top level of the options (they are moved into
+--- `settings`): the keys the server reads from initializationOptions.
+M.server_keys = { "maxTokens", "contextSize", "threads", "timeBudgetMs", "enabled", "logText" }
+
+M.defaults = {
+  -- The command that starts the server (stdio).
+  cmd = { "deepfim", "serve" },
+  -- Working directory and extra environment of the server process.
+  cmd_cwd = nil,
+  cmd_env = nil,
+  -- Path to a .gguf file or a catalog name; nil: the server's default ($DEEPFIM_MODEL, then the catalog
+  -- default).
+  model = nil,
+  -- Filetypes to attach to; nil: every buffer that is a file (also those without a filetype).
+  filetypes = nil,
+  -- Filetypes never attached to (when `filetypes` is nil).
+  exclude_filetypes = { "gitcommit", "gitrebase", "help", "netrw" },
+  -- Markers that find the workspace root sent to the server.
+  root_markers = { ".git" },
+  -- Server settings: maxTokens, contextSize, threads, timeBudgetMs, enabled, logText.
+  settings = {},
+  suggestion = {
+    -- Show ghost text while typing (false: only on trigger()).
+    auto_trigger = true,
+    -- Milliseconds to wait after the last keystroke before asking the server.
+    debounce = 75,
+    -- Use Neovim's own vim.lsp.inline_completion (Neovim 0.12+) instead of deepfim's ghost text.
+    native = false,
+    -- Highlight group of the ghost text.
+    hl_group = "DeepfimSuggestion",
+  },
+  -- Insert-mode keys; false disables one, `keymaps = false` all. Keys other than `trigger` fall
+  -- through to what they did before when no suggestion is shown.
+  keymaps = {
+    accept = "<Tab>",
+    accept_word = "<M-Right>",
+    accept_line = "<M-C-Right>",
+    dismiss = "<C-]>",
+    trigger = "<M-\\>",
+  },
+  -- Called with the status table whenever the server reports its state.
+  on_status = nil,
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+--- Merge user options over the defaults and normalize them.
+function M.set(opts)
+  opts = opts or {}
+  local options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts)
+  -- Lists are replaced, not merged.
+  for _, key in ipairs({ "cmd", "filetypes", "exclude_filetypes", "root_markers" }) do
+    if opts[key] ~= nil then
+      options[key] = opts[key]
+    end
+  end
+  if opts.keymaps == false then
+    options.keymaps = false
+  end
+  if type(options.cmd) == "string" then
+    options.cmd = { options.cmd }
+  end
+  options.settings = vim.deepcopy(options.settings or {})
+  for _, key in ipairs(M.server_keys) do
+    if opts[key] ~= nil then
+      options.settings[key] = opts[key]
+      options[key] = nil
+    end
+  end
+  if options.model ~= nil and options.model ~= "" then
+    options.settings.model = options.model
+  elseif options.settings.model then
+    options.model = options.settings.model
+  end
+  M.options = options
+  return options
+end
+
+return M

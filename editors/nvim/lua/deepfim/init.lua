@@ -1,0 +1,161 @@
+--- deepfim: local fill-in-the-middle completions as ghost text. See :help deepfim.
+local M = {}
+
+M._setup_done = false
+
+local function native()
+  local options = require("deepfim.config").options
+  return options.suggestion and options.suggestion.native and vim.lsp.inline_completion ~= nil
+end
+
+local function enable_native(client_id, bufnr)
+  local ic = vim.lsp.inline_completion
+  if not pcall(ic.enable, true, { client_id = client_id }) then
+    pcall(ic.enable, true, { bufnr = bufnr })
+  end
+end
+
+--- Define the user commands (also done by plugin/deepfim.lua, for lazy loading).
+function M.create_commands()
+  local command = vim.api.nvim_create_user_command
+  command("DeepfimToggle", function()
+    M.toggle()
+  end, { desc = "deepfim: turn suggestions on or off" })
+  command("DeepfimEnable", function()
+    M.enable()
+  end, { desc = "deepfim: turn suggestions on" })
+  command("DeepfimDisable", function()
+    M.disable()
+  end, { desc = "deepfim: turn suggestions off" })
+  command("DeepfimExplain", function()
+    M.explain()
+  end, { desc = "deepfim: show the prompt and timings of the last completion" })
+  command("DeepfimStatus", function()
+    local status = M.status()
+    vim.notify(status.text .. (status.message ~= "" and (": " .. status.message) or ""))
+  end, { desc = "deepfim: show the server's status" })
+end
+
+--- Configure deepfim and start the server for the buffers it applies to. See :help deepfim-setup.
+function M.setup(opts)
+  local config = require("deepfim.config")
+  local options = config.set(opts)
+  if options.suggestion.native and not vim.lsp.inline_completion then
+    vim.notify("deepfim: suggestion.native needs Neovim's vim.lsp.inline_completion (0.12+); "
+      .. "using deepfim's own ghost text", vim.log.levels.WARN)
+  end
+  M._setup_done = true
+  local suggestion = require("deepfim.suggestion")
+  suggestion.enabled = options.settings.enabled ~= false
+  suggestion.setup()
+  require("deepfim.keymaps").setup(options.keymaps)
+  M.create_commands()
+  local group = vim.api.nvim_create_augroup("deepfim.native", { clear = true })
+  if native() then
+    vim.api.nvim_create_autocmd("LspAttach", {
+      group = group,
+      callback = function(args)
+        local client = vim.lsp.get_client_by_id(args.data and args.data.client_id or -1)
+        if client and client.name == require("deepfim.lsp").name then
+          enable_native(client.id, args.buf)
+        end
+      end,
+    })
+  end
+  require("deepfim.lsp").setup(options)
+end
+
+--- The suggestion text shown now (what accept() would insert), or nil.
+function M.suggestion()
+  if native() then
+    return nil
+  end
+  return require("deepfim.suggestion").get()
+end
+
+--- Insert the whole suggestion. Returns true when one was shown.
+function M.accept()
+  if native() then
+    return vim.lsp.inline_completion.get() and true or false
+  end
+  return require("deepfim.suggestion").accept("all")
+end
+
+--- Insert the suggestion's next word.
+function M.accept_word()
+  return require("deepfim.suggestion").accept("word")
+end
+
+--- Insert the rest of the suggestion's current line (or its next line).
+function M.accept_line()
+  return require("deepfim.suggestion").accept("line")
+end
+
+--- Hide the suggestion.
+function M.dismiss()
+  return require("deepfim.suggestion").dismiss()
+end
+
+--- Ask for a suggestion at the cursor now (insert mode).
+function M.trigger()
+  return require("deepfim.suggestion").request(true)
+end
+
+--- Whether suggestions are on.
+function M.is_enabled()
+  return require("deepfim.suggestion").enabled
+end
+
+local function set_enabled(enabled)
+  local suggestion = require("deepfim.suggestion")
+  suggestion.enabled = enabled
+  if not enabled then
+    suggestion.reset()
+  end
+  local options = require("deepfim.config").options
+  options.settings.enabled = enabled
+  require("deepfim.lsp").send_settings({ enabled = enabled })
+  if native() then
+    pcall(vim.lsp.inline_completion.enable, enabled)
+  end
+end
+
+function M.enable()
+  set_enabled(true)
+end
+
+function M.disable()
+  set_enabled(false)
+end
+
+--- Turn suggestions on or off (in Neovim and in the server). Returns the new state.
+function M.toggle()
+  set_enabled(not M.is_enabled())
+  vim.notify("deepfim: suggestions " .. (M.is_enabled() and "on" or "off"))
+  return M.is_enabled()
+end
+
+--- The server's state, for statuslines: { state, message, percentage?, model?, text }.
+--- state: "off" | "starting" | "loading" | "ready" | "error" | "disabled" | "stopped".
+function M.status(bufnr)
+  return require("deepfim.status").get(bufnr)
+end
+
+--- A short status string for statuslines ("deepfim: ready", "deepfim: loading 40%", ...).
+function M.statusline(bufnr)
+  return M.status(bufnr).text
+end
+
+--- Show the prompt and timings of the last completion of the current buffer in a scratch buffer.
+function M.explain(callback)
+  return require("deepfim.explain").show(0, callback)
+end
+
+--- Send server settings (maxTokens, contextSize, ...) to the running server.
+function M.set_settings(settings)
+  local options = require("deepfim.config").options
+  options.settings = vim.tbl_extend("force", options.settings or {}, settings)
+  require("deepfim.lsp").send_settings(settings)
+end
+
+return M

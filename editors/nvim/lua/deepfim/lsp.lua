@@ -1,0 +1,207 @@
+--- deepfim: the language server client (registration, lookup, requests).
+local config = require("deepfim.config")
+
+local M = {}
+
+M.name = "deepfim"
+
+local has_011 = vim.fn.has("nvim-0.11") == 1
+
+--- Every running deepfim client, or those attached to `bufnr`.
+function M.clients(bufnr)
+  local filter = { name = M.name }
+  if bufnr then
+    filter.bufnr = bufnr == 0 and vim.api.nvim_get_current_buf() or bufnr
+  end
+  if vim.lsp.get_clients then
+    return vim.lsp.get_clients(filter)
+  end
+  return vim.lsp.get_active_clients(filter) ---@diagnostic disable-line: deprecated
+end
+
+--- The deepfim client attached to `bufnr` (current buffer by default), or nil.
+function M.client(bufnr)
+  local clients = M.clients(bufnr or vim.api.nvim_get_current_buf())
+  for _, client in ipairs(clients) do
+    if not (client.is_stopped and M.call(client, "is_stopped")) then
+      return client
+    end
+  end
+  return nil
+end
+
+--- Call a client method on 0.11+ (method syntax) and older versions (function fields).
+function M.call(client, method, ...)
+  if has_011 then
+    return client[method](client, ...)
+  end
+  return client[method](...)
+end
+
+function M.request(client, method, params, handler, bufnr)
+  return M.call(client, "request", method, params, handler, bufnr)
+end
+
+function M.cancel(client, id)
+  pcall(M.call, client, "cancel_request", id)
+end
+
+function M.notify(client, method, params)
+  return M.call(client, "notify", method, params)
+end
+
+--- Whether `bufnr` is a buffer deepfim serves.
+function M.wanted(bufnr, opts)
+  opts = opts or config.options
+  if not vim.api.nvim_buf_is_valid(bufnr) or vim.bo[bufnr].buftype ~= "" then
+    return false
+  end
+  if vim.api.nvim_buf_get_name(bufnr) == "" then
+    return false
+  end
+  local ft = vim.bo[bufnr].filetype
+  if opts.filetypes then
+    return vim.tbl_contains(opts.filetypes, ft)
+  end
+  return not vim.tbl_contains(opts.exclude_filetypes or {}, ft)
+end
+
+local function capabilities()
+  local caps = vim.lsp.protocol.make_client_capabilities()
+  caps.textDocument = caps.textDocument or {}
+  caps.textDocument.inlineCompletion = caps.textDocument.inlineCompletion or { dynamicRegistration = false }
+  caps.window = caps.window or {}
+  caps.window.workDoneProgress = true
+  return caps
+end
+
+local function find_root(bufnr, markers)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if not markers or #markers == 0 then
+    return nil
+  end
+  if vim.fs.root then
+    local root = vim.fs.root(bufnr, markers)
+    if root then
+      return root
+    end
+  else
+    local found = vim.fs.find(markers, { path = vim.fs.dirname(name), upward = true })[1]
+    if found then
+      return vim.fs.dirname(found)
+    end
+  end
+  return nil
+end
+
+--- The client configuration (a vim.lsp.Config / vim.lsp.ClientConfig).
+function M.client_config(opts)
+  local settings = vim.deepcopy(opts.settings or {})
+  local status = require("deepfim.status")
+  local cfg = {
+    name = M.name,
+    cmd = opts.cmd,
+    cmd_cwd = opts.cmd_cwd,
+    cmd_env = opts.cmd_env,
+    -- One server (one model in memory) for every buffer and project.
+    reuse_client = function(client, cfg)
+      return client.name == cfg.name and not M.call(client, "is_stopped")
+    end,
+    root_dir = function(bufnr, on_dir)
+      if M.wanted(bufnr, opts) then
+        on_dir(find_root(bufnr, opts.root_markers))
+      end
+    end,
+    init_options = next(settings) and settings or vim.empty_dict(),
+    settings = next(settings) and { deepfim = settings } or vim.empty_dict(),
+    capabilities = capabilities(),
+    handlers = {
+      ["deepfim/status"] = status.handler,
+    },
+    on_exit = function(code, signal, client_id)
+      status.on_exit(code, signal, client_id)
+    end,
+  }
+  if opts.filetypes then
+    cfg.filetypes = opts.filetypes
+  end
+  return cfg
+end
+
+local augroup = vim.api.nvim_create_augroup("deepfim.lsp", { clear = true })
+
+--- Start (or reuse) the deepfim client for `bufnr`.
+function M.start(bufnr, opts)
+  opts = opts or config.options
+  if not M.wanted(bufnr, opts) then
+    return nil
+  end
+  local cfg
+  if has_011 and vim.lsp.config then
+    cfg = vim.deepcopy(vim.lsp.config[M.name])
+  else
+    cfg = M.client_config(opts)
+  end
+  if not cfg then
+    return nil
+  end
+  cfg.root_dir = find_root(bufnr, opts.root_markers)
+  cfg.root_markers = nil
+  if type(cfg.cmd) == "table" and vim.fn.executable(cfg.cmd[1]) == 0 then
+    if not M.warned_cmd then
+      M.warned_cmd = true
+      vim.notify(("deepfim: %s is not executable; set `cmd` in require('deepfim').setup()"):format(cfg.cmd[1]),
+        vim.log.levels.WARN)
+    end
+    return nil
+  end
+  return vim.lsp.start(cfg, { bufnr = bufnr, reuse_client = cfg.reuse_client })
+end
+
+--- Register the server with Neovim and attach to the buffers it applies to.
+function M.setup(opts)
+  vim.api.nvim_clear_autocmds({ group = augroup })
+  local enabled = false
+  if has_011 and vim.lsp.config and vim.lsp.enable then
+    vim.lsp.config(M.name, M.client_config(opts))
+    -- Buffers with a filetype: vim.lsp.enable's FileType autocmd.
+    vim.lsp.enable(M.name)
+    enabled = true
+  end
+  -- Buffers without a filetype (`-u NONE` has no filetype detection), and every buffer on
+  -- Neovim < 0.11.
+  local function maybe_start(bufnr)
+    if enabled and vim.bo[bufnr].filetype ~= "" then
+      return
+    end
+    if M.client(bufnr) == nil then
+      M.start(bufnr, opts)
+    end
+  end
+  vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "FileType", "BufEnter" }, {
+    group = augroup,
+    callback = function(args)
+      maybe_start(args.buf)
+    end,
+  })
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) then
+      maybe_start(bufnr)
+    end
+  end
+end
+
+--- Send settings to every running deepfim client.
+function M.send_settings(settings)
+  for _, client in ipairs(M.clients()) do
+    local cfg = client.config or {}
+    cfg.settings = cfg.settings or {}
+    if cfg.settings == vim.empty_dict() or type(cfg.settings.deepfim) ~= "table" then
+      cfg.settings = { deepfim = {} }
+    end
+    cfg.settings.deepfim = vim.tbl_extend("force", cfg.settings.deepfim, settings)
+    M.notify(client, "workspace/didChangeConfiguration", { settings = { deepfim = settings } })
+  end
+end
+
+return M

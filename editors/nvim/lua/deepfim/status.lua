@@ -1,0 +1,86 @@
+--- deepfim: the server's state (from `deepfim/status`), for statuslines.
+local M = {}
+
+--- Latest `deepfim/status` params per client id.
+M.by_client = {}
+
+local function fire(status)
+  pcall(vim.api.nvim_exec_autocmds, "User", { pattern = "DeepfimStatus", modeline = false, data = status })
+  local on_status = require("deepfim.config").options.on_status
+  if on_status then
+    pcall(on_status, status)
+  end
+  pcall(vim.cmd.redrawstatus)
+end
+
+local function clean(params)
+  local status = {}
+  for _, key in ipairs({ "state", "message", "percentage", "model" }) do
+    local value = params[key]
+    if value ~= nil and value ~= vim.NIL then
+      status[key] = value
+    end
+  end
+  status.state = status.state or "loading"
+  status.message = status.message or ""
+  return status
+end
+
+--- Handler of the `deepfim/status` notification.
+function M.handler(_, params, ctx)
+  if type(params) ~= "table" then
+    return
+  end
+  local status = clean(params)
+  M.by_client[ctx.client_id] = status
+  fire(status)
+end
+
+function M.on_exit(code, signal, client_id)
+  local message = ("server exited (code %s%s)"):format(code, signal ~= 0 and (", signal " .. signal) or "")
+  local status = { state = code == 0 and signal == 0 and "stopped" or "error", message = message }
+  M.by_client[client_id] = status
+  vim.schedule(function()
+    fire(status)
+  end)
+end
+
+local function text(status)
+  if status.state == "loading" and status.percentage then
+    return ("deepfim: loading %d%%"):format(status.percentage)
+  end
+  return "deepfim: " .. status.state
+end
+
+--- The status of the deepfim server of `bufnr` (the current buffer by default), or of any running
+--- deepfim server: { state = "off"|"starting"|"loading"|"ready"|"error"|"disabled"|"stopped",
+--- message, percentage?, model?, text }.
+function M.get(bufnr)
+  local lsp = require("deepfim.lsp")
+  local client = lsp.client(bufnr or vim.api.nvim_get_current_buf())
+  local status
+  if client then
+    status = M.by_client[client.id] or { state = "starting", message = "starting the server" }
+  else
+    for _, other in ipairs(lsp.clients()) do
+      status = M.by_client[other.id]
+      if status then
+        break
+      end
+    end
+    if not status then
+      status = { state = "off", message = "no deepfim server is attached to this buffer" }
+      if not require("deepfim")._setup_done then
+        status.message = "require('deepfim').setup() was not called"
+      end
+    end
+  end
+  status = vim.deepcopy(status)
+  if status.state == "ready" and not require("deepfim.suggestion").enabled then
+    status.state = "disabled"
+  end
+  status.text = text(status)
+  return status
+end
+
+return M

