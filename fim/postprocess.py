@@ -1,8 +1,10 @@
 """Post-processing of FIM completions: when to stop generating, and what to insert at the cursor.
 
 Everything here is plain text in, text out. `stop_index` runs on the growing generated text after
-every token; `clean_completion` runs once on the final text. Both cut a completion at the same
-line rules (`_keep_lines`), so stopping early never changes the answer.
+every token; `clean_completion` runs once on the final text. Both cut a completion by the same
+line rules (`_keep_lines`), each decided on a finished line and the lines before it, so stopping
+early gives the answer the whole text would have given (unless an unfinished line was cut as
+runaway repetition).
 
 Rules ported from Tabby (`postprocess/*.ts`), Continue (`streamTransforms`, `postprocessing`),
 llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
@@ -41,6 +43,7 @@ _CLAUSE_WORDS = frozenset({
 })
 _FIRST_WORD = re.compile(r"[A-Za-z_]+")
 _OPENS_BLOCK = re.compile(r"(?:[{(\[:]|\b(?:then|do|else))$")
+_LONE_CR = re.compile(r"\r(?!\n)")  # a carriage return on its own also ends a line
 
 _MAX_PERIOD = 8  # longest block of lines checked for runaway repetition
 _REPEATS = 3  # copies of a line block that count as runaway repetition
@@ -114,7 +117,7 @@ class CompletionContext:
 
     @cached_property
     def indent_style(self) -> str | None:
-        """The document's indentation unit near the cursor: "\\t", some spaces, or None if unknown."""
+        """The document's indentation unit near the cursor: "\\t", spaces, or None if unknown."""
         head = self.prefix[-_STYLE_WINDOW:].split("\n")
         if len(self.prefix) > _STYLE_WINDOW:
             head = head[1:]  # a partial first line says nothing about indentation
@@ -150,15 +153,16 @@ def stop_index(generated: str, ctx: CompletionContext, single_line: bool) -> int
     empty cursor line may first skip blank lines); multi-line mode ends when a line leaves the
     cursor's indentation scope, repeats the document's next line, or repeats earlier lines.
     """
+    text = _LONE_CR.sub("\n", generated)  # same length, so offsets still apply to `generated`
     lines: list[str] = []
     ends: list[int] = []
     start = 0
-    while (end := generated.find("\n", start)) >= 0:
-        content_end = end - 1 if end > start and generated[end - 1] == "\r" else end
-        lines.append(generated[start:content_end])
+    while (end := text.find("\n", start)) >= 0:
+        content_end = end - 1 if end > start and text[end - 1] == "\r" else end
+        lines.append(text[start:content_end])
         ends.append(content_end)
         start = end + 1
-    lines.append(generated[start:])
+    lines.append(text[start:])
     keep = _keep_lines(lines, len(lines) - 1, ctx, single_line)
     if keep is None:
         return None
@@ -172,12 +176,12 @@ def clean_completion(generated: str, ctx: CompletionContext, single_line: bool) 
     line onto an empty cursor line, fixes the indentation style and the line endings, and trims
     whatever repeats the text after the cursor on its line (closing brackets and quotes included).
     """
-    lines = generated.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    while len(lines) > 1 and not lines[-1].strip():
-        lines.pop()
+    lines = _LONE_CR.sub("\n", generated).replace("\r\n", "\n").split("\n")
     keep = _keep_lines(lines, len(lines), ctx, single_line)
     if keep is not None:
         lines = lines[:keep]
+    while lines and not lines[-1].strip():
+        lines.pop()
     if not lines:
         return ""
     lines = _fix_indent_style(lines, ctx)
@@ -193,7 +197,9 @@ def clean_completion(generated: str, ctx: CompletionContext, single_line: bool) 
 # --- line cuts --------------------------------------------------------------------------------
 
 
-def _keep_lines(lines: list[str], done: int, ctx: CompletionContext, single_line: bool) -> int | None:
+def _keep_lines(
+    lines: list[str], done: int, ctx: CompletionContext, single_line: bool
+) -> int | None:
     """How many leading `lines` to keep, or None when no cut is due yet.
 
     `lines[:done]` are finished lines; a further unfinished line is only checked for runaway
@@ -221,7 +227,7 @@ def _keep_lines(lines: list[str], done: int, ctx: CompletionContext, single_line
                 return 0  # echoes the line above the cursor
             if single_line:
                 return i + 1
-            continuing, limit = _scope_limit(absolute, new_line, ctx)
+            continuing, limit = not new_line, _scope_limit(absolute, new_line, ctx)
             closing_allowed = ctx.next_line is None or _width(ctx.next_line) < limit
             continue
         if line.strip():
@@ -230,7 +236,8 @@ def _keep_lines(lines: list[str], done: int, ctx: CompletionContext, single_line
             else:
                 closing_ok = closing_allowed and (body_seen or not continuing)
                 if not (closing_ok and _is_clause(line)):
-                    return i + 1 if closing_ok and _is_closer(line) else i
+                    closes = closing_ok and _is_closer(line) and not _overlaps(line, ctx.next_line)
+                    return i + 1 if closes else i
         repeat = _repeat_start(rows, i)
         if repeat is not None:
             return repeat
@@ -239,24 +246,34 @@ def _keep_lines(lines: list[str], done: int, ctx: CompletionContext, single_line
     return None
 
 
-def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> tuple[bool, int]:
-    """Whether the completion continues the cursor's statement, and the least indent of its lines.
+def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> int:
+    """The least indentation width of the lines after the completion's first non-blank line.
 
-    Continuing a statement: deeper lines only (its block body), as in Tabby. Starting a new line
-    at indent C after a line at indent P: C > P opens a block (lines deeper than P); otherwise the
-    lines stay at P or deeper, so a completion after a dedent ends with its own construct.
+    Continuing the cursor's statement: deeper lines only (its block body), as in Tabby. Starting
+    a new line at indent C after a line at indent P: C > P opens a block (lines deeper than P);
+    otherwise the lines stay at P or deeper, so a completion after a dedent ends with its own
+    construct.
     """
-    prev = ctx.prev_line
-    prev_width = _width(prev) if prev is not None else 0
-    if not new_line:
-        return True, prev_width + 1
-    return False, prev_width + 1 if _width(first_line) > prev_width else prev_width
+    prev_width = _width(ctx.prev_line) if ctx.prev_line is not None else 0
+    if not new_line or _width(first_line) > prev_width:
+        return prev_width + 1
+    return prev_width
 
 
 def _same_line(line: str, other: str | None) -> bool:
     """Same non-blank code at the same indentation width."""
     text = line.strip()
-    return bool(text) and other is not None and text == other.strip() and _width(line) == _width(other)
+    if not text or other is None:
+        return False
+    return text == other.strip() and _width(line) == _width(other)
+
+
+def _overlaps(line: str, other: str | None) -> bool:
+    """Same indentation, and one line's code starts with the other's (`}` and `});`)."""
+    if other is None or _width(line) != _width(other):
+        return False
+    a, b = line.strip(), other.strip()
+    return a.startswith(b) or b.startswith(a)
 
 
 def _is_closer(line: str) -> bool:
@@ -271,7 +288,7 @@ def _is_closer(line: str) -> bool:
 
 
 def _is_clause(line: str) -> bool:
-    """A line that closes a block and opens the next: `} else {`, `elif x:`, `except E:`, `case 1:`."""
+    """A line that closes a block and opens another: `} else {`, `elif x:`, `except E:`."""
     text = line.strip()
     if not text or not _OPENS_BLOCK.search(text):
         return False
@@ -313,9 +330,9 @@ def _runaway(line: str) -> bool:
 def _fix_indent_style(lines: list[str], ctx: CompletionContext) -> list[str]:
     """Re-indent lines that use the other indentation style than the document (tabs vs spaces)."""
     style = ctx.indent_style
-    first = 0 if not ctx.line_prefix.strip() else 1  # line 0 only indents on an empty cursor line
     if style is None:
         return lines
+    first = 0 if not ctx.line_prefix.strip() else 1  # line 0 only indents on an empty cursor line
     if style == "\t":
         unit = _space_unit(lines[first:])
         return lines[:first] + [_tabify(line, unit) for line in lines[first:]]

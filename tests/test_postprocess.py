@@ -228,7 +228,8 @@ def test_drop_completion_equal_to_rest_of_line():
 def test_multi_line_closer_lands_on_its_own_line():
     doc = "function check(x) {\n  if (x > 0) {█}\n}\n"
     generated = "\n    console.log(x);\n  }\n"
-    assert apply(doc, generated) == "function check(x) {\n  if (x > 0) {\n    console.log(x);\n  }\n}\n"
+    expected = "function check(x) {\n  if (x > 0) {\n    console.log(x);\n  }\n}\n"
+    assert apply(doc, generated) == expected
 
 
 def test_multi_line_call_arguments_in_c():
@@ -317,6 +318,11 @@ def test_scope_closer_not_allowed_when_block_continues_below():
     assert complete(doc, "h(a);\n}\n\nvoid k(void) {\n") == "h(a);"
 
 
+def test_scope_closer_that_next_line_starts_with_is_dropped():
+    doc = "promise.then(function (x) {\n  █\n});\n"
+    assert complete(doc, "console.log(x);\n}\n") == "console.log(x);"
+
+
 def test_scope_else_clause_passes():
     doc = "function sign(x) {\n  if (x < 0) {█\n  return 1;\n}\n"
     generated = "\n    return -1;\n  } else {\n    return 1;\n  }\n  return 0;\n"
@@ -363,7 +369,8 @@ def test_repeated_block_is_cut():
 
 def test_two_equal_lines_are_kept():
     doc = "void f(void) {\n    █\n}\n"
-    assert complete(doc, "tick();\n    tick();\n    done();\n") == "tick();\n    tick();\n    done();"
+    generated = "tick();\n    tick();\n    done();\n"
+    assert complete(doc, generated) == generated.rstrip()
 
 
 def test_runaway_line_is_dropped():
@@ -456,7 +463,9 @@ def test_whitespace_only_gives_empty():
 # --- properties -------------------------------------------------------------------------------
 
 code_text = st.lists(
-    st.sampled_from(list("ab (){}[]\"'`:;,.#\\\n\r\t=+-") + ["    ", "\r\n", "if ", "end", "else:"]),
+    st.sampled_from(
+        list("ab (){}[]\"'`:;,.#\\\n\r\t=+-") + ["    ", "\r\n", "if ", "end", "else:"]
+    ),
     max_size=40,
 ).map("".join)
 
@@ -473,3 +482,10 @@ def test_clean_completion_properties(generated, prefix, suffix, single_line):
     keep = stop_index(generated, ctx, single_line)
     assert keep is None or 0 <= keep <= len(generated)
     is_single_line(ctx)
+
+
+@settings(max_examples=200, deadline=None)
+@given(generated=code_text, prefix=code_text, suffix=code_text, single_line=st.booleans())
+def test_stopping_early_gives_the_same_answer(generated, prefix, suffix, single_line):
+    ctx = CompletionContext(prefix, suffix)
+    assert streamed(generated, ctx, single_line) == clean_completion(generated, ctx, single_line)
