@@ -182,24 +182,25 @@ class PromptBuilder:
     def _detok(self, ids: list[int]) -> str:
         return "".join(self._token_text(t) for t in ids)
 
-    def _context(self, snippets: Iterable[Snippet], limit: int) -> list[Segment]:
-        segments: list[Segment] = []
+    def _context(self, snippets: Sequence[Snippet], limit: int) -> list[Segment]:
+        """Context segments within `limit` tokens: the most important (last) snippets are kept
+        first, and the kept ones stay in their given order (stable for the KV cache)."""
+        kept: list[Segment] = []
         used = 0
-        for snippet in snippets:
-            header_ids: tuple[int, ...] = ()
+        for snippet in reversed(snippets):
             if self.template.file_separator and self.ids.file_separator is not None:
-                header_ids = (self.ids.file_separator,)
-                header_text = self._token_text(self.ids.file_separator) + snippet.source + "\n"
+                head: tuple[int, ...] = (self.ids.file_separator,)
                 body = snippet.source + "\n" + _with_newline(snippet.text)
+                text = self._token_text(self.ids.file_separator) + body
             else:
-                header_text = ""
-                body = f"#{snippet.source}\n{_with_newline(snippet.text)}\n"
-            toks = header_ids + self.tokens(body)
+                head = ()
+                body = text = f"#{snippet.source}\n{_with_newline(snippet.text)}\n"
+            toks = head + self.tokens(body)
             if used + len(toks) > limit:
                 continue
             used += len(toks)
-            segments.append(Segment("context", snippet.source, toks, header_text + body if header_ids else body))
-        return segments
+            kept.append(Segment("context", snippet.source, toks, text))
+        return kept[::-1]
 
     def _file_header(self, fim: FimInput, have_context: bool) -> list[Segment]:
         """Name the current file after repository context, as the model saw in training."""

@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -44,7 +45,10 @@ def workspace_root(file: Path) -> Path:
 
 def _complete(args: argparse.Namespace) -> int:
     from models.catalog import ModelNotFound, resolve
+    from fim.context import select_context
+    from fim.similarity import RecentEdits
     from server.completion import CompletionRequest, Completer
+    from server.workspace import WorkspaceIndex
     from server.engine import Engine, ModelLoadError
     from server.settings import Settings
 
@@ -59,7 +63,8 @@ def _complete(args: argparse.Namespace) -> int:
         relative = file.relative_to(root).as_posix()
     except ValueError:
         relative = file.name
-    settings = Settings(model=args.model)
+    # A one-off completion has no typist waiting on the next keystroke: no time budget by default.
+    settings = Settings(model=args.model, time_budget_ms=args.time_budget_ms)
     if args.max_tokens:
         settings = settings.merged({"max_tokens": args.max_tokens})
     if args.context_size:
@@ -72,7 +77,19 @@ def _complete(args: argparse.Namespace) -> int:
     for warning in engine.info.warnings:
         print(f"deepfim: warning: {warning}", file=sys.stderr)
     completer = Completer(engine, settings)
-    request = CompletionRequest(text=text, line=args.line, character=args.character, path=relative)
+    index = WorkspaceIndex([root])
+    deadline = time.monotonic() + 10
+    while not index.scan(limit_seconds=0.5) and time.monotonic() < deadline:
+        pass
+    relative = index.update(file, text) or relative
+    recent = RecentEdits()
+
+    def context(window: tuple[int, int], budget_chars: int) -> list:
+        return select_context(relative, text, args.line, index.snapshot(), [relative], recent, budget_chars,
+                              window, recent_paths=index.recent_paths())
+
+    request = CompletionRequest(text=text, line=args.line, character=args.character, path=relative,
+                                context=context)
     result = completer.complete(request, lambda: False)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
@@ -132,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--json", action="store_true", help="print the completion, prompt and timings")
     complete.add_argument("--max-tokens", type=int)
     complete.add_argument("--context-size", type=int)
+    complete.add_argument("--time-budget-ms", type=int, default=600_000,
+                          help="stop at a line end after this long (default: no practical limit)")
     complete.set_defaults(func=_complete)
 
     models = sub.add_parser("models", help="list or download catalog models")

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
 
+from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
 from fim.prompt import Budget, FimInput, Prompt, PromptBuilder, Snippet, split_document
@@ -16,13 +17,18 @@ from server.settings import Settings
 POST_CONTEXT_LINES = 200
 
 
+# Chooses repository context: (lines of the document already in the prompt as [start, end),
+# character budget) -> snippets, most important last.
+ContextProvider = Callable[[tuple[int, int], int], Sequence[Snippet]]
+
+
 @dataclass(frozen=True)
 class CompletionRequest:
     text: str
     line: int
     character: int  # UTF-16 code units, as LSP counts
     path: Optional[str] = None  # workspace-relative path of the document
-    snippets: Sequence[Snippet] = ()
+    context: Optional[ContextProvider] = None
 
 
 @dataclass
@@ -79,11 +85,26 @@ class Completer:
                       max_context_tokens=room)
 
     def prompt_for(self, request: CompletionRequest) -> tuple[FimInput, Prompt]:
+        """The prompt: the local window first, then repository context in the room that is left."""
         lines = lsp_lines(request.text)
         line = max(0, min(request.line, len(lines) - 1))
         column = utf16_to_index(lines[line], request.character)
-        fim = split_document(request.text, line, column, request.path, request.snippets)
-        return fim, self.builder.build(fim, self.budget())
+        fim = split_document(request.text, line, column, request.path)
+        budget = self.budget()
+        prompt = self.builder.build(fim, budget)
+        if request.context is None:
+            return fim, prompt
+        room = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
+        if room < 64:
+            return fim, prompt
+        texts = {s.kind: s.text for s in prompt.segments}
+        window = (line - len(lsp_lines(texts.get("prefix", ""))) + 1,
+                  line + len(lsp_lines(texts.get("suffix", ""))))
+        snippets = request.context(window, int(room * CHARS_PER_TOKEN))
+        if not snippets:
+            return fim, prompt
+        fim = replace(fim, snippets=tuple(snippets))
+        return fim, self.builder.build(fim, budget)
 
     def heal(self, prompt: Prompt) -> tuple[Prompt, bytes]:
         """Take the last token of the typed line back out of the prompt, for token healing.
@@ -117,7 +138,10 @@ class Completer:
         prompt, heal = self.heal(prompt)
         generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
                                           stop_at=stop_at, deadline=deadline + 2.0, heal=heal)
-        text = "" if generation.stop_reason == "cancelled" else clean_completion(generation.text, ctx, single)
+        raw = generation.text
+        if generation.stop_reason == "time":  # cut off mid-line: keep only finished lines
+            raw = raw[:max(0, raw.rfind("\n"))]
+        text = "" if generation.stop_reason == "cancelled" else clean_completion(raw, ctx, single)
         return CompletionResult(
             completion=text,
             model=self.engine.info.name,

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import os
 import re
+import threading
+import time
 import uuid
 from concurrent.futures import Future
 from functools import partial
@@ -17,14 +19,18 @@ from pygls.exceptions import JsonRpcException, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
+from fim.context import select_context
 from fim.positions import index_to_utf16, lsp_lines
+from fim.prompt import Snippet
+from fim.similarity import RecentEdits
 from models.catalog import ModelNotFound, resolve
 from server import __version__
-from server.completion import CompletionRequest, CompletionResult, Completer
+from server.completion import CompletionRequest, CompletionResult, Completer, ContextProvider
 from server.engine import Engine, ModelLoadError
 from server.protocol import RobustProtocol
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
+from server.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,8 @@ class DeepfimServer(LanguageServer):
         self._loading: Optional[Future] = None
         self.last_results: dict[str, dict] = {}
         self.roots: list[Path] = []
+        self.index: Optional[WorkspaceIndex] = None
+        self.recent = RecentEdits()
         self.status: dict = {"state": "loading", "message": "starting"}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -137,17 +145,54 @@ class DeepfimServer(LanguageServer):
             return self._loading.result()
         return None
 
-    # --------------------------------------------------------------- completion
-    def relative_path(self, uri: str) -> Optional[str]:
-        path = to_fs_path(uri)
-        if not path:
-            return None
-        for root in self.roots:
+    # ---------------------------------------------------------------- workspace
+    def start_index(self, roots: list[Path]) -> None:
+        """Index the workspace folders on a background thread; completions never wait for it."""
+        self.roots = roots
+        self.index = WorkspaceIndex(roots)
+        index = self.index
+
+        def scan() -> None:
             try:
-                return Path(path).relative_to(root).as_posix()
-            except ValueError:
-                continue
-        return Path(path).name
+                while not index.scan(limit_seconds=0.25):
+                    time.sleep(0.01)  # let the model thread have the GIL between slices
+            except Exception:
+                log.exception("indexing the workspace failed")
+
+        threading.Thread(target=scan, name="deepfim-index", daemon=True).start()
+
+    def relative_path(self, uri: str) -> Optional[str]:
+        relative = self.index.relpath(uri) if self.index is not None else None
+        if relative:
+            return relative
+        path = to_fs_path(uri)
+        return Path(path).name if path else None
+
+    def context_provider(self, uri: str, text: str, line: int) -> Optional[ContextProvider]:
+        """Repository context for a completion in `uri`, chosen on the model thread."""
+        index = self.index
+        relative = index.relpath(uri) if index is not None else None
+        if index is None or relative is None:
+            return None
+
+        def provide(window: tuple[int, int], budget_chars: int) -> list[Snippet]:
+            return select_context(relative, text, line, index.snapshot(), index.open_paths(), self.recent,
+                                  budget_chars, window, recent_paths=index.recent_paths())
+
+        return provide
+
+    def document_changed(self, uri: str, line: Optional[int] = None) -> None:
+        if self.index is None:
+            return
+        try:
+            text = self.workspace.get_text_document(uri).source
+        except OSError:
+            return
+        relative = self.index.update(uri, text)
+        if relative is not None and line is not None:
+            self.recent.note_edit(relative, text, line)
+
+    # --------------------------------------------------------------- completion
 
     async def complete_at(self, uri: str, position: types.Position) -> Optional[CompletionResult]:
         if not self.settings.enabled:
@@ -161,7 +206,8 @@ class DeepfimServer(LanguageServer):
         except OSError:
             return None
         request = CompletionRequest(text=text, line=position.line, character=position.character,
-                                    path=self.relative_path(uri))
+                                    path=self.relative_path(uri),
+                                    context=self.context_provider(uri, text, position.line))
 
         def job(cancel: CancelToken) -> CompletionResult:
             result = completer.complete(request, cancel)
@@ -195,7 +241,7 @@ def create_server(settings: Settings) -> DeepfimServer:
         roots = [to_fs_path(f.uri) for f in params.workspace_folders or []]
         if not roots and params.root_uri:
             roots = [to_fs_path(params.root_uri)]
-        ls.roots = [Path(r) for r in roots if r]
+        ls.start_index([Path(r) for r in roots if r])
         if params.process_id:
             asyncio.get_event_loop().create_task(_watch_parent(ls, params.process_id))
 
@@ -219,6 +265,36 @@ def create_server(settings: Settings) -> DeepfimServer:
         reload_keys = ("model", "context_size", "threads")
         if any(getattr(old, k) != getattr(ls.settings, k) for k in reload_keys) and ls._loading is not None:
             ls.load_model()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: DeepfimServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: DeepfimServer, params: types.DidChangeTextDocumentParams) -> None:
+        lines = [c.range.start.line for c in params.content_changes
+                 if isinstance(c, types.TextDocumentContentChangePartial)]
+        ls.document_changed(params.text_document.uri, lines[-1] if lines else None)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: DeepfimServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.document_changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: DeepfimServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.last_results.pop(params.text_document.uri, None)
+        if ls.index is not None:
+            ls.index.close(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: DeepfimServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if ls.index is None:
+            return
+        for change in params.changes:
+            if change.type == types.FileChangeType.Deleted:
+                ls.index.remove(change.uri)
+            else:
+                ls.index.refresh(change.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: DeepfimServer, params: types.InlineCompletionParams

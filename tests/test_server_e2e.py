@@ -88,7 +88,7 @@ def test_cancel_stops_generation(gemma_server: LspSession, workspace: Path) -> N
         gemma_server.inline(other, 5, 4)
         assert time.monotonic() - cancelled_at < 8
         stopped = gemma_server.explain(uri)
-        assert 0 < stopped["timings"]["generated_tokens"] < 400
+        assert stopped["timings"]["generated_tokens"] < 400  # far from the 1500-token cap
     finally:
         gemma_server.call(gemma_server.client.workspace_did_change_configuration,
                           types.DidChangeConfigurationParams(settings={"deepfim": {"maxTokens": 64,

@@ -1,0 +1,71 @@
+"""Repository context reaches the prompt through the server: imports, secrets, ignore rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.lsp_client import REPO, LspSession
+
+UTILS = '''import json
+
+
+def load_data(path):
+    """Load the records stored at `path`."""
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def evaluate_predictions(records, predictions):
+    return sum(r == p for r, p in zip(records, predictions)) / len(records)
+'''
+MAIN = '''from utils import load_data, evaluate_predictions
+
+records = load_data("data.json")
+score = '''
+
+
+def make_project(root: Path) -> None:
+    (root / "utils.py").write_text(UTILS)
+    (root / "main.py").write_text(MAIN)
+    (root / ".env").write_text("API_KEY=sk-live-0123456789abcdef0123456789abcdef\n")
+    (root / ".gitignore").write_text("build/\n")
+    (root / "build").mkdir()
+    (root / "build" / "generated_utils.py").write_text("def load_data(path):\n    return 'IGNORED'\n")
+    (root / "settings.py").write_text('PASSWORD = "hunter2-very-secret"\ndef evaluate_predictions(r, p):\n'
+                                      '    return 0\n')
+
+
+def test_imported_definitions_are_in_the_prompt(deepseek_tiny: Path, tmp_path: Path) -> None:
+    make_project(tmp_path)
+    session = LspSession(str(deepseek_tiny), tmp_path, options={"maxTokens": 8, "contextSize": 4096})
+    try:
+        uri = session.open(tmp_path / "main.py", MAIN)
+        session.inline(uri, 3, 8)
+        explained = session.explain(uri)
+        context = [s for s in explained["prompt"]["segments"] if s["kind"] == "context"]
+        sources = [s["source"] for s in context]
+        assert "utils.py" in sources
+        utils = next(s for s in context if s["source"] == "utils.py")
+        assert utils["text"].startswith("#utils.py\n") and "def load_data(path):" in utils["text"]
+        assert sources[-1] == "main.py"  # the current file's header comes last, right before its prefix
+        prompt_text = "".join(s["text"] for s in explained["prompt"]["segments"])
+        assert "sk-live" not in prompt_text and "IGNORED" not in prompt_text and "hunter2" not in prompt_text
+        assert sum(s["tokens"] for s in explained["prompt"]["segments"]) == len(explained["prompt"]["token_ids"])
+    finally:
+        session.close()
+
+
+def test_complete_json_shows_context(deepseek_tiny: Path, tmp_path: Path) -> None:
+    make_project(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(tmp_path / "main.py"), "--line", "3",
+                          "--character", "8", "--model", str(deepseek_tiny), "--workspace", str(tmp_path), "--json",
+                          "--max-tokens", "4", "--context-size", "2048"],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    context = [s for s in data["prompt"]["segments"] if s["kind"] == "context"]
+    assert any(s["source"] == "utils.py" and "def load_data" in s["text"] for s in context)
+    assert len(data["prompt"]["token_ids"]) + 4 <= 2048
