@@ -8,6 +8,7 @@ earlier mappings get their own Neovim.
 from __future__ import annotations
 
 import filecmp
+import re
 import shutil
 import subprocess
 import sys
@@ -148,10 +149,10 @@ def test_typing_through_a_suggestion_trims_it_without_flicker(fresh: Nvim) -> No
 def test_accept_word_and_line(fresh: Nvim) -> None:
     nv = fresh
     suggestion = type_with(nv)
-    assert suggestion.startswith(" open")
+    word = re.match(r"[ \t]*(\w+|[^\w\s]+)", suggestion).group(0)  # " open" from Gemma
     nv.input("<M-Right>")
-    assert nv.line() == "    with open"
-    assert nv.suggestion() == suggestion[len(" open"):]
+    assert nv.line() == "    with" + word
+    assert nv.suggestion() == suggestion[len(word):]
     first = suggestion.split("\n")[0]
     nv.input("<M-C-Right>")
     assert nv.line() == "    with" + first
@@ -356,6 +357,11 @@ def test_issue_check_with_u_none(gemma_model: Path, nvim_workspace: Path) -> Non
         path.write_text(READ_LINES)
         nv.cmd(f"edit {path}")
         assert nv.lua("return vim.bo.filetype") == ""  # -u NONE: no filetype detection
+        init = nv.wait_for(lambda: nv.lua("""
+            local c = vim.lsp.get_clients({ bufnr = 0, name = 'deepfim' })[1]
+            return c and c.config.init_options
+        """), 30, "the deepfim client")
+        assert init["timeBudgetMs"] == 60000
         nv.api.current.window.cursor = (BODY_ROW, 0)
         nv.input("Awith")
         suggestion = nv.wait_suggestion(90)

@@ -98,7 +98,25 @@ end
 
 --- Ask for a suggestion at the cursor now (insert mode).
 function M.trigger()
+  if native() then
+    return false
+  end
   return require("deepfim.suggestion").request(true)
+end
+
+--- For the key mappings (runs in an <expr> mapping): the keys that perform `action` now, or nil
+--- when it does not apply (the key then does what it did before).
+function M._key(action)
+  if native() then
+    if action == "accept" and vim.lsp.inline_completion.get() then
+      return ""
+    end
+    return nil
+  end
+  if action == "trigger" or M.suggestion() ~= nil then
+    return ("<Cmd>lua require('deepfim').%s()<CR>"):format(action)
+  end
+  return nil
 end
 
 --- Whether suggestions are on.
@@ -112,9 +130,7 @@ local function set_enabled(enabled)
   if not enabled then
     suggestion.reset()
   end
-  local options = require("deepfim.config").options
-  options.settings.enabled = enabled
-  require("deepfim.lsp").send_settings({ enabled = enabled })
+  require("deepfim.lsp").update_settings({ enabled = enabled })
   if native() then
     pcall(vim.lsp.inline_completion.enable, enabled)
   end
@@ -153,9 +169,7 @@ end
 
 --- Send server settings (maxTokens, contextSize, ...) to the running server.
 function M.set_settings(settings)
-  local options = require("deepfim.config").options
-  options.settings = vim.tbl_extend("force", options.settings or {}, settings)
-  require("deepfim.lsp").send_settings(settings)
+  require("deepfim.lsp").update_settings(settings)
 end
 
 return M

@@ -54,8 +54,8 @@ function M.call_saved(lhs)
   end
 end
 
---- Map `lhs` in insert mode: when `available()` is true run `action` (by name, in
---- require('deepfim')), else fall back to the previous behaviour of the key (when `fallback`).
+--- Map `lhs` in insert mode to `action` (a function of require('deepfim')) when it applies, else
+--- (when `fallback`) to what the key did before.
 function M.map(lhs, action, fallback)
   if M.ours[lhs] == nil then
     local prev = vim.fn.maparg(lhs, "i", false, true)
@@ -66,10 +66,13 @@ function M.map(lhs, action, fallback)
     end
   end
   M.ours[lhs] = action
-  local run = termcodes(("<Cmd>lua require('deepfim').%s()<CR>"):format(action))
   vim.keymap.set("i", lhs, function()
-    if not fallback or require("deepfim").suggestion() ~= nil then
-      return run
+    local keys = require("deepfim")._key(action)
+    if keys then
+      return termcodes(keys)
+    end
+    if not fallback then
+      return ""
     end
     return M.fallback(lhs)
   end, { expr = true, replace_keycodes = false, silent = true, desc = "deepfim" })

@@ -167,6 +167,7 @@ function M.setup(opts)
     -- Buffers with a filetype: vim.lsp.enable's FileType autocmd.
     vim.lsp.enable(M.name)
     enabled = true
+    M.registered = true
   end
   -- Buffers without a filetype (`-u NONE` has no filetype detection), and every buffer on
   -- Neovim < 0.11.
@@ -191,16 +192,22 @@ function M.setup(opts)
   end
 end
 
---- Send settings to every running deepfim client.
-function M.send_settings(settings)
+--- Change server settings: for clients started from now on, and in every running deepfim client
+--- (workspace/didChangeConfiguration).
+function M.update_settings(changes)
+  local options = config.options
+  options.settings = vim.tbl_extend("force", options.settings or {}, changes)
+  if changes.model ~= nil then
+    options.model = changes.model
+  end
+  if M.registered then
+    vim.lsp.config(M.name, { init_options = options.settings, settings = { deepfim = options.settings } })
+  end
   for _, client in ipairs(M.clients()) do
-    local cfg = client.config or {}
-    cfg.settings = cfg.settings or {}
-    if cfg.settings == vim.empty_dict() or type(cfg.settings.deepfim) ~= "table" then
-      cfg.settings = { deepfim = {} }
+    if type(client.settings) == "table" then
+      client.settings = vim.tbl_deep_extend("force", client.settings, { deepfim = changes })
     end
-    cfg.settings.deepfim = vim.tbl_extend("force", cfg.settings.deepfim, settings)
-    M.notify(client, "workspace/didChangeConfiguration", { settings = { deepfim = settings } })
+    M.notify(client, "workspace/didChangeConfiguration", { settings = { deepfim = changes } })
   end
 end
 
