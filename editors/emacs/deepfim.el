@@ -814,8 +814,6 @@ When the suggestion starts with a line break, insert the next line."
                             when (and (string-prefix-p typed item)
                                       (> (length item) (length typed)))
                             return index)))
-        (when (and fits (= n 1) (called-interactively-p 'any))
-          (message "deepfim: only one suggestion"))
         (when fits
           (setq deepfim--index fits)
           (deepfim--refresh))))))
@@ -918,8 +916,14 @@ Returns the buffer `*deepfim explain*'."
 
 (defun deepfim--post-command ()
   "Keep, trim or clear the suggestion after a command; maybe schedule a request."
+  (when this-command           ; nil when the command loop (re)starts
+    (deepfim--after-command)))
+
+(defun deepfim--after-command ()
+  "The body of `deepfim--post-command'."
   (let ((edited (and deepfim--pre-command-tick
                      (/= deepfim--pre-command-tick (buffer-chars-modified-tick)))))
+    (setq deepfim--pre-command-tick nil)
     (cond
      ((memq this-command '(keyboard-quit keyboard-escape-quit deepfim-dismiss))
       (deepfim-dismiss))

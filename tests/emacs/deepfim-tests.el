@@ -1,0 +1,478 @@
+;;; deepfim-tests.el --- ERT tests of deepfim.el against the real server -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Run by tests/test_emacs.py:
+;;
+;;   DEEPFIM_TEST_MODEL=/path/to/gemma.gguf DEEPFIM_TEST_DEEPFIM=.venv/bin/deepfim \
+;;   DEEPFIM_TEST_PYTHON=.venv/bin/python \
+;;   emacs --batch -L editors/emacs -l ert -l tests/emacs/deepfim-tests.el \
+;;         -f ert-run-tests-batch-and-exit
+;;
+;; The server is the real `deepfim serve' with a real small model (Gemma 3
+;; 270M).  "Another language server" is tests/emacs/fake_lsp.py (pygls).
+
+;;; Code:
+
+(require 'ert)
+(require 'cl-lib)
+(require 'eglot)
+(require 'deepfim)
+
+(defvar generated-autoload-file)
+
+(defconst deepfim-test--dir
+  (file-name-directory (or load-file-name buffer-file-name))
+  "Directory of this file.")
+
+(defconst deepfim-test--repo
+  (expand-file-name "../.." deepfim-test--dir)
+  "The repository root.")
+
+(defun deepfim-test--env (name)
+  "The environment variable NAME, which the tests need."
+  (let ((value (getenv name)))
+    (unless (and value (not (string-empty-p value)))
+      (error "Set %s (tests/test_emacs.py does)" name))
+    value))
+
+(defun deepfim-test--server-command ()
+  "The command running the real server with the test model."
+  (let ((deepfim (getenv "DEEPFIM_TEST_DEEPFIM"))
+        (model (deepfim-test--env "DEEPFIM_TEST_MODEL")))
+    (if (and deepfim (file-executable-p deepfim))
+        (list deepfim "serve" "--model" model)
+      (list (deepfim-test--env "DEEPFIM_TEST_PYTHON") "-m" "server.cli" "serve" "--model" model))))
+
+;; Settings for every test: greedy output is deterministic once the time
+;; budget cannot cut it.
+(setq deepfim-server-command (deepfim-test--server-command)
+      deepfim-settings '(:maxTokens 32 :contextSize 2048 :timeBudgetMs 60000)
+      deepfim-idle-delay 0.2
+      eglot-sync-connect 10
+      python-indent-guess-indent-offset nil
+      python-indent-offset 4)
+
+(defconst deepfim-test--source
+  "import os
+
+
+def read_lines(path):
+    \"\"\"Return the lines of the file at path.\"\"\"
+    <|>
+
+
+def main():
+    print(read_lines(\"a.txt\"))
+"
+  "The test file; <|> marks the cursor.")
+
+(defvar deepfim-test--timeout 90
+  "Seconds to wait for an answer (the first waits for the model to load).")
+
+(defun deepfim-test--wait (predicate &optional what)
+  "Process events until PREDICATE returns non-nil; return its value.
+Fail the test mentioning WHAT after `deepfim-test--timeout' seconds."
+  (let ((deadline (+ (float-time) deepfim-test--timeout))
+        value)
+    (while (and (not (setq value (funcall predicate))) (< (float-time) deadline))
+      (accept-process-output nil 0.05))
+    (or value (ert-fail (format "timed out waiting for %s" (or what predicate))))))
+
+(defun deepfim-test--wait-suggestion ()
+  "Wait for the suggestion shown at point and return it."
+  (deepfim-test--wait #'deepfim-current-suggestion "a suggestion"))
+
+(defmacro deepfim-test--with-file (source &rest body)
+  "Visit a new Python file holding SOURCE in a fresh project; run BODY there.
+The cursor is put where SOURCE has <|> (which is removed)."
+  (declare (indent 1) (debug t))
+  (let ((dir (make-symbol "dir")) (buffer (make-symbol "buffer")))
+    `(let* ((,dir (file-name-as-directory (make-temp-file "deepfim-ert-" t)))
+            (file (expand-file-name "lines.py" ,dir))
+            (,buffer nil))
+       (unwind-protect
+           (let ((text ,source) cursor)
+             (setq cursor (string-match (regexp-quote "<|>") text))
+             (with-temp-file file (insert (replace-regexp-in-string
+                                           (regexp-quote "<|>") "" text t t)))
+             (setq ,buffer (find-file-noselect file))
+             (with-current-buffer ,buffer
+               (switch-to-buffer ,buffer)
+               (python-mode)
+               (goto-char (1+ (or cursor 0)))
+               ,@body))
+         (when (buffer-live-p ,buffer)
+           (with-current-buffer ,buffer
+             (when (bound-and-true-p eglot--managed-mode)
+               (ignore-errors (eglot-shutdown (eglot-current-server))))
+             (set-buffer-modified-p nil))
+           (kill-buffer ,buffer))
+         (delete-directory ,dir t)))))
+
+(defun deepfim-test--line ()
+  "The current line up to point."
+  (buffer-substring-no-properties (line-beginning-position) (point)))
+
+(defun deepfim-test--start-eglot ()
+  "Start eglot for the current buffer and wait until it manages it."
+  (apply #'eglot (eglot--guess-contact))
+  (deepfim-test--wait (lambda () (and (bound-and-true-p eglot--managed-mode) (eglot-current-server)))
+                      "eglot to manage the buffer"))
+
+
+;;; Without a server
+
+(ert-deftest deepfim-package-metadata ()
+  "Package headers, customization group, autoloads and a clean byte-compilation."
+  (let ((file (expand-file-name "editors/emacs/deepfim.el" deepfim-test--repo)))
+    (require 'package)
+    (with-temp-buffer
+      (insert-file-contents file)
+      (let ((info (package-buffer-info)))
+        (should (equal (package-desc-name info) 'deepfim))
+        (should (equal (package-desc-version info) '(0 1 0)))
+        (should (assq 'emacs (package-desc-reqs info)))))
+    (let ((members (mapcar #'car (get 'deepfim 'custom-group))))
+      (dolist (option '(deepfim-server-command deepfim-model deepfim-modes deepfim-idle-delay
+                        deepfim-ghost-face))
+        (should (memq option members))))
+    (should (equal (eval (car (get 'deepfim-server-command 'standard-value)) t)
+                   '("deepfim" "serve")))
+    ;; Autoloads.
+    (let* ((out-dir (make-temp-file "deepfim-autoloads-" t))
+           (out (expand-file-name "deepfim-autoloads.el" out-dir)))
+      (unwind-protect
+          (progn
+            (if (fboundp 'loaddefs-generate)
+                (loaddefs-generate (file-name-directory file) out)
+              (require 'autoload)
+              (let ((generated-autoload-file out))
+                (update-file-autoloads file t out)))
+            (with-temp-buffer
+              (insert-file-contents out)
+              (dolist (name '("deepfim-mode" "global-deepfim-mode" "deepfim-eglot-setup"))
+                (should (string-match-p (format "(autoload '%s " (regexp-quote name))
+                                        (buffer-string))))))
+        (delete-directory out-dir t)))
+    ;; No byte-compiler warnings.
+    (let* ((out-dir (make-temp-file "deepfim-elc-" t))
+           (byte-compile-dest-file-function
+            (lambda (_) (expand-file-name "deepfim.elc" out-dir)))
+           (byte-compile-error-on-warn t))
+      (unwind-protect
+          (should (byte-compile-file file))
+        (delete-directory out-dir t)))))
+
+(ert-deftest deepfim-utf16-positions ()
+  "LSP positions count UTF-16 code units."
+  (with-temp-buffer
+    (insert "a\U0001F600b\nxé\n")
+    (should (equal (deepfim--lsp-position 4) '(:line 0 :character 4)))
+    (should (equal (deepfim--lsp-position 3) '(:line 0 :character 3)))
+    (should (equal (deepfim--lsp-position 7) '(:line 1 :character 2)))
+    (should (= (deepfim--position-to-point '(:line 0 :character 3)) 3))
+    (should (= (deepfim--position-to-point '(:line 1 :character 1)) 6))
+    (should (= (deepfim--position-to-point '(:line 1 :character 99)) 7))))
+
+(ert-deftest deepfim-items-cycle-and-ranges ()
+  "Items of one answer cycle; ranges starting before the cursor are honoured."
+  (with-temp-buffer
+    (switch-to-buffer (current-buffer))
+    (python-mode)
+    (insert "x = fo")
+    (deepfim-mode 1)
+    (unwind-protect
+        (let ((seq (cl-incf deepfim--request-seq)))
+          (deepfim--handle-items
+           seq (copy-marker (point)) (buffer-size)
+           (list :items
+                 (vector (list :insertText "o(1)")
+                         ;; Replaces "fo" (the range starts two characters back).
+                         (list :insertText "foobar(2)"
+                               :range (list :start '(:line 0 :character 4)
+                                            :end '(:line 0 :character 6)))
+                         (list :insertText "zzz" :range (list :start '(:line 0 :character 4)
+                                                              :end '(:line 0 :character 6)))
+                         (list :insertText ""))))
+          (should (equal deepfim--items '("o(1)" "obar(2)")))
+          (should (equal (deepfim-current-suggestion) "o(1)"))
+          (should (equal (deepfim-next) "obar(2)"))
+          (should (equal (deepfim-next) "o(1)"))
+          (should (equal (deepfim-previous) "obar(2)"))
+          ;; Typing "ob" keeps only the item that fits; cycling stays on it.
+          (execute-kbd-macro "ob")
+          (should (equal (deepfim-current-suggestion) "ar(2)"))
+          (should (equal (deepfim-next) "ar(2)"))
+          (should (deepfim-accept))
+          (should (equal (buffer-string) "x = foobar(2)"))
+          (should-not (deepfim-current-suggestion))
+          ;; An answer to a superseded request is ignored.
+          (let ((old (cl-incf deepfim--request-seq)))
+            (cl-incf deepfim--request-seq)
+            (deepfim--handle-items old (copy-marker (point)) (buffer-size)
+                                   (list :items (vector (list :insertText " + 1"))))
+            (should-not (deepfim-current-suggestion))))
+      (deepfim-mode -1))))
+
+(ert-deftest deepfim-lighter-states ()
+  "The mode line shows the server's state from `deepfim/status'."
+  (with-temp-buffer
+    (let ((deepfim--connection 'deepfim-test-fake-connection))
+      (should (equal (deepfim--lighter) " deepfim"))
+      (deepfim--set-status deepfim--connection '(:state "loading" :message "loading model 40%"
+                                                        :percentage 40))
+      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[loading 40%]"))
+      (deepfim--set-status deepfim--connection '(:state "ready" :message "ready" :model "m"))
+      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim"))
+      (deepfim--set-status deepfim--connection '(:state "disabled" :message "off"))
+      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[off]"))
+      (let ((inhibit-message t))
+        (deepfim--set-status deepfim--connection '(:state "error" :message "broken")))
+      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
+      (remhash deepfim--connection deepfim--statuses))))
+
+(ert-deftest deepfim-eglot-setup-entry ()
+  "`deepfim-eglot-setup' puts one entry first in `eglot-server-programs'."
+  (let ((eglot-server-programs (copy-sequence eglot-server-programs))
+        (deepfim-model "~/models/m.gguf"))
+    (deepfim-eglot-setup '(python-mode))
+    (deepfim-eglot-setup '(python-mode python-ts-mode))
+    (should (equal (car eglot-server-programs)
+                   '((python-mode python-ts-mode) . deepfim-eglot-contact)))
+    (should (= 1 (cl-count #'deepfim-eglot-contact eglot-server-programs :key #'cdr-safe)))
+    (let ((contact (deepfim-eglot-contact)))
+      (should (equal (cl-subseq contact 0 (length deepfim-server-command)) deepfim-server-command))
+      (should (equal (plist-get (plist-get (cl-subseq contact (length deepfim-server-command))
+                                           :initializationOptions)
+                                :model)
+                     (expand-file-name "~/models/m.gguf"))))))
+
+
+;;; With the real server
+
+(ert-deftest deepfim-ghost-text-shown-and-accepted ()
+  "The issue's check: type `with', complete, wait, accept."
+  (deepfim-test--with-file deepfim-test--source
+    (deepfim-mode 1)
+    (insert "with")
+    (deepfim-complete)
+    (let* ((suggestion (deepfim-test--wait-suggestion))
+           (before (buffer-substring-no-properties (point-min) (point)))
+           (after (buffer-substring-no-properties (point) (point-max))))
+      ;; The real model writes sensible Python here.
+      (should (string-prefix-p " open(path" suggestion))
+      ;; The ghost text: an overlay at point showing the suggestion.
+      (should (overlayp deepfim--overlay))
+      (should (= (overlay-start deepfim--overlay) (point)))
+      (let ((ghost (overlay-get deepfim--overlay 'after-string)))
+        (should (equal (substring-no-properties ghost) suggestion))
+        (should (eq (get-text-property 0 'face ghost) 'deepfim-ghost-face)))
+      ;; TAB accepts only while a suggestion is shown.
+      (should (eq (key-binding (kbd "TAB")) #'deepfim-accept))
+      (should (equal (plist-get (deepfim-status) :state) "ready"))
+      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim"))
+      ;; The own connection serves the buffer (no eglot here).
+      (should (eq deepfim--doc-connection deepfim--connection))
+      (should (deepfim-accept))
+      (should (equal (buffer-string) (concat before suggestion after)))
+      (should (= (point) (+ (length before) (length suggestion) 1)))
+      (should-not (deepfim-current-suggestion))
+      (should-not (overlays-in (point-min) (point-max)))
+      (should-not (eq (key-binding (kbd "TAB")) #'deepfim-accept)))))
+
+(ert-deftest deepfim-accept-word-and-line ()
+  "Word and line accept insert parts of a multi-line suggestion."
+  (deepfim-test--with-file deepfim-test--source
+    (deepfim-mode 1)
+    (insert "with")
+    (deepfim-complete)
+    (let* ((suggestion (deepfim-test--wait-suggestion))
+           (start (point))
+           (first-line (car (split-string suggestion "\n"))))
+      (should (string-match-p "\n" suggestion))
+      ;; One word: leading punctuation and blanks, then the word.
+      (string-match "\\`[^[:alnum:]_\n]*[[:alnum:]_]+" suggestion)
+      (let ((word (match-string 0 suggestion)))
+        (should (deepfim-accept-word))
+        (should (equal (buffer-substring-no-properties start (point)) word))
+        (should (equal (deepfim-current-suggestion) (substring suggestion (length word)))))
+      ;; The rest of the line.
+      (should (deepfim-accept-line))
+      (should (equal (buffer-substring-no-properties start (point)) first-line))
+      (should (string-prefix-p "\n" (deepfim-current-suggestion)))
+      ;; The next line, with its line break.
+      (should (deepfim-accept-line))
+      (let ((second (cadr (split-string suggestion "\n"))))
+        (should (equal (deepfim-test--line) second)))
+      (should (string-prefix-p (buffer-substring-no-properties start (point)) suggestion))
+      ;; What is left is still shown, right after point.
+      (let ((rest (substring suggestion (- (point) start))))
+        (should (equal (deepfim-current-suggestion) (and (not (string-empty-p rest)) rest))))
+      (deepfim-accept)
+      (should (equal (buffer-substring-no-properties start (point)) suggestion)))))
+
+(ert-deftest deepfim-idle-typing-through-and-dismissal ()
+  "Idle requests after typing; typing through keeps the rest; moving or mismatching clears."
+  (deepfim-test--with-file deepfim-test--source
+    (deepfim-mode 1)
+    ;; Typing schedules an idle request; running it shows the suggestion.
+    (execute-kbd-macro "with")
+    (should (equal (deepfim-test--line) "    with"))
+    (should (timerp deepfim--idle-timer))
+    (should (memq deepfim--idle-timer timer-idle-list))
+    (should-not (deepfim-current-suggestion))
+    (timer-event-handler deepfim--idle-timer)
+    (let ((suggestion (deepfim-test--wait-suggestion)))
+      (should-not deepfim--invoked)
+      ;; Typing the suggestion's first characters keeps the rest of it.
+      (execute-kbd-macro (substring suggestion 0 2))
+      (should (equal (deepfim-current-suggestion) (substring suggestion 2)))
+      (should (= (overlay-start deepfim--overlay) (point)))
+      (should-not deepfim--idle-timer)
+      ;; Typing something else clears it, and schedules a new request.
+      (execute-kbd-macro "Q")
+      (should-not (deepfim-current-suggestion))
+      (should (timerp deepfim--idle-timer))
+      (execute-kbd-macro (kbd "DEL"))
+      (execute-kbd-macro (kbd "DEL"))
+      (execute-kbd-macro (kbd "DEL"))
+      (should (equal (deepfim-test--line) "    with"))
+      ;; Moving clears it, and cancels the pending request.
+      (deepfim-complete)
+      (should (equal (deepfim-test--wait-suggestion) suggestion))
+      (execute-kbd-macro (kbd "C-b"))
+      (should-not (deepfim-current-suggestion))
+      (should-not deepfim--idle-timer)
+      (execute-kbd-macro (kbd "C-f"))
+      ;; `deepfim-dismiss' clears it, and an answer in flight is dropped.
+      (deepfim-complete)
+      (should (equal (deepfim-test--wait-suggestion) suggestion))
+      (deepfim-dismiss)
+      (should-not (deepfim-current-suggestion))
+      (deepfim-complete)
+      (deepfim-dismiss)
+      (let ((deadline (+ (float-time) 3)))
+        (while (< (float-time) deadline) (accept-process-output nil 0.05)))
+      (should-not (deepfim-current-suggestion))
+      ;; C-g dismisses; TAB accepts.
+      (deepfim-complete)
+      (deepfim-test--wait-suggestion)
+      (execute-kbd-macro (kbd "C-g"))
+      (should-not (deepfim-current-suggestion))
+      (deepfim-complete)
+      (deepfim-test--wait-suggestion)
+      (let ((start (point)))
+        (execute-kbd-macro (kbd "TAB"))
+        (should (equal (buffer-substring-no-properties start (point)) suggestion)))
+      (should-not (deepfim-current-suggestion))
+      (should-not deepfim--idle-timer))))
+
+(ert-deftest deepfim-explain-shows-the-prompt ()
+  "`deepfim-explain' renders the last prompt, segments and timings."
+  (deepfim-test--with-file deepfim-test--source
+    (deepfim-mode 1)
+    (insert "with")
+    (deepfim-complete)
+    (let ((suggestion (deepfim-test--wait-suggestion)))
+      (with-current-buffer (deepfim-explain)
+        (let ((text (buffer-string)))
+          (should (string-match-p "model: Gemma" text))
+          (should (string-match-p (regexp-quote suggestion) text))
+          (should (string-match-p "── prefix" text))
+          (should (string-match-p "def read_lines(path):" text))
+          (should (string-match-p "timings:.*total_ms=" text)))))))
+
+(ert-deftest deepfim-eglot-completion-at-point ()
+  "Plain eglot runs deepfim: completion-at-point inserts the multi-line completion.
+`deepfim-mode' then uses eglot's connection rather than its own."
+  (let ((eglot-server-programs (copy-sequence eglot-server-programs)))
+    (deepfim-eglot-setup '(python-mode))
+    (deepfim-test--with-file deepfim-test--source
+      (let ((server (deepfim-test--start-eglot)))
+        (should (deepfim--deepfim-server-p server))
+        (should (eq (deepfim--eglot-server) server))
+        ;; Ghost text through eglot's connection.
+        (deepfim-mode 1)
+        (insert "with")
+        (deepfim-complete)
+        (let ((suggestion (deepfim-test--wait-suggestion)))
+          (should (string-prefix-p " open(path" suggestion))
+          (should-not deepfim--doc-connection)
+          (should (equal (plist-get (deepfim-status) :state) "ready"))
+          (deepfim-dismiss)
+          (deepfim-mode -1)
+          ;; The dropdown completion, in the default UI.
+          (let ((before (buffer-substring-no-properties (point-min) (point)))
+                (after (buffer-substring-no-properties (point) (point-max))))
+            (eglot--signal-textDocument/didChange)
+            (completion-at-point)
+            (let ((completion (with-current-buffer (deepfim-explain)
+                                (goto-char (point-min))
+                                (re-search-forward "^completion\n")
+                                (buffer-substring-no-properties
+                                 (point) (progn (re-search-forward "\n\n── ") (- (point) 5))))))
+              (should (equal completion suggestion))
+              (should (equal (buffer-string) (concat before completion after)))
+              (should (= (point) (+ 1 (length before) (length completion)))))))))))
+
+(ert-deftest deepfim-own-connection-alongside-another-server ()
+  "eglot runs another server for the buffer; deepfim-mode runs its own connection."
+  (let ((eglot-server-programs
+         `((python-mode . (,(deepfim-test--env "DEEPFIM_TEST_PYTHON")
+                           ,(expand-file-name "fake_lsp.py" deepfim-test--dir))))))
+    (deepfim-test--with-file deepfim-test--source
+      (let ((server (deepfim-test--start-eglot)))
+        (should (equal (plist-get (eglot--server-info server) :name) "fake-lsp"))
+        (should-not (deepfim--eglot-server))
+        (deepfim-mode 1)
+        (insert "with")
+        (deepfim-complete)
+        (let ((suggestion (deepfim-test--wait-suggestion)))
+          (should (string-prefix-p " open(path" suggestion))
+          (should (eq deepfim--doc-connection deepfim--connection))
+          (should (deepfim-accept)))
+        ;; Edits reach both servers: the other one through eglot...
+        (insert "\n    return")
+        (eglot--signal-textDocument/didChange)
+        (should (equal (jsonrpc-request server :fake/text
+                                        (list :textDocument (eglot--TextDocumentIdentifier)))
+                       (buffer-string)))
+        (should (eq (eglot-current-server) server))
+        (let ((items (jsonrpc-request server :textDocument/completion
+                                      (eglot--TextDocumentPositionParams))))
+          (should (equal (plist-get (aref (plist-get items :items) 0) :label)
+                         "fake_completion_item")))
+        ;; ... and deepfim through its own connection (full-text sync).
+        (let ((version deepfim--doc-version))
+          (deepfim-complete)
+          (deepfim-test--wait (lambda () (> deepfim--doc-version version)) "a didChange")
+          (deepfim-test--wait (lambda () (with-current-buffer (deepfim-explain)
+                                           (and (string-match-p "with open(path" (buffer-string))
+                                                (string-match-p "^    return$" (buffer-string)))))
+                              "the edit in the prompt"))))))
+
+(ert-deftest deepfim-status-error-for-a-broken-model ()
+  "A missing model shows an error state in the mode line."
+  (let ((saved deepfim--connection)
+        (deepfim--connection nil)
+        (deepfim-server-command (append (butlast (deepfim-test--server-command) 1)
+                                        (list "/nonexistent/model.gguf"))))
+    (unwind-protect
+        (with-temp-buffer
+          (python-mode)
+          (insert "def f():\n    return")
+          (deepfim-mode 1)
+          (let ((inhibit-message t))
+            (deepfim-complete)
+            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error"))
+                                "the error state"))
+          (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
+          (should (string-match-p "nonexistent" (plist-get (deepfim-status) :message)))
+          (should-not (deepfim-current-suggestion))
+          (deepfim-mode -1)
+          (deepfim-shutdown))
+      (setq deepfim--connection saved))))
+
+(provide 'deepfim-tests)
+;;; deepfim-tests.el ends here
