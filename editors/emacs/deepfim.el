@@ -675,7 +675,8 @@ Returns the text shown, or nil."
 
 (defun deepfim--handle-items (seq origin size result)
   "Show the items of RESULT, the answer to request SEQ made at ORIGIN with SIZE."
-  (when (and (= seq deepfim--request-seq) deepfim-mode)
+  (if (not (and (= seq deepfim--request-seq) deepfim-mode))
+      (set-marker origin nil)             ; superseded or dismissed
     (let* ((items (if (vectorp result) result (plist-get result :items)))
            (texts (delete-dups
                    (delq nil (mapcar (lambda (item)
