@@ -40,21 +40,13 @@ def lua_string(value: str) -> str:
 class Nvim:
     """One headless Neovim (`--embed --headless`) driven with pynvim."""
 
-    def __init__(self, binary: str, args: list[str], cwd: Path, env: Optional[dict] = None) -> None:
+    def __init__(self, binary: str, args: list[str], cwd: Path) -> None:
         import pynvim
 
-        argv = [binary, "--embed", "--headless", "-n", "-i", "NONE", *args]
-        old_cwd = os.getcwd()
-        old_env = dict(os.environ)
-        try:
-            # pynvim's child session inherits this process's cwd and environment.
-            os.chdir(cwd)
-            os.environ.update(env or {})
-            self.api = pynvim.attach("child", argv=argv)
-        finally:
-            os.chdir(old_cwd)
-            os.environ.clear()
-            os.environ.update(old_env)
+        # `:cd` before anything else: the servers Neovim starts inherit its working directory.
+        cd = "cd " + str(cwd).replace(" ", "\\ ")
+        argv = [binary, "--embed", "--headless", "-n", "-i", "NONE", "--cmd", cd, *args]
+        self.api = pynvim.attach("child", argv=argv)
 
     # ------------------------------------------------------------------ basics
     def lua(self, code: str, *args: Any) -> Any:
@@ -126,7 +118,7 @@ class Nvim:
         self.api.input("<Esc>")
         self.settle()
         path.write_text(text)
-        self.cmd(f"silent! edit! {path}")
+        self.lua("vim.cmd('silent! edit! ' .. vim.fn.fnameescape(...))", str(path))
 
     def close(self) -> None:
         try:

@@ -65,7 +65,7 @@ def nvim_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def nv(gemma_model: Path, nvim_workspace: Path) -> Iterator[Nvim]:
     """The shared Neovim, set up and with the server's model loaded."""
-    session = Nvim(NVIM, ["--clean", "--cmd", f"set rtp^={PLUGIN}"], nvim_workspace)
+    session = Nvim(NVIM, ["--clean", "--cmd", f"lua vim.opt.rtp:prepend({lua_string(str(PLUGIN))})"], nvim_workspace)
     try:
         session.lua(setup_lua(gemma_model))
         session.edit(nvim_workspace / "start.py", READ_LINES)
@@ -210,12 +210,22 @@ def test_dismiss_on_cursor_move_and_mode_change(fresh: Nvim) -> None:
     assert nv.line() == "    with"
 
 
-def test_buffer_change_elsewhere_clears(fresh: Nvim) -> None:
+def test_buffer_change_and_switch_clear(fresh: Nvim) -> None:
     nv = fresh
     type_with(nv)
     nv.input("<Cmd>lua vim.api.nvim_buf_set_lines(0, 0, 0, false, {'# added'})<CR>")
     assert nv.suggestion() is None
     nv.wait_for(lambda: nv.ghost_marks() == [], 5, "the ghost text to go")
+    # The text changed: a new suggestion comes; switching buffers clears it.
+    nv.wait_suggestion()
+    buf = nv.api.current.buffer.number
+    nv.input("<Cmd>enew<CR>")
+    assert nv.api.current.buffer.number != buf
+    assert nv.lua("return #vim.api.nvim_buf_get_extmarks(..., require('deepfim.suggestion').ns, 0, -1, {})",
+                  buf) == 0
+    assert nv.suggestion() is None
+    nv.input("<Esc>")
+    nv.cmd(f"buffer {buf}")
 
 
 def test_tab_falls_through_when_nothing_is_shown(fresh: Nvim) -> None:
@@ -343,7 +353,7 @@ def test_keys_fall_back_to_earlier_mappings(nvim_workspace: Path) -> None:
     """Mappings that existed before setup() still run when nothing is suggested (no server)."""
     nv = Nvim(NVIM, ["-u", "NONE"], nvim_workspace)
     try:
-        nv.cmd(f"set rtp^={PLUGIN}")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
         nv.lua("vim.keymap.set('i', '<Tab>', function() return 'EXPR' end, { expr = true })")
         nv.cmd("inoremap <M-Right> RHS")
         nv.cmd("imap <C-]> <Plug>(mine)")
@@ -366,7 +376,7 @@ def test_issue_check_with_u_none(gemma_model: Path, nvim_workspace: Path) -> Non
     """Issue #6's check: -u NONE, plugin on runtimepath, setup with cmd only, A, `with`, <Tab>."""
     nv = Nvim(NVIM, ["-u", "NONE"], REPO)
     try:
-        nv.cmd(f"set rtp^={PLUGIN}")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
         cmd = ", ".join(lua_string(part) for part in server_cmd(gemma_model))
         nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
         # (the server's defaults otherwise: a slow machine could cut the first completion short)
@@ -395,7 +405,7 @@ def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> 
     missing = tmp_path / "missing.gguf"
     nv = Nvim(NVIM, ["-u", "NONE"], REPO)
     try:
-        nv.cmd(f"set rtp^={PLUGIN}")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
         nv.lua(f"require('deepfim').setup({{ cmd = {{ {lua_string(sys.executable)}, '-m', 'server.cli', 'serve' }}, "
                f"model = {lua_string(str(missing))} }})")
         assert nv.status()["state"] == "off"
