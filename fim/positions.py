@@ -34,3 +34,19 @@ def utf16_to_index(line: str, character: int) -> int:
 def index_to_utf16(line: str, index: int) -> int:
     """UTF-16 offset of code-point `index` in `line`."""
     return sum(2 if ord(char) > 0xFFFF else 1 for char in line[:index])
+
+
+def locate(text: str, line: int, character: int) -> tuple[int, int, int]:
+    """Clamp an LSP position into `text`: (line, code-point column, offset into text)."""
+    lines = lsp_lines(text)
+    line = max(0, min(line, len(lines) - 1))
+    column = utf16_to_index(lines[line], character)
+    return line, column, sum(len(row) for row in lines[:line]) + column
+
+
+def position_after(start_line: int, start_character: int, inserted: str) -> tuple[int, int]:
+    """The LSP position right after `inserted` was put at (start_line, start_character)."""
+    rows = lsp_lines(inserted)
+    if len(rows) == 1:
+        return start_line, start_character + index_to_utf16(inserted, len(inserted))
+    return start_line + len(rows) - 1, index_to_utf16(rows[-1], len(rows[-1]))

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Optional
@@ -20,13 +21,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from fim.context import select_context
-from fim.positions import index_to_utf16, lsp_lines
+from fim.positions import index_to_utf16, locate, lsp_lines, position_after
 from fim.prompt import Snippet
 from fim.similarity import RecentEdits
 from models.catalog import ModelNotFound, resolve
 from server import __version__
 from server.completion import CompletionRequest, CompletionResult, Completer, ContextProvider
-from server.engine import Engine, ModelLoadError
+from server.cache import CompletionCache
+from server.engine import Cancelled, Engine, ModelLoadError
 from server.protocol import RobustProtocol
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
@@ -35,6 +37,12 @@ from server.workspace import WorkspaceIndex
 log = logging.getLogger(__name__)
 
 EXPLAIN = "deepfim/explain"
+# A request less than this after the previous one means the client does not debounce...
+FAST_TYPING_GAP_S = 0.15
+# ...so it waits this long for the next keystroke before taking the model.
+DEBOUNCE_S = 0.06
+# Typing pause after which the prompt for the edit position is evaluated in the background.
+PREFILL_PAUSE_S = 0.3
 STATUS = "deepfim/status"  # server -> client: {"state": loading|ready|error|disabled, "message", "percentage"?, "model"?}
 _WORD_BEFORE = re.compile(r"[\w$]*\Z")
 
@@ -53,6 +61,10 @@ class DeepfimServer(LanguageServer):
         self.roots: list[Path] = []
         self.index: Optional[WorkspaceIndex] = None
         self.recent = RecentEdits()
+        self.cache = CompletionCache()
+        self._sequence = 0
+        self._last_request = 0.0
+        self._prefill_handle: Optional[asyncio.TimerHandle] = None
         self.status: dict = {"state": "loading", "message": "starting"}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -194,20 +206,40 @@ class DeepfimServer(LanguageServer):
 
     # --------------------------------------------------------------- completion
 
-    async def complete_at(self, uri: str, position: types.Position) -> Optional[CompletionResult]:
+    def document_text(self, uri: str) -> Optional[str]:
+        try:
+            return self.workspace.get_text_document(uri).source
+        except OSError:
+            return None
+
+    def request_for(self, uri: str, text: str, line: int, character: int) -> CompletionRequest:
+        return CompletionRequest(text=text, line=line, character=character, path=self.relative_path(uri),
+                                 context=self.context_provider(uri, text, line))
+
+    async def complete_at(self, uri: str, position: types.Position) -> Optional[Served]:
+        """The completion at `position`: from the cache, or from the model (latest request wins)."""
         if not self.settings.enabled:
             return None
         completer = await self.ready_completer()
-        if completer is None:
+        text = self.document_text(uri)
+        if completer is None or text is None:
             return None
-        document = self.workspace.get_text_document(uri)
-        try:
-            text = document.source
-        except OSError:
-            return None
-        request = CompletionRequest(text=text, line=position.line, character=position.character,
-                                    path=self.relative_path(uri),
-                                    context=self.context_provider(uri, text, position.line))
+        line, column, offset = locate(text, position.line, position.character)
+        before, after = text[:offset], text[offset:]
+        cached = self.cache.get(uri, before, after)
+        if cached is not None:
+            return Served(cached, line, column)
+        # Adaptive debounce: a client that sends a request per keystroke gets a short wait, so
+        # the next keystroke supersedes this request before it occupies the model.
+        self._sequence += 1
+        sequence = self._sequence
+        now = time.monotonic()
+        gap, self._last_request = now - self._last_request, now
+        if gap < FAST_TYPING_GAP_S:
+            await asyncio.sleep(DEBOUNCE_S)
+            if sequence != self._sequence:
+                return None
+        request = self.request_for(uri, text, line, position.character)
 
         def job(cancel: CancelToken) -> CompletionResult:
             result = completer.complete(request, cancel)
@@ -222,13 +254,72 @@ class DeepfimServer(LanguageServer):
             raise
         if result.generation.stop_reason == "cancelled":
             return None
-        return result
+        self.cache.put(uri, before, after, result.completion)
+        return Served(result.completion, line, column)
+
+    # ------------------------------------------------------- background work
+    def schedule_prefill(self, uri: str, line: int, character: int) -> None:
+        """After a pause in typing, evaluate the prompt for the edit position into the KV cache."""
+        if self._prefill_handle is not None:
+            self._prefill_handle.cancel()
+        loop = asyncio.get_event_loop()
+        self._prefill_handle = loop.call_later(PREFILL_PAUSE_S, self._prefill, uri, line, character)
+
+    def _prefill(self, uri: str, line: int, character: int) -> None:
+        completer, text = self.completer, self.document_text(uri)
+        if completer is None or text is None or not self.settings.enabled:
+            return
+        request = self.request_for(uri, text, line, character)
+
+        def job(cancel: CancelToken) -> None:
+            _, prompt = completer.prompt_for(request)
+            try:
+                completer.engine.prefill(completer.heal(prompt)[0].token_ids, cancel)
+            except Cancelled:
+                pass
+
+        self.worker.submit_background(job)
+
+    def prefetch(self, uri: str, text: str, offset: int) -> None:
+        """Complete ahead at `offset` (where an accepted suggestion ended) and cache the result."""
+        completer = self.completer
+        if completer is None:
+            return
+        line, column, _ = _line_column(text, offset)
+        lines = lsp_lines(text)
+        request = self.request_for(uri, text, line, index_to_utf16(lines[line], column))
+
+        def job(cancel: CancelToken) -> None:
+            result = completer.complete(request, cancel)
+            if result.generation.stop_reason != "cancelled":
+                self.cache.put(uri, text[:offset], text[offset:], result.completion)
+
+        self.worker.submit_background(job)
 
     def shutdown_worker(self) -> None:
         self.worker.stop()
 
 
-def _cursor_position(result: CompletionResult, text_line: str) -> types.Position:
+@dataclass(frozen=True)
+class Served:
+    """A completion as served: the text to insert and the cursor (line, code-point column)."""
+
+    completion: str
+    line: int
+    column: int
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int, int]:
+    lines = lsp_lines(text)
+    consumed = 0
+    for number, row in enumerate(lines):
+        if offset <= consumed + len(row.rstrip("\r\n")):
+            return number, offset - consumed, offset
+        consumed += len(row)
+    return len(lines) - 1, len(lines[-1]), offset
+
+
+def _cursor_position(result: Served, text_line: str) -> types.Position:
     return types.Position(line=result.line, character=index_to_utf16(text_line, result.column))
 
 
@@ -272,9 +363,16 @@ def create_server(settings: Settings) -> DeepfimServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DeepfimServer, params: types.DidChangeTextDocumentParams) -> None:
-        lines = [c.range.start.line for c in params.content_changes
-                 if isinstance(c, types.TextDocumentContentChangePartial)]
-        ls.document_changed(params.text_document.uri, lines[-1] if lines else None)
+        uri = params.text_document.uri
+        partial = [c for c in params.content_changes if isinstance(c, types.TextDocumentContentChangePartial)]
+        ls.document_changed(uri, partial[-1].range.start.line if partial else None)
+        text = ls.document_text(uri)
+        accepted = ls.cache.accepted(uri, text) if text is not None else None
+        if accepted is not None:
+            ls.prefetch(uri, text, accepted)
+        elif partial:
+            last = partial[-1]
+            ls.schedule_prefill(uri, *position_after(last.range.start.line, last.range.start.character, last.text))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DeepfimServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -283,6 +381,7 @@ def create_server(settings: Settings) -> DeepfimServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: DeepfimServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.last_results.pop(params.text_document.uri, None)
+        ls.cache.forget(params.text_document.uri)
         if ls.index is not None:
             ls.index.close(params.text_document.uri)
 

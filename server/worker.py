@@ -37,6 +37,7 @@ class ModelWorker:
     def __init__(self, name: str = "deepfim-model") -> None:
         self._jobs: "queue.Queue[Optional[tuple[Callable[[], object], Future]]]" = queue.Queue()
         self._latest: Optional[CancelToken] = None
+        self._background: Optional[CancelToken] = None
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -63,12 +64,25 @@ class ModelWorker:
         """Submit a foreground job and cancel the previous foreground job."""
         token = CancelToken()
         with self._lock:
-            if self._latest is not None:
-                self._latest.cancel()
+            for previous in (self._latest, self._background):
+                if previous is not None:
+                    previous.cancel()
             self._latest = token
         return self.submit(lambda: job(token)), token
 
+    def submit_background(self, job: Callable[[CancelToken], T]) -> "Future[T]":
+        """Submit low-priority work (prefill, prefetch). It gives way at once to the next
+        foreground job and replaces a background job still waiting; it never cancels a
+        foreground job."""
+        token = CancelToken()
+        with self._lock:
+            if self._background is not None:
+                self._background.cancel()
+            self._background = token
+        return self.submit(lambda: job(token))
+
     def stop(self) -> None:
-        if self._latest is not None:
-            self._latest.cancel()
+        for token in (self._latest, self._background):
+            if token is not None:
+                token.cancel()
         self._jobs.put(None)

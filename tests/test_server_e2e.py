@@ -145,3 +145,20 @@ def test_broken_model_keeps_serving(tmp_path: Path) -> None:
         assert len(errors) == 1 and "not a GGUF model file" in errors[0].message
     finally:
         session.close()
+
+
+def test_typing_through_and_accepting_are_served_from_cache(deepseek_server: LspSession, workspace: Path) -> None:
+    body = "def square(x):\n    return x * x\n\nvalue = "
+    uri = deepseek_server.open(workspace / "through.py", body)
+    first = deepseek_server.inline(uri, 3, 8)
+    served = deepseek_server.explain(uri)
+    if not first.items or len(first.items[0].insert_text) < 2:
+        pytest.skip("the synthetic model produced no multi-character suggestion here")
+    suggestion = first.items[0].insert_text.split("\n")[0]
+    for typed in range(1, min(len(suggestion), 6)):
+        deepseek_server.change(uri, 1 + typed, body + suggestion[:typed])
+        started = time.monotonic()
+        again = deepseek_server.inline(uri, 3, 8 + typed)
+        assert time.monotonic() - started < 1.0
+        assert again.items[0].insert_text == first.items[0].insert_text[typed:]
+    assert deepseek_server.explain(uri) == served  # the model was not asked again
