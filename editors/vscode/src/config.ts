@@ -1,0 +1,70 @@
+import * as vscode from 'vscode';
+
+export const SECTION = 'deepfim';
+
+/** The settings the server understands (README "Settings"), as sent in initializationOptions
+ *  and workspace/didChangeConfiguration. */
+export interface ServerSettings {
+  model: string | null;
+  maxTokens: number;
+  contextSize: number;
+  threads: number | null;
+  timeBudgetMs: number;
+  enabled: boolean;
+}
+
+function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION, scope);
+}
+
+export function serverCommand(): string[] {
+  const value = config().get<unknown>('serverCommand');
+  if (Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0]) {
+    return value as string[];
+  }
+  return ['deepfim', 'serve'];
+}
+
+function positiveInt(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+export function serverSettings(): ServerSettings {
+  const c = config();
+  const model = (c.get<string>('model') ?? '').trim();
+  const threads = c.get<number>('threads') ?? 0;
+  return {
+    model: model || null,
+    maxTokens: positiveInt(c.get('maxTokens'), 128),
+    contextSize: positiveInt(c.get('contextSize'), 16384),
+    threads: Number.isInteger(threads) && threads > 0 ? threads : null,
+    timeBudgetMs: positiveInt(c.get('timeBudgetMs'), 4000),
+    enabled: c.get<boolean>('enable') !== false,
+  };
+}
+
+/** Whether completions are wanted in this language: the global switch, a `[lang]` override of
+ *  `deepfim.enable`, and `deepfim.disabledLanguages`. */
+export function enabledForLanguage(languageId: string): boolean {
+  if (!serverSettings().enabled) {
+    return false;
+  }
+  const c = config({ languageId });
+  if (c.get<boolean>('enable') === false) {
+    return false;
+  }
+  const disabled = c.get<unknown>('disabledLanguages');
+  return !(Array.isArray(disabled) && disabled.includes(languageId));
+}
+
+export function showInSuggestWidget(): boolean {
+  return config().get<boolean>('showInSuggestWidget') === true;
+}
+
+/** The CLI part of the server command: everything before `serve` (`deepfim`, or
+ *  `python -m server.cli`), for `models pull` and `models list`. */
+export function cliCommand(): string[] {
+  const command = serverCommand();
+  const serve = command.indexOf('serve');
+  return serve > 0 ? command.slice(0, serve) : [command[0]];
+}

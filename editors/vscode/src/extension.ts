@@ -1,0 +1,390 @@
+import * as cp from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  LanguageClient,
+  LanguageClientOptions,
+  MessageType,
+  ServerOptions,
+  ShowMessageNotification,
+  ShowMessageParams,
+  State,
+} from 'vscode-languageclient/node';
+import { cliCommand, enabledForLanguage, SECTION, serverCommand, serverSettings, showInSuggestWidget } from './config';
+import { Explanation, PromptDocuments, SCHEME } from './explain';
+import { pickModel, pullModel } from './pull';
+import { ServerStatus, StatusBar } from './status';
+
+/** A LanguageClient whose own start-failure notification is left to the extension, which says
+ *  what to run instead (one notification, not a generic "couldn't create connection"). */
+class DeepfimClient extends LanguageClient {
+  quietStart = true;
+
+  override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+    super.error(message, data, this.quietStart ? false : showNotification);
+  }
+}
+
+/** A spawn failure such as ENOENT, kept apart from the server failing once running. */
+class SpawnError extends Error {
+  constructor(readonly command: string[], readonly code: string | undefined, cause: Error) {
+    super(cause.message);
+  }
+}
+
+/** `program` as the OS would find it: an existing file for a path, else a PATH lookup. */
+export function findProgram(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const isFile = (candidate: string): boolean => {
+    try {
+      return fs.statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/') || program.includes('\\')) {
+    return isFile(program) ? program : undefined;
+  }
+  const extensions = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    for (const extension of extensions) {
+      const candidate = path.join(dir || '.', program + extension);
+      if (isFile(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return undefined;
+}
+
+class Extension implements vscode.Disposable {
+  private client: DeepfimClient | undefined;
+  private command: string[] = [];
+  private readonly log = vscode.window.createOutputChannel('deepfim', { log: true });
+  private readonly status = new StatusBar();
+  private readonly prompts = new PromptDocuments();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Problems already shown in a notification, so that a restart or reload loop never repeats one. */
+  private readonly notified = new Set<string>();
+  private lastSent = '';
+
+  constructor() {
+    this.disposables.push(
+      this.log,
+      this.status,
+      this.prompts,
+      vscode.workspace.registerTextDocumentContentProvider(SCHEME, this.prompts),
+      vscode.workspace.onDidChangeConfiguration((event) => this.configurationChanged(event)),
+      vscode.commands.registerCommand('deepfim.toggle', () => this.toggle()),
+      vscode.commands.registerCommand('deepfim.trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
+      vscode.commands.registerCommand('deepfim.pullModel', (name?: string) => this.pull(name)),
+      vscode.commands.registerCommand('deepfim.showLastPrompt', () => this.showLastPrompt()),
+      vscode.commands.registerCommand('deepfim.restart', () => this.restart()),
+      vscode.commands.registerCommand('deepfim.showLog', () => this.log.show(true)),
+      vscode.commands.registerCommand('deepfim.menu', () => this.menu()),
+      // For tests and other extensions: the status bar's state and the running command.
+      vscode.commands.registerCommand('deepfim.status', () => ({ ...this.status.current, model: this.status.modelName, command: this.command })),
+    );
+  }
+
+  private cwd(): string | undefined {
+    return vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file')?.uri.fsPath;
+  }
+
+  // ------------------------------------------------------------------ notifications
+  /** Show `message` once per `key` for this window's life (not again after restarts). */
+  private notifyOnce(key: string, message: string, ...actions: string[]): void {
+    if (this.notified.has(key)) {
+      return;
+    }
+    this.notified.add(key);
+    void vscode.window.showErrorMessage(message, ...actions).then((action) => this.act(action));
+  }
+
+  private act(action: string | undefined): void {
+    if (action === 'Open Settings') {
+      void vscode.commands.executeCommand('workbench.action.openSettings', '@ext:deepfim.deepfim');
+    } else if (action === 'Show Log') {
+      this.log.show(true);
+    } else if (action?.startsWith('Pull ')) {
+      void this.pull(action.slice('Pull '.length));
+    }
+  }
+
+  /** The server's window/showMessage, with buttons for what its errors ask the user to do. */
+  private showMessage(params: ShowMessageParams): void {
+    const pull = /deepfim models pull (\S+?)`?(?:\s|$)/.exec(params.message);
+    if (params.type === MessageType.Error) {
+      const actions = pull ? [`Pull ${pull[1]}`, 'Open Settings'] : ['Open Settings', 'Show Log'];
+      this.notifyOnce(`server:${params.message}`, params.message, ...actions);
+    } else if (params.type === MessageType.Warning) {
+      void vscode.window.showWarningMessage(params.message);
+    } else {
+      void vscode.window.showInformationMessage(params.message);
+    }
+  }
+
+  private notInstalled(command: string[]): void {
+    const program = command[0];
+    this.status.set({ state: 'error', message: `\`${program}\` was not found` });
+    const message = program === 'deepfim'
+      ? 'deepfim: the `deepfim` command was not found. Install the deepfim server (`pip install -e .` in a clone of ' +
+        'deepfim, e.g. into a virtual environment) and set "deepfim.serverCommand" to its full path, e.g. ' +
+        '["/path/to/.venv/bin/deepfim", "serve"], or put `deepfim` on PATH.'
+      : `deepfim: the server command \`${program}\` was not found. Fix "deepfim.serverCommand" ` +
+        '(program and arguments, e.g. ["/path/to/.venv/bin/deepfim", "serve"]).';
+    this.notifyOnce(`enoent:${command.join('\0')}`, message, 'Open Settings');
+  }
+
+  // ------------------------------------------------------------------ the client
+  private serverOptions(command: string[]): ServerOptions {
+    return () =>
+      new Promise<cp.ChildProcess>((resolve, reject) => {
+        const found = findProgram(command[0]);
+        if (!found) {
+          reject(new SpawnError(command, 'ENOENT', new Error(`${command[0]}: not found`)));
+          return;
+        }
+        this.log.appendLine(`starting ${JSON.stringify(command)}`);
+        const child = cp.spawn(command[0], command.slice(1), { cwd: this.cwd(), env: process.env });
+        child.once('error', (error: NodeJS.ErrnoException) => reject(new SpawnError(command, error.code, error)));
+        child.once('spawn', () => {
+          child.stderr?.on('data', (data: Buffer) => this.log.append(data.toString()));
+          resolve(child);
+        });
+      });
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    const status = this.status;
+    return {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      initializationOptions: serverSettings(),
+      outputChannel: this.log,
+      errorHandler: {
+        error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+        closed: () => this.closed(),
+      },
+      middleware: {
+        provideInlineCompletionItems: (document, position, context, token, next) => {
+          if (!enabledForLanguage(document.languageId)) {
+            return null;
+          }
+          return status.working(async () => (await next(document, position, context, token)) ?? null);
+        },
+        // The dropdown item is for clients without inline completion; here it would only repeat
+        // the ghost text in the suggest widget, unless the user asks for it.
+        provideCompletionItem: (document, position, context, token, next) => {
+          if (!showInSuggestWidget() || !enabledForLanguage(document.languageId)) {
+            return null;
+          }
+          return next(document, position, context, token);
+        },
+      },
+    };
+  }
+
+  private crashes: number[] = [];
+
+  private closed(): { action: CloseAction; message?: string; handled?: boolean } {
+    const now = Date.now();
+    this.crashes = this.crashes.filter((time) => now - time < 3 * 60_000);
+    this.crashes.push(now);
+    if (this.crashes.length <= 3) {
+      this.status.set({ state: 'starting', message: 'restarting the server after it stopped' });
+      return { action: CloseAction.Restart, handled: true };
+    }
+    this.status.set({ state: 'stopped', message: 'the server stopped 4 times in 3 minutes; see the log' });
+    this.notifyOnce(`crash:${this.command.join('\0')}`,
+      'deepfim: the server stopped 4 times in 3 minutes and will not be restarted. The log (deepfim: Show Log) has its output; "deepfim: Restart Server" tries again.',
+      'Show Log');
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  async start(): Promise<void> {
+    const command = serverCommand();
+    this.command = command;
+    this.crashes = [];
+    this.status.set({ state: 'starting', message: `starting ${command.join(' ')}` });
+    const client = new DeepfimClient('deepfim', 'deepfim', this.serverOptions(command), this.clientOptions());
+    this.client = client;
+    client.onNotification('deepfim/status', (params: ServerStatus) => {
+      if (this.client === client) {
+        this.status.set(params);
+      }
+    });
+    // Replaces the client's default handler (registered before start, installed after it).
+    client.onNotification(ShowMessageNotification.type, (params) => this.showMessage(params));
+    client.onDidChangeState((event) => {
+      if (this.client === client && event.newState === State.Stopped && this.status.current.state !== 'error') {
+        this.status.set({ state: 'stopped', message: 'the server is not running' });
+      }
+    });
+    this.lastSent = JSON.stringify(serverSettings());
+    try {
+      await client.start();
+      client.quietStart = false;
+    } catch (error) {
+      if (this.client !== client) {
+        return;
+      }
+      client.quietStart = false;
+      if (error instanceof SpawnError && error.code === 'ENOENT') {
+        this.notInstalled(command);
+      } else {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.status.set({ state: 'error', message: `the server did not start: ${reason}` });
+        this.notifyOnce(`start:${command.join('\0')}`,
+          `deepfim: \`${command.join(' ')}\` did not start a language server (${reason}). ` +
+          'Check "deepfim.serverCommand" (it must run `deepfim serve`); the log has the server\'s output.',
+          'Open Settings', 'Show Log');
+      }
+      try {
+        await client.dispose(2000);
+      } catch {
+        // the process never ran
+      }
+      if (this.client === client) {
+        this.client = undefined;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.dispose(2000);
+      } catch (error) {
+        this.log.appendLine(`stopping the server: ${String(error)}`);
+      }
+    }
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  // ------------------------------------------------------------------ settings
+  private configurationChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (!event.affectsConfiguration(SECTION)) {
+      return;
+    }
+    if (event.affectsConfiguration(`${SECTION}.serverCommand`) &&
+        JSON.stringify(serverCommand()) !== JSON.stringify(this.command)) {
+      void this.restart();
+      return;
+    }
+    this.status.render();
+    const settings = serverSettings();
+    const text = JSON.stringify(settings);
+    const client = this.client;
+    if (text !== this.lastSent && client?.isRunning()) {
+      this.lastSent = text;
+      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: settings } });
+    } else if (!client && text !== this.lastSent) {
+      // Not running (e.g. the command was missing): a settings change is a good moment to try again.
+      void this.start();
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+  private async toggle(): Promise<void> {
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const enabled = config.get<boolean>('enable') !== false;
+    const inspected = config.inspect<boolean>('enable');
+    // Flip where the effective value comes from, so the toggle always takes effect.
+    const target = inspected?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await config.update('enable', !enabled, target);
+    vscode.window.setStatusBarMessage(`deepfim: completions ${enabled ? 'disabled' : 'enabled'}`, 3000);
+  }
+
+  private async pull(name?: string): Promise<void> {
+    if (typeof name !== 'string' || !name) {
+      const suggested = /deepfim models pull (\S+?)`?(?:\s|$)/.exec(this.status.current.message)?.[1]
+        ?? (serverSettings().model && !/[/\\]|\.gguf$/i.test(serverSettings().model ?? '') ? serverSettings().model ?? undefined : undefined);
+      name = await pickModel(suggested, this.cwd());
+      if (!name) {
+        return;
+      }
+    }
+    if (!findProgram(cliCommand()[0])) {
+      this.notInstalled(cliCommand());
+      return;
+    }
+    const pulled = await pullModel(name, this.log, this.cwd());
+    if (!pulled) {
+      return;
+    }
+    const configured = serverSettings().model;
+    if (!configured || configured === name || name.startsWith(`${configured}:`)) {
+      void vscode.window.showInformationMessage(`deepfim: pulled ${name}; reloading the server.`);
+      this.notified.clear();
+      await this.restart();
+    } else {
+      const use = await vscode.window.showInformationMessage(`deepfim: pulled ${name}.`, 'Use this model');
+      if (use) {
+        await vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global);
+      }
+    }
+  }
+
+  private async showLastPrompt(): Promise<void> {
+    const editor = vscode.window.activeTextEditor ??
+      vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== SCHEME);
+    if (!editor || editor.document.uri.scheme === SCHEME) {
+      void vscode.window.showInformationMessage('deepfim: open the file whose last completion you want to see.');
+      return;
+    }
+    const client = this.client;
+    if (!client?.isRunning()) {
+      void vscode.window.showInformationMessage('deepfim: the server is not running.');
+      return;
+    }
+    const explanation = await client.sendRequest<Explanation | null>('deepfim/explain',
+      { textDocument: { uri: client.code2ProtocolConverter.asUri(editor.document.uri) } });
+    await this.prompts.show(explanation, editor.document);
+  }
+
+  private async menu(): Promise<void> {
+    const enabled = serverSettings().enabled;
+    const s = this.status.current;
+    const items: (vscode.QuickPickItem & { run: () => unknown })[] = [
+      { label: enabled ? '$(circle-slash) Disable completions' : '$(check) Enable completions', run: () => this.toggle() },
+      { label: '$(sparkle) Trigger completion', run: () => vscode.commands.executeCommand('deepfim.trigger') },
+      { label: '$(output) Show last prompt', run: () => this.showLastPrompt() },
+      { label: '$(cloud-download) Pull a model…', run: () => this.pull() },
+      { label: '$(debug-restart) Restart server', run: () => this.restart() },
+      { label: '$(list-flat) Show log', run: () => this.log.show(true) },
+      { label: '$(settings-gear) Settings', run: () => this.act('Open Settings') },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title: `deepfim: ${s.state}`, placeHolder: s.message });
+    await picked?.run();
+  }
+
+  dispose(): void {
+    void this.stop();
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+}
+
+let extension: Extension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extension = new Extension();
+  context.subscriptions.push(extension);
+  await extension.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await extension?.stop();
+  extension = undefined;
+}
