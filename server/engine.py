@@ -253,6 +253,14 @@ class Engine:
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token)) or token in self._stop_ids
 
     # ------------------------------------------------------------------ KV cache
+    def kv_cache_bytes(self) -> int:
+        """Size of an f16 KV cache for the whole window (keys and values, every layer)."""
+        n_layer = llama_cpp.llama_model_n_layer(self._model)
+        n_head = max(1, llama_cpp.llama_model_n_head(self._model))
+        head_dim = llama_cpp.llama_model_n_embd(self._model) // n_head
+        n_head_kv = llama_cpp.llama_model_n_head_kv(self._model)
+        return 2 * n_layer * self.info.n_ctx * n_head_kv * head_dim * 2
+
     @property
     def cached_tokens(self) -> int:
         return len(self._cached)

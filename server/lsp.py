@@ -37,6 +37,7 @@ from server.workspace import WorkspaceIndex
 log = logging.getLogger(__name__)
 
 EXPLAIN = "deepfim/explain"
+STATS = "deepfim/stats"  # counters and resident memory, for benchmarks and soak tests
 # A request less than this after the previous one means the client does not debounce...
 FAST_TYPING_GAP_S = 0.15
 # ...so it waits this long for the next keystroke before taking the model.
@@ -65,6 +66,8 @@ class DeepfimServer(LanguageServer):
         self._sequence = 0
         self._last_request = 0.0
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
+        self.stats = {"requests": 0, "cache_hits": 0, "model_runs": 0, "superseded": 0, "prefills": 0,
+                      "prefetches": 0}
         self.status: dict = {"state": "loading", "message": "starting"}
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -224,10 +227,12 @@ class DeepfimServer(LanguageServer):
         text = self.document_text(uri)
         if completer is None or text is None:
             return None
+        self.stats["requests"] += 1
         line, column, offset = locate(text, position.line, position.character)
         before, after = text[:offset], text[offset:]
         cached = self.cache.get(uri, before, after)
         if cached is not None:
+            self.stats["cache_hits"] += 1
             return Served(cached, line, column)
         # Adaptive debounce: a client that sends a request per keystroke gets a short wait, so
         # the next keystroke supersedes this request before it occupies the model.
@@ -238,8 +243,10 @@ class DeepfimServer(LanguageServer):
         if gap < FAST_TYPING_GAP_S:
             await asyncio.sleep(DEBOUNCE_S)
             if sequence != self._sequence:
+                self.stats["superseded"] += 1
                 return None
         request = self.request_for(uri, text, line, position.character)
+        self.stats["model_runs"] += 1
 
         def job(cancel: CancelToken) -> CompletionResult:
             result = completer.complete(request, cancel)
@@ -253,6 +260,7 @@ class DeepfimServer(LanguageServer):
             token.cancel()
             raise
         if result.generation.stop_reason == "cancelled":
+            self.stats["superseded"] += 1
             return None
         self.cache.put(uri, before, after, result.completion)
         return Served(result.completion, line, column)
@@ -278,6 +286,7 @@ class DeepfimServer(LanguageServer):
             except Cancelled:
                 pass
 
+        self.stats["prefills"] += 1
         self.worker.submit_background(job)
 
     def prefetch(self, uri: str, text: str, offset: int) -> None:
@@ -294,6 +303,7 @@ class DeepfimServer(LanguageServer):
             if result.generation.stop_reason != "cancelled":
                 self.cache.put(uri, text[:offset], text[offset:], result.completion)
 
+        self.stats["prefetches"] += 1
         self.worker.submit_background(job)
 
     def shutdown_worker(self) -> None:
@@ -434,6 +444,11 @@ def create_server(settings: Settings) -> DeepfimServer:
         )
         return types.CompletionList(is_incomplete=True, items=[item])
 
+    @server.feature(STATS)
+    def stats(ls: DeepfimServer, params: Any) -> dict:
+        return {**ls.stats, "rss_bytes": resident_bytes(),
+                "cached_tokens": ls.completer.engine.cached_tokens if ls.completer else 0}
+
     @server.feature(EXPLAIN)
     def explain(ls: DeepfimServer, params: Any) -> Optional[dict]:
         document = params.get("textDocument") if isinstance(params, dict) else getattr(params, "textDocument", None)
@@ -443,6 +458,15 @@ def create_server(settings: Settings) -> DeepfimServer:
         return ls.last_results.get(uri)
 
     return server
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 async def _watch_parent(ls: DeepfimServer, pid: int) -> None:

@@ -1,0 +1,310 @@
+"""Latency benchmark: typing one line into a real file of a real project, over LSP.
+
+deepfim runs as `deepfim serve` (a subprocess driven by pygls's LSP client) with a
+DeepSeek-Coder-1.3B-shaped model (real tokenizer, synthetic weights: compute does not depend on
+the values) and a full window of repository context. Per keystroke it records the latency from
+request to response, the prompt tokens evaluated and reused, the generated tokens and cache hits.
+In the same process it then runs
+
+* the naive baseline: llama-cpp-python's `Llama`, a plain PSM prompt of the same size rebuilt
+  every keystroke (prefix, hole, suffix, end), only llama-cpp-python's own prefix reuse, the same
+  number of generated tokens;
+* the floor: only the tokens that changed since the previous prompt plus the generated tokens,
+  decoded with raw `llama_decode` (server/engine.py) and nothing else around it.
+
+    python -m benchmarks.latency                      # full 16K window (about 20 minutes on 2 cores)
+    python -m benchmarks.latency --ctx 4096 --keystrokes 12   # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from lsprotocol import types
+
+
+@dataclass
+class Keystroke:
+    typed: str
+    latency_ms: float
+    evaluated: int
+    reused: int
+    generated: int
+    cache_hit: bool
+    prompt_tokens: int
+    suffix_tokens: int = 0
+    baseline_ms: Optional[float] = None
+    floor_ms: Optional[float] = None
+    token_ids: list[int] = field(default_factory=list, repr=False)
+
+
+def pick_line(lines: list[str]) -> int:
+    """A code line (40-70 characters, no comment) about 60% into the file."""
+    start = int(len(lines) * 0.6)
+    for number in list(range(start, len(lines))) + list(range(0, start)):
+        body = lines[number].strip()
+        if 40 <= len(body) <= 70 and "#" not in body and not body.startswith(("def ", "class ", "@")):
+            return number
+    raise SystemExit("no suitable line to type in the file; pass --line")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def default_file() -> Path:
+    import llama_cpp
+
+    return Path(llama_cpp.__file__).with_name("llama.py")
+
+
+def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line: int
+               ) -> tuple[list[Keystroke], dict, list[float]]:
+    """Type the line over LSP; return the keystrokes, the final stats, typing-through latencies."""
+    from tests.lsp_client import LspSession
+
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    target = lines[line]
+    indent = target[: len(target) - len(target.lstrip())]
+    body = target.strip()
+    lines[line] = indent + "\n"
+    text = "".join(lines)
+    options = {"contextSize": args.ctx, "maxTokens": args.max_tokens, "timeBudgetMs": 600_000}
+    if args.threads:
+        options["threads"] = args.threads
+    session = LspSession(str(model), workspace, options=options)
+    try:
+        deadline = time.monotonic() + 600
+        while not any(getattr(s, "state", None) == "ready" or (isinstance(s, dict) and s.get("state") == "ready")
+                      for s in session.statuses):
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not get ready in 10 minutes")
+            time.sleep(0.2)
+        uri = session.open(file, text)
+        version = 1
+        column = len(indent)
+        keystrokes: list[Keystroke] = []
+        previous_hits = 0
+        for count in range(0, min(len(body), args.keystrokes) + 1):
+            if count:
+                char = body[count - 1]
+                version += 1
+                position = types.Position(line=line, character=column)
+                session.change(uri, version, char, types.Range(start=position, end=position))
+                column += 1
+            started = time.perf_counter()
+            session.inline(uri, line, column, timeout=1800)
+            latency = (time.perf_counter() - started) * 1000
+            stats = session.request("deepfim/stats", {})
+            hit = stats["cache_hits"] > previous_hits
+            previous_hits = stats["cache_hits"]
+            explained = session.explain(uri)
+            timings = explained["timings"]
+            suffix = sum(s["tokens"] for s in explained["prompt"]["segments"] if s["kind"] == "suffix")
+            keystrokes.append(Keystroke(
+                typed=body[:count], latency_ms=latency, evaluated=0 if hit else timings["prompt_tokens_evaluated"],
+                reused=0 if hit else timings["prompt_tokens_reused"],
+                generated=0 if hit else timings["generated_tokens"], cache_hit=hit,
+                prompt_tokens=len(explained["prompt"]["token_ids"]), suffix_tokens=suffix,
+                token_ids=explained["prompt"]["token_ids"]))
+            print(f"  {count:3d} {body[:count][-24:]:>24} {latency:9.1f} ms  eval {keystrokes[-1].evaluated:5d}"
+                  f"  reused {keystrokes[-1].reused:5d}  gen {keystrokes[-1].generated:3d}"
+                  f"{'  cache' if hit else ''}", flush=True)
+        # Typing through the suggestion shown at the end of the line.
+        through: list[float] = []
+        shown = session.inline(uri, line, column, timeout=1800)
+        suggestion = shown.items[0].insert_text.split("\n")[0] if shown.items else ""
+        hits_before = session.request("deepfim/stats", {})["cache_hits"]
+        for char in suggestion[:-1][:20]:
+            version += 1
+            position = types.Position(line=line, character=column)
+            session.change(uri, version, char, types.Range(start=position, end=position))
+            column += 1
+            started = time.perf_counter()
+            session.inline(uri, line, column, timeout=1800)
+            through.append((time.perf_counter() - started) * 1000)
+        final = session.request("deepfim/stats", {})
+        final["through_cache_hits"] = final["cache_hits"] - hits_before
+        return keystrokes, final, through
+    finally:
+        session.close()
+
+
+def run_baseline(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]) -> None:
+    """llama-cpp-python's Llama with a plain PSM prompt of the same size, rebuilt every keystroke."""
+    from llama_cpp import Llama
+
+    from server.engine import physical_cores
+
+    threads = args.threads or physical_cores()
+    llm = Llama(model_path=str(model), n_ctx=args.ctx, n_threads=threads, n_threads_batch=threads,
+                n_batch=256, verbose=False)
+    bos, pre, suf, mid = 32013, 32016, 32015, 32017
+    for stroke in keystrokes:
+        if stroke.cache_hit:
+            continue
+        ids = stroke.token_ids
+        # The same tokens, in plain PSM: everything up to the cursor, the hole, the suffix, the end.
+        try:
+            middle_start = len(ids) - ids[::-1].index(mid)
+            suf_at = ids.index(suf)
+        except ValueError:
+            continue
+        prefix = [t for t in ids[:suf_at] if t not in (bos, pre)] + ids[middle_start:]
+        suffix = ids[suf_at + 1: middle_start - 1]
+        prompt = [bos, pre] + prefix + [suf] + suffix + [mid]
+        started = time.perf_counter()
+        produced = 0
+        for _token in llm.generate(prompt, top_k=1, temp=0.0, reset=True):
+            produced += 1
+            if produced >= max(1, stroke.generated):
+                break
+        stroke.baseline_ms = (time.perf_counter() - started) * 1000
+        print(f"  baseline {stroke.typed[-24:]:>24} {stroke.baseline_ms:9.1f} ms", flush=True)
+    llm.close()
+
+
+def run_floor(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]) -> int:
+    """Only the changed tokens and the generated ones, with raw llama_decode; returns the KV bytes."""
+    from server.engine import Engine
+
+    engine = Engine(model, n_ctx=args.ctx, n_threads=args.threads)
+    kv_bytes = engine.kv_cache_bytes()
+    previous: Optional[list[int]] = None
+    for stroke in keystrokes:
+        if stroke.cache_hit:
+            continue
+        ids = stroke.token_ids
+        if previous is None:
+            engine.prefill(ids, lambda: False)  # the cold start is not part of the floor
+            previous = ids
+            continue
+        started = time.perf_counter()
+        engine.generate(ids, max(1, stroke.generated), lambda: False)
+        stroke.floor_ms = (time.perf_counter() - started) * 1000
+        previous = ids
+    engine.close()
+    return kv_bytes
+
+
+def summarize(keystrokes: list[Keystroke], stats: dict, through: list[float], model: Path,
+              kv_bytes: int) -> dict[str, Any]:
+    warm = keystrokes[1:]  # after the first completion
+    ours = [k.latency_ms for k in warm]
+    model_runs = [k for k in warm if not k.cache_hit]
+    base = [k.baseline_ms for k in warm if k.baseline_ms is not None]
+    floor = [k.floor_ms for k in warm if k.floor_ms is not None]
+    model_bytes = model.stat().st_size
+    summary = {
+        "keystrokes": len(warm),
+        "cold_first_ms": keystrokes[0].latency_ms,
+        "cold_prompt_tokens": keystrokes[0].evaluated,
+        "p50_ms": percentile(ours, 0.5), "p95_ms": percentile(ours, 0.95),
+        "baseline_p50_ms": percentile(base, 0.5) if base else None,
+        "baseline_p95_ms": percentile(base, 0.95) if base else None,
+        "floor_p50_ms": percentile(floor, 0.5) if floor else None,
+        "floor_p95_ms": percentile(floor, 0.95) if floor else None,
+        "mean_evaluated": statistics.mean(k.evaluated for k in model_runs) if model_runs else 0.0,
+        "mean_reused": statistics.mean(k.reused for k in model_runs) if model_runs else 0.0,
+        "mean_generated": statistics.mean(k.generated for k in model_runs) if model_runs else 0.0,
+        "prompt_tokens": keystrokes[-1].prompt_tokens,
+        "cache_hits_while_typing": sum(k.cache_hit for k in warm),
+        "through_keystrokes": len(through),
+        "through_under_10ms": sum(t < 10 for t in through),
+        "through_cache_hits": stats.get("through_cache_hits", 0),
+        "rss_bytes": stats["rss_bytes"],
+        "model_bytes": model_bytes,
+        "kv_bytes": kv_bytes,
+    }
+    return summary
+
+
+def report(summary: dict[str, Any]) -> None:
+    mb = 1 / (1 << 20)
+    print("\n== deepfim latency benchmark ==")
+    print(f"window {summary['prompt_tokens']} prompt tokens; cold first completion "
+          f"{summary['cold_first_ms'] / 1000:.1f} s for {summary['cold_prompt_tokens']} tokens")
+    print(f"keystrokes after the first: {summary['keystrokes']} "
+          f"({summary['cache_hits_while_typing']} answered from cache)")
+    print(f"deepfim   p50 {summary['p50_ms']:8.1f} ms  p95 {summary['p95_ms']:8.1f} ms")
+    if summary["baseline_p50_ms"] is not None:
+        print(f"baseline  p50 {summary['baseline_p50_ms']:8.1f} ms  p95 {summary['baseline_p95_ms']:8.1f} ms")
+    if summary["floor_p50_ms"] is not None:
+        print(f"floor     p50 {summary['floor_p50_ms']:8.1f} ms  p95 {summary['floor_p95_ms']:8.1f} ms")
+    print(f"per model run: {summary['mean_evaluated']:.1f} prompt tokens evaluated, "
+          f"{summary['mean_reused']:.0f} reused, {summary['mean_generated']:.1f} generated")
+    print(f"typing through a suggestion: {summary['through_cache_hits']}/{summary['through_keystrokes']} from cache, "
+          f"{summary['through_under_10ms']} under 10 ms")
+    limit = summary["model_bytes"] + summary["kv_bytes"] + 600 * (1 << 20)
+    print(f"resident memory {summary['rss_bytes'] * mb:.0f} MiB (model {summary['model_bytes'] * mb:.0f} MiB"
+          f" + KV {summary['kv_bytes'] * mb:.0f} MiB + 600 MiB = {limit * mb:.0f} MiB)")
+    checks = []
+    if summary["baseline_p50_ms"]:
+        checks.append(("p50 <= 0.25 x baseline", summary["p50_ms"] / summary["baseline_p50_ms"], 0.25))
+    if summary["floor_p50_ms"]:
+        checks.append(("p50 <= 1.5 x floor", summary["p50_ms"] / summary["floor_p50_ms"], 1.5))
+    checks.append(("mean evaluated <= 32", summary["mean_evaluated"], 32))
+    if summary["through_keystrokes"]:
+        checks.append(("typing through: share from cache < 10 ms >= 0.9",
+                       -min(summary["through_under_10ms"], summary["through_cache_hits"]) / summary["through_keystrokes"],
+                       -0.9))
+    checks.append(("memory <= model + KV + 600 MiB", summary["rss_bytes"] / limit, 1.0))
+    for name, value, bound in checks:
+        shown = -value if bound < 0 else value
+        print(f"  {'PASS' if value <= bound else 'FAIL'}  {name}: {shown:.3f}")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="GGUF to use (default: the synthetic DeepSeek-Coder-1.3B shape, built once)")
+    parser.add_argument("--file", type=Path, help="file to type into (default: llama_cpp/llama.py)")
+    parser.add_argument("--workspace", type=Path, help="project root (default: the file's folder)")
+    parser.add_argument("--line", type=int, help="zero-based line to retype (default: picked automatically)")
+    parser.add_argument("--ctx", type=int, default=16384, help="context window (default 16384)")
+    parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per completion")
+    parser.add_argument("--keystrokes", type=int, default=40, help="most keystrokes to type")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--json", type=Path, help="write all figures to this file")
+    args = parser.parse_args(argv)
+
+    if args.model:
+        model = Path(args.model)
+    else:
+        from models.synthetic import DEEPSEEK_1_3B, synthetic_deepseek
+
+        model = synthetic_deepseek(DEEPSEEK_1_3B)
+    file = (args.file or default_file()).resolve()
+    workspace = (args.workspace or file.parent).resolve()
+    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = args.line if args.line is not None else pick_line(lines)
+    print(f"model {model.name}; typing line {line} of {file} ({lines[line].strip()!r}); window {args.ctx}")
+    print("deepfim over LSP:")
+    keystrokes, stats, through = run_server(args, model, file, workspace, line)
+    if not args.skip_baseline:
+        print("naive baseline (llama-cpp-python Llama, plain PSM, same size):")
+        run_baseline(args, model, keystrokes)
+    print("floor (changed + generated tokens, raw llama_decode):")
+    kv_bytes = run_floor(args, model, keystrokes)
+    summary = summarize(keystrokes, stats, through, model, kv_bytes)
+    report(summary)
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "keystrokes": [
+            {k: v for k, v in asdict(s).items() if k != "token_ids"} for s in keystrokes],
+            "typing_through_ms": through}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
