@@ -34,7 +34,7 @@ def test_emacs_ert_suite(gemma_model: Path, tmp_path: Path, capsys: pytest.Captu
     command = [EMACS, "--batch", "-L", str(REPO / "editors" / "emacs"), "-l", "ert", "-l", str(SUITE),
                "-f", "ert-run-tests-batch-and-exit"]
     try:
-        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=170)
+        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired as error:
         out = (error.stdout or b"").decode() if isinstance(error.stdout, bytes) else (error.stdout or "")
         err = (error.stderr or b"").decode() if isinstance(error.stderr, bytes) else (error.stderr or "")
@@ -47,6 +47,10 @@ def test_emacs_ert_suite(gemma_model: Path, tmp_path: Path, capsys: pytest.Captu
     with capsys.disabled():
         print("\nERT (" + Path(EMACS).name + "): " + ("\n".join(summary) or "no summary"))
     assert proc.returncode == 0, output[-12000:]
-    match = re.search(r"Ran (\d+) tests, (\d+) results as expected, (\d+) unexpected", output)
+    match = re.search(r"Ran (\d+) tests, (\d+) results as expected, (\d+) unexpected(?:, (\d+) skipped)?",
+                      output)
     assert match, output[-4000:]
-    assert match.group(1) == match.group(2) and match.group(3) == "0", "\n".join(summary)
+    ran, expected, unexpected, skipped = (int(g or 0) for g in match.groups())
+    assert unexpected == 0 and expected + skipped == ran, "\n".join(summary)
+    # Only optional tests (company, when it is not installed) may be skipped.
+    assert skipped <= 1, "\n".join(summary)

@@ -252,7 +252,7 @@ nil keeps everything.  Takes effect when the connection starts."
   "The project root of the current buffer, or its directory."
   (expand-file-name
    (or (ignore-errors
-         (when-let ((project (and (fboundp 'project-current) (project-current))))
+         (when-let* ((project (and (fboundp 'project-current) (project-current))))
            (project-root project)))
        default-directory)))
 
@@ -315,7 +315,7 @@ A plist with :state (\"loading\", \"ready\", \"error\" or \"disabled\"),
 ;;; eglot integration
 
 ;;;###autoload
-(defun deepfim-eglot-contact (&optional _interactive)
+(defun deepfim-eglot-contact (&optional _interactive _project)
   "The eglot contact for deepfim: the server command and its settings."
   (append (deepfim--server-command)
           (list :initializationOptions (deepfim--settings))))
@@ -468,7 +468,7 @@ language server and see suggestions as ghost text."
 (defun deepfim-shutdown ()
   "Stop deepfim's own server process (eglot's servers are left alone)."
   (interactive)
-  (when-let ((conn (deepfim--live-connection)))
+  (when-let* ((conn (deepfim--live-connection)))
     (deepfim--set-status conn (list :state "stopped" :message "deepfim: stopped"))
     (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 5))
     (ignore-errors (jsonrpc-notify conn :exit nil))
@@ -483,9 +483,9 @@ language server and see suggestions as ghost text."
 Changing the model makes the server load the new one."
   (interactive)
   (let ((params (list :settings (list :deepfim (deepfim--settings)))))
-    (when-let ((conn (deepfim--live-connection)))
+    (when-let* ((conn (deepfim--live-connection)))
       (jsonrpc-notify conn :workspace/didChangeConfiguration params))
-    (when-let ((server (deepfim--eglot-server)))
+    (when-let* ((server (deepfim--eglot-server)))
       (jsonrpc-notify server :workspace/didChangeConfiguration params))))
 
 ;;;; Document synchronization (own connection only; full text)
@@ -714,7 +714,7 @@ Returns the text shown, or nil."
                               (when invoked (message "deepfim: no answer in time")))
                 :timeout deepfim-request-timeout)))
     (setq deepfim--invoked invoked)
-    (if-let ((server (deepfim--eglot-server)))
+    (if-let* ((server (deepfim--eglot-server)))
         (progn
           (when deepfim--doc-connection (deepfim--close-document))
           (when (fboundp 'eglot--signal-textDocument/didChange)
@@ -771,14 +771,14 @@ Returns the text shown, or nil."
 (defun deepfim-accept ()
   "Insert the whole suggestion shown."
   (interactive)
-  (when-let ((text (deepfim-current-suggestion)))
+  (when-let* ((text (deepfim-current-suggestion)))
     (deepfim--insert text)
     t))
 
 (defun deepfim-accept-word ()
   "Insert the next word of the suggestion shown."
   (interactive)
-  (when-let ((text (deepfim-current-suggestion)))
+  (when-let* ((text (deepfim-current-suggestion)))
     (let ((length (if (string-match "\\`[^[:alnum:]_\n]*[[:alnum:]_]+" text)
                       (match-end 0)
                     (if (string-match "\\`\\(?:\n[ \t]*\\|[^\n]+\\)" text)
@@ -791,7 +791,7 @@ Returns the text shown, or nil."
   "Insert the suggestion shown up to the end of its line.
 When the suggestion starts with a line break, insert the next line."
   (interactive)
-  (when-let ((text (deepfim-current-suggestion)))
+  (when-let* ((text (deepfim-current-suggestion)))
     (let ((length (if (string-match "\\`\n?[^\n]*" text) (match-end 0) (length text))))
       (deepfim--insert (substring text 0 length))
       t)))

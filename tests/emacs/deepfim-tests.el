@@ -47,11 +47,14 @@
 ;; Settings for every test: greedy output is deterministic once the time
 ;; budget cannot cut it.
 (setq deepfim-server-command (deepfim-test--server-command)
-      deepfim-settings '(:maxTokens 32 :contextSize 2048 :timeBudgetMs 60000)
+      deepfim-settings '(:maxTokens 24 :contextSize 2048 :timeBudgetMs 60000)
       deepfim-idle-delay 0.2
       eglot-sync-connect 10
       python-indent-guess-indent-offset nil
-      python-indent-offset 4)
+      python-indent-offset 4
+      ;; eglot's synchronous requests (completion-at-point) wait this long:
+      ;; the first one waits for the model to load, on a possibly busy machine.
+      jsonrpc-default-request-timeout 60)
 
 (defconst deepfim-test--source
   "import os
@@ -419,6 +422,33 @@ The cursor is put where SOURCE has <|> (which is removed)."
               (should (equal completion suggestion))
               (should (equal (buffer-string) (concat before completion after)))
               (should (= (point) (+ 1 (length before) (length completion)))))))))))
+
+(ert-deftest deepfim-eglot-company ()
+  "Through company (when installed), the multi-line completion is inserted whole."
+  (skip-unless (require 'company nil t))
+  (defvar company-backends)
+  (defvar company-candidates)
+  (declare-function company-manual-begin "company" ())
+  (declare-function company-complete-selection "company" ())
+  (let ((eglot-server-programs (copy-sequence eglot-server-programs)))
+    (deepfim-eglot-setup '(python-mode))
+    (deepfim-test--with-file deepfim-test--source
+      (deepfim-test--start-eglot)
+      (insert "with")
+      (eglot--signal-textDocument/didChange)
+      (company-mode 1)
+      (let ((company-backends '(company-capf))
+            (before (buffer-substring-no-properties (point-min) (point)))
+            (after (buffer-substring-no-properties (point) (point-max))))
+        (company-manual-begin)
+        (should (= (length company-candidates) 1))
+        (company-complete-selection)
+        (let ((inserted (buffer-substring-no-properties (1+ (length before))
+                                                        (- (point-max) (length after)))))
+          (should (string-prefix-p " open(path" inserted))
+          (should (string-match-p "\n        [a-z]" inserted))
+          (should (equal (buffer-string) (concat before inserted after)))
+          (should (= (point) (+ 1 (length before) (length inserted)))))))))
 
 (ert-deftest deepfim-own-connection-alongside-another-server ()
   "eglot runs another server for the buffer; deepfim-mode runs its own connection."
