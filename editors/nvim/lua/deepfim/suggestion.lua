@@ -286,8 +286,12 @@ function M.schedule()
   if not M.enabled or not opts().auto_trigger then
     return
   end
-  timer = uv.new_timer()
-  timer:start(math.max(0, opts().debounce or 75), 0, vim.schedule_wrap(function()
+  local this = uv.new_timer()
+  timer = this
+  this:start(math.max(0, opts().debounce or 75), 0, vim.schedule_wrap(function()
+    if timer ~= this then
+      return -- replaced or stopped meanwhile
+    end
     stop_timer()
     M.request(false)
   end))
@@ -303,10 +307,11 @@ function M.on_change(args)
   local moved = last_position ~= here
   ticks[buf] = tick
   last_position = here
-  if not changed and not moved and not (args and args.event == "InsertEnter") then
+  local entering = args ~= nil and args.event == "InsertEnter" -- (the mode is still "n" then)
+  if not changed and not moved and not entering then
     return
   end
-  if not M.enabled or not in_insert_mode() or lsp.client(buf) == nil then
+  if not M.enabled or not (entering or in_insert_mode()) or lsp.client(buf) == nil then
     M.reset()
     return
   end
@@ -327,7 +332,7 @@ function M.on_change(args)
     end
     M.clear()
   end
-  if changed or (args and args.event == "InsertEnter") then
+  if changed or entering then
     M.schedule()
   else
     stop_timer()
