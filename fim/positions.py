@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+LINE_PATTERN = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def lsp_lines(text: str) -> list[str]:
     """Lines with their endings, as LSP counts them (a trailing empty line included)."""
-    lines = _LINE.findall(text)
+    lines = LINE_PATTERN.findall(text)
     if not lines or lines[-1].endswith(("\n", "\r")):
         lines.append("")
     return lines

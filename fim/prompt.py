@@ -144,25 +144,30 @@ class PromptBuilder:
         return [Segment("control", None, (token_id,), self._token_text(token_id))]
 
     def _prefix(self, fim: FimInput, limit: int) -> Segment:
-        """The longest anchored run of whole lines ending at the cursor's line that fits."""
-        lines = list(fim.prefix_lines)
-        per_line = [self.tokens(line) for line in lines]
-        total = sum(len(t) for t in per_line)
-        start = 0
-        while total > limit and start < len(lines):
-            # Drop whole anchor blocks from the front so the start moves rarely.
-            absolute = fim.first_line + start
-            block_end = min(len(lines), start + ANCHOR_LINES - absolute % ANCHOR_LINES)
-            if block_end == len(lines):
-                break  # the cursor's block: cut by tokens below
-            total -= sum(len(t) for t in per_line[start:block_end])
-            start = block_end
-        ids = [t for toks in per_line[start:] for t in toks]
-        text = "".join(lines[start:])
-        if len(ids) > limit:  # a single block that is still too long: keep its end
-            ids = ids[len(ids) - limit:] if limit > 0 else []
-            text = self._detok(ids)
-        return Segment("prefix", None, tuple(ids), text)
+        """The longest run of whole anchor blocks ending at the cursor's line that fits `limit`.
+
+        Blocks start at document lines that are multiples of ANCHOR_LINES, so the start of the
+        prefix moves only when a whole block no longer fits; only the lines taken (and the block
+        that did not fit) are tokenized, however long the document.
+        """
+        lines = fim.prefix_lines
+        n = len(lines)
+        start, total = n, 0
+        block_end = n
+        while block_end > 0:
+            absolute_end = fim.first_line + block_end
+            block_start = max(0, block_end - ((absolute_end - 1) % ANCHOR_LINES + 1))
+            size = sum(len(self.tokens(line)) for line in lines[block_start:block_end])
+            if total + size > limit:
+                break
+            total += size
+            start = block_end = block_start
+        if start == n and n and limit > 0:  # not even the cursor's block fits: keep its end
+            block_start = max(0, n - ((fim.first_line + n - 1) % ANCHOR_LINES + 1))
+            ids = [t for line in lines[block_start:] for t in self.tokens(line)][-limit:]
+            return Segment("prefix", None, tuple(ids), self._detok(ids))
+        ids = [t for line in lines[start:] for t in self.tokens(line)]
+        return Segment("prefix", None, tuple(ids), "".join(lines[start:]))
 
     def _suffix(self, fim: FimInput, limit: int) -> Segment:
         """Whole lines from the cursor on while they fit (the rest of the cursor's line first)."""

@@ -15,6 +15,9 @@ from server.settings import Settings
 
 # How much text around the cursor the post-processor sees (it only needs the nearby scope).
 POST_CONTEXT_LINES = 200
+# A document this large (generated code, data) gets no repository context: selecting it would
+# cost more than it brings.
+HUGE_DOCUMENT_CHARS = 1_000_000
 
 
 # Chooses repository context: (lines of the document already in the prompt as [start, end),
@@ -92,7 +95,7 @@ class Completer:
         fim = split_document(request.text, line, column, request.path)
         budget = self.budget()
         prompt = self.builder.build(fim, budget)
-        if request.context is None:
+        if request.context is None or len(request.text) > HUGE_DOCUMENT_CHARS:
             return fim, prompt
         room = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
         if room < 64:

@@ -14,8 +14,16 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.workspace.text_document import TextDocument
+
+from fim.positions import LINE_PATTERN
 
 log = logging.getLogger(__name__)
+
+# pygls splits documents with str.splitlines, which also breaks at \x0b, \x0c, \x1c-\x1e, \x85,
+# \u2028 and \u2029: incremental edits would land on the wrong line of a file containing one.
+# LSP lines end only at \n, \r\n and \r.
+TextDocument.lines = property(lambda self: tuple(LINE_PATTERN.findall(self.source)))  # type: ignore[assignment]
 
 
 class _Answered:

@@ -56,3 +56,70 @@ def test_positions_out_of_range_and_unopened_documents(raw: RawServer, workspace
     answer = raw.request(300, "textDocument/inlineCompletion", inline_params(unopened, 0, 0), 60)
     assert answer["result"]["items"] == [] or isinstance(answer["result"]["items"], list)
     assert raw.request(301, "deepfim/explain", {"textDocument": {"uri": 5}}, 20)["result"] is None
+
+
+def open_doc(raw: RawServer, uri: str, text: str) -> None:
+    raw.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                         "text": text}})
+
+
+def test_hostile_text_is_served(raw: RawServer, workspace: Path) -> None:
+    cases = {
+        "surrogates.py": "s = '\ud800\udfff\ud83d'\nx = ",
+        "nul.py": "a = '\x00\x00'\nb = ",
+        "emoji.py": "e = '😀👩‍👩‍👧'\nf = ",
+        "separators.py": "a = 1\x0c\u2028b = 2\nc = ",
+        "big.py": "x = 1\n" * 900_000 + "y = ",  # about 5 MB
+    }
+    for number, (name, text) in enumerate(cases.items()):
+        uri = (workspace / name).as_uri()
+        open_doc(raw, uri, text)
+        last = text.split("\n")[-1]
+        answer = raw.request(400 + number, "textDocument/inlineCompletion",
+                             inline_params(uri, text.count("\n"), len(last)), 120)
+        assert isinstance(answer["result"]["items"], list), name
+        explained = raw.request(500 + number, "deepfim/explain", {"textDocument": {"uri": uri}}, 20)["result"]
+        middle = [s for s in explained["prompt"]["segments"] if s["kind"] == "middle"][0]
+        assert middle["text"] == last, name
+
+
+def test_edits_past_the_end_and_to_unopened_documents(raw: RawServer, workspace: Path) -> None:
+    uri = (workspace / "edits.py").as_uri()
+    open_doc(raw, uri, "a = 1\n")
+    raw.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": {"start": {"line": 50, "character": 0}, "end": {"line": 60, "character": 3}}, "text": "zz"},
+        {"range": {"start": {"line": 0, "character": 99}, "end": {"line": 0, "character": 120}}, "text": "q"}]})
+    raw.notify("textDocument/didChange", {"textDocument": {"uri": "file:///not/open.py", "version": 2},
+                                          "contentChanges": [{"range": {"start": {"line": 3, "character": 0},
+                                                                        "end": {"line": 3, "character": 0}},
+                                                              "text": "x"}]})
+    raw.notify("textDocument/didClose", {"textDocument": {"uri": "file:///never.py"}})
+    answer = raw.request(600, "textDocument/inlineCompletion", inline_params(uri, 0, 5), 60)
+    assert isinstance(answer["result"]["items"], list)
+
+
+def test_storm_of_cancelled_requests(raw: RawServer, workspace: Path) -> None:
+    uri = (workspace / "storm.py").as_uri()
+    open_doc(raw, uri, "def f(x):\n    return x\n\nvalue = ")
+    before = raw.request(700, "deepfim/stats", None, 20)["result"]
+    ids = list(range(1000, 1300))
+    for msg_id in ids:
+        raw.send({"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/inlineCompletion",
+                  "params": inline_params(uri, 3, 8)})
+        if msg_id % 10:
+            raw.notify("$/cancelRequest", {"id": msg_id})
+    answered: dict[int, dict] = {}
+    while len(answered) < len(ids):
+        message = raw.messages.get(timeout=120)
+        if message.get("id") in ids:
+            answered[message["id"]] = message
+    for msg_id, message in answered.items():
+        if "error" in message:
+            assert message["error"]["code"] == -32800  # RequestCancelled
+        else:
+            assert isinstance(message["result"]["items"], list)
+    assert sum("error" in m for m in answered.values()) >= 200
+    after = raw.request(701, "deepfim/stats", None, 20)["result"]
+    assert after["rss_bytes"] - before["rss_bytes"] < 50 * 2**20
+    final = raw.request(702, "textDocument/inlineCompletion", inline_params(uri, 3, 8), 60)
+    assert isinstance(final["result"]["items"], list)
