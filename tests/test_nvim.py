@@ -134,12 +134,22 @@ def test_typing_through_a_suggestion_trims_it_without_flicker(fresh: Nvim) -> No
         assert nv.suggestion() == suggestion[len(typed):]
         text = "".join(chunk[0] for chunk in nv.ghost_marks()[0][3]["virt_text"])
         assert text == suggestion[len(typed):].split("\n")[0]
+    assert nv.stats()["trimmed"] == before["trimmed"] + 4
+    first, *more = suggestion.split("\n")
+    if more:
+        # The rest of the line, then <CR>: the indent Neovim inserts is what the suggestion has.
+        nv.input(keys_for(first[len(typed):]))
+        assert nv.suggestion() == suggestion[len(first):]
+        nv.input("<CR>")
+        indent = nv.line()
+        assert indent.strip() == "" and more[0].startswith(indent)
+        assert nv.suggestion() == suggestion[len(first) + 1 + len(indent):]
+        assert nv.ghost_marks()[0][1] == BODY_ROW  # moved down with the cursor
     after = nv.stats()
     # No clear, no new request, no new suggestion while typing what was suggested.
     assert after["cleared"] == before["cleared"]
     assert after["requests"] == before["requests"]
     assert after["shown"] == before["shown"]
-    assert after["trimmed"] == before["trimmed"] + 4
     # A character the suggestion did not predict clears it.
     nv.input("§")
     assert nv.suggestion() is None
@@ -179,8 +189,12 @@ def test_accept_word_and_line(fresh: Nvim) -> None:
         assert nv.suggestion() == rest
         nv.input("<M-C-Right>")
         assert nv.line() == rest.split("\n")[1]
-    # The Lua API does the same.
-    assert nv.lua("return require('deepfim').accept_word()") in (True, False)
+    # With nothing shown the API functions do nothing and say so.
+    nv.lua("require('deepfim').dismiss()")
+    line = nv.line()
+    for name in ("accept", "accept_word", "accept_line", "dismiss"):
+        assert nv.lua(f"return require('deepfim').{name}()") is False
+    assert nv.line() == line
 
 
 def test_dismiss_on_cursor_move_and_mode_change(fresh: Nvim) -> None:
