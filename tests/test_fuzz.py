@@ -1,0 +1,110 @@
+"""Property-based fuzzing of the fim/ functions and of the server's handlers (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fim.positions import index_to_utf16, locate, lsp_lines, utf16_to_index
+from fim.prompt import Budget, PromptBuilder, Snippet, SpecialIds, split_document
+from fim.templates import TEMPLATES, PREFIX_ONLY
+from tests.raw_lsp import RawServer
+
+SPECIAL = SpecialIds(bos=1, prefix=2, suffix=3, middle=4, file_separator=5)
+
+
+def toy_tokenize(text: str) -> list[int]:
+    return [100 + (ord(c) % 5000) for c in text]
+
+
+texts = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, line=st.integers(-5, 40), character=st.integers(-5, 400),
+       n_ctx=st.integers(20, 600), template=st.sampled_from(TEMPLATES + (PREFIX_ONLY,)),
+       snippet=st.lists(st.tuples(st.text(max_size=20), texts), max_size=3))
+def test_prompt_never_exceeds_the_window(text: str, line: int, character: int, n_ctx: int, template,
+                                          snippet) -> None:
+    row, column, offset = locate(text, line, character)
+    fim = split_document(text, row, column, path="a.py", snippets=[Snippet(s or "x", t) for s, t in snippet])
+    assert "".join(fim.prefix_lines) + fim.middle + "".join(fim.suffix_lines) == text
+    assert len("".join(fim.prefix_lines) + fim.middle) == offset
+    builder = PromptBuilder(template, SPECIAL, toy_tokenize, lambda t: chr(t))
+    budget = Budget(n_ctx=n_ctx, max_tokens=8)
+    prompt = builder.build(fim, budget)
+    ids = prompt.token_ids
+    assert len(ids) <= budget.prompt_tokens
+    assert sum(len(s.token_ids) for s in prompt.segments) == len(ids)
+    assert all(t >= 100 for s in prompt.segments if s.kind != "control" for t in s.token_ids
+               if not (s.kind == "context" and t == 5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, character=st.integers(-3, 400))
+def test_utf16_round_trip(text: str, character: int) -> None:
+    for row in lsp_lines(text):
+        index = utf16_to_index(row, character)
+        assert 0 <= index <= len(row)
+        assert index_to_utf16(row, index) <= max(0, character) or index == 0
+
+
+@pytest.fixture(scope="module")
+def raw(deepseek_tiny: Path, workspace: Path) -> Iterator[RawServer]:
+    server = RawServer(str(deepseek_tiny), workspace.as_uri())
+    yield server
+    assert server.close() == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12)
+positions = st.fixed_dictionaries({"line": st.integers(-3, 30) | json_values,
+                                   "character": st.integers(-3, 200) | json_values})
+uris = st.sampled_from(["file:///fuzz/a.py", "file:///fuzz/b.py", "untitled:x", "", "not a uri"])
+params = st.one_of(
+    json_values,
+    st.fixed_dictionaries({"textDocument": st.fixed_dictionaries({"uri": uris}), "position": positions,
+                           "context": st.fixed_dictionaries({"triggerKind": st.integers(0, 3)})}),
+)
+METHODS = ["textDocument/inlineCompletion", "textDocument/completion", "deepfim/explain", "deepfim/stats",
+           "workspace/executeCommand", "textDocument/hover", "nonsense/method"]
+NOTIFICATIONS = ["textDocument/didOpen", "textDocument/didChange", "textDocument/didClose",
+                 "workspace/didChangeConfiguration", "$/cancelRequest", "unknown/notification"]
+change = st.fixed_dictionaries({
+    "textDocument": st.fixed_dictionaries({"uri": uris, "version": st.integers(0, 10), "languageId": st.just("python"),
+                                           "text": texts}),
+    "contentChanges": st.lists(st.one_of(
+        st.fixed_dictionaries({"text": texts}),
+        st.fixed_dictionaries({"range": st.fixed_dictionaries({"start": positions, "end": positions}),
+                               "text": texts})), max_size=3),
+    "settings": json_values,
+    "id": st.integers(0, 5),
+})
+_ids = itertools.count(50_000)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(messages=st.lists(st.one_of(st.tuples(st.just("request"), st.sampled_from(METHODS), params),
+                                   st.tuples(st.just("notify"), st.sampled_from(NOTIFICATIONS), change)),
+                         min_size=1, max_size=6))
+def test_server_answers_every_request(raw: RawServer, messages) -> None:
+    pending = []
+    for kind, method, body in messages:
+        if kind == "notify":
+            raw.notify(method, body)
+        else:
+            msg_id = next(_ids)
+            raw.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": body})
+            pending.append(msg_id)
+    for msg_id in pending:
+        answer = raw.response(msg_id, timeout=60)
+        assert ("result" in answer) != ("error" in answer)
+    assert raw.proc.poll() is None
+    assert "result" in raw.request(next(_ids), "deepfim/stats", None, 20)
