@@ -20,6 +20,7 @@ class RawServer:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=REPO)
         self.messages: "queue.Queue[dict]" = queue.Queue()
+        self.skipped: list[dict] = []  # messages passed over while waiting for a response
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self.proc.stderr.read, daemon=True).start()  # type: ignore[union-attr]
         self.request(1, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {}})
@@ -56,11 +57,12 @@ class RawServer:
         return self.response(msg_id, timeout)
 
     def response(self, msg_id: Any, timeout: float = 60) -> dict:
-        """The response to `msg_id` (other messages are skipped); raises queue.Empty on timeout."""
+        """The response to `msg_id` (others go to `skipped`); raises queue.Empty on timeout."""
         while True:
             message = self.messages.get(timeout=timeout)
             if "method" not in message and message.get("id") == msg_id:
                 return message
+            self.skipped.append(message)
 
     def close(self) -> int:
         try:

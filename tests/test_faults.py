@@ -1,0 +1,115 @@
+"""Faults: broken models, a vanished client, a deleted workspace. One clear message, no crash."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.lsp_client import REPO
+from tests.raw_lsp import RawServer
+
+
+def load_error(model: Path, tmp_path: Path) -> str:
+    """The single error message the server shows for `model`, after checking it keeps answering."""
+    server = RawServer(str(model), tmp_path.as_uri())
+    try:
+        uri = (tmp_path / "a.py").as_uri()
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                                "version": 1, "text": "x = "}})
+        answer = server.request(2, "textDocument/inlineCompletion",
+                                {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4},
+                                 "context": {"triggerKind": 2}}, timeout=60)
+        assert answer["result"]["items"] == []
+        assert server.close() == 0
+        while not server.messages.empty():
+            server.skipped.append(server.messages.get())
+        errors = [m["params"]["message"] for m in server.skipped
+                  if m.get("method") == "window/showMessage" and m["params"]["type"] == 1]
+        assert len(errors) <= 1
+        return errors[0] if errors else ""
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+
+
+def test_truncated_model(deepseek_tiny: Path, tmp_path: Path) -> None:
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(deepseek_tiny.read_bytes()[:200_000])
+    message = load_error(truncated, tmp_path)
+    assert "truncated" in message and "download it again" in message
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    message = load_error(tmp_path / "nope.gguf", tmp_path)
+    assert "does not exist" in message and "--model" in message
+
+
+def test_unsupported_architecture(tmp_path: Path) -> None:
+    import gguf
+    import numpy as np
+
+    path = tmp_path / "alien.gguf"
+    writer = gguf.GGUFWriter(str(path), "alien-arch-9000")
+    writer.add_tensor("weight", np.zeros(4, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    message = load_error(path, tmp_path)
+    assert "unsupported architecture" in message
+
+
+def test_server_exits_when_the_client_process_dies(deepseek_tiny: Path, tmp_path: Path) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(deepseek_tiny)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
+    body = ('{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": %d, '
+            '"rootUri": null, "capabilities": {}}}' % parent.pid).encode()
+    server.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    server.stdin.flush()
+    time.sleep(2)
+    parent.kill()
+    parent.wait()
+    try:
+        assert server.wait(timeout=20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def test_server_exits_when_stdin_closes(deepseek_tiny: Path) -> None:
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(deepseek_tiny)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
+    server.stdin.close()
+    try:
+        server.wait(timeout=20)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            pytest.fail("the server kept running after its input closed")
+
+
+def test_deleted_workspace_keeps_serving(deepseek_tiny: Path, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    for i in range(50):
+        (root / f"m{i}.py").write_text(f"def f{i}():\n    return {i}\n")
+    server = RawServer(str(deepseek_tiny), root.as_uri())
+    try:
+        shutil.rmtree(root)
+        uri = (root / "main.py").as_uri()
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                                "version": 1, "text": "import m1\nx = "}})
+        answer = server.request(2, "textDocument/inlineCompletion",
+                                {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4},
+                                 "context": {"triggerKind": 2}}, timeout=60)
+        assert isinstance(answer["result"]["items"], list)
+        assert server.close() == 0
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
