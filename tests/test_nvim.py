@@ -40,7 +40,7 @@ def server_cmd(model: Path) -> list[str]:
     return [sys.executable, "-m", "server.cli", "serve", "--model", str(model)]
 
 
-def setup_lua(model: Path, extra: str = "") -> str:
+def setup_lua(model: Path) -> str:
     cmd = ", ".join(lua_string(part) for part in server_cmd(model))
     return f"""
         _G.deepfim_statuses = {{}}
@@ -50,22 +50,22 @@ def setup_lua(model: Path, extra: str = "") -> str:
           maxTokens = 48, contextSize = 4096, threads = 2, timeBudgetMs = 60000,
           suggestion = {{ debounce = 30 }},
           on_status = function(s) table.insert(_G.deepfim_statuses, s) end,
-          {extra}
         }})
     """
 
 
 @pytest.fixture(scope="module")
 def nvim_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("nvim-workspace")
-    (root / ".git").mkdir()  # a root marker
-    return root
+    # No root marker: the server gets no workspace folder, so no other test's file becomes context
+    # in a prompt and each test sees the model's answer to its own file alone.
+    return tmp_path_factory.mktemp("nvim-workspace")
 
 
 @pytest.fixture(scope="module")
 def nv(gemma_model: Path, nvim_workspace: Path) -> Iterator[Nvim]:
     """The shared Neovim, set up and with the server's model loaded."""
-    session = Nvim(NVIM, ["--clean", "--cmd", f"lua vim.opt.rtp:prepend({lua_string(str(PLUGIN))})"], nvim_workspace)
+    rtp = f"lua vim.opt.rtp:prepend({lua_string(str(PLUGIN))})"
+    session = Nvim(NVIM, ["--clean", "--cmd", rtp], nvim_workspace)
     try:
         session.lua(setup_lua(gemma_model))
         session.edit(nvim_workspace / "start.py", READ_LINES)
