@@ -80,7 +80,8 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
     body = target.strip()
     lines[line] = indent + "\n"
     text = "".join(lines)
-    options = {"contextSize": args.ctx, "maxTokens": args.max_tokens, "timeBudgetMs": 600_000}
+    options = {"contextSize": args.ctx, "maxTokens": args.max_tokens, "timeBudgetMs": 600_000,
+               "lineInPrefix": args.line_in_prefix}
     if args.threads:
         options["threads"] = args.threads
     session = LspSession(str(model), workspace, options=options)
@@ -276,6 +277,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--keystrokes", type=int, default=40, help="most keystrokes to type")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--line-in-prefix", action="store_true",
+                        help="measure the classic PSM layout (typed text before the hole) instead")
     parser.add_argument("--json", type=Path, help="write all figures to this file")
     args = parser.parse_args(argv)
 

@@ -217,8 +217,12 @@ class PromptBuilder:
         text = f"#{fim.path}\n"
         return [Segment("context", fim.path, self.tokens(text), text)]
 
-    def build(self, fim: FimInput, budget: Budget) -> Prompt:
-        """Lay out the prompt for `fim` within `budget`."""
+    def build(self, fim: FimInput, budget: Budget, line_in_prefix: bool = False) -> Prompt:
+        """Lay out the prompt for `fim` within `budget`.
+
+        `line_in_prefix` puts the typed part of the cursor's line before the suffix (classic PSM)
+        instead of after the middle token; every keystroke then re-evaluates the suffix.
+        """
         template, ids = self.template, self.ids
         total = budget.prompt_tokens
         middle_ids = self.tokens(fim.middle)
@@ -240,7 +244,10 @@ class PromptBuilder:
         if context and header and sum(len(s.token_ids) for s in context + header) > room:
             header = []
         head = self._control(ids.bos) if template.add_bos else []
-        if template.order == "psm":
+        if template.order == "psm" and line_in_prefix:
+            segments = (head + self._control(ids.prefix) + context + header + [prefix, middle]
+                        + self._control(ids.suffix) + [suffix] + self._control(ids.middle))
+        elif template.order == "psm":
             segments = (head + self._control(ids.prefix) + context + header + [prefix]
                         + self._control(ids.suffix) + [suffix] + self._control(ids.middle) + [middle])
         elif template.order == "spm":

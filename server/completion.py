@@ -94,7 +94,7 @@ class Completer:
         column = utf16_to_index(lines[line], request.character)
         fim = split_document(request.text, line, column, request.path)
         budget = self.budget()
-        prompt = self.builder.build(fim, budget)
+        prompt = self.builder.build(fim, budget, self.settings.line_in_prefix)
         if request.context is None or len(request.text) > HUGE_DOCUMENT_CHARS:
             return fim, prompt
         room = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
@@ -107,7 +107,7 @@ class Completer:
         if not snippets:
             return fim, prompt
         fim = replace(fim, snippets=tuple(snippets))
-        return fim, self.builder.build(fim, budget)
+        return fim, self.builder.build(fim, budget, self.settings.line_in_prefix)
 
     def heal(self, prompt: Prompt) -> tuple[Prompt, bytes]:
         """Take the last token of the typed line back out of the prompt, for token healing.

@@ -11,6 +11,7 @@ _ALIASES = {
     "contextSize": "context_size",
     "timeBudgetMs": "time_budget_ms",
     "logText": "log_text",
+    "lineInPrefix": "line_in_prefix",
 }
 
 
@@ -23,6 +24,7 @@ class Settings:
     time_budget_ms: int = 4000  # after this, generation stops at the next line end
     enabled: bool = True
     log_text: bool = False  # write source text into the log (debugging only)
+    line_in_prefix: bool = False  # typed part of the line before the hole instead of after the end token
 
     def merged(self, options: Any) -> "Settings":
         """A copy updated from a settings object (a `deepfim` section or the object itself).

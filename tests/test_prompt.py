@@ -146,3 +146,9 @@ def test_lsp_lines_and_utf16() -> None:
     assert utf16_to_index(line, 1) == 1 and utf16_to_index(line, 3) == 2 and utf16_to_index(line, 99) == 3
     assert index_to_utf16(line, 2) == 3
     assert utf16_to_index(line, -5) == 0
+
+
+def test_line_in_prefix_layout() -> None:
+    fim = split_document("a\nbc\nd", 1, 1)
+    prompt = builder("deepseek-coder").build(fim, Budget(), line_in_prefix=True)
+    assert prompt.token_ids == [32013, 32016] + chars("a\n") + chars("b") + [32015] + chars("c\nd") + [32017]
