@@ -85,6 +85,18 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Where the movable parts of a prompt go."""
+
+    # The typed part of the cursor's line before the hole (classic PSM) instead of after the
+    # middle token: every keystroke then re-evaluates the suffix.
+    line_in_prefix: bool = False
+    # Repository context before BOS (llama.cpp /infill) instead of inside the FIM prefix with
+    # `#path` headers (DeepSeek-Coder's repository format).
+    context_before_bos: bool = False
+
+
+@dataclass(frozen=True)
 class FimInput:
     """The text around the cursor. `middle` is the current line up to the cursor."""
 
@@ -217,12 +229,8 @@ class PromptBuilder:
         text = f"#{fim.path}\n"
         return [Segment("context", fim.path, self.tokens(text), text)]
 
-    def build(self, fim: FimInput, budget: Budget, line_in_prefix: bool = False) -> Prompt:
-        """Lay out the prompt for `fim` within `budget`.
-
-        `line_in_prefix` puts the typed part of the cursor's line before the suffix (classic PSM)
-        instead of after the middle token; every keystroke then re-evaluates the suffix.
-        """
+    def build(self, fim: FimInput, budget: Budget, layout: Layout = Layout()) -> Prompt:
+        """Lay out the prompt for `fim` within `budget`."""
         template, ids = self.template, self.ids
         total = budget.prompt_tokens
         middle_ids = self.tokens(fim.middle)
@@ -244,7 +252,9 @@ class PromptBuilder:
         if context and header and sum(len(s.token_ids) for s in context + header) > room:
             header = []
         head = self._control(ids.bos) if template.add_bos else []
-        if template.order == "psm" and line_in_prefix:
+        if layout.context_before_bos:  # llama.cpp /infill's placement
+            head, context, header = context + header + head, [], []
+        if template.order == "psm" and layout.line_in_prefix:
             segments = (head + self._control(ids.prefix) + context + header + [prefix, middle]
                         + self._control(ids.suffix) + [suffix] + self._control(ids.middle))
         elif template.order == "psm":

@@ -9,7 +9,7 @@ from typing import Callable, Optional, Sequence
 from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
-from fim.prompt import Budget, FimInput, Prompt, PromptBuilder, Snippet, split_document
+from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
 from server.engine import Engine, Generation
 from server.settings import Settings
 
@@ -78,6 +78,10 @@ class Completer:
         self.settings = settings
         self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text)
 
+    def layout(self) -> Layout:
+        return Layout(line_in_prefix=self.settings.line_in_prefix,
+                      context_before_bos=self.settings.context_before_bos)
+
     def budget(self) -> Budget:
         n_ctx = self.engine.info.n_ctx
         max_tokens = min(self.settings.max_tokens, n_ctx // 4)
@@ -94,7 +98,7 @@ class Completer:
         column = utf16_to_index(lines[line], request.character)
         fim = split_document(request.text, line, column, request.path)
         budget = self.budget()
-        prompt = self.builder.build(fim, budget, self.settings.line_in_prefix)
+        prompt = self.builder.build(fim, budget, self.layout())
         if request.context is None or len(request.text) > HUGE_DOCUMENT_CHARS:
             return fim, prompt
         room = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
@@ -107,7 +111,7 @@ class Completer:
         if not snippets:
             return fim, prompt
         fim = replace(fim, snippets=tuple(snippets))
-        return fim, self.builder.build(fim, budget, self.settings.line_in_prefix)
+        return fim, self.builder.build(fim, budget, self.layout())
 
     def heal(self, prompt: Prompt) -> tuple[Prompt, bytes]:
         """Take the last token of the typed line back out of the prompt, for token healing.

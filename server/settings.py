@@ -12,6 +12,7 @@ _ALIASES = {
     "timeBudgetMs": "time_budget_ms",
     "logText": "log_text",
     "lineInPrefix": "line_in_prefix",
+    "contextBeforeBos": "context_before_bos",
 }
 
 
@@ -25,6 +26,7 @@ class Settings:
     enabled: bool = True
     log_text: bool = False  # write source text into the log (debugging only)
     line_in_prefix: bool = False  # typed part of the line before the hole instead of after the end token
+    context_before_bos: bool = False  # repository context before BOS instead of inside the FIM prefix
 
     def merged(self, options: Any) -> "Settings":
         """A copy updated from a settings object (a `deepfim` section or the object itself).

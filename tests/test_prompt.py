@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
-from fim.prompt import ANCHOR_LINES, Budget, PromptBuilder, Snippet, SpecialIds, split_document
+from fim.prompt import ANCHOR_LINES, Budget, Layout, PromptBuilder, Snippet, SpecialIds, split_document
 from fim.templates import PREFIX_ONLY, TEMPLATES, select_template, template_by_name
 
 # Real special-token ids of each family (from the research notes); the toy tokenizer maps every
@@ -150,5 +150,12 @@ def test_lsp_lines_and_utf16() -> None:
 
 def test_line_in_prefix_layout() -> None:
     fim = split_document("a\nbc\nd", 1, 1)
-    prompt = builder("deepseek-coder").build(fim, Budget(), line_in_prefix=True)
+    prompt = builder("deepseek-coder").build(fim, Budget(), Layout(line_in_prefix=True))
     assert prompt.token_ids == [32013, 32016] + chars("a\n") + chars("b") + [32015] + chars("c\nd") + [32017]
+
+
+def test_context_before_bos_layout() -> None:
+    fim = split_document("x\n", 0, 1, path="m.py", snippets=[Snippet("u.py", "y")])
+    prompt = builder("deepseek-coder").build(fim, Budget(), Layout(context_before_bos=True))
+    assert prompt.token_ids == chars("#u.py\ny\n\n") + chars("#m.py\n") + [32013, 32016, 32015] \
+        + chars("\n") + [32017] + chars("x")
