@@ -284,6 +284,10 @@ nil keeps everything.  Takes effect when the connection starts."
 (defvar deepfim--connection nil
   "deepfim's own connection to `deepfim serve', shared by all buffers.")
 
+(defvar deepfim--start-failure nil
+  "Status plist of the own server's last failed start or exit, or nil.
+Automatic requests do not restart a server that failed; `deepfim-complete' does.")
+
 (defvar-local deepfim--doc-connection nil
   "The own connection the buffer's document is open in, or nil.")
 
@@ -294,7 +298,8 @@ A plist with :state (\"loading\", \"ready\", \"error\" or \"disabled\"),
   (let ((connection (or (deepfim--eglot-server)
                         deepfim--doc-connection
                         deepfim--connection)))
-    (and connection (gethash connection deepfim--statuses))))
+    (or (and connection (gethash connection deepfim--statuses))
+        deepfim--start-failure)))
 
 (defun deepfim--lighter ()
   "The mode-line lighter of `deepfim-mode'."
@@ -370,6 +375,10 @@ language server and see suggestions as ghost text."
   (let* ((name "deepfim")
          (command (deepfim--server-command))
          (root (deepfim--root))
+         (_ (unless (executable-find (car command))
+              ;; Checked here: writing to a process that failed to start
+              ;; can kill a batch Emacs with SIGPIPE.
+              (error "No such program: %s" (car command))))
          (conn
           (make-instance
            'deepfim-connection
@@ -425,12 +434,28 @@ language server and see suggestions as ghost text."
      :timeout 60)
     conn))
 
-(defun deepfim--with-connection (fn)
-  "Call FN with the own connection once it is ready, starting it if needed."
-  (let ((conn (or (deepfim--live-connection) (deepfim--start-connection))))
-    (if (deepfim--ready conn)
-        (funcall fn conn)
-      (push fn (deepfim--queue conn)))))
+(defun deepfim--with-connection (fn &optional retry)
+  "Call FN with the own connection once it is ready, starting it if needed.
+After a failed start, only try again when RETRY is non-nil."
+  (let ((conn (or (deepfim--live-connection)
+                  (when (or retry (not deepfim--start-failure))
+                    (condition-case err
+                        (prog1 (deepfim--start-connection)
+                          (setq deepfim--start-failure nil))
+                      (error
+                       (setq deepfim--connection nil
+                             deepfim--start-failure
+                             (list :state "error"
+                                   :message (format "cannot start %s: %s"
+                                                    (car deepfim-server-command)
+                                                    (error-message-string err))))
+                       (message "deepfim: %s" (plist-get deepfim--start-failure :message))
+                       (force-mode-line-update t)
+                       nil))))))
+    (when conn
+      (if (deepfim--ready conn)
+          (funcall fn conn)
+        (push fn (deepfim--queue conn))))))
 
 (defun deepfim--handle-notification (conn method params)
   "Handle the notification METHOD with PARAMS from the own connection CONN."
@@ -460,10 +485,17 @@ language server and see suggestions as ghost text."
         (when (eq deepfim--doc-connection conn)
           (setq deepfim--doc-connection nil)))))
   (setf (deepfim--buffers conn) nil)
-  (unless (member (plist-get (gethash conn deepfim--statuses) :state) '("error" "stopped"))
-    (deepfim--set-status conn (list :state "error" :message "the server exited")))
-  (when (eq deepfim--connection conn)
-    (setq deepfim--connection nil)))
+  (let ((status (gethash conn deepfim--statuses)))
+    (unless (equal (plist-get status :state) "stopped")
+      (unless (equal (plist-get status :state) "error")
+        (setq status (list :state "error"
+                           :message (format "the server exited (status %s); see the buffer `%s'"
+                                            (ignore-errors
+                                              (process-exit-status (jsonrpc--process conn)))
+                                            (ignore-errors
+                                              (buffer-name (jsonrpc-stderr-buffer conn))))))
+        (deepfim--set-status conn status))
+      (setq deepfim--start-failure status))))
 
 (defun deepfim-shutdown ()
   "Stop deepfim's own server process (eglot's servers are left alone)."
@@ -476,7 +508,8 @@ language server and see suggestions as ghost text."
       (while (and (jsonrpc-running-p conn) (< (float-time) deadline))
         (accept-process-output nil 0.05)))
     (ignore-errors (jsonrpc-shutdown conn t))
-    (setq deepfim--connection nil)))
+    (setq deepfim--connection nil
+          deepfim--start-failure nil)))
 
 (defun deepfim-reconfigure ()
   "Send the current settings (`deepfim-model' and friends) to the servers.
@@ -734,14 +767,15 @@ Returns the text shown, or nil."
                       (list :textDocument (list :uri deepfim--doc-uri)
                             :position (deepfim--lsp-position origin)
                             :context context)
-                      handlers)))))))
+                      handlers)))))
+       invoked))
     seq))
 
 (defun deepfim--connection-for-buffer ()
   "The connection serving the current buffer: eglot's or the own one."
   (or (deepfim--eglot-server)
       (let (result)
-        (deepfim--with-connection (lambda (conn) (setq result conn)))
+        (deepfim--with-connection (lambda (conn) (setq result conn)) t)
         (let ((deadline (+ (float-time) 30)))
           (while (and (null result) (< (float-time) deadline))
             (accept-process-output nil 0.05)))

@@ -508,5 +508,35 @@ The cursor is put where SOURCE has <|> (which is removed)."
           (deepfim-shutdown))
       (setq deepfim--connection saved))))
 
+(ert-deftest deepfim-missing-program ()
+  "A server program that cannot start gives an error state, retried only on demand."
+  (let ((saved deepfim--connection)
+        (deepfim--connection nil)
+        (deepfim--start-failure nil)
+        (deepfim-server-command '("/nonexistent/deepfim" "serve"))
+        (inhibit-message t))
+    (unwind-protect
+        (with-temp-buffer
+          (python-mode)
+          (insert "x = ")
+          (deepfim-mode 1)
+          (deepfim-complete)
+          (should (equal (plist-get (deepfim-status) :state) "error"))
+          (should (string-match-p "cannot start /nonexistent/deepfim"
+                                  (plist-get (deepfim-status) :message)))
+          (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
+          (should-not deepfim--connection)
+          ;; An automatic request does not try again; an invoked one does.
+          (let ((starts 0))
+            (cl-letf* ((start (symbol-function 'deepfim--start-connection))
+                       ((symbol-function 'deepfim--start-connection)
+                        (lambda () (cl-incf starts) (funcall start))))
+              (deepfim--request nil)
+              (should (= starts 0))
+              (deepfim-complete)
+              (should (= starts 1))))
+          (deepfim-mode -1))
+      (setq deepfim--connection saved))))
+
 (provide 'deepfim-tests)
 ;;; deepfim-tests.el ends here
