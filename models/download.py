@@ -85,6 +85,11 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
             f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)"
         ) from None
     sys.stderr.write("\n")
-    verify(partial, entry.sha256)
+    try:
+        verify(partial, entry.sha256)
+    except DownloadError:
+        partial.unlink()
+        raise DownloadError(f"the download of {entry.file} is corrupt (checksum or header mismatch) and was "
+                            f"deleted; run `deepfim models pull {entry.key}` again") from None
     os.replace(partial, target)
     return target
