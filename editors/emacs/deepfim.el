@@ -1,28 +1,17 @@
 ;;; deepfim.el --- Local fill-in-the-middle code completion: ghost text and eglot -*- lexical-binding: t; -*-
 
-;; Copyright (C) 2025 The deepfim authors
+;; Copyright (C) The deepfim authors
 
 ;; Author: The deepfim authors
 ;; Maintainer: The deepfim authors
 ;; Version: 0.1.0
 ;; Package-Requires: ((emacs "28.1") (jsonrpc "1.0.14"))
 ;; Keywords: convenience, languages, tools
-;; URL: https://github.com/deepfim/deepfim
 
 ;; This file is not part of GNU Emacs.
 
-;; This program is free software; you can redistribute it and/or modify
-;; it under the terms of the GNU General Public License as published by
-;; the Free Software Foundation, either version 3 of the License, or
-;; (at your option) any later version.
-
-;; This program is distributed in the hope that it will be useful,
-;; but WITHOUT ANY WARRANTY; without even the implied warranty of
-;; MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
-;; GNU General Public License for more details.
-
-;; You should have received a copy of the GNU General Public License
-;; along with this program.  If not, see <https://www.gnu.org/licenses/>.
+;; SPDX-License-Identifier: MIT
+;; Licensed under the MIT license, as the rest of deepfim.
 
 ;;; Commentary:
 
@@ -97,8 +86,7 @@
   "Local fill-in-the-middle code completion with the deepfim language server."
   :group 'tools
   :group 'convenience
-  :prefix "deepfim-"
-  :link '(url-link :tag "Home page" "https://github.com/deepfim/deepfim"))
+  :prefix "deepfim-")
 
 (defcustom deepfim-server-command '("deepfim" "serve")
   "Command that starts the deepfim language server, as a list of strings.
@@ -193,12 +181,11 @@ nil keeps everything.  Takes effect when the connection starts."
   (concat "file://" (url-hexify-string (expand-file-name path) url-path-allowed-chars)))
 
 (defun deepfim--server-command ()
-  "`deepfim-server-command' with its program expanded."
-  (unless (and (consp deepfim-server-command) (stringp (car deepfim-server-command)))
+  "`deepfim-server-command' with a leading ~/ of its elements expanded."
+  (unless (and (consp deepfim-server-command) (cl-every #'stringp deepfim-server-command))
     (user-error "deepfim: `deepfim-server-command' must be a list of strings"))
-  (cons (let ((program (car deepfim-server-command)))
-          (if (string-match-p "\\`~" program) (expand-file-name program) program))
-        (cdr deepfim-server-command)))
+  (mapcar (lambda (arg) (if (string-prefix-p "~/" arg) (expand-file-name arg) arg))
+          deepfim-server-command))
 
 (defun deepfim--utf16-length (string)
   "Length of STRING in UTF-16 code units."
@@ -938,9 +925,13 @@ Returns the buffer `*deepfim explain*'."
                  (not (deepfim-current-suggestion)))
         (deepfim--request nil)))))
 
+(defvar-local deepfim--idle-point nil
+  "Point when the pending automatic request was scheduled.")
+
 (defun deepfim--schedule ()
   "Request a suggestion after `deepfim-idle-delay' seconds of idle time."
   (deepfim--cancel-timer)
+  (setq deepfim--idle-point (point))
   (setq deepfim--idle-timer
         (run-with-idle-timer deepfim-idle-delay nil #'deepfim--idle-request
                              (current-buffer) (buffer-chars-modified-tick) (point))))
@@ -971,7 +962,7 @@ Returns the buffer `*deepfim explain*'."
            (not (memq this-command deepfim-no-trigger-commands))
            (not buffer-read-only))
       (deepfim--schedule))
-     ((not edited)
+     ((and (not edited) deepfim--idle-timer (/= (point) deepfim--idle-point))
       ;; Moved without typing: no request for the old place.
       (deepfim--cancel-timer)))))
 
@@ -1017,7 +1008,7 @@ otherwise deepfim runs its own server process
   (deepfim-mode -1))
 
 (defun deepfim--turn-on-if-wanted ()
-  "Turn `deepfim-mode' on in buffers visiting a file in `deepfim-modes'."
+  "Turn `deepfim-mode' on in buffers whose major mode is in `deepfim-modes'."
   (when (and (not (minibufferp))
              (apply #'derived-mode-p deepfim-modes))
     (deepfim-mode 1)))
