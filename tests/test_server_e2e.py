@@ -36,6 +36,10 @@ def test_real_model_completes_read_lines(gemma_server: LspSession, workspace: Pa
     assert item.range.start == types.Position(line=5, character=4) == item.range.end
     explained = gemma_server.explain(uri)
     assert explained["completion"] == item.insert_text
+    kinds = [value["kind"] for value in gemma_server.progress]
+    assert kinds[0] == "begin" and kinds[-1] == "end"  # $/progress while the model loaded
+    states = [getattr(s, "state", None) or s["state"] for s in gemma_server.statuses]
+    assert states[0] == "loading" and "ready" in states
     assert explained["timings"]["generated_tokens"] > 0
 
 
