@@ -25,8 +25,17 @@ from typing import Mapping, Optional, Sequence
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
-from fim.similarity import (RecentEdits, Window, covered_fraction, jaccard, region_overlap,
-                            scored_windows, significant_lines, split_lines, word_set)
+from fim.similarity import (
+    RecentEdits,
+    Window,
+    covered_fraction,
+    jaccard,
+    region_overlap,
+    scored_windows,
+    significant_lines,
+    split_lines,
+    word_set,
+)
 from fim.symbols import extract
 
 CHARS_PER_TOKEN = 3.5

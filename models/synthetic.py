@@ -163,7 +163,8 @@ def synthetic_deepseek(shape: Shape = TINY) -> Path:
     key = hashlib.sha256(
         json.dumps({"shape": asdict(shape), "vocab": vocab.name, "format": 1}, sort_keys=True).encode()
     ).hexdigest()[:16]
-    target = cache_dir() / "synthetic" / f"deepseek-coder-synthetic-{shape.n_layer}L-{shape.n_embd}-{shape.quant}-{key}.gguf"
+    name = f"deepseek-coder-synthetic-{shape.n_layer}L-{shape.n_embd}-{shape.quant}-{key}.gguf"
+    target = cache_dir() / "synthetic" / name
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

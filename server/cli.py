@@ -44,13 +44,13 @@ def workspace_root(file: Path) -> Path:
 
 
 def _complete(args: argparse.Namespace) -> int:
-    from models.catalog import ModelNotFound, resolve
     from fim.context import select_context
     from fim.similarity import RecentEdits
-    from server.completion import CompletionRequest, Completer
-    from server.workspace import WorkspaceIndex
+    from models.catalog import ModelNotFound, resolve
+    from server.completion import Completer, CompletionRequest
     from server.engine import Engine, ModelLoadError
     from server.settings import Settings
+    from server.workspace import WorkspaceIndex
 
     file = Path(args.file).resolve()
     try:

@@ -26,8 +26,13 @@ from fim.prompt import Snippet
 from fim.similarity import RecentEdits
 from models.catalog import ModelNotFound, resolve
 from server import __version__
-from server.completion import CompletionRequest, CompletionResult, Completer, ContextProvider
 from server.cache import CompletionCache
+from server.completion import (
+    Completer,
+    CompletionRequest,
+    CompletionResult,
+    ContextProvider,
+)
 from server.engine import Cancelled, Engine, ModelLoadError
 from server.protocol import RobustProtocol
 from server.settings import Settings
@@ -44,7 +49,8 @@ FAST_TYPING_GAP_S = 0.15
 DEBOUNCE_S = 0.06
 # Typing pause after which the prompt for the edit position is evaluated in the background.
 PREFILL_PAUSE_S = 0.3
-STATUS = "deepfim/status"  # server -> client: {"state": loading|ready|error|disabled, "message", "percentage"?, "model"?}
+# Server -> client notification: {"state": loading|ready|error|disabled, "message", "percentage"?, "model"?}
+STATUS = "deepfim/status"
 _WORD_BEFORE = re.compile(r"[\w$]*\Z")
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.lsp_client import LspSession
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +44,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def gemma_server(gemma_model: Path, workspace: Path) -> Iterator["LspSession"]:
     from tests.lsp_client import LspSession
 
-    session = LspSession(str(gemma_model), workspace, options={"maxTokens": 64, "contextSize": 4096, "timeBudgetMs": 60000})
+    options = {"maxTokens": 64, "contextSize": 4096, "timeBudgetMs": 60000}
+    session = LspSession(str(gemma_model), workspace, options=options)
     yield session
     session.close()
 

@@ -12,9 +12,15 @@ from fim.context import header_cost, select_context
 from fim.imports import ImportRef, imported_modules, language_of, resolve
 from fim.prompt import Snippet
 from fim.secrets import PLACEHOLDER, is_secret_path, redact
-from fim.similarity import RecentEdits, best_window_list, best_windows, dice, jaccard, word_set, words
+from fim.similarity import (
+    RecentEdits,
+    best_window_list,
+    best_windows,
+    dice,
+    jaccard,
+    words,
+)
 from fim.symbols import definitions, extract
-
 
 # ------------------------------------------------------------------------------------ secrets
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from fim.positions import index_to_utf16, locate, lsp_lines, utf16_to_index
 from fim.prompt import Budget, PromptBuilder, Snippet, SpecialIds, split_document
-from fim.templates import TEMPLATES, PREFIX_ONLY
+from fim.templates import PREFIX_ONLY, TEMPLATES
 from tests.raw_lsp import RawServer
 
 SPECIAL = SpecialIds(bos=1, prefix=2, suffix=3, middle=4, file_separator=5)
