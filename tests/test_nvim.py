@@ -76,9 +76,13 @@ def nv(gemma_model: Path, nvim_workspace: Path) -> Iterator[Nvim]:
 
 
 @pytest.fixture()
-def fresh(nv: Nvim, nvim_workspace: Path, request: pytest.FixtureRequest) -> Nvim:
-    """The shared Neovim in a new file holding READ_LINES, suggestions on, in normal mode."""
-    nv.edit(nvim_workspace / f"{request.node.name}.py", READ_LINES)
+def fresh(nv: Nvim, nvim_workspace: Path) -> Nvim:
+    """The shared Neovim in a file holding READ_LINES, suggestions on, in normal mode.
+
+    Always the same file: the server caches its completion for the same document text and
+    position, so after the first test the model is asked only where a test changed the text.
+    """
+    nv.edit(nvim_workspace / "shared.py", READ_LINES)
     nv.lua("require('deepfim').enable(); require('deepfim').dismiss()")
     return nv
 
@@ -255,8 +259,9 @@ def test_tab_falls_through_when_nothing_is_shown(fresh: Nvim) -> None:
     assert nv.line() == "quick"
 
 
-def test_explain_shows_the_prompt(fresh: Nvim) -> None:
+def test_explain_shows_the_prompt(fresh: Nvim, nvim_workspace: Path) -> None:
     nv = fresh
+    nv.edit(nvim_workspace / "explain.py", READ_LINES)  # the last model run for this file is ours
     suggestion = type_with(nv)
     nv.input("<Esc>")
     nv.cmd("DeepfimExplain")
