@@ -162,7 +162,7 @@ def test_typing_through_a_suggestion_trims_it_without_flicker(fresh: Nvim) -> No
 
 def test_requests_are_debounced(fresh: Nvim) -> None:
     nv = fresh
-    nv.lua("require('deepfim.config').options.suggestion.debounce = 400")
+    nv.lua("require('deepfim.config').options.suggestion.debounce = 1000")
     try:
         before = nv.stats()
         nv.api.current.window.cursor = (BODY_ROW, 0)
@@ -246,8 +246,9 @@ def test_buffer_change_and_switch_clear(fresh: Nvim) -> None:
     nv.cmd(f"buffer {buf}")
 
 
-def test_tab_falls_through_when_nothing_is_shown(fresh: Nvim) -> None:
+def test_tab_falls_through_when_nothing_is_shown(fresh: Nvim, nvim_workspace: Path) -> None:
     nv = fresh
+    nv.edit(nvim_workspace / "tab.py", READ_LINES)  # its own buffer: the options set here stay
     nv.cmd("setlocal indentexpr= noautoindent")
     # Typed in one go: no suggestion can be shown yet, so <Tab> indents (python: 4 spaces).
     nv.input("Go<Tab>y")
