@@ -45,10 +45,12 @@ class Settings:
             if name not in known:
                 continue
             current = getattr(self, name)
-            if name in ("model", "threads"):
-                if value is None or (name == "model" and isinstance(value, str) and value.strip()):
-                    changes[name] = value or None
-                elif name == "threads" and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            if name == "model":
+                # null or "" means "unchanged": it must not override `serve --model`.
+                if isinstance(value, str) and value.strip():
+                    changes[name] = value.strip()
+            elif name == "threads":
+                if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
                     changes[name] = value
             elif isinstance(current, bool):
                 if isinstance(value, bool):
