@@ -75,6 +75,7 @@ class DeepfimServer(LanguageServer):
         self.stats = {"requests": 0, "cache_hits": 0, "model_runs": 0, "superseded": 0, "prefills": 0,
                       "prefetches": 0}
         self.status: dict = {"state": "loading", "message": "starting"}
+        self.apply_log_policy()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Answer unparseable JSON with a parse error; log other out-of-band errors without popups."""
@@ -83,6 +84,10 @@ class DeepfimServer(LanguageServer):
                                       "error": {"code": JsonRpcParseError.CODE, "message": "invalid JSON"}})
             return
         log.warning("error while handling a message: %s", error)
+
+    def apply_log_policy(self) -> None:
+        """pygls logs whole messages (source text included) at INFO: silence it unless `logText`."""
+        logging.getLogger("pygls").setLevel(logging.NOTSET if self.settings.log_text else logging.WARNING)
 
     def send_status(self, state: str, message: str, **extra: Any) -> None:
         """Tell the client what the server is doing, for status bars and mode lines."""
@@ -345,6 +350,7 @@ def create_server(settings: Settings) -> DeepfimServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: DeepfimServer, params: types.InitializeParams) -> None:
         ls.settings = ls.settings.merged(params.initialization_options)
+        ls.apply_log_policy()
         roots = [to_fs_path(f.uri) for f in params.workspace_folders or []]
         if not roots and params.root_uri:
             roots = [to_fs_path(params.root_uri)]
@@ -364,6 +370,7 @@ def create_server(settings: Settings) -> DeepfimServer:
     def did_change_configuration(ls: DeepfimServer, params: types.DidChangeConfigurationParams) -> None:
         old = ls.settings
         ls.settings = old.merged(params.settings)
+        ls.apply_log_policy()
         if ls.completer is not None:
             ls.completer.settings = ls.settings
         if old.enabled != ls.settings.enabled and ls.completer is not None:

@@ -15,15 +15,20 @@ from tests.lsp_client import REPO
 class RawServer:
     """`deepfim serve` with bytes in and parsed messages out."""
 
-    def __init__(self, model: str, root_uri: Optional[str] = None) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", model],
+    def __init__(self, model: str, root_uri: Optional[str] = None, options: Optional[dict] = None,
+                 log_level: str = "WARNING") -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--log-level", log_level, "serve",
+                                      "--model", model],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=REPO)
         self.messages: "queue.Queue[dict]" = queue.Queue()
         self.skipped: list[dict] = []  # messages passed over while waiting for a response
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()  # type: ignore[union-attr]
-        self.request(1, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {}})
+        self.stderr = bytearray()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
+        self.request(1, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {},
+                                       "initializationOptions": options or {}})
         self.notify("initialized", {})
 
     def _read(self) -> None:
@@ -40,6 +45,10 @@ class RawServer:
                 elif line in (b"\r\n", b"\n") and length is not None:
                     break
             self.messages.put(json.loads(stream.read(length)))
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:  # type: ignore[union-attr]
+            self.stderr.extend(line)
 
     def send_bytes(self, body: bytes) -> None:
         assert self.proc.stdin is not None
@@ -68,7 +77,9 @@ class RawServer:
         try:
             self.request(999_999, "shutdown", None, timeout=20)
             self.notify("exit", None)
-            return self.proc.wait(20)
+            code = self.proc.wait(20)
+            self._drainer.join(10)
+            return code
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -110,6 +111,26 @@ def test_deleted_workspace_keeps_serving(deepseek_tiny: Path, tmp_path: Path) ->
                                  "context": {"triggerKind": 2}}, timeout=60)
         assert isinstance(answer["result"]["items"], list)
         assert server.close() == 0
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+
+
+@pytest.mark.parametrize("log_text", [False, True])
+def test_logs_hold_source_text_only_when_asked(deepseek_tiny: Path, tmp_path: Path, log_text: bool) -> None:
+    secret = "very_private_identifier_4711"
+    server = RawServer(str(deepseek_tiny), tmp_path.as_uri(), options={"logText": log_text}, log_level="DEBUG")
+    try:
+        uri = (tmp_path / "s.py").as_uri()
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                                "version": 1, "text": f"{secret} = "}})
+        server.request(2, "textDocument/inlineCompletion", {"textDocument": {"uri": uri},
+                                                            "position": {"line": 0, "character": 31},
+                                                            "context": {"triggerKind": 2}}, timeout=60)
+        explained = server.request(3, "deepfim/explain", {"textDocument": {"uri": uri}}, timeout=20)
+        assert secret in json.dumps(explained)  # the answer carried the source text...
+        assert server.close() == 0
+        assert (secret.encode() in server.stderr) == log_text  # ...the log only when asked
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
