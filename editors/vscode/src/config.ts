@@ -5,7 +5,9 @@ export const SECTION = 'deepfim';
 /** The settings the server understands (README "Settings"), as sent in initializationOptions
  *  and workspace/didChangeConfiguration. */
 export interface ServerSettings {
-  model: string | null;
+  /** Absent when the setting is empty, so that a `--model` in deepfim.serverCommand (or
+   *  $DEEPFIM_MODEL) stays in force: the server takes `null` as "the default model". */
+  model?: string | null;
   maxTokens: number;
   contextSize: number;
   threads: number | null;
@@ -34,7 +36,7 @@ export function serverSettings(): ServerSettings {
   const model = (c.get<string>('model') ?? '').trim();
   const threads = c.get<number>('threads') ?? 0;
   return {
-    model: model || null,
+    ...(model ? { model } : {}),
     maxTokens: positiveInt(c.get('maxTokens'), 128),
     contextSize: positiveInt(c.get('contextSize'), 16384),
     threads: Number.isInteger(threads) && threads > 0 ? threads : null,

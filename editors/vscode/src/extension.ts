@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  CompletionRequest,
   DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
@@ -16,6 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 import { cliCommand, enabledForLanguage, SECTION, serverCommand, serverSettings, showInSuggestWidget } from './config';
 import { Explanation, PromptDocuments, SCHEME } from './explain';
+import { SlowCompletions } from './inline';
 import { pickModel, pullModel } from './pull';
 import { ServerStatus, StatusBar } from './status';
 
@@ -66,10 +68,13 @@ class Extension implements vscode.Disposable {
   private readonly log = vscode.window.createOutputChannel('deepfim', { log: true });
   private readonly status = new StatusBar();
   private readonly prompts = new PromptDocuments();
+  private readonly slow = new SlowCompletions((message) => this.log.info(message));
   private readonly disposables: vscode.Disposable[] = [];
   /** Problems already shown in a notification, so that a restart or reload loop never repeats one. */
   private readonly notified = new Set<string>();
   private lastSent = '';
+  /** Whether the server was last told a model (so clearing the setting must say `null`). */
+  private sentModel = false;
 
   constructor() {
     this.disposables.push(
@@ -151,10 +156,8 @@ class Extension implements vscode.Disposable {
         this.log.appendLine(`starting ${JSON.stringify(command)}`);
         const child = cp.spawn(command[0], command.slice(1), { cwd: this.cwd(), env: process.env });
         child.once('error', (error: NodeJS.ErrnoException) => reject(new SpawnError(command, error.code, error)));
-        child.once('spawn', () => {
-          child.stderr?.on('data', (data: Buffer) => this.log.append(data.toString()));
-          resolve(child);
-        });
+        // The client pipes the process's stderr into the log itself.
+        child.once('spawn', () => resolve(child));
       });
   }
 
@@ -173,7 +176,14 @@ class Extension implements vscode.Disposable {
           if (!enabledForLanguage(document.languageId)) {
             return null;
           }
-          return status.working(async () => (await next(document, position, context, token)) ?? null);
+          const begin = Date.now();
+          return status.working(async () => {
+            const result = await this.slow.provide(document, position, context, token, next);
+            const items = Array.isArray(result) ? result : result?.items ?? [];
+            this.log.debug(`inline completion at ${position.line + 1}:${position.character + 1}: ${items.length} item(s)` +
+              `${token.isCancellationRequested ? ' (cancelled)' : ''} in ${Date.now() - begin} ms`);
+            return result ?? null;
+          });
         },
         // The dropdown item is for clients without inline completion; here it would only repeat
         // the ghost text in the suggest widget, unless the user asks for it.
@@ -224,9 +234,12 @@ class Extension implements vscode.Disposable {
       }
     });
     this.lastSent = JSON.stringify(serverSettings());
+    this.sentModel = serverSettings().model !== undefined;
     try {
       await client.start();
       client.quietStart = false;
+      this.completionFeature = undefined;
+      this.syncCompletionProvider();
     } catch (error) {
       if (this.client !== client) {
         return;
@@ -253,6 +266,30 @@ class Extension implements vscode.Disposable {
     }
   }
 
+  /** Whether the server's `textDocument/completion` provider is registered with VS Code. */
+  private completionFeature: boolean | undefined;
+
+  /** Register the server's dropdown completion provider only when deepfim.showInSuggestWidget
+   *  asks for it. Besides cluttering the suggest widget, a registered completion provider makes
+   *  VS Code (editor.quickSuggestions "offWhenInlineCompletions", the default since 1.10x) give
+   *  inline completions just 750 ms before it stops them and opens the suggest widget instead:
+   *  too short for a model on a CPU. No restart: the feature is cleared or initialized again. */
+  private syncCompletionProvider(): void {
+    const client = this.client;
+    const capabilities = client?.initializeResult?.capabilities;
+    const want = showInSuggestWidget();
+    if (!client || !capabilities?.completionProvider || want === this.completionFeature) {
+      return;
+    }
+    const feature = client.getFeature(CompletionRequest.method);
+    if (want) {
+      feature.initialize(capabilities, client.clientOptions.documentSelector);
+    } else {
+      feature.clear();
+    }
+    this.completionFeature = want;
+  }
+
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
@@ -275,13 +312,19 @@ class Extension implements vscode.Disposable {
     if (!event.affectsConfiguration(SECTION)) {
       return;
     }
+    this.log.info(`settings changed: ${JSON.stringify(serverSettings())}, command ${JSON.stringify(serverCommand())}`);
     if (event.affectsConfiguration(`${SECTION}.serverCommand`) &&
         JSON.stringify(serverCommand()) !== JSON.stringify(this.command)) {
       void this.restart();
       return;
     }
     this.status.render();
+    this.syncCompletionProvider();
     const settings = serverSettings();
+    if (settings.model === undefined && this.sentModel) {
+      settings.model = null; // the setting was cleared: back to the server's default model
+    }
+    this.sentModel = settings.model !== undefined && settings.model !== null;
     const text = JSON.stringify(settings);
     const client = this.client;
     if (text !== this.lastSent && client?.isRunning()) {

@@ -1,0 +1,75 @@
+import * as vscode from 'vscode';
+type Result = vscode.InlineCompletionItem[] | vscode.InlineCompletionList | null | undefined;
+/** The client's own provider (vscode-languageclient's ProvideInlineCompletionItemsSignature). */
+type Next = (document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext,
+  token: vscode.CancellationToken) => vscode.ProviderResult<vscode.InlineCompletionItem[] | vscode.InlineCompletionList>;
+
+interface Kept {
+  key: string;
+  result: Promise<Result>;
+}
+
+function cursorAt(document: vscode.TextDocument, position: vscode.Position): boolean {
+  const editor = vscode.window.activeTextEditor;
+  return editor !== undefined && editor.document === document && editor.selections.length === 1 &&
+    editor.selection.isEmpty && editor.selection.active.isEqual(position);
+}
+
+function hasItems(result: Result): boolean {
+  const items = Array.isArray(result) ? result : result?.items ?? [];
+  return items.length > 0;
+}
+
+/** Keeps slow completions that VS Code gave up on, and shows them when they arrive.
+ *
+ *  With `editor.quickSuggestions` at its default ("offWhenInlineCompletions" for code), VS Code
+ *  waits only 750 ms for inline completions after a keystroke; then it stops them (cancelling the
+ *  request) and opens the suggest widget instead. A model on a CPU often needs longer. So when
+ *  VS Code cancels a request while the document and the cursor are still where the request was
+ *  made, the request goes on; when its answer comes, and the cursor is still there, the extension
+ *  triggers inline suggestions again and answers from the kept result at once. A cancellation
+ *  because the user typed on or moved away is passed on to the server as usual. */
+export class SlowCompletions {
+  private kept: Kept | undefined;
+
+  constructor(private readonly log: (message: string) => void) {}
+
+  async provide(document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken, next: Next): Promise<Result> {
+    const version = document.version;
+    const key = `${document.uri.toString()}@${version}:${position.line}:${position.character}`;
+    const kept = this.kept;
+    if (kept && kept.key === key) {
+      this.kept = undefined;
+      return kept.result;
+    }
+    const source = new vscode.CancellationTokenSource();
+    let abandoned = false;
+    const begin = Date.now();
+    const listener = token.onCancellationRequested(() => {
+      if (document.version === version && cursorAt(document, position)) {
+        abandoned = true;
+        this.log(`VS Code stopped waiting after ${Date.now() - begin} ms; keeping the request at ${position.line + 1}:${position.character + 1}`);
+      } else {
+        source.cancel();
+      }
+    });
+    const result = Promise.resolve(next(document, position, context, source.token));
+    this.kept = { key, result }; // a second call for the same place (e.g. a manual trigger) joins in
+    try {
+      const value = await result;
+      if (abandoned && !source.token.isCancellationRequested && hasItems(value) && cursorAt(document, position) &&
+          document.version === version) {
+        this.kept = { key, result: Promise.resolve(value) };
+        this.log(`showing the kept completion (${Date.now() - begin} ms)`);
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      } else if (this.kept?.result === result) {
+        this.kept = undefined;
+      }
+      return token.isCancellationRequested ? null : value;
+    } finally {
+      listener.dispose();
+      source.dispose();
+    }
+  }
+}

@@ -1,0 +1,418 @@
+#!/usr/bin/env node
+// End-to-end test of editors/vscode in a real VS Code: code-server in headless Chromium, the real
+// deepfim server and a real small model. Run through tests/test_vscode.py, which sets:
+//   DEEPFIM_VSCODE_CODE_SERVER  code-server executable (editors/vscode/scripts/e2e-setup.sh installs it)
+//   DEEPFIM_VSCODE_NODE         the node that runs code-server (Node 24)
+//   DEEPFIM_VSCODE_CHROMIUM     chromium executable
+//   DEEPFIM_VSCODE_VSIX         the built extension (editors/vscode/deepfim.vsix)
+//   DEEPFIM_VSCODE_SERVER       JSON array: deepfim.serverCommand for the checks that need the real server
+//   DEEPFIM_VSCODE_ARTIFACTS    folder for screenshots and logs
+// Prints one JSON line `{"ok": bool, "checks": [...], ...}` last; exits 1 when a check failed.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) {
+    throw new Error(`${name} is not set`);
+  }
+  return value;
+};
+const CODE_SERVER = env('DEEPFIM_VSCODE_CODE_SERVER');
+const NODE = env('DEEPFIM_VSCODE_NODE', process.execPath);
+const CHROMIUM = env('DEEPFIM_VSCODE_CHROMIUM');
+const VSIX = env('DEEPFIM_VSCODE_VSIX');
+const SERVER = JSON.parse(env('DEEPFIM_VSCODE_SERVER'));
+const ARTIFACTS = env('DEEPFIM_VSCODE_ARTIFACTS', fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-vscode-')));
+const ONLY = (process.env.DEEPFIM_VSCODE_CHECKS ?? '').split(',').filter(Boolean);
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+const started = Date.now();
+const log = (...args) => console.error(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...args);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The file of issue #5's check: an empty line inside a Python function, after its docstring.
+const MAIN_PY = `import os
+
+
+def read_lines(path):
+    """Return the lines of the text file at \`path\` as a list of strings."""
+    
+
+def main():
+    print(read_lines("README.md"))
+`;
+const BODY_LINE = 6; // 1-based: the empty indented line
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-vscode-'));
+const userData = path.join(root, 'user-data');
+const extensions = path.join(root, 'extensions');
+const workspace = path.join(root, 'workspace');
+fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+fs.mkdirSync(workspace, { recursive: true });
+fs.writeFileSync(path.join(workspace, 'main.py'), MAIN_PY);
+fs.mkdirSync(path.join(workspace, '.git')); // a project root for the server's workspace index
+
+const settingsFile = path.join(userData, 'User', 'settings.json');
+function writeSettings(extra) {
+  const settings = {
+    'security.workspace.trust.enabled': false, // or extensions stay off
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'update.mode': 'none',
+    'telemetry.telemetryLevel': 'off',
+    'chat.disableAIFeatures': true,
+    'files.autoSave': 'off',
+    'window.restoreWindows': 'none',
+    'deepfim.serverCommand': SERVER,
+    'deepfim.maxTokens': Number(process.env.DEEPFIM_VSCODE_MAX_TOKENS ?? 48),
+    'deepfim.contextSize': 4096,
+    'deepfim.threads': 2,
+    'deepfim.timeBudgetMs': 60000,
+    'deepfim.trace.server': 'verbose',
+    'editor.inlineSuggest.logFetch': true,
+    ...extra,
+  };
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const codeServerEnv = { ...process.env, PATH: `${path.dirname(NODE)}${path.delimiter}${process.env.PATH}` };
+const codeServerArgs = ['--user-data-dir', userData, '--extensions-dir', extensions];
+
+function installExtension() {
+  const begin = Date.now();
+  const result = spawnSync(CODE_SERVER, [...codeServerArgs, '--install-extension', VSIX, '--force'], {
+    env: codeServerEnv, encoding: 'utf8', timeout: 120_000,
+  });
+  if (result.status !== 0) {
+    throw new Error(`installing ${VSIX} failed (${result.status}): ${result.stdout}\n${result.stderr}`);
+  }
+  log(`installed the .vsix in ${Date.now() - begin} ms: ${result.stdout.trim().split('\n').pop()}`);
+}
+
+async function startCodeServer() {
+  const port = await freePort();
+  const out = fs.openSync(path.join(ARTIFACTS, 'code-server.log'), 'w');
+  const child = spawn(CODE_SERVER, [
+    ...codeServerArgs, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry',
+    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace,
+  ], { env: codeServerEnv, stdio: ['ignore', out, out], detached: true });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`code-server exited (${child.exitCode}); see ${ARTIFACTS}/code-server.log`);
+    }
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) {
+        log(`code-server is up on ${url}`);
+        return { child, url };
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error('code-server did not answer /healthz within 60 s');
+}
+
+// ---------------------------------------------------------------------------------- the page
+async function waitFor(what, timeoutMs, probe) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) {
+      return last;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function statusLabel(page) {
+  return page.evaluate(() => {
+    const item = document.querySelector('[id="deepfim.deepfim.status"]') ??
+      [...document.querySelectorAll('.statusbar-item')].find((el) => (el.getAttribute('aria-label') ?? '').startsWith('deepfim:') ||
+        el.querySelector('[aria-label^="deepfim:"]'));
+    if (!item) {
+      return null;
+    }
+    const labelled = item.getAttribute('aria-label') ? item : item.querySelector('[aria-label]');
+    return { label: labelled?.getAttribute('aria-label') ?? '', text: item.textContent?.trim() ?? '' };
+  });
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await sleep(200);
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page, name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ timeout: 15_000 });
+  await page.locator('.editor-instance .monaco-editor textarea, .editor-instance .monaco-editor .native-edit-context').first().focus();
+}
+
+async function gotoLine(page, line) {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`:${line}`);
+  await sleep(150);
+  await page.keyboard.press('Enter');
+  await sleep(150);
+  await page.keyboard.press('End');
+}
+
+async function ghostText(page) {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-instance .monaco-editor.focused') ??
+      document.querySelector('.editor-instance .monaco-editor');
+    if (!editor) {
+      return null;
+    }
+    const inline = [...editor.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview')]
+      .map((el) => el.textContent ?? '').join('');
+    const lines = [...editor.querySelectorAll('.ghost-text .view-line, .ghost-text-view-zone .view-line, div.ghost-text > div')]
+      .map((el) => el.textContent ?? '');
+    const all = [...editor.querySelectorAll('[class*="ghost-text"]')];
+    if (!inline.trim() && !lines.some((l) => l.trim())) {
+      return null;
+    }
+    return { inline, lines, elements: all.length };
+  });
+}
+
+async function notifications(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast, .notification-list-item')]
+    .map((el) => el.getAttribute('aria-label') ?? el.textContent ?? '')
+    .filter((text) => text.trim()));
+}
+
+async function suggestWidget(page) {
+  return page.evaluate(() => {
+    const widget = document.querySelector('.editor-widget.suggest-widget.visible');
+    return widget ? widget.textContent ?? '' : null;
+  });
+}
+
+// ---------------------------------------------------------------------------------- checks
+const checks = [];
+const record = (name, ok, details) => {
+  checks.push({ name, ok, ...details });
+  log(`${ok ? 'PASS' : 'FAIL'} ${name}`, JSON.stringify(details));
+};
+
+async function checkGhostText(page) {
+  const begin = Date.now();
+  await openFile(page, 'main.py');
+  const ready = await waitFor('the status bar to say ready', 180_000, async () => {
+    const status = await statusLabel(page);
+    return status && status.label.startsWith('deepfim: ready') ? status : null;
+  });
+  const readyMs = Date.now() - begin;
+  log('status', JSON.stringify(ready));
+  await gotoLine(page, BODY_LINE);
+  await page.keyboard.type('with', { delay: 60 });
+  const typedAt = Date.now();
+  let ghost;
+  let working = null;
+  try {
+    ghost = await waitFor('ghost text', 90_000, async () => {
+      if (!working) {
+        const status = await statusLabel(page);
+        if (status && status.label.includes('working')) {
+          working = status;
+        }
+      }
+      return ghostText(page);
+    });
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, 'no-ghost-text.png') });
+    throw error;
+  }
+  const ghostMs = Date.now() - typedAt;
+  await sleep(300); // let the multi-line part render
+  ghost = (await ghostText(page)) ?? ghost;
+  const screenshot = path.join(ARTIFACTS, 'ghost-text.png');
+  await page.screenshot({ path: screenshot });
+  const suggest = await suggestWidget(page);
+  log('ghost text', JSON.stringify(ghost), 'suggest widget:', JSON.stringify(suggest));
+  await page.keyboard.press('Tab');
+  await waitFor('the ghost text to be accepted', 10_000, async () => !(await ghostText(page)));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'accepted.png') });
+  await page.keyboard.press('Control+S');
+  const file = path.join(workspace, 'main.py');
+  const text = await waitFor('main.py to be saved', 10_000, async () => {
+    const saved = fs.readFileSync(file, 'utf8');
+    return saved !== MAIN_PY ? saved : null;
+  });
+  const line = text.split('\n')[BODY_LINE - 1];
+  const accepted = line.startsWith('    with') && line.length > '    with'.length && text.includes('open(');
+  record('ghost text appears after typing `with` and Tab accepts it', accepted, {
+    line, text, ghost, ghostMs, readyMs, screenshot, sawWorking: Boolean(working),
+    multiLine: text.split('\n').length - MAIN_PY.split('\n').length > 0,
+  });
+  record('the server\'s dropdown item is not in the suggest widget', !(suggest ?? '').includes('deepfim') && !(suggest ?? '').includes(' open('), { suggest });
+  record('the status bar said ready with the model name', /gemma|gguf|deepseek/i.test(ready.text + ready.label), { ready });
+  return text;
+}
+
+async function checkExplain(page) {
+  await runCommand(page, 'deepfim: Show Last Prompt');
+  const tab = page.locator('.tab', { hasText: 'last prompt (main.py)' }).first();
+  await tab.waitFor({ timeout: 15_000 });
+  const shown = await waitFor('the prompt document', 10_000, async () => page.evaluate(() => {
+    const editors = [...document.querySelectorAll('.editor-instance .monaco-editor')];
+    const text = editors.map((e) => e.querySelector('.view-lines')?.textContent ?? '').join('\n');
+    return text.includes('Completion') ? text : null;
+  }));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'last-prompt.png') });
+  record('"deepfim: Show Last Prompt" shows the prompt', shown.includes('Timings') || shown.includes('Prompt'), { excerpt: shown.slice(0, 400) });
+}
+
+async function checkToggle(page) {
+  await runCommand(page, 'deepfim: Toggle Completions');
+  const off = await waitFor('the status bar to say disabled', 15_000, async () => {
+    const status = await statusLabel(page);
+    return status && status.label.startsWith('deepfim: disabled') ? status : null;
+  });
+  const config = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+  await runCommand(page, 'deepfim: Toggle Completions');
+  const on = await waitFor('the status bar to say ready again', 15_000, async () => {
+    const status = await statusLabel(page);
+    return status && status.label.startsWith('deepfim: ready') ? status : null;
+  });
+  record('toggle disables and enables (status bar and settings)', config['deepfim.enable'] === false, { off, on });
+}
+
+async function checkOneNotification(page, name, serverCommand, pattern) {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await sleep(300);
+  writeSettings({ 'deepfim.serverCommand': serverCommand });
+  const begin = Date.now();
+  let toasts;
+  try {
+    toasts = await waitFor(`a notification matching ${pattern}`, 90_000, async () => {
+      const all = await notifications(page);
+      return all.some((text) => pattern.test(text)) ? all : null;
+    });
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-missing.png`) });
+    throw error;
+  }
+  const shownMs = Date.now() - begin;
+  await sleep(4000); // anything else that would pop up
+  toasts = await notifications(page);
+  const status = await statusLabel(page);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+  const deepfim = toasts.filter((text) => /deepfim/i.test(text));
+  record(`${name}: one notification that says what to run`, deepfim.length === 1 && pattern.test(deepfim[0]) &&
+    Boolean(status?.label.startsWith('deepfim: error')), { toasts, status, shownMs });
+}
+
+// ---------------------------------------------------------------------------------- main
+let codeServer;
+let browser;
+let exitCode = 1;
+const result = { artifacts: ARTIFACTS, timings: {} };
+try {
+  writeSettings({});
+  let begin = Date.now();
+  installExtension();
+  result.timings.installMs = Date.now() - begin;
+  begin = Date.now();
+  codeServer = await startCodeServer();
+  result.timings.codeServerMs = Date.now() - begin;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (error) => log('page error:', error.message));
+  const consoleLog = fs.createWriteStream(path.join(ARTIFACTS, 'browser-console.log'));
+  page.on('console', (message) => consoleLog.write(`${message.type()} ${message.text()}\n`));
+  begin = Date.now();
+  await page.goto(`${codeServer.url}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.statusbar').waitFor({ timeout: 60_000 });
+  await sleep(1000);
+  result.timings.workbenchMs = Date.now() - begin;
+  const want = (name) => ONLY.length === 0 || ONLY.includes(name);
+  const run = async (name, check) => {
+    if (!want(name)) {
+      return;
+    }
+    const t = Date.now();
+    try {
+      await check();
+    } catch (error) {
+      record(name, false, { error: String(error?.stack ?? error) });
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}-error.png`) }).catch(() => {});
+    }
+    result.timings[`${name}Ms`] = Date.now() - t;
+  };
+  await run('ghost', () => checkGhostText(page));
+  await run('explain', () => checkExplain(page));
+  await run('toggle', () => checkToggle(page));
+  await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
+  await run('modelMissing', () => checkOneNotification(page, 'modelMissing',
+    [...SERVER.slice(0, SERVER.indexOf('serve') + 1), '--model', 'deepseek-coder-33b-base:Q8_0'], /deepfim models pull deepseek-coder-33b-base/));
+  exitCode = checks.length > 0 && checks.every((check) => check.ok) ? 0 : 1;
+} catch (error) {
+  record('setup', false, { error: String(error?.stack ?? error) });
+} finally {
+  await browser?.close().catch(() => {});
+  if (codeServer) {
+    try {
+      process.kill(-codeServer.child.pid, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+  result.ok = exitCode === 0;
+  result.checks = checks;
+  result.timings.totalMs = Date.now() - started;
+  fs.writeFileSync(path.join(ARTIFACTS, 'result.json'), JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result));
+  try {
+    fs.cpSync(path.join(userData, 'logs'), path.join(ARTIFACTS, 'logs'), { recursive: true });
+  } catch {
+    // no logs
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+  process.exit(exitCode);
+}
