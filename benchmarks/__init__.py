@@ -1,0 +1,1 @@
+"""Benchmarks that drive the real deepfim server (see benchmarks/README.md)."""
