@@ -215,8 +215,10 @@ async function ghostText(page) {
 }
 
 async function notifications(page) {
-  return page.evaluate(() => [...document.querySelectorAll('.notifications-toasts .notification-toast, .notification-list-item')]
-    .map((el) => el.getAttribute('aria-label') ?? el.textContent ?? '')
+  // Each toast (or row of the notification center) holds one .notification-list-item.
+  return page.evaluate(() => [...document.querySelectorAll('.notification-list-item')]
+    .filter((el) => el.offsetParent !== null)
+    .map((el) => el.querySelector('.notification-list-item-message')?.textContent ?? el.textContent ?? '')
     .filter((text) => text.trim()));
 }
 
@@ -317,11 +319,18 @@ async function checkToggle(page) {
   record('toggle disables and enables (status bar and settings)', config['deepfim.enable'] === false, { off, on });
 }
 
+async function reloadWorkbench(page) {
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.statusbar').waitFor({ timeout: 60_000 });
+}
+
+// A window that starts with a broken setup: VS Code does not notice settings.json written behind
+// its back in code-server, so write it and reload the window (as a user starting VS Code would).
 async function checkOneNotification(page, name, serverCommand, pattern) {
-  await runCommand(page, 'Notifications: Clear All Notifications');
-  await sleep(300);
   writeSettings({ 'deepfim.serverCommand': serverCommand });
   const begin = Date.now();
+  await reloadWorkbench(page);
   let toasts;
   try {
     toasts = await waitFor(`a notification matching ${pattern}`, 90_000, async () => {
