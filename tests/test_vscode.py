@@ -132,6 +132,14 @@ def test_ghost_text_appears_and_tab_accepts_it(e2e: dict) -> None:
     assert "with open(" in check["line"] or "open(" in check["text"]
 
 
+def test_multi_line_suggestion_is_accepted_whole(e2e: dict) -> None:
+    _check(e2e, "a multi-line suggestion")
+
+
+def test_ctrl_right_accepts_one_word(e2e: dict) -> None:
+    _check(e2e, "Ctrl+Right accepts one word")
+
+
 def test_dropdown_items_stay_out_of_the_suggest_widget(e2e: dict) -> None:
     _check(e2e, "the server's dropdown item")
 

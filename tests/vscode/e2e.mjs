@@ -204,13 +204,13 @@ async function ghostText(page) {
     }
     const inline = [...editor.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview')]
       .map((el) => el.textContent ?? '').join('');
-    const lines = [...editor.querySelectorAll('.ghost-text .view-line, .ghost-text-view-zone .view-line, div.ghost-text > div')]
-      .map((el) => el.textContent ?? '');
-    const all = [...editor.querySelectorAll('[class*="ghost-text"]')];
+    // Further lines: spans `.ghost-text` (not `-decoration`) inside the lines of a view zone.
+    const rows = new Set([...editor.querySelectorAll('span.ghost-text')].map((el) => el.closest('.view-line') ?? el.parentElement));
+    const lines = [...rows].map((row) => (row?.textContent ?? '').replace(/\u00a0/g, ' '));
     if (!inline.trim() && !lines.some((l) => l.trim())) {
       return null;
     }
-    return { inline, lines, elements: all.length };
+    return { inline: inline.replace(/\u00a0/g, ' '), lines };
   });
 }
 
@@ -280,15 +280,45 @@ async function checkGhostText(page) {
     const saved = fs.readFileSync(file, 'utf8');
     return saved !== MAIN_PY ? saved : null;
   });
-  const line = text.split('\n')[BODY_LINE - 1];
-  const accepted = line.startsWith('    with') && line.length > '    with'.length && text.includes('open(');
+  const lines = text.split('\n');
+  const line = lines[BODY_LINE - 1];
+  const accepted = line === `    with${ghost.inline}` && line.length > '    with'.length && text.includes('open(');
   record('ghost text appears after typing `with` and Tab accepts it', accepted, {
     line, text, ghost, ghostMs, readyMs, screenshot, sawWorking: Boolean(working),
-    multiLine: text.split('\n').length - MAIN_PY.split('\n').length > 0,
   });
+  const following = lines.slice(BODY_LINE, BODY_LINE + ghost.lines.length);
+  record('a multi-line suggestion is shown and accepted whole', ghost.lines.length > 0 &&
+    JSON.stringify(following.map((l) => l.trimEnd())) === JSON.stringify(ghost.lines.map((l) => l.trimEnd())), { following, ghost });
   record('the server\'s dropdown item is not in the suggest widget', !(suggest ?? '').includes('deepfim') && !(suggest ?? '').includes(' open('), { suggest });
   record('the status bar said ready with the model name', /gemma|gguf|deepseek/i.test(ready.text + ready.label), { ready });
   return text;
+}
+
+// Ctrl+Right is VS Code's own "accept next word" of an inline suggestion.
+async function checkWordAccept(page) {
+  const file = path.join(workspace, 'main.py');
+  const before = fs.readFileSync(file, 'utf8');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\n\ndef count_lines(path):', { delay: 30 });
+  await page.keyboard.press('Enter');
+  const ghost = await waitFor('ghost text in count_lines', 90_000, () => ghostText(page));
+  await sleep(300);
+  await page.keyboard.press('Control+ArrowRight');
+  await sleep(500);
+  const rest = await ghostText(page);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'word-accepted.png') });
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+S');
+  const text = await waitFor('main.py to be saved', 10_000, async () => {
+    const saved = fs.readFileSync(file, 'utf8');
+    return saved !== before && saved.includes('count_lines') ? saved : null;
+  });
+  const lines = text.split('\n');
+  const body = lines[lines.findIndex((line) => line.startsWith('def count_lines')) + 1] ?? '';
+  const full = (ghost.inline + (ghost.lines.length ? '\n' + ghost.lines.join('\n') : '')).replace(/\u00a0/g, ' ');
+  const accepted = body.trim();
+  record('Ctrl+Right accepts one word of the ghost text', accepted.length > 0 && full.replace(/\s+/g, ' ').trim().startsWith(accepted) &&
+    accepted.length < full.trim().length, { body, ghost, rest });
 }
 
 async function checkExplain(page) {
@@ -395,6 +425,7 @@ try {
     result.timings[`${name}Ms`] = Date.now() - t;
   };
   await run('ghost', () => checkGhostText(page));
+  await run('wordAccept', () => checkWordAccept(page));
   await run('explain', () => checkExplain(page));
   await run('toggle', () => checkToggle(page));
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));

@@ -19,6 +19,7 @@ import { cliCommand, enabledForLanguage, SECTION, serverCommand, serverSettings,
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
 import { pickModel, pullModel } from './pull';
+import { pullSuggestion } from './text';
 import { ServerStatus, StatusBar } from './status';
 
 /** A LanguageClient whose own start-failure notification is left to the extension, which says
@@ -82,6 +83,10 @@ class Extension implements vscode.Disposable {
       this.status,
       this.prompts,
       vscode.workspace.registerTextDocumentContentProvider(SCHEME, this.prompts),
+      // Offers nothing: tells SlowCompletions when VS Code gives up on inline completions.
+      vscode.languages.registerCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], {
+        provideCompletionItems: (document, position) => this.slow.noteSuggest(document, position),
+      }),
       vscode.workspace.onDidChangeConfiguration((event) => this.configurationChanged(event)),
       vscode.commands.registerCommand('deepfim.toggle', () => this.toggle()),
       vscode.commands.registerCommand('deepfim.trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
@@ -90,8 +95,6 @@ class Extension implements vscode.Disposable {
       vscode.commands.registerCommand('deepfim.restart', () => this.restart()),
       vscode.commands.registerCommand('deepfim.showLog', () => this.log.show(true)),
       vscode.commands.registerCommand('deepfim.menu', () => this.menu()),
-      // For tests and other extensions: the status bar's state and the running command.
-      vscode.commands.registerCommand('deepfim.status', () => ({ ...this.status.current, model: this.status.modelName, command: this.command })),
     );
   }
 
@@ -121,9 +124,9 @@ class Extension implements vscode.Disposable {
 
   /** The server's window/showMessage, with buttons for what its errors ask the user to do. */
   private showMessage(params: ShowMessageParams): void {
-    const pull = /deepfim models pull (\S+?)`?(?:\s|$)/.exec(params.message);
+    const pull = pullSuggestion(params.message);
     if (params.type === MessageType.Error) {
-      const actions = pull ? [`Pull ${pull[1]}`, 'Open Settings'] : ['Open Settings', 'Show Log'];
+      const actions = pull ? [`Pull ${pull}`, 'Open Settings'] : ['Open Settings', 'Show Log'];
       this.notifyOnce(`server:${params.message}`, params.message, ...actions);
     } else if (params.type === MessageType.Warning) {
       void vscode.window.showWarningMessage(params.message);
@@ -350,7 +353,7 @@ class Extension implements vscode.Disposable {
 
   private async pull(name?: string): Promise<void> {
     if (typeof name !== 'string' || !name) {
-      const suggested = /deepfim models pull (\S+?)`?(?:\s|$)/.exec(this.status.current.message)?.[1]
+      const suggested = pullSuggestion(this.status.current.message)
         ?? (serverSettings().model && !/[/\\]|\.gguf$/i.test(serverSettings().model ?? '') ? serverSettings().model ?? undefined : undefined);
       name = await pickModel(suggested, this.cwd());
       if (!name) {

@@ -23,42 +23,68 @@ function hasItems(result: Result): boolean {
 /** Keeps slow completions that VS Code gave up on, and shows them when they arrive.
  *
  *  With `editor.quickSuggestions` at its default ("offWhenInlineCompletions" for code), VS Code
- *  waits only 750 ms for inline completions after a keystroke; then it stops them (cancelling the
- *  request) and opens the suggest widget instead. A model on a CPU often needs longer. So when
- *  VS Code cancels a request while the document and the cursor are still where the request was
- *  made, the request goes on; when its answer comes, and the cursor is still there, the extension
- *  triggers inline suggestions again and answers from the kept result at once. A cancellation
- *  because the user typed on or moved away is passed on to the server as usual. */
+ *  waits only 750 ms for inline completions after a keystroke; then it opens the suggest widget and
+ *  stops the inline completions (cancelling the request). A model on a CPU often needs longer. So
+ *  when VS Code cancels a request, the document and the cursor are still where the request was
+ *  made, and the suggest widget was just triggered there (seen by `noteSuggest`, a completion
+ *  provider that offers nothing), the request goes on; when its answer comes and the cursor is
+ *  still there, the extension triggers inline suggestions again and answers from the kept result
+ *  at once. Any other cancellation (typing on, moving away, Escape) reaches the server as usual. */
 export class SlowCompletions {
   private kept: Kept | undefined;
+  private suggested: { key: string; time: number } | undefined;
+  /** How long after a cancellation the suggest trigger may come (both come from one timer). */
+  static readonly suggestWindowMs = 250;
 
   constructor(private readonly log: (message: string) => void) {}
+
+  private static key(document: vscode.TextDocument, position: vscode.Position): string {
+    return `${document.uri.toString()}@${document.version}:${position.line}:${position.character}`;
+  }
+
+  /** The suggest widget asked for completions here (register as a completion provider). */
+  noteSuggest(document: vscode.TextDocument, position: vscode.Position): undefined {
+    this.suggested = { key: SlowCompletions.key(document, position), time: Date.now() };
+    return undefined;
+  }
 
   async provide(document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken, next: Next): Promise<Result> {
     const version = document.version;
-    const key = `${document.uri.toString()}@${version}:${position.line}:${position.character}`;
+    const key = SlowCompletions.key(document, position);
     const kept = this.kept;
     if (kept && kept.key === key) {
       this.kept = undefined;
       return kept.result;
     }
     const source = new vscode.CancellationTokenSource();
-    let abandoned = false;
+    let decision: Promise<boolean> | undefined;
     const begin = Date.now();
     const listener = token.onCancellationRequested(() => {
-      if (document.version === version && cursorAt(document, position)) {
-        abandoned = true;
-        this.log(`VS Code stopped waiting after ${Date.now() - begin} ms; keeping the request at ${position.line + 1}:${position.character + 1}`);
-      } else {
+      const cancelledAt = Date.now();
+      if (document.version !== version || !cursorAt(document, position)) {
         source.cancel();
+        return;
       }
+      decision = new Promise((resolve) => setTimeout(() => {
+        const suggested = this.suggested;
+        const keep = suggested !== undefined && suggested.key === key &&
+          Math.abs(suggested.time - cancelledAt) <= SlowCompletions.suggestWindowMs;
+        if (keep) {
+          this.log(`VS Code stopped waiting after ${cancelledAt - begin} ms to open the suggest widget; ` +
+            `keeping the request at ${position.line + 1}:${position.character + 1}`);
+        } else {
+          source.cancel();
+        }
+        resolve(keep);
+      }, SlowCompletions.suggestWindowMs));
     });
     const result = Promise.resolve(next(document, position, context, source.token));
     this.kept = { key, result }; // a second call for the same place (e.g. a manual trigger) joins in
     try {
       const value = await result;
-      if (abandoned && !source.token.isCancellationRequested && hasItems(value) && cursorAt(document, position) &&
+      const keep = decision !== undefined && await decision;
+      if (keep && !source.token.isCancellationRequested && hasItems(value) && cursorAt(document, position) &&
           document.version === version) {
         this.kept = { key, result: Promise.resolve(value) };
         this.log(`showing the kept completion (${Date.now() - begin} ms)`);

@@ -1,22 +1,7 @@
 import * as cp from 'child_process';
 import * as vscode from 'vscode';
 import { cliCommand } from './config';
-
-/** Progress in `deepfim models pull`'s bar: `\r[####....]  12.3/874.0 MB` (or `12.3 MB` without a size). */
-export function parseProgress(chunk: string): { done: number; total?: number } | undefined {
-  const pieces = chunk.split(/[\r\n]/).filter((piece) => piece.trim());
-  for (let i = pieces.length - 1; i >= 0; i--) {
-    const sized = /([\d.]+)\s*\/\s*([\d.]+)\s*MB/.exec(pieces[i]);
-    if (sized) {
-      return { done: parseFloat(sized[1]), total: parseFloat(sized[2]) };
-    }
-    const bare = /^\s*([\d.]+)\s*MB\s*$/.exec(pieces[i]);
-    if (bare) {
-      return { done: parseFloat(bare[1]) };
-    }
-  }
-  return undefined;
-}
+import { parseCatalog, parseProgress } from './text';
 
 function run(command: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -28,18 +13,6 @@ function run(command: string[], cwd?: string): Promise<{ code: number | null; st
     child.on('error', (error) => resolve({ code: null, stdout, stderr: stderr + String(error) }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** Catalog names from `deepfim models list` (lines like `* deepseek-coder-1.3b-base:Q4_K_M  1.3B ...`). */
-export function parseCatalog(listing: string): { name: string; isDefault: boolean; detail: string }[] {
-  const models: { name: string; isDefault: boolean; detail: string }[] = [];
-  for (const line of listing.split('\n')) {
-    const match = /^([* ]) (\S+:\S+)\s+(.*)$/.exec(line);
-    if (match) {
-      models.push({ name: match[2], isDefault: match[1] === '*', detail: match[3].trim() });
-    }
-  }
-  return models;
 }
 
 /** Ask which model to pull: `suggested` (from the server's error) first, then the catalog. */
