@@ -106,6 +106,7 @@ def e2e(gemma_model: Path) -> dict:
                DEEPFIM_VSCODE_CODE_SERVER=TOOLS["code_server"], DEEPFIM_VSCODE_NODE=TOOLS["node"],
                DEEPFIM_VSCODE_CHROMIUM=TOOLS["chromium"], DEEPFIM_VSCODE_VSIX=str(vsix),
                DEEPFIM_VSCODE_SERVER=json.dumps(server), DEEPFIM_VSCODE_ARTIFACTS=artifacts,
+               DEEPFIM_E2E_PYTHON=sys.executable,
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     proc = subprocess.run([TOOLS["node"], str(DRIVER)], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -162,3 +163,7 @@ def test_missing_server_command_gives_one_notification(e2e: dict) -> None:
 
 def test_missing_model_gives_one_notification(e2e: dict) -> None:
     _check(e2e, "modelMissing")
+
+
+def test_pull_model_shows_progress(e2e: dict) -> None:
+    _check(e2e, '"Pull" runs')

@@ -95,7 +95,14 @@ function freePort() {
   });
 }
 
-const codeServerEnv = { ...process.env, PATH: `${path.dirname(NODE)}${path.delimiter}${process.env.PATH}` };
+const FAKE_DEEPFIM = path.join(path.dirname(new URL(import.meta.url).pathname), 'fake-deepfim.sh');
+const PULL_LOG = path.join(root, 'pulls.log');
+const codeServerEnv = {
+  ...process.env,
+  PATH: `${path.dirname(NODE)}${path.delimiter}${process.env.PATH}`,
+  DEEPFIM_E2E_PYTHON: process.env.DEEPFIM_E2E_PYTHON ?? SERVER[0],
+  DEEPFIM_FAKE_PULL_LOG: PULL_LOG,
+};
 const codeServerArgs = ['--user-data-dir', userData, '--extensions-dir', extensions];
 
 function installExtension() {
@@ -381,6 +388,26 @@ async function checkOneNotification(page, name, serverCommand, pattern) {
     Boolean(status?.label.startsWith('deepfim: error')), { toasts, status, shownMs });
 }
 
+// The missing model's notification offers "Pull NAME": it runs `deepfim models pull NAME` (a fake
+// that draws the real progress bar) under a progress notification, then restarts the server.
+async function checkPull(page) {
+  const button = page.locator('.notification-toast .monaco-button', { hasText: /^Pull / }).first();
+  await button.waitFor({ timeout: 10_000 });
+  const label = (await button.textContent())?.trim();
+  await button.click();
+  const progress = await waitFor('the pull progress notification', 30_000, async () => {
+    const all = await page.evaluate(() => [...document.querySelectorAll('.notification-list-item')]
+      .map((el) => el.textContent ?? ''));
+    return all.find((text) => /pulling deepseek-coder-33b-base/.test(text) && /\d\.\d \/ 8\.0 MB/.test(text)) ?? null;
+  });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'pull-progress.png') });
+  const done = await waitFor('the pulled message', 30_000, async () => (await notifications(page))
+    .find((text) => /pulled deepseek-coder-33b-base/.test(text)) ?? null);
+  const pulls = fs.existsSync(PULL_LOG) ? fs.readFileSync(PULL_LOG, 'utf8') : '';
+  record('"Pull" runs `deepfim models pull` with a progress notification', label === 'Pull deepseek-coder-33b-base' &&
+    pulls.includes('models pull deepseek-coder-33b-base'), { label, progress: progress.slice(0, 200), done, pulls });
+}
+
 // ---------------------------------------------------------------------------------- main
 let codeServer;
 let browser;
@@ -430,7 +457,8 @@ try {
   await run('toggle', () => checkToggle(page));
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
   await run('modelMissing', () => checkOneNotification(page, 'modelMissing',
-    [...SERVER.slice(0, SERVER.indexOf('serve') + 1), '--model', 'deepseek-coder-33b-base:Q8_0'], /deepfim models pull deepseek-coder-33b-base/));
+    [FAKE_DEEPFIM, 'serve', '--model', 'deepseek-coder-33b-base:Q8_0'], /deepfim models pull deepseek-coder-33b-base/));
+  await run('pull', () => checkPull(page));
   exitCode = checks.length > 0 && checks.every((check) => check.ok) ? 0 : 1;
 } catch (error) {
   record('setup', false, { error: String(error?.stack ?? error) });
