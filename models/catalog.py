@@ -100,6 +100,6 @@ def resolve(model: Optional[str]) -> Path:
         names = ", ".join(sorted({e.name for e in entries()}))
         raise ModelNotFound(f"unknown model {spec!r}: not a .gguf path and not in the catalog ({names})")
     if not entry.local_path.is_file():
-        raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.name}` "
+        raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
                             f"or pass --model /path/to/a.gguf")
     return entry.local_path

@@ -375,7 +375,8 @@ def create_server(settings: Settings) -> DeepfimServer:
             ls.completer.settings = ls.settings
         if old.enabled != ls.settings.enabled and ls.completer is not None:
             ls.send_status("ready" if ls.settings.enabled else "disabled",
-                           "enabled" if ls.settings.enabled else "disabled by the client's settings")
+                           "enabled" if ls.settings.enabled else "disabled by the client's settings",
+                           model=ls.completer.engine.info.name)
         reload_keys = ("model", "context_size", "threads")
         if any(getattr(old, k) != getattr(ls.settings, k) for k in reload_keys) and ls._loading is not None:
             ls.load_model()

@@ -404,8 +404,8 @@ async function checkPull(page) {
   const done = await waitFor('the pulled message', 30_000, async () => (await notifications(page))
     .find((text) => /pulled deepseek-coder-33b-base/.test(text)) ?? null);
   const pulls = fs.existsSync(PULL_LOG) ? fs.readFileSync(PULL_LOG, 'utf8') : '';
-  record('"Pull" runs `deepfim models pull` with a progress notification', label === 'Pull deepseek-coder-33b-base' &&
-    pulls.includes('models pull deepseek-coder-33b-base'), { label, progress: progress.slice(0, 200), done, pulls });
+  record('"Pull" runs `deepfim models pull` with a progress notification', label === 'Pull deepseek-coder-33b-base:Q8_0' &&
+    pulls.includes('models pull deepseek-coder-33b-base:Q8_0'), { label, progress: progress.slice(0, 200), done, pulls });
 }
 
 // ---------------------------------------------------------------------------------- main
