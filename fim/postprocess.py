@@ -12,6 +12,8 @@ llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
 * the indentation-scope limit ignores blank lines (llama.cpp stopped at every blank line) and
   lets a block's closing line or an `else`/`except`/`} else {` clause through when the text after
   the cursor leaves the block (Tabby `limitScopeByIndentation`);
+* a line that opens a block (`for x in xs:`, `else:`, `{`) ends the completion when the document's
+  next line is indented deeper: the block's body is already below the cursor;
 * a line repeating the next line of the document is compared with its indentation, trimmed on both
   sides (Tabby compared an untrimmed line with a trimmed one, so only unindented lines matched);
 * closers already after the cursor are never duplicated and a closer the model did not generate is
@@ -227,6 +229,8 @@ def _keep_lines(
                 return 0  # echoes the line above the cursor
             if single_line:
                 return i + 1
+            if _body_below(absolute, ctx):
+                return i + 1
             continuing, limit = not new_line, _scope_limit(absolute, new_line, ctx)
             closing_allowed = ctx.next_line is None or _width(ctx.next_line) < limit
             continue
@@ -238,6 +242,8 @@ def _keep_lines(
                 if not (closing_ok and _is_clause(line)):
                     closes = closing_ok and _is_closer(line) and not _overlaps(line, ctx.next_line)
                     return i + 1 if closes else i
+            if _body_below(line, ctx):
+                return i + 1
         repeat = _repeat_start(rows, i)
         if repeat is not None:
             return repeat
@@ -258,6 +264,12 @@ def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> int
     if not new_line or _width(first_line) > prev_width:
         return prev_width + 1
     return prev_width
+
+
+def _body_below(line: str, ctx: CompletionContext) -> bool:
+    """The line opens a block whose body is already there: the document's next line is deeper."""
+    return (ctx.next_line is not None and _OPENS_BLOCK.search(line.rstrip()) is not None
+            and _width(ctx.next_line) > _width(line))
 
 
 def _same_line(line: str, other: str | None) -> bool:

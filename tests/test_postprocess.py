@@ -347,6 +347,43 @@ def test_scope_statements_at_cursor_level_continue():
     assert complete(doc, generated) == "for x in xs:\n        total += x\n    return total"
 
 
+def test_block_opener_stops_when_its_body_is_below():
+    # HumanEval/110: the loop header is missing, its body is already after the cursor.
+    doc = (
+        "def exchange(lst1, lst2):\n"
+        "    odd = 0\n"
+        "█\n"
+        "        if i % 2 == 1:\n"
+        "            odd += 1\n"
+        "    return odd\n"
+    )
+    generated = "    for i in lst1:\n        if i % 2 == 0:\n            odd += 1\n    return odd\n"
+    assert complete(doc, generated) == "    for i in lst1:"
+
+
+def test_else_clause_stops_when_its_body_is_below():
+    # HumanEval/148: `else:` is missing, the else body is the next line.
+    doc = "def f(a):\n    if a:\n        return 1\n    █\n        return 2\n"
+    assert complete(doc, "else:\n        return 3\n") == "else:"
+
+
+def test_block_opener_while_continuing_the_line():
+    doc = "def f(xs):\n    total = 0\n    for x in █\n        total += x\n    return total\n"
+    assert complete(doc, "xs:\n        if x > 0:\n            total += x\n") == "xs:"
+
+
+def test_brace_block_opener_stops_when_its_body_is_below():
+    doc = "int f(int n) {\n    int s = 0;\n    █\n        s += i;\n    }\n    return s;\n}\n"
+    generated = "for (int i = 0; i < n; i++) {\n        s += i * i;\n    }\n"
+    assert complete(doc, generated) == "for (int i = 0; i < n; i++) {"
+
+
+def test_later_block_opener_stops_when_its_body_is_below():
+    doc = "def f(xs):\n█\n        print(x)\n"
+    generated = "    xs = sorted(xs)\n    for x in xs:\n        print(x * 2)\n"
+    assert complete(doc, generated) == "    xs = sorted(xs)\n    for x in xs:"
+
+
 def test_scope_go_tabs():
     doc = "func main() {\n\tfor i := 0; i < 3; i++ {\n\t\t█\n\t}\n}\n"
     generated = "fmt.Println(i)\n\t\tsum += i\n\t}\n}\n"
