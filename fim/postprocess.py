@@ -11,7 +11,9 @@ llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
 
 * the indentation-scope limit ignores blank lines (llama.cpp stopped at every blank line) and
   lets a block's closing line or an `else`/`except`/`} else {` clause through when the text after
-  the cursor leaves the block (Tabby `limitScopeByIndentation`);
+  the cursor leaves the block (Tabby `limitScopeByIndentation`); a dedented `else:`/`elif`/`except`
+  only when the document's next line leaves the clause's level too (not next to a statement or a
+  clause of the suffix at that level, which the clause would break or change);
 * a line that opens a block (`for x in xs:`, `else:`, `{`) ends the completion when the document's
   next line is indented deeper: the block's body is already below the cursor;
 * a line repeating the next line of the document is compared with its indentation, trimmed on both
@@ -239,7 +241,7 @@ def _keep_lines(
                 body_seen = True
             else:
                 closing_ok = closing_allowed and (body_seen or not continuing)
-                if not (closing_ok and _is_clause(line)):
+                if not (closing_ok and _is_clause(line) and _clause_fits(line, ctx.next_line)):
                     closes = closing_ok and _is_closer(line) and not _overlaps(line, ctx.next_line)
                     return i + 1 if closes else i
             if _body_below(line, ctx):
@@ -306,6 +308,21 @@ def _is_clause(line: str) -> bool:
         return False
     word = _FIRST_WORD.match(text)
     return text[0] in _CLOSE_OPEN or (word is not None and word.group() in _CLAUSE_WORDS)
+
+
+def _clause_fits(line: str, next_line: str | None) -> bool:
+    """A dedented clause may end the completion only where the document's next line leaves its level.
+
+    `else:` / `elif x:` / `except:` are let through when the next line of the document is indented
+    less than the clause, or is a closer at its level (`end`, `fi`), or there is none; when the
+    code below goes on at the clause's level (a statement or another clause of the same chain),
+    the block ends before the clause. A clause that starts with a closer (`} else {`) always
+    fits: its closer is needed to end the block.
+    """
+    if next_line is None or line.strip()[0] in _CLOSE_OPEN:
+        return True
+    width, next_width = _width(line), _width(next_line)
+    return next_width < width or (next_width == width and _is_closer(next_line))
 
 
 def _repeat_start(lines: list[str], i: int) -> int | None:

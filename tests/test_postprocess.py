@@ -330,9 +330,39 @@ def test_scope_else_clause_passes():
 
 
 def test_scope_python_else_clause_passes():
-    doc = "def f(x):\n    if x:█\n    return y\n"
+    # The code below leaves the clause's level: the clause may still belong to this block.
+    doc = "def f(x):\n    if x:█\n\n\nprint(f(1))\n"
     generated = "\n        y = 1\n    else:\n        y = 2\n    return y\n"
     assert complete(doc, generated) == "\n        y = 1\n    else:\n        y = 2"
+
+
+def test_scope_python_clause_stops_where_code_below_continues_at_its_level():
+    # HumanEval/102: the next statement is at the level of the clause, so the block ends first.
+    doc = "def choose_num(x, y):\n    if x > y:\n█\n    if y % 2 == 0:\n        return y\n"
+    generated = "        return -1\n    else:\n        return x + y\n"
+    assert complete(doc, generated) == "        return -1"
+
+
+def test_scope_python_clause_before_a_clause_of_the_suffix_stops():
+    # HumanEval/95: `else:` (or `elif`) next to the suffix's `elif` breaks the chain.
+    doc = (
+        "def f(key, state):\n"
+        "    if state == 0:\n"
+        "        if key.isupper():\n"
+        "█\n"
+        "        elif key.islower():\n"
+        "            state = 2\n"
+    )
+    generated = "            return True\n        else:\n            return False\n"
+    assert complete(doc, generated) == "            return True"
+    generated = "            state = 1\n        elif key.isdigit():\n            state = 3\n"
+    assert complete(doc, generated) == "            state = 1"
+
+
+def test_scope_clause_before_a_closer_at_its_level_passes():
+    doc = "if ready; then\n  █\nfi\n"
+    generated = "start\nelse\n  wait\nfi\n"
+    assert complete(doc, generated) == "start\nelse\n  wait"
 
 
 def test_scope_new_top_level_function_stops_after_it():
