@@ -17,7 +17,8 @@ llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
 * a line that opens a block (`for x in xs:`, `else:`, `{`) ends the completion when the document's
   next line is indented deeper: the block's body is already below the cursor;
 * a line repeating the next line of the document is compared with its indentation, trimmed on both
-  sides (Tabby compared an untrimmed line with a trimmed one, so only unindented lines matched);
+  sides (Tabby compared an untrimmed line with a trimmed one, so only unindented lines matched),
+  and without a trailing `,` or `;` (the last item of a list the model ends without its comma);
 * closers already after the cursor are never duplicated and a closer the model did not generate is
   never dropped: the kept text is the candidate that leaves the cursor line best balanced;
 * CRLF documents get CRLF line endings (llm-ls #87) and tab-indented files keep tabs.
@@ -275,11 +276,16 @@ def _body_below(line: str, ctx: CompletionContext) -> bool:
 
 
 def _same_line(line: str, other: str | None) -> bool:
-    """Same non-blank code at the same indentation width."""
-    text = line.strip()
+    """Same non-blank code at the same indentation width; a trailing `,` or `;` does not count."""
+    text = _code(line)
     if not text or other is None:
         return False
-    return text == other.strip() and _width(line) == _width(other)
+    return text == _code(other) and _width(line) == _width(other)
+
+
+def _code(line: str) -> str:
+    """The line's text without indentation, trailing whitespace and a trailing `,` or `;`."""
+    return line.strip().rstrip(",;").rstrip()
 
 
 def _overlaps(line: str, other: str | None) -> bool:

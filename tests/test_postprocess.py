@@ -271,6 +271,21 @@ def test_same_text_at_other_indentation_is_not_the_suffix():
     assert complete(doc, generated) == "if (a.b) {\n      g();\n    }"
 
 
+def test_suffix_line_repeated_without_its_trailing_comma_is_removed():
+    # HumanEval/105: the model ends the list at the item the document already has.
+    doc = (
+        "def by_length(arr):\n"
+        "    dic = {\n"
+        "        7: \"Seven\",\n"
+        "█\n"
+        "        9: \"Nine\",\n"
+        "    }\n"
+    )
+    assert complete(doc, '        8: "Eight",\n        9: "Nine"\n    }\n') == '        8: "Eight",'
+    doc = "int main(void) {\n    int a = 1;\n█\n    f(a, b);\n}\n"
+    assert complete(doc, "    int b = 2;\n    f(a, b)\n}\n") == "    int b = 2;"
+
+
 def test_first_line_duplicating_next_line_gives_nothing():
     doc = "def f(x):\n    █\n    return x * 2\n"
     assert complete(doc, "return x * 2\n") == ""
