@@ -260,13 +260,13 @@ def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> int
 
     Continuing the cursor's statement: deeper lines only (its block body), as in Tabby. Starting
     a new line at indent C after a line at indent P: C > P opens a block (lines deeper than P);
-    otherwise the lines stay at P or deeper, so a completion after a dedent ends with its own
-    construct.
+    C == P continues the block (lines at P or deeper); C < P follows a dedent, and the completion
+    ends with its own construct (lines deeper than C: the body of a block the first line opens).
     """
     prev_width = _width(ctx.prev_line) if ctx.prev_line is not None else 0
     if not new_line or _width(first_line) > prev_width:
         return prev_width + 1
-    return prev_width
+    return min(prev_width, _width(first_line) + 1)
 
 
 def _body_below(line: str, ctx: CompletionContext) -> bool:

@@ -380,6 +380,19 @@ def test_scope_clause_before_a_closer_at_its_level_passes():
     assert complete(doc, generated) == "start\nelse\n  wait"
 
 
+def test_scope_after_a_dedent_keeps_the_body_of_the_block_it_opens():
+    # HumanEval/99: the body of a dedented `elif` is less indented than the line above the cursor.
+    doc = (
+        "def f(value):\n"
+        "    if value.count('.') == 1:\n"
+        "        while value[-1] == '0':\n"
+        "            value = value[:-1]\n"
+        "█"
+    )
+    generated = "    elif value.count('0'):\n        value = value[:-1]\n    return value\n"
+    assert complete(doc, generated) == "    elif value.count('0'):\n        value = value[:-1]"
+
+
 def test_scope_new_top_level_function_stops_after_it():
     doc = "def f():\n    return 1\n\n\n█"
     generated = "def g():\n    return 2\n\n\ndef h():\n    return 3\n"
