@@ -18,9 +18,10 @@ keystroke to the next while the chosen snippets do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping, Optional, Sequence
+from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.prompt import Snippet
@@ -28,7 +29,6 @@ from fim.secrets import is_secret_path, redact
 from fim.similarity import (
     RecentEdits,
     Window,
-    covered_fraction,
     jaccard,
     region_overlap,
     scored_windows,
@@ -51,13 +51,19 @@ MAX_IMPORT_FILES = 16
 MAX_OPEN_FILES = 6
 MAX_SIMILAR_FILES = 20  # files scanned for similar windows
 MAX_SIMILAR = 4  # windows kept (Copilot's top 4)
-MAX_DUPLICATE_SHARE = 0.5  # a snippet with more of its lines already in the prompt is dropped
+MAX_DUPLICATE_SHARE = 0.5  # a snippet with more of its distinctive lines already in the prompt is dropped
+MIN_DISTINCTIVE_CHARS = 24  # shorter lines (``mode: str = "r",``) are too common to mark a duplicate
 CURRENT_SCOPE = 1024  # lines of the current file, each side of the cursor, searched for windows
 SCOPE_ALIGN = 256
 ALTERNATIVES = 8  # next-best windows of a file, tried when the best repeats something taken
 
 
 Spans = tuple[tuple[int, int], ...]
+
+# The first line of a definition (stripped): Python, JS/TS, Go, Rust, Java-like, C-like.
+_DEFINITION_LINE = re.compile(
+    r"(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|static|abstract|final|async|unsafe|inline)\s+)*"
+    r"(?:def|class|function\*?|interface|type|struct|enum|trait|fn|func|impl)\s+[A-Za-z_$]")
 
 
 @dataclass
@@ -122,7 +128,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if not cut.text.strip():
             continue
         uses = sum(1 for name in names if name in query)
-        rank = uses + jaccard(query, word_set(cut.text)) + (0.5 if cut.found else 0.0)
+        rank = uses + jaccard(query, _word_set(cut.text)) + (0.5 if cut.found else 0.0)
         candidates.append(_Candidate(IMPORTS, path, [(cut.spans, cut.text)], rank, (line, n)))
 
     # 2. Other open documents: the window most similar to the cursor area.
@@ -198,6 +204,29 @@ def _path_index(paths: frozenset[str]) -> PathIndex:
     return PathIndex(paths)
 
 
+@lru_cache(maxsize=2048)
+def _significant(text: str) -> tuple[str, ...]:
+    return tuple(significant_lines(text))
+
+
+def _duplicate(text: str, seen: AbstractSet[str]) -> bool:
+    """True when most of `text`'s distinctive lines are already in the prompt. Short lines
+    (``mode: str = "r",``, ``return self``) are common and do not count, and a definition whose
+    ``def``/``class`` line is not in the prompt yet is never a duplicate."""
+    lines = _significant(text)
+    if not lines:
+        return True
+    if any(line not in seen and _DEFINITION_LINE.match(line) for line in lines):
+        return False
+    distinctive = [line for line in lines if len(line) >= MIN_DISTINCTIVE_CHARS] or list(lines)
+    return sum(1 for line in distinctive if line in seen) / len(distinctive) > MAX_DUPLICATE_SHARE
+
+
+@lru_cache(maxsize=1024)
+def _word_set(text: str) -> frozenset[str]:
+    return word_set(text)
+
+
 @lru_cache(maxsize=1024)
 def _redacted(text: str, language: str) -> str:
     return redact(text, language)
@@ -219,7 +248,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             held = regions.get(c.source, ())
             if any(region_overlap(a, b) for a in spans for b in held):
                 continue
-            if covered_fraction(text, seen_lines) > MAX_DUPLICATE_SHARE:
+            if _duplicate(text, seen_lines):
                 continue
             text = _redacted(text, language_of(c.source))
             cost = len(text) + header_cost(c.source)
@@ -231,7 +260,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             used += cost
             used_by_kind[c.kind] = used_by_kind.get(c.kind, 0) + cost
             regions.setdefault(c.source, []).extend(spans)
-            seen_lines.update(significant_lines(text))
+            seen_lines.update(_significant(text))
             taken.append(c)
             return True
         return False

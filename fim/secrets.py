@@ -125,11 +125,45 @@ def _sensitive(name: str) -> bool:
     return bool(_SENSITIVE_NAME.search(name)) and not _BENIGN_NAME.search(name)
 
 
+_TYPE_NAME = re.compile(r"[A-Za-z_][\w.]*(?:\[[\w.\[\], |\"']*\])?(?:[^\S\n]*\|[^\S\n]*[A-Za-z_][\w.\[\], ]*)*")
+_DEF_LINE = re.compile(r"[^\S\n]*(?:async[^\S\n]+)?def[^\S\n]")
+
+
+def _annotation(match: re.Match, language: Optional[str]) -> bool:
+    """True for a Python string annotation, ``token: "Token"``: a type name, not a secret."""
+    if language not in ("python", None):
+        return False
+    key = match.group("key")
+    if key[:1] in "\"'" or key[len(match.group("name")):].strip() != ":":
+        return False
+    value = match.group("lit")[1:-1]
+    if not _TYPE_NAME.fullmatch(value):
+        return False
+    text = match.string
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    if _DEF_LINE.match(text, line_start):  # a parameter of a def
+        return True
+    if language is None:
+        return False
+    # Elsewhere (class fields, multi-line signatures) a type reads like one: Capitalised, dotted or
+    # subscripted, and without digits (a password such as "Summer2024" keeps being redacted).
+    return (value[:1].isupper() or "." in value or "[" in value) and not any(c.isdigit() for c in value)
+
+
+def _quoted_for(language: Optional[str]):
+    def replace(match: re.Match) -> str:
+        lit = match.group("lit")
+        if len(lit) <= 2 or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
+            return match.group(0)
+        if _annotation(match, language):
+            return match.group(0)
+        return match.group("key") + lit[0] + PLACEHOLDER + lit[-1]
+
+    return replace
+
+
 def _quoted(match: re.Match) -> str:
-    lit = match.group("lit")
-    if len(lit) <= 2 or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
-        return match.group(0)
-    return match.group("key") + lit[0] + PLACEHOLDER + lit[-1]
+    return _quoted_for(None)(match)
 
 
 def _define(match: re.Match) -> str:
@@ -199,8 +233,20 @@ def redact(text: str, language: Optional[str] = None) -> str:
     text = _BEARER.sub(lambda m: m.group(1) + PLACEHOLDER, text)
     if "://" in text:
         text = _URL_PASSWORD.sub(lambda m: m.group(1) + PLACEHOLDER + m.group(3), text)
-    text = _QUOTED_ASSIGNMENT.sub(_quoted, text)
+    if not _may_name_secret(text):
+        return text  # no name that could hold a secret: the assignment rules cannot apply
+    text = _QUOTED_ASSIGNMENT.sub(_quoted_for(language), text)
     if "define" in text:
         text = _DEFINE.sub(_define, text)
     text = _UNQUOTED_ASSIGNMENT.sub(_unquoted_for(language), text)
     return text
+
+
+# Substrings one of which every `_SENSITIVE_NAME` match holds (lower case): a fast test that lets
+# text without any of them skip the (slower) assignment patterns.
+_SENSITIVE_PARTS = ("pass", "pwd", "secret", "token", "key", "credential", "authorization", "conn", "dsn")
+
+
+def _may_name_secret(text: str) -> bool:
+    low = text.lower()
+    return any(part in low for part in _SENSITIVE_PARTS)

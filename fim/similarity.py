@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Union
@@ -26,7 +26,7 @@ def split_lines(text: str) -> list[str]:
 
     Unlike `str.splitlines`, form feeds and other Unicode separators do not end a line, so line
     numbers agree with the editor's."""
-    lines = _NEWLINE.split(text)
+    lines = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -102,7 +102,8 @@ def _line_words(line: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """Word sets of every window of `text` (cached per text version)."""
+    """Word sets of every window of `text` (cached per text version, and per window's lines, so a
+    keystroke recomputes only the windows holding the edited line)."""
     lines = split_lines(text)
     n = len(lines)
     if n == 0:
@@ -112,25 +113,16 @@ def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, in
     starts = list(range(0, n - window_lines + 1, step))
     if starts[-1] != n - window_lines:
         starts.append(n - window_lines)
-    per_line = [_line_words(line) for line in lines]
-    counts: Counter[str] = Counter()
     out = []
-    lo = hi = 0
     for s in starts:
         e = s + window_lines
-        while hi < e:
-            counts.update(per_line[hi])
-            hi += 1
-        while lo < s:
-            for w in per_line[lo]:
-                c = counts[w] - 1
-                if c:
-                    counts[w] = c
-                else:
-                    del counts[w]
-            lo += 1
-        out.append((s, e, frozenset(counts)))
+        out.append((s, e, _lines_words(tuple(lines[s:e]))))
     return tuple(out)
+
+
+@lru_cache(maxsize=16384)
+def _lines_words(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(chain.from_iterable(map(_line_words, lines)))
 
 
 @lru_cache(maxsize=64)

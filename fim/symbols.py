@@ -13,6 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Iterable, Optional
 
 from fim.similarity import split_lines
@@ -44,36 +45,17 @@ def extract(text: str, language: str, names: Iterable[str], max_chars: int = 400
     return _extract(text, language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = split_lines(text)
+    text = _normalize(text)
+    model = _model(text, language)
+    lines = model.lines if model is not None else _plain_lines(text)
     if not lines:
         return Extract("", (), False)
-    if language == "python":
-        model = _PythonFile(text, lines)
-    elif language in _BRACE_STYLE:
-        model = _BraceFile(text, lines, language)
-    else:
-        model = None
     if model is not None and names:
         blocks = model.find(names)
         if blocks:
-            pieces: list[str] = []
-            spans: list[tuple[int, int]] = []
-            used = 0
-            for start, end in blocks:
-                piece = model.render(start, end)
-                cost = len(piece) + 2
-                if used + cost > max_chars:
-                    if not pieces:  # the first definition alone is too long: keep its start
-                        pieces.append(_truncate(piece, max_chars))
-                        spans.append((start, end))
-                    break
-                pieces.append(piece)
-                spans.append((start, end))
-                used += cost
-            return Extract("\n\n".join(pieces), tuple(spans), True)
+            return _fit(model, blocks, max_chars)
     if len(text) <= max_chars:
         return Extract(text, ((0, len(lines)),), False)
     if model is not None:
@@ -82,6 +64,80 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int) -
             return Extract(_truncate(outline, max_chars), ((0, len(lines)),), False)
     head = _truncate(text, max_chars)
     return Extract(head, ((0, head.count("\n") + 1),), False)
+
+
+def _normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+@lru_cache(maxsize=64)
+def _plain_lines(text: str) -> list[str]:
+    return split_lines(text)
+
+
+# Parsed files by text (and language): one parse per version of a file, whatever names are asked.
+@lru_cache(maxsize=512)
+def _model(text: str, language: str):
+    if language == "python":
+        return _PythonFile(text, split_lines(text))
+    if language in _BRACE_STYLE:
+        return _BraceFile(text, split_lines(text), language)
+    return None
+
+
+def defines(text: str, language: str, name: str) -> bool:
+    """True when `name` is a top-level definition (or one guarded by a module-level if/try) of `text`."""
+    model = _model(_normalize(text), language)
+    return model is not None and bool(model.find((name,)))
+
+
+def _fit(model, blocks: list[tuple[int, int]], max_chars: int) -> Extract:
+    """Every found definition within `max_chars`: first each one's head (signature), then its
+    outline, then its whole text, in file order while the room lasts; a definition too long for
+    what is left is cut at a line end rather than dropped."""
+    wholes = [model.render(s, e) for s, e in blocks]
+    if sum(len(t) + 2 for t in wholes) - 2 <= max_chars:
+        return Extract("\n\n".join(wholes), tuple(blocks), True)
+    tiers = [model.tiers(s, e) for s, e in blocks]
+    level = [0] * len(blocks)
+    texts = [t[0] for t in tiers]
+
+    def used() -> int:
+        return sum(len(t) + 2 for t in texts if t) - 2
+
+    total = used()
+    if total > max_chars:
+        # Even the signatures do not all fit: keep those that do, in file order, at least the first.
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []
+        size = 0
+        for (s, e), t in zip(blocks, texts):
+            cost = len(t) + (2 if out else 0)
+            if size + cost > max_chars:
+                if not out:
+                    out.append(_truncate(t, max_chars))
+                    spans.append((s, e))
+                break
+            out.append(t)
+            spans.append((s, e))
+            size += cost
+        return Extract("\n\n".join(out), tuple(spans), True)
+    for step in (1, 2):
+        for k, t in enumerate(tiers):
+            if step < len(t) and level[k] < step:
+                grow = len(t[step]) - len(texts[k])
+                if total + grow <= max_chars:
+                    texts[k], level[k] = t[step], step
+                    total += grow
+    # The room left goes to the start of the first definition still shortened.
+    for k, t in enumerate(tiers):
+        top = t[-1]
+        if texts[k] != top and max_chars - total > 80:
+            cut = _truncate(top, len(texts[k]) + max_chars - total)
+            if len(cut) > len(texts[k]) + 40:
+                total += len(cut) - len(texts[k])
+                texts[k] = cut
+    return Extract("\n\n".join(texts), tuple(blocks), True)
 
 
 def _truncate(text: str, max_chars: int) -> str:
@@ -98,11 +154,16 @@ def _strip_spans(text: str, pattern: re.Pattern) -> tuple[str, list[int], list[i
     out: list[str] = []
     last = 0
     for m in pattern.finditer(text):
-        out.append(text[last:m.start()])
-        out.append(re.sub(r"[^\n]", " ", m.group(0)))
-        starts.append(m.start())
-        ends.append(m.end())
-        last = m.end()
+        a, b = m.span()
+        out.append(text[last:a])
+        g = m.group(0)
+        if "\n" in g:
+            out.append("\n".join(" " * len(part) for part in g.split("\n")))
+        else:
+            out.append(" " * (b - a))
+        starts.append(a)
+        ends.append(b)
+        last = b
     out.append(text[last:])
     return "".join(out), starts, ends
 
@@ -117,44 +178,84 @@ def _line_offsets(text: str) -> list[int]:
     return offsets
 
 
-def _inside(offset: int, starts: list[int], ends: list[int]) -> bool:
-    i = bisect.bisect_right(starts, offset) - 1
-    return i >= 0 and starts[i] < offset < ends[i]
-
-
 # ------------------------------------------------------------------------------------- Python
 
+# A string prefix (r, b, f, u) is left as code: starting a match only at a quote or a hash lets the
+# regular expression engine skip ahead to those characters, several times faster on a big file.
 _PY_STRINGS = re.compile(
     r"#[^\n]*"
-    r"|(?:[rRbBuUfF]{0,2})(?:\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z))"
-    r"|(?:[rRbBuUfF]{0,2})(?:\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?)")
+    r"|\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z)"
+    r"|\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?")
 _PY_DEF = re.compile(r"^(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
 _PY_ASSIGN = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)|^([A-Za-z_]\w*)[ \t]*:[ \t]*\S")
 _PY_BODY_DEF = re.compile(r"^(?:async[ \t]+)?(?:def|class)\b")
+_PY_GUARD = re.compile(r"^(?:if|elif|else|try|except|finally|with)\b")
 
 
 class _PythonFile:
     def __init__(self, text: str, lines: list[str]) -> None:
         self.lines = lines
-        stripped, starts, ends = _strip_spans(text, _PY_STRINGS)
-        self.code = stripped.split("\n")
-        offsets = _line_offsets(text)
+        self.text = text
+        spans = [m.span() for m in _PY_STRINGS.finditer(text)]
+        self._starts = starts = [a for a, _ in spans]
+        self._ends = ends = [b for _, b in spans]
+        self._offsets: Optional[list[int]] = None
+        self._code: dict[int, str] = {}
         # Lines that begin inside a multi-line string do not start statements.
-        self.in_string = [_inside(offsets[i], starts, ends) for i in range(len(lines))]
+        in_string = [False] * len(lines)
+        line = 0  # the line of offset `at`
+        at = 0
+        count = text.count
+        for a, b in zip(starts, ends):
+            inner = count("\n", a, b)
+            if not inner:
+                continue
+            line += count("\n", at, a)
+            # Lines line+1 .. line+inner start inside the span (the last one unless it ends there).
+            last = line + inner if text[b - 1] != "\n" else line + inner - 1
+            for i in range(line + 1, min(last, len(lines) - 1) + 1):
+                in_string[i] = True
+            line += inner
+            at = b
+        self.in_string = in_string
         self.tops = [i for i, line in enumerate(lines)
-                     if line[:1] not in ("", " ", "\t", "#") and not self.in_string[i] and line.strip()
+                     if line[:1] not in ("", " ", "\t", "#") and not in_string[i] and line.strip()
                      and not line.startswith((")", "]", "}"))]
+        self._block_list: Optional[list[tuple[int, int, Optional[str]]]] = None
+        self._top_list: list[tuple[int, int, Optional[str]]] = []
+        self._by_name: Optional[dict[str, list[tuple[int, int]]]] = None
 
-    def _blocks(self) -> list[tuple[int, int, Optional[str]]]:
-        """(start, end, name) for each top-level statement, decorators joined to their def."""
+    def code(self, j: int) -> str:
+        """Line `j` with its strings and comments blanked."""
+        got = self._code.get(j)
+        if got is not None:
+            return got
+        if self._offsets is None:
+            self._offsets = [0, *accumulate(len(line) + 1 for line in self.lines)]
+        line = self.lines[j]
+        lo = self._offsets[j]
+        hi = lo + len(line)
+        k = bisect.bisect_right(self._ends, lo)
+        starts, ends = self._starts, self._ends
+        if k < len(starts) and starts[k] < hi:
+            chars = list(line)
+            while k < len(starts) and starts[k] < hi:
+                for c in range(max(starts[k], lo) - lo, min(ends[k], hi) - lo):
+                    chars[c] = " "
+                k += 1
+            line = "".join(chars)
+        self._code[j] = line
+        return line
+
+    def _statements(self, tops: list[int], limit: int, indent: str) -> list[tuple[int, int, Optional[str]]]:
+        """(start, end, name) for the statements starting at `tops` (lines at `indent`)."""
         blocks: list[tuple[int, int, Optional[str]]] = []
-        tops = self.tops
         pending: Optional[int] = None
         for k, i in enumerate(tops):
-            end = tops[k + 1] if k + 1 < len(tops) else len(self.lines)
+            end = tops[k + 1] if k + 1 < len(tops) else limit
             while end > i + 1 and not self.lines[end - 1].strip():
                 end -= 1
-            line = self.lines[i]
+            line = self.lines[i][len(indent):]
             if line.startswith("@"):
                 if pending is None:
                     pending = i
@@ -170,15 +271,74 @@ class _PythonFile:
             blocks.append((start, end, name))
         return blocks
 
+    def _blocks(self) -> list[tuple[int, int, Optional[str]]]:
+        """(start, end, name) for each top-level statement, decorators joined to their def, and for
+        the statements one level inside a module-level if/elif/else/try/except/finally/with."""
+        if self._block_list is not None:
+            return self._block_list
+        blocks: list[tuple[int, int, Optional[str]]] = []
+        self._top_list = self._statements(self.tops, len(self.lines), "")
+        for start, end, name in self._top_list:
+            blocks.append((start, end, name))
+            if name is None and _PY_GUARD.match(self.lines[start]):
+                blocks += self._guarded(start, end)
+        self._block_list = blocks
+        return blocks
+
+    def _guarded(self, start: int, end: int) -> list[tuple[int, int, Optional[str]]]:
+        body = [j for j in range(start + 1, end) if self.lines[j].strip() and not self.in_string[j]
+                and not self.lines[j].lstrip().startswith("#")]
+        if not body:
+            return []
+        indent = _indent(self.lines[body[0]])
+        if not indent:
+            return []
+        tops = [j for j in body if _indent(self.lines[j]) == indent
+                and not self.lines[j][len(indent):].startswith((")", "]", "}"))]
+        return [b for b in self._statements(tops, end, indent) if b[2] is not None]
+
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
-        wanted = set(names)
-        return [(s, e) for s, e, n in self._blocks() if n in wanted]
+        if self._by_name is None:
+            by_name: dict[str, list[tuple[int, int]]] = {}
+            for s, e, n in self._blocks():
+                if n is not None:
+                    by_name.setdefault(n, []).append((s, e))
+            self._by_name = by_name
+        found: set[tuple[int, int]] = set()
+        for n in names:
+            found.update(self._by_name.get(n, ()))
+        return sorted(found)
+
+    def tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """Ever longer renderings of a definition: its head, its outline, its whole text."""
+        whole = self.render(start, end)
+        if end - start <= 3:
+            return (whole,)
+        first = self.lines[start].lstrip()
+        if not (_PY_DEF.match(first) or first.startswith("@")):
+            head = "\n".join(self.lines[start:start + 1]) + "\n" + _indent(self.lines[start]) + "..."
+            return (head, whole) if len(head) < len(whole) else (whole,)
+        i = start
+        while i < end and self.lines[i].lstrip().startswith("@"):
+            i += 1
+        head_end = self._header_end(i, end)
+        j = head_end
+        while j < end and not self.lines[j].strip():
+            j += 1
+        body_indent = _indent(self.lines[j]) if j < end else _indent(self.lines[i]) + "    "
+        head = "\n".join(self.lines[start:head_end] + [body_indent + "..."])
+        outline = self.render(start, end, summary=True)
+        out = [head]
+        for t in (outline, whole):
+            if len(t) > len(out[-1]):
+                out.append(t)
+        return tuple(out)
 
     def _header_end(self, i: int, limit: int) -> int:
         """Index after the line ending the signature that starts at line `i`."""
         depth = 0
         for j in range(i, limit):
-            code = self.code[j]
+            code = self.code(j)
             depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
             if depth <= 0 and code.rstrip().endswith(":"):
                 return j + 1
@@ -258,7 +418,8 @@ class _PythonFile:
 
     def outline(self) -> str:
         pieces: list[str] = []
-        for start, end, name in self._blocks():
+        self._blocks()
+        for start, end, name in self._top_list:
             first = self.lines[start]
             if _PY_DEF.match(first) or first.startswith("@"):
                 pieces.append("\n" + self.render(start, end, summary=True))
@@ -321,6 +482,7 @@ class _BraceFile:
             d = max(0, d + code.count("{") - code.count("}"))
         self.depth[len(lines)] = d
         self.member_depth = 1 if language in _CLASS_BODY_LANGUAGES else 0
+        self._start_list: Optional[list[tuple[int, list[str]]]] = None
 
     def _names_at(self, i: int) -> list[str]:
         line = self.lines[i]
@@ -388,10 +550,17 @@ class _BraceFile:
                 return j + 1
         return min(n, i + 2000)
 
+    def tiers(self, start: int, end: int) -> tuple[str, ...]:
+        whole = self.render(start, end)
+        outline = self.render(start, end, summary=True)
+        return (outline, whole) if len(outline) < len(whole) else (whole,)
+
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
         wanted = set(names)
         spans: list[tuple[int, int]] = []
-        for i, found in self._starts():
+        if self._start_list is None:
+            self._start_list = self._starts()
+        for i, found in self._start_list:
             if wanted.intersection(found):
                 # Attach the comment / attribute / decorator lines just above.
                 start = i

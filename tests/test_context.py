@@ -533,3 +533,96 @@ def test_line_numbers_follow_lsp_line_ends():
     (chunk,) = ring.chunks
     assert chunk.start == 3 and chunk.text.splitlines()[0] == "line_1 = 1"
     assert definitions("def f():\r\n    return 1\r\n\r\ndef g():\r\n    pass\r\n", "python", ["g"]) == "def g():\n    pass"
+
+
+# ------------------------------------------------------------- fixes from the repository benchmark
+
+def test_a_file_is_parsed_once_whatever_names_are_asked(monkeypatch):
+    # The parse was cached by (text, names): every new set of imported names parsed the file again.
+    import fim.symbols as symbols
+
+    symbols._model.cache_clear()
+    text = PY_MODULE + "\n# version 2\n"
+    parses = []
+    original = symbols._PythonFile.__init__
+
+    def counting(self, *args):
+        parses.append(1)
+        original(self, *args)
+
+    monkeypatch.setattr(symbols._PythonFile, "__init__", counting)
+    for names in (["load_data"], ["save"], ["Store", "tail"], ["missing"], ["load_data", "save"]):
+        assert extract(text, "python", names).text
+    assert len(parses) == 1
+
+
+def test_window_word_sets_are_reused_after_a_keystroke(monkeypatch):
+    # Only the windows holding the edited line are split into words again.
+    import fim.similarity as similarity
+
+    text = "".join(f"value_{i} = compute_{i}(value_{i - 1})\n" for i in range(600))
+    similarity.scored_windows("compute_10 value_10", "a.py", text)
+    before = similarity._lines_words.cache_info().misses
+    typed = text.replace("value_300 = compute_300", "value_300 = compute_300x", 1)
+    similarity.scored_windows("compute_10 value_10", "a.py", typed)
+    assert similarity._lines_words.cache_info().misses - before <= 60 // 15 + 1
+
+
+def test_string_annotations_are_not_secrets():
+    code = 'def describe_token(token: "Token") -> str:\n    return token.kind\n'
+    assert redact(code, "python") == code
+    assert redact('class A:\n    token: "Optional[Token]" = None\n', "python").count(PLACEHOLDER) == 0
+    # Real secrets still go.
+    assert "ghp_" not in redact('token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"', "python")
+    assert "hunter2" not in redact('password: "hunter2"\n', "yaml")
+    assert "Summer2024" not in redact('password: "Summer2024"\n', "python")
+    assert "abc123def456" not in redact('API_TOKEN="abc123def456"\n', "shell")
+    assert "abc123def456" not in redact('API_TOKEN="abc123def456"\n', None)
+
+
+def test_several_names_from_one_big_module_all_keep_their_signature():
+    # rich/status.py imports Console and RenderableType from .console: the big class came after a
+    # small alias, did not fit the per-snippet cap after it, and was dropped completely.
+    methods = "".join(f"    def method_{i}(self, value: int) -> int:\n        \"\"\"Method {i}.\"\"\"\n"
+                      + "".join(f"        value += {j}\n" for j in range(8)) + "        return value\n\n"
+                      for i in range(120))
+    console = ("from typing import Union\n\nRenderableType = Union[str, 'ConsoleRenderable']\n\n\n"
+               "class Console:\n    \"\"\"A high level console interface.\"\"\"\n\n" + methods)
+    cut = extract(console, "python", ["Console", "RenderableType"], max_chars=2000)
+    assert len(cut.text) <= 2000
+    assert "RenderableType = Union[str, 'ConsoleRenderable']" in cut.text
+    assert 'class Console:\n    """A high level console interface."""' in cut.text
+    assert "def method_0(self, value: int) -> int:" in cut.text
+    # With room for little more than the heads, both heads are there.
+    small = extract(console, "python", ["Console", "RenderableType"], max_chars=120)
+    assert "class Console:" in small.text and "RenderableType =" in small.text
+
+
+def test_definitions_under_module_level_if_try_else_are_found():
+    compat = ('import sys\n\nWIN = sys.platform.startswith("win")\n\nif WIN:\n\n'
+              '    def _get_argv_encoding() -> str:\n        import locale\n        return locale.getpreferredencoding()\n\n'
+              'else:\n\n    def _get_argv_encoding() -> str:\n        return getattr(sys.stdin, "encoding", None)\n\n'
+              'try:\n    _get_annotations = sys.modules["x"].get_annotations\nexcept KeyError:\n'
+              '    _get_annotations = None\n\n\ndef other():\n    pass\n')
+    out = definitions(compat, "python", ["_get_argv_encoding", "_get_annotations"])
+    assert "    def _get_argv_encoding() -> str:\n        import locale" in out
+    assert 'return getattr(sys.stdin, "encoding", None)' in out
+    assert '_get_annotations = sys.modules["x"].get_annotations' in out
+    assert "def other" not in out and "WIN =" not in out
+    # The outline of the file does not repeat the guarded definitions.
+    cut = extract(compat * 40, "python", ["missing"], max_chars=100_000)
+    assert cut.text.count("_get_argv_encoding") <= 2 * 40
+
+
+def test_a_definition_whose_def_line_is_new_is_not_a_duplicate():
+    # Short signature lines such as `mode: str = "r",` are common; they made the real definition
+    # look like a repeat of the prompt.
+    params = '    mode: str = "r",\n    encoding: str = "utf-8",\n    errors: str = "strict",\n    lazy: bool = False,\n'
+    lib = f"def open_file(\n    filename: str,\n{params}) -> int:\n    return 1\n"
+    current = ("from lib import open_file\n\n\ndef open_stream(\n    filename: str,\n" + params
+               + ") -> int:\n    return open_file(filename, mode, encoding, errors, lazy)\n")
+    n = len(current.splitlines())
+    out = select_context("main.py", current, n - 1, {"lib.py": lib, "main.py": current}, [], None,
+                         10_000, (0, n))
+    assert [s.source for s in out] == ["lib.py"]
+    assert out[0].text.startswith("def open_file(")
