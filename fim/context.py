@@ -36,7 +36,7 @@ from fim.similarity import (
     split_lines,
     word_set,
 )
-from fim.symbols import extract
+from fim.symbols import defines, extract
 
 CHARS_PER_TOKEN = 3.5
 
@@ -59,6 +59,9 @@ ALTERNATIVES = 8  # next-best windows of a file, tried when the best repeats som
 
 
 Spans = tuple[tuple[int, int], ...]
+
+# A line of an import statement: ``from x import (``, ``import y``, ``    name_a, name_b,``, ``)``.
+_IMPORT_LINE = re.compile(r"\s*(?:from\s|import\s|[\w\s,]*,\s*$|\)\s*$)")
 
 # The first line of a definition (stripped): Python, JS/TS, Go, Rust, Java-like, C-like.
 _DEFINITION_LINE = re.compile(
@@ -103,6 +106,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     cursor_line = max(0, min(cursor_line, max(0, len(lines) - 1)))
     win_lo, win_hi = max(0, window[0]), max(window[0], window[1])
     query = word_set("\n".join(lines[max(0, cursor_line - QUERY_BEFORE): cursor_line + QUERY_AFTER]))
+    # Names used near the cursor, import statements left out (they name every imported name).
+    used_near = word_set("\n".join(line for line in lines[max(0, cursor_line - QUERY_BEFORE): cursor_line + QUERY_AFTER]
+                                    if not _IMPORT_LINE.match(line)))
     ring_query = word_set("\n".join(lines[max(0, cursor_line - RING_QUERY_LINES): cursor_line + RING_QUERY_LINES]))
     per_snippet = max_snippet_chars or max(600, min(8000, budget_chars // 3))
 
@@ -119,15 +125,36 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             for path in resolve(ref, current_path, index):
                 if path == current_path or not readable(path) or path not in files:
                     continue
-                line, names = import_paths.setdefault(path, (ref.line, []))
-                names.extend(n for n in ref.names if n not in names)
-            if len(import_paths) >= MAX_IMPORT_FILES:
-                break
+                names = list(ref.names)
+                if language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names \
+                        and not path.endswith("/__init__.py"):
+                    # ``from pkg import submodule``: what the file uses is ``submodule.NAME``.
+                    stem = path.rpartition("/")[2].rpartition(".")[0]
+                    names = list(_attribute_uses(current_text, stem))
+                line, held = import_paths.setdefault(path, (ref.line, []))
+                held.extend(n for n in names if n not in held)
+        if language == "python":
+            for path in [p for p in import_paths if p.endswith("/__init__.py")]:
+                line, names = import_paths[path]
+                base = path[: -len("__init__.py")]
+                subs = [n for n in names if base + n + ".py" in import_paths or base + n + "/__init__.py" in import_paths]
+                if subs:  # ``from pkg import submodule``: the submodule's file stands for it
+                    rest = [n for n in names if n not in subs]
+                    if rest:
+                        import_paths[path] = (line, rest)
+                    else:
+                        del import_paths[path]
+            import_paths = _follow_reexports(import_paths, files, index, readable, current_path)
+        if len(import_paths) > MAX_IMPORT_FILES:
+            # The files whose names are used near the cursor first, then in import order.
+            ranked = sorted(import_paths, key=lambda p: -sum(1 for n in import_paths[p][1] if n in used_near))
+            keep = set(ranked[:MAX_IMPORT_FILES])
+            import_paths = {p: v for p, v in import_paths.items() if p in keep}
     for n, (path, (line, names)) in enumerate(import_paths.items()):
         cut = extract(files[path], language_of(path), names, per_snippet)
         if not cut.text.strip():
             continue
-        uses = sum(1 for name in names if name in query)
+        uses = sum(1 for name in names if name in used_near)
         rank = uses + jaccard(query, _word_set(cut.text)) + (0.5 if cut.found else 0.0)
         candidates.append(_Candidate(IMPORTS, path, [(cut.spans, cut.text)], rank, (line, n)))
 
@@ -190,6 +217,69 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     taken = _take(candidates, budget_chars, current_path, lines[win_lo:win_hi], (win_lo, win_hi))
     taken.sort(key=lambda c: (-c.kind, c.order, c.chosen[0] if c.chosen else ()))
     return [Snippet(c.source, c.chosen[1]) for c in taken if c.chosen]
+
+
+REEXPORT_DEPTH = 2  # ``from .x import Name`` followed this many modules deep
+
+
+def _follow_reexports(import_paths: dict[str, tuple[int, list[str]]], files: Mapping[str, str], index: PathIndex,
+                      readable, current_path: str) -> dict[str, tuple[int, list[str]]]:
+    """Move each imported name that its module only re-exports (``from .singleton import S`` in a
+    package ``__init__``) to the module defining it, following up to `REEXPORT_DEPTH` modules; a
+    module all of whose names moved is left out."""
+    out: dict[str, tuple[int, list[str]]] = {}
+    moved: dict[str, tuple[int, list[str]]] = {}
+    for path, (line, names) in import_paths.items():
+        keep: list[str] = []
+        for name in names:
+            target = _defining_file(path, name, files, index, readable, current_path, REEXPORT_DEPTH)
+            if target is None or target == path:
+                keep.append(name)
+            else:
+                _, held = moved.setdefault(target, (line, []))
+                if name not in held:
+                    held.append(name)
+        if keep or not names:
+            out[path] = (line, keep)
+    for path, (line, names) in moved.items():
+        if path in out:
+            out[path][1].extend(n for n in names if n not in out[path][1])
+        else:
+            out[path] = (line, names)
+    return out
+
+
+def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIndex, readable,
+                   current_path: str, depth: int) -> Optional[str]:
+    """`path` when it defines `name`, else the module it imports `name` from (recursively)."""
+    text = files.get(path)
+    if text is None or language_of(path) != "python":
+        return None
+    if defines(text, "python", name):
+        return path
+    if depth <= 0:
+        return None
+    for ref in _python_imports(text):
+        if name not in ref.names:
+            continue
+        for target in resolve(ref, path, index):
+            if target == current_path or target not in files or not readable(target):
+                continue
+            if target.rpartition("/")[2].rpartition(".")[0] == name and not target.endswith("__init__.py"):
+                continue  # ``from . import name`` of a submodule
+            found = _defining_file(target, name, files, index, readable, current_path, depth - 1)
+            if found is not None:
+                return found
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _python_imports(text: str) -> tuple:
+    return tuple(imported_modules(text, "python"))
+
+
+def _attribute_uses(text: str, alias: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(re.findall(r"(?<![\w.])" + re.escape(alias) + r"\.([A-Za-z_]\w*)", text)))[:32]
 
 
 def _cap(text: str, limit: int) -> str:

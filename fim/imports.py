@@ -126,7 +126,10 @@ def _python(text: str) -> list[ImportRef]:
         module = m.group(1)
         if not module or module.strip(".") and not re.fullmatch(r"\.*[A-Za-z_][\w.]*", module):
             continue
-        body = m.group(2).replace("\\\n", " ").strip().strip("()")
+        body = m.group(2)
+        if "#" in body:  # comments inside a parenthesised list: ``import (  # noqa: F401``
+            body = re.sub(r"#[^\n]*", "", body)
+        body = body.replace("\\\n", " ").strip().strip("()")
         names = []
         for part in body.split(","):
             words = part.split()

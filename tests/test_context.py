@@ -626,3 +626,48 @@ def test_a_definition_whose_def_line_is_new_is_not_a_duplicate():
                          10_000, (0, n))
     assert [s.source for s in out] == ["lib.py"]
     assert out[0].text.startswith("def open_file(")
+
+
+def test_reexported_names_bring_the_defining_module():
+    # ``from sympy.core import S`` where sympy/core/__init__.py does ``from .singleton import S``.
+    init = '"""Core."""\n' + "".join(f"from .mod{i} import thing_{i}\n" for i in range(40)) + \
+        "from .singleton import S, SingletonRegistry\nfrom .basic import Basic as Basic\n"
+    singleton = "class SingletonRegistry:\n    pass\n\n\nS = SingletonRegistry()\n"
+    basic = "from .deep import Basic\n"
+    deep = "class Basic:\n    \"\"\"The base class.\"\"\"\n"
+    files = {"sympy/core/__init__.py": init, "sympy/core/singleton.py": singleton, "sympy/core/basic.py": basic,
+             "sympy/core/deep.py": deep}
+    current = "from sympy.core import S, Basic\n\n\nx = S.One + Basic()\n"
+    files["sympy/solvers/a.py"] = current
+    out = select_context("sympy/solvers/a.py", current, 3, files, [], None, 20_000, (0, 4))
+    by_source = {s.source: s.text for s in out}
+    assert "sympy/core/__init__.py" not in by_source  # its head says nothing about S
+    assert "S = SingletonRegistry()" in by_source["sympy/core/singleton.py"]
+    assert 'class Basic:\n    """The base class."""' in by_source["sympy/core/deep.py"]  # two levels
+
+
+def test_submodule_import_brings_the_names_used_through_it():
+    numbers = "".join(f"def helper_{i}():\n    return {i}\n\n\n" for i in range(200)) + "class Rational:\n    pass\n"
+    files = {"pkg/__init__.py": "from .numbers import Rational\n" + "X = 1\n" * 2000, "pkg/numbers.py": numbers}
+    current = "from pkg import numbers\n\nnumbers.Rational(1, 2)\n"
+    out = select_context("main.py", current, 2, files, [], None, 20_000, (0, 3))
+    assert [s.source for s in out] == ["pkg/numbers.py"]
+    assert out[0].text == "class Rational:\n    pass"
+
+
+def test_comment_in_a_parenthesised_import_keeps_the_next_name():
+    text = "from ._internal_utils import (  # noqa: F401\n    _HEADER_VALIDATORS_BYTE,\n    to_native_string,  # x\n)\n"
+    (ref,) = imported_modules(text, "python")
+    assert ref.names == ("_HEADER_VALIDATORS_BYTE", "to_native_string")
+
+
+def test_imports_used_near_the_cursor_come_first_beyond_the_file_cap():
+    # sympy concrete/summations.py: the 19th imported file (piecewise) was never a candidate.
+    files = {f"pkg/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(24)}
+    files["pkg/piecewise.py"] = "class Piecewise:\n    \"\"\"Pieces.\"\"\"\n"
+    current = "".join(f"from pkg.m{i} import f{i}\n" for i in range(24)) + "from pkg.piecewise import Piecewise\n\n" \
+        + "def g(x):\n    return Piecewise((x, x > 0))\n"
+    n = len(current.splitlines())
+    out = select_context("main.py", current, n - 1, files, [], None, 40_000, (0, n))
+    assert "pkg/piecewise.py" in [s.source for s in out]
+    assert out[-1].source == "pkg/piecewise.py"  # the most relevant import, nearest the cursor
