@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from math import gcd
 
 TAB_WIDTH = 4  # columns per tab when comparing indentation
@@ -134,7 +135,7 @@ class CompletionContext:
         if not spaces:
             return None
         widths = [_width(line) for line in lines if "\t" not in _leading(line)]
-        steps = Counter(b - a for a, b in zip(widths, widths[1:]) if 2 <= b - a <= 8)
+        steps = Counter(b - a for a, b in pairwise(widths) if 2 <= b - a <= 8)
         return " " * (steps.most_common(1)[0][0] if steps else 4)
 
 
@@ -317,7 +318,7 @@ def _is_clause(line: str) -> bool:
 
 
 def _clause_fits(line: str, next_line: str | None) -> bool:
-    """A dedented clause may end the completion only where the document's next line leaves its level.
+    """A dedented clause may end the completion only where the next document line leaves its level.
 
     `else:` / `elif x:` / `except:` are let through when the next line of the document is indented
     less than the clause, or is a closer at its level (`end`, `fi`), or there is none; when the
