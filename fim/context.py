@@ -128,9 +128,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 names = list(ref.names)
                 if language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names \
                         and not path.endswith("/__init__.py"):
-                    # ``from pkg import submodule``: what the file uses is ``submodule.NAME``.
-                    stem = path.rpartition("/")[2].rpartition(".")[0]
-                    names = list(_attribute_uses(current_text, stem))
+                    # ``from pkg import submodule``: the name being typed after ``submodule.`` is not in
+                    # the text yet, so the submodule's head (or outline) is what helps.
+                    names = []
                 line, held = import_paths.setdefault(path, (ref.line, []))
                 held.extend(n for n in names if n not in held)
         if language == "python":
@@ -276,10 +276,6 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
 @lru_cache(maxsize=1024)
 def _python_imports(text: str) -> tuple:
     return tuple(imported_modules(text, "python"))
-
-
-def _attribute_uses(text: str, alias: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(re.findall(r"(?<![\w.])" + re.escape(alias) + r"\.([A-Za-z_]\w*)", text)))[:32]
 
 
 def _cap(text: str, limit: int) -> str:
