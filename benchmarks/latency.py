@@ -97,16 +97,21 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
         column = len(indent)
         keystrokes: list[Keystroke] = []
         previous_hits = 0
-        for count in range(0, min(len(body), args.keystrokes) + 1):
-            if count:
-                char = body[count - 1]
+
+        def keystroke(char: str) -> float:
+            """Type `char` at the cursor and ask for a completion there; the latency in ms."""
+            nonlocal version, column
+            if char:
                 version += 1
                 position = types.Position(line=line, character=column)
                 session.change(uri, version, char, types.Range(start=position, end=position))
                 column += 1
             started = time.perf_counter()
             session.inline(uri, line, column, timeout=1800)
-            latency = (time.perf_counter() - started) * 1000
+            return (time.perf_counter() - started) * 1000
+
+        for count in range(0, min(len(body), args.keystrokes) + 1):
+            latency = keystroke(body[count - 1] if count else "")
             stats = session.request("deepfim/stats", {})
             hit = stats["cache_hits"] > previous_hits
             previous_hits = stats["cache_hits"]
@@ -128,13 +133,7 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
         suggestion = shown.items[0].insert_text.split("\n")[0] if shown.items else ""
         hits_before = session.request("deepfim/stats", {})["cache_hits"]
         for char in suggestion[:-1][:20]:
-            version += 1
-            position = types.Position(line=line, character=column)
-            session.change(uri, version, char, types.Range(start=position, end=position))
-            column += 1
-            started = time.perf_counter()
-            session.inline(uri, line, column, timeout=1800)
-            through.append((time.perf_counter() - started) * 1000)
+            through.append(keystroke(char))
         final = session.request("deepfim/stats", {})
         final["through_cache_hits"] = final["cache_hits"] - hits_before
         return keystrokes, final, through

