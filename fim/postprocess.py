@@ -11,9 +11,10 @@ llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
 
 * the indentation-scope limit ignores blank lines (llama.cpp stopped at every blank line) and
   lets a block's closing line or an `else`/`except`/`} else {` clause through when the text after
-  the cursor leaves the block (Tabby `limitScopeByIndentation`); a dedented `else:`/`elif`/`except`
-  only when the document's next line leaves the clause's level too (not next to a statement or a
-  clause of the suffix at that level, which the clause would break or change);
+  the cursor leaves the block (Tabby `limitScopeByIndentation`); a dedented `else:`/`elif` only
+  when the document's next line leaves the clause's level too (not next to a statement or a
+  clause of the suffix at that level, which the clause would break or change), `except`/`finally`
+  also before a statement at their level (the `try` needs a handler);
 * a line that opens a block (`for x in xs:`, `else:`, `{`) ends the completion when the document's
   next line is indented deeper: the block's body is already below the cursor;
 * a line repeating the next line of the document is compared with its indentation, trimmed on both
@@ -47,6 +48,7 @@ _CLAUSE_WORDS = frozenset({
     "else", "elif", "elsif", "elseif", "except", "finally", "catch", "case", "default", "when",
     "rescue", "ensure",
 })
+_HANDLER_WORDS = frozenset({"except", "finally"})  # clauses a `try` cannot do without
 _FIRST_WORD = re.compile(r"[A-Za-z_]+")
 _OPENS_BLOCK = re.compile(r"(?:[{(\[:]|\b(?:then|do|else))$")
 _LONE_CR = re.compile(r"\r(?!\n)")  # a carriage return on its own also ends a line
@@ -320,16 +322,22 @@ def _is_clause(line: str) -> bool:
 def _clause_fits(line: str, next_line: str | None) -> bool:
     """A dedented clause may end the completion only where the next document line leaves its level.
 
-    `else:` / `elif x:` / `except:` are let through when the next line of the document is indented
-    less than the clause, or is a closer at its level (`end`, `fi`), or there is none; when the
-    code below goes on at the clause's level (a statement or another clause of the same chain),
-    the block ends before the clause. A clause that starts with a closer (`} else {`) always
-    fits: its closer is needed to end the block.
+    `else:` / `elif x:` are let through when the next line of the document is indented less than
+    the clause, or is a closer at its level (`end`, `fi`), or there is none; when the code below
+    goes on at the clause's level (a statement or another clause of the same chain), the block
+    ends before the clause. `except` / `finally` also fit before a statement at their level: the
+    `try` needs a handler the code below does not give. A clause that starts with a closer
+    (`} else {`) always fits: its closer is needed to end the block.
     """
     if next_line is None or line.strip()[0] in _CLOSE_OPEN:
         return True
     width, next_width = _width(line), _width(next_line)
-    return next_width < width or (next_width == width and _is_closer(next_line))
+    if next_width != width:
+        return next_width < width
+    if _is_closer(next_line):
+        return True
+    word = _FIRST_WORD.match(line.strip())
+    return word is not None and word.group() in _HANDLER_WORDS and not _is_clause(next_line)
 
 
 def _repeat_start(lines: list[str], i: int) -> int | None:

@@ -374,6 +374,16 @@ def test_scope_python_clause_before_a_clause_of_the_suffix_stops():
     assert complete(doc, generated) == "            state = 1"
 
 
+def test_scope_except_clause_passes_before_a_statement_at_its_level():
+    # A `try` needs its handler; the code below does not give one.
+    doc = "def f():\n    try:\n        █\n    return x\n"
+    generated = "x = load()\n    except OSError:\n        x = None\n    return x\n"
+    assert complete(doc, generated) == "x = load()\n    except OSError:\n        x = None"
+    # ... but not before the handler the code below already has.
+    doc = "def f():\n    try:\n        █\n    except OSError:\n        x = None\n"
+    assert complete(doc, "x = load()\n    except ValueError:\n        x = 0\n") == "x = load()"
+
+
 def test_scope_clause_before_a_closer_at_its_level_passes():
     doc = "if ready; then\n  █\nfi\n"
     generated = "start\nelse\n  wait\nfi\n"
