@@ -273,7 +273,7 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
     return None
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)
 def _python_imports(text: str) -> tuple:
     return tuple(imported_modules(text, "python"))
 
@@ -290,7 +290,7 @@ def _path_index(paths: frozenset[str]) -> PathIndex:
     return PathIndex(paths)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _significant(text: str) -> tuple[str, ...]:
     return tuple(significant_lines(text))
 
@@ -308,12 +308,12 @@ def _duplicate(text: str, seen: AbstractSet[str]) -> bool:
     return sum(1 for line in distinctive if line in seen) / len(distinctive) > MAX_DUPLICATE_SHARE
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _word_set(text: str) -> frozenset[str]:
     return word_set(text)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _redacted(text: str, language: str) -> str:
     return redact(text, language)
 

@@ -94,13 +94,13 @@ def default_step(window_lines: int) -> int:
     return max(1, window_lines // 4)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def _line_words(line: str) -> tuple[str, ...]:
     # Lines recur between versions of a file being edited: each is split into words once.
     return tuple(words(line))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """Word sets of every window of `text` (cached per text version, and per window's lines, so a
     keystroke recomputes only the windows holding the edited line)."""
@@ -120,7 +120,7 @@ def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, in
     return tuple(out)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)
 def _lines_words(lines: tuple[str, ...]) -> frozenset[str]:
     return frozenset(chain.from_iterable(map(_line_words, lines)))
 

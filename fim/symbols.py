@@ -45,7 +45,7 @@ def extract(text: str, language: str, names: Iterable[str], max_chars: int = 400
     return _extract(text, language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
     text = _normalize(text)
     model = _model(text, language)
@@ -76,7 +76,7 @@ def _plain_lines(text: str) -> list[str]:
 
 
 # Parsed files by text (and language): one parse per version of a file, whatever names are asked.
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=192)
 def _model(text: str, language: str):
     if language == "python":
         return _PythonFile(text, split_lines(text))

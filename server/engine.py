@@ -342,7 +342,7 @@ class Engine:
                 self._pieces = [self.piece(t) for t in range(self.n_vocab)]
             cached = np.array([t for t, p in enumerate(self._pieces)
                                if p and (p.startswith(pending) or pending.startswith(p))], dtype=np.int64)
-            if len(self._heal_cache) > 256:
+            if len(self._heal_cache) > 64:
                 self._heal_cache.clear()
             self._heal_cache[pending] = cached
         return cached
