@@ -5,9 +5,9 @@
 
 A simulated typist edits a copy of a real source file: types lines character by character (a
 completion request per keystroke, most of them superseded or cancelled as in fast typing),
-deletes lines, jumps around, opens and closes other files, and accepts suggestions. It prints
-resident memory of the server after warm-up (the first tenth, while bounded caches fill) and at the end, the latency of the first and last
-tenth of the run, and every error or unanswered request.
+deletes lines, jumps around, and opens and closes other files. It prints resident memory of the
+server after warm-up (the first tenth, while bounded caches fill) and at the end, the latency of
+the first and last tenth of the run, and every error or unanswered request.
 """
 
 from __future__ import annotations
