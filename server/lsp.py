@@ -460,7 +460,7 @@ def create_server(settings: Settings) -> DeepfimServer:
 
     @server.feature(STATS)
     def stats(ls: DeepfimServer, params: Any) -> dict:
-        return {**ls.stats, "rss_bytes": resident_bytes(),
+        return {**ls.stats, "rss_bytes": resident_bytes(), "pending_requests": ls.protocol.pending_requests,
                 "cached_tokens": ls.completer.engine.cached_tokens if ls.completer else 0}
 
     @server.feature(EXPLAIN)

@@ -3,7 +3,8 @@
 pygls 2.1 drops a request whose params fail to deserialize (after logging it), ignores requests
 after `shutdown` without answering and answers nothing to unparseable JSON. A client then waits
 forever. Here each of those gets the JSON-RPC error the spec asks for, and positions are always
-negotiated as UTF-16.
+negotiated as UTF-16. pygls also keeps the future of every notification it handles (a
+``didChange`` per keystroke) for the life of the process; here it is let go once started.
 """
 
 from __future__ import annotations
@@ -55,6 +56,18 @@ class RobustProtocol(LanguageServerProtocol):
             self._send_response(message.id, None, error.to_response_error())
             return
         super().handle_message(message)
+
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if getattr(callback, "func", None) != self._send_handler_result:
+            # A notification, or a step of a generator handler: its made-up id can never be
+            # cancelled or answered, so nothing needs the future pygls would keep forever.
+            self._request_futures.pop(msg_id, None)
+
+    @property
+    def pending_requests(self) -> int:
+        """Requests (and notifications) whose futures the protocol holds."""
+        return len(self._request_futures)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):

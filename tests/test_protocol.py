@@ -121,5 +121,18 @@ def test_storm_of_cancelled_requests(raw: RawServer, workspace: Path) -> None:
     assert sum("error" in m for m in answered.values()) >= 200
     after = raw.request(701, "deepfim/stats", None, 20)["result"]
     assert after["rss_bytes"] - before["rss_bytes"] < 50 * 2**20
+    assert after["pending_requests"] <= 1  # the stats request itself
     final = raw.request(702, "textDocument/inlineCompletion", inline_params(uri, 3, 8), 60)
     assert isinstance(final["result"]["items"], list)
+
+
+def test_notifications_are_not_kept(raw: RawServer, workspace: Path) -> None:
+    """pygls keeps a future per notification forever; a keystroke's didChange must not."""
+    uri = (workspace / "typing.py").as_uri()
+    open_doc(raw, uri, "")
+    for version in range(2, 302):
+        raw.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": version - 2}, "end": {"line": 0, "character": version - 2}},
+             "text": "x"}]})
+    stats = raw.request(800, "deepfim/stats", None, 60)["result"]
+    assert stats["pending_requests"] <= 1  # the stats request itself
