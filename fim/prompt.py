@@ -127,16 +127,20 @@ def split_document(text: str, line: int, column: int, path: Optional[str] = None
 
 
 class PromptBuilder:
-    """Builds prompts for one model; caches the tokenization of unchanged lines."""
+    """Builds prompts for one model; caches the tokenization of unchanged lines and snippets.
+
+    The cache holds at most `cache_chars` characters of text (least recently used out first):
+    four full 16K-token windows by default, so a long session's memory stays flat."""
 
     def __init__(self, template: FimTemplate, ids: SpecialIds, tokenize: Tokenize,
-                 token_text: Callable[[int], str], cache_size: int = 50000) -> None:
+                 token_text: Callable[[int], str], cache_chars: int = 240_000) -> None:
         self.template = template
         self.ids = ids
         self._tokenize = tokenize
         self._token_text = token_text
         self._cache: OrderedDict[str, tuple[int, ...]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache_chars = cache_chars
+        self._held_chars = 0
 
     def tokens(self, text: str) -> tuple[int, ...]:
         """Tokenize plain text (never special tokens), memoized."""
@@ -146,8 +150,9 @@ class PromptBuilder:
             return cached
         ids = tuple(self._tokenize(text)) if text else ()
         self._cache[text] = ids
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._held_chars += len(text)
+        while self._held_chars > self._cache_chars and len(self._cache) > 1:
+            self._held_chars -= len(self._cache.popitem(last=False)[0])
         return ids
 
     def _control(self, token_id: Optional[int]) -> list[Segment]:

@@ -8,9 +8,11 @@ of recently edited or viewed code with llama.vim's de-duplication rules.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
-from itertools import chain
+from array import array
+from itertools import accumulate, chain
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Union
@@ -94,30 +96,60 @@ def default_step(window_lines: int) -> int:
     return max(1, window_lines // 4)
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=16384)
 def _line_words(line: str) -> tuple[str, ...]:
     # Lines recur between versions of a file being edited: each is split into words once.
     return tuple(words(line))
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A text cut into blocks of lines, the word set of each block, and the windows (runs of
+    consecutive blocks) with the number of distinct words in each. A line lies in several
+    windows but its words are held once, in its block."""
+
+    starts: tuple[int, ...]  # the first line of each block; then the number of lines
+    blocks: tuple[frozenset[str], ...]
+    per_window: int  # blocks in a window
+    firsts: tuple[int, ...]  # the first block of each window
+    sizes: tuple[int, ...]  # distinct words of each window
+    offsets: array  # character offset of each line's start; then len(text)
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 @lru_cache(maxsize=32)
-def _window_sets(text: str, window_lines: int, step: int) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """Word sets of every window of `text` (cached per text version, and per window's lines, so a
-    keystroke recomputes only the windows holding the edited line)."""
+def _layout(text: str, window_lines: int, step: int) -> _Layout:
+    """The blocks and windows of `text` (cached per text version; each block's word set is cached
+    by its lines, so a keystroke recomputes only the block holding the edited line)."""
     lines = split_lines(text)
+    offsets = array("l", [0])
+    if "\r" in text:
+        offsets.extend(m.end() for m in _LINE_END.finditer(text))
+        if offsets[-1] != len(text):
+            offsets.append(len(text))
+    else:
+        offsets.extend(accumulate(len(line) + 1 for line in lines))
+        offsets[-1] = min(offsets[-1], len(text))  # the last line may have no newline
     n = len(lines)
-    if n == 0:
-        return ()
-    if n <= window_lines:
-        return ((0, n, word_set(text)),)
-    starts = list(range(0, n - window_lines + 1, step))
-    if starts[-1] != n - window_lines:
-        starts.append(n - window_lines)
-    out = []
-    for s in starts:
-        e = s + window_lines
-        out.append((s, e, _lines_words(tuple(lines[s:e]))))
-    return tuple(out)
+    size = math.gcd(window_lines, step)
+    starts = tuple(range(0, n, size)) + (n,)
+    blocks = tuple(_lines_words(tuple(lines[a:b])) for a, b in zip(starts, starts[1:]))
+    per_window, stride = max(1, window_lines // size), max(1, step // size)
+    last = max(0, len(blocks) - per_window)
+    firsts = list(range(0, last + 1, stride))
+    if firsts[-1] != last:
+        firsts.append(last)
+    if not blocks:
+        firsts = []
+    sizes = tuple(_union_size(blocks[k:k + per_window]) for k in firsts)
+    return _Layout(starts, blocks, per_window, tuple(firsts), sizes, offsets)
+
+
+@lru_cache(maxsize=4096)
+def _union_size(blocks: tuple[frozenset[str], ...]) -> int:
+    return len(frozenset().union(*blocks))
 
 
 @lru_cache(maxsize=2048)
@@ -125,32 +157,40 @@ def _lines_words(lines: tuple[str, ...]) -> frozenset[str]:
     return frozenset(chain.from_iterable(map(_line_words, lines)))
 
 
-@lru_cache(maxsize=64)
-def _lines(text: str) -> tuple[str, ...]:
-    return tuple(split_lines(text))
+def _line_range(text: str, offsets: array, start: int, end: int) -> str:
+    """Lines [start, end) of `text` joined with \\n."""
+    chunk = text[offsets[start]:offsets[end]]
+    if "\r" in chunk:
+        chunk = _LINE_END.sub("\n", chunk)
+    return chunk[:-1] if chunk.endswith("\n") else chunk
 
 
 def scored_windows(query: Query, source: str, text: str, window_lines: int = 60,
                    step: Optional[int] = None, limit: Optional[int] = None,
                    exclude: Optional[tuple[int, int]] = None) -> list[Window]:
     """The windows of `text` sharing words with `query`, best first (ties: earlier first); the
-    first `limit` of them when given. Windows overlapping the line range `exclude` are skipped."""
+    first `limit` of them when given. Windows start every `step` lines (the last one ends at the
+    end of the text) and are `window_lines` long; those overlapping the line range `exclude` are
+    skipped."""
     q = _as_set(query)
-    if not q:
+    if not q or not text:
         return []
     step = step or default_step(window_lines)
+    layout = _layout(text, window_lines, step)
+    hits = [q & block for block in layout.blocks]
     scored = []
-    for s, e, ws in _window_sets(text, window_lines, step):
-        if not ws or exclude is not None and s < exclude[1] and exclude[0] < e:
+    for k, size in zip(layout.firsts, layout.sizes):
+        s, e = layout.starts[k], layout.starts[min(len(hits), k + layout.per_window)]
+        if not size or exclude is not None and s < exclude[1] and exclude[0] < e:
             continue
-        inter = len(q & ws)
+        inter = len(frozenset().union(*hits[k:k + layout.per_window]))
         if inter:
-            scored.append((inter / (len(q) + len(ws) - inter), s, e))
+            scored.append((inter / (len(q) + size - inter), s, e))
     scored.sort(key=lambda t: (-t[0], t[1]))
     if limit is not None:
         scored = scored[:limit]
-    lines = _lines(text)
-    return [Window(source, s, e, score, "\n".join(lines[s:e])) for score, s, e in scored]
+    return [Window(source, s, e, score, _line_range(text, layout.offsets, s, e))
+            for score, s, e in scored]
 
 
 def best_windows(query: Query, candidates: Mapping[str, str], window_lines: int = 60,

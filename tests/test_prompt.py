@@ -159,3 +159,20 @@ def test_context_before_bos_layout() -> None:
     prompt = builder("deepseek-coder").build(fim, Budget(), Layout(context_before_bos=True))
     assert prompt.token_ids == chars("#u.py\ny\n\n") + chars("#m.py\n") + [32013, 32016, 32015] \
         + chars("\n") + [32017] + chars("x")
+
+
+def test_token_cache_is_bounded_by_characters() -> None:
+    calls: list[str] = []
+
+    def counting(text: str) -> list[int]:
+        calls.append(text)
+        return toy_tokenize(text)
+
+    builder = PromptBuilder(template_by_name("deepseek-coder"), FAMILY_IDS["deepseek-coder"], counting, toy_text, cache_chars=100)
+    for n in range(50):
+        builder.tokens(f"line number {n:04d}\n")  # 17 characters each
+    assert sum(len(text) for text in builder._cache) <= 100
+    calls.clear()
+    builder.tokens("line number 0049\n")  # recent: still cached
+    builder.tokens("line number 0000\n")  # evicted long ago
+    assert calls == ["line number 0000\n"]
