@@ -290,7 +290,7 @@ def _path_index(paths: frozenset[str]) -> PathIndex:
     return PathIndex(paths)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=192)
 def _significant(text: str) -> tuple[str, ...]:
     return tuple(significant_lines(text))
 

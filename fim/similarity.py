@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import threading
 from array import array
 from itertools import accumulate, chain
@@ -96,12 +97,6 @@ def default_step(window_lines: int) -> int:
     return max(1, window_lines // 4)
 
 
-@lru_cache(maxsize=16384)
-def _line_words(line: str) -> tuple[str, ...]:
-    # Lines recur between versions of a file being edited: each is split into words once.
-    return tuple(words(line))
-
-
 @dataclass(frozen=True)
 class _Layout:
     """A text cut into blocks of lines, the word set of each block, and the windows (runs of
@@ -122,39 +117,33 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 @lru_cache(maxsize=32)
 def _layout(text: str, window_lines: int, step: int) -> _Layout:
     """The blocks and windows of `text` (cached per text version; each block's word set is cached
-    by its lines, so a keystroke recomputes only the block holding the edited line)."""
-    lines = split_lines(text)
+    by its text, so a keystroke recomputes only the block holding the edited line)."""
     offsets = array("l", [0])
     if "\r" in text:
         offsets.extend(m.end() for m in _LINE_END.finditer(text))
         if offsets[-1] != len(text):
             offsets.append(len(text))
     else:
-        offsets.extend(accumulate(len(line) + 1 for line in lines))
-        offsets[-1] = min(offsets[-1], len(text))  # the last line may have no newline
-    n = len(lines)
+        offsets.extend(accumulate(len(line) + 1 for line in text.split("\n")))
+        offsets[-1] = len(text)  # the last line has no newline
+        if len(offsets) > 1 and offsets[-2] == len(text):
+            offsets.pop()  # nor is there a line after a final newline
+    n = len(offsets) - 1
     size = math.gcd(window_lines, step)
     starts = tuple(range(0, n, size)) + (n,)
-    blocks = tuple(_lines_words(tuple(lines[a:b])) for a, b in zip(starts, starts[1:]))
+    blocks = tuple(_block_words(text[offsets[a]:offsets[b]]) for a, b in zip(starts, starts[1:]))
     per_window, stride = max(1, window_lines // size), max(1, step // size)
     last = max(0, len(blocks) - per_window)
-    firsts = list(range(0, last + 1, stride))
-    if firsts[-1] != last:
+    firsts = list(range(0, last + 1, stride)) if blocks else []
+    if firsts and firsts[-1] != last:
         firsts.append(last)
-    if not blocks:
-        firsts = []
-    sizes = tuple(_union_size(blocks[k:k + per_window]) for k in firsts)
+    sizes = tuple(len(frozenset().union(*blocks[k:k + per_window])) for k in firsts)
     return _Layout(starts, blocks, per_window, tuple(firsts), sizes, offsets)
 
 
-@lru_cache(maxsize=4096)
-def _union_size(blocks: tuple[frozenset[str], ...]) -> int:
-    return len(frozenset().union(*blocks))
-
-
 @lru_cache(maxsize=2048)
-def _lines_words(lines: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(chain.from_iterable(map(_line_words, lines)))
+def _block_words(text: str) -> frozenset[str]:
+    return frozenset(map(sys.intern, words(text)))  # one copy of each word, however many blocks hold it
 
 
 def _line_range(text: str, offsets: array, start: int, end: int) -> str:

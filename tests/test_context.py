@@ -562,10 +562,10 @@ def test_window_word_sets_are_reused_after_a_keystroke(monkeypatch):
 
     text = "".join(f"value_{i} = compute_{i}(value_{i - 1})\n" for i in range(600))
     similarity.scored_windows("compute_10 value_10", "a.py", text)
-    before = similarity._lines_words.cache_info().misses
+    before = similarity._block_words.cache_info().misses
     typed = text.replace("value_300 = compute_300", "value_300 = compute_300x", 1)
     similarity.scored_windows("compute_10 value_10", "a.py", typed)
-    assert similarity._lines_words.cache_info().misses - before <= 1
+    assert similarity._block_words.cache_info().misses - before <= 1
 
 
 def test_string_annotations_are_not_secrets():
