@@ -50,9 +50,10 @@ What it prints, per package and overall:
    three conditions do not leak into each other.
 3. Context-selection time per request (the provider call: `select_context` only) on the package
    with the most indexed files, at the default budget, after indexing, over `--timing-requests`
-   cursors: p50/p95/max of the first request at each cursor (the user moved there from another
-   file; `fim`'s caches hold what earlier requests left) and of the request one typed character
-   later (target p95 < 20 ms on a 2,000-file workspace).
+   cursors: p50/p95/max of the background warm-up the server runs when a file is opened (context
+   chosen for a prompt at the file's start), of the first request at each cursor after it (the
+   user moved there from another file; `fim`'s caches hold what earlier requests left) and of the
+   request one typed character later (target p95 < 20 ms on a 2,000-file workspace).
 """
 
 from __future__ import annotations
@@ -773,21 +774,26 @@ def measure_recall(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, st
     return records
 
 
-def measure_timing(tasks: Sequence[Task], files: Mapping[str, str], rig: PromptRig) -> tuple[list[float], list[float]]:
+def measure_timing(tasks: Sequence[Task], files: Mapping[str, str],
+                   rig: PromptRig) -> tuple[list[float], list[float], list[float]]:
     """Milliseconds of the provider call (select_context) for prompts built at the rig's budget:
-    (the first request at each task's cursor, the request after typing one more character there).
+    (the server's background warm-up when the file is opened, the first request at each task's
+    cursor after it, the request after typing one more character there).
 
     The tasks come one after another as if the user moved from file to file, so the caches inside
-    `fim` hold what the earlier requests left, as in a running server."""
+    `fim` hold what the earlier requests left, as in a running server. The warm-up is what
+    `deepfim serve` does on ``didOpen`` (`DeepfimServer.warm`: a prompt at the file's start)."""
+    opened: list[float] = []
     first: list[float] = []
     next_key: list[float] = []
     for task in tasks:
+        rig.completer.prompt_for(replace(request_for(task, make_provider(task, files, opened)), line=0, character=0))
         rig.completer.prompt_for(request_for(task, make_provider(task, files, first)))
         typed = task.text[:_offset(task)] + task.hole[:1] + task.text[_offset(task):]
         request = request_for(task, make_provider(task, files, next_key, typed))
         step = len(task.hole[:1].encode("utf-16-le")) // 2
         rig.completer.prompt_for(replace(request, text=typed, character=task.character + step))
-    return first, next_key
+    return opened, first, next_key
 
 
 def _offset(task: Task) -> int:
@@ -898,12 +904,16 @@ def print_report(report: dict, out=None) -> None:
         print(f"\n3. Context selection (select_context) per request on {timing['package']} ({timing['files']} files "
               f"indexed in {timing['index_s']:.1f} s), contextSize {default}, {timing['n']} cursors; target p95 < "
               f"{TARGET_P95_MS:.0f} ms", file=out)
-        for label, title in (("cursor", "first request at a cursor"), ("keystroke", "next keystroke there")):
-            t = timing[label]
-            verdict = "meets" if t["p95_ms"] < TARGET_P95_MS else "ABOVE"
+        for label, title in (("open", "warm-up on opening a file"), ("cursor", "first request at a cursor"),
+                             ("keystroke", "next keystroke there")):
+            t = timing.get(label)
+            if t is None:
+                continue
+            verdict = "background, not a request" if label == "open" else \
+                ("meets the target" if t["p95_ms"] < TARGET_P95_MS else "ABOVE the target")
             print(f"  {title:26} p50 {t['p50_ms']:6.1f} ms  p95 {t['p95_ms']:6.1f} ms  max {t['max_ms']:6.1f} ms"
-                  f"  ({verdict} the target)", file=out)
-        print(f"  the very first request after indexing: {timing['first_after_index_ms']:.1f} ms", file=out)
+                  f"  ({verdict})", file=out)
+        print(f"  the very first warm-up after indexing: {timing['first_after_index_ms']:.1f} ms", file=out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -983,11 +993,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             largest = max(info, key=lambda p: p["files"])
             pool = sample_tasks(candidates[largest["name"]], args.timing_requests, args.seed + 1, "all")
             log(f"timing: {len(pool)} requests on {largest['name']}")
-            first, next_key = measure_timing(pool, files_of[largest["name"]], rigs[default_budget])
+            opened, first, next_key = measure_timing(pool, files_of[largest["name"]], rigs[default_budget])
             if first:
                 timing = {"package": largest["name"], "files": largest["files"], "index_s": largest["index_s"],
-                          "n": len(first), "first_after_index_ms": first[0]}
-                for label, times in (("cursor", first), ("keystroke", next_key)):
+                          "n": len(first), "first_after_index_ms": opened[0]}
+                for label, times in (("open", opened), ("cursor", first), ("keystroke", next_key)):
                     timing[label] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95),
                                      "max_ms": max(times)}
     finally:

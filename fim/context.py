@@ -121,7 +121,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     import_paths: dict[str, tuple[int, list[str]]] = {}
     if files:
         index = _path_index(frozenset(files))
-        for ref in imported_modules(current_text, language):
+        for ref in _imports(current_text, language):
             for path in resolve(ref, current_path, index):
                 if path == current_path or not readable(path) or path not in files:
                     continue
@@ -251,10 +251,31 @@ def _follow_reexports(import_paths: dict[str, tuple[int, list[str]]], files: Map
 
 def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIndex, readable,
                    current_path: str, depth: int) -> Optional[str]:
-    """`path` when it defines `name`, else the module it imports `name` from (recursively)."""
+    """`path` when it defines `name`, else the module it imports `name` from (recursively).
+
+    Remembered per version of `path` (a keystroke elsewhere does not repeat the search); an
+    answer is reused only while the file it names still defines `name`."""
     text = files.get(path)
     if text is None or language_of(path) != "python":
         return None
+    key = (path, name, current_path, depth, len(text), hash(text))
+    if key in _DEFINING:
+        found = _DEFINING[key]
+        if found is None or found in files and defines(files[found], "python", name):
+            return found
+    found = _search_definition(path, text, name, files, index, readable, current_path, depth)
+    if len(_DEFINING) >= DEFINING_MEMO:
+        _DEFINING.clear()
+    _DEFINING[key] = found
+    return found
+
+
+DEFINING_MEMO = 8192
+_DEFINING: dict[tuple, Optional[str]] = {}
+
+
+def _search_definition(path: str, text: str, name: str, files: Mapping[str, str], index: PathIndex, readable,
+                       current_path: str, depth: int) -> Optional[str]:
     if defines(text, "python", name):
         return path
     if depth <= 0:
@@ -276,6 +297,11 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
 @lru_cache(maxsize=64)
 def _python_imports(text: str) -> tuple:
     return tuple(imported_modules(text, "python"))
+
+
+@lru_cache(maxsize=8)
+def _imports(text: str, language: str) -> tuple:
+    return tuple(imported_modules(text, language))
 
 
 def _cap(text: str, limit: int) -> str:

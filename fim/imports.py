@@ -329,6 +329,7 @@ class PathIndex:
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.paths = frozenset(paths)
+        self.resolved: dict[tuple[ImportRef, str], list[str]] = {}  # memo of `resolve` over these paths
         self.by_name: dict[str, list[str]] = {}
         self.by_dir: dict[str, list[str]] = {}
         for p in sorted(self.paths):
@@ -361,6 +362,9 @@ def path_index(known_paths: Iterable[str]) -> PathIndex:
     return known_paths if isinstance(known_paths, PathIndex) else PathIndex(known_paths)
 
 
+RESOLVED_MEMO = 8192  # resolutions remembered per PathIndex
+
+
 def _join(base: str, rel: str) -> Optional[str]:
     joined = posixpath.normpath(posixpath.join(base, rel)) if base else posixpath.normpath(rel)
     if joined.startswith("../") or joined == "..":
@@ -379,11 +383,15 @@ def resolve(ref: ImportRef, current_relpath: str, known_paths: Collection[str]) 
     """Workspace paths that `ref` (imported from `current_relpath`) names; [] when none is known."""
     index = path_index(known_paths)
     current = current_relpath.replace("\\", "/")
+    known = index.resolved.get((ref, current))
+    if known is not None:
+        return list(known)
     resolver = _RESOLVERS.get(ref.language or language_of(current))
-    if resolver is None:
-        return []
-    found = resolver(ref, current, index)
-    return [p for p in dict.fromkeys(found) if p != current]
+    found = [p for p in dict.fromkeys(resolver(ref, current, index)) if p != current] if resolver else []
+    if len(index.resolved) >= RESOLVED_MEMO:
+        index.resolved.clear()
+    index.resolved[(ref, current)] = found
+    return list(found)
 
 
 def _resolve_python(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
@@ -394,9 +402,9 @@ def _resolve_python(ref: ImportRef, current: str, index: PathIndex) -> list[str]
     found: list[str] = []
 
     def module_files(base: str, parts: list[str]) -> list[str]:
+        stem = "/".join([base] + parts if base else parts)
         if not parts:
-            return _first(index, [posixpath.join(base, "__init__.py")])
-        stem = posixpath.join(base, *parts)
+            return _first(index, [stem + "/__init__.py" if stem else "__init__.py"])
         return _first(index, [stem + ".py", stem + ".pyi", stem + "/__init__.py", stem + "/__init__.pyi"])
 
     def with_submodules(base: str) -> list[str]:

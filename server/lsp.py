@@ -73,7 +73,7 @@ class DeepfimServer(LanguageServer):
         self._last_request = 0.0
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
         self.stats = {"requests": 0, "cache_hits": 0, "model_runs": 0, "superseded": 0, "prefills": 0,
-                      "prefetches": 0}
+                      "prefetches": 0, "warmups": 0}
         self.status: dict = {"state": "loading", "message": "starting"}
         self.apply_log_policy()
 
@@ -300,6 +300,23 @@ class DeepfimServer(LanguageServer):
         self.stats["prefills"] += 1
         self.worker.submit_background(job)
 
+    def warm(self, uri: str) -> None:
+        """On open: choose the file's context and tokenize it once in the background, so the first
+        completion there finds imports resolved, neighbours parsed and lines tokenized."""
+        text, loading = self.document_text(uri), self._loading
+        if text is None or loading is None or not self.settings.enabled:
+            return
+        request = self.request_for(uri, text, 0, 0)
+
+        def job(cancel: CancelToken) -> None:
+            # Queued behind the model's loading when a file is opened at startup.
+            if cancel() or not loading.done() or loading.exception() is not None:
+                return
+            loading.result().prompt_for(request)
+            self.stats["warmups"] += 1
+
+        self.worker.submit_background(job)
+
     def prefetch(self, uri: str, text: str, offset: int) -> None:
         """Complete ahead at `offset` (where an accepted suggestion ended) and cache the result."""
         completer = self.completer
@@ -384,6 +401,7 @@ def create_server(settings: Settings) -> DeepfimServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DeepfimServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.document_changed(params.text_document.uri)
+        ls.warm(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DeepfimServer, params: types.DidChangeTextDocumentParams) -> None:

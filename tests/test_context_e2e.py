@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.lsp_client import REPO, LspSession
@@ -43,6 +44,10 @@ def test_imported_definitions_are_in_the_prompt(deepseek_tiny: Path, tmp_path: P
     session = LspSession(str(deepseek_tiny), tmp_path, options={"maxTokens": 8, "contextSize": 4096})
     try:
         uri = session.open(tmp_path / "main.py", MAIN)
+        deadline = time.monotonic() + 120
+        while session.request("deepfim/stats", {})["warmups"] < 1:  # context chosen on open, in the background
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
         session.inline(uri, 3, 8)
         explained = session.explain(uri)
         context = [s for s in explained["prompt"]["segments"] if s["kind"] == "context"]
