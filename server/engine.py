@@ -21,6 +21,7 @@ import numpy as np
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
+from server.memory import MARGIN_BYTES, Shape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
 MIN_CTX = 2048
@@ -175,6 +176,17 @@ class Engine:
     def _create_context(self, n_ctx: int, threads: int) -> tuple[ctypes.c_void_p, list[str]]:
         warnings: list[str] = []
         wanted = n_ctx
+        model = self._model
+        shape = Shape(llama_cpp.llama_model_n_layer(model), llama_cpp.llama_model_n_embd(model),
+                      llama_cpp.llama_model_n_head(model), llama_cpp.llama_model_n_head_kv(model))
+        available = available_bytes()
+        # llama.cpp aborts the process on some failed allocations: stay within free memory.
+        n_ctx = affordable_window(n_ctx, shape, self.n_batch, available, MIN_CTX)
+        if available is not None and shape.window_bytes(n_ctx, self.n_batch) + MARGIN_BYTES > available:
+            raise ModelLoadError(f"not enough memory for even a {n_ctx}-token window "
+                                 f"({available >> 20} MiB free, about "
+                                 f"{(shape.window_bytes(n_ctx, self.n_batch) + MARGIN_BYTES) >> 20} MiB needed); "
+                                 f"free memory or use a smaller model")
         while True:
             cparams = llama_cpp.llama_context_default_params()
             cparams.n_ctx = n_ctx

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
+import resource
 import subprocess
 import sys
 import threading
@@ -16,11 +18,16 @@ class RawServer:
     """`deepfim serve` with bytes in and parsed messages out."""
 
     def __init__(self, model: str, root_uri: Optional[str] = None, options: Optional[dict] = None,
-                 log_level: str = "WARNING") -> None:
+                 log_level: str = "WARNING", memory_limit: Optional[int] = None,
+                 env: Optional[dict] = None) -> None:
+        def limit_memory() -> None:  # address space of the server, in bytes
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
         self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "--log-level", log_level, "serve",
                                       "--model", model],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=REPO)
+                                     cwd=REPO, preexec_fn=limit_memory if memory_limit else None,
+                                     env=dict(os.environ, **env) if env else None)
         self.messages: "queue.Queue[dict]" = queue.Queue()
         self.skipped: list[dict] = []  # messages passed over while waiting for a response
         threading.Thread(target=self._read, daemon=True).start()

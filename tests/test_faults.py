@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from server.memory import MARGIN_BYTES, Shape, affordable_window
 from tests.lsp_client import REPO
 from tests.raw_lsp import RawServer
 
@@ -134,3 +135,45 @@ def test_logs_hold_source_text_only_when_asked(deepseek_tiny: Path, tmp_path: Pa
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
+
+
+def test_window_too_big_for_memory_falls_back(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """Out of memory for the requested window: a smaller one, one warning that says so, completions."""
+    arenas = {"MALLOC_ARENA_MAX": "1"}  # address space that does not depend on how many threads allocated
+    probe = RawServer(str(deepseek_tiny), tmp_path.as_uri(), {"contextSize": 4096}, env=arenas)
+    try:
+        probe.request(2, "deepfim/stats", None, 60)
+        status = Path(f"/proc/{probe.proc.pid}/status").read_text()
+        peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmPeak:"))) * 1024
+    finally:
+        assert probe.close() == 0
+    # Address space for a smaller window (and the margin the server keeps free), not for 128K tokens.
+    server = RawServer(str(deepseek_tiny), tmp_path.as_uri(), {"contextSize": 131072}, env=arenas,
+                       memory_limit=peak + MARGIN_BYTES + (160 << 20))
+    try:
+        uri = (tmp_path / "b.py").as_uri()
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                                "version": 1, "text": "x = "}})
+        answer = server.request(3, "textDocument/inlineCompletion",
+                                {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4},
+                                 "context": {"triggerKind": 2}}, timeout=120)
+        assert isinstance(answer["result"]["items"], list)
+        assert server.close() == 0
+        while not server.messages.empty():
+            server.skipped.append(server.messages.get())
+        shown = [m["params"] for m in server.skipped if m.get("method") == "window/showMessage"]
+        assert [m["type"] for m in shown] == [2], (shown, bytes(server.stderr[-3000:]).decode(errors="replace"))
+        assert "not enough memory for a 131072-token window; using" in shown[0]["message"]
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+
+
+def test_affordable_window_halves_until_it_fits() -> None:
+    shape = Shape(n_layer=24, n_embd=2048, n_head=16, n_head_kv=16)  # DeepSeek-Coder 1.3B
+    need_16k = shape.window_bytes(16384, 256)
+    assert 3 << 30 < need_16k < 4 << 30  # 3 GiB of f16 KV cache and the micro-batch's scores
+    assert affordable_window(16384, shape, 256, None, 2048) == 16384  # nothing known: as asked
+    assert affordable_window(16384, shape, 256, need_16k + MARGIN_BYTES, 2048) == 16384
+    assert affordable_window(16384, shape, 256, need_16k + MARGIN_BYTES - 1, 2048) == 8192
+    assert affordable_window(16384, shape, 256, 0, 2048) == 2048  # the floor; loading then says why
