@@ -97,6 +97,7 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
         column = len(indent)
         keystrokes: list[Keystroke] = []
         previous_hits = 0
+        last_shown: list[Any] = [None]
 
         def keystroke(char: str) -> float:
             """Type `char` at the cursor and ask for a completion there; the latency in ms."""
@@ -107,7 +108,7 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
                 session.change(uri, version, char, types.Range(start=position, end=position))
                 column += 1
             started = time.perf_counter()
-            session.inline(uri, line, column, timeout=1800)
+            last_shown[0] = session.inline(uri, line, column, timeout=1800)
             return (time.perf_counter() - started) * 1000
 
         for count in range(0, min(len(body), args.keystrokes) + 1):
@@ -127,10 +128,22 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
             print(f"  {count:3d} {body[:count][-24:]:>24} {latency:9.1f} ms  eval {keystrokes[-1].evaluated:5d}"
                   f"  reused {keystrokes[-1].reused:5d}  gen {keystrokes[-1].generated:3d}"
                   f"{'  cache' if hit else ''}", flush=True)
-        # Typing through the suggestion shown at the end of the line.
+        # Typing through a suggestion: the one shown now, or, when the model suggested nothing here
+        # (synthetic weights often produce only whitespace), the first one shown while the rest of
+        # the line is typed.
         through: list[float] = []
         shown = session.inline(uri, line, column, timeout=1800)
         suggestion = shown.items[0].insert_text.split("\n")[0] if shown.items else ""
+        count = min(len(body), args.keystrokes)
+        while len(suggestion) < 2 and count < min(len(body), args.keystrokes + args.seek_suggestion):
+            count += 1
+            keystroke(body[count - 1])
+            shown = last_shown[0]
+            suggestion = shown.items[0].insert_text.split("\n")[0] if shown.items else ""
+        if len(suggestion) < 2:
+            print(f"  no suggestion of 2+ characters was shown in {count} keystrokes: typing-through not measured")
+        else:
+            print(f"  typing through the suggestion {suggestion[:40]!r} shown after {body[:count]!r}", flush=True)
         hits_before = session.request("deepfim/stats", {})["cache_hits"]
         for char in suggestion[:-1][:20]:
             through.append(keystroke(char))
@@ -275,6 +288,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per completion")
     parser.add_argument("--keystrokes", type=int, default=40, help="most keystrokes to type")
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--seek-suggestion", type=int, default=12,
+                        help="when no suggestion is shown at the end, type up to this many more characters "
+                             "until one is, to measure typing through it (default 12)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--line-in-prefix", action="store_true",
                         help="measure the classic PSM layout (typed text before the hole) instead")
