@@ -38,10 +38,21 @@ def index_to_utf16(line: str, index: int) -> int:
 
 def locate(text: str, line: int, character: int) -> tuple[int, int, int]:
     """Clamp an LSP position into `text`: (line, code-point column, offset into text)."""
-    lines = lsp_lines(text)
-    line = max(0, min(line, len(lines) - 1))
-    column = utf16_to_index(lines[line], character)
-    return line, column, sum(len(row) for row in lines[:line]) + column
+    if "\r" in text:
+        lines = lsp_lines(text)
+        line = max(0, min(line, len(lines) - 1))
+        column = utf16_to_index(lines[line], character)
+        return line, column, sum(len(row) for row in lines[:line]) + column
+    # Only \n ends lines: find the line's start without splitting the whole text (every keystroke).
+    start = number = 0
+    while number < line:
+        newline = text.find("\n", start)
+        if newline < 0:
+            break
+        start, number = newline + 1, number + 1
+    end = text.find("\n", start)
+    column = utf16_to_index(text[start:] if end < 0 else text[start:end], character)
+    return number, column, start + column
 
 
 def position_after(start_line: int, start_character: int, inserted: str) -> tuple[int, int]:

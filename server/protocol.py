@@ -17,7 +17,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpc
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.workspace.text_document import TextDocument
 
-from fim.positions import LINE_PATTERN
+from fim.positions import LINE_PATTERN, locate
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,18 @@ log = logging.getLogger(__name__)
 # \u2028 and \u2029: incremental edits would land on the wrong line of a file containing one.
 # LSP lines end only at \n, \r\n and \r.
 TextDocument.lines = property(lambda self: tuple(LINE_PATTERN.findall(self.source)))  # type: ignore[assignment]
+
+
+def _apply_incremental_change(self: TextDocument, change: types.TextDocumentContentChangePartial) -> None:
+    """Splice one edit into the text (pygls rewrites the document line by line in Python, about
+    1 ms per keystroke in a 2,500-line file). Positions past a line or the text are clamped."""
+    text = self.source
+    start = locate(text, change.range.start.line, change.range.start.character)[2]
+    end = max(start, locate(text, change.range.end.line, change.range.end.character)[2])
+    self._source = text[:start] + change.text + text[end:]
+
+
+TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
 
 
 class _Answered:

@@ -54,6 +54,37 @@ def test_utf16_round_trip(text: str, character: int) -> None:
         assert index_to_utf16(row, index) <= max(0, character) or index == 0
 
 
+line_texts = st.lists(st.sampled_from(["a", " ", "\n", "\r", "\r\n", "\x0c", "\u2028", "\U0001f600"]),
+                      max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=line_texts, line=st.integers(-3, 12), character=st.integers(-3, 12))
+def test_locate_agrees_with_lsp_lines(text: str, line: int, character: int) -> None:
+    lines = lsp_lines(text)
+    row = max(0, min(line, len(lines) - 1))
+    column = utf16_to_index(lines[row], character)
+    assert locate(text, line, character) == (row, column, sum(len(r) for r in lines[:row]) + column)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=line_texts, start=st.tuples(st.integers(0, 8), st.integers(0, 8)),
+       end=st.tuples(st.integers(0, 8), st.integers(0, 8)), new=st.sampled_from(["", "x", "y\nz", "\U0001f600"]))
+def test_incremental_edits_splice_at_lsp_positions(text: str, start, end, new: str) -> None:
+    from lsprotocol import types
+    from pygls.workspace.text_document import TextDocument
+
+    import server.protocol  # noqa: F401  (installs the LSP-exact line handling)
+
+    document = TextDocument("file:///a.py", text)
+    document.apply_change(types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(line=start[0], character=start[1]),
+                          end=types.Position(line=end[0], character=end[1])), text=new))
+    a = locate(text, *start)[2]
+    b = max(a, locate(text, *end)[2])
+    assert document.source == text[:a] + new + text[b:]
+
+
 @pytest.fixture(scope="module")
 def raw(deepseek_tiny: Path, workspace: Path) -> Iterator[RawServer]:
     server = RawServer(str(deepseek_tiny), workspace.as_uri())
