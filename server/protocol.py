@@ -4,7 +4,7 @@ pygls 2.1 drops a request whose params fail to deserialize (after logging it), i
 after `shutdown` without answering and answers nothing to unparseable JSON. A client then waits
 forever. Here each of those gets the JSON-RPC error the spec asks for, and positions are always
 negotiated as UTF-16. pygls also keeps the future of every notification it handles (a
-``didChange`` per keystroke) for the life of the process; here it is let go once started.
+``didChange`` per keystroke) for the life of the process; here it is let go once done.
 """
 
 from __future__ import annotations
@@ -71,10 +71,15 @@ class RobustProtocol(LanguageServerProtocol):
 
     def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None, kwargs: Any = None) -> None:
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
-        if getattr(callback, "func", None) != self._send_handler_result:
-            # A notification, or a step of a generator handler: its made-up id can never be
-            # cancelled or answered, so nothing needs the future pygls would keep forever.
+        future = self._request_futures.get(msg_id)
+        if future is None or getattr(callback, "func", None) == self._send_handler_result:
+            return
+        # A notification, or a step of a generator handler: its made-up id can never be cancelled
+        # or answered, so the future pygls would keep forever is let go once it is done.
+        if future.done():
             self._request_futures.pop(msg_id, None)
+        else:
+            future.add_done_callback(lambda _: self._request_futures.pop(msg_id, None))
 
     @property
     def pending_requests(self) -> int:
