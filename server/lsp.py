@@ -288,6 +288,9 @@ class DeepfimServer(LanguageServer):
         completer, text = self.completer, self.document_text(uri)
         if completer is None or text is None or not self.settings.enabled:
             return
+        offset = locate(text, line, character)[2]
+        if self.cache.get(uri, text[:offset], text[offset:]) is not None:
+            return  # typing through a suggestion: the answer is already here
         request = self.request_for(uri, text, line, character)
 
         def job(cancel: CancelToken) -> None:

@@ -166,3 +166,10 @@ def test_typing_through_and_accepting_are_served_from_cache(deepseek_server: Lsp
         assert time.monotonic() - started < 1.0
         assert again.items[0].insert_text == first.items[0].insert_text[typed:]
     assert deepseek_server.explain(uri) == served  # the model was not asked again
+    typed = min(len(suggestion), 6) - 1
+    if 0 < typed < len(suggestion) - 1:  # a keystroke typed in place, then a pause
+        prefills = deepseek_server.request("deepfim/stats", {})["prefills"]
+        at = types.Position(line=3, character=8 + typed)
+        deepseek_server.change(uri, 10, suggestion[typed], types.Range(start=at, end=at))
+        time.sleep(0.8)
+        assert deepseek_server.request("deepfim/stats", {})["prefills"] == prefills  # the answer is cached
