@@ -270,7 +270,7 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
     return found
 
 
-DEFINING_MEMO = 8192
+DEFINING_MEMO = 2048
 _DEFINING: dict[tuple, Optional[str]] = {}
 
 

@@ -362,7 +362,7 @@ def path_index(known_paths: Iterable[str]) -> PathIndex:
     return known_paths if isinstance(known_paths, PathIndex) else PathIndex(known_paths)
 
 
-RESOLVED_MEMO = 8192  # resolutions remembered per PathIndex
+RESOLVED_MEMO = 4096  # resolutions remembered per PathIndex
 
 
 def _join(base: str, rel: str) -> Optional[str]:

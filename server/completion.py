@@ -76,7 +76,10 @@ class Completer:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
-        self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text)
+        # Tokenized lines and snippets for about two full windows: a keystroke re-tokenizes only
+        # what changed, and a long session's memory stays flat.
+        self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text,
+                                     cache_chars=engine.info.n_ctx * 8)
 
     def layout(self) -> Layout:
         return Layout(line_in_prefix=self.settings.line_in_prefix,
