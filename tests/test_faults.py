@@ -16,17 +16,23 @@ from tests.lsp_client import REPO
 from tests.raw_lsp import RawServer
 
 
+def complete_once(server: RawServer, uri: str, text: str, msg_id: int = 2) -> list:
+    """Open `uri` with `text` and ask for an inline completion at its end; the items answered."""
+    lines = text.split("\n")
+    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
+                                                            "version": 1, "text": text}})
+    answer = server.request(msg_id, "textDocument/inlineCompletion",
+                            {"textDocument": {"uri": uri},
+                             "position": {"line": len(lines) - 1, "character": len(lines[-1])},
+                             "context": {"triggerKind": 2}}, timeout=120)
+    return answer["result"]["items"]
+
+
 def load_error(model: Path, tmp_path: Path) -> str:
     """The single error message the server shows for `model`, after checking it keeps answering."""
     server = RawServer(str(model), tmp_path.as_uri())
     try:
-        uri = (tmp_path / "a.py").as_uri()
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
-                                                                "version": 1, "text": "x = "}})
-        answer = server.request(2, "textDocument/inlineCompletion",
-                                {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4},
-                                 "context": {"triggerKind": 2}}, timeout=60)
-        assert answer["result"]["items"] == []
+        assert complete_once(server, (tmp_path / "a.py").as_uri(), "x = ") == []
         assert server.close() == 0
         while not server.messages.empty():
             server.skipped.append(server.messages.get())
@@ -104,13 +110,7 @@ def test_deleted_workspace_keeps_serving(deepseek_tiny: Path, tmp_path: Path) ->
     server = RawServer(str(deepseek_tiny), root.as_uri())
     try:
         shutil.rmtree(root)
-        uri = (root / "main.py").as_uri()
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
-                                                                "version": 1, "text": "import m1\nx = "}})
-        answer = server.request(2, "textDocument/inlineCompletion",
-                                {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4},
-                                 "context": {"triggerKind": 2}}, timeout=60)
-        assert isinstance(answer["result"]["items"], list)
+        assert isinstance(complete_once(server, (root / "main.py").as_uri(), "import m1\nx = "), list)
         assert server.close() == 0
     finally:
         if server.proc.poll() is None:
@@ -151,13 +151,7 @@ def test_window_too_big_for_memory_falls_back(deepseek_tiny: Path, tmp_path: Pat
     server = RawServer(str(deepseek_tiny), tmp_path.as_uri(), {"contextSize": 131072}, env=arenas,
                        memory_limit=peak + MARGIN_BYTES + (160 << 20))
     try:
-        uri = (tmp_path / "b.py").as_uri()
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python",
-                                                                "version": 1, "text": "x = "}})
-        answer = server.request(3, "textDocument/inlineCompletion",
-                                {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4},
-                                 "context": {"triggerKind": 2}}, timeout=120)
-        assert isinstance(answer["result"]["items"], list)
+        assert isinstance(complete_once(server, (tmp_path / "b.py").as_uri(), "x = ", 3), list)
         assert server.close() == 0
         while not server.messages.empty():
             server.skipped.append(server.messages.get())
