@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 from array import array
-from itertools import accumulate, chain
+from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Union
@@ -111,16 +111,13 @@ class _Layout:
     offsets: array  # character offset of each line's start; then len(text)
 
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
-
 @lru_cache(maxsize=32)
 def _layout(text: str, window_lines: int, step: int) -> _Layout:
     """The blocks and windows of `text` (cached per text version; each block's word set is cached
     by its text, so a keystroke recomputes only the block holding the edited line)."""
     offsets = array("l", [0])
     if "\r" in text:
-        offsets.extend(m.end() for m in _LINE_END.finditer(text))
+        offsets.extend(m.end() for m in _NEWLINE.finditer(text))
         if offsets[-1] != len(text):
             offsets.append(len(text))
     else:
@@ -150,7 +147,7 @@ def _line_range(text: str, offsets: array, start: int, end: int) -> str:
     """Lines [start, end) of `text` joined with \\n."""
     chunk = text[offsets[start]:offsets[end]]
     if "\r" in chunk:
-        chunk = _LINE_END.sub("\n", chunk)
+        chunk = _NEWLINE.sub("\n", chunk)
     return chunk[:-1] if chunk.endswith("\n") else chunk
 
 
