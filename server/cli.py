@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import socket
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -15,20 +18,23 @@ from typing import Optional, Sequence
 def _serve(args: argparse.Namespace) -> int:
     from server.lsp import create_server
     from server.settings import Settings
+    from server.transport import serve
 
     server = create_server(Settings(model=args.model))
     try:
-        if args.tcp:
-            host, _, port = args.tcp.rpartition(":")
-            if not port.isdigit():
-                print(f"deepfim: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
-                return 2
-            server.start_tcp(host or "127.0.0.1", int(port))
-        else:
-            server.start_io()
+        if not args.tcp:
+            return serve(server, partial(os.read, sys.stdin.fileno()), sys.stdout.buffer)
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            print(f"deepfim: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
+            return 2
+        with socket.create_server((host or "127.0.0.1", int(port))) as listener:
+            print(f"deepfim: waiting for one client on {host or '127.0.0.1'}:{port}", file=sys.stderr)
+            connection, _ = listener.accept()
+        with connection, connection.makefile("wb") as writer:
+            return serve(server, connection.recv, writer)
     finally:
         server.shutdown_worker()
-    return 0
 
 
 def workspace_root(file: Path) -> Path:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -78,11 +77,7 @@ class DeepfimServer(LanguageServer):
         self.apply_log_policy()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Answer unparseable JSON with a parse error; log other out-of-band errors without popups."""
-        if isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
-            self.protocol._send_data({"jsonrpc": "2.0", "id": None,
-                                      "error": {"code": JsonRpcParseError.CODE, "message": "invalid JSON"}})
-            return
+        """Log out-of-band errors (pygls would show them to the user in a popup)."""
         log.warning("error while handling a message: %s", error)
 
     def apply_log_policy(self) -> None:

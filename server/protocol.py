@@ -1,9 +1,10 @@
 """pygls's LSP protocol, hardened so that every request gets an answer.
 
 pygls 2.1 drops a request whose params fail to deserialize (after logging it), ignores requests
-after `shutdown` without answering and answers nothing to unparseable JSON. A client then waits
-forever. Here each of those gets the JSON-RPC error the spec asks for, and positions are always
-negotiated as UTF-16. pygls also keeps the future of every notification it handles (a
+after `shutdown` without answering, and answers nothing to unparseable JSON, to a message that is
+not a JSON-RPC object, or to a request before `initialize`. A client then waits forever. Here
+each of those gets the JSON-RPC error the spec asks for, and positions are always negotiated as
+UTF-16. pygls also keeps the future of every notification it handles (a
 ``didChange`` per keystroke) for the life of the process; here it is let go once done.
 """
 
@@ -13,11 +14,13 @@ import logging
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.exceptions import (JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
+                              JsonRpcServerNotInitialized)
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.workspace.text_document import TextDocument
 
 from fim.positions import LINE_PATTERN, locate
+from server.transport import BadFrame
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +42,60 @@ def _apply_incremental_change(self: TextDocument, change: types.TextDocumentCont
 TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
 
 
-class _Answered:
-    """Stands in for a message that was already answered with an error."""
-
-
-ANSWERED = _Answered()
+def _valid_id(msg_id: Any) -> bool:
+    return isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool)
 
 
 class RobustProtocol(LanguageServerProtocol):
-    def structure_message(self, data: dict[str, Any]) -> Any:
+    _initialize_received = False
+
+    def receive(self, message: Any) -> None:
+        """Handle one message from the transport: a decoded JSON value, or a frame that was not one."""
+        if isinstance(message, BadFrame):
+            self.send_error(message.id, message.code, message.reason)
+            return
+        if not isinstance(message, dict):
+            what = "batches are not part of LSP" if isinstance(message, list) else "a message must be a JSON object"
+            self.send_error(None, JsonRpcInvalidRequest.CODE, what)
+            return
+        msg_id = message.get("id")
+        reply_id = msg_id if _valid_id(msg_id) else None
+        method = message.get("method")
+        if message.get("jsonrpc") != "2.0":
+            self.send_error(reply_id, JsonRpcInvalidRequest.CODE, 'a message must have "jsonrpc": "2.0"')
+            return
+        if "method" in message and not isinstance(method, str):
+            self.send_error(reply_id, JsonRpcInvalidRequest.CODE, '"method" must be a string')
+            return
+        if method == types.INITIALIZE and self._initialize_received:
+            self.send_error(reply_id, JsonRpcInvalidRequest.CODE, "initialize may be sent only once")
+            return
+        if method is not None and not self._initialize_received and method not in (types.INITIALIZE, types.EXIT):
+            if "id" in message:  # notifications before initialize are dropped, as the spec says
+                self.send_error(reply_id, JsonRpcServerNotInitialized.CODE, "the server is not initialized yet")
+            return
         try:
-            return super().structure_message(data)
-        except (JsonRpcInvalidParams, JsonRpcInternalError) as error:
-            if isinstance(data, dict) and "id" in data and "method" in data:
-                msg_id = data.get("id")
-                if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool):
-                    invalid = JsonRpcInvalidParams(f"invalid params for {data.get('method')!r}")
-                    self._send_response(msg_id, None, invalid.to_response_error())
-                    return ANSWERED
-            raise error
+            structured = self.structure_message(message)
+        except Exception:  # cattrs refused the params (or they nest too deeply to convert)
+            self._refuse(message, reply_id, JsonRpcInvalidParams.CODE, f"invalid params for {method!r}")
+            return
+        try:
+            self.handle_message(structured)
+        except Exception:  # nothing a client sends may stop the server
+            log.exception("unable to handle a %s message", method)
+            self._refuse(message, reply_id, JsonRpcInternalError.CODE, "internal error; see the server log")
+
+    def _refuse(self, message: dict, reply_id: Any, code: int, text: str) -> None:
+        if "id" in message and "method" in message:
+            self.send_error(reply_id, code, text)
+        else:  # notifications are never answered
+            log.warning("dropped a %s notification: %s", message.get("method"), text)
+
+    def send_error(self, msg_id: Any, code: int, message: str) -> None:
+        """Answer a message with a JSON-RPC error (id null where the id could not be read)."""
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
     def handle_message(self, message: Any) -> None:
-        if message is ANSWERED:
-            return
         if self._shutdown and getattr(message, "method", "") != types.EXIT and hasattr(message, "id") \
                 and hasattr(message, "method"):
             error = JsonRpcInvalidRequest("the server is shutting down")
@@ -88,6 +122,7 @@ class RobustProtocol(LanguageServerProtocol):
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
+        self._initialize_received = True
         # Positions are UTF-16, the encoding every client supports.
         if params.capabilities.general is not None:
             params.capabilities.general.position_encodings = None

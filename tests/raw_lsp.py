@@ -19,7 +19,7 @@ class RawServer:
 
     def __init__(self, model: str, root_uri: Optional[str] = None, options: Optional[dict] = None,
                  log_level: str = "WARNING", memory_limit: Optional[int] = None,
-                 env: Optional[dict] = None) -> None:
+                 env: Optional[dict] = None, initialize: bool = True) -> None:
         def limit_memory() -> None:  # address space of the server, in bytes
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
@@ -34,9 +34,10 @@ class RawServer:
         self.stderr = bytearray()
         self._drainer = threading.Thread(target=self._drain, daemon=True)
         self._drainer.start()
-        self.request(1, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {},
-                                       "initializationOptions": options or {}})
-        self.notify("initialized", {})
+        if initialize:
+            self.request(1, "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {},
+                                           "initializationOptions": options or {}})
+            self.notify("initialized", {})
 
     def _read(self) -> None:
         stream = self.proc.stdout
@@ -58,8 +59,12 @@ class RawServer:
             self.stderr.extend(line)
 
     def send_bytes(self, body: bytes) -> None:
+        self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def send_raw(self, data: bytes) -> None:
+        """Bytes as they are, framing included."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
     def send(self, message: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -136,3 +137,46 @@ def test_notifications_are_not_kept(raw: RawServer, workspace: Path) -> None:
              "text": "x"}]})
     stats = raw.request(800, "deepfim/stats", None, 60)["result"]
     assert stats["pending_requests"] <= 1  # the stats request itself
+
+
+def stats_request(msg_id: object, **extra: object) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": "deepfim/stats", "params": {}, **extra}).encode()
+
+
+def test_broken_framing_and_envelopes_are_answered(raw: RawServer) -> None:
+    body = stats_request(401)
+    raw.send_raw(b"Content-Length: 1000000000000000\r\n\r\n{}")  # pygls died of MemoryError here
+    raw.send_raw(b"Content-Length: %d\r\n\r\n" % (len(body) + 40) + body)  # too long: swallows the next header
+    raw.send_bytes(stats_request(402))
+    raw.send_raw(b"content-length:%d\n\n" % len(stats_request(403)) + stats_request(403))
+    raw.send_raw(b"Content-Length: abc\r\n\r\n" + stats_request(404))
+    raw.send_bytes(b'{"id": 405, "method": "deepfim/stats"}')
+    raw.send_bytes(b'{"jsonrpc": "2.0", "id": 406, "method": 5}')
+    raw.send_bytes(b"1")
+    raw.send_bytes(b"[]")
+    raw.send_bytes(b'{"jsonrpc": "2.0", "id": 407, "method": "deepfim/stats", "params": '
+                   + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    for msg_id in (401, 402, 403):
+        assert "rss_bytes" in raw.response(msg_id, 20)["result"]
+    for msg_id in (404, 405, 406):
+        assert raw.response(msg_id, 20)["error"]["code"] == -32600
+    assert "rss_bytes" in raw.request(408, "deepfim/stats", {}, 20)["result"]
+    nulls = [m["error"]["code"] for m in raw.skipped if "error" in m and m.get("id") is None]
+    assert nulls.count(-32600) >= 2 and nulls.count(-32700) >= 2  # 1 and []; the huge length and the nesting
+
+
+def test_before_initialize_and_exit_without_shutdown(deepseek_tiny: Path, workspace: Path) -> None:
+    server = RawServer(str(deepseek_tiny), initialize=False)
+    try:
+        assert server.request(1, "deepfim/stats", {}, 20)["error"]["code"] == -32002
+        assert server.request(2, "textDocument/inlineCompletion",
+                              inline_params("file:///x.py", 0, 0), 20)["error"]["code"] == -32002
+        init = {"processId": None, "rootUri": workspace.as_uri(), "capabilities": {}}
+        assert "capabilities" in server.request(3, "initialize", init, 60)["result"]
+        assert server.request(4, "initialize", init, 20)["error"]["code"] == -32600
+        assert "rss_bytes" in server.request(5, "deepfim/stats", {}, 20)["result"]
+        server.notify("exit", None)
+        assert server.proc.wait(20) == 1  # the spec: exit without shutdown is status 1
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
