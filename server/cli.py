@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -49,6 +51,24 @@ def workspace_root(file: Path) -> Path:
     return file.parent
 
 
+MAX_SOURCE_BYTES = 8 << 20
+
+
+def _read_source(path: Path) -> tuple[Path, str]:
+    """The resolved path and text of a source file to complete in; OSError when it is not one."""
+    file = path.resolve(strict=True)
+    mode = file.stat()
+    if not stat.S_ISREG(mode.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a folder, device or pipe)")
+    if mode.st_size > MAX_SOURCE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 20} MiB")
+    with open(os.open(file, os.O_RDONLY | os.O_NONBLOCK), "rb") as source:
+        data = source.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 20} MiB")
+    return file, data.decode("utf-8", "replace")
+
+
 def _complete(args: argparse.Namespace) -> int:
     from fim.context import select_context
     from fim.similarity import RecentEdits
@@ -58,11 +78,11 @@ def _complete(args: argparse.Namespace) -> int:
     from server.settings import Settings
     from server.workspace import WorkspaceIndex
 
-    file = Path(args.file).resolve()
     try:
-        text = file.read_bytes().decode("utf-8", "replace")
-    except OSError as error:
-        print(f"deepfim: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        file, text = _read_source(Path(args.file))
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"deepfim: cannot read {args.file}: {reason}", file=sys.stderr)
         return 1
     root = Path(args.workspace).resolve() if args.workspace else workspace_root(file)
     try:

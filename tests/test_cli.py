@@ -67,3 +67,14 @@ def test_models_list_and_unreachable_pull(tmp_path: Path) -> None:
     assert pulled.returncode == 1
     lines = pulled.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot download" in lines[0] and "--model" in lines[0]
+
+
+def test_unreadable_sources_are_one_clear_error(deepseek_tiny: Path, tmp_path: Path) -> None:
+    os.symlink(tmp_path / "loop2", tmp_path / "loop1")
+    os.symlink(tmp_path / "loop1", tmp_path / "loop2")
+    os.mkfifo(tmp_path / "fifo")  # reading it would block for good
+    for source in ("loop1", "fifo", "/dev/zero", ".", "missing.py"):
+        out = deepfim("complete", str(tmp_path / source), "--line", "0", "--character", "0", "--json",
+                      "--model", str(deepseek_tiny), timeout=60)
+        assert out.returncode == 1 and out.stdout == "", source
+        assert out.stderr.startswith("deepfim: cannot read ") and "Traceback" not in out.stderr, out.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,42 @@ def test_symlinks_never_lead_out_of_the_root(tmp_path):
     assert index.update(root / "outside_dir" / "stolen.py", "TOP_SECRET_OUTSIDE = 2\n") is None
     assert index.refresh(root / "stolen_link.py") is None
     assert "stolen_link.py" not in index.files and "outside_dir/stolen.py" not in index.files
+
+
+def test_links_to_secret_or_ignored_files_are_excluded(tmp_path):
+    write(tmp_path, ".env", "API_TOKEN=ENV_FILE_LEAK_abc\n")
+    write(tmp_path, "private/notes.py", "PRIVATE = 1\n")
+    write(tmp_path, ".gitignore", "private/\n")
+    os.symlink(tmp_path / ".env", tmp_path / "envlink_helper.py")  # an innocent name for a secret
+    os.symlink(tmp_path / "private" / "notes.py", tmp_path / "notes_link.py")
+    index = scanned(tmp_path)
+    assert sorted(index.files) == [".gitignore"]
+    assert index.is_ignored(tmp_path / "envlink_helper.py") and index.is_ignored(tmp_path / "notes_link.py")
+    assert index.update(tmp_path / "envlink_helper.py", "API_TOKEN=ENV_FILE_LEAK_abc\n") is None
+    assert not any("LEAK" in text for text in index.files.values())
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_core_excludes_file_is_honoured(tmp_path):
+    root = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    write(tmp_path, "globalignore", "globalign_helper.py\n")
+    subprocess.run(["git", "-C", str(root), "config", "core.excludesFile", str(tmp_path / "globalignore")],
+                   check=True)
+    write(root, "globalign_helper.py", "LEAK = 1\n")
+    write(root, "kept.py")
+    index = scanned(root)
+    assert sorted(index.files) == ["kept.py"]
+    assert index.is_ignored(root / "globalign_helper.py")
+
+
+def test_a_workspace_at_the_file_system_root_never_reads_kernel_files():
+    index = WorkspaceIndex(["/"], max_files=200, max_total_bytes=4 << 20)
+    worker = threading.Thread(target=lambda: [index.scan(0.2) for _ in range(25)], daemon=True)
+    worker.start()
+    worker.join(60)  # /proc/kmsg is a "regular file" whose read blocks forever
+    assert not worker.is_alive()
+    assert not any(rel.split("/")[0] in ("proc", "sys", "dev", "run") for rel in index.files)
 
 
 def test_editor_updates_close_refresh_remove_and_recency(tmp_path):
