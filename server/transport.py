@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterator, Optional, Union
+from typing import Any, BinaryIO, Callable, Iterator, Union
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,11 @@ class MessageReader:
         self._eof = False
 
     def __iter__(self) -> Iterator[Message]:
-        while True:
-            message = self.next()
-            if message is None:
-                return
-            yield message
+        try:
+            while True:
+                yield self.next()
+        except EOFError:
+            return
 
     def _fill(self) -> bool:
         """Read more bytes into the buffer; False at end of stream."""
@@ -73,13 +73,14 @@ class MessageReader:
         self._buffer += data
         return True
 
-    def next(self) -> Optional[Message]:
-        """The next message (a decoded JSON value) or bad frame; None at end of stream."""
+    def next(self) -> Message:
+        """The next message (a decoded JSON value, `null` included) or bad frame; EOFError at the
+        end of the stream."""
         while True:
             del self._buffer[:len(self._buffer) - len(self._buffer.lstrip())]  # blank lines between messages
             if not self._buffer:
                 if not self._fill():
-                    return None
+                    raise EOFError
                 continue
             if not _HEADER_START.match(self._buffer):
                 if _PARTIAL_HEADER.fullmatch(self._buffer) and self._fill():  # a header name still arriving
@@ -90,7 +91,7 @@ class MessageReader:
                 if len(self._buffer) > MAX_HEADER_BYTES:
                     return self._junk(f"header over {MAX_HEADER_BYTES >> 10} KiB")
                 if not self._fill():
-                    return None
+                    raise EOFError
                 continue
             header = bytes(self._buffer[:end.start()])
             del self._buffer[:end.end()]
@@ -104,7 +105,7 @@ class MessageReader:
                 return self._junk(f"message of {size} bytes is over the {MAX_BODY_BYTES >> 20} MiB limit")
             while len(self._buffer) < size:
                 if not self._fill():
-                    return None
+                    raise EOFError
             body = bytes(self._buffer[:size])
             del self._buffer[:size]
             return self._decode(body)

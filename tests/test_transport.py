@@ -36,6 +36,11 @@ def test_header_spellings_and_line_ends() -> None:
     assert read_all(stream) == [request(i) for i in range(1, 6)]
 
 
+def test_json_values_that_are_not_objects_are_messages_too() -> None:
+    stream = b"".join(frame(value) for value in (None, 1, "str", [], request(1)))
+    assert read_all(stream) == [None, 1, "str", [], request(1)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=1, max_value=40))
 def test_any_chunking_reads_the_same(chunk: int) -> None:
