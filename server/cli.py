@@ -104,6 +104,9 @@ def _complete(args: argparse.Namespace) -> int:
         print(f"deepfim: warning: {warning}", file=sys.stderr)
     completer = Completer(engine, settings)
     index = WorkspaceIndex([root])
+    if not index.roots:
+        print(f"deepfim: warning: {root} is not a project folder that can be read; completing without "
+              "project context (pass --workspace DIR)", file=sys.stderr)
     deadline = time.monotonic() + 10
     while not index.scan(limit_seconds=0.5) and time.monotonic() < deadline:
         pass
@@ -192,7 +195,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
                         stream=sys.stderr, format="deepfim %(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # whoever read our output went away (`deepfim complete ... | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
 
 
 if __name__ == "__main__":

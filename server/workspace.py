@@ -216,6 +216,14 @@ def global_excludes_file(top: Path) -> Path:
 
 # ------------------------------------------------------------------------------ the index
 
+def _realpath(path: str) -> str:
+    """os.path.realpath, or "" (outside every root) where a link cannot be read (/proc/N/exe)."""
+    try:
+        return os.path.realpath(path)
+    except OSError:
+        return ""
+
+
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -242,9 +250,10 @@ class WorkspaceIndex:
                  max_recent: int = 200) -> None:
         self.roots: list[Path] = []
         for root in roots:
-            real = Path(os.path.realpath(os.fspath(root)))
-            if real.is_dir() and real not in self.roots:
-                self.roots.append(real)
+            real = _realpath(os.fspath(root))
+            if real and os.path.isdir(real) and Path(real) not in self.roots \
+                    and not any(_inside(real, kernel) for kernel in KERNEL_DIRS):
+                self.roots.append(Path(real))
         self.max_files = max_files
         self.max_file_bytes = max_file_bytes
         self.max_total_bytes = max_total_bytes
@@ -300,7 +309,7 @@ class WorkspaceIndex:
         A path that is inside a root only through a symbolic link pointing outside is outside.
         """
         abspath = self._fs_path(path)
-        real = os.path.realpath(abspath)
+        real = _realpath(abspath)
         root = self._root_of(real)
         if root is None:
             return None
@@ -403,7 +412,7 @@ class WorkspaceIndex:
         rel = self.relpath(abspath)
         if rel is None or is_secret_path(rel):
             return True
-        real = os.path.realpath(abspath)
+        real = _realpath(abspath)
         root = self._root_of(real)
         assert root is not None  # relpath found one
         if self._root_of(abspath) == root and self._excluded(abspath, root):
@@ -525,7 +534,7 @@ class WorkspaceIndex:
     def _read(self, path: str) -> Optional[str]:
         """The text of a regular file inside the roots, or None (too big, binary, escaping, or a
         link to an excluded file)."""
-        real = os.path.realpath(path)
+        real = _realpath(path)
         if self._root_of(real) is None or real != path and self.is_ignored(real):
             return None
         try:
