@@ -23,6 +23,7 @@ MAX_BODY_BYTES = 64 << 20  # a 5 MB document escaped as JSON is well under this
 MAX_HEADER_BYTES = 64 << 10
 MAX_JUNK_DECODE_BYTES = 1 << 20  # an unframed message larger than this is only skipped
 READ_BYTES = 1 << 16
+QUEUED_MESSAGES = 64  # read ahead of the event loop by at most this many messages
 
 _HEADER_START = re.compile(rb"[A-Za-z][A-Za-z0-9-]*[ \t]*:")
 _PARTIAL_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9-]*[ \t]*")
@@ -203,14 +204,25 @@ def serve(server: Any, read: Callable[[int], bytes], stdout: BinaryIO) -> int:
 
         server.protocol.set_writer(_Writer(stdout, lambda: loop.call_soon_threadsafe(end)))
 
+        slots = threading.BoundedSemaphore(QUEUED_MESSAGES)  # a flooding client waits; memory stays bounded
+
+        def deliver(message: Message) -> None:
+            try:
+                server.protocol.receive(message)
+            finally:
+                slots.release()
+
         def pump() -> None:
             try:
-                for message in MessageReader(read):
-                    loop.call_soon_threadsafe(server.protocol.receive, message)
-            except (OSError, ValueError) as error:
-                log.info("reading from the client failed: %s", error)
-            finally:
+                try:
+                    for message in MessageReader(read):
+                        slots.acquire()
+                        loop.call_soon_threadsafe(deliver, message)
+                except (OSError, ValueError) as error:
+                    log.info("reading from the client failed: %s", error)
                 loop.call_soon_threadsafe(end)
+            except RuntimeError:  # the loop is closed: the session already ended with `exit`
+                pass
 
         threading.Thread(target=pump, name="deepfim-reader", daemon=True).start()
         await ended

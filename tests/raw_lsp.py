@@ -79,6 +79,10 @@ class RawServer:
 
     def response(self, msg_id: Any, timeout: float = 60) -> dict:
         """The response to `msg_id` (others go to `skipped`); raises queue.Empty on timeout."""
+        for message in self.skipped:  # answered before a response we waited for first
+            if "method" not in message and message.get("id") == msg_id:
+                self.skipped.remove(message)
+                return message
         while True:
             message = self.messages.get(timeout=timeout)
             if "method" not in message and message.get("id") == msg_id:
