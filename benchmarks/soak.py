@@ -5,7 +5,8 @@
 
 A simulated typist edits a copy of a real source file: types lines character by character (a
 completion request per keystroke, most of them superseded or cancelled as in fast typing),
-deletes lines, jumps around, and opens and closes other files. It prints resident memory of the
+deletes lines (enough to keep each file within 20 lines of its size on disk, so that memory is
+not measured against ever longer documents), jumps around, and opens and closes other files. It prints resident memory of the
 server after warm-up (the first tenth, while bounded caches fill) and at the end, the latency of
 the first and last tenth of the run, and every error or unanswered request.
 """
@@ -53,12 +54,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     requests = cancelled = 0
     try:
         documents = {}
+        original_lines = {path: path.read_text(encoding="utf-8").count("\n") + 1 for path in files}
         for path in files[:3]:
             documents[path] = [path.read_text(encoding="utf-8"), 1, session.open(path, path.read_text())]
         start = time.monotonic()
         end = start + args.minutes * 60
         warm_rss: Optional[int] = None
+        series: list[tuple[float, int, int]] = []  # (minutes, resident bytes, characters open)
+        sampled = start - 60
         while time.monotonic() < end:
+            if time.monotonic() - sampled >= 60:
+                sampled = time.monotonic()
+                series.append(((sampled - start) / 60, session.request("deepfim/stats", {})["rss_bytes"],
+                               sum(len(text) for text, _, _ in documents.values())))
             path = rng.choice(list(documents))
             text, version, uri = documents[path]
             lines = text.split("\n")
@@ -72,7 +80,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 session.close_document(uri)
                 del documents[path]
                 continue
-            if action < 0.15 and len(lines) > 10:  # delete a line
+            grown = len(lines) > original_lines[path] + 20  # keep the editing stationary: as much deleted as typed
+            if (action < 0.15 or grown) and len(lines) > 10:  # delete a line
                 number = rng.randrange(len(lines) - 1)
                 del lines[number]
                 text, version = "\n".join(lines), version + 1
@@ -132,6 +141,8 @@ def main(argv: Optional[list[str]] = None) -> int:
           f"({growth:+.1%})")
     if first and last:
         print(f"latency p50 first tenth {statistics.median(first):.0f} ms, last tenth {statistics.median(last):.0f} ms")
+    print("resident memory by minute (MiB; characters in open documents):")
+    print("  " + ", ".join(f"{minute:.0f}: {rss / 2**20:.0f} ({chars // 1000}k)" for minute, rss, chars in series))
     print(f"errors: {len(errors)}")
     for error in errors[:20]:
         print("  " + error)
