@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.lsp_client import REPO
@@ -78,3 +80,39 @@ def test_unreadable_sources_are_one_clear_error(deepseek_tiny: Path, tmp_path: P
                       "--model", str(deepseek_tiny), timeout=60)
         assert out.returncode == 1 and out.stdout == "", source
         assert out.stderr.startswith("deepfim: cannot read ") and "Traceback" not in out.stderr, out.stderr
+
+
+def test_serve_over_tcp(deepseek_tiny: Path) -> None:
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(deepseek_tiny),
+                               "--tcp", f"127.0.0.1:{port}"], cwd=REPO, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        with connection, connection.makefile("rb") as answers:
+            for message in ({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                             "params": {"processId": None, "rootUri": None, "capabilities": {}}},
+                            {"jsonrpc": "2.0", "id": 2, "method": "shutdown"}):
+                body = json.dumps(message).encode()
+                connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                while True:
+                    headers = list(iter(answers.readline, b"\r\n"))
+                    length = int([h for h in headers if h.startswith(b"Content-Length")][0].split(b":")[1])
+                    answer = json.loads(answers.read(length))
+                    if answer.get("id") == message["id"]:
+                        break
+                assert "result" in answer
+            body = b'{"jsonrpc": "2.0", "method": "exit"}'
+            connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert server.wait(30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
