@@ -15,10 +15,17 @@ def lsp_lines(text: str) -> list[str]:
     return lines
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")  # two UTF-16 code units each
+
+
 def utf16_to_index(line: str, character: int) -> int:
     """Code-point index in `line` of a UTF-16 `character` offset (clamped to the line's text)."""
     if character <= 0:
         return 0
+    head = line[:character]
+    if _ASTRAL.search(head) is None:  # one code unit per code point: no loop in Python (minified lines)
+        ends = [found for found in (head.find("\r"), head.find("\n")) if found >= 0]
+        return min(ends) if ends else len(head)
     units = 0
     for index, char in enumerate(line):
         if char in "\r\n":
@@ -33,7 +40,8 @@ def utf16_to_index(line: str, character: int) -> int:
 
 def index_to_utf16(line: str, index: int) -> int:
     """UTF-16 offset of code-point `index` in `line`."""
-    return sum(2 if ord(char) > 0xFFFF else 1 for char in line[:index])
+    head = line[:max(0, index)]
+    return len(head) + len(_ASTRAL.findall(head))
 
 
 def locate(text: str, line: int, character: int) -> tuple[int, int, int]:

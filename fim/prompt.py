@@ -108,22 +108,38 @@ class FimInput:
     snippets: Sequence[Snippet] = ()
 
 
+LINE_CHARS = 32_768  # of a longer line (minified code), only this much next to the cursor is kept
+
+
 def split_document(text: str, line: int, column: int, path: Optional[str] = None,
                    snippets: Sequence[Snippet] = ()) -> FimInput:
-    """Split `text` at a zero-based line and code-point column into a FimInput."""
+    """Split `text` at a zero-based line and code-point column into a FimInput.
+
+    Lines longer than LINE_CHARS are cut to the part nearest the cursor: no prompt has room for
+    more, and tokenizing a 5 MB line on every keystroke would take seconds."""
     lines = lsp_lines(text)
     line = max(0, min(line, len(lines) - 1))
     current = lines[line]
     body = current.rstrip("\r\n")
     column = max(0, min(column, len(body)))
-    return FimInput(
-        prefix_lines=lines[:line],
-        middle=body[:column],
-        suffix_lines=[current[column:]] + lines[line + 1:],
-        first_line=0,
-        path=path,
-        snippets=tuple(snippets),
-    )
+    prefix, middle, suffix = lines[:line], body[:column], [current[column:]] + lines[line + 1:]
+    if len(text) > LINE_CHARS:
+        prefix = [_tail(part) for part in prefix]
+        middle = _tail(middle)
+        suffix = [_head(part) for part in suffix]
+    return FimInput(prefix_lines=prefix, middle=middle, suffix_lines=suffix, first_line=0, path=path,
+                    snippets=tuple(snippets))
+
+
+def _tail(line: str) -> str:
+    return line if len(line) <= LINE_CHARS else line[-LINE_CHARS:]
+
+
+def _head(line: str) -> str:
+    if len(line) <= LINE_CHARS:
+        return line
+    body = line.rstrip("\r\n")
+    return body[:LINE_CHARS] + line[len(body):]
 
 
 class PromptBuilder:

@@ -54,6 +54,27 @@ def test_utf16_round_trip(text: str, character: int) -> None:
         assert index_to_utf16(row, index) <= max(0, character) or index == 0
 
 
+def utf16_reference(line: str, character: int) -> int:
+    """Code unit by code unit, as the LSP spec describes it."""
+    units = 0
+    for index, char in enumerate(line):
+        if char in "\r\n" or units >= character:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > character:
+            return index
+    return len(line)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.lists(st.sampled_from(["a", "é", "\U0001f600", "\r", "\n", "\u2028"]), max_size=30).map("".join),
+       character=st.integers(-3, 40))
+def test_utf16_columns_match_the_reference(line: str, character: int) -> None:
+    index = utf16_to_index(line, character)
+    assert index == utf16_reference(line, character)
+    assert index_to_utf16(line, index) == sum(2 if ord(c) > 0xFFFF else 1 for c in line[:index])
+
+
 line_texts = st.lists(st.sampled_from(["a", " ", "\n", "\r", "\r\n", "\x0c", "\u2028", "\U0001f600"]),
                       max_size=40).map("".join)
 

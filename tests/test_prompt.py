@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
-from fim.prompt import ANCHOR_LINES, Budget, Layout, PromptBuilder, Snippet, SpecialIds, split_document
+from fim.prompt import ANCHOR_LINES, LINE_CHARS, Budget, Layout, PromptBuilder, Snippet, SpecialIds, split_document
 from fim.templates import PREFIX_ONLY, TEMPLATES, select_template, template_by_name
 
 # Real special-token ids of each family (from the research notes); the toy tokenizer maps every
@@ -176,3 +176,14 @@ def test_token_cache_is_bounded_by_characters() -> None:
     builder.tokens("line number 0049\n")  # recent: still cached
     builder.tokens("line number 0000\n")  # evicted long ago
     assert calls == ["line number 0000\n"]
+
+
+def test_huge_lines_are_cut_next_to_the_cursor() -> None:
+    minified = "var a=1;" * 700_000  # 5.6 MB on one line
+    doc = minified + "\n" + minified + "\nend\n"
+    fim = split_document(doc, 1, 2_800_000)
+    assert fim.prefix_lines == [(minified + "\n")[-LINE_CHARS:]]
+    assert fim.middle == minified[2_800_000 - LINE_CHARS:2_800_000]
+    assert fim.suffix_lines[:2] == [minified[2_800_000:2_800_000 + LINE_CHARS] + "\n", "end\n"]
+    small = split_document("x = 1\ny = 2\n", 1, 3)
+    assert (small.prefix_lines, small.middle, small.suffix_lines[0]) == (["x = 1\n"], "y =", " 2\n")
