@@ -6,9 +6,10 @@
 A simulated typist edits a copy of a real source file: types lines character by character (a
 completion request per keystroke, most of them superseded or cancelled as in fast typing),
 deletes lines (enough to keep each file within 20 lines of its size on disk, so that memory is
-not measured against ever longer documents), jumps around, and opens and closes other files. It prints resident memory of the
-server after warm-up (the first tenth, while bounded caches fill) and at the end, the latency of
-the first and last tenth of the run, and every error or unanswered request.
+not measured against ever longer documents), jumps around, and opens and closes other files. It
+prints resident memory of the server after warm-up (the first tenth, while bounded caches fill),
+at the end and for every minute, the latency of the first and last tenth of the run, and every
+error or unanswered request.
 """
 
 from __future__ import annotations

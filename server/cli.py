@@ -57,11 +57,8 @@ MAX_SOURCE_BYTES = 8 << 20
 def _read_source(path: Path) -> tuple[Path, str]:
     """The resolved path and text of a source file to complete in; OSError when it is not one."""
     file = path.resolve(strict=True)
-    mode = file.stat()
-    if not stat.S_ISREG(mode.st_mode):
+    if not stat.S_ISREG(file.stat().st_mode):
         raise OSError(errno.EINVAL, "not a regular file (a folder, device or pipe)")
-    if mode.st_size > MAX_SOURCE_BYTES:
-        raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 20} MiB")
     with open(os.open(file, os.O_RDONLY | os.O_NONBLOCK), "rb") as source:
         data = source.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:

@@ -4,8 +4,8 @@ pygls 2.1 drops a request whose params fail to deserialize (after logging it), i
 after `shutdown` without answering, and answers nothing to unparseable JSON, to a message that is
 not a JSON-RPC object, or to a request before `initialize`. A client then waits forever. Here
 each of those gets the JSON-RPC error the spec asks for, and positions are always negotiated as
-UTF-16. pygls also keeps the future of every notification it handles (a
-``didChange`` per keystroke) for the life of the process; here it is let go once done.
+UTF-16. pygls also keeps the future of every notification it handles (a ``didChange`` per
+keystroke) for the life of the process; here it is let go once done.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.workspace.text_document import TextDocument
 
 from fim.positions import LINE_PATTERN, locate
-from server.transport import BadFrame
+from server.transport import BadFrame, message_id
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ def _apply_incremental_change(self: TextDocument, change: types.TextDocumentCont
 TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
 
 
-def _valid_id(msg_id: Any) -> bool:
-    return isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool)
-
-
 class RobustProtocol(LanguageServerProtocol):
     _initialize_received = False
 
@@ -58,8 +54,7 @@ class RobustProtocol(LanguageServerProtocol):
             what = "batches are not part of LSP" if isinstance(message, list) else "a message must be a JSON object"
             self.send_error(None, JsonRpcInvalidRequest.CODE, what)
             return
-        msg_id = message.get("id")
-        reply_id = msg_id if _valid_id(msg_id) else None
+        reply_id = message_id(message)
         method = message.get("method")
         if message.get("jsonrpc") != "2.0":
             self.send_error(reply_id, JsonRpcInvalidRequest.CODE, 'a message must have "jsonrpc": "2.0"')

@@ -136,7 +136,7 @@ class MessageReader:
                     pass
                 else:
                     del self._buffer[:len(text[:end].encode("utf-8"))]
-                    return _bad(reason, _message_id(value))
+                    return _bad(reason, message_id(value))
             found = _NEXT_HEADER.search(self._buffer)
             if found is not None:
                 skipped = bytes(self._buffer[:found.start()])
@@ -152,7 +152,8 @@ def _bad(reason: str, msg_id: Union[int, str, None]) -> BadFrame:
     return BadFrame(reason, PARSE_ERROR if msg_id is None else INVALID_REQUEST, msg_id)
 
 
-def _message_id(message: Any) -> Union[int, str, None]:
+def message_id(message: Any) -> Union[int, str, None]:
+    """The id of a decoded message, if it has one JSON-RPC allows answering to."""
     msg_id = message.get("id") if isinstance(message, dict) else None
     return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
 
@@ -160,7 +161,7 @@ def _message_id(message: Any) -> Union[int, str, None]:
 def _request_id(data: bytes) -> Union[int, str, None]:
     """The id of the request that `data` starts with, if it decodes as one."""
     try:
-        return _message_id(_DECODER.raw_decode(data.decode("utf-8", "replace").strip())[0])
+        return message_id(_DECODER.raw_decode(data.decode("utf-8", "replace").strip())[0])
     except (ValueError, RecursionError):
         return None
 
