@@ -29,6 +29,8 @@ from typing import Any, Optional
 
 from lsprotocol import types
 
+from benchmarks.stats import percentile
+
 
 @dataclass
 class Keystroke:
@@ -53,14 +55,6 @@ def pick_line(lines: list[str]) -> int:
         if 40 <= len(body) <= 70 and "#" not in body and not body.startswith(("def ", "class ", "@")):
             return number
     raise SystemExit("no suitable line to type in the file; pass --line")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def default_file() -> Path:
@@ -223,11 +217,11 @@ def summarize(keystrokes: list[Keystroke], stats: dict, through: list[float], mo
         "keystrokes": len(warm),
         "cold_first_ms": keystrokes[0].latency_ms,
         "cold_prompt_tokens": keystrokes[0].evaluated,
-        "p50_ms": percentile(ours, 0.5), "p95_ms": percentile(ours, 0.95),
-        "baseline_p50_ms": percentile(base, 0.5) if base else None,
-        "baseline_p95_ms": percentile(base, 0.95) if base else None,
-        "floor_p50_ms": percentile(floor, 0.5) if floor else None,
-        "floor_p95_ms": percentile(floor, 0.95) if floor else None,
+        "p50_ms": percentile(ours, 50), "p95_ms": percentile(ours, 95),
+        "baseline_p50_ms": percentile(base, 50) if base else None,
+        "baseline_p95_ms": percentile(base, 95) if base else None,
+        "floor_p50_ms": percentile(floor, 50) if floor else None,
+        "floor_p95_ms": percentile(floor, 95) if floor else None,
         "mean_evaluated": statistics.mean(k.evaluated for k in model_runs) if model_runs else 0.0,
         "mean_reused": statistics.mean(k.reused for k in model_runs) if model_runs else 0.0,
         "mean_generated": statistics.mean(k.generated for k in model_runs) if model_runs else 0.0,

@@ -31,7 +31,6 @@ _NAMES = {"makefile": "make", "dockerfile": "dockerfile", "cmakelists.txt": "cma
           ".zshrc": "shell", ".profile": "shell", ".env": "env"}
 
 JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
-C_FAMILY = ("c", "cpp")
 
 
 def language_of(path: str) -> str:

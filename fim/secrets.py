@@ -162,10 +162,6 @@ def _quoted_for(language: Optional[str]):
     return replace
 
 
-def _quoted(match: re.Match) -> str:
-    return _quoted_for(None)(match)
-
-
 def _define(match: re.Match) -> str:
     if not _sensitive(match.group("name")) or len(match.group(3)) <= 2:
         return match.group(0)

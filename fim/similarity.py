@@ -1,8 +1,8 @@
 """Lexical similarity for picking context: Copilot's sliding-window Jaccard and llama.vim's edit ring.
 
 Pure (no I/O). Text is reduced to sets of identifier words with common keywords removed;
-`best_windows` scores every `window_lines`-line window of each candidate file against the code
-around the cursor and keeps the best window per file; `RecentEdits` is a small FIFO ring of chunks
+`scored_windows` scores every `window_lines`-line window of a file against the code around the
+cursor (Copilot's neighbouring-tab method); `RecentEdits` is a small FIFO ring of chunks
 of recently edited or viewed code with llama.vim's de-duplication rules.
 """
 
@@ -16,7 +16,7 @@ from array import array
 from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import AbstractSet, Mapping, Optional, Union
+from typing import AbstractSet, Callable, Mapping, Optional, Union
 
 from fim.prompt import Snippet
 
@@ -179,31 +179,6 @@ def scored_windows(query: Query, source: str, text: str, window_lines: int = 60,
             for score, s, e in scored]
 
 
-def best_windows(query: Query, candidates: Mapping[str, str], window_lines: int = 60,
-                 step: Optional[int] = None, top_k: int = 4, min_score: float = 0.0) -> list[Snippet]:
-    """The best window of each candidate file (path -> text), the `top_k` best files, best first.
-
-    Copilot's neighbouring-tab method: `query` is the code around the cursor (about 60 lines);
-    every `window_lines` window (moved by `step` lines) is scored by Jaccard similarity of word
-    sets, overlapping windows of one file keep only the best, and windows scoring `min_score` or
-    less are dropped.
-    """
-    return [w.snippet() for w in best_window_list(query, candidates, window_lines, step, top_k, min_score)]
-
-
-def best_window_list(query: Query, candidates: Mapping[str, str], window_lines: int = 60,
-                     step: Optional[int] = None, top_k: int = 4, min_score: float = 0.0) -> list[Window]:
-    """`best_windows` returning `Window`s (with line ranges and scores)."""
-    q = _as_set(query)
-    best: list[Window] = []
-    for source, text in candidates.items():
-        windows = scored_windows(q, source, text, window_lines, step, limit=1)
-        if windows and windows[0].score > min_score:
-            best.append(windows[0])
-    best.sort(key=lambda w: (-w.score, w.source, w.start))
-    return best[:top_k]
-
-
 # ------------------------------------------------------------------------------ recent edits ring
 
 @dataclass(frozen=True)
@@ -302,6 +277,11 @@ class RecentEdits:
         with self._lock:
             self._chunks = [c for c in self._chunks if c.source != source]
 
+    def retain(self, keep: Callable[[str], bool]) -> None:
+        """Drop every chunk whose source `keep` refuses (a file no longer in the index)."""
+        with self._lock:
+            self._chunks = [c for c in self._chunks if keep(c.source)]
+
     def clear(self) -> None:
         with self._lock:
             self._chunks = []
@@ -329,11 +309,3 @@ def region_overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 def significant_lines(text: str) -> list[str]:
     """Stripped lines that identify code (not blank, not lone brackets or very short)."""
     return [s for s in (line.strip() for line in split_lines(text)) if len(s) >= 4]
-
-
-def covered_fraction(text: str, seen: AbstractSet[str]) -> float:
-    """Share of `text`'s significant lines already in `seen`."""
-    lines = significant_lines(text)
-    if not lines:
-        return 1.0
-    return sum(1 for s in lines if s in seen) / len(lines)

@@ -31,17 +31,13 @@ class Extract:
     found: bool  # False when this is the head/outline fallback
 
 
-def definitions(text: str, language: str, names: Iterable[str], max_chars: int = 4000) -> str:
-    """The definitions (or signatures) of the named top-level symbols of `text`, in file order.
+def extract(text: str, language: str, names: Iterable[str], max_chars: int = 4000) -> Extract:
+    """The definitions (or signatures) of the named top-level symbols of `text`, in file order, and
+    the lines of `text` they cover.
 
     Falls back to the head of the file (or its outline if the file is longer than `max_chars`)
     when no name is found. The result is at most `max_chars` long, cut at a line end.
     """
-    return extract(text, language, names, max_chars).text
-
-
-def extract(text: str, language: str, names: Iterable[str], max_chars: int = 4000) -> Extract:
-    """Like `definitions`, also saying which lines of `text` the result covers."""
     return _extract(text, language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
 
 
@@ -166,16 +162,6 @@ def _strip_spans(text: str, pattern: re.Pattern) -> tuple[str, list[int], list[i
         last = b
     out.append(text[last:])
     return "".join(out), starts, ends
-
-
-def _line_offsets(text: str) -> list[int]:
-    offsets = [0]
-    find = text.find
-    at = find("\n")
-    while at >= 0:
-        offsets.append(at + 1)
-        at = find("\n", at + 1)
-    return offsets
 
 
 # ------------------------------------------------------------------------------------- Python

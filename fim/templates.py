@@ -124,12 +124,3 @@ def select_template(
         if all(has_token(text) for text in template.special_texts()):
             return template
     return PREFIX_ONLY
-
-
-def template_by_name(name: str) -> FimTemplate:
-    """Look a template up by name (for an explicit override); raise ValueError if unknown."""
-    for template in TEMPLATES + (PREFIX_ONLY,):
-        if template.name == name:
-            return template
-    known = ", ".join(t.name for t in TEMPLATES + (PREFIX_ONLY,))
-    raise ValueError(f"unknown FIM template {name!r}; known templates: {known}")

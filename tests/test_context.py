@@ -14,13 +14,17 @@ from fim.prompt import Snippet
 from fim.secrets import PLACEHOLDER, is_secret_path, redact
 from fim.similarity import (
     RecentEdits,
-    best_window_list,
-    best_windows,
     dice,
     jaccard,
+    scored_windows,
+    word_set,
     words,
 )
-from fim.symbols import definitions, extract
+from fim.symbols import extract
+
+
+def definitions(text: str, language: str, names: list[str]) -> str:
+    return extract(text, language, names).text
 
 # ------------------------------------------------------------------------------------ secrets
 
@@ -338,17 +342,15 @@ def test_words_and_scores():
     assert jaccard(set(), b) == 0.0
 
 
-def test_best_windows_finds_the_similar_region():
+def test_scored_windows_find_the_similar_region():
     filler = "".join(f"unrelated_{i} = compute_{i}()\n" for i in range(300))
     target = ("def parse_invoice(raw_invoice):\n    items = raw_invoice['line_items']\n"
               "    total = sum(item['amount'] for item in items)\n    return InvoiceTotal(total)\n")
-    candidates = {"big.py": filler + target + filler, "other.py": "print('hello world')\n"}
     query = "invoice = parse_invoice(raw_invoice)\nfor item in invoice.line_items:\n    print(item.amount)\n"
-    found = best_window_list(query, candidates, window_lines=20)
+    found = scored_windows(word_set(query), "big.py", filler + target + filler, window_lines=20, limit=1)
     assert [w.source for w in found] == ["big.py"]
     assert "def parse_invoice(raw_invoice):" in found[0].text
-    assert best_windows(query, candidates, window_lines=20)[0] == Snippet("big.py", found[0].text)
-    assert best_windows(query, candidates, window_lines=20, top_k=0) == []
+    assert found[0].snippet() == Snippet("big.py", found[0].text)
 
 
 def test_recent_edits_ring():

@@ -6,7 +6,9 @@ import pytest
 
 from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
 from fim.prompt import ANCHOR_LINES, LINE_CHARS, Budget, Layout, PromptBuilder, Snippet, SpecialIds, split_document
-from fim.templates import PREFIX_ONLY, TEMPLATES, select_template, template_by_name
+from fim.templates import PREFIX_ONLY, TEMPLATES, select_template
+
+BY_NAME = {t.name: t for t in TEMPLATES + (PREFIX_ONLY,)}
 
 # Real special-token ids of each family (from the research notes); the toy tokenizer maps every
 # ordinary character to its code point + 1_000_000 so ids never collide with these.
@@ -35,7 +37,7 @@ def chars(text: str) -> list[int]:
 
 
 def builder(name: str) -> PromptBuilder:
-    return PromptBuilder(template_by_name(name), FAMILY_IDS[name], toy_tokenize, toy_text)
+    return PromptBuilder(BY_NAME[name], FAMILY_IDS[name], toy_tokenize, toy_text)
 
 
 DOC = "import os\n\ndef f(x):\n    return x\n\nprint(f(1))\n"
@@ -168,7 +170,7 @@ def test_token_cache_is_bounded_by_characters() -> None:
         calls.append(text)
         return toy_tokenize(text)
 
-    builder = PromptBuilder(template_by_name("deepseek-coder"), FAMILY_IDS["deepseek-coder"], counting, toy_text, cache_chars=100)
+    builder = PromptBuilder(BY_NAME["deepseek-coder"], FAMILY_IDS["deepseek-coder"], counting, toy_text, cache_chars=100)
     for n in range(50):
         builder.tokens(f"line number {n:04d}\n")  # 17 characters each
     assert sum(len(text) for text in builder._cache) <= 100
