@@ -1,4 +1,5 @@
-"""Tests of server/workspace.py: the incremental, ignore-aware, symlink-safe workspace index."""
+"""Tests of server/workspace.py (the incremental, ignore-aware, symlink-safe workspace index) and
+server/ignore.py (its gitignore rules, on pathspec)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 from fim.context import select_context
 from fim.similarity import RecentEdits
-from server.workspace import WorkspaceIndex, compile_rule
+from server.ignore import IgnoreRules, chain_ignores, parse_ignore_file
+from server.workspace import WorkspaceIndex
 
 
 def write(root: Path, rel: str, text: str = "x = 1\n") -> Path:
@@ -90,6 +92,21 @@ def test_nested_gitignore_with_negations_and_deepfimignore(tmp_path):
     assert index.update(tmp_path / "src" / "new.py", "x = 2\n") == "src/new.py"
 
 
+def assert_ignored_as_git_does(root: Path, paths: list[str]) -> None:
+    """Write `paths` under `root`, a git work tree, and check the index leaves out exactly those
+    `git check-ignore` names."""
+    for p in paths:
+        write(root, p)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    result = subprocess.run(["git", "-C", str(root), "check-ignore", "--no-index", "--stdin"],
+                            input="\n".join(paths) + "\n", capture_output=True, text=True)
+    git_ignored = set(result.stdout.split("\n")) - {""}
+    assert git_ignored  # the case is not vacuous
+    index = scanned(root)
+    assert {p for p in paths if index.is_ignored(root / p)} == git_ignored
+    assert {p for p in paths if p not in index.files} == git_ignored
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_matches_git_check_ignore(tmp_path):
     patterns = ["*.pyc", "/root_only.txt", "build/", "docs/**/*.html", "**/cache", "!docs/keep/**",
@@ -101,16 +118,7 @@ def test_matches_git_check_ignore(tmp_path):
              "a/x/y/b", "a/bb", "x5.py", "xx.py", "setup.cfg", "tox.cfg", "logs/app.log",
              "logs/important.log", "name with space", "tmp1", "tmp12", "deep/nested/file.py",
              "other/deep/nested/file.py", "f.bak", "#literal", "src/ok.py"]
-    for p in paths:
-        write(tmp_path, p)
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    result = subprocess.run(["git", "-C", str(tmp_path), "check-ignore", "--no-index", "--stdin"],
-                            input="\n".join(paths) + "\n", capture_output=True, text=True)
-    git_ignored = set(result.stdout.split("\n")) - {""}
-    index = scanned(tmp_path)
-    ours = {p for p in paths if index.is_ignored(tmp_path / p)}
-    assert ours == git_ignored
-    assert {p for p in paths if p not in index.files} == git_ignored
+    assert_ignored_as_git_does(tmp_path, paths)
 
 
 def test_gitignore_above_the_root_and_info_exclude(tmp_path):
@@ -188,7 +196,7 @@ def test_editor_updates_close_refresh_remove_and_recency(tmp_path):
     assert index.update(a, "A = 2  # unsaved\n") == "a.py"
     assert index.files["a.py"] == "A = 2  # unsaved\n"
     assert index.update(f"file://{b}", "B = 2\n") == "b.py"  # URIs are accepted too
-    index.touch(a)
+    index.update(a, "A = 2  # unsaved\n")
     assert index.recent_paths() == ["a.py", "b.py"]
     assert index.open_paths() == ["a.py", "b.py"]
     # A rescan does not overwrite the editor's text.
@@ -208,8 +216,9 @@ def test_editor_updates_close_refresh_remove_and_recency(tmp_path):
     assert index.refresh(c) == "c.py" and index.files["c.py"] == "C = 1\n"
     # Deleted.
     c.unlink()
-    index.remove(c)
+    assert index.remove(c) == "c.py"
     assert "c.py" not in index.files
+    assert index.remove(c) is None  # nothing left to drop
     # An edit that makes the text unusable (a NUL byte) drops it.
     assert index.update(a, "bad\x00text") is None
     assert "a.py" not in index.files
@@ -271,11 +280,15 @@ def test_several_roots_are_named_by_folder(tmp_path):
     assert both.relpath(two / "app.py") == "backend/app.py"
 
 
-def test_rule_compiler_edge_cases():
-    assert compile_rule("# comment") is None and compile_rule("   ") is None and compile_rule("!") is None
-    rule = compile_rule("!/keep/")
-    assert rule.negate and rule.dir_only and rule.matches("keep", True) and not rule.matches("a/keep", True)
-    assert compile_rule("[abc") .matches("[abc", False)  # an unclosed bracket is literal
+def test_rule_parser_edge_cases():
+    assert parse_ignore_file("# comment\n   \n!\n") == ()  # "!" is invalid: left out, not fatal
+    rules = IgnoreRules("/r", parse_ignore_file("!\n!/keep/\n"))
+    assert len(rules) == 1
+    assert rules.check("/r/keep", True) is False  # a negation that matches: re-included
+    assert rules.check("/r/keep", False) is None  # directory-only: a file of that name is not matched
+    assert rules.check("/r/a/keep", True) is None  # anchored
+    assert rules.check("/elsewhere/keep", True) is None  # outside the rules' folder
+    assert not IgnoreRules("/r", parse_ignore_file("[abc\n")).check("/r/[abc", False)  # as git: no match
 
 
 def test_index_feeds_context_selection(tmp_path):
@@ -308,3 +321,132 @@ def test_ignore_file_saved_from_the_editor_takes_effect(tmp_path):
     index.update(gitignore, "# nothing ignored\n")
     assert index.scan(30.0)
     assert "sub/b.py" in index.files
+
+
+# ------------------------------------------------------------------------------ ignore rules on pathspec
+
+def test_ignore_chain_innermost_matching_file_decides():
+    chain = (IgnoreRules("/r", parse_ignore_file("*.log\ntmp/\n**/gen/\n")),
+             IgnoreRules("/r/sub", parse_ignore_file("!keep.log\n")))
+    assert chain_ignores(chain, "/r/sub/keep.log", False) is False  # the inner negation re-includes
+    assert chain_ignores(chain, "/r/keep.log", False) is True  # the inner file is not in force here
+    assert chain_ignores(chain, "/r/sub/other.log", False) is True  # no inner match: the outer rule
+    assert chain_ignores(chain, "/r/a/tmp", True) and not chain_ignores(chain, "/r/a/tmp", False)
+    assert chain_ignores(chain, "/r/gen", True) and chain_ignores(chain, "/r/x/y/gen", True)
+    assert not chain_ignores(chain, "/r/x/gen.py", False)
+
+
+def test_nested_negation_directory_only_and_double_star_patterns(tmp_path):
+    write(tmp_path, ".gitignore", "*.log\ntmp/\n**/generated/\ndocs/**/draft.md\n")
+    write(tmp_path, "sub/.gitignore", "!keep.log\n")
+    for rel in ("keep.log", "sub/keep.log", "sub/other.log", "tmp/x.py", "src/tmp/y.py", "lib/tmp",
+                "generated/a.py", "src/deep/generated/b.py", "src/generated.py", "docs/draft.md",
+                "docs/a/b/draft.md", "docs/a/final.md"):
+        write(tmp_path, rel)
+    index = scanned(tmp_path)
+    assert sorted(index.files) == [".gitignore", "docs/a/final.md", "lib/tmp", "src/generated.py",
+                                   "sub/.gitignore", "sub/keep.log"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_nested_ignore_files_match_git_check_ignore(tmp_path):
+    files = {".gitignore": "*.log\n/out/\n**/cache/\n!important.log\nlib/*\n!lib/keep/\n",
+             "a/.gitignore": "!*.log\nsecret*\n/local/\n",
+             "a/b/.gitignore": "*.log\n!x.log\ncache/\n!cache/\n",
+             "lib/keep/.gitignore": "*.tmp\n"}
+    paths = ["x.log", "important.log", "a/x.log", "a/b/x.log", "a/b/y.log", "a/secret.txt", "a/b/secret.py",
+             "a/local/l.py", "a/b/local/l.py", "out/o.py", "a/out/o.py", "cache/c.py", "a/b/cache/c.py",
+             "a/cache/c.py", "lib/one.py", "lib/keep/k.py", "lib/keep/k.tmp", "lib/sub/s.py", "ok.py"]
+    for rel, text in files.items():
+        write(tmp_path, rel, text)
+    assert_ignored_as_git_does(tmp_path, paths)
+
+
+# ------------------------------------------------------------------------------ forgetting
+
+def forgetting(root: Path) -> tuple[WorkspaceIndex, list[str]]:
+    """A scanned index whose on_forget records each path, and checks it is called outside the lock."""
+    forgotten: list[str] = []
+
+    def probe(free: list[bool]) -> None:
+        if index._lock.acquire(timeout=5):
+            index._lock.release()
+            free.append(True)
+
+    def on_forget(rel: str) -> None:
+        free: list[bool] = []
+        thread = threading.Thread(target=probe, args=(free,))
+        thread.start()
+        thread.join()
+        forgotten.append(rel if free else f"{rel} (under the lock)")
+
+    index = WorkspaceIndex([root], on_forget=on_forget)
+    assert index.scan(30.0)
+    return index, forgotten
+
+
+def test_on_forget_for_deleted_files_and_rescans(tmp_path):
+    a, gone = write(tmp_path, "a.py"), write(tmp_path, "gone.py")
+    index, forgotten = forgetting(tmp_path)
+    a.unlink()
+    assert index.remove(a) == "a.py" and forgotten == ["a.py"]
+    assert index.remove(a) is None and forgotten == ["a.py"]  # once only
+    gone.rename(tmp_path / ".env")  # renamed to a secret's name with no event: the rescan notices
+    index.rescan()
+    assert index.scan(30.0)
+    assert forgotten == ["a.py", "gone.py"] and not index.files
+
+
+def test_on_forget_for_a_file_newly_matched_by_an_added_gitignore_line(tmp_path):
+    write(tmp_path, "a.py")
+    write(tmp_path, "b.py")
+    write(tmp_path, "out/c.py")
+    gitignore = write(tmp_path, ".gitignore", "b.py\n")
+    index, forgotten = forgetting(tmp_path)
+    assert sorted(index.files) == [".gitignore", "a.py", "out/c.py"] and forgotten == []
+    gitignore.write_text("b.py\nout/\n")  # a directory-only line
+    index.refresh(gitignore)
+    assert forgotten == ["out/c.py"]
+    assert index.scan(30.0)
+    assert sorted(index.files) == [".gitignore", "a.py"]
+
+
+def test_on_forget_for_a_deepfimignore_saved_from_the_editor(tmp_path):
+    write(tmp_path, "a.py")
+    write(tmp_path, "docs/guide.md", "# guide\n")
+    index, forgotten = forgetting(tmp_path)
+    ignore = write(tmp_path, ".deepfimignore", "*.md\n")
+    assert index.update(ignore, "*.md\n") == ".deepfimignore"
+    assert forgotten == ["docs/guide.md"] and "docs/guide.md" not in index.files
+    assert index.update(tmp_path / "docs" / "guide.md", "# edited\n") is None  # still excluded
+
+
+def test_on_forget_for_secret_ignored_and_unusable_files(tmp_path):
+    write(tmp_path, ".env", "API_TOKEN=abc\n")
+    write(tmp_path, "a.py")
+    b = write(tmp_path, "b.py")
+    write(tmp_path, "local/c.py")
+    os.symlink(tmp_path / "a.py", tmp_path / "helper.py")
+    index, forgotten = forgetting(tmp_path)
+    assert sorted(index.files) == ["a.py", "b.py", "helper.py", "local/c.py"]
+    (tmp_path / "helper.py").unlink()
+    os.symlink(tmp_path / ".env", tmp_path / "helper.py")  # now a secret under an innocent name
+    assert index.refresh(tmp_path / "helper.py") is None
+    assert forgotten == ["helper.py"]
+    b.write_bytes(b"binary\x00now")  # unreadable as text
+    assert index.refresh(b) is None and forgotten == ["helper.py", "b.py"]
+    write(tmp_path, ".deepfimignore", "local/\n")
+    assert index.update(tmp_path / "local" / "c.py", "C = 2\n") is None  # an editor event sees it first
+    assert forgotten == ["helper.py", "b.py", "local/c.py"]
+    assert index.update(tmp_path / "a.py", "bad\x00text") is None  # unusable editor text
+    assert forgotten == ["helper.py", "b.py", "local/c.py", "a.py"]
+    assert list(index.files) == [] and index.scan(30.0) and sorted(index.files) == [".deepfimignore"]
+
+
+def test_a_failing_on_forget_does_not_break_the_index(tmp_path):
+    a = write(tmp_path, "a.py")
+    b = write(tmp_path, "b.py")
+    index = WorkspaceIndex([tmp_path], on_forget=lambda rel: 1 / 0)
+    assert index.scan(30.0)
+    assert index.remove(a) == "a.py" and index.remove(b) == "b.py"
+    assert not index.files
