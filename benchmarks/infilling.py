@@ -250,14 +250,11 @@ class RawDriver:
     """The server's prompt built in-process, generated greedily and cut at the first newline."""
 
     def __init__(self, model: Path, max_tokens: int, context_size: int, threads: Optional[int]) -> None:
-        from server.completion import Completer
-        from server.engine import Engine
+        from server.completion import open_completer
         from server.settings import Settings
 
-        settings = Settings(model=str(model), max_tokens=max_tokens, context_size=context_size,
-                            threads=threads)
-        self.engine = Engine(model, n_ctx=settings.context_size, n_threads=settings.threads)
-        self.completer = Completer(self.engine, settings)
+        self.completer = open_completer(Settings(model=str(model), max_tokens=max_tokens, context_size=context_size,
+                                                 threads=threads))
 
     def first_line(self, text: str, line: int, character: int) -> tuple[str, list[int], float]:
         """(raw first line, prompt token ids, ms). Generation stops at the first newline, which gives
@@ -267,19 +264,18 @@ class RawDriver:
         start = time.perf_counter()
         request = CompletionRequest(text=text, line=line, character=character, path=DOCUMENT_NAME)
         _, prompt = self.completer.prompt_for(request)
-        prompt, heal = self.completer.heal(prompt)  # exactly what Completer.complete evaluates
 
         def first_newline(generated: str) -> Optional[int]:
             cut = generated.find("\n")
             return cut if cut >= 0 else None
 
-        generation = self.engine.generate(prompt.token_ids, self.completer.budget().max_tokens,
-                                          lambda: False, stop_at=first_newline, heal=heal)
+        # The same prompt -> heal -> generate path as Completer.complete.
+        prompt, generation = self.completer.generate(prompt, lambda: False, stop_at=first_newline)
         raw = generation.text.split("\n", 1)[0].rstrip("\r")
         return raw, prompt.token_ids, (time.perf_counter() - start) * 1000
 
     def close(self) -> None:
-        self.engine.close()
+        self.completer.engine.close()
 
 
 # --------------------------------------------------------------------------------- the run

@@ -73,9 +73,13 @@ import time
 import zipfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence
 
+from benchmarks.stats import percentile
 from fim.positions import index_to_utf16, lsp_lines
+
+if TYPE_CHECKING:
+    from server.project import Project
 
 # Pure-Python packages of different styles and sizes. requests: relative imports, one flat package;
 # click: decorators and a flat package; attrs: src layout, private modules re-exported twice (attr and
@@ -185,15 +189,15 @@ def fetch(spec: str, log: Callable[[str], None] = lambda s: None) -> Package:
     return Package(name, version, root)
 
 
-def index_workspace(root: Path) -> tuple[dict[str, str], float]:
-    """The files the server's index holds for `root` (after a complete scan), and the seconds it took."""
-    from server.workspace import WorkspaceIndex
+def index_workspace(root: Path) -> tuple["Project", float]:
+    """The server's project for `root` after a complete scan, and the seconds the scan took."""
+    from server.project import Project
 
     start = time.perf_counter()
-    index = WorkspaceIndex([root])
-    while not index.scan(limit_seconds=0.5):
+    project = Project([root], background=False)
+    while not project.scan(limit_seconds=60):
         pass
-    return index.snapshot(), time.perf_counter() - start
+    return project, time.perf_counter() - start
 
 
 # ------------------------------------------------------------------------------------ tasks
@@ -544,27 +548,21 @@ def sample_tasks(tasks: Sequence[Task], limit: int, seed: int, split: str = "tes
 # ------------------------------------------------------------------------------------ prompts
 
 
-def make_provider(task: Task, files: Mapping[str, str], timings: Optional[list] = None,
-                  text: Optional[str] = None):
-    """The ContextProvider `server/cli.py` builds for this document: select_context over the index's
-    files (the document's own text in place of the file on disk), the document open and recent.
-    `timings` collects the milliseconds of each call; `provider.last` is its last answer."""
-    from fim.context import select_context
-    from fim.similarity import RecentEdits
-
+def make_provider(task: Task, project: "Project", timings: Optional[list] = None, text: Optional[str] = None):
+    """The server's context provider (`Project.context`) for the task's document, opened in the
+    editor as the only open document (the user moves from file to file). `timings` collects the
+    milliseconds of each call; `provider.last` is its last answer."""
     text = task.text if text is None else text
-    workspace = dict(files)
-    workspace[task.path] = text
-    recent = RecentEdits()
+    path = project.index.abspath(task.path)
+    for other in project.index.open_paths():
+        if other != task.path:
+            project.closed(project.index.abspath(other))
+    project.opened(path, text)
+    provide = project.context(path, text, task.line, timings)
 
     def provider(window: tuple[int, int], budget_chars: int) -> list:
-        start = time.perf_counter()
-        snippets = select_context(task.path, text, task.line, workspace, [task.path], recent, budget_chars,
-                                  window, recent_paths=[task.path])
-        if timings is not None:
-            timings.append((time.perf_counter() - start) * 1000)
-        provider.last = snippets
-        return snippets
+        provider.last = provide(window, budget_chars)
+        return provider.last
 
     provider.last = []
     return provider
@@ -603,8 +601,7 @@ class PromptRig:
 
     def __init__(self, model: Path, context_size: int, threads: Optional[int] = 1, max_tokens: Optional[int] = None,
                  context_before_bos: bool = False, exact_cache: bool = False) -> None:
-        from server.completion import Completer
-        from server.engine import Engine
+        from server.completion import open_completer
         from server.settings import Settings
 
         options: dict = {"context_size": context_size, "context_before_bos": context_before_bos,
@@ -614,8 +611,8 @@ class PromptRig:
         self.settings = Settings(model=str(model), threads=threads, **options)
         # cache_reuse_min=0: the KV cache keeps only an exactly equal prompt head (no chunk shifting),
         # so each prompt is evaluated as if fresh.
-        self.engine = Engine(model, n_ctx=context_size, n_threads=threads, cache_reuse_min=0 if exact_cache else 16)
-        self.completer = Completer(self.engine, self.settings)
+        self.completer = open_completer(self.settings, cache_reuse_min=0 if exact_cache else 16)
+        self.engine = self.completer.engine
 
     def with_placement(self, context_before_bos: bool):
         from server.completion import Completer
@@ -655,15 +652,6 @@ def edit_similarity(prediction: str, reference: str) -> float:
 
 def exact_match(prediction: str, reference: str) -> bool:
     return prediction.strip() == reference.strip()
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0-100)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def recall_summary(records: Sequence[dict], budgets: Sequence[int]) -> dict:
@@ -746,17 +734,18 @@ def default_quality_model() -> Path:
     return gemma_270m()
 
 
-def measure_recall(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, str]], rigs: Mapping[int, PromptRig],
+def measure_recall(tasks: Sequence[Task], projects: Mapping[str, "Project"], rigs: Mapping[int, PromptRig],
                    default_budget: int, log: Callable[[str], None] = lambda s: None) -> list[dict]:
     from fim.imports import path_index
 
+    files_of = {name: project.index.snapshot() for name, project in projects.items()}
     indexes = {name: path_index(files) for name, files in files_of.items()}
     records = []
     for k, task in enumerate(tasks, 1):
         record = {"task_id": task.task_id, "package": task.package, "style": task.style,
                   "reexported": task.reexported, "hit": {}, "file_hit": {}, "context_tokens": {}}
         for budget, rig in rigs.items():
-            provider = make_provider(task, files_of[task.package])
+            provider = make_provider(task, projects[task.package])
             _, prompt = rig.completer.prompt_for(request_for(task, provider))
             hit, file_hit = context_hit(prompt.segments, task.definition)
             record["hit"][str(budget)] = hit
@@ -774,7 +763,7 @@ def measure_recall(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, st
     return records
 
 
-def measure_timing(tasks: Sequence[Task], files: Mapping[str, str],
+def measure_timing(tasks: Sequence[Task], project: "Project",
                    rig: PromptRig) -> tuple[list[float], list[float], list[float]]:
     """Milliseconds of the provider call (select_context) for prompts built at the rig's budget:
     (the server's background warm-up when the file is opened, the first request at each task's
@@ -787,10 +776,10 @@ def measure_timing(tasks: Sequence[Task], files: Mapping[str, str],
     first: list[float] = []
     next_key: list[float] = []
     for task in tasks:
-        rig.completer.prompt_for(replace(request_for(task, make_provider(task, files, opened)), line=0, character=0))
-        rig.completer.prompt_for(request_for(task, make_provider(task, files, first)))
+        rig.completer.prompt_for(replace(request_for(task, make_provider(task, project, opened)), line=0, character=0))
+        rig.completer.prompt_for(request_for(task, make_provider(task, project, first)))
         typed = task.text[:_offset(task)] + task.hole[:1] + task.text[_offset(task):]
-        request = request_for(task, make_provider(task, files, next_key, typed))
+        request = request_for(task, make_provider(task, project, next_key, typed))
         step = len(task.hole[:1].encode("utf-16-le")) // 2
         rig.completer.prompt_for(replace(request, text=typed, character=task.character + step))
     return opened, first, next_key
@@ -801,14 +790,14 @@ def _offset(task: Task) -> int:
     return sum(len(row) for row in lines[:task.line]) + task.column
 
 
-def measure_quality(tasks: Sequence[Task], files_of: Mapping[str, Mapping[str, str]], rig: PromptRig,
+def measure_quality(tasks: Sequence[Task], projects: Mapping[str, "Project"], rig: PromptRig,
                     log: Callable[[str], None] = lambda s: None) -> list[dict]:
     completers = {"none": rig.completer, "prefix": rig.with_placement(False), "bos": rig.with_placement(True)}
     records = []
     for k, task in enumerate(tasks, 1):
         record = {"task_id": task.task_id, "package": task.package, "hole": task.hole}
         for condition in CONDITIONS:
-            provider = None if condition == "none" else make_provider(task, files_of[task.package])
+            provider = None if condition == "none" else make_provider(task, projects[task.package])
             start = time.perf_counter()
             result = completers[condition].complete(request_for(task, provider), lambda: False)
             line = first_line(result.completion)
@@ -955,21 +944,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     started = time.perf_counter()
     default_budget = Settings().context_size
     budgets = sorted(set(args.budgets) | {default_budget})
-    packages, files_of, sampled, info, candidates = [], {}, {}, [], {}
+    packages, projects, sampled, info, candidates = [], {}, {}, [], {}
     for spec in args.packages:
         try:
             package = fetch(spec, log)
         except (ValueError, RuntimeError, OSError, tarfile.TarError, zipfile.BadZipFile) as error:
             print(f"benchmarks.repo_context: {error}", file=sys.stderr)
             return 2
-        if package.name in files_of:
+        if package.name in projects:
             continue
-        files, index_s = index_workspace(package.root)
+        project, index_s = index_workspace(package.root)
+        files = project.index.snapshot()
         modules = Modules(files)
         tasks = extract_tasks(package.name, files, modules)
         chosen = sample_tasks(tasks, args.tasks_per_package, args.seed, args.split)
         packages.append(package)
-        files_of[package.name] = files
+        projects[package.name] = project
         candidates[package.name] = tasks
         sampled[package.name] = chosen
         info.append({"name": package.name, "version": package.version, "files": len(files),
@@ -987,13 +977,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     tokenizer_model = synthetic_deepseek(TINY)
     rigs = {b: PromptRig(tokenizer_model, b, threads=1) for b in budgets}
     try:
-        records = measure_recall(all_tasks, files_of, rigs, default_budget, log)
+        records = measure_recall(all_tasks, projects, rigs, default_budget, log)
         timing = None
         if args.timing_requests > 0:
             largest = max(info, key=lambda p: p["files"])
             pool = sample_tasks(candidates[largest["name"]], args.timing_requests, args.seed + 1, "all")
             log(f"timing: {len(pool)} requests on {largest['name']}")
-            opened, first, next_key = measure_timing(pool, files_of[largest["name"]], rigs[default_budget])
+            opened, first, next_key = measure_timing(pool, projects[largest["name"]], rigs[default_budget])
             if first:
                 timing = {"package": largest["name"], "files": largest["files"], "index_s": largest["index_s"],
                           "n": len(first), "first_after_index_ms": opened[0]}
@@ -1015,7 +1005,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         max_tokens=args.quality_max_tokens, exact_cache=True)
         try:
             rig.completer.complete(request_for(subset[0]), lambda: False)  # warm-up, not scored
-            quality_records = measure_quality(subset, files_of, rig, log)
+            quality_records = measure_quality(subset, projects, rig, log)
         except KeyboardInterrupt:
             log(f"interrupted after {len(quality_records)} quality tasks")
         finally:

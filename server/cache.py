@@ -64,6 +64,10 @@ class CompletionCache:
             return end
         return None
 
+    def clear(self) -> None:
+        self._exact.clear()
+        self._last.clear()
+
     def forget(self, uri: str) -> None:
         self._last.pop(uri, None)
         for key in [k for k in self._exact if k[0] == uri]:

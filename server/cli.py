@@ -22,9 +22,13 @@ def _serve(args: argparse.Namespace) -> int:
     from server.settings import Settings
     from server.transport import serve
 
+    _check_model_at_start(args.model)
     server = create_server(Settings(model=args.model))
     try:
         if not args.tcp:
+            if sys.stdin.isatty():
+                print("deepfim: speaking LSP on stdin/stdout; editors start `deepfim serve` themselves "
+                      "(see the README's Editors section). Ctrl-D quits.", file=sys.stderr)
             return serve(server, partial(os.read, sys.stdin.fileno()), sys.stdout.buffer)
         host, _, port = args.tcp.rpartition(":")
         if not port.isdigit():
@@ -36,7 +40,19 @@ def _serve(args: argparse.Namespace) -> int:
         with connection, connection.makefile("wb") as writer:
             return serve(server, connection.recv, writer)
     finally:
-        server.shutdown_worker()
+        server.service.close()
+
+
+def _check_model_at_start(model: Optional[str]) -> None:
+    """Say at once on stderr when the model cannot be found or is not a GGUF file; the server
+    still starts, answers, and reports the same over LSP."""
+    from models.catalog import ModelNotFound, resolve
+    from server.engine import ModelLoadError, check_gguf_file
+
+    try:
+        check_gguf_file(resolve(model))
+    except (ModelNotFound, ModelLoadError, OSError) as error:
+        print(f"deepfim: {error}", file=sys.stderr)
 
 
 def workspace_root(file: Path) -> Path:
@@ -55,7 +71,8 @@ MAX_SOURCE_BYTES = 8 << 20
 
 
 def _read_source(path: Path) -> tuple[Path, str]:
-    """The resolved path and text of a source file to complete in; OSError when it is not one."""
+    """The resolved path and text of a source file to complete in; OSError when it cannot be read,
+    ValueError when it is not text."""
     file = path.resolve(strict=True)
     if not stat.S_ISREG(file.stat().st_mode):
         raise OSError(errno.EINVAL, "not a regular file (a folder, device or pipe)")
@@ -63,17 +80,16 @@ def _read_source(path: Path) -> tuple[Path, str]:
         data = source.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
         raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 20} MiB")
+    if b"\x00" in data[:8192]:
+        raise ValueError("is not a text file (it holds NUL bytes); complete in a source file")
     return file, data.decode("utf-8", "replace")
 
 
 def _complete(args: argparse.Namespace) -> int:
-    from fim.context import select_context
-    from fim.similarity import RecentEdits
-    from models.catalog import ModelNotFound, resolve
-    from server.completion import Completer, CompletionRequest
-    from server.engine import Engine, ModelLoadError
+    from models.catalog import ModelNotFound
+    from server.engine import ModelLoadError
+    from server.service import CompletionService
     from server.settings import Settings
-    from server.workspace import WorkspaceIndex
 
     try:
         file, text = _read_source(Path(args.file))
@@ -81,51 +97,60 @@ def _complete(args: argparse.Namespace) -> int:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         print(f"deepfim: cannot read {args.file}: {reason}", file=sys.stderr)
         return 1
+    except ValueError as error:
+        print(f"deepfim: {args.file} {error}", file=sys.stderr)
+        return 2
+    problem = _position_problem(text, args.line, args.character)
+    if problem:
+        print(f"deepfim: {problem} of {args.file}", file=sys.stderr)
+        return 2
     root = Path(args.workspace).resolve() if args.workspace else workspace_root(file)
-    try:
-        relative = file.relative_to(root).as_posix()
-    except ValueError:
-        relative = file.name
-    # A one-off completion has no typist waiting on the next keystroke: no time budget by default.
-    settings = Settings(model=args.model, time_budget_ms=args.time_budget_ms)
-    if args.max_tokens:
-        settings = settings.merged({"max_tokens": args.max_tokens})
-    if args.context_size:
-        settings = settings.merged({"context_size": args.context_size})
-    try:
-        engine = Engine(resolve(settings.model), n_ctx=settings.context_size, n_threads=settings.threads)
-    except (ModelLoadError, ModelNotFound) as error:
-        print(f"deepfim: {error}", file=sys.stderr)
-        return 1
-    for warning in engine.info.warnings:
+    options = {"model": args.model, "timeBudgetMs": args.time_budget_ms, "maxTokens": args.max_tokens,
+               "contextSize": args.context_size}
+    settings, warnings = Settings().validated({k: v for k, v in options.items() if v is not None})
+    for warning in warnings:
         print(f"deepfim: warning: {warning}", file=sys.stderr)
-    completer = Completer(engine, settings)
-    index = WorkspaceIndex([root])
-    if not index.roots:
-        print(f"deepfim: warning: {root} is not a project folder that can be read; completing without "
-              "project context (pass --workspace DIR)", file=sys.stderr)
-    deadline = time.monotonic() + 10
-    while not index.scan(limit_seconds=0.5) and time.monotonic() < deadline:
-        pass
-    relative = index.update(file, text) or relative
-    recent = RecentEdits()
-
-    def context(window: tuple[int, int], budget_chars: int) -> list:
-        return select_context(relative, text, args.line, index.snapshot(), [relative], recent, budget_chars,
-                              window, recent_paths=index.recent_paths())
-
-    request = CompletionRequest(text=text, line=args.line, character=args.character, path=relative,
-                                context=context)
-    result = completer.complete(request, lambda: False)
+    service = CompletionService(settings, background_index=False)
+    try:
+        service.project.set_roots([root])
+        if not service.project.roots:
+            print(f"deepfim: warning: {root} is not a project folder that can be read; completing without "
+                  "project context (pass --workspace DIR)", file=sys.stderr)
+        service.project.scan(limit_seconds=10)
+        service.project.opened(file, text)
+        try:
+            info = service.load().result()
+        except (ModelLoadError, ModelNotFound) as error:
+            print(f"deepfim: {error}", file=sys.stderr)
+            return 1
+        for warning in info.warnings:
+            print(f"deepfim: warning: {warning}", file=sys.stderr)
+        result = service.complete_now(file, text, args.line, args.character)
+    finally:
+        service.close()
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
+        indent = None if args.compact or not sys.stdout.isatty() else 2
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=indent)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(result.completion)
         if result.completion and not result.completion.endswith("\n"):
             sys.stdout.write("\n")
-    engine.close()
     return 0
+
+
+def _position_problem(text: str, line: int, character: int) -> Optional[str]:
+    """Why (line, character) is not a position in `text` (zero-based, UTF-16 columns), or None."""
+    from fim.positions import lsp_lines
+
+    lines = lsp_lines(text)
+    if not 0 <= line < len(lines):
+        return f"--line {line} is outside the {len(lines)} lines (0 to {len(lines) - 1})"
+    row = lines[line].rstrip("\r\n")
+    width = len(row.encode("utf-16-le")) // 2
+    if not 0 <= character <= width:
+        return f"--character {character} is outside line {line}, which is {width} characters long (0 to {width})"
+    return None
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -156,41 +181,62 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from server.settings import Settings
+
+    defaults = Settings()
     parser = argparse.ArgumentParser(prog="deepfim", description="Local code completion over LSP.")
-    parser.add_argument("--log-level", default="WARNING", help="logging level on stderr (default WARNING)")
+    parser.add_argument("--log-level", default="WARNING", type=str.upper, choices=LOG_LEVELS,
+                        help="logging level on stderr (default: WARNING)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
-    serve.add_argument("--model", help="path to a .gguf file or a catalog name (default: $DEEPFIM_MODEL)")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)",
+                           description="Run the language server. Editors start it themselves and talk LSP "
+                                       "over its stdin/stdout.")
+    serve.add_argument("--model", help="path to a .gguf file or a catalog name "
+                                       "(default: $DEEPFIM_MODEL, then the catalog default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="serve one client over TCP instead of stdio (default: stdio)")
     serve.set_defaults(func=_serve)
 
-    complete = sub.add_parser("complete", help="complete once at a position and print the result")
-    complete.add_argument("file")
-    complete.add_argument("--line", type=int, required=True, help="zero-based line")
-    complete.add_argument("--character", type=int, required=True, help="zero-based UTF-16 column")
-    complete.add_argument("--model")
-    complete.add_argument("--workspace", help="workspace root (default: git root or the file's folder)")
-    complete.add_argument("--json", action="store_true", help="print the completion, prompt and timings")
-    complete.add_argument("--max-tokens", type=int)
-    complete.add_argument("--context-size", type=int)
+    complete = sub.add_parser("complete", help="complete once at a position and print the result",
+                              description="Complete once at a position, as the server would, and print the "
+                                          "completion (or, with --json, the completion, prompt and timings).")
+    complete.add_argument("file", help="the source file to complete in (a text file)")
+    complete.add_argument("--line", type=int, required=True, help="zero-based line of the cursor (required)")
+    complete.add_argument("--character", type=int, required=True,
+                          help="zero-based column of the cursor in UTF-16 code units, as LSP counts (required)")
+    complete.add_argument("--model", help="path to a .gguf file or a catalog name "
+                                          "(default: $DEEPFIM_MODEL, then the catalog default)")
+    complete.add_argument("--workspace", help="project root for repository context "
+                                              "(default: the enclosing git root, else the file's folder)")
+    complete.add_argument("--json", action="store_true",
+                          help="print the completion, prompt and timings as JSON (indented on a terminal)")
+    complete.add_argument("--compact", action="store_true", help="with --json: one line, even on a terminal")
+    complete.add_argument("--max-tokens", type=int,
+                          help=f"most tokens generated (default: {defaults.max_tokens}, as the server)")
+    complete.add_argument("--context-size", type=int,
+                          help=f"the model's window in tokens (default: {defaults.context_size}, as the server)")
     complete.add_argument("--time-budget-ms", type=int, default=600_000,
-                          help="stop at a line end after this long (default: no practical limit)")
+                          help="milliseconds of generation before the completion is cut at a whole line or "
+                               "word (default: 600000, no practical limit: a one-off run has no typist "
+                               f"waiting; the server's default is {defaults.time_budget_ms})")
     complete.set_defaults(func=_complete)
 
     models = sub.add_parser("models", help="list or download catalog models")
     models_sub = models.add_subparsers(dest="models_command", required=True)
-    models_sub.add_parser("list", help="list catalog models")
+    models_sub.add_parser("list", help="list catalog models (* marks the default)")
     pull = models_sub.add_parser("pull", help="download a catalog model into the cache")
-    pull.add_argument("name")
+    pull.add_argument("name", help="a catalog name, optionally with :QUANT (see `deepfim models list`)")
     models.set_defaults(func=_models)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+    logging.basicConfig(level=getattr(logging, args.log_level),
                         stream=sys.stderr, format="deepfim %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)

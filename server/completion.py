@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
@@ -10,6 +11,7 @@ from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
+from models.catalog import resolve
 from server.engine import Engine, Generation
 from server.settings import Settings
 
@@ -45,6 +47,12 @@ class CompletionResult:
     total_ms: float = 0.0
     extra: dict = field(default_factory=dict)
 
+    @property
+    def complete(self) -> bool:
+        """False when the clock or a cancellation cut the generation: the same request, asked again,
+        may get more. (A cut at the token cap is the same every time: it may be cached.)"""
+        return self.generation.stop_reason not in ("time", "cancelled")
+
     def to_json(self) -> dict:
         """The `deepfim complete --json` / `deepfim/explain` object."""
         gen = self.generation
@@ -68,6 +76,15 @@ def cursor_context(fim: FimInput) -> CompletionContext:
     before = "".join(fim.prefix_lines[-POST_CONTEXT_LINES:]) + fim.middle
     after = "".join(fim.suffix_lines[:POST_CONTEXT_LINES])
     return CompletionContext(prefix=before, suffix=after)
+
+
+def open_completer(settings: Settings, progress: Optional[Callable[[float], None]] = None,
+                   **engine_options: int) -> "Completer":
+    """Load the model `settings` name (a path or catalog name) and a completer on it. Raises
+    ModelNotFound or ModelLoadError with a message that says what to do."""
+    engine = Engine(resolve(settings.model), n_ctx=settings.context_size, n_threads=settings.threads,
+                    progress=progress, **engine_options)
+    return Completer(engine, settings)
 
 
 class Completer:
@@ -130,28 +147,37 @@ class Completer:
         healed = replace(last, token_ids=last.token_ids[:-1])
         return Prompt(prompt.segments[:-1] + (healed,)), self.engine.piece(last.token_ids[-1])
 
+    def generate(self, prompt: Prompt, cancelled: Callable[[], bool],
+                 stop_at: Callable[[str], Optional[int]] = lambda text: None,
+                 time_budget_s: Optional[float] = None) -> tuple[Prompt, Generation]:
+        """Heal -> generate: the one path from a built prompt to the model's raw output. Returns the
+        prompt as evaluated (healed) and the generation."""
+        prompt, heal = self.heal(prompt)
+        generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
+                                          stop_at=stop_at, time_budget_s=time_budget_s, heal=heal)
+        return prompt, generation
+
+    def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:
+        """Evaluate the prompt `request` would get into the KV cache (raises Cancelled)."""
+        _, prompt = self.prompt_for(request)
+        self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled)
+
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> CompletionResult:
+        """The post-processed completion. `timeBudgetMs` bounds generation (not prompt reading); a
+        generation stopped by the clock or the token cap keeps whole lines or whole words only."""
         start = time.perf_counter()
         fim, prompt = self.prompt_for(request)
         ctx = cursor_context(fim)
         single = is_single_line(ctx)
-        deadline = time.monotonic() + self.settings.time_budget_ms / 1000
-
-        def stop_at(text: str) -> Optional[int]:
-            cut = stop_index(text, ctx, single)
-            if cut is None and time.monotonic() > deadline:
-                end = text.rfind("\n")  # out of time: keep the lines that are complete
-                if text[:end].strip():
-                    cut = end
-            return cut
-
-        prompt, heal = self.heal(prompt)
-        generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
-                                          stop_at=stop_at, deadline=deadline + 2.0, heal=heal)
-        raw = generation.text
-        if generation.stop_reason == "time":  # cut off mid-line: keep only finished lines
-            raw = raw[:max(0, raw.rfind("\n"))]
-        text = "" if generation.stop_reason == "cancelled" else clean_completion(raw, ctx, single)
+        prompt, generation = self.generate(prompt, cancelled, lambda text: stop_index(text, ctx, single),
+                                           self.settings.time_budget_ms / 1000)
+        if generation.stop_reason == "cancelled":
+            text = ""
+        else:
+            raw = generation.text
+            if generation.stop_reason in TRUNCATED:
+                raw = whole_part(raw, single)
+            text = clean_completion(raw, ctx, single)
         return CompletionResult(
             completion=text,
             model=self.engine.info.name,
@@ -161,3 +187,19 @@ class Completer:
             column=len(fim.middle),
             total_ms=(time.perf_counter() - start) * 1000,
         )
+
+
+# Generations that stopped before the model finished its thought.
+TRUNCATED = ("time", "max_tokens")
+_PARTIAL_WORD = re.compile(r"[\w$]+\Z")
+
+
+def whole_part(raw: str, single_line: bool) -> str:
+    """What may be shown of a generation that was cut off: its complete lines when there are any
+    (multi-line), else its complete words (the last word may be missing its end: `retur`)."""
+    if not single_line:
+        end = raw.rfind("\n")
+        if end > 0 and raw[:end].strip():
+            return raw[:end]
+    first = raw.split("\n", 1)[0] if single_line else raw
+    return _PARTIAL_WORD.sub("", first).rstrip(" \t")

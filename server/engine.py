@@ -21,7 +21,7 @@ import numpy as np
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
-from server.memory import MARGIN_BYTES, Shape, affordable_window, available_bytes
+from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
 MIN_CTX = 2048
@@ -33,6 +33,10 @@ class ModelLoadError(Exception):
 
 class Cancelled(Exception):
     """The request that drove the engine was cancelled or superseded."""
+
+
+class EngineClosed(RuntimeError):
+    """A job reached an engine after `close()` (a reload raced it); nothing ran on freed memory."""
 
 
 @dataclass
@@ -55,7 +59,6 @@ class ModelInfo:
     architecture: str
     template: FimTemplate
     n_ctx: int
-    n_ctx_train: int
     warnings: list[str] = field(default_factory=list)
 
 
@@ -162,9 +165,13 @@ class Engine:
             architecture=architecture,
             template=template,
             n_ctx=llama_cpp.llama_n_ctx(self._ctx),
-            n_ctx_train=llama_cpp.llama_model_n_ctx_train(model),
             warnings=warnings,
         )
+        n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
+        if 0 < n_ctx_train < self.info.n_ctx:
+            self.info.warnings.append(
+                f"{self.info.name} was trained on {n_ctx_train}-token windows; a {self.info.n_ctx}-token window "
+                f"goes beyond it and completions may degrade (set contextSize to {n_ctx_train} or less)")
         if template.name.startswith("deepseek") and self.meta("tokenizer.ggml.pre") != "deepseek-coder":
             self.info.warnings.append(
                 f"{path.name} has no `tokenizer.ggml.pre = deepseek-coder` (converted before April 2024): "
@@ -177,7 +184,7 @@ class Engine:
         warnings: list[str] = []
         wanted = n_ctx
         model = self._model
-        shape = Shape(llama_cpp.llama_model_n_layer(model), llama_cpp.llama_model_n_embd(model),
+        shape = AttentionShape(llama_cpp.llama_model_n_layer(model), llama_cpp.llama_model_n_embd(model),
                       llama_cpp.llama_model_n_head(model), llama_cpp.llama_model_n_head_kv(model))
         available = available_bytes()
         # llama.cpp aborts the process on some failed allocations: stay within free memory.
@@ -226,6 +233,8 @@ class Engine:
     # -------------------------------------------------------------- vocabulary
     def tokenize(self, text: str) -> list[int]:
         """Tokenize user text as plain text: special-token spellings stay ordinary text."""
+        if self._model is None:
+            raise EngineClosed("the model was unloaded")
         data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
         size = len(data) + 16
         buf = (llama_cpp.llama_token * size)()
@@ -327,6 +336,8 @@ class Engine:
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
         """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled."""
+        if self._ctx is None:
+            raise EngineClosed("the model was unloaded")
         if len(prompt) >= self.info.n_ctx:
             raise ValueError(f"prompt of {len(prompt)} tokens does not fit the {self.info.n_ctx}-token window")
         reused = self._reuse(prompt)
@@ -361,8 +372,10 @@ class Engine:
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
-                 deadline: Optional[float] = None, heal: bytes = b"") -> Generation:
-        """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the deadline.
+                 time_budget_s: Optional[float] = None, heal: bytes = b"") -> Generation:
+        """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the time
+        budget (counted from the end of prompt evaluation: reading a long prompt never leaves no
+        time to generate).
 
         `heal` is the text of prompt tokens the caller removed from the end of the prompt (token
         healing): the first generated tokens are constrained to reproduce it, and it is not part
@@ -382,6 +395,7 @@ class Engine:
             return result
         t1 = time.perf_counter()
         result.prompt_ms = (t1 - t0) * 1000
+        deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
         raw = b""
         pending = heal
         room = self.info.n_ctx - len(prompt) - 1

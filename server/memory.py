@@ -16,7 +16,7 @@ MARGIN_BYTES = 256 << 20  # left free for the rest of the process (Python, buffe
 
 
 @dataclass(frozen=True)
-class Shape:
+class AttentionShape:
     """What sizes a context's buffers: the model's layers and attention width."""
 
     n_layer: int
@@ -32,7 +32,8 @@ class Shape:
         return kv + scores
 
 
-def affordable_window(wanted: int, shape: Shape, n_ubatch: int, available: Optional[int], minimum: int) -> int:
+def affordable_window(wanted: int, shape: AttentionShape, n_ubatch: int, available: Optional[int],
+                      minimum: int) -> int:
     """The largest of `wanted`, `wanted`/2, ... (not below `minimum`) whose buffers fit in
     `available` bytes less a margin; `wanted` when nothing is known about free memory."""
     if available is None:

@@ -1,64 +1,119 @@
-"""Server settings, from initializationOptions and workspace/didChangeConfiguration."""
+"""Server settings: one typed schema, validated, the single source of every editor's settings list.
+
+Clients send camelCase keys (`maxTokens`) in `initializationOptions` or
+`workspace/didChangeConfiguration`, as a `deepfim` section or the bare object. A value that does
+not fit its key gets one warning that names the key, the value and what is accepted, and the
+default is used; numbers outside their range are clamped, with a warning. `schema()` is the list
+the editors' settings (VS Code's package.json, Neovim's `server_keys`, Emacs's
+`deepfim-server-settings`) are checked against by tests/test_settings.py.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import json
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Optional
 
-# LSP clients send camelCase; the CLI and Python code use snake_case.
-_ALIASES = {
-    "maxTokens": "max_tokens",
-    "contextSize": "context_size",
-    "timeBudgetMs": "time_budget_ms",
-    "logText": "log_text",
-    "lineInPrefix": "line_in_prefix",
-    "contextBeforeBos": "context_before_bos",
-}
+
+def _setting(default: Any, key: str, doc: str, *, minimum: Optional[int] = None,
+             maximum: Optional[int] = None, nullable: bool = False) -> Any:
+    return field(default=default, metadata={"key": key, "doc": doc, "minimum": minimum, "maximum": maximum,
+                                            "nullable": nullable})
 
 
 @dataclass(frozen=True)
 class Settings:
-    model: Optional[str] = None  # path or catalog name; None: $DEEPFIM_MODEL, then the default
-    max_tokens: int = 128
-    context_size: int = 16384
-    threads: Optional[int] = None  # None: physical cores
-    time_budget_ms: int = 4000  # after this, generation stops at the next line end
-    enabled: bool = True
-    log_text: bool = False  # write source text into the log (debugging only)
-    line_in_prefix: bool = False  # typed part of the line before the hole instead of after the end token
-    context_before_bos: bool = False  # repository context before BOS instead of inside the FIM prefix
+    model: Optional[str] = _setting(
+        None, "model", "path to a .gguf file or a catalog name; null: $DEEPFIM_MODEL, then the catalog default "
+        "(changing it reloads)", nullable=True)
+    max_tokens: int = _setting(128, "maxTokens", "most tokens generated per completion", minimum=1, maximum=4096)
+    context_size: int = _setting(16384, "contextSize", "the model's window in tokens (falls back to a smaller "
+                                 "one when memory is short)", minimum=512, maximum=131072)
+    threads: Optional[int] = _setting(None, "threads", "CPU threads for llama.cpp; null: physical cores",
+                                      minimum=1, maximum=1024, nullable=True)
+    time_budget_ms: int = _setting(4000, "timeBudgetMs", "after this, generation stops at the next line end",
+                                   minimum=1, maximum=600_000)
+    enabled: bool = _setting(True, "enabled", "answer completion requests")
+    log_text: bool = _setting(False, "logText", "allow source text in the log (debugging only)")
+    line_in_prefix: bool = _setting(
+        False, "lineInPrefix", "put the typed part of the cursor's line before the hole (classic PSM) instead of "
+        "after the end token; costs a suffix re-evaluation per keystroke")
+    context_before_bos: bool = _setting(
+        False, "contextBeforeBos", "put repository context before BOS (llama.cpp /infill) instead of inside the "
+        "FIM prefix with #path headers")
 
     def merged(self, options: Any) -> "Settings":
-        """A copy updated from a settings object (a `deepfim` section or the object itself).
+        """A copy updated from a settings object; bad values are left out (see `validated`)."""
+        return self.validated(options)[0]
 
-        Unknown keys and values of the wrong type are ignored, so a bad client setting never
-        breaks the server.
+    def validated(self, options: Any) -> tuple["Settings", list[str]]:
+        """A copy updated from a settings object (a `deepfim` section or the object itself), and one
+        warning per key whose value was refused or clamped.
+
+        `model` null or "" means "unchanged", so it never overrides `deepfim serve --model`.
         """
         if not isinstance(options, dict):
-            return self
+            return self, []
         if isinstance(options.get("deepfim"), dict):
             options = options["deepfim"]
-        known = {f.name: f for f in fields(self)}
+        by_key = {f.metadata["key"]: f for f in fields(self)}
         changes: dict[str, Any] = {}
+        warnings: list[str] = []
         for key, value in options.items():
-            name = _ALIASES.get(key, key)
-            if name not in known:
+            spec = by_key.get(key)
+            if spec is None:
+                continue  # other tools' keys share the section in some clients
+            if spec.name == "model" and (value is None or (isinstance(value, str) and not value.strip())):
                 continue
-            current = getattr(self, name)
-            if name == "model":
-                # null or "" means "unchanged": it must not override `serve --model`.
-                if isinstance(value, str) and value.strip():
-                    changes[name] = value.strip()
-            elif name == "threads":
-                if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-                    changes[name] = value
-            elif isinstance(current, bool):
-                if isinstance(value, bool):
-                    changes[name] = value
-            elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                changes[name] = value
-        if "max_tokens" in changes:
-            changes["max_tokens"] = min(changes["max_tokens"], 4096)
-        if "context_size" in changes:
-            changes["context_size"] = max(512, min(changes["context_size"], 131072))
-        return replace(self, **changes)
+            accepted, warning = _check(spec, value)
+            if warning:
+                warnings.append(f"setting {key}: {json.dumps(value)[:80]} is not accepted; {warning}")
+            changes[spec.name] = accepted
+        return replace(self, **changes), warnings
+
+
+def _check(spec: Any, value: Any) -> tuple[Any, Optional[str]]:
+    """(the value to use, a description of what is accepted when `value` was not)."""
+    meta, default = spec.metadata, spec.default
+    if value is None and meta["nullable"]:
+        return None, None
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value, None
+        return default, f"expected true or false; using {json.dumps(default)}"
+    if spec.name == "model":
+        if isinstance(value, str):
+            return value.strip(), None
+        return default, "expected a path or catalog name (a string); using the default"
+    low, high = meta["minimum"], meta["maximum"]
+    accepted = f"an integer from {low} to {high}" + (" or null" if meta["nullable"] else "")
+    if not isinstance(value, int) or isinstance(value, bool):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            return default, f"expected {accepted}; using {json.dumps(default)}"
+    if value <= 0 < low:
+        return default, f"expected {accepted}; using {json.dumps(default)}"
+    if value < low or value > high:
+        clamped = max(low, min(value, high))
+        return clamped, f"expected {accepted}; using {clamped}"
+    return value, None
+
+
+def schema() -> list[dict]:
+    """Every setting: key, type, default, range and description (for editors and the README)."""
+    out = []
+    for spec in fields(Settings):
+        meta = spec.metadata
+        kind = "boolean" if isinstance(spec.default, bool) else "string" if spec.name == "model" else "integer"
+        entry = {"key": meta["key"], "type": kind, "default": spec.default, "description": meta["doc"],
+                 "nullable": meta["nullable"]}
+        if meta["minimum"] is not None:
+            entry.update(minimum=meta["minimum"], maximum=meta["maximum"])
+        out.append(entry)
+    return out
+
+
+def setting_keys() -> list[str]:
+    """The camelCase keys clients send."""
+    return [spec.metadata["key"] for spec in fields(Settings)]

@@ -21,7 +21,7 @@ class LspSession:
     """Starts `deepfim serve`, initializes it, and offers blocking calls for tests."""
 
     def __init__(self, model: str, root: Path, options: Optional[dict] = None,
-                 env: Optional[dict] = None, progress: bool = True) -> None:
+                 env: Optional[dict] = None, progress: bool = True, watch_files: bool = False) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
@@ -30,6 +30,7 @@ class LspSession:
         self.progress: list[Any] = []
         self.statuses: list[Any] = []
         self.logs: list[types.LogMessageParams] = []
+        self.registrations: list[types.Registration] = []
         self.root = root
         self._ids = itertools.count(10_000)
 
@@ -49,6 +50,10 @@ class LspSession:
         def on_log(params: types.LogMessageParams) -> None:
             self.logs.append(params)
 
+        @self.client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def on_register(params: types.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
+
         @self.client.feature(types.PROGRESS)
         def on_progress(params: types.ProgressParams) -> None:
             self.progress.append(params.value)
@@ -57,7 +62,11 @@ class LspSession:
         self.run(self.client.start_io(sys.executable, "-m", "server.cli", "serve", "--model", model,
                                       env=full_env, cwd=str(REPO)))
         capabilities = types.ClientCapabilities(
-            window=types.WindowClientCapabilities(work_done_progress=progress))
+            window=types.WindowClientCapabilities(work_done_progress=progress),
+            workspace=types.WorkspaceClientCapabilities(
+                workspace_folders=True,
+                did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                    dynamic_registration=watch_files)))
         self.initialize_result = self.run(self.client.initialize_async(types.InitializeParams(
             process_id=os.getpid(),
             root_uri=root.as_uri(),
@@ -99,6 +108,19 @@ class LspSession:
         self.call(self.client.text_document_did_change, types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[change]))
+
+    def files_changed(self, *changes: tuple[Path, types.FileChangeType]) -> None:
+        self.call(self.client.workspace_did_change_watched_files, types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]))
+
+    def folders_changed(self, added: list[Path], removed: list[Path] = []) -> None:
+        folders = [[types.WorkspaceFolder(uri=p.as_uri(), name=p.name) for p in paths] for paths in (added, removed)]
+        self.call(self.client.workspace_did_change_workspace_folders, types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(added=folders[0], removed=folders[1])))
+
+    def configure(self, settings: Any) -> None:
+        self.call(self.client.workspace_did_change_configuration,
+                  types.DidChangeConfigurationParams(settings=settings))
 
     def close_document(self, uri: str) -> None:
         self.call(self.client.text_document_did_close, types.DidCloseTextDocumentParams(

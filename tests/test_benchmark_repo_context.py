@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.stats import percentile
 from benchmarks.repo_context import (
     Definition,
     Modules,
@@ -22,7 +23,6 @@ from benchmarks.repo_context import (
     main,
     measure_recall,
     misses_by_style,
-    percentile,
     recall_summary,
     sample_tasks,
     split_of,
@@ -77,9 +77,13 @@ def fake_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def files(fake_package: Path) -> dict[str, str]:
-    indexed, _ = index_workspace(fake_package)
-    return indexed
+def project(fake_package: Path):
+    return index_workspace(fake_package)[0]
+
+
+@pytest.fixture(scope="module")
+def files(project) -> dict[str, str]:
+    return project.index.snapshot()
 
 
 @pytest.fixture(scope="module")
@@ -201,10 +205,10 @@ def test_edit_similarity_and_exact_match() -> None:
     assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile(list(range(1, 101)), 95) == 95
 
 
-def test_recall_with_real_prompts_on_the_fake_package(deepseek_tiny: Path, tasks: list, files: dict) -> None:
+def test_recall_with_real_prompts_on_the_fake_package(deepseek_tiny: Path, tasks: list, project) -> None:
     rig = PromptRig(deepseek_tiny, 2048)
     try:
-        records = measure_recall(tasks, {"fake": files}, {2048: rig}, 2048)
+        records = measure_recall(tasks, {"fake": project}, {2048: rig}, 2048)
     finally:
         rig.close()
     by_id = {r["task_id"]: r for r in records}

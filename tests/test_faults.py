@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.memory import MARGIN_BYTES, Shape, affordable_window
+from server.memory import MARGIN_BYTES, AttentionShape, affordable_window
 from tests.lsp_client import REPO
 from tests.raw_lsp import RawServer
 
@@ -164,7 +164,7 @@ def test_window_too_big_for_memory_falls_back(deepseek_tiny: Path, tmp_path: Pat
 
 
 def test_affordable_window_halves_until_it_fits() -> None:
-    shape = Shape(n_layer=24, n_embd=2048, n_head=16, n_head_kv=16)  # DeepSeek-Coder 1.3B
+    shape = AttentionShape(n_layer=24, n_embd=2048, n_head=16, n_head_kv=16)  # DeepSeek-Coder 1.3B
     need_16k = shape.window_bytes(16384, 256)
     assert 3 << 30 < need_16k < 4 << 30  # 3 GiB of f16 KV cache and the micro-batch's scores
     assert affordable_window(16384, shape, 256, None, 2048) == 16384  # nothing known: as asked

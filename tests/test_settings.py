@@ -1,6 +1,12 @@
-"""server/settings.py: client settings are merged defensively."""
+"""server/settings.py: one typed schema; bad client values are refused with one warning each."""
 
-from server.settings import Settings
+import json
+import re
+from pathlib import Path
+
+from server.settings import Settings, schema, setting_keys
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_merge_camel_case_and_sections() -> None:
@@ -11,12 +17,65 @@ def test_merge_camel_case_and_sections() -> None:
     assert merged.model == "a.gguf"
 
 
-def test_bad_values_are_ignored() -> None:
-    base = Settings(model="a.gguf")
-    merged = base.merged({"model": None, "maxTokens": -3, "contextSize": "big", "enabled": "yes",
-                          "threads": 0, "unknown": 1})
-    assert merged == base
+def test_bad_values_get_one_warning_each_and_the_default() -> None:
+    base = Settings(model="a.gguf", max_tokens=64)
+    merged, warnings = base.validated({"model": None, "maxTokens": -3, "contextSize": "big", "enabled": "yes",
+                                       "threads": 0, "unknown": 1})
+    assert merged == Settings(model="a.gguf")  # the defaults, not the previous values
+    assert len(warnings) == 4
+    joined = "\n".join(warnings)
+    for part in ("maxTokens: -3", "an integer from 1 to 4096", 'contextSize: "big"', "enabled: \"yes\"",
+                 "expected true or false", "threads: 0", "or null"):
+        assert part in joined
     assert base.merged(None) == base and base.merged([1, 2]) == base
-    assert base.merged({"contextSize": 10**9}).context_size == 131072
-    assert base.merged({"maxTokens": 10**6}).max_tokens == 4096
-    assert base.merged({"model": " other.gguf "}).model == "other.gguf"
+
+
+def test_out_of_range_values_are_clamped_with_a_warning() -> None:
+    base = Settings()
+    merged, warnings = base.validated({"contextSize": 10**9, "maxTokens": 10**6, "model": " other.gguf "})
+    assert (merged.context_size, merged.max_tokens, merged.model) == (131072, 4096, "other.gguf")
+    assert len(warnings) == 2 and "using 131072" in warnings[0]
+    assert base.validated({"contextSize": 100})[0].context_size == 512
+    assert base.validated({"threads": None, "timeBudgetMs": 900.0}) == (Settings(time_budget_ms=900), [])
+
+
+def test_schema_lists_every_setting_with_its_default() -> None:
+    entries = {e["key"]: e for e in schema()}
+    assert list(entries) == setting_keys()
+    assert entries["maxTokens"]["default"] == Settings().max_tokens
+    assert entries["enabled"]["type"] == "boolean" and entries["threads"]["nullable"]
+
+
+# --------------------------------------------------------------------- the editors' settings lists
+
+# Editor-side names that differ from the server's key (VS Code's switch is `deepfim.enable`).
+VSCODE_NAMES = {"enabled": "enable"}
+
+
+def test_vscode_package_json_declares_and_sends_every_setting() -> None:
+    package = json.loads((REPO / "editors/vscode/package.json").read_text())
+    properties = package["contributes"]["configuration"]["properties"]
+    config_ts = (REPO / "editors/vscode/src/config.ts").read_text()
+    for entry in schema():
+        name = VSCODE_NAMES.get(entry["key"], entry["key"])
+        declared = properties.get(f"deepfim.{name}")
+        assert declared is not None, f"package.json lacks deepfim.{name}"
+        if entry["key"] != "model":
+            assert declared["default"] == (entry["default"] if entry["default"] is not None else declared["default"])
+        assert f"'{entry['key']}'" in config_ts or f"{entry['key']}:" in config_ts, \
+            f"src/config.ts does not send {entry['key']}"
+
+
+def test_neovim_server_keys_list_every_setting() -> None:
+    config = (REPO / "editors/nvim/lua/deepfim/config.lua").read_text()
+    listed = re.search(r"M\.server_keys = \{([^}]*)\}", config).group(1)
+    keys = set(re.findall(r'"(\w+)"', listed))
+    assert set(setting_keys()) - {"model"} <= keys  # `model` has its own option
+
+
+def test_emacs_lists_every_setting() -> None:
+    source = (REPO / "editors/emacs/deepfim.el").read_text()
+    listed = re.search(r"\(defconst deepfim-server-settings\s+'\(([^)]*)\)", source)
+    assert listed, "deepfim.el lacks (defconst deepfim-server-settings '(...))"
+    keys = set(re.findall(r":(\w+)", listed.group(1)))
+    assert set(setting_keys()) == keys

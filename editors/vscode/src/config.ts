@@ -13,6 +13,9 @@ export interface ServerSettings {
   threads: number | null;
   timeBudgetMs: number;
   enabled: boolean;
+  logText: boolean;
+  lineInPrefix: boolean;
+  contextBeforeBos: boolean;
 }
 
 function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
@@ -42,6 +45,9 @@ export function serverSettings(): ServerSettings {
     threads: Number.isInteger(threads) && threads > 0 ? threads : null,
     timeBudgetMs: positiveInt(c.get('timeBudgetMs'), 4000),
     enabled: c.get<boolean>('enable') !== false,
+    logText: c.get<boolean>('logText') === true,
+    lineInPrefix: c.get<boolean>('lineInPrefix') === true,
+    contextBeforeBos: c.get<boolean>('contextBeforeBos') === true,
   };
 }
 

@@ -1,0 +1,154 @@
+"""The project a completion draws on: the workspace folders, their index, and the recent-edit ring.
+
+`Project.context(path, text, line)` is the one way a prompt gets repository context, for the
+server, `deepfim complete` and the benchmarks. A file that leaves the index (deleted, renamed,
+newly ignored or secret, its folder removed) leaves the ring at once, and the ring is checked
+against the index on every use; the files a prompt's snippets come from are checked on disk
+(still there, not newly ignored) before they are used, so nothing stale reaches a prompt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+from fim.context import select_context
+from fim.prompt import Snippet
+from fim.similarity import RecentEdits
+from server.completion import ContextProvider
+from server.workspace import PathLike, WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+
+class Project:
+    """Workspace folders (any number, changing at run time), their file index and the ring."""
+
+    def __init__(self, roots: Sequence[PathLike] = (), on_forget: Callable[[str], None] = lambda rel: None,
+                 background: bool = True) -> None:
+        self.recent = RecentEdits()
+        self._on_forget = on_forget
+        self._background = background
+        self.index = self._new_index(roots)
+
+    # ------------------------------------------------------------------ folders
+    @property
+    def roots(self) -> list[Path]:
+        return list(self.index.roots)
+
+    def set_roots(self, roots: Sequence[PathLike], documents: Iterable[tuple[str, str]] = ()) -> None:
+        """Index a new set of workspace folders (one added or removed at run time); `documents` are
+        the open (uri, text) pairs, whose editor text wins over the files on disk."""
+        old = self.index
+        self.index = self._new_index(roots)
+        for uri, text in documents:
+            self.index.update(uri, text)
+        # Paths are named relative to the folders: with another set of folders every name changes.
+        self.recent.clear()
+        for rel in old.files:
+            self._on_forget(rel)
+
+    def _new_index(self, roots: Sequence[PathLike]) -> WorkspaceIndex:
+        index = WorkspaceIndex(roots, on_forget=self._forget)
+        if self._background:
+            threading.Thread(target=_scan, args=(index,), name="deepfim-index", daemon=True).start()
+        return index
+
+    def scan(self, limit_seconds: float) -> bool:
+        """Scan in the foreground for up to `limit_seconds`; True when the walk is complete."""
+        deadline = time.monotonic() + limit_seconds
+        while not self.index.scan(limit_seconds=0.5):
+            if time.monotonic() >= deadline:
+                return False
+        return True
+
+    def _forget(self, rel: str) -> None:
+        self.recent.forget(rel)
+        self._on_forget(rel)
+
+    # ---------------------------------------------------------------- documents
+    def relpath(self, path: PathLike) -> Optional[str]:
+        return self.index.relpath(path)
+
+    def opened(self, path: PathLike, text: str) -> Optional[str]:
+        """A document opened or saved in the editor (didOpen/didSave); also a view for the ring."""
+        return self.index.update(path, text)
+
+    def edited(self, path: PathLike, text: str, line: Optional[int]) -> Optional[str]:
+        """A document changed in the editor; `line` is where, when the client said."""
+        rel = self.index.update(path, text)
+        if rel is not None and line is not None:
+            self.recent.note_edit(rel, text, line)
+        return rel
+
+    def viewed(self, path: PathLike, text: str, line: int) -> None:
+        """The user left a document (switched buffers) or saved it: remember the code around `line`."""
+        rel = self.index.relpath(path)
+        if rel is not None and rel in self.index:
+            self.recent.note_view(rel, text, line)
+
+    def closed(self, path: PathLike) -> None:
+        self.index.close(path)
+
+    def file_changed(self, path: PathLike) -> None:
+        """Created or changed on disk (workspace/didChangeWatchedFiles)."""
+        self.index.refresh(path)
+
+    def file_deleted(self, path: PathLike) -> None:
+        self.index.remove(path)
+
+    # ------------------------------------------------------------------ context
+    def context(self, path: PathLike, text: str, line: int,
+                timings: Optional[list[float]] = None) -> Optional[ContextProvider]:
+        """The repository context for a completion at `line` of the document `path` (None outside
+        the workspace). `timings` collects the milliseconds of each selection (benchmarks)."""
+        index = self.index
+        relative = index.relpath(path)
+        if relative is None:
+            return None
+        recent = self.recent
+
+        def provide(window: tuple[int, int], budget_chars: int) -> list[Snippet]:
+            start = time.perf_counter()
+            for _ in range(3):
+                files = index.snapshot()
+                recent.retain(lambda source: source in files)
+                snippets = select_context(relative, text, line, files, index.open_paths(), recent, budget_chars,
+                                          window, recent_paths=index.recent_paths())
+                gone = _gone(index, {s.source for s in snippets} - {relative})
+                if not gone:
+                    break
+                snippets = [s for s in snippets if s.source not in gone]
+            if timings is not None:
+                timings.append((time.perf_counter() - start) * 1000)
+            return snippets
+
+        return provide
+
+
+def _gone(index: WorkspaceIndex, sources: set[str]) -> set[str]:
+    """Checked on use, for clients that do not report file changes: the snippet sources that were
+    deleted or became ignored since they were indexed. Each is dropped from the index."""
+    editing = set(index.open_paths())
+    gone = set()
+    for rel in sources - editing:
+        try:
+            path = index.abspath(rel)
+        except KeyError:
+            continue
+        if not path.is_file() or index.is_ignored(path):
+            index.remove(path)
+            gone.add(rel)
+    return gone
+
+
+def _scan(index: WorkspaceIndex) -> None:
+    """Walk the folders in slices, letting the model thread have the GIL between them."""
+    try:
+        while not index.scan(limit_seconds=0.25):
+            time.sleep(0.01)
+    except Exception:
+        log.exception("indexing the workspace failed")

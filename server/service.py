@@ -1,0 +1,394 @@
+"""The completion service: the policy of serving completions, behind a small interface.
+
+It owns the model's lifetime (load, reload, unload on the one model thread), the completion cache,
+the adaptive debounce, background work (prefill after a pause, prefetch after an accepted
+suggestion, warm-up on open), the project (workspace folders, index, recent-edit ring), the last
+result per document for `deepfim/explain`, and the counters. `server/lsp.py` turns LSP messages
+into calls of this class; `deepfim complete` and the benchmarks call the same methods.
+
+Every model job reads the current completer when it runs, on the model thread, where loading
+and closing also happen: a job queued before a reload runs on the new model, never on a closed
+one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional, TypeVar
+
+from fim.positions import index_to_utf16, locate, lsp_lines
+from models.catalog import ModelNotFound
+from server.cache import CompletionCache
+from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
+from server.engine import Cancelled, ModelInfo, ModelLoadError
+from server.project import Project
+from server.settings import Settings
+from server.worker import CancelToken, ModelWorker
+from server.workspace import PathLike
+
+log = logging.getLogger(__name__)
+
+# A request less than this after the previous one means the client does not debounce...
+FAST_TYPING_GAP_S = 0.15
+# ...so it waits this long for the next keystroke before taking the model.
+DEBOUNCE_S = 0.06
+# Typing pause after which the prompt for the edit position is evaluated in the background.
+PREFILL_PAUSE_S = 0.3
+# Settings whose change needs the model loaded again.
+RELOAD_SETTINGS = ("model", "context_size", "threads")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Served:
+    """A completion as served: the text to insert and the cursor (line, code-point column)."""
+
+    completion: str
+    line: int
+    column: int
+
+
+class Listener:
+    """What the service tells its host (the LSP server forwards it to the editor). Methods may be
+    called from the model thread."""
+
+    def status(self, state: str, message: str, **extra: object) -> None:
+        """loading | ready | error | disabled, for status bars."""
+
+    def load_started(self) -> None:
+        """A model load began."""
+
+    def load_progress(self, percent: int) -> None:
+        """Loading is `percent` done (reported in steps of 5)."""
+
+    def load_finished(self, message: str, error: bool, warnings: list[str]) -> None:
+        """The load ended: `message` says with what; `warnings` are for the user once each."""
+
+
+class CompletionService:
+    """Completions for the documents of one editor session (or one CLI run)."""
+
+    def __init__(self, settings: Settings, listener: Optional[Listener] = None,
+                 text_of: Callable[[str], Optional[str]] = lambda uri: None, background_index: bool = True) -> None:
+        self.settings = settings
+        self.listener = listener or Listener()
+        self._text_of = text_of
+        self.worker = ModelWorker()
+        self.project = Project(on_forget=self._forget, background=background_index)
+        self.cache = CompletionCache()
+        self.last_results: dict[str, dict] = {}
+        self.stats = {"requests": 0, "cache_hits": 0, "model_runs": 0, "superseded": 0, "prefills": 0,
+                      "prefetches": 0, "warmups": 0, "reloads": 0}
+        self.model: Optional[ModelInfo] = None
+        self.load_error: Optional[str] = None
+        self._completer: Optional[Completer] = None  # read and written on the model thread only
+        self._loading: Optional[Future] = None
+        self._stale = threading.Event()  # a file left the project: cached completions may hold it
+        self._sequence = 0
+        self._last_request = 0.0
+        self._prefill_handle: Optional[asyncio.TimerHandle] = None
+        self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
+
+    # ------------------------------------------------------------------ settings
+    def configure(self, options: object) -> list[str]:
+        """Apply client settings; returns one warning per refused value. Reloads the model when a
+        setting that shapes it changed (and a model was asked for before)."""
+        old = self.settings
+        self.settings, warnings = old.validated(options)
+        if old.enabled != self.settings.enabled and self.model is not None:
+            self.listener.status("ready" if self.settings.enabled else "disabled",
+                                 "enabled" if self.settings.enabled else "disabled by the client's settings",
+                                 model=self.model.name)
+        if self._loading is not None and any(getattr(old, k) != getattr(self.settings, k) for k in RELOAD_SETTINGS):
+            self.load()
+        return warnings
+
+    # -------------------------------------------------------------------- model
+    def load(self) -> "Future[ModelInfo]":
+        """Load (or reload) the model on the model thread. Jobs queued behind it run on the new one."""
+        settings = self.settings
+        last = [-5]
+
+        def progress(value: float) -> None:
+            percent = int(value * 100)
+            if percent >= last[0] + 5:
+                last[0] = percent
+                self.listener.load_progress(percent)
+
+        def job() -> ModelInfo:
+            old, self._completer = self._completer, None
+            if old is not None:
+                self.stats["reloads"] += 1
+                old.engine.close()
+            self._completer = open_completer(settings, progress=progress)
+            return self._completer.engine.info
+
+        self.load_error = None
+        self.model = None
+        self.listener.load_started()
+        self.listener.status("loading", "loading model", percentage=0)
+        loading = self._loading = self.worker.submit(job)
+        loading.add_done_callback(self._loaded)
+        return loading
+
+    def _loaded(self, future: "Future[ModelInfo]") -> None:
+        if future is not self._loading:
+            return  # a newer load is under way
+        error = future.exception()
+        if error is None:
+            info = self.model = future.result()
+            message = f"deepfim ready: {info.name} ({info.template.name} template, {info.n_ctx}-token window)"
+            self.listener.load_finished(message, False, list(info.warnings))
+            self.listener.status("ready" if self.settings.enabled else "disabled", message, model=info.name)
+            return
+        if isinstance(error, (ModelLoadError, ModelNotFound)):
+            self.load_error = str(error)
+        else:
+            log.error("model loading failed", exc_info=error)
+            self.load_error = f"loading the model failed: {error}"
+        self.listener.load_finished(self.load_error, True, [])
+        self.listener.status("error", self.load_error)
+
+    async def ready(self) -> bool:
+        """Wait for the model being loaded; False when none is (or loading failed)."""
+        while self._loading is not None:
+            loading = self._loading
+            try:
+                await asyncio.wrap_future(loading)
+            except Exception:
+                pass
+            if loading is self._loading:
+                return loading.exception() is None
+        return False
+
+    def _job(self, job: Callable[[Completer, CancelToken], T]) -> Callable[[CancelToken], Optional[T]]:
+        """`job` as the model thread runs it: with the completer current when it runs (None result
+        when no model is loaded)."""
+        def run(cancel: CancelToken) -> Optional[T]:
+            completer = self._completer
+            if completer is None or cancel():
+                return None
+            completer.settings = self.settings
+            return job(completer, cancel)
+
+        return run
+
+    # ---------------------------------------------------------------- documents
+    def request_for(self, uri: PathLike, text: str, line: int, character: int) -> CompletionRequest:
+        """A completion request for a document, with the project's context."""
+        relative = self.project.relpath(uri)
+        if relative is None:
+            relative = Path(str(uri)).name or None
+        return CompletionRequest(text=text, line=line, character=character, path=relative,
+                                 context=self.project.context(uri, text, line))
+
+    def opened(self, uri: str) -> None:
+        text = self._text_of(uri)
+        if text is not None:
+            self.project.opened(uri, text)
+            self.warm(uri)
+
+    def changed(self, uri: str, edit: Optional[tuple[int, int]]) -> None:
+        """A document changed; `edit` is the position after the last change, when the client said."""
+        text = self._text_of(uri)
+        if text is None:
+            return
+        self.project.edited(uri, text, edit[0] if edit else None)
+        accepted = self.cache.accepted(uri, text)
+        if accepted is not None:
+            self.prefetch(uri, text, accepted)
+        elif edit is not None:
+            self.schedule_prefill(uri, *edit)
+
+    def saved(self, uri: str) -> None:
+        text = self._text_of(uri)
+        if text is None:
+            return
+        self.project.opened(uri, text)
+        if self._focus is not None and self._focus[0] == uri:
+            self.project.viewed(uri, text, self._focus[1])
+
+    def closed(self, uri: str) -> None:
+        self.last_results.pop(uri, None)
+        self.cache.forget(uri)
+        self.project.closed(uri)
+
+    def files_changed(self, changes: Iterable[tuple[str, bool]]) -> None:
+        """Files created/changed (False) or deleted (True) on disk."""
+        for uri, deleted in changes:
+            if deleted:
+                self.project.file_deleted(uri)
+            else:
+                self.project.file_changed(uri)
+
+    def set_roots(self, roots: list[Path], open_uris: Iterable[str]) -> None:
+        """The workspace folders changed (added or removed at run time)."""
+        documents = [(uri, text) for uri in open_uris if (text := self._text_of(uri)) is not None]
+        self.project.set_roots(roots, documents)
+
+    def _forget(self, rel: str) -> None:
+        """A file left the project (any thread): no cached completion may have been built on it."""
+        self._stale.set()
+
+    def _note_focus(self, uri: str, line: int) -> None:
+        """Feed the ring when the user moves to another document, as llama.vim does on BufLeave."""
+        if self._focus is not None and self._focus[0] != uri:
+            previous, previous_line = self._focus
+            text = self._text_of(previous)
+            if text is not None:
+                self.project.viewed(previous, text, previous_line)
+        self._focus = (uri, line)
+
+    def _cached(self, uri: str, before: str, after: str) -> Optional[str]:
+        if self._stale.is_set():
+            self._stale.clear()
+            self.cache.clear()
+            self.last_results.clear()
+        return self.cache.get(uri, before, after)
+
+    # --------------------------------------------------------------- completion
+    async def complete(self, uri: str, line: int, character: int) -> Optional[Served]:
+        """The completion at a position: from the cache, or from the model (latest request wins)."""
+        if not self.settings.enabled or not await self.ready():
+            return None
+        text = self._text_of(uri)
+        if text is None:
+            return None
+        self.stats["requests"] += 1
+        line, column, offset = locate(text, line, character)
+        self._note_focus(uri, line)
+        before, after = text[:offset], text[offset:]
+        cached = self._cached(uri, before, after)
+        if cached is not None:
+            self.stats["cache_hits"] += 1
+            return Served(cached, line, column)
+        # Adaptive debounce: a client that sends a request per keystroke gets a short wait, so
+        # the next keystroke supersedes this request before it occupies the model.
+        self._sequence += 1
+        sequence = self._sequence
+        now = time.monotonic()
+        gap, self._last_request = now - self._last_request, now
+        if gap < FAST_TYPING_GAP_S:
+            await asyncio.sleep(DEBOUNCE_S)
+            if sequence != self._sequence:
+                self.stats["superseded"] += 1
+                return None
+        request = self.request_for(uri, text, line, character)
+        self.stats["model_runs"] += 1
+
+        def job(completer: Completer, cancel: CancelToken) -> CompletionResult:
+            result = completer.complete(request, cancel)
+            self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
+            return result
+
+        future, token = self.worker.submit_latest(self._job(job))
+        try:
+            result = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
+        if result is None or result.generation.stop_reason == "cancelled":
+            self.stats["superseded"] += 1
+            return None
+        if result.complete:
+            self.cache.put(uri, before, after, result.completion)
+        return Served(result.completion, line, column)
+
+    def complete_now(self, uri: PathLike, text: str, line: int, character: int) -> CompletionResult:
+        """One completion, blocking (the CLI and benchmarks): loads the model first if needed and
+        raises ModelLoadError/ModelNotFound when it cannot."""
+        if self._loading is None:
+            self.load()
+        assert self._loading is not None
+        self._loading.result()
+        request = self.request_for(uri, text, line, character)
+        future, _ = self.worker.submit_latest(self._job(lambda completer, cancel: completer.complete(request, cancel)))
+        result = future.result()
+        assert result is not None
+        return result
+
+    # ------------------------------------------------------------ background work
+    def schedule_prefill(self, uri: str, line: int, character: int) -> None:
+        """After a pause in typing, evaluate the prompt for the edit position into the KV cache."""
+        if self._prefill_handle is not None:
+            self._prefill_handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._prefill_handle = loop.call_later(PREFILL_PAUSE_S, self._prefill, uri, line, character)
+
+    def _prefill(self, uri: str, line: int, character: int) -> None:
+        text = self._text_of(uri)
+        if self.model is None or text is None or not self.settings.enabled:
+            return
+        offset = locate(text, line, character)[2]
+        if self._cached(uri, text[:offset], text[offset:]) is not None:
+            return  # typing through a suggestion: the answer is already here
+        request = self.request_for(uri, text, line, character)
+
+        def job(completer: Completer, cancel: CancelToken) -> None:
+            try:
+                completer.prefill(request, cancel)
+            except Cancelled:
+                pass
+
+        self.stats["prefills"] += 1
+        self.worker.submit_background(self._job(job))
+
+    def warm(self, uri: str) -> None:
+        """On open: choose the file's context and tokenize it once in the background, so the first
+        completion there finds imports resolved, neighbours parsed and lines tokenized."""
+        text = self._text_of(uri)
+        if text is None or self._loading is None or not self.settings.enabled:
+            return
+        request = self.request_for(uri, text, 0, 0)
+
+        def job(completer: Completer, cancel: CancelToken) -> None:
+            completer.prompt_for(request)
+            self.stats["warmups"] += 1
+
+        self.worker.submit_background(self._job(job))
+
+    def prefetch(self, uri: str, text: str, offset: int) -> None:
+        """Complete ahead at `offset` (where an accepted suggestion ended) and cache the result."""
+        if self.model is None:
+            return
+        line, column = _line_column(text, offset)
+        request = self.request_for(uri, text, line, index_to_utf16(lsp_lines(text)[line], column))
+
+        def job(completer: Completer, cancel: CancelToken) -> None:
+            result = completer.complete(request, cancel)
+            if result.complete:
+                self.cache.put(uri, text[:offset], text[offset:], result.completion)
+
+        self.stats["prefetches"] += 1
+        self.worker.submit_background(self._job(job))
+
+    # ------------------------------------------------------------------ reports
+    def explain(self, uri: str) -> Optional[dict]:
+        """The prompt, segments and timings of the last completion the model made for `uri`."""
+        return self.last_results.get(uri)
+
+    def counters(self) -> dict:
+        engine = self.model is not None and self._completer is not None and self._completer.engine
+        return {**self.stats, "cached_tokens": engine.cached_tokens if engine else 0}
+
+    def close(self) -> None:
+        """Stop the model thread (queued jobs are cancelled); the model is freed with the process."""
+        self.worker.stop()
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """(line, code-point column) of a character offset."""
+    lines = lsp_lines(text)
+    consumed = 0
+    for number, row in enumerate(lines):
+        if offset <= consumed + len(row.rstrip("\r\n")):
+            return number, offset - consumed
+        consumed += len(row)
+    return len(lines) - 1, len(lines[-1])
