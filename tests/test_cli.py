@@ -116,3 +116,85 @@ def test_serve_over_tcp(deepseek_tiny: Path) -> None:
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_nonsense_input_is_refused_with_the_documents_size(deepseek_tiny: Path, tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("def f():\n    return 1\n")  # 3 lines: the last one is empty
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    model = ("--model", str(deepseek_tiny))
+    for args, expected in (((str(binary), "--line", "0", "--character", "0"), "not a text file"),
+                           ((str(source), "--line", "5000", "--character", "0"), "outside the 3 lines (0 to 2)"),
+                           ((str(source), "--line", "-1", "--character", "0"), "outside the 3 lines"),
+                           ((str(source), "--line", "1", "--character", "400"),
+                            "outside line 1, which is 12 characters long (0 to 12)")):
+        started = time.monotonic()
+        out = deepfim("complete", *args, *model, timeout=60)
+        assert out.returncode == 2 and out.stdout == "", (args, out.stderr)
+        assert expected in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert time.monotonic() - started < 30  # refused before any model work
+    bad_level = deepfim("--log-level", "LOUD", "complete", str(source), "--line", "0", "--character", "0")
+    assert bad_level.returncode == 2 and "invalid choice: 'LOUD'" in bad_level.stderr
+    assert deepfim("--log-level", "debug", "models", "list").returncode == 0
+
+
+def test_complete_help_describes_every_option_with_its_default() -> None:
+    out = deepfim("complete", "--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())
+    for option in ("file", "--line", "--character", "--model", "--workspace", "--json", "--compact",
+                   "--max-tokens", "--context-size", "--time-budget-ms"):
+        assert option in text
+    for described in ("the source file to complete in", "default: 128, as the server",
+                      "default: 16384, as the server", "the server's default is 4000",
+                      "default: $DEEPFIM_MODEL"):
+        assert described in text, described
+
+
+def test_serve_reports_a_missing_model_at_once_and_still_answers(tmp_path: Path) -> None:
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(tmp_path / "no.gguf")],
+                              cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        line = b""
+        while b"does not exist" not in line:  # before any editor has sent anything
+            line = server.stderr.readline()
+            assert line and time.monotonic() < deadline
+        assert b"no.gguf" in line
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": {"processId": None, "rootUri": None, "capabilities": {}}}).encode()
+        server.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        server.stdin.flush()
+        header = server.stdout.readline()
+        assert header.startswith(b"Content-Length")
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_json_is_indented_on_a_terminal_unless_compact(deepseek_tiny: Path, tmp_path: Path) -> None:
+    import pty
+
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    for extra, indented in (((), True), (("--compact",), False)):
+        leader, follower = pty.openpty()
+        done = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line", "1",
+                               "--character", "0", "--model", str(deepseek_tiny), "--json", "--max-tokens", "2",
+                               *extra], cwd=REPO, stdout=follower, stderr=subprocess.PIPE, timeout=120)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert done.returncode == 0, done.stderr
+        printed = b"".join(chunks).decode().replace("\r\n", "\n")
+        assert json.loads(printed)["model"] == "deepseek-coder-synthetic"
+        assert (printed.count("\n") > 5) == indented

@@ -1,0 +1,74 @@
+"""Suggestions cut by the clock or the token cap keep whole words (or whole lines); cancelled
+ones are empty. With the real small model: the same request unhurried is the reference."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from server.completion import CompletionRequest, open_completer, whole_part
+from server.settings import Settings
+
+SINGLE = ('import os\n\n\ndef read_config(path):\n    """Read the configuration file at `path`."""\n'
+          '    with open(path) as handle:\n        return handle.read()\n\n\n'
+          'def config_path(name):\n    return os.path.join(os.path.expanduser("~"), \n')
+MULTI = ('def mean(values):\n    """The arithmetic mean of `values`."""\n    \n')
+WORD = re.compile(r"[\w$]")
+
+
+@pytest.fixture(scope="module")
+def completer(gemma_model: Path):
+    completer = open_completer(Settings(model=str(gemma_model), context_size=2048, max_tokens=40,
+                                        time_budget_ms=600_000))
+    yield completer
+    completer.engine.close()
+
+
+def _complete(completer, text: str, **settings):
+    lines = text.split("\n")
+    line = len(lines) - 2
+    character = len(lines[line]) if text is SINGLE else 4
+    completer.settings = replace(Settings(model="unused", context_size=2048, max_tokens=40,
+                                          time_budget_ms=600_000), **settings)
+    return completer.complete(CompletionRequest(text=text, line=line, character=character), lambda: False)
+
+
+def _assert_whole_start(cut: str, full: str) -> None:
+    assert full.startswith(cut.rstrip()), (cut, full)
+    end = len(cut.rstrip())
+    if 0 < end < len(full):
+        assert not (WORD.match(full[end - 1]) and WORD.match(full[end])), f"{cut!r} cuts a word of {full!r}"
+
+
+@pytest.mark.parametrize("text", [SINGLE, MULTI], ids=["single-line", "multi-line"])
+def test_cuts_by_time_and_cap_keep_whole_words(completer, text: str) -> None:
+    full = _complete(completer, text)
+    assert full.completion.strip() and full.complete
+    for budget_ms in (1, 40, 150):
+        cut = _complete(completer, text, time_budget_ms=budget_ms)
+        if cut.generation.stop_reason == "time":
+            assert not cut.complete  # not cached as if it were the whole answer
+        _assert_whole_start(cut.completion, full.completion)
+    for cap in (1, 2, 3, 5, 8):
+        cut = _complete(completer, text, max_tokens=cap)
+        assert cut.generation.stop_reason in ("max_tokens", "stop", "eog")
+        _assert_whole_start(cut.completion, full.completion)
+
+
+def test_a_cancelled_completion_is_empty(completer) -> None:
+    lines = SINGLE.split("\n")
+    result = completer.complete(CompletionRequest(text=SINGLE, line=len(lines) - 2, character=len(lines[-2])),
+                                lambda: True)
+    assert result.completion == "" and result.generation.stop_reason == "cancelled" and not result.complete
+
+
+def test_whole_part() -> None:
+    assert whole_part("return wid", True) == "return"
+    assert whole_part("retur", True) == ""
+    assert whole_part("foo(bar, ", True) == "foo(bar,"
+    assert whole_part("x = 1\ny = compu", False) == "x = 1"
+    assert whole_part("total = sum(val", False) == "total = sum("
+    assert whole_part("", True) == ""
