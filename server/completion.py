@@ -34,6 +34,7 @@ class CompletionRequest:
     character: int  # UTF-16 code units, as LSP counts
     path: Optional[str] = None  # workspace-relative path of the document
     context: Optional[ContextProvider] = None
+    language: Optional[str] = None  # the editor's LSP languageId of the document, when it said
 
 
 @dataclass

@@ -170,7 +170,7 @@ def create_server(settings: Settings) -> DeepfimServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DeepfimServer, params: types.DidOpenTextDocumentParams) -> None:
-        service.opened(params.text_document.uri)
+        service.opened(params.text_document.uri, params.text_document.language_id)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DeepfimServer, params: types.DidChangeTextDocumentParams) -> None:

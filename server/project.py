@@ -101,10 +101,11 @@ class Project:
         self.index.remove(path)
 
     # ------------------------------------------------------------------ context
-    def context(self, path: PathLike, text: str, line: int,
-                timings: Optional[list[float]] = None) -> Optional[ContextProvider]:
+    def context(self, path: PathLike, text: str, line: int, timings: Optional[list[float]] = None,
+                language: Optional[str] = None) -> Optional[ContextProvider]:
         """The repository context for a completion at `line` of the document `path` (None outside
-        the workspace). `timings` collects the milliseconds of each selection (benchmarks)."""
+        the workspace); `language` is the editor's languageId when it sent one. `timings` collects the
+        milliseconds of each selection (benchmarks)."""
         index = self.index
         relative = index.relpath(path)
         if relative is None:

@@ -95,6 +95,7 @@ class CompletionService:
         self._last_request = 0.0
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
         self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
+        self._languages: dict[str, str] = {}  # uri -> the editor's languageId
 
     # ------------------------------------------------------------------ settings
     def configure(self, options: object) -> list[str]:
@@ -186,10 +187,14 @@ class CompletionService:
         relative = self.project.relpath(uri)
         if relative is None:
             relative = Path(str(uri)).name or None
+        language = self._languages.get(str(uri))
         return CompletionRequest(text=text, line=line, character=character, path=relative,
-                                 context=self.project.context(uri, text, line))
+                                 context=self.project.context(uri, text, line, language=language), language=language)
 
-    def opened(self, uri: str) -> None:
+    def opened(self, uri: str, language: Optional[str] = None) -> None:
+        """A document opened in the editor, with its LSP languageId when the client sent one."""
+        if language:
+            self._languages[uri] = language
         text = self._text_of(uri)
         if text is not None:
             self.project.opened(uri, text)
@@ -217,6 +222,7 @@ class CompletionService:
 
     def closed(self, uri: str) -> None:
         self.last_results.pop(uri, None)
+        self._languages.pop(uri, None)
         self.cache.forget(uri)
         self.project.closed(uri)
 
