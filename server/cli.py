@@ -22,8 +22,11 @@ def _serve(args: argparse.Namespace) -> int:
     from server.settings import Settings
     from server.transport import serve
 
-    _check_model_at_start(args.model)
-    server = create_server(Settings(model=args.model))
+    settings = Settings().merged({"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
+                                 "engineModel": args.engine_model})
+    if not args.engine:
+        _check_model_at_start(args.model)
+    server = create_server(settings)
     try:
         if not args.tcp:
             if sys.stdin.isatty():
@@ -47,7 +50,8 @@ def _check_model_at_start(model: Optional[str]) -> None:
     """Say at once on stderr when the model cannot be found or is not a GGUF file; the server
     still starts, answers, and reports the same over LSP."""
     from models.catalog import ModelNotFound, resolve
-    from server.engine import ModelLoadError, check_gguf_file
+    from server.engines.base import ModelLoadError
+    from server.engines.local import check_gguf_file
 
     try:
         check_gguf_file(resolve(model))
@@ -87,7 +91,7 @@ def _read_source(path: Path) -> tuple[Path, str]:
 
 def _complete(args: argparse.Namespace) -> int:
     from models.catalog import ModelNotFound
-    from server.engine import ModelLoadError
+    from server.engines.base import EngineUnavailable, ModelLoadError
     from server.service import CompletionService
     from server.settings import Settings
 
@@ -106,7 +110,8 @@ def _complete(args: argparse.Namespace) -> int:
         return 2
     root = Path(args.workspace).resolve() if args.workspace else workspace_root(file)
     options = {"model": args.model, "timeBudgetMs": args.time_budget_ms, "maxTokens": args.max_tokens,
-               "contextSize": args.context_size}
+               "contextSize": args.context_size, "engine": args.engine, "engineApi": args.engine_api,
+               "engineModel": args.engine_model}
     settings, warnings = Settings().validated({k: v for k, v in options.items() if v is not None})
     for warning in warnings:
         print(f"deepfim: warning: {warning}", file=sys.stderr)
@@ -120,12 +125,16 @@ def _complete(args: argparse.Namespace) -> int:
         service.project.opened(file, text)
         try:
             info = service.load().result()
-        except (ModelLoadError, ModelNotFound) as error:
+        except (ModelLoadError, ModelNotFound, EngineUnavailable) as error:
             print(f"deepfim: {error}", file=sys.stderr)
             return 1
         for warning in info.warnings:
             print(f"deepfim: warning: {warning}", file=sys.stderr)
-        result = service.complete_now(file, text, args.line, args.character)
+        try:
+            result = service.complete_now(file, text, args.line, args.character)
+        except EngineUnavailable as error:
+            print(f"deepfim: {error}", file=sys.stderr)
+            return 1
     finally:
         service.close()
     if args.json:
@@ -194,6 +203,17 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", metavar="URL",
+                        help="run on a remote engine at URL instead of in-process: http://host:8080 (llama-server), "
+                             "http://host:8000/v1 (OpenAI-compatible), http://host:11434 (Ollama); "
+                             "$DEEPFIM_API_KEY is sent as a bearer token (default: in-process)")
+    parser.add_argument("--engine-api", choices=("llama.cpp", "openai", "ollama"),
+                        help="the remote engine's API (default: detected by probing)")
+    parser.add_argument("--engine-model", metavar="NAME",
+                        help="the model name, for remote APIs that serve several (default: the only one served)")
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -211,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "over its stdin/stdout.")
     serve.add_argument("--model", help="path to a .gguf file or a catalog name "
                                        "(default: $DEEPFIM_MODEL, then the catalog default)")
+    _engine_options(serve)
     serve.add_argument("--tcp", metavar="HOST:PORT", help="serve one client over TCP instead of stdio (default: stdio)")
     serve.set_defaults(func=_serve)
 
@@ -223,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="zero-based column of the cursor in UTF-16 code units, as LSP counts (required)")
     complete.add_argument("--model", help="path to a .gguf file or a catalog name "
                                           "(default: $DEEPFIM_MODEL, then the catalog default)")
+    _engine_options(complete)
     complete.add_argument("--workspace", help="project root for repository context "
                                               "(default: the enclosing git root, else the file's folder)")
     complete.add_argument("--json", action="store_true",

@@ -11,8 +11,8 @@ from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
-from models.catalog import fallback_notice, resolve
-from server.engine import Engine, Generation
+from server.engines import open_engine
+from server.engines.base import Engine, Generation
 from server.settings import Settings
 
 # How much text around the cursor the post-processor sees (it only needs the nearby scope).
@@ -81,15 +81,9 @@ def cursor_context(fim: FimInput) -> CompletionContext:
 
 def open_completer(settings: Settings, progress: Optional[Callable[[float], None]] = None,
                    **engine_options: int) -> "Completer":
-    """Load the model `settings` name (a path or catalog name) and a completer on it. Raises
-    ModelNotFound or ModelLoadError with a message that says what to do."""
-    path = resolve(settings.model)
-    engine = Engine(path, n_ctx=settings.context_size, n_threads=settings.threads, progress=progress,
-                    **engine_options)
-    notice = fallback_notice(path)
-    if notice:
-        engine.info.warnings.append(notice)
-    return Completer(engine, settings)
+    """A completer on the engine `settings` name (in-process model or remote server). Raises
+    ModelNotFound, ModelLoadError or EngineUnavailable with a message that says what to do."""
+    return Completer(open_engine(settings, progress, **engine_options), settings)
 
 
 class Completer:
@@ -147,7 +141,7 @@ class Completer:
         prompt's ids are what the model evaluates.
         """
         last = prompt.segments[-1]
-        if last.kind != "middle" or not last.token_ids or not last.text.strip():
+        if not self.engine.heals or last.kind != "middle" or not last.token_ids or not last.text.strip():
             return prompt, b""
         healed = replace(last, token_ids=last.token_ids[:-1])
         return Prompt(prompt.segments[:-1] + (healed,)), self.engine.piece(last.token_ids[-1])

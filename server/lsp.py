@@ -118,6 +118,14 @@ class _EditorListener(Listener):
             self._soon(self.server.work_done_progress.report, self.token,
                        types.WorkDoneProgressReport(percentage=percent))
 
+    def outage(self, message: Optional[str]) -> None:
+        if message is None:
+            model = self.server.service.model
+            self.status("ready", "the engine answers again", **({"model": model.name} if model else {}))
+            return
+        self.status("error", message)
+        self._soon(self.server.show, types.MessageType.Error, message)
+
     def load_finished(self, message: str, error: bool, warnings: list[str]) -> None:
         self._soon(self._finished, self.token, message, error, warnings)
 

@@ -23,11 +23,12 @@ class AttentionShape:
     n_embd: int
     n_head: int
     n_head_kv: int
+    kv_bytes: float = 2.0  # per cached element: f16 2, q8_0 34/32, q4_0 18/32
 
     def window_bytes(self, n_ctx: int, n_ubatch: int) -> int:
-        """KV cache (f16 keys and values) plus the attention scores of one micro-batch (f32)."""
+        """KV cache (keys and values) plus the attention scores of one micro-batch (f32)."""
         n_embd_kv = self.n_embd // max(1, self.n_head) * self.n_head_kv
-        kv = 2 * self.n_layer * n_ctx * n_embd_kv * 2
+        kv = int(2 * self.n_layer * n_ctx * n_embd_kv * self.kv_bytes)
         scores = n_ubatch * n_ctx * self.n_head * 4
         return kv + scores
 

@@ -26,7 +26,7 @@ from fim.positions import index_to_utf16, locate, lsp_lines
 from models.catalog import ModelNotFound
 from server.cache import CompletionCache
 from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
-from server.engine import Cancelled, ModelInfo, ModelLoadError
+from server.engines.base import Cancelled, EngineUnavailable, ModelInfo, ModelLoadError
 from server.project import Project
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
@@ -41,7 +41,8 @@ DEBOUNCE_S = 0.06
 # Typing pause after which the prompt for the edit position is evaluated in the background.
 PREFILL_PAUSE_S = 0.3
 # Settings whose change needs the model loaded again.
-RELOAD_SETTINGS = ("model", "context_size", "threads")
+RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "engine_model", "gpu_layers",
+                    "flash_attention", "kv_cache_type")
 
 T = TypeVar("T")
 
@@ -71,6 +72,9 @@ class Listener:
     def load_finished(self, message: str, error: bool, warnings: list[str]) -> None:
         """The load ended: `message` says with what; `warnings` are for the user once each."""
 
+    def outage(self, message: Optional[str]) -> None:
+        """A remote engine stopped answering (`message` says why, once per outage) or is back (None)."""
+
 
 class CompletionService:
     """Completions for the documents of one editor session (or one CLI run)."""
@@ -90,6 +94,9 @@ class CompletionService:
         self.load_error: Optional[str] = None
         self._completer: Optional[Completer] = None  # read and written on the model thread only
         self._loading: Optional[Future] = None
+        self._load_failures = 0  # consecutive loads that found a remote engine unreachable
+        self._outage: Optional[str] = None
+        self._retry: Optional[threading.Timer] = None
         self._stale = threading.Event()  # a file left the project: cached completions may hold it
         self._sequence = 0
         self._last_request = 0.0
@@ -133,6 +140,9 @@ class CompletionService:
 
         self.load_error = None
         self.model = None
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         self.listener.load_started()
         self.listener.status("loading", "loading model", percentage=0)
         loading = self._loading = self.worker.submit(job)
@@ -144,12 +154,23 @@ class CompletionService:
             return  # a newer load is under way
         error = future.exception()
         if error is None:
+            self._load_failures = 0
+            self._outage = None
             info = self.model = future.result()
             message = f"deepfim ready: {info.name} ({info.template.name} template, {info.n_ctx}-token window)"
             self.listener.load_finished(message, False, list(info.warnings))
             self.listener.status("ready" if self.settings.enabled else "disabled", message, model=info.name)
             return
-        if isinstance(error, (ModelLoadError, ModelNotFound)):
+        if isinstance(error, EngineUnavailable):
+            # The server may come up later: try again, backing off, without a restart.
+            self.load_error = str(error)
+            self._load_failures += 1
+            self._retry = threading.Timer(min(30.0, 2.0 ** self._load_failures), self._retry_load, (future,))
+            self._retry.daemon = True
+            self._retry.start()
+            if self._load_failures > 1:
+                return  # said once per outage
+        elif isinstance(error, (ModelLoadError, ModelNotFound)):
             self.load_error = str(error)
         else:
             log.error("model loading failed", exc_info=error)
@@ -157,8 +178,15 @@ class CompletionService:
         self.listener.load_finished(self.load_error, True, [])
         self.listener.status("error", self.load_error)
 
+    def _retry_load(self, failed: Future) -> None:
+        if failed is self._loading:
+            self.load()
+
     async def ready(self) -> bool:
-        """Wait for the model being loaded; False when none is (or loading failed)."""
+        """Wait for the model being loaded; False when none is (or loading failed). A request never
+        waits for a retry to reach a remote engine that was down."""
+        if self._load_failures:
+            return self._loading is not None and self._loading.done() and self._loading.exception() is None
         while self._loading is not None:
             loading = self._loading
             try:
@@ -177,9 +205,23 @@ class CompletionService:
             if completer is None or cancel():
                 return None
             completer.settings = self.settings
-            return job(completer, cancel)
+            try:
+                result = job(completer, cancel)
+            except EngineUnavailable as error:
+                self._engine_down(str(error))
+                return None
+            if self._outage is not None and getattr(completer.engine, "outage", None) is None:
+                self._outage = None
+                self.listener.outage(None)
+            return result
 
         return run
+
+    def _engine_down(self, message: str) -> None:
+        """Tell the user once per outage (not once per keystroke)."""
+        if self._outage is None:
+            self._outage = message
+            self.listener.outage(message)
 
     # ---------------------------------------------------------------- documents
     def request_for(self, uri: PathLike, text: str, line: int, character: int) -> CompletionRequest:
@@ -317,7 +359,8 @@ class CompletionService:
         request = self.request_for(uri, text, line, character)
         future, _ = self.worker.submit_latest(self._job(lambda completer, cancel: completer.complete(request, cancel)))
         result = future.result()
-        assert result is not None
+        if result is None:
+            raise EngineUnavailable(self._outage or "the engine did not answer")
         return result
 
     # ------------------------------------------------------------ background work
@@ -386,6 +429,8 @@ class CompletionService:
 
     def close(self) -> None:
         """Stop the model thread (queued jobs are cancelled); the model is freed with the process."""
+        if self._retry is not None:
+            self._retry.cancel()
         self.worker.stop()
 
 

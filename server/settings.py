@@ -16,16 +16,17 @@ from typing import Any, Optional
 
 
 def _setting(default: Any, key: str, doc: str, *, minimum: Optional[int] = None,
-             maximum: Optional[int] = None, nullable: bool = False) -> Any:
+             maximum: Optional[int] = None, nullable: bool = False, choices: tuple[str, ...] = (),
+             text: bool = False) -> Any:
     return field(default=default, metadata={"key": key, "doc": doc, "minimum": minimum, "maximum": maximum,
-                                            "nullable": nullable})
+                                            "nullable": nullable, "choices": choices, "text": text})
 
 
 @dataclass(frozen=True)
 class Settings:
     model: Optional[str] = _setting(
         None, "model", "path to a .gguf file or a catalog name; null: $DEEPFIM_MODEL, then the catalog default "
-        "(changing it reloads)", nullable=True)
+        "(changing it reloads)", nullable=True, text=True)
     max_tokens: int = _setting(128, "maxTokens", "most tokens generated per completion", minimum=1, maximum=4096)
     context_size: int = _setting(16384, "contextSize", "the model's window in tokens (falls back to a smaller "
                                  "one when memory is short)", minimum=512, maximum=131072)
@@ -41,6 +42,22 @@ class Settings:
     context_before_bos: bool = _setting(
         False, "contextBeforeBos", "put repository context before BOS (llama.cpp /infill) instead of inside the "
         "FIM prefix with #path headers")
+    engine: Optional[str] = _setting(
+        None, "engine", "base URL of a remote engine (http://host:8080 llama-server, http://host:8000/v1 "
+        "OpenAI-compatible, http://host:11434 Ollama); null: run the model in-process", nullable=True, text=True)
+    engine_api: Optional[str] = _setting(
+        None, "engineApi", "the remote engine's API; null: detected by probing", nullable=True,
+        choices=("llama.cpp", "openai", "ollama"))
+    engine_model: Optional[str] = _setting(
+        None, "engineModel", "the model name, for remote APIs that serve several (OpenAI-compatible, Ollama)",
+        nullable=True, text=True)
+    gpu_layers: Optional[int] = _setting(
+        None, "gpuLayers", "model layers offloaded to the GPU; null: all of them when llama.cpp was built with a "
+        "GPU backend, else 0", minimum=0, maximum=100_000, nullable=True)
+    flash_attention: str = _setting("auto", "flashAttention", "llama.cpp flash attention",
+                                    choices=("auto", "on", "off"))
+    kv_cache_type: str = _setting("f16", "kvCacheType", "KV cache precision: q8_0 or q4_0 fit a window in about "
+                                  "half or a third of the memory", choices=("f16", "q8_0", "q4_0"))
 
     def merged(self, options: Any) -> "Settings":
         """A copy updated from a settings object; bad values are left out (see `validated`)."""
@@ -64,7 +81,9 @@ class Settings:
             if spec is None:
                 continue  # other tools' keys share the section in some clients
             if spec.name == "model" and (value is None or (isinstance(value, str) and not value.strip())):
-                continue
+                continue  # keeps `deepfim serve --model`
+            if spec.metadata["text"] and isinstance(value, str) and not value.strip():
+                value = None  # an editor's empty text box means "not set"
             accepted, warning = _check(spec, value)
             if warning:
                 warnings.append(f"setting {key}: {json.dumps(value)[:80]} is not accepted; {warning}")
@@ -81,10 +100,15 @@ def _check(spec: Any, value: Any) -> tuple[Any, Optional[str]]:
         if isinstance(value, bool):
             return value, None
         return default, f"expected true or false; using {json.dumps(default)}"
-    if spec.name == "model":
-        if isinstance(value, str):
+    if meta["text"]:
+        if isinstance(value, str) and value.strip():
             return value.strip(), None
-        return default, "expected a path or catalog name (a string); using the default"
+        return default, f"expected a non-empty string{' or null' if meta['nullable'] else ''}; using the default"
+    if meta["choices"]:
+        if value in meta["choices"]:
+            return value, None
+        listed = ", ".join(json.dumps(c) for c in meta["choices"])
+        return default, f"expected one of {listed}{' or null' if meta['nullable'] else ''}; using {json.dumps(default)}"
     low, high = meta["minimum"], meta["maximum"]
     accepted = f"an integer from {low} to {high}" + (" or null" if meta["nullable"] else "")
     if not isinstance(value, int) or isinstance(value, bool):
@@ -105,9 +129,12 @@ def schema() -> list[dict]:
     out = []
     for spec in fields(Settings):
         meta = spec.metadata
-        kind = "boolean" if isinstance(spec.default, bool) else "string" if spec.name == "model" else "integer"
+        kind = "boolean" if isinstance(spec.default, bool) else "string" if meta["text"] or meta["choices"] \
+            else "integer"
         entry = {"key": meta["key"], "type": kind, "default": spec.default, "description": meta["doc"],
                  "nullable": meta["nullable"]}
+        if meta["choices"]:
+            entry["enum"] = list(meta["choices"])
         if meta["minimum"] is not None:
             entry.update(minimum=meta["minimum"], maximum=meta["maximum"])
         out.append(entry)

@@ -59,7 +59,8 @@ class LspSession:
             self.progress.append(params.value)
 
         full_env = dict(os.environ, **(env or {}))
-        self.run(self.client.start_io(sys.executable, "-m", "server.cli", "serve", "--model", model,
+        model_args = ["--model", model] if model else []  # "": the model comes from the options (a remote engine)
+        self.run(self.client.start_io(sys.executable, "-m", "server.cli", "serve", *model_args,
                                       env=full_env, cwd=str(REPO)))
         capabilities = types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=progress),

@@ -16,6 +16,16 @@ export interface ServerSettings {
   logText: boolean;
   lineInPrefix: boolean;
   contextBeforeBos: boolean;
+  engine: string | null;
+  engineApi: string | null;
+  engineModel: string | null;
+  gpuLayers: number | null;
+  flashAttention: string;
+  kvCacheType: string;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
 function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
@@ -48,6 +58,12 @@ export function serverSettings(): ServerSettings {
     logText: c.get<boolean>('logText') === true,
     lineInPrefix: c.get<boolean>('lineInPrefix') === true,
     contextBeforeBos: c.get<boolean>('contextBeforeBos') === true,
+    engine: text(c.get('engine')) ?? null,
+    engineApi: text(c.get('engineApi')) ?? null,
+    engineModel: text(c.get('engineModel')) ?? null,
+    gpuLayers: Number.isInteger(c.get('gpuLayers')) ? (c.get('gpuLayers') as number) : null,
+    flashAttention: text(c.get('flashAttention')) ?? 'auto',
+    kvCacheType: text(c.get('kvCacheType')) ?? 'f16',
   };
 }
 

@@ -1,4 +1,4 @@
-"""The model runtime: one GGUF model and one llama context, driven through llama.cpp's C API.
+"""The in-process engine: one GGUF model and one llama context, driven through llama.cpp's C API.
 
 Only the worker thread that created an Engine may call it. The engine keeps track of which
 tokens its KV cache holds and, for each new prompt, reuses the longest common prefix and then
@@ -21,45 +21,16 @@ import numpy as np
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
+from server.engines.base import Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, plain_parts
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
+ALL_LAYERS = 100_000
+FLASH_ATTENTION = {"auto": llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO, "on": llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
+                   "off": llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED}
+KV_TYPES = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}
+KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}  # bytes per cached element (blocks of 32)
 MIN_CTX = 2048
-
-
-class ModelLoadError(Exception):
-    """The model could not be loaded; the message names the problem and the fix."""
-
-
-class Cancelled(Exception):
-    """The request that drove the engine was cancelled or superseded."""
-
-
-class EngineClosed(RuntimeError):
-    """A job reached an engine after `close()` (a reload raced it); nothing ran on freed memory."""
-
-
-@dataclass
-class Generation:
-    """What one prompt evaluation plus generation did."""
-
-    text: str = ""
-    generated_tokens: int = 0
-    prompt_tokens_evaluated: int = 0
-    prompt_tokens_reused: int = 0
-    prompt_ms: float = 0.0
-    generate_ms: float = 0.0
-    stop_reason: str = ""  # eog | stop | max_tokens | time | cancelled
-
-
-@dataclass
-class ModelInfo:
-    path: Path
-    name: str
-    architecture: str
-    template: FimTemplate
-    n_ctx: int
-    warnings: list[str] = field(default_factory=list)
 
 
 _log_lines: deque[str] = deque(maxlen=200)
@@ -117,19 +88,27 @@ def _last_errors() -> str:
     return "; ".join(errors[-3:])
 
 
-class Engine:
-    """A loaded model with one context and a KV cache tracked token by token."""
+class LocalEngine:
+    """A loaded model with one context and a KV cache tracked token by token (in-process llama.cpp)."""
+
+    heals = True
 
     def __init__(self, path: Path, n_ctx: int = 16384, n_threads: Optional[int] = None,
                  n_batch: int = 256, progress: Optional[Callable[[float], None]] = None,
-                 cache_reuse_min: int = 16) -> None:
+                 cache_reuse_min: int = 16, gpu_layers: Optional[int] = None, flash_attention: str = "auto",
+                 kv_cache_type: str = "f16") -> None:
         _init_backend()
         check_gguf_file(path)
         self.n_batch = n_batch
         self.cache_reuse_min = cache_reuse_min
         self._progress_cb = None
         mparams = llama_cpp.llama_model_default_params()
-        mparams.n_gpu_layers = 0
+        # Every layer on the GPU when llama.cpp was built with a GPU backend (CUDA, Metal, Vulkan, ROCm).
+        self.gpu_layers = gpu_layers if gpu_layers is not None else (
+            ALL_LAYERS if llama_cpp.llama_supports_gpu_offload() else 0)
+        mparams.n_gpu_layers = self.gpu_layers
+        self.flash_attention = flash_attention
+        self.kv_cache_type = kv_cache_type
         # On CPUs with AMX, llama.cpp's extra buffer types crash llama_decode for K-quants and
         # Q4_0/Q8_0; without them the same weights run on the regular CPU kernels.
         mparams.use_extra_bufts = False
@@ -160,7 +139,7 @@ class Engine:
         architecture = self.meta("general.architecture") or "unknown"
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(
-            path=path,
+            source=str(path),
             name=self.meta("general.name") or path.stem,
             architecture=architecture,
             template=template,
@@ -185,8 +164,10 @@ class Engine:
         wanted = n_ctx
         model = self._model
         shape = AttentionShape(llama_cpp.llama_model_n_layer(model), llama_cpp.llama_model_n_embd(model),
-                      llama_cpp.llama_model_n_head(model), llama_cpp.llama_model_n_head_kv(model))
-        available = available_bytes()
+                               llama_cpp.llama_model_n_head(model), llama_cpp.llama_model_n_head_kv(model),
+                               KV_BYTES[self.kv_cache_type])
+        # The KV cache of offloaded layers lives in GPU memory, which llama.cpp checks itself.
+        available = available_bytes() if self.gpu_layers == 0 else None
         # llama.cpp aborts the process on some failed allocations: stay within free memory.
         n_ctx = affordable_window(n_ctx, shape, self.n_batch, available, MIN_CTX)
         if available is not None and shape.window_bytes(n_ctx, self.n_batch) + MARGIN_BYTES > available:
@@ -203,6 +184,8 @@ class Engine:
             cparams.n_threads = threads
             cparams.n_threads_batch = threads
             cparams.no_perf = True
+            cparams.flash_attn_type = FLASH_ATTENTION[self.flash_attention]
+            cparams.type_k = cparams.type_v = KV_TYPES[self.kv_cache_type]
             ctx = llama_cpp.llama_init_from_model(self._model, cparams)
             if ctx:
                 if n_ctx != wanted:
@@ -235,6 +218,9 @@ class Engine:
         """Tokenize user text as plain text: special-token spellings stay ordinary text."""
         if self._model is None:
             raise EngineClosed("the model was unloaded")
+        return [token for part in plain_parts(text) for token in self._tokenize(part)]
+
+    def _tokenize(self, text: str) -> list[int]:
         data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
         size = len(data) + 16
         buf = (llama_cpp.llama_token * size)()

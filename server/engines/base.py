@@ -1,0 +1,111 @@
+"""What every engine offers the completer, and the types they share.
+
+An engine holds one model: its vocabulary (plain-text tokenization that never yields a control
+token, the text of a token, the FIM control ids), and greedy generation from a prompt of token
+ids that reuses what it evaluated for the previous prompt, stops when the caller's `stop_at`
+says so, gives way to `cancelled()`, and reports its timings. Implementations: in-process
+llama.cpp (`local.py`), llama.cpp's `llama-server` (`llama_server.py`), OpenAI-compatible
+completion servers (`openai.py`) and Ollama (`ollama.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Protocol
+
+from fim.prompt import SpecialIds
+from fim.templates import FimTemplate
+
+
+class ModelLoadError(Exception):
+    """The model could not be loaded; the message names the problem and the fix."""
+
+
+class Cancelled(Exception):
+    """The request that drove the engine was cancelled or superseded."""
+
+
+class EngineClosed(RuntimeError):
+    """A job reached an engine after `close()` (a reload raced it); nothing ran on freed memory."""
+
+
+class EngineUnavailable(Exception):
+    """A remote engine could not be reached or answered wrongly; the message names the URL and the
+    cause. The engine backs off before trying again."""
+
+
+@dataclass
+class Generation:
+    """What one prompt evaluation plus generation did."""
+
+    text: str = ""
+    generated_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    prompt_tokens_reused: int = 0
+    prompt_ms: float = 0.0
+    generate_ms: float = 0.0
+    stop_reason: str = ""  # eog | stop | max_tokens | time | cancelled | error
+
+
+@dataclass
+class ModelInfo:
+    source: str  # the model file, or the URL of the remote engine
+    name: str
+    architecture: str
+    template: FimTemplate
+    n_ctx: int
+    warnings: list[str] = field(default_factory=list)
+
+
+StopAt = Callable[[str], Optional[int]]
+
+# Spelled like a chat or FIM control token (`<|EOT|>`, `<|User|>`, `<｜fim▁hole｜>`, `<|fim_prefix|>`).
+# llama.cpp turns "user-defined" tokens such as DeepSeek's `<|EOT|>` into their ids even when asked
+# not to parse special tokens, so such spellings in user text are tokenized in two parts.
+_CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>")
+
+
+def plain_parts(text: str) -> list[str]:
+    """`text` cut so that no part holds a whole control-token spelling (each spelling is split after
+    its first character); tokenizing the parts one by one can never yield a control token."""
+    parts: list[str] = []
+    start = 0
+    for match in _CONTROL_SPELLING.finditer(text):
+        parts.append(text[start:match.start() + 1])
+        start = match.start() + 1
+    parts.append(text[start:])
+    return [part for part in parts if part]
+
+
+class Engine(Protocol):
+    """The interface the completer drives. Only one thread calls an engine."""
+
+    info: ModelInfo
+    special: SpecialIds
+    # Whether `generate` can constrain its first tokens to the `heal` text (token healing).
+    heals: bool
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of user text, as plain text: control-token spellings stay text."""
+
+    def token_text(self, token: int) -> str:
+        """The text of one token (control tokens spelled out)."""
+
+    def piece(self, token: int) -> bytes:
+        """The bytes one token stands for."""
+
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
+        """Evaluate `prompt` into the cache; (reused, evaluated). Raises Cancelled."""
+
+    def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
+                 stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
+                 heal: bytes = b"") -> Generation:
+        """Greedy generation after `prompt` until a stop token, `stop_at`, the cap or the budget."""
+
+    @property
+    def cached_tokens(self) -> int:
+        """Prompt tokens the engine holds for reuse (0 where it cannot tell)."""
+
+    def close(self) -> None:
+        """Free the model (or the connection)."""

@@ -1,0 +1,221 @@
+"""HTTP for remote engines: JSON requests, streamed answers (SSE or NDJSON) that a cancellation or
+a deadline cuts within a few tens of milliseconds by closing the connection, errors a user can
+act on, and back-off while a server is down. The API key is sent, never logged or shown."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import ssl
+import threading
+import time
+from typing import Any, Callable, Iterator, Optional
+from urllib.parse import urlsplit
+
+from server.engines.base import EngineUnavailable
+
+API_KEY_VARIABLE = "DEEPFIM_API_KEY"
+CONNECT_TIMEOUT_S = 3.0
+REQUEST_TIMEOUT_S = 10.0
+WATCH_INTERVAL_S = 0.02
+MAX_BACKOFF_S = 30.0
+
+
+class HttpClient:
+    """Requests to one server, below one base URL (`http://host:8080`, `https://host/v1`)."""
+
+    def __init__(self, base_url: str, api_key: Optional[str] = None) -> None:
+        parts = urlsplit(base_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"engine URL {base_url!r} is not an http:// or https:// URL")
+        self.url = base_url.rstrip("/")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._prefix = parts.path
+        self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_VARIABLE) or None
+        self._kept: Optional[http.client.HTTPConnection] = None
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._down_until = 0.0
+        self.outage: Optional[str] = None  # why the server is unreachable now, None while it answers
+
+    def at(self, path: str) -> "HttpClient":
+        """A client for another base path on the same server (`/v1` -> the server's root)."""
+        parts = urlsplit(self.url)
+        return HttpClient(f"{parts.scheme}://{parts.netloc}{path}", self._api_key)
+
+    # ------------------------------------------------------------------ plumbing
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self._https:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+
+    def _headers(self, stream: bool = False) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "User-Agent": "deepfim"}
+        if stream:
+            headers["Accept"] = "text/event-stream, application/x-ndjson"
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def _check_backoff(self) -> None:
+        wait = self._down_until - time.monotonic()
+        if wait > 0 and self.outage:
+            raise EngineUnavailable(f"{self.outage} (trying again in {wait:.0f} s)")
+
+    def failed(self, message: str) -> EngineUnavailable:
+        """Record a failure: back off 1, 2, 4, ... up to 30 s before the next try."""
+        self._failures += 1
+        self._down_until = time.monotonic() + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
+        self.outage = message
+        return EngineUnavailable(message)
+
+    def _succeeded(self) -> None:
+        self._failures = 0
+        self._down_until = 0.0
+        self.outage = None
+
+    def describe(self, error: BaseException) -> str:
+        """`error` in the user's terms, naming the URL."""
+        if isinstance(error, socket.gaierror):
+            return f"cannot find the engine host {self._host!r} ({self.url}): check the engine URL"
+        if isinstance(error, ConnectionRefusedError):
+            return f"the engine at {self.url} refused the connection: is the server running?"
+        if isinstance(error, (socket.timeout, TimeoutError)):
+            return f"the engine at {self.url} did not answer in time"
+        if isinstance(error, ssl.SSLError):
+            return f"TLS with the engine at {self.url} failed ({error.reason or error})"
+        if isinstance(error, json.JSONDecodeError):
+            return f"the engine at {self.url} sent something that is not JSON: is the engine API right?"
+        return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
+
+    def _status_error(self, status: int, path: str, body: bytes) -> EngineUnavailable:
+        excerpt = body[:200].decode("utf-8", "replace").strip()
+        if status in (401, 403):
+            hint = "it wants an API key: set DEEPFIM_API_KEY" if not self._api_key else \
+                "it refused the API key in DEEPFIM_API_KEY"
+            return self.failed(f"the engine at {self.url} answered HTTP {status}: {hint}")
+        if status == 404:
+            return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
+                                f"URL and engineApi")
+        return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}")
+
+    # ------------------------------------------------------------------ requests
+    def probe(self, path: str) -> Any:
+        """GET `path` to learn what the server is: its JSON answer, or None where it answers with an
+        error status or with something that is not JSON. Raises EngineUnavailable when it cannot be
+        reached at all."""
+        return self.request("GET", path, timeout=CONNECT_TIMEOUT_S, probing=True)
+
+    def request(self, method: str, path: str, body: Any = None, timeout: float = REQUEST_TIMEOUT_S,
+                probing: bool = False) -> Any:
+        """A JSON request on a kept-alive connection; the decoded JSON answer. Raises EngineUnavailable."""
+        self._check_backoff()
+        data = json.dumps(body).encode() if body is not None else None
+        with self._lock:
+            for attempt in (0, 1):  # a kept connection the server closed meanwhile: once more, fresh
+                connection = self._kept or self._connection(timeout)
+                self._kept = None
+                try:
+                    connection.timeout = timeout
+                    connection.request(method, self._prefix + path, body=data, headers=self._headers())
+                    answer = connection.getresponse()
+                    payload = answer.read()
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                    connection.close()
+                    if attempt == 0:
+                        continue
+                    raise self.failed(self.describe(error)) from None
+                except (OSError, http.client.HTTPException) as error:
+                    connection.close()
+                    raise self.failed(self.describe(error)) from None
+                if answer.status != 200:
+                    connection.close()
+                    if probing and answer.status not in (401, 403):
+                        return None
+                    raise self._status_error(answer.status, path, payload)
+                self._kept = connection
+                try:
+                    result = json.loads(payload)
+                except json.JSONDecodeError as error:
+                    if probing:
+                        return None
+                    raise self.failed(self.describe(error)) from None
+                self._succeeded()
+                return result
+        raise AssertionError("unreachable")
+
+    def stream(self, path: str, body: Any, cancelled: Callable[[], bool], deadline: float) -> Iterator[dict]:
+        """POST `body` and yield each streamed JSON event (SSE `data:` lines or NDJSON lines).
+
+        A watchdog closes the connection as soon as `cancelled()` or the monotonic `deadline` says
+        so, which stops the server's decoding; the iteration then just ends. A stream that ends
+        without either is the caller's to judge (a server's final event says it finished).
+        """
+        self._check_backoff()
+        connection = self._connection(min(CONNECT_TIMEOUT_S, max(0.1, deadline - time.monotonic())))
+        done = threading.Event()
+        held: list[socket.socket] = []  # http.client lets go of the socket once a response says it will close
+
+        def watch() -> None:
+            while not done.wait(WATCH_INTERVAL_S):
+                if cancelled() or time.monotonic() >= deadline:
+                    for sock in held or [connection.sock]:
+                        try:
+                            sock.shutdown(socket.SHUT_RDWR)
+                        except (OSError, AttributeError):
+                            pass
+                    return
+
+        watcher = threading.Thread(target=watch, name="deepfim-engine-watch", daemon=True)
+        watcher.start()
+        try:
+            try:
+                connection.request("POST", self._prefix + path, body=json.dumps(body).encode(),
+                                   headers=self._headers(stream=True))
+                held.append(connection.sock)
+                connection.sock.settimeout(None)  # the watchdog bounds the wait, not the socket
+                answer = connection.getresponse()
+            except (OSError, http.client.HTTPException) as error:
+                if cancelled() or time.monotonic() >= deadline:
+                    return
+                raise self.failed(self.describe(error)) from None
+            if answer.status != 200:
+                raise self._status_error(answer.status, path, answer.read())
+            self._succeeded()
+            try:
+                for raw in answer:
+                    line = raw.strip()
+                    if line.startswith(b"data:"):
+                        line = line[5:].strip()
+                    elif line.startswith((b"event:", b"id:", b"retry:", b":")) or not line:
+                        continue
+                    if line == b"[DONE]":
+                        return
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        raise self.failed(f"the engine at {self.url} sent a garbled stream (not JSON): "
+                                           f"{line[:80].decode('utf-8', 'replace')!r}") from None
+                    if isinstance(event, dict) and "error" in event:
+                        error = event["error"]
+                        message = error.get("message") if isinstance(error, dict) else error
+                        raise self.failed(f"the engine at {self.url} reported an error: {message}")
+                    yield event
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                if cancelled() or time.monotonic() >= deadline:
+                    return
+                raise self.failed(f"the stream from {self.url} broke off ({error.__class__.__name__})") from None
+        finally:
+            done.set()
+            connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = None

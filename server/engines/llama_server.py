@@ -1,0 +1,71 @@
+"""llama.cpp's `llama-server`, through its native API: prompts as token ids on `/completion`,
+tokenization on `/tokenize` with `parse_special: false` (user text never becomes a control token),
+the server's KV cache reused (`cache_prompt`, `n_cache_reuse`), streamed, stopped by closing."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Optional
+
+from server.engines.http import HttpClient
+from server.engines.remote import Chunk, RemoteEngine
+
+# Matching chunks at least this long are shifted into place in the server's KV cache instead of
+# being evaluated again (the server's `--cache-reuse`, per request).
+CACHE_REUSE_MIN = 16
+
+
+def tokenize(client: HttpClient, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
+    """(id, piece) of `text` by llama-server's `/tokenize`; control-token spellings parsed only when
+    `special` (the server's default is to parse them: user text is always sent with false)."""
+    answer = client.request("POST", "/tokenize", {"content": text, "add_special": False, "parse_special": special,
+                                                  "with_pieces": True})
+    out = []
+    for item in answer["tokens"]:
+        piece = item["piece"]
+        out.append((int(item["id"]), bytes(piece) if isinstance(piece, list) else piece.encode("utf-8")))
+    return out
+
+
+def detokenize(client: HttpClient, tokens: list[int]) -> str:
+    return client.request("POST", "/detokenize", {"tokens": tokens})["content"]
+
+
+class LlamaServerEngine(RemoteEngine):
+    api = "llama.cpp"
+
+    def _connect(self) -> None:
+        props = self.client.request("GET", "/props")
+        settings = props.get("default_generation_settings") or {}
+        n_ctx = int(settings.get("n_ctx") or props.get("n_ctx") or 0)
+        path = props.get("model_path") or ""
+        name = self.model or PurePath(path).stem or "llama-server"
+        self.slots = int(props.get("total_slots") or 1)
+        self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
+        self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
+
+    def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
+        return tokenize(self.client, text, special)
+
+    def _detokenize(self, tokens: list[int]) -> str:
+        return detokenize(self.client, tokens)
+
+    def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
+        return "/completion", {
+            "prompt": prompt, "n_predict": max_tokens, "stream": True, "cache_prompt": True,
+            "n_cache_reuse": CACHE_REUSE_MIN, "temperature": 0.0, "top_k": 1, "samplers": ["top_k"],
+            "timings_per_token": True, "return_tokens": True,
+        }
+
+    def _chunk(self, event: dict) -> Chunk:
+        timings = event.get("timings") or {}
+        tokens = event.get("tokens") or []
+        stopped = any(t in self._stop_ids for t in tokens)
+        text = "" if stopped else event.get("content") or ""
+        done = bool(event.get("stop")) or stopped
+        reason = ""
+        if done:
+            reason = "max_tokens" if event.get("stop_type") == "limit" else "eog"
+        return Chunk(text=text, done=done, stop_reason=reason, prompt_n=timings.get("prompt_n"),
+                     cache_n=timings.get("cache_n"), prompt_ms=timings.get("prompt_ms"),
+                     predicted_n=event.get("tokens_predicted"))

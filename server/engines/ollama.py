@@ -1,0 +1,71 @@
+"""Ollama: its API takes text only (`/api/generate` with `raw: true`), so the prompt is sent as the
+text of its segments. Control tokens come from the template's spellings, found in the model's own
+vocabulary (`/api/show`); every control-token spelling in user text is broken by a word joiner
+first, so Ollama cannot parse it into a control token. Ollama has no tokenizer endpoint: token
+counts are estimated (about 4 characters a token) and the window is filled conservatively.
+Ollama reuses its KV cache for a repeated prompt prefix by itself."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from server.engines.base import ModelLoadError
+from server.engines.remote import Chunk, RemoteEngine
+
+# Pieces that stand in for tokens: runs of letters/digits (cut to 4 characters), of spaces, or one
+# other character each.
+_PIECES = re.compile(r"[^\W_]{1,4}|_+|[ \t]+|\r?\n|.", re.DOTALL)
+PSEUDO_BASE = 1 << 24  # estimated-token ids start here, above every real vocabulary id
+
+
+class OllamaEngine(RemoteEngine):
+    api = "ollama"
+    breaks_spellings = True
+
+    def _connect(self) -> None:
+        names = [m.get("name") for m in self.client.request("GET", "/api/tags").get("models") or []]
+        if self.model is None:
+            if len(names) != 1:
+                raise ModelLoadError(f"Ollama at {self.client.url} has {len(names)} models "
+                                     f"({', '.join(map(str, names)) or 'none: ollama pull one'}): set engineModel")
+            self.model = names[0]
+        show = self.client.request("POST", "/api/show", {"model": self.model, "verbose": True})
+        info = show.get("model_info") or {}
+        self._vocab = {text: i for i, text in enumerate(info.get("tokenizer.ggml.tokens") or [])}
+        self._texts: dict[int, str] = {}
+        self._ids: dict[str, int] = {}
+        architecture = info.get("general.architecture") or "unknown"
+        n_ctx = int(info.get(f"{architecture}.context_length") or 0)
+        self._setup(str(self.model), n_ctx, architecture)  # no BOS: Ollama's runner adds it
+        self._stop_texts = self.info.template.stop_tokens
+
+    def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
+        if special and text in self._vocab:
+            self._texts[self._vocab[text]] = text
+            return [(self._vocab[text], text.encode("utf-8"))]
+        out = []
+        for piece in _PIECES.findall(text):
+            token = self._ids.get(piece)
+            if token is None:
+                token = self._ids[piece] = PSEUDO_BASE + len(self._ids)
+                self._texts[token] = piece
+            out.append((token, piece.encode("utf-8")))
+        return out
+
+    def _detokenize(self, tokens: list[int]) -> str:
+        return "".join(self._texts.get(t, "") for t in tokens)
+
+    def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
+        options = {"num_predict": max_tokens, "temperature": 0.0, "top_k": 1, "num_ctx": self.info.n_ctx,
+                   "stop": list(self._stop_texts)}
+        return "/api/generate", {"model": self.model, "prompt": self._detokenize(prompt), "raw": True,
+                                 "stream": True, "options": options, "keep_alive": "30m"}
+
+    def _chunk(self, event: dict) -> Chunk:
+        done = bool(event.get("done"))
+        duration = event.get("prompt_eval_duration")
+        return Chunk(text=event.get("response") or "", done=done,
+                     stop_reason="max_tokens" if event.get("done_reason") == "length" else "eog",
+                     prompt_n=event.get("prompt_eval_count"), predicted_n=event.get("eval_count"),
+                     prompt_ms=duration / 1e6 if isinstance(duration, (int, float)) else None)

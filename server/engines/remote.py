@@ -1,0 +1,205 @@
+"""What the remote engines share: the vocabulary as seen through the server, FIM control ids from
+the template the vocabulary supports, and the streaming generation loop (the post-processor's
+stop applied to the stream, the time budget, cancellation, timings)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Callable, Iterator, Optional
+
+from fim.prompt import SpecialIds
+from fim.templates import select_template
+from server.engines.base import Cancelled, EngineUnavailable, Generation, ModelInfo, StopAt, plain_parts
+from server.engines.http import HttpClient
+
+# Extra seconds a request may take beyond its time budget before it is answered empty.
+GRACE_S = 2.0
+# Bound on reading the prompt when no time budget is given (the CLI).
+UNBOUNDED_S = 600.0
+# A zero-width word joiner put inside control-token spellings found in user text, for servers that
+# take text only (or tokenize text into control tokens): the model then reads them as text.
+WORD_JOINER = "\u2060"
+
+
+class Chunk:
+    """One streamed event, read into what the loop needs."""
+
+    __slots__ = ("text", "done", "stop_reason", "prompt_n", "cache_n", "prompt_ms", "predicted_n")
+
+    def __init__(self, text: str = "", done: bool = False, stop_reason: str = "", prompt_n: Optional[int] = None,
+                 cache_n: Optional[int] = None, prompt_ms: Optional[float] = None,
+                 predicted_n: Optional[int] = None) -> None:
+        self.text, self.done, self.stop_reason = text, done, stop_reason
+        self.prompt_n, self.cache_n, self.prompt_ms, self.predicted_n = prompt_n, cache_n, prompt_ms, predicted_n
+
+
+class RemoteEngine:
+    """An engine on a server. Subclasses speak one API: `_connect`, `_tokenize`, `_detokenize`,
+    `_request` and `_chunk`."""
+
+    heals = False  # no server constrains its first tokens to a given text
+    api = ""
+    _stop_texts: tuple[str, ...] = ()  # spellings that end a completion when a server sends them as text
+    # The server sees user text as text (Ollama) or may parse control tokens in it (vLLM's tokenizer):
+    # control-token spellings in it are broken with a word joiner.
+    breaks_spellings = False
+
+    def __init__(self, url: str, model: Optional[str], n_ctx: int, client: Optional[HttpClient] = None) -> None:
+        self.client = client or HttpClient(url)
+        self.model = model
+        self.wanted_ctx = n_ctx
+        self._pieces: dict[int, bytes] = {}
+        self._cached = 0
+        self.info: ModelInfo
+        self.special: SpecialIds
+        self._connect()
+
+    # ------------------------------------------------------------- per API
+    def _connect(self) -> None:
+        """Learn the model (name, window, vocabulary) and set `info` and `special`."""
+        raise NotImplementedError
+
+    def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
+        """(id, piece or None) of `text`; control-token spellings parsed only when `special`."""
+        raise NotImplementedError
+
+    def _detokenize(self, tokens: list[int]) -> str:
+        raise NotImplementedError
+
+    def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
+        """(path, body) of a streamed greedy completion of `prompt`."""
+        raise NotImplementedError
+
+    def _chunk(self, event: dict) -> Chunk:
+        raise NotImplementedError
+
+    # --------------------------------------------------------------- shared
+    def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
+        template = select_template(self.has_token, architecture)
+        self.info = ModelInfo(source=self.client.url, name=name, architecture=architecture, template=template,
+                              n_ctx=min(self.wanted_ctx, n_ctx) if n_ctx > 0 else self.wanted_ctx)
+        bos = self.token_id(bos_text) if bos_text and template.add_bos else None
+        self.special = SpecialIds(bos=bos, prefix=self.token_id(template.prefix_token),
+                                  suffix=self.token_id(template.suffix_token),
+                                  middle=self.token_id(template.middle_token),
+                                  file_separator=self.token_id(template.file_separator))
+
+    def token_id(self, text: Optional[str]) -> Optional[int]:
+        """The id of `text` when it is exactly one token of the vocabulary (special or not)."""
+        if not text:
+            return None
+        tokens = self._tokenize(text, special=True)
+        if len(tokens) == 1 and self.token_text(tokens[0][0]) == text:
+            return tokens[0][0]
+        return None
+
+    def has_token(self, text: str) -> bool:
+        return self.token_id(text) is not None
+
+    def tokenize(self, text: str) -> list[int]:
+        if self.breaks_spellings:
+            text = unparseable(text)
+        tokens = [token for part in plain_parts(text) for token in self._tokenize(part, special=False)]
+        for token, piece in tokens:
+            if piece is not None:
+                self._pieces.setdefault(token, piece)
+        return [token for token, _ in tokens]
+
+    def piece(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            piece = self._pieces[token] = self._detokenize([token]).encode("utf-8", "surrogatepass")
+        return piece
+
+    def token_text(self, token: int) -> str:
+        return self.piece(token).decode("utf-8", "replace")
+
+    @property
+    def cached_tokens(self) -> int:
+        return self._cached
+
+    @property
+    def outage(self) -> Optional[str]:
+        """Why the server is unreachable now; None while it answers."""
+        return self.client.outage
+
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
+        """Read `prompt` into the server's cache (no tokens generated)."""
+        generation = self.generate(prompt, 0, cancelled)
+        if generation.stop_reason == "cancelled":
+            raise Cancelled()
+        return generation.prompt_tokens_reused, generation.prompt_tokens_evaluated
+
+    def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
+                 stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
+                 heal: bytes = b"") -> Generation:
+        """Stream a greedy completion; `stop_at` is applied to the text as it arrives and closing the
+        connection stops the server. The answer comes within the budget plus GRACE_S whatever the
+        server does; a failure raises EngineUnavailable (the client backs off)."""
+        result = Generation()
+        start = time.monotonic()
+        budget = UNBOUNDED_S if time_budget_s is None else time_budget_s
+        hard = start + budget + GRACE_S
+        first: Optional[float] = None
+        finished = False
+        text = ""
+        path, body = self._request(prompt, max_tokens)
+        events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
+        for event in events:
+            chunk = self._chunk(event)
+            if first is None and (chunk.text or chunk.done):
+                first = time.monotonic()
+                result.prompt_ms = (first - start) * 1000
+            if chunk.prompt_n is not None:
+                result.prompt_tokens_evaluated = chunk.prompt_n
+            if chunk.cache_n is not None:
+                result.prompt_tokens_reused = chunk.cache_n
+            if chunk.prompt_ms is not None:
+                result.prompt_ms = chunk.prompt_ms
+            if chunk.text:
+                result.generated_tokens = chunk.predicted_n or result.generated_tokens + 1
+                text += chunk.text
+                spelled = [i for i in (text.find(s) for s in self._stop_texts) if i >= 0]
+                if spelled:
+                    text, result.stop_reason, finished = text[:min(spelled)], "eog", True
+                    break
+                cut = stop_at(text)
+                if cut is not None:
+                    text, result.stop_reason, finished = text[:cut], "stop", True
+                    break
+            if chunk.done:
+                result.stop_reason, finished = chunk.stop_reason or "eog", True
+                break
+            if first is not None and time.monotonic() - first >= budget:
+                result.stop_reason, finished = "time", True
+                break
+        if hasattr(events, "close"):
+            events.close()  # closing the connection stops the server's decoding
+        if not finished:
+            if cancelled():
+                result.stop_reason = "cancelled"
+            elif time.monotonic() >= hard - 0.05:
+                result.stop_reason = "time"
+            else:
+                raise self.client.failed(f"the stream from {self.client.url} ended before the completion did")
+        self._cached = len(prompt) + result.generated_tokens
+        result.text = text
+        now = time.monotonic()
+        result.generate_ms = (now - first) * 1000 if first is not None else 0.0
+        return result
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# Spellings that control tokens of FIM models start with: `<｜fim▁begin｜>`, `<|fim_prefix|>`,
+# `<fim_prefix>`, `<PRE>`, `<|file_sep|>`, `[PREFIX]`, `<s>`, ...
+_CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_sep|repo_name|/?s>)"
+                            r"|(?<=\[)(?=PREFIX\]|SUFFIX\]|MIDDLE\])")
+
+
+def unparseable(text: str) -> str:
+    """`text` with a word joiner after the first character of anything spelled like a control token,
+    for servers whose tokenizers would parse it (the model reads it as the text it is)."""
+    return _CONTROL_START.sub(WORD_JOINER, text)

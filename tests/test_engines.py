@@ -1,0 +1,319 @@
+"""Remote engines: a real llama-server on loopback (built from the vendored llama.cpp, see
+tests/llama_server.py) through its native API and its OpenAI-compatible /v1, with an API key;
+faults and Ollama's protocol at the HTTP boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from lsprotocol import types
+
+from server.engines import open_remote
+from server.engines.base import EngineUnavailable
+from server.engines.remote import WORD_JOINER
+from tests.llama_server import LlamaServer, free_port
+from tests.lsp_client import REPO, LspSession
+
+API_KEY = "deepfim-test-key"
+HOLE_FILE = "def f(x):\n    '''spells <｜fim▁hole｜> and <|EOT|>'''\n    return x\n"
+
+
+def deepfim(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=REPO,
+                          env=dict(os.environ, **(env or {})), timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def tiny_server(deepseek_tiny: Path) -> Iterator[LlamaServer]:
+    with LlamaServer(deepseek_tiny, ctx=4096, api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def gemma_server(gemma_model: Path) -> Iterator[LlamaServer]:
+    with LlamaServer(gemma_model, ctx=4096) as server:
+        yield server
+
+
+@pytest.fixture()
+def with_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPFIM_API_KEY", API_KEY)
+
+
+def _complete_json(path: Path, line: int, character: int, *extra: str, key: bool = True) -> dict:
+    out = deepfim("complete", str(path), "--line", str(line), "--character", str(character), "--json", "--compact",
+                  *extra, env={"DEEPFIM_API_KEY": API_KEY} if key else {"DEEPFIM_API_KEY": ""})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_the_exact_deepseek_layout_on_llama_server(api: str, tiny_server: LlamaServer, deepseek_tiny: Path,
+                                                   tmp_path: Path) -> None:
+    source = tmp_path / "hole.py"
+    source.write_text(HOLE_FILE)
+    url = tiny_server.url + ("/v1" if api == "openai" else "")
+    remote = _complete_json(source, 2, 11, "--engine", url, "--engine-api", api, "--max-tokens", "4")
+    local = _complete_json(source, 2, 11, "--model", str(deepseek_tiny), "--max-tokens", "4")
+    ids = remote["prompt"]["token_ids"]
+    assert ids[:2] == [32013, 32016] and ids.count(32015) == 1 and ids.count(32017) == 1 and ids[-1] != 32021
+    assert 32021 not in ids and 32021 not in local["prompt"]["token_ids"]  # the file's "<|EOT|>" stayed text
+    # The same prompt as in-process, but for token healing (a server cannot constrain its first tokens).
+    middle = [s for s in local["prompt"]["segments"] if s["kind"] == "middle"][0]
+    assert ids == local["prompt"]["token_ids"][:len(ids)] or ids[:-1] == local["prompt"]["token_ids"][:len(ids) - 1]
+    assert middle["text"] == "    return "
+
+
+def test_probing_finds_the_api_and_an_api_key_is_required(tiny_server: LlamaServer, tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    found = _complete_json(source, 1, 0, "--engine", tiny_server.url, "--max-tokens", "2")
+    assert found["model"].startswith("deepseek-coder-synthetic")
+    out = deepfim("complete", str(source), "--line", "1", "--character", "0", "--engine", tiny_server.url,
+                  env={"DEEPFIM_API_KEY": ""})
+    assert out.returncode == 1 and "HTTP 401" in out.stderr and "DEEPFIM_API_KEY" in out.stderr
+    assert API_KEY not in out.stderr
+    out = deepfim("complete", str(source), "--line", "1", "--character", "0", "--engine", tiny_server.url,
+                  env={"DEEPFIM_API_KEY": "wrong"})
+    assert out.returncode == 1 and "refused the API key" in out.stderr and "wrong" not in out.stderr
+
+
+def test_real_output_of_the_small_model_through_llama_server(gemma_server: LlamaServer, gemma_model: Path,
+                                                              tmp_path: Path) -> None:
+    source = tmp_path / "reader.py"
+    source.write_text('def read_lines(path):\n    """Return the lines of the file at `path`."""\n    \n')
+    remote = _complete_json(source, 2, 4, "--engine", gemma_server.url, "--max-tokens", "24", key=False)
+    local = _complete_json(source, 2, 4, "--model", str(gemma_model), "--max-tokens", "24", key=False)
+    assert remote["prompt"]["token_ids"] == local["prompt"]["token_ids"]
+    assert remote["completion"] == local["completion"] and "open(" in remote["completion"]
+
+
+def test_typing_reuses_the_servers_kv_cache(tiny_server: LlamaServer, with_key: None, tmp_path: Path) -> None:
+    text = "".join(f"def helper_{i}(value):\n    return value * {i}\n\n" for i in range(40)) + "result = "
+    session = LspSession("", tmp_path, options={"engine": tiny_server.url, "maxTokens": 8,
+                                                           "contextSize": 4096})
+    try:
+        uri = session.open(tmp_path / "typing.py", text)
+        line, column = text.count("\n"), len("result = ")
+        session.inline(uri, line, column)  # the cold read
+        counts = []
+        typed = ""
+        for k, char in enumerate("helper_3(12)"):
+            typed += char
+            session.change(uri, k + 2, text + typed)
+            before = tiny_server.metric("llamacpp:prompt_tokens_total")
+            session.inline(uri, line, column + len(typed))
+            counts.append(tiny_server.metric("llamacpp:prompt_tokens_total") - before)
+        model_runs = [c for c in counts if c > 0]
+        assert model_runs and max(model_runs) <= 32, counts
+    finally:
+        session.close()
+
+
+def test_cancellation_stops_the_servers_decoding(gemma_server: LlamaServer, tmp_path: Path) -> None:
+    session = LspSession("", tmp_path, options={"engine": gemma_server.url, "maxTokens": 2000,
+                                                           "timeBudgetMs": 60000, "contextSize": 4096})
+    try:
+        uri = session.open(tmp_path / "long.md", "# Notes\n\nA long story about compilers. Once upon a time, ")
+        msg_id, future = session.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=2, character=55),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+        wait = time.monotonic() + 30
+        while not _processing(gemma_server):
+            assert time.monotonic() < wait, "the server never started decoding"
+            time.sleep(0.01)
+        time.sleep(0.3)
+        cancelled = time.monotonic()
+        session.cancel(msg_id)
+        while _processing(gemma_server):
+            assert time.monotonic() - cancelled < 1.0, "the server kept decoding after $/cancelRequest"
+            time.sleep(0.01)
+        stopped_ms = (time.monotonic() - cancelled) * 1000
+        print(f"server stopped decoding {stopped_ms:.0f} ms after $/cancelRequest")
+        with pytest.raises(Exception):
+            future.result(10)  # answered with RequestCancelled
+    finally:
+        session.close()
+
+
+def _processing(server: LlamaServer) -> bool:
+    with urllib.request.urlopen(server.url + "/slots", timeout=5) as answer:
+        return any(slot.get("is_processing") for slot in json.load(answer))
+
+
+def test_an_outage_is_reported_once_and_completions_come_back(deepseek_tiny: Path, tmp_path: Path) -> None:
+    server = LlamaServer(deepseek_tiny, ctx=2048)
+    session = LspSession("", tmp_path, options={"engine": server.url, "maxTokens": 4,
+                                                           "contextSize": 2048, "timeBudgetMs": 1000})
+    try:
+        uri = session.open(tmp_path / "a.py", "def f(x):\n    return ")
+        assert session.inline(uri, 1, 11) is not None
+        server.stop()
+        for k in range(4):
+            session.change(uri, k + 2, "def f(x):\n    return " + "x" * (k + 1))
+            started = time.monotonic()
+            answer = session.inline(uri, 1, 12 + k)
+            assert time.monotonic() - started < 1.0 + 2.0 and not answer.items
+        errors = [m.message for m in session.messages if m.type == types.MessageType.Error]
+        assert len(errors) == 1 and server.url in errors[0] and "refused" in errors[0], errors
+        server.start()
+        deadline = time.monotonic() + 40
+        for attempt in range(1000):  # back-off: 1, 2, 4 ... s between tries
+            marker = f"x{attempt}"
+            session.change(uri, 50 + attempt, "def f(x):\n    return " + marker)
+            session.inline(uri, 1, 11 + len(marker))
+            explained = session.explain(uri)
+            if explained and marker in "".join(s["text"] for s in explained["prompt"]["segments"]):
+                break  # the model ran on this text: completions are back
+            assert time.monotonic() < deadline, "completions did not come back after the server did"
+            time.sleep(0.5)
+        statuses = [_status(s) for s in session.statuses]
+        assert any(s["state"] == "ready" and "again" in s["message"] for s in statuses), statuses
+    finally:
+        session.close()
+        server.close()
+
+
+def _status(params: object) -> dict:
+    return params if isinstance(params, dict) else dict(params._asdict())  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ the HTTP boundary (fake servers)
+
+
+class FakeServer:
+    """A loopback HTTP server answering with `handle(method, path, body) -> (status, content type, chunks)`."""
+
+    def __init__(self, handle: Callable[[str, str, dict], tuple[int, str, list[bytes]]]) -> None:
+        self.requests: list[tuple[str, str, dict]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._answer("GET")
+
+            def do_POST(self) -> None:
+                self._answer("POST")
+
+            def _answer(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null") if length else {}
+                owner.requests.append((method, self.path, body))
+                status, kind, chunks = handle(method, self.path, body)
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        if chunk == b"STALL":
+                            time.sleep(30)
+                            continue
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _ollama_vocab() -> list[str]:
+    vocab = [f"tok{i}" for i in range(32013)]
+    return vocab + ["<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜fim▁hole｜>", "<｜fim▁begin｜>",
+                    "<｜fim▁end｜>"]
+
+
+def _ollama(stream: list[bytes]) -> Callable[[str, str, dict], tuple[int, str, list[bytes]]]:
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/api/version":
+            return 200, "application/json", [b'{"version": "0.12.0"}']
+        if path == "/api/tags":
+            return 200, "application/json", [b'{"models": [{"name": "deepseek-coder:1.3b-base"}]}']
+        if path == "/api/show":
+            info = {"general.architecture": "llama", "llama.context_length": 16384,
+                    "tokenizer.ggml.tokens": _ollama_vocab()}
+            return 200, "application/json", [json.dumps({"model_info": info}).encode()]
+        if path == "/api/generate":
+            return 200, "application/x-ndjson", stream
+        return 404, "text/plain", [b"404 page not found"]
+    return handle
+
+
+def test_ollama_raw_text_prompt_with_control_spellings_broken(tmp_path: Path) -> None:
+    words = [b'{"response": "ret", "done": false}\n', b'{"response": "urn x", "done": false}\n',
+             b'{"response": "", "done": true, "done_reason": "stop", "prompt_eval_count": 30, '
+             b'"prompt_eval_duration": 5000000, "eval_count": 2}\n']
+    fake = FakeServer(_ollama(words))
+    try:
+        source = tmp_path / "hole.py"
+        source.write_text(HOLE_FILE)
+        data = _complete_json(source, 2, 4, "--engine", fake.url, "--max-tokens", "8", key=False)
+        assert data["completion"] == "return x"
+        method, path, body = fake.requests[-1]
+        assert path == "/api/generate" and body["raw"] is True and body["stream"] is True
+        assert body["model"] == "deepseek-coder:1.3b-base" and body["options"]["num_predict"] == 8
+        prompt = body["prompt"]
+        assert prompt.startswith("<｜fim▁begin｜>") and prompt.count("<｜fim▁hole｜>") == 1
+        assert prompt.endswith("<｜fim▁end｜>    ") or prompt.endswith("<｜fim▁end｜>")
+        assert f"spells <{WORD_JOINER}｜fim▁hole｜> and <{WORD_JOINER}|EOT|>" in prompt
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize("fault,expected", [
+    ((401, "application/json", [b'{"error": "unauthorized"}']), "HTTP 401"),
+    ((404, "text/plain", [b"not found"]), "HTTP 404"),
+    ((503, "application/json", [b'{"error": "loading model"}']), "HTTP 503"),
+    ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"<html>oops\n"]), "garbled"),
+    ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n']), "ended before"),
+    ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"STALL"]), None),
+])
+def test_faults_are_answered_within_the_budget_with_a_clear_message(fault: tuple, expected: str | None) -> None:
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/api/generate":
+            return fault
+        return _ollama([])(method, path, body)
+
+    fake = FakeServer(handle)
+    try:
+        engine = open_remote(fake.url, "ollama", None, 4096)
+        prompt = engine.tokenize("def f():\n    return ")
+        started = time.monotonic()
+        if expected is None:  # a stalled stream: cut at the budget plus the grace
+            generation = engine.generate(prompt, 16, lambda: False, time_budget_s=0.5)
+            assert generation.stop_reason == "time" and generation.text == "x"
+        else:
+            with pytest.raises(EngineUnavailable, match=expected) as caught:
+                engine.generate(prompt, 16, lambda: False, time_budget_s=0.5)
+            assert fake.url in str(caught.value)
+            with pytest.raises(EngineUnavailable, match="trying again in"):  # backing off, not hammering
+                engine.generate(prompt, 16, lambda: False, time_budget_s=0.5)
+        assert time.monotonic() - started < 0.5 + 2.0 + 0.5
+    finally:
+        fake.close()
+
+
+def test_unreachable_hosts_fail_fast_with_the_cause() -> None:
+    with pytest.raises(EngineUnavailable, match="refused the connection"):
+        open_remote(f"http://127.0.0.1:{free_port()}", None, None, 4096)
+    with pytest.raises(EngineUnavailable, match="cannot find the engine host"):
+        open_remote("http://deepfim-no-such-host.invalid:8080", None, None, 4096)
