@@ -10,7 +10,7 @@ In the same process it then runs
   every keystroke (prefix, hole, suffix, end), only llama-cpp-python's own prefix reuse, the same
   number of generated tokens;
 * the floor: only the tokens that changed since the previous prompt plus the generated tokens,
-  decoded with raw `llama_decode` (server/engine.py) and nothing else around it.
+  decoded with raw `llama_decode` (server/engines/local.py) and nothing else around it.
 
     python -m benchmarks.latency                      # full 16K window (about 20 minutes on 2 cores)
     python -m benchmarks.latency --ctx 4096 --keystrokes 12   # a quick run
@@ -152,7 +152,7 @@ def run_baseline(args: argparse.Namespace, model: Path, keystrokes: list[Keystro
     """llama-cpp-python's Llama with a plain PSM prompt of the same size, rebuilt every keystroke."""
     from llama_cpp import Llama
 
-    from server.engine import physical_cores
+    from server.engines.local import physical_cores
 
     threads = args.threads or physical_cores()
     llm = Llama(model_path=str(model), n_ctx=args.ctx, n_threads=threads, n_threads_batch=threads,
@@ -184,7 +184,7 @@ def run_baseline(args: argparse.Namespace, model: Path, keystrokes: list[Keystro
 
 def run_floor(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]) -> int:
     """Only the changed tokens and the generated ones, with raw llama_decode; returns the KV bytes."""
-    from server.engine import Engine
+    from server.engines.local import LocalEngine as Engine
 
     engine = Engine(model, n_ctx=args.ctx, n_threads=args.threads)
     kv_bytes = engine.kv_cache_bytes()
