@@ -541,9 +541,11 @@ def test_line_numbers_follow_lsp_line_ends():
 
 def test_a_file_is_parsed_once_whatever_names_are_asked(monkeypatch):
     # The parse was cached by (text, names): every new set of imported names parsed the file again.
-    import fim.symbols as symbols
+    import fim.languages.python as symbols
 
-    symbols._model.cache_clear()
+    import fim.symbols
+
+    fim.symbols._model.cache_clear()
     text = PY_MODULE + "\n# version 2\n"
     parses = []
     original = symbols._PythonFile.__init__

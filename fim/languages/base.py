@@ -1,0 +1,191 @@
+"""What every language entry is made of: the import record, the path index resolution works on,
+the post-processing rules, and the `Language` entry itself. Pure: text in, paths out."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """One import statement's target.
+
+    `module` is spelled as in the source: "pkg.mod", ".sibling" (Python, leading dots give the
+    level), "./util" (JS/TS), "github.com/x/y/pkg" (Go), "crate::a::b" or "mod:name" for
+    ``mod name;`` (Rust), "a.b.C" or "a.b.*" (Java), "dir/x.h" (C/C++). `names` are the symbols
+    the statement (or, for module imports, the file's ``alias.name`` uses) brings in; `star` marks
+    an import of everything (``export * from``, ``use x::*``, ``from x import *``).
+    """
+
+    module: str
+    names: tuple[str, ...] = ()
+    language: str = ""
+    line: int = 0  # zero-based line of the statement
+    system: bool = False  # C/C++ ``#include <...>``
+    star: bool = False
+
+
+# Files that resolution reads besides the paths (module paths, crate names, path aliases, include folders).
+CONFIG_NAMES = ("go.mod", "Cargo.toml", "tsconfig.json", "jsconfig.json", "package.json", "compile_commands.json")
+
+
+class PathIndex:
+    """Lookups over a set of workspace paths: by full path, by basename and by directory, plus the
+    text of the configuration files resolution reads (`CONFIG_NAMES`).
+
+    Build one with `fim.imports.path_index` to share it across many `resolve` calls; it is a Collection.
+    """
+
+    def __init__(self, paths: Iterable[str], configs: Optional[Mapping[str, str]] = None) -> None:
+        self.paths = frozenset(paths)
+        self.resolved: dict[tuple[ImportRef, str], list[str]] = {}  # memo of `resolve` over these paths
+        self.derived: dict[Any, Any] = {}  # per-language tables built from the configs
+        self.by_name: dict[str, list[str]] = {}
+        self.by_dir: dict[str, list[str]] = {}
+        for p in sorted(self.paths):
+            d, _, n = p.rpartition("/")
+            self.by_name.setdefault(n, []).append(p)
+            self.by_dir.setdefault(d, []).append(p)
+        self.configs: dict[str, str] = {}
+        if configs:
+            self.set_configs(configs)
+
+    def config_paths(self) -> list[str]:
+        return [p for name in CONFIG_NAMES for p in self.by_name.get(name, ())]
+
+    def set_configs(self, configs: Mapping[str, str]) -> None:
+        """The texts of the configuration files; a change forgets what was derived from them."""
+        configs = {p: t for p, t in configs.items() if p in self.paths}
+        if configs != self.configs:
+            self.configs = dict(configs)
+            self.derived.clear()
+            self.resolved.clear()
+
+    def config(self, path: str) -> Optional[str]:
+        return self.configs.get(path)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.paths
+
+    def __iter__(self):
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def with_suffix(self, suffix: str) -> list[str]:
+        """Paths equal to `suffix` or ending with "/suffix", shortest first."""
+        name = suffix.rpartition("/")[2]
+        found = [p for p in self.by_name.get(name, ()) if p == suffix or p.endswith("/" + suffix)]
+        return sorted(found, key=lambda p: (p.count("/"), p))
+
+    def dirs_with_suffix(self, suffix: str) -> list[str]:
+        return sorted((d for d in self.by_dir if d == suffix or d.endswith("/" + suffix)),
+                      key=lambda d: (d.count("/"), d))
+
+    def nearest(self, current: str, name: str) -> Optional[str]:
+        """The file called `name` in the folder of `current` or the closest folder above it."""
+        d = posixpath.dirname(current)
+        while True:
+            p = posixpath.join(d, name) if d else name
+            if p in self.paths:
+                return p
+            if not d:
+                return None
+            d = posixpath.dirname(d)
+
+
+def join(base: str, rel: str) -> Optional[str]:
+    """`rel` joined to the folder `base` and normalized; None when it leaves the workspace."""
+    joined = posixpath.normpath(posixpath.join(base, rel)) if base else posixpath.normpath(rel)
+    if joined.startswith("../") or joined == ".." or joined.startswith("/"):
+        return None
+    return "" if joined == "." else joined
+
+
+def first(index: PathIndex, candidates: Iterable[Optional[str]]) -> list[str]:
+    """[the first candidate that is a workspace path], or []."""
+    for c in candidates:
+        if c and c in index.paths:
+            return [c]
+    return []
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset)
+
+
+def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*") -> dict[str, tuple[str, ...]]:
+    """For each alias, the names used as ``alias.name`` in `text`, in order of first use (one pass)."""
+    aliases = sorted({a for a in aliases if a}, key=len, reverse=True)
+    found: dict[str, dict[str, None]] = {a: {} for a in aliases}
+    if aliases:
+        # No look-behind in the pattern: a pattern starting with literal words lets the engine skip
+        # ahead to them (ten times faster on a big file); the character before is checked here.
+        pattern = re.compile(r"(" + "|".join(map(re.escape, aliases)) + r")\.(" + name + ")")
+        for m in pattern.finditer(text):
+            at = m.start()
+            if at and (text[at - 1].isalnum() or text[at - 1] in "_.$"):
+                continue
+            seen = found[m.group(1)]
+            if len(seen) < 32:
+                seen.setdefault(m.group(2), None)
+    return {a: tuple(v) for a, v in found.items()}
+
+
+# ------------------------------------------------------------------------------ post-processing
+
+@dataclass(frozen=True)
+class Rules:
+    """How a language's lines open and close blocks, for `fim.postprocess`.
+
+    The defaults are the language-blind rules: every clause word, ``:`` and brace openers, ``#``
+    and ``//`` comments, all three quote characters."""
+
+    line_comments: tuple[str, ...] = ("#", "//")
+    opens_block: re.Pattern = re.compile(r"(?:[{(\[:]|\b(?:then|do|else))$")
+    clause_words: frozenset = frozenset({"else", "elif", "elsif", "elseif", "except", "finally", "catch", "case",
+                                         "default", "when", "rescue", "ensure"})
+    handler_words: frozenset = frozenset({"except", "finally"})  # clauses a `try` cannot do without
+    closer_words: frozenset = frozenset({"end", "fi", "done", "esac"})
+    quotes: str = "\"'`"  # characters that open a string
+    multiline_quotes: str = "`"  # strings that may span lines
+    braces: bool = False  # blocks are braces: a dedented line that is not a closer or clause ends the scope
+
+
+DEFAULT_RULES = Rules()
+_BRACE_OPENS = re.compile(r"(?:[{(\[]|\b(?:case\b[^\n]*|default[ \t]*|(?:public|private|protected)[ \t]*):)$")
+BRACE_RULES = Rules(line_comments=("//", "/*", "* ", "*/"), opens_block=_BRACE_OPENS,
+                    clause_words=frozenset({"else", "catch", "finally", "case", "default"}),
+                    handler_words=frozenset(), closer_words=frozenset(), quotes="\"'", multiline_quotes="",
+                    braces=True)
+
+
+# ------------------------------------------------------------------------------ the entry
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language, all in one place. `imports`, `resolve`, `model` and `siblings` may be None
+    (the language gets no repository context of that kind)."""
+
+    name: str  # the family-level name fim uses everywhere ("typescript" for .ts and .tsx)
+    ids: tuple[str, ...]  # LSP languageIds, the first the entry's own
+    extensions: tuple[str, ...] = ()
+    family: str = ""  # languages whose files make useful context for each other share one
+    # text -> its imports in source order
+    imports: Optional[Callable[[str], list[ImportRef]]] = None
+    # (ref, current workspace-relative path, index) -> the workspace paths it names
+    resolve: Optional[Callable[[ImportRef, str, PathIndex], list[str]]] = None
+    # (text, its lines) -> a definitions model: find, defined, tiers, render, outline
+    model: Optional[Callable[[str, list[str]], Any]] = None
+    # (current path, index) -> files whose definitions the current one sees without an import
+    siblings: Optional[Callable[[str, PathIndex], list[str]]] = None
+    rules: Rules = field(default=DEFAULT_RULES)
+
+    @property
+    def id(self) -> str:
+        return self.ids[0]

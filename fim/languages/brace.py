@@ -1,0 +1,213 @@
+"""The brace languages without a tree-sitter grammar here (Kotlin, Scala, C#, Swift, Dart, PHP):
+definitions by brace depth after blanking strings and comments, and Kotlin/Scala imports by a
+regular expression (resolved as Java's are)."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from fim.languages import java
+from fim.languages.base import BRACE_RULES, ImportRef, Language, line_of
+
+MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
+
+
+def _strip_spans(text: str, pattern: re.Pattern) -> tuple[str, list[int], list[int]]:
+    """Blank strings and comments (keeping newlines) and list their start/end offsets."""
+    starts: list[int] = []
+    ends: list[int] = []
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        out.append(text[last:a])
+        g = m.group(0)
+        if "\n" in g:
+            out.append("\n".join(" " * len(part) for part in g.split("\n")))
+        else:
+            out.append(" " * (b - a))
+        starts.append(a)
+        ends.append(b)
+        last = b
+    out.append(text[last:])
+    return "".join(out), starts, ends
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+_C_LIKE = (r"//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\"(?:[^\"\\\n]|\\.)*\"?")
+_STRIP = re.compile(_C_LIKE + r"|'(?:[^'\\\n]|\\.)*'")
+# Languages whose definitions live one level down, inside a class.
+_CLASS_BODY_LANGUAGES = frozenset({"java", "kotlin", "scala", "csharp"})
+
+_DECL_KEYWORDS = re.compile(
+    r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|namespace|fun|def|func|fn)[ \t]+"
+    r"([A-Za-z_]\w*)")
+_CALLABLE = re.compile(r"([A-Za-z_]\w*)[ \t]*\(")
+_CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
+                      "throw", "elif", "defined"})
+
+
+class BraceFile:
+    def __init__(self, text: str, lines: list[str], language: str) -> None:
+        self.lines = lines
+        self.language = language
+        stripped, _, _ = _strip_spans(text, _STRIP)
+        self.code = stripped.split("\n")
+        self.depth = [0] * (len(lines) + 1)  # depth before each line
+        d = 0
+        for i, code in enumerate(self.code[: len(lines)]):
+            self.depth[i] = d
+            d = max(0, d + code.count("{") - code.count("}"))
+        self.depth[len(lines)] = d
+        self.member_depth = 1 if language in _CLASS_BODY_LANGUAGES else 0
+        self._start_list: Optional[list[tuple[int, list[str]]]] = None
+
+    def _names_at(self, i: int) -> list[str]:
+        line = self.lines[i]
+        code = self.code[i]
+        if line[:1] in ("#",) and not line.startswith("#define"):
+            return []
+        names = [m.group(1) for m in _DECL_KEYWORDS.finditer(code)]
+        if line.startswith("#define"):
+            m = re.match(r"#define[ \t]+(\w+)", line)
+            names += [m.group(1)] if m else []
+        call = _CALLABLE.search(code)
+        if call and call.group(1) not in _CONTROL and not code.lstrip().startswith(("return", "}", ".")) \
+                and re.match(r"^[ \t]*[\w:<>*&, \[\]@.]*[ \t*&]" + re.escape(call.group(1)) + r"[ \t]*\(",
+                             code):
+            names.append(call.group(1))
+        if code.lstrip().startswith("typedef"):
+            last = self.code[self._end(i) - 1]
+            m = re.search(r"(\w+)[ \t]*(?:\[[^\]]*\][ \t]*)?;[ \t]*$", last)
+            if m:
+                names.append(m.group(1))
+        return names
+
+    def _starts(self) -> list[tuple[int, list[str]]]:
+        out = []
+        for i, line in enumerate(self.lines):
+            if self.depth[i] > self.member_depth or not line.strip():
+                continue
+            names = self._names_at(i)
+            if names:
+                out.append((i, names))
+        return out
+
+    def _end(self, i: int) -> int:
+        """End (exclusive) of the definition starting on line `i`."""
+        base = self.depth[i]
+        opened = False
+        n = len(self.lines)
+        for j in range(i, min(n, i + 2000)):
+            if j > i and not opened and self.depth[j] == base and self.lines[j][:1].strip() \
+                    and not self.lines[j].lstrip().startswith(("{", ")", ".", "=", ":", "->", "where")):
+                # A statement without braces ended on an earlier line.
+                k = j
+                while k > i + 1 and not self.lines[k - 1].strip():
+                    k -= 1
+                return k
+            if self.depth[j + 1] > base:
+                opened = True
+            code = self.code[j].rstrip()
+            if opened and self.depth[j + 1] <= base:
+                return j + 1
+            if not opened and (code.endswith(";") or code.endswith("}")) and self.depth[j + 1] <= base:
+                return j + 1
+        return min(n, i + 2000)
+
+    def tiers(self, start: int, end: int) -> tuple[str, ...]:
+        whole = self.render(start, end)
+        outline = self.render(start, end, summary=True)
+        return (outline, whole) if len(outline) < len(whole) else (whole,)
+
+    def defined(self) -> frozenset:
+        if self._start_list is None:
+            self._start_list = self._starts()
+        return frozenset(n for _, names in self._start_list for n in names)
+
+    def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
+        wanted = set(names)
+        spans: list[tuple[int, int]] = []
+        if self._start_list is None:
+            self._start_list = self._starts()
+        for i, found in self._start_list:
+            if wanted.intersection(found):
+                # Attach the comment / attribute / decorator lines just above.
+                start = i
+                while start > 0 and self.lines[start - 1].strip().startswith(("//", "/*", "*", "#[", "@", "///")) \
+                        and self.depth[start - 1] == self.depth[i]:
+                    start -= 1
+                end = self._end(i)
+                if spans and start < spans[-1][1]:
+                    if end > spans[-1][1]:
+                        spans[-1] = (spans[-1][0], end)
+                    continue
+                spans.append((start, end))
+        return spans
+
+    def render(self, start: int, end: int, summary: bool = False) -> str:
+        if not summary and end - start <= MAX_WHOLE_LINES:
+            return "\n".join(self.lines[start:end])
+        # Keep the definition's own level and the level of its members; elide deeper bodies.
+        base = min(self.depth[start:end]) if end > start else 0
+        keep = base + 1
+        if summary or not any(_DECL_KEYWORDS.search(self.code[k]) for k in range(start, min(end, start + 3))):
+            keep = base  # a function: keep its signature only
+        out: list[str] = []
+        eliding = False
+        for k in range(start, end):
+            if self.depth[k] <= keep or self.depth[k + 1] <= keep and self.code[k].lstrip().startswith("}"):
+                out.append(self.lines[k])
+                eliding = False
+            elif not eliding:
+                out.append(_indent(self.lines[k]) + "...")
+                eliding = True
+        return "\n".join(out)
+
+    def outline(self) -> str:
+        out: list[str] = []
+        eliding = False
+        keep = self.member_depth
+        for k, line in enumerate(self.lines):
+            if self.depth[k] <= keep or self.depth[k + 1] <= keep and self.code[k].lstrip().startswith("}"):
+                if line.strip() or (out and out[-1].strip()):
+                    out.append(line)
+                eliding = False
+            elif not eliding:
+                out.append(_indent(line) + "...")
+                eliding = True
+        return "\n".join(out)
+
+
+_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+(\w+(?:\.\w+)*(?:\.\*)?)")
+
+
+def jvm_imports(text: str) -> list[ImportRef]:
+    """Kotlin and Scala ``import a.b.C`` / ``import a.b.*`` lines."""
+    refs = []
+    for m in _IMPORT.finditer(text):
+        path = m.group(1)
+        star = path.endswith(".*")
+        refs.append(ImportRef(path, () if star else (path.rsplit(".", 1)[-1],), "java", line_of(text, m.start()),
+                              star=star))
+    return refs
+
+
+def _language(name: str, ids: tuple[str, ...], extensions: tuple[str, ...], family: str, jvm: bool = False) -> Language:
+    return Language(name, ids, extensions, family, imports=jvm_imports if jvm else None,
+                    resolve=java.resolve if jvm else None, model=lambda text, lines: BraceFile(text, lines, name),
+                    siblings=java.siblings if jvm else None, rules=BRACE_RULES)
+
+
+LANGUAGES = (
+    _language("kotlin", ("kotlin",), (".kt", ".kts"), "jvm", jvm=True),
+    _language("scala", ("scala",), (".scala",), "jvm", jvm=True),
+    _language("csharp", ("csharp",), (".cs",), "csharp"),
+    _language("swift", ("swift",), (".swift",), "swift"),
+    _language("dart", ("dart",), (".dart",), "dart"),
+    _language("php", ("php",), (".php",), "php"),
+)

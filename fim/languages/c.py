@@ -1,0 +1,213 @@
+"""C and C++: ``#include`` by tree-sitter (inside ``#if`` blocks too) and definitions (functions,
+prototypes, types, typedefs, macros, enumerators; inside namespaces, ``extern "C"`` and include
+guards); quoted includes resolve relative to the file, then to the include folders of
+compile_commands.json, then anywhere by path suffix or name. A source file's own header
+(``x.c`` and ``x.h``) is visible to it as the same module."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shlex
+from typing import Optional
+
+from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, join
+from fim.languages.treesitter import Spec, TreeFile, field_text, find_all, parse, string_content
+
+_INCLUDES = frozenset({"preproc_include"})
+_HEADERS = (".h", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp", ".cuh")
+_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".cu", ".m", ".mm")
+
+
+def _imports(text: str, grammar: str) -> list[ImportRef]:
+    parsed = parse(grammar, text)
+    if parsed is None:
+        return []
+    refs = []
+    for node in find_all(parsed.root, _INCLUDES, stop=frozenset({"function_definition", "compound_statement"})):
+        path = node.child_by_field_name("path")
+        if path is None:
+            continue
+        system = path.type == "system_lib_string"
+        refs.append(ImportRef(string_content(parsed, path), (), "c", node.start_point[0], system=system))
+    return refs
+
+
+def _include_dirs(index: PathIndex) -> dict[str, list[str]]:
+    """Workspace-relative include folders per source file of every compile_commands.json ("" for all)."""
+    key = ("c", "include-dirs")
+    got = index.derived.get(key)
+    if got is not None:
+        return got
+    got = {}
+    for p in index.by_name.get("compile_commands.json", ()):
+        try:
+            entries = json.loads(index.config(p) or "[]")
+        except ValueError:
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            args = entry.get("arguments")
+            if not isinstance(args, list):
+                try:
+                    args = shlex.split(entry.get("command") or "")
+                except ValueError:
+                    continue
+            folder = entry.get("directory") or ""
+            dirs: list[str] = []
+            for k, arg in enumerate(args):
+                for flag in ("-I", "-iquote", "-isystem", "/I"):
+                    if arg == flag and k + 1 < len(args):
+                        dirs.append(args[k + 1])
+                    elif arg.startswith(flag) and len(arg) > len(flag):
+                        dirs.append(arg[len(flag):])
+            rel = [r for r in (_relative(index, folder, d, posixpath.dirname(p)) for d in dirs) if r is not None]
+            source = _relative(index, folder, entry.get("file") or "", posixpath.dirname(p))
+            for target in ([source] if source else []) + [""]:
+                held = got.setdefault(target, [])
+                held.extend(d for d in rel if d not in held)
+    index.derived[key] = got
+    return got
+
+
+def _relative(index: PathIndex, directory: str, path: str, config_folder: str) -> Optional[str]:
+    """A compile_commands.json path made workspace-relative: absolute paths by the longest suffix
+    that is a workspace folder or file, relative ones against the entry's directory."""
+    path = path.replace("\\", "/")
+    if not path.startswith("/"):
+        path = posixpath.join(directory.replace("\\", "/"), path) if directory else path
+    if not path.startswith("/"):
+        return join(config_folder, path)
+    parts = [p for p in posixpath.normpath(path).split("/") if p]
+    for k in range(len(parts)):
+        candidate = "/".join(parts[k:])
+        if candidate in index.by_dir or candidate in index.paths:
+            return candidate
+    return None
+
+
+def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
+    inc = ref.module
+    if not ref.system:
+        local = join(posixpath.dirname(current), inc)
+        if local and local in index.paths:
+            return [local]
+    dirs = _include_dirs(index)
+    for folder in dirs.get(current, []) + dirs.get("", []):
+        hit = join(folder, inc)
+        if hit and hit in index.paths:
+            return [hit]
+    hits = index.with_suffix(inc.lstrip("./")) if not inc.startswith("../") else []
+    if hits:
+        return hits[:1]
+    if ref.system:
+        return []
+    by_name = index.by_name.get(posixpath.basename(inc), [])
+    return sorted(by_name, key=lambda p: (p.count("/"), p))[:1]
+
+
+def siblings(current: str, index: PathIndex) -> list[str]:
+    """A source file's own header (same folder and stem, or the same stem in an include folder)."""
+    stem, ext = posixpath.splitext(current)
+    if ext not in _SOURCES:
+        return []
+    name = posixpath.basename(stem)
+    near = [stem + e for e in _HEADERS if stem + e in index.paths]
+    if near:
+        return near[:1]
+    return [p for e in _HEADERS for p in index.by_name.get(name + e, ())][:1]
+
+
+# ------------------------------------------------------------------------------------ definitions
+
+_DECLARATOR_NAMES = frozenset({"identifier", "field_identifier", "type_identifier", "destructor_name", "operator_name"})
+_TYPE_SPECIFIERS = frozenset({"struct_specifier", "union_specifier", "enum_specifier", "class_specifier"})
+
+
+def _declarator_name(parsed, node) -> str:
+    while node is not None:
+        if node.type in _DECLARATOR_NAMES:
+            return parsed.text(node)
+        if node.type in ("qualified_identifier", "template_function"):
+            node = node.child_by_field_name("name")
+            continue
+        inner = node.child_by_field_name("declarator")
+        if inner is None:
+            inner = next((c for c in node.named_children if c.type in _DECLARATOR_NAMES
+                          or c.child_by_field_name("declarator") is not None or c.type == "qualified_identifier"), None)
+        node = inner
+    return ""
+
+
+def _type_names(parsed, node) -> list[str]:
+    """A struct/union/enum/class specifier with a body: its name and, for an enum, its enumerators."""
+    if node is None or node.type not in _TYPE_SPECIFIERS or node.child_by_field_name("body") is None:
+        return []
+    names = [field_text(parsed, node)]
+    if node.type == "enum_specifier":
+        names += [field_text(parsed, e) for e in node.child_by_field_name("body").named_children if e.type == "enumerator"]
+    return names
+
+
+def _names(node, parsed) -> list[str]:
+    t = node.type
+    if t in ("preproc_def", "preproc_function_def", "namespace_alias_definition", "alias_declaration",
+             "concept_definition"):
+        return [field_text(parsed, node)]
+    if t == "function_definition":
+        return [_declarator_name(parsed, node.child_by_field_name("declarator"))]
+    if t in ("declaration", "type_definition", "field_declaration"):
+        names = _type_names(parsed, node.child_by_field_name("type"))
+        names += [_declarator_name(parsed, d) for d in node.children_by_field_name("declarator")]
+        return names
+    if t in _TYPE_SPECIFIERS:
+        return _type_names(parsed, node)
+    if t == "template_declaration":
+        inner = next((c for c in node.named_children if c.type not in ("template_parameter_list",)), None)
+        return _names(inner, parsed) if inner is not None else []
+    return []
+
+
+_CONTAINERS = frozenset({"preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "preproc_elifdef"})
+
+
+def _descend(node) -> Optional[list]:
+    t = node.type
+    if t in _CONTAINERS:
+        return [c for i, c in enumerate(node.named_children) if node.field_name_for_named_child(i) not in ("name", "condition")]
+    if t in ("namespace_definition", "linkage_specification"):
+        body = node.child_by_field_name("body")
+        if body is None:
+            return None
+        return list(body.named_children) if body.type == "declaration_list" else None
+    return None
+
+
+def _spec(grammar: str) -> Spec:
+    return Spec(grammar, _names, _descend, frozenset({"compound_statement"}))
+
+
+SPECS = {"c": _spec("c"), "cpp": _spec("cpp")}
+
+
+_CPP_MARKS = re.compile(r"(?m)^[ \t]*(?:class|namespace|template[ \t]*<|using[ \t]|public:|private:)|::")
+
+
+def _grammar(name: str, text: str) -> str:
+    """C++ for a C header that holds C++ (``.h`` is both)."""
+    return "cpp" if name == "cpp" or _CPP_MARKS.search(text[:20000]) else "c"
+
+
+def _language(name: str, ids: tuple[str, ...], extensions: tuple[str, ...]) -> Language:
+    return Language(name, ids, extensions, "c", imports=lambda text: _imports(text, _grammar(name, text)),
+                    resolve=resolve, model=lambda text, lines: TreeFile(text, lines, SPECS[_grammar(name, text)]),
+                    siblings=siblings, rules=BRACE_RULES)
+
+
+LANGUAGES = (
+    _language("c", ("c",), (".c", ".h")),
+    _language("cpp", ("cpp", "cuda-cpp", "objective-cpp"), (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++",
+                                                            ".ipp", ".inl", ".cu", ".cuh")),
+)

@@ -1,0 +1,375 @@
+"""Python: imports by regular expressions (fast, and fine with half-typed code), resolution of
+relative and absolute imports (also where the workspace is the package folder itself or a folder
+inside it: by the longest path suffix that names a package), and definitions by indentation.
+
+Python keeps its own parsers rather than tree-sitter: the regular expressions read the imports of
+a 12,000-line file in about a millisecond, and the indentation model needs no tree at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import re
+from itertools import accumulate
+from typing import Optional
+
+from fim.languages.base import ImportRef, Language, PathIndex, Rules, first, line_of, uses
+
+MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
+MAX_DOCSTRING_LINES = 12
+
+
+def imports(text: str) -> list[ImportRef]:
+    """Python imports by regular expressions: fast, and fine with half-typed code."""
+    pending: list[tuple[str, Optional[str], tuple[str, ...], int]] = []  # module, alias, names, offset
+    for m in _PY_IMPORT.finditer(text):
+        for part in m.group(1).split(","):
+            words = part.split()
+            if not words or not re.fullmatch(r"[A-Za-z_][\w.]*", words[0]):
+                continue
+            alias = words[2] if len(words) >= 3 and words[1] == "as" else words[0]
+            pending.append((words[0], alias, (), m.start()))
+    for m in _PY_FROM.finditer(text):
+        module = m.group(1)
+        if not module or module.strip(".") and not re.fullmatch(r"\.*[A-Za-z_][\w.]*", module):
+            continue
+        body = m.group(2)
+        if "#" in body:  # comments inside a parenthesised list: ``import (  # noqa: F401``
+            body = re.sub(r"#[^\n]*", "", body)
+        body = body.replace("\\\n", " ").strip().strip("()")
+        names = []
+        for part in body.split(","):
+            words = part.split()
+            if words and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
+                names.append(words[0])
+        pending.append((module, None, tuple(names), m.start()))
+    used = uses(text, (alias for _, alias, _, _ in pending if alias), r"[A-Za-z_]\w*")
+    refs = [ImportRef(module, used[alias] if alias else names, "python", line_of(text, offset))
+            for module, alias, names, offset in pending]
+    refs.sort(key=lambda r: r.line)
+    return refs
+
+
+_PY_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([\w., \t]+)")
+_PY_FROM = re.compile(r"(?m)^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)?|(?:[^\n#;\\]|\\\n)*)")
+
+
+def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
+    module = ref.module
+    level = len(module) - len(module.lstrip("."))
+    parts = [p for p in module[level:].split(".") if p]
+    here = posixpath.dirname(current)
+    found: list[str] = []
+
+    def module_files(base: str, parts: list[str]) -> list[str]:
+        stem = "/".join([base] + parts if base else parts)
+        if not parts:
+            return first(index, [stem + "/__init__.py" if stem else "__init__.py"])
+        return first(index, [stem + ".py", stem + ".pyi", stem + "/__init__.py", stem + "/__init__.pyi"])
+
+    def with_submodules(base: str, parts: list[str] = parts) -> list[str]:
+        files = module_files(base, parts)
+        for name in ref.names:  # from pkg import submodule
+            files += module_files(base, parts + [name])
+        return files
+
+    if level:
+        base: Optional[str] = here
+        for _ in range(level - 1):
+            base = posixpath.dirname(base) if base else None
+            if base is None:
+                return []
+        return with_submodules(base or "")
+    if not parts:
+        return []
+    # Absolute import: the current directory (scripts, implicit sibling imports), the workspace
+    # root, then any source root (src/, lib/, a/b/...) where the dotted path matches a suffix.
+    found = with_submodules(here) if here else []
+    if not found:
+        found = with_submodules("")
+    if not found:
+        for suffix in ("/".join(parts) + ".py", "/".join(parts) + "/__init__.py", "/".join(parts) + ".pyi"):
+            hits = index.with_suffix(suffix)
+            if hits:
+                base = hits[0][: len(hits[0]) - len(suffix)].rstrip("/")
+                found = with_submodules(base)
+                break
+    if not found and "__init__.py" in index.paths:
+        # The workspace is the package folder itself, or a package inside it: ``pkg.errors`` is
+        # errors.py at the root. The longest suffix of the dotted path that names a module wins.
+        for k in range(1, len(parts)):
+            found = module_files("", parts[k:])
+            if found:
+                return with_submodules("", parts[k:])
+    return found
+
+
+
+# A string prefix (r, b, f, u) is left as code: starting a match only at a quote or a hash lets the
+# regular expression engine skip ahead to those characters, several times faster on a big file.
+_PY_STRINGS = re.compile(
+    r"#[^\n]*"
+    r"|\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z)"
+    r"|\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?")
+_PY_DEF = re.compile(r"^(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
+_PY_ASSIGN = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)|^([A-Za-z_]\w*)[ \t]*:[ \t]*\S")
+_PY_BODY_DEF = re.compile(r"^(?:async[ \t]+)?(?:def|class)\b")
+_PY_GUARD = re.compile(r"^(?:if|elif|else|try|except|finally|with)\b")
+
+
+class _PythonFile:
+    def __init__(self, text: str, lines: list[str]) -> None:
+        self.lines = lines
+        self.text = text
+        spans = [m.span() for m in _PY_STRINGS.finditer(text)]
+        self._starts = starts = [a for a, _ in spans]
+        self._ends = ends = [b for _, b in spans]
+        self._offsets: Optional[list[int]] = None
+        self._code: dict[int, str] = {}
+        # Lines that begin inside a multi-line string do not start statements.
+        in_string = [False] * len(lines)
+        line = 0  # the line of offset `at`
+        at = 0
+        count = text.count
+        for a, b in zip(starts, ends):
+            inner = count("\n", a, b)
+            if not inner:
+                continue
+            line += count("\n", at, a)
+            # Lines line+1 .. line+inner start inside the span (the last one unless it ends there).
+            last = line + inner if text[b - 1] != "\n" else line + inner - 1
+            for i in range(line + 1, min(last, len(lines) - 1) + 1):
+                in_string[i] = True
+            line += inner
+            at = b
+        self.in_string = in_string
+        self.tops = [i for i, line in enumerate(lines)
+                     if line[:1] not in ("", " ", "\t", "#") and not in_string[i] and line.strip()
+                     and not line.startswith((")", "]", "}"))]
+        self._block_list: Optional[list[tuple[int, int, Optional[str]]]] = None
+        self._top_list: list[tuple[int, int, Optional[str]]] = []
+        self._by_name: Optional[dict[str, list[tuple[int, int]]]] = None
+
+    def code(self, j: int) -> str:
+        """Line `j` with its strings and comments blanked."""
+        got = self._code.get(j)
+        if got is not None:
+            return got
+        if self._offsets is None:
+            self._offsets = [0, *accumulate(len(line) + 1 for line in self.lines)]
+        line = self.lines[j]
+        lo = self._offsets[j]
+        hi = lo + len(line)
+        k = bisect.bisect_right(self._ends, lo)
+        starts, ends = self._starts, self._ends
+        if k < len(starts) and starts[k] < hi:
+            chars = list(line)
+            while k < len(starts) and starts[k] < hi:
+                for c in range(max(starts[k], lo) - lo, min(ends[k], hi) - lo):
+                    chars[c] = " "
+                k += 1
+            line = "".join(chars)
+        self._code[j] = line
+        return line
+
+    def _statements(self, tops: list[int], limit: int, indent: str) -> list[tuple[int, int, Optional[str]]]:
+        """(start, end, name) for the statements starting at `tops` (lines at `indent`)."""
+        blocks: list[tuple[int, int, Optional[str]]] = []
+        pending: Optional[int] = None
+        for k, i in enumerate(tops):
+            end = tops[k + 1] if k + 1 < len(tops) else limit
+            while end > i + 1 and not self.lines[end - 1].strip():
+                end -= 1
+            line = self.lines[i][len(indent):]
+            if line.startswith("@"):
+                if pending is None:
+                    pending = i
+                continue
+            start = pending if pending is not None else i
+            pending = None
+            m = _PY_DEF.match(line)
+            if m:
+                name = m.group(2)
+            else:
+                a = _PY_ASSIGN.match(line)
+                name = (a.group(1) or a.group(2)) if a else None
+            blocks.append((start, end, name))
+        return blocks
+
+    def _blocks(self) -> list[tuple[int, int, Optional[str]]]:
+        """(start, end, name) for each top-level statement, decorators joined to their def, and for
+        the statements one level inside a module-level if/elif/else/try/except/finally/with."""
+        if self._block_list is not None:
+            return self._block_list
+        blocks: list[tuple[int, int, Optional[str]]] = []
+        self._top_list = self._statements(self.tops, len(self.lines), "")
+        for start, end, name in self._top_list:
+            blocks.append((start, end, name))
+            if name is None and _PY_GUARD.match(self.lines[start]):
+                blocks += self._guarded(start, end)
+        self._block_list = blocks
+        return blocks
+
+    def _guarded(self, start: int, end: int) -> list[tuple[int, int, Optional[str]]]:
+        body = [j for j in range(start + 1, end) if self.lines[j].strip() and not self.in_string[j]
+                and not self.lines[j].lstrip().startswith("#")]
+        if not body:
+            return []
+        indent = _indent(self.lines[body[0]])
+        if not indent:
+            return []
+        tops = [j for j in body if _indent(self.lines[j]) == indent
+                and not self.lines[j][len(indent):].startswith((")", "]", "}"))]
+        return [b for b in self._statements(tops, end, indent) if b[2] is not None]
+
+    def defined(self) -> frozenset:
+        return frozenset(n for _, _, n in self._blocks() if n is not None)
+
+    def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
+        if self._by_name is None:
+            by_name: dict[str, list[tuple[int, int]]] = {}
+            for s, e, n in self._blocks():
+                if n is not None:
+                    by_name.setdefault(n, []).append((s, e))
+            self._by_name = by_name
+        found: set[tuple[int, int]] = set()
+        for n in names:
+            found.update(self._by_name.get(n, ()))
+        return sorted(found)
+
+    def tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """Ever longer renderings of a definition: its head, its outline, its whole text."""
+        whole = self.render(start, end)
+        if end - start <= 3:
+            return (whole,)
+        first = self.lines[start].lstrip()
+        if not (_PY_DEF.match(first) or first.startswith("@")):
+            head = "\n".join(self.lines[start:start + 1]) + "\n" + _indent(self.lines[start]) + "..."
+            return (head, whole) if len(head) < len(whole) else (whole,)
+        i = start
+        while i < end and self.lines[i].lstrip().startswith("@"):
+            i += 1
+        head_end = self._header_end(i, end)
+        j = head_end
+        while j < end and not self.lines[j].strip():
+            j += 1
+        body_indent = _indent(self.lines[j]) if j < end else _indent(self.lines[i]) + "    "
+        head = "\n".join(self.lines[start:head_end] + [body_indent + "..."])
+        outline = self.render(start, end, summary=True)
+        out = [head]
+        for t in (outline, whole):
+            if len(t) > len(out[-1]):
+                out.append(t)
+        return tuple(out)
+
+    def _header_end(self, i: int, limit: int) -> int:
+        """Index after the line ending the signature that starts at line `i`."""
+        depth = 0
+        for j in range(i, limit):
+            code = self.code(j)
+            depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
+            if depth <= 0 and code.rstrip().endswith(":"):
+                return j + 1
+            if depth <= 0 and j > i and not code.strip() and not self.lines[j].strip():
+                return j
+        return min(limit, i + 1)
+
+    def _docstring(self, i: int, limit: int) -> list[str]:
+        """The docstring lines starting at line `i`, if the statement there is one."""
+        while i < limit and not self.lines[i].strip():
+            i += 1
+        if i >= limit:
+            return []
+        body = self.lines[i].lstrip()
+        m = re.match(r"[rRuU]?(\"\"\"|'''|\"|')", body)
+        if not m:
+            return []
+        quote = m.group(1)
+        rest = body[m.end():]
+        if quote in rest or len(quote) == 1:
+            return [self.lines[i]]
+        out = [self.lines[i]]
+        for j in range(i + 1, min(limit, i + 200)):
+            out.append(self.lines[j])
+            if quote in self.lines[j]:
+                break
+        if len(out) > MAX_DOCSTRING_LINES:
+            indent = self.lines[i][: len(self.lines[i]) - len(body)]
+            out = out[: MAX_DOCSTRING_LINES - 1] + [indent + quote]
+        return out
+
+    def render(self, start: int, end: int, summary: bool = False) -> str:
+        if not summary and end - start <= MAX_WHOLE_LINES:
+            return "\n".join(self.lines[start:end])
+        return "\n".join(self._summary(start, end))
+
+    def _summary(self, start: int, end: int) -> list[str]:
+        i = start
+        while i < end and self.lines[i].lstrip().startswith("@"):
+            i += 1
+        head_end = self._header_end(i, end)
+        out = list(self.lines[start:head_end])
+        is_class = bool(re.match(r"\s*class\b", self.lines[i]))
+        doc = self._docstring(head_end, end)
+        out += doc
+        # First body line after the docstring.
+        j = head_end
+        while j < end and not self.lines[j].strip():
+            j += 1
+        body_indent = _indent(self.lines[j]) if j < end else "    "
+        if not is_class:
+            out.append(body_indent + "...")
+            return out
+        j += len(doc)
+        while j < end:
+            line = self.lines[j]
+            if not line.strip() or self.in_string[j] or _indent(line) != body_indent:
+                j += 1
+                continue
+            body = line[len(body_indent):]
+            if body.startswith("#"):
+                j += 1
+                continue
+            if body.startswith("@") or _PY_BODY_DEF.match(body):
+                k = j
+                while k < end and self.lines[k].strip().startswith("@"):
+                    k += 1
+                sig_end = self._header_end(k, end)
+                out.append("")
+                out += self.lines[j:sig_end]
+                out.append(body_indent + "    ...")
+                j = sig_end
+                continue
+            out.append(line)  # fields, class constants
+            j += 1
+        return out
+
+    def outline(self) -> str:
+        pieces: list[str] = []
+        self._blocks()
+        for start, end, name in self._top_list:
+            first = self.lines[start]
+            if _PY_DEF.match(first) or first.startswith("@"):
+                pieces.append("\n" + self.render(start, end, summary=True))
+            elif end - start <= 3:
+                pieces.append("\n".join(self.lines[start:end]))
+            else:
+                pieces.append(first + "\n...")
+        return "\n".join(pieces).lstrip("\n")
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+
+def model(text: str, lines: list[str]) -> _PythonFile:
+    return _PythonFile(text, lines)
+
+
+LANGUAGE = Language(
+    "python", ("python",), (".py", ".pyi", ".pyw"), "python", imports=imports, resolve=resolve, model=model,
+    rules=Rules(line_comments=("#",), opens_block=re.compile(r"[{(\[:]$"),
+                clause_words=frozenset({"else", "elif", "except", "finally", "case"}),
+                closer_words=frozenset(), quotes="\"'", multiline_quotes=""))

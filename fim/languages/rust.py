@@ -1,0 +1,192 @@
+"""Rust: ``use`` and ``mod`` by tree-sitter; ``crate::``/``super::``/``self::`` paths, ``mod.rs`` and
+sibling-module layouts, and the workspace's other crates (by their Cargo.toml names)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import replace
+from typing import Iterable
+
+from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first
+from fim.languages.treesitter import Spec, TreeFile, field_text, parse
+
+GRAMMAR = "rust"
+
+
+def _use_paths(tree: str, prefix: str = "") -> Iterable[tuple[str, tuple[str, ...], bool]]:
+    """Expand ``a::{b, c::{d}}`` into (module path, names, star) triples."""
+    tree = " ".join(tree.split())
+    brace = tree.find("{")
+    if brace < 0:
+        path = (prefix + tree).split(" as ")[0].strip()
+        head, _, last = path.rpartition("::")
+        if last in ("*", "self"):
+            yield head, (), last == "*"
+        else:
+            yield path, (last,) if last else (), False
+        return
+    head = prefix + tree[:brace]
+    depth, start, items = 0, brace + 1, []
+    for i in range(brace, len(tree)):
+        c = tree[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                items.append(tree[start:i])
+                break
+        elif c == "," and depth == 1:
+            items.append(tree[start:i])
+            start = i + 1
+    simple: list[str] = []
+    star = False
+    for item in items:
+        item = item.strip()
+        if not item or item == "self":
+            continue
+        if "{" in item or "::" in item:
+            yield from _use_paths(item, head)
+        elif item == "*":
+            star = True
+        else:
+            simple.append(item.split(" as ")[0].strip())
+    if head.endswith("::") and (simple or star):
+        yield head[:-2], tuple(simple), star
+
+
+def imports(text: str) -> list[ImportRef]:
+    parsed = parse(GRAMMAR, text)
+    if parsed is None:
+        return []
+    refs: list[ImportRef] = []
+    stack = list(reversed(parsed.root.children))
+    while stack:
+        node = stack.pop()
+        if node.type == "mod_item":
+            body = node.child_by_field_name("body")
+            if body is None:
+                refs.append(ImportRef("mod:" + field_text(parsed, node), (), "rust", node.start_point[0]))
+            else:  # an inline module: its own uses count too
+                stack.extend(reversed(body.children))
+        elif node.type == "use_declaration":
+            argument = node.child_by_field_name("argument")
+            if argument is None:
+                continue
+            for path, names, star in _use_paths(parsed.text(argument)):
+                if path:
+                    refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star))
+    return refs
+
+
+def _module_dir(current: str) -> str:
+    """The folder holding the child modules of the module in `current`."""
+    d, _, name = current.rpartition("/")
+    if name in ("lib.rs", "main.rs", "mod.rs"):
+        return d
+    return posixpath.join(d, name[:-3]) if name.endswith(".rs") else d
+
+
+def _crates(index: PathIndex) -> dict[str, str]:
+    """Crate name (``-`` as ``_``) -> its source folder, for every Cargo.toml with a [package]."""
+    key = ("rust", "crates")
+    got = index.derived.get(key)
+    if got is None:
+        got = {}
+        for p in index.by_name.get("Cargo.toml", ()):
+            text = index.config(p) or ""
+            package = re.search(r"(?ms)^\[package\][^\[]*?^name[ \t]*=[ \t]*\"([^\"]+)\"", text)
+            lib = re.search(r"(?ms)^\[lib\][^\[]*?^path[ \t]*=[ \t]*\"([^\"]+)\"", text)
+            folder = posixpath.dirname(p)
+            src = posixpath.dirname(posixpath.join(folder, lib.group(1))) if lib else posixpath.join(folder, "src")
+            if package:
+                got[package.group(1).replace("-", "_")] = src
+        index.derived[key] = got
+    return got
+
+
+def _crate_root(current: str, index: PathIndex) -> str:
+    cargo = index.nearest(current, "Cargo.toml")
+    if cargo is not None:
+        folder = posixpath.dirname(cargo)
+        src = posixpath.join(folder, "src") if folder else "src"
+        if current.startswith(src + "/"):
+            return src
+    parts = current.split("/")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "src":
+            return "/".join(parts[: i + 1])
+    return posixpath.dirname(current)
+
+
+def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
+    if ref.module.startswith("mod:"):
+        name = ref.module[4:]
+        base = _module_dir(current)
+        return first(index, [posixpath.join(base, name + ".rs"), posixpath.join(base, name, "mod.rs")])
+    segments = [s for s in ref.module.split("::") if s]
+    if not segments:
+        return []
+    head = segments[0]
+    if head == "crate":
+        return _walk(index, _crate_root(current, index), segments[1:])
+    if head in ("self", "super"):
+        base = _module_dir(current)
+        rest = segments[1:]
+        if head == "super":
+            base = posixpath.dirname(base)
+        while rest and rest[0] == "super":
+            base, rest = posixpath.dirname(base), rest[1:]
+        return _walk(index, base, rest)
+    crate = _crates(index).get(head)
+    if crate is not None:  # another crate of the workspace
+        return _walk(index, crate, segments[1:])
+    # 2018 paths: a sibling module or a crate-root module; external crates do not resolve.
+    for base in (_module_dir(current), _crate_root(current, index)):
+        hit = _walk(index, base, segments, whole=False)
+        if hit:
+            return hit
+    return []
+
+
+def _walk(index: PathIndex, base: str, segments: list[str], whole: bool = True) -> list[str]:
+    # The longest prefix of the path that is a module file; later segments are items in it.
+    for n in range(len(segments), 0, -1):
+        stem = posixpath.join(base, *segments[:n])
+        hit = first(index, [stem + ".rs", stem + "/mod.rs"])
+        if hit:
+            return hit
+    if not whole:
+        return []
+    # Items of the module `base` itself (``use super::Thing``, ``use crate::Thing``).
+    return first(index, [base + ".rs", posixpath.join(base, "mod.rs"), posixpath.join(base, "lib.rs"),
+                         posixpath.join(base, "main.rs")])
+
+
+_ITEMS = frozenset({"function_item", "struct_item", "enum_item", "trait_item", "type_item", "const_item", "static_item",
+                    "mod_item", "union_item", "macro_definition", "function_signature_item"})
+
+
+def _names(node, parsed) -> list[str]:
+    t = node.type
+    if t in _ITEMS:
+        return [field_text(parsed, node)]
+    if t == "impl_item":
+        ty = node.child_by_field_name("type")
+        while ty is not None and ty.type in ("generic_type", "scoped_type_identifier", "reference_type"):
+            ty = ty.child_by_field_name("type") or ty.child_by_field_name("name")
+        return [parsed.text(ty)] if ty is not None else []
+    return []
+
+
+SPEC = Spec(GRAMMAR, _names, lambda node: None, frozenset({"block"}))
+
+
+def model(text: str, lines: list[str]) -> TreeFile:
+    return TreeFile(text, lines, SPEC)
+
+
+# A `'` opens a char literal or a lifetime (`'a`), so it is no quote for the balance checks.
+LANGUAGE = Language("rust", ("rust",), (".rs",), "rust", imports=imports, resolve=resolve, model=model,
+                    rules=replace(BRACE_RULES, quotes="\""))

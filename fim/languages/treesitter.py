@@ -1,0 +1,285 @@
+"""tree-sitter for the brace languages: parsing (memoized by text, incremental after a keystroke),
+and the definitions model `fim.symbols` cuts context from.
+
+A grammar comes from its wheel (``tree-sitter-go`` and so on); a missing wheel makes its languages
+parse nothing rather than fail. tree-sitter tolerates the half-typed code an editor holds: a
+broken statement becomes an ERROR node and the definitions around it are still found.
+
+Parse cost, measured on a 12,000-line Go file (237 KB) on a busy 2-core machine: 45 ms for a
+full parse, 1 ms to re-parse after a one-character edit with the previous tree. The current
+document is parsed on every keystroke, so each parse starts from the tree of the most similar
+recent text of the same grammar (the edit is the span between their common prefix and suffix).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable, Optional, Sequence
+
+# grammar name -> (module, function returning the language pointer)
+GRAMMARS = {
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
+}
+PARSED_MEMO = 192  # parsed texts kept (all grammars together)
+RECENT_TREES = 4  # per grammar: the trees an edited text may be re-parsed from
+MIN_SHARED = 0.5  # share of the text the old and new versions must have in common to re-parse incrementally
+
+
+@lru_cache(maxsize=None)
+def grammar(name: str):
+    """The tree_sitter.Language for `name`, or None when its wheel (or tree-sitter) is missing."""
+    try:
+        import tree_sitter
+
+        module, function = GRAMMARS[name]
+        return tree_sitter.Language(getattr(importlib.import_module(module), function)())
+    except (ImportError, KeyError, AttributeError, ValueError):
+        return None
+
+
+_lock = threading.Lock()  # a Parser is not thread-safe; parses are short
+_parsers: dict[str, object] = {}
+_memo: "OrderedDict[tuple[str, str], Parsed]" = OrderedDict()
+_recent: dict[str, list[tuple[bytes, object]]] = {}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    data: bytes  # the text as UTF-8
+    tree: object  # tree_sitter.Tree
+
+    @property
+    def root(self):
+        return self.tree.root_node
+
+    def text(self, node) -> str:
+        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def parse(name: str, text: str) -> Optional[Parsed]:
+    """The syntax tree of `text` in grammar `name` (None without the grammar), memoized by text."""
+    key = (name, text)
+    with _lock:
+        got = _memo.get(key)
+        if got is not None:
+            _memo.move_to_end(key)
+            return got
+        language = grammar(name)
+        if language is None:
+            return None
+        import tree_sitter
+
+        parser = _parsers.get(name)
+        if parser is None:
+            parser = _parsers[name] = tree_sitter.Parser(language)
+        data = text.encode("utf-8", "surrogatepass")
+        tree = _incremental(parser, name, data)
+        parsed = Parsed(data, tree)
+        _memo[key] = parsed
+        if len(_memo) > PARSED_MEMO:
+            _memo.popitem(last=False)
+        recent = _recent.setdefault(name, [])
+        recent.insert(0, (data, tree))
+        del recent[RECENT_TREES:]
+        return parsed
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # binary search on slice equality: memcmp speed
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _incremental(parser, name: str, data: bytes):
+    best = None
+    for old, tree in _recent.get(name, ()):
+        if abs(len(old) - len(data)) > len(data) * (1 - MIN_SHARED):
+            continue
+        prefix = _common_prefix(old, data)
+        suffix = _common_suffix(old, data, min(len(old), len(data)) - prefix)
+        if prefix + suffix >= MIN_SHARED * len(data) and (best is None or prefix + suffix > best[0]):
+            best = (prefix + suffix, old, tree, prefix, suffix)
+    if best is None:
+        return parser.parse(data)
+    _, old, tree, prefix, suffix = best
+    tree = tree.copy()
+    tree.edit(start_byte=prefix, old_end_byte=len(old) - suffix, new_end_byte=len(data) - suffix,
+              start_point=_point(old, prefix), old_end_point=_point(old, len(old) - suffix),
+              new_end_point=_point(data, len(data) - suffix))
+    return parser.parse(data, tree)
+
+
+def string_content(parsed: Parsed, node) -> str:
+    """The text inside a string literal node (quotes and ``<>`` stripped)."""
+    text = parsed.text(node)
+    if len(text) >= 2 and text[0] in "\"'`<" and text[-1] in "\"'`>":
+        return text[1:-1]
+    return text
+
+
+def find_all(node, types: frozenset, stop: frozenset = frozenset()) -> Iterable:
+    """Nodes of `types` below `node` (not inside one found), not descending into `stop` types."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type in types:
+            yield n
+            continue
+        if n.type in stop:
+            continue
+        stack.extend(reversed(n.children))
+
+
+# ---------------------------------------------------------------------------- definitions model
+
+# (node, parsed) -> the names a top-level node defines ([] for none), or None to descend into the
+# children the `descend` function gives.
+NamesOf = Callable[[object, Parsed], Sequence[str]]
+DescendInto = Callable[[object], Optional[Sequence[object]]]
+MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
+_ATTACHED = ("//", "/*", "*", "#[", "#!", "@", "///")  # comment, attribute and decorator lines above a definition
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one grammar's definitions are found and shortened."""
+
+    grammar: str
+    names: NamesOf
+    descend: DescendInto
+    bodies: frozenset  # node types elided ("...") when a definition is shortened to its signature
+    members: Optional[DescendInto] = None  # a definition's own definitions (a Java class's methods)
+
+
+class TreeFile:
+    """Top-level definitions of one parsed file, cut and shortened by the syntax tree."""
+
+    def __init__(self, text: str, lines: list[str], spec: Spec) -> None:
+        self.lines = lines
+        self.spec = spec
+        self.parsed = parse(spec.grammar, text)
+        self._defs: Optional[list[tuple[int, int, tuple[str, ...], object]]] = None
+        self._by_name: Optional[dict[str, list[int]]] = None
+
+    def _end_row(self, node) -> int:
+        row, col = node.end_point
+        return min(len(self.lines), row + 1 if col else max(row, node.start_point[0] + 1))
+
+    def definitions(self) -> list[tuple[int, int, tuple[str, ...], object]]:
+        """(start, end, names, node) of every definition, in file order."""
+        if self._defs is not None:
+            return self._defs
+        defs: list[tuple[int, int, tuple[str, ...], object]] = []
+        if self.parsed is not None:
+            stack = list(reversed(self.parsed.root.children))
+            while stack:
+                node = stack.pop()
+                inner = self.spec.descend(node)
+                if inner is not None:
+                    stack.extend(reversed(list(inner)))
+                    continue
+                names = tuple(n for n in self.spec.names(node, self.parsed) if n)
+                if names:
+                    defs.append((node.start_point[0], self._end_row(node), names, node))
+                    if self.spec.members is not None:
+                        stack.extend(reversed(list(self.spec.members(node) or ())))
+        defs.sort(key=lambda d: (d[0], d[1]))
+        self._defs = defs
+        return defs
+
+    def defined(self) -> frozenset:
+        return frozenset(n for d in self.definitions() for n in d[2])
+
+    def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
+        if self._by_name is None:
+            by_name: dict[str, list[int]] = {}
+            for k, (_, _, found, _) in enumerate(self.definitions()):
+                for n in found:
+                    by_name.setdefault(n, []).append(k)
+            self._by_name = by_name
+        picked = sorted({k for n in names for k in self._by_name.get(n, ())})
+        spans: list[tuple[int, int]] = []
+        for k in picked:
+            start, end, _, _ = self._defs[k]
+            while start > 0 and self.lines[start - 1].strip().startswith(_ATTACHED) \
+                    and (not spans or start - 1 >= spans[-1][1]):
+                start -= 1
+            if spans and start < spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+                continue
+            spans.append((start, end))
+        return spans
+
+    def _elided(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Row ranges [a, b) inside the bodies of the definitions within lines [start, end)."""
+        out: list[tuple[int, int]] = []
+        if self.parsed is None:
+            return out
+        nodes = [d[3] for d in self.definitions() if d[0] < end and d[1] > start] if (start, end) != (0, len(self.lines)) \
+            else [self.parsed.root]
+        for top in nodes:
+            for body in find_all(top, self.spec.bodies):
+                a, b = body.start_point[0] + 1, body.end_point[0]
+                if b > a:
+                    out.append((a, b))
+        return sorted(out)
+
+    def render(self, start: int, end: int, summary: bool = False) -> str:
+        if not summary and end - start <= MAX_WHOLE_LINES:
+            return "\n".join(self.lines[start:end])
+        out: list[str] = []
+        k = start
+        for a, b in self._elided(start, end):
+            if b <= k or a >= end:
+                continue
+            a = max(a, k)
+            out += self.lines[k:a]
+            inner = next((line for line in self.lines[a:b] if line.strip()), "")
+            out.append(inner[:len(inner) - len(inner.lstrip())] + "...")
+            k = b
+        out += self.lines[k:end]
+        return "\n".join(out)
+
+    def tiers(self, start: int, end: int) -> tuple[str, ...]:
+        whole = self.render(start, end)
+        outline = self.render(start, end, summary=True)
+        return (outline, whole) if len(outline) < len(whole) else (whole,)
+
+    def outline(self) -> str:
+        return self.render(0, len(self.lines), summary=True)
+
+
+def field_text(parsed: Parsed, node, name: str = "name") -> str:
+    child = node.child_by_field_name(name)
+    return parsed.text(child) if child is not None else ""
