@@ -2,7 +2,10 @@
 
 Sources, most important first:
 
-1. definitions the current file imports (resolved with `fim.imports`, cut with `fim.symbols`);
+1. definitions the current file imports (resolved with `fim.imports`, cut with `fim.symbols`),
+   imported ones first, then those of the files the language shows it without an import (the
+   other files of a Go or Java package, a C file's own header), each with the signatures of the
+   file's other definitions in the room left;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -23,7 +26,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
 
+from fim import languages
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
+from fim.languages.base import CONFIG_NAMES
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
 from fim.similarity import (
@@ -36,7 +41,7 @@ from fim.similarity import (
     split_lines,
     word_set,
 )
-from fim.symbols import defines, extract
+from fim.symbols import defined_names, defines, extract
 
 CHARS_PER_TOKEN = 3.5
 
@@ -48,6 +53,9 @@ WINDOW_LINES = 60
 QUERY_BEFORE, QUERY_AFTER = 45, 15  # lines around the cursor compared with other files
 RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use a 32-line window
 MAX_IMPORT_FILES = 16
+MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
+MAX_NAMES_PER_FILE = 24  # names looked up in a file whose import names none (an #include)
+USED_LINES = 400  # lines each side of the cursor whose words may name what a file without names brings
 MAX_OPEN_FILES = 6
 MAX_SIMILAR_FILES = 20  # files scanned for similar windows
 MAX_SIMILAR = 4  # windows kept (Copilot's top 4)
@@ -89,7 +97,7 @@ def header_cost(source: str) -> int:
 def select_context(current_path: str, current_text: str, cursor_line: int, files: Mapping[str, str],
                    open_paths: Sequence[str], recent: Optional[RecentEdits], budget_chars: int,
                    window: tuple[int, int], *, recent_paths: Optional[Sequence[str]] = None,
-                   max_snippet_chars: Optional[int] = None) -> list[Snippet]:
+                   max_snippet_chars: Optional[int] = None, language: Optional[str] = None) -> list[Snippet]:
     """Snippets of repository context for a completion in `current_path`, most important last.
 
     `files` maps workspace-relative paths to text (already filtered: no ignored, binary or huge
@@ -97,11 +105,14 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     viewed/edited files, most recent first (defaults to the sources of `recent`'s chunks, then
     `open_paths`); `window` is the half-open line range [start, end) of the current file already
     in the prompt's prefix and suffix. The snippets' texts plus `header_cost` each fit in
-    `budget_chars` (about ``tokens * CHARS_PER_TOKEN``).
+    `budget_chars` (about ``tokens * CHARS_PER_TOKEN``). `language` is the editor's languageId
+    for the current document (its extension decides without one).
     """
     if budget_chars <= 0:
         return []
-    language = language_of(current_path)
+    entry = languages.get(language, current_path)
+    language_id = entry.id if entry is not None else language_of(current_path)
+    language = entry.name if entry is not None else language_of(current_path)
     lines = split_lines(current_text)
     cursor_line = max(0, min(cursor_line, max(0, len(lines) - 1)))
     win_lo, win_hi = max(0, window[0]), max(window[0], window[1])
@@ -117,11 +128,13 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
 
     candidates: list[_Candidate] = []
 
-    # 1. What the current file imports.
+    # 1. What the current file imports, then what its package shows it without an import.
     import_paths: dict[str, tuple[int, list[str]]] = {}
+    nameless: set[str] = set()  # files imported for everything (or nothing named): looked up by use
+    siblings: list[str] = []
     if files:
-        index = _path_index(frozenset(files))
-        for ref in _imports(current_text, language):
+        index = _index(files)
+        for ref in _imports(current_text, language_id):
             for path in resolve(ref, current_path, index):
                 if path == current_path or not readable(path) or path not in files:
                     continue
@@ -133,6 +146,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     names = []
                 line, held = import_paths.setdefault(path, (ref.line, []))
                 held.extend(n for n in names if n not in held)
+                if ref.star or not ref.names:
+                    nameless.add(path)
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:
                 line, names = import_paths[path]
@@ -144,14 +159,34 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                         import_paths[path] = (line, rest)
                     else:
                         del import_paths[path]
-            import_paths = _follow_reexports(import_paths, files, index, readable, current_path)
+        import_paths = _follow_reexports(import_paths, files, index, readable, current_path)
         if len(import_paths) > MAX_IMPORT_FILES:
             # The files whose names are used near the cursor first, then in import order.
             ranked = sorted(import_paths, key=lambda p: -sum(1 for n in import_paths[p][1] if n in used_near))
             keep = set(ranked[:MAX_IMPORT_FILES])
             import_paths = {p: v for p, v in import_paths.items() if p in keep}
+        if entry is not None and entry.siblings is not None:
+            siblings = [p for p in entry.siblings(current_path, index)
+                        if p not in import_paths and readable(p) and p in files]
+    used = _used_words(lines, cursor_line, used_near) if nameless or siblings else ()
+    for path in list(import_paths):
+        if path in nameless:  # an #include, ``use x::*``: the names of the file the code uses
+            line, names = import_paths[path]
+            found = _used_definitions(files[path], _language_id(path), used)
+            import_paths[path] = (line, names + [n for n in found if n not in names])
+    if siblings:
+        scored = []
+        for path in siblings:
+            found = _used_definitions(files[path], _language_id(path), used)
+            near = sum(1 for n in found if n in used_near)
+            scored.append((-near, -len(found), path, found))
+        scored.sort()
+        last = max((r.line for r in _imports(current_text, language_id)), default=0)
+        for _, _, path, found in scored[:MAX_SIBLING_FILES]:
+            import_paths[path] = (last + 1, found)
+            nameless.add(path)
     for n, (path, (line, names)) in enumerate(import_paths.items()):
-        cut = extract(files[path], language_of(path), names, per_snippet)
+        cut = extract(files[path], _language_id(path), names, per_snippet, others=path in nameless)
         if not cut.text.strip():
             continue
         uses = sum(1 for name in names if name in used_near)
@@ -256,12 +291,12 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
     Remembered per version of `path` (a keystroke elsewhere does not repeat the search); an
     answer is reused only while the file it names still defines `name`."""
     text = files.get(path)
-    if text is None or language_of(path) != "python":
+    if text is None or _language_id(path) is None:
         return None
     key = (path, name, current_path, depth, len(text), hash(text))
     if key in _DEFINING:
         found = _DEFINING[key]
-        if found is None or found in files and defines(files[found], "python", name):
+        if found is None or found in files and defines(files[found], _language_id(found), name):
             return found
     found = _search_definition(path, text, name, files, index, readable, current_path, depth)
     if len(_DEFINING) >= DEFINING_MEMO:
@@ -276,17 +311,19 @@ _DEFINING: dict[tuple, Optional[str]] = {}
 
 def _search_definition(path: str, text: str, name: str, files: Mapping[str, str], index: PathIndex, readable,
                        current_path: str, depth: int) -> Optional[str]:
-    if defines(text, "python", name):
+    language = _language_id(path)
+    if defines(text, language, name):
         return path
     if depth <= 0:
         return None
-    for ref in _python_imports(text):
-        if name not in ref.names:
-            continue
+    refs = _file_imports(text, language)
+    stars = [r for r in refs if r.star][:MAX_STAR_FOLLOWED]
+    for ref in [r for r in refs if name in r.names] + stars:  # ``export * from './x'`` last
         for target in resolve(ref, path, index):
             if target == current_path or target not in files or not readable(target):
                 continue
-            if target.rpartition("/")[2].rpartition(".")[0] == name and not target.endswith("__init__.py"):
+            if language == "python" and target.rpartition("/")[2].rpartition(".")[0] == name \
+                    and not target.endswith("__init__.py"):
                 continue  # ``from . import name`` of a submodule
             found = _defining_file(target, name, files, index, readable, current_path, depth - 1)
             if found is not None:
@@ -294,9 +331,39 @@ def _search_definition(path: str, text: str, name: str, files: Mapping[str, str]
     return None
 
 
-@lru_cache(maxsize=64)
-def _python_imports(text: str) -> tuple:
-    return tuple(imported_modules(text, "python"))
+MAX_STAR_FOLLOWED = 32  # ``export * from`` / ``pub use x::*`` lines of one file searched for a name
+
+
+@lru_cache(maxsize=256)
+def _file_imports(text: str, language: str) -> tuple:
+    return tuple(imported_modules(text, language))
+
+
+def _language_id(path: str) -> Optional[str]:
+    entry = languages.for_path(path)
+    return entry.id if entry is not None and entry.model is not None else None
+
+
+def _used_words(lines: Sequence[str], cursor_line: int, near: AbstractSet[str]) -> tuple[str, ...]:
+    """Words of the code around the cursor, those nearest it (`near`) first."""
+    around = word_set("\n".join(line for line in lines[max(0, cursor_line - USED_LINES): cursor_line + USED_LINES]
+                                if not _IMPORT_LINE.match(line)))
+    return tuple(sorted(near)) + tuple(sorted(around - near))
+
+
+def _used_definitions(text: str, language: Optional[str], used: Sequence[str]) -> list[str]:
+    """The words of `used` that `text` defines, in `used`'s order, at most MAX_NAMES_PER_FILE."""
+    if language is None:
+        return []
+    defined = defined_names(text, language)
+    return [w for w in used if w in defined][:MAX_NAMES_PER_FILE]
+
+
+def _index(files: Mapping[str, str]) -> PathIndex:
+    """The path index of `files` with the text of the configuration files resolution reads."""
+    index = _path_index(frozenset(files))
+    index.set_configs({p: files[p] for name in CONFIG_NAMES for p in index.by_name.get(name, ()) if p in files})
+    return index
 
 
 @lru_cache(maxsize=8)

@@ -118,7 +118,7 @@ class Project:
                 files = index.snapshot()
                 recent.retain(lambda source: source in files)
                 snippets = select_context(relative, text, line, files, index.open_paths(), recent, budget_chars,
-                                          window, recent_paths=index.recent_paths())
+                                          window, recent_paths=index.recent_paths(), language=language)
                 gone = _gone(index, {s.source for s in snippets} - {relative})
                 if not gone:
                     break

@@ -1,0 +1,257 @@
+"""The language registry (fim.languages): lookup by languageId, tree-sitter imports and definitions,
+and resolution per language, through the language-blind fronts fim.imports, fim.symbols, fim.context."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from fim import languages
+from fim.context import select_context
+from fim.imports import ImportRef, imported_modules, path_index, resolve
+from fim.languages import treesitter
+from fim.symbols import defined_names, extract
+
+
+def test_registry_prefers_the_language_id_and_falls_back_to_the_extension():
+    assert languages.get("typescriptreact").id == "typescriptreact"
+    assert languages.get(None, "src/App.tsx").id == "typescriptreact"
+    assert languages.get("javascriptreact", "x.js").id == "javascriptreact"
+    assert languages.get("cpp", "x.h").name == "cpp"
+    assert languages.get(None, "x.h").name == "c"
+    assert languages.get("plaintext", "main.go").name == "go"  # an unknown id: the extension decides
+    assert languages.get("unknown-language") is None
+    assert languages.language_of("x.tsx") == "typescript"
+    assert languages.same_family("typescript", "javascript") and languages.same_family("c", "cpp")
+    assert not languages.same_family("go", "rust")
+    # Every entry is complete where it claims to be: ids unique, extensions unique.
+    ids = [i for e in languages.ENTRIES for i in e.ids]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_tree_sitter_grammar_loads():
+    for name in treesitter.GRAMMARS:
+        assert treesitter.grammar(name) is not None, name
+
+
+# ------------------------------------------------------------------------------------ definitions
+
+GO = '''package store
+
+import "fmt"
+
+// Store keeps things.
+type Store struct {
+	items map[string]int
+}
+
+type (
+	Key   string
+	Value int
+)
+
+const Limit = 10
+
+var ErrMissing = fmt.Errorf("missing")
+
+// Get returns one item.
+func (s *Store) Get(k Key) (Value, error) {
+	v, ok := s.items[string(k)]
+	if !ok {
+		return 0, ErrMissing
+	}
+	return Value(v), nil
+}
+
+func New() *Store {
+	return &Store{items: map[string]int{}}
+}
+'''
+
+
+def test_go_definitions_by_tree_sitter():
+    names = defined_names(GO, "go")
+    assert {"Store", "Key", "Value", "Limit", "ErrMissing", "Get", "New"} <= names
+    cut = extract(GO, "go", ["Get"])
+    assert cut.text.startswith("// Get returns one item.\nfunc (s *Store) Get(k Key) (Value, error) {")
+    long_body = GO.replace("\treturn Value(v), nil\n", "".join(f"\t_ = {i}\n" for i in range(60)) + "\treturn Value(v), nil\n")
+    sig = extract(long_body, "go", ["Get"]).text
+    assert sig.splitlines()[1] == "func (s *Store) Get(k Key) (Value, error) {" and "_ = 30" not in sig
+    assert sig.rstrip().endswith("}")
+
+
+def test_rust_definitions_survive_lifetimes_and_half_typed_code():
+    text = ("use std::fmt;\n\n/// A parser.\npub struct Parser<'a> {\n    src: &'a str,\n}\n\n"
+            "impl<'a> Parser<'a> {\n    pub fn new(src: &'a str) -> Self {\n        let c = '{';\n        Self { src }\n    }\n}\n\n"
+            "fn broken( {\n\npub enum Token { Word, Space }\n\nmacro_rules! tok { () => {} }\n")
+    names = defined_names(text, "rust")
+    assert {"Parser", "Token", "tok"} <= names
+    out = extract(text, "rust", ["Parser"]).text
+    assert "pub struct Parser<'a> {" in out and "impl<'a> Parser<'a> {" in out
+
+
+def test_typescript_and_javascript_definitions():
+    ts = ("export interface Options { depth: number }\nexport type Id = string;\n"
+          "export const DEFAULTS: Options = { depth: 1 }, other = 2;\nexport default class Walker {\n  walk(): void {}\n}\n"
+          "export function visit<T>(node: T): T {\n  return node;\n}\nenum Kind { A }\n")
+    assert {"Options", "Id", "DEFAULTS", "other", "Walker", "default", "visit", "Kind"} <= defined_names(ts, "typescript")
+    tsx = "export const Button = (p: Props) => <button onClick={p.go}>{p.label}</button>;\nexport function App() {\n  return <div/>;\n}\n"
+    assert {"Button", "App"} <= defined_names(tsx, "typescriptreact")
+    js = "exports.parse = function () {};\nmodule.exports.format = fmt;\nfunction fmt() {}\nclass Router {}\nmodule.exports = Router;\n"
+    assert {"parse", "format", "fmt", "Router", "default"} <= defined_names(js, "javascript")
+
+
+def test_java_classes_and_their_members():
+    text = ("package com.acme;\n\nimport java.util.List;\n\n/** A thing. */\npublic class Thing<T> {\n"
+            "    public static final int LIMIT = 3;\n    public static Thing<String> make(String s) {\n        return null;\n    }\n}\n")
+    names = defined_names(text, "java")
+    assert {"Thing", "LIMIT", "make"} <= names
+    assert extract(text, "java", ["make"]).text.lstrip().startswith("public static Thing<String> make(String s) {")
+
+
+def test_c_and_cpp_definitions_inside_guards_namespaces_and_templates():
+    header = ('#ifndef UTIL_H\n#define UTIL_H\n#include <stddef.h>\n#define MAX(a, b) ((a) > (b) ? (a) : (b))\n'
+              'typedef struct node { int v; } node_t;\nenum color { RED, GREEN };\nsize_t count_nodes(const node_t *n);\n'
+              'static inline int twice(int x) { return 2 * x; }\n#endif\n')
+    assert {"UTIL_H", "MAX", "node", "node_t", "color", "RED", "count_nodes", "twice"} <= defined_names(header, "c")
+    assert extract(header, "c", ["count_nodes"]).text == "size_t count_nodes(const node_t *n);"
+    cpp = ("namespace app {\ntemplate <typename T>\nclass Queue {\n public:\n  void push(T v);\n};\n"
+           "void Queue<int>::push(int v) {}\nusing Id = long;\n}  // namespace app\n")
+    assert {"Queue", "push", "Id"} <= defined_names(cpp, "cpp")
+    assert extract(cpp, "cpp", ["Queue"]).text.startswith("template <typename T>\nclass Queue {")
+    assert "Queue" in defined_names(cpp, "c")  # a .h holding C++ parses as C++
+
+
+def test_incremental_reparse_matches_a_full_parse_and_is_cheap():
+    text = "".join(f"func F{i}(a int) int {{\n\treturn a + {i}\n}}\n\n" for i in range(3000))
+    text = "package x\n\n" + text
+    first = treesitter.parse("go", text)
+    edited = text[:len(text) // 2] + "x" + text[len(text) // 2:]
+    start = time.perf_counter()
+    again = treesitter.parse("go", edited)
+    incremental = time.perf_counter() - start
+    treesitter._recent.clear()
+    fresh = treesitter.parse("go", edited + " ")
+    assert str(again.root) == str(treesitter.parse("go", edited).root)
+    assert str(fresh.root) == str(again.root)
+    assert first is not again and incremental < 0.05
+
+
+# ------------------------------------------------------------------------------------ imports & resolution
+
+
+def test_go_module_packages_through_go_mod_and_siblings_of_the_package():
+    files = {"go.mod": "module example.com/shop\n\ngo 1.22\n", "cart/cart.go": "package cart\n",
+             "cart/price.go": "package cart\n", "cart/cart_test.go": "package cart\n",
+             "internal/db/db.go": "package db\n", "vendor_copy/internal/db/db.go": "package db\n"}
+    text = 'package cart\n\nimport (\n\tdb "example.com/shop/internal/db"\n\t"fmt"\n)\n\nfunc f() { db.Open(); fmt.Println() }\n'
+    index = path_index(files, {"go.mod": files["go.mod"]})
+    refs = {r.module: r for r in imported_modules(text, "go")}
+    assert refs["example.com/shop/internal/db"].names == ("Open",)
+    assert resolve(refs["example.com/shop/internal/db"], "cart/cart.go", index) == ["internal/db/db.go"]
+    assert resolve(refs["fmt"], "cart/cart.go", index) == []
+    assert languages.get("go").siblings("cart/cart.go", index) == ["cart/price.go"]
+
+
+def test_a_go_name_defined_in_a_sibling_file_reaches_the_context():
+    price = "package cart\n\n// Total adds the prices.\nfunc Total(items []Item) int {\n\treturn 0\n}\n\ntype Item struct{ Price int }\n"
+    current = "package cart\n\nfunc checkout(items []Item) int {\n\treturn \n}\n"
+    files = {"cart/price.go": price, "cart/cart.go": current, "other/x.go": "package other\n\nfunc Total() {}\n"}
+    out = select_context("cart/cart.go", current, 3, files, [], None, 20_000, (0, 5), language="go")
+    assert [s.source for s in out] == ["cart/price.go"]
+    assert "func Total(items []Item) int {" in out[0].text and "type Item struct{ Price int }" in out[0].text
+
+
+def test_rust_crate_super_self_paths_and_workspace_crates():
+    files = {"Cargo.toml": '[workspace]\nmembers = ["core", "app"]\n',
+             "core/Cargo.toml": '[package]\nname = "shop-core"\nversion = "0.1.0"\n',
+             "core/src/lib.rs": "pub mod money;\n", "core/src/money.rs": "pub struct Money;\n",
+             "app/Cargo.toml": '[package]\nname = "app"\n', "app/src/main.rs": "mod cart;\n",
+             "app/src/cart.rs": "mod line;\n", "app/src/cart/line.rs": "use super::*;\n", "app/src/util/mod.rs": ""}
+    index = path_index(files, {p: t for p, t in files.items() if p.endswith("Cargo.toml")})
+    text = "use shop_core::money::Money;\nuse crate::util::{self, helper};\nmod line;\n"
+    refs = {r.module: r for r in imported_modules(text, "rust")}
+    assert resolve(refs["shop_core::money::Money"], "app/src/cart.rs", index) == ["core/src/money.rs"]
+    assert resolve(refs["crate::util"], "app/src/cart.rs", index) == ["app/src/util/mod.rs"]
+    assert resolve(refs["mod:line"], "app/src/cart.rs", index) == ["app/src/cart/line.rs"]  # sibling-module layout
+    star = imported_modules("use super::*;\n", "rust")[0]
+    assert star.star and resolve(star, "app/src/cart/line.rs", index) == ["app/src/cart.rs"]
+
+
+def test_typescript_tsconfig_paths_base_url_and_workspace_package_exports():
+    tsconfig = '{\n  // comments are allowed\n  "compilerOptions": {"baseUrl": "src", "paths": {"@app/*": ["app/*"]},},\n}\n'
+    package = json.dumps({"name": "@shop/ui", "exports": {".": {"types": "./dist/index.d.ts", "import": "./dist/index.js"},
+                                                          "./button": "./dist/button.js"}})
+    files = {"tsconfig.json": tsconfig, "src/app/cart.ts": "", "src/lib/money.ts": "", "src/main.ts": "",
+             "packages/ui/package.json": package, "packages/ui/src/index.ts": "", "packages/ui/src/button.tsx": "",
+             "src/util.ts": ""}
+    index = path_index(files, {"tsconfig.json": tsconfig, "packages/ui/package.json": package})
+    text = ("import { Cart } from '@app/cart';\nimport { money } from 'lib/money';\nimport { Button } from '@shop/ui/button';\n"
+            "import { Theme } from '@shop/ui';\nimport { u } from './util.js';\nimport React from 'react';\n")
+    got = {r.module: resolve(r, "src/main.ts", index) for r in imported_modules(text, "typescript")}
+    assert got == {"@app/cart": ["src/app/cart.ts"], "lib/money": ["src/lib/money.ts"],
+                   "@shop/ui/button": ["packages/ui/src/button.tsx"], "@shop/ui": ["packages/ui/src/index.ts"],
+                   "./util.js": ["src/util.ts"], "react": []}
+
+
+def test_reexports_through_an_index_file_reach_the_defining_module():
+    files = {"src/core/index.ts": "export * from './walker';\nexport { Options } from './options';\n",
+             "src/core/walker.ts": "export class Walker {\n  walk(): void {}\n}\n",
+             "src/core/options.ts": "export interface Options { depth: number }\n"}
+    current = "import { Walker, Options } from './core';\n\nconst w = new Walker();\n"
+    files["src/main.ts"] = current
+    out = select_context("src/main.ts", current, 2, files, [], None, 20_000, (0, 3), language="typescript")
+    by_source = {s.source: s.text for s in out}
+    assert "export class Walker {" in by_source["src/core/walker.ts"]
+    assert "export interface Options { depth: number }" in by_source["src/core/options.ts"]
+
+
+def test_java_same_package_classes_reach_the_context():
+    money = "package com.shop;\n\n/** Money. */\npublic final class Money {\n    public static Money of(long cents) {\n        return null;\n    }\n}\n"
+    current = "package com.shop;\n\nclass Cart {\n    Money total() {\n        return Money.of(0);\n    }\n}\n"
+    files = {"app/src/main/java/com/shop/Money.java": money, "app/src/main/java/com/shop/Cart.java": current,
+             "app/src/main/java/com/other/Money.java": "package com.other;\npublic class Money {}\n"}
+    out = select_context("app/src/main/java/com/shop/Cart.java", current, 4, files, [], None, 20_000, (0, 7))
+    assert [s.source for s in out] == ["app/src/main/java/com/shop/Money.java"]
+    assert "public final class Money {" in out[0].text
+
+
+def test_c_includes_through_compile_commands_and_names_used_in_the_file():
+    commands = json.dumps([{"directory": "/home/me/proj/build", "file": "/home/me/proj/src/main.c",
+                            "command": "cc -I../include -Ithird/inc -c ../src/main.c"}])
+    header = "".join(f"int helper_{i}(int x);\n" for i in range(400)) + "struct point { int x, y; };\nint area(struct point p);\n"
+    files = {"compile_commands.json": commands, "include/geo/shapes.h": header, "src/main.c": "",
+             "other/geo/shapes.h": "int nope(void);\n"}
+    index = path_index(files, {"compile_commands.json": commands})
+    (ref,) = imported_modules('#include "geo/shapes.h"\n', "c")
+    assert resolve(ref, "src/main.c", index) == ["include/geo/shapes.h"]
+    current = '#include "geo/shapes.h"\n\nint main(void) {\n    struct point p = {1, 2};\n    return area(p);\n}\n'
+    files["src/main.c"] = current
+    out = select_context("src/main.c", current, 4, files, [], None, 3000, (0, 6))
+    text = {s.source: s.text for s in out}["include/geo/shapes.h"]
+    assert "int area(struct point p);" in text and "struct point { int x, y; };" in text
+
+
+@pytest.mark.parametrize("current", ["cli.py", "sub/cmd.py"])
+def test_python_absolute_self_imports_where_the_workspace_is_the_package_folder(current):
+    files = {"__init__.py": "", "errors.py": "class ParseError(Exception):\n    pass\n", "cli.py": "",
+             "sub/__init__.py": "", "sub/cmd.py": ""}
+    (ref,) = imported_modules("from mypkg.errors import ParseError\n", "python")
+    assert resolve(ref, current, path_index(files)) == ["errors.py"]
+    (deep,) = imported_modules("from mypkg.sub.cmd import run\n", "python")
+    assert resolve(deep, "cli.py", path_index(files)) == ["sub/cmd.py"]
+    (other,) = imported_modules("from os.path import join\n", "python")
+    assert resolve(other, current, path_index(files)) == []
+
+
+def test_vue_script_imports():
+    text = '<template><div/></template>\n<script setup lang="ts">\nimport { useCart } from "./cart";\n</script>\n'
+    (ref,) = imported_modules(text, "vue")
+    assert ref.module == "./cart" and ref.names == ("useCart",) and ref.line == 2
+
+
+def test_an_import_ref_names_its_language():
+    (ref,) = imported_modules('import x "a/b"\n', "go") or [ImportRef("", ())]
+    assert ref.language == "go"
