@@ -144,7 +144,7 @@ When nil, `deepfim-mode' always runs its own connection."
 
 (defcustom deepfim-events-buffer-size 0
   "Size of the JSON-RPC events buffer of deepfim's own connection.
-0 disables the log (the default: full-text updates would fill it);
+0 disables the log (the default: it would hold the source text);
 nil keeps everything.  Takes effect when the connection starts."
   :type '(choice (const :tag "Unlimited" nil) natnum))
 
@@ -508,24 +508,91 @@ Changing the model makes the server load the new one."
     (when-let* ((server (deepfim--eglot-server)))
       (jsonrpc-notify server :workspace/didChangeConfiguration params))))
 
-;;;; Document synchronization (own connection only; full text)
+;;;; Document synchronization (own connection only; incremental)
+
+;; Each change is recorded as an LSP range (UTF-16 positions, taken in
+;; `before-change-functions' while the old text is still there) and the
+;; new text of that range (taken in `after-change-functions'); the
+;; changes not yet sent go in order in one `didChange'.  Whenever that
+;; record cannot be trusted (a change made with the modification hooks
+;; inhibited, a before/after pair that does not match, too many pending
+;; changes, a server that does not take incremental changes), the whole
+;; text is sent instead.
 
 (defvar-local deepfim--doc-version 0
   "Version of the buffer's document last sent to the own connection.")
 
-(defvar-local deepfim--doc-dirty nil
-  "Non-nil when the buffer changed since it was last sent.")
+(defvar-local deepfim--doc-changes nil
+  "Changes not yet sent, newest first, or `full' to send the whole text.
+Each change is a TextDocumentContentChangeEvent plist (:range :text).")
+
+(defvar-local deepfim--doc-tick nil
+  "`buffer-chars-modified-tick' of the server's text once the changes are sent.
+Any other tick means the buffer changed unseen: the whole text is sent.")
+
+(defvar-local deepfim--before-change nil
+  "(BEG END LSP-BEG LSP-END) of the change under way, or nil.")
 
 (defvar-local deepfim--doc-uri nil
   "URI the document was opened with.")
 
-(defun deepfim--after-change (&rest _)
-  "Note that the buffer must be sent again."
-  (setq deepfim--doc-dirty t))
+(defconst deepfim--max-pending-changes 100
+  "More pending changes than this are sent as the whole text.")
+
+(defun deepfim--before-change (beg end)
+  "Record the LSP positions of BEG and END before they change."
+  (when deepfim--doc-connection
+    (setq deepfim--before-change nil)
+    (cond ((eq deepfim--doc-changes 'full))
+          ((not (eql deepfim--doc-tick (buffer-chars-modified-tick)))
+           (setq deepfim--doc-changes 'full))   ; changed without the hooks
+          (t (let ((start (deepfim--lsp-position beg)))
+               (setq deepfim--before-change
+                     (list beg end start (if (= beg end) start (deepfim--lsp-position end)))))))))
+
+(defun deepfim--after-change (beg end old-length)
+  "Record the change of OLD-LENGTH characters at BEG into the text BEG..END."
+  (when deepfim--doc-connection
+    (let ((before deepfim--before-change)
+          (tick (buffer-chars-modified-tick)))
+      (setq deepfim--before-change nil)
+      (cond
+       ((eq deepfim--doc-changes 'full))
+       ((eql tick deepfim--doc-tick))       ; text properties only
+       ((null before) (setq deepfim--doc-changes 'full))
+       (t
+        (pcase-let* ((`(,old-beg ,old-end ,start ,stop) before)
+                     (new-end (+ old-end (- end beg old-length))))
+          ;; `before-change-functions' may get a larger region than the
+          ;; one changed (`capitalize-word'); around the change the text
+          ;; is the same, so the new text of the whole region is sent.
+          (if (and (<= old-beg beg) (<= (+ beg old-length) old-end)
+                   (< (length deepfim--doc-changes) deepfim--max-pending-changes))
+              (setq deepfim--doc-changes
+                    (cons (list :range (list :start start :end stop)
+                                :text (save-restriction
+                                        (widen)
+                                        (buffer-substring-no-properties old-beg new-end)))
+                          deepfim--doc-changes)
+                    deepfim--doc-tick tick)
+            (setq deepfim--doc-changes 'full))))))))
 
 (defun deepfim--buffer-text ()
   "The whole buffer's text."
   (save-restriction (widen) (buffer-substring-no-properties (point-min) (point-max))))
+
+(defun deepfim--incremental-p (conn)
+  "Non-nil when CONN's server takes incremental document changes."
+  (let ((sync (plist-get (deepfim--capabilities conn) :textDocumentSync)))
+    (eql 2 (if (numberp sync) sync (plist-get sync :change)))))
+
+(defun deepfim--pending-changes (conn)
+  "The contentChanges bringing CONN's copy up to date (a vector), or nil."
+  (let ((unseen (not (eql deepfim--doc-tick (buffer-chars-modified-tick)))))
+    (cond ((not (or deepfim--doc-changes unseen)) nil)
+          ((or unseen (eq deepfim--doc-changes 'full) (not (deepfim--incremental-p conn)))
+           (vector (list :text (deepfim--buffer-text))))
+          (t (vconcat (reverse deepfim--doc-changes))))))
 
 (defun deepfim--sync-document (conn)
   "Bring CONN's copy of the current buffer up to date."
@@ -533,7 +600,8 @@ Changing the model makes the server load the new one."
    ((not (eq deepfim--doc-connection conn))
     (setq deepfim--doc-uri (deepfim--uri)
           deepfim--doc-version 1
-          deepfim--doc-dirty nil
+          deepfim--doc-changes nil
+          deepfim--doc-tick (buffer-chars-modified-tick)
           deepfim--doc-connection conn)
     (cl-pushnew (current-buffer) (deepfim--buffers conn))
     (jsonrpc-notify conn :textDocument/didOpen
@@ -544,12 +612,14 @@ Changing the model makes the server load the new one."
    ((not (equal deepfim--doc-uri (deepfim--uri)))     ; renamed: open it again
     (deepfim--close-document)
     (deepfim--sync-document conn))
-   (deepfim--doc-dirty
-    (setq deepfim--doc-dirty nil
-          deepfim--doc-version (1+ deepfim--doc-version))
-    (jsonrpc-notify conn :textDocument/didChange
-                    (list :textDocument (list :uri deepfim--doc-uri :version deepfim--doc-version)
-                          :contentChanges (vector (list :text (deepfim--buffer-text))))))))
+   (t
+    (when-let* ((changes (deepfim--pending-changes conn)))
+      (setq deepfim--doc-changes nil
+            deepfim--doc-tick (buffer-chars-modified-tick)
+            deepfim--doc-version (1+ deepfim--doc-version))
+      (jsonrpc-notify conn :textDocument/didChange
+                      (list :textDocument (list :uri deepfim--doc-uri :version deepfim--doc-version)
+                            :contentChanges changes))))))
 
 (defun deepfim--close-document ()
   "Close the buffer's document in the own connection, if open."
@@ -989,16 +1059,19 @@ otherwise deepfim runs its own server process
     (add-to-list 'emulation-mode-map-alists 'deepfim--emulation-alist)
     (add-hook 'pre-command-hook #'deepfim--pre-command nil t)
     (add-hook 'post-command-hook #'deepfim--post-command nil t)
-    (add-hook 'after-change-functions #'deepfim--after-change nil t)
+    ;; Late before others change the buffer, early after: a change made
+    ;; by another hook is then seen as an unrecorded one (whole text).
+    (add-hook 'before-change-functions #'deepfim--before-change 90 t)
+    (add-hook 'after-change-functions #'deepfim--after-change -90 t)
     (add-hook 'kill-buffer-hook #'deepfim--kill-buffer nil t)
-    (add-hook 'change-major-mode-hook #'deepfim--turn-off nil t)
-    (setq deepfim--doc-dirty t))
+    (add-hook 'change-major-mode-hook #'deepfim--turn-off nil t))
    (t
     (deepfim--cancel-timer)
     (deepfim--clear)
     (deepfim--close-document)
     (remove-hook 'pre-command-hook #'deepfim--pre-command t)
     (remove-hook 'post-command-hook #'deepfim--post-command t)
+    (remove-hook 'before-change-functions #'deepfim--before-change t)
     (remove-hook 'after-change-functions #'deepfim--after-change t)
     (remove-hook 'kill-buffer-hook #'deepfim--kill-buffer t)
     (remove-hook 'change-major-mode-hook #'deepfim--turn-off t))))

@@ -235,6 +235,129 @@ The cursor is put where SOURCE has <|> (which is removed)."
       (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
       (remhash deepfim--connection deepfim--statuses))))
 
+;;; Incremental document synchronization
+
+(defun deepfim-test--apply-changes (text changes)
+  "TEXT after the LSP CHANGES (a vector), applied in order as a server does."
+  (with-temp-buffer
+    (insert text)
+    (seq-doseq (change changes)
+      (let ((range (plist-get change :range)))
+        (if (null range)
+            (erase-buffer)
+          (delete-region (deepfim--position-to-point (plist-get range :start))
+                         (deepfim--position-to-point (plist-get range :end)))
+          (goto-char (deepfim--position-to-point (plist-get range :start))))
+        (insert (plist-get change :text))))
+    (buffer-string)))
+
+(defun deepfim-test--flush (conn)
+  "Sync the buffer's document with CONN; return the contentChanges sent, or nil."
+  (let (sent)
+    (cl-letf (((symbol-function 'jsonrpc-notify)
+               (lambda (_conn method params)
+                 (should (eq method :textDocument/didChange))
+                 (setq sent (plist-get params :contentChanges)))))
+      (deepfim--sync-document conn))
+    sent))
+
+(ert-deftest deepfim-incremental-changes ()
+  "Edits become ranged changes (UTF-16) in order; untrusted ones the whole text."
+  (with-temp-buffer
+    (insert "def f(x):\n    return x\n\nprint(f(1))  # done\n")
+    (buffer-enable-undo)
+    (deepfim-mode 1)
+    ;; The document as if open in a connection that takes incremental changes.
+    (setq deepfim--doc-connection 'deepfim-test-conn
+          deepfim--doc-uri (deepfim--uri)
+          deepfim--doc-version 1
+          deepfim--doc-tick (buffer-chars-modified-tick))
+    (unwind-protect
+        (let ((server (buffer-string))
+              (incremental t))
+          (cl-letf (((symbol-function 'deepfim--incremental-p) (lambda (_) incremental)))
+            ;; Flush; the changes must be RANGED (else one whole text) and
+            ;; bring the server's copy to the buffer's text.
+            (cl-flet ((check (ranged)
+                             (let ((changes (deepfim-test--flush 'deepfim-test-conn)))
+                               (should changes)
+                               (if ranged
+                                   (should (cl-every (lambda (change) (plist-get change :range)) changes))
+                                 (should (= (length changes) 1))
+                                 (should-not (plist-get (aref changes 0) :range)))
+                               (setq server (deepfim-test--apply-changes server changes))
+                               (should (equal server (buffer-string)))
+                               changes)))
+              ;; A non-BMP character, then typing after it on the same line.
+              (goto-char (point-min))
+              (search-forward "return ")
+              (insert "\U0001F600")
+              (insert "y")
+              ;; Deleting across lines, inserting several lines.
+              (delete-region (progn (goto-char (point-min)) (search-forward "f(") (point))
+                             (progn (search-forward "ret") (point)))
+              (goto-char (point-max))
+              (insert "a = 1\nb = [\n    2,\n]\n")
+              ;; Sent in order, in one didChange.
+              (should (equal (append (check t) nil)
+                             '((:range (:start (:line 1 :character 11) :end (:line 1 :character 11))
+                                       :text "\U0001F600")
+                               ;; After the emoji: two UTF-16 code units further.
+                               (:range (:start (:line 1 :character 13) :end (:line 1 :character 13))
+                                       :text "y")
+                               (:range (:start (:line 0 :character 6) :end (:line 1 :character 7))
+                                       :text "")
+                               (:range (:start (:line 3 :character 0) :end (:line 3 :character 0))
+                                       :text "a = 1\nb = [\n    2,\n]\n"))))
+              ;; `before-change-functions' gets the whole word; the change
+              ;; is one letter, or starts after the word's start ("P" stays).
+              (goto-char (point-min))
+              (search-forward "print")
+              (backward-word)
+              (capitalize-word 1)
+              (backward-word)
+              (upcase-word 1)
+              (should (equal (buffer-substring (line-beginning-position) (line-end-position))
+                             "PRINT(f(1))  # done"))
+              (should (= (length (check t)) 2))
+              ;; More kinds of edits.
+              (subst-char-in-region (point-min) (point-max) ?1 ?9)
+              (save-restriction
+                (narrow-to-region (line-beginning-position 2) (line-end-position 2))
+                (goto-char (point-max))
+                (insert " + x"))
+              (goto-char (point-min))
+              (while (re-search-forward "\\_<b\\_>" nil t) (replace-match "bee"))
+              (undo-boundary)
+              (delete-region (point-min) (line-beginning-position 3))
+              (undo-boundary)
+              (primitive-undo 1 buffer-undo-list)
+              ;; Text properties alone are no change.
+              (put-text-property (point-min) (point-max) 'face 'bold)
+              (should (>= (length (check t)) 4))
+              (should-not (deepfim-test--flush 'deepfim-test-conn))
+              (put-text-property (point-min) (point-max) 'face 'italic)
+              (should-not (deepfim-test--flush 'deepfim-test-conn))
+              ;; A change the hooks did not see: the whole text.
+              (goto-char (point-min))
+              (insert "# one\n")
+              (let ((inhibit-modification-hooks t))
+                (insert "# unseen\n"))
+              (insert "# two\n")
+              (check nil)
+              ;; ... and incremental again afterwards.
+              (insert "z")
+              (check t)
+              ;; Too many pending changes: the whole text.
+              (dotimes (_ (1+ deepfim--max-pending-changes)) (insert "."))
+              (check nil)
+              ;; A server taking only whole texts.
+              (setq incremental nil)
+              (insert "w")
+              (check nil))))
+      (setq deepfim--doc-connection nil)
+      (deepfim-mode -1))))
+
 (ert-deftest deepfim-eglot-setup-entry ()
   "`deepfim-eglot-setup' puts one entry first in `eglot-server-programs'."
   (let ((eglot-server-programs (copy-sequence eglot-server-programs))
@@ -477,7 +600,7 @@ The cursor is put where SOURCE has <|> (which is removed)."
                                       (eglot--TextDocumentPositionParams))))
           (should (equal (plist-get (aref (plist-get items :items) 0) :label)
                          "fake_completion_item")))
-        ;; ... and deepfim through its own connection (full-text sync).
+        ;; ... and deepfim through its own connection (incremental sync).
         (let ((version deepfim--doc-version))
           (deepfim-complete)
           (deepfim-test--wait (lambda () (> deepfim--doc-version version)) "a didChange")
@@ -485,6 +608,65 @@ The cursor is put where SOURCE has <|> (which is removed)."
                                            (and (string-match-p "with open(path" (buffer-string))
                                                 (string-match-p "^    return$" (buffer-string)))))
                               "the edit in the prompt"))))))
+
+(defun deepfim-test--prompt-before-cursor (result)
+  "The text before the cursor in the prompt of the `deepfim/explain' RESULT.
+That is its prefix and middle segments (the lines before the
+cursor's, and the cursor's line up to it)."
+  (mapconcat (lambda (segment) (plist-get segment :text))
+             (seq-filter (lambda (segment) (member (plist-get segment :kind) '("prefix" "middle")))
+                         (plist-get (plist-get result :prompt) :segments))
+             ""))
+
+(ert-deftest deepfim-incremental-sync-reaches-the-server ()
+  "After incremental edits (a non-BMP character before them), the server's text is the buffer's.
+Gemma 3 270M completes from the text before the cursor only: with the
+cursor at the end, the prompt holds the whole document."
+  (deepfim-test--with-file deepfim-test--source
+    (deepfim-mode 1)
+    (let ((conn (deepfim--connection-for-buffer))
+          (sent nil)
+          (answers 0))
+      (should (eq deepfim--doc-connection conn))
+      (should (deepfim--incremental-p conn))
+      (cl-flet ((record (_conn method params)
+                  (when (eq method :textDocument/didChange)
+                    (setq sent (append sent (append (plist-get params :contentChanges) nil)))))
+                (count (&rest _) (cl-incf answers)))
+        (advice-add 'jsonrpc-notify :before #'record)
+        (advice-add 'deepfim--handle-items :after #'count)
+        (unwind-protect
+            (progn
+              ;; An emoji in the docstring, then typing after it.
+              (goto-char (point-min))
+              (search-forward "\"\"\"Return")
+              (insert " \U0001F600")
+              (insert " all")
+              ;; Deleting across lines.
+              (delete-region (progn (goto-char (point-min)) (search-forward "import") (point))
+                             (progn (forward-line 2) (point)))
+              (insert " sys\n\n")
+              ;; Several lines at the old cursor.
+              (search-forward "path.\"\"\"\n")
+              (delete-region (point) (line-end-position))
+              (insert "    with open(path) as f:\n        return f.read().splitlines()")
+              (goto-char (point-min))
+              (search-forward "main")
+              (backward-word)
+              (capitalize-word 1)
+              ;; The cursor at the end, after another emoji on its line.
+              (goto-char (point-max))
+              (insert "x = \"\U0001F600\" + str(")
+              (deepfim-complete)
+              (deepfim-test--wait (lambda () (> answers 0)) "the answer")
+              (should (>= (length sent) 7))
+              (should (cl-every (lambda (change) (plist-get change :range)) sent))
+              (let ((result (jsonrpc-request conn :deepfim/explain
+                                             (list :textDocument (list :uri deepfim--doc-uri)))))
+                (should (equal (deepfim-test--prompt-before-cursor result)
+                               (buffer-substring-no-properties (point-min) (point))))))
+          (advice-remove 'jsonrpc-notify #'record)
+          (advice-remove 'deepfim--handle-items #'count))))))
 
 (ert-deftest deepfim-status-error-for-a-broken-model ()
   "A missing model shows an error state in the mode line."
