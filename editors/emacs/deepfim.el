@@ -249,6 +249,10 @@ nil keeps everything.  Takes effect when the connection starts."
 (defvar deepfim--statuses (make-hash-table :test #'eq :weakness 'key)
   "Map a connection (own or eglot) to the last `deepfim/status' plist.")
 
+(defun deepfim--mode-line-escape (string)
+  "STRING with each % doubled, so that the mode line shows it as is."
+  (string-replace "%" "%%" string))
+
 (defun deepfim--set-status (connection status)
   "Record CONNECTION's STATUS and refresh the mode lines."
   (let ((old (gethash connection deepfim--statuses)))
@@ -289,17 +293,18 @@ A plist with :state (\"loading\", \"ready\", \"error\" or \"disabled\"),
         deepfim--start-failure)))
 
 (defun deepfim--lighter ()
-  "The mode-line lighter of `deepfim-mode'."
+  "The mode-line lighter of `deepfim-mode' (a mode-line construct: % doubled)."
   (let* ((status (deepfim-status))
          (state (plist-get status :state))
          (help (or (plist-get status :message) "deepfim: not started")))
     (propertize
-     (pcase state
-       ("loading" (let ((percent (plist-get status :percentage)))
-                    (if percent (format " deepfim[loading %d%%]" percent) " deepfim[loading]")))
-       ("error" " deepfim[error]")
-       ("disabled" " deepfim[off]")
-       (_ " deepfim"))
+     (deepfim--mode-line-escape
+      (pcase state
+        ("loading" (let ((percent (plist-get status :percentage)))
+                     (if percent (format " deepfim[loading %d%%]" percent) " deepfim[loading]")))
+        ("error" " deepfim[error]")
+        ("disabled" " deepfim[off]")
+        (_ " deepfim")))
      'face (if (equal state "error") 'error nil)
      'help-echo help)))
 

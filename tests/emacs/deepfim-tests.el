@@ -218,21 +218,35 @@ The cursor is put where SOURCE has <|> (which is removed)."
             (should-not (deepfim-current-suggestion))))
       (deepfim-mode -1))))
 
+;; `format-mode-line' returns "" in batch Emacs: read the construct by its rules.
+(defun deepfim-test--mode-line-text (string)
+  "What the mode line shows for STRING: %% is %, and no other %-construct may appear."
+  (let ((text (substring-no-properties string)))
+    (should-not (string-match-p "%" (string-replace "%%" "" text)))
+    (string-replace "%%" "%" text)))
+
 (ert-deftest deepfim-lighter-states ()
-  "The mode line shows the server's state from `deepfim/status'."
+  "The mode line shows the server's state from `deepfim/status', its % signs escaped."
   (with-temp-buffer
     (let ((deepfim--connection 'deepfim-test-fake-connection))
       (should (equal (deepfim--lighter) " deepfim"))
+      (deepfim--set-status deepfim--connection '(:state "loading" :message "loading model 0%"
+                                                        :percentage 0))
+      ;; The issue: the mode line showed "deepfim[loading 0".
+      (should (equal (deepfim--lighter) " deepfim[loading 0%%]"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[loading 0%]"))
+      (should (equal (get-text-property 0 'help-echo (deepfim--lighter)) "loading model 0%"))
       (deepfim--set-status deepfim--connection '(:state "loading" :message "loading model 40%"
                                                         :percentage 40))
-      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[loading 40%]"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[loading 40%]"))
+      (should (equal (deepfim--mode-line-escape "100% of 5%%") "100%% of 5%%%%"))
       (deepfim--set-status deepfim--connection '(:state "ready" :message "ready" :model "m"))
-      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim"))
       (deepfim--set-status deepfim--connection '(:state "disabled" :message "off"))
-      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[off]"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[off]"))
       (let ((inhibit-message t))
         (deepfim--set-status deepfim--connection '(:state "error" :message "broken")))
-      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[error]"))
       (remhash deepfim--connection deepfim--statuses))))
 
 ;;; Incremental document synchronization
