@@ -249,13 +249,41 @@ nil keeps everything.  Takes effect when the connection starts."
 (defvar deepfim--statuses (make-hash-table :test #'eq :weakness 'key)
   "Map a connection (own or eglot) to the last `deepfim/status' plist.")
 
+(defconst deepfim--hint-rewrites
+  '(("\\bpass --model with " . "set `deepfim-model' to ")
+    ("\\bpass --model \\([^ ;,]+\\)" . "set `deepfim-model' to \"\\1\"")
+    ("\\bpass --model\\b" . "set `deepfim-model'")
+    ("\\bset \\(?:the \\)?model\\b" . "set `deepfim-model'")
+    ("--model\\b" . "`deepfim-model'")
+    ("\\bset engine to " . "set :engine in `deepfim-settings' to "))
+  "The server's command-line hints (regexps) and their Emacs terms.")
+
+(defun deepfim--emacs-hint (message)
+  "MESSAGE from the server with its hints in Emacs terms.
+\"pass --model PATH\" and \"set model\" become `deepfim-model', and
+a sentence says how to set it."
+  (let ((case-fold-search nil)
+        (text message))
+    (dolist (rule deepfim--hint-rewrites)
+      (setq text (replace-regexp-in-string (car rule) (cdr rule) text t)))
+    (if (and (not (equal text message)) (string-match-p "`deepfim-model'" text))
+        (concat (replace-regexp-in-string "[. ]*\\'" "" text)
+                ".  In Emacs: M-x customize-variable RET deepfim-model RET, or"
+                " (setq deepfim-model \"/path/to/model.gguf\") in your init file;"
+                " then M-x deepfim-reconfigure")
+      text)))
+
 (defun deepfim--mode-line-escape (string)
   "STRING with each % doubled, so that the mode line shows it as is."
   (string-replace "%" "%%" string))
 
 (defun deepfim--set-status (connection status)
-  "Record CONNECTION's STATUS and refresh the mode lines."
-  (let ((old (gethash connection deepfim--statuses)))
+  "Record CONNECTION's STATUS and refresh the mode lines.
+The message is put in Emacs terms (`deepfim--emacs-hint')."
+  (let ((old (gethash connection deepfim--statuses))
+        (text (plist-get status :message)))
+    (when (stringp text)
+      (setq status (plist-put (copy-sequence status) :message (deepfim--emacs-hint text))))
     (puthash connection status deepfim--statuses)
     (when (and (equal (plist-get status :state) "error")
                (not (equal old status)))
@@ -454,7 +482,7 @@ After a failed start, only try again when RETRY is non-nil."
   (pcase method
     ('deepfim/status (deepfim--set-status conn params))
     ('window/showMessage
-     (let ((text (plist-get params :message)))
+     (let ((text (deepfim--emacs-hint (plist-get params :message))))
        (message "%s" (if (eql (plist-get params :type) 1) (propertize text 'face 'error) text))))
     (_ nil)))
 

@@ -249,6 +249,37 @@ The cursor is put where SOURCE has <|> (which is removed)."
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[error]"))
       (remhash deepfim--connection deepfim--statuses))))
 
+(ert-deftest deepfim-hints-in-emacs-terms ()
+  "The server's \"pass --model\" and \"set model\" hints name `deepfim-model'."
+  (let ((how "In Emacs: M-x customize-variable RET deepfim-model RET, or (setq deepfim-model \"/path/to/model.gguf\")"))
+    (dolist (case
+             '(("model file /m.gguf does not exist; pass --model /path/to/model.gguf or run `deepfim models pull deepseek-coder-1.3b-base`"
+                . "model file /m.gguf does not exist; set `deepfim-model' to \"/path/to/model.gguf\" or run `deepfim models pull deepseek-coder-1.3b-base`")
+               ("model file /m.gguf does not exist; pass --model with the path of a .gguf file or a catalog name (see `deepfim models list`)"
+                . "model file /m.gguf does not exist; set `deepfim-model' to the path of a .gguf file or a catalog name (see `deepfim models list`)")
+               ("/m.gguf is not a GGUF model file; point --model at a .gguf file such as a.gguf"
+                . "/m.gguf is not a GGUF model file; point `deepfim-model' at a .gguf file such as a.gguf")
+               ("the small model serves instead. Run `deepfim models pull`, or set the model to a .gguf file."
+                . "the small model serves instead. Run `deepfim models pull`, or set `deepfim-model' to a .gguf file")))
+      (let ((hint (deepfim--emacs-hint (car case))))
+        (should (equal (substring hint 0 (length (cdr case))) (cdr case)))
+        (should (string-match-p (regexp-quote (concat ".  " how)) hint))
+        (should-not (string-match-p "--model" hint))))
+    ;; Other messages are left alone, and the models command is not touched.
+    (dolist (message '("loading model 40%" "run `deepfim models pull` first" "ready: model m"))
+      (should (equal (deepfim--emacs-hint message) message)))
+    ;; Statuses are stored (and shown) in Emacs terms.
+    (with-temp-buffer
+      (let ((deepfim--connection 'deepfim-test-fake-connection)
+            (inhibit-message t))
+        (deepfim--set-status deepfim--connection
+                             '(:state "error" :message "no model; pass --model /path/to/model.gguf"))
+        (should (string-prefix-p "no model; set `deepfim-model' to \"/path/to/model.gguf\".  In Emacs"
+                                 (plist-get (deepfim-status) :message)))
+        (should (string-prefix-p "no model; set `deepfim-model'"
+                                 (get-text-property 0 'help-echo (deepfim--lighter))))
+        (remhash deepfim--connection deepfim--statuses)))))
+
 ;;; Incremental document synchronization
 
 (defun deepfim-test--apply-changes (text changes)
@@ -699,6 +730,10 @@ cursor at the end, the prompt holds the whole document."
                                 "the error state"))
           (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
           (should (string-match-p "nonexistent" (plist-get (deepfim-status) :message)))
+          ;; The server's hint, in Emacs terms.
+          (should (string-match-p "`deepfim-model'.*customize-variable RET deepfim-model"
+                                  (plist-get (deepfim-status) :message)))
+          (should-not (string-match-p "--model" (plist-get (deepfim-status) :message)))
           (should-not (deepfim-current-suggestion))
           (deepfim-mode -1)
           (deepfim-shutdown))
