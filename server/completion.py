@@ -65,6 +65,8 @@ class CompletionResult:
                 "prompt_tokens_evaluated": gen.prompt_tokens_evaluated,
                 "prompt_tokens_reused": gen.prompt_tokens_reused,
                 "generated_tokens": gen.generated_tokens,
+                "draft_tokens": gen.draft_tokens,
+                "draft_accepted": gen.draft_accepted,
                 "prompt_ms": round(gen.prompt_ms, 3),
                 "generate_ms": round(gen.generate_ms, 3),
                 "total_ms": round(self.total_ms, 3),
@@ -153,7 +155,8 @@ class Completer:
         prompt as evaluated (healed) and the generation."""
         prompt, heal = self.heal(prompt)
         generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
-                                          stop_at=stop_at, time_budget_s=time_budget_s, heal=heal)
+                                          stop_at=stop_at, time_budget_s=time_budget_s, heal=heal,
+                                          lookup=self.settings.lookup_decoding)
         return prompt, generation
 
     def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:

@@ -42,6 +42,9 @@ class Settings:
     context_before_bos: bool = _setting(
         False, "contextBeforeBos", "put repository context before BOS (llama.cpp /infill) instead of inside the "
         "FIM prefix with #path headers")
+    lookup_decoding: bool = _setting(
+        True, "lookupDecoding", "prompt-lookup decoding in-process: draft tokens from repeats of the prompt and "
+        "the output, verified in one batch (greedy output in fewer steps)")
     engine: Optional[str] = _setting(
         None, "engine", "base URL of a remote engine (http://host:8080 llama-server, http://host:8000/v1 "
         "OpenAI-compatible, http://host:11434 Ollama); null: run the model in-process", nullable=True, text=True)

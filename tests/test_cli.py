@@ -29,6 +29,7 @@ def test_complete_json_contract(deepseek_tiny: Path, tmp_path: Path) -> None:
     assert set(data) == {"completion", "model", "prompt", "timings"}
     assert isinstance(data["completion"], str) and data["model"] == "deepseek-coder-synthetic"
     assert set(data["timings"]) == {"prompt_tokens_evaluated", "prompt_tokens_reused", "generated_tokens",
+                                    "draft_tokens", "draft_accepted",
                                     "prompt_ms", "generate_ms", "total_ms"}
     segments = data["prompt"]["segments"]
     assert all(set(s) == {"kind", "source", "tokens", "text"} for s in segments)

@@ -45,7 +45,9 @@ class Generation:
     prompt_tokens_reused: int = 0
     prompt_ms: float = 0.0
     generate_ms: float = 0.0
-    stop_reason: str = ""  # eog | stop | max_tokens | time | cancelled | error
+    stop_reason: str = ""  # eog | stop | max_tokens | time | cancelled
+    draft_tokens: int = 0  # lookup decoding: tokens drafted from the prompt and the output ...
+    draft_accepted: int = 0  # ... and those greedy decoding agreed with
 
 
 @dataclass
@@ -100,8 +102,9 @@ class Engine(Protocol):
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
-                 heal: bytes = b"") -> Generation:
-        """Greedy generation after `prompt` until a stop token, `stop_at`, the cap or the budget."""
+                 heal: bytes = b"", lookup: bool = False) -> Generation:
+        """Greedy generation after `prompt` until a stop token, `stop_at`, the cap or the budget;
+        `lookup`: prompt-lookup decoding where the engine offers it (same output, fewer steps)."""
 
     @property
     def cached_tokens(self) -> int:

@@ -304,7 +304,8 @@ class LocalEngine:
         del cache[n_past:]
         return n_past
 
-    def _decode(self, tokens: list[int], start: int, want_logits: bool) -> None:
+    def _decode(self, tokens: list[int], start: int, rows: int = 1) -> None:
+        """Evaluate `tokens` at positions `start`...; logits are kept for the last `rows` of them."""
         batch = self._batch
         n = len(tokens)
         for i, token in enumerate(tokens):
@@ -312,7 +313,7 @@ class LocalEngine:
             batch.pos[i] = start + i
             batch.n_seq_id[i] = 1
             batch.seq_id[i][0] = 0
-            batch.logits[i] = want_logits and i == n - 1
+            batch.logits[i] = i >= n - rows
         batch.n_tokens = n
         rc = llama_cpp.llama_decode(self._ctx, batch)
         if rc != 0:
@@ -332,12 +333,13 @@ class LocalEngine:
             if cancelled():
                 raise Cancelled()
             chunk = prompt[pos:pos + self.n_batch]
-            self._decode(chunk, pos, want_logits=pos + len(chunk) == len(prompt))
+            self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)))
             pos += len(chunk)
         return reused, len(prompt) - reused
 
-    def _argmax(self, pending: bytes = b"") -> int:
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._ctx, -1), shape=(self.n_vocab,))
+    def _argmax(self, pending: bytes = b"", row: int = -1) -> int:
+        """The greedy token from the logits of batch position `row` (the last by default)."""
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._ctx, row), shape=(self.n_vocab,))
         if not pending:
             return int(np.argmax(logits))
         allowed = self._heal_candidates(pending)
@@ -358,7 +360,7 @@ class LocalEngine:
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
-                 time_budget_s: Optional[float] = None, heal: bytes = b"") -> Generation:
+                 time_budget_s: Optional[float] = None, heal: bytes = b"", lookup: bool = False) -> Generation:
         """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the time
         budget (counted from the end of prompt evaluation: reading a long prompt never leaves no
         time to generate).
@@ -367,8 +369,13 @@ class LocalEngine:
         healing): the first generated tokens are constrained to reproduce it, and it is not part
         of the returned text. This lets a completion continue a half-typed word naturally.
 
+        With `lookup`, each step also evaluates up to DRAFT_TOKENS draft tokens that follow an
+        earlier occurrence of the last few tokens in the prompt or the output (prompt-lookup
+        decoding) in the same batch; the drafts greedy decoding agrees with are kept, so the output
+        is the greedy output, reached in fewer steps when code repeats itself.
+
         `stop_at(text)` sees the text generated so far and returns the length to keep when the
-        answer is complete. `cancelled()` is checked before every decode; on cancellation the
+        answer is complete. `cancelled()` is checked after every token; on cancellation the
         Generation so far is returned with stop_reason "cancelled".
         """
         result = Generation()
@@ -382,38 +389,62 @@ class LocalEngine:
         t1 = time.perf_counter()
         result.prompt_ms = (t1 - t0) * 1000
         deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
-        raw = b""
-        pending = heal
-        room = self.info.n_ctx - len(prompt) - 1
-        while True:
-            token = self._argmax(pending)
+        limit = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
+        state = {"raw": b"", "pending": heal}
+        history = _History(prompt, self.info.n_ctx)
+        pace = _DraftPace()
+
+        def emit(token: int) -> Optional[str]:
+            """Take `token` into the answer; the stop reason when the answer ends with it."""
             if self.is_stop(token):
-                result.stop_reason = "eog"
-                break
-            piece = self.piece(token)
+                return "eog"
+            piece, pending = self.piece(token), state["pending"]
             if pending:
                 overlap = min(len(pending), len(piece))
-                piece, pending = piece[overlap:], pending[overlap:]
-            raw += piece
+                piece, state["pending"] = piece[overlap:], pending[overlap:]
+            state["raw"] += piece
             result.generated_tokens += 1
-            text = raw.decode("utf-8", "ignore")
+            history.append(token)
+            text = state["raw"].decode("utf-8", "ignore")
             cut = stop_at(text)
             if cut is not None:
                 result.text = text[:cut]
-                result.stop_reason = "stop"
-                break
-            if result.generated_tokens >= min(max_tokens, room):
-                result.stop_reason = "max_tokens"
-                break
+                return "stop"
+            if result.generated_tokens >= limit:
+                return "max_tokens"
             if deadline is not None and time.monotonic() >= deadline:
-                result.stop_reason = "time"
+                return "time"
+            return "cancelled" if cancelled() else None
+
+        token = self._argmax(state["pending"])
+        while True:
+            reason = emit(token)
+            if reason:
                 break
-            if cancelled():
-                result.stop_reason = "cancelled"
+            draft = history.draft(limit - result.generated_tokens) if lookup and not state["pending"] else []
+            if draft:
+                draft = draft[:pace.size] if pace.ready() else []
+            start = len(self._cached)
+            self._decode([token] + draft, start, rows=1 + len(draft))
+            accepted = 0
+            while accepted < len(draft) and self._argmax(row=accepted) == draft[accepted]:
+                accepted += 1
+            token = self._argmax(state["pending"], row=accepted)
+            if accepted < len(draft):  # the cache keeps what greedy decoding would have produced
+                llama_cpp.llama_memory_seq_rm(self._memory, 0, start + 1 + accepted, -1)
+                del self._cached[start + 1 + accepted:]
+            result.draft_tokens += len(draft)
+            result.draft_accepted += accepted
+            pace.update(len(draft), accepted)
+            for drafted in draft[:accepted]:
+                reason = emit(drafted)
+                if reason:
+                    break
+            if reason:
                 break
-            self._decode([token], len(self._cached), want_logits=True)
-        if result.stop_reason != "stop":
-            result.text = raw.decode("utf-8", "ignore")
+        result.stop_reason = reason
+        if reason != "stop":
+            result.text = state["raw"].decode("utf-8", "ignore")
         result.generate_ms = (time.perf_counter() - t1) * 1000
         return result
 
@@ -427,3 +458,61 @@ class LocalEngine:
         if getattr(self, "_model", None):
             llama_cpp.llama_model_free(self._model)
             self._model = None
+
+
+DRAFT_TOKENS = 16  # drafted per step at most (llama-cpp-python's LlamaPromptLookupDecoding drafts 10)
+NGRAM_SIZES = (3, 2)  # the longest match of the last tokens is looked up first
+
+
+class _DraftPace:
+    """How much to draft: every drafted token costs a row of logits, so drafts grow while they are
+    accepted, shrink to what was accepted, and pause for a few steps after a miss."""
+
+    def __init__(self) -> None:
+        self.size = 4
+        self._pause = 0
+
+    def ready(self) -> bool:
+        if self._pause:
+            self._pause -= 1
+            return False
+        return True
+
+    def update(self, drafted: int, accepted: int) -> None:
+        if not drafted:
+            return
+        if accepted == drafted:
+            self.size = min(DRAFT_TOKENS, self.size * 2)
+        elif accepted == 0:
+            self.size, self._pause = 2, 4
+        else:
+            self.size = max(2, accepted + 1)
+
+
+class _History:
+    """The prompt and the output so far, where draft tokens are looked up."""
+
+    def __init__(self, prompt: list[int], n_ctx: int) -> None:
+        self._tokens = np.zeros(n_ctx + DRAFT_TOKENS, dtype=np.int32)
+        self._tokens[:len(prompt)] = prompt
+        self._size = len(prompt)
+
+    def append(self, token: int) -> None:
+        self._tokens[self._size] = token
+        self._size += 1
+
+    def draft(self, room: int) -> list[int]:
+        """The tokens that followed the latest earlier occurrence of the last 3 (else 2) tokens."""
+        tokens, size = self._tokens, self._size
+        room = min(room - 1, DRAFT_TOKENS)
+        if room <= 0:
+            return []
+        for n in NGRAM_SIZES:
+            if size <= n:
+                continue
+            tail = tokens[size - n:size]
+            starts = np.flatnonzero(tokens[:size - n] == tail[0])
+            for start in starts[::-1][:64]:
+                if np.array_equal(tokens[start:start + n], tail):
+                    return tokens[start + n:min(start + n + room, size)].tolist()
+        return []

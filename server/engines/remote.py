@@ -133,7 +133,7 @@ class RemoteEngine:
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
-                 heal: bytes = b"") -> Generation:
+                 heal: bytes = b"", lookup: bool = False) -> Generation:
         """Stream a greedy completion; `stop_at` is applied to the text as it arrives and closing the
         connection stops the server. The answer comes within the budget plus GRACE_S whatever the
         server does; a failure raises EngineUnavailable (the client backs off)."""

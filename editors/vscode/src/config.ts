@@ -22,6 +22,7 @@ export interface ServerSettings {
   gpuLayers: number | null;
   flashAttention: string;
   kvCacheType: string;
+  lookupDecoding: boolean;
 }
 
 function text(value: unknown): string | undefined {
@@ -64,6 +65,7 @@ export function serverSettings(): ServerSettings {
     gpuLayers: Number.isInteger(c.get('gpuLayers')) ? (c.get('gpuLayers') as number) : null,
     flashAttention: text(c.get('flashAttention')) ?? 'auto',
     kvCacheType: text(c.get('kvCacheType')) ?? 'f16',
+    lookupDecoding: c.get<boolean>('lookupDecoding') !== false,
   };
 }
 
