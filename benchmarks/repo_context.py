@@ -84,9 +84,21 @@ if TYPE_CHECKING:
 # Pure-Python packages of different styles and sizes. requests: relative imports, one flat package;
 # click: decorators and a flat package; attrs: src layout, private modules re-exported twice (attr and
 # attrs); jinja2: src layout, absolute and relative mixed; rich: many small modules; sympy: a big tree
-# (2,000+ files) with absolute imports, re-exports through every __init__, the timing workspace.
-DEFAULT_PACKAGES = ("requests==2.32.3", "click==8.1.7", "attrs==24.2.0", "jinja2==3.1.4", "rich==13.9.4",
-                    "sympy==1.13.3")
+# (2,000+ files) with absolute imports, re-exports through every __init__, the timing workspace;
+# sympy/polys opened as the workspace itself: absolute imports of the package's own modules
+# (``from sympy.polys.rings import ring`` with rings.py at the workspace root).
+PYTHON_PACKAGES = ("requests==2.32.3", "click==8.1.7", "attrs==24.2.0", "jinja2==3.1.4", "rich==13.9.4",
+                   "sympy==1.13.3", "sympy==1.13.3//sympy/polys")
+# Other languages (benchmarks/languages.py): Go modules with many packages (hcl: go.mod module path
+# with /v2; gin: one big package plus sub-packages), Rust crates (regex-syntax: mod.rs layout and
+# `use crate::`; toml_edit: sibling-module files), TypeScript (rxjs: src/internal, relative imports;
+# query-core), JavaScript (axios: ESM and CommonJS helpers; preact: src/ with relative imports), Java (JPype's org.jpype packages),
+# C (Brotli's encoder/decoder with "../common/x.h" includes), C++ (JPype's native layer).
+OTHER_PACKAGES = ("deb:golang-github-hashicorp-hcl-v2-dev=2.14.1-2", "deb:golang-github-gin-gonic-gin-dev=1.8.1-1",
+                  "deb:librust-regex-syntax-dev=0.6.27-1", "deb:librust-toml-edit-dev=0.14.4-2",
+                  "npm:rxjs@7.8.1", "npm:@tanstack/query-core@5.59.0", "npm:axios@1.7.7", "npm:preact@10.24.3",
+                  "pypi:JPype1==1.5.0//native/java", "pypi:Brotli==1.1.0//c", "pypi:JPype1==1.5.0//native/common")
+DEFAULT_PACKAGES = PYTHON_PACKAGES + OTHER_PACKAGES
 BUDGETS = (2048, 4096, 8192, 16384)
 DEFAULT_TASKS = 40
 DEFAULT_QUALITY_TASKS = 18  # 3 per default package: ~40 s each on one busy core (three 4K-token prompts)
@@ -95,7 +107,7 @@ QUALITY_MAX_TOKENS = 24
 TIMING_REQUESTS = 200
 DEV_SHARE = 0.3
 MAX_HOLE_CHARS = 200
-TARGET_RECALL = 0.8
+TARGET_RECALL = 0.9  # per language, at the default contextSize
 TARGET_P95_MS = 20.0
 # Path parts that make a file a test, documentation or example rather than library code.
 NON_LIBRARY = frozenset({"test", "tests", "testing", "doc", "docs", "example", "examples", "benchmark",
@@ -148,45 +160,114 @@ def _safe_extract(archive: Path, target: Path) -> None:
 
 
 def fetch(spec: str, log: Callable[[str], None] = lambda s: None) -> Package:
-    """The unpacked sdist of NAME==VERSION (downloaded once from the package registry), or a directory."""
+    """The unpacked source of a pinned release (downloaded once, then read from the cache), or a directory.
+
+    ``NAME==VERSION`` or ``pypi:NAME==VERSION``: a PyPI source distribution (``pip download``);
+    ``deb:NAME=VERSION``: a Debian package (``apt-get download``, ``dpkg-deb -x``), the workspace
+    being the folder of its go.mod or Cargo.toml; ``npm:NAME@VERSION``: an npm tarball (``npm
+    pack``), the workspace being its ``package`` folder. ``//SUBDIR`` after any of them opens a
+    folder inside as the workspace (a monorepo's sub-project, a package folder itself)."""
     if os.path.isdir(spec):
         root = Path(spec).resolve()
         return Package(root.name, "local", root)
-    name, version = parse_spec(spec)
-    key = f"{name.lower().replace('_', '-')}-{version}"
+    spec, _, subdir = spec.partition("//")
+    kind, colon, rest = spec.partition(":")
+    if not colon:
+        kind, rest = "pypi", spec
+    if kind == "pypi":
+        name, version = parse_spec(rest)
+        root = _unpacked(f"{name.lower().replace('_', '-')}-{version}", lambda tmp: _pip_download(name, version, tmp),
+                         f"{name}=={version}", log)
+        entries = [p for p in root.iterdir()]
+        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else root
+    elif kind == "deb":
+        name, sep, version = rest.partition("=")
+        if not sep or not name or not version:
+            raise ValueError(f"{spec!r}: give deb:NAME=VERSION (a pinned Debian package)")
+        root = _unpacked(f"deb-{name}-{version}", lambda tmp: _apt_download(name, version, tmp), rest, log)
+        marks = sorted((p for pattern in ("go.mod", "Cargo.toml") for p in root.rglob(pattern)),
+                       key=lambda p: len(p.parts))
+        root = marks[0].parent if marks else root
+        name = name.removeprefix("golang-github-").removeprefix("librust-").removesuffix("-dev")
+    elif kind == "npm":
+        name, sep, version = rest.rpartition("@")
+        if not sep or not name or not version:
+            raise ValueError(f"{spec!r}: give npm:NAME@VERSION (a pinned npm release)")
+        key = f"npm-{name.replace('/', '-').lstrip('@')}-{version}"
+        root = _unpacked(key, lambda tmp: _npm_pack(name, version, tmp), rest, log)
+        root = root / "package" if (root / "package").is_dir() else root
+    else:
+        raise ValueError(f"{spec!r}: unknown source kind {kind!r} (pypi:, deb:, npm: or a directory)")
+    if subdir:
+        root = root / subdir
+        if not root.is_dir():
+            raise ValueError(f"{spec}//{subdir}: no such folder in the unpacked source")
+        name = f"{name}/{subdir}"
+    return Package(name, version, root)
+
+
+def _unpacked(key: str, download: Callable[[Path], Path], label: str, log: Callable[[str], None]) -> Path:
+    """The folder `key` of the cache, downloading (`download(tmp)` returns the archive) and unpacking once."""
     base = benchmark_dir()
     unpacked = base / "src" / key
     done = base / "src" / f"{key}.ok"
     if not done.exists():
-        sdists = base / "sdists"
-        sdists.mkdir(parents=True, exist_ok=True)
-        archive = next((p for p in sdists.glob(f"{key}.*") if not p.name.endswith(".part")), None)
+        archives = base / "sdists"
+        archives.mkdir(parents=True, exist_ok=True)
+        archive = next((p for p in archives.glob(f"{key}.*") if not p.name.endswith(".part")), None)
         if archive is None:
-            log(f"downloading {name}=={version} from the package registry")
-            with tempfile.TemporaryDirectory(prefix="deepfim-sdist-") as tmp:
-                out = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                                      "--disable-pip-version-check", "-q", f"{name}=={version}", "-d", tmp],
-                                     capture_output=True, text=True, check=False)
-                got = [p for p in Path(tmp).iterdir() if p.name.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz"))]
-                if out.returncode != 0 or not got:
-                    detail = (out.stderr or out.stdout).strip().splitlines()
-                    why = detail[-1] if detail else f"exit code {out.returncode}"
-                    raise RuntimeError(f"pip download {name}=={version} failed: {why}")
-                suffix = ".zip" if got[0].name.endswith(".zip") else ".tar.gz"
-                archive = sdists / f"{key}{suffix}"
-                shutil.move(str(got[0]), archive)
+            log(f"downloading {label} from the package registry")
+            with tempfile.TemporaryDirectory(prefix="deepfim-source-") as tmp:
+                got = download(Path(tmp))
+                suffix = next(s for s in (".zip", ".deb", ".tar.gz") if got.name.endswith(s) or s == ".tar.gz")
+                archive = archives / f"{key}{suffix}"
+                shutil.move(str(got), archive)
         if unpacked.exists():
             shutil.rmtree(unpacked)
         partial = base / "src" / f"{key}.part"
         if partial.exists():
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
-        _safe_extract(archive, partial)
+        if archive.name.endswith(".deb"):
+            _run(["dpkg-deb", "-x", str(archive), str(partial)], f"dpkg-deb -x {archive.name}")
+        else:
+            _safe_extract(archive, partial)
         os.replace(partial, unpacked)
-        done.write_text(f"{name}=={version}\n", encoding="utf-8")
-    entries = [p for p in unpacked.iterdir()]
-    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
-    return Package(name, version, root)
+        done.write_text(f"{label}\n", encoding="utf-8")
+    return unpacked
+
+
+def _run(command: list[str], what: str, cwd: Optional[Path] = None) -> None:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
+    except OSError as error:
+        raise RuntimeError(f"{what} failed: {error}") from error
+    if out.returncode != 0:
+        detail = (out.stderr or out.stdout).strip().splitlines()
+        raise RuntimeError(f"{what} failed: {detail[-1] if detail else f'exit code {out.returncode}'}")
+
+
+def _only(folder: Path, suffixes: tuple[str, ...], what: str) -> Path:
+    got = [p for p in folder.iterdir() if p.name.endswith(suffixes)]
+    if not got:
+        raise RuntimeError(f"{what}: nothing was downloaded")
+    return got[0]
+
+
+def _pip_download(name: str, version: str, tmp: Path) -> Path:
+    _run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check",
+          "-q", f"{name}=={version}", "-d", str(tmp)], f"pip download {name}=={version}")
+    return _only(tmp, (".tar.gz", ".zip", ".tar.bz2", ".tgz"), f"pip download {name}=={version}")
+
+
+def _apt_download(name: str, version: str, tmp: Path) -> Path:
+    _run(["apt-get", "download", f"{name}={version}"], f"apt-get download {name}={version}", cwd=tmp)
+    return _only(tmp, (".deb",), f"apt-get download {name}={version}")
+
+
+def _npm_pack(name: str, version: str, tmp: Path) -> Path:
+    _run(["npm", "pack", f"{name}@{version}", "--silent"], f"npm pack {name}@{version}", cwd=tmp)
+    return _only(tmp, (".tgz",), f"npm pack {name}@{version}")
 
 
 def index_workspace(root: Path) -> tuple["Project", float]:
@@ -227,6 +308,7 @@ class Task:
     reexported: bool  # the name was imported from a module that only re-exports it
     split: str  # dev | test
     text: str = field(repr=False, compare=False, default="")  # the document: the hole deleted
+    language: str = "python"  # the LSP languageId of the document
 
     def to_json(self) -> dict:
         out = asdict(self)
@@ -299,7 +381,9 @@ def _target_names(target: ast.AST) -> Iterable[str]:
 class Modules:
     """The Python modules among a workspace's files: dotted names, parse trees, definitions."""
 
-    def __init__(self, files: Mapping[str, str]) -> None:
+    def __init__(self, files: Mapping[str, str], prefix: str = "") -> None:
+        """`prefix`: the dotted name of the workspace folder when it is a package itself (a
+        workspace opened at ``sympy/polys`` holds ``sympy.polys``)."""
         self.files = files
         py = [p for p in files if p.endswith(".py")]
         package_dirs = {p.rpartition("/")[0] for p in py if p.rpartition("/")[2] == "__init__.py"}
@@ -311,6 +395,8 @@ class Modules:
             while folder and folder in package_dirs:
                 folder, _, base = folder.rpartition("/")
                 parts.insert(0, base)
+            if prefix and not folder and "" in package_dirs:
+                parts = prefix.split(".") + parts
             if not parts or not all(p.isidentifier() for p in parts):
                 continue
             module = ".".join(parts)
@@ -456,6 +542,36 @@ def extract_tasks(package: str, files: Mapping[str, str], modules: Optional[Modu
     return tasks
 
 
+def extract_language_tasks(package: str, files: Mapping[str, str]) -> list[Task]:
+    """Cross-file uses in Go, Rust, TypeScript, JavaScript, Java, C and C++ library files
+    (`benchmarks.languages`): one task per line (its first such use)."""
+    from benchmarks import languages
+
+    index = languages.definition_index(files)
+    module = languages._go_module(files)
+    tasks: list[Task] = []
+    for path in sorted(files):
+        language = languages.language_of(path)
+        if language is None or not languages.is_library(path):
+            continue
+        text = files[path]
+        lines = lsp_lines(text)
+        for use, target, target_line in languages.file_uses(path, text, language, index, files, module):
+            body = lines[use.line].rstrip("\r\n") if use.line < len(lines) else ""
+            hole = body[use.column:].rstrip()
+            if body[use.column:use.column + len(use.name)] != use.name or not hole or len(hole) > MAX_HOLE_CHARS:
+                continue
+            target_lines = lsp_lines(files[target])
+            definition = Definition(target, target_line, target_lines[target_line].rstrip("\r\n"), use.name, "")
+            ending = lines[use.line][len(body):]
+            document = "".join(lines[:use.line]) + body[:use.column] + ending + "".join(lines[use.line + 1:])
+            tasks.append(Task(package=package, task_id=f"{package}/{path}:{use.line + 1}:{use.column}", path=path,
+                              line=use.line, column=use.column, character=index_to_utf16(body, use.column),
+                              name=use.name, hole=hole, definition=definition, style=use.style, reexported=False,
+                              split=split_of(package, path), text=document, language=language))
+    return tasks
+
+
 def _file_tasks(package: str, path: str, modules: Modules) -> list[Task]:
     tree = modules.tree(path)
     bindings, others = _bindings(modules, path, tree)
@@ -558,7 +674,7 @@ def make_provider(task: Task, project: "Project", timings: Optional[list] = None
         if other != task.path:
             project.closed(project.index.abspath(other))
     project.opened(path, text)
-    provide = project.context(path, text, task.line, timings)
+    provide = project.context(path, text, task.line, timings, language=task.language)
 
     def provider(window: tuple[int, int], budget_chars: int) -> list:
         provider.last = provide(window, budget_chars)
@@ -572,7 +688,7 @@ def request_for(task: Task, provider=None):
     from server.completion import CompletionRequest
 
     return CompletionRequest(text=task.text, line=task.line, character=task.character, path=task.path,
-                             context=provider)
+                             context=provider, language=task.language)
 
 
 def context_hit(segments: Iterable, definition: Definition) -> tuple[bool, bool]:
@@ -654,11 +770,11 @@ def exact_match(prediction: str, reference: str) -> bool:
     return prediction.strip() == reference.strip()
 
 
-def recall_summary(records: Sequence[dict], budgets: Sequence[int]) -> dict:
-    """Per package and overall: n, recall and file recall per budget."""
+def recall_summary(records: Sequence[dict], budgets: Sequence[int], key: str = "package") -> dict:
+    """Per package (or per `key`: "language") and overall: n, recall and file recall per budget."""
     groups: dict[str, list[dict]] = {}
     for r in records:
-        groups.setdefault(r["package"], []).append(r)
+        groups.setdefault(r.get(key, "python"), []).append(r)
     groups["overall"] = list(records)
     out = {}
     for name, rows in groups.items():
@@ -698,7 +814,7 @@ def miss_reason(task: Task, files: Mapping[str, str], hit: bool, file_hit: bool,
 
     known = paths if paths is not None else path_index(files)
     resolved = set()
-    for ref in imported_modules(task.text, "python"):
+    for ref in imported_modules(task.text, task.language):
         resolved.update(resolve(ref, task.path, known))
     return MISS_REASONS[3] if task.definition.path in resolved else MISS_REASONS[4]
 
@@ -742,7 +858,8 @@ def measure_recall(tasks: Sequence[Task], projects: Mapping[str, "Project"], rig
     indexes = {name: path_index(files) for name, files in files_of.items()}
     records = []
     for k, task in enumerate(tasks, 1):
-        record = {"task_id": task.task_id, "package": task.package, "style": task.style,
+        record = {"task_id": task.task_id, "package": task.package, "language": _reported(task.language),
+                  "style": task.style,
                   "reexported": task.reexported, "hit": {}, "file_hit": {}, "context_tokens": {}}
         for budget, rig in rigs.items():
             provider = make_provider(task, projects[task.package])
@@ -761,6 +878,12 @@ def measure_recall(tasks: Sequence[Task], projects: Mapping[str, "Project"], rig
         if k % 20 == 0 or k == len(tasks):
             log(f"recall: {k}/{len(tasks)} tasks")
     return records
+
+
+def _reported(language: str) -> str:
+    from benchmarks.languages import REPORTED
+
+    return REPORTED.get(language, language)
 
 
 def measure_timing(tasks: Sequence[Task], project: "Project",
@@ -856,17 +979,21 @@ def print_report(report: dict, out=None) -> None:
     recall = report["recall"]
     print(f"\n1. Retrieval recall: defining line in the prompt's context, by contextSize "
           f"(DeepSeek tokenizer, default split); 'file' = defining file in context at {_short(default)}", file=out)
-    head = f"  {'package':10} {'tasks':>5}  " + "  ".join(f"{_short(b):>6}" for b in budgets) + f"  {'file':>6}"
-    print(head, file=out)
-    for name, s in recall.items():
-        if name == "overall":
-            print("  " + "-" * (len(head) - 2), file=out)
-        print(f"  {name:10} {s['n']:5d}  " + "  ".join(f"{s['recall'][str(b)]:6.3f}" for b in budgets)
-              + f"  {s['file_recall'].get(str(default), float('nan')):6.3f}", file=out)
-    overall = recall.get("overall", {}).get("recall", {}).get(str(default))
-    if overall is not None:
-        verdict = "meets" if overall >= TARGET_RECALL else "BELOW"
-        print(f"  default budget ({default}): recall {overall:.3f} - {verdict} the target >= {TARGET_RECALL}", file=out)
+    width = max([10] + [len(name) for name in recall])
+    for title, table in (("package", recall), ("language", report.get("recall_by_language") or {})):
+        head = f"  {title:{width}} {'tasks':>5}  " + "  ".join(f"{_short(b):>6}" for b in budgets) + f"  {'file':>6}"
+        print(head, file=out)
+        for name, s in table.items():
+            if name == "overall":
+                print("  " + "-" * (len(head) - 2), file=out)
+            print(f"  {name:{width}} {s['n']:5d}  " + "  ".join(f"{s['recall'][str(b)]:6.3f}" for b in budgets)
+                  + f"  {s['file_recall'].get(str(default), float('nan')):6.3f}", file=out)
+        print(file=out)
+    for name, s in (report.get("recall_by_language") or recall).items():
+        at_default = s["recall"].get(str(default))
+        if name != "overall" and at_default is not None:
+            verdict = "meets" if at_default >= TARGET_RECALL else "BELOW"
+            print(f"  {name}: recall {at_default:.3f} at {default} - {verdict} the target >= {TARGET_RECALL}", file=out)
     print(f"  misses at {default} by import style (missed / tasks: why):", file=out)
     for style, row in report["misses"].items():
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(row["reasons"].items(), key=lambda kv: -kv[1]))
@@ -955,8 +1082,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             continue
         project, index_s = index_workspace(package.root)
         files = project.index.snapshot()
-        modules = Modules(files)
-        tasks = extract_tasks(package.name, files, modules)
+        prefix = ".".join(package.name.split("/")[1:]) if "__init__.py" in files else ""
+        modules = Modules(files, prefix)
+        tasks = extract_tasks(package.name, files, modules) + extract_language_tasks(package.name, files)
         chosen = sample_tasks(tasks, args.tasks_per_package, args.seed, args.split)
         packages.append(package)
         projects[package.name] = project
@@ -1018,6 +1146,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "elapsed_s": round(time.perf_counter() - started, 1),
         "packages": info,
         "recall": recall_summary(records, budgets),
+        "recall_by_language": recall_summary(records, budgets, "language"),
         "misses": misses_by_style(records, default_budget),
         "timing": timing,
     }

@@ -1,0 +1,247 @@
+"""Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C and C++
+(`benchmarks/repo_context.py` runs them), and the sources they come from.
+
+Sources are real code nobody here wrote, pinned: Debian's ``golang-*-dev`` and ``librust-*-dev``
+packages (``apt-get download NAME=VERSION``, unpacked with ``dpkg-deb -x``: Go sources under
+``usr/share/gocode``, Rust crates under ``usr/share/cargo/registry``), npm tarballs (``npm pack
+NAME@VERSION``) and PyPI source distributions that carry Java, C and C++ (``pip download``). Each is
+fetched once into ``<user cache>/deepfim/benchmarks`` and read from there afterwards (offline).
+
+Tasks, independent of `fim`'s own parsing and resolution: every file's top-level definitions are
+found by this module's line patterns (ctags-like); a use of a name in a library file is a task when
+the name is defined in exactly one other file of the workspace (of the same language family), not
+in the file itself, and the language makes it visible there:
+
+- Go: a bare name defined in another file of the same folder (package), or ``pkg.Name`` where
+  ``pkg`` is imported by a path that go.mod's module path maps to the defining file's folder;
+- Rust: a name brought in by a ``use`` of ``crate::``, ``super::``, ``self::`` (or a sibling module);
+- TypeScript/JavaScript: a name imported (``import``, ``export ... from``, destructured ``require``)
+  from a relative path;
+- Java: a class of the same package (folder) or named by an ``import``;
+- C/C++: a name declared in a header the file includes with quotes (by the header's file name).
+
+The cursor stands right before the use and the hole is the rest of the line, deleted from the
+document, as for Python; the defining line must reach the prompt's context.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+# workspace language (the LSP languageId the benchmark sends) by extension
+EXTENSIONS = {
+    ".go": "go", ".rs": "rust", ".ts": "typescript", ".tsx": "typescriptreact", ".mts": "typescript",
+    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
+    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp",
+}
+# language reported in the tables
+REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
+FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
+          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c"}
+_TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
+_NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
+                          "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
+                          "harness", "project", "dist", "build"})
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_STRIP = re.compile(r"//[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.){0,4}'|`[^`]*`")
+_C_LANGS = ("c", "cpp")
+
+
+def language_of(path: str) -> Optional[str]:
+    return EXTENSIONS.get(posixpath.splitext(path)[1].lower())
+
+
+def is_library(path: str) -> bool:
+    parts = path.lower().split("/")
+    return not _TEST_NAME.search(path) and not any(p in _NON_LIBRARY for p in parts[:-1])
+
+
+# ------------------------------------------------------------------------------------ definitions
+
+_GO_TOP = re.compile(r"^(?:func[ \t]+(?:\([^)]*\)[ \t]*)?|type[ \t]+|var[ \t]+|const[ \t]+)([A-Za-z_]\w*)")
+_GO_GROUP = re.compile(r"^(type|var|const)[ \t]*\($")
+_GO_IN_GROUP = re.compile(r"^\t([A-Za-z_]\w*)\b")
+_RUST_TOP = re.compile(
+    r"^(?:pub(?:\([^)]*\))?[ \t]+)?(?:(?:async|const|unsafe|extern[ \t]+\"[^\"]*\")[ \t]+)*"
+    r"(?:fn|struct|enum|trait|type|union|const|static|macro_rules!)[ \t]+([A-Za-z_]\w*)")
+_JS_TOP = re.compile(
+    r"^(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?"
+    r"(?:function\*?|class|interface|type|enum|const|let|var|namespace)[ \t]+([A-Za-z_$][\w$]*)")
+_JS_EXPORTS = re.compile(r"^(?:module\.)?exports\.([A-Za-z_$][\w$]*)[ \t]*=")
+_JAVA_TOP = re.compile(
+    r"^(?:(?:public|protected|private|abstract|final|static|sealed|non-sealed|strictfp)[ \t]+)*"
+    r"(?:class|interface|enum|record|@interface)[ \t]+([A-Za-z_]\w*)")
+_C_DEFINE = re.compile(r"^#[ \t]*define[ \t]+([A-Za-z_]\w*)")
+_C_TYPE = re.compile(r"^(?:typedef[ \t]+)?(?:struct|union|enum|class)[ \t]+([A-Za-z_]\w*)[ \t]*(?:final[ \t]*)?[:{]")
+_C_TYPEDEF_END = re.compile(r"^(?:typedef\b.*[ \t*]|\}[ \t]*)([A-Za-z_]\w*)[ \t]*;")
+_C_FUNC = re.compile(r"^(?!return\b|else\b|typedef\b)[A-Za-z_][\w \t*&:<>,]*?[ \t*&]\**([A-Za-z_]\w*)[ \t]*\([^;{}]*\)?"
+                     r"[^;{}]*(?:;|\{|$)")
+_C_KEYWORDS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "defined", "case", "do", "else"})
+
+
+def definitions(text: str, language: str) -> list[tuple[str, int]]:
+    """(name, zero-based line) of every top-level definition, by line patterns."""
+    out: list[tuple[str, int]] = []
+    lines = text.split("\n")
+    group = False
+    for i, line in enumerate(lines):
+        if language == "go":
+            if group:
+                if line.startswith(")"):
+                    group = False
+                else:
+                    m = _GO_IN_GROUP.match(line)
+                    if m:
+                        out.append((m.group(1), i))
+                continue
+            if _GO_GROUP.match(line):
+                group = True
+                continue
+            m = _GO_TOP.match(line)
+        elif language == "rust":
+            m = _RUST_TOP.match(line)
+        elif language in ("typescript", "typescriptreact", "javascript", "javascriptreact"):
+            m = _JS_TOP.match(line) or _JS_EXPORTS.match(line)
+        elif language == "java":
+            m = _JAVA_TOP.match(line)
+        else:
+            m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
+            if m is None and line[:1].isalpha():
+                m = _C_FUNC.match(line)
+                if m is not None and m.group(1) in _C_KEYWORDS:
+                    m = None
+        if m:
+            out.append((m.group(1), i))
+    return out
+
+
+# ------------------------------------------------------------------------------------ visibility
+
+
+@dataclass(frozen=True)
+class Use:
+    line: int
+    column: int  # code points
+    name: str
+    style: str
+
+
+def _go_module(files: Mapping[str, str]) -> tuple[str, str]:
+    for path in sorted(files, key=lambda p: p.count("/")):
+        if posixpath.basename(path) == "go.mod":
+            m = re.search(r"(?m)^module[ \t]+(\S+)", files[path])
+            if m:
+                return m.group(1), posixpath.dirname(path)
+    return "", ""
+
+
+def _go_imports(text: str) -> dict[str, str]:
+    """Package name used in code -> import path."""
+    out = {}
+    block = re.search(r"(?ms)^import[ \t]*\((.*?)^\)", text)
+    specs = re.findall(r"(?m)^[ \t]*(?:([\w.]+)[ \t]+)?\"([^\"]+)\"", block.group(1)) if block else []
+    specs += re.findall(r"(?m)^import[ \t]+(?:([\w.]+)[ \t]+)?\"([^\"]+)\"", text)
+    for alias, path in specs:
+        name = alias or path.rsplit("/", 1)[-1]
+        if not alias and re.fullmatch(r"v\d+", name) and "/" in path:
+            name = path.rsplit("/", 2)[-2]
+        out[name] = path
+    return out
+
+
+def _imported_names(text: str, language: str) -> set[str]:
+    """Names the file imports in a way its language makes visible (see the module docstring)."""
+    names: set[str] = set()
+    if language == "rust":
+        for m in re.finditer(r"(?ms)^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+((?:crate|super|self)::[^;]*);", text):
+            names.update(w for w in _IDENT.findall(m.group(1)) if w not in ("crate", "super", "self", "as"))
+    elif FAMILY.get(language) == "js":
+        for m in re.finditer(r"(?ms)^[ \t]*(?:import|export)\b([^;'\"]*?)\bfrom[ \t\n]*['\"](\.[^'\"]*)['\"]", text):
+            clause = re.sub(r"\bas[ \t]+[\w$]+", "", m.group(1))
+            names.update(w for w in _IDENT.findall(clause) if w not in ("type", "import", "export", "default"))
+        for m in re.finditer(r"\{([^}]*)\}[ \t]*=[ \t]*require\([ \t]*['\"](\.[^'\"]*)['\"]", text):
+            names.update(w.split(":")[0].strip() for w in m.group(1).split(",") if w.strip())
+    elif language == "java":
+        names.update(re.findall(r"(?m)^import[ \t]+(?:[\w]+\.)+([A-Z]\w*)[ \t]*;", text))
+    return names
+
+
+def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list[tuple[str, int]]],
+              files: Mapping[str, str], module: tuple[str, str]) -> list[tuple[Use, str, int]]:
+    """(use, defining path, defining line) of the cross-file uses in `path`, the first of each line."""
+    own = {name for name, _ in definitions(text, language)}
+    imported = _imported_names(text, language)
+    folder = posixpath.dirname(path)
+    go_imports = _go_imports(text) if language == "go" else {}
+    includes = set()
+    if language in _C_LANGS:
+        includes = {posixpath.basename(m) for m in re.findall(r"(?m)^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"", text)}
+    code = _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    out: list[tuple[Use, str, int]] = []
+    seen_lines: set[int] = set()
+    for i, line in enumerate(code.split("\n")):
+        stripped = line.lstrip()
+        if i in seen_lines or stripped.startswith(("import ", "use ", "pub use ", "#include", "package ", "export {",
+                                                   "export *", "} from", "mod ", "pub mod ")):
+            continue
+        for m in _IDENT.finditer(line):
+            name = m.group(0)
+            where = defined_in.get(name)
+            if name in own or not where or len(where) != 1 or len(name) < 3:
+                continue
+            (target, target_line), = where
+            if target == path or FAMILY.get(language_of(target) or "") != FAMILY[language]:
+                continue
+            before = line[:m.start()]
+            style = ""
+            if language == "go":
+                qualified = re.search(r"([A-Za-z_]\w*)\.$", before)
+                if qualified:
+                    imported_path = go_imports.get(qualified.group(1), "")
+                    mod_path, mod_dir = module
+                    target_dir = posixpath.dirname(target)
+                    rel = target_dir[len(mod_dir):].strip("/") if target_dir.startswith(mod_dir) else None
+                    if mod_path and rel is not None and imported_path == "/".join(p for p in (mod_path, rel) if p):
+                        style = "go-import"
+                elif not before.endswith(".") and posixpath.dirname(target) == folder:
+                    style = "go-package"
+            elif language == "rust":
+                if name in imported and not before.rstrip().endswith(("::", ".")):
+                    style = "rust-use"
+            elif FAMILY[language] == "js":
+                if name in imported and not before.rstrip().endswith("."):
+                    style = "js-import"
+            elif language == "java":
+                if not before.rstrip().endswith("."):
+                    if posixpath.dirname(target) == folder:
+                        style = "java-package"
+                    elif name in imported:
+                        style = "java-import"
+            elif language in _C_LANGS:
+                prev = before.rstrip()
+                used = not prev or prev[-1] in "(=,;!&|+-/?:{[<>~%^" or prev.endswith(("return", "case", "sizeof"))
+                if used and posixpath.basename(target) in includes and language_of(target) in _C_LANGS \
+                        and target.endswith((".h", ".hpp", ".hh")) and not before.rstrip().endswith(("->", ".")):
+                    style = "c-include"
+            if style:
+                out.append((Use(i, m.start(), name, style), target, target_line))
+                seen_lines.add(i)
+                break
+    return out
+
+
+def definition_index(files: Mapping[str, str]) -> dict[str, list[tuple[str, int]]]:
+    """Name -> every (path, line) defining it, over the workspace's files of the known languages."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    for path, text in files.items():
+        language = language_of(path)
+        if language is None:
+            continue
+        for name, line in definitions(text, language):
+            held = index.setdefault(name, [])
+            if (path, line) not in held and not any(p == path for p, _ in held):
+                held.append((path, line))
+    return index
