@@ -107,11 +107,19 @@ setting when the server starts."
   "Most tokens generated per completion; nil for the server default."
   :type '(choice (const :tag "Server default" nil) natnum))
 
+(defconst deepfim-server-settings
+  '(:model :maxTokens :contextSize :threads :timeBudgetMs :enabled :logText :lineInPrefix
+    :contextBeforeBos :lookupDecoding :engine :engineApi :engineModel :gpuLayers
+    :flashAttention :kvCacheType)
+  "The settings the server reads (its schema is server/settings.py).")
+
 (defcustom deepfim-settings nil
   "Further server settings, a plist sent with the ones above.
-Keys are the server's setting names as keywords, for example
+Keys are the server's setting names as keywords (see
+`deepfim-server-settings'), for example
 \(:contextSize 8192 :threads 4 :timeBudgetMs 3000)."
-  :type '(plist :key-type symbol :value-type sexp))
+  :type `(plist :key-type (choice ,@(mapcar (lambda (key) `(const ,key)) deepfim-server-settings))
+                :value-type sexp))
 
 (defcustom deepfim-modes
   '(python-mode python-ts-mode
