@@ -14,7 +14,10 @@ import sys
 import time
 from functools import partial
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+if TYPE_CHECKING:
+    from server.service import Listener
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -115,7 +118,8 @@ def _complete(args: argparse.Namespace) -> int:
     settings, warnings = Settings().validated({k: v for k, v in options.items() if v is not None})
     for warning in warnings:
         print(f"deepfim: warning: {warning}", file=sys.stderr)
-    service = CompletionService(settings, background_index=False)
+    service = CompletionService(settings, _terminal_listener() if sys.stderr.isatty() else None,
+                                background_index=False)
     try:
         service.project.set_roots([root])
         if not service.project.roots:
@@ -146,6 +150,27 @@ def _complete(args: argparse.Namespace) -> int:
         if result.completion and not result.completion.endswith("\n"):
             sys.stdout.write("\n")
     return 0
+
+
+def _terminal_listener() -> "Listener":
+    """Progress on a terminal's stderr, rewritten in place: loading the model, reading the window."""
+    from server.service import Listener
+
+    def line(text: str) -> None:
+        sys.stderr.write("\r\x1b[K" + (f"deepfim: {text}" if text else ""))
+        sys.stderr.flush()
+
+    class Terminal(Listener):
+        def load_progress(self, percent: int) -> None:
+            line(f"loading the model {percent}%")
+
+        def load_finished(self, message: str, error: bool, warnings: list[str]) -> None:
+            line("")
+
+        def reading(self, percent: Optional[int], done: int = 0, total: int = 0) -> None:
+            line("" if percent is None else f"reading the window {percent}% ({done:,} of {total:,} tokens)")
+
+    return Terminal()
 
 
 def _position_problem(text: str, line: int, character: int) -> Optional[str]:

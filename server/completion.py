@@ -12,7 +12,7 @@ from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
 from server.engines import open_engine
-from server.engines.base import Engine, Generation
+from server.engines.base import Engine, Generation, Progress
 from server.settings import Settings
 
 # How much text around the cursor the post-processor sees (it only needs the nearby scope).
@@ -150,21 +150,23 @@ class Completer:
 
     def generate(self, prompt: Prompt, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
-                 time_budget_s: Optional[float] = None) -> tuple[Prompt, Generation]:
+                 time_budget_s: Optional[float] = None, progress: Optional[Progress] = None) -> tuple[Prompt, Generation]:
         """Heal -> generate: the one path from a built prompt to the model's raw output. Returns the
         prompt as evaluated (healed) and the generation."""
         prompt, heal = self.heal(prompt)
         generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
                                           stop_at=stop_at, time_budget_s=time_budget_s, heal=heal,
-                                          lookup=self.settings.lookup_decoding)
+                                          lookup=self.settings.lookup_decoding, progress=progress)
         return prompt, generation
 
-    def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> None:
+    def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool],
+                progress: Optional[Progress] = None) -> None:
         """Evaluate the prompt `request` would get into the KV cache (raises Cancelled)."""
         _, prompt = self.prompt_for(request)
-        self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled)
+        self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled, progress)
 
-    def complete(self, request: CompletionRequest, cancelled: Callable[[], bool]) -> CompletionResult:
+    def complete(self, request: CompletionRequest, cancelled: Callable[[], bool],
+                 progress: Optional[Progress] = None) -> CompletionResult:
         """The post-processed completion. `timeBudgetMs` bounds generation (not prompt reading); a
         generation stopped by the clock or the token cap keeps whole lines or whole words only."""
         start = time.perf_counter()
@@ -172,7 +174,7 @@ class Completer:
         ctx = cursor_context(fim)
         single = is_single_line(ctx)
         prompt, generation = self.generate(prompt, cancelled, lambda text: stop_index(text, ctx, single),
-                                           self.settings.time_budget_ms / 1000)
+                                           self.settings.time_budget_ms / 1000, progress)
         if generation.stop_reason == "cancelled":
             text = ""
         else:

@@ -83,6 +83,8 @@ class _EditorListener(Listener):
     def __init__(self, server: DeepfimServer) -> None:
         self.server = server
         self.token: Optional[str] = None
+        self.reading_token: Optional[str] = None
+        self.ready: Optional[dict] = None  # the status to show again when a long read is over
         self.loop: Optional[asyncio.AbstractEventLoop] = None
 
     def _soon(self, fn: Callable[..., None], *args: Any) -> None:
@@ -99,6 +101,8 @@ class _EditorListener(Listener):
         self._soon(self._status, {"state": state, "message": message, **extra})
 
     def _status(self, status: dict) -> None:
+        if status["state"] != "reading":
+            self.ready = None
         self.server.status = status
         self.server.protocol.notify(STATUS, status)
 
@@ -125,6 +129,34 @@ class _EditorListener(Listener):
             return
         self.status("error", message)
         self._soon(self.server.show, types.MessageType.Error, message)
+
+    def reading(self, percent: Optional[int], done: int = 0, total: int = 0) -> None:
+        self._soon(self._reading, percent, done, total)
+
+    def _reading(self, percent: Optional[int], done: int, total: int) -> None:
+        """`deepfim/status` "reading" and a work-done progress while a long prompt is read."""
+        server = self.server
+        window = server.client_capabilities.window if server.protocol.client_capabilities else None
+        if percent is None:
+            if self.reading_token:
+                server.work_done_progress.end(self.reading_token, types.WorkDoneProgressEnd())
+                self.reading_token = None
+            if self.ready is not None:
+                self._status(self.ready)
+            return
+        message = f"reading the window {percent}% ({done:,} of {total:,} tokens)"
+        if self.ready is None and server.status.get("state") in ("ready", "disabled"):
+            self.ready = dict(server.status)
+        self._status({"state": "reading", "message": message, "percentage": percent})
+        if window is not None and window.work_done_progress:
+            if self.reading_token is None:
+                self.reading_token = f"deepfim-read-{uuid.uuid4()}"
+                server.work_done_progress.create(self.reading_token)
+                server.work_done_progress.begin(self.reading_token, types.WorkDoneProgressBegin(
+                    title="deepfim: reading the window", message=message, percentage=percent, cancellable=False))
+            else:
+                server.work_done_progress.report(self.reading_token, types.WorkDoneProgressReport(
+                    message=message, percentage=percent))
 
     def load_finished(self, message: str, error: bool, warnings: list[str]) -> None:
         self._soon(self._finished, self.token, message, error, warnings)

@@ -40,6 +40,8 @@ FAST_TYPING_GAP_S = 0.15
 DEBOUNCE_S = 0.06
 # Typing pause after which the prompt for the edit position is evaluated in the background.
 PREFILL_PAUSE_S = 0.3
+# Reading a prompt for longer than this is shown to the user.
+READING_NOTICE_S = 1.0
 # Settings whose change needs the model loaded again.
 RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "engine_model", "gpu_layers",
                     "flash_attention", "kv_cache_type")
@@ -74,6 +76,31 @@ class Listener:
 
     def outage(self, message: Optional[str]) -> None:
         """A remote engine stopped answering (`message` says why, once per outage) or is back (None)."""
+
+    def reading(self, percent: Optional[int], done: int = 0, total: int = 0) -> None:
+        """Reading a prompt has taken over a second: `percent` of `total` tokens read; None: finished."""
+
+
+class ReadingReport:
+    """Tells the listener how reading a prompt goes once it has taken more than READING_NOTICE_S
+    (a keystroke's few tokens never show), in steps of 5%, and when it is over."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+        self.started = time.monotonic()
+        self.shown = -5
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= 0 or time.monotonic() - self.started < READING_NOTICE_S:
+            return
+        percent = min(100, done * 100 // total)
+        if percent >= self.shown + 5:
+            self.shown = percent
+            self.listener.reading(percent, done, total)
+
+    def finish(self) -> None:
+        if self.shown >= 0:
+            self.listener.reading(None)
 
 
 class CompletionService:
@@ -332,7 +359,11 @@ class CompletionService:
         self.stats["model_runs"] += 1
 
         def job(completer: Completer, cancel: CancelToken) -> CompletionResult:
-            result = completer.complete(request, cancel)
+            report = ReadingReport(self.listener)
+            try:
+                result = completer.complete(request, cancel, report)
+            finally:
+                report.finish()
             self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
             return result
 
@@ -357,7 +388,15 @@ class CompletionService:
         assert self._loading is not None
         self._loading.result()
         request = self.request_for(uri, text, line, character)
-        future, _ = self.worker.submit_latest(self._job(lambda completer, cancel: completer.complete(request, cancel)))
+
+        def job(completer: Completer, cancel: CancelToken) -> CompletionResult:
+            report = ReadingReport(self.listener)
+            try:
+                return completer.complete(request, cancel, report)
+            finally:
+                report.finish()
+
+        future, _ = self.worker.submit_latest(self._job(job))
         result = future.result()
         if result is None:
             raise EngineUnavailable(self._outage or "the engine did not answer")
@@ -381,10 +420,13 @@ class CompletionService:
         request = self.request_for(uri, text, line, character)
 
         def job(completer: Completer, cancel: CancelToken) -> None:
+            report = ReadingReport(self.listener)
             try:
-                completer.prefill(request, cancel)
+                completer.prefill(request, cancel, report)
             except Cancelled:
                 pass
+            finally:
+                report.finish()
 
         self.stats["prefills"] += 1
         self.worker.submit_background(self._job(job))

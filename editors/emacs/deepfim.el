@@ -46,6 +46,7 @@
 ;; `deepfim-explain' shows the prompt of the last completion (its
 ;; segments, token counts and timings) in a buffer.  The mode line shows
 ;; the server's state: " deepfim" (ready), " deepfim[loading 40%]",
+;; " deepfim[reading 40%]" (a long window being read before the first suggestion),
 ;; " deepfim[error]" or " deepfim[off]".
 ;;
 ;; Quick start:
@@ -320,7 +321,7 @@ Automatic requests do not restart a server that failed; `deepfim-complete' does.
 
 (defun deepfim-status ()
   "The last `deepfim/status' of the current buffer's server, or nil.
-A plist with :state (\"loading\", \"ready\", \"error\" or \"disabled\"),
+A plist with :state (\"loading\", \"reading\", \"ready\", \"error\" or \"disabled\"),
 :message and maybe :percentage and :model."
   (let ((connection (or (deepfim--eglot-server)
                         deepfim--doc-connection
@@ -336,8 +337,9 @@ A plist with :state (\"loading\", \"ready\", \"error\" or \"disabled\"),
     (propertize
      (deepfim--mode-line-escape
       (pcase state
-        ("loading" (let ((percent (plist-get status :percentage)))
-                     (if percent (format " deepfim[loading %d%%]" percent) " deepfim[loading]")))
+        ((or "loading" "reading")
+         (let ((percent (plist-get status :percentage)))
+           (if percent (format " deepfim[%s %d%%]" state percent) (format " deepfim[%s]" state))))
         ("error" " deepfim[error]")
         ("disabled" " deepfim[off]")
         (_ " deepfim")))

@@ -61,6 +61,8 @@ class ModelInfo:
 
 
 StopAt = Callable[[str], Optional[int]]
+# Prompt reading: (tokens read so far, tokens to read), called as it goes.
+Progress = Callable[[int, int], None]
 
 # Spelled like a chat or FIM control token (`<|EOT|>`, `<|User|>`, `<｜fim▁hole｜>`, `<|fim_prefix|>`).
 # llama.cpp turns "user-defined" tokens such as DeepSeek's `<|EOT|>` into their ids even when asked
@@ -97,12 +99,13 @@ class Engine(Protocol):
     def piece(self, token: int) -> bytes:
         """The bytes one token stands for."""
 
-    def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
+                progress: Optional[Progress] = None) -> tuple[int, int]:
         """Evaluate `prompt` into the cache; (reused, evaluated). Raises Cancelled."""
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
-                 heal: bytes = b"", lookup: bool = False) -> Generation:
+                 heal: bytes = b"", lookup: bool = False, progress: Optional[Progress] = None) -> Generation:
         """Greedy generation after `prompt` until a stop token, `stop_at`, the cap or the budget;
         `lookup`: prompt-lookup decoding where the engine offers it (same output, fewer steps)."""
 

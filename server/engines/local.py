@@ -21,7 +21,8 @@ import numpy as np
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
-from server.engines.base import Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, plain_parts
+from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, Progress,
+                                 plain_parts)
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
@@ -321,8 +322,10 @@ class LocalEngine:
             raise RuntimeError(f"llama_decode failed with code {rc} (KV cache full or invalid batch)")
         self._cached.extend(tokens)
 
-    def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
-        """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled."""
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
+                progress: Optional[Progress] = None) -> tuple[int, int]:
+        """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled.
+        `progress(read, total)` hears of each batch read."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
         if len(prompt) >= self.info.n_ctx:
@@ -335,6 +338,8 @@ class LocalEngine:
             chunk = prompt[pos:pos + self.n_batch]
             self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)))
             pos += len(chunk)
+            if progress is not None:
+                progress(pos - reused, len(prompt) - reused)
         return reused, len(prompt) - reused
 
     def _argmax(self, pending: bytes = b"", row: int = -1) -> int:
@@ -360,7 +365,8 @@ class LocalEngine:
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
-                 time_budget_s: Optional[float] = None, heal: bytes = b"", lookup: bool = False) -> Generation:
+                 time_budget_s: Optional[float] = None, heal: bytes = b"", lookup: bool = False,
+                 progress: Optional[Progress] = None) -> Generation:
         """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the time
         budget (counted from the end of prompt evaluation: reading a long prompt never leaves no
         time to generate).
@@ -381,7 +387,7 @@ class LocalEngine:
         result = Generation()
         t0 = time.perf_counter()
         try:
-            result.prompt_tokens_reused, result.prompt_tokens_evaluated = self.prefill(prompt, cancelled)
+            result.prompt_tokens_reused, result.prompt_tokens_evaluated = self.prefill(prompt, cancelled, progress)
         except Cancelled:
             result.stop_reason = "cancelled"
             result.prompt_ms = (time.perf_counter() - t0) * 1000

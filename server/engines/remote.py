@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import Cancelled, EngineUnavailable, Generation, ModelInfo, StopAt, plain_parts
+from server.engines.base import Cancelled, EngineUnavailable, Generation, ModelInfo, Progress, StopAt, plain_parts
 from server.engines.http import HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
@@ -25,13 +25,14 @@ WORD_JOINER = "\u2060"
 class Chunk:
     """One streamed event, read into what the loop needs."""
 
-    __slots__ = ("text", "done", "stop_reason", "prompt_n", "cache_n", "prompt_ms", "predicted_n")
+    __slots__ = ("text", "done", "stop_reason", "prompt_n", "cache_n", "prompt_ms", "predicted_n", "reading")
 
     def __init__(self, text: str = "", done: bool = False, stop_reason: str = "", prompt_n: Optional[int] = None,
                  cache_n: Optional[int] = None, prompt_ms: Optional[float] = None,
-                 predicted_n: Optional[int] = None) -> None:
+                 predicted_n: Optional[int] = None, reading: Optional[tuple[int, int]] = None) -> None:
         self.text, self.done, self.stop_reason = text, done, stop_reason
         self.prompt_n, self.cache_n, self.prompt_ms, self.predicted_n = prompt_n, cache_n, prompt_ms, predicted_n
+        self.reading = reading  # (tokens read, tokens to read) while the server reads the prompt
 
 
 class RemoteEngine:
@@ -124,16 +125,17 @@ class RemoteEngine:
         """Why the server is unreachable now; None while it answers."""
         return self.client.outage
 
-    def prefill(self, prompt: list[int], cancelled: Callable[[], bool]) -> tuple[int, int]:
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
+                progress: Optional[Progress] = None) -> tuple[int, int]:
         """Read `prompt` into the server's cache (no tokens generated)."""
-        generation = self.generate(prompt, 0, cancelled)
+        generation = self.generate(prompt, 0, cancelled, progress=progress)
         if generation.stop_reason == "cancelled":
             raise Cancelled()
         return generation.prompt_tokens_reused, generation.prompt_tokens_evaluated
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
-                 heal: bytes = b"", lookup: bool = False) -> Generation:
+                 heal: bytes = b"", lookup: bool = False, progress: Optional[Progress] = None) -> Generation:
         """Stream a greedy completion; `stop_at` is applied to the text as it arrives and closing the
         connection stops the server. The answer comes within the budget plus GRACE_S whatever the
         server does; a failure raises EngineUnavailable (the client backs off)."""
@@ -148,6 +150,8 @@ class RemoteEngine:
         events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
         for event in events:
             chunk = self._chunk(event)
+            if chunk.reading is not None and progress is not None:
+                progress(*chunk.reading)
             if first is None and (chunk.text or chunk.done):
                 first = time.monotonic()
                 result.prompt_ms = (first - start) * 1000

@@ -240,6 +240,9 @@ The cursor is put where SOURCE has <|> (which is removed)."
                                                         :percentage 40))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[loading 40%]"))
       (should (equal (deepfim--mode-line-escape "100% of 5%%") "100%% of 5%%%%"))
+      (deepfim--set-status deepfim--connection '(:state "reading" :percentage 35
+                                                        :message "reading the window 35% (3,000 of 8,551 tokens)"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[reading 35%]"))
       (deepfim--set-status deepfim--connection '(:state "ready" :message "ready" :model "m"))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim"))
       (deepfim--set-status deepfim--connection '(:state "disabled" :message "off"))

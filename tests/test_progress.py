@@ -1,0 +1,66 @@
+"""Reading a long prompt shows progress: `deepfim/status` "reading" with a percentage and a
+work-done progress over LSP, and a line on the terminal for `deepfim complete`."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import llama_cpp
+
+from tests.lsp_client import REPO, LspSession
+
+# A real file, long enough that reading it takes the small model several seconds on 2 cores.
+SOURCE = Path(llama_cpp.__file__).with_name("llama.py")
+
+
+def _document() -> str:
+    return "".join(SOURCE.read_text().splitlines(keepends=True)[:700])
+
+
+def test_reading_a_long_window_reports_progress(gemma_model: Path, tmp_path: Path) -> None:
+    text = _document()
+    session = LspSession(str(gemma_model), tmp_path, options={"maxTokens": 4, "contextSize": 8192,
+                                                               "timeBudgetMs": 60000})
+    try:
+        uri = session.open(tmp_path / "big.py", text)
+        line = text.count("\n")
+        session.inline(uri, line, 0, timeout=300)
+        statuses = [s if isinstance(s, dict) else s._asdict() for s in session.statuses]
+        reading = [s for s in statuses if s["state"] == "reading"]
+        assert reading, statuses
+        percents = [s["percentage"] for s in reading]
+        assert percents == sorted(percents) and "tokens" in reading[0]["message"]
+        assert statuses[-1]["state"] == "ready"  # back once the window is read
+        values = [v if isinstance(v, dict) else v._asdict() for v in session.progress]
+        kinds = [v.get("kind") for v in values if "reading the window" in str(v.get("title", v.get("message", "")))
+                 or v.get("kind") in ("report", "end")]
+        assert "begin" in kinds and kinds[-1] == "end"
+    finally:
+        session.close()
+
+
+def test_complete_prints_progress_on_a_terminal(gemma_model: Path, tmp_path: Path) -> None:
+    source = tmp_path / "big.py"
+    source.write_text(_document())
+    leader, follower = pty.openpty()
+    done = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line",
+                           str(source.read_text().count("\n")), "--character", "0", "--model", str(gemma_model),
+                           "--max-tokens", "2", "--context-size", "8192"],
+                          cwd=REPO, stdout=subprocess.PIPE, stderr=follower, timeout=300)
+    os.close(follower)
+    printed = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        printed += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"deepfim: reading the window" in printed and b"tokens)" in printed
