@@ -48,6 +48,10 @@ _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc"
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _STRIP = re.compile(r"//[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.){0,4}'|`[^`]*`")
 _C_LANGS = ("c", "cpp")
+# Whole import statements, also those spanning lines (their names are not uses).
+_IMPORT_STATEMENT = re.compile(
+    r"(?ms)^[ \t]*(?:import|export)\b[^;'\"]*?\bfrom[ \t\n]*['\"][^'\"\n]*['\"]"
+    r"|^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use\b[^;]*;|^import[ \t]*\(.*?^\)")
 
 
 def language_of(path: str) -> Optional[str]:
@@ -180,8 +184,10 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     if language in _C_LANGS:
         includes = {posixpath.basename(m) for m in re.findall(r"(?m)^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"", text)}
     code = _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    statements = {text.count("\n", 0, k) for m in _IMPORT_STATEMENT.finditer(text)
+                  for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
     out: list[tuple[Use, str, int]] = []
-    seen_lines: set[int] = set()
+    seen_lines: set[int] = set(statements)  # lines of import statements are not uses
     for i, line in enumerate(code.split("\n")):
         stripped = line.lstrip()
         if i in seen_lines or stripped.startswith(("import ", "use ", "pub use ", "#include", "package ", "export {",
@@ -206,7 +212,7 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                     rel = target_dir[len(mod_dir):].strip("/") if target_dir.startswith(mod_dir) else None
                     if mod_path and rel is not None and imported_path == "/".join(p for p in (mod_path, rel) if p):
                         style = "go-import"
-                elif not before.endswith(".") and posixpath.dirname(target) == folder:
+                elif not before.endswith(".") and posixpath.dirname(target) == folder and name not in go_imports:
                     style = "go-package"
             elif language == "rust":
                 if name in imported and not before.rstrip().endswith(("::", ".")):
@@ -238,7 +244,7 @@ def definition_index(files: Mapping[str, str]) -> dict[str, list[tuple[str, int]
     index: dict[str, list[tuple[str, int]]] = {}
     for path, text in files.items():
         language = language_of(path)
-        if language is None:
+        if language is None or not is_library(path):  # a test's helpers are no library definition
             continue
         for name, line in definitions(text, language):
             held = index.setdefault(name, [])

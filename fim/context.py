@@ -135,9 +135,20 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     if files:
         index = _index(files)
         for ref in _imports(current_text, language_id):
-            for path in resolve(ref, current_path, index):
-                if path == current_path or not readable(path) or path not in files:
+            targets = [p for p in resolve(ref, current_path, index)
+                       if p != current_path and readable(p) and p in files]
+            if len(targets) > 1 and ref.names:
+                # A package (Go, a Java ``a.b.*``): each file for the names it defines; the
+                # files defining none of them are left out.
+                defining = [(p, [n for n in ref.names if n in defined_names(files[p], _language_id(p) or "")])
+                            for p in targets]
+                if any(found for _, found in defining):
+                    for path, found in defining:
+                        line, held = import_paths.setdefault(path, (ref.line, []))
+                        held.extend(n for n in found if n not in held)
+                        nameless.add(path)  # the rest of the package: by use, then its signatures
                     continue
+            for path in targets:
                 names = list(ref.names)
                 if language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names \
                         and not path.endswith("/__init__.py"):

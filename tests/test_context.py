@@ -319,7 +319,9 @@ def test_brace_language_definitions():
     assert definitions(rs, "rust", ["Thing"]) == "/// A thing.\n#[derive(Debug)]\npub struct Thing {\n    pub a: i32,\n}"
     java = ("package a;\npublic class Foo {\n    public static Foo make(int x) {\n        return new Foo();\n    }\n"
             "    public int getX() { return 1; }\n}\n")
-    assert definitions(java, "java", ["make"]).strip().startswith("public static Foo make(int x) {")
+    # A member comes with the header of its class.
+    assert definitions(java, "java", ["make"]) == ("public class Foo {\n\n    public static Foo make(int x) {\n"
+                                                   "        return new Foo();\n    }")
     c = "#define MAX 10\ntypedef struct { int x; } point_t;\nint add(int a, int b);\n"
     out = definitions(c, "c", ["add", "point_t"])
     assert "int add(int a, int b);" in out and "point_t;" in out and "MAX" not in out

@@ -118,6 +118,9 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset)
 
 
+MAX_USES = 128  # names remembered per alias
+
+
 def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*") -> dict[str, tuple[str, ...]]:
     """For each alias, the names used as ``alias.name`` in `text`, in order of first use (one pass)."""
     aliases = sorted({a for a in aliases if a}, key=len, reverse=True)
@@ -131,7 +134,7 @@ def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*") -> 
             if at and (text[at - 1].isalnum() or text[at - 1] in "_.$"):
                 continue
             seen = found[m.group(1)]
-            if len(seen) < 32:
+            if len(seen) < MAX_USES:
                 seen.setdefault(m.group(2), None)
     return {a: tuple(v) for a, v in found.items()}
 

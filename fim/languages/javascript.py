@@ -138,12 +138,20 @@ def _candidates(base: str) -> list[str]:
     return out
 
 
-def _file(index: PathIndex, base: Optional[str]) -> list[str]:
+def _file(index: PathIndex, base: Optional[str], declarations: bool = False) -> list[str]:
+    """The file `base` names; a declaration file (``.d.ts``) first for a declaration file."""
     if base is None:
         return []
-    for c in _candidates(base):
+    candidates = _candidates(base)
+    if declarations:
+        candidates = [base + ".d.ts", posixpath.join(base, "index.d.ts")] + candidates
+    for c in candidates:
         if c and c in index.paths:
             return [c]
+    manifest = posixpath.join(base, "package.json") if base else "package.json"
+    data = _jsonc(index.config(manifest)) if manifest in index.paths else None
+    if isinstance(data, dict):  # a folder that is a package: its entry point
+        return _package_entry(index, base, data, ".")
     return []
 
 
@@ -251,7 +259,7 @@ def _package_entry(index: PathIndex, folder: str, data: dict, subpath: str) -> l
 def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     spec = ref.module.split("?")[0]
     if spec.startswith(("./", "../")) or spec in (".", ".."):
-        return _file(index, join(posixpath.dirname(current), spec))
+        return _file(index, join(posixpath.dirname(current), spec), current.endswith(".d.ts"))
     if spec.startswith("/"):
         return _file(index, join("", spec[1:]))
     config = _config(current, index)

@@ -228,10 +228,18 @@ class TreeFile:
                 for n in found:
                     by_name.setdefault(n, []).append(k)
             self._by_name = by_name
-        picked = sorted({k for n in names for k in self._by_name.get(n, ())})
+        picked = {k for n in names for k in self._by_name.get(n, ())}
+        heads: dict[int, tuple[int, int]] = {}
+        for k in list(picked):
+            parent = self._parent(k)
+            if parent is not None and parent not in picked:
+                heads[parent] = self._head(parent)
+        picked = sorted(picked | set(heads))
         spans: list[tuple[int, int]] = []
         for k in picked:
             start, end, _, _ = self._defs[k]
+            if k in heads:
+                start, end = heads[k]
             while start > 0 and self.lines[start - 1].strip().startswith(_ATTACHED) \
                     and (not spans or start - 1 >= spans[-1][1]):
                 start -= 1
@@ -240,6 +248,21 @@ class TreeFile:
                 continue
             spans.append((start, end))
         return spans
+
+    def _parent(self, k: int) -> Optional[int]:
+        """The definition enclosing definition `k` (a Java method's class), if any."""
+        start, end = self._defs[k][0], self._defs[k][1]
+        for j in range(k - 1, -1, -1):
+            s, e = self._defs[j][0], self._defs[j][1]
+            if s <= start and end <= e and (s, e) != (start, end):
+                return j
+        return None
+
+    def _head(self, k: int) -> tuple[int, int]:
+        """Lines of definition `k` up to the one opening its body."""
+        start, end, _, node = self._defs[k]
+        body = node.child_by_field_name("body")
+        return start, min(end, body.start_point[0] + 1) if body is not None else start + 1
 
     def _elided(self, start: int, end: int) -> list[tuple[int, int]]:
         """Row ranges [a, b) inside the bodies of the definitions within lines [start, end)."""
