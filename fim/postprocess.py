@@ -34,6 +34,9 @@ from functools import cached_property
 from itertools import pairwise
 from math import gcd
 
+from fim import languages
+from fim.languages.base import Rules
+
 TAB_WIDTH = 4  # columns per tab when comparing indentation
 
 _LINE_END_CHARS = frozenset(")]}\"'`;:,")  # text after the cursor that still allows multi-line
@@ -41,16 +44,7 @@ _CLOSERS = frozenset(")]}\"'`")  # closers (and quotes) the model may re-type fr
 _TRIM_BEFORE = frozenset(")]}>;:,.")  # trailing spaces of a completion are dropped before these
 _OPEN_CLOSE = {"(": ")", "[": "]", "{": "}"}
 _CLOSE_OPEN = {v: k for k, v in _OPEN_CLOSE.items()}
-_QUOTES = frozenset("\"'`")
-_COMMENT_STARTS = ("#", "//")
-_CLOSER_WORDS = frozenset({"end", "fi", "done", "esac"})
-_CLAUSE_WORDS = frozenset({
-    "else", "elif", "elsif", "elseif", "except", "finally", "catch", "case", "default", "when",
-    "rescue", "ensure",
-})
-_HANDLER_WORDS = frozenset({"except", "finally"})  # clauses a `try` cannot do without
 _FIRST_WORD = re.compile(r"[A-Za-z_]+")
-_OPENS_BLOCK = re.compile(r"(?:[{(\[:]|\b(?:then|do|else))$")
 _LONE_CR = re.compile(r"\r(?!\n)")  # a carriage return on its own also ends a line
 
 _MAX_PERIOD = 8  # longest block of lines checked for runaway repetition
@@ -67,6 +61,13 @@ class CompletionContext:
 
     prefix: str  # document text before the cursor (may be a window ending at the cursor)
     suffix: str  # document text after the cursor (may be a window starting at the cursor)
+    language: str | None = None  # the editor's LSP languageId (or a language name), when known
+    path: str | None = None  # the document's path: its extension decides without a languageId
+
+    @cached_property
+    def rules(self) -> Rules:
+        """The language's block, clause, comment and quote rules (`fim.languages`)."""
+        return languages.rules(self.language, self.path)
 
     @cached_property
     def line_prefix(self) -> str:
@@ -125,7 +126,8 @@ class CompletionContext:
 
     @cached_property
     def indent_style(self) -> str | None:
-        """The document's indentation unit near the cursor: "\\t", spaces, or None if unknown."""
+        """The document's indentation unit near the cursor: "\\t", spaces, or None if unknown (then
+        the language's own, if it has one)."""
         head = self.prefix[-_STYLE_WINDOW:].split("\n")
         if len(self.prefix) > _STYLE_WINDOW:
             head = head[1:]  # a partial first line says nothing about indentation
@@ -135,7 +137,7 @@ class CompletionContext:
         if tabs > spaces:
             return "\t"
         if not spaces:
-            return None
+            return self.rules.indent  # nothing indented nearby: the language's own (Go: gofmt's tabs)
         widths = [_width(line) for line in lines if "\t" not in _leading(line)]
         steps = Counter(b - a for a, b in pairwise(widths) if 2 <= b - a <= 8)
         return " " * (steps.most_common(1)[0][0] if steps else 4)
@@ -150,7 +152,7 @@ def is_single_line(ctx: CompletionContext) -> bool:
     rest = ctx.line_suffix.strip()
     if any(ch not in _LINE_END_CHARS and not ch.isspace() for ch in rest):
         return True
-    return ctx.line_prefix.lstrip().startswith(_COMMENT_STARTS)
+    return ctx.line_prefix.lstrip().startswith(ctx.rules.line_comments)
 
 
 def stop_index(generated: str, ctx: CompletionContext, single_line: bool) -> int | None:
@@ -245,8 +247,9 @@ def _keep_lines(
                 body_seen = True
             else:
                 closing_ok = closing_allowed and (body_seen or not continuing)
-                if not (closing_ok and _is_clause(line) and _clause_fits(line, ctx.next_line)):
-                    closes = closing_ok and _is_closer(line) and not _overlaps(line, ctx.next_line)
+                rules = ctx.rules
+                if not (closing_ok and _is_clause(line, rules) and _clause_fits(line, ctx.next_line, rules)):
+                    closes = closing_ok and _is_closer(line, rules) and not _overlaps(line, ctx.next_line)
                     return i + 1 if closes else i
             if _body_below(line, ctx):
                 return i + 1
@@ -274,7 +277,7 @@ def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> int
 
 def _body_below(line: str, ctx: CompletionContext) -> bool:
     """The line opens a block whose body is already there: the document's next line is deeper."""
-    return (ctx.next_line is not None and _OPENS_BLOCK.search(line.rstrip()) is not None
+    return (ctx.next_line is not None and ctx.rules.opens_block.search(line.rstrip()) is not None
             and _width(ctx.next_line) > _width(line))
 
 
@@ -299,7 +302,7 @@ def _overlaps(line: str, other: str | None) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-def _is_closer(line: str) -> bool:
+def _is_closer(line: str, rules: Rules) -> bool:
     """A line that closes a block: `}`, `)`, `]`, `end`, `fi`, `done`, `esac`, `</tag>`."""
     text = line.strip()
     if not text:
@@ -307,19 +310,19 @@ def _is_closer(line: str) -> bool:
     if text[0] in _CLOSE_OPEN or text.startswith("</"):
         return True
     word = _FIRST_WORD.match(text)
-    return word is not None and word.group() in _CLOSER_WORDS
+    return word is not None and word.group() in rules.closer_words
 
 
-def _is_clause(line: str) -> bool:
+def _is_clause(line: str, rules: Rules) -> bool:
     """A line that closes a block and opens another: `} else {`, `elif x:`, `except E:`."""
     text = line.strip()
-    if not text or not _OPENS_BLOCK.search(text):
+    if not text or not rules.opens_block.search(text):
         return False
     word = _FIRST_WORD.match(text)
-    return text[0] in _CLOSE_OPEN or (word is not None and word.group() in _CLAUSE_WORDS)
+    return text[0] in _CLOSE_OPEN or (word is not None and word.group() in rules.clause_words)
 
 
-def _clause_fits(line: str, next_line: str | None) -> bool:
+def _clause_fits(line: str, next_line: str | None, rules: Rules) -> bool:
     """A dedented clause may end the completion only where the next document line leaves its level.
 
     `else:` / `elif x:` are let through when the next line of the document is indented less than
@@ -334,10 +337,10 @@ def _clause_fits(line: str, next_line: str | None) -> bool:
     width, next_width = _width(line), _width(next_line)
     if next_width != width:
         return next_width < width
-    if _is_closer(next_line):
+    if _is_closer(next_line, rules):
         return True
     word = _FIRST_WORD.match(line.strip())
-    return word is not None and word.group() in _HANDLER_WORDS and not _is_clause(next_line)
+    return word is not None and word.group() in rules.handler_words and not _is_clause(next_line, rules)
 
 
 def _repeat_start(lines: list[str], i: int) -> int | None:
@@ -437,7 +440,7 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
         for piece in (body, body.split("\n", 1)[0].rstrip()):
             if piece.endswith(rest):
                 candidates.append(piece[:-len(rest)])
-    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix), -len(c)))
+    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix, ctx.rules), -len(c)))
     if best is not text and "\n" in best and not best[best.rfind("\n") + 1:].strip():
         return best
     trimmed = best.rstrip()
@@ -447,8 +450,9 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
     return trimmed
 
 
-def _imbalance(text: str) -> int:
-    """Unmatched closers plus unclosed openers and strings in `text` (naive string rules)."""
+def _imbalance(text: str, rules: Rules) -> int:
+    """Unmatched closers plus unclosed openers and strings in `text` (naive string rules: the
+    language's quote characters; a Rust `'a` lifetime is no quote)."""
     stack: list[str] = []
     bad = 0
     quote = ""
@@ -461,10 +465,10 @@ def _imbalance(text: str) -> int:
                 escaped = True
             elif ch == quote:
                 quote = ""
-            elif ch == "\n" and quote != "`":
+            elif ch == "\n" and quote not in rules.multiline_quotes:
                 quote = ""
                 bad += 1
-        elif ch in _QUOTES:
+        elif ch in rules.quotes:
             quote = ch
         elif ch in _OPEN_CLOSE:
             stack.append(ch)

@@ -46,13 +46,14 @@ class CompletionResult:
     line: int
     column: int  # code-point column of the cursor
     total_ms: float = 0.0
-    extra: dict = field(default_factory=dict)
+    window: str = "full"  # "quick": answered from a short prompt while the full window is read
 
     @property
     def complete(self) -> bool:
-        """False when the clock or a cancellation cut the generation: the same request, asked again,
-        may get more. (A cut at the token cap is the same every time: it may be cached.)"""
-        return self.generation.stop_reason not in ("time", "cancelled")
+        """False when the clock or a cancellation cut the generation, or a short prompt stood in for
+        the window: the same request, asked again, may get more. (A cut at the token cap is the same
+        every time: it may be cached.)"""
+        return self.window == "full" and self.generation.stop_reason not in ("time", "cancelled")
 
     def to_json(self) -> dict:
         """The `deepfim complete --json` / `deepfim/explain` object."""
@@ -60,6 +61,7 @@ class CompletionResult:
         return {
             "completion": self.completion,
             "model": self.model,
+            "window": self.window,
             "prompt": self.prompt.to_json(),
             "timings": {
                 "prompt_tokens_evaluated": gen.prompt_tokens_evaluated,
@@ -150,13 +152,14 @@ class Completer:
 
     def generate(self, prompt: Prompt, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
-                 time_budget_s: Optional[float] = None, progress: Optional[Progress] = None) -> tuple[Prompt, Generation]:
+                 time_budget_s: Optional[float] = None, progress: Optional[Progress] = None,
+                 quick: bool = False) -> tuple[Prompt, Generation]:
         """Heal -> generate: the one path from a built prompt to the model's raw output. Returns the
         prompt as evaluated (healed) and the generation."""
         prompt, heal = self.heal(prompt)
         generation = self.engine.generate(prompt.token_ids, self.budget().max_tokens, cancelled,
                                           stop_at=stop_at, time_budget_s=time_budget_s, heal=heal,
-                                          lookup=self.settings.lookup_decoding, progress=progress)
+                                          lookup=self.settings.lookup_decoding, progress=progress, quick=quick)
         return prompt, generation
 
     def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool],
@@ -165,16 +168,36 @@ class Completer:
         _, prompt = self.prompt_for(request)
         self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled, progress)
 
+    def quick_prompt(self, fim: FimInput, prompt: Prompt, first_answer_s: float) -> Optional[Prompt]:
+        """A short prompt (the code nearest the cursor, no repository context) sized to what the engine
+        reads in `first_answer_s`, when reading the full `prompt` would take longer; else None."""
+        engine = self.engine
+        if not engine.first_answers or first_answer_s <= 0:
+            return None
+        affordable = max(64, int(engine.read_rate * first_answer_s))
+        if engine.missing(self.heal(prompt)[0].token_ids) <= affordable:
+            return None
+        max_tokens = self.budget().max_tokens
+        room = max(64, min(affordable, engine.quick_cells - max_tokens - 8))
+        budget = Budget(n_ctx=room + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,
+                        max_suffix_tokens=room // 4, max_context_tokens=0)
+        return self.builder.build(replace(fim, snippets=()), budget, self.layout())
+
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool],
-                 progress: Optional[Progress] = None) -> CompletionResult:
+                 progress: Optional[Progress] = None, first_answer_s: float = 0.0) -> CompletionResult:
         """The post-processed completion. `timeBudgetMs` bounds generation (not prompt reading); a
-        generation stopped by the clock or the token cap keeps whole lines or whole words only."""
+        generation stopped by the clock or the token cap keeps whole lines or whole words only.
+        With `first_answer_s`, a window the engine cannot read in that time is answered from a
+        short prompt instead (`window` "quick"); reading the window is then the caller's to schedule."""
         start = time.perf_counter()
         fim, prompt = self.prompt_for(request)
-        ctx = cursor_context(fim)
+        quick = self.quick_prompt(fim, prompt, first_answer_s)
+        if quick is not None:
+            prompt = quick
+        ctx = replace(cursor_context(fim), language=request.language, path=request.path)
         single = is_single_line(ctx)
         prompt, generation = self.generate(prompt, cancelled, lambda text: stop_index(text, ctx, single),
-                                           self.settings.time_budget_ms / 1000, progress)
+                                           self.settings.time_budget_ms / 1000, progress, quick=quick is not None)
         if generation.stop_reason == "cancelled":
             text = ""
         else:
@@ -190,6 +213,7 @@ class Completer:
             line=fim.first_line + len(fim.prefix_lines),
             column=len(fim.middle),
             total_ms=(time.perf_counter() - start) * 1000,
+            window="full" if quick is None else "quick",
         )
 
 

@@ -156,15 +156,14 @@ class Rules:
     closer_words: frozenset = frozenset({"end", "fi", "done", "esac"})
     quotes: str = "\"'`"  # characters that open a string
     multiline_quotes: str = "`"  # strings that may span lines
-    braces: bool = False  # blocks are braces: a dedented line that is not a closer or clause ends the scope
+    indent: Optional[str] = None  # the indentation unit when the document does not show one (Go: a tab)
 
 
 DEFAULT_RULES = Rules()
 _BRACE_OPENS = re.compile(r"(?:[{(\[]|\b(?:case\b[^\n]*|default[ \t]*|(?:public|private|protected)[ \t]*):)$")
 BRACE_RULES = Rules(line_comments=("//", "/*", "* ", "*/"), opens_block=_BRACE_OPENS,
                     clause_words=frozenset({"else", "catch", "finally", "case", "default"}),
-                    handler_words=frozenset(), closer_words=frozenset(), quotes="\"'", multiline_quotes="",
-                    braces=True)
+                    handler_words=frozenset(), closer_words=frozenset(), quotes="\"'", multiline_quotes="")
 
 
 # ------------------------------------------------------------------------------ the entry
