@@ -65,6 +65,17 @@ class CompletionContext:
     path: str | None = None  # the document's path: its extension decides without a languageId
 
     @cached_property
+    def open_brackets(self) -> dict[str, int]:
+        """Per bracket kind, how many the prefix leaves open beyond those the suffix closes (the
+        most a completion may close). Line by line, so a string never spans lines here."""
+        end, lowest = _depths(self.prefix, self.rules)
+        # Closers of brackets opened before the suffix, after the cursor's line (those on it are
+        # reconciled with the completion's own by `_fit_line_suffix`).
+        rest = self.suffix.find("\n")
+        _, closed = _depths(self.suffix[rest + 1:] if rest >= 0 else "", self.rules)
+        return {k: max(0, end[k] - lowest[k] + closed[k]) for k in end}
+
+    @cached_property
     def rules(self) -> Rules:
         """The language's block, clause, comment and quote rules (`fim.languages`)."""
         return languages.rules(self.language, self.path)
@@ -249,7 +260,8 @@ def _keep_lines(
                 closing_ok = closing_allowed and (body_seen or not continuing)
                 rules = ctx.rules
                 if not (closing_ok and _is_clause(line, rules) and _clause_fits(line, ctx.next_line, rules)):
-                    closes = closing_ok and _is_closer(line, rules) and not _overlaps(line, ctx.next_line)
+                    closes = closing_ok and _is_closer(line, rules) and not _overlaps(line, ctx.next_line) \
+                        and not _case_follows(line, ctx.next_line, rules) and _closers_needed(lines[:i + 1], ctx)
                     return i + 1 if closes else i
             if _body_below(line, ctx):
                 return i + 1
@@ -311,6 +323,57 @@ def _is_closer(line: str, rules: Rules) -> bool:
         return True
     word = _FIRST_WORD.match(text)
     return word is not None and word.group() in rules.closer_words
+
+
+def _case_follows(line: str, next_line: str | None, rules: Rules) -> bool:
+    """A closer before a `case`/`default` of the same level would end the switch the suffix goes on with."""
+    if next_line is None or _width(next_line) != _width(line):
+        return False
+    word = _FIRST_WORD.match(next_line.strip())
+    return word is not None and word.group() in ("case", "default") and word.group() in rules.clause_words
+
+
+def _closers_needed(lines: list[str], ctx: CompletionContext) -> bool:
+    """False when the completion closes more brackets of some kind than the text around the cursor
+    leaves open: the suffix already closes what the prefix (and the completion) opened."""
+    net = _net_brackets("\n".join(lines), ctx.rules)
+    for opener, missing in ctx.open_brackets.items():
+        if net.get(opener, 0) < -missing:
+            return False
+    return True
+
+
+def _net_brackets(text: str, rules: Rules) -> dict[str, int]:
+    """Openers minus closers of each bracket kind in `text`, strings skipped (naive rules)."""
+    net = {"(": 0, "[": 0, "{": 0}
+    quote = ""
+    escaped = False
+    for ch in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote or ch == "\n" and quote not in rules.multiline_quotes:
+                quote = ""
+        elif ch in rules.quotes:
+            quote = ch
+        elif ch in _OPEN_CLOSE:
+            net[ch] += 1
+        elif ch in _CLOSE_OPEN:
+            net[_CLOSE_OPEN[ch]] -= 1
+    return net
+
+
+def _depths(text: str, rules: Rules) -> tuple[dict[str, int], dict[str, int]]:
+    """Per bracket kind, the depth at the end of `text` and the lowest depth on the way (from 0)."""
+    depth = {"(": 0, "[": 0, "{": 0}
+    lowest = dict(depth)
+    for line in text.split("\n"):
+        for opener, n in _net_brackets(line, rules).items():
+            depth[opener] += n
+            lowest[opener] = min(lowest[opener], depth[opener])
+    return depth, lowest
 
 
 def _is_clause(line: str, rules: Rules) -> bool:
@@ -440,7 +503,9 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
         for piece in (body, body.split("\n", 1)[0].rstrip()):
             if piece.endswith(rest):
                 candidates.append(piece[:-len(rest)])
-    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix, ctx.rules), -len(c)))
+    # Ties go to the candidate that does not end with what follows the cursor (`foo,` before `,`).
+    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix, ctx.rules),
+                                          bool(rest) and c.rstrip().endswith(rest), -len(c)))
     if best is not text and "\n" in best and not best[best.rfind("\n") + 1:].strip():
         return best
     trimmed = best.rstrip()

@@ -594,3 +594,60 @@ def test_clean_completion_properties(generated, prefix, suffix, single_line):
 def test_stopping_early_gives_the_same_answer(generated, prefix, suffix, single_line):
     ctx = CompletionContext(prefix, suffix)
     assert streamed(generated, ctx, single_line) == clean_completion(generated, ctx, single_line)
+
+
+# --- per language (fim.languages rules) -------------------------------------------------------
+
+
+def lang_complete(doc: str, generated: str, language: str) -> str:
+    prefix, suffix = doc.split(CURSOR)
+    ctx = CompletionContext(prefix, suffix, language=language)
+    single = is_single_line(ctx)
+    return clean_completion(generated, ctx, single)
+
+
+def test_language_comes_from_the_language_id_then_the_path():
+    assert CompletionContext("", "", language="rust").rules.quotes == '"'
+    assert CompletionContext("", "", path="src/lib.rs").rules.quotes == '"'
+    assert CompletionContext("", "", language="go", path="x.py").rules.indent == "\t"
+    assert CompletionContext("", "").rules.handler_words == {"except", "finally"}
+
+
+def test_rust_lifetime_is_not_an_open_quote():
+    doc = "fn first<'a>(s: &'a str) -> █ {\n"
+    assert lang_complete(doc, "&'a str", "rust") == "&'a str"
+    # Without the language a `'` reads as a quote: the same text leaves the line unbalanced.
+    assert lang_complete("fn f(s: █)\n", "&'a str)", "rust") == "&'a str"
+
+
+def test_closer_before_a_case_of_the_same_switch_is_cut():
+    doc = ("func f(k string) int {\n\tswitch k {\n\tcase \"a\":\n\t\tx := 1\n\t\t█\n\tcase \"b\":\n"
+           "\t\treturn 2\n\t}\n\treturn 0\n}\n")
+    assert lang_complete(doc, "return x\n\t}\n", "go") == "return x"
+
+
+def test_a_closer_the_suffix_already_has_is_not_added():
+    doc = "func f() {\n\tif ok {\n\t\t█\n\t}\n\tdone()\n}\n"
+    assert lang_complete(doc, "run()\n\t}\n}\n", "go") == "run()"
+    # Where nothing closes the block yet, the closer is kept.
+    assert lang_complete("func f() {\n\tif ok {\n\t\t█\n", "run()\n\t}\n}\n", "go") == "run()\n\t}"
+
+
+def test_line_suffix_retyped_at_the_end_is_dropped():
+    assert lang_complete("    value = [first, █,\n", "second,", "python") == "second"
+
+
+def test_except_clause_is_python_only():
+    assert "except" in CompletionContext("", "", language="python").rules.clause_words
+    assert "except" not in CompletionContext("", "", language="typescript").rules.clause_words
+
+
+def test_template_literal_may_span_lines_in_javascript_only():
+    ctx_js = CompletionContext("", "", language="javascript")
+    ctx_c = CompletionContext("", "", language="c")
+    assert "`" in ctx_js.rules.multiline_quotes and "`" not in ctx_c.rules.quotes
+
+
+def test_go_completion_gets_tabs_when_nothing_nearby_is_indented():
+    doc = "package x\n\nfunc f() {\n█\n"
+    assert lang_complete(doc, "    a := 1\n    if a > 0 {\n        a++\n    }\n", "go").startswith("\ta := 1\n\tif a > 0 {\n\t\ta++")
