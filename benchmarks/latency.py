@@ -12,8 +12,13 @@ In the same process it then runs
 * the floor: only the tokens that changed since the previous prompt plus the generated tokens,
   decoded with raw `llama_decode` (server/engines/local.py) and nothing else around it.
 
+A GPU section follows: the same three measurements with every layer offloaded, where llama.cpp
+has a GPU backend (`llama_cpp.llama_supports_gpu_offload()`); where it has none, it says so. The
+CPU run sets `gpuLayers` 0, so its figures stay CPU figures on a machine with a GPU.
+
     python -m benchmarks.latency                      # full 16K window (about 20 minutes on 2 cores)
     python -m benchmarks.latency --ctx 4096 --keystrokes 12   # a quick run
+    python -m benchmarks.latency --gpu only           # the GPU section alone
 """
 
 from __future__ import annotations
@@ -63,84 +68,117 @@ def default_file() -> Path:
     return Path(llama_cpp.__file__).with_name("llama.py")
 
 
-def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line: int
-               ) -> tuple[list[Keystroke], dict, list[float]]:
-    """Type the line over LSP; return the keystrokes, the final stats, typing-through latencies."""
-    from tests.lsp_client import LspSession
-
+def blank_line(file: Path, line: int) -> tuple[str, str, str]:
+    """The file's text with `line` emptied down to its indentation, that indentation, and the code
+    of the line (what a typist then types)."""
     lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
     target = lines[line]
     indent = target[: len(target) - len(target.lstrip())]
-    body = target.strip()
     lines[line] = indent + "\n"
-    text = "".join(lines)
+    return "".join(lines), indent, target.strip()
+
+
+def open_session(model: str, workspace: Path, options: dict, timeout: float = 600) -> Any:
+    """`deepfim serve` over LSP (pygls's client), once it says it is ready. `model` "" with an
+    `engine` option: a remote engine."""
+    from tests.lsp_client import LspSession
+
+    session = LspSession(model, workspace, options=options)
+    deadline = time.monotonic() + timeout
+    while not any(getattr(s, "state", None) == "ready" or (isinstance(s, dict) and s.get("state") == "ready")
+                  for s in session.statuses):
+        if time.monotonic() > deadline:
+            session.close()
+            raise SystemExit(f"the server did not get ready in {timeout:.0f} s")
+        time.sleep(0.2)
+    return session
+
+
+class Typist:
+    """One editor typing one line of a document over LSP: a change per keystroke, then an inline
+    completion request at the cursor, as an editor with automatic inline completion sends them."""
+
+    def __init__(self, session: Any, file: Path, line: int, text: str, indent: str) -> None:
+        self.session = session
+        self.line = line
+        self.uri = session.open(file, text)
+        self.version = 1
+        self.column = len(indent)
+        self.shown: Any = None
+        self.hits = 0
+
+    def keystroke(self, char: str, timeout: float = 1800) -> float:
+        """Type `char` at the cursor (nothing for "") and ask for a completion there; the latency in ms."""
+        if char:
+            self.version += 1
+            position = types.Position(line=self.line, character=self.column)
+            self.session.change(self.uri, self.version, char, types.Range(start=position, end=position))
+            self.column += 1
+        started = time.perf_counter()
+        self.shown = self.session.inline(self.uri, self.line, self.column, timeout=timeout)
+        return (time.perf_counter() - started) * 1000
+
+    def suggestion(self) -> str:
+        """The first line of the suggestion shown now ("" when none)."""
+        return self.shown.items[0].insert_text.split("\n")[0] if self.shown and self.shown.items else ""
+
+    def record(self, typed: str, latency: float) -> Keystroke:
+        """The keystroke just made, with the server's account of it (stats and deepfim/explain)."""
+        stats = self.session.request("deepfim/stats", {})
+        hit = stats["cache_hits"] > self.hits
+        self.hits = stats["cache_hits"]
+        explained = self.session.explain(self.uri)
+        timings = explained["timings"]
+        suffix = sum(s["tokens"] for s in explained["prompt"]["segments"] if s["kind"] == "suffix")
+        return Keystroke(
+            typed=typed, latency_ms=latency, evaluated=0 if hit else timings["prompt_tokens_evaluated"],
+            reused=0 if hit else timings["prompt_tokens_reused"],
+            generated=0 if hit else timings["generated_tokens"], cache_hit=hit,
+            prompt_tokens=len(explained["prompt"]["token_ids"]), suffix_tokens=suffix,
+            token_ids=explained["prompt"]["token_ids"])
+
+
+def row(count: int, stroke: Keystroke) -> str:
+    """One printed line per keystroke."""
+    return (f"  {count:3d} {stroke.typed[-24:]:>24} {stroke.latency_ms:9.1f} ms  eval {stroke.evaluated:5d}"
+            f"  reused {stroke.reused:5d}  gen {stroke.generated:3d}{'  cache' if stroke.cache_hit else ''}")
+
+
+def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line: int,
+               gpu_layers: Optional[int] = 0) -> tuple[list[Keystroke], dict, list[float]]:
+    """Type the line over LSP; return the keystrokes, the final stats, typing-through latencies.
+    `gpu_layers` None offloads every layer (deepfim's default where llama.cpp has a GPU backend)."""
+    text, indent, body = blank_line(file, line)
     options = {"contextSize": args.ctx, "maxTokens": args.max_tokens, "timeBudgetMs": 600_000,
-               "lineInPrefix": args.line_in_prefix}
+               "lineInPrefix": args.line_in_prefix, "gpuLayers": gpu_layers}
     if args.threads:
         options["threads"] = args.threads
-    session = LspSession(str(model), workspace, options=options)
+    session = open_session(str(model), workspace, options)
     try:
-        deadline = time.monotonic() + 600
-        while not any(getattr(s, "state", None) == "ready" or (isinstance(s, dict) and s.get("state") == "ready")
-                      for s in session.statuses):
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not get ready in 10 minutes")
-            time.sleep(0.2)
-        uri = session.open(file, text)
-        version = 1
-        column = len(indent)
+        typist = Typist(session, file, line, text, indent)
         keystrokes: list[Keystroke] = []
-        previous_hits = 0
-        last_shown: list[Any] = [None]
-
-        def keystroke(char: str) -> float:
-            """Type `char` at the cursor and ask for a completion there; the latency in ms."""
-            nonlocal version, column
-            if char:
-                version += 1
-                position = types.Position(line=line, character=column)
-                session.change(uri, version, char, types.Range(start=position, end=position))
-                column += 1
-            started = time.perf_counter()
-            last_shown[0] = session.inline(uri, line, column, timeout=1800)
-            return (time.perf_counter() - started) * 1000
-
         for count in range(0, min(len(body), args.keystrokes) + 1):
-            latency = keystroke(body[count - 1] if count else "")
-            stats = session.request("deepfim/stats", {})
-            hit = stats["cache_hits"] > previous_hits
-            previous_hits = stats["cache_hits"]
-            explained = session.explain(uri)
-            timings = explained["timings"]
-            suffix = sum(s["tokens"] for s in explained["prompt"]["segments"] if s["kind"] == "suffix")
-            keystrokes.append(Keystroke(
-                typed=body[:count], latency_ms=latency, evaluated=0 if hit else timings["prompt_tokens_evaluated"],
-                reused=0 if hit else timings["prompt_tokens_reused"],
-                generated=0 if hit else timings["generated_tokens"], cache_hit=hit,
-                prompt_tokens=len(explained["prompt"]["token_ids"]), suffix_tokens=suffix,
-                token_ids=explained["prompt"]["token_ids"]))
-            print(f"  {count:3d} {body[:count][-24:]:>24} {latency:9.1f} ms  eval {keystrokes[-1].evaluated:5d}"
-                  f"  reused {keystrokes[-1].reused:5d}  gen {keystrokes[-1].generated:3d}"
-                  f"{'  cache' if hit else ''}", flush=True)
+            latency = typist.keystroke(body[count - 1] if count else "")
+            keystrokes.append(typist.record(body[:count], latency))
+            print(row(count, keystrokes[-1]), flush=True)
         # Typing through a suggestion: the one shown now, or, when the model suggested nothing here
         # (synthetic weights often produce only whitespace), the first one shown while the rest of
         # the line is typed.
         through: list[float] = []
-        shown = session.inline(uri, line, column, timeout=1800)
-        suggestion = shown.items[0].insert_text.split("\n")[0] if shown.items else ""
+        typist.keystroke("")
+        suggestion = typist.suggestion()
         count = min(len(body), args.keystrokes)
         while len(suggestion) < 2 and count < min(len(body), args.keystrokes + args.seek_suggestion):
             count += 1
-            keystroke(body[count - 1])
-            shown = last_shown[0]
-            suggestion = shown.items[0].insert_text.split("\n")[0] if shown.items else ""
+            typist.keystroke(body[count - 1])
+            suggestion = typist.suggestion()
         if len(suggestion) < 2:
             print(f"  no suggestion of 2+ characters was shown in {count} keystrokes: typing-through not measured")
         else:
             print(f"  typing through the suggestion {suggestion[:40]!r} shown after {body[:count]!r}", flush=True)
         hits_before = session.request("deepfim/stats", {})["cache_hits"]
         for char in suggestion[:-1][:20]:
-            through.append(keystroke(char))
+            through.append(typist.keystroke(char))
         final = session.request("deepfim/stats", {})
         final["through_cache_hits"] = final["cache_hits"] - hits_before
         return keystrokes, final, through
@@ -148,15 +186,17 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
         session.close()
 
 
-def run_baseline(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]) -> None:
-    """llama-cpp-python's Llama with a plain PSM prompt of the same size, rebuilt every keystroke."""
+def run_baseline(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke], gpu_layers: Optional[int] = 0
+                 ) -> None:
+    """llama-cpp-python's Llama with a plain PSM prompt of the same size, rebuilt every keystroke
+    (`gpu_layers` None: every layer on the GPU)."""
     from llama_cpp import Llama
 
     from server.engines.local import physical_cores
 
     threads = args.threads or physical_cores()
     llm = Llama(model_path=str(model), n_ctx=args.ctx, n_threads=threads, n_threads_batch=threads,
-                n_batch=256, verbose=False)
+                n_batch=256, n_gpu_layers=-1 if gpu_layers is None else gpu_layers, verbose=False)
     bos, pre, suf, mid = 32013, 32016, 32015, 32017
     for stroke in keystrokes:
         if stroke.cache_hit:
@@ -182,11 +222,12 @@ def run_baseline(args: argparse.Namespace, model: Path, keystrokes: list[Keystro
     llm.close()
 
 
-def run_floor(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]) -> int:
+def run_floor(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke], gpu_layers: Optional[int] = 0
+              ) -> int:
     """Only the changed tokens and the generated ones, with raw llama_decode; returns the KV bytes."""
     from server.engines.local import LocalEngine as Engine
 
-    engine = Engine(model, n_ctx=args.ctx, n_threads=args.threads)
+    engine = Engine(model, n_ctx=args.ctx, n_threads=args.threads, gpu_layers=gpu_layers)
     kv_bytes = engine.kv_cache_bytes()
     previous: Optional[list[int]] = None
     for stroke in keystrokes:
@@ -206,7 +247,7 @@ def run_floor(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]
 
 
 def summarize(keystrokes: list[Keystroke], stats: dict, through: list[float], model: Path,
-              kv_bytes: int) -> dict[str, Any]:
+              kv_bytes: int, where: str = "CPU") -> dict[str, Any]:
     warm = keystrokes[1:]  # after the first completion
     ours = [k.latency_ms for k in warm]
     model_runs = [k for k in warm if not k.cache_hit]
@@ -214,6 +255,7 @@ def summarize(keystrokes: list[Keystroke], stats: dict, through: list[float], mo
     floor = [k.floor_ms for k in warm if k.floor_ms is not None]
     model_bytes = model.stat().st_size
     summary = {
+        "where": where,
         "keystrokes": len(warm),
         "cold_first_ms": keystrokes[0].latency_ms,
         "cold_prompt_tokens": keystrokes[0].evaluated,
@@ -239,7 +281,7 @@ def summarize(keystrokes: list[Keystroke], stats: dict, through: list[float], mo
 
 def report(summary: dict[str, Any]) -> None:
     mb = 1 / (1 << 20)
-    print("\n== deepfim latency benchmark ==")
+    print(f"\n== deepfim latency benchmark, {summary['where']} ==")
     print(f"window {summary['prompt_tokens']} prompt tokens; cold first completion "
           f"{summary['cold_first_ms'] / 1000:.1f} s for {summary['cold_prompt_tokens']} tokens")
     print(f"keystrokes after the first: {summary['keystrokes']} "
@@ -266,7 +308,8 @@ def report(summary: dict[str, Any]) -> None:
         checks.append(("typing through: share from cache < 10 ms >= 0.9",
                        -min(summary["through_under_10ms"], summary["through_cache_hits"]) / summary["through_keystrokes"],
                        -0.9))
-    checks.append(("memory <= model + KV + 600 MiB", summary["rss_bytes"] / limit, 1.0))
+    if summary["where"] == "CPU":  # on a GPU the model and KV cache live in its memory
+        checks.append(("memory <= model + KV + 600 MiB", summary["rss_bytes"] / limit, 1.0))
     for name, value, bound in checks:
         shown = -value if bound < 0 else value
         print(f"  {'PASS' if value <= bound else 'FAIL'}  {name}: {shown:.3f}")
@@ -288,6 +331,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--line-in-prefix", action="store_true",
                         help="measure the classic PSM layout (typed text before the hole) instead")
+    parser.add_argument("--gpu", choices=("auto", "only", "off"), default="auto",
+                        help="auto (default): the CPU run, then the same on the GPU where llama.cpp has a GPU "
+                             "backend (said plainly where not); only: the GPU run alone; off: CPU only")
     parser.add_argument("--json", type=Path, help="write all figures to this file")
     args = parser.parse_args(argv)
 
@@ -302,20 +348,46 @@ def main(argv: Optional[list[str]] = None) -> int:
     lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
     line = args.line if args.line is not None else pick_line(lines)
     print(f"model {model.name}; typing line {line} of {file} ({lines[line].strip()!r}); window {args.ctx}")
-    print("deepfim over LSP:")
-    keystrokes, stats, through = run_server(args, model, file, workspace, line)
+    results = {}
+    if args.gpu != "only":
+        results["cpu"] = measure(args, model, file, workspace, line, 0)
+    print("\nGPU section:")
+    if not gpu_available():
+        print("  not run: the llama.cpp in this environment has no GPU backend "
+              "(llama_cpp.llama_supports_gpu_offload() is False). Reinstall llama-cpp-python with CUDA, Metal, "
+              "Vulkan or ROCm (README: GPUs and remote engines) and run `python -m benchmarks.latency --gpu only`.")
+        results["gpu"] = None
+    elif args.gpu == "off":
+        print("  not run (--gpu off)")
+    else:
+        results["gpu"] = measure(args, model, file, workspace, line, None)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 1 if args.gpu == "only" and results["gpu"] is None else 0
+
+
+def gpu_available() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def measure(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line: int,
+            gpu_layers: Optional[int]) -> dict[str, Any]:
+    """deepfim over LSP, the naive baseline and the floor, every layer on the GPU (`gpu_layers`
+    None) or none (0); the summary and the keystrokes."""
+    where = "CPU" if gpu_layers == 0 else "GPU, every layer offloaded"
+    print(f"deepfim over LSP ({where}):")
+    keystrokes, stats, through = run_server(args, model, file, workspace, line, gpu_layers)
     if not args.skip_baseline:
         print("naive baseline (llama-cpp-python Llama, plain PSM, same size):")
-        run_baseline(args, model, keystrokes)
+        run_baseline(args, model, keystrokes, gpu_layers)
     print("floor (changed + generated tokens, raw llama_decode):")
-    kv_bytes = run_floor(args, model, keystrokes)
-    summary = summarize(keystrokes, stats, through, model, kv_bytes)
+    kv_bytes = run_floor(args, model, keystrokes, gpu_layers)
+    summary = summarize(keystrokes, stats, through, model, kv_bytes, where)
     report(summary)
-    if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "keystrokes": [
-            {k: v for k, v in asdict(s).items() if k != "token_ids"} for s in keystrokes],
-            "typing_through_ms": through}, indent=1))
-    return 0
+    return {"summary": summary, "keystrokes": [{k: v for k, v in asdict(s).items() if k != "token_ids"}
+                                               for s in keystrokes], "typing_through_ms": through}
 
 
 if __name__ == "__main__":
