@@ -157,7 +157,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     names = []
                 line, held = import_paths.setdefault(path, (ref.line, []))
                 held.extend(n for n in names if n not in held)
-                if ref.star or not ref.names:
+                if ref.star or not ref.names or entry is not None and entry.imports_packages:
                     nameless.add(path)
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:

@@ -231,3 +231,83 @@ def test_directory_packages_need_no_download_and_main_prints_the_report(
     out = capsys.readouterr().out
     assert "1. Retrieval recall" in out and "overall" in out and "16K" in out
     assert "3. Context selection" in out and "p95" in out
+
+
+# ------------------------------------------------------------------------------ other languages
+
+LANG_FILES = {
+    "go.mod": "module example.com/shop\n\ngo 1.22\n",
+    "cart/cart.go": ('package cart\n\nimport (\n\t"example.com/shop/money"\n)\n\n'
+                     "func Checkout(items []Item) money.Amount {\n\treturn money.Sum(Prices(items))\n}\n"),
+    "cart/item.go": "package cart\n\ntype Item struct{ Price int }\n\nfunc Prices(items []Item) []int {\n\treturn nil\n}\n",
+    "cart/cart_test.go": "package cart\n\nfunc helperOnlyInTests() {}\n",
+    "money/money.go": "package money\n\ntype Amount int\n\nfunc Sum(xs []int) Amount {\n\treturn 0\n}\n",
+    "web/src/api.ts": "export interface Order { id: string }\nexport function fetchOrder(id: string): Order {\n  return { id };\n}\n",
+    "web/src/main.ts": ("import {\n  fetchOrder,\n  Order,\n} from './api';\n\n"
+                        "const order: Order = fetchOrder('1');\n"),
+}
+
+
+def test_language_tasks_follow_each_language_visibility():
+    from benchmarks.repo_context import extract_language_tasks
+
+    tasks = extract_language_tasks("shop", LANG_FILES)
+    got = {(t.path, t.name, t.style, t.definition.path, t.definition.text) for t in tasks}
+    assert ("cart/cart.go", "Item", "go-package", "cart/item.go", "type Item struct{ Price int }") in got  # one a line
+    assert ("cart/cart.go", "Sum", "go-import", "money/money.go", "func Sum(xs []int) Amount {") in got
+    assert ("web/src/main.ts", "Order", "js-import", "web/src/api.ts", "export interface Order { id: string }") in got
+    # Names inside an import statement spanning lines are no uses; test files define nothing.
+    assert all(t.line >= 5 for t in tasks if t.path == "web/src/main.ts")
+    assert not any(t.definition.path.endswith("_test.go") for t in tasks)
+    ts = next(t for t in tasks if t.path == "web/src/main.ts")
+    assert ts.language == "typescript" and ts.hole.startswith(ts.name)
+    assert ts.text.splitlines()[ts.line] == "const order: "
+
+
+def test_language_tasks_reach_the_context_through_the_server(tmp_path):
+    from benchmarks.repo_context import extract_language_tasks
+
+    for path, text in LANG_FILES.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    project, _ = index_workspace(tmp_path)
+    tasks = extract_language_tasks("shop", project.index.snapshot())
+    rig = PromptRig(_tiny_model(), 2048)
+    try:
+        records = measure_recall(tasks, {"shop": project}, {2048: rig}, 2048)
+    finally:
+        rig.close()
+    assert records and all(r["hit"]["2048"] for r in records), [r for r in records if not r["hit"]["2048"]]
+    assert {r["language"] for r in records} == {"go", "typescript"}
+
+
+def _tiny_model():
+    from models.synthetic import TINY, synthetic_deepseek
+
+    return synthetic_deepseek(TINY)
+
+
+@pytest.mark.parametrize("spec, error", [
+    ("deb:golang-x-dev", "deb:NAME=VERSION"), ("npm:left-pad", "npm:NAME@VERSION"), ("svn:x==1", "unknown source kind"),
+])
+def test_source_specs_are_checked(spec, error):
+    with pytest.raises(ValueError, match=error):
+        fetch(spec)
+
+
+def test_oracle_restores_a_go_block_and_a_python_line():
+    import random
+
+    from benchmarks.oracle import holes, overgenerations, restore
+
+    go = ("package x\n\nfunc f(xs []int) int {\n\ttotal := 0\n\tfor _, x := range xs {\n\t\ttotal += x\n\t}\n"
+          "\treturn total\n}\n\nfunc g() {}\n")
+    found = holes("go", "x.go", go, random.Random(0))
+    block = next(h for h in found["block"] if h.middle.startswith("for _, x"))
+    assert block.middle == "for _, x := range xs {\n\t\ttotal += x\n\t}"
+    for name, generated in overgenerations(block, "func g() {}").items():
+        assert restore(block, generated, "go", name == "partial-line") == block.middle, name
+    py = "def f(a):\n    b = a + 1\n    return b\n"
+    line = next(h for h in holes("python", "x.py", py, random.Random(0))["line"] if h.middle == "b = a + 1")
+    for name, generated in overgenerations(line, "def f(a):").items():
+        assert restore(line, generated, "python", name == "partial-line") == "b = a + 1", name

@@ -187,6 +187,9 @@ class Language:
     # (current path, index) -> files whose definitions the current one sees without an import
     siblings: Optional[Callable[[str, PathIndex], list[str]]] = None
     rules: Rules = field(default=DEFAULT_RULES)
+    # An import brings a whole package (Go: ``pkg.Name`` for any Name): the signatures of the
+    # package's other definitions come with the names the file uses.
+    imports_packages: bool = False
 
     @property
     def id(self) -> str:

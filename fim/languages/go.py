@@ -105,4 +105,4 @@ def model(text: str, lines: list[str]) -> TreeFile:
 
 LANGUAGE = Language(
     "go", ("go",), (".go",), "go", imports=imports, resolve=resolve, model=model, siblings=siblings,
-    rules=replace(BRACE_RULES, quotes="\"'`", multiline_quotes="`", indent="\t"))
+    rules=replace(BRACE_RULES, quotes="\"'`", multiline_quotes="`", indent="\t"), imports_packages=True)
