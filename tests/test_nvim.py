@@ -111,6 +111,7 @@ def test_ghost_text_and_tab_accept(fresh: Nvim) -> None:
     assert (row, col) == (BODY_ROW - 1, len("    with"))
     assert details["virt_text_pos"] == "inline"
     assert "".join(chunk[0] for chunk in details["virt_text"]) == first
+    assert {chunk[1] for chunk in details["virt_text"]} == {"DeepfimSuggestion"}
     assert [chunk[0][0] for chunk in details.get("virt_lines", [])] == rest
     # The buffer itself is untouched until accepted.
     assert nv.line() == "    with"
@@ -352,6 +353,50 @@ def test_coexists_with_another_language_server(fresh: Nvim, tmp_path: Path) -> N
         assert "textDocument/inlineCompletion" not in methods
     finally:
         nv.lua("vim.lsp.get_client_by_id(_G.fake_id):stop(true)")
+
+
+HL = "return vim.api.nvim_get_hl(0, { name = 'DeepfimSuggestion', link = false })"
+
+
+def test_ghost_text_has_colours_without_termguicolors(fresh: Nvim) -> None:
+    """Issue 18: Comment has no cterm colour in Neovim's default scheme, so ghost text looked like code."""
+    nv = fresh
+    nv.cmd("set notermguicolors")
+    assert nv.lua("return vim.o.termguicolors") is False
+    comment = nv.lua("return vim.api.nvim_get_hl(0, { name = 'Comment', link = false })")
+    assert "ctermfg" not in comment  # the reason for explicit colours
+    for when in ("defined by plugin/ and setup()", "after :colorscheme (which runs :hi clear)"):
+        hl = nv.lua(HL)
+        assert hl.get("ctermfg") == 244, (when, hl)
+        assert hl.get("fg") == 0x808080 and hl.get("italic") and hl.get("cterm", {}).get("italic"), (when, hl)
+        assert hl.get("default"), (when, hl)
+        nv.cmd("colorscheme default")
+
+
+def test_a_users_own_highlight_and_settings_win(nvim_workspace: Path) -> None:
+    """A `:hi DeepfimSuggestion` from before setup() stays (also after a colour scheme); top-level
+    server settings (every key of config.server_keys) are moved into `settings`."""
+    nv = Nvim(NVIM, ["-u", "NONE"], nvim_workspace)
+    try:
+        nv.cmd("hi DeepfimSuggestion ctermfg=1 guifg=#ff0000")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        nv.cmd("runtime plugin/deepfim.lua")
+        nv.lua("require('deepfim').setup({ filetypes = { 'none' } })")
+        assert nv.lua(HL) == {"ctermfg": 1, "fg": 0xFF0000}
+        nv.cmd("hi DeepfimSuggestion ctermfg=2")  # after setup() too
+        assert nv.lua(HL)["ctermfg"] == 2
+
+        settings = nv.lua("""
+            local opts = { filetypes = { 'none' }, model = 'm.gguf' }
+            for i, key in ipairs(require('deepfim.config').server_keys) do opts[key] = i end
+            require('deepfim').setup(opts)
+            return require('deepfim.config').options.settings
+        """)
+        keys = nv.lua("return require('deepfim.config').server_keys")
+        assert {"lineInPrefix", "contextBeforeBos"} <= set(keys)
+        assert settings == {"model": "m.gguf", **{key: i for i, key in enumerate(keys, 1)}}
+    finally:
+        nv.close()
 
 
 def test_help_tags() -> None:

@@ -9,5 +9,5 @@ if vim.fn.has("nvim-0.9") == 0 then
   return
 end
 
-vim.api.nvim_set_hl(0, "DeepfimSuggestion", { link = "Comment", default = true })
+require("deepfim").define_highlights()
 require("deepfim").create_commands()

@@ -2,8 +2,14 @@
 local M = {}
 
 --- Server settings that may also be given at the top level of the options (they are moved into
---- `settings`): the keys the server reads from initializationOptions.
-M.server_keys = { "maxTokens", "contextSize", "threads", "timeBudgetMs", "enabled", "logText" }
+--- `settings`): every key the server reads from initializationOptions except `model`, which is an
+--- option of its own. The schema is server/settings.py; tests/test_settings.py checks that this list
+--- names all of its keys (keep it one table literal in this one assignment).
+M.server_keys = {
+  "maxTokens", "contextSize", "threads", "timeBudgetMs", "enabled", "logText", "lineInPrefix",
+  "contextBeforeBos", "firstAnswerMs", "lookupDecoding", "engine", "engineApi", "engineModel",
+  "gpuLayers", "flashAttention", "kvCacheType",
+}
 
 M.defaults = {
   -- The command that starts the server (stdio).
@@ -20,7 +26,8 @@ M.defaults = {
   exclude_filetypes = { "gitcommit", "gitrebase", "help", "netrw" },
   -- Markers that find the workspace root sent to the server.
   root_markers = { ".git" },
-  -- Server settings: maxTokens, contextSize, threads, timeBudgetMs, enabled, logText.
+  -- Server settings (the keys of M.server_keys, see :help deepfim-settings); each may also be given
+  -- at the top level of the options.
   settings = {},
   suggestion = {
     -- Show ghost text while typing (false: only on trigger()).

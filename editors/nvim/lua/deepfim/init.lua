@@ -15,6 +15,25 @@ local function enable_native(client_id, bufnr)
   end
 end
 
+--- The ghost text's colours: grey and italic in every colour mode. (Linking to Comment is not
+--- enough: many colour schemes, Neovim's default among them, give Comment no colour for 256-colour
+--- terminals ('notermguicolors'), where ghost text then looks like code.)
+M.highlight = { fg = "#808080", ctermfg = 244, italic = true, cterm = { italic = true } }
+
+--- Define DeepfimSuggestion as a default (a user's own `:highlight DeepfimSuggestion` or
+--- nvim_set_hl() wins, before or after), and again after each colour scheme (its `:hi clear`
+--- removes it). Done by plugin/deepfim.lua and setup().
+function M.define_highlights()
+  local function define()
+    vim.api.nvim_set_hl(0, "DeepfimSuggestion", vim.tbl_extend("force", M.highlight, { default = true }))
+  end
+  define()
+  vim.api.nvim_create_autocmd("ColorScheme", {
+    group = vim.api.nvim_create_augroup("deepfim.highlights", { clear = true }),
+    callback = define,
+  })
+end
+
 --- Define the user commands (also done by plugin/deepfim.lua, for lazy loading).
 function M.create_commands()
   local command = vim.api.nvim_create_user_command

@@ -419,13 +419,7 @@ local augroup = api.nvim_create_augroup("deepfim.suggestion", { clear = true })
 
 function M.setup()
   api.nvim_clear_autocmds({ group = augroup })
-  api.nvim_set_hl(0, "DeepfimSuggestion", { link = "Comment", default = true })
-  api.nvim_create_autocmd({ "ColorScheme" }, {
-    group = augroup,
-    callback = function()
-      api.nvim_set_hl(0, "DeepfimSuggestion", { link = "Comment", default = true })
-    end,
-  })
+  require("deepfim").define_highlights()
   if opts().native then
     return
   end
