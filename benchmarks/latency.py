@@ -315,15 +315,45 @@ def report(summary: dict[str, Any]) -> None:
         print(f"  {'PASS' if value <= bound else 'FAIL'}  {name}: {shown:.3f}")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def typing_parser(description: str, ctx: int, keystrokes: int, one_file: bool = True) -> argparse.ArgumentParser:
+    """The options of the benchmarks that type into files: model, file and line (`one_file`),
+    workspace, window, tokens per completion, keystrokes, JSON output."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="GGUF to use (default: the synthetic DeepSeek-Coder-1.3B shape, built once)")
-    parser.add_argument("--file", type=Path, help="file to type into (default: llama_cpp/llama.py)")
-    parser.add_argument("--workspace", type=Path, help="project root (default: the file's folder)")
-    parser.add_argument("--line", type=int, help="zero-based line to retype (default: picked automatically)")
-    parser.add_argument("--ctx", type=int, default=16384, help="context window (default 16384)")
-    parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per completion")
-    parser.add_argument("--keystrokes", type=int, default=40, help="most keystrokes to type")
+    if one_file:
+        parser.add_argument("--file", type=Path, help="file to type into (default: llama_cpp/llama.py)")
+        parser.add_argument("--line", type=int, help="zero-based line to retype (default: picked automatically)")
+    parser.add_argument("--workspace", type=Path, help="project root (default: " + (
+        "the file's folder)" if one_file else "llama_cpp's package)"))
+    parser.add_argument("--ctx", type=int, default=ctx, help=f"context window in tokens (default {ctx})")
+    parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per completion (default 16)")
+    parser.add_argument("--keystrokes", type=int, default=keystrokes,
+                        help=f"most keystrokes to type (default {keystrokes})")
+    parser.add_argument("--json", type=Path, help="write all figures to this file")
+    return parser
+
+
+def resolve_model(name: Optional[str]) -> Path:
+    """The GGUF given, else the synthetic DeepSeek-Coder-1.3B shape (built once into the cache)."""
+    if name:
+        return Path(name)
+    from models.synthetic import DEEPSEEK_1_3B, synthetic_deepseek
+
+    return synthetic_deepseek(DEEPSEEK_1_3B)
+
+
+def typing_target(args: argparse.Namespace) -> tuple[Path, Path, int]:
+    """The file, workspace and zero-based line the options name (or the defaults); says which."""
+    file = (args.file or default_file()).resolve()
+    workspace = (args.workspace or file.parent).resolve()
+    lines = file.read_text(encoding="utf-8").splitlines()
+    line = args.line if args.line is not None else pick_line(lines)
+    print(f"typing line {line} of {file} ({lines[line].strip()!r}); window {args.ctx}", flush=True)
+    return file, workspace, line
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = typing_parser(__doc__ or "", ctx=16384, keystrokes=40)
     parser.add_argument("--threads", type=int)
     parser.add_argument("--seek-suggestion", type=int, default=12,
                         help="when no suggestion is shown at the end, type up to this many more characters "
@@ -334,20 +364,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--gpu", choices=("auto", "only", "off"), default="auto",
                         help="auto (default): the CPU run, then the same on the GPU where llama.cpp has a GPU "
                              "backend (said plainly where not); only: the GPU run alone; off: CPU only")
-    parser.add_argument("--json", type=Path, help="write all figures to this file")
     args = parser.parse_args(argv)
-
-    if args.model:
-        model = Path(args.model)
-    else:
-        from models.synthetic import DEEPSEEK_1_3B, synthetic_deepseek
-
-        model = synthetic_deepseek(DEEPSEEK_1_3B)
-    file = (args.file or default_file()).resolve()
-    workspace = (args.workspace or file.parent).resolve()
-    lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
-    line = args.line if args.line is not None else pick_line(lines)
-    print(f"model {model.name}; typing line {line} of {file} ({lines[line].strip()!r}); window {args.ctx}")
+    model = resolve_model(args.model)
+    print(f"model {model.name}")
+    file, workspace, line = typing_target(args)
     results = {}
     if args.gpu != "only":
         results["cpu"] = measure(args, model, file, workspace, line, 0)

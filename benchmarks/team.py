@@ -1,0 +1,225 @@
+"""A team on one inference server: 4 editors typing at once through 4 `deepfim serve` processes.
+
+One `llama-server` (built from the vendored llama.cpp, tests/llama_server.py) is started on
+loopback as the README's team command starts it: `-np 4` slots of `--ctx` tokens each,
+`--cache-reuse 256`, `--metrics`. Each simulated editor is its own `deepfim serve` process with the
+`engine` setting (what `--engine URL` sets), typing one line of its own file of the workspace over
+LSP, keystroke by keystroke, as benchmarks/latency.py types (a change, then an inline completion
+request, the next keystroke when the answer is there).
+
+In the same run:
+
+1. **alone**: the editors one after another, each with the server to itself: its first (cold)
+   completion, which reads its window, then the first `--keystrokes` characters of its line;
+2. **team**: all editors at once, each typing the next `--keystrokes` characters of its line.
+
+For both it reports p50/p95 latency, errors (requests that failed or timed out, and error or
+warning messages deepfim showed), and the prompt tokens the server evaluated per keystroke (its
+/metrics `llamacpp:prompt_tokens_total`), which would jump if editors evicted each other's KV cache
+from the slots (llama-server picks, for a request without `id_slot`, the idle slot whose cached
+prompt shares the longest prefix with it, else the least recently used one); the server's own
+slot choices are counted from its log.
+
+    python -m benchmarks.team                            # 4 editors, 4K windows
+    python -m benchmarks.team --ctx 16384 --keystrokes 8 # 16K windows (reading 4 windows takes long)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from lsprotocol import types
+
+from benchmarks.latency import (Keystroke, Typist, blank_line, default_file, open_session, pick_line,
+                                resolve_model, row, typing_parser)
+from benchmarks.remote_latency import server_tokens, settle
+from benchmarks.stats import percentile
+
+SLOT_CHOICE = re.compile(r"id +(\d+) \| task -?\d+ \| selected slot by (LCP similarity|LRU|id)")
+
+
+@dataclass
+class Editor:
+    """One simulated editor: its file and line, its deepfim process, what it typed and saw."""
+
+    name: str
+    file: Path
+    line: int
+    body: str = ""
+    typist: Any = None
+    session: Any = None
+    alone: list[Keystroke] = field(default_factory=list)
+    alone_server: list[int] = field(default_factory=list)
+    team: list[Keystroke] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def type_char(self, count: int) -> Keystroke:
+        """Type the line's `count`-th character (none for 0) and record the completion."""
+        latency = self.typist.keystroke(self.body[count - 1] if count else "", timeout=3600)
+        return self.typist.record(self.body[:count], latency)
+
+    def complaints(self) -> list[str]:
+        """Error and warning messages deepfim showed the user."""
+        return [m.message for m in self.session.messages
+                if m.type in (types.MessageType.Error, types.MessageType.Warning)]
+
+
+def pick_files(workspace: Path, count: int, exclude: Optional[Path] = None) -> list[Path]:
+    """The `count` largest Python files of the workspace (the default file first when given)."""
+    found = sorted((p.resolve() for p in workspace.rglob("*.py") if p.resolve() != exclude),
+                   key=lambda p: (-p.stat().st_size, str(p)))
+    return ([exclude] if exclude else []) + found[:count - (1 if exclude else 0)]
+
+
+def slot_choices(log: str) -> dict[str, int]:
+    """How llama-server chose slots in this part of its log: by prompt similarity, least recently
+    used (a request with no slot holding its prefix), or by id."""
+    counts = {"LCP similarity": 0, "LRU": 0, "id": 0}
+    for match in SLOT_CHOICE.finditer(log):
+        counts[match.group(2)] += 1
+    return counts
+
+
+def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path]) -> dict[str, Any]:
+    from tests.llama_server import LlamaServer
+
+    extra = ["--cache-reuse", "256"]
+    print(f"llama-server: -np {len(files)}, {args.ctx} tokens per slot, {args.server_threads} threads, "
+          f"{' '.join(extra)}", flush=True)
+    server = LlamaServer(model, ctx=args.ctx, parallel=len(files), threads=args.server_threads, extra=extra)
+    log = Path(server.log.name)
+    editors: list[Editor] = []
+    try:
+        options = {"engine": server.url, "contextSize": args.ctx, "maxTokens": args.max_tokens,
+                   "timeBudgetMs": 600_000}
+        for number, file in enumerate(files):
+            lines = file.read_text(encoding="utf-8").splitlines()
+            line = pick_line(lines)
+            text, indent, body = blank_line(file, line)
+            editor = Editor(f"editor {number + 1}", file, line, body)
+            editor.session = open_session("", workspace, options)
+            editor.typist = Typist(editor.session, file, line, text, indent)
+            editors.append(editor)
+            print(f"{editor.name}: line {line} of {file.relative_to(workspace)} ({body!r})", flush=True)
+        keystrokes = min(args.keystrokes, *(len(e.body) // 2 for e in editors))
+
+        print("\nalone: one editor at a time, the server to itself", flush=True)
+        log_start = len(log.read_text(errors="replace"))
+        for editor in editors:
+            for count in range(0, keystrokes + 1):
+                before = server_tokens(server)
+                editor.alone.append(editor.type_char(count))
+                settle(server)
+                editor.alone_server.append(server_tokens(server) - before)
+                print(f"{row(count, editor.alone[-1])}  server {editor.alone_server[-1]:5d}  ({editor.name})",
+                      flush=True)
+        alone_log = log.read_text(errors="replace")[log_start:]
+        complaints_before = [len(e.complaints()) for e in editors]
+
+        print(f"\nteam: {len(editors)} editors at once", flush=True)
+        log_start = len(log.read_text(errors="replace"))
+        before = server_tokens(server)
+        start = threading.Barrier(len(editors))
+        started = time.perf_counter()
+
+        def type_on(editor: Editor) -> None:
+            start.wait()
+            for count in range(keystrokes + 1, 2 * keystrokes + 1):
+                try:
+                    editor.team.append(editor.type_char(count))
+                    print(f"{row(count, editor.team[-1])}  ({editor.name})", flush=True)
+                except Exception as error:  # a failed or timed-out request: counted, typing goes on
+                    editor.errors.append(f"{type(error).__name__}: {error}")
+                    print(f"  {count:3d} {editor.name}: {editor.errors[-1]}", flush=True)
+
+        threads = [threading.Thread(target=type_on, args=(e,)) for e in editors]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        settle(server)
+        team_tokens = server_tokens(server) - before
+        team_log = log.read_text(errors="replace")[log_start:]
+        for editor, seen in zip(editors, complaints_before):
+            editor.errors.extend(f"message: {m}" for m in editor.complaints()[seen:])
+        return summarize(args, editors, keystrokes, team_tokens, wall, slot_choices(alone_log),
+                         slot_choices(team_log))
+    finally:
+        for editor in editors:
+            editor.session.close()
+        server.close()
+
+
+def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, team_tokens: int, wall: float,
+              alone_slots: dict[str, int], team_slots: dict[str, int]) -> dict[str, Any]:
+    alone = [k.latency_ms for e in editors for k in e.alone[1:]]  # the cold first completion left out
+    alone_tokens = [n for e in editors for n in e.alone_server[1:]]
+    team = [k.latency_ms for e in editors for k in e.team]
+    team_count = sum(len(e.team) + len(e.errors) for e in editors) or 1
+    return {
+        "settings": {"editors": len(editors), "ctx": args.ctx, "max_tokens": args.max_tokens,
+                     "keystrokes_per_editor": keystrokes, "server_threads": args.server_threads},
+        "alone": {"keystrokes": len(alone), "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
+                  "errors": 0, "server_tokens_per_keystroke": sum(alone_tokens) / max(1, len(alone_tokens)),
+                  "slot_choices": alone_slots},
+        "team": {"keystrokes": len(team), "p50_ms": percentile(team, 50), "p95_ms": percentile(team, 95),
+                 "errors": sum(len(e.errors) for e in editors), "server_tokens_per_keystroke": team_tokens / team_count,
+                 "wall_s": wall, "slot_choices": team_slots},
+        "editors": [{"name": e.name, "file": str(e.file), "line": e.line,
+                     "prompt_tokens": e.alone[-1].prompt_tokens if e.alone else 0,
+                     "alone_p50_ms": percentile([k.latency_ms for k in e.alone[1:]], 50),
+                     "team_p50_ms": percentile([k.latency_ms for k in e.team], 50),
+                     "alone_evaluated": sum(k.evaluated for k in e.alone[1:]),
+                     "team_evaluated": sum(k.evaluated for k in e.team), "errors": e.errors,
+                     "alone": [dict((k, v) for k, v in asdict(s).items() if k != "token_ids") for s in e.alone],
+                     "team": [dict((k, v) for k, v in asdict(s).items() if k != "token_ids") for s in e.team]}
+                    for e in editors],
+    }
+
+
+def report(summary: dict[str, Any]) -> None:
+    alone, team, n = summary["alone"], summary["team"], summary["settings"]["editors"]
+    print(f"\n== {n} editors on one llama-server (-np {n}, {summary['settings']['ctx']} tokens per slot) ==")
+    print(f"{'':26}{'keystrokes':>11}{'p50':>10}{'p95':>10}{'errors':>8}   server prompt tokens / keystroke")
+    for name, side in (("one editor alone", alone), (f"{n} editors at once", team)):
+        print(f"{name:26}{side['keystrokes']:11d}{side['p50_ms']:8.0f}ms{side['p95_ms']:8.0f}ms{side['errors']:8d}"
+              f"   {side['server_tokens_per_keystroke']:.1f}")
+    for editor in summary["editors"]:
+        print(f"  {editor['name']}: prompt {editor['prompt_tokens']} tokens, p50 alone {editor['alone_p50_ms']:.0f} ms"
+              f" / together {editor['team_p50_ms']:.0f} ms; server-reported tokens evaluated alone "
+              f"{editor['alone_evaluated']}, together {editor['team_evaluated']}")
+    print(f"slot choices alone {alone['slot_choices']}, together {team['slot_choices']}")
+    ratio = team["p95_ms"] / alone["p95_ms"] if alone["p95_ms"] > 0 else float("inf")
+    for name, ok, shown in ((f"p95 with {n} <= 2 x one editor's p95", ratio <= 2.0, f"{ratio:.2f}"),
+                            ("0 errors", team["errors"] == 0, str(team["errors"]))):
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {shown}")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = typing_parser(__doc__ or "", ctx=4096, keystrokes=8, one_file=False)
+    parser.add_argument("--editors", type=int, default=4, help="simulated editors (4), one server slot each")
+    parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
+    args = parser.parse_args(argv)
+    model = resolve_model(args.model)
+    first = default_file().resolve() if args.workspace is None else None
+    workspace = (args.workspace or default_file().parent).resolve()
+    files = pick_files(workspace, args.editors, first)
+    print(f"model {model.name}; {len(files)} editors in {workspace}", flush=True)
+    summary = run(args, model, workspace, files)
+    report(summary)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=1))
+    return 0 if summary["team"]["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

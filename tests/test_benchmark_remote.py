@@ -1,0 +1,82 @@
+"""benchmarks/remote_latency.py (deepfim against llama.vim's requests through one llama-server) and
+benchmarks/team.py (4 editors on one llama-server) in tiny configurations against a real
+llama-server on loopback (tests/llama_server.py), and the pieces of llama.vim's client that the
+comparison reproduces."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from benchmarks import remote_latency, team
+from benchmarks.remote_latency import LlamaVim, buffer_lines, chunk_sim
+
+LINES = [f"line_{i} = value_{i} * {i}" for i in range(400)]
+
+
+def _vim() -> LlamaVim:
+    return LlamaVim("http://127.0.0.1:1", n_predict=16, rng=random.Random(0))
+
+
+def test_llama_vims_local_context_is_256_lines_above_and_64_below() -> None:
+    lines = list(LINES)
+    lines[300] = "    total = add"
+    ctx = LlamaVim.ctx_local(lines, 300, 9)
+    assert ctx["prefix"] == "\n".join(LINES[44:300]) + "\n"
+    assert ctx["middle"] == "    total"
+    assert ctx["suffix"] == " = add\n" + "\n".join(LINES[301:365]) + "\n"
+    assert ctx["indent"] == 4
+    lines[300] = "    "  # a line of whitespace: no line prefix or suffix, indent 0
+    blank = LlamaVim.ctx_local(lines, 300, 4)
+    assert (blank["middle"], blank["suffix"].split("\n")[0], blank["indent"]) == ("", "", 0)
+    assert len(LlamaVim.hashes(ctx)) == 4
+
+
+def test_llama_vims_ring_takes_33_line_windows_and_drops_near_duplicates() -> None:
+    vim = _vim()
+    vim.pick_chunk(LINES[:65], "a.py", do_evict=True)
+    assert len(vim.queued) == 1 and len(vim.queued[0].data) == 33
+    vim.pick_chunk(LINES[:20], "b.py", do_evict=True)  # shorter than the chunk size: taken whole
+    assert vim.queued[-1].data == LINES[:20]
+    vim.pick_chunk(LINES[:20], "b.py", do_evict=False)  # already there
+    assert len(vim.queued) == 2
+    assert chunk_sim(LINES[:20], LINES[:20]) == 1.0 and chunk_sim(["a b"], ["c d"]) == 0.0
+    assert buffer_lines("a\nb\n") == ["a", "b"]
+
+
+def test_llama_vims_hint_comes_from_the_cache_while_typing_through_it() -> None:
+    vim = _vim()
+    lines = list(LINES)
+    lines[300] = "x = "
+    for key in LlamaVim.hashes(LlamaVim.ctx_local(lines, 300, 4)):
+        vim.cache_insert(key, "compute(1)")
+    lines[300] = "x = com"
+    assert vim.try_hint(lines, 300, 7) == "pute(1)"
+    lines[300] = "x = cat"
+    assert vim.try_hint(lines, 300, 7) is None
+
+
+def test_the_remote_latency_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "remote.json"
+    assert remote_latency.main(["--model", str(deepseek_tiny), "--ctx", "2048", "--keystrokes", "3",
+                                "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    ours, theirs = summary["deepfim"], summary["llama_vim"]
+    assert summary["keystrokes"] == 3
+    assert len(summary["per_keystroke"]["deepfim"]) == len(summary["per_keystroke"]["llama_vim"]) == 4
+    assert theirs["ring_chunks"] == 16 and theirs["requests"] + theirs["hints_from_cache"] >= 1
+    # llama.vim's /infill puts the typed text before the suffix: the suffix is read again each time.
+    assert ours["server_tokens_per_keystroke"] <= 32 < theirs["server_tokens_per_keystroke"]
+
+
+def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "team.json"
+    assert team.main(["--model", str(deepseek_tiny), "--ctx", "1024", "--keystrokes", "2",
+                      "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["settings"]["editors"] == 4
+    assert summary["alone"]["keystrokes"] == summary["team"]["keystrokes"] == 8
+    assert summary["team"]["errors"] == 0
+    assert summary["team"]["server_tokens_per_keystroke"] <= 32
+    assert sum(summary["alone"]["slot_choices"].values()) >= 12  # the server's log was read
