@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -21,6 +22,11 @@ from pathlib import Path
 from models.catalog import cache_dir
 
 VOCAB_MEMBER = "vendor/llama.cpp/models/ggml-vocab-deepseek-coder.gguf"
+# llama.cpp's chat-template tests quote the template deepseek-coder-*-instruct carries (from its
+# tokenizer_config.json); the instruct test model carries it as `tokenizer.chat_template`.
+TEMPLATES_MEMBER = "vendor/llama.cpp/tests/test-chat-template.cpp"
+INSTRUCT_NAME = '"deepseek-ai/deepseek-coder-33b-instruct"'
+EOT_ID = 32021  # <|EOT|>, the end-of-sequence token of the instruct models
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,27 @@ def deepseek_vocab() -> Path:
     return target
 
 
+def deepseek_instruct_template() -> str:
+    """DeepSeek-Coder-Instruct's chat template (Jinja), read once from llama-cpp-python's sdist."""
+    ver = _llama_cpp_version()
+    target = cache_dir() / "vocab" / f"deepseek-coder-instruct-{ver}.jinja"
+    if target.exists():
+        return target.read_text(encoding="utf-8")
+    with tarfile.open(llama_cpp_sdist()) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith(TEMPLATES_MEMBER))
+        source = tar.extractfile(member).read().decode("utf-8")  # type: ignore[union-attr]
+    start = source.index(INSTRUCT_NAME)
+    literal = re.search(r'template_str=\s*\*/\s*"((?:[^"\\]|\\.)*)"', source[start:])
+    if literal is None:
+        raise RuntimeError(f"no DeepSeek-Coder-Instruct template in {TEMPLATES_MEMBER} of the sdist")
+    template = literal.group(1).encode("latin-1").decode("unicode_escape")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_text(template, encoding="utf-8")
+    os.replace(partial, target)
+    return template
+
+
 def _read_tokenizer(vocab_path: Path) -> dict:
     import gguf
 
@@ -113,7 +140,7 @@ def _write_f16(path: Path, shape: Shape, tok: dict) -> None:
     rng = np.random.default_rng(shape.seed)
     n_vocab = len(tok["tokens"])
     writer = gguf.GGUFWriter(str(path), "llama")
-    writer.add_name("deepseek-coder-synthetic")
+    writer.add_name(tok.get("name", "deepseek-coder-synthetic"))
     writer.add_context_length(16384)
     writer.add_embedding_length(shape.n_embd)
     writer.add_block_count(shape.n_layer)
@@ -133,9 +160,11 @@ def _write_f16(path: Path, shape: Shape, tok: dict) -> None:
     writer.add_token_merges(tok["merges"])
     writer.add_bos_token_id(tok["bos"])
     writer.add_eos_token_id(tok["eos"])
-    writer.add_pad_token_id(tok["eos"])
+    writer.add_pad_token_id(tok.get("pad", tok["eos"]))
     writer.add_add_bos_token(True)
     writer.add_add_eos_token(False)
+    if tok.get("chat_template"):
+        writer.add_chat_template(tok["chat_template"])
 
     def weight(*dims: int) -> "np.ndarray":
         return (rng.standard_normal(dims, dtype=np.float32) * 0.02).astype(np.float16)
@@ -170,19 +199,28 @@ def _quantize(src: Path, dst: Path, quant: str) -> None:
         raise RuntimeError(f"llama_model_quantize to {quant} failed with code {rc}")
 
 
-def synthetic_deepseek(shape: Shape = TINY) -> Path:
-    """Path of a cached DeepSeek-Coder-architecture GGUF of `shape`, building it if needed."""
+def synthetic_deepseek(shape: Shape = TINY, instruct: bool = False) -> Path:
+    """Path of a cached DeepSeek-Coder-architecture GGUF of `shape`, building it if needed. With
+    `instruct`, it is made like the Instruct models: `tokenizer.chat_template` holds their chat
+    template and the end-of-sequence token is `<|EOT|>`."""
     vocab = deepseek_vocab()
-    key = hashlib.sha256(
-        json.dumps({"shape": asdict(shape), "vocab": vocab.name, "format": 1}, sort_keys=True).encode()
-    ).hexdigest()[:16]
-    name = f"deepseek-coder-synthetic-{shape.n_layer}L-{shape.n_embd}-{shape.quant}-{key}.gguf"
+    template = deepseek_instruct_template() if instruct else None
+    parameters = {"shape": asdict(shape), "vocab": vocab.name, "format": 1}
+    if template:
+        parameters["chat_template"] = template
+    key = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:16]
+    kind = "instruct-synthetic" if instruct else "synthetic"
+    name = f"deepseek-coder-{kind}-{shape.n_layer}L-{shape.n_embd}-{shape.quant}-{key}.gguf"
     target = cache_dir() / "synthetic" / name
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     f16 = target.with_suffix(".f16.part")
-    _write_f16(f16, shape, _read_tokenizer(vocab))
+    tokenizer = _read_tokenizer(vocab)
+    if template:
+        tokenizer.update(name="deepseek-coder-instruct-synthetic", chat_template=template, pad=tokenizer["eos"],
+                         eos=EOT_ID)
+    _write_f16(f16, shape, tokenizer)
     if shape.quant == "F16":
         os.replace(f16, target)
         return target

@@ -57,23 +57,27 @@ class CompletionResult:
 
     def to_json(self) -> dict:
         """The `deepfim complete --json` / `deepfim/explain` object."""
-        gen = self.generation
         return {
             "completion": self.completion,
             "model": self.model,
             "window": self.window,
             "prompt": self.prompt.to_json(),
-            "timings": {
-                "prompt_tokens_evaluated": gen.prompt_tokens_evaluated,
-                "prompt_tokens_reused": gen.prompt_tokens_reused,
-                "generated_tokens": gen.generated_tokens,
-                "draft_tokens": gen.draft_tokens,
-                "draft_accepted": gen.draft_accepted,
-                "prompt_ms": round(gen.prompt_ms, 3),
-                "generate_ms": round(gen.generate_ms, 3),
-                "total_ms": round(self.total_ms, 3),
-            },
+            "timings": timings_json(self.generation, self.total_ms),
         }
+
+
+def timings_json(gen: Generation, total_ms: float) -> dict:
+    """The `timings` object of `--json` output and `deepfim/explain`."""
+    return {
+        "prompt_tokens_evaluated": gen.prompt_tokens_evaluated,
+        "prompt_tokens_reused": gen.prompt_tokens_reused,
+        "generated_tokens": gen.generated_tokens,
+        "draft_tokens": gen.draft_tokens,
+        "draft_accepted": gen.draft_accepted,
+        "prompt_ms": round(gen.prompt_ms, 3),
+        "generate_ms": round(gen.generate_ms, 3),
+        "total_ms": round(total_ms, 3),
+    }
 
 
 def cursor_context(fim: FimInput) -> CompletionContext:
