@@ -1,4 +1,4 @@
-"""The `deepfim` command: serve, complete, models."""
+"""The `deepfim` command: serve, complete, edit, models."""
 
 from __future__ import annotations
 
@@ -152,6 +152,67 @@ def _complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _edit(args: argparse.Namespace) -> int:
+    from fim.instruct import action
+    from models.catalog import ModelNotFound
+    from server.edits import edit_once
+    from server.engines.base import EngineUnavailable, ModelLoadError
+    from server.instruct import EditTooLong
+    from server.settings import Settings
+
+    try:
+        file, text = _read_source(Path(args.file))
+    except (OSError, RuntimeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"deepfim: cannot read {args.file}: {reason}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"deepfim: {args.file} {error}", file=sys.stderr)
+        return 2
+    ends = _parse_range(args.range)
+    instruction = args.instruction or (action(args.action).instruction or "")  # type: ignore[union-attr]
+    problem = next((p for p in (_position_problem(text, *end) for end in ends or ()) if p), None)
+    if ends is None:
+        problem = f"--range {args.range!r} is not L1:C1-L2:C2 (zero-based lines and UTF-16 characters)"
+    elif problem:
+        problem = f"{problem.replace('--line', 'line').replace('--character', 'character')} of {args.file}"
+    elif not instruction.strip():
+        problem = "--instruction is needed: say what to change"
+    if problem:
+        print(f"deepfim: {problem}", file=sys.stderr)
+        return 2
+    assert ends is not None
+    root = Path(args.workspace).resolve() if args.workspace else workspace_root(file)
+    options = {"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
+               "engineModel": args.engine_model}
+    settings, warnings = Settings().validated({k: v for k, v in options.items() if v is not None})
+    for warning in warnings:
+        print(f"deepfim: warning: {warning}", file=sys.stderr)
+    try:
+        result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
+                           args.max_tokens)
+    except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
+        print(f"deepfim: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        indent = None if args.compact or not sys.stdout.isatty() else 2
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=indent)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(result.edit)
+    return 0
+
+
+def _parse_range(spec: str) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:
+    """`L1:C1-L2:C2` as ((L1, C1), (L2, C2)), or None."""
+    try:
+        start, end = spec.split("-")
+        (l1, c1), (l2, c2) = (tuple(int(n) for n in part.split(":")) for part in (start, end))
+    except ValueError:
+        return None
+    return (l1, c1), (l2, c2)
+
+
 def _terminal_listener() -> "Listener":
     """Progress on a terminal's stderr, rewritten in place: loading the model, reading the window."""
     from server.service import Listener
@@ -284,6 +345,32 @@ def build_parser() -> argparse.ArgumentParser:
                                "word (default: 600000, no practical limit: a one-off run has no typist "
                                f"waiting; the server's default is {defaults.time_budget_ms})")
     complete.set_defaults(func=_complete)
+
+    edit = sub.add_parser("edit", help="rewrite a range of a file as instructed and print the new text",
+                          description="Rewrite a range of a file with an instruct model, as the editors' code "
+                                      "actions do, and print the range's new text (or, with --json, the edit, "
+                                      "prompt and timings). The file is not changed.")
+    edit.add_argument("file", help="the source file (a text file)")
+    edit.add_argument("--range", required=True, metavar="L1:C1-L2:C2",
+                      help="the range to rewrite: zero-based lines and characters in UTF-16 code units, as LSP "
+                           "counts (required)")
+    edit.add_argument("--instruction", help="what to do with the range, e.g. 'add type hints' (required unless "
+                                            "--action names a preset)")
+    edit.add_argument("--action", default="edit", choices=("edit", "docstring", "fix", "explain", "tests"),
+                      help="edit: follow --instruction; docstring, fix: preset instructions; explain: print an "
+                           "explanation; tests: print a test file (default: edit)")
+    edit.add_argument("--model", help="the instruct model: a .gguf path or a catalog name such as "
+                                      "deepseek-coder-1.3b-instruct (default: $DEEPFIM_MODEL, then the catalog "
+                                      "default)")
+    _engine_options(edit)
+    edit.add_argument("--workspace", help="project root for repository context "
+                                          "(default: the enclosing git root, else the file's folder)")
+    edit.add_argument("--json", action="store_true",
+                      help="print the edit, model, prompt and timings as JSON (indented on a terminal)")
+    edit.add_argument("--compact", action="store_true", help="with --json: one line, even on a terminal")
+    edit.add_argument("--max-tokens", type=int, help="most tokens of the answer (default: what the window leaves, "
+                                                     "at least 512 and twice the range's tokens)")
+    edit.set_defaults(func=_edit)
 
     models = sub.add_parser("models", help="list or download catalog models")
     models_sub = models.add_subparsers(dest="models_command", required=True)

@@ -241,14 +241,18 @@ class Instructor:
 
     # -------------------------------------------------------------- run
     def run(self, request: EditRequest, cancelled: Callable[[], bool],
-            on_text: Optional[Callable[[str, int], None]] = None, progress: Optional[Progress] = None) -> EditResult:
+            on_text: Optional[Callable[[str, int], None]] = None, progress: Optional[Progress] = None,
+            max_tokens: Optional[int] = None) -> EditResult:
         """Build the prompt, generate greedily until the answer is over (its code block closed,
         the end-of-turn token, or the room for it spent), and fit the answer to the selection.
-        `on_text(text, tokens)` hears the answer as it grows. Raises EditTooLong, EngineUnavailable."""
+        `on_text(text, tokens)` hears the answer as it grows; `max_tokens` caps the answer. Raises
+        EditTooLong, EngineUnavailable."""
         started = time.perf_counter()
         act = action(request.action) or action("edit")
         assert act is not None
         prompt, answer_tokens, selection, test_path = self.prompt_for(request)
+        if max_tokens is not None:
+            answer_tokens = max(1, min(answer_tokens, max_tokens))
         tokens = [0]
 
         def stop_at(text: str) -> Optional[int]:

@@ -61,6 +61,16 @@ class Settings:
                                     choices=("auto", "on", "off"))
     kv_cache_type: str = _setting("f16", "kvCacheType", "KV cache precision: q8_0 or q4_0 fit a window in about "
                                   "half or a third of the memory", choices=("f16", "q8_0", "q4_0"))
+    instruct_model: Optional[str] = _setting(
+        None, "instructModel", "the model for code actions (edit, fix, explain...): a .gguf path or catalog name "
+        "such as deepseek-coder-1.3b-instruct, loaded on first use and closed when idle; with instructEngine, the "
+        "model name on that engine; null: the completion model", nullable=True, text=True)
+    instruct_engine: Optional[str] = _setting(
+        None, "instructEngine", "base URL of a remote engine for code actions, as engine; null: in-process",
+        nullable=True, text=True)
+    instruct_engine_api: Optional[str] = _setting(
+        None, "instructEngineApi", "instructEngine's API; null: detected by probing", nullable=True,
+        choices=("llama.cpp", "openai", "ollama"))
 
     def merged(self, options: Any) -> "Settings":
         """A copy updated from a settings object; bad values are left out (see `validated`)."""

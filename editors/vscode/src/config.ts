@@ -19,6 +19,9 @@ export interface ServerSettings {
   engine: string | null;
   engineApi: string | null;
   engineModel: string | null;
+  instructModel: string | null;
+  instructEngine: string | null;
+  instructEngineApi: string | null;
   gpuLayers: number | null;
   flashAttention: string;
   kvCacheType: string;
@@ -62,6 +65,9 @@ export function serverSettings(): ServerSettings {
     engine: text(c.get('engine')) ?? null,
     engineApi: text(c.get('engineApi')) ?? null,
     engineModel: text(c.get('engineModel')) ?? null,
+    instructModel: text(c.get('instructModel')) ?? null,
+    instructEngine: text(c.get('instructEngine')) ?? null,
+    instructEngineApi: text(c.get('instructEngineApi')) ?? null,
     gpuLayers: Number.isInteger(c.get('gpuLayers')) ? (c.get('gpuLayers') as number) : null,
     flashAttention: text(c.get('flashAttention')) ?? 'auto',
     kvCacheType: text(c.get('kvCacheType')) ?? 'f16',

@@ -8,7 +8,7 @@ local M = {}
 M.server_keys = {
   "maxTokens", "contextSize", "threads", "timeBudgetMs", "enabled", "logText", "lineInPrefix",
   "contextBeforeBos", "firstAnswerMs", "lookupDecoding", "engine", "engineApi", "engineModel",
-  "gpuLayers", "flashAttention", "kvCacheType",
+  "gpuLayers", "flashAttention", "kvCacheType", "instructModel", "instructEngine", "instructEngineApi",
 }
 
 M.defaults = {
