@@ -98,15 +98,10 @@ def _complete(args: argparse.Namespace) -> int:
     from server.service import CompletionService
     from server.settings import Settings
 
-    try:
-        file, text = _read_source(Path(args.file))
-    except (OSError, RuntimeError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        print(f"deepfim: cannot read {args.file}: {reason}", file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"deepfim: {args.file} {error}", file=sys.stderr)
-        return 2
+    source = _open_source(args.file)
+    if isinstance(source, int):
+        return source
+    file, text = source
     problem = _position_problem(text, args.line, args.character)
     if problem:
         print(f"deepfim: {problem} of {args.file}", file=sys.stderr)
@@ -142,9 +137,7 @@ def _complete(args: argparse.Namespace) -> int:
     finally:
         service.close()
     if args.json:
-        indent = None if args.compact or not sys.stdout.isatty() else 2
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=indent)
-        sys.stdout.write("\n")
+        _print_json(result.to_json(), args.compact)
     else:
         sys.stdout.write(result.completion)
         if result.completion and not result.completion.endswith("\n"):
@@ -160,15 +153,10 @@ def _edit(args: argparse.Namespace) -> int:
     from server.instruct import EditTooLong
     from server.settings import Settings
 
-    try:
-        file, text = _read_source(Path(args.file))
-    except (OSError, RuntimeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        print(f"deepfim: cannot read {args.file}: {reason}", file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"deepfim: {args.file} {error}", file=sys.stderr)
-        return 2
+    source = _open_source(args.file)
+    if isinstance(source, int):
+        return source
+    file, text = source
     ends = _parse_range(args.range)
     instruction = args.instruction or (action(args.action).instruction or "")  # type: ignore[union-attr]
     problem = next((p for p in (_position_problem(text, *end) for end in ends or ()) if p), None)
@@ -195,12 +183,30 @@ def _edit(args: argparse.Namespace) -> int:
         print(f"deepfim: {error}", file=sys.stderr)
         return 1
     if args.json:
-        indent = None if args.compact or not sys.stdout.isatty() else 2
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=indent)
-        sys.stdout.write("\n")
+        _print_json(result.to_json(), args.compact)
     else:
         sys.stdout.write(result.edit)
     return 0
+
+
+def _open_source(name: str) -> "tuple[Path, str] | int":
+    """The path and text of the source file `name`, or the exit status after saying why it cannot be used."""
+    try:
+        return _read_source(Path(name))
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        print(f"deepfim: cannot read {name}: {reason}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"deepfim: {name} {error}", file=sys.stderr)
+        return 2
+
+
+def _print_json(value: dict, compact: bool) -> None:
+    """`--json` output: indented on a terminal unless `--compact`."""
+    indent = None if compact or not sys.stdout.isatty() else 2
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=indent)
+    sys.stdout.write("\n")
 
 
 def _parse_range(spec: str) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:
@@ -300,6 +306,14 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
                         help="the model name, for remote APIs that serve several (default: the only one served)")
 
 
+def _output_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--workspace", help="project root for repository context "
+                                            "(default: the enclosing git root, else the file's folder)")
+    parser.add_argument("--json", action="store_true",
+                        help=f"print the {what}, prompt and timings as JSON (indented on a terminal)")
+    parser.add_argument("--compact", action="store_true", help="with --json: one line, even on a terminal")
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -331,11 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--model", help="path to a .gguf file or a catalog name "
                                           "(default: $DEEPFIM_MODEL, then the catalog default)")
     _engine_options(complete)
-    complete.add_argument("--workspace", help="project root for repository context "
-                                              "(default: the enclosing git root, else the file's folder)")
-    complete.add_argument("--json", action="store_true",
-                          help="print the completion, prompt and timings as JSON (indented on a terminal)")
-    complete.add_argument("--compact", action="store_true", help="with --json: one line, even on a terminal")
+    _output_options(complete, "completion")
     complete.add_argument("--max-tokens", type=int,
                           help=f"most tokens generated (default: {defaults.max_tokens}, as the server)")
     complete.add_argument("--context-size", type=int,
@@ -363,11 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "deepseek-coder-1.3b-instruct (default: $DEEPFIM_MODEL, then the catalog "
                                       "default)")
     _engine_options(edit)
-    edit.add_argument("--workspace", help="project root for repository context "
-                                          "(default: the enclosing git root, else the file's folder)")
-    edit.add_argument("--json", action="store_true",
-                      help="print the edit, model, prompt and timings as JSON (indented on a terminal)")
-    edit.add_argument("--compact", action="store_true", help="with --json: one line, even on a terminal")
+    _output_options(edit, "edit, model")
     edit.add_argument("--max-tokens", type=int, help="most tokens of the answer (default: what the window leaves, "
                                                      "at least 512 and twice the range's tokens)")
     edit.set_defaults(func=_edit)
