@@ -1,11 +1,16 @@
-"""Repository-level benchmark: CrossCodeEval's method on real packages from PyPI.
+"""Repository-level benchmark: CrossCodeEval's method on real packages, in Python, Go, Rust,
+TypeScript, JavaScript, Java, C and C++.
 
     .venv/bin/python -m benchmarks.repo_context                          # defaults: ~15 min on 2 busy cores
-    .venv/bin/python -m benchmarks.repo_context --quality-tasks 0        # recall and timing only (~2 min)
+    .venv/bin/python -m benchmarks.repo_context --quality-tasks 0        # recall and timing only (~4 min)
     .venv/bin/python -m benchmarks.repo_context --quality-tasks 60       # tighter EM/ES (~45 min more)
     .venv/bin/python -m benchmarks.repo_context --packages httpx==0.27.2 /path/to/checkout --json out.json
+    .venv/bin/python -m benchmarks.repo_context --packages npm:rxjs@7.8.1 deb:librust-syn-dev=1.0.107-1
 
-Code. Each package is the source distribution of a pinned release, fetched with
+Code. Sources other than Python's (Debian's Go and Rust packages, npm tarballs, PyPI sdists that
+carry Java, C and C++, ``//SUBDIR`` to open a folder inside as the workspace) and their tasks are
+described in `benchmarks.languages`; `fetch` lists the spec forms. A Python package is the source
+distribution of a pinned release, fetched with
 ``pip download --no-deps --no-binary :all: NAME==VERSION`` (the package registry only; pip may fetch
 the sdist's build backend there to read its metadata, nothing is installed) and unpacked once into
 ``<user cache>/deepfim/benchmarks``. A directory given instead of

@@ -346,19 +346,8 @@ def _closers_needed(lines: list[str], ctx: CompletionContext) -> bool:
 def _net_brackets(text: str, rules: Rules) -> dict[str, int]:
     """Openers minus closers of each bracket kind in `text`, strings skipped (naive rules)."""
     net = {"(": 0, "[": 0, "{": 0}
-    quote = ""
-    escaped = False
-    for ch in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == quote or ch == "\n" and quote not in rules.multiline_quotes:
-                quote = ""
-        elif ch in rules.quotes:
-            quote = ch
-        elif ch in _OPEN_CLOSE:
+    for ch in _brackets(text, rules):
+        if ch in _OPEN_CLOSE:
             net[ch] += 1
         elif ch in _CLOSE_OPEN:
             net[_CLOSE_OPEN[ch]] -= 1
@@ -516,10 +505,26 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
 
 
 def _imbalance(text: str, rules: Rules) -> int:
-    """Unmatched closers plus unclosed openers and strings in `text` (naive string rules: the
-    language's quote characters; a Rust `'a` lifetime is no quote)."""
+    """Unmatched closers plus unclosed openers and strings in `text`."""
     stack: list[str] = []
     bad = 0
+    for ch in _brackets(text, rules):
+        if ch in _OPEN_CLOSE:
+            stack.append(ch)
+        elif ch in _CLOSE_OPEN:
+            if stack and stack[-1] == _CLOSE_OPEN[ch]:
+                stack.pop()
+            else:
+                bad += 1
+        else:  # a string cut by a line end, or still open at the end
+            bad += 1
+    return bad + len(stack)
+
+
+def _brackets(text: str, rules: Rules):
+    """The brackets of `text` outside strings, a "\\n" for each string a line end cuts and the quote
+    of a string still open at the end (naive rules: the language's quote characters, so a Rust
+    `'a` lifetime is no quote; only its multi-line strings span lines)."""
     quote = ""
     escaped = False
     for ch in text:
@@ -532,17 +537,13 @@ def _imbalance(text: str, rules: Rules) -> int:
                 quote = ""
             elif ch == "\n" and quote not in rules.multiline_quotes:
                 quote = ""
-                bad += 1
+                yield "\n"
         elif ch in rules.quotes:
             quote = ch
-        elif ch in _OPEN_CLOSE:
-            stack.append(ch)
-        elif ch in _CLOSE_OPEN:
-            if stack and stack[-1] == _CLOSE_OPEN[ch]:
-                stack.pop()
-            else:
-                bad += 1
-    return bad + len(stack) + (1 if quote else 0)
+        elif ch in _OPEN_CLOSE or ch in _CLOSE_OPEN:
+            yield ch
+    if quote:
+        yield quote
 
 
 def _leading(line: str) -> str:
