@@ -297,6 +297,86 @@ def test_status_and_health(fresh: Nvim) -> None:
     assert "ERROR" not in report
 
 
+def readme_block(language: str, starts: str) -> str:
+    """The code block of editors/nvim/README.md in `language` that starts with `starts`."""
+    readme = (PLUGIN / "README.md").read_text()
+    for block in re.findall(rf"```{language}\n(.*?)```", readme, re.S):
+        if block.startswith(starts):
+            return block.strip()
+    raise AssertionError(f"README.md has no {language} block starting with {starts!r}")
+
+
+def test_readme_steps_work_as_written(nvim_workspace: Path) -> None:
+    """Issue 18: editors/nvim/README.md opens with install, model, config; its config blocks (with
+    this checkout as ~/src/deepfim) load the plugin and name a server program that exists."""
+    from models.catalog import find
+
+    readme = (PLUGIN / "README.md").read_text()
+    steps = [readme.index(f"**{n}. ") for n in (1, 2, 3)]
+    assert steps == sorted(steps) and readme.index("```") > steps[0] and steps[2] < readme.index("## ")
+    assert readme_block("sh", "cd ~/src/deepfim").splitlines()[-1] == ".venv/bin/pip install -e ."
+    pull = readme_block("sh", ".venv/bin/deepfim models pull")
+    assert find(pull.split()[-1]) is not None, pull
+    doc = (PLUGIN / "doc" / "deepfim.txt").read_text()
+    assert pull in doc and "pip install -e ." in doc
+
+    here = lambda block: block.replace("~/src/deepfim", str(REPO))  # noqa: E731
+    lazy_spec = here(readme_block("lua", "{\n  dir = "))
+    plain = here(readme_block("lua", "vim.opt.runtimepath:prepend("))
+    for name, code in (("lazy.nvim", f"""
+            -- what lazy.nvim does with the spec: its dir on 'runtimepath', main module's setup(opts)
+            local spec = {lazy_spec}
+            vim.opt.rtp:prepend(vim.fs.normalize(spec.dir))
+            vim.cmd('runtime plugin/deepfim.lua')
+            require(spec.name).setup(spec.opts)
+        """), ("init.lua", plain)):
+        nv = Nvim(NVIM, ["-u", "NONE"], nvim_workspace)
+        try:
+            nv.lua(code)
+            assert nv.lua("return require('deepfim')._setup_done"), name
+            cmd = nv.lua("return require('deepfim.config').options.cmd")
+            assert cmd == [str(REPO / ".venv" / "bin" / "deepfim"), "serve"], name
+            assert nv.lua("return vim.fn.exists(':DeepfimExplain')") == 2, name
+        finally:
+            nv.close()
+
+
+def test_statusline_snippets_keep_the_file_name(fresh: Nvim) -> None:
+    """Issue 18: the README's statusline keeps the default one's file name and ruler, adds deepfim's
+    status, and shows `loading 40%` right both in %{...} and as a lualine component (escaped)."""
+    nv = fresh
+    evaluate = "return vim.api.nvim_eval_statusline(..., { maxwidth = 200 }).str"
+    loading = """
+        local status, client = require('deepfim.status'), require('deepfim.lsp').client(0)
+        local saved = status.by_client[client.id]
+        status.by_client[client.id] = { state = 'loading', message = '', percentage = 40 }
+        local ok, result = pcall(function(...) %s end, ...)
+        status.by_client[client.id] = saved
+        assert(ok, result)
+        return result
+    """
+    try:
+        nv.api.current.window.cursor = (2, 0)
+        for set_it in (lambda: nv.cmd(readme_block("vim", "set statusline=")),
+                       lambda: nv.lua(readme_block("lua", "vim.o.statusline ="))):
+            nv.cmd("set statusline&")
+            set_it()
+            line = nv.lua(evaluate, nv.lua("return vim.o.statusline"))
+            assert re.fullmatch(r"\S*/shared\.py +deepfim: ready +2,0-1 +All", line), line
+            line = nv.lua(loading % evaluate, nv.lua("return vim.o.statusline"))
+            assert re.fullmatch(r"\S*/shared\.py +deepfim: loading 40% +2,0-1 +All", line), line
+        assert readme_block("vim", "set statusline=") in (PLUGIN / "doc" / "deepfim.txt").read_text()
+        assert "lualine()" in readme_block("lua", "sections = { lualine_x")
+        raw, shown = nv.lua(loading % """
+            local text = require('deepfim').lualine({ 'lualine passes its component table' }, true)
+            return { text, vim.api.nvim_eval_statusline('%t ' .. text, {}).str }
+        """)
+        assert (raw, shown) == ("deepfim: loading 40%%", "shared.py deepfim: loading 40%")
+        assert nv.lua("return require('deepfim').statusline({ escape = true })") == "deepfim: ready"
+    finally:
+        nv.cmd("set statusline&")
+
+
 def test_toggle(fresh: Nvim) -> None:
     nv = fresh
     nv.cmd("DeepfimToggle")
@@ -374,8 +454,8 @@ def test_ghost_text_has_colours_without_termguicolors(fresh: Nvim) -> None:
 
 
 def test_a_users_own_highlight_and_settings_win(nvim_workspace: Path) -> None:
-    """A `:hi DeepfimSuggestion` from before setup() stays (also after a colour scheme); top-level
-    server settings (every key of config.server_keys) are moved into `settings`."""
+    """A `:hi DeepfimSuggestion` from before setup() stays; `~` in cmd is expanded; top-level server
+    settings (every key of config.server_keys) are moved into `settings`."""
     nv = Nvim(NVIM, ["-u", "NONE"], nvim_workspace)
     try:
         nv.cmd("hi DeepfimSuggestion ctermfg=1 guifg=#ff0000")
@@ -385,6 +465,12 @@ def test_a_users_own_highlight_and_settings_win(nvim_workspace: Path) -> None:
         assert nv.lua(HL) == {"ctermfg": 1, "fg": 0xFF0000}
         nv.cmd("hi DeepfimSuggestion ctermfg=2")  # after setup() too
         assert nv.lua(HL)["ctermfg"] == 2
+
+        cmd = nv.lua("""
+            require('deepfim').setup({ filetypes = { 'none' }, cmd = { '~/src/deepfim/.venv/bin/deepfim', 'serve' } })
+            return require('deepfim.config').options.cmd
+        """)
+        assert cmd == [str(Path.home() / "src/deepfim/.venv/bin/deepfim"), "serve"]  # as the README writes it
 
         settings = nv.lua("""
             local opts = { filetypes = { 'none' }, model = 'm.gguf' }

@@ -54,6 +54,14 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
+--- `path` with a leading "~" replaced by the home folder.
+local function home(path)
+  if type(path) == "string" and (path == "~" or path:match("^~[/\\]")) and vim.env.HOME then
+    return vim.env.HOME .. path:sub(2)
+  end
+  return path
+end
+
 --- Merge user options over the defaults and normalize them.
 function M.set(opts)
   opts = opts or {}
@@ -70,6 +78,11 @@ function M.set(opts)
   if type(options.cmd) == "string" then
     options.cmd = { options.cmd }
   end
+  -- "~/src/deepfim/.venv/bin/deepfim": the server is started without a shell, which would expand "~".
+  if type(options.cmd) == "table" and options.cmd[1] then
+    options.cmd = vim.list_extend({ home(options.cmd[1]) }, options.cmd, 2)
+  end
+  options.cmd_cwd = home(options.cmd_cwd)
   options.settings = vim.deepcopy(options.settings or {})
   for _, key in ipairs(M.server_keys) do
     if opts[key] ~= nil then

@@ -177,8 +177,22 @@ function M.status(bufnr)
 end
 
 --- A short status string for statuslines ("deepfim: ready", "deepfim: loading 40%", ...).
-function M.statusline(bufnr)
-  return M.status(bufnr).text
+--- {opts}: a buffer number (default: the current one, which is the drawn window's inside %{...}),
+--- or { bufnr = ..., escape = true }: escape doubles each "%", for places that read the text as
+--- statusline format (lualine components, %{%...%}, %!...); %{...} shows the text as it is.
+function M.statusline(opts)
+  local bufnr, escape = opts, false
+  if type(opts) == "table" then
+    bufnr, escape = opts.bufnr, opts.escape
+  end
+  local text = M.status(bufnr).text
+  return escape and (text:gsub("%%", "%%%%")) or text
+end
+
+--- The status as a lualine component (its text is statusline format, so "%" is escaped; the
+--- arguments lualine passes are ignored): `lualine_x = { require("deepfim").lualine }`.
+function M.lualine()
+  return M.statusline({ escape = true })
 end
 
 --- Show the prompt and timings of the last completion of the current buffer in a scratch buffer.
