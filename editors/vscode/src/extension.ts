@@ -19,8 +19,11 @@ import { cliCommand, enabledForLanguage, SECTION, serverCommand, serverSettings,
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
 import { pickModel, pullModel } from './pull';
-import { pullSuggestion } from './text';
+import { inVSCodeTerms, pullSuggestion, settingNames } from './text';
 import { ServerStatus, StatusBar } from './status';
+
+/** The label prefix of a button that opens one setting ("Open deepfim.model"). */
+const OPEN_SETTING = 'Open ';
 
 /** A LanguageClient whose own start-failure notification is left to the extension, which says
  *  what to run instead (one notification, not a generic "couldn't create connection"). */
@@ -77,7 +80,8 @@ class Extension implements vscode.Disposable {
   /** Whether the server was last told a model (so clearing the setting must say `null`). */
   private sentModel = false;
 
-  constructor() {
+  /** `manifest`: the extension's package.json (its settings, for the server's hints). */
+  constructor(private readonly manifest: unknown) {
     this.disposables.push(
       this.log,
       this.status,
@@ -112,9 +116,16 @@ class Extension implements vscode.Disposable {
     void vscode.window.showErrorMessage(message, ...actions).then((action) => this.act(action));
   }
 
+  /** The server's message in VS Code's terms (`deepfim.model` where it says "pass --model"). */
+  private hinted(message: string): { message: string; settings: string[] } {
+    return inVSCodeTerms(message, settingNames(this.manifest));
+  }
+
   private act(action: string | undefined): void {
     if (action === 'Open Settings') {
       void vscode.commands.executeCommand('workbench.action.openSettings', '@ext:deepfim.deepfim');
+    } else if (action?.startsWith(`${OPEN_SETTING}deepfim.`)) {
+      void vscode.commands.executeCommand('workbench.action.openSettings', action.slice(OPEN_SETTING.length));
     } else if (action === 'Show Log') {
       this.log.show(true);
     } else if (action?.startsWith('Pull ')) {
@@ -122,16 +133,19 @@ class Extension implements vscode.Disposable {
     }
   }
 
-  /** The server's window/showMessage, with buttons for what its errors ask the user to do. */
+  /** The server's window/showMessage in VS Code's terms, with buttons for what it asks the user
+   *  to do: pull the model it names, open the setting it names. */
   private showMessage(params: ShowMessageParams): void {
-    const pull = pullSuggestion(params.message);
+    const { message, settings } = this.hinted(params.message);
+    const pull = pullSuggestion(message);
+    const open = settings.length ? [`${OPEN_SETTING}${settings[0]}`] : [];
     if (params.type === MessageType.Error) {
-      const actions = pull ? [`Pull ${pull}`, 'Open Settings'] : ['Open Settings', 'Show Log'];
-      this.notifyOnce(`server:${params.message}`, params.message, ...actions);
+      const actions = [...(pull ? [`Pull ${pull}`] : []), ...(open.length ? open : ['Open Settings']), ...(pull ? [] : ['Show Log'])];
+      this.notifyOnce(`server:${params.message}`, message, ...actions);
     } else if (params.type === MessageType.Warning) {
-      void vscode.window.showWarningMessage(params.message);
+      void vscode.window.showWarningMessage(message, ...open).then((action) => this.act(action));
     } else {
-      void vscode.window.showInformationMessage(params.message);
+      void vscode.window.showInformationMessage(message, ...open).then((action) => this.act(action));
     }
   }
 
@@ -226,7 +240,8 @@ class Extension implements vscode.Disposable {
     this.client = client;
     client.onNotification('deepfim/status', (params: ServerStatus) => {
       if (this.client === client) {
-        this.status.set(params);
+        const { message, settings } = this.hinted(typeof params.message === 'string' ? params.message : '');
+        this.status.set({ ...params, message, settings });
       }
     });
     // Replaces the client's default handler (registered before start, installed after it).
@@ -425,7 +440,7 @@ class Extension implements vscode.Disposable {
 let extension: Extension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  extension = new Extension();
+  extension = new Extension(context.extension.packageJSON);
   context.subscriptions.push(extension);
   await extension.start();
 }

@@ -1,19 +1,25 @@
 import * as vscode from 'vscode';
 import { enabledForLanguage, serverSettings } from './config';
+import { prefixOnly, statusText } from './text';
 
 /** What the server last said in `deepfim/status`, plus the client's own states. */
 export interface ServerStatus {
-  state: 'starting' | 'loading' | 'ready' | 'error' | 'disabled' | 'stopped';
+  state: 'starting' | 'loading' | 'reading' | 'ready' | 'error' | 'disabled' | 'stopped';
   message: string;
   percentage?: number;
   model?: string;
+  /** The VS Code settings the message names (`inVSCodeTerms`): links in the tooltip. */
+  settings?: string[];
 }
 
-/** The status bar item: loading with percentage, ready (model name), working, disabled, error. */
+/** The status bar item: loading and reading with percentage, ready (model name, prefix-only),
+ *  working, disabled, error (the text is `statusText`'s). */
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private status: ServerStatus = { state: 'starting', message: 'starting the server' };
   private model: string | undefined;
+  /** Whether the loaded model is prefix-only, from the ready message ("prefix-only template"). */
+  private prefixOnly = false;
   private inFlight = 0;
   private readonly listeners: vscode.Disposable[] = [];
 
@@ -39,7 +45,12 @@ export class StatusBar implements vscode.Disposable {
     if (status.model) {
       this.model = status.model;
     }
-    if (status.state !== 'ready' && status.state !== 'disabled') {
+    if (status.state === 'loading') {
+      this.prefixOnly = false;
+    }
+    this.prefixOnly = prefixOnly(status.message) ?? this.prefixOnly;
+    // "reading" comes while a completion reads a long prompt: it is still in flight.
+    if (status.state !== 'ready' && status.state !== 'disabled' && status.state !== 'reading') {
       this.inFlight = 0;
     }
     this.render();
@@ -60,47 +71,23 @@ export class StatusBar implements vscode.Disposable {
   render(): void {
     const item = this.item;
     const s = this.status;
-    const model = this.model ?? 'deepfim';
-    item.backgroundColor = undefined;
+    const language = vscode.window.activeTextEditor?.document.languageId;
+    const off = !serverSettings().enabled ? true : language && !enabledForLanguage(language) ? language : undefined;
+    const shown = statusText({ ...s, model: this.model, prefixOnly: this.prefixOnly, working: this.inFlight > 0, off });
+    item.text = shown.text;
+    const failed = s.state === 'error' || s.state === 'stopped';
+    item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     const tooltip = new vscode.MarkdownString(undefined, true);
-    tooltip.isTrusted = false;
-    const editor = vscode.window.activeTextEditor;
-    const language = editor?.document.languageId;
-    const globalOff = !serverSettings().enabled;
-    switch (s.state) {
-      case 'starting':
-        item.text = '$(sync~spin) deepfim';
-        tooltip.appendText(`deepfim: ${s.message}`);
-        break;
-      case 'loading':
-        item.text = `$(sync~spin) deepfim ${s.percentage ?? 0}%`;
-        tooltip.appendText(`deepfim: ${s.message}`);
-        break;
-      case 'error':
-      case 'stopped':
-        item.text = '$(error) deepfim';
-        item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        tooltip.appendText(`deepfim: ${s.message}`);
-        break;
-      case 'disabled':
-      case 'ready':
-        if (s.state === 'disabled' || globalOff) {
-          item.text = '$(circle-slash) deepfim';
-          tooltip.appendText('deepfim: disabled (click for the menu to enable it)');
-        } else if (language && !enabledForLanguage(language)) {
-          item.text = `$(circle-slash) ${model}`;
-          tooltip.appendText(`deepfim: disabled for ${language} (deepfim.disabledLanguages or a [${language}] override of deepfim.enable)`);
-        } else if (this.inFlight > 0) {
-          item.text = `$(loading~spin) ${model}`;
-          tooltip.appendText(`deepfim: completing with ${model}`);
-        } else {
-          item.text = `$(sparkle) ${model}`;
-          tooltip.appendText(s.message.startsWith('deepfim') ? s.message : `deepfim ready: ${model}`);
-        }
-        break;
+    tooltip.appendText(shown.tooltip);
+    // Links that open the settings the message names (only that command runs from the tooltip).
+    tooltip.isTrusted = { enabledCommands: ['workbench.action.openSettings'] };
+    for (const setting of s.settings ?? []) {
+      const args = encodeURIComponent(JSON.stringify([setting]));
+      tooltip.appendMarkdown(`\n\n[Open ${setting}](command:workbench.action.openSettings?${args})`);
     }
     item.tooltip = tooltip;
-    item.accessibilityInformation = { label: `deepfim: ${s.state}${this.inFlight ? ', working' : ''}. ${s.message}` };
+    const notes = [this.inFlight ? 'working' : '', this.prefixOnly && !failed ? 'prefix-only' : ''].filter(Boolean);
+    item.accessibilityInformation = { label: `deepfim: ${s.state}${notes.map((note) => `, ${note}`).join('')}. ${s.message}` };
   }
 
   dispose(): void {

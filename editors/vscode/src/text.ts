@@ -99,3 +99,126 @@ export function render(explanation: Explanation | null, document: { uri: string;
   });
   return out.join('\n');
 }
+
+// ---------------------------------------------------------------- the server's hints in VS Code terms
+
+/** The extension's own setting names, without `deepfim.` (from package.json's configuration). */
+export function settingNames(manifest: unknown): Set<string> {
+  const properties = (manifest as { contributes?: { configuration?: { properties?: object } } })
+    ?.contributes?.configuration?.properties ?? {};
+  return new Set(Object.keys(properties).filter((key) => key.startsWith('deepfim.')).map((key) => key.slice('deepfim.'.length)));
+}
+
+/** A server message in VS Code's terms, and the settings it names (`deepfim.model`, ...). */
+export interface Hinted {
+  message: string;
+  settings: string[];
+}
+
+/** Rewrite the server's command-line and settings-key hints into VS Code settings: "pass --model
+ *  /p.gguf" -> 'set "deepfim.model" to /p.gguf', "set contextSize lower" -> 'set "deepfim.contextSize"
+ *  lower', "point --model at" -> 'point "deepfim.model" at', "setting maxTokens: ..." -> 'setting
+ *  "deepfim.maxTokens": ...'. Only keys and flags that name one of `known` (setting names without
+ *  `deepfim.`) are rewritten; anything else (`--workspace`, `deepfim models pull`) stays. */
+export function inVSCodeTerms(message: string, known: ReadonlySet<string>): Hinted {
+  const settings: string[] = [];
+  const setting = (key: string): string | undefined => {
+    const name = key === 'enabled' ? 'enable' : key;
+    if (!known.has(name)) {
+      return undefined;
+    }
+    if (!settings.includes(`deepfim.${name}`)) {
+      settings.push(`deepfim.${name}`);
+    }
+    return `"deepfim.${name}"`;
+  };
+  const flag = (dashed: string): string | undefined =>
+    setting(dashed.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase()));
+  const text = message
+    // "pass --model with the path of ..." / "pass --model /path/to/a.gguf" / "pass --model"
+    .replace(/\bpass --([a-z][a-z-]*)( with\b| (?!or\b|and\b)[^\s;,)]+)?/g, (whole, dashed: string, rest?: string) => {
+      const name = flag(dashed);
+      if (!name) {
+        return whole;
+      }
+      return rest === undefined ? `set ${name}` : rest === ' with' ? `set ${name} to` : `set ${name} to${rest}`;
+    })
+    // "set model", "set the model to ...", "set contextSize to 4096", "set engineApi to ..."
+    .replace(/\bset (the )?`?([a-z][A-Za-z]*)`?(?![\w-])/g, (whole, _the, key: string) => {
+      const name = setting(key);
+      return name ? `set ${name}` : whole;
+    })
+    // "setting contextSize: 100 is not accepted" (the server's warning for a refused value)
+    .replace(/\bsetting `?([a-z][A-Za-z]*)`?:/g, (whole, key: string) => {
+      const name = setting(key);
+      return name ? `setting ${name}:` : whole;
+    })
+    // any other flag: "point --model at a .gguf file"
+    .replace(/(^|[\s(])--([a-z][a-z-]*)\b/g, (whole, before: string, dashed: string) => {
+      const name = flag(dashed);
+      return name ? `${before}${name}` : whole;
+    });
+  return { message: text, settings };
+}
+
+// ---------------------------------------------------------------- the status bar
+
+/** `true` when a ready message says the model is prefix-only ("... (prefix-only template, ...)"),
+ *  `false` when it names another template, `undefined` when it says nothing about it. */
+export function prefixOnly(message: string): boolean | undefined {
+  const template = /\(([^\s(),]+) template\b/.exec(message);
+  return template ? template[1] === 'prefix-only' : undefined;
+}
+
+/** What the status bar item says; `state` and `message` as in `deepfim/status`. */
+export interface StatusInput {
+  state: string;
+  message: string;
+  percentage?: number;
+  /** The model's name (the last `model` the server sent). */
+  model?: string;
+  prefixOnly?: boolean;
+  /** A completion request is in flight. */
+  working?: boolean;
+  /** Completions are off: everywhere (`true`) or for this language (its id). */
+  off?: true | string;
+}
+
+/** The item's text (with $(icon) codicons) and its tooltip, for each state: loading and reading
+ *  with their percentage, ready (model name, prefix-only), working, disabled, error. */
+export function statusText(s: StatusInput): { text: string; tooltip: string } {
+  const model = s.model ?? 'deepfim';
+  const percent = `${Math.max(0, Math.min(100, Math.round(s.percentage ?? 0)))}%`;
+  switch (s.state) {
+    case 'starting':
+      return { text: '$(sync~spin) deepfim', tooltip: `deepfim: ${s.message}` };
+    case 'loading':
+      return { text: `deepfim $(sync~spin) loading ${percent}`, tooltip: `deepfim: ${s.message}` };
+    case 'reading':
+      return { text: `deepfim $(sync~spin) reading ${percent}`, tooltip: `deepfim: ${s.message}` };
+    case 'ready':
+    case 'disabled': {
+      if (s.state === 'disabled' || s.off === true) {
+        return { text: '$(circle-slash) deepfim', tooltip: 'deepfim: disabled (click for the menu to enable it)' };
+      }
+      const note = s.prefixOnly ? ' (prefix-only)' : '';
+      const why = s.prefixOnly
+        ? '\n\nprefix-only: this model has no fill-in-the-middle tokens, so it completes from the code before ' +
+          'the cursor only. For suggestions that fit the code after it, pull DeepSeek-Coder ("deepfim: Pull (Download) ' +
+          'Model") or set "deepfim.model" to a DeepSeek-Coder .gguf.'
+        : '';
+      if (typeof s.off === 'string') {
+        return {
+          text: `$(circle-slash) ${model}${note}`,
+          tooltip: `deepfim: disabled for ${s.off} (deepfim.disabledLanguages or a [${s.off}] override of deepfim.enable)`,
+        };
+      }
+      if (s.working) {
+        return { text: `$(loading~spin) ${model}${note}`, tooltip: `deepfim: completing with ${model}${why}` };
+      }
+      return { text: `$(sparkle) ${model}${note}`, tooltip: (s.message.startsWith('deepfim') ? s.message : `deepfim ready: ${model}`) + why };
+    }
+    default: // error, stopped
+      return { text: '$(error) deepfim', tooltip: `deepfim: ${s.message}` };
+  }
+}
