@@ -1,9 +1,14 @@
 """The VS Code extension (editors/vscode) in a real VS Code: code-server driven by headless Chromium.
 
-tests/vscode/e2e.mjs installs the built .vsix into a fresh code-server, opens a Python file, types
-`with` on an empty line of a function, waits for ghost text from the real server running Gemma 3
-270M, presses Tab and reads the saved file; then checks "Show Last Prompt", the toggle, and that a
-missing server command and a missing model each give exactly one notification saying what to run.
+tests/vscode/e2e.mjs installs the built .vsix into a fresh code-server, with the server command
+written as the README's step 3 writes it (this checkout's .venv/bin/deepfim serve) and the model in
+deepfim.model, opens a Python file, types `with` on an empty line of a function, waits for ghost
+text from the real server running Gemma 3 270M (the status bar says "prefix-only"), presses Tab and
+reads the saved file; then checks "Show Last Prompt", the toggle, and that a missing server command
+and a missing model each give exactly one notification saying what to run, the latter in VS Code's
+terms ("deepfim.model", a button that opens it).
+
+The README's three steps are checked without VS Code too (test_readme_steps_work_as_written).
 
 Needs what `bash editors/vscode/scripts/e2e-setup.sh` installs (Debian's chromium, Node 24,
 code-server 4.139.1, the extension's and the driver's npm packages, the built .vsix). Without them
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,15 +91,61 @@ def _stale(vsix: Path) -> bool:
     return any(source.stat().st_mtime > built for source in sources if source.exists())
 
 
+def readme_block(language: str, starts: str) -> str:
+    """The code block of editors/vscode/README.md in `language` that starts with `starts`."""
+    readme = (EXTENSION / "README.md").read_text()
+    for block in re.findall(rf"```{language}\n(.*?)```", readme, re.S):
+        if block.startswith(starts):
+            return block.strip()
+    raise AssertionError(f"README.md has no {language} block starting with {starts!r}")
+
+
+def test_readme_steps_work_as_written() -> None:
+    """Issue 18: editors/vscode/README.md opens with the three steps from nothing to ghost text
+    (install deepfim and the default model; build and install the .vsix; deepfim.serverCommand),
+    and what they say matches the project: the commands, the .vsix name, the setting."""
+    from models.catalog import default_name, find
+
+    readme = (EXTENSION / "README.md").read_text()
+    steps = [readme.index(f"**{n}. ") for n in (1, 2, 3)]
+    assert steps == sorted(steps) and readme.index("```") > steps[0] and steps[2] < readme.index("## ")
+    install = readme_block("sh", "cd ~/src/deepfim\n").splitlines()
+    assert install == ["cd ~/src/deepfim",
+                       "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/deepfim models pull"]
+    assert find(default_name()) is not None  # `models pull` without a name pulls the default
+    assert readme_block("sh", "cd ~/src/deepfim/editors/vscode").splitlines() == [
+        "cd ~/src/deepfim/editors/vscode", "npm ci && npm run package", "code --install-extension deepfim.vsix"]
+    manifest = json.loads((EXTENSION / "package.json").read_text())
+    assert "--out deepfim.vsix" in manifest["scripts"]["package"]
+    # Step 3's settings.json, with this checkout as ~/src/deepfim and the echo's output as the path.
+    assert readme_block("sh", "echo ").splitlines() == ["echo ~/src/deepfim/.venv/bin/deepfim"]
+    settings = json.loads(readme_block("jsonc", "{").replace("/home/me/src/deepfim", str(REPO)))
+    assert list(settings) == ["deepfim.serverCommand"]
+    assert "deepfim.serverCommand" in manifest["contributes"]["configuration"]["properties"]
+    program, *arguments = settings["deepfim.serverCommand"]
+    assert program == str(REPO / ".venv" / "bin" / "deepfim") and arguments == ["serve"]
+    if (REPO / ".venv").is_dir():
+        assert os.access(program, os.X_OK), f"{program} (what step 1 makes) is missing"
+
+
 TOOLS, MISSING = find_tools()
-if MISSING and not REQUIRED:
-    pytest.skip("VS Code end-to-end test needs: " + "; ".join(MISSING) +
-                " (set DEEPFIM_VSCODE_E2E=1 to fail instead of skipping)", allow_module_level=True)
+
+
+def _server_command(model: Path) -> tuple[list[str], Optional[str]]:
+    """deepfim.serverCommand and deepfim.model for the checks: the README's step 3 (this checkout's
+    .venv/bin/deepfim serve, the model in deepfim.model) where that program exists."""
+    program = REPO / ".venv" / "bin" / "deepfim"
+    if program.is_file() and os.access(program, os.X_OK):
+        return [str(program), "serve"], str(model)
+    return [sys.executable, "-m", "server.cli", "serve", "--model", str(model)], None
 
 
 @pytest.fixture(scope="module")
 def e2e(gemma_model: Path) -> dict:
     """Run the driver once; the tests below read its checks."""
+    if MISSING and not REQUIRED:
+        pytest.skip("VS Code end-to-end test needs: " + "; ".join(MISSING) +
+                    " (set DEEPFIM_VSCODE_E2E=1 to fail instead of skipping)")
     assert not MISSING, "VS Code end-to-end test needs: " + "; ".join(MISSING)
     vsix: Path = TOOLS["vsix"]
     if vsix == EXTENSION / "deepfim.vsix" and _stale(vsix):
@@ -101,8 +153,8 @@ def e2e(gemma_model: Path) -> dict:
         build = subprocess.run([npm, "run", "package"], cwd=EXTENSION, capture_output=True, text=True, timeout=300)
         assert build.returncode == 0, f"npm run package failed:\n{build.stdout}\n{build.stderr}"
     artifacts = os.environ.get("DEEPFIM_VSCODE_ARTIFACTS") or tempfile.mkdtemp(prefix="deepfim-vscode-e2e-")
-    server = [sys.executable, "-m", "server.cli", "serve", "--model", str(gemma_model)]
-    env = dict(os.environ,
+    server, model = _server_command(gemma_model)
+    env = dict(os.environ, DEEPFIM_VSCODE_MODEL=model or "",
                DEEPFIM_VSCODE_CODE_SERVER=TOOLS["code_server"], DEEPFIM_VSCODE_NODE=TOOLS["node"],
                DEEPFIM_VSCODE_CHROMIUM=TOOLS["chromium"], DEEPFIM_VSCODE_VSIX=str(vsix),
                DEEPFIM_VSCODE_SERVER=json.dumps(server), DEEPFIM_VSCODE_ARTIFACTS=artifacts,
@@ -149,6 +201,10 @@ def test_status_bar_shows_the_model_when_ready(e2e: dict) -> None:
     _check(e2e, "the status bar said ready")
 
 
+def test_status_bar_says_prefix_only(e2e: dict) -> None:
+    _check(e2e, "the status bar says prefix-only")
+
+
 def test_show_last_prompt(e2e: dict) -> None:
     _check(e2e, '"deepfim: Show Last Prompt"')
 
@@ -162,7 +218,11 @@ def test_missing_server_command_gives_one_notification(e2e: dict) -> None:
 
 
 def test_missing_model_gives_one_notification(e2e: dict) -> None:
-    _check(e2e, "modelMissing")
+    _check(e2e, "modelMissing: one notification")
+
+
+def test_missing_model_hint_is_in_vscode_terms(e2e: dict) -> None:
+    _check(e2e, "modelMissing in VS Code terms")
 
 
 def test_pull_model_shows_progress(e2e: dict) -> None:

@@ -6,6 +6,7 @@
 //   DEEPFIM_VSCODE_CHROMIUM     chromium executable
 //   DEEPFIM_VSCODE_VSIX         the built extension (editors/vscode/deepfim.vsix)
 //   DEEPFIM_VSCODE_SERVER       JSON array: deepfim.serverCommand for the checks that need the real server
+//   DEEPFIM_VSCODE_MODEL        deepfim.model for them (empty: the command names the model)
 //   DEEPFIM_VSCODE_ARTIFACTS    folder for screenshots and logs
 // Prints one JSON line `{"ok": bool, "checks": [...], ...}` last; exits 1 when a check failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ const NODE = env('DEEPFIM_VSCODE_NODE', process.execPath);
 const CHROMIUM = env('DEEPFIM_VSCODE_CHROMIUM');
 const VSIX = env('DEEPFIM_VSCODE_VSIX');
 const SERVER = JSON.parse(env('DEEPFIM_VSCODE_SERVER'));
+const MODEL = process.env.DEEPFIM_VSCODE_MODEL ?? '';
 const ARTIFACTS = env('DEEPFIM_VSCODE_ARTIFACTS', fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-vscode-')));
 const ONLY = (process.env.DEEPFIM_VSCODE_CHECKS ?? '').split(',').filter(Boolean);
 fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -73,6 +75,7 @@ function writeSettings(extra) {
     'files.autoSave': 'off',
     'window.restoreWindows': 'none',
     'deepfim.serverCommand': SERVER,
+    ...(MODEL ? { 'deepfim.model': MODEL } : {}),
     'deepfim.maxTokens': Number(process.env.DEEPFIM_VSCODE_MAX_TOKENS ?? 48),
     'deepfim.contextSize': 4096,
     'deepfim.threads': 2,
@@ -298,6 +301,7 @@ async function checkGhostText(page) {
     JSON.stringify(following.map((l) => l.trimEnd())) === JSON.stringify(ghost.lines.map((l) => l.trimEnd())), { following, ghost });
   record('the server\'s dropdown item is not in the suggest widget', !(suggest ?? '').includes('deepfim') && !(suggest ?? '').includes(' open('), { suggest });
   record('the status bar said ready with the model name', /gemma|gguf|deepseek/i.test(ready.text + ready.label), { ready });
+  record('the status bar says prefix-only for Gemma 3 270M', /\(prefix-only\)/.test(ready.text) && /prefix-only/.test(ready.label), { ready });
   return text;
 }
 
@@ -364,8 +368,8 @@ async function reloadWorkbench(page) {
 
 // A window that starts with a broken setup: VS Code does not notice settings.json written behind
 // its back in code-server, so write it and reload the window (as a user starting VS Code would).
-async function checkOneNotification(page, name, serverCommand, pattern) {
-  writeSettings({ 'deepfim.serverCommand': serverCommand });
+async function checkOneNotification(page, name, serverCommand, pattern, extraSettings = {}) {
+  writeSettings({ 'deepfim.serverCommand': serverCommand, ...extraSettings });
   const begin = Date.now();
   await reloadWorkbench(page);
   let toasts;
@@ -384,8 +388,20 @@ async function checkOneNotification(page, name, serverCommand, pattern) {
   const status = await statusLabel(page);
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
   const deepfim = toasts.filter((text) => /deepfim/i.test(text));
+  const buttons = await page.evaluate(() => [...document.querySelectorAll('.notification-toast .monaco-button')]
+    .map((el) => el.textContent?.trim() ?? ''));
   record(`${name}: one notification that says what to run`, deepfim.length === 1 && pattern.test(deepfim[0]) &&
-    Boolean(status?.label.startsWith('deepfim: error')), { toasts, status, shownMs });
+    Boolean(status?.label.startsWith('deepfim: error')), { toasts, status, shownMs, buttons });
+  return { text: deepfim[0] ?? '', buttons };
+}
+
+// The server says "pass --model /path/to/a.gguf"; VS Code shows the setting and a button for it.
+async function checkModelMissing(page) {
+  const { text, buttons } = await checkOneNotification(page, 'modelMissing',
+    [FAKE_DEEPFIM, 'serve', '--model', 'deepseek-coder-33b-base:Q8_0'], /deepfim models pull deepseek-coder-33b-base/,
+    { 'deepfim.model': '' });
+  record('modelMissing in VS Code terms: "deepfim.model" and a button that opens it', text.includes('"deepfim.model"') &&
+    !text.includes('--model') && buttons.includes('Open deepfim.model'), { text, buttons });
 }
 
 // The missing model's notification offers "Pull NAME": it runs `deepfim models pull NAME` (a fake
@@ -456,8 +472,7 @@ try {
   await run('explain', () => checkExplain(page));
   await run('toggle', () => checkToggle(page));
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
-  await run('modelMissing', () => checkOneNotification(page, 'modelMissing',
-    [FAKE_DEEPFIM, 'serve', '--model', 'deepseek-coder-33b-base:Q8_0'], /deepfim models pull deepseek-coder-33b-base/));
+  await run('modelMissing', () => checkModelMissing(page));
   await run('pull', () => checkPull(page));
   exitCode = checks.length > 0 && checks.every((check) => check.ok) ? 0 : 1;
 } catch (error) {
