@@ -261,20 +261,45 @@ def test_tab_falls_through_when_nothing_is_shown(fresh: Nvim, nvim_workspace: Pa
     assert nv.line() == "quick"
 
 
-def test_explain_shows_the_prompt(fresh: Nvim, nvim_workspace: Path) -> None:
+def test_explain_shows_the_prompt_in_a_float_that_keeps_the_cursor(fresh: Nvim, nvim_workspace: Path) -> None:
     nv = fresh
     nv.edit(nvim_workspace / "explain.py", READ_LINES)  # the last model run for this file is ours
     suggestion = type_with(nv)
     nv.input("<Esc>")
+    source, cursor = nv.lua("return vim.api.nvim_get_current_win()"), nv.cursor()
+    explain_win = "local w = require('deepfim.explain').win; return w and vim.api.nvim_win_is_valid(w) and w"
+
     nv.cmd("DeepfimExplain")
-    nv.wait_for(lambda: nv.api.current.buffer.name.endswith("deepfim://explain"), 10, "the explain buffer")
-    text = "\n".join(nv.lines())
-    assert nv.lua("return vim.bo.buftype") == "nofile"
+    win = nv.wait_for(lambda: nv.lua(explain_win), 10, "the explain window")
+    # Issue 18: the cursor stays in the file (the split used to take it into a read-only buffer).
+    assert nv.lua("return vim.api.nvim_get_current_win()") == source and nv.cursor() == cursor
+    assert nv.mode() == "n"
+    assert nv.lua("return vim.api.nvim_win_get_config(...).relative", win) == "editor"
+    buf = nv.lua("return vim.api.nvim_win_get_buf(...)", win)
+    assert nv.lua("return vim.api.nvim_buf_get_name(...)", buf).endswith("deepfim://explain")
+    assert nv.lua("return vim.bo[...].buftype", buf) == "nofile"
+    text = "\n".join(nv.lua("return vim.api.nvim_buf_get_lines(..., 0, -1, false)", buf))
     assert "model: Gemma" in text
     assert "timings:" in text and "generated tokens" in text and "total ms" in text
     assert "[prefix]" in text and "def read_lines(path):" in text
     assert suggestion.split("\n")[0] in text
-    nv.cmd("close")
+
+    # From an Insert-mode mapping: Insert mode survives and typing goes on in the file.
+    nv.lua("require('deepfim.explain').close()")
+    nv.cmd("inoremap <buffer> <F2> <Cmd>DeepfimExplain<CR>")
+    nv.input("A<F2>")
+    nv.wait_for(lambda: nv.lua(explain_win), 10, "the explain window")
+    assert nv.mode() == "i" and nv.lua("return vim.api.nvim_get_current_win()") == source
+    nv.input("x<Esc>")
+    assert nv.line() == "    withx"  # typed into explain.py
+
+    # Run again: the float gets the focus; q closes it and the cursor is back in the file.
+    nv.cmd("DeepfimExplain")
+    assert nv.lua("return vim.api.nvim_get_current_win()") == nv.lua(explain_win)
+    nv.input("q")
+    assert not nv.lua(explain_win)
+    assert nv.lua("return vim.api.nvim_get_current_win()") == source
+    assert nv.api.current.buffer.name.endswith("explain.py")
 
 
 def test_status_and_health(fresh: Nvim) -> None:

@@ -1,4 +1,5 @@
---- deepfim: :DeepfimExplain, the prompt and timings of the last completion in a scratch buffer.
+--- deepfim: :DeepfimExplain, the prompt and timings of the last completion in a float that leaves
+--- the cursor where it is (running it again while it is open focuses it; q in it closes it).
 local api = vim.api
 local lsp = require("deepfim.lsp")
 
@@ -80,7 +81,27 @@ function M.format(result, name)
   return lines
 end
 
-local function open_scratch(lines)
+--- The explain window (a float), or nil.
+M.win = nil
+
+local function shown()
+  local win = M.win
+  if win and api.nvim_win_is_valid(win) then
+    return win
+  end
+  return nil
+end
+
+--- Close the explain window (q in it).
+function M.close()
+  local win = shown()
+  if win then
+    pcall(api.nvim_win_close, win, true)
+  end
+  M.win = nil
+end
+
+local function scratch(lines)
   local name = "deepfim://explain"
   local buf = vim.fn.bufnr(name)
   if buf == -1 or not api.nvim_buf_is_valid(buf) then
@@ -94,23 +115,74 @@ local function open_scratch(lines)
   api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].modifiable = false
   vim.bo[buf].filetype = "deepfim-explain"
-  local win = vim.fn.bufwinid(buf)
-  if win == -1 then
-    vim.cmd("botright split")
-    win = api.nvim_get_current_win()
-    api.nvim_win_set_buf(win, buf)
-  else
-    api.nvim_set_current_win(win)
-  end
-  vim.wo[win].wrap = false
-  vim.wo[win].number = false
-  vim.wo[win].list = false
-  api.nvim_win_set_cursor(win, { 1, 0 })
+  vim.keymap.set("n", "q", function()
+    if api.nvim_get_current_win() == shown() then
+      M.close()
+    elseif #api.nvim_tabpage_list_wins(0) > 1 then
+      api.nvim_win_close(0, false)
+    end
+  end, { buffer = buf, nowait = true, desc = "deepfim: close the explain window" })
   return buf
 end
 
---- Ask the server for the last completion of `bufnr` and show it. `callback(buf|nil, err)` runs after.
+--- A float at the right of the editor, as wide as the text (up to 3/5 of the columns), as high
+--- as it fits.
+local function float_config(lines)
+  local width = 20
+  for _, line in ipairs(lines) do
+    width = math.max(width, vim.fn.strdisplaywidth(line) + 1)
+  end
+  local columns, rows = vim.o.columns, vim.o.lines - vim.o.cmdheight - 1
+  width = math.max(1, math.min(width, math.max(40, math.floor(columns * 0.6)), columns - 4))
+  local config = {
+    relative = "editor",
+    width = width,
+    height = math.max(1, math.min(#lines, rows - 3)),
+    row = 1,
+    col = math.max(0, columns - width - 2),
+    border = "rounded",
+    title = " deepfim explain ",
+    zindex = 45,
+  }
+  if vim.fn.has("nvim-0.10") == 1 then
+    config.footer = " q closes · :DeepfimExplain focuses "
+  end
+  return config
+end
+
+local function focus(win)
+  if api.nvim_get_mode().mode:match("^[iR]") then
+    vim.cmd("stopinsert") -- the explain buffer cannot be edited
+  end
+  api.nvim_set_current_win(win)
+end
+
+--- Show `lines` in the explain float, leaving the current window (and Insert mode) as they are.
+local function open(lines)
+  M.close() -- one in another tab page
+  local config = float_config(lines)
+  config.style = "minimal"
+  local buf = scratch(lines)
+  local win = api.nvim_open_win(buf, false, config)
+  M.win = win
+  vim.wo[win].wrap = false
+  vim.wo[win].list = false
+  return buf
+end
+
+--- Ask the server for the last completion of `bufnr` and show it in a float that does not take the
+--- cursor; when the float is open already (in this tab page), focus it instead. `callback(buf|nil,
+--- err)` runs after.
 function M.show(bufnr, callback)
+  local win = shown()
+  if win and api.nvim_win_get_tabpage(win) == api.nvim_get_current_tabpage() then
+    focus(win)
+    local buf = api.nvim_win_get_buf(win)
+    if callback then
+      callback(buf, nil)
+    end
+    return buf
+  end
   bufnr = (bufnr == nil or bufnr == 0) and api.nvim_get_current_buf() or bufnr
   local function done(buf, err)
     if err then
@@ -133,7 +205,7 @@ function M.show(bufnr, callback)
     if type(result) ~= "table" then
       return done(nil, "no completion has been served for this buffer yet")
     end
-    done(open_scratch(M.format(result, name)))
+    done(open(M.format(result, name)))
   end, bufnr)
 end
 

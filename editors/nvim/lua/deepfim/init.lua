@@ -195,7 +195,8 @@ function M.lualine()
   return M.statusline({ escape = true })
 end
 
---- Show the prompt and timings of the last completion of the current buffer in a scratch buffer.
+--- Show the prompt and timings of the last completion of the current buffer in a float that
+--- leaves the cursor in the current window (q in it closes it); when it is open, focus it.
 function M.explain(callback)
   return require("deepfim.explain").show(0, callback)
 end
