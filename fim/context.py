@@ -350,6 +350,7 @@ def _file_imports(text: str, language: str) -> tuple:
     return tuple(imported_modules(text, language))
 
 
+@lru_cache(maxsize=8192)
 def _language_id(path: str) -> Optional[str]:
     entry = languages.for_path(path)
     return entry.id if entry is not None and entry.model is not None else None

@@ -191,6 +191,7 @@ class TreeFile:
         self.parsed = parse(spec.grammar, text)
         self._defs: Optional[list[tuple[int, int, tuple[str, ...], object]]] = None
         self._by_name: Optional[dict[str, list[int]]] = None
+        self._tiers: dict[tuple[int, int], tuple[str, ...]] = {}  # renderings, reused for every set of names
 
     def _end_row(self, node) -> int:
         row, col = node.end_point
@@ -295,9 +296,12 @@ class TreeFile:
         return "\n".join(out)
 
     def tiers(self, start: int, end: int) -> tuple[str, ...]:
-        whole = self.render(start, end)
-        outline = self.render(start, end, summary=True)
-        return (outline, whole) if len(outline) < len(whole) else (whole,)
+        got = self._tiers.get((start, end))
+        if got is None:
+            whole = self.render(start, end)
+            outline = self.render(start, end, summary=True)
+            got = self._tiers[(start, end)] = (outline, whole) if len(outline) < len(whole) else (whole,)
+        return got
 
     def outline(self) -> str:
         return self.render(0, len(self.lines), summary=True)
