@@ -256,3 +256,12 @@ def test_vue_script_imports():
 def test_an_import_ref_names_its_language():
     (ref,) = imported_modules('import x "a/b"\n', "go") or [ImportRef("", ())]
     assert ref.language == "go"
+
+
+def test_the_language_id_decides_for_a_file_without_a_known_extension():
+    files = {"tool": "", "helpers.py": "def assist(x):\n    return x\n"}
+    current = "#!/usr/bin/env python3\nfrom helpers import assist\n\nassist(1)\n"
+    files["tool"] = current
+    assert select_context("tool", current, 3, files, [], None, 5000, (0, 4)) == []
+    out = select_context("tool", current, 3, files, [], None, 5000, (0, 4), language="python")
+    assert [s.source for s in out] == ["helpers.py"] and "def assist(x):" in out[0].text

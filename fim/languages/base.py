@@ -53,9 +53,6 @@ class PathIndex:
         if configs:
             self.set_configs(configs)
 
-    def config_paths(self) -> list[str]:
-        return [p for name in CONFIG_NAMES for p in self.by_name.get(name, ())]
-
     def set_configs(self, configs: Mapping[str, str]) -> None:
         """The texts of the configuration files; a change forgets what was derived from them."""
         configs = {p: t for p, t in configs.items() if p in self.paths}
