@@ -13,6 +13,7 @@ recent text of the same grammar (the edit is the span between their common prefi
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import threading
 from collections import OrderedDict
@@ -31,7 +32,7 @@ GRAMMARS = {
     "c": ("tree_sitter_c", "language"),
     "cpp": ("tree_sitter_cpp", "language"),
 }
-PARSED_MEMO = 192  # parsed texts kept (all grammars together)
+PARSED_MEMO = 32  # parsed texts kept (all grammars together); models keep what they read
 RECENT_TREES = 4  # per grammar: the trees an edited text may be re-parsed from
 MIN_SHARED = 0.5  # share of the text the old and new versions must have in common to re-parse incrementally
 
@@ -183,41 +184,57 @@ class Spec:
 
 
 class TreeFile:
-    """Top-level definitions of one parsed file, cut and shortened by the syntax tree."""
+    """Top-level definitions of one parsed file, cut and shortened by the syntax tree.
+
+    Everything is read from the tree once, here: the model keeps rows and names only, not the
+    tree (a tree takes about 35 times the memory of its text)."""
 
     def __init__(self, text: str, lines: list[str], spec: Spec) -> None:
         self.lines = lines
         self.spec = spec
-        self.parsed = parse(spec.grammar, text)
-        self._defs: Optional[list[tuple[int, int, tuple[str, ...], object]]] = None
+        parsed = parse(spec.grammar, text)
+        # (start, end, names, end of the head: the row after the one opening the body)
+        self._defs: list[tuple[int, int, tuple[str, ...], int]] = []
+        self._bodies: list[tuple[int, int]] = []  # rows [a, b) inside bodies, elided when shortened
         self._by_name: Optional[dict[str, list[int]]] = None
         self._tiers: dict[tuple[int, int], tuple[str, ...]] = {}  # renderings, reused for every set of names
+        if parsed is not None:
+            self._read(parsed)
 
     def _end_row(self, node) -> int:
         row, col = node.end_point
         return min(len(self.lines), row + 1 if col else max(row, node.start_point[0] + 1))
 
-    def definitions(self) -> list[tuple[int, int, tuple[str, ...], object]]:
-        """(start, end, names, node) of every definition, in file order."""
-        if self._defs is not None:
-            return self._defs
-        defs: list[tuple[int, int, tuple[str, ...], object]] = []
-        if self.parsed is not None:
-            stack = list(reversed(self.parsed.root.children))
-            while stack:
-                node = stack.pop()
-                inner = self.spec.descend(node)
-                if inner is not None:
-                    stack.extend(reversed(list(inner)))
-                    continue
-                names = tuple(n for n in self.spec.names(node, self.parsed) if n)
-                if names:
-                    defs.append((node.start_point[0], self._end_row(node), names, node))
-                    if self.spec.members is not None:
-                        stack.extend(reversed(list(self.spec.members(node) or ())))
+    def _read(self, parsed: Parsed) -> None:
+        defs = []
+        stack = list(reversed(parsed.root.children))
+        while stack:
+            node = stack.pop()
+            inner = self.spec.descend(node)
+            if inner is not None:
+                stack.extend(reversed(list(inner)))
+                continue
+            names = tuple(n for n in self.spec.names(node, parsed) if n)
+            if names:
+                start, end = node.start_point[0], self._end_row(node)
+                body = node.child_by_field_name("body")
+                defs.append((start, end, names, min(end, body.start_point[0] + 1) if body is not None else start + 1))
+                if self.spec.members is not None:
+                    stack.extend(reversed(list(self.spec.members(node) or ())))
         defs.sort(key=lambda d: (d[0], d[1]))
         self._defs = defs
-        return defs
+        end = -1
+        for body in _bodies(self.spec, parsed.root):  # outermost bodies only
+            if body.start_byte < end:
+                continue
+            end = body.end_byte
+            a, b = body.start_point[0] + 1, body.end_point[0]
+            if b > a:
+                self._bodies.append((a, b))
+
+    def definitions(self) -> list[tuple[int, int, tuple[str, ...], int]]:
+        """(start, end, names, end of the head) of every definition, in file order."""
+        return self._defs
 
     def defined(self) -> frozenset:
         return frozenset(n for d in self.definitions() for n in d[2])
@@ -225,7 +242,7 @@ class TreeFile:
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
         if self._by_name is None:
             by_name: dict[str, list[int]] = {}
-            for k, (_, _, found, _) in enumerate(self.definitions()):
+            for k, (_, _, found, _) in enumerate(self._defs):
                 for n in found:
                     by_name.setdefault(n, []).append(k)
             self._by_name = by_name
@@ -261,23 +278,17 @@ class TreeFile:
 
     def _head(self, k: int) -> tuple[int, int]:
         """Lines of definition `k` up to the one opening its body."""
-        start, end, _, node = self._defs[k]
-        body = node.child_by_field_name("body")
-        return start, min(end, body.start_point[0] + 1) if body is not None else start + 1
+        return self._defs[k][0], self._defs[k][3]
 
     def _elided(self, start: int, end: int) -> list[tuple[int, int]]:
-        """Row ranges [a, b) inside the bodies of the definitions within lines [start, end)."""
-        out: list[tuple[int, int]] = []
-        if self.parsed is None:
-            return out
-        nodes = [d[3] for d in self.definitions() if d[0] < end and d[1] > start] if (start, end) != (0, len(self.lines)) \
-            else [self.parsed.root]
-        for top in nodes:
-            for body in find_all(top, self.spec.bodies):
-                a, b = body.start_point[0] + 1, body.end_point[0]
-                if b > a:
-                    out.append((a, b))
-        return sorted(out)
+        """Row ranges [a, b) inside the bodies within lines [start, end)."""
+        lo = bisect.bisect_left(self._bodies, (start, -1))
+        out = []
+        for a, b in self._bodies[lo:]:
+            if a >= end:
+                break
+            out.append((a, b))
+        return out
 
     def render(self, start: int, end: int, summary: bool = False) -> str:
         if not summary and end - start <= MAX_WHOLE_LINES:
@@ -305,6 +316,22 @@ class TreeFile:
 
     def outline(self) -> str:
         return self.render(0, len(self.lines), summary=True)
+
+
+def _bodies(spec: Spec, root) -> list:
+    """Every node of the spec's body types, in file order (a query: the walk runs in C)."""
+    import tree_sitter
+
+    query = _body_query(spec.grammar, tuple(sorted(spec.bodies)))
+    found = tree_sitter.QueryCursor(query).captures(root).get("b", [])
+    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
+
+
+@lru_cache(maxsize=None)
+def _body_query(name: str, types: tuple[str, ...]):
+    import tree_sitter
+
+    return tree_sitter.Query(grammar(name), "[" + " ".join(f"({t})" for t in types) + "] @b")
 
 
 def field_text(parsed: Parsed, node, name: str = "name") -> str:
