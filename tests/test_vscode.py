@@ -227,3 +227,7 @@ def test_missing_model_hint_is_in_vscode_terms(e2e: dict) -> None:
 
 def test_pull_model_shows_progress(e2e: dict) -> None:
     _check(e2e, '"Pull" runs')
+
+
+def test_open_setting_button_opens_the_setting(e2e: dict) -> None:
+    _check(e2e, '"Open deepfim.model" opens')

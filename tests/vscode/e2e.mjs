@@ -396,12 +396,29 @@ async function checkOneNotification(page, name, serverCommand, pattern, extraSet
 }
 
 // The server says "pass --model /path/to/a.gguf"; VS Code shows the setting and a button for it.
-async function checkModelMissing(page) {
-  const { text, buttons } = await checkOneNotification(page, 'modelMissing',
+async function checkModelMissing(page, name = 'modelMissing') {
+  const { text, buttons } = await checkOneNotification(page, name,
     [FAKE_DEEPFIM, 'serve', '--model', 'deepseek-coder-33b-base:Q8_0'], /deepfim models pull deepseek-coder-33b-base/,
     { 'deepfim.model': '' });
-  record('modelMissing in VS Code terms: "deepfim.model" and a button that opens it', text.includes('"deepfim.model"') &&
+  record(`${name} in VS Code terms: "deepfim.model" and a button that opens it`, text.includes('"deepfim.model"') &&
     !text.includes('--model') && buttons.includes('Open deepfim.model'), { text, buttons });
+}
+
+// "Open deepfim.model" on the missing model's notification (a new window shows it again) opens the
+// Settings editor at that setting.
+async function checkOpenSetting(page) {
+  await checkModelMissing(page, 'openSetting');
+  await page.locator('.notification-toast .monaco-button', { hasText: /^Open deepfim\.model$/ }).first().click();
+  const shown = await waitFor('the Settings editor at deepfim.model', 20_000, async () => page.evaluate(() => {
+    const editor = document.querySelector('.settings-editor');
+    const query = editor?.querySelector('.settings-header .view-lines')?.textContent ?? '';
+    const labels = [...(editor?.querySelectorAll('.setting-item-contents') ?? [])]
+      .map((row) => `${row.querySelector('.setting-item-category')?.textContent ?? ''}${row.querySelector('.setting-item-label')?.textContent ?? ''}`);
+    return editor && labels.length ? { query: query.replace(/\u00a0/g, ' '), labels } : null;
+  }));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'open-setting.png') });
+  record('"Open deepfim.model" opens the Settings editor at deepfim.model', shown.query.includes('deepfim.model') &&
+    /^Deepfim: Model$/i.test(shown.labels[0] ?? ''), shown);
 }
 
 // The missing model's notification offers "Pull NAME": it runs `deepfim models pull NAME` (a fake
@@ -474,6 +491,7 @@ try {
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
   await run('modelMissing', () => checkModelMissing(page));
   await run('pull', () => checkPull(page));
+  await run('openSetting', () => checkOpenSetting(page));
   exitCode = checks.length > 0 && checks.every((check) => check.ok) ? 0 : 1;
 } catch (error) {
   record('setup', false, { error: String(error?.stack ?? error) });
