@@ -265,3 +265,19 @@ def test_the_language_id_decides_for_a_file_without_a_known_extension():
     assert select_context("tool", current, 3, files, [], None, 5000, (0, 4)) == []
     out = select_context("tool", current, 3, files, [], None, 5000, (0, 4), language="python")
     assert [s.source for s in out] == ["helpers.py"] and "def assist(x):" in out[0].text
+
+
+def test_rust_names_used_through_an_imported_module():
+    text = "use crate::parser::value;\n\nfn f() { value::parse_value(); value::Kind::A; }\n"
+    (ref,) = imported_modules(text, "rust")
+    assert ref.module == "crate::parser::value" and ref.names == ("value", "parse_value", "Kind")
+    files = {"src/lib.rs": "", "src/parser/mod.rs": "", "src/parser/value.rs": ""}
+    assert resolve(ref, "src/main.rs", path_index(files)) == ["src/parser/value.rs"]
+
+
+def test_python_from_the_root_package_import_a_submodule():
+    files = {"__init__.py": "", "errors.py": "", "cli.py": "", "path.py": ""}
+    (ref,) = imported_modules("from mypkg import errors\n", "python")
+    assert resolve(ref, "cli.py", path_index(files)) == ["errors.py"]
+    (other,) = imported_modules("from os import sep\n", "python")
+    assert resolve(other, "cli.py", path_index(files)) == []

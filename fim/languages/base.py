@@ -118,17 +118,18 @@ def line_of(text: str, offset: int) -> int:
 MAX_USES = 128  # names remembered per alias
 
 
-def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*") -> dict[str, tuple[str, ...]]:
-    """For each alias, the names used as ``alias.name`` in `text`, in order of first use (one pass)."""
+def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*", sep: str = r"\.") -> dict[str, tuple[str, ...]]:
+    """For each alias, the names used as ``alias.name`` (``alias::name`` with `sep` ``::``) in
+    `text`, in order of first use (one pass)."""
     aliases = sorted({a for a in aliases if a}, key=len, reverse=True)
     found: dict[str, dict[str, None]] = {a: {} for a in aliases}
     if aliases:
         # No look-behind in the pattern: a pattern starting with literal words lets the engine skip
         # ahead to them (ten times faster on a big file); the character before is checked here.
-        pattern = re.compile(r"(" + "|".join(map(re.escape, aliases)) + r")\.(" + name + ")")
+        pattern = re.compile(r"(" + "|".join(map(re.escape, aliases)) + r")" + sep + "(" + name + ")")
         for m in pattern.finditer(text):
             at = m.start()
-            if at and (text[at - 1].isalnum() or text[at - 1] in "_.$"):
+            if at and (text[at - 1].isalnum() or text[at - 1] in "_.$:"):
                 continue
             seen = found[m.group(1)]
             if len(seen) < MAX_USES:

@@ -102,6 +102,9 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
             found = module_files("", parts[k:])
             if found:
                 return with_submodules("", parts[k:])
+        # ``from pkg import errors``: the root package's own submodules (not its __init__, which
+        # any absolute import would match).
+        return [p for name in ref.names for p in module_files("", [name])]
     return found
 
 

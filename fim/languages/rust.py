@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from typing import Iterable
 
-from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first
+from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first, uses
 from fim.languages.treesitter import Spec, TreeFile, field_text, parse
 
 GRAMMAR = "rust"
@@ -77,7 +77,10 @@ def imports(text: str) -> list[ImportRef]:
             for path, names, star in _use_paths(parsed.text(argument)):
                 if path:
                     refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star))
-    return refs
+    # ``use crate::parser::value;`` then ``value::parse()``: the names used through a module.
+    used = uses(text, {n for r in refs for n in r.names}, r"[A-Za-z_]\w*", "::")
+    return [replace(r, names=r.names + tuple(u for n in r.names for u in used.get(n, ()) if u not in r.names))
+            for r in refs]
 
 
 def _module_dir(current: str) -> str:
