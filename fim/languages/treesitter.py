@@ -307,12 +307,27 @@ class TreeFile:
         return "\n".join(out)
 
     def tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """Ever longer renderings of lines [start, end): the head (``type Command struct {`` ...
+        ``}``), the outline (bodies elided), the whole text."""
         got = self._tiers.get((start, end))
         if got is None:
-            whole = self.render(start, end)
-            outline = self.render(start, end, summary=True)
-            got = self._tiers[(start, end)] = (outline, whole) if len(outline) < len(whole) else (whole,)
+            out = [self._head_text(start, end), self.render(start, end, summary=True), self.render(start, end)]
+            got = tuple(t for k, t in enumerate(out) if t and all(len(t) < len(u) for u in out[k + 1:] if u))
+            self._tiers[(start, end)] = got
         return got
+
+    def _head_text(self, start: int, end: int) -> str:
+        """The lines up to the one opening the first definition's body, ``...`` and its closing line."""
+        k = bisect.bisect_left(self._defs, (start,))
+        if k >= len(self._defs) or self._defs[k][0] >= end or len(self._defs[k][2]) > 1:
+            return ""  # a group (``const ( ... )``, an enum) is its names: no head
+        head_end = self._defs[k][3]
+        if head_end >= end - 1:
+            return ""
+        inner = next((line for line in self.lines[head_end:end - 1] if line.strip()), "")
+        closing = self.lines[end - 1] if self.lines[end - 1].strip()[:1] in ("}", ")", "]") else ""
+        return "\n".join(self.lines[start:head_end] + [inner[:len(inner) - len(inner.lstrip())] + "..."]
+                         + ([closing] if closing else []))
 
     def outline(self) -> str:
         return self.render(0, len(self.lines), summary=True)
