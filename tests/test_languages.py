@@ -281,3 +281,13 @@ def test_python_from_the_root_package_import_a_submodule():
     assert resolve(ref, "cli.py", path_index(files)) == ["errors.py"]
     (other,) = imported_modules("from os import sep\n", "python")
     assert resolve(other, "cli.py", path_index(files)) == []
+
+
+def test_a_big_struct_keeps_its_defining_line_where_it_does_not_fit_whole():
+    fields = "".join(f"\t// Field{i} does things.\n\tField{i} string\n\n" for i in range(300))
+    command = f"package cobra\n\n// Command is a command.\ntype Command struct {{\n{fields}}}\n\nfunc (c *Command) Name() string {{\n\treturn \"\"\n}}\n"
+    cut = extract(command, "go", ["Name"], max_chars=1500, others=True)
+    assert "func (c *Command) Name() string {" in cut.text
+    assert "// Command is a command.\ntype Command struct {\n\t...\n}" in cut.text
+    consts = "package x\n\nconst (\n" + "".join(f"\tToken{i} = {i}\n" for i in range(100)) + ")\n"
+    assert "\tToken42 = 42" in extract(consts, "go", ["Token42"], max_chars=4000).text
