@@ -17,6 +17,7 @@ from pygls.uris import to_fs_path
 
 from fim.positions import index_to_utf16, lsp_lines, position_after
 from server import __version__
+from server.edits import EDIT_COMMAND, Edits
 from server.protocol import RobustProtocol
 from server.service import CompletionService, Listener, Served
 from server.settings import Settings
@@ -279,6 +280,17 @@ def create_server(settings: Settings) -> DeepfimServer:
             preselect=True,
         )
         return types.CompletionList(is_incomplete=True, items=[item])
+
+    edits = Edits(server)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.RefactorRewrite]))
+    def code_action(ls: DeepfimServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return edits.code_actions(params)
+
+    @server.command(EDIT_COMMAND)
+    async def edit(ls: DeepfimServer, *arguments: Any) -> dict:
+        return await edits.execute(arguments)
 
     @server.feature(STATS)
     def stats(ls: DeepfimServer, params: Any) -> dict:

@@ -103,6 +103,12 @@ class RobustProtocol(LanguageServerProtocol):
         future = self._request_futures.get(msg_id)
         if future is None or getattr(callback, "func", None) == self._send_handler_result:
             return
+        request = callback.keywords.get("result_future") if getattr(callback, "func", None) == self._run_generator \
+            else None
+        if request is not None:
+            # `$/cancelRequest` cancels the request's future; pygls would let the step that runs for it
+            # (a command's handler under `workspace/executeCommand`) go on: it is cancelled with it.
+            request.add_done_callback(lambda done: future.cancel() if done.cancelled() else None)
         # A notification, or a step of a generator handler: its made-up id can never be cancelled
         # or answered, so the future pygls would keep forever is let go once it is done.
         if future.done():

@@ -402,6 +402,12 @@ class CompletionService:
             raise EngineUnavailable(self._outage or "the engine did not answer")
         return result
 
+    def run_on_model_thread(self, job: Callable[[Optional[Completer]], T]) -> "Future[T]":
+        """Run `job` on the model thread after the jobs queued before it (a reload included), with the
+        completer current then (None when no model is loaded). Not latest-wins: completions asked
+        for meanwhile wait behind it (instruct edits)."""
+        return self.worker.submit(lambda: job(self._completer))
+
     # ------------------------------------------------------------ background work
     def schedule_prefill(self, uri: str, line: int, character: int) -> None:
         """After a pause in typing, evaluate the prompt for the edit position into the KV cache."""

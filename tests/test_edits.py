@@ -4,7 +4,9 @@ command applied with `workspace/applyEdit`."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -64,3 +66,257 @@ def test_edit_prints_the_new_text_and_refuses_bad_ranges(instruct_model: Path, t
     missing = deepfim("edit", str(source), "--range", "0:0-1:0", "--instruction", "x", "--model",
                       str(tmp_path / "none.gguf"))
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+# ---------------------------------------------------------------------------------------- LSP
+EDIT_RANGE = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
+
+
+@pytest.fixture(scope="module")
+def edit_session(instruct_model: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A server whose completion model is the instruct test model (no instructModel set), with a
+    client that records `workspace/applyEdit` and applies nothing itself."""
+    from lsprotocol import types
+
+    from tests.lsp_client import LspSession
+
+    root = tmp_path_factory.mktemp("edits")
+    session = LspSession(str(instruct_model), root, options={"contextSize": 4096})
+    session.applied = []
+
+    @session.client.feature(types.WORKSPACE_APPLY_EDIT)
+    def on_apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        session.applied.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    yield session
+    session.close()
+
+
+def lsp_range(span: dict):
+    from lsprotocol import types
+
+    return types.Range(start=types.Position(**span["start"]), end=types.Position(**span["end"]))
+
+
+def execute(session, argument: dict, timeout: float = 300) -> dict:
+    from lsprotocol import types
+
+    return session.request("workspace/executeCommand",
+                           types.ExecuteCommandParams(command="deepfim.edit", arguments=[argument]), timeout)
+
+
+class RawClient:
+    """`deepfim serve` driven message by message, answering the server's requests as an editor does:
+    `workspace/applyEdit` is recorded and applied (documentChanges), progress tokens accepted."""
+
+    def __init__(self, model: Path, root: Path) -> None:
+        from tests.raw_lsp import RawServer
+
+        self.server = RawServer(str(model), initialize=False)
+        self.applied: list[dict] = []
+        self.shown: list[dict] = []
+        self.notifications: list[dict] = []
+        self.ids = iter(range(1, 10**6))
+        capabilities = {"workspace": {"workspaceEdit": {"documentChanges": True, "resourceOperations": ["create"]},
+                                      "applyEdit": True},
+                        "window": {"workDoneProgress": True, "showDocument": {"support": True}}}
+        self.call("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": capabilities,
+                                 "initializationOptions": {"contextSize": 4096}})
+        self.server.notify("initialized", {})
+
+    def call(self, method: str, params: dict, timeout: float = 300) -> dict:
+        msg_id = next(self.ids)
+        self.server.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.server.messages.get(timeout=max(0.1, deadline - time.monotonic()))
+            if "method" not in message and message.get("id") == msg_id:
+                return message
+            if "method" in message and "id" in message:  # a request from the server
+                result = None
+                if message["method"] == "workspace/applyEdit":
+                    self.applied.append(message["params"])
+                    result = {"applied": True}
+                elif message["method"] == "window/showDocument":
+                    self.shown.append(message["params"])
+                    result = {"success": True}
+                self.server.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+            elif "method" in message:
+                self.notifications.append(message)
+
+    def open(self, path: Path, text: str, version: int = 1) -> str:
+        self.server.notify("textDocument/didOpen", {"textDocument": {
+            "uri": path.as_uri(), "languageId": "python", "version": version, "text": text}})
+        return path.as_uri()
+
+    def code_actions(self, uri: str, span: dict, only: Optional[list] = None) -> list:
+        context: dict = {"diagnostics": []}
+        if only is not None:
+            context["only"] = only
+        return self.call("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": span,
+                                                     "context": context})["result"]
+
+
+@pytest.fixture(scope="module")
+def raw_client(instruct_model: Path, tmp_path_factory: pytest.TempPathFactory):
+    client = RawClient(instruct_model, tmp_path_factory.mktemp("raw-edits"))
+    yield client
+    client.server.close()
+
+
+def test_code_actions_on_a_selection(raw_client: RawClient) -> None:
+    uri = raw_client.open(Path("/tmp/deepfim-actions.py"), SOURCE)
+    actions = raw_client.code_actions(uri, EDIT_RANGE)
+    titles = [a["title"] for a in actions]
+    assert titles == ["deepfim: Edit with instruction...", "deepfim: Add docstring", "deepfim: Fix",
+                      "deepfim: Explain", "deepfim: Write tests"]
+    assert {a["kind"] for a in actions} == {"refactor.rewrite"}
+    assert all(a["command"]["command"] == "deepfim.edit" for a in actions)
+    first = actions[0]["command"]["arguments"][0]
+    assert first == {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "edit"}  # the editor asks
+    assert actions[2]["command"]["arguments"][0]["instruction"].startswith("Fix the bugs")
+    empty = {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}
+    assert raw_client.code_actions(uri, empty) == []  # a cursor, not a selection
+    assert raw_client.code_actions(uri, EDIT_RANGE, only=["quickfix"]) == []
+    assert len(raw_client.code_actions(uri, EDIT_RANGE, only=["refactor"])) == 5
+
+
+def test_a_code_action_runs_and_applies_a_versioned_edit(raw_client: RawClient, tmp_path: Path) -> None:
+    """What an editor does: ask for code actions on a selection, run the chosen one's command, and
+    get a `workspace/applyEdit` on that range of that version of the document."""
+    uri = raw_client.open(tmp_path / "calc.py", SOURCE, version=7)
+    fix = next(a for a in raw_client.code_actions(uri, EDIT_RANGE) if a["title"] == "deepfim: Fix")
+    answer = raw_client.call("workspace/executeCommand", fix["command"])
+    assert answer["result"]["applied"] is True, answer
+    params = raw_client.applied[-1]
+    assert params["label"] == "deepfim: Fix"
+    change = params["edit"]["documentChanges"][0]
+    assert change["textDocument"] == {"uri": uri, "version": 7}
+    assert [e["range"] for e in change["edits"]] == [EDIT_RANGE]
+    assert change["edits"][0]["newText"] == answer["result"]["edit"]
+    progress = [n["params"]["value"]["kind"] for n in raw_client.notifications if n["method"] == "$/progress"
+                and str(n["params"]["token"]).startswith("deepfim-edit-")]
+    assert progress[0] == "begin" and progress[-1] == "end"
+
+
+def test_write_tests_creates_the_test_file(raw_client: RawClient, tmp_path: Path) -> None:
+    uri = raw_client.open(tmp_path / "calc.py", SOURCE)
+    answer = raw_client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [
+        {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "tests"}]})["result"]
+    assert answer["applied"] is True and answer["uri"] == (tmp_path / "test_calc.py").as_uri()
+    create, insert = raw_client.applied[-1]["edit"]["documentChanges"]
+    assert create == {"kind": "create", "uri": answer["uri"], "options": {"ignoreIfExists": True}}
+    assert insert["textDocument"]["uri"] == answer["uri"] and insert["edits"][0]["newText"] == answer["tests"]
+    deadline = time.monotonic() + 10
+    while not raw_client.shown and time.monotonic() < deadline:  # the server asks after the command returned
+        raw_client.call("deepfim/stats", {})
+    assert raw_client.shown[-1] == {"uri": answer["uri"], "takeFocus": True}
+
+
+def test_deepfim_edit_applies_the_edit_on_the_range(edit_session) -> None:
+    uri = edit_session.open(edit_session.root / "calc.py", SOURCE)
+    before = len(edit_session.applied)
+    answer = execute(edit_session, {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "instruction": "Make add add."})
+    assert answer["applied"] is True, answer
+    assert len(edit_session.applied) == before + 1
+    params = edit_session.applied[-1]
+    assert params.label == "deepfim: Edit with instruction..."
+    edits = params.edit.changes[uri]
+    assert len(edits) == 1
+    start, end = edits[0].range.start, edits[0].range.end
+    assert (start.line, start.character, end.line, end.character) == (0, 0, 2, 0)
+    assert edits[0].new_text == answer["edit"] and edits[0].new_text.endswith("\n")
+
+
+def test_a_stale_edit_is_not_applied(edit_session) -> None:
+    from lsprotocol import types
+
+    uri = edit_session.open(edit_session.root / "stale.py", SOURCE)
+    before = len(edit_session.applied)
+    seen = len(edit_session.progress)
+    _, future = edit_session.send_request("workspace/executeCommand", types.ExecuteCommandParams(
+        command="deepfim.edit", arguments=[{"textDocument": {"uri": uri}, "range": EDIT_RANGE,
+                                            "instruction": "Rename add to plus."}]))
+    deadline = time.monotonic() + 60
+    while not any(isinstance(p, dict) and p.get("kind") == "begin" for p in edit_session.progress[seen:]):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    edit_session.change(uri, 2, "# changed\n" + SOURCE)  # while the edit is being written
+    answer = future.result(300)
+    assert answer["applied"] is False and "changed" in answer["reason"]
+    assert len(edit_session.applied) == before
+    assert any("changed while the edit was written" in m.message for m in edit_session.messages)
+
+
+def test_an_edit_can_be_cancelled(edit_session) -> None:
+    from lsprotocol import types
+
+    uri = edit_session.open(edit_session.root / "cancel.py", SOURCE)
+    before = len(edit_session.applied)
+    msg_id, future = edit_session.send_request("workspace/executeCommand", types.ExecuteCommandParams(
+        command="deepfim.edit", arguments=[{"textDocument": {"uri": uri}, "range": EDIT_RANGE,
+                                            "instruction": "Add type hints."}]))
+    edit_session.cancel(msg_id)
+    with pytest.raises(Exception):
+        future.result(120)
+    # The model thread is free again at once: a second edit is answered.
+    answer = execute(edit_session, {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "explain",
+                                    "show": False})
+    assert isinstance(answer["explanation"], str) and answer["applied"] is False
+    assert len(edit_session.applied) == before
+
+
+def test_edit_without_instruction_is_refused(edit_session) -> None:
+    uri = edit_session.open(edit_session.root / "noinstr.py", SOURCE)
+    with pytest.raises(Exception, match="instruction"):
+        execute(edit_session, {"textDocument": {"uri": uri}, "range": EDIT_RANGE})
+
+
+def test_a_second_instruct_model_loads_on_use_and_closes_when_idle(instruct_model: Path, deepseek_tiny: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.edits as edits
+    from server.engines.base import ModelLoadError
+    from server.engines.local import LocalEngine
+    from server.settings import Settings
+
+    monkeypatch.setattr(edits, "IDLE_S", 0.2)
+    jobs: list = []
+    engines = edits.InstructEngines(jobs.append)  # the model thread's queue, run by hand here
+    settings = Settings(instruct_model=str(instruct_model), context_size=2048)
+    instructor = engines.instructor(settings, None)
+    assert engines.loaded and instructor.engine.info.name == "deepseek-coder-instruct-synthetic"
+    assert instructor.engine.info.n_ctx <= 2048
+    assert engines.instructor(settings, None) is instructor  # kept while in use
+    time.sleep(0.5)
+    while jobs:
+        jobs.pop(0)()
+    assert not engines.loaded  # closed after IDLE_S without edits
+    completion = LocalEngine(deepseek_tiny, n_ctx=2048)
+    try:
+        assert engines.instructor(Settings(), completion).engine is completion  # no instructModel
+        with pytest.raises(ModelLoadError, match="no model is loaded"):
+            engines.instructor(Settings(), None)
+        monkeypatch.setattr(edits, "available_bytes", lambda: 64 << 20)
+        with pytest.raises(ModelLoadError, match="not enough memory for the instruct model"):
+            engines.instructor(settings, completion)
+        assert not engines.loaded
+    finally:
+        completion.close()
+
+
+def test_instruct_model_setting_over_lsp(instruct_model: Path, deepseek_tiny: Path, tmp_path: Path) -> None:
+    """Completions on the base model, edits on `instructModel`."""
+    from tests.lsp_client import LspSession
+
+    session = LspSession(str(deepseek_tiny), tmp_path, options={"contextSize": 2048,
+                                                               "instructModel": str(instruct_model)})
+    try:
+        uri = session.open(tmp_path / "calc.py", SOURCE)
+        answer = execute(session, {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "explain",
+                                   "show": False})
+        assert answer["model"] == "deepseek-coder-instruct-synthetic"
+        assert session.inline(uri, 1, 4) is not None  # completions still answer, on the base model
+        assert session.explain(uri)["model"] == "deepseek-coder-synthetic"
+    finally:
+        session.close()

@@ -21,6 +21,7 @@ METHODS = [
     (LanguageServerProtocol, "_send_data", ["data"]),
     (LanguageServerProtocol, "_send_response", ["msg_id", "result", "error"]),
     (LanguageServerProtocol, "_send_handler_result", None),
+    (LanguageServerProtocol, "_run_generator", ["future", "gen", "result_future"]),
     (LanguageServerProtocol, "handle_message", ["message"]),
     (LanguageServerProtocol, "structure_message", ["data"]),
     (LanguageServerProtocol, "set_writer", None),
