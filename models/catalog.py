@@ -44,6 +44,8 @@ class CatalogEntry:
     package: Optional[str] = None
     # No fill-in-the-middle tokens: completes from the code before the cursor only.
     prefix_only: bool = False
+    # An instruct model: for code actions (the instructModel setting), not for completions.
+    instruct: bool = False
 
     @property
     def key(self) -> str:

@@ -260,15 +260,18 @@ def _models(args: argparse.Namespace) -> int:
 
     if args.models_command == "list":
         default = default_name()
+        width = max(len(entry.key) for entry in entries()) + 1
         for entry in entries():
             mark = "*" if entry.name == default and entry.default_quant else " "
             source = f"from the package registry ({entry.package})" if entry.package else f"{entry.repo}/{entry.file}"
             notes = ", ".join(n for n in ("prefix-only" if entry.prefix_only else "",
+                                          "instruct: for code actions" if entry.instruct else "",
                                           "downloaded" if entry.local_path.is_file() else "") if n)
-            print(f"{mark} {entry.key:34} {entry.params:>5} {entry.approx_size_mb / 1000:6.1f} GB  {source}  "
+            print(f"{mark} {entry.key:{width}} {entry.params:>5} {entry.approx_size_mb / 1000:6.1f} GB  {source}  "
                   f"{notes}".rstrip())
         print("\n* default. Pull one with `deepfim models pull NAME[:QUANT]`; any local .gguf works with --model PATH. "
-              "prefix-only: no fill-in-the-middle, completes from the code before the cursor.")
+              "prefix-only: no fill-in-the-middle, completes from the code before the cursor. instruct: set as instructModel "
+              "for code actions (edit, fix, explain...).")
         return 0
     name = args.name or default_name()
     entry = find(name)

