@@ -8,9 +8,8 @@ import re
 from typing import Optional
 
 from fim.languages import java
-from fim.languages.base import BRACE_RULES, ImportRef, Language, line_of
+from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, ImportRef, Language, line_of
 
-MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
 
 
 def _strip_spans(text: str, pattern: re.Pattern) -> tuple[str, list[int], list[int]]:

@@ -14,9 +14,8 @@ import re
 from itertools import accumulate
 from typing import Optional
 
-from fim.languages.base import ImportRef, Language, PathIndex, Rules, first, line_of, uses
+from fim.languages.base import MAX_WHOLE_LINES, ImportRef, Language, PathIndex, Rules, first, line_of, uses
 
-MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
 MAX_DOCSTRING_LINES = 12
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Optional, Sequence
 
+from fim.languages.base import MAX_WHOLE_LINES
+
 # grammar name -> (module, function returning the language pointer)
 GRAMMARS = {
     "go": ("tree_sitter_go", "language"),
@@ -168,7 +170,6 @@ def find_all(node, types: frozenset, stop: frozenset = frozenset()) -> Iterable:
 # children the `descend` function gives.
 NamesOf = Callable[[object, Parsed], Sequence[str]]
 DescendInto = Callable[[object], Optional[Sequence[object]]]
-MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole
 _ATTACHED = ("//", "/*", "*", "#[", "#!", "@", "///")  # comment, attribute and decorator lines above a definition
 
 
