@@ -167,10 +167,10 @@ class Completer:
         return prompt, generation
 
     def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool],
-                progress: Optional[Progress] = None) -> None:
+                progress: Optional[Progress] = None, batch: Optional[int] = None) -> None:
         """Evaluate the prompt `request` would get into the KV cache (raises Cancelled)."""
         _, prompt = self.prompt_for(request)
-        self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled, progress)
+        self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled, progress, batch)
 
     def quick_prompt(self, fim: FimInput, prompt: Prompt, first_answer_s: float) -> Optional[Prompt]:
         """A short prompt (the code nearest the cursor, no repository context) sized to what the engine

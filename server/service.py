@@ -40,6 +40,8 @@ FAST_TYPING_GAP_S = 0.15
 DEBOUNCE_S = 0.06
 # Typing pause after which the prompt for the edit position is evaluated in the background.
 PREFILL_PAUSE_S = 0.3
+# Tokens read per batch in the background: small, so the next keystroke waits little for the model.
+FILL_BATCH = 64
 # Reading a prompt for longer than this is shown to the user.
 READING_NOTICE_S = 1.0
 # Settings whose change needs the model loaded again.
@@ -361,10 +363,12 @@ class CompletionService:
         def job(completer: Completer, cancel: CancelToken) -> CompletionResult:
             report = ReadingReport(self.listener)
             try:
-                result = completer.complete(request, cancel, report)
+                result = completer.complete(request, cancel, report, self.settings.first_answer_ms / 1000)
             finally:
                 report.finish()
             self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
+            if result.window == "quick":
+                self._read_window(request)
             return result
 
         future, token = self.worker.submit_latest(self._job(job))
@@ -425,16 +429,21 @@ class CompletionService:
             return  # typing through a suggestion: the answer is already here
         request = self.request_for(uri, text, line, character)
 
+        self.stats["prefills"] += 1
+        self._read_window(request)
+
+    def _read_window(self, request: CompletionRequest) -> None:
+        """Read the prompt of `request` into the KV cache in the background, in small batches that
+        give way to the next keystroke; the next reading resumes where this one stopped."""
         def job(completer: Completer, cancel: CancelToken) -> None:
             report = ReadingReport(self.listener)
             try:
-                completer.prefill(request, cancel, report)
+                completer.prefill(request, cancel, report, batch=FILL_BATCH)
             except Cancelled:
                 pass
             finally:
                 report.finish()
 
-        self.stats["prefills"] += 1
         self.worker.submit_background(self._job(job))
 
     def warm(self, uri: str) -> None:

@@ -42,6 +42,10 @@ class Settings:
     context_before_bos: bool = _setting(
         False, "contextBeforeBos", "put repository context before BOS (llama.cpp /infill) instead of inside the "
         "FIM prefix with #path headers")
+    first_answer_ms: int = _setting(
+        1000, "firstAnswerMs", "a document whose window cannot be read this fast is first answered from a short "
+        "prompt near the cursor while the full window is read in the background; 0: always wait for the window",
+        minimum=0, maximum=600_000)
     lookup_decoding: bool = _setting(
         True, "lookupDecoding", "prompt-lookup decoding in-process: draft tokens from repeats of the prompt and "
         "the output, verified in one batch (greedy output in fewer steps)")

@@ -26,7 +26,7 @@ def test_complete_json_contract(deepseek_tiny: Path, tmp_path: Path) -> None:
                   "--workspace", str(tmp_path), "--json", "--max-tokens", "8")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"completion", "model", "prompt", "timings"}
+    assert set(data) == {"completion", "model", "window", "prompt", "timings"} and data["window"] == "full"
     assert isinstance(data["completion"], str) and data["model"] == "deepseek-coder-synthetic"
     assert set(data["timings"]) == {"prompt_tokens_evaluated", "prompt_tokens_reused", "generated_tokens",
                                     "draft_tokens", "draft_accepted",

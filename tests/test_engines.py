@@ -259,21 +259,21 @@ def _ollama(stream: list[bytes]) -> Callable[[str, str, dict], tuple[int, str, l
 
 
 def test_ollama_raw_text_prompt_with_control_spellings_broken(tmp_path: Path) -> None:
-    words = [b'{"response": "ret", "done": false}\n', b'{"response": "urn x", "done": false}\n',
+    words = [b'{"response": "comp", "done": false}\n', b'{"response": "ute(1)", "done": false}\n',
              b'{"response": "", "done": true, "done_reason": "stop", "prompt_eval_count": 30, '
              b'"prompt_eval_duration": 5000000, "eval_count": 2}\n']
     fake = FakeServer(_ollama(words))
     try:
         source = tmp_path / "hole.py"
-        source.write_text(HOLE_FILE)
-        data = _complete_json(source, 2, 4, "--engine", fake.url, "--max-tokens", "8", key=False)
-        assert data["completion"] == "return x"
+        source.write_text(HOLE_FILE + "\ny = \n")
+        data = _complete_json(source, 4, 4, "--engine", fake.url, "--max-tokens", "8", key=False)
+        assert data["completion"] == "compute(1)"
         method, path, body = fake.requests[-1]
         assert path == "/api/generate" and body["raw"] is True and body["stream"] is True
         assert body["model"] == "deepseek-coder:1.3b-base" and body["options"]["num_predict"] == 8
         prompt = body["prompt"]
         assert prompt.startswith("<｜fim▁begin｜>") and prompt.count("<｜fim▁hole｜>") == 1
-        assert prompt.endswith("<｜fim▁end｜>    ") or prompt.endswith("<｜fim▁end｜>")
+        assert prompt.endswith("<｜fim▁end｜>y = ") or prompt.endswith("<｜fim▁end｜>y =")
         assert f"spells <{WORD_JOINER}｜fim▁hole｜> and <{WORD_JOINER}|EOT|>" in prompt
     finally:
         fake.close()

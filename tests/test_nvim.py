@@ -390,6 +390,9 @@ def test_statusline_snippets_keep_the_file_name(fresh: Nvim) -> None:
             assert re.fullmatch(r"\S*/shared\.py +deepfim: ready +2,0-1 +All", line), line
             line = nv.lua(loading % evaluate, nv.lua("return vim.o.statusline"))
             assert re.fullmatch(r"\S*/shared\.py +deepfim: loading 40% +2,0-1 +All", line), line
+            reading = loading.replace("state = 'loading'", "state = 'reading'")  # a long window being read
+            line = nv.lua(reading % evaluate, nv.lua("return vim.o.statusline"))
+            assert re.fullmatch(r"\S*/shared\.py +deepfim: reading 40% +2,0-1 +All", line), line
         assert readme_block("vim", "set statusline=") in (PLUGIN / "doc" / "deepfim.txt").read_text()
         assert "lualine()" in readme_block("lua", "sections = { lualine_x")
         raw, shown = nv.lua(loading % """

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def _document() -> str:
 def test_reading_a_long_window_reports_progress(gemma_model: Path, tmp_path: Path) -> None:
     text = _document()
     session = LspSession(str(gemma_model), tmp_path, options={"maxTokens": 4, "contextSize": 8192,
-                                                               "timeBudgetMs": 60000})
+                                                               "timeBudgetMs": 60000, "firstAnswerMs": 0})
     try:
         uri = session.open(tmp_path / "big.py", text)
         line = text.count("\n")
@@ -64,3 +65,36 @@ def test_complete_prints_progress_on_a_terminal(gemma_model: Path, tmp_path: Pat
     os.close(leader)
     assert done.returncode == 0
     assert b"deepfim: reading the window" in printed and b"tokens)" in printed
+
+
+def test_a_large_window_is_first_answered_from_a_short_prompt(gemma_model: Path, tmp_path: Path) -> None:
+    text = _document()
+    session = LspSession(str(gemma_model), tmp_path, options={"maxTokens": 8, "contextSize": 8192,
+                                                               "firstAnswerMs": 1000})
+    try:
+        uri = session.open(tmp_path / "big.py", text)
+        line = text.count("\n")
+        started = time.monotonic()
+        session.inline(uri, line, 0, timeout=300)
+        first_s = time.monotonic() - started
+        first = session.explain(uri)
+        assert first["window"] == "quick", first["window"]
+        assert len(first["prompt"]["token_ids"]) < 2048 and first_s < 10
+        deadline = time.monotonic() + 300
+
+        def states() -> list[str]:
+            return [(x if isinstance(x, dict) else x._asdict())["state"] for x in session.statuses]
+
+        seen = len(states())
+        while "reading" not in states()[seen:] or states()[-1] != "ready":  # the window, read behind it
+            assert time.monotonic() < deadline, "the full window was never read"
+            time.sleep(0.5)
+        session.change(uri, 2, text + "#")
+        session.inline(uri, line, 1, timeout=300)
+        later = session.explain(uri)
+        assert later["window"] == "full" and len(later["prompt"]["token_ids"]) > 2500
+        assert later["timings"]["prompt_tokens_evaluated"] < 64  # the background read is reused
+        print(f"first answer {first_s:.1f} s from {len(first['prompt']['token_ids'])} tokens; "
+              f"then the full window of {len(later['prompt']['token_ids'])} tokens")
+    finally:
+        session.close()

@@ -110,7 +110,7 @@ setting when the server starts."
 
 (defconst deepfim-server-settings
   '(:model :maxTokens :contextSize :threads :timeBudgetMs :enabled :logText :lineInPrefix
-    :contextBeforeBos :lookupDecoding :engine :engineApi :engineModel :gpuLayers
+    :contextBeforeBos :firstAnswerMs :lookupDecoding :engine :engineApi :engineModel :gpuLayers
     :flashAttention :kvCacheType :instructModel :instructEngine :instructEngineApi)
   "The settings the server reads (its schema is server/settings.py).")
 

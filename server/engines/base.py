@@ -89,6 +89,10 @@ class Engine(Protocol):
     special: SpecialIds
     # Whether `generate` can constrain its first tokens to the `heal` text (token healing).
     heals: bool
+    # Whether `generate(quick=True)` answers from a short prompt without disturbing the full window
+    # (then `missing(prompt)` and `read_rate`, prompt tokens read per second, tell when to, and
+    # `quick_cells` bounds the short prompt and its answer).
+    first_answers: bool
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids of user text, as plain text: control-token spellings stay text."""
@@ -99,13 +103,15 @@ class Engine(Protocol):
     def piece(self, token: int) -> bytes:
         """The bytes one token stands for."""
 
-    def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
-                progress: Optional[Progress] = None) -> tuple[int, int]:
-        """Evaluate `prompt` into the cache; (reused, evaluated). Raises Cancelled."""
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool], progress: Optional[Progress] = None,
+                batch: Optional[int] = None) -> tuple[int, int]:
+        """Evaluate `prompt` into the cache, asking `cancelled` every `batch` tokens where the engine
+        reads in batches; (reused, evaluated). Raises Cancelled."""
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
-                 heal: bytes = b"", lookup: bool = False, progress: Optional[Progress] = None) -> Generation:
+                 heal: bytes = b"", lookup: bool = False, progress: Optional[Progress] = None,
+                 quick: bool = False) -> Generation:
         """Greedy generation after `prompt` until a stop token, `stop_at`, the cap or the budget;
         `lookup`: prompt-lookup decoding where the engine offers it (same output, fewer steps)."""
 

@@ -54,7 +54,7 @@ class LlamaServerEngine(RemoteEngine):
         return "/completion", {
             "prompt": prompt, "n_predict": max_tokens, "stream": True, "cache_prompt": True,
             "n_cache_reuse": CACHE_REUSE_MIN, "temperature": 0.0, "top_k": 1, "samplers": ["top_k"],
-            "timings_per_token": True, "return_tokens": True, "return_progress": True,
+            "timings_per_token": True, "return_tokens": True,
         }
 
     def _chunk(self, event: dict) -> Chunk:
@@ -66,10 +66,6 @@ class LlamaServerEngine(RemoteEngine):
         reason = ""
         if done:
             reason = "max_tokens" if event.get("stop_type") == "limit" else "eog"
-        reading = event.get("prompt_progress") or None
-        if reading is not None:
-            cached = int(reading.get("cache", 0))
-            reading = (int(reading.get("processed", 0)) - cached, int(reading.get("total", 0)) - cached)
         return Chunk(text=text, done=done, stop_reason=reason, prompt_n=timings.get("prompt_n"),
                      cache_n=timings.get("cache_n"), prompt_ms=timings.get("prompt_ms"),
-                     predicted_n=event.get("tokens_predicted"), reading=reading)
+                     predicted_n=event.get("tokens_predicted"))

@@ -26,6 +26,8 @@ from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo,
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
+MAIN, QUICK = 0, 1  # KV sequences: the full window, and a short prompt for a first answer
+QUICK_CELLS = 1024  # KV cells kept for the short prompt and its answer, beyond the window
 ALL_LAYERS = 100_000
 FLASH_ATTENTION = {"auto": llama_cpp.LLAMA_FLASH_ATTN_TYPE_AUTO, "on": llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
                    "off": llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED}
@@ -93,6 +95,8 @@ class LocalEngine:
     """A loaded model with one context and a KV cache tracked token by token (in-process llama.cpp)."""
 
     heals = True
+    first_answers = True
+    quick_cells = QUICK_CELLS
 
     def __init__(self, path: Path, n_ctx: int = 16384, n_threads: Optional[int] = None,
                  n_batch: int = 256, progress: Optional[Callable[[float], None]] = None,
@@ -134,7 +138,9 @@ class LocalEngine:
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        self._cached: list[int] = []
+        self._cached: list[int] = []  # the tokens sequence MAIN holds
+        self.read_rate = 1.0
+        self.read_rate = self._measure_read_rate()
         self._pieces: Optional[list[bytes]] = None
         self._heal_cache: dict[bytes, np.ndarray] = {}
         architecture = self.meta("general.architecture") or "unknown"
@@ -144,7 +150,7 @@ class LocalEngine:
             name=self.meta("general.name") or path.stem,
             architecture=architecture,
             template=template,
-            n_ctx=llama_cpp.llama_n_ctx(self._ctx),
+            n_ctx=llama_cpp.llama_n_ctx(self._ctx) - QUICK_CELLS,
             warnings=warnings,
         )
         n_ctx_train = llama_cpp.llama_model_n_ctx_train(model)
@@ -170,18 +176,19 @@ class LocalEngine:
         # The KV cache of offloaded layers lives in GPU memory, which llama.cpp checks itself.
         available = available_bytes() if self.gpu_layers == 0 else None
         # llama.cpp aborts the process on some failed allocations: stay within free memory.
-        n_ctx = affordable_window(n_ctx, shape, self.n_batch, available, MIN_CTX)
-        if available is not None and shape.window_bytes(n_ctx, self.n_batch) + MARGIN_BYTES > available:
+        n_ctx = affordable_window(n_ctx + QUICK_CELLS, shape, self.n_batch, available, MIN_CTX) - QUICK_CELLS
+        if available is not None and shape.window_bytes(n_ctx + QUICK_CELLS, self.n_batch) + MARGIN_BYTES > available:
             raise ModelLoadError(f"not enough memory for even a {n_ctx}-token window "
                                  f"({available >> 20} MiB free, about "
-                                 f"{(shape.window_bytes(n_ctx, self.n_batch) + MARGIN_BYTES) >> 20} MiB needed); "
-                                 f"free memory or use a smaller model")
+                                 f"{(shape.window_bytes(n_ctx + QUICK_CELLS, self.n_batch) + MARGIN_BYTES) >> 20} "
+                                 f"MiB needed); free memory or use a smaller model")
         while True:
             cparams = llama_cpp.llama_context_default_params()
-            cparams.n_ctx = n_ctx
+            cparams.n_ctx = n_ctx + QUICK_CELLS
             cparams.n_batch = self.n_batch
             cparams.n_ubatch = self.n_batch
-            cparams.n_seq_max = 1
+            cparams.n_seq_max = 2  # MAIN and QUICK share the cells
+            cparams.kv_unified = True
             cparams.n_threads = threads
             cparams.n_threads_batch = threads
             cparams.no_perf = True
@@ -305,27 +312,52 @@ class LocalEngine:
         del cache[n_past:]
         return n_past
 
-    def _decode(self, tokens: list[int], start: int, rows: int = 1) -> None:
-        """Evaluate `tokens` at positions `start`...; logits are kept for the last `rows` of them."""
+    def _decode(self, tokens: list[int], start: int, rows: int = 1, seq: int = MAIN) -> None:
+        """Evaluate `tokens` at positions `start`... of sequence `seq`; logits are kept for the last
+        `rows` of them."""
         batch = self._batch
         n = len(tokens)
         for i, token in enumerate(tokens):
             batch.token[i] = token
             batch.pos[i] = start + i
             batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = 0
+            batch.seq_id[i][0] = seq
             batch.logits[i] = i >= n - rows
         batch.n_tokens = n
+        started = time.perf_counter()
         rc = llama_cpp.llama_decode(self._ctx, batch)
         if rc != 0:
-            llama_cpp.llama_memory_seq_rm(self._memory, 0, start, -1)
+            llama_cpp.llama_memory_seq_rm(self._memory, seq, start, -1)
             raise RuntimeError(f"llama_decode failed with code {rc} (KV cache full or invalid batch)")
-        self._cached.extend(tokens)
+        if n >= 32:  # prompt reading speed, for sizing first answers
+            self.read_rate = 0.7 * self.read_rate + 0.3 * n / max(1e-6, time.perf_counter() - started)
+        if seq == MAIN:
+            self._cached.extend(tokens)
+
+    def _measure_read_rate(self) -> float:
+        """Prompt tokens read per second, measured at load on batches of 64 (the first pays for
+        setting up, so the better of two)."""
+        best = 0.0
+        for _ in range(2):
+            started = time.perf_counter()
+            self._decode([0] * 64, 0, rows=1, seq=QUICK)
+            llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
+            best = max(best, 64 / max(1e-6, time.perf_counter() - started))
+        return best
+
+    def missing(self, prompt: list[int]) -> int:
+        """Prompt tokens the full window does not hold yet (a lower bound on what reading it costs)."""
+        cache = self._cached
+        common, limit = 0, min(len(cache), len(prompt))
+        while common < limit and cache[common] == prompt[common]:
+            common += 1
+        return len(prompt) - common
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
-                progress: Optional[Progress] = None) -> tuple[int, int]:
+                progress: Optional[Progress] = None, batch: Optional[int] = None) -> tuple[int, int]:
         """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled.
-        `progress(read, total)` hears of each batch read."""
+        `progress(read, total)` hears of each batch read; `batch` (at most n_batch) sets how often
+        `cancelled` is asked (background reading gives way to a keystroke sooner in small batches)."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
         if len(prompt) >= self.info.n_ctx:
@@ -335,7 +367,7 @@ class LocalEngine:
         while pos < len(prompt):
             if cancelled():
                 raise Cancelled()
-            chunk = prompt[pos:pos + self.n_batch]
+            chunk = prompt[pos:pos + min(batch or self.n_batch, self.n_batch)]
             self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)))
             pos += len(chunk)
             if progress is not None:
@@ -366,7 +398,7 @@ class LocalEngine:
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: Callable[[str], Optional[int]] = lambda text: None,
                  time_budget_s: Optional[float] = None, heal: bytes = b"", lookup: bool = False,
-                 progress: Optional[Progress] = None) -> Generation:
+                 progress: Optional[Progress] = None, quick: bool = False) -> Generation:
         """Evaluate `prompt`, then decode greedily until a stop token, `stop_at`, the cap or the time
         budget (counted from the end of prompt evaluation: reading a long prompt never leaves no
         time to generate).
@@ -380,22 +412,53 @@ class LocalEngine:
         decoding) in the same batch; the drafts greedy decoding agrees with are kept, so the output
         is the greedy output, reached in fewer steps when code repeats itself.
 
+        With `quick`, `prompt` (a short one, at most QUICK_CELLS less the answer) is read into a
+        sequence of its own, freed afterwards: the full window the KV cache holds stays as it is.
+
         `stop_at(text)` sees the text generated so far and returns the length to keep when the
         answer is complete. `cancelled()` is checked after every token; on cancellation the
         Generation so far is returned with stop_reason "cancelled".
         """
         result = Generation()
         t0 = time.perf_counter()
+        seq = QUICK if quick else MAIN
         try:
-            result.prompt_tokens_reused, result.prompt_tokens_evaluated = self.prefill(prompt, cancelled, progress)
+            if quick:
+                self._read_quick(prompt, cancelled)
+                result.prompt_tokens_evaluated = len(prompt)
+            else:
+                result.prompt_tokens_reused, result.prompt_tokens_evaluated = self.prefill(prompt, cancelled,
+                                                                                           progress)
         except Cancelled:
             result.stop_reason = "cancelled"
             result.prompt_ms = (time.perf_counter() - t0) * 1000
             return result
+        try:
+            return self._generate(result, prompt, max_tokens, cancelled, stop_at, time_budget_s, heal, lookup, seq,
+                                  t0)
+        finally:
+            if quick:
+                llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
+
+    def _read_quick(self, prompt: list[int], cancelled: Callable[[], bool]) -> None:
+        if self._ctx is None:
+            raise EngineClosed("the model was unloaded")
+        llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
+        for pos in range(0, len(prompt), self.n_batch):
+            if cancelled():
+                raise Cancelled()
+            chunk = prompt[pos:pos + self.n_batch]
+            self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)), seq=QUICK)
+
+    def _generate(self, result: Generation, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
+                  stop_at: Callable[[str], Optional[int]], time_budget_s: Optional[float], heal: bytes,
+                  lookup: bool, seq: int, t0: float) -> Generation:
+        """The greedy loop after the prompt is read into sequence `seq`."""
         t1 = time.perf_counter()
         result.prompt_ms = (t1 - t0) * 1000
         deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
-        limit = min(max_tokens, self.info.n_ctx - len(prompt) - 1)
+        limit = min(max_tokens, (QUICK_CELLS if seq == QUICK else self.info.n_ctx) - len(prompt) - 1)
+        n_past = len(prompt)
         state = {"raw": b"", "pending": heal}
         history = _History(prompt, self.info.n_ctx)
         pace = _DraftPace()
@@ -430,15 +493,17 @@ class LocalEngine:
             draft = history.draft(limit - result.generated_tokens) if lookup and not state["pending"] else []
             if draft:
                 draft = draft[:pace.size] if pace.ready() else []
-            start = len(self._cached)
-            self._decode([token] + draft, start, rows=1 + len(draft))
+            start = n_past
+            self._decode([token] + draft, start, rows=1 + len(draft), seq=seq)
             accepted = 0
             while accepted < len(draft) and self._argmax(row=accepted) == draft[accepted]:
                 accepted += 1
             token = self._argmax(state["pending"], row=accepted)
+            n_past = start + 1 + accepted
             if accepted < len(draft):  # the cache keeps what greedy decoding would have produced
-                llama_cpp.llama_memory_seq_rm(self._memory, 0, start + 1 + accepted, -1)
-                del self._cached[start + 1 + accepted:]
+                llama_cpp.llama_memory_seq_rm(self._memory, seq, n_past, -1)
+                if seq == MAIN:
+                    del self._cached[n_past:]
             result.draft_tokens += len(draft)
             result.draft_accepted += accepted
             pace.update(len(draft), accepted)

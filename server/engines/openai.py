@@ -5,10 +5,10 @@ text are broken first, since their tokenizers may parse them)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from server.engines import llama_server
-from server.engines.base import EngineUnavailable, ModelLoadError
+from server.engines.base import EngineUnavailable, ModelLoadError, Progress
 from server.engines.remote import Chunk, RemoteEngine
 
 
@@ -78,6 +78,7 @@ class OpenAIEngine(RemoteEngine):
                      prompt_n=timings.get("prompt_n"), cache_n=timings.get("cache_n"),
                      prompt_ms=timings.get("prompt_ms"))
 
-    def prefill(self, prompt: list[int], cancelled) -> tuple[int, int]:
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool], progress: Optional[Progress] = None,
+                batch: Optional[int] = None) -> tuple[int, int]:
         """Only llama-server evaluates a prompt without generating; elsewhere the next request pays."""
-        return super().prefill(prompt, cancelled) if self._llama else (0, 0)
+        return super().prefill(prompt, cancelled, progress) if self._llama else (0, 0)

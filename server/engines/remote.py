@@ -25,14 +25,13 @@ WORD_JOINER = "\u2060"
 class Chunk:
     """One streamed event, read into what the loop needs."""
 
-    __slots__ = ("text", "done", "stop_reason", "prompt_n", "cache_n", "prompt_ms", "predicted_n", "reading")
+    __slots__ = ("text", "done", "stop_reason", "prompt_n", "cache_n", "prompt_ms", "predicted_n")
 
     def __init__(self, text: str = "", done: bool = False, stop_reason: str = "", prompt_n: Optional[int] = None,
                  cache_n: Optional[int] = None, prompt_ms: Optional[float] = None,
-                 predicted_n: Optional[int] = None, reading: Optional[tuple[int, int]] = None) -> None:
+                 predicted_n: Optional[int] = None) -> None:
         self.text, self.done, self.stop_reason = text, done, stop_reason
         self.prompt_n, self.cache_n, self.prompt_ms, self.predicted_n = prompt_n, cache_n, prompt_ms, predicted_n
-        self.reading = reading  # (tokens read, tokens to read) while the server reads the prompt
 
 
 class RemoteEngine:
@@ -40,6 +39,7 @@ class RemoteEngine:
     `_request` and `_chunk`."""
 
     heals = False  # no server constrains its first tokens to a given text
+    first_answers = False  # a server reads prompts fast, or at its own pace for every client
     api = ""
     _stop_texts: tuple[str, ...] = ()  # spellings that end a completion when a server sends them as text
     # The server sees user text as text (Ollama) or may parse control tokens in it (vLLM's tokenizer):
@@ -125,8 +125,8 @@ class RemoteEngine:
         """Why the server is unreachable now; None while it answers."""
         return self.client.outage
 
-    def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
-                progress: Optional[Progress] = None) -> tuple[int, int]:
+    def prefill(self, prompt: list[int], cancelled: Callable[[], bool], progress: Optional[Progress] = None,
+                batch: Optional[int] = None) -> tuple[int, int]:
         """Read `prompt` into the server's cache (no tokens generated)."""
         generation = self.generate(prompt, 0, cancelled, progress=progress)
         if generation.stop_reason == "cancelled":
@@ -135,9 +135,12 @@ class RemoteEngine:
 
     def generate(self, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                  stop_at: StopAt = lambda text: None, time_budget_s: Optional[float] = None,
-                 heal: bytes = b"", lookup: bool = False, progress: Optional[Progress] = None) -> Generation:
+                 heal: bytes = b"", lookup: bool = False, progress: Optional[Progress] = None,
+                 quick: bool = False) -> Generation:
         """Stream a greedy completion; `stop_at` is applied to the text as it arrives and closing the
-        connection stops the server. The answer comes within the budget plus GRACE_S whatever the
+        connection stops the server. The server reads the prompt at its own pace and `progress` is
+        not called (llama-server's `return_progress` kept it decoding after the connection closed).
+        The answer comes within the budget plus GRACE_S whatever the
         server does; a failure raises EngineUnavailable (the client backs off)."""
         result = Generation()
         start = time.monotonic()
@@ -150,8 +153,6 @@ class RemoteEngine:
         events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
         for event in events:
             chunk = self._chunk(event)
-            if chunk.reading is not None and progress is not None:
-                progress(*chunk.reading)
             if first is None and (chunk.text or chunk.done):
                 first = time.monotonic()
                 result.prompt_ms = (first - start) * 1000

@@ -26,6 +26,7 @@ export interface ServerSettings {
   flashAttention: string;
   kvCacheType: string;
   lookupDecoding: boolean;
+  firstAnswerMs: number;
 }
 
 function text(value: unknown): string | undefined {
@@ -72,6 +73,8 @@ export function serverSettings(): ServerSettings {
     flashAttention: text(c.get('flashAttention')) ?? 'auto',
     kvCacheType: text(c.get('kvCacheType')) ?? 'f16',
     lookupDecoding: c.get<boolean>('lookupDecoding') !== false,
+    firstAnswerMs: Number.isInteger(c.get('firstAnswerMs')) && (c.get('firstAnswerMs') as number) >= 0
+      ? (c.get('firstAnswerMs') as number) : 1000,
   };
 }
 

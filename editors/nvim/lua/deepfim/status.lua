@@ -46,14 +46,14 @@ function M.on_exit(code, signal, client_id)
 end
 
 local function text(status)
-  if status.state == "loading" and status.percentage then
-    return ("deepfim: loading %d%%"):format(status.percentage)
+  if (status.state == "loading" or status.state == "reading") and status.percentage then
+    return ("deepfim: %s %d%%"):format(status.state, status.percentage)
   end
   return "deepfim: " .. status.state
 end
 
 --- The status of the deepfim server of `bufnr` (the current buffer by default), or of any running
---- deepfim server: { state = "off"|"starting"|"loading"|"ready"|"error"|"disabled"|"stopped",
+--- deepfim server: { state = "off"|"starting"|"loading"|"reading"|"ready"|"error"|"disabled"|"stopped",
 --- message, percentage?, model?, text }.
 function M.get(bufnr)
   local lsp = require("deepfim.lsp")
