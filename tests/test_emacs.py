@@ -34,7 +34,7 @@ def test_emacs_ert_suite(gemma_model: Path, tmp_path: Path, capsys: pytest.Captu
     command = [EMACS, "--batch", "-L", str(REPO / "editors" / "emacs"), "-l", "ert", "-l", str(SUITE),
                "-f", "ert-run-tests-batch-and-exit"]
     try:
-        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+        proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=480)
     except subprocess.TimeoutExpired as error:
         out = (error.stdout or b"").decode() if isinstance(error.stdout, bytes) else (error.stdout or "")
         err = (error.stderr or b"").decode() if isinstance(error.stderr, bytes) else (error.stderr or "")

@@ -445,7 +445,11 @@ language server and see suggestions as ghost text."
                                                             :didSave :json-false)
                                      :inlineCompletion (list :dynamicRegistration :json-false))
                                :window (list :workDoneProgress :json-false
-                                             :showMessage (make-hash-table)))
+                                             :showMessage (make-hash-table)
+                                             :showDocument (list :support t))
+                               :workspace (list :applyEdit t
+                                                :workspaceEdit (list :documentChanges t
+                                                                     :resourceOperations ["create"])))
            :initializationOptions (deepfim--settings))
      :success-fn (lambda (result)
                    (setf (deepfim--capabilities conn) (plist-get result :capabilities))
@@ -503,6 +507,11 @@ After a failed start, only try again when RETRY is non-nil."
     ('client/registerCapability nil)
     ('client/unregisterCapability nil)
     ('window/showMessageRequest nil)
+    ('workspace/applyEdit (deepfim--apply-edit (plist-get params :edit)))
+    ('window/showDocument
+     (let ((file (url-unhex-string (string-remove-prefix "file://" (plist-get params :uri)))))
+       (display-buffer (find-file-noselect file))
+       (list :success t)))
     ('workspace/configuration
      (vconcat (mapcar (lambda (_item) (deepfim--settings)) (plist-get params :items))))
     (_ (jsonrpc-error :code -32601 :message (format "Unsupported method %s" method)))))
@@ -1016,6 +1025,158 @@ Returns the buffer `*deepfim explain*'."
                         "\n"
                         (or (plist-get segment :text) "")
                         "\n"))))
+
+
+;;; Code actions (instruct edits)
+
+;; The server offers code actions on a selection: "Edit with
+;; instruction...", "Add docstring", "Fix", "Explain" and "Write tests"
+;; (`eglot-code-actions' lists them; `deepfim-edit' edits the region
+;; directly).  Each runs the server's command `deepfim.edit'.  Here it
+;; is sent asynchronously (the model takes a while), with the
+;; instruction asked by `read-string' when the action needs one;
+;; explanations are shown in the buffer `*deepfim explanation*'.  The
+;; edit comes back from the server as `workspace/applyEdit', applied by
+;; eglot or, on deepfim's own connection, by `deepfim--apply-edit'.
+
+(defcustom deepfim-edit-timeout 600
+  "Seconds to wait for the server to write an edit."
+  :type 'natnum)
+
+(defvar deepfim-edit-hook nil
+  "Functions called with the result plist of each `deepfim.edit' command.")
+
+(defvar deepfim--last-edit nil
+  "The result of the last `deepfim.edit' command.")
+
+(defun deepfim--edit-argument (argument)
+  "ARGUMENT of `deepfim.edit' with its instruction, asked when it has none.
+nil when the user gives none."
+  (let ((argument (copy-sequence argument))
+        (instruction (plist-get argument :instruction)))
+    (when (equal (plist-get argument :action) "explain")
+      (setq argument (plist-put argument :show :json-false)))
+    (if (and (stringp instruction) (not (string-empty-p (string-trim instruction))))
+        argument
+      (let ((input (read-string "deepfim instruction: ")))
+        (unless (string-empty-p (string-trim input))
+          (plist-put argument :instruction input))))))
+
+(defun deepfim--execute-edit (connection arguments)
+  "Run `deepfim.edit' with ARGUMENTS (a vector) over CONNECTION."
+  (when-let* ((argument (deepfim--edit-argument (aref arguments 0))))
+    (message "deepfim: writing...")
+    (jsonrpc-async-request
+     connection :workspace/executeCommand
+     (list :command "deepfim.edit" :arguments (vector argument))
+     :success-fn (lambda (result) (deepfim--edit-done argument result))
+     :error-fn (lambda (error)
+                 (deepfim--edit-done argument (list :applied :json-false
+                                                    :reason (plist-get error :message))))
+     :timeout-fn (lambda ()
+                   (deepfim--edit-done argument (list :applied :json-false :reason "no answer in time")))
+     :timeout deepfim-edit-timeout)
+    t))
+
+(defun deepfim--edit-done (argument result)
+  "Report the RESULT of `deepfim.edit' run with ARGUMENT."
+  (setq deepfim--last-edit result)
+  (cond ((equal (plist-get argument :action) "explain")
+         (display-buffer (deepfim--show-explanation (or (plist-get result :explanation) ""))))
+        ((eq (plist-get result :applied) t) (message "deepfim: done"))
+        ((plist-get result :reason)
+         (message "deepfim: not applied: %s" (plist-get result :reason))))
+  (run-hook-with-args 'deepfim-edit-hook result))
+
+(defun deepfim--show-explanation (text)
+  "Show TEXT in the buffer `*deepfim explanation*' and return it."
+  (with-current-buffer (get-buffer-create "*deepfim explanation*")
+    (let ((inhibit-read-only t))
+      (erase-buffer)
+      (insert text)
+      (goto-char (point-min)))
+    (special-mode)
+    (current-buffer)))
+
+;;;###autoload
+(defun deepfim-edit (beg end &optional instruction)
+  "Rewrite the region from BEG to END as INSTRUCTION says.
+Interactively, the instruction is read in the minibuffer."
+  (interactive (if (use-region-p)
+                   (list (region-beginning) (region-end))
+                 (user-error "deepfim: select the code to edit first")))
+  (let ((connection (deepfim--connection-for-buffer))
+        (uri (if (deepfim--eglot-server)
+                 (plist-get (eglot--TextDocumentIdentifier) :uri)
+               (or deepfim--doc-uri (deepfim--uri)))))
+    (unless connection
+      (user-error "deepfim: no server"))
+    (when (deepfim--eglot-server)
+      (eglot--signal-textDocument/didChange))
+    (deepfim--execute-edit
+     connection
+     (vector (list :textDocument (list :uri uri)
+                   :range (list :start (deepfim--lsp-position beg) :end (deepfim--lsp-position end))
+                   :action "edit"
+                   :instruction instruction)))))
+
+(defun deepfim--apply-edit (edit)
+  "Apply the LSP WorkspaceEdit EDIT sent on deepfim's own connection.
+Returns the `workspace/applyEdit' result."
+  (let ((changes (plist-get edit :changes))
+        (prepared nil))
+    (cl-loop for change across (or (plist-get edit :documentChanges) [])
+             do (if (plist-get change :kind) ; a resource operation: only creating a file
+                    (when (equal (plist-get change :kind) "create")
+                      (let ((file (url-unhex-string (string-remove-prefix "file://" (plist-get change :uri)))))
+                        (unless (file-exists-p file)
+                          (with-temp-file file))))
+                  (let ((document (plist-get change :textDocument)))
+                    (push (list (plist-get document :uri) (plist-get change :edits) (plist-get document :version))
+                          prepared))))
+    (cl-loop for (uri edits) on changes by #'cddr
+             do (push (list (substring (symbol-name uri) 1) edits nil) prepared))
+    (catch 'refused
+      (dolist (item (nreverse prepared))
+        (pcase-let ((`(,uri ,edits ,version) item))
+          (let* ((file (url-unhex-string (string-remove-prefix "file://" uri)))
+                 (buffer (find-file-noselect file)))
+            (with-current-buffer buffer
+              (when (and version (not (eq version :null))
+                         (or (not (equal uri deepfim--doc-uri)) (/= version deepfim--doc-version)
+                             deepfim--doc-changes))
+                (throw 'refused (list :applied :json-false
+                                      :failureReason "the document changed since")))
+              (let ((edits (sort (append edits nil)
+                                 (lambda (a b)
+                                   (> (deepfim--position-to-point (plist-get (plist-get a :range) :start))
+                                      (deepfim--position-to-point (plist-get (plist-get b :range) :start)))))))
+                (save-excursion
+                  (dolist (text-edit edits)
+                    (let* ((range (plist-get text-edit :range))
+                           (start (deepfim--position-to-point (plist-get range :start)))
+                           (end (deepfim--position-to-point (plist-get range :end))))
+                      (goto-char start)
+                      (delete-region start end)
+                      (insert (plist-get text-edit :newText))))))))))
+      (list :applied t))))
+
+(with-eval-after-load 'eglot
+  ;; eglot up to 1.15 (Emacs 28 and 29) runs a code action's command
+  ;; with `eglot-execute-command'...
+  (cl-defmethod eglot-execute-command :around (server (_command (eql deepfim.edit)) arguments)
+    "Run deepfim's code actions asynchronously, asking for the instruction."
+    (if (deepfim--deepfim-server-p server)
+        (deepfim--execute-edit server arguments)
+      (cl-call-next-method)))
+  ;; ... later eglot with `eglot-execute'.
+  (when (fboundp 'eglot-execute)
+    (cl-defmethod eglot-execute :around (server action)
+      "Run deepfim's code actions asynchronously, asking for the instruction."
+      (if (and (deepfim--deepfim-server-p server)
+               (equal (plist-get action :command) "deepfim.edit"))
+          (deepfim--execute-edit server (plist-get action :arguments))
+        (cl-call-next-method)))))
 
 
 ;;; The minor mode

@@ -657,6 +657,86 @@ The cursor is put where SOURCE has <|> (which is removed)."
                                                 (string-match-p "^    return$" (buffer-string)))))
                               "the edit in the prompt"))))))
 
+;;; Code actions (instruct edits)
+
+(defconst deepfim-test--buggy
+  "<|>def add(a, b):
+    return a - b
+
+
+print(add(1, 2))
+"
+  "A function for the code actions to edit.")
+
+(defun deepfim-test--wait-edit ()
+  "Wait for the result of the `deepfim.edit' command sent last."
+  (let ((deepfim-test--timeout 240))
+    (deepfim-test--wait (lambda () deepfim--last-edit) "the edit")))
+
+(ert-deftest deepfim-eglot-code-action-edit ()
+  "`eglot-code-actions' on a region lists deepfim's actions; \"Edit with
+instruction...\" asks with `read-string' and the server's
+`workspace/applyEdit' rewrites the region."
+  (let ((eglot-server-programs (copy-sequence eglot-server-programs))
+        (eglot-confirm-server-initiated-edits nil)
+        (picked nil) (asked nil))
+    (deepfim-eglot-setup '(python-mode))
+    (deepfim-test--with-file deepfim-test--buggy
+      (deepfim-test--start-eglot)
+      (let* ((beg (point-min))
+             (end (progn (goto-char (point-min)) (forward-line 2) (point)))
+             (after (buffer-substring-no-properties end (point-max)))
+             (last-nonmenu-event ?a)) ; the minibuffer, not a popup menu
+        (setq deepfim--last-edit nil)
+        (cl-letf (((symbol-function 'completing-read)
+                   (lambda (_prompt collection &rest _)
+                     (setq picked (mapcar #'car collection))
+                     "deepfim: Edit with instruction..."))
+                  ((symbol-function 'read-string)
+                   (lambda (prompt &rest _)
+                     (setq asked prompt)
+                     "Make add return the sum of a and b.")))
+          (eglot-code-actions beg end nil t))
+        (should (equal picked '("deepfim: Edit with instruction..." "deepfim: Add docstring" "deepfim: Fix"
+                                "deepfim: Explain" "deepfim: Write tests")))
+        (should (equal asked "deepfim instruction: "))
+        (let ((result (deepfim-test--wait-edit)))
+          (should (eq (plist-get result :applied) t))
+          (deepfim-test--wait (lambda () (equal (buffer-string) (concat (plist-get result :edit) after)))
+                              "the edit in the buffer")
+          (should-not (string-match-p "a - b" (buffer-substring-no-properties (point-min) (point-max)))))))))
+
+(ert-deftest deepfim-eglot-code-action-explain ()
+  "\"Explain\" shows the answer in `*deepfim explanation*' and changes nothing."
+  (let ((eglot-server-programs (copy-sequence eglot-server-programs))
+        (last-nonmenu-event ?a))
+    (deepfim-eglot-setup '(python-mode))
+    (deepfim-test--with-file deepfim-test--buggy
+      (deepfim-test--start-eglot)
+      (let ((before (buffer-string)))
+        (setq deepfim--last-edit nil)
+        (cl-letf (((symbol-function 'completing-read) (lambda (&rest _) "deepfim: Explain")))
+          (eglot-code-actions (point-min) (progn (forward-line 2) (point)) nil t))
+        (let ((result (deepfim-test--wait-edit)))
+          (should (stringp (plist-get result :explanation)))
+          (should (equal (with-current-buffer "*deepfim explanation*" (buffer-string))
+                         (plist-get result :explanation)))
+          (should (equal (buffer-string) before)))))))
+
+(ert-deftest deepfim-edit-on-the-own-connection ()
+  "`deepfim-edit' with deepfim's own connection: the server's
+`workspace/applyEdit' is applied by deepfim.el."
+  (deepfim-test--with-file deepfim-test--buggy
+    (deepfim-mode 1)
+    (let* ((end (progn (goto-char (point-min)) (forward-line 2) (point)))
+           (after (buffer-substring-no-properties end (point-max))))
+      (setq deepfim--last-edit nil)
+      (deepfim-edit (point-min) end "Make add return the sum of a and b.")
+      (let ((result (deepfim-test--wait-edit)))
+        (should (eq (plist-get result :applied) t))
+        (should (equal (buffer-string) (concat (plist-get result :edit) after)))))))
+
+
 (defun deepfim-test--prompt-before-cursor (result)
   "The text before the cursor in the prompt of the `deepfim/explain' RESULT.
 That is its prefix and middle segments (the lines before the

@@ -49,6 +49,9 @@ function M.create_commands()
   command("DeepfimExplain", function()
     M.explain()
   end, { desc = "deepfim: show the prompt and timings of the last completion" })
+  command("DeepfimEdit", function(args)
+    M.edit(args.line1, args.line2, args.args ~= "" and args.args or nil)
+  end, { range = true, nargs = "*", desc = "deepfim: rewrite the lines as instructed (asks when no instruction)" })
   command("DeepfimStatus", function()
     local status = M.status()
     vim.notify(status.text .. (status.message ~= "" and (": " .. status.message) or ""))
@@ -199,6 +202,13 @@ end
 --- leaves the cursor in the current window (q in it closes it); when it is open, focus it.
 function M.explain(callback)
   return require("deepfim.explain").show(0, callback)
+end
+
+--- Rewrite lines `first`..`last` (1-based) of the current buffer as `instruction` says (asked with
+--- vim.ui.input when nil), with the server's instruct model; |:DeepfimEdit|. The code actions of a
+--- selection (vim.lsp.buf.code_action()) offer the same and more (|deepfim-actions|).
+function M.edit(first, last, instruction, callback)
+  return require("deepfim.actions").edit_lines(0, first, last, instruction, callback)
 end
 
 --- Send server settings (maxTokens, contextSize, ...) to the running server.

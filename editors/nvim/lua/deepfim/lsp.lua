@@ -118,6 +118,8 @@ function M.client_config(opts)
     handlers = {
       ["deepfim/status"] = status.handler,
     },
+    -- Code actions' `deepfim.edit` runs here first: it asks for the instruction (deepfim.actions).
+    commands = require("deepfim.actions").commands,
     on_exit = function(code, signal, client_id)
       status.on_exit(code, signal, client_id)
     end,
