@@ -16,7 +16,7 @@ from array import array
 from itertools import accumulate
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import AbstractSet, Callable, Mapping, Optional, Union
+from typing import AbstractSet, Callable, Optional, Union
 
 from fim.prompt import Snippet
 

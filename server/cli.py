@@ -11,7 +11,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence

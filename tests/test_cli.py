@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from tests.lsp_client import REPO
+from tests.text_helpers import on_terminal
 
 
 def deepfim(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -175,27 +176,13 @@ def test_serve_reports_a_missing_model_at_once_and_still_answers(tmp_path: Path)
 
 
 def test_json_is_indented_on_a_terminal_unless_compact(deepseek_tiny: Path, tmp_path: Path) -> None:
-    import pty
-
     source = tmp_path / "a.py"
     source.write_text("x = 1\n")
     for extra, indented in (((), True), (("--compact",), False)):
-        leader, follower = pty.openpty()
-        done = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line", "1",
-                               "--character", "0", "--model", str(deepseek_tiny), "--json", "--max-tokens", "2",
-                               *extra], cwd=REPO, stdout=follower, stderr=subprocess.PIPE, timeout=120)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(leader)
+        done, received = on_terminal([sys.executable, "-m", "server.cli", "complete", str(source), "--line", "1",
+                                      "--character", "0", "--model", str(deepseek_tiny), "--json", "--max-tokens",
+                                      "2", *extra], "stdout", cwd=REPO, timeout=120)
         assert done.returncode == 0, done.stderr
-        printed = b"".join(chunks).decode().replace("\r\n", "\n")
+        printed = received.decode().replace("\r\n", "\n")
         assert json.loads(printed)["model"] == "deepseek-coder-synthetic"
         assert (printed.count("\n") > 5) == indented

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import pytest
 
+from tests import text_helpers
 from tests.nvim_helpers import FAKE_SUGGESTION, PLUGIN, REPO, Nvim, find_nvim, lua_string
 
 NVIM = find_nvim()
@@ -323,12 +324,7 @@ def test_status_and_health(fresh: Nvim) -> None:
 
 
 def readme_block(language: str, starts: str) -> str:
-    """The code block of editors/nvim/README.md in `language` that starts with `starts`."""
-    readme = (PLUGIN / "README.md").read_text()
-    for block in re.findall(rf"```{language}\n(.*?)```", readme, re.S):
-        if block.startswith(starts):
-            return block.strip()
-    raise AssertionError(f"README.md has no {language} block starting with {starts!r}")
+    return text_helpers.readme_block(PLUGIN / "README.md", language, starts)
 
 
 def test_readme_steps_work_as_written(nvim_workspace: Path) -> None:

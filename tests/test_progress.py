@@ -3,16 +3,14 @@ work-done progress over LSP, and a line on the terminal for `deepfim complete`."
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import llama_cpp
 
 from tests.lsp_client import REPO, LspSession
+from tests.text_helpers import on_terminal
 
 # A real file, long enough that reading it takes the small model several seconds on 2 cores.
 SOURCE = Path(llama_cpp.__file__).with_name("llama.py")
@@ -47,22 +45,9 @@ def test_reading_a_long_window_reports_progress(gemma_model: Path, tmp_path: Pat
 def test_complete_prints_progress_on_a_terminal(gemma_model: Path, tmp_path: Path) -> None:
     source = tmp_path / "big.py"
     source.write_text(_document())
-    leader, follower = pty.openpty()
-    done = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line",
-                           str(source.read_text().count("\n")), "--character", "0", "--model", str(gemma_model),
-                           "--max-tokens", "2", "--context-size", "8192"],
-                          cwd=REPO, stdout=subprocess.PIPE, stderr=follower, timeout=300)
-    os.close(follower)
-    printed = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        printed += chunk
-    os.close(leader)
+    done, printed = on_terminal([sys.executable, "-m", "server.cli", "complete", str(source), "--line",
+                                 str(source.read_text().count("\n")), "--character", "0", "--model", str(gemma_model),
+                                 "--max-tokens", "2", "--context-size", "8192"], "stderr", cwd=REPO, timeout=300)
     assert done.returncode == 0
     assert b"deepfim: reading the window" in printed and b"tokens)" in printed
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
+
+from tests import text_helpers
 
 REPO = Path(__file__).resolve().parent.parent
 EXTENSION = REPO / "editors" / "vscode"
@@ -92,12 +93,7 @@ def _stale(vsix: Path) -> bool:
 
 
 def readme_block(language: str, starts: str) -> str:
-    """The code block of editors/vscode/README.md in `language` that starts with `starts`."""
-    readme = (EXTENSION / "README.md").read_text()
-    for block in re.findall(rf"```{language}\n(.*?)```", readme, re.S):
-        if block.startswith(starts):
-            return block.strip()
-    raise AssertionError(f"README.md has no {language} block starting with {starts!r}")
+    return text_helpers.readme_block(EXTENSION / "README.md", language, starts)
 
 
 def test_readme_steps_work_as_written() -> None:
@@ -231,3 +227,10 @@ def test_pull_model_shows_progress(e2e: dict) -> None:
 
 def test_open_setting_button_opens_the_setting(e2e: dict) -> None:
     _check(e2e, '"Open deepfim.model" opens')
+
+
+def test_code_action_edit_with_instruction(e2e: dict) -> None:
+    """Quick Fix on a selection lists deepfim's actions; "Edit with instruction..." asks in an input box
+    and the server's workspace/applyEdit rewrites the selection, the rest of the file untouched."""
+    check = _check(e2e, "a code action on a selection")
+    assert check["text"].endswith("\n\n\nprint(add(1, 2))\n")

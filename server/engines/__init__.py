@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from models.catalog import fallback_notice, resolve
-from server.engines.base import Engine, EngineUnavailable, ModelLoadError
+from server.engines.base import Engine, ModelLoadError
 from server.engines.http import HttpClient
 from server.settings import Settings
 

@@ -12,7 +12,6 @@ import ctypes
 import os
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 

@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import Cancelled, EngineUnavailable, Generation, ModelInfo, Progress, StopAt, plain_parts
+from server.engines.base import Cancelled, Generation, ModelInfo, Progress, StopAt, plain_parts
 from server.engines.http import HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
