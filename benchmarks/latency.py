@@ -49,6 +49,8 @@ class Keystroke:
     suffix_tokens: int = 0
     baseline_ms: Optional[float] = None
     floor_ms: Optional[float] = None
+    prompt_ms: float = 0.0  # the engine's time to read the prompt (to the first token)
+    generate_ms: float = 0.0
     token_ids: list[int] = field(default_factory=list, repr=False)
 
 
@@ -135,7 +137,8 @@ class Typist:
             reused=0 if hit else timings["prompt_tokens_reused"],
             generated=0 if hit else timings["generated_tokens"], cache_hit=hit,
             prompt_tokens=len(explained["prompt"]["token_ids"]), suffix_tokens=suffix,
-            token_ids=explained["prompt"]["token_ids"])
+            token_ids=explained["prompt"]["token_ids"], prompt_ms=0.0 if hit else timings["prompt_ms"],
+            generate_ms=0.0 if hit else timings["generate_ms"])
 
 
 def row(count: int, stroke: Keystroke) -> str:

@@ -2,8 +2,14 @@
 
 One `llama-server` (built from the vendored llama.cpp, tests/llama_server.py) is started on loopback
 with llama.vim's recommended flags (`--cache-reuse 256 -b 1024 -ub 512`, README of llama.vim) and
-two slots, one per client, so neither evicts the other's KV cache. Then one line of a real file is
-typed keystroke by keystroke, and after each keystroke both clients ask for a completion:
+three slots of `--ctx` tokens: llama.vim pins slot 0 (`id_slot` 0, as it does); deepfim sends no
+slot id, so the server picks an idle slot by prompt similarity, else the least recently used one.
+deepfim can have two requests on the server for a moment (a stream it closed, which the server
+notices at its next token, and the next request), and the second then lands in another idle slot:
+with two slots that was llama.vim's, whose 7K-token window then had to be read again; the third
+slot takes it instead, and what it costs is counted on deepfim's side. The server's slot choices
+are read from its log. Then one line of a real file is typed keystroke by keystroke, and after
+each keystroke both clients ask for a completion:
 
 * deepfim: `deepfim serve` with the `engine` setting (what `--engine URL` sets) over LSP, driven as
   benchmarks/latency.py drives it (a change, then `textDocument/inlineCompletion`);
@@ -17,6 +23,13 @@ typed keystroke by keystroke, and after each keystroke both clients ask for a co
   three trimmed prefixes, and the hint scan back over 128 typed characters) is kept too.
   `n_predict` is deepfim's `maxTokens`. Not reproduced: its speculative request after a hint is
   shown (it would only add work on llama.vim's side).
+
+With synthetic weights llama.vim's infill sampler ends most completions after a token or two
+(it promotes end-of-generation when the model is unsure), while deepfim's greedy decoding runs to
+its post-processor's cut: `--match-generation` makes each llama.vim request generate as many tokens
+as deepfim's did on that keystroke (`n_predict` = that count, `ignore_eos`, samplers top_k and
+top_p only: the infill sampler ends generation whatever `ignore_eos` says; no `n_indent` or
+`t_max_predict_ms` stop), so that the latencies differ by the prompt work alone.
 
 The clients take turns (who goes first alternates) and each waits until the server is idle, so
 each keystroke's server work is measured alone: latency as each client sees it, and the prompt
@@ -54,6 +67,8 @@ MAX_CACHE_KEYS = 250
 MAX_QUEUED = 16
 # llama.vim's recommended server flags (its README / doc/llama.txt), less -ngl and -fa (no GPU here).
 LLAMA_VIM_SERVER_FLAGS = ("--cache-reuse", "256")
+# How the server chose a slot for a request (its log, at the default verbosity).
+SLOT_CHOICE = re.compile(r"id +(\d+) \| task -?\d+ \| selected slot by (LCP similarity|LRU|id)")
 
 
 def server_tokens(server: Any) -> int:
@@ -67,6 +82,18 @@ def settle(server: Any, quiet_s: float = 0.4) -> None:
     time.sleep(quiet_s)
     while server.metric("llamacpp:requests_processing") > 0:
         time.sleep(0.05)
+
+
+def slot_choices(log: str) -> list[tuple[int, str]]:
+    """(slot, how) for every slot the server chose in this part of its log: by "id" (the request
+    named it), "LCP similarity" (the idle slot whose cached prompt shares most of its prefix with
+    the request's) or "LRU" (no idle slot did: the least recently used one, whatever it held)."""
+    return [(int(m.group(1)), m.group(2)) for m in SLOT_CHOICE.finditer(log)]
+
+
+def log_since(server: Any, start: int) -> str:
+    """The server's log from character `start` on."""
+    return Path(server.log.name).read_text(errors="replace")[start:]
 
 
 def _words(chunk: list[str]) -> list[str]:
@@ -241,10 +268,10 @@ class LlamaVim:
                     found = rest
         return found if found and found.strip() else None
 
-    def fim(self, lines: list[str], y: int, x: int, typed: str) -> VimStroke:
+    def fim(self, lines: list[str], y: int, x: int, typed: str, generate: Optional[int] = None) -> VimStroke:
         """One keystroke: the hint from the cache if there is one (CursorMovedI -> s:on_move), and
         llama#fim's request unless the exact context is cached; the latency is until a suggestion
-        is shown (or the answer came without one)."""
+        is shown (or the answer came without one). `generate`: exactly that many tokens."""
         started = time.perf_counter()
         hint = self.try_hint(lines, y, x)
         shown_ms = (time.perf_counter() - started) * 1000 if hint is not None else None
@@ -268,6 +295,9 @@ class LlamaVim:
             "response_fields": ["content", "timings/prompt_n", "timings/prompt_ms", "timings/predicted_n",
                                 "timings/predicted_ms", "truncated", "tokens_cached", "tokens_evaluated"],
         }
+        if generate is not None:
+            body.update(n_predict=generate, ignore_eos=True, n_indent=0, t_max_predict_ms=0,
+                        samplers=["top_k", "top_p"])
         answer = self.post(body)
         latency = (time.perf_counter() - started) * 1000
         for key in keys:
@@ -321,9 +351,12 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
     text, indent, body = blank_line(file, line)
     # -n: /infill budgets its extra context with the server's default n_predict (-1 unless set), not
     # the request's, and then overflows the slot by 4 tokens when the ring is larger than the room.
-    extra = [*LLAMA_VIM_SERVER_FLAGS, "-b", str(args.batch), "-ub", str(args.ubatch), "-n", str(args.max_tokens)]
-    print(f"llama-server: 2 slots of {args.ctx} tokens, {args.server_threads} threads, {' '.join(extra)}", flush=True)
-    server = LlamaServer(model, ctx=args.ctx, parallel=2, threads=args.server_threads, extra=extra)
+    # --cache-ram: the server's host-memory prompt cache, bounded (default 8 GiB) for a shared machine.
+    extra = [*LLAMA_VIM_SERVER_FLAGS, "-b", str(args.batch), "-ub", str(args.ubatch), "-n", str(args.max_tokens),
+             "--cache-ram", str(args.cache_ram)]
+    print(f"llama-server: {args.slots} slots of {args.ctx} tokens, {args.server_threads} threads, {' '.join(extra)}",
+          flush=True)
+    server = LlamaServer(model, ctx=args.ctx, parallel=args.slots, threads=args.server_threads, extra=extra)
     session = None
     try:
         lines = buffer_lines(text)
@@ -337,6 +370,7 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
                    "timeBudgetMs": 600_000}
         session = open_session("", workspace, options)
         typist = Typist(session, file, line, text, indent)
+        log_start = len(log_since(server, 0))
         ours: list[Keystroke] = []
         ours_server: list[int] = []
         theirs: list[VimStroke] = []
@@ -345,15 +379,18 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
             if count:
                 lines[line] = indent + typed
             x = len(indent) + count
-            # Cold start: llama.vim first, so that it takes slot 0 and deepfim the free one.
-            order = ("vim", "deepfim") if count % 2 == 0 else ("deepfim", "vim")
+            # Cold start: llama.vim first. Then who goes first alternates, or deepfim goes first when
+            # llama.vim is to generate as many tokens as it did.
+            order = ("vim", "deepfim") if count == 0 or (count % 2 == 0 and not args.match_generation) \
+                else ("deepfim", "vim")
             for who in order:
                 before = server_tokens(server)
                 if who == "deepfim":
                     latency = typist.keystroke(body[count - 1] if count else "")
                     ours.append(typist.record(typed, latency))
                 else:
-                    theirs.append(vim.fim(lines, line, x, typed))
+                    same = max(1, ours[-1].generated) if args.match_generation and count else None
+                    theirs.append(vim.fim(lines, line, x, typed, same))
                 settle(server)
                 spent = server_tokens(server) - before
                 if who == "deepfim":
@@ -365,7 +402,7 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
                     print(f"  {count:3d} {typed[-24:]:>24} {v.latency_ms:9.1f} ms  server {spent:5d}  "
                           f"prompt {v.prompt_tokens}{'  hint from cache' if v.hint_from_cache else ''}"
                           f"{'' if v.sent else '  (no request)'}  (llama.vim)", flush=True)
-        return summarize(args, ours, ours_server, theirs, vim)
+        return summarize(args, ours, ours_server, theirs, vim, slot_choices(log_since(server, log_start)))
     finally:
         if session is not None:
             session.close()
@@ -373,7 +410,7 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
 
 
 def summarize(args: argparse.Namespace, ours: list[Keystroke], ours_server: list[int], theirs: list[VimStroke],
-              vim: LlamaVim) -> dict[str, Any]:
+              vim: LlamaVim, slots: list[tuple[int, str]]) -> dict[str, Any]:
     """Figures of the keystrokes after the first (cold) one."""
     def side(latencies: list[float], spent: list[int]) -> dict[str, Any]:
         return {"p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
@@ -383,19 +420,30 @@ def summarize(args: argparse.Namespace, ours: list[Keystroke], ours_server: list
     deepfim = side([k.latency_ms for k in ours[1:]], ours_server[1:])
     deepfim.update(cold_server_tokens=ours_server[0], prompt_tokens=ours[-1].prompt_tokens,
                    cache_hits=sum(k.cache_hit for k in ours[1:]),
-                   reported_evaluated=sum(k.evaluated for k in ours[1:]))
+                   reported_evaluated=sum(k.evaluated for k in ours[1:]),
+                   mean_generated=_mean([k.generated for k in ours[1:] if not k.cache_hit]),
+                   mean_prompt_ms=_mean([k.prompt_ms for k in ours[1:] if not k.cache_hit]),
+                   slots_used=sorted({slot for slot, how in slots if how != "id"}))
     llama_vim = side([v.latency_ms for v in theirs[1:]], [v.server_tokens for v in theirs[1:]])
     llama_vim.update(cold_server_tokens=theirs[0].server_tokens,
                      prompt_tokens=max(v.prompt_tokens for v in theirs),
                      hints_from_cache=sum(v.hint_from_cache for v in theirs[1:]),
                      requests=sum(v.sent for v in theirs[1:]), ring_chunks=len(vim.ring),
-                     ring_evictions_while_typing=sum(v.evicted for v in theirs[1:]))
-    return {"settings": {"ctx": args.ctx, "max_tokens": args.max_tokens, "batch": args.batch,
-                         "ubatch": args.ubatch, "server_threads": args.server_threads},
+                     ring_evictions_while_typing=sum(v.evicted for v in theirs[1:]),
+                     mean_generated=_mean([v.answer.get("timings/predicted_n", 0) for v in theirs[1:] if v.sent]),
+                     mean_prompt_ms=_mean([v.answer.get("timings/prompt_ms", 0.0) for v in theirs[1:] if v.sent]),
+                     slot_taken_by_others=sum(1 for slot, how in slots if slot == 0 and how != "id"))
+    return {"settings": {"ctx": args.ctx, "max_tokens": args.max_tokens, "batch": args.batch, "slots": args.slots,
+                         "match_generation": args.match_generation,
+                         "ubatch": args.ubatch, "server_threads": args.server_threads, "cache_ram": args.cache_ram},
             "keystrokes": len(ours) - 1, "deepfim": deepfim, "llama_vim": llama_vim,
             "per_keystroke": {"deepfim": [dict({k: v for k, v in asdict(s).items() if k != "token_ids"},
                                                server_tokens=n) for s, n in zip(ours, ours_server)],
                               "llama_vim": [asdict(v) for v in theirs]}}
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.mean(values) if values else 0.0
 
 
 def report(summary: dict[str, Any]) -> None:
@@ -410,6 +458,11 @@ def report(summary: dict[str, Any]) -> None:
           f"{theirs['cold_server_tokens']} (after its ring warm-up); deepfim cache hits {ours['cache_hits']}, "
           f"llama.vim hints from cache {theirs['hints_from_cache']}, ring chunks {theirs['ring_chunks']} "
           f"({theirs['ring_evictions_while_typing']} evicted while typing)")
+    for name, side in (("deepfim", ours), ("llama.vim", theirs)):
+        print(f"{name} per request to the server: {side['mean_generated']:.1f} tokens generated, "
+              f"{side['mean_prompt_ms']:.0f} ms to the first token")
+    print(f"deepfim's requests used slots {ours['slots_used']}; requests of others in llama.vim's slot 0: "
+          f"{theirs['slot_taken_by_others']}")
     checks = [("deepfim server prompt tokens per keystroke <= 32", ours["server_tokens_per_keystroke"], 32.0)]
     if theirs["p50_ms"] > 0:
         checks.append(("deepfim p50 <= 0.5 x llama.vim p50", ours["p50_ms"] / theirs["p50_ms"], 0.5))
@@ -422,10 +475,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--batch", type=int, default=1024, help="server -b (llama.vim's recommendation: 1024)")
     parser.add_argument("--ubatch", type=int, default=512, help="server -ub (llama.vim's recommendation: 512)")
     parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
+    parser.add_argument("--slots", type=int, default=3,
+                        help="server slots (3: llama.vim pins slot 0, deepfim's requests take the others)")
+    parser.add_argument("--cache-ram", type=int, default=4096, help="server --cache-ram in MiB (4096)")
     parser.add_argument("--seed", type=int, default=0, help="seed of llama.vim's random chunk picks")
+    parser.add_argument("--match-generation", action="store_true",
+                        help="llama.vim's requests generate as many tokens as deepfim's on the same keystroke")
     args = parser.parse_args(argv)
     model = resolve_model(args.model)
-    print(f"model {model.name}; one llama-server slot of --ctx tokens per client")
+    print(f"model {model.name}")
     file, workspace, line = typing_target(args)
     summary = run(args, model, file, workspace, line)
     report(summary)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import threading
 import time
@@ -40,10 +39,8 @@ from lsprotocol import types
 
 from benchmarks.latency import (Keystroke, Typist, blank_line, default_file, open_session, pick_line,
                                 resolve_model, row, typing_parser)
-from benchmarks.remote_latency import server_tokens, settle
+from benchmarks.remote_latency import log_since, server_tokens, settle, slot_choices
 from benchmarks.stats import percentile
-
-SLOT_CHOICE = re.compile(r"id +(\d+) \| task -?\d+ \| selected slot by (LCP similarity|LRU|id)")
 
 
 @dataclass
@@ -79,12 +76,12 @@ def pick_files(workspace: Path, count: int, exclude: Optional[Path] = None) -> l
     return ([exclude] if exclude else []) + found[:count - (1 if exclude else 0)]
 
 
-def slot_choices(log: str) -> dict[str, int]:
-    """How llama-server chose slots in this part of its log: by prompt similarity, least recently
-    used (a request with no slot holding its prefix), or by id."""
+def choice_counts(log: str) -> dict[str, int]:
+    """How many slots the server chose by prompt similarity and how many by least recent use (a
+    request no idle slot shared a prefix with: it evicts whatever that slot held)."""
     counts = {"LCP similarity": 0, "LRU": 0, "id": 0}
-    for match in SLOT_CHOICE.finditer(log):
-        counts[match.group(2)] += 1
+    for _slot, how in slot_choices(log):
+        counts[how] += 1
     return counts
 
 
@@ -95,7 +92,6 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
     print(f"llama-server: -np {len(files)}, {args.ctx} tokens per slot, {args.server_threads} threads, "
           f"{' '.join(extra)}", flush=True)
     server = LlamaServer(model, ctx=args.ctx, parallel=len(files), threads=args.server_threads, extra=extra)
-    log = Path(server.log.name)
     editors: list[Editor] = []
     try:
         options = {"engine": server.url, "contextSize": args.ctx, "maxTokens": args.max_tokens,
@@ -112,7 +108,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
         keystrokes = min(args.keystrokes, *(len(e.body) // 2 for e in editors))
 
         print("\nalone: one editor at a time, the server to itself", flush=True)
-        log_start = len(log.read_text(errors="replace"))
+        log_start = len(log_since(server, 0))
         for editor in editors:
             for count in range(0, keystrokes + 1):
                 before = server_tokens(server)
@@ -121,11 +117,11 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
                 editor.alone_server.append(server_tokens(server) - before)
                 print(f"{row(count, editor.alone[-1])}  server {editor.alone_server[-1]:5d}  ({editor.name})",
                       flush=True)
-        alone_log = log.read_text(errors="replace")[log_start:]
+        alone_log = log_since(server, log_start)
         complaints_before = [len(e.complaints()) for e in editors]
 
         print(f"\nteam: {len(editors)} editors at once", flush=True)
-        log_start = len(log.read_text(errors="replace"))
+        log_start = len(log_since(server, 0))
         before = server_tokens(server)
         start = threading.Barrier(len(editors))
         started = time.perf_counter()
@@ -148,11 +144,11 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
         wall = time.perf_counter() - started
         settle(server)
         team_tokens = server_tokens(server) - before
-        team_log = log.read_text(errors="replace")[log_start:]
+        team_log = log_since(server, log_start)
         for editor, seen in zip(editors, complaints_before):
             editor.errors.extend(f"message: {m}" for m in editor.complaints()[seen:])
-        return summarize(args, editors, keystrokes, team_tokens, wall, slot_choices(alone_log),
-                         slot_choices(team_log))
+        return summarize(args, editors, keystrokes, team_tokens, wall, choice_counts(alone_log),
+                         choice_counts(team_log))
     finally:
         for editor in editors:
             editor.session.close()
@@ -197,7 +193,8 @@ def report(summary: dict[str, Any]) -> None:
         print(f"  {editor['name']}: prompt {editor['prompt_tokens']} tokens, p50 alone {editor['alone_p50_ms']:.0f} ms"
               f" / together {editor['team_p50_ms']:.0f} ms; server-reported tokens evaluated alone "
               f"{editor['alone_evaluated']}, together {editor['team_evaluated']}")
-    print(f"slot choices alone {alone['slot_choices']}, together {team['slot_choices']}")
+    print(f"slot choices alone {alone['slot_choices']}, together {team['slot_choices']} (LRU: a request that "
+          f"shared no prefix with an idle slot took the least recently used one, evicting its cache)")
     ratio = team["p95_ms"] / alone["p95_ms"] if alone["p95_ms"] > 0 else float("inf")
     for name, ok, shown in ((f"p95 with {n} <= 2 x one editor's p95", ratio <= 2.0, f"{ratio:.2f}"),
                             ("0 errors", team["errors"] == 0, str(team["errors"]))):
