@@ -48,7 +48,7 @@ def setup_lua(model: Path) -> str:
         require('deepfim').setup({{
           cmd = {{ {cmd} }},
           cmd_cwd = {lua_string(str(REPO))},
-          maxTokens = 48, contextSize = 4096, threads = 2, timeBudgetMs = 60000,
+          maxTokens = 48, contextSize = 4096, threads = 2, timeBudgetMs = 60000, firstAnswerMs = 0,
           suggestion = {{ debounce = 30 }},
           on_status = function(s) table.insert(_G.deepfim_statuses, s) end,
         }})

@@ -45,9 +45,10 @@
       (list (deepfim-test--env "DEEPFIM_TEST_PYTHON") "-m" "server.cli" "serve" "--model" model))))
 
 ;; Settings for every test: greedy output is deterministic once the time
-;; budget cannot cut it.
+;; budget cannot cut it, and the whole window is read whatever the machine's
+;; load (no first answer from a short prompt).
 (setq deepfim-server-command (deepfim-test--server-command)
-      deepfim-settings '(:maxTokens 24 :contextSize 2048 :timeBudgetMs 60000)
+      deepfim-settings '(:maxTokens 24 :contextSize 2048 :timeBudgetMs 60000 :firstAnswerMs 0)
       deepfim-idle-delay 0.2
       eglot-sync-connect 10
       python-indent-guess-indent-offset nil
