@@ -131,20 +131,20 @@ def _fenced(intro: str, kind: str, source: Optional[str], code: str, fence: str)
 def user_message(act: Action, instruction: str, before: str, selection: str, after: str,
                  path: Optional[str], fence: str, snippets: Sequence[Snippet] = (),
                  test_path: Optional[str] = None) -> list[Part]:
-    """The user turn: repository context, the code around the selection, the selection, the
-    instruction and how to answer. `before`/`after` are the document's text next to the selection
-    (already cut to the window), `snippets` code of other files."""
+    """The user turn: the code around the selection, the selection, other files of the project for
+    reference, then the instruction and how to answer. `before`/`after` are the document's text next
+    to the selection (already cut to the window), `snippets` code of other files. (The reference
+    files come after the selection: first, they made a small model repeat them instead of answering.)"""
     parts: list[Part] = []
-    if snippets:
-        parts.append(Part("instruction", None, "Code from other files of the project, for reference:\n\n"))
-        for snippet in snippets:
-            parts.extend(_fenced(f"# {snippet.source}", "context", snippet.source, snippet.text, ""))
     name = f"`{path}`" if path else "the file"
     if before.strip():
         parts.extend(_fenced(f"The code before the selection in {name}:", "prefix", path, before, fence))
     if after.strip():
         parts.extend(_fenced(f"The code after the selection in {name}:", "suffix", path, after, fence))
     parts.extend(_fenced(f"The selection in {name}:", "selection", path, selection, fence))
+    for snippet in snippets:
+        parts.extend(_fenced(f"The file `{snippet.source}`, for reference:", "context", snippet.source, snippet.text,
+                             fence_language(None, snippet.source)))
     block = f"```{fence}" if fence else "```"
     if act.result == "rewrite":
         how = f"Reply with the new code of the selection only, in a single {block} code block."
@@ -169,26 +169,39 @@ def answer_end(text: str) -> Optional[int]:
     return min(ends) if ends else None
 
 
+def _blocks(text: str) -> list[tuple[str, Optional[int]]]:
+    """The fenced code blocks of `text` in order: (code, end of the closing fence, or None when the
+    block is still open)."""
+    out: list[tuple[str, Optional[int]]] = []
+    start = 0
+    while True:
+        opening = _OPEN.search(text, start)
+        if opening is None:
+            return out
+        closing = _CLOSE.search(text, opening.end())
+        if closing is None:
+            out.append((text[opening.end():], None))
+            return out
+        out.append((text[opening.end():closing.start()], closing.end()))
+        start = closing.end()
+
+
 def code_block_end(text: str) -> Optional[int]:
-    """The end of the first complete fenced code block of `text`, or None."""
-    opening = _OPEN.search(text)
-    if opening is None:
-        return None
-    closing = _CLOSE.search(text, opening.end())
-    return closing.end() if closing else None
+    """The end of the first complete fenced code block of `text` that holds code, or None."""
+    return next((end for code, end in _blocks(text) if end is not None and code.strip()), None)
 
 
 def extract_code(answer: str) -> str:
-    """The code of an answer: its first fenced block (the rest of the answer when the block was cut
-    off), else the whole answer. End-of-turn spellings and the text after them are dropped."""
+    """The code of an answer: its first fenced block that holds code (the rest of the answer when that
+    block was cut off), else the whole answer when it has no fence. End-of-turn spellings and the
+    text after them are dropped."""
     end = answer_end(answer)
     if end is not None:
         answer = answer[:end]
-    opening = _OPEN.search(answer)
-    if opening is None:
+    blocks = _blocks(answer)
+    if not blocks:
         return answer.strip("\n")
-    closing = _CLOSE.search(answer, opening.end())
-    code = answer[opening.end():closing.start() if closing else len(answer)]
+    code = next((code for code, _ in blocks if code.strip()), "")
     return code.rstrip("\n") + "\n" if code.strip() else ""
 
 

@@ -185,6 +185,9 @@ def _edit(args: argparse.Namespace) -> int:
         _print_json(result.to_json(), args.compact)
     else:
         sys.stdout.write(result.edit)
+    if not result.edit.strip():
+        print(f"deepfim: warning: the model's answer held no {'code' if args.action != 'explain' else 'text'}",
+              file=sys.stderr)
     return 0
 
 

@@ -248,6 +248,10 @@ class Edits:
             if _flag(arguments, "show", True) is not False:
                 server.show(types.MessageType.Info, result.edit or "(no answer)")
             return {"applied": False, "explanation": result.edit, "model": result.model}
+        if act.result != "answer" and not result.edit.strip():
+            server.show(types.MessageType.Warning, f"the model's answer held no code ({result.model}); nothing "
+                                                   f"changed")
+            return {"applied": False, "reason": "the model's answer held no code"}
         if server.workspace.get_text_document(uri).version != version:
             server.show(types.MessageType.Warning, "the document changed while the edit was written, so it was not "
                                                    "applied; ask again")

@@ -160,6 +160,10 @@ def test_extract_code_takes_the_first_block() -> None:
     assert code_block_end(answer) == answer.index("This")
     assert code_block_end("```python\nx = 1\n") is None
     assert answer_end("done<|EOT|>more") == 4 and answer_end("going") is None
+    # An empty block first (small models imitate the prompt's fences): the next one holds the code.
+    empty_first = "```\n```\nThen:\n```python\nx = 3\n```\n"
+    assert extract_code(empty_first) == "x = 3\n" and code_block_end(empty_first) == len(empty_first)
+    assert code_block_end("```\n```\n") is None and extract_code("```\n```") == ""
 
 
 def test_fit_to_selection_reindents() -> None:
