@@ -49,6 +49,13 @@ def main():
     print(read_lines("README.md"))
 `;
 const BODY_LINE = 6; // 1-based: the empty indented line
+// The file of the code-action check: a function to rewrite, then a line that must stay as it is.
+const CALC_PY = `def add(a, b):
+    return a - b
+
+
+print(add(1, 2))
+`;
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-vscode-'));
 const userData = path.join(root, 'user-data');
@@ -57,6 +64,7 @@ const workspace = path.join(root, 'workspace');
 fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
 fs.mkdirSync(workspace, { recursive: true });
 fs.writeFileSync(path.join(workspace, 'main.py'), MAIN_PY);
+fs.writeFileSync(path.join(workspace, 'calc.py'), CALC_PY);
 fs.mkdirSync(path.join(workspace, '.git')); // a project root for the server's workspace index
 
 const settingsFile = path.join(userData, 'User', 'settings.json');
@@ -345,6 +353,48 @@ async function checkExplain(page) {
   record('"deepfim: Show Last Prompt" shows the prompt', shown.includes('Timings') || shown.includes('Prompt'), { excerpt: shown.slice(0, 400) });
 }
 
+// Select the function, click the lightbulb, choose "deepfim: Edit with instruction...", type the
+// instruction in the input box: the server's workspace/applyEdit rewrites the selection. (Ctrl+. and
+// Ctrl+Shift+R, sent by Playwright, reach code-server's keybindings but request no code actions.)
+async function checkCodeAction(page) {
+  await runCommand(page, 'View: Close All Editors'); // one editor group: the keys go to calc.py
+  await sleep(500);
+  await openFile(page, 'calc.py');
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowDown');
+  await sleep(300);
+  const bulb = page.locator('.lightBulbWidget').first();
+  await bulb.waitFor({ state: 'visible', timeout: 30_000 });
+  await bulb.click();
+  const title = 'deepfim: Edit with instruction...';
+  const row = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 30_000 });
+  const listed = await page.evaluate(() => [...document.querySelectorAll('.action-widget .monaco-list-row')]
+    .map((el) => el.textContent?.trim() ?? ''));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'code-actions.png') });
+  await row.click();
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  const prompt = await page.evaluate(() => document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? '');
+  await input.fill('Make add return the sum of a and b.');
+  await page.keyboard.press('Enter');
+  await waitFor('calc.py to be edited', 240_000, async () =>
+    page.locator('.tab.dirty', { hasText: 'calc.py' }).count());
+  await page.screenshot({ path: path.join(ARTIFACTS, 'code-action-applied.png') });
+  await page.keyboard.press('Control+S');
+  const file = path.join(workspace, 'calc.py');
+  const text = await waitFor('calc.py to be saved', 10_000, async () => {
+    const saved = fs.readFileSync(file, 'utf8');
+    return saved !== CALC_PY ? saved : null;
+  });
+  const rest = CALC_PY.slice(CALC_PY.indexOf('\n\n'));
+  record('a code action on a selection asks for the instruction and applies the edit',
+    listed.some((t) => t.includes(title)) && listed.some((t) => t.includes('deepfim: Fix')) &&
+    prompt.includes('deepfim: Edit with instruction') && text.endsWith(rest) && text.startsWith('def '),
+    { listed, prompt, text });
+}
+
 async function checkToggle(page) {
   await runCommand(page, 'deepfim: Toggle Completions');
   const off = await waitFor('the status bar to say disabled', 15_000, async () => {
@@ -487,6 +537,7 @@ try {
   await run('ghost', () => checkGhostText(page));
   await run('wordAccept', () => checkWordAccept(page));
   await run('explain', () => checkExplain(page));
+  await run('codeAction', () => checkCodeAction(page));
   await run('toggle', () => checkToggle(page));
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
   await run('modelMissing', () => checkModelMissing(page));

@@ -15,6 +15,7 @@ import {
   ShowMessageParams,
   State,
 } from 'vscode-languageclient/node';
+import { EDIT_COMMAND, executeEdit } from './actions';
 import { cliCommand, enabledForLanguage, SECTION, serverCommand, serverSettings, showInSuggestWidget } from './config';
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
@@ -202,6 +203,8 @@ class Extension implements vscode.Disposable {
             return result ?? null;
           });
         },
+        // deepfim's code actions: the instruction is asked here when the action has none.
+        executeCommand: (command, args, next) => (command === EDIT_COMMAND ? executeEdit(args, next) : next(command, args)),
         // The dropdown item is for clients without inline completion; here it would only repeat
         // the ghost text in the suggest widget, unless the user asks for it.
         provideCompletionItem: (document, position, context, token, next) => {
