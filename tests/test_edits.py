@@ -125,7 +125,9 @@ class RawClient:
                                  "initializationOptions": {"contextSize": 4096}})
         self.server.notify("initialized", {})
 
-    def call(self, method: str, params: dict, timeout: float = 300) -> dict:
+    def call(self, method: str, params: dict, timeout: float = 300, on_notification=None) -> dict:
+        """Send a request and answer the server's requests until its response; `on_notification(message)`
+        sees each notification meanwhile."""
         msg_id = next(self.ids)
         self.server.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
         deadline = time.monotonic() + timeout
@@ -144,6 +146,8 @@ class RawClient:
                 self.server.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
             elif "method" in message:
                 self.notifications.append(message)
+                if on_notification is not None:
+                    on_notification(message)
 
     def open(self, path: Path, text: str, version: int = 1) -> str:
         self.server.notify("textDocument/didOpen", {"textDocument": {
@@ -198,6 +202,26 @@ def test_a_code_action_runs_and_applies_a_versioned_edit(raw_client: RawClient, 
     progress = [n["params"]["value"]["kind"] for n in raw_client.notifications if n["method"] == "$/progress"
                 and str(n["params"]["token"]).startswith("deepfim-edit-")]
     assert progress[0] == "begin" and progress[-1] == "end"
+
+
+def test_the_progress_cancel_button_cancels_the_edit(raw_client: RawClient, tmp_path: Path) -> None:
+    uri = raw_client.open(tmp_path / "calc.py", SOURCE)
+    before = len(raw_client.applied)
+    begun: list = []
+
+    def on_notification(message: dict) -> None:
+        params = message.get("params") or {}
+        value = params.get("value") or {}
+        if message["method"] == "$/progress" and value.get("kind") == "begin" and value.get("cancellable") \
+                and not begun:
+            begun.append(params["token"])
+            raw_client.server.notify("window/workDoneProgress/cancel", {"token": params["token"]})
+
+    answer = raw_client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [
+        {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "instruction": "Add type hints."}]},
+        on_notification=on_notification)["result"]
+    assert begun and answer == {"applied": False, "reason": "cancelled"}
+    assert len(raw_client.applied) == before
 
 
 def test_write_tests_creates_the_test_file(raw_client: RawClient, tmp_path: Path) -> None:
@@ -320,3 +344,25 @@ def test_instruct_model_setting_over_lsp(instruct_model: Path, deepseek_tiny: Pa
         assert session.explain(uri)["model"] == "deepseek-coder-synthetic"
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_edit_on_llama_server_uses_the_same_prompt(api: str, instruct_model: Path, tmp_path: Path) -> None:
+    """A remote engine (`deepfim edit --engine`, the instructEngine setting): the chat template comes from
+    llama-server's /props and the prompt is the same token ids as in-process."""
+    from tests.llama_server import LlamaServer
+
+    source = tmp_path / "calc.py"
+    source.write_text(SOURCE, encoding="utf-8")
+    args = ("edit", str(source), "--range", "0:0-2:0", "--instruction", "Make add add. <|EOT|>", "--json",
+            "--max-tokens", "4")
+    local = json.loads(deepfim(*args, "--model", str(instruct_model)).stdout)
+    with LlamaServer(instruct_model, ctx=4096) as server:
+        url = server.url + ("/v1" if api == "openai" else "")
+        out = deepfim(*args, "--engine", url, "--engine-api", api)
+    assert out.returncode == 0, out.stderr
+    remote = json.loads(out.stdout)
+    assert remote["prompt"]["token_ids"] == local["prompt"]["token_ids"]
+    assert remote["prompt"]["token_ids"][0] == 32013 and 32021 not in remote["prompt"]["token_ids"]
+    assert remote["prompt"]["segments"][0]["text"].startswith("<｜begin▁of▁sentence｜>You are an AI programming")
+    assert remote["timings"]["generated_tokens"] <= 4
