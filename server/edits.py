@@ -151,6 +151,7 @@ class InstructEngines:
 # ------------------------------------------------------------------------------------------ LSP
 EDIT_COMMAND = "deepfim.edit"
 PROGRESS_EVERY_S = 0.25  # streamed progress reports at most this often
+PROGRESS_CREATE_TIMEOUT_S = 5.0  # a client that does not answer window/workDoneProgress/create gets no progress
 APPLY_TIMEOUT_S = 120.0  # an editor that has not answered workspace/applyEdit by then is not waited for
 
 
@@ -335,8 +336,8 @@ class Edits:
             return None
         token = f"deepfim-edit-{uuid.uuid4()}"
         try:
-            await server.work_done_progress.create_async(token)
-        except Exception:  # the client refused: no progress, the edit goes on
+            await asyncio.wait_for(server.work_done_progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S)
+        except Exception:  # the client refused or did not answer: no progress, the edit goes on
             return None
         server.work_done_progress.begin(token, types.WorkDoneProgressBegin(
             title=act.title, message="reading the prompt", cancellable=True))

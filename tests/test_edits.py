@@ -110,7 +110,7 @@ class RawClient:
     """`deepfim serve` driven message by message, answering the server's requests as an editor does:
     `workspace/applyEdit` is recorded and applied (documentChanges), progress tokens accepted."""
 
-    def __init__(self, model: Path, root: Path) -> None:
+    def __init__(self, model: Path, root: Path, capabilities: Optional[dict] = None) -> None:
         from tests.raw_lsp import RawServer
 
         self.server = RawServer(str(model), initialize=False)
@@ -118,9 +118,10 @@ class RawClient:
         self.shown: list[dict] = []
         self.notifications: list[dict] = []
         self.ids = iter(range(1, 10**6))
-        capabilities = {"workspace": {"workspaceEdit": {"documentChanges": True, "resourceOperations": ["create"]},
-                                      "applyEdit": True},
-                        "window": {"workDoneProgress": True, "showDocument": {"support": True}}}
+        if capabilities is None:
+            capabilities = {"workspace": {"workspaceEdit": {"documentChanges": True, "resourceOperations": ["create"]},
+                                          "applyEdit": True},
+                            "window": {"workDoneProgress": True, "showDocument": {"support": True}}}
         self.call("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": capabilities,
                                  "initializationOptions": {"contextSize": 4096}})
         self.server.notify("initialized", {})
@@ -222,6 +223,22 @@ def test_the_progress_cancel_button_cancels_the_edit(raw_client: RawClient, tmp_
         on_notification=on_notification)["result"]
     assert begun and answer == {"applied": False, "reason": "cancelled"}
     assert len(raw_client.applied) == before
+
+
+def test_a_client_without_capabilities_gets_the_edit_as_changes(instruct_model: Path, tmp_path: Path) -> None:
+    """The least an LSP client may say (`"capabilities": {}`): a plain `changes` edit on the range."""
+    client = RawClient(instruct_model, tmp_path, capabilities={})
+    try:
+        uri = client.open(tmp_path / "calc.py", SOURCE)
+        action = client.code_actions(uri, EDIT_RANGE)[0]
+        argument = dict(action["command"]["arguments"][0], instruction="Make add add.")
+        answer = client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [argument]})
+        assert answer["result"]["applied"] is True, answer
+        assert client.applied[-1]["edit"]["changes"] == {uri: [{"range": EDIT_RANGE,
+                                                                 "newText": answer["result"]["edit"]}]}
+        assert not [n for n in client.notifications if n["method"] == "$/progress"]
+    finally:
+        client.server.close()
 
 
 def test_write_tests_creates_the_test_file(raw_client: RawClient, tmp_path: Path) -> None:
