@@ -249,16 +249,16 @@ class Edits:
             if _flag(arguments, "show", True) is not False:
                 server.show(types.MessageType.Info, result.edit or "(no answer)")
             return {"applied": False, "explanation": result.edit, "model": result.model}
-        if act.result != "answer" and not result.edit.strip():
+        if not result.edit.strip():
             server.show(types.MessageType.Warning, f"the model's answer held no code ({result.model}); nothing "
                                                    f"changed")
             return {"applied": False, "reason": "the model's answer held no code"}
+        if act.result == "file":  # another file: edits of the document meanwhile do not matter
+            return await self._write_tests(uri, result)
         if server.workspace.get_text_document(uri).version != version:
             server.show(types.MessageType.Warning, "the document changed while the edit was written, so it was not "
                                                    "applied; ask again")
             return {"applied": False, "reason": "the document changed"}
-        if act.result == "file":
-            return await self._write_tests(uri, result)
         edit = self._document_edit(uri, version, span, result.edit)
         answer = await self._apply(edit, act.title)
         return {"applied": bool(answer.applied), "edit": result.edit, "model": result.model}
