@@ -470,7 +470,8 @@ def report(summary: dict[str, Any]) -> None:
     if theirs["p50_ms"] > 0:
         checks.append(("deepfim p50 <= 0.5 x llama.vim p50", ours["p50_ms"] / theirs["p50_ms"], 0.5))
     if summary["paired_ratio_p50"] is not None:
-        checks.append(("keystroke by keystroke, median of deepfim / llama.vim <= 0.5", summary["paired_ratio_p50"], 0.5))
+        checks.append(("keystroke by keystroke, median of deepfim / llama.vim <= 0.5", summary["paired_ratio_p50"],
+                       0.5))
     for name, value, bound in checks:
         print(f"  {'PASS' if value <= bound else 'FAIL'}  {name}: {value:.3f}")
 
