@@ -86,6 +86,7 @@ function writeSettings(extra) {
     ...(MODEL ? { 'deepfim.model': MODEL } : {}),
     'deepfim.maxTokens': Number(process.env.DEEPFIM_VSCODE_MAX_TOKENS ?? 48),
     'deepfim.contextSize': 4096,
+    'deepfim.firstAnswerMs': 0, // the whole window, whatever the machine's load
     'deepfim.threads': 2,
     'deepfim.timeBudgetMs': 60000,
     'deepfim.trace.server': 'verbose',
