@@ -46,6 +46,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -89,6 +90,12 @@ def slot_choices(log: str) -> list[tuple[int, str]]:
     named it), "LCP similarity" (the idle slot whose cached prompt shares most of its prefix with
     the request's) or "LRU" (no idle slot did: the least recently used one, whatever it held)."""
     return [(int(m.group(1)), m.group(2)) for m in SLOT_CHOICE.finditer(log)]
+
+
+def keep_log(server: Any, path: Optional[Path]) -> None:
+    """Copy the server's log (deleted when it stops) to `path`, when given."""
+    if path is not None:
+        shutil.copyfile(server.log.name, path)
 
 
 def log_since(server: Any, start: int) -> str:
@@ -406,6 +413,7 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
     finally:
         if session is not None:
             session.close()
+        keep_log(server, args.server_log)
         server.close()
 
 
@@ -485,6 +493,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="server slots (3: llama.vim pins slot 0, deepfim's requests take the others)")
     parser.add_argument("--cache-ram", type=int, default=4096, help="server --cache-ram in MiB (4096)")
     parser.add_argument("--seed", type=int, default=0, help="seed of llama.vim's random chunk picks")
+    parser.add_argument("--server-log", type=Path, help="keep llama-server's log in this file")
     parser.add_argument("--match-generation", action="store_true",
                         help="llama.vim's requests generate as many tokens as deepfim's on the same keystroke")
     args = parser.parse_args(argv)

@@ -39,7 +39,7 @@ from lsprotocol import types
 
 from benchmarks.latency import (Keystroke, Typist, blank_line, default_file, open_session, pick_line,
                                 resolve_model, row, typing_parser)
-from benchmarks.remote_latency import log_since, server_tokens, settle, slot_choices
+from benchmarks.remote_latency import keep_log, log_since, server_tokens, settle, slot_choices
 from benchmarks.stats import percentile
 
 
@@ -79,9 +79,10 @@ def pick_files(workspace: Path, count: int, exclude: Optional[Path] = None) -> l
 def choice_counts(log: str) -> dict[str, int]:
     """How many slots the server chose by prompt similarity and how many by least recent use (a
     request no idle slot shared a prefix with: it evicts whatever that slot held)."""
-    counts = {"LCP similarity": 0, "LRU": 0, "id": 0}
+    counts: dict[str, Any] = {"LCP similarity": 0, "LRU": 0, "id": 0}
     for _slot, how in slot_choices(log):
         counts[how] += 1
+    counts["LRU slots"] = [slot for slot, how in slot_choices(log) if how == "LRU"]
     return counts
 
 
@@ -152,6 +153,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
     finally:
         for editor in editors:
             editor.session.close()
+        keep_log(server, args.server_log)
         server.close()
 
 
@@ -205,6 +207,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = typing_parser(__doc__ or "", ctx=4096, keystrokes=8, one_file=False)
     parser.add_argument("--editors", type=int, default=4, help="simulated editors (4), one server slot each")
     parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
+    parser.add_argument("--server-log", type=Path, help="keep llama-server's log in this file")
     args = parser.parse_args(argv)
     model = resolve_model(args.model)
     first = default_file().resolve() if args.workspace is None else None
