@@ -176,7 +176,7 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
                      "prompt_tokens": e.alone[-1].prompt_tokens if e.alone else 0,
                      "alone_p50_ms": percentile([k.latency_ms for k in e.alone[1:]], 50),
                      "team_p50_ms": percentile([k.latency_ms for k in e.team], 50),
-                     "alone_evaluated": sum(k.evaluated for k in e.alone[1:]),
+                     "alone_evaluated": sum(k.evaluated for k in e.alone[1:]), "alone_server_tokens": e.alone_server,
                      "team_evaluated": sum(k.evaluated for k in e.team), "errors": e.errors,
                      "alone": [dict((k, v) for k, v in asdict(s).items() if k != "token_ids") for s in e.alone],
                      "team": [dict((k, v) for k, v in asdict(s).items() if k != "token_ids") for s in e.team]}

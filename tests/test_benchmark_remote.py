@@ -80,6 +80,10 @@ def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
     assert summary["team"]["errors"] == 0
     # One editor reuses its slot's cache; four at once on a busy 2-core machine may be given each
     # other's slots (the server picks them), which the benchmark reports rather than this test.
-    assert summary["alone"]["server_tokens_per_keystroke"] <= 32
+    # (An overlapping request of one deepfim may also land in another slot while it types alone: the
+    # median keystroke is checked.)
+    alone = sorted(n for editor in summary["editors"] for n in editor["alone_server_tokens"][1:])
+    assert alone[len(alone) // 2] <= 32
     assert summary["team"]["server_tokens_per_keystroke"] > 0
-    assert sum(summary["alone"]["slot_choices"].values()) >= 12  # the server's log was read
+    choices = summary["alone"]["slot_choices"]
+    assert choices["LCP similarity"] + choices["LRU"] >= 12  # the server's log was read
