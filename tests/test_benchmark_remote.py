@@ -72,11 +72,11 @@ def test_the_remote_latency_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) 
 
 def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "team.json"
-    assert team.main(["--model", str(deepseek_tiny), "--ctx", "1024", "--keystrokes", "2",
+    assert team.main(["--model", str(deepseek_tiny), "--ctx", "1024", "--keystrokes", "1",
                       "--json", str(out)]) == 0
     summary = json.loads(out.read_text())
     assert summary["settings"]["editors"] == 4
-    assert summary["alone"]["keystrokes"] == summary["team"]["keystrokes"] == 8
+    assert summary["alone"]["keystrokes"] == summary["team"]["keystrokes"] == 4
     assert summary["team"]["errors"] == 0
     # One editor reuses its slot's cache; four at once on a busy 2-core machine may be given each
     # other's slots (the server picks them), which the benchmark reports rather than this test.
@@ -86,4 +86,4 @@ def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
     assert alone[len(alone) // 2] <= 32
     assert summary["team"]["server_tokens_per_keystroke"] > 0
     choices = summary["alone"]["slot_choices"]
-    assert choices["LCP similarity"] + choices["LRU"] >= 12  # the server's log was read
+    assert choices["LCP similarity"] + choices["LRU"] >= 4  # the cold starts at least: the log was read
