@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -118,6 +119,32 @@ def test_typing_reuses_the_servers_kv_cache(tiny_server: LlamaServer, with_key: 
         assert model_runs and max(model_runs) <= 32, counts
     finally:
         session.close()
+
+
+def test_each_session_keeps_its_slot_on_a_shared_server(gemma_model: Path) -> None:
+    """Three sessions on a 3-slot server: each learns the slot the server gave its first request and
+    asks for it by `id_slot`. A request sent right after closing a stream (the server has not noticed
+    yet and its slot is still busy) waits for that slot instead of being handed the least recently
+    used one (another session's window, then read again or copied back from the server's RAM)."""
+    with LlamaServer(gemma_model, ctx=2048, parallel=3) as server:  # a real model: slow enough to race
+        engines = [open_remote(server.url, "llama.cpp", None, 2048) for _ in range(3)]
+        prompts = [engine.tokenize("".join(f"def f{k}_{i}(x):\n    return x * {i} + {k}\n\n" for i in range(40)))
+                   for k, engine in enumerate(engines)]
+        never = lambda: False  # noqa: E731
+        for engine, prompt in zip(engines, prompts):
+            assert engine.generate(prompt, 1, never).prompt_tokens_evaluated > 400
+        assert len({engine.slot for engine in engines} - {None}) == 3
+        first_token = lambda text: len(text) if text else None  # noqa: E731
+        log_start = len(Path(server.log.name).read_text())
+        for _ in range(4):
+            assert engines[0].generate(prompts[0], 400, never, stop_at=first_token).stop_reason == "stop"
+            for engine, prompt in zip(engines, prompts):
+                assert engine.generate(prompt, 1, never).prompt_tokens_evaluated <= 8
+        choices = re.findall(r"selected slot by (\w+)", Path(server.log.name).read_text()[log_start:])
+        assert choices and set(choices) == {"id"}, choices
+        assert engines[0].prefill(prompts[0], never) == (len(prompts[0]), 0)  # just read: nothing sent
+        for engine in engines:
+            engine.close()
 
 
 def test_cancellation_stops_the_servers_decoding(gemma_server: LlamaServer, tmp_path: Path) -> None:

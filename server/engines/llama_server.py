@@ -5,8 +5,9 @@ the server's KV cache reused (`cache_prompt`, `n_cache_reuse`), streamed, stoppe
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Optional
+from typing import Any, Optional
 
+from server.engines.base import EngineUnavailable, Generation
 from server.engines.http import HttpClient
 from server.engines.remote import Chunk, RemoteEngine
 
@@ -41,6 +42,10 @@ class LlamaServerEngine(RemoteEngine):
         path = props.get("model_path") or ""
         name = self.model or PurePath(path).stem or "llama-server"
         self.slots = int(props.get("total_slots") or 1)
+        # The slot this session keeps: the one the server chose for its first request. Asking for it
+        # by `id_slot` makes the server wait for it when busy, instead of handing the request the
+        # least recently used idle slot (another editor's KV cache, whose window it then re-reads).
+        self.slot: Optional[int] = None
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
 
@@ -51,13 +56,26 @@ class LlamaServerEngine(RemoteEngine):
         return detokenize(self.client, tokens)
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
-        return "/completion", {
+        body = {
             "prompt": prompt, "n_predict": max_tokens, "stream": True, "cache_prompt": True,
             "n_cache_reuse": CACHE_REUSE_MIN, "temperature": 0.0, "top_k": 1, "samplers": ["top_k"],
             "timings_per_token": True, "return_tokens": True,
         }
+        if self.slot is not None:
+            body["id_slot"] = self.slot
+        return "/completion", body
+
+    def generate(self, *args: Any, **kwargs: Any) -> Generation:
+        try:
+            return super().generate(*args, **kwargs)
+        except EngineUnavailable:
+            self.slot = None  # a restarted server may have other slots: let it choose again
+            raise
 
     def _chunk(self, event: dict) -> Chunk:
+        slot = event.get("id_slot")
+        if self.slot is None and self.slots > 1 and isinstance(slot, int) and slot >= 0:
+            self.slot = slot
         timings = event.get("timings") or {}
         tokens = event.get("tokens") or []
         stopped = any(t in self._stop_ids for t in tokens)

@@ -52,6 +52,7 @@ class RemoteEngine:
         self.wanted_ctx = n_ctx
         self._pieces: dict[int, bytes] = {}
         self._cached = 0
+        self._read: list[int] = []  # the last prompt the server read whole
         self.info: ModelInfo
         self.special: SpecialIds
         self._connect()
@@ -127,7 +128,10 @@ class RemoteEngine:
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool], progress: Optional[Progress] = None,
                 batch: Optional[int] = None) -> tuple[int, int]:
-        """Read `prompt` into the server's cache (no tokens generated)."""
+        """Read `prompt` into the server's cache (no tokens generated); nothing is sent when the server
+        has just read it (a pause after a keystroke whose completion was already answered)."""
+        if prompt and prompt == self._read[:len(prompt)]:
+            return len(prompt), 0
         generation = self.generate(prompt, 0, cancelled, progress=progress)
         if generation.stop_reason == "cancelled":
             raise Cancelled()
@@ -150,6 +154,7 @@ class RemoteEngine:
         finished = False
         text = ""
         path, body = self._request(prompt, max_tokens)
+        self._read = []
         events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
         for event in events:
             chunk = self._chunk(event)
@@ -189,6 +194,7 @@ class RemoteEngine:
             else:
                 raise self.client.failed(f"the stream from {self.client.url} ended before the completion did")
         self._cached = len(prompt) + result.generated_tokens
+        self._read = prompt if first is not None else []
         result.text = text
         now = time.monotonic()
         result.generate_ms = (now - first) * 1000 if first is not None else 0.0
