@@ -16,9 +16,10 @@ In the same run:
 For both it reports p50/p95 latency, errors (requests that failed or timed out, and error or
 warning messages deepfim showed), and the prompt tokens the server evaluated per keystroke (its
 /metrics `llamacpp:prompt_tokens_total`), which would jump if editors evicted each other's KV cache
-from the slots (llama-server picks, for a request without `id_slot`, the idle slot whose cached
-prompt shares the longest prefix with it, else the least recently used one); the server's own
-slot choices are counted from its log.
+from the slots. Each deepfim takes a slot of its own and asks for it by `id_slot` (for a request
+without one, llama-server picks the idle slot whose cached prompt shares the longest prefix with it,
+else the least recently used one: another editor's); the server's slot choices are counted from
+its log.
 
     python -m benchmarks.team                            # 4 editors, 4K windows
     python -m benchmarks.team --ctx 16384 --keystrokes 8 # 16K windows (reading 4 windows takes long)

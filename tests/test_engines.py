@@ -122,27 +122,36 @@ def test_typing_reuses_the_servers_kv_cache(tiny_server: LlamaServer, with_key: 
 
 
 def test_each_session_keeps_its_slot_on_a_shared_server(gemma_model: Path) -> None:
-    """Three sessions on a 3-slot server: each learns the slot the server gave its first request and
-    asks for it by `id_slot`. A request sent right after closing a stream (the server has not noticed
-    yet and its slot is still busy) waits for that slot instead of being handed the least recently
-    used one (another session's window, then read again or copied back from the server's RAM)."""
+    """Three sessions on a 3-slot server each take a slot no one has used (`/slots`) and ask for it
+    by `id_slot`. A request sent right after closing a stream (the server has not noticed yet and
+    its slot is still busy) waits for that slot instead of being handed the least recently used one
+    (another session's window, then read again or copied back from the server's RAM). A session
+    that finds no fresh slot learns the server's choice from a finished request."""
     with LlamaServer(gemma_model, ctx=2048, parallel=3) as server:  # a real model: slow enough to race
-        engines = [open_remote(server.url, "llama.cpp", None, 2048) for _ in range(3)]
+        engines = [open_remote(server.url, "llama.cpp", None, 2048) for _ in range(4)]
         prompts = [engine.tokenize("".join(f"def f{k}_{i}(x):\n    return x * {i} + {k}\n\n" for i in range(40)))
                    for k, engine in enumerate(engines)]
         never = lambda: False  # noqa: E731
-        for engine, prompt in zip(engines, prompts):
-            assert engine.generate(prompt, 1, never).prompt_tokens_evaluated > 400
-        assert len({engine.slot for engine in engines} - {None}) == 3
         first_token = lambda text: len(text) if text else None  # noqa: E731
+        for engine, prompt in zip(engines[:3], prompts):
+            cut = engine.generate(prompt, 400, never, stop_at=first_token)  # closed early: no final event
+            assert cut.prompt_tokens_evaluated > 400
+        assert len({engine.slot for engine in engines[:3]} - {None}) == 3
         log_start = len(Path(server.log.name).read_text())
         for _ in range(4):
             assert engines[0].generate(prompts[0], 400, never, stop_at=first_token).stop_reason == "stop"
-            for engine, prompt in zip(engines, prompts):
+            for engine, prompt in zip(engines[:3], prompts):
                 assert engine.generate(prompt, 1, never).prompt_tokens_evaluated <= 8
         choices = re.findall(r"selected slot by (\w+)", Path(server.log.name).read_text()[log_start:])
         assert choices and set(choices) == {"id"}, choices
         assert engines[0].prefill(prompts[0], never) == (len(prompts[0]), 0)  # just read: nothing sent
+
+        late = engines[3]  # every slot taken: the server chooses, a finished request names its choice
+        late.generate(prompts[3], 400, never, stop_at=first_token)
+        assert late.slot is None
+        time.sleep(0.5)  # the pause after which deepfim prefills
+        assert late.prefill(prompts[3], never)[1] <= 8  # sent, since the slot is still to be learned
+        assert late.slot in {engine.slot for engine in engines[:3]}
         for engine in engines:
             engine.close()
 

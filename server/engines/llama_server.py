@@ -4,10 +4,10 @@ the server's KV cache reused (`cache_prompt`, `n_cache_reuse`), streamed, stoppe
 
 from __future__ import annotations
 
+import random
 from pathlib import PurePath
-from typing import Any, Optional
+from typing import Optional
 
-from server.engines.base import EngineUnavailable, Generation
 from server.engines.http import HttpClient
 from server.engines.remote import Chunk, RemoteEngine
 
@@ -42,10 +42,15 @@ class LlamaServerEngine(RemoteEngine):
         path = props.get("model_path") or ""
         name = self.model or PurePath(path).stem or "llama-server"
         self.slots = int(props.get("total_slots") or 1)
-        # The slot this session keeps: the one the server chose for its first request. Asking for it
-        # by `id_slot` makes the server wait for it when busy, instead of handing the request the
-        # least recently used idle slot (another editor's KV cache, whose window it then re-reads).
+        # The slot this session keeps: one no session has used yet when the server lists one (`/slots`),
+        # else the one the server chose, learned from the final event of a request (the streamed
+        # events before it say -1; a stream deepfim cuts short has none, so a prefill after a pause
+        # is sent until it is known). Asking for it by `id_slot` makes the server wait for it when
+        # busy, instead of handing the request the least recently used idle slot: another editor's
+        # KV cache, whose window would then be read again. It is kept across outages (the server
+        # wraps an id beyond its slots).
         self.slot: Optional[int] = None
+        self._claimed = False
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
 
@@ -56,6 +61,8 @@ class LlamaServerEngine(RemoteEngine):
         return detokenize(self.client, tokens)
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
+        if self.slot is None and self.slots > 1 and not self._claimed:
+            self._claim_slot()
         body = {
             "prompt": prompt, "n_predict": max_tokens, "stream": True, "cache_prompt": True,
             "n_cache_reuse": CACHE_REUSE_MIN, "temperature": 0.0, "top_k": 1, "samplers": ["top_k"],
@@ -65,12 +72,18 @@ class LlamaServerEngine(RemoteEngine):
             body["id_slot"] = self.slot
         return "/completion", body
 
-    def generate(self, *args: Any, **kwargs: Any) -> Generation:
-        try:
-            return super().generate(*args, **kwargs)
-        except EngineUnavailable:
-            self.slot = None  # a restarted server may have other slots: let it choose again
-            raise
+    def _claim_slot(self) -> None:
+        """Take an idle slot that no request has used yet, if the server lists one."""
+        self._claimed = True
+        slots = self.client.probe("/slots")
+        if isinstance(slots, list):
+            fresh = [slot["id"] for slot in slots if isinstance(slot, dict) and isinstance(slot.get("id"), int)
+                     and not slot.get("is_processing") and "id_task" not in slot]
+            if fresh:
+                self.slot = random.choice(fresh)  # editors starting at once rarely pick the same
+
+    def _placed(self) -> bool:
+        return self.slot is not None or self.slots <= 1
 
     def _chunk(self, event: dict) -> Chunk:
         slot = event.get("id_slot")

@@ -76,6 +76,10 @@ class RemoteEngine:
     def _chunk(self, event: dict) -> Chunk:
         raise NotImplementedError
 
+    def _placed(self) -> bool:
+        """Whether the server's cache for this session is known to be where the next request goes."""
+        return True
+
     # --------------------------------------------------------------- shared
     def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
         template = select_template(self.has_token, architecture)
@@ -129,8 +133,9 @@ class RemoteEngine:
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool], progress: Optional[Progress] = None,
                 batch: Optional[int] = None) -> tuple[int, int]:
         """Read `prompt` into the server's cache (no tokens generated); nothing is sent when the server
-        has just read it (a pause after a keystroke whose completion was already answered)."""
-        if prompt and prompt == self._read[:len(prompt)]:
+        has just read it (a pause after a keystroke whose completion was already answered) unless
+        this session's slot is still to be learned (a finished request names it)."""
+        if prompt and prompt == self._read[:len(prompt)] and self._placed():
             return len(prompt), 0
         generation = self.generate(prompt, 0, cancelled, progress=progress)
         if generation.stop_reason == "cancelled":
