@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 import time
@@ -85,6 +86,18 @@ def choice_counts(log: str) -> dict[str, int]:
         counts[how] += 1
     counts["LRU slots"] = [slot for slot, how in slot_choices(log) if how == "LRU"]
     return counts
+
+
+EVAL_TIME = re.compile(r"(?<!prompt )\beval time =\s*([0-9.]+) ms /\s*(\d+) tokens")
+
+
+def decode_ms_per_token(log: str) -> float:
+    """Mean milliseconds per generated token over the requests this part of the server's log
+    finished (its `eval time` lines, prompt reading excluded): what one decoding step of the
+    server costs, alone or shared by every editor generating at once."""
+    pairs = [(float(m.group(1)), int(m.group(2))) for m in EVAL_TIME.finditer(log)]
+    tokens = sum(n for _, n in pairs)
+    return sum(ms for ms, _ in pairs) / tokens if tokens else 0.0
 
 
 def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path]) -> dict[str, Any]:
@@ -150,7 +163,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
         for editor, seen in zip(editors, complaints_before):
             editor.errors.extend(f"message: {m}" for m in editor.complaints()[seen:])
         return summarize(args, editors, keystrokes, team_tokens, wall, choice_counts(alone_log),
-                         choice_counts(team_log))
+                         choice_counts(team_log), (decode_ms_per_token(alone_log), decode_ms_per_token(team_log)))
     finally:
         for editor in editors:
             editor.session.close()
@@ -159,7 +172,8 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
 
 
 def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, team_tokens: int, wall: float,
-              alone_slots: dict[str, int], team_slots: dict[str, int]) -> dict[str, Any]:
+              alone_slots: dict[str, int], team_slots: dict[str, int],
+              decode_ms: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
     alone = [k.latency_ms for e in editors for k in e.alone[1:]]  # the cold first completion left out
     alone_tokens = [n for e in editors for n in e.alone_server[1:]]
     team = [k.latency_ms for e in editors for k in e.team]
@@ -169,10 +183,10 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
                      "keystrokes_per_editor": keystrokes, "server_threads": args.server_threads},
         "alone": {"keystrokes": len(alone), "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
                   "errors": 0, "server_tokens_per_keystroke": sum(alone_tokens) / max(1, len(alone_tokens)),
-                  "slot_choices": alone_slots},
+                  "slot_choices": alone_slots, "server_ms_per_generated_token": decode_ms[0]},
         "team": {"keystrokes": len(team), "p50_ms": percentile(team, 50), "p95_ms": percentile(team, 95),
                  "errors": sum(len(e.errors) for e in editors), "server_tokens_per_keystroke": team_tokens / team_count,
-                 "wall_s": wall, "slot_choices": team_slots},
+                 "wall_s": wall, "slot_choices": team_slots, "server_ms_per_generated_token": decode_ms[1]},
         "editors": [{"name": e.name, "file": str(e.file), "line": e.line,
                      "prompt_tokens": e.alone[-1].prompt_tokens if e.alone else 0,
                      "alone_p50_ms": percentile([k.latency_ms for k in e.alone[1:]], 50),
@@ -198,6 +212,11 @@ def report(summary: dict[str, Any]) -> None:
               f"{editor['alone_evaluated']}, together {editor['team_evaluated']}")
     print(f"slot choices alone {alone['slot_choices']}, together {team['slot_choices']} (LRU: a request that "
           f"shared no prefix with an idle slot took the least recently used one, evicting its cache)")
+    step_alone, step_team = alone["server_ms_per_generated_token"], team["server_ms_per_generated_token"]
+    if step_alone > 0 and step_team > 0:
+        print(f"server decoding step: {step_alone:.0f} ms per generated token alone, {step_team:.0f} ms with {n} "
+              f"editors generating at once ({step_team / step_alone:.2f}x: the share of the slowdown that is the "
+              f"server's hardware, not the editors waiting on each other)")
     ratio = team["p95_ms"] / alone["p95_ms"] if alone["p95_ms"] > 0 else float("inf")
     for name, ok, shown in ((f"p95 with {n} <= 2 x one editor's p95", ratio <= 2.0, f"{ratio:.2f}"),
                             ("0 errors", team["errors"] == 0, str(team["errors"]))):

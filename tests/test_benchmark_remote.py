@@ -9,6 +9,8 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from benchmarks import remote_latency, team
 from benchmarks.remote_latency import LlamaVim, buffer_lines, chunk_sim
 
@@ -83,5 +85,14 @@ def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
     assert alone[len(alone) // 2] <= 32
     assert 0 < summary["team"]["server_tokens_per_keystroke"] <= 32
     for phase in ("alone", "team"):
+        assert summary[phase]["server_ms_per_generated_token"] > 0
         choices = summary[phase]["slot_choices"]
         assert choices["id"] >= 4 and choices["LCP similarity"] + choices["LRU"] == 0, (phase, choices)
+
+
+def test_the_servers_decoding_step_is_read_from_its_log() -> None:
+    log = ("slot print_timing: id  0 | task 5 | prompt eval time =     182.68 ms /     2 tokens\n"
+           "slot print_timing: id  0 | task 5 |        eval time =    1354.39 ms /    16 tokens\n"
+           "slot print_timing: id  1 | task 9 |        eval time =     445.61 ms /     4 tokens\n")
+    assert team.decode_ms_per_token(log) == pytest.approx((1354.39 + 445.61) / 20)
+    assert team.decode_ms_per_token("") == 0.0
