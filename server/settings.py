@@ -30,7 +30,8 @@ class Settings:
     max_tokens: int = _setting(128, "maxTokens", "most tokens generated per completion", minimum=1, maximum=4096)
     context_size: int = _setting(16384, "contextSize", "the model's window in tokens (falls back to a smaller "
                                  "one when memory is short)", minimum=512, maximum=131072)
-    threads: Optional[int] = _setting(None, "threads", "CPU threads for llama.cpp; null: physical cores",
+    threads: Optional[int] = _setting(None, "threads", "CPU threads for llama.cpp; null: physical cores, "
+                                      "fewer while other processes keep them busy",
                                       minimum=1, maximum=1024, nullable=True)
     time_budget_ms: int = _setting(4000, "timeBudgetMs", "after this, generation stops at the next line end",
                                    minimum=1, maximum=600_000)

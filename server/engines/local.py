@@ -9,7 +9,6 @@ keystroke only pays for the tokens that changed.
 from __future__ import annotations
 
 import ctypes
-import os
 import time
 from collections import deque
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
+from server.cpu import Threads, physical_cores
 from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, Progress,
                                  plain_parts)
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
@@ -52,25 +52,6 @@ def _init_backend() -> None:
         llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
         llama_cpp.llama_backend_init()
         _backend_ready = True
-
-
-def physical_cores() -> int:
-    """Physical core count (logical counts oversubscribe SMT cores and slow llama.cpp down)."""
-    try:
-        cores = set()
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            phys = core = None
-            for line in info:
-                if line.startswith("physical id"):
-                    phys = line.split(":")[1].strip()
-                elif line.startswith("core id"):
-                    core = line.split(":")[1].strip()
-                    cores.add((phys, core))
-        if cores:
-            return min(len(cores), len(os.sched_getaffinity(0)))
-    except (OSError, AttributeError):
-        pass
-    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def check_gguf_file(path: Path) -> None:
@@ -134,6 +115,9 @@ class LocalEngine:
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
         threads = n_threads or physical_cores()
         self._ctx, warnings = self._create_context(n_ctx, threads)
+        # Fewer threads while other processes keep the cores busy, unless the user chose a count.
+        self._threads = Threads(threads, fixed=n_threads is not None)
+        self._n_threads = threads
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
@@ -323,6 +307,10 @@ class LocalEngine:
             batch.seq_id[i][0] = seq
             batch.logits[i] = i >= n - rows
         batch.n_tokens = n
+        threads = self._threads.now()
+        if threads != self._n_threads:
+            llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
+            self._n_threads = threads
         started = time.perf_counter()
         rc = llama_cpp.llama_decode(self._ctx, batch)
         if rc != 0:
