@@ -1,4 +1,5 @@
-"""Prompt-lookup decoding gives the greedy output, token for token, with the real model.
+"""Prompt-lookup decoding gives the greedy output, token for token, with the real model; and its
+drafting rules (where drafts come from, whether and how much to draft), unit by unit.
 
 Drafts are kept only where greedy decoding agrees, so the output is greedy by construction; the
 numbers agree bit for bit only where llama.cpp computes a batch row exactly as a single token
@@ -12,7 +13,7 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
-from server.engines.local import LocalEngine
+from server.engines.local import DRAFT_SIZES, DRAFT_TOKENS, MATCH_MAX, LocalEngine, _DraftPace, _History
 
 REPEATING = '''class Point:
     def __init__(self, x, y):
@@ -48,6 +49,7 @@ def engine(gemma_model: Path):
 @pytest.mark.parametrize("text", [REPEATING, "import os\n\n\ndef list_files(folder):\n    "])
 def test_lookup_output_is_the_greedy_output(engine: LocalEngine, text: str) -> None:
     prompt = [engine.special.bos] + engine.tokenize(text)
+    engine._draft_pace = _DraftPace()  # no timings yet: every draft size is tried (once timed, one may not pay)
     plain, drafted = (_fresh(engine).generate(prompt, 24, lambda: False, lookup=lookup) for lookup in (False, True))
     assert drafted.text == plain.text and drafted.generated_tokens == plain.generated_tokens
     assert drafted.stop_reason == plain.stop_reason and plain.draft_tokens == 0
@@ -57,6 +59,7 @@ def test_lookup_output_is_the_greedy_output(engine: LocalEngine, text: str) -> N
 
 def test_lookup_respects_the_cap_and_stop(engine: LocalEngine) -> None:
     prompt = [engine.special.bos] + engine.tokenize(REPEATING)
+    engine._draft_pace = _CheapRows()
     for cap in (1, 3, 7):
         plain = _fresh(engine).generate(prompt, cap, lambda: False)
         drafted = _fresh(engine).generate(prompt, cap, lambda: False, lookup=True)
@@ -70,3 +73,102 @@ def test_lookup_respects_the_cap_and_stop(engine: LocalEngine) -> None:
     plain = _fresh(engine).generate(prompt, 60, lambda: False, stop_at=first_line)
     drafted = _fresh(engine).generate(prompt, 60, lambda: False, stop_at=first_line, lookup=True)
     assert drafted.text == plain.text and drafted.stop_reason == "stop"
+
+
+def test_lookup_keeps_greedy_output_with_every_draft_size(engine: LocalEngine) -> None:
+    """Drafts of every size verified at every step (rows priced as free): still the greedy output."""
+    prompt = [engine.special.bos] + engine.tokenize(REPEATING)
+    plain = _fresh(engine).generate(prompt, 40, lambda: False)
+    engine._draft_pace = _CheapRows()
+    drafted = _fresh(engine).generate(prompt, 40, lambda: False, lookup=True)
+    assert (drafted.text, drafted.generated_tokens) == (plain.text, plain.generated_tokens)
+    assert drafted.draft_accepted > 0 and drafted.draft_tokens > drafted.draft_accepted
+
+
+class _CheapRows(_DraftPace):
+    """A pace on a machine where a batch costs what one row does: it always drafts."""
+
+    def cost(self, rows: int):
+        return 1.0
+
+
+# ------------------------------------------------------------------ drafting rules, without a model
+def _history(tokens: list[int]) -> _History:
+    history = _History(tokens[:1], 256)
+    for token in tokens[1:]:
+        history.append(token)
+    return history
+
+
+def test_history_drafts_what_followed_the_longest_latest_match() -> None:
+    # "1 2" occurs twice before the end; only the first occurrence also matches the 9 before it
+    history = _history([9, 1, 2, 3, 4, 5, 7, 1, 2, 6, 6, 8, 9, 1, 2])
+    assert history.draft(room=100) == ([3, 4, 5, 7, 1, 2, 6, 6, 8, 9, 1, 2], 3)
+    assert history.draft(room=3) == ([3, 4], 3)  # room counts the greedy token
+    assert history.draft(room=1) == ([], 0)
+    # equally long matches: the latest occurrence
+    history = _history([1, 2, 3, 1, 2, 4, 1, 2])
+    assert history.draft(room=100) == ([4, 1, 2], 2)
+    assert _history([1, 2, 3, 4]).draft(room=100) == ([], 0)  # no earlier occurrence
+    assert _history([5, 1]).draft(room=100) == ([], 0)
+
+
+def test_history_caps_the_match_and_the_draft() -> None:
+    block = list(range(40))
+    history = _history(block + block)
+    draft, match = history.draft(room=100)
+    assert match == MATCH_MAX and len(draft) == DRAFT_TOKENS and draft == block[:DRAFT_TOKENS]
+
+
+def _timed(costs: dict[int, float]) -> _DraftPace:
+    pace = _DraftPace()
+    for rows, ms in costs.items():
+        pace.record(rows, ms)
+    return pace
+
+
+def test_pace_times_a_plain_step_before_drafting() -> None:
+    pace = _DraftPace()
+    assert pace.size(available=15, match=8) == 0
+    pace.record(1, 10.0)
+    assert pace.size(available=15, match=8) in DRAFT_SIZES  # untimed sizes are tried
+    assert pace.size(available=0, match=8) == 0
+
+
+def test_pace_drafts_only_sizes_that_pay_on_this_machine() -> None:
+    # the CPU measured for Gemma 3 270M: a batch of 2 rows costs 3.3 single steps, of 16 rows 9.3
+    cpu = {1: 13.6, 2: 44.3, 4: 64.6, 8: 85.9, 16: 126.9}
+    pace = _timed(cpu)
+    assert pace.size(available=15, match=2) == 0
+    for _ in range(20):  # drafts that are taken in part: a plain step is faster
+        pace.update(7, 3, match=8)
+    assert pace.size(available=15, match=8) == 0
+    for _ in range(20):  # drafts taken in full: 8 or 16 rows pay (16 tokens for 9.3 steps), 4 do not (4 for 4.75)
+        pace.update(15, 15, match=8)
+    assert pace.size(available=15, match=8) == 15
+    assert pace.size(available=7, match=8) == 7 and pace.size(available=3, match=8) == 0
+    # rows almost free (a GPU): drafts
+    pace = _timed({1: 10.0, 2: 10.2, 4: 10.5, 8: 11.0, 16: 12.0})
+    assert pace.size(available=15, match=8) > 0
+    assert pace.size(available=5, match=8) == 3  # sizes are 1, 3, 7 or 15 drafted tokens
+    for _ in range(40):  # drafts keep failing at the first token
+        pace.update(7, 0, match=2)
+    assert pace.size(available=15, match=2) == 0
+
+
+def test_pace_learns_acceptance_per_match_length() -> None:
+    pace = _timed({1: 10.0, 2: 14.0, 4: 18.0, 8: 26.0, 16: 42.0})
+    for _ in range(30):
+        pace.update(3, 0, match=2)  # short matches miss
+        pace.update(3, 3, match=8)  # long ones are taken
+    assert pace.size(available=15, match=2) == 0
+    assert pace.size(available=15, match=8) > 0
+    assert pace.expected(3, match=8) > pace.expected(3, match=2)
+
+
+def test_pace_times_a_size_again_after_a_while() -> None:
+    pace = _timed({1: 10.0, 2: 100.0, 4: 100.0, 8: 100.0, 16: 100.0})
+    assert pace.size(available=15, match=8) == 0
+    for _ in range(_DraftPace.RETRY + 64):  # (looked at every 64 steps)
+        pace.record(1, 10.0)
+    assert pace.cost(2) is None and pace.size(available=15, match=8) > 0

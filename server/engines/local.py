@@ -126,6 +126,7 @@ class LocalEngine:
         self.read_rate = self._measure_read_rate()
         self._pieces: Optional[list[bytes]] = None
         self._heal_cache: dict[bytes, np.ndarray] = {}
+        self._draft_pace = _DraftPace()  # lookup decoding's costs and acceptance, kept across generations
         architecture = self.meta("general.architecture") or "unknown"
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(
@@ -394,10 +395,11 @@ class LocalEngine:
         healing): the first generated tokens are constrained to reproduce it, and it is not part
         of the returned text. This lets a completion continue a half-typed word naturally.
 
-        With `lookup`, each step also evaluates up to DRAFT_TOKENS draft tokens that follow an
+        With `lookup`, a step may also evaluate up to DRAFT_TOKENS draft tokens that follow an
         earlier occurrence of the last few tokens in the prompt or the output (prompt-lookup
         decoding) in the same batch; the drafts greedy decoding agrees with are kept, so the output
-        is the greedy output, reached in fewer steps when code repeats itself.
+        is the greedy output, reached in fewer steps when code repeats itself. The engine's
+        _DraftPace drafts only as much as its timings of this machine's batches say pays.
 
         With `quick`, `prompt` (a short one, at most QUICK_CELLS less the answer) is read into a
         sequence of its own, freed afterwards: the full window the KV cache holds stays as it is.
@@ -448,7 +450,7 @@ class LocalEngine:
         n_past = len(prompt)
         state = {"raw": b"", "pending": heal}
         history = _History(prompt, self.info.n_ctx)
-        pace = _DraftPace()
+        pace = self._draft_pace
 
         def emit(token: int) -> Optional[str]:
             """Take `token` into the answer; the stop reason when the answer ends with it."""
@@ -477,15 +479,19 @@ class LocalEngine:
             reason = emit(token)
             if reason:
                 break
-            draft = history.draft(limit - result.generated_tokens) if lookup and not state["pending"] else []
-            if draft:
-                draft = draft[:pace.size] if pace.ready() else []
+            draft, match = [], 0
+            if lookup and not state["pending"]:
+                draft, match = history.draft(limit - result.generated_tokens)
+                draft = draft[:pace.size(len(draft), match)]
             start = n_past
+            started = time.perf_counter()
             self._decode([token] + draft, start, rows=1 + len(draft), seq=seq)
             accepted = 0
             while accepted < len(draft) and self._argmax(row=accepted) == draft[accepted]:
                 accepted += 1
             token = self._argmax(state["pending"], row=accepted)
+            if lookup:
+                pace.record(1 + len(draft), (time.perf_counter() - started) * 1000)
             n_past = start + 1 + accepted
             if accepted < len(draft):  # the cache keeps what greedy decoding would have produced
                 llama_cpp.llama_memory_seq_rm(self._memory, seq, n_past, -1)
@@ -493,7 +499,7 @@ class LocalEngine:
                     del self._cached[n_past:]
             result.draft_tokens += len(draft)
             result.draft_accepted += accepted
-            pace.update(len(draft), accepted)
+            pace.update(len(draft), accepted, match)
             for drafted in draft[:accepted]:
                 reason = emit(drafted)
                 if reason:
@@ -518,40 +524,109 @@ class LocalEngine:
             self._model = None
 
 
-DRAFT_TOKENS = 16  # drafted per step at most (llama-cpp-python's LlamaPromptLookupDecoding drafts 10)
-NGRAM_SIZES = (3, 2)  # the longest match of the last tokens is looked up first
+DRAFT_TOKENS = 15  # drafted per step at most (llama-cpp-python's LlamaPromptLookupDecoding drafts 10)
+DRAFT_SIZES = (1, 3, 7, 15)  # batches of 2, 4, 8 or 16 rows (llama.cpp's CPU matmul tiles rows by 4)
+NGRAM = 2  # tokens that must match before the occurrence is looked at ...
+MATCH_MAX = 16  # ... and how far back the match is followed, to rank occurrences and their drafts
+CANDIDATES = 64  # latest occurrences of the n-gram compared
 
 
 class _DraftPace:
-    """How much to draft: every drafted token costs a row of logits, so drafts grow while they are
-    accepted, shrink to what was accepted, and pause for a few steps after a miss."""
+    """Whether and how much to draft, from what drafting costs and gains on this machine.
+
+    Every drafted token costs a row of the verification batch (on a CPU, a full output-layer row:
+    with Gemma's 262K vocabulary, a batch of 2 to 8 rows can cost more than as many single-token
+    steps), so the pace times the engine's decodes by row count and learns how often drafts are
+    accepted: the first drafted token per match length (longer matches are accepted more often),
+    and each next one once the previous was. It drafts the size whose expected tokens per unit of
+    time beat a plain step, and nothing when none does. Unmeasured sizes are assumed cheap, so
+    each is tried once unless the timed ones rule it out; the engine keeps one pace across generations."""
+
+    MARGIN = 1.0  # expected speed-up a draft must promise
+    CLASSES = (2, 3, 6)  # match lengths from which the first-token acceptance is counted apart
+    RETRY = 500  # steps after which a size not drafted since is timed again (machine load changes)
 
     def __init__(self) -> None:
-        self.size = 4
-        self._pause = 0
+        self._times: dict[int, deque[float]] = {}
+        self._typical: dict[int, float] = {}  # the median of each size's times
+        self._used: dict[int, int] = {}  # the step each batch size was last decoded at
+        self._steps = 0
+        self._first = [[1.0, 2.0] for _ in self.CLASSES]  # [accepted, drafted] with a prior of 1/2
+        self._next = [1.4, 2.0]  # a prior of 0.7
 
-    def ready(self) -> bool:
-        if self._pause:
-            self._pause -= 1
-            return False
-        return True
+    def record(self, rows: int, ms: float) -> None:
+        """A decode of `rows` rows took `ms` milliseconds."""
+        self._steps += 1
+        times = self._times.setdefault(rows, deque(maxlen=7))
+        times.append(ms)
+        self._typical[rows] = sorted(times)[len(times) // 2]
+        self._used[rows] = self._steps
+        if self._steps % 64 == 0:
+            for size, used in list(self._used.items()):
+                if size > 1 and self._steps - used > self.RETRY:
+                    del self._times[size], self._typical[size], self._used[size]
 
-    def update(self, drafted: int, accepted: int) -> None:
+    def cost(self, rows: int) -> Optional[float]:
+        """The typical time of a decode of `rows` rows (the median of the latest), if measured."""
+        return self._typical.get(rows)
+
+    def estimate(self, rows: int, single: float) -> float:
+        """The time of a decode of `rows` rows: measured, else the least the measured sizes allow
+        (a batch costs no less than a smaller one, and a row no less than in a larger batch), and
+        10% of a step per row when nothing bounds it (so that it gets tried)."""
+        measured = self.cost(rows)
+        if measured is not None:
+            return measured
+        bound = single * (1.0 + 0.1 * (rows - 1))
+        for other, cost in self._typical.items():
+            if 1 < other < rows:
+                bound = max(bound, cost)
+            elif other > rows:
+                bound = max(bound, single + (cost - single) * (rows - 1) / (other - 1))
+        return bound
+
+    def _class(self, match: int) -> int:
+        return max(i for i, low in enumerate(self.CLASSES) if match >= low)
+
+    def expected(self, size: int, match: int) -> float:
+        """Tokens a step with `size` drafted tokens is expected to produce (the greedy one included)."""
+        hits, tries = self._first[self._class(match)]
+        p, q = hits / tries, self._next[0] / self._next[1]
+        return 1.0 + p * sum(q ** j for j in range(size))
+
+    def size(self, available: int, match: int) -> int:
+        """How many of the `available` draft tokens to verify (0: a plain step), after a match of
+        `match` tokens."""
+        single = self.cost(1)
+        if single is None:
+            return 0  # a plain step first, to time it
+        best, best_rate = 0, self.MARGIN
+        for size in DRAFT_SIZES:
+            if size > available:
+                break
+            rate = self.expected(size, match) * single / self.estimate(size + 1, single)
+            if rate > best_rate:
+                best, best_rate = size, rate
+        return best
+
+    def update(self, drafted: int, accepted: int, match: int) -> None:
         if not drafted:
             return
-        if accepted == drafted:
-            self.size = min(DRAFT_TOKENS, self.size * 2)
-        elif accepted == 0:
-            self.size, self._pause = 2, 4
-        else:
-            self.size = max(2, accepted + 1)
+        first, following = self._first[self._class(match)], self._next
+        for counts in (first, following):  # recent drafts weigh more
+            counts[0] *= 0.97
+            counts[1] *= 0.97
+        first[0] += accepted > 0
+        first[1] += 1
+        following[0] += max(0, accepted - 1)
+        following[1] += max(0, min(accepted + 1, drafted) - 1)
 
 
 class _History:
     """The prompt and the output so far, where draft tokens are looked up."""
 
     def __init__(self, prompt: list[int], n_ctx: int) -> None:
-        self._tokens = np.zeros(n_ctx + DRAFT_TOKENS, dtype=np.int32)
+        self._tokens = np.zeros(n_ctx + DRAFT_TOKENS + 1, dtype=np.int32)
         self._tokens[:len(prompt)] = prompt
         self._size = len(prompt)
 
@@ -559,18 +634,30 @@ class _History:
         self._tokens[self._size] = token
         self._size += 1
 
-    def draft(self, room: int) -> list[int]:
-        """The tokens that followed the latest earlier occurrence of the last 3 (else 2) tokens."""
+    def draft(self, room: int) -> tuple[list[int], int]:
+        """The tokens that followed an earlier occurrence of the last NGRAM tokens, and how many
+        tokens the match spans (up to MATCH_MAX): of the latest CANDIDATES occurrences, the one
+        whose match reaches furthest back, the latest of those. At most `room` - 1 tokens."""
         tokens, size = self._tokens, self._size
         room = min(room - 1, DRAFT_TOKENS)
-        if room <= 0:
-            return []
-        for n in NGRAM_SIZES:
-            if size <= n:
-                continue
-            tail = tokens[size - n:size]
-            starts = np.flatnonzero(tokens[:size - n] == tail[0])
-            for start in starts[::-1][:64]:
-                if np.array_equal(tokens[start:start + n], tail):
-                    return tokens[start + n:min(start + n + room, size)].tolist()
-        return []
+        if room <= 0 or size <= NGRAM:
+            return [], 0
+        tail = tokens[size - NGRAM:size]
+        starts = np.flatnonzero(tokens[:size - NGRAM] == tail[0])
+        for i in range(1, NGRAM):
+            starts = starts[tokens[starts + i] == tail[i]]
+        starts = starts[::-1][:CANDIDATES]  # the latest first
+        if not len(starts):
+            return [], 0
+        match = np.full(len(starts), NGRAM)
+        going = np.ones(len(starts), dtype=bool)
+        for back in range(1, MATCH_MAX - NGRAM + 1):  # how far back each occurrence keeps matching
+            before = starts - back
+            going &= before >= 0
+            going[going] = tokens[before[going]] == tokens[size - NGRAM - back]
+            if not going.any():
+                break
+            match += going
+        best = int(np.argmax(match))  # the first of the longest: the latest
+        best, best_match = int(starts[best]) + NGRAM, int(match[best])
+        return tokens[best:min(best + room, size)].tolist(), best_match
