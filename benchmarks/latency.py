@@ -108,6 +108,7 @@ class Typist:
         self.column = len(indent)
         self.shown: Any = None
         self.hits = 0
+        self.explained: Any = None  # deepfim/explain after the last `record` (the last model run's)
 
     def keystroke(self, char: str, timeout: float = 1800) -> float:
         """Type `char` at the cursor (nothing for "") and ask for a completion there; the latency in ms."""
@@ -129,7 +130,7 @@ class Typist:
         stats = self.session.request("deepfim/stats", {})
         hit = stats["cache_hits"] > self.hits
         self.hits = stats["cache_hits"]
-        explained = self.session.explain(self.uri)
+        explained = self.explained = self.session.explain(self.uri)
         timings = explained["timings"]
         suffix = sum(s["tokens"] for s in explained["prompt"]["segments"] if s["kind"] == "suffix")
         return Keystroke(
@@ -318,7 +319,8 @@ def report(summary: dict[str, Any]) -> None:
         print(f"  {'PASS' if value <= bound else 'FAIL'}  {name}: {shown:.3f}")
 
 
-def typing_parser(description: str, ctx: int, keystrokes: int, one_file: bool = True) -> argparse.ArgumentParser:
+def typing_parser(description: str, ctx: int, keystrokes: int, one_file: bool = True,
+                  max_tokens: int = 16) -> argparse.ArgumentParser:
     """The options of the benchmarks that type into files: model, file and line (`one_file`),
     workspace, window, tokens per completion, keystrokes, JSON output."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -329,7 +331,8 @@ def typing_parser(description: str, ctx: int, keystrokes: int, one_file: bool = 
     parser.add_argument("--workspace", type=Path, help="project root (default: " + (
         "the file's folder)" if one_file else "llama_cpp's package)"))
     parser.add_argument("--ctx", type=int, default=ctx, help=f"context window in tokens (default {ctx})")
-    parser.add_argument("--max-tokens", type=int, default=16, help="tokens generated per completion (default 16)")
+    parser.add_argument("--max-tokens", type=int, default=max_tokens,
+                        help=f"tokens generated per completion (default {max_tokens})")
     parser.add_argument("--keystrokes", type=int, default=keystrokes,
                         help=f"most keystrokes to type (default {keystrokes})")
     parser.add_argument("--json", type=Path, help="write all figures to this file")
@@ -367,26 +370,40 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--gpu", choices=("auto", "only", "off"), default="auto",
                         help="auto (default): the CPU run, then the same on the GPU where llama.cpp has a GPU "
                              "backend (said plainly where not); only: the GPU run alone; off: CPU only")
+    parser.add_argument("--cold-open", choices=("auto", "only", "off"), default="auto",
+                        help="auto (default): after the CPU and GPU sections, the cold-open phase "
+                             "(benchmarks/cold_open.py: a fresh server with the default firstAnswerMs, timeBudgetMs "
+                             "and maxTokens opens the file; first answer, keystrokes while the window fills, warm "
+                             "keystrokes, against a cold read of the full window); only: that phase alone; off: skip it")
     args = parser.parse_args(argv)
     model = resolve_model(args.model)
     print(f"model {model.name}")
     file, workspace, line = typing_target(args)
-    results = {}
-    if args.gpu != "only":
-        results["cpu"] = measure(args, model, file, workspace, line, 0)
-    print("\nGPU section:")
-    if not gpu_available():
-        print("  not run: the llama.cpp in this environment has no GPU backend "
-              "(llama_cpp.llama_supports_gpu_offload() is False). Reinstall llama-cpp-python with CUDA, Metal, "
-              "Vulkan or ROCm (README: GPUs and remote engines) and run `python -m benchmarks.latency --gpu only`.")
-        results["gpu"] = None
-    elif args.gpu == "off":
-        print("  not run (--gpu off)")
-    else:
-        results["gpu"] = measure(args, model, file, workspace, line, None)
+    results: dict[str, Any] = {}
+    if args.cold_open != "only":
+        if args.gpu != "only":
+            results["cpu"] = measure(args, model, file, workspace, line, 0)
+        print("\nGPU section:")
+        if not gpu_available():
+            print("  not run: the llama.cpp in this environment has no GPU backend "
+                  "(llama_cpp.llama_supports_gpu_offload() is False). Reinstall llama-cpp-python with CUDA, Metal, "
+                  "Vulkan or ROCm (README: GPUs and remote engines) and run `python -m benchmarks.latency --gpu only`.")
+            results["gpu"] = None
+        elif args.gpu == "off":
+            print("  not run (--gpu off)")
+        else:
+            results["gpu"] = measure(args, model, file, workspace, line, None)
+    if args.cold_open != "off":
+        from benchmarks import cold_open
+
+        # The server's own firstAnswerMs, timeBudgetMs and maxTokens (not this benchmark's --max-tokens);
+        # --keystrokes counts the keystrokes typed once the full window is in use.
+        print("\nCold-open phase:")
+        results["cold_open"] = cold_open.measure(model, file, workspace, line,
+                                                 cold_open.default_settings(args.ctx, args.threads), args.keystrokes)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    return 1 if args.gpu == "only" and results["gpu"] is None else 0
+    return 1 if args.gpu == "only" and args.cold_open != "only" and results.get("gpu") is None else 0
 
 
 def gpu_available() -> bool:
