@@ -27,7 +27,7 @@ the next keystroke when the answer is there; the line of the file blanked and ty
 Targets, printed PASS/FAIL and written to `--json`: the first answer within 3 s; the full window in
 use within 1.2 x the cold read; keystroke p95 while the window fills at most 2 x the warm p95.
 
-    python -m benchmarks.cold_open                     # llama_cpp/llama.py, 16K window (about 15 minutes on 2 cores)
+    python -m benchmarks.cold_open                     # llama_cpp/llama.py, 16K window (12-15 minutes on 2 cores)
     python -m benchmarks.cold_open --ctx 4096 --keystrokes 6   # a quick look
     python -m benchmarks.latency --cold-open only      # the same, as the latency benchmark's phase
 """
@@ -168,10 +168,10 @@ def cold_open(model: Path, file: Path, workspace: Path, line: int, options: dict
                       f"the typist pauses while it is read", flush=True)
                 pauses.append(wait_for_window(session, window_tokens, timeout=max(60.0, 3 * fill_limit_s)))
             keys.append(press(typist, opened, "filling"))
+            if keys[-1]["window"] == "full":
+                keys[-1]["phase"] = "full"  # the first answer from the full window
             show(len(keys) - 1, keys[-1])
         full_at = len(keys) - 1 if keys[-1]["window"] == "full" else None
-        if full_at is not None and full_at > 0:
-            keys[-1]["phase"] = "full"
         for _ in range(warm_keystrokes if full_at is not None else 0):
             keys.append(press(typist, opened, "warm"))
             show(len(keys) - 1, keys[-1])

@@ -16,9 +16,18 @@ A GPU section follows: the same three measurements with every layer offloaded, w
 has a GPU backend (`llama_cpp.llama_supports_gpu_offload()`); where it has none, it says so. The
 CPU run sets `gpuLayers` 0, so its figures stay CPU figures on a machine with a GPU.
 
-    python -m benchmarks.latency                      # full 16K window (about 20 minutes on 2 cores)
+The cold-open phase comes last (benchmarks/cold_open.py, `--cold-open auto|only|off`): a fresh
+server with the server's default `firstAnswerMs`, `timeBudgetMs` and `maxTokens` (this benchmark's
+`--max-tokens` does not apply) opens the file; the time from didOpen to the first answer and its
+window (quick or full), every keystroke's latency and window until answers use the full window,
+then `--keystrokes` warm keystrokes, against a cold read of the full window by another fresh
+server (`firstAnswerMs` 0), with its targets as PASS/FAIL lines.
+
+    python -m benchmarks.latency                      # full 16K window (about 35 minutes on 2 cores)
     python -m benchmarks.latency --ctx 4096 --keystrokes 12   # a quick run
-    python -m benchmarks.latency --gpu only           # the GPU section alone
+    python -m benchmarks.latency --gpu only           # the GPU section (and the cold-open phase)
+    python -m benchmarks.latency --cold-open only     # the cold-open phase alone (12-15 minutes at 16K)
+    python -m benchmarks.latency --cold-open off      # the phases before it only
 """
 
 from __future__ import annotations
