@@ -87,3 +87,26 @@ def test_a_large_window_is_first_answered_from_a_short_prompt(gemma_model: Path,
               f"then the full window of {len(later['prompt']['token_ids'])} tokens")
     finally:
         session.close()
+
+
+def test_short_prompts_reuse_each_other_and_leave_with_the_full_window(gemma_model: Path) -> None:
+    """A keystroke's short prompt shares all but its end with the last one: only the difference is
+    read (the window's own cells untouched); once the full window is used, the short one is freed."""
+    from server.engines.local import LocalEngine
+
+    engine = LocalEngine(gemma_model, n_ctx=2048)
+    try:
+        never = lambda: False  # noqa: E731
+        window = engine.tokenize("".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(60)))
+        engine.prefill(window[:200], never)
+        short = engine.tokenize("def area(width, height):\n    return width")
+        first = engine.generate(short, 4, never, quick=True)
+        assert first.prompt_tokens_evaluated == len(short)
+        longer = short + engine.tokenize(" *")
+        again = engine.generate(longer, 4, never, quick=True)
+        assert again.prompt_tokens_evaluated <= 3 and again.prompt_tokens_reused >= len(short) - 1
+        assert engine.missing(window[:200]) == 0  # the window's reading was not disturbed
+        engine.generate(window[:200], 2, never)
+        assert engine.generate(longer, 1, never, quick=True).prompt_tokens_evaluated == len(longer)  # freed
+    finally:
+        engine.close()

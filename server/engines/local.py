@@ -122,6 +122,7 @@ class LocalEngine:
         self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self._cached: list[int] = []  # the tokens sequence MAIN holds
+        self._quick: list[int] = []  # the tokens sequence QUICK holds (the last short prompt)
         self.read_rate = 1.0
         self.read_rate = self._measure_read_rate()
         self._pieces: Optional[list[bytes]] = None
@@ -402,7 +403,8 @@ class LocalEngine:
         _DraftPace drafts only as much as its timings of this machine's batches say pays.
 
         With `quick`, `prompt` (a short one, at most QUICK_CELLS less the answer) is read into a
-        sequence of its own, freed afterwards: the full window the KV cache holds stays as it is.
+        sequence of its own, which keeps it for the next short prompt (a keystroke later, it shares
+        all but the end) until the full window is used: the window the KV cache holds stays as it is.
 
         `stop_at(text)` sees the text generated so far and returns the length to keep when the
         answer is complete. `cancelled()` is checked after every token; on cancellation the
@@ -413,9 +415,10 @@ class LocalEngine:
         seq = QUICK if quick else MAIN
         try:
             if quick:
-                self._read_quick(prompt, cancelled)
-                result.prompt_tokens_evaluated = len(prompt)
+                result.prompt_tokens_evaluated = self._read_quick(prompt, cancelled)
+                result.prompt_tokens_reused = len(prompt) - result.prompt_tokens_evaluated
             else:
+                self._drop_quick()
                 result.prompt_tokens_reused, result.prompt_tokens_evaluated = self.prefill(prompt, cancelled,
                                                                                            progress)
         except Cancelled:
@@ -426,18 +429,32 @@ class LocalEngine:
             return self._generate(result, prompt, max_tokens, cancelled, stop_at, time_budget_s, heal, lookup, seq,
                                   t0)
         finally:
-            if quick:
-                llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
+            if quick and self._ctx is not None:
+                llama_cpp.llama_memory_seq_rm(self._memory, QUICK, len(self._quick), -1)  # the answer
 
-    def _read_quick(self, prompt: list[int], cancelled: Callable[[], bool]) -> None:
+    def _read_quick(self, prompt: list[int], cancelled: Callable[[], bool]) -> int:
+        """Bring sequence QUICK to hold `prompt`, reading only what differs from the last short
+        prompt (its last token at least, for its logits); the tokens evaluated."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
-        llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
-        for pos in range(0, len(prompt), self.n_batch):
+        common, limit = 0, min(len(self._quick), len(prompt) - 1)
+        while common < limit and self._quick[common] == prompt[common]:
+            common += 1
+        llama_cpp.llama_memory_seq_rm(self._memory, QUICK, common, -1)
+        del self._quick[common:]
+        for pos in range(common, len(prompt), self.n_batch):
             if cancelled():
                 raise Cancelled()
             chunk = prompt[pos:pos + self.n_batch]
             self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)), seq=QUICK)
+            self._quick.extend(chunk)
+        return len(prompt) - common
+
+    def _drop_quick(self) -> None:
+        """Free sequence QUICK's cells once the full window is used."""
+        if self._quick and self._ctx is not None:
+            llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
+            self._quick = []
 
     def _generate(self, result: Generation, prompt: list[int], max_tokens: int, cancelled: Callable[[], bool],
                   stop_at: Callable[[str], Optional[int]], time_budget_s: Optional[float], heal: bytes,
