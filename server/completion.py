@@ -108,6 +108,7 @@ class Completer:
         # what changed, and a long session's memory stays flat.
         self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text,
                                      cache_chars=engine.info.n_ctx * 8)
+        self._quick_room = 0  # the last short prompt's size: kept while the read speed stays near it
 
     def layout(self) -> Layout:
         return Layout(line_in_prefix=self.settings.line_in_prefix,
@@ -188,6 +189,11 @@ class Completer:
             return None
         max_tokens = self.budget().max_tokens
         room = max(64, min(affordable, engine.quick_cells - max_tokens - 8))
+        # The read speed is measured on every batch; a size that followed it would move the short
+        # prompt's first line at every keystroke, and the engine could reuse none of the last one.
+        if self._quick_room and self._quick_room // 2 <= room <= self._quick_room * 2:
+            room = self._quick_room
+        self._quick_room = room
         budget = Budget(n_ctx=room + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,
                         max_suffix_tokens=room // 4, max_context_tokens=0)
         return self.builder.build(replace(fim, snippets=()), budget, self.layout())

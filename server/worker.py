@@ -28,12 +28,15 @@ def release_free_memory() -> None:
 
 
 class CancelToken:
-    """Set when the request that owns a job is cancelled or superseded."""
+    """Set when the request that owns a job is cancelled or superseded; `closing` when the worker
+    stops (nothing may hold on then)."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.closing = False
 
-    def cancel(self) -> None:
+    def cancel(self, closing: bool = False) -> None:
+        self.closing = self.closing or closing
         self._event.set()
 
     def __call__(self) -> bool:
@@ -102,5 +105,5 @@ class ModelWorker:
     def stop(self) -> None:
         for token in (self._latest, self._background):
             if token is not None:
-                token.cancel()
+                token.cancel(closing=True)
         self._jobs.put(None)
