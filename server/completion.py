@@ -188,13 +188,15 @@ class Completer:
         if engine.missing(self.heal(prompt)[0].token_ids) <= QUICK_WORTH * affordable:
             return None
         max_tokens = self.budget().max_tokens
-        room = max(64, min(affordable, engine.quick_cells - max_tokens - 8))
+        typed = len(self.builder.tokens(fim.middle))
+        room = max(64, min(affordable, engine.quick_cells - max_tokens - typed - 8))
         # The read speed is measured on every batch; a size that followed it would move the short
         # prompt's first line at every keystroke, and the engine could reuse none of the last one.
         if self._quick_room and self._quick_room // 2 <= room <= self._quick_room * 2:
             room = self._quick_room
         self._quick_room = room
-        budget = Budget(n_ctx=room + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,
+        # The typed part of the line comes on top, so that a keystroke never moves the lines around it.
+        budget = Budget(n_ctx=room + typed + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,
                         max_suffix_tokens=room // 4, max_context_tokens=0)
         return self.builder.build(replace(fim, snippets=()), budget, self.layout())
 
