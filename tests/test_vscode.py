@@ -170,7 +170,9 @@ def _check(result: dict, prefix: str) -> dict:
     setup = [c for c in result["checks"] if c["name"] == "setup"]
     assert not setup, f"the driver failed before its checks: {setup[0].get('error')}\n{result['log'][-4000:]}"
     found = [c for c in result["checks"] if c["name"].startswith(prefix)]
-    assert found, f"no check named {prefix!r} ran:\n{result['log'][-4000:]}"
+    errors = "\n".join(f"{c['name']}: {c['error'][:2000]}\nthe extension's log:\n{c.get('extensionLog', '')}"
+                       for c in result["checks"] if c.get("error"))
+    assert found, f"no check named {prefix!r} ran; the runs that stopped:\n{errors}\n{result['log'][-4000:]}"
     check = found[0]
     assert check["ok"], f"{check['name']} failed: {json.dumps(check, indent=1)[:4000]}\n{result['log'][-3000:]}"
     return check

@@ -87,7 +87,6 @@ function writeSettings(extra) {
     'deepfim.maxTokens': Number(process.env.DEEPFIM_VSCODE_MAX_TOKENS ?? 48),
     'deepfim.contextSize': 4096,
     'deepfim.firstAnswerMs': 0, // the whole window, whatever the machine's load
-    'deepfim.threads': 2,
     'deepfim.timeBudgetMs': 60000,
     'deepfim.trace.server': 'verbose',
     'editor.inlineSuggest.logFetch': true,
@@ -133,7 +132,8 @@ async function startCodeServer() {
   const out = fs.openSync(path.join(ARTIFACTS, 'code-server.log'), 'w');
   const child = spawn(CODE_SERVER, [
     ...codeServerArgs, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace,
+    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--log', process.env.DEEPFIM_VSCODE_LOG ?? 'trace', workspace, // the extension's debug lines, the LSP trace
   ], { env: codeServerEnv, stdio: ['ignore', out, out], detached: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
@@ -246,6 +246,27 @@ async function suggestWidget(page) {
     const widget = document.querySelector('.editor-widget.suggest-widget.visible');
     return widget ? widget.textContent ?? '' : null;
   });
+}
+
+/** The end of the extension's output channel ("deepfim", with the LSP trace), for a failed run. */
+function extensionLogTail(chars = 6000) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (/deepfim/i.test(entry.name) && entry.name.endsWith('.log')) {
+        found.push(full);
+      }
+    }
+  };
+  try {
+    walk(path.join(userData, 'logs'));
+  } catch {
+    return '';
+  }
+  return found.map((file) => `${path.basename(file)}: ${fs.readFileSync(file, 'utf8').slice(-chars)}`).join('\n');
 }
 
 // ---------------------------------------------------------------------------------- checks
@@ -530,7 +551,7 @@ try {
     try {
       await check();
     } catch (error) {
-      record(name, false, { error: String(error?.stack ?? error) });
+      record(name, false, { error: String(error?.stack ?? error), extensionLog: extensionLogTail() });
       await page.screenshot({ path: path.join(ARTIFACTS, `${name}-error.png`) }).catch(() => {});
     }
     result.timings[`${name}Ms`] = Date.now() - t;

@@ -25,8 +25,8 @@ function hasItems(result: Result): boolean {
  *  With `editor.quickSuggestions` at its default ("offWhenInlineCompletions" for code), VS Code
  *  waits only 750 ms for inline completions after a keystroke; then it opens the suggest widget and
  *  stops the inline completions (cancelling the request). A model on a CPU often needs longer. So
- *  when VS Code cancels a request, the document and the cursor are still where the request was
- *  made, and the suggest widget was just triggered there (seen by `noteSuggest`, a completion
+ *  when VS Code cancels a request, the document is still as it was when the request was made and
+ *  the suggest widget was just triggered at that position (seen by `noteSuggest`, a completion
  *  provider that offers nothing), the request goes on; when its answer comes and the cursor is
  *  still there, the extension triggers inline suggestions again and answers from the kept result
  *  at once. Any other cancellation (typing on, moving away, Escape) reaches the server as usual. */
@@ -34,7 +34,7 @@ export class SlowCompletions {
   private kept: Kept | undefined;
   private suggested: { key: string; time: number } | undefined;
   /** How long after a cancellation the suggest trigger may come (both come from one timer). */
-  static readonly suggestWindowMs = 250;
+  static readonly suggestWindowMs = 500;
 
   constructor(private readonly log: (message: string) => void) {}
 
@@ -62,7 +62,10 @@ export class SlowCompletions {
     const begin = Date.now();
     const listener = token.onCancellationRequested(() => {
       const cancelledAt = Date.now();
-      if (document.version !== version || !cursorAt(document, position)) {
+      // Only the document's version here: the extension host learns the cursor of the keystroke
+      // that made this request later than its text, so on a busy machine the editor's selection
+      // can still be the previous one. The cursor is checked when the answer comes.
+      if (document.version !== version) {
         source.cancel();
         return;
       }
@@ -74,6 +77,8 @@ export class SlowCompletions {
           this.log(`VS Code stopped waiting after ${cancelledAt - begin} ms to open the suggest widget; ` +
             `keeping the request at ${position.line + 1}:${position.character + 1}`);
         } else {
+          this.log(`VS Code cancelled the request at ${position.line + 1}:${position.character + 1} after ` +
+            `${cancelledAt - begin} ms${suggested?.key === key ? ` (the suggest widget came ${suggested.time - cancelledAt} ms apart)` : ''}`);
           source.cancel();
         }
         resolve(keep);
