@@ -26,7 +26,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings().merged({"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
                                  "engineModel": args.engine_model})
-    if not args.engine:
+    # An editor that starts `deepfim serve` bare sends its model setting at initialize: the default
+    # model is checked here only when someone runs the server by hand.
+    if not args.engine and (args.model or os.environ.get("DEEPFIM_MODEL") or sys.stdin.isatty()):
         _check_model_at_start(args.model)
     server = create_server(settings)
     try:

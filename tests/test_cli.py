@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import socket
 import subprocess
 import sys
@@ -173,6 +174,28 @@ def test_serve_reports_a_missing_model_at_once_and_still_answers(tmp_path: Path)
     finally:
         server.kill()
         server.wait(10)
+
+
+def test_serve_started_bare_by_an_editor_waits_for_its_model_setting(tmp_path: Path) -> None:
+    """An editor starts `deepfim serve` and sends deepfim.model at initialize: no "not downloaded"
+    line on stderr for the default model it will never load. Run by hand (a terminal), it says so."""
+    env = dict(os.environ, DEEPFIM_CACHE=str(tmp_path / "cache"))
+    env.pop("DEEPFIM_MODEL", None)
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=REPO, env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = server.communicate(b"", timeout=60)  # end of input: the server stops
+    assert b"not downloaded" not in err, err
+    leader, follower = pty.openpty()
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve"], cwd=REPO, env=env,
+                              stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = server.stderr.readline()
+        assert b"not downloaded" in line and b"deepfim models pull" in line, line
+    finally:
+        server.kill()
+        server.wait(10)
+        os.close(follower)
+        os.close(leader)
 
 
 def test_json_is_indented_on_a_terminal_unless_compact(deepseek_tiny: Path, tmp_path: Path) -> None:
