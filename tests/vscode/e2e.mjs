@@ -250,23 +250,15 @@ async function suggestWidget(page) {
 
 /** The end of the extension's output channel ("deepfim", with the LSP trace), for a failed run. */
 function extensionLogTail(chars = 6000) {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        walk(full);
-      } else if (/deepfim/i.test(entry.name) && entry.name.endsWith('.log')) {
-        found.push(full);
-      }
-    }
-  };
+  const logs = path.join(userData, 'logs');
+  let names;
   try {
-    walk(path.join(userData, 'logs'));
+    names = fs.readdirSync(logs, { recursive: true });
   } catch {
     return '';
   }
-  return found.map((file) => `${path.basename(file)}: ${fs.readFileSync(file, 'utf8').slice(-chars)}`).join('\n');
+  return names.filter((name) => /deepfim.*\.log$/i.test(path.basename(name)))
+    .map((name) => `${path.basename(name)}: ${fs.readFileSync(path.join(logs, name), 'utf8').slice(-chars)}`).join('\n');
 }
 
 // ---------------------------------------------------------------------------------- checks
