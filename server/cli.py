@@ -17,15 +17,17 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
     from server.service import Listener
+    from server.settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
     from server.lsp import create_server
-    from server.settings import Settings
     from server.transport import serve
 
-    settings = Settings().merged({"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
-                                 "engineModel": args.engine_model})
+    settings = _settings(args, {"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
+                                "engineModel": args.engine_model})
+    if settings is None:
+        return 2
     # An editor that starts `deepfim serve` bare sends its model setting at initialize: the default
     # model is checked here only when someone runs the server by hand.
     if not args.engine and (args.model or os.environ.get("DEEPFIM_MODEL") or sys.stdin.isatty()):
@@ -48,6 +50,31 @@ def _serve(args: argparse.Namespace) -> int:
             return serve(server, connection.recv, writer)
     finally:
         server.service.close()
+
+
+def _settings(args: argparse.Namespace, flags: dict, base: Optional[dict] = None) -> "Optional[Settings]":
+    """The settings from the command's `base` defaults, then `--set KEY=VALUE`, then its own flags
+    (None where unset); refused values are warned about on stderr. None, after saying why, when a
+    `--set` is malformed or names no setting."""
+    from server.settings import Settings, setting_keys
+
+    options: dict = dict(base or {})
+    for item in args.set or ():
+        key, equals, value = item.partition("=")
+        key = key.strip()
+        if not equals or key not in setting_keys():
+            print(f"deepfim: --set {item!r}: expected KEY=VALUE with KEY one of {', '.join(setting_keys())}",
+                  file=sys.stderr)
+            return None
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value  # plain text: --set kvCacheType=q8_0
+    options.update({key: value for key, value in flags.items() if value is not None})
+    settings, warnings = Settings().validated(options)
+    for warning in warnings:
+        print(f"deepfim: warning: {warning}", file=sys.stderr)
+    return settings
 
 
 def _check_model_at_start(model: Optional[str]) -> None:
@@ -97,7 +124,6 @@ def _complete(args: argparse.Namespace) -> int:
     from models.catalog import ModelNotFound
     from server.engines.base import EngineUnavailable, ModelLoadError
     from server.service import CompletionService
-    from server.settings import Settings
 
     source = _open_source(args.file)
     if isinstance(source, int):
@@ -108,12 +134,12 @@ def _complete(args: argparse.Namespace) -> int:
         print(f"deepfim: {problem} of {args.file}", file=sys.stderr)
         return 2
     root = Path(args.workspace).resolve() if args.workspace else workspace_root(file)
-    options = {"model": args.model, "timeBudgetMs": args.time_budget_ms, "maxTokens": args.max_tokens,
-               "contextSize": args.context_size, "engine": args.engine, "engineApi": args.engine_api,
-               "engineModel": args.engine_model}
-    settings, warnings = Settings().validated({k: v for k, v in options.items() if v is not None})
-    for warning in warnings:
-        print(f"deepfim: warning: {warning}", file=sys.stderr)
+    settings = _settings(args, {"model": args.model, "timeBudgetMs": args.time_budget_ms,
+                                "maxTokens": args.max_tokens, "contextSize": args.context_size,
+                                "engine": args.engine, "engineApi": args.engine_api, "engineModel": args.engine_model},
+                         base={"timeBudgetMs": UNHURRIED_MS})
+    if settings is None:
+        return 2
     service = CompletionService(settings, _terminal_listener() if sys.stderr.isatty() else None,
                                 background_index=False)
     try:
@@ -152,7 +178,6 @@ def _edit(args: argparse.Namespace) -> int:
     from server.edits import edit_once
     from server.engines.base import EngineUnavailable, ModelLoadError
     from server.instruct import EditTooLong
-    from server.settings import Settings
 
     source = _open_source(args.file)
     if isinstance(source, int):
@@ -172,11 +197,10 @@ def _edit(args: argparse.Namespace) -> int:
         return 2
     assert ends is not None
     root = Path(args.workspace).resolve() if args.workspace else workspace_root(file)
-    options = {"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
-               "engineModel": args.engine_model}
-    settings, warnings = Settings().validated({k: v for k, v in options.items() if v is not None})
-    for warning in warnings:
-        print(f"deepfim: warning: {warning}", file=sys.stderr)
+    settings = _settings(args, {"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
+                                "engineModel": args.engine_model})
+    if settings is None:
+        return 2
     try:
         result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
                            args.max_tokens)
@@ -303,6 +327,10 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="any setting an editor sends, by the same name (repeatable): --set lookupDecoding=false "
+                             "--set kvCacheType=q8_0; VALUE is read as JSON, else as text; the command's own "
+                             "options win (the README's Settings table lists them)")
     parser.add_argument("--engine", metavar="URL",
                         help="run on a remote engine at URL instead of in-process: http://host:8080 (llama-server), "
                              "http://host:8000/v1 (OpenAI-compatible), http://host:11434 (Ollama); "
@@ -321,6 +349,7 @@ def _output_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--compact", action="store_true", help="with --json: one line, even on a terminal")
 
 
+UNHURRIED_MS = 600_000  # `deepfim complete`'s time budget: a one-off run has no typist waiting
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -357,9 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help=f"most tokens generated (default: {defaults.max_tokens}, as the server)")
     complete.add_argument("--context-size", type=int,
                           help=f"the model's window in tokens (default: {defaults.context_size}, as the server)")
-    complete.add_argument("--time-budget-ms", type=int, default=600_000,
+    complete.add_argument("--time-budget-ms", type=int,
                           help="milliseconds of generation before the completion is cut at a whole line or "
-                               "word (default: 600000, no practical limit: a one-off run has no typist "
+                               f"word (default: {UNHURRIED_MS}, no practical limit: a one-off run has no typist "
                                f"waiting; the server's default is {defaults.time_budget_ms})")
     complete.set_defaults(func=_complete)
 

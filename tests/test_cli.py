@@ -209,3 +209,37 @@ def test_json_is_indented_on_a_terminal_unless_compact(deepseek_tiny: Path, tmp_
         printed = received.decode().replace("\r\n", "\n")
         assert json.loads(printed)["model"] == "deepseek-coder-synthetic"
         assert (printed.count("\n") > 5) == indented
+
+
+def test_set_passes_any_setting_and_the_commands_own_options_win(capsys) -> None:
+    from server.cli import _settings, build_parser
+
+    args = build_parser().parse_args(["complete", "a.py", "--line", "0", "--character", "0", "--max-tokens", "9",
+                                      "--set", "lookupDecoding=false", "--set", "kvCacheType=q8_0",
+                                      "--set", "maxTokens=3", "--set", "firstAnswerMs=0", "--set", "threads=0"])
+    settings = _settings(args, {"maxTokens": args.max_tokens}, base={"timeBudgetMs": 600_000, "maxTokens": 5})
+    assert settings is not None
+    assert (settings.lookup_decoding, settings.kv_cache_type, settings.max_tokens, settings.first_answer_ms) == \
+        (False, "q8_0", 9, 0)
+    assert settings.time_budget_ms == 600_000
+    args = build_parser().parse_args(["complete", "a.py", "--line", "0", "--character", "0",
+                                      "--set", "timeBudgetMs=4000"])
+    settings = _settings(args, {"timeBudgetMs": args.time_budget_ms}, base={"timeBudgetMs": 600_000})
+    assert settings is not None and settings.time_budget_ms == 4000  # --set beats the command's own default
+    assert "setting threads: 0 is not accepted" in capsys.readouterr().err  # refused values are warned about
+    for bad in ("lookupDecoding", "lookup_decoding=false"):
+        args = build_parser().parse_args(["serve", "--set", bad])
+        assert _settings(args, {}) is None
+        assert "expected KEY=VALUE with KEY one of" in capsys.readouterr().err
+
+
+def test_set_reaches_the_completion(deepseek_tiny: Path, tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text("def square(x):\n    return x * x\n", encoding="utf-8")
+    runs = [json.loads(deepfim("complete", str(source), "--line", "1", "--character", "11", "--model",
+                               str(deepseek_tiny), "--json", "--compact", *options).stdout)
+            for options in (("--set", "maxTokens=2", "--set", "lookupDecoding=false"), ("--max-tokens", "12"))]
+    assert runs[0]["timings"]["generated_tokens"] <= 2 and runs[0]["timings"]["draft_tokens"] == 0
+    assert runs[1]["timings"]["generated_tokens"] > 2
+    out = deepfim("complete", str(source), "--line", "1", "--character", "11", "--set", "nope=1")
+    assert out.returncode == 2 and "--set 'nope=1'" in out.stderr
