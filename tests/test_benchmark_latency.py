@@ -53,6 +53,10 @@ def test_the_cold_open_phase_reports_consistent_figures(deepseek_tiny: Path, tmp
     # The cold read waits for the whole window; with 1 ms for a first answer the cold open does not
     # (unless the machine reads the whole window in 2 ms).
     assert summary["cold_read_window"] == "full" and summary["cold_read_ms"] > 0
+    # The yardstick is the mean of the cold reads before and after the cold open.
+    reads = summary["cold_reads_ms"]
+    assert reads == [result["cold_read"]["at_ms"], result["cold_read_after"]["at_ms"]]
+    assert result["cold_read_after"]["window"] == "full" and summary["cold_read_ms"] == pytest.approx(sum(reads) / 2)
     assert summary["first_answer_ms"] > 0 and summary["first_answer_window"] in ("quick", "full")
     quick = summary["first_answer_window"] == "quick"
     if quick:
