@@ -22,6 +22,7 @@ from fim.templates import FimTemplate, select_template
 from server.cpu import Threads, physical_cores
 from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, Progress,
                                  plain_parts)
+from server.engines.heal import HealIndex
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
@@ -125,7 +126,7 @@ class LocalEngine:
         self._quick: list[int] = []  # the tokens sequence QUICK holds (the last short prompt)
         self.read_rate = 1.0
         self.read_rate = self._measure_read_rate()
-        self._pieces: Optional[list[bytes]] = None
+        self._heal_index = HealIndex(self._all_pieces())  # built here, not on the first completion
         self._heal_cache: dict[bytes, np.ndarray] = {}
         self._draft_pace = _DraftPace()  # lookup decoding's costs and acceptance, kept across generations
         architecture = self.meta("general.architecture") or "unknown"
@@ -231,6 +232,15 @@ class LocalEngine:
             buf = ctypes.create_string_buffer(-n)
             n = llama_cpp.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, special)
         return buf.raw[:n]
+
+    def _all_pieces(self) -> list[bytes]:
+        """The text of every token (a quarter second for a 262K vocabulary: one buffer for all)."""
+        buf = ctypes.create_string_buffer(256)
+        to_piece, vocab, pieces = llama_cpp.llama_token_to_piece, self._vocab, []
+        for token in range(self.n_vocab):
+            n = to_piece(vocab, token, buf, len(buf), 0, False)
+            pieces.append(ctypes.string_at(buf, n) if n > 0 else self.piece(token) if n < 0 else b"")
+        return pieces
 
     def token_text(self, token: int) -> str:
         return self.piece(token, special=True).decode("utf-8", "replace")
@@ -375,10 +385,7 @@ class LocalEngine:
         """Tokens whose text starts with `pending`, or is a start of it (token healing)."""
         cached = self._heal_cache.get(pending)
         if cached is None:
-            if self._pieces is None:
-                self._pieces = [self.piece(t) for t in range(self.n_vocab)]
-            cached = np.array([t for t, p in enumerate(self._pieces)
-                               if p and (p.startswith(pending) or pending.startswith(p))], dtype=np.int64)
+            cached = self._heal_index.candidates(pending)
             if len(self._heal_cache) > 64:
                 self._heal_cache.clear()
             self._heal_cache[pending] = cached
