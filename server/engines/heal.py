@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Sequence
 
 import numpy as np
@@ -17,9 +17,6 @@ class HealIndex:
         order = sorted((piece, token) for token, piece in enumerate(pieces) if piece)
         self._sorted = [piece for piece, _ in order]
         self._ids = np.array([token for _, token in order], dtype=np.int64)
-        self._by_piece: dict[bytes, list[int]] = {}
-        for piece, token in order:
-            self._by_piece.setdefault(piece, []).append(token)
 
     def candidates(self, pending: bytes) -> np.ndarray:
         """The tokens whose text starts with `pending` or is a start of it, in ascending id order."""
@@ -28,8 +25,12 @@ class HealIndex:
         lo = bisect_left(self._sorted, pending)
         upper = _after_prefix(pending)
         hi = len(self._sorted) if upper is None else bisect_left(self._sorted, upper, lo)
-        shorter = [token for end in range(1, len(pending)) for token in self._by_piece.get(pending[:end], ())]
-        return np.sort(np.concatenate([self._ids[lo:hi], np.array(shorter, dtype=np.int64)]))
+        parts = [self._ids[lo:hi]]
+        for end in range(1, len(pending)):  # tokens that are a start of `pending`
+            start = pending[:end]
+            first = bisect_left(self._sorted, start, 0, lo)
+            parts.append(self._ids[first:bisect_right(self._sorted, start, first, lo)])
+        return np.sort(np.concatenate(parts))
 
 
 def _after_prefix(prefix: bytes) -> "bytes | None":
