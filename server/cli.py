@@ -59,11 +59,12 @@ def _settings(args: argparse.Namespace, flags: dict, base: Optional[dict] = None
     from server.settings import Settings, setting_keys
 
     options: dict = dict(base or {})
+    keys = setting_keys()
     for item in args.set or ():
         key, equals, value = item.partition("=")
         key = key.strip()
-        if not equals or key not in setting_keys():
-            print(f"deepfim: --set {item!r}: expected KEY=VALUE with KEY one of {', '.join(setting_keys())}",
+        if not equals or key not in keys:
+            print(f"deepfim: --set {item!r}: expected KEY=VALUE with KEY one of {', '.join(keys)}",
                   file=sys.stderr)
             return None
         try:
@@ -327,10 +328,6 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
-                        help="any setting an editor sends, by the same name (repeatable): --set lookupDecoding=false "
-                             "--set kvCacheType=q8_0; VALUE is read as JSON, else as text; the command's own "
-                             "options win (the README's Settings table lists them)")
     parser.add_argument("--engine", metavar="URL",
                         help="run on a remote engine at URL instead of in-process: http://host:8080 (llama-server), "
                              "http://host:8000/v1 (OpenAI-compatible), http://host:11434 (Ollama); "
@@ -339,6 +336,13 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
                         help="the remote engine's API (default: detected by probing)")
     parser.add_argument("--engine-model", metavar="NAME",
                         help="the model name, for remote APIs that serve several (default: the only one served)")
+
+
+def _set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="any setting an editor sends, by the same name (repeatable): --set lookupDecoding=false "
+                             "--set kvCacheType=q8_0; VALUE is read as JSON, else as text; the command's own "
+                             "options win (the README's Settings table lists them)")
 
 
 def _output_options(parser: argparse.ArgumentParser, what: str) -> None:
@@ -368,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", help="path to a .gguf file or a catalog name "
                                        "(default: $DEEPFIM_MODEL, then the catalog default)")
     _engine_options(serve)
+    _set_option(serve)
     serve.add_argument("--tcp", metavar="HOST:PORT", help="serve one client over TCP instead of stdio (default: stdio)")
     serve.set_defaults(func=_serve)
 
@@ -381,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--model", help="path to a .gguf file or a catalog name "
                                           "(default: $DEEPFIM_MODEL, then the catalog default)")
     _engine_options(complete)
+    _set_option(complete)
     _output_options(complete, "completion")
     complete.add_argument("--max-tokens", type=int,
                           help=f"most tokens generated (default: {defaults.max_tokens}, as the server)")
@@ -409,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "deepseek-coder-1.3b-instruct (default: $DEEPFIM_MODEL, then the catalog "
                                       "default)")
     _engine_options(edit)
+    _set_option(edit)
     _output_options(edit, "edit, model")
     edit.add_argument("--max-tokens", type=int, help="most tokens of the answer (default: what the window leaves, "
                                                      "at least 512 and twice the range's tokens)")

@@ -20,8 +20,6 @@ class HealIndex:
 
     def candidates(self, pending: bytes) -> np.ndarray:
         """The tokens whose text starts with `pending` or is a start of it, in ascending id order."""
-        if not pending:
-            return np.sort(self._ids)
         lo = bisect_left(self._sorted, pending)
         upper = _after_prefix(pending)
         hi = len(self._sorted) if upper is None else bisect_left(self._sorted, upper, lo)
