@@ -314,7 +314,6 @@ class Record:
     result: str = ""
     exact: bool = False
     raw_passed: bool = False
-    raw_result: str = ""
     raw_exact: bool = False
     latency_ms: float = 0.0  # inlineCompletion round trip
     server_ms: float = 0.0  # the server's own total_ms

@@ -55,7 +55,6 @@ class Keystroke:
     generated: int
     cache_hit: bool
     prompt_tokens: int
-    suffix_tokens: int = 0
     baseline_ms: Optional[float] = None
     floor_ms: Optional[float] = None
     prompt_ms: float = 0.0  # the engine's time to read the prompt (to the first token)
@@ -141,12 +140,11 @@ class Typist:
         self.hits = stats["cache_hits"]
         explained = self.explained = self.session.explain(self.uri)
         timings = explained["timings"]
-        suffix = sum(s["tokens"] for s in explained["prompt"]["segments"] if s["kind"] == "suffix")
         return Keystroke(
             typed=typed, latency_ms=latency, evaluated=0 if hit else timings["prompt_tokens_evaluated"],
             reused=0 if hit else timings["prompt_tokens_reused"],
             generated=0 if hit else timings["generated_tokens"], cache_hit=hit,
-            prompt_tokens=len(explained["prompt"]["token_ids"]), suffix_tokens=suffix,
+            prompt_tokens=len(explained["prompt"]["token_ids"]),
             token_ids=explained["prompt"]["token_ids"], prompt_ms=0.0 if hit else timings["prompt_ms"],
             generate_ms=0.0 if hit else timings["generate_ms"])
 

@@ -154,7 +154,6 @@ class LlamaVim:
     queued: list[Chunk] = field(default_factory=list)
     cache: "OrderedDict[str, str]" = field(default_factory=OrderedDict)
     pos_y_pick: int = -9999
-    evictions: int = 0
 
     # ------------------------------------------------------------------ HTTP
     def post(self, body: dict) -> dict:
@@ -188,7 +187,6 @@ class LlamaVim:
                     if not do_evict:
                         return
                     del chunks[i]
-                    self.evictions += 1
         if len(self.queued) == MAX_QUEUED:
             del self.queued[0]
         self.queued.append(Chunk(chunk, filename))

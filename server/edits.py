@@ -143,6 +143,9 @@ class InstructEngines:
     def close(self) -> None:
         """Close the second engine, if one is open."""
         engine, self._engine, self._key = self._engine, None, None
+        if self._timer is not None:
+            self._timer.cancel()  # a reopened engine starts its own idle check
+            self._timer = None
         if engine is not None:
             self._instructor = None
             engine.close()
