@@ -8,6 +8,7 @@ cache)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import llama_cpp
@@ -120,13 +121,6 @@ def test_history_caps_the_match_and_the_draft() -> None:
     assert match == MATCH_MAX and len(draft) == DRAFT_TOKENS and draft == block[:DRAFT_TOKENS]
 
 
-def _timed(costs: dict[int, float]) -> _DraftPace:
-    pace = _DraftPace()
-    for rows, ms in costs.items():
-        pace.record(rows, ms)
-    return pace
-
-
 def test_pace_times_a_plain_step_before_drafting() -> None:
     pace = _DraftPace()
     assert pace.size(available=15, match=8) == 0
@@ -138,7 +132,7 @@ def test_pace_times_a_plain_step_before_drafting() -> None:
 def test_pace_drafts_only_sizes_that_pay_on_this_machine() -> None:
     # the CPU measured for Gemma 3 270M: a batch of 2 rows costs 3.3 single steps, of 16 rows 9.3
     cpu = {1: 13.6, 2: 44.3, 4: 64.6, 8: 85.9, 16: 126.9}
-    pace = _timed(cpu)
+    pace = _DraftPace.timed(cpu)
     assert pace.size(available=15, match=2) == 0
     for _ in range(20):  # drafts that are taken in part: a plain step is faster
         pace.update(7, 3, match=8)
@@ -148,7 +142,7 @@ def test_pace_drafts_only_sizes_that_pay_on_this_machine() -> None:
     assert pace.size(available=15, match=8) == 15
     assert pace.size(available=7, match=8) == 7 and pace.size(available=3, match=8) == 0
     # rows almost free (a GPU): drafts
-    pace = _timed({1: 10.0, 2: 10.2, 4: 10.5, 8: 11.0, 16: 12.0})
+    pace = _DraftPace.timed({1: 10.0, 2: 10.2, 4: 10.5, 8: 11.0, 16: 12.0})
     assert pace.size(available=15, match=8) > 0
     assert pace.size(available=5, match=8) == 3  # sizes are 1, 3, 7 or 15 drafted tokens
     for _ in range(40):  # drafts keep failing at the first token
@@ -156,8 +150,17 @@ def test_pace_drafts_only_sizes_that_pay_on_this_machine() -> None:
     assert pace.size(available=15, match=2) == 0
 
 
+def test_pace_keeps_batch_costs_relative_to_a_plain_step() -> None:
+    pace = _DraftPace.timed({1: 10.6, 2: 27.3, 4: 35.9})  # Gemma timed at load on 2 cores: no batch pays
+    assert pace.size(available=15, match=4) == 0
+    for _ in range(7):  # steps over a long window cost more, and so would the batches
+        pace.record(1, 13.9)
+    assert pace.cost(4) == pytest.approx(35.9 / 10.6 * 13.9)
+    assert pace.size(available=15, match=4) == 0
+
+
 def test_pace_learns_acceptance_per_match_length() -> None:
-    pace = _timed({1: 10.0, 2: 14.0, 4: 18.0, 8: 26.0, 16: 42.0})
+    pace = _DraftPace.timed({1: 10.0, 2: 14.0, 4: 18.0, 8: 26.0, 16: 42.0})
     for _ in range(30):
         pace.update(3, 0, match=2)  # short matches miss
         pace.update(3, 3, match=8)  # long ones are taken
@@ -167,8 +170,35 @@ def test_pace_learns_acceptance_per_match_length() -> None:
 
 
 def test_pace_times_a_size_again_after_a_while() -> None:
-    pace = _timed({1: 10.0, 2: 100.0, 4: 100.0, 8: 100.0, 16: 100.0})
+    pace = _DraftPace.timed({1: 10.0, 2: 100.0, 4: 100.0, 8: 100.0, 16: 100.0})
     assert pace.size(available=15, match=8) == 0
     for _ in range(_DraftPace.RETRY + 64):  # (looked at every 64 steps)
         pace.record(1, 10.0)
     assert pace.cost(2) is None and pace.size(available=15, match=8) > 0
+
+
+def test_a_loaded_engine_knows_its_batch_costs(deepseek_tiny: Path) -> None:
+    """The first completion need not time a plain step or try batch sizes: they were timed at load."""
+    loaded = LocalEngine(deepseek_tiny, n_ctx=512)
+    try:
+        assert loaded._draft_pace.cost(1) is not None and loaded._draft_pace.cost(2) is not None
+    finally:
+        loaded.close()
+
+
+def test_load_times_batches_only_while_one_could_pay(engine: LocalEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batches are timed smallest first and no further once none larger could pay (here decodes
+    slowed to 100 ms a row: 2 rows might still pay, 4 show that 8 and 16 cannot)."""
+    decode = engine._decode
+
+    def slow_rows(tokens: list[int], start: int, rows: int = 1, **kwargs: int) -> None:
+        if rows == len(tokens):
+            time.sleep(0.1 * rows)
+        decode(tokens, start, rows=rows, **kwargs)
+
+    monkeypatch.setattr(engine, "_decode", slow_rows)
+    monkeypatch.setattr(engine, "_draft_pace", _DraftPace())  # (restored after the test)
+    engine._time_draft_rows()
+    pace = engine._draft_pace
+    assert [pace.cost(rows) is not None for rows in (1, 2, 4, 8, 16)] == [True, True, True, False, False]
+    assert pace.size(available=DRAFT_TOKENS, match=MATCH_MAX) == 0

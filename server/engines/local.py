@@ -9,6 +9,7 @@ keystroke only pays for the tokens that changed.
 from __future__ import annotations
 
 import ctypes
+import math
 import time
 from collections import deque
 from pathlib import Path
@@ -129,6 +130,7 @@ class LocalEngine:
         self._heal_index = HealIndex(self._all_pieces())  # built here, not on the first completion
         self._heal_cache: dict[bytes, np.ndarray] = {}
         self._draft_pace = _DraftPace()  # lookup decoding's costs and acceptance, kept across generations
+        self._time_draft_rows()  # (replaces it with one that knows this machine's batch costs)
         architecture = self.meta("general.architecture") or "unknown"
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(
@@ -343,6 +345,27 @@ class LocalEngine:
             llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
             best = max(best, 64 / max(1e-6, time.perf_counter() - started))
         return best
+
+    def _time_draft_rows(self) -> None:
+        """Time a plain step and lookup decoding's verification batches at load, smallest first,
+        until the pace sees that no larger batch could pay; two rounds, the better time of each
+        (a busy moment on the machine spoils one). The first completions then neither try batch
+        sizes that cost more than they save here nor wait for a plain step to be timed."""
+        context = 64
+        self._decode([0] * context, 0, rows=1, seq=QUICK)
+        best: dict[int, float] = {}
+        try:
+            for _ in range(2):
+                for rows in (1,) + tuple(size + 1 for size in DRAFT_SIZES):
+                    if rows > 1 and rows not in best and not _DraftPace.timed(best).size(DRAFT_TOKENS, MATCH_MAX):
+                        break
+                    started = time.perf_counter()
+                    self._decode([0] * rows, context, rows=rows, seq=QUICK)
+                    best[rows] = min(best.get(rows, math.inf), (time.perf_counter() - started) * 1000)
+                    llama_cpp.llama_memory_seq_rm(self._memory, QUICK, context, -1)
+        finally:
+            llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
+        self._draft_pace = _DraftPace.timed(best)
 
     def missing(self, prompt: list[int]) -> int:
         """Prompt tokens the full window does not hold yet (a lower bound on what reading it costs)."""
@@ -578,11 +601,24 @@ class _DraftPace:
         self._first = [[1.0, 2.0] for _ in self.CLASSES]  # [accepted, drafted] with a prior of 1/2
         self._next = [1.4, 2.0]  # a prior of 0.7
 
+    @classmethod
+    def timed(cls, costs: dict[int, float]) -> "_DraftPace":
+        """A pace that knows these decode times (milliseconds by row count)."""
+        pace = cls()
+        for rows, ms in costs.items():
+            pace.record(rows, ms)
+        return pace
+
     def record(self, rows: int, ms: float) -> None:
-        """A decode of `rows` rows took `ms` milliseconds."""
+        """A decode of `rows` rows took `ms` milliseconds. A batch's time is kept relative to a
+        plain step's at the time: both change alike with the machine's load, and a batch timed at
+        load (a short window) still says what it costs once steps read a long window."""
+        single = self._typical.get(1)
+        if rows > 1 and single is None:
+            return  # (a plain step is timed first)
         self._steps += 1
         times = self._times.setdefault(rows, deque(maxlen=7))
-        times.append(ms)
+        times.append(ms if rows == 1 else ms / single)
         self._typical[rows] = sorted(times)[len(times) // 2]
         self._used[rows] = self._steps
         if self._steps % 64 == 0:
@@ -591,8 +627,12 @@ class _DraftPace:
                     del self._times[size], self._typical[size], self._used[size]
 
     def cost(self, rows: int) -> Optional[float]:
-        """The typical time of a decode of `rows` rows (the median of the latest), if measured."""
-        return self._typical.get(rows)
+        """The typical time of a decode of `rows` rows now (the median of the latest; a batch's
+        relative to a plain step's), if measured."""
+        typical = self._typical.get(rows)
+        if typical is None or rows == 1:
+            return typical
+        return typical * self._typical[1]
 
     def estimate(self, rows: int, single: float) -> float:
         """The time of a decode of `rows` rows: measured, else the least the measured sizes allow
@@ -602,7 +642,8 @@ class _DraftPace:
         if measured is not None:
             return measured
         bound = single * (1.0 + 0.1 * (rows - 1))
-        for other, cost in self._typical.items():
+        for other in self._typical:
+            cost = self.cost(other) or single
             if 1 < other < rows:
                 bound = max(bound, cost)
             elif other > rows:
