@@ -174,7 +174,8 @@ class Completer:
     def prefill(self, request: CompletionRequest, cancelled: Callable[[], bool],
                 progress: Optional[Progress] = None, batch: Optional[int] = None) -> None:
         """Evaluate the prompt `request` would get into the KV cache (raises Cancelled)."""
-        _, prompt = self.prompt_for(request)
+        with self.engine.answering(self.settings.time_budget_ms / 1000):
+            _, prompt = self.prompt_for(request)
         self.engine.prefill(self.heal(prompt)[0].token_ids, cancelled, progress, batch)
 
     def quick_prompt(self, fim: FimInput, prompt: Prompt, first_answer_s: float) -> Optional[Prompt]:
@@ -207,14 +208,16 @@ class Completer:
         With `first_answer_s`, a window the engine cannot read in that time is answered from a
         short prompt instead (`window` "quick"); reading the window is then the caller's to schedule."""
         start = time.perf_counter()
-        fim, prompt = self.prompt_for(request)
-        quick = self.quick_prompt(fim, prompt, first_answer_s)
-        if quick is not None:
-            prompt = quick
-        ctx = replace(cursor_context(fim), language=request.language, path=request.path)
-        single = is_single_line(ctx)
-        prompt, generation = self.generate(prompt, cancelled, lambda text: stop_index(text, ctx, single),
-                                           self.settings.time_budget_ms / 1000, progress, quick=quick is not None)
+        budget_s = self.settings.time_budget_ms / 1000
+        with self.engine.answering(budget_s):
+            fim, prompt = self.prompt_for(request)
+            quick = self.quick_prompt(fim, prompt, first_answer_s)
+            if quick is not None:
+                prompt = quick
+            ctx = replace(cursor_context(fim), language=request.language, path=request.path)
+            single = is_single_line(ctx)
+            prompt, generation = self.generate(prompt, cancelled, lambda text: stop_index(text, ctx, single),
+                                               budget_s, progress, quick=quick is not None)
         if generation.stop_reason == "cancelled":
             text = ""
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -223,6 +224,44 @@ def test_an_outage_is_reported_once_and_completions_come_back(deepseek_tiny: Pat
         statuses = [_status(s) for s in session.statuses]
         assert any(s["state"] == "ready" and "again" in s["message"] for s in statuses), statuses
     finally:
+        session.close()
+        server.close()
+
+
+def test_a_stalled_server_holds_no_keystroke_past_the_budget(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """A server that stops answering (SIGSTOP) while the user types text never tokenized before: the
+    tokenizing requests wait no longer than the budget allows, and every keystroke queued behind
+    them is answered within the budget plus 2 s, with one message."""
+    server = LlamaServer(deepseek_tiny, ctx=2048)
+    session = LspSession("", tmp_path, options={"engine": server.url, "maxTokens": 4, "contextSize": 2048,
+                                                "timeBudgetMs": 1000})
+    text = "".join(f"def helper_{i}(value):\n    return value * {i} + {i * 3}\n\n" for i in range(40)) + "result = "
+    last = text.count("\n")
+    try:
+        uri = session.open(tmp_path / "a.py", text)
+        assert session.inline(uri, last, 9) is not None
+        os.kill(server.process.pid, signal.SIGSTOP)
+        answered: list[float] = []
+        pending = []
+        typed = ""
+        for k in range(6):
+            typed += "xyzzy"[k % 5]
+            session.change(uri, k + 2, text + typed)
+            sent = time.monotonic()
+            _, future = session.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=last, character=9 + len(typed)),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+            future.add_done_callback(lambda _, sent=sent: answered.append(time.monotonic() - sent))
+            pending.append(future)
+            time.sleep(0.25)
+        for future in pending:
+            future.result(30)
+        assert len(answered) == 6 and max(answered) < 1.0 + 2.0, answered
+        errors = [m.message for m in session.messages if m.type == types.MessageType.Error]
+        assert len(errors) == 1 and server.url in errors[0] and "in time" in errors[0], errors
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
         session.close()
         server.close()
 

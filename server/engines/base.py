@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Protocol
+from typing import Callable, ContextManager, Optional, Protocol
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate
@@ -102,6 +102,10 @@ class Engine(Protocol):
 
     def piece(self, token: int) -> bytes:
         """The bytes one token stands for."""
+
+    def answering(self, time_budget_s: Optional[float]) -> ContextManager[None]:
+        """While a completion with this budget is built and generated: an engine on a server bounds
+        how long its requests wait (a stalled server), so that the answer comes in time."""
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool], progress: Optional[Progress] = None,
                 batch: Optional[int] = None) -> tuple[int, int]:

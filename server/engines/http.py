@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 import time
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from server.engines.base import EngineUnavailable
 API_KEY_VARIABLE = "DEEPFIM_API_KEY"
 CONNECT_TIMEOUT_S = 3.0
 REQUEST_TIMEOUT_S = 10.0
+MIN_WAIT_S = 0.5  # the least a request waits for an answer, even past its deadline (a healthy server answers in ms)
 WATCH_INTERVAL_S = 0.02
 MAX_BACKOFF_S = 30.0
 
@@ -40,6 +42,7 @@ class HttpClient:
         self._lock = threading.Lock()
         self._failures = 0
         self._down_until = 0.0
+        self.deadline: Optional[float] = None  # monotonic time by which requests must be answered
         self.outage: Optional[str] = None  # why the server is unreachable now, None while it answers
 
     def at(self, path: str) -> "HttpClient":
@@ -104,6 +107,17 @@ class HttpClient:
                                 f"URL and engineApi")
         return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}")
 
+    @contextmanager
+    def until(self, deadline: float) -> Iterator[None]:
+        """Requests made meanwhile wait for the server until the monotonic `deadline` (that of the
+        completion they are for; MIN_WAIT_S at least), instead of REQUEST_TIMEOUT_S each."""
+        previous = self.deadline
+        self.deadline = deadline if previous is None else min(previous, deadline)
+        try:
+            yield
+        finally:
+            self.deadline = previous
+
     # ------------------------------------------------------------------ requests
     def probe(self, path: str) -> Any:
         """GET `path` to learn what the server is: its JSON answer, or None where it answers with an
@@ -116,12 +130,16 @@ class HttpClient:
         """A JSON request on a kept-alive connection; the decoded JSON answer. Raises EngineUnavailable."""
         self._check_backoff()
         data = json.dumps(body).encode() if body is not None else None
+        if self.deadline is not None:
+            timeout = max(MIN_WAIT_S, min(timeout, self.deadline - time.monotonic()))
         with self._lock:
             for attempt in (0, 1):  # a kept connection the server closed meanwhile: once more, fresh
                 connection = self._kept or self._connection(timeout)
                 self._kept = None
                 try:
                     connection.timeout = timeout
+                    if connection.sock is not None:  # a kept connection: its socket has the old timeout
+                        connection.sock.settimeout(timeout)
                     connection.request(method, self._prefix + path, body=data, headers=self._headers())
                     answer = connection.getresponse()
                     payload = answer.read()

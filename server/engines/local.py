@@ -12,8 +12,9 @@ import ctypes
 import math
 import time
 from collections import deque
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, ContextManager, Optional
 
 import llama_cpp
 import numpy as np
@@ -366,6 +367,10 @@ class LocalEngine:
         finally:
             llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
         self._draft_pace = _DraftPace.timed(best)
+
+    def answering(self, time_budget_s: Optional[float]) -> ContextManager[None]:
+        """Nothing to bound in-process: tokenizing takes no waiting on anyone."""
+        return nullcontext()
 
     def missing(self, prompt: list[int]) -> int:
         """Prompt tokens the full window does not hold yet (a lower bound on what reading it costs)."""

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, Iterator, Optional
+from typing import Callable, ContextManager, Iterator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
 from server.engines.base import Cancelled, Generation, ModelInfo, Progress, StopAt, plain_parts
-from server.engines.http import HttpClient
+from server.engines.http import MIN_WAIT_S, HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
 GRACE_S = 2.0
@@ -55,7 +55,8 @@ class RemoteEngine:
         self._read: list[int] = []  # the last prompt the server read whole
         self.info: ModelInfo
         self.special: SpecialIds
-        self._connect()
+        with self.client.until(time.monotonic() + GRACE_S):  # a stalled server holds no request long
+            self._connect()
 
     # ------------------------------------------------------------- per API
     def _connect(self) -> None:
@@ -120,6 +121,12 @@ class RemoteEngine:
 
     def token_text(self, token: int) -> str:
         return self.piece(token).decode("utf-8", "replace")
+
+    def answering(self, time_budget_s: Optional[float]) -> ContextManager[None]:
+        """Requests sent for the completion being answered (tokenizing, choosing a slot) wait for a
+        stalled server only as long as the budget and GRACE_S allow."""
+        budget = UNBOUNDED_S if time_budget_s is None else time_budget_s
+        return self.client.until(time.monotonic() + budget + GRACE_S - MIN_WAIT_S)
 
     @property
     def cached_tokens(self) -> int:
