@@ -67,6 +67,7 @@ def test_the_exact_deepseek_layout_on_llama_server(api: str, tiny_server: LlamaS
     url = tiny_server.url + ("/v1" if api == "openai" else "")
     remote = _complete_json(source, 2, 11, "--engine", url, "--engine-api", api, "--max-tokens", "4")
     local = _complete_json(source, 2, 11, "--model", str(deepseek_tiny), "--max-tokens", "4")
+    assert remote["model"] == deepseek_tiny.stem  # (llama-server's /v1 names the model by its path)
     ids = remote["prompt"]["token_ids"]
     assert ids[:2] == [32013, 32016] and ids.count(32015) == 1 and ids.count(32017) == 1 and ids[-1] != 32021
     assert 32021 not in ids and 32021 not in local["prompt"]["token_ids"]  # the file's "<|EOT|>" stayed text
@@ -88,6 +89,17 @@ def test_probing_finds_the_api_and_an_api_key_is_required(tiny_server: LlamaServ
     out = deepfim("complete", str(source), "--line", "1", "--character", "0", "--engine", tiny_server.url,
                   env={"DEEPFIM_API_KEY": "wrong"})
     assert out.returncode == 1 and "refused the API key" in out.stderr and "wrong" not in out.stderr
+
+
+def test_the_wrong_api_for_a_url_says_to_check_the_url(tiny_server: LlamaServer, tmp_path: Path) -> None:
+    """llama-server's root also serves /models and /completions, in its own format: named as an
+    OpenAI-compatible server without /v1, it streams events deepfim cannot read."""
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    out = deepfim("complete", str(source), "--line", "1", "--character", "0", "--engine", tiny_server.url,
+                  "--engine-api", "openai", env={"DEEPFIM_API_KEY": API_KEY})
+    assert out.returncode == 1 and "check the engine URL and engineApi" in out.stderr, out.stderr
+    assert tiny_server.url in out.stderr and "/v1" in out.stderr
 
 
 def test_real_output_of_the_small_model_through_llama_server(gemma_server: LlamaServer, gemma_model: Path,

@@ -5,6 +5,7 @@ text are broken first, since their tokenizers may parse them)."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Callable, Optional
 
 from server.engines import llama_server
@@ -35,7 +36,10 @@ class OpenAIEngine(RemoteEngine):
         settings = (props or {}).get("default_generation_settings") or {}
         n_ctx = int(settings.get("n_ctx") or entry.get("max_model_len") or 0)
         bos = (props or {}).get("bos_token") or self._bos_text()
-        self._setup(str(self.model), n_ctx, bos_text=bos)
+        name = str(self.model)
+        if name.endswith(".gguf"):  # llama-server names its model by the file's path
+            name = PurePath(name).stem
+        self._setup(name, n_ctx, bos_text=bos)
         self._stop_texts = self.info.template.stop_tokens
 
     def _bos_text(self) -> Optional[str]:
