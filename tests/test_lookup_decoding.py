@@ -197,8 +197,6 @@ def test_load_times_batches_only_while_one_could_pay(engine: LocalEngine, monkey
         decode(tokens, start, rows=rows, **kwargs)
 
     monkeypatch.setattr(engine, "_decode", slow_rows)
-    monkeypatch.setattr(engine, "_draft_pace", _DraftPace())  # (restored after the test)
-    engine._time_draft_rows()
-    pace = engine._draft_pace
+    pace = engine._timed_pace()
     assert [pace.cost(rows) is not None for rows in (1, 2, 4, 8, 16)] == [True, True, True, False, False]
     assert pace.size(available=DRAFT_TOKENS, match=MATCH_MAX) == 0

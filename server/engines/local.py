@@ -130,8 +130,7 @@ class LocalEngine:
         self.read_rate = self._measure_read_rate()
         self._heal_index = HealIndex(self._all_pieces())  # built here, not on the first completion
         self._heal_cache: dict[bytes, np.ndarray] = {}
-        self._draft_pace = _DraftPace()  # lookup decoding's costs and acceptance, kept across generations
-        self._time_draft_rows()  # (replaces it with one that knows this machine's batch costs)
+        self._draft_pace = self._timed_pace()  # lookup decoding's costs and acceptance, kept across generations
         architecture = self.meta("general.architecture") or "unknown"
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(
@@ -347,11 +346,11 @@ class LocalEngine:
             best = max(best, 64 / max(1e-6, time.perf_counter() - started))
         return best
 
-    def _time_draft_rows(self) -> None:
-        """Time a plain step and lookup decoding's verification batches at load, smallest first,
-        until the pace sees that no larger batch could pay; two rounds, the better time of each
-        (a busy moment on the machine spoils one). The first completions then neither try batch
-        sizes that cost more than they save here nor wait for a plain step to be timed."""
+    def _timed_pace(self) -> _DraftPace:
+        """A pace that knows this machine's costs: a plain step and lookup decoding's verification
+        batches timed at load, smallest first, until no larger batch could pay; two rounds, the
+        better time of each (a busy moment on the machine spoils one). The first completions then
+        neither try batch sizes that cost more than they save here nor wait for a step to be timed."""
         context = 64
         self._decode([0] * context, 0, rows=1, seq=QUICK)
         best: dict[int, float] = {}
@@ -366,7 +365,7 @@ class LocalEngine:
                     llama_cpp.llama_memory_seq_rm(self._memory, QUICK, context, -1)
         finally:
             llama_cpp.llama_memory_seq_rm(self._memory, QUICK, 0, -1)
-        self._draft_pace = _DraftPace.timed(best)
+        return _DraftPace.timed(best)
 
     def answering(self, time_budget_s: Optional[float]) -> ContextManager[None]:
         """Nothing to bound in-process: tokenizing takes no waiting on anyone."""

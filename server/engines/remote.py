@@ -165,14 +165,13 @@ class RemoteEngine:
         first: Optional[float] = None
         finished = False
         text = ""
-        events_read = understood = 0
+        events_read = 0
         path, body = self._request(prompt, max_tokens)
         self._read = []
         events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
         for event in events:
             chunk = self._chunk(event)
             events_read += 1
-            understood += bool(chunk.text or chunk.done)
             if first is None and (chunk.text or chunk.done):
                 first = time.monotonic()
                 result.prompt_ms = (first - start) * 1000
@@ -206,7 +205,7 @@ class RemoteEngine:
                 result.stop_reason = "cancelled"
             elif time.monotonic() >= hard - 0.05:
                 result.stop_reason = "time"
-            elif events_read and not understood:  # another API's stream, e.g. llama-server's root for /v1
+            elif events_read and first is None:  # none understood: another API's (llama-server's root for /v1)
                 raise self.client.failed(f"the engine at {self.client.url} streamed nothing deepfim reads as the "
                                          f"{self.api} API: check the engine URL and engineApi (an "
                                          f"OpenAI-compatible server's URL usually ends in /v1)")
