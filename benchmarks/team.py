@@ -21,7 +21,13 @@ without one, llama-server picks the idle slot whose cached prompt shares the lon
 else the least recently used one: another editor's); the server's slot choices are counted from
 its log.
 
-    python -m benchmarks.team                            # 4 editors, 4K windows
+deepfim runs with the server's default `timeBudgetMs`, as a user's does: where generating takes
+longer, answers stop at the budget, at a word boundary, and the report shows how many tokens the
+answers carried alone and together. `--time-budget-ms 600000` lets every answer run to
+`--max-tokens`: the same work alone and together, which measures the server's sharing alone.
+
+    python -m benchmarks.team                            # 4 editors, 4K windows, default budget
+    python -m benchmarks.team --time-budget-ms 600000    # the same work alone and together
     python -m benchmarks.team --ctx 16384 --keystrokes 8 # 16K windows (reading 4 windows takes long)
 """
 
@@ -43,6 +49,7 @@ from benchmarks.latency import (Keystroke, Typist, blank_line, default_file, ope
                                 resolve_model, row, typing_parser)
 from benchmarks.remote_latency import keep_log, log_since, server_tokens, settle, slot_choices
 from benchmarks.stats import percentile
+from server.settings import Settings
 
 
 @dataclass
@@ -110,7 +117,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
     editors: list[Editor] = []
     try:
         options = {"engine": server.url, "contextSize": args.ctx, "maxTokens": args.max_tokens,
-                   "timeBudgetMs": 600_000}
+                   "timeBudgetMs": args.time_budget_ms}
         for number, file in enumerate(files):
             lines = file.read_text(encoding="utf-8").splitlines()
             line = pick_line(lines)
@@ -175,17 +182,22 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
               alone_slots: dict[str, int], team_slots: dict[str, int],
               decode_ms: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
     alone = [k.latency_ms for e in editors for k in e.alone[1:]]  # the cold first completion left out
+    alone_generated = [k.generated for e in editors for k in e.alone[1:]]
+    team_generated = [k.generated for e in editors for k in e.team]
     alone_tokens = [n for e in editors for n in e.alone_server[1:]]
     team = [k.latency_ms for e in editors for k in e.team]
     team_count = sum(len(e.team) + len(e.errors) for e in editors) or 1
     return {
         "settings": {"editors": len(editors), "ctx": args.ctx, "max_tokens": args.max_tokens,
-                     "keystrokes_per_editor": keystrokes, "server_threads": args.server_threads},
+                     "time_budget_ms": args.time_budget_ms, "keystrokes_per_editor": keystrokes,
+                     "server_threads": args.server_threads},
         "alone": {"keystrokes": len(alone), "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
                   "errors": 0, "server_tokens_per_keystroke": sum(alone_tokens) / max(1, len(alone_tokens)),
+                  "generated_per_answer": sum(alone_generated) / max(1, len(alone_generated)),
                   "slot_choices": alone_slots, "server_ms_per_generated_token": decode_ms[0]},
         "team": {"keystrokes": len(team), "p50_ms": percentile(team, 50), "p95_ms": percentile(team, 95),
                  "errors": sum(len(e.errors) for e in editors), "server_tokens_per_keystroke": team_tokens / team_count,
+                 "generated_per_answer": sum(team_generated) / max(1, len(team_generated)),
                  "wall_s": wall, "slot_choices": team_slots, "server_ms_per_generated_token": decode_ms[1]},
         "editors": [{"name": e.name, "file": str(e.file), "line": e.line,
                      "prompt_tokens": e.alone[-1].prompt_tokens if e.alone else 0,
@@ -201,11 +213,14 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
 
 def report(summary: dict[str, Any]) -> None:
     alone, team, n = summary["alone"], summary["team"], summary["settings"]["editors"]
-    print(f"\n== {n} editors on one llama-server (-np {n}, {summary['settings']['ctx']} tokens per slot) ==")
-    print(f"{'':26}{'keystrokes':>11}{'p50':>10}{'p95':>10}{'errors':>8}   server prompt tokens / keystroke")
+    settings = summary["settings"]
+    print(f"\n== {n} editors on one llama-server (-np {n}, {settings['ctx']} tokens per slot; timeBudgetMs "
+          f"{settings['time_budget_ms']}, maxTokens {settings['max_tokens']}) ==")
+    print(f"{'':26}{'keystrokes':>11}{'p50':>10}{'p95':>10}{'errors':>8}   server prompt tokens / keystroke"
+          f"   tokens generated / answer")
     for name, side in (("one editor alone", alone), (f"{n} editors at once", team)):
         print(f"{name:26}{side['keystrokes']:11d}{side['p50_ms']:8.0f}ms{side['p95_ms']:8.0f}ms{side['errors']:8d}"
-              f"   {side['server_tokens_per_keystroke']:.1f}")
+              f"   {side['server_tokens_per_keystroke']:32.1f}   {side['generated_per_answer']:.1f}")
     for editor in summary["editors"]:
         print(f"  {editor['name']}: prompt {editor['prompt_tokens']} tokens, p50 alone {editor['alone_p50_ms']:.0f} ms"
               f" / together {editor['team_p50_ms']:.0f} ms; server-reported tokens evaluated alone "
@@ -221,6 +236,10 @@ def report(summary: dict[str, Any]) -> None:
     for name, ok, shown in ((f"p95 with {n} <= 2 x one editor's p95", ratio <= 2.0, f"{ratio:.2f}"),
                             ("0 errors", team["errors"] == 0, str(team["errors"]))):
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {shown}")
+    if team["generated_per_answer"] < alone["generated_per_answer"]:
+        print(f"  (together the answers carried {team['generated_per_answer']:.1f} tokens against "
+              f"{alone['generated_per_answer']:.1f} alone: the time budget stopped them; --time-budget-ms 600000 "
+              f"compares the same work)")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -228,6 +247,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--editors", type=int, default=4, help="simulated editors (4), one server slot each")
     parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
     parser.add_argument("--server-log", type=Path, help="keep llama-server's log in this file")
+    parser.add_argument("--time-budget-ms", type=int, default=Settings().time_budget_ms,
+                        help=f"deepfim's timeBudgetMs (default {Settings().time_budget_ms}, the server's; "
+                             "600000 lets every answer run to --max-tokens)")
     args = parser.parse_args(argv)
     model = resolve_model(args.model)
     first = default_file().resolve() if args.workspace is None else None

@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import remote_latency, team
 from benchmarks.remote_latency import LlamaVim, buffer_lines, chunk_sim
+from server.settings import Settings
 
 LINES = [f"line_{i} = value_{i} * {i}" for i in range(400)]
 
@@ -84,8 +85,10 @@ def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
     alone = sorted(n for editor in summary["editors"] for n in editor["alone_server_tokens"][1:])
     assert alone[len(alone) // 2] <= 32
     assert 0 < summary["team"]["server_tokens_per_keystroke"] <= 32
+    assert summary["settings"]["time_budget_ms"] == Settings().time_budget_ms  # what a user's deepfim runs with
     for phase in ("alone", "team"):
         assert summary[phase]["server_ms_per_generated_token"] > 0
+        assert 0 < summary[phase]["generated_per_answer"] <= 16
         choices = summary[phase]["slot_choices"]
         assert choices["id"] >= 4 and choices["LCP similarity"] + choices["LRU"] == 0, (phase, choices)
 

@@ -169,6 +169,32 @@ def test_each_session_keeps_its_slot_on_a_shared_server(gemma_model: Path) -> No
             engine.close()
 
 
+def test_sessions_that_picked_the_same_slot_part(deepseek_tiny: Path) -> None:
+    """Sessions starting at once pick a fresh slot at random from the same list, and often the same
+    one (4 editors on 4 fresh slots: 9 times in 10): each then evicted the other's window at every
+    keystroke, and on a CPU server the re-reading held every slot for half a minute a time. A
+    request that finds its window gone from its slot moves its session to a fresh one. (The
+    server's RAM prompt cache, off here, copies a window back when it kept it.)"""
+    with LlamaServer(deepseek_tiny, ctx=2048, parallel=2, extra=["--cache-ram", "0"]) as server:
+        first, second = (open_remote(server.url, "llama.cpp", None, 2048) for _ in range(2))
+        prompts = [engine.tokenize("".join(f"def f{k}_{i}(x):\n    return x * {i} + {k}\n\n" for i in range(40)))
+                   for k, engine in enumerate((first, second))]
+        never = lambda: False  # noqa: E731
+        first.generate(prompts[0], 1, never)
+        second.slot, second._claimed = first.slot, True  # the same random pick
+        second.generate(prompts[1], 1, never)  # evicts the first session's window
+        assert first.generate(prompts[0], 1, never).prompt_tokens_evaluated > 256  # its window, read again
+        assert first.slot != second.slot  # ... and the session moved (to the one fresh slot)
+        for engine, prompt in zip((first, second), prompts):  # each window read once more, in its own slot
+            engine.generate(prompt, 1, never)
+        assert first.slot != second.slot  # no fresh slot left: the second session stays
+        for _ in range(3):
+            for engine, prompt in zip((first, second), prompts):
+                assert engine.generate(prompt, 1, never).prompt_tokens_evaluated <= 8
+        first.close()
+        second.close()
+
+
 def test_cancellation_stops_the_servers_decoding(gemma_server: LlamaServer, tmp_path: Path) -> None:
     session = LspSession("", tmp_path, options={"engine": gemma_server.url, "maxTokens": 2000,
                                                            "timeBudgetMs": 60000, "contextSize": 4096})

@@ -70,6 +70,15 @@ Progress = Callable[[int, int], None]
 _CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>")
 
 
+def common_prefix(a: list[int], b: list[int], limit: Optional[int] = None) -> int:
+    """How many tokens `a` and `b` share from the start (at most `limit`)."""
+    n = min(len(a), len(b)) if limit is None else min(len(a), len(b), limit)
+    for i in range(max(0, n)):
+        if a[i] != b[i]:
+            return i
+    return max(0, n)
+
+
 def plain_parts(text: str) -> list[str]:
     """`text` cut so that no part holds a whole control-token spelling (each spelling is split after
     its first character); tokenizing the parts one by one can never yield a control token."""

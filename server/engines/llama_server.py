@@ -14,6 +14,9 @@ from server.engines.remote import Chunk, RemoteEngine
 # Matching chunks at least this long are shifted into place in the server's KV cache instead of
 # being evaluated again (the server's `--cache-reuse`, per request).
 CACHE_REUSE_MIN = 16
+# A request that finds this many fewer of its session's tokens in its slot than the slot held after
+# the session's last request (and under half of them) means another client wrote the slot.
+LOST_SLOT_TOKENS = 256
 
 
 def tokenize(client: HttpClient, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
@@ -48,7 +51,9 @@ class LlamaServerEngine(RemoteEngine):
         # is sent until it is known). Asking for it by `id_slot` makes the server wait for it when
         # busy, instead of handing the request the least recently used idle slot: another editor's
         # KV cache, whose window would then be read again. It is kept across outages (the server
-        # wraps an id beyond its slots).
+        # wraps an id beyond its slots). Sessions starting at once may pick the same fresh slot (or
+        # another client may use it): a request that finds its window gone from the slot moves the
+        # session to a fresh slot when there is one.
         self.slot: Optional[int] = None
         self._claimed = False
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
@@ -80,7 +85,16 @@ class LlamaServerEngine(RemoteEngine):
             fresh = [slot["id"] for slot in slots if isinstance(slot, dict) and isinstance(slot.get("id"), int)
                      and not slot.get("is_processing") and "id_task" not in slot]
             if fresh:
-                self.slot = random.choice(fresh)  # editors starting at once rarely pick the same
+                self.slot = random.choice(fresh)
+
+    def _reused(self, held: int, reused: int) -> None:
+        if self.slot is None or self.slots <= 1 or held - reused < LOST_SLOT_TOKENS or reused * 2 >= held:
+            return
+        lost = self.slot
+        self.slot = None
+        self._claim_slot()
+        if self.slot is None:  # no fresh slot: the lost one is still the best guess
+            self.slot = lost
 
     def _placed(self) -> bool:
         return self.slot is not None or self.slots <= 1

@@ -23,7 +23,7 @@ from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
 from server.cpu import Threads, physical_cores
 from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, Progress,
-                                 plain_parts)
+                                 common_prefix, plain_parts)
 from server.engines.heal import HealIndex
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
@@ -280,10 +280,7 @@ class LocalEngine:
     def _reuse(self, prompt: list[int]) -> int:
         """Align the KV cache with `prompt`; return how many leading prompt tokens are valid."""
         cache = self._cached
-        n_past = 0
-        limit = min(len(cache), len(prompt))
-        while n_past < limit and cache[n_past] == prompt[n_past]:
-            n_past += 1
+        n_past = common_prefix(cache, prompt)
         if self._can_shift and self.cache_reuse_min > 0:
             head_c = head_p = n_past
             while head_c < len(cache) and head_p < len(prompt):
@@ -373,11 +370,7 @@ class LocalEngine:
 
     def missing(self, prompt: list[int]) -> int:
         """Prompt tokens the full window does not hold yet (a lower bound on what reading it costs)."""
-        cache = self._cached
-        common, limit = 0, min(len(cache), len(prompt))
-        while common < limit and cache[common] == prompt[common]:
-            common += 1
-        return len(prompt) - common
+        return len(prompt) - common_prefix(self._cached, prompt)
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
                 progress: Optional[Progress] = None, batch: Optional[int] = None) -> tuple[int, int]:
@@ -471,9 +464,7 @@ class LocalEngine:
         prompt (its last token at least, for its logits); the tokens evaluated."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
-        common, limit = 0, min(len(self._quick), len(prompt) - 1)
-        while common < limit and self._quick[common] == prompt[common]:
-            common += 1
+        common = common_prefix(self._quick, prompt, len(prompt) - 1)
         llama_cpp.llama_memory_seq_rm(self._memory, QUICK, common, -1)
         del self._quick[common:]
         for pos in range(common, len(prompt), self.n_batch):

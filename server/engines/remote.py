@@ -10,7 +10,7 @@ from typing import Callable, ContextManager, Iterator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import Cancelled, Generation, ModelInfo, Progress, StopAt, plain_parts
+from server.engines.base import Cancelled, Generation, ModelInfo, Progress, StopAt, common_prefix, plain_parts
 from server.engines.http import MIN_WAIT_S, HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
@@ -80,6 +80,10 @@ class RemoteEngine:
     def _placed(self) -> bool:
         """Whether the server's cache for this session is known to be where the next request goes."""
         return True
+
+    def _reused(self, held: int, reused: int) -> None:
+        """The server reused `reused` prompt tokens of a request whose first `held` it had read for
+        this session's last request."""
 
     # --------------------------------------------------------------- shared
     def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
@@ -166,7 +170,9 @@ class RemoteEngine:
         finished = False
         text = ""
         events_read = 0
+        reported_cache: Optional[int] = None
         path, body = self._request(prompt, max_tokens)
+        held = common_prefix(prompt, self._read)  # what the server's cache should still hold of it
         self._read = []
         events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
         for event in events:
@@ -178,7 +184,7 @@ class RemoteEngine:
             if chunk.prompt_n is not None:
                 result.prompt_tokens_evaluated = chunk.prompt_n
             if chunk.cache_n is not None:
-                result.prompt_tokens_reused = chunk.cache_n
+                result.prompt_tokens_reused = reported_cache = chunk.cache_n
             if chunk.prompt_ms is not None:
                 result.prompt_ms = chunk.prompt_ms
             if chunk.text:
@@ -211,6 +217,8 @@ class RemoteEngine:
                                          f"OpenAI-compatible server's URL usually ends in /v1)")
             else:
                 raise self.client.failed(f"the stream from {self.client.url} ended before the completion did")
+        if reported_cache is not None:
+            self._reused(held, reported_cache)
         self._cached = len(prompt) + result.generated_tokens
         self._read = prompt if first is not None else []
         result.text = text
