@@ -68,7 +68,7 @@ MAX_QUEUED = 16
 # llama.vim's recommended server flags (its README / doc/llama.txt), less -ngl and -fa (no GPU here).
 LLAMA_VIM_SERVER_FLAGS = ("--cache-reuse", "256")
 # How the server chose a slot for a request (its log, at the default verbosity).
-SLOT_CHOICE = re.compile(r"id +(\d+) \| task -?\d+ \| selected slot by (LCP similarity|LRU|id)")
+SLOT_CHOICE = re.compile(r"id +(\d+) \| task -?\d+ \| selected slot by (LCP similarity|LRU|id)(, t_last = -1\b)?")
 
 
 def server_tokens(server: Any) -> int:
@@ -87,8 +87,10 @@ def settle(server: Any, quiet_s: float = 0.4) -> None:
 def slot_choices(log: str) -> list[tuple[int, str]]:
     """(slot, how) for every slot the server chose in this part of its log: by "id" (the request
     named it), "LCP similarity" (the idle slot whose cached prompt shares most of its prefix with
-    the request's) or "LRU" (no idle slot did: the least recently used one, whatever it held)."""
-    return [(int(m.group(1)), m.group(2)) for m in SLOT_CHOICE.finditer(log)]
+    the request's), "fresh" (the least recently used idle slot was one never used: a session taking
+    its slot) or "LRU" (the least recently used one, whatever it held)."""
+    return [(int(m.group(1)), "fresh" if m.group(2) == "LRU" and m.group(3) else m.group(2))
+            for m in SLOT_CHOICE.finditer(log)]
 
 
 def keep_log(server: Any, path: Optional[Path]) -> None:

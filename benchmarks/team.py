@@ -89,7 +89,7 @@ def pick_files(workspace: Path, count: int, exclude: Optional[Path] = None) -> l
 def choice_counts(log: str) -> dict[str, int]:
     """How many slots the server chose by prompt similarity and how many by least recent use (a
     request no idle slot shared a prefix with: it evicts whatever that slot held)."""
-    counts: dict[str, Any] = {"LCP similarity": 0, "LRU": 0, "id": 0}
+    counts: dict[str, Any] = {"LCP similarity": 0, "LRU": 0, "id": 0, "fresh": 0}
     for _slot, how in slot_choices(log):
         counts[how] += 1
     counts["LRU slots"] = [slot for slot, how in slot_choices(log) if how == "LRU"]

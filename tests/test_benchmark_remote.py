@@ -91,6 +91,15 @@ def test_the_team_benchmark_runs(deepseek_tiny: Path, tmp_path: Path) -> None:
         assert 0 < summary[phase]["generated_per_answer"] <= 16
         choices = summary[phase]["slot_choices"]
         assert choices["id"] >= 4 and choices["LCP similarity"] + choices["LRU"] == 0, (phase, choices)
+    assert summary["alone"]["slot_choices"]["fresh"] == 4  # each session took a slot of its own
+
+
+def test_slot_choices_tell_a_fresh_slot_from_an_evicted_one() -> None:
+    log = ("slot get_availabl: id  3 | task -1 | selected slot by LRU, t_last = -1\n"
+           "slot get_availabl: id  1 | task -1 | selected slot by LRU, t_last = 1712000\n"
+           "slot get_availabl: id  3 | task 7 | selected slot by id (3)\n"
+           "slot get_availabl: id  0 | task -1 | selected slot by LCP similarity, f_sim_best = 0.9\n")
+    assert remote_latency.slot_choices(log) == [(3, "fresh"), (1, "LRU"), (3, "id"), (0, "LCP similarity")]
 
 
 def test_the_servers_decoding_step_is_read_from_its_log() -> None:

@@ -5,10 +5,11 @@ the server's KV cache reused (`cache_prompt`, `n_cache_reuse`), streamed, stoppe
 from __future__ import annotations
 
 import random
+import time
 from pathlib import PurePath
 from typing import Optional
 
-from server.engines.http import HttpClient
+from server.engines.http import REQUEST_TIMEOUT_S, HttpClient
 from server.engines.remote import Chunk, RemoteEngine
 
 # Matching chunks at least this long are shifted into place in the server's KV cache instead of
@@ -45,17 +46,22 @@ class LlamaServerEngine(RemoteEngine):
         path = props.get("model_path") or ""
         name = self.model or PurePath(path).stem or "llama-server"
         self.slots = int(props.get("total_slots") or 1)
-        # The slot this session keeps: one no session has used yet when the server lists one (`/slots`),
-        # else the one the server chose, learned from the final event of a request (the streamed
-        # events before it say -1; a stream deepfim cuts short has none, so a prefill after a pause
-        # is sent until it is known). Asking for it by `id_slot` makes the server wait for it when
-        # busy, instead of handing the request the least recently used idle slot: another editor's
-        # KV cache, whose window would then be read again. It is kept across outages (the server
-        # wraps an id beyond its slots). Sessions starting at once may pick the same fresh slot (or
-        # another client may use it): a request that finds its window gone from the slot moves the
+        # The slot this session keeps, asked for by `id_slot` in every request: the server then waits
+        # for it when busy, instead of handing the request the least recently used idle slot (another
+        # editor's KV cache, whose window would then be read again). Where `/slots` lists a slot no
+        # one has used, the session claims one with a request of a few tokens that names none: the
+        # server hands such requests the fresh slots one at a time, so editors starting at once get
+        # different ones (picking from the same list at random, 4 editors did share one 9 times in
+        # 10). Every request carries the session's `seed` (sampling is greedy: it changes nothing), by
+        # which `/slots` shows a claim whose answer came too late. Without a fresh slot, the slot is
+        # the one the server chose for a request, learned from its final event (the streamed events
+        # before it say -1; a stream deepfim cuts short has none, so a prefill after a pause is sent
+        # until it is known). It is kept across outages (the server wraps an id beyond its slots).
+        # A request that finds its window gone from the slot (another client used it) moves the
         # session to a fresh slot when there is one.
         self.slot: Optional[int] = None
         self._claimed = False
+        self._seed = random.randrange(1, 2**31)
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
 
@@ -65,36 +71,51 @@ class LlamaServerEngine(RemoteEngine):
     def _detokenize(self, tokens: list[int]) -> str:
         return detokenize(self.client, tokens)
 
-    def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
-        if self.slot is None and self.slots > 1 and not self._claimed:
-            self._claim_slot()
+    def _request(self, prompt: list[int], max_tokens: int) -> Optional[tuple[str, dict]]:
+        if self.slot is None and self.slots > 1 and not self._claimed and not self._claim_slot():
+            return None
         body = {
             "prompt": prompt, "n_predict": max_tokens, "stream": True, "cache_prompt": True,
             "n_cache_reuse": CACHE_REUSE_MIN, "temperature": 0.0, "top_k": 1, "samplers": ["top_k"],
-            "timings_per_token": True, "return_tokens": True,
+            "timings_per_token": True, "return_tokens": True, "seed": self._seed,
         }
         if self.slot is not None:
             body["id_slot"] = self.slot
         return "/completion", body
 
-    def _claim_slot(self) -> None:
-        """Take an idle slot that no request has used yet, if the server lists one."""
-        self._claimed = True
+    def _claim_slot(self, lost: Optional[int] = None) -> bool:
+        """Take a slot no one has used (not `lost`), if the server lists one; False when the server
+        did not answer the claim in time (the next request looks for it in `/slots`)."""
         slots = self.client.probe("/slots")
-        if isinstance(slots, list):
-            fresh = [slot["id"] for slot in slots if isinstance(slot, dict) and isinstance(slot.get("id"), int)
-                     and not slot.get("is_processing") and "id_task" not in slot]
-            if fresh:
-                self.slot = random.choice(fresh)
+        listed = [slot for slot in slots if isinstance(slot, dict) and isinstance(slot.get("id"), int)
+                  and slot["id"] != lost] if isinstance(slots, list) else []
+        mine = [slot["id"] for slot in listed if (slot.get("params") or {}).get("seed") == self._seed]
+        if mine:  # a claim answered too late
+            self.slot = mine[0]
+        if mine or not any(not slot.get("is_processing") and "id_task" not in slot for slot in listed):
+            self._claimed = True
+            return True
+        # A few tokens no cached prompt starts with: the server hands the request an idle fresh slot
+        # (least recently used) rather than one whose prompt it resembles.
+        nonce = self.tokenize(f"{random.getrandbits(64):016x}")
+        body = {"prompt": nonce, "n_predict": 0, "stream": True, "seed": self._seed}
+        deadline = self.client.deadline or time.monotonic() + REQUEST_TIMEOUT_S
+        for event in self.client.stream("/completion", body, lambda: False, deadline):
+            slot = event.get("id_slot")
+            if isinstance(slot, int) and slot >= 0 and slot != lost:
+                self.slot = slot
+        self._claimed = self.slot is not None
+        return self._claimed
 
-    def _reused(self, held: int, reused: int) -> None:
+    def _reused(self, held: int, reused: int) -> bool:
         if self.slot is None or self.slots <= 1 or held - reused < LOST_SLOT_TOKENS or reused * 2 >= held:
-            return
+            return False
         lost = self.slot
         self.slot = None
-        self._claim_slot()
+        self._claim_slot(lost)
         if self.slot is None:  # no fresh slot: the lost one is still the best guess
             self.slot = lost
+        return self.slot != lost
 
     def _placed(self) -> bool:
         return self.slot is not None or self.slots <= 1

@@ -70,8 +70,9 @@ class RemoteEngine:
     def _detokenize(self, tokens: list[int]) -> str:
         raise NotImplementedError
 
-    def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
-        """(path, body) of a streamed greedy completion of `prompt`."""
+    def _request(self, prompt: list[int], max_tokens: int) -> Optional[tuple[str, dict]]:
+        """(path, body) of a streamed greedy completion of `prompt`; None when the server did not
+        get ready for it in time (nothing is sent)."""
         raise NotImplementedError
 
     def _chunk(self, event: dict) -> Chunk:
@@ -81,9 +82,11 @@ class RemoteEngine:
         """Whether the server's cache for this session is known to be where the next request goes."""
         return True
 
-    def _reused(self, held: int, reused: int) -> None:
+    def _reused(self, held: int, reused: int) -> bool:
         """The server reused `reused` prompt tokens of a request whose first `held` it had read for
-        this session's last request."""
+        this session's last request; True when the next request goes where nothing of this session
+        is cached."""
+        return False
 
     # --------------------------------------------------------------- shared
     def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
@@ -171,7 +174,11 @@ class RemoteEngine:
         text = ""
         events_read = 0
         reported_cache: Optional[int] = None
-        path, body = self._request(prompt, max_tokens)
+        request = self._request(prompt, max_tokens)
+        if request is None:
+            result.stop_reason = "cancelled" if cancelled() else "time"
+            return result
+        path, body = request
         held = common_prefix(prompt, self._read)  # what the server's cache should still hold of it
         self._read = []
         events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
@@ -217,10 +224,9 @@ class RemoteEngine:
                                          f"OpenAI-compatible server's URL usually ends in /v1)")
             else:
                 raise self.client.failed(f"the stream from {self.client.url} ended before the completion did")
-        if reported_cache is not None:
-            self._reused(held, reported_cache)
+        moved = reported_cache is not None and self._reused(held, reported_cache)
         self._cached = len(prompt) + result.generated_tokens
-        self._read = prompt if first is not None else []
+        self._read = prompt if first is not None and not moved else []
         result.text = text
         now = time.monotonic()
         result.generate_ms = (now - first) * 1000 if first is not None else 0.0
