@@ -30,6 +30,7 @@ together. `--time-budget-ms 600000` lets every answer run to
     python -m benchmarks.team                            # 4 editors, 4K windows, default budget
     python -m benchmarks.team --time-budget-ms 600000    # the same work alone and together
     python -m benchmarks.team --ctx 16384 --keystrokes 8 # 16K windows (reading 4 windows takes long)
+    python -m benchmarks.team --cold-together            # the editors start at once: each takes a slot
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from lsprotocol import types
 
@@ -135,10 +136,19 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
             print(f"{editor.name}: line {line} of {file.relative_to(workspace)} ({body!r})", flush=True)
         keystrokes = min(args.keystrokes, *(len(e.body) // 2 for e in editors))
 
-        print("\nalone: one editor at a time, the server to itself", flush=True)
         log_start = len(log_since(server, 0))
+        if args.cold_together:
+            print("\ncold: every editor's first completion at once", flush=True)
+            before = server_tokens(server)
+            at_once(editors, lambda editor: editor.alone.append(editor.type_char(0)))
+            settle(server)
+            for editor in editors:
+                editor.session.configure({"timeBudgetMs": args.time_budget_ms})
+                editor.alone_server.append((server_tokens(server) - before) // len(editors))
+                print(f"{row(0, editor.alone[-1])}  ({editor.name})", flush=True)
+        print("\nalone: one editor at a time, the server to itself", flush=True)
         for editor in editors:
-            for count in range(0, keystrokes + 1):
+            for count in range(1 if args.cold_together else 0, keystrokes + 1):
                 before = server_tokens(server)
                 editor.alone.append(editor.type_char(count))
                 if count == 0:
@@ -153,11 +163,9 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
         print(f"\nteam: {len(editors)} editors at once", flush=True)
         log_start = len(log_since(server, 0))
         before = server_tokens(server)
-        start = threading.Barrier(len(editors))
         started = time.perf_counter()
 
         def type_on(editor: Editor) -> None:
-            start.wait()
             for count in range(keystrokes + 1, 2 * keystrokes + 1):
                 try:
                     editor.team.append(editor.type_char(count))
@@ -166,11 +174,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
                     editor.errors.append(f"{type(error).__name__}: {error}")
                     print(f"  {count:3d} {editor.name}: {editor.errors[-1]}", flush=True)
 
-        threads = [threading.Thread(target=type_on, args=(e,)) for e in editors]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        at_once(editors, type_on)
         wall = time.perf_counter() - started
         settle(server)
         team_tokens = server_tokens(server) - before
@@ -186,6 +190,21 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
         server.close()
 
 
+def at_once(editors: list[Editor], work: Callable[[Editor], None]) -> None:
+    """Run `work` for every editor at the same time, each in its own thread."""
+    start = threading.Barrier(len(editors))
+
+    def run_one(editor: Editor) -> None:
+        start.wait()
+        work(editor)
+
+    threads = [threading.Thread(target=run_one, args=(e,)) for e in editors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, team_tokens: int, wall: float,
               alone_slots: dict[str, int], team_slots: dict[str, int],
               decode_ms: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
@@ -197,7 +216,8 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
     team_count = sum(len(e.team) + len(e.errors) for e in editors) or 1
     return {
         "settings": {"editors": len(editors), "ctx": args.ctx, "max_tokens": args.max_tokens,
-                     "time_budget_ms": args.time_budget_ms, "keystrokes_per_editor": keystrokes,
+                     "time_budget_ms": args.time_budget_ms, "cold_together": args.cold_together,
+                     "keystrokes_per_editor": keystrokes,
                      "server_threads": args.server_threads},
         "alone": {"keystrokes": len(alone), "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
                   "errors": 0, "server_tokens_per_keystroke": sum(alone_tokens) / max(1, len(alone_tokens)),
@@ -255,6 +275,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--editors", type=int, default=4, help="simulated editors (4), one server slot each")
     parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
     parser.add_argument("--server-log", type=Path, help="keep llama-server's log in this file")
+    parser.add_argument("--cold-together", action="store_true",
+                        help="every editor's first, cold completion at once (as editors started together), "
+                             "then the editors alone as usual")
     parser.add_argument("--time-budget-ms", type=int, default=Settings().time_budget_ms,
                         help=f"deepfim's timeBudgetMs (default {Settings().time_budget_ms}, the server's; "
                              f"{UNHURRIED_MS} lets every answer run to --max-tokens)")
