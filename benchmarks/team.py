@@ -2,9 +2,9 @@
 
 One `llama-server` (built from the vendored llama.cpp, tests/llama_server.py) is started on
 loopback as the README's team command starts it: `-np 4` slots of `--ctx` tokens each,
-`--cache-reuse 256`, `--metrics`. Each simulated editor is its own `deepfim serve` process with the
-`engine` setting (what `--engine URL` sets), typing one line of its own file of the workspace over
-LSP, keystroke by keystroke, as benchmarks/latency.py types (a change, then an inline completion
+`--cache-reuse 256`, `--no-cache-idle-slots`, `--metrics`. Each simulated editor is its own
+`deepfim serve` process with the `engine` setting (what `--engine URL` sets), typing one line of its
+own file of the workspace over LSP, keystroke by keystroke, as benchmarks/latency.py types (a change, then an inline completion
 request, the next keystroke when the answer is there).
 
 In the same run:
@@ -115,7 +115,7 @@ def decode_ms_per_token(log: str) -> float:
 def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path]) -> dict[str, Any]:
     from tests.llama_server import LlamaServer
 
-    extra = ["--cache-reuse", "256"]
+    extra = ["--cache-reuse", "256", "--no-cache-idle-slots"]
     print(f"llama-server: -np {len(files)}, {args.ctx} tokens per slot, {args.server_threads} threads, "
           f"{' '.join(extra)}", flush=True)
     server = LlamaServer(model, ctx=args.ctx, parallel=len(files), threads=args.server_threads, extra=extra)
