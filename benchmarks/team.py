@@ -4,8 +4,8 @@ One `llama-server` (built from the vendored llama.cpp, tests/llama_server.py) is
 loopback as the README's team command starts it: `-np 4` slots of `--ctx` tokens each,
 `--cache-reuse 256`, `--no-cache-idle-slots`, `--metrics`. Each simulated editor is its own
 `deepfim serve` process with the `engine` setting (what `--engine URL` sets), typing one line of its
-own file of the workspace over LSP, keystroke by keystroke, as benchmarks/latency.py types (a change, then an inline completion
-request, the next keystroke when the answer is there).
+own file of the workspace over LSP, keystroke by keystroke, as benchmarks/latency.py types (a
+change, then an inline completion request, the next keystroke when the answer is there).
 
 In the same run:
 
@@ -136,23 +136,28 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
             print(f"{editor.name}: line {line} of {file.relative_to(workspace)} ({body!r})", flush=True)
         keystrokes = min(args.keystrokes, *(len(e.body) // 2 for e in editors))
 
+        def first_completion(editor: Editor) -> None:
+            """The cold completion, unhurried; then the budget measured."""
+            editor.alone.append(editor.type_char(0))
+            editor.session.configure({"timeBudgetMs": args.time_budget_ms})
+
         log_start = len(log_since(server, 0))
         if args.cold_together:
             print("\ncold: every editor's first completion at once", flush=True)
             before = server_tokens(server)
-            at_once(editors, lambda editor: editor.alone.append(editor.type_char(0)))
+            at_once(editors, first_completion)
             settle(server)
             for editor in editors:
-                editor.session.configure({"timeBudgetMs": args.time_budget_ms})
                 editor.alone_server.append((server_tokens(server) - before) // len(editors))
                 print(f"{row(0, editor.alone[-1])}  ({editor.name})", flush=True)
         print("\nalone: one editor at a time, the server to itself", flush=True)
         for editor in editors:
             for count in range(1 if args.cold_together else 0, keystrokes + 1):
                 before = server_tokens(server)
-                editor.alone.append(editor.type_char(count))
                 if count == 0:
-                    editor.session.configure({"timeBudgetMs": args.time_budget_ms})
+                    first_completion(editor)
+                else:
+                    editor.alone.append(editor.type_char(count))
                 settle(server)
                 editor.alone_server.append(server_tokens(server) - before)
                 print(f"{row(count, editor.alone[-1])}  server {editor.alone_server[-1]:5d}  ({editor.name})",
@@ -217,8 +222,7 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
     return {
         "settings": {"editors": len(editors), "ctx": args.ctx, "max_tokens": args.max_tokens,
                      "time_budget_ms": args.time_budget_ms, "cold_together": args.cold_together,
-                     "keystrokes_per_editor": keystrokes,
-                     "server_threads": args.server_threads},
+                     "keystrokes_per_editor": keystrokes, "server_threads": args.server_threads},
         "alone": {"keystrokes": len(alone), "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
                   "errors": 0, "server_tokens_per_keystroke": sum(alone_tokens) / max(1, len(alone_tokens)),
                   "generated_per_answer": sum(alone_generated) / max(1, len(alone_generated)),
@@ -266,8 +270,8 @@ def report(summary: dict[str, Any]) -> None:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {shown}")
     if team["generated_per_answer"] < alone["generated_per_answer"]:
         print(f"  (together the answers carried {team['generated_per_answer']:.1f} tokens against "
-              f"{alone['generated_per_answer']:.1f} alone: the time budget stopped them; --time-budget-ms 600000 "
-              f"compares the same work)")
+              f"{alone['generated_per_answer']:.1f} alone: the time budget stopped them; --time-budget-ms "
+              f"{UNHURRIED_MS} compares the same work)")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -278,8 +282,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--cold-together", action="store_true",
                         help="every editor's first, cold completion at once (as editors started together), "
                              "then the editors alone as usual")
-    parser.add_argument("--time-budget-ms", type=int, default=Settings().time_budget_ms,
-                        help=f"deepfim's timeBudgetMs (default {Settings().time_budget_ms}, the server's; "
+    default_budget = Settings().time_budget_ms
+    parser.add_argument("--time-budget-ms", type=int, default=default_budget,
+                        help=f"deepfim's timeBudgetMs (default {default_budget}, the server's; "
                              f"{UNHURRIED_MS} lets every answer run to --max-tokens)")
     args = parser.parse_args(argv)
     model = resolve_model(args.model)

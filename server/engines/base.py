@@ -72,11 +72,11 @@ _CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>")
 
 def common_prefix(a: list[int], b: list[int], limit: Optional[int] = None) -> int:
     """How many tokens `a` and `b` share from the start (at most `limit`)."""
-    n = min(len(a), len(b)) if limit is None else min(len(a), len(b), limit)
-    for i in range(max(0, n)):
+    n = max(0, min(len(a), len(b)) if limit is None else min(len(a), len(b), limit))
+    for i in range(n):
         if a[i] != b[i]:
             return i
-    return max(0, n)
+    return n
 
 
 def plain_parts(text: str) -> list[str]:

@@ -600,7 +600,7 @@ class _DraftPace:
     def timed(cls, costs: dict[int, float]) -> "_DraftPace":
         """A pace that knows these decode times (milliseconds by row count)."""
         pace = cls()
-        for rows, ms in costs.items():
+        for rows, ms in sorted(costs.items()):  # a plain step first: batches are kept relative to it
             pace.record(rows, ms)
         return pace
 
