@@ -233,6 +233,21 @@ async function ghostText(page) {
   });
 }
 
+/** The ghost text once it has stopped changing: VS Code may render a suggestion's further lines a
+ * frame before its first (seen: an inline part read as empty, Ctrl+Right then took `"""`). */
+async function settledGhost(page, first) {
+  let last = first;
+  for (let i = 0; i < 10; i++) {
+    await sleep(300);
+    const now = await ghostText(page);
+    if (!now || JSON.stringify(now) === JSON.stringify(last)) {
+      return last;
+    }
+    last = now;
+  }
+  return last;
+}
+
 async function notifications(page) {
   // Each toast (or row of the notification center) holds one .notification-list-item.
   return page.evaluate(() => [...document.querySelectorAll('.notification-list-item')]
@@ -297,8 +312,7 @@ async function checkGhostText(page) {
     throw error;
   }
   const ghostMs = Date.now() - typedAt;
-  await sleep(300); // let the multi-line part render
-  ghost = (await ghostText(page)) ?? ghost;
+  ghost = await settledGhost(page, ghost);
   const screenshot = path.join(ARTIFACTS, 'ghost-text.png');
   await page.screenshot({ path: screenshot });
   const suggest = await suggestWidget(page);
@@ -334,8 +348,7 @@ async function checkWordAccept(page) {
   await page.keyboard.press('Control+End');
   await page.keyboard.type('\n\ndef count_lines(path):', { delay: 30 });
   await page.keyboard.press('Enter');
-  const ghost = await waitFor('ghost text in count_lines', 90_000, () => ghostText(page));
-  await sleep(300);
+  const ghost = await settledGhost(page, await waitFor('ghost text in count_lines', 90_000, () => ghostText(page)));
   await page.keyboard.press('Control+ArrowRight');
   await sleep(500);
   const rest = await ghostText(page);
