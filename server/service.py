@@ -26,7 +26,7 @@ from fim.positions import index_to_utf16, locate, lsp_lines
 from models.catalog import ModelNotFound
 from server.cache import CompletionCache
 from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
-from server.engines.base import Cancelled, EngineUnavailable, ModelInfo, ModelLoadError
+from server.engines.base import Cancelled, EngineReplaced, EngineUnavailable, ModelInfo, ModelLoadError
 from server.project import Project
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
@@ -245,6 +245,10 @@ class CompletionService:
             completer.settings = self.settings
             try:
                 result = job(completer, cancel)
+            except EngineReplaced as error:
+                log.info("%s", error)
+                self.load()  # the jobs queued behind this one run on the engine opened again
+                return None
             except EngineUnavailable as error:
                 self._engine_down(str(error))
                 return None

@@ -292,6 +292,48 @@ def test_an_outage_is_reported_once_and_completions_come_back(deepseek_tiny: Pat
         server.close()
 
 
+def test_a_server_restarted_with_another_model_and_window_is_connected_to_again(deepseek_tiny: Path, gemma_model: Path,
+                                                                             tmp_path: Path) -> None:
+    """Restarted on the same port with another model and a smaller window, the server is read again
+    (its vocabulary, template and window): completions come back on it, and soon (the port is
+    knocked on while deepfim backs off), with no restart of deepfim."""
+    server = LlamaServer(deepseek_tiny, ctx=2048)
+    session = LspSession("", tmp_path, options={"engine": server.url, "maxTokens": 4, "contextSize": 2048,
+                                                "timeBudgetMs": 1000})
+    replacement = None
+    try:
+        uri = session.open(tmp_path / "a.py", "def f(x):\n    return ")
+        assert session.inline(uri, 1, 11) is not None
+        assert session.explain(uri)["model"] == deepseek_tiny.stem
+        server.stop()
+        for k in range(3):  # refused three times: deepfim backs off 4 s
+            session.change(uri, k + 2, "def f(x):\n    return " + "x" * (k + 1))
+            session.inline(uri, 1, 12 + k)
+            time.sleep(2.0 ** k + 0.1)
+        replacement = LlamaServer(gemma_model, ctx=1024, port=server.port)
+        up = time.monotonic()
+        for attempt in range(1000):
+            marker = f"x{attempt}"
+            session.change(uri, 50 + attempt, "def f(x):\n    return " + marker)
+            session.inline(uri, 1, 11 + len(marker))
+            explained = session.explain(uri)
+            if explained and explained["model"] == gemma_model.stem and \
+                    marker in "".join(s["text"] for s in explained["prompt"]["segments"]):
+                break
+            assert time.monotonic() < up + 20, f"completions did not come back on the new model: {explained}"
+            time.sleep(0.25)
+        back = time.monotonic() - up
+        print(f"completions back on the restarted server {back:.1f} s after it answered")
+        assert back < 4.0  # sooner than the back-off would have tried again
+        statuses = [_status(s) for s in session.statuses]
+        assert any(s["state"] == "ready" and "1024-token window" in s["message"] for s in statuses), statuses
+    finally:
+        session.close()
+        server.close()
+        if replacement is not None:
+            replacement.close()
+
+
 def test_a_stalled_server_holds_no_keystroke_past_the_budget(deepseek_tiny: Path, tmp_path: Path) -> None:
     """A server that stops answering (SIGSTOP) while the user types text never tokenized before: the
     tokenizing requests wait no longer than the budget allows, and every keystroke queued behind
@@ -340,7 +382,7 @@ def _status(params: object) -> dict:
 class FakeServer:
     """A loopback HTTP server answering with `handle(method, path, body) -> (status, content type, chunks)`."""
 
-    def __init__(self, handle: Callable[[str, str, dict], tuple[int, str, list[bytes]]]) -> None:
+    def __init__(self, handle: Callable[[str, str, dict], tuple[int, str, list[bytes]]], port: int = 0) -> None:
         self.requests: list[tuple[str, str, dict]] = []
         owner = self
 
@@ -372,7 +414,7 @@ class FakeServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -454,6 +496,78 @@ def test_faults_are_answered_within_the_budget_with_a_clear_message(fault: tuple
             with pytest.raises(EngineUnavailable, match="trying again in"):  # backing off, not hammering
                 engine.generate(prompt, 16, lambda: False, time_budget_s=0.5)
         assert time.monotonic() - started < 0.5 + 2.0 + 0.5
+    finally:
+        fake.close()
+
+
+def _vllm(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+    """vLLM's OpenAI-compatible server as its documentation shows it: `/v1/models`, `/tokenize` and
+    `/detokenize` at the root (a character a token here; DeepSeek's control tokens parsed, as vLLM's
+    tokenizer does), `/v1/completions` streamed; no `/props`."""
+    specials = {"<｜begin▁of▁sentence｜>": 32013, "<｜end▁of▁sentence｜>": 32014, "<｜fim▁hole｜>": 32015,
+                "<｜fim▁begin｜>": 32016, "<｜fim▁end｜>": 32017}
+    texts = {i: t for t, i in specials.items()}
+    if path == "/v1/models":
+        model = {"id": "deepseek-ai/deepseek-coder-1.3b-base", "object": "model", "max_model_len": 16384,
+                 "root": "deepseek-ai/deepseek-coder-1.3b-base", "created": time.time()}
+        return 200, "application/json", [json.dumps({"object": "list", "data": [model]}).encode()]
+    if path == "/tokenize":
+        pieces = re.findall("|".join(map(re.escape, specials)) + "|.", body["prompt"], re.DOTALL)
+        tokens = ([32013] if body.get("add_special_tokens") else []) + [specials[p] if p in specials else 100000 + ord(p) for p in pieces]
+        return 200, "application/json", [json.dumps({"tokens": tokens, "count": len(tokens)}).encode()]
+    if path == "/detokenize":
+        text = "".join(texts.get(t) or chr(t - 100000) for t in body["tokens"])
+        return 200, "application/json", [json.dumps({"prompt": text}).encode()]
+    if path == "/v1/completions":
+        events = [{"choices": [{"text": text, "finish_reason": None}]} for text in ("comp", "ute(1)")]
+        events.append({"choices": [{"text": "", "finish_reason": "stop"}]})
+        return 200, "text/event-stream", [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
+    return 404, "application/json", [b'{"detail": "Not Found"}']
+
+
+def test_an_openai_compatible_server_without_props_vllm(tmp_path: Path) -> None:
+    fake = FakeServer(_vllm)
+    try:
+        source = tmp_path / "hole.py"
+        source.write_text(HOLE_FILE + "\ny = \n")
+        data = _complete_json(source, 4, 4, "--engine", fake.url + "/v1", "--max-tokens", "8", key=False)
+        assert data["completion"] == "compute(1)"
+        _, path, body = fake.requests[-1]
+        assert path == "/v1/completions" and body["model"] == "deepseek-ai/deepseek-coder-1.3b-base"
+        prompt = body["prompt"]
+        assert prompt[:2] == [32013, 32016] and prompt.count(32015) == 1 and 32017 in prompt
+        text = "".join(chr(t - 100000) for t in prompt if t >= 100000)
+        assert f"spells <{WORD_JOINER}｜fim▁hole｜> and <{WORD_JOINER}|EOT|>" in text
+    finally:
+        fake.close()
+
+
+def test_backing_off_ends_when_the_refusing_port_takes_connections() -> None:
+    """A server that refused connections is tried again once its port takes them (knocked on every
+    second), not after the back-off's 4 s."""
+    port = free_port()
+    engine_url = f"http://127.0.0.1:{port}"
+    from server.engines.http import HttpClient
+
+    client = HttpClient(engine_url)
+    for wait in (1.0, 2.0, None):  # three refusals: the next try is 4 s away
+        with pytest.raises(EngineUnavailable, match="refused"):
+            client.request("GET", "/health")
+        if wait:
+            time.sleep(wait + 0.05)
+    with pytest.raises(EngineUnavailable, match="trying again in 4 s"):
+        client.request("GET", "/health")
+    fake = FakeServer(lambda method, path, body: (200, "application/json", [b'{"status": "ok"}']), port=port)
+    try:
+        up = time.monotonic()
+        while True:
+            try:
+                assert client.request("GET", "/health") == {"status": "ok"}
+                break
+            except EngineUnavailable:
+                assert time.monotonic() - up < 2.0, "the back-off did not end when the port opened"
+                time.sleep(0.1)
+        assert client.outage is None
     finally:
         fake.close()
 

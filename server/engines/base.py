@@ -35,6 +35,11 @@ class EngineUnavailable(Exception):
     cause. The engine backs off before trying again."""
 
 
+class EngineReplaced(EngineUnavailable):
+    """A remote engine's server was restarted with another model or window: the engine must be
+    opened again (its vocabulary, template and window are another's)."""
+
+
 @dataclass
 class Generation:
     """What one prompt evaluation plus generation did."""

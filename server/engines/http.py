@@ -23,6 +23,10 @@ REQUEST_TIMEOUT_S = 10.0
 MIN_WAIT_S = 0.5  # the least a request waits for an answer, even past its deadline (a healthy server answers in ms)
 WATCH_INTERVAL_S = 0.02
 MAX_BACKOFF_S = 30.0
+# While backing off from a server that refused connections or was starting (HTTP 503), its port is
+# knocked on at most this often, and the back-off ends once it takes connections again.
+KNOCK_INTERVAL_S = 1.0
+KNOCK_TIMEOUT_S = 0.2
 
 
 class HttpClient:
@@ -42,6 +46,11 @@ class HttpClient:
         self._lock = threading.Lock()
         self._failures = 0
         self._down_until = 0.0
+        self._knock = False  # the outage is one a knock on the port can see end
+        self._knocked = 0.0
+        # Failures and kept connections the server dropped so far: after one, the server may have been
+        # restarted with another model (the engine compares what it serves).
+        self.troubles = 0
         self.deadline: Optional[float] = None  # monotonic time by which requests must be answered
         self.outage: Optional[str] = None  # why the server is unreachable now, None while it answers
 
@@ -66,14 +75,29 @@ class HttpClient:
         return headers
 
     def _check_backoff(self) -> None:
-        wait = self._down_until - time.monotonic()
-        if wait > 0 and self.outage:
-            raise EngineUnavailable(f"{self.outage} (trying again in {wait:.0f} s)")
+        now = time.monotonic()
+        wait = self._down_until - now
+        if wait <= 0 or not self.outage:
+            return
+        if self._knock and now - self._knocked >= KNOCK_INTERVAL_S:
+            self._knocked = now
+            try:
+                socket.create_connection((self._host, self._port or (443 if self._https else 80)),
+                                         timeout=KNOCK_TIMEOUT_S).close()
+                self._down_until = 0.0  # it takes connections again: try now
+                return
+            except OSError:
+                pass
+        raise EngineUnavailable(f"{self.outage} (trying again in {wait:.0f} s)")
 
-    def failed(self, message: str) -> EngineUnavailable:
-        """Record a failure: back off 1, 2, 4, ... up to 30 s before the next try."""
+    def failed(self, message: str, knock: bool = False) -> EngineUnavailable:
+        """Record a failure: back off 1, 2, 4, ... up to 30 s before the next try (with `knock`, only
+        until the server's port takes connections again)."""
         self._failures += 1
+        self.troubles += 1
         self._down_until = time.monotonic() + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
+        self._knock = knock
+        self._knocked = time.monotonic()
         self.outage = message
         return EngineUnavailable(message)
 
@@ -89,7 +113,8 @@ class HttpClient:
         if isinstance(error, ConnectionRefusedError):
             return f"the engine at {self.url} refused the connection: is the server running?"
         if isinstance(error, (socket.timeout, TimeoutError)):
-            return f"the engine at {self.url} did not answer in time"
+            hint = " (if it serves plain HTTP, the URL should start with http://)" if self._https else ""
+            return f"the engine at {self.url} did not answer in time{hint}"
         if isinstance(error, ssl.SSLError):
             return f"TLS with the engine at {self.url} failed ({error.reason or error})"
         if isinstance(error, json.JSONDecodeError):
@@ -97,7 +122,7 @@ class HttpClient:
         return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
 
     def _status_error(self, status: int, path: str, body: bytes) -> EngineUnavailable:
-        excerpt = body[:200].decode("utf-8", "replace").strip()
+        excerpt = _error_text(body)
         if status in (401, 403):
             hint = "it wants an API key: set DEEPFIM_API_KEY" if not self._api_key else \
                 "it refused the API key in DEEPFIM_API_KEY"
@@ -105,7 +130,8 @@ class HttpClient:
         if status == 404:
             return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
                                 f"URL and engineApi")
-        return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}")
+        return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}",
+                           knock=status == 503)  # llama-server answers 503 while it loads its model
 
     @contextmanager
     def until(self, deadline: float) -> Iterator[None]:
@@ -146,11 +172,12 @@ class HttpClient:
                 except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                     connection.close()
                     if attempt == 0:
+                        self.troubles += 1
                         continue
                     raise self.failed(self.describe(error)) from None
                 except (OSError, http.client.HTTPException) as error:
                     connection.close()
-                    raise self.failed(self.describe(error)) from None
+                    raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
                 if answer.status != 200:
                     connection.close()
                     if probing and answer.status not in (401, 403):
@@ -201,7 +228,7 @@ class HttpClient:
             except (OSError, http.client.HTTPException) as error:
                 if cancelled() or time.monotonic() >= deadline:
                     return
-                raise self.failed(self.describe(error)) from None
+                raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
             if answer.status != 200:
                 raise self._status_error(answer.status, path, answer.read())
             self._succeeded()
@@ -237,3 +264,18 @@ class HttpClient:
             if self._kept is not None:
                 self._kept.close()
                 self._kept = None
+
+
+def _error_text(body: bytes) -> str:
+    """The message of an error answer: its JSON `error.message` (or `error`, `detail`) where it has
+    one, else the start of the body."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict):
+        error = answer.get("error", answer.get("detail"))
+        message = error.get("message") if isinstance(error, dict) else error
+        if isinstance(message, str) and message.strip():
+            return message.strip()[:300]
+    return body[:200].decode("utf-8", "replace").strip()

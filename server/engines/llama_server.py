@@ -36,6 +36,12 @@ def detokenize(client: HttpClient, tokens: list[int]) -> str:
     return client.request("POST", "/detokenize", {"tokens": tokens})["content"]
 
 
+def served(props: dict) -> tuple:
+    """What a llama-server's `/props` says it serves: the model file, the window of a slot, the slots."""
+    settings = props.get("default_generation_settings") or {}
+    return props.get("model_path"), settings.get("n_ctx") or props.get("n_ctx"), props.get("total_slots")
+
+
 class LlamaServerEngine(RemoteEngine):
     api = "llama.cpp"
 
@@ -64,6 +70,9 @@ class LlamaServerEngine(RemoteEngine):
         self._seed = random.randrange(1, 2**31)
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
+
+    def _identity(self) -> object:
+        return served(self.client.request("GET", "/props"))
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
         return tokenize(self.client, text, special)

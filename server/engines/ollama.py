@@ -40,6 +40,10 @@ class OllamaEngine(RemoteEngine):
         self._setup(str(self.model), n_ctx, architecture)  # no BOS: Ollama's runner adds it
         self._stop_texts = self.info.template.stop_tokens
 
+    def _identity(self) -> object:
+        models = self.client.request("GET", "/api/tags").get("models") or []
+        return next((m.get("digest") for m in models if isinstance(m, dict) and m.get("name") == self.model), None)
+
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
         if special and text in self._vocab:
             self._texts[self._vocab[text]] = text

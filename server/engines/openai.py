@@ -18,12 +18,9 @@ class OpenAIEngine(RemoteEngine):
 
     def _connect(self) -> None:
         root = self.client.at("")
-        try:
-            props: Optional[dict] = root.request("GET", "/props")
-        except EngineUnavailable:
-            props = None  # not a llama-server
+        props = root.probe("/props")  # None: not a llama-server
         self._root = root
-        self._llama = props is not None
+        self._llama = isinstance(props, dict)
         self.breaks_spellings = not self._llama  # llama-server's tokenizer is told not to parse them
         models = self.client.request("GET", "/models").get("data") or []
         names = [m.get("id") for m in models if isinstance(m, dict)]
@@ -32,7 +29,7 @@ class OpenAIEngine(RemoteEngine):
                 raise ModelLoadError(f"the engine at {self.client.url} serves {len(names)} models "
                                      f"({', '.join(map(str, names)) or 'none'}): set engineModel to one of them")
             self.model = names[0]
-        entry = next((m for m in models if m.get("id") == self.model), {})
+        entry = next((m for m in models if isinstance(m, dict) and m.get("id") == self.model), {})
         settings = (props or {}).get("default_generation_settings") or {}
         n_ctx = int(settings.get("n_ctx") or entry.get("max_model_len") or 0)
         bos = (props or {}).get("bos_token") or self._bos_text()
@@ -41,6 +38,12 @@ class OpenAIEngine(RemoteEngine):
             name = PurePath(name).stem
         self._setup(name, n_ctx, bos_text=bos)
         self._stop_texts = self.info.template.stop_tokens
+
+    def _identity(self) -> object:
+        models = self.client.request("GET", "/models").get("data") or []
+        entry = next((m for m in models if isinstance(m, dict) and m.get("id") == self.model), {})
+        model = {key: entry.get(key) for key in ("id", "root", "max_model_len", "meta")}
+        return model, llama_server.served(self._root.request("GET", "/props")) if self._llama else None
 
     def _bos_text(self) -> Optional[str]:
         """The BOS spelling where the server's tokenizer adds one to an empty text (vLLM)."""

@@ -10,11 +10,13 @@ from typing import Callable, ContextManager, Iterator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import Cancelled, Generation, ModelInfo, Progress, StopAt, common_prefix, plain_parts
+from server.engines.base import Cancelled, EngineReplaced, Generation, ModelInfo, Progress, StopAt, common_prefix, plain_parts
 from server.engines.http import MIN_WAIT_S, HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
 GRACE_S = 2.0
+# Of the grace, what is left for post-processing and sending the answer.
+ANSWER_MARGIN_S = 0.1
 # Bound on reading the prompt when no time budget is given (the CLI).
 UNBOUNDED_S = 600.0
 # A zero-width word joiner put inside control-token spellings found in user text, for servers that
@@ -57,6 +59,8 @@ class RemoteEngine:
         self.special: SpecialIds
         with self.client.until(time.monotonic() + GRACE_S):  # a stalled server holds no request long
             self._connect()
+            self._serves = self._identity()
+        self._checked = self.client.troubles
 
     # ------------------------------------------------------------- per API
     def _connect(self) -> None:
@@ -78,6 +82,11 @@ class RemoteEngine:
     def _chunk(self, event: dict) -> Chunk:
         raise NotImplementedError
 
+    def _identity(self) -> object:
+        """What the server serves, as far as this engine depends on it (the model, the window): read
+        again after a failure, to notice a server restarted with another."""
+        raise NotImplementedError
+
     def _placed(self) -> bool:
         """Whether the server's cache for this session is known to be where the next request goes."""
         return True
@@ -89,6 +98,17 @@ class RemoteEngine:
         return False
 
     # --------------------------------------------------------------- shared
+    def _same_server(self) -> None:
+        """After a failure or a dropped connection, check that the server (answering again) still
+        serves what this engine connected to; raises EngineReplaced when not."""
+        if self.client.troubles == self._checked or self.client.outage is not None:
+            return
+        serves = self._identity()
+        self._checked = self.client.troubles
+        if serves != self._serves:
+            raise EngineReplaced(f"the engine at {self.client.url} was restarted with another model or window: "
+                                 f"connecting again")
+
     def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(source=self.client.url, name=name, architecture=architecture, template=template,
@@ -169,11 +189,14 @@ class RemoteEngine:
         start = time.monotonic()
         budget = UNBOUNDED_S if time_budget_s is None else time_budget_s
         hard = start + budget + GRACE_S
+        if time_budget_s is not None and self.client.deadline is not None:  # the completion began before (`answering`)
+            hard = min(hard, self.client.deadline + MIN_WAIT_S - ANSWER_MARGIN_S)
         first: Optional[float] = None
         finished = False
         text = ""
         events_read = 0
         reported_cache: Optional[int] = None
+        self._same_server()
         request = self._request(prompt, max_tokens)
         if request is None:
             result.stop_reason = "cancelled" if cancelled() else "time"
