@@ -182,7 +182,10 @@ class CompletionService:
             self._retry.cancel()
             self._retry = None
         self.listener.load_started()
-        self.listener.status("loading", "loading model", percentage=0)
+        if settings.engine:  # nothing to count: a few requests to learn what the server serves
+            self.listener.status("loading", f"connecting to the engine at {settings.engine}")
+        else:
+            self.listener.status("loading", "loading model", percentage=0)
         loading = self._loading = self.worker.submit(job)
         loading.add_done_callback(self._loaded)
         return loading

@@ -185,17 +185,17 @@ export interface StatusInput {
 }
 
 /** The item's text (with $(icon) codicons) and its tooltip, for each state: loading and reading
- *  with their percentage, ready (model name, prefix-only), working, disabled, error. */
+ *  with their percentage where there is one, ready (model name, prefix-only), working, disabled, error. */
 export function statusText(s: StatusInput): { text: string; tooltip: string } {
   const model = s.model ?? 'deepfim';
-  const percent = `${Math.max(0, Math.min(100, Math.round(s.percentage ?? 0)))}%`;
+  const percent = typeof s.percentage !== 'number' ? '' : ` ${Math.max(0, Math.min(100, Math.round(s.percentage)))}%`;
   switch (s.state) {
     case 'starting':
       return { text: '$(sync~spin) deepfim', tooltip: `deepfim: ${s.message}` };
     case 'loading':
-      return { text: `deepfim $(sync~spin) loading ${percent}`, tooltip: `deepfim: ${s.message}` };
+      return { text: `deepfim $(sync~spin) loading${percent}`, tooltip: `deepfim: ${s.message}` };
     case 'reading':
-      return { text: `deepfim $(sync~spin) reading ${percent}`, tooltip: `deepfim: ${s.message}` };
+      return { text: `deepfim $(sync~spin) reading${percent}`, tooltip: `deepfim: ${s.message}` };
     case 'ready':
     case 'disabled': {
       if (s.state === 'disabled' || s.off === true) {

@@ -103,7 +103,8 @@ test('prefixOnly reads the ready message', () => {
 
 test('statusText: loading and reading with their percentage', () => {
   assert.equal(statusText({ state: 'loading', message: 'loading model 45%', percentage: 45 }).text, 'deepfim $(sync~spin) loading 45%');
-  assert.equal(statusText({ state: 'loading', message: 'loading model' }).text, 'deepfim $(sync~spin) loading 0%');
+  assert.equal(statusText({ state: 'loading', message: 'connecting to the engine at http://gpu:8080' }).text,
+    'deepfim $(sync~spin) loading');
   const reading = statusText({ state: 'reading', message: 'reading the window 40% (4,000 of 10,000 tokens)', percentage: 40, model: 'Gemma' });
   assert.equal(reading.text, 'deepfim $(sync~spin) reading 40%');
   assert.equal(reading.tooltip, 'deepfim: reading the window 40% (4,000 of 10,000 tokens)');
