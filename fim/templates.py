@@ -6,6 +6,7 @@ at load time, so one template serves every conversion of a model family.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Optional
 
@@ -122,5 +123,27 @@ def select_template(
         if template.architectures and architecture not in template.architectures:
             continue
         if all(has_token(text) for text in template.special_texts()):
+            return template
+    return PREFIX_ONLY
+
+
+# For servers that show no vocabulary: the family a model's name says, in the order of TEMPLATES
+# (DeepSeek-Coder-V2 before DeepSeek-Coder). Qwen3-Coder uses Qwen2.5-Coder's FIM tokens.
+_NAMED = {
+    "deepseek-coder-v2": r"deepseek[-_ ]?coder[-_ ]?v2",
+    "deepseek-coder": r"deepseek[-_ ]?coder",
+    "qwen2.5-coder": r"qwen(2\.5|3)[-_ ]?coder",
+    "codegemma": r"codegemma",
+    "starcoder2": r"starcoder[-_ ]?2",
+    "codellama": r"code[-_ ]?llama",
+    "codestral": r"codestral",
+}
+
+
+def template_for_name(model_name: str) -> FimTemplate:
+    """The template of the model family `model_name` names (`deepseek-coder-6.7b-base`,
+    `Qwen/Qwen2.5-Coder-7B`); prefix-only when it names none of them."""
+    for template in TEMPLATES:
+        if re.search(_NAMED[template.name], model_name, re.IGNORECASE):
             return template
     return PREFIX_ONLY

@@ -542,6 +542,47 @@ def test_an_openai_compatible_server_without_props_vllm(tmp_path: Path) -> None:
         fake.close()
 
 
+def _lm_studio(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+    """LM Studio's server as documented: OpenAI-compatible `/v1/models` and `/v1/completions` (text
+    prompts), its own `/api/v1/models` with the loaded window; no tokenizer endpoint (unknown paths
+    answered with an error object, as LM Studio does)."""
+    key = "lmstudio-community/deepseek-coder-6.7b-base"
+    if path == "/v1/models":
+        return 200, "application/json", [json.dumps({"data": [{"id": key, "object": "model",
+                                                               "owned_by": "organization_owner"}]}).encode()]
+    if path == "/api/v1/models":
+        loaded = [{"id": key, "config": {"context_length": 4096}}]
+        return 200, "application/json", [json.dumps({"models": [{"type": "llm", "key": key,
+                                                                 "loaded_instances": loaded}]}).encode()]
+    if path == "/v1/completions":
+        events = [{"choices": [{"text": text, "finish_reason": None}]} for text in ("comp", "ute(1)")]
+        events.append({"choices": [{"text": "", "finish_reason": "stop"}]})
+        return 200, "text/event-stream", [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
+    return 200, "application/json", [json.dumps({"error": f"Unexpected endpoint or method. ({method} {path})"}).encode()]
+
+
+def test_an_openai_compatible_server_without_a_tokenizer_lm_studio(tmp_path: Path) -> None:
+    """No `/tokenize`: the prompt goes as text, DeepSeek's layout chosen by the model's name, the
+    user's control-token spellings broken, the window LM Studio loaded read from its own API."""
+    fake = FakeServer(_lm_studio)
+    try:
+        engine = open_remote(fake.url + "/v1", None, None, 16384)
+        assert engine.info.n_ctx == 4096 and engine.info.template.name == "deepseek-coder"
+        engine.close()
+        source = tmp_path / "hole.py"
+        source.write_text(HOLE_FILE + "\ny = \n")
+        data = _complete_json(source, 4, 4, "--engine", fake.url + "/v1", "--max-tokens", "8", key=False)
+        assert data["completion"] == "compute(1)"
+        _, path, body = fake.requests[-1]
+        assert path == "/v1/completions" and body["model"] == "lmstudio-community/deepseek-coder-6.7b-base"
+        prompt = body["prompt"]
+        assert isinstance(prompt, str) and prompt.startswith("<｜fim▁begin｜>def f(x):")
+        assert prompt.count("<｜fim▁hole｜>") == 1 and prompt.count("<｜fim▁end｜>") == 1
+        assert f"spells <{WORD_JOINER}｜fim▁hole｜> and <{WORD_JOINER}|EOT|>" in prompt
+    finally:
+        fake.close()
+
+
 def test_backing_off_ends_when_the_refusing_port_takes_connections() -> None:
     """A server that refused connections is tried again once its port takes them (knocked on every
     second), not after the back-off's 4 s."""

@@ -6,7 +6,7 @@ import pytest
 
 from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
 from fim.prompt import ANCHOR_LINES, LINE_CHARS, Budget, Layout, PromptBuilder, Snippet, SpecialIds, split_document
-from fim.templates import PREFIX_ONLY, TEMPLATES, select_template
+from fim.templates import PREFIX_ONLY, TEMPLATES, select_template, template_for_name
 
 BY_NAME = {t.name: t for t in TEMPLATES + (PREFIX_ONLY,)}
 
@@ -189,3 +189,19 @@ def test_huge_lines_are_cut_next_to_the_cursor() -> None:
     assert fim.suffix_lines[:2] == [minified[2_800_000:2_800_000 + LINE_CHARS] + "\n", "end\n"]
     small = split_document("x = 1\ny = 2\n", 1, 3)
     assert (small.prefix_lines, small.middle, small.suffix_lines[0]) == (["x = 1\n"], "y =", " 2\n")
+
+
+@pytest.mark.parametrize("name,template", [
+    ("lmstudio-community/deepseek-coder-6.7b-base", "deepseek-coder"),
+    ("DeepSeek-Coder-V2-Lite-Base-GGUF", "deepseek-coder-v2"),
+    ("Qwen/Qwen2.5-Coder-7B", "qwen2.5-coder"),
+    ("qwen3-coder-30b-a3b", "qwen2.5-coder"),
+    ("codegemma-2b", "codegemma"),
+    ("bigcode/starcoder2-3b", "starcoder2"),
+    ("TheBloke/CodeLlama-7B-GGUF", "codellama"),
+    ("codestral-22b-v0.1", "codestral"),
+    ("gemma-3-270m", "prefix-only"),
+    ("meta-llama-3.1-8b-instruct", "prefix-only"),
+])
+def test_template_for_a_models_name(name: str, template: str) -> None:
+    assert template_for_name(name).name == template

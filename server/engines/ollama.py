@@ -1,22 +1,16 @@
 """Ollama: its API takes text only (`/api/generate` with `raw: true`), so the prompt is sent as the
 text of its segments. Control tokens come from the template's spellings, found in the model's own
 vocabulary (`/api/show`); every control-token spelling in user text is broken by a word joiner
-first, so Ollama cannot parse it into a control token. Ollama has no tokenizer endpoint: token
-counts are estimated (about 4 characters a token) and the window is filled conservatively.
-Ollama reuses its KV cache for a repeated prompt prefix by itself."""
+first, so Ollama cannot parse it into a control token. Ollama has no tokenizer endpoint: tokens
+are estimated (`estimated.py`). Ollama reuses its KV cache for a repeated prompt prefix by itself."""
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from server.engines.base import ModelLoadError
+from server.engines.estimated import EstimatedTokens
 from server.engines.remote import Chunk, RemoteEngine
-
-# Pieces that stand in for tokens: runs of letters/digits (cut to 4 characters), of spaces, or one
-# other character each.
-_PIECES = re.compile(r"[^\W_]{1,4}|_+|[ \t]+|\r?\n|.", re.DOTALL)
-PSEUDO_BASE = 1 << 24  # estimated-token ids start here, above every real vocabulary id
 
 
 class OllamaEngine(RemoteEngine):
@@ -32,9 +26,7 @@ class OllamaEngine(RemoteEngine):
             self.model = names[0]
         show = self.client.request("POST", "/api/show", {"model": self.model, "verbose": True})
         info = show.get("model_info") or {}
-        self._vocab = {text: i for i, text in enumerate(info.get("tokenizer.ggml.tokens") or [])}
-        self._texts: dict[int, str] = {}
-        self._ids: dict[str, int] = {}
+        self._tokens = EstimatedTokens({text: i for i, text in enumerate(info.get("tokenizer.ggml.tokens") or [])})
         architecture = info.get("general.architecture") or "unknown"
         n_ctx = int(info.get(f"{architecture}.context_length") or 0)
         self._setup(str(self.model), n_ctx, architecture)  # no BOS: Ollama's runner adds it
@@ -45,20 +37,10 @@ class OllamaEngine(RemoteEngine):
         return next((m.get("digest") for m in models if isinstance(m, dict) and m.get("name") == self.model), None)
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
-        if special and text in self._vocab:
-            self._texts[self._vocab[text]] = text
-            return [(self._vocab[text], text.encode("utf-8"))]
-        out = []
-        for piece in _PIECES.findall(text):
-            token = self._ids.get(piece)
-            if token is None:
-                token = self._ids[piece] = PSEUDO_BASE + len(self._ids)
-                self._texts[token] = piece
-            out.append((token, piece.encode("utf-8")))
-        return out
+        return self._tokens.tokenize(text, special)
 
     def _detokenize(self, tokens: list[int]) -> str:
-        return "".join(self._texts.get(t, "") for t in tokens)
+        return self._tokens.text(tokens)
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
         options = {"num_predict": max_tokens, "temperature": 0.0, "top_k": 1, "num_ctx": self.info.n_ctx,

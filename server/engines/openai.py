@@ -1,15 +1,20 @@
 """OpenAI-compatible completion servers (vLLM, SGLang, llama-server's `/v1`, LM Studio): prompts
 as token ids on `{base}/completions`, streamed, stopped by closing. Tokens come from the server's
 `/tokenize` (llama-server: `parse_special: false`, exact; others: control-token spellings in user
-text are broken first, since their tokenizers may parse them)."""
+text are broken first, since their tokenizers may parse them). A server with no `/tokenize` (LM
+Studio) gets the prompt as text, its tokens estimated (`estimated.py`), the template chosen by the
+model's name (no vocabulary to look in)."""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 from typing import Callable, Optional
 
+from fim.templates import template_for_name
 from server.engines import llama_server
-from server.engines.base import EngineUnavailable, ModelLoadError, Progress
+from server.engines.base import ModelLoadError, Progress
+from server.engines.estimated import EstimatedTokens
+from server.engines.http import HttpClient
 from server.engines.remote import Chunk, RemoteEngine
 
 
@@ -20,7 +25,7 @@ class OpenAIEngine(RemoteEngine):
         root = self.client.at("")
         props = root.probe("/props")  # None: not a llama-server
         self._root = root
-        self._llama = isinstance(props, dict)
+        self._llama = isinstance(props, dict) and "default_generation_settings" in props
         self.breaks_spellings = not self._llama  # llama-server's tokenizer is told not to parse them
         models = self.client.request("GET", "/models").get("data") or []
         names = [m.get("id") for m in models if isinstance(m, dict)]
@@ -32,7 +37,16 @@ class OpenAIEngine(RemoteEngine):
         entry = next((m for m in models if isinstance(m, dict) and m.get("id") == self.model), {})
         settings = (props or {}).get("default_generation_settings") or {}
         n_ctx = int(settings.get("n_ctx") or entry.get("max_model_len") or 0)
-        bos = (props or {}).get("bos_token") or self._bos_text()
+        self._estimated: Optional[EstimatedTokens] = None
+        empty = None if self._llama else root.request("POST", "/tokenize", {"model": self.model, "prompt": "",
+                                                                            "add_special_tokens": True}, probing=True)
+        if not self._llama and not (isinstance(empty, dict) and isinstance(empty.get("tokens"), list)):  # LM Studio
+            template = template_for_name(str(self.model))
+            self._estimated = EstimatedTokens({text: i for i, text in enumerate(
+                template.special_texts() + template.stop_tokens, start=1)})
+            n_ctx = n_ctx or self._lm_studio_window(root)
+        tokens = (empty or {}).get("tokens") or []
+        bos = (props or {}).get("bos_token") or (self._detokenize(tokens[:1]) if tokens else None)
         name = str(self.model)
         if name.endswith(".gguf"):  # llama-server names its model by the file's path
             name = PurePath(name).stem
@@ -45,17 +59,19 @@ class OpenAIEngine(RemoteEngine):
         model = {key: entry.get(key) for key in ("id", "root", "max_model_len", "meta")}
         return model, llama_server.served(self._root.request("GET", "/props")) if self._llama else None
 
-    def _bos_text(self) -> Optional[str]:
-        """The BOS spelling where the server's tokenizer adds one to an empty text (vLLM)."""
-        try:
-            answer = self._root.request("POST", "/tokenize", {"model": self.model, "prompt": "",
-                                                              "add_special_tokens": True})
-        except EngineUnavailable:
-            return None
-        tokens = answer.get("tokens") or []
-        return self._detokenize(tokens[:1]) if tokens else None
+    def _lm_studio_window(self, root: HttpClient) -> int:
+        """The window LM Studio loaded the model with (its `/api/v1/models`); 0 where not shown."""
+        listed = root.probe("/api/v1/models")
+        models = listed.get("models") if isinstance(listed, dict) else None
+        for model in models if isinstance(models, list) else []:
+            for instance in (model.get("loaded_instances") or []) if isinstance(model, dict) else []:
+                if isinstance(instance, dict) and self.model in (model.get("key"), instance.get("id")):
+                    return int((instance.get("config") or {}).get("context_length") or 0)
+        return 0
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
+        if self._estimated is not None:
+            return self._estimated.tokenize(text, special)
         if self._llama:
             return llama_server.tokenize(self._root, text, special)
         answer = self._root.request("POST", "/tokenize", {"model": self.model, "prompt": text,
@@ -63,12 +79,15 @@ class OpenAIEngine(RemoteEngine):
         return [(int(t), None) for t in answer["tokens"]]
 
     def _detokenize(self, tokens: list[int]) -> str:
+        if self._estimated is not None:
+            return self._estimated.text(tokens)
         if self._llama:
             return llama_server.detokenize(self._root, tokens)
         return self._root.request("POST", "/detokenize", {"model": self.model, "tokens": tokens})["prompt"]
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
-        body = {"model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
+        text = self._estimated.text(prompt) if self._estimated is not None else None
+        body = {"model": self.model, "prompt": prompt if text is None else text, "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
                 "stop": list(self._stop_texts[:4])}
         if self._llama:
             body.update(cache_prompt=True, n_cache_reuse=llama_server.CACHE_REUSE_MIN, timings_per_token=True)
