@@ -513,7 +513,8 @@ def _vllm(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
         return 200, "application/json", [json.dumps({"object": "list", "data": [model]}).encode()]
     if path == "/tokenize":
         pieces = re.findall("|".join(map(re.escape, specials)) + "|.", body["prompt"], re.DOTALL)
-        tokens = ([32013] if body.get("add_special_tokens") else []) + [specials[p] if p in specials else 100000 + ord(p) for p in pieces]
+        tokens = [specials[p] if p in specials else 100000 + ord(p) for p in pieces]
+        tokens = [32013] * bool(body.get("add_special_tokens")) + tokens
         return 200, "application/json", [json.dumps({"tokens": tokens, "count": len(tokens)}).encode()]
     if path == "/detokenize":
         text = "".join(texts.get(t) or chr(t - 100000) for t in body["tokens"])
@@ -558,7 +559,8 @@ def _lm_studio(method: str, path: str, body: dict) -> tuple[int, str, list[bytes
         events = [{"choices": [{"text": text, "finish_reason": None}]} for text in ("comp", "ute(1)")]
         events.append({"choices": [{"text": "", "finish_reason": "stop"}]})
         return 200, "text/event-stream", [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
-    return 200, "application/json", [json.dumps({"error": f"Unexpected endpoint or method. ({method} {path})"}).encode()]
+    unknown = {"error": f"Unexpected endpoint or method. ({method} {path})"}
+    return 200, "application/json", [json.dumps(unknown).encode()]
 
 
 def test_an_openai_compatible_server_without_a_tokenizer_lm_studio(tmp_path: Path) -> None:

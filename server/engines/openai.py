@@ -87,8 +87,8 @@ class OpenAIEngine(RemoteEngine):
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
         text = self._estimated.text(prompt) if self._estimated is not None else None
-        body = {"model": self.model, "prompt": prompt if text is None else text, "max_tokens": max_tokens, "temperature": 0.0, "stream": True,
-                "stop": list(self._stop_texts[:4])}
+        body = {"model": self.model, "prompt": prompt if text is None else text, "max_tokens": max_tokens,
+                "temperature": 0.0, "stream": True, "stop": list(self._stop_texts[:4])}
         if self._llama:
             body.update(cache_prompt=True, n_cache_reuse=llama_server.CACHE_REUSE_MIN, timings_per_token=True)
         else:

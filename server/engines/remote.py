@@ -10,7 +10,8 @@ from typing import Callable, ContextManager, Iterator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import Cancelled, EngineReplaced, Generation, ModelInfo, Progress, StopAt, common_prefix, plain_parts
+from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, Progress, StopAt, common_prefix,
+                                 plain_parts)
 from server.engines.http import MIN_WAIT_S, HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
