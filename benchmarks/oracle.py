@@ -172,7 +172,7 @@ def restore(hole: Hole, generated: str, language_id: str, truncated: bool) -> st
                 truncated = False
                 break
     if truncated:
-        generated = whole_part(generated, single)
+        generated = whole_part(generated, ctx, single)
     return clean_completion(generated, ctx, single)
 
 

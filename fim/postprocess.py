@@ -293,6 +293,14 @@ def _body_below(line: str, ctx: CompletionContext) -> bool:
             and _width(ctx.next_line) > _width(line))
 
 
+def starts_next_line(row: str, ctx: CompletionContext) -> bool:
+    """`row`, an unfinished line of the document, reads so far like the start of the line after the
+    cursor's (same indentation): finished, it would likely repeat that line."""
+    code, following = _code(row), ctx.next_line
+    return bool(code) and following is not None and _width(row) == _width(following) \
+        and _code(following).startswith(code)
+
+
 def _same_line(line: str, other: str | None) -> bool:
     """Same non-blank code at the same indentation width; a trailing `,` or `;` does not count."""
     text = _code(line)

@@ -9,7 +9,7 @@ from typing import Callable, Optional, Sequence
 
 from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
-from fim.postprocess import CompletionContext, clean_completion, is_single_line, stop_index
+from fim.postprocess import CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
 from server.engines import open_engine
 from server.engines.base import Engine, Generation, Progress
@@ -223,7 +223,7 @@ class Completer:
         else:
             raw = generation.text
             if generation.stop_reason in TRUNCATED:
-                raw = whole_part(raw, single)
+                raw = whole_part(raw, ctx, single)
             text = clean_completion(raw, ctx, single)
         return CompletionResult(
             completion=text,
@@ -242,12 +242,17 @@ TRUNCATED = ("time", "max_tokens")
 _PARTIAL_WORD = re.compile(r"[\w$]+\Z")
 
 
-def whole_part(raw: str, single_line: bool) -> str:
+def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
     """What may be shown of a generation that was cut off: its complete lines when there are any
-    (multi-line), else its complete words (the last word may be missing its end: `retur`)."""
+    (multi-line), else its complete words (the last word may be missing its end: `retur`), and not
+    an unfinished line that so far starts the document's next line (finished, the post-processor
+    would drop it as a repeat)."""
     if not single_line:
         end = raw.rfind("\n")
         if end > 0 and raw[:end].strip():
             return raw[:end]
     first = raw.split("\n", 1)[0] if single_line else raw
-    return _PARTIAL_WORD.sub("", first).rstrip(" \t")
+    cut = _PARTIAL_WORD.sub("", first).rstrip(" \t")
+    start = cut.rfind("\n") + 1
+    row = cut[start:] if start else ctx.line_prefix + cut
+    return cut[:start].rstrip("\n") if starts_next_line(row, ctx) else cut

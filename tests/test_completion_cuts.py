@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fim.postprocess import CompletionContext
 from server.completion import CompletionRequest, open_completer, whole_part
 from server.settings import Settings
 
@@ -66,9 +67,23 @@ def test_a_cancelled_completion_is_empty(completer) -> None:
 
 
 def test_whole_part() -> None:
-    assert whole_part("return wid", True) == "return"
-    assert whole_part("retur", True) == ""
-    assert whole_part("foo(bar, ", True) == "foo(bar,"
-    assert whole_part("x = 1\ny = compu", False) == "x = 1"
-    assert whole_part("total = sum(val", False) == "total = sum("
-    assert whole_part("", True) == ""
+    ctx = CompletionContext("def f(values):\n    ", "\n")
+    assert whole_part("return wid", ctx, True) == "return"
+    assert whole_part("retur", ctx, True) == ""
+    assert whole_part("foo(bar, ", ctx, True) == "foo(bar,"
+    assert whole_part("x = 1\ny = compu", ctx, False) == "x = 1"
+    assert whole_part("total = sum(val", ctx, False) == "total = sum("
+    assert whole_part("", ctx, True) == ""
+
+
+def test_a_cut_line_that_starts_the_next_line_is_not_shown() -> None:
+    """Cut by the clock, a line on its way to repeating the line below shows nothing (finished, it
+    would be dropped as a repeat); one that differs from it, or is indented otherwise, stays."""
+    ctx = CompletionContext('TOKEN_LPAREN = intern("lparen")\nTOK', '\nTOKEN_RPAREN = intern("rparen")\n')
+    assert whole_part('EN_RPAREN = intern("rpa', ctx, True) == ""
+    assert whole_part('EN_RBRACE = intern("rbr', ctx, True) == 'EN_RBRACE = intern("'
+    ctx = CompletionContext("def f():\n    x = 1\n", "\n    return x\n")
+    assert whole_part("\n    return x\n    ret", ctx, False) == "\n    return x"
+    assert whole_part("    return x", ctx, False) == ""
+    assert whole_part("    return x + y", ctx, False) == "    return x +"
+    assert whole_part("        return x", ctx, False) == "        return"
