@@ -139,6 +139,9 @@ class CompletionService:
         self._last_request = 0.0
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
         self._quick_s = 0.0  # how long the last short-prompt answer took; 0 once the full window answers
+        # The progress of reading a window in the background: one from its first slice to its last
+        # (model thread only).
+        self._fill_report: Optional[ReadingReport] = None
         self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
         self._languages: dict[str, str] = {}  # uri -> the editor's languageId
 
@@ -169,6 +172,7 @@ class CompletionService:
                 self.listener.load_progress(percent)
 
         def job() -> ModelInfo:
+            self._fill_done()
             old, self._completer = self._completer, None
             if old is not None:
                 self.stats["reloads"] += 1
@@ -389,6 +393,7 @@ class CompletionService:
                 self._read_window(request)
             elif result.generation.stop_reason != "cancelled":
                 self._quick_s = 0.0
+                self._fill_done()
             return result
 
         future, token = self.worker.submit_latest(self._job(job))
@@ -458,7 +463,7 @@ class CompletionService:
         slice_s = min(FILL_SLICE_MAX_S, self._quick_s * FILL_SHARE / (1 - FILL_SHARE))
 
         def job(completer: Completer, cancel: CancelToken) -> None:
-            report = ReadingReport(self.listener)
+            report = self._fill_report = self._fill_report or ReadingReport(self.listener)
             started = time.monotonic()
 
             def give_way() -> bool:
@@ -467,11 +472,21 @@ class CompletionService:
             try:
                 completer.prefill(request, give_way, report, batch=FILL_BATCH)
             except Cancelled:
-                pass
-            finally:
-                report.finish()
+                if cancel.closing:
+                    self._fill_done()
+                return
+            except BaseException:
+                self._fill_done()
+                raise
+            self._fill_done()
 
         self.worker.submit_background(self._job(job))
+
+    def _fill_done(self) -> None:
+        """The window read in the background is read (or no longer wanted): its progress ends."""
+        if self._fill_report is not None:
+            self._fill_report.finish()
+            self._fill_report = None
 
     def warm(self, uri: str) -> None:
         """On open: choose the file's context and tokenize it once in the background, so the first

@@ -3,6 +3,7 @@ work-done progress over LSP, and a line on the terminal for `deepfim complete`."
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -75,10 +76,21 @@ def test_a_large_window_is_first_answered_from_a_short_prompt(gemma_model: Path,
             return [(x if isinstance(x, dict) else x._asdict())["state"] for x in session.statuses]
 
         seen = len(states())
+        for k in range(4):  # typing while the window is read behind the answers, in slices
+            session.change(uri, 2 + k, text + "#" * (k + 1))
+            session.inline(uri, line, k + 1, timeout=300)
+            time.sleep(0.5)
         while "reading" not in states()[seen:] or states()[-1] != "ready":  # the window, read behind it
             assert time.monotonic() < deadline, "the full window was never read"
             time.sleep(0.5)
-        session.change(uri, 2, text + "#")
+        # One progress over the whole window, resumed slice after slice (not one per slice, each
+        # counting only what was left).
+        window = [(int(m.group(1).replace(",", "")), s["percentage"]) for s in
+                  (x if isinstance(x, dict) else x._asdict() for x in session.statuses[seen:])
+                  if s["state"] == "reading" and (m := re.search(r"of ([\d,]+) tokens", s["message"]))]
+        percents = [p for total, p in window if total > 2500]
+        assert percents and percents == sorted(percents) and percents[-1] >= 90, window
+        session.change(uri, 10, text + "#")
         session.inline(uri, line, 1, timeout=300)
         later = session.explain(uri)
         assert later["window"] == "full" and len(later["prompt"]["token_ids"]) > 2500

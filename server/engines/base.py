@@ -66,7 +66,7 @@ class ModelInfo:
 
 
 StopAt = Callable[[str], Optional[int]]
-# Prompt reading: (tokens read so far, tokens to read), called as it goes.
+# Prompt reading: (tokens of the prompt the cache holds so far, the prompt's length), called as it goes.
 Progress = Callable[[int, int], None]
 
 # Spelled like a chat or FIM control token (`<|EOT|>`, `<|User|>`, `<｜fim▁hole｜>`, `<|fim_prefix|>`).

@@ -375,7 +375,7 @@ class LocalEngine:
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
                 progress: Optional[Progress] = None, batch: Optional[int] = None) -> tuple[int, int]:
         """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled.
-        `progress(read, total)` hears of each batch read; `batch` (at most n_batch) sets how often
+        `progress(held, total)` hears of each batch read (tokens of `prompt` the cache holds); `batch` (at most n_batch) sets how often
         `cancelled` is asked (background reading gives way to a keystroke sooner in small batches)."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
@@ -389,8 +389,8 @@ class LocalEngine:
             chunk = prompt[pos:pos + min(batch or self.n_batch, self.n_batch)]
             self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)))
             pos += len(chunk)
-            if progress is not None:
-                progress(pos - reused, len(prompt) - reused)
+            if progress is not None:  # of the whole window: a reading resumed counts what it holds
+                progress(pos, len(prompt))
         return reused, len(prompt) - reused
 
     def _argmax(self, pending: bytes = b"", row: int = -1) -> int:
