@@ -120,8 +120,11 @@ def resolve(model: Optional[str]) -> Path:
     return entry.local_path
 
 
-def fallback_notice(path: Path) -> Optional[str]:
-    """What to tell the user when `path` is the small fallback model standing in for the default."""
+def fallback_notice(model: Optional[str], path: Path) -> Optional[str]:
+    """What to tell the user when `path`, resolved from the MODEL argument `model`, is the small
+    fallback model standing in for the default (not when the small model was asked for)."""
+    if model or os.environ.get("DEEPFIM_MODEL"):
+        return None
     default, small = find(default_name()), find(fallback_name())
     if default is None or small is None or path != small.local_path or default.local_path.is_file():
         return None

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 EXPLAIN = "deepfim/explain"
 STATS = "deepfim/stats"  # counters and resident memory, for benchmarks and soak tests
-# Server -> client notification: {"state": loading|ready|error|disabled, "message", "percentage"?, "model"?}
+# Server -> client notification: {"state": loading|reading|ready|error|disabled, "message", "percentage"?,
+# "model"?}
 STATUS = "deepfim/status"
 WATCHERS_ID = "deepfim-watched-files"
 _WORD_BEFORE = re.compile(r"[\w$]*\Z")

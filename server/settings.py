@@ -33,7 +33,8 @@ class Settings:
     threads: Optional[int] = _setting(None, "threads", "CPU threads for llama.cpp; null: physical cores, "
                                       "fewer while other processes keep them busy",
                                       minimum=1, maximum=1024, nullable=True)
-    time_budget_ms: int = _setting(4000, "timeBudgetMs", "after this, generation stops at the next line end",
+    time_budget_ms: int = _setting(4000, "timeBudgetMs", "milliseconds of generation (prompt reading not counted); "
+                                   "a suggestion cut by it keeps whole lines, or whole words on one line",
                                    minimum=1, maximum=600_000)
     enabled: bool = _setting(True, "enabled", "answer completion requests")
     log_text: bool = _setting(False, "logText", "allow source text in the log (debugging only)")

@@ -121,7 +121,8 @@ def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Pat
     os.environ["DEEPFIM_CACHE"] = str(tmp_path)
     try:
         assert resolve(None) == small  # the default is not downloaded: the small model serves
-        assert "prefix-only" in (fallback_notice(small) or "")
+        assert "prefix-only" in (fallback_notice(None, small) or "")
+        assert fallback_notice(str(small), small) is None  # asked for: not standing in for anything
         with pytest.raises(ModelNotFound):  # asked for by name, the default is never swapped
             resolve("deepseek-coder-1.3b-base")
     finally:

@@ -26,7 +26,7 @@ def open_engine(settings: Settings, progress: Optional[Callable[[float], None]] 
     engine = LocalEngine(path, n_ctx=settings.context_size, n_threads=settings.threads, progress=progress,
                          gpu_layers=settings.gpu_layers, flash_attention=settings.flash_attention,
                          kv_cache_type=settings.kv_cache_type, **local_options)
-    notice = fallback_notice(path)
+    notice = fallback_notice(settings.model, path)
     if notice:
         engine.info.warnings.append(notice)
     return engine
