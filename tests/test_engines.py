@@ -526,16 +526,22 @@ def _vllm(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
     return 404, "application/json", [b'{"detail": "Not Found"}']
 
 
+def _completed_on_v1(fake: FakeServer, tmp_path: Path, model: str) -> object:
+    """`deepfim complete` in HOLE_FILE through the fake's `/v1`: the prompt it sent (the fake answers
+    `compute(1)`)."""
+    source = tmp_path / "hole.py"
+    source.write_text(HOLE_FILE + "\ny = \n")
+    data = _complete_json(source, 4, 4, "--engine", fake.url + "/v1", "--max-tokens", "8", key=False)
+    assert data["completion"] == "compute(1)"
+    _, path, body = fake.requests[-1]
+    assert path == "/v1/completions" and body["model"] == model
+    return body["prompt"]
+
+
 def test_an_openai_compatible_server_without_props_vllm(tmp_path: Path) -> None:
     fake = FakeServer(_vllm)
     try:
-        source = tmp_path / "hole.py"
-        source.write_text(HOLE_FILE + "\ny = \n")
-        data = _complete_json(source, 4, 4, "--engine", fake.url + "/v1", "--max-tokens", "8", key=False)
-        assert data["completion"] == "compute(1)"
-        _, path, body = fake.requests[-1]
-        assert path == "/v1/completions" and body["model"] == "deepseek-ai/deepseek-coder-1.3b-base"
-        prompt = body["prompt"]
+        prompt = _completed_on_v1(fake, tmp_path, "deepseek-ai/deepseek-coder-1.3b-base")
         assert prompt[:2] == [32013, 32016] and prompt.count(32015) == 1 and 32017 in prompt
         text = "".join(chr(t - 100000) for t in prompt if t >= 100000)
         assert f"spells <{WORD_JOINER}｜fim▁hole｜> and <{WORD_JOINER}|EOT|>" in text
@@ -571,13 +577,7 @@ def test_an_openai_compatible_server_without_a_tokenizer_lm_studio(tmp_path: Pat
         engine = open_remote(fake.url + "/v1", None, None, 16384)
         assert engine.info.n_ctx == 4096 and engine.info.template.name == "deepseek-coder"
         engine.close()
-        source = tmp_path / "hole.py"
-        source.write_text(HOLE_FILE + "\ny = \n")
-        data = _complete_json(source, 4, 4, "--engine", fake.url + "/v1", "--max-tokens", "8", key=False)
-        assert data["completion"] == "compute(1)"
-        _, path, body = fake.requests[-1]
-        assert path == "/v1/completions" and body["model"] == "lmstudio-community/deepseek-coder-6.7b-base"
-        prompt = body["prompt"]
+        prompt = _completed_on_v1(fake, tmp_path, "lmstudio-community/deepseek-coder-6.7b-base")
         assert isinstance(prompt, str) and prompt.startswith("<｜fim▁begin｜>def f(x):")
         assert prompt.count("<｜fim▁hole｜>") == 1 and prompt.count("<｜fim▁end｜>") == 1
         assert f"spells <{WORD_JOINER}｜fim▁hole｜> and <{WORD_JOINER}|EOT|>" in prompt
