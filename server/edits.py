@@ -25,7 +25,7 @@ from fim.instruct import ACTIONS, Action, action
 from fim.positions import index_to_utf16, lsp_lines
 from models.catalog import ModelNotFound
 from server.engines import open_engine
-from server.engines.base import Cancelled, Engine, EngineUnavailable, ModelLoadError
+from server.engines.base import Cancelled, Engine, EngineReplaced, EngineUnavailable, ModelLoadError
 from server.instruct import EditRequest, EditResult, EditTooLong, Instructor
 from server.memory import MARGIN_BYTES, available_bytes
 from server.project import Project
@@ -242,6 +242,11 @@ class Edits:
             return {"applied": False, "reason": "cancelled"}
         except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
             self._end_progress(progress, "failed")
+            if isinstance(error, EngineReplaced):  # open the engine again for what comes next
+                if instruct_settings(self.service.settings) is None:
+                    self.service.load()
+                else:
+                    self.service.run_on_model_thread(lambda _: self.engines.close())
             server.show(types.MessageType.Error, str(error))
             return {"applied": False, "reason": str(error)}
         if result.cancelled:

@@ -21,7 +21,7 @@ import pytest
 from lsprotocol import types
 
 from server.engines import open_remote
-from server.engines.base import EngineUnavailable
+from server.engines.base import EngineReplaced, EngineUnavailable
 from server.engines.remote import WORD_JOINER
 from tests.llama_server import LlamaServer, free_port
 from tests.lsp_client import REPO, LspSession
@@ -329,6 +329,29 @@ def test_a_server_restarted_with_another_model_and_window_is_connected_to_again(
         assert any(s["state"] == "ready" and "1024-token window" in s["message"] for s in statuses), statuses
     finally:
         session.close()
+        server.close()
+        if replacement is not None:
+            replacement.close()
+
+
+def test_a_replaced_server_is_said_again_until_the_engine_is_opened_again(deepseek_tiny: Path,
+                                                                          gemma_model: Path) -> None:
+    """Whoever meets the news first (an edit, a completion), every later request hears it too, until
+    the engine is opened again: none of them runs on the old vocabulary."""
+    server = LlamaServer(deepseek_tiny, ctx=1024)
+    replacement = None
+    try:
+        engine = open_remote(server.url, None, None, 1024)
+        assert engine.generate(engine.tokenize("def f(x):\n    return "), 1, lambda: False).stop_reason
+        server.stop()
+        replacement = LlamaServer(gemma_model, ctx=1024, port=server.port)
+        for _ in range(2):
+            prompt = engine.tokenize("def f(x):\n    return ")  # a request finds the kept connection gone
+            with pytest.raises(EngineReplaced, match="restarted with another model"):
+                engine.generate(prompt, 1, lambda: False)
+        engine.close()
+        assert open_remote(server.url, None, None, 1024).info.name == gemma_model.stem
+    finally:
         server.close()
         if replacement is not None:
             replacement.close()

@@ -104,11 +104,11 @@ class RemoteEngine:
         serves what this engine connected to; raises EngineReplaced when not."""
         if self.client.troubles == self._checked or self.client.outage is not None:
             return
-        serves = self._identity()
-        self._checked = self.client.troubles
-        if serves != self._serves:
+        troubles = self.client.troubles
+        if self._identity() != self._serves:  # said again until the engine is opened again
             raise EngineReplaced(f"the engine at {self.client.url} was restarted with another model or window: "
                                  f"connecting again")
+        self._checked = troubles
 
     def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
         template = select_template(self.has_token, architecture)
