@@ -469,16 +469,14 @@ class CompletionService:
             def give_way() -> bool:
                 return cancel() and (cancel.closing or time.monotonic() - started >= slice_s)
 
+            read = True
             try:
                 completer.prefill(request, give_way, report, batch=FILL_BATCH)
             except Cancelled:
-                if cancel.closing:
+                read = cancel.closing  # gave way to a keystroke: the next slice carries the progress on
+            finally:
+                if read:
                     self._fill_done()
-                return
-            except BaseException:
-                self._fill_done()
-                raise
-            self._fill_done()
 
         self.worker.submit_background(self._job(job))
 

@@ -45,7 +45,7 @@ def served(props: dict) -> tuple:
 class LlamaServerEngine(RemoteEngine):
     api = "llama.cpp"
 
-    def _connect(self) -> None:
+    def _connect(self) -> object:
         props = self.client.request("GET", "/props")
         settings = props.get("default_generation_settings") or {}
         n_ctx = int(settings.get("n_ctx") or props.get("n_ctx") or 0)
@@ -70,6 +70,7 @@ class LlamaServerEngine(RemoteEngine):
         self._seed = random.randrange(1, 2**31)
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
+        return served(props)
 
     def _identity(self) -> object:
         return served(self.client.request("GET", "/props"))

@@ -375,8 +375,9 @@ class LocalEngine:
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
                 progress: Optional[Progress] = None, batch: Optional[int] = None) -> tuple[int, int]:
         """Bring the KV cache to hold `prompt`; return (reused, evaluated). Raises Cancelled.
-        `progress(held, total)` hears of each batch read (tokens of `prompt` the cache holds); `batch` (at most n_batch) sets how often
-        `cancelled` is asked (background reading gives way to a keystroke sooner in small batches)."""
+        `progress(held, total)` hears of each batch read (tokens of `prompt` the cache holds); `batch`
+        (at most n_batch) sets how often `cancelled` is asked (background reading gives way to a
+        keystroke sooner in small batches)."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
         if len(prompt) >= self.info.n_ctx:

@@ -17,8 +17,9 @@ class OllamaEngine(RemoteEngine):
     api = "ollama"
     breaks_spellings = True
 
-    def _connect(self) -> None:
-        names = [m.get("name") for m in self.client.request("GET", "/api/tags").get("models") or []]
+    def _connect(self) -> object:
+        models = self.client.request("GET", "/api/tags").get("models") or []
+        names = [m.get("name") for m in models if isinstance(m, dict)]
         if self.model is None:
             if len(names) != 1:
                 raise ModelLoadError(f"Ollama at {self.client.url} has {len(names)} models "
@@ -31,9 +32,13 @@ class OllamaEngine(RemoteEngine):
         n_ctx = int(info.get(f"{architecture}.context_length") or 0)
         self._setup(str(self.model), n_ctx, architecture)  # no BOS: Ollama's runner adds it
         self._stop_texts = self.info.template.stop_tokens
+        return self._digest(models)
 
     def _identity(self) -> object:
-        models = self.client.request("GET", "/api/tags").get("models") or []
+        return self._digest(self.client.request("GET", "/api/tags").get("models") or [])
+
+    def _digest(self, models: list) -> object:
+        """The digest of this engine's model among Ollama's `/api/tags` models."""
         return next((m.get("digest") for m in models if isinstance(m, dict) and m.get("name") == self.model), None)
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:

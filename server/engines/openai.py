@@ -21,7 +21,7 @@ from server.engines.remote import Chunk, RemoteEngine
 class OpenAIEngine(RemoteEngine):
     api = "openai"
 
-    def _connect(self) -> None:
+    def _connect(self) -> object:
         root = self.client.at("")
         props = root.probe("/props")  # None: not a llama-server
         self._root = root
@@ -52,12 +52,17 @@ class OpenAIEngine(RemoteEngine):
             name = PurePath(name).stem
         self._setup(name, n_ctx, bos_text=bos)
         self._stop_texts = self.info.template.stop_tokens
+        return self._served(entry, props)
 
     def _identity(self) -> object:
         models = self.client.request("GET", "/models").get("data") or []
         entry = next((m for m in models if isinstance(m, dict) and m.get("id") == self.model), {})
+        return self._served(entry, self._root.request("GET", "/props") if self._llama else None)
+
+    def _served(self, entry: dict, props: Optional[dict]) -> object:
+        """What the server serves: this engine's model as `/models` lists it, llama-server's `/props`."""
         model = {key: entry.get(key) for key in ("id", "root", "max_model_len", "meta")}
-        return model, llama_server.served(self._root.request("GET", "/props")) if self._llama else None
+        return model, llama_server.served(props) if self._llama and props else None
 
     def _lm_studio_window(self, root: HttpClient) -> int:
         """The window LM Studio loaded the model with (its `/api/v1/models`); 0 where not shown."""
@@ -86,8 +91,8 @@ class OpenAIEngine(RemoteEngine):
         return self._root.request("POST", "/detokenize", {"model": self.model, "tokens": tokens})["prompt"]
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
-        text = self._estimated.text(prompt) if self._estimated is not None else None
-        body = {"model": self.model, "prompt": prompt if text is None else text, "max_tokens": max_tokens,
+        body = {"model": self.model, "max_tokens": max_tokens,
+                "prompt": self._estimated.text(prompt) if self._estimated is not None else prompt,
                 "temperature": 0.0, "stream": True, "stop": list(self._stop_texts[:4])}
         if self._llama:
             body.update(cache_prompt=True, n_cache_reuse=llama_server.CACHE_REUSE_MIN, timings_per_token=True)

@@ -59,13 +59,13 @@ class RemoteEngine:
         self.info: ModelInfo
         self.special: SpecialIds
         with self.client.until(time.monotonic() + GRACE_S):  # a stalled server holds no request long
-            self._connect()
-            self._serves = self._identity()
+            self._serves = self._connect()
         self._checked = self.client.troubles
 
     # ------------------------------------------------------------- per API
-    def _connect(self) -> None:
-        """Learn the model (name, window, vocabulary) and set `info` and `special`."""
+    def _connect(self) -> object:
+        """Learn the model (name, window, vocabulary) and set `info` and `special`; return what the
+        server serves, as `_identity` tells it."""
         raise NotImplementedError
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
