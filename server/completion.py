@@ -12,7 +12,7 @@ from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
 from server.engines import open_engine
-from server.engines.base import Engine, Generation, Progress
+from server.engines.base import Engine, Generation, OutOfTime, Progress
 from server.settings import Settings
 
 # How much text around the cursor the post-processor sees (it only needs the nearby scope).
@@ -123,12 +123,16 @@ class Completer:
                       max_suffix_tokens=min(Budget.max_suffix_tokens, room // 4),
                       max_context_tokens=room)
 
-    def prompt_for(self, request: CompletionRequest) -> tuple[FimInput, Prompt]:
-        """The prompt: the local window first, then repository context in the room that is left."""
+    def split(self, request: CompletionRequest) -> FimInput:
+        """The document split at the cursor."""
         lines = lsp_lines(request.text)
         line = max(0, min(request.line, len(lines) - 1))
-        column = utf16_to_index(lines[line], request.character)
-        fim = split_document(request.text, line, column, request.path)
+        return split_document(request.text, line, utf16_to_index(lines[line], request.character), request.path)
+
+    def prompt_for(self, request: CompletionRequest) -> tuple[FimInput, Prompt]:
+        """The prompt: the local window first, then repository context in the room that is left."""
+        fim = self.split(request)
+        line = fim.first_line + len(fim.prefix_lines)
         budget = self.budget()
         prompt = self.builder.build(fim, budget, self.layout())
         if request.context is None or len(request.text) > HUGE_DOCUMENT_CHARS:
@@ -210,7 +214,14 @@ class Completer:
         start = time.perf_counter()
         budget_s = self.settings.time_budget_ms / 1000
         with self.engine.answering(budget_s):
-            fim, prompt = self.prompt_for(request)
+            try:
+                fim, prompt = self.prompt_for(request)
+            except OutOfTime:  # a slow server's tokenizer took the time: asked again, the lines are cached
+                fim = self.split(request)
+                return CompletionResult(completion="", model=self.engine.info.name, prompt=Prompt(()),
+                                        generation=Generation(stop_reason="time"),
+                                        line=fim.first_line + len(fim.prefix_lines), column=len(fim.middle),
+                                        total_ms=(time.perf_counter() - start) * 1000)
             quick = self.quick_prompt(fim, prompt, first_answer_s)
             if quick is not None:
                 prompt = quick

@@ -91,7 +91,7 @@ def model_chat_template(engine: Engine) -> Optional[str]:
     client = getattr(engine, "client", None)
     if getattr(engine, "api", "") in ("llama.cpp", "openai") and client is not None:
         try:
-            props = client.at("").probe("/props")
+            props = client.root().probe("/props")
         except EngineUnavailable:
             return None
         value = props.get("chat_template") if isinstance(props, dict) else None

@@ -334,14 +334,17 @@ def test_a_server_restarted_with_another_model_and_window_is_connected_to_again(
             replacement.close()
 
 
-def test_a_replaced_server_is_said_again_until_the_engine_is_opened_again(deepseek_tiny: Path,
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_a_replaced_server_is_said_again_until_the_engine_is_opened_again(api: str, deepseek_tiny: Path,
                                                                           gemma_model: Path) -> None:
     """Whoever meets the news first (an edit, a completion), every later request hears it too, until
-    the engine is opened again: none of them runs on the old vocabulary."""
+    the engine is opened again: none of them runs on the old vocabulary (also through `/v1`, whose
+    tokenizing goes to the server's root)."""
     server = LlamaServer(deepseek_tiny, ctx=1024)
     replacement = None
+    url = server.url + ("/v1" if api == "openai" else "")
     try:
-        engine = open_remote(server.url, None, None, 1024)
+        engine = open_remote(url, api, None, 1024)
         assert engine.generate(engine.tokenize("def f(x):\n    return "), 1, lambda: False).stop_reason
         server.stop()
         replacement = LlamaServer(gemma_model, ctx=1024, port=server.port)
@@ -350,19 +353,21 @@ def test_a_replaced_server_is_said_again_until_the_engine_is_opened_again(deepse
             with pytest.raises(EngineReplaced, match="restarted with another model"):
                 engine.generate(prompt, 1, lambda: False)
         engine.close()
-        assert open_remote(server.url, None, None, 1024).info.name == gemma_model.stem
+        assert open_remote(url, api, None, 1024).info.name == gemma_model.stem
     finally:
         server.close()
         if replacement is not None:
             replacement.close()
 
 
-def test_a_stalled_server_holds_no_keystroke_past_the_budget(deepseek_tiny: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_a_stalled_server_holds_no_keystroke_past_the_budget(api: str, deepseek_tiny: Path, tmp_path: Path) -> None:
     """A server that stops answering (SIGSTOP) while the user types text never tokenized before: the
     tokenizing requests wait no longer than the budget allows, and every keystroke queued behind
     them is answered within the budget plus 2 s, with one message."""
     server = LlamaServer(deepseek_tiny, ctx=2048)
-    session = LspSession("", tmp_path, options={"engine": server.url, "maxTokens": 4, "contextSize": 2048,
+    session = LspSession("", tmp_path, options={"engine": server.url + ("/v1" if api == "openai" else ""),
+                                                "engineApi": api, "maxTokens": 4, "contextSize": 2048,
                                                 "timeBudgetMs": 1000})
     text = "".join(f"def helper_{i}(value):\n    return value * {i} + {i * 3}\n\n" for i in range(40)) + "result = "
     last = text.count("\n")
@@ -407,6 +412,7 @@ class FakeServer:
 
     def __init__(self, handle: Callable[[str, str, dict], tuple[int, str, list[bytes]]], port: int = 0) -> None:
         self.requests: list[tuple[str, str, dict]] = []
+        self.headers: list[dict[str, str]] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -420,6 +426,7 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null") if length else {}
                 owner.requests.append((method, self.path, body))
+                owner.headers.append(dict(self.headers))
                 status, kind, chunks = handle(method, self.path, body)
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
@@ -495,6 +502,11 @@ def test_ollama_raw_text_prompt_with_control_spellings_broken(tmp_path: Path) ->
     ((404, "text/plain", [b"not found"]), "HTTP 404"),
     ((503, "application/json", [b'{"error": "loading model"}']), "HTTP 503"),
     ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"<html>oops\n"]), "garbled"),
+    ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"caf\xe9\n"]), "garbled"),
+    ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"null\n"]), "garbled"),
+    ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"[1, 2]\n"]), "garbled"),
+    ((200, "application/x-ndjson", [b'{"response": 5, "done": false}\n']), "cannot read as the ollama API"),
+    ((200, "application/x-ndjson", [b'{"error": {"code": 500}}\n']), "reported an error: .*code.: 500"),
     ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n']), "ended before"),
     ((200, "application/x-ndjson", [b'{"response": "x", "done": false}\n', b"STALL"]), None),
 ])
@@ -643,3 +655,124 @@ def test_unreachable_hosts_fail_fast_with_the_cause() -> None:
         open_remote(f"http://127.0.0.1:{free_port()}", None, None, 4096)
     with pytest.raises(EngineUnavailable, match="cannot find the engine host"):
         open_remote("http://deepfim-no-such-host.invalid:8080", None, None, 4096)
+
+
+def _slow(handle: Callable[[str, str, dict], tuple[int, str, list[bytes]]], paths: tuple[str, ...],
+          delay: float) -> Callable[[str, str, dict], tuple[int, str, list[bytes]]]:
+    def slow(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path in paths:
+            time.sleep(delay)
+        return handle(method, path, body)
+    return slow
+
+
+def test_a_slow_tokenizer_answers_within_the_budget_and_catches_up() -> None:
+    """A server whose `/tokenize` answers each request slowly but in time (a distant server): a
+    completion over text never tokenized before is answered (empty) within the budget plus 2 s, and
+    the lines tokenized meanwhile are kept, so keystrokes soon get completions."""
+    from server.completion import CompletionRequest, open_completer
+    from server.settings import Settings
+
+    fake = FakeServer(_slow(_vllm, ("/tokenize",), 0.15))
+    try:
+        settings, _ = Settings().validated({"engine": fake.url + "/v1", "timeBudgetMs": 1000, "maxTokens": 4})
+        completer = open_completer(settings)
+        text = "".join(f"def helper_{i}(value):\n    return value * {i} + {i * 3}\n\n" for i in range(40)) + "y = "
+        request = CompletionRequest(text=text, line=text.count("\n"), character=4)
+        took = []
+        for _ in range(10):
+            started = time.monotonic()
+            result = completer.complete(request, lambda: False)
+            took.append(time.monotonic() - started)
+            if result.completion:
+                break
+        assert max(took) < 1.0 + 2.0, took
+        assert result.completion == "compute(1)", took
+        assert len(took) > 1  # the first ran out of time tokenizing
+    finally:
+        fake.close()
+
+
+def test_a_cancellation_while_the_stream_connects_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cancelled while the connection for the stream is still being made (a distant server): the
+    stream is cut once connected, not read to its end."""
+    import http.client
+
+    def tokens() -> Iterator[bytes]:
+        for _ in range(20):
+            time.sleep(0.2)
+            yield b'{"response": "x", "done": false}\n'
+        yield b'{"response": "", "done": true}\n'
+
+    fake = FakeServer(lambda method, path, body: (200, "application/x-ndjson", tokens()) if path == "/api/generate"
+                      else _ollama([])(method, path, body))
+    try:
+        engine = open_remote(fake.url, "ollama", None, 4096)
+        prompt = engine.tokenize("def f():\n    return ")
+        connect = http.client.socket.create_connection
+
+        def distant(*args: object, **kwargs: object) -> object:
+            time.sleep(0.1)
+            return connect(*args, **kwargs)
+
+        monkeypatch.setattr(http.client.socket, "create_connection", distant)
+        started = time.monotonic()
+        generation = engine.generate(prompt, 64, lambda: time.monotonic() - started > 0.05)
+        assert generation.stop_reason == "cancelled" and time.monotonic() - started < 0.5
+    finally:
+        fake.close()
+
+
+def test_an_openai_compatible_server_behind_a_path_prefix() -> None:
+    """`https://host/llm/v1` behind a reverse proxy: the server's own paths (`/tokenize`) are looked
+    for under `/llm`, not at the host's root."""
+    def prefixed(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if not path.startswith("/llm/"):
+            return 404, "text/plain", [b"no such path"]
+        return _vllm(method, path[len("/llm"):], body)
+
+    fake = FakeServer(prefixed)
+    try:
+        engine = open_remote(fake.url + "/llm/v1", None, None, 16384)
+        assert engine.info.template.name == "deepseek-coder" and engine.info.n_ctx == 16384
+        assert engine.special.prefix == 32016  # the server's vocabulary, not estimated tokens
+        assert engine.tokenize("ab") == [100000 + ord("a"), 100000 + ord("b")]
+    finally:
+        fake.close()
+
+
+def test_credentials_in_the_engine_url_are_sent_and_never_shown() -> None:
+    fake = FakeServer(lambda method, path, body: (401, "application/json", [b'{"error": "unauthorized"}']))
+    try:
+        url = fake.url.replace("http://", "http://alice:s%40cret@")
+        with pytest.raises(EngineUnavailable, match="refused the user and password in the engine URL") as caught:
+            open_remote(url, "ollama", None, 4096)
+        assert "s%40cret" not in str(caught.value) and "alice" not in str(caught.value)
+        assert fake.headers[-1]["Authorization"] == "Basic YWxpY2U6c0BjcmV0"  # alice:s@cret
+    finally:
+        fake.close()
+
+
+def test_ollama_breaks_exactly_the_models_control_spellings(tmp_path: Path) -> None:
+    """Where `/api/show` lists token types, the model's own control and user-defined spellings in user
+    text are broken (`<eos>`, `<filename>`), and no other text (`<div>`, a user-defined run of tabs)."""
+    vocabulary = _ollama_vocab() + ["<eos>", "<filename>", "<div>", "\t\t"]
+    kinds = [1] * 32013 + [3] * 5 + [3, 4, 1, 4]
+
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/api/show":
+            info = {"general.architecture": "llama", "llama.context_length": 16384,
+                    "tokenizer.ggml.tokens": vocabulary, "tokenizer.ggml.token_type": kinds}
+            return 200, "application/json", [json.dumps({"model_info": info}).encode()]
+        return _ollama([b'{"response": "", "done": true}\n'])(method, path, body)
+
+    fake = FakeServer(handle)
+    try:
+        source = tmp_path / "hole.py"
+        source.write_text('def f(x):\n\t\t"<eos> <filename> <div> <｜fim▁hole｜>"\n    return x\n\ny = \n')
+        _complete_json(source, 4, 4, "--engine", fake.url, "--max-tokens", "8", key=False)
+        prompt = fake.requests[-1][2]["prompt"]
+        joined = f'\t\t"<{WORD_JOINER}eos> <{WORD_JOINER}filename> <div> <{WORD_JOINER}｜fim▁hole｜>"'
+        assert joined in prompt and prompt.startswith("<｜fim▁begin｜>")
+    finally:
+        fake.close()

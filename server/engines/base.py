@@ -26,6 +26,11 @@ class Cancelled(Exception):
     """The request that drove the engine was cancelled or superseded."""
 
 
+class OutOfTime(Cancelled):
+    """The completion's time ran out before the engine could be asked (a slow server's tokenizer):
+    it is answered empty; asked again, what was tokenized meanwhile is cached."""
+
+
 class EngineClosed(RuntimeError):
     """A job reached an engine after `close()` (a reload raced it); nothing ran on freed memory."""
 

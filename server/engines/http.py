@@ -4,6 +4,7 @@ act on, and back-off while a server is down. The API key is sent, never logged o
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -12,10 +13,10 @@ import ssl
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
-from urllib.parse import urlsplit
+from typing import Any, Callable, Generator, Iterator, Optional
+from urllib.parse import unquote, urlsplit
 
-from server.engines.base import EngineUnavailable
+from server.engines.base import EngineUnavailable, OutOfTime
 
 API_KEY_VARIABLE = "DEEPFIM_API_KEY"
 CONNECT_TIMEOUT_S = 3.0
@@ -29,35 +30,64 @@ KNOCK_INTERVAL_S = 1.0
 KNOCK_TIMEOUT_S = 0.2
 
 
+class _Health:
+    """What the clients of one server share: its failures, back-off and outage, and the deadline of
+    the completion being answered."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.down_until = 0.0
+        self.knock = False  # the outage is one a knock on the port can see end
+        self.knocked = 0.0
+        # Failures and kept connections the server dropped so far: after one, the server may have been
+        # restarted with another model (the engine compares what it serves).
+        self.troubles = 0
+        self.deadline: Optional[float] = None
+        self.outage: Optional[str] = None
+
+
 class HttpClient:
     """Requests to one server, below one base URL (`http://host:8080`, `https://host/v1`)."""
 
-    def __init__(self, base_url: str, api_key: Optional[str] = None) -> None:
+    def __init__(self, base_url: str, api_key: Optional[str] = None, health: Optional[_Health] = None) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"engine URL {base_url!r} is not an http:// or https:// URL")
-        self.url = base_url.rstrip("/")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port
         self._prefix = parts.path
+        self._netloc = parts.netloc.rpartition("@")[2]  # credentials in the URL are never shown
+        self.url = f"{parts.scheme}://{self._netloc}{parts.path}"
         self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_VARIABLE) or None
+        self._basic = _basic_auth(parts.username, parts.password)
         self._kept: Optional[http.client.HTTPConnection] = None
         self._lock = threading.Lock()
-        self._failures = 0
-        self._down_until = 0.0
-        self._knock = False  # the outage is one a knock on the port can see end
-        self._knocked = 0.0
-        # Failures and kept connections the server dropped so far: after one, the server may have been
-        # restarted with another model (the engine compares what it serves).
-        self.troubles = 0
-        self.deadline: Optional[float] = None  # monotonic time by which requests must be answered
-        self.outage: Optional[str] = None  # why the server is unreachable now, None while it answers
+        self._health = health or _Health()
 
-    def at(self, path: str) -> "HttpClient":
-        """A client for another base path on the same server (`/v1` -> the server's root)."""
-        parts = urlsplit(self.url)
-        return HttpClient(f"{parts.scheme}://{parts.netloc}{path}", self._api_key)
+    @property
+    def troubles(self) -> int:
+        """Failures and dropped kept connections so far, on any client of this server."""
+        return self._health.troubles
+
+    @property
+    def outage(self) -> Optional[str]:
+        """Why the server is unreachable now, None while it answers."""
+        return self._health.outage
+
+    @property
+    def deadline(self) -> Optional[float]:
+        """The monotonic time by which requests must be answered (see `until`)."""
+        return self._health.deadline
+
+    def root(self) -> "HttpClient":
+        """A client for the server's own paths (`/props`, `/tokenize`): the base URL less a final
+        `/v1`, sharing this client's health."""
+        prefix = self._prefix[:-3] if self._prefix.endswith("/v1") else self._prefix
+        client = HttpClient(f"{'https' if self._https else 'http'}://{self._netloc}{prefix}", self._api_key,
+                            self._health)
+        client._basic = self._basic
+        return client
 
     # ------------------------------------------------------------------ plumbing
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
@@ -72,39 +102,44 @@ class HttpClient:
             headers["Accept"] = "text/event-stream, application/x-ndjson"
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        elif self._basic:
+            headers["Authorization"] = self._basic
         return headers
 
     def _check_backoff(self) -> None:
+        health = self._health
         now = time.monotonic()
-        wait = self._down_until - now
-        if wait <= 0 or not self.outage:
+        wait = health.down_until - now
+        if wait <= 0 or not health.outage:
             return
-        if self._knock and now - self._knocked >= KNOCK_INTERVAL_S:
-            self._knocked = now
+        if health.knock and now - health.knocked >= KNOCK_INTERVAL_S:
+            health.knocked = now
             try:
                 socket.create_connection((self._host, self._port or (443 if self._https else 80)),
                                          timeout=KNOCK_TIMEOUT_S).close()
-                self._down_until = 0.0  # it takes connections again: try now
+                health.down_until = 0.0  # it takes connections again: try now
                 return
             except OSError:
                 pass
-        raise EngineUnavailable(f"{self.outage} (trying again in {wait:.0f} s)")
+        raise EngineUnavailable(f"{health.outage} (trying again in {wait:.0f} s)")
 
     def failed(self, message: str, knock: bool = False) -> EngineUnavailable:
         """Record a failure: back off 1, 2, 4, ... up to 30 s before the next try (with `knock`, only
         until the server's port takes connections again)."""
-        self._failures += 1
-        self.troubles += 1
-        self._down_until = time.monotonic() + min(MAX_BACKOFF_S, 2.0 ** (self._failures - 1))
-        self._knock = knock
-        self._knocked = time.monotonic()
-        self.outage = message
+        health = self._health
+        health.failures += 1
+        health.troubles += 1
+        health.down_until = time.monotonic() + min(MAX_BACKOFF_S, 2.0 ** (health.failures - 1))
+        health.knock = knock
+        health.knocked = time.monotonic()
+        health.outage = message
         return EngineUnavailable(message)
 
     def _succeeded(self) -> None:
-        self._failures = 0
-        self._down_until = 0.0
-        self.outage = None
+        health = self._health
+        health.failures = 0
+        health.down_until = 0.0
+        health.outage = None
 
     def describe(self, error: BaseException) -> str:
         """`error` in the user's terms, naming the URL."""
@@ -117,15 +152,14 @@ class HttpClient:
             return f"the engine at {self.url} did not answer in time{hint}"
         if isinstance(error, ssl.SSLError):
             return f"TLS with the engine at {self.url} failed ({error.reason or error})"
-        if isinstance(error, json.JSONDecodeError):
-            return f"the engine at {self.url} sent something that is not JSON: is the engine API right?"
         return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
 
     def _status_error(self, status: int, path: str, body: bytes) -> EngineUnavailable:
         excerpt = _error_text(body)
         if status in (401, 403):
-            hint = "it wants an API key: set DEEPFIM_API_KEY" if not self._api_key else \
-                "it refused the API key in DEEPFIM_API_KEY"
+            hint = "it refused the API key in DEEPFIM_API_KEY" if self._api_key else \
+                "it refused the user and password in the engine URL" if self._basic else \
+                "it wants an API key: set DEEPFIM_API_KEY"
             return self.failed(f"the engine at {self.url} answered HTTP {status}: {hint}")
         if status == 404:
             return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
@@ -137,12 +171,13 @@ class HttpClient:
     def until(self, deadline: float) -> Iterator[None]:
         """Requests made meanwhile wait for the server until the monotonic `deadline` (that of the
         completion they are for; MIN_WAIT_S at least), instead of REQUEST_TIMEOUT_S each."""
-        previous = self.deadline
-        self.deadline = deadline if previous is None else min(previous, deadline)
+        health = self._health
+        previous = health.deadline
+        health.deadline = deadline if previous is None else min(previous, deadline)
         try:
             yield
         finally:
-            self.deadline = previous
+            health.deadline = previous
 
     # ------------------------------------------------------------------ requests
     def probe(self, path: str) -> Any:
@@ -157,7 +192,10 @@ class HttpClient:
         self._check_backoff()
         data = json.dumps(body).encode() if body is not None else None
         if self.deadline is not None:
-            timeout = max(MIN_WAIT_S, min(timeout, self.deadline - time.monotonic()))
+            left = self.deadline - time.monotonic()
+            if left <= 0:  # a server answering each request in less than MIN_WAIT_S, but slowly
+                raise OutOfTime(f"the engine at {self.url} did not answer {path} within the completion's time")
+            timeout = max(MIN_WAIT_S, min(timeout, left))
         with self._lock:
             for attempt in (0, 1):  # a kept connection the server closed meanwhile: once more, fresh
                 connection = self._kept or self._connection(timeout)
@@ -172,7 +210,7 @@ class HttpClient:
                 except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                     connection.close()
                     if attempt == 0:
-                        self.troubles += 1
+                        self._health.troubles += 1
                         continue
                     raise self.failed(self.describe(error)) from None
                 except (OSError, http.client.HTTPException) as error:
@@ -186,15 +224,19 @@ class HttpClient:
                 self._kept = connection
                 try:
                     result = json.loads(payload)
-                except json.JSONDecodeError as error:
+                except ValueError:  # not JSON, or not UTF-8
+                    result = None
+                if not isinstance(result, (dict, list)):
                     if probing:
                         return None
-                    raise self.failed(self.describe(error)) from None
+                    raise self.failed(f"the engine at {self.url} answered {path} with something that is not a JSON "
+                                      f"object: is the engine URL or API right?")
                 self._succeeded()
                 return result
         raise AssertionError("unreachable")
 
-    def stream(self, path: str, body: Any, cancelled: Callable[[], bool], deadline: float) -> Iterator[dict]:
+    def stream(self, path: str, body: Any, cancelled: Callable[[], bool],
+               deadline: float) -> Generator[dict, None, None]:
         """POST `body` and yield each streamed JSON event (SSE `data:` lines or NDJSON lines).
 
         A watchdog closes the connection as soon as `cancelled()` or the monotonic `deadline` says
@@ -209,11 +251,13 @@ class HttpClient:
         def watch() -> None:
             while not done.wait(WATCH_INTERVAL_S):
                 if cancelled() or time.monotonic() >= deadline:
-                    for sock in held or [connection.sock]:
-                        try:
-                            sock.shutdown(socket.SHUT_RDWR)
-                        except (OSError, AttributeError):
-                            pass
+                    sock = held[0] if held else connection.sock
+                    if sock is None:  # still connecting: cut it once it is there
+                        continue
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
                     return
 
         watcher = threading.Thread(target=watch, name="deepfim-engine-watch", daemon=True)
@@ -224,6 +268,8 @@ class HttpClient:
                                    headers=self._headers(stream=True))
                 held.append(connection.sock)
                 connection.sock.settimeout(None)  # the watchdog bounds the wait, not the socket
+                if cancelled() or time.monotonic() >= deadline:  # while connecting
+                    return
                 answer = connection.getresponse()
             except (OSError, http.client.HTTPException) as error:
                 if cancelled() or time.monotonic() >= deadline:
@@ -237,19 +283,22 @@ class HttpClient:
                     line = raw.strip()
                     if line.startswith(b"data:"):
                         line = line[5:].strip()
-                    elif line.startswith((b"event:", b"id:", b"retry:", b":")) or not line:
+                    elif line.startswith((b"event:", b"id:", b"retry:", b":")):
+                        continue
+                    if not line:
                         continue
                     if line == b"[DONE]":
                         return
                     try:
                         event = json.loads(line)
-                    except json.JSONDecodeError:
-                        raise self.failed(f"the engine at {self.url} sent a garbled stream (not JSON): "
+                    except ValueError:  # not JSON, or not UTF-8
+                        event = None
+                    if not isinstance(event, dict):
+                        raise self.failed(f"the engine at {self.url} sent a garbled stream (not JSON objects): "
                                            f"{line[:80].decode('utf-8', 'replace')!r}") from None
-                    if isinstance(event, dict) and "error" in event:
-                        error = event["error"]
-                        message = error.get("message") if isinstance(error, dict) else error
-                        raise self.failed(f"the engine at {self.url} reported an error: {message}")
+                    if "error" in event:
+                        raise self.failed(f"the engine at {self.url} reported an error: "
+                                          f"{_error_text(json.dumps(event).encode())}")
                     yield event
             except (OSError, http.client.HTTPException, ValueError) as error:
                 if cancelled() or time.monotonic() >= deadline:
@@ -264,6 +313,14 @@ class HttpClient:
             if self._kept is not None:
                 self._kept.close()
                 self._kept = None
+
+
+def _basic_auth(user: Optional[str], password: Optional[str]) -> Optional[str]:
+    """The Basic authorization of credentials given in the engine URL (`http://user:pass@host`)."""
+    if user is None:
+        return None
+    pair = f"{unquote(user)}:{unquote(password or '')}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 def _error_text(body: bytes) -> str:

@@ -1,7 +1,8 @@
 """Ollama: its API takes text only (`/api/generate` with `raw: true`), so the prompt is sent as the
 text of its segments. Control tokens come from the template's spellings, found in the model's own
 vocabulary (`/api/show`); every control-token spelling in user text is broken by a word joiner
-first, so Ollama cannot parse it into a control token. Ollama has no tokenizer endpoint: tokens
+first (exactly the model's control and user-defined tokens where `/api/show` lists their types), so
+Ollama cannot parse it into a control token. Ollama has no tokenizer endpoint: tokens
 are estimated (`estimated.py`). Ollama reuses its KV cache for a repeated prompt prefix by itself."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Optional
 
 from server.engines.base import ModelLoadError
 from server.engines.estimated import EstimatedTokens
-from server.engines.remote import Chunk, RemoteEngine
+from server.engines.remote import CONTROL_SHAPE, Chunk, RemoteEngine
 
 
 class OllamaEngine(RemoteEngine):
@@ -27,7 +28,12 @@ class OllamaEngine(RemoteEngine):
             self.model = names[0]
         show = self.client.request("POST", "/api/show", {"model": self.model, "verbose": True})
         info = show.get("model_info") or {}
-        self._tokens = EstimatedTokens({text: i for i, text in enumerate(info.get("tokenizer.ggml.tokens") or [])})
+        vocabulary = info.get("tokenizer.ggml.tokens") or []
+        self._tokens = EstimatedTokens({text: i for i, text in enumerate(vocabulary)})
+        kinds = info.get("tokenizer.ggml.token_type")
+        if isinstance(kinds, list) and len(kinds) == len(vocabulary):  # control (3) and user-defined (4) tokens
+            self._controls = frozenset(text for text, kind in zip(vocabulary, kinds)
+                                       if kind in (3, 4) and isinstance(text, str) and CONTROL_SHAPE.fullmatch(text))
         architecture = info.get("general.architecture") or "unknown"
         n_ctx = int(info.get(f"{architecture}.context_length") or 0)
         self._setup(str(self.model), n_ctx, architecture)  # no BOS: Ollama's runner adds it

@@ -22,7 +22,7 @@ class OpenAIEngine(RemoteEngine):
     api = "openai"
 
     def _connect(self) -> object:
-        root = self.client.at("")
+        root = self.client.root()
         props = root.probe("/props")  # None: not a llama-server
         self._root = root
         self._llama = isinstance(props, dict) and "default_generation_settings" in props

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, ContextManager, Iterator, Optional
+from typing import Callable, ContextManager, Generator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, Progress, StopAt, common_prefix,
-                                 plain_parts)
+from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, OutOfTime, Progress, StopAt,
+                                 common_prefix, plain_parts)
 from server.engines.http import MIN_WAIT_S, HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
@@ -48,6 +48,7 @@ class RemoteEngine:
     # The server sees user text as text (Ollama) or may parse control tokens in it (vLLM's tokenizer):
     # control-token spellings in it are broken with a word joiner.
     breaks_spellings = False
+    _controls: Optional[frozenset[str]] = None  # the model's control-token spellings, where the server lists them
 
     def __init__(self, url: str, model: Optional[str], n_ctx: int, client: Optional[HttpClient] = None) -> None:
         self.client = client or HttpClient(url)
@@ -102,7 +103,7 @@ class RemoteEngine:
     def _same_server(self) -> None:
         """After a failure or a dropped connection, check that the server (answering again) still
         serves what this engine connected to; raises EngineReplaced when not."""
-        if self.client.troubles == self._checked or self.client.outage is not None:
+        if self.client.troubles == self._checked:
             return
         troubles = self.client.troubles
         if self._identity() != self._serves:  # said again until the engine is opened again
@@ -134,7 +135,7 @@ class RemoteEngine:
 
     def tokenize(self, text: str) -> list[int]:
         if self.breaks_spellings:
-            text = unparseable(text)
+            text = unparseable(text, self._controls)
         tokens = [token for part in plain_parts(text) for token in self._tokenize(part, special=False)]
         for token, piece in tokens:
             if piece is not None:
@@ -197,17 +198,27 @@ class RemoteEngine:
         text = ""
         events_read = 0
         reported_cache: Optional[int] = None
-        self._same_server()
-        request = self._request(prompt, max_tokens)
+        try:
+            self._same_server()
+            request = self._request(prompt, max_tokens)
+        except OutOfTime:
+            request = None
         if request is None:
             result.stop_reason = "cancelled" if cancelled() else "time"
             return result
         path, body = request
         held = common_prefix(prompt, self._read)  # what the server's cache should still hold of it
         self._read = []
-        events: Iterator[dict] = self.client.stream(path, body, cancelled, hard)
+        events: Generator[dict, None, None] = self.client.stream(path, body, cancelled, hard)
         for event in events:
-            chunk = self._chunk(event)
+            try:
+                chunk = self._chunk(event)
+                if not isinstance(chunk.text, str):
+                    raise TypeError(chunk.text)
+            except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+                events.close()
+                raise self.client.failed(f"the engine at {self.client.url} streamed an event deepfim cannot read "
+                                         f"as the {self.api} API: {str(event)[:80]}") from None
             events_read += 1
             if first is None and (chunk.text or chunk.done):
                 first = time.monotonic()
@@ -235,8 +246,7 @@ class RemoteEngine:
             if first is not None and time.monotonic() - first >= budget:
                 result.stop_reason, finished = "time", True
                 break
-        if hasattr(events, "close"):
-            events.close()  # closing the connection stops the server's decoding
+        events.close()  # closing the connection stops the server's decoding
         if not finished:
             if cancelled():
                 result.stop_reason = "cancelled"
@@ -266,7 +276,14 @@ _CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_s
                             r"|(?<=\[)(?=PREFIX\]|SUFFIX\]|MIDDLE\])")
 
 
-def unparseable(text: str) -> str:
-    """`text` with a word joiner after the first character of anything spelled like a control token,
-    for servers whose tokenizers would parse it (the model reads it as the text it is)."""
-    return _CONTROL_START.sub(WORD_JOINER, text)
+# What a control token a tokenizer parses in text looks like: `<...>` or `[...]`, no blanks inside.
+CONTROL_SHAPE = re.compile(r"<[^<>\s]{1,64}>|\[[^\[\]\s]{1,64}\]")
+
+
+def unparseable(text: str, controls: Optional[frozenset[str]] = None) -> str:
+    """`text` with a word joiner after the first character of each control-token spelling in it, for
+    servers whose tokenizers would parse it (the model reads it as the text it is): exactly the
+    model's `controls` where they are known, else anything spelled like a FIM model's."""
+    if controls is None:
+        return _CONTROL_START.sub(WORD_JOINER, text)
+    return CONTROL_SHAPE.sub(lambda m: m[0][0] + WORD_JOINER + m[0][1:] if m[0] in controls else m[0], text)
