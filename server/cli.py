@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -91,6 +92,31 @@ def _check_model_at_start(model: Optional[str]) -> None:
         print(f"deepfim: {error}", file=sys.stderr)
 
 
+# Settings the server's messages name ("set engineApi to ollama") and the flags that set them.
+_FLAGS = {"engineApi": "--engine-api", "engineModel": "--engine-model", "engine": "--engine",
+          "contextSize": "--context-size", "maxTokens": "--max-tokens", "timeBudgetMs": "--time-budget-ms"}
+_SET_KEY = re.compile(r"\bset (%s)(?: to (\S+?))?(?=[\s;,)]|$)" % "|".join(_FLAGS))
+_KEY = re.compile(r"(?<![\w-])(engineApi|engineModel)\b")
+
+
+def in_cli_terms(message: object, args: argparse.Namespace) -> str:
+    """A server message with the settings it names as this command's flags: "set engineApi to
+    ollama" -> "pass --engine-api ollama" (`--set KEY=VALUE` for a setting with no flag here)."""
+    def flag(key: str) -> Optional[str]:
+        name = _FLAGS[key]
+        return name if hasattr(args, name[2:].replace("-", "_")) else None
+
+    def set_key(match: re.Match) -> str:
+        key, value = match[1], match[2]
+        name = flag(key)
+        if name:
+            return f"pass {name} {value}" if value else f"pass {name}"
+        return f"pass --set {key}={value or '...'}"
+
+    text = _SET_KEY.sub(set_key, str(message))
+    return _KEY.sub(lambda m: flag(m[1]) or f"--set {m[1]}", text)
+
+
 def workspace_root(file: Path) -> Path:
     """The enclosing git root of `file`, else its folder."""
     try:
@@ -153,14 +179,14 @@ def _complete(args: argparse.Namespace) -> int:
         try:
             info = service.load().result()
         except (ModelLoadError, ModelNotFound, EngineUnavailable) as error:
-            print(f"deepfim: {error}", file=sys.stderr)
+            print(f"deepfim: {in_cli_terms(error, args)}", file=sys.stderr)
             return 1
         for warning in info.warnings:
-            print(f"deepfim: warning: {warning}", file=sys.stderr)
+            print(f"deepfim: warning: {in_cli_terms(warning, args)}", file=sys.stderr)
         try:
             result = service.complete_now(file, text, args.line, args.character)
         except EngineUnavailable as error:
-            print(f"deepfim: {error}", file=sys.stderr)
+            print(f"deepfim: {in_cli_terms(error, args)}", file=sys.stderr)
             return 1
     finally:
         service.close()
@@ -206,7 +232,7 @@ def _edit(args: argparse.Namespace) -> int:
         result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
                            args.max_tokens)
     except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
-        print(f"deepfim: {error}", file=sys.stderr)
+        print(f"deepfim: {in_cli_terms(error, args)}", file=sys.stderr)
         return 1
     if args.json:
         _print_json(result.to_json(), args.compact)

@@ -776,3 +776,18 @@ def test_ollama_breaks_exactly_the_models_control_spellings(tmp_path: Path) -> N
         assert joined in prompt and prompt.startswith("<｜fim▁begin｜>")
     finally:
         fake.close()
+
+
+def test_the_cli_says_what_to_pass_in_its_own_flags(tmp_path: Path) -> None:
+    """`deepfim complete` names its flags (`--engine-model`), not the editors' setting names."""
+    models = {"data": [{"id": "a", "object": "model"}, {"id": "b", "object": "model"}]}
+    fake = FakeServer(lambda method, path, body: (200, "application/json", [json.dumps(models).encode()])
+                      if path == "/v1/models" else (404, "text/plain", [b"not found"]))
+    try:
+        source = tmp_path / "a.py"
+        source.write_text("x = ")
+        out = deepfim("complete", str(source), "--line", "0", "--character", "4", "--engine", fake.url + "/v1")
+        assert out.returncode == 1
+        assert "serves 2 models (a, b): pass --engine-model one of them" in out.stderr, out.stderr
+    finally:
+        fake.close()

@@ -264,7 +264,8 @@ nil keeps everything.  Takes effect when the connection starts."
     ("\\bpass --model\\b" . "set `deepfim-model'")
     ("\\bset \\(?:the \\)?model\\b" . "set `deepfim-model'")
     ("--model\\b" . "`deepfim-model'")
-    ("\\bset engine to " . "set :engine in `deepfim-settings' to "))
+    ("\\bset \\(engine\\(?:Api\\|Model\\)?\\|contextSize\\)\\b" . "set :\\1 in `deepfim-settings'")
+    ("\\band engineApi\\b" . "and :engineApi in `deepfim-settings'"))
   "The server's command-line hints (regexps) and their Emacs terms.")
 
 (defun deepfim--emacs-hint (message)

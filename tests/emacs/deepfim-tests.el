@@ -269,6 +269,15 @@ The cursor is put where SOURCE has <|> (which is removed)."
         (should (equal (substring hint 0 (length (cdr case))) (cdr case)))
         (should (string-match-p (regexp-quote (concat ".  " how)) hint))
         (should-not (string-match-p "--model" hint))))
+    ;; Engine settings name their keys in `deepfim-settings'.
+    (should (equal (deepfim--emacs-hint "serves 2 models (a, b): set engineModel to one of them")
+                   "serves 2 models (a, b): set :engineModel in `deepfim-settings' to one of them"))
+    (should (equal (deepfim--emacs-hint "check the URL or set engineApi to llama.cpp, openai or ollama")
+                   "check the URL or set :engineApi in `deepfim-settings' to llama.cpp, openai or ollama"))
+    (should (equal (deepfim--emacs-hint "has no /x (HTTP 404): check the engine URL and engineApi")
+                   "has no /x (HTTP 404): check the engine URL and :engineApi in `deepfim-settings'"))
+    (should (equal (deepfim--emacs-hint "failed; set engine to a URL such as http://127.0.0.1:8080")
+                   "failed; set :engine in `deepfim-settings' to a URL such as http://127.0.0.1:8080"))
     ;; Other messages are left alone, and the models command is not touched.
     (dolist (message '("loading model 40%" "run `deepfim models pull` first" "ready: model m"))
       (should (equal (deepfim--emacs-hint message) message)))
