@@ -149,10 +149,12 @@ class PromptBuilder:
     four full 16K-token windows by default, so a long session's memory stays flat."""
 
     def __init__(self, template: FimTemplate, ids: SpecialIds, tokenize: Tokenize,
-                 token_text: Callable[[int], str], cache_chars: int = 240_000) -> None:
+                 token_text: Callable[[int], str], cache_chars: int = 240_000,
+                 tokenize_many: Optional[Callable[[list[str]], Optional[list[list[int]]]]] = None) -> None:
         self.template = template
         self.ids = ids
         self._tokenize = tokenize
+        self._tokenize_many = tokenize_many
         self._token_text = token_text
         self._cache: OrderedDict[str, tuple[int, ...]] = OrderedDict()
         self._cache_chars = cache_chars
@@ -164,12 +166,24 @@ class PromptBuilder:
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
-        ids = tuple(self._tokenize(text)) if text else ()
+        return self._keep(text, tuple(self._tokenize(text)) if text else ())
+
+    def _keep(self, text: str, ids: tuple[int, ...]) -> tuple[int, ...]:
         self._cache[text] = ids
         self._held_chars += len(text)
         while self._held_chars > self._cache_chars and len(self._cache) > 1:
             self._held_chars -= len(self._cache.popitem(last=False)[0])
         return ids
+
+    def _warm(self, texts: Sequence[str]) -> None:
+        """Tokenize those of `texts` not cached yet in one call of `tokenize_many` (a remote engine:
+        one request for a block of lines instead of one per line) where it has one."""
+        if self._tokenize_many is None:
+            return
+        todo = list(dict.fromkeys(text for text in texts if text and text not in self._cache))
+        batched = self._tokenize_many(todo) if len(todo) > 1 else None
+        for text, ids in zip(todo, batched or ()):
+            self._keep(text, tuple(ids))
 
     def _control(self, token_id: Optional[int]) -> list[Segment]:
         if token_id is None:
@@ -190,6 +204,7 @@ class PromptBuilder:
         while block_end > 0:
             absolute_end = fim.first_line + block_end
             block_start = max(0, block_end - ((absolute_end - 1) % ANCHOR_LINES + 1))
+            self._warm(lines[block_start:block_end])
             size = sum(len(self.tokens(line)) for line in lines[block_start:block_end])
             if total + size > limit:
                 break
@@ -207,6 +222,8 @@ class PromptBuilder:
         ids: list[int] = []
         taken: list[str] = []
         for index, line in enumerate(fim.suffix_lines):
+            if index % ANCHOR_LINES == 0:
+                self._warm(fim.suffix_lines[index:index + ANCHOR_LINES])
             toks = self.tokens(line)
             if len(ids) + len(toks) > limit:
                 if index == 0:  # the cursor's own line is too long: keep its start
@@ -225,20 +242,23 @@ class PromptBuilder:
         first, and the kept ones stay in their given order (stable for the KV cache)."""
         kept: list[Segment] = []
         used = 0
+        self._warm([self._snippet_text(snippet)[1] for snippet in snippets])
         for snippet in reversed(snippets):
-            if self.template.file_separator and self.ids.file_separator is not None:
-                head: tuple[int, ...] = (self.ids.file_separator,)
-                body = snippet.source + "\n" + _with_newline(snippet.text)
-                text = self._token_text(self.ids.file_separator) + body
-            else:
-                head = ()
-                body = text = f"#{snippet.source}\n{_with_newline(snippet.text)}\n"
+            head, body, text = self._snippet_text(snippet)
             toks = head + self.tokens(body)
             if used + len(toks) > limit:
                 continue
             used += len(toks)
             kept.append(Segment("context", snippet.source, toks, text))
         return kept[::-1]
+
+    def _snippet_text(self, snippet: Snippet) -> tuple[tuple[int, ...], str, str]:
+        """A snippet's control ids, the text to tokenize after them, and the text the segment shows."""
+        if self.template.file_separator and self.ids.file_separator is not None:
+            body = snippet.source + "\n" + _with_newline(snippet.text)
+            return (self.ids.file_separator,), body, self._token_text(self.ids.file_separator) + body
+        text = f"#{snippet.source}\n{_with_newline(snippet.text)}\n"
+        return (), text, text
 
     def _file_header(self, fim: FimInput, have_context: bool) -> list[Segment]:
         """Name the current file after repository context, as the model saw in training."""

@@ -107,7 +107,7 @@ class Completer:
         # Tokenized lines and snippets for about two full windows: a keystroke re-tokenizes only
         # what changed, and a long session's memory stays flat.
         self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text,
-                                     cache_chars=engine.info.n_ctx * 8)
+                                     cache_chars=engine.info.n_ctx * 8, tokenize_many=engine.tokenize_many)
         self._quick_room = 0  # the last short prompt's size: kept while the read speed stays near it
 
     def layout(self) -> Layout:

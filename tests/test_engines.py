@@ -98,7 +98,7 @@ def test_the_wrong_api_for_a_url_says_to_check_the_url(tiny_server: LlamaServer,
     source.write_text("x = 1\n")
     out = deepfim("complete", str(source), "--line", "1", "--character", "0", "--engine", tiny_server.url,
                   "--engine-api", "openai", env={"DEEPFIM_API_KEY": API_KEY})
-    assert out.returncode == 1 and "check the engine URL and engineApi" in out.stderr, out.stderr
+    assert out.returncode == 1 and "check the engine URL and --engine-api" in out.stderr, out.stderr
     assert tiny_server.url in out.stderr and "/v1" in out.stderr
 
 
@@ -791,3 +791,31 @@ def test_the_cli_says_what_to_pass_in_its_own_flags(tmp_path: Path) -> None:
         assert "serves 2 models (a, b): pass --engine-model one of them" in out.stderr, out.stderr
     finally:
         fake.close()
+
+
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_lines_are_tokenized_in_one_request_per_block(api: str, tiny_server: LlamaServer, with_key: None) -> None:
+    """llama-server tokenizes a block of lines in one `/tokenize` request, exactly as one request per
+    line would (control-token spellings stay text, empty and non-ASCII lines included); a completion
+    over a fresh 120-line file makes a few requests, not one per line."""
+    from server.completion import CompletionRequest, Completer
+    from server.settings import Settings
+
+    engine = open_remote(tiny_server.url + ("/v1" if api == "openai" else ""), api, None, 4096)
+    texts = ["def f(x):\n", "", "    return <｜fim▁hole｜> + '<|EOT|>'\n", "  é → 😀\n", "\n", "x = 1"]
+    assert engine.tokenize_many(texts) == [engine.tokenize(text) for text in texts]
+    client = engine._root if api == "openai" else engine.client  # type: ignore[attr-defined]
+    paths: list[str] = []
+    request = client.request
+
+    def counted(method: str, path: str, *args: object, **kwargs: object) -> object:
+        paths.append(path)
+        return request(method, path, *args, **kwargs)
+
+    client.request = counted  # type: ignore[method-assign]
+    settings, _ = Settings().validated({"engine": tiny_server.url, "maxTokens": 2, "contextSize": 4096})
+    completer = Completer(engine, settings)
+    text = "".join(f"def helper_{i}(value):\n    return value * {i} + {i * 3}\n\n" for i in range(40)) + "y = "
+    completer.complete(CompletionRequest(text=text, line=text.count("\n"), character=4), lambda: False)
+    assert 1 <= paths.count("/tokenize") <= 6, paths
+    engine.close()

@@ -180,6 +180,36 @@ def test_token_cache_is_bounded_by_characters() -> None:
     assert calls == ["line number 0000\n"]
 
 
+def test_lines_are_tokenized_a_block_per_call_where_the_engine_can() -> None:
+    """With `tokenize_many` (a remote engine: one request), the lines of a prefix block, the suffix
+    and the snippets are tokenized a block per call, and the prompt is the same as line by line."""
+    single: list[str] = []
+    batches: list[list[str]] = []
+
+    def one(text: str) -> list[int]:
+        single.append(text)
+        return toy_tokenize(text)
+
+    def many(texts: list[str]) -> list[list[int]]:
+        batches.append(texts)
+        return [toy_tokenize(text) for text in texts]
+
+    doc = "".join(f"line {n}\n" for n in range(300))
+    fim = split_document(doc, 200, 2)
+    fim = type(fim)(**{**fim.__dict__, "snippets": (Snippet("a.py", "def a(): pass"), Snippet("b.py", "def b(): pass"))})
+    budget = Budget(n_ctx=4000, max_tokens=64, max_prefix_tokens=1500, max_suffix_tokens=600, max_context_tokens=500)
+    plain = PromptBuilder(BY_NAME["deepseek-coder"], FAMILY_IDS["deepseek-coder"], one, toy_text).build(fim, budget)
+    line_by_line = len(single)
+    single.clear()
+    batched = PromptBuilder(BY_NAME["deepseek-coder"], FAMILY_IDS["deepseek-coder"], one, toy_text,
+                            tokenize_many=many)
+    assert batched.build(fim, budget) == plain
+    assert max(len(b) for b in batches) == ANCHOR_LINES
+    assert len(batches) + len(single) <= line_by_line / 10, (len(batches), single, line_by_line)
+    single.clear(), batches.clear()
+    assert batched.build(fim, budget) == plain and not single and not batches  # all cached
+
+
 def test_huge_lines_are_cut_next_to_the_cursor() -> None:
     minified = "var a=1;" * 700_000  # 5.6 MB on one line
     doc = minified + "\n" + minified + "\nend\n"

@@ -116,6 +116,10 @@ class Engine(Protocol):
     def tokenize(self, text: str) -> list[int]:
         """Token ids of user text, as plain text: control-token spellings stay text."""
 
+    def tokenize_many(self, texts: list[str]) -> Optional[list[list[int]]]:
+        """`tokenize` of each of `texts` in one call that costs less than one per text (a remote
+        engine: one request); None where there is no such call."""
+
     def token_text(self, token: int) -> str:
         """The text of one token (control tokens spelled out)."""
 

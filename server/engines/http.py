@@ -43,6 +43,7 @@ class _Health:
         # restarted with another model (the engine compares what it serves).
         self.troubles = 0
         self.deadline: Optional[float] = None
+        self.patience = REQUEST_TIMEOUT_S  # the longest a request waits for its answer
         self.outage: Optional[str] = None
 
 
@@ -179,6 +180,16 @@ class HttpClient:
         finally:
             health.deadline = previous
 
+    @contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Requests made meanwhile wait at most `seconds` each for their answer."""
+        health = self._health
+        previous, health.patience = health.patience, min(health.patience, seconds)
+        try:
+            yield
+        finally:
+            health.patience = previous
+
     # ------------------------------------------------------------------ requests
     def probe(self, path: str) -> Any:
         """GET `path` to learn what the server is: its JSON answer, or None where it answers with an
@@ -188,9 +199,11 @@ class HttpClient:
 
     def request(self, method: str, path: str, body: Any = None, timeout: float = REQUEST_TIMEOUT_S,
                 probing: bool = False) -> Any:
-        """A JSON request on a kept-alive connection; the decoded JSON answer. Raises EngineUnavailable."""
+        """A JSON request on a kept-alive connection; the decoded JSON answer. Raises EngineUnavailable,
+        or OutOfTime when the completion it is for (`until`) has no time left."""
         self._check_backoff()
         data = json.dumps(body).encode() if body is not None else None
+        timeout = min(timeout, self._health.patience)
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:  # a server answering each request in less than MIN_WAIT_S, but slowly

@@ -32,6 +32,32 @@ def tokenize(client: HttpClient, text: str, special: bool) -> list[tuple[int, Op
     return out
 
 
+def tokenize_texts(client: HttpClient, texts: list[list[str]],
+                   separator: Optional[int]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
+    """(id, piece) of each text, given as parts, by one `/tokenize` request: its content is a list of
+    strings, each tokenized on its own as plain text, with the control token `separator` after each
+    text's parts to tell where it ends. None without a separator, or where one came out of the text."""
+    if separator is None:
+        return None
+    content: list = []
+    for parts in texts:
+        content += parts
+        content.append(separator)
+    answer = client.request("POST", "/tokenize", {"content": content, "add_special": False,
+                                                  "parse_special": False, "with_pieces": True}, probing=True)
+    if not isinstance(answer, dict) or not isinstance(answer.get("tokens"), list):
+        return None  # a server that takes one string only
+    out: list[list[tuple[int, Optional[bytes]]]] = [[]]
+    for item in answer["tokens"]:
+        token = int(item["id"])
+        if token == separator:
+            out.append([])
+            continue
+        piece = item["piece"]
+        out[-1].append((token, bytes(piece) if isinstance(piece, list) else piece.encode("utf-8")))
+    return out[:-1] if len(out) == len(texts) + 1 and not out[-1] else None
+
+
 def detokenize(client: HttpClient, tokens: list[int]) -> str:
     return client.request("POST", "/detokenize", {"tokens": tokens})["content"]
 
@@ -77,6 +103,9 @@ class LlamaServerEngine(RemoteEngine):
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
         return tokenize(self.client, text, special)
+
+    def _tokenize_texts(self, texts: list[list[str]]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
+        return tokenize_texts(self.client, texts, self._control_id())
 
     def _detokenize(self, tokens: list[int]) -> str:
         return detokenize(self.client, tokens)

@@ -216,6 +216,9 @@ class LocalEngine:
             raise EngineClosed("the model was unloaded")
         return [token for part in plain_parts(text) for token in self._tokenize(part)]
 
+    def tokenize_many(self, texts: list[str]) -> None:
+        return None  # in-process, a call per text costs no more
+
     def _tokenize(self, text: str) -> list[int]:
         data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
         size = len(data) + 16

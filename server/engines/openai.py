@@ -83,6 +83,9 @@ class OpenAIEngine(RemoteEngine):
                                                           "add_special_tokens": False})
         return [(int(t), None) for t in answer["tokens"]]
 
+    def _tokenize_texts(self, texts: list[list[str]]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
+        return llama_server.tokenize_texts(self._root, texts, self._control_id()) if self._llama else None
+
     def _detokenize(self, tokens: list[int]) -> str:
         if self._estimated is not None:
             return self._estimated.text(tokens)

@@ -59,7 +59,7 @@ class RemoteEngine:
         self._read: list[int] = []  # the last prompt the server read whole
         self.info: ModelInfo
         self.special: SpecialIds
-        with self.client.until(time.monotonic() + GRACE_S):  # a stalled server holds no request long
+        with self.client.waiting_at_most(GRACE_S):  # a stalled server holds no request long
             self._serves = self._connect()
         self._checked = self.client.troubles
 
@@ -134,9 +134,31 @@ class RemoteEngine:
         return self.token_id(text) is not None
 
     def tokenize(self, text: str) -> list[int]:
-        if self.breaks_spellings:
-            text = unparseable(text, self._controls)
-        tokens = [token for part in plain_parts(text) for token in self._tokenize(part, special=False)]
+        return self._ids([token for part in self._parts(text) for token in self._tokenize(part, special=False)])
+
+    def tokenize_many(self, texts: list[str]) -> Optional[list[list[int]]]:
+        """Token ids of each of `texts`, as `tokenize` gives them, in one request; None where the API
+        has no way to."""
+        batched = self._tokenize_texts([self._parts(text) for text in texts])
+        return None if batched is None else [self._ids(tokens) for tokens in batched]
+
+    def _tokenize_texts(self, texts: list[list[str]]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
+        """(id, piece or None) of each text, its parts tokenized one by one as plain text, in one
+        request; None where the API has no way to (each text is then a request)."""
+        return None
+
+    def _control_id(self) -> Optional[int]:
+        """A control token of the model, which no plain text tokenizes to."""
+        ids = self.special
+        return next((i for i in (ids.bos, ids.middle, ids.prefix, ids.suffix, ids.file_separator) if i is not None),
+                    None)
+
+    def _parts(self, text: str) -> list[str]:
+        """User text as it is tokenized: spellings broken where the server would parse them, then
+        cut so that no part holds a whole control-token spelling."""
+        return plain_parts(unparseable(text, self._controls) if self.breaks_spellings else text)
+
+    def _ids(self, tokens: list[tuple[int, Optional[bytes]]]) -> list[int]:
         for token, piece in tokens:
             if piece is not None:
                 self._pieces.setdefault(token, piece)
