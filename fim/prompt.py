@@ -210,10 +210,14 @@ class PromptBuilder:
                 break
             total += size
             start = block_end = block_start
-        if start == n and n and limit > 0:  # not even the cursor's block fits: keep its end
-            block_start = max(0, n - ((fim.first_line + n - 1) % ANCHOR_LINES + 1))
-            ids = [t for line in lines[block_start:] for t in self.tokens(line)][-limit:]
-            return Segment("prefix", None, tuple(ids), self._detok(ids))
+        if start == n and n and limit > 0:  # not even the cursor's block fits: its last whole lines that do
+            used = 0
+            while start > 0 and used + len(self.tokens(lines[start - 1])) <= limit:
+                start -= 1
+                used += len(self.tokens(lines[start]))
+            if start == n:  # nor its last line: keep that line's end
+                ids = list(self.tokens(lines[-1])[-limit:])
+                return Segment("prefix", None, tuple(ids), self._detok(ids))
         ids = [t for line in lines[start:] for t in self.tokens(line)]
         return Segment("prefix", None, tuple(ids), "".join(lines[start:]))
 

@@ -210,6 +210,22 @@ def test_lines_are_tokenized_a_block_per_call_where_the_engine_can() -> None:
     assert batched.build(fim, budget) == plain and not single and not batches  # all cached
 
 
+def test_a_prefix_shorter_than_its_block_starts_at_a_line() -> None:
+    """A prefix budget smaller than the cursor's block (a first answer's short prompt) takes the last
+    whole lines that fit: the model never starts reading mid-line; a single line too long for it
+    keeps its end."""
+    doc = "".join(f"value_{n} = compute({n}, {n + 1})\n" for n in range(20)) + "x = "
+    fim = split_document(doc, 20, 4)
+    prompt = builder("deepseek-coder").build(fim, Budget(n_ctx=200, max_tokens=16, max_prefix_tokens=100,
+                                                         max_suffix_tokens=10))
+    prefix = next(s for s in prompt.segments if s.kind == "prefix")
+    assert prefix.text == "".join(f"value_{n} = compute({n}, {n + 1})\n" for n in range(17, 20))
+    long_line = split_document("y" * 300 + "\nx = ", 1, 4)
+    prompt = builder("deepseek-coder").build(long_line, Budget(n_ctx=200, max_tokens=16, max_prefix_tokens=100,
+                                                               max_suffix_tokens=10))
+    assert next(s for s in prompt.segments if s.kind == "prefix").text == "y" * 99 + "\n"
+
+
 def test_huge_lines_are_cut_next_to_the_cursor() -> None:
     minified = "var a=1;" * 700_000  # 5.6 MB on one line
     doc = minified + "\n" + minified + "\nend\n"

@@ -330,7 +330,8 @@ class LocalEngine:
         if rc != 0:
             llama_cpp.llama_memory_seq_rm(self._memory, seq, start, -1)
             raise RuntimeError(f"llama_decode failed with code {rc} (KV cache full or invalid batch)")
-        if n >= 32:  # prompt reading speed, for sizing first answers
+        if n >= 64 and seq == MAIN:  # prompt reading speed, for sizing first answers, as windows are read
+            # (a short prompt's reads and the short tails of a window's would make it look slower)
             self.read_rate = 0.7 * self.read_rate + 0.3 * n / max(1e-6, time.perf_counter() - started)
         if seq == MAIN:
             self._cached.extend(tokens)
