@@ -3,7 +3,7 @@
 The server runs with its default `firstAnswerMs` (1000), `timeBudgetMs` (4000) and `maxTokens`
 (128), sent explicitly (server/settings.py holds them; the test client's own default is
 `firstAnswerMs` 0), and the model loaded before the file is opened: the load is reported apart.
-A document whose window would take over twice `firstAnswerMs` to read is first answered from a
+A document whose window would take over three times `firstAnswerMs` to read is first answered from a
 short prompt near the cursor (`deepfim/explain` says `"window": "quick"`) while the full window is
 read in the background in small batches that give way to keystrokes (server/service.py).
 

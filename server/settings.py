@@ -45,8 +45,9 @@ class Settings:
         False, "contextBeforeBos", "put repository context before BOS (llama.cpp /infill) instead of inside the "
         "FIM prefix with #path headers")
     first_answer_ms: int = _setting(
-        1000, "firstAnswerMs", "a document whose window would take more than twice this to read is first answered from "
-        "a short prompt near the cursor while the full window is read in the background; 0: always wait for the window",
+        1000, "firstAnswerMs", "a document whose window would take more than three times this to read is first "
+        "answered from a short prompt near the cursor while the full window is read in the background; 0: always "
+        "wait for the window",
         minimum=0, maximum=600_000)
     lookup_decoding: bool = _setting(
         True, "lookupDecoding", "prompt-lookup decoding in-process: draft tokens from repeats of the prompt and "
