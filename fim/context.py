@@ -233,13 +233,15 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     similar = []
     for path in pool:
         if path == current_path:
-            # The current file within CURRENT_SCOPE lines of the cursor (llama.vim's ring_scope),
-            # from a line that moves in steps of SCOPE_ALIGN so the windows stay put.
-            lo = max(0, (cursor_line - CURRENT_SCOPE) // SCOPE_ALIGN * SCOPE_ALIGN)
-            hi = cursor_line + CURRENT_SCOPE
-            windows = [Window(w.source, w.start + lo, w.end + lo, w.score, w.text) for w in
-                       scored_windows(query, path, "\n".join(lines[lo:hi]), WINDOW_LINES, limit=ALTERNATIVES,
-                                      exclude=(win_lo - lo, win_hi - lo))]
+            # The current file within CURRENT_SCOPE lines of the prompt's window (llama.vim's
+            # ring_scope): above it from a line that moves in steps of SCOPE_ALIGN, below it from the
+            # window's end, so that the windows keep their text as lines are typed at the cursor.
+            lo = max(0, (win_lo - CURRENT_SCOPE) // SCOPE_ALIGN * SCOPE_ALIGN)
+            windows = sorted((Window(w.source, w.start + start, w.end + start, w.score, w.text)
+                              for start, end in ((lo, win_lo), (win_hi, win_hi + CURRENT_SCOPE))
+                              for w in scored_windows(query, path, "\n".join(lines[start:end]), WINDOW_LINES,
+                                                      limit=ALTERNATIVES)),
+                             key=lambda w: (-w.score, w.start))[:ALTERNATIVES]
         else:
             windows = scored_windows(query, path, files[path], WINDOW_LINES, limit=ALTERNATIVES)
         if windows:

@@ -21,6 +21,11 @@ from fim.templates import FimTemplate
 Tokenize = Callable[[str], list[int]]
 
 ANCHOR_LINES = 32
+# In the default PSM layout the lines of the cursor's block of this many (a divisor of ANCHOR_LINES)
+# go after the middle token with the typed part of its line, as text the model already wrote: Enter
+# then adds a few tokens at the end of the prompt instead of changing everything from the prefix's
+# end on (the whole suffix read again), except once every TAIL_LINES lines.
+TAIL_LINES = 16
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,8 @@ class Budget:
 class Layout:
     """Where the movable parts of a prompt go."""
 
-    # The typed part of the cursor's line before the hole (classic PSM) instead of after the
-    # middle token: every keystroke then re-evaluates the suffix.
+    # The typed part of the cursor's line and the lines of its TAIL_LINES block before the hole
+    # (classic PSM) instead of after the middle token: every keystroke then re-evaluates the suffix.
     line_in_prefix: bool = False
     # Repository context before BOS (llama.cpp /infill) instead of inside the FIM prefix with
     # `#path` headers (DeepSeek-Coder's repository format).
@@ -190,8 +195,9 @@ class PromptBuilder:
             return []
         return [Segment("control", None, (token_id,), self._token_text(token_id))]
 
-    def _prefix(self, fim: FimInput, limit: int) -> Segment:
-        """The longest run of whole anchor blocks ending at the cursor's line that fits `limit`.
+    def _prefix(self, fim: FimInput, limit: int) -> tuple[Segment, Segment]:
+        """The longest run of whole anchor blocks ending at the cursor's line that fits `limit`, as
+        (the lines before the cursor's TAIL_LINES block, the lines of that block before its line).
 
         Blocks start at document lines that are multiples of ANCHOR_LINES, so the start of the
         prefix moves only when a whole block no longer fits; only the lines taken (and the block
@@ -210,16 +216,22 @@ class PromptBuilder:
                 break
             total += size
             start = block_end = block_start
+        tail = (fim.first_line + n) // TAIL_LINES * TAIL_LINES - fim.first_line  # the cursor's block's start
         if start == n and n and limit > 0:  # not even the cursor's block fits: its last whole lines that do
             used = 0
             while start > 0 and used + len(self.tokens(lines[start - 1])) <= limit:
                 start -= 1
                 used += len(self.tokens(lines[start]))
             if start == n:  # nor its last line: keep that line's end
-                ids = list(self.tokens(lines[-1])[-limit:])
-                return Segment("prefix", None, tuple(ids), self._detok(ids))
-        ids = [t for line in lines[start:] for t in self.tokens(line)]
-        return Segment("prefix", None, tuple(ids), "".join(lines[start:]))
+                ids = tuple(self.tokens(lines[-1])[-limit:])
+                if tail >= n:
+                    return Segment("prefix", None, ids, self._detok(list(ids))), self._lines("recent", [])
+                return self._lines("prefix", []), Segment("recent", None, ids, self._detok(list(ids)))
+        tail = min(n, max(start, tail))
+        return self._lines("prefix", lines[start:tail]), self._lines("recent", lines[tail:])
+
+    def _lines(self, kind: str, lines: Sequence[str]) -> Segment:
+        return Segment(kind, None, tuple(t for line in lines for t in self.tokens(line)), "".join(lines))
 
     def _suffix(self, fim: FimInput, limit: int) -> Segment:
         """Whole lines from the cursor on while they fit (the rest of the cursor's line first)."""
@@ -290,8 +302,8 @@ class PromptBuilder:
         else:
             suffix_limit = min(budget.max_suffix_tokens, local // 4)
         suffix = self._suffix(fim, suffix_limit) if suffix_limit else Segment("suffix", None, (), "")
-        prefix = self._prefix(fim, min(budget.max_prefix_tokens, local - len(suffix.token_ids)))
-        room = local - len(suffix.token_ids) - len(prefix.token_ids)
+        prefix, recent = self._prefix(fim, min(budget.max_prefix_tokens, local - len(suffix.token_ids)))
+        room = local - len(suffix.token_ids) - len(prefix.token_ids) - len(recent.token_ids)
         context = self._context(fim.snippets, min(budget.max_context_tokens, room))
         header = self._file_header(fim, bool(context))
         if context and header and sum(len(s.token_ids) for s in context + header) > room:
@@ -300,16 +312,16 @@ class PromptBuilder:
         if layout.context_before_bos:  # llama.cpp /infill's placement
             head, context, header = context + header + head, [], []
         if template.order == "psm" and layout.line_in_prefix:
-            segments = (head + self._control(ids.prefix) + context + header + [prefix, middle]
+            segments = (head + self._control(ids.prefix) + context + header + [prefix, recent, middle]
                         + self._control(ids.suffix) + [suffix] + self._control(ids.middle))
-        elif template.order == "psm":
+        elif template.order == "psm":  # the cursor's block and line go where the model writes the middle
             segments = (head + self._control(ids.prefix) + context + header + [prefix]
-                        + self._control(ids.suffix) + [suffix] + self._control(ids.middle) + [middle])
+                        + self._control(ids.suffix) + [suffix] + self._control(ids.middle) + [recent, middle])
         elif template.order == "spm":
             segments = (head + self._control(ids.suffix) + [suffix] + self._control(ids.prefix)
-                        + context + header + [prefix, middle])
+                        + context + header + [prefix, recent, middle])
         else:
-            segments = head + context + header + [prefix, middle]
+            segments = head + context + header + [prefix, recent, middle]
         return Prompt(tuple(s for s in segments if s.token_ids or s.kind in ("prefix", "suffix", "middle")))
 
 

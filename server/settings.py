@@ -39,8 +39,8 @@ class Settings:
     enabled: bool = _setting(True, "enabled", "answer completion requests")
     log_text: bool = _setting(False, "logText", "allow source text in the log (debugging only)")
     line_in_prefix: bool = _setting(
-        False, "lineInPrefix", "put the typed part of the cursor's line before the hole (classic PSM) instead of "
-        "after the end token; costs a suffix re-evaluation per keystroke")
+        False, "lineInPrefix", "put the typed part of the cursor's line and the lines of its 16-line block before "
+        "the hole (classic PSM) instead of after the end token; costs a suffix re-evaluation per keystroke")
     context_before_bos: bool = _setting(
         False, "contextBeforeBos", "put repository context before BOS (llama.cpp /infill) instead of inside the "
         "FIM prefix with #path headers")

@@ -35,7 +35,7 @@ def test_complete_json_contract(deepseek_tiny: Path, tmp_path: Path) -> None:
                                     "prompt_ms", "generate_ms", "total_ms"}
     segments = data["prompt"]["segments"]
     assert all(set(s) == {"kind", "source", "tokens", "text"} for s in segments)
-    assert {s["kind"] for s in segments} <= {"control", "context", "prefix", "suffix", "middle"}
+    assert {s["kind"] for s in segments} <= {"control", "context", "prefix", "suffix", "recent", "middle"}
     assert sum(s["tokens"] for s in segments) == len(data["prompt"]["token_ids"])
     assert data["timings"]["prompt_tokens_evaluated"] == len(data["prompt"]["token_ids"])
     middle = [s for s in segments if s["kind"] == "middle"][0]

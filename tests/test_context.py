@@ -529,6 +529,19 @@ def test_current_file_far_from_the_cursor_is_searched():
     assert out[0].text.startswith("def normalise_invoice_total")
 
 
+def test_current_file_windows_keep_their_text_when_a_line_is_typed():
+    """A similar region of the current file below the prompt's window is the same snippet after Enter
+    at the cursor (its lines all move down by one): the prompt before the prefix stays as read."""
+    near = "amount = normalise_invoice_total(invoice_total, currency_rate)\n"
+    filler = "".join(f"other_{i} = make_other_{i}()\n" for i in range(200))
+    far = "".join(f"total_{i} = normalise_invoice_total(invoice_total, currency_rate) + {i}\n" for i in range(80))
+    current = near * 3 + filler + far
+    out = select_context("app.py", current, 2, {}, [], RecentEdits(), 10_000, (0, 100))
+    typed = near * 3 + "\n" + filler + far  # Enter at the cursor: one line more in the window
+    after = select_context("app.py", typed, 3, {}, [], RecentEdits(), 10_000, (0, 101))
+    assert out and [s.source for s in out] == ["app.py"] and out == after
+
+
 def test_line_numbers_follow_lsp_line_ends():
     # A form feed is not a line end for the editor: windows must not shift because of it.
     current = "import os\n\x0c\n" + "".join(f"line_{i} = {i}\r\n" for i in range(10))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
-from fim.prompt import ANCHOR_LINES, LINE_CHARS, Budget, Layout, PromptBuilder, Snippet, SpecialIds, split_document
+from fim.prompt import (ANCHOR_LINES, LINE_CHARS, TAIL_LINES, Budget, Layout, PromptBuilder, Snippet, SpecialIds,
+                        split_document)
 from fim.templates import PREFIX_ONLY, TEMPLATES, select_template, template_for_name
 
 BY_NAME = {t.name: t for t in TEMPLATES + (PREFIX_ONLY,)}
@@ -46,19 +47,37 @@ DOC = "import os\n\ndef f(x):\n    return x\n\nprint(f(1))\n"
 def test_deepseek_psm_exact_ids() -> None:
     fim = split_document(DOC, 3, 4)
     prompt = builder("deepseek-coder").build(fim, Budget())
-    expected = ([32013, 32016] + chars("import os\n\ndef f(x):\n") + [32015]
-                + chars("return x\n\nprint(f(1))\n") + [32017] + chars("    "))
+    expected = ([32013, 32016, 32015] + chars("return x\n\nprint(f(1))\n") + [32017]
+                + chars("import os\n\ndef f(x):\n") + chars("    "))
     assert prompt.token_ids == expected
     kinds = [s.kind for s in prompt.segments]
-    assert kinds == ["control", "control", "prefix", "control", "suffix", "control", "middle"]
+    assert kinds == ["control", "control", "prefix", "control", "suffix", "control", "recent", "middle"]
+    classic = builder("deepseek-coder").build(fim, Budget(), Layout(line_in_prefix=True))
+    assert classic.token_ids == ([32013, 32016] + chars("import os\n\ndef f(x):\n    ") + [32015]
+                                 + chars("return x\n\nprint(f(1))\n") + [32017])
+
+
+def test_enter_adds_to_the_end_of_the_prompt_except_at_a_block_start() -> None:
+    """The lines of the cursor's TAIL_LINES block go after the middle token: pressing Enter changes
+    only the end of the prompt (the suffix stays read), except when the new line starts a block."""
+    lines = [f"    total += item_{n}\n" for n in range(40)]
+    for line in (5, TAIL_LINES + 3, 2 * TAIL_LINES - 1):
+        before = "".join(lines[:line]) + "    total" + "".join(lines[line:])
+        after = "".join(lines[:line]) + "    total\n    " + "".join(lines[line:])
+        old = builder("deepseek-coder").build(split_document(before, line, 9), Budget()).token_ids
+        new = builder("deepseek-coder").build(split_document(after, line + 1, 4), Budget()).token_ids
+        common = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+        if (line + 1) % TAIL_LINES:
+            assert len(old) - common <= len(chars("    total")), line
+        else:  # the block is done: it joins the prefix, and the suffix is read again
+            assert common <= old.index(32015), line
 
 
 @pytest.mark.parametrize("name", ["deepseek-coder-v2", "codegemma", "codellama"])
 def test_psm_templates_with_bos(name: str) -> None:
     ids = FAMILY_IDS[name]
     prompt = builder(name).build(split_document("a\nbc\nd", 1, 1), Budget())
-    assert prompt.token_ids == [ids.bos, ids.prefix] + chars("a\n") + [ids.suffix] + chars("c\nd") \
-        + [ids.middle] + chars("b")
+    assert prompt.token_ids == [ids.bos, ids.prefix, ids.suffix] + chars("c\nd") + [ids.middle] + chars("a\nb")
 
 
 @pytest.mark.parametrize("name", ["qwen2.5-coder", "starcoder2"])
@@ -67,8 +86,8 @@ def test_psm_templates_without_bos_and_file_separator(name: str) -> None:
     fim = split_document("a\nbc\nd", 1, 1, path="src/cur.py", snippets=[Snippet("lib/u.py", "def u(): pass")])
     prompt = builder(name).build(fim, Budget())
     assert prompt.token_ids == ([ids.prefix, ids.file_separator] + chars("lib/u.py\ndef u(): pass\n")
-                                + [ids.file_separator] + chars("src/cur.py\n") + chars("a\n") + [ids.suffix]
-                                + chars("c\nd") + [ids.middle] + chars("b"))
+                                + [ids.file_separator] + chars("src/cur.py\n") + [ids.suffix]
+                                + chars("c\nd") + [ids.middle] + chars("a\nb"))
 
 
 def test_codestral_spm_has_no_middle_token() -> None:
@@ -99,11 +118,12 @@ def test_window_is_cut_by_tokens_at_anchored_lines() -> None:
     budget = Budget(n_ctx=4096, max_tokens=64, max_prefix_tokens=1000, max_suffix_tokens=200)
     prompt = builder("deepseek-coder").build(fim, budget)
     prefix = next(s for s in prompt.segments if s.kind == "prefix")
+    recent = next(s for s in prompt.segments if s.kind == "recent")
     suffix = next(s for s in prompt.segments if s.kind == "suffix")
-    assert len(prefix.token_ids) <= 1000 and len(suffix.token_ids) <= 200
+    assert len(prefix.token_ids) + len(recent.token_ids) <= 1000 and len(suffix.token_ids) <= 200
     first = int(prefix.text.split("\n", 1)[0].split()[1])
     assert first % ANCHOR_LINES == 0  # the prefix starts on an anchor line
-    assert prefix.text.endswith("line 299\n")
+    assert prefix.text.endswith("line 287\n") and recent.text == "".join(lines[288:300])  # 288: a TAIL_LINES block
     assert suffix.text.startswith("line 300\n") and suffix.text.endswith("\n")
     assert len(prompt.token_ids) <= budget.prompt_tokens
     # One more line typed above the cursor does not move the start of the prefix.
@@ -218,12 +238,12 @@ def test_a_prefix_shorter_than_its_block_starts_at_a_line() -> None:
     fim = split_document(doc, 20, 4)
     prompt = builder("deepseek-coder").build(fim, Budget(n_ctx=200, max_tokens=16, max_prefix_tokens=100,
                                                          max_suffix_tokens=10))
-    prefix = next(s for s in prompt.segments if s.kind == "prefix")
-    assert prefix.text == "".join(f"value_{n} = compute({n}, {n + 1})\n" for n in range(17, 20))
+    assert "".join(s.text for s in prompt.segments if s.kind in ("prefix", "recent")) == \
+        "".join(f"value_{n} = compute({n}, {n + 1})\n" for n in range(17, 20))
     long_line = split_document("y" * 300 + "\nx = ", 1, 4)
     prompt = builder("deepseek-coder").build(long_line, Budget(n_ctx=200, max_tokens=16, max_prefix_tokens=100,
                                                                max_suffix_tokens=10))
-    assert next(s for s in prompt.segments if s.kind == "prefix").text == "y" * 99 + "\n"
+    assert next(s for s in prompt.segments if s.kind == "recent").text == "y" * 99 + "\n"
 
 
 def test_huge_lines_are_cut_next_to_the_cursor() -> None:

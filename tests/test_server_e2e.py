@@ -64,7 +64,7 @@ def test_incremental_changes_are_applied(gemma_server: LspSession, workspace: Pa
     gemma_server.change(uri, 2, READ_LINES, types.Range(start=start, end=start))
     gemma_server.inline(uri, 6, 4)
     prefix = "".join(s["text"] for s in gemma_server.explain(uri)["prompt"]["segments"]
-                     if s["kind"] in ("prefix", "middle"))
+                     if s["kind"] in ("prefix", "recent", "middle"))
     assert prefix == "x = 1\n" + READ_LINES
 
 
@@ -107,12 +107,13 @@ def test_deepseek_prompt_layout(deepseek_server: LspSession, workspace: Path) ->
     ids = explained["prompt"]["token_ids"]
     segments = explained["prompt"]["segments"]
     assert [s["kind"] for s in segments] == ["control", "control", "prefix", "control", "suffix",
-                                             "control", "middle"]
-    assert ids[:2] == [32013, 32016]
+                                             "control", "recent", "middle"]
+    assert ids[:3] == [32013, 32016, 32015]  # the document's first 16 lines go after the hole
     assert ids.count(32015) == 1 and ids.count(32017) == 1 and ids.index(32015) < ids.index(32017)
-    assert segments[2]["text"] == "def add(a, b):\n    return a + b\n\n"
+    assert segments[2]["text"] == ""
     assert segments[4]["text"] == "(1, 2)\nprint(x)\n"
-    assert segments[6]["text"] == "x = add"
+    assert segments[6]["text"] == "def add(a, b):\n    return a + b\n\n"
+    assert segments[7]["text"] == "x = add"
     assert sum(s["tokens"] for s in segments) == len(ids)
     assert explained["model"] == "deepseek-coder-synthetic"
 
