@@ -62,7 +62,7 @@ class DeepfimServer(LanguageServer):
     def document_text(self, uri: str) -> Optional[str]:
         try:
             return self.workspace.get_text_document(uri).source
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a closed file that is not UTF-8 on disk
             return None
 
     def folders(self) -> list[Path]:

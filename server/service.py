@@ -190,6 +190,7 @@ class CompletionService:
             self.listener.status("loading", f"connecting to the engine at {settings.engine}")
         else:
             self.listener.status("loading", "loading model", percentage=0)
+        self.worker.cancel_background()
         loading = self._loading = self.worker.submit(job)
         loading.add_done_callback(self._loaded)
         return loading

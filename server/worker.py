@@ -102,6 +102,12 @@ class ModelWorker:
             self._background = token
         return self.submit(lambda: job(token))
 
+    def cancel_background(self) -> None:
+        """Make background work give way at once (a reload: what it reads is for the old model)."""
+        with self._lock:
+            if self._background is not None:
+                self._background.cancel(closing=True)
+
     def stop(self) -> None:
         for token in (self._latest, self._background):
             if token is not None:

@@ -174,3 +174,19 @@ def test_typing_through_and_accepting_are_served_from_cache(deepseek_server: Lsp
         deepseek_server.change(uri, 10, suggestion[typed], types.Range(start=at, end=at))
         time.sleep(0.8)
         assert deepseek_server.request("deepfim/stats", {})["prefills"] == prefills  # the answer is cached
+
+
+def test_a_closed_file_that_is_not_utf8_on_disk_breaks_nothing(deepseek_server: LspSession, workspace: Path) -> None:
+    """A Latin-1 file (the editor decoded it) completed in, then closed: completions in the next file
+    still work (the server used to read the closed file back from disk as UTF-8 and fail)."""
+    legacy_path = workspace / "legacy_latin1.py"
+    legacy_path.write_bytes("# caf\xe9\nx = 1\n".encode("latin-1"))
+    try:
+        legacy = deepseek_server.open(legacy_path, "# caf\xe9\nx = 1\n")
+        deepseek_server.inline(legacy, 1, 5)
+        deepseek_server.close_document(legacy)
+        main = deepseek_server.open(workspace / "after_latin1.py", "def f():\n    return \n")
+        for character in (11, 10):
+            deepseek_server.inline(main, 1, character)  # raised UnicodeDecodeError before
+    finally:
+        legacy_path.unlink()

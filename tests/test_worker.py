@@ -1,0 +1,33 @@
+"""server/worker.py: the model thread's queue (no model needed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from server.worker import CancelToken, ModelWorker
+
+
+def test_a_reload_makes_background_reading_give_way_for_good() -> None:
+    """`cancel_background` (a reload) stops the background job at once and marks it closing, so a
+    window fill for the old model neither holds the reload nor resumes its progress."""
+    worker = ModelWorker(name="deepfim-test")
+    started = threading.Event()
+
+    def fill(token: CancelToken) -> bool:
+        started.set()
+        deadline = time.monotonic() + 10
+        while not token() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return token.closing
+
+    try:
+        background = worker.submit_background(fill)
+        assert started.wait(5)
+        began = time.monotonic()
+        worker.cancel_background()
+        reload = worker.submit(lambda: "loaded")
+        assert reload.result(5) == "loaded" and time.monotonic() - began < 1.0
+        assert background.result(1) is True
+    finally:
+        worker.stop()
