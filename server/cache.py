@@ -7,6 +7,7 @@ the rest of it is the answer). Entries hold hashes and lengths, not document cop
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
@@ -21,29 +22,33 @@ class _Entry:
 
 
 class CompletionCache:
-    """An LRU of served completions, by document and the text around the cursor."""
+    """An LRU of served completions, by document and the text around the cursor. Thread-safe (the
+    event loop serves from it, the model thread's prefetches fill it)."""
 
     def __init__(self, size: int = 256) -> None:
         self._exact: OrderedDict[tuple[str, int, int, int], str] = OrderedDict()
         self._last: dict[str, _Entry] = {}
         self._size = size
+        self._lock = threading.Lock()
 
     def put(self, uri: str, before: str, after: str, completion: str) -> None:
         key = (uri, len(before), hash(before), hash(after))
-        self._exact[key] = completion
-        self._exact.move_to_end(key)
-        if len(self._exact) > self._size:
-            self._exact.popitem(last=False)
-        if completion:
-            self._last[uri] = _Entry(len(before), key[2], key[3], completion)
+        with self._lock:
+            self._exact[key] = completion
+            self._exact.move_to_end(key)
+            if len(self._exact) > self._size:
+                self._exact.popitem(last=False)
+            if completion:
+                self._last[uri] = _Entry(len(before), key[2], key[3], completion)
 
     def get(self, uri: str, before: str, after: str) -> Optional[str]:
         """The completion for this cursor, or None when the model must be asked."""
         after_hash = hash(after)
-        exact = self._exact.get((uri, len(before), hash(before), after_hash))
+        with self._lock:
+            exact = self._exact.get((uri, len(before), hash(before), after_hash))
+            entry = self._last.get(uri)
         if exact is not None:
             return exact
-        entry = self._last.get(uri)
         if entry is None or entry.after_hash != after_hash or len(before) <= entry.before_len:
             return None
         typed = before[entry.before_len:]
@@ -65,10 +70,12 @@ class CompletionCache:
         return None
 
     def clear(self) -> None:
-        self._exact.clear()
-        self._last.clear()
+        with self._lock:
+            self._exact.clear()
+            self._last.clear()
 
     def forget(self, uri: str) -> None:
-        self._last.pop(uri, None)
-        for key in [k for k in self._exact if k[0] == uri]:
-            del self._exact[key]
+        with self._lock:
+            self._last.pop(uri, None)
+            for key in [k for k in self._exact if k[0] == uri]:
+                del self._exact[key]

@@ -143,6 +143,7 @@ class CompletionService:
         # (model thread only).
         self._fill_report: Optional[ReadingReport] = None
         self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
+        self._answers_serial = 0  # moves on whenever cached answers are forgotten
         self._languages: dict[str, str] = {}  # uri -> the editor's languageId
 
     # ------------------------------------------------------------------ settings
@@ -151,6 +152,8 @@ class CompletionService:
         setting that shapes it changed (and a model was asked for before)."""
         old = self.settings
         self.settings, warnings = old.validated(options)
+        if self.settings != old:  # answers cached so far may have come out otherwise
+            self._forget_answers()
         if old.enabled != self.settings.enabled and self.model is not None:
             self.listener.status("ready" if self.settings.enabled else "disabled",
                                  "enabled" if self.settings.enabled else "disabled by the client's settings",
@@ -182,6 +185,7 @@ class CompletionService:
 
         self.load_error = None
         self.model = None
+        self._forget_answers()
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None
@@ -194,6 +198,12 @@ class CompletionService:
         loading = self._loading = self.worker.submit(job)
         loading.add_done_callback(self._loaded)
         return loading
+
+    def _forget_answers(self) -> None:
+        """Another model or settings: cached answers are not served again, nor those still coming."""
+        self._answers_serial += 1
+        self.cache.clear()
+        self.last_results.clear()
 
     def _loaded(self, future: "Future[ModelInfo]") -> None:
         if future is not self._loading:
@@ -367,6 +377,7 @@ class CompletionService:
         if cached is not None:
             self.stats["cache_hits"] += 1
             return Served(cached, line, column)
+        serial = self._answers_serial
         # Adaptive debounce: a client that sends a request per keystroke gets a short wait, so
         # the next keystroke supersedes this request before it occupies the model.
         self._sequence += 1
@@ -406,7 +417,7 @@ class CompletionService:
         if result is None or result.generation.stop_reason == "cancelled":
             self.stats["superseded"] += 1
             return None
-        if result.complete:
+        if result.complete and serial == self._answers_serial:
             self.cache.put(uri, before, after, result.completion)
         return Served(result.completion, line, column)
 
@@ -507,10 +518,11 @@ class CompletionService:
             return
         line, column = _line_column(text, offset)
         request = self.request_for(uri, text, line, index_to_utf16(lsp_lines(text)[line], column))
+        serial = self._answers_serial
 
         def job(completer: Completer, cancel: CancelToken) -> None:
             result = completer.complete(request, cancel)
-            if result.complete:
+            if result.complete and serial == self._answers_serial:
                 self.cache.put(uri, text[:offset], text[offset:], result.completion)
 
         self.stats["prefetches"] += 1

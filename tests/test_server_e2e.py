@@ -190,3 +190,25 @@ def test_a_closed_file_that_is_not_utf8_on_disk_breaks_nothing(deepseek_server: 
             deepseek_server.inline(main, 1, character)  # raised UnicodeDecodeError before
     finally:
         legacy_path.unlink()
+
+
+def test_answers_cached_before_a_settings_change_are_not_served_after_it(deepseek_tiny: Path,
+                                                                       workspace: Path) -> None:
+    """The same place asked again after `maxTokens` changed is answered by the model, not from the
+    cache filled under the old settings (nor would one filled under another model be)."""
+    from tests.lsp_client import LspSession
+
+    session = LspSession(str(deepseek_tiny), workspace, options={"maxTokens": 8, "contextSize": 2048})
+    try:
+        uri = session.open(workspace / "settings_cache.py", "def f(x):\n    return ")
+        session.inline(uri, 1, 11)
+        session.inline(uri, 1, 11)
+        stats = session.request("deepfim/stats", {})
+        assert stats["cache_hits"] == 1
+        session.configure({"maxTokens": 2, "contextSize": 2048})
+        session.inline(uri, 1, 11)
+        after = session.request("deepfim/stats", {})
+        assert after["cache_hits"] == 1 and after["model_runs"] == stats["model_runs"] + 1
+        assert session.explain(uri)["timings"]["generated_tokens"] <= 2
+    finally:
+        session.close()
