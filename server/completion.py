@@ -199,8 +199,9 @@ class Completer:
         if engine.missing(self.heal(prompt)[0].token_ids) <= QUICK_WORTH * affordable:
             return None
         max_tokens = self.budget().max_tokens
-        typed = len(self.builder.tokens(fim.middle))
-        room = max(64, min(affordable, engine.quick_cells - max_tokens - typed - 8))
+        cells = engine.quick_cells - max_tokens - 8  # the most a short prompt may hold
+        typed = min(len(self.builder.tokens(fim.middle)), cells - 64)  # a huge line: its end (the builder cuts it)
+        room = max(64, min(affordable, cells - typed))
         # The read speed is measured on every batch; a size that followed it would move the short
         # prompt's first line at every keystroke, and the engine could reuse none of the last one.
         if self._quick_room and self._quick_room // 2 <= room <= self._quick_room * 2:
@@ -209,7 +210,8 @@ class Completer:
         # The typed part of the line comes on top, so that a keystroke never moves the lines around it.
         budget = Budget(n_ctx=room + typed + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,
                         max_suffix_tokens=room // 4, max_context_tokens=0)
-        return self.builder.build(replace(fim, snippets=()), budget, self.layout())
+        quick = self.builder.build(replace(fim, snippets=()), budget, self.layout())
+        return quick if len(quick.token_ids) < len(prompt.token_ids) else None
 
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool],
                  progress: Optional[Progress] = None, first_answer_s: float = 0.0) -> CompletionResult:

@@ -122,3 +122,22 @@ def test_short_prompts_reuse_each_other_and_leave_with_the_full_window(gemma_mod
         assert engine.generate(longer, 1, never, quick=True).prompt_tokens_evaluated == len(longer)  # freed
     finally:
         engine.close()
+
+
+def test_a_first_answer_in_a_huge_line_fits_its_short_prompt(deepseek_tiny: Path) -> None:
+    """A minified line far longer than the window: the short prompt of a first answer still fits the
+    cells kept for it (it held 6,493 tokens for 1,024 cells: llama_decode failed, or nothing was
+    generated), and it is answered from it."""
+    from server.completion import CompletionRequest, open_completer
+    from server.settings import Settings
+
+    completer = open_completer(Settings(model=str(deepseek_tiny), context_size=16384, max_tokens=8))
+    line = "var data=[" + ",".join(f"q{i}" for i in range(4500))
+    request = CompletionRequest(text=line, line=0, character=len(line))
+    fim, prompt = completer.prompt_for(request)
+    completer.engine.read_rate = 100.0  # a slow machine: the window takes long to read
+    quick = completer.quick_prompt(fim, prompt, 1.0)
+    assert quick is not None and len(quick.token_ids) + 8 <= completer.engine.quick_cells < len(prompt.token_ids)
+    result = completer.complete(request, lambda: False, None, 1.0)
+    assert result.window == "quick" and result.generation.generated_tokens > 1
+    completer.engine.close()
