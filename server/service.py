@@ -142,6 +142,7 @@ class CompletionService:
         # The progress of reading a window in the background: one from its first slice to its last
         # (model thread only).
         self._fill_report: Optional[ReadingReport] = None
+        self._fill_request: Optional[CompletionRequest] = None  # the window being read, till it is
         self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
         self._answers_serial = 0  # moves on whenever cached answers are forgotten
         self._languages: dict[str, str] = {}  # uri -> the editor's languageId
@@ -473,6 +474,7 @@ class CompletionService:
         """Read the prompt of `request` into the KV cache in the background, in small batches that
         give way to the next keystroke; the next reading resumes where this one stopped."""
         slice_s = min(FILL_SLICE_MAX_S, self._quick_s * FILL_SHARE / (1 - FILL_SHARE))
+        self._fill_request = request
 
         def job(completer: Completer, cancel: CancelToken) -> None:
             report = self._fill_report = self._fill_report or ReadingReport(self.listener)
@@ -494,9 +496,16 @@ class CompletionService:
 
     def _fill_done(self) -> None:
         """The window read in the background is read (or no longer wanted): its progress ends."""
+        self._fill_request = None
         if self._fill_report is not None:
             self._fill_report.finish()
             self._fill_report = None
+
+    def _resume_fill(self) -> None:
+        """Background work that took the model from a window being read (a warm-up, a prefetch) hands
+        it back: the reading goes on where it stopped, and its progress with it."""
+        if self._fill_request is not None:
+            self._read_window(self._fill_request)
 
     def warm(self, uri: str) -> None:
         """On open: choose the file's context and tokenize it once in the background, so the first
@@ -509,6 +518,7 @@ class CompletionService:
         def job(completer: Completer, cancel: CancelToken) -> None:
             completer.prompt_for(request)
             self.stats["warmups"] += 1
+            self._resume_fill()
 
         self.worker.submit_background(self._job(job))
 
@@ -524,6 +534,8 @@ class CompletionService:
             result = completer.complete(request, cancel)
             if result.complete and serial == self._answers_serial:
                 self.cache.put(uri, text[:offset], text[offset:], result.completion)
+            if not cancel():
+                self._resume_fill()
 
         self.stats["prefetches"] += 1
         self.worker.submit_background(self._job(job))
