@@ -108,7 +108,12 @@ class Settings:
             if warning:
                 warnings.append(f"setting {key}: {json.dumps(value)[:80]} is not accepted; {warning}")
             changes[spec.name] = accepted
-        return replace(self, **changes), warnings
+        settings = replace(self, **changes)
+        if settings.kv_cache_type != "f16" and settings.flash_attention == "off":
+            warnings.append(f"setting kvCacheType: {json.dumps(settings.kv_cache_type)} needs flashAttention \"auto\" "
+                            f"or \"on\" (llama.cpp quantizes the KV cache only with flash attention); using \"f16\"")
+            settings = replace(settings, kv_cache_type="f16")
+        return settings, warnings
 
 
 def _check(spec: Any, value: Any) -> tuple[Any, Optional[str]]:

@@ -39,6 +39,16 @@ def test_out_of_range_values_are_clamped_with_a_warning() -> None:
     assert base.validated({"threads": None, "timeBudgetMs": 900.0}) == (Settings(time_budget_ms=900), [])
 
 
+def test_a_quantized_kv_cache_without_flash_attention_falls_back_with_a_warning() -> None:
+    """llama.cpp quantizes the KV cache only with flash attention; the pair used to end in "could not
+    create a context (out of memory?)" after every smaller window was tried."""
+    merged, warnings = Settings().validated({"kvCacheType": "q8_0", "flashAttention": "off"})
+    assert merged.kv_cache_type == "f16" and merged.flash_attention == "off"
+    assert warnings == ['setting kvCacheType: "q8_0" needs flashAttention "auto" or "on" (llama.cpp quantizes '
+                        'the KV cache only with flash attention); using "f16"']
+    assert Settings().validated({"kvCacheType": "q4_0"}) == (Settings(kv_cache_type="q4_0"), [])
+
+
 def test_schema_lists_every_setting_with_its_default() -> None:
     entries = {e["key"]: e for e in schema()}
     assert list(entries) == setting_keys()
