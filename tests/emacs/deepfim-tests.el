@@ -749,10 +749,10 @@ instruction...\" asks with `read-string' and the server's
 
 (defun deepfim-test--prompt-before-cursor (result)
   "The text before the cursor in the prompt of the `deepfim/explain' RESULT.
-That is its prefix and middle segments (the lines before the
+That is its prefix, recent and middle segments (the lines before the
 cursor's, and the cursor's line up to it)."
   (mapconcat (lambda (segment) (plist-get segment :text))
-             (seq-filter (lambda (segment) (member (plist-get segment :kind) '("prefix" "middle")))
+             (seq-filter (lambda (segment) (member (plist-get segment :kind) '("prefix" "recent" "middle")))
                          (plist-get (plist-get result :prompt) :segments))
              ""))
 
