@@ -111,6 +111,8 @@ class _EditorListener(Listener):
     def load_started(self) -> None:
         server = self.server
         window = server.client_capabilities.window if server.protocol.client_capabilities else None
+        if self.token:  # a load superseded before it finished: its progress ends here
+            server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message="reloading"))
         self.token = None
         if window is not None and window.work_done_progress:
             self.token = f"deepfim-load-{uuid.uuid4()}"
@@ -165,8 +167,9 @@ class _EditorListener(Listener):
 
     def _finished(self, token: Optional[str], message: str, error: bool, warnings: list[str]) -> None:
         server = self.server
-        if token:
+        if token and token == self.token:  # (a reload begun meanwhile ended it already)
             server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+            self.token = None
         if error:
             server.show(types.MessageType.Error, message)
             return

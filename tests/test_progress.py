@@ -141,3 +141,26 @@ def test_a_first_answer_in_a_huge_line_fits_its_short_prompt(deepseek_tiny: Path
     result = completer.complete(request, lambda: False, None, 1.0)
     assert result.window == "quick" and result.generation.generated_tokens > 1
     completer.engine.close()
+
+
+def test_every_loading_progress_ends_when_settings_change_twice(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """Settings changed again while the model reloads (a window size typed digit by digit): every
+    "loading model" progress the editor was shown ends (one was left spinning)."""
+    session = LspSession(str(deepseek_tiny), tmp_path, options={"maxTokens": 4, "contextSize": 1024})
+    try:
+        uri = session.open(tmp_path / "a.py", "x = ")
+        session.inline(uri, 0, 4)
+        for size in (2048, 3072, 4096):
+            session.configure({"contextSize": size})
+        deadline = time.monotonic() + 60
+        while True:
+            statuses = [s if isinstance(s, dict) else s._asdict() for s in session.statuses]
+            if statuses[-1]["state"] == "ready" and "4096-token window" in statuses[-1]["message"]:
+                break
+            assert time.monotonic() < deadline, statuses[-3:]
+            time.sleep(0.1)
+        time.sleep(0.5)
+        kinds = [v.get("kind") if isinstance(v, dict) else getattr(v, "kind", None) for v in session.progress]
+        assert kinds.count("begin") >= 2 and kinds.count("begin") == kinds.count("end"), kinds
+    finally:
+        session.close()
