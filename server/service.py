@@ -204,7 +204,6 @@ class CompletionService:
         """Another model or settings: cached answers are not served again, nor those still coming."""
         self._answers_serial += 1
         self.cache.clear()
-        self.last_results.clear()
 
     def _loaded(self, future: "Future[ModelInfo]") -> None:
         if future is not self._loading:
