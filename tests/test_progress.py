@@ -164,3 +164,20 @@ def test_every_loading_progress_ends_when_settings_change_twice(deepseek_tiny: P
         assert kinds.count("begin") >= 2 and kinds.count("begin") == kinds.count("end"), kinds
     finally:
         session.close()
+
+
+def test_a_deletion_above_the_cursor_is_not_counted_as_a_window_to_read(deepseek_tiny: Path) -> None:
+    """What the KV cache can reuse by shifting (text deleted above the cursor) is not missing: such a
+    keystroke is answered from the full window, not from a short prompt."""
+    from server.completion import open_completer
+    from server.settings import Settings
+
+    engine = open_completer(Settings(model=str(deepseek_tiny), context_size=4096)).engine
+    try:
+        tokens = engine.tokenize("".join(f"def helper_{i}(value):\n    return value * {i}\n\n" for i in range(60)))
+        engine.prefill(tokens, lambda: False)
+        deleted = tokens[:200] + tokens[240:]
+        assert engine.missing(deleted) <= 2 < engine.missing(tokens[:200] + [tokens[0]] + tokens[240:])
+        assert engine.prefill(deleted, lambda: False)[1] <= 2  # and reading it costs that
+    finally:
+        engine.close()

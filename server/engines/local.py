@@ -280,10 +280,13 @@ class LocalEngine:
     def cached_tokens(self) -> int:
         return len(self._cached)
 
-    def _reuse(self, prompt: list[int]) -> int:
-        """Align the KV cache with `prompt`; return how many leading prompt tokens are valid."""
+    def _reusable(self, prompt: list[int]) -> tuple[int, list[tuple[int, int, int]]]:
+        """How many leading tokens of `prompt` the KV cache can hold, and the moves that get it there:
+        (prompt position, cache position, length) of each chunk of the cache that reappears earlier
+        in the prompt (llama.cpp's `n_cache_reuse`: deleted text is skipped, not read again)."""
         cache = self._cached
         n_past = common_prefix(cache, prompt)
+        moves: list[tuple[int, int, int]] = []
         if self._can_shift and self.cache_reuse_min > 0:
             head_c = head_p = n_past
             while head_c < len(cache) and head_p < len(prompt):
@@ -292,15 +295,22 @@ class LocalEngine:
                        and cache[head_c + n_match] == prompt[head_p + n_match]):
                     n_match += 1
                 if n_match >= self.cache_reuse_min:
-                    shift = head_p - head_c
-                    llama_cpp.llama_memory_seq_rm(self._memory, 0, head_p, head_c)
-                    llama_cpp.llama_memory_seq_add(self._memory, 0, head_c, head_c + n_match, shift)
-                    cache[head_p:head_p + n_match] = cache[head_c:head_c + n_match]
+                    moves.append((head_p, head_c, n_match))
                     head_c += n_match
                     head_p += n_match
                 else:
                     head_c += 1
             n_past = head_p
+        return n_past, moves
+
+    def _reuse(self, prompt: list[int]) -> int:
+        """Align the KV cache with `prompt`; return how many leading prompt tokens are valid."""
+        cache = self._cached
+        n_past, moves = self._reusable(prompt)
+        for head_p, head_c, n_match in moves:  # front to back: each goes where the cache was freed
+            llama_cpp.llama_memory_seq_rm(self._memory, 0, head_p, head_c)
+            llama_cpp.llama_memory_seq_add(self._memory, 0, head_c, head_c + n_match, head_p - head_c)
+            cache[head_p:head_p + n_match] = cache[head_c:head_c + n_match]
         if n_past == len(prompt) and n_past > 0:
             n_past -= 1  # the last token must be decoded again to get its logits
         if not llama_cpp.llama_memory_seq_rm(self._memory, 0, n_past, -1):
@@ -373,8 +383,9 @@ class LocalEngine:
         return nullcontext()
 
     def missing(self, prompt: list[int]) -> int:
-        """Prompt tokens the full window does not hold yet (a lower bound on what reading it costs)."""
-        return len(prompt) - common_prefix(self._cached, prompt)
+        """Prompt tokens the full window does not hold yet, counting what shifting it can reuse (a
+        lower bound on what reading it costs)."""
+        return len(prompt) - self._reusable(prompt)[0]
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
                 progress: Optional[Progress] = None, batch: Optional[int] = None) -> tuple[int, int]:
