@@ -311,7 +311,7 @@ class HttpClient:
                                            f"{line[:80].decode('utf-8', 'replace')!r}") from None
                     if "error" in event:
                         raise self.failed(f"the engine at {self.url} reported an error: "
-                                          f"{_error_text(json.dumps(event).encode())}")
+                                          f"{_message_of(event) or json.dumps(event)[:200]}")
                     yield event
             except (OSError, http.client.HTTPException, ValueError) as error:
                 if cancelled() or time.monotonic() >= deadline:
@@ -343,9 +343,13 @@ def _error_text(body: bytes) -> str:
         answer = json.loads(body)
     except ValueError:
         answer = None
-    if isinstance(answer, dict):
-        error = answer.get("error", answer.get("detail"))
-        message = error.get("message") if isinstance(error, dict) else error
-        if isinstance(message, str) and message.strip():
-            return message.strip()[:300]
-    return body[:200].decode("utf-8", "replace").strip()
+    return _message_of(answer) or body[:200].decode("utf-8", "replace").strip()
+
+
+def _message_of(answer: object) -> Optional[str]:
+    """The `error.message` (or `error`, `detail`) of a JSON error answer or event, where it has one."""
+    if not isinstance(answer, dict):
+        return None
+    error = answer.get("error", answer.get("detail"))
+    message = error.get("message") if isinstance(error, dict) else error
+    return message.strip()[:300] if isinstance(message, str) and message.strip() else None
