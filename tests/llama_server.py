@@ -24,8 +24,17 @@ CMAKE_FLAGS = ("-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF", "-DGGML_AVX2=O
                "-DLLAMA_BUILD_EXAMPLES=OFF")
 
 
+BINARY_VARIABLE = "DEEPFIM_LLAMA_SERVER"  # a llama-server built elsewhere (with CUDA, say) to use instead
+
+
 def llama_server_binary(log=print) -> Path:
-    """The cached `llama-server` binary, built first when it is not there."""
+    """The `llama-server` that $DEEPFIM_LLAMA_SERVER names, else the cached one built from the vendored
+    llama.cpp (first built when it is not there)."""
+    given = os.environ.get(BINARY_VARIABLE)
+    if given:
+        if not Path(given).is_file():
+            raise FileNotFoundError(f"{BINARY_VARIABLE}={given}: no such file; unset it to build llama-server here")
+        return Path(given)
     sdist = llama_cpp_sdist()
     digest = hashlib.sha256(sdist.read_bytes() + " ".join(CMAKE_FLAGS).encode()).hexdigest()[:16]
     target = cache_dir() / "llama-server" / digest / "llama-server"

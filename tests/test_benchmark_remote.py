@@ -108,3 +108,15 @@ def test_the_servers_decoding_step_is_read_from_its_log() -> None:
            "slot print_timing: id  1 | task 9 |        eval time =     445.61 ms /     4 tokens\n")
     assert team.decode_ms_per_token(log) == pytest.approx((1354.39 + 445.61) / 20)
     assert team.decode_ms_per_token("") == 0.0
+
+
+def test_a_llama_server_built_elsewhere_is_used_when_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.llama_server import BINARY_VARIABLE, llama_server_binary
+
+    built = tmp_path / "llama-server"
+    built.write_bytes(b"")
+    monkeypatch.setenv(BINARY_VARIABLE, str(built))
+    assert llama_server_binary() == built
+    monkeypatch.setenv(BINARY_VARIABLE, str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="unset it to build llama-server here"):
+        llama_server_binary()

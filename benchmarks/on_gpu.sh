@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The GPU measurements in one go, on a machine with an NVIDIA GPU and no network (python3 with numpy,
+# Jinja2, PyYAML, tqdm and requests; no llama-cpp-python). Everything else comes in one folder
+# (default .gpu):
+#   bin/    llama.cpp built with CUDA from the llama.cpp vendored in llama-cpp-python's sdist, as shared
+#           libraries with an $ORIGIN rpath (libllama.so, libggml*.so) and llama-server:
+#             cmake -S vendor/llama.cpp -B build -G Ninja -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90-real \
+#               -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_RPATH='$ORIGIN' -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
+#               -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=OFF -DGGML_AVX2=ON \
+#               -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+#             cmake --build build --target llama-server
+#           (or bin.tar.xz, the same files packed, unpacked here first)
+#   whl/    wheels of deepfim's pure dependencies for that python3 (pygls, lsprotocol, cattrs, gguf, ...)
+#   llama_cpp_python-VERSION.tar.gz  the sdist (its Python package and DeepSeek-Coder's vocabulary suffice)
+# llama-cpp-python's Python package runs on bin/ (its lib folder links there), so the in-process engine
+# and llama-server run the same CUDA build. Runs, each with a time limit, printing its report and
+# writing its log and JSON figures to $OUT (default /tmp/deepfim-gpu):
+#   1. the latency benchmark's GPU section (deepfim over LSP, the naive baseline, the floor; 16K window),
+#   2. the team benchmark (4 editors, 4 deepfim processes, one llama-server -np 4 on the GPU),
+#   3. the remote latency benchmark (deepfim against llama.vim's /infill requests, same GPU server),
+#   4. the cold-open phase in process on the GPU.
+#     bash benchmarks/on_gpu.sh [FOLDER]
+set -u
+HERE=$(readlink -f "${1:-.gpu}")
+OUT=${OUT:-/tmp/deepfim-gpu}
+SITE=/tmp/deepfim-site
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+started=$(date +%s)
+elapsed() { echo "[$(( $(date +%s) - started )) s] $*"; }
+
+rm -rf "$SITE" && mkdir -p "$SITE"
+if [ ! -d "$HERE/bin" ] && [ -f "$HERE/bin.tar.xz" ]; then tar xJf "$HERE/bin.tar.xz" -C "$HERE" || exit 1; fi
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target "$SITE" "$HERE"/whl/*.whl || exit 1
+sdist=$(ls "$HERE"/llama_cpp_python-*.tar.gz | head -1)
+version=$(basename "$sdist" .tar.gz); version=${version#llama_cpp_python-}
+tar xzf "$sdist" -C /tmp "llama_cpp_python-$version/llama_cpp" || exit 1
+cp -r "/tmp/llama_cpp_python-$version/llama_cpp" "$SITE/" && ln -sfn "$HERE/bin" "$SITE/llama_cpp/lib"
+mkdir -p "$SITE/llama_cpp_python-$version.dist-info"
+printf 'Metadata-Version: 2.1\nName: llama-cpp-python\nVersion: %s\n' "$version" \
+  > "$SITE/llama_cpp_python-$version.dist-info/METADATA"
+export PYTHONPATH="$SITE:$PWD"
+# CUDA's runtime and cuBLAS from the machine: the toolkit's, else the pip packages' (nvidia/cu13).
+for name in libcudart.so.13 libcublas.so.13; do
+  found=$(find /usr/local/cuda*/ /usr/lib /opt -name "$name" 2>/dev/null | head -1)
+  [ -n "$found" ] && export LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+done
+cache=$(python3 -c "from models.catalog import cache_dir; print(cache_dir())") || exit 1
+mkdir -p "$cache/sdist/$version" && cp "$sdist" "$cache/sdist/$version/"
+export DEEPFIM_LLAMA_SERVER="$HERE/bin/llama-server"
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+if ! python3 -c "import llama_cpp, sys; sys.exit(0 if llama_cpp.llama_supports_gpu_offload() else 1)"; then
+  echo "llama.cpp in $HERE/bin has no GPU backend here:"; ldd "$HERE"/bin/libggml-cuda.so; exit 1
+fi
+"$DEEPFIM_LLAMA_SERVER" --version 2>&1 | tail -2
+elapsed "set up"
+
+# The model (synthetic DeepSeek-Coder-1.3B shape, built once), deepfim's default offload seen in the GPU's
+# memory, and a 15K-token prompt read then 64 tokens generated with each KV cache type (q8_0 and q4_0 need
+# flash attention, on by default where the backend has it) and with deepfim's batch of 256 against 2048.
+python3 - <<'EOF' || exit 1
+import subprocess
+from benchmarks.latency import default_file, resolve_model
+from server.engines.local import LocalEngine
+
+def used() -> int:
+    out = subprocess.run(["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                         capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+model = resolve_model(None)
+print(f"{model.name}: {model.stat().st_size / 2**20:.0f} MiB")
+for kv, batch in (("f16", 256), ("q8_0", 256), ("q4_0", 256), ("f16", 2048)):
+    before = used()
+    engine = LocalEngine(model, n_ctx=16384, kv_cache_type=kv, n_batch=batch)
+    loaded = used()
+    prompt = engine.tokenize(default_file().read_text(encoding="utf-8"))[:15000]
+    run = engine.generate(prompt, 64, lambda: False)
+    print(f"kvCacheType {kv}, n_batch {batch}: gpu_layers {engine.gpu_layers}, flash attention {engine.flash_attention}; GPU memory "
+          f"{before} -> {loaded} MiB loaded; {run.prompt_tokens_evaluated} prompt tokens in {run.prompt_ms:.0f} ms "
+          f"({run.prompt_tokens_evaluated / max(run.prompt_ms, 1e-3) * 1000:.0f}/s), {run.generated_tokens} generated "
+          f"in {run.generate_ms:.0f} ms ({run.generated_tokens / max(run.generate_ms, 1e-3) * 1000:.0f}/s)")
+    engine.close()
+EOF
+elapsed "model ready"
+
+run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in $OUT/NAME.log
+  local name=$1 limit=$2; shift 2
+  elapsed "$name: python3 -m $*"
+  timeout "$limit" python3 -m "$@" > "$OUT/$name.log" 2>&1
+  echo "exit $?" >> "$OUT/$name.log"
+  grep -v '^ *[0-9]\+ ' "$OUT/$name.log" | tail -40
+}
+run latency 200 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
+run team 150 benchmarks.team --json "$OUT/team.json"
+run remote 150 benchmarks.remote_latency --json "$OUT/remote.json"
+run cold_open 150 benchmarks.latency --cold-open only
+elapsed "done"
