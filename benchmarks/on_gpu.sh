@@ -90,10 +90,10 @@ run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in 
   elapsed "$name: python3 -m $*"
   timeout "$limit" python3 -m "$@" > "$OUT/$name.log" 2>&1
   echo "exit $?" >> "$OUT/$name.log"
-  grep -v '^ *[0-9]\+ ' "$OUT/$name.log" | tail -40
+  grep -v '^ *[0-9]\+ ' "$OUT/$name.log" | tail -25
 }
-run latency 200 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
-run team 150 benchmarks.team --json "$OUT/team.json"
-run remote 150 benchmarks.remote_latency --json "$OUT/remote.json"
-run cold_open 150 benchmarks.latency --cold-open only
+run latency 150 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
+run team 110 benchmarks.team --json "$OUT/team.json"
+run remote 120 benchmarks.remote_latency --json "$OUT/remote.json"
+run cold_open 80 benchmarks.latency --cold-open only
 elapsed "done"
