@@ -1,4 +1,4 @@
-"""server/worker.py: the model thread's queue (no model needed)."""
+"""server/worker.py: the model thread's queue, and when a request takes the model (no model needed)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,13 @@ def test_a_reload_makes_background_reading_give_way_for_good() -> None:
         assert background.result(1) is True
     finally:
         worker.stop()
+
+
+def test_a_request_waits_for_the_next_keystroke_only_when_an_answer_costs_more_than_the_wait() -> None:
+    from server.service import DEBOUNCE_S, FAST_TYPING_GAP_S, debounces
+
+    fast_typing = FAST_TYPING_GAP_S / 2
+    assert debounces(fast_typing, float("inf"))  # no answer timed yet
+    assert debounces(fast_typing, 3.0)  # a CPU: seconds per answer
+    assert not debounces(fast_typing, DEBOUNCE_S / 2)  # a GPU: the answer costs less than the wait
+    assert not debounces(FAST_TYPING_GAP_S * 2, 3.0)  # a pause between keystrokes (or a debouncing client)
