@@ -18,6 +18,7 @@
 #   1. the latency benchmark's GPU section (deepfim over LSP, the naive baseline, the floor; 16K window),
 #   2. the team benchmark (4 editors, 4 deepfim processes, one llama-server -np 4 on the GPU),
 #   3. the remote latency benchmark (deepfim against llama.vim's /infill requests, same GPU server),
+#      as it runs on the CPU and with the server's RAM prompt cache off and generation matched,
 #   4. the cold-open phase in process on the GPU.
 #     bash benchmarks/on_gpu.sh [FOLDER]
 set -u
@@ -58,7 +59,7 @@ elapsed "set up"
 
 # The model (synthetic DeepSeek-Coder-1.3B shape, built once), deepfim's default offload seen in the GPU's
 # memory, and a 15K-token prompt read then 64 tokens generated with each KV cache type (q8_0 and q4_0 need
-# flash attention, on by default where the backend has it) and with deepfim's batch of 256 against 2048.
+# flash attention, on by default where the backend has it) and with deepfim's batch (1024 with layers on a GPU) against others.
 python3 - <<'EOF' || exit 1
 import subprocess
 from benchmarks.latency import default_file, resolve_model
@@ -71,13 +72,13 @@ def used() -> int:
 
 model = resolve_model(None)
 print(f"{model.name}: {model.stat().st_size / 2**20:.0f} MiB")
-for kv, batch in (("f16", 256), ("q8_0", 256), ("q4_0", 256), ("f16", 2048)):
+for kv, batch in (("f16", None), ("q8_0", None), ("q4_0", None), ("f16", 256), ("f16", 512), ("f16", 2048)):
     before = used()
     engine = LocalEngine(model, n_ctx=16384, kv_cache_type=kv, n_batch=batch)
     loaded = used()
     prompt = engine.tokenize(default_file().read_text(encoding="utf-8"))[:15000]
     run = engine.generate(prompt, 64, lambda: False)
-    print(f"kvCacheType {kv}, n_batch {batch}: gpu_layers {engine.gpu_layers}, flash attention {engine.flash_attention}; GPU memory "
+    print(f"kvCacheType {kv}, n_batch {engine.n_batch}{'' if batch else ' (default)'}: gpu_layers {engine.gpu_layers}, flash attention {engine.flash_attention}; GPU memory "
           f"{before} -> {loaded} MiB loaded; {run.prompt_tokens_evaluated} prompt tokens in {run.prompt_ms:.0f} ms "
           f"({run.prompt_tokens_evaluated / max(run.prompt_ms, 1e-3) * 1000:.0f}/s), {run.generated_tokens} generated "
           f"in {run.generate_ms:.0f} ms ({run.generated_tokens / max(run.generate_ms, 1e-3) * 1000:.0f}/s)")
@@ -93,7 +94,10 @@ run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in 
   grep -v '^ *[0-9]\+ ' "$OUT/$name.log" | tail -25
 }
 run latency 150 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
-run team 110 benchmarks.team --json "$OUT/team.json"
-run remote 120 benchmarks.remote_latency --json "$OUT/remote.json"
+run team 110 benchmarks.team --server-log "$OUT/team-server.log" --json "$OUT/team.json"
+run remote 120 benchmarks.remote_latency --server-log "$OUT/remote-server.log" --json "$OUT/remote.json"
+# The same without the server's RAM prompt cache (each request copied the other client's idle slot, GBs
+# of KV cache, off the GPU first) and with llama.vim's requests generating as many tokens as deepfim's.
+run remote-fair 120 benchmarks.remote_latency --cache-ram 0 --match-generation --json "$OUT/remote-fair.json"
 run cold_open 80 benchmarks.latency --cold-open only
 elapsed "done"
