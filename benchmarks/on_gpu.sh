@@ -93,11 +93,11 @@ run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in 
   echo "exit $?" >> "$OUT/$name.log"
   grep -v '^ *[0-9]\+ ' "$OUT/$name.log" | tail -25
 }
-run latency 150 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
-run team 110 benchmarks.team --server-log "$OUT/team-server.log" --json "$OUT/team.json"
-run remote 120 benchmarks.remote_latency --server-log "$OUT/remote-server.log" --json "$OUT/remote.json"
+run latency 120 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
+run team 90 benchmarks.team --server-log "$OUT/team-server.log" --json "$OUT/team.json"
+run remote 90 benchmarks.remote_latency --server-log "$OUT/remote-server.log" --json "$OUT/remote.json"
 # The same without the server's RAM prompt cache (each request copied the other client's idle slot, GBs
 # of KV cache, off the GPU first) and with llama.vim's requests generating as many tokens as deepfim's.
-run remote-fair 120 benchmarks.remote_latency --cache-ram 0 --match-generation --json "$OUT/remote-fair.json"
-run cold_open 80 benchmarks.latency --cold-open only
+run remote-fair 90 benchmarks.remote_latency --cache-ram 0 --match-generation --json "$OUT/remote-fair.json"
+run cold_open 60 benchmarks.latency --cold-open only
 elapsed "done"
