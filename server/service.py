@@ -36,10 +36,12 @@ log = logging.getLogger(__name__)
 
 # A request less than this after the previous one means the client does not debounce...
 FAST_TYPING_GAP_S = 0.15
-# ...so it waits this long for the next keystroke before taking the model, when the model's last
-# answer took longer than that: a faster answer (a GPU: 40 ms for 16 tokens with the 1.3B shape)
-# runs at once, since a keystroke that supersedes it cancels it within one decoding step, and the
-# wait would cost more than the answer (120 ms per keystroke against 60 ms, measured on an H200).
+# ...so it waits this long for the next keystroke before taking the model, when a decoding step of
+# the model takes more than half of that: a superseded answer holds the model until its step ends,
+# which costs the next keystroke more than the wait only when steps are slow (a CPU: 70-800 ms).
+# On a GPU (2.5 ms a step, 1.3B shape, H200) the wait doubled every keystroke's latency (120 ms
+# against a 37 ms floor); gating it on the whole answer's time (about the wait) still cost it on
+# every other keystroke (p50 75 ms).
 DEBOUNCE_S = 0.06
 # Typing pause after which the prompt for the edit position is evaluated in the background.
 PREFILL_PAUSE_S = 0.3
@@ -62,10 +64,10 @@ RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "
 T = TypeVar("T")
 
 
-def debounces(gap_s: float, last_run_s: float) -> bool:
+def debounces(gap_s: float, step_s: float) -> bool:
     """Whether a request `gap_s` after the previous one waits DEBOUNCE_S for the next keystroke
-    before taking the model, whose last answer took `last_run_s`."""
-    return gap_s < FAST_TYPING_GAP_S and last_run_s > DEBOUNCE_S
+    before taking the model, whose decoding steps take `step_s` each."""
+    return gap_s < FAST_TYPING_GAP_S and step_s > DEBOUNCE_S / 2
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class CompletionService:
         self._stale = threading.Event()  # a file left the project: cached completions may hold it
         self._sequence = 0
         self._last_request = 0.0
-        self._run_s = float("inf")  # how long the last model answer took (unknown: debounce)
+        self._step_s = float("inf")  # the last answer's time per generated token (unknown: debounce)
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
         self._quick_s = 0.0  # how long the last short-prompt answer took; 0 once the full window answers
         # The progress of reading a window in the background: one from its first slice to its last
@@ -394,7 +396,7 @@ class CompletionService:
         sequence = self._sequence
         now = time.monotonic()
         gap, self._last_request = now - self._last_request, now
-        if debounces(gap, self._run_s):
+        if debounces(gap, self._step_s):
             await asyncio.sleep(DEBOUNCE_S)
             if sequence != self._sequence:
                 self.stats["superseded"] += 1
@@ -410,8 +412,8 @@ class CompletionService:
             finally:
                 report.finish()
             self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
-            if result.generation.stop_reason != "cancelled":
-                self._run_s = time.monotonic() - started
+            if result.generation.generated_tokens and result.generation.stop_reason != "cancelled":
+                self._step_s = result.generation.generate_ms / result.generation.generated_tokens / 1000
             if result.window == "quick":
                 self._quick_s = time.monotonic() - started
                 self._read_window(request)
