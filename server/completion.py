@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
@@ -25,8 +26,14 @@ HUGE_DOCUMENT_CHARS = 1_000_000
 # 1.3 s, or in 2-3 s under load, to one read in 1 s saved little and lost the code above (HumanEval
 # single-line under load: 5 of 100 tasks the raw model passed at 1x, 2 at 2x).
 QUICK_WORTH = 3
-# The room left for repository context is rounded down to a multiple of this many tokens.
+# The room for repository context is what the local window leaves, less this many tokens for the
+# typing to come, rounded down to a multiple of CONTEXT_STEP; a document keeps the room its last
+# prompt had while the context chosen then still fits (remembered for CONTEXT_ROOMS_KEPT documents).
+# Context sized to fill the room exactly came and went with every other keystroke where the room
+# hovered at a step, and each change read the whole window again (4K windows: 4,079 tokens).
+CONTEXT_SLACK = 64
 CONTEXT_STEP = 256
+CONTEXT_ROOMS_KEPT = 64
 
 
 # Chooses repository context: (lines of the document already in the prompt as [start, end),
@@ -112,6 +119,8 @@ class Completer:
         self.builder = PromptBuilder(engine.info.template, engine.special, engine.tokenize, engine.token_text,
                                      cache_chars=engine.info.n_ctx * 8, tokenize_many=engine.tokenize_many)
         self._quick_room = 0  # the last short prompt's size: kept while the read speed stays near it
+        # Per document: the context room its last prompt asked for, and the tokens its context took.
+        self._context_rooms: OrderedDict[Optional[str], tuple[int, int]] = OrderedDict()
 
     def layout(self) -> Layout:
         return Layout(line_in_prefix=self.settings.line_in_prefix,
@@ -142,8 +151,11 @@ class Completer:
             return fim, prompt
         # In steps, so that the context chosen stays the same while lines are typed (it comes before
         # the prefix: a change there is a window read again).
-        room = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
-        room = room // CONTEXT_STEP * CONTEXT_STEP
+        left = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
+        room = max(0, left - CONTEXT_SLACK) // CONTEXT_STEP * CONTEXT_STEP
+        kept_room, kept_used = self._context_rooms.get(request.path, (0, 0))
+        if room < kept_room and 0 < kept_used <= left:
+            room = kept_room
         if room < 64:
             return fim, prompt
         texts = {s.kind: s.text for s in prompt.segments}
@@ -153,7 +165,13 @@ class Completer:
         if not snippets:
             return fim, prompt
         fim = replace(fim, snippets=tuple(snippets))
-        return fim, self.builder.build(fim, budget, self.layout())
+        prompt = self.builder.build(fim, budget, self.layout())
+        used = sum(len(s.token_ids) for s in prompt.segments if s.kind == "context")
+        self._context_rooms[request.path] = (room, used)
+        self._context_rooms.move_to_end(request.path)
+        if len(self._context_rooms) > CONTEXT_ROOMS_KEPT:
+            self._context_rooms.popitem(last=False)
+        return fim, prompt
 
     def heal(self, prompt: Prompt) -> tuple[Prompt, bytes]:
         """Take the last token of the typed line back out of the prompt, for token healing.
