@@ -23,6 +23,7 @@
 #     bash benchmarks/on_gpu.sh [FOLDER]
 set -u
 HERE=$(readlink -f "${1:-.gpu}")
+cd "$(dirname "$0")/.." || exit 1  # the repository root
 OUT=${OUT:-/tmp/deepfim-gpu}
 SITE=/tmp/deepfim-site
 mkdir -p "$OUT"
@@ -36,14 +37,15 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --tar
 sdist=$(ls "$HERE"/llama_cpp_python-*.tar.gz | head -1)
 version=$(basename "$sdist" .tar.gz); version=${version#llama_cpp_python-}
 tar xzf "$sdist" -C /tmp "llama_cpp_python-$version/llama_cpp" || exit 1
-cp -r "/tmp/llama_cpp_python-$version/llama_cpp" "$SITE/" && ln -sfn "$HERE/bin" "$SITE/llama_cpp/lib"
+cp -r "/tmp/llama_cpp_python-$version/llama_cpp" "$SITE/" && ln -sfn "$HERE/bin" "$SITE/llama_cpp/lib" || exit 1
 mkdir -p "$SITE/llama_cpp_python-$version.dist-info"
 printf 'Metadata-Version: 2.1\nName: llama-cpp-python\nVersion: %s\n' "$version" \
   > "$SITE/llama_cpp_python-$version.dist-info/METADATA"
 export PYTHONPATH="$SITE:$PWD"
 # CUDA's runtime and cuBLAS from the machine: the toolkit's, else the pip packages' (nvidia/cu13).
 for name in libcudart.so.13 libcublas.so.13; do
-  found=$(find /usr/local/cuda*/ /usr/lib /opt -name "$name" 2>/dev/null | head -1)
+  found=$(find /usr/local/cuda*/ /usr/lib /opt $(python3 -c 'import site; print(*site.getsitepackages())') \
+    -name "$name" 2>/dev/null | head -1)
   [ -n "$found" ] && export LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 done
 cache=$(python3 -c "from models.catalog import cache_dir; print(cache_dir())") || exit 1
@@ -59,8 +61,9 @@ elapsed "set up"
 
 # The model (synthetic DeepSeek-Coder-1.3B shape, built once), deepfim's default offload seen in the GPU's
 # memory, and a 15K-token prompt read then 64 tokens generated with each KV cache type (q8_0 and q4_0 need
-# flash attention, on by default where the backend has it) and with deepfim's batch (1024 with layers on a GPU) against others.
-python3 - <<'EOF' || exit 1
+# flash attention, on by default where the backend has it) and with deepfim's batch (512 with every
+# layer on a GPU) against others.
+timeout 300 python3 - <<'EOF' || exit 1
 import subprocess
 from benchmarks.latency import default_file, resolve_model
 from server.engines.local import LocalEngine
@@ -72,7 +75,7 @@ def used() -> int:
 
 model = resolve_model(None)
 print(f"{model.name}: {model.stat().st_size / 2**20:.0f} MiB")
-for kv, batch in (("f16", None), ("q8_0", None), ("q4_0", None), ("f16", 256), ("f16", 512), ("f16", 2048)):
+for kv, batch in (("f16", None), ("q8_0", None), ("q4_0", None), ("f16", 256), ("f16", 1024), ("f16", 2048)):
     before = used()
     engine = LocalEngine(model, n_ctx=16384, kv_cache_type=kv, n_batch=batch)
     loaded = used()

@@ -154,7 +154,7 @@ class Completer:
         left = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
         room = max(0, left - CONTEXT_SLACK) // CONTEXT_STEP * CONTEXT_STEP
         kept_room, kept_used = self._context_rooms.get(request.path, (0, 0))
-        if room < kept_room and 0 < kept_used <= left:
+        if room < kept_room <= left and kept_used:  # what the context took then still fits
             room = kept_room
         if room < 64:
             return fim, prompt

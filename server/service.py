@@ -148,7 +148,7 @@ class CompletionService:
         self._stale = threading.Event()  # a file left the project: cached completions may hold it
         self._sequence = 0
         self._last_request = 0.0
-        self._step_s = float("inf")  # the last answer's time per generated token (unknown: debounce)
+        self._step_s = float("inf")  # the last answer's time per decoding step (unknown: debounce)
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
         self._quick_s = 0.0  # how long the last short-prompt answer took; 0 once the full window answers
         # The progress of reading a window in the background: one from its first slice to its last
@@ -199,6 +199,7 @@ class CompletionService:
         self.load_error = None
         self.model = None
         self._forget_answers()
+        self._step_s = float("inf")  # another engine: its steps are not timed yet
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None
@@ -412,8 +413,8 @@ class CompletionService:
             finally:
                 report.finish()
             self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
-            if result.generation.generated_tokens and result.generation.stop_reason != "cancelled":
-                self._step_s = result.generation.generate_ms / result.generation.generated_tokens / 1000
+            if result.generation.steps:  # cancelled answers too: in a burst of typing, every one is
+                self._step_s = result.generation.generate_ms / result.generation.steps / 1000
             if result.window == "quick":
                 self._quick_s = time.monotonic() - started
                 self._read_window(request)

@@ -77,34 +77,60 @@ def test_complete_json_shows_context(deepseek_tiny: Path, tmp_path: Path) -> Non
 
 
 def test_context_stays_put_while_a_line_is_typed_where_the_room_for_it_is_at_a_step(deepseek_tiny: Path) -> None:
-    """The room the local window leaves for context is at a multiple of the context step when a line
-    is typed: the context chosen stays the same. Sized to fill the room exactly, it shrank by a step
-    at the first keystroke and came back whenever the typed text's tokens merged, and each change
-    read the whole window again."""
+    """The room the local window leaves for context is at a multiple of the context step (or that
+    plus the slack kept for typing) when a line is typed: the context chosen stays the same. Sized to
+    fill the room exactly, it shrank by a step at the first keystroke and came back whenever the
+    typed text's tokens merged, and each change read the whole window again."""
     from fim.prompt import Snippet
-    from server.completion import CONTEXT_STEP, CompletionRequest, open_completer
+    from server.completion import CONTEXT_SLACK, CONTEXT_STEP, CompletionRequest, open_completer
     from server.settings import Settings
 
     library = "".join(f"def helper_{i}(value):\n    return value * {i}\n\n" for i in range(400))
     head = "".join(f"total_{i} = compute({i}, offset={i * 3})\n" for i in range(40))
-    typed = "result = helper_12(total_7) + helper_3(total_9)"
-    completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
+    typed = "result = helper_12(total_7) + helper_3(total_9)"  # fewer tokens than the slack
+    provider = lambda window, chars: [Snippet("lib.py", library[:chars // 2])]  # noqa: E731
 
     def request(text: str, column: int, context=None) -> CompletionRequest:
         return CompletionRequest(text=text, line=40, character=column, path="main.py", context=context)
 
+    for offset in (0, CONTEXT_SLACK):
+        completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
+        try:
+            pad = ""
+            for _ in range(4):  # a trailing comment sized so the room left is `offset` past a step
+                bare = completer.prompt_for(request(head + "\n# " + pad + "\n", 0))[1]
+                left = completer.budget().prompt_tokens - len(bare.token_ids)
+                pad += " x" * ((left - offset) % CONTEXT_STEP)
+            assert (left - offset) % CONTEXT_STEP == 0
+            contexts = []
+            for n in range(len(typed) + 1):
+                prompt = completer.prompt_for(request(head + typed[:n] + "\n# " + pad + "\n", n, provider))[1]
+                contexts.append(tuple(s.text for s in prompt.segments if s.kind == "context"))
+            assert contexts[0] and all(c == contexts[0] for c in contexts), \
+                (offset, [len("".join(c)) for c in contexts])
+        finally:
+            completer.engine.close()
+
+
+def test_a_room_kept_for_one_document_never_asks_another_for_more_context_than_fits(deepseek_tiny: Path) -> None:
+    """Two unsaved buffers (no path: one key): the short one's large room, which its little context
+    left mostly unused, is not asked of the long one, whose context would then not fit and be dropped."""
+    from fim.prompt import Snippet
+    from server.completion import CompletionRequest, open_completer
+    from server.settings import Settings
+
+    library = "".join(f"def helper_{i}(value):\n    return value * {i}\n\n" for i in range(400))
+    def provider(window: tuple[int, int], chars: int) -> list[Snippet]:
+        if window[1] < 50:  # the short buffer names little: one small snippet
+            return [Snippet("lib.py", library[:200])]
+        third = chars // 3  # the long one: three snippets filling the budget
+        return [Snippet(f"lib{i}.py", library[i * third:(i + 1) * third]) for i in range(3)]
+
+    completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
     try:
-        pad = ""
-        for _ in range(4):  # a trailing comment sized so the room left is a multiple of the step
-            bare = completer.prompt_for(request(head + "\n# " + pad + "\n", 0))[1]
-            left = completer.budget().prompt_tokens - len(bare.token_ids)
-            pad += " x" * (left % CONTEXT_STEP)
-        assert left % CONTEXT_STEP == 0
-        provider = lambda window, chars: [Snippet("lib.py", library[:chars // 2])]  # noqa: E731
-        contexts = []
-        for n in range(len(typed) + 1):
-            prompt = completer.prompt_for(request(head + typed[:n] + "\n# " + pad + "\n", n, provider))[1]
-            contexts.append(tuple(s.text for s in prompt.segments if s.kind == "context"))
-        assert contexts[0] and all(c == contexts[0] for c in contexts), [len("".join(c)) for c in contexts]
+        for lines in (5, 400):
+            text = "".join(f"total_{i} = compute({i}, offset={i * 3})\n" for i in range(lines))
+            prompt = completer.prompt_for(CompletionRequest(text=text, line=lines, character=0, context=provider))[1]
+            assert any(s.kind == "context" for s in prompt.segments), lines
     finally:
         completer.engine.close()

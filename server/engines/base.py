@@ -58,6 +58,7 @@ class Generation:
     stop_reason: str = ""  # eog | stop | max_tokens | time | cancelled
     draft_tokens: int = 0  # lookup decoding: tokens drafted from the prompt and the output ...
     draft_accepted: int = 0  # ... and those greedy decoding agreed with
+    steps: int = 0  # decoding steps after the first token (the prompt's logits give it), drafts or not
 
 
 @dataclass

@@ -286,6 +286,7 @@ class RemoteEngine:
         result.text = text
         now = time.monotonic()
         result.generate_ms = (now - first) * 1000 if first is not None else 0.0
+        result.steps = max(0, result.generated_tokens - 1)  # one server step per token after the first
         return result
 
     def close(self) -> None:
