@@ -56,6 +56,7 @@ def test_lookup_output_is_the_greedy_output(engine: LocalEngine, text: str) -> N
     assert drafted.stop_reason == plain.stop_reason and plain.draft_tokens == 0
     if text is REPEATING:
         assert drafted.draft_tokens > 0 and drafted.draft_accepted > 0  # the next method mirrors the last
+        assert drafted.steps < plain.steps  # accepted drafts save decoding steps (the debounce times one)
 
 
 def test_lookup_respects_the_cap_and_stop(engine: LocalEngine) -> None:
@@ -66,6 +67,8 @@ def test_lookup_respects_the_cap_and_stop(engine: LocalEngine) -> None:
         drafted = _fresh(engine).generate(prompt, cap, lambda: False, lookup=True)
         assert (drafted.text, drafted.generated_tokens) == (plain.text, plain.generated_tokens) and \
             drafted.generated_tokens <= cap
+        # The first token comes from the prompt's logits: a decoding step for each one after it.
+        assert plain.steps == plain.generated_tokens - 1 or plain.stop_reason != "max_tokens"
 
     def first_line(text: str):
         end = text.find("\n")
