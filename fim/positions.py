@@ -7,9 +7,16 @@ import re
 LINE_PATTERN = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
+# str.splitlines also breaks at these; LSP does not.
+_OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
 def lsp_lines(text: str) -> list[str]:
     """Lines with their endings, as LSP counts them (a trailing empty line included)."""
-    lines = LINE_PATTERN.findall(text)
+    if any(char in text for char in _OTHER_BREAKS):
+        lines = LINE_PATTERN.findall(text)
+    else:  # the usual text: split in C, about 4x faster (a whole document, several times per keystroke)
+        lines = text.splitlines(keepends=True)
     if not lines or lines[-1].endswith(("\n", "\r")):
         lines.append("")
     return lines
@@ -51,15 +58,12 @@ def locate(text: str, line: int, character: int) -> tuple[int, int, int]:
         line = max(0, min(line, len(lines) - 1))
         column = utf16_to_index(lines[line], character)
         return line, column, sum(len(row) for row in lines[:line]) + column
-    # Only \n ends lines: find the line's start without splitting the whole text (every keystroke).
-    start = number = 0
-    while number < line:
-        newline = text.find("\n", start)
-        if newline < 0:
-            break
-        start, number = newline + 1, number + 1
-    end = text.find("\n", start)
-    column = utf16_to_index(text[start:] if end < 0 else text[start:end], character)
+    # Only \n ends lines: the line's start is what the first `line` splits leave (in C, every keystroke).
+    parts = text.split("\n", max(0, line))
+    number, rest = len(parts) - 1, parts[-1]
+    start = len(text) - len(rest)
+    end = rest.find("\n")
+    column = utf16_to_index(rest if end < 0 else rest[:end], character)
     return number, column, start + column
 
 

@@ -128,7 +128,7 @@ def split_document(text: str, line: int, column: int, path: Optional[str] = None
     body = current.rstrip("\r\n")
     column = max(0, min(column, len(body)))
     prefix, middle, suffix = lines[:line], body[:column], [current[column:]] + lines[line + 1:]
-    if len(text) > LINE_CHARS:
+    if len(text) > LINE_CHARS and max(map(len, lines)) > LINE_CHARS:
         prefix = [_tail(part) for part in prefix]
         middle = _tail(middle)
         suffix = [_head(part) for part in suffix]

@@ -79,6 +79,24 @@ line_texts = st.lists(st.sampled_from(["a", " ", "\n", "\r", "\r\n", "\x0c", "\u
                       max_size=40).map("".join)
 
 
+def lines_reference(text: str) -> list[str]:
+    """Character by character: a line ends after \n, after \r\n, or after a \r not before \n."""
+    lines, start = [], 0
+    for index, char in enumerate(text):
+        if char == "\n" or (char == "\r" and text[index + 1:index + 2] != "\n"):
+            lines.append(text[start:index + 1])
+            start = index + 1
+    lines.append(text[start:])
+    return lines
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(line_texts, texts, st.lists(st.sampled_from(
+    ["a", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]), max_size=30).map("".join)))
+def test_lines_end_only_at_lsp_line_breaks(text: str) -> None:
+    assert lsp_lines(text) == lines_reference(text)
+
+
 @settings(max_examples=500, deadline=None)
 @given(text=line_texts, line=st.integers(-3, 12), character=st.integers(-3, 12))
 def test_locate_agrees_with_lsp_lines(text: str, line: int, character: int) -> None:
