@@ -27,6 +27,7 @@ from models.catalog import ModelNotFound
 from server.cache import CompletionCache
 from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
 from server.engines.base import Cancelled, EngineReplaced, EngineUnavailable, ModelInfo, ModelLoadError
+from server.engines.http import shown_url
 from server.project import Project
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
@@ -57,6 +58,7 @@ FILL_SHARE = 0.7
 FILL_SLICE_MAX_S = 10.0
 # Reading a prompt for longer than this is shown to the user.
 READING_NOTICE_S = 1.0
+TOLD_CAUSES = 3  # an outage tells the user at most this many causes (the server answers otherwise each time)
 # Settings whose change needs the model loaded again.
 RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "engine_model", "gpu_layers",
                     "flash_attention", "kv_cache_type")
@@ -144,6 +146,7 @@ class CompletionService:
         self._loading: Optional[Future] = None
         self._load_failures = 0  # consecutive loads that found a remote engine unreachable
         self._outage: Optional[str] = None
+        self._told: set[str] = set()  # the causes of this outage told to the user
         self._retry: Optional[threading.Timer] = None
         self._stale = threading.Event()  # a file left the project: cached completions may hold it
         self._sequence = 0
@@ -176,8 +179,10 @@ class CompletionService:
         return warnings
 
     # -------------------------------------------------------------------- model
-    def load(self) -> "Future[ModelInfo]":
-        """Load (or reload) the model on the model thread. Jobs queued behind it run on the new one."""
+    def load(self, retrying: bool = False) -> "Future[ModelInfo]":
+        """Load (or reload) the model on the model thread. Jobs queued behind it run on the new one.
+        `retrying`: another try to reach a remote engine that was down, which the user is not shown
+        (its status stays the error until it succeeds)."""
         settings = self.settings
         last = [-5]
 
@@ -203,11 +208,14 @@ class CompletionService:
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None
-        self.listener.load_started()
-        if settings.engine:  # nothing to count: a few requests to learn what the server serves
-            self.listener.status("loading", f"connecting to the engine at {settings.engine}")
-        else:
-            self.listener.status("loading", "loading model", percentage=0)
+        if not retrying:
+            self._load_failures = 0
+            self._told.clear()
+            self.listener.load_started()
+            if settings.engine:  # nothing to count: a few requests to learn what the server serves
+                self.listener.status("loading", f"connecting to the engine at {shown_url(settings.engine)}")
+            else:
+                self.listener.status("loading", "loading model", percentage=0)
         self.worker.cancel_background()
         loading = self._loading = self.worker.submit(job)
         loading.add_done_callback(self._loaded)
@@ -225,6 +233,7 @@ class CompletionService:
         if error is None:
             self._load_failures = 0
             self._outage = None
+            self._told.clear()
             info = self.model = future.result()
             message = f"deepfim ready: {info.name} ({info.template.name} template, {info.n_ctx}-token window)"
             self.listener.load_finished(message, False, list(info.warnings))
@@ -237,8 +246,8 @@ class CompletionService:
             self._retry = threading.Timer(min(30.0, 2.0 ** self._load_failures), self._retry_load, (future,))
             self._retry.daemon = True
             self._retry.start()
-            if self._load_failures > 1:
-                return  # said once per outage
+            if not self._tell(self.load_error):
+                return  # said once per outage and cause
         elif isinstance(error, (ModelLoadError, ModelNotFound)):
             self.load_error = str(error)
         else:
@@ -249,7 +258,7 @@ class CompletionService:
 
     def _retry_load(self, failed: Future) -> None:
         if failed is self._loading:
-            self.load()
+            self.load(retrying=True)
 
     async def ready(self) -> bool:
         """Wait for the model being loaded; False when none is (or loading failed). A request never
@@ -281,20 +290,28 @@ class CompletionService:
                 self.load()  # the jobs queued behind this one run on the engine opened again
                 return None
             except EngineUnavailable as error:
-                self._engine_down(str(error))
+                self._engine_down(str(error), getattr(completer.engine, "outage", None))
                 return None
             if self._outage is not None and getattr(completer.engine, "outage", None) is None:
                 self._outage = None
+                self._told.clear()
                 self.listener.outage(None)
             return result
 
         return run
 
-    def _engine_down(self, message: str) -> None:
-        """Tell the user once per outage (not once per keystroke)."""
-        if self._outage is None:
-            self._outage = message
+    def _engine_down(self, message: str, cause: Optional[str]) -> None:
+        """Tell the user once per outage and cause (not once per keystroke): a server that comes back
+        refusing the API key is news; `cause` is the message less its changing parts (the backoff)."""
+        self._outage = message
+        if self._tell(cause or message):
             self.listener.outage(message)
+
+    def _tell(self, cause: str) -> bool:
+        """Whether `cause` is news in this outage (a few at most); it is told from now on."""
+        news = cause not in self._told and len(self._told) < TOLD_CAUSES
+        self._told.add(cause)
+        return news
 
     # ---------------------------------------------------------------- documents
     def request_for(self, uri: PathLike, text: str, line: int, character: int) -> CompletionRequest:

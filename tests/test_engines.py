@@ -820,3 +820,78 @@ def test_lines_are_tokenized_in_one_request_per_block(api: str, tiny_server: Lla
     completer.complete(CompletionRequest(text=text, line=text.count("\n"), character=4), lambda: False)
     assert 1 <= paths.count("/tokenize") <= 6, paths
     engine.close()
+
+
+def _messages(session: LspSession) -> list[str]:
+    return [m.message for m in session.messages if m.type == types.MessageType.Error]
+
+
+def _unauthorized(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+    return 401, "application/json", [b'{"error": {"code": 401, "message": "Invalid API Key"}}']
+
+
+def test_an_outage_whose_cause_changes_is_told_again_and_credentials_are_never_shown(tmp_path: Path) -> None:
+    """Refused while the server is down, then back but refusing the credentials: the second cause is
+    news and is told (once); the user and password in the URL appear in no status or message."""
+    fake = FakeServer(_vllm)
+    port = int(fake.url.rsplit(":", 1)[1])
+    url = fake.url.replace("http://", "http://alice:s3cret@") + "/v1"
+    session = LspSession("", tmp_path, options={"engine": url, "maxTokens": 4, "timeBudgetMs": 1000})
+    text = "def f(x):\n    return "
+
+    def type_until(k: int, done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, (_messages(session), session.statuses[-3:])
+            k += 1
+            session.change(uri, k, text + "x" * (k % 7))
+            session.inline(uri, 1, 11 + k % 7)
+            time.sleep(0.2)
+
+    try:
+        uri = session.open(tmp_path / "a.py", text)
+        assert session.inline(uri, 1, 11).items[0].insert_text == "compute(1)"
+        fake.close()
+        type_until(100, lambda: len(_messages(session)) == 1)
+        assert "refused" in _messages(session)[0]
+        fake = FakeServer(_unauthorized, port=port)
+        type_until(200, lambda: len(_messages(session)) == 2)
+        assert "HTTP 401" in _messages(session)[1] and "user and password" in _messages(session)[1]
+        for k in range(300, 305):  # the same cause again: not told again
+            session.change(uri, k, text + "y" * (k % 5))
+            session.inline(uri, 1, 11 + k % 5)
+        assert len(_messages(session)) == 2
+        fake.close()
+        fake = FakeServer(_vllm, port=port)
+        type_until(400, lambda: any(_status(s)["state"] == "ready" and "again" in _status(s)["message"]
+                                    for s in session.statuses))
+        shown = [json.dumps(_status(s)) for s in session.statuses] + [m.message for m in session.messages]
+        assert not [s for s in shown if "s3cret" in s or "alice" in s], shown
+        assert any(fake.url + "/v1" in s for s in shown)
+    finally:
+        session.close()
+        fake.close()
+
+
+def test_a_server_down_at_start_keeps_its_error_shown_while_deepfim_tries_again(tmp_path: Path) -> None:
+    port = free_port()
+    session = LspSession("", tmp_path, options={"engine": f"http://127.0.0.1:{port}/v1", "maxTokens": 4})
+    fake = None
+    try:
+        deadline = time.monotonic() + 10  # the first try, then one 2 s later
+        while time.monotonic() < deadline and len([s for s in session.statuses if _status(s)["state"] == "error"]) < 1:
+            time.sleep(0.1)
+        time.sleep(4.5)
+        states = [_status(s)["state"] for s in session.statuses]
+        assert states[0] == "loading" and states[1:] == ["error"], states
+        assert len(_messages(session)) == 1 and "refused" in _messages(session)[0]
+        fake = FakeServer(_vllm, port=port)
+        deadline = time.monotonic() + 20
+        while _status(session.statuses[-1])["state"] != "ready":
+            assert time.monotonic() < deadline, session.statuses
+            time.sleep(0.2)
+        assert len(_messages(session)) == 1
+    finally:
+        session.close()
+        if fake is not None:
+            fake.close()

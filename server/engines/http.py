@@ -14,7 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterator, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from server.engines.base import EngineUnavailable, OutOfTime
 
@@ -58,8 +58,8 @@ class HttpClient:
         self._host = parts.hostname
         self._port = parts.port
         self._prefix = parts.path
-        self._netloc = parts.netloc.rpartition("@")[2]  # credentials in the URL are never shown
-        self.url = f"{parts.scheme}://{self._netloc}{parts.path}"
+        self._netloc = parts.netloc.rpartition("@")[2]
+        self.url = shown_url(base_url)
         self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_VARIABLE) or None
         self._basic = _basic_auth(parts.username, parts.password)
         self._kept: Optional[http.client.HTTPConnection] = None
@@ -326,6 +326,12 @@ class HttpClient:
             if self._kept is not None:
                 self._kept.close()
                 self._kept = None
+
+
+def shown_url(url: str) -> str:
+    """`url` as messages show it: without a user and password, or a query (they are never shown or logged)."""
+    parts = urlsplit(url.rstrip("/"))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment=""))
 
 
 def _basic_auth(user: Optional[str], password: Optional[str]) -> Optional[str]:
