@@ -28,6 +28,7 @@ llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -291,6 +292,16 @@ def _body_below(line: str, ctx: CompletionContext) -> bool:
     """The line opens a block whose body is already there: the document's next line is deeper."""
     return (ctx.next_line is not None and ctx.rules.opens_block.search(line.rstrip()) is not None
             and _width(ctx.next_line) > _width(line))
+
+
+def trailing_word(text: str) -> str:
+    """The word `text` ends with: letters, digits, `_`, `$` and combining marks (a Devanagari vowel
+    sign is part of its word, as `ा` in `स्वागत`)."""
+    start = len(text)
+    while start and (text[start - 1].isalnum() or text[start - 1] in "_$"
+                     or unicodedata.category(text[start - 1]).startswith("M")):
+        start -= 1
+    return text[start:]
 
 
 def starts_next_line(row: str, ctx: CompletionContext) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -10,7 +9,8 @@ from typing import Callable, Optional, Sequence
 
 from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
-from fim.postprocess import CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index
+from fim.postprocess import (CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index,
+                             trailing_word)
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
 from server.engines import open_engine
 from server.engines.base import Engine, Generation, OutOfTime, Progress
@@ -75,6 +75,7 @@ class CompletionResult:
             "completion": self.completion,
             "model": self.model,
             "window": self.window,
+            "stop_reason": self.generation.stop_reason,
             "prompt": self.prompt.to_json(),
             "timings": timings_json(self.generation, self.total_ms),
         }
@@ -276,7 +277,6 @@ class Completer:
 
 # Generations that stopped before the model finished its thought.
 TRUNCATED = ("time", "max_tokens")
-_PARTIAL_WORD = re.compile(r"[\w$]+\Z")
 
 
 def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
@@ -289,7 +289,7 @@ def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
         if end > 0 and raw[:end].strip():
             return raw[:end]
     first = raw.split("\n", 1)[0] if single_line else raw
-    cut = _PARTIAL_WORD.sub("", first).rstrip(" \t")
+    cut = first[:len(first) - len(trailing_word(first))].rstrip(" \t")
     start = cut.rfind("\n") + 1
     row = cut[start:] if start else ctx.line_prefix + cut
     return cut[:start].rstrip("\n") if starts_next_line(row, ctx) else cut

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import uuid
 from functools import partial
 from pathlib import Path
@@ -16,6 +15,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from fim.positions import index_to_utf16, lsp_lines, position_after
+from fim.postprocess import trailing_word
 from server import __version__
 from server.edits import EDIT_COMMAND, Edits
 from server.protocol import RobustProtocol
@@ -30,7 +30,6 @@ STATS = "deepfim/stats"  # counters and resident memory, for benchmarks and soak
 # "model"?}
 STATUS = "deepfim/status"
 WATCHERS_ID = "deepfim-watched-files"
-_WORD_BEFORE = re.compile(r"[\w$]*\Z")
 
 
 class DeepfimServer(LanguageServer):
@@ -265,7 +264,7 @@ def create_server(settings: Settings) -> DeepfimServer:
         document = ls.workspace.get_text_document(params.text_document.uri)
         lines = lsp_lines(document.source)
         line_text = lines[result.line] if result.line < len(lines) else ""
-        word = _WORD_BEFORE.search(line_text[:result.column]).group(0)
+        word = trailing_word(line_text[:result.column])
         cursor = _cursor_position(result, line_text)
         start = types.Position(line=cursor.line, character=index_to_utf16(line_text, result.column - len(word)))
         first_line = result.completion.split("\n", 1)[0].rstrip("\r")

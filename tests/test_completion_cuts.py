@@ -52,6 +52,7 @@ def test_cuts_by_time_and_cap_keep_whole_words(completer, text: str) -> None:
         cut = _complete(completer, text, time_budget_ms=budget_ms)
         if cut.generation.stop_reason == "time":
             assert not cut.complete  # not cached as if it were the whole answer
+        assert cut.to_json()["stop_reason"] == cut.generation.stop_reason  # --json and deepfim/explain say so
         _assert_whole_start(cut.completion, full.completion)
     for cap in (1, 2, 3, 5, 8):
         cut = _complete(completer, text, max_tokens=cap)
@@ -74,6 +75,10 @@ def test_whole_part() -> None:
     assert whole_part("x = 1\ny = compu", ctx, False) == "x = 1"
     assert whole_part("total = sum(val", ctx, False) == "total = sum("
     assert whole_part("", ctx, True) == ""
+    # A word's combining marks are part of it: ` स्वागत` cut to ` स्वा` is a cut word (and token).
+    assert whole_part('"हमारे ऐप में आपका स्वा', ctx, True) == '"हमारे ऐप में आपका'
+    assert whole_part("के लि", ctx, True) == "के"
+    assert whole_part("naïve cafe\u0301", ctx, True) == "naïve"
 
 
 def test_a_cut_line_that_starts_the_next_line_is_not_shown() -> None:
