@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -178,3 +179,11 @@ def test_server_answers_every_request(raw: RawServer, messages) -> None:
         assert ("result" in answer) != ("error" in answer)
     assert raw.proc.poll() is None
     assert "result" in raw.request(next(_ids), "deepfim/stats", None, 20)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.lists(st.sampled_from(["from", "import", " ", "\t", "\n", "\r", ",", ")", "(", "a", "_", "é",
+                                      "\x0c", "\u3000", "\x85", "."]), max_size=8).map("".join))
+def test_import_lines_are_told_as_the_pattern_says(line: str) -> None:
+    from fim.context import _import_line
+    assert _import_line(line) == bool(re.match(r"\s*(?:from\s|import\s|[\w\s,]*,\s*$|\)\s*$)", line))
