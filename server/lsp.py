@@ -39,6 +39,7 @@ class DeepfimServer(LanguageServer):
         super().__init__("deepfim", __version__, protocol_cls=RobustProtocol)
         self.service = CompletionService(settings, _EditorListener(self), self.document_text)
         self.status: dict = {"state": "loading", "message": "starting"}
+        self._warned: set[str] = set()  # the warnings of the last settings received
         self.apply_log_policy()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -49,10 +50,14 @@ class DeepfimServer(LanguageServer):
         """pygls logs whole messages (source text included) at INFO: silence it unless `logText`."""
         logging.getLogger("pygls").setLevel(logging.NOTSET if self.service.settings.log_text else logging.WARNING)
 
-    def configure(self, options: Any) -> None:
-        """Apply client settings; each refused value is shown once, naming the key."""
-        for warning in self.service.configure(options):
-            self.show(types.MessageType.Warning, warning)
+    def configure(self, options: Any, ours: bool = False) -> None:
+        """Apply client settings; each refused value is shown once, naming the key (not again when the
+        next settings refuse it alike: clients send initializationOptions, then the same settings)."""
+        warnings = self.service.configure(options, ours)
+        for warning in warnings:
+            if warning not in self._warned:
+                self.show(types.MessageType.Warning, warning)
+        self._warned = set(warnings)
         self.apply_log_policy()
 
     def show(self, kind: types.MessageType, message: str) -> None:
@@ -187,7 +192,7 @@ def create_server(settings: Settings) -> DeepfimServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: DeepfimServer, params: types.InitializeParams) -> None:
-        ls.configure(params.initialization_options)
+        ls.configure(params.initialization_options, ours=True)
         roots = [to_fs_path(f.uri) for f in params.workspace_folders or []]
         if not roots and params.root_uri:
             roots = [to_fs_path(params.root_uri)]

@@ -163,11 +163,12 @@ class CompletionService:
         self._languages: dict[str, str] = {}  # uri -> the editor's languageId
 
     # ------------------------------------------------------------------ settings
-    def configure(self, options: object) -> list[str]:
-        """Apply client settings; returns one warning per refused value. Reloads the model when a
-        setting that shapes it changed (and a model was asked for before)."""
+    def configure(self, options: object, ours: bool = False) -> list[str]:
+        """Apply client settings; returns one warning per refused value (and unknown key where all are
+        `ours`, see Settings.validated). Reloads the model when a setting that shapes it changed (and a
+        model was asked for before)."""
         old = self.settings
-        self.settings, warnings = old.validated(options)
+        self.settings, warnings = old.validated(options, ours)
         if self.settings != old:  # answers cached so far may have come out otherwise
             self._forget_answers()
         if old.enabled != self.settings.enabled and self.model is not None:

@@ -10,6 +10,7 @@ the editors' settings (VS Code's package.json, Neovim's `server_keys`, Emacs's
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Optional
@@ -83,23 +84,28 @@ class Settings:
         """A copy updated from a settings object; bad values are left out (see `validated`)."""
         return self.validated(options)[0]
 
-    def validated(self, options: Any) -> tuple["Settings", list[str]]:
+    def validated(self, options: Any, ours: bool = False) -> tuple["Settings", list[str]]:
         """A copy updated from a settings object (a `deepfim` section or the object itself), and one
-        warning per key whose value was refused or clamped.
+        warning per key whose value was refused or clamped, and per unknown key (a typo) where every
+        key is meant for deepfim: in a `deepfim` section, or `ours` (initializationOptions).
 
         `model` null or "" means "unchanged", so it never overrides `deepfim serve --model`.
         """
         if not isinstance(options, dict):
             return self, []
         if isinstance(options.get("deepfim"), dict):
-            options = options["deepfim"]
+            options, ours = options["deepfim"], True
         by_key = {f.metadata["key"]: f for f in fields(self)}
         changes: dict[str, Any] = {}
         warnings: list[str] = []
         for key, value in options.items():
             spec = by_key.get(key)
-            if spec is None:
-                continue  # other tools' keys share the section in some clients
+            if spec is None:  # other tools' keys share a bare settings object in some clients
+                if ours:
+                    close = difflib.get_close_matches(str(key), list(by_key), n=1, cutoff=0.6)
+                    warnings.append(f"setting {key} is not a deepfim setting"
+                                    + (f" (did you mean {close[0]}?)" if close else "") + "; it is ignored")
+                continue
             if spec.name == "model" and (value is None or (isinstance(value, str) and not value.strip())):
                 continue  # keeps `deepfim serve --model`
             if spec.metadata["text"] and isinstance(value, str) and not value.strip():

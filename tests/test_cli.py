@@ -28,7 +28,8 @@ def test_complete_json_contract(deepseek_tiny: Path, tmp_path: Path) -> None:
                   "--workspace", str(tmp_path), "--json", "--max-tokens", "8")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert set(data) == {"completion", "model", "window", "prompt", "timings"} and data["window"] == "full"
+    assert set(data) == {"completion", "model", "window", "stop_reason", "prompt", "timings"} and data["window"] == "full"
+    assert data["stop_reason"] in ("eog", "stop", "max_tokens")
     assert isinstance(data["completion"], str) and data["model"] == "deepseek-coder-synthetic"
     assert set(data["timings"]) == {"prompt_tokens_evaluated", "prompt_tokens_reused", "generated_tokens",
                                     "draft_tokens", "draft_accepted",

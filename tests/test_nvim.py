@@ -587,9 +587,52 @@ def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> 
         nv.edit(nvim_workspace / "broken.py", READ_LINES)
         status = nv.wait_for(lambda: (s := nv.status())["state"] == "error" and s, 60, "an error status")
         assert str(missing) in status["message"] or "missing.gguf" in status["message"]
+        # In Neovim's terms: the option to set, not the server's command-line flag.
+        assert "set `model`" in status["message"] and "--model" not in status["message"], status["message"]
         assert nv.lua("return require('deepfim').statusline()") == "deepfim: error"
         nv.cmd("checkhealth deepfim")
         report = "\n".join(nv.lines())
         assert "model not found" in report and "server error" in report
+    finally:
+        nv.close()
+
+
+def test_a_server_command_that_cannot_run_is_told_once(nvim_workspace: Path, tmp_path: Path) -> None:
+    """With filetype detection on, Neovim 0.11's vim.lsp.enable skips a command that is not executable
+    and says so only in lsp.log: deepfim tells the user what to set, once."""
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.cmd("filetype on")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {lua_string(str(tmp_path / 'nope' / 'deepfim'))}, 'serve' }} }})")
+        nv.edit(nvim_workspace / "first.py", READ_LINES)
+        nv.edit(nvim_workspace / "second.py", READ_LINES)
+        notes = nv.wait_for(lambda: nv.lua("return _G.notes"), 10, "a notification")
+        assert len(notes) == 1 and "is not executable" in notes[0] and "set `cmd`" in notes[0], notes
+    finally:
+        nv.close()
+
+
+def test_unknown_options_and_refused_settings_are_told_in_neovims_terms(deepseek_tiny: Path,
+                                                                        nvim_workspace: Path) -> None:
+    """A misspelt option of setup() is told (it used to be dropped unsaid); a refused server setting
+    names the option to change, once (Neovim sends init_options, then the same settings)."""
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
+        cmd = ", ".join(lua_string(part) for part in server_cmd(deepseek_tiny))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, cmd_cwd = {lua_string(str(REPO))}, maxTokenz = 3, "
+               "settings = { kvCacheType = 'q5' } })")
+        nv.edit(nvim_workspace / "opts.py", READ_LINES)
+        nv.wait_for(lambda: nv.status()["state"] == "ready", 60, "ready")
+        messages = lambda: nv.lua("return vim.fn.execute('messages')")  # noqa: E731 (Neovim echoes warnings)
+        nv.wait_for(lambda: "kvCacheType" in messages(), 10, "the server's warning")
+        time.sleep(1)  # a second one would come with the settings sent after initialization
+        notes = nv.lua("return _G.notes")
+        assert len(notes) == 1 and "setup() does not know maxTokenz" in notes[0], notes
+        refused = [line for line in messages().splitlines() if "kvCacheType" in line]
+        assert len(refused) == 1 and "setting `settings.kvCacheType`:" in refused[0], messages()
     finally:
         nv.close()

@@ -97,15 +97,19 @@ def test_a_workspace_folder_added_at_run_time_is_indexed(deepseek_tiny: Path, tm
 
 
 def test_bad_settings_get_one_warning_each_and_the_default(deepseek_tiny: Path, tmp_path: Path) -> None:
-    session = LspSession(str(deepseek_tiny), tmp_path, options={**OPTIONS, "timeBudgetMs": "soon"})
+    session = LspSession(str(deepseek_tiny), tmp_path, options={**OPTIONS, "timeBudgetMs": "soon", "maxTokenz": 3})
     try:
         uri = session.open(tmp_path / "a.py", "def f():\n    return ")
         session.inline(uri, 1, 11)
+        # As Neovim does: the initializationOptions again, as settings: no warning twice.
+        session.configure({"deepfim": {**OPTIONS, "timeBudgetMs": "soon", "maxTokenz": 3}})
         session.configure({"deepfim": {"maxTokens": "lots", "lineInPrefix": 1, "contextSize": 2048}})
+        session.configure({"otherTool": 1, "maxTokens": 16})  # a bare object may hold other tools' keys
         session.inline(uri, 1, 10)
         warnings = [m.message for m in session.messages if m.type == types.MessageType.Warning]
-        assert len(warnings) == 3, warnings
+        assert len(warnings) == 4, warnings
         assert any("timeBudgetMs" in w and '"soon"' in w and "using 4000" in w for w in warnings)
+        assert any("maxTokenz is not a deepfim setting (did you mean maxTokens?)" in w for w in warnings)
         assert any("maxTokens" in w and '"lots"' in w and "integer from 1 to 4096" in w for w in warnings)
         assert any("lineInPrefix" in w and "true or false" in w for w in warnings)
     finally:

@@ -265,7 +265,10 @@ nil keeps everything.  Takes effect when the connection starts."
     ("\\bset \\(?:the \\)?model\\b" . "set `deepfim-model'")
     ("--model\\b" . "`deepfim-model'")
     ("\\bset \\(engine\\(?:Api\\|Model\\)?\\|contextSize\\)\\b" . "set :\\1 in `deepfim-settings'")
-    ("\\band engineApi\\b" . "and :engineApi in `deepfim-settings'"))
+    ("\\band engineApi\\b" . "and :engineApi in `deepfim-settings'")
+    ;; The server's warning for a refused value: "setting maxTokens: 0 is not accepted; ..."
+    ("\\bsetting maxTokens:" . "setting :maxTokens (`deepfim-max-tokens'):")
+    ("\\bsetting \\([a-z][A-Za-z]*\\):" . "setting :\\1 in `deepfim-settings':"))
   "The server's command-line hints (regexps) and their Emacs terms.")
 
 (defun deepfim--emacs-hint (message)
@@ -343,7 +346,9 @@ A plist with :state (\"loading\", \"reading\", \"ready\", \"error\" or \"disable
            (if percent (format " deepfim[%s %d%%]" state percent) (format " deepfim[%s]" state))))
         ("error" " deepfim[error]")
         ("disabled" " deepfim[off]")
-        (_ " deepfim")))
+        ("ready" " deepfim")
+        ;; Not started yet (it starts on the first completion), or stopped.
+        (_ " deepfim[-]")))
      'face (if (equal state "error") 'error nil)
      'help-echo help)))
 
@@ -409,7 +414,8 @@ language server and see suggestions as ghost text."
          (_ (unless (executable-find (car command))
               ;; Checked here: writing to a process that failed to start
               ;; can kill a batch Emacs with SIGPIPE.
-              (error "No such program: %s" (car command))))
+              (error "No such program: %s (set `deepfim-server-command' to the deepfim \
+program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car command))))
          (conn
           (make-instance
            'deepfim-connection

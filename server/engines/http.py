@@ -145,9 +145,10 @@ class HttpClient:
     def describe(self, error: BaseException) -> str:
         """`error` in the user's terms, naming the URL."""
         if isinstance(error, socket.gaierror):
-            return f"cannot find the engine host {self._host!r} ({self.url}): check the engine URL"
+            return f"cannot find the engine host {self._host!r} ({self.url}): set engine to a URL with the right host"
         if isinstance(error, ConnectionRefusedError):
-            return f"the engine at {self.url} refused the connection: is the server running?"
+            return f"the engine at {self.url} refused the connection: start the server there, or set engine to the " \
+                "URL of one that runs"
         if isinstance(error, (socket.timeout, TimeoutError)):
             hint = " (if it serves plain HTTP, the URL should start with http://)" if self._https else ""
             return f"the engine at {self.url} did not answer in time{hint}"

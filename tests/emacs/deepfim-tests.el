@@ -230,7 +230,8 @@ The cursor is put where SOURCE has <|> (which is removed)."
   "The mode line shows the server's state from `deepfim/status', its % signs escaped."
   (with-temp-buffer
     (let ((deepfim--connection 'deepfim-test-fake-connection))
-      (should (equal (deepfim--lighter) " deepfim"))
+      ;; Not started (it starts on the first completion): not shown as ready.
+      (should (equal (deepfim--lighter) " deepfim[-]"))
       (deepfim--set-status deepfim--connection '(:state "loading" :message "loading model 0%"
                                                         :percentage 0))
       ;; The issue: the mode line showed "deepfim[loading 0".
@@ -251,6 +252,8 @@ The cursor is put where SOURCE has <|> (which is removed)."
       (let ((inhibit-message t))
         (deepfim--set-status deepfim--connection '(:state "error" :message "broken")))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[error]"))
+      (deepfim--set-status deepfim--connection '(:state "stopped" :message "deepfim: stopped"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[-]"))
       (remhash deepfim--connection deepfim--statuses))))
 
 (ert-deftest deepfim-hints-in-emacs-terms ()
@@ -278,6 +281,11 @@ The cursor is put where SOURCE has <|> (which is removed)."
                    "has no /x (HTTP 404): check the engine URL and :engineApi in `deepfim-settings'"))
     (should (equal (deepfim--emacs-hint "failed; set engine to a URL such as http://127.0.0.1:8080")
                    "failed; set :engine in `deepfim-settings' to a URL such as http://127.0.0.1:8080"))
+    ;; A refused value names where it is set.
+    (should (equal (deepfim--emacs-hint "setting maxTokens: 0 is not accepted; expected an integer from 1 to 4096")
+                   "setting :maxTokens (`deepfim-max-tokens'): 0 is not accepted; expected an integer from 1 to 4096"))
+    (should (equal (deepfim--emacs-hint "setting kvCacheType: \"q5\" is not accepted")
+                   "setting :kvCacheType in `deepfim-settings': \"q5\" is not accepted"))
     ;; Other messages are left alone, and the models command is not touched.
     (dolist (message '("loading model 40%" "run `deepfim models pull` first" "ready: model m"))
       (should (equal (deepfim--emacs-hint message) message)))
@@ -847,6 +855,8 @@ cursor at the end, the prompt holds the whole document."
           (deepfim-complete)
           (should (equal (plist-get (deepfim-status) :state) "error"))
           (should (string-match-p "cannot start /nonexistent/deepfim"
+                                  (plist-get (deepfim-status) :message)))
+          (should (string-match-p "set `deepfim-server-command' to the deepfim program"
                                   (plist-get (deepfim-status) :message)))
           (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
           (should-not deepfim--connection)

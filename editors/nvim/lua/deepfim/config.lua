@@ -65,6 +65,19 @@ end
 --- Merge user options over the defaults and normalize them.
 function M.set(opts)
   opts = opts or {}
+  local unknown = {}
+  for key in pairs(opts) do
+    -- (options whose default is nil are no keys of M.defaults)
+    if M.defaults[key] == nil and not vim.tbl_contains(M.server_keys, key)
+        and not vim.tbl_contains({ "model", "cmd_cwd", "cmd_env", "filetypes", "on_status" }, key) then
+      table.insert(unknown, tostring(key))
+    end
+  end
+  if #unknown > 0 then
+    table.sort(unknown)
+    vim.notify(("deepfim: setup() does not know %s; ignored (see :help deepfim-options and "
+      .. ":help deepfim-settings)"):format(table.concat(unknown, ", ")), vim.log.levels.WARN)
+  end
   local options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts)
   -- Lists are replaced, not merged.
   for _, key in ipairs({ "cmd", "filetypes", "exclude_filetypes", "root_markers" }) do

@@ -54,7 +54,9 @@ function M.create_commands()
   end, { range = true, nargs = "*", desc = "deepfim: rewrite the lines as instructed (asks when no instruction)" })
   command("DeepfimStatus", function()
     local status = M.status()
-    vim.notify(status.text .. (status.message ~= "" and (": " .. status.message) or ""))
+    local message = status.message
+    -- "deepfim ready: <model> (...)" says it all; other messages follow the state ("deepfim: error: ...").
+    vim.notify(message:match("^deepfim ") and message or (status.text .. (message ~= "" and (": " .. message) or "")))
   end, { desc = "deepfim: show the server's status" })
 end
 

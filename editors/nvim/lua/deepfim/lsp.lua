@@ -117,6 +117,13 @@ function M.client_config(opts)
     capabilities = capabilities(),
     handlers = {
       ["deepfim/status"] = status.handler,
+      -- Errors and warnings in Neovim's terms ("set `model`", not "pass --model").
+      ["window/showMessage"] = function(err, params, ctx)
+        if type(params) == "table" then
+          params = vim.tbl_extend("force", params, { message = require("deepfim.hints").in_nvim_terms(params.message) })
+        end
+        return vim.lsp.handlers["window/showMessage"](err, params, ctx)
+      end,
     },
     -- Code actions' `deepfim.edit` runs here first: it asks for the instruction (deepfim.actions).
     commands = require("deepfim.actions").commands,
@@ -149,15 +156,24 @@ function M.start(bufnr, opts)
   end
   cfg.root_dir = find_root(bufnr, opts.root_markers)
   cfg.root_markers = nil
-  if type(cfg.cmd) == "table" and vim.fn.executable(cfg.cmd[1]) == 0 then
-    if not M.warned_cmd then
-      M.warned_cmd = true
-      vim.notify(("deepfim: %s is not executable; set `cmd` in require('deepfim').setup()"):format(cfg.cmd[1]),
-        vim.log.levels.WARN)
-    end
+  if not M.runnable(cfg.cmd) then
     return nil
   end
   return vim.lsp.start(cfg, { bufnr = bufnr, reuse_client = cfg.reuse_client })
+end
+
+--- Whether the server command `cmd` can be run; the first time it cannot, the user is told what to set.
+function M.runnable(cmd)
+  if type(cmd) ~= "table" or vim.fn.executable(cmd[1]) == 1 then
+    return true
+  end
+  if not M.warned_cmd then
+    M.warned_cmd = true
+    vim.notify(("deepfim: %s is not executable (is deepfim installed there?); set `cmd` in "
+      .. "require('deepfim').setup() to the deepfim program, e.g. { \"~/src/deepfim/.venv/bin/deepfim\", \"serve\" }")
+      :format(cmd[1]), vim.log.levels.WARN)
+  end
+  return false
 end
 
 --- Register the server with Neovim and attach to the buffers it applies to.
@@ -175,6 +191,10 @@ function M.setup(opts)
   -- Neovim < 0.11.
   local function maybe_start(bufnr)
     if enabled and vim.bo[bufnr].filetype ~= "" then
+      -- vim.lsp.enable skips a command that is not executable with no word but in lsp.log.
+      if M.wanted(bufnr, opts) then
+        M.runnable(opts.cmd)
+      end
       return
     end
     if M.client(bufnr) == nil then

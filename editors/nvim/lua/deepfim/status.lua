@@ -22,7 +22,7 @@ local function clean(params)
     end
   end
   status.state = status.state or "loading"
-  status.message = status.message or ""
+  status.message = require("deepfim.hints").in_nvim_terms(status.message or "")
   return status
 end
 
