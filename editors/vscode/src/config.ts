@@ -1,4 +1,6 @@
+import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { expandHome } from './text';
 
 export const SECTION = 'deepfim';
 
@@ -40,7 +42,8 @@ function config(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguratio
 export function serverCommand(): string[] {
   const value = config().get<unknown>('serverCommand');
   if (Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0]) {
-    return value as string[];
+    const [program, ...rest] = value as string[];
+    return [expandHome(program, os.homedir()), ...rest];
   }
   return ['deepfim', 'serve'];
 }

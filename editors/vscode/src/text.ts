@@ -100,6 +100,12 @@ export function render(explanation: Explanation | null, document: { uri: string;
   return out.join('\n');
 }
 
+/** `path` with a leading `~` (alone, or before a slash) as the `home` folder: the server is started
+ *  without a shell, which would have expanded it. */
+export function expandHome(path: string, home: string): string {
+  return path === '~' || path.startsWith('~/') || path.startsWith('~\\') ? home + path.slice(1) : path;
+}
+
 // ---------------------------------------------------------------- the server's hints in VS Code terms
 
 /** The extension's own setting names, without `deepfim.` (from package.json's configuration). */

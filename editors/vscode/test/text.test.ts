@@ -1,7 +1,7 @@
 // Unit tests of the pure text functions: `npm test` (esbuild bundles, node's test runner runs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Explanation, parseCatalog, parseProgress, pullSuggestion, render } from '../src/text';
+import { Explanation, expandHome, parseCatalog, parseProgress, pullSuggestion, render } from '../src/text';
 
 test('parseProgress reads the last bar of a chunk', () => {
   assert.deepEqual(parseProgress('\r[###...........................]     12.3/874.0 MB'), { done: 12.3, total: 874 });
@@ -52,4 +52,11 @@ test('render shows completion, timings and every segment, fenced safely', () => 
   assert.match(text, /````\nx = "```"\n````/); // a longer fence than the text's own backticks
   assert.match(text, /4 tokens in 3 segments/);
   assert.match(render(null, { uri: 'file:///w/a.py', languageId: 'python' }), /No completion has been served/);
+});
+
+test('a leading ~ of the server command is the home folder (no shell expands it)', () => {
+  assert.equal(expandHome('~/src/deepfim/.venv/bin/deepfim', '/home/u'), '/home/u/src/deepfim/.venv/bin/deepfim');
+  assert.equal(expandHome('~', '/home/u'), '/home/u');
+  assert.equal(expandHome('/opt/~x/deepfim', '/home/u'), '/opt/~x/deepfim');
+  assert.equal(expandHome('~other/deepfim', '/home/u'), '~other/deepfim');
 });
