@@ -166,6 +166,21 @@ def test_every_loading_progress_ends_when_settings_change_twice(deepseek_tiny: P
         session.close()
 
 
+def test_loading_progress_goes_on_after_the_file_is_read(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """The measurements after the file (read speed, healing index, batch costs: seconds on 2 cores)
+    have their share of the loading progress, which used to sit at 97% meanwhile."""
+    session = LspSession(str(deepseek_tiny), tmp_path, options={"maxTokens": 4, "contextSize": 1024})
+    try:
+        uri = session.open(tmp_path / "a.py", "x = ")
+        session.inline(uri, 0, 4)
+        statuses = [s if isinstance(s, dict) else s._asdict() for s in session.statuses]
+        percents = [s["percentage"] for s in statuses if s["state"] == "loading" and s.get("percentage") is not None]
+        assert percents == sorted(percents) and {60, 70, 85, 100} <= set(percents), percents
+        assert all(p <= 50 for p in percents[:percents.index(60)]), percents  # the file: the first half
+    finally:
+        session.close()
+
+
 def test_a_deletion_above_the_cursor_is_not_counted_as_a_window_to_read(deepseek_tiny: Path) -> None:
     """What the KV cache can reuse by shifting (text deleted above the cursor) is not missing: such a
     keystroke is answered from the full window, not from a short prompt."""
