@@ -308,7 +308,7 @@ def test_status_and_health(fresh: Nvim) -> None:
     status = nv.status()
     assert status["state"] == "ready"
     assert "Gemma" in status["model"]
-    assert nv.lua("return require('deepfim').statusline()") == "deepfim: ready"
+    assert nv.lua("return require('deepfim').statusline()") == "deepfim: ready (prefix-only)"  # Gemma: no FIM tokens
     seen = nv.lua("return _G.deepfim_statuses")
     loading = [s for s in seen if s["state"] == "loading" and "percentage" in s]
     assert loading, seen
@@ -383,7 +383,7 @@ def test_statusline_snippets_keep_the_file_name(fresh: Nvim) -> None:
             nv.cmd("set statusline&")
             set_it()
             line = nv.lua(evaluate, nv.lua("return vim.o.statusline"))
-            assert re.fullmatch(r"\S*/shared\.py +deepfim: ready +2,0-1 +All", line), line
+            assert re.fullmatch(r"\S*/shared\.py +deepfim: ready \(prefix-only\) +2,0-1 +All", line), line
             line = nv.lua(loading % evaluate, nv.lua("return vim.o.statusline"))
             assert re.fullmatch(r"\S*/shared\.py +deepfim: loading 40% +2,0-1 +All", line), line
             reading = loading.replace("state = 'loading'", "state = 'reading'")  # a long window being read
@@ -396,7 +396,7 @@ def test_statusline_snippets_keep_the_file_name(fresh: Nvim) -> None:
             return { text, vim.api.nvim_eval_statusline('%t ' .. text, {}).str }
         """)
         assert (raw, shown) == ("deepfim: loading 40%%", "shared.py deepfim: loading 40%")
-        assert nv.lua("return require('deepfim').statusline({ escape = true })") == "deepfim: ready"
+        assert nv.lua("return require('deepfim').statusline({ escape = true })") == "deepfim: ready (prefix-only)"
     finally:
         nv.cmd("set statusline&")
 

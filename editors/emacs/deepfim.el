@@ -346,7 +346,10 @@ A plist with :state (\"loading\", \"reading\", \"ready\", \"error\" or \"disable
            (if percent (format " deepfim[%s %d%%]" state percent) (format " deepfim[%s]" state))))
         ("error" " deepfim[error]")
         ("disabled" " deepfim[off]")
-        ("ready" " deepfim")
+        ("ready" (if (string-match-p "(prefix-only template"
+                                     (or (plist-get status :message) ""))
+                     " deepfim[prefix-only]"
+                   " deepfim"))
         ;; Not started yet (it starts on the first completion), or stopped.
         (_ " deepfim[-]")))
      'face (if (equal state "error") 'error nil)
@@ -414,8 +417,9 @@ language server and see suggestions as ghost text."
          (_ (unless (executable-find (car command))
               ;; Checked here: writing to a process that failed to start
               ;; can kill a batch Emacs with SIGPIPE.
-              (error "No such program: %s (set `deepfim-server-command' to the deepfim \
-program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car command))))
+              ;; (`error' formats with `format-message': its own quotes would turn curly.)
+              (error "%s" (format "No such program: %s (set `deepfim-server-command' to the \
+deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car command)))))
          (conn
           (make-instance
            'deepfim-connection

@@ -247,6 +247,9 @@ The cursor is put where SOURCE has <|> (which is removed)."
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[reading 35%]"))
       (deepfim--set-status deepfim--connection '(:state "ready" :message "ready" :model "m"))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim"))
+      (deepfim--set-status deepfim--connection
+                           '(:state "ready" :message "deepfim ready: g (prefix-only template, 4096-token window)"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[prefix-only]"))
       (deepfim--set-status deepfim--connection '(:state "disabled" :message "off"))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[off]"))
       (let ((inhibit-message t))
@@ -463,7 +466,8 @@ The cursor is put where SOURCE has <|> (which is removed)."
       ;; TAB accepts only while a suggestion is shown.
       (should (eq (key-binding (kbd "TAB")) #'deepfim-accept))
       (should (equal (plist-get (deepfim-status) :state) "ready"))
-      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim"))
+      ;; Gemma has no fill-in-the-middle tokens.
+      (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[prefix-only]"))
       ;; The own connection serves the buffer (no eglot here).
       (should (eq deepfim--doc-connection deepfim--connection))
       (should (deepfim-accept))

@@ -49,6 +49,9 @@ local function text(status)
   if (status.state == "loading" or status.state == "reading") and status.percentage then
     return ("deepfim: %s %d%%"):format(status.state, status.percentage)
   end
+  if status.state == "ready" and status.message:find("(prefix-only template", 1, true) then
+    return "deepfim: ready (prefix-only)"  -- a model without fill-in-the-middle tokens
+  end
   return "deepfim: " .. status.state
 end
 
