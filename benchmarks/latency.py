@@ -59,6 +59,7 @@ class Keystroke:
     floor_ms: Optional[float] = None
     prompt_ms: float = 0.0  # the engine's time to read the prompt (to the first token)
     generate_ms: float = 0.0
+    total_ms: float = 0.0  # the server's Completer.complete: the engine's time plus building the prompt etc.
     token_ids: list[int] = field(default_factory=list, repr=False)
 
 
@@ -146,7 +147,7 @@ class Typist:
             generated=0 if hit else timings["generated_tokens"], cache_hit=hit,
             prompt_tokens=len(explained["prompt"]["token_ids"]),
             token_ids=explained["prompt"]["token_ids"], prompt_ms=0.0 if hit else timings["prompt_ms"],
-            generate_ms=0.0 if hit else timings["generate_ms"])
+            generate_ms=0.0 if hit else timings["generate_ms"], total_ms=0.0 if hit else timings["total_ms"])
 
 
 def row(count: int, stroke: Keystroke) -> str:
@@ -278,6 +279,11 @@ def summarize(keystrokes: list[Keystroke], stats: dict, through: list[float], mo
         "mean_evaluated": statistics.mean(k.evaluated for k in model_runs) if model_runs else 0.0,
         "mean_reused": statistics.mean(k.reused for k in model_runs) if model_runs else 0.0,
         "mean_generated": statistics.mean(k.generated for k in model_runs) if model_runs else 0.0,
+        # Where a model run's time goes besides the engine: deepfim's own work in the completion (the
+        # prompt, context, post-processing), and LSP, queues and threads around it.
+        "own_p50_ms": percentile([k.total_ms - k.prompt_ms - k.generate_ms for k in model_runs], 50)
+        if model_runs else None,
+        "around_p50_ms": percentile([k.latency_ms - k.total_ms for k in model_runs], 50) if model_runs else None,
         "prompt_tokens": keystrokes[-1].prompt_tokens,
         "cache_hits_while_typing": sum(k.cache_hit for k in warm),
         "through_keystrokes": len(through),
@@ -304,6 +310,9 @@ def report(summary: dict[str, Any]) -> None:
         print(f"floor     p50 {summary['floor_p50_ms']:8.1f} ms  p95 {summary['floor_p95_ms']:8.1f} ms")
     print(f"per model run: {summary['mean_evaluated']:.1f} prompt tokens evaluated, "
           f"{summary['mean_reused']:.0f} reused, {summary['mean_generated']:.1f} generated")
+    if summary["own_p50_ms"] is not None:
+        print(f"besides the engine, p50: {summary['own_p50_ms']:.1f} ms building the prompt and post-processing, "
+              f"{summary['around_p50_ms']:.1f} ms in LSP, queues and threads (client included)")
     print(f"typing through a suggestion: {summary['through_cache_hits']}/{summary['through_keystrokes']} from cache, "
           f"{summary['through_under_10ms']} under 10 ms")
     limit = summary["model_bytes"] + summary["kv_bytes"] + 600 * (1 << 20)
