@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
 from typing import Callable, Optional, Sequence
 
 from fim.positions import lsp_lines
@@ -55,9 +57,14 @@ class Prompt:
 
     segments: tuple[Segment, ...]
 
+    @cached_property
+    def _ids(self) -> tuple[int, ...]:
+        return tuple(chain.from_iterable(s.token_ids for s in self.segments))
+
     @property
     def token_ids(self) -> list[int]:
-        return [t for s in self.segments for t in s.token_ids]
+        """The ids in order (a fresh list: flattened once, a keystroke asks several times)."""
+        return list(self._ids)
 
     def to_json(self) -> dict:
         return {"token_ids": self.token_ids, "segments": [s.to_json() for s in self.segments]}

@@ -137,7 +137,7 @@ class CompletionService:
         self.worker = ModelWorker()
         self.project = Project(on_forget=self._forget, background=background_index)
         self.cache = CompletionCache()
-        self.last_results: dict[str, dict] = {}
+        self.last_results: dict[str, CompletionResult] = {}
         self.stats = {"requests": 0, "cache_hits": 0, "model_runs": 0, "superseded": 0, "prefills": 0,
                       "prefetches": 0, "warmups": 0, "reloads": 0}
         self.model: Optional[ModelInfo] = None
@@ -430,7 +430,7 @@ class CompletionService:
                 result = completer.complete(request, cancel, report, self.settings.first_answer_ms / 1000)
             finally:
                 report.finish()
-            self.last_results[uri] = result.to_json()  # kept for deepfim/explain, cancelled or not
+            self.last_results[uri] = result  # kept for deepfim/explain, cancelled or not
             if result.generation.steps:  # cancelled answers too: in a burst of typing, every one is
                 self._step_s = result.generation.generate_ms / result.generation.steps / 1000
             if result.window == "quick":
@@ -575,7 +575,8 @@ class CompletionService:
     # ------------------------------------------------------------------ reports
     def explain(self, uri: str) -> Optional[dict]:
         """The prompt, segments and timings of the last completion the model made for `uri`."""
-        return self.last_results.get(uri)
+        result = self.last_results.get(uri)
+        return result.to_json() if result is not None else None
 
     def counters(self) -> dict:
         engine = self.model is not None and self._completer is not None and self._completer.engine
