@@ -33,6 +33,8 @@ function hasItems(result: Result): boolean {
 export class SlowCompletions {
   private kept: Kept | undefined;
   private suggested: { key: string; time: number } | undefined;
+  /** The last answer with items, for a suggest trigger that comes just after it (see noteSuggest). */
+  private answered: { key: string; value: Result; time: number } | undefined;
   /** How long after a cancellation the suggest trigger may come (both come from one timer). */
   static readonly suggestWindowMs = 500;
 
@@ -42,9 +44,20 @@ export class SlowCompletions {
     return `${document.uri.toString()}@${document.version}:${position.line}:${position.character}`;
   }
 
-  /** The suggest widget asked for completions here (register as a completion provider). */
+  /** The suggest widget asked for completions here (register as a completion provider). When an
+   *  answer for this very place came just before, VS Code gave up waiting as it arrived (its 750 ms
+   *  ran out while the answer crossed from the extension host) and drops it: show it again. */
   noteSuggest(document: vscode.TextDocument, position: vscode.Position): undefined {
-    this.suggested = { key: SlowCompletions.key(document, position), time: Date.now() };
+    const key = SlowCompletions.key(document, position);
+    const now = Date.now();
+    this.suggested = { key, time: now };
+    const answered = this.answered;
+    this.answered = undefined;
+    if (answered && answered.key === key && now - answered.time <= SlowCompletions.suggestWindowMs) {
+      this.kept = { key, result: Promise.resolve(answered.value) };
+      this.log(`VS Code opened the suggest widget ${now - answered.time} ms after the answer came; showing it again`);
+      void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }
     return undefined;
   }
 
@@ -96,6 +109,9 @@ export class SlowCompletions {
         void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       } else if (this.kept?.result === result) {
         this.kept = undefined;
+      }
+      if (!token.isCancellationRequested && hasItems(value)) {
+        this.answered = { key, value, time: Date.now() };
       }
       return token.isCancellationRequested ? null : value;
     } finally {
