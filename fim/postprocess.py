@@ -294,13 +294,23 @@ def _body_below(line: str, ctx: CompletionContext) -> bool:
             and _width(ctx.next_line) > _width(line))
 
 
+WORD_SCAN = 512  # characters: a longer run (a base64 blob, a minified line) counts from here
+
+
 def trailing_word(text: str) -> str:
-    """The word `text` ends with: letters, digits, `_`, `$` and combining marks (a Devanagari vowel
-    sign is part of its word, as `ा` in `स्वागत`)."""
-    start = len(text)
-    while start and (text[start - 1].isalnum() or text[start - 1] in "_$"
-                     or unicodedata.category(text[start - 1]).startswith("M")):
-        start -= 1
+    """The word `text` ends with: letters, digits, `_`, `$` and the combining marks after them (a
+    Devanagari vowel sign is part of its word, as `ा` in `स्वागत`; an emoji's variation selector
+    is not a word)."""
+    limit = max(0, len(text) - WORD_SCAN)
+    start = end = len(text)
+    while end > limit:
+        char = text[end - 1]
+        if char.isalnum() or char in "_$":
+            start = end = end - 1
+        elif unicodedata.category(char).startswith("M"):
+            end -= 1  # part of the word if a letter comes before it
+        else:
+            break
     return text[start:]
 
 

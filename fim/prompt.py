@@ -66,6 +66,10 @@ class Prompt:
         """The ids in order (a fresh list: flattened once, a keystroke asks several times)."""
         return list(self._ids)
 
+    @property
+    def n_tokens(self) -> int:
+        return len(self._ids)
+
     def to_json(self) -> dict:
         return {"token_ids": self.token_ids, "segments": [s.to_json() for s in self.segments]}
 

@@ -152,7 +152,7 @@ class Completer:
             return fim, prompt
         # In steps, so that the context chosen stays the same while lines are typed (it comes before
         # the prefix: a change there is a window read again).
-        left = min(budget.max_context_tokens, budget.prompt_tokens - len(prompt.token_ids))
+        left = min(budget.max_context_tokens, budget.prompt_tokens - prompt.n_tokens)
         room = max(0, left - CONTEXT_SLACK) // CONTEXT_STEP * CONTEXT_STEP
         kept_room, kept_used = self._context_rooms.get(request.path, (0, 0))
         if room < kept_room <= left and kept_used:  # what the context took then still fits
@@ -230,7 +230,7 @@ class Completer:
         budget = Budget(n_ctx=room + typed + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,
                         max_suffix_tokens=room // 4, max_context_tokens=0)
         quick = self.builder.build(replace(fim, snippets=()), budget, self.layout())
-        return quick if len(quick.token_ids) < len(prompt.token_ids) else None
+        return quick if quick.n_tokens < prompt.n_tokens else None
 
     def complete(self, request: CompletionRequest, cancelled: Callable[[], bool],
                  progress: Optional[Progress] = None, first_answer_s: float = 0.0) -> CompletionResult:

@@ -202,7 +202,7 @@ class Instructor:
         bare = compose("", "")
         selected = sum(len(s.token_ids) for s in bare.segments if s.kind == "selection")
         answer = min(ANSWER_CAP, max(ANSWER_TOKENS, 2 * selected + 128))
-        room = n_ctx - answer - len(bare.token_ids) - 64  # 64: the framing of the code around it
+        room = n_ctx - answer - bare.n_tokens - 64  # 64: the framing of the code around it
         if room < 0:
             raise EditTooLong(f"the selection is {selected} tokens; with the prompt and {answer} tokens for the answer "
                               f"it does not fit the instruct model's {n_ctx}-token window: select less")
@@ -212,7 +212,7 @@ class Instructor:
         after_lines, _ = self._fit_lines(lsp_lines(after), window - used)
         before_text, after_text = "".join(before_lines), "".join(after_lines)
         prompt = compose(before_text, after_text)
-        left = n_ctx - answer - len(prompt.token_ids)
+        left = n_ctx - answer - prompt.n_tokens
         if request.context is not None and left > 64:
             first = start_line - len(before_lines) + (0 if before.endswith(("\n", "\r")) or not before else 1)
             window_lines = (max(0, first), end_line + len(after_lines) + 1)
@@ -221,11 +221,11 @@ class Instructor:
             snippets = tuple(request.context(window_lines, int((left - 64) * CHARS_PER_TOKEN)))
             while snippets:
                 candidate = compose(before_text, after_text, snippets)
-                if len(candidate.token_ids) + answer <= n_ctx:
+                if candidate.n_tokens + answer <= n_ctx:
                     prompt = candidate
                     break
                 snippets = snippets[1:]  # the most important come last
-        return prompt, min(answer, n_ctx - len(prompt.token_ids) - 1), selection, test_path
+        return prompt, min(answer, n_ctx - prompt.n_tokens - 1), selection, test_path
 
     def _fit_lines(self, lines: list[str], budget: int) -> tuple[list[str], int]:
         """The leading `lines` whose tokens fit `budget`, and their tokens."""

@@ -147,6 +147,7 @@ class CompletionService:
         self._load_failures = 0  # consecutive loads that found a remote engine unreachable
         self._outage: Optional[str] = None
         self._told: set[str] = set()  # the causes of this outage told to the user
+        self._cause: Optional[str] = None  # the cause the status shows now
         self._retry: Optional[threading.Timer] = None
         self._stale = threading.Event()  # a file left the project: cached completions may hold it
         self._sequence = 0
@@ -211,7 +212,7 @@ class CompletionService:
             self._retry = None
         if not retrying:
             self._load_failures = 0
-            self._told.clear()
+            self._outage_over()
             self.listener.load_started()
             if settings.engine:  # nothing to count: a few requests to learn what the server serves
                 self.listener.status("loading", f"connecting to the engine at {shown_url(settings.engine)}")
@@ -234,7 +235,7 @@ class CompletionService:
         if error is None:
             self._load_failures = 0
             self._outage = None
-            self._told.clear()
+            self._outage_over()
             info = self.model = future.result()
             message = f"deepfim ready: {info.name} ({info.template.name} template, {info.n_ctx}-token window)"
             self.listener.load_finished(message, False, list(info.warnings))
@@ -247,8 +248,9 @@ class CompletionService:
             self._retry = threading.Timer(min(30.0, 2.0 ** self._load_failures), self._retry_load, (future,))
             self._retry.daemon = True
             self._retry.start()
-            if not self._tell(self.load_error):
-                return  # said once per outage and cause
+            if not self._tell(self.load_error):  # said once per outage and cause
+                self.listener.status("error", self.load_error)
+                return
         elif isinstance(error, (ModelLoadError, ModelNotFound)):
             self.load_error = str(error)
         else:
@@ -295,7 +297,7 @@ class CompletionService:
                 return None
             if self._outage is not None and getattr(completer.engine, "outage", None) is None:
                 self._outage = None
-                self._told.clear()
+                self._outage_over()
                 self.listener.outage(None)
             return result
 
@@ -303,16 +305,28 @@ class CompletionService:
 
     def _engine_down(self, message: str, cause: Optional[str]) -> None:
         """Tell the user once per outage and cause (not once per keystroke): a server that comes back
-        refusing the API key is news; `cause` is the message less its changing parts (the backoff)."""
+        refusing the API key is news; `cause` is the message less its changing parts (the backoff).
+        The status follows the cause of the moment, told or not."""
+        cause = cause or message
         self._outage = message
-        if self._tell(cause or message):
+        if cause == self._cause:
+            return
+        self._cause = cause
+        if self._tell(cause):
             self.listener.outage(message)
+        else:
+            self.listener.status("error", message)
 
     def _tell(self, cause: str) -> bool:
-        """Whether `cause` is news in this outage (a few at most); it is told from now on."""
-        news = cause not in self._told and len(self._told) < TOLD_CAUSES
+        """Whether `cause` is news in this outage (the first TOLD_CAUSES only); it is told from now on."""
+        if cause in self._told or len(self._told) >= TOLD_CAUSES:
+            return False
         self._told.add(cause)
-        return news
+        return True
+
+    def _outage_over(self) -> None:
+        self._told.clear()
+        self._cause = None
 
     # ---------------------------------------------------------------- documents
     def request_for(self, uri: PathLike, text: str, line: int, character: int) -> CompletionRequest:

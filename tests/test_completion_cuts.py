@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fim.postprocess import CompletionContext
+from fim.postprocess import WORD_SCAN, CompletionContext, trailing_word
 from server.completion import CompletionRequest, open_completer, whole_part
 from server.settings import Settings
 
@@ -79,6 +79,9 @@ def test_whole_part() -> None:
     assert whole_part('"हमारे ऐप में आपका स्वा', ctx, True) == '"हमारे ऐप में आपका'
     assert whole_part("के लि", ctx, True) == "के"
     assert whole_part("naïve cafe\u0301", ctx, True) == "naïve"
+    # A mark after no letter is no word: an emoji keeps its variation selector.
+    assert whole_part('x = "\U0001f44d\ufe0f', ctx, True) == 'x = "\U0001f44d\ufe0f'
+    assert trailing_word("b" * 10_000) == "b" * WORD_SCAN  # a huge run is scanned only so far
 
 
 def test_a_cut_line_that_starts_the_next_line_is_not_shown() -> None:

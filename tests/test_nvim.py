@@ -636,3 +636,23 @@ def test_unknown_options_and_refused_settings_are_told_in_neovims_terms(deepseek
         assert len(refused) == 1 and "setting `settings.kvCacheType`:" in refused[0], messages()
     finally:
         nv.close()
+
+
+def test_server_messages_in_neovims_terms() -> None:
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    note = " (an option of require('deepfim').setup())"
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cases = {
+            "no model; pass --model with the path of a .gguf file": "no model; set `model` to the path of a .gguf file",
+            "it looks like ollama: pass --engine-api ollama": "it looks like ollama: set `settings.engineApi` to ollama",
+            "setting maxTokens: 0 is not accepted": "setting `settings.maxTokens`: 0 is not accepted",
+            "out of memory: set contextSize lower": "out of memory: set `settings.contextSize` lower",
+            "/m/qwen--model.gguf is missing; point --model at a .gguf": "/m/qwen--model.gguf is missing; point `model` at a .gguf",
+        }
+        for message, expected in cases.items():
+            assert nv.lua("return require('deepfim.hints').in_nvim_terms(...)", message) == expected + note
+        for untouched in ("reset model cache", "pass --workspace DIR", "run `deepfim models pull`", "loading model 40%"):
+            assert nv.lua("return require('deepfim.hints').in_nvim_terms(...)", untouched) == untouched
+    finally:
+        nv.close()

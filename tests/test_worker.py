@@ -41,3 +41,31 @@ def test_a_request_waits_for_the_next_keystroke_only_when_decoding_steps_are_slo
     assert debounces(fast_typing, 0.07)  # a CPU: 70 ms a generated token and more
     assert not debounces(fast_typing, 0.0025)  # a GPU: a superseded answer gives way within 2.5 ms
     assert not debounces(FAST_TYPING_GAP_S * 2, 3.0)  # a pause between keystrokes (or a debouncing client)
+
+
+def test_an_outage_tells_each_cause_once_and_its_status_follows_the_cause_of_the_moment(tmp_path) -> None:
+    from server.service import TOLD_CAUSES, CompletionService, Listener
+    from server.settings import Settings
+
+    class Recorder(Listener):
+        def __init__(self) -> None:
+            self.told: list[str] = []
+            self.statuses: list[str] = []
+
+        def status(self, state: str, message: str, **extra: object) -> None:
+            self.statuses.append(message)
+
+        def outage(self, message) -> None:
+            self.told.append(message)
+            self.statuses.append(message)
+
+    listener = Recorder()
+    service = CompletionService(Settings(), listener)
+    try:
+        causes = ["A", "A", "B", "A", "C", "D", "A", "E", "E"]
+        for cause in causes:
+            service._engine_down(f"{cause} (trying again in 2 s)", cause)
+        assert listener.told == [f"{c} (trying again in 2 s)" for c in "ABC"][:TOLD_CAUSES]  # popups: news only
+        assert listener.statuses == [f"{c} (trying again in 2 s)" for c in "ABACDAE"]  # each change of cause
+    finally:
+        service.close()

@@ -267,7 +267,8 @@ nil keeps everything.  Takes effect when the connection starts."
     ("\\bset \\(engine\\(?:Api\\|Model\\)?\\|contextSize\\)\\b" . "set :\\1 in `deepfim-settings'")
     ("\\band engineApi\\b" . "and :engineApi in `deepfim-settings'")
     ;; The server's warning for a refused value: "setting maxTokens: 0 is not accepted; ..."
-    ("\\bsetting maxTokens:" . "setting :maxTokens (`deepfim-max-tokens'):")
+    ("\\bsetting maxTokens:" . "setting :maxTokens (`deepfim-max-tokens' or `deepfim-settings'):")
+    ("\\bsetting model:" . "setting `deepfim-model':")
     ("\\bsetting \\([a-z][A-Za-z]*\\):" . "setting :\\1 in `deepfim-settings':"))
   "The server's command-line hints (regexps) and their Emacs terms.")
 
@@ -297,6 +298,11 @@ The message is put in Emacs terms (`deepfim--emacs-hint')."
         (text (plist-get status :message)))
     (when (stringp text)
       (setq status (plist-put (copy-sequence status) :message (deepfim--emacs-hint text))))
+    ;; "deepfim ready: m (prefix-only template, ...)"; other messages ("enabled") keep what it was.
+    (setq status (plist-put (copy-sequence status) :prefix-only
+                            (if (and (stringp text) (string-match "(\\([^ ,()]+\\) template" text))
+                                (equal (match-string 1 text) "prefix-only")
+                              (plist-get old :prefix-only))))
     (puthash connection status deepfim--statuses)
     (when (and (equal (plist-get status :state) "error")
                (not (equal old status)))
@@ -326,7 +332,8 @@ Automatic requests do not restart a server that failed; `deepfim-complete' does.
 (defun deepfim-status ()
   "The last `deepfim/status' of the current buffer's server, or nil.
 A plist with :state (\"loading\", \"reading\", \"ready\", \"error\" or \"disabled\"),
-:message and maybe :percentage and :model."
+:message, :prefix-only (non-nil for a model without fill-in-the-middle
+tokens) and maybe :percentage and :model."
   (let ((connection (or (deepfim--eglot-server)
                         deepfim--doc-connection
                         deepfim--connection)))
@@ -346,10 +353,7 @@ A plist with :state (\"loading\", \"reading\", \"ready\", \"error\" or \"disable
            (if percent (format " deepfim[%s %d%%]" state percent) (format " deepfim[%s]" state))))
         ("error" " deepfim[error]")
         ("disabled" " deepfim[off]")
-        ("ready" (if (string-match-p "(prefix-only template"
-                                     (or (plist-get status :message) ""))
-                     " deepfim[prefix-only]"
-                   " deepfim"))
+        ("ready" (if (plist-get status :prefix-only) " deepfim[prefix-only]" " deepfim"))
         ;; Not started yet (it starts on the first completion), or stopped.
         (_ " deepfim[-]")))
      'face (if (equal state "error") 'error nil)

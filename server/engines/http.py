@@ -8,6 +8,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import threading
@@ -53,7 +54,7 @@ class HttpClient:
     def __init__(self, base_url: str, api_key: Optional[str] = None, health: Optional[_Health] = None) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"engine URL {base_url!r} is not an http:// or https:// URL")
+            raise ValueError(f"engine URL {shown_url(base_url)!r} is not an http:// or https:// URL")
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port
@@ -329,10 +330,14 @@ class HttpClient:
                 self._kept = None
 
 
+_CREDENTIALS = re.compile(r"[^/@\s]*@")  # `user:password@`, wherever it ended up
+
+
 def shown_url(url: str) -> str:
-    """`url` as messages show it: without a user and password, or a query (they are never shown or logged)."""
-    parts = urlsplit(url.rstrip("/"))
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment=""))
+    """`url` as messages show it: without a user and password, or a query (they are never shown or
+    logged), also where the URL is malformed (`http:/user:pw@host`)."""
+    parts = urlsplit(_CREDENTIALS.sub("", url.strip()).rstrip("/"))
+    return urlunsplit(parts._replace(query="", fragment=""))
 
 
 def _basic_auth(user: Optional[str], password: Optional[str]) -> Optional[str]:

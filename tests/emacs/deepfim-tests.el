@@ -250,6 +250,8 @@ The cursor is put where SOURCE has <|> (which is removed)."
       (deepfim--set-status deepfim--connection
                            '(:state "ready" :message "deepfim ready: g (prefix-only template, 4096-token window)"))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[prefix-only]"))
+      (deepfim--set-status deepfim--connection '(:state "ready" :message "enabled"))  ; says no template
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[prefix-only]"))
       (deepfim--set-status deepfim--connection '(:state "disabled" :message "off"))
       (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[off]"))
       (let ((inhibit-message t))
@@ -286,7 +288,7 @@ The cursor is put where SOURCE has <|> (which is removed)."
                    "failed; set :engine in `deepfim-settings' to a URL such as http://127.0.0.1:8080"))
     ;; A refused value names where it is set.
     (should (equal (deepfim--emacs-hint "setting maxTokens: 0 is not accepted; expected an integer from 1 to 4096")
-                   "setting :maxTokens (`deepfim-max-tokens'): 0 is not accepted; expected an integer from 1 to 4096"))
+                   "setting :maxTokens (`deepfim-max-tokens' or `deepfim-settings'): 0 is not accepted; expected an integer from 1 to 4096"))
     (should (equal (deepfim--emacs-hint "setting kvCacheType: \"q5\" is not accepted")
                    "setting :kvCacheType in `deepfim-settings': \"q5\" is not accepted"))
     ;; Other messages are left alone, and the models command is not touched.

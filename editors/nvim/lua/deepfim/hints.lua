@@ -56,10 +56,11 @@ function M.in_nvim_terms(message)
     local name = setting(key)
     return name and ("setting " .. name .. ":")
   end)
-  -- any other flag: "point --model at a .gguf file"
-  text = text:gsub("%-%-(%l[%l%-]*)%f[^%w%-]", function(dashed)
-    return flag(dashed)
-  end)
+  -- any other flag: "point --model at a .gguf file" (after a space or "(", not inside a path)
+  text = (" " .. text):gsub("([%s(])%-%-(%l[%l%-]*)%f[^%w%-]", function(before, dashed)
+    local name = flag(dashed)
+    return name and (before .. name)
+  end):sub(2)
   if named then
     text = text:gsub("[%s.]*$", "") .. " (an option of require('deepfim').setup())"
   end

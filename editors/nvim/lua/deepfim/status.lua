@@ -32,6 +32,13 @@ function M.handler(_, params, ctx)
     return
   end
   local status = clean(params)
+  -- "deepfim ready: m (prefix-only template, ...)"; other ready messages ("enabled") keep what it was.
+  local template = status.message:match("%((%S+) template")
+  if template then
+    status.prefix_only = template == "prefix-only"
+  else
+    status.prefix_only = (M.by_client[ctx.client_id] or {}).prefix_only
+  end
   M.by_client[ctx.client_id] = status
   fire(status)
 end
@@ -49,7 +56,7 @@ local function text(status)
   if (status.state == "loading" or status.state == "reading") and status.percentage then
     return ("deepfim: %s %d%%"):format(status.state, status.percentage)
   end
-  if status.state == "ready" and status.message:find("(prefix-only template", 1, true) then
+  if status.state == "ready" and status.prefix_only then
     return "deepfim: ready (prefix-only)"  -- a model without fill-in-the-middle tokens
   end
   return "deepfim: " .. status.state
