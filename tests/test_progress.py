@@ -196,3 +196,26 @@ def test_a_deletion_above_the_cursor_is_not_counted_as_a_window_to_read(deepseek
         assert engine.prefill(deleted, lambda: False)[1] <= 2  # and reading it costs that
     finally:
         engine.close()
+
+
+def test_reading_a_prompt_the_cache_holds_decodes_nothing(deepseek_tiny: Path) -> None:
+    """A pause after a keystroke whose completion was answered asks to read the same prompt: the
+    cache holds it (and the answer after it), so nothing is decoded; it used to decode the last token
+    again, holding the model for a step when the next keystroke came."""
+    from server.completion import open_completer
+    from server.settings import Settings
+
+    engine = open_completer(Settings(model=str(deepseek_tiny), context_size=4096)).engine
+    try:
+        prompt = engine.tokenize("def total(values):\n    result = 0\n    for value in values:\n        ")
+        engine.generate(prompt, 4, lambda: False)
+        decodes = []
+        decode = engine._decode
+        engine._decode = lambda *args, **kwargs: decodes.append(args) or decode(*args, **kwargs)
+        assert engine.prefill(prompt, lambda: False) == (len(prompt), 0) and not decodes
+        engine._decode = decode
+        again = engine.generate(prompt, 4, lambda: False)  # the same prompt: its answer is decoded over
+        assert again.prompt_tokens_evaluated == 1 and again.generated_tokens >= 1
+        assert engine.generate(prompt + engine.tokenize("x"), 2, lambda: False).prompt_tokens_evaluated <= 2
+    finally:
+        engine.close()
