@@ -5,6 +5,7 @@ the server's KV cache reused (`cache_prompt`, `n_cache_reuse`), streamed, stoppe
 from __future__ import annotations
 
 import random
+import secrets
 import time
 from pathlib import PurePath
 from typing import Optional
@@ -134,9 +135,12 @@ class LlamaServerEngine(RemoteEngine):
         if mine or not any(not slot.get("is_processing") and "id_task" not in slot for slot in listed):
             self._claimed = True
             return True
-        # A few tokens no cached prompt starts with: the server hands the request an idle fresh slot
-        # (least recently used) rather than one whose prompt it resembles.
-        nonce = self.tokenize(f"{random.getrandbits(64):016x}")
+        # Tokens no cached prompt starts with: the server hands the request an idle fresh slot (least
+        # recently used) rather than one whose prompt it resembles, which it does from 10% of a common
+        # start. 16 hex digits were 16 tokens: another claim's nonce starting with the same two digits
+        # (1 in 256) took that claim's slot (CI, 4 editors starting at once). 40 random characters are
+        # 26 tokens or more, whose first three no other nonce shares.
+        nonce = self.tokenize(secrets.token_urlsafe(30))
         body = {"prompt": nonce, "n_predict": 0, "stream": True, "seed": self._seed}
         deadline = self.client.deadline or time.monotonic() + REQUEST_TIMEOUT_S
         for event in self.client.stream("/completion", body, lambda: False, deadline):
