@@ -234,7 +234,6 @@ class CompletionService:
         error = future.exception()
         if error is None:
             self._load_failures = 0
-            self._outage = None
             self._outage_over()
             info = self.model = future.result()
             message = f"deepfim ready: {info.name} ({info.template.name} template, {info.n_ctx}-token window)"
@@ -296,7 +295,6 @@ class CompletionService:
                 self._engine_down(str(error), getattr(completer.engine, "outage", None))
                 return None
             if self._outage is not None and getattr(completer.engine, "outage", None) is None:
-                self._outage = None
                 self._outage_over()
                 self.listener.outage(None)
             return result
@@ -325,6 +323,7 @@ class CompletionService:
         return True
 
     def _outage_over(self) -> None:
+        self._outage = None
         self._told.clear()
         self._cause = None
 
