@@ -20,12 +20,16 @@
 #   3. the remote latency benchmark (deepfim against llama.vim's /infill requests, same GPU server),
 #      as it runs on the CPU and with the server's RAM prompt cache off and generation matched,
 #   4. the cold-open phase in process on the GPU.
+# RUNS (default: all) picks some: table latency team team-threads remote remote-fair cold_open, where table
+# is the KV cache types and batches in process and team-threads the team with 8 server threads.
 #     bash benchmarks/on_gpu.sh [FOLDER]
+#     RUNS="latency team team-threads" bash benchmarks/on_gpu.sh .gpu
 set -u
 HERE=$(readlink -f "${1:-.gpu}")
 cd "$(dirname "$0")/.." || exit 1  # the repository root
 OUT=${OUT:-/tmp/deepfim-gpu}
 SITE=/tmp/deepfim-site
+RUNS=" ${RUNS:-table latency team team-threads remote remote-fair cold_open} "
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 started=$(date +%s)
@@ -63,7 +67,9 @@ elapsed "set up"
 # memory, and a 15K-token prompt read then 64 tokens generated with each KV cache type (q8_0 and q4_0 need
 # flash attention, on by default where the backend has it) and with deepfim's batch (512 with every
 # layer on a GPU) against others.
-timeout 300 python3 - <<'EOF' || exit 1
+[[ $RUNS == *" table "* ]] && want=1 || want=0
+DEEPFIM_TABLE=$want timeout 300 python3 - <<'EOF' || exit 1
+import os
 import subprocess
 from benchmarks.latency import default_file, resolve_model
 from server.engines.local import LocalEngine
@@ -75,7 +81,7 @@ def used() -> int:
 
 model = resolve_model(None)
 print(f"{model.name}: {model.stat().st_size / 2**20:.0f} MiB")
-for kv, batch in (("f16", None), ("q8_0", None), ("q4_0", None), ("f16", 256), ("f16", 1024), ("f16", 2048)):
+for kv, batch in () if os.environ["DEEPFIM_TABLE"] == "0" else (("f16", None), ("q8_0", None), ("q4_0", None), ("f16", 256), ("f16", 1024), ("f16", 2048)):
     before = used()
     engine = LocalEngine(model, n_ctx=16384, kv_cache_type=kv, n_batch=batch)
     loaded = used()
@@ -91,6 +97,7 @@ elapsed "model ready"
 
 run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in $OUT/NAME.log
   local name=$1 limit=$2; shift 2
+  [[ $RUNS == *" $name "* ]] || return 0
   elapsed "$name: python3 -m $*"
   timeout "$limit" python3 -m "$@" > "$OUT/$name.log" 2>&1
   echo "exit $?" >> "$OUT/$name.log"
@@ -98,6 +105,9 @@ run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in 
 }
 run latency 120 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
 run team 90 benchmarks.team --server-log "$OUT/team-server.log" --json "$OUT/team.json"
+# Whether the server's CPU threads (sampling, HTTP) are what four editors wait for on a GPU.
+run team-threads 90 benchmarks.team --server-threads 8 --server-log "$OUT/team-threads-server.log" \
+  --json "$OUT/team-threads.json"
 run remote 90 benchmarks.remote_latency --server-log "$OUT/remote-server.log" --json "$OUT/remote.json"
 # The same without the server's RAM prompt cache (each request copied the other client's idle slot, GBs
 # of KV cache, off the GPU first) and with llama.vim's requests generating as many tokens as deepfim's.
