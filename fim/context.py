@@ -143,7 +143,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     siblings: list[str] = []
     if files:
         index = _index(files)
-        for ref in _imports(current_text, language_id):
+        for ref in _document_imports(current_text, lines, cursor_line, language_id):
             targets = [p for p in resolve(ref, current_path, index)
                        if p != current_path and readable(p) and p in files]
             if len(targets) > 1 and ref.names:
@@ -201,7 +201,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             near = sum(1 for n in found if n in used_near)
             scored.append((-near, -len(found), path, found))
         scored.sort()
-        last = max((r.line for r in _imports(current_text, language_id)), default=0)
+        last = max((r.line for r in _document_imports(current_text, lines, cursor_line, language_id)), default=0)
         for _, _, path, found in scored[:MAX_SIBLING_FILES]:
             import_paths[path] = (last + 1, found)
             nameless.add(path)
@@ -368,10 +368,18 @@ def _language_id(path: str) -> Optional[str]:
 
 
 def _used_words(lines: Sequence[str], cursor_line: int, near: AbstractSet[str]) -> tuple[str, ...]:
-    """Words of the code around the cursor, those nearest it (`near`) first."""
-    around = word_set("\n".join(line for line in lines[max(0, cursor_line - USED_LINES): cursor_line + USED_LINES]
-                                if not _import_line(line)))
+    """Words of the code around the cursor, those nearest it (`near`) first. The lines above and
+    below the cursor's are remembered as blocks: typing on one line reads only that line again."""
+    around = (_code_words("\n".join(lines[max(0, cursor_line - USED_LINES): cursor_line]))
+              | _code_words("\n".join(lines[cursor_line: cursor_line + 1]))
+              | _code_words("\n".join(lines[cursor_line + 1: cursor_line + USED_LINES])))
     return tuple(sorted(near)) + tuple(sorted(around - near))
+
+
+@lru_cache(maxsize=16)
+def _code_words(block: str) -> frozenset[str]:
+    """The words of `block`'s lines, import statements left out."""
+    return word_set("\n".join(line for line in block.split("\n") if not _import_line(line)))
 
 
 def _used_definitions(text: str, language: Optional[str], used: Sequence[str]) -> list[str]:
@@ -387,6 +395,16 @@ def _index(files: Mapping[str, str]) -> PathIndex:
     index = _path_index(frozenset(files))
     index.set_configs({p: files[p] for name in CONFIG_NAMES for p in index.by_name.get(name, ()) if p in files})
     return index
+
+
+def _document_imports(text: str, lines: Sequence[str], cursor_line: int, language: str) -> tuple:
+    """The imports of the document being edited, read with the cursor's line left blank: the line
+    being typed is half-written (``import nu``, ``np.li``), and what it imports or uses counts once
+    the cursor leaves it. Keystrokes on one line then reuse one reading of the rest of the file."""
+    if "\r" not in text and 0 <= cursor_line < len(lines):
+        start = sum(map(len, lines[:cursor_line])) + cursor_line
+        text = text[:start] + text[start + len(lines[cursor_line]):]
+    return _imports(text, language)
 
 
 @lru_cache(maxsize=8)

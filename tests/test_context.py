@@ -425,6 +425,22 @@ def test_imported_definition_becomes_a_snippet():
     assert "unrelated_helper" not in out[0].text
 
 
+def test_the_import_being_typed_counts_once_the_cursor_leaves_its_line():
+    """The cursor's line is half-written (``from utils import load_da``): its imports are read with
+    the rest of the file once the cursor is on another line, and each keystroke on it reuses one
+    reading of the rest of the file."""
+    from fim.context import _imports
+    typing = "import os\nfrom utils import load_data\n\nload_data(os.sep)\n"
+    assert select_context("main.py", typing, 1, _files(), [], RecentEdits(), 4000, (0, 4)) == []
+    before = _imports.cache_info()
+    select_context("main.py", typing.replace("load_data\n\n", "load_dat\n\n", 1), 1, _files(), [], RecentEdits(),
+                   4000, (0, 4))
+    after = _imports.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    out = select_context("main.py", typing, 3, _files(), [], RecentEdits(), 4000, (0, 4))
+    assert [s.source for s in out] == ["utils.py"]
+
+
 def test_secret_files_never_appear_and_values_are_redacted():
     files = _files(**{
         ".env": "OPENAI_API_KEY=sk-abc123abc123abc123abc123\n",

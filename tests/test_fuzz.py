@@ -187,3 +187,16 @@ def test_server_answers_every_request(raw: RawServer, messages) -> None:
 def test_import_lines_are_told_as_the_pattern_says(line: str) -> None:
     from fim.context import _import_line
     assert _import_line(line) == bool(re.match(r"\s*(?:from\s|import\s|[\w\s,]*,\s*$|\)\s*$)", line))
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.sampled_from(["from a import (b,", "    c_name, d_name,", ")", "import os.path",
+                                       "value = os.path.join(root, name)", "", "x_1 = y_2 + z\t# é",
+                                       "return self.tokenize(text)", "\x0c", "a, b,"]), max_size=30),
+       cursor=st.integers(-3, 33), near=st.frozensets(st.sampled_from(["value", "root", "zeta"]), max_size=3))
+def test_used_words_read_in_blocks_agree_with_one_reading(lines: list[str], cursor: int, near: frozenset) -> None:
+    from fim.context import USED_LINES, _import_line, _used_words
+    from fim.similarity import word_set
+    around = word_set("\n".join(line for line in lines[max(0, cursor - USED_LINES): cursor + USED_LINES]
+                                if not _import_line(line)))
+    assert _used_words(lines, cursor, near) == tuple(sorted(near)) + tuple(sorted(around - near))

@@ -3,7 +3,8 @@ relative and absolute imports (also where the workspace is the package folder it
 inside it: by the longest path suffix that names a package), and definitions by indentation.
 
 Python keeps its own parsers rather than tree-sitter: the regular expressions read the imports of
-a 12,000-line file in about a millisecond, and the indentation model needs no tree at all.
+a 2,500-line file in about 5 ms (once per line the cursor is on: fim.context), and the
+indentation model needs no tree at all.
 """
 
 from __future__ import annotations
