@@ -200,3 +200,14 @@ def test_used_words_read_in_blocks_agree_with_one_reading(lines: list[str], curs
     around = word_set("\n".join(line for line in lines[max(0, cursor - USED_LINES): cursor + USED_LINES]
                                 if not _import_line(line)))
     assert _used_words(lines, cursor, near) == tuple(sorted(near)) + tuple(sorted(around - near))
+
+
+@settings(max_examples=500, deadline=None)
+@given(shared=st.lists(st.integers(0, 3), max_size=200), a=st.lists(st.integers(0, 3), max_size=80),
+       b=st.lists(st.integers(0, 3), max_size=80), limit=st.one_of(st.none(), st.integers(-2, 300)))
+def test_common_prefix_agrees_with_a_loop(shared: list[int], a: list[int], b: list[int], limit) -> None:
+    from server.engines.base import common_prefix
+    x, y = shared + a, shared + b
+    n = max(0, min(len(x), len(y)) if limit is None else min(len(x), len(y), limit))
+    expected = next((i for i in range(n) if x[i] != y[i]), n)
+    assert common_prefix(x, y, limit) == expected

@@ -82,12 +82,23 @@ _CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>")
 
 
 def common_prefix(a: list[int], b: list[int], limit: Optional[int] = None) -> int:
-    """How many tokens `a` and `b` share from the start (at most `limit`)."""
+    """How many tokens `a` and `b` share from the start (at most `limit`). Slices are compared, halving
+    the range where they differ: a 16K-token window every keystroke costs tens of microseconds, not a
+    Python loop's milliseconds."""
     n = max(0, min(len(a), len(b)) if limit is None else min(len(a), len(b), limit))
-    for i in range(n):
+    lo, hi = 0, n  # a[:lo] == b[:lo]; the first difference, if any, is before hi
+    if a[:n] == b[:n]:
+        return n
+    while hi - lo > 32:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    for i in range(lo, hi):
         if a[i] != b[i]:
             return i
-    return n
+    return hi
 
 
 def plain_parts(text: str) -> list[str]:
