@@ -22,7 +22,7 @@
 #   4. the cold-open phase in process on the GPU.
 # RUNS (default: all) picks some: table latency team team-again team-threads remote remote-fair cold_open,
 # where table is the KV cache types and batches in process, team-again a second team run (the ratio moves
-# from run to run) and team-threads the team with 8 server threads.
+# from run to run), team-threads the team with 8 server threads and team-kvu with one KV buffer for the slots.
 #     bash benchmarks/on_gpu.sh [FOLDER]
 #     RUNS="latency team team-threads" bash benchmarks/on_gpu.sh .gpu
 set -u
@@ -30,7 +30,7 @@ HERE=$(readlink -f "${1:-.gpu}")
 cd "$(dirname "$0")/.." || exit 1  # the repository root
 OUT=${OUT:-/tmp/deepfim-gpu}
 SITE=/tmp/deepfim-site
-RUNS=" ${RUNS:-table latency team team-again team-threads remote remote-fair cold_open} "
+RUNS=" ${RUNS:-table latency team team-again team-threads team-kvu remote remote-fair cold_open} "
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 started=$(date +%s)
@@ -107,6 +107,8 @@ run() {  # NAME SECONDS ARGS...: one benchmark with a time limit, its output in 
 run latency 120 benchmarks.latency --gpu only --cold-open off --json "$OUT/latency.json"
 run team 90 benchmarks.team --server-log "$OUT/team-server.log" --json "$OUT/team.json"
 run team-again 90 benchmarks.team --json "$OUT/team-again.json"
+# One KV buffer for the four slots (--kv-unified): one attention per layer for every editor's row.
+run team-kvu 90 benchmarks.team --kv-unified --server-log "$OUT/team-kvu-server.log" --json "$OUT/team-kvu.json"
 # Whether the server's CPU threads (sampling, HTTP) are what four editors wait for on a GPU.
 run team-threads 90 benchmarks.team --server-threads 8 --server-log "$OUT/team-threads-server.log" \
   --json "$OUT/team-threads.json"

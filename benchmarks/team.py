@@ -116,6 +116,8 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
     from tests.llama_server import LlamaServer
 
     extra = ["--cache-reuse", "256", "--no-cache-idle-slots"]
+    if args.kv_unified:  # one KV buffer for every slot, each slot still held to --ctx tokens
+        extra += ["--kv-unified", "--kv-unified-per-slot", str(args.ctx)]
     print(f"llama-server: -np {len(files)}, {args.ctx} tokens per slot, {args.server_threads} threads, "
           f"{' '.join(extra)}", flush=True)
     server = LlamaServer(model, ctx=args.ctx, parallel=len(files), threads=args.server_threads, extra=extra)
@@ -222,7 +224,8 @@ def summarize(args: argparse.Namespace, editors: list[Editor], keystrokes: int, 
     return {
         "settings": {"editors": len(editors), "ctx": args.ctx, "max_tokens": args.max_tokens,
                      "time_budget_ms": args.time_budget_ms, "cold_together": args.cold_together,
-                     "keystrokes_per_editor": keystrokes, "server_threads": args.server_threads},
+                     "keystrokes_per_editor": keystrokes, "server_threads": args.server_threads,
+                     "kv_unified": args.kv_unified},
         "alone": {"keystrokes": len(alone), "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
                   "errors": 0, "server_tokens_per_keystroke": sum(alone_tokens) / max(1, len(alone_tokens)),
                   "generated_per_answer": sum(alone_generated) / max(1, len(alone_generated)),
@@ -279,6 +282,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--editors", type=int, default=4, help="simulated editors (4), one server slot each")
     parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
     parser.add_argument("--server-log", type=Path, help="keep llama-server's log in this file")
+    parser.add_argument("--kv-unified", action="store_true",
+                        help="start llama-server with one KV buffer shared by the slots (--kv-unified), each "
+                             "slot held to --ctx tokens (--kv-unified-per-slot)")
     parser.add_argument("--cold-together", action="store_true",
                         help="every editor's first, cold completion at once (as editors started together), "
                              "then the editors alone as usual")
