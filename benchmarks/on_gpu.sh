@@ -20,9 +20,10 @@
 #   3. the remote latency benchmark (deepfim against llama.vim's /infill requests, same GPU server),
 #      as it runs on the CPU and with the server's RAM prompt cache off and generation matched,
 #   4. the cold-open phase in process on the GPU.
-# RUNS (default: all) picks some: table latency team team-again team-threads remote remote-fair cold_open,
-# where table is the KV cache types and batches in process, team-again a second team run (the ratio moves
-# from run to run), team-threads the team with 8 server threads and team-kvu with one KV buffer for the slots.
+# RUNS (default: all) picks some: table latency team team-again team-threads team-kvu remote remote-fair
+# cold_open, where table is the KV cache types and batches in process, team-again a second team run (the
+# ratio moves from run to run), team-threads the team with 8 server threads and team-kvu with one KV
+# buffer for the slots.
 #     bash benchmarks/on_gpu.sh [FOLDER]
 #     RUNS="latency team team-threads" bash benchmarks/on_gpu.sh .gpu
 set -u

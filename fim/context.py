@@ -141,9 +141,11 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     import_paths: dict[str, tuple[int, list[str]]] = {}
     nameless: set[str] = set()  # files imported for everything (or nothing named): looked up by use
     siblings: list[str] = []
+    refs: tuple = ()
     if files:
         index = _index(files)
-        for ref in _document_imports(current_text, lines, cursor_line, language_id):
+        refs = _document_imports(current_text, lines, cursor_line, language_id)
+        for ref in refs:
             targets = [p for p in resolve(ref, current_path, index)
                        if p != current_path and readable(p) and p in files]
             if len(targets) > 1 and ref.names:
@@ -201,7 +203,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             near = sum(1 for n in found if n in used_near)
             scored.append((-near, -len(found), path, found))
         scored.sort()
-        last = max((r.line for r in _document_imports(current_text, lines, cursor_line, language_id)), default=0)
+        last = max((r.line for r in refs), default=0)
         for _, _, path, found in scored[:MAX_SIBLING_FILES]:
             import_paths[path] = (last + 1, found)
             nameless.add(path)
