@@ -314,6 +314,19 @@ def trailing_word(text: str) -> str:
     return text[start:]
 
 
+# A number literal at the end of a text (`3.`, `0.1.`, `1e-`, `0x1F`): cut anywhere, it reads as
+# another number, so it goes whole.
+NUMBER_END = re.compile(r"(?<![\w$.])\d(?:[\w.]|(?<=[eEpP])[+-])*\Z")
+
+
+def without_last_word(text: str) -> str:
+    """`text` without the word it ends with (which may be missing its end: `retur`), and without the
+    number literal it then ends with (`3.14159` cut to `3.14` is not `3.`)."""
+    text = text[:len(text) - len(trailing_word(text))]
+    number = NUMBER_END.search(text, max(0, len(text) - WORD_SCAN))
+    return text[:number.start()] if number else text
+
+
 def starts_next_line(row: str, ctx: CompletionContext) -> bool:
     """`row`, an unfinished line of the document, reads so far like the start of the line after the
     cursor's (same indentation): finished, it would likely repeat that line."""

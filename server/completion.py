@@ -10,7 +10,7 @@ from typing import Callable, Optional, Sequence
 from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import (CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index,
-                             trailing_word)
+                             without_last_word)
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
 from server.engines import open_engine
 from server.engines.base import Engine, Generation, OutOfTime, Progress
@@ -281,15 +281,15 @@ TRUNCATED = ("time", "max_tokens")
 
 def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
     """What may be shown of a generation that was cut off: its complete lines when there are any
-    (multi-line), else its complete words (the last word may be missing its end: `retur`), and not
-    an unfinished line that so far starts the document's next line (finished, the post-processor
-    would drop it as a repeat)."""
+    (multi-line), else its complete words and numbers (the last may be missing its end: `retur`,
+    `3.14` of `3.14159`), and not an unfinished line that so far starts the document's next line
+    (finished, the post-processor would drop it as a repeat)."""
     if not single_line:
         end = raw.rfind("\n")
         if end > 0 and raw[:end].strip():
             return raw[:end]
     first = raw.split("\n", 1)[0] if single_line else raw
-    cut = first[:len(first) - len(trailing_word(first))].rstrip(" \t")
+    cut = without_last_word(first).rstrip(" \t")
     start = cut.rfind("\n") + 1
     row = cut[start:] if start else ctx.line_prefix + cut
     return cut[:start].rstrip("\n") if starts_next_line(row, ctx) else cut

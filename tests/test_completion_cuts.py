@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fim.postprocess import WORD_SCAN, CompletionContext, trailing_word
+from fim.postprocess import NUMBER_END, WORD_SCAN, CompletionContext, trailing_word
 from server.completion import CompletionRequest, open_completer, whole_part
 from server.settings import Settings
 
@@ -17,7 +17,9 @@ SINGLE = ('import os\n\n\ndef read_config(path):\n    """Read the configuration 
           '    with open(path) as handle:\n        return handle.read()\n\n\n'
           'def config_path(name):\n    return os.path.join(os.path.expanduser("~"), \n')
 MULTI = ('def mean(values):\n    """The arithmetic mean of `values`."""\n    \n')
+NUMBER = "# The ratio of a circle's circumference to its diameter, pi, is 3.14159.\nPI_APPROX = \n"
 WORD = re.compile(r"[\w$]")
+NUMBER_PART = re.compile(r"[\w.]")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def completer(gemma_model: Path):
 def _complete(completer, text: str, **settings):
     lines = text.split("\n")
     line = len(lines) - 2
-    character = len(lines[line]) if text is SINGLE else 4
+    character = 4 if text is MULTI else len(lines[line])
     completer.settings = replace(Settings(model="unused", context_size=2048, max_tokens=40,
                                           time_budget_ms=600_000), **settings)
     return completer.complete(CompletionRequest(text=text, line=line, character=character), lambda: False)
@@ -42,9 +44,11 @@ def _assert_whole_start(cut: str, full: str) -> None:
     end = len(cut.rstrip())
     if 0 < end < len(full):
         assert not (WORD.match(full[end - 1]) and WORD.match(full[end])), f"{cut!r} cuts a word of {full!r}"
+        number = NUMBER_END.search(cut.rstrip())
+        assert not (number and NUMBER_PART.match(full[end])), f"{cut!r} cuts a number of {full!r}"
 
 
-@pytest.mark.parametrize("text", [SINGLE, MULTI], ids=["single-line", "multi-line"])
+@pytest.mark.parametrize("text", [SINGLE, MULTI, NUMBER], ids=["single-line", "multi-line", "number"])
 def test_cuts_by_time_and_cap_keep_whole_words(completer, text: str) -> None:
     full = _complete(completer, text)
     assert full.completion.strip() and full.complete
@@ -82,6 +86,14 @@ def test_whole_part() -> None:
     # A mark after no letter is no word: an emoji keeps its variation selector.
     assert whole_part('x = "\U0001f44d\ufe0f', ctx, True) == 'x = "\U0001f44d\ufe0f'
     assert trailing_word("b" * 10_000) == "b" * WORD_SCAN  # a huge run is scanned only so far
+    # A number cut anywhere reads as another number: it goes whole (`3.14159` cut to `3.`).
+    ctx = CompletionContext("PI_APPROX = ", "\n")
+    assert whole_part("3.14", ctx, True) == whole_part("3.", ctx, True) == ""
+    assert whole_part('"0.1.', ctx, True) == '"'
+    assert whole_part("scale(2.5, 1e-", ctx, True) == "scale(2.5,"
+    assert whole_part("[0x1F, 0x2", ctx, True) == "[0x1F,"
+    assert whole_part("self.v2.", ctx, True) == "self.v2."  # a name's digits are no number
+    assert whole_part("total = 10 -", ctx, True) == "total = 10 -"
 
 
 def test_a_cut_line_that_starts_the_next_line_is_not_shown() -> None:
