@@ -7,6 +7,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import llama_cpp
+import numpy as np
 import pytest
 
 from fim.postprocess import NUMBER_END, WORD_SCAN, CompletionContext, trailing_word
@@ -107,3 +109,30 @@ def test_a_cut_line_that_starts_the_next_line_is_not_shown() -> None:
     assert whole_part("    return x", ctx, False) == ""
     assert whole_part("    return x + y", ctx, False) == "    return x +"
     assert whole_part("        return x", ctx, False) == "        return"
+
+
+SHAPES = ('import math\n\n\nclass Circle:\n    def __init__(self, radius):\n        self.radius = radius\n\n'
+          '    def area(self):\n        return math.pi * self.radius ** 2\n\n    def perimeter(self):\n'
+          '        return 2 * math.pi * self.radius\n\n\nclass Rectangle:\n    def __init__(self, width, height):\n'
+          '        self.width = width\n        self.height = height\n\n    def area(self):\n'
+          '        return self.width * self.height\n\n    def perimeter(self):\n        ')
+
+
+def test_a_prompt_asked_again_gets_the_same_answer_as_cold(completer) -> None:
+    """The first token's logits come from the same one-row computation whether the prompt was read
+    cold or was all in the KV cache (its last token read again): a batch's rows are rounded
+    otherwise, and the same request answered `2 * self.width * self.height` cold and then
+    `2 * math.pi * self.width` every time again (Gemma), so a suggestion cut by the clock was no
+    start of the unhurried one asked first."""
+    engine = completer.engine
+    prompt = [engine.special.bos] + engine.tokenize(SHAPES)
+
+    def logits() -> np.ndarray:
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine._ctx, -1), shape=(engine.n_vocab,)).copy()
+
+    llama_cpp.llama_memory_clear(engine._memory, True)
+    engine._cached.clear()
+    assert engine._read(prompt, lambda: False) == (0, len(prompt))
+    cold = logits()
+    assert engine._read(prompt, lambda: False) == (len(prompt) - 1, 1)
+    assert np.array_equal(logits(), cold)

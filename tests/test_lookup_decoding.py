@@ -32,9 +32,8 @@ REPEATING = '''class Point:
 
 
 def _fresh(engine: LocalEngine) -> LocalEngine:
-    """An empty KV cache: a prompt read in one batch. (Re-reading only its last token, as a warm cache
-    does, gives logits that differ in the last bits, which can flip a near tie: both runs of a
-    comparison must start alike.)"""
+    """An empty KV cache, so that both runs of a comparison read the prompt alike (tokens read in
+    batches of other sizes get their KV rounded otherwise, which can flip a near tie)."""
     llama_cpp.llama_memory_clear(engine._memory, True)
     engine._cached.clear()
     return engine

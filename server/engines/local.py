@@ -14,7 +14,7 @@ import time
 from collections import deque
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, ContextManager, Optional
+from typing import Callable, ContextManager, Iterator, Optional
 
 import llama_cpp
 import numpy as np
@@ -430,15 +430,12 @@ class LocalEngine:
         if len(prompt) >= self.info.n_ctx:
             raise ValueError(f"prompt of {len(prompt)} tokens does not fit the {self.info.n_ctx}-token window")
         reused = self._reuse(prompt)
-        pos = reused
-        while pos < len(prompt):
+        for pos, end in _chunks(reused, len(prompt), min(batch or self.n_batch, self.n_batch)):
             if cancelled():
                 raise Cancelled()
-            chunk = prompt[pos:pos + min(batch or self.n_batch, self.n_batch)]
-            self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)))
-            pos += len(chunk)
+            self._decode(prompt[pos:end], pos, rows=int(end == len(prompt)))
             if progress is not None:  # of the whole window: a reading resumed counts what it holds
-                progress(pos, len(prompt))
+                progress(end, len(prompt))
         return reused, len(prompt) - reused
 
     def _argmax(self, pending: bytes = b"", row: int = -1) -> int:
@@ -515,12 +512,11 @@ class LocalEngine:
         common = common_prefix(self._quick, prompt, len(prompt) - 1)
         llama_cpp.llama_memory_seq_rm(self._memory, QUICK, common, -1)
         del self._quick[common:]
-        for pos in range(common, len(prompt), self.n_batch):
+        for pos, end in _chunks(common, len(prompt), self.n_batch):
             if cancelled():
                 raise Cancelled()
-            chunk = prompt[pos:pos + self.n_batch]
-            self._decode(chunk, pos, rows=int(pos + len(chunk) == len(prompt)), seq=QUICK)
-            self._quick.extend(chunk)
+            self._decode(prompt[pos:end], pos, rows=int(end == len(prompt)), seq=QUICK)
+            self._quick.extend(prompt[pos:end])
         return len(prompt) - common
 
     def _drop_quick(self) -> None:
@@ -613,6 +609,19 @@ class LocalEngine:
         if getattr(self, "_model", None):
             llama_cpp.llama_model_free(self._model)
             self._model = None
+
+
+def _chunks(start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
+    """The batches (from, to) that read prompt positions `start`..`end`: at most `size` tokens each,
+    the last token alone, so that its logits (the answer's first token) come from the same one-row
+    computation whether the prompt was read cold or was in the KV cache (llama.cpp's matrix products
+    round a batch's rows differently from a single row, which flipped near ties: a fresh cache and
+    a warm one answered the same prompt differently)."""
+    pos = start
+    while pos < end:
+        stop = end if pos == end - 1 else min(pos + size, end - 1)
+        yield pos, stop
+        pos = stop
 
 
 DRAFT_TOKENS = 15  # drafted per step at most (llama-cpp-python's LlamaPromptLookupDecoding drafts 10)
