@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -534,6 +535,54 @@ def test_faults_are_answered_within_the_budget_with_a_clear_message(fault: tuple
     finally:
         fake.close()
 
+
+
+def test_a_server_loading_its_model_is_connected_to_once_it_is_ready(tiny_server: LlamaServer,
+                                                                     tmp_path: Path) -> None:
+    """Found by probing (no engineApi): llama-server answers 503 to every path while it loads its
+    model, which is no "this is not llama-server". deepfim tries again, and completions come once
+    the server is ready (here a proxy to the real one), with no restart of deepfim."""
+    loading = threading.Event()
+    loading.set()
+
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if loading.is_set():
+            return 503, "application/json", [b'{"error": {"code": 503, "message": "Loading model", '
+                                             b'"type": "unavailable_error"}}']
+        request = urllib.request.Request(tiny_server.url + path, method=method,
+                                         data=json.dumps(body).encode() if method == "POST" else None,
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {API_KEY}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.headers["Content-Type"], [answer.read()]
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers["Content-Type"], [error.read()]
+
+    fake = FakeServer(handle)
+    session = LspSession("", tmp_path, options={"engine": fake.url, "maxTokens": 4, "contextSize": 2048,
+                                                "timeBudgetMs": 1000})
+    try:
+        uri = session.open(tmp_path / "a.py", "def f(x):\n    return ")
+        assert not session.inline(uri, 1, 11).items
+        deadline = time.monotonic() + 30
+        while not any("HTTP 503" in str(_status(s).get("message")) for s in session.statuses):
+            assert time.monotonic() < deadline, [_status(s) for s in session.statuses]
+            time.sleep(0.1)
+        loading.clear()
+        for attempt in range(1000):
+            marker = f"x{attempt}"
+            session.change(uri, 10 + attempt, "def f(x):\n    return " + marker)
+            session.inline(uri, 1, 11 + len(marker))
+            explained = session.explain(uri)
+            if explained and marker in "".join(s["text"] for s in explained["prompt"]["segments"]):
+                break  # the model ran on this text: completions are here
+            assert time.monotonic() < deadline, "no completions once the server was ready"
+            time.sleep(0.5)
+        assert not any("cannot tell which API" in m.message for m in session.messages)
+    finally:
+        session.close()
+        fake.close()
 
 def _vllm(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
     """vLLM's OpenAI-compatible server as its documentation shows it: `/v1/models`, `/tokenize` and

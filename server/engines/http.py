@@ -29,6 +29,9 @@ MAX_BACKOFF_S = 30.0
 # knocked on at most this often, and the back-off ends once it takes connections again.
 KNOCK_INTERVAL_S = 1.0
 KNOCK_TIMEOUT_S = 0.2
+# Statuses of a server that is there but not ready (llama-server loading its model, a proxy whose
+# backend is down): tried again soon, never taken for "not this API".
+UNAVAILABLE = (502, 503, 504)
 
 
 class _Health:
@@ -168,7 +171,7 @@ class HttpClient:
             return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
                                 f"URL and engineApi")
         return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}",
-                           knock=status == 503)  # llama-server answers 503 while it loads its model
+                           knock=status in UNAVAILABLE)  # llama-server answers 503 while it loads its model
 
     @contextmanager
     def until(self, deadline: float) -> Iterator[None]:
@@ -196,7 +199,7 @@ class HttpClient:
     def probe(self, path: str) -> Any:
         """GET `path` to learn what the server is: its JSON answer, or None where it answers with an
         error status or with something that is not JSON. Raises EngineUnavailable when it cannot be
-        reached at all."""
+        reached at all, refuses the credentials, or is not ready (UNAVAILABLE)."""
         return self.request("GET", path, timeout=CONNECT_TIMEOUT_S, probing=True)
 
     def request(self, method: str, path: str, body: Any = None, timeout: float = REQUEST_TIMEOUT_S,
@@ -233,8 +236,8 @@ class HttpClient:
                     raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
                 if answer.status != 200:
                     connection.close()
-                    if probing and answer.status not in (401, 403):
-                        return None
+                    if probing and answer.status not in (401, 403) + UNAVAILABLE:
+                        return None  # not this API (a server still loading its model is tried again)
                     raise self._status_error(answer.status, path, payload)
                 self._kept = connection
                 try:
