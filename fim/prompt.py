@@ -28,6 +28,12 @@ ANCHOR_LINES = 32
 # then adds a few tokens at the end of the prompt instead of changing everything from the prefix's
 # end on (the whole suffix read again), except once every TAIL_LINES lines.
 TAIL_LINES = 16
+# The room kept for the typed part of the cursor's line grows in steps of this many tokens, so that
+# typing moves no other part of the prompt: where the window was what bounded the suffix, a line of
+# the suffix came and went as a word's token count rose and fell ("alp" 9 tokens, "alph" 8), and with
+# it the repository context chosen around the lines shown: the whole window read again (4K window
+# through llama-server: 3,806 prompt tokens for one keystroke).
+MIDDLE_STEP = 64
 
 
 @dataclass(frozen=True)
@@ -307,13 +313,13 @@ class PromptBuilder:
             kept = middle_ids[len(middle_ids) - total // 4:]
             middle = Segment("middle", None, kept, self._detok(list(kept)))
         n_special = 4
-        local = max(0, total - len(middle.token_ids) - n_special)
+        local = max(0, total - min(middle_room(len(middle.token_ids)), total // 4) - n_special)
         if template.order == "prefix-only":
             suffix_limit = 0
         else:
             suffix_limit = min(budget.max_suffix_tokens, local // 4)
         suffix = self._suffix(fim, suffix_limit) if suffix_limit else Segment("suffix", None, (), "")
-        prefix, recent = self._prefix(fim, min(budget.max_prefix_tokens, local - len(suffix.token_ids)))
+        prefix, recent = self._prefix(fim, min(budget.max_prefix_tokens, max(0, local - len(suffix.token_ids))))
         room = local - len(suffix.token_ids) - len(prefix.token_ids) - len(recent.token_ids)
         context = self._context(fim.snippets, min(budget.max_context_tokens, room))
         header = self._file_header(fim, bool(context))
@@ -334,6 +340,11 @@ class PromptBuilder:
         else:
             segments = head + context + header + [prefix, recent, middle]
         return Prompt(tuple(s for s in segments if s.token_ids or s.kind in ("prefix", "suffix", "middle")))
+
+
+def middle_room(n_tokens: int) -> int:
+    """The room a prompt keeps for a typed part of `n_tokens` tokens (whole MIDDLE_STEPs, one at least)."""
+    return max(1, -(-n_tokens // MIDDLE_STEP)) * MIDDLE_STEP
 
 
 def _with_newline(text: str) -> str:

@@ -11,7 +11,7 @@ from fim.context import CHARS_PER_TOKEN
 from fim.positions import lsp_lines, utf16_to_index
 from fim.postprocess import (CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index,
                              without_last_word)
-from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, split_document
+from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, middle_room, split_document
 from server.engines import open_engine
 from server.engines.base import Engine, Generation, OutOfTime, Progress
 from server.settings import Settings
@@ -219,12 +219,12 @@ class Completer:
             return None
         max_tokens = self.budget().max_tokens
         cells = engine.quick_cells - max_tokens - 8  # the most a short prompt may hold
-        typed = min(len(self.builder.tokens(fim.middle)), cells - 64)  # a huge line: its end (the builder cuts it)
+        typed = middle_room(min(len(self.builder.tokens(fim.middle)), cells - 128))  # a huge line: its end
         room = max(64, min(affordable, cells - typed))
         # The read speed is measured on every batch; a size that followed it would move the short
         # prompt's first line at every keystroke, and the engine could reuse none of the last one.
         if self._quick_room and self._quick_room // 2 <= room <= self._quick_room * 2:
-            room = self._quick_room
+            room = min(self._quick_room, max(64, cells - typed))
         self._quick_room = room
         # The typed part of the line comes on top, so that a keystroke never moves the lines around it.
         budget = Budget(n_ctx=room + typed + max_tokens, max_tokens=max_tokens, max_prefix_tokens=room * 3 // 4,

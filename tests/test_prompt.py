@@ -73,6 +73,24 @@ def test_enter_adds_to_the_end_of_the_prompt_except_at_a_block_start() -> None:
             assert common <= old.index(32015), line
 
 
+def test_typing_a_line_moves_only_the_typed_part_where_the_window_bounds_the_suffix() -> None:
+    """A 4K window (the budget the server gives it): the suffix's limit is a share of the window,
+    not of what typing leaves, so no suffix line comes and goes as the typed part's token count
+    rises and falls; nor does the prefix's first block."""
+    lines = [f"v{n:05d}\n" for n in range(900)]  # lines shorter than the typed part grows
+    typed = "    result = combine(alpha, beta, gamma, delta) + total"  # under MIDDLE_STEP tokens
+    budget = Budget(n_ctx=4096, max_tokens=128, max_prefix_tokens=3072, max_suffix_tokens=(4096 - 128) // 4)
+    prompts = []
+    for end in range(4, len(typed) + 1):
+        doc = "".join(lines[:450]) + typed[:end] + "\n" + "".join(lines[450:])
+        prompts.append(builder("deepseek-coder").build(split_document(doc, 450, end), budget))
+    for prompt in prompts:
+        assert len(prompt.token_ids) <= budget.prompt_tokens
+        before_middle = [s.token_ids for s in prompt.segments if s.kind != "middle"]
+        assert before_middle == [s.token_ids for s in prompts[0].segments if s.kind != "middle"]
+    suffix = next(s for s in prompts[0].segments if s.kind == "suffix")
+    assert len(suffix.token_ids) > 900  # the window bounds it, not max_suffix_tokens alone
+
 @pytest.mark.parametrize("name", ["deepseek-coder-v2", "codegemma", "codellama"])
 def test_psm_templates_with_bos(name: str) -> None:
     ids = FAMILY_IDS[name]
