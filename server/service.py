@@ -58,7 +58,7 @@ FILL_SHARE = 0.7
 FILL_SLICE_MAX_S = 10.0
 # Reading a prompt for longer than this is shown to the user.
 READING_NOTICE_S = 1.0
-TOLD_CAUSES = 3  # an outage tells the user at most this many causes (the server answers otherwise each time)
+TOLD_CAUSES = 3  # an outage tells the user at most this many causes (its first, then those to act on)
 # Settings whose change needs the model loaded again.
 RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "engine_model", "gpu_layers",
                     "flash_attention", "kv_cache_type")
@@ -247,7 +247,7 @@ class CompletionService:
             self._retry = threading.Timer(min(30.0, 2.0 ** self._load_failures), self._retry_load, (future,))
             self._retry.daemon = True
             self._retry.start()
-            if not self._tell(self.load_error):  # said once per outage and cause
+            if not self._tell(self.load_error, error.fixable):  # said once per outage and cause
                 self.listener.status("error", self.load_error)
                 return
         elif isinstance(error, (ModelLoadError, ModelNotFound)):
@@ -292,7 +292,7 @@ class CompletionService:
                 self.load()  # the jobs queued behind this one run on the engine opened again
                 return None
             except EngineUnavailable as error:
-                self._engine_down(str(error), getattr(completer.engine, "outage", None))
+                self._engine_down(str(error), getattr(completer.engine, "outage", None), error.fixable)
                 return None
             if self._outage is not None and getattr(completer.engine, "outage", None) is None:
                 self._outage_over()
@@ -301,23 +301,25 @@ class CompletionService:
 
         return run
 
-    def _engine_down(self, message: str, cause: Optional[str]) -> None:
-        """Tell the user once per outage and cause (not once per keystroke): a server that comes back
-        refusing the API key is news; `cause` is the message less its changing parts (the backoff).
-        The status follows the cause of the moment, told or not."""
+    def _engine_down(self, message: str, cause: Optional[str], fixable: bool = False) -> None:
+        """Tell the user once per outage (not once per keystroke), and again only where the user must
+        act (`fixable`: a server that comes back refusing the API key); `cause` is the message less
+        its changing parts (the backoff). The status follows the cause of the moment, told or not."""
         cause = cause or message
         self._outage = message
         if cause == self._cause:
             return
         self._cause = cause
-        if self._tell(cause):
+        if self._tell(cause, fixable):
             self.listener.outage(message)
         else:
             self.listener.status("error", message)
 
-    def _tell(self, cause: str) -> bool:
-        """Whether `cause` is news in this outage (the first TOLD_CAUSES only); it is told from now on."""
-        if cause in self._told or len(self._told) >= TOLD_CAUSES:
+    def _tell(self, cause: str, fixable: bool) -> bool:
+        """Whether `cause` is news in this outage: its first cause, or one the user must act on (the
+        first TOLD_CAUSES only); it is told from now on. A server that stopped is said once, not again
+        as its stream ends, its port refuses and it loads its model."""
+        if cause in self._told or len(self._told) >= TOLD_CAUSES or (self._told and not fixable):
             return False
         self._told.add(cause)
         return True

@@ -926,6 +926,55 @@ def test_an_outage_whose_cause_changes_is_told_again_and_credentials_are_never_s
         fake.close()
 
 
+def test_a_server_that_stops_is_told_once_through_all_its_causes(tmp_path: Path) -> None:
+    """A server killed mid-answer: its stream ends early, then its port refuses, then it answers 503
+    while loading its model again: one message, the first; the status follows each cause."""
+    mode = {"stream": "whole"}
+
+    def stopping(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/v1/completions" and mode["stream"] == "cut":
+            return 200, "text/event-stream", [b'data: {"choices": [{"text": "comp", "finish_reason": null}]}\n\n']
+        return _vllm(method, path, body)
+
+    def loading(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        return 503, "application/json", [b'{"error": {"code": 503, "message": "Loading model"}}']
+
+    fake = FakeServer(stopping)
+    port = int(fake.url.rsplit(":", 1)[1])
+    session = LspSession("", tmp_path, options={"engine": fake.url + "/v1", "maxTokens": 4, "timeBudgetMs": 1000})
+    text = "def f(x):\n    return "
+
+    def type_until(k: int, done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 20
+        while not done():
+            assert time.monotonic() < deadline, (_messages(session), session.statuses[-3:])
+            k += 1
+            session.change(uri, k, text + "x" * (k % 7))
+            session.inline(uri, 1, 11 + k % 7)
+            time.sleep(0.2)
+
+    def status_says(words: str) -> Callable[[], bool]:
+        return lambda: any(words in str(_status(s).get("message")) for s in session.statuses)
+
+    try:
+        uri = session.open(tmp_path / "a.py", text)
+        assert session.inline(uri, 1, 11).items[0].insert_text == "compute(1)"
+        mode["stream"] = "cut"
+        type_until(100, lambda: len(_messages(session)) == 1)
+        assert "ended before" in _messages(session)[0]
+        fake.close()
+        type_until(200, status_says("refused the connection"))
+        fake = FakeServer(loading, port=port)
+        type_until(300, status_says("HTTP 503"))
+        fake.close()
+        fake = FakeServer(_vllm, port=port)
+        type_until(400, lambda: any(_status(s)["state"] == "ready" and "again" in _status(s)["message"]
+                                    for s in session.statuses))
+        assert len(_messages(session)) == 1, _messages(session)
+    finally:
+        session.close()
+        fake.close()
+
 def test_a_server_down_at_start_keeps_its_error_shown_while_deepfim_tries_again(tmp_path: Path) -> None:
     port = free_port()
     session = LspSession("", tmp_path, options={"engine": f"http://127.0.0.1:{port}/v1", "maxTokens": 4})

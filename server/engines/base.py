@@ -37,7 +37,12 @@ class EngineClosed(RuntimeError):
 
 class EngineUnavailable(Exception):
     """A remote engine could not be reached or answered wrongly; the message names the URL and the
-    cause. The engine backs off before trying again."""
+    cause. The engine backs off before trying again. `fixable`: the server answered, and only the
+    user can make it serve (an API key it refuses, a path it does not have)."""
+
+    def __init__(self, message: str, fixable: bool = False) -> None:
+        super().__init__(message)
+        self.fixable = fixable
 
 
 class EngineReplaced(EngineUnavailable):

@@ -49,6 +49,7 @@ class _Health:
         self.deadline: Optional[float] = None
         self.patience = REQUEST_TIMEOUT_S  # the longest a request waits for its answer
         self.outage: Optional[str] = None
+        self.fixable = False  # the outage is the user's to fix (EngineUnavailable.fixable)
 
 
 class HttpClient:
@@ -126,19 +127,19 @@ class HttpClient:
                 return
             except OSError:
                 pass
-        raise EngineUnavailable(f"{health.outage} (trying again in {wait:.0f} s)")
+        raise EngineUnavailable(f"{health.outage} (trying again in {wait:.0f} s)", health.fixable)
 
-    def failed(self, message: str, knock: bool = False) -> EngineUnavailable:
+    def failed(self, message: str, knock: bool = False, fixable: bool = False) -> EngineUnavailable:
         """Record a failure: back off 1, 2, 4, ... up to 30 s before the next try (with `knock`, only
-        until the server's port takes connections again)."""
+        until the server's port takes connections again). `fixable`: see EngineUnavailable."""
         health = self._health
         health.failures += 1
         health.troubles += 1
         health.down_until = time.monotonic() + min(MAX_BACKOFF_S, 2.0 ** (health.failures - 1))
         health.knock = knock
         health.knocked = time.monotonic()
-        health.outage = message
-        return EngineUnavailable(message)
+        health.outage, health.fixable = message, fixable
+        return EngineUnavailable(message, fixable)
 
     def _succeeded(self) -> None:
         health = self._health
@@ -166,10 +167,10 @@ class HttpClient:
             hint = "it refused the API key in DEEPFIM_API_KEY" if self._api_key else \
                 "it refused the user and password in the engine URL" if self._basic else \
                 "it wants an API key: set DEEPFIM_API_KEY"
-            return self.failed(f"the engine at {self.url} answered HTTP {status}: {hint}")
+            return self.failed(f"the engine at {self.url} answered HTTP {status}: {hint}", fixable=True)
         if status == 404:
             return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
-                                f"URL and engineApi")
+                                f"URL and engineApi", fixable=True)
         return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}",
                            knock=status in UNAVAILABLE)  # llama-server answers 503 while it loads its model
 

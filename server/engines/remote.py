@@ -279,7 +279,8 @@ class RemoteEngine:
                                          f"{self.api} API: check the engine URL and engineApi (an "
                                          f"OpenAI-compatible server's URL usually ends in /v1)")
             else:
-                raise self.client.failed(f"the stream from {self.client.url} ended before the completion did")
+                raise self.client.failed(f"the stream from {self.client.url} ended before the completion did: did the "
+                                         f"server stop?")
         moved = reported_cache is not None and self._reused(held, reported_cache)
         self._cached = len(prompt) + result.generated_tokens
         self._read = prompt if first is not None and not moved else []
