@@ -59,9 +59,11 @@ class Segment:
 
 @dataclass(frozen=True)
 class Prompt:
-    """A complete prompt: ordered segments whose ids concatenate to `token_ids`."""
+    """A complete prompt: ordered segments whose ids concatenate to `token_ids`; `context_room`: the
+    tokens the local window left for repository context (whatever the typed part's size)."""
 
     segments: tuple[Segment, ...]
+    context_room: int = 0
 
     @cached_property
     def _ids(self) -> tuple[int, ...]:
@@ -339,7 +341,7 @@ class PromptBuilder:
                         + context + header + [prefix, recent, middle])
         else:
             segments = head + context + header + [prefix, recent, middle]
-        return Prompt(tuple(s for s in segments if s.token_ids or s.kind in ("prefix", "suffix", "middle")))
+        return Prompt(tuple(s for s in segments if s.token_ids or s.kind in ("prefix", "suffix", "middle")), room)
 
 
 def middle_room(n_tokens: int) -> int:

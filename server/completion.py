@@ -152,7 +152,7 @@ class Completer:
             return fim, prompt
         # In steps, so that the context chosen stays the same while lines are typed (it comes before
         # the prefix: a change there is a window read again).
-        left = min(budget.max_context_tokens, budget.prompt_tokens - prompt.n_tokens)
+        left = min(budget.max_context_tokens, prompt.context_room)
         room = max(0, left - CONTEXT_SLACK) // CONTEXT_STEP * CONTEXT_STEP
         kept_room, kept_used = self._context_rooms.get(request.path, (0, 0))
         if room < kept_room <= left and kept_used:  # what the context took then still fits
