@@ -324,7 +324,9 @@ def without_last_word(text: str) -> str:
     number literal it then ends with (`3.14159` cut to `3.14` is not `3.`)."""
     text = text[:len(text) - len(trailing_word(text))]
     number = NUMBER_END.search(text, max(0, len(text) - WORD_SCAN))
-    return text[:number.start()] if number else text
+    if number is None or (number.start() and unicodedata.category(text[number.start() - 1]).startswith("M")):
+        return text  # (digits after a combining mark end a word: `café1`)
+    return text[:number.start()]
 
 
 def starts_next_line(row: str, ctx: CompletionContext) -> bool:

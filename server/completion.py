@@ -289,7 +289,11 @@ def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
         if end > 0 and raw[:end].strip():
             return raw[:end]
     first = raw.split("\n", 1)[0] if single_line else raw
-    cut = without_last_word(first).rstrip(" \t")
+    if "\n" in first:
+        cut = without_last_word(first).rstrip(" \t")
+    else:  # the word or number may have begun before the cursor: `PI = 3` + `.14` is no `3.`
+        typed = ctx.line_prefix
+        cut = without_last_word(typed + first)[len(typed):].rstrip(" \t")
     start = cut.rfind("\n") + 1
     row = cut[start:] if start else ctx.line_prefix + cut
     return cut[:start].rstrip("\n") if starts_next_line(row, ctx) else cut

@@ -96,6 +96,11 @@ def test_whole_part() -> None:
     assert whole_part("[0x1F, 0x2", ctx, True) == "[0x1F,"
     assert whole_part("self.v2.", ctx, True) == "self.v2."  # a name's digits are no number
     assert whole_part("total = 10 -", ctx, True) == "total = 10 -"
+    assert whole_part("x = cafe\u03011.x", ctx, True) == "x = cafe\u03011."  # `café1` is a name
+    # A number begun before the cursor is the same number: `PI = 3` + `.14` is no `PI = 3.`.
+    for typed, raw in (("PI = 3", ".14"), ("x = 1", "e-"), ("v = 0.1", ".0.")):
+        assert whole_part(raw, CompletionContext(typed, "\n"), True) == ""
+    assert whole_part("4, 5", CompletionContext("f(3", "\n"), True) == "4,"
 
 
 def test_a_cut_line_that_starts_the_next_line_is_not_shown() -> None:
