@@ -58,6 +58,7 @@ FILL_SHARE = 0.7
 FILL_SLICE_MAX_S = 10.0
 # Reading a prompt for longer than this is shown to the user.
 READING_NOTICE_S = 1.0
+LOAD_KNOCK_S = 1.0
 TOLD_CAUSES = 3  # an outage tells the user at most this many causes (its first, then those to act on)
 # Settings whose change needs the model loaded again.
 RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "engine_model", "gpu_layers",
@@ -244,7 +245,10 @@ class CompletionService:
             # The server may come up later: try again, backing off, without a restart.
             self.load_error = str(error)
             self._load_failures += 1
-            self._retry = threading.Timer(min(30.0, 2.0 ** self._load_failures), self._retry_load, (future,))
+            # A server not started yet, or loading its model, is asked again each LOAD_KNOCK_S: it answers at
+            # once (refused, 503) and is used within a second of being ready; others after 2, 4 ... 30 s.
+            delay = LOAD_KNOCK_S if error.knock else min(30.0, 2.0 ** self._load_failures)
+            self._retry = threading.Timer(delay, self._retry_load, (future,))
             self._retry.daemon = True
             self._retry.start()
             if not self._tell(self.load_error, error.fixable):  # said once per outage and cause

@@ -540,8 +540,8 @@ def test_faults_are_answered_within_the_budget_with_a_clear_message(fault: tuple
 def test_a_server_loading_its_model_is_connected_to_once_it_is_ready(tiny_server: LlamaServer,
                                                                      tmp_path: Path) -> None:
     """Found by probing (no engineApi): llama-server answers 503 to every path while it loads its
-    model, which is no "this is not llama-server". deepfim tries again, and completions come once
-    the server is ready (here a proxy to the real one), with no restart of deepfim."""
+    model, which is no "this is not llama-server". deepfim asks again each second, and completions
+    come within seconds of the server being ready (here a proxy to the real one), with no restart."""
     loading = threading.Event()
     loading.set()
 
@@ -569,7 +569,9 @@ def test_a_server_loading_its_model_is_connected_to_once_it_is_ready(tiny_server
         while not any("HTTP 503" in str(_status(s).get("message")) for s in session.statuses):
             assert time.monotonic() < deadline, [_status(s) for s in session.statuses]
             time.sleep(0.1)
+        time.sleep(7)  # loading for a while: asked again each second, not after 2, 4, 8 ... s
         loading.clear()
+        deadline = time.monotonic() + 4
         for attempt in range(1000):
             marker = f"x{attempt}"
             session.change(uri, 10 + attempt, "def f(x):\n    return " + marker)

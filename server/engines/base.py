@@ -38,11 +38,13 @@ class EngineClosed(RuntimeError):
 class EngineUnavailable(Exception):
     """A remote engine could not be reached or answered wrongly; the message names the URL and the
     cause. The engine backs off before trying again. `fixable`: the server answered, and only the
-    user can make it serve (an API key it refuses, a path it does not have)."""
+    user can make it serve (an API key it refuses, a path it does not have); `knock`: a knock on
+    its port can see the outage end (it refused the connection, or answered 503 loading its model)."""
 
-    def __init__(self, message: str, fixable: bool = False) -> None:
+    def __init__(self, message: str, fixable: bool = False, knock: bool = False) -> None:
         super().__init__(message)
         self.fixable = fixable
+        self.knock = knock
 
 
 class EngineReplaced(EngineUnavailable):

@@ -127,7 +127,7 @@ class HttpClient:
                 return
             except OSError:
                 pass
-        raise EngineUnavailable(f"{health.outage} (trying again in {wait:.0f} s)", health.fixable)
+        raise EngineUnavailable(f"{health.outage} (trying again in {wait:.0f} s)", health.fixable, health.knock)
 
     def failed(self, message: str, knock: bool = False, fixable: bool = False) -> EngineUnavailable:
         """Record a failure: back off 1, 2, 4, ... up to 30 s before the next try (with `knock`, only
@@ -139,7 +139,7 @@ class HttpClient:
         health.knock = knock
         health.knocked = time.monotonic()
         health.outage, health.fixable = message, fixable
-        return EngineUnavailable(message, fixable)
+        return EngineUnavailable(message, fixable, knock)
 
     def _succeeded(self) -> None:
         health = self._health
@@ -172,7 +172,7 @@ class HttpClient:
             return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
                                 f"URL and engineApi", fixable=True)
         return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}",
-                           knock=status in UNAVAILABLE)  # llama-server answers 503 while it loads its model
+                           knock=status == 503)  # llama-server answers 503 while it loads its model
 
     @contextmanager
     def until(self, deadline: float) -> Iterator[None]:
