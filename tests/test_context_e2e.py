@@ -99,7 +99,7 @@ def test_context_stays_put_while_a_line_is_typed_where_the_room_for_it_is_at_a_s
             pad = ""
             for _ in range(4):  # a trailing comment sized so the room left is `offset` past a step
                 bare = completer.prompt_for(request(head + "\n# " + pad + "\n", 0))[1]
-                left = completer.budget().prompt_tokens - len(bare.token_ids)
+                left = min(completer.budget().max_context_tokens, bare.context_room)
                 pad += " x" * ((left - offset) % CONTEXT_STEP)
             assert (left - offset) % CONTEXT_STEP == 0
             contexts = []
