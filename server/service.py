@@ -243,7 +243,7 @@ class CompletionService:
             return
         if isinstance(error, EngineUnavailable):
             # The server may come up later: try again, backing off, without a restart.
-            self.load_error = str(error)
+            previous, self.load_error = self._cause, str(error)
             self._load_failures += 1
             # A server not started yet, or loading its model, is asked again each LOAD_KNOCK_S: it answers at
             # once (refused, 503) and is used within a second of being ready; others after 2, 4 ... 30 s.
@@ -251,8 +251,10 @@ class CompletionService:
             self._retry = threading.Timer(delay, self._retry_load, (future,))
             self._retry.daemon = True
             self._retry.start()
-            if not self._tell(self.load_error, error.fixable):  # said once per outage and cause
-                self.listener.status("error", self.load_error)
+            told, self._cause = self._tell(self.load_error, error.fixable), self.load_error
+            if not told:  # said once per outage and cause; the status once per change of cause
+                if self.load_error != previous:
+                    self.listener.status("error", self.load_error)
                 return
         elif isinstance(error, (ModelLoadError, ModelNotFound)):
             self.load_error = str(error)
