@@ -881,6 +881,21 @@ def _messages(session: LspSession) -> list[str]:
     return [m.message for m in session.messages if m.type == types.MessageType.Error]
 
 
+def _type_until(session: LspSession, uri: str, text: str, k: int, done: Callable[[], bool]) -> None:
+    """Type at the end of `text`'s second line (versions from `k` on) until `done()`, 20 s at most."""
+    deadline = time.monotonic() + 20
+    while not done():
+        assert time.monotonic() < deadline, (_messages(session), session.statuses[-3:])
+        k += 1
+        session.change(uri, k, text + "x" * (k % 7))
+        session.inline(uri, 1, 11 + k % 7)
+        time.sleep(0.2)
+
+
+def _ready_again(session: LspSession) -> bool:
+    return any(_status(s)["state"] == "ready" and "again" in _status(s)["message"] for s in session.statuses)
+
+
 def _unauthorized(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
     return 401, "application/json", [b'{"error": {"code": 401, "message": "Invalid API Key"}}']
 
@@ -894,23 +909,14 @@ def test_an_outage_whose_cause_changes_is_told_again_and_credentials_are_never_s
     session = LspSession("", tmp_path, options={"engine": url, "maxTokens": 4, "timeBudgetMs": 1000})
     text = "def f(x):\n    return "
 
-    def type_until(k: int, done: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + 20
-        while not done():
-            assert time.monotonic() < deadline, (_messages(session), session.statuses[-3:])
-            k += 1
-            session.change(uri, k, text + "x" * (k % 7))
-            session.inline(uri, 1, 11 + k % 7)
-            time.sleep(0.2)
-
     try:
         uri = session.open(tmp_path / "a.py", text)
         assert session.inline(uri, 1, 11).items[0].insert_text == "compute(1)"
         fake.close()
-        type_until(100, lambda: len(_messages(session)) == 1)
+        _type_until(session, uri, text, 100, lambda: len(_messages(session)) == 1)
         assert "refused" in _messages(session)[0]
         fake = FakeServer(_unauthorized, port=port)
-        type_until(200, lambda: len(_messages(session)) == 2)
+        _type_until(session, uri, text, 200, lambda: len(_messages(session)) == 2)
         assert "HTTP 401" in _messages(session)[1] and "user and password" in _messages(session)[1]
         for k in range(300, 305):  # the same cause again: not told again
             session.change(uri, k, text + "y" * (k % 5))
@@ -918,8 +924,7 @@ def test_an_outage_whose_cause_changes_is_told_again_and_credentials_are_never_s
         assert len(_messages(session)) == 2
         fake.close()
         fake = FakeServer(_vllm, port=port)
-        type_until(400, lambda: any(_status(s)["state"] == "ready" and "again" in _status(s)["message"]
-                                    for s in session.statuses))
+        _type_until(session, uri, text, 400, lambda: _ready_again(session))
         shown = [json.dumps(_status(s)) for s in session.statuses] + [m.message for m in session.messages]
         assert not [s for s in shown if "s3cret" in s or "alice" in s], shown
         assert any(fake.url + "/v1" in s for s in shown)
@@ -946,15 +951,6 @@ def test_a_server_that_stops_is_told_once_through_all_its_causes(tmp_path: Path)
     session = LspSession("", tmp_path, options={"engine": fake.url + "/v1", "maxTokens": 4, "timeBudgetMs": 1000})
     text = "def f(x):\n    return "
 
-    def type_until(k: int, done: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + 20
-        while not done():
-            assert time.monotonic() < deadline, (_messages(session), session.statuses[-3:])
-            k += 1
-            session.change(uri, k, text + "x" * (k % 7))
-            session.inline(uri, 1, 11 + k % 7)
-            time.sleep(0.2)
-
     def status_says(words: str) -> Callable[[], bool]:
         return lambda: any(words in str(_status(s).get("message")) for s in session.statuses)
 
@@ -962,16 +958,15 @@ def test_a_server_that_stops_is_told_once_through_all_its_causes(tmp_path: Path)
         uri = session.open(tmp_path / "a.py", text)
         assert session.inline(uri, 1, 11).items[0].insert_text == "compute(1)"
         mode["stream"] = "cut"
-        type_until(100, lambda: len(_messages(session)) == 1)
+        _type_until(session, uri, text, 100, lambda: len(_messages(session)) == 1)
         assert "ended before" in _messages(session)[0]
         fake.close()
-        type_until(200, status_says("refused the connection"))
+        _type_until(session, uri, text, 200, status_says("refused the connection"))
         fake = FakeServer(loading, port=port)
-        type_until(300, status_says("HTTP 503"))
+        _type_until(session, uri, text, 300, status_says("HTTP 503"))
         fake.close()
         fake = FakeServer(_vllm, port=port)
-        type_until(400, lambda: any(_status(s)["state"] == "ready" and "again" in _status(s)["message"]
-                                    for s in session.statuses))
+        _type_until(session, uri, text, 400, lambda: _ready_again(session))
         assert len(_messages(session)) == 1, _messages(session)
     finally:
         session.close()
