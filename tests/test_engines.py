@@ -276,22 +276,28 @@ def test_an_outage_is_reported_once_and_completions_come_back(deepseek_tiny: Pat
         errors = [m.message for m in session.messages if m.type == types.MessageType.Error]
         assert len(errors) == 1 and server.url in errors[0] and "refused" in errors[0], errors
         server.start()
-        deadline = time.monotonic() + 40
-        for attempt in range(1000):  # back-off: 1, 2, 4 ... s between tries
-            marker = f"x{attempt}"
-            session.change(uri, 50 + attempt, "def f(x):\n    return " + marker)
-            session.inline(uri, 1, 11 + len(marker))
-            explained = session.explain(uri)
-            if explained and marker in "".join(s["text"] for s in explained["prompt"]["segments"]):
-                break  # the model ran on this text: completions are back
-            assert time.monotonic() < deadline, "completions did not come back after the server did"
-            time.sleep(0.5)
+        _type_until_the_model_runs(session, uri, 50, 40)  # back-off: 1, 2, 4 ... s between tries
         statuses = [_status(s) for s in session.statuses]
         assert any(s["state"] == "ready" and "again" in s["message"] for s in statuses), statuses
     finally:
         session.close()
         server.close()
 
+
+
+def _type_until_the_model_runs(session: LspSession, uri: str, version: int, seconds: float) -> None:
+    """Type a new word at the end of `def f(x):\n    return ` until the model runs on the text (its
+    prompt holds the word): completions are back, within `seconds`."""
+    deadline = time.monotonic() + seconds
+    for attempt in range(1000):
+        marker = f"x{attempt}"
+        session.change(uri, version + attempt, "def f(x):\n    return " + marker)
+        session.inline(uri, 1, 11 + len(marker))
+        explained = session.explain(uri)
+        if explained and marker in "".join(s["text"] for s in explained["prompt"]["segments"]):
+            return
+        assert time.monotonic() < deadline, "completions did not come back after the server did"
+        time.sleep(0.5)
 
 def test_a_server_restarted_with_another_model_and_window_is_connected_to_again(deepseek_tiny: Path, gemma_model: Path,
                                                                              tmp_path: Path) -> None:
@@ -571,20 +577,12 @@ def test_a_server_loading_its_model_is_connected_to_once_it_is_ready(tiny_server
             time.sleep(0.1)
         time.sleep(7)  # loading for a while: asked again each second, not after 2, 4, 8 ... s
         loading.clear()
-        deadline = time.monotonic() + 4
-        for attempt in range(1000):
-            marker = f"x{attempt}"
-            session.change(uri, 10 + attempt, "def f(x):\n    return " + marker)
-            session.inline(uri, 1, 11 + len(marker))
-            explained = session.explain(uri)
-            if explained and marker in "".join(s["text"] for s in explained["prompt"]["segments"]):
-                break  # the model ran on this text: completions are here
-            assert time.monotonic() < deadline, "no completions once the server was ready"
-            time.sleep(0.5)
+        _type_until_the_model_runs(session, uri, 10, 4)
         assert not any("cannot tell which API" in m.message for m in session.messages)
     finally:
         session.close()
         fake.close()
+
 
 def _vllm(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
     """vLLM's OpenAI-compatible server as its documentation shows it: `/v1/models`, `/tokenize` and
