@@ -27,7 +27,7 @@ from models.catalog import ModelNotFound
 from server.cache import CompletionCache
 from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
 from server.engines.base import Cancelled, EngineReplaced, EngineUnavailable, ModelInfo, ModelLoadError
-from server.engines.http import shown_url
+from server.engines.http import KNOCK_INTERVAL_S, shown_url
 from server.project import Project
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
@@ -58,7 +58,6 @@ FILL_SHARE = 0.7
 FILL_SLICE_MAX_S = 10.0
 # Reading a prompt for longer than this is shown to the user.
 READING_NOTICE_S = 1.0
-LOAD_KNOCK_S = 1.0
 TOLD_CAUSES = 3  # an outage tells the user at most this many causes (its first, then those to act on)
 # Settings whose change needs the model loaded again.
 RELOAD_SETTINGS = ("model", "context_size", "threads", "engine", "engine_api", "engine_model", "gpu_layers",
@@ -243,18 +242,19 @@ class CompletionService:
             return
         if isinstance(error, EngineUnavailable):
             # The server may come up later: try again, backing off, without a restart.
-            previous, self.load_error = self._cause, str(error)
+            self.load_error = str(error)
             self._load_failures += 1
-            # A server not started yet, or loading its model, is asked again each LOAD_KNOCK_S: it answers at
-            # once (refused, 503) and is used within a second of being ready; others after 2, 4 ... 30 s.
-            delay = LOAD_KNOCK_S if error.knock else min(30.0, 2.0 ** self._load_failures)
+            # A server not started yet, or loading its model, is asked again each KNOCK_INTERVAL_S: it answers
+            # at once (refused, 503) and is used within a second of being ready; others after 2, 4 ... 30 s.
+            delay = KNOCK_INTERVAL_S if error.knock else min(30.0, 2.0 ** self._load_failures)
             self._retry = threading.Timer(delay, self._retry_load, (future,))
             self._retry.daemon = True
             self._retry.start()
-            told, self._cause = self._tell(self.load_error, error.fixable), self.load_error
-            if not told:  # said once per outage and cause; the status once per change of cause
-                if self.load_error != previous:
-                    self.listener.status("error", self.load_error)
+            if self.load_error == self._cause:
+                return  # the same cause again: said and shown already
+            self._cause = self.load_error
+            if not self._tell(self.load_error, error.fixable):  # said once per outage and cause
+                self.listener.status("error", self.load_error)
                 return
         elif isinstance(error, (ModelLoadError, ModelNotFound)):
             self.load_error = str(error)

@@ -30,7 +30,7 @@ MAX_BACKOFF_S = 30.0
 KNOCK_INTERVAL_S = 1.0
 KNOCK_TIMEOUT_S = 0.2
 # Statuses of a server that is there but not ready (llama-server loading its model, a proxy whose
-# backend is down): tried again soon, never taken for "not this API".
+# backend is down): an outage to back off from, never taken for "not this API" while probing.
 UNAVAILABLE = (502, 503, 504)
 
 
