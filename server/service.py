@@ -154,6 +154,7 @@ class CompletionService:
         self._last_request = 0.0
         self._step_s = float("inf")  # the last answer's time per decoding step (unknown: debounce)
         self._prefill_handle: Optional[asyncio.TimerHandle] = None
+        self._replaced: Optional[Completer] = None  # the completer whose engine said it was replaced
         self._quick_s = 0.0  # how long the last short-prompt answer took; 0 once the full window answers
         # The progress of reading a window in the background: one from its first slice to its last
         # (model thread only).
@@ -275,8 +276,8 @@ class CompletionService:
             return self._loading is not None and self._loading.done() and self._loading.exception() is None
         while self._loading is not None:
             loading = self._loading
-            try:
-                await asyncio.wrap_future(loading)
+            try:  # shielded: a cancelled request must not cancel the load it waits for
+                await asyncio.shield(asyncio.wrap_future(loading))
             except Exception:
                 pass
             if loading is self._loading:
@@ -294,8 +295,10 @@ class CompletionService:
             try:
                 result = job(completer, cancel)
             except EngineReplaced as error:
-                log.info("%s", error)
-                self.load()  # the jobs queued behind this one run on the engine opened again
+                if self._replaced is not completer:  # once: the jobs queued meanwhile find it replaced too
+                    self._replaced = completer
+                    log.info("%s", error)
+                    self.load()
                 return None
             except EngineUnavailable as error:
                 self._engine_down(str(error), getattr(completer.engine, "outage", None), error.fixable)
@@ -360,6 +363,7 @@ class CompletionService:
         if text is None:
             return
         self.project.edited(uri, text, edit[0] if edit else None)
+        self._cancel_prefill()  # it was for a cursor this edit moved
         accepted = self.cache.accepted(uri, text)
         if accepted is not None:
             self.prefetch(uri, text, accepted)
@@ -506,10 +510,14 @@ class CompletionService:
     # ------------------------------------------------------------ background work
     def schedule_prefill(self, uri: str, line: int, character: int) -> None:
         """After a pause in typing, evaluate the prompt for the edit position into the KV cache."""
-        if self._prefill_handle is not None:
-            self._prefill_handle.cancel()
+        self._cancel_prefill()
         loop = asyncio.get_running_loop()
         self._prefill_handle = loop.call_later(PREFILL_PAUSE_S, self._prefill, uri, line, character)
+
+    def _cancel_prefill(self) -> None:
+        if self._prefill_handle is not None:
+            self._prefill_handle.cancel()
+            self._prefill_handle = None
 
     def _prefill(self, uri: str, line: int, character: int) -> None:
         text = self._text_of(uri)

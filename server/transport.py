@@ -129,13 +129,13 @@ class MessageReader:
         """Skip a bad frame: one JSON value, or everything up to the next header."""
         while True:
             if len(self._buffer) <= MAX_JUNK_DECODE_BYTES:
-                text = self._buffer.decode("utf-8", "replace")
+                text = self._buffer.decode("utf-8", "surrogateescape")  # one character per invalid byte
                 try:
                     value, end = _DECODER.raw_decode(text, len(text) - len(text.lstrip()))
                 except (ValueError, RecursionError):
                     pass
                 else:
-                    del self._buffer[:len(text[:end].encode("utf-8"))]
+                    del self._buffer[:len(text[:end].encode("utf-8", "surrogateescape"))]
                     return _bad(reason, message_id(value))
             found = _NEXT_HEADER.search(self._buffer)
             if found is not None:

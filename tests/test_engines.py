@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from lsprotocol import types
 
 from server.engines import open_remote
 from server.engines.base import EngineReplaced, EngineUnavailable, ModelLoadError
+from server.engines.http import HttpClient
 from server.engines.remote import WORD_JOINER
 from tests.llama_server import LlamaServer, free_port
 from tests.lsp_client import REPO, LspSession
@@ -992,3 +994,86 @@ def test_a_server_down_at_start_keeps_its_error_shown_while_deepfim_tries_again(
         session.close()
         if fake is not None:
             fake.close()
+
+
+def test_an_error_status_whose_body_breaks_off_is_an_outage() -> None:
+    """A 503 whose body stalls until the deadline cuts it (or is cut short) is an outage the service
+    reports and backs off from (EngineUnavailable), never a raw http.client error."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    reply = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"err"
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            connection.sendall(reply)
+            time.sleep(5)
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        client = HttpClient(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        with pytest.raises(EngineUnavailable, match="HTTP 503"):
+            for _ in client.stream("/completion", {"prompt": [1]}, lambda: False, time.monotonic() + 0.5):
+                pass
+    finally:
+        listener.close()
+
+
+def test_closing_an_openai_engine_closes_every_connection_it_keeps() -> None:
+    """On llama-server's /v1 the engine also keeps a connection to the server's own paths (/props,
+    /tokenize); a reload closes the old engine, and with it both."""
+    open_connections = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # kept alive, as by llama-server
+
+        def setup(self) -> None:
+            super().setup()
+            open_connections[0] += 1
+
+        def finish(self) -> None:
+            super().finish()
+            open_connections[0] -= 1
+
+        def _send(self, answer: object) -> None:
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path == "/props":
+                self._send({"default_generation_settings": {"n_ctx": 2048}, "model_path": "/m/x.gguf"})
+            else:  # /v1/models
+                self._send({"object": "list", "data": [{"id": "x.gguf"}]})
+
+        def do_POST(self) -> None:  # /tokenize
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            self._send({"tokens": [{"id": 1000 + ord(c), "piece": c} for c in body.get("content") or ""]})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        engine = open_remote(f"http://127.0.0.1:{httpd.server_address[1]}/v1", "openai", None, 2048)
+        engine.tokenize("abc")
+        assert open_connections[0] > 0
+        engine.close()
+        deadline = time.monotonic() + 5
+        while open_connections[0] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert open_connections[0] == 0
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -100,3 +100,12 @@ def test_end_of_stream_mid_message_ends_quietly() -> None:
 def test_garbage_never_breaks_the_reader(junk: bytes, chunk: int) -> None:
     messages = read_all(junk + b"\r\n\r\n" + frame(request(99)), chunk)
     assert request(99) in messages or any(isinstance(m, BadFrame) and m.id == 99 for m in messages)
+
+
+def test_the_message_after_a_skipped_frame_with_invalid_utf8_is_read_whole() -> None:
+    """The bad frame is skipped by its exact byte count (an invalid byte is one byte, not the three of
+    U+FFFD), so the next message keeps its header."""
+    bad = b"Content-Length: abc\r\n\r\n" + b'{"jsonrpc":"2.0","id":1,"method":"x","params":{"t":"caf\xe9"}}'
+    messages = read_all(bad + frame(request(2)))
+    assert isinstance(messages[0], BadFrame) and messages[0].id == 1
+    assert messages[1:] == [request(2)]

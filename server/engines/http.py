@@ -295,7 +295,13 @@ class HttpClient:
                     return
                 raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
             if answer.status != 200:
-                raise self._status_error(answer.status, path, answer.read())
+                try:
+                    detail = answer.read()
+                except http.client.IncompleteRead as error:  # the body broke off or stalled (watchdog)
+                    detail = error.partial
+                except (OSError, http.client.HTTPException):
+                    detail = b""
+                raise self._status_error(answer.status, path, detail)
             self._succeeded()
             try:
                 for raw in answer:

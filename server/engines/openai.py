@@ -21,6 +21,13 @@ from server.engines.remote import Chunk, RemoteEngine
 class OpenAIEngine(RemoteEngine):
     api = "openai"
 
+    _root: Optional[HttpClient] = None  # the server's own paths (/props, /tokenize), once connected
+
+    def close(self) -> None:
+        super().close()
+        if self._root is not None:
+            self._root.close()
+
     def _connect(self) -> object:
         root = self.client.root()
         props = root.probe("/props")  # None: not a llama-server

@@ -1,0 +1,157 @@
+"""The service's jobs on the model thread, with a stand-in completer (no model): reloads, cancelled
+requests and the background reading scheduled by typing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from types import SimpleNamespace
+from typing import Callable, Optional
+
+import pytest
+
+from fim.prompt import Prompt
+from server import service as service_module
+from server.completion import CompletionResult
+from server.engines.base import EngineReplaced, Generation
+from server.service import CompletionService
+from server.settings import Settings
+
+
+class StandIn:
+    """A completer that answers every request with `answer(request, cancel)`; counts how often it was opened."""
+
+    opened = 0
+
+    def __init__(self, settings: Settings, answer: Callable[..., str]) -> None:
+        type(self).opened += 1
+        self.settings = settings
+        self.answer = answer
+        self.prefills: list[tuple[int, int]] = []
+        info = SimpleNamespace(name="stand-in", template=SimpleNamespace(name="none"), n_ctx=2048, warnings=[])
+        self.engine = SimpleNamespace(info=info, close=lambda: None, cached_tokens=0)
+
+    def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
+        text = self.answer(request, cancel)
+        stop = "cancelled" if cancel() else "eog"
+        return CompletionResult(completion=text if stop == "eog" else "", model="stand-in", prompt=Prompt(()),
+                                generation=Generation(text=text, stop_reason=stop), line=request.line,
+                                column=request.character)
+
+    def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
+        self.prefills.append((request.line, request.character))
+
+
+@pytest.fixture
+def open_stand_ins(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[..., str]], list[StandIn]]:
+    """Make the service open stand-ins answering with `answer`; the list holds every one opened."""
+    def install(answer: Callable[..., str]) -> list[StandIn]:
+        opened: list[StandIn] = []
+
+        def open_completer(settings: Settings, progress=None, **options: object) -> StandIn:
+            opened.append(StandIn(settings, answer))
+            return opened[-1]
+
+        monkeypatch.setattr(service_module, "open_completer", open_completer)
+        return opened
+    return install
+
+
+def test_a_request_cancelled_while_it_waits_for_a_reload_leaves_the_reload_alone(open_stand_ins) -> None:
+    """A setting that reloads the model is queued behind a running job; a completion waits for it and
+    is cancelled ($/cancelRequest, sent by VS Code at the next keystroke). The reload still runs and
+    later requests are answered (they were refused as cancelled until deepfim restarted)."""
+    opened = open_stand_ins(lambda request, cancel: "2")
+    service = CompletionService(Settings(), text_of=lambda uri: "x = 1\ny = \n", background_index=False)
+    try:
+        service.load().result(5)
+        running = threading.Event()
+        service.worker.submit(lambda: running.wait(10))  # the model thread is busy
+        service.configure({"contextSize": 2048})
+
+        async def scenario() -> Optional[CompletionResult]:
+            waiting = asyncio.ensure_future(service.complete("file:///a.py", 1, 4))
+            await asyncio.sleep(0.1)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            running.set()
+            return await asyncio.wait_for(service.complete("file:///a.py", 1, 4), 5)
+
+        served = asyncio.run(scenario())
+        assert len(opened) == 2 and served is not None and served.completion == "2"
+    finally:
+        service.close()
+
+
+def test_a_prefill_scheduled_before_a_suggestion_is_accepted_does_not_cancel_the_prefetch(open_stand_ins) -> None:
+    """`foo` typed (a prefill is scheduled for the pause after it), `bar()` suggested and accepted at
+    once: the prefetch after the accepted text runs to its end and is cached; the pause's prefill, for
+    a cursor the accept moved, never runs (it used to, and cancelled the prefetch)."""
+    cancelled: list[int] = []
+
+    def answer(request, cancel) -> str:
+        if request.character == 7:
+            return "bar()"
+        until = time.monotonic() + 0.6  # a prefetch generating
+        while time.monotonic() < until:
+            if cancel():
+                cancelled.append(request.character)
+                return ""
+            time.sleep(0.01)
+        return "  # done"
+
+    opened = open_stand_ins(answer)
+    document = {"text": "x = foo\n"}
+    service = CompletionService(Settings(), text_of=lambda uri: document["text"], background_index=False)
+    uri = "file:///b.py"
+    try:
+        service.load().result(5)
+
+        async def scenario() -> None:
+            service.changed(uri, (0, 7))
+            served = await service.complete(uri, 0, 7)
+            assert served is not None and served.completion == "bar()"
+            document["text"] = "x = foobar()\n"  # Tab
+            service.changed(uri, (0, 12))
+            await asyncio.sleep(service_module.PREFILL_PAUSE_S + 0.9)
+
+        asyncio.run(scenario())
+        assert (opened[0].prefills, cancelled) == ([], [])
+        assert service.cache.get(uri, "x = foobar()", "\n") == "  # done"
+    finally:
+        service.close()
+
+
+def test_a_replaced_engine_is_opened_again_once(open_stand_ins) -> None:
+    """The remote server was restarted with another model: the keystroke being answered finds out,
+    and so does the one queued behind it, on the same old engine. It is opened again once (a second
+    open closed the first new engine and showed the user two loads)."""
+    started = threading.Event()
+
+    def answer(request, cancel) -> str:
+        if StandIn.opened == 1:
+            started.set()
+            time.sleep(0.3)
+            raise EngineReplaced("the engine at http://x was restarted with another model or window")
+        return "2"
+
+    opened = open_stand_ins(answer)
+    StandIn.opened = 0
+    service = CompletionService(Settings(), text_of=lambda uri: "x = 1\ny = \n", background_index=False)
+    try:
+        service.load().result(5)
+
+        async def scenario() -> None:
+            first = asyncio.ensure_future(service.complete("file:///c.py", 1, 4))
+            while not started.is_set():
+                await asyncio.sleep(0.01)
+            second = asyncio.ensure_future(service.complete("file:///c.py", 1, 3))  # the next keystroke
+            await asyncio.gather(first, second, return_exceptions=True)
+            await asyncio.sleep(0.5)
+
+        asyncio.run(scenario())
+        assert (len(opened), service.stats["reloads"]) == (2, 1)
+    finally:
+        service.close()
