@@ -508,7 +508,12 @@ def _lift_to_cursor(lines: list[str], ctx: CompletionContext) -> list[str]:
     if first is None:
         return lines
     line = lines[first]
-    line = line[len(ctx.indent):] if line.startswith(ctx.indent) else line.lstrip(" \t")
+    if line.startswith(ctx.indent):
+        line = line[len(ctx.indent):]
+    elif _width(line) < _width(ctx.indent):
+        return lines  # dedented (`return` after a loop body): it stays on its own line, at its own depth
+    else:
+        line = line.lstrip(" \t")
     return [line] + lines[first + 1:]
 
 
@@ -536,9 +541,12 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
         for piece in (body, body.split("\n", 1)[0].rstrip()):
             if piece.endswith(rest):
                 candidates.append(piece[:-len(rest)])
-    # Ties go to the candidate that does not end with what follows the cursor (`foo,` before `,`).
+    # Ties go to the candidate that does not end with what follows the cursor (`foo,` before `,`),
+    # then to one whose quotes do not run into the suffix's (`x""` + `"""` reads as `x` + an empty string).
+    joins = bool(suffix) and suffix[0] in ctx.rules.quotes
     best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix, ctx.rules),
-                                          bool(rest) and c.rstrip().endswith(rest), -len(c)))
+                                          bool(rest) and c.rstrip().endswith(rest),
+                                          joins and c.endswith(suffix[0]), -len(c)))
     if best is not text and "\n" in best and not best[best.rfind("\n") + 1:].strip():
         return best
     trimmed = best.rstrip()
@@ -568,26 +576,31 @@ def _imbalance(text: str, rules: Rules) -> int:
 def _brackets(text: str, rules: Rules):
     """The brackets of `text` outside strings, a "\\n" for each string a line end cuts and the quote
     of a string still open at the end (naive rules: the language's quote characters, so a Rust
-    `'a` lifetime is no quote; only its multi-line strings span lines)."""
-    quote = ""
+    `'a` lifetime is no quote; only its multi-line strings span lines, and triple-quoted ones)."""
+    quote = ""  # the delimiter of the string being read: a quote character, or three
     escaped = False
-    for ch in text:
-        if quote:
+    skip = 0
+    for i, ch in enumerate(text):
+        if skip:
+            skip -= 1
+        elif quote:
             if escaped:
                 escaped = False
             elif ch == "\\":
                 escaped = True
-            elif ch == quote:
+            elif ch == quote[0] and text.startswith(quote, i):
+                skip = len(quote) - 1
                 quote = ""
-            elif ch == "\n" and quote not in rules.multiline_quotes:
+            elif ch == "\n" and len(quote) == 1 and quote not in rules.multiline_quotes:
                 quote = ""
                 yield "\n"
         elif ch in rules.quotes:
-            quote = ch
+            quote = ch * 3 if ch in rules.triple_quotes and text.startswith(ch * 3, i) else ch
+            skip = len(quote) - 1
         elif ch in _OPEN_CLOSE or ch in _CLOSE_OPEN:
             yield ch
     if quote:
-        yield quote
+        yield quote[0]
 
 
 def _leading(line: str) -> str:

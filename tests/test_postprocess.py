@@ -651,3 +651,28 @@ def test_template_literal_may_span_lines_in_javascript_only():
 def test_go_completion_gets_tabs_when_nothing_nearby_is_indented():
     doc = "package x\n\nfunc f() {\n█\n"
     assert lang_complete(doc, "    a := 1\n    if a > 0 {\n        a++\n    }\n", "go").startswith("\ta := 1\n\tif a > 0 {\n\t\ta++")
+
+
+@pytest.mark.parametrize("language", ["python", None])
+@pytest.mark.parametrize("quote", ['"""', "'''"])
+def test_a_docstring_between_auto_closed_triple_quotes_gets_no_extra_quotes(language: str | None, quote: str) -> None:
+    doc = f"def add(a, b):\n    {quote}█{quote}\n    return a + b\n"
+    assert lang_complete(doc, f"Return the sum of a and b.{quote}", language) == "Return the sum of a and b."
+
+
+def test_a_java_text_block_is_one_string() -> None:
+    doc = 'class A {\n    String s = """\n        hello █\n        """;\n}\n'
+    assert lang_complete(doc, "world (", "java") == "world ("  # inside the block: no bracket to balance
+
+
+@pytest.mark.parametrize("language,lines,generated,expected", [
+    ("python", ["def f(x):", "    for a in x:", "        print(a)"], "\n    return x\n", "\n    return x"),
+    ("javascript", ["function f(x) {", "  if (x) {", "    g();"], "\n  }\n  return x;\n}\n", "\n  }"),
+])
+def test_a_dedented_first_line_on_an_indented_blank_line_keeps_its_depth(
+        language: str, lines: list[str], generated: str, expected: str) -> None:
+    """The editor indented the new line for the block; the model ends the block (`return` after the
+    loop): the completion keeps its depth on a line of its own instead of moving into the block."""
+    indent = " " * (len(lines[-1]) - len(lines[-1].lstrip()))
+    doc = "\n".join(lines) + f"\n{indent}█\n"
+    assert lang_complete(doc, generated, language) == expected

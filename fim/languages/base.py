@@ -156,6 +156,7 @@ class Rules:
     closer_words: frozenset = frozenset({"end", "fi", "done", "esac"})
     quotes: str = "\"'`"  # characters that open a string
     multiline_quotes: str = "`"  # strings that may span lines
+    triple_quotes: str = "\"'"  # quotes that, three in a row, open a string closed by the same three
     indent: Optional[str] = None  # the indentation unit when the document does not show one (Go: a tab)
 
 
@@ -163,7 +164,8 @@ DEFAULT_RULES = Rules()
 _BRACE_OPENS = re.compile(r"(?:[{(\[]|\b(?:case\b[^\n]*|default[ \t]*|(?:public|private|protected)[ \t]*):)$")
 BRACE_RULES = Rules(line_comments=("//", "/*", "* ", "*/"), opens_block=_BRACE_OPENS,
                     clause_words=frozenset({"else", "catch", "finally", "case", "default"}),
-                    handler_words=frozenset(), closer_words=frozenset(), quotes="\"'", multiline_quotes="")
+                    handler_words=frozenset(), closer_words=frozenset(), quotes="\"'", multiline_quotes="",
+                    triple_quotes="")
 
 
 # ------------------------------------------------------------------------------ the entry

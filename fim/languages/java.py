@@ -5,6 +5,7 @@ every class of the same package is visible without an import."""
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from typing import Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex
@@ -114,4 +115,4 @@ def model(text: str, lines: list[str]) -> TreeFile:
 
 
 LANGUAGE = Language("java", ("java",), (".java",), "jvm", imports=imports, resolve=resolve, model=model,
-                    siblings=siblings, rules=BRACE_RULES)
+                    siblings=siblings, rules=replace(BRACE_RULES, triple_quotes='"'))  # text blocks
