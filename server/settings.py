@@ -84,12 +84,14 @@ class Settings:
         """A copy updated from a settings object; bad values are left out (see `validated`)."""
         return self.validated(options)[0]
 
-    def validated(self, options: Any, ours: bool = False) -> tuple["Settings", list[str]]:
+    def validated(self, options: Any, ours: bool = False,
+                  started_model: Optional[str] = None) -> tuple["Settings", list[str]]:
         """A copy updated from a settings object (a `deepfim` section or the object itself), and one
         warning per key whose value was refused or clamped, and per unknown key (a typo) where every
         key is meant for deepfim: in a `deepfim` section, or `ours` (initializationOptions).
 
-        `model` null or "" means "unchanged", so it never overrides `deepfim serve --model`.
+        `model` null or "" means the model deepfim was started with (`started_model`: `deepfim serve
+        --model`, else $DEEPFIM_MODEL or the catalog default): a client's cleared setting goes back to it.
         """
         if not isinstance(options, dict):
             return self, []
@@ -107,7 +109,8 @@ class Settings:
                                     + (f" (did you mean {close[0]}?)" if close else "") + "; it is ignored")
                 continue
             if spec.name == "model" and (value is None or (isinstance(value, str) and not value.strip())):
-                continue  # keeps `deepfim serve --model`
+                changes["model"] = started_model
+                continue
             if spec.metadata["text"] and isinstance(value, str) and not value.strip():
                 value = None  # an editor's empty text box means "not set"
             accepted, warning = _check(spec, value)

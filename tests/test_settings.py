@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from server.settings import Settings, schema, setting_keys
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,7 +21,7 @@ def test_merge_camel_case_and_sections() -> None:
 
 def test_bad_values_get_one_warning_each_and_the_default() -> None:
     base = Settings(model="a.gguf", max_tokens=64)
-    merged, warnings = base.validated({"model": None, "maxTokens": -3, "contextSize": "big", "enabled": "yes",
+    merged, warnings = base.validated({"maxTokens": -3, "contextSize": "big", "enabled": "yes",
                                        "threads": 0, "unknown": 1})
     assert merged == Settings(model="a.gguf")  # the defaults, not the previous values
     assert len(warnings) == 4
@@ -28,6 +30,16 @@ def test_bad_values_get_one_warning_each_and_the_default() -> None:
                  "expected true or false", "threads: 0", "or null"):
         assert part in joined
     assert base.merged(None) == base and base.merged([1, 2]) == base
+
+
+@pytest.mark.parametrize("cleared", [None, "", "  "])
+def test_a_cleared_model_goes_back_to_the_model_deepfim_was_started_with(cleared: object) -> None:
+    """An editor's emptied `model` setting: `deepfim serve --model`'s model, or the default (null)."""
+    chosen = Settings(model="chosen.gguf")
+    assert chosen.validated({"deepfim": {"model": cleared}}, started_model="serve-flag.gguf")[0].model \
+        == "serve-flag.gguf"
+    assert chosen.validated({"model": cleared})[0].model is None
+    assert chosen.validated({"maxTokens": 8}, started_model="serve-flag.gguf")[0].model == "chosen.gguf"
 
 
 def test_out_of_range_values_are_clamped_with_a_warning() -> None:
