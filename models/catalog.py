@@ -94,11 +94,13 @@ class ModelNotFound(Exception):
     """A MODEL argument that names neither a file nor a downloaded catalog model."""
 
 
-def resolve(model: Optional[str]) -> Path:
+def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
     """Turn a MODEL argument (path or catalog name; None: $DEEPFIM_MODEL, then the default) into a path.
 
-    Raises ModelNotFound with a message that says what to run.
+    Raises ModelNotFound with a message that says what to run, and what to set: `--model`, or the
+    `setting` the model came from (`instructModel`).
     """
+    fix = f"set {setting} to" if setting else "pass --model with"
     spec = model or os.environ.get("DEEPFIM_MODEL") or default_name()
     if spec == default_name() and not model and not os.environ.get("DEEPFIM_MODEL"):
         default, small = find(default_name()), find(fallback_name())
@@ -107,7 +109,7 @@ def resolve(model: Optional[str]) -> Path:
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or os.sep in spec or path.exists():
         if not path.is_file():
-            raise ModelNotFound(f"model file {path} does not exist; pass --model with the path of a .gguf "
+            raise ModelNotFound(f"model file {path} does not exist; {fix} the path of a .gguf "
                                 f"file or a catalog name (see `deepfim models list`)")
         return path.resolve()
     entry = find(spec)
@@ -116,7 +118,7 @@ def resolve(model: Optional[str]) -> Path:
         raise ModelNotFound(f"unknown model {spec!r}: not a .gguf path and not in the catalog ({names})")
     if not entry.local_path.is_file():
         raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
-                            f"or pass --model /path/to/a.gguf")
+                            f"or {f'set {setting} to' if setting else 'pass --model'} /path/to/a.gguf")
     return entry.local_path
 
 

@@ -53,8 +53,10 @@ def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float]
     ModelLoadError, EngineUnavailable."""
     if not settings.engine:
         from models.catalog import resolve
+        from server.engines.local import check_gguf_file
 
-        path = resolve(settings.model)
+        path = resolve(settings.model, "instructModel")
+        check_gguf_file(path, "instructModel")
         available = available_bytes()
         size = path.stat().st_size
         if available is not None and size + MARGIN_BYTES > available:

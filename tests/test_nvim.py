@@ -597,6 +597,47 @@ def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> 
         nv.close()
 
 
+def test_a_server_that_dies_leaves_an_error_status(nvim_workspace: Path, tmp_path: Path) -> None:
+    """The statusline says the server died ("error", its exit), not "off" once no client runs."""
+    log = tmp_path / "dying.log"  # the server's command line names it: pkill finds this one only
+    helper = REPO / "tests" / "nvim_helpers.py"
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
+        nv.edit(nvim_workspace / "dying.py", READ_LINES)
+        nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim', bufnr=0})") == 1, 20, "attached")
+        subprocess.run(["pkill", "-KILL", "-f", str(log)], check=True)
+        nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 0, 10, "the client gone")
+        status = nv.wait_for(lambda: (s := nv.status())["state"] != "starting" and s, 10, "a status")
+        assert status["state"] == "error" and "signal 9" in status["message"], status
+        assert nv.lua("return require('deepfim').statusline()") == "deepfim: error"
+    finally:
+        nv.close()
+
+
+def test_a_code_action_that_fails_says_why_in_neovims_terms(deepseek_tiny: Path, nvim_workspace: Path,
+                                                              tmp_path: Path) -> None:
+    """It said "not applied: model file ... does not exist; pass --model ...": the flag of the completion model."""
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
+        cmd = ", ".join(lua_string(part) for part in server_cmd(deepseek_tiny))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, cmd_cwd = {lua_string(str(REPO))}, "
+               f"instructModel = {lua_string(str(tmp_path / 'missing-instruct.gguf'))} }})")
+        nv.edit(nvim_workspace / "action.py", "def f(x):\n    return x\n")
+        nv.wait_for(lambda: nv.status()["state"] == "ready", 60, "ready")
+        nv.lua("_G.done = nil; require('deepfim').edit(1, 2, 'add type hints', function(r) _G.done = r end)")
+        nv.wait_for(lambda: nv.lua("return _G.done"), 60, "the edit's result")
+        shown = [note for note in nv.lua("return _G.notes") if "not applied" in note]
+        assert len(shown) == 1 and "missing-instruct.gguf" in shown[0], shown
+        assert "--model" not in shown[0] and "set `settings.instructModel` to" in shown[0], shown[0]
+    finally:
+        nv.close()
+
+
 def test_a_server_command_that_cannot_run_is_told_once(nvim_workspace: Path, tmp_path: Path) -> None:
     """With filetype detection on, Neovim 0.11's vim.lsp.enable skips a command that is not executable
     and says so only in lsp.log: deepfim tells the user what to set, once."""

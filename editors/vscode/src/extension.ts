@@ -204,7 +204,8 @@ class Extension implements vscode.Disposable {
           });
         },
         // deepfim's code actions: the instruction is asked here when the action has none.
-        executeCommand: (command, args, next) => (command === EDIT_COMMAND ? executeEdit(args, next) : next(command, args)),
+        executeCommand: (command, args, next) => (command === EDIT_COMMAND
+          ? executeEdit(args, next, (message) => this.hinted(message).message) : next(command, args)),
         // The dropdown item is for clients without inline completion; here it would only repeat
         // the ghost text in the suggest widget, unless the user asks for it.
         provideCompletionItem: (document, position, context, token, next) => {

@@ -42,15 +42,16 @@ end
 local function send(client, bufnr, argument, callback)
   local params = { command = M.command, arguments = { argument } }
   lsp.request(client, "workspace/executeCommand", params, function(err, result)
+    local in_nvim_terms = require("deepfim.hints").in_nvim_terms
     if err then
       M.last = { applied = false, reason = err.message or tostring(err) }
-      vim.notify("deepfim: " .. M.last.reason, vim.log.levels.ERROR)
+      vim.notify("deepfim: " .. in_nvim_terms(M.last.reason), vim.log.levels.ERROR)
     else
       M.last = result or {}
       if argument.action == "explain" and M.last.explanation then
         M.show_explanation(M.last.explanation)
       elseif M.last.applied == false and M.last.reason and M.last.reason ~= "cancelled" then
-        vim.notify("deepfim: not applied: " .. M.last.reason, vim.log.levels.WARN)
+        vim.notify("deepfim: not applied: " .. in_nvim_terms(M.last.reason), vim.log.levels.WARN)
       end
     end
     if callback then

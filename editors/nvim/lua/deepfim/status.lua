@@ -47,6 +47,7 @@ function M.on_exit(code, signal, client_id)
   local message = ("server exited (code %s%s)"):format(code, signal ~= 0 and (", signal " .. signal) or "")
   local status = { state = code == 0 and signal == 0 and "stopped" or "error", message = message }
   M.by_client[client_id] = status
+  M.exited = status -- shown once no server runs: "error" after a crash, not "off"
   vim.schedule(function()
     fire(status)
   end)
@@ -78,6 +79,7 @@ function M.get(bufnr)
         break
       end
     end
+    status = status or M.exited
     if not status then
       status = { state = "off", message = "no deepfim server is attached to this buffer" }
       if not require("deepfim")._setup_done then
