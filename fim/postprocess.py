@@ -207,7 +207,9 @@ def clean_completion(generated: str, ctx: CompletionContext, single_line: bool) 
     if not lines:
         return ""
     lines = _fix_indent_style(lines, ctx)
-    lines = _lift_to_cursor(lines, ctx)
+    lines = _lift_to_cursor(lines, ctx, single_line)
+    if not lines:
+        return ""
     if ctx.line_prefix.strip() and ctx.line_prefix[-1] in " \t":
         lines[0] = lines[0].lstrip(" \t")
     text = _fit_line_suffix("\n".join(lines), ctx)
@@ -320,13 +322,29 @@ NUMBER_END = re.compile(r"(?<![\w$.])\d(?:[\w.]|(?<=[eEpP])[+-])*\Z")
 
 
 def without_last_word(text: str) -> str:
-    """`text` without the word it ends with (which may be missing its end: `retur`), and without the
-    number literal it then ends with (`3.14159` cut to `3.14` is not `3.`)."""
-    text = text[:len(text) - len(trailing_word(text))]
+    """`text` without the word it ends with (which may be missing its end: `retur`), an emoji sequence
+    that may go on (half a flag, a ZWJ sequence), and the number literal it then ends with (`3.14159`
+    cut to `3.14` is not `3.`)."""
+    text = _without_open_emoji(text[:len(text) - len(trailing_word(text))])
     number = NUMBER_END.search(text, max(0, len(text) - WORD_SCAN))
     if number is None or (number.start() and unicodedata.category(text[number.start() - 1]).startswith("M")):
         return text  # (digits after a combining mark end a word: `café1`)
     return text[:number.start()]
+
+
+_EMOJI_PARTS = "\u200d\ufe0f"  # the zero-width joiner and the emoji presentation selector
+_SYMBOLS = ("So", "Sk")  # emoji, regional indicators, skin tones
+
+
+def _without_open_emoji(text: str) -> str:
+    """`text` without the emoji sequence it ends with when that may be unfinished: a lone regional
+    indicator (`🇺` of `🇺🇸`) or a sequence joined by ZWJ (`👨‍👩` of `👨‍👩‍👧`). A single emoji stays."""
+    start = len(text)
+    while start > 0 and (text[start - 1] in _EMOJI_PARTS or unicodedata.category(text[start - 1]) in _SYMBOLS):
+        start -= 1
+    tail = text[start:]
+    indicators = sum("\U0001f1e6" <= char <= "\U0001f1ff" for char in tail)
+    return text[:start] if "\u200d" in tail or indicators % 2 else text
 
 
 def starts_next_line(row: str, ctx: CompletionContext) -> bool:
@@ -500,8 +518,9 @@ def _tabify(line: str, unit: int) -> str:
     return "\t" * (lead.count("\t") + spaces // unit) + " " * (spaces % unit) + line[len(lead):]
 
 
-def _lift_to_cursor(lines: list[str], ctx: CompletionContext) -> list[str]:
-    """On an empty cursor line, start the completion at the cursor instead of on a new line."""
+def _lift_to_cursor(lines: list[str], ctx: CompletionContext, single_line: bool) -> list[str]:
+    """On an empty cursor line, start the completion at the cursor instead of on a new line (none
+    in single-line mode when its line is less indented than the cursor)."""
     if not ctx.on_blank_line or lines[0].strip():
         return lines
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -511,7 +530,7 @@ def _lift_to_cursor(lines: list[str], ctx: CompletionContext) -> list[str]:
     if line.startswith(ctx.indent):
         line = line[len(ctx.indent):]
     elif _width(line) < _width(ctx.indent):
-        return lines  # dedented (`return` after a loop body): it stays on its own line, at its own depth
+        return [] if single_line else lines  # dedented (`return` after a loop body): on its own line
     else:
         line = line.lstrip(" \t")
     return [line] + lines[first + 1:]

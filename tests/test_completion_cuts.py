@@ -87,6 +87,11 @@ def test_whole_part() -> None:
     assert whole_part("naïve cafe\u0301", ctx, True) == "naïve"
     # A mark after no letter is no word: an emoji keeps its variation selector.
     assert whole_part('x = "\U0001f44d\ufe0f', ctx, True) == 'x = "\U0001f44d\ufe0f'
+    # An emoji sequence that may go on goes whole: half a flag, half a ZWJ family.
+    assert whole_part('"Made in \U0001f1fa', ctx, True) == '"Made in'
+    assert whole_part('"Made in \U0001f1fa\U0001f1f8', ctx, True) == '"Made in \U0001f1fa\U0001f1f8'
+    assert whole_part('"Family: \U0001f468\u200d\U0001f469', ctx, True) == '"Family:'
+    assert whole_part('"Family: \U0001f468\u200d', ctx, True) == '"Family:'
     assert trailing_word("b" * 10_000) == "b" * WORD_SCAN  # a huge run is scanned only so far
     # A number cut anywhere reads as another number: it goes whole (`3.14159` cut to `3.`).
     ctx = CompletionContext("PI_APPROX = ", "\n")
