@@ -714,8 +714,10 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
 (defvar-local deepfim--origin nil
   "Marker where the items of the last answer start.")
 
-(defvar-local deepfim--origin-size nil
-  "`buffer-size' when the items were requested.")
+(defvar-local deepfim--typing nil
+  "(ORIGIN TICK END) of the last request, or nil when its text changed otherwise.
+At `buffer-chars-modified-tick' TICK, the buffer is the text the request
+was made for plus the text typed from ORIGIN (a marker) to END.")
 
 (defvar-local deepfim--request-seq 0
   "Number of the latest request; older answers are ignored.")
@@ -753,12 +755,30 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
 (defun deepfim--typed ()
   "Text typed at the origin since the items were requested, or nil.
 nil when the buffer is no longer the requested text plus something
-inserted at the origin with point at its end."
-  (when (and deepfim--origin (marker-buffer deepfim--origin) deepfim--origin-size)
-    (let* ((origin (marker-position deepfim--origin))
-           (delta (- (point) origin)))
-      (when (and (>= delta 0) (= (- (buffer-size) deepfim--origin-size) delta))
-        (buffer-substring-no-properties origin (point))))))
+inserted at the origin with point at its end (see `deepfim--typing')."
+  (pcase deepfim--typing
+    (`(,origin ,tick ,end)
+     (when (and (eq origin deepfim--origin) (marker-position origin)
+                (= tick (buffer-chars-modified-tick)) (= (point) end))
+       (buffer-substring-no-properties origin end)))))
+
+(defun deepfim--typing-before-change (_beg _end)
+  "Forget `deepfim--typing' when the buffer changed unseen since it was recorded."
+  (when (and deepfim--typing (/= (nth 1 deepfim--typing) (buffer-chars-modified-tick)))
+    (setq deepfim--typing nil)))
+
+(defun deepfim--typing-after-change (beg end old-length)
+  "Follow in `deepfim--typing' the change of OLD-LENGTH characters at BEG.
+The text from BEG to END replaced them.  Only a change at the end of
+the typed text (typing on, deleting back) keeps it; any other change
+of the text forgets it."
+  (pcase deepfim--typing
+    (`(,origin ,tick ,typed-end)
+     (let ((now (buffer-chars-modified-tick)))
+       (unless (= now tick)                ; text properties only
+         (setq deepfim--typing
+               (and (marker-position origin) (<= origin beg) (= (+ beg old-length) typed-end)
+                    (list origin now end))))))))
 
 (defun deepfim-current-suggestion ()
   "The text of the suggestion shown at point, or nil."
@@ -777,8 +797,7 @@ inserted at the origin with point at its end."
   "Forget the items and hide the suggestion."
   (deepfim--hide)
   (setq deepfim--items nil
-        deepfim--index 0
-        deepfim--origin-size nil)
+        deepfim--index 0)
   (when (markerp deepfim--origin)
     (set-marker deepfim--origin nil))
   (setq deepfim--origin nil))
@@ -830,8 +849,11 @@ Returns the text shown, or nil."
           (and before (string-prefix-p before text)
                (substring text (length before))))))))
 
-(defun deepfim--handle-items (seq origin size result)
-  "Show the items of RESULT, the answer to request SEQ made at ORIGIN with SIZE."
+(defun deepfim--handle-items (seq origin tick result)
+  "Show the items of RESULT, the answer to request SEQ made at ORIGIN at TICK.
+TICK is the `buffer-chars-modified-tick' of the text the request was
+made for: an answer to a text changed since, other than by typing at
+ORIGIN, is not shown."
   (if (not (and (= seq deepfim--request-seq) deepfim-mode))
       (set-marker origin nil)             ; superseded or dismissed
     (let* ((items (if (vectorp result) result (plist-get result :items)))
@@ -844,10 +866,11 @@ Returns the text shown, or nil."
       (if (null texts)
           (progn (set-marker origin nil)
                  (when deepfim--invoked (message "deepfim: no suggestion here")))
+        (unless (eq (car deepfim--typing) origin) ; not made by `deepfim--request'
+          (setq deepfim--typing (list origin tick (marker-position origin))))
         (setq deepfim--items texts
               deepfim--index 0
-              deepfim--origin origin
-              deepfim--origin-size size)
+              deepfim--origin origin)
         (unless (deepfim--refresh)
           (when deepfim--invoked (message "deepfim: the suggestion no longer fits")))))))
 
@@ -856,21 +879,21 @@ Returns the text shown, or nil."
   (let* ((buffer (current-buffer))
          (seq (setq deepfim--request-seq (1+ deepfim--request-seq)))
          (origin (copy-marker (point)))
-         (size (buffer-size))
          (tick (buffer-chars-modified-tick))
          (context (list :triggerKind (if invoked 1 2)))
          (handlers
           (list :success-fn (lambda (result)
                               (when (buffer-live-p buffer)
                                 (with-current-buffer buffer
-                                  (deepfim--handle-items seq origin size result))))
+                                  (deepfim--handle-items seq origin tick result))))
                 :error-fn (lambda (error)
                             (unless (memql (plist-get error :code) '(-32800 -32801))
                               (message "deepfim: %s" (plist-get error :message))))
                 :timeout-fn (lambda ()
                               (when invoked (message "deepfim: no answer in time")))
                 :timeout deepfim-request-timeout)))
-    (setq deepfim--invoked invoked)
+    (setq deepfim--invoked invoked
+          deepfim--typing (list origin tick (point)))
     (if-let* ((server (deepfim--eglot-server)))
         (progn
           (when deepfim--doc-connection (deepfim--close-document))
@@ -1282,6 +1305,8 @@ otherwise deepfim runs its own server process
     ;; by another hook is then seen as an unrecorded one (whole text).
     (add-hook 'before-change-functions #'deepfim--before-change 90 t)
     (add-hook 'after-change-functions #'deepfim--after-change -90 t)
+    (add-hook 'before-change-functions #'deepfim--typing-before-change nil t)
+    (add-hook 'after-change-functions #'deepfim--typing-after-change nil t)
     (add-hook 'kill-buffer-hook #'deepfim--kill-buffer nil t)
     (add-hook 'change-major-mode-hook #'deepfim--turn-off nil t))
    (t
@@ -1292,6 +1317,9 @@ otherwise deepfim runs its own server process
     (remove-hook 'post-command-hook #'deepfim--post-command t)
     (remove-hook 'before-change-functions #'deepfim--before-change t)
     (remove-hook 'after-change-functions #'deepfim--after-change t)
+    (remove-hook 'before-change-functions #'deepfim--typing-before-change t)
+    (remove-hook 'after-change-functions #'deepfim--typing-after-change t)
+    (setq deepfim--typing nil)
     (remove-hook 'kill-buffer-hook #'deepfim--kill-buffer t)
     (remove-hook 'change-major-mode-hook #'deepfim--turn-off t))))
 

@@ -189,7 +189,7 @@ The cursor is put where SOURCE has <|> (which is removed)."
     (unwind-protect
         (let ((seq (cl-incf deepfim--request-seq)))
           (deepfim--handle-items
-           seq (copy-marker (point)) (buffer-size)
+           seq (copy-marker (point)) (buffer-chars-modified-tick)
            (list :items
                  (vector (list :insertText "o(1)")
                          ;; Replaces "fo" (the range starts two characters back).
@@ -214,9 +214,56 @@ The cursor is put where SOURCE has <|> (which is removed)."
           ;; An answer to a superseded request is ignored.
           (let ((old (cl-incf deepfim--request-seq)))
             (cl-incf deepfim--request-seq)
-            (deepfim--handle-items old (copy-marker (point)) (buffer-size)
+            (deepfim--handle-items old (copy-marker (point)) (buffer-chars-modified-tick)
                                    (list :items (vector (list :insertText " + 1"))))
             (should-not (deepfim-current-suggestion))))
+      (deepfim-mode -1))))
+
+;; A request whose answer is handed over by the test: no server.
+(defun deepfim-test--answer-after (keys text)
+  "Request a suggestion at point, type KEYS, then answer TEXT; return what is shown.
+KEYS may also be a function, called instead."
+  (let (answer)
+    (cl-letf (((symbol-function 'deepfim--with-connection)
+               (lambda (fn &optional _retry) (funcall fn 'deepfim-test-conn)))
+              ((symbol-function 'deepfim--sync-document) #'ignore)
+              ((symbol-function 'jsonrpc-async-request)
+               (lambda (_conn _method _params &rest handlers)
+                 (setq answer (plist-get handlers :success-fn)))))
+      (deepfim-complete))
+    (if (functionp keys) (funcall keys) (execute-kbd-macro (kbd keys)))
+    (let ((inhibit-message t))
+      (funcall answer (list :items (vector (list :insertText text)))))
+    (deepfim-current-suggestion)))
+
+(ert-deftest deepfim-answer-to-a-changed-text ()
+  "An answer to a text changed since, even to one of the same size, is not shown.
+Typing at the cursor while it is on its way trims it."
+  (with-temp-buffer
+    (switch-to-buffer (current-buffer))
+    (python-mode)
+    (insert "y = retrun")
+    (deepfim-mode 1)
+    (unwind-protect
+        (progn
+          (should (equal (deepfim-test--answer-after "" "(x)") "(x)"))
+          ;; C-t fixes the typo: the same size, point at the same place (the issue).
+          (should-not (deepfim-test--answer-after "C-b C-b C-t C-e" "(x)  # for retrun"))
+          (should (equal (buffer-string) "y = return"))
+          ;; Typed through while the answer was on its way: the rest is shown...
+          (should (equal (deepfim-test--answer-after "(" "(x)") "x)"))
+          (should (equal (deepfim-test--answer-after "( DEL" "(x)") "(x)"))
+          ;; ... and typing on trims it, deleting back grows it again.
+          (execute-kbd-macro "(")
+          (should (equal (deepfim-current-suggestion) "x)"))
+          (execute-kbd-macro (kbd "DEL"))
+          (should (equal (deepfim-current-suggestion) "(x)"))
+          ;; A change elsewhere, then typing the suggestion's start: not shown.
+          (should-not (deepfim-test--answer-after "C-a y C-e (" "(x)"))
+          ;; A change unseen by the modification hooks, at the cursor.
+          (should-not (deepfim-test--answer-after
+                       (lambda () (let ((inhibit-modification-hooks t)) (insert "(")))
+                       "(x)")))
       (deepfim-mode -1))))
 
 ;; `format-mode-line' returns "" in batch Emacs: read the construct by its rules.
@@ -569,6 +616,38 @@ The cursor is put where SOURCE has <|> (which is removed)."
         (should (equal (buffer-substring-no-properties start (point)) suggestion)))
       (should-not (deepfim-current-suggestion))
       (should-not deepfim--idle-timer))))
+
+;; The answer is read when Emacs waits (`accept-process-output'): the keys of
+;; `execute-kbd-macro' all run before it, as when one types ahead of it.
+(ert-deftest deepfim-answer-after-an-edit-of-the-same-size ()
+  "The server's answer to a text changed since by C-t (same size, same point) is not shown.
+One to a text typed on at the cursor shows the rest of it."
+  (deepfim-test--with-file deepfim-test--source
+    (deepfim-mode 1)
+    (insert "with")
+    (should (deepfim--connection-for-buffer))  ; started: each request goes out at once
+    (let* ((answers 0)
+           (count (lambda (&rest _) (cl-incf answers))))
+      (advice-add 'deepfim--handle-items :after count)
+      (unwind-protect
+          (progn
+            (deepfim-complete)
+            (let ((suggestion (deepfim-test--wait-suggestion)))
+              (should (string-prefix-p " open(path" suggestion))
+              ;; Typed ahead of the answer: its first character.
+              (deepfim-complete)
+              (execute-kbd-macro " ")
+              (deepfim-test--wait (lambda () (= answers 2)) "the second answer")
+              (should (equal (deepfim-current-suggestion) (substring suggestion 1)))
+              (execute-kbd-macro (kbd "DEL"))
+              (should (equal (deepfim-current-suggestion) suggestion))
+              ;; "with" becomes "wtih" before the answer comes.
+              (deepfim-complete)
+              (execute-kbd-macro (kbd "C-b C-b C-t C-e"))
+              (should (equal (deepfim-test--line) "    wtih"))
+              (deepfim-test--wait (lambda () (= answers 3)) "the third answer")
+              (should-not (deepfim-current-suggestion))))
+        (advice-remove 'deepfim--handle-items count)))))
 
 (ert-deftest deepfim-explain-shows-the-prompt ()
   "`deepfim-explain' renders the last prompt, segments and timings."
