@@ -786,12 +786,31 @@ of the text forgets it."
        (overlay-buffer deepfim--overlay)
        (overlay-get deepfim--overlay 'deepfim-text)))
 
+(defvar deepfim--shown-in nil
+  "(WINDOW . BUFFER) where the suggestion on screen was shown, or nil.")
+
 (defun deepfim--hide ()
   "Remove the suggestion overlay."
   (when (overlayp deepfim--overlay)
     (delete-overlay deepfim--overlay))
+  (when (eq (cdr deepfim--shown-in) (current-buffer))
+    (setq deepfim--shown-in nil))
   (setq deepfim--overlay nil
         deepfim--suggestion-active nil))
+
+(defun deepfim--clear-left-behind ()
+  "Dismiss the suggestion of a window left or a buffer no longer current.
+Run by the global `post-command-hook': the buffer-local one runs in the
+buffer that a command such as \\[other-window] makes current.  The
+minibuffer does not count as leaving."
+  (pcase deepfim--shown-in
+    (`(,window . ,buffer)
+     (unless (or (and (eq window (selected-window)) (eq buffer (current-buffer)))
+                 (window-minibuffer-p))
+       (setq deepfim--shown-in nil)
+       (when (buffer-live-p buffer)
+         (with-current-buffer buffer
+           (deepfim-dismiss)))))))
 
 (defun deepfim--clear ()
   "Forget the items and hide the suggestion."
@@ -813,7 +832,8 @@ of the text forgets it."
     (overlay-put ov 'deepfim-text text)
     (overlay-put ov 'priority 100)
     (setq deepfim--overlay ov
-          deepfim--suggestion-active t)))
+          deepfim--suggestion-active t
+          deepfim--shown-in (cons (selected-window) (current-buffer)))))
 
 (defun deepfim--refresh ()
   "Show the rest of the current item after what was typed, or clear.
@@ -854,8 +874,9 @@ Returns the text shown, or nil."
 TICK is the `buffer-chars-modified-tick' of the text the request was
 made for: an answer to a text changed since, other than by typing at
 ORIGIN, is not shown."
-  (if (not (and (= seq deepfim--request-seq) deepfim-mode))
-      (set-marker origin nil)             ; superseded or dismissed
+  (if (not (and (= seq deepfim--request-seq) deepfim-mode
+                (eq (current-buffer) (window-buffer (selected-window)))))
+      (set-marker origin nil)             ; superseded, dismissed or left
     (let* ((items (if (vectorp result) result (plist-get result :items)))
            (texts (delete-dups
                    (delq nil (mapcar (lambda (item)
@@ -1254,6 +1275,7 @@ Returns the `workspace/applyEdit' result."
 
 (defun deepfim--post-command ()
   "Keep, trim or clear the suggestion after a command; maybe schedule a request."
+  (deepfim--clear-left-behind)  ; before the suggestion is shown again in another window
   (when this-command           ; nil when the command loop (re)starts
     (deepfim--after-command)))
 
@@ -1299,6 +1321,7 @@ otherwise deepfim runs its own server process
   (cond
    (deepfim-mode
     (add-to-list 'emulation-mode-map-alists 'deepfim--emulation-alist)
+    (add-hook 'post-command-hook #'deepfim--clear-left-behind)
     (add-hook 'pre-command-hook #'deepfim--pre-command nil t)
     (add-hook 'post-command-hook #'deepfim--post-command nil t)
     ;; Late before others change the buffer, early after: a change made

@@ -219,6 +219,49 @@ The cursor is put where SOURCE has <|> (which is removed)."
             (should-not (deepfim-current-suggestion))))
       (deepfim-mode -1))))
 
+(defun deepfim-test--show (text)
+  "Show TEXT as the answer to a request made at point."
+  (deepfim--handle-items (cl-incf deepfim--request-seq) (copy-marker (point)) (buffer-chars-modified-tick)
+                         (list :items (vector (list :insertText text)))))
+
+(ert-deftest deepfim-ghost-text-cleared-on-leaving-the-window ()
+  "Ghost text does not stay in a window left with C-x o (nor its keys)."
+  (let ((a (generate-new-buffer "deepfim-a.py"))
+        (b (generate-new-buffer "deepfim-b.py")))
+    (unwind-protect
+        (progn
+          (delete-other-windows)
+          (switch-to-buffer a)
+          (python-mode)
+          (insert "x = fo")
+          (deepfim-mode 1)
+          (set-window-buffer (split-window) b)
+          (deepfim-test--show "o(1)")
+          ;; Commands in the same window keep it.
+          (execute-kbd-macro "o")
+          (should (equal (deepfim-current-suggestion) "(1)"))
+          (execute-kbd-macro (kbd "C-x o"))
+          (should (eq (current-buffer) b))
+          (with-current-buffer a
+            (should-not (deepfim-current-suggestion))
+            (should-not deepfim--suggestion-active)
+            ;; An answer for a buffer not in the selected window is not shown.
+            (deepfim-test--show "o(1)")
+            (should-not (deepfim-current-suggestion)))
+          ;; Back in A: the same for another window showing A.
+          (execute-kbd-macro (kbd "C-x o"))
+          (should (eq (current-buffer) a))
+          (deepfim-test--show "(1)")
+          (should (equal (deepfim-current-suggestion) "(1)"))
+          (set-window-buffer (next-window) a)
+          (execute-kbd-macro (kbd "C-x o"))
+          (should (eq (current-buffer) a))
+          (should-not (deepfim-current-suggestion)))
+      (with-current-buffer a (deepfim-mode -1))
+      (kill-buffer a)
+      (kill-buffer b)
+      (delete-other-windows))))
+
 ;; A request whose answer is handed over by the test: no server.
 (defun deepfim-test--answer-after (keys text)
   "Request a suggestion at point, type KEYS, then answer TEXT; return what is shown.
