@@ -114,11 +114,18 @@ setting when the server starts."
     :flashAttention :kvCacheType :instructModel :instructEngine :instructEngineApi)
   "The settings the server reads (its schema is server/settings.py).")
 
+(defconst deepfim--boolean-settings '(:enabled :logText :lineInPrefix :contextBeforeBos :lookupDecoding)
+  "The server's boolean settings: nil in `deepfim-settings' is sent as false.")
+
 (defcustom deepfim-settings nil
   "Further server settings, a plist sent with the ones above.
 Keys are the server's setting names as keywords (see
 `deepfim-server-settings'), for example
-\(:contextSize 8192 :threads 4 :timeBudgetMs 3000)."
+\(:contextSize 8192 :threads 4 :timeBudgetMs 3000).
+For the boolean settings (:enabled, :logText, :lineInPrefix,
+:contextBeforeBos and :lookupDecoding), nil is sent as false, as in
+\(:lookupDecoding nil); for the others nil is sent as null (the
+server's default)."
   :type `(plist :key-type (choice ,@(mapcar (lambda (key) `(const ,key)) deepfim-server-settings))
                 :value-type sexp))
 
@@ -171,8 +178,12 @@ nil keeps everything.  Takes effect when the connection starts."
 ;;; Small helpers
 
 (defun deepfim--settings ()
-  "The settings object sent to the server (a plist)."
-  (let ((settings (copy-sequence deepfim-settings)))
+  "The settings object sent to the server (a plist).
+nil for a boolean setting is sent as false (JSON null would be refused)."
+  (let ((settings (cl-loop for (key value) on deepfim-settings by #'cddr
+                           nconc (list key (if (and (null value) (memq key deepfim--boolean-settings))
+                                               :json-false
+                                             value)))))
     (when deepfim-model
       (setq settings (plist-put settings :model (deepfim--expand-model deepfim-model))))
     (when deepfim-max-tokens

@@ -168,6 +168,25 @@ The cursor is put where SOURCE has <|> (which is removed)."
           (should (byte-compile-file file))
         (delete-directory out-dir t)))))
 
+(ert-deftest deepfim-boolean-settings-sent-as-false ()
+  "nil for a boolean setting reaches the server as false, not null (which it refuses)."
+  (let ((deepfim-settings '(:lookupDecoding nil :logText nil :enabled t :threads nil :contextSize 4096)))
+    (should (equal (deepfim--settings)
+                   '(:lookupDecoding :json-false :logText :json-false :enabled t :threads nil
+                     :contextSize 4096)))
+    (should (equal (jsonrpc--json-encode (list :initializationOptions (deepfim--settings)))
+                   (concat "{\"initializationOptions\":{\"lookupDecoding\":false,\"logText\":false,"
+                           "\"enabled\":true,\"threads\":null,\"contextSize\":4096}}")))
+    ;; The server's boolean keys, all of them.
+    (let ((schema (with-temp-buffer
+                    (insert-file-contents (expand-file-name "server/settings.py" deepfim-test--repo))
+                    (buffer-string)))
+          (start 0) keys)
+      (while (string-match ": bool = _setting(\\s-*\\(?:True\\|False\\), \"\\([A-Za-z]+\\)\"" schema start)
+        (push (intern (concat ":" (match-string 1 schema))) keys)
+        (setq start (match-end 0)))
+      (should (equal (sort keys #'string<) (sort (copy-sequence deepfim--boolean-settings) #'string<))))))
+
 (ert-deftest deepfim-utf16-positions ()
   "LSP positions count UTF-16 code units."
   (with-temp-buffer
