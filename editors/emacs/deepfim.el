@@ -269,14 +269,25 @@ nil for a boolean setting is sent as false (JSON null would be refused)."
 (defvar deepfim--statuses (make-hash-table :test #'eq :weakness 'key)
   "Map a connection (own or eglot) to the last `deepfim/status' plist.")
 
+(defun deepfim--keys-regexp (predicate)
+  "A regexp matching the server's setting names that satisfy PREDICATE (group 1)."
+  (regexp-opt (seq-filter predicate (mapcar (lambda (key) (substring (symbol-name key) 1))
+                                            deepfim-server-settings))
+              t))
+
 (defconst deepfim--hint-rewrites
-  '(("\\bpass --model with " . "set `deepfim-model' to ")
+  `(("\\bpass --model with " . "set `deepfim-model' to ")
     ("\\bpass --model \\([^ ;,]+\\)" . "set `deepfim-model' to \"\\1\"")
     ("\\bpass --model\\b" . "set `deepfim-model'")
     ("\\bset \\(?:the \\)?model\\b" . "set `deepfim-model'")
     ("--model\\b" . "`deepfim-model'")
-    ("\\bset \\(engine\\(?:Api\\|Model\\)?\\|contextSize\\)\\b" . "set :\\1 in `deepfim-settings'")
-    ("\\band engineApi\\b" . "and :engineApi in `deepfim-settings'")
+    ;; "set contextSize lower", "set instructModel to a smaller model" (any key but model)
+    (,(concat "\\bset `?" (deepfim--keys-regexp (lambda (name) (not (equal name "model")))) "\\b`?")
+     . "set :\\1 in `deepfim-settings'")
+    ;; "check the engine URL and engineApi", "set model, or instructModel for ..." (camel-cased keys)
+    (,(concat "\\b\\(and\\|or\\) " (deepfim--keys-regexp (lambda (name) (not (equal name (downcase name)))))
+              "\\b")
+     . "\\1 :\\2 in `deepfim-settings'")
     ;; The server's warning for a refused value: "setting maxTokens: 0 is not accepted; ..."
     ("\\bsetting maxTokens:" . "setting :maxTokens (`deepfim-max-tokens' or `deepfim-settings'):")
     ("\\bsetting model:" . "setting `deepfim-model':")
@@ -286,7 +297,8 @@ nil for a boolean setting is sent as false (JSON null would be refused)."
 (defun deepfim--emacs-hint (message)
   "MESSAGE from the server with its hints in Emacs terms.
 \"pass --model PATH\" and \"set model\" become `deepfim-model', and
-a sentence says how to set it."
+a sentence says how to set it; the other setting keys (\"set
+contextSize\", \"or instructModel\") become keys of `deepfim-settings'."
   (let ((case-fold-search nil)
         (text message))
     (dolist (rule deepfim--hint-rewrites)

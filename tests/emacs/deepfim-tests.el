@@ -395,13 +395,27 @@ Typing at the cursor while it is on its way trims it."
                    "has no /x (HTTP 404): check the engine URL and :engineApi in `deepfim-settings'"))
     (should (equal (deepfim--emacs-hint "failed; set engine to a URL such as http://127.0.0.1:8080")
                    "failed; set :engine in `deepfim-settings' to a URL such as http://127.0.0.1:8080"))
+    ;; Any other key, the instruct model's among them (as the Neovim and VS Code clients do).
+    (should (equal (deepfim--emacs-hint "not enough memory for the instruct model m.gguf (900 MiB, 10 MiB free \
+besides the completion model): free memory or set instructModel to a smaller model")
+                   "not enough memory for the instruct model m.gguf (900 MiB, 10 MiB free besides the completion \
+model): free memory or set :instructModel in `deepfim-settings' to a smaller model"))
+    (should (string-prefix-p
+             "no model is loaded for edits: set `deepfim-model', or :instructModel in `deepfim-settings' for a \
+separate instruct model.  In Emacs: M-x customize-variable RET deepfim-model"
+             (deepfim--emacs-hint
+              "no model is loaded for edits: set model, or instructModel for a separate instruct model")))
+    (should (equal (deepfim--emacs-hint "set instructEngineApi to ollama, or set `kvCacheType` to q8_0")
+                   "set :instructEngineApi in `deepfim-settings' to ollama, or set :kvCacheType in \
+`deepfim-settings' to q8_0"))
     ;; A refused value names where it is set.
     (should (equal (deepfim--emacs-hint "setting maxTokens: 0 is not accepted; expected an integer from 1 to 4096")
                    "setting :maxTokens (`deepfim-max-tokens' or `deepfim-settings'): 0 is not accepted; expected an integer from 1 to 4096"))
     (should (equal (deepfim--emacs-hint "setting kvCacheType: \"q5\" is not accepted")
                    "setting :kvCacheType in `deepfim-settings': \"q5\" is not accepted"))
     ;; Other messages are left alone, and the models command is not touched.
-    (dolist (message '("loading model 40%" "run `deepfim models pull` first" "ready: model m"))
+    (dolist (message '("loading model 40%" "run `deepfim models pull` first" "ready: model m"
+                       "set up the engine first" "the model or engine failed" "set enginesApi"))
       (should (equal (deepfim--emacs-hint message) message)))
     ;; Statuses are stored (and shown) in Emacs terms.
     (with-temp-buffer
