@@ -310,6 +310,11 @@ contextSize\", \"or instructModel\") become keys of `deepfim-settings'."
                 " then M-x deepfim-reconfigure")
       text)))
 
+(defun deepfim--show-message (params)
+  "Show the `window/showMessage' PARAMS of a deepfim server in Emacs terms."
+  (let ((text (deepfim--emacs-hint (format "%s" (plist-get params :message)))))
+    (message "%s" (if (eql (plist-get params :type) 1) (propertize text 'face 'error) text))))
+
 (defun deepfim--mode-line-escape (string)
   "STRING with each % doubled, so that the mode line shows it as is."
   (string-replace "%" "%%" string))
@@ -415,7 +420,13 @@ language server and see suggestions as ghost text."
   (cl-defmethod eglot-handle-notification
     (server (_method (eql deepfim/status)) &rest params)
     "Record deepfim's server state for the mode line."
-    (deepfim--eglot-status server params)))
+    (deepfim--eglot-status server params))
+  (cl-defmethod eglot-handle-notification :around
+    (server (_method (eql window/showMessage)) &rest params)
+    "Show a deepfim server's messages in Emacs terms, other servers' as eglot does."
+    (if (deepfim--deepfim-server-p server)
+        (deepfim--show-message params)
+      (cl-call-next-method))))
 
 
 ;;; deepfim's own connection
@@ -533,9 +544,7 @@ After a failed start, only try again when RETRY is non-nil."
   "Handle the notification METHOD with PARAMS from the own connection CONN."
   (pcase method
     ('deepfim/status (deepfim--set-status conn params))
-    ('window/showMessage
-     (let ((text (deepfim--emacs-hint (plist-get params :message))))
-       (message "%s" (if (eql (plist-get params :type) 1) (propertize text 'face 'error) text))))
+    ('window/showMessage (deepfim--show-message params))
     (_ nil)))
 
 (defun deepfim--handle-request (_conn method params)

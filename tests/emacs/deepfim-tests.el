@@ -429,6 +429,21 @@ separate instruct model.  In Emacs: M-x customize-variable RET deepfim-model"
                                  (get-text-property 0 'help-echo (deepfim--lighter))))
         (remhash deepfim--connection deepfim--statuses)))))
 
+(ert-deftest deepfim-eglot-show-message-handler ()
+  "eglot's window/showMessage: a deepfim server's in Emacs terms, another server's as eglot shows it."
+  (let (shown)
+    (cl-letf (((symbol-function 'message)
+               (lambda (format &rest args) (push (apply #'format-message format args) shown))))
+      (eglot-handle-notification 'deepfim-test-other-server 'window/showMessage
+                                 :type 1 :message "pass --model /m.gguf")
+      (cl-letf (((symbol-function 'deepfim--deepfim-server-p) (lambda (_server) t)))
+        (eglot-handle-notification 'deepfim-test-server 'window/showMessage
+                                   :type 1 :message "deepfim: no model; pass --model /m.gguf")))
+    (should (= (length shown) 2))
+    (should (equal (cadr shown) "[eglot] Server reports (type=1): pass --model /m.gguf"))
+    (should (string-prefix-p "deepfim: no model; set `deepfim-model' to \"/m.gguf\".  In Emacs:" (car shown)))
+    (should (eq (get-text-property 0 'face (car shown)) 'error))))
+
 ;;; Incremental document synchronization
 
 (defun deepfim-test--apply-changes (text changes)
@@ -1000,6 +1015,31 @@ cursor at the end, the prompt holds the whole document."
           (deepfim-mode -1)
           (deepfim-shutdown))
       (setq deepfim--connection saved))))
+
+(ert-deftest deepfim-eglot-messages-in-emacs-terms ()
+  "Through eglot, the server's window/showMessage (a missing model) is shown in Emacs terms, not by eglot."
+  (let ((eglot-server-programs (copy-sequence eglot-server-programs))
+        (deepfim-server-command (append (butlast (deepfim-test--server-command) 1)
+                                        (list "/nonexistent/model.gguf")))
+        (shown nil)
+        (notified 0))
+    (deepfim-eglot-setup '(python-mode))
+    (cl-flet ((record (format &rest args) (when format (push (apply #'format-message format args) shown)))
+              (count (_server method &rest _) (when (eq method 'window/showMessage) (cl-incf notified))))
+      (advice-add 'message :before #'record)
+      (advice-add 'eglot-handle-notification :before #'count)
+      (unwind-protect
+          (deepfim-test--with-file deepfim-test--source
+            (let ((inhibit-message t))
+              (deepfim-test--start-eglot)
+              (deepfim-test--wait (lambda () (> notified 0)) "the server's message"))
+            (let ((messages (seq-filter (lambda (text) (string-match-p "nonexistent" text)) shown)))
+              (should messages)
+              (should-not (cl-some (lambda (text) (string-match-p "--model\\|\\[eglot\\]" text)) messages))
+              (should (cl-some (lambda (text) (string-match-p "customize-variable RET deepfim-model" text))
+                               messages))))
+        (advice-remove 'message #'record)
+        (advice-remove 'eglot-handle-notification #'count)))))
 
 (ert-deftest deepfim-missing-program ()
   "A server program that cannot start gives an error state, retried only on demand."
