@@ -1176,7 +1176,7 @@ nil when the user gives none."
          (display-buffer (deepfim--show-explanation (or (plist-get result :explanation) ""))))
         ((eq (plist-get result :applied) t) (message "deepfim: done"))
         ((plist-get result :reason)
-         (message "deepfim: not applied: %s" (plist-get result :reason))))
+         (message "deepfim: not applied: %s" (deepfim--emacs-hint (format "%s" (plist-get result :reason))))))
   (run-hook-with-args 'deepfim-edit-hook result))
 
 (defun deepfim--show-explanation (text)

@@ -444,6 +444,18 @@ separate instruct model.  In Emacs: M-x customize-variable RET deepfim-model"
     (should (string-prefix-p "deepfim: no model; set `deepfim-model' to \"/m.gguf\".  In Emacs:" (car shown)))
     (should (eq (get-text-property 0 'face (car shown)) 'error))))
 
+(ert-deftest deepfim-edit-not-applied-in-emacs-terms ()
+  "The reason a code action was not applied is shown in Emacs terms."
+  (let (shown deepfim-edit-hook)
+    (cl-letf (((symbol-function 'message)
+               (lambda (format &rest args) (push (apply #'format-message format args) shown))))
+      (deepfim--edit-done '(:action "edit")
+                          '(:applied :json-false
+                            :reason "not enough memory for the instruct model m.gguf: free memory or set \
+instructModel to a smaller model")))
+    (should (equal shown '("deepfim: not applied: not enough memory for the instruct model m.gguf: free memory \
+or set :instructModel in `deepfim-settings' to a smaller model")))))
+
 ;;; Incremental document synchronization
 
 (defun deepfim-test--apply-changes (text changes)
