@@ -78,8 +78,8 @@ _TOKENS = re.compile(
     r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # JWT
     r")")
 _BEARER = re.compile(r"(?<![A-Za-z0-9_])((?:Bearer|Basic|Token)[^\S\n]+)([A-Za-z0-9._~+/=-]{16,})")
-# user:password@host in URLs.
-_URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@'\"`]{1,100}:)"
+# user:password@host in URLs; the user may be empty (redis://:password@host).
+_URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@'\"`]{0,100}:)"
                            r"([^\s@/'\"`]{1,200})(@)")
 
 # Names whose value is a secret. Checked in Python on the captured name, not in the scanning regex.

@@ -69,6 +69,7 @@ def test_ordinary_paths_are_not_secret(path):
      "dozjgNryP4J3jVmNHl0w5N"),
     ('url = "postgres://admin:pa55word@db.example.com:5432/app"', "python", "pa55word"),
     ('headers = {"X": "Bearer abcdefghijklmnop1234"}', "python", "abcdefghijklmnop1234"),
+    ('REDIS_URL = "redis://:hunter2pass@cache.internal:6379/0"', "python", "hunter2pass"),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -96,6 +97,8 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ("password: ${DB_PASSWORD}", "yaml"),
     ("import sklearn  # sk-learn-compatible-estimator-thing", "python"),
     ("def check(password):\n    return hash(password) == stored\n", "python"),
+    ('BASE = "https://example.com:8080/path"', "python"),
+    ('CACHE = "redis://cache.internal:6379/0"', "python"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
