@@ -94,13 +94,19 @@ _BENIGN_NAME = re.compile(
     r"|(?:secret|token|password|key)[-_.]?(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern)s?$",
     re.IGNORECASE)
 
+# A string literal after its prefix: triple-quoted first (else `"""` reads as an empty `""`), then
+# one-line quoted and backtick ones.
+_PREFIX = r"(?:[bru]|rb|br|f)?"
+_LITERAL = (
+    r"(?P<lit>\"\"\"(?:[^\"\\]|\\[\s\S]|\"(?!\"\")){0,4000}\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!'')){0,4000}'''"
+    r"|\"(?:[^\"\\\n]|\\.){0,4000}\"|'(?:[^'\\\n]|\\.){0,4000}'|`[^`\\\n]{0,4000}`)")
+
 # name <sep> "literal" in any language: Python/JS/Go/Java/C assignments, keyword arguments,
 # dict/JSON/YAML entries with quoted values, `name: str = "..."` annotations, PHP/Ruby arrows.
 _QUOTED_ASSIGNMENT = re.compile(
     r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?\]?"
     r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
-    r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}(?:[bru]|rb|br|f)?)"
-    r"(?P<lit>\"(?:[^\"\\\n]|\\.){0,4000}\"|'(?:[^'\\\n]|\\.){0,4000}'|`[^`\\\n]{0,4000}`)")
+    r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}" + _PREFIX + ")" + _LITERAL)
 _DEFINE = re.compile(r"(?m)^([^\S\n]*#[^\S\n]*define[^\S\n]+(?P<name>\w+)[^\S\n]+)(\"(?:[^\"\\\n]|\\.)*\")")
 # Unquoted config values at a line start: `KEY=value`, `export KEY=value`, `key: value`,
 # `key = value`, `- KEY=value` (YAML lists). The value runs to the end of the line; the trailing
@@ -150,14 +156,20 @@ def _annotation(match: re.Match, language: Optional[str]) -> bool:
     return (value[:1].isupper() or "." in value or "[" in value) and not any(c.isdigit() for c in value)
 
 
+def _delimiter(lit: str) -> int:
+    """The length of a `_LITERAL`'s opening (and of its closing) delimiter: 3 for `'''`."""
+    return 3 if lit.startswith(('"""', "'''")) and len(lit) >= 6 else 1
+
+
 def _quoted_for(language: Optional[str]):
     def replace(match: re.Match) -> str:
         lit = match.group("lit")
-        if len(lit) <= 2 or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
+        n = _delimiter(lit)
+        if len(lit) <= 2 * n or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
             return match.group(0)
         if _annotation(match, language):
             return match.group(0)
-        return match.group("key") + lit[0] + PLACEHOLDER + lit[-1]
+        return match.group("key") + lit[:n] + PLACEHOLDER + lit[-n:]
 
     return replace
 

@@ -70,6 +70,9 @@ def test_ordinary_paths_are_not_secret(path):
     ('url = "postgres://admin:pa55word@db.example.com:5432/app"', "python", "pa55word"),
     ('headers = {"X": "Bearer abcdefghijklmnop1234"}', "python", "abcdefghijklmnop1234"),
     ('REDIS_URL = "redis://:hunter2pass@cache.internal:6379/0"', "python", "hunter2pass"),
+    ('SECRET_KEY = """django-insecure-abc123xyz"""', "python", "django-insecure-abc123xyz"),
+    ("API_KEY = '''abc123def456ghi'''", "python", "abc123def456ghi"),
+    ('PASSWORD = """\nP4ssw0rd\n"""', "python", "P4ssw0rd"),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -99,6 +102,8 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ("def check(password):\n    return hash(password) == stored\n", "python"),
     ('BASE = "https://example.com:8080/path"', "python"),
     ('CACHE = "redis://cache.internal:6379/0"', "python"),
+    ('SECRET_KEY = """"""', "python"),
+    ('def login(password):\n    """Check the password: compare it with the stored hash."""\n    return ok\n', "python"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
