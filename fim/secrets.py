@@ -94,11 +94,13 @@ _BENIGN_NAME = re.compile(
     r"|(?:secret|token|password|key)[-_.]?(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern)s?$",
     re.IGNORECASE)
 
-# A string literal after its prefix: triple-quoted first (else `"""` reads as an empty `""`), then
-# one-line quoted and backtick ones.
-_PREFIX = r"(?:[bru]|rb|br|f)?"
+# A string literal after its prefix: triple-quoted first (else `"""` reads as an empty `""`), C#
+# verbatim `@"..."` (`""` is a quote), Rust raw `r#"..."#`, then one-line quoted and backtick ones.
+_PREFIX = r"(?:[bru]|rb|br|f|@|\$@|@\$|\$)?"
 _LITERAL = (
     r"(?P<lit>\"\"\"(?:[^\"\\]|\\[\s\S]|\"(?!\"\")){0,4000}\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!'')){0,4000}'''"
+    r"|(?<=@)\"(?:[^\"]|\"\"){0,4000}\""
+    r"|(?<=r)(?P<hashes>#{1,3})\"(?:[^\"]|\"(?!(?P=hashes))){0,4000}\"(?P=hashes)"
     r"|\"(?:[^\"\\\n]|\\.){0,4000}\"|'(?:[^'\\\n]|\\.){0,4000}'|`[^`\\\n]{0,4000}`)")
 
 # name <sep> "literal" in any language: Python/JS/Go/Java/C assignments, keyword arguments,
@@ -157,8 +159,10 @@ def _annotation(match: re.Match, language: Optional[str]) -> bool:
 
 
 def _delimiter(lit: str) -> int:
-    """The length of a `_LITERAL`'s opening (and of its closing) delimiter: 3 for `'''`."""
-    return 3 if lit.startswith(('"""', "'''")) and len(lit) >= 6 else 1
+    """The length of a `_LITERAL`'s opening (and of its closing) delimiter: 3 for `'''`, 2 for `#"`."""
+    if lit.startswith(('"""', "'''")) and len(lit) >= 6:
+        return 3
+    return len(lit) - len(lit.lstrip("#")) + 1
 
 
 def _quoted_for(language: Optional[str]):

@@ -73,6 +73,11 @@ def test_ordinary_paths_are_not_secret(path):
     ('SECRET_KEY = """django-insecure-abc123xyz"""', "python", "django-insecure-abc123xyz"),
     ("API_KEY = '''abc123def456ghi'''", "python", "abc123def456ghi"),
     ('PASSWORD = """\nP4ssw0rd\n"""', "python", "P4ssw0rd"),
+    ('var password = @"P4ssw0rd!";', "csharp", "P4ssw0rd!"),
+    ('var connectionString = @"Server=db;User Id=sa;Password=P4ssw0rd!;";', "csharp", "P4ssw0rd!"),
+    ('var password = @"C:\\keys\\P4ssw0rd\\";', "csharp", "P4ssw0rd"),
+    ('let password = r#"P4ssw0rd"#;', "rust", "P4ssw0rd"),
+    ('let password = br##"P4"#ssw0rd"##;', "rust", "ssw0rd"),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -104,6 +109,9 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ('CACHE = "redis://cache.internal:6379/0"', "python"),
     ('SECRET_KEY = """"""', "python"),
     ('def login(password):\n    """Check the password: compare it with the stored hash."""\n    return ok\n', "python"),
+    ('var password = @"";', "csharp"),
+    ('var password = ReadPassword(@"C:\\keys");', "csharp"),
+    ('let password = std::env::var(r#"DB_PASSWORD"#)?;', "rust"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
