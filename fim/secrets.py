@@ -109,6 +109,11 @@ _QUOTED_ASSIGNMENT = re.compile(
     r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?\]?"
     r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
     r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}" + _PREFIX + ")" + _LITERAL)
+# ("NAME", "literal") as a call's first two arguments: PHP define(), os.environ.setdefault(),
+# System.setProperty(), putenv(), config.set(), ...
+_ARGUMENT_PAIR = re.compile(
+    r"(?P<key>\([^\S\n]{0,20}(?P<q>[\"'])(?P<name>[A-Za-z_][\w.-]{0,120})(?P=q)[^\S\n]{0,20},[^\S\n]{0,20}"
+    + _PREFIX + ")" + _LITERAL)
 _DEFINE = re.compile(r"(?m)^([^\S\n]*#[^\S\n]*define[^\S\n]+(?P<name>\w+)[^\S\n]+)(\"(?:[^\"\\\n]|\\.)*\")")
 # Unquoted config values at a line start: `KEY=value`, `export KEY=value`, `key: value`,
 # `key = value`, `- KEY=value` (YAML lists). The value runs to the end of the line; the trailing
@@ -176,6 +181,30 @@ def _quoted_for(language: Optional[str]):
         return match.group("key") + lit[:n] + PLACEHOLDER + lit[-n:]
 
     return replace
+
+
+_PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:()-]*(?: [A-Za-z,.'!?:()-]+)+")
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z_.-]*")
+
+
+def _squash(word: str) -> str:
+    return re.sub(r"[\W_]", "", word).lower()
+
+
+def _argument_pair(match: re.Match) -> str:
+    lit, name = match.group("lit"), match.group("name")
+    n = _delimiter(lit)
+    value = lit[n:-n]
+    if not value or not _sensitive(name) or PLACEHOLDER in lit:
+        return match.group(0)
+    # A label or a message, ("password", "Enter your password"), or the name again, ("token", "Token").
+    if _PROSE.fullmatch(value) or _squash(value) == _squash(name):
+        return match.group(0)
+    # A list of names, ("password", "email", "name"), or a name for a name, ("password", "passwd").
+    after = match.string[match.end():match.end() + 20].lstrip()
+    if _NAME_LIKE.fullmatch(value) and (after.startswith(",") or _sensitive(value)):
+        return match.group(0)
+    return match.group("key") + lit[:n] + PLACEHOLDER + lit[-n:]
 
 
 def _define(match: re.Match) -> str:
@@ -248,6 +277,7 @@ def redact(text: str, language: Optional[str] = None) -> str:
     if not _may_name_secret(text):
         return text  # no name that could hold a secret: the assignment rules cannot apply
     text = _QUOTED_ASSIGNMENT.sub(_quoted_for(language), text)
+    text = _ARGUMENT_PAIR.sub(_argument_pair, text)
     if "define" in text:
         text = _DEFINE.sub(_define, text)
     text = _UNQUOTED_ASSIGNMENT.sub(_unquoted_for(language), text)

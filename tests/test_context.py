@@ -78,6 +78,10 @@ def test_ordinary_paths_are_not_secret(path):
     ('var password = @"C:\\keys\\P4ssw0rd\\";', "csharp", "P4ssw0rd"),
     ('let password = r#"P4ssw0rd"#;', "rust", "P4ssw0rd"),
     ('let password = br##"P4"#ssw0rd"##;', "rust", "ssw0rd"),
+    ("define( 'DB_PASSWORD', 'P4ssw0rd' );", "php", "P4ssw0rd"),
+    ('os.environ.setdefault("SECRET_KEY", "P4ssw0rd")', "python", "P4ssw0rd"),
+    ('System.setProperty("db.password", "P4ssw0rd");', "java", "P4ssw0rd"),
+    ("define('AUTH_KEY', 'x:;E!B/ZR^ %c|g3v@q');", "php", "ZR^ %c|g3v@q"),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -112,6 +116,14 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ('var password = @"";', "csharp"),
     ('var password = ReadPassword(@"C:\\keys");', "csharp"),
     ('let password = std::env::var(r#"DB_PASSWORD"#)?;', "rust"),
+    ("define('DEBUG', true);", "php"),
+    ("define('DB_PASSWORD', '');", "php"),
+    ('System.setProperty("line.separator", "\\n");', "java"),
+    ('os.environ.setdefault("SECRET_KEY", get_secret_key())', "python"),
+    ('password = os.environ.get("DB_PASSWORD", "")', "python"),
+    ('CHOICES = [("password", "Password"), ("token", "API token")]', "python"),
+    ('_("password", "Enter your password:")', "python"),
+    ('fields = ("password", "email", "name")', "python"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
