@@ -96,11 +96,12 @@ _BENIGN_NAME = re.compile(
 
 # A string literal after its prefix: triple-quoted first (else `"""` reads as an empty `""`), C#
 # verbatim `@"..."` (`""` is a quote), Rust raw `r#"..."#`, then one-line quoted and backtick ones.
+# A body stops at the opening of another literal of its kind (a raw one at `#"`): scans stay linear.
 _PREFIX = r"(?:[bru]|rb|br|f|@|\$@|@\$|\$)?"
 _LITERAL = (
     r"(?P<lit>\"\"\"(?:[^\"\\]|\\[\s\S]|\"(?!\"\")){0,4000}\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!'')){0,4000}'''"
     r"|(?<=@)\"(?:[^\"]|\"\"){0,4000}\""
-    r"|(?<=r)(?P<hashes>#{1,3})\"(?:[^\"]|\"(?!(?P=hashes))){0,4000}\"(?P=hashes)"
+    r"|(?<=r)(?P<hashes>#{1,3})\"(?:[^\"]|(?<!#)\"(?!(?P=hashes))){0,4000}\"(?P=hashes)"
     r"|\"(?:[^\"\\\n]|\\.){0,4000}\"|'(?:[^'\\\n]|\\.){0,4000}'|`[^`\\\n]{0,4000}`)")
 
 # name <sep> "literal" in any language: Python/JS/Go/Java/C assignments, keyword arguments,
