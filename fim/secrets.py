@@ -9,6 +9,7 @@ in Python on the (short) match rather than by backtracking.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 PLACEHOLDER = "<redacted>"
@@ -86,7 +87,7 @@ _URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}://
 _SENSITIVE_NAME = re.compile(
     r"passw(?:or)?d|pwd|secret|token|api[-_.]?key|apikey|access[-_.]?key|private[-_.]?key"
     r"|auth[-_.]?key|client[-_.]?secret|credential|authorization|session[-_.]?key|signing[-_.]?key"
-    r"|encryption[-_.]?key|master[-_.]?key|conn(?:ection)?[-_.]?str(?:ing)?|dsn",
+    r"|encryption[-_.]?key|master[-_.]?key|account[-_.]?key|conn(?:ection)?[-_.]?str(?:ing)?|dsn",
     re.IGNORECASE)
 _BENIGN_NAME = re.compile(
     r"tokeniz|(?:max|num|n|min|total|prompt|completion|input|output|eos|bos|pad|unk|sep|special)[-_.]?tokens?"
@@ -122,6 +123,12 @@ _DEFINE = re.compile(r"(?m)^([^\S\n]*#[^\S\n]*define[^\S\n]+(?P<name>\w+)[^\S\n]
 _UNQUOTED_ASSIGNMENT = re.compile(
     r"(?m)^(?P<head>[^\S\n]*(?:export[^\S\n]+|set[^\S\n]+|-[^\S\n]+)?[\"']?(?P<name>[A-Za-z_][\w.-]{0,120})[\"']?"
     r"(?P<sp1>[^\S\n]*)(?P<sep>[=:])(?P<sp2>[^\S\n]*))(?P<val>[^\s\"'`][^\n]*)$")
+# key=value inside a connection string or query string: ADO.NET `;Password=x;`, JDBC
+# `?user=u&password=x`, libpq `user=u password=x`. Where a key may start is checked in Python.
+_INLINE_ASSIGNMENT = re.compile(
+    r"(?<![\w.$-])(?P<name>[A-Za-z_][\w.-]{0,60})[^\S\n]{0,5}=[^\S\n]{0,5}(?P<val>[^\s;&'\"`=>][^\s;&'\"`]{0,999})")
+# The end of the previous libpq item, `... user=app`, before a key.
+_ITEM_END = re.compile(r"\w=[^\s=,()'\"`]+$")
 
 CODE_LANGUAGES = frozenset({
     "python", "javascript", "typescript", "go", "rust", "java", "kotlin", "scala", "c", "cpp", "csharp",
@@ -135,6 +142,7 @@ _REFERENCE = re.compile(r"^(?:\$|%\(|\{\{|<|!(?:Ref|Sub|GetAtt|env)\b|@)")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+[,;]?$")
 
 
+@lru_cache(maxsize=4096)
 def _sensitive(name: str) -> bool:
     return bool(_SENSITIVE_NAME.search(name)) and not _BENIGN_NAME.search(name)
 
@@ -245,6 +253,43 @@ def _unquoted_for(language: Optional[str]):
     return replace
 
 
+def _inline_for(language: Optional[str]):
+    code = language in CODE_LANGUAGES
+    seen = [0, 0, 0, 0]  # the position counted up to, then the ", ' and ` on its line before it
+
+    def in_string(text: str, at: int) -> bool:
+        """True when an odd number of some quote comes before `at` on its line. Counts only what
+        follows the previous call's position, so the matches of one text cost linear time."""
+        start = seen[0]
+        newline = text.rfind("\n", start, at)
+        if newline >= 0:
+            start, seen[1:] = newline + 1, [0, 0, 0]
+        for i, quote in enumerate("\"'`", 1):
+            seen[i] += text.count(quote, start, at) - text.count("\\" + quote, start, at)
+        seen[0] = at
+        return any(count % 2 for count in seen[1:])
+
+    def replace(match: re.Match) -> str:
+        val, text, at = match.group("val"), match.string, match.start()
+        if not _sensitive(match.group("name")):
+            return match.group(0)
+        before = text[max(0, at - 200):at]
+        before = before[before.rfind("\n") + 1:]
+        head = before.rstrip()
+        # After `;`, `?`, `&` or a quote, or after a libpq item and a space; not after `(` or `, `.
+        if not (head.endswith((";", "?", "&", '"', "'", "`"))
+                or (head and head != before and _ITEM_END.search(head[-60:].rsplit(None, 1)[-1]))):
+            return match.group(0)
+        if (val.lower() in _NOT_SECRET_VALUES or val.startswith(("{", "%")) or _REFERENCE.match(val)
+                or "(" in val or PLACEHOLDER in val):
+            return match.group(0)  # a template (`Password={0}`, `password=%s`) or code
+        if code and not in_string(text, at):
+            return match.group(0)
+        return match.group(0)[:match.start("val") - at] + PLACEHOLDER
+
+    return replace
+
+
 def _token(match: re.Match) -> str:
     text = match.group(0)
     if text.startswith("sk-"):
@@ -282,6 +327,8 @@ def redact(text: str, language: Optional[str] = None) -> str:
     if "define" in text:
         text = _DEFINE.sub(_define, text)
     text = _UNQUOTED_ASSIGNMENT.sub(_unquoted_for(language), text)
+    if "=" in text:
+        text = _INLINE_ASSIGNMENT.sub(_inline_for(language), text)
     return text
 
 

@@ -82,6 +82,14 @@ def test_ordinary_paths_are_not_secret(path):
     ('os.environ.setdefault("SECRET_KEY", "P4ssw0rd")', "python", "P4ssw0rd"),
     ('System.setProperty("db.password", "P4ssw0rd");', "java", "P4ssw0rd"),
     ("define('AUTH_KEY', 'x:;E!B/ZR^ %c|g3v@q');", "php", "ZR^ %c|g3v@q"),
+    ('"DefaultConnection": "Server=db;Database=app;User Id=sa;Password=P4ssw0rd;"', "json", "P4ssw0rd"),
+    ('String url = "jdbc:mysql://db:3306/app?user=root&password=P4ssw0rd";', "java", "P4ssw0rd"),
+    ('DSN = "host=db dbname=app user=app password=P4ssw0rd"', "python", "P4ssw0rd"),
+    ('db = psycopg2.connect("host=db dbname=app user=app password=P4ssw0rd sslmode=require")', "python",
+     "P4ssw0rd"),
+    ('cs = "Server=db; Pwd = P4ssw0rd ; Database=app"', "csharp", "P4ssw0rd"),
+    ("spring.datasource.url=jdbc:mysql://db/app?user=root&password=P4ssw0rd\n", "properties", "P4ssw0rd"),
+    ('"Blobs": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=abc+/d3f==;"', "json", "abc+/d3f=="),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -124,6 +132,18 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ('CHOICES = [("password", "Password"), ("token", "API token")]', "python"),
     ('_("password", "Enter your password:")', "python"),
     ('fields = ("password", "email", "name")', "python"),
+    ("db = connect(host=h, password=password)", "python"),
+    ("db = connect(host=h, password=pw)", None),
+    ("def f():\n    password=pw\n", "python"),
+    ("x = 1; password = pw;", "javascript"),
+    ("if (a == b && password == c) {", "java"),
+    ('cs = f"Server=db;Password={password};"', "python"),
+    ('cs = $"Server=db;Password={pw};"', "csharp"),
+    ('q = "user=%s password=%s" % (user, pw)', "python"),
+    ("s = `password=${pw}`;", "javascript"),
+    ('msg = "Password: {password}"', "python"),
+    ('url = "https://example.com/login?next=/&token=" + token', "python"),
+    ("// don't: password=pw is code here", "java"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
