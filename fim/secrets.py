@@ -306,9 +306,12 @@ def redact(text: str, language: Optional[str] = None) -> str:
     Blanks private-key blocks, well-known token shapes (OpenAI/Anthropic ``sk-``, GitHub ``ghp_``,
     AWS ``AKIA``, Slack ``xoxb-``, JWTs, ...), passwords in URLs, bearer tokens, and the values
     of assignments to names such as ``password``, ``secret``, ``token``, ``api_key`` or
-    ``access_key``: quoted literals in any language (the quotes stay), and unquoted values in
-    configuration-style text (``KEY=value``, ``key: value``) unless `language` names a programming
-    language, where an unquoted right-hand side is code, not a secret.
+    ``access_key``: quoted literals in any language (triple-quoted, ``@"..."`` and ``r#"..."#``
+    too; the quotes stay), ``("NAME", "value")`` call arguments, ``key=value`` items of connection
+    and query strings (``;Password=x;``, ``&password=x``, ``user=u password=x``; in code only
+    inside a string), and unquoted values in configuration-style text (``KEY=value``,
+    ``key: value``) unless `language` names a programming language, where an unquoted right-hand
+    side is code, not a secret.
     """
     if not text:
         return text
