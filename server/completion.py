@@ -160,8 +160,9 @@ class Completer:
         if room < 64:
             return fim, prompt
         texts = {s.kind: s.text for s in prompt.segments}
+        suffix = texts.get("suffix", "")  # the lines it starts (the cursor's included); a final line end starts none
         window = (line - len(lsp_lines(texts.get("prefix", "") + texts.get("recent", ""))) + 1,
-                  line + len(lsp_lines(texts.get("suffix", ""))))
+                  line + max(1, len(lsp_lines(suffix)) - (suffix[-1:] in ("\n", "\r"))))
         snippets = request.context(window, int(room * CHARS_PER_TOKEN))
         if not snippets:
             return fim, prompt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -134,3 +135,28 @@ def test_a_room_kept_for_one_document_never_asks_another_for_more_context_than_f
             assert any(s.kind == "context" for s in prompt.segments), lines
     finally:
         completer.engine.close()
+
+
+def test_the_window_kept_from_context_is_the_lines_the_prompt_holds(deepseek_tiny: Path) -> None:
+    """The current file's lines in the prompt are left out of its context, as a half-open range of
+    lines: no more (a suffix cut after a line end held one line fewer than was left out)."""
+    from fim.prompt import Snippet
+    from server.completion import CompletionRequest, open_completer
+    from server.settings import Settings
+
+    windows: list[tuple[int, int]] = []
+
+    def provider(window: tuple[int, int], chars: int) -> list[Snippet]:
+        windows.append(window)
+        return []
+
+    text = "".join(f"value_{i} = {i}\n" for i in range(3000))
+    completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
+    try:
+        prompt = completer.prompt_for(CompletionRequest(text=text, line=1500, character=4, context=provider))[1]
+    finally:
+        completer.engine.close()
+    segments = {s.kind: s.text for s in prompt.segments}
+    first = int(re.search(r"value_(\d+) =", segments["prefix"]).group(1))
+    last = int(re.findall(r"value_(\d+) = \d+\n", segments["suffix"])[-1])
+    assert windows == [(first, last + 1)]
