@@ -332,19 +332,35 @@ def without_last_word(text: str) -> str:
     return text[:number.start()]
 
 
-_EMOJI_PARTS = "\u200d\ufe0f"  # the zero-width joiner and the emoji presentation selector
+_ZWJ = "\u200d"
 _SYMBOLS = ("So", "Sk")  # emoji, regional indicators, skin tones
+
+
+def _emoji_start(text: str, end: int) -> int | None:
+    """Where the emoji ending at `end` starts (its symbol, before its presentation selector and
+    skin tone), or None when no emoji ends there."""
+    start = end
+    while start > 0 and (text[start - 1] == "\ufe0f" or "\U0001f3fb" <= text[start - 1] <= "\U0001f3ff"):
+        start -= 1
+    if start > 0 and unicodedata.category(text[start - 1]) in _SYMBOLS:
+        return start - 1
+    return None
 
 
 def _without_open_emoji(text: str) -> str:
     """`text` without the emoji sequence it ends with when that may be unfinished: a lone regional
     indicator (`🇺` of `🇺🇸`) or a sequence joined by ZWJ (`👨‍👩` of `👨‍👩‍👧`). A single emoji stays."""
-    start = len(text)
-    while start > 0 and (text[start - 1] in _EMOJI_PARTS or unicodedata.category(text[start - 1]) in _SYMBOLS):
-        start -= 1
-    tail = text[start:]
-    indicators = sum("\U0001f1e6" <= char <= "\U0001f1ff" for char in tail)
-    return text[:start] if "\u200d" in tail or indicators % 2 else text
+    flags = len(text) - len(text.rstrip("".join(map(chr, range(0x1F1E6, 0x1F200)))))
+    if flags:
+        return text[:-1] if flags % 2 else text
+    start, joined = len(text), text.endswith(_ZWJ)
+    start -= joined
+    while (begin := _emoji_start(text, start)) is not None:
+        start = begin
+        if begin == 0 or text[begin - 1] != _ZWJ:
+            break
+        start, joined = begin - 1, True
+    return text[:start] if joined else text
 
 
 def starts_next_line(row: str, ctx: CompletionContext) -> bool:

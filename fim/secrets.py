@@ -183,6 +183,10 @@ def _quoted_for(language: Optional[str]):
     def replace(match: re.Match) -> str:
         lit = match.group("lit")
         n = _delimiter(lit)
+        if not _sensitive(match.group("name")) and (n > 1 or "\n" in lit):
+            # A triple-quoted or raw string of another name (a fixture, a sample config): its own
+            # assignments are looked at, as they were before such strings were read whole.
+            return match.group("key") + lit[:n] + _QUOTED_ASSIGNMENT.sub(replace, lit[n:-n]) + lit[-n:]
         if len(lit) <= 2 * n or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
             return match.group(0)
         if _annotation(match, language):
@@ -209,9 +213,12 @@ def _argument_pair(match: re.Match) -> str:
     # A label or a message, ("password", "Enter your password"), or the name again, ("token", "Token").
     if _PROSE.fullmatch(value) or _squash(value) == _squash(name):
         return match.group(0)
-    # A list of names, ("password", "email", "name"), or a name for a name, ("password", "passwd").
+    # A list of names, ("password", "email", "name"), a name for a name, ("password", "passwd"), a
+    # word (`KeyError("token", "missing")`, a translation) or code (`Column("api_key", "VARCHAR(64)")`).
     after = match.string[match.end():match.end() + 20].lstrip()
-    if _NAME_LIKE.fullmatch(value) and (after.startswith(",") or _sensitive(value)):
+    if _NAME_LIKE.fullmatch(value) and (after.startswith(",") or _sensitive(value) or value.isalpha()):
+        return match.group(0)
+    if "(" in value:
         return match.group(0)
     return match.group("key") + lit[:n] + PLACEHOLDER + lit[-n:]
 
@@ -255,19 +262,26 @@ def _unquoted_for(language: Optional[str]):
 
 def _inline_for(language: Optional[str]):
     code = language in CODE_LANGUAGES
-    seen = [0, 0, 0, 0]  # the position counted up to, then the ", ' and ` on its line before it
+    state = [0, "", False]  # the position read up to, the quote of the string open there, an escape
 
     def in_string(text: str, at: int) -> bool:
-        """True when an odd number of some quote comes before `at` on its line. Counts only what
-        follows the previous call's position, so the matches of one text cost linear time."""
-        start = seen[0]
+        """True when `at` is inside a string on its line (quotes inside another string and escaped
+        ones do not count). Reads on from the previous call: the matches of one text cost linear time."""
+        start, quote, escaped = state
         newline = text.rfind("\n", start, at)
         if newline >= 0:
-            start, seen[1:] = newline + 1, [0, 0, 0]
-        for i, quote in enumerate("\"'`", 1):
-            seen[i] += text.count(quote, start, at) - text.count("\\" + quote, start, at)
-        seen[0] = at
-        return any(count % 2 for count in seen[1:])
+            start, quote, escaped = newline + 1, "", False
+        for char in text[start:at]:
+            if escaped:
+                escaped = False
+            elif quote and char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+            elif not quote and char in "\"'`":
+                quote = char
+        state[:] = [at, quote, escaped]
+        return bool(quote)
 
     def replace(match: re.Match) -> str:
         val, text, at = match.group("val"), match.string, match.start()
@@ -280,7 +294,7 @@ def _inline_for(language: Optional[str]):
         if not (head.endswith((";", "?", "&", '"', "'", "`"))
                 or (head and head != before and _ITEM_END.search(head[-60:].rsplit(None, 1)[-1]))):
             return match.group(0)
-        if (val.lower() in _NOT_SECRET_VALUES or val.startswith(("{", "%")) or _REFERENCE.match(val)
+        if (val.lower() in _NOT_SECRET_VALUES or val.startswith(("{", "%", "#{")) or _REFERENCE.match(val)
                 or "(" in val or PLACEHOLDER in val):
             return match.group(0)  # a template (`Password={0}`, `password=%s`) or code
         if code and not in_string(text, at):

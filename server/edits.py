@@ -47,16 +47,17 @@ def instruct_settings(settings: Settings) -> Optional[Settings]:
     return None
 
 
-def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float], None]] = None) -> Engine:
+def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float], None]] = None,
+                         setting: Optional[str] = "instructModel") -> Engine:
     """Open the engine `settings` name for edits, refusing a model file that does not fit in the
     memory left (llama.cpp would abort the process rather than fail). Raises ModelNotFound,
-    ModelLoadError, EngineUnavailable."""
+    ModelLoadError, EngineUnavailable; their messages name `setting` (None: `--model`)."""
     if not settings.engine:
         from models.catalog import resolve
         from server.engines.local import check_gguf_file
 
-        path = resolve(settings.model, "instructModel")
-        check_gguf_file(path, "instructModel")
+        path = resolve(settings.model, setting)
+        check_gguf_file(path, setting)
         available = available_bytes()
         size = path.stat().st_size
         if available is not None and size + MARGIN_BYTES > available:
@@ -74,8 +75,9 @@ def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int
     project.set_roots([root])
     project.scan(limit_seconds=10)
     project.opened(file, text)
-    engine = open_instruct_engine(instruct_settings(settings) or replace(
-        settings, context_size=min(settings.context_size, INSTRUCT_CTX)))
+    wanted = instruct_settings(settings)
+    engine = open_instruct_engine(wanted or replace(settings, context_size=min(settings.context_size, INSTRUCT_CTX)),
+                                  setting="instructModel" if wanted else None)
     try:
         request = EditRequest(text=text, start=start, end=end, instruction=instruction, action=action,
                               path=project.relpath(file) or file.name, context=project.context(file, text, start[0]))

@@ -92,6 +92,8 @@ def test_whole_part() -> None:
     assert whole_part('"Made in \U0001f1fa\U0001f1f8', ctx, True) == '"Made in \U0001f1fa\U0001f1f8'
     assert whole_part('"Family: \U0001f468\u200d\U0001f469', ctx, True) == '"Family:'
     assert whole_part('"Family: \U0001f468\u200d', ctx, True) == '"Family:'
+    assert whole_part('"Flags: \U0001f1fa\U0001f1f8\U0001f1eb', ctx, True) == '"Flags: \U0001f1fa\U0001f1f8'
+    assert whole_part('"ok \u00a9\u00ae\U0001f468\u200d\U0001f469', ctx, True) == '"ok \u00a9\u00ae'
     assert trailing_word("b" * 10_000) == "b" * WORD_SCAN  # a huge run is scanned only so far
     # A number cut anywhere reads as another number: it goes whole (`3.14159` cut to `3.`).
     ctx = CompletionContext("PI_APPROX = ", "\n")

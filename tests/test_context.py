@@ -90,6 +90,10 @@ def test_ordinary_paths_are_not_secret(path):
     ('cs = "Server=db; Pwd = P4ssw0rd ; Database=app"', "csharp", "P4ssw0rd"),
     ("spring.datasource.url=jdbc:mysql://db/app?user=root&password=P4ssw0rd\n", "properties", "P4ssw0rd"),
     ('"Blobs": "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=abc+/d3f==;"', "json", "abc+/d3f=="),
+    # In a triple-quoted or raw string of another name (a fixture, a sample config).
+    ('SAMPLE_CONFIG = """\n[database]\npassword = "hunter2"\n"""', "python", "hunter2"),
+    ('FIXTURE = """{"api_key": "a8f5f167f44f4964e6c998dee827110c"}"""', "python", "a8f5f167"),
+    ('let body = r#"{"password": "hunter2"}"#;', "rust", "hunter2"),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -144,6 +148,16 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ('msg = "Password: {password}"', "python"),
     ('url = "https://example.com/login?next=/&token=" + token', "python"),
     ("// don't: password=pw is code here", "java"),
+    # Code after a string with a quote of the other kind or an escaped backslash in it.
+    ('msg = "can\'t"; token=tok', "python"),
+    ('root = "C:\\\\"; password=read_pw', "python"),
+    ("char q = '\"'; secret=key;", "c"),
+    # Ruby's interpolation is a template; a word or code is no secret value.
+    ('url = "https://api.x.com/v1?api_key=#{api_key}&q=1"', "ruby"),
+    ('conn = "host=db user=app password=#{ENV[\'PW\']}"', "ruby"),
+    ('raise KeyError("token", "missing")', "python"),
+    ('label = i18n.t("password", "Passwort")', "python"),
+    ('db.Column("api_key", "VARCHAR(64)")', "python"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text

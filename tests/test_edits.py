@@ -66,6 +66,7 @@ def test_edit_prints_the_new_text_and_refuses_bad_ranges(instruct_model: Path, t
     missing = deepfim("edit", str(source), "--range", "0:0-1:0", "--instruction", "x", "--model",
                       str(tmp_path / "none.gguf"))
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert "pass --model" in missing.stderr and "instructModel" not in missing.stderr  # the flag the user passed
 
 
 # ---------------------------------------------------------------------------------------- LSP

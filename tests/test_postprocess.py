@@ -653,8 +653,7 @@ def test_go_completion_gets_tabs_when_nothing_nearby_is_indented():
     assert lang_complete(doc, "    a := 1\n    if a > 0 {\n        a++\n    }\n", "go").startswith("\ta := 1\n\tif a > 0 {\n\t\ta++")
 
 
-@pytest.mark.parametrize("language", ["python", None])
-@pytest.mark.parametrize("quote", ['"""', "'''"])
+@pytest.mark.parametrize("language,quote", [("python", '"""'), ("python", "'''"), (None, '"""')])
 def test_a_docstring_between_auto_closed_triple_quotes_gets_no_extra_quotes(language: str | None, quote: str) -> None:
     doc = f"def add(a, b):\n    {quote}█{quote}\n    return a + b\n"
     assert lang_complete(doc, f"Return the sum of a and b.{quote}", language) == "Return the sum of a and b."
@@ -676,3 +675,11 @@ def test_a_dedented_first_line_on_an_indented_blank_line_keeps_its_depth(
     indent = " " * (len(lines[-1]) - len(lines[-1].lstrip()))
     doc = "\n".join(lines) + f"\n{indent}█\n"
     assert lang_complete(doc, generated, language) == expected
+
+
+@pytest.mark.parametrize("doc,generated", [
+    ("INSERT INTO logs (quote, created_at) VALUES ('''', █)\n", "NOW()"),
+    ("SELECT REPLACE(name, '''', █)\n", "CHAR(96)"),
+])
+def test_sqls_quote_in_quotes_is_no_triple_quote(doc: str, generated: str) -> None:
+    assert lang_complete(doc, generated, "sql") == generated

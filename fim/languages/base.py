@@ -156,7 +156,7 @@ class Rules:
     closer_words: frozenset = frozenset({"end", "fi", "done", "esac"})
     quotes: str = "\"'`"  # characters that open a string
     multiline_quotes: str = "`"  # strings that may span lines
-    triple_quotes: str = "\"'"  # quotes that, three in a row, open a string closed by the same three
+    triple_quotes: str = '"'  # quotes that, three in a row, open a string closed by the same three (not SQL's '''')
     indent: Optional[str] = None  # the indentation unit when the document does not show one (Go: a tab)
 
 

@@ -375,4 +375,4 @@ LANGUAGE = Language(
     "python", ("python",), (".py", ".pyi", ".pyw"), "python", imports=imports, resolve=resolve, model=model,
     rules=Rules(line_comments=("#",), opens_block=re.compile(r"[{(\[:]$"),
                 clause_words=frozenset({"else", "elif", "except", "finally", "case"}),
-                closer_words=frozenset(), quotes="\"'", multiline_quotes=""))
+                closer_words=frozenset(), quotes="\"'", multiline_quotes="", triple_quotes="\"'"))
