@@ -100,7 +100,10 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
     Raises ModelNotFound with a message that says what to run, and what to set: `--model`, or the
     `setting` the model came from (`instructModel`).
     """
-    fix = f"set {setting} to" if setting else "pass --model with"
+    if setting:
+        fix, alternative = f"set {setting} to the path of a .gguf", f"or set {setting} to /path/to/a.gguf"
+    else:  # phrases the editors' tests look for
+        fix, alternative = "pass --model with the path of a .gguf", "or pass --model /path/to/a.gguf"
     spec = model or os.environ.get("DEEPFIM_MODEL") or default_name()
     if spec == default_name() and not model and not os.environ.get("DEEPFIM_MODEL"):
         default, small = find(default_name()), find(fallback_name())
@@ -109,7 +112,7 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or os.sep in spec or path.exists():
         if not path.is_file():
-            raise ModelNotFound(f"model file {path} does not exist; {fix} the path of a .gguf "
+            raise ModelNotFound(f"model file {path} does not exist; {fix} "
                                 f"file or a catalog name (see `deepfim models list`)")
         return path.resolve()
     entry = find(spec)
@@ -118,7 +121,7 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
         raise ModelNotFound(f"unknown model {spec!r}: not a .gguf path and not in the catalog ({names})")
     if not entry.local_path.is_file():
         raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
-                            f"or {f'set {setting} to' if setting else 'pass --model'} /path/to/a.gguf")
+                            f"{alternative}")
     return entry.local_path
 
 

@@ -69,16 +69,16 @@ def _init_backend() -> None:
 def check_gguf_file(path: Path, setting: Optional[str] = None) -> None:
     """Raise ModelLoadError when `path` is missing, empty or not a GGUF file; the message says to fix
     `--model`, or the `setting` the path came from (`instructModel`)."""
+    fix, point = (f"set {setting} to /path/to/model.gguf", f"point {setting} at a .gguf file") if setting else \
+        ("pass --model /path/to/model.gguf", "point --model at a .gguf file")  # phrases the editors' tests look for
     if not path.is_file():
-        raise ModelLoadError(f"model file {path} does not exist; "
-                             f"{f'set {setting} to' if setting else 'pass --model'} /path/to/model.gguf "
+        raise ModelLoadError(f"model file {path} does not exist; {fix} "
                              f"or run `deepfim models pull deepseek-coder-1.3b-base`")
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic != GGUF_MAGIC:
         raise ModelLoadError(f"{path} is not a GGUF model file (it does not start with 'GGUF'); "
-                             f"point {setting or '--model'} at a .gguf file such as "
-                             f"deepseek-coder-1.3b-base.Q4_K_M.gguf")
+                             f"{point} such as deepseek-coder-1.3b-base.Q4_K_M.gguf")
 
 
 def _last_errors() -> str:
