@@ -597,6 +597,21 @@ def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> 
         nv.close()
 
 
+def noting_nvim(model: Path, options: str) -> Nvim:
+    """A bare Neovim whose notifications are kept in `_G.notes`, with deepfim on `model` and the
+    further setup() `options` (Lua)."""
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
+        cmd = ", ".join(lua_string(part) for part in server_cmd(model))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, cmd_cwd = {lua_string(str(REPO))}, {options} }})")
+    except Exception:
+        nv.close()
+        raise
+    return nv
+
+
 def test_a_server_that_dies_leaves_an_error_status(nvim_workspace: Path, tmp_path: Path) -> None:
     """The statusline says the server died ("error", its exit), not "off" once no client runs."""
     log = tmp_path / "dying.log"  # the server's command line names it: pkill finds this one only
@@ -620,13 +635,8 @@ def test_a_server_that_dies_leaves_an_error_status(nvim_workspace: Path, tmp_pat
 def test_a_code_action_that_fails_says_why_in_neovims_terms(deepseek_tiny: Path, nvim_workspace: Path,
                                                               tmp_path: Path) -> None:
     """It said "not applied: model file ... does not exist; pass --model ...": the flag of the completion model."""
-    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    nv = noting_nvim(deepseek_tiny, f"instructModel = {lua_string(str(tmp_path / 'missing-instruct.gguf'))}")
     try:
-        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
-        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
-        cmd = ", ".join(lua_string(part) for part in server_cmd(deepseek_tiny))
-        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, cmd_cwd = {lua_string(str(REPO))}, "
-               f"instructModel = {lua_string(str(tmp_path / 'missing-instruct.gguf'))} }})")
         nv.edit(nvim_workspace / "action.py", "def f(x):\n    return x\n")
         nv.wait_for(lambda: nv.status()["state"] == "ready", 60, "ready")
         nv.lua("_G.done = nil; require('deepfim').edit(1, 2, 'add type hints', function(r) _G.done = r end)")
@@ -659,13 +669,8 @@ def test_unknown_options_and_refused_settings_are_told_in_neovims_terms(deepseek
                                                                         nvim_workspace: Path) -> None:
     """A misspelt option of setup() is told (it used to be dropped unsaid); a refused server setting
     names the option to change, once (Neovim sends init_options, then the same settings)."""
-    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    nv = noting_nvim(deepseek_tiny, "maxTokenz = 3, settings = { kvCacheType = 'q5' }")
     try:
-        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
-        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
-        cmd = ", ".join(lua_string(part) for part in server_cmd(deepseek_tiny))
-        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, cmd_cwd = {lua_string(str(REPO))}, maxTokenz = 3, "
-               "settings = { kvCacheType = 'q5' } })")
         nv.edit(nvim_workspace / "opts.py", READ_LINES)
         nv.wait_for(lambda: nv.status()["state"] == "ready", 60, "ready")
         messages = lambda: nv.lua("return vim.fn.execute('messages')")  # noqa: E731 (Neovim echoes warnings)

@@ -198,45 +198,50 @@ The cursor is put where SOURCE has <|> (which is removed)."
     (should (= (deepfim--position-to-point '(:line 1 :character 1)) 6))
     (should (= (deepfim--position-to-point '(:line 1 :character 99)) 7))))
 
+(defmacro deepfim-test--in-python-buffer (text &rest body)
+  "Run BODY in a shown Python buffer holding TEXT, in `deepfim-mode'."
+  (declare (indent 1))
+  `(with-temp-buffer
+     (switch-to-buffer (current-buffer))
+     (python-mode)
+     (insert ,text)
+     (deepfim-mode 1)
+     (unwind-protect (progn ,@body)
+       (deepfim-mode -1))))
+
 (ert-deftest deepfim-items-cycle-and-ranges ()
   "Items of one answer cycle; ranges starting before the cursor are honoured."
-  (with-temp-buffer
-    (switch-to-buffer (current-buffer))
-    (python-mode)
-    (insert "x = fo")
-    (deepfim-mode 1)
-    (unwind-protect
-        (let ((seq (cl-incf deepfim--request-seq)))
-          (deepfim--handle-items
-           seq (copy-marker (point)) (buffer-chars-modified-tick)
-           (list :items
-                 (vector (list :insertText "o(1)")
-                         ;; Replaces "fo" (the range starts two characters back).
-                         (list :insertText "foobar(2)"
-                               :range (list :start '(:line 0 :character 4)
-                                            :end '(:line 0 :character 6)))
-                         (list :insertText "zzz" :range (list :start '(:line 0 :character 4)
-                                                              :end '(:line 0 :character 6)))
-                         (list :insertText ""))))
-          (should (equal deepfim--items '("o(1)" "obar(2)")))
-          (should (equal (deepfim-current-suggestion) "o(1)"))
-          (should (equal (deepfim-next) "obar(2)"))
-          (should (equal (deepfim-next) "o(1)"))
-          (should (equal (deepfim-previous) "obar(2)"))
-          ;; Typing "ob" keeps only the item that fits; cycling stays on it.
-          (execute-kbd-macro "ob")
-          (should (equal (deepfim-current-suggestion) "ar(2)"))
-          (should (equal (deepfim-next) "ar(2)"))
-          (should (deepfim-accept))
-          (should (equal (buffer-string) "x = foobar(2)"))
-          (should-not (deepfim-current-suggestion))
-          ;; An answer to a superseded request is ignored.
-          (let ((old (cl-incf deepfim--request-seq)))
-            (cl-incf deepfim--request-seq)
-            (deepfim--handle-items old (copy-marker (point)) (buffer-chars-modified-tick)
-                                   (list :items (vector (list :insertText " + 1"))))
-            (should-not (deepfim-current-suggestion))))
-      (deepfim-mode -1))))
+  (deepfim-test--in-python-buffer "x = fo"
+    (let ((seq (cl-incf deepfim--request-seq)))
+      (deepfim--handle-items
+       seq (copy-marker (point)) (buffer-chars-modified-tick)
+       (list :items
+             (vector (list :insertText "o(1)")
+                     ;; Replaces "fo" (the range starts two characters back).
+                     (list :insertText "foobar(2)"
+                           :range (list :start '(:line 0 :character 4)
+                                        :end '(:line 0 :character 6)))
+                     (list :insertText "zzz" :range (list :start '(:line 0 :character 4)
+                                                          :end '(:line 0 :character 6)))
+                     (list :insertText ""))))
+      (should (equal deepfim--items '("o(1)" "obar(2)")))
+      (should (equal (deepfim-current-suggestion) "o(1)"))
+      (should (equal (deepfim-next) "obar(2)"))
+      (should (equal (deepfim-next) "o(1)"))
+      (should (equal (deepfim-previous) "obar(2)"))
+      ;; Typing "ob" keeps only the item that fits; cycling stays on it.
+      (execute-kbd-macro "ob")
+      (should (equal (deepfim-current-suggestion) "ar(2)"))
+      (should (equal (deepfim-next) "ar(2)"))
+      (should (deepfim-accept))
+      (should (equal (buffer-string) "x = foobar(2)"))
+      (should-not (deepfim-current-suggestion))
+      ;; An answer to a superseded request is ignored.
+      (let ((old (cl-incf deepfim--request-seq)))
+        (cl-incf deepfim--request-seq)
+        (deepfim--handle-items old (copy-marker (point)) (buffer-chars-modified-tick)
+                               (list :items (vector (list :insertText " + 1"))))
+        (should-not (deepfim-current-suggestion))))))
 
 (defun deepfim-test--show (text)
   "Show TEXT as the answer to a request made at point."
@@ -301,32 +306,25 @@ KEYS may also be a function, called instead."
 (ert-deftest deepfim-answer-to-a-changed-text ()
   "An answer to a text changed since, even to one of the same size, is not shown.
 Typing at the cursor while it is on its way trims it."
-  (with-temp-buffer
-    (switch-to-buffer (current-buffer))
-    (python-mode)
-    (insert "y = retrun")
-    (deepfim-mode 1)
-    (unwind-protect
-        (progn
-          (should (equal (deepfim-test--answer-after "" "(x)") "(x)"))
-          ;; C-t fixes the typo: the same size, point at the same place (the issue).
-          (should-not (deepfim-test--answer-after "C-b C-b C-t C-e" "(x)  # for retrun"))
-          (should (equal (buffer-string) "y = return"))
-          ;; Typed through while the answer was on its way: the rest is shown...
-          (should (equal (deepfim-test--answer-after "(" "(x)") "x)"))
-          (should (equal (deepfim-test--answer-after "( DEL" "(x)") "(x)"))
-          ;; ... and typing on trims it, deleting back grows it again.
-          (execute-kbd-macro "(")
-          (should (equal (deepfim-current-suggestion) "x)"))
-          (execute-kbd-macro (kbd "DEL"))
-          (should (equal (deepfim-current-suggestion) "(x)"))
-          ;; A change elsewhere, then typing the suggestion's start: not shown.
-          (should-not (deepfim-test--answer-after "C-a y C-e (" "(x)"))
-          ;; A change unseen by the modification hooks, at the cursor.
-          (should-not (deepfim-test--answer-after
-                       (lambda () (let ((inhibit-modification-hooks t)) (insert "(")))
-                       "(x)")))
-      (deepfim-mode -1))))
+  (deepfim-test--in-python-buffer "y = retrun"
+    (should (equal (deepfim-test--answer-after "" "(x)") "(x)"))
+    ;; C-t fixes the typo: the same size, point at the same place (the issue).
+    (should-not (deepfim-test--answer-after "C-b C-b C-t C-e" "(x)  # for retrun"))
+    (should (equal (buffer-string) "y = return"))
+    ;; Typed through while the answer was on its way: the rest is shown...
+    (should (equal (deepfim-test--answer-after "(" "(x)") "x)"))
+    (should (equal (deepfim-test--answer-after "( DEL" "(x)") "(x)"))
+    ;; ... and typing on trims it, deleting back grows it again.
+    (execute-kbd-macro "(")
+    (should (equal (deepfim-current-suggestion) "x)"))
+    (execute-kbd-macro (kbd "DEL"))
+    (should (equal (deepfim-current-suggestion) "(x)"))
+    ;; A change elsewhere, then typing the suggestion's start: not shown.
+    (should-not (deepfim-test--answer-after "C-a y C-e (" "(x)"))
+    ;; A change unseen by the modification hooks, at the cursor.
+    (should-not (deepfim-test--answer-after
+                 (lambda () (let ((inhibit-modification-hooks t)) (insert "(")))
+                 "(x)"))))
 
 ;; `format-mode-line' returns "" in batch Emacs: read the construct by its rules.
 (defun deepfim-test--mode-line-text (string)
