@@ -198,6 +198,16 @@ The cursor is put where SOURCE has <|> (which is removed)."
     (should (= (deepfim--position-to-point '(:line 1 :character 1)) 6))
     (should (= (deepfim--position-to-point '(:line 1 :character 99)) 7))))
 
+(defmacro deepfim-test--counting-answers (answers &rest body)
+  "Run BODY with the variable ANSWERS counting the answers handled meanwhile."
+  (declare (indent 1))
+  (let ((count (make-symbol "count")))
+    `(let* ((,answers 0)
+            (,count (lambda (&rest _) (cl-incf ,answers))))
+       (advice-add 'deepfim--handle-items :after ,count)
+       (unwind-protect (progn ,@body)
+         (advice-remove 'deepfim--handle-items ,count)))))
+
 (defmacro deepfim-test--in-python-buffer (text &rest body)
   "Run BODY in a shown Python buffer holding TEXT, in `deepfim-mode'."
   (declare (indent 1))
@@ -699,16 +709,11 @@ or set :instructModel in `deepfim-settings' to a smaller model")))))
       (should-not (deepfim-current-suggestion))
       (should-not (eq (key-binding (kbd "C-g")) #'deepfim-dismiss))
       ;; An answer in flight when `deepfim-dismiss' runs is dropped.
-      (let* ((answers 0)
-             (count (lambda (&rest _) (cl-incf answers))))
-        (advice-add 'deepfim--handle-items :after count)
-        (unwind-protect
-            (progn
-              (deepfim-complete)
-              (deepfim-dismiss)
-              (deepfim-test--wait (lambda () (> answers 0)) "the dismissed answer")
-              (should-not (deepfim-current-suggestion)))
-          (advice-remove 'deepfim--handle-items count)))
+      (deepfim-test--counting-answers answers
+        (deepfim-complete)
+        (deepfim-dismiss)
+        (deepfim-test--wait (lambda () (> answers 0)) "the dismissed answer")
+        (should-not (deepfim-current-suggestion)))
       ;; TAB accepts.
       (deepfim-complete)
       (deepfim-test--wait-suggestion)
@@ -727,28 +732,23 @@ One to a text typed on at the cursor shows the rest of it."
     (deepfim-mode 1)
     (insert "with")
     (should (deepfim--connection-for-buffer))  ; started: each request goes out at once
-    (let* ((answers 0)
-           (count (lambda (&rest _) (cl-incf answers))))
-      (advice-add 'deepfim--handle-items :after count)
-      (unwind-protect
-          (progn
-            (deepfim-complete)
-            (let ((suggestion (deepfim-test--wait-suggestion)))
-              (should (string-prefix-p " open(path" suggestion))
-              ;; Typed ahead of the answer: its first character.
-              (deepfim-complete)
-              (execute-kbd-macro " ")
-              (deepfim-test--wait (lambda () (= answers 2)) "the second answer")
-              (should (equal (deepfim-current-suggestion) (substring suggestion 1)))
-              (execute-kbd-macro (kbd "DEL"))
-              (should (equal (deepfim-current-suggestion) suggestion))
-              ;; "with" becomes "wtih" before the answer comes.
-              (deepfim-complete)
-              (execute-kbd-macro (kbd "C-b C-b C-t C-e"))
-              (should (equal (deepfim-test--line) "    wtih"))
-              (deepfim-test--wait (lambda () (= answers 3)) "the third answer")
-              (should-not (deepfim-current-suggestion))))
-        (advice-remove 'deepfim--handle-items count)))))
+    (deepfim-test--counting-answers answers
+      (deepfim-complete)
+      (let ((suggestion (deepfim-test--wait-suggestion)))
+        (should (string-prefix-p " open(path" suggestion))
+        ;; Typed ahead of the answer: its first character.
+        (deepfim-complete)
+        (execute-kbd-macro " ")
+        (deepfim-test--wait (lambda () (= answers 2)) "the second answer")
+        (should (equal (deepfim-current-suggestion) (substring suggestion 1)))
+        (execute-kbd-macro (kbd "DEL"))
+        (should (equal (deepfim-current-suggestion) suggestion))
+        ;; "with" becomes "wtih" before the answer comes.
+        (deepfim-complete)
+        (execute-kbd-macro (kbd "C-b C-b C-t C-e"))
+        (should (equal (deepfim-test--line) "    wtih"))
+        (deepfim-test--wait (lambda () (= answers 3)) "the third answer")
+        (should-not (deepfim-current-suggestion))))))
 
 (ert-deftest deepfim-explain-shows-the-prompt ()
   "`deepfim-explain' renders the last prompt, segments and timings."
