@@ -334,6 +334,7 @@ def without_last_word(text: str) -> str:
 
 _ZWJ = "\u200d"
 _SYMBOLS = ("So", "Sk")  # emoji, regional indicators, skin tones
+_FLAG_LETTERS = "".join(map(chr, range(0x1F1E6, 0x1F200)))  # regional indicators: two make a flag
 
 
 def _emoji_start(text: str, end: int) -> int | None:
@@ -350,7 +351,7 @@ def _emoji_start(text: str, end: int) -> int | None:
 def _without_open_emoji(text: str) -> str:
     """`text` without the emoji sequence it ends with when that may be unfinished: a lone regional
     indicator (`🇺` of `🇺🇸`) or a sequence joined by ZWJ (`👨‍👩` of `👨‍👩‍👧`). A single emoji stays."""
-    flags = len(text) - len(text.rstrip("".join(map(chr, range(0x1F1E6, 0x1F200)))))
+    flags = len(text) - len(text.rstrip(_FLAG_LETTERS))
     if flags:
         return text[:-1] if flags % 2 else text
     start, joined = len(text), text.endswith(_ZWJ)
