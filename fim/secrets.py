@@ -92,7 +92,7 @@ _SENSITIVE_NAME = re.compile(
 _BENIGN_NAME = re.compile(
     r"tokeniz|(?:max|num|n|min|total|prompt|completion|input|output|eos|bos|pad|unk|sep|special)[-_.]?tokens?"
     r"|tokens?[-_.]?(?:count|len|length|ids?|type|limit|budget|usage|index|pos)"
-    r"|(?:secret|token|password|key)[-_.]?(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern)s?$",
+    r"|(?:secret|token|password|key)[-_.]?(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern|stdin)s?$",
     re.IGNORECASE)
 
 # A string literal after its prefix: triple-quoted first (else `"""` reads as an empty `""`), C#
@@ -111,11 +111,17 @@ _QUOTED_ASSIGNMENT = re.compile(
     r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?\]?"
     r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
     r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}" + _PREFIX + ")" + _LITERAL)
-# ("NAME", "literal") as a call's first two arguments: PHP define(), os.environ.setdefault(),
-# System.setProperty(), putenv(), config.set(), ...
+# "NAME", "literal" as consecutive items of a call, list or map: PHP define(), os.environ.setdefault(),
+# System.setProperty(), Map.of("user", "sa", "password", "x"), ["--password", "x"]. The literal is
+# read ahead (not consumed), so that it may name the next pair's key.
 _ARGUMENT_PAIR = re.compile(
-    r"(?P<key>\([^\S\n]{0,20}(?P<q>[\"'])(?P<name>[A-Za-z_][\w.-]{0,120})(?P=q)[^\S\n]{0,20},[^\S\n]{0,20}"
-    + _PREFIX + ")" + _LITERAL)
+    r"(?P<key>(?<=[(,\[{])[^\S\n]{0,20}(?P<q>[\"'])(?P<name>-{0,2}[A-Za-z_][\w.-]{0,120})(?P=q)[^\S\n]{0,20},)"
+    r"(?=[^\S\n]{0,20}" + _PREFIX + _LITERAL + ")")
+# A command-line flag and its value: `--password=x`, `--token x`, `--password 'x'` (in code only
+# inside a string). Which values count is decided in Python.
+_FLAG = re.compile(
+    r"(?<![\w-])--?(?P<name>[A-Za-z][\w-]{0,60})(?P<sep>=|[^\S\n]{1,5})"
+    r"(?P<val>'[^'\n]{1,200}'|\"[^\"\n$`\\]{1,200}\"|[^\s;&|'\"`][^\s;&|'\"`]{0,999})")
 _DEFINE = re.compile(r"(?m)^([^\S\n]*#[^\S\n]*define[^\S\n]+(?P<name>\w+)[^\S\n]+)(\"(?:[^\"\\\n]|\\.)*\")")
 # Unquoted config values at a line start: `KEY=value`, `export KEY=value`, `key: value`,
 # `key = value`, `- KEY=value` (YAML lists). The value runs to the end of the line; the trailing
@@ -204,23 +210,34 @@ def _squash(word: str) -> str:
     return re.sub(r"[\W_]", "", word).lower()
 
 
-def _argument_pair(match: re.Match) -> str:
+def _secret_pair(match: re.Match) -> bool:
+    """True when the literal after an `_ARGUMENT_PAIR` key is its name's secret value."""
     lit, name = match.group("lit"), match.group("name")
     n = _delimiter(lit)
     value = lit[n:-n]
-    if not value or not _sensitive(name) or PLACEHOLDER in lit:
-        return match.group(0)
+    if not value or not _sensitive(name) or PLACEHOLDER in lit or value.startswith("-"):
+        return False  # nothing, not a secret's name, done, or a flag (`add_argument("--token", "-t")`)
     # A label or a message, ("password", "Enter your password"), or the name again, ("token", "Token").
     if _PROSE.fullmatch(value) or _squash(value) == _squash(name):
-        return match.group(0)
+        return False
     # A list of names, ("password", "email", "name"), a name for a name, ("password", "passwd"), a
     # word (`KeyError("token", "missing")`, a translation) or code (`Column("api_key", "VARCHAR(64)")`).
-    after = match.string[match.end():match.end() + 20].lstrip()
+    after = match.string[match.end("lit"):match.end("lit") + 20].lstrip()
     if _NAME_LIKE.fullmatch(value) and (after.startswith(",") or _sensitive(value) or value.isalpha()):
-        return match.group(0)
-    if "(" in value:
-        return match.group(0)
-    return match.group("key") + lit[:n] + PLACEHOLDER + lit[-n:]
+        return False
+    return "(" not in value
+
+
+def _argument_pairs(text: str) -> str:
+    """`text` with the secret literal of each `_ARGUMENT_PAIR` blanked out."""
+    parts, done = [], 0
+    for match in _ARGUMENT_PAIR.finditer(text):
+        start = match.start("lit")
+        if start >= done and _secret_pair(match):
+            n = _delimiter(match.group("lit"))
+            parts += [text[done:start + n], PLACEHOLDER]
+            done = match.end("lit") - n
+    return "".join(parts) + text[done:] if parts else text
 
 
 def _define(match: re.Match) -> str:
@@ -260,14 +277,16 @@ def _unquoted_for(language: Optional[str]):
     return replace
 
 
-def _inline_for(language: Optional[str]):
-    code = language in CODE_LANGUAGES
-    state = [0, "", False]  # the position read up to, the quote of the string open there, an escape
+class _Strings:
+    """Whether positions of one text, asked in increasing order, are inside a string on their line
+    (quotes inside another string and escaped ones do not count). Each call reads on from the
+    previous one: all the matches of a text cost linear time."""
 
-    def in_string(text: str, at: int) -> bool:
-        """True when `at` is inside a string on its line (quotes inside another string and escaped
-        ones do not count). Reads on from the previous call: the matches of one text cost linear time."""
-        start, quote, escaped = state
+    def __init__(self) -> None:
+        self.start, self.quote, self.escaped = 0, "", False
+
+    def inside(self, text: str, at: int) -> bool:
+        start, quote, escaped = self.start, self.quote, self.escaped
         newline = text.rfind("\n", start, at)
         if newline >= 0:
             start, quote, escaped = newline + 1, "", False
@@ -280,8 +299,20 @@ def _inline_for(language: Optional[str]):
                 quote = ""
             elif not quote and char in "\"'`":
                 quote = char
-        state[:] = [at, quote, escaped]
+        self.start, self.quote, self.escaped = at, quote, escaped
         return bool(quote)
+
+
+def _template(value: str) -> bool:
+    """True for a value that is no secret itself: a word such as none, a reference (`$PW`,
+    `{{ pw }}`), a format (`{0}`, `%s`, Ruby's `#{pw}`) or code (`read(pw)`)."""
+    return (value.lower() in _NOT_SECRET_VALUES or value.startswith(("{", "%", "#{")) or bool(_REFERENCE.match(value))
+            or "(" in value or PLACEHOLDER in value)
+
+
+def _inline_for(language: Optional[str]):
+    code = language in CODE_LANGUAGES
+    strings = _Strings()
 
     def replace(match: re.Match) -> str:
         val, text, at = match.group("val"), match.string, match.start()
@@ -294,12 +325,35 @@ def _inline_for(language: Optional[str]):
         if not (head.endswith((";", "?", "&", '"', "'", "`"))
                 or (head and head != before and _ITEM_END.search(head[-60:].rsplit(None, 1)[-1]))):
             return match.group(0)
-        if (val.lower() in _NOT_SECRET_VALUES or val.startswith(("{", "%", "#{")) or _REFERENCE.match(val)
-                or "(" in val or PLACEHOLDER in val):
-            return match.group(0)  # a template (`Password={0}`, `password=%s`) or code
-        if code and not in_string(text, at):
+        if _template(val) or (code and not strings.inside(text, at)):
             return match.group(0)
         return match.group(0)[:match.start("val") - at] + PLACEHOLDER
+
+    return replace
+
+
+_PLACEHOLDER_WORD = re.compile(r"[A-Z][A-Z0-9_]*|[a-z]+|[A-Za-z]+[-_.][A-Za-z]+")
+
+
+def _flag_for(language: Optional[str]):
+    code = language in CODE_LANGUAGES
+    strings = _Strings()
+
+    def replace(match: re.Match) -> str:
+        val = match.group("val")
+        quote = val[0] if val[0] in "'\"" and len(val) > 1 and val[-1] == val[0] else ""
+        bare = val[1:-1] if quote else val.rstrip(",.:)")  # a sentence's punctuation is kept
+        trail = "" if quote else val[len(bare):]
+        if not bare or not _sensitive(match.group("name")) or _template(bare):
+            return match.group(0)
+        # `--token TOKEN`, `--password secret`, `--api-key your-key`: words in a usage line; a flag's
+        # value after `=` is kept only when it reads as a placeholder in capitals.
+        if (match.group("sep") == "=" and re.fullmatch(r"[A-Z][A-Z_]*", bare)) or \
+                (match.group("sep") != "=" and _PLACEHOLDER_WORD.fullmatch(bare)):
+            return match.group(0)
+        if code and not strings.inside(match.string, match.start()):
+            return match.group(0)
+        return match.group(0)[:match.start("val") - match.start()] + quote + PLACEHOLDER + quote + trail
 
     return replace
 
@@ -340,12 +394,15 @@ def redact(text: str, language: Optional[str] = None) -> str:
     if not _may_name_secret(text):
         return text  # no name that could hold a secret: the assignment rules cannot apply
     text = _QUOTED_ASSIGNMENT.sub(_quoted_for(language), text)
-    text = _ARGUMENT_PAIR.sub(_argument_pair, text)
+    if "," in text:
+        text = _argument_pairs(text)
     if "define" in text:
         text = _DEFINE.sub(_define, text)
     text = _UNQUOTED_ASSIGNMENT.sub(_unquoted_for(language), text)
     if "=" in text:
         text = _INLINE_ASSIGNMENT.sub(_inline_for(language), text)
+    if "-" in text:
+        text = _FLAG.sub(_flag_for(language), text)
     return text
 
 

@@ -94,6 +94,16 @@ def test_ordinary_paths_are_not_secret(path):
     ('SAMPLE_CONFIG = """\n[database]\npassword = "hunter2"\n"""', "python", "hunter2"),
     ('FIXTURE = """{"api_key": "a8f5f167f44f4964e6c998dee827110c"}"""', "python", "a8f5f167"),
     ('let body = r#"{"password": "hunter2"}"#;', "rust", "hunter2"),
+    # Pairs after the first argument, and command-line flags.
+    ('Map<String, String> db = Map.of("user", "sa", "password", "P4ssw0rd!");', "java", "P4ssw0rd!"),
+    ('f("a", "password", "Hunter22")', "python", "Hunter22"),
+    ('subprocess.run(["mysql", "--password", "hunter2"])', "python", "hunter2"),
+    ('os.system("mysql --password=hunter2 -u root")', "python", "hunter2"),
+    ('args = ["--api-key=sk_abc123XYZ"]', "python", "sk_abc123XYZ"),
+    ("mysqldump -u root --password=hunter2 app > dump.sql\n", "shellscript", "hunter2"),
+    ("docker login --username me --password s3cr3t-42 reg.io\n", "shellscript", "s3cr3t-42"),
+    ("curl --token 'abc123def' https://api.example.com\n", "shellscript", "abc123def"),
+    ("command: redis-server --port 6380 --auth-key Zk9-q1\n", "yaml", "Zk9-q1"),
 ])
 def test_redact_removes_secret_values(text, language, secret):
     out = redact(text, language)
@@ -158,6 +168,17 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ('raise KeyError("token", "missing")', "python"),
     ('label = i18n.t("password", "Passwort")', "python"),
     ('db.Column("api_key", "VARCHAR(64)")', "python"),
+    ('parser.add_argument("--password", "-p", help="the password")', "python"),
+    ('m = Map.of("user", "sa", "token", "Token")', "java"),
+    ('cmd = f"mysql --password={pw}"', "python"),
+    ('cmd = "mysql --password=" + pw', "python"),
+    ('cmd = "mysql --password %s" % pw', "python"),
+    ("x = total --token_count", "python"),
+    ("Pass --token YOUR_TOKEN, or --password secret when asked.\n", "markdown"),
+    ("deepfim --api-key=API_KEY serve\n", "shellscript"),
+    ('mysql --password="$DB_PASSWORD"\n', "shellscript"),
+    ("echo $PW | docker login --password-stdin registry.example.com\n", "shellscript"),
+    ("gh auth login --with-token < token.txt\n", "shellscript"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
@@ -177,6 +198,10 @@ def test_redact_is_fast_on_hostile_100kb_inputs():
         "sk-" * 33_000,
         "x.y" * 33_000,
         ("token = 'abc'\n" + "def f(x):\n    return x\n" * 10) * 400,
+        '("a",' * 20_000,
+        '("a","""x' * 12_000,
+        "--password " * 9_000,
+        "--token=" * 12_000,
     ]
     for text in inputs:
         start = time.perf_counter()
