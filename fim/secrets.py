@@ -92,7 +92,8 @@ _SENSITIVE_NAME = re.compile(
 _BENIGN_NAME = re.compile(
     r"tokeniz|(?:max|num|n|min|total|prompt|completion|input|output|eos|bos|pad|unk|sep|special)[-_.]?tokens?"
     r"|tokens?[-_.]?(?:count|len|length|ids?|type|limit|budget|usage|index|pos)"
-    r"|(?:secret|token|password|key)[-_.]?(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern|stdin)s?$",
+    r"|(?:secret|token|password|key)[-_.]?"
+    r"(?:name|env|var|field|label|path|file|prompt|placeholder|hint|regex|pattern|stdin)s?$",
     re.IGNORECASE)
 
 # A string literal after its prefix: triple-quoted first (else `"""` reads as an empty `""`), C#
