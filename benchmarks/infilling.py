@@ -319,6 +319,9 @@ class Record:
     server_ms: float = 0.0  # the server's own total_ms
     raw_ms: float = 0.0
     generated_tokens: int = 0
+    server_prompt_tokens: int = 0  # prompt tokens the server read (not reused from its KV cache)
+    server_prompt_ms: float = 0.0
+    server_generate_ms: float = 0.0
     prompt_tokens: int = 0
     same_prompt: bool = False  # the server's prompt ids == the in-process prompt ids
     error: str = ""
@@ -339,6 +342,9 @@ def evaluate(task: Task, server: ServerDriver, raw: RawDriver, cursor: str, time
         timings = explain.get("timings") or {}
         record.server_ms = float(timings.get("total_ms") or 0.0)
         record.generated_tokens = int(timings.get("generated_tokens") or 0)
+        record.server_prompt_tokens = int(timings.get("prompt_tokens_evaluated") or 0)
+        record.server_prompt_ms = float(timings.get("prompt_ms") or 0.0)
+        record.server_generate_ms = float(timings.get("generate_ms") or 0.0)
         record.same_prompt = list((explain.get("prompt") or {}).get("token_ids") or []) == list(prompt_ids)
     for insertion, prefix in ((record.completion, ""), (record.raw_first_line, "raw_")):
         program = task.program(insertion, cursor)
@@ -369,6 +375,10 @@ def summarize(records: Sequence[Record]) -> dict:
             "mean_server_ms": mean(r.server_ms for r in rows),
             "mean_raw_ms": mean(r.raw_ms for r in rows),
             "mean_generated_tokens": mean(r.generated_tokens for r in rows),
+            "server_prompt_tokens": sum(r.server_prompt_tokens for r in rows),
+            "server_prompt_s": sum(r.server_prompt_ms for r in rows) / 1000,
+            "server_generated_tokens": sum(r.generated_tokens for r in rows),
+            "server_generate_s": sum(r.server_generate_ms for r in rows) / 1000,
             "prompt_mismatches": sum(not r.same_prompt for r in rows),
             "errors": sum(bool(r.error) for r in rows),
         }
