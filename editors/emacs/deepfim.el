@@ -331,11 +331,17 @@ The message is put in Emacs terms (`deepfim--emacs-hint')."
                             (if (and (stringp text) (string-match "(\\([^ ,()]+\\) template" text))
                                 (equal (match-string 1 text) "prefix-only")
                               (plist-get old :prefix-only))))
-    (puthash connection status deepfim--statuses)
-    (when (and (equal (plist-get status :state) "error")
-               (not (equal old status)))
-      (message "deepfim: %s" (plist-get status :message))))
+    (puthash connection status deepfim--statuses))
   (force-mode-line-update t))
+
+(defun deepfim--fail (connection message)
+  "Record that CONNECTION failed with MESSAGE, and say so in the echo area.
+For failures Emacs sees itself; the server tells its own (`window/showMessage'),
+once per cause, and its `deepfim/status' only sets the mode line."
+  (let ((old (gethash connection deepfim--statuses)))
+    (deepfim--set-status connection (list :state "error" :message message))
+    (unless (equal old (gethash connection deepfim--statuses))
+      (message "deepfim: %s" (plist-get (gethash connection deepfim--statuses) :message)))))
 
 (defun deepfim--eglot-server ()
   "The buffer's eglot server when it is a deepfim server, else nil."
@@ -508,12 +514,9 @@ deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car com
                      (setf (deepfim--queue conn) nil)
                      (dolist (fn queue) (funcall fn conn))))
      :error-fn (lambda (error)
-                 (deepfim--set-status conn (list :state "error"
-                                                 :message (format "initialize failed: %s"
-                                                                  (plist-get error :message)))))
+                 (deepfim--fail conn (format "initialize failed: %s" (plist-get error :message))))
      :timeout-fn (lambda ()
-                   (deepfim--set-status conn (list :state "error"
-                                                   :message "the server did not answer `initialize'")))
+                   (deepfim--fail conn "the server did not answer `initialize'"))
      :timeout 60)
     conn))
 
@@ -574,13 +577,10 @@ After a failed start, only try again when RETRY is non-nil."
   (let ((status (gethash conn deepfim--statuses)))
     (unless (equal (plist-get status :state) "stopped")
       (unless (equal (plist-get status :state) "error")
-        (setq status (list :state "error"
-                           :message (format "the server exited (status %s); see the buffer `%s'"
-                                            (ignore-errors
-                                              (process-exit-status (jsonrpc--process conn)))
-                                            (ignore-errors
-                                              (buffer-name (jsonrpc-stderr-buffer conn))))))
-        (deepfim--set-status conn status))
+        (deepfim--fail conn (format "the server exited (status %s); see the buffer `%s'"
+                                    (ignore-errors (process-exit-status (jsonrpc--process conn)))
+                                    (ignore-errors (buffer-name (jsonrpc-stderr-buffer conn)))))
+        (setq status (gethash conn deepfim--statuses)))
       (setq deepfim--start-failure status))))
 
 (defun deepfim-shutdown ()

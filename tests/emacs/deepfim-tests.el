@@ -452,6 +452,26 @@ separate instruct model.  In Emacs: M-x customize-variable RET deepfim-model"
     (should (string-prefix-p "deepfim: no model; set `deepfim-model' to \"/m.gguf\".  In Emacs:" (car shown)))
     (should (eq (get-text-property 0 'face (car shown)) 'error))))
 
+(ert-deftest deepfim-server-errors-are-said-once ()
+  "A server's error status sets the mode line only: the server says it itself, with showMessage
+(once per cause).  Failures Emacs sees itself are said in the echo area, once."
+  (let ((deepfim--connection 'deepfim-test-fake-connection)
+        shown)
+    (cl-letf (((symbol-function 'message)
+               (lambda (format &rest args) (push (apply #'format-message format args) shown))))
+      (deepfim--handle-notification deepfim--connection 'deepfim/status
+                                    '(:state "error" :message "no model; pass --model /m.gguf"))
+      (should (equal (deepfim-test--mode-line-text (deepfim--lighter)) " deepfim[error]"))
+      (should-not shown)
+      (deepfim--handle-notification deepfim--connection 'window/showMessage
+                                    '(:type 1 :message "deepfim: no model; pass --model /m.gguf"))
+      (should (= (length shown) 1))
+      (deepfim--fail deepfim--connection "the server did not answer `initialize'")
+      (deepfim--fail deepfim--connection "the server did not answer `initialize'")
+      (should (equal (car shown) "deepfim: the server did not answer `initialize'"))
+      (should (= (length shown) 2)))
+    (remhash deepfim--connection deepfim--statuses)))
+
 (ert-deftest deepfim-edit-not-applied-in-emacs-terms ()
   "The reason a code action was not applied is shown in Emacs terms."
   (let (shown deepfim-edit-hook)
