@@ -112,8 +112,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     `files` maps workspace-relative paths to text (already filtered: no ignored, binary or huge
     files); `open_paths` are the other open documents; `recent_paths` (optional) are recently
     viewed/edited files, most recent first (defaults to the sources of `recent`'s chunks, then
-    `open_paths`); `window` is the half-open line range [start, end) of the current file already
-    in the prompt's prefix and suffix. The snippets' texts plus `header_cost` each fit in
+    `open_paths`); `window` is the half-open line range [start, end) of the current file not to
+    take context from: the lines in the prompt's prefix and suffix (to the document's end for a
+    prompt without a suffix). The snippets' texts plus `header_cost` each fit in
     `budget_chars` (about ``tokens * CHARS_PER_TOKEN``). `language` is the editor's languageId
     for the current document (its extension decides without one).
     """

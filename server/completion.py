@@ -161,8 +161,12 @@ class Completer:
             return fim, prompt
         texts = {s.kind: s.text for s in prompt.segments}
         suffix = texts.get("suffix", "")  # the lines it starts (the cursor's included); a final line end starts none
-        window = (line - len(lsp_lines(texts.get("prefix", "") + texts.get("recent", ""))) + 1,
-                  line + max(1, len(lsp_lines(suffix)) - (suffix[-1:] in ("\n", "\r"))))
+        below = max(1, len(lsp_lines(suffix)) - (suffix[-1:] in ("\n", "\r")))
+        if self.builder.template.order == "prefix-only":
+            # No suffix in the prompt: the lines below the cursor, shown as a context snippet, would
+            # come before the code they follow (HumanEval single-line, Gemma 270M: pass@1 0.308 with, 0.319 without).
+            below = len(fim.suffix_lines)
+        window = (line - len(lsp_lines(texts.get("prefix", "") + texts.get("recent", ""))) + 1, line + below)
         snippets = request.context(window, int(room * CHARS_PER_TOKEN))
         if not snippets:
             return fim, prompt

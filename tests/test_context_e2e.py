@@ -160,3 +160,27 @@ def test_the_window_kept_from_context_is_the_lines_the_prompt_holds(deepseek_tin
     first = int(re.search(r"value_(\d+) =", segments["prefix"]).group(1))
     last = int(re.findall(r"value_(\d+) = \d+\n", segments["suffix"])[-1])
     assert windows == [(first, last + 1)]
+
+
+def test_a_prompt_without_a_suffix_takes_no_context_from_below_the_cursor(gemma_model: Path, tmp_path: Path) -> None:
+    """A prefix-only model is not shown the code below the cursor as a snippet before the code it
+    follows: the current file's context comes from above the prompt's window only."""
+    from server.completion import CompletionRequest, open_completer
+    from server.project import Project
+    from server.settings import Settings
+
+    below = "".join(f"def later_{i}(numbers):\n    return sorted(numbers)[{i}]\n\n" for i in range(40))
+    text = "def first(numbers):\n    return sorted(numbers)[0]\n\n" + "def second(numbers):\n    \n\n" + below
+    path = tmp_path / "solution.py"
+    path.write_text(text)
+    project = Project([tmp_path])
+    project.scan(5)
+    project.opened(path, text)
+    completer = open_completer(Settings(model=str(gemma_model), max_tokens=16))
+    try:
+        assert completer.builder.template.order == "prefix-only"
+        prompt = completer.prompt_for(CompletionRequest(text=text, line=4, character=4, path="solution.py",
+                                                        context=project.context(path, text, 4)))[1]
+    finally:
+        completer.engine.close()
+    assert "later_" not in "".join(s.text for s in prompt.segments), [s.text for s in prompt.segments]
