@@ -109,6 +109,9 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
             f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)"
         ) from None
     sys.stderr.write("\n")
+    if total is not None and done < total:  # urllib ends a response cut short without an error
+        raise DownloadError(f"the download of {entry.file} stopped at {done / 1e6:.1f} of {total / 1e6:.1f} MB "
+                            f"(the connection dropped); run `deepfim models pull {entry.key}` again to resume it")
     try:
         verify(partial, entry.sha256)
     except DownloadError:

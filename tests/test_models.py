@@ -21,6 +21,7 @@ PAYLOAD = b"GGUF" + os.urandom(300_000)
 
 class RangeHandler(http.server.BaseHTTPRequestHandler):
     ranges: list[str] = []
+    drop_after = 0  # > 0: the next answer's connection drops after this many bytes of the body
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         start = 0
@@ -33,6 +34,10 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
         self.send_header("Content-Length", str(len(PAYLOAD) - start))
         self.end_headers()
+        if RangeHandler.drop_after:
+            self.wfile.write(PAYLOAD[start:start + RangeHandler.drop_after])
+            RangeHandler.drop_after, self.close_connection = 0, True
+            return
         self.wfile.write(PAYLOAD[start:])
 
     def log_message(self, *args: object) -> None:
@@ -45,7 +50,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("DEEPFIM_HUB", f"http://127.0.0.1:{server.server_port}")
-    RangeHandler.ranges = []
+    RangeHandler.ranges, RangeHandler.drop_after = [], 0
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -58,6 +63,19 @@ def test_pull_resumes_a_partial_download_and_verifies(hub: str) -> None:
     assert path.read_bytes() == PAYLOAD
     assert RangeHandler.ranges == ["bytes=100000-"]
     assert resolve("deepseek-coder-1.3b-base") == path
+
+
+def test_a_dropped_connection_leaves_a_partial_download_to_resume(hub: str) -> None:
+    """urllib ends a body cut short without an error: the file was kept as the whole model."""
+    entry = find("deepseek-coder-1.3b-base")
+    RangeHandler.drop_after = 100_000
+    with pytest.raises(DownloadError, match=r"stopped at 0\.1 of 0\.3 MB.*pull deepseek-coder-1\.3b-base:Q4_K_M"):
+        pull(entry, progress=lambda done, total: None)
+    assert not entry.local_path.exists()
+    with pytest.raises(ModelNotFound, match="not downloaded yet"):
+        resolve("deepseek-coder-1.3b-base")
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+    assert RangeHandler.ranges == ["", "bytes=100000-"]
 
 
 def test_pull_rejects_a_bad_checksum(hub: str) -> None:
