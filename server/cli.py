@@ -30,9 +30,10 @@ def _serve(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     # An editor that starts `deepfim serve` bare sends its model setting at initialize: the default
-    # model is checked here only when someone runs the server by hand.
-    if not args.engine and (args.model or os.environ.get("DEEPFIM_MODEL") or sys.stdin.isatty()):
-        _check_model_at_start(args.model)
+    # model is checked here only when someone runs the server by hand. `--set model=...` and
+    # `--set engine=...` count as --model and --engine.
+    if not settings.engine and (settings.model or os.environ.get("DEEPFIM_MODEL") or sys.stdin.isatty()):
+        _check_model_at_start(settings.model)
     server = create_server(settings)
     try:
         if not args.tcp:

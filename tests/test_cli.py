@@ -199,6 +199,30 @@ def test_serve_started_bare_by_an_editor_waits_for_its_model_setting(tmp_path: P
         os.close(leader)
 
 
+def test_serve_checks_the_model_and_engine_given_by_set_at_start(tmp_path: Path) -> None:
+    """`--set model=...` was not checked at start (only --model was), and on a terminal the default
+    model was reported missing instead, also with `--set engine=URL`, where no model is loaded."""
+    env = dict(os.environ, DEEPFIM_CACHE=str(tmp_path / "cache"))
+    env.pop("DEEPFIM_MODEL", None)
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--set", f"model={tmp_path / 'no.gguf'}"],
+                              cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = server.communicate(b"", timeout=60)  # end of input: the server stops
+    assert b"no.gguf does not exist" in err, err
+    for setting in (f"model={tmp_path / 'no.gguf'}", "engine=http://127.0.0.1:9"):
+        leader, follower = pty.openpty()
+        server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--set", setting], cwd=REPO, env=env,
+                                  stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            line = server.stderr.readline()
+            assert b"not downloaded" not in line, (setting, line)
+            assert (b"no.gguf does not exist" if setting.startswith("model") else b"speaking LSP") in line, line
+        finally:
+            server.kill()
+            server.wait(10)
+            os.close(follower)
+            os.close(leader)
+
+
 def test_json_is_indented_on_a_terminal_unless_compact(deepseek_tiny: Path, tmp_path: Path) -> None:
     source = tmp_path / "a.py"
     source.write_text("x = 1\n")
