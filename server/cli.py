@@ -42,11 +42,19 @@ def _serve(args: argparse.Namespace) -> int:
                       "(see the README's Editors section). Ctrl-D quits.", file=sys.stderr)
             return serve(server, partial(os.read, sys.stdin.fileno()), sys.stdout.buffer)
         host, _, port = args.tcp.rpartition(":")
-        if not port.isdigit():
-            print(f"deepfim: --tcp expects HOST:PORT, got {args.tcp!r}", file=sys.stderr)
+        if not port.isdigit() or int(port) > 65535:
+            print(f"deepfim: --tcp expects HOST:PORT with PORT from 0 to 65535, got {args.tcp!r}", file=sys.stderr)
             return 2
-        with socket.create_server((host or "127.0.0.1", int(port))) as listener:
-            print(f"deepfim: waiting for one client on {host or '127.0.0.1'}:{port}", file=sys.stderr)
+        host = host.strip("[]") or "127.0.0.1"  # [::1]:8080
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            listener = socket.create_server((host, int(port)), family=family)
+        except OSError as error:  # the port is taken, the host unknown or not this machine's
+            reason = (error.strerror or str(error)).partition(" (while attempting")[0]
+            print(f"deepfim: cannot listen on {args.tcp}: {reason}", file=sys.stderr)
+            return 1
+        with listener:
+            print(f"deepfim: waiting for one client on {host}:{listener.getsockname()[1]}", file=sys.stderr)
             connection, _ = listener.accept()
         with connection, connection.makefile("wb") as writer:
             return serve(server, connection.recv, writer)

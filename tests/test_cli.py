@@ -122,6 +122,24 @@ def test_serve_over_tcp(deepseek_tiny: Path) -> None:
             server.kill()
 
 
+def test_serve_over_tcp_says_why_it_cannot_listen() -> None:
+    """A taken port, an unknown host or a port out of range gave a Python traceback."""
+    env = dict(os.environ)
+    env.pop("DEEPFIM_MODEL", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for address, code, expected in ((f"127.0.0.1:{port}", 1, f"cannot listen on 127.0.0.1:{port}: "),
+                                        ("nohost.invalid:4000", 1, "cannot listen on nohost.invalid:4000: "),
+                                        ("127.0.0.1:99999", 2, "PORT from 0 to 65535")):
+            out = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--tcp", address], cwd=REPO, env=env,
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+            assert out.returncode == code and out.stdout == "", (address, out.stderr)
+            assert expected in out.stderr and "Traceback" not in out.stderr, out.stderr
+            assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
 def test_nonsense_input_is_refused_with_the_documents_size(deepseek_tiny: Path, tmp_path: Path) -> None:
     source = tmp_path / "a.py"
     source.write_text("def f():\n    return 1\n")  # 3 lines: the last one is empty
