@@ -112,7 +112,8 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
     path = Path(spec).expanduser()
     if path.suffix == ".gguf" or os.sep in spec or path.exists():
         if not path.is_file():
-            raise ModelNotFound(f"model file {path} does not exist; {fix} "
+            what = "is a folder, not a .gguf file" if path.is_dir() else "does not exist"
+            raise ModelNotFound(f"model file {path} {what}; {fix} "
                                 f"file or a catalog name (see `deepfim models list`)")
         return path.resolve()
     entry = find(spec)

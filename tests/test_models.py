@@ -98,6 +98,10 @@ def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         resolve(None)
     with pytest.raises(ModelNotFound, match="unknown model"):
         resolve("gpt-17")
+    with pytest.raises(ModelNotFound, match=f"model file {tmp_path} is a folder, not a .gguf file; pass --model"):
+        resolve(str(tmp_path))  # it said the folder "does not exist"
+    with pytest.raises(ModelNotFound, match="missing.gguf does not exist"):
+        resolve(str(tmp_path / "missing.gguf"))
     assert find("deepseek-coder-6.7b-base:Q8_0").quant == "Q8_0"
     assert {e.params for e in catalog.entries()} == {"1.3B", "6.7B", "33B", "270M"}
     assert {e.quant for e in catalog.entries()} >= {"Q4_K_M", "Q8_0"}
