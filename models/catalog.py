@@ -105,6 +105,9 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
     else:  # phrases the editors' tests look for
         fix, alternative = "pass --model with the path of a .gguf", "or pass --model /path/to/a.gguf"
     spec = model or os.environ.get("DEEPFIM_MODEL") or default_name()
+    # Named by the environment, not by the user's command or setting: say so, or they look for it in vain.
+    origin, unset = (" (from $DEEPFIM_MODEL)", "change or unset DEEPFIM_MODEL") \
+        if not model and os.environ.get("DEEPFIM_MODEL") else ("", "")
     if spec == default_name() and not model and not os.environ.get("DEEPFIM_MODEL"):
         default, small = find(default_name()), find(fallback_name())
         if default and small and not default.local_path.is_file() and small.local_path.is_file():
@@ -113,13 +116,14 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
     if path.suffix == ".gguf" or os.sep in spec or path.exists():
         if not path.is_file():
             what = "is a folder, not a .gguf file" if path.is_dir() else "does not exist"
-            raise ModelNotFound(f"model file {path} {what}; {fix} "
-                                f"file or a catalog name (see `deepfim models list`)")
+            raise ModelNotFound(f"model file {path}{origin} {what}; {fix} "
+                                f"file or a catalog name (see `deepfim models list`)" + (unset and f", or {unset}"))
         return path.resolve()
     entry = find(spec)
     if entry is None:
         names = ", ".join(sorted({e.name for e in entries()}))
-        raise ModelNotFound(f"unknown model {spec!r}: not a .gguf path and not in the catalog ({names})")
+        raise ModelNotFound(f"unknown model {spec!r}{origin}: not a .gguf path and not in the catalog ({names})"
+                            + (unset and f"; {unset}"))
     if not entry.local_path.is_file():
         raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
                             f"{alternative}")

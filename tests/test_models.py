@@ -93,6 +93,15 @@ def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert resolve(str(model)) == model
     monkeypatch.setenv("DEEPFIM_MODEL", str(model))
     assert resolve(None) == model
+    for named, message in (("nonsense", r"unknown model 'nonsense' \(from \$DEEPFIM_MODEL\): .*; change or unset"),
+                           (str(tmp_path / "gone.gguf"), r"gone.gguf \(from \$DEEPFIM_MODEL\) does not exist; .*, or "
+                                                         r"change or unset DEEPFIM_MODEL")):
+        monkeypatch.setenv("DEEPFIM_MODEL", named)  # it did not say where the name came from
+        with pytest.raises(ModelNotFound, match=message):
+            resolve(None)
+        with pytest.raises(ModelNotFound) as passed:
+            resolve(named)
+        assert "DEEPFIM_MODEL" not in str(passed.value)
     monkeypatch.delenv("DEEPFIM_MODEL")
     with pytest.raises(ModelNotFound, match="deepfim models pull deepseek-coder-1.3b-base"):
         resolve(None)
