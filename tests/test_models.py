@@ -156,6 +156,27 @@ def test_an_interrupted_registry_install_leaves_no_model(tmp_path: Path, monkeyp
     assert pull(entry).read_bytes() == PAYLOAD and resolve("gemma-3-270m") == entry.local_path
 
 
+def test_a_model_whose_package_is_installed_needs_no_pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README: `pip install -e '.[small]'` and `--model gemma-3-270m`; that said "not downloaded yet"."""
+    import importlib.machinery
+    import sys
+    import types
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    package = types.ModuleType("fake_model_package")
+    package.__spec__ = importlib.machinery.ModuleSpec("fake_model_package", None)
+    package.assemble = lambda target: Path(target).write_bytes(PAYLOAD)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_model_package", package)
+    entry = replace(find("gemma-3-270m"), package="fake-model-package==1.0", sha256=hashlib.sha256(PAYLOAD).hexdigest())
+    monkeypatch.setattr(catalog, "entries", lambda: (entry,))
+    path = resolve("gemma-3-270m")
+    assert path == catalog.models_dir() / "gemma-3-270m-q4_k_m.gguf" and path.read_bytes() == PAYLOAD
+    monkeypatch.delitem(sys.modules, "fake_model_package")  # not installed: the pull is still asked for
+    path.unlink()
+    with pytest.raises(ModelNotFound, match="not downloaded yet; run `deepfim models pull gemma-3-270m:Q4_K_M`"):
+        resolve("gemma-3-270m")
+
+
 def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Path) -> None:
     import subprocess
     import sys
