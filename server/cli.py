@@ -476,6 +476,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # whoever read our output went away (`deepfim complete ... | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while a model loads, generates or downloads: no traceback
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # after the progress line or the ^C
+        return 130
 
 
 if __name__ == "__main__":

@@ -286,3 +286,19 @@ def test_set_reaches_the_completion(deepseek_tiny: Path, tmp_path: Path) -> None
     assert runs[1]["timings"]["generated_tokens"] > 2
     out = deepfim("complete", str(source), "--line", "1", "--character", "11", "--set", "nope=1")
     assert out.returncode == 2 and "--set 'nope=1'" in out.stderr
+
+
+def test_ctrl_c_ends_a_command_without_a_traceback(monkeypatch, capsys) -> None:
+    """Ctrl-C during `deepfim complete`, `edit` or `models pull` printed a Python traceback."""
+    from server import cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_models", interrupted)
+    try:
+        status = cli.main(["models", "pull"])
+    except KeyboardInterrupt:
+        status = None  # it escaped main: Python printed its traceback
+    assert status == 130
+    assert "Traceback" not in capsys.readouterr().err
