@@ -21,7 +21,12 @@ Progress = Callable[[int, Optional[int]], None]
 
 
 class DownloadError(Exception):
-    """A pull that failed; the message says what to do instead."""
+    """A pull that failed; the message says what to do instead. `unreachable`: the hub never answered
+    with the file (no connection, a refusal), as opposed to a download that began and failed."""
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def _bar(stream=sys.stderr) -> Progress:
@@ -114,8 +119,10 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
     if have:
         request.add_header("Range", f"bytes={have}-")
     show = progress or _bar()
+    answered = False
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
+            answered = True
             if have and response.status != 206:
                 have = 0  # the server ignored the range: start over
             length = response.headers.get("Content-Length")
@@ -130,7 +137,7 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
         reason = getattr(error, "reason", error)
         raise DownloadError(
             f"cannot download {entry.url} ({reason}); download {entry.file} from {entry.repo} yourself "
-            f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)"
+            f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)", unreachable=not answered
         ) from None
     sys.stderr.write("\n")
     if total is not None and done < total:  # urllib ends a response cut short without an error

@@ -347,7 +347,7 @@ def _models(args: argparse.Namespace) -> int:
         path = pull(entry)
     except DownloadError as error:
         small = find(fallback_name())
-        if args.name or small is None:
+        if args.name or small is None or not error.unreachable:  # a download that began and failed: not the hub
             print(f"deepfim: {error}", file=sys.stderr)
             return 1
         print(f"deepfim: cannot download {entry.name} (the model hub is out of reach); installing the small "

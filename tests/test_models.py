@@ -78,6 +78,20 @@ def test_a_dropped_connection_leaves_a_partial_download_to_resume(hub: str) -> N
     assert RangeHandler.ranges == ["", "bytes=100000-"]
 
 
+def test_a_failed_download_of_the_default_is_not_told_as_an_unreachable_hub(hub: str, capsys) -> None:
+    """A bare `models pull` whose download began and failed said "the model hub is out of reach",
+    put the small prefix-only model in its place and exited 0."""
+    from server.cli import main
+
+    RangeHandler.drop_after = 100_000
+    assert main(["models", "pull"]) == 1
+    err = capsys.readouterr().err
+    assert "stopped at 0.1 of 0.3 MB" in err and "out of reach" not in err, err
+    assert not find("gemma-3-270m").local_path.exists()
+    assert main(["models", "pull"]) == 0  # resumed
+    assert find("deepseek-coder-1.3b-base").local_path.read_bytes() == PAYLOAD
+
+
 def test_pull_rejects_a_bad_checksum(hub: str) -> None:
     entry = replace(find("deepseek-coder-1.3b-base"), sha256="0" * 64)
     with pytest.raises(DownloadError, match="corrupt"):
