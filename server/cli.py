@@ -106,6 +106,7 @@ _FLAGS = {"engineApi": "--engine-api", "engineModel": "--engine-model", "engine"
           "contextSize": "--context-size", "maxTokens": "--max-tokens", "timeBudgetMs": "--time-budget-ms"}
 _SET_KEY = re.compile(r"\bset (%s)(?: to (\S+?))?(?=[\s;,)]|$)" % "|".join(_FLAGS))
 _KEY = re.compile(r"(?<![\w-])(engineApi|engineModel)\b")
+_SET_MODEL = re.compile(r"\bset the model to(?= an? \.gguf)")
 
 
 def in_cli_terms(message: object, args: argparse.Namespace) -> str:
@@ -123,6 +124,8 @@ def in_cli_terms(message: object, args: argparse.Namespace) -> str:
         return f"pass --set {key}={value or '...'}"
 
     text = _SET_KEY.sub(set_key, str(message))
+    if hasattr(args, "model"):  # the small fallback model's notice: "or set the model to a .gguf file"
+        text = _SET_MODEL.sub("pass --model with the path of", text)
     return _KEY.sub(lambda m: flag(m[1]) or f"--set {m[1]}", text)
 
 

@@ -302,3 +302,21 @@ def test_ctrl_c_ends_a_command_without_a_traceback(monkeypatch, capsys) -> None:
         status = None  # it escaped main: Python printed its traceback
     assert status == 130
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_small_model_notice_names_the_flag(tmp_path: Path, monkeypatch) -> None:
+    """`deepfim complete` without the default model warned "... or set the model to a .gguf file": a
+    command line has no model to set, it has --model."""
+    from models.catalog import fallback_name, fallback_notice, find
+    from server.cli import build_parser, in_cli_terms
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    monkeypatch.delenv("DEEPFIM_MODEL", raising=False)
+    small = find(fallback_name())
+    assert small is not None
+    small.local_path.write_bytes(b"GGUF")
+    notice = fallback_notice(None, small.local_path)
+    assert notice and "set the model to a .gguf file" in notice  # the editors say their model setting
+    for command in (["complete", "a.py", "--line", "0", "--character", "0"], ["edit", "a.py", "--range", "0:0-0:0"]):
+        text = in_cli_terms(notice, build_parser().parse_args(command))
+        assert "or pass --model with the path of a .gguf file" in text and "set the model" not in text, text
