@@ -320,3 +320,16 @@ def test_the_small_model_notice_names_the_flag(tmp_path: Path, monkeypatch) -> N
     for command in (["complete", "a.py", "--line", "0", "--character", "0"], ["edit", "a.py", "--range", "0:0-0:0"]):
         text = in_cli_terms(notice, build_parser().parse_args(command))
         assert "or pass --model with the path of a .gguf file" in text and "set the model" not in text, text
+
+
+def test_an_installed_deepfim_has_every_package() -> None:
+    """`pip install .` (not -e) left out server/engines: serve, complete and edit failed with "No module named
+    'server.engines'"."""
+    import re
+
+    listed = re.search(r"^packages = \[(.*)\]$", (REPO / "pyproject.toml").read_text(), re.M)
+    assert listed
+    packages = {name.strip().strip('"') for name in listed[1].split(",")}
+    found = {".".join(init.parent.relative_to(REPO).parts) for top in ("server", "fim", "models")
+             for init in (REPO / top).rglob("__init__.py")}
+    assert found <= packages, found - packages
