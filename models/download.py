@@ -135,6 +135,9 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
                     show(done, total)
     except (urllib.error.URLError, OSError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
+        if answered:  # the download began: what it wrote is kept, and pulling again resumes from there
+            raise DownloadError(f"the download of {entry.file} was interrupted ({reason}); run "
+                                f"`deepfim models pull {entry.key}` again to resume it") from None
         raise DownloadError(
             f"cannot download {entry.url} ({reason}); download {entry.file} from {entry.repo} yourself "
             f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)", unreachable=not answered

@@ -78,6 +78,25 @@ def test_a_dropped_connection_leaves_a_partial_download_to_resume(hub: str) -> N
     assert RangeHandler.ranges == ["", "bytes=100000-"]
 
 
+def test_a_download_interrupted_by_an_error_says_to_pull_again(hub: str) -> None:
+    """A reset connection or a timeout mid-file said "download ... yourself and run deepfim with
+    --model", when pulling again resumes the part already written."""
+    import errno
+
+    entry = find("deepseek-coder-1.3b-base")
+
+    def reset(done: int, total: object) -> None:
+        raise OSError(errno.ECONNRESET, "Connection reset by peer")
+
+    with pytest.raises(DownloadError) as failed:
+        pull(entry, progress=reset)
+    message = str(failed.value)
+    assert "interrupted (" in message and "pull deepseek-coder-1.3b-base:Q4_K_M` again to resume" in message, message
+    assert "yourself" not in message
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+    assert RangeHandler.ranges[-1].startswith("bytes=")
+
+
 def test_a_failed_download_of_the_default_is_not_told_as_an_unreachable_hub(hub: str, capsys) -> None:
     """A bare `models pull` whose download began and failed said "the model hub is out of reach",
     put the small prefix-only model in its place and exited 0."""
