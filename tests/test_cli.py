@@ -333,3 +333,19 @@ def test_an_installed_deepfim_has_every_package() -> None:
     found = {".".join(init.parent.relative_to(REPO).parts) for top in ("server", "fim", "models")
              for init in (REPO / top).rglob("__init__.py")}
     assert found <= packages, found - packages
+
+
+def test_the_readmes_commands_parse_and_its_edits_name_the_instruct_model() -> None:
+    """The README's edit example pulled the instruct model, then ran `deepfim edit` without it: the
+    edit was written by the completion model (a base model, or Gemma without the hub)."""
+    import re
+    import shlex
+
+    from server.cli import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    commands = [shlex.split(line, comments=True) for block in re.findall(r"```sh\n(.*?)```", readme, re.S)
+                for line in block.splitlines() if line.startswith("deepfim ")]
+    edits = [build_parser().parse_args(command[1:]) for command in commands]  # exit 2 if one is wrong
+    edits = [args for args in edits if args.command == "edit"]
+    assert edits and all(args.model == "deepseek-coder-1.3b-instruct" for args in edits)
