@@ -132,7 +132,7 @@ class CompletionService:
     def __init__(self, settings: Settings, listener: Optional[Listener] = None,
                  text_of: Callable[[str], Optional[str]] = lambda uri: None, background_index: bool = True) -> None:
         self.settings = settings
-        self._started_model = settings.model  # what a client's empty `model` setting goes back to
+        self._started = settings  # what a client's null settings go back to
         self.listener = listener or Listener()
         self._text_of = text_of
         self.worker = ModelWorker()
@@ -171,7 +171,7 @@ class CompletionService:
         `ours`, see Settings.validated). Reloads the model when a setting that shapes it changed (and a
         model was asked for before)."""
         old = self.settings
-        self.settings, warnings = old.validated(options, ours, self._started_model)
+        self.settings, warnings = old.validated(options, ours, self._started)
         if self.settings != old:  # answers cached so far may have come out otherwise
             self._forget_answers()
         if old.enabled != self.settings.enabled and self.model is not None:

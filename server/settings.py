@@ -85,13 +85,14 @@ class Settings:
         return self.validated(options)[0]
 
     def validated(self, options: Any, ours: bool = False,
-                  started_model: Optional[str] = None) -> tuple["Settings", list[str]]:
+                  started: Optional["Settings"] = None) -> tuple["Settings", list[str]]:
         """A copy updated from a settings object (a `deepfim` section or the object itself), and one
         warning per key whose value was refused or clamped, and per unknown key (a typo) where every
         key is meant for deepfim: in a `deepfim` section, or `ours` (initializationOptions).
 
-        `model` null or "" means the model deepfim was started with (`started_model`: `deepfim serve
-        --model`, else $DEEPFIM_MODEL or the catalog default): a client's cleared setting goes back to it.
+        null (or "" for text) where null is allowed means the value deepfim was `started` with (`deepfim
+        serve --model`, `--engine`, `--set`; else the default): a client's cleared setting goes back to it,
+        and a client that sends null for what it leaves unset (VS Code) keeps what `serve` was given.
         """
         if not isinstance(options, dict):
             return self, []
@@ -108,11 +109,11 @@ class Settings:
                     warnings.append(f"setting {key} is not a deepfim setting"
                                     + (f" (did you mean {close[0]}?)" if close else "") + "; it is ignored")
                 continue
-            if spec.name == "model" and (value is None or (isinstance(value, str) and not value.strip())):
-                changes["model"] = started_model
-                continue
             if spec.metadata["text"] and isinstance(value, str) and not value.strip():
                 value = None  # an editor's empty text box means "not set"
+            if value is None and spec.metadata["nullable"]:
+                changes[spec.name] = getattr(started, spec.name) if started is not None else None
+                continue
             accepted, warning = _check(spec, value)
             if warning:
                 warnings.append(f"setting {key}: {json.dumps(value)[:80]} is not accepted; {warning}")

@@ -36,10 +36,23 @@ def test_bad_values_get_one_warning_each_and_the_default() -> None:
 def test_a_cleared_model_goes_back_to_the_model_deepfim_was_started_with(cleared: object) -> None:
     """An editor's emptied `model` setting: `deepfim serve --model`'s model, or the default (null)."""
     chosen = Settings(model="chosen.gguf")
-    assert chosen.validated({"deepfim": {"model": cleared}}, started_model="serve-flag.gguf")[0].model \
-        == "serve-flag.gguf"
+    started = Settings(model="serve-flag.gguf")
+    assert chosen.validated({"deepfim": {"model": cleared}}, started=started)[0].model == "serve-flag.gguf"
     assert chosen.validated({"model": cleared})[0].model is None
-    assert chosen.validated({"maxTokens": 8}, started_model="serve-flag.gguf")[0].model == "chosen.gguf"
+    assert chosen.validated({"maxTokens": 8}, started=started)[0].model == "chosen.gguf"
+
+
+def test_null_settings_keep_what_serve_was_started_with() -> None:
+    """VS Code sends null for every setting left unset: `deepfim serve --engine URL` and `--set` values
+    that may be null stay; a value the editor does send wins."""
+    started = Settings(engine="http://gpu:8080", engine_api="llama.cpp", gpu_layers=0, threads=3)
+    sent = {"engine": None, "engineApi": None, "gpuLayers": None, "threads": None, "instructModel": ""}
+    settings, warnings = started.validated(sent, ours=True, started=started)
+    assert warnings == []
+    assert (settings.engine, settings.engine_api, settings.gpu_layers, settings.threads, settings.instruct_model) \
+        == ("http://gpu:8080", "llama.cpp", 0, 3, None)
+    assert started.validated({"engine": "http://other:8080"}, started=started)[0].engine == "http://other:8080"
+    assert started.validated({"engine": None})[0].engine is None  # no started settings: the default
 
 
 def test_out_of_range_values_are_clamped_with_a_warning() -> None:
