@@ -214,7 +214,7 @@ def _complete(args: argparse.Namespace) -> int:
 def _edit(args: argparse.Namespace) -> int:
     from fim.instruct import action
     from models.catalog import ModelNotFound
-    from server.edits import edit_once
+    from server.edits import edit_once, in_instruct_terms
     from server.engines.base import EngineUnavailable, ModelLoadError
     from server.instruct import EditTooLong
 
@@ -244,7 +244,7 @@ def _edit(args: argparse.Namespace) -> int:
         result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
                            args.max_tokens)
     except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
-        print(f"deepfim: {in_cli_terms(error, args)}", file=sys.stderr)
+        print(f"deepfim: {in_cli_terms(in_instruct_terms(error, settings), args)}", file=sys.stderr)
         return 1
     if args.json:
         _print_json(result.to_json(), args.compact)

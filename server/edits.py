@@ -10,6 +10,7 @@ IDLE_S without edits, and loads only when memory allows it beside the completion
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 import uuid
@@ -45,6 +46,18 @@ def instruct_settings(settings: Settings) -> Optional[Settings]:
         return replace(settings, model=settings.instruct_model, engine=None,
                        context_size=min(settings.context_size, INSTRUCT_CTX))
     return None
+
+
+_ENGINE_KEY = re.compile(r"\bset (engineApi|engineModel|engine)\b")
+_INSTRUCT_KEYS = {"engine": "instructEngine", "engineApi": "instructEngineApi", "engineModel": "instructModel"}
+
+
+def in_instruct_terms(error: object, settings: Settings) -> str:
+    """An edit's error, naming the instruct engine's settings where edits run on one (`instructEngine`):
+    its remote engine's messages say "set engine" as the completion engine's do."""
+    if not settings.instruct_engine:
+        return str(error)
+    return _ENGINE_KEY.sub(lambda m: f"set {_INSTRUCT_KEYS[m[1]]}", str(error))
 
 
 def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float], None]] = None,
@@ -251,8 +264,9 @@ class Edits:
                     self.service.load()
                 else:
                     self.service.run_on_model_thread(lambda _: self.engines.close())
-            server.show(types.MessageType.Error, str(error))
-            return {"applied": False, "reason": str(error)}
+            reason = in_instruct_terms(error, self.service.settings)
+            server.show(types.MessageType.Error, reason)
+            return {"applied": False, "reason": reason}
         if result.cancelled:
             self._end_progress(progress, "cancelled")
             return {"applied": False, "reason": "cancelled"}

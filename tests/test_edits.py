@@ -69,6 +69,28 @@ def test_edit_prints_the_new_text_and_refuses_bad_ranges(instruct_model: Path, t
     assert "pass --model" in missing.stderr and "instructModel" not in missing.stderr  # the flag the user passed
 
 
+def test_an_instruct_engines_failure_names_its_settings(tmp_path: Path) -> None:
+    """A remote instruct engine that is down names `instructEngine`, not the completion's `engine`."""
+    import socket
+
+    from server.edits import in_instruct_terms
+    from server.settings import Settings
+
+    source = tmp_path / "calc.py"
+    source.write_text(SOURCE, encoding="utf-8")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = deepfim("edit", str(source), "--range", "0:0-1:0", "--instruction", "x",
+                  "--set", f"instructEngine=http://127.0.0.1:{port}")
+    assert out.returncode == 1 and "refused the connection" in out.stderr, out.stderr
+    assert "set instructEngine to" in out.stderr and "--engine" not in out.stderr, out.stderr
+    remote = Settings(instruct_engine="http://x:8080")
+    assert in_instruct_terms("set engineApi to ollama; or set engineModel", remote) \
+        == "set instructEngineApi to ollama; or set instructModel"
+    assert in_instruct_terms("the engine at x: set engine to a URL", Settings()) == "the engine at x: set engine to a URL"
+
+
 # ---------------------------------------------------------------------------------------- LSP
 EDIT_RANGE = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
 
