@@ -88,7 +88,8 @@ def test_an_instruct_engines_failure_names_its_settings(tmp_path: Path) -> None:
     remote = Settings(instruct_engine="http://x:8080")
     assert in_instruct_terms("set engineApi to ollama; or set engineModel", remote) \
         == "set instructEngineApi to ollama; or set instructModel"
-    assert in_instruct_terms("the engine at x: set engine to a URL", Settings()) == "the engine at x: set engine to a URL"
+    completion_engine = "the engine at x: set engine to a URL"
+    assert in_instruct_terms(completion_engine, Settings()) == completion_engine
 
 
 # ---------------------------------------------------------------------------------------- LSP
