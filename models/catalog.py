@@ -18,7 +18,14 @@ def cache_dir() -> Path:
     """deepfim's user cache directory (models, vocabularies, test fixtures)."""
     override = os.environ.get("DEEPFIM_CACHE")
     path = Path(override) if override else Path(platformdirs.user_cache_dir("deepfim"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        where = "set DEEPFIM_CACHE to a folder you can write" if override else \
+            "free it, or set DEEPFIM_CACHE to a folder you can write"
+        raise CacheUnavailable(f"cannot use the cache folder {path}"
+                               f"{' (from $DEEPFIM_CACHE)' if override else ''}: {error.strerror or error}; {where}") \
+            from None
     return path
 
 
@@ -92,6 +99,10 @@ def find(name: str) -> Optional[CatalogEntry]:
 
 class ModelNotFound(Exception):
     """A MODEL argument that names neither a file nor a downloaded catalog model."""
+
+
+class CacheUnavailable(ModelNotFound):
+    """deepfim's cache folder cannot be made or used (models are looked up there)."""
 
 
 def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:

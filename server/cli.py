@@ -474,8 +474,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level),
                         stream=sys.stderr, format="deepfim %(levelname)s %(name)s: %(message)s")
+    from models.catalog import CacheUnavailable
+
     try:
         return args.func(args)
+    except CacheUnavailable as error:  # any command: the cache holds the models
+        print(f"deepfim: {error}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # whoever read our output went away (`deepfim complete ... | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1

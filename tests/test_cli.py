@@ -63,6 +63,17 @@ def test_missing_model_is_one_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_a_cache_folder_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None:
+    """DEEPFIM_CACHE naming a file (or a folder that cannot be created): every command says so."""
+    (tmp_path / "a.py").write_text("x = 1\n")
+    blocked = tmp_path / "cache"
+    blocked.write_text("")
+    for args in (("models", "list"), ("complete", str(tmp_path / "a.py"), "--line", "0", "--character", "0")):
+        out = deepfim(*args, env={"DEEPFIM_CACHE": str(blocked), "DEEPFIM_MODEL": ""})
+        assert out.returncode == 1 and "Traceback" not in out.stderr, (args, out.stderr)
+        assert f"cannot use the cache folder {blocked} (from $DEEPFIM_CACHE)" in out.stderr, out.stderr
+
+
 def test_models_list_and_unreachable_pull(tmp_path: Path) -> None:
     listed = deepfim("models", "list", env={"DEEPFIM_CACHE": str(tmp_path)})
     assert listed.returncode == 0
