@@ -240,6 +240,18 @@ def test_python_imports_and_resolution():
     assert resolve(by_module["proj.core"], "tests/test_x.py", known) == ["src/proj/core.py"]
 
 
+def test_python_absolute_import_is_not_a_module_inside_a_package():
+    # app/utils/json.py is ``app.utils.json``: ``import json`` (the standard library) does not name it.
+    known = {"app/__init__.py", "app/views.py", "app/utils/__init__.py", "app/utils/json.py",
+             "app/core/logging.py", "src/proj/__init__.py", "src/proj/core.py"}
+    refs = {r.module: r for r in imported_modules("import json\nimport logging\nimport core\n", "python")}
+    assert resolve(refs["json"], "app/views.py", known) == []
+    assert resolve(refs["logging"], "app/views.py", known) == []  # app/core: a namespace folder in a package
+    assert resolve(refs["core"], "app/views.py", known) == []
+    (src,) = imported_modules("import proj.core\n", "python")
+    assert resolve(src, "app/views.py", known) == ["src/proj/core.py"]  # src/ is a source root
+
+
 def test_python_imports_survive_syntax_errors():
     text = "from utils import (\n    load_data,\n    save,\n)\ndef broken(:\n    pass\nimport helpers\n"
     refs = imported_modules(text, "python")

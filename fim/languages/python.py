@@ -90,9 +90,11 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
         found = with_submodules("")
     if not found:
         for suffix in ("/".join(parts) + ".py", "/".join(parts) + "/__init__.py", "/".join(parts) + ".pyi"):
-            hits = index.with_suffix(suffix)
-            if hits:
-                base = hits[0][: len(hits[0]) - len(suffix)].rstrip("/")
+            # A source root (src/, lib/) is a folder neither in nor inside a package: there,
+            # app/utils/json.py is ``app.utils.json``, never what ``import json`` names.
+            bases = [hit[: len(hit) - len(suffix)].rstrip("/") for hit in index.with_suffix(suffix)]
+            base = next((b for b in bases if b and not _in_package(b, index)), None)
+            if base is not None:
                 found = with_submodules(base)
                 break
     if not found and "__init__.py" in index.paths:
@@ -107,6 +109,14 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
         return [p for name in ref.names for p in module_files("", [name])]
     return found
 
+
+def _in_package(folder: str, index: PathIndex) -> bool:
+    """Whether `folder` or a folder above it (below the workspace root) has an ``__init__.py``."""
+    while folder:
+        if folder + "/__init__.py" in index.paths:
+            return True
+        folder = posixpath.dirname(folder)
+    return False
 
 
 # A string prefix (r, b, f, u) is left as code: starting a match only at a quote or a hash lets the
