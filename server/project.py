@@ -4,7 +4,8 @@
 server, `deepfim complete` and the benchmarks. A file that leaves the index (deleted, renamed,
 newly ignored or secret, its folder removed) leaves the ring at once, and the ring is checked
 against the index on every use; the files a prompt's snippets come from are checked on disk
-(still there, not newly ignored) before they are used, so nothing stale reaches a prompt.
+(still there, not newly ignored, not changed since read) before they are used, so nothing stale
+reaches a prompt.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ class Project:
 
 def _gone(index: WorkspaceIndex, sources: set[str]) -> set[str]:
     """Checked on use, for clients that do not report file changes: the snippet sources that were
-    deleted or became ignored since they were indexed. Each is dropped from the index."""
+    deleted, became ignored or were changed on disk since they were indexed. The first two are
+    dropped from the index, a changed file is read again."""
     editing = set(index.open_paths())
     gone = set()
     for rel in sources - editing:
@@ -142,6 +144,9 @@ def _gone(index: WorkspaceIndex, sources: set[str]) -> set[str]:
             continue
         if not path.is_file() or index.is_ignored(path):
             index.remove(path)
+            gone.add(rel)
+        elif index.changed_on_disk(rel):
+            index.refresh(path)
             gone.add(rel)
     return gone
 

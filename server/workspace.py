@@ -52,6 +52,7 @@ from server.ignore import IGNORE_FILES, Chain, IgnoreFiles, chain_ignores
 log = logging.getLogger(__name__)
 
 PathLike = Union[str, Path]
+Stamp = tuple[int, int]
 F = TypeVar("F", bound=Callable[..., Any])
 
 VENDORED_DIRS = frozenset({
@@ -138,6 +139,7 @@ class WorkspaceIndex:
         self.max_line_length = max_line_length
         self.max_recent = max_recent
         self.files: dict[str, str] = {}
+        self._stamps: dict[str, Stamp] = {}  # files read from disk: (mtime_ns, size) when read
         self._total = 0
         self._overlay: set[str] = set()  # paths whose text comes from the editor
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -339,13 +341,13 @@ class WorkspaceIndex:
         rel = self._rel_in(path, root)
         if rel is None or not self._name_ok(rel) or self._scanned_files >= self.max_files:
             return
-        text = None if rel in self._overlay else self._read(path)
+        read = None if rel in self._overlay else self._read(path)
         with self._lock:
             if rel in self._overlay:  # the editor's text wins, even when it arrived during the read
                 self._seen.add(rel)
-            elif text is not None:
+            elif read is not None:
                 self._scanned_files += 1
-                if self._store(rel, text):
+                if self._store(rel, *read):
                     self._seen.add(rel)
 
     def _rel_in(self, path: str, root: str) -> Optional[str]:
@@ -357,9 +359,9 @@ class WorkspaceIndex:
         name = rel.rsplit("/", 1)[-1]
         return not (is_secret_path(rel) or name in SKIPPED_NAMES or name.lower().endswith(BINARY_SUFFIXES))
 
-    def _read(self, path: str) -> Optional[str]:
-        """The text of a regular file inside the roots, or None (too big, binary, escaping, or a
-        link to an excluded file)."""
+    def _read(self, path: str) -> Optional[tuple[str, Stamp]]:
+        """The text of a regular file inside the roots and its stamp as read, or None (too big,
+        binary, escaping, or a link to an excluded file)."""
         real = _realpath(path)
         if self._root_of(real) is None or real != path and self.is_ignored(real):
             return None
@@ -367,8 +369,9 @@ class WorkspaceIndex:
             st = os.stat(real)
             if not stat.S_ISREG(st.st_mode) or st.st_size > self.max_file_bytes:
                 return None
+            stamp = (st.st_mtime_ns, st.st_size)
             if st.st_size == 0:  # empty, or a kernel file that may block a reader for good (/proc/kmsg)
-                return ""
+                return "", stamp
             fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK)
             with open(fd, "rb") as f:
                 data = f.read(self.max_file_bytes + 1)
@@ -376,13 +379,14 @@ class WorkspaceIndex:
             return None
         if len(data) > self.max_file_bytes or b"\x00" in data[:8192]:
             return None
-        return data.decode("utf-8", "replace")
+        return data.decode("utf-8", "replace"), stamp
 
     def _acceptable(self, text: str) -> bool:
         return (len(text) <= self.max_file_bytes and "\x00" not in text[:8192]
                 and not looks_minified(text, self.max_line_length) and not looks_generated(text))
 
-    def _store(self, rel: str, text: str) -> bool:
+    def _store(self, rel: str, text: str, stamp: Optional[Stamp] = None) -> bool:
+        """Keep `text` for `rel` (`stamp`: the file on disk it was read from; None for the editor's)."""
         if not self._acceptable(text):
             self._drop(rel)
             return False
@@ -391,11 +395,16 @@ class WorkspaceIndex:
             return False
         self._total += len(text) - (len(old) if old is not None else 0)
         self.files[rel] = text
+        if stamp is None:
+            self._stamps.pop(rel, None)
+        else:
+            self._stamps[rel] = stamp
         return True
 
     def _drop(self, rel: str) -> bool:
         """Forget the text of `rel` (under the lock); True when it was in `files`."""
         old = self.files.pop(rel, None)
+        self._stamps.pop(rel, None)
         if old is None:
             return False
         self._total -= len(old)
@@ -466,11 +475,11 @@ class WorkspaceIndex:
         with self._lock:
             if rel in self._overlay:
                 return rel
-        text = self._read(abspath)
+        read = self._read(abspath)
         with self._lock:
             if rel in self._overlay:
                 return rel
-            if text is None or not self._store(rel, text):
+            if read is None or not self._store(rel, *read):
                 self._drop(rel)
                 return None
         return rel
@@ -507,6 +516,19 @@ class WorkspaceIndex:
                 if ignored:
                     self._forget(rel)
             self.rescan()
+
+    def changed_on_disk(self, relpath: str) -> bool:
+        """True when the file `relpath` was read from disk and has changed there since (written
+        behind the editor's back, with no file-change event); False for the editor's documents."""
+        with self._lock:
+            stamp = self._stamps.get(relpath)
+            if stamp is None or relpath in self._overlay:
+                return False
+        try:
+            st = os.stat(self.abspath(relpath))
+        except (OSError, KeyError):
+            return True
+        return (st.st_mtime_ns, st.st_size) != stamp
 
     # ---------------------------------------------------------------- reading
     def recent_paths(self, limit: Optional[int] = None) -> list[str]:

@@ -309,6 +309,25 @@ def test_index_feeds_context_selection(tmp_path):
     assert ".env" not in by_source and not any("sk-abc" in s.text for s in out)
 
 
+def test_a_file_changed_on_disk_without_an_event_is_read_again_before_its_snippet_is_used(tmp_path):
+    from server.project import Project
+
+    helpers = write(tmp_path, "helpers.py", "def compute_total(items):\n    return sum(items)\n")
+    text = "from helpers import compute_total\n\nx = compute_total([1])\n"
+    main = write(tmp_path, "main.py", text)
+    project = Project([tmp_path], background=False)
+    assert project.scan(30.0)
+    assert "(items)" in project.context(main, text, 2)((0, 3), 4000)[0].text
+    helpers.write_text("def compute_total(items, tax_rate):\n    return sum(items) * (1 + tax_rate)\n")  # no event
+    assert project.index.changed_on_disk("helpers.py") and not project.index.changed_on_disk("main.py")
+    (snippet,) = project.context(main, text, 2)((0, 3), 4000)
+    assert snippet.source == "helpers.py" and "(items, tax_rate)" in snippet.text
+    assert not project.index.changed_on_disk("helpers.py")
+    project.index.update(helpers, "def compute_total(): ...\n")  # the editor's text: never stale
+    helpers.write_text("def compute_total(items, tax_rate, discount):\n    return 0\n")
+    assert not project.index.changed_on_disk("helpers.py")
+
+
 def test_ignore_file_saved_from_the_editor_takes_effect(tmp_path):
     write(tmp_path, "a.py")
     write(tmp_path, "sub/b.py")
