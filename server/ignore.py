@@ -18,6 +18,7 @@ answers for one path only, so a walker checks each folder on the way down (as
 ``IgnoreFiles()``                           ignore files read once, re-read when changed:
                                             ``rules(dir)``, ``outer_chain(root)``, ``changed``
 ``global_excludes_file(top)``               git's ``core.excludesFile``
+``git_dir(top)``                            where ``info/exclude`` is (``.git``, or a worktree's)
 ==========================================  =================================================
 """
 
@@ -108,6 +109,29 @@ def global_excludes_file(top: Path) -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")) / "git" / "ignore"
 
 
+def git_dir(top: Path) -> Path:
+    """The folder holding the repository's ``info/exclude`` for the work tree at `top`: its ``.git``
+    folder, or where a ``.git`` file points (a submodule's folder, a linked worktree's common one)."""
+    dot = top / ".git"
+    try:
+        if not dot.is_file():
+            return dot
+        with open(dot, "rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return dot
+    first = head.split("\n", 1)[0].strip()
+    if not first.startswith("gitdir:"):
+        return dot
+    gitdir = top / first[len("gitdir:"):].strip()  # an absolute path replaces `top`
+    try:
+        with open(gitdir / "commondir", "rb") as f:
+            common = f.read(4096).decode("utf-8", "replace").strip()
+    except OSError:
+        return gitdir
+    return gitdir / common if common else gitdir
+
+
 class IgnoreFiles:
     """The ignore files of a workspace, each read once and read again when it changes on disk.
 
@@ -161,7 +185,7 @@ class IgnoreFiles:
         top = next((d for d in (root, *root.parents) if (d / ".git").exists()), None)
         if top is None:
             return ()
-        files = [(top, global_excludes_file(top)), (top, top / ".git" / "info" / "exclude")]
+        files = [(top, global_excludes_file(top)), (top, git_dir(top) / "info" / "exclude")]
         if top != root:  # lowest precedence first; `root`'s own files are `rules(root)`
             folder = top
             files.append((folder, folder / ".gitignore"))

@@ -65,7 +65,7 @@ VENDORED_DIRS = frozenset({
 SKIPPED_NAMES = frozenset({
     "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Pipfile.lock", "Cargo.lock",
     "go.sum", "composer.lock", "Gemfile.lock", "uv.lock", "pdm.lock", "flake.lock", "bun.lockb",
-    ".DS_Store",
+    ".DS_Store", ".git",  # a worktree's or submodule's .git file
 })
 BINARY_SUFFIXES = (
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".svgz", ".tif", ".tiff", ".psd", ".pdf",

@@ -328,6 +328,22 @@ def test_a_file_changed_on_disk_without_an_event_is_read_again_before_its_snippe
     assert not project.index.changed_on_disk("helpers.py")
 
 
+@pytest.mark.parametrize("layout", ["worktree", "submodule"])
+def test_info_exclude_of_a_linked_worktree_or_submodule(tmp_path, layout):
+    """Where .git is a file (``gitdir: ...``), git reads info/exclude in the repository it points to."""
+    gitdir = tmp_path / "main" / ".git" / ("worktrees/wt" if layout == "worktree" else "modules/wt")
+    write(gitdir, "HEAD", "ref: refs/heads/wt\n")
+    exclude = tmp_path / "main" / ".git" / "info" / "exclude" if layout == "worktree" else gitdir / "info" / "exclude"
+    if layout == "worktree":
+        write(gitdir, "commondir", "../..\n")
+    write(exclude.parent, exclude.name, "private.py\n")
+    work = tmp_path / "wt"
+    write(work, ".git", f"gitdir: {os.path.relpath(gitdir, work)}\n")
+    write(work, "private.py")
+    write(work, "public.py")
+    assert sorted(scanned(work).files) == ["public.py"]
+
+
 def test_ignore_file_saved_from_the_editor_takes_effect(tmp_path):
     write(tmp_path, "a.py")
     write(tmp_path, "sub/b.py")
