@@ -156,6 +156,24 @@ def test_go_module_packages_through_go_mod_and_siblings_of_the_package():
     assert languages.get("go").siblings("cart/cart.go", index) == ["cart/price.go"]
 
 
+def test_a_go_dependency_is_not_a_workspace_folder_of_the_same_name():
+    # A kubebuilder project: metav1 is k8s.io's package, not the project's api/v1.
+    files = {"go.mod": "module example.com/operator\n", "api/v1/types.go": "package v1\n\ntype Widget struct{}\n",
+             "internal/status/status.go": "package status\n", "tools/gen/main.go": "package main\n",
+             "tools/gen/fmtx/fmtx.go": "package fmtx\n"}
+    text = ('package controllers\n\nimport (\n\tmetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"\n'
+            '\t"google.golang.org/grpc/status"\n\t"example.com/operator/api/v1"\n)\n')
+    index = path_index(files, {"go.mod": files["go.mod"]})
+    refs = {r.module: r for r in imported_modules(text, "go")}
+    assert resolve(refs["k8s.io/apimachinery/pkg/apis/meta/v1"], "controllers/w.go", index) == []
+    assert resolve(refs["google.golang.org/grpc/status"], "controllers/w.go", index) == []
+    assert resolve(refs["example.com/operator/api/v1"], "controllers/w.go", index) == ["api/v1/types.go"]
+    # Without a go.mod over the file (GOPATH, a folder inside a module): folders by suffix.
+    (gopath,) = imported_modules('package main\n\nimport "github.com/me/fmtx"\n', "go")
+    assert resolve(gopath, "tools/gen/main.go", path_index({p: "" for p in files if p != "go.mod"})) \
+        == ["tools/gen/fmtx/fmtx.go"]
+
+
 def test_a_go_name_defined_in_a_sibling_file_reaches_the_context():
     price = "package cart\n\n// Total adds the prices.\nfunc Total(items []Item) int {\n\treturn 0\n}\n\ntype Item struct{ Price int }\n"
     current = "package cart\n\nfunc checkout(items []Item) int {\n\treturn \n}\n"

@@ -70,6 +70,10 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     parts = [p for p in path.split("/") if p]
     if not parts or "." not in parts[0] and parts[0] in _STDLIB:
         return []
+    if _in_module(current, index):
+        # In a module of the workspace, a path no workspace go.mod names is a dependency's
+        # (k8s.io/.../meta/v1 is not the project's api/v1).
+        return []
     # No go.mod names it: the longest suffix of the import path that is a folder of .go files.
     for start in range(len(parts)):
         for d in index.dirs_with_suffix("/".join(parts[start:])):
@@ -77,6 +81,12 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
             if files:
                 return files
     return []
+
+
+def _in_module(current: str, index: PathIndex) -> bool:
+    """Whether a go.mod of the workspace, in the folder of `current` or above it, declares a module."""
+    folder = posixpath.dirname(current)
+    return any(not d or folder == d or folder.startswith(d + "/") for _, d in _modules(index))
 
 
 def siblings(current: str, index: PathIndex) -> list[str]:
