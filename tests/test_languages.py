@@ -183,6 +183,19 @@ def test_a_go_name_defined_in_a_sibling_file_reaches_the_context():
     assert "func Total(items []Item) int {" in out[0].text and "type Item struct{ Price int }" in out[0].text
 
 
+@pytest.mark.parametrize("edition", ['edition = "2021"\n', "edition.workspace = true\n"])
+def test_rust_an_external_crate_is_not_the_crate_roots_module_of_that_name(edition):
+    # ``mod http;`` in main.rs: src/handlers.rs's ``use http::StatusCode`` is the http crate (2018+).
+    cargo = '[package]\nname = "web"\n' + edition
+    files = {"Cargo.toml": cargo, "src/main.rs": "mod http;\nmod handlers;\n", "src/http.rs": "", "src/handlers.rs": ""}
+    index = path_index(files, {"Cargo.toml": cargo})
+    (external,) = imported_modules("use http::StatusCode;\n", "rust")
+    assert resolve(external, "src/handlers.rs", index) == []
+    assert resolve(external, "src/main.rs", index) == ["src/http.rs"]  # in scope in the crate root
+    old = {**files, "Cargo.toml": '[package]\nname = "web"\n'}  # no edition: 2015, where the root's modules are paths
+    assert resolve(external, "src/handlers.rs", path_index(old, {"Cargo.toml": old["Cargo.toml"]})) == ["src/http.rs"]
+
+
 def test_rust_crate_super_self_paths_and_workspace_crates():
     files = {"Cargo.toml": '[workspace]\nmembers = ["core", "app"]\n',
              "core/Cargo.toml": '[package]\nname = "shop-core"\nversion = "0.1.0"\n',

@@ -109,6 +109,15 @@ def _crates(index: PathIndex) -> dict[str, str]:
     return got
 
 
+def _edition_2015(current: str, index: PathIndex) -> bool:
+    """Whether the crate of `current` is of the 2015 edition (its Cargo.toml names none, or no
+    Cargo.toml is known)."""
+    cargo = index.nearest(current, "Cargo.toml")
+    m = re.search(r'(?m)^[ \t]*edition(?:[ \t]*=[ \t]*"(\d+)"|\.workspace\b|[ \t]*=[ \t]*\{)',
+                  index.config(cargo) or "" if cargo is not None else "")
+    return m is None or m.group(1) == "2015"
+
+
 def _crate_root(current: str, index: PathIndex) -> str:
     cargo = index.nearest(current, "Cargo.toml")
     if cargo is not None:
@@ -145,8 +154,11 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     crate = _crates(index).get(head)
     if crate is not None:  # another crate of the workspace
         return _walk(index, crate, segments[1:])
-    # 2018 paths: a sibling module or a crate-root module; external crates do not resolve.
-    for base in (_module_dir(current), _crate_root(current, index)):
+    # 2018 paths: a module the current one declares; external crates do not resolve. Only in a
+    # 2015 crate does ``use x::y`` name the crate root's module x from anywhere (``mod http;`` is
+    # not the http crate that src/handlers.rs uses).
+    bases = [_module_dir(current)] + ([_crate_root(current, index)] if _edition_2015(current, index) else [])
+    for base in bases:
         hit = _walk(index, base, segments, whole=False)
         if hit:
             return hit
