@@ -49,8 +49,9 @@ def _compile_line(line: str) -> list[Pattern]:
 
 def parse_ignore_file(text: str) -> Patterns:
     """The patterns of one ignore file in order; blanks and comments are left out, and so is a line
-    pathspec refuses (without losing the others). An unclosed "[" matches nothing, as in git."""
-    lines = text.splitlines()
+    pathspec refuses (without losing the others). An unclosed "[" matches nothing, as in git, and
+    a UTF-8 byte order mark before the first pattern is skipped, as git does."""
+    lines = text.removeprefix("\ufeff").splitlines()
     try:
         patterns = list(GitIgnoreSpec.from_lines(lines).patterns)
     except (ValueError, re.error):  # one bad line fails them all: compile line by line

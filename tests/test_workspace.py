@@ -289,6 +289,8 @@ def test_rule_parser_edge_cases():
     assert rules.check("/r/a/keep", True) is None  # anchored
     assert rules.check("/elsewhere/keep", True) is None  # outside the rules' folder
     assert not IgnoreRules("/r", parse_ignore_file("[abc\n")).check("/r/[abc", False)  # as git: no match
+    bom = IgnoreRules("/r", parse_ignore_file("\ufeffsecret_settings.py\r\nlocal.py\r\n"))  # Notepad's .gitignore
+    assert bom.check("/r/secret_settings.py", False) and bom.check("/r/local.py", False)
 
 
 def test_index_feeds_context_selection(tmp_path):
