@@ -40,6 +40,17 @@ MAX_IGNORE_FILE_BYTES = 1024 * 1024
 Patterns = tuple[Pattern, ...]
 
 
+def _git_line(line: str) -> str:
+    """The line as pathspec should read it. git's ``dir/**`` matches what is inside ``dir``, never
+    ``dir`` itself (``logs/**`` then ``!logs/keep.txt`` keeps that file), and ``dir/**/`` the
+    folders inside it; pathspec's also match ``dir``, which a walker then skips whole. ``dir/**/*``
+    and ``dir/**/*/`` name the same paths."""
+    body = line.rstrip(" ")
+    if body.endswith("/**") or body.endswith("/**/"):
+        return body.removesuffix("/") + "/*" + ("/" if body.endswith("/") else "")
+    return line
+
+
 def _compile_line(line: str) -> list[Pattern]:
     try:
         return list(GitIgnoreSpec.from_lines([line]).patterns)
@@ -51,7 +62,7 @@ def parse_ignore_file(text: str) -> Patterns:
     """The patterns of one ignore file in order; blanks and comments are left out, and so is a line
     pathspec refuses (without losing the others). An unclosed "[" matches nothing, as in git, and
     a UTF-8 byte order mark before the first pattern is skipped, as git does."""
-    lines = text.removeprefix("\ufeff").splitlines()
+    lines = [_git_line(line) for line in text.removeprefix("\ufeff").splitlines()]
     try:
         patterns = list(GitIgnoreSpec.from_lines(lines).patterns)
     except (ValueError, re.error):  # one bad line fails them all: compile line by line

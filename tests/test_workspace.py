@@ -385,6 +385,15 @@ def test_nested_negation_directory_only_and_double_star_patterns(tmp_path):
                                    "sub/.gitignore", "sub/keep.log"]
 
 
+def test_a_folders_contents_ignored_with_double_star_but_one_file_kept(tmp_path):
+    # git: ``logs/**`` matches what is inside logs/, not the folder, so ``!logs/keep.py`` keeps that file.
+    write(tmp_path, ".gitignore", "logs/**\n!logs/keep.py\n/data/**  \n!/data/schema.py\nsrc/**/\n")
+    for rel in ("logs/keep.py", "logs/run.py", "logs/old/keep.py", "data/schema.py", "data/rows.py", "app.py",
+                "src/main.py", "src/gen/out.py"):  # ``src/**/``: the folders inside src/, not its files
+        write(tmp_path, rel)
+    assert sorted(scanned(tmp_path).files) == [".gitignore", "app.py", "data/schema.py", "logs/keep.py", "src/main.py"]
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_nested_ignore_files_match_git_check_ignore(tmp_path):
     files = {".gitignore": "*.log\n/out/\n**/cache/\n!important.log\nlib/*\n!lib/keep/\n",
