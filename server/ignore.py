@@ -70,27 +70,55 @@ def parse_ignore_file(text: str) -> Patterns:
     return tuple(p for p in patterns if p.include is not None)
 
 
+_DIR_MARK = "ps_d"  # the group of pathspec's regular expressions that matches a folder's "/"
+
+
+def _matches_itself(pattern: Pattern, target: str) -> bool:
+    """Whether `pattern` matches the path `target` itself ("dir/" for a folder), as git matches one
+    path. pathspec's regular expressions also match everything below a matching folder (their
+    dir-mark "/" is then not the last character); a walker has judged those folders already, and
+    counting such a match here let ``!/tools/`` re-include tools/build/ that ``build/`` ignores."""
+    regex = getattr(pattern, "regex", None)
+    if regex is None:
+        return False
+    marked = _DIR_MARK in regex.groupindex
+    pos = 0
+    while (m := regex.search(target, pos)) is not None:
+        if not marked or m.end(_DIR_MARK) in (-1, len(target)):
+            return True
+        pos = m.start() + 1  # an unanchored one ("*/"): a later "/" may be the folder's own
+    return False
+
+
 class IgnoreRules:
     """The patterns in force in one folder (its .gitignore, then its .deepfimignore), each relative
     to that folder."""
 
-    __slots__ = ("base", "spec")
+    __slots__ = ("base", "patterns", "everything")
 
-    def __init__(self, base: str, patterns: Sequence[Pattern]) -> None:
+    def __init__(self, base: str, patterns: Sequence[Pattern], everything: bool = False) -> None:
         self.base = base
-        self.spec = GitIgnoreSpec(list(patterns))
+        self.patterns = tuple(patterns)
+        self.everything = everything  # all of `base` is ignored, whatever a file inside says
 
     def check(self, path: str, is_dir: bool) -> Optional[bool]:
-        """For the absolute `path`: True when the last matching pattern ignores it, False when a
-        negation re-includes it, None when no pattern matches (a file further out decides)."""
+        """For the absolute `path`: True when the last pattern matching it ignores it, False when a
+        negation re-includes it, None when no pattern matches (a file further out decides). As in
+        git, a pattern matches the path itself, not a folder above it (the walk checks those)."""
         rel = os.path.relpath(path, self.base).replace(os.sep, "/")
         if rel in (".", "..") or rel.startswith("../"):
             return None
+        if self.everything:
+            return True
         # A trailing "/" names a folder: directory-only patterns ("build/") match only then.
-        return self.spec.check_file(rel + "/" if is_dir else rel).include
+        target = rel + "/" if is_dir else rel
+        for pattern in reversed(self.patterns):
+            if _matches_itself(pattern, target):
+                return bool(pattern.include)
+        return None
 
     def __len__(self) -> int:
-        return len(self.spec.patterns)
+        return len(self.patterns)
 
     def __repr__(self) -> str:
         return f"IgnoreRules({self.base!r}, {len(self)} patterns)"
@@ -101,7 +129,10 @@ Chain = tuple[IgnoreRules, ...]
 
 
 def chain_ignores(chain: Chain, path: str, is_dir: bool) -> bool:
-    """Whether the innermost rules of `chain` with a pattern matching `path` ignore it."""
+    """Whether the innermost rules of `chain` with a pattern matching `path` ignore it (or rules
+    ignoring everything below their folder do)."""
+    if any(rules.everything and rules.check(path, is_dir) for rules in chain):
+        return True
     for rules in reversed(chain):
         verdict = rules.check(path, is_dir)
         if verdict is not None:
@@ -193,7 +224,8 @@ class IgnoreFiles:
 
     def outer_chain(self, root: Path) -> Chain:
         """git's global excludes, .git/info/exclude and the .gitignore files above `root` up to its
-        git top level (nothing when `root` is not in a git work tree)."""
+        git top level (nothing when `root` is not in a git work tree); a rule ignoring everything
+        last when `root` is inside a folder they ignore (git never looks inside one)."""
         top = next((d for d in (root, *root.parents) if (d / ".git").exists()), None)
         if top is None:
             return ()
@@ -204,6 +236,11 @@ class IgnoreFiles:
             for part in root.relative_to(top).parts[:-1]:
                 folder = folder / part
                 files.append((folder, folder / ".gitignore"))
-        chain = [IgnoreRules(str(base), patterns) for base, path in files
-                 if (patterns := self.patterns(str(path)))]
-        return tuple(chain)
+        chain = tuple(IgnoreRules(str(base), patterns) for base, path in files
+                      if (patterns := self.patterns(str(path))))
+        folder = top
+        for part in root.relative_to(top).parts:
+            folder = folder / part
+            if chain_ignores(chain, str(folder), True):
+                return chain + (IgnoreRules(str(root), (), everything=True),)
+        return chain

@@ -394,6 +394,29 @@ def test_a_folders_contents_ignored_with_double_star_but_one_file_kept(tmp_path)
     assert sorted(scanned(tmp_path).files) == [".gitignore", "app.py", "data/schema.py", "logs/keep.py", "src/main.py"]
 
 
+def test_a_pattern_matches_a_path_itself_not_the_paths_below_a_folder_it_matches(tmp_path):
+    # As git: ``!/tools/`` re-includes the folder tools/, not tools/build/ that ``build/`` ignores; and in
+    # the allow-list idiom (``*``, ``!*/``, ``!*.py``) every folder is entered and only .py files kept.
+    write(tmp_path, "x/.gitignore", "build/\n!/tools/\n")
+    write(tmp_path, "y/.gitignore", "*\n!.gitignore\n!*/\n!*.py\n")
+    for rel in ("x/tools/build/leak.py", "x/tools/t.py", "y/a.py", "y/notes.txt", "y/sub/b.py", "y/sub/deep/c.py",
+                "y/sub/private.txt"):
+        write(tmp_path, rel)
+    index = scanned(tmp_path)
+    assert sorted(index.files) == ["x/.gitignore", "x/tools/t.py", "y/.gitignore", "y/a.py", "y/sub/b.py",
+                                   "y/sub/deep/c.py"]
+    assert index.is_ignored(tmp_path / "x/tools/build/leak.py") and not index.is_ignored(tmp_path / "y/sub/b.py")
+
+
+def test_a_root_inside_a_folder_the_repository_ignores_is_ignored_whole(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, ".gitignore", "scratch/\n")
+    write(tmp_path, "scratch/proj/.gitignore", "!keep.py\n")
+    write(tmp_path, "scratch/proj/keep.py")
+    write(tmp_path, "scratch/proj/a.py")
+    assert not scanned(tmp_path / "scratch" / "proj").files
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_nested_ignore_files_match_git_check_ignore(tmp_path):
     files = {".gitignore": "*.log\n/out/\n**/cache/\n!important.log\nlib/*\n!lib/keep/\n",
