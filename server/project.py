@@ -45,6 +45,7 @@ class Project:
         the open (uri, text) pairs, whose editor text wins over the files on disk."""
         old = self.index
         self.index = self._new_index(roots)
+        old.shutdown()
         for uri, text in documents:
             self.index.update(uri, text)
         # Paths are named relative to the folders: with another set of folders every name changes.
@@ -152,9 +153,13 @@ def _gone(index: WorkspaceIndex, sources: set[str]) -> set[str]:
 
 
 def _scan(index: WorkspaceIndex) -> None:
-    """Walk the folders in slices, letting the model thread have the GIL between them."""
+    """Walk the folders in slices, letting the model thread have the GIL between them; walk again
+    each time the index asks (an ignore file changed), until the index is closed."""
     try:
-        while not index.scan(limit_seconds=0.25):
-            time.sleep(0.01)
+        while True:
+            while not index.scan(limit_seconds=0.25):
+                time.sleep(0.01)
+            if not index.wait_for_work():
+                return
     except Exception:
         log.exception("indexing the workspace failed")

@@ -28,7 +28,8 @@ How the LSP server should drive it:
 textDocument/didOpen, didChange, didSave   ``update(path, text)`` (editor text wins over disk)
 textDocument/didClose                      ``close(path)`` (back to the file on disk)
 workspace/didChangeWatchedFiles            created/changed: ``refresh(path)``; deleted: ``remove(path)``
-idle time / background thread              ``scan(limit_seconds)`` until it returns True
+idle time / background thread              ``scan(limit_seconds)`` until it returns True, then
+                                           ``wait_for_work()`` and scan again (False: stop)
 =========================================  ===========================================
 """
 
@@ -153,6 +154,8 @@ class WorkspaceIndex:
         self._seen: set[str] = set()
         self._scanned_files = 0
         self._complete = False
+        self._work = threading.Event()  # set when there is walking to do (see `wait_for_work`)
+        self._closed = False
         self.rescan()
 
     # ---------------------------------------------------------------- paths
@@ -267,6 +270,21 @@ class WorkspaceIndex:
             self._seen = set()
             self._scanned_files = 0
             self._complete = False
+        self._work.set()
+
+    def wait_for_work(self, timeout: Optional[float] = None) -> bool:
+        """For a background walker, once `scan` has returned True: block until there is walking to
+        do again (a rescan after an ignore file changed), True, or the index is closed, False."""
+        self._work.wait(timeout)
+        if self._closed:
+            return False
+        self._work.clear()  # before the walk: a request arriving during it sets it again
+        return True
+
+    def shutdown(self) -> None:
+        """The index is no longer used: a walker waiting in `wait_for_work` returns False."""
+        self._closed = True
+        self._work.set()
 
     @property
     def complete(self) -> bool:

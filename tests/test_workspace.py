@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -344,6 +345,28 @@ def test_info_exclude_of_a_linked_worktree_or_submodule(tmp_path, layout):
     write(work, "private.py")
     write(work, "public.py")
     assert sorted(scanned(work).files) == ["public.py"]
+
+
+def test_the_background_walker_picks_up_files_an_edited_gitignore_lets_in(tmp_path):
+    from server.project import Project
+
+    def until(condition) -> None:
+        deadline = time.monotonic() + 30
+        while not condition():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.02)
+
+    gitignore = write(tmp_path, ".gitignore", "lib/\n")
+    write(tmp_path, "lib/helpers.py")
+    project = Project([tmp_path])  # walks in a background thread
+    until(lambda: project.index.complete)
+    assert sorted(project.index.files) == [".gitignore"]
+    gitignore.write_text("# nothing ignored\n")
+    project.opened(gitignore, "# nothing ignored\n")  # saved in the editor, after the first walk ended
+    until(lambda: "lib/helpers.py" in project.index.files)
+    old = project.index
+    project.set_roots([])
+    assert not old.wait_for_work(timeout=0)  # closed: the old index's walker ends
 
 
 def test_ignore_file_saved_from_the_editor_takes_effect(tmp_path):
