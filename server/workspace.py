@@ -28,6 +28,7 @@ How the LSP server should drive it:
 textDocument/didOpen, didChange, didSave   ``update(path, text)`` (editor text wins over disk)
 textDocument/didClose                      ``close(path)`` (back to the file on disk)
 workspace/didChangeWatchedFiles            created/changed: ``refresh(path)``; deleted: ``remove(path)``
+                                           (a folder's path stands for all it holds)
 idle time / background thread              ``scan(limit_seconds)`` until it returns True, then
                                            ``wait_for_work()`` and scan again (False: stop)
 =========================================  ===========================================
@@ -274,7 +275,8 @@ class WorkspaceIndex:
 
     def wait_for_work(self, timeout: Optional[float] = None) -> bool:
         """For a background walker, once `scan` has returned True: block until there is walking to
-        do again (a rescan after an ignore file changed), True, or the index is closed, False."""
+        do again (a rescan after an ignore file changed, a folder created) or `timeout` passes,
+        True, or until the index is shut down, False."""
         self._work.wait(timeout)
         if self._closed:
             return False
@@ -479,7 +481,8 @@ class WorkspaceIndex:
 
     @_reports_forgotten
     def refresh(self, path: PathLike) -> Optional[str]:
-        """A file was created or changed on disk: read it again (unless the editor holds it)."""
+        """A file was created or changed on disk: read it again (unless the editor holds it). A
+        folder (created, or moved in: one event for all it holds) is walked by the next `scan`."""
         abspath = self._fs_path(path)
         rel = self.relpath(abspath)
         if rel is None:
@@ -489,6 +492,9 @@ class WorkspaceIndex:
             return None
         if self.is_ignored(abspath):
             self._forget(rel)
+            return None
+        if os.path.isdir(abspath) and not os.path.islink(abspath):
+            self._walk_folder(abspath)
             return None
         with self._lock:
             if rel in self._overlay:
@@ -502,16 +508,32 @@ class WorkspaceIndex:
                 return None
         return rel
 
+    def _walk_folder(self, abspath: str) -> None:
+        """Queue the folder `abspath` (inside a root, not excluded) for the walk."""
+        root = self._root_of(abspath)
+        if root is None or abspath == root:
+            return
+        with self._lock:
+            chain = self._chain_for(os.path.dirname(abspath), root)
+            if chain is None or self._skip_dir(os.path.basename(abspath), abspath, chain):
+                return
+            self._queue.append(("dir", abspath, root, chain))
+        self._work.set()
+
     @_reports_forgotten
     def remove(self, path: PathLike) -> Optional[str]:
-        """A file was deleted (or must be forgotten): drop its text, editor copy included. Returns
-        the relpath it dropped from `files`, or None."""
+        """A file was deleted (or must be forgotten): drop its text, editor copy included; a folder,
+        every file under it. Returns the relpath it dropped from `files`, or None."""
         rel = self.relpath(path)
         if rel is None:
             return None
         with self._lock:
             dropped = self._forget(rel)
             self._recent.pop(rel, None)
+            if not dropped:  # a folder (one event for all it held)
+                for inner in [r for r in self.files if r.startswith(rel + "/")]:
+                    dropped = self._forget(inner) or dropped
+                    self._recent.pop(inner, None)
         if os.path.basename(self._fs_path(path)) in IGNORE_FILES:
             self._ignore_rules_changed()
         return rel if dropped else None

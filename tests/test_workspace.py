@@ -369,6 +369,22 @@ def test_the_background_walker_picks_up_files_an_edited_gitignore_lets_in(tmp_pa
     assert not old.wait_for_work(timeout=0)  # closed: the old index's walker ends
 
 
+def test_a_folder_renamed_with_one_event_for_each_name(tmp_path):
+    # VS Code reports a moved folder as one Deleted event (old name) and one Created (new name).
+    write(tmp_path, "old/helpers.py")
+    write(tmp_path, "old/deep/d.py")
+    index = scanned(tmp_path)
+    (tmp_path / "old").rename(tmp_path / "new")
+    assert index.remove(tmp_path / "old") == "old"
+    assert not index.files
+    index.refresh(tmp_path / "new")
+    (tmp_path / "node_modules" / "pkg").mkdir(parents=True)
+    write(tmp_path, "node_modules/pkg/index.js")
+    index.refresh(tmp_path / "node_modules" / "pkg")  # excluded: never walked
+    assert index.scan(30.0)
+    assert sorted(index.files) == ["new/deep/d.py", "new/helpers.py"]
+
+
 def test_ignore_file_saved_from_the_editor_takes_effect(tmp_path):
     write(tmp_path, "a.py")
     write(tmp_path, "sub/b.py")
