@@ -77,7 +77,8 @@ class DeepfimServer(LanguageServer):
         workspace = self.client_capabilities.workspace
         watched = workspace.did_change_watched_files if workspace else None
         if watched is None or not watched.dynamic_registration:
-            return  # the index checks files on use instead
+            return  # the index checks files on use, and walks the folders again now and then
+        self.service.project.poll_seconds = None
         options = types.DidChangeWatchedFilesRegistrationOptions(watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
         self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
             id=WATCHERS_ID, method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))

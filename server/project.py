@@ -24,6 +24,8 @@ from server.workspace import PathLike, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
+POLL_S = 30.0  # without the client's file events, the folders are walked again this often (new files)
+
 
 class Project:
     """Workspace folders (any number, changing at run time), their file index and the ring."""
@@ -33,6 +35,9 @@ class Project:
         self.recent = RecentEdits()
         self._on_forget = on_forget
         self._background = background
+        # Seconds between walks that find files created with no event (a client that does not watch
+        # files: Neovim on Linux, git pull, generators); None where the client reports file changes.
+        self.poll_seconds: Optional[float] = POLL_S
         self.index = self._new_index(roots)
 
     # ------------------------------------------------------------------ folders
@@ -56,7 +61,8 @@ class Project:
     def _new_index(self, roots: Sequence[PathLike]) -> WorkspaceIndex:
         index = WorkspaceIndex(roots, on_forget=self._forget)
         if self._background:
-            threading.Thread(target=_scan, args=(index,), name="deepfim-index", daemon=True).start()
+            threading.Thread(target=_scan, args=(index, lambda: self.poll_seconds), name="deepfim-index",
+                             daemon=True).start()
         return index
 
     def scan(self, limit_seconds: float) -> bool:
@@ -152,14 +158,15 @@ def _gone(index: WorkspaceIndex, sources: set[str]) -> set[str]:
     return gone
 
 
-def _scan(index: WorkspaceIndex) -> None:
+def _scan(index: WorkspaceIndex, poll_seconds: Callable[[], Optional[float]]) -> None:
     """Walk the folders in slices, letting the model thread have the GIL between them; walk again
-    each time the index asks (an ignore file changed), until the index is closed."""
+    each time the index asks (an ignore file changed) or every `poll_seconds()` (None: only when
+    asked), until the index is closed."""
     try:
         while True:
             while not index.scan(limit_seconds=0.25):
                 time.sleep(0.01)
-            if not index.wait_for_work():
+            if not index.wait_for_work(poll_seconds()):
                 return
     except Exception:
         log.exception("indexing the workspace failed")

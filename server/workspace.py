@@ -275,11 +275,13 @@ class WorkspaceIndex:
 
     def wait_for_work(self, timeout: Optional[float] = None) -> bool:
         """For a background walker, once `scan` has returned True: block until there is walking to
-        do again (a rescan after an ignore file changed, a folder created) or `timeout` passes,
-        True, or until the index is shut down, False."""
-        self._work.wait(timeout)
+        do again (a rescan after an ignore file changed, a folder created; after `timeout` seconds a
+        walk that finds new files), True, or until the index is shut down, False."""
+        asked = self._work.wait(timeout)
         if self._closed:
             return False
+        if not asked:
+            self.rescan()
         self._work.clear()  # before the walk: a request arriving during it sets it again
         return True
 
@@ -361,6 +363,11 @@ class WorkspaceIndex:
         rel = self._rel_in(path, root)
         if rel is None or not self._name_ok(rel) or self._scanned_files >= self.max_files:
             return
+        if self._unchanged(rel, path):  # walked again: read only what changed
+            with self._lock:
+                self._scanned_files += 1
+                self._seen.add(rel)
+            return
         read = None if rel in self._overlay else self._read(path)
         with self._lock:
             if rel in self._overlay:  # the editor's text wins, even when it arrived during the read
@@ -369,6 +376,18 @@ class WorkspaceIndex:
                 self._scanned_files += 1
                 if self._store(rel, *read):
                     self._seen.add(rel)
+
+    def _unchanged(self, rel: str, path: str) -> bool:
+        """True when `rel` was read from `path` on disk and the file has not changed since."""
+        with self._lock:
+            stamp = self._stamps.get(rel) if rel in self.files and rel not in self._overlay else None
+        if stamp is None:
+            return False
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_mtime_ns, st.st_size) == stamp
 
     def _rel_in(self, path: str, root: str) -> Optional[str]:
         rel = os.path.relpath(path, root).replace(os.sep, "/")

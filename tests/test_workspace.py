@@ -347,14 +347,16 @@ def test_info_exclude_of_a_linked_worktree_or_submodule(tmp_path, layout):
     assert sorted(scanned(work).files) == ["public.py"]
 
 
+def until(condition) -> None:
+    """Wait for a background walker to make `condition` true (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_the_background_walker_picks_up_files_an_edited_gitignore_lets_in(tmp_path):
     from server.project import Project
-
-    def until(condition) -> None:
-        deadline = time.monotonic() + 30
-        while not condition():
-            assert time.monotonic() < deadline, "timed out"
-            time.sleep(0.02)
 
     gitignore = write(tmp_path, ".gitignore", "lib/\n")
     write(tmp_path, "lib/helpers.py")
@@ -367,6 +369,30 @@ def test_the_background_walker_picks_up_files_an_edited_gitignore_lets_in(tmp_pa
     old = project.index
     project.set_roots([])
     assert not old.wait_for_work(timeout=0)  # closed: the old index's walker ends
+
+
+def test_files_created_with_no_event_are_found_by_walking_again(tmp_path, monkeypatch):
+    """A client that does not watch files (Neovim on Linux) never reports a file that `git pull`
+    wrote: the folders are walked again every `poll_seconds`, reading only files that changed."""
+    from server import project as project_module
+    from server.workspace import WorkspaceIndex
+
+    write(tmp_path, "a.py", "A = 1\n")
+    reads: list[str] = []
+    read = WorkspaceIndex._read
+    monkeypatch.setattr(WorkspaceIndex, "_read", lambda self, path: reads.append(path) or read(self, path))
+    monkeypatch.setattr(project_module, "POLL_S", 0.05)
+    project = project_module.Project([tmp_path])
+    until(lambda: project.index.complete and "a.py" in project.index.files)
+    write(tmp_path, "pulled.py", "B = 2\n")
+    until(lambda: "pulled.py" in project.index.files)
+    assert [os.path.basename(p) for p in reads].count("a.py") == 1  # walked again, not read again
+    project.poll_seconds = None  # the client reports file changes: no more walks
+    project.set_roots([tmp_path])
+    until(lambda: project.index.complete)
+    write(tmp_path, "later.py", "C = 3\n")
+    time.sleep(0.3)
+    assert "later.py" not in project.index.files
 
 
 def test_a_folder_renamed_with_one_event_for_each_name(tmp_path):
