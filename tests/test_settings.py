@@ -101,6 +101,22 @@ def test_vscode_package_json_declares_and_sends_every_setting() -> None:
             f"src/config.ts does not send {entry['key']}"
 
 
+def test_vscode_untrusted_workspaces_cannot_redirect_code_or_load_files() -> None:
+    """A cloned repository's .vscode/settings.json could name an engine of its own: the source text (and
+    DEEPFIM_API_KEY) would go there. Settings that pick a program, a file to load or a host to send the
+    code to are ignored from an untrusted workspace, and the README says which."""
+    package = json.loads((REPO / "editors/vscode/package.json").read_text())
+    untrusted = package["capabilities"]["untrustedWorkspaces"]
+    restricted = set(untrusted["restrictedConfigurations"])
+    wanted = {"deepfim.serverCommand", "deepfim.model", "deepfim.instructModel", "deepfim.engine",
+              "deepfim.instructEngine"}
+    assert wanted <= restricted, wanted - restricted
+    readme = " ".join((REPO / "editors/vscode/README.md").read_text().split())
+    for name in sorted(restricted):
+        assert name in untrusted["description"], name
+        assert f"`{name.removeprefix('deepfim.')}`" in readme.split("In an untrusted")[1][:400], name
+
+
 def test_neovim_server_keys_list_every_setting() -> None:
     config = (REPO / "editors/nvim/lua/deepfim/config.lua").read_text()
     listed = re.search(r"M\.server_keys = \{([^}]*)\}", config).group(1)
