@@ -16,7 +16,9 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { EDIT_COMMAND, executeEdit } from './actions';
-import { cliCommand, enabledForLanguage, SECTION, serverCommand, serverSettings, showInSuggestWidget } from './config';
+import {
+  cliCommand, enabledForLanguage, SECTION, serverCommand, ServerSettings, serverSettings, showInSuggestWidget,
+} from './config';
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
 import { pickModel, pullModel } from './pull';
@@ -183,7 +185,7 @@ class Extension implements vscode.Disposable {
     const status = this.status;
     return {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
-      initializationOptions: serverSettings(),
+      initializationOptions: () => this.initializationOptions(),
       outputChannel: this.log,
       errorHandler: {
         error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
@@ -216,6 +218,15 @@ class Extension implements vscode.Disposable {
         },
       },
     };
+  }
+
+  /** The settings a server gets in `initialize`: those of now, also when the client starts it again
+   *  after a crash (the settings changed since went to the server that crashed). */
+  private initializationOptions(): ServerSettings {
+    const settings = serverSettings();
+    this.lastSent = JSON.stringify(settings);
+    this.sentModel = settings.model !== undefined;
+    return settings;
   }
 
   private crashes: number[] = [];
@@ -255,8 +266,6 @@ class Extension implements vscode.Disposable {
         this.status.set({ state: 'stopped', message: 'the server is not running' });
       }
     });
-    this.lastSent = JSON.stringify(serverSettings());
-    this.sentModel = serverSettings().model !== undefined;
     try {
       await client.start();
       client.quietStart = false;

@@ -1,0 +1,68 @@
+// A stand-in for `vscode-languageclient/node` in `npm test` (esbuild's --alias): a LanguageClient
+// that starts no process; every one made is in `clients`, with whether it is running.
+
+export enum CloseAction { DoNotRestart = 1, Restart = 2 }
+export enum ErrorAction { Continue = 1, Shutdown = 2 }
+export enum State { Stopped = 1, Starting = 3, Running = 2 }
+export enum MessageType { Error = 1, Warning = 2, Info = 3, Log = 4 }
+export const CompletionRequest = { method: 'textDocument/completion' };
+export const DidChangeConfigurationNotification = { type: 'workspace/didChangeConfiguration' };
+export const ShowMessageNotification = { type: 'window/showMessage' };
+export type ShowMessageParams = { type: MessageType; message: string };
+export type ServerOptions = unknown;
+export type LanguageClientOptions = { initializationOptions?: unknown; documentSelector?: unknown };
+
+export const clients: LanguageClient[] = [];
+
+export class LanguageClient {
+  running = false;
+  disposed = false;
+  /** The initializationOptions of each start (a restart after a crash starts again). */
+  readonly initialized: unknown[] = [];
+  readonly notifications: { type: unknown; params: unknown }[] = [];
+  initializeResult = { capabilities: {} };
+  constructor(readonly id: string, readonly name: string, readonly serverOptions: unknown,
+    readonly clientOptions: LanguageClientOptions) {
+    clients.push(this);
+  }
+
+  error(_message: string, _data?: unknown, _showNotification?: boolean | 'force'): void {}
+  onNotification(): void {}
+  onDidChangeState(): void {}
+
+  /** What the real client sends as initializationOptions when it (re)starts the server. */
+  private options(): unknown {
+    const options = this.clientOptions.initializationOptions;
+    return typeof options === 'function' ? options() : options;
+  }
+
+  async start(): Promise<void> {
+    this.initialized.push(this.options());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.running = !this.disposed;
+  }
+
+  /** The server exited and the client's close handler asked for a restart. */
+  async restartAfterCrash(): Promise<void> {
+    this.running = false;
+    await this.start();
+  }
+
+  async dispose(_timeout?: number): Promise<void> {
+    this.disposed = true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.running = false;
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  async sendNotification(type: unknown, params: unknown): Promise<void> {
+    this.notifications.push({ type, params });
+  }
+
+  getFeature(): { initialize: () => void; clear: () => void } {
+    return { initialize: () => undefined, clear: () => undefined };
+  }
+}

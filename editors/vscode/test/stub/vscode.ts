@@ -1,0 +1,106 @@
+// A stand-in for the `vscode` module in `npm test` (esbuild's --alias): the few APIs the extension
+// uses, with the settings in `settings` and configuration events fired by `changeSettings`.
+
+type Listener<T> = (value: T) => unknown;
+
+const disposable = { dispose: (): void => undefined };
+
+export class EventEmitter<T> {
+  private listeners: Listener<T>[] = [];
+  readonly event = (listener: Listener<T>): typeof disposable => {
+    this.listeners.push(listener);
+    return { dispose: () => void (this.listeners = this.listeners.filter((other) => other !== listener)) };
+  };
+
+  fire(value: T): void {
+    for (const listener of this.listeners) {
+      listener(value);
+    }
+  }
+
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+/** The `deepfim.*` settings, without the `deepfim.` prefix. */
+export const settings = new Map<string, unknown>();
+const configurationChanged = new EventEmitter<{ affectsConfiguration: (section: string) => boolean }>();
+
+/** Change settings and fire onDidChangeConfiguration for them. */
+export function changeSettings(changes: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(changes)) {
+    settings.set(key, value);
+  }
+  const keys = Object.keys(changes).map((key) => `deepfim.${key}`);
+  configurationChanged.fire({
+    affectsConfiguration: (section) => keys.some((key) => key === section || key.startsWith(`${section}.`)),
+  });
+}
+
+export const workspace = {
+  workspaceFolders: undefined,
+  getConfiguration: (section: string) => ({
+    get: <T>(key: string): T | undefined => (section === 'deepfim' ? settings.get(key) as T : undefined),
+    inspect: () => undefined,
+    update: async (key: string, value: unknown) => changeSettings({ [key]: value }),
+  }),
+  onDidChangeConfiguration: configurationChanged.event,
+  registerTextDocumentContentProvider: () => disposable,
+};
+
+export const window = {
+  activeTextEditor: undefined,
+  createOutputChannel: () => ({
+    info: (): void => undefined, debug: (): void => undefined, appendLine: (): void => undefined,
+    show: (): void => undefined, dispose: (): void => undefined,
+  }),
+  createStatusBarItem: () => ({ show: (): void => undefined, dispose: (): void => undefined }),
+  onDidChangeActiveTextEditor: () => disposable,
+  showErrorMessage: async (): Promise<undefined> => undefined,
+  showWarningMessage: async (): Promise<undefined> => undefined,
+  showInformationMessage: async (): Promise<undefined> => undefined,
+};
+
+export const languages = { registerCompletionItemProvider: () => disposable };
+
+export const commands = {
+  registerCommand: () => disposable,
+  executeCommand: async (): Promise<undefined> => undefined,
+};
+
+export class MarkdownString {
+  value = '';
+  isTrusted: unknown;
+  constructor(value = '', readonly supportThemeIcons = false) {
+    this.value = value;
+  }
+
+  appendText(text: string): this {
+    this.value += text;
+    return this;
+  }
+
+  appendMarkdown(text: string): this {
+    this.value += text;
+    return this;
+  }
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class CancellationTokenSource {
+  token = { isCancellationRequested: false, onCancellationRequested: () => disposable };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+  }
+
+  dispose(): void {}
+}
+
+export enum StatusBarAlignment { Left = 1, Right = 2 }
+export enum ConfigurationTarget { Global = 1, Workspace = 2, WorkspaceFolder = 3 }
+export enum ViewColumn { Beside = -2 }
+export enum ProgressLocation { Notification = 15 }
