@@ -246,7 +246,11 @@ class Extension implements vscode.Disposable {
     return { action: CloseAction.DoNotRestart, handled: true };
   }
 
+  /** Counts starts: a restart whose stop was overtaken by another start starts no second server. */
+  private starts = 0;
+
   async start(): Promise<void> {
+    this.starts += 1;
     const command = serverCommand();
     this.command = command;
     this.crashes = [];
@@ -334,8 +338,11 @@ class Extension implements vscode.Disposable {
   }
 
   async restart(): Promise<void> {
+    const starts = this.starts;
     await this.stop();
-    await this.start();
+    if (this.starts === starts) { // (else a start while it stopped the server runs the one wanted now)
+      await this.start();
+    }
   }
 
   // ------------------------------------------------------------------ settings

@@ -1,5 +1,6 @@
 // The extension's life cycle against stand-ins for `vscode` and the language client (test/stub,
-// put in their place by esbuild's --alias in `npm test`): which settings a (re)started server gets.
+// put in their place by esbuild's --alias in `npm test`): which settings a (re)started server gets,
+// and that restarts leave one server running.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { beforeEach, test } from 'node:test';
@@ -15,6 +16,13 @@ async function start(): Promise<LanguageClient> {
   await activate(context as unknown as vscode.ExtensionContext);
   assert.equal(clients.length, 1);
   return clients[0];
+}
+
+/** Let the stops and starts under way run to their end (the stand-in client takes a few ms for each). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 beforeEach(async () => {
@@ -36,4 +44,15 @@ test('a server restarted after a crash gets the settings of now, not those of th
   const restarted = client.initialized[1] as { model?: string; maxTokens: number };
   assert.equal(restarted.model, 'second.gguf');
   assert.equal(restarted.maxTokens, 32);
+});
+
+test('two restarts at once leave one server running, the last one started', async () => {
+  await start();
+  // Each change of the command restarts the server; the second comes while the first stops the old one.
+  changeSettings({ serverCommand: ['deepfim', 'serve', '--set', 'maxTokens=1'] });
+  changeSettings({ serverCommand: ['deepfim', 'serve', '--set', 'maxTokens=2'] });
+  await settle();
+  const running = clients.filter((client) => client.isRunning());
+  assert.equal(running.length, 1, `${running.length} servers running`);
+  assert.equal(running[0], clients[clients.length - 1]);
 });
