@@ -661,6 +661,11 @@ def test_a_server_command_that_cannot_run_is_told_once(nvim_workspace: Path, tmp
         nv.edit(nvim_workspace / "second.py", READ_LINES)
         notes = nv.wait_for(lambda: nv.lua("return _G.notes"), 10, "a notification")
         assert len(notes) == 1 and "is not executable" in notes[0] and "set `cmd`" in notes[0], notes
+        # The statusline and :DeepfimStatus said "off: no deepfim server is attached to this buffer".
+        status = nv.status()
+        assert status["state"] == "error" and "is not executable" in status["message"], status
+        assert "set `cmd`" in status["message"], status
+        assert nv.lua("return require('deepfim').statusline()") == "deepfim: error"
     finally:
         nv.close()
 

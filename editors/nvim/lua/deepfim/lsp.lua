@@ -163,15 +163,18 @@ function M.start(bufnr, opts)
 end
 
 --- Whether the server command `cmd` can be run; the first time it cannot, the user is told what to set.
+--- It is also the status (an error) while no deepfim server runs.
 function M.runnable(cmd)
   if type(cmd) ~= "table" or vim.fn.executable(cmd[1]) == 1 then
     return true
   end
+  local message = ("%s is not executable (is deepfim installed there?); set `cmd` in "
+    .. "require('deepfim').setup() to the deepfim program, e.g. { \"~/src/deepfim/.venv/bin/deepfim\", \"serve\" }")
+    :format(cmd[1])
+  require("deepfim.status").failed(message)
   if not M.warned_cmd then
     M.warned_cmd = true
-    vim.notify(("deepfim: %s is not executable (is deepfim installed there?); set `cmd` in "
-      .. "require('deepfim').setup() to the deepfim program, e.g. { \"~/src/deepfim/.venv/bin/deepfim\", \"serve\" }")
-      :format(cmd[1]), vim.log.levels.WARN)
+    vim.notify("deepfim: " .. message, vim.log.levels.WARN)
   end
   return false
 end

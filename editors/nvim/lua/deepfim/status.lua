@@ -53,6 +53,18 @@ function M.on_exit(code, signal, client_id)
   end)
 end
 
+--- The server could not be started (`message` says why): the status while no deepfim server runs.
+function M.failed(message)
+  local status = { state = "error", message = message }
+  local changed = not vim.deep_equal(M.exited, status)
+  M.exited = status
+  if changed then
+    vim.schedule(function()
+      fire(status)
+    end)
+  end
+end
+
 local function text(status)
   if (status.state == "loading" or status.state == "reading") and status.percentage then
     return ("deepfim: %s %d%%"):format(status.state, status.percentage)
