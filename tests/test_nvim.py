@@ -323,6 +323,7 @@ def test_status_and_health(fresh: Nvim) -> None:
     assert "ERROR" not in report
 
 
+
 def readme_block(language: str, starts: str) -> str:
     return text_helpers.readme_block(PLUGIN / "README.md", language, starts)
 
@@ -628,6 +629,33 @@ def test_a_server_that_dies_leaves_an_error_status(nvim_workspace: Path, tmp_pat
         status = nv.wait_for(lambda: (s := nv.status())["state"] != "starting" and s, 10, "a status")
         assert status["state"] == "error" and "signal 9" in status["message"], status
         assert nv.lua("return require('deepfim').statusline()") == "deepfim: error"
+    finally:
+        nv.close()
+
+
+def test_a_second_projects_root_reaches_the_shared_server(tmp_path: Path) -> None:
+    """One server serves every project, but Neovim told it only the first buffer's root: files of a project
+    opened later were outside its folders, with no repository context. Their root is added once."""
+    log = tmp_path / "folders.log"
+    helper = REPO / "tests" / "nvim_helpers.py"
+    for project in ("one", "two"):
+        (tmp_path / project / ".git").mkdir(parents=True)
+        (tmp_path / project / "sub").mkdir()
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.cmd("filetype on")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
+        folders = "return vim.tbl_map(function(f) return f.name end, vim.lsp.get_clients({name='deepfim'})[1]" \
+                  ".workspace_folders or {})"
+        for path in ("one/a.py", "two/b.py", "two/sub/c.py", "one/d.py"):
+            nv.edit(tmp_path / path, READ_LINES)
+            nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim', bufnr=0})") == 1, 20, path)
+        assert nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 1
+        assert nv.lua(folders) == [str(tmp_path / "one"), str(tmp_path / "two")]
+        nv.wait_for(lambda: "workspace/didChangeWorkspaceFolders" in log.read_text(), 10, "the folder sent")
+        assert log.read_text().count("workspace/didChangeWorkspaceFolders") == 1
     finally:
         nv.close()
 

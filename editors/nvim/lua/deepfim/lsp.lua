@@ -94,6 +94,26 @@ local function find_root(bufnr, markers)
   return nil
 end
 
+--- Give the shared server the workspace root of `bufnr` when it lacks it: one server serves every
+--- project, and Neovim tells it only the root of the buffer it started for, so files of a project
+--- opened later had no repository context. A root inside one it has is left out.
+function M.add_root(client, bufnr, opts)
+  local root = find_root(bufnr, (opts or config.options).root_markers)
+  if not root then
+    return
+  end
+  root = vim.fs.normalize(root)
+  for _, folder in ipairs(client.workspace_folders or {}) do
+    local have = vim.fs.normalize(vim.uri_to_fname(folder.uri))
+    if root == have or vim.startswith(root, have .. "/") then
+      return
+    end
+  end
+  local added = { { uri = vim.uri_from_fname(root), name = root } }
+  M.notify(client, "workspace/didChangeWorkspaceFolders", { event = { added = added, removed = {} } })
+  client.workspace_folders = vim.list_extend(client.workspace_folders or {}, added)
+end
+
 --- The client configuration (a vim.lsp.Config / vim.lsp.ClientConfig).
 function M.client_config(opts)
   local settings = vim.deepcopy(opts.settings or {})
@@ -204,6 +224,15 @@ function M.setup(opts)
       M.start(bufnr, opts)
     end
   end
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = augroup,
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data and args.data.client_id or -1)
+      if client and client.name == M.name then
+        M.add_root(client, args.buf, opts)
+      end
+    end,
+  })
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "FileType", "BufEnter" }, {
     group = augroup,
     callback = function(args)
