@@ -322,6 +322,19 @@ def test_status_and_health(fresh: Nvim) -> None:
     assert "client attached" in report
     assert "ERROR" not in report
 
+    # While a long prompt is read (the server's "reading" status), the health check said
+    # "ERROR server reading: ...".
+    client = nv.lua("return require('deepfim.lsp').client().id")
+    ready = nv.lua("return require('deepfim.status').by_client[...]", client)
+    reading = {"state": "reading", "message": "reading the window 40% (1,600 of 4,000 tokens)", "percentage": 40}
+    nv.lua("require('deepfim.status').handler(nil, ..., { client_id = select(2, ...) })", reading, client)
+    try:
+        nv.cmd("checkhealth deepfim")
+        report = "\n".join(nv.lines())
+        nv.cmd("tabclose")
+        assert "ERROR" not in report and "reading the window 40%" in report, report
+    finally:
+        nv.lua("require('deepfim.status').handler(nil, ..., { client_id = select(2, ...) })", ready, client)
 
 
 def readme_block(language: str, starts: str) -> str:

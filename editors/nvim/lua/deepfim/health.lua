@@ -106,6 +106,8 @@ function M.check()
       ok(("model loaded: %s (%s)"):format(status.model or "?", status.message or status.state))
     elseif status.state == "loading" then
       info(("model loading: %s"):format(status.message or ""))
+    elseif status.state == "reading" then -- a long prompt (the first completion in a big file)
+      ok(("model loaded, %s"):format(status.message or "reading a prompt"))
     else
       error(("server %s: %s"):format(status.state, status.message or ""))
     end
