@@ -22,7 +22,7 @@ import {
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
 import { pickModel, pullModel } from './pull';
-import { inVSCodeTerms, pullSuggestion, settingNames } from './text';
+import { inVSCodeTerms, pullFailed, pullSuggestion, settingNames } from './text';
 import { ServerStatus, StatusBar } from './status';
 
 /** The label prefix of a button that opens one setting ("Open deepfim.model"). */
@@ -399,7 +399,8 @@ class Extension implements vscode.Disposable {
       this.notInstalled(cliCommand());
       return;
     }
-    const pulled = await pullModel(name, this.log, this.cwd());
+    const pulled = await pullModel(name, this.log, (line) => pullFailed(name ?? '', line, settingNames(this.manifest)),
+      this.cwd());
     if (!pulled) {
       return;
     }

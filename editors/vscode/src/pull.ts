@@ -1,7 +1,7 @@
 import * as cp from 'child_process';
 import * as vscode from 'vscode';
 import { cliCommand } from './config';
-import { parseCatalog, parseProgress } from './text';
+import { Hinted, parseCatalog, parseProgress } from './text';
 
 function run(command: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -39,8 +39,10 @@ export async function pickModel(suggested: string | undefined, cwd?: string): Pr
   return picked?.label;
 }
 
-/** Run `deepfim models pull NAME` under a cancellable progress notification. Returns the path. */
-export async function pullModel(name: string, log: vscode.OutputChannel, cwd?: string): Promise<string | undefined> {
+/** Run `deepfim models pull NAME` under a cancellable progress notification. Returns the path;
+ *  `failed` gets the reason of a failure from its last line, in VS Code's terms. */
+export async function pullModel(name: string, log: vscode.OutputChannel, failed: (line: string) => Hinted,
+  cwd?: string): Promise<string | undefined> {
   const command = [...cliCommand(), 'models', 'pull', name];
   log.appendLine(`$ ${command.join(' ')}`);
   return vscode.window.withProgress(
@@ -86,7 +88,10 @@ export async function pullModel(name: string, log: vscode.OutputChannel, cwd?: s
             resolve(path || name);
           } else {
             log.appendLine(lastLine);
-            void vscode.window.showErrorMessage(`deepfim: pulling ${name} failed: ${lastLine || `exit code ${code}`}`);
+            const { message, settings } = failed(lastLine || `exit code ${code}`);
+            void vscode.window.showErrorMessage(message, ...settings.map((setting) => `Open ${setting}`))
+              .then((action) => action && vscode.commands.executeCommand('workbench.action.openSettings',
+                action.slice('Open '.length)));
             resolve(undefined);
           }
         });

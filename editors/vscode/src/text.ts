@@ -167,6 +167,14 @@ export function inVSCodeTerms(message: string, known: ReadonlySet<string>): Hint
   return { message: text, settings };
 }
 
+/** The notification for a failed `deepfim models pull NAME` from the last line it wrote, in VS Code's terms:
+ *  without the CLI's own "deepfim: ", and "run deepfim with --model PATH" as the setting to set. */
+export function pullFailed(name: string, line: string, known: ReadonlySet<string>): Hinted {
+  const reason = line.replace(/^deepfim:\s*/, '').replace(/\brun deepfim with --/g, 'pass --');
+  const hinted = inVSCodeTerms(reason, known);
+  return { message: `deepfim: pulling ${name} failed: ${hinted.message}`, settings: hinted.settings };
+}
+
 // ---------------------------------------------------------------- the status bar
 
 /** `true` when a ready message says the model is prefix-only ("... (prefix-only template, ...)"),

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { inVSCodeTerms, prefixOnly, settingNames, statusText } from '../src/text';
+import { inVSCodeTerms, prefixOnly, pullFailed, settingNames, statusText } from '../src/text';
 
 const KNOWN = settingNames(JSON.parse(fs.readFileSync('package.json', 'utf8')));
 
@@ -131,6 +131,18 @@ test('statusText: ready, prefix-only, working, disabled, error', () => {
 });
 
 // The phrases above are the server's: when it words a hint differently, this says where to look.
+test('a failed pull in VS Code terms: no "run deepfim with --model", no doubled "deepfim:"', () => {
+  const line = 'deepfim: cannot download https://huggingface.co/x/y.gguf (timed out); download ' +
+    'deepseek-coder-1.3b-base.Q4_K_M.gguf from TheBloke/x yourself and run deepfim with --model ' +
+    '/path/to/deepseek-coder-1.3b-base.Q4_K_M.gguf (or set DEEPFIM_MODEL)';
+  const failed = pullFailed('deepseek-coder-1.3b-base', line, KNOWN);
+  assert.equal(failed.message, 'deepfim: pulling deepseek-coder-1.3b-base failed: cannot download ' +
+    'https://huggingface.co/x/y.gguf (timed out); download deepseek-coder-1.3b-base.Q4_K_M.gguf from TheBloke/x ' +
+    'yourself and set "deepfim.model" to /path/to/deepseek-coder-1.3b-base.Q4_K_M.gguf (or set DEEPFIM_MODEL)');
+  assert.deepEqual(failed.settings, ['deepfim.model']);
+  assert.equal(pullFailed('m', 'exit code 1', KNOWN).message, 'deepfim: pulling m failed: exit code 1');
+});
+
 test('the server still words its hints as these tests do', () => {
   const source = (file: string): string => fs.readFileSync(`../../${file}`, 'utf8');
   const phrases: [string, string][] = [
@@ -145,6 +157,7 @@ test('the server still words its hints as these tests do', () => {
     ['server/engines/__init__.py', 'set engineApi to llama.cpp'],
     ['server/engines/openai.py', 'set engineModel to one of them'],
     ['server/settings.py', 'f"setting {key}: '],
+    ['models/download.py', 'and run deepfim with --model /path/to/{entry.file}'],
     ['server/service.py', '({info.template.name} template, '],
     ['fim/templates.py', 'name="prefix-only"'],
   ];
