@@ -266,8 +266,19 @@ class Extension implements vscode.Disposable {
     // Replaces the client's default handler (registered before start, installed after it).
     client.onNotification(ShowMessageNotification.type, (params) => this.showMessage(params));
     client.onDidChangeState((event) => {
-      if (this.client === client && event.newState === State.Stopped && this.status.current.state !== 'error') {
+      if (this.client !== client || this.status.current.state === 'error') {
+        return;
+      }
+      if (event.newState === State.Stopped) {
         this.status.set({ state: 'stopped', message: 'the server is not running' });
+      } else if (event.newState === State.StartFailed) {
+        // The client's own restart after a crash could not start the server (the program is gone,
+        // a broken install); a start of ours that fails says why in its own catch, after this.
+        this.status.set({
+          state: 'error',
+          message: 'the server could not be started again; see its log ("deepfim: Show Log"), '
+            + 'then run "deepfim: Restart Server"',
+        });
       }
     });
     try {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate } from '../src/extension';
-import { changeSettings, settings } from './stub/vscode';
+import { changeSettings, settings, statusItems } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
 const packageJSON = JSON.parse(fs.readFileSync('package.json', 'utf8'));
@@ -55,4 +55,12 @@ test('two restarts at once leave one server running, the last one started', asyn
   const running = clients.filter((client) => client.isRunning());
   assert.equal(running.length, 1, `${running.length} servers running`);
   assert.equal(running[0], clients[clients.length - 1]);
+});
+
+test('a restart after a crash that cannot start the server says so, not "restarting" for ever', async () => {
+  const client = await start();
+  client.failRestart();
+  const item = statusItems[statusItems.length - 1];
+  assert.match(item.text, /error|alert/i, item.text);
+  assert.match(item.tooltip?.value ?? '', /could not be started again.*deepfim: Restart Server/);
 });

@@ -49,13 +49,20 @@ export const workspace = {
   registerTextDocumentContentProvider: () => disposable,
 };
 
+/** Every status bar item made, for tests to read what it shows. */
+export const statusItems: { text: string; tooltip?: { value: string } }[] = [];
+
 export const window = {
   activeTextEditor: undefined,
   createOutputChannel: () => ({
     info: (): void => undefined, debug: (): void => undefined, appendLine: (): void => undefined,
     show: (): void => undefined, dispose: (): void => undefined,
   }),
-  createStatusBarItem: () => ({ show: (): void => undefined, dispose: (): void => undefined }),
+  createStatusBarItem: () => {
+    const item = { text: '', show: (): void => undefined, dispose: (): void => undefined };
+    statusItems.push(item);
+    return item;
+  },
   onDidChangeActiveTextEditor: () => disposable,
   showErrorMessage: async (): Promise<undefined> => undefined,
   showWarningMessage: async (): Promise<undefined> => undefined,

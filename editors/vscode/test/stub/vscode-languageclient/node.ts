@@ -3,7 +3,7 @@
 
 export enum CloseAction { DoNotRestart = 1, Restart = 2 }
 export enum ErrorAction { Continue = 1, Shutdown = 2 }
-export enum State { Stopped = 1, Starting = 3, Running = 2 }
+export enum State { Stopped = 1, Starting = 3, Running = 2, StartFailed = 4 }
 export enum MessageType { Error = 1, Warning = 2, Info = 3, Log = 4 }
 export const CompletionRequest = { method: 'textDocument/completion' };
 export const DidChangeConfigurationNotification = { type: 'workspace/didChangeConfiguration' };
@@ -28,7 +28,18 @@ export class LanguageClient {
 
   error(_message: string, _data?: unknown, _showNotification?: boolean | 'force'): void {}
   onNotification(): void {}
-  onDidChangeState(): void {}
+  private stateListeners: ((event: { oldState: State; newState: State }) => void)[] = [];
+  onDidChangeState(listener: (event: { oldState: State; newState: State }) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  /** The server exited and the client's restart could not start it again (the program is gone). */
+  failRestart(): void {
+    this.running = false;
+    for (const listener of this.stateListeners) {
+      listener({ oldState: State.Starting, newState: State.StartFailed });
+    }
+  }
 
   /** What the real client sends as initializationOptions when it (re)starts the server. */
   private options(): unknown {
