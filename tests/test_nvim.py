@@ -333,6 +333,7 @@ def test_status_and_health(fresh: Nvim) -> None:
         report = "\n".join(nv.lines())
         nv.cmd("tabclose")
         assert "ERROR" not in report and "reading the window 40%" in report, report
+        assert nv.status()["model"] == ready["model"]  # the loaded model, reading
     finally:
         nv.lua("require('deepfim.status').handler(nil, ..., { client_id = select(2, ...) })", ready, client)
 

@@ -39,6 +39,9 @@ function M.handler(_, params, ctx)
   else
     status.prefix_only = (M.by_client[ctx.client_id] or {}).prefix_only
   end
+  if status.state == "reading" and status.model == nil then -- the loaded model at work: still that model
+    status.model = (M.by_client[ctx.client_id] or {}).model
+  end
   M.by_client[ctx.client_id] = status
   fire(status)
 end
