@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
+    from server.lsp import DeepfimServer
     from server.service import Listener
     from server.settings import Settings
+
+# At the end of `serve`, how long the model thread may take to finish the job under way before the
+# process ends without the interpreter's clean-up (which crashes under a thread inside llama.cpp).
+STOP_WAIT_S = 1.0
 
 
 def _serve(args: argparse.Namespace) -> int:
     from server.lsp import create_server
-    from server.transport import serve
 
     settings = _settings(args, {"model": args.model, "engine": args.engine, "engineApi": args.engine_api,
                                 "engineModel": args.engine_model})
@@ -36,30 +40,48 @@ def _serve(args: argparse.Namespace) -> int:
         _check_model_at_start(settings.model)
     server = create_server(settings)
     try:
-        if not args.tcp:
-            if sys.stdin.isatty():
-                print("deepfim: speaking LSP on stdin/stdout; editors start `deepfim serve` themselves "
-                      "(see the README's Editors section). Ctrl-D quits.", file=sys.stderr)
-            return serve(server, partial(os.read, sys.stdin.fileno()), sys.stdout.buffer)
-        host, _, port = args.tcp.rpartition(":")
-        if not port.isdigit() or int(port) > 65535:
-            print(f"deepfim: --tcp expects HOST:PORT with PORT from 0 to 65535, got {args.tcp!r}", file=sys.stderr)
-            return 2
-        host = host.strip("[]") or "127.0.0.1"  # [::1]:8080
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        try:
-            listener = socket.create_server((host, int(port)), family=family)
-        except OSError as error:  # the port is taken, the host unknown or not this machine's
-            reason = (error.strerror or str(error)).partition(" (while attempting")[0]
-            print(f"deepfim: cannot listen on {args.tcp}: {reason}", file=sys.stderr)
-            return 1
-        with listener:
-            print(f"deepfim: waiting for one client on {host}:{listener.getsockname()[1]}", file=sys.stderr)
-            connection, _ = listener.accept()
-        with connection, connection.makefile("wb") as writer:
-            return serve(server, connection.recv, writer)
+        code = _session(server, args)
     finally:
         server.service.close()
+    if not server.service.worker.join(STOP_WAIT_S):
+        # The model thread is still inside llama.cpp (loading a model, measuring it): the interpreter's
+        # exit would tear down what it uses under it and die of SIGSEGV (an editor closed during a load).
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    return code
+
+
+def _session(server: "DeepfimServer", args: argparse.Namespace) -> int:
+    """Serve one client on stdio or `--tcp`; the exit status."""
+    from server.transport import serve
+
+    if not args.tcp:
+        if sys.stdin.isatty():
+            print("deepfim: speaking LSP on stdin/stdout; editors start `deepfim serve` themselves "
+                  "(see the README's Editors section). Ctrl-D quits.", file=sys.stderr)
+        return serve(server, partial(os.read, sys.stdin.fileno()), sys.stdout.buffer)
+    host, _, port = args.tcp.rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
+        print(f"deepfim: --tcp expects HOST:PORT with PORT from 0 to 65535, got {args.tcp!r}", file=sys.stderr)
+        return 2
+    host = host.strip("[]") or "127.0.0.1"  # [::1]:8080
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listener = socket.create_server((host, int(port)), family=family)
+    except OSError as error:  # the port is taken, the host unknown or not this machine's
+        reason = (error.strerror or str(error)).partition(" (while attempting")[0]
+        print(f"deepfim: cannot listen on {args.tcp}: {reason}", file=sys.stderr)
+        return 1
+    with listener:
+        print(f"deepfim: waiting for one client on {host}:{listener.getsockname()[1]}", file=sys.stderr)
+        connection, _ = listener.accept()
+    with connection, connection.makefile("wb") as writer:
+        return serve(server, connection.recv, writer)
 
 
 def _settings(args: argparse.Namespace, flags: dict, base: Optional[dict] = None) -> "Optional[Settings]":

@@ -100,7 +100,10 @@ class _EditorListener(Listener):
             self.loop = asyncio.get_running_loop()
         except RuntimeError:
             if self.loop is not None:
-                self.loop.call_soon_threadsafe(partial(fn, *args))
+                try:
+                    self.loop.call_soon_threadsafe(partial(fn, *args))
+                except RuntimeError:  # the loop is closed: the session is over, nobody to tell
+                    pass
             return
         fn(*args)
 

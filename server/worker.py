@@ -113,3 +113,8 @@ class ModelWorker:
             if token is not None:
                 token.cancel(closing=True)
         self._jobs.put(None)
+
+    def join(self, timeout_s: float) -> bool:
+        """After `stop`: wait up to `timeout_s` for the thread to end; False when a job still runs."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()

@@ -360,3 +360,60 @@ def test_the_readmes_commands_parse_and_its_edits_name_the_instruct_model() -> N
     edits = [build_parser().parse_args(command[1:]) for command in commands]  # exit 2 if one is wrong
     edits = [args for args in edits if args.command == "edit"]
     assert edits and all(args.model == "deepseek-coder-1.3b-instruct" for args in edits)
+
+
+def test_serve_ends_without_the_interpreters_clean_up_while_the_model_thread_is_busy(monkeypatch) -> None:
+    """An editor that closed (or sent exit) while the model loaded: the interpreter's clean-up ran under
+    the model thread inside llama.cpp, and `deepfim serve` died of SIGSEGV (status -11) about one time
+    in three with Gemma; its load-progress reports raised tracebacks on the closed event loop."""
+    import asyncio
+    import threading
+    from concurrent.futures import Future
+
+    from server import cli, transport
+
+    loading, release = threading.Event(), threading.Event()
+    exits: list[int] = []
+    jobs: list[Future] = []
+
+    def session(server, read, stdout) -> int:  # the client leaves while a job holds the model thread
+        def job() -> None:
+            loading.set()
+            release.wait(60)
+            server.service.listener.load_progress(50)  # reported after the loop closed
+
+        jobs.append(server.service.worker.submit(job))
+        loading.wait(60)
+        async def on_the_loop() -> None:  # the listener learns the session's loop, closed when it ends
+            server.service.listener.status("loading", "loading model")
+
+        asyncio.run(on_the_loop())
+        return 0
+
+    def leave(code: int) -> None:
+        exits.append(code)
+        release.set()
+
+    stdin = open(os.devnull)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(transport, "serve", session)
+    monkeypatch.setattr(cli, "STOP_WAIT_S", 0.0, raising=False)
+    monkeypatch.setattr(os, "_exit", leave)
+    monkeypatch.delenv("DEEPFIM_MODEL", raising=False)
+    args = cli.build_parser().parse_args(["serve"])
+    try:
+        assert cli._serve(args) == 0
+        assert exits == [0]
+        assert jobs[0].exception(60) is None  # no RuntimeError('Event loop is closed') out of the report
+
+        def idle(server, read, stdout) -> int:
+            return 1
+
+        exits.clear()
+        monkeypatch.setattr(transport, "serve", idle)
+        monkeypatch.setattr(cli, "STOP_WAIT_S", 60.0)
+        assert cli._serve(args) == 1
+        assert exits == []  # an idle model thread ends at once: the usual exit
+    finally:
+        release.set()
+        stdin.close()
