@@ -2,10 +2,10 @@
 
 pygls 2.1 drops a request whose params fail to deserialize (after logging it), ignores requests
 after `shutdown` without answering, and answers nothing to unparseable JSON, to a message that is
-not a JSON-RPC object, or to a request before `initialize`. A client then waits forever. Here
-each of those gets the JSON-RPC error the spec asks for, and positions are always negotiated as
-UTF-16. pygls also keeps the future of every notification it handles (a ``didChange`` per
-keystroke) for the life of the process; here it is let go once done.
+not a JSON-RPC object, to a request before `initialize`, or to a notification's method sent with an
+id: a client then waits forever. Here each of those gets the JSON-RPC error the spec asks for, and
+positions are always negotiated as UTF-16. pygls also keeps the future of every notification it
+handles (a ``didChange`` per keystroke) for the life of the process; here it is let go once done.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import (JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
-                              JsonRpcServerNotInitialized)
+                              JsonRpcMethodNotFound, JsonRpcServerNotInitialized)
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.workspace.text_document import TextDocument
 
@@ -69,6 +69,12 @@ class RobustProtocol(LanguageServerProtocol):
             if "id" in message:  # notifications before initialize are dropped, as the spec says
                 self.send_error(reply_id, JsonRpcServerNotInitialized.CODE, "the server is not initialized yet")
             return
+        if "id" in message and method is not None:
+            notification = self._is_notification(method)
+            if notification and message["id"] is not None and method != types.EXIT:
+                # pygls would handle it as the notification and answer nothing: the client would wait for good.
+                self.send_error(reply_id, JsonRpcMethodNotFound.CODE, f"{method} is a notification: it takes no id")
+                return
         try:
             structured = self.structure_message(message)
         except Exception:  # cattrs refused the params (or they nest too deeply to convert)
@@ -79,6 +85,12 @@ class RobustProtocol(LanguageServerProtocol):
         except Exception:  # nothing a client sends may stop the server
             log.exception("unable to handle a %s message", method)
             self._refuse(message, reply_id, JsonRpcInternalError.CODE, "internal error; see the server log")
+
+    def _is_notification(self, method: str) -> bool:
+        """Whether LSP defines `method` as a notification (its message has no id)."""
+        message_type = self.get_message_type(method)
+        fields = getattr(message_type, "__attrs_attrs__", None)  # lsprotocol's types are attrs classes
+        return fields is not None and all(field.name != "id" for field in fields)
 
     def _refuse(self, message: dict, reply_id: Any, code: int, text: str) -> None:
         if "id" in message and "method" in message:

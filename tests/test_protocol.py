@@ -166,6 +166,17 @@ def test_broken_framing_and_envelopes_are_answered(raw: RawServer) -> None:
     assert nulls.count(-32600) >= 3 and nulls.count(-32700) >= 2  # 1, [] and null; the huge length, the nesting
 
 
+def test_a_notification_sent_with_an_id_is_answered(raw: RawServer) -> None:
+    """A message with an id is a request: pygls handled a notification's method sent with one as the
+    notification and answered nothing (the client waited for good)."""
+    for msg_id, method in enumerate(["textDocument/didClose", "$/setTrace", "workspace/didChangeConfiguration"],
+                                    start=900):
+        error = raw.request(msg_id, method, {"textDocument": {"uri": "file:///never.py"}, "value": "off",
+                                             "settings": {}}, 20)["error"]
+        assert error["code"] == -32601 and "notification" in error["message"], method
+    raw.notify("$/setTrace", {"value": "off"})  # notifications as ever: no answer
+    assert "rss_bytes" in raw.request(912, "deepfim/stats", {}, 20)["result"]
+
 def test_before_initialize_and_exit_without_shutdown(deepseek_tiny: Path, workspace: Path) -> None:
     server = RawServer(str(deepseek_tiny), initialize=False)
     try:
