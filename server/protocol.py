@@ -3,7 +3,8 @@
 pygls 2.1 drops a request whose params fail to deserialize (after logging it), ignores requests
 after `shutdown` without answering, and answers nothing to unparseable JSON, to a message that is
 not a JSON-RPC object, to a request before `initialize`, or to a notification's method sent with an
-id: a client then waits forever. Here each of those gets the JSON-RPC error the spec asks for, and
+id: a client then waits forever. It tells a request whose id is neither an integer nor a string
+that its params are invalid. Here each of those gets the JSON-RPC error the spec asks for, and
 positions are always negotiated as UTF-16. pygls also keeps the future of every notification it
 handles (a ``didChange`` per keystroke) for the life of the process; here it is let go once done.
 """
@@ -74,6 +75,9 @@ class RobustProtocol(LanguageServerProtocol):
             if notification and message["id"] is not None and method != types.EXIT:
                 # pygls would handle it as the notification and answer nothing: the client would wait for good.
                 self.send_error(reply_id, JsonRpcMethodNotFound.CODE, f"{method} is a notification: it takes no id")
+                return
+            if not notification and reply_id is None:
+                self.send_error(None, JsonRpcInvalidRequest.CODE, 'a request\'s "id" must be an integer or a string')
                 return
         try:
             structured = self.structure_message(message)

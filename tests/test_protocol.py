@@ -177,6 +177,17 @@ def test_a_notification_sent_with_an_id_is_answered(raw: RawServer) -> None:
     raw.notify("$/setTrace", {"value": "off"})  # notifications as ever: no answer
     assert "rss_bytes" in raw.request(912, "deepfim/stats", {}, 20)["result"]
 
+
+def test_a_request_whose_id_is_not_an_integer_or_a_string_is_told_so(raw: RawServer) -> None:
+    """pygls told it its params were invalid (-32602, params it never read)."""
+    raw.skipped.clear()
+    raw.send({"jsonrpc": "2.0", "id": 1.5, "method": "deepfim/stats", "params": {}})
+    raw.send({"jsonrpc": "2.0", "id": None, "method": "deepfim/stats", "params": {}})
+    raw.send({"jsonrpc": "2.0", "id": [910], "method": "deepfim/stats", "params": {}})
+    assert "rss_bytes" in raw.request(911, "deepfim/stats", {}, 20)["result"]  # answered after the three
+    errors = [m["error"] for m in raw.skipped if "error" in m and m.get("id") is None]
+    assert [e["code"] for e in errors] == [-32600] * 3 and all('"id"' in e["message"] for e in errors)
+
 def test_before_initialize_and_exit_without_shutdown(deepseek_tiny: Path, workspace: Path) -> None:
     server = RawServer(str(deepseek_tiny), initialize=False)
     try:
