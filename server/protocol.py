@@ -12,7 +12,7 @@ handles (a ``didChange`` per keystroke) for the life of the process; here it is 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Generator
 
 from lsprotocol import types
 from pygls.exceptions import (JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest,
@@ -136,6 +136,21 @@ class RobustProtocol(LanguageServerProtocol):
     def pending_requests(self) -> int:
         """Requests (and notifications) whose futures the protocol holds."""
         return len(self._request_futures)
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls's, cancelling the requests under way from a copy of their table: cancelling one whose
+        handler is a generator (`workspace/executeCommand`) takes it out of the table at once, and
+        pygls's loop failed ("dictionary changed size during iteration"): `shutdown` was answered with
+        an error and `exit` then gave status 1."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):

@@ -203,3 +203,25 @@ def test_before_initialize_and_exit_without_shutdown(deepseek_tiny: Path, worksp
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
+
+
+def test_shutdown_while_an_edit_is_written_is_answered_and_exit_gives_status_0(deepseek_tiny: Path,
+                                                                               workspace: Path) -> None:
+    """Cancelling a `workspace/executeCommand` under way took it out of pygls's table of requests while
+    `shutdown` went through that table: shutdown was answered "RuntimeError: dictionary changed size
+    during iteration" and exit gave status 1."""
+    server = RawServer(str(deepseek_tiny), workspace.as_uri())
+    try:
+        uri = (workspace / "shutdown_edit.py").as_uri()
+        open_doc(server, uri, "def f(x):\n    return x\n")
+        server.send({"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": {
+            "command": "deepfim.edit", "arguments": [{"textDocument": {"uri": uri}, "action": "docstring", "range": {
+                "start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}}]}})
+        answer = server.request(3, "shutdown", None, 60)
+        assert "error" not in answer and answer["result"] is None, answer
+        assert server.response(2, 60)["error"]["code"] == -32800  # the edit: cancelled
+        server.notify("exit", None)
+        assert server.proc.wait(30) == 0
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()

@@ -26,6 +26,7 @@ METHODS = [
     (LanguageServerProtocol, "structure_message", ["data"]),
     (LanguageServerProtocol, "set_writer", None),
     (LanguageServerProtocol, "lsp_initialize", ["params"]),
+    (LanguageServerProtocol, "lsp_shutdown", ["args"]),
     (TextDocument, "_apply_incremental_change", ["change"]),
 ]
 
@@ -45,7 +46,7 @@ def test_lsp_initialize_is_a_generator_and_instances_hold_the_hooked_state() -> 
     server = create_server(Settings())
     try:
         protocol = server.protocol
-        for attribute in ("_request_futures", "_shutdown"):
+        for attribute in ("_request_futures", "_shutdown", "msg_id", "fm"):
             assert hasattr(protocol, attribute), f"pygls's protocol no longer has {attribute}"
         assert isinstance(protocol._request_futures, dict)
         document = TextDocument("file:///x.py", "a\nb\n")
