@@ -38,7 +38,7 @@ def _serve(args: argparse.Namespace) -> int:
     # `--set engine=...` count as --model and --engine.
     if not settings.engine and (settings.model or os.environ.get("DEEPFIM_MODEL") or sys.stdin.isatty()):
         _check_model_at_start(settings.model)
-    server = create_server(settings)
+    server = create_server(settings, watch_parent=not args.tcp)
     try:
         code = _session(server, args)
     finally:

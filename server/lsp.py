@@ -190,7 +190,10 @@ def _cursor_position(result: Served, text_line: str) -> types.Position:
     return types.Position(line=result.line, character=index_to_utf16(text_line, result.column))
 
 
-def create_server(settings: Settings) -> DeepfimServer:
+def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServer:
+    """The LSP server. `watch_parent`: exit when the client's process (initialize's processId) is gone;
+    only where the client started this process (stdio): over TCP its id names a process on the client's
+    machine, or in its container."""
     server = DeepfimServer(settings)
     service = server.service
 
@@ -201,7 +204,7 @@ def create_server(settings: Settings) -> DeepfimServer:
         if not roots and params.root_uri:
             roots = [to_fs_path(params.root_uri)]
         service.set_roots([Path(r) for r in roots if r], ())
-        if params.process_id:
+        if params.process_id and watch_parent:
             asyncio.get_event_loop().create_task(_watch_parent(ls, params.process_id))
 
     @server.feature(types.INITIALIZED)

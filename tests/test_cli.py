@@ -133,6 +133,50 @@ def test_serve_over_tcp(deepseek_tiny: Path) -> None:
             server.kill()
 
 
+
+def test_serve_over_tcp_outlives_a_process_id_it_cannot_see(deepseek_tiny: Path) -> None:
+    """Over TCP the client's processId names a process on its own machine (or container): the server
+    found no such process and exited 3 s after initialize ("client process N is gone")."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(deepseek_tiny),
+                               "--tcp", f"127.0.0.1:{port}"], cwd=REPO, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        with connection, connection.makefile("rb") as answers:
+            def request(msg_id: int, method: str, params: object) -> dict:
+                body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}).encode()
+                connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                while True:
+                    headers = []
+                    while (line := answers.readline()) not in (b"\r\n", b""):
+                        headers.append(line)
+                    assert line, "the server closed the connection"
+                    length = int([h for h in headers if h.startswith(b"Content-Length")][0].split(b":")[1])
+                    answer = json.loads(answers.read(length))
+                    if answer.get("id") == msg_id:
+                        return answer
+
+            assert "result" in request(1, "initialize", {"processId": gone.pid, "rootUri": None, "capabilities": {}})
+            time.sleep(4.5)  # the parent is checked every 3 s
+            assert "result" in request(2, "shutdown", None)
+            body = b'{"jsonrpc": "2.0", "method": "exit"}'
+            connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert server.wait(30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+
 def test_serve_over_tcp_says_why_it_cannot_listen() -> None:
     """A taken port, an unknown host or a port out of range gave a Python traceback."""
     env = dict(os.environ)
