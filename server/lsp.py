@@ -330,7 +330,15 @@ def resident_bytes() -> int:
 
 
 async def _watch_parent(ls: DeepfimServer, pid: int) -> None:
-    """Exit when the editor that started us is gone (it can no longer send `exit`)."""
+    """Exit when the editor that started us is gone (it can no longer send `exit`); a process this
+    machine never had is not watched (an editor that runs `ssh host deepfim serve` or `docker exec`)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        log.info("client process %s is not on this machine; not watching it", pid)
+        return
+    except PermissionError:
+        pass
     while True:
         await asyncio.sleep(3)
         try:

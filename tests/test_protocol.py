@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -187,6 +188,26 @@ def test_a_request_whose_id_is_not_an_integer_or_a_string_is_told_so(raw: RawSer
     assert "rss_bytes" in raw.request(911, "deepfim/stats", {}, 20)["result"]  # answered after the three
     errors = [m["error"] for m in raw.skipped if "error" in m and m.get("id") is None]
     assert [e["code"] for e in errors] == [-32600] * 3 and all('"id"' in e["message"] for e in errors)
+
+
+def test_a_client_process_this_machine_never_had_is_not_watched(deepseek_tiny: Path, workspace: Path) -> None:
+    """An editor that runs the server through `ssh host deepfim serve` (or docker exec) sends its own
+    process id: the server found no such process and exited 3 s after initialize."""
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    server = RawServer(str(deepseek_tiny), initialize=False)
+    try:
+        init = {"processId": gone.pid, "rootUri": workspace.as_uri(), "capabilities": {}}
+        assert "capabilities" in server.request(1, "initialize", init, 60)["result"]
+        server.notify("initialized", {})
+        time.sleep(4.5)  # the parent is checked every 3 s
+        assert "rss_bytes" in server.request(2, "deepfim/stats", {}, 20)["result"]
+        assert server.close() == 0
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
 
 def test_before_initialize_and_exit_without_shutdown(deepseek_tiny: Path, workspace: Path) -> None:
     server = RawServer(str(deepseek_tiny), initialize=False)
