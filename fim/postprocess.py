@@ -22,7 +22,7 @@ llama.vim/llama.vscode and llama.cpp (`n_indent`), with their known bugs fixed:
   and without a trailing `,` or `;` (the last item of a list the model ends without its comma);
 * closers already after the cursor are never duplicated and a closer the model did not generate is
   never dropped: the kept text is the candidate that leaves the cursor line best balanced;
-* CRLF documents get CRLF line endings (llm-ls #87) and tab-indented files keep tabs.
+* CRLF documents get CRLF line endings (llm-ls #87), lone-CR ones CR, and tab-indented files keep tabs.
 """
 
 from __future__ import annotations
@@ -64,6 +64,16 @@ class CompletionContext:
     suffix: str  # document text after the cursor (may be a window starting at the cursor)
     language: str | None = None  # the editor's LSP languageId (or a language name), when known
     path: str | None = None  # the document's path: its extension decides without a languageId
+    line_end: str = ""  # the document's line ending; "": found in the text (see `eol`)
+
+    def __post_init__(self) -> None:
+        """A lone carriage return ends a line too (LSP; classic Mac files): it becomes "\n" here (one
+        character for one, so offsets hold), which every view below reads, and `line_end` keeps "\r"."""
+        if "\r" in self.prefix or "\r" in self.suffix:
+            if not self.line_end:
+                object.__setattr__(self, "line_end", _line_end(self.prefix, self.suffix))
+            object.__setattr__(self, "prefix", _LONE_CR.sub("\n", self.prefix))
+            object.__setattr__(self, "suffix", _LONE_CR.sub("\n", self.suffix))
 
     @cached_property
     def open_brackets(self) -> dict[str, int]:
@@ -96,11 +106,7 @@ class CompletionContext:
     @cached_property
     def eol(self) -> str:
         """The document's line ending: the one nearest before the cursor, else after it."""
-        before = self.prefix.rfind("\n")
-        if before >= 0:
-            return "\r\n" if self.prefix[before - 1:before] == "\r" else "\n"
-        after = self.suffix.find("\n")
-        return "\r\n" if after > 0 and self.suffix[after - 1] == "\r" else "\n"
+        return self.line_end or _line_end(self.prefix, self.suffix)
 
     @cached_property
     def indent(self) -> str:
@@ -153,6 +159,20 @@ class CompletionContext:
         widths = [_width(line) for line in lines if "\t" not in _leading(line)]
         steps = Counter(b - a for a, b in pairwise(widths) if 2 <= b - a <= 8)
         return " " * (steps.most_common(1)[0][0] if steps else 4)
+
+
+def _line_end(prefix: str, suffix: str) -> str:
+    """The line ending nearest before the cursor, else after it ("\n" where there is none)."""
+    before = max(prefix.rfind("\n"), prefix.rfind("\r"))
+    if before >= 0:
+        if prefix[before] == "\r":
+            return "\r\n" if before == len(prefix) - 1 and suffix.startswith("\n") else "\r"
+        return "\r\n" if prefix[before - 1:before] == "\r" else "\n"
+    ends = [found for found in (suffix.find("\n"), suffix.find("\r")) if found >= 0]
+    if not ends:
+        return "\n"
+    after = min(ends)
+    return "\n" if suffix[after] == "\n" else "\r\n" if suffix[after + 1:after + 2] == "\n" else "\r"
 
 
 def is_single_line(ctx: CompletionContext) -> bool:

@@ -519,6 +519,21 @@ def test_crlf_single_line_has_no_line_break():
     assert complete(doc, "a, b)\r\nz = 3\r\n", single_line=True) == "a, b"
 
 
+
+def test_lone_cr_document_gets_cr_lines_and_its_lines_are_read_as_lines():
+    """LSP ends lines at a lone \r too (classic Mac files): the post-processor read such a document as
+    one line (its whole prefix was the cursor's line: indent, blank-line and next-line rules were off)
+    and put \n line ends into it."""
+    doc = "def f(x):\r    █\r    return y\r"
+    ctx = ctx_of(doc)
+    assert ctx.eol == "\r" and ctx.line_prefix == "    " and ctx.on_blank_line
+    assert ctx.next_line == "    return y" and ctx.prev_line == "def f(x):"
+    assert complete(doc, "y = x + 1\n    z = y\n") == "y = x + 1\r    z = y"
+    assert complete("x = compute(█)\ry = 2\r", "a, b)\rz = 3\r", single_line=True) == "a, b"
+    assert ctx_of("█x = 1\ry = 2\r").eol == "\r"
+    from dataclasses import replace
+    assert replace(ctx, language="python").eol == "\r"  # as server/completion.py passes it on
+
 def test_tab_file_keeps_tabs():
     doc = "func main() {\n\tif ok {\n\t\tfmt.Println()\n\t}\n\t█\n}\n"
     generated = "for i := 0; i < 3; i++ {\n        fmt.Println(i)\n    }\n"
