@@ -164,6 +164,7 @@ class CompletionService:
         self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
         self._answers_serial = 0  # moves on whenever cached answers are forgotten
         self._languages: dict[str, str] = {}  # uri -> the editor's languageId
+        self._open: set[str] = set()  # the documents opened and not closed since
 
     # ------------------------------------------------------------------ settings
     def configure(self, options: object, ours: bool = False) -> list[str]:
@@ -351,6 +352,7 @@ class CompletionService:
 
     def opened(self, uri: str, language: Optional[str] = None) -> None:
         """A document opened in the editor, with its LSP languageId when the client sent one."""
+        self._open.add(uri)
         if language:
             self._languages[uri] = language
         text = self._text_of(uri)
@@ -380,6 +382,7 @@ class CompletionService:
             self.project.viewed(uri, text, self._focus[1])
 
     def closed(self, uri: str) -> None:
+        self._open.discard(uri)  # before its result goes: a completion under way checks in this order
         self.last_results.pop(uri, None)
         self._languages.pop(uri, None)
         self.cache.forget(uri)
@@ -448,6 +451,7 @@ class CompletionService:
                 return None
         request = self.request_for(uri, text, line, character)
         self.stats["model_runs"] += 1
+        was_open = uri in self._open
 
         def job(completer: Completer, cancel: CancelToken) -> CompletionResult:
             report = ReadingReport(self.listener)
@@ -457,6 +461,8 @@ class CompletionService:
             finally:
                 report.finish()
             self.last_results[uri] = result  # kept for deepfim/explain, cancelled or not
+            if was_open and uri not in self._open:  # closed meanwhile: nobody asks, and it held the prompt
+                self.last_results.pop(uri, None)
             if result.generation.steps:  # cancelled answers too: in a burst of typing, every one is
                 self._step_s = result.generation.generate_ms / result.generation.steps / 1000
             if result.window == "quick":

@@ -155,3 +155,37 @@ def test_a_replaced_engine_is_opened_again_once(open_stand_ins) -> None:
         assert (len(opened), service.stats["reloads"]) == (2, 1)
     finally:
         service.close()
+
+
+def test_a_document_closed_while_its_completion_runs_leaves_no_result_behind(open_stand_ins) -> None:
+    """Its result (prompt and token ids: 0.66 MB for a 3,000-token window) was kept for deepfim/explain
+    after didClose, for good: one per document closed while a completion ran."""
+    closing = threading.Event()
+    closed = threading.Event()
+
+    def answer(request, cancel) -> str:
+        closing.set()
+        closed.wait(10)
+        return "2"
+
+    open_stand_ins(answer)
+    service = CompletionService(Settings(), text_of=lambda uri: "x = 1\ny = \n", background_index=False)
+    try:
+        service.load().result(5)
+        service.opened("file:///a.py", "python")
+
+        async def scenario() -> None:
+            running = asyncio.ensure_future(service.complete("file:///a.py", 1, 4))
+            while not closing.is_set():
+                await asyncio.sleep(0.01)
+            service.closed("file:///a.py")
+            closed.set()
+            await asyncio.wait_for(running, 10)
+
+        asyncio.run(scenario())
+        assert service.explain("file:///a.py") is None and service.last_results == {}
+        service.opened("file:///a.py", "python")
+        asyncio.run(service.complete("file:///a.py", 0, 0))
+        assert service.explain("file:///a.py") is not None  # an open document's result is kept
+    finally:
+        service.close()
