@@ -310,7 +310,11 @@ class Edits:
     async def _write_tests(self, uri: str, result: EditResult) -> dict:
         """The tests in their own file next to the document (appended when it exists), then shown."""
         server = self.server
-        source = Path(to_fs_path(uri) or "")
+        path = to_fs_path(uri)
+        if not path:  # a document that is no file (VS Code's untitled:Untitled-1): no folder for its tests
+            server.show(types.MessageType.Info, f"tests:\n{result.edit}")
+            return {"applied": False, "tests": result.edit}
+        source = Path(path)
         target = source.parent / Path(result.test_path or "tests").name
         target_uri = target.as_uri()
         existing = self._document_text(target_uri, target)

@@ -280,6 +280,20 @@ def test_write_tests_creates_the_test_file(raw_client: RawClient, tmp_path: Path
     assert raw_client.shown[-1] == {"uri": answer["uri"], "takeFocus": True}
 
 
+
+def test_write_tests_for_a_document_that_is_no_file_shows_them(raw_client: RawClient) -> None:
+    """An untitled buffer has no folder to put a test file in: the command failed with "ValueError:
+    relative path can't be expressed as a file URI" once the model had written the tests, and they were lost."""
+    uri = "untitled:Untitled-1"
+    raw_client.server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": SOURCE}})
+    answer = raw_client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [
+        {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "tests"}]})
+    assert "error" not in answer, answer
+    assert answer["result"]["applied"] is False and answer["result"]["tests"]
+    shown = [m["params"]["message"] for m in raw_client.notifications if m["method"] == "window/showMessage"]
+    assert any(message.startswith("deepfim: tests:") for message in shown)
+
 def test_deepfim_edit_applies_the_edit_on_the_range(edit_session) -> None:
     uri = edit_session.open(edit_session.root / "calc.py", SOURCE)
     before = len(edit_session.applied)
