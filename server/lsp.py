@@ -222,7 +222,9 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_workspace_folders(ls: DeepfimServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        service.set_roots(ls.folders(), list(ls.workspace.text_documents))  # pygls has updated its folders
+        # pygls has updated its folders; its documents are keyed by unquoted URIs (a#b.py's is file:///a#b.py,
+        # whose path is /a): each document's own URI names its file.
+        service.set_roots(ls.folders(), [document.uri for document in ls.workspace.text_documents.values()])
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DeepfimServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -212,3 +212,33 @@ def test_answers_cached_before_a_settings_change_are_not_served_after_it(deepsee
         assert session.explain(uri)["timings"]["generated_tokens"] <= 2
     finally:
         session.close()
+
+
+def test_open_documents_keep_their_files_when_workspace_folders_change(tmp_path: Path) -> None:
+    """pygls keys documents by unquoted URIs: after a folder was added, the open `a#b.py` (file:///…/a%23b.py)
+    was entered as a file `a` holding the editor's text, for good, and `a#b.py` as its disk text."""
+    from pygls.workspace import Workspace
+
+    from server.lsp import create_server
+    from server.settings import Settings
+
+    root, other = tmp_path / "root", tmp_path / "other"
+    root.mkdir()
+    other.mkdir()
+    (root / "a#b.py").write_text("ON_DISK = 1\n")
+    server = create_server(Settings())
+    try:
+        folder = types.WorkspaceFolder(uri=root.as_uri(), name="root")
+        workspace = server.protocol._workspace = Workspace(root.as_uri(), workspace_folders=[folder])
+        workspace.put_text_document(types.TextDocumentItem(uri=(root / "a#b.py").as_uri(), language_id="python",
+                                                           version=1, text="IN_THE_EDITOR = 2\n"))
+        added = types.WorkspaceFolder(uri=other.as_uri(), name="other")
+        workspace.add_folder(added)  # as pygls does before our handler
+        handler = server.protocol.fm.features[types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS]
+        handler(types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(added=[added],
+                                                                                              removed=[])))
+        index = server.service.project.index
+        assert index.open_paths() == ["root/a#b.py"]
+        assert index.files["root/a#b.py"] == "IN_THE_EDITOR = 2\n" and "root/a" not in index.files
+    finally:
+        server.service.close()
