@@ -17,6 +17,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -345,7 +346,8 @@ class Edits:
 
     def _document_text(self, uri: str, path: Path) -> Optional[str]:
         """The text of a document: the editor's when it is open, else the file's; None when neither exists."""
-        text = self.server.document_text(uri) if uri in self.server.workspace.text_documents else None
+        opened = unquote(uri) in self.server.workspace.text_documents  # pygls's keys are unquoted URIs
+        text = self.server.document_text(uri) if opened else None
         if text is not None:
             return text
         try:

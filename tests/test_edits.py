@@ -294,6 +294,25 @@ def test_write_tests_for_a_document_that_is_no_file_shows_them(raw_client: RawCl
     shown = [m["params"]["message"] for m in raw_client.notifications if m["method"] == "window/showMessage"]
     assert any(message.startswith("deepfim: tests:") for message in shown)
 
+
+def test_write_tests_appends_to_the_editors_text_of_an_open_test_file_in_a_folder_with_a_space(
+        raw_client: RawClient, tmp_path: Path) -> None:
+    """The open test file was looked up by its quoted URI among pygls's unquoted keys ("my project" is
+    my%20project): in a folder whose name has a space the tests went after the end of the disk text,
+    not the editor's."""
+    folder = tmp_path / "my project"
+    folder.mkdir()
+    (folder / "test_calc.py").write_text("import calc\n")
+    unsaved = "import calc\n\n\ndef test_unsaved():\n    assert calc.add(1, 1) == 2\n"
+    raw_client.open(folder / "test_calc.py", unsaved)
+    uri = raw_client.open(folder / "calc.py", SOURCE)
+    answer = raw_client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [
+        {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "tests"}]})["result"]
+    assert answer["uri"] == (folder / "test_calc.py").as_uri()
+    (insert,) = raw_client.applied[-1]["edit"]["documentChanges"]
+    end = {"line": unsaved.count("\n"), "character": 0}
+    assert insert["edits"][0]["range"] == {"start": end, "end": end}
+
 def test_deepfim_edit_applies_the_edit_on_the_range(edit_session) -> None:
     uri = edit_session.open(edit_session.root / "calc.py", SOURCE)
     before = len(edit_session.applied)
