@@ -225,6 +225,22 @@ def test_editor_updates_close_refresh_remove_and_recency(tmp_path):
     assert "a.py" not in index.files
 
 
+def test_a_document_that_is_no_file_is_not_in_the_workspace(tmp_path, monkeypatch):
+    """VS Code starts the server in the workspace folder and syncs untitled buffers: `untitled:Untitled-1`
+    was read as a file there, indexed, and its unsaved text (a scratch buffer of pasted values) became a
+    context snippet of every other file's prompts."""
+    write(tmp_path, "app.py", "from config import load\n\nvalue = load()\n")
+    index = scanned(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    scratch = "def load():\n    return {'db_host': 'prod-db.internal'}\n"
+    for uri in ("untitled:Untitled-1", "vscode-notebook-cell:/x.ipynb#W0", "git:/app.py?ref=HEAD"):
+        assert index.relpath(uri) is None and index.is_ignored(uri)
+        assert index.update(uri, scratch) is None
+        assert index.refresh(uri) is None
+    assert sorted(index.files) == ["app.py"] and index.open_paths() == []
+    assert index.relpath(tmp_path / "app.py") == index.relpath((tmp_path / "app.py").as_uri()) == "app.py"
+
+
 def test_scan_is_incremental_and_bounded(tmp_path):
     for i in range(60):
         write(tmp_path, f"d{i % 6}/m{i}.py", f"X{i} = {i}\n")
