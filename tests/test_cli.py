@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO, Optional
 
 from tests.lsp_client import REPO
 from tests.text_helpers import on_terminal
@@ -97,85 +98,70 @@ def test_unreadable_sources_are_one_clear_error(deepseek_tiny: Path, tmp_path: P
         assert out.stderr.startswith("deepfim: cannot read ") and "Traceback" not in out.stderr, out.stderr
 
 
-def test_serve_over_tcp(deepseek_tiny: Path) -> None:
-    with socket.socket() as probe:  # a free port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(deepseek_tiny),
+def serve_over_tcp(model: Path) -> tuple[subprocess.Popen, socket.socket]:
+    """`deepfim serve --tcp` on a free loopback port, and a connection to it."""
+    from tests.llama_server import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(model),
                                "--tcp", f"127.0.0.1:{port}"], cwd=REPO, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return server, socket.create_connection(("127.0.0.1", port), timeout=60)
+        except ConnectionRefusedError:
+            if time.monotonic() >= deadline or server.poll() is not None:
+                server.kill()
+                raise
+            time.sleep(0.2)
+
+
+def send(connection: socket.socket, message: dict) -> None:
+    body = json.dumps(message).encode()
+    connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def request(connection: socket.socket, answers: BinaryIO, msg_id: int, method: str, params: object) -> dict:
+    """Send a request and read messages until its answer."""
+    send(connection, {"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    while True:
+        headers = []
+        while (line := answers.readline()) not in (b"\r\n", b""):
+            headers.append(line)
+        assert line, "the server closed the connection"
+        length = int([h for h in headers if h.startswith(b"Content-Length")][0].split(b":")[1])
+        answer = json.loads(answers.read(length))
+        if answer.get("id") == msg_id:
+            return answer
+
+
+def a_session_over_tcp(model: Path, process_id: Optional[int], pause_s: float = 0.0) -> None:
+    """initialize (naming `process_id`), `pause_s` later shutdown, then exit: each answered, exit status 0."""
+    server, connection = serve_over_tcp(model)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = socket.create_connection(("127.0.0.1", port), timeout=60)
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
         with connection, connection.makefile("rb") as answers:
-            for message in ({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                             "params": {"processId": None, "rootUri": None, "capabilities": {}}},
-                            {"jsonrpc": "2.0", "id": 2, "method": "shutdown"}):
-                body = json.dumps(message).encode()
-                connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                while True:
-                    headers = list(iter(answers.readline, b"\r\n"))
-                    length = int([h for h in headers if h.startswith(b"Content-Length")][0].split(b":")[1])
-                    answer = json.loads(answers.read(length))
-                    if answer.get("id") == message["id"]:
-                        break
-                assert "result" in answer
-            body = b'{"jsonrpc": "2.0", "method": "exit"}'
-            connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            assert "result" in request(connection, answers, 1, "initialize",
+                                       {"processId": process_id, "rootUri": None, "capabilities": {}})
+            time.sleep(pause_s)
+            assert "result" in request(connection, answers, 2, "shutdown", None)
+            send(connection, {"jsonrpc": "2.0", "method": "exit"})
         assert server.wait(30) == 0
     finally:
         if server.poll() is None:
             server.kill()
 
+
+def test_serve_over_tcp(deepseek_tiny: Path) -> None:
+    a_session_over_tcp(deepseek_tiny, None)
 
 
 def test_serve_over_tcp_outlives_a_process_id_it_cannot_see(deepseek_tiny: Path) -> None:
     """Over TCP the client's processId names a process on its own machine (or container): the server
     found no such process and exited 3 s after initialize ("client process N is gone")."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     gone = subprocess.Popen(["true"])
     gone.wait()
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--model", str(deepseek_tiny),
-                               "--tcp", f"127.0.0.1:{port}"], cwd=REPO, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = socket.create_connection(("127.0.0.1", port), timeout=60)
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
-        with connection, connection.makefile("rb") as answers:
-            def request(msg_id: int, method: str, params: object) -> dict:
-                body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}).encode()
-                connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                while True:
-                    headers = []
-                    while (line := answers.readline()) not in (b"\r\n", b""):
-                        headers.append(line)
-                    assert line, "the server closed the connection"
-                    length = int([h for h in headers if h.startswith(b"Content-Length")][0].split(b":")[1])
-                    answer = json.loads(answers.read(length))
-                    if answer.get("id") == msg_id:
-                        return answer
+    a_session_over_tcp(deepseek_tiny, gone.pid, pause_s=4.5)  # the parent is checked every 3 s
 
-            assert "result" in request(1, "initialize", {"processId": gone.pid, "rootUri": None, "capabilities": {}})
-            time.sleep(4.5)  # the parent is checked every 3 s
-            assert "result" in request(2, "shutdown", None)
-            body = b'{"jsonrpc": "2.0", "method": "exit"}'
-            connection.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        assert server.wait(30) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
 
 def test_serve_over_tcp_says_why_it_cannot_listen() -> None:
     """A taken port, an unknown host or a port out of range gave a Python traceback."""

@@ -72,16 +72,13 @@ def test_edit_prints_the_new_text_and_refuses_bad_ranges(instruct_model: Path, t
 
 def test_an_instruct_engines_failure_names_its_settings(tmp_path: Path) -> None:
     """A remote instruct engine that is down names `instructEngine`, not the completion's `engine`."""
-    import socket
-
     from server.edits import in_instruct_terms
     from server.settings import Settings
+    from tests.llama_server import free_port
 
     source = tmp_path / "calc.py"
     source.write_text(SOURCE, encoding="utf-8")
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a port nothing listens on
     out = deepfim("edit", str(source), "--range", "0:0-1:0", "--instruction", "x",
                   "--set", f"instructEngine=http://127.0.0.1:{port}")
     assert out.returncode == 1 and "refused the connection" in out.stderr, out.stderr
