@@ -368,7 +368,7 @@ class WorkspaceIndex:
         rel = self._rel_in(path, root)
         if rel is None or not self._name_ok(rel) or self._scanned_files >= self.max_files:
             return
-        if self._unchanged(rel, path):  # walked again: read only what changed
+        if rel in self.files and rel in self._stamps and not self.changed_on_disk(rel):  # walked again
             with self._lock:
                 self._scanned_files += 1
                 self._seen.add(rel)
@@ -381,18 +381,6 @@ class WorkspaceIndex:
                 self._scanned_files += 1
                 if self._store(rel, *read):
                     self._seen.add(rel)
-
-    def _unchanged(self, rel: str, path: str) -> bool:
-        """True when `rel` was read from `path` on disk and the file has not changed since."""
-        with self._lock:
-            stamp = self._stamps.get(rel) if rel in self.files and rel not in self._overlay else None
-        if stamp is None:
-            return False
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        return (st.st_mtime_ns, st.st_size) == stamp
 
     def _rel_in(self, path: str, root: str) -> Optional[str]:
         rel = os.path.relpath(path, root).replace(os.sep, "/")
