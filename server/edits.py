@@ -220,8 +220,11 @@ class Edits:
         except EditCommandError as error:
             raise JsonRpcInvalidParams(str(error)) from None
         server = self.server
-        document = server.workspace.get_text_document(uri)
-        version, text = document.version, document.source
+        text = server.document_text(uri)
+        if text is None:
+            raise JsonRpcInvalidParams(f"deepfim.edit: {uri} is neither open in the editor nor a readable text file; "
+                                       f"open it and select the code to edit")
+        version = server.workspace.get_text_document(uri).version
         base = self.service.request_for(uri, text, span.start.line, span.start.character)
         request = EditRequest(text=text, start=(span.start.line, span.start.character),
                               end=(span.end.line, span.end.character), instruction=instruction, action=act.name,

@@ -363,6 +363,16 @@ def test_an_edit_can_be_cancelled(edit_session) -> None:
     assert len(edit_session.applied) == before
 
 
+def test_an_edit_of_a_file_that_is_neither_open_nor_on_disk_is_refused(raw_client: RawClient, tmp_path: Path
+                                                                      ) -> None:
+    """The command read the missing file through pygls and answered an internal error with a traceback."""
+    uri = (tmp_path / "gone.py").as_uri()
+    answer = raw_client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [
+        {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "fix"}]})
+    assert answer["error"]["code"] == -32602, answer
+    assert "neither open in the editor nor a readable text file" in answer["error"]["message"]
+
+
 def test_edit_without_instruction_is_refused(edit_session) -> None:
     uri = edit_session.open(edit_session.root / "noinstr.py", SOURCE)
     with pytest.raises(Exception, match="instruction"):
