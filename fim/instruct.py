@@ -212,16 +212,25 @@ def _indent(line: str) -> str:
     return _INDENT.match(line).group(0)  # type: ignore[union-attr]
 
 
-def fit_to_selection(code: str, selection: str, line_prefix: str) -> str:
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_break(text: str) -> str:
+    """The line break `text` uses (that of its first line; "\\n" when it has none)."""
+    found = _LINE_BREAK.search(text)
+    return found.group(0) if found else "\n"
+
+
+def fit_to_selection(code: str, selection: str, line_prefix: str, newline: str = "\n") -> str:
     """`code` re-indented to stand where `selection` stands. `line_prefix` is the document's text on
     the selection's first line before the selection. The first non-blank line of the code takes
     the indentation of the selection's first non-blank line, the others keep their indentation
-    relative to it; tabs replace spaces where the document indents with tabs. The result ends
-    with a line break exactly when the selection does."""
-    lines = code.split("\n")
+    relative to it; tabs replace spaces where the document indents with tabs. Lines end with
+    `newline` (the document's line break), and the result ends with one exactly when the selection does."""
+    lines = _LINE_BREAK.split(code)
     if lines and lines[-1] == "":
         lines.pop()
-    sel_lines = (line_prefix + selection).split("\n")
+    sel_lines = _LINE_BREAK.split(line_prefix + selection)
     first_index = next((i for i, line in enumerate(sel_lines) if line.strip()), 0)
     target = _indent(sel_lines[first_index])
     code_first = next((line for line in lines if line.strip()), "")
@@ -244,8 +253,8 @@ def fit_to_selection(code: str, selection: str, line_prefix: str) -> str:
             out[0] = first.lstrip(" \t")
         elif first.startswith(line_prefix):
             out[0] = first[len(line_prefix):]
-    text = "\n".join(out)
-    return text + "\n" if selection.endswith("\n") and text else text
+    text = newline.join(out)
+    return text + newline if selection.endswith(("\n", "\r")) and text else text
 
 
 def _space_unit(lines: Sequence[str]) -> int:

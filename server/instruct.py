@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from fim.instruct import (Action, ChatTemplate, Part, action, answer_end, builtin_template, code_block_end,
-                          extract_code, fence_language, fit_to_selection, path_for_tests, user_message)
+                          extract_code, fence_language, fit_to_selection, line_break, path_for_tests,
+                          user_message)
 from fim.positions import locate, lsp_lines
 from fim.prompt import Prompt, Segment
 from models.gguf_meta import GgufError, read_metadata
@@ -271,7 +272,7 @@ class Instructor:
             text = request.text
             line, column, offset = locate(text, *min(request.start, request.end))
             line_prefix = lsp_lines(text)[line][:column] if text else ""
-            edit = fit_to_selection(extract_code(answer), selection, line_prefix)
+            edit = fit_to_selection(extract_code(answer), selection, line_prefix, line_break(text))
         elif act.result == "file":
             edit = extract_code(answer)
         else:

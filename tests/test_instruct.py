@@ -11,7 +11,7 @@ import llama_cpp
 import pytest
 
 from fim.instruct import (DEEPSEEK_SYSTEM_PROMPT, answer_end, builtin_template, code_block_end, extract_code,
-                          fit_to_selection, path_for_tests)
+                          fit_to_selection, line_break, path_for_tests)
 from server.instruct import EditRequest, Instructor, render
 
 BOS, EOT = 32013, 32021
@@ -178,6 +178,18 @@ def test_fit_to_selection_reindents() -> None:
     assert fit_to_selection("if x:\n    y()\n", "\tif x:\n\t\tz()\n", "") == "\tif x:\n\t\ty()\n"
     # An answer indented deeper than the selection.
     assert fit_to_selection("        x = 1\n        y = 2\n", "x = 0\ny = 0\n", "") == "x = 1\ny = 2\n"
+
+
+def test_an_edit_keeps_the_documents_line_breaks() -> None:
+    """A fix in a CRLF file came back with LF line breaks: the edited lines ended differently from the
+    rest of the file (a diff of every line on Windows, mixed line endings in the editor)."""
+    document = "class C:\r\n    def add(self, a, b):\r\n        return a - b\r\n"
+    assert line_break(document) == "\r\n" and line_break("x = 1\ry = 2") == "\r" and line_break("x") == "\n"
+    selection = "    def add(self, a, b):\r\n        return a - b\r\n"
+    fixed = fit_to_selection("def add(self, a, b):\n    return a + b\n", selection, "", line_break(document))
+    assert fixed == "    def add(self, a, b):\r\n        return a + b\r\n"
+    # A selection inside a line keeps its one line; an answer that came with CRLF is read the same.
+    assert fit_to_selection("a +\r\n  b\r\n", "a - b", "    return ", "\r\n") == "a +\r\n      b"
 
 
 def test_test_file_paths() -> None:
