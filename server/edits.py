@@ -23,7 +23,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
-from fim.instruct import ACTIONS, Action, action
+from fim.instruct import ACTIONS, Action, action, line_break
 from fim.positions import index_to_utf16, lsp_lines
 from models.catalog import ModelNotFound
 from server.engines import open_engine
@@ -322,6 +322,9 @@ class Edits:
         target = source.parent / Path(result.test_path or "tests").name
         target_uri = target.as_uri()
         existing = self._document_text(target_uri, target)
+        newline = line_break(existing or server.document_text(uri) or "")
+        # the test file's line breaks, else the document's
+        tests = result.edit.replace("\r\n", "\n").replace("\n", newline)
         if existing is None:
             if "create" not in (self._client_workspace_edit("resource_operations") or ()):
                 server.show(types.MessageType.Info, f"tests for {source.name}:\n{result.edit}")
@@ -332,13 +335,14 @@ class Edits:
                              types.TextDocumentEdit(
                                  text_document=types.OptionalVersionedTextDocumentIdentifier(uri=target_uri, version=None),
                                  edits=[types.TextEdit(range=types.Range(start=start, end=start),
-                                                       new_text=result.edit)])]
+                                                       new_text=tests)])]
             edit = types.WorkspaceEdit(document_changes=changes)
         else:
             lines = lsp_lines(existing)
             end = types.Position(line=len(lines) - 1, character=index_to_utf16(lines[-1], len(lines[-1])))
-            glue = "" if not existing or existing.endswith("\n\n") else "\n" if existing.endswith("\n") else "\n\n"
-            edit = self._document_edit(target_uri, None, types.Range(start=end, end=end), glue + result.edit)
+            blank = existing.endswith(newline * 2) or existing.endswith("\n\n")
+            glue = "" if not existing or blank else newline if existing.endswith(newline) else newline * 2
+            edit = self._document_edit(target_uri, None, types.Range(start=end, end=end), glue + tests)
         answer = await self._apply(edit, "deepfim: Write tests")
         window = server.client_capabilities.window
         if answer.applied and window is not None and window.show_document is not None \
@@ -354,7 +358,7 @@ class Edits:
         if text is not None:
             return text
         try:
-            return path.read_text(encoding="utf-8", errors="replace")
+            return path.read_bytes().decode("utf-8", errors="replace")  # its own line breaks, untranslated
         except OSError:
             return None
 

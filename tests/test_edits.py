@@ -278,6 +278,17 @@ def test_write_tests_creates_the_test_file(raw_client: RawClient, tmp_path: Path
 
 
 
+def test_write_tests_keeps_the_test_files_line_breaks(raw_client: RawClient, tmp_path: Path) -> None:
+    """Tests appended to a CRLF test file came with LF line breaks: mixed line endings in the file."""
+    (tmp_path / "test_calc.py").write_bytes(b"import calc\r\n")
+    uri = raw_client.open(tmp_path / "calc.py", SOURCE)
+    answer = raw_client.call("workspace/executeCommand", {"command": "deepfim.edit", "arguments": [
+        {"textDocument": {"uri": uri}, "range": EDIT_RANGE, "action": "tests"}]})["result"]
+    (insert,) = raw_client.applied[-1]["edit"]["documentChanges"]
+    appended = insert["edits"][0]["newText"]
+    assert answer["tests"] and appended.startswith("\r\n") and "\n" not in appended.replace("\r\n", "")
+
+
 def test_write_tests_for_a_document_that_is_no_file_shows_them(raw_client: RawClient) -> None:
     """An untitled buffer has no folder to put a test file in: the command failed with "ValueError:
     relative path can't be expressed as a file URI" once the model had written the tests, and they were lost."""
