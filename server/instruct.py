@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
 
+from fim.context import CHARS_PER_TOKEN
 from fim.instruct import (Action, ChatTemplate, Part, action, answer_end, builtin_template, code_block_end,
                           extract_code, fence_language, fit_to_selection, line_break, path_for_tests,
                           user_message)
@@ -217,8 +218,6 @@ class Instructor:
         if request.context is not None and left > 64:
             first = start_line - len(before_lines) + (0 if before.endswith(("\n", "\r")) or not before else 1)
             window_lines = (max(0, first), end_line + len(after_lines) + 1)
-            from fim.context import CHARS_PER_TOKEN
-
             snippets = tuple(request.context(window_lines, int((left - 64) * CHARS_PER_TOKEN)))
             while snippets:
                 candidate = compose(before_text, after_text, snippets)
