@@ -3,7 +3,8 @@
 User text is only ever tokenized as plain text (the tokenizer passed in must not parse special
 tokens), and special tokens are inserted by id, so no file content can become a control token.
 
-Layout (PSM): ``BOS PRE [context files] prefix SUF suffix MID middle`` where ``middle`` is the
+Layout (PSM): ``BOS PRE [context files] prefix SUF suffix MID middle`` (``[context files] PRE ...`` for
+templates that head files with a separator token) where ``middle`` is the
 current line up to the cursor. Everything that changes while the user types on one line sits at
 the end, so each keystroke only adds a few tokens after what the KV cache already holds. The
 prefix starts on a line that is a multiple of ``ANCHOR_LINES`` so it does not slide every line.
@@ -330,6 +331,9 @@ class PromptBuilder:
         head = self._control(ids.bos) if template.add_bos else []
         if layout.context_before_bos:  # llama.cpp /infill's placement
             head, context, header = context + header + head, [], []
+        elif self.template.file_separator and ids.file_separator is not None:
+            # Files headed by a separator token come before the prefix token (Qwen2.5-Coder's repository format)
+            head, context, header = head + context + header, [], []
         if template.order == "psm" and layout.line_in_prefix:
             segments = (head + self._control(ids.prefix) + context + header + [prefix, recent, middle]
                         + self._control(ids.suffix) + [suffix] + self._control(ids.middle))

@@ -103,9 +103,14 @@ def test_psm_templates_without_bos_and_file_separator(name: str) -> None:
     ids = FAMILY_IDS[name]
     fim = split_document("a\nbc\nd", 1, 1, path="src/cur.py", snippets=[Snippet("lib/u.py", "def u(): pass")])
     prompt = builder(name).build(fim, Budget())
-    assert prompt.token_ids == ([ids.prefix, ids.file_separator] + chars("lib/u.py\ndef u(): pass\n")
-                                + [ids.file_separator] + chars("src/cur.py\n") + [ids.suffix]
+    # The files come before the prefix token, as in Qwen2.5-Coder's repository-level FIM format
+    # (`<|file_sep|>path\ncode ... <|file_sep|>current path\n<|fim_prefix|>prefix<|fim_suffix|>...`).
+    assert prompt.token_ids == ([ids.file_separator] + chars("lib/u.py\ndef u(): pass\n")
+                                + [ids.file_separator] + chars("src/cur.py\n") + [ids.prefix, ids.suffix]
                                 + chars("c\nd") + [ids.middle] + chars("a\nb"))
+    classic = builder(name).build(fim, Budget(), Layout(line_in_prefix=True))
+    assert classic.token_ids[:2] == [ids.file_separator] + chars("l")
+    assert classic.token_ids.index(ids.prefix) == len(chars("lib/u.py\ndef u(): pass\nsrc/cur.py\n")) + 2
 
 
 def test_codestral_spm_has_no_middle_token() -> None:
