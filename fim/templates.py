@@ -68,6 +68,7 @@ TEMPLATES: tuple[FimTemplate, ...] = (
         stop_tokens=("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
                      "<|repo_name|>", "<|file_sep|>", "<|endoftext|>", "<|im_end|>"),
         file_separator="<|file_sep|>",
+        add_bos=False,  # its tokenizer has no BOS (GGUFs name <|endoftext|>): the prompt starts at <|fim_prefix|>
     ),
     FimTemplate(
         name="codegemma",

@@ -113,6 +113,14 @@ def test_psm_templates_without_bos_and_file_separator(name: str) -> None:
     assert classic.token_ids.index(ids.prefix) == len(chars("lib/u.py\ndef u(): pass\nsrc/cur.py\n")) + 2
 
 
+def test_qwen_prompt_has_no_bos_even_where_the_vocabulary_names_one() -> None:
+    """Qwen2.5-Coder's tokenizer has no BOS (its GGUFs name <|endoftext|>); its FIM prompt starts with <|fim_prefix|>."""
+    ids = SpecialIds(bos=151643, prefix=151659, suffix=151661, middle=151660, file_separator=151664)
+    prompt = PromptBuilder(BY_NAME["qwen2.5-coder"], ids, toy_tokenize, toy_text).build(
+        split_document("a\nbc\nd", 1, 1), Budget())
+    assert prompt.token_ids == [ids.prefix, ids.suffix] + chars("c\nd") + [ids.middle] + chars("a\nb")
+
+
 def test_codestral_spm_has_no_middle_token() -> None:
     ids = FAMILY_IDS["codestral"]
     prompt = builder("codestral").build(split_document("a\nbc\nd", 1, 1), Budget())
