@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from math import gcd
 
@@ -253,6 +253,7 @@ def _keep_lines(
     first: int | None = None  # index of the first non-blank line
     limit = 0
     continuing = closing_allowed = body_seen = False
+    string = ""  # the delimiter of a multi-line string the cursor's line opened, until a line closes it
     for i in range(done):
         line = lines[i]
         if first is None:
@@ -275,8 +276,12 @@ def _keep_lines(
                 return i + 1
             continuing, limit = not new_line, _scope_limit(absolute, new_line, ctx)
             closing_allowed = ctx.next_line is None or _width(ctx.next_line) < limit
+            string = _opened_string(absolute, ctx) if continuing else ""
             continue
-        if line.strip():
+        if string:  # text of the string, whatever its indentation; the line that closes it ends the completion
+            if string in line:
+                return i + 1
+        elif line.strip():
             if _width(line) >= limit:
                 body_seen = True
             else:
@@ -308,6 +313,23 @@ def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> int
     if not new_line or _width(first_line) > prev_width:
         return prev_width + 1
     return min(prev_width, _width(first_line) + 1)
+
+
+def _opened_string(row: str, ctx: CompletionContext) -> str:
+    """The delimiter of the multi-line string (triple-quoted, or a language's multi-line quote) that `row`,
+    the cursor's line, opens and leaves open (a docstring's summary line), or "" (also when the line
+    begins inside a string: an odd count of the delimiter above it)."""
+    quote = _open_delimiter(row, ctx.rules)
+    if not quote or len(quote) < 3 and quote not in ctx.rules.multiline_quotes:
+        return ""
+    return quote if ctx.prefix[:len(ctx.prefix) - len(ctx.line_prefix)].count(quote) % 2 == 0 else ""
+
+
+@lru_cache(maxsize=16)
+def _open_delimiter(row: str, rules: Rules) -> str:
+    """The delimiter of the string `row` leaves open, or "" (once per line: `stop_index` runs every token)."""
+    quote = next(iter(deque(_brackets(row, rules), maxlen=1)), "")
+    return quote if quote and quote[0] in rules.quotes else ""
 
 
 def _body_below(line: str, ctx: CompletionContext) -> bool:
@@ -630,7 +652,7 @@ def _imbalance(text: str, rules: Rules) -> int:
 
 
 def _brackets(text: str, rules: Rules):
-    """The brackets of `text` outside strings, a "\\n" for each string a line end cuts and the quote
+    """The brackets of `text` outside strings, a "\\n" for each string a line end cuts and the delimiter
     of a string still open at the end (naive rules: the language's quote characters, so a Rust
     `'a` lifetime is no quote; only its multi-line strings span lines, and triple-quoted ones)."""
     quote = ""  # the delimiter of the string being read: a quote character, or three
@@ -656,7 +678,7 @@ def _brackets(text: str, rules: Rules):
         elif ch in _OPEN_CLOSE or ch in _CLOSE_OPEN:
             yield ch
     if quote:
-        yield quote[0]
+        yield quote
 
 
 def _leading(line: str) -> str:

@@ -698,3 +698,24 @@ def test_a_dedented_first_line_on_an_indented_blank_line_keeps_its_depth(
 ])
 def test_sqls_quote_in_quotes_is_no_triple_quote(doc: str, generated: str) -> None:
     assert lang_complete(doc, generated, "sql") == generated
+
+
+@pytest.mark.parametrize("language,doc,generated,expected", [
+    ("python", 'def add(a, b):\n    """█\n    return a + b\n', 'Add a and b.\n    """\n    return a + b\n',
+     'Add a and b.\n    """'),
+    ("python", "def add(a, b):\n    '''█\n    return a + b\n", "Add a and b.\n\n    Args:\n        a: a number.\n    '''\n",
+     "Add a and b.\n\n    Args:\n        a: a number.\n    '''"),
+    ("javascript", "function q() {\n  return `█\n}\n", "SELECT *\nFROM t\n`;\n}\n", "SELECT *\nFROM t\n`;"),
+])
+def test_a_multi_line_string_the_cursor_line_opens_is_kept_to_its_closing_line(
+        language: str, doc: str, generated: str, expected: str) -> None:
+    """A docstring's summary typed after `\"\"\"` went without the docstring's closing line (less indented than
+    a block body): the inserted string stayed open and turned the code below it into text."""
+    assert lang_complete(doc, generated, language) == expected
+    prefix, suffix = doc.split(CURSOR)
+    assert streamed(generated, CompletionContext(prefix, suffix, language=language), False) == expected
+
+
+def test_a_line_that_closes_a_string_opened_above_opens_none() -> None:
+    doc = 'def f():\n    """Doc,\n    more."""█\n    return 1\n'
+    assert lang_complete(doc, "\n    x = 2\n  y = 3\n", "python") == "\n    x = 2"
