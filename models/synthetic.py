@@ -22,6 +22,8 @@ from pathlib import Path
 from models.catalog import cache_dir
 
 VOCAB_MEMBER = "vendor/llama.cpp/models/ggml-vocab-deepseek-coder.gguf"
+# Llama 2's SentencePiece vocabulary, the kind CodeLlama and Mistral models have (a space before each text).
+SPM_VOCAB_MEMBER = "vendor/llama.cpp/models/ggml-vocab-llama-spm.gguf"
 # llama.cpp's chat-template tests quote the template deepseek-coder-*-instruct carries (from its
 # tokenizer_config.json); the instruct test model carries it as `tokenizer.chat_template`.
 TEMPLATES_MEMBER = "vendor/llama.cpp/tests/test-chat-template.cpp"
@@ -73,13 +75,18 @@ def llama_cpp_sdist() -> Path:
 
 def deepseek_vocab() -> Path:
     """Path of DeepSeek-Coder's vocab-only GGUF, extracted once from llama-cpp-python's sdist."""
+    return _vocab(VOCAB_MEMBER, "deepseek-coder")
+
+
+def _vocab(member_path: str, name: str) -> Path:
+    """Path of a vocab-only GGUF of llama-cpp-python's sdist, extracted once."""
     ver = _llama_cpp_version()
-    target = cache_dir() / "vocab" / f"deepseek-coder-{ver}.gguf"
+    target = cache_dir() / "vocab" / f"{name}-{ver}.gguf"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(llama_cpp_sdist()) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith(VOCAB_MEMBER))
+        member = next(m for m in tar.getmembers() if m.name.endswith(member_path))
         data = tar.extractfile(member).read()  # type: ignore[union-attr]
     partial = target.with_suffix(".part")
     partial.write_bytes(data)
@@ -122,11 +129,14 @@ def _read_tokenizer(vocab_path: Path) -> dict:
         return field.parts[field.data[0]].tolist()[0]
 
     types_field = reader.fields["tokenizer.ggml.token_type"]
+    model = bytes(reader.fields["tokenizer.ggml.model"].parts[-1]).decode()
+    scores = reader.fields.get("tokenizer.ggml.scores") if model == "llama" else None  # SentencePiece's
     return {
         "tokens": strings("tokenizer.ggml.tokens"),
         "types": [int(types_field.parts[i][0]) for i in types_field.data],
-        "merges": strings("tokenizer.ggml.merges"),
-        "model": bytes(reader.fields["tokenizer.ggml.model"].parts[-1]).decode(),
+        "merges": strings("tokenizer.ggml.merges") if "tokenizer.ggml.merges" in reader.fields else [],
+        "scores": [float(scores.parts[i][0]) for i in scores.data] if scores is not None else [],
+        "model": model,
         "pre": bytes(reader.fields["tokenizer.ggml.pre"].parts[-1]).decode(),
         "bos": scalar("tokenizer.ggml.bos_token_id"),
         "eos": scalar("tokenizer.ggml.eos_token_id"),
@@ -157,7 +167,10 @@ def _write_f16(path: Path, shape: Shape, tok: dict) -> None:
     writer.add_tokenizer_pre(tok["pre"])
     writer.add_token_list(tok["tokens"])
     writer.add_token_types(tok["types"])
-    writer.add_token_merges(tok["merges"])
+    if tok["merges"]:
+        writer.add_token_merges(tok["merges"])
+    if tok["scores"]:
+        writer.add_token_scores(tok["scores"])
     writer.add_bos_token_id(tok["bos"])
     writer.add_eos_token_id(tok["eos"])
     writer.add_pad_token_id(tok.get("pad", tok["eos"]))
@@ -197,6 +210,21 @@ def _quantize(src: Path, dst: Path, quant: str) -> None:
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
     if rc != 0:
         raise RuntimeError(f"llama_model_quantize to {quant} failed with code {rc}")
+
+
+def synthetic_sentencepiece(shape: Shape = TINY) -> Path:
+    """Path of a cached llama-architecture F16 GGUF of `shape` with Llama 2's SentencePiece vocabulary (that
+    of CodeLlama without its FIM tokens), building it if needed."""
+    vocab = _vocab(SPM_VOCAB_MEMBER, "llama-spm")
+    key = hashlib.sha256(json.dumps({"shape": asdict(shape), "vocab": vocab.name}, sort_keys=True).encode())
+    target = cache_dir() / "synthetic" / f"llama-spm-synthetic-{shape.n_layer}L-{shape.n_embd}-{key.hexdigest()[:16]}.gguf"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".f16.part")
+    _write_f16(partial, shape, dict(_read_tokenizer(vocab), name="llama-spm-synthetic"))
+    os.replace(partial, target)
+    return target
 
 
 def synthetic_deepseek(shape: Shape = TINY, instruct: bool = False) -> Path:

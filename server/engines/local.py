@@ -127,6 +127,7 @@ class LocalEngine:
         self._model = model
         self._vocab = llama_cpp.llama_model_get_vocab(model)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+        self._lead = self._space_prefix()
         on_gpu = llama_cpp.llama_supports_gpu_offload() and self.gpu_layers >= llama_cpp.llama_model_n_layer(model)
         self.n_batch = n_batch or (GPU_BATCH if on_gpu else CPU_BATCH)
         threads = n_threads or physical_cores()
@@ -237,7 +238,25 @@ class LocalEngine:
     def tokenize_many(self, texts: list[str]) -> None:
         return None  # in-process, a call per text costs no more
 
+    def _space_prefix(self) -> list[int]:
+        """The tokens llama.cpp starts every text with for a SentencePiece vocabulary that adds a space
+        prefix (CodeLlama, Mistral: `▁` before "\\n"), else []."""
+        newline = self._tokenize_raw("\n")
+        return newline[:-1] if b"".join(self.piece(t) for t in newline) == b" \n" and len(newline) > 1 else []
+
     def _tokenize(self, text: str) -> list[int]:
+        """`text`'s tokens as they are inside a document: without the space a SentencePiece vocabulary
+        puts before each text (tokenized line by line, every line would start with one more space)."""
+        if not self._lead:
+            return self._tokenize_raw(text)
+        tokens = self._tokenize_raw("\n" + text)
+        start = len(self._lead) + 1
+        newline = tokens[len(self._lead):start]
+        if tokens[:len(self._lead)] != self._lead or b"".join(self.piece(t) for t in newline) != b"\n":
+            return self._tokenize_raw(text)  # the line break merged with the text: as it comes
+        return tokens[start:]
+
+    def _tokenize_raw(self, text: str) -> list[int]:
         data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
         size = len(data) + 16
         buf = (llama_cpp.llama_token * size)()
