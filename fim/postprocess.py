@@ -341,14 +341,20 @@ def _body_below(line: str, ctx: CompletionContext) -> bool:
 WORD_SCAN = 512  # characters: a longer run (a base64 blob, a minified line) counts from here
 
 
+# Han characters and kana: text written without spaces between its words.
+_IDEOGRAPH = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
 def trailing_word(text: str) -> str:
     """The word `text` ends with: letters, digits, `_`, `$` and the combining marks after them (a
     Devanagari vowel sign is part of its word, as `ा` in `स्वागत`; an emoji's variation selector
-    is not a word)."""
+    is not a word). In Chinese and Japanese, which have no spaces, the last character."""
     limit = max(0, len(text) - WORD_SCAN)
     start = end = len(text)
     while end > limit:
         char = text[end - 1]
+        if _IDEOGRAPH.match(char):  # Chinese and Japanese write no spaces: each character ends a word
+            return text[end - 1:] if start == len(text) else text[start:]
         if char.isalnum() or char in "_$":
             start = end = end - 1
         elif unicodedata.category(char).startswith("M"):

@@ -85,6 +85,12 @@ def test_whole_part() -> None:
     assert whole_part('"हमारे ऐप में आपका स्वा', ctx, True) == '"हमारे ऐप में आपका'
     assert whole_part("के लि", ctx, True) == "के"
     assert whole_part("naïve cafe\u0301", ctx, True) == "naïve"
+    # Chinese and Japanese have no spaces: a cut comment lost its whole last run (all of it, on a line of
+    # Chinese only), now its last character.
+    assert whole_part("# 计算两个数的和", ctx, True) == "# 计算两个数的"
+    assert whole_part("# 合計を計算する", ctx, True) == "# 合計を計算す"
+    assert whole_part("# 计算total", ctx, True) == "# 计算"
+    assert trailing_word("x = 计算") == "算" and trailing_word("计算\u0301") == "算\u0301"
     # A mark after no letter is no word: an emoji keeps its variation selector.
     assert whole_part('x = "\U0001f44d\ufe0f', ctx, True) == 'x = "\U0001f44d\ufe0f'
     # An emoji sequence that may go on goes whole: half a flag, half a ZWJ family.
