@@ -657,16 +657,21 @@ def _imbalance(text: str, rules: Rules) -> int:
     return bad + len(stack)
 
 
+_CHAR_LITERAL = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'")
+
+
 def _brackets(text: str, rules: Rules):
     """The brackets of `text` outside strings, a "\\n" for each string a line end cuts and the delimiter
     of a string still open at the end (naive rules: the language's quote characters, so a Rust
     `'a` lifetime is no quote; only its multi-line strings span lines, and triple-quoted ones)."""
     quote = ""  # the delimiter of the string being read: a quote character, or three
-    escaped = False
+    escaped = commented = False
     skip = 0
     for i, ch in enumerate(text):
         if skip:
             skip -= 1
+        elif commented:  # a comment to the line's end: `// the opening {`
+            commented = ch != "\n"
         elif quote:
             if escaped:
                 escaped = False
@@ -681,6 +686,10 @@ def _brackets(text: str, rules: Rules):
         elif ch in rules.quotes:
             quote = ch * 3 if ch in rules.triple_quotes and text.startswith(ch * 3, i) else ch
             skip = len(quote) - 1
+        elif ch == "'" and rules.char_literals and (literal := _CHAR_LITERAL.match(text, i)):
+            skip = literal.end() - i - 1  # `'{'` is no brace
+        elif rules.comment and ch == rules.comment[0] and text.startswith(rules.comment, i):
+            commented = True
         elif ch in _OPEN_CLOSE or ch in _CLOSE_OPEN:
             yield ch
     if quote:

@@ -158,11 +158,13 @@ class Rules:
     multiline_quotes: str = "`"  # strings that may span lines
     triple_quotes: str = '"'  # quotes that, three in a row, open a string closed by the same three (not SQL's '''')
     indent: Optional[str] = None  # the indentation unit when the document does not show one (Go: a tab)
+    comment: str = ""  # what starts a comment to the line's end, for bracket counting ("": none known)
+    char_literals: bool = False  # `'x'` is a char literal where `'` is no quote (Rust, whose `'a` is a lifetime)
 
 
 DEFAULT_RULES = Rules()
 _BRACE_OPENS = re.compile(r"(?:[{(\[]|\b(?:case\b[^\n]*|default[ \t]*|(?:public|private|protected)[ \t]*):)$")
-BRACE_RULES = Rules(line_comments=("//", "/*", "* ", "*/"), opens_block=_BRACE_OPENS,
+BRACE_RULES = Rules(line_comments=("//", "/*", "* ", "*/"), comment="//", opens_block=_BRACE_OPENS,
                     clause_words=frozenset({"else", "catch", "finally", "case", "default"}),
                     handler_words=frozenset(), closer_words=frozenset(), quotes="\"'", multiline_quotes="",
                     triple_quotes="")

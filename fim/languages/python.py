@@ -383,6 +383,6 @@ def model(text: str, lines: list[str]) -> _PythonFile:
 
 LANGUAGE = Language(
     "python", ("python",), (".py", ".pyi", ".pyw"), "python", imports=imports, resolve=resolve, model=model,
-    rules=Rules(line_comments=("#",), opens_block=re.compile(r"[{(\[:]$"),
+    rules=Rules(line_comments=("#",), comment="#", opens_block=re.compile(r"[{(\[:]$"),
                 clause_words=frozenset({"else", "elif", "except", "finally", "case"}),
                 closer_words=frozenset(), quotes="\"'", multiline_quotes="", triple_quotes="\"'"))

@@ -202,6 +202,7 @@ def model(text: str, lines: list[str]) -> TreeFile:
     return TreeFile(text, lines, SPEC)
 
 
-# A `'` opens a char literal or a lifetime (`'a`), so it is no quote for the balance checks.
+# A `'` opens a char literal or a lifetime (`'a`), so it is no quote for the balance checks; a whole
+# char literal (`'{'`) is skipped.
 LANGUAGE = Language("rust", ("rust",), (".rs",), "rust", imports=imports, resolve=resolve, model=model,
-                    rules=replace(BRACE_RULES, quotes="\""))
+                    rules=replace(BRACE_RULES, quotes="\"", char_literals=True))
