@@ -645,6 +645,17 @@ def test_a_rust_char_literal_holds_no_bracket():
     assert lang_complete("fn f<'a>(s: &'a str) -> &'a str {\n    █\n}\n", "s", "rust") == "s"
 
 
+def test_a_dash_comment_line_is_completed_on_its_line():
+    """Lua and SQL comments start with `--`, which the language-blind rules did not know: a comment line
+    got a multi-line suggestion that went on into code, as if the cursor were on an empty line."""
+    for language, path in (("lua", None), ("sql", None), (None, "q.sql"), (None, "init.lua"), ("haskell", None)):
+        ctx = CompletionContext("x = 1\n-- compute the ", "\nreturn x\n", language=language, path=path)
+        assert is_single_line(ctx), (language, path)
+        assert clean_completion("total (with tax)\nlocal y = 2", ctx, True) == "total (with tax)"
+    assert CompletionContext("local t = f(  -- (\n", "", language="lua").open_brackets["("] == 1
+    assert not is_single_line(CompletionContext("x = 1\ny = -- ", "\n", language="python"))  # no comment there
+
+
 def test_a_bracket_in_a_comment_is_not_counted():
     """`/// positioned at the opening `{`` counted as an open brace, so a completion could close one more
     than the code leaves open (regex-syntax's parser: the oracle's Rust blocks 0.998 -> 1.000)."""

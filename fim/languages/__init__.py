@@ -13,6 +13,7 @@ Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`).
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from typing import Optional
 
 from fim.languages import brace, c, go, java, javascript, python, rust
@@ -31,7 +32,7 @@ _OTHER_EXTENSIONS = {
     ".json": "json", ".jsonc": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml",
     ".ini": "ini", ".cfg": "ini", ".conf": "ini", ".properties": "properties", ".env": "env",
     ".md": "markdown", ".rst": "rst", ".txt": "text", ".html": "html", ".htm": "html", ".css": "css",
-    ".scss": "css", ".sql": "sql", ".xml": "xml",
+    ".scss": "css", ".sql": "sql", ".xml": "xml", ".hs": "haskell",
 }
 _OTHER_NAMES = {"makefile": "make", "dockerfile": "dockerfile", "cmakelists.txt": "cmake", ".bashrc": "shell",
                 ".zshrc": "shell", ".profile": "shell", ".env": "env"}
@@ -88,7 +89,15 @@ def same_family(a: str, b: str) -> bool:
     return ea is not None and eb is not None and ea.family == eb.family
 
 
+# Languages with no entry whose comments start with `--`, which the language-blind rules do not know.
+_DASH_COMMENTED = frozenset({"lua", "sql", "haskell", "elm", "ada", "vhdl"})
+_DASH_RULES = replace(DEFAULT_RULES, line_comments=("--",), comment="--")
+
+
 def rules(language_id: Optional[str] = None, path: Optional[str] = None) -> Rules:
     """The post-processing rules for a document (language-blind ones when the language is unknown)."""
     entry = get(language_id, path)
-    return entry.rules if entry is not None else DEFAULT_RULES
+    if entry is not None:
+        return entry.rules
+    name = (language_id or "").lower() or (language_of(path) if path else "")
+    return _DASH_RULES if name in _DASH_COMMENTED else DEFAULT_RULES
