@@ -484,6 +484,9 @@ class CompletionService:
             return None
         if result.complete and serial == self._answers_serial:
             self.cache.put(uri, before, after, result.completion)
+        if self._text_of(uri) != text:  # typed meanwhile: the answer is the old text's (cached for it above)
+            self.stats["superseded"] += 1
+            return None
         return Served(result.completion, line, column)
 
     def complete_now(self, uri: PathLike, text: str, line: int, character: int) -> CompletionResult:

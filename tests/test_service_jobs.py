@@ -189,3 +189,38 @@ def test_a_document_closed_while_its_completion_runs_leaves_no_result_behind(ope
         assert service.explain("file:///a.py") is not None  # an open document's result is kept
     finally:
         service.close()
+
+
+def test_an_answer_for_a_document_changed_while_it_ran_is_not_served(open_stand_ins) -> None:
+    """`x = f` asked for, `o` typed while the model answers (a client that sends no $/cancelRequest): the
+    answer `oo()` was for the old text, and served it showed at the new cursor as `x = fooo()`. It is
+    kept for the old text (typing through it is still served from the cache) but not served."""
+    answering = threading.Event()
+    typed = threading.Event()
+
+    def answer(request, cancel) -> str:
+        answering.set()
+        typed.wait(10)
+        return "oo()"
+
+    open_stand_ins(answer)
+    document = {"text": "x = f\n"}
+    service = CompletionService(Settings(), text_of=lambda uri: document["text"], background_index=False)
+    uri = "file:///d.py"
+    try:
+        service.load().result(5)
+
+        async def scenario() -> None:
+            running = asyncio.ensure_future(service.complete(uri, 0, 5))
+            while not answering.is_set():
+                await asyncio.sleep(0.01)
+            document["text"] = "x = fo\n"
+            service.changed(uri, (0, 6))
+            typed.set()
+            assert await asyncio.wait_for(running, 10) is None
+            served = await service.complete(uri, 0, 6)
+            assert served is not None and served.completion == "o()"
+
+        asyncio.run(scenario())
+    finally:
+        service.close()
