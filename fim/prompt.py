@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
-from typing import Callable, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from fim.positions import lsp_lines
 from fim.templates import FimTemplate
@@ -131,6 +131,17 @@ class FimInput:
     first_line: int = 0  # document line number of prefix_lines[0]
     path: Optional[str] = None
     snippets: Sequence[Snippet] = ()
+
+
+class Window(NamedTuple):
+    """The local window of a prompt: the segments around the cursor, and the tokens they leave for
+    repository context."""
+
+    prefix: Segment
+    recent: Segment
+    middle: Segment
+    suffix: Segment
+    room: int
 
 
 LINE_CHARS = 32_768  # of a longer line (minified code), only this much next to the cursor is kept
@@ -306,9 +317,8 @@ class PromptBuilder:
         text = f"#{fim.path}\n"
         return [Segment("context", fim.path, self.tokens(text), text)]
 
-    def build(self, fim: FimInput, budget: Budget, layout: Layout = Layout()) -> Prompt:
-        """Lay out the prompt for `fim` within `budget`."""
-        template, ids = self.template, self.ids
+    def window(self, fim: FimInput, budget: Budget) -> Window:
+        """The local window of the prompt for `fim` within `budget` (its snippets play no part)."""
         total = budget.prompt_tokens
         middle_ids = self.tokens(fim.middle)
         middle = Segment("middle", None, middle_ids, fim.middle)
@@ -317,13 +327,21 @@ class PromptBuilder:
             middle = Segment("middle", None, kept, self._detok(list(kept)))
         n_special = 4
         local = max(0, total - min(middle_room(len(middle.token_ids)), total // 4) - n_special)
-        if template.order == "prefix-only":
+        if self.template.order == "prefix-only":
             suffix_limit = 0
         else:
             suffix_limit = min(budget.max_suffix_tokens, local // 4)
         suffix = self._suffix(fim, suffix_limit) if suffix_limit else Segment("suffix", None, (), "")
         prefix, recent = self._prefix(fim, min(budget.max_prefix_tokens, max(0, local - len(suffix.token_ids))))
         room = local - len(suffix.token_ids) - len(prefix.token_ids) - len(recent.token_ids)
+        return Window(prefix, recent, middle, suffix, room)
+
+    def build(self, fim: FimInput, budget: Budget, layout: Layout = Layout(), window: Optional[Window] = None
+              ) -> Prompt:
+        """Lay out the prompt for `fim` within `budget`; `window`: its local window, where laid out
+        already (`window(fim, budget)`: context chosen for it then changes only the snippets)."""
+        template, ids = self.template, self.ids
+        prefix, recent, middle, suffix, room = window or self.window(fim, budget)
         context = self._context(fim.snippets, min(budget.max_context_tokens, room))
         header = self._file_header(fim, bool(context))
         if context and header and sum(len(s.token_ids) for s in context + header) > room:

@@ -147,31 +147,31 @@ class Completer:
         fim = self.split(request)
         line = fim.first_line + len(fim.prefix_lines)
         budget = self.budget()
-        prompt = self.builder.build(fim, budget, self.layout())
+        local = self.builder.window(fim, budget)  # laid out once: context changes only the snippets
         if request.context is None or len(request.text) > HUGE_DOCUMENT_CHARS:
-            return fim, prompt
+            return fim, self.builder.build(fim, budget, self.layout(), local)
         # In steps, so that the context chosen stays the same while lines are typed (it comes before
         # the prefix: a change there is a window read again).
-        left = min(budget.max_context_tokens, prompt.context_room)
+        left = min(budget.max_context_tokens, local.room)
         room = max(0, left - CONTEXT_SLACK) // CONTEXT_STEP * CONTEXT_STEP
         kept_room, kept_used = self._context_rooms.get(request.path, (0, 0))
         if room < kept_room <= left and kept_used:  # what the context took then still fits
             room = kept_room
         if room < 64:
-            return fim, prompt
-        texts = {s.kind: s.text for s in prompt.segments}
-        suffix = texts.get("suffix", "")  # the lines it starts (the cursor's included); a final line end starts none
+            return fim, self.builder.build(fim, budget, self.layout(), local)
+        suffix = local.suffix.text  # the lines it starts (the cursor's included); a final line end starts none
         below = max(1, len(lsp_lines(suffix)) - (suffix[-1:] in ("\n", "\r")))
         if self.builder.template.order == "prefix-only":
             # No suffix in the prompt: the lines below the cursor, shown as a context snippet, would
             # come before the code they follow (HumanEval single-line, Gemma 270M: pass@1 0.308 with, 0.319 without).
             below = len(fim.suffix_lines)
-        window = (line - len(lsp_lines(texts.get("prefix", "") + texts.get("recent", ""))) + 1, line + below)
+        recent = local.recent.text if local.recent.token_ids else ""
+        window = (line - len(lsp_lines(local.prefix.text + recent)) + 1, line + below)
         snippets = request.context(window, int(room * CHARS_PER_TOKEN))
         if not snippets:
-            return fim, prompt
+            return fim, self.builder.build(fim, budget, self.layout(), local)
         fim = replace(fim, snippets=tuple(snippets))
-        prompt = self.builder.build(fim, budget, self.layout())
+        prompt = self.builder.build(fim, budget, self.layout(), local)
         used = sum(len(s.token_ids) for s in prompt.segments if s.kind == "context")
         self._context_rooms[request.path] = (room, used)
         self._context_rooms.move_to_end(request.path)

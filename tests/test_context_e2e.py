@@ -184,3 +184,27 @@ def test_a_prompt_without_a_suffix_takes_no_context_from_below_the_cursor(gemma_
     finally:
         completer.engine.close()
     assert "later_" not in "".join(s.text for s in prompt.segments), [s.text for s in prompt.segments]
+
+
+def test_a_prompt_with_context_lays_out_its_window_once(deepseek_tiny: Path) -> None:
+    """The window around the cursor (prefix, suffix: every line's tokens summed) was laid out twice per
+    keystroke, to size the context and again with it; the prompt is the one laid out from scratch."""
+    from fim.prompt import Snippet
+    from server.completion import CompletionRequest, open_completer
+    from server.settings import Settings
+
+    def provider(window: tuple[int, int], chars: int) -> list[Snippet]:
+        return [Snippet("lib.py", "def helper(value):\n    return value * 2\n")]
+
+    text = "".join(f"value_{i} = helper({i})\n" for i in range(300))
+    completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
+    try:
+        builder = completer.builder
+        layouts: list[int] = []
+        prefix = builder._prefix
+        builder._prefix = lambda fim, limit: layouts.append(limit) or prefix(fim, limit)
+        fim, prompt = completer.prompt_for(CompletionRequest(text=text, line=150, character=4, context=provider))
+        assert len(layouts) == 1 and any(s.kind == "context" for s in prompt.segments)
+        assert prompt == builder.build(fim, completer.budget(), completer.layout())
+    finally:
+        completer.engine.close()
