@@ -120,13 +120,18 @@ class _EditorListener(Listener):
         server = self.server
         window = server.client_capabilities.window if server.protocol.client_capabilities else None
         if self.token:  # a load superseded before it finished: its progress ends here
-            server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message="reloading"))
+            self._end(self.token, types.WorkDoneProgressEnd(message="reloading"))
         self.token = None
         if window is not None and window.work_done_progress:
             self.token = f"deepfim-load-{uuid.uuid4()}"
             server.work_done_progress.create(self.token)
             server.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
                 title="deepfim: loading model", percentage=0, cancellable=False))
+
+    def _end(self, token: str, value: types.WorkDoneProgressEnd) -> None:
+        """End a work-done progress, and let go of the future pygls keeps for its token."""
+        self.server.work_done_progress.end(token, value)
+        self.server.work_done_progress.tokens.pop(token, None)
 
     def load_progress(self, percent: int) -> None:
         self.status("loading", f"loading model {percent}%", percentage=percent)
@@ -151,7 +156,7 @@ class _EditorListener(Listener):
         window = server.client_capabilities.window if server.protocol.client_capabilities else None
         if percent is None:
             if self.reading_token:
-                server.work_done_progress.end(self.reading_token, types.WorkDoneProgressEnd())
+                self._end(self.reading_token, types.WorkDoneProgressEnd())
                 self.reading_token = None
             if self.ready is not None:
                 self._status(self.ready)
@@ -176,7 +181,7 @@ class _EditorListener(Listener):
     def _finished(self, token: Optional[str], message: str, error: bool, warnings: list[str]) -> None:
         server = self.server
         if token and token == self.token:  # (a reload begun meanwhile ended it already)
-            server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+            self._end(token, types.WorkDoneProgressEnd(message=message))
             self.token = None
         if error:
             server.show(types.MessageType.Error, message)

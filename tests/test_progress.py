@@ -219,3 +219,41 @@ def test_reading_a_prompt_the_cache_holds_decodes_nothing(deepseek_tiny: Path) -
         assert engine.generate(prompt + engine.tokenize("x"), 2, lambda: False).prompt_tokens_evaluated <= 2
     finally:
         engine.close()
+
+
+def test_ended_progress_leaves_no_token_behind() -> None:
+    """pygls keeps a future per work-done progress token until it is taken out: every window read for
+    over a second and every load left one behind, for the life of the session."""
+    import asyncio
+
+    from lsprotocol import types
+
+    from server.lsp import create_server
+    from server.settings import Settings
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    server = create_server(Settings(), watch_parent=False)
+    server.protocol.set_writer(Sink())
+    server.protocol.client_capabilities = types.ClientCapabilities(
+        window=types.WindowClientCapabilities(work_done_progress=True))
+    listener = server.service.listener
+
+    async def session() -> None:
+        for _ in range(3):
+            listener.reading(50, 1, 2)
+            listener.reading(None)
+            listener.load_started()
+            listener.load_started()  # a reload before the load ended
+            listener.load_finished("deepfim ready", False, [])
+
+    try:
+        asyncio.run(session())
+        assert server.work_done_progress.tokens == {}
+    finally:
+        server.service.close()
