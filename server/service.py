@@ -446,7 +446,7 @@ class CompletionService:
         gap, self._last_request = now - self._last_request, now
         if debounces(gap, self._step_s):
             await asyncio.sleep(DEBOUNCE_S)
-            if sequence != self._sequence:
+            if sequence != self._sequence or self._text_of(uri) != text:  # typed on: its answer would go unshown
                 self.stats["superseded"] += 1
                 return None
         request = self.request_for(uri, text, line, character)

@@ -224,3 +224,40 @@ def test_an_answer_for_a_document_changed_while_it_ran_is_not_served(open_stand_
         asyncio.run(scenario())
     finally:
         service.close()
+
+
+def test_a_request_whose_document_changed_while_it_waited_to_debounce_leaves_the_model_alone(
+        open_stand_ins, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast typing: `z` typed, asked for, and taken back within the debounce wait; the request back at
+    `x = f` is answered from the cache. The one for `x = fz` used to take the model when its wait ended
+    and hold it for an answer nobody could be shown (the document had changed)."""
+    asked: list[str] = []
+
+    def answer(request, cancel) -> str:
+        asked.append(request.text)
+        return "oo()"
+
+    monkeypatch.setattr(service_module, "FAST_TYPING_GAP_S", 60.0)  # every request debounces...
+    monkeypatch.setattr(service_module, "DEBOUNCE_S", 0.5)  # ...long enough for the keystrokes below
+
+    open_stand_ins(answer)
+    document = {"text": "x = f\n"}
+    service = CompletionService(Settings(), text_of=lambda uri: document["text"], background_index=False)
+    uri = "file:///e.py"
+    try:
+        service.load().result(5)
+
+        async def scenario() -> None:
+            assert (await service.complete(uri, 0, 5)).completion == "oo()"
+            document["text"] = "x = fz\n"
+            waiting = asyncio.ensure_future(service.complete(uri, 0, 6))
+            while service.stats["requests"] < 2:  # it waits for the next keystroke
+                await asyncio.sleep(0.01)
+            document["text"] = "x = f\n"
+            assert (await service.complete(uri, 0, 5)).completion == "oo()"
+            assert await waiting is None
+
+        asyncio.run(scenario())
+        assert asked == ["x = f\n"]
+    finally:
+        service.close()
