@@ -160,7 +160,7 @@ class CompletionService:
         # The progress of reading a window in the background: one from its first slice to its last
         # (model thread only).
         self._fill_report: Optional[ReadingReport] = None
-        self._fill_request: Optional[CompletionRequest] = None  # the window being read, till it is
+        self._fill_request: Optional[tuple[str, CompletionRequest]] = None  # (uri, request) of the window being read
         self._focus: Optional[tuple[str, int]] = None  # (uri, line) of the last completion request
         self._answers_serial = 0  # moves on whenever cached answers are forgotten
         self._languages: dict[str, str] = {}  # uri -> the editor's languageId
@@ -387,6 +387,9 @@ class CompletionService:
         self._languages.pop(uri, None)
         self.cache.forget(uri)
         self.project.closed(uri)
+        if self._fill_request is not None and self._fill_request[0] == uri:  # nobody will ask there
+            self.worker.cancel_background()  # a reading under way gives way at once
+            self.worker.submit(lambda: self._drop_fill(uri))
 
     def files_changed(self, changes: Iterable[tuple[str, bool]]) -> None:
         """Files created/changed (False) or deleted (True) on disk."""
@@ -467,7 +470,7 @@ class CompletionService:
                 self._step_s = result.generation.generate_ms / result.generation.steps / 1000
             if result.window == "quick":
                 self._quick_s = time.monotonic() - started
-                self._read_window(request)
+                self._read_window(uri, request)
             elif result.generation.stop_reason != "cancelled":
                 self._quick_s = 0.0
                 self._fill_done()
@@ -539,13 +542,13 @@ class CompletionService:
         request = self.request_for(uri, text, line, character)
 
         self.stats["prefills"] += 1
-        self._read_window(request)
+        self._read_window(uri, request)
 
-    def _read_window(self, request: CompletionRequest) -> None:
-        """Read the prompt of `request` into the KV cache in the background, in small batches that
-        give way to the next keystroke; the next reading resumes where this one stopped."""
+    def _read_window(self, uri: str, request: CompletionRequest) -> None:
+        """Read the prompt of `request` (in document `uri`) into the KV cache in the background, in
+        small batches that give way to the next keystroke; the next reading resumes where this one stopped."""
         slice_s = min(FILL_SLICE_MAX_S, self._quick_s * FILL_SHARE / (1 - FILL_SHARE))
-        self._fill_request = request
+        self._fill_request = uri, request
 
         def job(completer: Completer, cancel: CancelToken) -> None:
             report = self._fill_report = self._fill_report or ReadingReport(self.listener)
@@ -576,7 +579,12 @@ class CompletionService:
         """Background work that took the model from a window being read (a warm-up, a prefetch) hands
         it back: the reading goes on where it stopped, and its progress with it."""
         if self._fill_request is not None:
-            self._read_window(self._fill_request)
+            self._read_window(*self._fill_request)
+
+    def _drop_fill(self, uri: str) -> None:
+        """`uri` was closed: the reading of its window, if one is to be resumed, ends (model thread)."""
+        if self._fill_request is not None and self._fill_request[0] == uri:
+            self._fill_done()
 
     def warm(self, uri: str) -> None:
         """On open: choose the file's context and tokenize it once in the background, so the first

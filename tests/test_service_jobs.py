@@ -14,7 +14,7 @@ import pytest
 from fim.prompt import Prompt
 from server import service as service_module
 from server.completion import CompletionResult
-from server.engines.base import EngineReplaced, Generation
+from server.engines.base import Cancelled, EngineReplaced, Generation
 from server.service import CompletionService
 from server.settings import Settings
 
@@ -259,5 +259,45 @@ def test_a_request_whose_document_changed_while_it_waited_to_debounce_leaves_the
 
         asyncio.run(scenario())
         assert asked == ["x = f\n"]
+    finally:
+        service.close()
+
+
+def test_the_window_of_a_closed_document_is_read_no_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file answered from a short prompt while its window is read in the background, then
+    closed: the reading went on, and opening the next file resumed it (minutes of a CPU's time for
+    a window nobody would ask about, shown in the status bar as still being read)."""
+    reading = threading.Event()
+    read: list[str] = []
+
+    class Quick(StandIn):
+        def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
+            result = super().complete(request, cancel, report, first_answer_s)
+            result.window = "quick"
+            return result
+
+        def prompt_for(self, request) -> None:
+            pass  # a warm-up
+
+        def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
+            read.append(request.text)
+            reading.set()
+            while not cancelled():
+                time.sleep(0.01)
+            raise Cancelled()
+
+    monkeypatch.setattr(service_module, "open_completer", lambda settings, progress=None: Quick(settings,
+                                                                                                 lambda r, c: "1"))
+    texts = {"file:///big.py": "x = \n", "file:///next.py": "y = \n"}
+    service = CompletionService(Settings(), text_of=texts.get, background_index=False)
+    try:
+        service.load().result(5)
+        service.opened("file:///big.py", "python")
+        asyncio.run(service.complete("file:///big.py", 0, 4))
+        assert reading.wait(5)
+        service.closed("file:///big.py")
+        service.opened("file:///next.py", "python")
+        service.worker.submit(lambda: None).result(5)  # the jobs queued so far have run
+        assert read == ["x = \n"] and service._fill_request is None
     finally:
         service.close()
