@@ -387,6 +387,7 @@ class CompletionService:
         self._languages.pop(uri, None)
         self.cache.forget(uri)
         self.project.closed(uri)
+        self._cancel_prefill()  # the reading after a pause: of this file, or of one just left to close it
         if self._fill_request is not None and self._fill_request[0] == uri:  # nobody will ask there
             self.worker.cancel_background()  # a reading under way gives way at once
             self.worker.submit(lambda: self._drop_fill(uri))

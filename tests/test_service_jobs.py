@@ -301,3 +301,25 @@ def test_the_window_of_a_closed_document_is_read_no_more(monkeypatch: pytest.Mon
         assert read == ["x = \n"] and service._fill_request is None
     finally:
         service.close()
+
+
+def test_a_file_closed_right_after_an_edit_is_not_read_after_the_pause(open_stand_ins) -> None:
+    """Typed, then closed within the pause after which the edit's window is read: the reading still
+    came, of the file on disk, and took the KV cache from the file the user went on to."""
+    opened = open_stand_ins(lambda request, cancel: "1")
+    service = CompletionService(Settings(), text_of=lambda uri: "x = 1\n", background_index=False)
+    uri = "file:///f.py"
+    try:
+        service.load().result(5)
+
+        async def scenario() -> None:
+            service.opened(uri, "python")
+            service.changed(uri, (0, 5))
+            service.closed(uri)
+            await asyncio.sleep(service_module.PREFILL_PAUSE_S + 0.3)
+
+        asyncio.run(scenario())
+        service.worker.submit(lambda: None).result(5)
+        assert (opened[0].prefills, service.stats["prefills"]) == ([], 0)
+    finally:
+        service.close()
