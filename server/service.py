@@ -465,13 +465,15 @@ class CompletionService:
             finally:
                 report.finish()
             self.last_results[uri] = result  # kept for deepfim/explain, cancelled or not
-            if was_open and uri not in self._open:  # closed meanwhile: nobody asks, and it held the prompt
+            closed = was_open and uri not in self._open  # closed meanwhile: nobody asks there
+            if closed:  # (and it held the prompt)
                 self.last_results.pop(uri, None)
             if result.generation.steps:  # cancelled answers too: in a burst of typing, every one is
                 self._step_s = result.generation.generate_ms / result.generation.steps / 1000
             if result.window == "quick":
                 self._quick_s = time.monotonic() - started
-                self._read_window(uri, request)
+                if not closed:
+                    self._read_window(uri, request)
             elif result.generation.stop_reason != "cancelled":
                 self._quick_s = 0.0
                 self._fill_done()

@@ -323,3 +323,45 @@ def test_a_file_closed_right_after_an_edit_is_not_read_after_the_pause(open_stan
         assert (opened[0].prefills, service.stats["prefills"]) == ([], 0)
     finally:
         service.close()
+
+
+def test_a_file_closed_while_its_short_prompt_is_answered_is_not_read_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closed while the short prompt's answer ran: the window reading that answer schedules did not
+    start (it came after the close, and read a window nobody would ask about)."""
+    answering, closed = threading.Event(), threading.Event()
+    read: list[str] = []
+
+    class Quick(StandIn):
+        def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
+            answering.set()
+            closed.wait(10)
+            result = super().complete(request, cancel, report, first_answer_s)
+            result.window = "quick"
+            return result
+
+        def prompt_for(self, request) -> None:
+            pass  # a warm-up
+
+        def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
+            read.append(request.text)
+
+    monkeypatch.setattr(service_module, "open_completer", lambda settings, progress=None: Quick(settings,
+                                                                                                 lambda r, c: "1"))
+    service = CompletionService(Settings(), text_of=lambda uri: "x = \n", background_index=False)
+    try:
+        service.load().result(5)
+        service.opened("file:///big.py", "python")
+
+        async def scenario() -> None:
+            running = asyncio.ensure_future(service.complete("file:///big.py", 0, 4))
+            while not answering.is_set():
+                await asyncio.sleep(0.01)
+            service.closed("file:///big.py")
+            closed.set()
+            await asyncio.wait_for(running, 10)
+
+        asyncio.run(scenario())
+        service.worker.submit(lambda: None).result(5)
+        assert read == [] and service._fill_request is None
+    finally:
+        service.close()
