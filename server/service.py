@@ -179,6 +179,8 @@ class CompletionService:
             self.listener.status("ready" if self.settings.enabled else "disabled",
                                  "enabled" if self.settings.enabled else "disabled by the client's settings",
                                  model=self.model.name)
+        if old.enabled and not self.settings.enabled:
+            self.worker.cancel_background()  # a window read in the background: no completion will use it
         if self._loading is not None and any(getattr(old, k) != getattr(self.settings, k) for k in RELOAD_SETTINGS):
             self.load()
         return warnings

@@ -365,3 +365,36 @@ def test_a_file_closed_while_its_short_prompt_is_answered_is_not_read_after(monk
         assert read == [] and service._fill_request is None
     finally:
         service.close()
+
+
+def test_disabling_completions_stops_the_window_being_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`enabled: false` while a large file's window was read in the background: the reading went on to
+    its end (a CPU's minutes) though no completion would use it."""
+    reading, stopped = threading.Event(), threading.Event()
+
+    class Quick(StandIn):
+        def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
+            result = super().complete(request, cancel, report, first_answer_s)
+            result.window = "quick"
+            return result
+
+        def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
+            reading.set()
+            while not cancelled():
+                time.sleep(0.01)
+            stopped.set()
+            raise Cancelled()
+
+    monkeypatch.setattr(service_module, "open_completer", lambda settings, progress=None: Quick(settings,
+                                                                                                 lambda r, c: "1"))
+    service = CompletionService(Settings(), text_of=lambda uri: "x = \n", background_index=False)
+    try:
+        service.load().result(5)
+        asyncio.run(service.complete("file:///big.py", 0, 4))
+        assert reading.wait(5)
+        service.configure({"enabled": False})
+        assert stopped.wait(5)
+        service.worker.submit(lambda: None).result(5)
+        assert service._fill_request is None
+    finally:
+        service.close()
