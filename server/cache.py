@@ -45,7 +45,10 @@ class CompletionCache:
         """The completion for this cursor, or None when the model must be asked."""
         after_hash = hash(after)
         with self._lock:
-            exact = self._exact.get((uri, len(before), hash(before), after_hash))
+            key = (uri, len(before), hash(before), after_hash)
+            exact = self._exact.get(key)
+            if exact is not None:
+                self._exact.move_to_end(key)  # least recently used goes first, not least recently put
             entry = self._last.get(uri)
         if exact is not None:
             return exact

@@ -33,3 +33,14 @@ def test_accept_detection_and_lru_bound() -> None:
     assert cache.get("a", BEFORE, AFTER) is None and cache.get("a", BEFORE + "4", AFTER) == "z"
     cache.forget("a")
     assert cache.get("a", BEFORE + "4", AFTER) is None
+
+
+def test_a_hit_keeps_its_entry_longest() -> None:
+    """The cache evicted by insertion order: the answer the user kept coming back to (undo, redo) went
+    first, before answers never asked for again."""
+    cache = CompletionCache(size=2)
+    cache.put("a", BEFORE, AFTER, "urn x * 2")
+    cache.put("a", BEFORE + "1", AFTER, "y")
+    assert cache.get("a", BEFORE, AFTER) == "urn x * 2"
+    cache.put("a", BEFORE + "2", AFTER, "z")
+    assert cache.get("a", BEFORE, AFTER) == "urn x * 2" and cache.get("a", BEFORE + "1", AFTER) is None
