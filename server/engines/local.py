@@ -351,7 +351,8 @@ class LocalEngine:
         if n_past == len(prompt) and n_past > 0:
             n_past -= 1  # the last token must be decoded again to get its logits
         if not llama_cpp.llama_memory_seq_rm(self._memory, 0, n_past, -1):
-            llama_cpp.llama_memory_clear(self._memory, True)
+            llama_cpp.llama_memory_clear(self._memory, True)  # every sequence: the short prompt's too
+            self._quick = []
             n_past = 0
         del cache[n_past:]
         return n_past
