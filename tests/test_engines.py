@@ -1077,3 +1077,23 @@ def test_closing_an_openai_engine_closes_every_connection_it_keeps() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.mark.parametrize("key", ["sk-s3cret\n", "sk-s3cret\r\n", " sk-s3cret "])
+def test_an_api_key_with_a_line_break_is_sent_without_it(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key read from a file or a CRLF .env keeps its line break: http.client refused the header with a
+    ValueError that quoted it, shown to the user and logged as 'loading the model failed'."""
+    monkeypatch.setenv("DEEPFIM_API_KEY", key)
+    fake = FakeServer(_ollama([]))
+    try:
+        open_remote(fake.url, "ollama", None, 4096)
+        assert fake.headers[-1]["Authorization"] == "Bearer sk-s3cret"
+    finally:
+        fake.close()
+
+
+def test_an_api_key_a_header_cannot_carry_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPFIM_API_KEY", "sk-s3cret\nsecond line")
+    with pytest.raises(ModelLoadError, match="DEEPFIM_API_KEY") as caught:
+        open_remote("http://127.0.0.1:9", "ollama", None, 4096)
+    assert "s3cret" not in str(caught.value)

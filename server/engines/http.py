@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterator, Optional
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from server.engines.base import EngineUnavailable, OutOfTime
+from server.engines.base import EngineUnavailable, ModelLoadError, OutOfTime
 
 API_KEY_VARIABLE = "DEEPFIM_API_KEY"
 CONNECT_TIMEOUT_S = 3.0
@@ -65,7 +65,7 @@ class HttpClient:
         self._prefix = parts.path
         self._netloc = parts.netloc.rpartition("@")[2]
         self.url = shown_url(base_url)
-        self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_VARIABLE) or None
+        self._api_key = api_key if api_key is not None else _api_key()
         self._basic = _basic_auth(parts.username, parts.password)
         self._kept: Optional[http.client.HTTPConnection] = None
         self._lock = threading.Lock()
@@ -338,6 +338,16 @@ class HttpClient:
             if self._kept is not None:
                 self._kept.close()
                 self._kept = None
+
+
+def _api_key() -> Optional[str]:
+    """The key in DEEPFIM_API_KEY, without the blanks and line break a key file or a CRLF .env leaves
+    around it (http.client refused such a header, quoting the key in its error)."""
+    key = os.environ.get(API_KEY_VARIABLE, "").strip()
+    if any(not " " <= char <= "~" for char in key):
+        raise ModelLoadError(f"{API_KEY_VARIABLE} holds a line break or a character other than printable ASCII, "
+                             f"which an HTTP header cannot carry: set it to the key alone")
+    return key or None
 
 
 _CREDENTIALS = re.compile(r"[^/@\s]*@")  # `user:password@`, wherever it ended up
