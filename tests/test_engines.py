@@ -1097,3 +1097,16 @@ def test_an_api_key_a_header_cannot_carry_is_refused_without_showing_it(monkeypa
     with pytest.raises(ModelLoadError, match="DEEPFIM_API_KEY") as caught:
         open_remote("http://127.0.0.1:9", "ollama", None, 4096)
     assert "s3cret" not in str(caught.value)
+
+
+def test_a_control_spelling_inside_brackets_is_broken_too() -> None:
+    """Ollama parses control spellings anywhere in the text: `["<eos>"]` (a list of special tokens, in
+    the code of a tokenizer) was one bracketed shape, not the model's `<eos>`, and went through whole."""
+    from server.engines.remote import unparseable
+
+    controls = frozenset({"<eos>", "<｜fim▁hole｜>", "[PREFIX]"})
+    text = 'specials = ["<eos>", "<｜fim▁hole｜>"]; tags = [<eos>] <[PREFIX]> <div>'
+    broken = unparseable(text, controls)
+    assert broken.replace(WORD_JOINER, "") == text
+    assert not any(control in broken for control in controls), broken
+    assert "<div>" in broken

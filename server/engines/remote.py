@@ -302,6 +302,8 @@ _CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_s
 
 # What a control token a tokenizer parses in text looks like: `<...>` or `[...]`, no blanks inside.
 CONTROL_SHAPE = re.compile(r"<[^<>\s]{1,64}>|\[[^\[\]\s]{1,64}\]")
+# Each such shape in text, also those inside another (`["<eos>"]`): `(1)` is the shape, at the match's start.
+_SHAPES = re.compile(r"(?=(" + CONTROL_SHAPE.pattern + r"))")
 
 
 def unparseable(text: str, controls: Optional[frozenset[str]] = None) -> str:
@@ -310,4 +312,5 @@ def unparseable(text: str, controls: Optional[frozenset[str]] = None) -> str:
     model's `controls` where they are known, else anything spelled like a FIM model's."""
     if controls is None:
         return _CONTROL_START.sub(WORD_JOINER, text)
-    return CONTROL_SHAPE.sub(lambda m: m[0][0] + WORD_JOINER + m[0][1:] if m[0] in controls else m[0], text)
+    cuts = [match.start() + 1 for match in _SHAPES.finditer(text) if match[1] in controls]
+    return WORD_JOINER.join(text[start:end] for start, end in zip([0] + cuts, cuts + [len(text)]))
