@@ -1110,3 +1110,16 @@ def test_a_control_spelling_inside_brackets_is_broken_too() -> None:
     assert broken.replace(WORD_JOINER, "") == text
     assert not any(control in broken for control in controls), broken
     assert "<div>" in broken
+
+
+def test_an_ollama_prefill_asks_for_one_token_not_unlimited() -> None:
+    """Ollama reads `num_predict: 0` as no limit: the background read of the window after a pause in
+    typing generated until the model stopped or 600 s passed, holding the shared server."""
+    fake = FakeServer(_ollama([b'{"response": "x", "done": true, "done_reason": "length"}\n']))
+    try:
+        engine = open_remote(fake.url, "ollama", None, 4096)
+        engine.prefill(engine.tokenize("def f():\n    return "), lambda: False)
+        method, path, body = fake.requests[-1]
+        assert path == "/api/generate" and body["options"]["num_predict"] == 1
+    finally:
+        fake.close()

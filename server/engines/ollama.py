@@ -54,7 +54,8 @@ class OllamaEngine(RemoteEngine):
         return self._tokens.text(tokens)
 
     def _request(self, prompt: list[int], max_tokens: int) -> tuple[str, dict]:
-        options = {"num_predict": max_tokens, "temperature": 0.0, "top_k": 1, "num_ctx": self.info.n_ctx,
+        # A prefill (`max_tokens` 0) reads the prompt and one token: Ollama takes 0 for no limit.
+        options = {"num_predict": max(1, max_tokens), "temperature": 0.0, "top_k": 1, "num_ctx": self.info.n_ctx,
                    "stop": list(self._stop_texts)}
         return "/api/generate", {"model": self.model, "prompt": self._detokenize(prompt), "raw": True,
                                  "stream": True, "options": options, "keep_alive": "30m"}
