@@ -1123,3 +1123,19 @@ def test_an_ollama_prefill_asks_for_one_token_not_unlimited() -> None:
         assert path == "/api/generate" and body["options"]["num_predict"] == 1
     finally:
         fake.close()
+
+
+def test_a_model_the_server_does_not_have_is_named_as_the_cause() -> None:
+    """Ollama answers 404 with `model 'x' not found` to a model it has not pulled: the user was told the
+    server had no /api/show and to check the URL and engineApi, which were right."""
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/api/show":
+            return 404, "application/json", [json.dumps({"error": f"model '{body['model']}' not found"}).encode()]
+        return _ollama([])(method, path, body)
+
+    fake = FakeServer(handle)
+    try:
+        with pytest.raises(EngineUnavailable, match="model 'deepseek-coder:6.7b' not found.*engineModel"):
+            open_remote(fake.url, "ollama", "deepseek-coder:6.7b", 4096)
+    finally:
+        fake.close()

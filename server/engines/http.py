@@ -168,7 +168,11 @@ class HttpClient:
                 "it refused the user and password in the engine URL" if self._basic else \
                 "it wants an API key: set DEEPFIM_API_KEY"
             return self.failed(f"the engine at {self.url} answered HTTP {status}: {hint}", fixable=True)
-        if status == 404:
+        if status == 404:  # no such path, or no such model (Ollama, vLLM say which in an error object)
+            said = _message_of(_json_of(body))
+            if said:
+                return self.failed(f"the engine at {self.url} answered HTTP 404 to {self._prefix}{path} ({said}): "
+                                   f"check the engine URL, engineApi and engineModel", fixable=True)
             return self.failed(f"the engine at {self.url} has no {self._prefix}{path} (HTTP 404): check the engine "
                                 f"URL and engineApi", fixable=True)
         return self.failed(f"the engine at {self.url} answered HTTP {status} to {self._prefix}{path}: {excerpt}",
@@ -371,11 +375,15 @@ def _basic_auth(user: Optional[str], password: Optional[str]) -> Optional[str]:
 def _error_text(body: bytes) -> str:
     """The message of an error answer: its JSON `error.message` (or `error`, `detail`) where it has
     one, else the start of the body."""
+    return _message_of(_json_of(body)) or body[:200].decode("utf-8", "replace").strip()
+
+
+def _json_of(body: bytes) -> object:
+    """The JSON in `body`; None where it is not JSON."""
     try:
-        answer = json.loads(body)
+        return json.loads(body)
     except ValueError:
-        answer = None
-    return _message_of(answer) or body[:200].decode("utf-8", "replace").strip()
+        return None
 
 
 def _message_of(answer: object) -> Optional[str]:
