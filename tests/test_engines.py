@@ -1139,3 +1139,14 @@ def test_a_model_the_server_does_not_have_is_named_as_the_cause() -> None:
             open_remote(fake.url, "ollama", "deepseek-coder:6.7b", 4096)
     finally:
         fake.close()
+
+
+def test_an_engine_url_pasted_with_blanks_around_it_connects() -> None:
+    """A URL pasted into a settings box with a trailing blank or line break failed to connect ("Port
+    could not be cast to integer value as '8080 '", or no such host 'gpu-box ')."""
+    fake = FakeServer(_ollama([]))
+    try:
+        engine = open_remote(f" {fake.url}/ \n", None, None, 4096)
+        assert engine.info.source == fake.url
+    finally:
+        fake.close()

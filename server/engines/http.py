@@ -56,7 +56,7 @@ class HttpClient:
     """Requests to one server, below one base URL (`http://host:8080`, `https://host/v1`)."""
 
     def __init__(self, base_url: str, api_key: Optional[str] = None, health: Optional[_Health] = None) -> None:
-        parts = urlsplit(base_url.rstrip("/"))
+        parts = urlsplit(base_url.strip().rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"engine URL {shown_url(base_url)!r} is not an http:// or https:// URL")
         self._https = parts.scheme == "https"
