@@ -1150,3 +1150,14 @@ def test_an_engine_url_pasted_with_blanks_around_it_connects() -> None:
         assert engine.info.source == fake.url
     finally:
         fake.close()
+
+
+def test_an_openai_compatible_url_without_v1_says_to_add_it() -> None:
+    """vLLM's default is http://host:8000 with its API under /v1: found by probing, the user was told
+    only that deepfim cannot tell which API it speaks."""
+    fake = FakeServer(_vllm)
+    try:
+        with pytest.raises(ModelLoadError, match=re.escape(f"set engine to {fake.url}/v1")):
+            open_remote(fake.url, None, None, 4096)
+    finally:
+        fake.close()

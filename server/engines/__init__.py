@@ -52,12 +52,17 @@ def open_remote(url: str, api: Optional[str], model: Optional[str], n_ctx: int) 
 
 def detect_api(client: HttpClient) -> str:
     """Which API the server at `client.url` speaks: llama-server's `/props`, Ollama's `/api/version`,
-    or an OpenAI-compatible `/models`."""
+    or an OpenAI-compatible `/models` (a URL that lacks the `/v1` before it is told to add it)."""
     for api, path, key in (("llama.cpp", "/props", "default_generation_settings"), ("ollama", "/api/version", "version"),
                            ("openai", "/models", "data")):
         answer = client.probe(path)
         if isinstance(answer, dict) and key in answer:
             return api
+    if not client.url.endswith("/v1"):  # vLLM, SGLang, LM Studio serve their API under /v1
+        answer = client.probe("/v1/models")
+        if isinstance(answer, dict) and "data" in answer:
+            raise ModelLoadError(f"the engine at {client.url} serves an OpenAI-compatible API under /v1: set engine "
+                                 f"to {client.url}/v1")
     raise ModelLoadError(f"cannot tell which API the engine at {client.url} speaks (no llama-server /props, Ollama "
                          f"/api/version or OpenAI /models there): check the URL or set engineApi to llama.cpp, "
                          f"openai or ollama")
