@@ -1161,3 +1161,29 @@ def test_an_openai_compatible_url_without_v1_says_to_add_it() -> None:
             open_remote(fake.url, None, None, 4096)
     finally:
         fake.close()
+
+
+def test_a_host_name_lookup_that_hangs_holds_no_keystroke_past_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VPN down leaves the resolver waiting for a DNS server that is gone (10 s and more): the
+    lookup had no bound, and the first keystroke of the outage waited for it, past budget and grace."""
+    fake = FakeServer(_ollama([b'{"response": "x", "done": true}\n']))
+    try:
+        engine = open_remote(fake.url.replace("127.0.0.1", "localhost"), "ollama", None, 4096)
+        prompt = engine.tokenize("def f():\n    return ")
+        looked_up = socket.getaddrinfo
+
+        def hanging(host: str, *args: object, **kwargs: object) -> list:
+            if host == "localhost":
+                time.sleep(6)
+                raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+            return looked_up(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", hanging)
+        started = time.monotonic()
+        try:
+            assert engine.generate(prompt, 16, lambda: False, time_budget_s=0.5).stop_reason == "time"
+        except EngineUnavailable as error:
+            assert "in time" in str(error)
+        assert time.monotonic() - started < 0.5 + 2.0 + 0.5
+    finally:
+        fake.close()

@@ -97,10 +97,11 @@ class HttpClient:
 
     # ------------------------------------------------------------------ plumbing
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
-        if self._https:
-            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout,
-                                               context=ssl.create_default_context())
-        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        connection = http.client.HTTPSConnection(self._host, self._port, timeout=timeout,
+                                                 context=ssl.create_default_context()) if self._https else \
+            http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        connection._create_connection = connect_in_time  # type: ignore[attr-defined]
+        return connection
 
     def _headers(self, stream: bool = False) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "User-Agent": "deepfim"}
@@ -121,8 +122,7 @@ class HttpClient:
         if health.knock and now - health.knocked >= KNOCK_INTERVAL_S:
             health.knocked = now
             try:
-                socket.create_connection((self._host, self._port or (443 if self._https else 80)),
-                                         timeout=KNOCK_TIMEOUT_S).close()
+                connect_in_time((self._host, self._port or (443 if self._https else 80)), KNOCK_TIMEOUT_S).close()
                 health.down_until = 0.0  # it takes connections again: try now
                 return
             except OSError:
@@ -352,6 +352,36 @@ def _api_key() -> Optional[str]:
         raise ModelLoadError(f"{API_KEY_VARIABLE} holds a line break or a character other than printable ASCII, "
                              f"which an HTTP header cannot carry: set it to the key alone")
     return key or None
+
+
+def connect_in_time(address: tuple[str, int], timeout: Optional[float] = None,
+                    source_address: Optional[tuple[str, int]] = None) -> socket.socket:
+    """socket.create_connection whose host name lookup also gives up after `timeout` (a resolver whose
+    DNS server is gone, a VPN down, waits 10 s and more): socket.timeout then."""
+    found: list = []
+
+    def look_up() -> None:
+        try:
+            found.append(socket.getaddrinfo(address[0], address[1], 0, socket.SOCK_STREAM))
+        except OSError as error:
+            found.append(error)
+
+    started = time.monotonic()
+    lookup = threading.Thread(target=look_up, name="deepfim-engine-lookup", daemon=True)
+    lookup.start()
+    lookup.join(timeout)
+    if not found:
+        raise socket.timeout(f"looking up {address[0]!r} took longer than {timeout} s")
+    if isinstance(found[0], OSError):
+        raise found[0]
+    error: OSError = OSError(f"{address[0]!r} has no address")
+    left = None if timeout is None else max(0.05, timeout - (time.monotonic() - started))
+    for _, _, _, _, where in found[0]:
+        try:
+            return socket.create_connection((where[0], where[1]), left, source_address)
+        except OSError as failure:
+            error = failure
+    raise error
 
 
 _CREDENTIALS = re.compile(r"[^/@\s]*@")  # `user:password@`, wherever it ended up
