@@ -1187,3 +1187,34 @@ def test_a_host_name_lookup_that_hangs_holds_no_keystroke_past_the_budget(monkey
         assert time.monotonic() - started < 0.5 + 2.0 + 0.5
     finally:
         fake.close()
+
+
+def test_an_engine_url_the_server_redirects_says_where_to() -> None:
+    """A reverse proxy that sends http:// to https:// answers 301 to every path: found by probing, the
+    user was told deepfim cannot tell which API the engine speaks, and not where it moved."""
+    moved = ["https://gpu-box.test"]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", moved[0] + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        for api in (None, "llama.cpp"):
+            with pytest.raises(EngineUnavailable, match=re.escape("redirects to https://gpu-box.test (HTTP 301): "
+                                                                  "set engine to that URL")):
+                open_remote(f"http://127.0.0.1:{httpd.server_address[1]}", api, None, 4096)
+        moved[0] = "/llm"  # a Location without the host: the same server, under a path
+        with pytest.raises(EngineUnavailable, match=f"redirects to http://127.0.0.1:{httpd.server_address[1]}/llm "):
+            open_remote(f"http://127.0.0.1:{httpd.server_address[1]}", None, None, 4096)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterator, Optional
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from server.engines.base import EngineUnavailable, ModelLoadError, OutOfTime
 
@@ -32,6 +32,8 @@ KNOCK_TIMEOUT_S = 0.2
 # Statuses of a server that is there but not ready (llama-server loading its model, a proxy whose
 # backend is down): an outage to back off from, never taken for "not this API" while probing.
 UNAVAILABLE = (502, 503, 504)
+# Statuses of a server that sends every request elsewhere (a proxy from http:// to https://): the URL is to change.
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class _Health:
@@ -161,8 +163,14 @@ class HttpClient:
             return f"TLS with the engine at {self.url} failed ({error.reason or error})"
         return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
 
-    def _status_error(self, status: int, path: str, body: bytes) -> EngineUnavailable:
+    def _status_error(self, status: int, path: str, body: bytes, location: Optional[str] = None) -> EngineUnavailable:
         excerpt = _error_text(body)
+        if status in REDIRECTS and location:
+            target = shown_url(urljoin(f"{'https' if self._https else 'http'}://{self._netloc}{self._prefix}{path}",
+                                       location))
+            target = target[:-len(path)] if target.endswith(path) else target
+            return self.failed(f"the engine at {self.url} redirects to {target.rstrip('/')} (HTTP {status}): set "
+                               f"engine to that URL", fixable=True)
         if status in (401, 403):
             hint = "it refused the API key in DEEPFIM_API_KEY" if self._api_key else \
                 "it refused the user and password in the engine URL" if self._basic else \
@@ -241,9 +249,9 @@ class HttpClient:
                     raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
                 if answer.status != 200:
                     connection.close()
-                    if probing and answer.status not in (401, 403) + UNAVAILABLE:
+                    if probing and answer.status not in (401, 403) + UNAVAILABLE + REDIRECTS:
                         return None  # not this API (a server still loading its model is tried again)
-                    raise self._status_error(answer.status, path, payload)
+                    raise self._status_error(answer.status, path, payload, answer.getheader("Location"))
                 self._kept = connection
                 try:
                     result = json.loads(payload)
@@ -305,7 +313,7 @@ class HttpClient:
                     detail = error.partial
                 except (OSError, http.client.HTTPException):
                     detail = b""
-                raise self._status_error(answer.status, path, detail)
+                raise self._status_error(answer.status, path, detail, answer.getheader("Location"))
             self._succeeded()
             try:
                 for raw in answer:
