@@ -1218,3 +1218,24 @@ def test_an_engine_url_the_server_redirects_says_where_to() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.mark.parametrize("api", [None, "ollama"])
+def test_ollamas_v1_url_is_spoken_to_in_ollamas_own_api(api: str | None) -> None:
+    """Ollama's OpenAI-compatible /v1 cannot set the window (num_ctx): Ollama cut a 16K-token prompt to
+    its default window from the start, FIM tokens and all. Found by probing at /v1, Ollama is now
+    spoken to at its root in its own API (named ollama, /v1/api/tags was a 404)."""
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/v1/models":
+            return 200, "application/json", [b'{"object": "list", "data": [{"id": "deepseek-coder:1.3b-base"}]}']
+        return _ollama([b'{"response": "x", "done": true}\n'])(method, path, body)
+
+    fake = FakeServer(handle)
+    try:
+        engine = open_remote(fake.url + "/v1", api, None, 8192)
+        assert engine.api == "ollama"
+        engine.generate(engine.tokenize("x = "), 4, lambda: False, time_budget_s=1.0)
+        method, path, body = fake.requests[-1]
+        assert path == "/api/generate" and body["options"]["num_ctx"] == 8192
+    finally:
+        fake.close()

@@ -39,6 +39,8 @@ def open_remote(url: str, api: Optional[str], model: Optional[str], n_ctx: int) 
     except ValueError as error:
         raise ModelLoadError(f"{error}; set engine to a URL such as http://127.0.0.1:8080") from None
     api = api or detect_api(client)
+    if api == "ollama" and client.url.endswith("/v1"):  # Ollama's own API is at its root
+        client = client.root()
     if api == "llama.cpp":
         from server.engines.llama_server import LlamaServerEngine as cls
     elif api == "openai":
@@ -57,6 +59,8 @@ def detect_api(client: HttpClient) -> str:
                            ("openai", "/models", "data")):
         answer = client.probe(path)
         if isinstance(answer, dict) and key in answer:
+            if api == "openai" and client.url.endswith("/v1") and _is_ollama(client.root()):
+                return "ollama"  # its /v1 cannot set the window: Ollama cut longer prompts from their start
             return api
     if not client.url.endswith("/v1"):  # vLLM, SGLang, LM Studio serve their API under /v1
         answer = client.probe("/v1/models")
@@ -66,3 +70,9 @@ def detect_api(client: HttpClient) -> str:
     raise ModelLoadError(f"cannot tell which API the engine at {client.url} speaks (no llama-server /props, Ollama "
                          f"/api/version or OpenAI /models there): check the URL or set engineApi to llama.cpp, "
                          f"openai or ollama")
+
+
+def _is_ollama(client: HttpClient) -> bool:
+    """Whether the server at `client.url` answers Ollama's `/api/version`."""
+    answer = client.probe("/api/version")
+    return isinstance(answer, dict) and "version" in answer
