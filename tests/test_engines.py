@@ -1239,3 +1239,17 @@ def test_ollamas_v1_url_is_spoken_to_in_ollamas_own_api(api: str | None) -> None
         assert path == "/api/generate" and body["options"]["num_ctx"] == 8192
     finally:
         fake.close()
+
+
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_deepseeks_pad_spelled_in_user_text_stays_text(api: str, tiny_server: LlamaServer, with_key: None) -> None:
+    """DeepSeek's `<pad>` is a user-defined token, which llama.cpp parses even with `parse_special:
+    false`: a tokenizer's specials list in the user's code (`["<pad>", "<unk>"]`) put the pad token
+    into the prompt."""
+    engine = open_remote(tiny_server.url + ("/v1" if api == "openai" else ""), api, None, 4096)
+    pad = engine.token_id("<pad>")
+    assert pad is not None
+    text = 'specials = ["<pad>", "<unk>"]\n'
+    assert pad not in engine.tokenize(text)
+    assert pad not in engine.tokenize_many([text])[0]  # type: ignore[index]
+    engine.close()

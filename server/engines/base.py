@@ -82,10 +82,11 @@ StopAt = Callable[[str], Optional[int]]
 # Prompt reading: (tokens of the prompt the cache holds so far, the prompt's length), called as it goes.
 Progress = Callable[[int, int], None]
 
-# Spelled like a chat or FIM control token (`<|EOT|>`, `<|User|>`, `<｜fim▁hole｜>`, `<|fim_prefix|>`).
-# llama.cpp turns "user-defined" tokens such as DeepSeek's `<|EOT|>` into their ids even when asked
-# not to parse special tokens, so such spellings in user text are tokenized in two parts.
-_CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>")
+# Spelled like a chat or FIM control token (`<|EOT|>`, `<|User|>`, `<｜fim▁hole｜>`, `<|fim_prefix|>`),
+# or DeepSeek's `<pad>`. llama.cpp turns "user-defined" tokens such as DeepSeek's `<|EOT|>` and `<pad>`
+# into their ids even when asked not to parse special tokens, so such spellings in user text are
+# tokenized in two parts.
+_CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>|<pad>")
 
 
 def common_prefix(a: list[int], b: list[int], limit: Optional[int] = None) -> int:

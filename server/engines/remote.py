@@ -295,8 +295,8 @@ class RemoteEngine:
 
 
 # Spellings that control tokens of FIM models start with: `<｜fim▁begin｜>`, `<|fim_prefix|>`,
-# `<fim_prefix>`, `<PRE>`, `<|file_sep|>`, `[PREFIX]`, `<s>`, ...
-_CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_sep|repo_name|/?s>)"
+# `<fim_prefix>`, `<PRE>`, `<|file_sep|>`, `[PREFIX]`, `<s>`, DeepSeek's `<pad>`, ...
+_CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_sep|repo_name|/?s>|pad>)"
                             r"|(?<=\[)(?=PREFIX\]|SUFFIX\]|MIDDLE\])")
 
 
