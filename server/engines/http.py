@@ -62,6 +62,7 @@ class HttpClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"engine URL {shown_url(base_url)!r} is not an http:// or https:// URL")
         self._https = parts.scheme == "https"
+        self._tls = ssl.create_default_context() if self._https else None  # the CA store, loaded once
         self._host = parts.hostname
         self._port = parts.port
         self._prefix = parts.path
@@ -94,14 +95,13 @@ class HttpClient:
         prefix = self._prefix[:-3] if self._prefix.endswith("/v1") else self._prefix
         client = HttpClient(f"{'https' if self._https else 'http'}://{self._netloc}{prefix}", self._api_key,
                             self._health)
-        client._basic = self._basic
+        client._basic, client._tls = self._basic, self._tls
         return client
 
     # ------------------------------------------------------------------ plumbing
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
-        connection = http.client.HTTPSConnection(self._host, self._port, timeout=timeout,
-                                                 context=ssl.create_default_context()) if self._https else \
-            http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        connection = http.client.HTTPSConnection(self._host, self._port, timeout=timeout, context=self._tls) \
+            if self._https else http.client.HTTPConnection(self._host, self._port, timeout=timeout)
         connection._create_connection = connect_in_time  # type: ignore[attr-defined]
         return connection
 
