@@ -1183,8 +1183,10 @@ def test_a_host_name_lookup_that_hangs_holds_no_keystroke_past_the_budget(monkey
         try:
             assert engine.generate(prompt, 16, lambda: False, time_budget_s=0.5).stop_reason == "time"
         except EngineUnavailable as error:
-            assert "in time" in str(error)
+            assert "looking up the engine host" in str(error)
         assert time.monotonic() - started < 0.5 + 2.0 + 0.5
+        with pytest.raises(EngineUnavailable, match="looking up the engine host 'localhost' .* took too long"):
+            open_remote(fake.url.replace("127.0.0.1", "localhost"), "ollama", None, 4096)
     finally:
         fake.close()
 

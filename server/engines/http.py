@@ -153,6 +153,9 @@ class HttpClient:
         """`error` in the user's terms, naming the URL."""
         if isinstance(error, socket.gaierror):
             return f"cannot find the engine host {self._host!r} ({self.url}): set engine to a URL with the right host"
+        if isinstance(error, LookupTimeout):
+            return f"looking up the engine host {self._host!r} ({self.url}) took too long: check the network (a VPN " \
+                "that is down?), or set engine to a URL with the host's IP address"
         if isinstance(error, ConnectionRefusedError):
             return f"the engine at {self.url} refused the connection: start the server there, or set engine to the " \
                 "URL of one that runs"
@@ -362,6 +365,10 @@ def _api_key() -> Optional[str]:
     return key or None
 
 
+class LookupTimeout(TimeoutError):
+    """The host name lookup of a connection gave up."""
+
+
 def connect_in_time(address: tuple[str, int], timeout: Optional[float] = None,
                     source_address: Optional[tuple[str, int]] = None) -> socket.socket:
     """socket.create_connection whose host name lookup also gives up after `timeout` (a resolver whose
@@ -379,7 +386,7 @@ def connect_in_time(address: tuple[str, int], timeout: Optional[float] = None,
     lookup.start()
     lookup.join(timeout)
     if not found:
-        raise socket.timeout(f"looking up {address[0]!r} took longer than {timeout} s")
+        raise LookupTimeout(f"looking up {address[0]!r} took longer than {timeout} s")
     if isinstance(found[0], OSError):
         raise found[0]
     error: OSError = OSError(f"{address[0]!r} has no address")
