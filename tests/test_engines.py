@@ -1217,6 +1217,9 @@ def test_an_engine_url_the_server_redirects_says_where_to() -> None:
         moved[0] = "/llm"  # a Location without the host: the same server, under a path
         with pytest.raises(EngineUnavailable, match=f"redirects to http://127.0.0.1:{httpd.server_address[1]}/llm "):
             open_remote(f"http://127.0.0.1:{httpd.server_address[1]}", None, None, 4096)
+        moved[0] = "/login?next="  # not the engine moved: a page to log in to, as other answers
+        with pytest.raises(ModelLoadError, match="cannot tell which API"):
+            open_remote(f"http://127.0.0.1:{httpd.server_address[1]}", None, None, 4096)
     finally:
         httpd.shutdown()
         httpd.server_close()

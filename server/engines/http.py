@@ -32,7 +32,8 @@ KNOCK_TIMEOUT_S = 0.2
 # Statuses of a server that is there but not ready (llama-server loading its model, a proxy whose
 # backend is down): an outage to back off from, never taken for "not this API" while probing.
 UNAVAILABLE = (502, 503, 504)
-# Statuses of a server that sends every request elsewhere (a proxy from http:// to https://): the URL is to change.
+# Statuses of a redirect: one to the same path under another base URL (a proxy from http:// to https://)
+# says the engine URL is to change; others (a login page) are an answer like any error.
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -166,14 +167,20 @@ class HttpClient:
             return f"TLS with the engine at {self.url} failed ({error.reason or error})"
         return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
 
+    def _moved_to(self, status: int, path: str, location: Optional[str]) -> Optional[str]:
+        """The base URL a redirect to the same `path` under another one names (shown form), else None."""
+        if status not in REDIRECTS or not location:
+            return None
+        target = shown_url(urljoin(f"{'https' if self._https else 'http'}://{self._netloc}{self._prefix}{path}",
+                                   location))
+        return target[:-len(path)].rstrip("/") if target.endswith(path) else None
+
     def _status_error(self, status: int, path: str, body: bytes, location: Optional[str] = None) -> EngineUnavailable:
         excerpt = _error_text(body)
-        if status in REDIRECTS and location:
-            target = shown_url(urljoin(f"{'https' if self._https else 'http'}://{self._netloc}{self._prefix}{path}",
-                                       location))
-            target = target[:-len(path)] if target.endswith(path) else target
-            return self.failed(f"the engine at {self.url} redirects to {target.rstrip('/')} (HTTP {status}): set "
-                               f"engine to that URL", fixable=True)
+        moved = self._moved_to(status, path, location)
+        if moved:
+            return self.failed(f"the engine at {self.url} redirects to {moved} (HTTP {status}): set engine to that "
+                               f"URL", fixable=True)
         if status in (401, 403):
             hint = "it refused the API key in DEEPFIM_API_KEY" if self._api_key else \
                 "it refused the user and password in the engine URL" if self._basic else \
@@ -252,9 +259,11 @@ class HttpClient:
                     raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
                 if answer.status != 200:
                     connection.close()
-                    if probing and answer.status not in (401, 403) + UNAVAILABLE + REDIRECTS:
+                    location = answer.getheader("Location")
+                    if probing and answer.status not in (401, 403) + UNAVAILABLE \
+                            and not self._moved_to(answer.status, path, location):
                         return None  # not this API (a server still loading its model is tried again)
-                    raise self._status_error(answer.status, path, payload, answer.getheader("Location"))
+                    raise self._status_error(answer.status, path, payload, location)
                 self._kept = connection
                 try:
                     result = json.loads(payload)
