@@ -1277,3 +1277,40 @@ def test_an_https_engine_loads_the_ca_store_once(monkeypatch: pytest.MonkeyPatch
     for _ in range(3):
         client._connection(1.0).close()
     assert made[0] <= 1
+
+
+@pytest.mark.parametrize("api", ["llama.cpp", "openai"])
+def test_a_llama_server_router_serves_the_model_named(api: str, deepseek_tiny: Path, gemma_model: Path,
+                                                      tmp_path: Path) -> None:
+    """llama-server with --models-dir (router mode) wants every request to name its model: deepfim's
+    requests named none, and every connect failed with 'HTTP 400 to /tokenize: model name is missing
+    from the request', which engineModel did not change."""
+    from tests.llama_server import llama_server_binary
+
+    (tmp_path / "coder.gguf").symlink_to(deepseek_tiny)
+    (tmp_path / "gemma.gguf").symlink_to(gemma_model)
+    port = free_port()
+    router = subprocess.Popen([str(llama_server_binary()), "--models-dir", str(tmp_path), "--host", "127.0.0.1",
+                               "--port", str(port), "-c", "2048", "-t", "2"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}" + ("/v1" if api == "openai" else "")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        with pytest.raises(ModelLoadError, match="serves 2 models .*coder.*gemma.*set engineModel"):
+            open_remote(url, api, None, 4096)
+        engine = open_remote(url, api, "coder", 4096)
+        assert engine.info.n_ctx == 2048 and engine.info.template.name == "deepseek-coder"
+        prompt = engine.tokenize("def f(x):\n    return ")
+        generation = engine.generate(prompt, 4, lambda: False, time_budget_s=5.0)
+        assert generation.generated_tokens > 0 and generation.stop_reason in ("max_tokens", "eog")
+        engine.close()
+    finally:
+        router.terminate()
+        router.wait(10)

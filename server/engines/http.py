@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterator, Optional
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 from server.engines.base import EngineUnavailable, ModelLoadError, OutOfTime
 
@@ -72,6 +72,8 @@ class HttpClient:
         self._api_key = api_key if api_key is not None else _api_key()
         self._basic = _basic_auth(parts.username, parts.password)
         self._kept: Optional[http.client.HTTPConnection] = None
+        # The model every request names (llama-server's router, --models-dir: `model` in a body, `?model=` in a GET).
+        self.model: Optional[str] = None
         self._lock = threading.Lock()
         self._health = health or _Health()
 
@@ -218,6 +220,14 @@ class HttpClient:
         finally:
             health.patience = previous
 
+    def _named(self, body: Any) -> Any:
+        """`body` naming `model` where requests name one."""
+        return {**body, "model": self.model} if self.model is not None and isinstance(body, dict) else body
+
+    def _query(self, data: Optional[bytes]) -> str:
+        """The query naming `model` of a request without a body, where requests name one."""
+        return f"?model={quote(self.model, safe='')}" if self.model is not None and data is None else ""
+
     # ------------------------------------------------------------------ requests
     def probe(self, path: str) -> Any:
         """GET `path` to learn what the server is: its JSON answer, or None where it answers with an
@@ -230,7 +240,7 @@ class HttpClient:
         """A JSON request on a kept-alive connection; the decoded JSON answer. Raises EngineUnavailable,
         or OutOfTime when the completion it is for (`until`) has no time left."""
         self._check_backoff()
-        data = json.dumps(body).encode() if body is not None else None
+        data = json.dumps(self._named(body)).encode() if body is not None else None
         timeout = min(timeout, self._health.patience)
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
@@ -245,7 +255,8 @@ class HttpClient:
                     connection.timeout = timeout
                     if connection.sock is not None:  # a kept connection: its socket has the old timeout
                         connection.sock.settimeout(timeout)
-                    connection.request(method, self._prefix + path, body=data, headers=self._headers())
+                    connection.request(method, self._prefix + path + self._query(data), body=data,
+                                       headers=self._headers())
                     answer = connection.getresponse()
                     payload = answer.read()
                 except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
@@ -307,7 +318,7 @@ class HttpClient:
         watcher.start()
         try:
             try:
-                connection.request("POST", self._prefix + path, body=json.dumps(body).encode(),
+                connection.request("POST", self._prefix + path, body=json.dumps(self._named(body)).encode(),
                                    headers=self._headers(stream=True))
                 held.append(connection.sock)
                 connection.sock.settimeout(None)  # the watchdog bounds the wait, not the socket

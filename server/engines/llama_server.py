@@ -10,6 +10,7 @@ import time
 from pathlib import PurePath
 from typing import Optional
 
+from server.engines.base import ModelLoadError
 from server.engines.http import REQUEST_TIMEOUT_S, HttpClient
 from server.engines.remote import Chunk, RemoteEngine
 
@@ -63,6 +64,23 @@ def detokenize(client: HttpClient, tokens: list[int]) -> str:
     return client.request("POST", "/detokenize", {"tokens": tokens})["content"]
 
 
+def routed(client: HttpClient, props: dict, model: Optional[str]) -> tuple[dict, Optional[str]]:
+    """`/props` of the model `client` asks for, and that model: on llama-server's router (--models-dir),
+    whose every request names its model, `model` or the only one it serves, named by `client` from now
+    on; elsewhere `props` and `model` as they are."""
+    if props.get("role") != "router":
+        return props, model
+    if model is None:
+        listed = client.request("GET", "/models").get("data") or []
+        names = [entry.get("id") for entry in listed if isinstance(entry, dict)]
+        if len(names) != 1:
+            raise ModelLoadError(f"the engine at {client.url} serves {len(names)} models "
+                                 f"({', '.join(map(str, names)) or 'none'}): set engineModel to one of them")
+        model = names[0]
+    client.model = model
+    return client.request("GET", "/props"), model
+
+
 def served(props: dict) -> tuple:
     """What a llama-server's `/props` says it serves: the model file, the window of a slot, the slots."""
     settings = props.get("default_generation_settings") or {}
@@ -73,7 +91,7 @@ class LlamaServerEngine(RemoteEngine):
     api = "llama.cpp"
 
     def _connect(self) -> object:
-        props = self.client.request("GET", "/props")
+        props, self.model = routed(self.client, self.client.request("GET", "/props"), self.model)
         settings = props.get("default_generation_settings") or {}
         n_ctx = int(settings.get("n_ctx") or props.get("n_ctx") or 0)
         path = props.get("model_path") or ""

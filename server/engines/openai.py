@@ -41,6 +41,8 @@ class OpenAIEngine(RemoteEngine):
                 raise ModelLoadError(f"the engine at {self.client.url} serves {len(names)} models "
                                      f"({', '.join(map(str, names)) or 'none'}): set engineModel to one of them")
             self.model = names[0]
+        if self._llama:
+            props = llama_server.routed(root, props, self.model)[0]
         entry = next((m for m in models if isinstance(m, dict) and m.get("id") == self.model), {})
         settings = (props or {}).get("default_generation_settings") or {}
         n_ctx = int(settings.get("n_ctx") or entry.get("max_model_len") or 0)
