@@ -1314,3 +1314,36 @@ def test_a_llama_server_router_serves_the_model_named(api: str, deepseek_tiny: P
     finally:
         router.terminate()
         router.wait(10)
+
+
+def test_a_knock_waits_for_a_lookup_a_little_longer_than_for_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The knock's 0.2 s bounded the host name lookup too (since lookups are bounded): on a network
+    whose DNS answers in 0.3 s, a server that refused connections was never seen coming back by its
+    knock, and was tried again only after the back-off's 1, 2, 4 ... 30 s."""
+    port = free_port()
+    client = HttpClient(f"http://localhost:{port}")
+    looked_up = socket.getaddrinfo
+
+    def slow(host: str, *args: object, **kwargs: object) -> list:
+        if host == "localhost":
+            time.sleep(0.3)
+        return looked_up(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    for wait in (1.0, 2.0, None):  # three refusals: the next try is 4 s away
+        with pytest.raises(EngineUnavailable, match="refused"):
+            client.request("GET", "/health")
+        if wait:
+            time.sleep(wait + 0.05)
+    fake = FakeServer(lambda method, path, body: (200, "application/json", [b'{"status": "ok"}']), port=port)
+    try:
+        up = time.monotonic()
+        while True:
+            try:
+                assert client.request("GET", "/health") == {"status": "ok"}
+                break
+            except EngineUnavailable:
+                assert time.monotonic() - up < 2.5, "the back-off did not end when the port opened"
+                time.sleep(0.1)
+    finally:
+        fake.close()

@@ -127,7 +127,8 @@ class HttpClient:
         if health.knock and now - health.knocked >= KNOCK_INTERVAL_S:
             health.knocked = now
             try:
-                connect_in_time((self._host, self._port or (443 if self._https else 80)), KNOCK_TIMEOUT_S).close()
+                connect_in_time((self._host, self._port or (443 if self._https else 80)), KNOCK_TIMEOUT_S,
+                                lookup_s=MIN_WAIT_S).close()
                 health.down_until = 0.0  # it takes connections again: try now
                 return
             except OSError:
@@ -390,9 +391,11 @@ class LookupTimeout(TimeoutError):
 
 
 def connect_in_time(address: tuple[str, int], timeout: Optional[float] = None,
-                    source_address: Optional[tuple[str, int]] = None) -> socket.socket:
-    """socket.create_connection whose host name lookup also gives up after `timeout` (a resolver whose
-    DNS server is gone, a VPN down, waits 10 s and more): socket.timeout then."""
+                    source_address: Optional[tuple[str, int]] = None,
+                    lookup_s: Optional[float] = None) -> socket.socket:
+    """socket.create_connection whose host name lookup also gives up (LookupTimeout) after `timeout` (a
+    resolver whose DNS server is gone, a VPN down, waits 10 s and more), or after `lookup_s`, the
+    connection then having `timeout` of its own."""
     found: list = []
 
     def look_up() -> None:
@@ -404,13 +407,13 @@ def connect_in_time(address: tuple[str, int], timeout: Optional[float] = None,
     started = time.monotonic()
     lookup = threading.Thread(target=look_up, name="deepfim-engine-lookup", daemon=True)
     lookup.start()
-    lookup.join(timeout)
+    lookup.join(timeout if lookup_s is None else lookup_s)
     if not found:
-        raise LookupTimeout(f"looking up {address[0]!r} took longer than {timeout} s")
+        raise LookupTimeout(f"looking up {address[0]!r} took too long")
     if isinstance(found[0], OSError):
         raise found[0]
     error: OSError = OSError(f"{address[0]!r} has no address")
-    left = None if timeout is None else max(0.05, timeout - (time.monotonic() - started))
+    left = timeout if timeout is None or lookup_s is not None else max(0.05, timeout - (time.monotonic() - started))
     for _, _, _, _, where in found[0]:
         try:
             return socket.create_connection((where[0], where[1]), left, source_address)
