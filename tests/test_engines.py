@@ -1347,3 +1347,32 @@ def test_a_knock_waits_for_a_lookup_a_little_longer_than_for_the_port(monkeypatc
                 time.sleep(0.1)
     finally:
         fake.close()
+
+
+def test_an_ollama_model_named_without_its_tag_is_followed_across_a_re_pull() -> None:
+    """engineModel `deepseek-coder` is Ollama's `deepseek-coder:latest`: its digest was looked for under
+    the bare name, never found, and a model pulled again (another vocabulary, another template) was
+    never noticed after an outage."""
+    digest = ["sha256:aaa"]
+    broken = [True]
+
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/api/tags":
+            tags = {"models": [{"name": "deepseek-coder:latest", "digest": digest[0]}]}
+            return 200, "application/json", [json.dumps(tags).encode()]
+        if path == "/api/generate" and broken[0]:
+            return 200, "application/x-ndjson", [b'{"response": "x", "done": false}\n']  # ends too soon
+        return _ollama([b'{"response": "x", "done": true}\n'])(method, path, body)
+
+    fake = FakeServer(handle)
+    try:
+        engine = open_remote(fake.url, "ollama", "deepseek-coder", 4096)
+        prompt = engine.tokenize("x = ")
+        with pytest.raises(EngineUnavailable, match="ended before"):
+            engine.generate(prompt, 4, lambda: False, time_budget_s=1.0)
+        digest[0], broken[0] = "sha256:bbb", False
+        time.sleep(1.1)  # the back-off
+        with pytest.raises(EngineReplaced):
+            engine.generate(prompt, 4, lambda: False, time_budget_s=1.0)
+    finally:
+        fake.close()

@@ -26,6 +26,8 @@ class OllamaEngine(RemoteEngine):
                 raise ModelLoadError(f"Ollama at {self.client.url} has {len(names)} models "
                                      f"({', '.join(map(str, names)) or 'none: ollama pull one'}): set engineModel")
             self.model = names[0]
+        elif self.model not in names and f"{self.model}:latest" in names:
+            self.model = f"{self.model}:latest"  # as /api/tags names it, with the digest of what it serves
         show = self.client.request("POST", "/api/show", {"model": self.model, "verbose": True})
         info = show.get("model_info") or {}
         vocabulary = info.get("tokenizer.ggml.tokens") or []
