@@ -1376,3 +1376,18 @@ def test_an_ollama_model_named_without_its_tag_is_followed_across_a_re_pull() ->
             engine.generate(prompt, 4, lambda: False, time_budget_s=1.0)
     finally:
         fake.close()
+
+
+def test_an_http_url_to_an_https_engine_says_to_use_https() -> None:
+    """A TLS server (llama-server or vLLM started with a certificate) resets a plain-HTTP connection: the user
+    was told the engine 'could not be reached (ConnectionResetError: ...)', with nothing to do about it."""
+    import ssl
+
+    fake = FakeServer(_ollama([]))
+    fake.httpd.socket = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).wrap_socket(fake.httpd.socket, server_side=True)
+    try:
+        for api in (None, "ollama"):
+            with pytest.raises(EngineUnavailable, match="if it serves HTTPS, set engine to https://127.0.0.1:"):
+                open_remote(fake.url, api, None, 4096)
+    finally:
+        fake.close()

@@ -168,6 +168,10 @@ class HttpClient:
             return f"the engine at {self.url} did not answer in time{hint}"
         if isinstance(error, ssl.SSLError):
             return f"TLS with the engine at {self.url} failed ({error.reason or error})"
+        if not self._https and isinstance(error, (ConnectionResetError, http.client.BadStatusLine)):
+            # A TLS server resets (or answers with a TLS alert) a plain-HTTP request; a crashed server also closes.
+            return f"the engine at {self.url} closed the connection without an HTTP answer: if it serves HTTPS, set " \
+                f"engine to https://{self.url[len('http://'):]}"
         return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
 
     def _moved_to(self, status: int, path: str, location: Optional[str]) -> Optional[str]:
