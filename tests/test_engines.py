@@ -1391,3 +1391,23 @@ def test_an_http_url_to_an_https_engine_says_to_use_https() -> None:
                 open_remote(fake.url, api, None, 4096)
     finally:
         fake.close()
+
+
+def test_a_sentencepiece_vocabulary_on_llama_server_tokenizes_a_line_as_inside_the_document() -> None:
+    """llama-server puts a space before each text it tokenizes with a SentencePiece vocabulary (CodeLlama,
+    Mistral), as in-process llama.cpp does: prompts are tokenized line by line, so through llama-server every
+    line of such a model's prompt began with one more space ("    return x" read as five spaces)."""
+    from models.synthetic import synthetic_sentencepiece
+
+    lines = ["def f(x):\n", "    return x\n", "x", ")\n"]
+    with LlamaServer(synthetic_sentencepiece(), ctx=512) as server:
+        for api, url in (("llama.cpp", server.url), ("openai", server.url + "/v1")):
+            engine = open_remote(url, api, None, 512)
+            try:
+                one_by_one = [engine.tokenize(line) for line in lines]
+                for tokens in (one_by_one, engine.tokenize_many(lines)):
+                    assert [b"".join(engine.piece(t) for t in line) for line in tokens or []] == \
+                        [line.encode() for line in lines], api
+                assert [t for line in one_by_one for t in line] == engine.tokenize("".join(lines))
+            finally:
+                engine.close()
