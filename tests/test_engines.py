@@ -1411,3 +1411,17 @@ def test_a_sentencepiece_vocabulary_on_llama_server_tokenizes_a_line_as_inside_t
                 assert [t for line in one_by_one for t in line] == engine.tokenize("".join(lines))
             finally:
                 engine.close()
+
+
+@pytest.mark.parametrize("said", [b"Client sent an HTTP request to an HTTPS server.\n",  # Go servers, Caddy
+                                  b"<html><head><title>400 The plain HTTP request was sent to HTTPS port</title>"])
+def test_an_http_url_to_a_proxy_serving_https_says_to_use_https(said: bytes) -> None:
+    """A TLS proxy (nginx, Caddy) answers plain HTTP with HTTP 400: found by probing, the user was told deepfim
+    cannot tell which API the engine speaks; with engineApi set, HTTP 400 and the proxy's page."""
+    fake = FakeServer(lambda method, path, body: (400, "text/html", [said]))
+    try:
+        for api in (None, "ollama", "llama.cpp"):
+            with pytest.raises(EngineUnavailable, match="serves HTTPS .*: set engine to https://127.0.0.1:"):
+                open_remote(fake.url, api, None, 4096)
+    finally:
+        fake.close()

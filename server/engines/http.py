@@ -171,8 +171,17 @@ class HttpClient:
         if not self._https and isinstance(error, (ConnectionResetError, http.client.BadStatusLine)):
             # A TLS server resets (or answers with a TLS alert) a plain-HTTP request; a crashed server also closes.
             return f"the engine at {self.url} closed the connection without an HTTP answer: if it serves HTTPS, set " \
-                f"engine to https://{self.url[len('http://'):]}"
+                f"engine to {self._https_url()}"
         return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
+
+    def _https_url(self) -> str:
+        """The engine URL (shown form) with https:// for http://."""
+        return "https://" + self.url.partition("://")[2]
+
+    def _wants_tls(self, status: int, body: bytes) -> bool:
+        """Whether an answer is that of an HTTPS port to plain HTTP (nginx: 400 "The plain HTTP request was
+        sent to HTTPS port"; Go servers, Caddy: 400 "Client sent an HTTP request to an HTTPS server.")."""
+        return not self._https and status == 400 and b"HTTP request" in body[:2000] and b"HTTPS" in body[:2000]
 
     def _moved_to(self, status: int, path: str, location: Optional[str]) -> Optional[str]:
         """The base URL a redirect to the same `path` under another one names (shown form), else None."""
@@ -184,6 +193,9 @@ class HttpClient:
 
     def _status_error(self, status: int, path: str, body: bytes, location: Optional[str] = None) -> EngineUnavailable:
         excerpt = _error_text(body)
+        if self._wants_tls(status, body):
+            return self.failed(f"the engine at {self.url} serves HTTPS (HTTP 400 to plain HTTP): set engine to "
+                               f"{self._https_url()}", fixable=True)
         moved = self._moved_to(status, path, location)
         if moved:
             return self.failed(f"the engine at {self.url} redirects to {moved} (HTTP {status}): set engine to that "
@@ -277,7 +289,8 @@ class HttpClient:
                     connection.close()
                     location = answer.getheader("Location")
                     if probing and answer.status not in (401, 403) + UNAVAILABLE \
-                            and not self._moved_to(answer.status, path, location):
+                            and not self._moved_to(answer.status, path, location) \
+                            and not self._wants_tls(answer.status, payload):
                         return None  # not this API (a server still loading its model is tried again)
                     raise self._status_error(answer.status, path, payload, location)
                 self._kept = connection
