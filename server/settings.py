@@ -60,7 +60,8 @@ class Settings:
         None, "engineApi", "the remote engine's API; null: detected by probing", nullable=True,
         choices=("llama.cpp", "openai", "ollama"))
     engine_model: Optional[str] = _setting(
-        None, "engineModel", "the model name, for remote APIs that serve several (OpenAI-compatible, Ollama)",
+        None, "engineModel", "the model name, for remote APIs that serve several (OpenAI-compatible, Ollama, "
+        "a llama-server router)",
         nullable=True, text=True)
     gpu_layers: Optional[int] = _setting(
         None, "gpuLayers", "model layers offloaded to the GPU; null: all of them when llama.cpp was built with a "
