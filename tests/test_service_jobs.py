@@ -19,6 +19,22 @@ from server.service import CompletionService
 from server.settings import Settings
 
 
+def close_while_answering(service: CompletionService, uri: str, position: tuple[int, int],
+                          answering: threading.Event, closed: threading.Event) -> None:
+    """Ask for a completion at `position` of `uri` and close the document while the stand-in answers
+    (it sets `answering`, then waits for `closed`)."""
+
+    async def scenario() -> None:
+        running = asyncio.ensure_future(service.complete(uri, *position))
+        while not answering.is_set():
+            await asyncio.sleep(0.01)
+        service.closed(uri)
+        closed.set()
+        await asyncio.wait_for(running, 10)
+
+    asyncio.run(scenario())
+
+
 class StandIn:
     """A completer that answers every request with `answer(request, cancel)`; counts how often it was opened."""
 
@@ -174,15 +190,7 @@ def test_a_document_closed_while_its_completion_runs_leaves_no_result_behind(ope
         service.load().result(5)
         service.opened("file:///a.py", "python")
 
-        async def scenario() -> None:
-            running = asyncio.ensure_future(service.complete("file:///a.py", 1, 4))
-            while not closing.is_set():
-                await asyncio.sleep(0.01)
-            service.closed("file:///a.py")
-            closed.set()
-            await asyncio.wait_for(running, 10)
-
-        asyncio.run(scenario())
+        close_while_answering(service, "file:///a.py", (1, 4), closing, closed)
         assert service.explain("file:///a.py") is None and service.last_results == {}
         service.opened("file:///a.py", "python")
         asyncio.run(service.complete("file:///a.py", 0, 0))
@@ -352,15 +360,7 @@ def test_a_file_closed_while_its_short_prompt_is_answered_is_not_read_after(monk
         service.load().result(5)
         service.opened("file:///big.py", "python")
 
-        async def scenario() -> None:
-            running = asyncio.ensure_future(service.complete("file:///big.py", 0, 4))
-            while not answering.is_set():
-                await asyncio.sleep(0.01)
-            service.closed("file:///big.py")
-            closed.set()
-            await asyncio.wait_for(running, 10)
-
-        asyncio.run(scenario())
+        close_while_answering(service, "file:///big.py", (0, 4), answering, closed)
         service.worker.submit(lambda: None).result(5)
         assert read == [] and service._fill_request is None
     finally:
