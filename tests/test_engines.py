@@ -672,31 +672,38 @@ def test_an_openai_compatible_server_without_a_tokenizer_lm_studio(tmp_path: Pat
         fake.close()
 
 
-def test_backing_off_ends_when_the_refusing_port_takes_connections() -> None:
-    """A server that refused connections is tried again once its port takes them (knocked on every
-    second), not after the back-off's 4 s."""
-    port = free_port()
-    engine_url = f"http://127.0.0.1:{port}"
-    from server.engines.http import HttpClient
-
-    client = HttpClient(engine_url)
-    for wait in (1.0, 2.0, None):  # three refusals: the next try is 4 s away
+def refused_three_times(client: HttpClient) -> None:
+    """Three refused requests, each after the back-off of the one before: the next try is 4 s away."""
+    for wait in (1.0, 2.0, None):
         with pytest.raises(EngineUnavailable, match="refused"):
             client.request("GET", "/health")
         if wait:
             time.sleep(wait + 0.05)
+
+
+def answered_once_the_port_opens(client: HttpClient, within_s: float) -> None:
+    """The client, backing off from a refusing server, reaches the server now listening within `within_s`."""
+    up = time.monotonic()
+    while True:
+        try:
+            assert client.request("GET", "/health") == {"status": "ok"}
+            return
+        except EngineUnavailable:
+            assert time.monotonic() - up < within_s, "the back-off did not end when the port opened"
+            time.sleep(0.1)
+
+
+def test_backing_off_ends_when_the_refusing_port_takes_connections() -> None:
+    """A server that refused connections is tried again once its port takes them (knocked on every
+    second), not after the back-off's 4 s."""
+    port = free_port()
+    client = HttpClient(f"http://127.0.0.1:{port}")
+    refused_three_times(client)
     with pytest.raises(EngineUnavailable, match="trying again in 4 s"):
         client.request("GET", "/health")
     fake = FakeServer(lambda method, path, body: (200, "application/json", [b'{"status": "ok"}']), port=port)
     try:
-        up = time.monotonic()
-        while True:
-            try:
-                assert client.request("GET", "/health") == {"status": "ok"}
-                break
-            except EngineUnavailable:
-                assert time.monotonic() - up < 2.0, "the back-off did not end when the port opened"
-                time.sleep(0.1)
+        answered_once_the_port_opens(client, 2.0)
         assert client.outage is None
     finally:
         fake.close()
@@ -1330,21 +1337,10 @@ def test_a_knock_waits_for_a_lookup_a_little_longer_than_for_the_port(monkeypatc
         return looked_up(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", slow)
-    for wait in (1.0, 2.0, None):  # three refusals: the next try is 4 s away
-        with pytest.raises(EngineUnavailable, match="refused"):
-            client.request("GET", "/health")
-        if wait:
-            time.sleep(wait + 0.05)
+    refused_three_times(client)
     fake = FakeServer(lambda method, path, body: (200, "application/json", [b'{"status": "ok"}']), port=port)
     try:
-        up = time.monotonic()
-        while True:
-            try:
-                assert client.request("GET", "/health") == {"status": "ok"}
-                break
-            except EngineUnavailable:
-                assert time.monotonic() - up < 2.5, "the back-off did not end when the port opened"
-                time.sleep(0.1)
+        answered_once_the_port_opens(client, 2.5)
     finally:
         fake.close()
 
