@@ -19,6 +19,18 @@ from server.service import CompletionService
 from server.settings import Settings
 
 
+def held_answer(text: str) -> tuple[Callable[..., str], threading.Event, threading.Event]:
+    """A stand-in's answer `text`, held: (the answer, set when it is asked for, to set to let it return)."""
+    asked, release = threading.Event(), threading.Event()
+
+    def answer(request, cancel) -> str:
+        asked.set()
+        release.wait(10)
+        return text
+
+    return answer, asked, release
+
+
 def close_while_answering(service: CompletionService, uri: str, position: tuple[int, int],
                           answering: threading.Event, closed: threading.Event) -> None:
     """Ask for a completion at `position` of `uri` and close the document while the stand-in answers
@@ -176,14 +188,7 @@ def test_a_replaced_engine_is_opened_again_once(open_stand_ins) -> None:
 def test_a_document_closed_while_its_completion_runs_leaves_no_result_behind(open_stand_ins) -> None:
     """Its result (prompt and token ids: 0.66 MB for a 3,000-token window) was kept for deepfim/explain
     after didClose, for good: one per document closed while a completion ran."""
-    closing = threading.Event()
-    closed = threading.Event()
-
-    def answer(request, cancel) -> str:
-        closing.set()
-        closed.wait(10)
-        return "2"
-
+    answer, closing, closed = held_answer("2")
     open_stand_ins(answer)
     service = CompletionService(Settings(), text_of=lambda uri: "x = 1\ny = \n", background_index=False)
     try:
@@ -203,14 +208,7 @@ def test_an_answer_for_a_document_changed_while_it_ran_is_not_served(open_stand_
     """`x = f` asked for, `o` typed while the model answers (a client that sends no $/cancelRequest): the
     answer `oo()` was for the old text, and served it showed at the new cursor as `x = fooo()`. It is
     kept for the old text (typing through it is still served from the cache) but not served."""
-    answering = threading.Event()
-    typed = threading.Event()
-
-    def answer(request, cancel) -> str:
-        answering.set()
-        typed.wait(10)
-        return "oo()"
-
+    answer, answering, typed = held_answer("oo()")
     open_stand_ins(answer)
     document = {"text": "x = f\n"}
     service = CompletionService(Settings(), text_of=lambda uri: document["text"], background_index=False)
