@@ -416,6 +416,14 @@ def _status(params: object) -> dict:
 # ------------------------------------------------------------------ the HTTP boundary (fake servers)
 
 
+def serving(handler: type[BaseHTTPRequestHandler], port: int = 0) -> ThreadingHTTPServer:
+    """A loopback HTTP server of `handler`, serving on a thread of its own."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
 class FakeServer:
     """A loopback HTTP server answering with `handle(method, path, body) -> (status, content type, chunks)`."""
 
@@ -453,10 +461,8 @@ class FakeServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = serving(Handler, port)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -1069,9 +1075,7 @@ def test_closing_an_openai_engine_closes_every_connection_it_keeps() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = serving(Handler)
     try:
         engine = open_remote(f"http://127.0.0.1:{httpd.server_address[1]}/v1", "openai", None, 2048)
         engine.tokenize("abc")
@@ -1213,9 +1217,7 @@ def test_an_engine_url_the_server_redirects_says_where_to() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    httpd = serving(Handler)
     try:
         for api in (None, "llama.cpp"):
             with pytest.raises(EngineUnavailable, match=re.escape("redirects to https://gpu-box.test (HTTP 301): "
