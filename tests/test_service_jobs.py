@@ -86,6 +86,33 @@ def open_stand_ins(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[..., s
     return install
 
 
+class QuickStandIn(StandIn):
+    """A stand-in that answers from a short prompt, so the service reads the window in the background
+    afterwards: with `read(request, cancelled)`."""
+
+    def __init__(self, settings: Settings, answer: Callable[..., str], read: Callable[..., None]) -> None:
+        super().__init__(settings, answer)
+        self.read = read
+
+    def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
+        result = super().complete(request, cancel, report, first_answer_s)
+        result.window = "quick"
+        return result
+
+    def prompt_for(self, request) -> None:
+        pass  # a warm-up
+
+    def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
+        self.read(request, cancelled)
+
+
+def answer_quickly(monkeypatch: pytest.MonkeyPatch, read: Callable[..., None],
+                   answer: Callable[..., str] = lambda request, cancel: "1") -> None:
+    """The service's completers are QuickStandIns reading the window with `read`."""
+    monkeypatch.setattr(service_module, "open_completer",
+                        lambda settings, progress=None: QuickStandIn(settings, answer, read))
+
+
 def test_a_request_cancelled_while_it_waits_for_a_reload_leaves_the_reload_alone(open_stand_ins) -> None:
     """A setting that reloads the model is queued behind a running job; a completion waits for it and
     is cancelled ($/cancelRequest, sent by VS Code at the next keystroke). The reload still runs and
@@ -276,24 +303,14 @@ def test_the_window_of_a_closed_document_is_read_no_more(monkeypatch: pytest.Mon
     reading = threading.Event()
     read: list[str] = []
 
-    class Quick(StandIn):
-        def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
-            result = super().complete(request, cancel, report, first_answer_s)
-            result.window = "quick"
-            return result
+    def read_until_cancelled(request, cancelled) -> None:
+        read.append(request.text)
+        reading.set()
+        while not cancelled():
+            time.sleep(0.01)
+        raise Cancelled()
 
-        def prompt_for(self, request) -> None:
-            pass  # a warm-up
-
-        def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
-            read.append(request.text)
-            reading.set()
-            while not cancelled():
-                time.sleep(0.01)
-            raise Cancelled()
-
-    monkeypatch.setattr(service_module, "open_completer", lambda settings, progress=None: Quick(settings,
-                                                                                                 lambda r, c: "1"))
+    answer_quickly(monkeypatch, read_until_cancelled)
     texts = {"file:///big.py": "x = \n", "file:///next.py": "y = \n"}
     service = CompletionService(Settings(), text_of=texts.get, background_index=False)
     try:
@@ -334,25 +351,9 @@ def test_a_file_closed_right_after_an_edit_is_not_read_after_the_pause(open_stan
 def test_a_file_closed_while_its_short_prompt_is_answered_is_not_read_after(monkeypatch: pytest.MonkeyPatch) -> None:
     """Closed while the short prompt's answer ran: the window reading that answer schedules did not
     start (it came after the close, and read a window nobody would ask about)."""
-    answering, closed = threading.Event(), threading.Event()
+    answer, answering, closed = held_answer("1")
     read: list[str] = []
-
-    class Quick(StandIn):
-        def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
-            answering.set()
-            closed.wait(10)
-            result = super().complete(request, cancel, report, first_answer_s)
-            result.window = "quick"
-            return result
-
-        def prompt_for(self, request) -> None:
-            pass  # a warm-up
-
-        def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
-            read.append(request.text)
-
-    monkeypatch.setattr(service_module, "open_completer", lambda settings, progress=None: Quick(settings,
-                                                                                                 lambda r, c: "1"))
+    answer_quickly(monkeypatch, lambda request, cancelled: read.append(request.text), answer)
     service = CompletionService(Settings(), text_of=lambda uri: "x = \n", background_index=False)
     try:
         service.load().result(5)
@@ -370,21 +371,14 @@ def test_disabling_completions_stops_the_window_being_read(monkeypatch: pytest.M
     its end (a CPU's minutes) though no completion would use it."""
     reading, stopped = threading.Event(), threading.Event()
 
-    class Quick(StandIn):
-        def complete(self, request, cancel, report=None, first_answer_s: float = 0.0) -> CompletionResult:
-            result = super().complete(request, cancel, report, first_answer_s)
-            result.window = "quick"
-            return result
+    def read_until_cancelled(request, cancelled) -> None:
+        reading.set()
+        while not cancelled():
+            time.sleep(0.01)
+        stopped.set()
+        raise Cancelled()
 
-        def prefill(self, request, cancelled, progress=None, batch: Optional[int] = None) -> None:
-            reading.set()
-            while not cancelled():
-                time.sleep(0.01)
-            stopped.set()
-            raise Cancelled()
-
-    monkeypatch.setattr(service_module, "open_completer", lambda settings, progress=None: Quick(settings,
-                                                                                                 lambda r, c: "1"))
+    answer_quickly(monkeypatch, read_until_cancelled)
     service = CompletionService(Settings(), text_of=lambda uri: "x = \n", background_index=False)
     try:
         service.load().result(5)
