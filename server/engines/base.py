@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager, Optional, Protocol
+from typing import Callable, ContextManager, Optional, Protocol, Sequence
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate
@@ -107,6 +107,15 @@ def common_prefix(a: list[int], b: list[int], limit: Optional[int] = None) -> in
         if a[i] != b[i]:
             return i
     return hi
+
+
+def space_probe(newline: Sequence[tuple[int, Optional[bytes]]]) -> tuple[int, ...]:
+    """From the (id, piece) tokens of "\n": those tokens when the tokenizer starts every text with a space
+    (a SentencePiece vocabulary's space prefix: CodeLlama, Mistral), else (). Prompts are tokenized line
+    by line, so each line would start with one more space: a text is then tokenized after "\n", and the
+    probe's tokens it starts with are dropped (where they are not, the line break merged with the text)."""
+    spoken = b"".join(piece or b"" for _, piece in newline)
+    return tuple(token for token, _ in newline) if spoken == b" \n" and len(newline) > 1 else ()
 
 
 def plain_parts(text: str) -> list[str]:

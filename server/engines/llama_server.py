@@ -10,7 +10,7 @@ import time
 from pathlib import PurePath
 from typing import Optional
 
-from server.engines.base import ModelLoadError
+from server.engines.base import ModelLoadError, space_probe
 from server.engines.http import REQUEST_TIMEOUT_S, HttpClient
 from server.engines.remote import Chunk, RemoteEngine
 
@@ -23,34 +23,27 @@ LOST_SLOT_TOKENS = 256
 
 
 def tokenize(client: HttpClient, text: str, special: bool,
-             lead: tuple[int, ...] = ()) -> list[tuple[int, Optional[bytes]]]:
+             probe: tuple[int, ...] = ()) -> list[tuple[int, Optional[bytes]]]:
     """(id, piece) of `text` by llama-server's `/tokenize`; control-token spellings parsed only when
     `special` (the server's default is to parse them: user text is always sent with false). Plain text
-    goes without the `lead` the server puts before every text (`space_prefix`)."""
-    if special or not lead:
+    goes without the space the server puts before every text, where there is a `probe` (`space_probe`)."""
+    if special or not probe:
         return _tokenized(client.request("POST", "/tokenize", {"content": text, "add_special": False,
                                                                "parse_special": special, "with_pieces": True}))
-    tokens = _unled(tokenize(client, "\n" + text, False), lead)
+    tokens = _after_probe(tokenize(client, "\n" + text, False), probe)
     return tokenize(client, text, False) if tokens is None else tokens  # the line break merged with the text
 
 
-def space_prefix(client: HttpClient) -> tuple[int, ...]:
-    """The tokens llama-server starts every text with for a SentencePiece vocabulary that adds a space
-    prefix (CodeLlama, Mistral: `▁` before "\n"), else (). Prompts are tokenized line by line: each line
-    would start with one more space."""
-    newline = tokenize(client, "\n", False)
-    return tuple(t for t, _ in newline[:-1]) if b"".join(p or b"" for _, p in newline) == b" \n" \
-        and len(newline) > 1 else ()
+def space_probe_of(client: HttpClient) -> tuple[int, ...]:
+    """The server's `space_probe`."""
+    return space_probe(tokenize(client, "\n", False))
 
 
-def _unled(tokens: list[tuple[int, Optional[bytes]]],
-           lead: tuple[int, ...]) -> Optional[list[tuple[int, Optional[bytes]]]]:
-    """The tokens of "\n" + text less the `lead` and the line break: those of the text as inside a
-    document; None where the line break merged with the text."""
-    start = len(lead) + 1
-    if tuple(t for t, _ in tokens[:len(lead)]) != lead or len(tokens) < start or tokens[start - 1][1] != b"\n":
-        return None
-    return tokens[start:]
+def _after_probe(tokens: list[tuple[int, Optional[bytes]]],
+                 probe: tuple[int, ...]) -> Optional[list[tuple[int, Optional[bytes]]]]:
+    """The tokens of "\n" + text less the `probe`'s: those of the text as inside a document; None where the
+    line break merged with the text."""
+    return tokens[len(probe):] if tuple(t for t, _ in tokens[:len(probe)]) == probe else None
 
 
 def _tokenized(answer: dict) -> list[tuple[int, Optional[bytes]]]:
@@ -62,9 +55,9 @@ def _tokenized(answer: dict) -> list[tuple[int, Optional[bytes]]]:
 
 
 def tokenize_texts(client: HttpClient, texts: list[list[str]], separator: Optional[int],
-                   lead: tuple[int, ...] = ()) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
+                   probe: tuple[int, ...] = ()) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
     """(id, piece) of each text, given as parts, by one `/tokenize` request: its content is a list of
-    strings, each tokenized on its own as plain text (less the `lead`, see `tokenize`), with the control
+    strings, each tokenized on its own as plain text (less the `probe`, see `tokenize`), with the control
     token `separator` after each to tell where it ends. None without a separator, or where one came out of
     the text."""
     if separator is None:
@@ -72,7 +65,7 @@ def tokenize_texts(client: HttpClient, texts: list[list[str]], separator: Option
     content: list = []
     for parts in texts:
         for part in parts:
-            content += ["\n" + part if lead else part, separator]
+            content += ["\n" + part if probe else part, separator]
     answer = client.request("POST", "/tokenize", {"content": content, "add_special": False,
                                                   "parse_special": False, "with_pieces": True}, probing=True)
     if not isinstance(answer, dict) or not isinstance(answer.get("tokens"), list):
@@ -85,7 +78,7 @@ def tokenize_texts(client: HttpClient, texts: list[list[str]], separator: Option
             groups[-1].append((token, piece))
     if len(groups) != len(content) // 2 + 1 or groups.pop():
         return None
-    unled = [_unled(group, lead) for group in groups] if lead else groups
+    unled = [_after_probe(group, probe) for group in groups] if probe else groups
     out: list[list[tuple[int, Optional[bytes]]]] = []
     for parts in texts:
         taken, unled = unled[:len(parts)], unled[len(parts):]
@@ -148,7 +141,7 @@ class LlamaServerEngine(RemoteEngine):
         self.slot: Optional[int] = None
         self._claimed = False
         self._seed = random.randrange(1, 2**31)
-        self._lead = space_prefix(self.client)
+        self._probe = space_probe_of(self.client)
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
         return served(props)
@@ -157,10 +150,10 @@ class LlamaServerEngine(RemoteEngine):
         return served(self.client.request("GET", "/props"))
 
     def _tokenize(self, text: str, special: bool) -> list[tuple[int, Optional[bytes]]]:
-        return tokenize(self.client, text, special, self._lead)
+        return tokenize(self.client, text, special, self._probe)
 
     def _tokenize_texts(self, texts: list[list[str]]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
-        return tokenize_texts(self.client, texts, self._control_id(), self._lead)
+        return tokenize_texts(self.client, texts, self._control_id(), self._probe)
 
     def _detokenize(self, tokens: list[int]) -> str:
         return detokenize(self.client, tokens)

@@ -23,7 +23,7 @@ from fim.prompt import SpecialIds
 from fim.templates import FimTemplate, select_template
 from server.cpu import Threads, physical_cores
 from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, Progress,
-                                 common_prefix, plain_parts)
+                                 common_prefix, plain_parts, space_probe)
 from server.engines.heal import HealIndex
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
@@ -127,7 +127,7 @@ class LocalEngine:
         self._model = model
         self._vocab = llama_cpp.llama_model_get_vocab(model)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
-        self._lead = self._space_prefix()
+        self._probe = space_probe([(t, self.piece(t)) for t in self._tokenize_raw("\n")])
         on_gpu = llama_cpp.llama_supports_gpu_offload() and self.gpu_layers >= llama_cpp.llama_model_n_layer(model)
         self.n_batch = n_batch or (GPU_BATCH if on_gpu else CPU_BATCH)
         threads = n_threads or physical_cores()
@@ -238,23 +238,16 @@ class LocalEngine:
     def tokenize_many(self, texts: list[str]) -> None:
         return None  # in-process, a call per text costs no more
 
-    def _space_prefix(self) -> list[int]:
-        """The tokens llama.cpp starts every text with for a SentencePiece vocabulary that adds a space
-        prefix (CodeLlama, Mistral: `▁` before "\\n"), else []."""
-        newline = self._tokenize_raw("\n")
-        return newline[:-1] if b"".join(self.piece(t) for t in newline) == b" \n" and len(newline) > 1 else []
-
     def _tokenize(self, text: str) -> list[int]:
         """`text`'s tokens as they are inside a document: without the space a SentencePiece vocabulary
         puts before each text (tokenized line by line, every line would start with one more space)."""
-        if not self._lead:
+        probe = self._probe
+        if not probe:
             return self._tokenize_raw(text)
         tokens = self._tokenize_raw("\n" + text)
-        start = len(self._lead) + 1
-        newline = tokens[len(self._lead):start]
-        if tokens[:len(self._lead)] != self._lead or b"".join(self.piece(t) for t in newline) != b"\n":
+        if tuple(tokens[:len(probe)]) != probe:
             return self._tokenize_raw(text)  # the line break merged with the text: as it comes
-        return tokens[start:]
+        return tokens[len(probe):]
 
     def _tokenize_raw(self, text: str) -> list[int]:
         data = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")

@@ -56,7 +56,7 @@ class OpenAIEngine(RemoteEngine):
             n_ctx = n_ctx or self._lm_studio_window(root)
         tokens = (empty or {}).get("tokens") or []
         bos = (props or {}).get("bos_token") or (self._detokenize(tokens[:1]) if tokens else None)
-        self._lead = llama_server.space_prefix(root) if self._llama else ()
+        self._probe = llama_server.space_probe_of(root) if self._llama else ()
         name = str(self.model)
         if name.endswith(".gguf"):  # llama-server names its model by the file's path
             name = PurePath(name).stem
@@ -88,13 +88,13 @@ class OpenAIEngine(RemoteEngine):
         if self._estimated is not None:
             return self._estimated.tokenize(text, special)
         if self._llama:
-            return llama_server.tokenize(self._root, text, special, self._lead)
+            return llama_server.tokenize(self._root, text, special, self._probe)
         answer = self._root.request("POST", "/tokenize", {"model": self.model, "prompt": text,
                                                           "add_special_tokens": False})
         return [(int(t), None) for t in answer["tokens"]]
 
     def _tokenize_texts(self, texts: list[list[str]]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
-        return llama_server.tokenize_texts(self._root, texts, self._control_id(), self._lead) if self._llama \
+        return llama_server.tokenize_texts(self._root, texts, self._control_id(), self._probe) if self._llama \
             else None
 
     def _detokenize(self, tokens: list[int]) -> str:
