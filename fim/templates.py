@@ -29,9 +29,16 @@ class FimTemplate:
     file_separator: Optional[str] = None
     # Model architectures (GGUF `general.architecture`) this template is restricted to.
     architectures: tuple[str, ...] = ()
+    # Whether the prompt starts with the model's BOS; a prefix-only prompt starts as the model's tokenizer
+    # starts a text (its GGUF's `tokenizer.ggml.add_bos_token`), see `starts_with_bos`.
     add_bos: bool = True
     # Token texts that must all exist for the template to be chosen (beyond the FIM tokens).
     requires: tuple[str, ...] = field(default=())
+
+    def starts_with_bos(self, tokenizer_adds_bos: Callable[[], bool]) -> bool:
+        """Whether prompts start with the model's BOS: as the template says, and for a prefix-only prompt
+        (plain text, as in training) where the model's tokenizer adds one to a text."""
+        return self.add_bos and (self.order != "prefix-only" or tokenizer_adds_bos())
 
     def special_texts(self) -> tuple[str, ...]:
         """Every special token text the template needs from the vocabulary."""

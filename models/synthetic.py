@@ -174,7 +174,7 @@ def _write_f16(path: Path, shape: Shape, tok: dict) -> None:
     writer.add_bos_token_id(tok["bos"])
     writer.add_eos_token_id(tok["eos"])
     writer.add_pad_token_id(tok.get("pad", tok["eos"]))
-    writer.add_add_bos_token(True)
+    writer.add_add_bos_token(tok.get("add_bos", True))
     writer.add_add_eos_token(False)
     if tok.get("chat_template"):
         writer.add_chat_template(tok["chat_template"])
@@ -212,17 +212,20 @@ def _quantize(src: Path, dst: Path, quant: str) -> None:
         raise RuntimeError(f"llama_model_quantize to {quant} failed with code {rc}")
 
 
-def synthetic_sentencepiece(shape: Shape = TINY) -> Path:
+def synthetic_sentencepiece(shape: Shape = TINY, add_bos: bool = True) -> Path:
     """Path of a cached llama-architecture F16 GGUF of `shape` with Llama 2's SentencePiece vocabulary (that
-    of CodeLlama without its FIM tokens), building it if needed."""
+    of CodeLlama without its FIM tokens), building it if needed; without `add_bos`, its GGUF says that its
+    tokenizer puts no BOS before a text."""
     vocab = _vocab(SPM_VOCAB_MEMBER, "llama-spm")
-    key = hashlib.sha256(json.dumps({"shape": asdict(shape), "vocab": vocab.name}, sort_keys=True).encode())
-    target = cache_dir() / "synthetic" / f"llama-spm-synthetic-{shape.n_layer}L-{shape.n_embd}-{key.hexdigest()[:16]}.gguf"
+    parameters = {"shape": asdict(shape), "vocab": vocab.name, **({} if add_bos else {"add_bos": False})}
+    key = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
+    kind = "llama-spm-synthetic" if add_bos else "llama-spm-no-bos-synthetic"
+    target = cache_dir() / "synthetic" / f"{kind}-{shape.n_layer}L-{shape.n_embd}-{key.hexdigest()[:16]}.gguf"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".f16.part")
-    _write_f16(partial, shape, dict(_read_tokenizer(vocab), name="llama-spm-synthetic"))
+    _write_f16(partial, shape, dict(_read_tokenizer(vocab), name=kind, add_bos=add_bos))
     os.replace(partial, target)
     return target
 

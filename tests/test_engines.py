@@ -1402,6 +1402,7 @@ def test_a_sentencepiece_vocabulary_on_llama_server_tokenizes_a_line_as_inside_t
         for api, url in (("llama.cpp", server.url), ("openai", server.url + "/v1")):
             engine = open_remote(url, api, None, 512)
             try:
+                assert engine.info.template.name == "prefix-only" and engine.special.bos == 1
                 one_by_one = [engine.tokenize(line) for line in lines]
                 for tokens in (one_by_one, engine.tokenize_many(lines)):
                     assert [b"".join(engine.piece(t) for t in line) for line in tokens or []] == \
@@ -1423,3 +1424,112 @@ def test_an_http_url_to_a_proxy_serving_https_says_to_use_https(said: bytes) -> 
                 open_remote(fake.url, api, None, 4096)
     finally:
         fake.close()
+
+
+def _after(seconds: float) -> Callable[[], bool]:
+    """A cancellation that comes `seconds` from now (a keystroke during a background read)."""
+    at = time.monotonic() + seconds
+    return lambda: time.monotonic() >= at
+
+
+def test_a_background_read_gives_way_while_the_server_is_checked_again() -> None:
+    """After a failure the engine asks the server what it serves before its next request. When that
+    request stalls during a background read (no time budget), a keystroke cancels it at once: it waited
+    for the request's 10 s timeout, holding the model from every keystroke meanwhile."""
+    stalled = threading.Event()
+    failing = threading.Event()
+
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/v1/completions" and failing.is_set():
+            return 500, "application/json", [b'{"error": {"message": "out of memory"}}']
+        if path == "/v1/models" and stalled.is_set():
+            return 200, "application/json", [b"STALL"]
+        return _vllm(method, path, body)
+
+    fake = FakeServer(handle)
+    try:
+        engine = open_remote(fake.url + "/v1", "openai", None, 4096)
+        prompt = engine.tokenize("def f():\n    return ")
+        failing.set()
+        with pytest.raises(EngineUnavailable, match="out of memory"):
+            engine.generate(prompt, 4, lambda: False, time_budget_s=1.0)
+        failing.clear()
+        stalled.set()
+        time.sleep(1.1)  # past the back-off
+        started = time.monotonic()
+        assert engine.generate(prompt, 4, _after(0.3)).stop_reason == "cancelled"  # no time budget, as a read's
+        assert time.monotonic() - started < 1.0
+        assert "out of memory" in str(engine.outage)  # a cancelled request is no failure of its own
+        stalled.clear()
+        assert engine.generate(prompt, 4, lambda: False, time_budget_s=1.0).text == "compute(1)"
+    finally:
+        fake.close()
+
+
+def test_a_background_read_gives_way_while_the_session_claims_its_slot(tiny_server: LlamaServer) -> None:
+    """On a server with several slots the first request claims a fresh one. When that claim stalls
+    during a background read, a keystroke cancels it at once (it waited 10 s), and the next request
+    claims again."""
+    from server.engines.base import Cancelled
+
+    stalled = threading.Event()
+    stalled.set()
+
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/slots":  # two slots no one has used
+            return 200, "application/json", [json.dumps([{"id": 0, "is_processing": False},
+                                                         {"id": 1, "is_processing": False}]).encode()]
+        if path == "/completion" and body.get("n_predict") == 0 and "id_slot" not in body and stalled.is_set():
+            return 200, "text/event-stream", [b"STALL"]
+        request = urllib.request.Request(tiny_server.url + path, method=method,
+                                         data=json.dumps(body).encode() if method == "POST" else None,
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {API_KEY}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            data = answer.read()
+        if path == "/props":  # as a server started with -np 2
+            data = json.dumps({**json.loads(data), "total_slots": 2}).encode()
+        return answer.status, answer.headers["Content-Type"], [data]
+
+    fake = FakeServer(handle)
+    try:
+        engine = open_remote(fake.url, "llama.cpp", None, 4096)
+        prompt = engine.tokenize("def f():\n    return ")
+        started = time.monotonic()
+        with pytest.raises(Cancelled):
+            engine.prefill(prompt, _after(0.3))
+        assert time.monotonic() - started < 1.0
+        stalled.clear()
+        engine.prefill(prompt, lambda: False)
+        assert engine.slot == 0 and engine.outage is None
+    finally:
+        fake.close()
+
+
+def test_a_prefix_only_prompt_on_llama_server_starts_with_a_bos_only_where_the_tokenizer_adds_one() -> None:
+    """As in-process: a model without FIM tokens whose GGUF says its tokenizer adds no BOS gets prompts
+    without one, through llama-server's native API and its /v1."""
+    from models.synthetic import synthetic_sentencepiece
+
+    with LlamaServer(synthetic_sentencepiece(add_bos=False), ctx=512) as server:
+        for api, url in (("llama.cpp", server.url), ("openai", server.url + "/v1")):
+            engine = open_remote(url, api, None, 512)
+            try:
+                assert engine.info.template.name == "prefix-only" and engine.special.bos is None, api
+            finally:
+                engine.close()
+
+
+def test_starcoders_metadata_spellings_are_broken_where_the_controls_are_unknown() -> None:
+    """vLLM lists no vocabulary: user text is broken wherever it spells a control token of the usual
+    models. StarCoder's `<filename>`, `<gh_stars>`, `<jupyter_code>`, `<NAME>` and Gemma's `<eos>` went
+    through whole, to a tokenizer that parses them."""
+    from server.engines.remote import unparseable
+
+    controls = ["<filename>", "<gh_stars>", "<reponame>", "<jupyter_code>", "<issue_start>", "<commit_msg>",
+                "<empty_output>", "<pr_diff>", "<NAME>", "<EMAIL>", "<eos>", "<bos>", "<end_of_turn>"]
+    text = " ".join(controls) + " <div> <pre> <T> <string> <sub> <person> <NAMES> <ul> <email>"
+    broken = unparseable(text)
+    assert broken.replace(WORD_JOINER, "") == text
+    assert not any(control in broken for control in controls), broken
+    assert broken.endswith("<div> <pre> <T> <string> <sub> <person> <NAMES> <ul> <email>")

@@ -20,3 +20,15 @@ def test_a_sentencepiece_vocabulary_tokenizes_a_line_as_it_is_inside_the_documen
         assert b"".join(engine.piece(t) for t in engine.tokenize("\n\n  y")) == b"\n\n  y"
     finally:
         engine.close()
+
+
+def test_a_prefix_only_prompt_starts_with_a_bos_only_where_the_models_tokenizer_adds_one() -> None:
+    """A model without FIM tokens reads the code before the cursor as plain text, as in training: its
+    prompt starts with a BOS only where its GGUF says its tokenizer adds one (every such prompt had one)."""
+    for add_bos, bos in ((True, 1), (False, None)):
+        engine = LocalEngine(synthetic_sentencepiece(add_bos=add_bos), n_ctx=512)
+        try:
+            assert engine.info.template.name == "prefix-only"
+            assert engine.special.bos == bos, add_bos
+        finally:
+            engine.close()

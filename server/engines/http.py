@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterator, Optional
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-from server.engines.base import EngineUnavailable, ModelLoadError, OutOfTime
+from server.engines.base import Cancelled, EngineUnavailable, ModelLoadError, OutOfTime
 
 API_KEY_VARIABLE = "DEEPFIM_API_KEY"
 CONNECT_TIMEOUT_S = 3.0
@@ -50,6 +50,7 @@ class _Health:
         # restarted with another model (the engine compares what it serves).
         self.troubles = 0
         self.deadline: Optional[float] = None
+        self.cancelled: Optional[Callable[[], bool]] = None  # what cuts requests made meanwhile (`cancelled_by`)
         self.patience = REQUEST_TIMEOUT_S  # the longest a request waits for its answer
         self.outage: Optional[str] = None
         self.fixable = False  # the outage is the user's to fix (EngineUnavailable.fixable)
@@ -228,6 +229,22 @@ class HttpClient:
             health.deadline = previous
 
     @contextmanager
+    def cancelled_by(self, cancelled: Callable[[], bool]) -> Iterator[None]:
+        """Requests made meanwhile are cut as soon as `cancelled()` says so, raising Cancelled (a
+        background read's requests, which a keystroke must not wait behind)."""
+        health = self._health
+        previous, health.cancelled = health.cancelled, cancelled
+        try:
+            yield
+        finally:
+            health.cancelled = previous
+
+    @property
+    def cancelled(self) -> Callable[[], bool]:
+        """What cuts requests made now (`cancelled_by`); never, outside one."""
+        return self._health.cancelled or _never
+
+    @contextmanager
     def waiting_at_most(self, seconds: float) -> Iterator[None]:
         """Requests made meanwhile wait at most `seconds` each for their answer."""
         health = self._health
@@ -255,7 +272,8 @@ class HttpClient:
     def request(self, method: str, path: str, body: Any = None, timeout: float = REQUEST_TIMEOUT_S,
                 probing: bool = False) -> Any:
         """A JSON request on a kept-alive connection; the decoded JSON answer. Raises EngineUnavailable,
-        or OutOfTime when the completion it is for (`until`) has no time left."""
+        OutOfTime when the completion it is for (`until`) has no time left, or Cancelled when what it is
+        for was (`cancelled_by`)."""
         self._check_backoff()
         data = json.dumps(self._named(body)).encode() if body is not None else None
         timeout = min(timeout, self._health.patience)
@@ -264,27 +282,36 @@ class HttpClient:
             if left <= 0:  # a server answering each request in less than MIN_WAIT_S, but slowly
                 raise OutOfTime(f"the engine at {self.url} did not answer {path} within the completion's time")
             timeout = max(MIN_WAIT_S, min(timeout, left))
+        cancelled = self._health.cancelled
         with self._lock:
             for attempt in (0, 1):  # a kept connection the server closed meanwhile: once more, fresh
+                if cancelled is not None and cancelled():
+                    raise Cancelled()
                 connection = self._kept or self._connection(timeout)
                 self._kept = None
+                watchdog = _Watchdog(connection, cancelled) if cancelled is not None else None
                 try:
                     connection.timeout = timeout
                     if connection.sock is not None:  # a kept connection: its socket has the old timeout
                         connection.sock.settimeout(timeout)
                     connection.request(method, self._prefix + path + self._query(data), body=data,
                                        headers=self._headers())
+                    if watchdog is not None:
+                        watchdog.hold()
                     answer = connection.getresponse()
                     payload = answer.read()
-                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
-                    connection.close()
-                    if attempt == 0:
-                        self._health.troubles += 1
-                        continue
-                    raise self.failed(self.describe(error)) from None
                 except (OSError, http.client.HTTPException) as error:
                     connection.close()
+                    if watchdog is not None and watchdog.stop():
+                        raise Cancelled() from None
+                    if attempt == 0 and isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError,
+                                                           ConnectionResetError)):
+                        self._health.troubles += 1
+                        continue
                     raise self.failed(self.describe(error), knock=isinstance(error, ConnectionRefusedError)) from None
+                if watchdog is not None and watchdog.stop():  # cut as the answer came: the connection is spent
+                    connection.close()
+                    raise Cancelled()
                 if answer.status != 200:
                     connection.close()
                     location = answer.getheader("Location")
@@ -317,28 +344,12 @@ class HttpClient:
         """
         self._check_backoff()
         connection = self._connection(min(CONNECT_TIMEOUT_S, max(0.1, deadline - time.monotonic())))
-        done = threading.Event()
-        held: list[socket.socket] = []  # http.client lets go of the socket once a response says it will close
-
-        def watch() -> None:
-            while not done.wait(WATCH_INTERVAL_S):
-                if cancelled() or time.monotonic() >= deadline:
-                    sock = held[0] if held else connection.sock
-                    if sock is None:  # still connecting: cut it once it is there
-                        continue
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    return
-
-        watcher = threading.Thread(target=watch, name="deepfim-engine-watch", daemon=True)
-        watcher.start()
+        watchdog = _Watchdog(connection, cancelled, deadline)
         try:
             try:
                 connection.request("POST", self._prefix + path, body=json.dumps(self._named(body)).encode(),
                                    headers=self._headers(stream=True))
-                held.append(connection.sock)
+                watchdog.hold()
                 connection.sock.settimeout(None)  # the watchdog bounds the wait, not the socket
                 if cancelled() or time.monotonic() >= deadline:  # while connecting
                     return
@@ -383,7 +394,7 @@ class HttpClient:
                     return
                 raise self.failed(f"the stream from {self.url} broke off ({error.__class__.__name__})") from None
         finally:
-            done.set()
+            watchdog.stop()
             connection.close()
 
     def close(self) -> None:
@@ -391,6 +402,52 @@ class HttpClient:
             if self._kept is not None:
                 self._kept.close()
                 self._kept = None
+
+
+def _never() -> bool:
+    return False
+
+
+class _Watchdog:
+    """Shuts a connection's socket down as soon as `cancelled()` or the monotonic `deadline` says so,
+    from a thread of its own: a blocked read returns at once, and the server stops decoding."""
+
+    def __init__(self, connection: http.client.HTTPConnection, cancelled: Callable[[], bool],
+                 deadline: float = float("inf")) -> None:
+        self._connection, self._cancelled, self._deadline = connection, cancelled, deadline
+        self._held: list[socket.socket] = []  # http.client lets go of the socket once a response says it will close
+        self._lock = threading.Lock()
+        self._done = False
+        self._fired = False
+        threading.Thread(target=self._watch, name="deepfim-engine-watch", daemon=True).start()
+
+    def hold(self) -> None:
+        """Keep hold of the connection's socket (sent a request, it is there)."""
+        self._held.append(self._connection.sock)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL_S)
+            with self._lock:
+                if self._done:
+                    return
+                if not (self._cancelled() or time.monotonic() >= self._deadline):
+                    continue
+                sock = self._held[0] if self._held else self._connection.sock
+                if sock is None:  # still connecting: cut it once it is there
+                    continue
+                self._fired = True
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+
+    def stop(self) -> bool:
+        """Stop watching; whether the connection was cut."""
+        with self._lock:
+            self._done = True
+            return self._fired
 
 
 def _api_key() -> Optional[str]:

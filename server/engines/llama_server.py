@@ -88,6 +88,11 @@ def tokenize_texts(client: HttpClient, texts: list[list[str]], separator: Option
     return out
 
 
+def adds_bos(client: HttpClient) -> bool:
+    """Whether the server's tokenizer puts the model's BOS before a text (its GGUF's add_bos_token)."""
+    return bool(client.request("POST", "/tokenize", {"content": "", "add_special": True})["tokens"])
+
+
 def detokenize(client: HttpClient, tokens: list[int]) -> str:
     return client.request("POST", "/detokenize", {"tokens": tokens})["content"]
 
@@ -142,7 +147,7 @@ class LlamaServerEngine(RemoteEngine):
         self._claimed = False
         self._seed = random.randrange(1, 2**31)
         self._probe = space_probe_of(self.client)
-        self._setup(name, n_ctx, bos_text=props.get("bos_token") or None)
+        self._setup(name, n_ctx, bos_text=props.get("bos_token") or None, adds_bos=lambda: adds_bos(self.client))
         self._stop_ids = {i for i in (self.token_id(t) for t in self.info.template.stop_tokens) if i is not None}
         return served(props)
 
@@ -190,7 +195,7 @@ class LlamaServerEngine(RemoteEngine):
         nonce = self.tokenize(secrets.token_urlsafe(30))
         body = {"prompt": nonce, "n_predict": 0, "stream": True, "seed": self._seed}
         deadline = self.client.deadline or time.monotonic() + REQUEST_TIMEOUT_S
-        for event in self.client.stream("/completion", body, lambda: False, deadline):
+        for event in self.client.stream("/completion", body, self.client.cancelled, deadline):
             slot = event.get("id_slot")
             if isinstance(slot, int) and slot >= 0 and slot != lost:
                 self.slot = slot

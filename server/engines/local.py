@@ -221,7 +221,8 @@ class LocalEngine:
     def _special_ids(self, template: FimTemplate) -> SpecialIds:
         bos = llama_cpp.llama_vocab_bos(self._vocab)
         return SpecialIds(
-            bos=bos if bos >= 0 and template.add_bos else None,
+            bos=bos if bos >= 0 and template.starts_with_bos(lambda: llama_cpp.llama_vocab_get_add_bos(self._vocab))
+            else None,
             prefix=self.token_id(template.prefix_token),
             suffix=self.token_id(template.suffix_token),
             middle=self.token_id(template.middle_token),

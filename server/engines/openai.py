@@ -60,7 +60,8 @@ class OpenAIEngine(RemoteEngine):
         name = str(self.model)
         if name.endswith(".gguf"):  # llama-server names its model by the file's path
             name = PurePath(name).stem
-        self._setup(name, n_ctx, bos_text=bos)
+        self._setup(name, n_ctx, bos_text=bos,  # vLLM's: the BOS its tokenizer adds, where it adds one
+                    adds_bos=(lambda: llama_server.adds_bos(root)) if self._llama else lambda: True)
         self._stop_texts = self.info.template.stop_tokens
         return self._served(entry, props)
 

@@ -10,7 +10,7 @@ from typing import Callable, ContextManager, Generator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, OutOfTime, Progress, StopAt,
+from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, Progress, StopAt,
                                  common_prefix, plain_parts)
 from server.engines.http import MIN_WAIT_S, HttpClient
 
@@ -111,11 +111,13 @@ class RemoteEngine:
                                  f"connecting again")
         self._checked = troubles
 
-    def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None) -> None:
+    def _setup(self, name: str, n_ctx: int, architecture: str = "unknown", bos_text: Optional[str] = None,
+               adds_bos: Callable[[], bool] = lambda: True) -> None:
+        """`bos_text`: the model's BOS, if it has one; `adds_bos`: whether its tokenizer puts it before a text."""
         template = select_template(self.has_token, architecture)
         self.info = ModelInfo(source=self.client.url, name=name, architecture=architecture, template=template,
                               n_ctx=min(self.wanted_ctx, n_ctx) if n_ctx > 0 else self.wanted_ctx)
-        bos = self.token_id(bos_text) if bos_text and template.add_bos else None
+        bos = self.token_id(bos_text) if bos_text and template.starts_with_bos(adds_bos) else None
         self.special = SpecialIds(bos=bos, prefix=self.token_id(template.prefix_token),
                                   suffix=self.token_id(template.suffix_token),
                                   middle=self.token_id(template.middle_token),
@@ -221,9 +223,10 @@ class RemoteEngine:
         events_read = 0
         reported_cache: Optional[int] = None
         try:
-            self._same_server()
-            request = self._request(prompt, max_tokens)
-        except OutOfTime:
+            with self.client.cancelled_by(cancelled):  # a keystroke waits for none of them (a background read)
+                self._same_server()
+                request = self._request(prompt, max_tokens)
+        except Cancelled:  # or out of time
             request = None
         if request is None:
             result.stop_reason = "cancelled" if cancelled() else "time"
@@ -295,8 +298,12 @@ class RemoteEngine:
 
 
 # Spellings that control tokens of FIM models start with: `<｜fim▁begin｜>`, `<|fim_prefix|>`,
-# `<fim_prefix>`, `<PRE>`, `<|file_sep|>`, `[PREFIX]`, `<s>`, DeepSeek's `<pad>`, ...
-_CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_sep|repo_name|/?s>|pad>)"
+# `<fim_prefix>`, `<PRE>`, `<|file_sep|>`, `[PREFIX]`, `<s>`, DeepSeek's `<pad>`, Gemma's `<eos>`, and
+# StarCoder's metadata tokens (`<filename>`, `<gh_stars>`, `<jupyter_code>`, `<NAME>`, ...).
+_CONTROL_START = re.compile(r"(?<=<)(?=[|｜]|fim[_-]|PRE>|SUF>|MID>|EOT>|file_sep|repo_name|/?s>|pad>|[be]os>|unk>"
+                            r"|mask>|(?:start|end)_of_turn>|filename>|reponame>|gh_stars>|issue_|jupyter_"
+                            r"|empty_output>|commit_|pr>|pr_|code_to_intermediate>|intermediate_to_code>"
+                            r"|(?:NAME|EMAIL|KEY|PASSWORD)>)"
                             r"|(?<=\[)(?=PREFIX\]|SUFFIX\]|MIDDLE\])")
 
 
