@@ -1533,3 +1533,27 @@ def test_starcoders_metadata_spellings_are_broken_where_the_controls_are_unknown
     assert broken.replace(WORD_JOINER, "") == text
     assert not any(control in broken for control in controls), broken
     assert broken.endswith("<div> <pre> <T> <string> <sub> <person> <NAMES> <ul> <email>")
+
+
+@pytest.mark.parametrize("api,path,answer", [
+    ("openai", "/v1/models", b"[]"),  # a list, not {"data": [...]}
+    ("openai", "/v1/models", b'{"data": [{"id": "m", "max_model_len": "long"}]}'),
+    ("llama.cpp", "/props", b'{"default_generation_settings": "n_ctx"}'),
+    ("llama.cpp", "/props", b'{"model_path": "x.gguf", "total_slots": "many"}'),
+])
+def test_a_server_answering_in_another_shape_says_to_check_the_url(api: str, path: str, answer: bytes) -> None:
+    """A server whose answers are JSON of another shape than the API's (another product on that port, a
+    proxy's own JSON) failed with "loading the model failed: 'list' object has no attribute 'get'"."""
+    def handle(method: str, asked: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if asked == path:
+            return 200, "application/json", [answer]
+        return 404, "application/json", [b'{"detail": "Not Found"}']
+
+    fake = FakeServer(handle)
+    try:
+        url = fake.url + ("/v1" if api == "openai" else "")
+        with pytest.raises(ModelLoadError, match=f"engine at {re.escape(url)} answered in a shape .* {api} API"
+                                                 f".*check the engine URL and engineApi"):
+            open_remote(url, api, None, 4096)
+    finally:
+        fake.close()

@@ -10,8 +10,8 @@ from typing import Callable, ContextManager, Generator, Optional
 
 from fim.prompt import SpecialIds
 from fim.templates import select_template
-from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, Progress, StopAt,
-                                 common_prefix, plain_parts)
+from server.engines.base import (Cancelled, EngineReplaced, Generation, ModelInfo, ModelLoadError, Progress,
+                                 StopAt, common_prefix, plain_parts)
 from server.engines.http import MIN_WAIT_S, HttpClient
 
 # Extra seconds a request may take beyond its time budget before it is answered empty.
@@ -60,7 +60,12 @@ class RemoteEngine:
         self.info: ModelInfo
         self.special: SpecialIds
         with self.client.waiting_at_most(GRACE_S):  # a stalled server holds no request long
-            self._serves = self._connect()
+            try:
+                self._serves = self._connect()
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError) as error:  # answers of another shape
+                raise ModelLoadError(f"the engine at {self.client.url} answered in a shape deepfim cannot read as the "
+                                     f"{self.api} API ({error.__class__.__name__}: {str(error)[:80]}): check the engine "
+                                     f"URL and engineApi") from None
         self._checked = self.client.troubles
 
     # ------------------------------------------------------------- per API
