@@ -352,7 +352,8 @@ def test_readme_steps_work_as_written(nvim_workspace: Path) -> None:
     assert steps == sorted(steps) and readme.index("```") > steps[0] and steps[2] < readme.index("## ")
     assert readme_block("sh", "cd ~/src/deepfim").splitlines()[-1] == ".venv/bin/pip install -e ."
     pull = readme_block("sh", ".venv/bin/deepfim models pull")
-    assert find(pull.split()[-1]) is not None, pull
+    named = pull.split()[3:]  # none: the default model, or Gemma 3 270M where the hub is out of reach
+    assert not named or find(named[0]) is not None, pull
     doc = (PLUGIN / "doc" / "deepfim.txt").read_text()
     assert pull in doc and "pip install -e ." in doc
 
