@@ -251,7 +251,7 @@ def _keep_lines(
     """
     rows = [ctx.line_prefix + lines[0], *lines[1:]]  # the lines as they will read in the document
     first: int | None = None  # index of the first non-blank line
-    limit = 0
+    limit = first_width = 0
     continuing = closing_allowed = body_seen = False
     string = ""  # the delimiter of a multi-line string the cursor's line opened, until a line closes it
     for i in range(done):
@@ -275,6 +275,7 @@ def _keep_lines(
             if _body_below(absolute, ctx):
                 return i + 1
             continuing, limit = not new_line, _scope_limit(absolute, new_line, ctx)
+            first_width = _width(absolute)
             closing_allowed = ctx.next_line is None or _width(ctx.next_line) < limit
             string = _opened_string(absolute, ctx) if continuing else ""
             continue
@@ -283,6 +284,9 @@ def _keep_lines(
                 return i + 1
         elif line.strip():
             if _width(line) >= limit:
+                if _width(line) < first_width and _is_closer(line, ctx.rules) \
+                        and not _closers_needed(lines[:i + 1], ctx):
+                    return i  # closes a bracket of the prefix (less indented than the completion) the suffix closes
                 body_seen = True
             else:
                 closing_ok = closing_allowed and (body_seen or not continuing)

@@ -679,6 +679,32 @@ def test_a_closer_the_suffix_already_has_is_not_added():
     assert lang_complete("func f() {\n\tif ok {\n\t\t█\n", "run()\n\t}\n}\n", "go") == "run()\n\t}"
 
 
+@pytest.mark.parametrize("doc, generated, want", [
+    # The arguments of a call go on on the cursor line, aligned deeper than the line above: a `}`
+    # less indented than them but deeper than the statement is no body line (Brotli, JPype).
+    ("void f(int a) {\n  g(a,\n    █\n  h();\n}\n", "a + 1);\n   }\n", "a + 1);"),
+    ("void f(int a) {\n\tJAVA_CHECK(\"f\",\n\t\t\t█\n}\n", "m_Env->F(a));\n\t\t}\n", "m_Env->F(a));"),
+    ("static void g(size_t pos,\n              █\n              size_t len) {\n  return;\n}\n",
+     "const uint8_t* data,\n          }\n", "const uint8_t* data,"),
+])
+def test_a_closer_under_an_argument_continuation_the_suffix_already_has_is_not_added(doc, generated, want):
+    for language in ("c", "cpp"):
+        ctx = ctx_of(doc)
+        ctx = CompletionContext(ctx.prefix, ctx.suffix, language=language)
+        assert streamed(generated, ctx, False) == lang_complete(doc, generated, language) == want
+
+
+def test_a_closer_under_an_argument_continuation_that_is_needed_stays():
+    # The block the prefix opens is not closed below: the `}` (the callback's, at the statement's
+    # level + 1) is the completion's.
+    doc = "void f(int a) {\n  run(a, [&]() {\n        █\n"
+    assert lang_complete(doc, "go(a);\n    });\n", "cpp") == "go(a);\n    });"
+    # And a closer at the completion's own indentation is checked as before (a body line).
+    doc = "function f() {\n  █\n}\n"
+    assert lang_complete(doc, "return x.replace(/[!'()]/g, function (m) {\n    return m;\n  });\n", "javascript") \
+        == "return x.replace(/[!'()]/g, function (m) {\n    return m;\n  });"
+
+
 def test_line_suffix_retyped_at_the_end_is_dropped():
     assert lang_complete("    value = [first, █,\n", "second,", "python") == "second"
 
