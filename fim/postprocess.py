@@ -146,10 +146,14 @@ class CompletionContext:
     def indent_style(self) -> str | None:
         """The document's indentation unit near the cursor: "\\t", spaces, or None if unknown (then
         the language's own, if it has one)."""
-        head = self.prefix[-_STYLE_WINDOW:].split("\n")
+        before, after = self.prefix[-_STYLE_WINDOW:], self.suffix[:_STYLE_WINDOW]
+        if "/*" in self.rules.line_comments:  # the text of a block comment is laid out, not indented
+            text = _BLOCK_COMMENT.sub(_blanked, before + after)
+            before, after = text[:len(before)], text[len(before):]
+        head = before.split("\n")
         if len(self.prefix) > _STYLE_WINDOW:
             head = head[1:]  # a partial first line says nothing about indentation
-        lines = [line for line in head + self.suffix[:_STYLE_WINDOW].split("\n") if line.strip()]
+        lines = [line for line in head + after.split("\n") if line.strip()]
         tabs = sum(line.startswith("\t") for line in lines)
         spaces = sum(line.startswith(" ") for line in lines)
         if tabs > spaces:
@@ -159,6 +163,15 @@ class CompletionContext:
         widths = [_width(line) for line in lines if "\t" not in _leading(line)]
         steps = Counter(b - a for a, b in pairwise(widths) if 2 <= b - a <= 8)
         return " " * (steps.most_common(1)[0][0] if steps else 4)
+
+
+# A block comment that starts its line (after the indentation: not a `/*` inside a string).
+_BLOCK_COMMENT = re.compile(r"(?m)^([ \t]*)(/\*[\s\S]*?(?:\*/|\Z))")
+
+
+def _blanked(comment: re.Match) -> str:
+    """A block comment as blank lines after its first line's indentation (same length, so offsets hold)."""
+    return comment.group(1) + re.sub(r"[^\n]", " ", comment.group(2))
 
 
 def _line_end(prefix: str, suffix: str) -> str:

@@ -88,6 +88,27 @@ def test_context_indent_style():
     assert ctx_of(py).indent_style == "    "
 
 
+LICENSE = ("/*****\n   Licensed under the License.\n   You may obtain a copy of it at\n\n"
+           "   See the License for\n   its terms.\n *****/\n")
+
+
+@pytest.mark.parametrize("language", ["c", "cpp", "java", "javascript"])
+def test_indent_style_ignores_the_text_of_block_comments(language: str) -> None:
+    """A license header or doc comment laid out with spaces does not make a tab-indented file's
+    completion space-indented (JPype's C++: `{` + a body got 3 spaces instead of a tab)."""
+    doc = LICENSE + "#include \"x.h\"\n\nX::X(int c) : m(c)\n█\n\nvoid X::f()\n{\n\tg();\n}\n"
+    prefix, suffix = doc.split(CURSOR)
+    ctx = CompletionContext(prefix, suffix, language=language)
+    assert ctx.indent_style == "\t"
+    assert clean_completion("{\n\tm_C = c;\n}\n", ctx, False) == "{\n\tm_C = c;\n}"  # was 3 spaces
+    javadoc = "/**\n * Doc.\n * More.\n * And more.\n */\nclass A {\n\tint f() {\n\t\t█\n\t}\n}\n"
+    prefix, suffix = javadoc.split(CURSOR)
+    assert CompletionContext(prefix, suffix, language=language).indent_style == "\t"
+    # A comment after code, and a `/*` inside a string, leave the lines as they are.
+    code = "f() {\n  x(\"/*\");\n  if (a) {\n    y(); /* a\n     b */\n  }\n  "
+    assert CompletionContext(code, "\n}\n", language=language).indent_style == "  "
+
+
 # --- is_single_line ---------------------------------------------------------------------------
 
 
