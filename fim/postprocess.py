@@ -53,6 +53,7 @@ _REPEATS = 3  # copies of a line block that count as runaway repetition
 _RUNAWAY_SPAN = 60  # characters of one chunk repeated at a line's end that count as runaway
 _RUNAWAY_MIN_COPIES = 4
 _RUNAWAY_MAX_CHUNK = 40
+_CONTINUATION_LINES = 30  # lines above the cursor read for the brackets its line continues
 _STYLE_WINDOW = 8192  # characters on each side of the cursor used to detect the indent style
 
 
@@ -141,6 +142,21 @@ class CompletionContext:
                 return line.rstrip()
             start = end + 1
         return None
+
+    @cached_property
+    def continued_from(self) -> str | None:
+        """The line that opened the round or square brackets the cursor's line starts inside (the
+        statement whose arguments or operands it continues: `f(a,` above `  b`), else None (also
+        when the innermost bracket open there is a brace: a block, or a literal laid out as one)."""
+        above = self.prefix[:len(self.prefix) - len(self.line_prefix)].split("\n")[-_CONTINUATION_LINES - 1:-1]
+        stack: list[tuple[str, int]] = []
+        for k, line in enumerate(above):
+            for ch in _brackets(line, self.rules):
+                if ch in _OPEN_CLOSE:
+                    stack.append((ch, k))
+                elif stack and _CLOSE_OPEN.get(ch) == stack[-1][0]:
+                    stack.pop()
+        return above[stack[-1][1]] if stack and stack[-1][0] != "{" else None
 
     @cached_property
     def indent_style(self) -> str | None:
@@ -285,7 +301,7 @@ def _keep_lines(
                 return 0  # echoes the line above the cursor
             if single_line:
                 return i + 1
-            if _body_below(absolute, ctx):
+            if _body_below(absolute, ctx) or _body_below_continuation(absolute, ctx):
                 return i + 1
             continuing, limit = not new_line, _scope_limit(absolute, new_line, ctx)
             first_width = _width(absolute)
@@ -353,6 +369,26 @@ def _body_below(line: str, ctx: CompletionContext) -> bool:
     """The line opens a block whose body is already there: the document's next line is deeper."""
     return (ctx.next_line is not None and ctx.rules.opens_block.search(line.rstrip()) is not None
             and _width(ctx.next_line) > _width(line))
+
+
+def _body_below_continuation(line: str, ctx: CompletionContext) -> bool:
+    """The completion's first line, on a line continuing a statement's brackets (the parameters of
+    `void f(int a,`), closes them and opens a block (`int b) {`) whose body is already there: the
+    document's next line is deeper than the statement (less deep than the aligned continuation, and
+    no closer)."""
+    start, below = ctx.continued_from, ctx.next_line
+    if start is None or below is None or ctx.rules.opens_block.search(line.rstrip()) is None \
+            or not _width(start) < _width(below) < _width(line) or _is_closer(below, ctx.rules):
+        return False
+    depth = 0
+    for ch in _brackets(line, ctx.rules):
+        if ch in _OPEN_CLOSE:
+            depth += 1
+        elif ch in _CLOSE_OPEN:
+            depth -= 1
+            if depth < 0:
+                return True  # a bracket opened above the cursor's line
+    return False
 
 
 WORD_SCAN = 512  # characters: a longer run (a base64 blob, a minified line) counts from here

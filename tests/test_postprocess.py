@@ -726,6 +726,19 @@ def test_a_closer_under_an_argument_continuation_that_is_needed_stays():
         == "return x.replace(/[!'()]/g, function (m) {\n    return m;\n  });"
 
 
+def test_a_parameter_list_finished_with_a_brace_ends_where_the_body_is_below():
+    """The last parameters of a signature the body already follows (Brotli): `) {` ends the completion."""
+    doc = "static void g(size_t pos,\n              █\n  const size_t bit = pos & 7;\n  use(bit);\n}\n"
+    for language in ("c", "cpp", "java", "javascript"):
+        assert lang_complete(doc, "size_t* ix, uint8_t* storage) {\n            }\n", language) \
+            == "size_t* ix, uint8_t* storage) {"
+    # A block opened inside the arguments (a callback) is the completion's own: the lines below it
+    # at the statement's level go on with the arguments (a ternary's other branch), not its body.
+    doc = "  return new Observable(\n    s\n      ? // scheduled\n        █\n      : (subscriber) => {\n"
+    assert lang_complete(doc, "(subscriber) => {\n          run();\n        }\n", "typescript") \
+        == "(subscriber) => {\n          run();\n        }"
+
+
 def test_line_suffix_retyped_at_the_end_is_dropped():
     assert lang_complete("    value = [first, █,\n", "second,", "python") == "second"
 
