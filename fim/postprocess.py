@@ -122,14 +122,12 @@ class CompletionContext:
     @cached_property
     def prev_line(self) -> str | None:
         """Last non-blank line before the cursor: the cursor line's text when it is not blank."""
-        end = len(self.prefix)
-        while end >= 0:
-            start = self.prefix.rfind("\n", 0, end) + 1
-            line = self.prefix[start:end]
-            if line.strip():
-                return line.rstrip()
-            end = start - 1
-        return None
+        return _last_line(self.prefix, len(self.prefix))
+
+    @cached_property
+    def line_above(self) -> str | None:
+        """Last non-blank line before the cursor's line."""
+        return _last_line(self.prefix, self.prefix.rfind("\n"))
 
     @cached_property
     def next_line(self) -> str | None:
@@ -188,6 +186,17 @@ _BLOCK_COMMENT = re.compile(r"(?m)^([ \t]*)(/\*[\s\S]*?(?:\*/|\Z))")
 def _blanked(comment: re.Match) -> str:
     """A block comment as blank lines after its first line's indentation (same length, so offsets hold)."""
     return comment.group(1) + re.sub(r"[^\n]", " ", comment.group(2))
+
+
+def _last_line(text: str, end: int) -> str | None:
+    """The last non-blank line of `text[:end]` (`end` < 0: none)."""
+    while end >= 0:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip():
+            return line.rstrip()
+        end = start - 1
+    return None
 
 
 def _line_end(prefix: str, suffix: str) -> str:
@@ -293,11 +302,12 @@ def _keep_lines(
             else:
                 continue
         absolute = rows[i]
-        if _same_line(absolute, ctx.next_line) or _runaway(line):
+        row = i == first and _table_row(absolute, ctx)  # the rows above and below are this one too
+        if not row and (_same_line(absolute, ctx.next_line) or _runaway(line)):
             return i
         if i == first:
             new_line = i > 0 or not ctx.line_prefix.strip()
-            if new_line and _same_line(absolute, ctx.prev_line):
+            if new_line and not row and _same_line(absolute, ctx.prev_line):
                 return 0  # echoes the line above the cursor
             if single_line:
                 return i + 1
@@ -329,9 +339,18 @@ def _keep_lines(
         repeat = _repeat_start(rows, i)
         if repeat is not None:
             return repeat
-    if done < len(lines) and _runaway(lines[done]):
+    if done < len(lines) and _runaway(lines[done]) and not (first is None and _table_row(rows[done], ctx, True)):
         return done
     return None
+
+
+def _table_row(row: str, ctx: CompletionContext, unfinished: bool = False) -> bool:
+    """`row`, the cursor's line completed, is (or, `unfinished`, starts) the line both above and below
+    it: one more row of a run of equal lines (a data table's `0, 0, 0, 0,`), not an echo or a runaway."""
+    above, below = ctx.line_above, ctx.next_line
+    if above is None or not _same_line(above, below):
+        return False
+    return _same_line(row, above) or unfinished and _width(row) == _width(above) and _code(above).startswith(_code(row))
 
 
 def _scope_limit(first_line: str, new_line: bool, ctx: CompletionContext) -> int:

@@ -739,6 +739,38 @@ def test_a_parameter_list_finished_with_a_brace_ends_where_the_body_is_below():
         == "(subscriber) => {\n          run();\n        }"
 
 
+ZEROS = "  " + "0, " * 15 + "0,"
+
+
+@pytest.mark.parametrize("doc, generated, want", [
+    # A whole row (the cursor after the indentation of an emptied line), then more rows of the suffix.
+    (f"int t[] = {{\n{ZEROS}\n  █\n{ZEROS}\n{ZEROS}\n}};\n", ZEROS.strip() + "\n" + ZEROS + "\n", ZEROS.strip()),
+    # The rest of a row before its `,` (Brotli's context.c).
+    (f"int t[] = {{\n{ZEROS}\n  0, 0, 0, 0, █,\n{ZEROS}\n}};\n", "0, " * 11 + "0", "0, " * 11 + "0"),
+    # 24 and 32 at the boundary of two runs: the row above is the row below.
+    ("int t[] = {\n" + "  24, 24, 24, 24,\n" * 2 + "  32, 32, 32, 32,\n  █\n" + "  32, 32, 32, 32,\n" * 2 + "};\n",
+     "32, 32, 32, 32,\n  32, 32, 32, 32,\n", "32, 32, 32, 32,"),
+    # A row long enough to read as a runaway repetition, finished or not (streamed).
+    ("int t[] = {\n  " + "0," * 40 + "\n  █\n  " + "0," * 40 + "\n};\n", "0," * 40 + "\n", "0," * 40),
+])
+def test_a_row_between_two_equal_rows_is_kept(doc, generated, want):
+    """A data table's row equal to the rows above and below is no echo of the next line (it was
+    dropped whole: the oracle's C single-line, common/context.c); the copy after it still is."""
+    for language in ("c", None):
+        ctx = ctx_of(doc)
+        ctx = CompletionContext(ctx.prefix, ctx.suffix, language=language)
+        single = is_single_line(ctx)
+        assert streamed(generated, ctx, single) == clean_completion(generated, ctx, single) == want
+
+
+def test_a_row_that_repeats_only_the_next_line_is_still_an_echo():
+    doc = f"int t[] = {{\n  1, 2, 3, 4,\n  █\n{ZEROS}\n{ZEROS}\n}};\n"
+    assert complete(doc, ZEROS.strip() + "\n") == ""
+    # A runaway line is one still, unless it is the row above and below.
+    doc = "int t[] = {\n  1, 2,\n  █\n  3, 4,\n};\n"
+    assert complete(doc, "0, " * 40 + "\n") == ""
+
+
 def test_line_suffix_retyped_at_the_end_is_dropped():
     assert lang_complete("    value = [first, █,\n", "second,", "python") == "second"
 
