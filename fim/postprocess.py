@@ -157,6 +157,18 @@ class CompletionContext:
         return above[stack[-1][1]] if stack and stack[-1][0] != "{" else None
 
     @cached_property
+    def nearby_lines(self) -> str:
+        """The lines of the document around the cursor (`_STYLE_WINDOW` characters each side), without
+        the cursor's line, trailing whitespace dropped, each between newlines."""
+        before = self.prefix[-_STYLE_WINDOW:].split("\n")[:-1]
+        after = self.suffix[:_STYLE_WINDOW].split("\n")[1:]
+        if len(self.prefix) > _STYLE_WINDOW:
+            before = before[1:]  # partial lines
+        if len(self.suffix) > _STYLE_WINDOW:
+            after = after[:-1]
+        return "\n" + "\n".join(line.rstrip() for line in before + after) + "\n"
+
+    @cached_property
     def indent_style(self) -> str | None:
         """The document's indentation unit near the cursor: "\\t", spaces, or None if unknown (then
         the language's own, if it has one)."""
@@ -336,7 +348,7 @@ def _keep_lines(
                     return i + 1 if closes else i
             if _body_below(line, ctx):
                 return i + 1
-        repeat = _repeat_start(rows, i)
+        repeat = _repeat_start(rows, i, ctx)
         if repeat is not None:
             return repeat
     if done < len(lines) and _runaway(lines[done]) and not (first is None and _table_row(rows[done], ctx, True)):
@@ -594,18 +606,30 @@ def _clause_fits(line: str, next_line: str | None, rules: Rules) -> bool:
     return word is not None and word.group() in rules.handler_words and not _is_clause(next_line, rules)
 
 
-def _repeat_start(lines: list[str], i: int) -> int | None:
-    """Where the second copy starts if the block of lines ending at `i` repeats `_REPEATS` times."""
+def _repeat_start(lines: list[str], i: int, ctx: CompletionContext | None = None) -> int | None:
+    """Where the second copy starts if the block of lines ending at `i` repeats `_REPEATS` times,
+    unless the document near the cursor repeats that block as often (a data table's equal rows):
+    then where the copy starts that goes beyond the document's, if this one does, else None."""
     for period in range(1, min(_MAX_PERIOD, (i + 1) // _REPEATS) + 1):
         if lines[i].rstrip() != lines[i - period].rstrip():
             continue
-        blocks = [
-            [line.rstrip() for line in lines[i + 1 - (k + 1) * period:i + 1 - k * period]]
-            for k in range(_REPEATS)
-        ]
+        def copy(k: int) -> list[str]:  # the k-th block of `period` lines back from line `i`
+            return [line.rstrip() for line in lines[i + 1 - (k + 1) * period:i + 1 - k * period]]
+
+        blocks = [copy(k) for k in range(_REPEATS)]
         if all(block == blocks[0] for block in blocks) and any(blocks[0]):
-            return i + 1 - (_REPEATS - 1) * period
+            copies = _REPEATS
+            while i + 1 - (copies + 1) * period >= 0 and copy(copies) == blocks[0]:
+                copies += 1
+            if ctx is None or not _document_repeats(blocks[0], _REPEATS, ctx):
+                return i + 1 - (_REPEATS - 1) * period
+            return i + 1 - period if not _document_repeats(blocks[0], copies, ctx) else None
     return None
+
+
+def _document_repeats(block: list[str], copies: int, ctx: CompletionContext) -> bool:
+    """The lines near the cursor hold `copies` copies of `block` in a row."""
+    return "\n" + "\n".join(block * copies) + "\n" in ctx.nearby_lines
 
 
 def _runaway(line: str) -> bool:

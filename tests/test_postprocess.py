@@ -493,6 +493,24 @@ def test_repeated_block_is_cut():
     assert complete(doc, block * 4) == block.rstrip()
 
 
+def test_rows_repeated_as_often_as_the_document_repeats_them_are_kept():
+    """A table of equal rows the document's other tables show too (Brotli's encode.c: 0.989 -> 1.000,
+    the block cut after its second row); a copy more than the document shows is cut."""
+    zeros = "    " + "0, " * 7 + "0,"
+
+    def table(name: str, rows: int) -> str:
+        return f"  static const int {name}[32] = {{\n    1, 1, 2, 2, 0, 0, 0, 0,\n" + (zeros + "\n") * rows + "  };"
+
+    doc = "void f(void) {\n  █\n" + table("kOther", 3) + "\n}\n"
+    want = table("kFirst", 3).strip()
+    assert complete(doc, want + "\n") == want
+    assert complete(doc, want + "\n" + table("kOther", 3)) == want  # then the suffix's table: cut
+    # A copy beyond the document's three is cut.
+    assert complete(doc, table("kFirst", 5).strip()) == table("kFirst", 3).strip()[:-len("\n  };")]
+    # Without such a table nearby, three equal rows are a runaway as before.
+    assert complete("void f(void) {\n  █\n}\n", want + "\n") == table("kFirst", 1).strip()[:-len("\n  };")]
+
+
 def test_two_equal_lines_are_kept():
     doc = "void f(void) {\n    █\n}\n"
     generated = "tick();\n    tick();\n    done();\n"
