@@ -1103,5 +1103,25 @@ cursor at the end, the prompt holds the whole document."
           (deepfim-mode -1))
       (setq deepfim--connection saved))))
 
+(ert-deftest deepfim-server-exiting-at-start ()
+  "A server that exits before answering `initialize' (a broken install) does not
+freeze Emacs: `deepfim-edit' (and `deepfim-explain') give up at once, not after 30 s."
+  (let ((saved deepfim--connection)
+        (deepfim--connection nil)
+        (deepfim--start-failure nil)
+        (deepfim-server-command '("sh" "-c" "echo 'ImportError: no llama_cpp' >&2; exit 3"))
+        (inhibit-message t))
+    (unwind-protect
+        (with-temp-buffer
+          (python-mode)
+          (insert "x = ")
+          (deepfim-mode 1)
+          (let ((start (float-time)))
+            (should-error (deepfim-edit (point-min) (point-max) "Rename x.") :type 'user-error)
+            (should (< (- (float-time) start) 10)))
+          (should (equal (plist-get (deepfim-status) :state) "error"))
+          (deepfim-mode -1))
+      (setq deepfim--connection saved))))
+
 (provide 'deepfim-tests)
 ;;; deepfim-tests.el ends here
