@@ -514,7 +514,9 @@ deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car com
                      (setf (deepfim--queue conn) nil)
                      (dolist (fn queue) (funcall fn conn))))
      :error-fn (lambda (error)
-                 (deepfim--fail conn (format "initialize failed: %s" (plist-get error :message))))
+                 ;; A server that died: `deepfim--on-shutdown' says so, naming its stderr buffer.
+                 (when (jsonrpc-running-p conn)
+                   (deepfim--fail conn (format "initialize failed: %s" (plist-get error :message)))))
      :timeout-fn (lambda ()
                    (deepfim--fail conn "the server did not answer `initialize'"))
      :timeout 60)

@@ -1123,5 +1123,33 @@ freeze Emacs: `deepfim-edit' (and `deepfim-explain') give up at once, not after 
           (deepfim-mode -1))
       (setq deepfim--connection saved))))
 
+(ert-deftest deepfim-server-exiting-at-start-names-its-stderr ()
+  "A server that exits before answering `initialize' is reported with its exit
+status and the buffer holding its error output, not as \"Server died\"."
+  (let ((saved deepfim--connection)
+        (deepfim--connection nil)
+        (deepfim--start-failure nil)
+        ;; Exits once `initialize' is sent (as Python does after its imports).
+        (deepfim-server-command '("sh" "-c" "head -c 1 >/dev/null; echo 'ImportError: no llama_cpp' >&2; exit 3"))
+        (shown nil))
+    (unwind-protect
+        (with-temp-buffer
+          (python-mode)
+          (insert "x = ")
+          (deepfim-mode 1)
+          (cl-letf (((symbol-function 'message)
+                     (lambda (format &rest args) (when format (push (apply #'format-message format args) shown)))))
+            (deepfim-complete)
+            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error")) "the error"))
+          (let ((text (plist-get (deepfim-status) :message)))
+            (should (string-match-p "exited (status 3)" text))
+            (should (member (concat "deepfim: " text) shown))
+            ;; The buffer it names holds the server's error output.
+            (should (string-match "see the buffer `\\([^']+\\)'" text))
+            (should (string-match-p "ImportError" (with-current-buffer (match-string 1 text) (buffer-string)))))
+          (should-not (cl-some (lambda (line) (string-match-p "Server died" line)) shown))
+          (deepfim-mode -1))
+      (setq deepfim--connection saved))))
+
 (provide 'deepfim-tests)
 ;;; deepfim-tests.el ends here
