@@ -603,7 +603,12 @@ After a failed start, only try again when RETRY is non-nil."
   "Send the current settings (`deepfim-model' and friends) to the servers.
 Changing the model makes the server load the new one."
   (interactive)
-  (let ((params (list :settings (list :deepfim (deepfim--settings)))))
+  (let* ((settings (deepfim--settings))
+         ;; No model set any more: null brings the server back to its own choice (`deepfim-model').
+         (settings (if (or (hash-table-p settings) (not (plist-member settings :model)))
+                       (append (and (consp settings) settings) (list :model nil))
+                     settings))
+         (params (list :settings (list :deepfim settings))))
     (when-let* ((conn (deepfim--live-connection)))
       (jsonrpc-notify conn :workspace/didChangeConfiguration params))
     (when-let* ((server (deepfim--eglot-server)))

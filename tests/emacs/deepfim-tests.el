@@ -187,6 +187,32 @@ The cursor is put where SOURCE has <|> (which is removed)."
         (setq start (match-end 0)))
       (should (equal (sort keys #'string<) (sort (copy-sequence deepfim--boolean-settings) #'string<))))))
 
+(ert-deftest deepfim-reconfigure-back-to-the-server-default-model ()
+  "Setting `deepfim-model' back to nil and \\[deepfim-reconfigure] makes the server
+leave the model it was given: the settings sent say model null (the server's
+own choice), rather than leaving the key out (the server keeps what it had)."
+  (let (sent)
+    (cl-letf (((symbol-function 'deepfim--live-connection) (lambda () 'deepfim-test-conn))
+              ((symbol-function 'deepfim--eglot-server) #'ignore)
+              ((symbol-function 'jsonrpc-notify)
+               (lambda (_conn method params)
+                 (should (eq method :workspace/didChangeConfiguration))
+                 (push (jsonrpc--json-encode params) sent))))
+      (let ((deepfim-model "/m/other.gguf") (deepfim-settings nil) (deepfim-max-tokens nil))
+        (deepfim-reconfigure))
+      (let ((deepfim-model nil) (deepfim-settings nil) (deepfim-max-tokens nil))
+        (deepfim-reconfigure))
+      (let ((deepfim-model nil) (deepfim-settings '(:contextSize 4096)) (deepfim-max-tokens nil))
+        (deepfim-reconfigure))
+      ;; A model in `deepfim-settings' is kept.
+      (let ((deepfim-model nil) (deepfim-settings '(:model "m2")) (deepfim-max-tokens nil))
+        (deepfim-reconfigure)))
+    (should (equal (reverse sent)
+                   '("{\"settings\":{\"deepfim\":{\"model\":\"/m/other.gguf\"}}}"
+                     "{\"settings\":{\"deepfim\":{\"model\":null}}}"
+                     "{\"settings\":{\"deepfim\":{\"contextSize\":4096,\"model\":null}}}"
+                     "{\"settings\":{\"deepfim\":{\"model\":\"m2\"}}}")))))
+
 (ert-deftest deepfim-utf16-positions ()
   "LSP positions count UTF-16 code units."
   (with-temp-buffer
