@@ -870,6 +870,9 @@ minibuffer does not count as leaving."
     (overlay-put ov 'after-string ghost)
     (overlay-put ov 'deepfim-text text)
     (overlay-put ov 'priority 100)
+    ;; Not in the other windows showing the buffer (C-x 2): there the
+    ;; cursor is elsewhere, and the text would appear in the middle of the code.
+    (overlay-put ov 'window (selected-window))
     (setq deepfim--overlay ov
           deepfim--suggestion-active t
           deepfim--shown-in (cons (selected-window) (current-buffer)))))

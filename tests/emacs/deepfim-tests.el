@@ -322,6 +322,30 @@ own choice), rather than leaving the key out (the server keeps what it had)."
       (kill-buffer b)
       (delete-other-windows))))
 
+(ert-deftest deepfim-ghost-text-only-in-the-selected-window ()
+  "With the buffer in two windows (C-x 2), the ghost text shows in the selected one only."
+  (let ((a (generate-new-buffer "deepfim-a.py")))
+    (unwind-protect
+        (progn
+          (delete-other-windows)
+          (switch-to-buffer a)
+          (python-mode)
+          (insert "x = fo")
+          (deepfim-mode 1)
+          (let ((other (split-window)))
+            (should (eq (window-buffer other) a))
+            (deepfim-test--show "o(1)")
+            (should (equal (deepfim-current-suggestion) "o(1)"))
+            ;; An overlay with no `window' property is drawn in every window of its buffer.
+            (should (eq (overlay-get deepfim--overlay 'window) (selected-window)))
+            (should-not (eq (overlay-get deepfim--overlay 'window) other))
+            ;; Typing through keeps it in that window.
+            (execute-kbd-macro "o")
+            (should (eq (overlay-get deepfim--overlay 'window) (selected-window)))))
+      (with-current-buffer a (deepfim-mode -1))
+      (kill-buffer a)
+      (delete-other-windows))))
+
 ;; A request whose answer is handed over by the test: no server.
 (defun deepfim-test--answer-after (keys text)
   "Request a suggestion at point, type KEYS, then answer TEXT; return what is shown.
