@@ -200,6 +200,10 @@ nil for a boolean setting is sent as false (JSON null would be refused)."
   "The file URI of PATH."
   (concat "file://" (url-hexify-string (expand-file-name path) url-path-allowed-chars)))
 
+(defun deepfim--uri-file (uri)
+  "The file name of the file URI (its %-escapes are UTF-8 bytes)."
+  (decode-coding-string (url-unhex-string (string-remove-prefix "file://" uri)) 'utf-8))
+
 (defun deepfim--server-command ()
   "`deepfim-server-command' with a leading ~/ of its elements expanded."
   (unless (and (consp deepfim-server-command) (cl-every #'stringp deepfim-server-command))
@@ -561,7 +565,7 @@ After a failed start, only try again when RETRY is non-nil."
     ('window/showMessageRequest nil)
     ('workspace/applyEdit (deepfim--apply-edit (plist-get params :edit)))
     ('window/showDocument
-     (let ((file (url-unhex-string (string-remove-prefix "file://" (plist-get params :uri)))))
+     (let ((file (deepfim--uri-file (plist-get params :uri))))
        (display-buffer (find-file-noselect file))
        (list :success t)))
     ('workspace/configuration
@@ -1233,7 +1237,7 @@ Returns the `workspace/applyEdit' result."
     (cl-loop for change across (or (plist-get edit :documentChanges) [])
              do (if (plist-get change :kind) ; a resource operation: only creating a file
                     (when (equal (plist-get change :kind) "create")
-                      (let ((file (url-unhex-string (string-remove-prefix "file://" (plist-get change :uri)))))
+                      (let ((file (deepfim--uri-file (plist-get change :uri))))
                         (unless (file-exists-p file)
                           (with-temp-file file))))
                   (let ((document (plist-get change :textDocument)))
@@ -1244,7 +1248,7 @@ Returns the `workspace/applyEdit' result."
     (catch 'refused
       (dolist (item (nreverse prepared))
         (pcase-let ((`(,uri ,edits ,version) item))
-          (let* ((file (url-unhex-string (string-remove-prefix "file://" uri)))
+          (let* ((file (deepfim--uri-file uri))
                  (buffer (find-file-noselect file)))
             (with-current-buffer buffer
               (when (and version (not (eq version :null))

@@ -534,6 +534,37 @@ instructModel to a smaller model")))
     (should (equal shown '("deepfim: not applied: not enough memory for the instruct model m.gguf: free memory \
 or set :instructModel in `deepfim-settings' to a smaller model")))))
 
+(ert-deftest deepfim-apply-edit-non-ascii-path ()
+  "An edit of a file under a non-ASCII folder (\"/home/josé/\") goes to the buffer
+visiting that file by its name, not to a buffer named with raw UTF-8 bytes."
+  (let* ((dir (file-name-as-directory (make-temp-file "deepfim-ert-café-" t)))
+         (file (expand-file-name "test_a.py" dir))
+         (uri (deepfim--path-uri file))
+         shown)
+    (unwind-protect
+        (progn
+          (should (string-match-p "caf%C3%A9" uri))
+          (should (equal (deepfim--apply-edit
+                          (list :documentChanges
+                                (vector (list :kind "create" :uri uri)
+                                        (list :textDocument (list :uri uri :version nil)
+                                              :edits (vector (list :range (list :start '(:line 0 :character 0)
+                                                                                :end '(:line 0 :character 0))
+                                                                   :newText "def test():\n    pass\n"))))))
+                         '(:applied t)))
+          (let ((buffer (get-file-buffer file)))
+            (should buffer)
+            (should (equal (buffer-file-name buffer) file))
+            (should (equal (with-current-buffer buffer (buffer-string)) "def test():\n    pass\n")))
+          ;; showDocument opens that same buffer.
+          (cl-letf (((symbol-function 'display-buffer) (lambda (buffer &rest _) (setq shown buffer))))
+            (deepfim--handle-request nil 'window/showDocument (list :uri uri)))
+          (should (eq shown (get-file-buffer file))))
+      (when-let* ((buffer (get-file-buffer file)))
+        (with-current-buffer buffer (set-buffer-modified-p nil))
+        (kill-buffer buffer))
+      (delete-directory dir t))))
+
 ;;; Incremental document synchronization
 
 (defun deepfim-test--apply-changes (text changes)
