@@ -985,6 +985,11 @@ ORIGIN, is not shown."
        invoked))
     seq))
 
+(defun deepfim--no-server ()
+  "Signal that no server serves the buffer, and why when it is known."
+  (let ((why (plist-get (deepfim-status) :message)))
+    (user-error "deepfim: no server%s" (if (stringp why) (concat ": " why) ""))))
+
 (defun deepfim--connection-for-buffer ()
   "The connection serving the current buffer: eglot's or the own one."
   (or (deepfim--eglot-server)
@@ -1085,7 +1090,7 @@ When the suggestion starts with a line break, insert the next line."
   "Show the prompt, output and timings of the buffer's last completion.
 Returns the buffer `*deepfim explain*'."
   (interactive)
-  (let* ((connection (deepfim--connection-for-buffer))
+  (let* ((connection (or (deepfim--connection-for-buffer) (deepfim--no-server)))
          (uri (if (deepfim--eglot-server)
                   (plist-get (eglot--TextDocumentIdentifier) :uri)
                 (or deepfim--doc-uri (deepfim--uri))))
@@ -1219,7 +1224,7 @@ Interactively, the instruction is read in the minibuffer."
                  (plist-get (eglot--TextDocumentIdentifier) :uri)
                (or deepfim--doc-uri (deepfim--uri)))))
     (unless connection
-      (user-error "deepfim: no server"))
+      (deepfim--no-server))
     (when (deepfim--eglot-server)
       (eglot--signal-textDocument/didChange))
     (deepfim--execute-edit

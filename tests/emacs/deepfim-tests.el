@@ -1200,6 +1200,9 @@ freeze Emacs: `deepfim-edit' (and `deepfim-explain') give up at once, not after 
           (let ((start (float-time)))
             (should-error (deepfim-edit (point-min) (point-max) "Rename x.") :type 'user-error)
             (should (< (- (float-time) start) 10)))
+          ;; `deepfim-explain' says so and why, rather than \"No completion was served ... yet\".
+          (let ((error (should-error (deepfim-explain) :type 'user-error)))
+            (should (string-match-p "^deepfim: no server: .+" (cadr error))))
           (should (equal (plist-get (deepfim-status) :state) "error"))
           (deepfim-mode -1))
       (setq deepfim--connection saved))))
