@@ -448,6 +448,8 @@ language server and see suggestions as ghost text."
           :documentation "Functions waiting for the connection to be ready.")
    (buffers :initform nil :accessor deepfim--buffers
             :documentation "Buffers whose document is open in this connection.")
+   (folders :initform nil :accessor deepfim--folders
+            :documentation "The workspace folders sent to the server (directory names).")
    (capabilities :initform nil :accessor deepfim--capabilities))
   :documentation "deepfim's own JSON-RPC connection to `deepfim serve'.")
 
@@ -490,15 +492,14 @@ deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car com
            (setf (slot-value conn '-events-buffer-config)
                  (list :size deepfim-events-buffer-size :format 'full))))
     (setq deepfim--connection conn)
+    (setf (deepfim--folders conn) (list (file-name-as-directory root)))
     (deepfim--set-status conn (list :state "loading" :message "starting the server"))
     (jsonrpc-async-request
      conn :initialize
      (list :processId (emacs-pid)
            :clientInfo (list :name "deepfim.el" :version deepfim-version)
            :rootUri (deepfim--path-uri (directory-file-name root))
-           :workspaceFolders (vector (list :uri (deepfim--path-uri (directory-file-name root))
-                                           :name (file-name-nondirectory
-                                                  (directory-file-name root))))
+           :workspaceFolders (vector (deepfim--folder root))
            :capabilities (list :textDocument
                                (list :synchronization (list :dynamicRegistration :json-false
                                                             :didSave :json-false)
@@ -507,6 +508,7 @@ deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car com
                                              :showMessage (make-hash-table)
                                              :showDocument (list :support t))
                                :workspace (list :applyEdit t
+                                                :workspaceFolders t
                                                 :workspaceEdit (list :documentChanges t
                                                                      :resourceOperations ["create"])))
            :initializationOptions (deepfim--settings))
@@ -525,6 +527,26 @@ deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car com
                    (deepfim--fail conn "the server did not answer `initialize'"))
      :timeout 60)
     conn))
+
+(defun deepfim--folder (directory)
+  "The LSP WorkspaceFolder of DIRECTORY."
+  (list :uri (deepfim--path-uri (directory-file-name directory))
+        :name (file-name-nondirectory (directory-file-name directory))))
+
+(defun deepfim--add-folder (conn)
+  "Make the current file's project a workspace folder of CONN, if it is not in one.
+One connection serves every buffer of the session: without this, files of
+the projects visited after the first one had no repository context.
+Folders inside the new one are replaced by it."
+  (when buffer-file-name
+    (let* ((root (file-name-as-directory (deepfim--root)))
+           (folders (deepfim--folders conn)))
+      (unless (cl-some (lambda (folder) (string-prefix-p folder root)) folders)
+        (let ((inside (seq-filter (lambda (folder) (string-prefix-p root folder)) folders)))
+          (setf (deepfim--folders conn) (cons root (seq-difference folders inside)))
+          (jsonrpc-notify conn :workspace/didChangeWorkspaceFolders
+                          (list :event (list :added (vector (deepfim--folder root))
+                                             :removed (vconcat (mapcar #'deepfim--folder inside))))))))))
 
 (defun deepfim--with-connection (fn &optional retry)
   "Call FN with the own connection once it is ready, starting it if needed.
@@ -714,6 +736,7 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
           deepfim--doc-tick (buffer-chars-modified-tick)
           deepfim--doc-connection conn)
     (cl-pushnew (current-buffer) (deepfim--buffers conn))
+    (deepfim--add-folder conn)
     (jsonrpc-notify conn :textDocument/didOpen
                     (list :textDocument (list :uri deepfim--doc-uri
                                               :languageId (deepfim--language-id)

@@ -565,6 +565,52 @@ visiting that file by its name, not to a buffer named with raw UTF-8 bytes."
         (kill-buffer buffer))
       (delete-directory dir t))))
 
+(ert-deftest deepfim-own-connection-adds-project-folders ()
+  "The own connection (one per session) tells the server about each project visited,
+so that files of a second project get their repository's context too."
+  (let* ((top (file-name-as-directory (make-temp-file "deepfim-ert-projects-" t)))
+         (one (file-name-as-directory (expand-file-name "one" top)))
+         (two (file-name-as-directory (expand-file-name "two" top)))
+         (conn (make-instance 'deepfim-connection :name "deepfim-test-folders"
+                              :process (lambda () (make-process :name "deepfim-test-folders" :command '("cat")
+                                                                :connection-type 'pipe :noquery t))))
+         (sent nil) (buffers nil))
+    (make-directory (expand-file-name "sub" two) t)
+    (make-directory one t)
+    (setf (deepfim--folders conn) (list one))       ; the folder `initialize' sent
+    (unwind-protect
+        (cl-letf (((symbol-function 'jsonrpc-notify)
+                   (lambda (_conn method params) (push (cons method params) sent)))
+                  ((symbol-function 'project-current) #'ignore))    ; the file's folder is its root
+          (dolist (file (list (expand-file-name "a.py" one) (expand-file-name "b.py" two)
+                              (expand-file-name "sub/c.py" two) (expand-file-name "d.py" top)))
+            (with-current-buffer (find-file-noselect file)
+              (push (current-buffer) buffers)
+              (deepfim--sync-document conn)))
+          (setq sent (nreverse sent))
+          (should (equal (mapcar #'car sent)
+                         '(:textDocument/didOpen             ; a.py: in the first folder
+                           :workspace/didChangeWorkspaceFolders :textDocument/didOpen ; b.py
+                           :textDocument/didOpen             ; sub/c.py: in two/ already
+                           :workspace/didChangeWorkspaceFolders :textDocument/didOpen))) ; d.py: above both
+          (should (equal (plist-get (cdr (nth 1 sent)) :event)
+                         (list :added (vector (list :uri (deepfim--path-uri (directory-file-name two))
+                                                    :name "two"))
+                               :removed [])))
+          (let ((event (plist-get (cdr (nth 4 sent)) :event)))
+            (should (equal (plist-get event :added)
+                           (vector (list :uri (deepfim--path-uri (directory-file-name top))
+                                         :name (file-name-nondirectory (directory-file-name top))))))
+            (should (equal (sort (mapcar (lambda (folder) (plist-get folder :name)) (plist-get event :removed))
+                                 #'string<)
+                           '("one" "two"))))
+          (should (equal (deepfim--folders conn) (list top))))
+      (dolist (buffer buffers)
+        (with-current-buffer buffer (setq deepfim--doc-connection nil))
+        (kill-buffer buffer))
+      (delete-process (jsonrpc--process conn))
+      (delete-directory top t))))
+
 ;;; Incremental document synchronization
 
 (defun deepfim-test--apply-changes (text changes)
@@ -1100,6 +1146,47 @@ cursor at the end, the prompt holds the whole document."
                                (buffer-substring-no-properties (point-min) (point))))))
           (advice-remove 'jsonrpc-notify #'record)
           (advice-remove 'deepfim--handle-items #'count))))))
+
+(ert-deftest deepfim-second-project-gets-its-context ()
+  "A file of a second project, served by the same own connection, is completed with
+the context of its project's other files (the server learns of the folder)."
+  (let* ((top (file-name-as-directory (make-temp-file "deepfim-ert-two-projects-" t)))
+         (one (expand-file-name "one/" top))
+         (two (expand-file-name "two/" top))
+         (buffers nil))
+    (make-directory one t)
+    (make-directory two t)
+    (with-temp-file (expand-file-name "a.py" one) (insert "x = 1\n"))
+    (with-temp-file (expand-file-name "helpers.py" two)
+      (insert "def frobnicate_widget(widget, factor):\n    \"\"\"Scale the widget by factor.\"\"\"\n"
+              "    return widget * factor\n"))
+    (with-temp-file (expand-file-name "main.py" two)
+      (insert "from helpers import frobnicate_widget\n\n\ndef run(w):\n    return frob"))
+    (unwind-protect
+        (cl-letf (((symbol-function 'project-current) #'ignore))   ; each folder is its own project
+          ;; The connection starts in project one; helpers.py is open too, so that its text is
+          ;; in the server's index at once (no wait for a scan of the folder).
+          (dolist (file (list (expand-file-name "a.py" one) (expand-file-name "helpers.py" two)
+                              (expand-file-name "main.py" two)))
+            (let ((buffer (find-file-noselect file)))
+              (push buffer buffers)
+              (switch-to-buffer buffer)
+              (deepfim-mode 1)
+              (should (deepfim--connection-for-buffer))))
+          (with-current-buffer (car buffers)            ; main.py
+            (goto-char (point-max))
+            (deepfim-test--counting-answers answers
+              (deepfim-complete)
+              (deepfim-test--wait (lambda () (> answers 0)) "the answer"))
+            (let ((result (jsonrpc-request deepfim--doc-connection :deepfim/explain
+                                           (list :textDocument (list :uri deepfim--doc-uri)))))
+              (should result)
+              (should (member "two/helpers.py" (mapcar (lambda (segment) (plist-get segment :source))
+                                                       (plist-get (plist-get result :prompt) :segments)))))))
+      (dolist (buffer buffers)
+        (with-current-buffer buffer (deepfim-mode -1))
+        (kill-buffer buffer))
+      (delete-directory top t))))
 
 (ert-deftest deepfim-status-error-for-a-broken-model ()
   "A missing model shows an error state in the mode line."
