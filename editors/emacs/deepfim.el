@@ -594,6 +594,20 @@ After a failed start, only try again when RETRY is non-nil."
      (vconcat (mapcar (lambda (_item) (deepfim--settings)) (plist-get params :items))))
     (_ (jsonrpc-error :code -32601 :message (format "Unsupported method %s" method)))))
 
+(defun deepfim--last-line (buffer)
+  "The last non-blank line of BUFFER (at most 200 characters), or nil.
+For a server that exited, the error it printed last (a Python traceback
+ends with the exception): jsonrpc hides its stderr buffer (its name
+starts with a space), so the reason is put in the message itself."
+  (when (buffer-live-p buffer)
+    (with-current-buffer buffer
+      (save-excursion
+        (goto-char (point-max))
+        (skip-chars-backward " \t\n")
+        (let ((line (string-trim (buffer-substring-no-properties (line-beginning-position) (point)))))
+          (unless (string-empty-p line)
+            (truncate-string-to-width line 200 nil nil "...")))))))
+
 (defun deepfim--on-shutdown (conn)
   "Forget documents opened in CONN, which has exited."
   (dolist (buffer (deepfim--buffers conn))
@@ -605,9 +619,12 @@ After a failed start, only try again when RETRY is non-nil."
   (let ((status (gethash conn deepfim--statuses)))
     (unless (equal (plist-get status :state) "stopped")
       (unless (equal (plist-get status :state) "error")
-        (deepfim--fail conn (format "the server exited (status %s); see the buffer `%s'"
-                                    (ignore-errors (process-exit-status (jsonrpc--process conn)))
-                                    (ignore-errors (buffer-name (jsonrpc-stderr-buffer conn)))))
+        (let ((stderr (ignore-errors (jsonrpc-stderr-buffer conn))))
+          (deepfim--fail conn (format "the server exited (status %s)%s; see the buffer `%s'"
+                                      (ignore-errors (process-exit-status (jsonrpc--process conn)))
+                                      (let ((last (deepfim--last-line stderr)))
+                                        (if last (concat ": " last) ""))
+                                      (ignore-errors (buffer-name stderr)))))
         (setq status (gethash conn deepfim--statuses)))
       (setq deepfim--start-failure status))))
 

@@ -1296,7 +1296,8 @@ freeze Emacs: `deepfim-edit' (and `deepfim-explain') give up at once, not after 
 
 (ert-deftest deepfim-server-exiting-at-start-names-its-stderr ()
   "A server that exits before answering `initialize' is reported with its exit
-status and the buffer holding its error output, not as \"Server died\"."
+status, the last line of its error output (jsonrpc hides the buffer holding it)
+and that buffer, not as \"Server died\"."
   (let ((saved deepfim--connection)
         (deepfim--connection nil)
         (deepfim--start-failure nil)
@@ -1313,7 +1314,7 @@ status and the buffer holding its error output, not as \"Server died\"."
             (deepfim-complete)
             (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error")) "the error"))
           (let ((text (plist-get (deepfim-status) :message)))
-            (should (string-match-p "exited (status 3)" text))
+            (should (string-match-p "exited (status 3): ImportError: no llama_cpp; see the buffer" text))
             (should (member (concat "deepfim: " text) shown))
             ;; The buffer it names holds the server's error output.
             (should (string-match "see the buffer `\\([^']+\\)'" text))
