@@ -469,7 +469,8 @@ language server and see suggestions as ghost text."
               ;; can kill a batch Emacs with SIGPIPE.
               ;; (`error' formats with `format-message': its own quotes would turn curly.)
               (error "%s" (format "No such program: %s (set `deepfim-server-command' to the \
-deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"))" (car command)))))
+deepfim program, e.g. (\"~/src/deepfim/.venv/bin/deepfim\" \"serve\"), then M-x deepfim-reconfigure)"
+                                  (car command)))))
          (conn
           (make-instance
            'deepfim-connection
@@ -644,7 +645,9 @@ starts with a space), so the reason is put in the message itself."
 
 (defun deepfim-reconfigure ()
   "Send the current settings (`deepfim-model' and friends) to the servers.
-Changing the model makes the server load the new one."
+Changing the model makes the server load the new one.  When deepfim's own
+server failed to start or exited, the next completion starts it again
+\(with `deepfim-server-command' as it is now)."
   (interactive)
   (let* ((settings (deepfim--settings))
          ;; No model set any more: null brings the server back to its own choice (`deepfim-model').
@@ -652,8 +655,13 @@ Changing the model makes the server load the new one."
                        (append (and (consp settings) settings) (list :model nil))
                      settings))
          (params (list :settings (list :deepfim settings))))
-    (when-let* ((conn (deepfim--live-connection)))
-      (jsonrpc-notify conn :workspace/didChangeConfiguration params))
+    (if-let* ((conn (deepfim--live-connection)))
+        (jsonrpc-notify conn :workspace/didChangeConfiguration params)
+      (when deepfim--start-failure
+        ;; Automatic requests do not restart a server that failed: after a fix, they may.
+        (setq deepfim--start-failure nil)
+        (force-mode-line-update t)
+        (message "deepfim: the server starts with these settings at the next completion")))
     (when-let* ((server (deepfim--eglot-server)))
       (jsonrpc-notify server :workspace/didChangeConfiguration params))))
 

@@ -1255,7 +1255,7 @@ the context of its project's other files (the server learns of the folder)."
           (should (equal (plist-get (deepfim-status) :state) "error"))
           (should (string-match-p "cannot start /nonexistent/deepfim"
                                   (plist-get (deepfim-status) :message)))
-          (should (string-match-p "set `deepfim-server-command' to the deepfim program"
+          (should (string-match-p "set `deepfim-server-command' to the deepfim program.*then M-x deepfim-reconfigure"
                                   (plist-get (deepfim-status) :message)))
           (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
           (should-not deepfim--connection)
@@ -1267,7 +1267,13 @@ the context of its project's other files (the server learns of the folder)."
               (deepfim--request nil)
               (should (= starts 0))
               (deepfim-complete)
-              (should (= starts 1))))
+              (should (= starts 1))
+              ;; The user fixes `deepfim-server-command' as told and runs M-x deepfim-reconfigure
+              ;; (what the messages say after fixing a setting): typing starts the server again.
+              (deepfim-reconfigure)
+              (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[-]"))
+              (deepfim--request nil)
+              (should (= starts 2))))
           (deepfim-mode -1))
       (setq deepfim--connection saved))))
 
