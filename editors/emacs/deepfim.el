@@ -743,6 +743,32 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
   (let ((sync (plist-get (deepfim--capabilities conn) :textDocumentSync)))
     (eql 2 (if (numberp sync) sync (plist-get sync :change)))))
 
+(defun deepfim--text-shared-p ()
+  "Non-nil when another buffer shares the current buffer's text (indirect buffers)."
+  (or (buffer-base-buffer)
+      (let ((self (current-buffer)))
+        (cl-some (lambda (buffer) (eq (buffer-base-buffer buffer) self)) (buffer-list)))))
+
+(defun deepfim--others-of-document (conn)
+  "The other live buffers that have the current buffer's document open in CONN."
+  (let ((uri deepfim--doc-uri))
+    (seq-filter (lambda (buffer)
+                  (and (not (eq buffer (current-buffer)))
+                       (eq (buffer-local-value 'deepfim--doc-connection buffer) conn)
+                       (equal (buffer-local-value 'deepfim--doc-uri buffer) uri)))
+                (buffer-list))))
+
+(defun deepfim--sent-for-all (conn)
+  "Note that the current buffer brought CONN's copy of its document up to date.
+A base buffer and its indirect buffers (\\[clone-indirect-buffer]) share one
+text and one document, but each records only the edits made in it: the
+changes the others have not sent yet are in the text sent, so they send
+the whole text next time rather than those changes again."
+  (when (deepfim--text-shared-p)
+    (dolist (buffer (deepfim--others-of-document conn))
+      (with-current-buffer buffer
+        (setq deepfim--doc-changes 'full)))))
+
 (defun deepfim--pending-changes (conn)
   "The contentChanges bringing CONN's copy up to date (a vector), or nil."
   (let ((unseen (not (eql deepfim--doc-tick (buffer-chars-modified-tick)))))
@@ -766,7 +792,8 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
                     (list :textDocument (list :uri deepfim--doc-uri
                                               :languageId (deepfim--language-id)
                                               :version deepfim--doc-version
-                                              :text (deepfim--buffer-text)))))
+                                              :text (deepfim--buffer-text))))
+    (deepfim--sent-for-all conn))
    ((not (equal deepfim--doc-uri (deepfim--uri)))     ; renamed: open it again
     (deepfim--close-document)
     (deepfim--sync-document conn))
@@ -777,7 +804,8 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
             deepfim--doc-version (1+ deepfim--doc-version))
       (jsonrpc-notify conn :textDocument/didChange
                       (list :textDocument (list :uri deepfim--doc-uri :version deepfim--doc-version)
-                            :contentChanges changes))))))
+                            :contentChanges changes))
+      (deepfim--sent-for-all conn)))))
 
 (defun deepfim--close-document ()
   "Close the buffer's document in the own connection, if open."
@@ -785,7 +813,9 @@ Any other tick means the buffer changed unseen: the whole text is sent.")
     (when conn
       (setq deepfim--doc-connection nil)
       (setf (deepfim--buffers conn) (delq (current-buffer) (deepfim--buffers conn)))
-      (when (jsonrpc-running-p conn)
+      (when (and (jsonrpc-running-p conn)
+                 ;; Not while another buffer (the base or an indirect buffer) has it open.
+                 (not (deepfim--others-of-document conn)))
         (ignore-errors
           (jsonrpc-notify conn :textDocument/didClose
                           (list :textDocument (list :uri deepfim--doc-uri))))))))

@@ -734,6 +734,76 @@ so that files of a second project get their repository's context too."
       (setq deepfim--doc-connection nil)
       (deepfim-mode -1))))
 
+(ert-deftest deepfim-indirect-buffer-keeps-the-server-text ()
+  "A clone of the buffer (C-x 4 c) shares its text and its document: the server's copy
+stays the buffer's text whichever of the two syncs, and killing the clone leaves the
+document open for the original."
+  (let* ((dir (file-name-as-directory (make-temp-file "deepfim-ert-indirect-" t)))
+         (file (expand-file-name "a.py" dir))
+         (conn (make-instance 'deepfim-connection :name "deepfim-test-indirect"
+                              :process (lambda () (make-process :name "deepfim-test-indirect" :command '("cat")
+                                                                :connection-type 'pipe :noquery t))))
+         (documents (make-hash-table :test #'equal))   ; the server's copies, by URI
+         base clone)
+    (with-temp-file file (insert "def f(x):\n    return x\n"))
+    (setf (deepfim--capabilities conn) '(:textDocumentSync 2))
+    (unwind-protect
+        (cl-letf (((symbol-function 'jsonrpc-notify)
+                   (lambda (_conn method params)
+                     (let ((uri (plist-get (plist-get params :textDocument) :uri)))
+                       (pcase method
+                         (:textDocument/didOpen
+                          (puthash uri (plist-get (plist-get params :textDocument) :text) documents))
+                         (:textDocument/didChange
+                          (should (gethash uri documents))      ; a closed document takes no change
+                          (puthash uri (deepfim-test--apply-changes (gethash uri documents)
+                                                                    (plist-get params :contentChanges))
+                                   documents))
+                         (:textDocument/didClose (remhash uri documents)))))))
+          (setq base (find-file-noselect file))
+          (with-current-buffer base
+            (python-mode)
+            (deepfim-mode 1)
+            (deepfim--sync-document conn)
+            (setq clone (clone-indirect-buffer nil nil)))
+          (cl-flet ((server () (with-current-buffer base (gethash deepfim--doc-uri documents))))
+            ;; Typed in the original; the clone syncs first (the whole text), then the original.
+            (with-current-buffer base
+              (goto-char (point-max))
+              (insert "y = f(1)\n"))
+            (with-current-buffer clone (deepfim--sync-document conn))
+            (with-current-buffer base (deepfim--sync-document conn))
+            (should (equal (server) (with-current-buffer base (buffer-string))))
+            ;; And the other way round.
+            (with-current-buffer clone
+              (goto-char (point-min))
+              (insert "import os\n"))
+            (with-current-buffer base (deepfim--sync-document conn))
+            (with-current-buffer clone (deepfim--sync-document conn))
+            (should (equal (server) (with-current-buffer base (buffer-string))))
+            ;; Typed in the original, sent by the clone, which then goes: the original's
+            ;; document stays open, and in step (the edit is not sent twice).
+            (with-current-buffer base
+              (goto-char (point-max))
+              (insert "w = 3\n"))
+            (with-current-buffer clone (deepfim--sync-document conn))
+            (kill-buffer clone)
+            (should (server))
+            (with-current-buffer base
+              (goto-char (point-max))
+              (insert "z = 2\n")
+              (deepfim--sync-document conn))
+            (should (equal (server) (with-current-buffer base (buffer-string))))))
+      (when (buffer-live-p clone) (kill-buffer clone))
+      (when (buffer-live-p base)
+        (with-current-buffer base
+          (setq deepfim--doc-connection nil)
+          (deepfim-mode -1)
+          (set-buffer-modified-p nil))
+        (kill-buffer base))
+      (delete-process (jsonrpc--process conn))
+      (delete-directory dir t))))
+
 (ert-deftest deepfim-eglot-setup-entry ()
   "`deepfim-eglot-setup' puts one entry first in `eglot-server-programs'."
   (let ((eglot-server-programs (copy-sequence eglot-server-programs))
