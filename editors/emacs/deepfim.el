@@ -71,6 +71,7 @@
 ;; eglot is optional: these are only called once it is loaded.
 (defvar eglot-server-programs)
 (defvar eglot--managed-mode)
+(defvar eglot--servers-by-project)
 (declare-function eglot-current-server "eglot" ())
 (declare-function eglot--server-info "eglot" (server))
 (declare-function eglot--TextDocumentPositionParams "eglot" ())
@@ -662,8 +663,21 @@ server failed to start or exited, the next completion starts it again
         (setq deepfim--start-failure nil)
         (force-mode-line-update t)
         (message "deepfim: the server starts with these settings at the next completion")))
-    (when-let* ((server (deepfim--eglot-server)))
+    ;; Every eglot deepfim server, not only the current buffer's: M-x deepfim-reconfigure is
+    ;; typically run from the init file just edited, which no server manages.
+    (dolist (server (deepfim--eglot-servers))
       (jsonrpc-notify server :workspace/didChangeConfiguration params))))
+
+(defun deepfim--eglot-servers ()
+  "The running eglot servers that are deepfim servers, in all projects."
+  (when (and (featurep 'eglot) (boundp 'eglot--servers-by-project))
+    (let (servers)
+      (maphash (lambda (_project list)
+                 (dolist (server list)
+                   (when (and (deepfim--deepfim-server-p server) (jsonrpc-running-p server))
+                     (cl-pushnew server servers))))
+               eglot--servers-by-project)
+      (nreverse servers))))
 
 ;;;; Document synchronization (own connection only; incremental)
 

@@ -213,6 +213,29 @@ own choice), rather than leaving the key out (the server keeps what it had)."
                      "{\"settings\":{\"deepfim\":{\"contextSize\":4096,\"model\":null}}}"
                      "{\"settings\":{\"deepfim\":{\"model\":\"m2\"}}}")))))
 
+(ert-deftest deepfim-reconfigure-reaches-every-eglot-server ()
+  "M-x deepfim-reconfigure from a buffer no server manages (the init file just edited)
+reaches eglot's deepfim servers of every project, and not another language server."
+  (let ((eglot--servers-by-project (make-hash-table :test #'equal))
+        (deepfim-model "/m/new.gguf")
+        sent)
+    (puthash '(vc . "/p/one/") '(deepfim-test-server-1 deepfim-test-other-server) eglot--servers-by-project)
+    (puthash '(vc . "/p/two/") '(deepfim-test-server-2) eglot--servers-by-project)
+    (cl-letf (((symbol-function 'deepfim--live-connection) #'ignore)
+              ((symbol-function 'deepfim--deepfim-server-p)
+               (lambda (server) (memq server '(deepfim-test-server-1 deepfim-test-server-2))))
+              ((symbol-function 'jsonrpc-running-p) (lambda (_server) t))
+              ((symbol-function 'jsonrpc-notify)
+               (lambda (server method params)
+                 (push (list server method (plist-get (plist-get (plist-get params :settings) :deepfim) :model))
+                       sent))))
+      (with-temp-buffer
+        (emacs-lisp-mode)
+        (deepfim-reconfigure)))
+    (should (equal (sort (mapcar #'car sent) #'string<) '(deepfim-test-server-1 deepfim-test-server-2)))
+    (should (cl-every (lambda (call) (equal (cdr call) '(:workspace/didChangeConfiguration "/m/new.gguf")))
+                      sent))))
+
 (ert-deftest deepfim-utf16-positions ()
   "LSP positions count UTF-16 code units."
   (with-temp-buffer
