@@ -326,10 +326,11 @@ contextSize\", \"or instructModel\") become keys of `deepfim-settings'."
 
 (defun deepfim--set-status (connection status)
   "Record CONNECTION's STATUS and refresh the mode lines.
-The message is put in Emacs terms (`deepfim--emacs-hint')."
+The message is put in Emacs terms (`deepfim--emacs-hint'), unless STATUS
+has :as-is (text that quotes the server's command line)."
   (let ((old (gethash connection deepfim--statuses))
         (text (plist-get status :message)))
-    (when (stringp text)
+    (when (and (stringp text) (not (plist-get status :as-is)))
       (setq status (plist-put (copy-sequence status) :message (deepfim--emacs-hint text))))
     ;; "deepfim ready: m (prefix-only template, ...)"; other messages ("enabled") keep what it was.
     (setq status (plist-put (copy-sequence status) :prefix-only
@@ -339,12 +340,13 @@ The message is put in Emacs terms (`deepfim--emacs-hint')."
     (puthash connection status deepfim--statuses))
   (force-mode-line-update t))
 
-(defun deepfim--fail (connection message)
+(defun deepfim--fail (connection message &optional as-is)
   "Record that CONNECTION failed with MESSAGE, and say so in the echo area.
 For failures Emacs sees itself; the server tells its own (`window/showMessage'),
-once per cause, and its `deepfim/status' only sets the mode line."
+once per cause, and its `deepfim/status' only sets the mode line.
+AS-IS: MESSAGE is not put in Emacs terms (see `deepfim--set-status')."
   (let ((old (gethash connection deepfim--statuses)))
-    (deepfim--set-status connection (list :state "error" :message message))
+    (deepfim--set-status connection (append (list :state "error" :message message) (and as-is '(:as-is t))))
     (unless (equal old (gethash connection deepfim--statuses))
       (message "deepfim: %s" (plist-get (gethash connection deepfim--statuses) :message)))))
 
@@ -626,7 +628,10 @@ starts with a space), so the reason is put in the message itself."
                                       (ignore-errors (process-exit-status (jsonrpc--process conn)))
                                       (let ((last (deepfim--last-line stderr)))
                                         (if last (concat ": " last) ""))
-                                      (ignore-errors (buffer-name stderr)))))
+                                      (ignore-errors (buffer-name stderr)))
+                              ;; Its own words: "argument --model: expected one argument" is about
+                              ;; `deepfim-server-command', not `deepfim-model'.
+                              t))
         (setq status (gethash conn deepfim--statuses)))
       (setq deepfim--start-failure status))))
 

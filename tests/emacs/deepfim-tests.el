@@ -1419,6 +1419,18 @@ and that buffer, not as \"Server died\"."
             (should (string-match "see the buffer `\\([^']+\\)'" text))
             (should (string-match-p "ImportError" (with-current-buffer (match-string 1 text) (buffer-string)))))
           (should-not (cl-some (lambda (line) (string-match-p "Server died" line)) shown))
+          ;; The server's own words are shown as they are: an option in `deepfim-server-command'
+          ;; is not a setting (\"--model\" there is not `deepfim-model').
+          (let ((deepfim-server-command
+                 '("sh" "-c" "head -c 1 >/dev/null; echo 'deepfim serve: error: argument --model: expected one \
+argument' >&2; exit 2"))
+                (inhibit-message t))
+            (deepfim-complete)
+            (deepfim-test--wait (lambda () (string-match-p "status 2" (or (plist-get (deepfim-status) :message) "")))
+                                "the second exit")
+            (should (string-match-p "argument --model: expected one argument; see the buffer"
+                                    (plist-get (deepfim-status) :message)))
+            (should-not (string-match-p "deepfim-model" (plist-get (deepfim-status) :message))))
           (deepfim-mode -1))
       (setq deepfim--connection saved))))
 
