@@ -160,6 +160,15 @@ def _write_message(stream: Any, message: dict) -> None:
     stream.flush()
 
 
+def _fake_inline_text() -> str:
+    """The fake server's inline completion: the text of the file $DEEPFIM_FAKE_REPLY names (read at
+    each request, so a test can change it), else FAKE_SUGGESTION."""
+    reply = os.environ.get("DEEPFIM_FAKE_REPLY")
+    if reply and os.path.exists(reply):
+        return Path(reply).read_text(encoding="utf-8")
+    return FAKE_SUGGESTION
+
+
 def fake_language_server(log_path: str) -> int:
     """A minimal stdio language server (see the module docstring)."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -187,7 +196,7 @@ def fake_language_server(log_path: str) -> int:
                 result = {"contents": {"kind": "plaintext", "value": "fake hover"}}
             elif method == "textDocument/inlineCompletion":
                 position = message["params"]["position"]
-                result = {"items": [{"insertText": FAKE_SUGGESTION,
+                result = {"items": [{"insertText": _fake_inline_text(),
                                      "range": {"start": position, "end": position}}]}
             elif method == "textDocument/completion":
                 result = {"isIncomplete": False, "items": [{"label": FAKE_SUGGESTION}]}

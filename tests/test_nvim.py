@@ -750,3 +750,47 @@ def test_server_messages_in_neovims_terms() -> None:
             assert nv.lua("return require('deepfim.hints').in_nvim_terms(...)", untouched) == untouched
     finally:
         nv.close()
+
+
+def fake_server_nvim(tmp_path: Path, reply: str) -> tuple[Nvim, Path]:
+    """A bare Neovim with deepfim on the fake server of tests/nvim_helpers.py, whose inline completion
+    is the text of the returned file (`reply` at first; a test may rewrite it)."""
+    log, reply_file = tmp_path / "fake.log", tmp_path / "reply.txt"
+    reply_file.write_text(reply)
+    helper = REPO / "tests" / "nvim_helpers.py"
+    nv = Nvim(NVIM, ["-u", "NONE"], tmp_path)
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, suggestion = {{ debounce = 10 }}, "
+               f"cmd_env = {{ DEEPFIM_FAKE_REPLY = {lua_string(str(reply_file))} }} }})")
+    except Exception:
+        nv.close()
+        raise
+    return nv, reply_file
+
+
+def attached(nv: Nvim) -> None:
+    nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim', bufnr=0})") == 1, 20, "attached")
+
+
+def test_tabs_in_ghost_text_take_the_columns_they_will_take(tmp_path: Path) -> None:
+    """A tab in the ghost text was drawn as 'tabstop' spaces wherever it stood: after `ab` a tab takes 6
+    columns, not 8, so the ghost text stood 2 columns right of where the accepted text then was."""
+    nv, _ = fake_server_nvim(tmp_path, "\tX\tY\n\tA\tB")
+    try:
+        nv.edit(tmp_path / "tabs.go", "package main\n")
+        attached(nv)
+        nv.cmd("setlocal tabstop=8 noexpandtab")
+        nv.input("Goab")
+        assert nv.wait_suggestion(10) == "\tX\tY\n\tA\tB"
+        details = nv.ghost_marks()[0][3]
+        ghost = ["".join(chunk[0] for chunk in details["virt_text"])]
+        ghost += ["".join(chunk[0] for chunk in line) for line in details["virt_lines"]]
+        # Where Neovim draws the same text once accepted: "ab", a tab to column 8, "X", a tab to 16, "Y".
+        assert ghost == ["      X       Y", "        A       B"]
+        nv.input("<Tab>")
+        assert nv.lines()[1:] == ["ab\tX\tY", "\tA\tB"]
+        assert nv.lua("return vim.fn.strdisplaywidth(...)", "ab\tX\tY") == len("ab" + ghost[0])
+    finally:
+        nv.close()

@@ -75,10 +75,28 @@ function M.reset()
   M.clear()
 end
 
-local function display(text)
-  -- Virtual text shows a tab as one cell; expand it like the buffer would.
+--- `text` with its tabs as the spaces they will take once inserted, the text starting at display
+--- column `start` (virtual text would show a tab as one raw cell).
+local function display(text, start)
+  if not text:find("\t", 1, true) then
+    return text
+  end
   local ts = vim.bo.tabstop > 0 and vim.bo.tabstop or 8
-  return (text:gsub("\t", string.rep(" ", ts)))
+  local parts, vcol, pos = {}, start or 0, 1
+  while true do
+    local tab = text:find("\t", pos, true)
+    local piece = text:sub(pos, tab and tab - 1 or -1)
+    parts[#parts + 1] = piece
+    if not tab then
+      break
+    end
+    vcol = vcol + vim.fn.strdisplaywidth(piece)
+    local width = ts - vcol % ts
+    parts[#parts + 1] = string.rep(" ", width)
+    vcol = vcol + width
+    pos = tab + 1
+  end
+  return table.concat(parts)
 end
 
 --- The suggestion's text not typed yet.
@@ -93,7 +111,9 @@ local function render(s)
   local row, col = api.nvim_win_get_cursor(0)[1] - 1, api.nvim_win_get_cursor(0)[2]
   local mark = { id = s.extmark, hl_mode = "combine", priority = 65535, right_gravity = true }
   if lines[1] ~= "" then
-    mark.virt_text = { { display(lines[1]), hl } }
+    -- (the display column of the cursor: where the text starts)
+    local start = vim.fn.strdisplaywidth(api.nvim_get_current_line():sub(1, col))
+    mark.virt_text = { { display(lines[1], start), hl } }
     if has_inline then
       mark.virt_text_pos = "inline"
     else
@@ -103,7 +123,7 @@ local function render(s)
   if #lines > 1 then
     local virt_lines = {}
     for i = 2, #lines do
-      virt_lines[#virt_lines + 1] = { { display(lines[i]), hl } }
+      virt_lines[#virt_lines + 1] = { { display(lines[i], 0), hl } }
     end
     mark.virt_lines = virt_lines
   end
