@@ -794,3 +794,23 @@ def test_tabs_in_ghost_text_take_the_columns_they_will_take(tmp_path: Path) -> N
         assert nv.lua("return vim.fn.strdisplaywidth(...)", "ab\tX\tY") == len("ab" + ghost[0])
     finally:
         nv.close()
+
+
+def test_a_float_closing_leaves_the_suggestion(tmp_path: Path) -> None:
+    """Any buffer unloaded cleared the suggestion: the signature help float of another server (or a
+    progress notification) closing while the user typed through the ghost text wiped it."""
+    nv, _ = fake_server_nvim(tmp_path, "foo(bar)")
+    try:
+        nv.edit(tmp_path / "float.py", "x = 1\n")
+        attached(nv)
+        nv.input("Goy = ")
+        assert nv.wait_suggestion(10) == "foo(bar)"
+        nv.input("f")
+        nv.lua("local _, win = vim.lsp.util.open_floating_preview({ 'f(a, b)' }, 'plaintext'); "
+               "vim.api.nvim_win_close(win, true)")
+        assert nv.suggestion() == "oo(bar)"
+        assert "".join(chunk[0] for chunk in nv.ghost_marks()[0][3]["virt_text"]) == "oo(bar)"
+        nv.input("o")
+        assert nv.suggestion() == "o(bar)"
+    finally:
+        nv.close()

@@ -449,10 +449,19 @@ function M.setup()
       M.on_change(args)
     end,
   })
-  api.nvim_create_autocmd({ "InsertLeave", "BufLeave", "WinLeave", "BufUnload" }, {
+  api.nvim_create_autocmd({ "InsertLeave", "BufLeave", "WinLeave" }, {
     group = augroup,
     callback = function()
       M.reset()
+    end,
+  })
+  -- Only the suggestion's own buffer: floats (signature help, notifications) wipe theirs as the user types.
+  api.nvim_create_autocmd("BufUnload", {
+    group = augroup,
+    callback = function(args)
+      if (current and current.buf == args.buf) or (inflight and inflight.buf == args.buf) then
+        M.reset()
+      end
     end,
   })
   api.nvim_create_autocmd("ModeChanged", {
