@@ -814,3 +814,27 @@ def test_a_float_closing_leaves_the_suggestion(tmp_path: Path) -> None:
         assert nv.suggestion() == "o(bar)"
     finally:
         nv.close()
+
+
+def test_native_without_neovims_inline_completion_keeps_deepfims_ghost_text(tmp_path: Path) -> None:
+    """`suggestion = { native = true }` on a Neovim without vim.lsp.inline_completion (0.11) warned "using
+    deepfim's own ghost text", but no ghost text came: deepfim's own was switched off all the same."""
+    nv, _ = fake_server_nvim(tmp_path, "foo(bar)")
+    try:
+        assert nv.lua("return vim.lsp.inline_completion") is None  # (a Neovim before 0.12)
+        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
+        nv.lua("local opts = vim.deepcopy(require('deepfim.config').options); opts.suggestion.native = true; "
+               "require('deepfim').setup(opts)")
+        assert any("using deepfim's own ghost text" in note for note in nv.lua("return _G.notes"))
+        nv.edit(tmp_path / "native.py", "x = 1\n")
+        attached(nv)
+        nv.input("Goy = ")
+        assert nv.wait_suggestion(10) == "foo(bar)"
+        nv.input("<Tab>")
+        assert nv.line() == "y = foo(bar)"
+        nv.input("<Esc>")
+        nv.cmd("checkhealth deepfim")
+        report = "\n".join(nv.lines())
+        assert "ghost text: deepfim's own" in report and "no ghost text" not in report, report
+    finally:
+        nv.close()

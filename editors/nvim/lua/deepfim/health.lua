@@ -54,7 +54,7 @@ function M.check()
     if vim.lsp.inline_completion then
       ok("ghost text: Neovim's vim.lsp.inline_completion")
     else
-      warn("suggestion.native is set but this Neovim has no vim.lsp.inline_completion; no ghost text")
+      warn("ghost text: deepfim's own (suggestion.native is set, but this Neovim has no vim.lsp.inline_completion)")
     end
   else
     ok("ghost text: deepfim's own" .. (suggestion.enabled and "" or " (disabled with :DeepfimToggle)"))

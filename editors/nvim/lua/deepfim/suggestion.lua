@@ -440,8 +440,8 @@ local augroup = api.nvim_create_augroup("deepfim.suggestion", { clear = true })
 function M.setup()
   api.nvim_clear_autocmds({ group = augroup })
   require("deepfim").define_highlights()
-  if opts().native then
-    return
+  if opts().native and vim.lsp.inline_completion then
+    return -- Neovim's own inline completion shows them (without it, setup() warned: ours do)
   end
   api.nvim_create_autocmd({ "TextChangedI", "TextChangedP", "CursorMovedI", "InsertEnter" }, {
     group = augroup,
