@@ -838,3 +838,24 @@ def test_native_without_neovims_inline_completion_keeps_deepfims_ghost_text(tmp_
         assert "ghost text: deepfim's own" in report and "no ghost text" not in report, report
     finally:
         nv.close()
+
+
+def test_on_status_and_the_event_get_the_status_as_documented(tmp_path: Path) -> None:
+    """`on_status` and `User DeepfimStatus` got the status without its `text` (":help deepfim-status"):
+    `on_status = function(s) vim.g.deepfim = s.text end` set nothing, and failed unsaid."""
+    nv, _ = fake_server_nvim(tmp_path, "foo(bar)")
+    try:
+        nv.lua("_G.seen = {}; local opts = vim.deepcopy(require('deepfim.config').options); "
+               "opts.on_status = function(s) table.insert(_G.seen, 'on_status ' .. s.text) end; "
+               "require('deepfim').setup(opts)")
+        nv.lua("vim.api.nvim_create_autocmd('User', { pattern = 'DeepfimStatus', callback = function(args) "
+               "table.insert(_G.seen, 'event ' .. args.data.text) end })")
+        nv.edit(tmp_path / "status.py", "x = 1\n")
+        attached(nv)
+        client = nv.lua("return require('deepfim.lsp').client().id")
+        nv.lua("require('deepfim.status').handler(nil, ..., { client_id = select(2, ...) })",
+               {"state": "loading", "message": "loading model 40%", "percentage": 40}, client)
+        assert nv.lua("return _G.seen") == ["event deepfim: loading 40%", "on_status deepfim: loading 40%"]
+        assert nv.status()["text"] == "deepfim: loading 40%"
+    finally:
+        nv.close()

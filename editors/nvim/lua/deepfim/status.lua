@@ -4,7 +4,20 @@ local M = {}
 --- Latest `deepfim/status` params per client id.
 M.by_client = {}
 
+local function text(status)
+  if (status.state == "loading" or status.state == "reading") and status.percentage then
+    return ("deepfim: %s %d%%"):format(status.state, status.percentage)
+  end
+  if status.state == "ready" and status.prefix_only then
+    return "deepfim: ready (prefix-only)"  -- a model without fill-in-the-middle tokens
+  end
+  return "deepfim: " .. status.state
+end
+
+--- Tell the status (as |deepfim-status| describes it: with its `text`) to the User DeepfimStatus
+--- autocommands and `on_status`.
 local function fire(status)
+  status = vim.tbl_extend("force", status, { text = text(status) })
   pcall(vim.api.nvim_exec_autocmds, "User", { pattern = "DeepfimStatus", modeline = false, data = status })
   local on_status = require("deepfim.config").options.on_status
   if on_status then
@@ -66,16 +79,6 @@ function M.failed(message)
       fire(status)
     end)
   end
-end
-
-local function text(status)
-  if (status.state == "loading" or status.state == "reading") and status.percentage then
-    return ("deepfim: %s %d%%"):format(status.state, status.percentage)
-  end
-  if status.state == "ready" and status.prefix_only then
-    return "deepfim: ready (prefix-only)"  -- a model without fill-in-the-middle tokens
-  end
-  return "deepfim: " .. status.state
 end
 
 --- The status of the deepfim server of `bufnr` (the current buffer by default), or of any running
