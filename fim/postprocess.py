@@ -343,7 +343,8 @@ def _keep_lines(
                 closing_ok = closing_allowed and (body_seen or not continuing)
                 rules = ctx.rules
                 if not (closing_ok and _is_clause(line, rules) and _clause_fits(line, ctx.next_line, rules)):
-                    closes = closing_ok and _is_closer(line, rules) and not _overlaps(line, ctx.next_line) \
+                    closes = closing_ok and _is_closer(line, rules) \
+                        and (not _overlaps(line, ctx.next_line) or _closes_own(lines[:i], line, rules)) \
                         and not _case_follows(line, ctx.next_line, rules) and _closers_needed(lines[:i + 1], ctx)
                     return i + 1 if closes else i
             if _body_below(line, ctx):
@@ -534,6 +535,14 @@ def _is_closer(line: str, rules: Rules) -> bool:
         return True
     word = _FIRST_WORD.match(text)
     return word is not None and word.group() in rules.closer_words
+
+
+def _closes_own(before: list[str], line: str, rules: Rules) -> bool:
+    """The closer `line` starts with closes a bracket the completion's lines `before` it opened (the
+    `{` of a function body written after its signature): a closer of the next line, at the same
+    indentation, is then an outer block's (`} // extern "C"`, a namespace's), not this one."""
+    opener = _CLOSE_OPEN.get(line.strip()[:1])
+    return opener is not None and _net_brackets("\n".join(before), rules)[opener] > 0
 
 
 def _case_follows(line: str, next_line: str | None, rules: Rules) -> bool:

@@ -757,6 +757,20 @@ def test_a_parameter_list_finished_with_a_brace_ends_where_the_body_is_below():
         == "(subscriber) => {\n          run();\n        }"
 
 
+@pytest.mark.parametrize("below", ["} // extern \"C\"", "}  // namespace jp"])
+def test_a_body_that_closes_its_own_brace_before_an_outer_closer_keeps_it(below: str) -> None:
+    """A function body written after its signature, last in an unindented `extern "C"` or namespace
+    block: its `}` closes the completion's own `{`, not the block the suffix's `}` closes (JPype)."""
+    doc = f"extern \"C\" {{\n\nvoid f(\n\t\tint a\n\t\t)\n█\n\n{below}\n"
+    body = "{\n\tg(a);\n}"
+    for language in ("c", "cpp"):
+        assert lang_complete(doc, body + "\n", language) == body
+        assert lang_complete(doc, body + "\n\n" + below + "\n", language) == body
+    # Where the completion only writes the body's lines, the suffix's `}` is still not repeated.
+    doc = "namespace jp {\nvoid f()\n{\n\t█\n}\n"
+    assert lang_complete(doc, "g();\n}\n", "cpp") == "g();"
+
+
 ZEROS = "  " + "0, " * 15 + "0,"
 
 
