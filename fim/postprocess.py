@@ -88,6 +88,17 @@ class CompletionContext:
         return {k: max(0, end[k] - lowest[k] + closed[k]) for k in end}
 
     @cached_property
+    def closed_below(self) -> dict[str, int]:
+        """Per bracket kind, how many the lines after the cursor's line close beyond those the lines
+        before it leave open: the brackets the cursor's line may leave open (`if (f(a, |)` above
+        `        || g(b))`)."""
+        start = len(self.prefix) - len(self.line_prefix)
+        end, lowest = _depths(self.prefix[:start], self.rules)
+        rest = self.suffix.find("\n")
+        _, closed = _depths(self.suffix[rest + 1:] if rest >= 0 else "", self.rules)
+        return {k: max(0, -closed[k] - (end[k] - lowest[k])) for k in end}
+
+    @cached_property
     def rules(self) -> Rules:
         """The language's block, clause, comment and quote rules (`fim.languages`)."""
         return languages.rules(self.language, self.path)
@@ -733,7 +744,7 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
     # Ties go to the candidate that does not end with what follows the cursor (`foo,` before `,`),
     # then to one whose quotes do not run into the suffix's (`x""` + `"""` reads as `x` + an empty string).
     joins = bool(suffix) and suffix[0] in ctx.rules.quotes
-    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix, ctx.rules),
+    best = min(candidates, key=lambda c: (_imbalance(ctx.line_prefix + c + suffix, ctx.rules, ctx.closed_below),
                                           bool(rest) and c.rstrip().endswith(rest),
                                           joins and c.endswith(suffix[0]), -len(c)))
     if best is not text and "\n" in best and not best[best.rfind("\n") + 1:].strip():
@@ -745,8 +756,9 @@ def _fit_line_suffix(text: str, ctx: CompletionContext) -> str:
     return trimmed
 
 
-def _imbalance(text: str, rules: Rules) -> int:
-    """Unmatched closers plus unclosed openers and strings in `text`."""
+def _imbalance(text: str, rules: Rules, closed_below: dict[str, int] | None = None) -> int:
+    """Unmatched closers plus unclosed openers and strings in `text`; up to `closed_below[opener]`
+    unclosed openers of a kind are no fault (the lines below close them)."""
     stack: list[str] = []
     bad = 0
     for ch in _brackets(text, rules):
@@ -759,6 +771,8 @@ def _imbalance(text: str, rules: Rules) -> int:
                 bad += 1
         else:  # a string cut by a line end, or still open at the end
             bad += 1
+    if closed_below:
+        bad -= sum(min(stack.count(opener), n) for opener, n in closed_below.items())
     return bad + len(stack)
 
 

@@ -757,6 +757,22 @@ def test_a_parameter_list_finished_with_a_brace_ends_where_the_body_is_below():
         == "(subscriber) => {\n          run();\n        }"
 
 
+@pytest.mark.parametrize("doc, generated, want", [
+    # The condition goes on on the next line: the `if (` stays open on the cursor's line (JPype).
+    ("\tif (conv->matches(cls, █)\n\t\t\t|| unbox->matches(cls, match))\n\t\treturn 1;\n", "match)", "match"),
+    # The call's arguments go on below: `),` re-typed from the line suffix is dropped.
+    ("\tth = (jthrowable) frame.█),\n\t\t\tcontext->m_ID, v);\n\tuse(th);\n",
+     "Call(context->get(),", "Call(context->get("),
+])
+def test_closers_retyped_before_a_line_the_statement_continues_on_are_dropped(doc, generated, want):
+    """A bracket the cursor's line leaves open and a line below closes is no imbalance: the closers
+    the model re-typed from the line suffix go (they had balanced the line)."""
+    for language in ("c", "cpp", "java"):
+        assert lang_complete(doc, generated, language) == want
+    # Where nothing below closes it, the line's own balance decides as before.
+    assert lang_complete("\tif (conv->matches(cls, █)\n\t\treturn 1;\n", "match)", "cpp") == "match)"
+
+
 @pytest.mark.parametrize("below", ["} // extern \"C\"", "}  // namespace jp"])
 def test_a_body_that_closes_its_own_brace_before_an_outer_closer_keeps_it(below: str) -> None:
     """A function body written after its signature, last in an unindented `extern "C"` or namespace
