@@ -80,12 +80,22 @@ class CompletionContext:
     def open_brackets(self) -> dict[str, int]:
         """Per bracket kind, how many the prefix leaves open beyond those the suffix closes (the
         most a completion may close). Line by line, so a string never spans lines here."""
+        return {k: max(0, n) for k, n in self._balance.items()}
+
+    @cached_property
+    def unopened(self) -> dict[str, int]:
+        """Per bracket kind, how many the suffix closes beyond those the prefix leaves open: the
+        completion's own brackets that the suffix closes (`type T struct {` above a `}`)."""
+        return {k: max(0, -n) for k, n in self._balance.items()}
+
+    @cached_property
+    def _balance(self) -> dict[str, int]:
         end, lowest = _depths(self.prefix, self.rules)
         # Closers of brackets opened before the suffix, after the cursor's line (those on it are
         # reconciled with the completion's own by `_fit_line_suffix`).
         rest = self.suffix.find("\n")
         _, closed = _depths(self.suffix[rest + 1:] if rest >= 0 else "", self.rules)
-        return {k: max(0, end[k] - lowest[k] + closed[k]) for k in end}
+        return {k: end[k] - lowest[k] + closed[k] for k in end}
 
     @cached_property
     def closed_below(self) -> dict[str, int]:
@@ -326,7 +336,8 @@ def _keep_lines(
                 continue
         absolute = rows[i]
         row = i == first and _table_row(absolute, ctx)  # the rows above and below are this one too
-        if not row and (_same_line(absolute, ctx.next_line) or _runaway(line)):
+        echo = _same_line(absolute, ctx.next_line) and not _closes_own(lines[:i], line, ctx)
+        if not row and (echo or _runaway(line)):
             return i
         if i == first:
             new_line = i > 0 or not ctx.line_prefix.strip()
@@ -355,7 +366,7 @@ def _keep_lines(
                 rules = ctx.rules
                 if not (closing_ok and _is_clause(line, rules) and _clause_fits(line, ctx.next_line, rules)):
                     closes = closing_ok and _is_closer(line, rules) \
-                        and (not _overlaps(line, ctx.next_line) or _closes_own(lines[:i], line, rules)) \
+                        and (not _overlaps(line, ctx.next_line) or _closes_own(lines[:i], line, ctx)) \
                         and not _case_follows(line, ctx.next_line, rules) and _closers_needed(lines[:i + 1], ctx)
                     return i + 1 if closes else i
             if _body_below(line, ctx):
@@ -548,12 +559,13 @@ def _is_closer(line: str, rules: Rules) -> bool:
     return word is not None and word.group() in rules.closer_words
 
 
-def _closes_own(before: list[str], line: str, rules: Rules) -> bool:
+def _closes_own(before: list[str], line: str, ctx: CompletionContext) -> bool:
     """The closer `line` starts with closes a bracket the completion's lines `before` it opened (the
-    `{` of a function body written after its signature): a closer of the next line, at the same
-    indentation, is then an outer block's (`} // extern "C"`, a namespace's), not this one."""
+    `{` of a function body written after its signature) and the suffix does not close: a closer of
+    the next line, at the same indentation, is then an outer block's (`} // extern "C"`, a
+    namespace's), not this one."""
     opener = _CLOSE_OPEN.get(line.strip()[:1])
-    return opener is not None and _net_brackets("\n".join(before), rules)[opener] > 0
+    return opener is not None and _net_brackets("\n".join(before), ctx.rules)[opener] > ctx.unopened[opener]
 
 
 def _case_follows(line: str, next_line: str | None, rules: Rules) -> bool:

@@ -773,7 +773,7 @@ def test_closers_retyped_before_a_line_the_statement_continues_on_are_dropped(do
     assert lang_complete("\tif (conv->matches(cls, █)\n\t\treturn 1;\n", "match)", "cpp") == "match)"
 
 
-@pytest.mark.parametrize("below", ["} // extern \"C\"", "}  // namespace jp"])
+@pytest.mark.parametrize("below", ["} // extern \"C\"", "}  // namespace jp", "}"])
 def test_a_body_that_closes_its_own_brace_before_an_outer_closer_keeps_it(below: str) -> None:
     """A function body written after its signature, last in an unindented `extern "C"` or namespace
     block: its `}` closes the completion's own `{`, not the block the suffix's `}` closes (JPype)."""
@@ -782,6 +782,9 @@ def test_a_body_that_closes_its_own_brace_before_an_outer_closer_keeps_it(below:
     for language in ("c", "cpp"):
         assert lang_complete(doc, body + "\n", language) == body
         assert lang_complete(doc, body + "\n\n" + below + "\n", language) == body
+    # Where the suffix closes the completion's `{` (a line hole), the `}` after it is the suffix's echo.
+    doc = "package x\n\n█\n}\n\nfunc (s noopSpec) f() {\n\treturn\n}\n"
+    assert lang_complete(doc, "type noopSpec struct {\n}\nfunc (s noopSpec) f() {\n", "go") == "type noopSpec struct {"
     # Where the completion only writes the body's lines, the suffix's `}` is still not repeated.
     doc = "namespace jp {\nvoid f()\n{\n\t█\n}\n"
     assert lang_complete(doc, "g();\n}\n", "cpp") == "g();"
