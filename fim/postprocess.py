@@ -153,14 +153,24 @@ class CompletionContext:
     @cached_property
     def next_line(self) -> str | None:
         """First non-blank line after the cursor line."""
+        return self._next_lines[0] if self._next_lines else None
+
+    @cached_property
+    def line_after_next(self) -> str | None:
+        """Second non-blank line after the cursor line."""
+        return self._next_lines[1] if len(self._next_lines) > 1 else None
+
+    @cached_property
+    def _next_lines(self) -> list[str]:
+        found: list[str] = []
         start = self.suffix.find("\n") + 1
-        while start > 0:
+        while start > 0 and len(found) < 2:
             end = self.suffix.find("\n", start)
             line = self.suffix[start:] if end < 0 else self.suffix[start:end]
             if line.strip():
-                return line.rstrip()
+                found.append(line.rstrip())
             start = end + 1
-        return None
+        return found
 
     @cached_property
     def continued_from(self) -> str | None:
@@ -325,6 +335,10 @@ def _keep_lines(
     limit = first_width = 0
     continuing = closing_allowed = body_seen = False
     string = ""  # the delimiter of a multi-line string the cursor's line opened, until a line closes it
+    # The first line repeats the next line and opens a block, whose body the document has below it
+    # (the completion may be another loop with the same header): an echo only if the line after it
+    # repeats the document's line after that too.
+    pending = False
     for i in range(done):
         line = lines[i]
         if first is None:
@@ -335,8 +349,15 @@ def _keep_lines(
             else:
                 continue
         absolute = rows[i]
+        if pending and line.strip():
+            if _same_line(absolute, ctx.line_after_next):
+                return first
+            pending = False
         row = i == first and _table_row(absolute, ctx)  # the rows above and below are this one too
         echo = _same_line(absolute, ctx.next_line) and not _closes_own(lines[:i], line, ctx)
+        if echo and i == first and not single_line and ctx.rules.opens_block.search(absolute.rstrip()) \
+                and ctx.line_after_next is not None and _width(ctx.line_after_next) > _width(ctx.next_line):
+            pending, echo = True, False  # (the document's block has its body: this one may be another)
         if not row and (echo or _runaway(line)):
             return i
         if i == first:
@@ -374,6 +395,8 @@ def _keep_lines(
         repeat = _repeat_start(rows, i, ctx)
         if repeat is not None:
             return repeat
+    if pending and done == len(lines):
+        return first  # the completion ended with the next line's copy
     if done < len(lines) and _runaway(lines[done]) and not (first is None and _table_row(rows[done], ctx, True)):
         return done
     return None

@@ -318,6 +318,25 @@ def test_first_line_after_newline_duplicating_next_line_gives_nothing():
     assert complete(doc, "\n    for x in xs:\n        total += x\n") == ""
 
 
+LOOPS = "  for (i = 0; i < n; ++i) {\n    free(w[i]);\n  }\n"
+
+
+@pytest.mark.parametrize("language", ["c", "cpp", None])
+def test_a_block_whose_header_is_the_next_line_but_whose_body_differs_is_kept(language):
+    """A second loop with the same header as the one below (Brotli's encoder_dict.c, a bare `{` scope
+    block before another): its first line is no echo unless its second repeats the document's too."""
+    body = "for (i = 0; i < n; ++i) {\n    total += size[i];\n  }"
+    for header, block in (("for (i = 0; i < n; ++i) {", body), ("{", "{\n    int k = 0;\n    use(k);\n  }")):
+        doc = "void f(void) {\n  total = 1;\n  █\n\n" + LOOPS.replace("for (i = 0; i < n; ++i) {", header) + "}\n"
+        ctx = ctx_of(doc)
+        ctx = CompletionContext(ctx.prefix, ctx.suffix, language=language)
+        assert streamed(block + "\n", ctx, False) == clean_completion(block + "\n", ctx, False) == block
+    # The document's own block, header and body: an echo, as before (also cut to nothing at its first line).
+    doc = "void f(void) {\n  total = 1;\n  █\n\n" + LOOPS + "}\n"
+    assert complete(doc, LOOPS.lstrip()) == ""
+    assert complete(doc, LOOPS.split("\n")[0].strip() + "\n") == ""
+
+
 def test_echo_of_previous_line_gives_nothing():
     doc = "int f(void) {\n    int x = 1;\n    █\n}\n"
     assert complete(doc, "int x = 1;\n    return x;\n") == ""
