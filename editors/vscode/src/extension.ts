@@ -266,7 +266,15 @@ class Extension implements vscode.Disposable {
     // Replaces the client's default handler (registered before start, installed after it).
     client.onNotification(ShowMessageNotification.type, (params) => this.showMessage(params));
     client.onDidChangeState((event) => {
-      if (this.client !== client || this.status.current.state === 'error') {
+      if (this.client !== client) {
+        return;
+      }
+      if (event.newState === State.Running) {
+        // Settings changed after initializationOptions went out (the server takes a while to answer
+        // `initialize`, the first time and after a crash) were not sent: the server has not run yet.
+        this.sendSettings(client);
+      }
+      if (this.status.current.state === 'error') {
         return;
       }
       if (event.newState === State.Stopped) {
@@ -369,20 +377,31 @@ class Extension implements vscode.Disposable {
     }
     this.status.render();
     this.syncCompletionProvider();
+    const client = this.client;
+    if (client) {
+      this.sendSettings(client); // (if not running yet, when it runs)
+    } else if (JSON.stringify(serverSettings()) !== this.lastSent) {
+      // Not running (e.g. the command was missing): a settings change is a good moment to try again.
+      void this.start();
+    }
+  }
+
+  /** Send the settings of now to the server if it runs and was last told other ones. */
+  private sendSettings(client: DeepfimClient): void {
+    if (!client.isRunning()) {
+      return;
+    }
     const settings = serverSettings();
     if (settings.model === undefined && this.sentModel) {
       settings.model = null; // the setting was cleared: back to the server's default model
     }
-    this.sentModel = settings.model !== undefined && settings.model !== null;
     const text = JSON.stringify(settings);
-    const client = this.client;
-    if (text !== this.lastSent && client?.isRunning()) {
-      this.lastSent = text;
-      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: settings } });
-    } else if (!client && text !== this.lastSent) {
-      // Not running (e.g. the command was missing): a settings change is a good moment to try again.
-      void this.start();
+    if (text === this.lastSent) {
+      return;
     }
+    this.lastSent = text;
+    this.sentModel = settings.model !== undefined && settings.model !== null;
+    void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: settings } });
   }
 
   // ------------------------------------------------------------------ commands

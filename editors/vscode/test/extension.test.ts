@@ -46,6 +46,44 @@ test('a server restarted after a crash gets the settings of now, not those of th
   assert.equal(restarted.maxTokens, 32);
 });
 
+/** The settings the server has now: its initializationOptions, then each didChangeConfiguration on them
+ *  (a key left out keeps its value, as the server does). */
+function told(client: LanguageClient): Record<string, unknown> {
+  const initialized = client.initialized[client.initialized.length - 1] as Record<string, unknown>;
+  const changes = client.notifications.map((n) => (n.params as { settings: { deepfim: object } }).settings.deepfim);
+  return Object.assign({}, initialized, ...changes);
+}
+
+test('a setting changed while the server starts reaches it once it runs', async () => {
+  settings.set('model', 'first.gguf');
+  const activating = activate(context as unknown as vscode.ExtensionContext);
+  // The server is started (initializationOptions sent) but has not answered `initialize` yet.
+  changeSettings({ model: 'second.gguf', maxTokens: 32 });
+  await activating;
+  await settle();
+  assert.equal(clients.length, 1);
+  assert.equal(told(clients[0]).model, 'second.gguf');
+  assert.equal(told(clients[0]).maxTokens, 32);
+});
+
+test('a model setting cleared while the server starts sends it back to the default model', async () => {
+  settings.set('model', 'first.gguf');
+  const activating = activate(context as unknown as vscode.ExtensionContext);
+  changeSettings({ model: '' });
+  await activating;
+  await settle();
+  assert.equal(told(clients[0]).model, null);
+});
+
+test('a setting changed while the client restarts a crashed server reaches the new server', async () => {
+  const client = await start();
+  const restarting = client.restartAfterCrash();
+  changeSettings({ maxTokens: 7 });
+  await restarting;
+  await settle();
+  assert.equal(told(client).maxTokens, 7);
+});
+
 test('two restarts at once leave one server running, the last one started', async () => {
   await start();
   // Each change of the command restarts the server; the second comes while the first stops the old one.

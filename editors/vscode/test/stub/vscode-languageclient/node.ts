@@ -33,12 +33,16 @@ export class LanguageClient {
     this.stateListeners.push(listener);
   }
 
+  private changeState(oldState: State, newState: State): void {
+    for (const listener of this.stateListeners) {
+      listener({ oldState, newState });
+    }
+  }
+
   /** The server exited and the client's restart could not start it again (the program is gone). */
   failRestart(): void {
     this.running = false;
-    for (const listener of this.stateListeners) {
-      listener({ oldState: State.Starting, newState: State.StartFailed });
-    }
+    this.changeState(State.Starting, State.StartFailed);
   }
 
   /** What the real client sends as initializationOptions when it (re)starts the server. */
@@ -47,10 +51,15 @@ export class LanguageClient {
     return typeof options === 'function' ? options() : options;
   }
 
+  /** As the real client: Starting, the initializationOptions, the server's answer a while later, Running. */
   async start(): Promise<void> {
+    this.changeState(State.Stopped, State.Starting);
     this.initialized.push(this.options());
     await new Promise((resolve) => setTimeout(resolve, 5));
     this.running = !this.disposed;
+    if (this.running) {
+      this.changeState(State.Starting, State.Running);
+    }
   }
 
   /** The server exited and the client's close handler asked for a restart. */
