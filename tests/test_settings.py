@@ -101,6 +101,21 @@ def test_vscode_package_json_declares_and_sends_every_setting() -> None:
             f"src/config.ts does not send {entry['key']}"
 
 
+def test_vscode_package_json_ranges_and_choices_are_the_servers() -> None:
+    """VS Code's Settings editor checks a value against package.json's minimum, maximum and enum; a value
+    the server refuses or clamps must be flagged there, not only in a warning when the server gets it."""
+    properties = json.loads((REPO / "editors/vscode/package.json").read_text())["contributes"]["configuration"][
+        "properties"]
+    for entry in schema():
+        declared = properties[f"deepfim.{VSCODE_NAMES.get(entry['key'], entry['key'])}"]
+        if "minimum" in entry:
+            # deepfim.threads: 0 stands for null (physical cores), which config.ts sends as null
+            low = 0 if entry["key"] == "threads" else entry["minimum"]
+            assert (declared.get("minimum"), declared.get("maximum")) == (low, entry["maximum"]), entry["key"]
+        if "enum" in entry:
+            assert declared["enum"] == entry["enum"] + ([None] if entry["nullable"] else []), entry["key"]
+
+
 def test_vscode_untrusted_workspaces_cannot_redirect_code_or_load_files() -> None:
     """A cloned repository's .vscode/settings.json could name an engine of its own: the source text (and
     DEEPFIM_API_KEY) would go there. Settings that pick a program, a file to load or a host to send the
