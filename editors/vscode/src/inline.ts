@@ -7,6 +7,9 @@ type Next = (document: vscode.TextDocument, position: vscode.Position, context: 
 interface Kept {
   key: string;
   result: Promise<Result>;
+  /** Another call for the same place waits for `result` too (its server request is cancelled only
+   *  when every caller is); absent for an answer already in. */
+  join?: (token: vscode.CancellationToken) => void;
 }
 
 function cursorAt(document: vscode.TextDocument, position: vscode.Position): boolean {
@@ -67,41 +70,56 @@ export class SlowCompletions {
     const key = SlowCompletions.key(document, position);
     const kept = this.kept;
     if (kept && kept.key === key) {
+      kept.join?.(token);
       this.kept = undefined;
       return kept.result;
     }
     const source = new vscode.CancellationTokenSource();
-    let decision: Promise<boolean> | undefined;
+    const decisions: Promise<boolean>[] = [];
     const begin = Date.now();
-    const listener = token.onCancellationRequested(() => {
-      const cancelledAt = Date.now();
-      // Only the document's version here: the extension host learns the cursor of the keystroke
-      // that made this request later than its text, so on a busy machine the editor's selection
-      // can still be the previous one. The cursor is checked when the answer comes.
-      if (document.version !== version) {
-        source.cancel();
-        return;
-      }
-      decision = new Promise((resolve) => setTimeout(() => {
-        const suggested = this.suggested;
-        const keep = suggested !== undefined && suggested.key === key &&
-          Math.abs(suggested.time - cancelledAt) <= SlowCompletions.suggestWindowMs;
-        if (keep) {
-          this.log(`VS Code stopped waiting after ${cancelledAt - begin} ms to open the suggest widget; ` +
-            `keeping the request at ${position.line + 1}:${position.character + 1}`);
-        } else {
-          this.log(`VS Code cancelled the request at ${position.line + 1}:${position.character + 1} after ` +
-            `${cancelledAt - begin} ms${suggested?.key === key ? ` (the suggest widget came ${suggested.time - cancelledAt} ms apart)` : ''}`);
+    const listeners: vscode.Disposable[] = [];
+    /** The callers still waiting for the answer: VS Code cancels the first when it asks again for the
+     *  same place (a manual trigger), and the request goes on for the one that joined. */
+    let waiting = 0;
+    const follow = (caller: vscode.CancellationToken): void => {
+      waiting += 1;
+      listeners.push(caller.onCancellationRequested(() => {
+        const cancelledAt = Date.now();
+        // Only the document's version here: the extension host learns the cursor of the keystroke
+        // that made this request later than its text, so on a busy machine the editor's selection
+        // can still be the previous one. The cursor is checked when the answer comes.
+        if (document.version !== version) {
           source.cancel();
+          return;
         }
-        resolve(keep);
-      }, SlowCompletions.suggestWindowMs));
-    });
+        decisions.push(new Promise((resolve) => setTimeout(() => {
+          const suggested = this.suggested;
+          const keep = suggested !== undefined && suggested.key === key &&
+            Math.abs(suggested.time - cancelledAt) <= SlowCompletions.suggestWindowMs;
+          if (keep) {
+            this.log(`VS Code stopped waiting after ${cancelledAt - begin} ms to open the suggest widget; ` +
+              `keeping the request at ${position.line + 1}:${position.character + 1}`);
+          } else {
+            const apart = suggested?.key === key
+              ? ` (the suggest widget came ${suggested.time - cancelledAt} ms apart)` : '';
+            this.log(`VS Code cancelled the request at ${position.line + 1}:${position.character + 1} after ` +
+              `${cancelledAt - begin} ms${apart}`);
+            waiting -= 1;
+            if (waiting === 0) {
+              source.cancel();
+            }
+          }
+          resolve(keep);
+        }, SlowCompletions.suggestWindowMs)));
+      }));
+    };
+    follow(token);
     const result = Promise.resolve(next(document, position, context, source.token));
-    this.kept = { key, result }; // a second call for the same place (e.g. a manual trigger) joins in
+    // A second call for the same place (e.g. a manual trigger) joins in.
+    this.kept = { key, result, join: follow };
     try {
       const value = await result;
-      const keep = decision !== undefined && await decision;
+      const keep = (await Promise.all(decisions)).some(Boolean);
       if (keep && !source.token.isCancellationRequested && hasItems(value) && cursorAt(document, position) &&
           document.version === version) {
         this.kept = { key, result: Promise.resolve(value) };
@@ -115,7 +133,7 @@ export class SlowCompletions {
       }
       return token.isCancellationRequested ? null : value;
     } finally {
-      listener.dispose();
+      listeners.forEach((listener) => listener.dispose());
       source.dispose();
     }
   }

@@ -99,12 +99,18 @@ export class ThemeColor {
 }
 
 export class CancellationTokenSource {
-  token = { isCancellationRequested: false, onCancellationRequested: () => disposable };
+  private readonly cancelled = new EventEmitter<void>();
+  readonly token = { isCancellationRequested: false, onCancellationRequested: this.cancelled.event };
   cancel(): void {
-    this.token.isCancellationRequested = true;
+    if (!this.token.isCancellationRequested) {
+      this.token.isCancellationRequested = true;
+      this.cancelled.fire();
+    }
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.cancelled.dispose();
+  }
 }
 
 export enum StatusBarAlignment { Left = 1, Right = 2 }
