@@ -270,9 +270,9 @@ class Extension implements vscode.Disposable {
         return;
       }
       if (event.newState === State.Running) {
-        // Settings changed after initializationOptions went out (the server takes a while to answer
-        // `initialize`, the first time and after a crash) were not sent: the server has not run yet.
-        this.sendSettings(client);
+        // Started, the first time or again after a crash: the client initializes its features next and
+        // then resolves the start under way (start() returns that very promise while one is).
+        client.start().then(() => this.started(client), () => undefined);
       }
       if (this.status.current.state === 'error') {
         return;
@@ -292,8 +292,7 @@ class Extension implements vscode.Disposable {
     try {
       await client.start();
       client.quietStart = false;
-      this.completionFeature = undefined;
-      this.syncCompletionProvider();
+      this.started(client);
     } catch (error) {
       if (this.client !== client) {
         return;
@@ -318,6 +317,19 @@ class Extension implements vscode.Disposable {
         this.client = undefined;
       }
     }
+  }
+
+  /** After each start of the server, by us or by the client after a crash: the client has registered
+   *  every feature the server offers (the suggest widget's provider too), and the settings changed
+   *  since initializationOptions went out (the server takes a while to answer `initialize`) are not
+   *  sent yet. */
+  private started(client: DeepfimClient): void {
+    if (this.client !== client || !client.isRunning()) {
+      return;
+    }
+    this.completionFeature = undefined;
+    this.syncCompletionProvider();
+    this.sendSettings(client);
   }
 
   /** Whether the server's `textDocument/completion` provider is registered with VS Code. */

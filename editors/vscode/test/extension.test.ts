@@ -84,6 +84,19 @@ test('a setting changed while the client restarts a crashed server reaches the n
   assert.equal(told(client).maxTokens, 7);
 });
 
+test('the suggest widget gets no deepfim provider, also after the client restarts a crashed server', async () => {
+  const client = await start();
+  assert.equal(client.completionRegistered, false, 'after the first start');
+  await client.restartAfterCrash();
+  await settle();
+  assert.equal(client.completionRegistered, false, 'after the restart the client made itself');
+  changeSettings({ showInSuggestWidget: true });
+  assert.equal(client.completionRegistered, true, 'deepfim.showInSuggestWidget turned on');
+  await client.restartAfterCrash();
+  await settle();
+  assert.equal(client.completionRegistered, true, 'turned on, after another restart');
+});
+
 test('two restarts at once leave one server running, the last one started', async () => {
   await start();
   // Each change of the command restarts the server; the second comes while the first stops the old one.

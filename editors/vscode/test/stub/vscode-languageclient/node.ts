@@ -20,7 +20,12 @@ export class LanguageClient {
   /** The initializationOptions of each start (a restart after a crash starts again). */
   readonly initialized: unknown[] = [];
   readonly notifications: { type: unknown; params: unknown }[] = [];
-  initializeResult = { capabilities: {} };
+  /** The server's capabilities (deepfim's has a completion provider). */
+  initializeResult = { capabilities: { completionProvider: {} } };
+  /** Whether the completion feature's provider is registered with VS Code: the real client registers
+   *  every feature the server's capabilities name when it (re)starts, and clears them when it stops. */
+  completionRegistered = false;
+  private onStart: Promise<void> | undefined;
   constructor(readonly id: string, readonly name: string, readonly serverOptions: unknown,
     readonly clientOptions: LanguageClientOptions) {
     clients.push(this);
@@ -51,25 +56,37 @@ export class LanguageClient {
     return typeof options === 'function' ? options() : options;
   }
 
-  /** As the real client: Starting, the initializationOptions, the server's answer a while later, Running. */
-  async start(): Promise<void> {
-    this.changeState(State.Stopped, State.Starting);
-    this.initialized.push(this.options());
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    this.running = !this.disposed;
-    if (this.running) {
-      this.changeState(State.Starting, State.Running);
+  /** As the real client: Starting, the initializationOptions, the server's answer a while later,
+   *  Running, then the features (and only then is start's promise resolved, the same promise for a
+   *  start() called meanwhile). */
+  start(): Promise<void> {
+    if (this.onStart === undefined) {
+      this.onStart = (async () => {
+        this.changeState(State.Stopped, State.Starting);
+        this.initialized.push(this.options());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        this.running = !this.disposed;
+        if (this.running) {
+          this.changeState(State.Starting, State.Running);
+          await new Promise((resolve) => setTimeout(resolve, 1)); // the `initialized` notification
+          this.completionRegistered = this.initializeResult.capabilities.completionProvider !== undefined;
+        }
+      })();
     }
+    return this.onStart;
   }
 
   /** The server exited and the client's close handler asked for a restart. */
   async restartAfterCrash(): Promise<void> {
     this.running = false;
+    this.completionRegistered = false;
+    this.onStart = undefined;
     await this.start();
   }
 
   async dispose(_timeout?: number): Promise<void> {
     this.disposed = true;
+    this.completionRegistered = false;
     await new Promise((resolve) => setTimeout(resolve, 5));
     this.running = false;
   }
@@ -83,6 +100,6 @@ export class LanguageClient {
   }
 
   getFeature(): { initialize: () => void; clear: () => void } {
-    return { initialize: () => undefined, clear: () => undefined };
+    return { initialize: () => void (this.completionRegistered = true), clear: () => void (this.completionRegistered = false) };
   }
 }
