@@ -327,7 +327,7 @@ class Extension implements vscode.Disposable {
     if (this.client !== client || !client.isRunning()) {
       return;
     }
-    this.completionFeature = undefined;
+    this.completionFeature = true; // the client registered it (initialize() again would add a second one)
     this.syncCompletionProvider();
     this.sendSettings(client);
   }

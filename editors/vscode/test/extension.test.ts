@@ -86,15 +86,25 @@ test('a setting changed while the client restarts a crashed server reaches the n
 
 test('the suggest widget gets no deepfim provider, also after the client restarts a crashed server', async () => {
   const client = await start();
-  assert.equal(client.completionRegistered, false, 'after the first start');
+  assert.equal(client.completionProviders, 0, 'after the first start');
   await client.restartAfterCrash();
   await settle();
-  assert.equal(client.completionRegistered, false, 'after the restart the client made itself');
+  assert.equal(client.completionProviders, 0, 'after the restart the client made itself');
   changeSettings({ showInSuggestWidget: true });
-  assert.equal(client.completionRegistered, true, 'deepfim.showInSuggestWidget turned on');
+  assert.equal(client.completionProviders, 1, 'deepfim.showInSuggestWidget turned on');
   await client.restartAfterCrash();
   await settle();
-  assert.equal(client.completionRegistered, true, 'turned on, after another restart');
+  assert.equal(client.completionProviders, 1, 'turned on, after another restart');
+});
+
+test('with deepfim.showInSuggestWidget on, the suggest widget gets one deepfim provider, not two', async () => {
+  settings.set('showInSuggestWidget', true);
+  const client = await start();
+  assert.equal(client.completionProviders, 1);
+  changeSettings({ showInSuggestWidget: false });
+  assert.equal(client.completionProviders, 0);
+  changeSettings({ showInSuggestWidget: true });
+  assert.equal(client.completionProviders, 1);
 });
 
 test('two restarts at once leave one server running, the last one started', async () => {

@@ -22,9 +22,10 @@ export class LanguageClient {
   readonly notifications: { type: unknown; params: unknown }[] = [];
   /** The server's capabilities (deepfim's has a completion provider). */
   initializeResult = { capabilities: { completionProvider: {} } };
-  /** Whether the completion feature's provider is registered with VS Code: the real client registers
-   *  every feature the server's capabilities name when it (re)starts, and clears them when it stops. */
-  completionRegistered = false;
+  /** How many completion providers the completion feature has registered with VS Code: the real client
+   *  registers one for every feature the server's capabilities name when it (re)starts, one more for
+   *  each initialize() of the feature, and clears them all when it stops. */
+  completionProviders = 0;
   private onStart: Promise<void> | undefined;
   constructor(readonly id: string, readonly name: string, readonly serverOptions: unknown,
     readonly clientOptions: LanguageClientOptions) {
@@ -69,7 +70,7 @@ export class LanguageClient {
         if (this.running) {
           this.changeState(State.Starting, State.Running);
           await new Promise((resolve) => setTimeout(resolve, 1)); // the `initialized` notification
-          this.completionRegistered = this.initializeResult.capabilities.completionProvider !== undefined;
+          this.completionProviders = this.initializeResult.capabilities.completionProvider !== undefined ? 1 : 0;
         }
       })();
     }
@@ -79,14 +80,14 @@ export class LanguageClient {
   /** The server exited and the client's close handler asked for a restart. */
   async restartAfterCrash(): Promise<void> {
     this.running = false;
-    this.completionRegistered = false;
+    this.completionProviders = 0;
     this.onStart = undefined;
     await this.start();
   }
 
   async dispose(_timeout?: number): Promise<void> {
     this.disposed = true;
-    this.completionRegistered = false;
+    this.completionProviders = 0;
     await new Promise((resolve) => setTimeout(resolve, 5));
     this.running = false;
   }
@@ -100,6 +101,6 @@ export class LanguageClient {
   }
 
   getFeature(): { initialize: () => void; clear: () => void } {
-    return { initialize: () => void (this.completionRegistered = true), clear: () => void (this.completionRegistered = false) };
+    return { initialize: () => void (this.completionProviders += 1), clear: () => void (this.completionProviders = 0) };
   }
 }
