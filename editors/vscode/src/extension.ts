@@ -45,8 +45,9 @@ class SpawnError extends Error {
   }
 }
 
-/** `program` as the OS would find it: an existing file for a path, else a PATH lookup. */
-export function findProgram(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/** `program` as the OS would find it when started in `cwd` (as child_process.spawn does): an existing
+ *  file for a path (a relative one from `cwd`), else a PATH lookup. */
+export function findProgram(program: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): string | undefined {
   const isFile = (candidate: string): boolean => {
     try {
       return fs.statSync(candidate).isFile();
@@ -55,7 +56,8 @@ export function findProgram(program: string, env: NodeJS.ProcessEnv = process.en
     }
   };
   if (program.includes('/') || program.includes('\\')) {
-    return isFile(program) ? program : undefined;
+    const file = path.resolve(cwd ?? process.cwd(), program);
+    return isFile(file) ? file : undefined;
   }
   const extensions = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
@@ -154,12 +156,14 @@ class Extension implements vscode.Disposable {
 
   private notInstalled(command: string[]): void {
     const program = command[0];
-    this.status.set({ state: 'error', message: `\`${program}\` was not found` });
+    const relative = /[/\\]/.test(program) && !path.isAbsolute(program)
+      ? ` in ${this.cwd() ?? process.cwd()} (a relative path starts at the first workspace folder)` : '';
+    this.status.set({ state: 'error', message: `\`${program}\` was not found${relative}` });
     const message = program === 'deepfim'
       ? 'deepfim: the `deepfim` command was not found. Install the deepfim server (`pip install -e .` in a clone of ' +
         'deepfim, e.g. into a virtual environment) and set "deepfim.serverCommand" to its full path, e.g. ' +
         '["/path/to/.venv/bin/deepfim", "serve"], or put `deepfim` on PATH.'
-      : `deepfim: the server command \`${program}\` was not found. Fix "deepfim.serverCommand" ` +
+      : `deepfim: the server command \`${program}\` was not found${relative}. Fix "deepfim.serverCommand" ` +
         '(program and arguments, e.g. ["/path/to/.venv/bin/deepfim", "serve"]).';
     this.notifyOnce(`enoent:${command.join('\0')}`, message, 'Open Settings');
   }
@@ -168,7 +172,7 @@ class Extension implements vscode.Disposable {
   private serverOptions(command: string[]): ServerOptions {
     return () =>
       new Promise<cp.ChildProcess>((resolve, reject) => {
-        const found = findProgram(command[0]);
+        const found = findProgram(command[0], process.env, this.cwd());
         if (!found) {
           reject(new SpawnError(command, 'ENOENT', new Error(`${command[0]}: not found`)));
           return;
@@ -437,7 +441,7 @@ class Extension implements vscode.Disposable {
         return;
       }
     }
-    if (!findProgram(cliCommand()[0])) {
+    if (!findProgram(cliCommand()[0], process.env, this.cwd())) {
       this.notInstalled(cliCommand());
       return;
     }

@@ -3,9 +3,11 @@
 // and that restarts leave one server running.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
-import { activate, deactivate } from '../src/extension';
+import { activate, deactivate, findProgram } from '../src/extension';
 import { changeSettings, settings, statusItems } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -124,4 +126,17 @@ test('a restart after a crash that cannot start the server says so, not "restart
   const item = statusItems[statusItems.length - 1];
   assert.match(item.text, /error|alert/i, item.text);
   assert.match(item.tooltip?.value ?? '', /could not be started again.*deepfim: Restart Server/);
+});
+
+test('a relative deepfim.serverCommand program is found where the server is started (the workspace folder)', () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-folder-'));
+  fs.mkdirSync(path.join(folder, '.venv', 'bin'), { recursive: true });
+  fs.writeFileSync(path.join(folder, '.venv', 'bin', 'deepfim'), '#!/bin/sh\n', { mode: 0o755 });
+  // child_process.spawn(program, args, { cwd: folder }) runs folder/.venv/bin/deepfim.
+  assert.equal(findProgram('.venv/bin/deepfim', {}, folder), path.join(folder, '.venv', 'bin', 'deepfim'));
+  assert.equal(findProgram('./.venv/bin/deepfim', {}, folder), path.join(folder, '.venv', 'bin', 'deepfim'));
+  assert.equal(findProgram('bin/deepfim', {}, folder), undefined);
+  assert.equal(findProgram(path.join(folder, '.venv', 'bin', 'deepfim'), {}, os.tmpdir()),
+    path.join(folder, '.venv', 'bin', 'deepfim'));
+  fs.rmSync(folder, { recursive: true });
 });
