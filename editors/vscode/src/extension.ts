@@ -281,7 +281,8 @@ class Extension implements vscode.Disposable {
       if (this.status.current.state === 'error') {
         return;
       }
-      if (event.newState === State.Stopped) {
+      if (event.newState === State.Stopped && this.status.current.state !== 'stopped') {
+        // (a 'stopped' set by closed() says why, e.g. 4 crashes in 3 minutes: it stays)
         this.status.set({ state: 'stopped', message: 'the server is not running' });
       } else if (event.newState === State.StartFailed) {
         // The client's own restart after a crash could not start the server (the program is gone,

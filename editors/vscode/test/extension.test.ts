@@ -109,6 +109,17 @@ test('with deepfim.showInSuggestWidget on, the suggest widget gets one deepfim p
   assert.equal(client.completionProviders, 1);
 });
 
+test('a server that stopped 4 times in 3 minutes says so in the status bar, not just "not running"', async () => {
+  const client = await start();
+  for (let i = 0; i < 4; i++) {
+    await client.crash();
+  }
+  assert.equal(client.isRunning(), false);
+  const item = statusItems[statusItems.length - 1];
+  assert.match(item.text, /error/, item.text);
+  assert.match(item.tooltip?.value ?? '', /stopped 4 times in 3 minutes/);
+});
+
 test('two restarts at once leave one server running, the last one started', async () => {
   await start();
   // Each change of the command restarts the server; the second comes while the first stops the old one.

@@ -10,7 +10,11 @@ export const DidChangeConfigurationNotification = { type: 'workspace/didChangeCo
 export const ShowMessageNotification = { type: 'window/showMessage' };
 export type ShowMessageParams = { type: MessageType; message: string };
 export type ServerOptions = unknown;
-export type LanguageClientOptions = { initializationOptions?: unknown; documentSelector?: unknown };
+export type LanguageClientOptions = {
+  initializationOptions?: unknown;
+  documentSelector?: unknown;
+  errorHandler?: { closed: () => { action: CloseAction } | Promise<{ action: CloseAction }> };
+};
 
 export const clients: LanguageClient[] = [];
 
@@ -75,6 +79,19 @@ export class LanguageClient {
       })();
     }
     return this.onStart;
+  }
+
+  /** The server exited: as the real client, ask the close handler, then restart or stop. */
+  async crash(): Promise<void> {
+    this.running = false;
+    const handled = await this.clientOptions.errorHandler?.closed();
+    if (handled?.action === CloseAction.Restart) {
+      await this.restartAfterCrash();
+    } else {
+      this.completionProviders = 0;
+      this.onStart = undefined;
+      this.changeState(State.Running, State.Stopped);
+    }
   }
 
   /** The server exited and the client's close handler asked for a restart. */
