@@ -307,17 +307,28 @@ reaches eglot's deepfim servers of every project, and not another language serve
   (deepfim--handle-items (cl-incf deepfim--request-seq) (copy-marker (point)) (buffer-chars-modified-tick)
                          (list :items (vector (list :insertText text)))))
 
+(defmacro deepfim-test--in-one-window (a &rest body)
+  "Run BODY in buffer A alone in its frame, in `python-mode' with \"x = fo\" and `deepfim-mode' on;
+then turn the mode off, kill A and leave one window."
+  (declare (indent 1))
+  `(unwind-protect
+       (progn
+         (delete-other-windows)
+         (switch-to-buffer ,a)
+         (python-mode)
+         (insert "x = fo")
+         (deepfim-mode 1)
+         ,@body)
+     (with-current-buffer ,a (deepfim-mode -1))
+     (kill-buffer ,a)
+     (delete-other-windows)))
+
 (ert-deftest deepfim-ghost-text-cleared-on-leaving-the-window ()
   "Ghost text does not stay in a window left with C-x o (nor its keys)."
   (let ((a (generate-new-buffer "deepfim-a.py"))
         (b (generate-new-buffer "deepfim-b.py")))
     (unwind-protect
-        (progn
-          (delete-other-windows)
-          (switch-to-buffer a)
-          (python-mode)
-          (insert "x = fo")
-          (deepfim-mode 1)
+        (deepfim-test--in-one-window a
           (set-window-buffer (split-window) b)
           (deepfim-test--show "o(1)")
           ;; Commands in the same window keep it.
@@ -340,34 +351,22 @@ reaches eglot's deepfim servers of every project, and not another language serve
           (execute-kbd-macro (kbd "C-x o"))
           (should (eq (current-buffer) a))
           (should-not (deepfim-current-suggestion)))
-      (with-current-buffer a (deepfim-mode -1))
-      (kill-buffer a)
-      (kill-buffer b)
-      (delete-other-windows))))
+      (kill-buffer b))))
 
 (ert-deftest deepfim-ghost-text-only-in-the-selected-window ()
   "With the buffer in two windows (C-x 2), the ghost text shows in the selected one only."
   (let ((a (generate-new-buffer "deepfim-a.py")))
-    (unwind-protect
-        (progn
-          (delete-other-windows)
-          (switch-to-buffer a)
-          (python-mode)
-          (insert "x = fo")
-          (deepfim-mode 1)
-          (let ((other (split-window)))
-            (should (eq (window-buffer other) a))
-            (deepfim-test--show "o(1)")
-            (should (equal (deepfim-current-suggestion) "o(1)"))
-            ;; An overlay with no `window' property is drawn in every window of its buffer.
-            (should (eq (overlay-get deepfim--overlay 'window) (selected-window)))
-            (should-not (eq (overlay-get deepfim--overlay 'window) other))
-            ;; Typing through keeps it in that window.
-            (execute-kbd-macro "o")
-            (should (eq (overlay-get deepfim--overlay 'window) (selected-window)))))
-      (with-current-buffer a (deepfim-mode -1))
-      (kill-buffer a)
-      (delete-other-windows))))
+    (deepfim-test--in-one-window a
+      (let ((other (split-window)))
+        (should (eq (window-buffer other) a))
+        (deepfim-test--show "o(1)")
+        (should (equal (deepfim-current-suggestion) "o(1)"))
+        ;; An overlay with no `window' property is drawn in every window of its buffer.
+        (should (eq (overlay-get deepfim--overlay 'window) (selected-window)))
+        (should-not (eq (overlay-get deepfim--overlay 'window) other))
+        ;; Typing through keeps it in that window.
+        (execute-kbd-macro "o")
+        (should (eq (overlay-get deepfim--overlay 'window) (selected-window)))))))
 
 ;; A request whose answer is handed over by the test: no server.
 (defun deepfim-test--answer-after (keys text)
