@@ -213,10 +213,10 @@ def test_sessions_that_picked_the_same_slot_part(deepseek_tiny: Path) -> None:
         second.slot, second._claimed = first.slot, True  # the same random pick
         second.generate(prompts[1], 1, never)  # evicts the first session's window
         assert first.generate(prompts[0], 1, never).prompt_tokens_evaluated > 256  # its window, read again
-        assert first.slot != second.slot  # ... and the session moved (to the one fresh slot)
-        for engine, prompt in zip((first, second), prompts):  # each window read once more, in its own slot
-            engine.generate(prompt, 1, never)
-        assert first.slot != second.slot  # no fresh slot left: the second session stays
+        first_slot = first.slot
+        for engine, prompt in zip((first, second), prompts):  # each window read once more, in its own slot:
+            engine.generate(prompt, 1, never)  # the first session's next request moved it (to the one fresh slot)
+        assert first.slot != first_slot and first.slot != second.slot  # no fresh slot left: the second one stays
         for _ in range(3):
             for engine, prompt in zip((first, second), prompts):
                 assert engine.generate(prompt, 1, never).prompt_tokens_evaluated <= 8
@@ -1504,6 +1504,46 @@ def test_a_background_read_gives_way_while_the_session_claims_its_slot(tiny_serv
         assert engine.slot == 0 and engine.outage is None
     finally:
         fake.close()
+
+
+def test_a_keystroke_cuts_the_claim_of_a_fresh_slot_after_another_client_took_the_sessions(
+        deepseek_tiny: Path) -> None:
+    """A request that finds its window gone from its slot moves the session to a fresh one. The claim
+    of that slot was made after the answer, where nothing could cut it: a stalled claim held the
+    answer 10 s. The next request makes it now, a keystroke cuts it, and a later one makes it again."""
+    stalled = threading.Event()
+    with LlamaServer(deepseek_tiny, ctx=2048, parallel=2, extra=["--cache-ram", "0"]) as server:
+        def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+            if path == "/completion" and body.get("n_predict") == 0 and "id_slot" not in body and stalled.is_set():
+                return 200, "text/event-stream", [b"STALL"]
+            request = urllib.request.Request(server.url + path, method=method,
+                                             data=json.dumps(body).encode() if method == "POST" else None,
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.headers["Content-Type"], [answer.read()]
+
+        fake = FakeServer(handle)
+        first, second = open_remote(fake.url, "llama.cpp", None, 2048), open_remote(server.url, "llama.cpp", None, 2048)
+        try:
+            prompts = [engine.tokenize("".join(f"def f{k}_{i}(x):\n    return x * {i} + {k}\n\n" for i in range(40)))
+                       for k, engine in enumerate((first, second))]
+            never = lambda: False  # noqa: E731
+            first.generate(prompts[0], 1, never)
+            second.slot, second._claimed = first.slot, True  # the same pick: it evicts the first session's window
+            second.generate(prompts[1], 1, never)
+            stalled.set()
+            started = time.monotonic()
+            assert first.generate(prompts[0], 1, _after(0.3)).prompt_tokens_evaluated > 256  # read again ...
+            assert first.generate(prompts[0], 1, _after(0.3)).stop_reason == "cancelled"  # ... then the stalled claim
+            assert time.monotonic() - started < 2.0 and first.slot == second.slot and first.outage is None
+            stalled.clear()
+            assert first.generate(prompts[0], 1, never).prompt_tokens_evaluated > 256  # in the fresh slot
+            assert first.slot != second.slot
+            assert first.generate(prompts[0], 1, never).prompt_tokens_evaluated <= 8
+        finally:
+            first.close()
+            second.close()
+            fake.close()
 
 
 def test_a_prefix_only_prompt_on_llama_server_starts_with_a_bos_only_where_the_tokenizer_adds_one() -> None:

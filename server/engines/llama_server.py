@@ -142,9 +142,11 @@ class LlamaServerEngine(RemoteEngine):
         # before it say -1; a stream deepfim cuts short has none, so a prefill after a pause is sent
         # until it is known). It is kept across outages (the server wraps an id beyond its slots).
         # A request that finds its window gone from the slot (another client used it) moves the
-        # session to a fresh slot when there is one.
+        # session to a fresh slot when there is one: the next request claims it (`_lost`), where a
+        # keystroke can cut the claim, rather than the answer waiting for it.
         self.slot: Optional[int] = None
         self._claimed = False
+        self._lost: Optional[int] = None
         self._seed = random.randrange(1, 2**31)
         self._probe = space_probe_of(self.client)
         self._setup(name, n_ctx, bos_text=props.get("bos_token") or None, adds_bos=lambda: adds_bos(self.client))
@@ -164,6 +166,8 @@ class LlamaServerEngine(RemoteEngine):
         return detokenize(self.client, tokens)
 
     def _request(self, prompt: list[int], max_tokens: int) -> Optional[tuple[str, dict]]:
+        if self._lost is not None and not self._move():
+            return None
         if self.slot is None and self.slots > 1 and not self._claimed and not self._claim_slot():
             return None
         body = {
@@ -202,18 +206,30 @@ class LlamaServerEngine(RemoteEngine):
         self._claimed = self.slot is not None
         return self._claimed
 
-    def _reused(self, held: int, reused: int) -> bool:
-        if self.slot is None or self.slots <= 1 or held - reused < LOST_SLOT_TOKENS or reused * 2 >= held:
-            return False
-        lost = self.slot
+    def _reused(self, held: int, reused: int) -> None:
+        if self.slot is not None and self.slots > 1 and held - reused >= LOST_SLOT_TOKENS and reused * 2 < held:
+            self._lost = self.slot
+
+    def _move(self) -> bool:
+        """Move the session from its `_lost` slot to a fresh one, if the server lists one; False when
+        the claim was cut (the next request makes it again)."""
+        lost = self._lost
         self.slot = None
-        self._claim_slot(lost)
-        if self.slot is None:  # no fresh slot: the lost one is still the best guess
-            self.slot = lost
-        return self.slot != lost
+        claimed = False
+        try:
+            claimed = self._claim_slot(lost)
+        finally:
+            if self.slot is None:  # no fresh slot (the lost one is still the best guess), or cut
+                self.slot = lost
+        if not claimed:
+            return False
+        self._lost = None
+        if self.slot != lost:
+            self._read = []  # the fresh slot holds nothing of this session
+        return True
 
     def _placed(self) -> bool:
-        return self.slot is not None or self.slots <= 1
+        return self._lost is None and (self.slot is not None or self.slots <= 1)
 
     def _chunk(self, event: dict) -> Chunk:
         slot = event.get("id_slot")

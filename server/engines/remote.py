@@ -98,11 +98,9 @@ class RemoteEngine:
         """Whether the server's cache for this session is known to be where the next request goes."""
         return True
 
-    def _reused(self, held: int, reused: int) -> bool:
+    def _reused(self, held: int, reused: int) -> None:
         """The server reused `reused` prompt tokens of a request whose first `held` it had read for
-        this session's last request; True when the next request goes where nothing of this session
-        is cached."""
-        return False
+        this session's last request."""
 
     # --------------------------------------------------------------- shared
     def _same_server(self) -> None:
@@ -289,9 +287,10 @@ class RemoteEngine:
             else:
                 raise self.client.failed(f"the stream from {self.client.url} ended before the completion did: did the "
                                          f"server stop?")
-        moved = reported_cache is not None and self._reused(held, reported_cache)
+        if reported_cache is not None:
+            self._reused(held, reported_cache)
         self._cached = len(prompt) + result.generated_tokens
-        self._read = prompt if first is not None and not moved else []
+        self._read = prompt if first is not None else []
         result.text = text
         now = time.monotonic()
         result.generate_ms = (now - first) * 1000 if first is not None else 0.0
