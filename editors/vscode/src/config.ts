@@ -106,3 +106,11 @@ export function cliCommand(): string[] {
   const serve = command.indexOf('serve');
   return serve > 0 ? command.slice(0, serve) : [command[0]];
 }
+
+/** Where to write a setting so that the new value takes effect: where its effective value comes from (a
+ * folder's or the workspace's settings override the user's), else the user's settings. */
+export function effectiveTarget(key: string): vscode.ConfigurationTarget {
+  const inspected = config().inspect(key);
+  return inspected?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
+    : inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+}

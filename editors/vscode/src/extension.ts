@@ -17,7 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 import { EDIT_COMMAND, executeEdit } from './actions';
 import {
-  cliCommand, enabledForLanguage, SECTION, serverCommand, ServerSettings, serverSettings, showInSuggestWidget,
+  cliCommand, effectiveTarget, enabledForLanguage, SECTION, serverCommand, ServerSettings, serverSettings, showInSuggestWidget,
 } from './config';
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
@@ -425,11 +425,7 @@ class Extension implements vscode.Disposable {
   private async toggle(): Promise<void> {
     const config = vscode.workspace.getConfiguration(SECTION);
     const enabled = config.get<boolean>('enable') !== false;
-    const inspected = config.inspect<boolean>('enable');
-    // Flip where the effective value comes from, so the toggle always takes effect.
-    const target = inspected?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
-      : inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    await config.update('enable', !enabled, target);
+    await config.update('enable', !enabled, effectiveTarget('enable'));  // so that the toggle always takes effect
     vscode.window.setStatusBarMessage(`deepfim: completions ${enabled ? 'disabled' : 'enabled'}`, 3000);
   }
 
@@ -459,7 +455,8 @@ class Extension implements vscode.Disposable {
     } else {
       const use = await vscode.window.showInformationMessage(`deepfim: pulled ${name}.`, 'Use this model');
       if (use) {
-        await vscode.workspace.getConfiguration(SECTION).update('model', name, vscode.ConfigurationTarget.Global);
+        // Where the model is set (a workspace's setting overrode the user's, which then changed nothing).
+        await vscode.workspace.getConfiguration(SECTION).update('model', name, effectiveTarget('model'));
       }
     }
   }

@@ -27,6 +27,9 @@ export class EventEmitter<T> {
 export const settings = new Map<string, unknown>();
 const configurationChanged = new EventEmitter<{ affectsConfiguration: (section: string) => boolean }>();
 
+/** Where each setting is set, as `inspect` tells it (the user's settings where absent). */
+export const inspections = new Map<string, { workspaceValue?: unknown; workspaceFolderValue?: unknown }>();
+
 /** Change settings and fire onDidChangeConfiguration for them. */
 export function changeSettings(changes: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(changes)) {
@@ -42,7 +45,7 @@ export const workspace = {
   workspaceFolders: undefined,
   getConfiguration: (section: string) => ({
     get: <T>(key: string): T | undefined => (section === 'deepfim' ? settings.get(key) as T : undefined),
-    inspect: () => undefined,
+    inspect: (key: string) => (section === 'deepfim' ? inspections.get(key) : undefined),
     update: async (key: string, value: unknown) => changeSettings({ [key]: value }),
   }),
   onDidChangeConfiguration: configurationChanged.event,
