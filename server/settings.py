@@ -91,9 +91,9 @@ class Settings:
         warning per key whose value was refused or clamped, and per unknown key (a typo) where every
         key is meant for deepfim: in a `deepfim` section, or `ours` (initializationOptions).
 
-        null (or "" for text) where null is allowed means the value deepfim was `started` with (`deepfim
-        serve --model`, `--engine`, `--set`; else the default): a client's cleared setting goes back to it,
-        and a client that sends null for what it leaves unset (VS Code) keeps what `serve` was given.
+        null (or "" for text) means the value deepfim was `started` with (`deepfim serve --model`,
+        `--engine`, `--set`; else the default): a client's cleared setting goes back to it, and a client
+        that sends null for what it leaves unset (VS Code) keeps what `serve` was given.
         """
         if not isinstance(options, dict):
             return self, []
@@ -112,8 +112,8 @@ class Settings:
                 continue
             if spec.metadata["text"] and isinstance(value, str) and not value.strip():
                 value = None  # an editor's empty text box means "not set"
-            if value is None and spec.metadata["nullable"]:
-                changes[spec.name] = getattr(started, spec.name) if started is not None else None
+            if value is None:
+                changes[spec.name] = getattr(started, spec.name) if started is not None else spec.default
                 continue
             accepted, warning = _check(spec, value)
             if warning:
@@ -130,8 +130,6 @@ class Settings:
 def _check(spec: Any, value: Any) -> tuple[Any, Optional[str]]:
     """(the value to use, a description of what is accepted when `value` was not)."""
     meta, default = spec.metadata, spec.default
-    if value is None and meta["nullable"]:
-        return None, None
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value, None

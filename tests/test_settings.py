@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,17 @@ def test_null_settings_keep_what_serve_was_started_with() -> None:
         == ("http://gpu:8080", "llama.cpp", 0, 3, None)
     assert started.validated({"engine": "http://other:8080"}, started=started)[0].engine == "http://other:8080"
     assert started.validated({"engine": None})[0].engine is None  # no started settings: the default
+
+
+def test_null_puts_any_setting_back_to_what_serve_was_started_with() -> None:
+    """null is "not set" for every setting, not only those whose default is null: an editor's cleared
+    `deepfim-max-tokens` reaches the server, and `--set timeBudgetMs=...` in VS Code's serverCommand
+    stays (it sends null for what is unset). They were refused with a warning, the last value kept."""
+    started = Settings(max_tokens=32, time_budget_ms=9000, kv_cache_type="q8_0")
+    edited = replace(started, max_tokens=64, lookup_decoding=False)
+    sent = {"maxTokens": None, "timeBudgetMs": None, "kvCacheType": None, "lookupDecoding": None}
+    assert edited.validated(sent, ours=True, started=started) == (started, [])
+    assert edited.validated(sent)[0] == Settings()  # no started settings: the defaults
 
 
 def test_out_of_range_values_are_clamped_with_a_warning() -> None:
