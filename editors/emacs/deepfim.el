@@ -179,17 +179,20 @@ nil keeps everything.  Takes effect when the connection starts."
 ;;; Small helpers
 
 (defun deepfim--settings ()
-  "The settings object sent to the server (a plist).
-nil for a boolean setting is sent as false (JSON null would be refused)."
-  (let ((settings (cl-loop for (key value) on deepfim-settings by #'cddr
-                           nconc (list key (if (and (null value) (memq key deepfim--boolean-settings))
-                                               :json-false
-                                             value)))))
-    (when deepfim-model
-      (setq settings (plist-put settings :model (deepfim--expand-model deepfim-model))))
-    (when deepfim-max-tokens
-      (setq settings (plist-put settings :maxTokens deepfim-max-tokens)))
-    (or settings (make-hash-table))))
+  "The settings object sent to the server: a plist of every key in
+`deepfim-server-settings'.  A setting set nowhere is sent as null, which
+the server takes as the value `deepfim serve' was started with (a --set
+or --model in `deepfim-server-command'), else its default: a setting
+removed, or set back to nil, goes back to it at \\[deepfim-reconfigure].
+nil for a boolean setting in `deepfim-settings' is sent as false."
+  (cl-loop for key in deepfim-server-settings
+           nconc (list key (cond ((and (eq key :model) deepfim-model) (deepfim--expand-model deepfim-model))
+                                 ((and (eq key :maxTokens) deepfim-max-tokens))
+                                 ((and (memq key deepfim--boolean-settings)
+                                       (plist-member deepfim-settings key)
+                                       (null (plist-get deepfim-settings key)))
+                                  :json-false)
+                                 (t (plist-get deepfim-settings key))))))
 
 (defun deepfim--expand-model (name)
   "NAME expanded when it looks like a path, else NAME (a catalog name)."
@@ -655,12 +658,7 @@ Changing the model makes the server load the new one.  When deepfim's own
 server failed to start or exited, the next completion starts it again
 \(with `deepfim-server-command' as it is now)."
   (interactive)
-  (let* ((settings (deepfim--settings))
-         ;; No model set any more: null brings the server back to its own choice (`deepfim-model').
-         (settings (if (or (hash-table-p settings) (not (plist-member settings :model)))
-                       (append (and (consp settings) settings) (list :model nil))
-                     settings))
-         (params (list :settings (list :deepfim settings))))
+  (let ((params (list :settings (list :deepfim (deepfim--settings)))))
     (if-let* ((conn (deepfim--live-connection)))
         (jsonrpc-notify conn :workspace/didChangeConfiguration params)
       (when deepfim--start-failure

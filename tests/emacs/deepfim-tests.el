@@ -169,14 +169,17 @@ The cursor is put where SOURCE has <|> (which is removed)."
         (delete-directory out-dir t)))))
 
 (ert-deftest deepfim-boolean-settings-sent-as-false ()
-  "nil for a boolean setting reaches the server as false, not null (which it refuses)."
-  (let ((deepfim-settings '(:lookupDecoding nil :logText nil :enabled t :threads nil :contextSize 4096)))
-    (should (equal (deepfim--settings)
-                   '(:lookupDecoding :json-false :logText :json-false :enabled t :threads nil
-                     :contextSize 4096)))
-    (should (equal (jsonrpc--json-encode (list :initializationOptions (deepfim--settings)))
-                   (concat "{\"initializationOptions\":{\"lookupDecoding\":false,\"logText\":false,"
-                           "\"enabled\":true,\"threads\":null,\"contextSize\":4096}}")))
+  "nil for a boolean setting reaches the server as false, not null (its default)."
+  (let ((deepfim-settings '(:lookupDecoding nil :logText nil :enabled t :threads nil :contextSize 4096))
+        (deepfim-model nil) (deepfim-max-tokens nil))
+    (let ((json (json-parse-string (jsonrpc--json-encode (list :initializationOptions (deepfim--settings)))
+                                   :object-type 'plist :null-object 'null :false-object 'false)))
+      (should (equal (plist-get json :initializationOptions)
+                     '(:model null :maxTokens null :contextSize 4096 :threads null :timeBudgetMs null
+                       :enabled t :logText false :lineInPrefix null :contextBeforeBos null
+                       :firstAnswerMs null :lookupDecoding false :engine null :engineApi null
+                       :engineModel null :gpuLayers null :flashAttention null :kvCacheType null
+                       :instructModel null :instructEngine null :instructEngineApi null))))
     ;; The server's boolean keys, all of them.
     (let ((schema (with-temp-buffer
                     (insert-file-contents (expand-file-name "server/settings.py" deepfim-test--repo))
@@ -188,9 +191,10 @@ The cursor is put where SOURCE has <|> (which is removed)."
       (should (equal (sort keys #'string<) (sort (copy-sequence deepfim--boolean-settings) #'string<))))))
 
 (ert-deftest deepfim-reconfigure-back-to-the-server-default-model ()
-  "Setting `deepfim-model' back to nil and \\[deepfim-reconfigure] makes the server
-leave the model it was given: the settings sent say model null (the server's
-own choice), rather than leaving the key out (the server keeps what it had)."
+  "Setting `deepfim-model' or `deepfim-max-tokens' back to nil, or taking a key out of
+`deepfim-settings', and \\[deepfim-reconfigure] makes the server leave the value it
+was given: the settings sent say null (the server's own choice), rather than leaving
+the key out (the server keeps what it had)."
   (let (sent)
     (cl-letf (((symbol-function 'deepfim--live-connection) (lambda () 'deepfim-test-conn))
               ((symbol-function 'deepfim--eglot-server) #'ignore)
@@ -198,20 +202,22 @@ own choice), rather than leaving the key out (the server keeps what it had)."
                (lambda (_conn method params)
                  (should (eq method :workspace/didChangeConfiguration))
                  (push (jsonrpc--json-encode params) sent))))
-      (let ((deepfim-model "/m/other.gguf") (deepfim-settings nil) (deepfim-max-tokens nil))
+      (let ((deepfim-model "/m/other.gguf") (deepfim-settings '(:contextSize 4096)) (deepfim-max-tokens 64))
         (deepfim-reconfigure))
       (let ((deepfim-model nil) (deepfim-settings nil) (deepfim-max-tokens nil))
-        (deepfim-reconfigure))
-      (let ((deepfim-model nil) (deepfim-settings '(:contextSize 4096)) (deepfim-max-tokens nil))
         (deepfim-reconfigure))
       ;; A model in `deepfim-settings' is kept.
       (let ((deepfim-model nil) (deepfim-settings '(:model "m2")) (deepfim-max-tokens nil))
         (deepfim-reconfigure)))
-    (should (equal (reverse sent)
-                   '("{\"settings\":{\"deepfim\":{\"model\":\"/m/other.gguf\"}}}"
-                     "{\"settings\":{\"deepfim\":{\"model\":null}}}"
-                     "{\"settings\":{\"deepfim\":{\"contextSize\":4096,\"model\":null}}}"
-                     "{\"settings\":{\"deepfim\":{\"model\":\"m2\"}}}")))))
+    (should (equal (mapcar (lambda (json)
+                             (let ((settings (plist-get (plist-get (json-parse-string json :object-type 'plist
+                                                                                      :null-object 'null)
+                                                                   :settings)
+                                                        :deepfim)))
+                               (list (plist-get settings :model) (plist-get settings :maxTokens)
+                                     (plist-get settings :contextSize))))
+                           (reverse sent))
+                   '(("/m/other.gguf" 64 4096) (null null null) ("m2" null null))))))
 
 (ert-deftest deepfim-reconfigure-reaches-every-eglot-server ()
   "M-x deepfim-reconfigure from a buffer no server manages (the init file just edited)
