@@ -4,12 +4,10 @@ import { expandHome } from './text';
 
 export const SECTION = 'deepfim';
 
-/** The settings the server understands (README "Settings"), as sent in initializationOptions
- *  and workspace/didChangeConfiguration. */
+/** The settings the server understands (README "Settings"), as the extension reads them. */
 export interface ServerSettings {
-  /** Absent when the setting is empty, so that a `--model` in deepfim.serverCommand (or
-   *  $DEEPFIM_MODEL) stays in force: the server takes `null` as "the default model". */
-  model?: string | null;
+  /** Absent when the setting is empty. */
+  model?: string;
   maxTokens: number;
   contextSize: number;
   threads: number | null;
@@ -79,6 +77,23 @@ export function serverSettings(): ServerSettings {
     firstAnswerMs: Number.isInteger(c.get('firstAnswerMs')) && (c.get('firstAnswerMs') as number) >= 0
       ? (c.get('firstAnswerMs') as number) : 1000,
   };
+}
+
+/** The settings as sent in initializationOptions and workspace/didChangeConfiguration: null for each one
+ *  set nowhere (not in the user's, the workspace's or a folder's settings), which the server takes as
+ *  the value `deepfim serve` was started with (a `--model` or `--set` in deepfim.serverCommand, or
+ *  $DEEPFIM_MODEL), else its default. */
+export function sentSettings(): { [K in keyof ServerSettings]-?: ServerSettings[K] | null } {
+  const c = config();
+  const sent = { ...serverSettings(), model: serverSettings().model ?? null };
+  for (const key of Object.keys(sent) as (keyof typeof sent)[]) {
+    const inspected = c.inspect(key === 'enabled' ? 'enable' : key);
+    if ([inspected?.globalValue, inspected?.workspaceValue, inspected?.workspaceFolderValue]
+      .every((value) => value === undefined)) {
+      sent[key] = null as never;
+    }
+  }
+  return sent;
 }
 
 /** Whether completions are wanted in this language: the global switch, a `[lang]` override of

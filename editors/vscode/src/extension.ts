@@ -17,7 +17,8 @@ import {
 } from 'vscode-languageclient/node';
 import { EDIT_COMMAND, executeEdit } from './actions';
 import {
-  cliCommand, effectiveTarget, enabledForLanguage, SECTION, serverCommand, ServerSettings, serverSettings, showInSuggestWidget,
+  cliCommand, effectiveTarget, enabledForLanguage, SECTION, sentSettings, serverCommand, serverSettings,
+  showInSuggestWidget,
 } from './config';
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
@@ -82,8 +83,6 @@ class Extension implements vscode.Disposable {
   /** Problems already shown in a notification, so that a restart or reload loop never repeats one. */
   private readonly notified = new Set<string>();
   private lastSent = '';
-  /** Whether the server was last told a model (so clearing the setting must say `null`). */
-  private sentModel = false;
 
   /** `manifest`: the extension's package.json (its settings, for the server's hints). */
   constructor(private readonly manifest: unknown) {
@@ -226,10 +225,9 @@ class Extension implements vscode.Disposable {
 
   /** The settings a server gets in `initialize`: those of now, also when the client starts it again
    *  after a crash (the settings changed since went to the server that crashed). */
-  private initializationOptions(): ServerSettings {
-    const settings = serverSettings();
+  private initializationOptions(): ReturnType<typeof sentSettings> {
+    const settings = sentSettings();
     this.lastSent = JSON.stringify(settings);
-    this.sentModel = settings.model !== undefined;
     return settings;
   }
 
@@ -397,7 +395,7 @@ class Extension implements vscode.Disposable {
     const client = this.client;
     if (client) {
       this.sendSettings(client); // (if not running yet, when it runs)
-    } else if (JSON.stringify(serverSettings()) !== this.lastSent) {
+    } else if (JSON.stringify(sentSettings()) !== this.lastSent) {
       // Not running (e.g. the command was missing): a settings change is a good moment to try again.
       void this.start();
     }
@@ -408,16 +406,12 @@ class Extension implements vscode.Disposable {
     if (!client.isRunning()) {
       return;
     }
-    const settings = serverSettings();
-    if (settings.model === undefined && this.sentModel) {
-      settings.model = null; // the setting was cleared: back to the server's default model
-    }
+    const settings = sentSettings();
     const text = JSON.stringify(settings);
     if (text === this.lastSent) {
       return;
     }
     this.lastSent = text;
-    this.sentModel = settings.model !== undefined && settings.model !== null;
     void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: settings } });
   }
 

@@ -77,6 +77,20 @@ test('a model setting cleared while the server starts sends it back to the defau
   assert.equal(told(clients[0]).model, null);
 });
 
+test('a setting set nowhere goes as null, so that a --set or --model in deepfim.serverCommand stays', async () => {
+  settings.set('maxTokens', 32);
+  const client = await start();
+  const sent = client.initialized[0] as Record<string, unknown>;
+  assert.equal(sent.maxTokens, 32);
+  for (const key of ['model', 'timeBudgetMs', 'kvCacheType', 'lookupDecoding', 'enabled', 'engine']) {
+    assert.equal(sent[key], null, key);  // the value `deepfim serve` was started with, else the server's default
+  }
+  changeSettings({ timeBudgetMs: 900 });
+  changeSettings({ timeBudgetMs: undefined, maxTokens: undefined });  // both cleared
+  assert.equal(told(client).timeBudgetMs, null);
+  assert.equal(told(client).maxTokens, null);
+});
+
 test('a setting changed while the client restarts a crashed server reaches the new server', async () => {
   const client = await start();
   const restarting = client.restartAfterCrash();

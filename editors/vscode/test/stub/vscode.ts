@@ -27,7 +27,7 @@ export class EventEmitter<T> {
 export const settings = new Map<string, unknown>();
 const configurationChanged = new EventEmitter<{ affectsConfiguration: (section: string) => boolean }>();
 
-/** Where each setting is set, as `inspect` tells it (the user's settings where absent). */
+/** Where each setting is set, as `inspect` tells it besides the user's settings (`settings`). */
 export const inspections = new Map<string, { workspaceValue?: unknown; workspaceFolderValue?: unknown }>();
 
 /** Change settings and fire onDidChangeConfiguration for them. */
@@ -45,7 +45,8 @@ export const workspace = {
   workspaceFolders: undefined,
   getConfiguration: (section: string) => ({
     get: <T>(key: string): T | undefined => (section === 'deepfim' ? settings.get(key) as T : undefined),
-    inspect: (key: string) => (section === 'deepfim' ? inspections.get(key) : undefined),
+    inspect: (key: string) => (section === 'deepfim'
+      ? { globalValue: settings.get(key), ...inspections.get(key) } : undefined),
     update: async (key: string, value: unknown) => changeSettings({ [key]: value }),
   }),
   onDidChangeConfiguration: configurationChanged.event,
