@@ -129,6 +129,24 @@ def test_ghost_text_and_tab_accept(fresh: Nvim) -> None:
     assert nv.cursor() == (BODY_ROW + len(rest), len(last))
 
 
+def test_dot_repeats_the_insert_with_the_accepted_suggestion(fresh: Nvim) -> None:
+    """An accept goes in as a paste, part of the insert: `.` repeats `with`, what <M-Right> and <Tab>
+    accepted and what was typed after (the accepted text went in by nvim_buf_set_text, which `.`
+    left out)."""
+    nv = fresh
+    suggestion = type_with(nv)
+    word = re.match(r"[ \t]*(\w+|[^\w\s]+)", suggestion).group(0)
+    nv.input("<M-Right><Tab>  # x<Esc>")  # typed on after the accept, too
+    inserted = nv.lines()[BODY_ROW - 1:BODY_ROW + suggestion.count("\n")]
+    assert "\n".join(inserted) == "    with" + suggestion + "  # x"
+    end = len(nv.lines())
+    nv.api.current.buffer.append(["    "])  # not an insert: `.` still holds the last one
+    nv.api.current.window.cursor = (end + 1, 0)
+    nv.input(".")
+    assert nv.lines()[end:] == inserted
+    assert word and nv.mode() == "n"
+
+
 def test_typing_through_a_suggestion_trims_it_without_flicker(fresh: Nvim) -> None:
     nv = fresh
     suggestion = type_with(nv)

@@ -408,16 +408,13 @@ function M.accept(kind)
     return false
   end
   local s = current
-  local typed = s.typed
-  local cursor = api.nvim_win_get_cursor(0)
-  local row, col = cursor[1] - 1, cursor[2]
-  local lines = vim.split(part, "\n", { plain = true })
   stop_timer()
   cancel_inflight()
-  api.nvim_buf_set_text(s.buf, row, col, row, col, lines)
-  local end_row = row + #lines - 1
-  local end_col = (#lines == 1 and col or 0) + #lines[#lines]
-  api.nvim_win_set_cursor(0, { end_row + 1, end_col })
+  -- As a paste: literally (no auto-indent, 'textwidth' or comment leaders), the cursor after it,
+  -- and part of the insert that `.` repeats (nvim_buf_set_text left it out).
+  if not api.nvim_paste(part, false, -1) then
+    return false
+  end
   ticks[s.buf] = api.nvim_buf_get_changedtick(s.buf)
   local now = typed_since(s)
   if now and #now < #s.text then
