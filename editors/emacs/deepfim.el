@@ -125,8 +125,9 @@ Keys are the server's setting names as keywords (see
 \(:contextSize 8192 :threads 4 :timeBudgetMs 3000).
 For the boolean settings (:enabled, :logText, :lineInPrefix,
 :contextBeforeBos and :lookupDecoding), nil is sent as false, as in
-\(:lookupDecoding nil); for the others nil is sent as null (the
-server's default)."
+\(:lookupDecoding nil); for the others nil is sent as null, as is
+every setting not given: the value `deepfim serve' was started with
+\(a --set in `deepfim-server-command'), else the server's default."
   :type `(plist :key-type (choice ,@(mapcar (lambda (key) `(const ,key)) deepfim-server-settings))
                 :value-type sexp))
 
