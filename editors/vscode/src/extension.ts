@@ -80,7 +80,8 @@ class Extension implements vscode.Disposable {
   private readonly prompts = new PromptDocuments();
   private readonly slow = new SlowCompletions((message) => this.log.info(message));
   private readonly disposables: vscode.Disposable[] = [];
-  /** Problems already shown in a notification, so that a restart or reload loop never repeats one. */
+  /** Problems already shown in a notification, so that a restart or reload loop never repeats one (until the
+   *  settings change). */
   private readonly notified = new Set<string>();
   private lastSent = '';
 
@@ -385,6 +386,7 @@ class Extension implements vscode.Disposable {
       return;
     }
     this.log.info(`settings changed: ${JSON.stringify(serverSettings())}, command ${JSON.stringify(serverCommand())}`);
+    this.notified.clear(); // an attempt at a fix: a problem it leaves is told again
     if (event.affectsConfiguration(`${SECTION}.serverCommand`) &&
         JSON.stringify(serverCommand()) !== JSON.stringify(this.command)) {
       void this.restart();

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
-import { changeSettings, settings, statusItems } from './stub/vscode';
+import { changeSettings, errorMessages, settings, statusItems } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
 const packageJSON = JSON.parse(fs.readFileSync('package.json', 'utf8'));
@@ -89,6 +89,18 @@ test('a setting set nowhere goes as null, so that a --set or --model in deepfim.
   changeSettings({ timeBudgetMs: undefined, maxTokens: undefined });  // both cleared
   assert.equal(told(client).timeBudgetMs, null);
   assert.equal(told(client).maxTokens, null);
+});
+
+test('a server error is told once, and again after a settings change that leaves it', async () => {
+  const client = await start();
+  const error = { type: 1, message: 'loading the model failed: /m/x.gguf is not a GGUF model file' };
+  errorMessages.length = 0;
+  client.receive('window/showMessage', error);
+  client.receive('window/showMessage', error);  // a reload loop: not again
+  assert.equal(errorMessages.length, 1);
+  changeSettings({ model: '/m/y.gguf' });
+  client.receive('window/showMessage', error);  // the fix did not work: say so
+  assert.equal(errorMessages.length, 2);
 });
 
 test('a setting changed while the client restarts a crashed server reaches the new server', async () => {

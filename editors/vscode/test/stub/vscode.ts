@@ -53,6 +53,9 @@ export const workspace = {
   registerTextDocumentContentProvider: () => disposable,
 };
 
+/** Every error notification shown. */
+export const errorMessages: string[] = [];
+
 /** Every status bar item made, for tests to read what it shows. */
 export const statusItems: { text: string; tooltip?: { value: string } }[] = [];
 
@@ -68,7 +71,10 @@ export const window = {
     return item;
   },
   onDidChangeActiveTextEditor: () => disposable,
-  showErrorMessage: async (): Promise<undefined> => undefined,
+  showErrorMessage: async (message: string): Promise<undefined> => {
+    errorMessages.push(message);
+    return undefined;
+  },
   showWarningMessage: async (): Promise<undefined> => undefined,
   showInformationMessage: async (): Promise<undefined> => undefined,
 };

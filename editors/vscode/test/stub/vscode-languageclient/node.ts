@@ -37,7 +37,15 @@ export class LanguageClient {
   }
 
   error(_message: string, _data?: unknown, _showNotification?: boolean | 'force'): void {}
-  onNotification(): void {}
+  private readonly handlers = new Map<unknown, (params: unknown) => void>();
+  onNotification(type: unknown, handler: (params: unknown) => void): void {
+    this.handlers.set(type, handler);
+  }
+
+  /** A notification from the server (`window/showMessage`, `deepfim/status`). */
+  receive(type: unknown, params: unknown): void {
+    this.handlers.get(type)?.(params);
+  }
   private stateListeners: ((event: { oldState: State; newState: State }) => void)[] = [];
   onDidChangeState(listener: (event: { oldState: State; newState: State }) => void): void {
     this.stateListeners.push(listener);
