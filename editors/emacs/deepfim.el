@@ -864,6 +864,10 @@ was made for plus the text typed from ORIGIN (a marker) to END.")
 (defvar-local deepfim--idle-timer nil
   "Pending idle timer for an automatic request.")
 
+(defvar-local deepfim--inflight nil
+  "The request in flight, (CONNECTION . ID).
+It is cancelled when the suggestion is dismissed or a newer request goes out.")
+
 (defvar-local deepfim--pre-command-tick nil
   "`buffer-chars-modified-tick' before the current command.")
 
@@ -1037,6 +1041,20 @@ ORIGIN, is not shown."
         (unless (deepfim--refresh)
           (when deepfim--invoked (message "deepfim: the suggestion no longer fits")))))))
 
+(defun deepfim--cancel-inflight ()
+  "Tell the server to drop the request in flight, if any, rather than finish it."
+  (when-let* ((inflight deepfim--inflight))
+    (setq deepfim--inflight nil)
+    (when (jsonrpc-running-p (car inflight))
+      (jsonrpc-notify (car inflight) :$/cancelRequest (list :id (cdr inflight))))))
+
+(defun deepfim--send-request (conn params handlers)
+  "Send the inline completion request PARAMS on CONN with HANDLERS.
+It becomes the request in flight, cancelling the one before."
+  (deepfim--cancel-inflight)
+  (setq deepfim--inflight
+        (cons conn (car (apply #'jsonrpc-async-request conn :textDocument/inlineCompletion params handlers)))))
+
 (defun deepfim--request (invoked)
   "Ask the server for suggestions at point; INVOKED when the user asked."
   (let* ((buffer (current-buffer))
@@ -1044,15 +1062,23 @@ ORIGIN, is not shown."
          (origin (copy-marker (point)))
          (tick (buffer-chars-modified-tick))
          (context (list :triggerKind (if invoked 1 2)))
+         (answered (lambda ()
+                     (when (buffer-live-p buffer)
+                       (with-current-buffer buffer
+                         (when (= seq deepfim--request-seq)
+                           (setq deepfim--inflight nil))))))
          (handlers
           (list :success-fn (lambda (result)
+                              (funcall answered)
                               (when (buffer-live-p buffer)
                                 (with-current-buffer buffer
                                   (deepfim--handle-items seq origin tick result))))
                 :error-fn (lambda (error)
+                            (funcall answered)
                             (unless (memql (plist-get error :code) '(-32800 -32801))
                               (message "deepfim: %s" (plist-get error :message))))
                 :timeout-fn (lambda ()
+                              (funcall answered)
                               (when invoked (message "deepfim: no answer in time")))
                 :timeout deepfim-request-timeout)))
     (setq deepfim--invoked invoked
@@ -1062,9 +1088,8 @@ ORIGIN, is not shown."
           (when deepfim--doc-connection (deepfim--close-document))
           (when (fboundp 'eglot--signal-textDocument/didChange)
             (eglot--signal-textDocument/didChange))
-          (apply #'jsonrpc-async-request server :textDocument/inlineCompletion
-                 (append (eglot--TextDocumentPositionParams) (list :context context))
-                 handlers))
+          (deepfim--send-request server (append (eglot--TextDocumentPositionParams) (list :context context))
+                                 handlers))
       (deepfim--with-connection
        (lambda (conn)
          (when (buffer-live-p buffer)
@@ -1073,11 +1098,10 @@ ORIGIN, is not shown."
              (when (and deepfim-mode (= seq deepfim--request-seq)
                         (= tick (buffer-chars-modified-tick)))
                (deepfim--sync-document conn)
-               (apply #'jsonrpc-async-request conn :textDocument/inlineCompletion
-                      (list :textDocument (list :uri deepfim--doc-uri)
-                            :position (deepfim--lsp-position origin)
-                            :context context)
-                      handlers)))))
+               (deepfim--send-request conn (list :textDocument (list :uri deepfim--doc-uri)
+                                                 :position (deepfim--lsp-position origin)
+                                                 :context context)
+                                      handlers)))))
        invoked))
     seq))
 
@@ -1153,6 +1177,7 @@ When the suggestion starts with a line break, insert the next line."
   "Hide the suggestion shown."
   (interactive)
   (deepfim--cancel-timer)
+  (deepfim--cancel-inflight)
   (setq deepfim--request-seq (1+ deepfim--request-seq))
   (deepfim--clear))
 

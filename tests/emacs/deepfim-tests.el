@@ -242,6 +242,33 @@ reaches eglot's deepfim servers of every project, and not another language serve
     (should (cl-every (lambda (call) (equal (cdr call) '(:workspace/didChangeConfiguration "/m/new.gguf")))
                       sent))))
 
+(ert-deftest deepfim-dismissed-and-superseded-requests-are-cancelled ()
+  "C-g, or a newer request, sends $/cancelRequest for the request in flight, so the
+server stops generating an answer no one will see (it went on to the end of its budget);
+an answered request is not cancelled."
+  (let ((ids '(7 8 9)) requests sent)
+    (cl-letf (((symbol-function 'deepfim--eglot-server) (lambda () 'deepfim-test-conn))
+              ((symbol-function 'eglot--signal-textDocument/didChange) #'ignore)
+              ((symbol-function 'eglot--TextDocumentPositionParams) (lambda () (list :position 0)))
+              ((symbol-function 'jsonrpc-running-p) (lambda (_conn) t))
+              ((symbol-function 'jsonrpc-async-request)
+               (lambda (_conn _method _params &rest handlers)
+                 (push handlers requests)
+                 (list (pop ids) nil)))
+              ((symbol-function 'jsonrpc-notify)
+               (lambda (conn method params) (push (list conn method (plist-get params :id)) sent))))
+      (with-temp-buffer
+        (deepfim-mode 1)
+        (deepfim--request nil)
+        (deepfim--request nil)         ; supersedes 7
+        (deepfim-dismiss)              ; drops 8
+        (deepfim--request t)
+        (funcall (plist-get (car requests) :success-fn) [])  ; 9 answered
+        (deepfim-dismiss)
+        (deepfim-mode -1)))
+    (should (equal (reverse sent) '((deepfim-test-conn :$/cancelRequest 7)
+                                    (deepfim-test-conn :$/cancelRequest 8))))))
+
 (ert-deftest deepfim-utf16-positions ()
   "LSP positions count UTF-16 code units."
   (with-temp-buffer
