@@ -1412,6 +1412,43 @@ def test_a_sentencepiece_vocabulary_on_llama_server_tokenizes_a_line_as_inside_t
                 engine.close()
 
 
+def test_a_sentencepiece_vocabulary_on_vllm_tokenizes_a_line_as_it_is_inside_the_document() -> None:
+    """vLLM's tokenizer puts a space before each text with a SentencePiece vocabulary (CodeLlama's
+    `[29871, 13]` for "\n"), as llama.cpp's does: every line of such a model's prompt began with one
+    more space. Its `/tokenize` gives ids only; the lines now get the in-process engine's tokens."""
+    from llama_cpp import Llama
+
+    from models.synthetic import synthetic_sentencepiece
+    from server.engines.local import LocalEngine
+
+    vocab = Llama(str(synthetic_sentencepiece()), vocab_only=True, verbose=False)
+
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/tokenize":  # control tokens parsed, as vLLM's tokenizer does
+            tokens = vocab.tokenize(body["prompt"].encode(), add_bos=bool(body.get("add_special_tokens")),
+                                    special=True)
+            return 200, "application/json", [json.dumps({"tokens": tokens, "count": len(tokens)}).encode()]
+        if path == "/detokenize":
+            text = vocab.detokenize(body["tokens"], special=True).decode("utf-8", "replace")
+            return 200, "application/json", [json.dumps({"prompt": text}).encode()]
+        if path == "/v1/models":
+            return 200, "application/json", [json.dumps({"data": [{"id": "codellama/CodeLlama-7b-hf",
+                                                                   "max_model_len": 512}]}).encode()]
+        return 404, "application/json", [b'{"detail": "Not Found"}']
+
+    lines = ["def f(x):\n", "    return x\n", "x", ")\n", "a <b> c\n"]
+    fake = FakeServer(handle)
+    local = LocalEngine(synthetic_sentencepiece(), n_ctx=512)
+    try:
+        engine = open_remote(fake.url + "/v1", "openai", None, 512)
+        assert [engine.tokenize(line) for line in lines] == [local.tokenize(line) for line in lines]
+        assert engine.special.bos == 1 and engine.token_id("</s>") == 2
+        engine.close()
+    finally:
+        local.close()
+        fake.close()
+
+
 @pytest.mark.parametrize("said", [b"Client sent an HTTP request to an HTTPS server.\n",  # Go servers, Caddy
                                   b"<html><head><title>400 The plain HTTP request was sent to HTTPS port</title>"])
 def test_an_http_url_to_a_proxy_serving_https_says_to_use_https(said: bytes) -> None:

@@ -1,9 +1,10 @@
 """OpenAI-compatible completion servers (vLLM, SGLang, llama-server's `/v1`, LM Studio): prompts
 as token ids on `{base}/completions`, streamed, stopped by closing. Tokens come from the server's
 `/tokenize` (llama-server: `parse_special: false`, exact; others: control-token spellings in user
-text are broken first, since their tokenizers may parse them). A server with no `/tokenize` (LM
-Studio) gets the prompt as text, its tokens estimated (`estimated.py`), the template chosen by the
-model's name (no vocabulary to look in)."""
+text are broken first, since their tokenizers may parse them, and a SentencePiece tokenizer's space
+before every text is left out, as `space_probe` does, from the ids alone). A server with no
+`/tokenize` (LM Studio) gets the prompt as text, its tokens estimated (`estimated.py`), the template
+chosen by the model's name (no vocabulary to look in)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ class OpenAIEngine(RemoteEngine):
         tokens = (empty or {}).get("tokens") or []
         bos = (props or {}).get("bos_token") or (self._detokenize(tokens[:1]) if tokens else None)
         self._probe = llama_server.space_probe_of(root) if self._llama else ()
+        if self._estimated is None and not self._llama:
+            # "\n" is one token but where the tokenizer puts a space before every text (a SentencePiece
+            # vocabulary's prefix: CodeLlama's `[29871, 13]` on vLLM); then texts go after a "\n", as
+            # with llama-server, and these tokens are dropped.
+            newline = self._server_tokens("\n")
+            self._probe = tuple(newline) if len(newline) > 1 else ()
         name = str(self.model)
         if name.endswith(".gguf"):  # llama-server names its model by the file's path
             name = PurePath(name).stem
@@ -90,9 +97,17 @@ class OpenAIEngine(RemoteEngine):
             return self._estimated.tokenize(text, special)
         if self._llama:
             return llama_server.tokenize(self._root, text, special, self._probe)
+        if self._probe:
+            led = self._server_tokens("\n" + text)
+            if tuple(led[:len(self._probe)]) == self._probe:
+                return [(t, None) for t in led[len(self._probe):]]
+        return [(t, None) for t in self._server_tokens(text)]  # (the line break merged with the text)
+
+    def _server_tokens(self, text: str) -> list[int]:
+        """The ids of `text` by the server's `/tokenize` (not llama-server's), with no special tokens added."""
         answer = self._root.request("POST", "/tokenize", {"model": self.model, "prompt": text,
                                                           "add_special_tokens": False})
-        return [(int(t), None) for t in answer["tokens"]]
+        return [int(t) for t in answer["tokens"]]
 
     def _tokenize_texts(self, texts: list[list[str]]) -> Optional[list[list[tuple[int, Optional[bytes]]]]]:
         return llama_server.tokenize_texts(self._root, texts, self._control_id(), self._probe) if self._llama \
