@@ -22,11 +22,13 @@ Progress = Callable[[int, Optional[int]], None]
 
 class DownloadError(Exception):
     """A pull that failed; the message says what to do instead. `unreachable`: the hub never answered
-    with the file (no connection, a refusal), as opposed to a download that began and failed."""
+    with the file (no connection, a refusal), as opposed to a download that began and failed; `reason`:
+    why, in a few words."""
 
-    def __init__(self, message: str, unreachable: bool = False) -> None:
+    def __init__(self, message: str, unreachable: bool = False, reason: str = "") -> None:
         super().__init__(message)
         self.unreachable = unreachable
+        self.reason = reason
 
 
 def _bar(stream=sys.stderr) -> Progress:
@@ -105,6 +107,18 @@ def verify(path: Path, sha256: Optional[str]) -> None:
             raise DownloadError(f"checksum mismatch for {path}; delete it and pull again")
 
 
+def _opened(request: urllib.request.Request, timeout: float, resuming: bool):
+    """The response to `request`; None where it asks for the rest of a part that is the whole file
+    (HTTP 416: a pull stopped after the last byte, before the part was checked and moved into place)."""
+    try:
+        return urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        if resuming and error.code == 416:
+            error.close()
+            return None
+        raise
+
+
 def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: float = 30.0) -> Path:
     """Download `entry` into the cache (resuming a partial file) and verify it."""
     target = entry.local_path
@@ -120,28 +134,33 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
         request.add_header("Range", f"bytes={have}-")
     show = progress or _bar()
     answered = False
+    total: Optional[int] = None
+    done = have
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            answered = True
-            if have and response.status != 206:
-                have = 0  # the server ignored the range: start over
-            length = response.headers.get("Content-Length")
-            total = have + int(length) if length else None
-            with partial.open("ab" if have else "wb") as out:
-                done = have
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    out.write(block)
-                    done += len(block)
-                    show(done, total)
+        response = _opened(request, timeout, resuming=bool(have))
+        if response is not None:
+            with response:
+                answered = True
+                if have and response.status != 206:
+                    have = 0  # the server ignored the range: start over
+                length = response.headers.get("Content-Length")
+                total = have + int(length) if length else None
+                with partial.open("ab" if have else "wb") as out:
+                    done = have
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        out.write(block)
+                        done += len(block)
+                        show(done, total)
     except (urllib.error.URLError, OSError, TimeoutError) as error:
-        reason = getattr(error, "reason", error)
+        reason = f"HTTP {error.code} {error.reason}" if isinstance(error, urllib.error.HTTPError) \
+            else getattr(error, "reason", error)
         if answered:  # the download began: what it wrote is kept, and pulling again resumes from there
             raise DownloadError(f"the download of {entry.file} was interrupted ({reason}); run "
                                 f"`deepfim models pull {entry.key}` again to resume it") from None
         raise DownloadError(
             f"cannot download {entry.url} ({reason}); download {entry.file} from {entry.repo} yourself "
-            f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)", unreachable=not answered
-        ) from None
+            f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)", unreachable=not answered,
+            reason=str(reason)) from None
     sys.stderr.write("\n")
     if total is not None and done < total:  # urllib ends a response cut short without an error
         raise DownloadError(f"the download of {entry.file} stopped at {done / 1e6:.1f} of {total / 1e6:.1f} MB "

