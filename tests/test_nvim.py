@@ -877,3 +877,17 @@ def test_on_status_and_the_event_get_the_status_as_documented(tmp_path: Path) ->
         assert nv.status()["text"] == "deepfim: loading 40%"
     finally:
         nv.close()
+
+
+def test_set_settings_nil_model_leaves_health_working(tmp_path: Path) -> None:
+    """`set_settings({ model = vim.NIL })` (":help deepfim.set_settings()": back to the model `deepfim serve`
+    was started with) kept vim.NIL as the `model` option, and :checkhealth deepfim then failed on it."""
+    nv, _ = fake_server_nvim(tmp_path, "foo(bar)")
+    try:
+        nv.lua("require('deepfim').set_settings({ model = '/models/a.gguf' })")
+        nv.lua("require('deepfim').set_settings({ model = vim.NIL })")
+        nv.cmd("checkhealth deepfim")
+        report = "\n".join(nv.lines())
+        assert "Failed to run healthcheck" not in report and "no model configured" in report, report
+    finally:
+        nv.close()

@@ -252,7 +252,7 @@ function M.update_settings(changes)
   local options = config.options
   options.settings = vim.tbl_extend("force", options.settings or {}, changes)
   if changes.model ~= nil then
-    options.model = changes.model
+    options.model = changes.model ~= vim.NIL and changes.model or nil -- vim.NIL: the server's own choice
   end
   if M.registered then
     vim.lsp.config(M.name, { init_options = options.settings, settings = { deepfim = options.settings } })
