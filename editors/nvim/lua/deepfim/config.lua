@@ -105,7 +105,7 @@ function M.set(opts)
   end
   if options.model ~= nil and options.model ~= "" then
     options.settings.model = options.model
-  elseif options.settings.model then
+  elseif type(options.settings.model) == "string" then -- (not vim.NIL: the server's own choice)
     options.model = options.settings.model
   end
   M.options = options
