@@ -893,3 +893,19 @@ def test_set_settings_nil_model_leaves_health_working(tmp_path: Path) -> None:
         assert nv.lua("return type(require('deepfim.config').set({ settings = { model = vim.NIL } }).model)") == "nil"
     finally:
         nv.close()
+
+
+def test_deepfim_status_says_the_percentage_once(tmp_path: Path) -> None:
+    """While the model loads, :DeepfimStatus said "deepfim: loading 40%: loading model 40%"."""
+    nv, _ = fake_server_nvim(tmp_path, "x")
+    try:
+        nv.edit(tmp_path / "a.py", "x = 1\n")
+        attached(nv)
+        nv.lua("_G.notes = {}; vim.notify = function(msg) table.insert(_G.notes, msg) end")
+        nv.lua("local c = vim.lsp.get_clients({ name = 'deepfim', bufnr = 0 })[1] "
+               "require('deepfim.status').handler(nil, { state = 'loading', message = 'loading model 40%', "
+               "percentage = 40 }, { client_id = c.id })")
+        nv.cmd("DeepfimStatus")
+        assert nv.lua("return _G.notes") == ["deepfim: loading model 40%"]
+    finally:
+        nv.close()

@@ -55,8 +55,15 @@ function M.create_commands()
   command("DeepfimStatus", function()
     local status = M.status()
     local message = status.message
-    -- "deepfim ready: <model> (...)" says it all; other messages follow the state ("deepfim: error: ...").
-    vim.notify(message:match("^deepfim ") and message or (status.text .. (message ~= "" and (": " .. message) or "")))
+    -- "deepfim ready: <model> (...)" says it all, as "loading model 40%" does (the text has the percentage
+    -- too); other messages follow the state ("deepfim: error: ...").
+    if message:match("^deepfim ") then
+      vim.notify(message)
+    elseif status.percentage and message ~= "" then
+      vim.notify("deepfim: " .. message)
+    else
+      vim.notify(status.text .. (message ~= "" and (": " .. message) or ""))
+    end
   end, { desc = "deepfim: show the server's status" })
 end
 
