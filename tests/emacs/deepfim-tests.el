@@ -821,33 +821,25 @@ document open for the original."
             (deepfim-mode 1)
             (deepfim--sync-document conn)
             (setq clone (clone-indirect-buffer nil nil)))
-          (cl-flet ((server () (with-current-buffer base (gethash deepfim--doc-uri documents))))
+          (cl-flet ((server () (with-current-buffer base (gethash deepfim--doc-uri documents)))
+                    (type-in (buffer at text &rest syncing)
+                      (with-current-buffer buffer
+                        (goto-char at)
+                        (insert text))
+                      (dolist (synced syncing)
+                        (with-current-buffer synced (deepfim--sync-document conn)))))
             ;; Typed in the original; the clone syncs first (the whole text), then the original.
-            (with-current-buffer base
-              (goto-char (point-max))
-              (insert "y = f(1)\n"))
-            (with-current-buffer clone (deepfim--sync-document conn))
-            (with-current-buffer base (deepfim--sync-document conn))
+            (type-in base (with-current-buffer base (point-max)) "y = f(1)\n" clone base)
             (should (equal (server) (with-current-buffer base (buffer-string))))
             ;; And the other way round.
-            (with-current-buffer clone
-              (goto-char (point-min))
-              (insert "import os\n"))
-            (with-current-buffer base (deepfim--sync-document conn))
-            (with-current-buffer clone (deepfim--sync-document conn))
+            (type-in clone 1 "import os\n" base clone)
             (should (equal (server) (with-current-buffer base (buffer-string))))
             ;; Typed in the original, sent by the clone, which then goes: the original's
             ;; document stays open, and in step (the edit is not sent twice).
-            (with-current-buffer base
-              (goto-char (point-max))
-              (insert "w = 3\n"))
-            (with-current-buffer clone (deepfim--sync-document conn))
+            (type-in base (with-current-buffer base (point-max)) "w = 3\n" clone)
             (kill-buffer clone)
             (should (server))
-            (with-current-buffer base
-              (goto-char (point-max))
-              (insert "z = 2\n")
-              (deepfim--sync-document conn))
+            (type-in base (with-current-buffer base (point-max)) "z = 2\n" base)
             (should (equal (server) (with-current-buffer base (buffer-string))))))
       (when (buffer-live-p clone) (kill-buffer clone))
       (when (buffer-live-p base)
