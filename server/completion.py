@@ -258,7 +258,7 @@ class Completer:
             if quick is not None:
                 prompt = quick
             ctx = replace(cursor_context(fim), language=request.language, path=request.path)
-            single = is_single_line(ctx)
+            single = self.settings.single_line or is_single_line(ctx)
             prompt, generation = self.generate(prompt, cancelled, lambda text: stop_index(text, ctx, single),
                                                budget_s, progress, quick=quick is not None)
         if generation.stop_reason == "cancelled":

@@ -37,6 +37,8 @@ class Settings:
     time_budget_ms: int = _setting(4000, "timeBudgetMs", "milliseconds of generation (prompt reading not counted); "
                                    "a suggestion cut by it keeps whole lines, or whole words on one line",
                                    minimum=1, maximum=600_000)
+    single_line: bool = _setting(False, "singleLine", "every suggestion ends with its first line, as where text "
+                                 "follows the cursor: shorter, sooner answers where the model is slow")
     enabled: bool = _setting(True, "enabled", "answer completion requests")
     log_text: bool = _setting(False, "logText", "allow source text in the log (debugging only)")
     line_in_prefix: bool = _setting(

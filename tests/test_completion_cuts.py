@@ -154,3 +154,20 @@ def test_a_prompt_asked_again_gets_the_same_answer_as_cold(completer) -> None:
     cold = logits()
     assert engine._read(prompt, lambda: False) == (len(prompt) - 1, 1)
     assert np.array_equal(logits(), cold)
+
+
+def test_single_line_ends_every_suggestion_with_its_first_line(completer) -> None:
+    """`singleLine` (Continue's `multilineCompletions: "never"`, asked of llama.vim for small GPUs): from
+    an empty line the model's two assignments become the first, and generation stops there."""
+    text = "class Point:\n    def __init__(self, x, y):\n        \n"
+    lines = text.split("\n")
+    request = CompletionRequest(text=text, line=2, character=len(lines[2]))
+    completions = {}
+    for single in (False, True):
+        completer.settings = Settings(model="unused", context_size=2048, max_tokens=40, time_budget_ms=600_000,
+                                      single_line=single)
+        completions[single] = completer.complete(request, lambda: False)
+    multi, single = completions[False], completions[True]
+    assert "\n" in multi.completion.strip(), multi.completion
+    assert single.completion == multi.completion.split("\n")[0]
+    assert single.generation.generated_tokens < multi.generation.generated_tokens
