@@ -428,6 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "baseline is never cut by time)")
     parser.add_argument("--first-answer-ms", type=int, default=DEFAULTS.first_answer_ms,
                         help=f"the server's firstAnswerMs (default: the server's, {DEFAULTS.first_answer_ms})")
+    parser.add_argument("--single-line", action="store_true",
+                        help="the server's singleLine on (default: the server's, off)")
     parser.add_argument("--load", type=int, default=0, metavar="N",
                         help="keep N busy processes spinning on the CPU during the run, as a compiler or a test "
                              "run would (default 0)")
@@ -453,7 +455,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         tasks += chosen
     model = Path(args.model).expanduser().resolve() if args.model else default_model()
     options = {"maxTokens": args.max_tokens, "contextSize": args.context_size,
-               "timeBudgetMs": args.time_budget_ms, "firstAnswerMs": args.first_answer_ms}
+               "timeBudgetMs": args.time_budget_ms, "firstAnswerMs": args.first_answer_ms,
+               "singleLine": args.single_line}
     threads = args.threads or None  # None: the server's default, physical cores
     if threads:
         options["threads"] = threads
