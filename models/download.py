@@ -107,16 +107,21 @@ def verify(path: Path, sha256: Optional[str]) -> None:
             raise DownloadError(f"checksum mismatch for {path}; delete it and pull again")
 
 
-def _opened(request: urllib.request.Request, timeout: float, resuming: bool):
-    """The response to `request`; None where it asks for the rest of a part that is the whole file
-    (HTTP 416: a pull stopped after the last byte, before the part was checked and moved into place)."""
+def _opened(request: urllib.request.Request, timeout: float, have: int):
+    """The response to `request`; None where it asks for the rest of a part of `have` bytes that is the
+    whole file (HTTP 416: a pull stopped after the last byte, before the part was checked and moved into
+    place). A part longer than the file (416 too) is downloaded again."""
     try:
         return urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as error:
-        if resuming and error.code == 416:
-            error.close()
+        if not have or error.code != 416:
+            raise
+        whole = error.headers.get("Content-Range", "").strip() == f"bytes */{have}"
+        error.close()
+        if whole:
             return None
-        raise
+        request.remove_header("Range")
+        return urllib.request.urlopen(request, timeout=timeout)
 
 
 def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: float = 30.0) -> Path:
@@ -137,7 +142,7 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
     total: Optional[int] = None
     done = have
     try:
-        response = _opened(request, timeout, resuming=bool(have))
+        response = _opened(request, timeout, have)
         if response is not None:
             with response:
                 answered = True

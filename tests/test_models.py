@@ -82,6 +82,16 @@ def test_a_whole_part_left_by_a_pull_stopped_while_checking_it_is_moved_into_pla
     assert RangeHandler.ranges == [f"bytes={len(PAYLOAD)}-"] and not partial.exists()
 
 
+def test_a_part_longer_than_the_file_is_downloaded_again(hub: str) -> None:
+    """HTTP 416 also answers a part longer than the file (two pulls appending to it, a file changed on the
+    hub): without a checksum in the catalog, that part was moved into place as the model."""
+    entry = find("deepseek-coder-1.3b-base")
+    partial = entry.local_path.with_name(entry.local_path.name + ".part")
+    partial.write_bytes(PAYLOAD + PAYLOAD[:1000])
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+    assert RangeHandler.ranges == [f"bytes={len(PAYLOAD) + 1000}-", ""] and not partial.exists()
+
+
 def test_a_dropped_connection_leaves_a_partial_download_to_resume(hub: str) -> None:
     """urllib ends a body cut short without an error: the file was kept as the whole model."""
     entry = find("deepseek-coder-1.3b-base")
