@@ -891,6 +891,8 @@ def test_set_settings_nil_model_leaves_health_working(tmp_path: Path) -> None:
         assert "Failed to run healthcheck" not in report and "no model configured" in report, report
         # The same through setup()'s settings.
         assert nv.lua("return type(require('deepfim.config').set({ settings = { model = vim.NIL } }).model)") == "nil"
+        # And as the top-level option, which kept vim.NIL as the model.
+        assert nv.lua("return type(require('deepfim.config').set({ model = vim.NIL }).model)") == "nil"
     finally:
         nv.close()
 

@@ -103,7 +103,9 @@ function M.set(opts)
       options[key] = nil
     end
   end
-  if options.model ~= nil and options.model ~= "" then
+  if options.model == vim.NIL then -- the server's own choice, as settings.model = vim.NIL
+    options.model, options.settings.model = nil, vim.NIL
+  elseif options.model ~= nil and options.model ~= "" then
     options.settings.model = options.model
   elseif type(options.settings.model) == "string" then -- (not vim.NIL: the server's own choice)
     options.model = options.settings.model
