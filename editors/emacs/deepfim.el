@@ -1054,8 +1054,9 @@ ORIGIN, is not shown."
   "Send the inline completion request PARAMS on CONN with HANDLERS.
 It becomes the request in flight, cancelling the one before."
   (deepfim--cancel-inflight)
-  (setq deepfim--inflight
-        (cons conn (car (apply #'jsonrpc-async-request conn :textDocument/inlineCompletion params handlers)))))
+  (let ((sent (apply #'jsonrpc-async-request conn :textDocument/inlineCompletion params handlers)))
+    ;; (ID TIMER), but nil from older jsonrpc (Emacs 28's 1.0.14): the id is then the connection's last
+    (setq deepfim--inflight (cons conn (if (consp sent) (car sent) (jsonrpc--next-request-id conn))))))
 
 (defun deepfim--request (invoked)
   "Ask the server for suggestions at point; INVOKED when the user asked."

@@ -269,6 +269,38 @@ an answered request is not cancelled."
     (should (equal (reverse sent) '((deepfim-test-conn :$/cancelRequest 7)
                                     (deepfim-test-conn :$/cancelRequest 8))))))
 
+;; A jsonrpc connection that records what it would send, for the ids jsonrpc itself gives requests.
+(defclass deepfim-test--recorder (jsonrpc-connection)
+  ((sent :initform nil :accessor deepfim-test--sent))
+  :documentation "Records each message instead of sending it.")
+
+(cl-defmethod jsonrpc-connection-send ((conn deepfim-test--recorder) &rest message)
+  (push message (deepfim-test--sent conn)))
+
+(cl-defmethod jsonrpc-running-p ((_conn deepfim-test--recorder))
+  t)
+
+(ert-deftest deepfim-cancel-names-the-id-jsonrpc-gave-the-request ()
+  "$/cancelRequest names the request in flight by the id jsonrpc sent it with, where
+`jsonrpc-async-request' returns nil (jsonrpc 1.0.14, Emacs 28): it said null."
+  (let ((conn (make-instance 'deepfim-test--recorder :name "deepfim-test"))
+        (deepfim-request-timeout nil))
+    (cl-letf (((symbol-function 'deepfim--eglot-server) (lambda () conn))
+              ((symbol-function 'eglot--signal-textDocument/didChange) #'ignore)
+              ((symbol-function 'eglot--TextDocumentPositionParams) (lambda () (list :position 0))))
+      (with-temp-buffer
+        (deepfim-mode 1)
+        (deepfim--request nil)
+        (deepfim--request nil)
+        (deepfim-dismiss)
+        (deepfim-mode -1)))
+    (let* ((sent (reverse (deepfim-test--sent conn)))
+           (requests (cl-remove-if-not (lambda (m) (plist-get m :id)) sent))
+           (cancels (cl-remove-if-not (lambda (m) (eq (plist-get m :method) :$/cancelRequest)) sent)))
+      (should (= (length requests) 2))
+      (should (equal (mapcar (lambda (m) (plist-get (plist-get m :params) :id)) cancels)
+                     (mapcar (lambda (m) (plist-get m :id)) requests))))))
+
 (ert-deftest deepfim-utf16-positions ()
   "LSP positions count UTF-16 code units."
   (with-temp-buffer
@@ -411,7 +443,8 @@ KEYS may also be a function, called instead."
               ((symbol-function 'deepfim--sync-document) #'ignore)
               ((symbol-function 'jsonrpc-async-request)
                (lambda (_conn _method _params &rest handlers)
-                 (setq answer (plist-get handlers :success-fn)))))
+                 (setq answer (plist-get handlers :success-fn))
+                 (list 1 nil))))
       (deepfim-complete))
     (if (functionp keys) (funcall keys) (execute-kbd-macro (kbd keys)))
     (let ((inhibit-message t))
