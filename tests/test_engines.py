@@ -1543,6 +1543,39 @@ def test_a_background_read_gives_way_while_the_session_claims_its_slot(tiny_serv
         fake.close()
 
 
+def test_a_server_whose_claim_names_no_slot_chooses_the_sessions_slot(tiny_server: LlamaServer) -> None:
+    """A claim answered without a slot id (a server whose events do not say it) was taken for no answer:
+    every request claimed again and was answered empty."""
+    def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+        if path == "/slots":  # two slots no one has used
+            return 200, "application/json", [json.dumps([{"id": 0, "is_processing": False},
+                                                         {"id": 1, "is_processing": False}]).encode()]
+        request = urllib.request.Request(tiny_server.url + path, method=method,
+                                         data=json.dumps(body).encode() if method == "POST" else None,
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {API_KEY}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            data = answer.read()
+        if path == "/props":  # as a server started with -np 2
+            data = json.dumps({**json.loads(data), "total_slots": 2}).encode()
+        if path == "/completion":  # no slot ids in the events
+            data = re.sub(rb'"id_slot":\s*-?\d+,?', b"", data)
+        return answer.status, answer.headers["Content-Type"], [data]
+
+    fake = FakeServer(handle)
+    try:
+        engine = open_remote(fake.url, "llama.cpp", None, 4096)
+        prompt = engine.tokenize("def f():\n    return ")
+        for _ in range(2):
+            generation = engine.generate(prompt, 4, lambda: False)
+            assert generation.stop_reason != "time" and generation.generated_tokens > 0, generation
+        claims = [body for _, path, body in fake.requests if path == "/completion" and body.get("n_predict") == 0]
+        assert len(claims) == 1 and engine.slot is None
+        engine.close()
+    finally:
+        fake.close()
+
+
 def test_a_keystroke_cuts_the_claim_of_a_fresh_slot_after_another_client_took_the_sessions(
         deepseek_tiny: Path) -> None:
     """A request that finds its window gone from its slot moves the session to a fresh one. The claim

@@ -180,8 +180,8 @@ class LlamaServerEngine(RemoteEngine):
         return "/completion", body
 
     def _claim_slot(self, lost: Optional[int] = None) -> bool:
-        """Take a slot no one has used (not `lost`), if the server lists one; False when the server
-        did not answer the claim in time (the next request looks for it in `/slots`)."""
+        """Take a slot no one has used (not `lost`), if the server lists one; False when the claim was
+        cut or the server did not answer it in time (the next request looks for it in `/slots`)."""
         slots = self.client.probe("/slots")
         listed = [slot for slot in slots if isinstance(slot, dict) and isinstance(slot.get("id"), int)
                   and slot["id"] != lost] if isinstance(slots, list) else []
@@ -203,7 +203,9 @@ class LlamaServerEngine(RemoteEngine):
             slot = event.get("id_slot")
             if isinstance(slot, int) and slot >= 0 and slot != lost:
                 self.slot = slot
-        self._claimed = self.slot is not None
+        cut = self.client.cancelled() or time.monotonic() >= deadline
+        # Answered without naming a slot (a server whose events do not say it): it chooses them itself.
+        self._claimed = self.slot is not None or not cut
         return self._claimed
 
     def _reused(self, held: int, reused: int) -> None:
