@@ -911,3 +911,19 @@ def test_deepfim_status_says_the_percentage_once(tmp_path: Path) -> None:
         assert nv.lua("return _G.notes") == ["deepfim: loading model 40%"]
     finally:
         nv.close()
+
+
+def test_accept_goes_in_through_a_users_own_vim_paste(tmp_path: Path) -> None:
+    """A user's vim.paste wrapper that pastes but answers false (which tells a UI to stop pasting): accept()
+    inserted the text and then said nothing was shown, leaving the suggestion up."""
+    nv, _ = fake_server_nvim(tmp_path, "(bar)\nbaz()")
+    try:
+        nv.edit(tmp_path / "wrapped.py", "x = 1\n")
+        attached(nv)
+        nv.lua("local paste = vim.paste; vim.paste = function(lines, phase) paste(lines, phase); return false end")
+        nv.input("Gofoo")
+        assert nv.wait_suggestion(10) == "(bar)\nbaz()"
+        assert nv.lua("return require('deepfim').accept()") is True
+        assert nv.lines()[1:] == ["foo(bar)", "baz()"] and nv.suggestion() is None
+    finally:
+        nv.close()

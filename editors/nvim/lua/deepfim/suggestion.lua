@@ -411,8 +411,11 @@ function M.accept(kind)
   stop_timer()
   cancel_inflight()
   -- As a paste: literally (no auto-indent, 'textwidth' or comment leaders), the cursor after it,
-  -- and part of the insert that `.` repeats (nvim_buf_set_text left it out).
-  if not api.nvim_paste(part, false, -1) then
+  -- and part of the insert that `.` repeats (nvim_buf_set_text left it out). (What a user's own
+  -- vim.paste answers is not whether the text went in: the buffer says.)
+  local before = api.nvim_buf_get_changedtick(s.buf)
+  api.nvim_paste(part, false, -1)
+  if api.nvim_buf_get_changedtick(s.buf) == before then
     return false
   end
   ticks[s.buf] = api.nvim_buf_get_changedtick(s.buf)
