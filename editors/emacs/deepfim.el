@@ -1058,6 +1058,14 @@ It becomes the request in flight, cancelling the one before."
     ;; (ID TIMER), but nil from older jsonrpc (Emacs 28's 1.0.14): the id is then the connection's last
     (setq deepfim--inflight (cons conn (if (consp sent) (car sent) (jsonrpc--next-request-id conn))))))
 
+(defun deepfim--answered (buffer seq)
+  "Request SEQ of BUFFER was answered, failed or timed out.
+It is no longer in flight."
+  (when (buffer-live-p buffer)
+    (with-current-buffer buffer
+      (when (= seq deepfim--request-seq)
+        (setq deepfim--inflight nil)))))
+
 (defun deepfim--request (invoked)
   "Ask the server for suggestions at point; INVOKED when the user asked."
   (let* ((buffer (current-buffer))
@@ -1065,23 +1073,18 @@ It becomes the request in flight, cancelling the one before."
          (origin (copy-marker (point)))
          (tick (buffer-chars-modified-tick))
          (context (list :triggerKind (if invoked 1 2)))
-         (answered (lambda ()
-                     (when (buffer-live-p buffer)
-                       (with-current-buffer buffer
-                         (when (= seq deepfim--request-seq)
-                           (setq deepfim--inflight nil))))))
          (handlers
           (list :success-fn (lambda (result)
-                              (funcall answered)
+                              (deepfim--answered buffer seq)
                               (when (buffer-live-p buffer)
                                 (with-current-buffer buffer
                                   (deepfim--handle-items seq origin tick result))))
                 :error-fn (lambda (error)
-                            (funcall answered)
+                            (deepfim--answered buffer seq)
                             (unless (memql (plist-get error :code) '(-32800 -32801))
                               (message "deepfim: %s" (plist-get error :message))))
                 :timeout-fn (lambda ()
-                              (funcall answered)
+                              (deepfim--answered buffer seq)
                               (when invoked (message "deepfim: no answer in time")))
                 :timeout deepfim-request-timeout)))
     (setq deepfim--invoked invoked

@@ -313,14 +313,15 @@ an answered request is not cancelled."
     (should (= (deepfim--position-to-point '(:line 1 :character 99)) 7))))
 
 (defmacro deepfim-test--counting-answers (answers &rest body)
-  "Run BODY with the variable ANSWERS counting the answers handled meanwhile."
+  "Run BODY with the variable ANSWERS counting the answers handled meanwhile.
+An answer is a request's end: its items, or an error (a cancelled request's)."
   (declare (indent 1))
   (let ((count (make-symbol "count")))
     `(let* ((,answers 0)
             (,count (lambda (&rest _) (cl-incf ,answers))))
-       (advice-add 'deepfim--handle-items :after ,count)
+       (advice-add 'deepfim--answered :after ,count)
        (unwind-protect (progn ,@body)
-         (advice-remove 'deepfim--handle-items ,count)))))
+         (advice-remove 'deepfim--answered ,count)))))
 
 (defmacro deepfim-test--in-python-buffer (text &rest body)
   "Run BODY in a shown Python buffer holding TEXT, in `deepfim-mode'."
@@ -1005,7 +1006,7 @@ document open for the original."
       (execute-kbd-macro (kbd "C-g"))
       (should-not (deepfim-current-suggestion))
       (should-not (eq (key-binding (kbd "C-g")) #'deepfim-dismiss))
-      ;; An answer in flight when `deepfim-dismiss' runs is dropped.
+      ;; An answer in flight when `deepfim-dismiss' runs is dropped (or the request cancelled).
       (deepfim-test--counting-answers answers
         (deepfim-complete)
         (deepfim-dismiss)
