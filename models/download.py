@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import importlib
 import importlib.util
 import os
@@ -124,6 +125,17 @@ def _opened(request: urllib.request.Request, timeout: float, have: int):
         return urllib.request.urlopen(request, timeout=timeout)
 
 
+def _why(error: Exception) -> str:
+    """Why a request failed, in a few words: "HTTP 404 Not Found", "[Errno 111] Connection refused"."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, http.client.IncompleteRead):  # a chunked answer cut short
+        return "the connection dropped"
+    if isinstance(error, http.client.HTTPException):  # not an HTTP server: a wrong DEEPFIM_HUB, a proxy
+        return f"not an HTTP answer ({type(error).__name__})"
+    return str(getattr(error, "reason", error))
+
+
 def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: float = 30.0) -> Path:
     """Download `entry` into the cache (resuming a partial file) and verify it."""
     target = entry.local_path
@@ -156,9 +168,8 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
                         out.write(block)
                         done += len(block)
                         show(done, total)
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
-        reason = f"HTTP {error.code} {error.reason}" if isinstance(error, urllib.error.HTTPError) \
-            else getattr(error, "reason", error)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        reason = _why(error)
         if answered:  # the download began: what it wrote is kept, and pulling again resumes from there
             raise DownloadError(f"the download of {entry.file} was interrupted ({reason}); run "
                                 f"`deepfim models pull {entry.key}` again to resume it") from None

