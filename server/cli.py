@@ -167,8 +167,8 @@ MAX_SOURCE_BYTES = 8 << 20
 
 
 def _read_source(path: Path) -> tuple[Path, str]:
-    """The resolved path and text of a source file to complete in; OSError when it cannot be read,
-    ValueError when it is not text."""
+    """The resolved path and text of a source file to complete in, without a UTF-8 byte order mark (as
+    editors show and count it); OSError when it cannot be read, ValueError when it is not text."""
     file = path.resolve(strict=True)
     if not stat.S_ISREG(file.stat().st_mode):
         raise OSError(errno.EINVAL, "not a regular file (a folder, device or pipe)")
@@ -178,7 +178,7 @@ def _read_source(path: Path) -> tuple[Path, str]:
         raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 20} MiB")
     if b"\x00" in data[:8192]:
         raise ValueError("is not a text file (it holds NUL bytes); complete in a source file")
-    return file, data.decode("utf-8", "replace")
+    return file, data.decode("utf-8", "replace").removeprefix("\ufeff")
 
 
 def _complete(args: argparse.Namespace) -> int:

@@ -447,3 +447,18 @@ def test_serve_ends_without_the_interpreters_clean_up_while_the_model_thread_is_
     finally:
         release.set()
         stdin.close()
+
+
+def test_a_byte_order_mark_is_not_counted_as_a_character(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """Editors neither show nor count a UTF-8 BOM: `deepfim complete` counted it as line 0's first character,
+    so a cursor at the end of that line landed before its last character, and the BOM went into the prompt."""
+    source = tmp_path / "bom.py"
+    source.write_bytes("\ufeffx = 1\n".encode())
+    model = ("--model", str(deepseek_tiny))
+    out = deepfim("complete", str(source), "--line", "0", "--character", "6", *model, timeout=60)
+    assert out.returncode == 2 and "which is 5 characters long (0 to 5)" in out.stderr, out.stderr
+    out = deepfim("complete", str(source), "--line", "0", "--character", "5", *model, "--json", "--max-tokens", "1")
+    assert out.returncode == 0, out.stderr
+    segments = json.loads(out.stdout)["prompt"]["segments"]
+    assert [s["text"] for s in segments if s["kind"] == "middle"] == ["x = 1"]
+    assert not any("\ufeff" in s["text"] for s in segments)
