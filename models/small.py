@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from models.catalog import cache_dir
@@ -14,5 +15,12 @@ def gemma_270m() -> Path:
     target = cache_dir() / "gemma" / gemma.MODEL_NAME
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        gemma.assemble(target)
+        # Assembled beside the target and moved in whole: an interrupted run (Ctrl-C) left a cut model
+        # that every later run took as assembled. One part per process: test runs may start at once.
+        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+        try:
+            gemma.assemble(partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
     return target

