@@ -89,12 +89,20 @@ def fallback_name() -> str:
 
 
 def find(name: str) -> Optional[CatalogEntry]:
-    """The entry for `name` (its default quantization) or `name:QUANT`, or None."""
+    """The entry for `name` (its default quantization) or `name:QUANT` (any case: `:q8_0`), or None."""
     base, _, quant = name.partition(":")
     for entry in entries():
-        if entry.name == base and (entry.quant == quant if quant else entry.default_quant):
+        if entry.name == base and (entry.quant.upper() == quant.upper() if quant else entry.default_quant):
             return entry
     return None
+
+
+def known_names(name: str) -> str:
+    """What to offer for `name`, not in the catalog: its model's `name:QUANT` spellings where only the
+    quantization is unknown (`deepseek-coder-6.7b-base:Q5_K_M`), else every model's name."""
+    base = name.partition(":")[0]
+    return ", ".join([entry.key for entry in entries() if entry.name == base]
+                     or sorted({entry.name for entry in entries()}))
 
 
 class ModelNotFound(Exception):
@@ -132,8 +140,8 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
         return path.resolve()
     entry = find(spec)
     if entry is None:
-        names = ", ".join(sorted({e.name for e in entries()}))
-        raise ModelNotFound(f"unknown model {spec!r}{origin}: not a .gguf path and not in the catalog ({names})"
+        raise ModelNotFound(f"unknown model {spec!r}{origin}: not a .gguf path and not in the catalog "
+                            f"({known_names(spec)})"
                             + (unset and f"; {unset}"))
     if not entry.local_path.is_file():
         from models.download import DownloadError, installed, pull  # models.download imports this module

@@ -334,3 +334,16 @@ def test_an_interrupted_assembly_of_the_test_model_leaves_no_model(tmp_path: Pat
     assert list((tmp_path / "gemma").iterdir()) == []
     package.assemble = lambda target: Path(target).write_bytes(PAYLOAD)  # type: ignore[attr-defined]
     assert gemma_270m().read_bytes() == PAYLOAD
+
+
+def test_an_unknown_quantization_lists_the_models_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--model deepseek-coder-6.7b-base:Q5_K_M` said the name was not in the catalog and listed the bare
+    names, that one among them; `:q8_0` (lower case, as Ollama spells it) was refused as unknown."""
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    with pytest.raises(ModelNotFound) as unknown:
+        resolve("deepseek-coder-6.7b-base:Q5_K_M")
+    assert str(unknown.value).endswith("not in the catalog (deepseek-coder-6.7b-base:Q4_K_M, "
+                                       "deepseek-coder-6.7b-base:Q8_0)"), unknown.value
+    assert find("deepseek-coder-6.7b-base:q8_0") == find("deepseek-coder-6.7b-base:Q8_0")
+    with pytest.raises(ModelNotFound, match="run `deepfim models pull deepseek-coder-6.7b-base:Q8_0`"):
+        resolve("deepseek-coder-6.7b-base:q8_0")
