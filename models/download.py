@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import importlib
@@ -136,6 +137,37 @@ def _why(error: Exception) -> str:
     return str(getattr(error, "reason", error))
 
 
+def _save(response: http.client.HTTPResponse, partial: Path, have: int, total: Optional[int], show: Progress,
+          entry: CatalogEntry) -> int:
+    """Write the body of `response` to the part after its first `have` bytes (all of it where 0); the
+    bytes the part then holds. Network errors pass through; DownloadError when the part cannot be
+    written (a full disk, no permission), which pulling again does not mend."""
+    try:
+        out = partial.open("ab" if have else "wb")
+    except OSError as error:
+        raise _unwritable(entry, partial, error) from None
+    done = have
+    try:
+        for block in iter(lambda: response.read(1 << 20), b""):
+            try:
+                out.write(block)
+                out.flush()
+            except OSError as error:
+                raise _unwritable(entry, partial, error) from None
+            done += len(block)
+            show(done, total)
+    finally:
+        with contextlib.suppress(OSError):  # a failed write was reported, and flushed all else
+            out.close()
+    return done
+
+
+def _unwritable(entry: CatalogEntry, partial: Path, error: OSError) -> DownloadError:
+    return DownloadError(f"cannot save the download of {entry.file} in {partial.parent} ({error.strerror or error}): "
+                         f"make room or allow writing there, or set DEEPFIM_CACHE to another folder; then run "
+                         f"`deepfim models pull {entry.key}`, which resumes what was saved")
+
+
 def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: float = 30.0) -> Path:
     """Download `entry` into the cache (resuming a partial file) and verify it."""
     target = entry.local_path
@@ -162,12 +194,7 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
                     have = 0  # the server ignored the range: start over
                 length = response.headers.get("Content-Length")
                 total = have + int(length) if length else None
-                with partial.open("ab" if have else "wb") as out:
-                    done = have
-                    for block in iter(lambda: response.read(1 << 20), b""):
-                        out.write(block)
-                        done += len(block)
-                        show(done, total)
+                done = _save(response, partial, have, total, show, entry)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         reason = _why(error)
         if answered:  # the download began: what it wrote is kept, and pulling again resumes from there

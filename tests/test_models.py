@@ -347,3 +347,23 @@ def test_an_unknown_quantization_lists_the_models_own(tmp_path: Path, monkeypatc
     assert find("deepseek-coder-6.7b-base:q8_0") == find("deepseek-coder-6.7b-base:Q8_0")
     with pytest.raises(ModelNotFound, match="run `deepfim models pull deepseek-coder-6.7b-base:Q8_0`"):
         resolve("deepseek-coder-6.7b-base:q8_0")
+
+
+def test_a_download_that_cannot_be_saved_says_so(hub: str) -> None:
+    """A full disk (or a cache folder that cannot be written) was told as a download "interrupted
+    ([Errno 28] No space left on device)" and to pull again to resume it, which fails the same way."""
+    entry = find("deepseek-coder-1.3b-base")
+    partial = entry.local_path.with_name(entry.local_path.name + ".part")
+    partial.symlink_to("/dev/full")  # every write: ENOSPC
+    with pytest.raises(DownloadError) as full:
+        pull(entry, progress=lambda done, total: None)
+    expected = (f"cannot save the download of deepseek-coder-1.3b-base.Q4_K_M.gguf in {partial.parent} (No space "
+                f"left on device): make room or allow writing there, or set DEEPFIM_CACHE to another folder; then run "
+                f"`deepfim models pull deepseek-coder-1.3b-base:Q4_K_M`, which resumes what was saved")
+    assert str(full.value) == expected and not full.value.unreachable
+    partial.unlink()
+    partial.mkdir()  # opening it fails
+    with pytest.raises(DownloadError, match=r"cannot save the download .* \(Is a directory\): make room"):
+        pull(entry, progress=lambda done, total: None)
+    partial.rmdir()
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
