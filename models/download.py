@@ -33,23 +33,31 @@ class DownloadError(Exception):
         self.reason = reason
 
 
-def _bar(stream=sys.stderr) -> Progress:
-    last = [0.0]
+class _Bar:
+    """Download progress on stderr: one line, rewritten in place."""
 
-    def show(done: int, total: Optional[int]) -> None:
+    def __init__(self) -> None:
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, done: int, total: Optional[int]) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.2 and (total is None or done < total):
+        if now - self.last < 0.2 and (total is None or done < total):
             return
-        last[0] = now
+        self.last, self.drawn = now, True
         if total:
             width = 30
             filled = int(width * done / total)
-            stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:8.1f}/{total / 1e6:.1f} MB")
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done / 1e6:8.1f}/{total / 1e6:.1f} MB")
         else:
-            stream.write(f"\r{done / 1e6:8.1f} MB")
-        stream.flush()
+            sys.stderr.write(f"\r{done / 1e6:8.1f} MB")
+        sys.stderr.flush()
 
-    return show
+    def end(self) -> None:
+        """End the line drawn, if any: what is said next starts a line of its own."""
+        if self.drawn:
+            sys.stderr.write("\n")
+            self.drawn = False
 
 
 def _module(entry: CatalogEntry) -> str:
@@ -181,7 +189,8 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
     request = urllib.request.Request(entry.url, headers={"User-Agent": "deepfim"})
     if have:
         request.add_header("Range", f"bytes={have}-")
-    show = progress or _bar()
+    bar = _Bar()
+    show = progress or bar
     answered = False
     total: Optional[int] = None
     done = have
@@ -195,7 +204,11 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
                 length = response.headers.get("Content-Length")
                 total = have + int(length) if length else None
                 done = _save(response, partial, have, total, show, entry)
+    except DownloadError:
+        bar.end()
+        raise
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        bar.end()
         reason = _why(error)
         if answered:  # the download began: what it wrote is kept, and pulling again resumes from there
             raise DownloadError(f"the download of {entry.file} was interrupted ({reason}); run "
@@ -204,7 +217,7 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
             f"cannot download {entry.url} ({reason}); download {entry.file} from {entry.repo} yourself "
             f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)", unreachable=not answered,
             reason=str(reason)) from None
-    sys.stderr.write("\n")
+    bar.end()
     if total is not None and done < total:  # urllib ends a response cut short without an error
         raise DownloadError(f"the download of {entry.file} stopped at {done / 1e6:.1f} of {total / 1e6:.1f} MB "
                             f"(the connection dropped); run `deepfim models pull {entry.key}` again to resume it")

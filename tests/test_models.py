@@ -367,3 +367,25 @@ def test_a_download_that_cannot_be_saved_says_so(hub: str) -> None:
         pull(entry, progress=lambda done, total: None)
     partial.rmdir()
     assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+
+
+def test_an_error_after_the_progress_bar_starts_a_line_of_its_own(tmp_path: Path) -> None:
+    """A download that failed after the progress bar was drawn printed its message on the bar's line:
+    "[#####.....]  1.0/... MBdeepfim: the download of ... was interrupted"."""
+    import subprocess
+    import sys
+
+    from tests.lsp_client import REPO
+
+    mib = 1 << 20
+    cut = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\nGGUF%s\r\n100\r\nabc"
+           % (mib, b"." * (mib - 4)))
+    listener, url = canned_server(cut)
+    env = dict(os.environ, DEEPFIM_CACHE=str(tmp_path), DEEPFIM_HUB=url)
+    with listener:
+        out = subprocess.run([sys.executable, "-m", "server.cli", "models", "pull", "deepseek-coder-1.3b-base"],
+                             capture_output=True, cwd=REPO, env=env, timeout=120)  # bytes: "\r" kept
+    assert out.returncode == 1
+    bar, message = out.stderr.decode().rstrip("\n").split("\n")
+    assert bar.split() == ["1.0", "MB"], out.stderr
+    assert message.startswith("deepfim: the download of deepseek-coder-1.3b-base.Q4_K_M.gguf was interrupted")
