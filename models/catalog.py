@@ -151,8 +151,8 @@ def resolve(model: Optional[str], setting: Optional[str] = None) -> Path:
                 return pull(entry)
             except DownloadError as error:
                 raise ModelNotFound(str(error)) from None
-        raise ModelNotFound(f"model {entry.key} is not downloaded yet; run `deepfim models pull {entry.key}` "
-                            f"{alternative}")
+        raise ModelNotFound(f"model {entry.key}{origin} is not downloaded yet; run `deepfim models pull {entry.key}` "
+                            f"{alternative}" + (unset and f", or {unset}"))
     return entry.local_path
 
 

@@ -155,6 +155,8 @@ def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("DEEPFIM_MODEL", str(model))
     assert resolve(None) == model
     for named, message in (("nonsense", r"unknown model 'nonsense' \(from \$DEEPFIM_MODEL\): .*; change or unset"),
+                           ("deepseek-coder-6.7b-base", r"deepseek-coder-6.7b-base:Q4_K_M \(from \$DEEPFIM_MODEL\) is "
+                                                        r"not downloaded yet; .*, or change or unset DEEPFIM_MODEL"),
                            (str(tmp_path / "gone.gguf"), r"gone.gguf \(from \$DEEPFIM_MODEL\) does not exist; .*, or "
                                                          r"change or unset DEEPFIM_MODEL")):
         monkeypatch.setenv("DEEPFIM_MODEL", named)  # it did not say where the name came from
