@@ -16,6 +16,7 @@ MAGIC = b"GGUF"
 _SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
 _STRING, _ARRAY = 8, 9
 MAX_STRING = 64 << 20  # longer strings are a corrupt file
+MAX_ARRAY = 1 << 32  # so are longer arrays (a vocabulary holds some 10^5 tokens)
 
 Value = Union[int, float, bool, str, list]
 
@@ -57,10 +58,16 @@ def _unpack(handle: BinaryIO, fmt: str) -> Value:
     return struct.unpack(fmt, data)[0]
 
 
-def _string(handle: BinaryIO) -> str:
+def _length(handle: BinaryIO) -> int:
+    """The length of the string that follows."""
     size = int(_unpack(handle, "<Q"))
     if size > MAX_STRING:
         raise GgufError("a GGUF string is too long (corrupt header)")
+    return size
+
+
+def _string(handle: BinaryIO) -> str:
+    size = _length(handle)
     data = handle.read(size)
     if len(data) != size:
         raise GgufError("the GGUF header is cut short")
@@ -82,10 +89,12 @@ def _skip(handle: BinaryIO, kind: int) -> None:
     if kind in _SCALARS:
         handle.seek(struct.calcsize(_SCALARS[kind]), 1)
     elif kind == _STRING:
-        handle.seek(int(_unpack(handle, "<Q")), 1)
+        handle.seek(_length(handle), 1)
     elif kind == _ARRAY:
         item, count = int(_unpack(handle, "<I")), int(_unpack(handle, "<Q"))
         if item in _SCALARS:
+            if count > MAX_ARRAY:
+                raise GgufError("a GGUF array is too long (corrupt header)")
             handle.seek(struct.calcsize(_SCALARS[item]) * count, 1)
         else:
             for _ in range(count):

@@ -425,3 +425,23 @@ def test_a_hub_that_ignores_the_range_restarts_the_part(hub: str, monkeypatch: p
     monkeypatch.setattr(RangeHandler, "do_GET", whole)
     assert pull(entry, progress=lambda done, total: seen.append((done, total))).read_bytes() == PAYLOAD
     assert seen[-1] == (len(PAYLOAD), len(PAYLOAD))
+
+
+def test_a_corrupt_length_in_a_gguf_header_is_a_gguf_error(tmp_path: Path) -> None:
+    """A string or array length past any file's end, in a key nobody asked for, escaped read_metadata as a
+    bare ValueError ("cannot fit 'int' into an offset-sized integer") or an OSError (EINVAL) from seek,
+    where its callers expect GgufError for a file that is not a sound GGUF."""
+    import struct
+
+    from models.gguf_meta import GgufError, read_metadata
+
+    def key(name: bytes) -> bytes:
+        return struct.pack("<Q", len(name)) + name
+
+    model = tmp_path / "corrupt.gguf"
+    for skipped in (struct.pack("<IQ", 8, 1 << 63),  # a string
+                    struct.pack("<IIQ", 9, 0, 1 << 62)):  # an array of bytes
+        model.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 2) + key(b"general.name") + skipped
+                          + key(b"tokenizer.chat_template") + struct.pack("<I", 8) + key(b"{{ x }}"))
+        with pytest.raises(GgufError, match="corrupt header"):
+            read_metadata(model, ["tokenizer.chat_template"])
