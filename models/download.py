@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 from typing import BinaryIO, Callable, Optional
 
@@ -192,31 +193,62 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
             raise DownloadError(f"another deepfim is downloading {entry.file} (into {partial}); wait for it to "
                                 f"finish") from None
         if target.is_file():  # pulled by the process that held the part a moment ago
-            partial.unlink()
+            _drop(partial)
             return target
         try:
-            _download(entry, out, progress, timeout)
+            _download(entry, partial, out, progress, timeout)
         except BaseException:
             if not os.fstat(out.fileno()).st_size:  # nothing downloaded: no part left behind
-                partial.unlink(missing_ok=True)
+                _drop(partial)
             raise
         try:
             verify(partial, entry.sha256)
         except DownloadError:
-            partial.unlink()
+            _drop(partial)
             raise DownloadError(f"the download of {entry.file} is corrupt (checksum or header mismatch) and was "
                                 f"deleted; run `deepfim models pull {entry.key}` again") from None
         os.replace(partial, target)
+        _tag_file(partial).unlink(missing_ok=True)
     return target
 
 
-def _download(entry: CatalogEntry, out: BinaryIO, progress: Optional[Progress], timeout: float) -> None:
-    """Download the rest of `entry` into its part, open (and locked) as `out`; DownloadError, saying
-    what to do, where the part is not whole afterwards."""
+def _tag_file(partial: Path) -> Path:
+    """Where the version of the file that `partial` is a part of is kept: its ETag, or Last-Modified."""
+    return partial.with_name(partial.name + ".etag")
+
+
+def _drop(partial: Path) -> None:
+    """Delete a part and its version."""
+    partial.unlink(missing_ok=True)
+    _tag_file(partial).unlink(missing_ok=True)
+
+
+def _keep_tag(partial: Path, headers: Message, entry: CatalogEntry) -> None:
+    """Keep the version of the file that `partial` begins to hold, as the answer's `headers` give it
+    (a weak ETag never matches an If-Range: Last-Modified then), to resume only that version."""
+    etag = headers.get("ETag") or ""
+    tag = etag if etag.startswith('"') else headers.get("Last-Modified")
+    try:
+        if tag:
+            _tag_file(partial).write_text(tag, encoding="latin-1")
+        else:
+            _tag_file(partial).unlink(missing_ok=True)
+    except OSError as error:
+        raise _unwritable(entry, partial, error) from None
+
+
+def _download(entry: CatalogEntry, partial: Path, out: BinaryIO, progress: Optional[Progress],
+              timeout: float) -> None:
+    """Download the rest of `entry` into its part `partial`, open (and locked) as `out`; DownloadError,
+    saying what to do, where the part is not whole afterwards."""
     have = out.seek(0, os.SEEK_END)
     request = urllib.request.Request(entry.url, headers={"User-Agent": "deepfim"})
     if have:
         request.add_header("Range", f"bytes={have}-")
+        try:  # a file changed on the hub since the part was begun: the whole new one (200), not its tail
+            request.add_header("If-Range", _tag_file(partial).read_text(encoding="latin-1").strip())
+        except OSError:  # begun by a deepfim that kept no version
+            pass
     bar = _Bar()
     show = progress or bar
     answered = False
@@ -227,8 +259,10 @@ def _download(entry: CatalogEntry, out: BinaryIO, progress: Optional[Progress], 
         if response is not None:
             with response:
                 answered = True
-                if have and response.status != 206:
-                    have = out.truncate(0)  # the server ignored the range: start over
+                if response.status != 206:  # from the start: the first time, or the server ignored the range
+                    if have:
+                        have = out.truncate(0)
+                    _keep_tag(partial, response.headers, entry)
                 length = response.headers.get("Content-Length")
                 total = have + int(length) if length else None
                 done = _save(response, out, have, total, show, entry)

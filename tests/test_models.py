@@ -445,3 +445,49 @@ def test_a_corrupt_length_in_a_gguf_header_is_a_gguf_error(tmp_path: Path) -> No
                           + key(b"tokenizer.chat_template") + struct.pack("<I", 8) + key(b"{{ x }}"))
         with pytest.raises(GgufError, match="corrupt header"):
             read_metadata(model, ["tokenizer.chat_template"])
+
+
+class VersionedHandler(http.server.BaseHTTPRequestHandler):
+    """Serves `body` with `etag`, honouring Range only under a matching If-Range (as the hub's CDN does)."""
+
+    body, etag = PAYLOAD, '"v1"'
+    requests: list[tuple[str, str]] = []
+    drop_after = 0  # > 0: the next answer's connection drops after this many bytes of the body
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        ranged, condition = self.headers.get("Range"), self.headers.get("If-Range")
+        VersionedHandler.requests.append((ranged or "", condition or ""))
+        start = int(ranged.split("=")[1].split("-")[0]) if ranged and condition in (None, self.etag) else 0
+        self.send_response(206 if start else 200)
+        self.send_header("ETag", self.etag)
+        self.send_header("Content-Length", str(len(self.body) - start))
+        self.end_headers()
+        body = self.body[start:]
+        self.wfile.write(body[:self.drop_after] if self.drop_after else body)
+        VersionedHandler.drop_after, self.close_connection = 0, True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_part_of_a_file_changed_on_the_hub_since_is_not_resumed(tmp_path: Path, monkeypatch) -> None:
+    """A pull resumed after the file was replaced on the hub (a model converted again) glued the old
+    file's head to the new one's tail, of the right size and with the GGUF magic: taken as the model."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), VersionedHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    monkeypatch.setenv("DEEPFIM_HUB", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setattr(VersionedHandler, "requests", [])
+    monkeypatch.setattr(VersionedHandler, "drop_after", 100_000)
+    entry = find("deepseek-coder-1.3b-base")
+    try:
+        with pytest.raises(DownloadError, match="stopped at 0.1"):
+            pull(entry, progress=lambda done, total: None)
+        replaced = b"GGUF" + os.urandom(len(PAYLOAD) - 4)
+        monkeypatch.setattr(VersionedHandler, "body", replaced)
+        monkeypatch.setattr(VersionedHandler, "etag", '"v2"')
+        assert pull(entry, progress=lambda done, total: None).read_bytes() == replaced
+    finally:
+        server.shutdown()
+    assert VersionedHandler.requests == [("", ""), ("bytes=100000-", '"v1"')]
+    assert sorted(path.name for path in entry.local_path.parent.iterdir()) == [entry.file]
