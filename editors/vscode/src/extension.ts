@@ -386,9 +386,11 @@ class Extension implements vscode.Disposable {
       return;
     }
     this.log.info(`settings changed: ${JSON.stringify(serverSettings())}, command ${JSON.stringify(serverCommand())}`);
-    this.notified.clear(); // an attempt at a fix: a problem it leaves is told again
-    if (event.affectsConfiguration(`${SECTION}.serverCommand`) &&
-        JSON.stringify(serverCommand()) !== JSON.stringify(this.command)) {
+    const commandChanged = JSON.stringify(serverCommand()) !== JSON.stringify(this.command);
+    if (commandChanged || JSON.stringify(sentSettings()) !== this.lastSent) {
+      this.notified.clear(); // an attempt at a fix: a problem it leaves is told again
+    }
+    if (event.affectsConfiguration(`${SECTION}.serverCommand`) && commandChanged) {
       void this.restart();
       return;
     }

@@ -98,6 +98,9 @@ test('a server error is told once, and again after a settings change that leaves
   client.receive('window/showMessage', error);
   client.receive('window/showMessage', error);  // a reload loop: not again
   assert.equal(errorMessages.length, 1);
+  changeSettings({ showInSuggestWidget: true });  // nothing the server gets: no fix
+  client.receive('window/showMessage', error);
+  assert.equal(errorMessages.length, 1);
   changeSettings({ model: '/m/y.gguf' });
   client.receive('window/showMessage', error);  // the fix did not work: say so
   assert.equal(errorMessages.length, 2);
