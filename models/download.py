@@ -269,7 +269,7 @@ def _download(entry: CatalogEntry, partial: Path, out: BinaryIO, progress: Optio
                         have = out.truncate(0)
                     _keep_tag(partial, response.headers, entry)
                 length = response.headers.get("Content-Length")
-                total = have + int(length) if length else None
+                total = have + int(length) if length and length.strip().isdigit() else None  # (else: unknown)
                 done = _save(response, out, have, total, show, entry)
     except DownloadError:
         bar.end()
