@@ -1503,6 +1503,21 @@ def test_a_background_read_gives_way_while_the_server_is_checked_again() -> None
         fake.close()
 
 
+def _with_two_fresh_slots(server: LlamaServer, method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
+    """`server`'s answer, as a server started with -np 2 whose two slots no one has used."""
+    if path == "/slots":
+        return 200, "application/json", [json.dumps([{"id": 0, "is_processing": False},
+                                                     {"id": 1, "is_processing": False}]).encode()]
+    request = urllib.request.Request(server.url + path, method=method,
+                                     data=json.dumps(body).encode() if method == "POST" else None,
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        data = answer.read()
+    if path == "/props":
+        data = json.dumps({**json.loads(data), "total_slots": 2}).encode()
+    return answer.status, answer.headers["Content-Type"], [data]
+
+
 def test_a_background_read_gives_way_while_the_session_claims_its_slot(tiny_server: LlamaServer) -> None:
     """On a server with several slots the first request claims a fresh one. When that claim stalls
     during a background read, a keystroke cancels it at once (it waited 10 s), and the next request
@@ -1513,20 +1528,9 @@ def test_a_background_read_gives_way_while_the_session_claims_its_slot(tiny_serv
     stalled.set()
 
     def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
-        if path == "/slots":  # two slots no one has used
-            return 200, "application/json", [json.dumps([{"id": 0, "is_processing": False},
-                                                         {"id": 1, "is_processing": False}]).encode()]
         if path == "/completion" and body.get("n_predict") == 0 and "id_slot" not in body and stalled.is_set():
             return 200, "text/event-stream", [b"STALL"]
-        request = urllib.request.Request(tiny_server.url + path, method=method,
-                                         data=json.dumps(body).encode() if method == "POST" else None,
-                                         headers={"Content-Type": "application/json",
-                                                  "Authorization": f"Bearer {API_KEY}"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            data = answer.read()
-        if path == "/props":  # as a server started with -np 2
-            data = json.dumps({**json.loads(data), "total_slots": 2}).encode()
-        return answer.status, answer.headers["Content-Type"], [data]
+        return _with_two_fresh_slots(tiny_server, method, path, body)
 
     fake = FakeServer(handle)
     try:
@@ -1547,20 +1551,10 @@ def test_a_server_whose_claim_names_no_slot_chooses_the_sessions_slot(tiny_serve
     """A claim answered without a slot id (a server whose events do not say it) was taken for no answer:
     every request claimed again and was answered empty."""
     def handle(method: str, path: str, body: dict) -> tuple[int, str, list[bytes]]:
-        if path == "/slots":  # two slots no one has used
-            return 200, "application/json", [json.dumps([{"id": 0, "is_processing": False},
-                                                         {"id": 1, "is_processing": False}]).encode()]
-        request = urllib.request.Request(tiny_server.url + path, method=method,
-                                         data=json.dumps(body).encode() if method == "POST" else None,
-                                         headers={"Content-Type": "application/json",
-                                                  "Authorization": f"Bearer {API_KEY}"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            data = answer.read()
-        if path == "/props":  # as a server started with -np 2
-            data = json.dumps({**json.loads(data), "total_slots": 2}).encode()
+        status, kind, (data,) = _with_two_fresh_slots(tiny_server, method, path, body)
         if path == "/completion":  # no slot ids in the events
             data = re.sub(rb'"id_slot":\s*-?\d+,?', b"", data)
-        return answer.status, answer.headers["Content-Type"], [data]
+        return status, kind, [data]
 
     fake = FakeServer(handle)
     try:
