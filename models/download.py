@@ -197,6 +197,8 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
         except BlockingIOError:
             raise DownloadError(f"another deepfim is downloading {entry.file} (into {partial}); wait for it to "
                                 f"finish") from None
+        except OSError:  # a file system without locks (Lustre without -o flock, NFS without lockd): unlocked, as before
+            pass
         if target.is_file():  # pulled by the process that held the part a moment ago
             _drop(partial)
             return target

