@@ -207,6 +207,8 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
         if target.is_file():  # pulled by the process that held the part a moment ago
             _drop(partial)
             return target
+        if not _is_at(out, partial):  # dropped by the process that held it, having downloaded nothing
+            return pull(entry, progress, timeout)
         try:
             _download(entry, partial, out, progress, timeout)
         except BaseException:
@@ -222,6 +224,14 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
         os.replace(partial, target)
         _tag_file(partial).unlink(missing_ok=True)
     return target
+
+
+def _is_at(out: BinaryIO, path: Path) -> bool:
+    """Whether the file open as `out` is still the one at `path`."""
+    try:
+        return os.path.samestat(os.fstat(out.fileno()), path.stat())
+    except OSError:
+        return False
 
 
 def _tag_file(partial: Path) -> Path:

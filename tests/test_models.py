@@ -531,6 +531,24 @@ def test_a_cache_on_a_file_system_without_locks_still_pulls(hub: str, monkeypatc
     assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
 
 
+def test_a_part_dropped_while_waiting_for_its_lock_is_begun_again(hub: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull that opened the part while another held it, and locked it once the other had dropped it (having
+    downloaded nothing), downloaded into the deleted file and died of a FileNotFoundError at the end."""
+    from models import download
+
+    flock, dropped = download.fcntl.flock, []
+
+    def after_the_other_dropped_it(file: object, operation: int) -> None:
+        if not dropped:  # the first lock: the other process deletes the part meanwhile
+            dropped.append(True)
+            download._drop(Path(file.name))
+        flock(file, operation)
+
+    monkeypatch.setattr(download.fcntl, "flock", after_the_other_dropped_it)
+    entry = find("deepseek-coder-1.3b-base")
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+
+
 def test_a_registry_model_that_cannot_be_written_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk (or an unwritable cache) while a registry model was assembled said to reinstall its
     package, which fails the same way."""
