@@ -87,7 +87,8 @@ export function serverSettings(): ServerSettings {
  *  $DEEPFIM_MODEL), else its default. */
 export function sentSettings(): { [K in keyof ServerSettings]-?: ServerSettings[K] | null } {
   const c = config();
-  const sent = { ...serverSettings(), model: serverSettings().model ?? null };
+  const settings = serverSettings();
+  const sent = { ...settings, model: settings.model ?? null };
   for (const key of Object.keys(sent) as (keyof typeof sent)[]) {
     const inspected = c.inspect(key === 'enabled' ? 'enable' : key);
     if ([inspected?.globalValue, inspected?.workspaceValue, inspected?.workspaceFolderValue]
