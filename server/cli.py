@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from server import textfile
+
 if TYPE_CHECKING:
     from server.lsp import DeepfimServer
     from server.service import Listener
@@ -167,8 +169,9 @@ MAX_SOURCE_BYTES = 8 << 20
 
 
 def _read_source(path: Path) -> tuple[Path, str]:
-    """The resolved path and text of a source file to complete in, without a UTF-8 byte order mark (as
-    editors show and count it); OSError when it cannot be read, ValueError when it is not text."""
+    """The resolved path and text of a source file to complete in, as editors show and count it (UTF-8,
+    or UTF-16/32 with a byte order mark; the mark dropped); OSError when it cannot be read, ValueError
+    when it is not text."""
     file = path.resolve(strict=True)
     if not stat.S_ISREG(file.stat().st_mode):
         raise OSError(errno.EINVAL, "not a regular file (a folder, device or pipe)")
@@ -176,9 +179,10 @@ def _read_source(path: Path) -> tuple[Path, str]:
         data = source.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
         raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 20} MiB")
-    if b"\x00" in data[:8192]:
+    text = textfile.decode(data)
+    if text is None:
         raise ValueError("is not a text file (it holds NUL bytes); complete in a source file")
-    return file, data.decode("utf-8", "replace").removeprefix("\ufeff")
+    return file, text
 
 
 def _complete(args: argparse.Namespace) -> int:

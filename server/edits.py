@@ -26,6 +26,7 @@ from pygls.uris import to_fs_path
 from fim.instruct import ACTIONS, Action, action, line_break
 from fim.positions import index_to_utf16, lsp_lines
 from models.catalog import ModelNotFound
+from server import textfile
 from server.engines import open_engine
 from server.engines.base import Cancelled, Engine, EngineReplaced, EngineUnavailable, ModelLoadError
 from server.instruct import EditRequest, EditResult, EditTooLong, Instructor
@@ -358,9 +359,12 @@ class Edits:
         if text is not None:
             return text
         try:
-            return path.read_bytes().decode("utf-8", errors="replace")  # its own line breaks, untranslated
+            data = path.read_bytes()
         except OSError:
             return None
+        # as the editor will show it (its own line breaks, untranslated), binary as UTF-8
+        text = textfile.decode(data)
+        return data.decode("utf-8", "replace") if text is None else text
 
     def _client_workspace_edit(self, name: str) -> Any:
         workspace = self.server.client_capabilities.workspace

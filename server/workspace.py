@@ -49,6 +49,7 @@ from typing import Any, Callable, Optional, Sequence, TypeVar, Union, cast
 from urllib.parse import unquote, urlparse
 
 from fim.secrets import is_secret_path
+from server import textfile
 from server.ignore import IGNORE_FILES, Chain, IgnoreFiles, chain_ignores
 
 log = logging.getLogger(__name__)
@@ -409,9 +410,8 @@ class WorkspaceIndex:
                 data = f.read(self.max_file_bytes + 1)
         except OSError:
             return None
-        if len(data) > self.max_file_bytes or b"\x00" in data[:8192]:
-            return None
-        return data.decode("utf-8", "replace"), stamp
+        text = None if len(data) > self.max_file_bytes else textfile.decode(data)
+        return None if text is None else (text, stamp)
 
     def _acceptable(self, text: str) -> bool:
         return (len(text) <= self.max_file_bytes and "\x00" not in text[:8192]

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Optional
 
+import pytest
+
 from tests.lsp_client import REPO
 from tests.text_helpers import on_terminal
 
@@ -462,3 +464,18 @@ def test_a_byte_order_mark_is_not_counted_as_a_character(deepseek_tiny: Path, tm
     segments = json.loads(out.stdout)["prompt"]["segments"]
     assert [s["text"] for s in segments if s["kind"] == "middle"] == ["x = 1"]
     assert not any("\ufeff" in s["text"] for s in segments)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_completed_as_text(deepseek_tiny: Path, tmp_path: Path, encoding: str) -> None:
+    """PowerShell's `>` writes UTF-16 with a byte order mark, which editors read as text: `deepfim complete`
+    refused such a file as "not a text file" (its NUL bytes)."""
+    source = tmp_path / "ps.py"
+    source.write_bytes("\ufeffé = '😀'\r\n".encode(encoding))
+    model = ("--model", str(deepseek_tiny))
+    out = deepfim("complete", str(source), "--line", "0", "--character", "9", *model, timeout=60)
+    assert out.returncode == 2 and "which is 8 characters long (0 to 8)" in out.stderr, out.stderr
+    out = deepfim("complete", str(source), "--line", "0", "--character", "8", *model, "--json", "--max-tokens", "1")
+    assert out.returncode == 0, out.stderr
+    segments = json.loads(out.stdout)["prompt"]["segments"]
+    assert [s["text"] for s in segments if s["kind"] == "middle"] == ["é = '😀'"]

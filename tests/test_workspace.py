@@ -52,6 +52,18 @@ def test_scan_collects_source_and_skips_noise(tmp_path):
     assert index.files["pkg/utils.py"] == "def f():\n    return 1\n"
 
 
+def test_files_with_a_utf16_or_utf32_mark_are_read_as_text(tmp_path):
+    """Windows tools (PowerShell's `>`) write UTF-16 with a byte order mark: its NUL bytes made such files
+    look binary, so they never reached the repository context."""
+    body = "def greet(name):\r\n    return f'héllo {name}'\r\n"
+    for name, encoding in (("le16.py", "utf-16-le"), ("be16.py", "utf-16-be"), ("le32.py", "utf-32-le"),
+                           ("bom8.py", "utf-8")):
+        (tmp_path / name).write_bytes(("\ufeff" + body).encode(encoding))
+    (tmp_path / "blob.py").write_bytes(b"abc\x00def")  # NUL bytes and no mark: binary
+    index = scanned(tmp_path)
+    assert index.files == {name: body for name in ("le16.py", "be16.py", "le32.py", "bom8.py")}
+
+
 def test_secret_files_are_never_indexed(tmp_path):
     write(tmp_path, ".env", "OPENAI_API_KEY=sk-abc123abc123abc123abc\n")
     write(tmp_path, "config/.env.production", "DB_PASSWORD=hunter2\n")
