@@ -509,6 +509,10 @@ def _positive(text: str) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if sys.platform == "win32":  # file locks, /proc, process checks: POSIX only, and untested on Windows
+        print("deepfim: Windows is not supported yet; install deepfim inside WSL and run your editor there "
+              "(VS Code: the WSL extension, then open the folder in WSL)", file=sys.stderr)
+        return 1
     logging.basicConfig(level=getattr(logging, args.log_level),
                         stream=sys.stderr, format="deepfim %(levelname)s %(name)s: %(message)s")
     from models.catalog import CacheUnavailable

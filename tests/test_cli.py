@@ -347,6 +347,16 @@ def test_ctrl_c_ends_a_command_without_a_traceback(monkeypatch, capsys) -> None:
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_windows_is_refused_with_what_to_do_instead(monkeypatch, capsys) -> None:
+    """On Windows `deepfim serve` died in a traceback (no `resource` module, then `fcntl`): it says to use WSL."""
+    from server import cli
+
+    monkeypatch.setattr(cli.sys, "platform", "win32")
+    assert cli.main(["serve"]) == 1
+    err = capsys.readouterr().err
+    assert "Windows is not supported yet" in err and "WSL" in err and len(err.splitlines()) == 1
+
+
 def test_the_small_model_notice_names_the_flag(tmp_path: Path, monkeypatch) -> None:
     """`deepfim complete` without the default model warned "... or set the model to a .gguf file": a
     command line has no model to set, it has --model."""
