@@ -115,7 +115,7 @@ def _install(entry: CatalogEntry) -> Path:
 
 
 def verify(path: Path, sha256: Optional[str]) -> None:
-    """Check the GGUF magic and, where the catalog has one, the checksum."""
+    """Check the GGUF magic and, where there is one (the catalog's, or the hub's), the checksum."""
     with path.open("rb") as handle:
         if handle.read(4) != GGUF_MAGIC:
             raise DownloadError(f"{path} is not a GGUF file (bad magic); delete it and pull again")
@@ -128,12 +128,29 @@ def verify(path: Path, sha256: Optional[str]) -> None:
             raise DownloadError(f"checksum mismatch for {path}; delete it and pull again")
 
 
-def _opened(request: urllib.request.Request, timeout: float, have: int):
+class _HubDigest(urllib.request.HTTPRedirectHandler):
+    """Follows redirects and keeps the SHA-256 the Hugging Face hub gives a large (LFS) file in its
+    `X-Linked-Etag` header, on the answer that redirects to its storage."""
+
+    sha256: Optional[str] = None
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 (urllib's signature)
+        self.sha256 = _linked_sha256(headers) or self.sha256
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _linked_sha256(headers: Message) -> Optional[str]:
+    """The SHA-256 in a hub answer's `X-Linked-Etag` (`"<64 hex digits>"`), or None."""
+    tag = (headers.get("X-Linked-Etag") or "").strip().removeprefix("W/").strip('"').lower()
+    return tag if len(tag) == 64 and all(c in "0123456789abcdef" for c in tag) else None
+
+
+def _opened(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float, have: int):
     """The response to `request`; None where it asks for the rest of a part of `have` bytes that is the
     whole file (HTTP 416: a pull stopped after the last byte, before the part was checked and moved into
     place). A part longer than the file (416 too) is downloaded again."""
     try:
-        return urllib.request.urlopen(request, timeout=timeout)
+        return opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as error:
         if not have or error.code != 416:
             raise
@@ -142,7 +159,7 @@ def _opened(request: urllib.request.Request, timeout: float, have: int):
         if whole:
             return None
         request.remove_header("Range")
-        return urllib.request.urlopen(request, timeout=timeout)
+        return opener.open(request, timeout=timeout)
 
 
 def _why(error: Exception) -> str:
@@ -210,13 +227,13 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
         if not _is_at(out, partial):  # dropped by the process that held it, having downloaded nothing
             return pull(entry, progress, timeout)
         try:
-            _download(entry, partial, out, progress, timeout)
+            hub_sha256 = _download(entry, partial, out, progress, timeout)
         except BaseException:
             if not os.fstat(out.fileno()).st_size:  # nothing downloaded: no part left behind
                 _drop(partial)
             raise
         try:
-            verify(partial, entry.sha256)
+            verify(partial, entry.sha256 or hub_sha256)
         except DownloadError:
             _drop(partial)
             raise DownloadError(f"the download of {entry.file} is corrupt (checksum or header mismatch) and was "
@@ -260,9 +277,10 @@ def _keep_tag(partial: Path, headers: Message, entry: CatalogEntry) -> None:
 
 
 def _download(entry: CatalogEntry, partial: Path, out: BinaryIO, progress: Optional[Progress],
-              timeout: float) -> None:
-    """Download the rest of `entry` into its part `partial`, open (and locked) as `out`; DownloadError,
-    saying what to do, where the part is not whole afterwards."""
+              timeout: float) -> Optional[str]:
+    """Download the rest of `entry` into its part `partial`, open (and locked) as `out`; the SHA-256 the
+    hub gives the whole file, if it does. DownloadError, saying what to do, where the part is not whole
+    afterwards."""
     have = out.seek(0, os.SEEK_END)
     request = urllib.request.Request(entry.url, headers={"User-Agent": "deepfim"})
     if have:
@@ -276,9 +294,11 @@ def _download(entry: CatalogEntry, partial: Path, out: BinaryIO, progress: Optio
     answered = False
     total: Optional[int] = None
     done = have
+    digest = _HubDigest()
     try:
-        response = _opened(request, timeout, have)
+        response = _opened(urllib.request.build_opener(digest), request, timeout, have)
         if response is not None:
+            digest.sha256 = digest.sha256 or _linked_sha256(response.headers)  # a mirror that does not redirect
             with response:
                 answered = True
                 if response.status != 206:  # from the start: the first time, or the server ignored the range
@@ -305,3 +325,4 @@ def _download(entry: CatalogEntry, partial: Path, out: BinaryIO, progress: Optio
     if total is not None and done < total:  # urllib ends a response cut short without an error
         raise DownloadError(f"the download of {entry.file} stopped at {done / 1e6:.1f} of {total / 1e6:.1f} MB "
                             f"(the connection dropped); run `deepfim models pull {entry.key}` again to resume it")
+    return digest.sha256

@@ -24,8 +24,16 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
     ranges: list[str] = []
     drop_after = 0  # > 0: the next answer's connection drops after this many bytes of the body
     length = ""  # a Content-Length to send instead of the body's
+    linked = ""  # an X-Linked-Etag: the hub's answer redirects to /storage, as huggingface.co's does
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if RangeHandler.linked and not self.path.startswith("/storage/"):
+            self.send_response(302)
+            self.send_header("X-Linked-Etag", RangeHandler.linked)
+            self.send_header("Location", "/storage" + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         start = 0
         header = self.headers.get("Range")
         RangeHandler.ranges.append(header or "")
@@ -58,7 +66,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("DEEPFIM_HUB", f"http://127.0.0.1:{server.server_port}")
-    RangeHandler.ranges, RangeHandler.drop_after, RangeHandler.length = [], 0, ""
+    RangeHandler.ranges, RangeHandler.drop_after, RangeHandler.length, RangeHandler.linked = [], 0, "", ""
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -153,6 +161,21 @@ def test_pull_rejects_a_bad_checksum(hub: str) -> None:
         pull(entry, progress=lambda done, total: None)
     assert not entry.local_path.exists()
     assert not entry.local_path.with_name(entry.local_path.name + ".part").exists()
+
+
+def test_a_download_is_checked_against_the_hubs_checksum(hub: str) -> None:
+    """The catalog has checksums for few models: a part spliced from two files (a resume after the file
+    changed, a disk error) was moved into place as the model, which then crashed or talked nonsense."""
+    entry = find("deepseek-coder-1.3b-base")
+    assert entry.sha256 is None
+    RangeHandler.linked = f'"{hashlib.sha256(PAYLOAD).hexdigest()}"'
+    partial = entry.local_path.with_name(entry.local_path.name + ".part")
+    partial.write_bytes(b"GGUF" + bytes(99_996))  # not the file's first 100,000 bytes
+    with pytest.raises(DownloadError, match="is corrupt .* and was deleted"):
+        pull(entry, progress=lambda done, total: None)
+    assert not entry.local_path.exists() and not partial.exists()
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD  # through the redirect
+    assert RangeHandler.ranges == ["bytes=100000-", ""]
 
 
 def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
