@@ -395,7 +395,8 @@ def _used_definitions(text: str, language: Optional[str], used: Sequence[str]) -
 
 def _index(files: Mapping[str, str]) -> PathIndex:
     """The path index of `files` with the text of the configuration files resolution reads."""
-    index = _path_index(frozenset(files))
+    keys = files.keys()  # the workspace's snapshot keeps its keys as one frozenset, shared by the cache
+    index = _path_index(keys if isinstance(keys, frozenset) else frozenset(files))
     index.set_configs({p: files[p] for name in CONFIG_NAMES for p in index.by_name.get(name, ()) if p in files})
     return index
 

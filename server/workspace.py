@@ -2,7 +2,9 @@
 
 `WorkspaceIndex(roots)` walks its roots a little at a time (`scan(limit_seconds)`, breadth first,
 bounded in file count, file size and total size) and keeps `files: dict[relpath, text]` current
-as the editor and the file system report changes. It honours nested `.gitignore` files (with
+as the editor and the file system report changes. Past the file count (a large repository) the walk
+goes on by name only: `snapshot()` holds those files too, read from disk when a prompt asks for one
+(`WorkspaceFiles`), and the configuration files import resolution reads are always read. It honours nested `.gitignore` files (with
 negations, `**`, anchoring and directory-only patterns; also `.git/info/exclude` and the
 `.gitignore` files between the git top level and a root, and git's global `core.excludesFile`) and
 `.deepfimignore` files in the same syntax, matched by `server.ignore` (pathspec's GitIgnoreSpec),
@@ -45,9 +47,10 @@ import threading
 import time
 from collections import OrderedDict, deque
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, TypeVar, Union, cast
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, TypeVar, Union, cast
 from urllib.parse import unquote, urlparse
 
+from fim.languages.base import CONFIG_NAMES
 from fim.secrets import is_secret_path
 from server import textfile
 from server.ignore import IGNORE_FILES, Chain, IgnoreFiles, chain_ignores
@@ -131,7 +134,8 @@ class WorkspaceIndex:
 
     def __init__(self, roots: Sequence[PathLike], *, max_files: int = 5000, max_file_bytes: int = 256 * 1024,
                  max_total_bytes: int = 64 * 1024 * 1024, max_line_length: int = 4000,
-                 max_recent: int = 200, on_forget: Optional[Callable[[str], None]] = None) -> None:
+                 max_recent: int = 200, max_unread: int = 200_000, unread_cache: int = 512,
+                 on_forget: Optional[Callable[[str], None]] = None) -> None:
         self.roots: list[Path] = []
         for root in roots:
             real = _realpath(os.fspath(root))
@@ -143,7 +147,14 @@ class WorkspaceIndex:
         self.max_total_bytes = max_total_bytes
         self.max_line_length = max_line_length
         self.max_recent = max_recent
+        self.max_unread = max_unread
         self.files: dict[str, str] = {}
+        # Past `max_files`: files known by name, read when asked (the latest `unread_cache` kept).
+        self._unread: set[str] = set()
+        self._keys: Optional[frozenset[str]] = None  # of `files` and the files known by name, as last given
+        self._unread_texts: OrderedDict[str, tuple[Stamp, str]] = OrderedDict()
+        self._unread_cache = unread_cache
+        self._served: set[str] = set()  # those whose text a snapshot gave out: on_forget when they go
         self._stamps: dict[str, Stamp] = {}  # files read from disk: (mtime_ns, size) when read
         self._total = 0
         self._overlay: set[str] = set()  # paths whose text comes from the editor
@@ -324,6 +335,8 @@ class WorkspaceIndex:
     def _finish(self) -> None:
         for rel in [r for r in self.files if r not in self._seen and r not in self._overlay]:
             self._drop(rel)
+        for rel in [r for r in self._unread if r not in self._seen]:
+            self._drop_unread(rel)
         self._complete = True
 
     def _scan_dir(self, directory: str, root: str, chain: Chain) -> None:
@@ -367,7 +380,16 @@ class WorkspaceIndex:
 
     def _scan_file(self, path: str, root: str) -> None:
         rel = self._rel_in(path, root)
-        if rel is None or not self._name_ok(rel) or self._scanned_files >= self.max_files:
+        if rel is None or not self._name_ok(rel):
+            return
+        if self._scanned_files >= self.max_files and rel not in self.files \
+                and rel.rpartition("/")[2] not in CONFIG_NAMES:  # resolution reads those: always read
+            with self._lock:
+                if rel in self._unread or len(self._unread) < self.max_unread:
+                    if rel not in self._unread:
+                        self._unread.add(rel)
+                        self._keys = None
+                    self._seen.add(rel)
             return
         if rel in self.files and rel in self._stamps and not self.changed_on_disk(rel):  # walked again
             with self._lock:
@@ -427,18 +449,40 @@ class WorkspaceIndex:
             return False
         self._total += len(text) - (len(old) if old is not None else 0)
         self.files[rel] = text
+        if old is None:
+            self._keys = None
+        if rel in self._unread:  # opened in the editor, or changed on disk: read from now on
+            self._unread.discard(rel)
+            self._unread_texts.pop(rel, None)
+            self._served.discard(rel)
+            self._keys = None
         if stamp is None:
             self._stamps.pop(rel, None)
         else:
             self._stamps[rel] = stamp
         return True
 
+    def _drop_unread(self, rel: str) -> bool:
+        """Forget `rel` known by name (under the lock); True when it was."""
+        if rel not in self._unread:
+            return False
+        self._unread.discard(rel)
+        self._unread_texts.pop(rel, None)
+        self._keys = None
+        if rel in self._served:
+            self._served.discard(rel)
+            self._forgotten.append(rel)
+        return True
+
     def _drop(self, rel: str) -> bool:
         """Forget the text of `rel` (under the lock); True when it was in `files`."""
+        if self._drop_unread(rel):
+            return True
         old = self.files.pop(rel, None)
         self._stamps.pop(rel, None)
         if old is None:
             return False
+        self._keys = None
         self._total -= len(old)
         self._forgotten.append(rel)
         return True
@@ -543,7 +587,7 @@ class WorkspaceIndex:
             dropped = self._forget(rel)
             self._recent.pop(rel, None)
             if not dropped:  # a folder (one event for all it held)
-                for inner in [r for r in self.files if r.startswith(rel + "/")]:
+                for inner in [r for r in (*self.files, *self._unread) if r.startswith(rel + "/")]:
                     dropped = self._forget(inner) or dropped
                     self._recent.pop(inner, None)
         if os.path.basename(self._fs_path(path)) in IGNORE_FILES:
@@ -560,6 +604,8 @@ class WorkspaceIndex:
         """Drop what the new rules exclude now; rescan to pick up what they let in."""
         with self._lock:
             self._ignore.changed = False
+            for rel in list(self._unread):  # found again by the rescan if still in
+                self._drop_unread(rel)
             for rel in list(self.files):
                 try:
                     ignored = self.is_ignored(self.abspath(rel))
@@ -595,13 +641,71 @@ class WorkspaceIndex:
             recent = [p for p in reversed(self._recent) if p in self._overlay]
             return recent + sorted(p for p in self._overlay if p not in self._recent)
 
-    def snapshot(self) -> dict[str, str]:
-        """A copy of `files`, safe to use while a background scan goes on."""
+    def snapshot(self) -> WorkspaceFiles:
+        """The files' texts, safe to use while a background scan goes on: a copy of `files`, and the
+        files known by name past `max_files`, read when asked."""
         with self._lock:
-            return dict(self.files)
+            if self._keys is None:
+                self._keys = frozenset(self.files).union(self._unread)
+            return WorkspaceFiles(dict(self.files), self._keys, self._unread_text)
+
+    def _unread_text(self, rel: str) -> str:
+        """The text of a file known by name as it is on disk now ("" where it is not usable)."""
+        try:
+            path = str(self.abspath(rel))
+            st = os.stat(path)
+        except (OSError, KeyError):
+            return ""
+        with self._lock:
+            kept = self._unread_texts.get(rel)
+            if kept is not None and kept[0] == (st.st_mtime_ns, st.st_size):
+                self._unread_texts.move_to_end(rel)
+                return kept[1]
+        read = self._read(path)
+        text = read[0] if read is not None and self._acceptable(read[0]) else ""
+        with self._lock:
+            if rel not in self._unread:  # dropped, or read into `files`, meanwhile
+                return self.files.get(rel, "")
+            self._served.add(rel)
+            if read is not None:
+                self._unread_texts[rel] = (read[1], text)
+                while len(self._unread_texts) > self._unread_cache:
+                    self._unread_texts.popitem(last=False)
+        return text
 
     def __contains__(self, relpath: object) -> bool:
         return relpath in self.files
 
     def __len__(self) -> int:
         return len(self.files)
+
+
+class WorkspaceFiles(Mapping[str, str]):
+    """A snapshot of the index: the texts the walk read, and the other files of `keys` read on access
+    (`read(relpath)`, "" where a file is no longer usable). `keys()` is a frozenset, the same object
+    while the index's file names do not change."""
+
+    def __init__(self, texts: dict[str, str], keys: frozenset[str], read: Callable[[str], str]) -> None:
+        self._texts = texts
+        self._keys = keys
+        self._read = read
+
+    def __getitem__(self, relpath: str) -> str:
+        text = self._texts.get(relpath)
+        if text is not None:
+            return text
+        if relpath in self._keys:
+            return self._read(relpath)
+        raise KeyError(relpath)
+
+    def __contains__(self, relpath: object) -> bool:
+        return relpath in self._keys
+
+    def keys(self) -> frozenset[str]:  # type: ignore[override]
+        return self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())

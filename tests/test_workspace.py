@@ -340,6 +340,34 @@ def test_index_feeds_context_selection(tmp_path):
     assert ".env" not in by_source and not any("sk-abc" in s.text for s in out)
 
 
+def test_context_reaches_files_past_the_file_limit(tmp_path):
+    """In a repository of more files than `max_files` (5000: a monorepo), the walk stopped reading there,
+    breadth first: deeper files, most of such a repository, were never imported into a prompt."""
+    for n in range(5):
+        write(tmp_path, f"a{n}.py", f"A{n} = {n}\n")
+    write(tmp_path, "pkg/deep/util.py", "def helper_function(rows):\n    return sorted(rows)\n")
+    write(tmp_path, "svc/go.mod", "module example.com/svc\n")  # resolution reads it: always read
+    main = write(tmp_path, "main.py", "")
+    forgotten: list[str] = []
+    index = scanned(tmp_path, max_files=3, on_forget=forgotten.append)
+    assert "pkg/deep/util.py" not in index.files and "svc/go.mod" in index.files
+    text = "from pkg.deep.util import helper_function\n\nresult = helper_function(rows)\n"
+    rel = index.update(main, text)
+    files = index.snapshot()
+    assert files.keys() is index.snapshot().keys()  # one set of names while they do not change
+    out = select_context(rel, text, 2, files, index.open_paths(), RecentEdits(), 8000, (0, 3))
+    assert {s.source: s.text for s in out}["pkg/deep/util.py"].startswith("def helper_function(rows):")
+
+    # read as it is on disk now; gone once deleted (and reported: a prompt used it)
+    write(tmp_path, "pkg/deep/util.py", "def helper_function(rows, key):\n    return sorted(rows, key=key)\n")
+    assert index.snapshot()["pkg/deep/util.py"].startswith("def helper_function(rows, key)")
+    (tmp_path / "pkg/deep/util.py").unlink()
+    assert index.snapshot()["pkg/deep/util.py"] == ""
+    index.rescan()
+    assert index.scan(30.0)
+    assert "pkg/deep/util.py" not in index.snapshot() and forgotten == ["pkg/deep/util.py"]
+
+
 def test_a_file_changed_on_disk_without_an_event_is_read_again_before_its_snippet_is_used(tmp_path):
     from server.project import Project
 
