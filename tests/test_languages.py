@@ -156,6 +156,17 @@ def test_go_module_packages_through_go_mod_and_siblings_of_the_package():
     assert languages.get("go").siblings("cart/cart.go", index) == ["cart/price.go"]
 
 
+def test_the_root_package_of_a_go_module_in_a_subfolder_resolves():
+    """A go.mod below the workspace root (`backend/go.mod` in a monorepo): an import of the module's own
+    root package (`hcl.Diagnostics` from `github.com/hashicorp/hcl/v2`) looked for the folder "backend/"
+    and found nothing, so its definitions never reached the prompt."""
+    files = {"backend/go.mod": "module example.com/shop\n", "backend/shop.go": "package shop\n",
+             "backend/cart/cart.go": "package cart\n"}
+    index = path_index(files, {"backend/go.mod": files["backend/go.mod"]})
+    (root,) = imported_modules('package cart\n\nimport "example.com/shop"\n\nvar _ = shop.X\n', "go")
+    assert resolve(root, "backend/cart/cart.go", index) == ["backend/shop.go"]
+
+
 def test_a_go_dependency_is_not_a_workspace_folder_of_the_same_name():
     # A kubebuilder project: metav1 is k8s.io's package, not the project's api/v1.
     files = {"go.mod": "module example.com/operator\n", "api/v1/types.go": "package v1\n\ntype Widget struct{}\n",

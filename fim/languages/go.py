@@ -66,7 +66,7 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     for module, folder in _modules(index):
         if path == module or path.startswith(module + "/"):
             sub = path[len(module):].strip("/")
-            return _package_files(index, posixpath.join(folder, sub) if folder else sub)
+            return _package_files(index, posixpath.join(folder, sub) if folder and sub else folder or sub)
     parts = [p for p in path.split("/") if p]
     if not parts or "." not in parts[0] and parts[0] in _STDLIB:
         return []
