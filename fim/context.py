@@ -28,7 +28,7 @@ from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
-from fim.languages.base import CONFIG_NAMES
+from fim.languages.base import CONFIG_NAMES, uses
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
 from fim.similarity import (
@@ -162,8 +162,11 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     continue
             for path in targets:
                 names = list(ref.names)
-                if language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names \
-                        and not path.endswith("/__init__.py"):
+                if language == "python" and path.endswith("/__init__.py") and path.rsplit("/", 2)[-2] in names:
+                    # ``from pkg import subpackage``: what it re-exports (``from .options import
+                    # ModelAdmin``) is what ``subpackage.`` offers; the names the document uses first.
+                    names = _namespace_names(path, files[path], current_text)
+                elif language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names:
                     # ``from pkg import submodule``: the name being typed after ``submodule.`` is not in
                     # the text yet, so the submodule's head (or outline) is what helps.
                     names = []
@@ -360,6 +363,18 @@ MAX_STAR_FOLLOWED = 32  # ``export * from`` / ``pub use x::*`` lines of one file
 
 
 @lru_cache(maxsize=256)
+def _namespace_names(path: str, text: str, document: str) -> list[str]:
+    """The names `document` uses as ``package.name`` of the Python package whose ``__init__`` is at
+    `path`, then those it re-exports by name (``from .options import ModelAdmin``); at most
+    `MAX_NAMESPACE_NAMES`."""
+    used = next(iter(uses(document, [path.rsplit("/", 2)[-2]], r"[A-Za-z_]\w*").values()), ())
+    exported = (n for ref in _file_imports(text, "python") if not ref.star for n in ref.names)
+    return list(dict.fromkeys((*used, *exported)))[:MAX_NAMESPACE_NAMES]
+
+
+MAX_NAMESPACE_NAMES = 48
+
+
 def _file_imports(text: str, language: str) -> tuple:
     return tuple(imported_modules(text, language))
 
