@@ -808,6 +808,21 @@ def test_a_subpackage_imported_as_a_namespace_brings_what_it_re_exports():
     assert "class ModelAdmin:" in by_source["django/contrib/admin/options.py"]
 
 
+def test_php_classes_come_through_use_statements_and_the_namespace():
+    user = ("<?php\n\nnamespace App\\Models;\n\nclass User extends Model\n{\n"
+            "    public function fullName(): string\n    {\n        return $this->first . ' ' . $this->last;\n    }\n}\n")
+    base = "<?php\n\nnamespace App\\Http\\Controllers;\n\nabstract class Controller\n{\n    protected function json($data) {}\n}\n"
+    current = ("<?php\n\nnamespace App\\Http\\Controllers;\n\nuse App\\Models\\User;\n\n"
+               "class UserController extends Controller\n{\n    public function show(int $id)\n    {\n"
+               "        $user = User::find($id);\n        return $this->json($user->\n    }\n}\n")
+    files = {"app/Models/User.php": user, "app/Http/Controllers/Controller.php": base,
+             "app/Http/Controllers/UserController.php": current}
+    out = select_context("app/Http/Controllers/UserController.php", current, 11, files, [], None, 20_000, (0, 14))
+    by_source = {s.source: s.text for s in out}
+    assert "public function fullName(): string" in by_source["app/Models/User.php"]
+    assert "protected function json($data)" in by_source["app/Http/Controllers/Controller.php"]
+
+
 def test_comment_in_a_parenthesised_import_keeps_the_next_name():
     text = "from ._internal_utils import (  # noqa: F401\n    _HEADER_VALIDATORS_BYTE,\n    to_native_string,  # x\n)\n"
     (ref,) = imported_modules(text, "python")

@@ -167,6 +167,25 @@ def test_the_root_package_of_a_go_module_in_a_subfolder_resolves():
     assert resolve(root, "backend/cart/cart.go", index) == ["backend/shop.go"]
 
 
+def test_php_use_statements_resolve_as_psr4_lays_classes_out():
+    """PHP had no imports: a class used through ``use App\\Models\\User;`` never reached the prompt."""
+    text = ("<?php\n\nnamespace App\\Http\\Controllers;\n\nuse App\\Models\\User;\n"
+            "use App\\Services\\{Billing, Mailer as Mail};\nuse Illuminate\\Http\\Request;\n\n"
+            "class UserController extends Controller\n{\n    use Notifiable;\n\n"
+            "    public function show(Request $r) { return User::find(1); }\n}\n")
+    files = {"app/Models/User.php": "", "app/Services/Billing.php": "", "app/Services/Mailer.php": "",
+             "app/Http/Controllers/Controller.php": "", "app/Http/Controllers/UserController.php": text}
+    index = path_index(files)
+    refs = imported_modules(text, "php")
+    assert [(r.module, r.names) for r in refs] == [
+        ("App\\Models\\User", ("User",)), ("App\\Services\\Billing", ("Billing",)),
+        ("App\\Services\\Mailer", ("Mailer",)), ("Illuminate\\Http\\Request", ("Request",))]  # not the trait
+    current = "app/Http/Controllers/UserController.php"
+    assert [resolve(r, current, index) for r in refs] == [
+        ["app/Models/User.php"], ["app/Services/Billing.php"], ["app/Services/Mailer.php"], []]
+    assert languages.get("php").siblings(current, index) == ["app/Http/Controllers/Controller.php"]
+
+
 def test_a_go_dependency_is_not_a_workspace_folder_of_the_same_name():
     # A kubebuilder project: metav1 is k8s.io's package, not the project's api/v1.
     files = {"go.mod": "module example.com/operator\n", "api/v1/types.go": "package v1\n\ntype Widget struct{}\n",

@@ -1,13 +1,14 @@
 """The brace languages without a tree-sitter grammar here (Kotlin, Scala, C#, Swift, Dart, PHP):
-definitions by brace depth after blanking strings and comments, and Kotlin/Scala imports by a
-regular expression (resolved as Java's are)."""
+definitions by brace depth after blanking strings and comments, Kotlin/Scala imports by a
+regular expression (resolved as Java's are), PHP's ``use`` statements by `fim.languages.php`."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Optional
 
-from fim.languages import java
+from fim.languages import java, php
 from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, ImportRef, Language, line_of
 
 
@@ -208,5 +209,6 @@ LANGUAGES = (
     _language("csharp", ("csharp",), (".cs",), "csharp"),
     _language("swift", ("swift",), (".swift",), "swift"),
     _language("dart", ("dart",), (".dart",), "dart"),
-    _language("php", ("php",), (".php",), "php"),
+    replace(_language("php", ("php",), (".php",), "php"), imports=php.imports, resolve=php.resolve,
+            siblings=php.siblings),
 )

@@ -1,0 +1,62 @@
+"""PHP's imports and the files they name: ``use`` statements resolved as Composer's PSR-4 autoloading
+lays classes out (``App\\Models\\User`` in ``.../Models/User.php`` under the folder a namespace
+prefix maps to), and the other files of a class's namespace, which PHP sees without a ``use``.
+Definitions come from the brace model (`fim.languages.brace`)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from fim.languages.base import ImportRef, PathIndex, line_of
+
+# ``use A\B\C;``, ``use A\B\C as D, E\F;``, ``use function A\b;``, ``use A\B\{C, D as E};``
+_USE = re.compile(r"(?m)^[ \t]*use[ \t]+(?:(?:function|const)[ \t]+)?([\\\w]+\\?(?:\{[^}]*\})?(?:[ \t]*,[^;]*)?)[ \t]*;")
+_NAME = re.compile(r"[A-Za-z_]\w*(?:\\[A-Za-z_]\w*)*")
+
+
+def imports(text: str) -> list[ImportRef]:
+    """The ``use`` statements at a file's top level (not a trait ``use`` inside a class body: those
+    are indented under a brace), one reference per imported name."""
+    refs: list[ImportRef] = []
+    for m in _USE.finditer(text):
+        if m.group(0)[:1] in " \t" and _inside_braces(text, m.start()):
+            continue
+        line = line_of(text, m.start())
+        body = m.group(1)
+        group = re.match(r"([\\\w]*?)\\?\{([^}]*)\}", body)
+        if group:
+            prefix = group.group(1).strip("\\")
+            parts = [f"{prefix}\\{p.strip()}" for p in group.group(2).split(",") if p.strip()]
+        else:
+            parts = [p.strip() for p in body.split(",") if p.strip()]
+        for part in parts:
+            name = _NAME.match(part.lstrip("\\"))
+            if name is not None:
+                module = name.group(0)
+                refs.append(ImportRef(module, (module.rpartition("\\")[2],), "php", line))
+    return refs
+
+
+def _inside_braces(text: str, offset: int) -> bool:
+    """Whether `offset` is inside a ``{`` block (a class body), counting braces outside strings
+    and comments only roughly: enough for the top of a file, where ``use`` statements are."""
+    code = re.sub(r"//[^\n]*|#[^\n]*|/\*[\s\S]*?\*/|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "", text[:offset])
+    return code.count("{") > code.count("}")
+
+
+def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
+    """The file of a class named by its namespace: the longest tail of the name that is a path of
+    the workspace (``App\\Models\\User``: ``App/Models/User.php``, else ``Models/User.php``, as
+    ``"App\\\\": "app/"`` maps it)."""
+    parts = ref.module.split("\\")
+    for start in range(len(parts) - 1 if len(parts) > 1 else 1):
+        hits = index.with_suffix("/".join(parts[start:]) + ".php")
+        if hits:
+            return hits[:1]
+    return []
+
+
+def siblings(current: str, index: PathIndex) -> list[str]:
+    """The other files of the folder: a PSR-4 namespace, whose classes need no ``use``."""
+    return [p for p in index.by_dir.get(posixpath.dirname(current), ()) if p.endswith(".php") and p != current]
