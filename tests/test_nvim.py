@@ -666,6 +666,34 @@ def test_a_server_that_dies_leaves_an_error_status(nvim_workspace: Path, tmp_pat
         nv.close()
 
 
+def test_buffers_open_when_the_server_died_get_the_next_one(nvim_workspace: Path, tmp_path: Path) -> None:
+    """After a crash, the server came back for a file opened next (vim.lsp.enable, on FileType), but the
+    files open before stayed without one: no suggestions there, on returning to them, until `:edit`."""
+    log = tmp_path / "restart.log"  # the server's command line names it: pkill finds this one only
+    helper = REPO / "tests" / "nvim_helpers.py"
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    attached = "return #vim.lsp.get_clients({name='deepfim', bufnr=0})"
+    try:
+        nv.cmd("filetype on")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
+        nv.edit(nvim_workspace / "before_crash.py", READ_LINES)
+        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "attached")
+        subprocess.run(["pkill", "-KILL", "-f", str(log)], check=True)
+        nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 0, 10, "the client gone")
+        nv.edit(nvim_workspace / "after_crash.py", READ_LINES)
+        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "a new server for the new file")
+        nv.cmd("buffer before_crash.py")
+        nv.wait_for(lambda: nv.lua(attached) == 1, 10, "the new server in the file open before")
+        assert nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 1
+        nv.cmd("setlocal indentexpr=")
+        nv.input(f"{BODY_ROW}GA")
+        assert nv.wait_suggestion(20) == FAKE_SUGGESTION
+    finally:
+        nv.close()
+
+
 def test_a_second_projects_root_reaches_the_shared_server(tmp_path: Path) -> None:
     """One server serves every project, but Neovim told it only the first buffer's root: files of a project
     opened later were outside its folders, with no repository context. Their root is added once."""

@@ -212,14 +212,16 @@ function M.setup(opts)
   end
   -- Buffers without a filetype (`-u NONE` has no filetype detection), and every buffer on
   -- Neovim < 0.11.
-  local function maybe_start(bufnr)
-    if enabled and vim.bo[bufnr].filetype ~= "" then
+  local function maybe_start(bufnr, event)
+    if enabled and vim.bo[bufnr].filetype ~= "" and event ~= "BufEnter" then
       -- vim.lsp.enable skips a command that is not executable with no word but in lsp.log.
       if M.wanted(bufnr, opts) then
         M.runnable(opts.cmd)
       end
       return
     end
+    -- (BufEnter: vim.lsp.enable attaches on FileType only, so a buffer whose server exited stayed
+    -- without one, even once another file had started a new server.)
     if M.client(bufnr) == nil then
       M.start(bufnr, opts)
     end
@@ -236,7 +238,7 @@ function M.setup(opts)
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "FileType", "BufEnter" }, {
     group = augroup,
     callback = function(args)
-      maybe_start(args.buf)
+      maybe_start(args.buf, args.event)
     end,
   })
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
