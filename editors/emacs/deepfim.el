@@ -226,24 +226,37 @@ nil for a boolean setting in `deepfim-settings' is sent as false."
     n))
 
 (defun deepfim--lsp-position (&optional pos)
-  "LSP position (zero-based line, UTF-16 character) of POS."
+  "LSP position (zero-based line, UTF-16 character) of POS.
+LSP lines also end at a lone carriage return, where Emacs lines do not."
   (save-excursion
     (save-restriction
       (widen)
       (goto-char (or pos (point)))
-      (list :line (1- (line-number-at-pos nil t))
-            :character (deepfim--utf16-length
-                        (buffer-substring-no-properties (line-beginning-position) (point)))))))
+      (let ((pos (point))
+            (line (1- (line-number-at-pos nil t)))
+            (bol (line-beginning-position)))
+        (goto-char (point-min))
+        (while (search-forward "\r" pos t)
+          (unless (eq (char-after) ?\n)
+            (setq line (1+ line)
+                  bol (max bol (point)))))
+        (list :line line
+              :character (deepfim--utf16-length (buffer-substring-no-properties bol pos)))))))
 
 (defun deepfim--position-to-point (position)
-  "Buffer position of the LSP POSITION plist."
+  "Buffer position of the LSP POSITION plist (see `deepfim--lsp-position')."
   (save-excursion
     (save-restriction
       (widen)
       (goto-char (point-min))
-      (forward-line (plist-get position :line))
+      (let ((line (plist-get position :line)))
+        (if (not (search-forward "\r" nil t))
+            (forward-line line)
+          (goto-char (point-min))
+          (while (and (> line 0) (re-search-forward "\r\n?\\|\n" nil 'move))
+            (setq line (1- line)))))
       (let ((units (plist-get position :character))
-            (eol (line-end-position)))
+            (eol (save-excursion (if (re-search-forward "\r\\|\n" nil 'move) (1- (point)) (point)))))
         (while (and (> units 0) (< (point) eol))
           (setq units (- units (if (> (char-after) #xFFFF) 2 1)))
           (forward-char 1))

@@ -312,6 +312,23 @@ an answered request is not cancelled."
     (should (= (deepfim--position-to-point '(:line 1 :character 1)) 6))
     (should (= (deepfim--position-to-point '(:line 1 :character 99)) 7))))
 
+(ert-deftest deepfim-lone-carriage-return-ends-an-lsp-line ()
+  "The server counts a lone CR as a line end (LSP), Emacs does not: the
+line and character of every change below one were off, and the server's
+copy of the document went wrong with the first edit there."
+  (with-temp-buffer
+    (insert "s = \"a\rb\"\nx\U0001F600y\r\nz")
+    (should (equal (deepfim--lsp-position 7) '(:line 0 :character 6)))
+    (should (equal (deepfim--lsp-position 8) '(:line 1 :character 0)))
+    (should (equal (deepfim--lsp-position 10) '(:line 1 :character 2)))
+    (should (equal (deepfim--lsp-position 13) '(:line 2 :character 3)))
+    (should (equal (deepfim--lsp-position 16) '(:line 3 :character 0)))
+    (should (= (deepfim--position-to-point '(:line 1 :character 2)) 10))
+    (should (= (deepfim--position-to-point '(:line 1 :character 9)) 10))
+    (should (= (deepfim--position-to-point '(:line 2 :character 3)) 13))
+    (should (= (deepfim--position-to-point '(:line 0 :character 99)) 7))
+    (should (= (deepfim--position-to-point '(:line 3 :character 1)) 17))))
+
 (defmacro deepfim-test--counting-answers (answers &rest body)
   "Run BODY with the variable ANSWERS counting the answers handled meanwhile.
 An answer is a request's end: its items, or an error (a cancelled request's)."
@@ -1296,6 +1313,29 @@ cursor at the end, the prompt holds the whole document."
                 (should (equal (deepfim-test--prompt-before-cursor result)
                                (buffer-substring-no-properties (point-min) (point))))))
           (advice-remove 'jsonrpc-notify #'record)
+          (advice-remove 'deepfim--handle-items #'count))))))
+
+(ert-deftest deepfim-sync-below-a-lone-carriage-return ()
+  "Edits below a lone CR reach the server where they are made (it counts the CR as a line end)."
+  (deepfim-test--with-file "x = \"a\rb\"\n\ndef f():\n    <|>"
+    (deepfim-mode 1)
+    (let ((conn (deepfim--connection-for-buffer)) (answers 0))
+      (cl-flet ((count (&rest _) (cl-incf answers)))
+        (advice-add 'deepfim--handle-items :after #'count)
+        (unwind-protect
+            (progn
+              (insert "return 1")
+              (goto-char (point-min))
+              (forward-line 2)
+              (insert "# c\n")
+              (goto-char (point-max))
+              (insert "\n\ndef g(")
+              (deepfim-complete)
+              (deepfim-test--wait (lambda () (> answers 0)) "the answer")
+              (let ((result (jsonrpc-request conn :deepfim/explain
+                                             (list :textDocument (list :uri deepfim--doc-uri)))))
+                (should (equal (deepfim-test--prompt-before-cursor result)
+                               (buffer-substring-no-properties (point-min) (point))))))
           (advice-remove 'deepfim--handle-items #'count))))))
 
 (ert-deftest deepfim-second-project-gets-its-context ()
