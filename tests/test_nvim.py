@@ -567,10 +567,12 @@ def test_keys_fall_back_to_earlier_mappings(nvim_workspace: Path) -> None:
         nv.cmd("inoremap <M-Right> RHS")
         nv.cmd("imap <C-]> <Plug>(mine)")
         nv.cmd("inoremap <Plug>(mine) PLUG")
+        # A Lua callback that is no expr (it did nothing: its key, "<M-C-Right>", was lost on the way to it).
+        nv.lua("vim.keymap.set('i', '<M-C-Right>', function() vim.api.nvim_put({ 'CB' }, 'c', false, true) end)")
         nv.lua("require('deepfim').setup({ filetypes = { 'none' } })")
         assert nv.lua("return vim.fn.maparg('<Tab>', 'i', false, true).desc") == "deepfim"
-        nv.input("i<Tab>|<M-Right>|<C-]>|<C-v><Tab>")
-        assert nv.line() == "EXPR|RHS|PLUG|\t"
+        nv.input("i<Tab>|<M-Right>|<C-]>|<M-C-Right>|<C-v><Tab>")
+        assert nv.line() == "EXPR|RHS|PLUG|CB|\t"
         nv.input("<Esc>:help deepfim<CR>")
         assert nv.api.current.buffer.name.endswith("deepfim.txt")
         nv.lua("require('deepfim').setup({ keymaps = false, filetypes = { 'none' } })")

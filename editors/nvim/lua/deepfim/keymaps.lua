@@ -35,7 +35,9 @@ function M.fallback(lhs)
       keys = termcodes(keys)
     end
   elseif prev.callback then
-    return termcodes(("<Cmd>lua require('deepfim.keymaps').call_saved(%q)<CR>"):format(lhs))
+    -- ("<" as the Lua escape \060: termcodes would turn "<Tab>" inside the Lua string into a tab)
+    local arg = ("%q"):format(lhs):gsub("<", "\\060")
+    return termcodes(("<Cmd>lua require('deepfim.keymaps').call_saved(%s)<CR>"):format(arg))
   else
     keys = termcodes(prev.rhs or "")
   end
