@@ -169,8 +169,8 @@ class CompletionService:
     # ------------------------------------------------------------------ settings
     def configure(self, options: object, ours: bool = False) -> list[str]:
         """Apply client settings; returns one warning per refused value (and unknown key where all are
-        `ours`, see Settings.validated). Reloads the model when a setting that shapes it changed (and a
-        model was asked for before)."""
+        `ours`, see Settings.validated). Reloads the model when a setting that shapes it changed, or
+        when loading it failed (and a model was asked for before)."""
         old = self.settings
         self.settings, warnings = old.validated(options, ours, self._started)
         if self.settings != old:  # answers cached so far may have come out otherwise
@@ -181,7 +181,10 @@ class CompletionService:
                                  model=self.model.name)
         if old.enabled and not self.settings.enabled:
             self.worker.cancel_background()  # a window read in the background: no completion will use it
-        if self._loading is not None and any(getattr(old, k) != getattr(self.settings, k) for k in RELOAD_SETTINGS):
+        changed = any(getattr(old, k) != getattr(self.settings, k) for k in RELOAD_SETTINGS)
+        # After a failed load (not an engine outage, retried by itself), any settings change tries again:
+        # the model may have been downloaded since.
+        if self._loading is not None and (changed or (self.load_error is not None and not self._load_failures)):
             self.load()
         return warnings
 

@@ -57,6 +57,22 @@ def test_missing_model(tmp_path: Path) -> None:
     assert "does not exist" in message and "--model" in message
 
 
+def test_a_model_downloaded_after_the_error_loads_at_the_next_settings_change(gemma_model: Path,
+                                                                             tmp_path: Path) -> None:
+    """"not downloaded yet; run `deepfim models pull`": once it is, the editor's "send the settings again"
+    (Emacs' deepfim-reconfigure, Neovim's set_settings) left the server in its error (nothing changed)."""
+    later = tmp_path / "later.gguf"
+    server = RawServer(str(later), tmp_path.as_uri())
+    try:
+        uri = (tmp_path / "a.py").as_uri()
+        assert complete_once(server, uri, "def read_lines(path):\n    with") == []
+        shutil.copyfile(gemma_model, later)
+        server.notify("workspace/didChangeConfiguration", {"settings": {"deepfim": {}}})
+        assert complete_once(server, uri, "def read_lines(path):\n    with", msg_id=3) != []
+    finally:
+        server.close()
+
+
 def test_unsupported_architecture(tmp_path: Path) -> None:
     import gguf
     import numpy as np

@@ -1405,6 +1405,32 @@ the context of its project's other files (the server learns of the folder)."
           (deepfim-shutdown))
       (setq deepfim--connection saved))))
 
+(ert-deftest deepfim-reconfigure-after-the-model-is-downloaded ()
+  "The README's fix for a missing model: get it (`deepfim models pull'), then
+\\[deepfim-reconfigure].  With `deepfim-model' unchanged, the server did not try
+again and the mode line stayed ` deepfim[error]'."
+  (let* ((saved deepfim--connection)
+         (deepfim--connection nil)
+         (dir (make-temp-file "deepfim-pull-" t))
+         (deepfim-model (expand-file-name "later.gguf" dir)))
+    (unwind-protect
+        (with-temp-buffer
+          (python-mode)
+          (insert "def f():\n    return")
+          (deepfim-mode 1)
+          (let ((inhibit-message t))
+            (deepfim-complete)
+            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error"))
+                                "the error state")
+            (copy-file (deepfim-test--env "DEEPFIM_TEST_MODEL") deepfim-model)
+            (deepfim-reconfigure)
+            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "ready"))
+                                "the model downloaded meanwhile to load"))
+          (deepfim-mode -1)
+          (deepfim-shutdown))
+      (setq deepfim--connection saved)
+      (delete-directory dir t))))
+
 (ert-deftest deepfim-eglot-messages-in-emacs-terms ()
   "Through eglot, the server's window/showMessage (a missing model) is shown in Emacs terms, not by eglot."
   (let ((eglot-server-programs (copy-sequence eglot-server-programs))
