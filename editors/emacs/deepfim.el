@@ -643,11 +643,14 @@ starts with a space), so the reason is put in the message itself."
     (unless (equal (plist-get status :state) "stopped")
       (unless (equal (plist-get status :state) "error")
         (let ((stderr (ignore-errors (jsonrpc-stderr-buffer conn))))
-          (deepfim--fail conn (format "the server exited (status %s)%s; see the buffer `%s'"
+          (deepfim--fail conn (format "the server exited (status %s)%s; see the buffer `%s'%s"
                                       (ignore-errors (process-exit-status (jsonrpc--process conn)))
                                       (let ((last (deepfim--last-line stderr)))
                                         (if last (concat ": " last) ""))
-                                      (ignore-errors (buffer-name stderr)))
+                                      (ignore-errors (buffer-name stderr))
+                                      ;; One that was serving: typing does not start it again (a
+                                      ;; broken one would start and exit at each pause).
+                                      (if (deepfim--ready conn) "; M-x deepfim-complete starts it again" ""))
                               ;; Its own words: "argument --model: expected one argument" is about
                               ;; `deepfim-server-command', not `deepfim-model'.
                               t))

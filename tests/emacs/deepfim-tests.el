@@ -1494,6 +1494,29 @@ again and the mode line stayed ` deepfim[error]'."
           (deepfim-mode -1))
       (setq deepfim--connection saved))))
 
+(ert-deftest deepfim-a-server-that-crashed-says-how-to-start-it-again ()
+  "Typing does not start a server that exited again: the mode line's message said
+only that it exited, not what brings it back."
+  (let ((saved deepfim--connection)
+        (deepfim--connection nil)
+        (deepfim--start-failure nil)
+        (inhibit-message t))
+    (unwind-protect
+        (deepfim-test--with-file deepfim-test--source
+          (deepfim-mode 1)
+          (let ((conn (deepfim--connection-for-buffer)))
+            (signal-process (jsonrpc--process conn) 'kill)
+            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error")) "the error")
+            (should (string-match-p "exited (status 9).*; M-x deepfim-complete starts it again\\'"
+                                    (plist-get (deepfim-status) :message)))
+            (insert "with")
+            (deepfim-complete)
+            (should (deepfim-test--wait-suggestion))
+            (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[prefix-only]"))
+            (deepfim-mode -1)
+            (deepfim-shutdown)))
+      (setq deepfim--connection saved))))
+
 (ert-deftest deepfim-server-exiting-at-start ()
   "A server that exits before answering `initialize' (a broken install) does not
 freeze Emacs: `deepfim-edit' (and `deepfim-explain') give up at once, not after 30 s."
