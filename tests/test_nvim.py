@@ -221,6 +221,30 @@ def test_accept_word_and_line(fresh: Nvim) -> None:
     assert nv.line() == line
 
 
+def test_ghost_text_only_in_the_window_typed_in(fresh: Nvim) -> None:
+    """With the file in two windows (:split), the other window showed the ghost text too, in the middle of
+    its code (its cursor is elsewhere)."""
+    nv = fresh
+    nv.cmd("split")
+    try:
+        first = type_with(nv).split("\n")[0]
+        nv.cmd("redraw!")
+        screen = nv.lua("""
+            local rows = {}
+            for row = 1, vim.o.lines do
+              local cells = {}
+              for col = 1, vim.o.columns do cells[col] = vim.fn.screenstring(row, col) end
+              rows[row] = table.concat(cells)
+            end
+            return rows
+        """)
+        assert sum("    with" + first in row for row in screen) == 1, "\n".join(screen)
+        assert sum(row.rstrip() == "    with" for row in screen) == 1, "\n".join(screen)
+    finally:
+        nv.input("<Esc>")
+        nv.cmd("only")
+
+
 def test_dismiss_on_cursor_move_and_mode_change(fresh: Nvim) -> None:
     nv = fresh
     type_with(nv)

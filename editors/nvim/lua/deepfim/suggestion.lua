@@ -127,6 +127,11 @@ local function render(s)
     end
     mark.virt_lines = virt_lines
   end
+  if api.nvim__ns_set then
+    -- Only in the suggestion's window: another window on the buffer (:split) has its cursor elsewhere,
+    -- and the text would appear in the middle of its code.
+    pcall(api.nvim__ns_set, M.ns, { wins = { s.win } })
+  end
   local ok, id = pcall(api.nvim_buf_set_extmark, s.buf, M.ns, row, col, mark)
   if ok then
     s.extmark = id
