@@ -125,6 +125,12 @@ The cursor is put where SOURCE has <|> (which is removed)."
                       "eglot to manage the buffer"))
 
 
+(defun deepfim-test--stop-shared-server ()
+  "Stop the own server the tests share, before a test starts one of its own.
+jsonrpc kills the stderr buffer of a running connection of the same name
+when another starts: the shared server then exited at its next line of log."
+  (deepfim-shutdown))
+
 ;;; Without a server
 
 (ert-deftest deepfim-package-metadata ()
@@ -1381,6 +1387,7 @@ the context of its project's other files (the server learns of the folder)."
 
 (ert-deftest deepfim-status-error-for-a-broken-model ()
   "A missing model shows an error state in the mode line."
+  (deepfim-test--stop-shared-server)
   (let ((saved deepfim--connection)
         (deepfim--connection nil)
         (deepfim-server-command (append (butlast (deepfim-test--server-command) 1)
@@ -1409,6 +1416,7 @@ the context of its project's other files (the server learns of the folder)."
   "The README's fix for a missing model: get it (`deepfim models pull'), then
 \\[deepfim-reconfigure].  With `deepfim-model' unchanged, the server did not try
 again and the mode line stayed ` deepfim[error]'."
+  (deepfim-test--stop-shared-server)
   (let* ((saved deepfim--connection)
          (deepfim--connection nil)
          (dir (make-temp-file "deepfim-pull-" t))
@@ -1497,6 +1505,7 @@ again and the mode line stayed ` deepfim[error]'."
 (ert-deftest deepfim-a-server-that-crashed-says-how-to-start-it-again ()
   "Typing does not start a server that exited again: the mode line's message said
 only that it exited, not what brings it back."
+  (deepfim-test--stop-shared-server)
   (let ((saved deepfim--connection)
         (deepfim--connection nil)
         (deepfim--start-failure nil)
