@@ -477,6 +477,22 @@ def test_toggle(fresh: Nvim) -> None:
     assert "open(" in nv.wait_suggestion()
 
 
+def test_setup_again_reaches_the_running_server(fresh: Nvim, nvim_workspace: Path) -> None:
+    """setup() again "replaces the options" (:help deepfim.setup()), but the server kept the settings it
+    was started with: maxTokens = 4 in an edited, sourced config still gave whole lines."""
+    nv = fresh
+    nv.lua("_G.deepfim_saved = vim.deepcopy(require('deepfim.config').options)")
+    try:
+        nv.lua("local o = vim.deepcopy(_G.deepfim_saved); o.settings.maxTokens = 4; require('deepfim').setup(o)")
+        nv.edit(nvim_workspace / "setup_again.py", READ_LINES)
+        suggestion = type_with(nv)
+        assert "\n" not in suggestion and "as f" not in suggestion, suggestion
+    finally:
+        nv.input("<Esc>")
+        nv.lua("require('deepfim').setup(_G.deepfim_saved)")
+    assert nv.lua("return require('deepfim.config').options.settings.maxTokens") == 48
+
+
 def test_coexists_with_another_language_server(fresh: Nvim, tmp_path: Path) -> None:
     nv = fresh
     log = tmp_path / "fake.log"

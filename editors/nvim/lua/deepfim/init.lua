@@ -70,6 +70,7 @@ end
 --- Configure deepfim and start the server for the buffers it applies to. See :help deepfim-setup.
 function M.setup(opts)
   local config = require("deepfim.config")
+  local previous = vim.deepcopy(config.options.settings or {})
   local options = config.set(opts)
   if options.suggestion.native and not vim.lsp.inline_completion then
     vim.notify("deepfim: suggestion.native needs Neovim's vim.lsp.inline_completion (0.12+); "
@@ -93,7 +94,24 @@ function M.setup(opts)
       end,
     })
   end
-  require("deepfim.lsp").setup(options)
+  local lsp = require("deepfim.lsp")
+  lsp.setup(options)
+  -- setup() again (the config edited and sourced): a running server gets what changed; a setting no
+  -- longer given goes back to the server's own value (vim.NIL).
+  local changes = {}
+  for key, value in pairs(options.settings) do
+    if not vim.deep_equal(previous[key], value) then
+      changes[key] = value
+    end
+  end
+  for key in pairs(previous) do
+    if options.settings[key] == nil then
+      changes[key] = vim.NIL
+    end
+  end
+  if next(changes) and #lsp.clients() > 0 then
+    lsp.update_settings(changes)
+  end
 end
 
 --- The suggestion text shown now (what accept() would insert), or nil.
