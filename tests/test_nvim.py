@@ -736,6 +736,34 @@ def test_buffers_open_when_the_server_died_get_the_next_one(nvim_workspace: Path
         nv.close()
 
 
+def test_the_trigger_key_starts_a_server_that_died_again(nvim_workspace: Path, tmp_path: Path) -> None:
+    """After a crash, nothing brought the server back in the file being edited (short of `:edit`, refused
+    with unsaved changes), and the status did not say what would: the trigger key now does, and says so."""
+    log = tmp_path / "again.log"  # the server's command line names it: pkill finds this one only
+    helper = REPO / "tests" / "nvim_helpers.py"
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    attached = "return #vim.lsp.get_clients({name='deepfim', bufnr=0})"
+    try:
+        nv.cmd("filetype on")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
+        nv.edit(nvim_workspace / "again.py", READ_LINES)
+        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "attached")
+        nv.cmd("setlocal indentexpr=")
+        nv.input(f"{BODY_ROW}GAx")  # unsaved changes: `:edit` is refused
+        subprocess.run(["pkill", "-KILL", "-f", str(log)], check=True)
+        nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 0, 10, "the client gone")
+        status = nv.wait_for(lambda: (s := nv.status())["state"] == "error" and s, 10, "the error status")
+        assert status["message"].endswith("; <M-\\> in Insert mode starts it again"), status
+        nv.input("<M-\\>")
+        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "the server started again")
+        assert nv.wait_suggestion(20) == FAKE_SUGGESTION
+        assert nv.line() == "    x"
+    finally:
+        nv.close()
+
+
 def test_a_second_projects_root_reaches_the_shared_server(tmp_path: Path) -> None:
     """One server serves every project, but Neovim told it only the first buffer's root: files of a project
     opened later were outside its folders, with no repository context. Their root is added once."""

@@ -59,8 +59,16 @@ function M.handler(_, params, ctx)
   fire(status)
 end
 
+--- How to start the server again: the trigger key, which does (|deepfim.trigger()|).
+local function restart()
+  local keymaps = require("deepfim.config").options.keymaps
+  local key = type(keymaps) == "table" and keymaps.trigger
+  return key and (key .. " in Insert mode") or "require('deepfim').trigger()"
+end
+
 function M.on_exit(code, signal, client_id)
-  local message = ("server exited (code %s%s)"):format(code, signal ~= 0 and (", signal " .. signal) or "")
+  local message = ("server exited (code %s%s); %s starts it again"):format(code,
+    signal ~= 0 and (", signal " .. signal) or "", restart())
   local status = { state = code == 0 and signal == 0 and "stopped" or "error", message = message }
   M.by_client[client_id] = status
   M.exited = status -- shown once no server runs: "error" after a crash, not "off"

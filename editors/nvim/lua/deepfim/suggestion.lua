@@ -257,6 +257,9 @@ function M.request(manual)
   end
   local buf = api.nvim_get_current_buf()
   local client = lsp.client(buf)
+  if not client and manual then
+    lsp.start(buf) -- after the server exited: asked for, it starts again (and LspAttach asks then)
+  end
   if not client or client.initialized == false then
     return false
   end
