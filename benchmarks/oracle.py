@@ -12,15 +12,19 @@ cached in the user cache), library files only, one language per source. From eac
   line (an auto-indenting editor), multi-line mode (nothing follows the cursor on its line);
 - **rest**: the cursor stands inside a line that ends with closers (``foo(a, b|);``); the middle is
   the text up to them and single-line mode applies (text follows the cursor);
-- **block**: a line opening a block (``{`` at its end, or ``:`` in Python) with its whole body and,
-  in brace languages, its closing line; the cursor stands after the opener's indentation.
+- **block**: a line opening a block (``{`` at its end, ``:`` in Python; in Ruby a line starting
+  with ``def``/``class``/``if``/... or ending with ``do``, in Lua one ending with ``then``/``do`` or a
+  ``function(...)`` header, in shell one ending with ``then``/``do``/``{`` or a ``case ... in``) with
+  its whole body and, but in Python, its closing line at its own indentation (``}``, ``end``, ``fi``,
+  ``done``, ``esac``); the cursor stands after the opener's indentation.
 
 Each middle is fed to `fim.postprocess` (`stop_index` while streaming, then `clean_completion`, the
 way `server.completion.Completer.complete` runs them, with the language's languageId) followed by
 each over-generation: nothing (the model stopped), the suffix's next lines repeated, the next
 top-level definition of the file, an extra closing bracket (a dedented ``}``; in Python a dedented
-statement), the closers of the line re-typed (rest), and a trailing partial line cut by the token
-cap (`server.completion.whole_part`). Restored = the inserted text equals the middle (trailing
+statement; in Ruby, Lua and shell the closing keyword of the enclosing block, at its indentation),
+the closers of the line re-typed (rest), and a trailing partial line cut by the token cap
+(`server.completion.whole_part`). Restored = the inserted text equals the middle (trailing
 whitespace aside). "single-line" reports line and rest holes, "multi-line" block holes.
 """
 
@@ -47,11 +51,23 @@ SOURCES = {
     "java": ("java", "pypi:JPype1==1.5.0//native/java", (".java",)),
     "c": ("c", "pypi:Brotli==1.1.0//c", (".c",)),
     "cpp": ("cpp", "pypi:JPype1==1.5.0//native/common", (".cpp",)),
+    "ruby": ("ruby", "deb:ruby-thor=1.2.1-2", (".rb",)),
+    "lua": ("lua", "deb:lua-penlight=1.13.1-3//usr/share/lua/5.1", (".lua",)),
+    "shell": ("shellscript", "deb:dracut-core=059-4", (".sh",)),
 }
 DEFAULT_TASKS = 100  # per kind and language
 TARGET_SINGLE, TARGET_MULTI = 0.95, 0.90
 _CLOSER_RUN = re.compile(r"[)\]}\"'`;,]+$")
 _COMMENT = re.compile(r"^\s*(?:#|//|/\*|\*|\"\"\"|''')")
+# Languages whose blocks end with a keyword line: what opens a block, and the line that closes it.
+_KEYWORD_OPENS = {
+    "ruby": re.compile(r"(?:def|class|module|if|unless|while|until|case|begin|for)\b.*|.*\bdo(?:[ \t]*\|[^|]*\|)?"),
+    "lua": re.compile(r".*\b(?:then|do)|.*\bfunction\b[^()]*\([^()]*\)"),
+    "shell": re.compile(r".*(?:[;\s](?:then|do)|\{)|case\b.*\bin"),
+}
+_KEYWORD_CLOSES = re.compile(r"(?:end|fi|done|esac|\})[);,]*")
+_CLAUSES = re.compile(r"(?:else|elsif|elif|elseif|when|rescue|ensure|then|do|in)\b|\}")
+_SHELL_CLOSERS = (("then", "fi"), ("else", "fi"), ("do", "done"), ("{", "}"), ("in", "esac"))
 
 
 @dataclass(frozen=True)
@@ -76,12 +92,17 @@ def holes(language: str, path: str, text: str, rng: random.Random) -> dict[str, 
     """Candidate holes of each kind in one file."""
     lines = text.replace("\r\n", "\n").split("\n")
     python = language == "python"
+    keyword = _KEYWORD_OPENS.get(language)
     out: dict[str, list[Hole]] = {"line": [], "rest": [], "block": []}
     for i, line in enumerate(lines):
         body = line.strip()
-        if not body or _COMMENT.match(line) or i == 0 or i + 1 >= len(lines):
+        if not body or _COMMENT.match(line) or i == 0 or i + 1 >= len(lines) \
+                or language == "lua" and body.startswith("--"):
             continue
-        opens = body.endswith(":") if python else body.endswith("{")
+        if keyword:
+            opens = keyword.fullmatch(body) is not None and not _CLAUSES.match(body)
+        else:
+            opens = body.endswith(":") if python else body.endswith("{")
         if len(body) < 4 and not opens:
             continue
         before = "\n".join(lines[:i]) + "\n"
@@ -104,7 +125,8 @@ def holes(language: str, path: str, text: str, rng: random.Random) -> dict[str, 
                 end += 1
             if end >= len(lines) or end == i + 1:
                 continue
-            closing = not python and re.fullmatch(r"\}[);,]*", lines[end].strip()) is not None \
+            closer = _KEYWORD_CLOSES if keyword else re.compile(r"\}[);,]*")
+            closing = not python and closer.fullmatch(lines[end].strip()) is not None \
                 and _width(lines[end]) == _width(line)
             if not python and not closing:
                 continue
@@ -122,12 +144,33 @@ def holes(language: str, path: str, text: str, rng: random.Random) -> dict[str, 
 
 def _next_definition(text: str, language: str) -> str:
     """The first top-level definition of the file (what a model writes after finishing a hole)."""
-    pattern = r"(?m)^(?:def |class |async def )" if language == "python" else \
-        r"(?m)^(?:func |fn |pub fn |export |function |public |static |int |void |class |struct )"
+    pattern = {
+        "python": r"(?m)^(?:def |class |async def )",
+        "ruby": r"(?m)^(?:def |class |module )",
+        "lua": r"(?m)^(?:function |local function )",
+        "shell": r"(?m)^(?:function |[A-Za-z_][\w-]*[ \t]*\(\))",
+    }.get(language, r"(?m)^(?:func |fn |pub fn |export |function |public |static |int |void |class |struct )")
     m = re.search(pattern, text)
     if not m:
         return ""
     return "\n".join(text[m.start():].split("\n")[:4])
+
+
+def _enclosing_closer(language: str, prefix: str, indent: str) -> str:
+    """The closing line of the innermost block around the cursor in a keyword language (`end`; `fi`, `done`,
+    `esac`, `}`), at the indentation of the line that opened it; "" at the top level. Lines less indented
+    than the cursor that open no block (a continued command, a shell case item) are passed over."""
+    width = _width(indent)
+    for line in reversed(prefix.split("\n")[:-1]):
+        body = line.strip()
+        if not body or _COMMENT.match(line) or _width(line) >= width:
+            continue
+        width = _width(line)
+        if _KEYWORD_OPENS[language].fullmatch(body) or re.match(r"(?:else|elsif|elseif|when|rescue|ensure)\b", body):
+            if language != "shell":
+                return _indent(line) + "end"
+            return _indent(line) + next(closer for opener, closer in _SHELL_CLOSERS if body.endswith(opener))
+    return ""
 
 
 def overgenerations(hole: Hole, next_definition: str) -> dict[str, str]:
@@ -146,6 +189,10 @@ def overgenerations(hole: Hole, next_definition: str) -> dict[str, str]:
         if hole.language == "python":
             dedent = indent[:-4] if len(indent) >= 4 else ""
             out["extra-closer"] = hole.middle + "\n" + dedent + "return None"
+        elif hole.language in _KEYWORD_OPENS:
+            closer = _enclosing_closer(hole.language, hole.prefix, indent)
+            if closer:
+                out["extra-closer"] = hole.middle + "\n" + closer
         else:
             unit = "\t" if indent.startswith("\t") else "    "
             dedent = indent[:-len(unit)] if len(indent) >= len(unit) else ""

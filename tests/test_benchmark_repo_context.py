@@ -311,3 +311,23 @@ def test_oracle_restores_a_go_block_and_a_python_line():
     line = next(h for h in holes("python", "x.py", py, random.Random(0))["line"] if h.middle == "b = a + 1")
     for name, generated in overgenerations(line, "def f(a):").items():
         assert restore(line, generated, "python", name == "partial-line") == "b = a + 1", name
+
+
+def test_oracle_draws_keyword_blocks_with_the_enclosing_closer():
+    import random
+
+    from benchmarks.oracle import holes, overgenerations, restore
+
+    rb = ("module M\n  def f(xs)\n    xs.each do |x|\n      puts x\n    end\n    if xs.empty?\n      nil\n    else\n"
+          "      xs.first\n    end\n  end\nend\n")
+    found = holes("ruby", "m.rb", rb, random.Random(0))
+    assert [h.middle for h in found["block"]] == ["def f(xs)\n    xs.each do |x|\n      puts x\n    end\n    if xs.empty?"
+                                                  "\n      nil\n    else\n      xs.first\n    end\n  end",
+                                                  "xs.each do |x|\n      puts x\n    end"]  # no if/else: not whole
+    line = next(h for h in found["line"] if h.middle == "puts x")
+    assert overgenerations(line, "")["extra-closer"] == "puts x\n    end"
+    for name, generated in overgenerations(found["block"][1], "def g").items():
+        assert restore(found["block"][1], generated, "ruby", name == "partial-line") == found["block"][1].middle, name
+    sh = 'f() {\n    if [ -n "$1" ]; then\n        echo "$1" \\\n            --verbose\n    fi\n}\n'
+    line = next(h for h in holes("shell", "f.sh", sh, random.Random(0))["line"] if h.middle == "--verbose")
+    assert overgenerations(line, "")["extra-closer"] == "--verbose\n    fi"  # the `if`'s, past the continued command
