@@ -819,7 +819,7 @@ def _brackets(text: str, rules: Rules):
     of a string still open at the end (naive rules: the language's quote characters, so a Rust
     `'a` lifetime is no quote; only its multi-line strings span lines, and triple-quoted ones)."""
     quote = ""  # the delimiter of the string being read: a quote character, or three
-    escaped = commented = False
+    escaped = commented = loop = False  # loop: a Ruby `while`/`until`/`for` opened a block on this line
     skip = 0
     for i, ch in enumerate(text):
         if skip:
@@ -842,12 +842,52 @@ def _brackets(text: str, rules: Rules):
             skip = len(quote) - 1
         elif ch == "'" and rules.char_literals and (literal := _CHAR_LITERAL.match(text, i)):
             skip = literal.end() - i - 1  # `'{'` is no brace
-        elif rules.comment and ch == rules.comment[0] and text.startswith(rules.comment, i):
+        elif ch == "\\" and rules.escapes_outside_strings:
+            skip = 1  # shell's `${x/\{/}`: an escaped brace is a character
+        elif rules.comment and ch == rules.comment[0] and text.startswith(rules.comment, i) \
+                and not (rules.comment_at_word and i and not text[i - 1].isspace() and text[i - 1] not in ";|&("):
             commented = True
         elif ch in _OPEN_CLOSE or ch in _CLOSE_OPEN:
             yield ch
+        elif ch == "\n" or ch == ";":
+            loop = False
+        elif rules.block_openers and (ch.isalpha() or ch == "_") and (word := _block_word(text, i, rules)):
+            skip = len(word) - 1
+            if word in rules.block_closers:
+                yield "}"
+            elif word == "do" and loop:
+                loop = False  # Ruby's `while x do`: the loop's own `do`
+            else:
+                loop = word in ("while", "until", "for")
+                yield "{"
     if quote:
         yield quote
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_NOT_BEFORE_KEYWORD = frozenset("._$@:-/")  # `x.end`, `:if`, `$done`, `@class`, `run-if`
+_NOT_AFTER_KEYWORD = frozenset("_?!:=-/.")  # `end?`, `if:`, `done=1`, `do-it`; `end.map` is Ruby's end
+
+
+def _block_word(text: str, i: int, rules: Rules) -> str:
+    """The keyword that opens or closes a block at `text[i]` (`def`, `end`, `fi`), or ""."""
+    if i and (text[i - 1].isalnum() or text[i - 1] in _NOT_BEFORE_KEYWORD):
+        return ""
+    found = _WORD.match(text, i)
+    word = found.group() if found else ""
+    if word not in rules.block_openers and word not in rules.block_closers:
+        return ""
+    after = text[i + len(word):i + len(word) + 1]
+    if after and (after.isalnum() or after in _NOT_AFTER_KEYWORD) and not (after == "." and word == "end"):
+        return ""
+    if word in rules.statement_words:
+        j = i
+        while j and text[j - 1] in " \t":
+            j -= 1
+        if j and text[j - 1] != "\n" and text[j - 1] not in rules.statement_after \
+                and trailing_word(text[max(0, j - 8):j]) not in rules.statement_after:
+            return ""  # Ruby's `return x if y`, shell's `echo done`
+    return word
 
 
 def _leading(line: str) -> str:

@@ -7,7 +7,8 @@ file's extension; adding a language is adding an entry to `ENTRIES`.
 
 Go, Rust, TypeScript/TSX, JavaScript/JSX, Java, C and C++ parse with tree-sitter
 (`fim.languages.treesitter`); Python with its own regular expressions and indentation model;
-Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`).
+Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`). Ruby, Lua and shell
+have post-processing rules only (`fim.languages.keyword`: blocks closed by `end`, `fi`, `done`, `esac`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import posixpath
 from dataclasses import replace
 from typing import Optional
 
-from fim.languages import brace, c, go, java, javascript, python, rust
+from fim.languages import brace, c, go, java, javascript, keyword, python, rust
 from fim.languages.base import DEFAULT_RULES, ImportRef, Language, PathIndex, Rules
 
 __all__ = ["ENTRIES", "ImportRef", "Language", "PathIndex", "Rules", "get", "language_of", "for_path", "same_family"]
@@ -90,7 +91,7 @@ def same_family(a: str, b: str) -> bool:
 
 
 # Languages with no entry whose comments start with `--`, which the language-blind rules do not know.
-_DASH_COMMENTED = frozenset({"lua", "sql", "haskell", "elm", "ada", "vhdl"})
+_DASH_COMMENTED = frozenset({"sql", "haskell", "elm", "ada", "vhdl"})
 _DASH_RULES = replace(DEFAULT_RULES, line_comments=("--",), comment="--")
 
 
@@ -99,5 +100,8 @@ def rules(language_id: Optional[str] = None, path: Optional[str] = None) -> Rule
     entry = get(language_id, path)
     if entry is not None:
         return entry.rules
+    keyword_rules = keyword.rules_for(language_id, path)
+    if keyword_rules is not None:
+        return keyword_rules
     name = (language_id or "").lower() or (language_of(path) if path else "")
     return _DASH_RULES if name in _DASH_COMMENTED else DEFAULT_RULES

@@ -160,6 +160,15 @@ class Rules:
     indent: Optional[str] = None  # the indentation unit when the document does not show one (Go: a tab)
     comment: str = ""  # what starts a comment to the line's end, for bracket counting ("": none known)
     char_literals: bool = False  # `'x'` is a char literal where `'` is no quote (Rust, whose `'a` is a lifetime)
+    comment_at_word: bool = False  # `comment` starts one only where a word may start (shell: `$#`, `${#x}`)
+    escapes_outside_strings: bool = False  # a backslash escapes the next character in code too (shell)
+    # Keyword blocks, counted as braces: words that open one (Ruby `def`, Lua `function`, shell `if`) and
+    # close one (`end`, `fi`); `statement_words` among them count only where a statement starts: at a
+    # line's start, or after one of `statement_after` (characters, or words such as shell's `then`).
+    block_openers: frozenset = frozenset()
+    block_closers: frozenset = frozenset()
+    statement_words: frozenset = frozenset()
+    statement_after: frozenset = frozenset()
 
 
 DEFAULT_RULES = Rules()
