@@ -551,11 +551,12 @@ def starts_next_line(row: str, ctx: CompletionContext) -> bool:
 
 
 def _same_line(line: str, other: str | None) -> bool:
-    """Same non-blank code at the same indentation width; a trailing `,` or `;` does not count."""
-    text = _code(line)
+    """Same non-blank code at the same indentation width; a trailing `,` or `;` does not count (but a line
+    of nothing else, shell's `;;`, is that line)."""
+    text = _code(line) or line.strip()
     if not text or other is None:
         return False
-    return text == _code(other) and _width(line) == _width(other)
+    return text == (_code(other) or other.strip()) and _width(line) == _width(other)
 
 
 def _code(line: str) -> str:

@@ -948,3 +948,10 @@ def test_a_ruby_block_header_whose_body_is_below_ends_the_completion():
     assert lang_complete("def f(x)\n  █\n    puts x\n  end\nend\n", "if x\n    warn x\n  end", "ruby") == "if x"
     assert lang_complete("local t = {}\n█\n  return 1\nend\n", "function t.f()\n  return 2\nend", "lua") \
         == "function t.f()"
+
+
+def test_a_shell_case_item_terminator_below_is_not_repeated():
+    """`;;` was no line to compare (a trailing `;` does not count), so a case item's last command came with a
+    second `;;` above the document's: a syntax error."""
+    doc = "case $1 in\n    dhcp)\n        █\n        ;;\n    *)\n        exit 1\n        ;;\nesac\n"
+    assert lang_complete(doc, "proto=dhcp\n        ;;\n    *)\n        exit 1", "shellscript") == "proto=dhcp"
