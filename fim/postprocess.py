@@ -846,7 +846,8 @@ def _brackets(text: str, rules: Rules):
         elif ch == "\\" and rules.escapes_outside_strings:
             skip = 1  # shell's `${x/\{/}`: an escaped brace is a character
         elif rules.comment and ch == rules.comment[0] and text.startswith(rules.comment, i) \
-                and not (rules.comment_at_word and i and not text[i - 1].isspace() and text[i - 1] not in ";|&("):
+                and not (rules.comment_at_word and i and not text[i - 1].isspace() and text[i - 1] not in ";|&(") \
+                and not (rules.interpolation and text.startswith(rules.interpolation, i)):
             commented = True
         elif ch in _OPEN_CLOSE or ch in _CLOSE_OPEN:
             yield ch

@@ -955,3 +955,15 @@ def test_a_shell_case_item_terminator_below_is_not_repeated():
     second `;;` above the document's: a syntax error."""
     doc = "case $1 in\n    dhcp)\n        █\n        ;;\n    *)\n        exit 1\n        ;;\nesac\n"
     assert lang_complete(doc, "proto=dhcp\n        ;;\n    *)\n        exit 1", "shellscript") == "proto=dhcp"
+
+
+def test_ruby_interpolation_and_bang_methods_keep_the_block_count():
+    """`#{` in a regular expression read as a comment (hiding the line's `do`), and a method ending in `!`
+    made the `unless` after it a statement of its own (Thor's options.rb and command.rb)."""
+    def open_blocks(prefix: str) -> int:
+        return CompletionContext(prefix, "", language="ruby").open_brackets["{"]
+
+    assert open_blocks("def f\n  usage.gsub(/^#{name}/) do |match|\n") == 2
+    assert open_blocks("def f\n  check_requirement! unless @disabled\n") == 1
+    doc = "def f(x)\n  if x\n    check! unless x\n    █\n  else\n    2\n  end\nend\n"
+    assert lang_complete(doc, "x.save!\n  end", "ruby") == "x.save!"

@@ -11,7 +11,7 @@ from fim.languages.base import Rules
 
 _RUBY_STARTS = r"(?:def|class|module|if|unless|while|until|case|begin|for|else|elsif|when|in|rescue|ensure)\b"
 RUBY_RULES = Rules(
-    line_comments=("#",), comment="#", triple_quotes="",
+    line_comments=("#",), comment="#", interpolation="#{", triple_quotes="",
     # `def f(x)`, `if x`, `else`, `items.each do |x|`, `{ |x|`; not a one-liner that ends with its `end`
     opens_block=re.compile(r"^[ \t]*" + _RUBY_STARTS + r"(?!.*\bend$).*$|(?:\bdo|\{)(?:[ \t]*\|[^|]*\|)?$|[(\[]$"),
     clause_words=frozenset({"else", "elsif", "when", "in", "rescue", "ensure"}), handler_words=frozenset(),
@@ -20,7 +20,7 @@ RUBY_RULES = Rules(
                              "do"}),
     block_closers=frozenset({"end"}),
     statement_words=frozenset({"if", "unless", "while", "until", "for"}),  # else modifiers: `return x if y`
-    statement_after=frozenset({";", "(", "=", "|", "&", "!", "[", ",", "{", "then", "do", "else", "begin"}),
+    statement_after=frozenset({";", "(", "=", "|", "&", "[", ",", "{", "then", "do", "else", "begin"}),
 )
 LUA_RULES = Rules(
     line_comments=("--",), comment="--", triple_quotes="", quotes="\"'", multiline_quotes="",
@@ -37,7 +37,7 @@ SHELL_RULES = Rules(
     closer_words=frozenset({"fi", "done", "esac"}),
     block_openers=_SHELL_WORDS, block_closers=frozenset({"fi", "esac", "done"}),
     statement_words=_SHELL_WORDS,  # reserved words only where a command starts: `echo done` is no `done`
-    statement_after=frozenset({";", "&", "|", "(", ")", "{", "!", "then", "do", "else", "elif", "if", "while",
+    statement_after=frozenset({";", "&", "|", "(", ")", "{", "then", "do", "else", "elif", "if", "while",
                                "until"}),
 )
 
