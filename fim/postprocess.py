@@ -843,6 +843,8 @@ def _brackets(text: str, rules: Rules):
             skip = len(quote) - 1
         elif ch == "'" and rules.char_literals and (literal := _CHAR_LITERAL.match(text, i)):
             skip = literal.end() - i - 1  # `'{'` is no brace
+        elif ch == "/" and rules.regex_literals and _regex_starts(text, i):
+            quote = ch  # its text holds no brackets, quotes or keywords: `/class #{name}|`/`
         elif ch == "\\" and rules.escapes_outside_strings:
             skip = 1  # shell's `${x/\{/}`: an escaped brace is a character
         elif rules.comment and ch == rules.comment[0] and text.startswith(rules.comment, i) \
@@ -864,6 +866,22 @@ def _brackets(text: str, rules: Rules):
                 yield "{"
     if quote:
         yield quote
+
+
+_REGEX_AFTER = frozenset("=~(,|&!;{[?:")
+_REGEX_AFTER_WORDS = frozenset({"when", "if", "unless", "elsif", "while", "until", "and", "or", "not", "return"})
+
+
+def _regex_starts(text: str, i: int) -> bool:
+    """The `/` at `text[i]` opens a regular expression: it starts an operand (after an operator, an opening
+    bracket, a keyword or at the line's start) and no space or `=` follows it (`a / b`, `x /= 2`)."""
+    if text[i + 1:i + 2] in ("", " ", "\t", "\n", "="):
+        return False
+    j = i
+    while j and text[j - 1] in " \t":
+        j -= 1
+    return not j or text[j - 1] == "\n" or text[j - 1] in _REGEX_AFTER \
+        or trailing_word(text[max(0, j - 8):j]) in _REGEX_AFTER_WORDS
 
 
 _WORD = re.compile(r"[A-Za-z_]\w*")

@@ -967,3 +967,14 @@ def test_ruby_interpolation_and_bang_methods_keep_the_block_count():
     assert open_blocks("def f\n  check_requirement! unless @disabled\n") == 1
     doc = "def f(x)\n  if x\n    check! unless x\n    █\n  else\n    2\n  end\nend\n"
     assert lang_complete(doc, "x.save!\n  end", "ruby") == "x.save!"
+
+
+def test_a_ruby_regular_expression_holds_no_keyword_or_quote():
+    """`/class #{name}\\n|class #{name} .*\\n/` counted two `class` blocks, and a backtick in a regular
+    expression opened a string to the end of the file (Thor's file_manipulation.rb and command.rb)."""
+    def open_blocks(prefix: str) -> int:
+        return CompletionContext(prefix, "", language="ruby").open_brackets["{"]
+
+    assert open_blocks("def f\n  after = /class #{name}\\n|class #{name} .*\\n/\n") == 1
+    assert open_blocks("def f(e)\n  e.message =~ /^undefined method `#{name}' for/\n  xs.each do |x|\n") == 2
+    assert open_blocks("def f\n  half = total / 2 if x\n  rate = a/b\n") == 1  # division

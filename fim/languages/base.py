@@ -162,6 +162,7 @@ class Rules:
     char_literals: bool = False  # `'x'` is a char literal where `'` is no quote (Rust, whose `'a` is a lifetime)
     comment_at_word: bool = False  # `comment` starts one only where a word may start (shell: `$#`, `${#x}`)
     interpolation: str = ""  # starts like `comment` but is none (Ruby's `#{` in a regular expression)
+    regex_literals: bool = False  # `/.../` where an operand starts is a regular expression (Ruby's `=~ /x/`)
     escapes_outside_strings: bool = False  # a backslash escapes the next character in code too (shell)
     # Keyword blocks, counted as braces: words that open one (Ruby `def`, Lua `function`, shell `if`) and
     # close one (`end`, `fi`); `statement_words` among them count only where a statement starts: at a

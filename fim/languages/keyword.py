@@ -11,7 +11,7 @@ from fim.languages.base import Rules
 
 _RUBY_STARTS = r"(?:def|class|module|if|unless|while|until|case|begin|for|else|elsif|when|in|rescue|ensure)\b"
 RUBY_RULES = Rules(
-    line_comments=("#",), comment="#", interpolation="#{", triple_quotes="",
+    line_comments=("#",), comment="#", interpolation="#{", regex_literals=True, triple_quotes="",
     # `def f(x)`, `if x`, `else`, `items.each do |x|`, `{ |x|`; not a one-liner that ends with its `end`
     opens_block=re.compile(r"^[ \t]*" + _RUBY_STARTS + r"(?!.*\bend$).*$|(?:\bdo|\{)(?:[ \t]*\|[^|]*\|)?$|[(\[]$"),
     clause_words=frozenset({"else", "elsif", "when", "in", "rescue", "ensure"}), handler_words=frozenset(),
