@@ -818,7 +818,8 @@ _CHAR_LITERAL = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.)|[
 def _brackets(text: str, rules: Rules):
     """The brackets of `text` outside strings, a "\\n" for each string a line end cuts and the delimiter
     of a string still open at the end (naive rules: the language's quote characters, so a Rust
-    `'a` lifetime is no quote; only its multi-line strings span lines, and triple-quoted ones)."""
+    `'a` lifetime is no quote; only its multi-line strings span lines, and triple-quoted ones). A keyword
+    that opens or closes a block (Ruby's `def` ... `end`, shell's `if` ... `fi`) reads as `{` or `}`."""
     quote = ""  # the delimiter of the string being read: a quote character, or three
     escaped = commented = loop = False  # loop: a Ruby `while`/`until`/`for` opened a block on this line
     skip = 0
