@@ -23,7 +23,7 @@ import {
 import { Explanation, PromptDocuments, SCHEME } from './explain';
 import { SlowCompletions } from './inline';
 import { pickModel, pullModel } from './pull';
-import { inVSCodeTerms, pullFailed, pullSuggestion, settingNames } from './text';
+import { inVSCodeTerms, pulledModelUse, pullFailed, pullSuggestion, settingNames } from './text';
 import { ServerStatus, StatusBar } from './status';
 
 /** The label prefix of a button that opens one setting ("Open deepfim.model"). */
@@ -428,13 +428,15 @@ class Extension implements vscode.Disposable {
   }
 
   private async pull(name?: string): Promise<void> {
+    let defaultName: string | undefined;
     if (typeof name !== 'string' || !name) {
       const suggested = pullSuggestion(this.status.current.message)
         ?? (serverSettings().model && !/[/\\]|\.gguf$/i.test(serverSettings().model ?? '') ? serverSettings().model ?? undefined : undefined);
-      name = await pickModel(suggested, this.cwd());
-      if (!name) {
+      const picked = await pickModel(suggested, this.cwd());
+      if (!picked) {
         return;
       }
+      ({ name, defaultName } = picked);
     }
     if (!findProgram(cliCommand()[0], process.env, this.cwd())) {
       this.notInstalled(cliCommand());
@@ -445,16 +447,18 @@ class Extension implements vscode.Disposable {
     if (!pulled) {
       return;
     }
-    const configured = serverSettings().model;
-    if (!configured || configured === name || name.startsWith(`${configured}:`)) {
+    // The model the server loads where deepfim.model is empty: the catalog's default, or the one its error asked for.
+    const use = pulledModelUse(name, serverSettings(), defaultName ?? pullSuggestion(this.status.current.message));
+    if (use.inUse) {
       void vscode.window.showInformationMessage(`deepfim: pulled ${name}; reloading the server.`);
       this.notified.clear();
       await this.restart();
     } else {
-      const use = await vscode.window.showInformationMessage(`deepfim: pulled ${name}.`, 'Use this model');
-      if (use) {
+      const button = use.setting === 'instructModel' ? 'Use for code actions' : 'Use this model';
+      const answer = await vscode.window.showInformationMessage(`deepfim: pulled ${name}.`, button);
+      if (answer === button) {
         // Where the model is set (a workspace's setting overrode the user's, which then changed nothing).
-        await vscode.workspace.getConfiguration(SECTION).update('model', name, effectiveTarget('model'));
+        await vscode.workspace.getConfiguration(SECTION).update(use.setting, name, effectiveTarget(use.setting));
       }
     }
   }

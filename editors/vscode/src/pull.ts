@@ -15,16 +15,19 @@ function run(command: string[], cwd?: string): Promise<{ code: number | null; st
   });
 }
 
-/** Ask which model to pull: `suggested` (from the server's error) first, then the catalog. */
-export async function pickModel(suggested: string | undefined, cwd?: string): Promise<string | undefined> {
+/** Ask which model to pull: `suggested` (from the server's error) first, then the catalog. Returns the
+ *  name, and the catalog's default (what the server loads where `deepfim.model` is empty) when listed. */
+export async function pickModel(suggested: string | undefined, cwd?: string
+): Promise<{ name: string; defaultName?: string } | undefined> {
   const listing = await run([...cliCommand(), 'models', 'list'], cwd);
   const catalog = listing.code === 0 ? parseCatalog(listing.stdout) : [];
   if (catalog.length === 0) {
-    return vscode.window.showInputBox({
+    const name = await vscode.window.showInputBox({
       title: 'deepfim: pull a model',
       prompt: 'Catalog name (see `deepfim models list`), e.g. deepseek-coder-1.3b-base',
       value: suggested ?? 'deepseek-coder-1.3b-base',
     });
+    return name ? { name } : undefined;
   }
   const items = catalog.map((model) => ({
     label: model.name,
@@ -36,7 +39,7 @@ export async function pickModel(suggested: string | undefined, cwd?: string): Pr
     items.unshift(...items.splice(first, 1));
   }
   const picked = await vscode.window.showQuickPick(items, { title: 'deepfim: pull a model', placeHolder: 'the model to download' });
-  return picked?.label;
+  return picked ? { name: picked.label, defaultName: catalog.find((model) => model.isDefault)?.name } : undefined;
 }
 
 /** Run `deepfim models pull NAME` under a cancellable progress notification. Returns the path;

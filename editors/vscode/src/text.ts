@@ -44,6 +44,19 @@ export function pullSuggestion(message: string): string | undefined {
   return /deepfim models pull ([^\s`]+)/.exec(message)?.[1];
 }
 
+/** The setting a pulled catalog model is for (`instructModel` for an instruct model such as
+ *  `deepseek-coder-1.3b-instruct`, else `model`) and whether that setting already asks for it: it names the
+ *  model (a name without `:QUANT` names its default quantization), or it is empty and `fallback` (the model
+ *  the server loads then) is this one. */
+export function pulledModelUse(name: string, settings: { model?: string | null; instructModel?: string | null },
+  fallback?: string): { setting: 'model' | 'instructModel'; inUse: boolean } {
+  const setting = /-instruct(:|$)/i.test(name) ? 'instructModel' : 'model';
+  const names = (wanted: string): boolean => name === wanted || name.startsWith(`${wanted}:`);
+  const configured = settings[setting]?.trim();
+  const inUse = configured ? names(configured) : setting === 'model' && fallback !== undefined && names(fallback);
+  return { setting, inUse };
+}
+
 /** A fence that no backtick run inside `text` can close. */
 function fence(text: string, language = ''): string {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));

@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
-import { changeSettings, errorMessages, settings, statusItems } from './stub/vscode';
+import {
+  answers, changeSettings, commandHandlers, errorMessages, informationMessages, settings, statusItems,
+} from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
 const packageJSON = JSON.parse(fs.readFileSync('package.json', 'utf8'));
@@ -180,3 +182,58 @@ test('a relative deepfim.serverCommand program is found where the server is star
     path.join(folder, '.venv', 'bin', 'deepfim'));
   fs.rmSync(folder, { recursive: true });
 });
+
+/** A stand-in `deepfim` CLI: `models list` prints a catalog (the default first), `models pull NAME` a path. */
+function fakeCli(): string {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-cli-'));
+  const program = path.join(folder, 'deepfim');
+  fs.writeFileSync(program, [
+    '#!/bin/sh',
+    'if [ "$2" = list ]; then',
+    '  echo "* deepseek-coder-1.3b-base:Q4_K_M       1.3B    0.9 GB  org/repo/base.gguf"',
+    '  echo "  deepseek-coder-1.3b-instruct:Q4_K_M   1.3B    0.9 GB  org/repo/instruct.gguf  instruct: for code actions"',
+    '  echo "  gemma-3-270m:Q4_K_M                   270M    0.3 GB  from the package registry  prefix-only"',
+    'else',
+    '  echo "/models/$3.gguf"',
+    'fi',
+  ].join('\n'), { mode: 0o755 });
+  return program;
+}
+
+/** Pull `label` from the menu's catalog, answering each notification with its first button. */
+async function pullFromCatalog(label: string): Promise<void> {
+  answers.quickPick = (items) => items.find((item) => item.label === label);
+  answers.information = (_message, items) => items[0];
+  informationMessages.length = 0;
+  try {
+    await commandHandlers.get('deepfim.pullModel')?.();
+  } finally {
+    answers.quickPick = undefined;
+    answers.information = undefined;
+  }
+}
+
+test('a pulled instruct model is offered for the code actions (deepfim.instructModel), not as the completion model',
+  async () => {
+    settings.set('serverCommand', [fakeCli(), 'serve']);
+    await start();
+    await pullFromCatalog('deepseek-coder-1.3b-instruct:Q4_K_M');
+    assert.deepEqual(informationMessages.map((m) => m.items), [['Use for code actions']]);
+    assert.equal(settings.get('instructModel'), 'deepseek-coder-1.3b-instruct:Q4_K_M');
+    assert.equal(settings.get('model'), undefined);
+  });
+
+test('a model pulled while deepfim.model is empty is offered for use unless it is the default the server loads',
+  async () => {
+    settings.set('serverCommand', [fakeCli(), 'serve']);
+    await start();
+    await pullFromCatalog('gemma-3-270m:Q4_K_M');
+    assert.deepEqual(informationMessages.map((m) => m.items), [['Use this model']]);
+    assert.equal(settings.get('model'), 'gemma-3-270m:Q4_K_M');
+    await settle();
+    changeSettings({ model: '' });
+    const before = clients.length;
+    await pullFromCatalog('deepseek-coder-1.3b-base:Q4_K_M');  // the default: the server loads it now
+    assert.match(informationMessages[0].message, /reloading the server/);
+    assert.equal(clients.length, before + 1);
+  });

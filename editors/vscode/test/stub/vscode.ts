@@ -56,13 +56,23 @@ export const workspace = {
 /** Every error notification shown. */
 export const errorMessages: string[] = [];
 
+/** Every information notification shown, with its buttons. */
+export const informationMessages: { message: string; items: string[] }[] = [];
+
+/** What the user answers: the button of an information notification, the item of a quick pick. */
+export const answers: {
+  information?: (message: string, items: string[]) => string | undefined;
+  quickPick?: (items: { label: string }[]) => { label: string } | undefined;
+} = {};
+
 /** Every status bar item made, for tests to read what it shows. */
 export const statusItems: { text: string; tooltip?: { value: string } }[] = [];
 
 export const window = {
   activeTextEditor: undefined,
   createOutputChannel: () => ({
-    info: (): void => undefined, debug: (): void => undefined, appendLine: (): void => undefined,
+    info: (): void => undefined, debug: (): void => undefined, append: (): void => undefined,
+    appendLine: (): void => undefined,
     show: (): void => undefined, dispose: (): void => undefined,
   }),
   createStatusBarItem: () => {
@@ -76,13 +86,26 @@ export const window = {
     return undefined;
   },
   showWarningMessage: async (): Promise<undefined> => undefined,
-  showInformationMessage: async (): Promise<undefined> => undefined,
+  showInformationMessage: async (message: string, ...items: string[]): Promise<string | undefined> => {
+    informationMessages.push({ message, items });
+    return answers.information?.(message, items);
+  },
+  showQuickPick: async <T extends { label: string }>(items: T[]): Promise<T | undefined> =>
+    answers.quickPick?.(items) as T | undefined,
+  withProgress: <R>(_options: unknown, task: (progress: unknown, token: unknown) => Promise<R>): Promise<R> =>
+    task({ report: (): void => undefined }, { isCancellationRequested: false, onCancellationRequested: () => disposable }),
 };
 
 export const languages = { registerCompletionItemProvider: () => disposable };
 
+/** The extension's commands, by id. */
+export const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();
+
 export const commands = {
-  registerCommand: () => disposable,
+  registerCommand: (id: string, handler: (...args: unknown[]) => unknown) => {
+    commandHandlers.set(id, handler);
+    return disposable;
+  },
   executeCommand: async (): Promise<undefined> => undefined,
 };
 
