@@ -26,10 +26,10 @@ export interface EditResult {
 type Next = (command: string, args: unknown[]) => vscode.ProviderResult<unknown>;
 
 /** The language client's executeCommand middleware for `deepfim.edit`: asks for the instruction
- *  with an input box when the action has none, opens explanations beside the editor, and says
- *  why an edit was not applied (`inTerms`: in VS Code's terms). The server streams its progress (a cancellable notification). */
-export async function executeEdit(args: unknown[], next: Next,
-  inTerms: (message: string) => string): Promise<EditResult | undefined> {
+ *  with an input box when the action has none and opens explanations beside the editor. The server
+ *  streams its progress (a cancellable notification) and says itself why an edit was not applied
+ *  (window/showMessage). */
+export async function executeEdit(args: unknown[], next: Next): Promise<EditResult | undefined> {
   const argument: EditArgument = { ...(args[0] as EditArgument) };
   if (argument.action === 'explain') {
     argument.show = false; // shown here, in a document, not as a notification
@@ -50,8 +50,6 @@ export async function executeEdit(args: unknown[], next: Next,
   if (argument.action === 'explain' && typeof result?.explanation === 'string') {
     const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: result.explanation });
     await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
-  } else if (result && result.applied === false && result.reason && result.reason !== 'cancelled') {
-    void vscode.window.showWarningMessage(`deepfim: not applied: ${inTerms(result.reason)}`);
   }
   return result;
 }

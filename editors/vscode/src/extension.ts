@@ -146,7 +146,11 @@ class Extension implements vscode.Disposable {
     const open = settings.length ? [`${OPEN_SETTING}${settings[0]}`] : [];
     if (params.type === MessageType.Error) {
       const actions = [...(pull ? [`Pull ${pull}`] : []), ...(open.length ? open : ['Open Settings']), ...(pull ? [] : ['Show Log'])];
-      this.notifyOnce(`server:${params.message}`, message, ...actions);
+      if (this.editing > 0) { // why the code action failed: told on every try
+        void vscode.window.showErrorMessage(message, ...actions).then((action) => this.act(action));
+      } else {
+        this.notifyOnce(`server:${params.message}`, message, ...actions);
+      }
     } else if (params.type === MessageType.Warning) {
       void vscode.window.showWarningMessage(message, ...open).then((action) => this.act(action));
     } else {
@@ -210,8 +214,7 @@ class Extension implements vscode.Disposable {
           });
         },
         // deepfim's code actions: the instruction is asked here when the action has none.
-        executeCommand: (command, args, next) => (command === EDIT_COMMAND
-          ? executeEdit(args, next, (message) => this.hinted(message).message) : next(command, args)),
+        executeCommand: (command, args, next) => (command === EDIT_COMMAND ? this.edit(args, next) : next(command, args)),
         // The dropdown item is for clients without inline completion; here it would only repeat
         // the ghost text in the suggest widget, unless the user asks for it.
         provideCompletionItem: (document, position, context, token, next) => {
@@ -222,6 +225,18 @@ class Extension implements vscode.Disposable {
         },
       },
     };
+  }
+
+  /** `deepfim.edit` commands under way: the server's errors meanwhile answer the user's action, each time. */
+  private editing = 0;
+
+  private async edit(args: unknown[], next: Parameters<typeof executeEdit>[1]): Promise<unknown> {
+    this.editing += 1;
+    try {
+      return await executeEdit(args, next);
+    } finally {
+      this.editing -= 1;
+    }
   }
 
   /** The settings a server gets in `initialize`: those of now, also when the client starts it again

@@ -9,7 +9,7 @@ import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
-  answers, changeSettings, commandHandlers, errorMessages, informationMessages, settings, statusItems,
+  answers, changeSettings, commandHandlers, errorMessages, informationMessages, settings, statusItems, warningMessages,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -237,3 +237,25 @@ test('a model pulled while deepfim.model is empty is offered for use unless it i
     assert.match(informationMessages[0].message, /reloading the server/);
     assert.equal(clients.length, before + 1);
   });
+
+test('a code action that fails says why in one notification, on every try', async () => {
+  const client = await start();
+  const argument = { textDocument: { uri: 'file:///w/a.py' }, range: {}, action: 'fix', instruction: 'Fix the bugs.' };
+  /** The server's deepfim.edit: it tells why it did not apply the edit (window/showMessage), then answers. */
+  const failing = (type: number, message: string, reason: string) => (): unknown => {
+    client.receive('window/showMessage', { type, message: `deepfim: ${message}` });
+    return { applied: false, reason };
+  };
+  const missing = 'model file /m/i.gguf does not exist; set instructModel to a .gguf';
+  for (const [type, message, reason] of [[1, missing, missing], [2, 'the document changed while the edit was written, ' +
+    'so it was not applied; ask again', 'the document changed']] as const) {
+    errorMessages.length = 0;
+    warningMessages.length = 0;
+    for (let i = 0; i < 2; i++) {
+      await client.clientOptions.middleware?.executeCommand?.('deepfim.edit', [argument], failing(type, message, reason));
+    }
+    const shown = [...errorMessages, ...warningMessages];
+    assert.equal(shown.length, 2, shown.join('\n'));
+    assert.ok(shown.every((text) => text.startsWith(`deepfim: ${message.slice(0, 30)}`)), shown.join('\n'));
+  }
+});

@@ -56,6 +56,9 @@ export const workspace = {
 /** Every error notification shown. */
 export const errorMessages: string[] = [];
 
+/** Every warning notification shown. */
+export const warningMessages: string[] = [];
+
 /** Every information notification shown, with its buttons. */
 export const informationMessages: { message: string; items: string[] }[] = [];
 
@@ -85,7 +88,10 @@ export const window = {
     errorMessages.push(message);
     return undefined;
   },
-  showWarningMessage: async (): Promise<undefined> => undefined,
+  showWarningMessage: async (message: string): Promise<undefined> => {
+    warningMessages.push(message);
+    return undefined;
+  },
   showInformationMessage: async (message: string, ...items: string[]): Promise<string | undefined> => {
     informationMessages.push({ message, items });
     return answers.information?.(message, items);

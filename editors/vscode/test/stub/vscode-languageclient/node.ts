@@ -14,6 +14,9 @@ export type LanguageClientOptions = {
   initializationOptions?: unknown;
   documentSelector?: unknown;
   errorHandler?: { closed: () => { action: CloseAction } | Promise<{ action: CloseAction }> };
+  middleware?: {
+    executeCommand?: (command: string, args: unknown[], next: (command: string, args: unknown[]) => unknown) => unknown;
+  };
 };
 
 export const clients: LanguageClient[] = [];
