@@ -99,13 +99,14 @@ export function sentSettings(): { [K in keyof ServerSettings]-?: ServerSettings[
   return sent;
 }
 
-/** Whether completions are wanted in this language: the global switch, a `[lang]` override of
- *  `deepfim.enable`, and `deepfim.disabledLanguages`. */
-export function enabledForLanguage(languageId: string): boolean {
+/** Whether completions are wanted in `document`: the global switch, `deepfim.enable` of its folder (a
+ *  multi-root workspace's folder settings) and of a `[lang]` override, and `deepfim.disabledLanguages`. */
+export function enabledForLanguage(document: { uri: vscode.Uri; languageId: string }): boolean {
   if (!serverSettings().enabled) {
     return false;
   }
-  const c = config({ languageId });
+  const { languageId } = document;
+  const c = config({ uri: document.uri, languageId });
   if (c.get<boolean>('enable') === false) {
     return false;
   }

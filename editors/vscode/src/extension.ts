@@ -201,7 +201,7 @@ class Extension implements vscode.Disposable {
       },
       middleware: {
         provideInlineCompletionItems: (document, position, context, token, next) => {
-          if (!enabledForLanguage(document.languageId)) {
+          if (!enabledForLanguage(document)) {
             return null;
           }
           const begin = Date.now();
@@ -218,7 +218,7 @@ class Extension implements vscode.Disposable {
         // The dropdown item is for clients without inline completion; here it would only repeat
         // the ghost text in the suggest widget, unless the user asks for it.
         provideCompletionItem: (document, position, context, token, next) => {
-          if (!showInSuggestWidget() || !enabledForLanguage(document.languageId)) {
+          if (!showInSuggestWidget() || !enabledForLanguage(document)) {
             return null;
           }
           return next(document, position, context, token);

@@ -71,8 +71,8 @@ export class StatusBar implements vscode.Disposable {
   render(): void {
     const item = this.item;
     const s = this.status;
-    const language = vscode.window.activeTextEditor?.document.languageId;
-    const off = !serverSettings().enabled ? true : language && !enabledForLanguage(language) ? language : undefined;
+    const document = vscode.window.activeTextEditor?.document;
+    const off = !serverSettings().enabled ? true : document && !enabledForLanguage(document) ? document.languageId : undefined;
     const shown = statusText({ ...s, model: this.model, prefixOnly: this.prefixOnly, working: this.inFlight > 0, off });
     item.text = shown.text;
     const failed = s.state === 'error' || s.state === 'stopped';

@@ -9,7 +9,8 @@ import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
-  answers, changeSettings, commandHandlers, errorMessages, informationMessages, settings, statusItems, warningMessages,
+  answers, CancellationTokenSource, changeSettings, commandHandlers, errorMessages, folderSettings, informationMessages,
+  settings, statusItems, warningMessages,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -36,6 +37,7 @@ beforeEach(async () => {
   }
   clients.length = 0;
   settings.clear();
+  folderSettings.clear();
 });
 
 test('a server restarted after a crash gets the settings of now, not those of the first start', async () => {
@@ -258,4 +260,16 @@ test('a code action that fails says why in one notification, on every try', asyn
     assert.equal(shown.length, 2, shown.join('\n'));
     assert.ok(shown.every((text) => text.startsWith(`deepfim: ${message.slice(0, 30)}`)), shown.join('\n'));
   }
+});
+
+test('deepfim.enable false in one folder of a multi-root workspace turns completions off in that folder only', async () => {
+  const client = await start();
+  folderSettings.set('file:///work/docs', new Map([['enable', false]]));
+  const asked: string[] = [];
+  for (const uri of ['file:///work/docs/a.py', 'file:///work/code/a.py']) {
+    const document = { uri: { toString: () => uri }, languageId: 'python', version: 1 };
+    await client.clientOptions.middleware?.provideInlineCompletionItems?.(document, { line: 0, character: 0 },
+      {}, new CancellationTokenSource().token, (asking) => void asked.push(asking.uri.toString()));
+  }
+  assert.deepEqual(asked, ['file:///work/code/a.py']);
 });

@@ -41,10 +41,21 @@ export function changeSettings(changes: Record<string, unknown>): void {
   });
 }
 
+/** The `deepfim.*` settings of workspace folders (a multi-root workspace), by the folder's URI. */
+export const folderSettings = new Map<string, Map<string, unknown>>();
+
+/** The value of a folder's setting for a resource in that folder, if its folder sets it. */
+function inFolder(key: string, scope?: { uri?: { toString(): string } }): { value?: unknown } | undefined {
+  const uri = scope?.uri?.toString();
+  const folder = [...folderSettings].find(([folderUri, values]) => uri?.startsWith(`${folderUri}/`) && values.has(key));
+  return folder && { value: folder[1].get(key) };
+}
+
 export const workspace = {
   workspaceFolders: undefined,
-  getConfiguration: (section: string) => ({
-    get: <T>(key: string): T | undefined => (section === 'deepfim' ? settings.get(key) as T : undefined),
+  getConfiguration: (section: string, scope?: { uri?: { toString(): string } }) => ({
+    get: <T>(key: string): T | undefined => (section === 'deepfim'
+      ? (inFolder(key, scope) ?? { value: settings.get(key) }).value as T : undefined),
     inspect: (key: string) => (section === 'deepfim'
       ? { globalValue: settings.get(key), ...inspections.get(key) } : undefined),
     update: async (key: string, value: unknown) => changeSettings({ [key]: value }),

@@ -16,6 +16,8 @@ export type LanguageClientOptions = {
   errorHandler?: { closed: () => { action: CloseAction } | Promise<{ action: CloseAction }> };
   middleware?: {
     executeCommand?: (command: string, args: unknown[], next: (command: string, args: unknown[]) => unknown) => unknown;
+    provideInlineCompletionItems?: (document: unknown, position: unknown, context: unknown, token: unknown,
+      next: (document: { uri: { toString(): string } }) => unknown) => unknown;
   };
 };
 
