@@ -26,10 +26,11 @@ export interface EditResult {
 type Next = (command: string, args: unknown[]) => vscode.ProviderResult<unknown>;
 
 /** The language client's executeCommand middleware for `deepfim.edit`: asks for the instruction
- *  with an input box when the action has none and opens explanations beside the editor. The server
- *  streams its progress (a cancellable notification) and says itself why an edit was not applied
- *  (window/showMessage). */
-export async function executeEdit(args: unknown[], next: Next): Promise<EditResult | undefined> {
+ *  with an input box when the action has none and has explanations shown (`explain`: the document's URI
+ *  and the answer). The server streams its progress (a cancellable notification) and says itself why an
+ *  edit was not applied (window/showMessage). */
+export async function executeEdit(args: unknown[], next: Next,
+  explain: (uri: string, explanation: string) => Promise<void>): Promise<EditResult | undefined> {
   const argument: EditArgument = { ...(args[0] as EditArgument) };
   if (argument.action === 'explain') {
     argument.show = false; // shown here, in a document, not as a notification
@@ -48,8 +49,7 @@ export async function executeEdit(args: unknown[], next: Next): Promise<EditResu
   }
   const result = (await next(EDIT_COMMAND, [argument])) as EditResult | undefined;
   if (argument.action === 'explain' && typeof result?.explanation === 'string') {
-    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: result.explanation });
-    await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    await explain(argument.textDocument.uri, result.explanation);
   }
   return result;
 }

@@ -233,7 +233,10 @@ class Extension implements vscode.Disposable {
   private async edit(args: unknown[], next: Parameters<typeof executeEdit>[1]): Promise<unknown> {
     this.editing += 1;
     try {
-      return await executeEdit(args, next);
+      return await executeEdit(args, next, (uri, explanation) => {
+        const name = decodeURIComponent(uri.replace(/^.*[/:]/, '')) || 'untitled';
+        return this.prompts.showMarkdown(`explanation (${name})`, uri, explanation);
+      });
     } finally {
       this.editing -= 1;
     }

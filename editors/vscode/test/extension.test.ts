@@ -10,7 +10,7 @@ import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
   answers, CancellationTokenSource, changeSettings, commandHandlers, errorMessages, folderSettings, informationMessages,
-  settings, statusItems, warningMessages,
+  settings, shownDocuments, statusItems, warningMessages,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -272,4 +272,17 @@ test('deepfim.enable false in one folder of a multi-root workspace turns complet
       {}, new CancellationTokenSource().token, (asking) => void asked.push(asking.uri.toString()));
   }
   assert.deepEqual(asked, ['file:///work/code/a.py']);
+});
+
+test('"Explain" opens its answer beside the editor in a read-only document, not an untitled one to save', async () => {
+  const client = await start();
+  shownDocuments.length = 0;
+  const argument = { textDocument: { uri: 'file:///w/a.py' }, range: {}, action: 'explain', instruction: 'Explain.' };
+  await client.clientOptions.middleware?.executeCommand?.('deepfim.edit', [argument],
+    () => ({ applied: false, explanation: 'It adds two numbers.' }));
+  assert.equal(shownDocuments.length, 1);
+  const [shown] = shownDocuments;
+  assert.equal(shown.text, 'It adds two numbers.');
+  assert.equal(shown.isDirty, false, `${shown.uri} asks to be saved when closed`);
+  assert.match(shown.uri, /^deepfim-prompt:.*a\.py/);
 });

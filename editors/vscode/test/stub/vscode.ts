@@ -61,8 +61,37 @@ export const workspace = {
     update: async (key: string, value: unknown) => changeSettings({ [key]: value }),
   }),
   onDidChangeConfiguration: configurationChanged.event,
-  registerTextDocumentContentProvider: () => disposable,
+  registerTextDocumentContentProvider: (scheme: string, provider: ContentProvider) => {
+    contentProviders.set(scheme, provider);
+    return disposable;
+  },
+  /** A Uri: its provider's text; `{ content }`: an untitled document, dirty (closing it asks to save it). */
+  openTextDocument: async (from: Uri | { content?: string; language?: string }): Promise<ShownDocument> =>
+    (from instanceof Uri
+      ? { uri: from.toString(), isDirty: false, text: contentProviders.get(from.scheme)?.provideTextDocumentContent(from) ?? '' }
+      : { uri: 'untitled:Untitled-1', isDirty: true, text: from.content ?? '' }),
 };
+
+type ContentProvider = { provideTextDocumentContent: (uri: Uri) => string };
+const contentProviders = new Map<string, ContentProvider>();
+
+/** A document as the stand-in opens it. */
+export type ShownDocument = { uri: string; isDirty: boolean; text: string };
+
+/** Every document shown in an editor. */
+export const shownDocuments: ShownDocument[] = [];
+
+export class Uri {
+  private constructor(readonly scheme: string, readonly path: string, readonly query: string) {}
+
+  static from(parts: { scheme: string; path?: string; query?: string }): Uri {
+    return new Uri(parts.scheme, parts.path ?? '', parts.query ?? '');
+  }
+
+  toString(): string {
+    return `${this.scheme}:${encodeURI(this.path)}${this.query ? `?${encodeURIComponent(this.query)}` : ''}`;
+  }
+}
 
 /** Every error notification shown. */
 export const errorMessages: string[] = [];
@@ -95,6 +124,7 @@ export const window = {
     return item;
   },
   onDidChangeActiveTextEditor: () => disposable,
+  showTextDocument: async (document: ShownDocument): Promise<void> => void shownDocuments.push(document),
   showErrorMessage: async (message: string): Promise<undefined> => {
     errorMessages.push(message);
     return undefined;
