@@ -158,7 +158,9 @@ class Extension implements vscode.Disposable {
     }
   }
 
-  private notInstalled(command: string[]): void {
+  /** Say that `command`'s program is missing: once per command for the server's starts, every time
+   *  (`asked`) for a command the user ran. */
+  private notInstalled(command: string[], asked = false): void {
     const program = command[0];
     const relative = /[/\\]/.test(program) && !path.isAbsolute(program)
       ? ` in ${this.cwd() ?? process.cwd()} (a relative path starts at the first workspace folder)` : '';
@@ -169,7 +171,11 @@ class Extension implements vscode.Disposable {
         '["/path/to/.venv/bin/deepfim", "serve"], or put `deepfim` on PATH.'
       : `deepfim: the server command \`${program}\` was not found${relative}. Fix "deepfim.serverCommand" ` +
         '(program and arguments, e.g. ["/path/to/.venv/bin/deepfim", "serve"]).';
-    this.notifyOnce(`enoent:${command.join('\0')}`, message, 'Open Settings');
+    if (asked) {
+      void vscode.window.showErrorMessage(message, 'Open Settings').then((action) => this.act(action));
+    } else {
+      this.notifyOnce(`enoent:${command.join('\0')}`, message, 'Open Settings');
+    }
   }
 
   // ------------------------------------------------------------------ the client
@@ -446,6 +452,10 @@ class Extension implements vscode.Disposable {
   }
 
   private async pull(name?: string): Promise<void> {
+    if (!findProgram(cliCommand()[0], process.env, this.cwd())) {
+      this.notInstalled(cliCommand(), true);
+      return;
+    }
     let defaultName: string | undefined;
     if (typeof name !== 'string' || !name) {
       const suggested = pullSuggestion(this.status.current.message)
@@ -455,10 +465,6 @@ class Extension implements vscode.Disposable {
         return;
       }
       ({ name, defaultName } = picked);
-    }
-    if (!findProgram(cliCommand()[0], process.env, this.cwd())) {
-      this.notInstalled(cliCommand());
-      return;
     }
     const pulled = await pullModel(name, this.log, (line) => pullFailed(name ?? '', line, settingNames(this.manifest)),
       this.cwd());

@@ -286,3 +286,28 @@ test('"Explain" opens its answer beside the editor in a read-only document, not 
   assert.equal(shown.isDirty, false, `${shown.uri} asks to be saved when closed`);
   assert.match(shown.uri, /^deepfim-prompt:.*a\.py/);
 });
+
+test('"Pull" without the deepfim program says so on every try, before asking which model', async () => {
+  settings.set('serverCommand', [path.join(os.tmpdir(), 'no-such-folder', 'deepfim'), 'serve']);
+  await start();
+  const asked: string[] = [];
+  answers.input = () => {
+    asked.push('input');
+    return 'deepseek-coder-1.3b-base';
+  };
+  answers.quickPick = (items) => {
+    asked.push('pick');
+    return items[0];
+  };
+  errorMessages.length = 0;
+  try {
+    await commandHandlers.get('deepfim.pullModel')?.();
+    await commandHandlers.get('deepfim.pullModel')?.();
+  } finally {
+    answers.input = undefined;
+    answers.quickPick = undefined;
+  }
+  assert.deepEqual(asked, []);
+  assert.equal(errorMessages.length, 2, errorMessages.join('\n'));
+  assert.match(errorMessages[0], /no-such-folder\/deepfim` was not found/);
+});

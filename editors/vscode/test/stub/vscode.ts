@@ -105,6 +105,7 @@ export const informationMessages: { message: string; items: string[] }[] = [];
 /** What the user answers: the button of an information notification, the item of a quick pick. */
 export const answers: {
   information?: (message: string, items: string[]) => string | undefined;
+  input?: () => string | undefined;
   quickPick?: (items: { label: string }[]) => { label: string } | undefined;
 } = {};
 
@@ -137,6 +138,7 @@ export const window = {
     informationMessages.push({ message, items });
     return answers.information?.(message, items);
   },
+  showInputBox: async (): Promise<string | undefined> => answers.input?.(),
   showQuickPick: async <T extends { label: string }>(items: T[]): Promise<T | undefined> =>
     answers.quickPick?.(items) as T | undefined,
   withProgress: <R>(_options: unknown, task: (progress: unknown, token: unknown) => Promise<R>): Promise<R> =>
