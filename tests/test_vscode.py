@@ -236,3 +236,9 @@ def test_code_action_edit_with_instruction(e2e: dict) -> None:
     and the server's workspace/applyEdit rewrites the selection, the rest of the file untouched."""
     check = _check(e2e, "a code action on a selection")
     assert check["text"].endswith("\n\n\nprint(add(1, 2))\n")
+
+
+def test_explain_action_opens_read_only(e2e: dict) -> None:
+    """The "deepfim: Explain" code action shows its answer in a read-only document beside the editor, not an
+    untitled one that VS Code marks unsaved and asks to save when it is closed."""
+    _check(e2e, '"Explain" opens its answer')

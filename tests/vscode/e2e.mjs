@@ -422,6 +422,33 @@ async function checkCodeAction(page) {
     { listed, prompt, text });
 }
 
+/** "deepfim: Explain" on a selection: the answer opens beside the editor in a read-only document (not an
+ * untitled one, which VS Code marks dirty and asks to save when it is closed). */
+async function checkExplainAction(page) {
+  await runCommand(page, 'View: Close All Editors');
+  await sleep(500);
+  await openFile(page, 'calc.py');
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowDown');
+  await sleep(300);
+  const bulb = page.locator('.lightBulbWidget').first();
+  await bulb.waitFor({ state: 'visible', timeout: 30_000 });
+  await bulb.click();
+  const row = page.locator('.action-widget .monaco-list-row', { hasText: 'deepfim: Explain' }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+  const tabs = () => page.evaluate(() => [...document.querySelectorAll('.tab')]
+    .map((el) => ({ label: el.getAttribute('aria-label') ?? '', dirty: el.classList.contains('dirty') })));
+  await waitFor('the explanation to open', 240_000, async () =>
+    (await tabs()).find((tab) => !tab.label.startsWith('calc.py')) ?? null);
+  await sleep(1000);
+  const tab = (await tabs()).find((t) => !t.label.startsWith('calc.py'));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'explanation.png') });
+  record('"Explain" opens its answer read-only beside the editor (closing it asks nothing)',
+    tab !== undefined && !tab.dirty && /explanation/.test(tab.label), { tab });
+}
+
 async function checkToggle(page) {
   await runCommand(page, 'deepfim: Toggle Completions');
   const off = await waitFor('the status bar to say disabled', 15_000, async () => {
@@ -565,6 +592,7 @@ try {
   await run('wordAccept', () => checkWordAccept(page));
   await run('explain', () => checkExplain(page));
   await run('codeAction', () => checkCodeAction(page));
+  await run('explainAction', () => checkExplainAction(page));
   await run('toggle', () => checkToggle(page));
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
   await run('modelMissing', () => checkModelMissing(page));
