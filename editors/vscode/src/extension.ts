@@ -257,6 +257,9 @@ class Extension implements vscode.Disposable {
   }
 
   private crashes: number[] = [];
+  /** closed() asked the client to start the server again: the Stopped state the client passes through
+   *  on the way is no stop. */
+  private restarting = false;
 
   private closed(): { action: CloseAction; message?: string; handled?: boolean } {
     const now = Date.now();
@@ -264,6 +267,7 @@ class Extension implements vscode.Disposable {
     this.crashes.push(now);
     if (this.crashes.length <= 3) {
       this.status.set({ state: 'starting', message: 'restarting the server after it stopped' });
+      this.restarting = true;
       return { action: CloseAction.Restart, handled: true };
     }
     this.status.set({ state: 'stopped', message: 'the server stopped 4 times in 3 minutes; see the log' });
@@ -301,7 +305,9 @@ class Extension implements vscode.Disposable {
         // then resolves the start under way (start() returns that very promise while one is).
         client.start().then(() => this.started(client), () => undefined);
       }
-      if (this.status.current.state === 'error') {
+      const restarting = this.restarting && event.newState === State.Stopped;
+      this.restarting = restarting;
+      if (this.status.current.state === 'error' || restarting) {
         return;
       }
       if (event.newState === State.Stopped && this.status.current.state !== 'stopped') {

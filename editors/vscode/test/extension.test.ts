@@ -311,3 +311,15 @@ test('"Pull" without the deepfim program says so on every try, before asking whi
   assert.equal(errorMessages.length, 2, errorMessages.join('\n'));
   assert.match(errorMessages[0], /no-such-folder\/deepfim` was not found/);
 });
+
+test('while the client restarts a crashed server, the status bar says so, not "not running" in red', async () => {
+  const client = await start();
+  const item = statusItems[statusItems.length - 1];
+  const crashed = client.crash();
+  assert.match(item.tooltip?.value ?? '', /restarting the server after it stopped/);
+  await crashed;
+  // Started again; the new server has not said anything yet (it is loading its model).
+  assert.equal(client.isRunning(), true);
+  assert.doesNotMatch(item.text, /error/, item.text);
+  assert.match(item.tooltip?.value ?? '', /restarting the server after it stopped/);
+});

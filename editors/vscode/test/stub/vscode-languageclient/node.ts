@@ -107,11 +107,13 @@ export class LanguageClient {
     }
   }
 
-  /** The server exited and the client's close handler asked for a restart. */
+  /** The server exited and the client's close handler asked for a restart: as the real client, the state
+   *  goes to Stopped (the client's Initial), then the start's Starting and Running. */
   async restartAfterCrash(): Promise<void> {
     this.running = false;
     this.completionProviders = 0;
     this.onStart = undefined;
+    this.changeState(State.Running, State.Stopped);
     await this.start();
   }
 
