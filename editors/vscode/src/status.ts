@@ -86,8 +86,13 @@ export class StatusBar implements vscode.Disposable {
       tooltip.appendMarkdown(`\n\n[Open ${setting}](command:workbench.action.openSettings?${args})`);
     }
     item.tooltip = tooltip;
-    const notes = [this.inFlight ? 'working' : '', this.prefixOnly && !failed ? 'prefix-only' : ''].filter(Boolean);
-    item.accessibilityInformation = { label: `deepfim: ${s.state}${notes.map((note) => `, ${note}`).join('')}. ${s.message}` };
+    // As the text says once the model is in: off everywhere (before the server's "disabled" comes) or for
+    // this file's language.
+    const shownOff = s.state === 'ready' || s.state === 'disabled' ? off : undefined;
+    const state = shownOff === true ? 'disabled' : s.state;
+    const notes = [typeof shownOff === 'string' ? `disabled for ${shownOff}` : '', this.inFlight ? 'working' : '',
+      this.prefixOnly && !failed ? 'prefix-only' : ''].filter(Boolean);
+    item.accessibilityInformation = { label: `deepfim: ${state}${notes.map((note) => `, ${note}`).join('')}. ${s.message}` };
   }
 
   dispose(): void {

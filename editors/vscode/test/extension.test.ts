@@ -10,7 +10,7 @@ import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
   answers, CancellationTokenSource, changeSettings, commandHandlers, errorMessages, folderSettings, informationMessages,
-  settings, shownDocuments, statusItems, warningMessages,
+  settings, shownDocuments, statusItems, warningMessages, window,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -322,4 +322,20 @@ test('while the client restarts a crashed server, the status bar says so, not "n
   assert.equal(client.isRunning(), true);
   assert.doesNotMatch(item.text, /error/, item.text);
   assert.match(item.tooltip?.value ?? '', /restarting the server after it stopped/);
+});
+
+test('the status bar item\'s screen-reader label says disabled where its icon does', async () => {
+  const client = await start();
+  client.receive('deepfim/status', { state: 'ready', message: 'deepfim ready: Gemma', model: 'Gemma' });
+  const item = statusItems[statusItems.length - 1];
+  window.activeTextEditor = { document: { uri: { toString: () => 'file:///w/notes.md' }, languageId: 'markdown' } };
+  try {
+    changeSettings({ disabledLanguages: ['markdown'] });
+    assert.match(item.text, /circle-slash/);
+    assert.match(item.accessibilityInformation?.label ?? '', /^deepfim: ready, disabled for markdown\./);
+    changeSettings({ enable: false });  // the toggle: the server's "disabled" has not come yet
+    assert.match(item.accessibilityInformation?.label ?? '', /^deepfim: disabled\./);
+  } finally {
+    window.activeTextEditor = undefined;
+  }
 });

@@ -110,10 +110,10 @@ export const answers: {
 } = {};
 
 /** Every status bar item made, for tests to read what it shows. */
-export const statusItems: { text: string; tooltip?: { value: string } }[] = [];
+export const statusItems: { text: string; tooltip?: { value: string }; accessibilityInformation?: { label: string } }[] = [];
 
 export const window = {
-  activeTextEditor: undefined,
+  activeTextEditor: undefined as undefined | { document: { uri: { toString(): string }; languageId: string } },
   createOutputChannel: () => ({
     info: (): void => undefined, debug: (): void => undefined, append: (): void => undefined,
     appendLine: (): void => undefined,
