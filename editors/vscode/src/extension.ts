@@ -26,6 +26,9 @@ import { pickModel, pullModel } from './pull';
 import { inVSCodeTerms, pulledModelUse, pullFailed, pullSuggestion, settingNames } from './text';
 import { ServerStatus, StatusBar } from './status';
 
+/** The URI schemes of the documents the server gets (and completes). */
+const SCHEMES = ['file', 'untitled'];
+
 /** The label prefix of a button that opens one setting ("Open deepfim.model"). */
 const OPEN_SETTING = 'Open ';
 
@@ -93,7 +96,7 @@ class Extension implements vscode.Disposable {
       this.prompts,
       vscode.workspace.registerTextDocumentContentProvider(SCHEME, this.prompts),
       // Offers nothing: tells SlowCompletions when VS Code gives up on inline completions.
-      vscode.languages.registerCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], {
+      vscode.languages.registerCompletionItemProvider(SCHEMES.map((scheme) => ({ scheme })), {
         provideCompletionItems: (document, position) => this.slow.noteSuggest(document, position),
       }),
       vscode.workspace.onDidChangeConfiguration((event) => this.configurationChanged(event)),
@@ -198,7 +201,7 @@ class Extension implements vscode.Disposable {
   private clientOptions(): LanguageClientOptions {
     const status = this.status;
     return {
-      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      documentSelector: SCHEMES.map((scheme) => ({ scheme })),
       initializationOptions: () => this.initializationOptions(),
       outputChannel: this.log,
       errorHandler: {
@@ -494,9 +497,13 @@ class Extension implements vscode.Disposable {
   }
 
   private async showLastPrompt(): Promise<void> {
-    const editor = vscode.window.activeTextEditor ??
-      vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme !== SCHEME);
-    if (!editor || editor.document.uri.scheme === SCHEME) {
+    // The file in focus; from a shown prompt or explanation, the file it is about (its URI's query).
+    const active = vscode.window.activeTextEditor;
+    const about = active?.document.uri.scheme === SCHEME ? active.document.uri.query : undefined;
+    const files = [active, ...vscode.window.visibleTextEditors]
+      .filter((e): e is vscode.TextEditor => e !== undefined && SCHEMES.includes(e.document.uri.scheme));
+    const editor = files.find((e) => e.document.uri.toString() === about) ?? files[0];
+    if (!editor) {
       void vscode.window.showInformationMessage('deepfim: open the file whose last completion you want to see.');
       return;
     }

@@ -10,7 +10,7 @@ import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
   answers, CancellationTokenSource, changeSettings, commandHandlers, errorMessages, folderSettings, informationMessages,
-  settings, shownDocuments, statusItems, warningMessages, window,
+  settings, shownDocuments, statusItems, Uri, warningMessages, window,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -338,4 +338,20 @@ test('the status bar item\'s screen-reader label says disabled where its icon do
   } finally {
     window.activeTextEditor = undefined;
   }
+});
+
+test('"Show Last Prompt" run from a shown prompt shows the prompt of the file it is about', async () => {
+  const client = await start();
+  const editor = (uri: Uri): { document: { uri: Uri; languageId: string } } => ({ document: { uri, languageId: 'python' } });
+  const [a, b] = ['/w/a.py', '/w/b.py'].map((file) => editor(Uri.from({ scheme: 'file', path: file })));
+  const prompt = editor(Uri.from({ scheme: 'deepfim-prompt', path: '/last prompt (b.py).md', query: 'file:/w/b.py' }));
+  window.activeTextEditor = prompt;
+  window.visibleTextEditors = [a, prompt, b];
+  try {
+    await commandHandlers.get('deepfim.showLastPrompt')?.();
+  } finally {
+    window.activeTextEditor = undefined;
+    window.visibleTextEditors = [];
+  }
+  assert.deepEqual(client.requests, [{ method: 'deepfim/explain', params: { textDocument: { uri: 'file:/w/b.py' } } }]);
 });

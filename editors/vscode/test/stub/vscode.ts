@@ -112,8 +112,12 @@ export const answers: {
 /** Every status bar item made, for tests to read what it shows. */
 export const statusItems: { text: string; tooltip?: { value: string }; accessibilityInformation?: { label: string } }[] = [];
 
+/** An editor as the stand-in knows it: its document's URI and language. */
+export type Editor = { document: { uri: { scheme?: string; query?: string; path?: string; toString(): string }; languageId: string } };
+
 export const window = {
-  activeTextEditor: undefined as undefined | { document: { uri: { toString(): string }; languageId: string } },
+  activeTextEditor: undefined as undefined | Editor,
+  visibleTextEditors: [] as Editor[],
   createOutputChannel: () => ({
     info: (): void => undefined, debug: (): void => undefined, append: (): void => undefined,
     appendLine: (): void => undefined,

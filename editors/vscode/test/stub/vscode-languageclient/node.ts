@@ -128,6 +128,15 @@ export class LanguageClient {
     return this.running;
   }
 
+  /** Every request sent, with its parameters; answered with null. */
+  readonly requests: { method: string; params: unknown }[] = [];
+  async sendRequest(method: string, params: unknown): Promise<null> {
+    this.requests.push({ method, params });
+    return null;
+  }
+
+  readonly code2ProtocolConverter = { asUri: (uri: { toString(): string }): string => uri.toString() };
+
   async sendNotification(type: unknown, params: unknown): Promise<void> {
     this.notifications.push({ type, params });
   }
