@@ -27,7 +27,13 @@ export class StatusBar implements vscode.Disposable {
     this.item = vscode.window.createStatusBarItem('deepfim.status', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'deepfim';
     this.item.command = 'deepfim.menu';
-    this.listeners.push(vscode.window.onDidChangeActiveTextEditor(() => this.render()));
+    this.listeners.push(vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+      // A document whose language changed ("Change Language Mode") is closed and opened again.
+      vscode.workspace.onDidOpenTextDocument((document) => {
+        if (document === vscode.window.activeTextEditor?.document) {
+          this.render();
+        }
+      }));
     this.render();
     this.item.show();
   }

@@ -9,7 +9,7 @@ import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
-  answers, CancellationTokenSource, changeSettings, commandHandlers, errorMessages, folderSettings, informationMessages,
+  answers, CancellationTokenSource, changeSettings, commandHandlers, documentOpened, errorMessages, folderSettings, informationMessages,
   settings, shownDocuments, statusItems, Uri, warningMessages, window,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
@@ -354,4 +354,22 @@ test('"Show Last Prompt" run from a shown prompt shows the prompt of the file it
     window.visibleTextEditors = [];
   }
   assert.deepEqual(client.requests, [{ method: 'deepfim/explain', params: { textDocument: { uri: 'file:/w/b.py' } } }]);
+});
+
+test('the status bar follows a change of the file\'s language ("Change Language Mode")', async () => {
+  const client = await start();
+  client.receive('deepfim/status', { state: 'ready', message: 'deepfim ready: Gemma', model: 'Gemma' });
+  const item = statusItems[statusItems.length - 1];
+  settings.set('disabledLanguages', ['markdown']);
+  const document = { uri: { toString: () => 'untitled:Untitled-1' }, languageId: 'plaintext' };
+  window.activeTextEditor = { document };
+  try {
+    documentOpened.fire(document);
+    assert.doesNotMatch(item.text, /circle-slash/);
+    document.languageId = 'markdown';  // VS Code closes the document and opens it again
+    documentOpened.fire(document);
+    assert.match(item.text, /circle-slash/);
+  } finally {
+    window.activeTextEditor = undefined;
+  }
 });

@@ -41,6 +41,9 @@ export function changeSettings(changes: Record<string, unknown>): void {
   });
 }
 
+/** Fires workspace.onDidOpenTextDocument (VS Code: also for a document whose language changed). */
+export const documentOpened = new EventEmitter<unknown>();
+
 /** The `deepfim.*` settings of workspace folders (a multi-root workspace), by the folder's URI. */
 export const folderSettings = new Map<string, Map<string, unknown>>();
 
@@ -61,6 +64,7 @@ export const workspace = {
     update: async (key: string, value: unknown) => changeSettings({ [key]: value }),
   }),
   onDidChangeConfiguration: configurationChanged.event,
+  onDidOpenTextDocument: documentOpened.event,
   registerTextDocumentContentProvider: (scheme: string, provider: ContentProvider) => {
     contentProviders.set(scheme, provider);
     return disposable;
