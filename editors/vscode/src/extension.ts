@@ -26,6 +26,9 @@ import { pickModel, pullModel } from './pull';
 import { inVSCodeTerms, pulledModelUse, pullFailed, pullSuggestion, settingNames } from './text';
 import { ServerStatus, StatusBar } from './status';
 
+/** The setting of the program that runs the server. */
+const COMMAND_SETTING = `${SECTION}.serverCommand`;
+
 /** The URI schemes of the documents the server gets (and completes). */
 const SCHEMES = ['file', 'untitled'];
 
@@ -167,17 +170,18 @@ class Extension implements vscode.Disposable {
     const program = command[0];
     const relative = /[/\\]/.test(program) && !path.isAbsolute(program)
       ? ` in ${this.cwd() ?? process.cwd()} (a relative path starts at the first workspace folder)` : '';
-    this.status.set({ state: 'error', message: `\`${program}\` was not found${relative}` });
+    this.status.set({ state: 'error', message: `\`${program}\` was not found${relative}`, settings: [COMMAND_SETTING] });
     const message = program === 'deepfim'
       ? 'deepfim: the `deepfim` command was not found. Install the deepfim server (`pip install -e .` in a clone of ' +
         'deepfim, e.g. into a virtual environment) and set "deepfim.serverCommand" to its full path, e.g. ' +
         '["/path/to/.venv/bin/deepfim", "serve"], or put `deepfim` on PATH.'
       : `deepfim: the server command \`${program}\` was not found${relative}. Fix "deepfim.serverCommand" ` +
         '(program and arguments, e.g. ["/path/to/.venv/bin/deepfim", "serve"]).';
+    const open = `${OPEN_SETTING}${COMMAND_SETTING}`;
     if (asked) {
-      void vscode.window.showErrorMessage(message, 'Open Settings').then((action) => this.act(action));
+      void vscode.window.showErrorMessage(message, open).then((action) => this.act(action));
     } else {
-      this.notifyOnce(`enoent:${command.join('\0')}`, message, 'Open Settings');
+      this.notifyOnce(`enoent:${command.join('\0')}`, message, open);
     }
   }
 
@@ -339,11 +343,11 @@ class Extension implements vscode.Disposable {
         this.notInstalled(command);
       } else {
         const reason = error instanceof Error ? error.message : String(error);
-        this.status.set({ state: 'error', message: `the server did not start: ${reason}` });
+        this.status.set({ state: 'error', message: `the server did not start: ${reason}`, settings: [COMMAND_SETTING] });
         this.notifyOnce(`start:${command.join('\0')}`,
           `deepfim: \`${command.join(' ')}\` did not start a language server (${reason}). ` +
           'Check "deepfim.serverCommand" (it must run `deepfim serve`); the log has the server\'s output.',
-          'Open Settings', 'Show Log');
+          `${OPEN_SETTING}${COMMAND_SETTING}`, 'Show Log');
       }
       try {
         await client.dispose(2000);

@@ -9,7 +9,7 @@ import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
-  answers, CancellationTokenSource, changeSettings, commandHandlers, documentOpened, errorMessages, folderSettings, informationMessages,
+  answers, CancellationTokenSource, changeSettings, commandHandlers, documentOpened, errorButtons, errorMessages, folderSettings, informationMessages,
   settings, shownDocuments, statusItems, Uri, warningMessages, window,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
@@ -310,6 +310,9 @@ test('"Pull" without the deepfim program says so on every try, before asking whi
   assert.deepEqual(asked, []);
   assert.equal(errorMessages.length, 2, errorMessages.join('\n'));
   assert.match(errorMessages[0], /no-such-folder\/deepfim` was not found/);
+  // The setting to fix, one click away: the notification's button and a link in the status bar's tooltip.
+  assert.deepEqual(errorButtons[errorButtons.length - 1], ['Open deepfim.serverCommand']);
+  assert.match(statusItems[statusItems.length - 1].tooltip?.value ?? '', /\[Open deepfim\.serverCommand\]/);
 });
 
 test('while the client restarts a crashed server, the status bar says so, not "not running" in red', async () => {

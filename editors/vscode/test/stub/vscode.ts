@@ -97,8 +97,9 @@ export class Uri {
   }
 }
 
-/** Every error notification shown. */
+/** Every error notification shown, and its buttons. */
 export const errorMessages: string[] = [];
+export const errorButtons: string[][] = [];
 
 /** Every warning notification shown. */
 export const warningMessages: string[] = [];
@@ -134,8 +135,9 @@ export const window = {
   },
   onDidChangeActiveTextEditor: () => disposable,
   showTextDocument: async (document: ShownDocument): Promise<void> => void shownDocuments.push(document),
-  showErrorMessage: async (message: string): Promise<undefined> => {
+  showErrorMessage: async (message: string, ...items: string[]): Promise<undefined> => {
     errorMessages.push(message);
+    errorButtons.push(items);
     return undefined;
   },
   showWarningMessage: async (message: string): Promise<undefined> => {
