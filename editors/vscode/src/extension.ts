@@ -103,6 +103,7 @@ class Extension implements vscode.Disposable {
         provideCompletionItems: (document, position) => this.slow.noteSuggest(document, position),
       }),
       vscode.workspace.onDidChangeConfiguration((event) => this.configurationChanged(event)),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.client ? undefined : void this.start()),
       vscode.commands.registerCommand('deepfim.toggle', () => this.toggle()),
       vscode.commands.registerCommand('deepfim.trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
       vscode.commands.registerCommand('deepfim.pullModel', (name?: string) => this.pull(name)),
@@ -113,8 +114,30 @@ class Extension implements vscode.Disposable {
     );
   }
 
+  /** Where the server and the CLI run: the first workspace folder, if the workspace is trusted (a `python -m`
+   *  in deepfim.serverCommand would import the folder's own modules). */
   private cwd(): string | undefined {
-    return vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file')?.uri.fsPath;
+    return vscode.workspace.isTrusted
+      ? vscode.workspace.workspaceFolders?.find((folder) => folder.uri.scheme === 'file')?.uri.fsPath : undefined;
+  }
+
+  /** Whether `program` is a relative path in an untrusted workspace: the workspace's own program, or one
+   *  wherever VS Code was started, is not run. */
+  private static untrusted(program: string): boolean {
+    return !vscode.workspace.isTrusted && /[/\\]/.test(program) && !path.isAbsolute(program);
+  }
+
+  /** Say that a relative `program` is not run in an untrusted workspace (every time when `asked`). */
+  private refuseUntrusted(program: string, asked = false): void {
+    const message = `deepfim: this workspace is not trusted, so the relative program \`${program}\` of ` +
+      '"deepfim.serverCommand" (it would be the workspace\'s own) is not run. Give its full path, or trust the workspace.';
+    this.status.set({ state: 'error', message: `\`${program}\` is not run in an untrusted workspace`, settings: [COMMAND_SETTING] });
+    const open = `${OPEN_SETTING}${COMMAND_SETTING}`;
+    if (asked) {
+      void vscode.window.showErrorMessage(message, open).then((action) => this.act(action));
+    } else {
+      this.notifyOnce(`untrusted:${program}`, message, open);
+    }
   }
 
   // ------------------------------------------------------------------ notifications
@@ -189,6 +212,10 @@ class Extension implements vscode.Disposable {
   private serverOptions(command: string[]): ServerOptions {
     return () =>
       new Promise<cp.ChildProcess>((resolve, reject) => {
+        if (Extension.untrusted(command[0])) {
+          reject(new SpawnError(command, 'UNTRUSTED', new Error(`${command[0]}: a relative path in an untrusted workspace`)));
+          return;
+        }
         const found = findProgram(command[0], process.env, this.cwd());
         if (!found) {
           reject(new SpawnError(command, 'ENOENT', new Error(`${command[0]}: not found`)));
@@ -341,6 +368,8 @@ class Extension implements vscode.Disposable {
       client.quietStart = false;
       if (error instanceof SpawnError && error.code === 'ENOENT') {
         this.notInstalled(command);
+      } else if (error instanceof SpawnError && error.code === 'UNTRUSTED') {
+        this.refuseUntrusted(command[0]);
       } else {
         const reason = error instanceof Error ? error.message : String(error);
         this.status.set({ state: 'error', message: `the server did not start: ${reason}`, settings: [COMMAND_SETTING] });
@@ -465,6 +494,10 @@ class Extension implements vscode.Disposable {
   }
 
   private async pull(name?: string): Promise<void> {
+    if (Extension.untrusted(cliCommand()[0])) {
+      this.refuseUntrusted(cliCommand()[0], true);
+      return;
+    }
     if (!findProgram(cliCommand()[0], process.env, this.cwd())) {
       this.notInstalled(cliCommand(), true);
       return;

@@ -10,7 +10,7 @@ import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
   answers, CancellationTokenSource, changeSettings, commandHandlers, documentOpened, errorButtons, errorMessages, folderSettings, informationMessages,
-  settings, shownDocuments, statusItems, Uri, warningMessages, window,
+  settings, shownDocuments, statusItems, Uri, warningMessages, window, workspace,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
 
@@ -374,5 +374,29 @@ test('the status bar follows a change of the file\'s language ("Change Language 
     assert.match(item.text, /circle-slash/);
   } finally {
     window.activeTextEditor = undefined;
+  }
+});
+
+test('in an untrusted workspace a relative deepfim.serverCommand runs no program of the workspace', async () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-untrusted-'));
+  const ran = path.join(folder, 'ran');
+  fs.mkdirSync(path.join(folder, '.venv', 'bin'), { recursive: true });
+  fs.writeFileSync(path.join(folder, '.venv', 'bin', 'deepfim'), `#!/bin/sh\ntouch '${ran}'\n`, { mode: 0o755 });
+  settings.set('serverCommand', ['.venv/bin/deepfim', 'serve']);  // the user's, for their own projects
+  workspace.workspaceFolders = [{ uri: { scheme: 'file', fsPath: folder } }];
+  workspace.isTrusted = false;
+  try {
+    const client = await start();
+    // What the client calls to start the server, and the menu's "Pull a model...".
+    await assert.rejects(async () => (client.serverOptions as () => Promise<unknown>)(), /untrusted/);
+    errorMessages.length = 0;
+    await commandHandlers.get('deepfim.pullModel')?.();
+    await settle();
+    assert.equal(fs.existsSync(ran), false, 'the workspace\'s .venv/bin/deepfim ran');
+    assert.match(errorMessages.join('\n'), /not trusted.*`\.venv\/bin\/deepfim`/);
+  } finally {
+    workspace.workspaceFolders = undefined;
+    workspace.isTrusted = true;
+    fs.rmSync(folder, { recursive: true });
   }
 });

@@ -55,7 +55,9 @@ function inFolder(key: string, scope?: { uri?: { toString(): string } }): { valu
 }
 
 export const workspace = {
-  workspaceFolders: undefined,
+  workspaceFolders: undefined as undefined | { uri: { scheme: string; fsPath: string } }[],
+  isTrusted: true,
+  onDidGrantWorkspaceTrust: () => disposable,
   getConfiguration: (section: string, scope?: { uri?: { toString(): string } }) => ({
     get: <T>(key: string): T | undefined => (section === 'deepfim'
       ? (inFolder(key, scope) ?? { value: settings.get(key) }).value as T : undefined),
