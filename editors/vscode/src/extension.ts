@@ -108,7 +108,10 @@ class Extension implements vscode.Disposable {
       vscode.commands.registerCommand('deepfim.trigger', () => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger')),
       vscode.commands.registerCommand('deepfim.pullModel', (name?: string) => this.pull(name)),
       vscode.commands.registerCommand('deepfim.showLastPrompt', () => this.showLastPrompt()),
-      vscode.commands.registerCommand('deepfim.restart', () => this.restart()),
+      vscode.commands.registerCommand('deepfim.restart', () => {
+        this.notified.clear(); // the user tries again: a problem that stays is told again
+        return this.restart();
+      }),
       vscode.commands.registerCommand('deepfim.showLog', () => this.log.show(true)),
       vscode.commands.registerCommand('deepfim.menu', () => this.menu()),
     );

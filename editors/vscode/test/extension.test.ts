@@ -400,3 +400,21 @@ test('in an untrusted workspace a relative deepfim.serverCommand runs no program
     fs.rmSync(folder, { recursive: true });
   }
 });
+
+test('"Restart Server" after a server that kept crashing tells it again when it crashes on', async () => {
+  const first = await start();
+  errorMessages.length = 0;
+  for (let i = 0; i < 4; i++) {
+    await first.crash();
+  }
+  assert.equal(errorMessages.length, 1);
+  await commandHandlers.get('deepfim.restart')?.();
+  await settle();
+  const again = clients[clients.length - 1];
+  assert.notEqual(again, first);
+  for (let i = 0; i < 4; i++) {
+    await again.crash();
+  }
+  assert.equal(errorMessages.length, 2, errorMessages.join('\n'));
+  assert.match(errorMessages[1], /stopped 4 times in 3 minutes/);
+});
