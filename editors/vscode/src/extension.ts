@@ -133,8 +133,11 @@ class Extension implements vscode.Disposable {
   /** Say that a relative `program` is not run in an untrusted workspace (every time when `asked`). */
   private refuseUntrusted(program: string, asked = false): void {
     const message = `deepfim: this workspace is not trusted, so the relative program \`${program}\` of ` +
-      '"deepfim.serverCommand" (it would be the workspace\'s own) is not run. Give its full path, or trust the workspace.';
-    this.status.set({ state: 'error', message: `\`${program}\` is not run in an untrusted workspace`, settings: [COMMAND_SETTING] });
+      '"deepfim.serverCommand" (it would be the workspace\'s own) is not run. Give its full path, or trust the ' +
+      'workspace.';
+    this.status.set({
+      state: 'error', message: `\`${program}\` is not run in an untrusted workspace`, settings: [COMMAND_SETTING],
+    });
     const open = `${OPEN_SETTING}${COMMAND_SETTING}`;
     if (asked) {
       void vscode.window.showErrorMessage(message, open).then((action) => this.act(action));
@@ -196,7 +199,8 @@ class Extension implements vscode.Disposable {
     const program = command[0];
     const relative = /[/\\]/.test(program) && !path.isAbsolute(program)
       ? ` in ${this.cwd() ?? process.cwd()} (a relative path starts at the first workspace folder)` : '';
-    this.status.set({ state: 'error', message: `\`${program}\` was not found${relative}`, settings: [COMMAND_SETTING] });
+    this.status.set({ state: 'error', message: `\`${program}\` was not found${relative}`,
+      settings: [COMMAND_SETTING] });
     const message = program === 'deepfim'
       ? 'deepfim: the `deepfim` command was not found. Install the deepfim server (`pip install -e .` in a clone of ' +
         'deepfim, e.g. into a virtual environment) and set "deepfim.serverCommand" to its full path, e.g. ' +
@@ -216,7 +220,8 @@ class Extension implements vscode.Disposable {
     return () =>
       new Promise<cp.ChildProcess>((resolve, reject) => {
         if (Extension.untrusted(command[0])) {
-          reject(new SpawnError(command, 'UNTRUSTED', new Error(`${command[0]}: a relative path in an untrusted workspace`)));
+          const reason = `${command[0]}: a relative path in an untrusted workspace`;
+          reject(new SpawnError(command, 'UNTRUSTED', new Error(reason)));
           return;
         }
         const found = findProgram(command[0], process.env, this.cwd());
@@ -257,7 +262,8 @@ class Extension implements vscode.Disposable {
           });
         },
         // deepfim's code actions: the instruction is asked here when the action has none.
-        executeCommand: (command, args, next) => (command === EDIT_COMMAND ? this.edit(args, next) : next(command, args)),
+        executeCommand: (command, args, next) => (command === EDIT_COMMAND
+          ? this.edit(args, next) : next(command, args)),
         // The dropdown item is for clients without inline completion; here it would only repeat
         // the ghost text in the suggest widget, unless the user asks for it.
         provideCompletionItem: (document, position, context, token, next) => {
@@ -375,7 +381,8 @@ class Extension implements vscode.Disposable {
         this.refuseUntrusted(command[0]);
       } else {
         const reason = error instanceof Error ? error.message : String(error);
-        this.status.set({ state: 'error', message: `the server did not start: ${reason}`, settings: [COMMAND_SETTING] });
+        this.status.set({ state: 'error', message: `the server did not start: ${reason}`,
+          settings: [COMMAND_SETTING] });
         this.notifyOnce(`start:${command.join('\0')}`,
           `deepfim: \`${command.join(' ')}\` did not start a language server (${reason}). ` +
           'Check "deepfim.serverCommand" (it must run `deepfim serve`); the log has the server\'s output.',

@@ -78,7 +78,8 @@ export class StatusBar implements vscode.Disposable {
     const item = this.item;
     const s = this.status;
     const document = vscode.window.activeTextEditor?.document;
-    const off = !serverSettings().enabled ? true : document && !enabledForLanguage(document) ? document.languageId : undefined;
+    const off = !serverSettings().enabled ? true
+      : document && !enabledForLanguage(document) ? document.languageId : undefined;
     const shown = statusText({ ...s, model: this.model, prefixOnly: this.prefixOnly, working: this.inFlight > 0, off });
     item.text = shown.text;
     const failed = s.state === 'error' || s.state === 'stopped';
@@ -98,7 +99,8 @@ export class StatusBar implements vscode.Disposable {
     const state = shownOff === true ? 'disabled' : s.state;
     const notes = [typeof shownOff === 'string' ? `disabled for ${shownOff}` : '', this.inFlight ? 'working' : '',
       this.prefixOnly && !failed ? 'prefix-only' : ''].filter(Boolean);
-    item.accessibilityInformation = { label: `deepfim: ${state}${notes.map((note) => `, ${note}`).join('')}. ${s.message}` };
+    const label = `deepfim: ${state}${notes.map((note) => `, ${note}`).join('')}. ${s.message}`;
+    item.accessibilityInformation = { label };
   }
 
   dispose(): void {

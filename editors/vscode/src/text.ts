@@ -237,8 +237,8 @@ export function statusText(s: StatusInput): { text: string; tooltip: string } {
       if (typeof s.off === 'string') {
         return {
           text: `$(circle-slash) ${model}${note}`,
-          tooltip: `deepfim: disabled for ${s.off} here (deepfim.disabledLanguages, a [${s.off}] override of deepfim.enable, ` +
-            'or deepfim.enable in this folder\'s settings)',
+          tooltip: `deepfim: disabled for ${s.off} here (deepfim.disabledLanguages, a [${s.off}] override of ` +
+            'deepfim.enable, or deepfim.enable in this folder\'s settings)',
         };
       }
       if (s.working) {

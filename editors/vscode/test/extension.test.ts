@@ -9,7 +9,8 @@ import { beforeEach, test } from 'node:test';
 import type * as vscode from 'vscode';
 import { activate, deactivate, findProgram } from '../src/extension';
 import {
-  answers, CancellationTokenSource, changeSettings, commandHandlers, documentOpened, errorButtons, errorMessages, folderSettings, informationMessages,
+  answers, CancellationTokenSource, changeSettings, commandHandlers, documentOpened, errorButtons, errorMessages,
+  folderSettings, informationMessages,
   settings, shownDocuments, statusItems, Uri, warningMessages, window, workspace,
 } from './stub/vscode';
 import { clients, LanguageClient } from './stub/vscode-languageclient/node';
@@ -193,7 +194,7 @@ function fakeCli(): string {
     '#!/bin/sh',
     'if [ "$2" = list ]; then',
     '  echo "* deepseek-coder-1.3b-base:Q4_K_M       1.3B    0.9 GB  org/repo/base.gguf"',
-    '  echo "  deepseek-coder-1.3b-instruct:Q4_K_M   1.3B    0.9 GB  org/repo/instruct.gguf  instruct: for code actions"',
+    '  echo "  deepseek-coder-1.3b-instruct:Q4_K_M   1.3B    0.9 GB  org/repo/instruct.gguf  instruct: for code"',
     '  echo "  gemma-3-270m:Q4_K_M                   270M    0.3 GB  from the package registry  prefix-only"',
     'else',
     '  echo "/models/$3.gguf"',
@@ -249,12 +250,13 @@ test('a code action that fails says why in one notification, on every try', asyn
     return { applied: false, reason };
   };
   const missing = 'model file /m/i.gguf does not exist; set instructModel to a .gguf';
-  for (const [type, message, reason] of [[1, missing, missing], [2, 'the document changed while the edit was written, ' +
-    'so it was not applied; ask again', 'the document changed']] as const) {
+  const changed = 'the document changed while the edit was written, so it was not applied; ask again';
+  for (const [type, message, reason] of [[1, missing, missing], [2, changed, 'the document changed']] as const) {
     errorMessages.length = 0;
     warningMessages.length = 0;
     for (let i = 0; i < 2; i++) {
-      await client.clientOptions.middleware?.executeCommand?.('deepfim.edit', [argument], failing(type, message, reason));
+      const execute = client.clientOptions.middleware?.executeCommand;
+      await execute?.('deepfim.edit', [argument], failing(type, message, reason));
     }
     const shown = [...errorMessages, ...warningMessages];
     assert.equal(shown.length, 2, shown.join('\n'));
@@ -262,7 +264,7 @@ test('a code action that fails says why in one notification, on every try', asyn
   }
 });
 
-test('deepfim.enable false in one folder of a multi-root workspace turns completions off in that folder only', async () => {
+test('deepfim.enable false in one folder of a multi-root workspace turns completions off there only', async () => {
   const client = await start();
   folderSettings.set('file:///work/docs', new Map([['enable', false]]));
   const asked: string[] = [];
@@ -345,7 +347,8 @@ test('the status bar item\'s screen-reader label says disabled where its icon do
 
 test('"Show Last Prompt" run from a shown prompt shows the prompt of the file it is about', async () => {
   const client = await start();
-  const editor = (uri: Uri): { document: { uri: Uri; languageId: string } } => ({ document: { uri, languageId: 'python' } });
+  const editor = (uri: Uri): { document: { uri: Uri; languageId: string } } =>
+    ({ document: { uri, languageId: 'python' } });
   const [a, b] = ['/w/a.py', '/w/b.py'].map((file) => editor(Uri.from({ scheme: 'file', path: file })));
   const prompt = editor(Uri.from({ scheme: 'deepfim-prompt', path: '/last prompt (b.py).md', query: 'file:/w/b.py' }));
   window.activeTextEditor = prompt;

@@ -74,7 +74,8 @@ export const workspace = {
   /** A Uri: its provider's text; `{ content }`: an untitled document, dirty (closing it asks to save it). */
   openTextDocument: async (from: Uri | { content?: string; language?: string }): Promise<ShownDocument> =>
     (from instanceof Uri
-      ? { uri: from.toString(), isDirty: false, text: contentProviders.get(from.scheme)?.provideTextDocumentContent(from) ?? '' }
+      ? { uri: from.toString(), isDirty: false,
+        text: contentProviders.get(from.scheme)?.provideTextDocumentContent(from) ?? '' }
       : { uri: 'untitled:Untitled-1', isDirty: true, text: from.content ?? '' }),
 };
 
@@ -117,10 +118,14 @@ export const answers: {
 } = {};
 
 /** Every status bar item made, for tests to read what it shows. */
-export const statusItems: { text: string; tooltip?: { value: string }; accessibilityInformation?: { label: string } }[] = [];
+export const statusItems: {
+  text: string; tooltip?: { value: string }; accessibilityInformation?: { label: string };
+}[] = [];
 
 /** An editor as the stand-in knows it: its document's URI and language. */
-export type Editor = { document: { uri: { scheme?: string; query?: string; path?: string; toString(): string }; languageId: string } };
+export type Editor = {
+  document: { uri: { scheme?: string; query?: string; path?: string; toString(): string }; languageId: string };
+};
 
 export const window = {
   activeTextEditor: undefined as undefined | Editor,
@@ -154,7 +159,8 @@ export const window = {
   showQuickPick: async <T extends { label: string }>(items: T[]): Promise<T | undefined> =>
     answers.quickPick?.(items) as T | undefined,
   withProgress: <R>(_options: unknown, task: (progress: unknown, token: unknown) => Promise<R>): Promise<R> =>
-    task({ report: (): void => undefined }, { isCancellationRequested: false, onCancellationRequested: () => disposable }),
+    task({ report: (): void => undefined },
+      { isCancellationRequested: false, onCancellationRequested: () => disposable }),
 };
 
 export const languages = { registerCompletionItemProvider: () => disposable };
