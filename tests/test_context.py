@@ -839,3 +839,21 @@ def test_imports_used_near_the_cursor_come_first_beyond_the_file_cap():
     out = select_context("main.py", current, n - 1, files, [], None, 40_000, (0, n))
     assert "pkg/piecewise.py" in [s.source for s in out]
     assert out[-1].source == "pkg/piecewise.py"  # the most relevant import, nearest the cursor
+
+
+def test_a_name_a_package_defines_is_not_taken_for_a_subpackage():
+    """``from app.settings import settings`` where ``app/settings/__init__.py`` defines ``settings =
+    Config3()``: the name is an object of the package, not the subpackage itself, yet it was read as
+    ``from django.contrib import admin``; the prompt got the package's head and its re-exports, never
+    the definition of what the document uses."""
+    classes = "".join(f"\n\nclass Config{i}:\n    DEBUG = {i % 2 == 0}\n    DATABASE_URL = 'sqlite:///db{i}.sqlite'\n"
+                      f"    SECRET_TIMEOUT = {i * 60}\n" for i in range(30))
+    init = ("import os\nfrom .loader import load_env, EnvError\n" + classes
+            + "\n\nsettings = Config3()\nsettings.PORT = int(os.environ.get('PORT', 8000))\n")
+    files = {"app/__init__.py": "", "app/settings/__init__.py": init,
+             "app/settings/loader.py": "class EnvError(Exception):\n    pass\n\n\ndef load_env(path):\n    return {}\n"}
+    current = "from app.settings import settings\n\n\ndef serve():\n    port = settings.\n"
+    files["app/main.py"] = current
+    out = select_context("app/main.py", current, 4, files, [], None, 3000, (0, 5))
+    by_source = {s.source: s.text for s in out}
+    assert "settings = Config3()" in by_source["app/settings/__init__.py"]
