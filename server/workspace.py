@@ -4,11 +4,11 @@
 bounded in file count, file size and total size) and keeps `files: dict[relpath, text]` current
 as the editor and the file system report changes. Past the file count (a large repository) the walk
 goes on by name only: `snapshot()` holds those files too, read from disk when a prompt asks for one
-(`WorkspaceFiles`), and the configuration files import resolution reads are always read. It honours nested `.gitignore` files (with
-negations, `**`, anchoring and directory-only patterns; also `.git/info/exclude` and the
-`.gitignore` files between the git top level and a root, and git's global `core.excludesFile`) and
-`.deepfimignore` files in the same syntax, matched by `server.ignore` (pathspec's GitIgnoreSpec),
-and it leaves out:
+(`WorkspaceFiles`), and the configuration files import resolution reads are always read. It honours
+nested `.gitignore` files (with negations, `**`, anchoring and directory-only patterns; also
+`.git/info/exclude` and the `.gitignore` files between the git top level and a root, and git's
+global `core.excludesFile`) and `.deepfimignore` files in the same syntax, matched by
+`server.ignore` (pathspec's GitIgnoreSpec), and it leaves out:
 
 * vendored and build folders (node_modules, vendor, third_party, .git, .venv, venv, dist, build,
   __pycache__, target, ...);
@@ -554,6 +554,11 @@ class WorkspaceIndex:
             return None
         with self._lock:
             if rel in self._overlay:
+                return rel
+            if rel in self._unread and os.path.isfile(abspath):
+                # known by name past `max_files`: read when a prompt asks, as it is on disk then (read
+                # into `files` it would go when the text budget is spent, and swell `files` past the limit)
+                self._unread_texts.pop(rel, None)
                 return rel
         read = self._read(abspath)
         with self._lock:

@@ -640,3 +640,16 @@ def test_a_failing_on_forget_does_not_break_the_index(tmp_path):
     assert index.scan(30.0)
     assert index.remove(a) == "a.py" and index.remove(b) == "b.py"
     assert not index.files
+
+
+def test_a_file_past_the_file_limit_stays_known_when_it_changes_on_disk(tmp_path):
+    """With the index's text budget spent (a large repository), a file known by name past `max_files`
+    that changed on disk (a file event: git pull, a formatter) left the index: no import reached it
+    until the next walk, which a client that reports file changes never starts."""
+    write(tmp_path, "a.py", "A = 1\n" * 20)
+    deep = write(tmp_path, "pkg/deep/util.py", "def helper_function(rows):\n    return sorted(rows)\n")
+    index = scanned(tmp_path, max_files=1, max_total_bytes=150)
+    assert "pkg/deep/util.py" in index.snapshot() and "pkg/deep/util.py" not in index.files
+    deep.write_text("def helper_function(rows, key):\n    return sorted(rows, key=key)\n")
+    index.refresh(deep)
+    assert index.snapshot()["pkg/deep/util.py"].startswith("def helper_function(rows, key)")
