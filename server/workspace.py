@@ -385,6 +385,9 @@ class WorkspaceIndex:
         if self._scanned_files >= self.max_files and rel not in self.files \
                 and rel.rpartition("/")[2] not in CONFIG_NAMES:  # resolution reads those: always read
             with self._lock:
+                if rel in self.files:  # the editor opened it meanwhile: its text is kept
+                    self._seen.add(rel)
+                    return
                 if rel in self._unread or len(self._unread) < self.max_unread:
                     if rel not in self._unread:
                         self._unread.add(rel)
@@ -475,16 +478,17 @@ class WorkspaceIndex:
         return True
 
     def _drop(self, rel: str) -> bool:
-        """Forget the text of `rel` (under the lock); True when it was in `files`."""
-        if self._drop_unread(rel):
-            return True
+        """Forget the text of `rel` (under the lock), and its name; True when it was in `files` or
+        known by name."""
+        by_name = self._drop_unread(rel)
         old = self.files.pop(rel, None)
         self._stamps.pop(rel, None)
         if old is None:
-            return False
+            return by_name
         self._keys = None
         self._total -= len(old)
-        self._forgotten.append(rel)
+        if rel not in self._forgotten:
+            self._forgotten.append(rel)
         return True
 
     def _report_forgotten(self) -> None:

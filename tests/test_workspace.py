@@ -653,3 +653,31 @@ def test_a_file_past_the_file_limit_stays_known_when_it_changes_on_disk(tmp_path
     deep.write_text("def helper_function(rows, key):\n    return sorted(rows, key=key)\n")
     index.refresh(deep)
     assert index.snapshot()["pkg/deep/util.py"].startswith("def helper_function(rows, key)")
+
+
+def test_a_file_the_editor_opens_as_the_walk_passes_it_leaves_the_index_when_deleted(tmp_path):
+    """The walk, past `max_files`, found a file not read (looked up without the lock) and the editor opened
+    it before the walk kept its name: the file was then both read and known by name, and deleting it
+    dropped only the name; its text stayed in the index and reached prompts."""
+    for n in range(3):
+        write(tmp_path, f"a{n}.py", f"A{n} = {n}\n")
+    late = write(tmp_path, "pkg/late.py", "LATE_VALUE = 1\n")
+    index = WorkspaceIndex([tmp_path], max_files=2)
+
+    class EditorMeanwhile(dict):
+        """The index's texts; the editor's didOpen of pkg/late.py arrives as the walk looks it up."""
+        opened = False
+
+        def __contains__(self, rel: object) -> bool:
+            found = super().__contains__(rel)
+            if rel == "pkg/late.py" and not self.opened and index._scanned_files >= index.max_files:
+                self.opened = True
+                index.update(late, "LATE_VALUE = 2\n")
+            return found
+
+    index.files = EditorMeanwhile()
+    assert index.scan(30.0) and index.files.opened
+    assert index.snapshot()["pkg/late.py"] == "LATE_VALUE = 2\n"
+    late.unlink()
+    index.remove(late)
+    assert "pkg/late.py" not in index.snapshot() and "pkg/late.py" not in index.files
