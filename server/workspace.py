@@ -155,6 +155,7 @@ class WorkspaceIndex:
         self._unread_texts: OrderedDict[str, tuple[Stamp, str]] = OrderedDict()
         self._unread_cache = unread_cache
         self._served: set[str] = set()  # those whose text a snapshot gave out: on_forget when they go
+        self._folders: dict[str, int] = {}  # folder -> how many names of `files` and `_unread` it holds
         self._stamps: dict[str, Stamp] = {}  # files read from disk: (mtime_ns, size) when read
         self._total = 0
         self._overlay: set[str] = set()  # paths whose text comes from the editor
@@ -391,6 +392,7 @@ class WorkspaceIndex:
                 if rel in self._unread or len(self._unread) < self.max_unread:
                     if rel not in self._unread:
                         self._unread.add(rel)
+                        self._name_added(rel)
                         self._keys = None
                     self._seen.add(rel)
             return
@@ -454,6 +456,8 @@ class WorkspaceIndex:
         self.files[rel] = text
         if old is None:
             self._keys = None
+            if rel not in self._unread:
+                self._name_added(rel)
         if rel in self._unread:  # opened in the editor, or changed on disk: read from now on
             self._unread.discard(rel)
             self._unread_texts.pop(rel, None)
@@ -465,6 +469,24 @@ class WorkspaceIndex:
             self._stamps[rel] = stamp
         return True
 
+    def _name_added(self, rel: str) -> None:
+        """`rel` became a name of `files` or `_unread` (under the lock): count it in its folders."""
+        folder = rel.rpartition("/")[0]
+        while folder:
+            self._folders[folder] = self._folders.get(folder, 0) + 1
+            folder = folder.rpartition("/")[0]
+
+    def _name_removed(self, rel: str) -> None:
+        """`rel` is no longer a name of `files` or `_unread` (under the lock)."""
+        folder = rel.rpartition("/")[0]
+        while folder:
+            left = self._folders.get(folder, 0) - 1
+            if left > 0:
+                self._folders[folder] = left
+            else:
+                self._folders.pop(folder, None)
+            folder = folder.rpartition("/")[0]
+
     def _drop_unread(self, rel: str) -> bool:
         """Forget `rel` known by name (under the lock); True when it was."""
         if rel not in self._unread:
@@ -472,6 +494,8 @@ class WorkspaceIndex:
         self._unread.discard(rel)
         self._unread_texts.pop(rel, None)
         self._keys = None
+        if rel not in self.files:
+            self._name_removed(rel)
         if rel in self._served:
             self._served.discard(rel)
             self._forgotten.append(rel)
@@ -485,6 +509,7 @@ class WorkspaceIndex:
         self._stamps.pop(rel, None)
         if old is None:
             return by_name
+        self._name_removed(rel)
         self._keys = None
         self._total -= len(old)
         if rel not in self._forgotten:
@@ -595,7 +620,7 @@ class WorkspaceIndex:
         with self._lock:
             dropped = self._forget(rel)
             self._recent.pop(rel, None)
-            if not dropped:  # a folder (one event for all it held)
+            if not dropped and rel in self._folders:  # a folder (one event for all it held)
                 for inner in [r for r in (*self.files, *self._unread) if r.startswith(rel + "/")]:
                     dropped = self._forget(inner) or dropped
                     self._recent.pop(inner, None)
