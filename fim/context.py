@@ -364,14 +364,19 @@ def _search_definition(path: str, text: str, name: str, files: Mapping[str, str]
 MAX_STAR_FOLLOWED = 32  # ``export * from`` / ``pub use x::*`` lines of one file searched for a name
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8)  # keyed by the whole document, as `_imports`: a few, not a copy for every keystroke
 def _namespace_names(path: str, text: str, document: str) -> list[str]:
     """The names `document` uses as ``package.name`` of the Python package whose ``__init__`` is at
     `path`, then those it re-exports by name (``from .options import ModelAdmin``); at most
     `MAX_NAMESPACE_NAMES`."""
     used = next(iter(uses(document, [path.rsplit("/", 2)[-2]], r"[A-Za-z_]\w*").values()), ())
-    exported = (n for ref in _file_imports(text, "python") if not ref.star for n in ref.names)
-    return list(dict.fromkeys((*used, *exported)))[:MAX_NAMESPACE_NAMES]
+    return list(dict.fromkeys((*used, *_reexported(text))))[:MAX_NAMESPACE_NAMES]
+
+
+@lru_cache(maxsize=256)
+def _reexported(text: str) -> tuple[str, ...]:
+    """The names a Python package's ``__init__`` imports by name (``from .options import ModelAdmin``)."""
+    return tuple(n for ref in _file_imports(text, "python") if not ref.star for n in ref.names)
 
 
 MAX_NAMESPACE_NAMES = 48
