@@ -22,6 +22,8 @@ keystroke to the next while the chosen snippets do.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
@@ -445,9 +447,25 @@ def _cap(text: str, limit: int) -> str:
     return text[:cut] if cut > 0 else text[:limit]
 
 
-@lru_cache(maxsize=4)
+PATH_INDEXES = 4  # the path indexes of the latest sets of names kept ...
+PATH_INDEX_NAMES = 20_000  # ... while their names add up to no more (200,000 names: one index of ~45 MB)
+_PATH_INDEXES: OrderedDict[frozenset[str], PathIndex] = OrderedDict()
+_PATH_INDEXES_LOCK = threading.Lock()
+
+
 def _path_index(paths: frozenset[str]) -> PathIndex:
-    return PathIndex(paths)
+    with _PATH_INDEXES_LOCK:
+        index = _PATH_INDEXES.get(paths)
+        if index is not None:
+            _PATH_INDEXES.move_to_end(paths)
+            return index
+    index = PathIndex(paths)
+    with _PATH_INDEXES_LOCK:
+        _PATH_INDEXES[paths] = index
+        total = sum(map(len, _PATH_INDEXES))
+        while len(_PATH_INDEXES) > PATH_INDEXES or len(_PATH_INDEXES) > 1 and total > PATH_INDEX_NAMES:
+            total -= len(_PATH_INDEXES.popitem(last=False)[0])
+    return index
 
 
 @lru_cache(maxsize=192)

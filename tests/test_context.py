@@ -882,3 +882,35 @@ def test_keystrokes_in_a_document_using_a_subpackage_namespace_do_not_each_keep_
     finally:
         tracemalloc.stop()
     assert held < 30 * len(body), f"{held / 1e6:.1f} MB held for a {len(body) / 1e3:.0f} KB document"
+
+
+def test_a_large_repository_keeps_one_path_index_not_the_last_four():
+    """The path index of every set of file names was kept for the last 4 sets: with the names of a large
+    repository (up to 200,000, since the index knows files past its 5,000-file limit by name), each
+    file created or deleted left another ~45 MB index behind, 4 of them held for good (~200 MB)."""
+    import gc
+    import tracemalloc
+
+    names = [f"services/svc{i % 300}/pkg{i // 300 % 20}/mod{i}.py" for i in range(60_000)]
+    current = "import os\n\nvalue = os.\n"
+
+    def typed_with(extra: int) -> None:
+        files = dict.fromkeys(names, "X = 1\n")
+        files.update({f"new{k}.py": "Y = 2\n" for k in range(extra)})  # a file created: other names
+        files["main.py"] = current
+        select_context("main.py", current, 2, files, [], None, 4000, (0, 3))
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        typed_with(0)
+        gc.collect()
+        one = tracemalloc.get_traced_memory()[0] - before
+        for extra in range(1, 6):
+            typed_with(extra)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 2 * one, f"{held / 1e6:.0f} MB held after 5 sets of names, {one / 1e6:.0f} MB for one"
