@@ -152,6 +152,9 @@ class WorkspaceIndex:
         # Past `max_files`: files known by name, read when asked (the latest `unread_cache` kept).
         self._unread: set[str] = set()
         self._keys: Optional[frozenset[str]] = None  # of `files` and the files known by name, as last given
+        # Names the walk found since `_keys` was built: given out when the walk ends or they are as many
+        # as `_keys` (a new set of names is a new path index: 50-200 ms with 200,000 names).
+        self._new_names = 0
         self._unread_texts: OrderedDict[str, tuple[Stamp, str]] = OrderedDict()
         self._unread_cache = unread_cache
         self._served: set[str] = set()  # those whose text a snapshot gave out: on_forget when they go
@@ -393,7 +396,7 @@ class WorkspaceIndex:
                     if rel not in self._unread:
                         self._unread.add(rel)
                         self._name_added(rel)
-                        self._keys = None
+                        self._new_names += 1
                     self._seen.add(rel)
             return
         if rel in self.files and rel in self._stamps and not self.changed_on_disk(rel):  # walked again
@@ -679,8 +682,9 @@ class WorkspaceIndex:
         """The files' texts, safe to use while a background scan goes on: a copy of `files`, and the
         files known by name past `max_files`, read when asked."""
         with self._lock:
-            if self._keys is None:
+            if self._keys is None or self._new_names and (self._complete or self._new_names >= len(self._keys)):
                 self._keys = frozenset(self.files).union(self._unread)
+                self._new_names = 0
             return WorkspaceFiles(dict(self.files), self._keys, self._unread_text)
 
     def _unread_text(self, rel: str) -> str:
