@@ -155,8 +155,7 @@ class WorkspaceIndex:
         # Names the walk found since `_keys` was built: given out when the walk ends or they are as many
         # as `_keys` (a new set of names is a new path index: 50-200 ms with 200,000 names).
         self._new_names = 0
-        self._unread_texts: OrderedDict[str, tuple[Stamp, str]] = OrderedDict()
-        self._unread_cache = unread_cache
+        self._unread_texts = _TextCache(unread_cache, UNREAD_CACHE_CHARS)
         self._served: set[str] = set()  # those whose text a snapshot gave out: on_forget when they go
         self._folders: dict[str, int] = {}  # folder -> how many names of `files` and `_unread` it holds
         self._stamps: dict[str, Stamp] = {}  # files read from disk: (mtime_ns, size) when read
@@ -463,7 +462,7 @@ class WorkspaceIndex:
                 self._name_added(rel)
         if rel in self._unread:  # opened in the editor, or changed on disk: read from now on
             self._unread.discard(rel)
-            self._unread_texts.pop(rel, None)
+            self._unread_texts.drop(rel)
             self._served.discard(rel)
             self._keys = None
         if stamp is None:
@@ -495,7 +494,7 @@ class WorkspaceIndex:
         if rel not in self._unread:
             return False
         self._unread.discard(rel)
-        self._unread_texts.pop(rel, None)
+        self._unread_texts.drop(rel)
         self._keys = None
         if rel not in self.files:
             self._name_removed(rel)
@@ -590,7 +589,7 @@ class WorkspaceIndex:
             if rel in self._unread and os.path.isfile(abspath):
                 # known by name past `max_files`: read when a prompt asks, as it is on disk then (read
                 # into `files` it would go when the text budget is spent, and swell `files` past the limit)
-                self._unread_texts.pop(rel, None)
+                self._unread_texts.drop(rel)
                 return rel
         read = self._read(abspath)
         with self._lock:
@@ -695,10 +694,9 @@ class WorkspaceIndex:
         except (OSError, KeyError):
             return ""
         with self._lock:
-            kept = self._unread_texts.get(rel)
-            if kept is not None and kept[0] == (st.st_mtime_ns, st.st_size):
-                self._unread_texts.move_to_end(rel)
-                return kept[1]
+            kept = self._unread_texts.get(rel, (st.st_mtime_ns, st.st_size))
+            if kept is not None:
+                return kept
         read = self._read(path)
         text = read[0] if read is not None and self._acceptable(read[0]) else ""
         with self._lock:
@@ -706,9 +704,7 @@ class WorkspaceIndex:
                 return self.files.get(rel, "")
             self._served.add(rel)
             if read is not None:
-                self._unread_texts[rel] = (read[1], text)
-                while len(self._unread_texts) > self._unread_cache:
-                    self._unread_texts.popitem(last=False)
+                self._unread_texts.put(rel, read[1], text)
         return text
 
     def __contains__(self, relpath: object) -> bool:
@@ -716,6 +712,46 @@ class WorkspaceIndex:
 
     def __len__(self) -> int:
         return len(self.files)
+
+
+UNREAD_CACHE_CHARS = 32 << 20  # the texts of files known by name kept read, in characters
+
+
+class _TextCache:
+    """The latest texts read of files known by name, with the stamp of each read: at most `count`
+    of them and `chars` characters (512 files of 256 KiB would be twice the index's own budget)."""
+
+    def __init__(self, count: int, chars: int) -> None:
+        self._items: OrderedDict[str, tuple[Stamp, str]] = OrderedDict()
+        self._count = count
+        self._chars = chars
+        self._size = 0
+
+    def get(self, rel: str, stamp: Stamp) -> Optional[str]:
+        """The text kept for `rel` if it was read at `stamp`."""
+        kept = self._items.get(rel)
+        if kept is None or kept[0] != stamp:
+            return None
+        self._items.move_to_end(rel)
+        return kept[1]
+
+    def put(self, rel: str, stamp: Stamp, text: str) -> None:
+        self.drop(rel)
+        self._items[rel] = (stamp, text)
+        self._size += len(text)
+        while self._items and (len(self._items) > self._count or self._size > self._chars):
+            self._size -= len(self._items.popitem(last=False)[1][1])
+
+    def drop(self, rel: str) -> None:
+        kept = self._items.pop(rel, None)
+        if kept is not None:
+            self._size -= len(kept[1])
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def chars(self) -> int:
+        return self._size
 
 
 class WorkspaceFiles(Mapping[str, str]):

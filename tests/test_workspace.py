@@ -368,6 +368,23 @@ def test_context_reaches_files_past_the_file_limit(tmp_path):
     assert "pkg/deep/util.py" not in index.snapshot() and forgotten == ["pkg/deep/util.py"]
 
 
+def test_the_texts_read_past_the_file_limit_are_kept_within_a_size(tmp_path, monkeypatch):
+    """The texts of files known by name were kept by count only: 512 files of 256 KiB, twice the index's
+    own 64 MB budget, outside it."""
+    import server.workspace
+
+    monkeypatch.setattr(server.workspace, "UNREAD_CACHE_CHARS", 25_000)
+    for n in range(10):
+        write(tmp_path, f"pkg/m{n}.py", f"# module {n}\n" + "x = 1\n" * 1_700)
+    write(tmp_path, "a.py")
+    index = scanned(tmp_path, max_files=1)
+    files = index.snapshot()
+    for _ in range(2):
+        for n in range(10):
+            assert files[f"pkg/m{n}.py"].startswith(f"# module {n}\n")
+    assert index._unread_texts.chars() <= 25_000 and len(index._unread_texts) == 2
+
+
 def test_a_file_changed_on_disk_without_an_event_is_read_again_before_its_snippet_is_used(tmp_path):
     from server.project import Project
 
