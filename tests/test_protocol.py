@@ -85,6 +85,16 @@ def test_hostile_text_is_served(raw: RawServer, workspace: Path) -> None:
         assert middle["text"] == last, name
 
 
+def test_a_long_run_of_letters_is_served(raw: RawServer, workspace: Path) -> None:
+    """llama.cpp's pre-tokenizer overflowed the model thread's stack on 30,000 letters in a row (test
+    data, a blob): the server died of a segmentation fault and every request after went unanswered."""
+    uri = (workspace / "letters.txt").as_uri()
+    text = "data = '" + "x" * 30_000 + "é" * 30_000
+    open_doc(raw, uri, text)
+    answer = raw.request(450, "textDocument/inlineCompletion", inline_params(uri, 0, len(text)), 60)
+    assert isinstance(answer["result"]["items"], list) and raw.proc.poll() is None
+
+
 def test_edits_past_the_end_and_to_unopened_documents(raw: RawServer, workspace: Path) -> None:
     uri = (workspace / "edits.py").as_uri()
     open_doc(raw, uri, "a = 1\n")

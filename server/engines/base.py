@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, ContextManager, Optional, Protocol, Sequence
+from typing import Callable, ContextManager, Iterator, Optional, Protocol, Sequence
 
 from fim.prompt import SpecialIds
 from fim.templates import FimTemplate
@@ -87,6 +87,9 @@ Progress = Callable[[int, int], None]
 # into their ids even when asked not to parse special tokens, so such spellings in user text are
 # tokenized in two parts.
 _CONTROL_SPELLING = re.compile(r"<[|｜][^\s<>|｜]{1,48}[|｜]>|<pad>")
+# llama.cpp's pre-tokenizer regex recurses once per character of a run of letters: 30,000 of them in one
+# text overflowed the stack of the thread tokenizing it (a segmentation fault, in-process or in llama-server).
+MAX_PART_CHARS = 4096
 
 
 def common_prefix(a: list[int], b: list[int], limit: Optional[int] = None) -> int:
@@ -120,14 +123,25 @@ def space_probe(newline: Sequence[tuple[int, Optional[bytes]]]) -> tuple[int, ..
 
 def plain_parts(text: str) -> list[str]:
     """`text` cut so that no part holds a whole control-token spelling (each spelling is split after
-    its first character); tokenizing the parts one by one can never yield a control token."""
+    its first character) nor more than MAX_PART_CHARS characters; tokenizing the parts one by one can
+    never yield a control token."""
     parts: list[str] = []
     start = 0
     for match in _CONTROL_SPELLING.finditer(text):
-        parts.append(text[start:match.start() + 1])
+        parts.extend(_bounded(text[start:match.start() + 1]))
         start = match.start() + 1
-    parts.append(text[start:])
+    parts.extend(_bounded(text[start:]))
     return [part for part in parts if part]
+
+
+def _bounded(text: str) -> Iterator[str]:
+    """`text` in pieces of at most MAX_PART_CHARS, each cut before a space where the last half has one."""
+    while len(text) > MAX_PART_CHARS:
+        space = max(text.rfind(char, MAX_PART_CHARS // 2, MAX_PART_CHARS) for char in " \t\n")
+        cut = space if space > 0 else MAX_PART_CHARS
+        yield text[:cut]
+        text = text[cut:]
+    yield text
 
 
 class Engine(Protocol):
