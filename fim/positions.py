@@ -52,15 +52,20 @@ def index_to_utf16(line: str, index: int) -> int:
 
 
 def locate(text: str, line: int, character: int) -> tuple[int, int, int]:
-    """Clamp an LSP position into `text`: (line, code-point column, offset into text)."""
+    """Clamp an LSP position into `text`: (line, code-point column, offset into text). A line past the
+    last is the end of the text, as VS Code and vscode-languageserver-textdocument take it."""
     if "\r" in text:
         lines = lsp_lines(text)
-        line = max(0, min(line, len(lines) - 1))
+        if line >= len(lines):
+            line, character = len(lines) - 1, 2 * len(text)  # (at most two UTF-16 units a character)
+        line = max(0, line)
         column = utf16_to_index(lines[line], character)
         return line, column, sum(len(row) for row in lines[:line]) + column
     # Only \n ends lines: the line's start is what the first `line` splits leave (in C, every keystroke).
     parts = text.split("\n", max(0, line))
     number, rest = len(parts) - 1, parts[-1]
+    if number < line:
+        character = 2 * len(text)
     start = len(text) - len(rest)
     end = rest.find("\n")
     column = utf16_to_index(rest if end < 0 else rest[:end], character)

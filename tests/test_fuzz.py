@@ -103,7 +103,7 @@ def test_lines_end_only_at_lsp_line_breaks(text: str) -> None:
 def test_locate_agrees_with_lsp_lines(text: str, line: int, character: int) -> None:
     lines = lsp_lines(text)
     row = max(0, min(line, len(lines) - 1))
-    column = utf16_to_index(lines[row], character)
+    column = utf16_to_index(lines[row], character if line < len(lines) else 2 * len(text))  # past the last: the end
     assert locate(text, line, character) == (row, column, sum(len(r) for r in lines[:row]) + column)
 
 

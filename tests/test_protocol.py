@@ -110,6 +110,21 @@ def test_edits_past_the_end_and_to_unopened_documents(raw: RawServer, workspace:
     assert isinstance(answer["result"]["items"], list)
 
 
+def test_a_line_past_the_last_is_the_end_of_the_document(raw: RawServer, workspace: Path) -> None:
+    """Deleting the last line of a file without a final line break as the range up to the line after it:
+    the server took that line for the start of the last one, kept the deleted text and put what came
+    next at the wrong place, and its copy of the document no longer matched the editor's."""
+    uri = (workspace / "noeol.py").as_uri()
+    open_doc(raw, uri, "a = 1\nb = 2")
+    raw.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": {"start": {"line": 0, "character": 5}, "end": {"line": 2, "character": 0}}, "text": ""},
+        {"range": {"start": {"line": 7, "character": 0}, "end": {"line": 7, "character": 0}}, "text": "\nc = "}]})
+    raw.request(610, "textDocument/inlineCompletion", inline_params(uri, 1, 4), 60)
+    explained = raw.request(611, "deepfim/explain", {"textDocument": {"uri": uri}}, 20)["result"]
+    segments = {s["kind"]: s["text"] for s in explained["prompt"]["segments"]}
+    assert segments["middle"] == "c = " and "b = 2" not in "".join(segments.values()), segments
+
+
 def test_storm_of_cancelled_requests(raw: RawServer, workspace: Path) -> None:
     uri = (workspace / "storm.py").as_uri()
     open_doc(raw, uri, "def f(x):\n    return x\n\nvalue = ")
