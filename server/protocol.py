@@ -79,6 +79,8 @@ class RobustProtocol(LanguageServerProtocol):
             if not notification and reply_id is None:
                 self.send_error(None, JsonRpcInvalidRequest.CODE, 'a request\'s "id" must be an integer or a string')
                 return
+        if method is not None and "params" not in message:  # JSON-RPC lets a message leave its params out
+            message = {**message, "params": None}  # (pygls answered "invalid params" even where none are needed)
         try:
             structured = self.structure_message(message)
         except Exception:  # cattrs refused the params (or they nest too deeply to convert)

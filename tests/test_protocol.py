@@ -204,6 +204,17 @@ def test_a_notification_sent_with_an_id_is_answered(raw: RawServer) -> None:
     assert "rss_bytes" in raw.request(912, "deepfim/stats", {}, 20)["result"]
 
 
+def test_a_request_without_params_is_served(raw: RawServer) -> None:
+    """JSON-RPC lets a request leave out "params" (Neovim's `client:request("deepfim/stats")` does): it was
+    answered "invalid params" for methods that take none."""
+    raw.send({"jsonrpc": "2.0", "id": 920, "method": "deepfim/stats"})
+    assert "rss_bytes" in raw.response(920, 20)["result"]
+    raw.send({"jsonrpc": "2.0", "id": 921, "method": "deepfim/explain"})
+    assert raw.response(921, 20) == {"jsonrpc": "2.0", "id": 921, "result": None}
+    raw.send({"jsonrpc": "2.0", "id": 922, "method": "textDocument/inlineCompletion"})
+    assert raw.response(922, 20)["error"]["code"] == -32602  # its params are not optional
+
+
 def test_a_request_whose_id_is_not_an_integer_or_a_string_is_told_so(raw: RawServer) -> None:
     """pygls told it its params were invalid (-32602, params it never read)."""
     raw.skipped.clear()
