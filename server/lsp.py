@@ -9,6 +9,7 @@ import uuid
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Optional
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -64,8 +65,14 @@ class DeepfimServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=f"deepfim: {message}"))
 
     def document_text(self, uri: str) -> Optional[str]:
+        """The editor's text of a document; a closed one's from its file, where that is a regular file
+        (reading a named pipe or a device such as /dev/zero blocked the server for good)."""
+        document = self.workspace.get_text_document(uri)
+        path = document.path
+        if unquote(uri) not in self.workspace.text_documents and not (path and os.path.isfile(path)):
+            return None
         try:
-            return self.workspace.get_text_document(uri).source
+            return document.source
         except (OSError, ValueError):  # ValueError: a closed file that is not UTF-8 on disk
             return None
 

@@ -125,6 +125,22 @@ def test_a_line_past_the_last_is_the_end_of_the_document(raw: RawServer, workspa
     assert segments["middle"] == "c = " and "b = 2" not in "".join(segments.values()), segments
 
 
+def test_a_closed_document_that_is_a_named_pipe_is_not_read(raw: RawServer, workspace: Path) -> None:
+    """Once the editor closed it, the server read the document from its file: a named pipe (or a device)
+    blocked the server for good, and no request was answered again."""
+    import os
+
+    fifo = workspace / "pipe.py"
+    os.mkfifo(fifo)
+    uri = fifo.as_uri()
+    open_doc(raw, uri, "x = ")
+    answer = raw.request(620, "textDocument/inlineCompletion", inline_params(uri, 0, 4), 60)
+    assert isinstance(answer["result"]["items"], list)
+    raw.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert raw.request(621, "textDocument/inlineCompletion", inline_params(uri, 0, 4), 60)["result"] == {"items": []}
+    assert "rss_bytes" in raw.request(622, "deepfim/stats", {}, 20)["result"]
+
+
 def test_storm_of_cancelled_requests(raw: RawServer, workspace: Path) -> None:
     uri = (workspace / "storm.py").as_uri()
     open_doc(raw, uri, "def f(x):\n    return x\n\nvalue = ")
