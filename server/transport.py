@@ -99,7 +99,7 @@ class MessageReader:
             length = _CONTENT_LENGTH.search(header)
             value = length.group(1).strip() if length else b""
             if not value.isdigit():
-                return self._junk(f"invalid Content-Length header {value[:40]!r}" if length
+                return self._junk(f"invalid Content-Length header {json.dumps(value[:40].decode('latin-1'))}" if length
                                   else "no Content-Length header")
             size = int(value)
             if size > MAX_BODY_BYTES:

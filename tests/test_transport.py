@@ -75,6 +75,12 @@ def test_bad_lengths_and_missing_headers_answer_the_request_they_hid() -> None:
         assert messages[1:] == [request(331)], header
 
 
+def test_a_bad_length_is_quoted_as_the_client_sent_it() -> None:
+    """The error said `invalid Content-Length header b'-5'`, a Python bytes literal, in the client's log."""
+    messages = read_all(b"Content-Length: -5\r\n\r\n" + json.dumps(request(332)).encode())
+    assert messages[0].reason == 'invalid Content-Length header "-5"'
+
+
 def test_an_unframed_request_alone_is_answered_without_waiting_for_more() -> None:
     stream = iter([json.dumps(request(7)).encode()])
     first = MessageReader(lambda _: next(stream, None) or (_ for _ in ()).throw(AssertionError("read again")))
