@@ -708,26 +708,38 @@ def test_a_server_that_dies_leaves_an_error_status(nvim_workspace: Path, tmp_pat
         nv.close()
 
 
+ATTACHED = "return #vim.lsp.get_clients({name='deepfim', bufnr=0})"
+
+
+def _on_fake_server(log: Path) -> Nvim:
+    """Neovim with the plugin set up on the fake server, whose command line names `log` (for pkill)."""
+    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
+    try:
+        nv.cmd("filetype on")
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        helper = REPO / "tests" / "nvim_helpers.py"
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
+    except BaseException:
+        nv.close()
+        raise
+    return nv
+
+
 def test_buffers_open_when_the_server_died_get_the_next_one(nvim_workspace: Path, tmp_path: Path) -> None:
     """After a crash, the server came back for a file opened next (vim.lsp.enable, on FileType), but the
     files open before stayed without one: no suggestions there, on returning to them, until `:edit`."""
     log = tmp_path / "restart.log"  # the server's command line names it: pkill finds this one only
-    helper = REPO / "tests" / "nvim_helpers.py"
-    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
-    attached = "return #vim.lsp.get_clients({name='deepfim', bufnr=0})"
+    nv = _on_fake_server(log)
     try:
-        nv.cmd("filetype on")
-        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
-        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
-        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
         nv.edit(nvim_workspace / "before_crash.py", READ_LINES)
-        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "attached")
+        nv.wait_for(lambda: nv.lua(ATTACHED) == 1, 20, "attached")
         subprocess.run(["pkill", "-KILL", "-f", str(log)], check=True)
         nv.wait_for(lambda: nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 0, 10, "the client gone")
         nv.edit(nvim_workspace / "after_crash.py", READ_LINES)
-        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "a new server for the new file")
+        nv.wait_for(lambda: nv.lua(ATTACHED) == 1, 20, "a new server for the new file")
         nv.cmd("buffer before_crash.py")
-        nv.wait_for(lambda: nv.lua(attached) == 1, 10, "the new server in the file open before")
+        nv.wait_for(lambda: nv.lua(ATTACHED) == 1, 10, "the new server in the file open before")
         assert nv.lua("return #vim.lsp.get_clients({name='deepfim'})") == 1
         nv.cmd("setlocal indentexpr=")
         nv.input(f"{BODY_ROW}GA")
@@ -740,16 +752,10 @@ def test_the_trigger_key_starts_a_server_that_died_again(nvim_workspace: Path, t
     """After a crash, nothing brought the server back in the file being edited (short of `:edit`, refused
     with unsaved changes), and the status did not say what would: the trigger key now does, and says so."""
     log = tmp_path / "again.log"  # the server's command line names it: pkill finds this one only
-    helper = REPO / "tests" / "nvim_helpers.py"
-    nv = Nvim(NVIM, ["-u", "NONE"], REPO)
-    attached = "return #vim.lsp.get_clients({name='deepfim', bufnr=0})"
+    nv = _on_fake_server(log)
     try:
-        nv.cmd("filetype on")
-        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
-        cmd = ", ".join(lua_string(part) for part in (sys.executable, str(helper), "fake-lsp", str(log)))
-        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }} }})")
         nv.edit(nvim_workspace / "again.py", READ_LINES)
-        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "attached")
+        nv.wait_for(lambda: nv.lua(ATTACHED) == 1, 20, "attached")
         nv.cmd("setlocal indentexpr=")
         nv.input(f"{BODY_ROW}GAx")  # unsaved changes: `:edit` is refused
         subprocess.run(["pkill", "-KILL", "-f", str(log)], check=True)
@@ -757,7 +763,7 @@ def test_the_trigger_key_starts_a_server_that_died_again(nvim_workspace: Path, t
         status = nv.wait_for(lambda: (s := nv.status())["state"] == "error" and s, 10, "the error status")
         assert status["message"].endswith("; <M-\\> in Insert mode starts it again"), status
         nv.input("<M-\\>")
-        nv.wait_for(lambda: nv.lua(attached) == 1, 20, "the server started again")
+        nv.wait_for(lambda: nv.lua(ATTACHED) == 1, 20, "the server started again")
         assert nv.wait_suggestion(20) == FAKE_SUGGESTION
         assert nv.line() == "    x"
     finally:

@@ -380,10 +380,8 @@ async function checkExplain(page) {
   record('"deepfim: Show Last Prompt" shows the prompt', shown.includes('Timings') || shown.includes('Prompt'), { excerpt: shown.slice(0, 400) });
 }
 
-// Select the function, click the lightbulb, choose "deepfim: Edit with instruction...", type the
-// instruction in the input box: the server's workspace/applyEdit rewrites the selection. (Ctrl+. and
-// Ctrl+Shift+R, sent by Playwright, reach code-server's keybindings but request no code actions.)
-async function checkCodeAction(page) {
+/** Select the first two lines of calc.py, alone in the window, and open the light bulb's menu. */
+async function openLightBulbOnTwoLines(page) {
   await runCommand(page, 'View: Close All Editors'); // one editor group: the keys go to calc.py
   await sleep(500);
   await openFile(page, 'calc.py');
@@ -394,6 +392,13 @@ async function checkCodeAction(page) {
   const bulb = page.locator('.lightBulbWidget').first();
   await bulb.waitFor({ state: 'visible', timeout: 30_000 });
   await bulb.click();
+}
+
+// Select the function, click the lightbulb, choose "deepfim: Edit with instruction...", type the
+// instruction in the input box: the server's workspace/applyEdit rewrites the selection. (Ctrl+. and
+// Ctrl+Shift+R, sent by Playwright, reach code-server's keybindings but request no code actions.)
+async function checkCodeAction(page) {
+  await openLightBulbOnTwoLines(page);
   const title = 'deepfim: Edit with instruction...';
   const row = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
   await row.waitFor({ timeout: 30_000 });
@@ -425,16 +430,7 @@ async function checkCodeAction(page) {
 /** "deepfim: Explain" on a selection: the answer opens beside the editor in a read-only document (not an
  * untitled one, which VS Code marks dirty and asks to save when it is closed). */
 async function checkExplainAction(page) {
-  await runCommand(page, 'View: Close All Editors');
-  await sleep(500);
-  await openFile(page, 'calc.py');
-  await page.keyboard.press('Control+Home');
-  await page.keyboard.press('Shift+ArrowDown');
-  await page.keyboard.press('Shift+ArrowDown');
-  await sleep(300);
-  const bulb = page.locator('.lightBulbWidget').first();
-  await bulb.waitFor({ state: 'visible', timeout: 30_000 });
-  await bulb.click();
+  await openLightBulbOnTwoLines(page);
   const row = page.locator('.action-widget .monaco-list-row', { hasText: 'deepfim: Explain' }).first();
   await row.waitFor({ timeout: 30_000 });
   await row.click();
