@@ -114,10 +114,11 @@ class Settings:
                 continue
             if spec.metadata["text"] and isinstance(value, str) and not value.strip():
                 value = None  # an editor's empty text box means "not set"
+            fallback = getattr(started, spec.name) if started is not None else spec.default
             if value is None:
-                changes[spec.name] = getattr(started, spec.name) if started is not None else spec.default
+                changes[spec.name] = fallback
                 continue
-            accepted, warning = _check(spec, value)
+            accepted, warning = _check(spec, value, fallback)
             if warning:
                 warnings.append(f"setting {key}: {json.dumps(value)[:80]} is not accepted; {warning}")
             changes[spec.name] = accepted
@@ -129,17 +130,19 @@ class Settings:
         return settings, warnings
 
 
-def _check(spec: Any, value: Any) -> tuple[Any, Optional[str]]:
-    """(the value to use, a description of what is accepted when `value` was not)."""
-    meta, default = spec.metadata, spec.default
-    if isinstance(default, bool):
+def _check(spec: Any, value: Any, fallback: Any) -> tuple[Any, Optional[str]]:
+    """(the value to use, a description of what is accepted when `value` was not); a value refused
+    gives way to `fallback` (what `serve` was started with, else the default), as null does."""
+    meta, default = spec.metadata, fallback
+    if isinstance(spec.default, bool):
         if isinstance(value, bool):
             return value, None
         return default, f"expected true or false; using {json.dumps(default)}"
     if meta["text"]:
         if isinstance(value, str) and value.strip():
             return value.strip(), None
-        return default, f"expected a non-empty string{' or null' if meta['nullable'] else ''}; using the default"
+        return default, (f"expected a non-empty string{' or null' if meta['nullable'] else ''}; using "
+                         + (json.dumps(default) if default is not None else "the default"))
     if meta["choices"]:
         if value in meta["choices"]:
             return value, None

@@ -43,6 +43,21 @@ def test_a_cleared_model_goes_back_to_the_model_deepfim_was_started_with(cleared
     assert chosen.validated({"maxTokens": 8}, started=started)[0].model == "chosen.gguf"
 
 
+def test_a_refused_value_gives_way_to_what_serve_was_started_with() -> None:
+    """A value of the wrong type fell back to the built-in default, not to what `serve` was given: a bad
+    `model` dropped `deepfim serve --model`'s model for the catalog default ("not downloaded")."""
+    started = Settings(model="serve-flag.gguf", max_tokens=32, single_line=True, kv_cache_type="q8_0")
+    sent = {"model": 5, "maxTokens": "lots", "singleLine": "yes", "kvCacheType": "q2"}
+    settings, warnings = Settings(model="chosen.gguf").validated(sent, started=started)
+    assert (settings.model, settings.max_tokens, settings.single_line, settings.kv_cache_type) \
+        == ("serve-flag.gguf", 32, True, "q8_0")
+    joined = "\n".join(warnings)
+    for part in ('using "serve-flag.gguf"', "using 32", "using true", 'using "q8_0"'):
+        assert part in joined, joined
+    assert Settings().validated({"model": 5})[0].model is None  # nothing started: the default
+    assert "using the default" in Settings().validated({"model": 5})[1][0]
+
+
 def test_null_settings_keep_what_serve_was_started_with() -> None:
     """VS Code sends null for every setting left unset: `deepfim serve --engine URL` and `--set` values
     that may be null stay; a value the editor does send wins."""
