@@ -198,6 +198,12 @@ class _EditorListener(Listener):
             server.show(types.MessageType.Warning, warning)
 
 
+def _line_of(ls: DeepfimServer, uri: str, line: int) -> str:
+    """The text of a line of an open document ("" past its end)."""
+    lines = lsp_lines(ls.workspace.get_text_document(uri).source)
+    return lines[line] if line < len(lines) else ""
+
+
 def _cursor_position(result: Served, text_line: str) -> types.Position:
     return types.Position(line=result.line, character=index_to_utf16(text_line, result.column))
 
@@ -274,12 +280,12 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: DeepfimServer, params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList:
-        position = params.position
-        result = await service.complete(params.text_document.uri, position.line, position.character)
+        uri, position = params.text_document.uri, params.position
+        result = await service.complete(uri, position.line, position.character)
         if result is None or not result.completion:
             return types.InlineCompletionList(items=[])
-        item = types.InlineCompletionItem(insert_text=result.completion,
-                                          range=types.Range(start=position, end=position))
+        cursor = _cursor_position(result, _line_of(ls, uri, result.line))  # a position past the line's end: its end
+        item = types.InlineCompletionItem(insert_text=result.completion, range=types.Range(start=cursor, end=cursor))
         return types.InlineCompletionList(items=[item])
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
@@ -287,9 +293,7 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
         result = await service.complete(params.text_document.uri, params.position.line, params.position.character)
         if result is None or not result.completion:
             return types.CompletionList(is_incomplete=True, items=[])
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        lines = lsp_lines(document.source)
-        line_text = lines[result.line] if result.line < len(lines) else ""
+        line_text = _line_of(ls, params.text_document.uri, result.line)
         word = trailing_word(line_text[:result.column])
         cursor = _cursor_position(result, line_text)
         start = types.Position(line=cursor.line, character=index_to_utf16(line_text, result.column - len(word)))

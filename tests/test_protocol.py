@@ -85,6 +85,15 @@ def test_hostile_text_is_served(raw: RawServer, workspace: Path) -> None:
         assert middle["text"] == last, name
 
 
+def test_an_inline_item_past_the_line_end_is_placed_at_its_end(raw: RawServer, workspace: Path) -> None:
+    """A position past the end of its line was completed at the line's end, but the item's range echoed the
+    position asked for: a range outside the document, where a client may place the text or drop it."""
+    uri = (workspace / "past_end.py").as_uri()
+    open_doc(raw, uri, "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n")
+    items = raw.request(460, "textDocument/inlineCompletion", inline_params(uri, 3, 999), 60)["result"]["items"]
+    assert items and items[0]["range"] == {"start": {"line": 3, "character": 16}, "end": {"line": 3, "character": 16}}
+
+
 def test_a_long_run_of_letters_is_served(raw: RawServer, workspace: Path) -> None:
     """llama.cpp's pre-tokenizer overflowed the model thread's stack on 30,000 letters in a row (test
     data, a blob): the server died of a segmentation fault and every request after went unanswered."""
