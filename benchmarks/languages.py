@@ -1,10 +1,11 @@
-"""Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C, C++ and
-PHP (`benchmarks/repo_context.py` runs them), and the sources they come from.
+"""Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C, C++, PHP
+and Kotlin (`benchmarks/repo_context.py` runs them), and the sources they come from.
 
 Sources are real code nobody here wrote, pinned: Debian's ``golang-*-dev``, ``librust-*-dev`` and
 ``php-*`` packages (``apt-get download NAME=VERSION``, unpacked with ``dpkg-deb -x``: Go sources under
-``usr/share/gocode``, Rust crates under ``usr/share/cargo/registry``, PHP under ``usr/share/php``), npm tarballs (``npm pack
-NAME@VERSION``) and PyPI source distributions that carry Java, C and C++ (``pip download``). Each is
+``usr/share/gocode``, Rust crates under ``usr/share/cargo/registry``, PHP under ``usr/share/php``), npm
+tarballs (``npm pack NAME@VERSION``; Kotlin from a React Native module's Android sources) and PyPI
+source distributions that carry Java, C and C++ (``pip download``). Each is
 fetched once into ``<user cache>/deepfim/benchmarks`` and read from there afterwards (offline).
 
 Tasks, independent of `fim`'s own parsing and resolution: every file's top-level definitions are
@@ -19,7 +20,8 @@ in the file itself, and the language makes it visible there:
   from a relative path;
 - Java: a class of the same package (folder) or named by an ``import``;
 - C/C++: a name declared in a header the file includes with quotes (by the header's file name).
-- PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder.
+- PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
+- Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder.
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.
@@ -37,11 +39,12 @@ EXTENSIONS = {
     ".go": "go", ".rs": "rust", ".ts": "typescript", ".tsx": "typescriptreact", ".mts": "typescript",
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
+    ".kt": "kotlin",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
-          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php"}
+          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm"}
 _TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
@@ -85,7 +88,11 @@ _C_TYPEDEF_END = re.compile(r"^(?:typedef\b.*[ \t*]|\}[ \t]*)([A-Za-z_]\w*)[ \t]
 _C_FUNC = re.compile(r"^(?!return\b|else\b|typedef\b)[A-Za-z_][\w \t*&:<>,]*?[ \t*&]\**([A-Za-z_]\w*)[ \t]*\([^;{}]*\)?"
                      r"[^;{}]*(?:;|\{|$)")
 _C_KEYWORDS = frozenset({"if", "for", "while", "switch", "return", "sizeof", "defined", "case", "do", "else"})
-_PHP_TOP = re.compile(r"^(?:(?:final|abstract|readonly)[ \t]+)*(?:class|interface|trait|enum|function)[ \t]+([A-Za-z_]\w*)")
+_PHP_TOP = re.compile(
+    r"^(?:(?:final|abstract|readonly)[ \t]+)*(?:class|interface|trait|enum|function)[ \t]+([A-Za-z_]\w*)")
+_KOTLIN_TOP = re.compile(
+    r"^(?:(?:public|internal|private|open|abstract|sealed|data|enum|annotation|inline|value|fun|expect|actual)[ \t]+)*"
+    r"(?:class|interface|object|typealias|fun)[ \t]+(?:<[^>]*>[ \t]*)?([A-Za-z_]\w*)[ \t]*[(<:{=]")
 _PHP_STRIP = re.compile(r"//[^\n]*|#(?!\[)[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
 
@@ -116,6 +123,8 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
             m = _JAVA_TOP.match(line)
         elif language == "php":
             m = _PHP_TOP.match(line)
+        elif language == "kotlin":
+            m = _KOTLIN_TOP.match(line)
         else:
             m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
             if m is None and line[:1].isalpha():
@@ -175,9 +184,16 @@ def _imported_names(text: str, language: str) -> set[str]:
             names.update(w.split(":")[0].strip() for w in m.group(1).split(",") if w.strip())
     elif language == "java":
         names.update(re.findall(r"(?m)^import[ \t]+(?:[\w]+\.)+([A-Z]\w*)[ \t]*;", text))
+    elif language == "kotlin":  # ``import a.b.Name`` (not aliased)
+        names.update(re.findall(r"(?m)^import[ \t]+(?:\w+\.)+([A-Za-z_]\w*)[ \t]*$", text))
     elif language == "php":  # ``use A\B\Name;`` (not aliased: the alias is no definition's name)
         names.update(re.findall(r"(?m)^use[ \t]+(?:[A-Za-z_]\w*\\)+([A-Za-z_]\w*)[ \t]*;", text))
     return names
+
+
+def _kotlin_package(text: str) -> str:
+    m = re.search(r"(?m)^package[ \t]+([\w.]+)", text)
+    return m.group(1) if m else ""
 
 
 def _php_namespace(text: str) -> str:
@@ -196,7 +212,7 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     if language in _C_LANGS:
         includes = {posixpath.basename(m) for m in re.findall(r"(?m)^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"", text)}
     code = (_PHP_STRIP if language == "php" else _STRIP).sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    namespace = _php_namespace(text) if language == "php" else ""
+    namespace = _php_namespace(text) if language == "php" else _kotlin_package(text) if language == "kotlin" else ""
     statements = {text.count("\n", 0, k) for m in _IMPORT_STATEMENT.finditer(text)
                   for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
     out: list[tuple[Use, str, int]] = []
@@ -239,6 +255,13 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                         style = "java-package"
                     elif name in imported:
                         style = "java-import"
+            elif language == "kotlin":
+                if not before.rstrip().endswith((".", "::", "?.")) and language_of(target) == "kotlin":
+                    if name in imported:
+                        style = "kotlin-import"
+                    elif namespace and posixpath.dirname(target) == folder \
+                            and _kotlin_package(files[target]) == namespace:
+                        style = "kotlin-package"
             elif language == "php":
                 prev = before.rstrip()
                 if not prev.endswith(("\\", "->", "::", "?->", "$", "function")):  # a class, not a member

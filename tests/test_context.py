@@ -823,6 +823,25 @@ def test_php_classes_come_through_use_statements_and_the_namespace():
     assert "protected function json($data)" in by_source["app/Http/Controllers/Controller.php"]
 
 
+def test_a_kotlin_import_of_a_top_level_function_finds_the_file_defining_it():
+    """``import expo.modules.kotlin.types.enforceType``: no file is named after a Kotlin top-level function
+    (or the second class of a file), so Java's file-per-class resolution found nothing."""
+    enforce = ("package expo.modules.kotlin.types\n\ninline fun <reified P0> enforceType(p0: Any?) {\n"
+               "    require(p0 is P0)\n}\n\nfun Any?.toArgsArray(): Array<Any?> = arrayOf(this)\n")
+    other = "package expo.modules.kotlin.types\n\nenum class Color { RED }\n\ntypealias Callback = (Int) -> Unit\n"
+    current = ("package expo.modules.kotlin.functions\n\nimport expo.modules.kotlin.types.enforceType\n"
+               "import expo.modules.kotlin.types.toArgsArray\n\nfun build(a: Any?) {\n    enforceType<Int>(a)\n"
+               "    val args = a.toArgsArray()\n    \n}\n")
+    files = {"src/main/java/expo/modules/kotlin/types/EnforceType.kt": enforce,
+             "src/main/java/expo/modules/kotlin/types/Other.kt": other,
+             "src/main/java/expo/modules/kotlin/functions/Builder.kt": current}
+    out = select_context("src/main/java/expo/modules/kotlin/functions/Builder.kt", current, 8, files, [], None,
+                         20_000, (0, 10))
+    by_source = {s.source: s.text for s in out}
+    text = by_source["src/main/java/expo/modules/kotlin/types/EnforceType.kt"]
+    assert "inline fun <reified P0> enforceType(p0: Any?)" in text and "fun Any?.toArgsArray()" in text
+
+
 def test_comment_in_a_parenthesised_import_keeps_the_next_name():
     text = "from ._internal_utils import (  # noqa: F401\n    _HEADER_VALIDATORS_BYTE,\n    to_native_string,  # x\n)\n"
     (ref,) = imported_modules(text, "python")

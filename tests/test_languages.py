@@ -167,6 +167,16 @@ def test_the_root_package_of_a_go_module_in_a_subfolder_resolves():
     assert resolve(root, "backend/cart/cart.go", index) == ["backend/shop.go"]
 
 
+def test_kotlin_definitions_by_brace_depth_name_what_kotlin_declares():
+    """An extension function was named after its receiver (``fun String.toArgs`` defined "String"), ``enum
+    class Color`` defined "class", and a ``typealias`` nothing."""
+    from fim.symbols import defined_names
+
+    text = ("package x\n\nfun String.toArgs(): Int = 1\nfun <T> List<T>.second(): T = this[1]\n"
+            "enum class Color { RED }\ntypealias Callback = (Int) -> Unit\nvalue class Id(val v: Int)\n")
+    assert defined_names(text, "kotlin") == {"toArgs", "second", "Color", "Callback", "Id"}
+
+
 def test_php_use_statements_resolve_as_psr4_lays_classes_out():
     """PHP had no imports: a class used through ``use App\\Models\\User;`` never reached the prompt."""
     text = ("<?php\n\nnamespace App\\Http\\Controllers;\n\nuse App\\Models\\User;\n"

@@ -43,9 +43,12 @@ _STRIP = re.compile(_C_LIKE + r"|'(?:[^'\\\n]|\\.)*'")
 # Languages whose definitions live one level down, inside a class.
 _CLASS_BODY_LANGUAGES = frozenset({"java", "kotlin", "scala", "csharp"})
 
+# The name after a declaring keyword, not another keyword (``enum class Color``: Color), and Kotlin's
+# ``fun <T> Receiver.name(`` (an extension function is named after the dot).
 _DECL_KEYWORDS = re.compile(
-    r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|namespace|fun|def|func|fn)[ \t]+"
-    r"([A-Za-z_]\w*)")
+    r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|typealias|namespace|def|func|fn)[ \t]+"
+    r"(?!(?:class|interface|struct|object)\b)([A-Za-z_]\w*)"
+    r"|\bfun[ \t]+(?:<[^>]*>[ \t]*)?(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)")
 _CALLABLE = re.compile(r"([A-Za-z_]\w*)[ \t]*\(")
 _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
                       "throw", "elif", "defined"})
@@ -71,7 +74,7 @@ class BraceFile:
         code = self.code[i]
         if line[:1] in ("#",) and not line.startswith("#define"):
             return []
-        names = [m.group(1) for m in _DECL_KEYWORDS.finditer(code)]
+        names = [m.group(1) or m.group(2) for m in _DECL_KEYWORDS.finditer(code)]
         if line.startswith("#define"):
             m = re.match(r"#define[ \t]+(\w+)", line)
             names += [m.group(1)] if m else []

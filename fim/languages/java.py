@@ -74,6 +74,10 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
             hits = index.with_suffix(stem + ext)
             if hits:
                 return hits[:1]
+    if len(parts) > 1:
+        # No file named after it (Kotlin's top-level functions, several classes in one file): the
+        # files of its package, of which the context keeps those defining the name.
+        return resolve(replace(ref, module=".".join(parts[:-1]) + ".*"), current, index)
     return []
 
 
