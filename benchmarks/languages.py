@@ -21,7 +21,8 @@ in the file itself, and the language makes it visible there:
 - Java: a class of the same package (folder) or named by an ``import``;
 - C/C++: a name declared in a header the file includes with quotes (by the header's file name).
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
-- Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder.
+- Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
+- Swift: a name of another file of the package (one module, as a CocoaPod's sources are).
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.
@@ -39,12 +40,12 @@ EXTENSIONS = {
     ".go": "go", ".rs": "rust", ".ts": "typescript", ".tsx": "typescriptreact", ".mts": "typescript",
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
-    ".kt": "kotlin",
+    ".kt": "kotlin", ".swift": "swift",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
-          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm"}
+          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm", "swift": "swift"}
 _TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
@@ -93,6 +94,9 @@ _PHP_TOP = re.compile(
 _KOTLIN_TOP = re.compile(
     r"^(?:(?:public|internal|private|open|abstract|sealed|data|enum|annotation|inline|value|fun|expect|actual)[ \t]+)*"
     r"(?:class|interface|object|typealias|fun)[ \t]+(?:<[^>]*>[ \t]*)?([A-Za-z_]\w*)[ \t]*[(<:{=]")
+_SWIFT_TOP = re.compile(
+    r"^(?:(?:public|internal|private|fileprivate|open|final|indirect|@\w+(?:\([^)]*\))?)[ \t]+)*"
+    r"(?:class|struct|enum|protocol|actor|typealias|func)[ \t]+([A-Za-z_]\w*)")
 _PHP_STRIP = re.compile(r"//[^\n]*|#(?!\[)[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
 
@@ -125,6 +129,8 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
             m = _PHP_TOP.match(line)
         elif language == "kotlin":
             m = _KOTLIN_TOP.match(line)
+        elif language == "swift":
+            m = _SWIFT_TOP.match(line)
         else:
             m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
             if m is None and line[:1].isalpha():
@@ -262,6 +268,9 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                     elif namespace and posixpath.dirname(target) == folder \
                             and _kotlin_package(files[target]) == namespace:
                         style = "kotlin-package"
+            elif language == "swift":  # one module: every file of the workspace's package sees the others
+                if not before.rstrip().endswith((".", "?.", "!.")) and language_of(target) == "swift":
+                    style = "swift-module"
             elif language == "php":
                 prev = before.rstrip()
                 if not prev.endswith(("\\", "->", "::", "?->", "$", "function")):  # a class, not a member

@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from typing import Optional
 
-from fim.languages import java, php
+from fim.languages import java, php, swift
 from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, ImportRef, Language, line_of
 
 
@@ -210,7 +210,7 @@ LANGUAGES = (
     _language("kotlin", ("kotlin",), (".kt", ".kts"), "jvm", jvm=True),
     _language("scala", ("scala",), (".scala",), "jvm", jvm=True),
     _language("csharp", ("csharp",), (".cs",), "csharp"),
-    _language("swift", ("swift",), (".swift",), "swift"),
+    replace(_language("swift", ("swift",), (".swift",), "swift"), siblings=swift.siblings),
     _language("dart", ("dart",), (".dart",), "dart"),
     replace(_language("php", ("php",), (".php",), "php"), imports=php.imports, resolve=php.resolve,
             siblings=php.siblings),

@@ -1,0 +1,40 @@
+"""Swift's visibility: every file of a module sees the others' declarations without an import. A
+module is the folder of a Swift package's target (``Sources/<Target>``), else the folder holding the
+CocoaPods spec or Swift package manifest above the file, else the file's own folder.
+Definitions come from the brace model (`fim.languages.brace`)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from fim.languages.base import PathIndex
+
+_MODULE_MARKS = (".podspec", "/Package.swift")
+
+
+def module_root(current: str, index: PathIndex) -> str:
+    """The folder of the module `current` belongs to ("" for the workspace's top)."""
+    folder = posixpath.dirname(current)
+    d = folder
+    while True:
+        parent, _, name = d.rpartition("/")
+        if d and posixpath.basename(parent) == "Sources":
+            return d
+        if any(p.endswith(_MODULE_MARKS) or p == "Package.swift" for p in index.by_dir.get(d, ())):
+            return d
+        if not d:
+            return folder
+        d = parent
+
+
+def siblings(current: str, index: PathIndex) -> list[str]:
+    """The other Swift files of the module, the current folder's first."""
+    root = module_root(current, index)
+    key = ("swift", "module", root)
+    files = index.derived.get(key)
+    if files is None:
+        files = [p for d, held in index.by_dir.items() if d == root or not root or d.startswith(root + "/")
+                 for p in held if p.endswith(".swift") and posixpath.basename(p) != "Package.swift"]
+        index.derived[key] = files
+    here = posixpath.dirname(current)
+    return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
