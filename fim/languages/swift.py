@@ -9,7 +9,9 @@ import posixpath
 
 from fim.languages.base import PathIndex
 
-_MODULE_MARKS = (".podspec", "/Package.swift")
+def _marks_a_module(path: str) -> bool:
+    """A CocoaPods spec or a Swift package manifest."""
+    return path.endswith(".podspec") or posixpath.basename(path) == "Package.swift"
 
 
 def module_root(current: str, index: PathIndex) -> str:
@@ -17,10 +19,10 @@ def module_root(current: str, index: PathIndex) -> str:
     folder = posixpath.dirname(current)
     d = folder
     while True:
-        parent, _, name = d.rpartition("/")
+        parent = d.rpartition("/")[0]
         if d and posixpath.basename(parent) == "Sources":
             return d
-        if any(p.endswith(_MODULE_MARKS) or p == "Package.swift" for p in index.by_dir.get(d, ())):
+        if any(_marks_a_module(p) for p in index.by_dir.get(d, ())):
             return d
         if not d:
             return folder

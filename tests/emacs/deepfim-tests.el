@@ -125,6 +125,17 @@ The cursor is put where SOURCE has <|> (which is removed)."
                       "eglot to manage the buffer"))
 
 
+(defun deepfim-test--complete-into-error ()
+  "In the current buffer, ask for a completion from a server that cannot load
+its model, and wait for the error state."
+  (python-mode)
+  (insert "def f():\n    return")
+  (deepfim-mode 1)
+  (let ((inhibit-message t))
+    (deepfim-complete)
+    (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error"))
+                        "the error state")))
+
 (defun deepfim-test--stop-shared-server ()
   "Stop the own server the tests share, before a test starts one of its own.
 jsonrpc kills the stderr buffer of a running connection of the same name
@@ -1394,13 +1405,7 @@ the context of its project's other files (the server learns of the folder)."
                                         (list "/nonexistent/model.gguf"))))
     (unwind-protect
         (with-temp-buffer
-          (python-mode)
-          (insert "def f():\n    return")
-          (deepfim-mode 1)
-          (let ((inhibit-message t))
-            (deepfim-complete)
-            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error"))
-                                "the error state"))
+          (deepfim-test--complete-into-error)
           (should (equal (substring-no-properties (deepfim--lighter)) " deepfim[error]"))
           (should (string-match-p "nonexistent" (plist-get (deepfim-status) :message)))
           ;; The server's hint, in Emacs terms.
@@ -1423,13 +1428,8 @@ again and the mode line stayed ` deepfim[error]'."
          (deepfim-model (expand-file-name "later.gguf" dir)))
     (unwind-protect
         (with-temp-buffer
-          (python-mode)
-          (insert "def f():\n    return")
-          (deepfim-mode 1)
+          (deepfim-test--complete-into-error)
           (let ((inhibit-message t))
-            (deepfim-complete)
-            (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "error"))
-                                "the error state")
             (copy-file (deepfim-test--env "DEEPFIM_TEST_MODEL") deepfim-model)
             (deepfim-reconfigure)
             (deepfim-test--wait (lambda () (equal (plist-get (deepfim-status) :state) "ready"))
