@@ -148,18 +148,30 @@ def _linked_sha256(headers: Message) -> Optional[str]:
 def _opened(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float, have: int):
     """The response to `request`; None where it asks for the rest of a part of `have` bytes that is the
     whole file (HTTP 416: a pull stopped after the last byte, before the part was checked and moved into
-    place). A part longer than the file (416 too) is downloaded again."""
+    place). A part longer than the file (416 too) is downloaded again. The file's length comes from the
+    416's Content-Range, else (a server or proxy that leaves it out) from a HEAD request."""
     try:
         return opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as error:
         if not have or error.code != 416:
             raise
-        whole = error.headers.get("Content-Range", "").strip() == f"bytes */{have}"
+        content_range = error.headers.get("Content-Range", "").strip()
         error.close()
-        if whole:
+        if content_range == f"bytes */{have}" or not content_range and _length(opener, request, timeout) == have:
             return None
         request.remove_header("Range")
         return opener.open(request, timeout=timeout)
+
+
+def _length(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float) -> Optional[int]:
+    """The length of the file `request` asks for, as a HEAD request finds it; None where it is not known."""
+    head = urllib.request.Request(request.full_url, headers={"User-Agent": "deepfim"}, method="HEAD")
+    try:
+        with opener.open(head, timeout=timeout) as response:
+            length = (response.headers.get("Content-Length") or "").strip()
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
+        return None
+    return int(length) if length.isdigit() else None
 
 
 def _why(error: Exception) -> str:

@@ -25,6 +25,13 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
     drop_after = 0  # > 0: the next answer's connection drops after this many bytes of the body
     length = ""  # a Content-Length to send instead of the body's
     linked = ""  # an X-Linked-Etag: the hub's answer redirects to /storage, as huggingface.co's does
+    bare_416 = False  # a 416 without Content-Range, as some servers and proxies answer
+
+    def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
+        RangeHandler.ranges.append("HEAD")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         if RangeHandler.linked and not self.path.startswith("/storage/"):
@@ -41,7 +48,8 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
             start = int(header.split("=")[1].split("-")[0])
             if start >= len(PAYLOAD):  # as the hub answers a range after the end
                 self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(PAYLOAD)}")
+                if not RangeHandler.bare_416:
+                    self.send_header("Content-Range", f"bytes */{len(PAYLOAD)}")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
@@ -67,6 +75,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("DEEPFIM_HUB", f"http://127.0.0.1:{server.server_port}")
     RangeHandler.ranges, RangeHandler.drop_after, RangeHandler.length, RangeHandler.linked = [], 0, "", ""
+    RangeHandler.bare_416 = False
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -90,6 +99,18 @@ def test_a_whole_part_left_by_a_pull_stopped_while_checking_it_is_moved_into_pla
     partial.write_bytes(PAYLOAD)
     assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
     assert RangeHandler.ranges == [f"bytes={len(PAYLOAD)}-"] and not partial.exists()
+
+
+@pytest.mark.parametrize("extra", [0, 1000])
+def test_a_416_without_content_range_asks_for_the_length(hub: str, extra: int) -> None:
+    """A server that answers 416 without Content-Range: a whole part was downloaded again from the start."""
+    RangeHandler.bare_416 = True
+    entry = find("deepseek-coder-1.3b-base")
+    partial = entry.local_path.with_name(entry.local_path.name + ".part")
+    partial.write_bytes(PAYLOAD + PAYLOAD[:extra])
+    assert pull(entry, progress=lambda done, total: None).read_bytes() == PAYLOAD
+    asked = [f"bytes={len(PAYLOAD) + extra}-", "HEAD"]
+    assert RangeHandler.ranges == (asked + [""] if extra else asked) and not partial.exists()
 
 
 def test_a_part_longer_than_the_file_is_downloaded_again(hub: str) -> None:
