@@ -22,7 +22,10 @@ in the file itself, and the language makes it visible there:
 - C/C++: a name declared in a header the file includes with quotes (by the header's file name).
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
 - Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
-- Swift: a name of another file of the package (one module, as a CocoaPod's sources are).
+- Swift: a name of another file of the package (one module, as a CocoaPod's sources are);
+- Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded);
+- Lua: ``alias.name`` where ``local alias = require "a.b"`` and ``a/b.lua`` defines ``name`` (``function
+  M.name``, ``M.name =``).
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.
@@ -40,12 +43,13 @@ EXTENSIONS = {
     ".go": "go", ".rs": "rust", ".ts": "typescript", ".tsx": "typescriptreact", ".mts": "typescript",
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
-    ".kt": "kotlin", ".swift": "swift",
+    ".kt": "kotlin", ".swift": "swift", ".rb": "ruby", ".lua": "lua",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
-          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm", "swift": "swift"}
+          "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm",
+          "swift": "swift", "ruby": "ruby", "lua": "lua"}
 _TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
@@ -97,6 +101,11 @@ _KOTLIN_TOP = re.compile(
 _SWIFT_TOP = re.compile(
     r"^(?:(?:public|internal|private|fileprivate|open|final|indirect|@\w+(?:\([^)]*\))?)[ \t]+)*"
     r"(?:class|struct|enum|protocol|actor|typealias|func)[ \t]+([A-Za-z_]\w*)")
+_RUBY_TOP = re.compile(r"^[ \t]*(?:(?:class|module)[ \t]+(?:\w+::)*([A-Z]\w*)|([A-Z][A-Z0-9_]+)[ \t]*=[^=~])")
+_LUA_TOP = re.compile(r"^(?:function[ \t]+(?:\w+[.:])+(\w+)[ \t]*\(|(?:\w+\.)+(\w+)[ \t]*=[^=])")
+_RUBY_STRIP = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+_LUA_STRIP = re.compile(r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+_LUA_REQUIRE = re.compile(r"(?m)^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*require[ \t(]*[\"']([\w.]+)[\"'][ \t)]*$")
 _PHP_STRIP = re.compile(r"//[^\n]*|#(?!\[)[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
 
@@ -131,6 +140,10 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
             m = _KOTLIN_TOP.match(line)
         elif language == "swift":
             m = _SWIFT_TOP.match(line)
+        elif language == "ruby":
+            m = _RUBY_TOP.match(line)
+        elif language == "lua":
+            m = _LUA_TOP.match(line)
         else:
             m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
             if m is None and line[:1].isalpha():
@@ -138,7 +151,7 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
                 if m is not None and m.group(1) in _C_KEYWORDS:
                     m = None
         if m:
-            out.append((m.group(1), i))
+            out.append((next(g for g in m.groups() if g), i))
     return out
 
 
@@ -217,7 +230,10 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     includes = set()
     if language in _C_LANGS:
         includes = {posixpath.basename(m) for m in re.findall(r"(?m)^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"", text)}
-    code = (_PHP_STRIP if language == "php" else _STRIP).sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    lua_modules = {alias: module.replace(".", "/") for alias, module in _LUA_REQUIRE.findall(text)} \
+        if language == "lua" else {}
+    strip = {"php": _PHP_STRIP, "ruby": _RUBY_STRIP, "lua": _LUA_STRIP}.get(language, _STRIP)
+    code = strip.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     namespace = _php_namespace(text) if language == "php" else _kotlin_package(text) if language == "kotlin" else ""
     statements = {text.count("\n", 0, k) for m in _IMPORT_STATEMENT.finditer(text)
                   for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
@@ -231,6 +247,12 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
         for m in _IDENT.finditer(line):
             name = m.group(0)
             where = defined_in.get(name)
+            if language == "lua":  # ``alias.name``: the required file's name, wherever else it is defined
+                alias = re.search(r"([A-Za-z_]\w*)[ \t]*[.:][ \t]*$", line[:m.start()])
+                stem = lua_modules.get(alias.group(1), "") if alias else ""
+                where = [(t, n) for t, n in where or () if stem and t.endswith((stem + ".lua", stem + "/init.lua"))
+                         and (t == stem + ".lua" or t.endswith("/" + stem + ".lua") or t.endswith(stem + "/init.lua"))]
+                own = set()
             if name in own or not where or len(where) != 1 or len(name) < 3:
                 continue
             (target, target_line), = where
@@ -271,6 +293,11 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
             elif language == "swift":  # one module: every file of the workspace's package sees the others
                 if not before.rstrip().endswith((".", "?.", "!.")) and language_of(target) == "swift":
                     style = "swift-module"
+            elif language == "ruby":  # a library: every file sees the classes the others define
+                if not before.rstrip().endswith("."):
+                    style = "ruby-library"
+            elif language == "lua":
+                style = "lua-require"
             elif language == "php":
                 prev = before.rstrip()
                 if not prev.endswith(("\\", "->", "::", "?->", "$", "function")):  # a class, not a member

@@ -933,3 +933,22 @@ def test_a_large_repository_keeps_one_path_index_not_the_last_four():
     finally:
         tracemalloc.stop()
     assert held < 2 * one, f"{held / 1e6:.0f} MB held after 5 sets of names, {one / 1e6:.0f} MB for one"
+
+
+def test_ruby_and_lua_files_get_their_libraries_definitions():
+    """Ruby and Lua had no repository context but similar windows: a class of another file of the gem, or
+    the function of a required module about to be typed after ``utils.``, never reached the prompt."""
+    utils = ("module Rack\n  module Utils\n    def self.escape(s)\n      URI.encode_www_form_component(s)\n"
+             "    end\n  end\nend\n")
+    current = ("require_relative 'request'\n\nmodule Rack\n  class Static\n    def call(env)\n      \n"
+               "    end\n  end\nend\n")
+    files = {"lib/rack/utils.rb": utils, "lib/rack/static.rb": current, "lib/rack/request.rb": "module Rack\nend\n"}
+    out = select_context("lib/rack/static.rb", current, 5, files, [], None, 20_000, (0, 10))
+    assert "def self.escape(s)" in {s.source: s.text for s in out}["lib/rack/utils.rb"]
+    strings = ("local M = {}\n\nfunction M.split(s, sep)\n  return {}\nend\n\nfunction M.strip(s)\n  return s\nend\n\n"
+               "return M\n")
+    current = "local stringx = require 'pl.stringx'\n\nlocal function words(s)\n  return stringx.\nend\n"
+    out = select_context("pl/text.lua", current, 3, {"pl/stringx.lua": strings, "pl/text.lua": current}, [], None,
+                         20_000, (0, 5))
+    text = {s.source: s.text for s in out}["pl/stringx.lua"]
+    assert "function M.split(s, sep)" in text and "function M.strip(s)" in text

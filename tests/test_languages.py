@@ -374,3 +374,63 @@ def test_a_big_struct_keeps_its_defining_line_where_it_does_not_fit_whole():
     assert "// Command is a command.\ntype Command struct {\n\t...\n}" in cut.text
     consts = "package x\n\nconst (\n" + "".join(f"\tToken{i} = {i}\n" for i in range(100)) + ")\n"
     assert "\tToken42 = 42" in extract(consts, "go", ["Token42"], max_chars=4000).text
+
+
+def test_ruby_requires_resolve_to_the_library_files():
+    """Ruby had no imports: ``require_relative``/``require``/``autoload`` brought nothing."""
+    text = ("# frozen_string_literal: true\nrequire 'time'\nrequire_relative 'utils'\nrequire \"rack/mime\"\n"
+            "module Rack\n  autoload :Handler, \"rack/handler\"\n  # require 'rack/commented'\nend\n")
+    files = {"lib/rack/request.rb": text, "lib/rack/utils.rb": "", "lib/rack/mime.rb": "", "lib/rack/handler.rb": "",
+             "test/rack/mime.rb": "", "lib/rack/commented.rb": ""}
+    index = path_index(files)
+    refs = imported_modules(text, "ruby")
+    assert [(r.module, r.names) for r in refs] == [
+        ("time", ()), ("./utils", ()), ("rack/mime", ()), ("rack/handler", ("Handler",))]
+    assert [resolve(r, "lib/rack/request.rb", index) for r in refs] == [
+        [], ["lib/rack/utils.rb"], ["lib/rack/mime.rb"], ["lib/rack/handler.rb"]]
+    assert languages.get("ruby").siblings("lib/rack/request.rb", index) == [
+        "lib/rack/commented.rb", "lib/rack/handler.rb", "lib/rack/mime.rb", "lib/rack/utils.rb"]  # not test/
+
+
+def test_ruby_definitions_follow_def_class_module_and_end():
+    """Statement modifiers (``return x if y``), ``while x do``, endless methods, heredocs and ``=begin``
+    blocks holding the word ``end`` must not shift the blocks."""
+    text = ("module Rack\n  class Request\n    DEFAULT_PORT = 80\n    attr_reader :env, :params\n\n"
+            "    def host\n      return nil if @env.empty?\n      while busy? do\n        wait\n      end\n"
+            "      @env['HTTP_HOST']\n    end\n\n    def port = DEFAULT_PORT\n\n"
+            "    def usage\n      <<~TEXT\n        if you end here\n      TEXT\n    end\n"
+            "=begin\n  def not_a_method\n  end\n=end\n    def self.build(env)\n      new(env)\n    end\n  end\nend\n")
+    lines = text.split("\n")
+    assert defined_names(text, "ruby") == {"Rack", "Request", "DEFAULT_PORT", "env", "params", "host", "port",
+                                           "usage", "build"}
+    cut = extract(text, "ruby", ["host"], 4000)
+    assert cut.text == "\n".join(lines[5:12])
+    cut = extract(text, "ruby", ["build"], 4000)
+    assert cut.text == "\n".join(lines[24:27])
+
+
+def test_lua_requires_resolve_as_package_path_finds_modules():
+    """Lua had no imports: ``local utils = require 'pl.utils'`` brought nothing."""
+    text = ("local utils = require 'pl.utils'\nlocal is_callable = require('pl.types').is_callable\n"
+            "local config = require(\"deepfim.config\")\n-- local gone = require 'pl.gone'\n"
+            "local t = utils.split(s, ',')\nif utils:is_type(t) then config.get() end\n")
+    files = {"pl/utils.lua": "", "pl/types.lua": "", "lua/deepfim/config/init.lua": "", "pl/gone.lua": ""}
+    index = path_index(files)
+    refs = imported_modules(text, "lua")
+    assert [(r.module, r.names) for r in refs] == [
+        ("pl.utils", ("split", "is_type")), ("pl.types", ("is_callable",)), ("deepfim.config", ("get",))]
+    assert [resolve(r, "main.lua", index) for r in refs] == [
+        ["pl/utils.lua"], ["pl/types.lua"], ["lua/deepfim/config/init.lua"]]
+
+
+def test_lua_definitions_follow_function_and_end():
+    """Long comments and strings holding ``end`` or ``function`` must not shift the blocks."""
+    text = ("--[[ Helpers: if you call a function, end it.\n]]\nlocal M = {}\n\n"
+            "local function strip(s)\n  return (s:gsub('^%s+', ''))\nend\n\n"
+            "--- Split s at sep.\nfunction M.split(s, sep)\n  local out = {}\n"
+            "  for part in s:gmatch('[^' .. sep .. ']+') do\n"
+            "    out[#out + 1] = strip(part)\n  end\n  local doc = [[ end ]]\n  return out\nend\n\n"
+            "M.VERSION = '1.0'\nM.join = function(t, sep) return table.concat(t, sep) end\n\nreturn M\n")
+    lines = text.split("\n")
+    assert defined_names(text, "lua") == {"strip", "split", "VERSION", "join"}
+    assert extract(text, "lua", ["split"], 4000).text == "\n".join(lines[8:17])

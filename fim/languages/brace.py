@@ -55,19 +55,33 @@ _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof
 
 
 class BraceFile:
+    """A file's definitions by block depth: braces here; a subclass may count other block marks
+    (`fim.languages.keyword`'s ``def`` ... ``end``)."""
+
+    closing = re.compile(r"[ \t]*\}")  # a line (of code) that closes a block
+    container = _DECL_KEYWORDS  # a definition whose members an outline keeps (a class, not a function)
+    attached = ("//", "/*", "*", "#[", "@", "///")  # lines above a definition that belong to it
+
     def __init__(self, text: str, lines: list[str], language: str) -> None:
         self.lines = lines
         self.language = language
-        stripped, _, _ = _strip_spans(text, _STRIP)
-        self.code = stripped.split("\n")
+        self.code = self._code(text)
         self.depth = [0] * (len(lines) + 1)  # depth before each line
         d = 0
         for i, code in enumerate(self.code[: len(lines)]):
             self.depth[i] = d
-            d = max(0, d + code.count("{") - code.count("}"))
+            d = max(0, d + self._opened(code))
         self.depth[len(lines)] = d
         self.member_depth = 1 if language in _CLASS_BODY_LANGUAGES else 0
         self._start_list: Optional[list[tuple[int, list[str]]]] = None
+
+    def _code(self, text: str) -> list[str]:
+        """The lines of `text` with strings and comments blanked."""
+        return _strip_spans(text, _STRIP)[0].split("\n")
+
+    def _opened(self, code: str) -> int:
+        """Blocks a line of code opens, less those it closes."""
+        return code.count("{") - code.count("}")
 
     def _names_at(self, i: int) -> list[str]:
         line = self.lines[i]
@@ -141,7 +155,7 @@ class BraceFile:
             if wanted.intersection(found):
                 # Attach the comment / attribute / decorator lines just above.
                 start = i
-                while start > 0 and self.lines[start - 1].strip().startswith(("//", "/*", "*", "#[", "@", "///")) \
+                while start > 0 and self.lines[start - 1].strip().startswith(self.attached) \
                         and self.depth[start - 1] == self.depth[i]:
                     start -= 1
                 end = self._end(i)
@@ -158,12 +172,12 @@ class BraceFile:
         # Keep the definition's own level and the level of its members; elide deeper bodies.
         base = min(self.depth[start:end]) if end > start else 0
         keep = base + 1
-        if summary or not any(_DECL_KEYWORDS.search(self.code[k]) for k in range(start, min(end, start + 3))):
+        if summary or not any(self.container.search(self.code[k]) for k in range(start, min(end, start + 3))):
             keep = base  # a function: keep its signature only
         out: list[str] = []
         eliding = False
         for k in range(start, end):
-            if self.depth[k] <= keep or self.depth[k + 1] <= keep and self.code[k].lstrip().startswith("}"):
+            if self.depth[k] <= keep or self.depth[k + 1] <= keep and self.closing.match(self.code[k]):
                 out.append(self.lines[k])
                 eliding = False
             elif not eliding:
@@ -171,12 +185,16 @@ class BraceFile:
                 eliding = True
         return "\n".join(out)
 
+    def outline_depth(self) -> int:
+        """The deepest block whose lines an outline keeps."""
+        return self.member_depth
+
     def outline(self) -> str:
         out: list[str] = []
         eliding = False
-        keep = self.member_depth
+        keep = self.outline_depth()
         for k, line in enumerate(self.lines):
-            if self.depth[k] <= keep or self.depth[k + 1] <= keep and self.code[k].lstrip().startswith("}"):
+            if self.depth[k] <= keep or self.depth[k + 1] <= keep and self.closing.match(self.code[k]):
                 if line.strip() or (out and out[-1].strip()):
                     out.append(line)
                 eliding = False

@@ -1,0 +1,167 @@
+"""Ruby: ``require``/``require_relative``/``autoload`` resolved to the workspace's files, the other
+files of the library a file belongs to (Ruby sees every loaded class without naming its file), and
+definitions by ``def``/``class``/``module`` ... ``end`` blocks."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from fim.languages.base import ImportRef, Language, PathIndex, line_of
+from fim.languages.brace import BraceFile, _indent
+from fim.languages.keyword import RUBY_RULES
+
+# ``require "a/b"``, ``require_relative '../b'``, ``load "x.rb"``, ``autoload :Name, "a/b"``
+_REQUIRE = re.compile(
+    r"(?m)^[ \t]*(?:(require_relative|require|load)[ \t(]+|autoload[ \t(]+:?(\w+)[ \t]*,[ \t]*)"
+    r"[\"']([^\"'\n#{}]+)[\"']")
+
+
+def imports(text: str) -> list[ImportRef]:
+    """The files a Ruby file loads, in source order: ``require_relative`` targets start with "./"."""
+    refs: list[ImportRef] = []
+    for m in _REQUIRE.finditer(text):
+        target = m.group(3).strip()
+        if m.group(1) == "require_relative" and not target.startswith((".", "/")):
+            target = "./" + target
+        names = (m.group(2),) if m.group(2) else ()
+        refs.append(ImportRef(target, names, "ruby", line_of(text, m.start())))
+    return refs
+
+
+def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
+    """``require_relative``: the path from the current file's folder; ``require "a/b"``: ``a/b.rb``
+    in the workspace, under a ``lib`` folder first (a gem's load path)."""
+    target = ref.module if ref.module.endswith(".rb") else ref.module + ".rb"
+    if target.startswith("."):
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
+        return [path] if path in index.paths else []
+    hits = index.with_suffix(target.lstrip("/"))
+    return sorted(hits, key=lambda p: not (p == "lib/" + target or p.endswith("/lib/" + target)))[:1]
+
+
+def library_root(current: str) -> str:
+    """The ``lib`` folder a file is in (a gem's sources), else the file's folder."""
+    parts = current.split("/")[:-1]
+    if "lib" in parts:
+        return "/".join(parts[: len(parts) - parts[::-1].index("lib")])
+    return "/".join(parts)
+
+
+def siblings(current: str, index: PathIndex) -> list[str]:
+    """The other Ruby files of the library (all of ``lib``), the current folder's first."""
+    root = library_root(current)
+    key = ("ruby", "library", root)
+    files = index.derived.get(key)
+    if files is None:
+        files = [p for d, held in index.by_dir.items() if d == root or not root or d.startswith(root + "/")
+                 for p in held if p.endswith(".rb")]
+        index.derived[key] = files
+    here = posixpath.dirname(current)
+    return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
+
+
+# Strings, comments, ``=begin`` ... ``=end`` blocks and the bodies of heredocs are blanked.
+_STRIP = re.compile(r"(?m)^=begin\b[\s\S]*?(?:^=end\b[^\n]*|\Z)|#[^\n]*|\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?")
+_HEREDOC = re.compile(r"<<[~-]?([\"'`]?)([A-Za-z_]\w*)\1")
+# Words that open a block where a statement starts (else they are modifiers: ``return x if y``).
+_STATEMENT_OPENERS = frozenset({"def", "class", "module", "if", "unless", "while", "until", "case", "begin", "for"})
+_WORD = re.compile(r"(?<![\w.:$@])(?:[A-Za-z_]\w*)(?![\w?!:])|[{}]")
+_STATEMENT_BEFORE = re.compile(r"(?:^|[=(\[,;|&!?:{]|\b(?:return|then|do|else|and|or|not))[ \t]*$")
+_ENDLESS_DEF = re.compile(r"\bdef[ \t]+[\w.]+[?!]?(?:[ \t]*\([^)]*\))?[ \t]*=(?!=)")
+_NAMES = re.compile(
+    r"^[ \t]*(?:def[ \t]+(?:self\.|[A-Za-z_]\w*\.)?([A-Za-z_]\w*)"
+    r"|(?:class|module)[ \t]+(?:[A-Za-z_]\w*::)*([A-Z]\w*)"
+    r"|([A-Z][A-Z0-9_]*)[ \t]*=(?![=~]))")
+_MIXIN = re.compile(r"^[ \t]*(?:include|extend|prepend)[ \t(]+[A-Z]")
+_ATTRIBUTES = re.compile(r"^[ \t]*attr_(?:reader|writer|accessor)[ \t(]+((?::\w+[ \t]*,?[ \t]*)+)")
+
+
+class RubyFile(BraceFile):
+    """Definitions of a Ruby file: methods, classes, modules, constants and attributes, at any depth
+    (a gem nests its classes in modules)."""
+
+    closing = re.compile(r"[ \t]*(?:\}|end\b)")
+    container = re.compile(r"^[ \t]*(?:class|module)\b")
+    attached = ("#",)
+
+    def __init__(self, text: str, lines: list[str]) -> None:
+        super().__init__(text, lines, "ruby")
+        self.member_depth = 4
+
+    def _code(self, text: str) -> list[str]:
+        return _blank("\n".join(_blank_heredocs(text.split("\n")))).split("\n")
+
+    def _opened(self, code: str) -> int:
+        n = 0
+        loop = False  # ``while x do``: the loop's own ``do`` opens nothing more
+        for m in _WORD.finditer(code):
+            word = m.group(0)
+            if word == "{":
+                n += 1
+            elif word == "}" or word == "end":
+                n -= 1
+            elif word == "do":
+                n += 0 if loop else 1
+                loop = False
+            elif word in _STATEMENT_OPENERS and _STATEMENT_BEFORE.search(code, 0, m.start()):
+                if word == "def" and _ENDLESS_DEF.match(code, m.start()):
+                    continue
+                n += 1
+                loop = word in ("while", "until", "for")
+        return n
+
+    def outline(self) -> str:
+        """The declarations (classes, modules, methods' signatures, constants, attributes, mixins) and the
+        ``end`` of each class and module; method bodies elided."""
+        out: list[str] = []
+        containers: list[int] = []  # depths of the open classes and modules
+        eliding = False
+        for k, line in enumerate(self.lines):
+            code = self.code[k]
+            while containers and self.depth[k] < containers[-1]:
+                containers.pop()
+            keep = any(p.match(code) for p in (_NAMES, _ATTRIBUTES, _MIXIN, self.container))
+            if self.container.match(code) and self.depth[k + 1] > self.depth[k]:
+                containers.append(self.depth[k] + 1)
+            elif containers and self.depth[k] == containers[-1] and self.closing.match(code) \
+                    and self.depth[k + 1] < self.depth[k]:
+                keep = True
+            if keep or not line.strip() and out and out[-1].strip() and not eliding:
+                out.append(line)
+                eliding = False
+            elif line.strip() and not eliding:
+                out.append(_indent(line) + "...")
+                eliding = True
+        return "\n".join(out)
+
+    def _names_at(self, i: int) -> list[str]:
+        m = _NAMES.match(self.code[i])
+        if m:
+            return [next(g for g in m.groups() if g)]
+        attributes = _ATTRIBUTES.match(self.code[i])
+        return re.findall(r":(\w+)", attributes.group(1)) if attributes else []
+
+
+def _blank(text: str) -> str:
+    """`text` with strings and comments blanked (newlines kept)."""
+    return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _blank_heredocs(lines: list[str]) -> list[str]:
+    """Blank the bodies of heredocs (``<<~SQL`` ... ``SQL``), whose text is no code."""
+    out = list(lines)
+    i = 0
+    while i < len(out):
+        ends = [m.group(2) for m in _HEREDOC.finditer(out[i])]
+        i += 1
+        for end in ends:
+            while i < len(out) and out[i].strip() != end:
+                out[i] = " " * len(out[i])
+                i += 1
+            i += 1
+    return out
+
+
+LANGUAGE = Language("ruby", ("ruby",), (".rb", ".rake", ".gemspec"), "ruby", imports=imports, resolve=resolve,
+                    model=lambda text, lines: RubyFile(text, lines), siblings=siblings, rules=RUBY_RULES)
