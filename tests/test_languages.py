@@ -208,6 +208,22 @@ def test_php_use_statements_resolve_as_psr4_lays_classes_out():
     assert languages.get("php").siblings(current, index) == ["app/Http/Controllers/Controller.php"]
 
 
+def test_php_use_statements_resolve_through_composer_psr4_maps():
+    """A class directly under the folder composer.json maps its namespace prefix to (``"Acme\\\\Shop\\\\":
+    "src/"``: ``Acme\\Shop\\Cart`` in ``src/Cart.php``; Laravel's ``App\\User`` in ``app/User.php``) was never
+    found: the name's tails were looked up as paths (``Shop/Cart.php``), composer.json was not read."""
+    composer = ('{"autoload": {"psr-4": {"Acme\\\\Shop\\\\": "src/", "App\\\\": ["app/"]}},\n'
+                ' "autoload-dev": {"psr-4": {"Acme\\\\Shop\\\\Tests\\\\": "tests/"}}}\n')
+    files = {"web/composer.json": composer, "web/src/Cart.php": "", "web/src/Model/Item.php": "",
+             "web/app/User.php": "", "web/tests/CartTest.php": "", "web/src/Checkout.php": ""}
+    index = path_index(files, {"web/composer.json": composer})
+    text = ("<?php\n\nnamespace Acme\\Shop;\n\nuse Acme\\Shop\\Cart;\nuse Acme\\Shop\\Model\\Item;\nuse App\\User;\n"
+            "use Acme\\Shop\\Tests\\CartTest;\nuse Vendor\\Lib\\Cart;\n")
+    refs = imported_modules(text, "php")
+    assert [resolve(r, "web/src/Checkout.php", index) for r in refs] == [
+        ["web/src/Cart.php"], ["web/src/Model/Item.php"], ["web/app/User.php"], ["web/tests/CartTest.php"], []]
+
+
 def test_a_go_dependency_is_not_a_workspace_folder_of_the_same_name():
     # A kubebuilder project: metav1 is k8s.io's package, not the project's api/v1.
     files = {"go.mod": "module example.com/operator\n", "api/v1/types.go": "package v1\n\ntype Widget struct{}\n",

@@ -31,7 +31,8 @@ class ImportRef:
 MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole (longer ones are outlined)
 
 # Files that resolution reads besides the paths (module paths, crate names, path aliases, include folders).
-CONFIG_NAMES = ("go.mod", "Cargo.toml", "tsconfig.json", "jsconfig.json", "package.json", "compile_commands.json")
+CONFIG_NAMES = ("go.mod", "Cargo.toml", "tsconfig.json", "jsconfig.json", "package.json", "compile_commands.json",
+                "composer.json")
 
 
 class PathIndex:

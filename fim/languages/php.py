@@ -1,10 +1,11 @@
-"""PHP's imports and the files they name: ``use`` statements resolved as Composer's PSR-4 autoloading
-lays classes out (``App\\Models\\User`` in ``.../Models/User.php`` under the folder a namespace
-prefix maps to), and the other files of a class's namespace, which PHP sees without a ``use``.
-Definitions come from the brace model (`fim.languages.brace`)."""
+"""PHP's imports and the files they name: ``use`` statements resolved by the PSR-4 autoload maps of
+the workspace's composer.json files, else as PSR-4 lays classes out (``App\\Models\\User`` in
+``.../Models/User.php`` under the folder a namespace prefix maps to), and the other files of a
+class's namespace, which PHP sees without a ``use``. Definitions come from the brace model (`fim.languages.brace`)."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -47,15 +48,47 @@ def _inside_braces(text: str, offset: int) -> bool:
 
 
 def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
-    """The file of a class named by its namespace: the longest tail of the name that is a path of
-    the workspace (``App\\Models\\User``: ``App/Models/User.php``, else ``Models/User.php``, as
-    ``"App\\\\": "app/"`` maps it)."""
+    """The file of a class named by its namespace: where a composer.json's PSR-4 autoload puts it
+    (``"Acme\\\\": "src/"``: ``Acme\\Cart`` in ``src/Cart.php``), else the longest tail of the name
+    that is a path of the workspace (``App\\Models\\User``: ``App/Models/User.php``, else
+    ``Models/User.php``)."""
+    for prefix, folder in _psr4(index):
+        if ref.module.startswith(prefix + "\\") or not prefix:
+            rest = ref.module[len(prefix):].strip("\\").replace("\\", "/")
+            path = posixpath.join(folder, rest + ".php") if folder else rest + ".php"
+            if path in index:
+                return [path]
     parts = ref.module.split("\\")
     for start in range(len(parts) - 1 if len(parts) > 1 else 1):
         hits = index.with_suffix("/".join(parts[start:]) + ".php")
         if hits:
             return hits[:1]
     return []
+
+
+def _psr4(index: PathIndex) -> list[tuple[str, str]]:
+    """(namespace prefix, folder) of the ``autoload`` and ``autoload-dev`` PSR-4 maps of every
+    composer.json in the workspace, longest prefix first."""
+    key = ("php", "psr4")
+    got = index.derived.get(key)
+    if got is None:
+        got = []
+        for p in index.by_name.get("composer.json", ()):
+            try:
+                data = json.loads(index.config(p) or "null")
+            except ValueError:
+                continue
+            for section in ("autoload", "autoload-dev"):
+                table = data.get(section) if isinstance(data, dict) else None
+                mapping = table.get("psr-4") if isinstance(table, dict) else None
+                for prefix, dirs in mapping.items() if isinstance(mapping, dict) else ():
+                    for d in [dirs] if isinstance(dirs, str) else dirs if isinstance(dirs, list) else ():
+                        if isinstance(d, str):
+                            folder = posixpath.normpath(posixpath.join(posixpath.dirname(p), d))
+                            got.append((prefix.strip("\\"), "" if folder == "." else folder))
+        got.sort(key=lambda t: -len(t[0]))
+        index.derived[key] = got
+    return got
 
 
 def siblings(current: str, index: PathIndex) -> list[str]:
