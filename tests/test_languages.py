@@ -224,6 +224,15 @@ def test_php_use_statements_resolve_through_composer_psr4_maps():
         ["web/src/Cart.php"], ["web/src/Model/Item.php"], ["web/app/User.php"], ["web/tests/CartTest.php"], []]
 
 
+def test_php_use_statements_inside_braced_namespaces_are_read():
+    """A file of braced namespaces (``namespace App {``, several in one file) indents its ``use`` statements:
+    they were taken for a trait's ``use`` in a class body and left out."""
+    text = ("<?php\nnamespace App\\Models {\n    use App\\Support\\Str;\n\n    class User\n    {\n"
+            "        use HasFactory;\n    }\n}\n\nnamespace App\\Http\n{\n    use App\\Models\\User;\n\n"
+            "    class Kernel { use Macroable; }\n}\n")
+    assert [r.module for r in imported_modules(text, "php")] == ["App\\Support\\Str", "App\\Models\\User"]
+
+
 def test_a_go_dependency_is_not_a_workspace_folder_of_the_same_name():
     # A kubebuilder project: metav1 is k8s.io's package, not the project's api/v1.
     files = {"go.mod": "module example.com/operator\n", "api/v1/types.go": "package v1\n\ntype Widget struct{}\n",

@@ -41,10 +41,21 @@ def imports(text: str) -> list[ImportRef]:
 
 
 def _inside_braces(text: str, offset: int) -> bool:
-    """Whether `offset` is inside a ``{`` block (a class body), counting braces outside strings
-    and comments only roughly: enough for the top of a file, where ``use`` statements are."""
+    """Whether `offset` is inside a ``{`` block (a class body) other than a braced namespace's
+    (``namespace App { use ...; }``, the file's top level), counting braces outside strings and
+    comments only roughly: enough for the top of a file, where ``use`` statements are."""
     code = re.sub(r"//[^\n]*|#[^\n]*|/\*[\s\S]*?\*/|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "", text[:offset])
-    return code.count("{") > code.count("}")
+    blocks: list[bool] = []  # the open blocks: True for a namespace's
+    for m in _BRACE.finditer(code):
+        if m.group(0) == "}":
+            if blocks:
+                blocks.pop()
+        else:
+            blocks.append(m.group(0) != "{")
+    return not all(blocks)
+
+
+_BRACE = re.compile(r"(?m)^[ \t]*namespace\b[^;{}]*\{|[{}]")
 
 
 def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
