@@ -808,6 +808,23 @@ def test_a_subpackage_imported_as_a_namespace_brings_what_it_re_exports():
     assert "class ModelAdmin:" in by_source["django/contrib/admin/options.py"]
 
 
+def test_a_name_a_package_re_exports_with_a_star_import_is_followed():
+    """``from django.db import models`` then ``models.CharField(``: django/db/models/__init__.py re-exports
+    with ``from django.db.models.fields import *``, which was never followed (a Python star import was read
+    as an import of nothing), so the prompt got the package's head and never ``class CharField``."""
+    init = "from django.db.models.fields import *  # NOQA\nfrom django.db.models.fields import __all__ as _f\n"
+    fields = ("class Field:\n    def __init__(self, verbose_name=None, null=False):\n        self.null = null\n\n\n"
+              "class CharField(Field):\n    def __init__(self, *args, max_length=None, **kwargs):\n"
+              "        super().__init__(*args, **kwargs)\n")
+    files = {"django/__init__.py": "", "django/db/__init__.py": "", "django/db/models/__init__.py": init,
+             "django/db/models/fields/__init__.py": fields}
+    current = "from django.db import models\n\n\nclass Post(models.Model):\n    title = models.CharField(\n"
+    files["blog/models.py"] = current
+    out = select_context("blog/models.py", current, 4, files, [], None, 20_000, (0, 5))
+    by_source = {s.source: s.text for s in out}
+    assert "class CharField(Field):" in by_source.get("django/db/models/fields/__init__.py", ""), by_source
+
+
 def test_php_classes_come_through_use_statements_and_the_namespace():
     user = ("<?php\n\nnamespace App\\Models;\n\nclass User extends Model\n{\n"
             "    public function fullName(): string\n    {\n        return $this->first . ' ' . $this->last;\n    }\n}\n")

@@ -22,14 +22,14 @@ MAX_DOCSTRING_LINES = 12
 
 def imports(text: str) -> list[ImportRef]:
     """Python imports by regular expressions: fast, and fine with half-typed code."""
-    pending: list[tuple[str, Optional[str], tuple[str, ...], int]] = []  # module, alias, names, offset
+    pending: list[tuple[str, Optional[str], tuple[str, ...], int, bool]] = []  # module, alias, names, offset, star
     for m in _PY_IMPORT.finditer(text):
         for part in m.group(1).split(","):
             words = part.split()
             if not words or not re.fullmatch(r"[A-Za-z_][\w.]*", words[0]):
                 continue
             alias = words[2] if len(words) >= 3 and words[1] == "as" else words[0]
-            pending.append((words[0], alias, (), m.start()))
+            pending.append((words[0], alias, (), m.start(), False))
     for m in _PY_FROM.finditer(text):
         module = m.group(1)
         if not module or module.strip(".") and not re.fullmatch(r"\.*[A-Za-z_][\w.]*", module):
@@ -43,10 +43,10 @@ def imports(text: str) -> list[ImportRef]:
             words = part.split()
             if words and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
                 names.append(words[0])
-        pending.append((module, None, tuple(names), m.start()))
-    used = uses(text, (alias for _, alias, _, _ in pending if alias), r"[A-Za-z_]\w*")
-    refs = [ImportRef(module, used[alias] if alias else names, "python", line_of(text, offset))
-            for module, alias, names, offset in pending]
+        pending.append((module, None, tuple(names), m.start(), body == "*"))
+    used = uses(text, (alias for _, alias, _, _, _ in pending if alias), r"[A-Za-z_]\w*")
+    refs = [ImportRef(module, used[alias] if alias else names, "python", line_of(text, offset), star=star)
+            for module, alias, names, offset, star in pending]
     refs.sort(key=lambda r: r.line)
     return refs
 
