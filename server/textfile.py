@@ -12,11 +12,12 @@ _MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be")
 
 
 def decode(data: bytes) -> Optional[str]:
-    """The text of a file's bytes, or None when they are not text (NUL bytes in the first 8 KiB of
-    a file with no UTF-16/32 mark). Bytes that do not decode become U+FFFD."""
+    """The text of a file's bytes, or None when they are not text (NUL characters in the first 8K:
+    NUL bytes without a UTF-16/32 mark). Bytes that do not decode become U+FFFD."""
     for mark, encoding in _MARKS:
         if data.startswith(mark):
-            return data[len(mark):].decode(encoding, "replace")
+            text = data[len(mark):].decode(encoding, "replace")
+            return None if "\x00" in text[:8192] else text  # binary that begins as a mark does
     if b"\x00" in data[:8192]:
         return None
     return data.decode("utf-8", "replace")
