@@ -224,6 +224,14 @@ def test_php_use_statements_resolve_through_composer_psr4_maps():
         ["web/src/Cart.php"], ["web/src/Model/Item.php"], ["web/app/User.php"], ["web/tests/CartTest.php"], []]
 
 
+def test_an_aliased_php_use_statement_is_read():
+    """``use App\\Models\\User as Member;`` (an alias outside a group) did not match at all: the class never
+    reached the prompt."""
+    text = "<?php\nuse App\\Models\\User as Member;\nuse App\\A AS X, App\\B;\nuse function App\\fmt as f;\n"
+    assert [(r.module, r.names) for r in imported_modules(text, "php")] == [
+        ("App\\Models\\User", ("User",)), ("App\\A", ("A",)), ("App\\B", ("B",)), ("App\\fmt", ("fmt",))]
+
+
 def test_php_use_statements_inside_braced_namespaces_are_read():
     """A file of braced namespaces (``namespace App {``, several in one file) indents its ``use`` statements:
     they were taken for a trait's ``use`` in a class body and left out."""

@@ -13,7 +13,8 @@ from fim.languages.base import ImportRef, PathIndex, line_of
 
 # ``use A\B\C;``, ``use A\B\C as D, E\F;``, ``use function A\b;``, ``use A\B\{C, D as E};``
 _USE = re.compile(
-    r"(?m)^[ \t]*use[ \t]+(?:(?:function|const)[ \t]+)?([\\\w]+\\?(?:\{[^}]*\})?(?:[ \t]*,[^;]*)?)[ \t]*;")
+    r"(?m)^[ \t]*use[ \t]+(?:(?:function|const)[ \t]+)?([\\\w]+\\?(?:\{[^}]*\})?(?:[ \t]+(?i:as)[ \t]+\w+)?"
+    r"(?:[ \t]*,[^;]*)?)[ \t]*;")
 _NAME = re.compile(r"[A-Za-z_]\w*(?:\\[A-Za-z_]\w*)*")
 
 
