@@ -244,8 +244,12 @@ def pull(entry: CatalogEntry, progress: Optional[Progress] = None, timeout: floa
             if not os.fstat(out.fileno()).st_size:  # nothing downloaded: no part left behind
                 _drop(partial)
             raise
+        sha256 = entry.sha256 or hub_sha256
+        if sha256 and progress is None:  # seconds to minutes of reading, after the bar's 100%
+            sys.stderr.write(f"checking the SHA-256 of {entry.file} ...\n")
+            sys.stderr.flush()
         try:
-            verify(partial, entry.sha256 or hub_sha256)
+            verify(partial, sha256)
         except DownloadError:
             _drop(partial)
             raise DownloadError(f"the download of {entry.file} is corrupt (checksum or header mismatch) and was "

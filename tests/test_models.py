@@ -199,6 +199,15 @@ def test_a_download_is_checked_against_the_hubs_checksum(hub: str) -> None:
     assert RangeHandler.ranges == ["bytes=100000-", ""]
 
 
+def test_the_checksum_pass_after_the_bar_is_announced(hub: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """After the bar's 100%, `models pull` read the whole file for its SHA-256 (a minute for a large model)
+    with nothing on screen: users took it for a hang and pressed Ctrl-C."""
+    RangeHandler.linked = f'"{hashlib.sha256(PAYLOAD).hexdigest()}"'
+    entry = find("deepseek-coder-1.3b-base")
+    assert pull(entry).read_bytes() == PAYLOAD
+    assert capsys.readouterr().err.endswith(f"\nchecking the SHA-256 of {entry.file} ...\n")
+
+
 def test_resolve_model_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEEPFIM_CACHE", str(tmp_path))
     model = tmp_path / "m.gguf"
