@@ -25,7 +25,8 @@ in the file itself, and the language makes it visible there:
 - Swift: a name of another file of the package (one module, as a CocoaPod's sources are);
 - Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded);
 - Lua: ``alias.name`` where ``local alias = require "a.b"`` and ``a/b.lua`` defines ``name`` (``function
-  M.name``, ``M.name =``).
+  M.name``, ``M.name =``);
+- shell: a function defined in a script the file sources (``. /lib/x-lib.sh``, by the script's name).
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.
@@ -44,12 +45,14 @@ EXTENSIONS = {
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
     ".kt": "kotlin", ".swift": "swift", ".rb": "ruby", ".lua": "lua",
+    ".sh": "shellscript",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
           "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm",
-          "swift": "swift", "ruby": "ruby", "lua": "lua"}
+          "swift": "swift", "ruby": "ruby", "lua": "lua",
+          "shellscript": "shell"}
 _TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
@@ -105,6 +108,8 @@ _RUBY_TOP = re.compile(r"^[ \t]*(?:(?:class|module)[ \t]+(?:\w+::)*([A-Z]\w*)|([
 _LUA_TOP = re.compile(r"^(?:function[ \t]+(?:\w+[.:])+(\w+)[ \t]*\(|(?:\w+\.)+(\w+)[ \t]*=[^=])")
 _RUBY_STRIP = re.compile(r"#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
 _LUA_STRIP = re.compile(r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+_SHELL_TOP = re.compile(r"^(?:function[ \t]+([A-Za-z_]\w*)|([A-Za-z_]\w*)[ \t]*\(\))")
+_SHELL_SOURCE = re.compile(r"(?m)(?:^[ \t]*|[;&|][ \t]*)(?:\.|source)[ \t]+[\"']?([^\s;&|)]+?)[\"']?(?=[\s;&|)]|$)")
 _LUA_REQUIRE = re.compile(r"(?m)^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*require[ \t(]*[\"']([\w.]+)[\"'][ \t)]*$")
 _PHP_STRIP = re.compile(r"//[^\n]*|#(?!\[)[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
@@ -144,6 +149,8 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
             m = _RUBY_TOP.match(line)
         elif language == "lua":
             m = _LUA_TOP.match(line)
+        elif language == "shellscript":
+            m = _SHELL_TOP.match(line)
         else:
             m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
             if m is None and line[:1].isalpha():
@@ -232,7 +239,9 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
         includes = {posixpath.basename(m) for m in re.findall(r"(?m)^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"", text)}
     lua_modules = {alias: module.replace(".", "/") for alias, module in _LUA_REQUIRE.findall(text)} \
         if language == "lua" else {}
-    strip = {"php": _PHP_STRIP, "ruby": _RUBY_STRIP, "lua": _LUA_STRIP}.get(language, _STRIP)
+    sourced = {posixpath.basename(t) for t in _SHELL_SOURCE.findall(text)} if language == "shellscript" else set()
+    strip = {"php": _PHP_STRIP, "ruby": _RUBY_STRIP, "lua": _LUA_STRIP, "shellscript": _RUBY_STRIP}.get(language,
+                                                                                                     _STRIP)
     code = strip.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     namespace = _php_namespace(text) if language == "php" else _kotlin_package(text) if language == "kotlin" else ""
     statements = {text.count("\n", 0, k) for m in _IMPORT_STATEMENT.finditer(text)
@@ -298,6 +307,9 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                     style = "ruby-library"
             elif language == "lua":
                 style = "lua-require"
+            elif language == "shellscript":
+                if posixpath.basename(target) in sourced and not re.search(r"[$\w.-]$", before):
+                    style = "shell-source"
             elif language == "php":
                 prev = before.rstrip()
                 if not prev.endswith(("\\", "->", "::", "?->", "$", "function")):  # a class, not a member

@@ -952,9 +952,10 @@ def test_a_large_repository_keeps_one_path_index_not_the_last_four():
     assert held < 2 * one, f"{held / 1e6:.0f} MB held after 5 sets of names, {one / 1e6:.0f} MB for one"
 
 
-def test_ruby_and_lua_files_get_their_libraries_definitions():
-    """Ruby and Lua had no repository context but similar windows: a class of another file of the gem, or
-    the function of a required module about to be typed after ``utils.``, never reached the prompt."""
+def test_ruby_lua_and_shell_files_get_their_libraries_definitions():
+    """Ruby, Lua and shell had no repository context but similar windows: a class of another file of the
+    gem, the function of a required module about to be typed after ``utils.`` or of a sourced script never
+    reached the prompt."""
     utils = ("module Rack\n  module Utils\n    def self.escape(s)\n      URI.encode_www_form_component(s)\n"
              "    end\n  end\nend\n")
     current = ("require_relative 'request'\n\nmodule Rack\n  class Static\n    def call(env)\n      \n"
@@ -969,3 +970,9 @@ def test_ruby_and_lua_files_get_their_libraries_definitions():
                          20_000, (0, 5))
     text = {s.source: s.text for s in out}["pl/stringx.lua"]
     assert "function M.split(s, sep)" in text and "function M.strip(s)" in text
+    lib = "#!/bin/sh\n\ngetarg() {\n    echo \"$1\"\n}\n\ninfo() {\n    echo \"$*\" >&2\n}\n"
+    current = "#!/bin/sh\n. /lib/dracut-lib.sh\n\nif [ -z \"$root\" ]; then\n    \nfi\n"
+    out = select_context("modules.d/95nfs/parse.sh", current, 4, {"modules.d/99base/dracut-lib.sh": lib}, [], None,
+                         20_000, (0, 6))
+    text = {s.source: s.text for s in out}["modules.d/99base/dracut-lib.sh"]
+    assert "getarg() {" in text and "info() {" in text

@@ -467,3 +467,30 @@ def test_lua_definitions_follow_function_and_end():
     lines = text.split("\n")
     assert defined_names(text, "lua") == {"strip", "split", "VERSION", "join"}
     assert extract(text, "lua", ["split"], 4000).text == "\n".join(lines[8:17])
+
+
+def test_shell_sourced_scripts_resolve_by_path_or_name():
+    """Shell had no imports: the functions of a sourced library (``. /lib/dracut-lib.sh``) never reached
+    the prompt."""
+    text = ("#!/bin/sh\ntype getarg >/dev/null 2>&1 || . /lib/dracut-lib.sh\n. ./common.sh\n"
+            "source \"$dracutbasedir\"/dracut-functions.sh\n# . ./commented.sh\necho \". ./quoted.sh\"\n"
+            "cat <<EOF\n. ./heredoc.sh\nEOF\nfor f in $hookdir/*.sh; do . \"$f\"; done\n")
+    files = {"modules.d/99base/dracut-lib.sh": "", "modules.d/95nfs/common.sh": "", "dracut-functions.sh": "",
+             "modules.d/95nfs/commented.sh": "", "modules.d/95nfs/quoted.sh": "", "modules.d/95nfs/heredoc.sh": ""}
+    index = path_index(files)
+    refs = imported_modules(text, "shellscript")
+    assert [r.module for r in refs] == ["/lib/dracut-lib.sh", "./common.sh", "$dracutbasedir/dracut-functions.sh",
+                                        "$f"]
+    assert [resolve(r, "modules.d/95nfs/nfs-lib.sh", index) for r in refs] == [
+        ["modules.d/99base/dracut-lib.sh"], ["modules.d/95nfs/common.sh"], ["dracut-functions.sh"], []]
+
+
+def test_shell_definitions_are_functions_by_brace_depth():
+    """Braces in strings, comments, ``${x}`` and heredocs must not shift the functions."""
+    text = ("#!/bin/bash\n# a comment with a { brace\ngetarg() {\n    local _o=\"${1#-}\" # drop '-' {\n"
+            "    cat <<EOF\n}\nEOF\n    echo \"}\"\n}\n\nfunction info {\n    echo \"$*\" >&2\n}\n\n"
+            "main() { info hi; }\n")
+    lines = text.split("\n")
+    assert defined_names(text, "shellscript") == {"getarg", "info", "main"}
+    assert extract(text, "shellscript", ["getarg"], 4000).text == "\n".join(lines[1:9])
+    assert extract(text, "shellscript", ["info"], 4000).text == "\n".join(lines[10:13])

@@ -8,8 +8,9 @@ file's extension; adding a language is adding an entry to `ENTRIES`.
 Go, Rust, TypeScript/TSX, JavaScript/JSX, Java, C and C++ parse with tree-sitter
 (`fim.languages.treesitter`); Python with its own regular expressions and indentation model;
 Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`); Ruby and Lua by the
-keywords that open and close their blocks (`fim.languages.ruby`, `fim.languages.lua`). Shell has
-post-processing rules only (`fim.languages.keyword`: blocks closed by `fi`, `done`, `esac`).
+keywords that open and close their blocks (`fim.languages.ruby`, `fim.languages.lua`); shell's functions
+by brace depth, with the scripts it sources (`fim.languages.shell`). Their post-processing rules count
+`end`, `fi`, `done` and `esac` like braces (`fim.languages.keyword`).
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ import posixpath
 from dataclasses import replace
 from typing import Optional
 
-from fim.languages import brace, c, go, java, javascript, keyword, lua, python, ruby, rust
+from fim.languages import brace, c, go, java, javascript, keyword, lua, python, ruby, rust, shell
 from fim.languages.base import DEFAULT_RULES, ImportRef, Language, PathIndex, Rules
 
 __all__ = ["ENTRIES", "ImportRef", "Language", "PathIndex", "Rules", "get", "language_of", "for_path", "same_family"]
 
 ENTRIES: tuple[Language, ...] = (
     python.LANGUAGE, go.LANGUAGE, rust.LANGUAGE, *javascript.LANGUAGES, java.LANGUAGE, *c.LANGUAGES,
-    *brace.LANGUAGES, ruby.LANGUAGE, lua.LANGUAGE,
+    *brace.LANGUAGES, ruby.LANGUAGE, lua.LANGUAGE, shell.LANGUAGE,
 )
 
 # Files with no entry of their own: a name for the similarity and secret rules.
 _OTHER_EXTENSIONS = {
-    ".sh": "shell", ".bash": "shell", ".zsh": "shell", ".fish": "shell",
+    ".fish": "shell",
     ".json": "json", ".jsonc": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml",
     ".ini": "ini", ".cfg": "ini", ".conf": "ini", ".properties": "properties", ".env": "env",
     ".md": "markdown", ".rst": "rst", ".txt": "text", ".html": "html", ".htm": "html", ".css": "css",
