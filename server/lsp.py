@@ -19,6 +19,7 @@ from fim.positions import index_to_utf16, lsp_lines, position_after
 from fim.postprocess import trailing_word
 from server import __version__
 from server.edits import EDIT_COMMAND, Edits
+from server.notebooks import Cell, Joined, join_cells
 from server.protocol import RobustProtocol
 from server.service import CompletionService, Listener, Served
 from server.settings import Settings
@@ -31,13 +32,16 @@ STATS = "deepfim/stats"  # counters and resident memory, for benchmarks and soak
 # "model"?}
 STATUS = "deepfim/status"
 WATCHERS_ID = "deepfim-watched-files"
+# Every notebook's cells are synchronized as notebook documents (cell kinds and order included).
+NOTEBOOKS = types.NotebookDocumentSyncOptions(
+    notebook_selector=[types.NotebookDocumentFilterWithNotebook(notebook="*")], save=True)
 
 
 class DeepfimServer(LanguageServer):
     """deepfim's language server: LSP plumbing around one CompletionService."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__("deepfim", __version__, protocol_cls=RobustProtocol)
+        super().__init__("deepfim", __version__, protocol_cls=RobustProtocol, notebook_document_sync=NOTEBOOKS)
         self.service = CompletionService(settings, _EditorListener(self), self.document_text)
         self.status: dict = {"state": "loading", "message": "starting"}
         self._warned: set[str] = set()  # the warnings of the last settings received
@@ -65,8 +69,12 @@ class DeepfimServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=f"deepfim: {message}"))
 
     def document_text(self, uri: str) -> Optional[str]:
-        """The editor's text of a document; a closed one's from its file, where that is a regular file
-        (reading a named pipe or a device such as /dev/zero blocked the server for good)."""
+        """The editor's text of a document (a notebook's: its code cells as one document); a closed one's
+        from its file, where that is a regular file (reading a named pipe or a device such as /dev/zero
+        blocked the server for good)."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri)
+        if notebook is not None:
+            return self.joined(notebook).text
         document = self.workspace.get_text_document(uri)
         path = document.path
         if unquote(uri) not in self.workspace.text_documents and not (path and os.path.isfile(path)):
@@ -75,6 +83,32 @@ class DeepfimServer(LanguageServer):
             return document.source
         except (OSError, ValueError):  # ValueError: a closed file that is not UTF-8 on disk
             return None
+
+    def joined(self, notebook: types.NotebookDocument) -> Joined:
+        """A notebook's code cells of its language as one document."""
+        cells = []
+        for cell in notebook.cells:
+            document = self.workspace.text_documents.get(unquote(cell.document))
+            if cell.kind == types.NotebookCellKind.Code and document is not None:
+                cells.append(Cell(unquote(cell.document), document.language_id or "", document.source))
+        return join_cells(cells)
+
+    def target(self, uri: str, line: int = 0, character: int = 0) -> Optional[tuple[str, int, int, int]]:
+        """Where the service completes a position of a document: (URI, line, character, the line the
+        document starts at there). A notebook's cell is completed within its notebook; a cell left out of
+        it (markdown, another language) is not completed (None)."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is None:
+            return uri, line, character, 0
+        position = self.joined(notebook).position(unquote(uri), line, character)
+        return None if position is None else (notebook.uri, *position)
+
+    def open_documents(self) -> list[str]:
+        """The URIs of the documents open in the editor, a notebook's by the notebook's."""
+        cells = {unquote(cell.document) for notebook in self.workspace.notebook_documents.values()
+                 for cell in notebook.cells}
+        return ([document.uri for key, document in self.workspace.text_documents.items() if key not in cells]
+                + [notebook.uri for notebook in self.workspace.notebook_documents.values()])
 
     def folders(self) -> list[Path]:
         return [Path(path) for folder in self.workspace.folders.values() if (path := to_fs_path(folder.uri))]
@@ -199,13 +233,14 @@ class _EditorListener(Listener):
 
 
 def _line_of(ls: DeepfimServer, uri: str, line: int) -> str:
-    """The text of a line of an open document ("" past its end)."""
-    lines = lsp_lines(ls.workspace.get_text_document(uri).source)
+    """The text of a line of an open document or notebook ("" past its end)."""
+    lines = lsp_lines(ls.document_text(uri) or "")
     return lines[line] if line < len(lines) else ""
 
 
-def _cursor_position(result: Served, text_line: str) -> types.Position:
-    return types.Position(line=result.line, character=index_to_utf16(text_line, result.column))
+def _cursor_position(result: Served, text_line: str, start: int) -> types.Position:
+    """The cursor of `result` in the document whose first line is line `start` of the one completed."""
+    return types.Position(line=result.line - start, character=index_to_utf16(text_line, result.column))
 
 
 def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServer:
@@ -242,7 +277,7 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
     def did_change_workspace_folders(ls: DeepfimServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         # pygls has updated its folders; its documents are keyed by unquoted URIs (a#b.py's is file:///a#b.py,
         # whose path is /a): each document's own URI names its file.
-        service.set_roots(ls.folders(), [document.uri for document in ls.workspace.text_documents.values()])
+        service.set_roots(ls.folders(), ls.open_documents())
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DeepfimServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -263,6 +298,31 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
     def did_close(ls: DeepfimServer, params: types.DidCloseTextDocumentParams) -> None:
         service.closed(params.text_document.uri)
 
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def did_open_notebook(ls: DeepfimServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        service.opened(uri, ls.joined(params.notebook_document).language)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def did_change_notebook(ls: DeepfimServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        texts = params.change.cells.text_content if params.change.cells else None
+        changes = [(text.document.uri, change) for text in texts or () for change in text.changes
+                   if isinstance(change, types.TextDocumentContentChangePartial)]
+        edit = None
+        if changes:  # where the last edit left the cursor, in the notebook's document
+            cell, last = changes[-1]
+            target = ls.target(cell, *position_after(last.range.start.line, last.range.start.character, last.text))
+            edit = target[1:3] if target else None
+        service.changed(params.notebook_document.uri, edit)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def did_save_notebook(ls: DeepfimServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        service.saved(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def did_close_notebook(ls: DeepfimServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        service.closed(params.notebook_document.uri)
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: DeepfimServer, params: types.DidChangeWatchedFilesParams) -> None:
         service.files_changed((c.uri, c.type == types.FileChangeType.Deleted) for c in params.changes)
@@ -280,22 +340,24 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: DeepfimServer, params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList:
-        uri, position = params.text_document.uri, params.position
-        result = await service.complete(uri, position.line, position.character)
-        if result is None or not result.completion:
+        target = ls.target(params.text_document.uri, params.position.line, params.position.character)
+        result = await service.complete(*target[:3]) if target else None
+        if target is None or result is None or not result.completion:
             return types.InlineCompletionList(items=[])
-        cursor = _cursor_position(result, _line_of(ls, uri, result.line))  # a position past the line's end: its end
+        uri, start = target[0], target[3]
+        cursor = _cursor_position(result, _line_of(ls, uri, result.line), start)  # past the line's end: its end
         item = types.InlineCompletionItem(insert_text=result.completion, range=types.Range(start=cursor, end=cursor))
         return types.InlineCompletionList(items=[item])
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
     async def completion(ls: DeepfimServer, params: types.CompletionParams) -> types.CompletionList:
-        result = await service.complete(params.text_document.uri, params.position.line, params.position.character)
-        if result is None or not result.completion:
+        target = ls.target(params.text_document.uri, params.position.line, params.position.character)
+        result = await service.complete(*target[:3]) if target else None
+        if target is None or result is None or not result.completion:
             return types.CompletionList(is_incomplete=True, items=[])
-        line_text = _line_of(ls, params.text_document.uri, result.line)
+        line_text = _line_of(ls, target[0], result.line)
         word = trailing_word(line_text[:result.column])
-        cursor = _cursor_position(result, line_text)
+        cursor = _cursor_position(result, line_text, target[3])
         start = types.Position(line=cursor.line, character=index_to_utf16(line_text, result.column - len(word)))
         first_line = result.completion.split("\n", 1)[0].rstrip("\r")
         label = (word + first_line).strip() or result.completion.strip().split("\n", 1)[0]
@@ -333,7 +395,8 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
     def explain(ls: DeepfimServer, params: Any) -> Optional[dict]:
         document = params.get("textDocument") if isinstance(params, dict) else getattr(params, "textDocument", None)
         uri = document.get("uri") if isinstance(document, dict) else getattr(document, "uri", None)
-        return service.explain(uri) if isinstance(uri, str) else None
+        target = ls.target(uri) if isinstance(uri, str) else None
+        return service.explain(target[0]) if target else None
 
     return server
 

@@ -64,6 +64,8 @@ class LspSession:
                                       env=full_env, cwd=str(REPO)))
         capabilities = types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=progress),
+            notebook_document=types.NotebookDocumentClientCapabilities(  # as VS Code's
+                synchronization=types.NotebookDocumentSyncClientCapabilities()),
             workspace=types.WorkspaceClientCapabilities(
                 workspace_folders=True,
                 did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
