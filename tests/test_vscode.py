@@ -4,9 +4,9 @@ tests/vscode/e2e.mjs installs the built .vsix into a fresh code-server, with the
 written as the README's step 3 writes it (this checkout's .venv/bin/deepfim serve) and the model in
 deepfim.model, opens a Python file, types `with` on an empty line of a function, waits for ghost
 text from the real server running Gemma 3 270M (the status bar says "prefix-only"), presses Tab and
-reads the saved file; then checks "Show Last Prompt", the toggle, and that a missing server command
-and a missing model each give exactly one notification saying what to run, the latter in VS Code's
-terms ("deepfim.model", a button that opens it).
+reads the saved file; then checks "Show Last Prompt", ghost text in a notebook's cell, the toggle, and
+that a missing server command and a missing model each give exactly one notification saying what to
+run, the latter in VS Code's terms ("deepfim.model", a button that opens it).
 
 The README's three steps are checked without VS Code too (test_readme_steps_work_as_written).
 
@@ -201,6 +201,10 @@ def test_status_bar_shows_the_model_when_ready(e2e: dict) -> None:
 
 def test_status_bar_says_prefix_only(e2e: dict) -> None:
     _check(e2e, "the status bar says prefix-only")
+
+
+def test_ghost_text_in_a_notebook_cell(e2e: dict) -> None:
+    _check(e2e, "ghost text in a notebook cell")
 
 
 def test_show_last_prompt(e2e: dict) -> None:

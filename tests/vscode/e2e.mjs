@@ -57,6 +57,22 @@ const CALC_PY = `def add(a, b):
 print(add(1, 2))
 `;
 
+// The notebook of the notebook check: a code cell defining read_lines, a markdown cell, an empty code cell.
+const NOTEBOOK = {
+  cells: [
+    { cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: [
+      'import os\n', '\n', '\n', 'def read_lines(path):\n',
+      '    """Return the lines of the text file at `path` as a list of strings."""\n',
+      '    with open(path) as f:\n', '        return f.read().splitlines()'] },
+    { cell_type: 'markdown', metadata: {}, source: ['Count the lines of the README.'] },
+    { cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: [] },
+  ],
+  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+    language_info: { name: 'python' } },
+  nbformat: 4,
+  nbformat_minor: 5,
+};
+
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'deepfim-vscode-'));
 const userData = path.join(root, 'user-data');
 const extensions = path.join(root, 'extensions');
@@ -65,6 +81,7 @@ fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
 fs.mkdirSync(workspace, { recursive: true });
 fs.writeFileSync(path.join(workspace, 'main.py'), MAIN_PY);
 fs.writeFileSync(path.join(workspace, 'calc.py'), CALC_PY);
+fs.writeFileSync(path.join(workspace, 'analysis.ipynb'), JSON.stringify(NOTEBOOK, null, 1));
 fs.mkdirSync(path.join(workspace, '.git')); // a project root for the server's workspace index
 
 const settingsFile = path.join(userData, 'User', 'settings.json');
@@ -214,10 +231,11 @@ async function gotoLine(page, line) {
   await page.keyboard.press('End');
 }
 
-async function ghostText(page) {
-  return page.evaluate(() => {
-    const editor = document.querySelector('.editor-instance .monaco-editor.focused') ??
-      document.querySelector('.editor-instance .monaco-editor');
+/** The ghost text of the focused editor inside `within` (a notebook's cell editors are in `.notebook-editor`). */
+async function ghostText(page, within = '.editor-instance') {
+  return page.evaluate((within) => {
+    const editor = document.querySelector(`${within} .monaco-editor.focused`) ??
+      document.querySelector(`${within} .monaco-editor`);
     if (!editor) {
       return null;
     }
@@ -230,16 +248,16 @@ async function ghostText(page) {
       return null;
     }
     return { inline: inline.replace(/\u00a0/g, ' '), lines };
-  });
+  }, within);
 }
 
 /** The ghost text once it has stopped changing: VS Code may render a suggestion's further lines a
  * frame before its first (seen: an inline part read as empty, Ctrl+Right then took `"""`). */
-async function settledGhost(page, first) {
+async function settledGhost(page, first, within = '.editor-instance') {
   let last = first;
   for (let i = 0; i < 10; i++) {
     await sleep(300);
-    const now = await ghostText(page);
+    const now = await ghostText(page, within);
     if (!now || JSON.stringify(now) === JSON.stringify(last)) {
       return last;
     }
@@ -339,6 +357,36 @@ async function checkGhostText(page) {
   record('the status bar said ready with the model name', /gemma|gguf|deepseek/i.test(ready.text + ready.label), { ready });
   record('the status bar says prefix-only for Gemma 3 270M', /\(prefix-only\)/.test(ready.text) && /prefix-only/.test(ready.label), { ready });
   return text;
+}
+
+/** Ghost text in a notebook's empty code cell, from the server that got the notebook (its cells in order). */
+async function checkNotebook(page) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill('analysis.ipynb');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'analysis.ipynb' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await waitFor('the status bar to say ready', 180_000, async () => {
+    const status = await statusLabel(page);
+    return status && status.label.startsWith('deepfim: ready') ? status : null;
+  });
+  await page.locator('.notebook-editor .cell-editor-container .monaco-editor').last().click();
+  await page.keyboard.type('lines = read_', { delay: 60 });
+  let ghost;
+  try {
+    const first = await waitFor('ghost text in the cell', 90_000, () => ghostText(page, '.notebook-editor'));
+    ghost = await settledGhost(page, first, '.notebook-editor');
+  } catch (error) {
+    await page.screenshot({ path: path.join(ARTIFACTS, 'notebook-no-ghost-text.png') });
+    throw error;
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, 'notebook-ghost-text.png') });
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+S'); // nothing left unsaved for the reloads of the checks after this one
+  const trace = extensionLogTail(400_000);
+  const sent = trace.includes('notebookDocument/didOpen');
+  record('ghost text in a notebook cell, the notebook sent as one', Boolean(ghost) && sent, { ghost, sent });
 }
 
 // Ctrl+Right is VS Code's own "accept next word" of an inline suggestion.
@@ -589,6 +637,7 @@ try {
   await run('explain', () => checkExplain(page));
   await run('codeAction', () => checkCodeAction(page));
   await run('explainAction', () => checkExplainAction(page));
+  await run('notebook', () => checkNotebook(page)); // (after the checks that use the editor of a .py file)
   await run('toggle', () => checkToggle(page));
   await run('notInstalled', () => checkOneNotification(page, 'notInstalled', ['deepfim-not-installed-e2e', 'serve'], /`deepfim-not-installed-e2e` was not found/));
   await run('modelMissing', () => checkModelMissing(page));

@@ -29,8 +29,9 @@ import { ServerStatus, StatusBar } from './status';
 /** The setting of the program that runs the server. */
 const COMMAND_SETTING = `${SECTION}.serverCommand`;
 
-/** The URI schemes of the documents the server gets (and completes). */
-const SCHEMES = ['file', 'untitled'];
+/** The URI schemes of the documents the server gets (and completes). A notebook's cells go to the server as
+ *  the notebook document they belong to (its notebookDocumentSync), which completes a cell within it. */
+const SCHEMES = ['file', 'untitled', 'vscode-notebook-cell'];
 
 /** The label prefix of a button that opens one setting ("Open deepfim.model"). */
 const OPEN_SETTING = 'Open ';

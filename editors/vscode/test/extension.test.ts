@@ -421,3 +421,21 @@ test('"Restart Server" after a server that kept crashing tells it again when it 
   assert.equal(errorMessages.length, 2, errorMessages.join('\n'));
   assert.match(errorMessages[1], /stopped 4 times in 3 minutes/);
 });
+
+test('a notebook\'s cells are completed, and "Show Last Prompt" there shows the cell\'s prompt', async () => {
+  const client = await start();
+  const selector = client.clientOptions.documentSelector as { scheme: string }[];
+  assert.ok(selector.some((filter) => filter.scheme === 'vscode-notebook-cell'));
+  const cell = { document: { languageId: 'python',
+    uri: { scheme: 'vscode-notebook-cell', path: '/w/nb.ipynb', toString: () => 'vscode-notebook-cell:/w/nb.ipynb#W1sZmlsZQ%3D%3D' } } };
+  window.activeTextEditor = cell;
+  window.visibleTextEditors = [cell];
+  try {
+    await commandHandlers.get('deepfim.showLastPrompt')?.();
+  } finally {
+    window.activeTextEditor = undefined;
+    window.visibleTextEditors = [];
+  }
+  assert.deepEqual(client.requests, [{ method: 'deepfim/explain',
+    params: { textDocument: { uri: 'vscode-notebook-cell:/w/nb.ipynb#W1sZmlsZQ%3D%3D' } } }]);
+});
