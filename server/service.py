@@ -19,8 +19,9 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Optional, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from fim.positions import index_to_utf16, locate, lsp_lines
 from models.catalog import ModelNotFound
@@ -350,7 +351,7 @@ class CompletionService:
         """A completion request for a document, with the project's context."""
         relative = self.project.relpath(uri)
         if relative is None:
-            relative = Path(str(uri)).name or None
+            relative = _name(uri)
         language = self._languages.get(str(uri))
         return CompletionRequest(text=text, line=line, character=character, path=relative,
                                  context=self.project.context(uri, text, line, language=language), language=language)
@@ -642,6 +643,15 @@ class CompletionService:
         if self._retry is not None:
             self._retry.cancel()
         self.worker.stop()
+
+
+def _name(uri: PathLike) -> Optional[str]:
+    """The file name of a document outside the workspace: a URI's without its query or fragment (a notebook
+    cell's `vscode-notebook-cell:/w/nb.ipynb#W0sZmlsZQ%3D%3D` is `nb.ipynb`), else the path's."""
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if parts is not None and len(parts.scheme) > 1:  # (not a Windows drive letter)
+        return PurePosixPath(unquote(parts.path)).name or None
+    return Path(str(uri)).name or None
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:

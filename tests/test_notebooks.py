@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from lsprotocol import types
 
@@ -120,3 +120,20 @@ def test_an_open_notebook_stays_open_when_workspace_folders_change(tmp_path: Pat
         assert index.files["root/nb.ipynb"] == "x0 = 1\n\nx1 = 1"
     finally:
         server.service.close()
+
+
+def test_a_cell_sent_as_a_document_of_its_own_is_named_by_its_notebooks_file() -> None:
+    """A cell synchronized as a text document (a client without notebook support, an instruct edit of a cell)
+    was named `nb.ipynb#W0sZmlsZQ%3D%3D` in its prompt: the URI's fragment taken for part of the file name."""
+    from server.service import CompletionService
+    from server.settings import Settings
+
+    service = CompletionService(Settings(), background_index=False)
+    try:
+        def name(uri: Any) -> Optional[str]:
+            return service.request_for(uri, "x = 1\n", 0, 0).path
+
+        assert name("vscode-notebook-cell:/w/nb.ipynb#W0sZmlsZQ%3D%3D") == "nb.ipynb"
+        assert name("untitled:Untitled-1") == "Untitled-1" and name(Path("/elsewhere/a#b.py")) == "a#b.py"
+    finally:
+        service.close()
