@@ -47,6 +47,18 @@ class Notebook:
                     changes=[types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text=text)])
             ]))))
 
+    def insert(self, index: int, version: int, text: str) -> None:
+        """A new code cell at `index`."""
+        uri = f"{self.cells[0].split('#')[0]}#X{len(self.cells)}"
+        self.cells.append(uri)
+        self.server.call(self.server.client.notebook_document_did_change, types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(uri=self.uri, version=version),
+            change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+                structure=types.NotebookDocumentCellChangeStructure(
+                    array=types.NotebookCellArrayChange(start=index, delete_count=0,
+                                                        cells=[types.NotebookCell(kind=CODE, document=uri)]),
+                    did_open=[types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)])))))
+
     def close(self) -> None:
         self.server.call(self.server.client.notebook_document_did_close, types.DidCloseNotebookDocumentParams(
             notebook_document=types.NotebookDocumentIdentifier(uri=self.uri),
@@ -83,6 +95,10 @@ def test_a_cell_sees_the_code_cells_above_and_below_it(deepseek_server: LspSessi
         assert "ipynb#" not in _text(explained, "context") and "Scale the samples" not in before
         assert deepseek_server.explain(notebook.uri) == explained
         assert not deepseek_server.inline(notebook.cells[1], 0, 19).items  # a markdown cell
+        notebook.insert(2, 3, "samples = samples[::2]")  # a cell added above the cursor's
+        deepseek_server.inline(notebook.cells[2], 1, 11)
+        assert _text(deepseek_server.explain(notebook.cells[2]), "prefix", "recent", "middle").endswith(
+            "    return x * 2\n\nsamples = samples[::2]\n\nsamples = np.arange(10)\nscaled = sc")
     finally:
         notebook.close()
     assert deepseek_server.explain(notebook.cells[2]) is None
