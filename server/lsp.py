@@ -313,7 +313,8 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
             cell, last = changes[-1]
             target = ls.target(cell, *position_after(last.range.start.line, last.range.start.character, last.text))
             edit = target[1:3] if target else None
-        service.changed(params.notebook_document.uri, edit)
+        notebook = ls.workspace.get_notebook_document(notebook_uri=params.notebook_document.uri)
+        service.changed(params.notebook_document.uri, edit, ls.joined(notebook).language if notebook else None)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
     def did_save_notebook(ls: DeepfimServer, params: types.DidSaveNotebookDocumentParams) -> None:

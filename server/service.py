@@ -366,8 +366,11 @@ class CompletionService:
             self.project.opened(uri, text)
             self.warm(uri)
 
-    def changed(self, uri: str, edit: Optional[tuple[int, int]]) -> None:
-        """A document changed; `edit` is the position after the last change, when the client said."""
+    def changed(self, uri: str, edit: Optional[tuple[int, int]], language: Optional[str] = None) -> None:
+        """A document changed; `edit` is the position after the last change, when the client said; `language`:
+        its languageId now, where a change can change it (a notebook's, that of most of its code cells)."""
+        if language:
+            self._languages[uri] = language
         text = self._text_of(uri)
         if text is None:
             return

@@ -104,6 +104,21 @@ def test_a_cell_sees_the_code_cells_above_and_below_it(deepseek_server: LspSessi
     assert deepseek_server.explain(notebook.cells[2]) is None
 
 
+def test_code_cells_added_to_a_notebook_of_markdown_are_completed_as_their_language(
+        deepseek_server: LspSession, workspace: Path) -> None:
+    """A notebook opened with no code cell had no language for the session: the code cells added later were
+    completed without their imports resolved (nor their language's post-processing)."""
+    (workspace / "pkg" / "units.py").write_text("def meters(feet):\n    return feet * 0.3048\n")
+    deepseek_server.files_changed((workspace / "pkg" / "units.py", types.FileChangeType.Created))
+    notebook = Notebook(deepseek_server, workspace / "notes.ipynb", [(MARKUP, "markdown", "# Notes")])
+    try:
+        notebook.insert(1, 2, "from pkg.units import meters\n\nheight = ")
+        deepseek_server.inline(notebook.cells[1], 2, 9)
+        assert "def meters(feet)" in _text(deepseek_server.explain(notebook.cells[1]), "context")
+    finally:
+        notebook.close()
+
+
 def test_an_open_notebook_stays_open_when_workspace_folders_change(tmp_path: Path) -> None:
     """The project takes a notebook as one open file holding its code cells, also after a folder is added."""
     from pygls.workspace import Workspace
