@@ -85,9 +85,11 @@ def test_a_cell_sees_the_code_cells_above_and_below_it(deepseek_server: LspSessi
     ])
     try:
         notebook.type(2, 2, 1, 9, "sc")
-        result = deepseek_server.inline(notebook.cells[2], 1, 11)
-        for item in result.items:  # the answer is placed in the cell, not in the notebook's joined text
-            assert item.range.start == item.range.end == types.Position(line=1, character=11)
+        (item,) = deepseek_server.inline(notebook.cells[2], 1, 11).items
+        assert item.range.start == item.range.end == types.Position(line=1, character=11)  # in the cell
+        (dropdown,) = deepseek_server.completion(notebook.cells[2], 1, 11).items
+        assert dropdown.text_edit.range == types.Range(start=types.Position(line=1, character=9),
+                                                       end=types.Position(line=1, character=11))
         explained = deepseek_server.explain(notebook.cells[2])
         before = _text(explained, "prefix", "recent", "middle")
         assert before == "import numpy as np\n\ndef scale(x):\n    return x * 2\n\nsamples = np.arange(10)\nscaled = sc"
