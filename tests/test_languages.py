@@ -494,3 +494,13 @@ def test_shell_definitions_are_functions_by_brace_depth():
     assert defined_names(text, "shellscript") == {"getarg", "info", "main"}
     assert extract(text, "shellscript", ["getarg"], 4000).text == "\n".join(lines[1:9])
     assert extract(text, "shellscript", ["info"], 4000).text == "\n".join(lines[10:13])
+
+
+def test_ruby_blocks_survive_quotes_in_regular_expressions_and_long_lines():
+    """A ``/"/`` regular expression opened a string to the next quote, lines later, hiding the ``def``s
+    between; a long line of modifiers (``x = 1 if y;`` ...) took seconds to read."""
+    text = ("class Quoter\n  def unquote(s)\n    s.gsub(/\"/, '')\n  end\n\n  def quote(s)\n    \"\\\"#{s}\\\"\"\n"
+            "  end\nend\n" + "x = 1 if y; " * 5000 + "\n")
+    lines = text.split("\n")
+    assert defined_names(text, "ruby") == {"Quoter", "unquote", "quote"}
+    assert extract(text, "ruby", ["quote"], 4000).text == "\n".join(lines[5:8])

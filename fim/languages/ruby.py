@@ -61,13 +61,15 @@ def siblings(current: str, index: PathIndex) -> list[str]:
     return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
 
 
-# Strings, comments, ``=begin`` ... ``=end`` blocks and the bodies of heredocs are blanked.
-_STRIP = re.compile(r"(?m)^=begin\b[\s\S]*?(?:^=end\b[^\n]*|\Z)|#[^\n]*|\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?")
+# Strings (to the line's end: a quote in a ``/"/`` regular expression opens none), comments, ``=begin``
+# ... ``=end`` blocks and the bodies of heredocs are blanked.
+_STRIP = re.compile(r"(?m)^=begin\b[\s\S]*?(?:^=end\b[^\n]*|\Z)|#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?")
 _HEREDOC = re.compile(r"<<[~-]?([\"'`]?)([A-Za-z_]\w*)\1")
 # Words that open a block where a statement starts (else they are modifiers: ``return x if y``).
 _STATEMENT_OPENERS = frozenset({"def", "class", "module", "if", "unless", "while", "until", "case", "begin", "for"})
 _WORD = re.compile(r"(?<![\w.:$@])(?:[A-Za-z_]\w*)(?![\w?!:])|[{}]")
-_STATEMENT_BEFORE = re.compile(r"(?:^|[=(\[,;|&!?:{]|\b(?:return|then|do|else|and|or|not))[ \t]*$")
+_STATEMENT_AFTER = frozenset("=([,;|&!?:{")
+_STATEMENT_AFTER_WORDS = frozenset({"return", "then", "do", "else", "and", "or", "not"})
 _ENDLESS_DEF = re.compile(r"\bdef[ \t]+[\w.]+[?!]?(?:[ \t]*\([^)]*\))?[ \t]*=(?!=)")
 _NAMES = re.compile(
     r"^[ \t]*(?:def[ \t]+(?:self\.|[A-Za-z_]\w*\.)?([A-Za-z_]\w*)"
@@ -104,7 +106,7 @@ class RubyFile(BraceFile):
             elif word == "do":
                 n += 0 if loop else 1
                 loop = False
-            elif word in _STATEMENT_OPENERS and _STATEMENT_BEFORE.search(code, 0, m.start()):
+            elif word in _STATEMENT_OPENERS and _starts_statement(code, m.start()):
                 if word == "def" and _ENDLESS_DEF.match(code, m.start()):
                     continue
                 n += 1
@@ -141,6 +143,18 @@ class RubyFile(BraceFile):
             return [next(g for g in m.groups() if g)]
         attributes = _ATTRIBUTES.match(self.code[i])
         return re.findall(r":(\w+)", attributes.group(1)) if attributes else []
+
+
+def _starts_statement(code: str, i: int) -> bool:
+    """A statement starts at `code[i]`: at the line's start or after an operator, a bracket or a keyword
+    such as ``return`` (else a word there is a modifier: ``return x if y``)."""
+    j = len(code[:i].rstrip(" \t"))
+    if not j or code[j - 1] in _STATEMENT_AFTER:
+        return True
+    k = j
+    while k and (code[k - 1].isalnum() or code[k - 1] == "_"):
+        k -= 1
+    return code[k:j] in _STATEMENT_AFTER_WORDS and (not k or code[k - 1] not in ".:@$")
 
 
 def _blank(text: str) -> str:
