@@ -504,3 +504,10 @@ def test_ruby_blocks_survive_quotes_in_regular_expressions_and_long_lines():
     lines = text.split("\n")
     assert defined_names(text, "ruby") == {"Quoter", "unquote", "quote"}
     assert extract(text, "ruby", ["quote"], 4000).text == "\n".join(lines[5:8])
+
+
+def test_line_of_counts_the_line_ends_before_an_offset():
+    from fim.languages.base import line_of
+    text = "a\n\nbc\nd\n"
+    assert [line_of(text, k) for k in range(len(text) + 1)] == [text.count("\n", 0, k) for k in range(len(text) + 1)]
+    assert line_of("", 0) == 0

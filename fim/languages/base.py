@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 
@@ -115,7 +117,14 @@ def first(index: PathIndex, candidates: Iterable[Optional[str]]) -> list[str]:
 
 
 def line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset)
+    """The zero-based line of `offset` in `text` (a search in the text's line ends, kept for the last
+    texts: a file's every import asks, and counting from the start each time was quadratic)."""
+    return bisect_left(_line_ends(text), offset)
+
+
+@lru_cache(maxsize=8)
+def _line_ends(text: str) -> list[int]:
+    return [m.start() for m in re.finditer("\n", text)]
 
 
 MAX_USES = 128  # names remembered per alias
