@@ -4,9 +4,11 @@ pygls 2.1 drops a request whose params fail to deserialize (after logging it), i
 after `shutdown` without answering, and answers nothing to unparseable JSON, to a message that is
 not a JSON-RPC object, to a request before `initialize`, or to a notification's method sent with an
 id: a client then waits forever. It tells a request whose id is neither an integer nor a string
-that its params are invalid. Here each of those gets the JSON-RPC error the spec asks for, and
-positions are always negotiated as UTF-16. pygls also keeps the future of every notification it
-handles (a ``didChange`` per keystroke) for the life of the process; here it is let go once done.
+that its params are invalid. Here each of those gets the JSON-RPC error the spec asks for,
+positions are always negotiated as UTF-16, and a didChange content change with `"range": null` is
+the whole text (lsprotocol refused it, and the change was dropped). pygls also keeps the future of
+every notification it handles (a ``didChange`` per keystroke) for the life of the process; here it
+is let go once done.
 """
 
 from __future__ import annotations
@@ -41,6 +43,19 @@ def _apply_incremental_change(self: TextDocument, change: types.TextDocumentCont
 
 
 TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
+
+
+def _null_ranges_replace_the_text(message: dict) -> dict:
+    """A didChange whose content change has `"range": null` (some clients' way to send the whole text):
+    LSP takes a change without a range for the whole document, lsprotocol refused it, and the change was
+    dropped (the server went on with the old text). Such a change loses its null range and rangeLength."""
+    params = message.get("params")
+    changes = params.get("contentChanges") if isinstance(params, dict) else None
+    if not isinstance(changes, list) or not any(isinstance(c, dict) and c.get("range", 0) is None for c in changes):
+        return message
+    whole = [{k: v for k, v in c.items() if k not in ("range", "rangeLength")}
+             if isinstance(c, dict) and c.get("range", 0) is None else c for c in changes]
+    return {**message, "params": {**params, "contentChanges": whole}}
 
 
 class RobustProtocol(LanguageServerProtocol):
@@ -81,6 +96,8 @@ class RobustProtocol(LanguageServerProtocol):
                 return
         if method is not None and "params" not in message:  # JSON-RPC lets a message leave its params out
             message = {**message, "params": None}  # (pygls answered "invalid params" even where none are needed)
+        if method == types.TEXT_DOCUMENT_DID_CHANGE:
+            message = _null_ranges_replace_the_text(message)
         try:
             structured = self.structure_message(message)
         except Exception:  # cattrs refused the params (or they nest too deeply to convert)

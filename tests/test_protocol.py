@@ -134,6 +134,19 @@ def test_a_line_past_the_last_is_the_end_of_the_document(raw: RawServer, workspa
     assert segments["middle"] == "c = " and "b = 2" not in "".join(segments.values()), segments
 
 
+def test_a_change_with_a_null_range_replaces_the_whole_text(raw: RawServer, workspace: Path) -> None:
+    """`"range": null` is a change without a range, the whole new text (as some clients send it): the
+    server refused the notification and went on completing the old text."""
+    uri = (workspace / "nullrange.py").as_uri()
+    open_doc(raw, uri, "old_name = 1\n")
+    raw.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": None, "rangeLength": None, "text": "fresh_name = 2\nvalue = "}]})
+    raw.request(615, "textDocument/inlineCompletion", inline_params(uri, 1, 8), 60)
+    explained = raw.request(616, "deepfim/explain", {"textDocument": {"uri": uri}}, 20)["result"]
+    prompt = "".join(s["text"] for s in explained["prompt"]["segments"])
+    assert "fresh_name = 2" in prompt and "old_name" not in prompt, prompt
+
+
 def test_a_closed_document_that_is_a_named_pipe_is_not_read(raw: RawServer, workspace: Path) -> None:
     """Once the editor closed it, the server read the document from its file: a named pipe (or a device)
     blocked the server for good, and no request was answered again."""
