@@ -1,0 +1,59 @@
+"""The line starts kept across incremental edits place every edit where splitting the text would."""
+
+from __future__ import annotations
+
+import random
+
+from lsprotocol import types
+from pygls.workspace.text_document import TextDocument
+
+import server.protocol  # noqa: F401  (deepfim's incremental edits)
+from fim.positions import locate
+from server.lines import LineIndex
+
+# Line breaks of every kind, text that is one UTF-16 unit or two, a lone surrogate, and breaks LSP does not count.
+PIECES = ["a", "bc", "\n", "\r", "\r\n", "é", "😀", "\ud800", "\u2028", "\x0c", "\t"]
+
+
+def random_text(rng: random.Random, pieces: int) -> str:
+    return "".join(rng.choice(PIECES) for _ in range(pieces))
+
+
+def random_position(rng: random.Random, text: str) -> tuple[int, int]:
+    lines = text.count("\n") + text.count("\r") + 1
+    return rng.randint(0, lines + 1), rng.choice([0, 1, 2, 3, 5, 40])
+
+
+def test_edits_land_where_splitting_the_text_puts_them() -> None:
+    rng = random.Random(7)
+    for _ in range(60):
+        text = random_text(rng, rng.randint(0, 40))
+        index = LineIndex(text)
+        for _ in range(40):
+            for line, character in (random_position(rng, text) for _ in range(3)):
+                assert index.locate(line, character) == locate(text, line, character), (text, line, character)
+            start, end = sorted(locate(text, *random_position(rng, text))[2] for _ in range(2))
+            inserted = random_text(rng, rng.randint(0, 4))
+            text = text[:start] + inserted + text[end:]
+            assert index.replace(start, end, inserted) == text
+        assert index.locate(10**6, 0) == locate(text, 10**6, 0)
+
+
+def test_a_document_follows_incremental_and_whole_text_changes() -> None:
+    rng = random.Random(11)
+    document = TextDocument("file:///t.py", "x = 1\r\ny = 2\rz", version=1)
+    expected = document.source
+    for step in range(300):
+        if step % 50 == 49:  # a whole-text change: the starts are found again
+            expected = random_text(rng, 30)
+            document.apply_change(types.TextDocumentContentChangeWholeDocument(text=expected))
+            continue
+        (a_line, a_char), (b_line, b_char) = sorted(random_position(rng, expected) for _ in range(2))
+        inserted = random_text(rng, rng.randint(0, 3))
+        start = locate(expected, a_line, a_char)[2]
+        end = max(start, locate(expected, b_line, b_char)[2])
+        expected = expected[:start] + inserted + expected[end:]
+        document.apply_change(types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=a_line, character=a_char),
+                              end=types.Position(line=b_line, character=b_char)), text=inserted))
+        assert document.source == expected
