@@ -156,6 +156,8 @@ class WorkspaceIndex:
         # as `_keys` (a new set of names is a new path index: 50-200 ms with 200,000 names).
         self._new_names = 0
         self._unread_texts = _TextCache(unread_cache, UNREAD_CACHE_CHARS)
+        # Known by name when the ignore rules changed, not walked again since: checked before being read.
+        self._unverified: set[str] = set()
         self._served: set[str] = set()  # those whose text a snapshot gave out: on_forget when they go
         self._folders: dict[str, int] = {}  # folder -> how many names of `files` and `_unread` it holds
         self._stamps: dict[str, Stamp] = {}  # files read from disk: (mtime_ns, size) when read
@@ -340,6 +342,7 @@ class WorkspaceIndex:
             self._drop(rel)
         for rel in [r for r in self._unread if r not in self._seen]:
             self._drop_unread(rel)
+        self._unverified = set()
         self._complete = True
 
     def _scan_dir(self, directory: str, root: str, chain: Chain) -> None:
@@ -397,6 +400,7 @@ class WorkspaceIndex:
                         self._name_added(rel)
                         self._new_names += 1
                     self._seen.add(rel)
+                    self._unverified.discard(rel)
             return
         if rel in self.files and rel in self._stamps and not self.changed_on_disk(rel):  # walked again
             with self._lock:
@@ -637,12 +641,14 @@ class WorkspaceIndex:
             return self._drop(rel)
 
     def _ignore_rules_changed(self) -> None:
-        """Drop what the new rules exclude now; rescan to pick up what they let in."""
+        """Drop the texts the new rules exclude now (those read for a prompt too); rescan to pick up
+        what they let in. The other names known past `max_files` stay until the walk finds them again
+        or not (checking 200,000 here would hold the lock for seconds; dropping them all left prompts
+        without them for the whole walk), and one is checked before a prompt reads it."""
         with self._lock:
             self._ignore.changed = False
-            for rel in list(self._unread):  # found again by the rescan if still in
-                self._drop_unread(rel)
-            for rel in list(self.files):
+            self._unverified = set(self._unread)
+            for rel in [*self.files, *(r for r in self._served if r in self._unread)]:
                 try:
                     ignored = self.is_ignored(self.abspath(rel))
                 except KeyError:
@@ -692,6 +698,8 @@ class WorkspaceIndex:
             path = str(self.abspath(rel))
             st = os.stat(path)
         except (OSError, KeyError):
+            return ""
+        if rel in self._unverified and self.is_ignored(path):  # excluded by rules changed since the walk
             return ""
         with self._lock:
             kept = self._unread_texts.get(rel, (st.st_mtime_ns, st.st_size))

@@ -286,6 +286,26 @@ def test_changing_ignore_files_refilters(tmp_path):
     assert "b.py" in index.files
 
 
+def test_an_ignore_file_change_keeps_the_names_known_past_the_file_limit(tmp_path):
+    """When an ignore file changed, the names of the files known past `max_files` (most of a large
+    repository) left the index until the walk found them again: for seconds, prompts saw none of them."""
+    for n in range(20):
+        write(tmp_path, f"pkg/m{n}.py", f"M{n} = {n}\n")
+    write(tmp_path, "a.py")
+    forgotten: list[str] = []
+    index = scanned(tmp_path, max_files=2, on_forget=forgotten.append)
+    assert "pkg/m9.py" not in index.files and index.snapshot()["pkg/m9.py"] == "M9 = 9\n"  # read for a prompt
+    gitignore = write(tmp_path, ".gitignore", "pkg/m3.py\npkg/m9.py\n")
+    index.refresh(gitignore)
+    files = index.snapshot()
+    assert "pkg/m7.py" in files and files["pkg/m7.py"] == "M7 = 7\n"
+    assert files.get("pkg/m3.py", "") == ""  # newly ignored: not read for a prompt before the walk drops it
+    assert "pkg/m9.py" not in files and forgotten == ["pkg/m9.py"]  # one a prompt read: dropped at once
+    assert index.scan(30.0)
+    files = index.snapshot()
+    assert "pkg/m3.py" not in files and files["pkg/m7.py"] == "M7 = 7\n"
+
+
 def test_files_deleted_between_scans_are_dropped(tmp_path):
     write(tmp_path, "a.py")
     gone = write(tmp_path, "gone.py")
