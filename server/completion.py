@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Callable, Optional, Sequence
 
 from fim.context import CHARS_PER_TOKEN
-from fim.positions import lsp_lines, utf16_to_index
+from fim.positions import locate, lsp_lines, utf16_to_index
 from fim.postprocess import (CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index,
                              without_last_word)
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, middle_room, split_document
@@ -21,6 +22,10 @@ POST_CONTEXT_LINES = 200
 # A document this large (generated code, data) gets no repository context: selecting it would
 # cost more than it brings.
 HUGE_DOCUMENT_CHARS = 1_000_000
+# Of a document longer than twice this many characters per token of the window on each side of the
+# cursor, only the lines that near the cursor are split into lines for the prompt: splitting a 10 MB
+# file took 80-100 ms per keystroke, and no prompt holds more (a token is rarely 16 characters).
+WINDOW_CHARS_PER_TOKEN = 32
 # A first answer comes from a short prompt only when the full one would take more than this many
 # first-answer budgets to read (3 s by default, the first-answer target): cutting a window read in
 # 1.3 s, or in 2-3 s under load, to one read in 1 s saved little and lost the code above (HumanEval
@@ -49,6 +54,7 @@ class CompletionRequest:
     path: Optional[str] = None  # workspace-relative path of the document
     context: Optional[ContextProvider] = None
     language: Optional[str] = None  # the editor's LSP languageId of the document, when it said
+    offset: Optional[int] = None  # of (line, character) in `text`, in code points, where the caller found it
 
 
 @dataclass
@@ -102,6 +108,31 @@ def cursor_context(fim: FimInput) -> CompletionContext:
     return CompletionContext(prefix=before, suffix=after)
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _column_and_offset(text: str, offset: int) -> tuple[int, int]:
+    """The code-point column of `offset` in its line, and `offset`."""
+    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    return offset - line_start, offset
+
+
+def _lines_around(text: str, line_start: int, offset: int, reach: int) -> tuple[int, int]:
+    """[start, end) of the whole lines of `text` within about `reach` characters of a cursor at `offset`
+    (the start of its line: `line_start`)."""
+    start = 0
+    if line_start - reach > 0:  # the first line that starts at or after line_start - reach
+        found = _BREAK.search(text, line_start - reach - 1)
+        start = found.end() if found is not None and found.end() <= line_start else line_start
+    found = _BREAK.search(text, min(len(text), offset + reach))
+    return start, found.end() if found is not None else len(text)
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """The LSP line breaks in text[start:end] (\n, \r\n, \r)."""
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+
+
 def open_completer(settings: Settings, progress: Optional[Callable[[float], None]] = None,
                    **engine_options: int) -> "Completer":
     """A completer on the engine `settings` name (in-process model or remote server). Raises
@@ -137,10 +168,19 @@ class Completer:
                       max_context_tokens=room)
 
     def split(self, request: CompletionRequest) -> FimInput:
-        """The document split at the cursor."""
-        lines = lsp_lines(request.text)
+        """The document split at the cursor (of a very large one, the lines near it)."""
+        text = request.text
+        reach = self.engine.info.n_ctx * WINDOW_CHARS_PER_TOKEN
+        if len(text) > 3 * reach:
+            line, column, offset = locate(text, request.line, request.character) if request.offset is None \
+                else (request.line, *_column_and_offset(text, request.offset))
+            start, end = _lines_around(text, offset - column, offset, reach)
+            first_line = line - _breaks(text, start, offset - column)
+            fim = split_document(text[start:end], line - first_line, column, request.path)
+            return replace(fim, first_line=first_line)
+        lines = lsp_lines(text)
         line = max(0, min(request.line, len(lines) - 1))
-        return split_document(request.text, line, utf16_to_index(lines[line], request.character), request.path)
+        return split_document(text, line, utf16_to_index(lines[line], request.character), request.path)
 
     def prompt_for(self, request: CompletionRequest) -> tuple[FimInput, Prompt]:
         """The prompt: the local window first, then repository context in the room that is left."""

@@ -15,12 +15,12 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from fim.positions import index_to_utf16, lsp_lines, position_after
+from fim.positions import index_to_utf16, locate, lsp_lines, position_after
 from fim.postprocess import trailing_word
 from server import __version__
 from server.edits import EDIT_COMMAND, Edits
 from server.notebooks import Cell, Joined, join_cells
-from server.protocol import RobustProtocol
+from server.protocol import RobustProtocol, kept_line_index
 from server.service import CompletionService, Listener, Served
 from server.settings import Settings
 
@@ -42,7 +42,8 @@ class DeepfimServer(LanguageServer):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__("deepfim", __version__, protocol_cls=RobustProtocol, notebook_document_sync=NOTEBOOKS)
-        self.service = CompletionService(settings, _EditorListener(self), self.document_text)
+        self.service = CompletionService(settings, _EditorListener(self), self.document_text,
+                                         locate_in=self.locate)
         self.status: dict = {"state": "loading", "message": "starting"}
         self._warned: set[str] = set()  # the warnings of the last settings received
         self.apply_log_policy()
@@ -109,6 +110,15 @@ class DeepfimServer(LanguageServer):
                  for cell in notebook.cells}
         return ([document.uri for key, document in self.workspace.text_documents.items() if key not in cells]
                 + [notebook.uri for notebook in self.workspace.notebook_documents.values()])
+
+    def locate(self, uri: str, text: str, line: int, character: int) -> tuple[int, int, int]:
+        """`fim.positions.locate` in a document's `text`, from the line starts kept with the document
+        while `text` is its current text (a 10 MB file: microseconds, not 10-40 ms per request)."""
+        document = self.workspace.text_documents.get(unquote(uri))
+        lines = kept_line_index(document) if document is not None else None
+        if lines is not None and lines.text is text:
+            return lines.locate(line, character)
+        return locate(text, line, character)
 
     def folders(self) -> list[Path]:
         return [Path(path) for folder in self.workspace.folders.values() if (path := to_fs_path(folder.uri))]

@@ -47,10 +47,16 @@ def _apply_incremental_change(self: TextDocument, change: types.TextDocumentCont
 def line_index(document: TextDocument) -> LineIndex:
     """The line starts of a document's current text (built again after a whole-text change)."""
     text = document.source
-    lines: Optional[LineIndex] = getattr(document, "_deepfim_lines", None)
+    lines = kept_line_index(document)
     if lines is None or lines.text is not text:
         lines = document._deepfim_lines = LineIndex(text)  # type: ignore[attr-defined]
     return lines
+
+
+def kept_line_index(document: TextDocument) -> Optional[LineIndex]:
+    """The line starts an incremental edit of `document` left, if any (of its text then: compare
+    `.text`). A client that sends the whole text at each keystroke never has them built."""
+    return getattr(document, "_deepfim_lines", None)
 
 
 TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]

@@ -131,11 +131,14 @@ class CompletionService:
     """Completions for the documents of one editor session (or one CLI run)."""
 
     def __init__(self, settings: Settings, listener: Optional[Listener] = None,
-                 text_of: Callable[[str], Optional[str]] = lambda uri: None, background_index: bool = True) -> None:
+                 text_of: Callable[[str], Optional[str]] = lambda uri: None, background_index: bool = True,
+                 locate_in: Optional[Callable[[str, str, int, int], tuple[int, int, int]]] = None) -> None:
         self.settings = settings
         self._started = settings  # what a client's null settings go back to
         self.listener = listener or Listener()
         self._text_of = text_of
+        # (uri, text, line, character) -> `locate(text, line, character)`, from the editor's line starts
+        self._locate = locate_in or (lambda uri, text, line, character: locate(text, line, character))
         self.worker = ModelWorker()
         self.project = Project(on_forget=self._forget, background=background_index)
         self.cache = CompletionCache()
@@ -347,14 +350,17 @@ class CompletionService:
         self._cause = None
 
     # ---------------------------------------------------------------- documents
-    def request_for(self, uri: PathLike, text: str, line: int, character: int) -> CompletionRequest:
-        """A completion request for a document, with the project's context."""
+    def request_for(self, uri: PathLike, text: str, line: int, character: int,
+                    offset: Optional[int] = None) -> CompletionRequest:
+        """A completion request for a document, with the project's context; `offset` and `line` as
+        `locate` gives them, where the caller has them."""
         relative = self.project.relpath(uri)
         if relative is None:
             relative = _name(uri)
         language = self._languages.get(str(uri))
         return CompletionRequest(text=text, line=line, character=character, path=relative,
-                                 context=self.project.context(uri, text, line, language=language), language=language)
+                                 context=self.project.context(uri, text, line, language=language), language=language,
+                                 offset=offset)
 
     def opened(self, uri: str, language: Optional[str] = None) -> None:
         """A document opened in the editor, with its LSP languageId when the client sent one."""
@@ -443,7 +449,7 @@ class CompletionService:
         if text is None:
             return None
         self.stats["requests"] += 1
-        line, column, offset = locate(text, line, character)
+        line, column, offset = self._locate(uri, text, line, character)
         self._note_focus(uri, line)
         before, after = text[:offset], text[offset:]
         cached = self._cached(uri, before, after)
@@ -462,7 +468,7 @@ class CompletionService:
             if sequence != self._sequence or self._text_of(uri) != text:  # typed on: its answer would go unshown
                 self.stats["superseded"] += 1
                 return None
-        request = self.request_for(uri, text, line, character)
+        request = self.request_for(uri, text, line, character, offset)
         self.stats["model_runs"] += 1
         was_open = uri in self._open
 
@@ -548,10 +554,10 @@ class CompletionService:
         text = self._text_of(uri)
         if self.model is None or text is None or not self.settings.enabled:
             return
-        offset = locate(text, line, character)[2]
+        line, _, offset = self._locate(uri, text, line, character)
         if self._cached(uri, text[:offset], text[offset:]) is not None:
             return  # typing through a suggestion: the answer is already here
-        request = self.request_for(uri, text, line, character)
+        request = self.request_for(uri, text, line, character, offset)
 
         self.stats["prefills"] += 1
         self._read_window(uri, request)
