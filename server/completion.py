@@ -15,6 +15,7 @@ from fim.postprocess import (CompletionContext, clean_completion, is_single_line
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, middle_room, split_document
 from server.engines import open_engine
 from server.engines.base import Engine, Generation, OutOfTime, Progress
+from server.lines import line_breaks
 from server.settings import Settings
 
 # How much text around the cursor the post-processor sees (it only needs the nearby scope).
@@ -128,11 +129,6 @@ def _lines_around(text: str, line_start: int, offset: int, reach: int) -> tuple[
     return start, found.end() if found is not None else len(text)
 
 
-def _breaks(text: str, start: int, end: int) -> int:
-    """The LSP line breaks in text[start:end] (\n, \r\n, \r)."""
-    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
-
-
 def open_completer(settings: Settings, progress: Optional[Callable[[float], None]] = None,
                    **engine_options: int) -> "Completer":
     """A completer on the engine `settings` name (in-process model or remote server). Raises
@@ -175,7 +171,7 @@ class Completer:
             line, column, offset = locate(text, request.line, request.character) if request.offset is None \
                 else (request.line, *_column_and_offset(text, request.offset))
             start, end = _lines_around(text, offset - column, offset, reach)
-            first_line = line - _breaks(text, start, offset - column)
+            first_line = line - line_breaks(text, start, offset - column)
             fim = split_document(text[start:end], line - first_line, column, request.path)
             return replace(fim, first_line=first_line)
         lines = lsp_lines(text)

@@ -13,9 +13,21 @@ from itertools import accumulate
 
 import numpy as np
 
-from fim.positions import lsp_lines, utf16_to_index
+from fim.positions import index_to_utf16, lsp_lines, utf16_to_index
 
 _BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_breaks(text: str, start: int, end: int) -> int:
+    """The line breaks (\\n, \\r\\n, \\r) in text[start:end], counted in C."""
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+
+
+def position_of(text: str, offset: int) -> tuple[int, int]:
+    """The LSP position (line, UTF-16 character) of a code-point offset into `text`, without splitting
+    it into lines (a Python loop over the lines of a 10 MB file took 120 ms)."""
+    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    return line_breaks(text, 0, offset), index_to_utf16(text[line_start:offset], offset - line_start)
 
 
 class LineIndex:

@@ -23,12 +23,13 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Optional, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from fim.positions import index_to_utf16, locate, lsp_lines
+from fim.positions import locate
 from models.catalog import ModelNotFound
 from server.cache import CompletionCache
 from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
 from server.engines.base import Cancelled, EngineReplaced, EngineUnavailable, ModelInfo, ModelLoadError
 from server.engines.http import KNOCK_INTERVAL_S, shown_url
+from server.lines import position_of
 from server.project import Project
 from server.settings import Settings
 from server.worker import CancelToken, ModelWorker
@@ -468,7 +469,7 @@ class CompletionService:
             if sequence != self._sequence or self._text_of(uri) != text:  # typed on: its answer would go unshown
                 self.stats["superseded"] += 1
                 return None
-        request = self.request_for(uri, text, line, character, offset)
+        request = self.request_for(uri, text, line, character)
         self.stats["model_runs"] += 1
         was_open = uri in self._open
 
@@ -557,7 +558,7 @@ class CompletionService:
         line, _, offset = self._locate(uri, text, line, character)
         if self._cached(uri, text[:offset], text[offset:]) is not None:
             return  # typing through a suggestion: the answer is already here
-        request = self.request_for(uri, text, line, character, offset)
+        request = self.request_for(uri, text, line, character)
 
         self.stats["prefills"] += 1
         self._read_window(uri, request)
@@ -623,8 +624,8 @@ class CompletionService:
         """Complete ahead at `offset` (where an accepted suggestion ended) and cache the result."""
         if self.model is None:
             return
-        line, column = _line_column(text, offset)
-        request = self.request_for(uri, text, line, index_to_utf16(lsp_lines(text)[line], column))
+        line, character = position_of(text, offset)
+        request = self.request_for(uri, text, line, character)
         serial = self._answers_serial
 
         def job(completer: Completer, cancel: CancelToken) -> None:
@@ -662,13 +663,3 @@ def _name(uri: PathLike) -> Optional[str]:
         return PurePosixPath(unquote(parts.path)).name or None
     return Path(str(uri)).name or None
 
-
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    """(line, code-point column) of a character offset."""
-    lines = lsp_lines(text)
-    consumed = 0
-    for number, row in enumerate(lines):
-        if offset <= consumed + len(row.rstrip("\r\n")):
-            return number, offset - consumed
-        consumed += len(row)
-    return len(lines) - 1, len(lines[-1])

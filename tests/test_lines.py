@@ -9,7 +9,7 @@ from pygls.workspace.text_document import TextDocument
 
 import server.protocol  # noqa: F401  (deepfim's incremental edits)
 from fim.positions import locate
-from server.lines import LineIndex
+from server.lines import LineIndex, position_of
 
 # Line breaks of every kind, text that is one UTF-16 unit or two, a lone surrogate, and breaks LSP does not count.
 PIECES = ["a", "bc", "\n", "\r", "\r\n", "é", "😀", "\ud800", "\u2028", "\x0c", "\t"]
@@ -57,3 +57,14 @@ def test_a_document_follows_incremental_and_whole_text_changes() -> None:
             range=types.Range(start=types.Position(line=a_line, character=a_char),
                               end=types.Position(line=b_line, character=b_char)), text=inserted))
         assert document.source == expected
+
+
+def test_the_position_of_an_offset_is_where_locate_finds_it() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        text = random_text(rng, rng.randint(0, 30))
+        offset = rng.randint(0, len(text))
+        line, character = position_of(text, offset)
+        if text[offset - 1:offset + 1] == "\r\n":  # inside a line break: the start of the next line
+            offset += 1
+        assert locate(text, line, character)[2] == offset, (text, offset)
