@@ -243,7 +243,12 @@ class _EditorListener(Listener):
 
 
 def _line_of(ls: DeepfimServer, uri: str, line: int) -> str:
-    """The text of a line of an open document or notebook ("" past its end)."""
+    """The text of a line of an open document or notebook ("" past its end), from the line starts kept with
+    a document where an incremental edit left them (a 10 MB file split into lines: 60 ms per completion)."""
+    document = ls.workspace.text_documents.get(unquote(uri))
+    kept = kept_line_index(document) if document is not None else None
+    if kept is not None and kept.text is document.source:
+        return kept.line(line)
     lines = lsp_lines(ls.document_text(uri) or "")
     return lines[line] if line < len(lines) else ""
 

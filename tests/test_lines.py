@@ -8,7 +8,7 @@ from lsprotocol import types
 from pygls.workspace.text_document import TextDocument
 
 import server.protocol  # noqa: F401  (deepfim's incremental edits)
-from fim.positions import locate
+from fim.positions import locate, lsp_lines
 from server.lines import LineIndex, position_of
 
 # Line breaks of every kind, text that is one UTF-16 unit or two, a lone surrogate, and breaks LSP does not count.
@@ -68,3 +68,16 @@ def test_the_position_of_an_offset_is_where_locate_finds_it() -> None:
         if text[offset - 1:offset + 1] == "\r\n":  # inside a line break: the start of the next line
             offset += 1
         assert locate(text, line, character)[2] == offset, (text, offset)
+
+
+def test_the_lines_kept_are_the_lines_of_the_text() -> None:
+    rng = random.Random(9)
+    for _ in range(100):
+        text = random_text(rng, rng.randint(0, 30))
+        index = LineIndex(text)
+        for _ in range(5):
+            start = rng.randint(0, len(text))
+            end = rng.randint(start, len(text))
+            text = index.replace(start, end, random_text(rng, rng.randint(0, 3)))
+            lines = lsp_lines(text)
+            assert [index.line(n) for n in range(-1, len(lines) + 2)] == ["", *lines, "", ""], text
