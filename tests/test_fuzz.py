@@ -153,6 +153,7 @@ change = st.fixed_dictionaries({
                                            "text": texts}),
     "contentChanges": st.lists(st.one_of(
         st.fixed_dictionaries({"text": texts}),
+        st.fixed_dictionaries({"range": st.none(), "text": texts}),  # a whole text, as some clients send it
         st.fixed_dictionaries({"range": st.fixed_dictionaries({"start": positions, "end": positions}),
                                "text": texts})), max_size=3),
     "settings": json_values,
