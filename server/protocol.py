@@ -37,10 +37,12 @@ TextDocument.lines = property(lambda self: tuple(LINE_PATTERN.findall(self.sourc
 def _apply_incremental_change(self: TextDocument, change: types.TextDocumentContentChangePartial) -> None:
     """Splice one edit into the text (pygls rewrites the document line by line in Python, about
     1 ms per keystroke in a 2,500-line file), finding its offsets in the line starts kept with the
-    document. Positions past a line or the text are clamped."""
+    document. Positions past a line or the text are clamped; a range whose end comes before its start
+    is the range between them, as vscode-languageserver-textdocument takes it (here the start was
+    the whole range: the new text went in and nothing was replaced)."""
     lines = line_index(self)
-    start = lines.locate(change.range.start.line, change.range.start.character)[2]
-    end = max(start, lines.locate(change.range.end.line, change.range.end.character)[2])
+    start, end = sorted(lines.locate(position.line, position.character)[2]
+                        for position in (change.range.start, change.range.end))
     self._source = lines.replace(start, end, change.text)
 
 

@@ -120,8 +120,7 @@ def test_incremental_edits_splice_at_lsp_positions(text: str, start, end, new: s
     document.apply_change(types.TextDocumentContentChangePartial(
         range=types.Range(start=types.Position(line=start[0], character=start[1]),
                           end=types.Position(line=end[0], character=end[1])), text=new))
-    a = locate(text, *start)[2]
-    b = max(a, locate(text, *end)[2])
+    a, b = sorted((locate(text, *start)[2], locate(text, *end)[2]))  # a reversed range: the one between
     assert document.source == text[:a] + new + text[b:]
 
 

@@ -81,3 +81,13 @@ def test_the_lines_kept_are_the_lines_of_the_text() -> None:
             text = index.replace(start, end, random_text(rng, rng.randint(0, 3)))
             lines = lsp_lines(text)
             assert [index.line(n) for n in range(-1, len(lines) + 2)] == ["", *lines, "", ""], text
+
+
+def test_a_range_that_ends_before_it_starts_is_the_range_between() -> None:
+    """As vscode-languageserver-textdocument takes it: the server inserted the new text at the start and
+    replaced nothing, and its copy of the document no longer matched the editor's."""
+    document = TextDocument("file:///t.py", "first = 1\r\nsecond = 2\nthird = 3\n", version=1)
+    document.apply_change(types.TextDocumentContentChangePartial(
+        range=types.Range(start=types.Position(line=1, character=6), end=types.Position(line=0, character=5)),
+        text=" = 0\nsecond"))
+    assert document.source == "first = 0\nsecond = 2\nthird = 3\n"
