@@ -23,9 +23,10 @@ POST_CONTEXT_LINES = 200
 # A document this large (generated code, data) gets no repository context: selecting it would
 # cost more than it brings.
 HUGE_DOCUMENT_CHARS = 1_000_000
-# Of a document longer than twice this many characters per token of the window on each side of the
-# cursor, only the lines that near the cursor are split into lines for the prompt: splitting a 10 MB
-# file took 80-100 ms per keystroke, and no prompt holds more (a token is rarely 16 characters).
+# Of a document longer than three times this many characters per token of the window, only the lines
+# within that many characters of the cursor, on each side, are split into lines for the prompt:
+# splitting a 10 MB file took 70-100 ms per keystroke, and no prompt holds more (a token is rarely
+# over 16 characters).
 WINDOW_CHARS_PER_TOKEN = 32
 # A first answer comes from a short prompt only when the full one would take more than this many
 # first-answer budgets to read (3 s by default, the first-answer target): cutting a window read in
@@ -112,10 +113,9 @@ def cursor_context(fim: FimInput) -> CompletionContext:
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _column_and_offset(text: str, offset: int) -> tuple[int, int]:
-    """The code-point column of `offset` in its line, and `offset`."""
-    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
-    return offset - line_start, offset
+def _line_start(text: str, offset: int) -> int:
+    """The offset of the start of the line `offset` is in."""
+    return max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
 
 
 def _lines_around(text: str, line_start: int, offset: int, reach: int) -> tuple[int, int]:
@@ -168,8 +168,11 @@ class Completer:
         text = request.text
         reach = self.engine.info.n_ctx * WINDOW_CHARS_PER_TOKEN
         if len(text) > 3 * reach:
-            line, column, offset = locate(text, request.line, request.character) if request.offset is None \
-                else (request.line, *_column_and_offset(text, request.offset))
+            if request.offset is None:
+                line, column, offset = locate(text, request.line, request.character)
+            else:
+                line, offset = request.line, request.offset
+                column = offset - _line_start(text, offset)
             start, end = _lines_around(text, offset - column, offset, reach)
             first_line = line - line_breaks(text, start, offset - column)
             fim = split_document(text[start:end], line - first_line, column, request.path)

@@ -558,7 +558,7 @@ class CompletionService:
         line, _, offset = self._locate(uri, text, line, character)
         if self._cached(uri, text[:offset], text[offset:]) is not None:
             return  # typing through a suggestion: the answer is already here
-        request = self.request_for(uri, text, line, character)
+        request = self.request_for(uri, text, line, character, offset)
 
         self.stats["prefills"] += 1
         self._read_window(uri, request)
@@ -662,4 +662,3 @@ def _name(uri: PathLike) -> Optional[str]:
     if parts is not None and len(parts.scheme) > 1:  # (not a Windows drive letter)
         return PurePosixPath(unquote(parts.path)).name or None
     return Path(str(uri)).name or None
-
