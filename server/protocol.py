@@ -40,25 +40,26 @@ def _apply_incremental_change(self: TextDocument, change: types.TextDocumentCont
     document. Positions past a line or the text are clamped; a range whose end comes before its start
     is the range between them, as vscode-languageserver-textdocument takes it (here the start was
     the whole range: the new text went in and nothing was replaced)."""
-    lines = line_index(self)
+    lines = _line_index(self)
     start, end = sorted(lines.locate(position.line, position.character)[2]
                         for position in (change.range.start, change.range.end))
     self._source = lines.replace(start, end, change.text)
 
 
-def line_index(document: TextDocument) -> LineIndex:
+def _line_index(document: TextDocument) -> LineIndex:
     """The line starts of a document's current text (built again after a whole-text change)."""
     text = document.source
-    lines = kept_line_index(document)
-    if lines is None or lines.text is not text:
+    lines = kept_line_index(document, text)
+    if lines is None:
         lines = document._deepfim_lines = LineIndex(text)  # type: ignore[attr-defined]
     return lines
 
 
-def kept_line_index(document: TextDocument) -> Optional[LineIndex]:
-    """The line starts an incremental edit of `document` left, if any (of its text then: compare
-    `.text`). A client that sends the whole text at each keystroke never has them built."""
-    return getattr(document, "_deepfim_lines", None)
+def kept_line_index(document: TextDocument, text: str) -> Optional[LineIndex]:
+    """The line starts of `text` kept with `document`, when they are of that text; none where no
+    incremental edit has built them (a client that sends the whole text at each keystroke)."""
+    lines: Optional[LineIndex] = getattr(document, "_deepfim_lines", None)
+    return lines if lines is not None and lines.text is text else None
 
 
 TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
