@@ -13,6 +13,7 @@ from fim.context import select_context
 from fim.imports import ImportRef, imported_modules, path_index, resolve
 from fim.languages import treesitter
 from fim.symbols import defined_names, extract
+from tests.hang_helpers import finishes
 
 
 def test_registry_prefers_the_language_id_and_falls_back_to_the_extension():
@@ -511,3 +512,11 @@ def test_line_of_counts_the_line_ends_before_an_offset():
     text = "a\n\nbc\nd\n"
     assert [line_of(text, k) for k in range(len(text) + 1)] == [text.count("\n", 0, k) for k in range(len(text) + 1)]
     assert line_of("", 0) == 0
+@pytest.mark.parametrize("language", ["kotlin", "swift", "csharp", "php", "scala", "dart"])
+def test_brace_definitions_of_a_long_word_without_a_call_finish(language):
+    """A 50,000-character run of letters with no ``(`` (a generated table, a pasted blob) was searched
+    for a call from each of its letters: over a minute per keystroke in a Kotlin/Swift/C#/PHP file."""
+    from fim.symbols import defined_names
+
+    text = "val x = 1\n" + "a" * 50_000 + "\nfun go(): Int = 2\n"
+    assert finishes(defined_names, text, language) >= {"go"}

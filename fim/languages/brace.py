@@ -49,7 +49,7 @@ _DECL_KEYWORDS = re.compile(
     r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|typealias|namespace|def|func|fn)[ \t]+"
     r"(?!(?:class|interface|struct|object)\b)([A-Za-z_]\w*)"
     r"|\bfun[ \t]+(?:<[^>]*>[ \t]*)?(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)")
-_CALLABLE = re.compile(r"([A-Za-z_]\w*)[ \t]*\(")
+_CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")  # \b: a word is tried once, not from each letter
 _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
                       "throw", "elif", "defined"})
 
