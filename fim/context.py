@@ -384,6 +384,7 @@ def _reexported(text: str) -> tuple[str, ...]:
 MAX_NAMESPACE_NAMES = 48
 
 
+@lru_cache(maxsize=64)  # each imported name searched read the whole module's imports again
 def _file_imports(text: str, language: str) -> tuple:
     return tuple(imported_modules(text, language))
 
