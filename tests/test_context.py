@@ -999,3 +999,24 @@ def test_a_re_exporting_module_is_read_once_for_all_the_names_imported_from_it(m
     out = select_context("app.py", current, 204, files, [], None, 20_000, (200, 205))
     assert "def thing_7():" in "".join(s.text for s in out)
     assert readings.count(init) == 1
+
+
+def test_a_keystroke_on_a_minified_line_reads_a_bounded_part_of_it(monkeypatch):
+    """Typing in a 900 KB minified line collected the words of the whole line three times a keystroke
+    (0.6 s each): only the first `QUERY_LINE_CHARS` of a line are compared with other files now."""
+    import fim.context
+
+    minified = "var a=function(b){return b+1};" * 30_000
+    helper = "function helper(x) {\n  return x * 2;\n}\n" * 20
+    files = {"src/app.min.js": minified, "src/util.js": helper}
+    sizes = []
+    original = fim.context.word_set
+
+    def measuring(text):
+        sizes.append(len(text))
+        return original(text)
+
+    monkeypatch.setattr(fim.context, "word_set", measuring)
+    typed = minified[:450_000] + "helper(" + minified[450_000:]
+    select_context("src/app.min.js", typed, 0, files, ["src/util.js"], None, 6000, (0, 1))
+    assert sizes and max(sizes) <= 10_000
