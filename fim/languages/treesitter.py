@@ -198,6 +198,7 @@ class TreeFile:
         self._defs: list[tuple[int, int, tuple[str, ...], int]] = []
         self._bodies: list[tuple[int, int]] = []  # rows [a, b) inside bodies, elided when shortened
         self._by_name: Optional[dict[str, list[int]]] = None
+        self._parents: Optional[list[Optional[int]]] = None
         self._tiers: dict[tuple[int, int], tuple[str, ...]] = {}  # renderings, reused for every set of names
         if parsed is not None:
             self._read(parsed)
@@ -269,13 +270,23 @@ class TreeFile:
         return spans
 
     def _parent(self, k: int) -> Optional[int]:
-        """The definition enclosing definition `k` (a Java method's class), if any."""
-        start, end = self._defs[k][0], self._defs[k][1]
-        for j in range(k - 1, -1, -1):
-            s, e = self._defs[j][0], self._defs[j][1]
-            if s <= start and end <= e and (s, e) != (start, end):
-                return j
-        return None
+        """The definition enclosing definition `k` (a Java method's class), if any: the nearest one
+        before it (in start order) that ends no earlier and is not the same span."""
+        if self._parents is None:
+            # One pass with a stack of definitions whose ends do not increase (searching back from
+            # each one took 2 s for a 4,000-declaration header: its signatures come with an #include).
+            parents: list[Optional[int]] = []
+            stack: list[int] = []
+            for j, (start, end, _, _) in enumerate(self._defs):
+                if j and self._defs[j - 1][:2] == (start, end):
+                    parents.append(parents[-1])  # the same span: the same parent
+                else:
+                    while stack and self._defs[stack[-1]][1] < end:
+                        stack.pop()
+                    parents.append(stack[-1] if stack else None)
+                stack.append(j)
+            self._parents = parents
+        return self._parents[k]
 
     def _head(self, k: int) -> tuple[int, int]:
         """Lines of definition `k` up to the one opening its body."""
