@@ -1020,3 +1020,24 @@ def test_a_keystroke_on_a_minified_line_reads_a_bounded_part_of_it(monkeypatch):
     typed = minified[:450_000] + "helper(" + minified[450_000:]
     select_context("src/app.min.js", typed, 0, files, ["src/util.js"], None, 6000, (0, 1))
     assert sizes and max(sizes) <= 10_000
+
+
+def test_a_crlf_document_is_read_for_imports_once_while_one_line_is_typed(monkeypatch):
+    """A CRLF document's imports were read again on every keystroke (72 ms a keystroke for sympy's
+    test_args.py), the half-typed line among them: ``import nu`` brought nu.py, as in an LF file it does not."""
+    import fim.context
+
+    files = {"nu.py": "def half():\n    return 1\n", "helpers.py": "def helper():\n    return 2\n"}
+    readings = []
+    original = fim.context.imported_modules
+
+    def counting(text, language):
+        readings.append(text)
+        return original(text, language)
+
+    monkeypatch.setattr(fim.context, "imported_modules", counting)
+    for typed in ("import nu", "import num", "import nump"):
+        document = f"import helpers\r\n\r\n{typed}\r\nhelpers.helper()  # crlf\r\n"
+        out = select_context("app.py", document, 2, files, [], None, 20_000, (0, 4))
+        assert [s.source for s in out] == ["helpers.py"]
+    assert len([text for text in readings if "# crlf" in text]) == 1
