@@ -14,8 +14,11 @@ from fim.languages.treesitter import Spec, TreeFile, field_text, parse
 GRAMMAR = "rust"
 
 
-def _use_paths(tree: str, prefix: str = "") -> Iterable[tuple[str, tuple[str, ...], bool]]:
-    """Expand ``a::{b, c::{d}}`` into (module path, names, star) triples."""
+MAX_USE_NESTING = 32  # brace levels of one ``use`` expanded (2,000 overflowed Python's stack)
+
+
+def _use_paths(tree: str, prefix: str = "", level: int = 0) -> Iterable[tuple[str, tuple[str, ...], bool]]:
+    """Expand ``a::{b, c::{d}}`` into (module path, names, star) triples, `MAX_USE_NESTING` levels deep."""
     tree = " ".join(tree.split())
     brace = tree.find("{")
     if brace < 0:
@@ -47,7 +50,8 @@ def _use_paths(tree: str, prefix: str = "") -> Iterable[tuple[str, tuple[str, ..
         if not item or item == "self":
             continue
         if "{" in item or "::" in item:
-            yield from _use_paths(item, head)
+            if level < MAX_USE_NESTING:
+                yield from _use_paths(item, head, level + 1)
         elif item == "*":
             star = True
         else:
