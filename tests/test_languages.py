@@ -555,3 +555,17 @@ def test_a_rust_use_nested_2000_levels_deep_is_read():
     shallow = "use a::" + "{b::" * MAX_USE_NESTING + "c" + "}" * MAX_USE_NESTING + ";\n"
     assert [(r.module, r.names) for r in imported_modules(shallow, "rust")] == [
         ("a" + "::b" * MAX_USE_NESTING + "::c", ("c",))]
+
+
+def test_a_package_json_nested_past_pythons_stack_does_not_fail_every_import():
+    """A package.json (or compile_commands.json) of 100,000 nested brackets raised RecursionError from
+    the JSON reader: every TypeScript (C) import of the workspace failed its completion."""
+    deep = "[" * 100_000 + "]" * 100_000
+    files = {"package.json": '{"name": "app", "x": ' + deep + "}", "lib/package.json": '{"name": "lib"}',
+             "lib/index.ts": "export function f() {}\n", "src/a.ts": 'import { f } from "lib";\n',
+             "compile_commands.json": deep, "src/m.c": '#include "util.h"\n', "include/util.h": "int g(void);\n"}
+    index = path_index(files, {p: t for p, t in files.items() if p.endswith(".json")})
+    (ts,) = imported_modules(files["src/a.ts"], "typescript")
+    assert resolve(ts, "src/a.ts", index) == ["lib/index.ts"]
+    (c,) = imported_modules(files["src/m.c"], "c")
+    assert resolve(c, "src/m.c", index) == ["include/util.h"]

@@ -44,7 +44,7 @@ def _include_dirs(index: PathIndex) -> dict[str, list[str]]:
     for p in index.by_name.get("compile_commands.json", ()):
         try:
             entries = json.loads(index.config(p) or "[]")
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict):

@@ -122,7 +122,7 @@ def _jsonc(text: Optional[str]) -> Any:
     out = re.sub(r",(\s*[}\]])", r"\1", out)
     try:
         return json.loads(out)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past Python's stack: no configuration, not a failed completion
         return None
 
 
