@@ -569,3 +569,16 @@ def test_a_package_json_nested_past_pythons_stack_does_not_fail_every_import():
     assert resolve(ts, "src/a.ts", index) == ["lib/index.ts"]
     (c,) = imported_modules(files["src/m.c"], "c")
     assert resolve(c, "src/m.c", index) == ["include/util.h"]
+
+
+def test_a_package_json_exports_nested_600_deep_does_not_fail_the_import():
+    """Reading a package.json ``exports`` value recursed once per level: 600 nested lists (valid JSON)
+    raised RecursionError and the completion failed; the levels past MAX_EXPORT_NESTING are left out."""
+    manifest = '{"name": "lib", "main": "./main.js", "exports": ' + "[" * 600 + '"./deep.js"' + "]" * 600 + "}"
+    files = {"lib/package.json": manifest, "lib/main.js": "export function f() {}\n", "lib/deep.js": "",
+             "lib/near.js": "", "src/a.ts": 'import { f } from "lib";\n'}
+    index = path_index(files, {"lib/package.json": manifest})
+    (ref,) = imported_modules(files["src/a.ts"], "typescript")
+    assert resolve(ref, "src/a.ts", index) == ["lib/main.js"]
+    near = manifest.replace("[" * 600 + '"./deep.js"' + "]" * 600, "[" * 31 + '"./near.js"' + "]" * 31)
+    assert resolve(ref, "src/a.ts", path_index(files, {"lib/package.json": near})) == ["lib/near.js"]

@@ -216,14 +216,19 @@ def _packages(index: PathIndex) -> dict[str, tuple[str, dict]]:
 _CONDITIONS = ("source", "types", "typescript", "import", "module", "default", "require", "node", "browser")
 
 
-def _export_target(value: Any) -> list[str]:
+MAX_EXPORT_NESTING = 32  # levels of a package.json ``exports`` value read (600 overflowed Python's stack)
+
+
+def _export_target(value: Any, level: int = 0) -> list[str]:
     if isinstance(value, str):
         return [value]
+    if level >= MAX_EXPORT_NESTING:
+        return []
     if isinstance(value, list):
-        return [t for v in value for t in _export_target(v)]
+        return [t for v in value for t in _export_target(v, level + 1)]
     if isinstance(value, dict):
         keys = [k for k in _CONDITIONS if k in value] + [k for k in value if k not in _CONDITIONS]
-        return [t for k in keys for t in _export_target(value[k])]
+        return [t for k in keys for t in _export_target(value[k], level + 1)]
     return []
 
 
