@@ -151,7 +151,7 @@ def _with_others(model, cut: Extract, max_chars: int) -> Extract:
     for s, e in model.find(tuple(sorted(model.defined()))):
         if any(s < b and a < e for a, b in cut.spans):
             continue
-        text = model.tiers(s, e)[0]
+        text = _without_comments_above(model.tiers(s, e)[0], getattr(model, "attached", ()))
         if size + len(text) + 2 > max_chars:
             continue
         pieces.append(text)
@@ -160,6 +160,16 @@ def _with_others(model, cut: Extract, max_chars: int) -> Extract:
     if not pieces:
         return Extract(_truncate(model.outline(), max_chars), ((0, len(model.lines)),), False)
     return Extract("\n\n".join(pieces), tuple(sorted(taken)), cut.found)
+
+
+def _without_comments_above(text: str, marks: tuple[str, ...]) -> str:
+    """A definition's rendering without the comment lines above it (the others of a file come as their
+    signatures: their documentation would crowd the rest out)."""
+    lines = text.split("\n")
+    k = 0
+    while k < len(lines) - 1 and lines[k].strip().startswith(marks):
+        k += 1
+    return "\n".join(lines[k:])
 
 
 def _truncate(text: str, max_chars: int) -> str:

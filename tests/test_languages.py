@@ -582,3 +582,14 @@ def test_a_package_json_exports_nested_600_deep_does_not_fail_the_import():
     assert resolve(ref, "src/a.ts", index) == ["lib/main.js"]
     near = manifest.replace("[" * 600 + '"./deep.js"' + "]" * 600, "[" * 31 + '"./near.js"' + "]" * 31)
     assert resolve(ref, "src/a.ts", path_index(files, {"lib/package.json": near})) == ["lib/near.js"]
+
+
+def test_the_other_definitions_of_a_module_come_without_their_documentation():
+    """A Lua module's other functions came with their LDoc comments, which crowded out the functions
+    further down: the one about to be typed after ``stringx.`` was often not among them."""
+    docs = "".join(f"--- Does thing {i}.\n-- @param s a string\n-- @return a string\nfunction M.f{i}(s)\n  return s\nend\n\n"
+                   for i in range(40))
+    text = "local M = {}\n\n" + docs + "return M\n"
+    cut = extract(text, "lua", ["f0"], 1200, others=True)
+    assert "--- Does thing 0." in cut.text  # the named one whole, with its documentation
+    assert "--- Does thing 1." not in cut.text and "function M.f1(s)" in cut.text and "function M.f25(s)" in cut.text
