@@ -587,8 +587,8 @@ def test_a_package_json_exports_nested_600_deep_does_not_fail_the_import():
 def test_the_other_definitions_of_a_module_come_without_their_documentation():
     """A Lua module's other functions came with their LDoc comments, which crowded out the functions
     further down: the one about to be typed after ``stringx.`` was often not among them."""
-    docs = "".join(f"--- Does thing {i}.\n-- @param s a string\n-- @return a string\nfunction M.f{i}(s)\n  return s\nend\n\n"
-                   for i in range(40))
+    docs = "".join(f"--- Does thing {i}.\n-- @param s a string\n-- @return a string\n"
+                   f"function M.f{i}(s)\n  return s\nend\n\n" for i in range(40))
     text = "local M = {}\n\n" + docs + "return M\n"
     cut = extract(text, "lua", ["f0"], 1200, others=True)
     assert "--- Does thing 0." in cut.text  # the named one whole, with its documentation
