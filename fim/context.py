@@ -148,6 +148,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     refs: tuple = ()
     if files:
         index = _index(files)
+        if entry is not None and entry.learn is not None:
+            entry.learn(index, files)
         refs = _document_imports(current_text, lines, cursor_line, language_id)
         for ref in refs:
             targets = [p for p in resolve(ref, current_path, index)

@@ -803,6 +803,10 @@ class WorkspaceFiles(Mapping[str, str]):
     def keys(self) -> frozenset[str]:  # type: ignore[override]
         return self._keys
 
+    def loaded(self) -> Mapping[str, str]:
+        """The texts the walk read and the editor's, without the files known by name only (no disk read)."""
+        return self._texts
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
 

@@ -840,6 +840,25 @@ def test_php_classes_come_through_use_statements_and_the_namespace():
     assert "protected function json($data)" in by_source["app/Http/Controllers/Controller.php"]
 
 
+def test_csharp_types_come_through_using_directives_and_the_enclosing_namespaces():
+    """C# prompts had no repository context from ``using``: namespaces do not follow folders, so a type of
+    ``Acme.Models`` (in src/Shared) or of the enclosing ``Acme.Web`` (used without a ``using``) never came."""
+    order = ("namespace Acme.Models\n{\n    public class Order\n    {\n        public decimal Total { get; set; }\n"
+             "    }\n}\n")
+    prices = ("namespace Acme.Web;\n\npublic static class Prices\n{\n    public static decimal Round(decimal d) => d;\n"
+              "}\n")
+    current = ("using System;\nusing Acme.Models;\n\nnamespace Acme.Web.Controllers\n{\n"
+               "    public class OrderController\n    {\n        public decimal Post(Order order)\n        {\n"
+               "            return Prices.Round(order.\n"
+               "        }\n    }\n}\n")
+    files = {"src/Shared/Order.cs": order, "src/Common/Prices.cs": prices,
+             "src/Web/Controllers/OrderController.cs": current}
+    out = select_context("src/Web/Controllers/OrderController.cs", current, 9, files, [], None, 20_000, (0, 13))
+    by_source = {s.source: s.text for s in out}
+    assert "public decimal Total { get; set; }" in by_source["src/Shared/Order.cs"]
+    assert "public static decimal Round(decimal d) => d;" in by_source["src/Common/Prices.cs"]
+
+
 def test_a_kotlin_import_of_a_top_level_function_finds_the_file_defining_it():
     """``import expo.modules.kotlin.types.enforceType``: no file is named after a Kotlin top-level function
     (or the second class of a file), so Java's file-per-class resolution found nothing."""

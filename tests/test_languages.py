@@ -593,3 +593,56 @@ def test_the_other_definitions_of_a_module_come_without_their_documentation():
     cut = extract(text, "lua", ["f0"], 1200, others=True)
     assert "--- Does thing 0." in cut.text  # the named one whole, with its documentation
     assert "--- Does thing 1." not in cut.text and "function M.f1(s)" in cut.text and "function M.f25(s)" in cut.text
+
+
+_CS_FILES = {
+    "src/Web/Controllers/OrderController.cs": "",
+    "src/Billing/Invoice.cs": "namespace Acme.Billing;\n\npublic class Invoice { }\n",
+    "src/Billing/Legacy/Tax.cs": "namespace Acme.Billing\n{\n    public static class Tax { }\n}\n",
+    "src/Core/Guard.cs": "namespace Acme.Core\n{\n    // namespace Not.This\n    public static class Guard { }\n"
+                         "    namespace Checks\n    {\n        public class Null { }\n    }\n}\n",
+    "src/Shared/Prices.cs": "namespace Acme.Web\n{\n    public static class Prices { }\n}\n",
+    "src/Web/Other.cs": "namespace Acme.Other;\n\npublic class Unrelated { }\n",
+    "Program.cs": "var app = 1;\n",
+}
+
+
+def test_csharp_using_directives_resolve_to_the_files_declaring_the_namespace():
+    """C# had no imports: a type brought by ``using Acme.Billing;`` never reached the prompt. Namespaces do
+    not follow folders: the files are those whose text declares the namespace."""
+    text = ("using System;\nglobal using Acme.Billing;\nusing static Acme.Core.Guard;\nusing Chk = Acme.Core.Checks;\n"
+            "using global::Acme.Core;\n\nnamespace Acme.Web.Controllers\n{\n    public class OrderController\n    {\n"
+            "        void Post()\n        {\n            using var scope = Begin();\n"
+            "            using (var x = Open()) { }\n            var i = new Invoice(Chk.Null);\n        }\n    }\n}\n")
+    files = dict(_CS_FILES, **{"src/Web/Controllers/OrderController.cs": text})
+    refs = imported_modules(text, "csharp")
+    assert [(r.module, r.star) for r in refs] == [("System", True), ("Acme.Billing", True),
+                                                  ("Acme.Core.Guard", False), ("Acme.Core.Checks", False),
+                                                  ("Acme.Core", True)]  # not ``using var`` nor ``using (``
+    assert "Invoice" in refs[1].names and refs[2].names == ("Guard",) and refs[3].names == ("Checks", "Null")
+    index = path_index(files)
+    languages.get("csharp").learn(index, files)
+    current = "src/Web/Controllers/OrderController.cs"
+    assert [resolve(r, current, index) for r in refs] == [
+        [], ["src/Billing/Invoice.cs", "src/Billing/Legacy/Tax.cs"], ["src/Core/Guard.cs"], ["src/Core/Guard.cs"],
+        ["src/Core/Guard.cs"]]
+    # Its own namespace's and the enclosing ones' files (global included), the nearest folder first.
+    assert languages.get("csharp").siblings(current, index) == ["src/Shared/Prices.cs", "Program.cs"]
+
+
+def test_csharp_namespaces_follow_edits_and_read_no_file_known_by_name_only():
+    """The namespace table is read once per workspace and again for the files whose text changed; the
+    files a big workspace knows by name only are not read from disk for it."""
+    from server.workspace import WorkspaceFiles
+
+    read: list[str] = []
+    texts = dict(_CS_FILES)
+    names = frozenset(texts) | {"src/Far/Unread.cs"}
+    index = path_index(names)
+    ref = ImportRef("Acme.Other", (), "csharp", star=True)
+    files = WorkspaceFiles(texts, names, lambda rel: read.append(rel) or "namespace Acme.Other;\n")
+    languages.get("csharp").learn(index, files)
+    assert resolve(ref, "Program.cs", index) == ["src/Web/Other.cs"] and read == []
+    texts["src/Shared/Prices.cs"] = "namespace Acme.Other\n{\n    public static class Prices { }\n}\n"
+    languages.get("csharp").learn(index, WorkspaceFiles(texts, names, files._read))
+    assert resolve(ref, "Program.cs", index) == ["src/Shared/Prices.cs", "src/Web/Other.cs"] and read == []

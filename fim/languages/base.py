@@ -212,6 +212,9 @@ class Language:
     # (current path, index) -> files whose definitions the current one sees without an import
     siblings: Optional[Callable[[str, PathIndex], list[str]]] = None
     rules: Rules = field(default=DEFAULT_RULES)
+    # (index, the workspace's texts) -> None: reads what `resolve` and `siblings` need from the files'
+    # texts into ``index.derived`` (C#'s namespaces, which do not follow folders)
+    learn: Optional[Callable[[PathIndex, Mapping[str, str]], None]] = None
     # An import brings a whole package (Go: ``pkg.Name`` for any Name): the signatures of the
     # package's other definitions come with the names the file uses.
     imports_packages: bool = False

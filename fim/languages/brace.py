@@ -1,6 +1,7 @@
 """The brace languages without a tree-sitter grammar here (Kotlin, Scala, C#, Swift, Dart, PHP):
 definitions by brace depth after blanking strings and comments, Kotlin/Scala imports by a
-regular expression (resolved as Java's are), PHP's ``use`` statements by `fim.languages.php`."""
+regular expression (resolved as Java's are), PHP's ``use`` statements by `fim.languages.php`, C#'s
+``using`` directives by `fim.languages.csharp`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from dataclasses import replace
 from typing import Optional
 
-from fim.languages import java, php, swift
+from fim.languages import csharp, java, php, swift
 from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, ImportRef, Language, line_of
 
 
@@ -227,7 +228,8 @@ def _language(name: str, ids: tuple[str, ...], extensions: tuple[str, ...], fami
 LANGUAGES = (
     _language("kotlin", ("kotlin",), (".kt", ".kts"), "jvm", jvm=True),
     _language("scala", ("scala",), (".scala",), "jvm", jvm=True),
-    _language("csharp", ("csharp",), (".cs",), "csharp"),
+    replace(_language("csharp", ("csharp",), (".cs",), "csharp"), imports=csharp.imports, resolve=csharp.resolve,
+            siblings=csharp.siblings, learn=csharp.learn, imports_packages=True),
     replace(_language("swift", ("swift",), (".swift",), "swift"), siblings=swift.siblings),
     _language("dart", ("dart",), (".dart",), "dart"),
     replace(_language("php", ("php",), (".php",), "php"), imports=php.imports, resolve=php.resolve,
