@@ -201,7 +201,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if entry is not None and entry.siblings is not None:
             siblings = [p for p in entry.siblings(current_path, index)
                         if p not in import_paths and readable(p) and p in files]
-    used = _used_words(lines, cursor_line, used_near) if nameless or siblings else ()
+    used = _used_words(lines, cursor_line, used_near) if nameless or siblings else {}
     for path in list(import_paths):
         if path in nameless:  # an #include, ``use x::*``: the names of the file the code uses
             line, names = import_paths[path]
@@ -405,13 +405,13 @@ def _joined(lines: Sequence[str], start: int, end: int, code_only: bool = False)
                      if not (code_only and _import_line(line)))
 
 
-def _used_words(lines: Sequence[str], cursor_line: int, near: AbstractSet[str]) -> tuple[str, ...]:
-    """Words of the code around the cursor, those nearest it (`near`) first. The lines above and
-    below the cursor's are remembered as blocks: typing on one line reads only that line again."""
+def _used_words(lines: Sequence[str], cursor_line: int, near: AbstractSet[str]) -> dict[str, int]:
+    """Words of the code around the cursor, each with its rank, those nearest it (`near`) first. The lines
+    above and below the cursor's are remembered as blocks: typing on one line reads only that line again."""
     around = (_code_words(_joined(lines, cursor_line - USED_LINES, cursor_line))
               | _code_words(_joined(lines, cursor_line, cursor_line + 1))
               | _code_words(_joined(lines, cursor_line + 1, cursor_line + USED_LINES)))
-    return tuple(sorted(near)) + tuple(sorted(around - near))
+    return {w: k for k, w in enumerate((*sorted(near), *sorted(around - near)))}
 
 
 @lru_cache(maxsize=16)
@@ -420,12 +420,12 @@ def _code_words(block: str) -> frozenset[str]:
     return word_set("\n".join(line for line in block.split("\n") if not _import_line(line)))
 
 
-def _used_definitions(text: str, language: Optional[str], used: Sequence[str]) -> list[str]:
-    """The words of `used` that `text` defines, in `used`'s order, at most MAX_NAMES_PER_FILE."""
+def _used_definitions(text: str, language: Optional[str], used: Mapping[str, int]) -> list[str]:
+    """The words of `used` that `text` defines, by their rank, at most MAX_NAMES_PER_FILE (a set
+    intersection: a namespace's hundred files are looked at on every request)."""
     if language is None:
         return []
-    defined = defined_names(text, language)
-    return [w for w in used if w in defined][:MAX_NAMES_PER_FILE]
+    return sorted(used.keys() & defined_names(text, language), key=used.__getitem__)[:MAX_NAMES_PER_FILE]
 
 
 def _index(files: Mapping[str, str]) -> PathIndex:

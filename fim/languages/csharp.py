@@ -19,7 +19,7 @@ _USING = re.compile(r"(?m)^[ \t]*(?:global[ \t]+)?using[ \t]+(static[ \t]+)?(?:(
                     r"(?:global::)?([A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*)[ \t]*(?:<[^;\n]*>[ \t]*)?;")
 # Literal words first: the engine skips ahead to them (a whole file read in a pass).
 _NAMESPACE = re.compile(r"namespace[ \t]+([A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*)")
-_TYPE_LIKE = re.compile(r"\b[A-Z]\w*")
+_TYPE_LIKE = re.compile(r"(?<![\w.])[A-Z]\w*")  # not ``x.Member``
 MAX_NAMES = 128  # type-like names of a file offered to the files of a namespace it imports
 MAX_NAMESPACE_FILES = 128  # files of one namespace looked at, those nearest the current file's folder first
 KEY = "csharp-namespaces"
@@ -32,8 +32,7 @@ def imports(text: str) -> list[ImportRef]:
     used: tuple[str, ...] = ()
     for m in _USING.finditer(text):
         if not used:
-            code = _USING.sub("", text)
-            used = tuple(dict.fromkeys(_TYPE_LIKE.findall(code)))[:MAX_NAMES]
+            used = tuple(dict.fromkeys(_TYPE_LIKE.findall(text)))[:MAX_NAMES]
         static, alias, target = m.group(1), m.group(2), re.sub(r"[ \t]", "", m.group(3))
         line = line_of(text, m.start())
         last = target.rpartition(".")[2]
