@@ -1,5 +1,5 @@
-"""Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C, C++, PHP
-and Kotlin (`benchmarks/repo_context.py` runs them), and the sources they come from.
+"""Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C, C++, PHP,
+Kotlin, Swift and C# (`benchmarks/repo_context.py` runs them), and the sources they come from.
 
 Sources are real code nobody here wrote, pinned: Debian's ``golang-*-dev``, ``librust-*-dev`` and
 ``php-*`` packages (``apt-get download NAME=VERSION``, unpacked with ``dpkg-deb -x``: Go sources under
@@ -27,6 +27,8 @@ in the file itself, and the language makes it visible there:
 - Lua: ``alias.name`` where ``local alias = require "a.b"`` and ``a/b.lua`` defines ``name`` (``function
   M.name``, ``M.name =``);
 - shell: a function defined in a script the file sources (``. /lib/x-lib.sh``, by the script's name).
+- C#: a type of a namespace the file names in a ``using A.B;`` directive, or of the file's own
+  namespace or one around it (``A`` for ``namespace A.B``), whatever folder its file is in.
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.
@@ -44,15 +46,14 @@ EXTENSIONS = {
     ".go": "go", ".rs": "rust", ".ts": "typescript", ".tsx": "typescriptreact", ".mts": "typescript",
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
-    ".kt": "kotlin", ".swift": "swift", ".rb": "ruby", ".lua": "lua",
+    ".kt": "kotlin", ".swift": "swift", ".rb": "ruby", ".lua": "lua", ".cs": "csharp",
     ".sh": "shellscript",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
           "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm",
-          "swift": "swift", "ruby": "ruby", "lua": "lua",
-          "shellscript": "shell"}
+          "swift": "swift", "ruby": "ruby", "lua": "lua", "shellscript": "shell", "csharp": "csharp"}
 _TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
@@ -111,6 +112,10 @@ _LUA_STRIP = re.compile(r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\"(?:[^\"\\\n]|\\.)*
 _SHELL_TOP = re.compile(r"^(?:function[ \t]+([A-Za-z_]\w*)|([A-Za-z_]\w*)[ \t]*\(\))")
 _SHELL_SOURCE = re.compile(r"(?m)(?:^[ \t]*|[;&|][ \t]*)(?:\.|source)[ \t]+[\"']?([^\s;&|)]+?)[\"']?(?=[\s;&|)]|$)")
 _LUA_REQUIRE = re.compile(r"(?m)^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*require[ \t(]*[\"']([\w.]+)[\"'][ \t)]*$")
+# A type at a namespace's level: the line's indentation is checked against the file's namespace style.
+_CSHARP_TOP = re.compile(
+    r"^([ \t]*)(?:(?:public|internal|private|protected|static|sealed|abstract|partial|unsafe|readonly|ref|file|new)"
+    r"[ \t]+)*(?:class|interface|struct|enum|record(?:[ \t]+(?:class|struct))?)[ \t]+([A-Za-z_]\w*)")
 _PHP_STRIP = re.compile(r"//[^\n]*|#(?!\[)[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
 
@@ -119,6 +124,13 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     lines = text.split("\n")
     group = False
+    if language == "csharp":  # block namespaces indent their types one level, file-scoped ones do not
+        level = 1 if re.search(r"(?m)^namespace[ \t]+[\w.]+[ \t]*(?://.*)?$", text) else 0
+        for i, line in enumerate(lines):
+            m = _CSHARP_TOP.match(line)
+            if m and len(m.group(1).expandtabs(4)) // 4 == level:
+                out.append((m.group(2), i))
+        return out
     for i, line in enumerate(lines):
         if language == "go":
             if group:
@@ -217,6 +229,16 @@ def _imported_names(text: str, language: str) -> set[str]:
     return names
 
 
+def _csharp_namespace(text: str) -> str:
+    m = re.search(r"(?m)^namespace[ \t]+([\w.]+)", text)
+    return m.group(1) if m else ""
+
+
+def _csharp_usings(text: str) -> set[str]:
+    """The namespaces of the file's ``using A.B;`` directives (not ``static`` ones nor aliases)."""
+    return set(re.findall(r"(?m)^[ \t]*(?:global[ \t]+)?using[ \t]+([A-Za-z_][\w.]*)[ \t]*;", text))
+
+
 def _kotlin_package(text: str) -> str:
     m = re.search(r"(?m)^package[ \t]+([\w.]+)", text)
     return m.group(1) if m else ""
@@ -244,6 +266,10 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                                                                                                      _STRIP)
     code = strip.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     namespace = _php_namespace(text) if language == "php" else _kotlin_package(text) if language == "kotlin" else ""
+    if language == "csharp":
+        namespace = _csharp_namespace(text)
+        usings = _csharp_usings(text)
+        around = {namespace.rsplit(".", k)[0] for k in range(namespace.count(".") + 1)} if namespace else set()
     statements = {text.count("\n", 0, k) for m in _IMPORT_STATEMENT.finditer(text)
                   for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
     out: list[tuple[Use, str, int]] = []
@@ -251,7 +277,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     for i, line in enumerate(code.split("\n")):
         stripped = line.lstrip()
         if i in seen_lines or stripped.startswith(("import ", "use ", "pub use ", "#include", "package ", "export {",
-                                                   "export *", "} from", "mod ", "pub mod ", "namespace ")):
+                                                   "export *", "} from", "mod ", "pub mod ", "namespace ", "using ",
+                                                   "global using ")):
             continue
         for m in _IDENT.finditer(line):
             name = m.group(0)
@@ -318,6 +345,13 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                     elif namespace and posixpath.dirname(target) == folder \
                             and _php_namespace(files[target]) == namespace:
                         style = "php-namespace"
+            elif language == "csharp":
+                if not before.rstrip().endswith((".", "?.", "::")) and language_of(target) == "csharp":
+                    declared = _csharp_namespace(files[target])
+                    if declared in usings:
+                        style = "cs-using"
+                    elif declared in around:
+                        style = "cs-namespace"
             elif language in _C_LANGS:
                 prev = before.rstrip()
                 used = not prev or prev[-1] in "(=,;!&|+-/?:{[<>~%^" or prev.endswith(("return", "case", "sizeof"))

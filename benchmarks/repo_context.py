@@ -826,9 +826,13 @@ def miss_reason(task: Task, files: Mapping[str, str], hit: bool, file_hit: bool,
                     line.strip().startswith(head) and "redacted" in line for line in snippet.text.splitlines()):
                 return MISS_REASONS[1]
         return MISS_REASONS[2]
+    from fim import languages
     from fim.imports import imported_modules, path_index, resolve
 
     known = paths if paths is not None else path_index(files)
+    entry = languages.get(task.language, task.path)
+    if entry is not None and entry.learn is not None:  # C#'s namespaces, read from the files' texts
+        entry.learn(known, files)
     resolved = set()
     for ref in imported_modules(task.text, task.language):
         resolved.update(resolve(ref, task.path, known))

@@ -245,6 +245,10 @@ LANG_FILES = {
     "web/src/api.ts": "export interface Order { id: string }\nexport function fetchOrder(id: string): Order {\n  return { id };\n}\n",
     "web/src/main.ts": ("import {\n  fetchOrder,\n  Order,\n} from './api';\n\n"
                         "const order: Order = fetchOrder('1');\n"),
+    "dotnet/Cart.cs": ("using Shop.Money;\n\nnamespace Shop\n{\n    public class Cart\n    {\n"
+                       "        public Coupon Best() => default;\n    }\n}\n"),
+    "dotnet/Money/Coupon.cs": ("namespace Shop.Money;\n\npublic readonly struct Coupon\n{\n    public int Cents;\n"
+                               "}\n"),
 }
 
 
@@ -264,6 +268,25 @@ def test_language_tasks_follow_each_language_visibility():
     assert ts.text.splitlines()[ts.line] == "const order: "
 
 
+def test_csharp_tasks_follow_using_directives_and_the_enclosing_namespaces():
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "Billing/Invoice.cs": "namespace Acme.Billing;\n\npublic sealed class Invoice\n{\n    public int Id;\n}\n",
+        "Common/Guard.cs": ("namespace Acme\n{\n    internal static class Guard\n    {\n        class Nested { }\n"
+                            "    }\n}\n"),
+        "Other/Hidden.cs": "namespace Acme.Other;\n\npublic class Hidden { }\n",
+        "Web/Orders.cs": ("using System;\nusing Acme.Billing;\n\nnamespace Acme.Web\n{\n    public class Orders\n"
+                          "    {\n        Invoice Make() => Guard.Check(new Hidden(), Nested.X);\n    }\n}\n"),
+    }
+    tasks = extract_language_tasks("acme", files)
+    got = {(t.name, t.style, t.definition.path, t.definition.text) for t in tasks}
+    assert got == {("Invoice", "cs-using", "Billing/Invoice.cs", "public sealed class Invoice")}  # one a line
+    files["Web/Orders.cs"] = files["Web/Orders.cs"].replace("Invoice Make()", "void Make()")
+    got = {(t.name, t.style, t.definition.path) for t in extract_language_tasks("acme", files)}
+    assert got == {("Guard", "cs-namespace", "Common/Guard.cs")}  # not Hidden: no using; not a nested class
+
+
 def test_language_tasks_reach_the_context_through_the_server(tmp_path):
     from benchmarks.repo_context import extract_language_tasks
 
@@ -278,7 +301,7 @@ def test_language_tasks_reach_the_context_through_the_server(tmp_path):
     finally:
         rig.close()
     assert records and all(r["hit"]["2048"] for r in records), [r for r in records if not r["hit"]["2048"]]
-    assert {r["language"] for r in records} == {"go", "typescript"}
+    assert {r["language"] for r in records} == {"go", "typescript", "csharp"}
 
 
 def _tiny_model():
