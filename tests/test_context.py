@@ -859,6 +859,20 @@ def test_csharp_types_come_through_using_directives_and_the_enclosing_namespaces
     assert "public static decimal Round(decimal d) => d;" in by_source["src/Common/Prices.cs"]
 
 
+def test_dart_types_come_through_a_package_import_that_only_exports_them():
+    """Dart prompts had no context from imports: ``import 'package:shop/shop.dart';`` names a file of
+    ``export`` lines, the classes are in the files it exports."""
+    cart = "class Cart {\n  final List<Item> items = [];\n  int get total => items.length;\n}\n"
+    current = ("import 'package:shop/shop.dart';\n\nclass CartView {\n  final Cart cart = Cart();\n"
+               "  String label() => '${cart.\n}\n")
+    files = {"pubspec.yaml": "name: shop\n", "lib/shop.dart": "export 'src/cart.dart';\nexport 'src/item.dart';\n",
+             "lib/src/cart.dart": cart, "lib/src/item.dart": "class Item {\n  final int cents = 0;\n}\n",
+             "lib/ui/cart_view.dart": current}
+    out = select_context("lib/ui/cart_view.dart", current, 4, files, [], None, 20_000, (0, 6))
+    by_source = {s.source: s.text for s in out}
+    assert "int get total => items.length;" in by_source["lib/src/cart.dart"]
+
+
 def test_a_kotlin_import_of_a_top_level_function_finds_the_file_defining_it():
     """``import expo.modules.kotlin.types.enforceType``: no file is named after a Kotlin top-level function
     (or the second class of a file), so Java's file-per-class resolution found nothing."""

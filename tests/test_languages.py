@@ -646,3 +646,33 @@ def test_csharp_namespaces_follow_edits_and_read_no_file_known_by_name_only():
     texts["src/Shared/Prices.cs"] = "namespace Acme.Other\n{\n    public static class Prices { }\n}\n"
     languages.get("csharp").learn(index, WorkspaceFiles(texts, names, files._read))
     assert resolve(ref, "Program.cs", index) == ["src/Shared/Prices.cs", "src/Web/Other.cs"] and read == []
+
+
+def test_dart_imports_resolve_through_pubspec_relative_paths_exports_and_parts():
+    """Dart had no imports: ``import 'package:shop/shop.dart';`` (lib/shop.dart of the package named in
+    pubspec.yaml, which only exports src/...) and relative imports never reached the prompt."""
+    text = ("import 'dart:async';\nimport 'package:shop/shop.dart';\nimport 'package:http/http.dart' as http;\n"
+            "import '../util/format.dart' show formatPrice, Money;\nimport 'models.dart' as m hide Secret;\n\n"
+            "class CartView {\n  final Cart cart;\n  Future<void> load() => http.get(m.url);\n}\n")
+    files = {"app/pubspec.yaml": "name: shop\nversion: 1.0.0\n",
+             "app/lib/shop.dart": "library shop;\n\nexport 'src/cart.dart';\nexport \"src/item.dart\" show Item;\n",
+             "app/lib/src/cart.dart": "part 'cart_total.dart';\n\nclass Cart {}\n",
+             "app/lib/src/cart_total.dart": "part of 'cart.dart';\n\nint total(Cart c) => 0;\n",
+             "app/lib/src/item.dart": "class Item {}\n",
+             "app/lib/util/format.dart": "String formatPrice(int c) => '';\n",
+             "app/lib/ui/models.dart": "const url = '';\n", "app/lib/ui/cart_view.dart": text}
+    refs = imported_modules(text, "dart")
+    assert [(r.module, r.star) for r in refs] == [
+        ("dart:async", True), ("package:shop/shop.dart", True), ("package:http/http.dart", False),
+        ("../util/format.dart", False), ("models.dart", False)]
+    assert "Cart" in refs[1].names and refs[2].names == ("get",) and refs[3].names == ("formatPrice", "Money")
+    assert refs[4].names == ("url",)
+    index = path_index(files)
+    index.set_configs({"app/pubspec.yaml": files["app/pubspec.yaml"]})
+    languages.get("dart").learn(index, files)
+    current = "app/lib/ui/cart_view.dart"
+    assert [resolve(r, current, index) for r in refs] == [
+        [], ["app/lib/shop.dart", "app/lib/src/cart.dart", "app/lib/src/item.dart", "app/lib/src/cart_total.dart"],
+        [], ["app/lib/util/format.dart"], ["app/lib/ui/models.dart"]]
+    (part_of,) = imported_modules(files["app/lib/src/cart_total.dart"], "dart")
+    assert resolve(part_of, "app/lib/src/cart_total.dart", index) == ["app/lib/src/cart.dart"]

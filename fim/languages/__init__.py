@@ -7,11 +7,11 @@ file's extension; adding a language is adding an entry to `ENTRIES`.
 
 Go, Rust, TypeScript/TSX, JavaScript/JSX, Java, C and C++ parse with tree-sitter
 (`fim.languages.treesitter`); Python with its own regular expressions and indentation model;
-Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`), C#'s namespaces from the
-files' texts (`fim.languages.csharp`); Ruby and Lua by the keywords that open and close their blocks
-(`fim.languages.ruby`, `fim.languages.lua`); shell's functions by brace depth, with the scripts it sources
-(`fim.languages.shell`). Their post-processing rules count `end`, `fi`, `done` and `esac` like braces
-(`fim.languages.keyword`).
+Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`), C#'s namespaces and Dart's
+exports from the files' texts (`fim.languages.csharp`, `fim.languages.dart`); Ruby and Lua by the keywords
+that open and close their blocks (`fim.languages.ruby`, `fim.languages.lua`); shell's functions by brace
+depth, with the scripts it sources (`fim.languages.shell`). Their post-processing rules count `end`, `fi`,
+`done` and `esac` like braces (`fim.languages.keyword`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,7 +35,7 @@ MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole (longer
 
 # Files that resolution reads besides the paths (module paths, crate names, path aliases, include folders).
 CONFIG_NAMES = ("go.mod", "Cargo.toml", "tsconfig.json", "jsconfig.json", "package.json", "compile_commands.json",
-                "composer.json")
+                "composer.json", "pubspec.yaml")
 
 
 class PathIndex:
@@ -98,6 +99,41 @@ class PathIndex:
             if not d:
                 return None
             d = posixpath.dirname(d)
+
+
+_FACTS_LOCK = threading.Lock()
+
+
+def file_facts(index: PathIndex, files: Mapping[str, str], key: Any, suffix: str,
+               read: Callable[[str], Any]) -> tuple[dict[str, Any], bool]:
+    """`read(text)` of each workspace file ending with `suffix`, kept in ``index.derived[key]`` and read
+    again only for a changed text: (path -> fact, whether any fact changed since the last call; a change
+    forgets the resolutions made before it). Only texts already in memory are read: a workspace's files
+    known by name only (past its 5,000 read files; ``loaded()`` of `server.workspace.WorkspaceFiles`)
+    are never read from disk for it."""
+    loaded = getattr(files, "loaded", None)
+    texts = loaded() if callable(loaded) else files
+    with _FACTS_LOCK:
+        held: dict[str, tuple[str, Any]] = index.derived.setdefault(key, {})
+        changed = False
+        seen = 0
+        for path, text in texts.items():
+            if not path.endswith(suffix) or path not in index.paths:
+                continue
+            seen += 1
+            old = held.get(path)
+            if old is not None and old[0] is text:
+                continue
+            fact = read(text)
+            changed = changed or old is None or old[1] != fact
+            held[path] = (text, fact)
+        if seen != len(held):
+            for path in [p for p in held if texts.get(p) is None]:
+                del held[path]
+            changed = True
+        if changed:
+            index.resolved.clear()
+        return {p: fact for p, (_, fact) in held.items()}, changed
 
 
 def join(base: str, rel: str) -> Optional[str]:

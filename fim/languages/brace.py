@@ -1,7 +1,7 @@
 """The brace languages without a tree-sitter grammar here (Kotlin, Scala, C#, Swift, Dart, PHP):
 definitions by brace depth after blanking strings and comments, Kotlin/Scala imports by a
 regular expression (resolved as Java's are), PHP's ``use`` statements by `fim.languages.php`, C#'s
-``using`` directives by `fim.languages.csharp`."""
+``using`` directives by `fim.languages.csharp`, Dart's imports by `fim.languages.dart`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 from typing import Optional
 
-from fim.languages import csharp, java, php, swift
+from fim.languages import csharp, dart, java, php, swift
 from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, ImportRef, Language, line_of
 
 
@@ -231,7 +231,8 @@ LANGUAGES = (
     replace(_language("csharp", ("csharp",), (".cs",), "csharp"), imports=csharp.imports, resolve=csharp.resolve,
             siblings=csharp.siblings, learn=csharp.learn, imports_packages=True),
     replace(_language("swift", ("swift",), (".swift",), "swift"), siblings=swift.siblings),
-    _language("dart", ("dart",), (".dart",), "dart"),
+    replace(_language("dart", ("dart",), (".dart",), "dart"), imports=dart.imports, resolve=dart.resolve,
+            learn=dart.learn),
     replace(_language("php", ("php",), (".php",), "php"), imports=php.imports, resolve=php.resolve,
             siblings=php.siblings),
 )

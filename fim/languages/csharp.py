@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-import threading
 from typing import Mapping
 
-from fim.languages.base import ImportRef, PathIndex, line_of, uses
+from fim.languages.base import ImportRef, PathIndex, file_facts, line_of, uses
 
 # ``using A.B;``, ``global using A.B;``, ``using static A.B.C;``, ``using X = A.B.C;``, ``using global::A.B;``
 # (not ``using var x = ...;`` nor ``using (var x = ...)``, statements in a method).
@@ -67,47 +66,18 @@ def declared(text: str) -> tuple[str, ...]:
 
 
 def learn(index: PathIndex, files: Mapping[str, str]) -> None:
-    """Read the namespaces of the workspace's C# files into `index` (again for the files whose text
-    changed; a table that changed forgets the resolutions made with it). Only texts already in memory
-    are read: a workspace's files known by name only (``loaded()`` of `server.workspace.WorkspaceFiles`,
-    past its 5,000 read files) are not read from disk for it."""
-    loaded = getattr(files, "loaded", None)
-    texts = loaded() if callable(loaded) else files
-    with _LOCK:
-        state = index.derived.get(KEY)
-        if state is None:
-            state = index.derived[KEY] = ({}, {})
-        by_path = state[0]
-        changed = False
-        seen = 0
-        for path, text in texts.items():
-            if not path.endswith(".cs") or path not in index.paths:
-                continue
-            seen += 1
-            held = by_path.get(path)
-            if held is not None and held[0] is text:
-                continue
-            names = declared(text)
-            if held is None or held[1] != names:
-                changed = True
-            by_path[path] = (text, names)
-        if seen != len(by_path):
-            for path in [p for p in by_path if texts.get(p) is None]:
-                del by_path[path]
-            changed = True
-        if changed:
-            fresh: dict[str, list[str]] = {}
-            for path in sorted(by_path):
-                for name in by_path[path][1]:
-                    fresh.setdefault(name, []).append(path)
-            index.derived[KEY] = (by_path, fresh)
-            index.resolved.clear()
+    """Read the namespaces of the workspace's C# files into `index` (`file_facts`: again for the files
+    whose text changed)."""
+    by_path, changed = file_facts(index, files, (KEY, "files"), ".cs", declared)
+    if changed or KEY not in index.derived:
+        table: dict[str, list[str]] = {}
+        for path in sorted(by_path):
+            for name in by_path[path]:
+                table.setdefault(name, []).append(path)
+        index.derived[KEY] = (by_path, table)
 
 
-_LOCK = threading.Lock()
-
-
-def _table(index: PathIndex) -> tuple[dict[str, tuple[str, tuple[str, ...]]], dict[str, list[str]]]:
+def _table(index: PathIndex) -> tuple[dict[str, tuple[str, ...]], dict[str, list[str]]]:
     return index.derived.get(KEY) or ({}, {})
 
 
@@ -131,7 +101,7 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     to the current file's namespace (``using static Runtime;`` in ``namespace Python.Runtime``) is
     looked up there too."""
     by_path, table = _table(index)
-    own = by_path.get(current, ("", ("",)))[1]
+    own = by_path.get(current, ("",))
     candidates = [ref.module] + [f"{n}.{ref.module}" for namespace in own for n in _enclosing(namespace) if n]
     for name in candidates:
         if name in table:
@@ -160,7 +130,7 @@ def siblings(current: str, index: PathIndex) -> list[str]:
     if current not in by_path:
         return []
     found: dict[str, None] = {}
-    for namespace in by_path[current][1]:
+    for namespace in by_path[current]:
         for name in _enclosing(namespace):
             found.update(dict.fromkeys(table.get(name, ())))
     return _nearest(list(found), current)
