@@ -101,14 +101,15 @@ PYTHON_PACKAGES = ("requests==2.32.3", "click==8.1.7", "attrs==24.2.0", "jinja2=
 # query-core), JavaScript (axios: ESM and CommonJS helpers; preact: src/ with relative imports), Java (JPype's org.jpype packages),
 # C (Brotli's encoder/decoder with "../common/x.h" includes), C++ (JPype's native layer), PHP (PSR-4
 # namespaces under /usr/share/php: league/commonmark, symfony/console), Kotlin and Swift (expo-modules-core's
-# Android and iOS sources: top-level and extension functions, several classes per file; one Swift module).
+# Android and iOS sources: top-level and extension functions, several classes per file; one Swift module), C#
+# (pythonnet's runtime: namespaces across folders, block and file-scoped).
 OTHER_PACKAGES = ("deb:golang-github-hashicorp-hcl-v2-dev=2.14.1-2", "deb:golang-github-gin-gonic-gin-dev=1.8.1-1",
                   "deb:librust-regex-syntax-dev=0.6.27-1", "deb:librust-toml-edit-dev=0.14.4-2",
                   "npm:rxjs@7.8.1", "npm:@tanstack/query-core@5.59.0", "npm:axios@1.7.7", "npm:preact@10.24.3",
                   "pypi:JPype1==1.5.0//native/java", "pypi:Brotli==1.1.0//c", "pypi:JPype1==1.5.0//native/common",
                   "deb:php-league-commonmark=2.3.9-1+deb12u1//usr/share/php",
                   "deb:php-symfony-console=5.4.53+dfsg-0+deb12u1//usr/share/php",
-                  "npm:expo-modules-core@2.2.3")
+                  "npm:expo-modules-core@2.2.3", "pypi:pythonnet==3.0.5//src/runtime")
 DEFAULT_PACKAGES = PYTHON_PACKAGES + OTHER_PACKAGES
 BUDGETS = (2048, 4096, 8192, 16384)
 DEFAULT_TASKS = 40
