@@ -676,3 +676,15 @@ def test_dart_imports_resolve_through_pubspec_relative_paths_exports_and_parts()
         [], ["app/lib/util/format.dart"], ["app/lib/ui/models.dart"]]
     (part_of,) = imported_modules(files["app/lib/src/cart_total.dart"], "dart")
     assert resolve(part_of, "app/lib/src/cart_total.dart", index) == ["app/lib/src/cart.dart"]
+
+
+def test_a_shift_or_a_heredoc_being_typed_does_not_hide_the_rest_of_the_file():
+    """``1<<BITS`` (Ruby), ``$((1 << SHIFT))`` and ``tr a b <<<word`` (shell) opened a heredoc whose
+    terminator never came: every definition below it was blanked away."""
+    ruby = "class Flags\n  def mask\n    1<<BITS\n  end\n\n  def clear\n    0\n  end\nend\n"
+    assert defined_names(ruby, "ruby") == {"Flags", "mask", "clear"}
+    assert extract(ruby, "ruby", ["clear"], 4000).text == "  def clear\n    0\n  end"
+    shell = ("mask() {\n  echo $((1 << SHIFT))\n  tr a b <<<word\n}\n\nclear_all() {\n  echo 0\n}\n"
+             "usage() {\n  cat <<-EOF\n\tclear_none() {\n\tEOF\n}\n")
+    assert defined_names(shell, "shellscript") == {"mask", "clear_all", "usage"}
+    assert extract(shell, "shellscript", ["clear_all"], 4000).text == "clear_all() {\n  echo 0\n}"

@@ -1,10 +1,12 @@
 """Post-processing rules of the languages whose blocks end with a keyword (Ruby, Lua, shell): their
-comments, the lines that open a block, and the words that open and close one, counted as braces."""
+comments, the lines that open a block, and the words that open and close one, counted as braces; and
+the heredocs Ruby and shell share."""
 
 from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left
 from typing import Optional
 
 from fim.languages.base import Rules
@@ -53,3 +55,27 @@ def rules_for(language_id: Optional[str], path: Optional[str]) -> Optional[Rules
     if found is None and path:
         found = _BY_EXTENSION.get(posixpath.splitext(path.replace("\\", "/").lower())[1])
     return found
+
+
+def blank_heredocs(lines: list[str], opener: re.Pattern) -> list[str]:
+    """`lines` with the bodies of heredocs blanked (``cat <<EOF`` ... ``EOF``: text, no code). `opener`'s
+    second group is the terminator; an opener whose terminator never comes is none (``1 << BITS``, or a
+    heredoc still being typed), rather than a heredoc hiding the rest of the file."""
+    out = list(lines)
+    at: dict[str, list[int]] = {}  # stripped line -> where it stands, built at the first opener
+    i = 0
+    while i < len(out):
+        ends = [m.group(2) for m in opener.finditer(out[i])]
+        i += 1
+        for end in ends:
+            if not at:
+                for k, line in enumerate(lines):
+                    at.setdefault(line.strip(), []).append(k)
+            found = at.get(end, [])
+            j = bisect_left(found, i)
+            if j == len(found):
+                continue
+            for k in range(i, found[j]):
+                out[k] = " " * len(out[k])
+            i = found[j] + 1
+    return out

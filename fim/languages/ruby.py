@@ -9,7 +9,7 @@ import re
 
 from fim.languages.base import ImportRef, Language, PathIndex, line_of
 from fim.languages.brace import BraceFile, _indent
-from fim.languages.keyword import RUBY_RULES
+from fim.languages.keyword import RUBY_RULES, blank_heredocs
 
 # ``require "a/b"``, ``require_relative '../b'``, ``load "x.rb"``, ``autoload :Name, "a/b"``
 _REQUIRE = re.compile(
@@ -92,7 +92,7 @@ class RubyFile(BraceFile):
         self.member_depth = 4
 
     def _code(self, text: str) -> list[str]:
-        return _blank("\n".join(_blank_heredocs(text.split("\n")))).split("\n")
+        return _blank("\n".join(blank_heredocs(text.split("\n"), _HEREDOC))).split("\n")
 
     def _opened(self, code: str) -> int:
         n = 0
@@ -160,21 +160,6 @@ def _starts_statement(code: str, i: int) -> bool:
 def _blank(text: str) -> str:
     """`text` with strings and comments blanked (newlines kept)."""
     return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-
-
-def _blank_heredocs(lines: list[str]) -> list[str]:
-    """Blank the bodies of heredocs (``<<~SQL`` ... ``SQL``), whose text is no code."""
-    out = list(lines)
-    i = 0
-    while i < len(out):
-        ends = [m.group(2) for m in _HEREDOC.finditer(out[i])]
-        i += 1
-        for end in ends:
-            while i < len(out) and out[i].strip() != end:
-                out[i] = " " * len(out[i])
-                i += 1
-            i += 1
-    return out
 
 
 LANGUAGE = Language("ruby", ("ruby",), (".rb", ".rake", ".gemspec"), "ruby", imports=imports, resolve=resolve,

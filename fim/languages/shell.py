@@ -9,19 +9,19 @@ import re
 
 from fim.languages.base import ImportRef, Language, PathIndex, line_of
 from fim.languages.brace import BraceFile
-from fim.languages.keyword import SHELL_RULES
+from fim.languages.keyword import SHELL_RULES, blank_heredocs
 
 # ``. ./lib.sh``, ``source "$dir/lib.sh"``, ``. "$moddir"/setup.sh``, ``|| . /lib/dracut-lib.sh``
 _SOURCE = re.compile(r"(?m)(?:^[ \t]*|[;&|({][ \t]*|\b(?:then|do|else)[ \t]+)(\.|source)[ \t]+([^\s;&|)]+)")
 _NAMES = re.compile(r"^[ \t]*(?:function[ \t]+([A-Za-z_][\w:.-]*)|([A-Za-z_][\w:.-]*)[ \t]*\([ \t]*\))")
 # Comments (where a word starts), strings, escapes and the bodies of heredocs are blanked.
 _STRIP = re.compile(r"(?m)(?:^|(?<=[\s;|&()]))#[^\n]*|\\.|\"(?:[^\"\\]|\\.)*\"?|'[^']*'?")
-_HEREDOC = re.compile(r"<<-?[ \t]*([\"']?)([A-Za-z_]\w*)\1")
+_HEREDOC = re.compile(r"(?<!<)<<(?!<)-?[ \t]*([\"']?)([A-Za-z_]\w*)\1")
 
 
 def imports(text: str) -> list[ImportRef]:
     """The files a script sources, in source order (quotes dropped, variables kept)."""
-    code = "\n".join(_blank_heredocs(text.split("\n")))
+    code = "\n".join(blank_heredocs(text.split("\n"), _HEREDOC))
     blank = _blank(code)
     refs = []
     for m in _SOURCE.finditer(code):
@@ -59,7 +59,7 @@ class ShellFile(BraceFile):
         super().__init__(text, lines, "shell")
 
     def _code(self, text: str) -> list[str]:
-        return _blank("\n".join(_blank_heredocs(text.split("\n")))).split("\n")
+        return _blank("\n".join(blank_heredocs(text.split("\n"), _HEREDOC))).split("\n")
 
     def _names_at(self, i: int) -> list[str]:
         m = _NAMES.match(self.code[i])
@@ -69,21 +69,6 @@ class ShellFile(BraceFile):
 def _blank(code: str) -> str:
     """`code` with comments, strings and escapes blanked (newlines kept)."""
     return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), code)
-
-
-def _blank_heredocs(lines: list[str]) -> list[str]:
-    """Blank the bodies of heredocs (``cat <<EOF`` ... ``EOF``), whose text is no code."""
-    out = list(lines)
-    i = 0
-    while i < len(out):
-        ends = [m.group(2) for m in _HEREDOC.finditer(out[i])]
-        i += 1
-        for end in ends:
-            while i < len(out) and out[i].strip() != end:
-                out[i] = " " * len(out[i])
-                i += 1
-            i += 1
-    return out
 
 
 LANGUAGE = Language("shell", ("shellscript", "sh", "bash", "zsh"), (".sh", ".bash", ".zsh"), "shell",
