@@ -688,3 +688,14 @@ def test_a_shift_or_a_heredoc_being_typed_does_not_hide_the_rest_of_the_file():
              "usage() {\n  cat <<-EOF\n\tclear_none() {\n\tEOF\n}\n")
     assert defined_names(shell, "shellscript") == {"mask", "clear_all", "usage"}
     assert extract(shell, "shellscript", ["clear_all"], 4000).text == "clear_all() {\n  echo 0\n}"
+
+
+def test_a_ruby_modifier_after_a_string_opens_no_block():
+    """``@name += "-#{x}" if x`` read as ``@name +=   if x`` once the string was blanked: the ``if`` opened
+    a block, and every definition below the line sat one level deeper than it is."""
+    text = ("class Runtime\n  def initialize(app, name = nil)\n    @header_name = \"X-Runtime\"\n"
+            "    @header_name += \"-#{name}\" if name\n    @app = app\n  end\n\n  def call(env)\n    @app.call(env)\n"
+            "  end\nend\n")
+    other = "\nclass Other\nend\n"
+    assert extract(text + other, "ruby", ["Runtime"], 4000).text == text.rstrip("\n")
+    assert extract(text + other, "ruby", ["Other"], 4000).text == "class Other\nend"

@@ -158,8 +158,16 @@ def _starts_statement(code: str, i: int) -> bool:
 
 
 def _blank(text: str) -> str:
-    """`text` with strings and comments blanked (newlines kept)."""
-    return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    """`text` with strings and comments blanked (newlines kept). A string keeps its quotes: ``x = "a" if y``
+    must not read as ``x =     if y``, where ``if`` would open a block."""
+    return _STRIP.sub(_blanked, text)
+
+
+def _blanked(m: re.Match) -> str:
+    g = m.group(0)
+    if g[0] in "\"'" and len(g) > 1 and g[-1] == g[0]:
+        return g[0] + " " * (len(g) - 2) + g[0]
+    return re.sub(r"[^\n]", " ", g)
 
 
 LANGUAGE = Language("ruby", ("ruby",), (".rb", ".rake", ".gemspec"), "ruby", imports=imports, resolve=resolve,
