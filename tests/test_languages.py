@@ -699,3 +699,13 @@ def test_a_ruby_modifier_after_a_string_opens_no_block():
     other = "\nclass Other\nend\n"
     assert extract(text + other, "ruby", ["Runtime"], 4000).text == text.rstrip("\n")
     assert extract(text + other, "ruby", ["Other"], 4000).text == "class Other\nend"
+
+
+def test_ruby_modifiers_after_return_and_a_bang_method_open_no_block():
+    """``return if @closed`` and ``save! if valid?`` opened a block: the method's ``end`` then closed that
+    instead, and the next definitions were cut wrong."""
+    text = ("class BodyProxy\n  def close\n    return if @closed\n    @closed = true\n  end\n\n"
+            "  def save\n    record.save! if valid?\n    reload? unless fresh\n  end\nend\n\nclass Other\nend\n")
+    lines = text.split("\n")
+    assert extract(text, "ruby", ["BodyProxy"], 4000).text == "\n".join(lines[:11])
+    assert extract(text, "ruby", ["save"], 4000).text == "\n".join(lines[6:10])

@@ -70,6 +70,7 @@ _STATEMENT_OPENERS = frozenset({"def", "class", "module", "if", "unless", "while
 _WORD = re.compile(r"(?<![\w.:$@])(?:[A-Za-z_]\w*)(?![\w?!:])|[{}]")
 _STATEMENT_AFTER = frozenset("=([,;|&!?:{")
 _STATEMENT_AFTER_WORDS = frozenset({"return", "then", "do", "else", "and", "or", "not"})
+_MODIFIERS = frozenset({"if", "unless", "while", "until"})  # ``return if x``, ``save! if x``: modifiers
 _ENDLESS_DEF = re.compile(r"\bdef[ \t]+[\w.]+[?!]?(?:[ \t]*\([^)]*\))?[ \t]*=(?!=)")
 _NAMES = re.compile(
     r"^[ \t]*(?:def[ \t]+(?:self\.|[A-Za-z_]\w*\.)?([A-Za-z_]\w*)"
@@ -106,7 +107,7 @@ class RubyFile(BraceFile):
             elif word == "do":
                 n += 0 if loop else 1
                 loop = False
-            elif word in _STATEMENT_OPENERS and _starts_statement(code, m.start()):
+            elif word in _STATEMENT_OPENERS and _starts_statement(code, m.start(), word in _MODIFIERS):
                 if word == "def" and _ENDLESS_DEF.match(code, m.start()):
                     continue
                 n += 1
@@ -145,16 +146,21 @@ class RubyFile(BraceFile):
         return re.findall(r":(\w+)", attributes.group(1)) if attributes else []
 
 
-def _starts_statement(code: str, i: int) -> bool:
+def _starts_statement(code: str, i: int, modifier: bool = False) -> bool:
     """A statement starts at `code[i]`: at the line's start or after an operator, a bracket or a keyword
-    such as ``return`` (else a word there is a modifier: ``return x if y``)."""
+    such as ``return`` (else a word there is a modifier: ``return x if y``). With `modifier` (the word may be
+    one) not after ``return`` (``return if x``) nor after a method's ``?``/``!`` (``save! if x``)."""
     j = len(code[:i].rstrip(" \t"))
-    if not j or code[j - 1] in _STATEMENT_AFTER:
+    if not j:
         return True
+    if code[j - 1] in _STATEMENT_AFTER:
+        return not (modifier and code[j - 1] in "?!" and j > 1 and (code[j - 2].isalnum() or code[j - 2] == "_"))
     k = j
     while k and (code[k - 1].isalnum() or code[k - 1] == "_"):
         k -= 1
-    return code[k:j] in _STATEMENT_AFTER_WORDS and (not k or code[k - 1] not in ".:@$")
+    word = code[k:j]
+    return word in _STATEMENT_AFTER_WORDS and not (modifier and word == "return") \
+        and (not k or code[k - 1] not in ".:@$")
 
 
 def _blank(text: str) -> str:
