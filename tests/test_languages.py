@@ -709,3 +709,18 @@ def test_ruby_modifiers_after_return_and_a_bang_method_open_no_block():
     lines = text.split("\n")
     assert extract(text, "ruby", ["BodyProxy"], 4000).text == "\n".join(lines[:11])
     assert extract(text, "ruby", ["save"], 4000).text == "\n".join(lines[6:10])
+
+
+def test_ruby_literals_and_regular_expressions_do_not_shift_the_blocks():
+    """``%w[if do end]``, ``%r{\\\\"}``, ``/[#{d}] */`` (its ``#`` read as a comment, hiding the line's ``do``),
+    a string over two lines holding ``do``, ``"#{h["if"]}"`` and an ``__END__`` section's ``def`` moved the
+    ``end``s of every definition below them."""
+    text = ("module Multipart\n  WORDS = %w[if do end begin]\n  CHAR = %r{[^ \\\\\"/\\[\\]]}\n"
+            "  def split(qs, d)\n    qs.split(/[#{d}] */n).each do |p|\n      p\n    end\n  end\n\n"
+            "  def message\n    \"please\n      do this\"\n  end\n\n  def key(h)\n    \"#{h[\"if\"]} end\"\n  end\n\n"
+            "  def sep\n    $/\n  end\nend\n__END__\ndef data\n  if x\n")
+    lines = text.split("\n")
+    assert extract(text, "ruby", ["split"], 4000).text == "\n".join(lines[3:8])
+    assert extract(text, "ruby", ["sep"], 4000).text == "\n".join(lines[18:21])
+    assert extract(text, "ruby", ["Multipart"], 4000).text == "\n".join(lines[:22])
+    assert "data" not in defined_names(text, "ruby")

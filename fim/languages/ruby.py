@@ -10,6 +10,7 @@ import re
 from fim.languages.base import ImportRef, Language, PathIndex, line_of
 from fim.languages.brace import BraceFile, _indent
 from fim.languages.keyword import RUBY_RULES, blank_heredocs
+from fim.languages.rubyscan import blank
 
 # ``require "a/b"``, ``require_relative '../b'``, ``load "x.rb"``, ``autoload :Name, "a/b"``
 _REQUIRE = re.compile(
@@ -61,9 +62,7 @@ def siblings(current: str, index: PathIndex) -> list[str]:
     return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
 
 
-# Strings (to the line's end: a quote in a ``/"/`` regular expression opens none), comments, ``=begin``
-# ... ``=end`` blocks and the bodies of heredocs are blanked.
-_STRIP = re.compile(r"(?m)^=begin\b[\s\S]*?(?:^=end\b[^\n]*|\Z)|#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?")
+# The bodies of heredocs are blanked first, then literals and comments (`fim.languages.rubyscan`).
 _HEREDOC = re.compile(r"<<[~-]?([\"'`]?)([A-Za-z_]\w*)\1")
 # Words that open a block where a statement starts (else they are modifiers: ``return x if y``).
 _STATEMENT_OPENERS = frozenset({"def", "class", "module", "if", "unless", "while", "until", "case", "begin", "for"})
@@ -93,7 +92,7 @@ class RubyFile(BraceFile):
         self.member_depth = 4
 
     def _code(self, text: str) -> list[str]:
-        return _blank("\n".join(blank_heredocs(text.split("\n"), _HEREDOC))).split("\n")
+        return blank("\n".join(blank_heredocs(text.split("\n"), _HEREDOC))).split("\n")
 
     def _opened(self, code: str) -> int:
         n = 0
@@ -161,19 +160,6 @@ def _starts_statement(code: str, i: int, modifier: bool = False) -> bool:
     word = code[k:j]
     return word in _STATEMENT_AFTER_WORDS and not (modifier and word == "return") \
         and (not k or code[k - 1] not in ".:@$")
-
-
-def _blank(text: str) -> str:
-    """`text` with strings and comments blanked (newlines kept). A string keeps its quotes: ``x = "a" if y``
-    must not read as ``x =     if y``, where ``if`` would open a block."""
-    return _STRIP.sub(_blanked, text)
-
-
-def _blanked(m: re.Match) -> str:
-    g = m.group(0)
-    if g[0] in "\"'" and len(g) > 1 and g[-1] == g[0]:
-        return g[0] + " " * (len(g) - 2) + g[0]
-    return re.sub(r"[^\n]", " ", g)
 
 
 LANGUAGE = Language("ruby", ("ruby",), (".rb", ".rake", ".gemspec"), "ruby", imports=imports, resolve=resolve,
