@@ -724,3 +724,12 @@ def test_ruby_literals_and_regular_expressions_do_not_shift_the_blocks():
     assert extract(text, "ruby", ["sep"], 4000).text == "\n".join(lines[18:21])
     assert extract(text, "ruby", ["Multipart"], 4000).text == "\n".join(lines[:22])
     assert "data" not in defined_names(text, "ruby")
+
+
+def test_a_ruby_setter_is_no_endless_method():
+    """``def port=(v)`` was read as an endless method (``def port = 80``): its ``end`` closed the class."""
+    text = ("class Response\n  def port=(value)\n    @port = value\n  end\n\n  def self.limit=(v); end\n\n"
+            "  def port = 80\n  def add(x) = x + 1\n\n  def status\n    200\n  end\nend\n\nclass Other\nend\n")
+    lines = text.split("\n")
+    assert extract(text, "ruby", ["Response"], 4000).text == "\n".join(lines[:14])
+    assert extract(text, "ruby", ["status"], 4000).text == "\n".join(lines[10:13])

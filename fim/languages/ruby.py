@@ -70,7 +70,8 @@ _WORD = re.compile(r"(?<![\w.:$@])(?:[A-Za-z_]\w*)(?![\w?!:])|[{}]")
 _STATEMENT_AFTER = frozenset("=([,;|&!?:{")
 _STATEMENT_AFTER_WORDS = frozenset({"return", "then", "do", "else", "and", "or", "not"})
 _MODIFIERS = frozenset({"if", "unless", "while", "until"})  # ``return if x``, ``save! if x``: modifiers
-_ENDLESS_DEF = re.compile(r"\bdef[ \t]+[\w.]+[?!]?(?:[ \t]*\([^)]*\))?[ \t]*=(?!=)")
+# ``def port = 80``, ``def add(x) = x + 1``; not a setter (``def port=(v)``), whose name ends with the ``=``
+_ENDLESS_DEF = re.compile(r"\bdef[ \t]+[\w.]+[?!]?(?:[ \t]*\([^)]*\)[ \t]*|[ \t]+)=(?![=~(])")
 _NAMES = re.compile(
     r"^[ \t]*(?:def[ \t]+(?:self\.|[A-Za-z_]\w*\.)?([A-Za-z_]\w*)"
     r"|(?:class|module)[ \t]+(?:[A-Za-z_]\w*::)*([A-Z]\w*)"
