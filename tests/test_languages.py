@@ -733,3 +733,26 @@ def test_a_ruby_setter_is_no_endless_method():
     lines = text.split("\n")
     assert extract(text, "ruby", ["Response"], 4000).text == "\n".join(lines[:14])
     assert extract(text, "ruby", ["status"], 4000).text == "\n".join(lines[10:13])
+
+
+def test_a_rails_apps_files_see_the_whole_app_folder():
+    """Zeitwerk loads ``app/models/user.rb`` as ``User`` with no require: a controller saw only the other
+    controllers, so ``User`` never reached its prompt; a spec saw only its own folder."""
+    files = {"app/models/user.rb": "class User < ApplicationRecord\n  def admin?\n    role == \"admin\"\n  end\nend\n",
+             "app/models/concerns/searchable.rb": "module Searchable\nend\n",
+             "app/controllers/users_controller.rb": "", "app/controllers/application_controller.rb": "",
+             "lib/tasks/seed.rb": "", "spec/models/user_spec.rb": "", "config/application.rb": "",
+             "Gemfile": ""}
+    index = path_index(files)
+    siblings = languages.get("ruby").siblings
+    assert siblings("app/controllers/users_controller.rb", index) == [
+        "app/controllers/application_controller.rb", "app/models/concerns/searchable.rb", "app/models/user.rb",
+        "lib/tasks/seed.rb"]
+    assert siblings("spec/models/user_spec.rb", index) == [
+        "app/controllers/application_controller.rb", "app/controllers/users_controller.rb",
+        "app/models/concerns/searchable.rb", "app/models/user.rb", "lib/tasks/seed.rb"]
+    assert siblings("lib/tasks/seed.rb", index) == []  # a gem's (or an app's) lib: its own files
+    text = "class UsersController < ApplicationController\n  def index\n    @users = User.where(admin: true)\n"
+    files["app/controllers/users_controller.rb"] = text
+    snippets = select_context("app/controllers/users_controller.rb", text, 2, files, [], None, 4000, (0, 3))
+    assert any("class User < ApplicationRecord" in s.text for s in snippets)

@@ -41,23 +41,43 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     return sorted(hits, key=lambda p: not (p == "lib/" + target or p.endswith("/lib/" + target)))[:1]
 
 
-def library_root(current: str) -> str:
-    """The ``lib`` folder a file is in (a gem's sources), else the file's folder."""
+def library_roots(current: str, index: PathIndex) -> list[str]:
+    """The folders whose classes a file sees without a require: the ``lib`` folder it is in (a gem's
+    sources); in a Rails app (Zeitwerk autoloads ``app/models/user.rb`` as ``User``) all of ``app`` and the
+    app's ``lib``; from a ``test``/``spec`` file, the project's ``app`` and ``lib``; else the file's folder."""
     parts = current.split("/")[:-1]
-    if "lib" in parts:
-        return "/".join(parts[: len(parts) - parts[::-1].index("lib")])
-    return "/".join(parts)
+    if "lib" in parts and ("app" not in parts or parts.index("lib") < parts.index("app")):
+        return ["/".join(parts[: len(parts) - parts[::-1].index("lib")])]
+    for top in ("app", "spec", "test"):
+        if top in parts:
+            project = "/".join(parts[: len(parts) - parts[::-1].index(top) - 1])
+            roots = [posixpath.join(project, d) for d in ("app", "lib")]
+            found = [r for r in roots if (top == "app" and r == roots[0]) or _has_dir(index, r)]
+            if found:
+                return found
+    return ["/".join(parts)]
+
+
+def _has_dir(index: PathIndex, folder: str) -> bool:
+    key = ("ruby", "folder", folder)
+    found = index.derived.get(key)
+    if found is None:
+        found = index.derived[key] = any(d == folder or d.startswith(folder + "/") for d in index.by_dir)
+    return found
 
 
 def siblings(current: str, index: PathIndex) -> list[str]:
-    """The other Ruby files of the library (all of ``lib``), the current folder's first."""
-    root = library_root(current)
-    key = ("ruby", "library", root)
-    files = index.derived.get(key)
-    if files is None:
-        files = [p for d, held in index.by_dir.items() if d == root or not root or d.startswith(root + "/")
-                 for p in held if p.endswith(".rb")]
-        index.derived[key] = files
+    """The other Ruby files of the library (all of ``lib``, or a Rails app's ``app`` and ``lib``), the
+    current folder's first."""
+    files: list[str] = []
+    for root in library_roots(current, index):
+        key = ("ruby", "library", root)
+        held = index.derived.get(key)
+        if held is None:
+            held = [p for d, paths in index.by_dir.items() if d == root or not root or d.startswith(root + "/")
+                    for p in paths if p.endswith(".rb")]
+            index.derived[key] = held
+        files += held
     here = posixpath.dirname(current)
     return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
 
