@@ -746,13 +746,24 @@ def test_a_rails_apps_files_see_the_whole_app_folder():
     index = path_index(files)
     siblings = languages.get("ruby").siblings
     assert siblings("app/controllers/users_controller.rb", index) == [
-        "app/controllers/application_controller.rb", "app/models/concerns/searchable.rb", "app/models/user.rb",
+        "app/controllers/application_controller.rb", "app/models/user.rb", "app/models/concerns/searchable.rb",
         "lib/tasks/seed.rb"]
     assert siblings("spec/models/user_spec.rb", index) == [
-        "app/controllers/application_controller.rb", "app/controllers/users_controller.rb",
-        "app/models/concerns/searchable.rb", "app/models/user.rb", "lib/tasks/seed.rb"]
+        "app/controllers/application_controller.rb", "app/controllers/users_controller.rb", "app/models/user.rb",
+        "lib/tasks/seed.rb", "app/models/concerns/searchable.rb"]
     assert siblings("lib/tasks/seed.rb", index) == []  # a gem's (or an app's) lib: its own files
     text = "class UsersController < ApplicationController\n  def index\n    @users = User.where(admin: true)\n"
     files["app/controllers/users_controller.rb"] = text
     snippets = select_context("app/controllers/users_controller.rb", text, 2, files, [], None, 4000, (0, 3))
     assert any("class User < ApplicationRecord" in s.text for s in snippets)
+
+
+def test_a_big_ruby_library_gives_the_nearest_files_as_siblings():
+    """Every file of a 2,000-file ``lib`` was a sibling, each read for its names on every keystroke (past
+    the parse caches: seconds a keystroke); the nearest folders' files are kept."""
+    from fim.languages.ruby import MAX_SIBLINGS
+    files = {f"lib/gem/far/part{k // 50}/f{k}.rb": "" for k in range(2000)}
+    files.update({"lib/gem/base/request.rb": "", "lib/gem/base/utils.rb": "", "lib/gem.rb": ""})
+    found = languages.get("ruby").siblings("lib/gem/base/request.rb", path_index(files))
+    assert len(found) == MAX_SIBLINGS
+    assert found[:2] == ["lib/gem/base/utils.rb", "lib/gem.rb"]

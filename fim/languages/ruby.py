@@ -68,7 +68,7 @@ def _has_dir(index: PathIndex, folder: str) -> bool:
 
 def siblings(current: str, index: PathIndex) -> list[str]:
     """The other Ruby files of the library (all of ``lib``, or a Rails app's ``app`` and ``lib``), the
-    current folder's first."""
+    nearest folders' first, at most `MAX_SIBLINGS`."""
     files: list[str] = []
     for root in library_roots(current, index):
         key = ("ruby", "library", root)
@@ -78,8 +78,18 @@ def siblings(current: str, index: PathIndex) -> list[str]:
                     for p in paths if p.endswith(".rb")]
             index.derived[key] = held
         files += held
-    here = posixpath.dirname(current)
-    return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
+    here = posixpath.dirname(current).split("/")
+    return sorted((p for p in files if p != current), key=lambda p: (_steps(here, p), p))[:MAX_SIBLINGS]
+
+
+MAX_SIBLINGS = 256  # the files nearest the current one: each is read for the names it defines, every keystroke
+
+
+def _steps(here: list[str], path: str) -> int:
+    """Folders between the folder `here` and `path`'s (0: the same folder)."""
+    there = path.split("/")[:-1]
+    common = len(posixpath.commonprefix([here, there]))
+    return len(here) + len(there) - 2 * common
 
 
 # The bodies of heredocs are blanked first, then literals and comments (`fim.languages.rubyscan`).
