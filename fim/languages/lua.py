@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from fim.languages.base import ImportRef, Language, PathIndex, line_of
+from fim.languages.base import ImportRef, Language, PathIndex, line_of, uses
 from fim.languages.brace import BraceFile
 from fim.languages.keyword import LUA_RULES
 
@@ -17,17 +17,16 @@ _REQUIRE = re.compile(r"(?:\b(?:local[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*)?\brequ
 def imports(text: str) -> list[ImportRef]:
     """The modules a Lua file requires, with the names the file uses after the local it binds
     (``utils.split``: split)."""
-    refs: list[ImportRef] = []
     code = _blank(text)
-    for m in _REQUIRE.finditer(text):
-        if code[m.start() + m.group(0).rindex("require")] != "r":  # in a comment or a string
-            continue
+    found = [m for m in _REQUIRE.finditer(text)
+             if code[m.start() + m.group(0).rindex("require")] == "r"]  # not in a comment or a string
+    # Every alias's ``alias.name`` uses in one pass (a pass per alias took seconds on a big file).
+    used = uses(code, [m.group(1) for m in found if m.group(1) and not m.group(3)], r"[A-Za-z_]\w*",
+                r"[ \t]*[.:][ \t]*")
+    refs: list[ImportRef] = []
+    for m in found:
         module, alias = m.group(2), m.group(1)
-        if m.group(3):  # ``require "a".f``: the file's f
-            refs.append(ImportRef(module, (m.group(3),), "lua", line_of(text, m.start())))
-            continue
-        names = tuple(dict.fromkeys(re.findall(r"\b" + re.escape(alias) + r"[ \t]*[.:][ \t]*([A-Za-z_]\w*)", code))) \
-            if alias else ()
+        names = (m.group(3),) if m.group(3) else used.get(alias, ()) if alias else ()  # ``require "a".f``: f
         refs.append(ImportRef(module, names, "lua", line_of(text, m.start())))
     return refs
 
