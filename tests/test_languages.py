@@ -778,3 +778,14 @@ def test_lua_require_aliases_are_read_in_one_pass_over_the_file():
             "local m = tablex:map(f)\n")
     assert [(r.module, r.names) for r in imported_modules(text, "lua")] == [
         ("pl.utils", ("split",)), ("pl.tablex", ("keys", "map"))]
+
+
+def test_lua_optional_requires_through_pcall_are_imports():
+    """``local ok, config = pcall(require, "deepfim.config")`` (how a Neovim plugin loads an optional
+    module) brought nothing: ``config.get`` found no definition."""
+    text = ("local ok, config = pcall(require, \"deepfim.config\")\nif not ok then return end\n"
+            "local has_ts, parsers = pcall(require, 'nvim-treesitter.parsers')\nlocal c = config.get()\n")
+    files = {"lua/deepfim/config.lua": "local M = {}\nfunction M.get()\n  return {}\nend\nreturn M\n"}
+    refs = imported_modules(text, "lua")
+    assert [(r.module, r.names) for r in refs] == [("deepfim.config", ("get",)), ("nvim-treesitter.parsers", ())]
+    assert resolve(refs[0], "lua/deepfim/init.lua", path_index(files)) == ["lua/deepfim/config.lua"]

@@ -9,8 +9,10 @@ from fim.languages.base import ImportRef, Language, PathIndex, line_of, uses
 from fim.languages.brace import BraceFile
 from fim.languages.keyword import LUA_RULES
 
-# ``local x = require "a.b"``, ``require('a.b')``, ``local f = require 'a.b'.f``
-_REQUIRE = re.compile(r"(?:\b(?:local[ \t]+)?([A-Za-z_]\w*)[ \t]*=[ \t]*)?\brequire[ \t]*\(?[ \t]*[\"']([\w.\-/]+)[\"']"
+# ``local x = require "a.b"``, ``require('a.b')``, ``local f = require 'a.b'.f``,
+# ``local ok, x = pcall(require, "a.b")`` (a Neovim plugin's optional module)
+_REQUIRE = re.compile(r"(?:\b(?:local[ \t]+)?(?:[A-Za-z_]\w*[ \t]*,[ \t]*)?([A-Za-z_]\w*)[ \t]*=[ \t]*)?"
+                      r"(?:\bpcall[ \t]*\([ \t]*)?\brequire[ \t]*[(,]?[ \t]*[\"']([\w.\-/]+)[\"']"
                       r"(?:[ \t]*\)?[ \t]*\.[ \t]*([A-Za-z_]\w*))?")
 
 
