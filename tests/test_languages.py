@@ -789,3 +789,12 @@ def test_lua_optional_requires_through_pcall_are_imports():
     refs = imported_modules(text, "lua")
     assert [(r.module, r.names) for r in refs] == [("deepfim.config", ("get",)), ("nvim-treesitter.parsers", ())]
     assert resolve(refs[0], "lua/deepfim/init.lua", path_index(files)) == ["lua/deepfim/config.lua"]
+
+
+def test_shell_source_with_an_end_of_options_mark_sources_the_file():
+    """``source -- "$DIR/lib.sh"`` was read as sourcing a file named ``--``."""
+    text = "#!/bin/bash\nsource -- \"$DIR/lib.sh\" arg1\n. -- ./util.sh\n"
+    files = {"scripts/lib.sh": "", "scripts/util.sh": ""}
+    refs = imported_modules(text, "shellscript")
+    assert [r.module for r in refs] == ["$DIR/lib.sh", "./util.sh"]
+    assert [resolve(r, "scripts/main.sh", path_index(files)) for r in refs] == [["scripts/lib.sh"], ["scripts/util.sh"]]

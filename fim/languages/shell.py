@@ -11,8 +11,9 @@ from fim.languages.base import ImportRef, Language, PathIndex, line_of
 from fim.languages.brace import BraceFile
 from fim.languages.keyword import SHELL_RULES, blank_heredocs
 
-# ``. ./lib.sh``, ``source "$dir/lib.sh"``, ``. "$moddir"/setup.sh``, ``|| . /lib/dracut-lib.sh``
-_SOURCE = re.compile(r"(?m)(?:^[ \t]*|[;&|({][ \t]*|\b(?:then|do|else)[ \t]+)(\.|source)[ \t]+([^\s;&|)]+)")
+# ``. ./lib.sh``, ``source "$dir/lib.sh"``, ``. "$moddir"/setup.sh``, ``|| . /lib/dracut-lib.sh``, ``source -- x.sh``
+_SOURCE = re.compile(r"(?m)(?:^[ \t]*|[;&|({][ \t]*|\b(?:then|do|else)[ \t]+)(\.|source)[ \t]+(?:--[ \t]+)?"
+                     r"([^\s;&|)]+)")
 _NAMES = re.compile(r"^[ \t]*(?:function[ \t]+([A-Za-z_][\w:.-]*)|([A-Za-z_][\w:.-]*)[ \t]*\([ \t]*\))")
 # Comments (where a word starts), strings, escapes and the bodies of heredocs are blanked.
 _STRIP = re.compile(r"(?m)(?:^|(?<=[\s;|&()]))#[^\n]*|\\.|\"(?:[^\"\\]|\\.)*\"?|'[^']*'?")
