@@ -469,7 +469,7 @@ class CompletionService:
             if sequence != self._sequence or self._text_of(uri) != text:  # typed on: its answer would go unshown
                 self.stats["superseded"] += 1
                 return None
-        request = self.request_for(uri, text, line, character)
+        request = self.request_for(uri, text, line, character, offset)
         self.stats["model_runs"] += 1
         was_open = uri in self._open
 
@@ -611,7 +611,7 @@ class CompletionService:
         text = self._text_of(uri)
         if text is None or self._loading is None or not self.settings.enabled:
             return
-        request = self.request_for(uri, text, 0, 0)
+        request = self.request_for(uri, text, 0, 0, 0)
 
         def job(completer: Completer, cancel: CancelToken) -> None:
             completer.prompt_for(request)
@@ -625,7 +625,7 @@ class CompletionService:
         if self.model is None:
             return
         line, character = position_of(text, offset)
-        request = self.request_for(uri, text, line, character)
+        request = self.request_for(uri, text, line, character, offset)
         serial = self._answers_serial
 
         def job(completer: Completer, cancel: CancelToken) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import server.completion
 from fim.positions import locate
 from server.completion import CompletionRequest, open_completer
+from server.service import CompletionService
 from server.settings import Settings
 
 
@@ -42,3 +44,33 @@ def test_the_prompt_of_a_huge_document_is_the_one_of_its_whole_split(deepseek_ti
                 assert near_fim.middle == fim.middle and near_prompt.token_ids == prompt.token_ids, (line, character)
     finally:
         completer.engine.close()
+
+
+def test_a_completion_its_prefetch_and_the_warm_up_split_a_huge_document_only_near_the_cursor(
+        deepseek_tiny: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model thread found the cursor of a completion (and of the prefetch after an accepted suggestion)
+    by splitting the whole document again: 10-60 ms of a 10 MB file per request, after the server had
+    found it in the line starts it keeps."""
+    text = document(random.Random(5), 12_000)
+    uri = "file:///huge.py"
+    whole_splits: list[int] = []
+
+    def counted(split_text: str, line: int, character: int) -> tuple[int, int, int]:
+        if split_text is text:
+            whole_splits.append(line)
+        return locate(split_text, line, character)
+
+    monkeypatch.setattr(server.completion, "locate", counted)
+    service = CompletionService(Settings(model=str(deepseek_tiny), context_size=512, max_tokens=4),
+                                text_of=lambda _: text, background_index=False)
+    try:
+        service.load().result(120)
+        service.warm(uri)
+        line = locate(text, 10**6, 0)[0] // 2
+        assert asyncio.run(service.complete(uri, line, 3)) is not None
+        service.prefetch(uri, text, locate(text, line + 1, 0)[2])
+        service.worker.submit(lambda: None).result(120)  # after the warm-up and the prefetch
+        assert service.stats["warmups"] == 1 and service.stats["model_runs"] == 1
+        assert whole_splits == []
+    finally:
+        service.close()
