@@ -46,6 +46,7 @@ class DeepfimServer(LanguageServer):
                                          locate_in=self.locate)
         self.status: dict = {"state": "loading", "message": "starting"}
         self._warned: set[str] = set()  # the warnings of the last settings received
+        self._joined: dict[str, Joined] = {}  # notebook URI -> its code cells joined, as last asked for
         self.apply_log_policy()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -86,13 +87,21 @@ class DeepfimServer(LanguageServer):
             return None
 
     def joined(self, notebook: types.NotebookDocument) -> Joined:
-        """A notebook's code cells of its language as one document."""
-        cells = []
-        for cell in notebook.cells:
-            document = self.workspace.text_documents.get(unquote(cell.document))
-            if cell.kind == types.NotebookCellKind.Code and document is not None:
-                cells.append(Cell(unquote(cell.document), document.language_id or "", document.source))
-        return join_cells(cells)
+        """A notebook's code cells of its language as one document, joined again only when a cell changed
+        (its URI, language or text): joining 500 cells took 4 ms, several times per keystroke."""
+        documents = self.workspace.text_documents
+        cells = tuple(Cell(uri, document.language_id or "", document.source) for cell in notebook.cells
+                      if cell.kind == types.NotebookCellKind.Code
+                      and (document := documents.get(uri := unquote(cell.document))) is not None)
+        key = unquote(notebook.uri)
+        kept = self._joined.get(key)
+        if kept is None or kept.parts != cells:  # (the texts of unchanged cells are the same objects)
+            kept = self._joined[key] = join_cells(cells)
+        return kept
+
+    def forget_notebook(self, uri: str) -> None:
+        """A notebook closed: its joined text is let go."""
+        self._joined.pop(unquote(uri), None)
 
     def target(self, uri: str, line: int = 0, character: int = 0) -> Optional[tuple[str, int, int, int]]:
         """Where the service completes a position of a document: (URI, line, character, the line the
@@ -335,6 +344,7 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
     def did_close_notebook(ls: DeepfimServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        ls.forget_notebook(params.notebook_document.uri)
         service.closed(params.notebook_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from fim.positions import index_to_utf16, locate, lsp_lines
+from server.lines import line_breaks
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """A code cell: its URI, its languageId and its text."""
 
     uri: str
@@ -31,6 +31,7 @@ class Joined:
     text: str
     language: Optional[str]
     cells: dict[str, tuple[int, Cell]]  # cell URI -> the line the cell starts at in `text`, the cell
+    parts: tuple[Cell, ...] = ()  # the cells it was joined from, those of other languages included
 
     def position(self, uri: str, line: int, character: int) -> Optional[tuple[int, int, int]]:
         """(line, UTF-16 character) in `text` of a position in cell `uri` (clamped to the cell, as
@@ -53,6 +54,7 @@ def join_cells(cells: Sequence[Cell]) -> Joined:
     for number, cell in enumerate(kept):
         starts[cell.uri] = line, cell
         gap = "" if number == len(kept) - 1 else "\n" if cell.text.endswith("\n") else "\n\n"
-        parts.append(cell.text + gap)
-        line += len(lsp_lines(cell.text + gap)) - 1
-    return Joined("".join(parts), language, starts)
+        part = cell.text + gap  # (ends in \n but for the last: no line break spans two parts)
+        parts.append(part)
+        line += line_breaks(part, 0, len(part))
+    return Joined("".join(parts), language, starts, tuple(cells))
