@@ -5,10 +5,10 @@ after `shutdown` without answering, and answers nothing to unparseable JSON, to 
 not a JSON-RPC object, to a request before `initialize`, or to a notification's method sent with an
 id: a client then waits forever. It tells a request whose id is neither an integer nor a string
 that its params are invalid. Here each of those gets the JSON-RPC error the spec asks for,
-positions are always negotiated as UTF-16, and a didChange content change with `"range": null` is
-the whole text (lsprotocol refused it, and the change was dropped). pygls also keeps the future of
-every notification it handles (a ``didChange`` per keystroke) for the life of the process; here it
-is let go once done.
+positions are always negotiated as UTF-16, and a didChange content change with `"range": null` (a
+text document's or a notebook cell's) is the whole text (lsprotocol refused it, and the change was
+dropped). pygls also keeps the future of every notification it handles (a ``didChange`` per
+keystroke) for the life of the process; here it is let go once done.
 """
 
 from __future__ import annotations
@@ -71,11 +71,34 @@ def _null_ranges_replace_the_text(message: dict) -> dict:
     dropped (the server went on with the old text). Such a change loses its null range and rangeLength."""
     params = message.get("params")
     changes = params.get("contentChanges") if isinstance(params, dict) else None
-    if not isinstance(changes, list) or not any(isinstance(c, dict) and c.get("range", 0) is None for c in changes):
+    if not _has_null_range(changes):
         return message
-    whole = [{k: v for k, v in c.items() if k not in ("range", "rangeLength")}
-             if isinstance(c, dict) and c.get("range", 0) is None else c for c in changes]
-    return {**message, "params": {**params, "contentChanges": whole}}
+    return {**message, "params": {**params, "contentChanges": _whole_texts(changes)}}
+
+
+def _null_ranges_replace_the_cells_text(message: dict) -> dict:
+    """`_null_ranges_replace_the_text` for the cells of a notebookDocument/didChange (refused, the notebook's
+    structure changes were dropped with it)."""
+    params = message.get("params")
+    change = params.get("change") if isinstance(params, dict) else None
+    cells = change.get("cells") if isinstance(change, dict) else None
+    contents = cells.get("textContent") if isinstance(cells, dict) else None
+    if not isinstance(contents, list) or not any(isinstance(c, dict) and _has_null_range(c.get("changes"))
+                                                 for c in contents):
+        return message
+    contents = [{**c, "changes": _whole_texts(c["changes"])} if isinstance(c, dict) and _has_null_range(
+        c.get("changes")) else c for c in contents]
+    return {**message, "params": {**params, "change": {**change, "cells": {**cells, "textContent": contents}}}}
+
+
+def _has_null_range(changes: Any) -> bool:
+    return isinstance(changes, list) and any(isinstance(c, dict) and c.get("range", 0) is None for c in changes)
+
+
+def _whole_texts(changes: list) -> list:
+    """Content changes with `"range": null` as changes without a range."""
+    return [{k: v for k, v in c.items() if k not in ("range", "rangeLength")}
+            if isinstance(c, dict) and c.get("range", 0) is None else c for c in changes]
 
 
 class RobustProtocol(LanguageServerProtocol):
@@ -118,6 +141,8 @@ class RobustProtocol(LanguageServerProtocol):
             message = {**message, "params": None}  # (pygls answered "invalid params" even where none are needed)
         if method == types.TEXT_DOCUMENT_DID_CHANGE:
             message = _null_ranges_replace_the_text(message)
+        elif method == types.NOTEBOOK_DOCUMENT_DID_CHANGE:
+            message = _null_ranges_replace_the_cells_text(message)
         try:
             structured = self.structure_message(message)
         except Exception:  # cattrs refused the params (or they nest too deeply to convert)

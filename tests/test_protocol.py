@@ -320,3 +320,22 @@ def test_shutdown_while_an_edit_is_written_is_answered_and_exit_gives_status_0(d
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
+
+
+def test_a_notebook_cell_change_with_a_null_range_replaces_the_cells_text(raw: RawServer, workspace: Path) -> None:
+    """As a text document's: a notebook change whose cell change had `"range": null` was refused whole (the
+    cells added or moved with it too), and the cell was completed with its old text."""
+    notebook = (workspace / "nullrange.ipynb").as_uri()
+    cell = f"vscode-notebook-cell:{(workspace / 'nullrange.ipynb').as_posix()}#W0sZmlsZQ%3D%3D"
+    raw.notify("notebookDocument/didOpen", {
+        "notebookDocument": {"uri": notebook, "notebookType": "jupyter-notebook", "version": 1,
+                             "cells": [{"kind": 2, "document": cell}]},
+        "cellTextDocuments": [{"uri": cell, "languageId": "python", "version": 1, "text": "old_name = 1\n"}]})
+    raw.notify("notebookDocument/didChange", {
+        "notebookDocument": {"uri": notebook, "version": 2},
+        "change": {"cells": {"textContent": [{"document": {"uri": cell, "version": 2}, "changes": [
+            {"range": None, "rangeLength": None, "text": "fresh_name = 2\nvalue = "}]}]}}})
+    raw.request(630, "textDocument/inlineCompletion", inline_params(cell, 1, 8), 60)
+    explained = raw.request(631, "deepfim/explain", {"textDocument": {"uri": cell}}, 20)["result"]
+    prompt = "".join(s["text"] for s in explained["prompt"]["segments"])
+    assert "fresh_name = 2" in prompt and "old_name" not in prompt, prompt
