@@ -51,13 +51,6 @@ class LineIndex:
         column = utf16_to_index(text[begin:min(stop, begin + max(0, character))], character)
         return line, column, begin + column
 
-    def line(self, number: int) -> str:
-        """The text of line `number` with its line break ("" past the last line)."""
-        if not 0 <= number < len(self._starts):
-            return ""
-        stop = int(self._starts[number + 1]) if number + 1 < len(self._starts) else len(self.text)
-        return self.text[int(self._starts[number]):stop]
-
     def replace(self, start: int, end: int, inserted: str) -> str:
         """Replace the code points [start, end) with `inserted`; returns the new text."""
         text = "".join((self.text[:start], inserted, self.text[end:]))

@@ -15,13 +15,13 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from fim.positions import index_to_utf16, locate, lsp_lines, position_after
+from fim.positions import index_to_utf16, locate, position_after
 from fim.postprocess import trailing_word
 from server import __version__
 from server.edits import EDIT_COMMAND, Edits
 from server.notebooks import Cell, Joined, join_cells
 from server.protocol import RobustProtocol, kept_line_index
-from server.service import CompletionService, Listener, Served
+from server.service import CompletionService, Listener
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -249,22 +249,6 @@ class _EditorListener(Listener):
             server.show(types.MessageType.Warning, warning)
 
 
-def _line_of(ls: DeepfimServer, uri: str, line: int) -> str:
-    """The text of a line of an open document or notebook ("" past its end), from the line starts kept with
-    a document where an incremental edit left them (a 10 MB file split into lines: 60 ms per completion)."""
-    document = ls.workspace.text_documents.get(unquote(uri))
-    kept = kept_line_index(document, document.source) if document is not None else None
-    if kept is not None:
-        return kept.line(line)
-    lines = lsp_lines(ls.document_text(uri) or "")
-    return lines[line] if line < len(lines) else ""
-
-
-def _cursor_position(result: Served, text_line: str, start: int) -> types.Position:
-    """The cursor of `result` in the document whose first line is line `start` of the one completed."""
-    return types.Position(line=result.line - start, character=index_to_utf16(text_line, result.column))
-
-
 def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServer:
     """The LSP server. `watch_parent`: exit when the client's process (initialize's processId) is gone;
     only where the client started this process (stdio): over TCP its id names a process on the client's
@@ -368,8 +352,7 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
         result = await service.complete(*target[:3]) if target else None
         if target is None or result is None or not result.completion:
             return types.InlineCompletionList(items=[])
-        uri, start = target[0], target[3]
-        cursor = _cursor_position(result, _line_of(ls, uri, result.line), start)  # past the line's end: its end
+        cursor = types.Position(line=result.line - target[3], character=result.character)
         item = types.InlineCompletionItem(insert_text=result.completion, range=types.Range(start=cursor, end=cursor))
         return types.InlineCompletionList(items=[item])
 
@@ -379,10 +362,9 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
         result = await service.complete(*target[:3]) if target else None
         if target is None or result is None or not result.completion:
             return types.CompletionList(is_incomplete=True, items=[])
-        line_text = _line_of(ls, target[0], result.line)
-        word = trailing_word(line_text[:result.column])
-        cursor = _cursor_position(result, line_text, target[3])
-        start = types.Position(line=cursor.line, character=index_to_utf16(line_text, result.column - len(word)))
+        word = trailing_word(result.before)
+        cursor = types.Position(line=result.line - target[3], character=result.character)
+        start = types.Position(line=cursor.line, character=index_to_utf16(result.before, result.column - len(word)))
         first_line = result.completion.split("\n", 1)[0].rstrip("\r")
         label = (word + first_line).strip() or result.completion.strip().split("\n", 1)[0]
         item = types.CompletionItem(

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Optional, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from fim.positions import locate
+from fim.positions import index_to_utf16, locate
 from models.catalog import ModelNotFound
 from server.cache import CompletionCache
 from server.completion import Completer, CompletionRequest, CompletionResult, open_completer
@@ -76,11 +76,18 @@ def debounces(gap_s: float, step_s: float) -> bool:
 
 @dataclass(frozen=True)
 class Served:
-    """A completion as served: the text to insert and the cursor (line, code-point column)."""
+    """A completion as served: the text to insert, the cursor (line, code-point column) and the text of its
+    line before it."""
 
     completion: str
     line: int
     column: int
+    before: str
+
+    @property
+    def character(self) -> int:
+        """The cursor's column in UTF-16 code units."""
+        return index_to_utf16(self.before, self.column)
 
 
 class Listener:
@@ -456,7 +463,7 @@ class CompletionService:
         cached = self._cached(uri, before, after)
         if cached is not None:
             self.stats["cache_hits"] += 1
-            return Served(cached, line, column)
+            return Served(cached, line, column, text[offset - column:offset])
         serial = self._answers_serial
         # Adaptive debounce: a client that sends a request per keystroke gets a short wait, so
         # the next keystroke supersedes this request before it occupies the model.
@@ -509,7 +516,7 @@ class CompletionService:
         if self._text_of(uri) != text:  # typed meanwhile: the answer is the old text's (cached for it above)
             self.stats["superseded"] += 1
             return None
-        return Served(result.completion, line, column)
+        return Served(result.completion, line, column, text[offset - column:offset])
 
     def complete_now(self, uri: PathLike, text: str, line: int, character: int) -> CompletionResult:
         """One completion, blocking (the CLI and benchmarks): loads the model first if needed and

@@ -11,7 +11,7 @@ import pytest
 import server.completion
 from fim.positions import locate
 from server.completion import CompletionRequest, open_completer
-from server.service import CompletionService
+from server.service import CompletionService, Listener
 from server.settings import Settings
 
 
@@ -74,3 +74,50 @@ def test_a_completion_its_prefetch_and_the_warm_up_split_a_huge_document_only_ne
         assert whole_splits == []
     finally:
         service.close()
+
+
+class _Counted(str):
+    """A document's text that counts the times it is split into lines."""
+
+    splits = 0
+
+    def splitlines(self, keepends: bool = False) -> list[str]:
+        type(self).splits += 1
+        return super().splitlines(keepends)
+
+
+def test_an_answer_in_a_huge_document_sent_whole_is_placed_without_splitting_it(deepseek_tiny: Path) -> None:
+    """A client that sends the whole text at each change leaves no line starts with the document: each
+    inline or dropdown answer split the whole text into lines to find the cursor's line (60 ms in a 10 MB
+    file, on the server's only thread). The answer's place now comes from the text the completion read."""
+    from lsprotocol import types
+    from pygls.workspace import Workspace
+
+    from server.lsp import create_server
+
+    text = _Counted("".join(f"value_{n} = compute(value_{n - 1}) + {n}\n" for n in range(2_000)) + "x = 😀 + val")
+    line = text.count("\n")
+    server = create_server(Settings(model=str(deepseek_tiny), context_size=512, max_tokens=4), watch_parent=False)
+    try:
+        workspace = server.protocol._workspace = Workspace(None, workspace_folders=[])
+        uri = "file:///elsewhere/huge.py"
+        workspace.put_text_document(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+        server.service.listener = Listener()  # no editor to tell of the model's load
+        server.service.load().result(120)
+        features = server.protocol.fm.features
+        cursor = types.Position(line=line, character=12)
+        at = {"text_document": types.TextDocumentIdentifier(uri=uri), "position": cursor}
+
+        async def ask() -> tuple[types.InlineCompletionList, types.CompletionList]:
+            return (await features[types.TEXT_DOCUMENT_INLINE_COMPLETION](types.InlineCompletionParams(
+                        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Invoked), **at)),
+                    await features[types.TEXT_DOCUMENT_COMPLETION](types.CompletionParams(**at)))
+
+        _Counted.splits = 0
+        inline, dropdown = asyncio.run(ask())
+        assert _Counted.splits == 0
+        assert inline.items[0].range == types.Range(start=cursor, end=cursor)
+        assert dropdown.items[0].text_edit.range == types.Range(start=types.Position(line=line, character=9),
+                                                                end=cursor)
+    finally:
+        server.service.close()
