@@ -458,6 +458,7 @@ class CompletionService:
             return None
         self.stats["requests"] += 1
         line, column, offset = self._locate(uri, text, line, character)
+        character = index_to_utf16(text[offset - column:offset], column)  # of the position as clamped
         self._note_focus(uri, line)
         before, after = text[:offset], text[offset:]
         cached = self._cached(uri, before, after)
@@ -562,9 +563,10 @@ class CompletionService:
         text = self._text_of(uri)
         if self.model is None or text is None or not self.settings.enabled:
             return
-        line, _, offset = self._locate(uri, text, line, character)
+        line, column, offset = self._locate(uri, text, line, character)
         if self._cached(uri, text[:offset], text[offset:]) is not None:
             return  # typing through a suggestion: the answer is already here
+        character = index_to_utf16(text[offset - column:offset], column)
         request = self.request_for(uri, text, line, character, offset)
 
         self.stats["prefills"] += 1

@@ -339,3 +339,17 @@ def test_a_notebook_cell_change_with_a_null_range_replaces_the_cells_text(raw: R
     explained = raw.request(631, "deepfim/explain", {"textDocument": {"uri": cell}}, 20)["result"]
     prompt = "".join(s["text"] for s in explained["prompt"]["segments"])
     assert "fresh_name = 2" in prompt and "old_name" not in prompt, prompt
+
+
+def test_a_completion_asked_for_past_the_last_line_is_made_at_the_end_of_the_text(raw: RawServer,
+                                                                                  workspace: Path) -> None:
+    """A line past the last is the end of the text, where the inline item was placed; but the model was
+    asked at that character of the last line (its start, for character 0): the suggestion was written
+    for the middle of the code and shown at its end."""
+    uri = (workspace / "past_last.py").as_uri()
+    open_doc(raw, uri, "total = 0\nfor n in range(3):\n    total += n")
+    items = raw.request(640, "textDocument/inlineCompletion", inline_params(uri, 9, 0), 60)["result"]["items"]
+    explained = raw.request(641, "deepfim/explain", {"textDocument": {"uri": uri}}, 20)["result"]
+    segments = {s["kind"]: s["text"] for s in explained["prompt"]["segments"]}
+    assert segments["middle"] == "    total += n" and segments.get("suffix", "") == "", segments
+    assert not items or items[0]["range"]["start"] == {"line": 2, "character": 14}
