@@ -62,7 +62,15 @@ def kept_line_index(document: TextDocument, text: str) -> Optional[LineIndex]:
     return lines if lines is not None and lines.text is text else None
 
 
+def _apply_full_change(self: TextDocument, change: types.TextDocumentContentChangeEvent) -> None:
+    """pygls's, letting go of the line starts kept for the text it replaces (they held that text: a 10 MB
+    file's old copy stayed in memory until the next incremental edit or the document's close)."""
+    self._source = change.text
+    self._deepfim_lines = None  # type: ignore[attr-defined]
+
+
 TextDocument._apply_incremental_change = _apply_incremental_change  # type: ignore[method-assign]
+TextDocument._apply_full_change = _apply_full_change  # type: ignore[method-assign]
 
 
 def _null_ranges_replace_the_text(message: dict) -> dict:

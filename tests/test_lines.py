@@ -8,9 +8,9 @@ from itertools import accumulate
 from lsprotocol import types
 from pygls.workspace.text_document import TextDocument
 
-import server.protocol  # noqa: F401  (deepfim's incremental edits)
 from fim.positions import locate, lsp_lines
 from server.lines import LineIndex, position_of
+from server.protocol import kept_line_index  # (and deepfim's incremental edits)
 
 # Line breaks of every kind, text that is one UTF-16 unit or two, a lone surrogate, and breaks LSP does not count.
 PIECES = ["a", "bc", "\n", "\r", "\r\n", "é", "😀", "\ud800", "\u2028", "\x0c", "\t"]
@@ -93,3 +93,17 @@ def test_a_range_that_ends_before_it_starts_is_the_range_between() -> None:
         range=types.Range(start=types.Position(line=1, character=6), end=types.Position(line=0, character=5)),
         text=" = 0\nsecond"))
     assert document.source == "first = 0\nsecond = 2\nthird = 3\n"
+
+
+def test_a_whole_text_change_lets_go_of_the_old_texts_line_starts() -> None:
+    """The line starts built by an incremental edit held the text they were of: after a whole-text change
+    (a client that sends one now and then) a 10 MB file's old copy stayed in memory beside the new one."""
+    document = TextDocument("file:///t.py", "x = 1\n" * 1000, version=1)
+    at = types.Position(line=3, character=0)
+    document.apply_change(types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="y"))
+    old = document.source
+    assert kept_line_index(document, old) is not None
+    document.apply_change(types.TextDocumentContentChangeWholeDocument(text="z = 2\n"))
+    assert kept_line_index(document, old) is None
+    document.apply_change(types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="w"))
+    assert document.source == "z = 2\nw" and kept_line_index(document, document.source) is not None
