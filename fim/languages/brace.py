@@ -45,11 +45,12 @@ _STRIP = re.compile(_C_LIKE + r"|'(?:[^'\\\n]|\\.)*'")
 _CLASS_BODY_LANGUAGES = frozenset({"java", "kotlin", "scala", "csharp"})
 
 # The name after a declaring keyword, not another keyword (``enum class Color``: Color), and Kotlin's
-# ``fun <T> Receiver.name(`` (an extension function is named after the dot).
+# ``fun <T> Receiver.name(`` (an extension function is named after the dot; ``fun interface Name``
+# after the keyword); Swift's ``protocol`` and ``actor``.
 _DECL_KEYWORDS = re.compile(
-    r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|typealias|namespace|def|func|fn)[ \t]+"
-    r"(?!(?:class|interface|struct|object)\b)([A-Za-z_]\w*)"
-    r"|\bfun[ \t]+(?:<[^>]*>[ \t]*)?(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)")
+    r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|typealias|namespace|def|func|fn|protocol"
+    r"|actor)[ \t]+(?!(?:class|interface|struct|object)\b)([A-Za-z_]\w*)"
+    r"|\bfun[ \t]+(?!interface\b)(?:<[^>]*>[ \t]*)?(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)")
 _CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")  # \b: a word is tried once, not from each letter
 _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
                       "throw", "elif", "defined"})
