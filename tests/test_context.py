@@ -438,6 +438,16 @@ def test_swift_protocols_and_kotlin_fun_interfaces_are_definitions():
     assert extract(kotlin, "kotlin", ["Filter"]).found
 
 
+def test_a_kotlin_member_comes_with_the_head_of_its_class():
+    """A member of a Kotlin class the cursor uses was sent alone, and the rest of the file's signatures
+    skipped its class (it overlapped the member): ``abstract class Converter`` never reached the prompt
+    for a use of ``Converter`` in a file that also calls ``convert``."""
+    kotlin = ("package a\n\nabstract class Converter<T : Any>(\n  val optional: Boolean\n) : Base<T>() {\n"
+              "  fun helper(): Int = 1\n\n  abstract fun convert(value: Any): T\n}\n")
+    assert definitions(kotlin, "kotlin", ["convert"]) == (
+        "abstract class Converter<T : Any>(\n  val optional: Boolean\n) : Base<T>() {\n\n  abstract fun convert(value: Any): T")
+
+
 def test_long_function_is_reduced_to_signature():
     body = "".join(f"    x{i} = {i}\n" for i in range(100))
     text = f"def big(a, b):\n    \"\"\"Doc.\"\"\"\n{body}    return a\n"

@@ -149,24 +149,50 @@ class BraceFile:
         return frozenset(n for _, names in self._start_list for n in names)
 
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Line ranges of the named definitions, in file order; a member comes with the head of its
+        class (``class Foo(...) {``) when the class itself is not asked for."""
         wanted = set(names)
         spans: list[tuple[int, int]] = []
         if self._start_list is None:
             self._start_list = self._starts()
-        for i, found in self._start_list:
-            if wanted.intersection(found):
+        picked = [k for k, (_, found) in enumerate(self._start_list) if wanted.intersection(found)]
+        heads = {j for j in (self._enclosing(k) for k in picked) if j is not None} - set(picked)
+        for k in sorted(set(picked) | heads):
+            i = self._start_list[k][0]
+            start = i
+            if k in heads:
+                end = self._head_end(i)
+            else:
                 # Attach the comment / attribute / decorator lines just above.
-                start = i
                 while start > 0 and self.lines[start - 1].strip().startswith(self.attached) \
                         and self.depth[start - 1] == self.depth[i]:
                     start -= 1
                 end = self._end(i)
-                if spans and start < spans[-1][1]:
-                    if end > spans[-1][1]:
-                        spans[-1] = (spans[-1][0], end)
-                    continue
-                spans.append((start, end))
+            if spans and start < spans[-1][1]:
+                if end > spans[-1][1]:
+                    spans[-1] = (spans[-1][0], end)
+                continue
+            spans.append((start, end))
         return spans
+
+    def _enclosing(self, k: int) -> Optional[int]:
+        """The index in the start list of the class holding member `k`, if it is a member."""
+        i = self._start_list[k][0]
+        if self.depth[i] == 0:
+            return None
+        for j in range(k - 1, -1, -1):
+            start = self._start_list[j][0]
+            if self.depth[start] < self.depth[i]:
+                return j if self._end(start) > i else None
+        return None
+
+    def _head_end(self, i: int) -> int:
+        """End (exclusive) of the head of the definition starting on line `i`: the line opening its body."""
+        end = self._end(i)
+        for j in range(i, end):
+            if self.depth[j + 1] > self.depth[i]:
+                return j + 1
+        return end
 
     def render(self, start: int, end: int, summary: bool = False) -> str:
         if not summary and end - start <= MAX_WHOLE_LINES:
