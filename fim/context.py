@@ -5,7 +5,8 @@ Sources, most important first:
 1. definitions the current file imports (resolved with `fim.imports`, cut with `fim.symbols`),
    imported ones first, then those of the files the language shows it without an import (the
    other files of a Go or Java package, a C file's own header), each with the signatures of the
-   file's other definitions in the room left;
+   file's other definitions in the room left; the files past the caps (`MAX_IMPORT_FILES`,
+   `MAX_SIBLING_FILES`) as their signatures only, while the budget lasts;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -58,6 +59,8 @@ QUERY_LINE_CHARS = 4096  # of a longer line (minified code), the words of its st
 RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use a 32-line window
 MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
+MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, while the budget lasts
+OUTLINE_CHARS = 1200  # the most such a file's signatures take
 MAX_NAMES_PER_FILE = 24  # names looked up in a file whose import names none (an #include)
 USED_LINES = 400  # lines each side of the cursor whose words may name what a file without names brings
 MAX_OPEN_FILES = 6
@@ -145,6 +148,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     import_paths: dict[str, tuple[int, list[str]]] = {}
     nameless: set[str] = set()  # files imported for everything (or nothing named): looked up by use
     siblings: list[str] = []
+    outlines: set[str] = set()  # files past MAX_IMPORT_FILES or MAX_SIBLING_FILES: their signatures only
     refs: tuple = ()
     if files:
         index = _index(files)
@@ -194,9 +198,11 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                         del import_paths[path]
         import_paths = _follow_reexports(import_paths, files, index, readable, current_path)
         if len(import_paths) > MAX_IMPORT_FILES:
-            # The files whose names are used near the cursor first, then in import order.
+            # The files whose names are used near the cursor first, then in import order; those past
+            # MAX_IMPORT_FILES as their signatures only.
             ranked = sorted(import_paths, key=lambda p: -sum(1 for n in import_paths[p][1] if n in used_near))
-            keep = set(ranked[:MAX_IMPORT_FILES])
+            keep = set(ranked[:MAX_IMPORT_FILES + MAX_OUTLINE_FILES])
+            outlines.update(ranked[MAX_IMPORT_FILES:MAX_IMPORT_FILES + MAX_OUTLINE_FILES])
             import_paths = {p: v for p, v in import_paths.items() if p in keep}
         if entry is not None and entry.siblings is not None:
             siblings = [p for p in entry.siblings(current_path, index)
@@ -209,17 +215,20 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             import_paths[path] = (line, names + [n for n in found if n not in names])
     if siblings:
         scored = []
-        for path in siblings:
+        for k, path in enumerate(siblings):  # the language's order (the nearest folders first) breaks ties
             found = _used_definitions(files[path], _language_id(path), used)
             near = sum(1 for n in found if n in used_near)
-            scored.append((-near, -len(found), path, found))
+            scored.append((-near, -len(found), k, path, found))
         scored.sort()
         last = max((r.line for r in refs), default=0)
-        for _, _, path, found in scored[:MAX_SIBLING_FILES]:
+        for k, (_, _, _, path, found) in enumerate(scored[:MAX_SIBLING_FILES + MAX_OUTLINE_FILES - len(outlines)]):
             import_paths[path] = (last + 1, found)
             nameless.add(path)
+            if k >= MAX_SIBLING_FILES:
+                outlines.add(path)
     for n, (path, (line, names)) in enumerate(import_paths.items()):
-        cut = extract(files[path], _language_id(path), names, per_snippet, others=path in nameless)
+        cut = extract(files[path], _language_id(path), names, min(per_snippet, OUTLINE_CHARS) if path in outlines
+                      else per_snippet, others=path in nameless)
         if not cut.text.strip():
             continue
         uses = sum(1 for name in names if name in used_near)

@@ -445,7 +445,8 @@ def test_a_kotlin_member_comes_with_the_head_of_its_class():
     kotlin = ("package a\n\nabstract class Converter<T : Any>(\n  val optional: Boolean\n) : Base<T>() {\n"
               "  fun helper(): Int = 1\n\n  abstract fun convert(value: Any): T\n}\n")
     assert definitions(kotlin, "kotlin", ["convert"]) == (
-        "abstract class Converter<T : Any>(\n  val optional: Boolean\n) : Base<T>() {\n\n  abstract fun convert(value: Any): T")
+        "abstract class Converter<T : Any>(\n  val optional: Boolean\n) : Base<T>() {\n\n"
+        "  abstract fun convert(value: Any): T")
 
 
 def test_long_function_is_reduced_to_signature():
@@ -1096,3 +1097,34 @@ def test_a_crlf_document_is_read_for_imports_once_while_one_line_is_typed(monkey
         out = select_context("app.py", document, 2, files, [], None, 20_000, (0, 4))
         assert [s.source for s in out] == ["helpers.py"]
     assert len([text for text in readings if "# crlf" in text]) == 1
+
+
+def test_module_files_past_the_sibling_cap_send_their_signatures_while_the_budget_lasts():
+    """A Swift file sees its whole module, but only the 12 files defining the most names used near the
+    cursor were sent: the type being typed, defined in the 13th or the 30th, never reached the prompt
+    (234 of expo-modules-core's 251 Swift misses at 16K). The rest now come as their signatures."""
+    files = {"ios/Kit.podspec": "", **{f"ios/Types/T{k:02}.swift": f"public struct Type{k:02} {{\n  let id: Int\n}}\n"
+                                       for k in range(30)}}
+    main = ("import Foundation\n\nfunc run() {\n" + "".join(f"  _ = Type{k:02}(id: {k})\n" for k in range(14))
+            + "  \n}\n")
+    files["ios/Main.swift"] = main
+    out = select_context("ios/Main.swift", main, 17, files, [], None, 20_000, (0, 19), language="swift")
+    sent = {s.source for s in out if "public struct Type" in s.text}
+    assert sent == {f"ios/Types/T{k:02}.swift" for k in range(30)}
+    # The cap still holds where the budget does not: the files defining the names used come first.
+    out = select_context("ios/Main.swift", main, 17, files, [], None, 900, (0, 19), language="swift")
+    assert {s.source for s in out} <= {f"ios/Types/T{k:02}.swift" for k in range(14)}
+
+
+def test_imports_past_the_file_cap_send_their_signatures_while_the_budget_lasts():
+    """A Kotlin file importing 20 classes got the 16 used nearest the cursor: the class the line being
+    typed needs, imported but used nowhere else yet, never reached the prompt."""
+    files = {f"src/main/kotlin/app/model/M{k:02}.kt": f"package app.model\n\nclass Model{k:02}(val id: Int)\n"
+             for k in range(20)}
+    main = ("package app.ui\n\n" + "".join(f"import app.model.Model{k:02}\n" for k in range(20))
+            + "\nfun show() {\n" + "".join(f"    println(Model{k:02}({k}))\n" for k in range(16)) + "    \n}\n")
+    files["src/main/kotlin/app/ui/Main.kt"] = main
+    line = main.count("\n") - 1
+    out = select_context("src/main/kotlin/app/ui/Main.kt", main, line, files, [], None, 20_000, (0, line + 2),
+                         language="kotlin")
+    assert {s.source for s in out if "class Model" in s.text} == set(files) - {"src/main/kotlin/app/ui/Main.kt"}
