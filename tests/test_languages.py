@@ -185,8 +185,9 @@ def test_a_swift_file_sees_the_other_files_of_its_module():
              "Package.swift", "Sources/Lib/Parser.swift", "Sources/Lib/Sub/Token.swift", "Sources/App/main.swift"]
     index = path_index({p: "" for p in files})
     assert languages.get("swift").siblings("ios/Core/Module.swift", index) == [
-        "ios/Core/Promise.swift", "Sources/App/main.swift", "Sources/Lib/Parser.swift", "Sources/Lib/Sub/Token.swift",
-        "ios/Api/Factories.swift"]  # the podspec's folder (here the workspace's top): all but the manifest
+        "ios/Core/Promise.swift", "ios/Api/Factories.swift", "Sources/App/main.swift", "Sources/Lib/Parser.swift",
+        "Sources/Lib/Sub/Token.swift"]  # the podspec's folder (here the workspace's top): all but the manifest,
+    # the nearest folders first
     assert languages.get("swift").siblings("Sources/Lib/Sub/Token.swift", index) == ["Sources/Lib/Parser.swift"]
 
 

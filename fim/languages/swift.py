@@ -30,7 +30,8 @@ def module_root(current: str, index: PathIndex) -> str:
 
 
 def siblings(current: str, index: PathIndex) -> list[str]:
-    """The other Swift files of the module, the current folder's first."""
+    """The other Swift files of the module, the nearest folders first (the current one, then its
+    neighbours: the fewer folders up and down between them, the nearer)."""
     root = module_root(current, index)
     key = ("swift", "module", root)
     files = index.derived.get(key)
@@ -38,5 +39,15 @@ def siblings(current: str, index: PathIndex) -> list[str]:
         files = [p for d, held in index.by_dir.items() if d == root or not root or d.startswith(root + "/")
                  for p in held if p.endswith(".swift") and posixpath.basename(p) != "Package.swift"]
         index.derived[key] = files
-    here = posixpath.dirname(current)
-    return sorted((p for p in files if p != current), key=lambda p: (posixpath.dirname(p) != here, p))
+    here = posixpath.dirname(current).split("/")
+    return sorted((p for p in files if p != current), key=lambda p: (_steps(here, p.split("/")[:-1]), p))
+
+
+def _steps(a: list[str], b: list[str]) -> int:
+    """Folders up and down from folder `a` to folder `b` (as lists of names)."""
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    return len(a) + len(b) - 2 * common
