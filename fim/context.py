@@ -6,7 +6,7 @@ Sources, most important first:
    imported ones first, then those of the files the language shows it without an import (the
    other files of a Go or Java package, a C file's own header), each with the signatures of the
    file's other definitions in the room left; the files past the caps (`MAX_IMPORT_FILES`,
-   `MAX_SIBLING_FILES`) as their signatures only, while the budget lasts;
+   `MAX_SIBLING_FILES`) as their signatures only, after those sent whole;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -49,17 +49,18 @@ from fim.symbols import defined_names, defines, extract
 
 CHARS_PER_TOKEN = 3.5
 
-IMPORTS, OPEN, SIMILAR, RECENT = 1, 2, 3, 4
+# OUTLINES: the files past the caps of IMPORTS, with no share: what IMPORTS leaves, before the others' leftovers.
+IMPORTS, OUTLINES, OPEN, SIMILAR, RECENT = 1, 2, 3, 4, 5
 
 # Share of the budget each kind may take before the leftovers are handed out in priority order.
-SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2}
+SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2, OUTLINES: 0.0}
 WINDOW_LINES = 60
 QUERY_BEFORE, QUERY_AFTER = 45, 15  # lines around the cursor compared with other files
 QUERY_LINE_CHARS = 4096  # of a longer line (minified code), the words of its start only are compared
 RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use a 32-line window
 MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
-MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, while the budget lasts
+MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, in the room left
 OUTLINE_CHARS = 1200  # the most such a file's signatures take
 MAX_NAMES_PER_FILE = 24  # names looked up in a file whose import names none (an #include)
 USED_LINES = 400  # lines each side of the cursor whose words may name what a file without names brings
@@ -233,7 +234,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             continue
         uses = sum(1 for name in names if name in used_near)
         rank = uses + jaccard(query, _word_set(cut.text)) + (0.5 if cut.found else 0.0)
-        candidates.append(_Candidate(IMPORTS, path, [(cut.spans, cut.text)], rank, (line, n)))
+        # Signatures only come after the files sent whole in priority, before them in the prompt: one cut
+        # short of tokens drops them first.
+        candidates.append(_Candidate(OUTLINES if path in outlines else IMPORTS, path, [(cut.spans, cut.text)], rank,
+                                     (line, n)))
 
     # 2. Other open documents: the window most similar to the cursor area.
     open_seen: list[str] = []

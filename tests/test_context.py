@@ -1128,3 +1128,18 @@ def test_imports_past_the_file_cap_send_their_signatures_while_the_budget_lasts(
     out = select_context("src/main/kotlin/app/ui/Main.kt", main, line, files, [], None, 20_000, (0, line + 2),
                          language="kotlin")
     assert {s.source for s in out if "class Model" in s.text} == set(files) - {"src/main/kotlin/app/ui/Main.kt"}
+
+
+def test_files_sent_as_signatures_only_come_before_those_sent_whole():
+    """The prompt builder drops the snippets furthest from the cursor when the tokens run short; the
+    signatures-only files came after (nearer the cursor than) the files sent whole, and a Kotlin
+    class imported and used near the cursor was dropped before them."""
+    files = {"ios/Kit.podspec": "", **{f"ios/Types/T{k:02}.swift": f"public struct Type{k:02} {{\n  let id: Int\n}}\n"
+                                       for k in range(30)}}
+    main = ("import Foundation\n\nfunc run() {\n" + "".join(f"  _ = Type{k:02}(id: {k})\n" for k in range(12))
+            + "  \n}\n")
+    files["ios/Main.swift"] = main
+    out = [s.source for s in select_context("ios/Main.swift", main, 15, files, [], None, 20_000, (0, 17),
+                                            language="swift")]
+    whole = [f"ios/Types/T{k:02}.swift" for k in range(12)]
+    assert out[-12:] == whole and len(out) == 30
