@@ -438,10 +438,10 @@ def test_ruby_definitions_follow_def_class_module_and_end():
     lines = text.split("\n")
     assert defined_names(text, "ruby") == {"Rack", "Request", "DEFAULT_PORT", "env", "params", "host", "port",
                                            "usage", "build"}
-    cut = extract(text, "ruby", ["host"], 4000)
-    assert cut.text == "\n".join(lines[5:12])
+    cut = extract(text, "ruby", ["host"], 4000)  # a method comes with the head of its class
+    assert cut.text == lines[1] + "\n\n" + "\n".join(lines[5:12])
     cut = extract(text, "ruby", ["build"], 4000)
-    assert cut.text == "\n".join(lines[24:27])
+    assert cut.text == lines[1] + "\n\n" + "\n".join(lines[24:27])
 
 
 def test_lua_requires_resolve_as_package_path_finds_modules():
@@ -505,7 +505,7 @@ def test_ruby_blocks_survive_quotes_in_regular_expressions_and_long_lines():
             "  end\nend\n" + "x = 1 if y; " * 5000 + "\n")
     lines = text.split("\n")
     assert defined_names(text, "ruby") == {"Quoter", "unquote", "quote"}
-    assert extract(text, "ruby", ["quote"], 4000).text == "\n".join(lines[5:8])
+    assert extract(text, "ruby", ["quote"], 4000).text == lines[0] + "\n\n" + "\n".join(lines[5:8])
 
 
 def test_line_of_counts_the_line_ends_before_an_offset():
@@ -684,7 +684,7 @@ def test_a_shift_or_a_heredoc_being_typed_does_not_hide_the_rest_of_the_file():
     terminator never came: every definition below it was blanked away."""
     ruby = "class Flags\n  def mask\n    1<<BITS\n  end\n\n  def clear\n    0\n  end\nend\n"
     assert defined_names(ruby, "ruby") == {"Flags", "mask", "clear"}
-    assert extract(ruby, "ruby", ["clear"], 4000).text == "  def clear\n    0\n  end"
+    assert extract(ruby, "ruby", ["clear"], 4000).text == "class Flags\n\n  def clear\n    0\n  end"
     shell = ("mask() {\n  echo $((1 << SHIFT))\n  tr a b <<<word\n}\n\nclear_all() {\n  echo 0\n}\n"
              "usage() {\n  cat <<-EOF\n\tclear_none() {\n\tEOF\n}\n")
     assert defined_names(shell, "shellscript") == {"mask", "clear_all", "usage"}
@@ -709,7 +709,7 @@ def test_ruby_modifiers_after_return_and_a_bang_method_open_no_block():
             "  def save\n    record.save! if valid?\n    reload? unless fresh\n  end\nend\n\nclass Other\nend\n")
     lines = text.split("\n")
     assert extract(text, "ruby", ["BodyProxy"], 4000).text == "\n".join(lines[:11])
-    assert extract(text, "ruby", ["save"], 4000).text == "\n".join(lines[6:10])
+    assert extract(text, "ruby", ["save"], 4000).text == lines[0] + "\n\n" + "\n".join(lines[6:10])
 
 
 def test_ruby_literals_and_regular_expressions_do_not_shift_the_blocks():
@@ -721,8 +721,8 @@ def test_ruby_literals_and_regular_expressions_do_not_shift_the_blocks():
             "  def message\n    \"please\n      do this\"\n  end\n\n  def key(h)\n    \"#{h[\"if\"]} end\"\n  end\n\n"
             "  def sep\n    $/\n  end\nend\n__END__\ndef data\n  if x\n")
     lines = text.split("\n")
-    assert extract(text, "ruby", ["split"], 4000).text == "\n".join(lines[3:8])
-    assert extract(text, "ruby", ["sep"], 4000).text == "\n".join(lines[18:21])
+    assert extract(text, "ruby", ["split"], 4000).text == lines[0] + "\n\n" + "\n".join(lines[3:8])
+    assert extract(text, "ruby", ["sep"], 4000).text == lines[0] + "\n\n" + "\n".join(lines[18:21])
     assert extract(text, "ruby", ["Multipart"], 4000).text == "\n".join(lines[:22])
     assert "data" not in defined_names(text, "ruby")
 
@@ -733,7 +733,7 @@ def test_a_ruby_setter_is_no_endless_method():
             "  def port = 80\n  def add(x) = x + 1\n\n  def status\n    200\n  end\nend\n\nclass Other\nend\n")
     lines = text.split("\n")
     assert extract(text, "ruby", ["Response"], 4000).text == "\n".join(lines[:14])
-    assert extract(text, "ruby", ["status"], 4000).text == "\n".join(lines[10:13])
+    assert extract(text, "ruby", ["status"], 4000).text == lines[0] + "\n\n" + "\n".join(lines[10:13])
 
 
 def test_a_rails_apps_files_see_the_whole_app_folder():
