@@ -195,11 +195,13 @@ def test_import_lines_are_told_as_the_pattern_says(line: str) -> None:
                                        "return self.tokenize(text)", "\x0c", "a, b,"]), max_size=30),
        cursor=st.integers(-3, 33), near=st.frozensets(st.sampled_from(["value", "root", "zeta"]), max_size=3))
 def test_used_words_read_in_blocks_agree_with_one_reading(lines: list[str], cursor: int, near: frozenset) -> None:
-    from fim.context import USED_LINES, _import_line, _used_words
+    from fim.context import QUERY_LINE_CHARS, USED_LINES, _import_line, _used_words
     from fim.similarity import word_set
-    around = word_set("\n".join(line for line in lines[max(0, cursor - USED_LINES): cursor + USED_LINES]
+    around = word_set("\n".join(line[:QUERY_LINE_CHARS] for line in lines[max(0, cursor - USED_LINES):
+                                                                          cursor + USED_LINES]
                                 if not _import_line(line)))
-    assert _used_words(lines, cursor, near) == tuple(sorted(near)) + tuple(sorted(around - near))
+    expected = tuple(sorted(near)) + tuple(sorted(around - near))
+    assert _used_words(lines, cursor, near) == {word: rank for rank, word in enumerate(expected)}
 
 
 @settings(max_examples=500, deadline=None)
