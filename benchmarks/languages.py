@@ -101,7 +101,8 @@ _PHP_TOP = re.compile(
     r"^(?:(?:final|abstract|readonly)[ \t]+)*(?:class|interface|trait|enum|function)[ \t]+([A-Za-z_]\w*)")
 _KOTLIN_TOP = re.compile(
     r"^(?:(?:public|internal|private|open|abstract|sealed|data|enum|annotation|inline|value|fun|expect|actual)[ \t]+)*"
-    r"(?:class|interface|object|typealias|fun)[ \t]+(?:<[^>]*>[ \t]*)?([A-Za-z_]\w*)[ \t]*[(<:{=]")
+    r"(?:class|interface|object|typealias|fun)[ \t]+(?:<[^>]*>[ \t]*)?"
+    r"(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)[ \t]*[(<:{=]")  # ``fun <T> Array<T>.name(``: name
 _SWIFT_TOP = re.compile(
     r"^(?:(?:public|internal|private|fileprivate|open|final|indirect|@\w+(?:\([^)]*\))?)[ \t]+)*"
     r"(?:class|struct|enum|protocol|actor|typealias|func)[ \t]+([A-Za-z_]\w*)")
@@ -321,7 +322,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                         style = "java-import"
             elif language == "kotlin":
                 if not before.rstrip().endswith((".", "::", "?.")) and language_of(target) == "kotlin":
-                    if name in imported:
+                    if name in imported and re.search(rf"(?m)^import[ \t]+{re.escape(_kotlin_package(files[target]))}"
+                                                      rf"\.{name}[ \t]*$", text):  # not another package's Name
                         style = "kotlin-import"
                     elif namespace and posixpath.dirname(target) == folder \
                             and _kotlin_package(files[target]) == namespace:

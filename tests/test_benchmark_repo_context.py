@@ -287,6 +287,23 @@ def test_csharp_tasks_follow_using_directives_and_the_enclosing_namespaces():
     assert got == {("Guard", "cs-namespace", "Common/Guard.cs")}  # not Hidden: no using; not a nested class
 
 
+def test_kotlin_tasks_name_extension_functions_and_only_the_workspaces_imports():
+    """``fun <T> Array<T>.toJSValue`` "defined" Array, and okhttp3's imported Response stood for the
+    workspace's cdp Response: 40 of expo's Kotlin tasks no context could meet."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "expo/types/JSValue.kt": ("package expo.types\n\nfun <T> Array<T>.toJSValue(): Any = this\n\n"
+                                  "fun <T> wrapValue(x: T): Any = x\n"),
+        "expo/cdp/Response.kt": "package expo.cdp\n\nclass Response(val code: Int)\n",
+        "expo/net/Client.kt": ("package expo.net\n\nimport okhttp3.Response\nimport expo.types.wrapValue\n\n"
+                               "fun read(r: Response) = arrayOf(r)\nval a: Array<Int> = arrayOf()\n"
+                               "val b = wrapValue(1)\n"),
+    }
+    got = {(t.name, t.style, t.definition.path) for t in extract_language_tasks("expo", files)}
+    assert got == {("wrapValue", "kotlin-import", "expo/types/JSValue.kt")}
+
+
 def test_language_tasks_reach_the_context_through_the_server(tmp_path):
     from benchmarks.repo_context import extract_language_tasks
 
