@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
@@ -215,14 +215,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             found = _used_definitions(files[path], _language_id(path), used)
             import_paths[path] = (line, names + [n for n in found if n not in names])
     if siblings:
-        scored = []
-        for k, path in enumerate(siblings):  # the language's order (the nearest folders first) breaks ties
-            found = _used_definitions(files[path], _language_id(path), used)
-            near = sum(1 for n in found if n in used_near)
-            scored.append((-near, -len(found), k, path, found))
-        scored.sort()
+        ranked = _rank_siblings([(path, _used_definitions(files[path], _language_id(path), used))
+                                 for path in siblings], used_near)
         last = max((r.line for r in refs), default=0)
-        for k, (_, _, _, path, found) in enumerate(scored[:MAX_SIBLING_FILES + MAX_OUTLINE_FILES - len(outlines)]):
+        for k, (path, found) in enumerate(ranked[:MAX_SIBLING_FILES + MAX_OUTLINE_FILES - len(outlines)]):
             import_paths[path] = (last + 1, found)
             nameless.add(path)
             if k >= MAX_SIBLING_FILES:
@@ -431,6 +427,17 @@ def _used_words(lines: Sequence[str], cursor_line: int, near: AbstractSet[str]) 
 def _code_words(block: str) -> frozenset[str]:
     """The words of `block`'s lines, import statements left out."""
     return word_set("\n".join(line for line in block.split("\n") if not _import_line(line)))
+
+
+def _rank_siblings(defining: Sequence[tuple[str, list[str]]], near: AbstractSet[str]) -> list[tuple[str, list[str]]]:
+    """The files a document sees without an import, with the names it uses that each defines, best first:
+    by the names used near the cursor, then by all it uses, each name weighing less the more files define it
+    (``call`` or ``Equals`` in every file tells little, ``Utils`` in one file much); ties keep the given
+    order (the language's: the nearest folders first)."""
+    spread = Counter(n for _, found in defining for n in set(found))
+    scored = [(-sum(1 / spread[n] for n in found if n in near), -sum(1 / spread[n] for n in found), k)
+              for k, (_, found) in enumerate(defining)]
+    return [defining[k] for *_, k in sorted(scored)]
 
 
 def _used_definitions(text: str, language: Optional[str], used: Mapping[str, int]) -> list[str]:

@@ -1143,3 +1143,14 @@ def test_files_sent_as_signatures_only_come_before_those_sent_whole():
                                             language="swift")]
     whole = [f"ios/Types/T{k:02}.swift" for k in range(12)]
     assert out[-12:] == whole and len(out) == 30
+
+
+def test_a_name_few_files_define_ranks_its_file_above_those_defining_common_names():
+    """Module files were ranked by how many used names they define: in a Ruby library or a C# namespace,
+    the files defining ``call`` and ``initialize`` (all of them) came before the one defining ``Utils``."""
+    from fim.context import _rank_siblings
+    common = [(f"lib/rack/m{i}.rb", ["call", "initialize"]) for i in range(14)]
+    ranked = _rank_siblings(common + [("lib/rack/utils.rb", ["Utils"]), ("lib/rack/none.rb", [])],
+                            {"call", "initialize", "Utils"})
+    assert [path for path, _ in ranked][:2] == ["lib/rack/utils.rb", "lib/rack/m0.rb"]
+    assert ranked[-1] == ("lib/rack/none.rb", [])
