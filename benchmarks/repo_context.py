@@ -102,14 +102,18 @@ PYTHON_PACKAGES = ("requests==2.32.3", "click==8.1.7", "attrs==24.2.0", "jinja2=
 # C (Brotli's encoder/decoder with "../common/x.h" includes), C++ (JPype's native layer), PHP (PSR-4
 # namespaces under /usr/share/php: league/commonmark, symfony/console), Kotlin and Swift (expo-modules-core's
 # Android and iOS sources: top-level and extension functions, several classes per file; one Swift module), C#
-# (pythonnet's runtime: namespaces across folders, block and file-scoped).
+# (pythonnet's runtime: namespaces across folders, block and file-scoped), Ruby (rack: a gem's lib/, one
+# `module Rack` around every file), Lua (Penlight: `local x = require "pl.x"`), shell (dracut: scripts
+# sourcing `/lib/dracut-lib.sh`).
 OTHER_PACKAGES = ("deb:golang-github-hashicorp-hcl-v2-dev=2.14.1-2", "deb:golang-github-gin-gonic-gin-dev=1.8.1-1",
                   "deb:librust-regex-syntax-dev=0.6.27-1", "deb:librust-toml-edit-dev=0.14.4-2",
                   "npm:rxjs@7.8.1", "npm:@tanstack/query-core@5.59.0", "npm:axios@1.7.7", "npm:preact@10.24.3",
                   "pypi:JPype1==1.5.0//native/java", "pypi:Brotli==1.1.0//c", "pypi:JPype1==1.5.0//native/common",
                   "deb:php-league-commonmark=2.3.9-1+deb12u1//usr/share/php",
                   "deb:php-symfony-console=5.4.53+dfsg-0+deb12u1//usr/share/php",
-                  "npm:expo-modules-core@2.2.3", "pypi:pythonnet==3.0.5//src/runtime")
+                  "npm:expo-modules-core@2.2.3", "pypi:pythonnet==3.0.5//src/runtime",
+                  "deb:ruby-rack=2.2.22-0+deb12u2//usr/share/rubygems-integration/all/gems/rack-2.2.22",
+                  "deb:lua-penlight=1.13.1-3//usr/share/lua/5.1", "deb:dracut-core=059-4")
 DEFAULT_PACKAGES = PYTHON_PACKAGES + OTHER_PACKAGES
 BUDGETS = (2048, 4096, 8192, 16384)
 DEFAULT_TASKS = 40
