@@ -844,6 +844,8 @@ def _brackets(text: str, rules: Rules):
             skip = len(quote) - 1
         elif ch == "'" and rules.char_literals and (literal := _CHAR_LITERAL.match(text, i)):
             skip = literal.end() - i - 1  # `'{'` is no brace
+        elif rules.word_literal and ch in _LITERAL_WORD_STARTS and (end := rules.word_literal(text, i)) > i:
+            skip = end - i - 1  # Perl's `s{\{}{}`, `qw( { )`: no brackets
         elif ch == "/" and rules.regex_literals and _regex_starts(text, i):
             quote = ch  # its text holds no brackets, quotes or keywords: `/class #{name}|`/`
         elif ch == "\\" and rules.escapes_outside_strings:
@@ -869,8 +871,10 @@ def _brackets(text: str, rules: Rules):
         yield quote
 
 
+_LITERAL_WORD_STARTS = frozenset("qmsty")  # the first letters of Perl's quote-like operators
 _REGEX_AFTER = frozenset("=~(,|&!;{[?:")
-_REGEX_AFTER_WORDS = frozenset({"when", "if", "unless", "elsif", "while", "until", "and", "or", "not", "return"})
+_REGEX_AFTER_WORDS = frozenset({"when", "if", "unless", "elsif", "while", "until", "and", "or", "not", "return",
+                                "split", "grep"})
 
 
 def _regex_starts(text: str, i: int) -> bool:

@@ -1154,3 +1154,22 @@ def test_a_name_few_files_define_ranks_its_file_above_those_defining_common_name
                             {"call", "initialize", "Utils"})
     assert [path for path, _ in ranked][:2] == ["lib/rack/utils.rb", "lib/rack/m0.rb"]
     assert ranked[-1] == ("lib/rack/none.rb", [])
+
+
+def test_a_perl_file_gets_the_subs_of_the_modules_it_uses_and_inherits_from():
+    """Perl had no imports: the sub of ``use Shop::Cart qw(total)`` about to be called, and the parent's method
+    called on ``$self``, never reached the prompt."""
+    cart = ("package Shop::Cart;\nuse strict;\nuse Exporter 'import';\nour @EXPORT_OK = qw(total);\n\n"
+            "sub total {\n    my (@items) = @_;\n    my $sum = 0;\n    $sum += $_->{price} for @items;\n"
+            "    return $sum;\n}\n\nsub add { push @{ $_[0] }, $_[1] }\n1;\n__END__\n\n=head1 NAME\n\nShop::Cart\n")
+    base = "package Shop::Base;\nuse strict;\n\nsub new { bless {}, shift }\n\nsub log_event {\n    warn @_;\n}\n1;\n"
+    current = ("package Shop::Checkout;\nuse strict;\nuse parent 'Shop::Base';\nuse Shop::Cart qw(total);\n\n"
+               "sub pay {\n    my ($self, @items) = @_;\n    $self->log_event('pay');\n    my $sum = \n"
+               "    return $sum;\n}\n1;\n")
+    files = {"lib/Shop/Cart.pm": cart, "lib/Shop/Base.pm": base, "lib/Shop/Checkout.pm": current,
+             "t/lib/Shop/Cart.pm": "package Shop::Cart;\nsub total { 0 }\n1;\n"}
+    out = select_context("lib/Shop/Checkout.pm", current, 8, files, [], None, 20_000, (0, 12))
+    texts = {s.source: s.text for s in out}
+    assert "sub total {\n    my (@items) = @_;" in texts["lib/Shop/Cart.pm"]
+    assert "sub log_event {" in texts["lib/Shop/Base.pm"]
+    assert "t/lib/Shop/Cart.pm" not in texts  # the module of the file's own lib, not a test's

@@ -799,3 +799,64 @@ def test_shell_source_with_an_end_of_options_mark_sources_the_file():
     refs = imported_modules(text, "shellscript")
     assert [r.module for r in refs] == ["$DIR/lib.sh", "./util.sh"]
     assert [resolve(r, "scripts/main.sh", path_index(files)) for r in refs] == [["scripts/lib.sh"], ["scripts/util.sh"]]
+
+
+def test_perl_imports_parents_and_called_packages_with_the_names_used():
+    """Perl had no entry: ``use``, ``require``, a parent class and a package called by name brought nothing."""
+    text = ("package Plack::Middleware::Static;\nuse strict;\nuse warnings;\n"
+            "use parent -norequire, 'Plack::Component';\n"
+            "use base qw(Exporter Plack::Base);\nuse Plack::Util qw(load_class $TRUE);\nuse Plack::App::File;\n"
+            "require Plack::Loader;\nuse Mojo::Base 'Mojo::EventEmitter', -signatures;\nextends 'Dancer2::Core';\n"
+            "with 'Role::A', 'Role::B';\nno strict 'refs';\n# use Commented::Out;\nmy $doc = <<\"EOF\";\n"
+            "use In::Heredoc;\nEOF\n\nsub call {\n    my $self = shift;\n    my $file = Plack::App::File->new;\n"
+            "    $file->serve($self->root);\n    Plack::MIME::mime_type('x.css');\n    load_class('X');\n"
+            "    return $self->call_app;\n}\n1;\n__END__\n\n=head1 SYNOPSIS\n\n  use In::Pod;\n")
+    refs = imported_modules(text, "perl")
+    assert [(r.module, r.names) for r in refs] == [
+        ("Plack::Component", ("root", "call_app")), ("Exporter", ("root", "call_app")),
+        ("Plack::Base", ("root", "call_app")), ("Plack::Util", ("load_class", "TRUE")),
+        ("Plack::App::File", ("new", "serve")), ("Plack::Loader", ()), ("Mojo::Base", ()),
+        ("Mojo::EventEmitter", ("root", "call_app")), ("Dancer2::Core", ("root", "call_app")),
+        ("Role::A", ("root", "call_app")), ("Role::B", ("root", "call_app")), ("Plack::MIME", ("mime_type",))]
+    assert [r.line for r in refs] == [3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 21]
+
+
+def test_perl_modules_resolve_under_lib_t_lib_and_the_package_root():
+    files = {"lib/Plack/Util.pm": "", "lib/Plack/App/File.pm": "", "t/lib/Test/Helper.pm": "", "Shop/Cart.pm": "",
+             "usr/share/perl5/Mojo/File.pm": "", "usr/share/perl5/Mojo/Util.pm": "", "lib/strict.pm": "",
+             "bin/tool.pl": "", "bin/common.pl": "", "other/lib/Other/Thing.pm": ""}
+    index = path_index(files)
+
+    def found(module: str, current: str) -> list[str]:
+        return resolve(ImportRef(module, (), "perl"), current, index)
+
+    assert found("Plack::Util", "lib/Plack/Middleware/Static.pm") == ["lib/Plack/Util.pm"]
+    assert found("Plack::App::File", "t/app.t") == ["lib/Plack/App/File.pm"]
+    assert found("Test::Helper", "t/app.t") == ["t/lib/Test/Helper.pm"]
+    assert found("Shop::Cart", "script/run.pl") == ["Shop/Cart.pm"]  # the distribution's root
+    assert found("Mojo::Util", "usr/share/perl5/Mojo/File.pm") == ["usr/share/perl5/Mojo/Util.pm"]  # its package root
+    assert found("Other::Thing", "lib/Plack/Util.pm") == ["other/lib/Other/Thing.pm"]  # another lib of the workspace
+    assert found("./common.pl", "bin/tool.pl") == ["bin/common.pl"]  # ``require "./common.pl"``
+    assert found("strict", "lib/Plack/Util.pm") == [] and found("Carp", "lib/Plack/Util.pm") == []
+
+
+def test_perl_definitions_by_brace_depth_past_literals_pod_and_heredocs():
+    """Braces in ``qw()``, ``q{}``, ``s{}{}``, ``m{}``, regular expressions, strings, comments, POD and heredocs
+    must not shift the subs; ``$#array`` is no comment."""
+    text = ("package Shop::Cart;\nuse Moo;\nuse constant TAX => 0.2;\nuse constant {\n    MAX => 10,\n"
+            "    'MIN' => 1,\n};\nour $VERSION = '1.0';\nour @EXPORT_OK = qw( { total );\n"
+            "has items => (is => 'ro');\nhas 'owner' => (is => 'rw');\nhas [qw(tax discount)] => (is => 'ro');\n\n"
+            "=head1 METHODS\n\nsub in_pod {\n\n=cut\n\n# Sum the items {\nsub total :lvalue ($self, $rate = 1) {\n"
+            "    my $n = $#{ $self->items };\n    (my $s = $self->owner) =~ s{\\{}{(}g;\n"
+            "    return 0 if $s =~ m{\\{};\n    my $text = <<~\"EOF\";\n      sub in_heredoc {\n      EOF\n"
+            "    my @w = split /{/, q{a{b}};\n    $n++ if $s =~ /}/;\n    return $n / 2 / 1;\n}\n\n"
+            "package Shop::Cart::Item {\n    sub price { $_[0]{price} }\n}\n\nsub last_one { 1 }\n1;\n"
+            "__END__\nsub after_end {\n")
+    lines = text.split("\n")
+    assert defined_names(text, "perl") == {"Shop::Cart", "Cart", "TAX", "MAX", "MIN", "VERSION", "EXPORT_OK",
+                                           "items", "owner", "tax", "discount", "total", "Shop::Cart::Item", "Item",
+                                           "price", "last_one"}
+    assert extract(text, "perl", ["total"], 4000).text == "\n".join(lines[19:31])
+    assert extract(text, "perl", ["price"], 4000).text == lines[32] + "\n\n" + lines[33]  # with its package's head
+    assert extract(text, "perl", ["last_one"], 4000).text == lines[36]
+    assert extract(text, "perl", ["MAX"], 4000).text == "\n".join(lines[3:7])

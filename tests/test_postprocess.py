@@ -978,3 +978,26 @@ def test_a_ruby_regular_expression_holds_no_keyword_or_quote():
     assert open_blocks("def f\n  after = /class #{name}\\n|class #{name} .*\\n/\n") == 1
     assert open_blocks("def f(e)\n  e.message =~ /^undefined method `#{name}' for/\n  xs.each do |x|\n") == 2
     assert open_blocks("def f\n  half = total / 2 if x\n  rate = a/b\n") == 1  # division
+
+
+@pytest.mark.parametrize("doc, generated, expected", [
+    ("sub brackets {\n    █\n}\n", "my @open = qw( { [ );\n    return @open;\n}\n\nsub g {\n    return 2;\n}",
+     "my @open = qw( { [ );\n    return @open;"),
+    ("sub count {\n    my ($s) = @_;\n    █\n}\n",
+     "my $n = () = $s =~ m{\\{}g;  # each {\n    return $n;\n}\n\nsub g {",
+     "my $n = () = $s =~ m{\\{}g;  # each {\n    return $n;"),
+])
+def test_a_perl_suggestion_is_trimmed_like_a_brace_languages(doc: str, generated: str, expected: str) -> None:
+    """Perl had no rules: the braces of ``qw( { )``, ``m{\\{}`` and a ``# {`` comment counted, so the closing
+    brace of the sub, already below the cursor, was inserted again."""
+    assert lang_complete(doc, generated, "perl") == expected
+
+
+def test_perl_blocks_count_past_comments_literals_and_array_ends():
+    def open_braces(prefix: str) -> int:
+        return CompletionContext(prefix, "", language="perl").open_brackets["{"]
+
+    assert open_braces("sub f {\n  my $n = $#{$x};  # {\n  for (0 .. $#a) {\n") == 2  # `$#` is no comment
+    assert open_braces("sub f {\n  (my $t = $s) =~ s{\\{}{(}g;\n  my @w = split /{/, q{a{b}};\n") == 1
+    assert open_braces("my %h = (s => 1, y => 2);\nif ($h{s}) {\n") == 1  # hash keys, not `s{`/`y{`
+    assert CompletionContext("", "", path="lib/Foo.pm").rules.comment == "#"

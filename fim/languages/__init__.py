@@ -11,7 +11,8 @@ Kotlin, Scala, C#, Swift, Dart and PHP by brace depth (`fim.languages.brace`), C
 exports from the files' texts (`fim.languages.csharp`, `fim.languages.dart`); Ruby and Lua by the keywords
 that open and close their blocks (`fim.languages.ruby`, `fim.languages.lua`); shell's functions by brace
 depth, with the scripts it sources (`fim.languages.shell`). Their post-processing rules count `end`, `fi`,
-`done` and `esac` like braces (`fim.languages.keyword`).
+`done` and `esac` like braces (`fim.languages.keyword`). Perl by brace depth once its comments, literals, POD
+and heredocs are blanked, with the modules it loads, inherits from and calls (`fim.languages.perl`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ import posixpath
 from dataclasses import replace
 from typing import Optional
 
-from fim.languages import brace, c, go, java, javascript, keyword, lua, python, ruby, rust, shell
+from fim.languages import brace, c, go, java, javascript, keyword, lua, perl, python, ruby, rust, shell
 from fim.languages.base import DEFAULT_RULES, ImportRef, Language, PathIndex, Rules
 
 __all__ = ["ENTRIES", "ImportRef", "Language", "PathIndex", "Rules", "get", "language_of", "for_path", "same_family"]
 
 ENTRIES: tuple[Language, ...] = (
     python.LANGUAGE, go.LANGUAGE, rust.LANGUAGE, *javascript.LANGUAGES, java.LANGUAGE, *c.LANGUAGES,
-    *brace.LANGUAGES, ruby.LANGUAGE, lua.LANGUAGE, shell.LANGUAGE,
+    *brace.LANGUAGES, ruby.LANGUAGE, lua.LANGUAGE, shell.LANGUAGE, perl.LANGUAGE,
 )
 
 # Files with no entry of their own: a name for the similarity and secret rules.

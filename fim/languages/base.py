@@ -209,6 +209,8 @@ class Rules:
     comment_at_word: bool = False  # `comment` starts one only where a word may start (shell: `$#`, `${#x}`)
     interpolation: str = ""  # starts like `comment` but is none (Ruby's `#{` in a regular expression)
     regex_literals: bool = False  # `/.../` where an operand starts is a regular expression (Ruby's `=~ /x/`)
+    # (text, i) -> the end of a literal that a word starts at `text[i]`, or -1 (Perl's `qw(a b)`, `s{x}{y}`)
+    word_literal: Optional[Callable[[str, int], int]] = None
     escapes_outside_strings: bool = False  # a backslash escapes the next character in code too (shell)
     # Keyword blocks, counted as braces: words that open one (Ruby `def`, Lua `function`, shell `if`) and
     # close one (`end`, `fi`); `statement_words` among them count only where a statement starts: at a

@@ -1,0 +1,163 @@
+"""Perl's text that is no code, blanked for `fim.languages.perl`: comments (not ``$#array``), strings, the
+quote-like operators (``q{}``, ``qq()``, ``qw//``, ``qr{}``, ``m{}``, ``s{..}{..}``, ``tr///``, ``y///``, any
+delimiter, brackets nested), regular expressions where an operand starts (``=~ /x/``, ``split /,/``), POD
+(``=head1`` ... ``=cut``), heredoc bodies (``<<"EOF"``, ``<<~EOF``, ``<<'EOF'``) and what follows
+``__END__``/``__DATA__``. Newlines are kept and nothing moves: an offset of the blanked text is one of the text."""
+
+from __future__ import annotations
+
+import re
+
+from fim.languages.keyword import blank_heredocs
+
+# ``<<"EOF"``, ``<< 'EOF'``, ``<<~EOF``, ``<<EOF`` (the terminator: group 2); not ``1 << 2``, ``$x<<EOF``
+HEREDOC = re.compile(r"(?<![\w)\]}])<<~?(?:[ \t]*([\"'`])[ \t]*|)([A-Za-z_]\w*)(?(1)[ \t]*\1)")
+_NEXT = re.compile(r"(?m)^=[A-Za-z]|^__(?:END|DATA)__\b|[#\"'`/]|(?<![\w$@%&*:>-])(?:qq|qw|qr|q|m|s|tr|y)\b")
+_PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_TWO_PARTS = frozenset({"s", "tr", "y"})  # a pattern and a replacement
+_NOT_DELIMITERS = frozenset(";)]}>=")  # ``$h{s}``, ``s => 1``: no quote-like operator
+_OPERAND_AFTER = frozenset("=~(,|&!;{[?:+*<>.")  # an operator or an opening: a regular expression may follow
+_OPERAND_WORDS = frozenset({"split", "grep", "if", "unless", "elsif", "and", "or", "not", "return", "when", "while",
+                            "until", "push", "unshift", "join"})
+_POD_END = re.compile(r"(?m)^=cut\b[^\n]*")
+
+
+def blank(text: str) -> str:
+    """`text` with its comments, literals, POD, heredoc bodies and ``__END__`` section blanked."""
+    if "<<" in text:
+        text = "\n".join(blank_heredocs(text.split("\n"), HEREDOC))
+    out: list[str] = []
+    last = 0
+    i = 0
+    n = len(text)
+    unclosed: dict[str, int] = {}  # quote -> where a string of it ran to the text's end (none closes after)
+
+    def cut(start: int, end: int) -> None:
+        nonlocal last
+        out.append(text[last:start])
+        out.append(re.sub(r"[^\n]", " ", text[start:end]))
+        last = end
+
+    while True:
+        m = _NEXT.search(text, i)
+        if m is None:
+            break
+        s = m.start()
+        token = m.group(0)
+        c = token[0]
+        end = -1
+        if token[0] == "=" and len(token) == 2:  # POD, to its ``=cut`` line
+            close = _POD_END.search(text, s)
+            end = close.end() if close else n
+        elif token.startswith("__"):
+            end = n
+        elif c == "#":
+            if not (s and text[s - 1] == "$"):  # ``$#array``, ``$#{$ref}``
+                line_end = text.find("\n", s)
+                end = n if line_end < 0 else line_end
+        elif c in "\"'`":
+            if not (s and text[s - 1] == "$"):  # ``$"``, ``$'``: punctuation variables
+                end = -1 if unclosed.get(c, n) < s else _delimited_end(text, s + 1, c, "", n)
+                if end < 0:  # unterminated (being typed): to the line's end only
+                    unclosed[c] = min(unclosed.get(c, n), s)
+                    line_end = text.find("\n", s)
+                    end = n if line_end < 0 else line_end
+        elif c == "/":
+            bound = _regex_at(text, s)  # a regular expression after ``=~`` may span lines (``/x``)
+            if bound:
+                line_end = text.find("\n", s)
+                end = _delimited_end(text, s + 1, "/", "", n if bound == 2 or line_end < 0 else line_end)
+        else:
+            end = _quote_like_end(text, s, token, n)
+        if end < 0:
+            i = m.end() if c.isalpha() else s + 1
+            continue
+        cut(s, end)
+        i = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+_WORD = re.compile(r"(?:qq|qw|qr|q|m|s|tr|y)\b")
+
+
+def literal_end(text: str, i: int) -> int:
+    """The offset after the quote-like literal (``qw(a b)``, ``s{x}{y}g``) whose operator starts at `text[i]`,
+    or -1 where none does (a word such as ``sort``, ``$s``, a hash key ``y => 1``, one not closed yet)."""
+    if i and (text[i - 1].isalnum() or text[i - 1] in "_$@%&*:>-"):
+        return -1
+    word = _WORD.match(text, i)
+    return _quote_like_end(text, i, word.group(0), len(text)) if word else -1
+
+
+def _regex_at(text: str, s: int) -> int:
+    """The ``/`` at `s` opens a regular expression: 2 after ``=~``/``!~`` (it may span lines), 1 where an operand
+    starts (after an operator, an opening bracket or a word such as ``split``) and no space or ``=`` follows
+    it, else 0 (a division)."""
+    j = s
+    while j and text[j - 1] in " \t":
+        j -= 1
+    if j >= 2 and text[j - 2:j] in ("=~", "!~"):
+        return 2
+    if text[s + 1:s + 2] in ("", " ", "\t", "\n", "="):
+        return 0
+    if not j or text[j - 1] == "\n" or text[j - 1] in _OPERAND_AFTER:
+        return 1
+    k = j
+    while k and (text[k - 1].isalnum() or text[k - 1] == "_"):
+        k -= 1
+    return int(k < j and text[k:j] in _OPERAND_WORDS and not (k and text[k - 1] in "$@%&->:"))
+
+
+def _quote_like_end(text: str, s: int, word: str, n: int) -> int:
+    """The offset after a quote-like literal (``qw(a b)``, ``s{x}{y}``) whose operator is `word` at `s`, or -1
+    where `word` is none (a hash key ``s => 1``, ``$h{y}``, a ``sub q``)."""
+    i = s + len(word)
+    while i < n and text[i] in " \t":
+        i += 1
+    if i >= n:
+        return -1
+    d = text[i]
+    if d.isalnum() or d == "_" or d.isspace() or d in _NOT_DELIMITERS and not (d == "=" and text[i + 1:i + 2] != ">") \
+            or (d == "#" and i > s + len(word)):
+        return -1
+    if re.search(r"\bsub[ \t]+$", text[max(0, s - 16):s]):
+        return -1
+    end = _delimited_end(text, i + 1, _PAIRS.get(d, d), d if d in _PAIRS else "", n)
+    if end < 0:
+        return -1
+    if word in _TWO_PARTS:
+        if d in _PAIRS:  # ``s{a}{b}``, ``s{a} [b]``: a second literal with its own delimiters
+            j = end
+            while j < n and text[j].isspace():
+                j += 1
+            if j >= n:
+                return -1
+            d2 = text[j]
+            end = _delimited_end(text, j + 1, _PAIRS.get(d2, d2), d2 if d2 in _PAIRS else "", n)
+        else:  # ``s/a/b/``: the replacement shares the middle delimiter
+            end = _delimited_end(text, end, d, "", n)
+        if end < 0:
+            return -1
+    while end < n and text[end].isalpha():  # modifiers: ``/gimsx``
+        end += 1
+    return end
+
+
+def _delimited_end(text: str, i: int, close: str, opening: str, limit: int) -> int:
+    """The offset after the `close` that ends a literal from `i` (escapes skipped, `opening` ... `close` pairs
+    nested), or -1 when it does not close before `limit`."""
+    nested = 0
+    while i < limit:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if opening and c == opening:
+            nested += 1
+        elif c == close:
+            if not nested:
+                return i + 1
+            nested -= 1
+        i += 1
+    return -1
