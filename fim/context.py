@@ -2,7 +2,8 @@
 
 Sources, most important first:
 
-1. definitions the current file imports (resolved with `fim.imports`, cut with `fim.symbols`),
+1. definitions the current file imports (resolved with `fim.imports`, cut with `fim.symbols`; the line
+   being typed counts only where the language names a package there, as Perl's ``Foo::Bar->``),
    imported ones first, then those of the files the language shows it without an import (the
    other files of a Go or Java package, a C file's own header), each with the signatures of the
    file's other definitions in the room left; the files past the caps (`MAX_IMPORT_FILES`,
@@ -25,7 +26,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
 
@@ -156,6 +157,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if entry is not None and entry.learn is not None:
             entry.learn(index, files)
         refs = _document_imports(current_text, lines, cursor_line, language_id)
+        if entry is not None and entry.imports_on_cursor_line and cursor_line < len(lines):
+            known = {r.module for r in refs}
+            refs += tuple(replace(r, line=cursor_line) for r in imported_modules(lines[cursor_line], language_id)
+                          if r.module not in known)  # not cached: one line, and a new text every keystroke
         for ref in refs:
             targets = [p for p in resolve(ref, current_path, index)
                        if p != current_path and readable(p) and p in files]

@@ -1173,3 +1173,14 @@ def test_a_perl_file_gets_the_subs_of_the_modules_it_uses_and_inherits_from():
     assert "sub total {\n    my (@items) = @_;" in texts["lib/Shop/Cart.pm"]
     assert "sub log_event {" in texts["lib/Shop/Base.pm"]
     assert "t/lib/Shop/Cart.pm" not in texts  # the module of the file's own lib, not a test's
+
+
+def test_a_perl_package_called_on_the_line_being_typed_brings_its_subs():
+    """``Shop::Tax->`` typed on the cursor's line, the package loaded by another file: the imports of the line being
+    typed were left out, so the sub about to be called never reached the prompt."""
+    tax = "package Shop::Tax;\nuse strict;\n\nsub rate_for {\n    my ($class, $country) = @_;\n    return 0.2;\n}\n1;\n"
+    current = ("package Shop::Invoice;\nuse strict;\n\nsub total {\n    my ($self) = @_;\n"
+               "    my $rate = Shop::Tax->\n    return $self->{net} * (1 + $rate);\n}\n1;\n")
+    files = {"lib/Shop/Tax.pm": tax, "lib/Shop/Invoice.pm": current}
+    out = select_context("lib/Shop/Invoice.pm", current, 5, files, [], None, 20_000, (0, 9))
+    assert "sub rate_for {" in {s.source: s.text for s in out}["lib/Shop/Tax.pm"]

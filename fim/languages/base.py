@@ -256,6 +256,9 @@ class Language:
     # An import brings a whole package (Go: ``pkg.Name`` for any Name): the signatures of the
     # package's other definitions come with the names the file uses.
     imports_packages: bool = False
+    # The line being typed names the package it calls (Perl's ``Foo::Bar->``, often loaded by another file):
+    # its imports count before the cursor leaves it.
+    imports_on_cursor_line: bool = False
 
     @property
     def id(self) -> str:

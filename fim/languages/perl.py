@@ -32,9 +32,10 @@ _STATEMENT = re.compile(r"(?m)(?:^|(?<=[;{}]))[ \t]*(?:(use|no|require)[ \t]+(" 
 _QW = re.compile(r"\bqw[ \t]*([^\w\s])")
 _QUOTED = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'")
 _CLOSE = {"(": ")", "[": "]", "{": "}", "<": ">"}
-# ``Foo::Bar::f(``, ``Foo::Bar->new``, ``Foo->new``; not ``$x->``, ``SUPER::``, ``shift->``
+# ``Foo::Bar::f(``, ``Foo::Bar->new``, ``Foo->new``, and being typed ``Foo::Bar->``, ``Foo::Bar::``; not ``$x->``,
+# ``SUPER::``, ``shift->``
 _CLASS_USE = re.compile(r"(?<![\w$@%&*:>])(?:((?:[A-Za-z_]\w*::)+)([A-Za-z_]\w*)\(|(" + _MODULE
-                        + r")[ \t]*->[ \t]*([A-Za-z_]\w*))")
+                        + r")[ \t]*->[ \t]*([A-Za-z_]\w*)?|((?:[A-Za-z_]\w*::)+)(?![\w:]))")
 _NOT_CLASSES = frozenset({"SUPER", "CORE", "main", "__PACKAGE__", "STDERR", "STDOUT", "STDIN", "UNIVERSAL"})
 _OBJECT = re.compile(r"\bmy[ \t]+(\$\w+)[ \t]*=[ \t]*(" + _MODULE + r")[ \t]*->[ \t]*\w+")
 _SELF_CALL = re.compile(r"(?:\$self|\$class|__PACKAGE__)[ \t]*->[ \t]*([A-Za-z_]\w*)|\bSUPER::([A-Za-z_]\w*)")
@@ -112,10 +113,12 @@ def _class_uses(code: str) -> dict[str, list[str]]:
     Foo::Bar->new``), in order of first use."""
     found: dict[str, dict[str, None]] = {}
     for m in _CLASS_USE.finditer(code):
-        module = m.group(1)[:-2] if m.group(1) else m.group(3)
+        module = m.group(1)[:-2] if m.group(1) else m.group(3) or m.group(5)[:-2]
         if not _is_class(module):
             continue
-        found.setdefault(module, {}).setdefault(m.group(2) or m.group(4), None)
+        names = found.setdefault(module, {})
+        if m.group(2) or m.group(4):
+            names.setdefault(m.group(2) or m.group(4), None)
     objects: dict[str, str] = {}
     for m in _OBJECT.finditer(code):
         if _is_class(m.group(2)):
@@ -266,4 +269,5 @@ PERL_RULES = replace(BRACE_RULES, line_comments=("#",), comment="#", comment_at_
                      word_literal=literal_end, quotes="\"'`", clause_words=frozenset({"else", "elsif", "continue"}))
 
 LANGUAGE = Language("perl", ("perl",), (".pl", ".pm", ".t", ".psgi"), "perl", imports=imports, resolve=resolve,
-                    model=lambda text, lines: PerlFile(text, lines), rules=PERL_RULES, imports_packages=True)
+                    model=lambda text, lines: PerlFile(text, lines), rules=PERL_RULES, imports_packages=True,
+                    imports_on_cursor_line=True)
