@@ -1,9 +1,11 @@
 """Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C, C++, PHP,
-Kotlin, Swift and C# (`benchmarks/repo_context.py` runs them), and the sources they come from.
+Kotlin, Swift, C#, Ruby, Lua, shell and Perl (`benchmarks/repo_context.py` runs them), and the sources they
+come from.
 
 Sources are real code nobody here wrote, pinned: Debian's ``golang-*-dev``, ``librust-*-dev`` and
 ``php-*`` packages (``apt-get download NAME=VERSION``, unpacked with ``dpkg-deb -x``: Go sources under
-``usr/share/gocode``, Rust crates under ``usr/share/cargo/registry``, PHP under ``usr/share/php``), npm
+``usr/share/gocode``, Rust crates under ``usr/share/cargo/registry``, PHP under ``usr/share/php``, Perl's
+``lib*-perl`` modules under ``usr/share/perl5``), npm
 tarballs (``npm pack NAME@VERSION``; Kotlin from a React Native module's Android sources) and PyPI
 source distributions that carry Java, C and C++ (``pip download``). Each is
 fetched once into ``<user cache>/deepfim/benchmarks`` and read from there afterwards (offline).
@@ -29,6 +31,10 @@ in the file itself, and the language makes it visible there:
 - shell: a function defined in a script the file sources (``. /lib/x-lib.sh``, by the script's name).
 - C#: a type of a namespace the file names in a ``using A.B;`` directive, or of the file's own
   namespace or one around it (``A`` for ``namespace A.B``), whatever folder its file is in.
+- Perl: a sub, constant or ``has`` attribute of the file of a package (``package Foo::Bar;``) called as
+  ``Foo::Bar->name`` or ``Foo::Bar::name(``, as ``$self->name`` where the file's parent class (``use parent``,
+  ``use base``, ``extends``, ``use Mojo::Base 'Parent'``) defines it, as ``$obj->name`` after ``my $obj =
+  Foo::Bar->new``, or bare where ``use Foo::Bar qw(name)`` imports it; POD and ``__END__`` are no code.
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.
@@ -47,14 +53,15 @@ EXTENSIONS = {
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
     ".kt": "kotlin", ".swift": "swift", ".rb": "ruby", ".lua": "lua", ".cs": "csharp",
-    ".sh": "shellscript",
+    ".sh": "shellscript", ".pm": "perl", ".pl": "perl", ".t": "perl", ".psgi": "perl",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
           "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm",
-          "swift": "swift", "ruby": "ruby", "lua": "lua", "shellscript": "shell", "csharp": "csharp"}
-_TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs)$")
+          "swift": "swift", "ruby": "ruby", "lua": "lua", "shellscript": "shell", "csharp": "csharp",
+          "perl": "perl"}
+_TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs|\.t)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
                           "harness", "project", "dist", "build"})
@@ -117,12 +124,20 @@ _LUA_REQUIRE = re.compile(r"(?m)^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*require[ \t(
 _CSHARP_TOP = re.compile(
     r"^([ \t]*)(?:(?:public|internal|private|protected|static|sealed|abstract|partial|unsafe|readonly|ref|file|new)"
     r"[ \t]+)*(?:class|interface|struct|enum|record(?:[ \t]+(?:class|struct))?)[ \t]+([A-Za-z_]\w*)")
+_PERL_TOP = re.compile(r"^[ \t]*sub[ \t]+([A-Za-z_]\w*)|^use[ \t]+constant[ \t]+([A-Za-z_]\w*)"
+                       r"|^has[ \t(]+[\"']?([A-Za-z_]\w*)")
+_PERL_TEXT = re.compile(r"(?ms)^=[A-Za-z].*?(?:^=cut\b[^\n]*|\Z)|^__(?:END|DATA)__\b.*")  # POD, __END__
+_PERL_STRIP = re.compile(r"(?<!\$)#[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+_PERL_PACKAGE = re.compile(r"(?m)^[ \t]*package[ \t]+([A-Za-z_]\w*(?:::\w+)*)")
+_PERL_MODULE = r"[A-Za-z_]\w*(?:::\w+)*"
 _PHP_STRIP = re.compile(r"//[^\n]*|#(?!\[)[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
 
 def definitions(text: str, language: str) -> list[tuple[str, int]]:
     """(name, zero-based line) of every top-level definition, by line patterns."""
     out: list[tuple[str, int]] = []
+    if language == "perl":
+        text = _perl_code(text)
     lines = text.split("\n")
     group = False
     if language == "csharp":  # block namespaces indent their types one level, file-scoped ones do not
@@ -164,6 +179,8 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
             m = _LUA_TOP.match(line)
         elif language == "shellscript":
             m = _SHELL_TOP.match(line)
+        elif language == "perl":
+            m = _PERL_TOP.match(line)
         else:
             m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
             if m is None and line[:1].isalpha():
@@ -245,6 +262,55 @@ def _kotlin_package(text: str) -> str:
     return m.group(1) if m else ""
 
 
+def _perl_code(text: str) -> str:
+    """`text` with POD and what follows ``__END__`` blanked, lines kept."""
+    return _PERL_TEXT.sub(lambda m: re.sub(r"[^\n]", "", m.group(0)), text)
+
+
+def perl_packages(files: Mapping[str, str]) -> dict[str, str]:
+    """Package name -> the file declaring it (``package Foo::Bar;``), for the workspace's Perl files."""
+    out: dict[str, str] = {}
+    for path in sorted(files):
+        if language_of(path) == "perl":
+            for name in _PERL_PACKAGE.findall(_perl_code(files[path])):
+                out.setdefault(name, path)
+    return out
+
+
+def _perl_visibility(text: str) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """A Perl file's parent classes, its ``my $obj = Class->new`` objects (variable -> class) and the names its
+    ``use Module LIST`` statements import (name -> module)."""
+    parents: list[str] = []
+    for m in re.finditer(r"(?m)^[ \t]*(?:use[ \t]+(?:parent|base|Mojo::Base)\b|extends\b)([^;]*);", text):
+        words = re.findall(r"\bqw[ \t]*[(/{\[]([^)/}\]]*)", m.group(1)) + re.findall(r"[\"']([^\"']+)[\"']", m.group(1))
+        parents += [w for group in words for w in group.split() if not w.startswith("-")]
+    objects = {v: c for v, c in re.findall(r"\bmy[ \t]+(\$\w+)[ \t]*=[ \t]*(" + _PERL_MODULE + r")[ \t]*->[ \t]*new\b",
+                                           text)}
+    imported: dict[str, str] = {}
+    for module, rest in re.findall(r"(?m)^[ \t]*use[ \t]+(" + _PERL_MODULE + r")[ \t]+([^;]*);", text):
+        words = re.findall(r"\bqw[ \t]*[(/{\[]([^)/}\]]*)", rest) + re.findall(r"[\"']([^\"']+)[\"']", rest)
+        for w in (w for group in words for w in group.split()):
+            if re.fullmatch(r"&?[A-Za-z_]\w*", w):
+                imported.setdefault(w.lstrip("&"), module)
+    return parents, objects, imported
+
+
+def _perl_target(before: str, name: str, after: str, packages: Mapping[str, str], parents: list[str],
+                 objects: Mapping[str, str], imported: Mapping[str, str]) -> tuple[str, str]:
+    """(style, the package whose file must define `name`) of a use of `name` after `before`, or ("", "")."""
+    called = re.search(r"(?<![\w$@%&:])(" + _PERL_MODULE + r")(?:[ \t]*->[ \t]*|::)$", before)
+    if called and called.group(1) in packages:
+        return "perl-class", called.group(1)
+    if re.search(r"(?:\$self|\$class)[ \t]*->[ \t]*$", before):
+        return ("perl-parent", parents[0]) if len(parents) == 1 else ("", "")
+    variable = re.search(r"(\$\w+)[ \t]*->[ \t]*$", before)
+    if variable and variable.group(1) in objects:
+        return "perl-object", objects[variable.group(1)]
+    if name in imported and not re.search(r"[\w$@%&>:{]$", before) and not re.match(r"[ \t]*(?:=>|})", after):
+        return "perl-import", imported[name]
+    return "", ""
+
+
 def _php_namespace(text: str) -> str:
     m = re.search(r"(?m)^namespace[ \t]+([\w\\]+)[ \t]*;", text)
     return m.group(1) if m else ""
@@ -263,7 +329,12 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     lua_modules = {alias: module.replace(".", "/") for alias, module in _LUA_REQUIRE.findall(text)} \
         if language == "lua" else {}
     sourced = {posixpath.basename(t) for t in _SHELL_SOURCE.findall(text)} if language == "shellscript" else set()
-    strip = {"php": _PHP_STRIP, "ruby": _RUBY_STRIP, "lua": _LUA_STRIP, "shellscript": _RUBY_STRIP}.get(language,
+    if language == "perl":
+        text = _perl_code(text)
+        packages = perl_packages(files)
+        parents, objects, perl_imported = _perl_visibility(text)
+    strip = {"php": _PHP_STRIP, "ruby": _RUBY_STRIP, "lua": _LUA_STRIP, "shellscript": _RUBY_STRIP,
+             "perl": _PERL_STRIP}.get(language,
                                                                                                      _STRIP)
     code = strip.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     namespace = _php_namespace(text) if language == "php" else _kotlin_package(text) if language == "kotlin" else ""
@@ -290,6 +361,10 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                 where = [(t, n) for t, n in where or () if stem and t.endswith((stem + ".lua", stem + "/init.lua"))
                          and (t == stem + ".lua" or t.endswith("/" + stem + ".lua") or t.endswith(stem + "/init.lua"))]
                 own = set()
+            if language == "perl":  # the file of the package the use names
+                style, package = _perl_target(line[:m.start()], name, line[m.end():], packages, parents, objects,
+                                              perl_imported)
+                where = [(t, n) for t, n in where or () if style and t == packages.get(package)]
             if name in own or not where or len(where) != 1 or len(name) < 3:
                 continue
             (target, target_line), = where
@@ -336,6 +411,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                     style = "ruby-library"
             elif language == "lua":
                 style = "lua-require"
+            elif language == "perl":
+                style = _perl_target(before, name, line[m.end():], packages, parents, objects, perl_imported)[0]
             elif language == "shellscript":
                 if posixpath.basename(target) in sourced and not re.search(r"[$\w.-]$", before):
                     style = "shell-source"
