@@ -819,6 +819,9 @@ def test_perl_imports_parents_and_called_packages_with_the_names_used():
         ("Mojo::EventEmitter", ("root", "call_app")), ("Dancer2::Core", ("root", "call_app")),
         ("Role::A", ("root", "call_app")), ("Role::B", ("root", "call_app")), ("Plack::MIME", ("mime_type",))]
     assert [r.line for r in refs] == [3, 4, 4, 5, 6, 7, 8, 8, 9, 10, 10, 21]
+    # A statement being typed (no `;` yet) is its line, not the rest of the file
+    assert [(r.module, r.names) for r in imported_modules("use Half::Typed\nsub f { return 'x' }\n", "perl")] == [
+        ("Half::Typed", ())]
 
 
 def test_perl_modules_resolve_under_lib_t_lib_and_the_package_root():

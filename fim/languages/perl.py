@@ -41,6 +41,7 @@ _OBJECT = re.compile(r"\bmy[ \t]+(\$\w+)[ \t]*=[ \t]*(" + _MODULE + r")[ \t]*->[
 _SELF_CALL = re.compile(r"(?:\$self|\$class|__PACKAGE__)[ \t]*->[ \t]*([A-Za-z_]\w*)|\bSUPER::([A-Za-z_]\w*)")
 _SUB = re.compile(r"(?m)^[ \t]*sub[ \t]+([A-Za-z_]\w*)")
 MAX_NAMES = 128  # names remembered per module
+MAX_STATEMENT = 4000  # characters of a ``use`` statement read for its list (``qw(...)`` over many lines)
 
 
 def imports(text: str) -> list[ImportRef]:
@@ -53,7 +54,9 @@ def imports(text: str) -> list[ImportRef]:
         keyword = m.group(1) or m.group(3)
         if code[m.start(1) if m.group(1) else m.start(3)] == " ":  # in a comment, a string or POD
             continue
-        end = code.find(";", m.end())
+        end = code.find(";", m.end(), m.end() + MAX_STATEMENT)
+        if end < 0:  # being typed: its line only
+            end = code.find("\n", m.end())
         args = text[m.end(): len(text) if end < 0 else end]
         line = line_of(text, m.start(1) if m.group(1) else m.start(3))
         module = m.group(2) or ""
