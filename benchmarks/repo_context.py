@@ -1,5 +1,5 @@
 """Repository-level benchmark: CrossCodeEval's method on real packages, in Python, Go, Rust,
-TypeScript, JavaScript, Java, C and C++.
+TypeScript, JavaScript, Java, C, C++, PHP, Kotlin, Swift, C#, Ruby, Lua, shell and Perl.
 
     .venv/bin/python -m benchmarks.repo_context                          # defaults: ~15 min on 2 busy cores
     .venv/bin/python -m benchmarks.repo_context --quality-tasks 0        # recall and timing only (~4 min)
@@ -104,7 +104,8 @@ PYTHON_PACKAGES = ("requests==2.32.3", "click==8.1.7", "attrs==24.2.0", "jinja2=
 # Android and iOS sources: top-level and extension functions, several classes per file; one Swift module), C#
 # (pythonnet's runtime: namespaces across folders, block and file-scoped), Ruby (rack: a gem's lib/, one
 # `module Rack` around every file), Lua (Penlight: `local x = require "pl.x"`), shell (dracut: scripts
-# sourcing `/lib/dracut-lib.sh`).
+# sourcing `/lib/dracut-lib.sh`), Perl (Mojolicious's installed modules: `use Mojo::Base 'Parent'`, import lists,
+# `Mojo::Util::f(` and `Mojo::URL->new` calls).
 OTHER_PACKAGES = ("deb:golang-github-hashicorp-hcl-v2-dev=2.14.1-2", "deb:golang-github-gin-gonic-gin-dev=1.8.1-1",
                   "deb:librust-regex-syntax-dev=0.6.27-1", "deb:librust-toml-edit-dev=0.14.4-2",
                   "npm:rxjs@7.8.1", "npm:@tanstack/query-core@5.59.0", "npm:axios@1.7.7", "npm:preact@10.24.3",
@@ -113,7 +114,8 @@ OTHER_PACKAGES = ("deb:golang-github-hashicorp-hcl-v2-dev=2.14.1-2", "deb:golang
                   "deb:php-symfony-console=5.4.53+dfsg-0+deb12u1//usr/share/php",
                   "npm:expo-modules-core@2.2.3", "pypi:pythonnet==3.0.5//src/runtime",
                   "deb:ruby-rack=2.2.22-0+deb12u2//usr/share/rubygems-integration/all/gems/rack-2.2.22",
-                  "deb:lua-penlight=1.13.1-3//usr/share/lua/5.1", "deb:dracut-core=059-4")
+                  "deb:lua-penlight=1.13.1-3//usr/share/lua/5.1", "deb:dracut-core=059-4",
+                  "deb:libmojolicious-perl=9.31+dfsg-1//usr/share/perl5")
 DEFAULT_PACKAGES = PYTHON_PACKAGES + OTHER_PACKAGES
 BUDGETS = (2048, 4096, 8192, 16384)
 DEFAULT_TASKS = 40
