@@ -18,6 +18,8 @@ cached in the user cache), library files only, one language per source. From eac
   its whole body and, but in Python, its closing line at its own indentation (``}``, ``end``, ``fi``,
   ``done``, ``esac``); the cursor stands after the opener's indentation.
 
+Perl's POD blocks and what follows ``__END__`` are text, not code: no hole is drawn there.
+
 Each middle is fed to `fim.postprocess` (`stop_index` while streaming, then `clean_completion`, the
 way `server.completion.Completer.complete` runs them, with the language's languageId) followed by
 each over-generation: nothing (the model stopped), the suffix's next lines repeated, the next
@@ -54,6 +56,7 @@ SOURCES = {
     "ruby": ("ruby", "deb:ruby-thor=1.2.1-2", (".rb",)),
     "lua": ("lua", "deb:lua-penlight=1.13.1-3//usr/share/lua/5.1", (".lua",)),
     "shell": ("shellscript", "deb:dracut-core=059-4", (".sh",)),
+    "perl": ("perl", "deb:libmojolicious-perl=9.31+dfsg-1//usr/share/perl5", (".pm",)),
 }
 DEFAULT_TASKS = 100  # per kind and language
 TARGET_SINGLE, TARGET_MULTI = 0.95, 0.90
@@ -91,12 +94,13 @@ def _width(line: str) -> int:
 def holes(language: str, path: str, text: str, rng: random.Random) -> dict[str, list[Hole]]:
     """Candidate holes of each kind in one file."""
     lines = text.replace("\r\n", "\n").split("\n")
+    text_lines = _perl_text_lines(lines) if language == "perl" else set()  # POD and __END__: no code
     python = language == "python"
     keyword = _KEYWORD_OPENS.get(language)
     out: dict[str, list[Hole]] = {"line": [], "rest": [], "block": []}
     for i, line in enumerate(lines):
         body = line.strip()
-        if not body or _COMMENT.match(line) or i == 0 or i + 1 >= len(lines) \
+        if not body or _COMMENT.match(line) or i == 0 or i + 1 >= len(lines) or i in text_lines \
                 or language == "lua" and body.startswith("--"):
             continue
         if keyword:
@@ -142,6 +146,21 @@ def holes(language: str, path: str, text: str, rng: random.Random) -> dict[str, 
     return out
 
 
+def _perl_text_lines(lines: list[str]) -> set[int]:
+    """The lines of POD blocks (``=head1`` ... ``=cut``) and from ``__END__`` on."""
+    out: set[int] = set()
+    pod = False
+    for i, line in enumerate(lines):
+        if re.match(r"__(?:END|DATA)__\b", line):
+            return out | set(range(i, len(lines)))
+        if re.match(r"=[A-Za-z]", line):
+            pod = not line.startswith("=cut")
+            out.add(i)
+        elif pod:
+            out.add(i)
+    return out
+
+
 def _next_definition(text: str, language: str) -> str:
     """The first top-level definition of the file (what a model writes after finishing a hole)."""
     pattern = {
@@ -149,6 +168,7 @@ def _next_definition(text: str, language: str) -> str:
         "ruby": r"(?m)^(?:def |class |module )",
         "lua": r"(?m)^(?:function |local function )",
         "shell": r"(?m)^(?:function |[A-Za-z_][\w-]*[ \t]*\(\))",
+        "perl": r"(?m)^sub ",
     }.get(language, r"(?m)^(?:func |fn |pub fn |export |function |public |static |int |void |class |struct )")
     m = re.search(pattern, text)
     if not m:
