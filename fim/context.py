@@ -7,7 +7,10 @@ Sources, most important first:
    imported ones first, then those of the files the language shows it without an import (the
    other files of a Go or Java package, a C file's own header), each with the signatures of the
    file's other definitions in the room left; the files past the caps (`MAX_IMPORT_FILES`,
-   `MAX_SIBLING_FILES`) as their signatures only, after those sent whole;
+   `MAX_SIBLING_FILES`) as their signatures only, after those sent whole; then the definitions it
+   uses from installed packages (an import the workspace does not resolve, found by
+   `fim.dependencies` in the `installed` mapping: site-packages, node_modules), as signatures and
+   their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -31,6 +34,7 @@ from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
+from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
 from fim.positions import lsp_lines
@@ -46,15 +50,16 @@ from fim.similarity import (
     split_lines,
     word_set,
 )
-from fim.symbols import defined_names, defines, extract
+from fim.symbols import brief, defined_names, defines, extract
 
 CHARS_PER_TOKEN = 3.5
 
 # OUTLINES: the files past the caps of IMPORTS, with no share: what IMPORTS leaves, before the others' leftovers.
-IMPORTS, OUTLINES, OPEN, SIMILAR, RECENT = 1, 2, 3, 4, 5
+# DEPENDENCIES: installed packages' definitions the file uses, after the workspace's files in both rounds.
+IMPORTS, OUTLINES, DEPENDENCIES, OPEN, SIMILAR, RECENT = 1, 2, 3, 4, 5, 6
 
 # Share of the budget each kind may take before the leftovers are handed out in priority order.
-SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2, OUTLINES: 0.0}
+SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2, OUTLINES: 0.0, DEPENDENCIES: 0.15}
 WINDOW_LINES = 60
 QUERY_BEFORE, QUERY_AFTER = 45, 15  # lines around the cursor compared with other files
 QUERY_LINE_CHARS = 4096  # of a longer line (minified code), the words of its start only are compared
@@ -62,6 +67,8 @@ RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use 
 MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
 MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, in the room left
+MAX_DEPENDENCY_FILES = 8  # installed packages' files, those defining the names used near the cursor first
+DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take
 OUTLINE_CHARS = 1200  # the most such a file's signatures take
 MAX_NAMES_PER_FILE = 24  # names looked up in a file whose import names none (an #include)
 USED_LINES = 400  # lines each side of the cursor whose words may name what a file without names brings
@@ -115,7 +122,8 @@ def header_cost(source: str) -> int:
 def select_context(current_path: str, current_text: str, cursor_line: int, files: Mapping[str, str],
                    open_paths: Sequence[str], recent: Optional[RecentEdits], budget_chars: int,
                    window: tuple[int, int], *, recent_paths: Optional[Sequence[str]] = None,
-                   max_snippet_chars: Optional[int] = None, language: Optional[str] = None) -> list[Snippet]:
+                   max_snippet_chars: Optional[int] = None, language: Optional[str] = None,
+                   installed: Optional[Mapping[str, str]] = None) -> list[Snippet]:
     """Snippets of repository context for a completion in `current_path`, most important last.
 
     `files` maps workspace-relative paths to text (already filtered: no ignored, binary or huge
@@ -125,7 +133,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     take context from: the lines in the prompt's prefix and suffix (to the document's end for a
     prompt without a suffix). The snippets' texts plus `header_cost` each fit in
     `budget_chars` (about ``tokens * CHARS_PER_TOKEN``). `language` is the editor's languageId
-    for the current document (its extension decides without one).
+    for the current document (its extension decides without one). `installed` (optional) holds the files
+    of the project's installed packages, read on demand (`fim.dependencies`): an import the workspace
+    does not resolve brings the definitions the document uses from there.
     """
     if budget_chars <= 0:
         return []
@@ -151,6 +161,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     nameless: set[str] = set()  # files imported for everything (or nothing named): looked up by use
     siblings: list[str] = []
     outlines: set[str] = set()  # files past MAX_IMPORT_FILES or MAX_SIBLING_FILES: their signatures only
+    dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
     refs: tuple = ()
     if files:
         index = _index(files)
@@ -164,6 +175,11 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         for ref in refs:
             targets = [p for p in resolve(ref, current_path, index)
                        if p != current_path and readable(p) and p in files]
+            if not targets and installed is not None:
+                for path, found in installed_definitions(ref, current_path, current_text, installed).items():
+                    line, held = dependencies.setdefault(path, (ref.line, []))
+                    held.extend(n for n in found if n not in held)
+                continue
             if len(targets) > 1 and ref.names:
                 # A package (Go, a Java ``a.b.*``): each file for the names it defines; the
                 # files defining none of them are left out.
@@ -239,6 +255,17 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         # short of tokens drops them first.
         candidates.append(_Candidate(OUTLINES if path in outlines else IMPORTS, path, [(cut.spans, cut.text)], rank,
                                      (line, n)))
+
+    # Installed packages: the definitions the document uses, as signatures, those used near the cursor first.
+    ranked_dependencies = sorted(dependencies, key=lambda p: -sum(1 for n in dependencies[p][1] if n in used_near))
+    for n, path in enumerate(ranked_dependencies[:MAX_DEPENDENCY_FILES]):
+        line, names = dependencies[path]
+        if not readable(path) or _language_id(path) is None:
+            continue
+        cut = brief(installed[path], _language_id(path), names, min(per_snippet, DEPENDENCY_CHARS))
+        if cut.text.strip():
+            rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(cut.text))
+            candidates.append(_Candidate(DEPENDENCIES, path, [(cut.spans, cut.text)], rank, (line, n)))
 
     # 2. Other open documents: the window most similar to the cursor area.
     open_seen: list[str] = []

@@ -63,6 +63,41 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int, o
     return Extract(head, ((0, head.count("\n") + 1),), False)
 
 
+def brief(text: str, language: str, names: Iterable[str], max_chars: int) -> Extract:
+    """The named definitions of `text` as an installed package's API, in file order, within `max_chars`: each
+    one's brief rendering where its language has one (Python: signatures and the docstrings' first lines),
+    else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already).
+    Empty (found False) when no name is defined in `text`."""
+    return _brief(_normalize(text), language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
+
+
+@lru_cache(maxsize=128)
+def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
+    model = _model(text, language)
+    blocks = model.find(names) if model is not None and names else []
+    if not blocks:
+        return Extract("", (), False)
+    render = getattr(model, "brief", None)
+    if render is None:
+        return _fit(model, blocks, max_chars)
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    size = 0
+    for s, e in blocks:
+        piece = render(s, e)
+        cost = len(piece) + (2 if out else 0)
+        if size + cost > max_chars:
+            if not out:
+                out.append(_truncate(piece, max_chars))
+                spans.append((s, e))
+                size = len(out[0])
+            continue
+        out.append(piece)
+        spans.append((s, e))
+        size += cost
+    return Extract("\n\n".join(out), tuple(spans), True)
+
+
 def _normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 

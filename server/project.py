@@ -5,7 +5,8 @@ server, `deepfim complete` and the benchmarks. A file that leaves the index (del
 newly ignored or secret, its folder removed) leaves the ring at once, and the ring is checked
 against the index on every use; the files a prompt's snippets come from are checked on disk
 (still there, not newly ignored, not changed since read) before they are used, so nothing stale
-reaches a prompt.
+reaches a prompt. The installed packages of each folder (its Python environment's site-packages,
+its node_modules folders: `server.dependencies`) are offered to the selection too, read on demand.
 """
 
 from __future__ import annotations
@@ -20,19 +21,24 @@ from fim.context import select_context
 from fim.prompt import Snippet
 from fim.similarity import RecentEdits
 from server.completion import ContextProvider
+from server.dependencies import InstalledFiles, find_environment, site_packages
 from server.workspace import PathLike, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
 POLL_S = 30.0  # without the client's file events, the folders are walked again this often (new files)
+ENVIRONMENT_S = 30.0  # a folder's Python environment is looked for again this often (one created meanwhile)
 
 
 class Project:
     """Workspace folders (any number, changing at run time), their file index and the ring."""
 
     def __init__(self, roots: Sequence[PathLike] = (), on_forget: Callable[[str], None] = lambda rel: None,
-                 background: bool = True) -> None:
+                 background: bool = True, dependencies: bool = True) -> None:
+        """`dependencies`: offer the installed packages' files as context (False: the workspace's only)."""
         self.recent = RecentEdits()
+        self.dependencies = dependencies
+        self._installed: dict[Path, tuple[float, InstalledFiles]] = {}
         self._on_forget = on_forget
         self._background = background
         # Seconds between walks that find files created with no event (a client that does not watch
@@ -50,6 +56,7 @@ class Project:
         the open (uri, text) pairs, whose editor text wins over the files on disk."""
         old = self.index
         self.index = self._new_index(roots)
+        self._installed = {}
         old.shutdown()
         for uri, text in documents:
             self.index.update(uri, text)
@@ -119,6 +126,7 @@ class Project:
         if relative is None:
             return None
         recent = self.recent
+        installed = self.installed(relative) if self.dependencies else None
 
         def provide(window: tuple[int, int], budget_chars: int) -> list[Snippet]:
             start = time.perf_counter()
@@ -126,8 +134,9 @@ class Project:
                 files = index.snapshot()
                 recent.retain(lambda source: source in files)
                 snippets = select_context(relative, text, line, files, index.open_paths(), recent, budget_chars,
-                                          window, recent_paths=index.recent_paths(), language=language)
-                gone = _gone(index, {s.source for s in snippets} - {relative})
+                                          window, recent_paths=index.recent_paths(), language=language,
+                                          installed=installed)
+                gone = _gone(index, {s.source for s in snippets if s.source in files} - {relative})
                 if not gone:
                     break
                 snippets = [s for s in snippets if s.source not in gone]
@@ -136,6 +145,29 @@ class Project:
             return snippets
 
         return provide
+
+    def installed(self, relative: str) -> Optional[InstalledFiles]:
+        """The installed packages of the workspace folder holding `relative` (its Python environment is
+        looked for again every ENVIRONMENT_S seconds); None outside the folders."""
+        index = self.index
+        try:
+            path = index.abspath(relative)
+        except KeyError:
+            return None
+        root = next((r for r in sorted(index.roots, key=lambda r: -len(r.parts)) if r == path or r in path.parents),
+                    None)
+        if root is None:
+            return None
+        now = time.monotonic()
+        held = self._installed.get(root)
+        if held is not None and now - held[0] < ENVIRONMENT_S:
+            return held[1]
+        env = find_environment(root)
+        site = site_packages(env) if env is not None else None
+        files = held[1] if held is not None and held[1].site == site else InstalledFiles(
+            site, index.abspath, index.max_file_bytes, index.max_line_length)
+        self._installed[root] = (now, files)
+        return files
 
 
 def _gone(index: WorkspaceIndex, sources: set[str]) -> set[str]:

@@ -312,12 +312,37 @@ class _PythonFile:
             out = out[: MAX_DOCSTRING_LINES - 1] + [indent + quote]
         return out
 
+    def brief(self, start: int, end: int) -> str:
+        """A definition as an installed package's API: its signature and its docstring's first line; a
+        class with its fields and its public methods' signatures, each with its docstring's first line."""
+        first = self.lines[start].lstrip()
+        if not (_PY_DEF.match(first) or first.startswith("@")):
+            return self.tiers(start, end)[0]
+        return "\n".join(self._summary(start, end, brief=True))
+
+    @staticmethod
+    def _first_doc_line(doc: list[str]) -> list[str]:
+        """A docstring's first line of text, closed (``\"\"\"Send a request.\"\"\"``)."""
+        if len(doc) <= 1:
+            return doc
+        body = doc[0].lstrip()
+        indent = doc[0][: len(doc[0]) - len(body)]
+        m = re.match(r"[rRuU]?(\"\"\"|''')", body)
+        if m is None:
+            return doc[:1]
+        quote = m.group(1)
+        text = body[m.end():].strip() or next((line.strip() for line in doc[1:] if line.strip(" \t" + quote)), "")
+        text = text.replace(quote, "").strip()
+        return [indent + quote + text + quote] if text else []
+
     def render(self, start: int, end: int, summary: bool = False) -> str:
         if not summary and end - start <= MAX_WHOLE_LINES:
             return "\n".join(self.lines[start:end])
         return "\n".join(self._summary(start, end))
 
-    def _summary(self, start: int, end: int) -> list[str]:
+    def _summary(self, start: int, end: int, brief: bool = False) -> list[str]:
+        """A definition's signature and docstring, a class's fields and method signatures; `brief`: the
+        docstrings' first lines only, and a class's public methods only (with their docstrings' first lines)."""
         i = start
         while i < end and self.lines[i].lstrip().startswith("@"):
             i += 1
@@ -325,7 +350,7 @@ class _PythonFile:
         out = list(self.lines[start:head_end])
         is_class = bool(re.match(r"\s*class\b", self.lines[i]))
         doc = self._docstring(head_end, end)
-        out += doc
+        out += self._first_doc_line(doc) if brief else doc
         # First body line after the docstring.
         j = head_end
         while j < end and not self.lines[j].strip():
@@ -349,8 +374,14 @@ class _PythonFile:
                 while k < end and self.lines[k].strip().startswith("@"):
                     k += 1
                 sig_end = self._header_end(k, end)
+                name = _PY_DEF.match(self.lines[k][len(body_indent):])
+                if brief and name is not None and name.group(2).startswith("_") and not name.group(2).endswith("__"):
+                    j = sig_end  # a private method: not part of the package's API
+                    continue
                 out.append("")
                 out += self.lines[j:sig_end]
+                if brief:
+                    out += self._first_doc_line(self._docstring(sig_end, end))
                 out.append(body_indent + "    ...")
                 j = sig_end
                 continue

@@ -1,0 +1,287 @@
+"""Where an import the workspace does not resolve is defined among the project's installed dependencies. Pure.
+
+The files come as a mapping (`installed`) that the server reads on demand: ``key in installed`` says whether
+the file exists (a stat), ``installed[key]`` is its text ("" where it is unusable); it is never iterated. Keys:
+
+* ``site-packages/<path>`` for the Python environment's installed packages (``site-packages/httpcore/_models.py``);
+* workspace-relative paths inside a ``node_modules`` folder (``web/node_modules/zod/lib/types.d.ts``).
+
+`installed_definitions` maps one import to the installed files that define the names the document uses from it
+(following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
+"./types"`` in a ``.d.ts``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
+declarations (package.json ``types``/``typings``/``exports`` types conditions, ``index.d.ts``,
+``@types/NAME``) for JavaScript and TypeScript.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import sys
+from functools import lru_cache
+from typing import Any, Mapping, Optional
+
+from fim import languages
+from fim.imports import ImportRef, imported_modules
+from fim.symbols import defines
+
+SITE = "site-packages/"
+FOLLOW_DEPTH = 3  # modules a name is followed through (``httpcore`` -> ``_sync`` -> ``connection_pool``)
+MAX_STARS = 24  # ``export * from`` / ``from x import *`` lines of one file searched for a name
+MAX_NAMES = 24  # names looked up per import
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+_PY_STEMS = (".pyi", "/__init__.pyi", ".py", "/__init__.py")
+_DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+_JS_SUFFIXES = _DECLARATION_SUFFIXES + (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx")
+_TYPE_CONDITIONS = ("types", "typings", "import", "module", "node", "require", "default")
+_EXPORTED_AS = r"export\s*(?:type\s*)?\{{[^}}]*?\b([A-Za-z_$][\w$]*)\s+as\s+{name}\s*[,}}]"
+_NAMESPACE_IMPORT = r"import\s+\*\s+as\s+{name}\s+from\s+[\"']([^\"']+)[\"']"
+
+
+def installed_definitions(ref: ImportRef, current_path: str, document: str,
+                          installed: Mapping[str, str]) -> dict[str, list[str]]:
+    """Installed file -> the names of `ref` (an import of `document`, at `current_path`) it defines, in the
+    order of `ref.names`; {} when `ref` names no installed package (a relative import, the standard
+    library) or none of its names is found."""
+    names = list(dict.fromkeys(ref.names))[:MAX_NAMES]
+    if not names:
+        return {}
+    family = _family(ref.language)
+    if family == "python":
+        entry = _python_module(ref.module, installed)
+    elif family == "javascript":
+        entry = _node_entry(ref.module, current_path, installed)
+    else:
+        return {}
+    if entry is None:
+        return {}
+    found: dict[str, list[str]] = {}
+    for name in names:
+        for path, defined in _defining(entry, name, document, installed, FOLLOW_DEPTH):
+            held = found.setdefault(path, [])
+            if defined not in held:
+                held.append(defined)
+    return found
+
+
+def _family(language: str) -> str:
+    entry = languages.get(language)
+    return entry.family if entry is not None else language
+
+
+def _language_id(path: str) -> Optional[str]:
+    name = path.lower()
+    if name.endswith(_DECLARATION_SUFFIXES):
+        return "typescript"
+    entry = languages.for_path(path)
+    return entry.id if entry is not None else None
+
+
+# ------------------------------------------------------------------------------------ Python
+
+
+def _python_module(module: str, installed: Mapping[str, str], base: str = "") -> Optional[str]:
+    """The installed file of the absolute module `module` (or, with `base`, of `module`'s dotted parts
+    inside the folder `base`): a ``NAME-stubs`` package, then ``.pyi``, then ``.py``."""
+    parts = [p for p in module.split(".") if p]
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    if base:
+        stems = [posixpath.join(base, *parts)]
+    else:
+        if parts[0] in _STDLIB:
+            return None
+        stems = [SITE + "/".join([parts[0] + "-stubs"] + parts[1:]), SITE + "/".join(parts)]
+    for stem in stems:
+        for suffix in _PY_STEMS:
+            if stem + suffix in installed:
+                return stem + suffix
+    return None
+
+
+def _python_target(ref: ImportRef, path: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The installed file an import inside the installed file `path` names."""
+    module = ref.module
+    level = len(module) - len(module.lstrip("."))
+    if not level:
+        return _python_module(module, installed)
+    base = posixpath.dirname(path)
+    for _ in range(level - 1):
+        base = posixpath.dirname(base)
+    if not base.startswith(SITE.rstrip("/")) or base == SITE.rstrip("/"):
+        return None
+    rest = module[level:]
+    if not rest:
+        init = [base + s for s in ("/__init__.pyi", "/__init__.py")]
+        return next((p for p in init if p in installed), None)
+    return _python_module(rest, installed, base)
+
+
+# ------------------------------------------------------------------------------------ JavaScript, TypeScript
+
+
+def _node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The declarations (else the source) a bare specifier (``zod``, ``@scope/pkg/sub``) names, from the
+    nearest ``node_modules`` folder above `current_path` that holds the package, or its ``@types`` one."""
+    spec = spec.split("?")[0]
+    if not spec or spec.startswith((".", "/")) or ":" in spec or "\\" in spec:
+        return None
+    parts = spec.split("/")
+    n = 2 if spec.startswith("@") else 1
+    if len(parts) < n or not all(parts[:n]) or ".." in parts:
+        return None
+    name, subpath = "/".join(parts[:n]), "/".join(parts[n:])
+    types_name = "@types/" + (name[1:].replace("/", "__") if n == 2 else name)
+    folder = posixpath.dirname(current_path)
+    while True:
+        modules = posixpath.join(folder, "node_modules") if folder else "node_modules"
+        for package in (name, types_name):
+            hit = _package_file(posixpath.join(modules, package), subpath, installed)
+            if hit is not None:
+                return hit
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
+
+
+def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Optional[str]:
+    manifest = folder + "/package.json"
+    data = _json(installed[manifest]) if manifest in installed else None
+    if data is None:
+        if subpath:
+            return None
+        return _declaration_of(folder + "/index", installed)  # an @types folder without a manifest
+    targets: list[str] = []
+    exports = data.get("exports")
+    key = "./" + subpath if subpath else "."
+    if isinstance(exports, dict) and any(k.startswith(".") for k in exports):
+        if key in exports:
+            targets += _targets(exports[key])
+        else:
+            for pattern, value in exports.items():
+                head, star, tail = pattern.partition("*")
+                if star and key.startswith(head) and key.endswith(tail) and len(key) >= len(head + tail):
+                    targets += [t.replace("*", key[len(head):len(key) - len(tail)]) for t in _targets(value)]
+    elif exports is not None and not subpath:
+        targets += _targets(exports)
+    if subpath:
+        targets.append(subpath)
+    else:
+        targets += [data[k] for k in ("types", "typings", "module", "main") if isinstance(data.get(k), str)]
+        targets.append("index")
+    for target in targets:
+        joined = posixpath.normpath(posixpath.join(folder, target))
+        if joined.startswith(folder + "/") or joined == folder:
+            hit = _declaration_of(joined, installed)
+            if hit is not None:
+                return hit
+    return None
+
+
+MAX_EXPORT_NESTING = 16
+
+
+def _targets(value: Any, level: int = 0) -> list[str]:
+    """The paths of a package.json ``exports`` value, those of a types condition first."""
+    if isinstance(value, str):
+        return [value]
+    if level >= MAX_EXPORT_NESTING:
+        return []
+    if isinstance(value, list):
+        return [t for v in value for t in _targets(v, level + 1)]
+    if isinstance(value, dict):
+        keys = [k for k in _TYPE_CONDITIONS if k in value] + [k for k in value if k not in _TYPE_CONDITIONS]
+        return [t for k in keys for t in _targets(value[k], level + 1)]
+    return []
+
+
+def _declaration_of(base: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The file `base` names (``dist/index.js``, ``lib/types``, a folder), its declaration file first."""
+    stem = re.sub(r"(?:\.d)?\.[mc]?[jt]sx?$", "", base)
+    candidates = [stem + s for s in _DECLARATION_SUFFIXES] + [stem + "/index" + s for s in _DECLARATION_SUFFIXES]
+    if stem != base:
+        candidates.append(base)
+    candidates += [stem + s for s in _JS_SUFFIXES[3:]] + [stem + "/index" + s for s in _JS_SUFFIXES[3:]]
+    return next((c for c in dict.fromkeys(candidates) if c in installed), None)
+
+
+def _js_target(ref: ImportRef, path: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The installed file an import inside the installed file `path` names (relative ones, and bare ones
+    through the node_modules above it)."""
+    spec = ref.module.split("?")[0]
+    if spec.startswith(("./", "../")) or spec in (".", ".."):
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
+        return None if joined.startswith("..") else _declaration_of(joined, installed)
+    return _node_entry(spec, path, installed)
+
+
+@lru_cache(maxsize=64)
+def _json(text: str) -> Optional[dict]:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# ------------------------------------------------------------------------------------ following re-exports
+
+
+def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
+              depth: int) -> list[tuple[str, str]]:
+    """[(file, name)] where `name` of the installed file `path` is defined: `path` itself, or the module it
+    imports `name` from (``depth`` modules deep); a JavaScript namespace re-exported by name
+    (``import * as z from "./external"; export { z }``) stands for the members `document` uses (``z.object``)."""
+    text = installed[path] if path in installed else ""
+    language = _language_id(path)
+    if not text or language is None:
+        return []
+    if defines(text, language, name):
+        return [(path, name)]
+    if depth <= 0:
+        return []
+    python = language == "python"
+    target_of = _python_target if python else _js_target
+    refs = _imports(text, language)
+    for ref in [r for r in refs if name in r.names]:
+        if python and posixpath.basename(ref.module.lstrip(".")) == name:
+            continue
+        target = target_of(ref, path, installed)
+        if target is not None and target != path:
+            found = _defining(target, name, document, installed, depth - 1)
+            if found:
+                return found
+    if not python:
+        local = re.search(_EXPORTED_AS.format(name=re.escape(name)), text)  # ``export { objectType as object }``
+        if local is not None and defines(text, language, local.group(1)):
+            return [(path, local.group(1))]
+        namespace = re.search(_NAMESPACE_IMPORT.format(name=re.escape(name)), text)
+        if namespace is not None:
+            target = _js_target(ImportRef(namespace.group(1), language="javascript"), path, installed)
+            members = _members(document, name)
+            if target is not None and members:
+                out: list[tuple[str, str]] = []
+                for member in members:
+                    out += [hit for hit in _defining(target, member, document, installed, depth) if hit not in out]
+                return out
+    for ref in [r for r in refs if r.star][:MAX_STARS]:
+        target = target_of(ref, path, installed)
+        if target is not None and target != path:
+            found = _defining(target, name, document, installed, depth - 1)
+            if found:
+                return found
+    return []
+
+
+@lru_cache(maxsize=64)
+def _imports(text: str, language: str) -> tuple[ImportRef, ...]:
+    return tuple(imported_modules(text, language))
+
+
+@lru_cache(maxsize=32)
+def _members(document: str, alias: str) -> tuple[str, ...]:
+    """The names `document` uses as ``alias.name``, at most MAX_NAMES."""
+    from fim.languages.base import uses
+
+    return uses(document, [alias])[alias][:MAX_NAMES]

@@ -1,0 +1,181 @@
+"""The project's installed dependencies as completion context: the files `fim.dependencies` asks for, read on demand.
+
+`find_environment(root)` finds a workspace root's Python environment: a virtual environment folder in the root
+(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``), else the server's own ``VIRTUAL_ENV``
+or ``CONDA_PREFIX``; `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site-packages`` on
+Windows). `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
+``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` folder. Nothing is
+walked or listed: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
+workspace's files are (no NUL byte, not minified), kept by stamp; secret-looking paths are never opened.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Optional
+
+from fim.dependencies import SITE
+from fim.secrets import is_secret_path
+from server import textfile
+from server.workspace import looks_minified
+
+ENV_FOLDERS = (".venv", "venv", "env")
+STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks for the same few files)
+MAX_TEXTS = 256  # files kept read
+MAX_STATS = 4096  # stats kept
+
+
+def find_environment(root: Path, environ: Mapping[str, str] = os.environ) -> Optional[Path]:
+    """The Python environment of the workspace folder `root`: a virtual environment in it, else the one the
+    server runs in by ``VIRTUAL_ENV`` or ``CONDA_PREFIX``; None when there is none."""
+    for name in ENV_FOLDERS:
+        if (root / name / "pyvenv.cfg").is_file():
+            return root / name
+    try:
+        with os.scandir(root) as entries:
+            folders = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+    except OSError:
+        folders = []
+    for name in folders:
+        if (root / name / "pyvenv.cfg").is_file():
+            return root / name
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        value = environ.get(variable)
+        if value and os.path.isdir(value):
+            return Path(value)
+    return None
+
+
+def site_packages(env: Path) -> Optional[Path]:
+    """The site-packages folder of the environment `env` (the Python of its ``pyvenv.cfg`` first, else the
+    highest ``python3.*``), or None."""
+    windows = env / "Lib" / "site-packages"
+    if windows.is_dir():
+        return windows
+    try:
+        versions = [p for p in (env / "lib").iterdir()
+                    if p.name.startswith("python3") and (p / "site-packages").is_dir()]
+    except OSError:
+        return None
+    if not versions:
+        return None
+    wanted = _configured_version(env)
+    versions.sort(key=lambda p: (p.name == wanted, _version_key(p.name)), reverse=True)
+    return versions[0] / "site-packages"
+
+
+def _configured_version(env: Path) -> str:
+    """``python3.12`` from ``version = 3.12.3`` (or ``version_info``) in ``pyvenv.cfg``, or ""."""
+    try:
+        lines = (env / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            parts = value.strip().split(".")
+            if len(parts) >= 2:
+                return f"python{parts[0]}.{parts[1]}"
+    return ""
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    digits = name[len("python"):].rstrip("t").split(".")
+    return tuple(int(d) for d in digits if d.isdigit())
+
+
+class InstalledFiles(Mapping[str, str]):
+    """The files of installed packages by the keys of `fim.dependencies`, each read when asked for.
+
+    `site` is the environment's site-packages folder (None: no Python environment); `workspace_path` maps a
+    workspace-relative path to the file system (`server.workspace.WorkspaceIndex.abspath`); only paths with
+    a ``node_modules`` folder in them are read through it."""
+
+    def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
+                 max_line_length: int) -> None:
+        self.site = site
+        self._workspace_path = workspace_path
+        self.max_file_bytes = max_file_bytes
+        self.max_line_length = max_line_length
+        self._stats: OrderedDict[str, tuple[float, Optional[tuple[int, int]]]] = OrderedDict()
+        self._texts: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
+
+    def path(self, key: str) -> Optional[Path]:
+        """The file `key` names, or None for a key outside site-packages and node_modules (or a secret one)."""
+        if not isinstance(key, str) or is_secret_path(key):
+            return None
+        parts = key.split("/")
+        if ".." in parts or "" in parts or "." in parts:
+            return None
+        if key.startswith(SITE):
+            return self.site.joinpath(*parts[1:]) if self.site is not None and len(parts) > 1 else None
+        if "node_modules" not in parts[:-1]:
+            return None
+        try:
+            return self._workspace_path(key)
+        except (KeyError, ValueError):
+            return None
+
+    def _stamp(self, key: str) -> Optional[tuple[int, int]]:
+        """(mtime_ns, size) of the regular file `key` names (a stat at most every STAT_SECONDS), or None."""
+        now = time.monotonic()
+        held = self._stats.get(key)
+        if held is not None and now - held[0] < STAT_SECONDS:
+            return held[1]
+        path = self.path(key)
+        found = None
+        if path is not None:
+            try:
+                st = os.stat(path)
+                if stat.S_ISREG(st.st_mode) and not is_secret_path(os.path.realpath(path).replace(os.sep, "/")):
+                    found = (st.st_mtime_ns, st.st_size)
+            except (OSError, ValueError):
+                found = None
+        self._stats[key] = (now, found)
+        self._stats.move_to_end(key)
+        while len(self._stats) > MAX_STATS:
+            self._stats.popitem(last=False)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._stamp(key) is not None
+
+    def __getitem__(self, key: str) -> str:
+        stamp = self._stamp(key)
+        if stamp is None:
+            raise KeyError(key)
+        held = self._texts.get(key)
+        if held is not None and held[0] == stamp:
+            self._texts.move_to_end(key)
+            return held[1]
+        text = self._read(key, stamp)
+        self._texts[key] = (stamp, text)
+        while len(self._texts) > MAX_TEXTS:
+            self._texts.popitem(last=False)
+        return text
+
+    def _read(self, key: str, stamp: tuple[int, int]) -> str:
+        """The text of `key` ("" when too big, binary or minified)."""
+        if stamp[1] > self.max_file_bytes:
+            return ""
+        path = self.path(key)
+        try:
+            with open(path, "rb") as f:  # type: ignore[arg-type]
+                data = f.read(self.max_file_bytes + 1)
+        except (OSError, TypeError):
+            return ""
+        text = textfile.decode(data) if len(data) <= self.max_file_bytes else None
+        if text is None or "\x00" in text[:8192] or looks_minified(text, self.max_line_length):
+            return ""
+        return text
+
+    def __iter__(self) -> Iterator[str]:  # never listed: fim asks for the files an import names
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+

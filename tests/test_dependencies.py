@@ -1,0 +1,247 @@
+"""Context from installed dependencies: environment discovery, resolution in site-packages and node_modules,
+the definitions in the selected context, and the same through `deepfim complete --json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fim.context import select_context
+from fim.dependencies import installed_definitions
+from fim.imports import ImportRef, imported_modules
+from server.dependencies import InstalledFiles, find_environment, site_packages
+from server.project import Project
+from tests.lsp_client import REPO
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def venv(root: Path, name: str = ".venv", version: str = "3.12", packages: dict[str, str] = ()) -> Path:
+    """A virtual environment's layout (pyvenv.cfg, lib/pythonX.Y/site-packages) holding `packages`."""
+    env = root / name
+    write(env, {"pyvenv.cfg": f"home = /usr/bin\nversion = {version}.1\n"})
+    site = env / "lib" / f"python{version}" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    write(site, dict(packages))
+    return env
+
+
+def installed(root: Path, site: Path | None = None) -> InstalledFiles:
+    return InstalledFiles(site, lambda rel: root / rel, 256 * 1024, 4000)
+
+
+HTTPLIB = {
+    "httplib/__init__.py": "from ._models import Request, Response\nfrom ._api import request\n__all__ = []\n",
+    "httplib/_models.py": (
+        'class Request:\n    """An HTTP request.\n\n    Long explanation that should not be sent.\n    """\n\n'
+        "    def __init__(self, method: str, url: str, *, headers: dict = None) -> None:\n"
+        '        """Build it."""\n        self.method = method\n\n'
+        "    def _private(self) -> None:\n        pass\n\n"
+        "    def send(self, timeout: float = 5.0) -> 'Response':\n"
+        '        """Send the request and wait for the response.\n\n        More words.\n        """\n'
+        "        return Response(200)\n\n\n"
+        "class Response:\n    def __init__(self, status: int) -> None:\n        self.status = status\n"),
+    "httplib/_api.py": "def request(method: str, url: str) -> int:\n    \"\"\"Send one request.\"\"\"\n    return 1\n",
+}
+
+
+# ------------------------------------------------------------------------------------ environments
+
+
+def test_the_workspaces_virtual_environment_is_found_first(tmp_path: Path) -> None:
+    other = venv(tmp_path / "elsewhere", "active")
+    assert find_environment(tmp_path, {"VIRTUAL_ENV": str(other)}) == other  # none in the folder
+    env = venv(tmp_path, "venv")
+    assert find_environment(tmp_path, {"VIRTUAL_ENV": str(other)}) == env
+    assert find_environment(tmp_path, {}) == env
+    assert venv(tmp_path, ".venv") == find_environment(tmp_path, {})
+
+
+def test_any_folder_with_pyvenv_cfg_then_conda(tmp_path: Path) -> None:
+    conda = tmp_path / "conda"
+    conda.mkdir()
+    (tmp_path / "work").mkdir()
+    assert find_environment(tmp_path / "work", {"CONDA_PREFIX": str(conda)}) == conda
+    assert find_environment(tmp_path / "work", {}) is None
+    env = venv(tmp_path / "work", "py312")
+    assert find_environment(tmp_path / "work", {"CONDA_PREFIX": str(conda)}) == env
+
+
+def test_site_packages_of_the_configured_python(tmp_path: Path) -> None:
+    env = venv(tmp_path, version="3.11")
+    (env / "lib" / "python3.13" / "site-packages").mkdir(parents=True)
+    assert site_packages(env) == env / "lib" / "python3.11" / "site-packages"
+    (env / "pyvenv.cfg").unlink()
+    assert site_packages(env) == env / "lib" / "python3.13" / "site-packages"
+    windows = tmp_path / "win"
+    (windows / "Lib" / "site-packages").mkdir(parents=True)
+    assert site_packages(windows) == windows / "Lib" / "site-packages"
+    assert site_packages(tmp_path / "nothing") is None
+
+
+# ------------------------------------------------------------------------------------ installed files
+
+
+def test_installed_files_are_read_on_demand_only_where_allowed(tmp_path: Path) -> None:
+    site = site_packages(venv(tmp_path, packages={"pkg/__init__.py": "X = 1\n", "pkg/.env": "TOKEN=1\n",
+                                                  "big.py": "x = 1\n" * 60_000}))
+    write(tmp_path, {"web/node_modules/lib/index.d.ts": "export declare const a: number;\n",
+                     "web/src/app.ts": "const b = 1;\n"})
+    files = installed(tmp_path, site)
+    assert files["site-packages/pkg/__init__.py"] == "X = 1\n"
+    assert "web/node_modules/lib/index.d.ts" in files
+    assert "web/src/app.ts" not in files  # a workspace file outside node_modules is not this mapping's
+    assert "site-packages/pkg/.env" not in files  # secret-looking paths are never opened
+    assert "site-packages/../pyvenv.cfg" not in files
+    assert files["site-packages/big.py"] == ""  # over the size cap, like workspace files
+    assert list(files) == [] and len(files) == 0  # never listed
+
+
+def test_an_installed_file_is_read_again_when_it_changes(tmp_path: Path, monkeypatch) -> None:
+    site = site_packages(venv(tmp_path, packages={"mod.py": "A = 1\n"}))
+    files = installed(tmp_path, site)
+    assert files["site-packages/mod.py"] == "A = 1\n"
+    (site / "mod.py").write_text("A = 22\n", encoding="utf-8")
+    monkeypatch.setattr("server.dependencies.STAT_SECONDS", 0.0)
+    assert files["site-packages/mod.py"] == "A = 22\n"
+
+
+# ------------------------------------------------------------------------------------ resolution
+
+
+def refs(text: str, language: str = "python") -> list[ImportRef]:
+    return imported_modules(text, language)
+
+
+def test_python_names_are_followed_to_their_defining_module(tmp_path: Path) -> None:
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
+    text = "from httplib import Request, request\n"
+    assert installed_definitions(refs(text)[0], "app.py", text, files) == {
+        "site-packages/httplib/_models.py": ["Request"], "site-packages/httplib/_api.py": ["request"]}
+    text = "import httplib\n\nhttplib.Response(1)\n"
+    assert installed_definitions(refs(text)[0], "app.py", text, files) == {
+        "site-packages/httplib/_models.py": ["Response"]}
+    assert installed_definitions(refs("import os\nos.path\n")[0], "app.py", "", files) == {}
+
+
+def test_stubs_are_preferred_to_sources(tmp_path: Path) -> None:
+    packages = {"single.py": "def f(x):\n    return x\n", "single.pyi": "def f(x: int) -> int: ...\n",
+                "typed/__init__.py": "def g(a):\n    pass\n",
+                "typed-stubs/__init__.pyi": "def g(a: str) -> None: ...\n"}
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=packages)))
+    text = "from single import f\nfrom typed import g\n"
+    one, two = refs(text)
+    assert installed_definitions(one, "a.py", text, files) == {"site-packages/single.pyi": ["f"]}
+    assert installed_definitions(two, "a.py", text, files) == {"site-packages/typed-stubs/__init__.pyi": ["g"]}
+
+
+def test_bare_specifiers_resolve_through_the_nearest_node_modules(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "node_modules/kit/package.json": json.dumps({"name": "kit", "main": "index.js"}),
+        "node_modules/kit/index.js": "export function old() {}\n",
+        "app/node_modules/kit/package.json": json.dumps(
+            {"name": "kit", "exports": {".": {"import": {"types": "./dist/index.d.mts", "default": "./dist/index.mjs"}},
+                                        "./sub": {"types": "./dist/sub.d.ts"}}}),
+        "app/node_modules/kit/dist/index.d.mts": "export * from './parts.js';\n",
+        "app/node_modules/kit/dist/parts.d.ts": "export declare function make(size: number): Kit;\n"
+                                                "export interface Kit { size: number }\n",
+        "app/node_modules/kit/dist/sub.d.ts": "export declare const version: string;\n",
+        "app/node_modules/@types/plain/index.d.ts": "export declare function plain(): void;\n",
+        "app/node_modules/@types/scope__pkg/index.d.ts": "export declare class Thing { run(): void }\n",
+    })
+    files = installed(tmp_path)
+    text = ('import { make, Kit } from "kit";\nimport { version } from "kit/sub";\nimport { plain } from "plain";\n'
+            'import { Thing } from "@scope/pkg";\n')
+    kit, sub, plain, scoped = refs(text, "typescript")
+    assert installed_definitions(kit, "app/src/main.ts", text, files) == {
+        "app/node_modules/kit/dist/parts.d.ts": ["make", "Kit"]}
+    assert installed_definitions(kit, "other/main.ts", text, files) == {}  # only the root's kit: no `make`
+    assert installed_definitions(sub, "app/src/main.ts", text, files) == {
+        "app/node_modules/kit/dist/sub.d.ts": ["version"]}
+    assert installed_definitions(plain, "app/main.ts", text, files) == {
+        "app/node_modules/@types/plain/index.d.ts": ["plain"]}
+    assert installed_definitions(scoped, "app/main.ts", text, files) == {
+        "app/node_modules/@types/scope__pkg/index.d.ts": ["Thing"]}
+
+
+def test_a_namespace_re_exported_by_name_stands_for_the_members_used(tmp_path: Path) -> None:
+    write(tmp_path, {  # zod's layout
+        "node_modules/zod/package.json": json.dumps({"name": "zod", "types": "./lib/index.d.ts"}),
+        "node_modules/zod/lib/index.d.ts": 'import * as z from "./external";\nexport * from "./external";\n'
+                                           "export { z };\nexport default z;\n",
+        "node_modules/zod/lib/external.d.ts": 'export * from "./types";\n',
+        "node_modules/zod/lib/types.d.ts": "export declare class ZodString { min(n: number): ZodString }\n"
+                                           "declare const stringType: () => ZodString;\n"
+                                           "export { stringType as string };\n",
+    })
+    text = 'import { z } from "zod";\nconst name = z.string().min(1);\n'
+    assert installed_definitions(refs(text, "typescript")[0], "src/a.ts", text, installed(tmp_path)) == {
+        "node_modules/zod/lib/types.d.ts": ["stringType"]}
+
+
+# ------------------------------------------------------------------------------------ the context
+
+
+def test_the_dependencys_signatures_are_in_the_context(tmp_path: Path) -> None:
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
+    document = "from httplib import Request\n\n\ndef fetch(url):\n    req = Request('GET', url)\n    return req.\n"
+    snippets = select_context("app.py", document, 5, {"app.py": document}, [], None, 6000, (0, 6),
+                              installed=files)
+    (snippet,) = snippets
+    assert snippet.source == "site-packages/httplib/_models.py"
+    assert "def __init__(self, method: str, url: str, *, headers: dict = None) -> None:" in snippet.text
+    assert '"""An HTTP request."""' in snippet.text
+    assert '"""Send the request and wait for the response."""' in snippet.text
+    assert "Long explanation" not in snippet.text and "_private" not in snippet.text
+    assert "self.method = method" not in snippet.text
+    assert select_context("app.py", document, 5, {"app.py": document}, [], None, 6000, (0, 6)) == []
+
+
+def test_project_files_come_before_the_dependencys_when_the_budget_is_short(tmp_path: Path) -> None:
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
+    helper = "def prepare(url: str) -> str:\n" + "".join(f"    url = url.strip()  # step {k}\n" for k in range(4)) \
+        + "    return url\n"
+    document = "from httplib import Request\nfrom helpers import prepare\n\nreq = Request('GET', prepare(u))\n"
+    workspace = {"app.py": document, "helpers.py": helper}
+    roomy = select_context("app.py", document, 3, workspace, [], None, 8000, (0, 4), installed=files)
+    assert [s.source for s in roomy] == ["site-packages/httplib/_models.py", "helpers.py"]
+    assert len(helper) < len(roomy[0].text)
+    short = select_context("app.py", document, 3, workspace, [], None, len(helper) + 200, (0, 4), installed=files)
+    assert [s.source for s in short] == ["helpers.py"] and short[0].text == helper.rstrip("\n")
+
+
+def test_a_project_reads_its_folders_environment(tmp_path: Path) -> None:
+    venv(tmp_path, packages=HTTPLIB)
+    main = tmp_path / "main.py"
+    text = "from httplib import request\n\nrequest('GET', '/')\n"
+    main.write_text(text, encoding="utf-8")
+    project = Project([tmp_path], background=False)
+    project.scan(10)
+    assert not any(rel.startswith(".venv") for rel in project.index.files)  # the walk still skips it
+    (snippet,) = project.context(main, text, 2)((0, 3), 4000)
+    assert snippet.source == "site-packages/httplib/_api.py"
+    assert "def request(method: str, url: str) -> int:" in snippet.text
+    assert Project([tmp_path], background=False, dependencies=False).context(main, text, 2)((0, 3), 4000) == []
+
+
+def test_complete_json_shows_the_installed_definition(deepseek_tiny: Path, tmp_path: Path) -> None:
+    venv(tmp_path, packages=HTTPLIB)
+    source = tmp_path / "app.py"
+    source.write_text("from httplib import Request\n\nreq = Request(\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line", "2", "--character",
+                          "14", "--model", str(deepseek_tiny), "--workspace", str(tmp_path), "--json", "--max-tokens",
+                          "2"], capture_output=True, text=True, cwd=REPO, timeout=300,
+                         env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")})
+    assert out.returncode == 0, out.stderr
+    context = [s for s in json.loads(out.stdout)["prompt"]["segments"]
+               if s["kind"] == "context" and s["source"] != "app.py"]
+    assert [s["source"] for s in context] == ["site-packages/httplib/_models.py"]
+    assert "def __init__(self, method: str, url: str, *, headers: dict = None) -> None:" in context[0]["text"]
