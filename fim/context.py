@@ -262,7 +262,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         line, names = dependencies[path]
         if not readable(path) or _language_id(path) is None:
             continue
-        cut = brief(installed[path], _language_id(path), names, min(per_snippet, DEPENDENCY_CHARS))
+        if names:
+            cut = brief(installed[path], _language_id(path), names, min(per_snippet, DEPENDENCY_CHARS), others=True)
+        else:  # a module none of whose names is used yet: its head, or its outline
+            cut = extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))
         if cut.text.strip():
             rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(cut.text))
             candidates.append(_Candidate(DEPENDENCIES, path, [(cut.spans, cut.text)], rank, (line, n)))

@@ -29,7 +29,7 @@ from fim.symbols import defines
 SITE = "site-packages/"
 FOLLOW_DEPTH = 3  # modules a name is followed through (``httpcore`` -> ``_sync`` -> ``connection_pool``)
 MAX_STARS = 24  # ``export * from`` / ``from x import *`` lines of one file searched for a name
-MAX_NAMES = 24  # names looked up per import
+MAX_NAMES = 48  # names looked up per import
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
 _PY_STEMS = (".pyi", "/__init__.pyi", ".py", "/__init__.py")
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
@@ -45,23 +45,30 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
     order of `ref.names`; {} when `ref` names no installed package (a relative import, the standard
     library) or none of its names is found."""
     names = list(dict.fromkeys(ref.names))[:MAX_NAMES]
-    if not names:
-        return {}
     family = _family(ref.language)
     if family == "python":
         entry = _python_module(ref.module, installed)
-    elif family == "javascript":
+    elif family == "javascript" and names:
         entry = _node_entry(ref.module, current_path, installed)
     else:
         return {}
     if entry is None:
         return {}
+    if not names:  # ``import pkg`` used nowhere yet but where it is being typed: what the package offers
+        names = list(_reexported(installed[entry]))[:MAX_NAMES]
+        if not names:
+            return {entry: []}
     found: dict[str, list[str]] = {}
     for name in names:
-        for path, defined in _defining(entry, name, document, installed, FOLLOW_DEPTH):
+        hits = _defining(entry, name, document, installed, FOLLOW_DEPTH)
+        for path, defined in hits:
             held = found.setdefault(path, [])
             if defined not in held:
                 held.append(defined)
+        if not hits and family == "python" and ref.names:  # ``from urllib3.util import retry``: a submodule
+            submodule = _python_module(f"{ref.module}.{name}", installed)
+            if submodule is not None:
+                found.setdefault(submodule, [])
     return found
 
 
@@ -277,6 +284,13 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
 @lru_cache(maxsize=64)
 def _imports(text: str, language: str) -> tuple[ImportRef, ...]:
     return tuple(imported_modules(text, language))
+
+
+@lru_cache(maxsize=64)
+def _reexported(text: str) -> tuple[str, ...]:
+    """The names a Python module imports by name from its own package (``from ._api import request``)."""
+    return tuple(n for ref in _imports(text, "python") if ref.module.startswith(".") and not ref.star
+                 for n in ref.names)
 
 
 @lru_cache(maxsize=32)

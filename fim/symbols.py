@@ -63,12 +63,32 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int, o
     return Extract(head, ((0, head.count("\n") + 1),), False)
 
 
-def brief(text: str, language: str, names: Iterable[str], max_chars: int) -> Extract:
+def brief(text: str, language: str, names: Iterable[str], max_chars: int, others: bool = False) -> Extract:
     """The named definitions of `text` as an installed package's API, in file order, within `max_chars`: each
     one's brief rendering where its language has one (Python: signatures and the docstrings' first lines),
-    else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already).
+    else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already); with
+    `others`, the signatures of the file's other public definitions (not ``_private``) in the room left.
     Empty (found False) when no name is defined in `text`."""
-    return _brief(_normalize(text), language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
+    cut = _brief(_normalize(text), language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
+    if not others or not cut.found:
+        return cut
+    return _public_others(_model(_normalize(text), language), cut, max_chars)
+
+
+def _public_others(model, cut: Extract, max_chars: int) -> Extract:
+    """`cut`, then the signature of each other public definition of the file that fits, in file order."""
+    pieces, size, taken = [cut.text], len(cut.text), list(cut.spans)
+    public = tuple(sorted(n for n in model.defined() if not n.startswith("_")))
+    for s, e in model.find(public):
+        if any(s < b and a < e for a, b in cut.spans):
+            continue
+        text = _without_comments_above(model.tiers(s, e)[0], getattr(model, "attached", ()))
+        if size + len(text) + 2 > max_chars:
+            continue
+        pieces.append(text)
+        size += len(text) + 2
+        taken.append((s, e))
+    return Extract("\n\n".join(pieces), tuple(sorted(taken)), True)
 
 
 @lru_cache(maxsize=128)

@@ -205,6 +205,17 @@ def test_the_dependencys_signatures_are_in_the_context(tmp_path: Path) -> None:
     assert select_context("app.py", document, 5, {"app.py": document}, [], None, 6000, (0, 6)) == []
 
 
+def test_a_module_being_typed_shows_what_the_package_offers(tmp_path: Path) -> None:
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
+    document = "import httplib\n\n\ndef fetch(url):\n    return httplib.\n"  # no name used but at the cursor
+    snippets = select_context("app.py", document, 4, {"app.py": document}, [], None, 6000, (0, 5), installed=files)
+    assert [s.source for s in snippets] == ["site-packages/httplib/_models.py", "site-packages/httplib/_api.py"]
+    assert "class Response:" in snippets[0].text and "def request(method: str, url: str) -> int:" in snippets[1].text
+    document = "from httplib import Request\n\nreq = Request('GET', '/')\n"  # the file's other public classes too
+    (snippet,) = select_context("app.py", document, 2, {"app.py": document}, [], None, 6000, (0, 3), installed=files)
+    assert snippet.text.index("class Request:") < snippet.text.index("class Response:")
+
+
 def test_project_files_come_before_the_dependencys_when_the_budget_is_short(tmp_path: Path) -> None:
     files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
     helper = "def prepare(url: str) -> str:\n" + "".join(f"    url = url.strip()  # step {k}\n" for k in range(4)) \

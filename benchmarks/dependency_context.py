@@ -1,0 +1,188 @@
+"""Context from installed dependencies: retrieval recall of a dependency's defining line, before and after.
+
+    .venv/bin/python -m benchmarks.dependency_context                    # both cases, ~2 min on 2 busy cores
+    .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
+
+Each case is a real PyPI project's source distribution (fetched and unpacked as `benchmarks.repo_context`
+does) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION`` with a virtual environment in it
+(``python -m venv .venv``, then ``.venv/bin/python -m pip install --no-deps`` of the pinned dependencies its
+library imports; the package registry only, once). Tasks are `benchmarks.repo_context`'s (CrossCodeEval's
+method: Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the
+project's files together with the environment's site-packages (keys ``site-packages/...``), kept where the
+use is in the project's library files and the defining line in an installed package: ``httpcore.Request(``
+in ``httpx/_transports/default.py`` -> ``class Request:`` in ``site-packages/httpcore/_models.py``. All the
+tasks of both files splits are used (a few dozen per case).
+
+Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
+workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
+project without its installed packages (`Project(dependencies=False)`: the workspace only, as deepfim was),
+and "after", with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from benchmarks.repo_context import (
+    BUDGETS,
+    Modules,
+    benchmark_dir,
+    extract_tasks,
+    fetch,
+    index_workspace,
+    measure_recall,
+    recall_summary,
+    sample_tasks,
+)
+
+# A project -> the pinned dependencies its library files import (httpx 0.27.2 and requests 2.32.3 were
+# released with these versions current).
+CASES = {
+    "httpx": ("httpx==0.27.2", ("httpcore==1.0.5", "anyio==4.4.0", "sniffio==1.3.1", "idna==3.8",
+                                "certifi==2024.8.30")),
+    "requests": ("requests==2.32.3", ("urllib3==2.2.2", "charset-normalizer==3.3.2", "idna==3.8",
+                                      "certifi==2024.8.30")),
+}
+SITE = "site-packages/"
+TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
+
+
+def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
+    """The project's source with ``.venv`` holding `pins` (made once, then reused)."""
+    package = fetch(spec, log)
+    root = benchmark_dir() / "deps" / f"{package.name}-{package.version}"
+    done = root.with_name(root.name + ".ok")
+    wanted = " ".join(pins)
+    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(package.root, root)
+    log(f"{spec}: python -m venv .venv; pip install --no-deps {wanted}")
+    for command in ([sys.executable, "-m", "venv", str(root / ".venv")],
+                    [str(root / ".venv" / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q",
+                     "--disable-pip-version-check", *pins]):
+        out = subprocess.run(command, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(command[:4])} failed: {(out.stderr or out.stdout).strip()[-300:]}")
+    done.write_text(wanted + "\n", encoding="utf-8")
+    return root
+
+
+def installed_sources(site: Path) -> dict[str, str]:
+    """The Python files of site-packages by ``site-packages/<path>`` (the benchmark's own ground truth: the
+    server never walks them)."""
+    out = {}
+    for path in sorted(site.rglob("*.py")):
+        rel = path.relative_to(site).as_posix()
+        if rel.split("/")[0].endswith((".dist-info", ".egg-info")) or rel.split("/")[0] in TOOLS:
+            continue
+        try:
+            out[SITE + rel] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return out
+
+
+def dependency_tasks(name: str, project, site: Path) -> list:
+    """Uses in the project's library files of names defined in its installed packages."""
+    files = dict(project.index.snapshot())
+    combined = {**installed_sources(site), **files}
+    tasks = extract_tasks(name, combined, Modules(combined))
+    return [t for t in tasks if t.path in files and t.definition.path.startswith(SITE)]
+
+
+def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
+    """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
+    files = project.index.snapshot()
+    tasks = [replace(t, package=f"{name} (workspace)") for t in extract_tasks(name, files, Modules(files))]
+    return sample_tasks(tasks, limit, seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.dependency_context",
+                                     description="Recall of installed dependencies' definitions, before and after.")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
+    parser.add_argument("--workspace-tasks", type=int, default=40,
+                        help="tasks per case of the project's own definitions, to check they are not crowded "
+                             "out (default 40; 0 = none)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", metavar="OUT", help="write the report and every task's record here")
+    parser.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    from benchmarks.repo_context import PromptRig
+    from models.synthetic import TINY, synthetic_deepseek
+    from server.dependencies import find_environment, site_packages
+    from server.settings import Settings
+
+    def log(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):  # the workspace's own .venv only
+        os.environ.pop(variable, None)
+    default_budget = Settings().context_size
+    budgets = sorted(set(args.budgets) | {default_budget})
+    projects, tasks, info = {}, [], []
+    for case in args.cases:
+        spec, pins = CASES[case]
+        root = prepared(spec, pins, log)
+        project, _ = index_workspace(root)
+        env = find_environment(root, {})
+        site = site_packages(env) if env is not None else None
+        if site is None:
+            print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
+            return 2
+        found = dependency_tasks(case, project, site)
+        own = workspace_tasks(case, project, args.workspace_tasks, args.seed) if args.workspace_tasks > 0 else []
+        projects[case] = projects[f"{case} (workspace)"] = project
+        tasks += found + own
+        info.append({"case": case, "project": spec, "dependencies": list(pins), "tasks": len(found),
+                     "workspace_tasks": len(own), "files": len(project.index.snapshot())})
+        log(f"{spec}: {len(found)} uses of installed packages' names, {len(own)} of the project's own")
+    rigs = {b: PromptRig(synthetic_deepseek(TINY), b, threads=1) for b in budgets}
+    try:
+        results = {}
+        for label, with_dependencies in (("before", False), ("after", True)):
+            for project in projects.values():
+                project.dependencies = with_dependencies
+            records = measure_recall(tasks, projects, rigs, default_budget, log)
+            results[label] = {"summary": recall_summary(records, budgets), "records": records}
+    finally:
+        for rig in rigs.values():
+            rig.close()
+    print(f"recall of the defining line, before (workspace only) and after (with the installed packages); "
+          f"{time.perf_counter() - started:.0f} s")
+    print(f"{'tasks':<21}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
+    groups = [i["case"] for i in info] + [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
+    for group in groups:
+        before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
+        if before is None:
+            continue
+        cells = "  ".join(f"{before['recall'][str(b)]:>10.3f} {after['recall'][str(b)]:>6.3f}" for b in budgets)
+        label = group if group.endswith("(workspace)") else f"{group} (installed)"
+        print(f"{label:<21} {before['n']:>3}  {cells}")
+    if args.json:
+        payload = {"cases": info, "budgets": budgets, "tasks": [t.to_json() for t in tasks],
+                   **{label: result for label, result in results.items()}}
+        Path(args.json).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
