@@ -25,8 +25,10 @@ import argparse
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +38,7 @@ from benchmarks.repo_context import (
     BUDGETS,
     Modules,
     benchmark_dir,
+    extract_language_tasks,
     extract_tasks,
     fetch,
     index_workspace,
@@ -45,12 +48,13 @@ from benchmarks.repo_context import (
 )
 
 # A project -> the pinned dependencies its library files import (httpx 0.27.2 and requests 2.32.3 were
-# released with these versions current).
+# released with these versions current; react-query pins its query-core).
 CASES = {
     "httpx": ("httpx==0.27.2", ("httpcore==1.0.5", "anyio==4.4.0", "sniffio==1.3.1", "idna==3.8",
                                 "certifi==2024.8.30")),
     "requests": ("requests==2.32.3", ("urllib3==2.2.2", "charset-normalizer==3.3.2", "idna==3.8",
                                       "certifi==2024.8.30")),
+    "react-query": ("npm:@tanstack/react-query@5.59.0", ("@tanstack/query-core@5.59.0",)),
 }
 SITE = "site-packages/"
 TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
@@ -67,15 +71,25 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(package.root, root)
-    log(f"{spec}: python -m venv .venv; pip install --no-deps {wanted}")
-    for command in ([sys.executable, "-m", "venv", str(root / ".venv")],
-                    [str(root / ".venv" / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q",
-                     "--disable-pip-version-check", *pins]):
-        out = subprocess.run(command, capture_output=True, text=True)
-        if out.returncode != 0:
-            raise RuntimeError(f"{' '.join(command[:4])} failed: {(out.stderr or out.stdout).strip()[-300:]}")
+    if spec.startswith("npm:"):
+        log(f"{spec}: npm install {wanted} into node_modules")
+        with tempfile.TemporaryDirectory(prefix="deepfim-npm-") as tmp:
+            _run(["npm", "install", "--prefix", tmp, "--no-save", "--no-package-lock", "--ignore-scripts",
+                  "--no-audit", "--no-fund", "--silent", *pins])
+            shutil.move(str(Path(tmp) / "node_modules"), root / "node_modules")
+    else:
+        log(f"{spec}: python -m venv .venv; pip install --no-deps {wanted}")
+        _run([sys.executable, "-m", "venv", str(root / ".venv")])
+        _run([str(root / ".venv" / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q",
+              "--disable-pip-version-check", *pins])
     done.write_text(wanted + "\n", encoding="utf-8")
     return root
+
+
+def _run(command: list[str]) -> None:
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} failed: {(out.stderr or out.stdout).strip()[-300:]}")
 
 
 def installed_sources(site: Path) -> dict[str, str]:
@@ -101,10 +115,78 @@ def dependency_tasks(name: str, project, site: Path) -> list:
     return [t for t in tasks if t.path in files and t.definition.path.startswith(SITE)]
 
 
+_BARE_IMPORT = re.compile(r"(?m)^import[ \t]+(?:type[ \t]+)?\{([^}]*)\}[ \t]*from[ \t]*['\"]([^'\"./][^'\"]*)['\"]")
+
+
+def _declaration_folders(modules: Path) -> list[Path]:
+    """The folder of each installed package's ESM declarations (its package.json ``exports`` "." import
+    types, else ``types``): a package shipping a legacy build too defines every name twice."""
+    folders = []
+    for manifest in sorted(modules.glob("*/package.json")) + sorted(modules.glob("@*/*/package.json")):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        entry = (data.get("exports") or {}).get(".", {}) if isinstance(data.get("exports"), dict) else {}
+        entry = entry.get("import", entry) if isinstance(entry, dict) else {}
+        types = entry.get("types") if isinstance(entry, dict) else None
+        types = types or data.get("types") or data.get("typings")
+        if isinstance(types, str):
+            folders.append((manifest.parent / types).parent)
+    return folders
+
+
+def npm_dependency_tasks(name: str, project, root: Path) -> list:
+    """Uses in the project's TypeScript library files of names imported by name from an installed package
+    (``import { QueryObserver } from '@tanstack/query-core'``), whose one definition is in that package's
+    ``.d.ts`` files (`benchmarks.languages`' line patterns: ``declare class QueryObserver``)."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition, Task, split_of
+    from fim.positions import index_to_utf16, lsp_lines
+
+    defined: dict[str, list[tuple[str, int]]] = {}
+    texts: dict[str, str] = {}
+    for path in sorted(p for folder in _declaration_folders(root / "node_modules") for p in folder.rglob("*.d.ts")):
+        rel = path.relative_to(root).as_posix()
+        texts[rel] = path.read_text(encoding="utf-8", errors="replace")
+        for symbol, line in languages.definitions(texts[rel], "typescript"):
+            defined.setdefault(symbol, []).append((rel, line))
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        language = languages.language_of(path)
+        if languages.FAMILY.get(language or "") != "js" or not languages.is_library(path):
+            continue
+        text = files[path]
+        imported = {n.split(" as ")[0].replace("type ", "").strip() for m in _BARE_IMPORT.finditer(text)
+                    for n in m.group(1).split(",") if " as " not in n}
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        statements = {text.count("\n", 0, k) for m in languages._IMPORT_STATEMENT.finditer(text)
+                      for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
+        for i, line in enumerate(code.split("\n")):
+            if i in statements or line.lstrip().startswith(("import ", "export ", "} from")) or i >= len(lines):
+                continue
+            for m in re.finditer(r"[A-Za-z_$][\w$]*", line):
+                where = defined.get(m.group(0), ())
+                if m.group(0) not in imported or len(where) != 1 or line[:m.start()].rstrip().endswith("."):
+                    continue
+                body = lines[i].rstrip("\r\n")
+                hole = body[m.start():].rstrip()
+                (target, target_line), = where
+                definition = Definition(target, target_line, lsp_lines(texts[target])[target_line].rstrip("\r\n"),
+                                        m.group(0), "")
+                document = "".join(lines[:i]) + body[:m.start()] + lines[i][len(body):] + "".join(lines[i + 1:])
+                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{m.start()}", path=path, line=i,
+                                  column=m.start(), character=index_to_utf16(body, m.start()), name=m.group(0),
+                                  hole=hole, definition=definition, style="js-package", reexported=False,
+                                  split=split_of(name, path), text=document, language=language))
+                break
+    return tasks
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
-    tasks = [replace(t, package=f"{name} (workspace)") for t in extract_tasks(name, files, Modules(files))]
+    tasks = [replace(t, package=f"{name} (workspace)")
+             for t in extract_tasks(name, files, Modules(files)) + extract_language_tasks(name, files)]
     return sample_tasks(tasks, limit, seed)
 
 
@@ -143,12 +225,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         spec, pins = CASES[case]
         root = prepared(spec, pins, log)
         project, _ = index_workspace(root)
-        env = find_environment(root, {})
-        site = site_packages(env) if env is not None else None
-        if site is None:
-            print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
-            return 2
-        found = dependency_tasks(case, project, site)
+        if spec.startswith("npm:"):
+            found = npm_dependency_tasks(case, project, root)
+        else:
+            env = find_environment(root, {})
+            site = site_packages(env) if env is not None else None
+            if site is None:
+                print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
+                return 2
+            found = dependency_tasks(case, project, site)
         own = workspace_tasks(case, project, args.workspace_tasks, args.seed) if args.workspace_tasks > 0 else []
         projects[case] = projects[f"{case} (workspace)"] = project
         tasks += found + own

@@ -68,7 +68,8 @@ MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
 MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, in the room left
 MAX_DEPENDENCY_FILES = 8  # installed packages' files, those defining the names used near the cursor first
-DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take
+DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take, ...
+DEPENDENCY_NAME_CHARS = 400  # ... and this more for each name it defines past the second (a bundle's .d.ts)
 OUTLINE_CHARS = 1200  # the most such a file's signatures take
 MAX_NAMES_PER_FILE = 24  # names looked up in a file whose import names none (an #include)
 USED_LINES = 400  # lines each side of the cursor whose words may name what a file without names brings
@@ -263,12 +264,16 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if not readable(path) or _language_id(path) is None:
             continue
         if names:
-            cut = brief(installed[path], _language_id(path), names, min(per_snippet, DEPENDENCY_CHARS), others=True)
+            # The more names the file defines the more room it may take (a bundle's .d.ts), else a shorter cut.
+            rooms = dict.fromkeys(min(per_snippet, r) for r in (
+                DEPENDENCY_CHARS + DEPENDENCY_NAME_CHARS * max(0, len(names) - 2), DEPENDENCY_CHARS, OUTLINE_CHARS))
+            cuts = [brief(installed[path], _language_id(path), names, room, others=True) for room in rooms]
         else:  # a module none of whose names is used yet: its head, or its outline
-            cut = extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))
-        if cut.text.strip():
-            rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(cut.text))
-            candidates.append(_Candidate(DEPENDENCIES, path, [(cut.spans, cut.text)], rank, (line, n)))
+            cuts = [extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
+        alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
+        if alternatives:
+            rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(alternatives[0][1]))
+            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, rank, (line, n)))
 
     # 2. Other open documents: the window most similar to the cursor area.
     open_seen: list[str] = []
@@ -586,9 +591,9 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
                 continue
             text = _redacted(text, language_of(c.source))
             cost = len(text) + header_cost(c.source)
-            if used + cost > budget:
-                return False
-            if limit_kind and used_by_kind.get(c.kind, 0) + cost > SHARES[c.kind] * budget:
+            if used + cost > budget or limit_kind and used_by_kind.get(c.kind, 0) + cost > SHARES[c.kind] * budget:
+                if c.kind == DEPENDENCIES:  # its alternatives are shorter renderings of the same definitions
+                    continue
                 return False
             c.chosen = (spans, text)
             used += cost

@@ -35,7 +35,7 @@ _PY_STEMS = (".pyi", "/__init__.pyi", ".py", "/__init__.py")
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 _JS_SUFFIXES = _DECLARATION_SUFFIXES + (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx")
 _TYPE_CONDITIONS = ("types", "typings", "import", "module", "node", "require", "default")
-_EXPORTED_AS = r"export\s*(?:type\s*)?\{{[^}}]*?\b([A-Za-z_$][\w$]*)\s+as\s+{name}\s*[,}}]"
+_EXPORT_LIST = re.compile(r"export\s*(?:type\s*)?\{([^}]*)\}(?:\s*from\s*[\"']([^\"']+)[\"'])?")
 _NAMESPACE_IMPORT = r"import\s+\*\s+as\s+{name}\s+from\s+[\"']([^\"']+)[\"']"
 
 
@@ -260,9 +260,15 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
             if found:
                 return found
     if not python:
-        local = re.search(_EXPORTED_AS.format(name=re.escape(name)), text)  # ``export { objectType as object }``
-        if local is not None and defines(text, language, local.group(1)):
-            return [(path, local.group(1))]
+        # ``export { objectType as object }``, a bundle's ``export { c as QueryObserver } from './chunk.js'``
+        local, spec = _export_aliases(text).get(name, (None, None))
+        if local is not None and spec is None and defines(text, language, local):
+            return [(path, local)]
+        target = _js_target(ImportRef(spec, language="javascript"), path, installed) if spec else None
+        if local is not None and target is not None and target != path:
+            found = _defining(target, local, document, installed, depth - 1)
+            if found:
+                return found
         namespace = re.search(_NAMESPACE_IMPORT.format(name=re.escape(name)), text)
         if namespace is not None:
             target = _js_target(ImportRef(namespace.group(1), language="javascript"), path, installed)
@@ -284,6 +290,20 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
 @lru_cache(maxsize=64)
 def _imports(text: str, language: str) -> tuple[ImportRef, ...]:
     return tuple(imported_modules(text, language))
+
+
+@lru_cache(maxsize=64)
+def _export_aliases(text: str) -> dict[str, tuple[str, Optional[str]]]:
+    """Exported name -> (the name it exports, the module it comes from or None) of each ``export { a as b }``
+    (``from './x'``) in a JavaScript or TypeScript file."""
+    out: dict[str, tuple[str, Optional[str]]] = {}
+    for m in _EXPORT_LIST.finditer(text):
+        for part in m.group(1).split(","):
+            words = part.split()
+            words = words[1:] if words[:1] == ["type"] else words
+            if len(words) == 3 and words[1] == "as":
+                out.setdefault(words[2], (words[0], m.group(2)))
+    return out
 
 
 @lru_cache(maxsize=64)

@@ -6,7 +6,7 @@ or ``CONDA_PREFIX``; `site_packages(env)` its ``lib/python3.*/site-packages`` (`
 Windows). `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
 ``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` folder. Nothing is
 walked or listed: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
-workspace's files are (no NUL byte, not minified), kept by stamp; secret-looking paths are never opened.
+workspace's files are (no NUL byte, no line of minified code), kept by stamp; secret-looking paths are never opened.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Callable, Iterator, Mapping, Optional
 from fim.dependencies import SITE
 from fim.secrets import is_secret_path
 from server import textfile
-from server.workspace import looks_minified
 
 ENV_FOLDERS = (".venv", "venv", "env")
 STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks for the same few files)
 MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
+LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 
 
 def find_environment(root: Path, environ: Mapping[str, str] = os.environ) -> Optional[Path]:
@@ -95,12 +95,10 @@ class InstalledFiles(Mapping[str, str]):
     workspace-relative path to the file system (`server.workspace.WorkspaceIndex.abspath`); only paths with
     a ``node_modules`` folder in them are read through it."""
 
-    def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
-                 max_line_length: int) -> None:
+    def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int) -> None:
         self.site = site
         self._workspace_path = workspace_path
         self.max_file_bytes = max_file_bytes
-        self.max_line_length = max_line_length
         self._stats: OrderedDict[str, tuple[float, Optional[tuple[int, int]]]] = OrderedDict()
         self._texts: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
 
@@ -159,7 +157,7 @@ class InstalledFiles(Mapping[str, str]):
         return text
 
     def _read(self, key: str, stamp: tuple[int, int]) -> str:
-        """The text of `key` ("" when too big, binary or minified)."""
+        """The text of `key` ("" when too big, binary or minified code)."""
         if stamp[1] > self.max_file_bytes:
             return ""
         path = self.path(key)
@@ -169,7 +167,8 @@ class InstalledFiles(Mapping[str, str]):
         except (OSError, TypeError):
             return ""
         text = textfile.decode(data) if len(data) <= self.max_file_bytes else None
-        if text is None or "\x00" in text[:8192] or looks_minified(text, self.max_line_length):
+        # Only definitions are cut out of these files: a bundle's one-line export list is no reason to refuse one.
+        if text is None or "\x00" in text[:8192] or max(map(len, text.splitlines()), default=0) > LONGEST_LINE:
             return ""
         return text
 

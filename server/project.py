@@ -165,7 +165,7 @@ class Project:
         env = find_environment(root)
         site = site_packages(env) if env is not None else None
         files = held[1] if held is not None and held[1].site == site else InstalledFiles(
-            site, index.abspath, index.max_file_bytes, index.max_line_length)
+            site, index.abspath, index.max_file_bytes)
         self._installed[root] = (now, files)
         return files
 

@@ -35,7 +35,7 @@ def venv(root: Path, name: str = ".venv", version: str = "3.12", packages: dict[
 
 
 def installed(root: Path, site: Path | None = None) -> InstalledFiles:
-    return InstalledFiles(site, lambda rel: root / rel, 256 * 1024, 4000)
+    return InstalledFiles(site, lambda rel: root / rel, 256 * 1024)
 
 
 HTTPLIB = {
