@@ -187,6 +187,22 @@ def test_a_namespace_re_exported_by_name_stands_for_the_members_used(tmp_path: P
         "node_modules/zod/lib/types.d.ts": ["stringType"]}
 
 
+def test_a_bundles_aliased_exports_are_followed(tmp_path: Path) -> None:
+    long_list = ", ".join(f"x{k} as Name{k}" for k in range(400))  # one 6,000-character line: a bundle, not minified
+    write(tmp_path, {  # @tanstack/query-core's layout
+        "node_modules/core/package.json": json.dumps({"name": "core", "exports": {".": {
+            "import": {"types": "./build/index.d.ts"}, "require": {"types": "./build/index.d.cts"}}}}),
+        "node_modules/core/build/index.d.ts": f"export {{ {long_list} }} from './other.js';\n"
+                                              "export { c as QueryObserver, z as DefaultError } from './chunk-1.js';\n",
+        "node_modules/core/build/chunk-1.d.ts": "type DefaultError = Error;\n"
+                                                "declare class QueryObserver { refetch(): Promise<void> }\n"
+                                                "export { QueryObserver as c, type DefaultError as z };\n",
+    })
+    text = "import { QueryObserver, DefaultError } from 'core'\n"
+    assert installed_definitions(refs(text, "typescript")[0], "src/use.ts", text, installed(tmp_path)) == {
+        "node_modules/core/build/chunk-1.d.ts": ["QueryObserver", "DefaultError"]}
+
+
 # ------------------------------------------------------------------------------------ the context
 
 
