@@ -4,13 +4,16 @@ The files come as a mapping (`installed`) that the server reads on demand: ``key
 the file exists (a stat), ``installed[key]`` is its text ("" where it is unusable); it is never iterated. Keys:
 
 * ``site-packages/<path>`` for the Python environment's installed packages (``site-packages/httpcore/_models.py``);
-* workspace-relative paths inside a ``node_modules`` folder (``web/node_modules/zod/lib/types.d.ts``).
+* workspace-relative paths inside a ``node_modules`` folder (``web/node_modules/zod/lib/types.d.ts``);
+* workspace-relative paths inside a Go module's ``vendor`` folder (``vendor/github.com/x/y/pkg/y.go``); a key
+  ending with ``/`` names a folder, whose text is the names of its files, one a line (a Go package's files).
 
 `installed_definitions` maps one import to the installed files that define the names the document uses from it
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
 "./types"`` in a ``.d.ts``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``index.d.ts``,
-``@types/NAME``) for JavaScript and TypeScript.
+``@types/NAME``) for JavaScript and TypeScript; for Go, the package's files in the ``vendor`` folder of the
+nearest module above the file that has a ``vendor/modules.txt``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         entry = _python_module(ref.module, installed)
     elif family == "javascript" and names:
         entry = _node_entry(ref.module, current_path, installed)
+    elif family == "go":
+        return _go_definitions(ref.module, names, current_path, installed)
     else:
         return {}
     if entry is None:
@@ -230,6 +235,36 @@ def _json(text: str) -> Optional[dict]:
     except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
+
+
+# ------------------------------------------------------------------------------------ Go
+
+
+def _go_definitions(module: str, names: list[str], current_path: str,
+                    installed: Mapping[str, str]) -> dict[str, list[str]]:
+    """The vendored files of the Go package `module` that define `names` (``pkg.Name`` uses)."""
+    parts = module.strip("/").split("/")
+    if not names or "." not in parts[0] or ".." in parts or "" in parts:
+        return {}  # the standard library
+    folder = posixpath.dirname(current_path)
+    while True:
+        vendor = posixpath.join(folder, "vendor") if folder else "vendor"
+        if vendor + "/modules.txt" in installed:
+            break
+        if not folder:
+            return {}
+        folder = posixpath.dirname(folder)
+    package = f"{vendor}/{'/'.join(parts)}/"
+    listing = installed[package] if package in installed else ""
+    found: dict[str, list[str]] = {}
+    for name in listing.split("\n"):
+        path = package + name
+        if not name.endswith(".go") or name.endswith("_test.go"):
+            continue
+        defined = [n for n in names if defines(installed[path], "go", n)] if path in installed else []
+        if defined:
+            found[path] = defined
+    return found
 
 
 # ------------------------------------------------------------------------------------ following re-exports

@@ -4,8 +4,9 @@
 (``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``), else the server's own ``VIRTUAL_ENV``
 or ``CONDA_PREFIX``; `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site-packages`` on
 Windows). `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
-``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` folder. Nothing is
-walked or listed: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
+``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` or ``vendor``
+folder (a key ending with ``/``: that folder's file names, one listing of a vendored Go package). Nothing is
+walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
 workspace's files are (no NUL byte, no line of minified code), kept by stamp; secret-looking paths are never opened.
 """
 
@@ -26,6 +27,7 @@ ENV_FOLDERS = (".venv", "venv", "env")
 STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks for the same few files)
 MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
+VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 
 
@@ -103,15 +105,17 @@ class InstalledFiles(Mapping[str, str]):
         self._texts: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
 
     def path(self, key: str) -> Optional[Path]:
-        """The file `key` names, or None for a key outside site-packages and node_modules (or a secret one)."""
+        """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
+        site-packages, node_modules and vendor (or a secret one)."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
+        key = key[:-1] if key.endswith("/") else key
         parts = key.split("/")
         if ".." in parts or "" in parts or "." in parts:
             return None
         if key.startswith(SITE):
             return self.site.joinpath(*parts[1:]) if self.site is not None and len(parts) > 1 else None
-        if "node_modules" not in parts[:-1]:
+        if not VENDORED.intersection(parts[:-1]):
             return None
         try:
             return self._workspace_path(key)
@@ -129,7 +133,8 @@ class InstalledFiles(Mapping[str, str]):
         if path is not None:
             try:
                 st = os.stat(path)
-                if stat.S_ISREG(st.st_mode) and not is_secret_path(os.path.realpath(path).replace(os.sep, "/")):
+                kind = stat.S_ISDIR if key.endswith("/") else stat.S_ISREG
+                if kind(st.st_mode) and not is_secret_path(os.path.realpath(path).replace(os.sep, "/")):
                     found = (st.st_mtime_ns, st.st_size)
             except (OSError, ValueError):
                 found = None
@@ -158,9 +163,15 @@ class InstalledFiles(Mapping[str, str]):
 
     def _read(self, key: str, stamp: tuple[int, int]) -> str:
         """The text of `key` ("" when too big, binary or minified code)."""
+        path = self.path(key)
+        if key.endswith("/"):  # a folder: its files' names
+            try:
+                with os.scandir(path) as entries:  # type: ignore[arg-type]
+                    return "\n".join(sorted(e.name for e in entries if e.is_file()))
+            except (OSError, TypeError):
+                return ""
         if stamp[1] > self.max_file_bytes:
             return ""
-        path = self.path(key)
         try:
             with open(path, "rb") as f:  # type: ignore[arg-type]
                 data = f.read(self.max_file_bytes + 1)

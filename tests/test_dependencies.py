@@ -203,6 +203,30 @@ def test_a_bundles_aliased_exports_are_followed(tmp_path: Path) -> None:
         "node_modules/core/build/chunk-1.d.ts": ["QueryObserver", "DefaultError"]}
 
 
+def test_go_imports_resolve_in_the_modules_vendor_folder(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "svc/go.mod": "module example.com/svc\n\ngo 1.22\n",
+        "svc/vendor/github.com/acme/kit/log/log.go": "package log\n\ntype Logger struct{ level int }\n\n"
+                                                     "// New makes a logger.\nfunc New(level int) *Logger {\n"
+                                                     "\treturn &Logger{level}\n}\n",
+        "svc/vendor/github.com/acme/kit/log/log_test.go": "package log\n\nfunc New() {}\n",
+        "svc/cmd/main.go": "",
+    })
+    text = ('package main\n\nimport (\n\t"fmt"\n\t"github.com/acme/kit/log"\n)\n\n'
+            "func main() {\n\tl := log.New(3)\n\tfmt.Println(l)\n}\n")
+    fmt, kit = refs(text, "go")
+    files = installed(tmp_path)
+    assert installed_definitions(kit, "svc/cmd/main.go", text, files) == {}  # no vendor/modules.txt: not vendored
+    write(tmp_path, {"svc/vendor/modules.txt": "# github.com/acme/kit v1.0.0\n## explicit\ngithub.com/acme/kit/log\n"})
+    files = installed(tmp_path)
+    assert installed_definitions(kit, "svc/cmd/main.go", text, files) == {
+        "svc/vendor/github.com/acme/kit/log/log.go": ["New"]}
+    assert installed_definitions(fmt, "svc/cmd/main.go", text, files) == {}
+    (snippet,) = select_context("svc/cmd/main.go", text, 9, {"svc/cmd/main.go": text}, [], None, 4000, (0, 11),
+                                installed=files, language="go")
+    assert "func New(level int) *Logger {" in snippet.text
+
+
 # ------------------------------------------------------------------------------------ the context
 
 
