@@ -69,10 +69,14 @@ def brief(text: str, language: str, names: Iterable[str], max_chars: int, others
     else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already); with
     `others`, the signatures of the file's other public definitions (not ``_private``) in the room left.
     Empty (found False) when no name is defined in `text`."""
-    cut = _brief(_normalize(text), language, tuple(dict.fromkeys(n for n in names if n)), max_chars)
-    if not others or not cut.found:
-        return cut
-    return _public_others(_model(_normalize(text), language), cut, max_chars)
+    names = tuple(dict.fromkeys(n for n in names if n))
+    return (_brief_with_others if others else _brief)(_normalize(text), language, names, max_chars)
+
+
+@lru_cache(maxsize=128)  # a bundle's .d.ts has hundreds of definitions to render: once per set of names
+def _brief_with_others(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
+    cut = _brief(text, language, names, max_chars)
+    return _public_others(_model(text, language), cut, max_chars) if cut.found else cut
 
 
 def _public_others(model, cut: Extract, max_chars: int) -> Extract:
