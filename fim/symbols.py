@@ -4,7 +4,8 @@ Pure and tolerant of broken code: each language's definitions model comes from t
 (`fim.languages`): tree-sitter for the brace languages, indentation for Python. Short definitions are kept whole;
 long ones are reduced to their signatures (a class keeps its header, docstring, fields and method
 signatures) with ``...`` where a body was left out. When none of the names is found the head of the
-file is returned, or, for a file too long for that, its outline.
+file is returned, or, for a file too long for that, its outline. `brief` renders an installed package's
+definitions as its API: signatures and the docstrings' first lines (Python), a class's public methods only.
 """
 
 from __future__ import annotations
