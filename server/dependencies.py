@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -103,6 +104,7 @@ class InstalledFiles(Mapping[str, str]):
         self.max_file_bytes = max_file_bytes
         self._stats: OrderedDict[str, tuple[float, Optional[tuple[int, int]]]] = OrderedDict()
         self._texts: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
+        self._lock = threading.Lock()  # the model thread's selection and a code action's may ask at once
 
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
@@ -125,7 +127,8 @@ class InstalledFiles(Mapping[str, str]):
     def _stamp(self, key: str) -> Optional[tuple[int, int]]:
         """(mtime_ns, size) of the regular file `key` names (a stat at most every STAT_SECONDS), or None."""
         now = time.monotonic()
-        held = self._stats.get(key)
+        with self._lock:
+            held = self._stats.get(key)
         if held is not None and now - held[0] < STAT_SECONDS:
             return held[1]
         path = self.path(key)
@@ -138,10 +141,11 @@ class InstalledFiles(Mapping[str, str]):
                     found = (st.st_mtime_ns, st.st_size)
             except (OSError, ValueError):
                 found = None
-        self._stats[key] = (now, found)
-        self._stats.move_to_end(key)
-        while len(self._stats) > MAX_STATS:
-            self._stats.popitem(last=False)
+        with self._lock:
+            self._stats[key] = (now, found)
+            self._stats.move_to_end(key)
+            while len(self._stats) > MAX_STATS:
+                self._stats.popitem(last=False)
         return found
 
     def __contains__(self, key: object) -> bool:
@@ -151,14 +155,16 @@ class InstalledFiles(Mapping[str, str]):
         stamp = self._stamp(key)
         if stamp is None:
             raise KeyError(key)
-        held = self._texts.get(key)
+        with self._lock:
+            held = self._texts.get(key)
         if held is not None and held[0] == stamp:
-            self._texts.move_to_end(key)
             return held[1]
         text = self._read(key, stamp)
-        self._texts[key] = (stamp, text)
-        while len(self._texts) > MAX_TEXTS:
-            self._texts.popitem(last=False)
+        with self._lock:
+            self._texts[key] = (stamp, text)
+            self._texts.move_to_end(key)
+            while len(self._texts) > MAX_TEXTS:
+                self._texts.popitem(last=False)
         return text
 
     def _read(self, key: str, stamp: tuple[int, int]) -> str:
