@@ -9,7 +9,7 @@ Sources, most important first:
    file's other definitions in the room left; the files past the caps (`MAX_IMPORT_FILES`,
    `MAX_SIBLING_FILES`) as their signatures only, after those sent whole; then the definitions it
    uses from installed packages (an import the workspace does not resolve, found by
-   `fim.dependencies` in the `installed` mapping: site-packages, node_modules), as signatures and
+   `fim.dependencies` in the `installed` mapping: site-packages, node_modules, Go's vendor/), as signatures and
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own

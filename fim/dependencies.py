@@ -50,7 +50,7 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
     names = list(dict.fromkeys(ref.names))[:MAX_NAMES]
     family = _family(ref.language)
     if family == "python":
-        entry = _python_module(ref.module, installed)
+        entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
     elif family == "javascript" and names:
         entry = _node_entry(ref.module, current_path, installed)
     elif family == "go":

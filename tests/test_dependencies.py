@@ -130,6 +130,8 @@ def test_python_names_are_followed_to_their_defining_module(tmp_path: Path) -> N
     assert installed_definitions(refs(text)[0], "app.py", text, files) == {
         "site-packages/httplib/_models.py": ["Response"]}
     assert installed_definitions(refs("import os\nos.path\n")[0], "app.py", "", files) == {}
+    text = "from .httplib import request\n"  # a relative import the workspace does not resolve is not a package's
+    assert installed_definitions(refs(text)[0], "app.py", text, files) == {}
 
 
 def test_stubs_are_preferred_to_sources(tmp_path: Path) -> None:
