@@ -220,6 +220,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     else:
                         del import_paths[path]
         import_paths = _follow_reexports(import_paths, files, index, readable, current_path)
+        if installed is not None:
+            _installed_reexports(import_paths, files, index, installed, dependencies)
         if len(import_paths) > MAX_IMPORT_FILES:
             # The files whose names are used near the cursor first, then in import order; those past
             # MAX_IMPORT_FILES as their signatures only.
@@ -336,6 +338,26 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     taken = _take(candidates, budget_chars, current_path, lines[win_lo:win_hi], (win_lo, win_hi))
     taken.sort(key=lambda c: (-c.kind, c.order, c.chosen[0] if c.chosen else ()))
     return [Snippet(c.source, c.chosen[1]) for c in taken if c.chosen]
+
+
+def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], files: Mapping[str, str],
+                         index: PathIndex, installed: Mapping[str, str],
+                         dependencies: dict[str, tuple[int, list[str]]]) -> None:
+    """Add to `dependencies` the names that imported workspace files only import from an installed package
+    (a ``compat.py`` doing ``from urllib3 import Retry``), with the installed files defining them."""
+    for path, (line, names) in import_paths.items():
+        language = _language_id(path)
+        text = files[path]
+        missing = [n for n in names if language is not None and not defines(text, language, n)]
+        if not missing:
+            continue
+        for ref in _file_imports(text, language):
+            wanted = tuple(n for n in missing if n in ref.names)
+            if not wanted or resolve(ref, path, index):
+                continue
+            for dependency, found in installed_definitions(replace(ref, names=wanted), path, text, installed).items():
+                _, held = dependencies.setdefault(dependency, (line, []))
+                held.extend(n for n in found if n not in held)
 
 
 REEXPORT_DEPTH = 2  # ``from .x import Name`` followed this many modules deep

@@ -258,6 +258,15 @@ def test_a_module_being_typed_shows_what_the_package_offers(tmp_path: Path) -> N
     assert snippet.text.index("class Request:") < snippet.text.index("class Response:")
 
 
+def test_a_name_the_project_re_exports_from_a_package_is_found_there(tmp_path: Path) -> None:
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
+    compat = "from httplib import request  # the version this project supports\n\nTIMEOUT = 5\n"
+    document = "from .compat import request\n\nanswer = request('GET', '/')\nother = 1\n"
+    workspace = {"pkg/__init__.py": "", "pkg/compat.py": compat, "pkg/main.py": document}
+    snippets = select_context("pkg/main.py", document, 3, workspace, [], None, 6000, (0, 4), installed=files)
+    assert "site-packages/httplib/_api.py" in [s.source for s in snippets]
+
+
 def test_project_files_come_before_the_dependencys_when_the_budget_is_short(tmp_path: Path) -> None:
     files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
     helper = "def prepare(url: str) -> str:\n" + "".join(f"    url = url.strip()  # step {k}\n" for k in range(4)) \
