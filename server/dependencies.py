@@ -96,7 +96,8 @@ class InstalledFiles(Mapping[str, str]):
 
     `site` is the environment's site-packages folder (None: no Python environment); `workspace_path` maps a
     workspace-relative path to the file system (`server.workspace.WorkspaceIndex.abspath`); only paths with
-    a ``node_modules`` folder in them are read through it."""
+    a ``node_modules`` or ``vendor`` folder in them are read through it, wherever their links lead (pnpm's
+    store, a linked package), unless the path there looks secret."""
 
     def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int) -> None:
         self.site = site
