@@ -82,9 +82,17 @@ def _brief_with_others(text: str, language: str, names: tuple[str, ...], max_cha
 
 def _public_others(model, cut: Extract, max_chars: int) -> Extract:
     """`cut`, then the signature of each other public definition of the file that fits, in file order."""
-    pieces, size, taken = [cut.text], len(cut.text), list(cut.spans)
     public = tuple(sorted(n for n in model.defined() if not n.startswith("_")))
-    for s, e in model.find(public):
+    pieces, taken = _others(model, cut, public, max_chars)
+    return Extract("\n\n".join(pieces), tuple(sorted(taken)), True)
+
+
+def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int) -> tuple[list[str], list[tuple[int, int]]]:
+    """The pieces and spans of `cut` (if any text) followed by the shortest rendering of each definition of
+    `names` outside it that fits in `max_chars`, in file order."""
+    pieces = [cut.text] if cut.text else []
+    size, taken = len(cut.text), list(cut.spans)
+    for s, e in model.find(names):
         if any(s < b and a < e for a, b in cut.spans):
             continue
         text = _without_comments_above(model.tiers(s, e)[0], getattr(model, "attached", ()))
@@ -93,7 +101,7 @@ def _public_others(model, cut: Extract, max_chars: int) -> Extract:
         pieces.append(text)
         size += len(text) + 2
         taken.append((s, e))
-    return Extract("\n\n".join(pieces), tuple(sorted(taken)), True)
+    return pieces, taken
 
 
 @lru_cache(maxsize=128)
@@ -205,18 +213,7 @@ def _fit(model, blocks: list[tuple[int, int]], max_chars: int) -> Extract:
 def _with_others(model, cut: Extract, max_chars: int) -> Extract:
     """`cut`, then the shortest rendering of every other definition of the file that fits, in
     file order."""
-    pieces = [cut.text] if cut.text else []
-    size = len(cut.text)
-    taken = list(cut.spans)
-    for s, e in model.find(tuple(sorted(model.defined()))):
-        if any(s < b and a < e for a, b in cut.spans):
-            continue
-        text = _without_comments_above(model.tiers(s, e)[0], getattr(model, "attached", ()))
-        if size + len(text) + 2 > max_chars:
-            continue
-        pieces.append(text)
-        size += len(text) + 2
-        taken.append((s, e))
+    pieces, taken = _others(model, cut, tuple(sorted(model.defined())), max_chars)
     if not pieces:
         return Extract(_truncate(model.outline(), max_chars), ((0, len(model.lines)),), False)
     return Extract("\n\n".join(pieces), tuple(sorted(taken)), cut.found)
