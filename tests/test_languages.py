@@ -480,7 +480,7 @@ def test_shell_sourced_scripts_resolve_by_path_or_name():
     files = {"modules.d/99base/dracut-lib.sh": "", "modules.d/95nfs/common.sh": "", "dracut-functions.sh": "",
              "modules.d/95nfs/commented.sh": "", "modules.d/95nfs/quoted.sh": "", "modules.d/95nfs/heredoc.sh": ""}
     index = path_index(files)
-    refs = imported_modules(text, "shellscript")
+    refs = [r for r in imported_modules(text, "shellscript") if r.module]  # "": the functions it runs
     assert [r.module for r in refs] == ["/lib/dracut-lib.sh", "./common.sh", "$dracutbasedir/dracut-functions.sh",
                                         "$f"]
     assert [resolve(r, "modules.d/95nfs/nfs-lib.sh", index) for r in refs] == [
@@ -796,7 +796,7 @@ def test_shell_source_with_an_end_of_options_mark_sources_the_file():
     """``source -- "$DIR/lib.sh"`` was read as sourcing a file named ``--``."""
     text = "#!/bin/bash\nsource -- \"$DIR/lib.sh\" arg1\n. -- ./util.sh\n"
     files = {"scripts/lib.sh": "", "scripts/util.sh": ""}
-    refs = imported_modules(text, "shellscript")
+    refs = [r for r in imported_modules(text, "shellscript") if r.module]
     assert [r.module for r in refs] == ["$DIR/lib.sh", "./util.sh"]
     assert [resolve(r, "scripts/main.sh", path_index(files)) for r in refs] == [["scripts/lib.sh"], ["scripts/util.sh"]]
 
@@ -863,3 +863,21 @@ def test_perl_definitions_by_brace_depth_past_literals_pod_and_heredocs():
     assert extract(text, "perl", ["price"], 4000).text == lines[32] + "\n\n" + lines[33]  # with its package's head
     assert extract(text, "perl", ["last_one"], 4000).text == lines[36]
     assert extract(text, "perl", ["MAX"], 4000).text == "\n".join(lines[3:7])
+
+
+def test_a_shell_script_sees_the_workspace_functions_it_runs_without_sourcing_them():
+    """A hook run by a script that sourced the library first (or whose ``type getarg || . /lib/dracut-lib.sh``
+    is still being typed) calls ``getarg`` without a source: dracut-lib.sh never reached its prompt. A function
+    every plugin defines (``install``) names none of them."""
+    library = "getarg() {\n    echo \"$1\"\n}\n\ngetargbool() {\n    getarg \"$@\"\n}\n"
+    plugin = "install() {\n    inst_hook cmdline 30 \"$moddir/hook.sh\"\n}\n"
+    files = {"modules.d/99base/dracut-lib.sh": library, "modules.d/90x/hook.sh": "",
+             **{f"modules.d/9{k}p/module-setup.sh": plugin for k in range(5)}}
+    text = "#!/bin/sh\n# getcmdline is not run\nif getargbool 0 rd.x; then\n    v=\"$(getarg rd.y)\"\n    install\nfi\n"
+    files["modules.d/90x/hook.sh"] = text
+    snippets = select_context("modules.d/90x/hook.sh", text, 4, files, [], None, 4000, (0, 5))
+    assert [s.source for s in snippets] == ["modules.d/99base/dracut-lib.sh"]
+    assert "getarg() {" in snippets[0].text and "getargbool() {" in snippets[0].text
+    from fim.languages.shell import CALLED
+    called = [r for r in imported_modules(text, "shellscript") if r.module == CALLED]
+    assert called and called[0].names == ("getargbool", "getarg", "install")
