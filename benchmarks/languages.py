@@ -407,7 +407,10 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                 if not before.rstrip().endswith((".", "?.", "!.")) and language_of(target) == "swift":
                     style = "swift-module"
             elif language == "ruby":  # a library: every file sees the classes the others define
-                if not before.rstrip().endswith("."):
+                qualifier = _RUBY_QUALIFIER.search(before)  # none after a symbol's ``:``
+                if not before.rstrip().endswith(".") and (
+                        not qualifier or not qualifier.group(1)
+                        or _ruby_nested_in(files[target], target_line, qualifier.group(1))):
                     style = "ruby-library"
             elif language == "lua":
                 style = "lua-require"
@@ -442,6 +445,30 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                 seen_lines.add(i)
                 break
     return out
+
+
+_RUBY_QUALIFIER = re.compile(r"(?<![\w:])((?:::)?(?:[A-Z]\w*::)*)$")  # ``Rack::Utils::``, ``::Digest::``, ``::``
+_RUBY_NESTING = re.compile(r"^([ \t]*)(?:class|module)[ \t]+((?:[A-Z]\w*::)*)([A-Z]\w*)")
+
+
+def _ruby_nested_in(text: str, line: int, qualifier: str) -> bool:
+    """The definition on `line` of `text` is the one ``qualifier::Name`` names: the qualifier's modules are
+    the innermost of those around it (``Abstract::`` of ``Rack::Session::Abstract``), all of them from the
+    top for ``::A::`` (``::Digest::MD5`` is the standard library's, not ``Rack::Auth::Digest::MD5``;
+    ``URI::Parser`` not ``Rack::Multipart::Parser``). The modules around it by indentation."""
+    lines = text.split("\n")
+    own = _RUBY_NESTING.match(lines[line])
+    nesting = own.group(2).split("::")[:-1] if own else []
+    indent = len(lines[line]) - len(lines[line].lstrip())
+    for k in range(line - 1, -1, -1):
+        m = _RUBY_NESTING.match(lines[k])
+        if m and len(m.group(1)) < indent:
+            nesting = m.group(2).split("::")[:-1] + [m.group(3)] + nesting
+            indent = len(m.group(1))
+    wanted = [n for n in qualifier.split("::") if n]
+    if qualifier.startswith("::"):
+        return nesting == wanted
+    return nesting[len(nesting) - len(wanted):] == wanted if len(wanted) <= len(nesting) else False
 
 
 def definition_index(files: Mapping[str, str]) -> dict[str, list[tuple[str, int]]]:

@@ -287,6 +287,24 @@ def test_csharp_tasks_follow_using_directives_and_the_enclosing_namespaces():
     assert got == {("Guard", "cs-namespace", "Common/Guard.cs")}  # not Hidden: no using; not a nested class
 
 
+def test_a_qualified_ruby_constant_is_a_task_only_where_its_modules_hold_the_definition():
+    """``::Digest::MD5`` (the standard library's) and ``URI::Parser`` stood for rack's ``Rack::Auth::Digest::MD5``
+    and ``Rack::Multipart::Parser``: tasks no context could meet."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "lib/rack/auth/digest/md5.rb": "module Rack\n  module Auth\n    module Digest\n      class MD5\n"
+                                       "      end\n    end\n  end\nend\n",
+        "lib/rack/multipart/parser.rb": "module Rack\n  module Multipart\n    class Parser\n    end\n  end\nend\n",
+        "lib/rack/auth.rb": "module Rack\n  module Auth\n    module Digest\n    end\n  end\n  module Multipart\n  end\nend\n",
+        "lib/rack/nonce.rb": ("module Rack\n  class Nonce\n    def digest\n      ::Digest::MD5.hexdigest(1)\n"
+                              "      x = URI::Parser.new\n      y = Auth::Digest::MD5.new\n"
+                              "      z = Multipart::Parser.new\n    end\n  end\nend\n"),
+    }
+    got = {(t.line, t.name, t.style) for t in extract_language_tasks("rack", files)}
+    assert got == {(5, "MD5", "ruby-library"), (6, "Parser", "ruby-library")}
+
+
 def test_kotlin_tasks_name_extension_functions_and_only_the_workspaces_imports():
     """``fun <T> Array<T>.toJSValue`` "defined" Array, and okhttp3's imported Response stood for the
     workspace's cdp Response: 40 of expo's Kotlin tasks no context could meet."""
