@@ -231,7 +231,7 @@ def test_an_aliased_php_use_statement_is_read():
     reached the prompt."""
     text = "<?php\nuse App\\Models\\User as Member;\nuse App\\A AS X, App\\B;\nuse function App\\fmt as f;\n"
     assert [(r.module, r.names) for r in imported_modules(text, "php")] == [
-        ("App\\Models\\User", ("User",)), ("App\\A", ("A",)), ("App\\B", ("B",)), ("App\\fmt", ("fmt",))]
+        ("App\\Models\\User", ("User",)), ("App\\A", ("A",)), ("App\\B", ("B",)), ("function:App\\fmt", ("fmt",))]
 
 
 def test_php_use_statements_inside_braced_namespaces_are_read():
@@ -881,3 +881,18 @@ def test_a_shell_script_sees_the_workspace_functions_it_runs_without_sourcing_th
     from fim.languages.shell import CALLED
     called = [r for r in imported_modules(text, "shellscript") if r.module == CALLED]
     assert called and called[0].names == ("getargbool", "getarg", "install")
+
+
+def test_php_functions_and_constants_imported_by_name_reach_the_prompt():
+    """``use function Acme\\Util\\money;`` was looked up as a class file (``Util/money.php``) and found
+    nothing: a function lives in any file of its namespace's folder; ``const SCALE`` defined no name."""
+    files = {"composer.json": '{"autoload": {"psr-4": {"Acme\\\\": "src/"}}}',
+             "src/Util/functions.php": ("<?php\nnamespace Acme\\Util;\n\nconst SCALE = 100;\n\n"
+                                        "function money(int $cents): string\n{\n    return (string) $cents;\n}\n"),
+             "src/Util/Other.php": "<?php\nnamespace Acme\\Util;\n\nclass Other\n{\n}\n"}
+    text = ("<?php\nnamespace Acme;\n\nuse function Acme\\Util\\money;\nuse const Acme\\Util\\SCALE;\n\n"
+            "class Cart\n{\n    public function total(): string\n    {\n        return money(SCALE);\n    }\n}\n")
+    files["src/Cart.php"] = text
+    snippets = select_context("src/Cart.php", text, 10, files, [], None, 4000, (0, 14))
+    found = next(s.text for s in snippets if s.source == "src/Util/functions.php")
+    assert "function money(int $cents): string" in found and "const SCALE = 100;" in found

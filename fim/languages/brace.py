@@ -51,6 +51,7 @@ _DECL_KEYWORDS = re.compile(
     r"\b(?:class|interface|enum|record|struct|union|object|trait|typedef|typealias|namespace|def|func|fn|protocol"
     r"|actor)[ \t]+(?!(?:class|interface|struct|object)\b)([A-Za-z_]\w*)"
     r"|\bfun[ \t]+(?!interface\b)(?:<[^>]*>[ \t]*)?(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)")
+_PHP_CONSTANT = re.compile(r"[ \t]*(?:const[ \t]+([A-Za-z_]\w*)[ \t]*=|define[ \t]*\([ \t]*['\"]([A-Za-z_]\w*)['\"])")
 _CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")  # \b: a word is tried once, not from each letter
 _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
                       "throw", "elif", "defined"})
@@ -94,6 +95,9 @@ class BraceFile:
         if line.startswith("#define"):
             m = re.match(r"#define[ \t]+(\w+)", line)
             names += [m.group(1)] if m else []
+        if self.language == "php":  # ``const SCALE = 100;``, ``define('SCALE', 100);`` (``use const``)
+            m = _PHP_CONSTANT.match(line)
+            names += [m.group(1) or m.group(2)] if m else []
         call = _CALLABLE.search(code)
         if call and call.group(1) not in _CONTROL and not code.lstrip().startswith(("return", "}", ".")) \
                 and re.match(r"^[ \t]*[\w:<>*&, \[\]@.]*[ \t*&]" + re.escape(call.group(1)) + r"[ \t]*\(",

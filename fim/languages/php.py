@@ -13,20 +13,22 @@ from fim.languages.base import ImportRef, PathIndex, line_of
 
 # ``use A\B\C;``, ``use A\B\C as D, E\F;``, ``use function A\b;``, ``use A\B\{C, D as E};``
 _USE = re.compile(
-    r"(?m)^[ \t]*use[ \t]+(?:(?:function|const)[ \t]+)?([\\\w]+\\?(?:\{[^}]*\})?(?:[ \t]+(?i:as)[ \t]+\w+)?"
+    r"(?m)^[ \t]*use[ \t]+(?:(function|const)[ \t]+)?([\\\w]+\\?(?:\{[^}]*\})?(?:[ \t]+(?i:as)[ \t]+\w+)?"
     r"(?:[ \t]*,[^;]*)?)[ \t]*;")
 _NAME = re.compile(r"[A-Za-z_]\w*(?:\\[A-Za-z_]\w*)*")
 
 
 def imports(text: str) -> list[ImportRef]:
     """The ``use`` statements at a file's top level (not a trait ``use`` inside a class body: those
-    are indented under a brace), one reference per imported name."""
+    are indented under a brace), one reference per imported name; a function's or a constant's
+    (``use function A\\b;``) module is marked ``function:A\\b`` / ``const:A\\B``."""
     refs: list[ImportRef] = []
     for m in _USE.finditer(text):
         if m.group(0)[:1] in " \t" and _inside_braces(text, m.start()):
             continue
         line = line_of(text, m.start())
-        body = m.group(1)
+        kind = m.group(1) + ":" if m.group(1) else ""
+        body = m.group(2)
         group = re.match(r"([\\\w]*?)\\?\{([^}]*)\}", body)
         if group:
             prefix = group.group(1).strip("\\")
@@ -37,7 +39,7 @@ def imports(text: str) -> list[ImportRef]:
             name = _NAME.match(part.lstrip("\\"))
             if name is not None:
                 module = name.group(0)
-                refs.append(ImportRef(module, (module.rpartition("\\")[2],), "php", line))
+                refs.append(ImportRef(kind + module, (module.rpartition("\\")[2],), "php", line))
     return refs
 
 
@@ -63,7 +65,14 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
     """The file of a class named by its namespace: where a composer.json's PSR-4 autoload puts it
     (``"Acme\\\\": "src/"``: ``Acme\\Cart`` in ``src/Cart.php``), else the longest tail of the name
     that is a path of the workspace (``App\\Models\\User``: ``App/Models/User.php``, else
-    ``Models/User.php``)."""
+    ``Models/User.php``). For a function or a constant (``use function Acme\\Util\\money;``), the files of its
+    namespace's folder (those defining it are kept by the context), at most `MAX_NAMESPACE_FILES`."""
+    kind, _, module = ref.module.rpartition(":")
+    if kind:
+        namespace = module.rpartition("\\")[0]
+        folder = _folder(namespace, index) if namespace else None
+        files = [p for p in index.by_dir.get(folder, ()) if p.endswith(".php")] if folder is not None else []
+        return files[:MAX_NAMESPACE_FILES]
     for prefix, folder in _psr4(index):
         if ref.module.startswith(prefix + "\\") or not prefix:
             rest = ref.module[len(prefix):].strip("\\").replace("\\", "/")
@@ -76,6 +85,26 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
         if hits:
             return hits[:1]
     return []
+
+
+MAX_NAMESPACE_FILES = 32
+
+
+def _folder(namespace: str, index: PathIndex) -> str | None:
+    """The folder of a namespace: where a PSR-4 map puts it, else the longest tail of its name that is a
+    folder of the workspace."""
+    for prefix, folder in _psr4(index):
+        if namespace == prefix or namespace.startswith(prefix + "\\") or not prefix:
+            rest = namespace[len(prefix):].strip("\\").replace("\\", "/")
+            path = posixpath.normpath(posixpath.join(folder, rest)) if rest else folder
+            if path in index.by_dir:
+                return path
+    parts = namespace.split("\\")
+    for start in range(len(parts)):
+        hits = index.dirs_with_suffix("/".join(parts[start:]))
+        if hits:
+            return hits[0]
+    return None
 
 
 def _psr4(index: PathIndex) -> list[tuple[str, str]]:
