@@ -865,6 +865,20 @@ def test_perl_definitions_by_brace_depth_past_literals_pod_and_heredocs():
     assert extract(text, "perl", ["MAX"], 4000).text == "\n".join(lines[3:7])
 
 
+def test_a_ruby_namespace_wrapper_is_outlined_through_to_its_class():
+    """A gem wraps each file's one class in its namespace (``module Rack`` around ``module Utils``): a name
+    used of the wrapper (every file uses ``Rack``) cut the file to ``module Rack`` / ``module Utils`` / ``...``,
+    which hid the classes and constants it holds (``HeaderHash``), or was dropped as a repeat of the others."""
+    methods = "".join(f"    def helper{k}(value)\n      value.to_s * {k}\n    end\n\n" for k in range(12))
+    text = ("module Rack\n  # A grab-bag of helpers.\n  module Utils\n    DEFAULT_SEP = /[&;] */n\n" + methods +
+            "    class HeaderHash < Hash\n      def [](key)\n        super(key.downcase)\n      end\n    end\n"
+            "  end\nend\n")
+    cut = extract(text, "ruby", ["Rack"], 4000)
+    lines = cut.text.split("\n")
+    assert lines == ["module Rack", "  module Utils", "    DEFAULT_SEP = /[&;] */n", "    ...",
+                     "    class HeaderHash < Hash", "  end", "end"]
+
+
 def test_a_shell_script_sees_the_workspace_functions_it_runs_without_sourcing_them():
     """A hook run by a script that sourced the library first (or whose ``type getarg || . /lib/dracut-lib.sh``
     is still being typed) calls ``getarg`` without a source: dracut-lib.sh never reached its prompt. A function

@@ -1,13 +1,15 @@
 """Ruby: ``require``/``require_relative``/``autoload`` resolved to the workspace's files, the other
 files of the library a file belongs to (Ruby sees every loaded class without naming its file), and
-definitions by ``def``/``class``/``module`` ... ``end`` blocks."""
+definitions by ``def``/``class``/``module`` ... ``end`` blocks; a gem's namespace module around a file's one
+class is outlined through to the classes and constants that class holds."""
 
 from __future__ import annotations
 
 import posixpath
 import re
+from typing import Optional
 
-from fim.languages.base import ImportRef, Language, PathIndex, line_of
+from fim.languages.base import MAX_WHOLE_LINES, ImportRef, Language, PathIndex, line_of
 from fim.languages.brace import BraceFile, _indent
 from fim.languages.keyword import RUBY_RULES, blank_heredocs
 from fim.languages.rubyscan import blank
@@ -106,6 +108,7 @@ _NAMES = re.compile(
     r"^[ \t]*(?:def[ \t]+(?:self\.|[A-Za-z_]\w*\.)?([A-Za-z_]\w*)"
     r"|(?:class|module)[ \t]+(?:[A-Za-z_]\w*::)*([A-Z]\w*)"
     r"|([A-Z][A-Z0-9_]*)[ \t]*=(?![=~]))")
+_CONSTANT = re.compile(r"^[ \t]*[A-Z][A-Z0-9_]*[ \t]*=(?![=~])")
 _MIXIN = re.compile(r"^[ \t]*(?:include|extend|prepend)[ \t(]+[A-Z]")
 _ATTRIBUTES = re.compile(r"^[ \t]*attr_(?:reader|writer|accessor)[ \t(]+((?::\w+[ \t]*,?[ \t]*)+)")
 
@@ -167,6 +170,49 @@ class RubyFile(BraceFile):
                 out.append(_indent(line) + "...")
                 eliding = True
         return "\n".join(out)
+
+    def render(self, start: int, end: int, summary: bool = False) -> str:
+        """As `BraceFile.render`, but through the wrappers: of ``module Rack`` around ``module Utils`` (a
+        gem's namespace around each file's one class), the classes, modules, constants, attributes and mixins
+        Utils holds (``class HeaderHash < Hash``, ``DEFAULT_SEP = ...``; its methods and comments elided):
+        not ``module Utils`` alone. A wrapper spans its file, and every file of the gem uses its name."""
+        if not summary and end - start <= MAX_WHOLE_LINES:
+            return super().render(start, end)
+        inner = start
+        while (member := self._wrapped(inner, end)) is not None:
+            inner = member
+        if inner == start:
+            return super().render(start, end, summary)
+        keep = self.depth[inner] + 1
+        out: list[str] = []
+        for k in range(start, end):
+            code = self.code[k]
+            if self.depth[k] > keep or not code.strip():
+                continue
+            if any(p.match(code) for p in (_CONSTANT, _ATTRIBUTES, _MIXIN, self.container)) \
+                    or self.depth[k + 1] < self.depth[k] and self.closing.match(code):
+                out.append(self.lines[k])
+            elif out and out[-1].strip() != "...":
+                out.append(_indent(self.lines[k]) + "...")
+        return "\n".join(out)
+
+    def _wrapped(self, head: int, end: int) -> Optional[int]:
+        """The line of the one class or module that the class or module opened on line `head` holds and
+        nothing else (its body's other code lines are closers), or None."""
+        if not self.container.match(self.code[head]) or self.depth[head + 1] <= self.depth[head]:
+            return None
+        level = self.depth[head] + 1
+        member = None
+        for k in range(head + 1, end):
+            if self.depth[k] != level or not self.code[k].strip():
+                if self.depth[k] < level:
+                    break
+                continue
+            if member is None and self.container.match(self.code[k]) and self.depth[k + 1] > level:
+                member = k
+            elif not self.closing.match(self.code[k]):
+                return None
+        return member
 
     def _names_at(self, i: int) -> list[str]:
         m = _NAMES.match(self.code[i])
