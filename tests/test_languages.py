@@ -910,3 +910,16 @@ def test_php_functions_and_constants_imported_by_name_reach_the_prompt():
     snippets = select_context("src/Cart.php", text, 10, files, [], None, 4000, (0, 14))
     found = next(s.text for s in snippets if s.source == "src/Util/functions.php")
     assert "function money(int $cents): string" in found and "const SCALE = 100;" in found
+
+
+def test_a_ruby_file_loaded_for_one_class_brings_the_others_it_defines():
+    """``autoload :MockRequest, "rack/mock"`` asked mock.rb for MockRequest alone: the MockResponse it loads
+    too (Ruby loads the whole file), being typed in the next autoload line, never reached the prompt."""
+    mock = ("module Rack\n  class MockRequest\n    def initialize(app)\n      @app = app\n    end\n  end\n\n"
+            "  class MockResponse < Rack::Response\n    def initialize(status)\n      @status = status\n"
+            "    end\n  end\nend\n")
+    text = "module Rack\n  autoload :MockRequest, \"rack/mock\"\n  autoload :\nend\n"
+    files = {"lib/rack/mock.rb": mock, "lib/rack.rb": text}
+    snippets = select_context("lib/rack.rb", text, 2, files, [], None, 4000, (0, 4))
+    found = next(s.text for s in snippets if s.source == "lib/rack/mock.rb")
+    assert "  class MockRequest" in found and "  class MockResponse < Rack::Response" in found

@@ -1,6 +1,7 @@
 """Ruby: ``require``/``require_relative``/``autoload`` resolved to the workspace's files, the other
 files of the library a file belongs to (Ruby sees every loaded class without naming its file), and
-definitions by ``def``/``class``/``module`` ... ``end`` blocks; a gem's namespace module around a file's one
+definitions by ``def``/``class``/``module`` ... ``end`` blocks (a file loaded for one class brings the
+signatures of the others it defines: Ruby loads it whole); a gem's namespace module around a file's one
 class is outlined through to the classes and constants that class holds."""
 
 from __future__ import annotations
@@ -240,4 +241,5 @@ def _starts_statement(code: str, i: int, modifier: bool = False) -> bool:
 
 
 LANGUAGE = Language("ruby", ("ruby",), (".rb", ".rake", ".gemspec"), "ruby", imports=imports, resolve=resolve,
-                    model=lambda text, lines: RubyFile(text, lines), siblings=siblings, rules=RUBY_RULES)
+                    model=lambda text, lines: RubyFile(text, lines), siblings=siblings, rules=RUBY_RULES,
+                    imports_packages=True)
