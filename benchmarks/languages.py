@@ -25,7 +25,9 @@ in the file itself, and the language makes it visible there:
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
 - Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
 - Swift: a name of another file of the package (one module, as a CocoaPod's sources are);
-- Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded);
+- Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded); a
+  qualified one (``Abstract::PersistedSecure``) only where the qualifier's modules are the innermost around
+  the definition, all of them from the top after a leading ``::`` (not ``::Digest::MD5`` for rack's MD5);
 - Lua: ``alias.name`` where ``local alias = require "a.b"`` and ``a/b.lua`` defines ``name`` (``function
   M.name``, ``M.name =``);
 - shell: a function defined in a script the file sources (``. /lib/x-lib.sh``, by the script's name).
