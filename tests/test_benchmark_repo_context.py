@@ -296,7 +296,8 @@ def test_a_qualified_ruby_constant_is_a_task_only_where_its_modules_hold_the_def
         "lib/rack/auth/digest/md5.rb": "module Rack\n  module Auth\n    module Digest\n      class MD5\n"
                                        "      end\n    end\n  end\nend\n",
         "lib/rack/multipart/parser.rb": "module Rack\n  module Multipart\n    class Parser\n    end\n  end\nend\n",
-        "lib/rack/auth.rb": "module Rack\n  module Auth\n    module Digest\n    end\n  end\n  module Multipart\n  end\nend\n",
+        "lib/rack/auth.rb": ("module Rack\n  module Auth\n    module Digest\n    end\n  end\n"
+                             "  module Multipart\n  end\nend\n"),
         "lib/rack/nonce.rb": ("module Rack\n  class Nonce\n    def digest\n      ::Digest::MD5.hexdigest(1)\n"
                               "      x = URI::Parser.new\n      y = Auth::Digest::MD5.new\n"
                               "      z = Multipart::Parser.new\n    end\n  end\nend\n"),

@@ -27,7 +27,8 @@ _HEREDOC = re.compile(r"(?<!<)<<(?!<)-?[ \t]*([\"']?)([A-Za-z_]\w*)\1")
 
 # A word where a command starts: a line's start, after ``;``, ``&&``, ``|``, ``$(``, a backquote, ``(``, ``{``
 # (not ``${``), ``!`` or a keyword; inside double quotes too (``"$(getarg x)"``).
-_COMMAND = re.compile(r"(?m)(?:^|[;&|(`]|(?<!\$)\{)(?:[ \t]*(?:!|(?:then|do|else|if|elif|while|until|time)(?![\w:.-])))*"
+_COMMAND = re.compile(r"(?m)(?:^|[;&|(`]|(?<!\$)\{)"
+                      r"(?:[ \t]*(?:!|(?:then|do|else|if|elif|while|until|time)(?![\w:.-])))*"
                       r"[ \t]*([A-Za-z_][\w:.-]*)(?![\w:.=-])")
 _FUNCTION = re.compile(r"(?m)^[ \t]*(?:function[ \t]+([A-Za-z_][\w:.-]*)|([A-Za-z_][\w:.-]*)[ \t]*\([ \t]*\))")
 _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
