@@ -7,7 +7,9 @@ Windows). `InstalledFiles` is the mapping `fim.context.select_context` takes as 
 ``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` or ``vendor``
 folder (a key ending with ``/``: that folder's file names, one listing of a vendored Go package). Nothing is
 walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
-workspace's files are (no NUL byte, no line of minified code), kept by stamp; secret-looking paths are never opened.
+workspace's files are (no NUL byte, no line of minified code), kept by stamp; secret-looking paths are never opened,
+nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
+package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Callable, Iterator, Mapping, Optional
 from fim.dependencies import SITE
 from fim.secrets import is_secret_path
 from server import textfile
+from server.workspace import WorkspaceIndex
 
 ENV_FOLDERS = (".venv", "venv", "env")
 STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks for the same few files)
@@ -97,11 +100,13 @@ class InstalledFiles(Mapping[str, str]):
     `site` is the environment's site-packages folder (None: no Python environment); `workspace_path` maps a
     workspace-relative path to the file system (`server.workspace.WorkspaceIndex.abspath`); only paths with
     a ``node_modules`` or ``vendor`` folder in them are read through it, wherever their links lead (pnpm's
-    store, a linked package), unless the path there looks secret."""
+    store, a linked package), unless the path there looks secret or `excluded` (given that real path) says so."""
 
-    def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int) -> None:
+    def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
+                 excluded: Callable[[str], bool] = lambda real: False) -> None:
         self.site = site
         self._workspace_path = workspace_path
+        self._excluded = excluded
         self.max_file_bytes = max_file_bytes
         self._stats: OrderedDict[str, tuple[float, Optional[tuple[int, int]]]] = OrderedDict()
         self._texts: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
@@ -138,7 +143,9 @@ class InstalledFiles(Mapping[str, str]):
             try:
                 st = os.stat(path)
                 kind = stat.S_ISDIR if key.endswith("/") else stat.S_ISREG
-                if kind(st.st_mode) and not is_secret_path(os.path.realpath(path).replace(os.sep, "/")):
+                real = os.path.realpath(path)
+                if kind(st.st_mode) and not is_secret_path(real.replace(os.sep, "/")) and not (
+                        real != os.path.abspath(path) and self._excluded(real)):
                     found = (st.st_mtime_ns, st.st_size)
             except (OSError, ValueError):
                 found = None
@@ -195,4 +202,21 @@ class InstalledFiles(Mapping[str, str]):
 
     def __len__(self) -> int:
         return 0
+
+
+def linked_workspace_file(index: WorkspaceIndex, site: Optional[Path]) -> Callable[[str], bool]:
+    """The `excluded` test of `InstalledFiles` for `index`'s folders: a real path a link led to that lies in the
+    workspace outside site-packages, ``node_modules`` and ``vendor`` (a linked workspace package) is excluded where
+    the workspace's ignore rules exclude it (.gitignore, .deepfimignore, secret paths)."""
+    site_real = os.path.realpath(site) if site is not None else None
+
+    def excluded(real: str) -> bool:
+        if site_real is not None and (real == site_real or real.startswith(site_real + os.sep)):
+            return False
+        rel = index.relpath(real)
+        if rel is None or VENDORED.intersection(rel.split("/")[:-1]):
+            return False  # outside the workspace (pnpm's store, another environment) or an installed package
+        return index.is_ignored(real)
+
+    return excluded
 

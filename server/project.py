@@ -22,7 +22,7 @@ from fim.context import select_context
 from fim.prompt import Snippet
 from fim.similarity import RecentEdits
 from server.completion import ContextProvider
-from server.dependencies import InstalledFiles, find_environment, site_packages
+from server.dependencies import InstalledFiles, find_environment, linked_workspace_file, site_packages
 from server.workspace import PathLike, WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class Project:
         env = find_environment(root)
         site = site_packages(env) if env is not None else None
         files = held[1] if held is not None and held[1].site == site else InstalledFiles(
-            site, index.abspath, index.max_file_bytes)
+            site, index.abspath, index.max_file_bytes, linked_workspace_file(index, site))
         self._installed[root] = (now, files)
         return files
 

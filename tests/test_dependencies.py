@@ -307,3 +307,24 @@ def test_complete_json_shows_the_installed_definition(deepseek_tiny: Path, tmp_p
                if s["kind"] == "context" and s["source"] != "app.py"]
     assert [s["source"] for s in context] == ["site-packages/httplib/_models.py"]
     assert "def __init__(self, method: str, url: str, *, headers: dict = None) -> None:" in context[0]["text"]
+
+
+def test_a_linked_workspace_package_keeps_the_workspaces_ignore_rules(tmp_path: Path) -> None:
+    # npm/yarn workspaces link node_modules/@org/lib to packages/lib: a file the user excluded there stays out.
+    write(tmp_path, {".deepfimignore": "packages/lib/internal.ts\n",
+                     "packages/lib/package.json": json.dumps({"name": "@org/lib", "types": "index.d.ts"}),
+                     "packages/lib/index.d.ts": "export declare function open(): void;\n",
+                     "packages/lib/internal.ts": "export function internalToken(): string { return 'x' }\n"})
+    (tmp_path / "node_modules/@org").mkdir(parents=True)
+    (tmp_path / "node_modules/@org/lib").symlink_to(tmp_path / "packages/lib", target_is_directory=True)
+    main = tmp_path / "app.ts"
+    text = 'import { open } from "@org/lib";\nimport { internalToken } from "@org/lib/internal";\nopen();\n'
+    main.write_text(text, encoding="utf-8")
+    project = Project([tmp_path], background=False)
+    project.scan(10)
+    files = project.installed("app.ts")
+    assert "node_modules/@org/lib/index.d.ts" in files  # the linked package itself is read
+    assert "node_modules/@org/lib/internal.ts" not in files
+    sources = [s.source for s in project.context(main, text, 2)((0, 3), 4000)]
+    assert "packages/lib/index.d.ts" in sources  # the workspace's own resolution of the package wins
+    assert not any(source.endswith("internal.ts") for source in sources)
