@@ -1,8 +1,9 @@
 """The project's installed dependencies as completion context: the files `fim.dependencies` asks for, read on demand.
 
 `find_environment(root)` finds a workspace root's Python environment: a virtual environment folder in the root
-(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``), else the server's own ``VIRTUAL_ENV``
-or ``CONDA_PREFIX``; `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site-packages`` on
+(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``), else the ``VIRTUAL_ENV`` or
+``CONDA_PREFIX`` the server was started with, unless that is deepfim's own (the environment in deepfim's checkout,
+as the README installs it: its packages are deepfim's dependencies, not the project's); `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site-packages`` on
 Windows). `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
 ``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` or ``vendor``
 folder (a key ending with ``/``: that folder's file names, one listing of a vendored Go package). Nothing is
@@ -35,9 +36,13 @@ VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose file
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 
 
-def find_environment(root: Path, environ: Mapping[str, str] = os.environ) -> Optional[Path]:
-    """The Python environment of the workspace folder `root`: a virtual environment in it, else the one the
-    server runs in by ``VIRTUAL_ENV`` or ``CONDA_PREFIX``; None when there is none."""
+CHECKOUT = Path(__file__).resolve().parents[1]  # deepfim's own folder (its environment is in it)
+
+
+def find_environment(root: Path, environ: Mapping[str, str] = os.environ, checkout: Path = CHECKOUT) -> Optional[Path]:
+    """The Python environment of the workspace folder `root`: a virtual environment in it, else the one
+    ``VIRTUAL_ENV`` or ``CONDA_PREFIX`` names unless it lies in deepfim's own `checkout` (deepfim's environment,
+    activated to start it, is not the project's); None when there is none."""
     for name in ENV_FOLDERS:
         if (root / name / "pyvenv.cfg").is_file():
             return root / name
@@ -51,7 +56,7 @@ def find_environment(root: Path, environ: Mapping[str, str] = os.environ) -> Opt
             return root / name
     for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         value = environ.get(variable)
-        if value and os.path.isdir(value):
+        if value and os.path.isdir(value) and Path(os.path.realpath(value)).parent != checkout:
             return Path(value)
     return None
 

@@ -65,6 +65,17 @@ def test_the_workspaces_virtual_environment_is_found_first(tmp_path: Path) -> No
     assert venv(tmp_path, ".venv") == find_environment(tmp_path, {})
 
 
+def test_deepfims_own_environment_is_not_the_projects(tmp_path: Path) -> None:
+    # README's install: deepfim/.venv, activated to start the server; a project without an environment gets none.
+    own = venv(tmp_path / "deepfim")
+    (tmp_path / "project").mkdir()
+    assert find_environment(tmp_path / "project", {"VIRTUAL_ENV": str(own)}, checkout=tmp_path / "deepfim") is None
+    assert find_environment(tmp_path / "project", {"CONDA_PREFIX": str(own)}, checkout=tmp_path / "deepfim") is None
+    assert find_environment(tmp_path / "deepfim", {"VIRTUAL_ENV": str(own)}, checkout=tmp_path / "deepfim") == own
+    other = venv(tmp_path / "elsewhere")
+    assert find_environment(tmp_path / "project", {"VIRTUAL_ENV": str(other)}, checkout=tmp_path / "deepfim") == other
+
+
 def test_any_folder_with_pyvenv_cfg_then_conda(tmp_path: Path) -> None:
     conda = tmp_path / "conda"
     conda.mkdir()
