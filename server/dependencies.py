@@ -3,8 +3,9 @@
 `find_environment(root)` finds a workspace root's Python environment: a virtual environment folder in the root
 (``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``), else the ``VIRTUAL_ENV`` or
 ``CONDA_PREFIX`` the server was started with, unless that is deepfim's own (the environment in deepfim's checkout,
-as the README installs it: its packages are deepfim's dependencies, not the project's); `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site-packages`` on
-Windows). `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
+as the README installs it: its packages are deepfim's dependencies, not the project's); `site_packages(env)` its
+``lib/python3.*/site-packages`` (``Lib/site-packages`` on Windows).
+`InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
 ``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` or ``vendor``
 folder (a key ending with ``/``: that folder's file names, one listing of a vendored Go package). Nothing is
 walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
