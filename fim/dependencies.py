@@ -3,14 +3,16 @@
 The files come as a mapping (`installed`) that the server reads on demand: ``key in installed`` says whether
 the file exists (a stat), ``installed[key]`` is its text ("" where it is unusable); it is never iterated. Keys:
 
-* ``site-packages/<path>`` for the Python environment's installed packages (``site-packages/httpcore/_models.py``);
+* ``site-packages/<path>`` for the Python environment's installed packages (``site-packages/httpcore/_models.py``;
+  ``site-packages/google/`` asks whether that folder exists: a namespace package has no ``__init__``);
 * workspace-relative paths inside a ``node_modules`` folder (``web/node_modules/zod/lib/types.d.ts``);
 * workspace-relative paths inside a Go module's ``vendor`` folder (``vendor/github.com/x/y/pkg/y.go``); a key
   ending with ``/`` names a folder, whose text is the names of its files, one a line (a Go package's files).
 
 `installed_definitions` maps one import to the installed files that define the names the document uses from it
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
-"./types"`` in a ``.d.ts``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
+"./types"`` in a ``.d.ts``; a submodule imported by name, ``from pkg import mod``, with the names used as
+``mod.name``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``index.d.ts``,
 ``@types/NAME``) for JavaScript and TypeScript; for Go, the package's files in the ``vendor`` folder of the
 nearest module above the file that has a ``vendor/modules.txt``.
@@ -58,6 +60,11 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
     else:
         return {}
     if entry is None:
+        if family == "python" and ref.names and _python_package_folder(ref.module, installed):
+            found = {}  # a namespace package (no ``__init__``): ``from google.protobuf import descriptor``
+            for name in names:
+                _add_submodule(ref.module, name, document, installed, found)
+            return found
         return {}
     if not names:  # ``import pkg`` used nowhere yet but where it is being typed: what the package offers
         names = list(_reexported(installed[entry]))[:MAX_NAMES]
@@ -71,10 +78,24 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
             if defined not in held:
                 held.append(defined)
         if not hits and family == "python" and ref.names:  # ``from urllib3.util import retry``: a submodule
-            submodule = _python_module(f"{ref.module}.{name}", installed)
-            if submodule is not None:
-                found.setdefault(submodule, [])
+            _add_submodule(ref.module, name, document, installed, found)
     return found
+
+
+def _add_submodule(module: str, name: str, document: str, installed: Mapping[str, str],
+                   found: dict[str, list[str]]) -> None:
+    """Add to `found` the installed submodule `name` of `module`, with the names `document` uses from it
+    (``retry.Retry``), if there is one."""
+    submodule = _python_module(f"{module}.{name}", installed)
+    if submodule is None:
+        return
+    held = found.setdefault(submodule, [])
+    for member in _members(document, name):
+        for path, defined in _defining(submodule, member, document, installed, FOLLOW_DEPTH):
+            if path == submodule and defined not in held:
+                held.append(defined)
+            elif path != submodule and defined not in found.setdefault(path, []):
+                found[path].append(defined)
 
 
 def _family(language: str) -> str:
@@ -110,6 +131,14 @@ def _python_module(module: str, installed: Mapping[str, str], base: str = "") ->
             if stem + suffix in installed:
                 return stem + suffix
     return None
+
+
+def _python_package_folder(module: str, installed: Mapping[str, str]) -> bool:
+    """Whether the absolute `module` is an installed folder (a namespace package has no ``__init__``)."""
+    parts = [p for p in module.split(".") if p]
+    if not parts or parts[0] in _STDLIB or not all(p.isidentifier() for p in parts):
+        return False
+    return any(SITE + "/".join([head] + parts[1:]) + "/" in installed for head in (parts[0] + "-stubs", parts[0]))
 
 
 def _python_target(ref: ImportRef, path: str, installed: Mapping[str, str]) -> Optional[str]:

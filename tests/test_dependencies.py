@@ -145,6 +145,22 @@ def test_python_names_are_followed_to_their_defining_module(tmp_path: Path) -> N
     assert installed_definitions(refs(text)[0], "app.py", text, files) == {}
 
 
+def test_a_namespace_packages_submodules_and_their_used_names(tmp_path: Path) -> None:
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages={
+        "ns/proto/descriptor.py": "class Descriptor:\n    def fields(self) -> list:\n        return []\n\n\n"
+                                  "def make(name: str) -> Descriptor:\n    return Descriptor()\n",
+        "ns/proto/nothing.so": "\x00", "compiled.cpython-312-x86_64-linux-gnu.so": "\x00"})))
+    text = "from ns.proto import descriptor\nimport compiled\n\nd = descriptor.make('x')\ncompiled.run()\n"
+    namespace, compiled = refs(text)
+    assert installed_definitions(namespace, "app.py", text, files) == {
+        "site-packages/ns/proto/descriptor.py": ["make"]}  # no __init__.py anywhere: still found
+    assert installed_definitions(compiled, "app.py", text, files) == {}  # a compiled module only: nothing
+    files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
+    text = "from httplib import _models\n\n_models.Response(200)\n"  # a regular package's submodule: the names used
+    assert installed_definitions(refs(text)[0], "app.py", text, files) == {
+        "site-packages/httplib/_models.py": ["Response"]}
+
+
 def test_stubs_are_preferred_to_sources(tmp_path: Path) -> None:
     packages = {"single.py": "def f(x):\n    return x\n", "single.pyi": "def f(x: int) -> int: ...\n",
                 "typed/__init__.py": "def g(a):\n    pass\n",
