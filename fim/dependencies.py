@@ -13,7 +13,7 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
 "./types"`` in a ``.d.ts``; a submodule imported by name, ``from pkg import mod``, with the names used as
 ``mod.name``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
-declarations (package.json ``types``/``typings``/``exports`` types conditions, ``index.d.ts``,
+declarations (package.json ``types``/``typings``/``exports`` types conditions, ``typesVersions``, ``index.d.ts``,
 ``@types/NAME``) for JavaScript and TypeScript; for Go, the package's files in the ``vendor`` folder of the
 nearest module above the file that has a ``vendor/modules.txt``.
 """
@@ -207,8 +207,11 @@ def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Op
     elif exports is not None and not subpath:
         targets += _targets(exports)
     if subpath:
+        targets += _types_versions(data, subpath)
         targets.append(subpath)
     else:
+        types = next((data[k] for k in ("types", "typings") if isinstance(data.get(k), str)), "index.d.ts")
+        targets += _types_versions(data, types)
         targets += [data[k] for k in ("types", "typings", "module", "main") if isinstance(data.get(k), str)]
         targets.append("index")
     for target in targets:
@@ -221,6 +224,48 @@ def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Op
 
 
 MAX_EXPORT_NESTING = 16
+TYPESCRIPT_VERSION = (5, 9)  # the TypeScript a package.json ``typesVersions`` range is matched for
+_RANGE = re.compile(r"^(>=|<=|>|<|=)?\s*(\d+)(?:\.(\d+))?")
+
+
+def _types_versions(data: dict, path: str) -> list[str]:
+    """The paths a package.json ``typesVersions`` redirects the package-relative `path` to (``{"*": {"*":
+    ["types/*"]}}``: ``sub`` -> ``types/sub``), from its first range that TYPESCRIPT_VERSION satisfies."""
+    mapping = data.get("typesVersions")
+    if not isinstance(mapping, dict):
+        return []
+    path = path[2:] if path.startswith("./") else path
+    for versions, paths in mapping.items():
+        if not isinstance(paths, dict) or not _in_range(str(versions)):
+            continue
+        for pattern, values in paths.items():
+            head, star, tail = str(pattern).partition("*")
+            if star and path.startswith(head) and path.endswith(tail) and len(path) >= len(head + tail):
+                matched = path[len(head):len(path) - len(tail)]
+            elif not star and path == pattern:
+                matched = ""
+            else:
+                continue
+            values = values if isinstance(values, list) else [values]
+            return [v.replace("*", matched) for v in values if isinstance(v, str)]
+        return []
+    return []
+
+
+def _in_range(versions: str) -> bool:
+    """Whether TYPESCRIPT_VERSION satisfies a ``typesVersions`` range (``*``, ``>=4.2``, ``>=3.1 <4.0``)."""
+    for comparator in versions.split():
+        if comparator == "*":
+            continue
+        m = _RANGE.match(comparator)
+        if m is None:
+            return False
+        wanted = (int(m.group(2)), int(m.group(3) or 0))
+        have = TYPESCRIPT_VERSION
+        if not {">=": have >= wanted, "<=": have <= wanted, ">": have > wanted, "<": have < wanted}.get(
+                m.group(1) or "=", have[:1] == wanted[:1] if m.group(3) is None else have == wanted):
+            return False
+    return True
 
 
 def _targets(value: Any, level: int = 0) -> list[str]:

@@ -201,6 +201,25 @@ def test_bare_specifiers_resolve_through_the_nearest_node_modules(tmp_path: Path
         "app/node_modules/@types/scope__pkg/index.d.ts": ["Thing"]}
 
 
+def test_types_versions_redirect_a_packages_declarations(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "node_modules/tv/package.json": json.dumps({
+            "name": "tv", "main": "lib/index.js", "types": "lib/index.d.ts",
+            "typesVersions": {"<4.0": {"*": ["ts3/*"]}, ">=4.2": {"lib/index.d.ts": ["types/index.d.ts"],
+                                                                  "*": ["types/*"]}}}),
+        "node_modules/tv/lib/index.js": "export function open(path) {}\n",
+        "node_modules/tv/lib/sub.js": "export function sub() {}\n",
+        "node_modules/tv/ts3/sub.d.ts": "export declare function sub(): any;\n",
+        "node_modules/tv/types/index.d.ts": "export declare function open(path: string): Handle;\n",
+        "node_modules/tv/types/sub.d.ts": "export declare function sub(): number;\n",
+    })
+    files = installed(tmp_path)
+    text = 'import { open } from "tv";\nimport { sub } from "tv/sub";\n'
+    root, sub = refs(text, "typescript")
+    assert installed_definitions(root, "app.ts", text, files) == {"node_modules/tv/types/index.d.ts": ["open"]}
+    assert installed_definitions(sub, "app.ts", text, files) == {"node_modules/tv/types/sub.d.ts": ["sub"]}
+
+
 def test_a_namespace_re_exported_by_name_stands_for_the_members_used(tmp_path: Path) -> None:
     write(tmp_path, {  # zod's layout
         "node_modules/zod/package.json": json.dumps({"name": "zod", "types": "./lib/index.d.ts"}),
