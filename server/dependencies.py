@@ -8,10 +8,11 @@ as the README installs it: its packages are deepfim's dependencies, not the proj
 `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
 ``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` or ``vendor``
 folder (a key ending with ``/``: that folder's file names, one listing of a vendored Go package). Nothing is
-walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
-workspace's files are (no NUL byte, no line of minified code), kept by stamp; secret-looking paths are never opened,
-nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
-package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it.
+walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the workspace's files
+are (no NUL byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the
+same mtime); secret-looking paths are never opened, nor a file whose links lead back into the workspace outside
+its installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install
+--symlink``) where the workspace's ignore rules exclude it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
+Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
 
 
 CHECKOUT = Path(__file__).resolve().parents[1]  # deepfim's own folder (its environment is in it)
@@ -114,8 +116,8 @@ class InstalledFiles(Mapping[str, str]):
         self._workspace_path = workspace_path
         self._excluded = excluded
         self.max_file_bytes = max_file_bytes
-        self._stats: OrderedDict[str, tuple[float, Optional[tuple[int, int]]]] = OrderedDict()
-        self._texts: OrderedDict[str, tuple[tuple[int, int], str]] = OrderedDict()
+        self._stats: OrderedDict[str, tuple[float, Optional[Stamp]]] = OrderedDict()
+        self._texts: OrderedDict[str, tuple[Stamp, str]] = OrderedDict()
         self._lock = threading.Lock()  # the model thread's selection and a code action's may ask at once
 
     def path(self, key: str) -> Optional[Path]:
@@ -136,8 +138,10 @@ class InstalledFiles(Mapping[str, str]):
         except (KeyError, ValueError):
             return None
 
-    def _stamp(self, key: str) -> Optional[tuple[int, int]]:
-        """(mtime_ns, size) of the regular file `key` names (a stat at most every STAT_SECONDS), or None."""
+    def _stamp(self, key: str) -> Optional[Stamp]:
+        """(mtime_ns, size, inode, ctime_ns) of the regular file `key` names (a stat at most every
+        STAT_SECONDS), or None: npm gives every file one fixed mtime, a new version's file of the same size
+        differs by its inode (written anew) or ctime (rewritten in place)."""
         now = time.monotonic()
         with self._lock:
             held = self._stats.get(key)
@@ -152,7 +156,7 @@ class InstalledFiles(Mapping[str, str]):
                 real = os.path.realpath(path)
                 if kind(st.st_mode) and not is_secret_path(real.replace(os.sep, "/")) and not (
                         real != os.path.abspath(path) and self._excluded(real)):
-                    found = (st.st_mtime_ns, st.st_size)
+                    found = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
             except (OSError, ValueError):
                 found = None
         with self._lock:
@@ -181,7 +185,7 @@ class InstalledFiles(Mapping[str, str]):
                 self._texts.popitem(last=False)
         return text
 
-    def _read(self, key: str, stamp: tuple[int, int]) -> str:
+    def _read(self, key: str, stamp: Stamp) -> str:
         """The text of `key` ("" when too big, binary or minified code)."""
         path = self.path(key)
         if key.endswith("/"):  # a folder: its files' names

@@ -125,6 +125,26 @@ def test_an_installed_file_is_read_again_when_it_changes(tmp_path: Path, monkeyp
     assert files["site-packages/mod.py"] == "A = 22\n"
 
 
+
+def test_a_package_reinstalled_with_the_same_size_and_mtime_is_read_again(tmp_path: Path, monkeypatch) -> None:
+    # npm extracts every file with one fixed mtime (1985-10-26): 5.59.0 -> 5.59.1 keeps size and mtime.
+    write(tmp_path, {"node_modules/kit/index.d.ts": "export declare const version: '5.59.0';\n"})
+    path = tmp_path / "node_modules/kit/index.d.ts"
+    os.utime(path, ns=(499162500 * 10**9, 499162500 * 10**9))
+    files = installed(tmp_path)
+    monkeypatch.setattr("server.dependencies.STAT_SECONDS", 0.0)
+    assert "5.59.0" in files["node_modules/kit/index.d.ts"]
+    replacement = tmp_path / "new.d.ts"  # npm ci: the folder's files written anew
+    replacement.write_text("export declare const version: '5.59.1';\n", encoding="utf-8")
+    os.utime(replacement, ns=(499162500 * 10**9, 499162500 * 10**9))
+    os.replace(replacement, path)
+    assert "5.59.1" in files["node_modules/kit/index.d.ts"]
+    with open(path, "r+", encoding="utf-8") as f:  # rewritten in place, its mtime set back
+        f.write("export declare const version: '5.59.2';\n")
+    os.utime(path, ns=(499162500 * 10**9, 499162500 * 10**9))
+    assert "5.59.2" in files["node_modules/kit/index.d.ts"]
+
+
 # ------------------------------------------------------------------------------------ resolution
 
 
