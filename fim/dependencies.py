@@ -164,7 +164,8 @@ def _python_target(ref: ImportRef, path: str, installed: Mapping[str, str]) -> O
 
 def _node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> Optional[str]:
     """The declarations (else the source) a bare specifier (``zod``, ``@scope/pkg/sub``) names, from the
-    nearest ``node_modules`` folder above `current_path` that holds the package, or its ``@types`` one."""
+    nearest ``node_modules`` folder above `current_path` that holds the package, or its ``@types`` one; for an
+    installed file, else pnpm's hoisted ``node_modules/.pnpm/node_modules``."""
     spec = spec.split("?")[0]
     if not spec or spec.startswith((".", "/")) or ":" in spec or "\\" in spec:
         return None
@@ -182,8 +183,17 @@ def _node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> O
             if hit is not None:
                 return hit
         if not folder:
-            return None
+            break
         folder = posixpath.dirname(folder)
+    # pnpm: a package's own dependencies lie beside it in the store, all hoisted to node_modules/.pnpm/node_modules
+    parts = current_path.split("/")
+    for i in reversed([i for i, part in enumerate(parts[:-1]) if part == "node_modules"]):
+        hoisted = "/".join(parts[:i + 1] + [".pnpm", "node_modules"])
+        for package in (name, types_name):
+            hit = _package_file(posixpath.join(hoisted, package), subpath, installed)
+            if hit is not None:
+                return hit
+    return None
 
 
 def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Optional[str]:

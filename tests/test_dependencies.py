@@ -221,6 +221,26 @@ def test_bare_specifiers_resolve_through_the_nearest_node_modules(tmp_path: Path
         "app/node_modules/@types/scope__pkg/index.d.ts": ["Thing"]}
 
 
+def test_a_pnpm_packages_own_dependency_is_found_where_pnpm_hoists_it(tmp_path: Path) -> None:
+    store = "node_modules/.pnpm/@tanstack+react-query@5.59.0/node_modules/@tanstack"
+    write(tmp_path, {
+        f"{store}/react-query/package.json": json.dumps({"name": "@tanstack/react-query", "types": "build/index.d.ts"}),
+        f"{store}/react-query/build/index.d.ts": "export * from '@tanstack/query-core';\n",
+        "node_modules/.pnpm/node_modules/@tanstack/query-core/package.json": json.dumps({"types": "build/index.d.ts"}),
+        "node_modules/.pnpm/node_modules/@tanstack/query-core/build/index.d.ts":
+            "export declare class QueryObserver { refetch(): void }\n",
+    })
+    # pnpm's strict layout: the project sees only its direct dependencies, linked into its node_modules.
+    (tmp_path / "node_modules/@tanstack").mkdir()
+    (tmp_path / "node_modules/@tanstack/react-query").symlink_to(tmp_path / store / "react-query")
+    files = installed(tmp_path)
+    text = 'import { QueryObserver } from "@tanstack/react-query";\n'
+    assert installed_definitions(refs(text, "typescript")[0], "src/app.ts", text, files) == {
+        "node_modules/.pnpm/node_modules/@tanstack/query-core/build/index.d.ts": ["QueryObserver"]}
+    text = 'import { QueryObserver } from "@tanstack/query-core";\n'  # not the project's dependency: not its own
+    assert installed_definitions(refs(text, "typescript")[0], "src/app.ts", text, files) == {}
+
+
 def test_types_versions_redirect_a_packages_declarations(tmp_path: Path) -> None:
     write(tmp_path, {
         "node_modules/tv/package.json": json.dumps({
