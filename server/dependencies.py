@@ -1,7 +1,8 @@
 """The project's installed dependencies as completion context: the files `fim.dependencies` asks for, read on demand.
 
 `find_environment(root)` finds a workspace root's Python environment: a virtual environment folder in the root
-(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``), else the ``VIRTUAL_ENV`` or
+(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``, or ``conda-meta`` for a conda
+environment), else the ``VIRTUAL_ENV`` or
 ``CONDA_PREFIX`` the server was started with, unless that is deepfim's own (the environment in deepfim's checkout,
 as the README installs it: its packages are deepfim's dependencies, not the project's); `site_packages(env)` its
 ``lib/python3.*/site-packages`` (``Lib/site-packages`` on Windows).
@@ -47,7 +48,7 @@ def find_environment(root: Path, environ: Mapping[str, str] = os.environ, checko
     ``VIRTUAL_ENV`` or ``CONDA_PREFIX`` names unless it lies in deepfim's own `checkout` (deepfim's environment,
     activated to start it, is not the project's); None when there is none."""
     for name in ENV_FOLDERS:
-        if (root / name / "pyvenv.cfg").is_file():
+        if _is_environment(root / name):
             return root / name
     try:
         with os.scandir(root) as entries:
@@ -55,13 +56,19 @@ def find_environment(root: Path, environ: Mapping[str, str] = os.environ, checko
     except OSError:
         folders = []
     for name in folders:
-        if (root / name / "pyvenv.cfg").is_file():
+        if _is_environment(root / name):
             return root / name
     for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         value = environ.get(variable)
         if value and os.path.isdir(value) and Path(os.path.realpath(value)).parent != checkout:
             return Path(value)
     return None
+
+
+def _is_environment(folder: Path) -> bool:
+    """A virtual environment (``pyvenv.cfg``) or a conda one made in the project (``conda create -p ./env``:
+    ``conda-meta``)."""
+    return (folder / "pyvenv.cfg").is_file() or (folder / "conda-meta").is_dir()
 
 
 def site_packages(env: Path) -> Optional[Path]:

@@ -84,6 +84,9 @@ def test_any_folder_with_pyvenv_cfg_then_conda(tmp_path: Path) -> None:
     assert find_environment(tmp_path / "work", {}) is None
     env = venv(tmp_path / "work", "py312")
     assert find_environment(tmp_path / "work", {"CONDA_PREFIX": str(conda)}) == env
+    (tmp_path / "work" / "py312" / "pyvenv.cfg").unlink()  # conda create -p ./py312: conda-meta, no pyvenv.cfg
+    (tmp_path / "work" / "py312" / "conda-meta").mkdir()
+    assert find_environment(tmp_path / "work", {"CONDA_PREFIX": str(conda)}) == env
 
 
 def test_site_packages_of_the_configured_python(tmp_path: Path) -> None:
