@@ -14,7 +14,8 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 "./types"`` in a ``.d.ts``; a submodule imported by name, ``from pkg import mod``, with the names used as
 ``mod.name``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``typesVersions``, ``index.d.ts``,
-``@types/NAME``) for JavaScript and TypeScript; for Go, the package's files in the ``vendor`` folder of the
+``@types/NAME``; an installed package's own dependencies also in pnpm's hoisted ``node_modules/.pnpm/node_modules``)
+for JavaScript and TypeScript; for Go, the package's files in the ``vendor`` folder of the
 nearest module above the file that has a ``vendor/modules.txt``.
 """
 
