@@ -86,7 +86,7 @@ def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int
               action: str, settings: Settings, root: Path, max_tokens: Optional[int] = None) -> EditResult:
     """One edit of a file's range with the model `settings` name (`deepfim edit`), with the
     project's context. Raises ModelNotFound, ModelLoadError, EngineUnavailable, EditTooLong."""
-    project = Project(background=False)
+    project = Project(background=False, dependencies=settings.installed_packages)
     project.set_roots([root])
     project.scan(limit_seconds=10)
     project.opened(file, text)

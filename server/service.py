@@ -148,7 +148,8 @@ class CompletionService:
         # (uri, text, line, character) -> `locate(text, line, character)`, from the editor's line starts
         self._locate = locate_in or (lambda uri, text, line, character: locate(text, line, character))
         self.worker = ModelWorker()
-        self.project = Project(on_forget=self._forget, background=background_index)
+        self.project = Project(on_forget=self._forget, background=background_index,
+                               dependencies=settings.installed_packages)
         self.cache = CompletionCache()
         self.last_results: dict[str, CompletionResult] = {}
         self.stats = {"requests": 0, "cache_hits": 0, "model_runs": 0, "superseded": 0, "prefills": 0,
@@ -185,6 +186,7 @@ class CompletionService:
         when loading it failed (and a model was asked for before)."""
         old = self.settings
         self.settings, warnings = old.validated(options, ours, self._started)
+        self.project.dependencies = self.settings.installed_packages
         if self.settings != old:  # answers cached so far may have come out otherwise
             self._forget_answers()
         if old.enabled != self.settings.enabled and self.model is not None:

@@ -55,6 +55,10 @@ class Settings:
     lookup_decoding: bool = _setting(
         True, "lookupDecoding", "prompt-lookup decoding in-process: draft tokens from repeats of the prompt and "
         "the output, verified in one batch (greedy output in fewer steps)")
+    installed_packages: bool = _setting(
+        True, "installedPackages", "offer the definitions a file uses from the project's installed packages "
+        "(its virtual environment's site-packages, node_modules, Go's vendor/) as context; false: the "
+        "workspace's own files only")
     engine: Optional[str] = _setting(
         None, "engine", "base URL of a remote engine (http://host:8080 llama-server, http://host:8000/v1 "
         "OpenAI-compatible, http://host:11434 Ollama); null: run the model in-process", nullable=True, text=True)

@@ -14,6 +14,8 @@ from fim.dependencies import installed_definitions
 from fim.imports import ImportRef, imported_modules
 from server.dependencies import InstalledFiles, find_environment, site_packages
 from server.project import Project
+from server.service import CompletionService
+from server.settings import Settings
 from tests.lsp_client import REPO
 
 
@@ -387,15 +389,33 @@ def test_complete_json_shows_the_installed_definition(deepseek_tiny: Path, tmp_p
     venv(tmp_path, packages=HTTPLIB)
     source = tmp_path / "app.py"
     source.write_text("from httplib import Request\n\nreq = Request(\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line", "2", "--character",
-                          "14", "--model", str(deepseek_tiny), "--workspace", str(tmp_path), "--json", "--max-tokens",
-                          "2"], capture_output=True, text=True, cwd=REPO, timeout=300,
-                         env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")})
-    assert out.returncode == 0, out.stderr
-    context = [s for s in json.loads(out.stdout)["prompt"]["segments"]
-               if s["kind"] == "context" and s["source"] != "app.py"]
-    assert [s["source"] for s in context] == ["site-packages/httplib/_models.py"]
-    assert "def __init__(self, method: str, url: str, *, headers: dict = None) -> None:" in context[0]["text"]
+
+    def context(*options: str) -> list[dict]:
+        out = subprocess.run([sys.executable, "-m", "server.cli", "complete", str(source), "--line", "2",
+                              "--character", "14", "--model", str(deepseek_tiny), "--workspace", str(tmp_path),
+                              "--json", "--max-tokens", "2", *options], capture_output=True, text=True, cwd=REPO,
+                             timeout=300,
+                             env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")})
+        assert out.returncode == 0, out.stderr
+        return [s for s in json.loads(out.stdout)["prompt"]["segments"]
+                if s["kind"] == "context" and s["source"] != "app.py"]
+
+    installed = context()
+    assert [s["source"] for s in installed] == ["site-packages/httplib/_models.py"]
+    assert "def __init__(self, method: str, url: str, *, headers: dict = None) -> None:" in installed[0]["text"]
+    assert context("--set", "installedPackages=false") == []  # the workspace's own files only
+
+
+def test_the_installed_packages_setting_follows_the_client() -> None:
+    service = CompletionService(Settings(), background_index=False)
+    try:
+        assert service.project.dependencies
+        service.configure({"installedPackages": False})
+        assert not service.project.dependencies
+        service.configure({"installedPackages": None})  # back to the value the server started with
+        assert service.project.dependencies
+    finally:
+        service.close()
 
 
 def test_a_linked_workspace_package_keeps_the_workspaces_ignore_rules(tmp_path: Path) -> None:

@@ -111,12 +111,14 @@ setting when the server starts."
 
 (defconst deepfim-server-settings
   '(:model :maxTokens :contextSize :threads :timeBudgetMs :enabled :logText :lineInPrefix
-    :contextBeforeBos :firstAnswerMs :lookupDecoding :singleLine :engine :engineApi :engineModel :gpuLayers
+    :contextBeforeBos :firstAnswerMs :lookupDecoding :singleLine :installedPackages :engine
+    :engineApi :engineModel :gpuLayers
     :flashAttention :kvCacheType :instructModel :instructEngine :instructEngineApi)
   "The settings the server reads (its schema is server/settings.py).")
 
 (defconst deepfim--boolean-settings
-  '(:enabled :logText :lineInPrefix :contextBeforeBos :lookupDecoding :singleLine)
+  '(:enabled :logText :lineInPrefix :contextBeforeBos :lookupDecoding :singleLine
+    :installedPackages)
   "The server's boolean settings: nil in `deepfim-settings' is sent as false.")
 
 (defcustom deepfim-settings nil
@@ -125,8 +127,9 @@ Keys are the server's setting names as keywords (see
 `deepfim-server-settings'), for example
 \(:contextSize 8192 :threads 4 :timeBudgetMs 3000).
 For the boolean settings (:enabled, :logText, :lineInPrefix,
-:contextBeforeBos, :lookupDecoding and :singleLine), nil is sent as
-false, as in (:lookupDecoding nil); for the others nil is sent as
+:contextBeforeBos, :lookupDecoding, :singleLine and
+:installedPackages), nil is sent as false, as in
+\(:lookupDecoding nil); for the others nil is sent as
 null, as is every setting not given: the value `deepfim serve' was
 started with (a --set in `deepfim-server-command'), else the server's
 default."

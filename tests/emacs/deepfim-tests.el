@@ -194,7 +194,8 @@ when another starts: the shared server then exited at its next line of log."
       (should (equal (plist-get json :initializationOptions)
                      '(:model null :maxTokens null :contextSize 4096 :threads null :timeBudgetMs null
                        :enabled t :logText false :lineInPrefix null :contextBeforeBos null
-                       :firstAnswerMs null :lookupDecoding false :singleLine null :engine null :engineApi null
+                       :firstAnswerMs null :lookupDecoding false :singleLine null :installedPackages null
+                       :engine null :engineApi null
                        :engineModel null :gpuLayers null :flashAttention null :kvCacheType null
                        :instructModel null :instructEngine null :instructEngineApi null))))
     ;; The server's boolean keys, all of them.

@@ -26,6 +26,7 @@ export interface ServerSettings {
   flashAttention: string;
   kvCacheType: string;
   lookupDecoding: boolean;
+  installedPackages: boolean;
   singleLine: boolean;
   firstAnswerMs: number;
 }
@@ -75,6 +76,7 @@ export function serverSettings(): ServerSettings {
     flashAttention: text(c.get('flashAttention')) ?? 'auto',
     kvCacheType: text(c.get('kvCacheType')) ?? 'f16',
     lookupDecoding: c.get<boolean>('lookupDecoding') !== false,
+    installedPackages: c.get<boolean>('installedPackages') !== false,
     singleLine: c.get<boolean>('singleLine') === true,
     firstAnswerMs: Number.isInteger(c.get('firstAnswerMs')) && (c.get('firstAnswerMs') as number) >= 0
       ? (c.get('firstAnswerMs') as number) : 1000,

@@ -7,7 +7,7 @@ local M = {}
 --- names all of its keys (keep it one table literal in this one assignment).
 M.server_keys = {
   "maxTokens", "contextSize", "threads", "timeBudgetMs", "enabled", "logText", "lineInPrefix",
-  "contextBeforeBos", "firstAnswerMs", "lookupDecoding", "singleLine", "engine", "engineApi", "engineModel",
+  "contextBeforeBos", "firstAnswerMs", "lookupDecoding", "singleLine", "installedPackages", "engine", "engineApi", "engineModel",
   "gpuLayers", "flashAttention", "kvCacheType", "instructModel", "instructEngine", "instructEngineApi",
 }
 
