@@ -67,6 +67,8 @@ def blank(text: str) -> str:
             if bound:
                 line_end = text.find("\n", s)
                 end = _delimited_end(text, s + 1, "/", "", n if bound == 2 or line_end < 0 else line_end)
+                while 0 < end < n and text[end].isalpha():  # modifiers: ``/m``, not ``m,...,`` (a match)
+                    end += 1
         else:
             end = _quote_like_end(text, s, token, n)
         if end < 0:

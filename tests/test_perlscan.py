@@ -1,0 +1,25 @@
+"""Perl's scanner (`fim.languages.perlscan`) and definitions on the constructs of installed Perl modules where the
+brace depth was lost, and on inputs that must neither raise nor stall."""
+
+from fim.languages.perlscan import blank
+from fim.symbols import defined_names
+
+
+def _depths(text: str) -> list[int]:
+    """The brace depth after each line of `text` once blanked."""
+    out, d = [], 0
+    for line in blank(text).split("\n"):
+        d += line.count("{") - line.count("}")
+        out.append(d)
+    return out
+
+
+def test_a_regular_expressions_modifiers_are_no_match_operator():
+    """``split(/\\s*,\\s*/m, $x)``: the ``m`` of ``/m`` followed by ``,`` was read as ``m,...,`` (a match with
+    commas for delimiters), hiding the block's ``{`` (Dpkg/Deps.pm, Unicode/UCD.pm, User/pwent.pm)."""
+    text = ("sub parse {\n    foreach my $a (split(/\\s*,\\s*/m, $line)) {\n"
+            "        foreach my $o (split(/\\s*\\|\\s*/m, $a)) {\n            push @x, $o;\n        }\n    }\n}\n"
+            "sub after { 1 }\n")
+    assert _depths(text)[-2:] == [0, 0]
+    assert "$line)) {" in blank(text)
+    assert defined_names(text, "perl") == {"parse", "after"}
