@@ -23,3 +23,13 @@ def test_a_regular_expressions_modifiers_are_no_match_operator():
     assert _depths(text)[-2:] == [0, 0]
     assert "$line)) {" in blank(text)
     assert defined_names(text, "perl") == {"parse", "after"}
+
+
+def test_a_heredoc_ended_by_any_quoted_text():
+    """``<<'.'`` (bigint.pm's ``eval`` of a sub's text), ``<<"END OF TEXT"`` and ``<<"    ERR"`` were no
+    heredoc: the braces of their bodies counted and the file's later subs were inside a block."""
+    text = ("sub import {\n    eval '\nsub hex(' . $proto . ') {' . <<'.';\n    my $s = shift;\n"
+            "    if ($s) {\n.\n    print <<\"END OF TEXT\";\n  } {\nEND OF TEXT\n"
+            "    diag(<<\"    ERR\") if $x;\n  { unclosed\n    ERR\n}\nsub unimport { 1 }\n")
+    assert _depths(text)[-2:] == [0, 0]
+    assert defined_names(text, "perl") == {"import", "unimport"}

@@ -10,8 +10,9 @@ import re
 
 from fim.languages.keyword import blank_heredocs
 
-# ``<<"EOF"``, ``<< 'EOF'``, ``<<~EOF``, ``<<EOF`` (the terminator: group 2); not ``1 << 2``, ``$x<<EOF``
-HEREDOC = re.compile(r"(?<![\w)\]}])<<~?(?:[ \t]*([\"'`])[ \t]*|)([A-Za-z_]\w*)(?(1)[ \t]*\1)")
+# ``<<"EOF"``, ``<< 'EOF'``, ``<<~EOF``, ``<<EOF``, any quoted text (``<<'.'``, ``<<"END OF TEXT"``,
+# ``<<"    ERR"`` stripped as the lines ending heredocs are); the terminator: group 2; not ``1 << 2``, ``$x<<EOF``
+HEREDOC = re.compile(r"(?<![\w)\]}])<<~?(?:[ \t]*([\"'`])[ \t]*|)((?(1)(?:(?!\1)[^\n])*?|[A-Za-z_]\w*))(?(1)[ \t]*\1)")
 _NEXT = re.compile(r"(?m)^=[A-Za-z]|^__(?:END|DATA)__\b|[#\"'`/]|(?<![\w$@%&*:>-])(?:qq|qw|qr|q|m|s|tr|y)\b")
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _TWO_PARTS = frozenset({"s", "tr", "y"})  # a pattern and a replacement
