@@ -33,3 +33,13 @@ def test_a_heredoc_ended_by_any_quoted_text():
             "    diag(<<\"    ERR\") if $x;\n  { unclosed\n    ERR\n}\nsub unimport { 1 }\n")
     assert _depths(text)[-2:] == [0, 0]
     assert defined_names(text, "perl") == {"import", "unimport"}
+
+
+def test_a_regular_expression_after_split_or_an_opening_may_start_with_a_space_or_equals():
+    """``split /=/, $_, 2`` and ``split / /, $s`` were read as divisions (App/Cpan.pm): the next ``/`` on the line
+    opened a pattern that hid ``}`` and the rest of the file sat one level deeper."""
+    text = ("sub opts {\n    my @pairs = map { [ split /=/, $_, 2 ] } split /,/, $o;\n"
+            "    my @w = grep { $_ } (split / /, $s);\n    my @c = (/=}/ ? 1 : 0);\n    return $n / 2 + $i++ / 3;\n}\n"
+            "sub next_one { 1 }\n")
+    assert _depths(text) == [1, 1, 1, 1, 1, 0, 0, 0]
+    assert defined_names(text, "perl") == {"opts", "next_one"}

@@ -18,8 +18,9 @@ _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _TWO_PARTS = frozenset({"s", "tr", "y"})  # a pattern and a replacement
 _NOT_DELIMITERS = frozenset(";)]}>=")  # ``$h{s}``, ``s => 1``: no quote-like operator
 _OPERAND_AFTER = frozenset("=~(,|&!;{[?:+*<>.")  # an operator or an opening: a regular expression may follow
-_OPERAND_WORDS = frozenset({"split", "grep", "if", "unless", "elsif", "and", "or", "not", "return", "when", "while",
-                            "until", "push", "unshift", "join"})
+_OPENING = frozenset("(,={[;!?:|&")  # a regular expression follows, whatever its first character (``(/=/``)
+_OPERAND_WORDS = frozenset({"split", "grep", "map", "if", "unless", "elsif", "and", "or", "not", "return", "when",
+                            "while", "until", "push", "unshift", "join"})
 _POD_END = re.compile(r"(?m)^=cut\b[^\n]*")
 
 
@@ -95,21 +96,25 @@ def literal_end(text: str, i: int) -> int:
 
 def _regex_at(text: str, s: int) -> int:
     """The ``/`` at `s` opens a regular expression: 2 after ``=~``/``!~`` (it may span lines), 1 where an operand
-    starts (after an operator, an opening bracket or a word such as ``split``) and no space or ``=`` follows
-    it, else 0 (a division)."""
+    starts: after an opening bracket, a comma, ``=`` or a word such as ``split`` (``split /=/``, ``split / /``),
+    or after another operator or at a line's start where no space or ``=`` follows it (not ``$i++ / 2``,
+    ``/= 2``); else 0 (a division)."""
     j = s
     while j and text[j - 1] in " \t":
         j -= 1
     if j >= 2 and text[j - 2:j] in ("=~", "!~"):
         return 2
-    if text[s + 1:s + 2] in ("", " ", "\t", "\n", "="):
+    after = text[s + 1:s + 2]
+    if after in ("", "\n"):
         return 0
-    if not j or text[j - 1] == "\n" or text[j - 1] in _OPERAND_AFTER:
+    if j and text[j - 1] in _OPENING:
         return 1
     k = j
     while k and (text[k - 1].isalnum() or text[k - 1] == "_"):
         k -= 1
-    return int(k < j and text[k:j] in _OPERAND_WORDS and not (k and text[k - 1] in "$@%&->:"))
+    if k < j:
+        return int(text[k:j] in _OPERAND_WORDS and not (k and text[k - 1] in "$@%&->:"))
+    return int(after not in (" ", "\t", "=") and (not j or text[j - 1] == "\n" or text[j - 1] in _OPERAND_AFTER))
 
 
 def _quote_like_end(text: str, s: int, word: str, n: int) -> int:
