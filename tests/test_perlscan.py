@@ -43,3 +43,13 @@ def test_a_regular_expression_after_split_or_an_opening_may_start_with_a_space_o
             "sub next_one { 1 }\n")
     assert _depths(text) == [1, 1, 1, 1, 1, 0, 0, 0]
     assert defined_names(text, "perl") == {"opts", "next_one"}
+
+
+def test_a_formats_picture_lines_are_no_code():
+    """``format STDOUT =`` ... ``.``: a picture line's ``{`` or ``"`` counted as code, the subs after it were
+    nested and a quote ran on."""
+    text = ("format STDOUT_TOP =\nName      {  Total \"\n.\nformat =\n@<<<<<<<< @>>>> '{\n$name, $total\n.\n"
+            "sub report { write }\nsub after { 1 }\n")
+    assert _depths(text)[-2:] == [0, 0]
+    assert defined_names(text, "perl") == {"report", "after"}
+    assert blank("format STDOUT =\n{\n") == "format STDOUT =\n{\n"  # no ``.`` yet: code (being typed)

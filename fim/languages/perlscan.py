@@ -1,8 +1,9 @@
 """Perl's text that is no code, blanked for `fim.languages.perl`: comments (not ``$#array``), strings, the
 quote-like operators (``q{}``, ``qq()``, ``qw//``, ``qr{}``, ``m{}``, ``s{..}{..}``, ``tr///``, ``y///``, any
 delimiter, brackets nested), regular expressions where an operand starts (``=~ /x/``, ``split /,/``), POD
-(``=head1`` ... ``=cut``), heredoc bodies (``<<"EOF"``, ``<<~EOF``, ``<<'EOF'``) and what follows
-``__END__``/``__DATA__``. Newlines are kept and nothing moves: an offset of the blanked text is one of the text."""
+(``=head1`` ... ``=cut``), formats' pictures (``format STDOUT =`` ... ``.``), heredoc bodies (``<<"EOF"``,
+``<<~EOF``, ``<<'EOF'``, ``<<'.'``) and what follows ``__END__``/``__DATA__``. Newlines are kept and nothing
+moves: an offset of the blanked text is one of the text."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from fim.languages.keyword import blank_heredocs
 # ``<<"EOF"``, ``<< 'EOF'``, ``<<~EOF``, ``<<EOF``, any quoted text (``<<'.'``, ``<<"END OF TEXT"``,
 # ``<<"    ERR"`` stripped as the lines ending heredocs are); the terminator: group 2; not ``1 << 2``, ``$x<<EOF``
 HEREDOC = re.compile(r"(?<![\w)\]}])<<~?(?:[ \t]*([\"'`])[ \t]*|)((?(1)(?:(?!\1)[^\n])*?|[A-Za-z_]\w*))(?(1)[ \t]*\1)")
-_NEXT = re.compile(r"(?m)^=[A-Za-z]|^__(?:END|DATA)__\b|[#\"'`/]|(?<![\w$@%&*:>-])(?:qq|qw|qr|q|m|s|tr|y)\b")
+_NEXT = re.compile(r"(?m)^=[A-Za-z]|^__(?:END|DATA)__\b|^[ \t]*format\b[ \t]*(?:[A-Za-z_][\w:]*)?[ \t]*=[ \t]*$"
+                   r"|[#\"'`/]|(?<![\w$@%&*:>-])(?:qq|qw|qr|q|m|s|tr|y)\b")
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _TWO_PARTS = frozenset({"s", "tr", "y"})  # a pattern and a replacement
 _NOT_DELIMITERS = frozenset(";)]}>=")  # ``$h{s}``, ``s => 1``: no quote-like operator
@@ -22,6 +24,7 @@ _OPENING = frozenset("(,={[;!?:|&")  # a regular expression follows, whatever it
 _OPERAND_WORDS = frozenset({"split", "grep", "map", "if", "unless", "elsif", "and", "or", "not", "return", "when",
                             "while", "until", "push", "unshift", "join"})
 _POD_END = re.compile(r"(?m)^=cut\b[^\n]*")
+_FORMAT_END = re.compile(r"(?m)^\.[ \t]*$")
 
 
 def blank(text: str) -> str:
@@ -53,6 +56,10 @@ def blank(text: str) -> str:
             end = close.end() if close else n
         elif token.startswith("__"):
             end = n
+        elif token.endswith("="):  # a format's picture lines, to its ``.`` line (none: code, being typed)
+            close = _FORMAT_END.search(text, m.end())
+            if close:
+                s, end = m.end(), close.end()
         elif c == "#":
             if not (s and text[s - 1] == "$"):  # ``$#array``, ``$#{$ref}``
                 line_end = text.find("\n", s)
