@@ -1,6 +1,7 @@
 """Perl's scanner (`fim.languages.perlscan`) and definitions on the constructs of installed Perl modules where the
 brace depth was lost, and on inputs that must neither raise nor stall."""
 
+from fim.imports import imported_modules, path_index, resolve
 from fim.languages.perlscan import blank
 from fim.symbols import defined_names
 
@@ -53,3 +54,17 @@ def test_a_formats_picture_lines_are_no_code():
     assert _depths(text)[-2:] == [0, 0]
     assert defined_names(text, "perl") == {"report", "after"}
     assert blank("format STDOUT =\n{\n") == "format STDOUT =\n{\n"  # no ``.`` yet: code (being typed)
+
+
+def test_perl_parents_set_through_isa_and_files_loaded_by_do():
+    """``our @ISA = (...)`` and ``push @ISA, ...`` (242 installed modules, Perl's own among them) brought no
+    parent class, so ``$self->method`` found nothing; ``my $conf = do "config.pl"`` loaded no file."""
+    text = ("package My::App;\nrequire My::Base;\nour @ISA = ('My::Base', 'Exporter');\npush @ISA, qw(My::Mixin);\n"
+            "if (@ISA == 1) { }\nmy $conf = do \"config.pl\";\n# do \"commented.pl\";\n"
+            "sub run { my $self = shift; return $self->helper; }\n1;\n")
+    refs = imported_modules(text, "perl")
+    assert [(r.module, r.names, r.line) for r in refs] == [
+        ("My::Base", ("helper",), 1), ("Exporter", ("helper",), 2),
+        ("My::Mixin", ("helper",), 3), ("config.pl", (), 5)]
+    index = path_index({"lib/My/App.pm": text, "lib/My/Base.pm": "", "lib/My/config.pl": ""})
+    assert [resolve(r, "lib/My/App.pm", index) for r in refs[-2:]] == [[], ["lib/My/config.pl"]]

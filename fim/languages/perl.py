@@ -1,5 +1,6 @@
-"""Perl: ``use``/``require`` of modules, the classes a file inherits from (``use parent``, ``use base``,
-``extends``/``with`` of Moose and Moo, ``use Mojo::Base 'Parent'``) and the packages it calls
+"""Perl: ``use``/``require`` of modules, ``require``/``do`` of files, the classes a file inherits from (``use
+parent``, ``use base``, ``our @ISA = (...)``, ``push @ISA, ...``, ``extends``/``with`` of Moose and Moo, ``use
+Mojo::Base 'Parent'``) and the packages it calls
 (``Foo::Bar->new``, ``Foo::Bar::f(``), resolved to ``Foo/Bar.pm`` under the nearest ``lib/`` (or ``t/lib``),
 the distribution root or the file's own package root (pragmas and modules not in the workspace resolve to
 nothing); the names each brings (an import list, ``Foo->m``, ``$self->m`` of a parent, ``$o->m`` after
@@ -26,9 +27,12 @@ PRAGMAS = frozenset({
 _PARENTS = frozenset({"parent", "base"})  # pragmas whose list names the classes a package inherits from
 _MODULE = r"[A-Za-z_]\w*(?:::\w+)*"
 # ``use Foo::Bar qw(a b);``, ``no strict 'refs';``, ``require Foo::Bar;``, ``require "x.pl";`` where a
-# statement starts; the rest of the statement (to its ``;``) is read from the blanked text.
+# statement starts, ``our @ISA = (...)``/``push @ISA, ...`` (the parents: group 4), ``do "x.pl"`` anywhere; the
+# rest of the statement (to its ``;``) is read from the blanked text.
 _STATEMENT = re.compile(r"(?m)(?:^|(?<=[;{}]))[ \t]*(?:(use|no|require)[ \t]+(" + _MODULE + r"|[\"'][^\"'\n]+[\"'])"
-                        r"|(extends|with)\b[ \t(]*(?=[\"']|qw\b))")
+                        r"|(extends|with)\b[ \t(]*(?=[\"']|qw\b)"
+                        r"|((?:our[ \t]+)?@(?:\w+::)*ISA[ \t]*=(?!=)|push[ \t(]*@(?:\w+::)*ISA[ \t]*,))"
+                        r"|(?<![\w$@%&>:-])(do)[ \t]+([\"'][^\"'\n]+[\"'])")
 _QW = re.compile(r"\bqw[ \t]*([^\w\s])")
 _QUOTED = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'")
 _CLOSE = {"(": ")", "[": "]", "{": "}", "<": ">"}
@@ -51,16 +55,17 @@ def imports(text: str) -> list[ImportRef]:
     refs: list[ImportRef] = []
     parents: list[str] = []
     for m in _STATEMENT.finditer(text):
-        keyword = m.group(1) or m.group(3)
-        if code[m.start(1) if m.group(1) else m.start(3)] == " ":  # in a comment, a string or POD
+        group = next(g for g in (1, 3, 4, 5) if m.group(g))
+        keyword = m.group(group)
+        if code[m.start(group)] == " ":  # in a comment, a string or POD
             continue
         end = code.find(";", m.end(), m.end() + MAX_STATEMENT)
         if end < 0:  # being typed: its line only
             end = code.find("\n", m.end())
         args = text[m.end(): len(text) if end < 0 else end]
-        line = line_of(text, m.start(1) if m.group(1) else m.start(3))
-        module = m.group(2) or ""
-        if keyword in ("extends", "with") or module in _PARENTS or module == "Mojo::Base":
+        line = line_of(text, m.start(group))
+        module = m.group(2) or m.group(6) or ""
+        if group in (3, 4) or module in _PARENTS or module == "Mojo::Base":
             classes = [w for w in _words(args) if not w.startswith("-")]
             if module == "Mojo::Base":
                 refs.append(ImportRef(module, (), "perl", line))
