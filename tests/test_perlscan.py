@@ -68,3 +68,9 @@ def test_perl_parents_set_through_isa_and_files_loaded_by_do():
         ("My::Mixin", ("helper",), 3), ("config.pl", (), 5)]
     index = path_index({"lib/My/App.pm": text, "lib/My/Base.pm": "", "lib/My/config.pl": ""})
     assert [resolve(r, "lib/My/App.pm", index) for r in refs[-2:]] == [[], ["lib/My/config.pl"]]
+
+
+def test_a_class_named_with_a_trailing_double_colon_brings_the_method_called():
+    """``Foo::Bar::->new`` (the unambiguous class name) was a package used with no name: its ``new`` was left out."""
+    refs = imported_modules("my $x = Shop::Cart::->new(items => 1);\nShop::Cart::->total;\n", "perl")
+    assert [(r.module, r.names) for r in refs] == [("Shop::Cart", ("new", "total"))]

@@ -36,10 +36,10 @@ _STATEMENT = re.compile(r"(?m)(?:^|(?<=[;{}]))[ \t]*(?:(use|no|require)[ \t]+(" 
 _QW = re.compile(r"\bqw[ \t]*([^\w\s])")
 _QUOTED = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'")
 _CLOSE = {"(": ")", "[": "]", "{": "}", "<": ">"}
-# ``Foo::Bar::f(``, ``Foo::Bar->new``, ``Foo->new``, and being typed ``Foo::Bar->``, ``Foo::Bar::``; not ``$x->``,
+# ``Foo::Bar::f(``, ``Foo::Bar->new``, ``Foo::Bar::->new``, ``Foo->new``, and being typed ``Foo::Bar->``, ``Foo::Bar::``; not ``$x->``,
 # ``SUPER::``, ``shift->``
 _CLASS_USE = re.compile(r"(?<![\w$@%&*:>])(?:((?:[A-Za-z_]\w*::)+)([A-Za-z_]\w*)\(|(" + _MODULE
-                        + r")[ \t]*->[ \t]*([A-Za-z_]\w*)?|((?:[A-Za-z_]\w*::)+)(?![\w:]))")
+                        + r")(?:::)?[ \t]*->[ \t]*([A-Za-z_]\w*)?|((?:[A-Za-z_]\w*::)+)(?![\w:]))")
 _NOT_CLASSES = frozenset({"SUPER", "CORE", "main", "__PACKAGE__", "STDERR", "STDOUT", "STDIN", "UNIVERSAL"})
 _OBJECT = re.compile(r"\bmy[ \t]+(\$\w+)[ \t]*=[ \t]*(" + _MODULE + r")[ \t]*->[ \t]*\w+")
 _SELF_CALL = re.compile(r"(?:\$self|\$class|__PACKAGE__)[ \t]*->[ \t]*([A-Za-z_]\w*)|\bSUPER::([A-Za-z_]\w*)")
