@@ -107,9 +107,10 @@ _LITERAL = (
     r"|\"(?:[^\"\\\n]|\\.){0,4000}\"|'(?:[^'\\\n]|\\.){0,4000}'|`[^`\\\n]{0,4000}`)")
 
 # name <sep> "literal" in any language: Python/JS/Go/Java/C assignments, keyword arguments,
-# dict/JSON/YAML entries with quoted values, `name: str = "..."` annotations, PHP/Ruby arrows.
+# dict/JSON/YAML entries with quoted values, `name: str = "..."` annotations, PHP/Ruby/Perl arrows, subscripts
+# (PHP's `$a['password'] = "..."`, Perl's `$self->{secret} = "..."`, `$ENV{API_TOKEN} = '...'`).
 _QUOTED_ASSIGNMENT = re.compile(
-    r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?\]?"
+    r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?[\]}]?"
     r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
     r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}" + _PREFIX + ")" + _LITERAL)
 # "NAME", "literal" as consecutive items of a call, list or map: PHP define(), os.environ.setdefault(),
@@ -139,7 +140,7 @@ _ITEM_END = re.compile(r"\w=[^\s=,()'\"`]+$")
 
 CODE_LANGUAGES = frozenset({
     "python", "javascript", "typescript", "go", "rust", "java", "kotlin", "scala", "c", "cpp", "csharp",
-    "ruby", "php", "swift", "lua", "dart",
+    "ruby", "php", "swift", "lua", "dart", "perl",
 })
 _NOT_SECRET_VALUES = frozenset({
     "none", "null", "nil", "true", "false", "yes", "no", "on", "off", "~", "|", ">", "|-", ">-", "{}", "[]",

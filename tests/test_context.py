@@ -184,6 +184,20 @@ def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
 
 
+def test_redact_reads_perl_as_code_and_finds_its_hash_subscript_secrets():
+    """Perl was no code language: ``password => $args{password},`` was cut as a config line (``password
+    =<redacted>``), and a secret assigned to a hash element (``$self->{secret_key} = "..."``, ``$ENV{...}``)
+    was kept."""
+    code = ("my %opts = (\n    password => $args{password},\n    token: $x\n);\nmy $password = $self->param('password');\n"
+            "  key = $h->{key} ;\n")
+    assert redact(code, "perl") == code
+    for text, secret in (('$self->{secret_key} = "hunter2isgreat";', "hunter2isgreat"),
+                         ("$ENV{AWS_SECRET}='xyz123abc';", "xyz123abc"),
+                         ("$conf{'password'} = 'P4ssw0rd';", "P4ssw0rd"),
+                         ("my %db = (password => 'P4ssw0rd', user => 'app');", "P4ssw0rd")):
+        assert secret not in redact(text, "perl") and PLACEHOLDER in redact(text, "perl"), text
+
+
 def test_redact_is_fast_on_hostile_100kb_inputs():
     rng = random.Random(0)
     inputs = [
