@@ -36,8 +36,8 @@ _STATEMENT = re.compile(r"(?m)(?:^|(?<=[;{}]))[ \t]*(?:(use|no|require)[ \t]+(" 
 _QW = re.compile(r"\bqw[ \t]*([^\w\s])")
 _QUOTED = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'")
 _CLOSE = {"(": ")", "[": "]", "{": "}", "<": ">"}
-# ``Foo::Bar::f(``, ``Foo::Bar->new``, ``Foo::Bar::->new``, ``Foo->new``, and being typed ``Foo::Bar->``, ``Foo::Bar::``; not ``$x->``,
-# ``SUPER::``, ``shift->``
+# ``Foo::Bar::f(``, ``Foo::Bar->new``, ``Foo::Bar::->new``, ``Foo->new``, and being typed ``Foo::Bar->``,
+# ``Foo::Bar::``; not ``$x->``, ``SUPER::``, ``shift->``
 _CLASS_USE = re.compile(r"(?<![\w$@%&*:>])(?:((?:[A-Za-z_]\w*::)+)([A-Za-z_]\w*)\(|(" + _MODULE
                         + r")(?:::)?[ \t]*->[ \t]*([A-Za-z_]\w*)?|((?:[A-Za-z_]\w*::)+)(?![\w:]))")
 _NOT_CLASSES = frozenset({"SUPER", "CORE", "main", "__PACKAGE__", "STDERR", "STDOUT", "STDIN", "UNIVERSAL"})
