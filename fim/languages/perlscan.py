@@ -25,6 +25,7 @@ _OPENING = frozenset("(,={[;!?:|&")  # a regular expression follows, whatever it
 _OPERAND_WORDS = frozenset({"split", "grep", "map", "if", "unless", "elsif", "and", "or", "not", "return", "when",
                             "while", "until", "push", "unshift", "join"})
 _POD_END = re.compile(r"(?m)^=cut\b[^\n]*")
+_NOT_NEWLINE = re.compile(r"[^\n]")
 _FORMAT_END = re.compile(r"(?m)^\.[ \t]*$")
 
 
@@ -43,7 +44,8 @@ def blank(text: str) -> str:
     def cut(start: int, end: int) -> None:
         nonlocal last
         out.append(text[last:start])
-        out.append(re.sub(r"[^\n]", " ", text[start:end]))
+        lines = text.count("\n", start, end)
+        out.append(_NOT_NEWLINE.sub(" ", text[start:end]) if lines else " " * (end - start))
         last = end
 
     while True:
