@@ -109,10 +109,14 @@ _LITERAL = (
 # name <sep> "literal" in any language: Python/JS/Go/Java/C assignments, keyword arguments,
 # dict/JSON/YAML entries with quoted values, `name: str = "..."` annotations, PHP/Ruby/Perl arrows, subscripts
 # (PHP's `$a['password'] = "..."`, Perl's `$self->{secret} = "..."`, `$ENV{API_TOKEN} = '...'`).
-_QUOTED_ASSIGNMENT = re.compile(
-    r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?[\]}]?"
-    r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
-    r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}" + _PREFIX + ")" + _LITERAL)
+_ASSIGNED = (r"(?<![\w.$-])(?P<key>[\"']?(?P<name>[A-Za-z_$][\w.$-]{0,120})[\"']?[\]}]?"
+             r"[^\S\n]{0,20}(?::[\w.\[\]|, ]{1,60}?)?"
+             r"(?:[:=]={0,2}|=>)[^\S\n]{0,20}")
+_QUOTED_ASSIGNMENT = re.compile(_ASSIGNED + _PREFIX + ")" + _LITERAL)
+# Perl's also: ``$password = q{...}``, ``api_key => qq(...)`` on one line (elsewhere ``q(x)`` is a call).
+_PERL_QUOTED_ASSIGNMENT = re.compile(
+    _ASSIGNED + r"(?:qq?)?)" + _LITERAL[:-1]
+    + r"|(?<=q)(?:\{[^{}\\\n]{0,4000}\}|\([^()\\\n]{0,4000}\)|\[[^\[\]\\\n]{0,4000}\]))")
 # "NAME", "literal" as consecutive items of a call, list or map: PHP define(), os.environ.setdefault(),
 # System.setProperty(), Map.of("user", "sa", "password", "x"), ["--password", "x"]. The literal is
 # read ahead (not consumed), so that it may name the next pair's key.
@@ -395,7 +399,7 @@ def redact(text: str, language: Optional[str] = None) -> str:
         text = _URL_PASSWORD.sub(lambda m: m.group(1) + PLACEHOLDER + m.group(3), text)
     if not _may_name_secret(text):
         return text  # no name that could hold a secret: the assignment rules cannot apply
-    text = _QUOTED_ASSIGNMENT.sub(_quoted_for(language), text)
+    text = (_PERL_QUOTED_ASSIGNMENT if language == "perl" else _QUOTED_ASSIGNMENT).sub(_quoted_for(language), text)
     if "," in text:
         text = _argument_pairs(text)
     if "define" in text:

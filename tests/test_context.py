@@ -198,6 +198,15 @@ def test_redact_reads_perl_as_code_and_finds_its_hash_subscript_secrets():
         assert secret not in redact(text, "perl") and PLACEHOLDER in redact(text, "perl"), text
 
 
+def test_redact_finds_a_secret_in_perls_q_literals():
+    """``$password = q{...}`` and ``api_key => qq(...)`` were kept: only quotes counted as string literals;
+    ``q(x)`` is left alone where it is a call (Python)."""
+    assert redact("my $password = q{hunter2pw};\n", "perl") == "my $password = q{<redacted>};\n"
+    assert redact("my %c = (api_key => qq(abc123def), n => 1);", "perl") == \
+        "my %c = (api_key => qq(<redacted>), n => 1);"
+    assert redact("token = q(request)\n", "python") == "token = q(request)\n"
+
+
 def test_redact_is_fast_on_hostile_100kb_inputs():
     rng = random.Random(0)
     inputs = [
