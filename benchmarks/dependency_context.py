@@ -7,8 +7,8 @@ Each case is a real project's source (fetched and unpacked as `benchmarks.repo_c
 source distribution, an npm tarball) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION`` with
 its pinned dependencies installed there, once, from the package registries: a virtual environment (``python
 -m venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx and requests, ``node_modules``
-(``npm install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query. Tasks are `benchmarks.repo_context`'s (CrossCodeEval's
-method: Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the
+(``npm install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query. Tasks are
+`benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the
 project's files together with the environment's site-packages (keys ``site-packages/...``), kept where the
 use is in the project's library files and the defining line in an installed package: ``httpcore.Request(``
 in ``httpx/_transports/default.py`` -> ``class Request:`` in ``site-packages/httpcore/_models.py``. All the

@@ -188,8 +188,8 @@ def test_redact_reads_perl_as_code_and_finds_its_hash_subscript_secrets():
     """Perl was no code language: ``password => $args{password},`` was cut as a config line (``password
     =<redacted>``), and a secret assigned to a hash element (``$self->{secret_key} = "..."``, ``$ENV{...}``)
     was kept."""
-    code = ("my %opts = (\n    password => $args{password},\n    token: $x\n);\nmy $password = $self->param('password');\n"
-            "  key = $h->{key} ;\n")
+    code = ("my %opts = (\n    password => $args{password},\n    token: $x\n);\n"
+            "my $password = $self->param('password');\n  key = $h->{key} ;\n")
     assert redact(code, "perl") == code
     for text, secret in (('$self->{secret_key} = "hunter2isgreat";', "hunter2isgreat"),
                          ("$ENV{AWS_SECRET}='xyz123abc';", "xyz123abc"),
