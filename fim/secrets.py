@@ -150,6 +150,7 @@ _NOT_SECRET_VALUES = frozenset({
     "none", "null", "nil", "true", "false", "yes", "no", "on", "off", "~", "|", ">", "|-", ">-", "{}", "[]",
     "str", "string", "bytes", "int", "any", "optional[str]", "str | none", "secretstr", "required", "changeme",
 })
+_VERSION = re.compile(r"[vV]?\d+(?:\.\d+)+")  # 3.13, v2.0.1, an IP address: never a credential
 _REFERENCE = re.compile(r"^(?:\$|%\(|\{\{|<|!(?:Ref|Sub|GetAtt|env)\b|@)")
 _ATTRIBUTE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+[,;]?$")
 
@@ -199,7 +200,8 @@ def _quoted_for(language: Optional[str]):
             # A triple-quoted or raw string of another name (a fixture, a sample config): its own
             # assignments are looked at, as they were before such strings were read whole.
             return match.group("key") + lit[:n] + _QUOTED_ASSIGNMENT.sub(replace, lit[n:-n]) + lit[-n:]
-        if len(lit) <= 2 * n or not _sensitive(match.group("name")) or PLACEHOLDER in lit:
+        if (len(lit) <= 2 * n or not _sensitive(match.group("name")) or PLACEHOLDER in lit
+                or _VERSION.fullmatch(lit[n:-n])):
             return match.group(0)
         if _annotation(match, language):
             return match.group(0)
@@ -270,7 +272,7 @@ def _unquoted_for(language: Optional[str]):
         if stripped.endswith(",") and match.group("sep") == ":":
             stripped, trailing = stripped[:-1], ","
         low = stripped.lower()
-        if (not stripped or low in _NOT_SECRET_VALUES or _REFERENCE.match(stripped)
+        if (not stripped or low in _NOT_SECRET_VALUES or _REFERENCE.match(stripped) or _VERSION.fullmatch(stripped)
                 or PLACEHOLDER in stripped or stripped.endswith(("{", "(", "["))):
             return match.group(0)
         if language is None and (match.group("sep") == ":" or match.group("sp1") or match.group("sp2")) \
@@ -311,9 +313,9 @@ class _Strings:
 
 def _template(value: str) -> bool:
     """True for a value that is no secret itself: a word such as none, a reference (`$PW`,
-    `{{ pw }}`), a format (`{0}`, `%s`, Ruby's `#{pw}`) or code (`read(pw)`)."""
+    `{{ pw }}`), a format (`{0}`, `%s`, Ruby's `#{pw}`), code (`read(pw)`) or a version number."""
     return (value.lower() in _NOT_SECRET_VALUES or value.startswith(("{", "%", "#{")) or bool(_REFERENCE.match(value))
-            or "(" in value or PLACEHOLDER in value)
+            or "(" in value or PLACEHOLDER in value or bool(_VERSION.fullmatch(value)))
 
 
 def _inline_for(language: Optional[str]):

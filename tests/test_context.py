@@ -179,6 +179,10 @@ def test_redact_private_key_block_keeps_surrounding_code():
     ('mysql --password="$DB_PASSWORD"\n', "shellscript"),
     ("echo $PW | docker login --password-stdin registry.example.com\n", "shellscript"),
     ("gh auth login --with-token < token.txt\n", "shellscript"),
+    # A version number or an address is no credential (Module::CoreList's 'Pod::Simple::PullParserToken' => '3.13').
+    ("    'Pod::Simple::PullParserToken' => '3.13',\n", "perl"),
+    ('TOKEN_FORMAT_VERSION = "v2.0.1"\n', "python"),
+    ("SECRET_HOST=10.0.0.12\n", "shellscript"),
 ])
 def test_redact_leaves_code_alone(text, language):
     assert redact(text, language) == text
