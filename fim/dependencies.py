@@ -30,6 +30,7 @@ from typing import Any, Mapping, Optional
 
 from fim import languages
 from fim.imports import ImportRef, imported_modules
+from fim.languages.javascript import export_targets
 from fim.symbols import defines
 
 SITE = "site-packages/"
@@ -234,7 +235,6 @@ def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Op
     return None
 
 
-MAX_EXPORT_NESTING = 16
 TYPESCRIPT_VERSION = (5, 9)  # the TypeScript a package.json ``typesVersions`` range is matched for
 _RANGE = re.compile(r"^(>=|<=|>|<|=)?\s*(\d+)(?:\.(\d+))?")
 
@@ -279,18 +279,9 @@ def _in_range(versions: str) -> bool:
     return True
 
 
-def _targets(value: Any, level: int = 0) -> list[str]:
+def _targets(value: Any) -> list[str]:
     """The paths of a package.json ``exports`` value, those of a types condition first."""
-    if isinstance(value, str):
-        return [value]
-    if level >= MAX_EXPORT_NESTING:
-        return []
-    if isinstance(value, list):
-        return [t for v in value for t in _targets(v, level + 1)]
-    if isinstance(value, dict):
-        keys = [k for k in _TYPE_CONDITIONS if k in value] + [k for k in value if k not in _TYPE_CONDITIONS]
-        return [t for k in keys for t in _targets(value[k], level + 1)]
-    return []
+    return export_targets(value, _TYPE_CONDITIONS)
 
 
 def _declaration_of(base: str, installed: Mapping[str, str]) -> Optional[str]:

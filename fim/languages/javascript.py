@@ -219,16 +219,17 @@ _CONDITIONS = ("source", "types", "typescript", "import", "module", "default", "
 MAX_EXPORT_NESTING = 32  # levels of a package.json ``exports`` value read (600 overflowed Python's stack)
 
 
-def _export_target(value: Any, level: int = 0) -> list[str]:
+def export_targets(value: Any, conditions: tuple[str, ...] = _CONDITIONS, level: int = 0) -> list[str]:
+    """The paths of a package.json ``exports`` value, those under the first of `conditions` first."""
     if isinstance(value, str):
         return [value]
     if level >= MAX_EXPORT_NESTING:
         return []
     if isinstance(value, list):
-        return [t for v in value for t in _export_target(v, level + 1)]
+        return [t for v in value for t in export_targets(v, conditions, level + 1)]
     if isinstance(value, dict):
-        keys = [k for k in _CONDITIONS if k in value] + [k for k in value if k not in _CONDITIONS]
-        return [t for k in keys for t in _export_target(value[k], level + 1)]
+        keys = [k for k in conditions if k in value] + [k for k in value if k not in conditions]
+        return [t for k in keys for t in export_targets(value[k], conditions, level + 1)]
     return []
 
 
@@ -238,16 +239,16 @@ def _package_entry(index: PathIndex, folder: str, data: dict, subpath: str) -> l
     if exports is not None:
         if isinstance(exports, dict) and any(k.startswith(".") for k in exports):
             if subpath in exports:
-                targets = _export_target(exports[subpath])
+                targets = export_targets(exports[subpath])
             else:
                 for pattern, value in exports.items():
                     if "*" in pattern:
                         head, _, tail = pattern.partition("*")
                         if subpath.startswith(head) and subpath.endswith(tail) and len(subpath) >= len(head + tail):
                             star = subpath[len(head):len(subpath) - len(tail)]
-                            targets += [t.replace("*", star) for t in _export_target(value)]
+                            targets += [t.replace("*", star) for t in export_targets(value)]
         elif subpath == ".":
-            targets = _export_target(exports)
+            targets = export_targets(exports)
     if subpath == ".":
         targets += [data[k] for k in ("source", "types", "typings", "module", "main") if isinstance(data.get(k), str)]
         targets += ["src/index", "index"]
