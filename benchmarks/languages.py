@@ -55,14 +55,14 @@ EXTENSIONS = {
     ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".jsx": "javascriptreact", ".java": "java",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".php": "php",
     ".kt": "kotlin", ".swift": "swift", ".rb": "ruby", ".lua": "lua", ".cs": "csharp",
-    ".sh": "shellscript", ".pm": "perl", ".pl": "perl", ".t": "perl", ".psgi": "perl",
+    ".sh": "shellscript", ".pm": "perl", ".pl": "perl", ".t": "perl", ".psgi": "perl", ".dart": "dart",
 }
 # language reported in the tables
 REPORTED = {"typescriptreact": "typescript", "javascriptreact": "javascript"}
 FAMILY = {"go": "go", "rust": "rust", "typescript": "js", "typescriptreact": "js", "javascript": "js",
           "javascriptreact": "js", "java": "java", "c": "c", "cpp": "c", "php": "php", "kotlin": "jvm",
           "swift": "swift", "ruby": "ruby", "lua": "lua", "shellscript": "shell", "csharp": "csharp",
-          "perl": "perl"}
+          "perl": "perl", "dart": "dart"}
 _TEST_NAME = re.compile(r"(?:_test\.go|\.test\.[jt]sx?|\.spec\.[jt]sx?|Test\.java|_tests?\.rs|\.t)$")
 _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc", "docs", "example", "examples",
                           "benches", "bench", "benchmark", "benchmarks", "scripts", "tools", "fuzz", "testdata",
@@ -126,6 +126,14 @@ _LUA_REQUIRE = re.compile(r"(?m)^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*require[ \t(
 _CSHARP_TOP = re.compile(
     r"^([ \t]*)(?:(?:public|internal|private|protected|static|sealed|abstract|partial|unsafe|readonly|ref|file|new)"
     r"[ \t]+)*(?:class|interface|struct|enum|record(?:[ \t]+(?:class|struct))?)[ \t]+([A-Za-z_]\w*)")
+_DART_TOP = re.compile(
+    r"^(?:(?:abstract|base|final|interface|sealed|mixin)[ \t]+)*(?:class|mixin|enum|typedef|extension(?:[ \t]+type)?)"
+    r"[ \t]+([A-Za-z_$][\w$]*)"  # a type
+    r"|^(?:external[ \t]+)?(?!(?:import|export|part|library|return)\b)(?:[A-Za-z_$][\w$<>,?. ]*?[ \t]+)?"
+    r"([a-z_$][\w$]*)[ \t]*(?:<[^>()]*>)?\("  # a function: ``Future<Response> get(``
+    r"|^(?:late[ \t]+)?(?:final|const|var)[ \t]+(?:[A-Za-z_$][\w$<>,?. ]*?[ \t]+)?([A-Za-z_$][\w$]*)[ \t]*=")
+# ``import 'uri' as p show A hide B;``, ``export 'uri' show A;``, ``part 'uri';`` (`_dart_visible`)
+_DART_DIRECTIVE = re.compile(r"(?m)^[ \t]*(import|export|part)[ \t]+(['\"])([^'\"\n]+)\2([^;]*);")
 _PERL_TOP = re.compile(r"^[ \t]*sub[ \t]+([A-Za-z_]\w*)|^use[ \t]+constant[ \t]+([A-Za-z_]\w*)"
                        r"|^has[ \t(]+[\"']?([A-Za-z_]\w*)")
 _PERL_TEXT = re.compile(r"(?ms)^=[A-Za-z].*?(?:^=cut\b[^\n]*|\Z)|^__(?:END|DATA)__\b.*")  # POD, __END__
@@ -183,6 +191,8 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
             m = _SHELL_TOP.match(line)
         elif language == "perl":
             m = _PERL_TOP.match(line)
+        elif language == "dart":
+            m = _DART_TOP.match(line)
         else:
             m = _C_DEFINE.match(line) or _C_TYPE.match(line) or _C_TYPEDEF_END.match(line)
             if m is None and line[:1].isalpha():
@@ -313,6 +323,92 @@ def _perl_target(before: str, name: str, after: str, packages: Mapping[str, str]
     return "", ""
 
 
+def _dart_packages(files: Mapping[str, str]) -> dict[str, str]:
+    """Package name -> its folder, from the workspace's pubspec.yaml files."""
+    out: dict[str, str] = {}
+    for path in sorted(files, key=lambda p: p.count("/")):
+        if posixpath.basename(path) == "pubspec.yaml":
+            m = re.search(r"(?m)^name:[ \t]*['\"]?(\w+)", files[path])
+            if m:
+                out.setdefault(m.group(1), posixpath.dirname(path))
+    return out
+
+
+def _dart_file(uri: str, current: str, packages: Mapping[str, str], files: Mapping[str, str]) -> Optional[str]:
+    if uri.startswith("package:"):
+        name, _, rest = uri[len("package:"):].partition("/")
+        if name not in packages:
+            return None
+        path = posixpath.normpath(posixpath.join(packages[name], "lib", rest))
+    elif ":" in uri.split("/", 1)[0]:  # ``dart:async``, another scheme
+        return None
+    else:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(current), uri))
+    return path if path in files else None
+
+
+def _dart_filter(rest: str) -> tuple[Optional[frozenset[str]], frozenset[str]]:
+    """A directive's ``show`` names (None: every name) and ``hide`` names."""
+    shown = re.search(r"\bshow\b(.*?)(?:\bhide\b|$)", rest, re.S)
+    hidden = re.search(r"\bhide\b(.*?)(?:\bshow\b|$)", rest, re.S)
+    return (frozenset(_IDENT.findall(shown.group(1))) if shown else None,
+            frozenset(_IDENT.findall(hidden.group(1))) if hidden else frozenset())
+
+
+def _dart_visibility(path: str, text: str, files: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """(prefix, defining file) -> the names of that file `path` sees ("" prefix: unqualified; "*" every
+    name), through its imports and what they export, transitively (``show``/``hide`` applied), and the
+    other files of its library (``part``/``part of``)."""
+    packages = _dart_packages(files)
+    seen: dict[tuple[str, str], str] = {}
+
+    def reach(prefix: str, target: str, shown: Optional[frozenset[str]], hidden: frozenset[str], depth: int) -> None:
+        key = (prefix, target)
+        if key in seen or depth > 8:
+            return
+        seen[key] = "*" if shown is None and not hidden else " ".join(sorted(shown or ())) if shown is not None \
+            else "-" + " ".join(sorted(hidden))
+        for m in _DART_DIRECTIVE.finditer(files[target]):
+            if m.group(1) in ("export", "part"):
+                nested = _dart_file(m.group(3), target, packages, files)
+                if nested is not None:
+                    more_shown, more_hidden = _dart_filter(m.group(4))
+                    if shown is not None:
+                        more_shown = shown if more_shown is None else shown & more_shown
+                    reach(prefix, nested, more_shown, hidden | more_hidden, depth + 1)
+
+    library = path
+    part_of = re.search(r"(?m)^[ \t]*part[ \t]+of[ \t]+(['\"])([^'\"\n]+)\1", text)
+    if part_of:
+        library = _dart_file(part_of.group(2), path, packages, files) or path
+    for m in _DART_DIRECTIVE.finditer(files.get(library, text) if library != path else text):
+        if m.group(1) == "part":
+            target = _dart_file(m.group(3), library, packages, files)
+            if target is not None:
+                seen[("", target)] = "*"
+    if library != path:
+        seen[("", library)] = "*"
+    for m in _DART_DIRECTIVE.finditer(text):
+        if m.group(1) != "import":
+            continue
+        target = _dart_file(m.group(3), path, packages, files)
+        if target is not None:
+            prefix = re.search(r"\bas[ \t]+([A-Za-z_$][\w$]*)", m.group(4))
+            reach(prefix.group(1) if prefix else "", target, *_dart_filter(m.group(4)), 0)
+    return seen
+
+
+def _dart_sees(visible: Mapping[tuple[str, str], str], prefix: str, target: str, name: str) -> bool:
+    names = visible.get((prefix, target))
+    if names is None:
+        return False
+    if names == "*":
+        return True
+    if names.startswith("-"):
+        return name not in names[1:].split()
+    return name in names.split()
+
+
 def _php_namespace(text: str) -> str:
     m = re.search(r"(?m)^namespace[ \t]+([\w\\]+)[ \t]*;", text)
     return m.group(1) if m else ""
@@ -331,6 +427,7 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     lua_modules = {alias: module.replace(".", "/") for alias, module in _LUA_REQUIRE.findall(text)} \
         if language == "lua" else {}
     sourced = {posixpath.basename(t) for t in _SHELL_SOURCE.findall(text)} if language == "shellscript" else set()
+    dart_visible = _dart_visibility(path, text, files) if language == "dart" else {}
     if language == "perl":
         text = _perl_code(text)
         packages = perl_packages(files)
@@ -344,7 +441,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
         namespace = _csharp_namespace(text)
         usings = _csharp_usings(text)
         around = {namespace.rsplit(".", k)[0] for k in range(namespace.count(".") + 1)} if namespace else set()
-    statements = {text.count("\n", 0, k) for m in _IMPORT_STATEMENT.finditer(text)
+    directives = _DART_DIRECTIVE.finditer(text) if language == "dart" else ()
+    statements = {text.count("\n", 0, k) for m in (*_IMPORT_STATEMENT.finditer(text), *directives)
                   for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
     out: list[tuple[Use, str, int]] = []
     seen_lines: set[int] = set(statements)  # lines of import statements are not uses
@@ -352,7 +450,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
         stripped = line.lstrip()
         if i in seen_lines or stripped.startswith(("import ", "use ", "pub use ", "#include", "package ", "export {",
                                                    "export *", "} from", "mod ", "pub mod ", "namespace ", "using ",
-                                                   "global using ")):
+                                                   "global using ")) \
+                or language == "dart" and stripped.startswith(("part ", "library ", "export ")):
             continue
         for m in _IDENT.finditer(line):
             name = m.group(0)
@@ -416,6 +515,12 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                     style = "ruby-library"
             elif language == "lua":
                 style = "lua-require"
+            elif language == "dart":
+                prefix = re.search(r"(?<![\w$.])([A-Za-z_$][\w$]*)\.$", before)
+                if prefix and _dart_sees(dart_visible, prefix.group(1), target, name):
+                    style = "dart-prefix"
+                elif not before.rstrip().endswith((".", "?.")) and _dart_sees(dart_visible, "", target, name):
+                    style = "dart-import"
             elif language == "perl":
                 style = _perl_target(before, name, line[m.end():], packages, parents, objects, perl_imported)[0]
             elif language == "shellscript":

@@ -923,6 +923,25 @@ def test_dart_types_come_through_a_package_import_that_only_exports_them():
     assert "int get total => items.length;" in by_source["lib/src/cart.dart"]
 
 
+def test_dart_generic_functions_and_top_level_constants_come_through_an_import():
+    """A Dart library's generic functions (``int binarySearchBy<E, K>(``, ``T identity<T>(``) and top-level
+    constants (``const int FRAME_HEADER_SIZE = 9;``) were no definitions, and a function called bare was
+    never asked for (only capitalized names were): dart-lang/collection's algorithms 0.554 at 16K."""
+    utils = ("int defaultCompare(Object? a, Object? b) => 0;\n\nT identity<T>(T value) => value;\n\n"
+             "int binarySearchBy<E, K>(\n    List<E> sortedList, K Function(E element) keyOf) {\n  return -1;\n}\n\n"
+             "const int FRAME_HEADER_SIZE = 9;\nfinal Map<String, int> sizes = {};\n")
+    current = ("import 'utils.dart';\n\nint find(List<int> xs) {\n  var h = FRAME_HEADER_SIZE;\n"
+               "  return binarySearchBy(xs, identity\n}\n")
+    files = {"pubspec.yaml": "name: algo\n", "lib/src/utils.dart": utils, "lib/src/find.dart": current}
+    out = select_context("lib/src/find.dart", current, 4, files, [], None, 20_000, (0, 6))
+    text = "\n".join(s.text for s in out if s.source == "lib/src/utils.dart")
+    for line in ("T identity<T>(T value) => value;", "int binarySearchBy<E, K>(", "const int FRAME_HEADER_SIZE = 9;"):
+        assert line in text
+    from fim.symbols import defined_names
+    assert defined_names(utils, "dart") == {"defaultCompare", "identity", "binarySearchBy", "FRAME_HEADER_SIZE",
+                                            "sizes"}
+
+
 def test_a_kotlin_import_of_a_top_level_function_finds_the_file_defining_it():
     """``import expo.modules.kotlin.types.enforceType``: no file is named after a Kotlin top-level function
     (or the second class of a file), so Java's file-per-class resolution found nothing."""

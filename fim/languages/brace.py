@@ -53,6 +53,14 @@ _DECL_KEYWORDS = re.compile(
     r"|\bfun[ \t]+(?!interface\b)(?:<[^>]*>[ \t]*)?(?:[A-Za-z_][\w.]*(?:<[^>]*>)?\??\.)?([A-Za-z_]\w*)")
 _PHP_CONSTANT = re.compile(r"[ \t]*(?:const[ \t]+([A-Za-z_]\w*)[ \t]*=|define[ \t]*\([ \t]*['\"]([A-Za-z_]\w*)['\"])")
 _CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")  # \b: a word is tried once, not from each letter
+# Where a function's name has no keyword before it, a generic one is ``name<K, List<V>>(`` (Dart's ``T
+# identity<T>(``, C#'s ``T Parse<T>(``); Kotlin, Swift and Scala name theirs after ``fun``/``func``/``def``.
+_TYPE_ARGUMENTS = r"(?:<(?:[^<>()\n]|<[^<>()\n]*>)*>)?"
+_GENERIC_CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*" + _TYPE_ARGUMENTS + r"[ \t]*\(")
+_GENERIC_LANGUAGES = frozenset({"dart", "csharp"})
+# Dart's top-level variables and constants: ``const int frameHeaderSize = 9;``, ``final codec = Codec();``
+_DART_VARIABLE = re.compile(r"(?:late[ \t]+)?(?:final|const|var)[ \t]+(?:[A-Za-z_$][\w$<>?, .]*?[ \t]+)?"
+                            r"([A-Za-z_$][\w$]*)[ \t]*=(?!=)")
 _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
                       "throw", "elif", "defined"})
 
@@ -98,10 +106,17 @@ class BraceFile:
         if self.language == "php":  # ``const SCALE = 100;``, ``define('SCALE', 100);`` (``use const``)
             m = _PHP_CONSTANT.match(line)
             names += [m.group(1) or m.group(2)] if m else []
-        call = _CALLABLE.search(code)
+        elif self.language == "dart" and self.depth[i] == 0:
+            m = _DART_VARIABLE.match(code)
+            names += [m.group(1)] if m else []
+        generic = self.language in _GENERIC_LANGUAGES
+        if generic and i and self.code[i - 1].rstrip().endswith(("(", ",")):
+            return names  # a parameter list going on: ``    K Function(E element) keyOf) {``
+        call = (_GENERIC_CALLABLE if generic else _CALLABLE).search(code)
         if call and call.group(1) not in _CONTROL and not code.lstrip().startswith(("return", "}", ".")) \
-                and re.match(r"^[ \t]*[\w:<>*&, \[\]@.]*[ \t*&]" + re.escape(call.group(1)) + r"[ \t]*\(",
-                             code):
+                and re.match(r"^[ \t]*[\w:<>*&, \[\]@." + ("?]*" if generic else "]*") + r"[ \t*&]"
+                             + re.escape(call.group(1)) + r"[ \t]*" + (_TYPE_ARGUMENTS if generic else "")
+                             + r"[ \t]*\(", code):
             names.append(call.group(1))
         if code.lstrip().startswith("typedef"):
             last = self.code[self._end(i) - 1]

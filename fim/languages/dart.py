@@ -15,6 +15,10 @@ from fim.languages.base import ImportRef, PathIndex, file_facts, join, line_of, 
 # ``import 'x.dart' as p show A, B hide C;``, ``export '...';``, ``part '...';``, ``part of '...';``
 _DIRECTIVE = re.compile(r"(?m)^[ \t]*(import|export|part(?:[ \t]+of)?)[ \t]+(['\"])([^'\"\n]+)\2([^;]*);")
 _TYPE_LIKE = re.compile(r"(?<![\w.$])[A-Z][\w$]*")  # not ``x.member``
+# a public function called bare (``identity(x)``, ``binarySearchBy<E, K>(``), not a method (``x.f(``)
+_CALLED = re.compile(r"(?<![\w.$])([a-z][\w$]*)[ \t]*(?:<(?:[^<>()\n]|<[^<>()\n]*>)*>)?[ \t]*\(")
+_NOT_CALLED = frozenset({"if", "for", "while", "switch", "catch", "assert", "super", "this", "return", "await",
+                         "print", "identical", "throw", "yield", "on", "in", "is", "as", "get", "set"})
 MAX_NAMES = 128  # type-like names of a file offered to the files of a library it imports
 MAX_LIBRARY_FILES = 32  # files of one library and of what it re-exports
 EXPORT_DEPTH = 3  # ``export`` lines followed this many libraries deep
@@ -23,7 +27,8 @@ KEY = "dart-library"
 
 def imports(text: str) -> list[ImportRef]:
     """The ``import`` directives and ``part of`` (a part sees its library's names): ``show`` names, an
-    ``as p`` prefix's ``p.name`` uses, else the type-like names the file uses."""
+    ``as p`` prefix's ``p.name`` uses, else the type-like names the file uses and the functions it calls
+    bare (types first)."""
     refs: list[ImportRef] = []
     used: tuple[str, ...] = ()
     code = ""  # the text without its directives, whose URIs are no uses
@@ -42,7 +47,8 @@ def imports(text: str) -> list[ImportRef]:
             refs.append(ImportRef(uri, uses(code, [alias])[alias], "dart", line))
         else:
             if not used:
-                used = tuple(dict.fromkeys(_TYPE_LIKE.findall(code)))[:MAX_NAMES]
+                called = (name for name in _CALLED.findall(code) if name not in _NOT_CALLED)
+                used = tuple(dict.fromkeys((*_TYPE_LIKE.findall(code), *called)))[:MAX_NAMES]
             refs.append(ImportRef(uri, used, "dart", line, star=True))
     return refs
 
