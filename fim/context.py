@@ -37,6 +37,7 @@ from fim import languages
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
+from fim.memo import text_memo
 from fim.positions import lsp_lines
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
@@ -348,7 +349,8 @@ def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], file
     for path, (line, names) in import_paths.items():
         language = _language_id(path)
         text = files[path]
-        missing = [n for n in names if language is not None and not defines(text, language, n)]
+        defined = defined_names(text, language) if language is not None and names else frozenset()
+        missing = [n for n in names if language is not None and n not in defined]
         if not missing:
             continue
         for ref in _file_imports(text, language):
@@ -370,6 +372,7 @@ def _follow_reexports(import_paths: dict[str, tuple[int, list[str]]], files: Map
     module all of whose names moved is left out."""
     out: dict[str, tuple[int, list[str]]] = {}
     moved: dict[str, tuple[int, list[str]]] = {}
+    _fit_defining(sum(len(names) for _, names in import_paths.values()))
     for path, (line, names) in import_paths.items():
         keep: list[str] = []
         for name in names:
@@ -400,19 +403,37 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
     if text is None or _language_id(path) is None:
         return None
     key = (path, name, current_path, depth, len(text), hash(text))
-    if key in _DEFINING:
-        found = _DEFINING[key]
-        if found is None or found in files and defines(files[found], _language_id(found), name):
+    with _DEFINING_LOCK:
+        held = _DEFINING.get(key, _DEFINING)
+        if held is not _DEFINING:
+            _DEFINING.move_to_end(key)
+    if held is not _DEFINING:
+        found = held
+        # `path` itself is this version's answer (the key holds its text's hash); another file may have changed.
+        if found is None or found == path or found in files and defines(files[found], _language_id(found), name):
             return found
     found = _search_definition(path, text, name, files, index, readable, current_path, depth)
-    if len(_DEFINING) >= DEFINING_MEMO:
-        _DEFINING.clear()
-    _DEFINING[key] = found
+    with _DEFINING_LOCK:
+        _DEFINING[key] = found
+        _DEFINING.move_to_end(key)
+        while len(_DEFINING) > _defining_limit[0]:
+            _DEFINING.popitem(last=False)
     return found
 
 
-DEFINING_MEMO = 2048
-_DEFINING: dict[tuple, Optional[str]] = {}
+def _fit_defining(lookups: int) -> None:
+    """Let the memo of `_defining_file` hold twice the `lookups` one request starts (each a few names deep), up
+    to `DEFINING_MEMO_MAX`: a memo smaller than a request's lookups, cycled through in the same order every
+    keystroke, answers none of them (a module importing 2,000 names searched them all again each time)."""
+    with _DEFINING_LOCK:
+        _defining_limit[0] = max(_defining_limit[0], min(DEFINING_MEMO_MAX, 2 * REEXPORT_DEPTH * lookups))
+
+
+DEFINING_MEMO = 2048  # answers remembered at least, ...
+DEFINING_MEMO_MAX = 65_536  # ... and at most, whatever the requests' lookups (an answer: ~200 bytes)
+_DEFINING: OrderedDict[tuple, Optional[str]] = OrderedDict()
+_DEFINING_LOCK = threading.Lock()
+_defining_limit = [DEFINING_MEMO]
 
 
 def _search_definition(path: str, text: str, name: str, files: Mapping[str, str], index: PathIndex, readable,
@@ -449,7 +470,7 @@ def _namespace_names(path: str, text: str, document: str) -> list[str]:
     return list(dict.fromkeys((*used, *_reexported(text))))[:MAX_NAMESPACE_NAMES]
 
 
-@lru_cache(maxsize=256)
+@text_memo
 def _reexported(text: str) -> tuple[str, ...]:
     """The names a Python package's ``__init__`` imports by name (``from .options import ModelAdmin``)."""
     return tuple(n for ref in _file_imports(text, "python") if not ref.star for n in ref.names)
@@ -458,7 +479,7 @@ def _reexported(text: str) -> tuple[str, ...]:
 MAX_NAMESPACE_NAMES = 48
 
 
-@lru_cache(maxsize=64)  # each imported name searched read the whole module's imports again
+@text_memo  # each imported name searched read the whole module's imports again; one request reads thousands
 def _file_imports(text: str, language: str) -> tuple:
     return tuple(imported_modules(text, language))
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from fim import languages
+from fim.memo import text_memo
 from fim.similarity import split_lines
 
 
@@ -154,7 +155,7 @@ def defines(text: str, language: str, name: str) -> bool:
     return name in defined_names(text, language)
 
 
-@lru_cache(maxsize=512)
+@text_memo  # one request asks it of every file the document imports: thousands, 4,000 times a keystroke
 def defined_names(text: str, language: str) -> frozenset:
     """Every name `text` defines at the top level (and a Java class's members)."""
     model = _model(_normalize(text), language)

@@ -740,6 +740,67 @@ def test_a_file_is_parsed_once_whatever_names_are_asked(monkeypatch):
     assert len(parses) == 1
 
 
+def _parses_counted(monkeypatch, cls) -> list:
+    """A list that grows by one each time a file is parsed into `cls` (the language's definitions model)."""
+    parses: list = []
+    original = cls.__init__
+
+    def counting(self, *args):
+        parses.append(1)
+        original(self, *args)
+
+    monkeypatch.setattr(cls, "__init__", counting)
+    return parses
+
+
+@pytest.mark.parametrize("language", ["python", "perl"])
+def test_a_keystroke_in_a_file_with_1500_imports_parses_no_imported_file_again(monkeypatch, language):
+    """Every imported file's definitions are read on each request: with more files than the memos of
+    `fim.symbols` held (512 answers, 192 parsed files), each keystroke parsed them all again (a Perl script
+    calling 2,000 packages: 1 s a keystroke; a Python module importing from 2,000 modules: 0.26 s)."""
+    import fim.languages.perl as perl
+    import fim.languages.python as python
+
+    n = 1500
+    if language == "python":
+        files = {f"pkg/mod_{i}.py": f"def step_{i}(x):\n    return x + {i}\n\n\nclass Thing{i}:\n    pass\n"
+                 for i in range(n)}
+        path = "app.py"
+        text = "".join(f"from pkg.mod_{i} import step_{i}, Thing{i}\n" for i in range(n)) + "\nstep_7(Thing7())\n"
+        parsed = python._PythonFile
+    else:
+        files = {f"lib/Pkg/P{i}.pm": f"package Pkg::P{i};\n\nsub step_{i} {{\n    return $_[1] + {i};\n}}\n\n1;\n"
+                 for i in range(n)}
+        path = "script.pl"
+        text = "".join(f"Pkg::P{i}->step_{i}(1);\n" for i in range(n)) + "\n"
+        parsed = perl.PerlFile
+    files[path] = text
+    cursor = n
+    first = select_context(path, text, cursor, files, [path], None, 20_000, (n - 40, n + 1))
+    assert first  # the imported definitions are chosen
+    parses = _parses_counted(monkeypatch, parsed)
+    typed = text + "s"
+    files[path] = typed
+    again = select_context(path, typed, cursor, files, [path], None, 20_000, (n - 40, n + 1))
+    assert [s.source for s in again] == [s.source for s in first]
+    assert len(parses) <= 1  # the document itself at most
+
+
+def test_the_text_memo_holds_at_most_its_characters():
+    """A memo of a file's facts is bounded by the text it holds (old versions of edited files), not by a count."""
+    from fim.memo import TextMemo
+
+    memo = TextMemo(len, max_chars=10_000, max_entries=1_000)
+    texts = ["x" * 1000 + str(i) for i in range(50)]
+    for text in texts:
+        assert memo(text) == len(text)
+    info = memo.cache_info()
+    assert info.chars <= 10_000 and info.entries == 9
+    assert memo(texts[-1]) == len(texts[-1]) and memo.cache_info().hits == 1  # the latest are kept
+    memo(texts[0])
+    assert memo.cache_info().misses == 51  # the oldest was dropped
+
+
 def test_window_word_sets_are_reused_after_a_keystroke(monkeypatch):
     # Only the windows holding the edited line are split into words again.
     import fim.similarity as similarity
