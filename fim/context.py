@@ -22,6 +22,10 @@ with `fim.secrets.redact`. Snippets come least important first and most importan
 the cursor), grouped by source kind and sorted within a kind by a key that does not depend on the
 cursor (import order, path and line, ring order), so the prompt prefix stays the same from one
 keystroke to the next while the chosen snippets do.
+
+What each file defines and imports is remembered by its text in memos bounded by the characters they hold
+(`fim.memo`), and the re-export searches per version of the file in a memo holding twice a request's lookups:
+a document importing 2,000 files parses none of them again a keystroke later (`benchmarks/many_imports.py`).
 """
 
 from __future__ import annotations
