@@ -32,7 +32,8 @@ STATS = "deepfim/stats"  # counters and resident memory, for benchmarks and soak
 # "model"?}
 STATUS = "deepfim/status"
 WATCHERS_ID = "deepfim-watched-files"
-# Every notebook's cells are synchronized as notebook documents (cell kinds and order included).
+# Every notebook's cells are synchronized as notebook documents (cell kinds and order included). No `cells`
+# filter: VS Code sends only the cells whose language one selects, and markdown cells are context too.
 NOTEBOOKS = types.NotebookDocumentSyncOptions(
     notebook_selector=[types.NotebookDocumentFilterWithNotebook(notebook="*")], save=True)
 
@@ -46,7 +47,7 @@ class DeepfimServer(LanguageServer):
                                          locate_in=self.locate)
         self.status: dict = {"state": "loading", "message": "starting"}
         self._warned: set[str] = set()  # the warnings of the last settings received
-        self._joined: dict[str, Joined] = {}  # notebook URI -> its code cells joined, as last asked for
+        self._joined: dict[str, Joined] = {}  # notebook URI -> its cells joined, as last asked for
         self.apply_log_policy()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -71,7 +72,7 @@ class DeepfimServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=f"deepfim: {message}"))
 
     def document_text(self, uri: str) -> Optional[str]:
-        """The editor's text of a document (a notebook's: its code cells as one document); a closed one's
+        """The editor's text of a document (a notebook's: its cells as one document); a closed one's
         from its file, where that is a regular file (reading a named pipe or a device such as /dev/zero
         blocked the server for good)."""
         notebook = self.workspace.get_notebook_document(notebook_uri=uri)
@@ -87,16 +88,17 @@ class DeepfimServer(LanguageServer):
             return None
 
     def joined(self, notebook: types.NotebookDocument) -> Joined:
-        """A notebook's code cells of its language as one document, joined again only when a cell changed
-        (its URI, language or text): joining 500 cells took 4 ms, several times per keystroke."""
+        """A notebook's cells as one document (`server.notebooks`), joined again only when a cell changed
+        (its URI, kind, language or text): joining 500 cells took 4 ms, several times per keystroke."""
         documents = self.workspace.text_documents
-        cells = tuple(Cell(uri, document.language_id or "", document.source) for cell in notebook.cells
-                      if cell.kind == types.NotebookCellKind.Code
-                      and (document := documents.get(uri := unquote(cell.document))) is not None)
+        markup = types.NotebookCellKind.Markup
+        cells = tuple(Cell(uri, document.language_id or "", document.source, cell.kind == markup)
+                      for cell in notebook.cells
+                      if (document := documents.get(uri := unquote(cell.document))) is not None)
         key = unquote(notebook.uri)
         kept = self._joined.get(key)
         if kept is None or kept.parts != cells:  # (the texts of unchanged cells are the same objects)
-            kept = self._joined[key] = join_cells(cells)
+            kept = self._joined[key] = join_cells(cells, kept)
         return kept
 
     def forget_notebook(self, uri: str) -> None:
@@ -112,6 +114,20 @@ class DeepfimServer(LanguageServer):
             return uri, line, character, 0
         position = self.joined(notebook).position(unquote(uri), line, character)
         return None if position is None else (notebook.uri, *position)
+
+    def cursor(self, uri: str, target: tuple[str, int, int, int], line: int, character: int
+               ) -> Optional[types.Position]:
+        """A completion's position (`line`, `character`, in the document `target` named) in document `uri`;
+        in a notebook's cell, None unless it is in that cell, starting where it did, in the notebook as it is
+        now (a cell added or changed above while the model ran: it would be in another cell, or in a markdown
+        cell's comment lines)."""
+        if target[0] == uri:
+            return types.Position(line=line - target[3], character=character)
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        found = self.joined(notebook).cell_at(line, character) if notebook is not None else None
+        if found is None or found[0] != unquote(uri) or found[1] != line - target[3]:
+            return None
+        return types.Position(line=found[1], character=found[2])
 
     def open_documents(self) -> list[str]:
         """The URIs of the documents open in the editor, a notebook's by the notebook's."""
@@ -350,9 +366,10 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
                                 ) -> types.InlineCompletionList:
         target = ls.target(params.text_document.uri, params.position.line, params.position.character)
         result = await service.complete(*target[:3]) if target else None
-        if target is None or result is None or not result.completion:
+        cursor = ls.cursor(params.text_document.uri, target, result.line, result.character) if target and result \
+            else None
+        if cursor is None or result is None or not result.completion:
             return types.InlineCompletionList(items=[])
-        cursor = types.Position(line=result.line - target[3], character=result.character)
         item = types.InlineCompletionItem(insert_text=result.completion, range=types.Range(start=cursor, end=cursor))
         return types.InlineCompletionList(items=[item])
 
@@ -360,10 +377,11 @@ def create_server(settings: Settings, watch_parent: bool = True) -> DeepfimServe
     async def completion(ls: DeepfimServer, params: types.CompletionParams) -> types.CompletionList:
         target = ls.target(params.text_document.uri, params.position.line, params.position.character)
         result = await service.complete(*target[:3]) if target else None
-        if target is None or result is None or not result.completion:
+        cursor = ls.cursor(params.text_document.uri, target, result.line, result.character) if target and result \
+            else None
+        if cursor is None or result is None or not result.completion:
             return types.CompletionList(is_incomplete=True, items=[])
         word = trailing_word(result.before)
-        cursor = types.Position(line=result.line - target[3], character=result.character)
         start = types.Position(line=cursor.line, character=index_to_utf16(result.before, result.column - len(word)))
         first_line = result.completion.split("\n", 1)[0].rstrip("\r")
         label = (word + first_line).strip() or result.completion.strip().split("\n", 1)[0]

@@ -32,6 +32,14 @@ def test_registry_prefers_the_language_id_and_falls_back_to_the_extension():
     assert len(ids) == len(set(ids))
 
 
+def test_line_comment_of_a_notebooks_language() -> None:
+    """What a notebook's markdown cells are written after, as comments in the language of its code cells."""
+    found = {language: languages.line_comment(language) for language in (
+        "python", "typescript", "csharp", "sql", "lua", "shellscript", "r", "julia", "fsharp", "markdown", None)}
+    assert found == {"python": "#", "typescript": "//", "csharp": "//", "sql": "--", "lua": "--", "shellscript": "#",
+                     "r": "#", "julia": "#", "fsharp": "//", "markdown": None, None: None}
+
+
 def test_every_tree_sitter_grammar_loads():
     for name in treesitter.GRAMMARS:
         assert treesitter.grammar(name) is not None, name

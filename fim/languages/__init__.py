@@ -13,6 +13,7 @@ that open and close their blocks (`fim.languages.ruby`, `fim.languages.lua`); sh
 depth, with the scripts it sources (`fim.languages.shell`). Their post-processing rules count `end`, `fi`,
 `done` and `esac` like braces (`fim.languages.keyword`). Perl by brace depth once its comments, literals, POD
 and heredocs are blanked, with the modules it loads, inherits from and calls (`fim.languages.perl`).
+`line_comment` says what starts a line comment (a notebook's markdown cells are written as comments).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Optional
 from fim.languages import brace, c, go, java, javascript, keyword, lua, perl, python, ruby, rust, shell
 from fim.languages.base import DEFAULT_RULES, ImportRef, Language, PathIndex, Rules
 
-__all__ = ["ENTRIES", "ImportRef", "Language", "PathIndex", "Rules", "get", "language_of", "for_path", "same_family"]
+__all__ = ["ENTRIES", "ImportRef", "Language", "PathIndex", "Rules", "get", "language_of", "for_path", "same_family",
+           "line_comment"]
 
 ENTRIES: tuple[Language, ...] = (
     python.LANGUAGE, go.LANGUAGE, rust.LANGUAGE, *javascript.LANGUAGES, java.LANGUAGE, *c.LANGUAGES,
@@ -109,3 +111,12 @@ def rules(language_id: Optional[str] = None, path: Optional[str] = None) -> Rule
         return keyword_rules
     name = (language_id or "").lower() or (language_of(path) if path else "")
     return _DASH_RULES if name in _DASH_COMMENTED else DEFAULT_RULES
+
+
+# Notebook kernels' languages with no entry and no rules of their own, by what starts their line comments.
+_OTHER_LINE_COMMENTS = {"r": "#", "julia": "#", "powershell": "#", "elixir": "#", "nim": "#", "fsharp": "//"}
+
+
+def line_comment(language_id: Optional[str]) -> Optional[str]:
+    """What starts a comment to the line's end in a language (`#`, `//`, `--`), or None where unknown."""
+    return rules(language_id).comment or _OTHER_LINE_COMMENTS.get((language_id or "").lower())
