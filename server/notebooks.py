@@ -30,6 +30,7 @@ NOTE_LINES = 12
 # The characters of a note's line kept (a markdown image's `data:` URI is one line of 100 KB).
 NOTE_LINE_CHARS = 200
 _BREAK = re.compile(r"\r\n|\r|\n")
+_SEPARATORS = str.maketrans("\u2028\u2029", "  ")  # they end a JavaScript comment (no LSP line, no line here)
 
 
 class Cell(NamedTuple):
@@ -76,7 +77,8 @@ class Joined:
 def note(text: str, comment: str) -> str:
     """A cell's text as comment lines (`comment` and a space, but for a blank line): its first `NOTE_LINES`
     lines, each cut at `NOTE_LINE_CHARS`, without blank lines around them; "" for a cell of no text."""
-    lines = [line.rstrip()[:NOTE_LINE_CHARS].rstrip() for line in _BREAK.split(text.strip("\r\n"))]
+    lines = [line.translate(_SEPARATORS).rstrip()[:NOTE_LINE_CHARS].rstrip()
+             for line in _BREAK.split(text.strip("\r\n"))]
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:
