@@ -26,11 +26,11 @@ import posixpath
 import re
 import sys
 from functools import lru_cache
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
 from fim import languages
 from fim.imports import ImportRef, imported_modules
-from fim.languages.javascript import export_targets
+from fim.languages.javascript import subpath_targets
 from fim.symbols import defines
 
 SITE = "site-packages/"
@@ -207,17 +207,11 @@ def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Op
         return _declaration_of(folder + "/index", installed)  # an @types folder without a manifest
     targets: list[str] = []
     exports = data.get("exports")
-    key = "./" + subpath if subpath else "."
-    if isinstance(exports, dict) and any(k.startswith(".") for k in exports):
-        if key in exports:
-            targets += _targets(exports[key])
-        else:
-            for pattern, value in exports.items():
-                head, star, tail = pattern.partition("*")
-                if star and key.startswith(head) and key.endswith(tail) and len(key) >= len(head + tail):
-                    targets += [t.replace("*", key[len(head):len(key) - len(tail)]) for t in _targets(value)]
-    elif exports is not None and not subpath:
-        targets += _targets(exports)
+    if exports is not None:
+        found = subpath_targets(exports, "./" + subpath if subpath else ".", _TYPE_CONDITIONS)
+        if found is None:
+            return None  # excluded by a null target (``"./internal/*": null``)
+        targets += found
     if subpath:
         targets += _types_versions(data, subpath)
         targets.append(subpath)
@@ -277,11 +271,6 @@ def _in_range(versions: str) -> bool:
                 m.group(1) or "=", have[:1] == wanted[:1] if m.group(3) is None else have == wanted):
             return False
     return True
-
-
-def _targets(value: Any) -> list[str]:
-    """The paths of a package.json ``exports`` value, those of a types condition first."""
-    return export_targets(value, _TYPE_CONDITIONS)
 
 
 def _declaration_of(base: str, installed: Mapping[str, str]) -> Optional[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fim.context import select_context
 from fim.dependencies import installed_definitions
-from fim.imports import ImportRef, imported_modules
+from fim.imports import ImportRef, imported_modules, path_index, resolve
 from server.dependencies import InstalledFiles, find_environment, site_packages
 from server.project import Project
 from server.service import CompletionService
@@ -294,6 +294,34 @@ def test_a_bundles_aliased_exports_are_followed(tmp_path: Path) -> None:
     text = "import { QueryObserver, DefaultError } from 'core'\n"
     assert installed_definitions(refs(text, "typescript")[0], "src/use.ts", text, installed(tmp_path)) == {
         "node_modules/core/build/chunk-1.d.ts": ["QueryObserver", "DefaultError"]}
+
+
+def test_the_most_specific_exports_pattern_wins_and_null_excludes(tmp_path: Path) -> None:
+    exports = {".": {"types": "./types/index.d.ts"}, "./*": {"types": "./types/*.d.ts"},
+               "./features/*.js": {"types": "./types/features/*.d.ts"}, "./features/private/*": None}
+    write(tmp_path, {
+        "node_modules/kit/package.json": json.dumps({"name": "kit", "exports": exports}),
+        "node_modules/kit/types/features/a.js.d.ts": "export declare function broad(): void;\n",
+        "node_modules/kit/types/features/a.d.ts": "export declare function feature(): void;\n",
+        "node_modules/kit/types/features/private/b.d.ts": "export declare function hidden(): void;\n",
+        "node_modules/kit/features/private/b.d.ts": "export declare function hidden(): void;\n",
+    })
+    text = ('import { feature, broad } from "kit/features/a.js";\n'
+            'import { hidden } from "kit/features/private/b";\n')
+    specific, excluded = refs(text, "typescript")
+    assert installed_definitions(specific, "a.ts", text, installed(tmp_path)) == {
+        "node_modules/kit/types/features/a.d.ts": ["feature"]}
+    assert installed_definitions(excluded, "a.ts", text, installed(tmp_path)) == {}
+    # the workspace's own packages follow the same rule
+    workspace = {"packages/kit/package.json": json.dumps({"name": "kit", "exports": {
+                     "./*": "./dist/*.js", "./features/*.js": "./src/features/*.ts", "./features/private/*": None}}),
+                 "packages/kit/dist/features/a.js.js": "export function broad() {}\n",
+                 "packages/kit/src/features/a.ts": "export function feature() {}\n",
+                 "packages/kit/src/features/private/b.ts": "export function hidden() {}\n",
+                 "packages/kit/features/private/b.ts": "export function hidden() {}\n"}
+    index = path_index(workspace, workspace)
+    assert resolve(specific, "app/main.ts", index) == ["packages/kit/src/features/a.ts"]
+    assert resolve(excluded, "app/main.ts", index) == []
 
 
 def test_go_imports_resolve_in_the_modules_vendor_folder(tmp_path: Path) -> None:

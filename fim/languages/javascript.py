@@ -1,7 +1,9 @@
 """JavaScript, TypeScript, JSX and TSX (and the script block of Vue and Svelte files): imports,
 re-exports, ``require`` and dynamic ``import()`` and definitions by tree-sitter; resolution of
 relative paths (``index`` files, ``./x.js`` -> ``x.ts``), tsconfig/jsconfig ``baseUrl`` and
-``paths``, and the workspace's own packages through their package.json ``exports``."""
+``paths``, and the workspace's own packages through their package.json ``exports`` (`subpath_targets`, shared with
+the installed packages: a subpath's own key, else the pattern with the longest part before ``*``; a null target
+excludes the subpath)."""
 
 from __future__ import annotations
 
@@ -233,22 +235,42 @@ def export_targets(value: Any, conditions: tuple[str, ...] = _CONDITIONS, level:
     return []
 
 
+def subpath_targets(exports: Any, subpath: str, conditions: tuple[str, ...] = _CONDITIONS) -> Optional[list[str]]:
+    """The paths a package.json ``exports`` value gives the subpath ``"."`` or ``"./features/x.js"``: its own
+    key, else the pattern that matches it with the longest part before ``*`` (Node's rule: ``"./features/*.js"``
+    wins over ``"./*"``), ``*`` replaced; [] when nothing matches, None when the subpath is excluded (a null
+    target). Those under the first of `conditions` first (`export_targets`)."""
+    if isinstance(exports, dict) and any(isinstance(k, str) and k.startswith(".") for k in exports):
+        if subpath in exports:
+            value, star = exports[subpath], ""
+        else:
+            best: Optional[tuple[int, int, str]] = None
+            for pattern in exports:
+                head, found, tail = pattern.partition("*")
+                if found and "*" not in tail and subpath.startswith(head) and subpath.endswith(tail) \
+                        and len(subpath) >= len(head + tail) and (best is None or (len(head), len(pattern)) > best[:2]):
+                    best = (len(head), len(pattern), pattern)
+            if best is None:
+                return []
+            head, _, tail = best[2].partition("*")
+            value, star = exports[best[2]], subpath[len(head):len(subpath) - len(tail)]
+    elif subpath == ".":
+        value, star = exports, ""
+    else:
+        return []
+    if value is None:
+        return None
+    return [t.replace("*", star) for t in export_targets(value, conditions)]
+
+
 def _package_entry(index: PathIndex, folder: str, data: dict, subpath: str) -> list[str]:
     exports = data.get("exports")
     targets: list[str] = []
     if exports is not None:
-        if isinstance(exports, dict) and any(k.startswith(".") for k in exports):
-            if subpath in exports:
-                targets = export_targets(exports[subpath])
-            else:
-                for pattern, value in exports.items():
-                    if "*" in pattern:
-                        head, _, tail = pattern.partition("*")
-                        if subpath.startswith(head) and subpath.endswith(tail) and len(subpath) >= len(head + tail):
-                            star = subpath[len(head):len(subpath) - len(tail)]
-                            targets += [t.replace("*", star) for t in export_targets(value)]
-        elif subpath == ".":
-            targets = export_targets(exports)
+        found = subpath_targets(exports, subpath)
+        if found is None:
+            return []  # the package keeps the subpath to itself (``"./internal/*": null``)
+        targets = found
     if subpath == ".":
         targets += [data[k] for k in ("source", "types", "typings", "module", "main") if isinstance(data.get(k), str)]
         targets += ["src/index", "index"]
