@@ -15,7 +15,10 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 ``mod.name``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``typesVersions``, ``index.d.ts``,
 ``@types/NAME``; an installed package's own dependencies also in pnpm's hoisted ``node_modules/.pnpm/node_modules``)
-for JavaScript and TypeScript; for Go, the package's files in the ``vendor`` folder of the
+for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/promises``) is its
+``declare module`` block in @types/node (the file of its name, ``@types/node/fs.d.ts``, else one that
+``index.d.ts`` references; a default import, ``import fs from "node:fs"``, stands for the names used as
+``fs.readFileSync``); for Go, the package's files in the ``vendor`` folder of the
 nearest module above the file that has a ``vendor/modules.txt``.
 """
 
@@ -42,6 +45,16 @@ _PY_STEMS = (".pyi", "/__init__.pyi", ".py", "/__init__.py")
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 _JS_SUFFIXES = _DECLARATION_SUFFIXES + (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".jsx")
 _TYPE_CONDITIONS = ("types", "typings", "import", "module", "node", "require", "default")
+# Node's built-in modules (``require("module").builtinModules`` of Node 20, less the internal ``_http_agent``...):
+# an import of one, with or without ``node:``, is its ``declare module "fs"`` block in @types/node.
+NODE_BUILTINS = frozenset("""
+assert assert/strict async_hooks buffer child_process cluster console constants crypto dgram diagnostics_channel
+dns dns/promises domain events fs fs/promises http http2 https inspector inspector/promises module net os path
+path/posix path/win32 perf_hooks process punycode querystring readline readline/promises repl stream
+stream/consumers stream/promises stream/web string_decoder sys timers timers/promises tls trace_events tty url
+util util/types v8 vm wasi worker_threads zlib""".split())
+MAX_REFERENCES = 128  # ``/// <reference path>`` lines of @types/node's index.d.ts searched for a built-in's file
+_REFERENCE = re.compile(r"""^///\s*<reference\s+path\s*=\s*["']([^"']+)["']""", re.M)
 _EXPORT_LIST = re.compile(r"export\s*(?:type\s*)?\{([^}]*)\}(?:\s*from\s*[\"']([^\"']+)[\"'])?")
 _NAMESPACE_IMPORT = r"import\s+\*\s+as\s+{name}\s+from\s+[\"']([^\"']+)[\"']"
 
@@ -57,6 +70,11 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
     elif family == "javascript" and names:
         entry = _node_entry(ref.module, current_path, installed)
+        if entry is not None and "default" in names and _node_builtin_name(ref.module):
+            # ``import fs from "node:fs"`` (esModuleInterop): the names used as ``fs.readFileSync``
+            alias = names[names.index("default") + 1:names.index("default") + 2]
+            used = list(_members(document, alias[0])) if alias else []
+            names = list(dict.fromkeys([n for n in names if n != "default" and n not in alias] + used))[:MAX_NAMES]
     elif family == "go":
         return _go_definitions(ref.module, names, current_path, installed)
     else:
@@ -169,6 +187,11 @@ def _node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> O
     nearest ``node_modules`` folder above `current_path` that holds the package, or its ``@types`` one; for an
     installed file, else pnpm's hoisted ``node_modules/.pnpm/node_modules``."""
     spec = spec.split("?")[0]
+    builtin = _node_builtin_name(spec)
+    if builtin:
+        hit = _node_builtin(builtin, current_path, installed)
+        if hit is not None or spec.startswith("node:"):
+            return hit  # else a package of that name (``events``, ``punycode`` installed from npm)
     if not spec or spec.startswith((".", "/")) or ":" in spec or "\\" in spec:
         return None
     parts = spec.split("/")
@@ -196,6 +219,45 @@ def _node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> O
             if hit is not None:
                 return hit
     return None
+
+
+def _node_builtin_name(spec: str) -> str:
+    """``fs`` for ``fs`` and ``node:fs`` (``node:test``: only with ``node:``), "" for anything but a Node built-in."""
+    name = spec[len("node:"):] if spec.startswith("node:") else spec
+    if not spec.startswith("node:") and name not in NODE_BUILTINS:
+        return ""
+    parts = name.split("/")
+    return name if all(p and p not in (".", "..") for p in parts) and "\\" not in name else ""
+
+
+def _node_builtin(name: str, current_path: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The @types/node file declaring the built-in `name` (``declare module "fs"`` or ``"node:fs"``) in the
+    nearest ``node_modules`` above `current_path` that has @types/node: the file of that name (``fs.d.ts``,
+    ``fs/promises.d.ts``; ``path.d.ts`` for ``path/posix``), else one that ``index.d.ts`` references."""
+    declares = re.compile(r"""declare\s+module\s+["'](?:node:)?%s["']""" % re.escape(name))
+    folder = posixpath.dirname(current_path)
+    while True:
+        types = posixpath.join(folder, "node_modules", "@types", "node") if folder else "node_modules/@types/node"
+        manifest = types + "/package.json"
+        data = _json(installed[manifest]) if manifest in installed else None
+        if data is not None or types + "/index.d.ts" in installed:
+            names = [name + ".d.ts", name.split("/")[0] + ".d.ts"]
+            files = [f for n in names for f in _types_versions(data or {}, n) + [n]]
+            for rel in dict.fromkeys(files):
+                path = posixpath.normpath(posixpath.join(types, rel))
+                if path.startswith(types + "/") and path in installed and declares.search(installed[path]):
+                    return path
+            indexes = [posixpath.normpath(posixpath.join(types, f))
+                       for f in _types_versions(data or {}, "index.d.ts") + ["index.d.ts"]]
+            index = next((f for f in indexes if f.startswith(types + "/") and f in installed), None)
+            for ref in _REFERENCE.findall(installed[index])[:MAX_REFERENCES] if index else ():
+                path = posixpath.normpath(posixpath.join(posixpath.dirname(index), ref))
+                if path.startswith(types + "/") and path in installed and declares.search(installed[path]):
+                    return path
+            return None
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
 
 
 def _package_file(folder: str, subpath: str, installed: Mapping[str, str]) -> Optional[str]:

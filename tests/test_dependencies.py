@@ -296,6 +296,84 @@ def test_a_bundles_aliased_exports_are_followed(tmp_path: Path) -> None:
         "node_modules/core/build/chunk-1.d.ts": ["QueryObserver", "DefaultError"]}
 
 
+# @types/node's layout (22.x): one file per built-in, each a ``declare module`` block and its ``node:`` twin.
+TYPES_NODE = {
+    "node_modules/@types/node/package.json": json.dumps({
+        "name": "@types/node", "version": "22.9.0", "types": "index.d.ts",
+        "typesVersions": {"<=5.6": {"*": ["ts5.6/*"]}}}),
+    "node_modules/@types/node/index.d.ts": '/// <reference path="fs.d.ts" />\n/// <reference path="http.d.ts" />\n'
+                                           '/// <reference path="inspection.d.ts" />\n',
+    "node_modules/@types/node/fs.d.ts": (
+        'declare module "fs" {\n    import * as stream from "node:stream";\n'
+        "    /**\n     * Returns the contents of the `path`.\n     */\n"
+        "    export function readFileSync(path: PathOrFileDescriptor, options?: { flag?: string }): Buffer;\n"
+        "    export function existsSync(path: PathLike): boolean;\n"
+        "    export interface WriteStream extends stream.Writable { bytesWritten: number; }\n"
+        '    export * as promises from "fs/promises";\n}\n'
+        'declare module "node:fs" {\n    export * from "fs";\n}\n'),
+    "node_modules/@types/node/fs/promises.d.ts": (
+        'declare module "fs/promises" {\n    function readFile(path: PathLike): Promise<Buffer>;\n}\n'
+        'declare module "node:fs/promises" {\n    export * from "fs/promises";\n}\n'),
+    "node_modules/@types/node/http.d.ts": (
+        'declare module "http" {\n    import { EventEmitter } from "node:events";\n'
+        "    class Server extends NetServer {\n        setTimeout(msecs?: number): this;\n    }\n"
+        "    function createServer(requestListener?: RequestListener): Server;\n}\n"
+        'declare module "node:http" {\n    export * from "http";\n}\n'),
+    "node_modules/@types/node/path.d.ts": (
+        'declare module "path" {\n    namespace path {\n        interface PlatformPath { sep: string; }\n    }\n'
+        "    function join(...paths: string[]): string;\n}\n"
+        'declare module "path/posix" {\n    import path = require("path");\n    export = path;\n}\n'),
+    # an older layout: the module in a file of another name, found through index.d.ts's references
+    "node_modules/@types/node/inspection.d.ts": 'declare module "inspector" {\n    function url(): string;\n}\n',
+    "node_modules/@types/node/ts5.6/fs.d.ts": 'declare module "fs" {\n    function readFileSync(): never;\n}\n',
+}
+
+
+def test_node_builtins_resolve_to_their_declare_module_block_in_types_node(tmp_path: Path) -> None:
+    write(tmp_path, TYPES_NODE)
+    files = installed(tmp_path)
+    text = ('import { readFileSync, existsSync } from "fs";\nimport * as fs from "node:fs";\n'
+            'import { readFile } from "node:fs/promises";\nimport http from "node:http";\n'
+            'const { join } = require("path/posix");\nimport { url } from "inspector";\n'
+            "const server = http.createServer(handler);\nconst stream: fs.WriteStream = fs.createWriteStream(p);\n")
+    bare, prefixed, promises, default, posix, older = refs(text, "typescript")
+    types = "node_modules/@types/node/"
+    assert installed_definitions(bare, "src/cli.ts", text, files) == {types + "fs.d.ts": ["readFileSync", "existsSync"]}
+    assert installed_definitions(prefixed, "src/cli.ts", text, files) == {types + "fs.d.ts": ["WriteStream"]}
+    assert installed_definitions(promises, "src/cli.ts", text, files) == {types + "fs/promises.d.ts": ["readFile"]}
+    assert installed_definitions(default, "src/cli.ts", text, files) == {types + "http.d.ts": ["createServer"]}
+    assert installed_definitions(posix, "src/cli.ts", text, files) == {types + "path.d.ts": ["join"]}
+    assert installed_definitions(older, "src/cli.ts", text, files) == {types + "inspection.d.ts": ["url"]}
+
+
+def test_a_builtins_name_is_a_package_without_types_node(tmp_path: Path) -> None:
+    write(tmp_path, {"node_modules/events/package.json": json.dumps({"name": "events", "types": "events.d.ts"}),
+                     "node_modules/events/events.d.ts": "export declare class EventEmitter { on(): this }\n"})
+    text = 'import { EventEmitter } from "events";\nimport { readFileSync } from "node:fs";\n'
+    events, fs = refs(text, "typescript")
+    assert installed_definitions(events, "a.ts", text, installed(tmp_path)) == {
+        "node_modules/events/events.d.ts": ["EventEmitter"]}
+    assert installed_definitions(fs, "a.ts", text, installed(tmp_path)) == {}
+    write(tmp_path, {"node_modules/@types/node/package.json": TYPES_NODE["node_modules/@types/node/package.json"],
+                     "node_modules/@types/node/events.d.ts": 'declare module "events" {\n'
+                                                             "    class EventEmitter { emit(): boolean }\n}\n"})
+    assert installed_definitions(events, "a.ts", text, installed(tmp_path)) == {  # Node's own first, as tsc
+        "node_modules/@types/node/events.d.ts": ["EventEmitter"]}
+
+
+def test_a_builtins_declarations_come_with_their_module_in_the_context(tmp_path: Path) -> None:
+    write(tmp_path, TYPES_NODE)
+    document = ('import { readFileSync } from "node:fs";\n\n'
+                "export function load(p: string) {\n    return readFileSync(\n")
+    snippets = select_context("src/load.ts", document, 3, {"src/load.ts": document}, [], None, 6000, (0, 4),
+                              installed=installed(tmp_path))
+    assert [s.source for s in snippets] == ["node_modules/@types/node/fs.d.ts"]
+    text = snippets[0].text
+    assert text.startswith('declare module "fs" {')
+    assert "export function readFileSync(path: PathOrFileDescriptor, options?: { flag?: string }): Buffer;" in text
+    assert "never" not in text  # not the ts5.6 copy
+
+
 def test_the_most_specific_exports_pattern_wins_and_null_excludes(tmp_path: Path) -> None:
     exports = {".": {"types": "./types/index.d.ts"}, "./*": {"types": "./types/*.d.ts"},
                "./features/*.js": {"types": "./types/features/*.d.ts"}, "./features/private/*": None}
@@ -322,6 +400,24 @@ def test_the_most_specific_exports_pattern_wins_and_null_excludes(tmp_path: Path
     index = path_index(workspace, workspace)
     assert resolve(specific, "app/main.ts", index) == ["packages/kit/src/features/a.ts"]
     assert resolve(excluded, "app/main.ts", index) == []
+
+
+def test_a_workspace_declaration_file_stands_for_a_package_without_types(tmp_path: Path) -> None:
+    write(tmp_path, {"node_modules/express/package.json": json.dumps({"name": "express", "types": "index.d.ts"}),
+                     "node_modules/express/index.d.ts": "export declare function Router(): Router;\n"})
+    declared = ('declare module "my-untyped-lib" {\n    export interface Client { close(): void }\n'
+                "    export function connect(url: string): Client;\n}\n"
+                'declare module "shorthand-lib";\n')
+    augmentation = ('import "express";\n\ndeclare module "express" {\n    interface Request { user?: string }\n}\n')
+    document = ('import { connect } from "my-untyped-lib";\nimport { Router } from "express";\n'
+                'import { thing } from "shorthand-lib";\n\nconst client = connect(\n')
+    workspace = {"types/untyped.d.ts": declared, "types/express.d.ts": augmentation, "src/app.ts": document}
+    snippets = select_context("src/app.ts", document, 4, workspace, [], None, 6000, (0, 5),
+                              installed=installed(tmp_path))
+    by_source = {s.source: s.text for s in snippets}
+    assert set(by_source) == {"types/untyped.d.ts", "node_modules/express/index.d.ts"}
+    assert "export function connect(url: string): Client;" in by_source["types/untyped.d.ts"]
+    assert by_source["types/untyped.d.ts"].startswith('declare module "my-untyped-lib" {')
 
 
 def test_go_imports_resolve_in_the_modules_vendor_folder(tmp_path: Path) -> None:

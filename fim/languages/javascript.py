@@ -3,7 +3,9 @@ re-exports, ``require`` and dynamic ``import()`` and definitions by tree-sitter;
 relative paths (``index`` files, ``./x.js`` -> ``x.ts``), tsconfig/jsconfig ``baseUrl`` and
 ``paths``, and the workspace's own packages through their package.json ``exports`` (`subpath_targets`, shared with
 the installed packages: a subpath's own key, else the pattern with the longest part before ``*``; a null target
-excludes the subpath)."""
+excludes the subpath); an import no file resolves, through the modules the workspace's declaration files declare
+(``declare module "my-untyped-lib" { ... }`` in a ``.d.ts`` without imports or exports: `learn`). The declarations
+inside a ``declare module "fs" { ... }`` block are definitions (@types/node's built-ins), under the block's head."""
 
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ import posixpath
 import re
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
-from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, join, uses
+from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, file_facts, join, uses
 from fim.languages.treesitter import Spec, TreeFile, field_text, grammar, parse, string_content
 
 EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -315,7 +317,56 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
             return _package_entry(index, folder, data, "./" + "/".join(parts[n:]) if len(parts) > n else ".")
     if spec.startswith(("@/", "~/")):  # the common bundler aliases without a config
         return _file(index, join("src", spec[2:])) or _file(index, join("", spec[2:]))
-    return []
+    declared = index.derived.get(AMBIENT_KEY)
+    return [p for p in declared[1].get(spec, ()) if p in index.paths][:1] if declared else []
+
+
+# ------------------------------------------------------------------------------------ ambient modules
+
+AMBIENT_KEY = ("js", "ambient modules")
+
+
+def ambient_modules(text: str) -> tuple[str, ...]:
+    """The modules a declaration file declares for the whole program (``declare module "my-untyped-lib" {``);
+    none for a file with a top-level import or export, whose ``declare module "express"`` augments the
+    installed package instead of standing for it, nor a wildcard (``"*.svg"``) or one without a body."""
+    if "declare" not in text or "module" not in text:
+        return ()
+    parsed = parse("typescript", text)
+    if parsed is None:
+        return ()
+    top = parsed.root.named_children
+    if any(node.type in ("import_statement", "export_statement") for node in top):
+        return ()
+    names = []
+    for node in top:
+        module = _ambient_module(node)
+        if module is None or module.child_by_field_name("body") is None:
+            continue  # ``declare module "x";`` declares nothing the context could show
+        name = string_content(parsed, module.child_by_field_name("name"))
+        if name and "*" not in name:
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def learn(index: PathIndex, files: Mapping[str, str]) -> None:
+    """Read the modules the workspace's declaration files declare (`ambient_modules`) into `index`, for
+    `resolve`: an import no file or package resolves names the ``.d.ts`` declaring it. Only the ``.d.ts``
+    texts in memory are read, again when one changes."""
+    paths = index.derived.get(("js", "declaration files"))
+    if paths is None:
+        paths = index.derived[("js", "declaration files")] = tuple(
+            p for p in sorted(index.paths) if p.endswith((".d.ts", ".d.mts", ".d.cts")))
+    loaded = getattr(files, "loaded", None)
+    texts = loaded() if callable(loaded) else files
+    declared = {p: texts[p] for p in paths if p in texts}
+    by_path, changed = file_facts(index, declared, (AMBIENT_KEY, "files"), "", ambient_modules)
+    if changed or AMBIENT_KEY not in index.derived:
+        table: dict[str, list[str]] = {}
+        for path in sorted(by_path, key=lambda p: (p.count("/"), p)):
+            for name in by_path[path]:
+                table.setdefault(name, []).append(path)
+        index.derived[AMBIENT_KEY] = (by_path, table)
 
 
 # ------------------------------------------------------------------------------------ definitions
@@ -360,8 +411,25 @@ def _names(node, parsed) -> list[str]:
     return _declared(node, parsed)
 
 
+def _ambient_module(node) -> Optional[Any]:
+    """The ``module`` node of ``declare module "fs" { ... }`` (a module named by a string), or None."""
+    if node.type != "ambient_declaration":
+        return None
+    module = next((c for c in node.named_children if c.type == "module"), None)
+    name = module.child_by_field_name("name") if module is not None else None
+    return module if name is not None and name.type == "string" else None
+
+
+def _members(node) -> list:
+    """The declarations inside ``declare module "fs" { ... }`` (@types/node's built-ins, a project's
+    ambient modules and augmentations): each is a definition of its own, under the module's head."""
+    module = _ambient_module(node)
+    body = module.child_by_field_name("body") if module is not None else None
+    return list(body.named_children) if body is not None else []
+
+
 def _spec(name: str) -> Spec:
-    return Spec(name, _names, lambda node: None, frozenset({"statement_block"}))
+    return Spec(name, _names, lambda node: None, frozenset({"statement_block"}), members=_members)
 
 
 SPECS = {name: _spec(name) for name in ("typescript", "tsx", "javascript")}
@@ -377,7 +445,7 @@ RULES = replace(BRACE_RULES, quotes="\"'`", multiline_quotes="`")
 
 def _language(name: str, ids: tuple[str, ...], extensions: tuple[str, ...], grammar_name: str) -> Language:
     return Language(name, ids, extensions, "javascript", imports=lambda text: _imports(text, grammar_name),
-                    resolve=resolve, model=_model(grammar_name), rules=RULES)
+                    resolve=resolve, model=_model(grammar_name), rules=RULES, learn=learn)
 
 
 LANGUAGES = (
@@ -385,6 +453,8 @@ LANGUAGES = (
     _language("typescript", ("typescriptreact",), (".tsx",), "tsx"),
     _language("javascript", ("javascript",), (".js", ".mjs", ".cjs"), "javascript"),
     _language("javascript", ("javascriptreact",), (".jsx",), "javascript"),
-    Language("vue", ("vue",), (".vue",), "javascript", imports=_script_imports, resolve=resolve, rules=RULES),
-    Language("svelte", ("svelte",), (".svelte",), "javascript", imports=_script_imports, resolve=resolve, rules=RULES),
+    Language("vue", ("vue",), (".vue",), "javascript", imports=_script_imports, resolve=resolve, rules=RULES,
+             learn=learn),
+    Language("svelte", ("svelte",), (".svelte",), "javascript", imports=_script_imports, resolve=resolve,
+             rules=RULES, learn=learn),
 )

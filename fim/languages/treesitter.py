@@ -209,6 +209,7 @@ class TreeFile:
 
     def _read(self, parsed: Parsed) -> None:
         defs = []
+        containers: set[tuple[int, int]] = set()  # bodies whose definitions are members: their own bodies elide
         stack = list(reversed(parsed.root.children))
         while stack:
             node = stack.pop()
@@ -222,12 +223,14 @@ class TreeFile:
                 body = node.child_by_field_name("body")
                 defs.append((start, end, names, min(end, body.start_point[0] + 1) if body is not None else start + 1))
                 if self.spec.members is not None:
-                    stack.extend(reversed(list(self.spec.members(node) or ())))
+                    members = list(self.spec.members(node) or ())
+                    containers.update((m.parent.start_byte, m.parent.end_byte) for m in members if m.parent)
+                    stack.extend(reversed(members))
         defs.sort(key=lambda d: (d[0], d[1]))
         self._defs = defs
         end = -1
-        for body in _bodies(self.spec, parsed.root):  # outermost bodies only
-            if body.start_byte < end:
+        for body in _bodies(self.spec, parsed.root):  # outermost bodies only (a module's: those inside it)
+            if body.start_byte < end or (body.start_byte, body.end_byte) in containers:
                 continue
             end = body.end_byte
             a, b = body.start_point[0] + 1, body.end_point[0]
