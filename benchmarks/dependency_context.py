@@ -1,20 +1,24 @@
 """Context from installed dependencies: retrieval recall of a dependency's defining line, before and after.
 
-    .venv/bin/python -m benchmarks.dependency_context                    # the three cases, ~3 min on 2 busy cores
+    .venv/bin/python -m benchmarks.dependency_context                    # the four cases, ~4 min on 2 busy cores
     .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
 
 Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI
 source distribution, an npm tarball) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION`` with
 its pinned dependencies installed there, once, from the package registries: a virtual environment (``python
 -m venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx and requests, ``node_modules``
-(``npm install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query. Tasks are
+(``npm install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query and
+@grpc/grpc-js (@types/node: Node's built-ins). Tasks are
 `benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the
 project's files together with the environment's site-packages (keys ``site-packages/...``), kept where the
 use is in the project's library files and the defining line in an installed package: ``httpcore.Request(``
 in ``httpx/_transports/default.py`` -> ``class Request:`` in ``site-packages/httpcore/_models.py``. All the
 tasks of both files splits are used (a few dozen per Python case). TypeScript (react-query's ``src/``): the
 uses of names imported by name from an installed package, whose one definition is in that package's ESM
-declaration files (`benchmarks.languages`' line patterns: ``declare class QueryObserver``). Each case also
+declaration files (`benchmarks.languages`' line patterns: ``declare class QueryObserver``); grpc-js's ``src/``:
+what it imports from a Node built-in, by name (``import { Socket } from 'net'``) or as a namespace's member
+(``http2.connect(``, the cursor after ``http2.``), declared in @types/node's ``declare module "http2" {`` block
+(`node_builtin_tasks`; an overloaded function's first signature). Each case also
 samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split): their recall shows
 whether the installed packages crowd the project's files out.
 
@@ -64,6 +68,8 @@ CASES = {
     "requests": ("requests==2.32.3", ("urllib3==2.2.2", "charset-normalizer==3.3.2", "idna==3.8",
                                       "certifi==2024.8.30")),
     "react-query": ("npm:@tanstack/react-query@5.59.0", ("@tanstack/query-core@5.59.0",)),
+    # Node's built-ins (http2, net, tls, stream, events, zlib, os, fs...) through @types/node's declare module blocks
+    "grpc-js": ("npm:@grpc/grpc-js@1.12.2", ("@types/node@22.9.0",)),
 }
 SITE = "site-packages/"
 TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
@@ -191,6 +197,99 @@ def npm_dependency_tasks(name: str, project, root: Path) -> list:
     return tasks
 
 
+_BUILTIN_IMPORT = re.compile(r"(?m)^import[ \t]+(?:type[ \t]+)?(\{[^}]*\}|\*[ \t]+as[ \t]+[A-Za-z_$][\w$]*|"
+                             r"[A-Za-z_$][\w$]*)[ \t]*from[ \t]*['\"](?:node:)?([a-z_0-9/]+)['\"]")
+_BLOCK_DEFINITION = re.compile(r"^    (?:export[ \t]+)?(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:function|class|"
+                               r"interface|type|enum|const|let|var|namespace)[ \t]+([A-Za-z_$][\w$]*)")
+
+
+def builtin_definitions(text: str, module: str) -> dict[str, int]:
+    """Name -> zero-based line of its first declaration directly inside @types/node's ``declare module "fs" {``
+    block (an overloaded function's first signature)."""
+    lines = text.split("\n")
+    opening = re.compile(r"""^declare module ["']%s["'] \{""" % re.escape(module))
+    start = next((i for i, line in enumerate(lines) if opening.match(line)), None)
+    out: dict[str, int] = {}
+    for i in range(start + 1 if start is not None else len(lines), len(lines)):
+        if lines[i].startswith("}"):
+            break
+        m = _BLOCK_DEFINITION.match(lines[i])
+        if m:
+            out.setdefault(m.group(1), i)
+    return out
+
+
+def node_builtin_tasks(name: str, project, root: Path) -> list:
+    """Uses in the project's TypeScript library files of what it imports from Node's built-ins, declared in
+    @types/node's ``declare module "http2" {`` block: a name imported by name (``import { Socket } from 'net'``,
+    the cursor at ``Socket``) or a member of a namespace or default import (``http2.connect(``, the cursor after
+    ``http2.``)."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition, Task, split_of
+    from fim.positions import index_to_utf16, lsp_lines
+
+    types = root / "node_modules" / "@types" / "node"
+    declared: dict[str, tuple[str, dict[str, int], list[str]]] = {}  # module -> (its file, its block, lines)
+    for path in sorted(types.rglob("*.d.ts")):
+        module = path.relative_to(types).as_posix()[:-len(".d.ts")]
+        text = path.read_text(encoding="utf-8", errors="replace")
+        block = builtin_definitions(text, module)  # fs.d.ts: declare module "fs" (not ts5.6/fs.d.ts)
+        if block:
+            declared[module] = (path.relative_to(root).as_posix(), block, lsp_lines(text))
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        language = languages.language_of(path)
+        if languages.FAMILY.get(language or "") != "js" or not languages.is_library(path):
+            continue
+        text = files[path]
+        named: dict[str, str] = {}  # imported name -> module
+        aliases: dict[str, str] = {}  # namespace or default import -> module
+        for m in _BUILTIN_IMPORT.finditer(text):
+            if m.group(2) not in declared:
+                continue
+            clause = m.group(1)
+            if clause.startswith("{"):
+                for part in clause.strip("{}").split(","):
+                    words = part.replace("type ", "").split()
+                    if len(words) == 1:
+                        named[words[0]] = m.group(2)
+            else:
+                aliases[clause.split()[-1]] = m.group(2)
+        if not named and not aliases:
+            continue
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        statements = {text.count("\n", 0, k) for m in languages._IMPORT_STATEMENT.finditer(text)
+                      for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
+        for i, line in enumerate(code.split("\n")):
+            if i in statements or line.lstrip().startswith(("import ", "export ", "} from")) or i >= len(lines):
+                continue
+            for m in re.finditer(r"([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?", line):
+                if line[:m.start()].rstrip().endswith("."):
+                    continue
+                if m.group(1) in aliases and m.group(2):
+                    module, symbol, column = aliases[m.group(1)], m.group(2), m.start(2)
+                elif m.group(1) in named:
+                    module, symbol, column = named[m.group(1)], m.group(1), m.start(1)
+                else:
+                    continue
+                target, block, target_lines = declared[module]
+                if symbol not in block:
+                    continue
+                body = lines[i].rstrip("\r\n")
+                at = block[symbol]
+                definition = Definition(target, at, target_lines[at].rstrip("\r\n"), symbol, module)
+                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
+                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
+                                  column=column, character=index_to_utf16(body, column), name=symbol,
+                                  hole=body[column:].rstrip(), definition=definition,
+                                  style="node-member" if m.group(2) and m.group(1) in aliases else "node-named",
+                                  reexported=False, split=split_of(name, path), text=document, language=language))
+                break
+    return tasks
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -234,7 +333,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         spec, pins = CASES[case]
         root = prepared(spec, pins, log)
         project, _ = index_workspace(root)
-        if spec.startswith("npm:"):
+        if spec.startswith("npm:") and any(p.startswith("@types/node@") for p in pins):
+            found = node_builtin_tasks(case, project, root)
+        elif spec.startswith("npm:"):
             found = npm_dependency_tasks(case, project, root)
         else:
             env = find_environment(root, {})
