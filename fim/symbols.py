@@ -5,7 +5,10 @@ Pure and tolerant of broken code: each language's definitions model comes from t
 long ones are reduced to their signatures (a class keeps its header, docstring, fields and method
 signatures) with ``...`` where a body was left out. When none of the names is found the head of the
 file is returned, or, for a file too long for that, its outline. `brief` renders an installed package's
-definitions as its API: signatures and the docstrings' first lines (Python), a class's public methods only.
+definitions as its API: signatures and the docstrings' first lines (Python), a class's public methods only;
+JavaScript and TypeScript declarations shortened as `extract` does, without their comments but for the first
+line of the leading one (`fim.languages.javascript.without_comments`), and no others beside the names asked for
+in a file of ``declare module "x"`` blocks (@types/node: hundreds of declarations per module).
 A file is parsed once per version (a memo of 192 parsed files); `defined_names`, asked of every file a document
 imports, keeps its answers in a `fim.memo.TextMemo` (bounded by characters, not by a count smaller than one
 request's files).
@@ -71,7 +74,8 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int, o
 def brief(text: str, language: str, names: Iterable[str], max_chars: int, others: bool = False) -> Extract:
     """The named definitions of `text` as an installed package's API, in file order, within `max_chars`: each
     one's brief rendering where its language has one (Python: signatures and the docstrings' first lines),
-    else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already); with
+    else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already), from the
+    model's ``brief_tiers`` where it has them (JavaScript, TypeScript: without comments); with
     `others`, the signatures of the file's other public definitions (not ``_private``) in the room left.
     Empty (found False) when no name is defined in `text`."""
     names = tuple(dict.fromkeys(n for n in names if n))
@@ -85,8 +89,12 @@ def _brief_with_others(text: str, language: str, names: tuple[str, ...], max_cha
 
 
 def _public_others(model, cut: Extract, max_chars: int) -> Extract:
-    """`cut`, then the signature of each other public definition of the file that fits, in file order."""
-    public = tuple(sorted(n for n in model.defined() if not n.startswith("_")))
+    """`cut`, then the signature of each other public definition of the file that fits, in file order (none in
+    a file of ``declare module "x"`` blocks: with them, a 4K prompt lost @types/node's definitions asked for)."""
+    defined = model.defined()
+    if any(n.startswith(('"', "'")) for n in defined):
+        return cut  # ``declare module "net" { ... }`` blocks (@types/node): the names asked for only
+    public = tuple(sorted(n for n in defined if not n.startswith("_")))
     pieces, taken = _others(model, cut, public, max_chars)
     return Extract("\n\n".join(pieces), tuple(sorted(taken)), True)
 
@@ -115,8 +123,8 @@ def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int) -> 
     if not blocks:
         return Extract("", (), False)
     render = getattr(model, "brief", None)
-    if render is None:
-        return _fit(model, blocks, max_chars)
+    if render is None:  # shortened as `extract` does, by ``brief_tiers`` where the model has them
+        return _fit(model, blocks, max_chars, getattr(model, "brief_tiers", None))
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     size = 0
@@ -165,14 +173,15 @@ def defined_names(text: str, language: str) -> frozenset:
     return model.defined() if model is not None else frozenset()
 
 
-def _fit(model, blocks: list[tuple[int, int]], max_chars: int) -> Extract:
+def _fit(model, blocks: list[tuple[int, int]], max_chars: int, tiers_of=None) -> Extract:
     """Every found definition within `max_chars`: first each one's head (signature), then its
     outline, then its whole text, in file order while the room lasts; a definition too long for
-    what is left is cut at a line end rather than dropped."""
-    wholes = [model.render(s, e) for s, e in blocks]
+    what is left is cut at a line end rather than dropped. `tiers_of(start, end)` gives the renderings
+    (default: the model's ``tiers``, the last one its whole text)."""
+    wholes = [model.render(s, e) for s, e in blocks] if tiers_of is None else [tiers_of(s, e)[-1] for s, e in blocks]
     if sum(len(t) + 2 for t in wholes) - 2 <= max_chars:
         return Extract("\n\n".join(wholes), tuple(blocks), True)
-    tiers = [model.tiers(s, e) for s, e in blocks]
+    tiers = [(tiers_of or model.tiers)(s, e) for s, e in blocks]
     level = [0] * len(blocks)
     texts = [t[0] for t in tiers]
 

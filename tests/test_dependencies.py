@@ -305,7 +305,8 @@ TYPES_NODE = {
                                            '/// <reference path="inspection.d.ts" />\n',
     "node_modules/@types/node/fs.d.ts": (
         'declare module "fs" {\n    import * as stream from "node:stream";\n'
-        "    /**\n     * Returns the contents of the `path`.\n     */\n"
+        "    /**\n     * Returns the contents of the `path`.\n     *\n     * ```js\n"
+        "     * import { readFileSync } from 'node:fs';\n     * ```\n     * @since v0.1.8\n     */\n"
         "    export function readFileSync(path: PathOrFileDescriptor, options?: { flag?: string }): Buffer;\n"
         "    export function existsSync(path: PathLike): boolean;\n"
         "    export interface WriteStream extends stream.Writable { bytesWritten: number; }\n"
@@ -370,7 +371,10 @@ def test_a_builtins_declarations_come_with_their_module_in_the_context(tmp_path:
     assert [s.source for s in snippets] == ["node_modules/@types/node/fs.d.ts"]
     text = snippets[0].text
     assert text.startswith('declare module "fs" {')
-    assert "export function readFileSync(path: PathOrFileDescriptor, options?: { flag?: string }): Buffer;" in text
+    signature = "    export function readFileSync(path: PathOrFileDescriptor, options?: { flag?: string }): Buffer;"
+    assert "    /** Returns the contents of the `path`. */\n" + signature in text  # the doc's first line, no example
+    assert "```" not in text and "@since" not in text
+    assert "existsSync" not in text and "node:fs" not in text  # the names used: no others of the block's hundreds
     assert "never" not in text  # not the ts5.6 copy
 
 

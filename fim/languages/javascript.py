@@ -5,7 +5,8 @@ relative paths (``index`` files, ``./x.js`` -> ``x.ts``), tsconfig/jsconfig ``ba
 the installed packages: a subpath's own key, else the pattern with the longest part before ``*``; a null target
 excludes the subpath); an import no file resolves, through the modules the workspace's declaration files declare
 (``declare module "my-untyped-lib" { ... }`` in a ``.d.ts`` without imports or exports: `learn`). The declarations
-inside a ``declare module "fs" { ... }`` block are definitions (@types/node's built-ins), under the block's head."""
+inside a ``declare module "fs" { ... }`` block are definitions (@types/node's built-ins), under the block's head;
+an installed package's are shown without their comments but the first line of the leading one (`ScriptFile`)."""
 
 from __future__ import annotations
 
@@ -435,8 +436,38 @@ def _spec(name: str) -> Spec:
 SPECS = {name: _spec(name) for name in ("typescript", "tsx", "javascript")}
 
 
+class ScriptFile(TreeFile):
+    """A JavaScript or TypeScript file's definitions (`TreeFile`), with `brief_tiers` for an installed package's
+    API."""
+
+    def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """`tiers` of lines [start, end) without their comments (@types/node documents every member at length,
+        with examples), but for the first line of the leading one: ``/** Returns the contents of the path. */``."""
+        return tuple(dict.fromkeys(without_comments(t) for t in self.tiers(start, end)))
+
+
+def without_comments(text: str) -> str:
+    """`text` without its comment lines (``//`` and ``/* ... */`` ones), the first line of its leading comment
+    kept as ``/** ... */`` above the first line of code."""
+    out: list[str] = []
+    first = ""
+    in_block = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if in_block or stripped.startswith(("/*", "//")):
+            if not out and not first:
+                words = stripped.lstrip("/*").rstrip("/").rstrip("*").strip()
+                first = "" if words.startswith("@") else words
+            in_block = (in_block or stripped.startswith("/*")) and "*/" not in stripped
+            continue
+        if not out and first:
+            out.append(f"{line[:len(line) - len(line.lstrip())]}/** {first} */")
+        out.append(line)
+    return "\n".join(out)
+
+
 def _model(name: str):
-    return lambda text, lines: TreeFile(text, lines, SPECS[name])
+    return lambda text, lines: ScriptFile(text, lines, SPECS[name])
 
 
 # Template literals (`...`) may span lines; JSX closes with `</tag>` lines.
