@@ -1,5 +1,5 @@
 """Tasks of the repository-context benchmark in Go, Rust, TypeScript, JavaScript, Java, C, C++, PHP,
-Kotlin, Swift, C#, Ruby, Lua, shell and Perl (`benchmarks/repo_context.py` runs them), and the sources they
+Kotlin, Swift, C#, Ruby, Lua, shell, Perl and Dart (`benchmarks/repo_context.py` runs them), and the sources they
 come from.
 
 Sources are real code nobody here wrote, pinned: Debian's ``golang-*-dev``, ``librust-*-dev`` and
@@ -37,6 +37,10 @@ in the file itself, and the language makes it visible there:
   ``Foo::Bar->name`` or ``Foo::Bar::name(``, as ``$self->name`` where the file's parent class (``use parent``,
   ``use base``, ``extends``, ``use Mojo::Base 'Parent'``) defines it, as ``$obj->name`` after ``my $obj =
   Foo::Bar->new``, or bare where ``use Foo::Bar qw(name)`` imports it; POD and ``__END__`` are no code.
+- Dart: a top-level name of a file the file imports (``package:`` URIs by the pubspec.yaml's ``name``, relative
+  URIs) or one that file ``export``s, transitively, ``show``/``hide`` applied; ``p.name`` after ``import ... as
+  p``; or a name of another file of its library (``part``/``part of``). Dart sources come from GitHub
+  snapshots opened as directories (no registry here carries them; benchmarks/README.md).
 
 The cursor stands right before the use and the hole is the rest of the line, deleted from the
 document, as for Python; the defining line must reach the prompt's context.

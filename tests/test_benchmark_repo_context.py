@@ -323,6 +323,30 @@ def test_kotlin_tasks_name_extension_functions_and_only_the_workspaces_imports()
     assert got == {("wrapValue", "kotlin-import", "expo/types/JSValue.kt")}
 
 
+def test_dart_tasks_follow_imports_exports_show_hide_prefixes_and_parts():
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "pubspec.yaml": "name: shop\n",
+        "lib/shop.dart": "export 'src/cart.dart' show Cart;\nexport 'src/price.dart' hide secretRate;\n",
+        "lib/src/cart.dart": "part 'cart_total.dart';\n\nclass Cart {}\n\nclass Hidden {}\n",
+        "lib/src/cart_total.dart": "part of 'cart.dart';\n\nint cartTotal(Cart c) => 0;\n",
+        "lib/src/price.dart": "const int basePrice = 9;\nint secretRate() => 1;\nT identity<T>(T v) => v;\n",
+        "lib/src/fmt.dart": "String formatCents(int c) => '';\n",
+        "lib/ui/view.dart": ("import 'package:shop/shop.dart';\nimport '../src/fmt.dart' as fmt;\n\n"
+                             "class View {\n  final cart = Cart();\n  final h = Hidden();\n  final r = secretRate();\n"
+                             "  final p = basePrice;\n  final s = fmt.formatCents(p);\n  final q = formatCents(1);\n"
+                             "  final i = identity(p);\n}\n"),
+    }
+    got = sorted((t.path, t.name, t.style, t.definition.path) for t in extract_language_tasks("shop", files))
+    assert got == [  # not Hidden (not shown), secretRate (hidden), formatCents bare (only imported with a prefix)
+        ("lib/src/cart_total.dart", "Cart", "dart-import", "lib/src/cart.dart"),  # its library's
+        ("lib/ui/view.dart", "Cart", "dart-import", "lib/src/cart.dart"),
+        ("lib/ui/view.dart", "basePrice", "dart-import", "lib/src/price.dart"),
+        ("lib/ui/view.dart", "formatCents", "dart-prefix", "lib/src/fmt.dart"),
+        ("lib/ui/view.dart", "identity", "dart-import", "lib/src/price.dart")]
+
+
 def test_language_tasks_reach_the_context_through_the_server(tmp_path):
     from benchmarks.repo_context import extract_language_tasks
 
