@@ -55,14 +55,35 @@ _PHP_CONSTANT = re.compile(r"[ \t]*(?:const[ \t]+([A-Za-z_]\w*)[ \t]*=|define[ \
 _CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")  # \b: a word is tried once, not from each letter
 # Where a function's name has no keyword before it, a generic one is ``name<K, List<V>>(`` (Dart's ``T
 # identity<T>(``, C#'s ``T Parse<T>(``); Kotlin, Swift and Scala name theirs after ``fun``/``func``/``def``.
-_TYPE_ARGUMENTS = r"(?:<(?:[^<>()\n]|<[^<>()\n]*>)*>)?"
-_GENERIC_CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*" + _TYPE_ARGUMENTS + r"[ \t]*\(")
+# The spaces after the name and those after the type arguments are one run where there are none: two ``[ \t]*``
+# around an optional group split a run of spaces every way (a line of 20,000 spaces: 1.3 s a keystroke).
+_TYPE_ARGUMENTS = r"[ \t]*(?:<(?:[^<>()\n]|<[^<>()\n]*>)*>[ \t]*)?"
+_GENERIC_CALLABLE = re.compile(r"\b([A-Za-z_]\w*)" + _TYPE_ARGUMENTS + r"\(")
 _GENERIC_LANGUAGES = frozenset({"dart", "csharp"})
 # Dart's top-level variables and constants: ``const int frameHeaderSize = 9;``, ``final codec = Codec();``
-_DART_VARIABLE = re.compile(r"(?:late[ \t]+)?(?:final|const|var)[ \t]+(?:[A-Za-z_$][\w$<>?, .]*?[ \t]+)?"
-                            r"([A-Za-z_$][\w$]*)[ \t]*=(?!=)")
+# (`_dart_variable`: the type before the name is read without a regex that backtracks through its spaces)
+_DART_VARIABLE = re.compile(r"(?:late[ \t]+)?(?:final|const|var)[ \t]+")
+_DART_TYPE = re.compile(r"[A-Za-z_$][\w$<>?, .]*")
+_WORD_END = re.compile(r"[\w$]*")  # (matched on the reversed text: the word a text ends with)
 _CONTROL = frozenset({"if", "for", "while", "switch", "return", "catch", "sizeof", "else", "do", "case", "new",
                       "throw", "elif", "defined"})
+
+
+def _dart_variable(code: str) -> Optional[str]:
+    """The name a line of Dart code declares a variable or constant of (``final Map<K, V> table = {``), else None:
+    ``final``/``const``/``var`` (after ``late``), maybe a type, the name, then the line's first ``=`` (not ``==``)."""
+    m = _DART_VARIABLE.match(code)
+    equals = code.find("=", m.end()) if m else -1
+    if equals < 0 or code.startswith("=", equals + 1):
+        return None
+    head = code[m.end():equals].rstrip(" \t")
+    name = head[len(head) - _WORD_END.match(head[::-1]).end():]
+    kind = head[:len(head) - len(name)]
+    if not name or not (name[0].isascii() and (name[0].isalpha() or name[0] in "_$")):
+        return None
+    if kind and (kind[-1] not in " \t" or not _DART_TYPE.fullmatch(kind.rstrip(" \t"))):
+        return None
+    return name
 
 
 class BraceFile:
@@ -107,16 +128,15 @@ class BraceFile:
             m = _PHP_CONSTANT.match(line)
             names += [m.group(1) or m.group(2)] if m else []
         elif self.language == "dart" and self.depth[i] == 0:
-            m = _DART_VARIABLE.match(code)
-            names += [m.group(1)] if m else []
+            name = _dart_variable(code)
+            names += [name] if name else []
         generic = self.language in _GENERIC_LANGUAGES
         if generic and i and self.code[i - 1].rstrip().endswith(("(", ",")):
             return names  # a parameter list going on: ``    K Function(E element) keyOf) {``
         call = (_GENERIC_CALLABLE if generic else _CALLABLE).search(code)
         if call and call.group(1) not in _CONTROL and not code.lstrip().startswith(("return", "}", ".")) \
                 and re.match(r"^[ \t]*[\w:<>*&, \[\]@." + ("?]*" if generic else "]*") + r"[ \t*&]"
-                             + re.escape(call.group(1)) + r"[ \t]*" + (_TYPE_ARGUMENTS if generic else "")
-                             + r"[ \t]*\(", code):
+                             + re.escape(call.group(1)) + (_TYPE_ARGUMENTS if generic else r"[ \t]*") + r"\(", code):
             names.append(call.group(1))
         if code.lstrip().startswith("typedef"):
             last = self.code[self._end(i) - 1]
