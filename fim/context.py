@@ -24,7 +24,8 @@ cursor (import order, path and line, ring order), so the prompt prefix stays the
 keystroke to the next while the chosen snippets do.
 
 What each file defines and imports is remembered by its text in memos bounded by the characters they hold
-(`fim.memo`), and the re-export searches per version of the file in a memo holding twice a request's lookups:
+(`fim.memo`), and the re-export searches per version of the file in a memo holding twice a request's lookups
+(an answer that found no file only while the files it searched are unchanged):
 a document importing 2,000 files parses none of them again a keystroke later (`benchmarks/many_imports.py`).
 """
 
@@ -402,27 +403,43 @@ def _defining_file(path: str, name: str, files: Mapping[str, str], index: PathIn
     """`path` when it defines `name`, else the module it imports `name` from (recursively).
 
     Remembered per version of `path` (a keystroke elsewhere does not repeat the search); an
-    answer is reused only while the file it names still defines `name`."""
+    answer is reused only while the file it names still defines `name`, and no answer only while the
+    files searched for it are as they were (a class written into the module an ``__init__`` imports it from
+    was never found: the ``__init__``'s text had not changed)."""
+    return _defining(path, name, files, index, readable, current_path, depth)[0]
+
+
+_Read = tuple[tuple[str, int, int], ...]  # the files a search read: (path, length, hash of the text)
+
+
+def _defining(path: str, name: str, files: Mapping[str, str], index: PathIndex, readable, current_path: str,
+              depth: int) -> tuple[Optional[str], _Read]:
+    """`_defining_file`'s answer, and for no answer the files searched for it besides `path`."""
     text = files.get(path)
     if text is None or _language_id(path) is None:
-        return None
+        return None, ()
     key = (path, name, current_path, depth, len(text), hash(text))
     with _DEFINING_LOCK:
-        held = _DEFINING.get(key, _DEFINING)
-        if held is not _DEFINING:
+        held = _DEFINING.get(key)
+        if held is not None:
             _DEFINING.move_to_end(key)
-    if held is not _DEFINING:
-        found = held
-        # `path` itself is this version's answer (the key holds its text's hash); another file may have changed.
-        if found is None or found == path or found in files and defines(files[found], _language_id(found), name):
-            return found
-    found = _search_definition(path, text, name, files, index, readable, current_path, depth)
+    if held is not None:
+        found, read = held
+        # `path` itself is this version's answer (the key holds its text's hash); other files may have changed.
+        if found is None and all(_unchanged(files.get(p), length, digest) for p, length, digest in read) \
+                or found == path or found in files and defines(files[found], _language_id(found), name):
+            return held
+    held = _search_definition(path, text, name, files, index, readable, current_path, depth)
     with _DEFINING_LOCK:
-        _DEFINING[key] = found
+        _DEFINING[key] = held
         _DEFINING.move_to_end(key)
         while len(_DEFINING) > _defining_limit[0]:
             _DEFINING.popitem(last=False)
-    return found
+    return held
+
+
+def _unchanged(text: Optional[str], length: int, digest: int) -> bool:
+    return text is not None and len(text) == length and hash(text) == digest
 
 
 def _fit_defining(lookups: int) -> None:
@@ -435,18 +452,19 @@ def _fit_defining(lookups: int) -> None:
 
 DEFINING_MEMO = 2048  # answers remembered at least, ...
 DEFINING_MEMO_MAX = 65_536  # ... and at most, whatever the requests' lookups (an answer: ~200 bytes)
-_DEFINING: OrderedDict[tuple, Optional[str]] = OrderedDict()
+_DEFINING: OrderedDict[tuple, tuple[Optional[str], _Read]] = OrderedDict()
 _DEFINING_LOCK = threading.Lock()
 _defining_limit = [DEFINING_MEMO]
 
 
 def _search_definition(path: str, text: str, name: str, files: Mapping[str, str], index: PathIndex, readable,
-                       current_path: str, depth: int) -> Optional[str]:
+                       current_path: str, depth: int) -> tuple[Optional[str], _Read]:
     language = _language_id(path)
     if defines(text, language, name):
-        return path
+        return path, ()
     if depth <= 0:
-        return None
+        return None, ()
+    read: dict[tuple[str, int, int], None] = {}
     refs = _file_imports(text, language)
     stars = [r for r in refs if r.star][:MAX_STAR_FOLLOWED]
     for ref in [r for r in refs if name in r.names] + stars:  # ``export * from './x'`` last
@@ -456,10 +474,12 @@ def _search_definition(path: str, text: str, name: str, files: Mapping[str, str]
             if language == "python" and target.rpartition("/")[2].rpartition(".")[0] == name \
                     and not target.endswith("__init__.py"):
                 continue  # ``from . import name`` of a submodule
-            found = _defining_file(target, name, files, index, readable, current_path, depth - 1)
+            found, below = _defining(target, name, files, index, readable, current_path, depth - 1)
             if found is not None:
-                return found
-    return None
+                return found, ()
+            read[(target, len(files[target]), hash(files[target]))] = None
+            read.update(dict.fromkeys(below))
+    return None, tuple(read)
 
 
 MAX_STAR_FOLLOWED = 32  # ``export * from`` / ``pub use x::*`` lines of one file searched for a name

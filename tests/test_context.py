@@ -891,6 +891,24 @@ def test_reexported_names_bring_the_defining_module():
     assert 'class Basic:\n    """The base class."""' in by_source["sympy/core/deep.py"]  # two levels
 
 
+def test_a_re_exported_name_written_after_a_search_that_found_nothing_is_found():
+    """``from .shapes import Circle`` in a package's ``__init__`` before ``class Circle`` is written: the search
+    found nothing and that answer was kept while the ``__init__`` was unchanged, so once the class was written
+    the prompt still got the ``__init__``'s import line, not the class (until 2,048 other answers pushed it out).
+    """
+    files = {"pkg/__init__.py": "from .shapes import Circle\n", "pkg/shapes.py": "# shapes to come\n",
+             "main.py": "from pkg import Circle\n\nc = Circle(\n"}
+
+    def sources() -> list[str]:
+        return [s.source for s in select_context("main.py", files["main.py"], 2, files, [], None, 4000, (0, 3))]
+
+    assert sources() == ["pkg/__init__.py"]  # nothing defines Circle yet: the import line
+    files["pkg/shapes.py"] = "class Circle:\n    def __init__(self, radius):\n        self.radius = radius\n"
+    assert sources() == ["pkg/shapes.py"]
+    files["pkg/shapes.py"] = "# moved\n"
+    assert sources() == ["pkg/__init__.py"]
+
+
 def test_submodule_import_brings_the_submodule_not_the_package_head():
     numbers = "".join(f"def helper_{i}():\n    return {i}\n\n\n" for i in range(20)) + "class Rational:\n    pass\n"
     files = {"pkg/__init__.py": "from .numbers import Rational\n" + "X = 1\n" * 2000, "pkg/numbers.py": numbers}
