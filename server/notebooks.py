@@ -30,7 +30,8 @@ NOTE_LINES = 12
 # The characters of a note's line kept (a markdown image's `data:` URI is one line of 100 KB).
 NOTE_LINE_CHARS = 200
 _BREAK = re.compile(r"\r\n|\r|\n")
-_SEPARATORS = str.maketrans("\u2028\u2029", "  ")  # they end a JavaScript comment (no LSP line, no line here)
+# They end a JavaScript (U+2028/9) or C# (and U+0085) comment, but no LSP line, and so no line here.
+_SEPARATORS = str.maketrans("\u2028\u2029\x85", "   ")
 
 
 class Cell(NamedTuple):

@@ -86,6 +86,8 @@ def test_markdown_that_looks_like_code_or_a_control_token_stays_comment_text() -
                            "x = ")
     javascript = join_cells([Cell("c0", "javascript", "f()"), Cell("m1", "markdown", "a\u2028g()", True)])
     assert javascript.text == "f()\n\n// a g()"  # (U+2028 would end a JavaScript comment)
+    csharp = join_cells([Cell("c0", "csharp", "f();"), Cell("m1", "markdown", "a\x85g();", True)])
+    assert csharp.text == "f();\n\n// a g();"  # (U+0085 would end a C# comment)
     sql = join_cells([Cell("c0", "sql", "SELECT"), Cell("m1", "markdown", "-- no\nyes", True)])
     assert sql.text == "SELECT\n\n-- -- no\n-- yes"
     assert join_cells([Cell("c0", "markdown-ish", "a"), Cell("m1", "markdown", "b", True)]).text == "a"
