@@ -9,7 +9,8 @@ Sources, most important first:
    file's other definitions in the room left; the files past the caps (`MAX_IMPORT_FILES`,
    `MAX_SIBLING_FILES`) as their signatures only, after those sent whole; then the definitions it
    uses from installed packages (an import the workspace does not resolve, found by
-   `fim.dependencies` in the `installed` mapping: site-packages, node_modules, Go's vendor/), as signatures and
+   `fim.dependencies` in the `installed` mapping: site-packages, node_modules, Go's vendor/, Cargo's registry
+   sources, where a Rust path used without a ``use`` counts too: ``serde_json::to_string(``), as signatures and
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
@@ -39,6 +40,7 @@ from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
+from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
@@ -214,6 +216,12 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 held.extend(n for n in names if n not in held)
                 if ref.star or not ref.names or entry is not None and entry.imports_packages:
                     nameless.add(path)
+        if installed is not None and entry is not None and entry.family == "rust":
+            # ``serde_json::to_string(`` without a ``use``: Rust 2018 names an extern crate anywhere.
+            for ref in qualified_paths(current_text, tuple(refs)):
+                for path, found in installed_definitions(ref, current_path, current_text, installed).items():
+                    line, held = dependencies.setdefault(path, (ref.line, []))
+                    held.extend(n for n in found if n not in held)
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:
                 line, names = import_paths[path]

@@ -19,7 +19,8 @@ for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/
 ``declare module`` block in @types/node (the file of its name, ``@types/node/fs.d.ts``, else one that
 ``index.d.ts`` references; a default import, ``import fs from "node:fs"``, stands for the names used as
 ``fs.readFileSync``); for Go, the package's files in the ``vendor`` folder of the
-nearest module above the file that has a ``vendor/modules.txt``.
+nearest module above the file that has a ``vendor/modules.txt``; for Rust, the crate's files in Cargo's
+registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from functools import lru_cache
 from typing import Mapping, Optional
 
 from fim import languages
+from fim.crates import crate_definitions
 from fim.imports import ImportRef, imported_modules
 from fim.languages.javascript import subpath_targets
 from fim.symbols import defines
@@ -77,6 +79,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
             names = list(dict.fromkeys([n for n in names if n != "default" and n not in alias] + used))[:MAX_NAMES]
     elif family == "go":
         return _go_definitions(ref.module, names, current_path, installed)
+    elif family == "rust":
+        return crate_definitions(ref, current_path, document, installed)
     else:
         return {}
     if entry is None:

@@ -7,12 +7,15 @@ environment), else the ``VIRTUAL_ENV`` or
 as the README installs it: its packages are deepfim's dependencies, not the project's); `site_packages(env)` its
 ``lib/python3.*/site-packages`` (``Lib/site-packages`` on Windows).
 `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
-``site-packages/<path>`` (that folder) and workspace-relative paths inside a ``node_modules`` or ``vendor``
-folder (a key ending with ``/``: that folder's file names, one listing of a vendored Go package). Nothing is
-walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the workspace's files
-are (no NUL byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the
-same mtime); secret-looking paths are never opened, nor a file whose links lead back into the workspace outside
-its installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install
+``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
+``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), workspace-relative paths
+inside a ``node_modules`` or ``vendor`` folder and the workspace's ``Cargo.lock`` and ``Cargo.toml`` files (a key
+ending with ``/``: that folder's file names, then its folders' as ``name/``: one listing of a vendored Go
+package, of Cargo's registry indexes). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one
+read, size-capped and checked as the workspace's files are (a Cargo.lock up to 4 MB; no NUL byte, no line
+of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the same mtime);
+secret-looking paths are never opened, nor a file whose links lead back into the workspace outside its
+installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install
 --symlink``) where the workspace's ignore rules exclude it.
 """
 
@@ -26,6 +29,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
+from fim.crates import CARGO_REGISTRY
 from fim.dependencies import SITE
 from fim.secrets import is_secret_path
 from server import textfile
@@ -36,6 +40,8 @@ STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks fo
 MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
+MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml"})  # workspace files read for their versions (any folder)
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
 
@@ -118,8 +124,9 @@ class InstalledFiles(Mapping[str, str]):
     store, a linked package), unless the path there looks secret or `excluded` (given that real path) says so."""
 
     def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
-                 excluded: Callable[[str], bool] = lambda real: False) -> None:
+                 excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None) -> None:
         self.site = site
+        self.cargo_home = cargo_home if cargo_home is not None else find_cargo_home()
         self._workspace_path = workspace_path
         self._excluded = excluded
         self.max_file_bytes = max_file_bytes
@@ -129,7 +136,8 @@ class InstalledFiles(Mapping[str, str]):
 
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
-        site-packages, node_modules and vendor (or a secret one)."""
+        site-packages, Cargo's registry sources, node_modules and vendor but for a Cargo.lock or Cargo.toml
+        (or a secret one)."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         key = key[:-1] if key.endswith("/") else key
@@ -138,7 +146,9 @@ class InstalledFiles(Mapping[str, str]):
             return None
         if key.startswith(SITE):
             return self.site.joinpath(*parts[1:]) if self.site is not None and len(parts) > 1 else None
-        if not VENDORED.intersection(parts[:-1]):
+        if key + "/" == CARGO_REGISTRY or key.startswith(CARGO_REGISTRY):
+            return self.cargo_home.joinpath("registry", "src", *parts[1:]) if self.cargo_home is not None else None
+        if not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS:
             return None
         try:
             return self._workspace_path(key)
@@ -195,20 +205,24 @@ class InstalledFiles(Mapping[str, str]):
     def _read(self, key: str, stamp: Stamp) -> str:
         """The text of `key` ("" when too big, binary or minified code)."""
         path = self.path(key)
-        if key.endswith("/"):  # a folder: its files' names
+        if key.endswith("/"):  # a folder: its files' names, then its folders' (``name/``)
             try:
                 with os.scandir(path) as entries:  # type: ignore[arg-type]
-                    return "\n".join(sorted(e.name for e in entries if e.is_file()))
+                    found = [(not e.is_file(), e.name + ("" if e.is_file() else "/")) for e in entries
+                             if e.is_file() or e.is_dir()]
+                    return "\n".join(name for _, name in sorted(found))
             except (OSError, TypeError):
                 return ""
-        if stamp[1] > self.max_file_bytes:
+        manifest = key.rpartition("/")[2] in MANIFESTS
+        cap = max(self.max_file_bytes, MAX_MANIFEST_BYTES) if manifest else self.max_file_bytes
+        if stamp[1] > cap:
             return ""
         try:
             with open(path, "rb") as f:  # type: ignore[arg-type]
-                data = f.read(self.max_file_bytes + 1)
+                data = f.read(cap + 1)
         except (OSError, TypeError):
             return ""
-        text = textfile.decode(data) if len(data) <= self.max_file_bytes else None
+        text = textfile.decode(data) if len(data) <= cap else None
         # Only definitions are cut out of these files: a bundle's one-line export list is no reason to refuse one.
         if text is None or "\x00" in text[:8192] or max(map(len, text.splitlines()), default=0) > LONGEST_LINE:
             return ""
@@ -219,6 +233,12 @@ class InstalledFiles(Mapping[str, str]):
 
     def __len__(self) -> int:
         return 0
+
+
+def find_cargo_home(environ: Mapping[str, str] = os.environ) -> Optional[Path]:
+    """Cargo's home folder (``CARGO_HOME``, else ``~/.cargo``) where it has a ``registry/src``, else None."""
+    home = environ.get("CARGO_HOME") or (os.path.join(os.path.expanduser("~"), ".cargo"))
+    return Path(home) if os.path.isdir(os.path.join(home, "registry", "src")) else None
 
 
 def linked_workspace_file(index: WorkspaceIndex, site: Optional[Path]) -> Callable[[str], bool]:

@@ -565,3 +565,115 @@ def test_a_linked_workspace_package_keeps_the_workspaces_ignore_rules(tmp_path: 
     sources = [s.source for s in project.context(main, text, 2)((0, 3), 4000)]
     assert "packages/lib/index.d.ts" in sources  # the workspace's own resolution of the package wins
     assert not any(source.endswith("internal.ts") for source in sources)
+
+
+# ------------------------------------------------------------------------------------ Rust: Cargo's registry
+
+INDEX = "index.crates.io-6f17d22bba15001f"
+REGISTRY = "cargo-registry/" + INDEX
+CRATES = {
+    "serde-1.0.100/Cargo.toml": '[package]\nname = "serde"\nversion = "1.0.100"\n',
+    "serde-1.0.100/src/lib.rs": "pub mod de;\npub mod ser;\npub use crate::de::{Deserialize, Deserializer};\n",
+    "serde-1.0.100/src/de/mod.rs": "pub trait Deserialize<'de>: Sized {\n    fn deserialize_old();\n}\n",
+    "serde-1.0.100/src/ser.rs": "pub trait Serialize {\n    fn serialize_old(&self);\n}\n",
+    "serde-1.0.210/Cargo.toml": '[package]\nname = "serde"\nversion = "1.0.210"\n',
+    "serde-1.0.210/src/lib.rs": "pub mod de;\npub mod ser;\npub use crate::de::{Deserialize, Deserializer};\n",
+    "serde-1.0.210/src/de/mod.rs": "mod value;\npub use self::value::Error;\n\n"
+                                   "pub trait Deserialize<'de>: Sized {\n    fn deserialize<D>(d: D) -> Self;\n}\n",
+    "serde-1.0.210/src/de/value.rs": "pub struct Error {\n    err: Box<str>,\n}\n",
+    "serde-1.0.210/src/ser.rs": "pub trait Serialize {\n    fn serialize(&self);\n}\n",
+    "serde_json-1.0.128/Cargo.toml": '[package]\nname = "serde_json"\n\n[lib]\npath = "src/json.rs"\n',
+    "serde_json-1.0.128/src/json.rs": "mod ser;\npub use crate::ser::{to_string, to_vec};\n"
+                                      "pub use serde::ser::Serialize;\n",
+    "serde_json-1.0.128/src/ser.rs": "pub fn to_string<T: ?Sized>(value: &T) -> Result<String> {\n    todo!()\n}\n\n"
+                                     "pub fn to_vec<T: ?Sized>(value: &T) -> Result<Vec<u8>> {\n    todo!()\n}\n",
+    "tokio-1.40.0/src/lib.rs": "pub mod sync;\n",
+    "tokio-1.40.0/src/sync/mod.rs": "cfg_sync! {\n    mod mutex;\n    pub use mutex::{Mutex, MutexGuard};\n}\n",
+    "tokio-1.40.0/src/sync/mutex.rs": "pub struct Mutex<T: ?Sized> {\n    c: UnsafeCell<T>,\n}\n\n"
+                                      "impl<T> Mutex<T> {\n    pub fn new(t: T) -> Self {\n        todo!()\n    }\n}\n",
+}
+CARGO_LOCK = """version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "serde 1.0.100",
+ "serde_json",
+ "tokio",
+]
+
+[[package]]
+name = "serde"
+version = "1.0.100"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "1.0.210"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde_json"
+version = "1.0.128"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "serde 1.0.210",
+]
+
+[[package]]
+name = "tokio"
+version = "1.40.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"""
+RUST_APP = ("use serde::de::{self, Deserialize};\nuse tokio::sync::Mutex;\nuse serde_json::Serialize;\n\n"
+            "fn main() {\n    let m = Mutex::new(1);\n    let e: de::Error;\n"
+            "    let s = serde_json::to_string(&m);\n}\n")
+
+
+def cargo(root: Path, monkeypatch) -> InstalledFiles:
+    """A workspace with a Cargo.lock and Cargo's registry (CARGO_HOME in `root`) holding CRATES."""
+    write(root / "cargo" / "registry" / "src" / INDEX, CRATES)
+    write(root / "cargo" / "registry" / "src" / "github.com-1ecc6299db9ec823", {"libc-0.2.1/src/lib.rs": ""})
+    write(root / "ws", {"Cargo.lock": CARGO_LOCK, "app/Cargo.toml": '[package]\nname = "app"\nversion = "0.1.0"\n',
+                        "app/src/main.rs": RUST_APP})
+    monkeypatch.setenv("CARGO_HOME", str(root / "cargo"))
+    return installed(root / "ws")
+
+
+def test_rust_crates_resolve_in_cargos_registry_at_the_locked_version(tmp_path: Path, monkeypatch) -> None:
+    files = cargo(tmp_path, monkeypatch)
+    serde, tokio, serialize = refs(RUST_APP, "rust")
+    # the workspace crate's lock entry names serde 1.0.100: not the highest; de::Error through the child module
+    assert installed_definitions(serde, "app/src/main.rs", RUST_APP, files) == {
+        f"{REGISTRY}/serde-1.0.100/src/de/mod.rs": ["Deserialize"]}
+    # ``pub use mutex::{Mutex, ..}`` inside a macro of sync/mod.rs
+    assert installed_definitions(tokio, "app/src/main.rs", RUST_APP, files) == {
+        f"{REGISTRY}/tokio-1.40.0/src/sync/mutex.rs": ["Mutex"]}
+    # serde_json's [lib] path; its ``pub use serde::ser::Serialize`` at the version serde_json depends on
+    assert installed_definitions(serialize, "app/src/main.rs", RUST_APP, files) == {
+        f"{REGISTRY}/serde-1.0.210/src/ser.rs": ["Serialize"]}
+    lock = tmp_path / "ws" / "Cargo.lock"
+    lock.rename(tmp_path / "ws" / "Cargo.lock.old")
+    assert installed_definitions(tokio, "app/src/main.rs", RUST_APP, installed(tmp_path / "ws")) == {}  # no lock
+    lock.with_suffix(".lock.old").rename(lock)
+    (tmp_path / "ws" / "Cargo.lock").write_text(CARGO_LOCK.replace('"serde 1.0.100",\n', ""), encoding="utf-8")
+    newest = installed(tmp_path / "ws")
+    assert installed_definitions(refs("use serde::de::Error;\n", "rust")[0], "app/src/main.rs", "", newest) == {
+        f"{REGISTRY}/serde-1.0.210/src/de/value.rs": ["Error"]}  # no entry names it: the highest
+
+
+def test_a_crates_path_without_a_use_and_a_used_child_module_are_in_the_context(tmp_path: Path, monkeypatch) -> None:
+    files = cargo(tmp_path, monkeypatch)
+    (tmp_path / "ws" / "Cargo.lock").write_text(CARGO_LOCK.replace('"serde 1.0.100",\n', '"serde 1.0.210",\n'),
+                                                encoding="utf-8")
+    snippets = select_context("app/src/main.rs", RUST_APP, 7, {"app/src/main.rs": RUST_APP}, [], None, 8000, (0, 9),
+                              installed=installed(tmp_path / "ws"))
+    by_source = {s.source: s.text for s in snippets}
+    assert "pub fn to_string<T: ?Sized>(value: &T) -> Result<String> {" in by_source[
+        f"{REGISTRY}/serde_json-1.0.128/src/ser.rs"]  # serde_json::to_string( without a use
+    assert "pub struct Error {" in by_source[f"{REGISTRY}/serde-1.0.210/src/de/value.rs"]  # de::Error
+    assert "pub struct Mutex<T: ?Sized> {" in by_source[f"{REGISTRY}/tokio-1.40.0/src/sync/mutex.rs"]
+    assert files[f"{REGISTRY[:-len(INDEX)]}"].split("\n") == ["github.com-1ecc6299db9ec823/", INDEX + "/"]
+    assert select_context("app/src/main.rs", RUST_APP, 7, {"app/src/main.rs": RUST_APP}, [], None, 8000,
+                          (0, 9)) == []

@@ -1,0 +1,290 @@
+"""Where a Rust path the workspace does not resolve is defined in Cargo's unpacked registry sources. Pure.
+
+Cargo unpacks every crate a project uses into ``$CARGO_HOME/registry/src/<index>/<name>-<version>/``
+(``index.crates.io-6f17d22bba15001f``, ``github.com-1ecc6299db9ec823``); the workspace's ``Cargo.lock`` fixes
+the versions. The files come through `fim.dependencies`' `installed` mapping (never iterated), by the keys:
+
+* ``cargo-registry/<index>/<name>-<version>/<path>``: ``$CARGO_HOME/registry/src/...``; ``cargo-registry/``
+  (a folder key) lists the index folders (``<index>/``), the only listing asked for;
+* workspace-relative ``Cargo.lock`` and ``Cargo.toml`` paths (the nearest above the file).
+
+`crate_definitions` maps ``use serde::de::Deserialize``, ``use tokio::sync::{Mutex, mpsc}`` or a path used
+without a ``use`` (``serde_json::to_string(``, `qualified_paths`) to the crate's files defining the names:
+the crate's root (``src/lib.rs``, else its Cargo.toml ``[lib] path``), the modules the path names
+(``de.rs`` or ``de/mod.rs``), and ``pub use`` re-exports followed `FOLLOW_DEPTH` modules (``self::``,
+``super::``, ``crate::``, a child module, another crate of the lock: ``pub use regex_syntax::hir``), at the
+version the lock gives the crate that uses it (its ``dependencies`` entry; for the workspace, the crate
+whose Cargo.toml is nearest the file, else any workspace member's), else the highest one locked.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping, Optional
+
+from fim.languages.base import ImportRef, uses
+from fim.languages.rust import _use_paths
+from fim.symbols import defines
+
+CARGO_REGISTRY = "cargo-registry/"
+FOLLOW_DEPTH = 4  # ``pub use`` hops a name is followed through (lib.rs -> sync/mod.rs -> sync/mutex.rs)
+MAX_NAMES = 48
+MAX_PATHS = 64  # paths used without a ``use`` (``serde_json::to_string``) looked up per document
+NOT_CRATES = frozenset({"crate", "self", "super", "Self", "std", "core", "alloc", "proc_macro", "test"})
+_PUB_USE = re.compile(r"\bpub(?:[ \t]*\([^)]*\))?[ \t\n]+use[ \t\n]+([^;]+);")
+_QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Locked:
+    """One ``[[package]]`` of a Cargo.lock."""
+
+    name: str
+    version: str
+    source: str  # "" for a workspace member (a path dependency)
+    dependencies: tuple[str, ...]  # "name", "name version" or "name version (source)"
+
+
+def crate_definitions(ref: ImportRef, current_path: str, document: str,
+                      installed: Mapping[str, str]) -> dict[str, list[str]]:
+    """Registry file -> the names of the Rust import `ref` (of `document`, at `current_path`) it defines, in
+    the order of `ref.names`; {} when the path's first segment is no crate of the nearest Cargo.lock."""
+    segments = ref.module.split("::")
+    if not segments or segments[0] in NOT_CRATES or not all(_IDENT.match(s) for s in segments):
+        return {}
+    lock = _nearest(current_path, "Cargo.lock", installed)
+    if lock is None:
+        return {}
+    crates = _Crates(_parse_lock(installed[lock]), installed, _workspace_crate(current_path, installed))
+    root = crates.root(segments[0], None)
+    if root is None:
+        return {}
+    entry, consumed = crates.walk(root, segments[1:])
+    modules = set(segments[:1 + consumed])
+    used = uses(document, [segments[-1]], r"[A-Za-z_]\w*", "::")[segments[-1]] if consumed == len(segments) - 1 else ()
+    names = list(dict.fromkeys(segments[1 + consumed:] + [n for n in ref.names + used if n not in modules]))
+    names = names[:MAX_NAMES]
+    if not names:  # ``use tokio::sync;`` with nothing used yet: the module's head
+        return {entry: []}
+    found: dict[str, list[str]] = {}
+    for name in names:
+        hits = crates.defining(entry, name, FOLLOW_DEPTH)
+        if not hits:  # ``use serde::{de, Serialize}`` then ``de::Visitor``: a child module and its names used
+            child = crates.child(entry, name)
+            members = uses(document, [name], r"[A-Za-z_]\w*", "::")[name] if child else ()
+            hits = [hit for member in members[:MAX_NAMES] for hit in crates.defining(child, member, FOLLOW_DEPTH)]
+        for path, defined in hits:
+            held = found.setdefault(path, [])
+            if defined not in held:
+                held.append(defined)
+    return found
+
+
+@lru_cache(maxsize=16)
+def qualified_paths(document: str, refs: tuple[ImportRef, ...]) -> tuple[ImportRef, ...]:
+    """The paths `document` uses without a ``use`` whose head may be a crate (``serde_json::to_string``:
+    Rust 2018 names an extern crate anywhere), as imports of their last segment; heads that a ``use`` or
+    ``mod`` of `refs` binds, ``crate``/``self``/``std``... and capitalized ones (types) left out."""
+    # ``use serde::de::{self, Visitor}`` binds ``de``; a use statement's own paths are no uses
+    bound = {n for r in refs for n in r.names} | {r.module.rpartition(":")[2] for r in refs}
+    imported = {r.module for r in refs}
+    out: dict[str, ImportRef] = {}
+    for m in _QUALIFIED.finditer(document):
+        head = m.group(1)
+        at = m.start()
+        inside = at > 2 and document[at - 2:at] == "::" and (document[at - 3].isalnum() or document[at - 3] in "_>")
+        if head in NOT_CRATES or head in bound or inside:  # ``Foo::bar::x``: bar is no crate
+            continue
+        module = head + m.group(2)
+        if module not in out and module not in imported and not any(i.startswith(module + "::") for i in imported):
+            line = document.count("\n", 0, m.start())
+            out[module] = ImportRef(module, (module.rpartition("::")[2],), "rust", line)
+            if len(out) >= MAX_PATHS:
+                break
+    return tuple(out.values())
+
+
+class _Crates:
+    """The crates of one Cargo.lock in the registry folders of `installed`."""
+
+    def __init__(self, packages: tuple[Locked, ...], installed: Mapping[str, str], workspace: str) -> None:
+        self.packages = packages
+        self.installed = installed
+        self.workspace = workspace
+
+    def root(self, crate: str, user: Optional[tuple[str, str]]) -> Optional[str]:
+        """The root file of the registry crate `crate` (``-`` as ``_``) at the version the lock gives `user`
+        ((name, version) of a registry crate; None: the workspace)."""
+        locked = [p for p in self.packages if p.name.replace("-", "_") == crate and p.source]
+        if not locked:
+            return None
+        wanted = self._version(locked, user)
+        listing = self.installed[CARGO_REGISTRY] if CARGO_REGISTRY in self.installed else ""
+        indexes = [line for line in listing.split("\n") if line.endswith("/")]
+        # The locked version, else (not unpacked: another checkout's lock) the highest one that is.
+        for package in sorted(locked, key=lambda p: (p.version == wanted, _version_key(p.version)), reverse=True):
+            for index in indexes:
+                hit = _lib_file(f"{CARGO_REGISTRY}{index}{package.name}-{package.version}/", self.installed)
+                if hit is not None:
+                    return hit
+        return None
+
+    def _version(self, locked: list[Locked], user: Optional[tuple[str, str]]) -> str:
+        """The version of `locked` (one crate's entries) that `user`'s dependencies name, else the highest."""
+        if user is not None:
+            users = [p for p in self.packages if (p.name, p.version) == user]
+        else:
+            users = [p for p in self.packages if not p.source and p.name == self.workspace] or \
+                [p for p in self.packages if not p.source]
+        versions = {p.version for p in locked}
+        named = []
+        for package in users:
+            for entry in package.dependencies:
+                parts = entry.split()
+                if parts[:1] == [locked[0].name] and len(parts) > 1 and parts[1] in versions:
+                    named.append(parts[1])
+                elif parts[:1] == [locked[0].name] and len(versions) == 1:  # "serde": the one locked
+                    named.append(locked[0].version)
+        return max(named or versions, key=_version_key)
+
+    def walk(self, root: str, segments: list[str]) -> tuple[str, int]:
+        """The module file `segments` lead to from `root` (each a child module while one exists), and how many
+        segments were modules."""
+        path, n = root, 0
+        for segment in segments:
+            child = self.child(path, segment)
+            if child is None:
+                break
+            path, n = child, n + 1
+        return path, n
+
+    def child(self, path: str, name: str) -> Optional[str]:
+        """The file of the child module `name` of the module in `path` (``name.rs``, ``name/mod.rs``)."""
+        folder = "/".join(path.split("/")[:3]) + "/"
+        base = posixpath.dirname(path) if path == _lib_file(folder, self.installed) else _module_dir(path)
+        return next((p for p in (f"{base}/{name}.rs", f"{base}/{name}/mod.rs") if p in self.installed), None)
+
+    def defining(self, path: str, name: str, depth: int) -> list[tuple[str, str]]:
+        """[(file, name)] where the registry file `path` defines `name`, or the module its ``pub use`` of
+        `name` (or of everything, ``pub use self::x::*``) leads to, `depth` hops deep."""
+        text = self.installed[path] if path in self.installed else ""
+        if not text:
+            return []
+        if defines(text, "rust", name):
+            return [(path, name)]
+        if depth <= 0:
+            return []
+        stars = []
+        for module, names, star in _pub_uses(text):
+            if star:
+                stars.append(module)
+                continue
+            if name not in names:
+                continue
+            segments = module.split("::")
+            if segments[-1] == name and names == (name,):
+                segments = segments[:-1]
+            target = self._use_target(path, segments)
+            if target is not None and target != path:
+                found = self.defining(target, name, depth - 1)
+                if found:
+                    return found
+        for module in stars:
+            target = self._use_target(path, module.split("::"))
+            if target is not None and target != path:
+                found = self.defining(target, name, depth - 1)
+                if found:
+                    return found
+        return []
+
+    def _use_target(self, path: str, segments: list[str]) -> Optional[str]:
+        """The module file a ``use`` path of the registry file `path` names (its items' segments left off)."""
+        if not segments or not segments[0]:
+            return None
+        head, rest = segments[0], segments[1:]
+        crate_folder = "/".join(path.split("/")[:3]) + "/"  # cargo-registry/<index>/<name>-<version>/
+        if head == "crate":
+            start = _lib_file(crate_folder, self.installed)
+        elif head == "self":
+            start = path
+        elif head == "super":
+            start = self._parent(path)
+            while rest and rest[0] == "super" and start is not None:
+                start, rest = self._parent(start), rest[1:]
+        else:
+            start = self.child(path, head)
+            if start is None:
+                folder = crate_folder.split("/")[2]
+                user = next(((p.name, p.version) for p in self.packages if f"{p.name}-{p.version}" == folder), None)
+                start = self.root(head, user) if user is not None else None
+        if start is None:
+            return None
+        return self.walk(start, rest)[0]
+
+    def _parent(self, path: str) -> Optional[str]:
+        folder = posixpath.dirname(_module_dir(path))
+        return next((p for p in (folder + ".rs", folder + "/mod.rs", folder + "/lib.rs") if p in self.installed), None)
+
+
+def _module_dir(path: str) -> str:
+    """The folder holding the child modules of the module in `path`."""
+    folder, _, name = path.rpartition("/")
+    return folder if name in ("lib.rs", "main.rs", "mod.rs") else path[:-3]
+
+
+def _lib_file(folder: str, installed: Mapping[str, str]) -> Optional[str]:
+    """A registry crate folder's library root: its Cargo.toml ``[lib] path``, else ``src/lib.rs``."""
+    manifest = folder + "Cargo.toml"
+    text = installed[manifest] if manifest in installed else ""
+    m = re.search(r"(?ms)^\[lib\][^\[]*?^path[ \t]*=[ \t]*\"([^\"]+)\"", text)
+    candidates = [posixpath.normpath(folder + m.group(1))] if m else []
+    candidates.append(folder + "src/lib.rs")
+    return next((c for c in candidates if c.startswith(folder) and c.endswith(".rs") and c in installed), None)
+
+
+def _nearest(current_path: str, name: str, installed: Mapping[str, str]) -> Optional[str]:
+    folder = posixpath.dirname(current_path)
+    while True:
+        path = posixpath.join(folder, name) if folder else name
+        if path in installed:
+            return path
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
+
+
+def _workspace_crate(current_path: str, installed: Mapping[str, str]) -> str:
+    """The ``[package] name`` of the Cargo.toml nearest `current_path`, or ""."""
+    manifest = _nearest(current_path, "Cargo.toml", installed)
+    m = re.search(r"(?ms)^\[package\][^\[]*?^name[ \t]*=[ \t]*\"([^\"]+)\"", installed[manifest]) if manifest else None
+    return m.group(1) if m else ""
+
+
+@lru_cache(maxsize=8)
+def _parse_lock(text: str) -> tuple[Locked, ...]:
+    """The ``[[package]]`` entries of a Cargo.lock (any of its formats)."""
+    out = []
+    for block in re.split(r"(?m)^\[\[package\]\][ \t]*$", text)[1:]:
+        block = re.split(r"(?m)^\[", block, maxsplit=1)[0]
+        fields = dict(re.findall(r"(?m)^(name|version|source)[ \t]*=[ \t]*\"([^\"]*)\"", block))
+        deps = re.search(r"(?ms)^dependencies[ \t]*=[ \t]*\[(.*?)\]", block)
+        if "name" in fields and "version" in fields:
+            out.append(Locked(fields["name"], fields["version"], fields.get("source", ""),
+                              tuple(re.findall(r"\"([^\"]+)\"", deps.group(1))) if deps else ()))
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _pub_uses(text: str) -> tuple[tuple[str, tuple[str, ...], bool], ...]:
+    """(module path, names, star) of every ``pub use`` of a file, inside macros too (``cfg_sync! { ... }``)."""
+    return tuple(t for m in _PUB_USE.finditer(text) for t in _use_paths(m.group(1)) if t[0])
+
+
+def _version_key(version: str) -> tuple:
+    """Semantic-version order: ``1.0.210`` > ``1.0.99`` > ``1.0.0-rc.1``."""
+    core, _, pre = version.partition("+")[0].partition("-")
+    return tuple(int(p) if p.isdigit() else 0 for p in core.split(".")), pre == "", pre
