@@ -63,7 +63,7 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
     root = crates.root(segments[0], None)
     if root is None:
         return {}
-    entry, consumed = crates.walk(root, segments[1:])
+    entry, consumed = crates.walk(root, segments[1:], public=True)
     modules = set(segments[:1 + consumed])
     used = uses(document, [segments[-1]], r"[A-Za-z_]\w*", "::")[segments[-1]] if consumed == len(segments) - 1 else ()
     names = list(dict.fromkeys(segments[1 + consumed:] + [n for n in ref.names + used if n not in modules]))
@@ -72,11 +72,14 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
         return {entry: []}
     found: dict[str, list[str]] = {}
     for name in names:
-        hits = crates.defining(entry, name, FOLLOW_DEPTH)
-        if not hits:  # ``use serde::{de, Serialize}`` then ``de::Visitor``: a child module and its names used
-            child = crates.child(entry, name)
-            members = uses(document, [name], r"[A-Za-z_]\w*", "::")[name] if child else ()
-            hits = [hit for member in members[:MAX_NAMES] for hit in crates.defining(child, member, FOLLOW_DEPTH)]
+        # ``use memchr::{memchr, memmem}`` then ``memmem::Finder``: a child module, for the names used through it
+        # (its ``pub mod memmem;`` line is no definition worth a snippet)
+        child = crates.child(entry, name, public=True)
+        members = uses(document, [name], r"[A-Za-z_]\w*", "::")[name][:MAX_NAMES] if child is not None else ()
+        if members:
+            hits = [hit for member in members for hit in crates.defining(child, member, FOLLOW_DEPTH)]
+        else:
+            hits = crates.defining(entry, name, FOLLOW_DEPTH)
         for path, defined in hits:
             held = found.setdefault(path, [])
             if defined not in held:
@@ -151,19 +154,23 @@ class _Crates:
                     named.append(locked[0].version)
         return max(named or versions, key=_version_key)
 
-    def walk(self, root: str, segments: list[str]) -> tuple[str, int]:
-        """The module file `segments` lead to from `root` (each a child module while one exists), and how many
-        segments were modules."""
+    def walk(self, root: str, segments: list[str], public: bool = False) -> tuple[str, int]:
+        """The module file `segments` lead to from `root` (each a child module while one exists: a ``pub mod``
+        one where `public`, seen from outside the crate), and how many segments were modules."""
         path, n = root, 0
         for segment in segments:
-            child = self.child(path, segment)
+            child = self.child(path, segment, public)
             if child is None:
                 break
             path, n = child, n + 1
         return path, n
 
-    def child(self, path: str, name: str) -> Optional[str]:
-        """The file of the child module `name` of the module in `path` (``name.rs``, ``name/mod.rs``)."""
+    def child(self, path: str, name: str, public: bool = False) -> Optional[str]:
+        """The file of the child module `name` of the module in `path` (``name.rs``, ``name/mod.rs``); where
+        `public`, only one the module declares ``pub mod name;`` (``mod spawn; pub use spawn::spawn``: the
+        function)."""
+        if public and not _public_module(self.installed[path] if path in self.installed else "", name):
+            return None
         folder = "/".join(path.split("/")[:3]) + "/"
         base = posixpath.dirname(path) if path == _lib_file(folder, self.installed) else _module_dir(path)
         return next((p for p in (f"{base}/{name}.rs", f"{base}/{name}/mod.rs") if p in self.installed), None)
@@ -174,7 +181,7 @@ class _Crates:
         text = self.installed[path] if path in self.installed else ""
         if not text:
             return []
-        if defines(text, "rust", name):
+        if defines(text, "rust", name) and not _module_only(text, name):
             return [(path, name)]
         if depth <= 0:
             return []
@@ -228,6 +235,21 @@ class _Crates:
     def _parent(self, path: str) -> Optional[str]:
         folder = posixpath.dirname(_module_dir(path))
         return next((p for p in (folder + ".rs", folder + "/mod.rs", folder + "/lib.rs") if p in self.installed), None)
+
+
+@lru_cache(maxsize=1024)
+def _module_only(text: str, name: str) -> bool:
+    """Whether `text` declares ``mod name;`` and no item of that name (memchr's lib.rs: ``mod memchr;``, then
+    ``pub use crate::memchr::memchr``)."""
+    word = re.escape(name)
+    return re.search(r"(?m)^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?mod[ \t]+%s[ \t]*;" % word, text) is not None and \
+        re.search(r"\b(?:fn|struct|enum|trait|type|const|static|union|macro_rules!)[ \t]+%s\b" % word, text) is None
+
+
+@lru_cache(maxsize=1024)
+def _public_module(text: str, name: str) -> bool:
+    """Whether `text` declares ``pub mod name;`` (in a macro too: ``cfg_rt! { pub mod runtime; }``)."""
+    return re.search(r"\bpub[ \t]+mod[ \t]+%s[ \t]*;" % re.escape(name), text) is not None
 
 
 def _module_dir(path: str) -> str:

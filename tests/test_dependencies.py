@@ -585,9 +585,14 @@ CRATES = {
     "serde_json-1.0.128/Cargo.toml": '[package]\nname = "serde_json"\n\n[lib]\npath = "src/json.rs"\n',
     "serde_json-1.0.128/src/json.rs": "mod ser;\npub use crate::ser::{to_string, to_vec};\n"
                                       "pub use serde::ser::Serialize;\n",
-    "serde_json-1.0.128/src/ser.rs": "pub fn to_string<T: ?Sized>(value: &T) -> Result<String> {\n    todo!()\n}\n\n"
+    "serde_json-1.0.128/src/ser.rs": "/// Serialize the given data structure as a String of JSON.\n///\n"
+                                     "/// # Errors\n///\n"
+                                     "/// Serialization can fail if `T`'s implementation of `Serialize` decides to\n"
+                                     "/// fail, or if `T` contains a map with non-string keys.\n#[inline]\n"
+                                     "pub fn to_string<T: ?Sized>(value: &T) -> Result<String> {\n    todo!()\n}\n\n"
                                      "pub fn to_vec<T: ?Sized>(value: &T) -> Result<Vec<u8>> {\n    todo!()\n}\n",
-    "tokio-1.40.0/src/lib.rs": "pub mod sync;\n",
+    "tokio-1.40.0/src/lib.rs": "pub mod sync;\nmod spawn;\npub use crate::spawn::spawn;\n",
+    "tokio-1.40.0/src/spawn.rs": "pub fn spawn<F>(future: F) -> JoinHandle<F::Output> {\n    todo!()\n}\n",
     "tokio-1.40.0/src/sync/mod.rs": "cfg_sync! {\n    mod mutex;\n    pub use mutex::{Mutex, MutexGuard};\n}\n",
     "tokio-1.40.0/src/sync/mutex.rs": "pub struct Mutex<T: ?Sized> {\n    c: UnsafeCell<T>,\n}\n\n"
                                       "impl<T> Mutex<T> {\n    pub fn new(t: T) -> Self {\n        todo!()\n    }\n}\n",
@@ -661,6 +666,14 @@ def test_rust_crates_resolve_in_cargos_registry_at_the_locked_version(tmp_path: 
     newest = installed(tmp_path / "ws")
     assert installed_definitions(refs("use serde::de::Error;\n", "rust")[0], "app/src/main.rs", "", newest) == {
         f"{REGISTRY}/serde-1.0.210/src/de/value.rs": ["Error"]}  # no entry names it: the highest
+    # ``pub mod de;`` names the module: the names used through it are looked up there, not ``de`` itself
+    document = "use serde::{de, ser};\n\nfn f(e: de::Error) {}\n"
+    assert installed_definitions(refs(document, "rust")[0], "app/src/main.rs", document, newest) == {
+        f"{REGISTRY}/serde-1.0.210/src/de/value.rs": ["Error"]}
+    # ``mod spawn;`` and ``pub use crate::spawn::spawn``: the function, not the module
+    document = "use tokio::spawn;\n\nfn f() { spawn(1); }\n"
+    assert installed_definitions(refs(document, "rust")[0], "app/src/main.rs", document, newest) == {
+        f"{REGISTRY}/tokio-1.40.0/src/spawn.rs": ["spawn"]}
 
 
 def test_a_crates_path_without_a_use_and_a_used_child_module_are_in_the_context(tmp_path: Path, monkeypatch) -> None:
@@ -670,8 +683,10 @@ def test_a_crates_path_without_a_use_and_a_used_child_module_are_in_the_context(
     snippets = select_context("app/src/main.rs", RUST_APP, 7, {"app/src/main.rs": RUST_APP}, [], None, 8000, (0, 9),
                               installed=installed(tmp_path / "ws"))
     by_source = {s.source: s.text for s in snippets}
-    assert "pub fn to_string<T: ?Sized>(value: &T) -> Result<String> {" in by_source[
-        f"{REGISTRY}/serde_json-1.0.128/src/ser.rs"]  # serde_json::to_string( without a use
+    to_string = by_source[f"{REGISTRY}/serde_json-1.0.128/src/ser.rs"]  # serde_json::to_string( without a use
+    assert to_string.startswith("/// Serialize the given data structure as a String of JSON.\n#[inline]\n"
+                                "pub fn to_string<T: ?Sized>(value: &T) -> Result<String> {")
+    assert "# Errors" not in to_string and "non-string keys" not in to_string  # the doc's first line only
     assert "pub struct Error {" in by_source[f"{REGISTRY}/serde-1.0.210/src/de/value.rs"]  # de::Error
     assert "pub struct Mutex<T: ?Sized> {" in by_source[f"{REGISTRY}/tokio-1.40.0/src/sync/mutex.rs"]
     assert files[f"{REGISTRY[:-len(INDEX)]}"].split("\n") == ["github.com-1ecc6299db9ec823/", INDEX + "/"]
