@@ -18,8 +18,9 @@ declarations (package.json ``types``/``typings``/``exports`` types conditions, `
 for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/promises``) is its
 ``declare module`` block in @types/node (the file of its name, ``@types/node/fs.d.ts``, else one that
 ``index.d.ts`` references; a default import, ``import fs from "node:fs"``, stands for the names used as
-``fs.readFileSync``); for Go, the package's files in the ``vendor`` folder of the
-nearest module above the file that has a ``vendor/modules.txt``; for Rust, the crate's files in Cargo's
+``fs.readFileSync``); for Go, the package's files in the ``vendor`` folder of the nearest module above
+the file that has a ``vendor/modules.txt``, else in Go's module cache (keys ``go-modules/<path>@<version>/...``)
+at the version the nearest ``go.mod`` requires (`fim.gomodules`); for Rust, the crate's files in Cargo's
 registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`).
 """
 
@@ -34,6 +35,7 @@ from typing import Mapping, Optional
 
 from fim import languages
 from fim.crates import crate_definitions
+from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.languages.javascript import subpath_targets
 from fim.symbols import defines
@@ -373,19 +375,23 @@ def _json(text: str) -> Optional[dict]:
 
 def _go_definitions(module: str, names: list[str], current_path: str,
                     installed: Mapping[str, str]) -> dict[str, list[str]]:
-    """The vendored files of the Go package `module` that define `names` (``pkg.Name`` uses)."""
+    """The files of the Go package `module` that define `names` (``pkg.Name`` uses): vendored, else in the
+    module cache (`fim.gomodules`)."""
     parts = module.strip("/").split("/")
-    if not names or "." not in parts[0] or ".." in parts or "" in parts:
+    if not names or "." not in parts[0] or ".." in parts or "" in parts or "." in parts:
         return {}  # the standard library
     folder = posixpath.dirname(current_path)
     while True:
         vendor = posixpath.join(folder, "vendor") if folder else "vendor"
         if vendor + "/modules.txt" in installed:
+            package: Optional[str] = f"{vendor}/{'/'.join(parts)}/"
             break
         if not folder:
-            return {}
+            package = package_folder("/".join(parts), current_path, installed)
+            break
         folder = posixpath.dirname(folder)
-    package = f"{vendor}/{'/'.join(parts)}/"
+    if package is None:
+        return {}
     listing = installed[package] if package in installed else ""
     found: dict[str, list[str]] = {}
     for name in listing.split("\n"):

@@ -8,14 +8,15 @@ as the README installs it: its packages are deepfim's dependencies, not the proj
 ``lib/python3.*/site-packages`` (``Lib/site-packages`` on Windows).
 `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
 ``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
-``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), workspace-relative paths
-inside a ``node_modules`` or ``vendor`` folder and the workspace's ``Cargo.lock`` and ``Cargo.toml`` files (a key
-ending with ``/``: that folder's file names, then its folders' as ``name/``: one listing of a vendored Go
-package, of Cargo's registry indexes). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one
-read, size-capped and checked as the workspace's files are (a Cargo.lock up to 4 MB; no NUL byte, no line
-of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the same mtime);
-secret-looking paths are never opened, nor a file whose links lead back into the workspace outside its
-installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install
+``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), ``go-modules/<path>`` (Go's
+module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``),
+workspace-relative paths inside a ``node_modules`` or ``vendor`` folder and the workspace's ``Cargo.lock``,
+``Cargo.toml`` and ``go.mod`` files (a key ending with ``/``: that folder's file names, then its folders' as
+``name/``: one listing of a Go package, of Cargo's registry indexes). Nothing is walked: ``key in files`` is
+one stat, ``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock up to
+4 MB; no NUL byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file
+the same mtime); secret-looking paths are never opened, nor a file whose links lead back into the workspace
+outside its installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install
 --symlink``) where the workspace's ignore rules exclude it.
 """
 
@@ -31,6 +32,7 @@ from typing import Callable, Iterator, Mapping, Optional
 
 from fim.crates import CARGO_REGISTRY
 from fim.dependencies import SITE
+from fim.gomodules import GO_MODULES
 from fim.secrets import is_secret_path
 from server import textfile
 from server.workspace import WorkspaceIndex
@@ -40,7 +42,7 @@ STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks fo
 MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
-MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml"})  # workspace files read for their versions (any folder)
+MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod"})  # workspace files read for their versions (any folder)
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
@@ -124,9 +126,11 @@ class InstalledFiles(Mapping[str, str]):
     store, a linked package), unless the path there looks secret or `excluded` (given that real path) says so."""
 
     def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
-                 excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None) -> None:
+                 excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None,
+                 go_modules: Optional[Path] = None) -> None:
         self.site = site
         self.cargo_home = cargo_home if cargo_home is not None else find_cargo_home()
+        self.go_modules = go_modules if go_modules is not None else find_go_module_cache()
         self._workspace_path = workspace_path
         self._excluded = excluded
         self.max_file_bytes = max_file_bytes
@@ -136,8 +140,8 @@ class InstalledFiles(Mapping[str, str]):
 
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
-        site-packages, Cargo's registry sources, node_modules and vendor but for a Cargo.lock or Cargo.toml
-        (or a secret one)."""
+        site-packages, Cargo's registry sources, Go's module cache, node_modules and vendor but for a Cargo.lock,
+        Cargo.toml or go.mod (or a secret one)."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         key = key[:-1] if key.endswith("/") else key
@@ -148,6 +152,8 @@ class InstalledFiles(Mapping[str, str]):
             return self.site.joinpath(*parts[1:]) if self.site is not None and len(parts) > 1 else None
         if key + "/" == CARGO_REGISTRY or key.startswith(CARGO_REGISTRY):
             return self.cargo_home.joinpath("registry", "src", *parts[1:]) if self.cargo_home is not None else None
+        if key.startswith(GO_MODULES):
+            return self.go_modules.joinpath(*parts[1:]) if self.go_modules is not None and len(parts) > 1 else None
         if not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS:
             return None
         try:
@@ -239,6 +245,14 @@ def find_cargo_home(environ: Mapping[str, str] = os.environ) -> Optional[Path]:
     """Cargo's home folder (``CARGO_HOME``, else ``~/.cargo``) where it has a ``registry/src``, else None."""
     home = environ.get("CARGO_HOME") or (os.path.join(os.path.expanduser("~"), ".cargo"))
     return Path(home) if os.path.isdir(os.path.join(home, "registry", "src")) else None
+
+
+def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Optional[Path]:
+    """Go's module cache (``GOMODCACHE``, else the first ``GOPATH`` entry's ``pkg/mod``, else ``~/go/pkg/mod``)
+    where it exists, else None."""
+    gopath = (environ.get("GOPATH") or "").split(os.pathsep)[0] or os.path.join(os.path.expanduser("~"), "go")
+    cache = environ.get("GOMODCACHE") or os.path.join(gopath, "pkg", "mod")
+    return Path(cache) if os.path.isdir(cache) else None
 
 
 def linked_workspace_file(index: WorkspaceIndex, site: Optional[Path]) -> Callable[[str], bool]:

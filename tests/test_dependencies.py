@@ -692,3 +692,44 @@ def test_a_crates_path_without_a_use_and_a_used_child_module_are_in_the_context(
     assert files[f"{REGISTRY[:-len(INDEX)]}"].split("\n") == ["github.com-1ecc6299db9ec823/", INDEX + "/"]
     assert select_context("app/src/main.rs", RUST_APP, 7, {"app/src/main.rs": RUST_APP}, [], None, 8000,
                           (0, 9)) == []
+
+
+# ------------------------------------------------------------------------------------ Go: the module cache
+
+
+def test_go_imports_resolve_in_the_module_cache_at_the_required_version(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path / "gomod", {
+        "github.com/spf13/cobra@v1.7.0/command.go": "package cobra\n\ntype Command struct{ Old string }\n",
+        "github.com/spf13/cobra@v1.8.0/command.go": "package cobra\n\n// Command is a command.\n"
+                                                    "type Command struct{ Use string }\n",
+        "github.com/spf13/cobra@v1.8.0/command_test.go": "package cobra\n\ntype Command struct{}\n",
+        "github.com/spf13/cobra@v1.8.0/doc/md_docs.go": "package doc\n\nfunc GenMarkdown(c *cobra.Command) error {\n"
+                                                        "\treturn nil\n}\n",
+        "github.com/!burnt!sushi/toml@v1.3.2/decode.go": "package toml\n\nfunc Decode(data string, v any) error {\n"
+                                                         "\treturn nil\n}\n",
+        "github.com/golang/text@v0.14.0/language/tags.go": "package language\n\nfunc Parse(s string) (Tag, error) {\n"
+                                                            "\treturn Tag{}, nil\n}\n",
+    })
+    go_mod = ("module example.com/svc\n\ngo 1.22\n\nrequire (\n\tgithub.com/spf13/cobra v1.8.0\n"
+              "\tgithub.com/BurntSushi/toml v1.3.2 // indirect\n\tgolang.org/x/text v0.13.0\n"
+              "\texample.com/local v0.0.0\n)\n\n"
+              "replace golang.org/x/text => github.com/golang/text v0.14.0\nreplace example.com/local => ../local\n")
+    write(tmp_path / "ws", {"svc/go.mod": go_mod})
+    monkeypatch.setenv("GOMODCACHE", str(tmp_path / "gomod"))
+    text = ('package main\n\nimport (\n\t"fmt"\n\t"github.com/spf13/cobra"\n\t"github.com/spf13/cobra/doc"\n'
+            '\t"github.com/BurntSushi/toml"\n\t"golang.org/x/text/language"\n\t"example.com/local/x"\n)\n\n'
+            "func main() {\n\tc := &cobra.Command{}\n\tdoc.GenMarkdown(c)\n\ttoml.Decode(\"\", nil)\n"
+            "\tlanguage.Parse(\"en\")\n\tx.Y()\n\tfmt.Println(c)\n}\n")
+    files = installed(tmp_path / "ws")
+    got = {r.module: installed_definitions(r, "svc/cmd/main.go", text, files) for r in refs(text, "go")}
+    assert got == {
+        "fmt": {},
+        "github.com/spf13/cobra": {"go-modules/github.com/spf13/cobra@v1.8.0/command.go": ["Command"]},
+        "github.com/spf13/cobra/doc": {"go-modules/github.com/spf13/cobra@v1.8.0/doc/md_docs.go": ["GenMarkdown"]},
+        "github.com/BurntSushi/toml": {"go-modules/github.com/!burnt!sushi/toml@v1.3.2/decode.go": ["Decode"]},
+        "golang.org/x/text/language": {"go-modules/github.com/golang/text@v0.14.0/language/tags.go": ["Parse"]},
+        "example.com/local/x": {},  # replaced by a folder of the workspace
+    }
+    snippets = select_context("svc/cmd/main.go", text, 13, {"svc/cmd/main.go": text}, [], None, 6000, (0, 20),
+                              installed=files, language="go")
+    assert any("type Command struct{ Use string }" in s.text for s in snippets)
