@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Optional
 
 from fim import languages
 from fim.memo import text_memo
@@ -95,19 +95,24 @@ def _public_others(model, cut: Extract, max_chars: int) -> Extract:
     if any(n.startswith(('"', "'")) for n in defined):
         return cut  # ``declare module "net" { ... }`` blocks (@types/node): the names asked for only
     public = tuple(sorted(n for n in defined if not n.startswith("_")))
-    pieces, taken = _others(model, cut, public, max_chars)
+    # an installed file's others without the comments above them (Rust's, Go's ``brief_attached``: docs)
+    pieces, taken = _others(model, cut, public, max_chars,
+                            getattr(model, "brief_attached", None) or getattr(model, "attached", ()))
     return Extract("\n\n".join(pieces), tuple(sorted(taken)), True)
 
 
-def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int) -> tuple[list[str], list[tuple[int, int]]]:
+def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int,
+            marks: Optional[tuple[str, ...]] = None) -> tuple[list[str], list[tuple[int, int]]]:
     """The pieces and spans of `cut` (if any text) followed by the shortest rendering of each definition of
-    `names` outside it that fits in `max_chars`, in file order."""
+    `names` outside it that fits in `max_chars`, in file order, without the comment lines above it that start
+    with `marks` (default: the model's ``attached``)."""
+    marks = getattr(model, "attached", ()) if marks is None else marks
     pieces = [cut.text] if cut.text else []
     size, taken = len(cut.text), list(cut.spans)
     for s, e in model.find(names):
         if any(s < b and a < e for a, b in cut.spans):
             continue
-        text = _without_comments_above(model.tiers(s, e)[0], getattr(model, "attached", ()))
+        text = _without_comments_above(model.tiers(s, e)[0], marks)
         if size + len(text) + 2 > max_chars:
             continue
         pieces.append(text)

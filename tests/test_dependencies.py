@@ -700,7 +700,10 @@ def test_a_crates_path_without_a_use_and_a_used_child_module_are_in_the_context(
 def test_go_imports_resolve_in_the_module_cache_at_the_required_version(tmp_path: Path, monkeypatch) -> None:
     write(tmp_path / "gomod", {
         "github.com/spf13/cobra@v1.7.0/command.go": "package cobra\n\ntype Command struct{ Old string }\n",
-        "github.com/spf13/cobra@v1.8.0/command.go": "package cobra\n\n// Command is a command.\n"
+        "github.com/spf13/cobra@v1.8.0/command.go": "package cobra\n\n"
+                                                    "// Command is just that, a command for your app.\n"
+                                                    "// E.g.  'go run ...' - 'run' is the command. Cobra requires\n"
+                                                    "// you to define the usage and description.\n"
                                                     "type Command struct{ Use string }\n",
         "github.com/spf13/cobra@v1.8.0/command_test.go": "package cobra\n\ntype Command struct{}\n",
         "github.com/spf13/cobra@v1.8.0/doc/md_docs.go": "package doc\n\nfunc GenMarkdown(c *cobra.Command) error {\n"
@@ -732,4 +735,5 @@ def test_go_imports_resolve_in_the_module_cache_at_the_required_version(tmp_path
     }
     snippets = select_context("svc/cmd/main.go", text, 13, {"svc/cmd/main.go": text}, [], None, 6000, (0, 20),
                               installed=files, language="go")
-    assert any("type Command struct{ Use string }" in s.text for s in snippets)
+    (command,) = [s.text for s in snippets if s.source == "go-modules/github.com/spf13/cobra@v1.8.0/command.go"]
+    assert command == "// Command is just that, a command for your app.\ntype Command struct{ Use string }"

@@ -8,7 +8,8 @@ import re
 from dataclasses import replace
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, uses
-from fim.languages.treesitter import Spec, TreeFile, field_text, find_all, parse, string_content
+from fim.languages.treesitter import (BriefTreeFile, Spec, TreeFile, field_text, find_all, parse,
+                                      string_content)
 
 GRAMMAR = "go"
 _STDLIB = frozenset(
@@ -110,7 +111,7 @@ SPEC = Spec(GRAMMAR, _names, lambda node: None, frozenset({"block"}))
 
 
 def model(text: str, lines: list[str]) -> TreeFile:
-    return TreeFile(text, lines, SPEC)
+    return BriefTreeFile(text, lines, SPEC)
 
 
 LANGUAGE = Language(

@@ -1,6 +1,7 @@
 """Rust: ``use`` and ``mod`` by tree-sitter; ``crate::``/``super::``/``self::`` paths, ``mod.rs`` and
 sibling-module layouts, and the workspace's other crates (by their Cargo.toml names). A registry crate's
-definitions (`fim.crates`) come without their doc comments but for each one's first line (`RustFile.brief_tiers`)."""
+definitions (`fim.crates`) come without their doc comments but for each one's first line (`BriefTreeFile`), the
+others beside them without their attributes (`RustFile`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import replace
 from typing import Iterable
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first, uses
-from fim.languages.treesitter import Spec, TreeFile, field_text, parse
+from fim.languages.treesitter import BriefTreeFile, Spec, TreeFile, field_text, parse
 
 GRAMMAR = "rust"
 
@@ -203,32 +204,10 @@ def _names(node, parsed) -> list[str]:
 SPEC = Spec(GRAMMAR, _names, lambda node: None, frozenset({"block"}))
 
 
-class RustFile(TreeFile):
-    """A Rust file's definitions (`TreeFile`), with `brief_tiers` for a registry crate's API."""
+class RustFile(BriefTreeFile):
+    """A Rust file's definitions; an installed crate's other items come without their docs and attributes."""
 
-    attached = ("//", "#[")  # lines above a definition that belong to it (doc comments, attributes)
-
-    def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
-        """`tiers` of lines [start, end) without their comment lines (a crate documents every item at length,
-        with examples), but for the first line of the leading doc comment: ``/// An automaton for ...``."""
-        return tuple(dict.fromkeys(without_comments(t) for t in self.tiers(start, end)))
-
-
-def without_comments(text: str) -> str:
-    """`text` without its ``//`` comment lines (``///`` and ``//!`` docs too), the first line of its leading
-    doc comment kept above the first line of code."""
-    out: list[str] = []
-    first = ""
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("//"):
-            if not out and not first:
-                first = stripped.lstrip("/!").strip()
-            continue
-        if not out and first:
-            out.append(f"{line[:len(line) - len(line.lstrip())]}/// {first}")
-        out.append(line)
-    return "\n".join(out)
+    brief_attached = ("//", "#[")
 
 
 def model(text: str, lines: list[str]) -> TreeFile:

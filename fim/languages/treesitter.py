@@ -367,3 +367,30 @@ def _body_query(name: str, types: tuple[str, ...]):
 def field_text(parsed: Parsed, node, name: str = "name") -> str:
     child = node.child_by_field_name(name)
     return parsed.text(child) if child is not None else ""
+
+
+class BriefTreeFile(TreeFile):
+    """A `TreeFile` of a language with ``//`` comments (Rust, Go) whose installed files' API (`fim.symbols.brief`)
+    comes without them: a crate or module documents every item at length, with examples."""
+
+    brief_attached = ("//",)  # comment lines above the other definitions a brief shows, left out
+
+    def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """`tiers` of lines [start, end) without their ``//`` comment lines (``///`` docs too), but for the
+        first line of the leading one: ``/// An automaton for searching multiple strings in linear time.``."""
+        return tuple(dict.fromkeys(without_line_comments(t) for t in self.tiers(start, end)))
+
+
+def without_line_comments(text: str) -> str:
+    """`text` without its ``//`` comment lines, the first line of its leading comment kept."""
+    out: list[str] = []
+    first = ""
+    for line in text.split("\n"):
+        if line.lstrip().startswith("//"):
+            if not out and not first:
+                first = line
+            continue
+        if not out and first:
+            out.append(first)
+        out.append(line)
+    return "\n".join(out)
