@@ -1,26 +1,34 @@
 """Context from installed dependencies: retrieval recall of a dependency's defining line, before and after.
 
-    .venv/bin/python -m benchmarks.dependency_context                    # the four cases, ~4 min on 2 busy cores
+    .venv/bin/python -m benchmarks.dependency_context                    # the six cases, ~5 min on 2 busy cores
     .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
 
-Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI
-source distribution, an npm tarball) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION`` with
-its pinned dependencies installed there, once, from the package registries: a virtual environment (``python
--m venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx and requests, ``node_modules``
-(``npm install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query and
-@grpc/grpc-js (@types/node: Node's built-ins). Tasks are
-`benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the
-project's files together with the environment's site-packages (keys ``site-packages/...``), kept where the
-use is in the project's library files and the defining line in an installed package: ``httpcore.Request(``
-in ``httpx/_transports/default.py`` -> ``class Request:`` in ``site-packages/httpcore/_models.py``. All the
-tasks of both files splits are used (a few dozen per Python case). TypeScript (react-query's ``src/``): the
-uses of names imported by name from an installed package, whose one definition is in that package's ESM
-declaration files (`benchmarks.languages`' line patterns: ``declare class QueryObserver``); grpc-js's ``src/``:
-what it imports from a Node built-in, by name (``import { Socket } from 'net'``) or as a namespace's member
-(``http2.connect(``, the cursor after ``http2.``), declared in @types/node's ``declare module "http2" {`` block
-(`node_builtin_tasks`; an overloaded function's first signature). Each case also
-samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split): their recall shows
-whether the installed packages crowd the project's files out.
+Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI source
+distribution, an npm tarball, a Debian package) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION``
+with its pinned dependencies installed there, once, from the package registries: a virtual environment (``python -m
+venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx and requests, ``node_modules`` (``npm
+install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query and @grpc/grpc-js
+(@types/node: Node's built-ins); for regex (Rust), Debian's ``librust-*-dev`` crates unpacked as Cargo does into
+the benchmark's CARGO_HOME (``deps/cargo-home/registry/src/index.crates.io-.../NAME-VERSION``) with a Cargo.lock
+written from the versions present; for cobra (Go), Debian's ``golang-*-dev`` modules laid out as Go's module cache
+(``deps/go-mod-cache/<path>@<version>``) at the versions cobra's go.mod requires. The server is pointed at both
+(``CARGO_HOME``, ``GOMODCACHE``), not at the user's. Tasks are `benchmarks.repo_context`'s (CrossCodeEval's method:
+Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the project's files
+together with the environment's site-packages (keys ``site-packages/...``), kept where the use is in the project's
+library files and the defining line in an installed package: ``httpcore.Request(`` in
+``httpx/_transports/default.py`` -> ``class Request:`` in ``site-packages/httpcore/_models.py``. All the tasks of
+both files splits are used (a few dozen per Python case). TypeScript (react-query's ``src/``): the uses of names
+imported by name from an installed package, whose one definition is in that package's ESM declaration files
+(`benchmarks.languages`' line patterns: ``declare class QueryObserver``); grpc-js's ``src/``: what it imports from
+a Node built-in, by name (``import { Socket } from 'net'``) or as a namespace's member (``http2.connect(``, the
+cursor after ``http2.``), declared in @types/node's ``declare module "http2" {`` block (`node_builtin_tasks`; an
+overloaded function's first signature); regex's ``src/``: a name a ``use`` of a dependency crate brings (``use
+regex_syntax::hir::{self, Hir}``: ``Hir``) or one after a path through the crate or such a module
+(``regex_syntax::is_word_byte(``, ``hir::Class``), defined once in the crates' ``src/`` (`cargo_dependency_tasks`);
+cobra's library files: ``alias.Name`` of a required module's package (``flag "github.com/spf13/pflag"``:
+``flag.FlagSet``, the cursor after ``flag.``), defined once in that package (`go_module_tasks`). Each case also
+samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split): their recall shows whether the
+installed packages crowd the project's files out.
 
 Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
 workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
@@ -34,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import shutil
 import re
 import subprocess
@@ -59,6 +68,7 @@ from benchmarks.repo_context import (
     sample_tasks,
 )
 from benchmarks.stats import percentile
+from fim.gomodules import escape
 
 # A project -> the pinned dependencies its library files import (httpx 0.27.2 and requests 2.32.3 were
 # released with these versions current; react-query pins its query-core).
@@ -74,9 +84,15 @@ CASES = {
     "regex": ("deb:librust-regex-dev=1.7.1-1", ("deb:librust-regex-syntax-dev=0.6.27-1",
                                                 "deb:librust-aho-corasick-dev=0.7.19-1",
                                                 "deb:librust-memchr-dev=2.5.0-1")),
+    # Go: cobra 1.6.1 using pflag (flag.FlagSet, pflag.Flag), go-md2man and yaml.v3, Debian's sources laid out in a
+    # module cache at the versions cobra's go.mod requires (Debian's pflag is a snapshot just past v1.0.5)
+    "cobra": ("deb:golang-github-spf13-cobra-dev=1.6.1-1", (
+        "deb:golang-github-spf13-pflag-dev=1.0.6~git20210604-d5e0c0615ace-1",
+        "deb:golang-github-cpuguy83-go-md2man-v2-dev=2.0.2+ds1-1", "deb:golang-gopkg-yaml.v3-dev=3.0.1-3")),
 }
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
 CARGO_KEY = "cargo-registry/"  # `fim.crates`' keys for $CARGO_HOME/registry/src
+GO_KEY = "go-modules/"  # `fim.gomodules`' keys for $GOMODCACHE
 SITE = "site-packages/"
 TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
 
@@ -92,7 +108,16 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(package.root, root)
-    if spec.startswith("deb:"):
+    if spec.startswith("deb:") and (root / "go.mod").exists():
+        log(f"{spec}: {wanted} into the module cache {go_module_cache()} at the versions go.mod requires")
+        requires = go_requires(root)
+        for pin in pins:
+            module = fetch(pin, log).root  # usr/share/gocode/src/<module path>
+            path = _go_module_path(module)
+            target = go_module_cache() / f"{escape(path)}@{escape(requires[path])}"
+            if not target.exists():
+                shutil.copytree(module, target)
+    elif spec.startswith("deb:"):
         log(f"{spec}: {wanted} into {cargo_home()}/registry/src/{CARGO_INDEX}, Cargo.lock written")
         crates = []
         for pin in pins:
@@ -115,6 +140,22 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
               "--disable-pip-version-check", *pins])
     done.write_text(wanted + "\n", encoding="utf-8")
     return root
+
+
+def go_module_cache() -> Path:
+    """The benchmark's GOMODCACHE (the Go cases' dependencies as ``<module path>@<version>``, as Go unpacks them)."""
+    return benchmark_dir() / "deps" / "go-mod-cache"
+
+
+def go_requires(root: Path) -> dict[str, str]:
+    """Module path -> the version the go.mod in `root` requires."""
+    text = (root / "go.mod").read_text(encoding="utf-8")
+    return dict(re.findall(r"(?m)^(?:require[ \t]+|[ \t]+)([^\s()]+)[ \t]+(v[0-9]\S*)", text))
+
+
+def _go_module_path(folder: Path) -> str:
+    m = re.search(r"(?m)^module[ \t]+(\S+)", (folder / "go.mod").read_text(encoding="utf-8"))
+    return m.group(1).strip('"') if m else ""
 
 
 def cargo_home() -> Path:
@@ -405,6 +446,59 @@ def cargo_dependency_tasks(name: str, project, crates: Sequence[Path]) -> list:
     return tasks
 
 
+def go_module_tasks(name: str, project, root: Path) -> list:
+    """Uses in the project's Go library files of ``alias.Name`` where ``alias`` imports a package of a module its
+    go.mod requires (``flag "github.com/spf13/pflag"``: ``flag.FlagSet``, the cursor after ``flag.``), ``Name``
+    defined once in that package's files in the module cache (`benchmarks.languages`' line patterns)."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition, Task, split_of
+    from fim.positions import index_to_utf16, lsp_lines
+
+    requires = go_requires(root)
+    defined: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (import path, name) -> [(key, line)]
+    texts: dict[str, list[str]] = {}
+    for module, version in requires.items():
+        folder = go_module_cache() / f"{escape(module)}@{escape(version)}"
+        for path in sorted(folder.rglob("*.go")) if folder.is_dir() else ():
+            if path.name.endswith("_test.go"):
+                continue
+            rel = path.relative_to(folder).as_posix()
+            package = posixpath.join(module, posixpath.dirname(rel)).rstrip("/")
+            key = f"{GO_KEY}{escape(module)}@{escape(version)}/{rel}"
+            text = path.read_text(encoding="utf-8", errors="replace")
+            texts[key] = lsp_lines(text)
+            for symbol, line in languages.definitions(text, "go"):
+                defined.setdefault((package, symbol), []).append((key, line))
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        if languages.language_of(path) != "go" or not languages.is_library(path):
+            continue
+        text = files[path]
+        imports = languages._go_imports(text)
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines):
+                continue
+            for m in re.finditer(r"\b([A-Za-z_]\w*)\.([A-Z]\w*)", line):
+                where = defined.get((imports.get(m.group(1), ""), m.group(2)), ())
+                if len(where) != 1 or line[:m.start()].rstrip().endswith("."):
+                    continue
+                column = m.start(2)
+                body = lines[i].rstrip("\r\n")
+                (target, target_line), = where
+                definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"),
+                                        m.group(2), imports[m.group(1)])
+                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
+                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
+                                  column=column, character=index_to_utf16(body, column), name=m.group(2),
+                                  hole=body[column:].rstrip(), definition=definition, style="go-module",
+                                  reexported=False, split=split_of(name, path), text=document, language="go"))
+                break
+    return tasks
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -442,6 +536,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):  # the workspace's own .venv only
         os.environ.pop(variable, None)
     os.environ["CARGO_HOME"] = str(cargo_home())  # the Rust cases' registry, not the user's ~/.cargo
+    os.environ["GOMODCACHE"] = str(go_module_cache())  # the Go cases' module cache, not the user's
     default_budget = Settings().context_size
     budgets = sorted(set(args.budgets) | {default_budget})
     projects, tasks, info = {}, [], []
@@ -449,7 +544,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         spec, pins = CASES[case]
         root = prepared(spec, pins, log)
         project, _ = index_workspace(root)
-        if spec.startswith("deb:"):
+        if spec.startswith("deb:") and (root / "go.mod").exists():
+            found = go_module_tasks(case, project, root)
+        elif spec.startswith("deb:"):
             found = cargo_dependency_tasks(case, project, [cargo_home() / "registry" / "src" / CARGO_INDEX /
                                                           fetch(pin).root.name for pin in pins])
         elif spec.startswith("npm:") and any(p.startswith("@types/node@") for p in pins):
