@@ -114,15 +114,15 @@ def qualified_paths(document: str, refs: tuple[ImportRef, ...]) -> tuple[ImportR
 class _Crates:
     """The crates of one Cargo.lock in the registry folders of `installed`."""
 
-    def __init__(self, packages: tuple[Locked, ...], installed: Mapping[str, str], workspace: str) -> None:
-        self.packages = packages
+    def __init__(self, lock: "_Lock", installed: Mapping[str, str], workspace: str) -> None:
+        self.lock = lock
         self.installed = installed
         self.workspace = workspace
 
     def root(self, crate: str, user: Optional[tuple[str, str]]) -> Optional[str]:
         """The root file of the registry crate `crate` (``-`` as ``_``) at the version the lock gives `user`
         ((name, version) of a registry crate; None: the workspace)."""
-        locked = [p for p in self.packages if p.name.replace("-", "_") == crate and p.source]
+        locked = [p for p in self.lock.by_crate.get(crate, ()) if p.source]
         if not locked:
             return None
         wanted = self._version(locked, user)
@@ -139,10 +139,10 @@ class _Crates:
     def _version(self, locked: list[Locked], user: Optional[tuple[str, str]]) -> str:
         """The version of `locked` (one crate's entries) that `user`'s dependencies name, else the highest."""
         if user is not None:
-            users = [p for p in self.packages if (p.name, p.version) == user]
+            users = [p for p in self.lock.by_crate.get(user[0].replace("-", "_"), ()) if p.version == user[1]]
         else:
-            users = [p for p in self.packages if not p.source and p.name == self.workspace] or \
-                [p for p in self.packages if not p.source]
+            members = self.lock.members
+            users = [p for p in members if p.name == self.workspace] or list(members)
         versions = {p.version for p in locked}
         named = []
         for package in users:
@@ -226,7 +226,8 @@ class _Crates:
             start = self.child(path, head)
             if start is None:
                 folder = crate_folder.split("/")[2]
-                user = next(((p.name, p.version) for p in self.packages if f"{p.name}-{p.version}" == folder), None)
+                user = next(((p.name, p.version) for p in self.lock.packages if f"{p.name}-{p.version}" == folder),
+                            None)
                 start = self.root(head, user) if user is not None else None
         if start is None:
             return None
@@ -261,9 +262,8 @@ def _module_dir(path: str) -> str:
 def _lib_file(folder: str, installed: Mapping[str, str]) -> Optional[str]:
     """A registry crate folder's library root: its Cargo.toml ``[lib] path``, else ``src/lib.rs``."""
     manifest = folder + "Cargo.toml"
-    text = installed[manifest] if manifest in installed else ""
-    m = re.search(r"(?ms)^\[lib\][^\[]*?^path[ \t]*=[ \t]*\"([^\"]+)\"", text)
-    candidates = [posixpath.normpath(folder + m.group(1))] if m else []
+    path = _manifest_field(installed[manifest], "lib", "path") if manifest in installed else ""
+    candidates = [posixpath.normpath(folder + path)] if path else []
     candidates.append(folder + "src/lib.rs")
     return next((c for c in candidates if c.startswith(folder) and c.endswith(".rs") and c in installed), None)
 
@@ -282,12 +282,27 @@ def _nearest(current_path: str, name: str, installed: Mapping[str, str]) -> Opti
 def _workspace_crate(current_path: str, installed: Mapping[str, str]) -> str:
     """The ``[package] name`` of the Cargo.toml nearest `current_path`, or ""."""
     manifest = _nearest(current_path, "Cargo.toml", installed)
-    m = re.search(r"(?ms)^\[package\][^\[]*?^name[ \t]*=[ \t]*\"([^\"]+)\"", installed[manifest]) if manifest else None
+    return _manifest_field(installed[manifest], "package", "name") if manifest else ""
+
+
+@lru_cache(maxsize=256)
+def _manifest_field(text: str, table: str, key: str) -> str:
+    """A Cargo.toml's ``[table] key = "value"`` (``[lib] path``, ``[package] name``), or ""."""
+    m = re.search(r"(?ms)^\[%s\][^\[]*?^%s[ \t]*=[ \t]*\"([^\"]+)\"" % (table, key), text)
     return m.group(1) if m else ""
 
 
+@dataclass(frozen=True)
+class _Lock:
+    """A Cargo.lock's packages, by crate name (``-`` as ``_``), and the workspace's own (no source)."""
+
+    packages: tuple[Locked, ...]
+    by_crate: dict[str, tuple[Locked, ...]]
+    members: tuple[Locked, ...]
+
+
 @lru_cache(maxsize=8)
-def _parse_lock(text: str) -> tuple[Locked, ...]:
+def _parse_lock(text: str) -> _Lock:
     """The ``[[package]]`` entries of a Cargo.lock (any of its formats)."""
     out = []
     for block in re.split(r"(?m)^\[\[package\]\][ \t]*$", text)[1:]:
@@ -297,7 +312,11 @@ def _parse_lock(text: str) -> tuple[Locked, ...]:
         if "name" in fields and "version" in fields:
             out.append(Locked(fields["name"], fields["version"], fields.get("source", ""),
                               tuple(re.findall(r"\"([^\"]+)\"", deps.group(1))) if deps else ()))
-    return tuple(out)
+    by_crate: dict[str, tuple[Locked, ...]] = {}
+    for package in out:
+        key = package.name.replace("-", "_")
+        by_crate[key] = by_crate.get(key, ()) + (package,)
+    return _Lock(tuple(out), by_crate, tuple(p for p in out if not p.source))
 
 
 @lru_cache(maxsize=64)
