@@ -53,7 +53,7 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
                       installed: Mapping[str, str]) -> dict[str, list[str]]:
     """Registry file -> the names of the Rust import `ref` (of `document`, at `current_path`) it defines, in
     the order of `ref.names`; {} when the path's first segment is no crate of the nearest Cargo.lock."""
-    segments = ref.module.split("::")
+    segments = ref.module.removeprefix("::").split("::")  # ``use ::serde::Serialize`` (2015's extern paths)
     if not segments or segments[0] in NOT_CRATES or not all(_IDENT.match(s) for s in segments):
         return {}
     lock = _nearest(current_path, "Cargo.lock", installed)

@@ -655,6 +655,10 @@ def test_rust_crates_resolve_in_cargos_registry_at_the_locked_version(tmp_path: 
     # ``pub use mutex::{Mutex, ..}`` inside a macro of sync/mod.rs
     assert installed_definitions(tokio, "app/src/main.rs", RUST_APP, files) == {
         f"{REGISTRY}/tokio-1.40.0/src/sync/mutex.rs": ["Mutex"]}
+    absolute = refs("use ::tokio::sync::Mutex;\n", "rust")[0]  # a leading ``::``
+    assert installed_definitions(absolute, "app/src/main.rs", "", files) == {
+        f"{REGISTRY}/tokio-1.40.0/src/sync/mutex.rs": ["Mutex"]}
+    assert "Cargo.lock" in files and "app/Cargo.toml" in files and "app/src/main.rs" not in files  # manifests only
     # serde_json's [lib] path; its ``pub use serde::ser::Serialize`` at the version serde_json depends on
     assert installed_definitions(serialize, "app/src/main.rs", RUST_APP, files) == {
         f"{REGISTRY}/serde-1.0.210/src/ser.rs": ["Serialize"]}
