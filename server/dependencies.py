@@ -241,18 +241,17 @@ class InstalledFiles(Mapping[str, str]):
         return 0
 
 
-def find_cargo_home(environ: Mapping[str, str] = os.environ) -> Optional[Path]:
-    """Cargo's home folder (``CARGO_HOME``, else ``~/.cargo``) where it has a ``registry/src``, else None."""
-    home = environ.get("CARGO_HOME") or (os.path.join(os.path.expanduser("~"), ".cargo"))
-    return Path(home) if os.path.isdir(os.path.join(home, "registry", "src")) else None
+def find_cargo_home(environ: Mapping[str, str] = os.environ) -> Path:
+    """Cargo's home folder (``CARGO_HOME``, else ``~/.cargo``), whether or not Cargo has made it yet (the first
+    ``cargo build`` after the server started fills it: its files are looked for when asked for)."""
+    return Path(environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo"))
 
 
-def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Optional[Path]:
-    """Go's module cache (``GOMODCACHE``, else the first ``GOPATH`` entry's ``pkg/mod``, else ``~/go/pkg/mod``)
-    where it exists, else None."""
+def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Path:
+    """Go's module cache (``GOMODCACHE``, else the first ``GOPATH`` entry's ``pkg/mod``, else ``~/go/pkg/mod``),
+    whether or not it exists yet."""
     gopath = (environ.get("GOPATH") or "").split(os.pathsep)[0] or os.path.join(os.path.expanduser("~"), "go")
-    cache = environ.get("GOMODCACHE") or os.path.join(gopath, "pkg", "mod")
-    return Path(cache) if os.path.isdir(cache) else None
+    return Path(environ.get("GOMODCACHE") or os.path.join(gopath, "pkg", "mod"))
 
 
 def linked_workspace_file(index: WorkspaceIndex, site: Optional[Path]) -> Callable[[str], bool]:

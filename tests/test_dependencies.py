@@ -741,3 +741,24 @@ def test_go_imports_resolve_in_the_module_cache_at_the_required_version(tmp_path
                               installed=files, language="go")
     (command,) = [s.text for s in snippets if s.source == "go-modules/github.com/spf13/cobra@v1.8.0/command.go"]
     assert command == "// Command is just that, a command for your app.\ntype Command struct{ Use string }"
+
+
+def test_cargos_and_gos_caches_are_found_from_the_environment_even_before_they_exist(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    from server.dependencies import find_cargo_home, find_go_module_cache
+
+    home = str(Path.home())
+    assert find_cargo_home({}) == Path(home) / ".cargo"
+    assert find_cargo_home({"CARGO_HOME": str(tmp_path / "cargo")}) == tmp_path / "cargo"  # not made yet
+    assert find_go_module_cache({}) == Path(home) / "go" / "pkg" / "mod"
+    assert find_go_module_cache({"GOPATH": os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])}) == \
+        tmp_path / "a" / "pkg" / "mod"
+    assert find_go_module_cache({"GOMODCACHE": str(tmp_path / "m"), "GOPATH": str(tmp_path / "a")}) == tmp_path / "m"
+    # a registry the first ``cargo build`` fills after the server started is read then
+    monkeypatch.setenv("CARGO_HOME", str(tmp_path / "cargo"))
+    monkeypatch.setattr("server.dependencies.STAT_SECONDS", 0.0)
+    files = installed(tmp_path)
+    assert "cargo-registry/" not in files
+    write(tmp_path / "cargo" / "registry" / "src" / INDEX, {"memchr-2.5.0/src/lib.rs": "pub fn memchr() {}\n"})
+    assert files["cargo-registry/"] == INDEX + "/"
+    assert files[f"cargo-registry/{INDEX}/memchr-2.5.0/src/lib.rs"] == "pub fn memchr() {}\n"
