@@ -51,7 +51,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from benchmarks.repo_context import (
     BUDGETS,
@@ -95,6 +95,20 @@ CARGO_KEY = "cargo-registry/"  # `fim.crates`' keys for $CARGO_HOME/registry/src
 GO_KEY = "go-modules/"  # `fim.gomodules`' keys for $GOMODCACHE
 SITE = "site-packages/"
 TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
+
+
+def _use_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(number, code) of a JavaScript/TypeScript file's lines that may use an imported name: strings and
+    comments blanked, import and export statements left out."""
+    from benchmarks import languages
+    from fim.positions import lsp_lines
+
+    code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    statements = {text.count("\n", 0, k) for m in languages._IMPORT_STATEMENT.finditer(text)
+                  for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
+    for i, line in enumerate(code.split("\n")[:len(lsp_lines(text))]):
+        if i not in statements and not line.lstrip().startswith(("import ", "export ", "} from")):
+            yield i, line
 
 
 def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
@@ -258,13 +272,8 @@ def npm_dependency_tasks(name: str, project, root: Path) -> list:
         text = files[path]
         imported = {n.split(" as ")[0].replace("type ", "").strip() for m in _BARE_IMPORT.finditer(text)
                     for n in m.group(1).split(",") if " as " not in n}
-        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
         lines = lsp_lines(text)
-        statements = {text.count("\n", 0, k) for m in languages._IMPORT_STATEMENT.finditer(text)
-                      for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
-        for i, line in enumerate(code.split("\n")):
-            if i in statements or line.lstrip().startswith(("import ", "export ", "} from")) or i >= len(lines):
-                continue
+        for i, line in _use_lines(text):
             for m in re.finditer(r"[A-Za-z_$][\w$]*", line):
                 where = defined.get(m.group(0), ())
                 if m.group(0) not in imported or len(where) != 1 or line[:m.start()].rstrip().endswith("."):
@@ -344,13 +353,8 @@ def node_builtin_tasks(name: str, project, root: Path) -> list:
                 aliases[clause.split()[-1]] = m.group(2)
         if not named and not aliases:
             continue
-        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
         lines = lsp_lines(text)
-        statements = {text.count("\n", 0, k) for m in languages._IMPORT_STATEMENT.finditer(text)
-                      for k in range(m.start(), m.end()) if text[k] == "\n" or k == m.start()}
-        for i, line in enumerate(code.split("\n")):
-            if i in statements or line.lstrip().startswith(("import ", "export ", "} from")) or i >= len(lines):
-                continue
+        for i, line in _use_lines(text):
             for m in re.finditer(r"([A-Za-z_$][\w$]*)(?:\.([A-Za-z_$][\w$]*))?", line):
                 if line[:m.start()].rstrip().endswith("."):
                     continue
