@@ -51,7 +51,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 from benchmarks.repo_context import (
     BUDGETS,
@@ -95,6 +95,16 @@ CARGO_KEY = "cargo-registry/"  # `fim.crates`' keys for $CARGO_HOME/registry/src
 GO_KEY = "go-modules/"  # `fim.gomodules`' keys for $GOMODCACHE
 SITE = "site-packages/"
 TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
+
+
+def _js_library_files(files: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(path, languageId, text) of the project's JavaScript and TypeScript library files, in path order."""
+    from benchmarks import languages
+
+    for path in sorted(files):
+        language = languages.language_of(path)
+        if languages.FAMILY.get(language or "") == "js" and languages.is_library(path):
+            yield path, language, files[path]
 
 
 def _use_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -265,11 +275,7 @@ def npm_dependency_tasks(name: str, project, root: Path) -> list:
             defined.setdefault(symbol, []).append((rel, line))
     files = project.index.snapshot()
     tasks = []
-    for path in sorted(files):
-        language = languages.language_of(path)
-        if languages.FAMILY.get(language or "") != "js" or not languages.is_library(path):
-            continue
-        text = files[path]
+    for path, language, text in _js_library_files(files):
         imported = {n.split(" as ")[0].replace("type ", "").strip() for m in _BARE_IMPORT.finditer(text)
                     for n in m.group(1).split(",") if " as " not in n}
         lines = lsp_lines(text)
@@ -319,7 +325,6 @@ def node_builtin_tasks(name: str, project, root: Path) -> list:
     @types/node's ``declare module "http2" {`` block: a name imported by name (``import { Socket } from 'net'``,
     the cursor at ``Socket``) or a member of a namespace or default import (``http2.connect(``, the cursor after
     ``http2.``)."""
-    from benchmarks import languages
     from benchmarks.repo_context import Definition, Task, split_of
     from fim.positions import index_to_utf16, lsp_lines
 
@@ -333,11 +338,7 @@ def node_builtin_tasks(name: str, project, root: Path) -> list:
             declared[module] = (path.relative_to(root).as_posix(), block, lsp_lines(text))
     files = project.index.snapshot()
     tasks = []
-    for path in sorted(files):
-        language = languages.language_of(path)
-        if languages.FAMILY.get(language or "") != "js" or not languages.is_library(path):
-            continue
-        text = files[path]
+    for path, language, text in _js_library_files(files):
         named: dict[str, str] = {}  # imported name -> module
         aliases: dict[str, str] = {}  # namespace or default import -> module
         for m in _BUILTIN_IMPORT.finditer(text):
