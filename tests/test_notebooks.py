@@ -269,26 +269,34 @@ def test_a_cell_sent_as_a_document_of_its_own_is_named_by_its_notebooks_file() -
         service.close()
 
 
+def _open_notebook(server: Any, folder: Path, texts: list[str], uris: int = 0) -> tuple[Any, str, list[str]]:
+    """`server`'s workspace at `folder`, with nb.ipynb open holding a Python code cell of each of `texts`: the
+    workspace, the notebook's URI and `uris` cell URIs (at least one a text; the others for cells added later)."""
+    from pygls.workspace import Workspace
+
+    workspace = server.protocol._workspace = Workspace(folder.as_uri(), workspace_folders=[])
+    nb_uri = (folder / "nb.ipynb").as_uri()
+    cells = [f"vscode-notebook-cell:{(folder / 'nb.ipynb').as_posix()}#W{n}sZmlsZQ%3D%3D"
+             for n in range(max(uris, len(texts)))]
+    workspace.put_notebook_document(types.DidOpenNotebookDocumentParams(
+        notebook_document=types.NotebookDocument(uri=nb_uri, notebook_type="jupyter-notebook", version=1,
+                                                 cells=[types.NotebookCell(kind=CODE, document=uri)
+                                                        for uri in cells[:len(texts)]]),
+        cell_text_documents=[types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+                             for uri, text in zip(cells, texts)]))
+    return workspace, nb_uri, cells
+
+
 def test_a_notebook_is_joined_again_only_when_its_cells_change(tmp_path: Path) -> None:
     """Each keystroke in a notebook joined all its cells several times (500 cells: 4 ms a join, 30 ms a
     keystroke and its completion); the joined text is kept while no cell's text, language, kind or place
     changes, and follows every such change."""
-    from pygls.workspace import Workspace
-
     from server.lsp import create_server
     from server.settings import Settings
 
     server = create_server(Settings())
     try:
-        workspace = server.protocol._workspace = Workspace(tmp_path.as_uri(), workspace_folders=[])
-        nb_uri = (tmp_path / "nb.ipynb").as_uri()
-        cells = [f"vscode-notebook-cell:{(tmp_path / 'nb.ipynb').as_posix()}#W{n}sZmlsZQ%3D%3D" for n in range(3)]
-        workspace.put_notebook_document(types.DidOpenNotebookDocumentParams(
-            notebook_document=types.NotebookDocument(uri=nb_uri, notebook_type="jupyter-notebook", version=1,
-                                                     cells=[types.NotebookCell(kind=CODE, document=uri)
-                                                            for uri in cells]),
-            cell_text_documents=[types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-                                 for uri, text in zip(cells, ["import os", "x = 1", "y = 2"])]))
+        workspace, nb_uri, cells = _open_notebook(server, tmp_path, ["import os", "x = 1", "y = 2"])
 
         def change(version: int, **cell_changes: Any) -> str:
             workspace.update_notebook_document(types.DidChangeNotebookDocumentParams(
@@ -325,22 +333,12 @@ def test_a_completion_is_offered_only_where_its_cell_still_is(tmp_path: Path) ->
     """A completion's position in the notebook's document was moved back into the cell by the line the cell
     started at when it was asked for: a markdown cell added above while the model ran put the suggestion on
     the lines of that cell's comments (or in another cell); it is offered only where its cell still is."""
-    from pygls.workspace import Workspace
-
     from server.lsp import create_server
     from server.settings import Settings
 
     server = create_server(Settings())
     try:
-        workspace = server.protocol._workspace = Workspace(tmp_path.as_uri(), workspace_folders=[])
-        nb_uri = (tmp_path / "nb.ipynb").as_uri()
-        cells = [f"vscode-notebook-cell:{(tmp_path / 'nb.ipynb').as_posix()}#W{n}sZmlsZQ%3D%3D" for n in range(3)]
-        workspace.put_notebook_document(types.DidOpenNotebookDocumentParams(
-            notebook_document=types.NotebookDocument(uri=nb_uri, notebook_type="jupyter-notebook", version=1,
-                                                     cells=[types.NotebookCell(kind=CODE, document=uri)
-                                                            for uri in cells[:2]]),
-            cell_text_documents=[types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-                                 for uri, text in zip(cells, ["import os", "x = 1"])]))
+        workspace, nb_uri, cells = _open_notebook(server, tmp_path, ["import os", "x = 1"], uris=3)
         target = server.target(cells[1], 0, 4)
         assert target == (nb_uri, 2, 4, 2)
         assert server.cursor(cells[1], target, 2, 4) == types.Position(line=0, character=4)
