@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Optional
 
 from fim.languages import csharp, dart, java, php, swift
-from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, ImportRef, Language, line_of
+from fim.languages.base import BRACE_RULES, MAX_WHOLE_LINES, TYPE_ARGUMENTS, ImportRef, Language, line_of
 
 
 
@@ -55,10 +55,7 @@ _PHP_CONSTANT = re.compile(r"[ \t]*(?:const[ \t]+([A-Za-z_]\w*)[ \t]*=|define[ \
 _CALLABLE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\(")  # \b: a word is tried once, not from each letter
 # Where a function's name has no keyword before it, a generic one is ``name<K, List<V>>(`` (Dart's ``T
 # identity<T>(``, C#'s ``T Parse<T>(``); Kotlin, Swift and Scala name theirs after ``fun``/``func``/``def``.
-# The spaces after the name and those after the type arguments are one run where there are none: two ``[ \t]*``
-# around an optional group split a run of spaces every way (a line of 20,000 spaces: 1.3 s a keystroke).
-_TYPE_ARGUMENTS = r"[ \t]*(?:<(?:[^<>()\n]|<[^<>()\n]*>)*>[ \t]*)?"
-_GENERIC_CALLABLE = re.compile(r"\b([A-Za-z_]\w*)" + _TYPE_ARGUMENTS + r"\(")
+_GENERIC_CALLABLE = re.compile(r"\b([A-Za-z_]\w*)" + TYPE_ARGUMENTS + r"\(")
 _GENERIC_LANGUAGES = frozenset({"dart", "csharp"})
 # Dart's top-level variables and constants: ``const int frameHeaderSize = 9;``, ``final codec = Codec();``
 # (`_dart_variable`: the type before the name is read without a regex that backtracks through its spaces)
@@ -136,7 +133,7 @@ class BraceFile:
         call = (_GENERIC_CALLABLE if generic else _CALLABLE).search(code)
         if call and call.group(1) not in _CONTROL and not code.lstrip().startswith(("return", "}", ".")) \
                 and re.match(r"^[ \t]*[\w:<>*&, \[\]@." + ("?]*" if generic else "]*") + r"[ \t*&]"
-                             + re.escape(call.group(1)) + (_TYPE_ARGUMENTS if generic else r"[ \t]*") + r"\(", code):
+                             + re.escape(call.group(1)) + (TYPE_ARGUMENTS if generic else r"[ \t]*") + r"\(", code):
             names.append(call.group(1))
         if code.lstrip().startswith("typedef"):
             last = self.code[self._end(i) - 1]

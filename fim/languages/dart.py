@@ -10,14 +10,13 @@ import posixpath
 import re
 from typing import Mapping, Optional
 
-from fim.languages.base import ImportRef, PathIndex, file_facts, join, line_of, uses
+from fim.languages.base import TYPE_ARGUMENTS, ImportRef, PathIndex, file_facts, join, line_of, uses
 
 # ``import 'x.dart' as p show A, B hide C;``, ``export '...';``, ``part '...';``, ``part of '...';``
 _DIRECTIVE = re.compile(r"(?m)^[ \t]*(import|export|part(?:[ \t]+of)?)[ \t]+(['\"])([^'\"\n]+)\2([^;]*);")
 _TYPE_LIKE = re.compile(r"(?<![\w.$])[A-Z][\w$]*")  # not ``x.member``
-# a public function called bare (``identity(x)``, ``binarySearchBy<E, K>(``), not a method (``x.f(``); one run of
-# spaces before the ``(`` where there are no type arguments (two ``[ \t]*`` split it every way: quadratic)
-_CALLED = re.compile(r"(?<![\w.$])([a-z][\w$]*)[ \t]*(?:<(?:[^<>()\n]|<[^<>()\n]*>)*>[ \t]*)?\(")
+# a public function called bare (``identity(x)``, ``binarySearchBy<E, K>(``), not a method (``x.f(``)
+_CALLED = re.compile(r"(?<![\w.$])([a-z][\w$]*)" + TYPE_ARGUMENTS + r"\(")
 _NOT_CALLED = frozenset({"if", "for", "while", "switch", "catch", "assert", "super", "this", "return", "await",
                          "print", "identical", "throw", "yield", "on", "in", "is", "as", "get", "set"})
 MAX_NAMES = 128  # type-like names of a file offered to the files of a library it imports
