@@ -21,7 +21,8 @@ for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/
 ``fs.readFileSync``); for Go, the package's files in the ``vendor`` folder of the nearest module above
 the file that has a ``vendor/modules.txt``, else in Go's module cache (keys ``go-modules/<path>@<version>/...``)
 at the version the nearest ``go.mod`` requires (`fim.gomodules`); for Rust, the crate's files in Cargo's
-registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`).
+registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`); for
+PHP, the class a ``use`` names in the Composer vendor folder of the nearest ``composer.json`` (`fim.composer`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from functools import lru_cache
 from typing import Mapping, Optional
 
 from fim import languages
+from fim.composer import composer_definitions
 from fim.crates import crate_definitions
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
@@ -83,6 +85,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         return _go_definitions(ref.module, names, current_path, installed)
     elif family == "rust":
         return crate_definitions(ref, current_path, document, installed)
+    elif family == "php":
+        return composer_definitions(ref, current_path, document, installed)
     else:
         return {}
     if entry is None:

@@ -10,14 +10,15 @@ as the README installs it: its packages are deepfim's dependencies, not the proj
 ``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
 ``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), ``go-modules/<path>`` (Go's
 module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``),
-workspace-relative paths inside a ``node_modules`` or ``vendor`` folder and the workspace's ``Cargo.lock``,
-``Cargo.toml`` and ``go.mod`` files (a key ending with ``/``: that folder's file names, then its folders' as
-``name/``: one listing of a Go package, of Cargo's registry indexes). Nothing is walked: ``key in files`` is
-one stat, ``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock up to
-4 MB; no NUL byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file
-the same mtime); secret-looking paths are never opened, nor a file whose links lead back into the workspace
-outside its installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install
---symlink``) where the workspace's ignore rules exclude it.
+workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a ``vendor-dir`` must
+have a folder named ``vendor`` in its path) and the workspace's ``Cargo.lock``, ``Cargo.toml``, ``go.mod`` and
+``composer.json`` files (a key ending with ``/``: that folder's file names, then its folders' as ``name/``: one
+listing of a Go package, of Cargo's registry indexes). Nothing is walked: ``key in files`` is one stat,
+``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock, Composer's
+``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept by
+stamp (mtime, size, inode, ctime: npm gives every file the same mtime); secret-looking paths are never opened,
+nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
+package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
+from fim.composer import MANIFEST_NAMES as COMPOSER_MANIFESTS
 from fim.crates import CARGO_REGISTRY
 from fim.dependencies import SITE
 from fim.gomodules import GO_MODULES
@@ -42,7 +44,8 @@ STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks fo
 MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
-MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod"})  # workspace files read for their versions (any folder)
+# workspace files read for their versions (any folder); a composer.json for its vendor folder
+MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "composer.json"})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
@@ -141,7 +144,7 @@ class InstalledFiles(Mapping[str, str]):
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
         site-packages, Cargo's registry sources, Go's module cache, node_modules and vendor but for a Cargo.lock,
-        Cargo.toml or go.mod (or a secret one)."""
+        Cargo.toml, go.mod or composer.json (or a secret one)."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         key = key[:-1] if key.endswith("/") else key
@@ -219,7 +222,7 @@ class InstalledFiles(Mapping[str, str]):
                     return "\n".join(name for _, name in sorted(found))
             except (OSError, TypeError):
                 return ""
-        manifest = key.rpartition("/")[2] in MANIFESTS
+        manifest = key.rpartition("/")[2] in MANIFESTS or key.endswith(COMPOSER_MANIFESTS)  # a big installed.json
         cap = max(self.max_file_bytes, MAX_MANIFEST_BYTES) if manifest else self.max_file_bytes
         if stamp[1] > cap:
             return ""

@@ -268,6 +268,77 @@ class BraceFile:
         return "\n".join(out)
 
 
+_PHP_CLASS = re.compile(r"^[ \t]*(?:(?:abstract|final|readonly)[ \t]+)*(?:class|interface|trait|enum)\b")
+_PHP_PRIVATE = re.compile(r"^[ \t]*(?:[a-z]+[ \t]+)*private\b")
+MAX_PHP_MEMBER_LINES = 3  # a longer statement (a property's array) keeps its first line
+
+
+class PhpFile(BraceFile):
+    """A PHP file: `brief` renders a class as an installed package's API."""
+
+    def brief(self, start: int, end: int) -> str:
+        """A definition as an installed package's API: its doc comment's first line and its declaration; a
+        class, interface, trait or enum with its constants, properties, cases and the signatures of its
+        methods but the private ones, each with its doc comment's first line."""
+        i = start
+        while i < end and not self.code[i].strip():
+            i += 1
+        doc = _php_doc(self.lines[start:i])
+        if i >= end or not _PHP_CLASS.match(self.code[i]):
+            rest = self.tiers(i, end)[0] if i < end else ""
+            return "\n".join(doc + [rest])
+        head = self._head_end(i)
+        out = doc + self.lines[i:head]
+        inner = self.depth[i] + 1
+        j, comments = head, head
+        while j < end:
+            if self.depth[j] != inner or not self.code[j].strip() or self.closing.match(self.code[j]):
+                if self.depth[j] != inner or self.closing.match(self.code[j]):
+                    comments = j + 1
+                j += 1
+                continue
+            k = j  # the member's statement: to its ``;`` or to the line opening its body
+            while k < end - 1 and not self.code[k].rstrip().endswith(";") and self.depth[k + 1] <= inner:
+                k += 1
+            body = self.depth[k + 1] > inner
+            if not _PHP_PRIVATE.match(self.code[j]):
+                lines = self.lines[j:k + 1]
+                if body:
+                    lines[-1] = lines[-1].rstrip().removesuffix("{").rstrip()
+                    lines = [line for line in lines if line.strip()]
+                    lines[-1] += ";"
+                elif len(lines) > MAX_PHP_MEMBER_LINES:
+                    lines = [lines[0].rstrip() + " ..."]
+                out += _php_doc(self.lines[comments:j]) + lines
+            j = k + 1
+            while body and j < end and self.depth[j] > inner:
+                j += 1
+            comments = j
+        return "\n".join(out + [line for line in self.lines[max(head, end - 1):end] if self.closing.match(line)])
+
+
+def _php_doc(lines: list[str]) -> list[str]:
+    """The first line of text of the ``/** ... */`` comment in `lines` as a one-line doc comment, and the
+    attributes (``#[...]``) there; nothing else of `lines` (other comments, blank lines)."""
+    out: list[str] = []
+    text = None
+    indent = ""
+    inside = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("/**"):
+            inside, text, indent = True, None, line[: len(line) - len(line.lstrip())]
+        if inside:
+            words = stripped.removeprefix("/**").removesuffix("*/").strip().lstrip("*").strip()
+            if text is None and words:
+                text = words
+            if stripped.endswith("*/"):
+                inside = False
+        elif stripped.startswith("#["):
+            out.append(line)
+    return ([f"{indent}/** {text} */"] if text else []) + out
+
+
 _IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+(\w+(?:\.\w+)*(?:\.\*)?)")
 
 
@@ -297,5 +368,5 @@ LANGUAGES = (
     replace(_language("dart", ("dart",), (".dart",), "dart"), imports=dart.imports, resolve=dart.resolve,
             learn=dart.learn),
     replace(_language("php", ("php",), (".php",), "php"), imports=php.imports, resolve=php.resolve,
-            siblings=php.siblings),
+            siblings=php.siblings, model=lambda text, lines: PhpFile(text, lines, "php")),
 )
