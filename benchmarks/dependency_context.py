@@ -1,6 +1,6 @@
 """Context from installed dependencies: retrieval recall of a dependency's defining line, before and after.
 
-    .venv/bin/python -m benchmarks.dependency_context                    # the six cases, ~5 min on 2 busy cores
+    .venv/bin/python -m benchmarks.dependency_context                    # the seven cases, ~9 min on 2 busy cores
     .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
 
 Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI source
@@ -11,7 +11,9 @@ install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/reac
 (@types/node: Node's built-ins); for regex (Rust), Debian's ``librust-*-dev`` crates unpacked as Cargo does into
 the benchmark's CARGO_HOME (``deps/cargo-home/registry/src/index.crates.io-.../NAME-VERSION``) with a Cargo.lock
 written from the versions present; for cobra (Go), Debian's ``golang-*-dev`` modules laid out as Go's module cache
-(``deps/go-mod-cache/<path>@<version>``) at the versions cobra's go.mod requires. The server is pointed at both
+(``deps/go-mod-cache/<path>@<version>``) at the versions cobra's go.mod requires; for composer (PHP), Debian's
+``php-*`` packages laid out in its ``vendor/`` as Composer does, with a ``vendor/composer/installed.json`` and a
+composer.json written (`composer_vendor`). The server is pointed at both
 (``CARGO_HOME``, ``GOMODCACHE``), not at the user's. Tasks are `benchmarks.repo_context`'s (CrossCodeEval's method:
 Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the project's files
 together with the environment's site-packages (keys ``site-packages/...``), kept where the use is in the project's
@@ -26,9 +28,10 @@ overloaded function's first signature); regex's ``src/``: a name a ``use`` of a 
 regex_syntax::hir::{self, Hir}``: ``Hir``) or one after a path through the crate or such a module
 (``regex_syntax::is_word_byte(``, ``hir::Class``), defined once in the crates' ``src/`` (`cargo_dependency_tasks`);
 cobra's library files: ``alias.Name`` of a required module's package (``flag "github.com/spf13/pflag"``:
-``flag.FlagSet``, the cursor after ``flag.``), defined once in that package (`go_module_tasks`). Each case also
-samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split): their recall shows whether the
-installed packages crowd the project's files out.
+``flag.FlagSet``, the cursor after ``flag.``), defined once in that package (`go_module_tasks`); composer's library
+files: a name a ``use`` of a vendor class brings, defined once in the vendor packages (`php_dependency_tasks`).
+Each case also samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split): their recall
+shows whether the installed packages crowd the project's files out.
 
 Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
 workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
@@ -84,6 +87,18 @@ CASES = {
     "regex": ("deb:librust-regex-dev=1.7.1-1", ("deb:librust-regex-syntax-dev=0.6.27-1",
                                                 "deb:librust-aho-corasick-dev=0.7.19-1",
                                                 "deb:librust-memchr-dev=2.5.0-1")),
+    # PHP: Composer 2.5.5's own sources using symfony/console, composer/semver, composer/pcre, justinrainbow's
+    # json-schema, seld/jsonlint, psr/log, react/promise...: Debian's php-* packages laid out in vendor/ as Composer
+    # does
+    "composer": ("deb:composer=2.5.5-1+deb12u5", (
+        "deb:php-symfony-console=5.4.53+dfsg-0+deb12u1", "deb:php-symfony-filesystem=5.4.53+dfsg-0+deb12u1",
+        "deb:php-symfony-finder=5.4.53+dfsg-0+deb12u1", "deb:php-symfony-process=5.4.53+dfsg-0+deb12u1",
+        "deb:php-composer-semver=3.3.2-1", "deb:php-composer-pcre=3.1.0-1+deb12u1",
+        "deb:php-composer-ca-bundle=1.3.5-1", "deb:php-composer-class-map-generator=1.0.0-2+deb12u1",
+        "deb:php-composer-metadata-minifier=1.0.0-2", "deb:php-composer-spdx-licenses=1.5.7-1",
+        "deb:php-composer-xdebug-handler=3.0.3-2+deb12u1", "deb:php-json-schema=5.2.12-2",
+        "deb:php-psr-log=1.1.4-2", "deb:jsonlint=1.9.0-1", "deb:php-react-promise=2.9.0-3",
+        "deb:php-seld-signal-handler=2.0.1-2")),
     # Go: cobra 1.6.1 using pflag (flag.FlagSet, pflag.Flag), go-md2man and yaml.v3, Debian's sources laid out in a
     # module cache at the versions cobra's go.mod requires (Debian's pflag is a snapshot just past v1.0.5)
     "cobra": ("deb:golang-github-spf13-cobra-dev=1.6.1-1", (
@@ -131,8 +146,12 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
         return root
     if root.exists():
         shutil.rmtree(root)
-    shutil.copytree(package.root, root)
-    if spec.startswith("deb:") and (root / "go.mod").exists():
+    php = spec.startswith("deb:") and (package.root / PHP_SOURCES).is_dir()
+    shutil.copytree(package.root / PHP_SOURCES if php else package.root, root)
+    if php:
+        log(f"{spec}: {wanted} into vendor/ as Composer lays packages out, composer.json and installed.json written")
+        composer_vendor(root, [fetch(pin, log).root / PHP_SOURCES for pin in pins])
+    elif spec.startswith("deb:") and (root / "go.mod").exists():
         log(f"{spec}: {wanted} into the module cache {go_module_cache()} at the versions go.mod requires")
         requires = go_requires(root)
         for pin in pins:
@@ -164,6 +183,70 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
               "--disable-pip-version-check", *pins])
     done.write_text(wanted + "\n", encoding="utf-8")
     return root
+
+
+PHP_SOURCES = "usr/share/php"  # where a Debian php-* package (and composer) puts its classes
+_PHP_FUNCTIONS_ONLY = re.compile(r"(?m)^function[ \t]+\w+")
+_PHP_CLASS = re.compile(r"(?m)^(?:(?:final|abstract|readonly)[ \t]+)*(?:class|interface|trait|enum)[ \t]+\w+")
+
+
+def composer_vendor(root: Path, sources: Sequence[Path]) -> None:
+    """Lay Debian's PHP packages (each a ``usr/share/php`` folder) out in `root` as ``composer install`` does:
+    each namespace folder holding classes (``Symfony/Component/Console``, ``Composer/Semver``) a package
+    ``vendor/<first part>/<last part>/`` (Symfony's files at its root, PSR-4 ``""``; the others' in ``src/``),
+    with ``vendor/composer/installed.json`` (Composer 2) listing their PSR-4 prefixes, install paths and the
+    files of functions they autoload; and a composer.json whose PSR-4 map puts the project's own first
+    namespace in its folder."""
+    packages = []
+    for source in sources:
+        for folder in _namespace_folders(source):
+            parts = folder.relative_to(source).parts
+            name = f"{parts[0].lower()}/{parts[-1].lower()}"
+            inner = "" if parts[0] == "Symfony" else "src/"
+            target = root / "vendor" / name / inner
+            if not target.exists():
+                shutil.copytree(folder, target)
+            texts = {p.name: p.read_text("utf-8", "replace") for p in folder.glob("*.php")}
+            functions = sorted(n for n, t in texts.items()
+                               if n != "autoload.php" and _PHP_FUNCTIONS_ONLY.search(t) and not _PHP_CLASS.search(t))
+            autoload: dict = {"psr-4": {"\\".join(parts) + "\\": inner}}
+            if functions:
+                autoload["files"] = [inner + f for f in functions]
+            packages.append({"name": name, "version": "dev-debian", "type": "library", "autoload": autoload,
+                             "install-path": f"../{name}"})
+    (root / "vendor" / "composer").mkdir(parents=True, exist_ok=True)
+    installed = {"packages": packages, "dev": False, "dev-package-names": []}
+    (root / "vendor" / "composer" / "installed.json").write_text(json.dumps(installed, indent=4) + "\n", "utf-8")
+    own = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in ("vendor", "data"))[0]
+    manifest = {"name": "deepfim/benchmark", "autoload": {"psr-4": {own + "\\": own + "/"}},
+                "require": {p["name"]: "*" for p in packages}}
+    (root / "composer.json").write_text(json.dumps(manifest, indent=4) + "\n", "utf-8")
+
+
+def _namespace_folders(source: Path) -> list[Path]:
+    """The shallowest folders under `source` (not ``data``) that hold PHP files: one package's namespace each."""
+    found: list[Path] = []
+    for folder in sorted(p for p in source.rglob("*") if p.is_dir() and p.relative_to(source).parts[0] != "data"):
+        if any(folder.glob("*.php")) and not any(f in folder.parents for f in found):
+            found.append(folder)
+    return found
+
+
+def php_dependency_tasks(name: str, project, root: Path) -> list:
+    """`benchmarks.repo_context`'s PHP tasks over the project's files and its vendor folder's together, kept where
+    the use is in the project's library files, a name its ``use`` brings (``use Symfony\\...\\InputOption;``:
+    ``InputOption::VALUE_NONE``, ``new InputOption(``, a type hint), and its one definition in a vendor package;
+    the first use of each name in each file."""
+    files = dict(project.index.snapshot())
+    vendor = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+              for p in sorted((root / "vendor").rglob("*.php"))}
+    tasks = extract_language_tasks(name, {**vendor, **files})
+    first = {}  # a file's first use of each name: Composer calls ``Preg::`` 420 times
+    for t in tasks:
+        if t.path in files and t.definition.path in vendor and t.style == "php-use" \
+                and not t.hole.startswith(t.name + "\\"):  # ``use Symfony\Component\Finder;`` then ``Finder\Glob``
+            first.setdefault((t.path, t.name), t)
+    return list(first.values())
 
 
 def go_module_cache() -> Path:
@@ -549,7 +632,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         spec, pins = CASES[case]
         root = prepared(spec, pins, log)
         project, _ = index_workspace(root)
-        if spec.startswith("deb:") and (root / "go.mod").exists():
+        if spec.startswith("deb:") and (root / "composer.json").exists():
+            found = php_dependency_tasks(case, project, root)
+        elif spec.startswith("deb:") and (root / "go.mod").exists():
             found = go_module_tasks(case, project, root)
         elif spec.startswith("deb:"):
             found = cargo_dependency_tasks(case, project, [cargo_home() / "registry" / "src" / CARGO_INDEX /
