@@ -22,7 +22,9 @@ for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/
 the file that has a ``vendor/modules.txt``, else in Go's module cache (keys ``go-modules/<path>@<version>/...``)
 at the version the nearest ``go.mod`` requires (`fim.gomodules`); for Rust, the crate's files in Cargo's
 registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`); for
-PHP, the class a ``use`` names in the Composer vendor folder of the nearest ``composer.json`` (`fim.composer`).
+PHP, the class a ``use`` names in the Composer vendor folder of the nearest ``composer.json`` (`fim.composer`);
+for Ruby, the installed gem's files (keys ``ruby-gems/...``, a relative bundle path's) defining the constants the
+document uses (``Rack::Utils.escape_html``) at the version the nearest ``Gemfile.lock`` names (`fim.gems`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Mapping, Optional
 from fim import languages
 from fim.composer import composer_definitions
 from fim.crates import crate_definitions
+from fim.gems import gem_definitions
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.languages.javascript import subpath_targets
@@ -87,6 +90,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         return crate_definitions(ref, current_path, document, installed)
     elif family == "php":
         return composer_definitions(ref, current_path, document, installed)
+    elif family == "ruby":
+        return gem_definitions(ref, current_path, document, installed)
     else:
         return {}
     if entry is None:

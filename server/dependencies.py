@@ -10,10 +10,13 @@ as the README installs it: its packages are deepfim's dependencies, not the proj
 ``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
 ``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), ``go-modules/<path>`` (Go's
 module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``),
-workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a ``vendor-dir`` must
-have a folder named ``vendor`` in its path) and the workspace's ``Cargo.lock``, ``Cargo.toml``, ``go.mod`` and
-``composer.json`` files (a key ending with ``/``: that folder's file names, then its folders' as ``name/``: one
-listing of a Go package, of Cargo's registry indexes). Nothing is walked: ``key in files`` is one stat,
+``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs` found: GEM_HOME, GEM_PATH, the user's, the
+rubies', the system's), workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a
+``vendor-dir`` must have a folder named ``vendor`` in its path) or a bundle path (``ruby/<api>/gems``,
+``specifications``) and the workspace's ``Cargo.lock``, ``Cargo.toml``, ``go.mod``, ``composer.json``,
+``Gemfile.lock``, ``gems.locked`` and ``.bundle/config`` files (a key ending with ``/``: that folder's file
+names, then its folders' as ``name/``: one listing of a Go package, of Cargo's registry indexes, of a gem dir's
+``gems/`` where no Gemfile.lock names the versions). Nothing is walked: ``key in files`` is one stat,
 ``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock, Composer's
 ``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept by
 stamp (mtime, size, inode, ctime: npm gives every file the same mtime); secret-looking paths are never opened,
@@ -24,6 +27,7 @@ package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the work
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 import time
@@ -34,6 +38,7 @@ from typing import Callable, Iterator, Mapping, Optional
 from fim.composer import MANIFEST_NAMES as COMPOSER_MANIFESTS
 from fim.crates import CARGO_REGISTRY
 from fim.dependencies import SITE
+from fim.gems import RUBY_GEMS
 from fim.gomodules import GO_MODULES
 from fim.secrets import is_secret_path
 from server import textfile
@@ -45,7 +50,7 @@ MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
 # workspace files read for their versions (any folder); a composer.json for its vendor folder
-MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "composer.json"})
+MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "composer.json", "Gemfile.lock", "gems.locked"})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
@@ -130,8 +135,9 @@ class InstalledFiles(Mapping[str, str]):
 
     def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
                  excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None,
-                 go_modules: Optional[Path] = None) -> None:
+                 go_modules: Optional[Path] = None, gem_dirs: Optional[list[Path]] = None) -> None:
         self.site = site
+        self.gem_dirs = gem_dirs if gem_dirs is not None else find_gem_dirs()
         self.cargo_home = cargo_home if cargo_home is not None else find_cargo_home()
         self.go_modules = go_modules if go_modules is not None else find_go_module_cache()
         self._workspace_path = workspace_path
@@ -157,7 +163,10 @@ class InstalledFiles(Mapping[str, str]):
             return self.cargo_home.joinpath("registry", "src", *parts[1:]) if self.cargo_home is not None else None
         if key.startswith(GO_MODULES):
             return self.go_modules.joinpath(*parts[1:]) if self.go_modules is not None and len(parts) > 1 else None
-        if not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS:
+        if key.startswith(RUBY_GEMS):
+            index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else len(self.gem_dirs)
+            return self.gem_dirs[index].joinpath(*parts[2:]) if index < len(self.gem_dirs) else None
+        if not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS and not _bundled(parts):
             return None
         try:
             return self._workspace_path(key)
@@ -248,6 +257,66 @@ def find_cargo_home(environ: Mapping[str, str] = os.environ) -> Path:
     """Cargo's home folder (``CARGO_HOME``, else ``~/.cargo``), whether or not Cargo has made it yet (the first
     ``cargo build`` after the server started fills it: its files are looked for when asked for)."""
     return Path(environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo"))
+
+
+def _bundled(parts: list[str]) -> bool:
+    """A workspace path of Bundler's: a ``.bundle/config``, a bundle path's ``ruby/`` folder or what lies in its
+    ``ruby/<api>/gems`` and ``specifications`` (``.bundle/ruby/3.2.0/gems/rack-3.0.8/lib/rack.rb``)."""
+    if parts[-2:] == [".bundle", "config"] or parts[-1] == "ruby":
+        return True
+    return any(parts[i] == "ruby" and parts[i + 1][:1].isdigit() and parts[i + 2] in ("gems", "specifications")
+               for i in range(len(parts) - 2))
+
+
+RUBIES = (".rbenv/versions", ".rvm/rubies", ".asdf/installs/ruby", ".rubies", ".local/share/mise/installs/ruby")
+SYSTEM_GEMS = ("/var/lib/gems", "/usr/lib/ruby/gems", "/usr/local/lib/ruby/gems", "/usr/share/rubygems-integration")
+
+
+def find_gem_dirs(environ: Mapping[str, str] = os.environ, home: Optional[str] = None,
+                  system: tuple[str, ...] = SYSTEM_GEMS) -> list[Path]:
+    """The gem dirs (each holding ``gems/`` and ``specifications/``) that exist, in the order they are searched:
+    ``GEM_HOME``, ``GEM_PATH``'s, an absolute ``BUNDLE_PATH``'s ``ruby/<api>``, the user's (``~/.gem/ruby/<api>``,
+    ``~/.local/share/gem/ruby/<api>``, rvm's ``~/.rvm/gems/*``), the rubies of rbenv, rvm, asdf, chruby and mise
+    (``<ruby>/lib/ruby/gems/<api>``), the system's (``/var/lib/gems/<api>``, ``/usr/lib/ruby/gems/<api>``,
+    Debian's ``/usr/share/rubygems-integration/<api>`` and ``all``); newest version first within each. Found
+    once (a few small folders listed), not walked."""
+    home = home if home is not None else os.path.expanduser("~")
+    found: list[Path] = []
+
+    def add(folder: Path) -> None:
+        if folder not in found and (folder / "gems").is_dir():
+            found.append(folder)
+
+    def add_versions(parent: Path, suffix: tuple[str, ...] = ()) -> None:
+        for child in _children(parent):
+            add(child.joinpath(*suffix))
+
+    for variable in ("GEM_HOME", "GEM_PATH"):
+        for entry in (environ.get(variable) or "").split(os.pathsep):
+            if entry:
+                add(Path(entry))
+    if (environ.get("BUNDLE_PATH") or "").startswith("/"):
+        add_versions(Path(environ["BUNDLE_PATH"]) / "ruby")
+    for user in (".gem/ruby", ".local/share/gem/ruby"):
+        add_versions(Path(home) / user)
+    add_versions(Path(home) / ".rvm" / "gems")
+    for rubies in list(RUBIES) + ["/opt/rubies"]:
+        for ruby in _children(Path(home) / rubies if not rubies.startswith("/") else Path(rubies)):
+            add_versions(ruby / "lib" / "ruby" / "gems")
+    for folder in system:
+        add_versions(Path(folder))
+    return found
+
+
+def _children(folder: Path) -> list[Path]:
+    """The folders in `folder` (one small listing: Ruby versions), the highest version first."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.is_dir() and not e.name.startswith(".")]
+    except OSError:
+        return []
+    key = lambda name: tuple(int(d) for d in re.findall(r"\d+", name))  # noqa: E731
+    return [folder / name for name in sorted(names, key=lambda n: (key(n), n), reverse=True)]
 
 
 def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Path:
