@@ -22,7 +22,9 @@ read again when that folder changes). A constant path is looked for in the file 
 into other gems too (``require "rack"`` in rack-protection). Each path is looked up for the one require that
 names it best (``Rack::Protection::Base``: ``rack/protection``; ``Rack::Utils``: ``rack``, the shortest of
 equals); the method after it (``.escape_html``) is the name looked for where the file defines it, else the
-constant's own definition (``module Utils``). Git and path gems of the lock are not looked up.
+constant's own definition (``module Utils``), which gives way to the methods and constants found inside it
+(all of ``module Utils`` would leave them no room; a gem's root module, its entry file, stays). Uses inside a
+string's ``#{...}`` count, comment lines' do not. Git and path gems of the lock are not looked up.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from typing import Mapping, Optional
 
 from fim.languages.base import ImportRef
 from fim.languages.ruby import imports
-from fim.languages.rubyscan import blank
 from fim.symbols import defines
 
 RUBY_GEMS = "ruby-gems/"
@@ -47,6 +48,7 @@ _REQUIRE_PATH = re.compile(r"[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*\Z")
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.+-]+) \(([^)\s]+)\)$")
 _FOLDER = re.compile(r"^(.+?)-(\d[^-/]*(?:-[^/]+)?)/$")  # ``rack-2.2.22/``, ``nokogiri-1.15.4-x86_64-linux/``
 _CONSTANT_PATH = re.compile(r"(?<![\w:@$.])((?:::)?[A-Z]\w*(?:::[A-Z]\w*)*)(?:(?:\.|::)([a-z_]\w*[?!]?))?")
+_COMMENT_LINE = re.compile(r"(?m)^[ \t]*#.*$")
 _REQUIRE_PATHS = re.compile(r"\.require_paths\s*=\s*\[([^\]]*)\]")
 
 
@@ -67,13 +69,17 @@ def gem_definitions(ref: ImportRef, current_path: str, document: str,
     if not paths:
         return {entry[1]: []}
     found: dict[str, list[str]] = {}
+    around: dict[str, set[str]] = {}  # file -> the constants around the names found there
     for constants, method in paths:
         hit = gems.definition(entry, constants, method)
         if hit is not None:
             held = found.setdefault(hit[0], [])
             if hit[1] not in held:
                 held.append(hit[1])
-    return found
+            around.setdefault(hit[0], set()).update(constants[1:-1] if hit[1] == constants[-1] else constants[1:])
+    # ``Rack::Utils.escape_html`` and ``Rack::Utils``: the method's lines, not all of ``module Utils`` around them
+    # (a gem's root module, ``Tilt`` beside ``Tilt.new``, is kept: its file is the gem's entry, its outline short)
+    return {path: [n for n in names if n not in around[path]] or names for path, names in found.items()}
 
 
 class Gems:
@@ -153,9 +159,8 @@ class Gems:
         hit = self._defined(path, wanted)
         if hit is not None or depth <= 0 or path not in self.installed:
             return hit
-        refs = imports(self.installed[path])
-        refs.sort(key=lambda r: not set(r.names) & set(wanted))  # ``autoload :Utils, "rack/utils"`` first
-        for ref in refs[:MAX_REQUIRES]:
+        refs = sorted(_imports(self.installed[path]), key=lambda r: not set(r.names) & set(wanted))
+        for ref in refs[:MAX_REQUIRES]:  # ``autoload :Utils, "rack/utils"`` first
             target = self._target(ref.module, path, load_path)
             if target is not None:
                 hit = self._follow(target[1], target[0], wanted, depth - 1, seen)
@@ -173,6 +178,12 @@ class Gems:
             return None
         own = next((f"{p}/{module}.rb" for p in load_path if f"{p}/{module}.rb" in self.installed), None)
         return (load_path, own) if own is not None else self.require(module)
+
+
+@lru_cache(maxsize=256)
+def _imports(text: str) -> tuple[ImportRef, ...]:
+    """The requires of an installed file (the same few files are followed at every keystroke)."""
+    return tuple(imports(text))
 
 
 def _nearest_lock(current_path: str, installed: Mapping[str, str]) -> Optional[str]:
@@ -273,12 +284,12 @@ def _flat(word: str) -> str:
 @lru_cache(maxsize=16)
 def _owned(document: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
     """(the require naming it best, constants, method) of each constant path `document` uses
-    (``Rack::Utils.escape_html`` -> ("rack", ("Rack", "Utils"), "escape_html")), in order of first use, literals
-    and comments left out; a path no require names is left out."""
+    (``Rack::Utils.escape_html`` -> ("rack", ("Rack", "Utils"), "escape_html")), in order of first use, comment lines
+    left out (not strings: their ``#{...}`` is code); a path no require names is left out."""
     requires = tuple(dict.fromkeys(r.module[:-3] if r.module.endswith(".rb") else r.module
                                    for r in imports(document) if not r.module.startswith((".", "/"))))
     out: dict[tuple[str, tuple[str, ...], str], None] = {}
-    for m in _CONSTANT_PATH.finditer(blank(document)):
+    for m in _CONSTANT_PATH.finditer(_COMMENT_LINE.sub("", document)):  # strings' ``#{Rack::Utils.escape(x)}`` too
         constants = tuple(m.group(1).lstrip(":").split("::"))
         owner = _owner(constants, requires)
         if owner:

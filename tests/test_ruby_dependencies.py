@@ -119,3 +119,19 @@ def test_gem_dirs_are_found_from_the_environment_the_users_rubies_and_the_system
         system / "3.1.0"]
     files = files_of(tmp_path, tmp_path / "gemhome")
     assert "ruby-gems/0/gems/" in files and "ruby-gems/1/gems/" not in files and "ruby-gems/x/gems/" not in files
+
+
+def test_uses_in_interpolations_count_and_a_module_gives_way_to_its_methods_found(tmp_path: Path) -> None:
+    write(tmp_path / "ws", {"Gemfile.lock": LOCK})
+    files = files_of(tmp_path / "ws", gem_home(tmp_path))
+    utils = "ruby-gems/0/gems/rack-2.2.22/lib/rack/utils.rb"
+    # ``Rack::Utils`` alone: the module; with a method of it used (in a string's ``#{}``), that method, not the
+    # whole module around it (a comment's use is none)
+    alone = 'require "rack"\n\nx = Rack::Utils\n# Rack::Utils.escape_html(y)\n'
+    assert definitions(alone, files, "app.rb")["rack"] == {utils: ["Utils"]}
+    both = alone + 'raise "bad #{Rack::Utils.escape_html(e)}"\nRack::Utils::HeaderHash\n'
+    assert definitions(both, files, "app.rb")["rack"] == {utils: ["escape_html", "HeaderHash"]}
+    # a gem's root module stays beside its methods: its entry file's outline (``Rack.release``: none here)
+    root = 'require "rack"\n\nRack.release\nRack::Lint\n'
+    rack = "ruby-gems/0/gems/rack-2.2.22/lib/rack"
+    assert definitions(root, files, "app.rb")["rack"] == {f"{rack}.rb": ["Rack"], f"{rack}/linter.rb": ["Lint"]}
