@@ -1,6 +1,6 @@
 """Context from installed dependencies: retrieval recall of a dependency's defining line, before and after.
 
-    .venv/bin/python -m benchmarks.dependency_context                    # the seven cases, ~9 min on 2 busy cores
+    .venv/bin/python -m benchmarks.dependency_context                    # all the cases, ~10 min on 2 busy cores
     .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
 
 Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI source
@@ -13,8 +13,10 @@ the benchmark's CARGO_HOME (``deps/cargo-home/registry/src/index.crates.io-.../N
 written from the versions present; for cobra (Go), Debian's ``golang-*-dev`` modules laid out as Go's module cache
 (``deps/go-mod-cache/<path>@<version>``) at the versions cobra's go.mod requires; for composer (PHP), Debian's
 ``php-*`` packages laid out in its ``vendor/`` as Composer does, with a ``vendor/composer/installed.json`` and a
-composer.json written (`composer_vendor`). The server is pointed at both
-(``CARGO_HOME``, ``GOMODCACHE``), not at the user's. Tasks are `benchmarks.repo_context`'s (CrossCodeEval's method:
+composer.json written (`composer_vendor`); for sinatra (Ruby), Debian's ``ruby-*`` packages laid out as a GEM_HOME
+(``deps/gem-home/gems/NAME-VERSION/lib``, ``specifications/``) with a Gemfile.lock written from the versions
+present. The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``), not at the user's. Tasks
+are `benchmarks.repo_context`'s (CrossCodeEval's method:
 Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the project's files
 together with the environment's site-packages (keys ``site-packages/...``), kept where the use is in the project's
 library files and the defining line in an installed package: ``httpcore.Request(`` in
@@ -29,9 +31,11 @@ regex_syntax::hir::{self, Hir}``: ``Hir``) or one after a path through the crate
 (``regex_syntax::is_word_byte(``, ``hir::Class``), defined once in the crates' ``src/`` (`cargo_dependency_tasks`);
 cobra's library files: ``alias.Name`` of a required module's package (``flag "github.com/spf13/pflag"``:
 ``flag.FlagSet``, the cursor after ``flag.``), defined once in that package (`go_module_tasks`); composer's library
-files: a name a ``use`` of a vendor class brings, defined once in the vendor packages (`php_dependency_tasks`).
-Each case also samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split): their recall
-shows whether the installed packages crowd the project's files out.
+files: a name a ``use`` of a vendor class brings, defined once in the vendor packages (`php_dependency_tasks`);
+sinatra's ``lib/``: a constant path of a required gem's namespace, the cursor at its last constant
+(``Rack::Request``) or at the method called on it (``Rack::Utils.escape_html``), defined once in the gems
+(`gem_tasks`). Each case also samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split):
+their recall shows whether the installed packages crowd the project's files out.
 
 Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
 workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
@@ -104,6 +108,11 @@ CASES = {
     "cobra": ("deb:golang-github-spf13-cobra-dev=1.6.1-1", (
         "deb:golang-github-spf13-pflag-dev=1.0.6~git20210604-d5e0c0615ace-1",
         "deb:golang-github-cpuguy83-go-md2man-v2-dev=2.0.2+ds1-1", "deb:golang-gopkg-yaml.v3-dev=3.0.1-3")),
+    # Ruby: sinatra 3.0.5's lib/ using rack (Rack::Utils, Rack::Request), rack-protection, mustermann and tilt,
+    # Debian's ruby-* packages laid out as a GEM_HOME with a Gemfile.lock written from the versions present
+    "sinatra": ("deb:ruby-sinatra=3.0.5-3+deb12u1//usr/share/rubygems-integration/all/gems/sinatra-3.0.5", (
+        "deb:ruby-rack=2.2.22-0+deb12u2", "deb:ruby-rack-protection=3.0.5-3+deb12u1", "deb:ruby-mustermann=3.0.0-2",
+        "deb:ruby-tilt=2.0.11-2")),
 }
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
 CARGO_KEY = "cargo-registry/"  # `fim.crates`' keys for $CARGO_HOME/registry/src
@@ -151,6 +160,10 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
     if php:
         log(f"{spec}: {wanted} into vendor/ as Composer lays packages out, composer.json and installed.json written")
         composer_vendor(root, [fetch(pin, log).root / PHP_SOURCES for pin in pins])
+    elif spec.startswith("deb:ruby-"):
+        log(f"{spec}: {wanted} into the GEM_HOME {gem_home()}, Gemfile.lock written")
+        (root / "Gemfile.lock").write_text(gemfile_lock([gem_home_layout(fetch(pin, log).root) for pin in pins]),
+                                           encoding="utf-8")
     elif spec.startswith("deb:") and (root / "go.mod").exists():
         log(f"{spec}: {wanted} into the module cache {go_module_cache()} at the versions go.mod requires")
         requires = go_requires(root)
@@ -263,6 +276,33 @@ def go_requires(root: Path) -> dict[str, str]:
 def _go_module_path(folder: Path) -> str:
     m = re.search(r"(?m)^module[ \t]+(\S+)", (folder / "go.mod").read_text(encoding="utf-8"))
     return m.group(1).strip('"') if m else ""
+
+
+def gem_home() -> Path:
+    """The benchmark's GEM_HOME (the Ruby cases' gems as ``gems/<name>-<version>/lib`` and ``specifications/``)."""
+    return benchmark_dir() / "deps" / "gem-home"
+
+
+def gem_home_layout(package: Path) -> str:
+    """Lay out a Debian ruby-* package (unpacked in `package`) in the GEM_HOME as RubyGems installs it: its
+    gemspec in ``specifications/``, its ``lib`` (Debian's ``rubygems-integration/all/gems/NAME-VERSION/lib``, else
+    ``usr/lib/ruby/vendor_ruby``) in ``gems/NAME-VERSION/lib``; returns ``NAME-VERSION``."""
+    integration = package / "usr" / "share" / "rubygems-integration" / "all"
+    spec = next(iter(sorted((integration / "specifications").glob("*.gemspec"))))
+    folder = spec.name[:-len(".gemspec")]
+    target = gem_home() / "gems" / folder / "lib"
+    if not target.exists():
+        lib = integration / "gems" / folder / "lib"
+        shutil.copytree(lib if lib.is_dir() else package / "usr" / "lib" / "ruby" / "vendor_ruby", target)
+        (gem_home() / "specifications").mkdir(parents=True, exist_ok=True)
+        shutil.copy(spec, gem_home() / "specifications" / spec.name)
+    return folder
+
+
+def gemfile_lock(folders: Sequence[str]) -> str:
+    """A Gemfile.lock naming the gems ``NAME-VERSION`` at those versions."""
+    specs = "".join(f"    {f.rsplit('-', 1)[0]} ({f.rsplit('-', 1)[1]})\n" for f in sorted(folders))
+    return f"GEM\n  remote: https://rubygems.org/\n  specs:\n{specs}\nPLATFORMS\n  ruby\n\nBUNDLED WITH\n   2.4.10\n"
 
 
 def cargo_home() -> Path:
@@ -587,6 +627,77 @@ def go_module_tasks(name: str, project, root: Path) -> list:
     return tasks
 
 
+_RUBY_DEF = re.compile(r"^[ \t]*def[ \t]+(?:self\.)?([a-z_]\w*[?!]?)")
+_RUBY_USE = re.compile(r"(?<![\w:@$.])((?:[A-Z]\w*::)*)([A-Z]\w*)(?:\.([a-z_]\w*[?!]?))?")
+
+
+def _ruby_definitions(text: str) -> list[tuple[str, int]]:
+    """(name, zero-based line) of a Ruby file's classes, modules, constants (`benchmarks.languages`) and methods."""
+    from benchmarks import languages
+
+    methods = [(m.group(1), i) for i, line in enumerate(text.split("\n")) if (m := _RUBY_DEF.match(line))]
+    return languages.definitions(text, "ruby") + methods
+
+
+def gem_tasks(name: str, project, folders: Sequence[str]) -> list:
+    """Uses in the project's Ruby library files of a required gem's constants: ``Rack::Request`` (the cursor at
+    ``Request``) or a method called on a constant path of the gem's namespace (``Rack::Utils.escape_html``, the
+    cursor at ``escape_html``; not ``new``), the name defined once in the gems' ``lib`` files of the GEM_HOME
+    (``ruby-gems/0/...``, the first gem dir the server finds), nowhere in the project."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition, Task, split_of
+    from fim.gems import RUBY_GEMS
+    from fim.languages.ruby import imports
+    from fim.positions import index_to_utf16, lsp_lines
+
+    defined: dict[str, list[tuple[str, int]]] = {}
+    texts: dict[str, list[str]] = {}
+    requirable: set[str] = set()  # what ``require`` loads from the gems: ``rack``, ``rack/protection``
+    for folder in folders:
+        lib = gem_home() / "gems" / folder / "lib"
+        for path in sorted(lib.rglob("*.rb")):
+            rel = path.relative_to(lib).as_posix()
+            requirable.add(rel[:-len(".rb")])
+            key = f"{RUBY_GEMS}0/gems/{folder}/lib/{rel}"
+            text = path.read_text(encoding="utf-8", errors="replace")
+            texts[key] = lsp_lines(text)
+            for symbol, line in _ruby_definitions(text):
+                defined.setdefault(symbol, []).append((key, line))
+    files = project.index.snapshot()
+    own = {symbol for path in files if path.endswith(".rb") for symbol, _ in _ruby_definitions(files[path])}
+    tasks = []
+    for path in sorted(files):
+        if languages.language_of(path) != "ruby" or not languages.is_library(path):
+            continue
+        text = files[path]
+        heads = {r.module.split("/")[0].replace("_", "").lower() for r in imports(text) if r.module in requirable}
+        code = languages._RUBY_STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines) or line.lstrip().startswith(("require", "autoload")):
+                continue
+            for m in _RUBY_USE.finditer(line):
+                constants = [c for c in m.group(1).split("::") if c] + [m.group(2)]
+                if constants[0].lower() not in heads or (len(constants) < 2 and not m.group(3)):
+                    continue
+                method = m.group(3) if m.group(3) and m.group(3) != "new" else ""
+                symbol, column = (method, m.start(3)) if method else (m.group(2), m.start(2))
+                where = defined.get(symbol, ())
+                if len(where) != 1 or symbol in own or (not method and len(constants) < 2):
+                    continue
+                body = lines[i].rstrip("\r\n")
+                (target, target_line), = where
+                definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"), symbol, "")
+                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
+                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
+                                  column=column, character=index_to_utf16(body, column), name=symbol,
+                                  hole=body[column:].rstrip(), definition=definition,
+                                  style="gem-method" if method else "gem-constant", reexported=False,
+                                  split=split_of(name, path), text=document, language="ruby"))
+                break
+    return tasks
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -625,6 +736,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.environ.pop(variable, None)
     os.environ["CARGO_HOME"] = str(cargo_home())  # the Rust cases' registry, not the user's ~/.cargo
     os.environ["GOMODCACHE"] = str(go_module_cache())  # the Go cases' module cache, not the user's
+    os.environ["GEM_HOME"] = str(gem_home())  # the Ruby cases' gems: the first gem dir, ``ruby-gems/0/``
+    os.environ.pop("GEM_PATH", None)
     default_budget = Settings().context_size
     budgets = sorted(set(args.budgets) | {default_budget})
     projects, tasks, info = {}, [], []
@@ -634,6 +747,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         project, _ = index_workspace(root)
         if spec.startswith("deb:") and (root / "composer.json").exists():
             found = php_dependency_tasks(case, project, root)
+        elif spec.startswith("deb:ruby-"):
+            found = gem_tasks(case, project, [gem_home_layout(fetch(pin).root) for pin in pins])
         elif spec.startswith("deb:") and (root / "go.mod").exists():
             found = go_module_tasks(case, project, root)
         elif spec.startswith("deb:"):
