@@ -46,7 +46,6 @@ MAX_NAMES = 48  # constant paths looked up per require
 LOCKS = ("Gemfile.lock", "gems.locked")
 _REQUIRE_PATH = re.compile(r"[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*\Z")
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.+-]+) \(([^)\s]+)\)$")
-_FOLDER = re.compile(r"^(.+?)-(\d[^-/]*(?:-[^/]+)?)/$")  # ``rack-2.2.22/``, ``nokogiri-1.15.4-x86_64-linux/``
 _CONSTANT_PATH = re.compile(r"(?<![\w:@$.])((?:::)?[A-Z]\w*(?:::[A-Z]\w*)*)(?:(?:\.|::)([a-z_]\w*[?!]?))?")
 _COMMENT_LINE = re.compile(r"(?m)^[ \t]*#.*$")
 _REQUIRE_PATHS = re.compile(r"\.require_paths\s*=\s*\[([^\]]*)\]")
@@ -243,13 +242,11 @@ def require_paths(gemspec: str) -> tuple[str, ...]:
 
 
 def _versions(listing: str, name: str) -> list[str]:
-    """The versions of `name` among a ``gems/`` folder's entries (``rack-2.2.22/``)."""
-    out = []
-    for entry in listing.split("\n"):
-        m = _FOLDER.match(entry)
-        if m and m.group(1) == name:
-            out.append(m.group(2))
-    return out
+    """The versions of `name` among a ``gems/`` folder's entries (``rack-2.2.22/``, not ``rack-test-2.0.2/``;
+    ``http-2-0.11.0/``: 0.11.0 of http-2, ``nokogiri-1.15.4-x86_64-linux/``: a platform's)."""
+    head = name + "-"
+    return [e[len(head):-1] for e in listing.split("\n")
+            if e.startswith(head) and e.endswith("/") and e[len(head):len(head) + 1].isdigit()]
 
 
 def _version_key(version: str) -> tuple:
@@ -306,6 +303,7 @@ def _owner(constants: tuple[str, ...], requires: tuple[str, ...]) -> str:
         n = 0
         while n < min(len(parts), len(constants)) and _flat(parts[n]) == _flat(constants[n]):
             n += 1
+        n = n or int(_flat(ref.replace("/", "")) == _flat(constants[0]))  # ``require "http/2"``: HTTP2
         if n > score or n == score and n and len(parts) < len(best.split("/")):
             best, score = ref, n
     return best

@@ -82,6 +82,10 @@ def test_requires_resolve_in_the_gem_dirs_at_the_locked_version(tmp_path: Path) 
     (tmp_path / "ws" / "Gemfile.lock").unlink()
     assert definitions(APP, files_of(tmp_path / "ws", home))["rack"] == {
         "ruby-gems/0/gems/rack-3.0.10/lib/rack/utils.rb": ["escape_html"]}
+    # a gem whose name ends with a number (http-2, required as ``http/2``): its version is what follows the name
+    write(home, {"gems/http-2-0.11.0/lib/http/2.rb": "module HTTP2\n  class Client\n  end\nend\n"})
+    assert definitions('require "http/2"\n\nHTTP2::Client.new\n', files_of(tmp_path / "ws", home)) == {
+        "http/2": {"ruby-gems/0/gems/http-2-0.11.0/lib/http/2.rb": ["Client"]}}
 
 
 def test_a_constant_only_a_required_gems_requires_reach_and_a_relative_bundle_path(tmp_path: Path) -> None:
