@@ -5,8 +5,13 @@ Cargo unpacks every crate a project uses into ``$CARGO_HOME/registry/src/<index>
 the versions. The files come through `fim.dependencies`' `installed` mapping (never iterated), by the keys:
 
 * ``cargo-registry/<index>/<name>-<version>/<path>``: ``$CARGO_HOME/registry/src/...``; ``cargo-registry/``
-  (a folder key) lists the index folders (``<index>/``), the only listing asked for;
-* workspace-relative ``Cargo.lock`` and ``Cargo.toml`` paths (the nearest above the file).
+  (a folder key) lists the index folders (``<index>/``);
+* ``cargo-git/<repo>-<hash>/<short rev>/<path>``: ``$CARGO_HOME/git/checkouts/...``, a ``git+URL#rev`` source's
+  checkout (``cargo-git/`` lists the checkouts, one folder per repository: the hash is of Cargo's canonical URL;
+  the crate is the checkout's root or the workspace member whose Cargo.toml names it);
+* workspace-relative ``Cargo.lock``, ``Cargo.toml`` and ``.cargo/config.toml`` paths (the nearest above the
+  file); where the config replaces crates.io by a ``directory`` source (``cargo vendor``), its
+  ``vendor/<name>/`` (of the locked version) or ``vendor/<name>-<version>/`` come first.
 
 `crate_definitions` maps ``use serde::de::Deserialize``, ``use tokio::sync::{Mutex, mpsc}`` or a path used
 without a ``use`` (``serde_json::to_string(``, `qualified_paths`) to the crate's files defining the names:
@@ -14,7 +19,9 @@ the crate's root (``src/lib.rs``, else its Cargo.toml ``[lib] path``), the modul
 (``de.rs`` or ``de/mod.rs``), and ``pub use`` re-exports followed `FOLLOW_DEPTH` modules (``self::``,
 ``super::``, ``crate::``, a child module, another crate of the lock: ``pub use regex_syntax::hir``), at the
 version the lock gives the crate that uses it (its ``dependencies`` entry; for the workspace, the crate
-whose Cargo.toml is nearest the file, else any workspace member's), else the highest one locked.
+whose Cargo.toml is nearest the file, else any workspace member's), else the highest one locked. A renamed
+dependency (``foo = { package = "bar", version = "0.7" }``, in the nearest Cargo.toml, the workspace's
+``[workspace.dependencies]`` or a dependency crate's own) is crate bar, at a locked version its requirement allows.
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ import posixpath
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 from fim.languages.base import ImportRef, uses
 from fim.languages.rust import _use_paths
 from fim.symbols import defines
 
 CARGO_REGISTRY = "cargo-registry/"
+CARGO_GIT = "cargo-git/"  # ``$CARGO_HOME/git/checkouts``: ``<repo>-<16 hex>/<short rev>/``
+CARGO_CONFIGS = (".cargo/config.toml", ".cargo/config")  # ``[source]`` replacements: ``cargo vendor``
+MAX_MEMBERS = 64  # workspace members of a git checkout's Cargo.toml tried for a crate
 FOLLOW_DEPTH = 4  # ``pub use`` hops a name is followed through (lib.rs -> sync/mod.rs -> sync/mutex.rs)
 MAX_NAMES = 48
 MAX_PATHS = 64  # paths used without a ``use`` (``serde_json::to_string``) looked up per document
@@ -37,6 +47,9 @@ NOT_CRATES = frozenset({"crate", "self", "super", "Self", "std", "core", "alloc"
 _PUB_USE = re.compile(r"\bpub(?:[ \t]*\([^)]*\))?[ \t\n]+use[ \t\n]+([^;]+);")
 _QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_CHECKOUT = re.compile(r"[0-9a-f]{16}\Z")  # the hash of a git checkout's folder name
+_INLINE_DEPENDENCY = re.compile(r"(?m)^[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*\{([^}\n]*)\}")
+_DEPENDENCY_TABLE = re.compile(r"(?:[^\]]*\.)?(?:dev-|build-)?dependencies\.([A-Za-z0-9_-]+)")
 
 
 @dataclass(frozen=True)
@@ -59,8 +72,16 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
     lock = _nearest(current_path, "Cargo.lock", installed)
     if lock is None:
         return {}
-    crates = _Crates(_parse_lock(installed[lock]), installed, _workspace_crate(current_path, installed))
-    root = crates.root(segments[0], None)
+    crates = _Crates(_parse_lock(installed[lock]), installed, _workspace_crate(current_path, installed),
+                     _vendor_folder(current_path, installed))
+    # ``foo = { package = "bar", version = "1" }``: ``use foo::x`` is crate bar (also as the workspace's
+    # ``[workspace.dependencies]`` entry, beside the lock)
+    manifests = [posixpath.join(posixpath.dirname(lock), "Cargo.toml"), _nearest(current_path, "Cargo.toml", installed)]
+    renamed: dict[str, tuple[str, str]] = {}
+    for manifest in dict.fromkeys(m for m in manifests if m is not None and m in installed):
+        renamed.update(_renames(installed[manifest]))
+    crate, requirement = renamed.get(segments[0], (segments[0], ""))
+    root = crates.root(crate, None, requirement)
     if root is None:
         return {}
     entry, consumed = crates.walk(root, segments[1:], public=True)
@@ -114,30 +135,75 @@ def qualified_paths(document: str, refs: tuple[ImportRef, ...]) -> tuple[ImportR
 class _Crates:
     """The crates of one Cargo.lock in the registry folders of `installed`."""
 
-    def __init__(self, lock: "_Lock", installed: Mapping[str, str], workspace: str) -> None:
+    def __init__(self, lock: "_Lock", installed: Mapping[str, str], workspace: str, vendor: str = "") -> None:
         self.lock = lock
         self.installed = installed
         self.workspace = workspace
+        self.vendor = vendor  # the workspace folder ``cargo vendor`` filled (.cargo/config.toml), or ""
+        self.folders: dict[str, Locked] = {}  # crate folder (ending with ``/``) -> its lock entry, as found
 
-    def root(self, crate: str, user: Optional[tuple[str, str]]) -> Optional[str]:
-        """The root file of the registry crate `crate` (``-`` as ``_``) at the version the lock gives `user`
-        ((name, version) of a registry crate; None: the workspace)."""
+    def root(self, crate: str, user: Optional[tuple[str, str]], requirement: str = "") -> Optional[str]:
+        """The root file of the registry or git crate `crate` (``-`` as ``_``) at the version the lock gives
+        `user` ((name, version) of such a crate; None: the workspace), one matching `requirement` (a renamed
+        dependency's ``version``) first."""
         locked = [p for p in self.lock.by_crate.get(crate, ()) if p.source]
         if not locked:
             return None
-        wanted = self._version(locked, user)
-        listing = self.installed[CARGO_REGISTRY] if CARGO_REGISTRY in self.installed else ""
-        indexes = [line for line in listing.split("\n") if line.endswith("/")]
+        wanted = self._version(locked, user, requirement)
         # The locked version, else (not unpacked: another checkout's lock) the highest one that is.
         for package in sorted(locked, key=lambda p: (p.version == wanted, _version_key(p.version)), reverse=True):
-            for index in indexes:
-                hit = _lib_file(f"{CARGO_REGISTRY}{index}{package.name}-{package.version}/", self.installed)
+            for folder in self._folders(package):
+                hit = _lib_file(folder, self.installed)
                 if hit is not None:
+                    self.folders[folder] = package
                     return hit
         return None
 
-    def _version(self, locked: list[Locked], user: Optional[tuple[str, str]]) -> str:
-        """The version of `locked` (one crate's entries) that `user`'s dependencies name, else the highest."""
+    def _folders(self, package: Locked) -> Iterator[str]:
+        """The folders that may hold `package`: ``cargo vendor``'s (``vendor/<name>/`` of that version, else
+        ``vendor/<name>-<version>/``), then Cargo's git checkout of its revision or its registry sources."""
+        if self.vendor:
+            versioned = f"{self.vendor}/{package.name}-{package.version}/"
+            plain = f"{self.vendor}/{package.name}/"
+            manifest = self.installed[plain + "Cargo.toml"] if plain + "Cargo.toml" in self.installed else ""
+            if _manifest_field(manifest, "package", "version") == package.version:
+                yield plain
+            yield versioned
+        if package.source.startswith("git+"):
+            yield from self._git_folders(package)
+            return
+        listing = self.installed[CARGO_REGISTRY] if CARGO_REGISTRY in self.installed else ""
+        for index in (line for line in listing.split("\n") if line.endswith("/")):
+            yield f"{CARGO_REGISTRY}{index}{package.name}-{package.version}/"
+
+    def _git_folders(self, package: Locked) -> Iterator[str]:
+        """The crate's folder in Cargo's checkouts of a ``git+URL#rev`` source: ``<repo>-<hash>/<short rev>/``
+        (the checkouts folder listed for the repository's name: the hash is of Cargo's canonical URL), the
+        crate found there by its Cargo.toml (a repository may hold a workspace of crates)."""
+        url, _, rev = package.source[len("git+"):].partition("#")
+        repo = url.split("?")[0].rstrip("/").rpartition("/")[2].lower().removesuffix(".git")
+        if not repo or not re.fullmatch(r"[0-9a-f]{7,40}", rev):
+            return
+        listing = self.installed[CARGO_GIT] if CARGO_GIT in self.installed else ""
+        for entry in listing.split("\n"):
+            stem = entry[:-1]
+            if not entry.endswith("/") or not stem.lower().startswith(repo + "-") or \
+                    not _CHECKOUT.match(stem[len(repo) + 1:]):
+                continue
+            checkout = CARGO_GIT + entry
+            if f"{checkout}{rev[:7]}/" in self.installed:
+                revisions = [rev[:7]]
+            else:  # a longer abbreviation where 7 digits were ambiguous
+                names = self.installed[checkout].split("\n") if checkout in self.installed else []
+                revisions = [n[:-1] for n in names if n.endswith("/") and len(n) > 7 and rev.startswith(n[:-1])]
+            for revision in revisions:
+                folder = _member_folder(f"{checkout}{revision}/", package.name, self.installed)
+                if folder is not None:
+                    yield folder
+
+    def _version(self, locked: list[Locked], user: Optional[tuple[str, str]], requirement: str = "") -> str:
+        """The version of `locked` (one crate's entries) that `user`'s dependencies name (one that matches
+        `requirement` first), else the highest."""
         if user is not None:
             users = [p for p in self.lock.by_crate.get(user[0].replace("-", "_"), ()) if p.version == user[1]]
         else:
@@ -152,7 +218,10 @@ class _Crates:
                     named.append(parts[1])
                 elif parts[:1] == [locked[0].name] and len(versions) == 1:  # "serde": the one locked
                     named.append(locked[0].version)
-        return max(named or versions, key=_version_key)
+        candidates = named or versions
+        if requirement:
+            candidates = [v for v in candidates if _compatible(requirement, v)] or candidates
+        return max(candidates, key=_version_key)
 
     def walk(self, root: str, segments: list[str], public: bool = False) -> tuple[str, int]:
         """The module file `segments` lead to from `root` (each a child module while one exists: a ``pub mod``
@@ -171,7 +240,7 @@ class _Crates:
         function)."""
         if public and not _public_module(self.installed[path] if path in self.installed else "", name):
             return None
-        folder = "/".join(path.split("/")[:3]) + "/"
+        folder = self._crate_folder(path)
         base = posixpath.dirname(path) if path == _lib_file(folder, self.installed) else _module_dir(path)
         return next((p for p in (f"{base}/{name}.rs", f"{base}/{name}/mod.rs") if p in self.installed), None)
 
@@ -213,7 +282,7 @@ class _Crates:
         if not segments or not segments[0]:
             return None
         head, rest = segments[0], segments[1:]
-        crate_folder = "/".join(path.split("/")[:3]) + "/"  # cargo-registry/<index>/<name>-<version>/
+        crate_folder = self._crate_folder(path)  # cargo-registry/<index>/<name>-<version>/
         if head == "crate":
             start = _lib_file(crate_folder, self.installed)
         elif head == "self":
@@ -225,13 +294,19 @@ class _Crates:
         else:
             start = self.child(path, head)
             if start is None:
-                folder = crate_folder.split("/")[2]
-                user = next(((p.name, p.version) for p in self.lock.packages if f"{p.name}-{p.version}" == folder),
-                            None)
-                start = self.root(head, user) if user is not None else None
+                package = self.folders.get(crate_folder)
+                manifest = crate_folder + "Cargo.toml"
+                crate, requirement = _renames(self.installed[manifest]).get(head, (head, "")) \
+                    if manifest in self.installed else (head, "")
+                start = self.root(crate, (package.name, package.version), requirement) if package else None
         if start is None:
             return None
         return self.walk(start, rest)[0]
+
+    def _crate_folder(self, path: str) -> str:
+        """The folder of the crate holding the file `path` (``cargo-registry/<index>/<name>-<version>/``)."""
+        held = [f for f in self.folders if path.startswith(f)]
+        return max(held, key=len) if held else "/".join(path.split("/")[:3]) + "/"
 
     def _parent(self, path: str) -> Optional[str]:
         folder = posixpath.dirname(_module_dir(path))
@@ -288,8 +363,95 @@ def _workspace_crate(current_path: str, installed: Mapping[str, str]) -> str:
 @lru_cache(maxsize=256)
 def _manifest_field(text: str, table: str, key: str) -> str:
     """A Cargo.toml's ``[table] key = "value"`` (``[lib] path``, ``[package] name``), or ""."""
-    m = re.search(r"(?ms)^\[%s\][^\[]*?^%s[ \t]*=[ \t]*\"([^\"]+)\"" % (table, key), text)
-    return m.group(1) if m else ""
+    m = re.search(r"(?ms)^\[%s\][ \t]*$(.*?)(?=^[ \t]*\[|\Z)" % re.escape(table), text)
+    value = re.search(r"(?m)^[ \t]*%s[ \t]*=[ \t]*\"([^\"]+)\"" % re.escape(key), m.group(1)) if m else None
+    return value.group(1) if value else ""
+
+
+@lru_cache(maxsize=64)
+def _renames(text: str) -> dict[str, tuple[str, str]]:
+    """A Cargo.toml's renamed dependencies: the name its code uses (``-`` as ``_``) -> (the crate's name,
+    ``-`` as ``_``; the ``version`` requirement or ""), from ``foo = { package = "bar", version = "1" }`` and
+    ``[dependencies.foo]`` tables with a ``package`` key."""
+    entries = [(m.group(1), m.group(2)) for m in _INLINE_DEPENDENCY.finditer(text)]
+    for section in re.split(r"(?m)^[ \t]*\[", text)[1:]:
+        header, _, body = section.partition("]")
+        m = _DEPENDENCY_TABLE.fullmatch(header.strip())
+        if m:
+            entries.append((m.group(1), re.split(r"(?m)^[ \t]*\[", body)[0]))
+    out = {}
+    for name, body in entries:
+        package = re.search(r"(?:^|[,{\s])package[ \t]*=[ \t]*\"([^\"]+)\"", body)
+        version = re.search(r"(?:^|[,{\s])version[ \t]*=[ \t]*\"([^\"]+)\"", body)
+        if package:
+            out[name.replace("-", "_")] = (package.group(1).replace("-", "_"), version.group(1) if version else "")
+    return out
+
+
+def _compatible(requirement: str, version: str) -> bool:
+    """Whether `version` meets a Cargo requirement's first bound as a caret one (``0.7`` -> 0.7.x, ``1`` -> 1.x)."""
+    wanted = re.match(r"[\^~=>< ]*(\d+(?:\.\d+)*)", requirement)
+    if not wanted:
+        return True
+    want = [int(p) for p in wanted.group(1).split(".")]
+    have = _version_key(version)[0]
+    significant = next((i for i, p in enumerate(want) if p), len(want) - 1) + 1  # up to the first non-zero part
+    return list(have[:significant]) == want[:significant]
+
+
+def _member_folder(root: str, name: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The folder of the crate `name` in the checkout `root`: the root itself, else the workspace member
+    (``members = ["crates/*"]``: ``crates/<name>``) whose Cargo.toml names it; each candidate one stat."""
+    manifest = installed[root + "Cargo.toml"] if root + "Cargo.toml" in installed else ""
+    if _manifest_field(manifest, "package", "name") == name:
+        return root
+    members = re.search(r"(?ms)^\[workspace\][ \t]*$.*?^[ \t]*members[ \t]*=[ \t]*\[(.*?)\]", manifest)
+    patterns = re.findall(r"\"([^\"]+)\"", members.group(1))[:MAX_MEMBERS] if members else []
+    spellings = list(dict.fromkeys((name, name.replace("_", "-"), name.replace("-", "_"))))
+    candidates = [c for p in patterns for c in ([p.replace("*", s) for s in spellings] if "*" in p else [p])]
+    for candidate in dict.fromkeys(candidates + spellings + [f"crates/{s}" for s in spellings]):
+        folder = posixpath.normpath(root + candidate.strip("/")) + "/"
+        manifest = folder + "Cargo.toml"
+        if folder.startswith(root) and not set("*?[") & set(candidate) and manifest in installed and \
+                _manifest_field(installed[manifest], "package", "name") == name:
+            return folder
+    return None
+
+
+def _vendor_folder(current_path: str, installed: Mapping[str, str]) -> str:
+    """The workspace folder that the nearest ``.cargo/config.toml`` (or ``.cargo/config``) above `current_path`
+    replaces crates.io with (``[source.crates-io] replace-with = "vendored-sources"``, ``[source.vendored-sources]
+    directory = "vendor"``: what ``cargo vendor`` prints), or ""."""
+    folder = posixpath.dirname(current_path)
+    while True:
+        for name in CARGO_CONFIGS:
+            path = posixpath.join(folder, name) if folder else name
+            directory = _source_directory(installed[path]) if path in installed else ""
+            target = posixpath.normpath(posixpath.join(folder, directory)) if directory else ""
+            if target and not target.startswith(("../", "/")) and target not in (".", ".."):
+                return target
+        if not folder:
+            return ""
+        folder = posixpath.dirname(folder)
+
+
+@lru_cache(maxsize=16)
+def _source_directory(text: str) -> str:
+    """The ``directory`` of the source a Cargo config replaces crates.io with (through ``replace-with`` chains)."""
+    sources: dict[str, dict[str, str]] = {}
+    for section in re.split(r"(?m)^[ \t]*\[", text)[1:]:
+        header, _, body = section.partition("]")
+        m = re.fullmatch(r"source\.(?:\"([^\"]+)\"|([A-Za-z0-9_-]+))", header.strip())
+        if m:
+            fields = re.findall(r"(?m)^[ \t]*(replace-with|directory)[ \t]*=[ \t]*\"([^\"]*)\"", body)
+            sources[m.group(1) or m.group(2)] = dict(fields)
+    name = "crates-io"
+    for _ in range(4):
+        source = sources.get(name, {})
+        if source.get("directory"):
+            return source["directory"]
+        name = source.get("replace-with", "")
+    return ""
 
 
 @dataclass(frozen=True)

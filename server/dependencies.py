@@ -21,7 +21,9 @@ names, then its folders' as ``name/``: one listing of a Go package, of Cargo's r
 ``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept by
 stamp (mtime, size, inode, ctime: npm gives every file the same mtime); secret-looking paths are never opened,
 nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
-package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it.
+package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``: Cargo's git checkouts
+(``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and ``.cargo/config.toml`` (``.cargo/config``)
+read as the manifests are (``cargo vendor``'s source replacement).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
 from fim.composer import MANIFEST_NAMES as COMPOSER_MANIFESTS
-from fim.crates import CARGO_REGISTRY
+from fim.crates import CARGO_CONFIGS, CARGO_GIT, CARGO_REGISTRY
 from fim.dependencies import SITE
 from fim.gems import RUBY_GEMS
 from fim.gomodules import GO_MODULES
@@ -150,7 +152,8 @@ class InstalledFiles(Mapping[str, str]):
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
         site-packages, Cargo's registry sources, Go's module cache, node_modules and vendor but for a Cargo.lock,
-        Cargo.toml, go.mod or composer.json (or a secret one)."""
+        Cargo.toml, go.mod or composer.json (or a secret one); Cargo's git checkouts and a .cargo/config.toml are
+        read too."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         key = key[:-1] if key.endswith("/") else key
@@ -161,12 +164,15 @@ class InstalledFiles(Mapping[str, str]):
             return self.site.joinpath(*parts[1:]) if self.site is not None and len(parts) > 1 else None
         if key + "/" == CARGO_REGISTRY or key.startswith(CARGO_REGISTRY):
             return self.cargo_home.joinpath("registry", "src", *parts[1:]) if self.cargo_home is not None else None
+        if key + "/" == CARGO_GIT or key.startswith(CARGO_GIT):
+            return self.cargo_home.joinpath("git", "checkouts", *parts[1:]) if self.cargo_home is not None else None
         if key.startswith(GO_MODULES):
             return self.go_modules.joinpath(*parts[1:]) if self.go_modules is not None and len(parts) > 1 else None
         if key.startswith(RUBY_GEMS):
             index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else len(self.gem_dirs)
             return self.gem_dirs[index].joinpath(*parts[2:]) if index < len(self.gem_dirs) else None
-        if not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS and not _bundled(parts):
+        if (not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS and not _bundled(parts)
+                and "/".join(parts[-2:]) not in CARGO_CONFIGS):
             return None
         try:
             return self._workspace_path(key)

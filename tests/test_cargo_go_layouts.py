@@ -1,0 +1,144 @@
+"""Rust and Go dependency layouts beyond Cargo's registry and Go's module cache: renamed Cargo dependencies,
+``cargo vendor``, Cargo's git checkouts (`fim.crates`), written as the tools lay them out in a tmp dir and read
+through the server's `InstalledFiles`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.dependencies import installed_definitions
+from fim.imports import ImportRef, imported_modules
+from server.dependencies import InstalledFiles
+
+INDEX = "index.crates.io-6f17d22bba15001f"
+CRATES_IO = 'source = "registry+https://github.com/rust-lang/crates.io-index"'
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def rust_refs(text: str) -> list[ImportRef]:
+    return imported_modules(text, "rust")
+
+
+def lock(*packages: tuple[str, str, str, tuple[str, ...]]) -> str:
+    """A Cargo.lock of (name, version, source line or "", dependencies)."""
+    out = ["version = 3\n"]
+    for name, version, source, deps in packages:
+        entry = f'\n[[package]]\nname = "{name}"\nversion = "{version}"\n' + (source + "\n" if source else "")
+        if deps:
+            entry += "dependencies = [\n" + "".join(f' "{d}",\n' for d in deps) + "]\n"
+        out.append(entry)
+    return "".join(out)
+
+
+def workspace(root: Path, monkeypatch, files: dict[str, str]) -> InstalledFiles:
+    """The workspace `root`/ws holding `files`, CARGO_HOME `root`/cargo (made, maybe empty)."""
+    (root / "cargo").mkdir(exist_ok=True)
+    write(root / "ws", files)
+    monkeypatch.setenv("CARGO_HOME", str(root / "cargo"))
+    return InstalledFiles(None, lambda rel: root / "ws" / rel, 256 * 1024)
+
+
+def test_a_renamed_dependency_is_its_package_at_the_version_it_asks_for(tmp_path: Path, monkeypatch) -> None:
+    registry = tmp_path / "cargo" / "registry" / "src" / INDEX
+    write(registry, {
+        "rand-0.7.3/src/lib.rs": "pub fn old_random() -> u32 { 4 }\n",
+        "rand-0.8.5/src/lib.rs": "pub fn random() -> u32 { 4 }\n",
+        "serde-1.0.210/src/lib.rs": "pub trait Serialize {}\n",
+        # a registry crate's own renamed dependency: ``pub use inner::Serialize``
+        "wrapper-1.0.0/Cargo.toml": '[package]\nname = "wrapper"\n\n[dependencies]\n'
+                                    'inner = { version = "1", package = "serde" }\n',
+        "wrapper-1.0.0/src/lib.rs": "pub use inner::Serialize;\n",
+    })
+    files = workspace(tmp_path, monkeypatch, {
+        "Cargo.toml": '[workspace]\nmembers = ["app"]\n\n[workspace.dependencies]\n'
+                      'serde_crate = { package = "serde", version = "1.0" }\n',
+        "Cargo.lock": lock(("app", "0.1.0", "", ("rand 0.7.3", "rand 0.8.5", "serde", "wrapper")),
+                           ("rand", "0.7.3", CRATES_IO, ()), ("rand", "0.8.5", CRATES_IO, ()),
+                           ("serde", "1.0.210", CRATES_IO, ()), ("wrapper", "1.0.0", CRATES_IO, ("serde",))),
+        "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\nrand = "0.8"\nwrapper = "1"\n'
+                          'serde_crate = { workspace = true }\n\n[dependencies.rand-old]\npackage = "rand"\n'
+                          'version = "0.7"\n',
+    })
+    document = ("use rand_old::old_random;\nuse rand::random;\nuse serde_crate::Serialize;\n"
+                "use wrapper::Serialize as S;\n")
+    got = [installed_definitions(ref, "app/src/main.rs", document, files) for ref in rust_refs(document)]
+    assert got == [
+        {f"cargo-registry/{INDEX}/rand-0.7.3/src/lib.rs": ["old_random"]},  # ``version = "0.7"``: not 0.8.5
+        {f"cargo-registry/{INDEX}/rand-0.8.5/src/lib.rs": ["random"]},
+        {f"cargo-registry/{INDEX}/serde-1.0.210/src/lib.rs": ["Serialize"]},  # [workspace.dependencies]
+        {f"cargo-registry/{INDEX}/serde-1.0.210/src/lib.rs": ["Serialize"]},
+    ]
+
+
+VENDOR_CONFIG = ('[source.crates-io]\nreplace-with = "vendored-sources"\n\n'
+                 '[source."git+https://github.com/o/r?branch=x"]\ngit = "https://github.com/o/r"\nbranch = "x"\n'
+                 'replace-with = "vendored-sources"\n\n[source.vendored-sources]\ndirectory = "vendor"\n')
+
+
+def test_cargo_vendor_s_folders_hold_the_crates_at_their_locked_versions(tmp_path: Path, monkeypatch) -> None:
+    files = workspace(tmp_path, monkeypatch, {
+        ".cargo/config.toml": VENDOR_CONFIG,
+        "Cargo.lock": lock(("app", "0.1.0", "", ("memchr 2.5.0", "log")),
+                           ("memchr", "2.5.0", CRATES_IO, ()), ("memchr", "2.7.4", CRATES_IO, ()),
+                           ("log", "0.4.22", CRATES_IO, ())),
+        "app/Cargo.toml": '[package]\nname = "app"\n',
+        # the highest version gets the crate's name, the others ``<name>-<version>``
+        "vendor/memchr/Cargo.toml": '[package]\nedition = "2021"\nname = "memchr"\nversion = "2.7.4"\n'
+                                    'authors = ["A <a@b.c>"]\n',
+        "vendor/memchr/src/lib.rs": "pub fn memchr(n: u8, h: &[u8]) -> Option<usize> { None }\n",
+        "vendor/memchr-2.5.0/Cargo.toml": '[package]\nname = "memchr"\nversion = "2.5.0"\n\n[lib]\n'
+                                          'path = "lib/memchr.rs"\n',
+        "vendor/memchr-2.5.0/lib/memchr.rs": "pub fn memchr(needle: u8) -> usize { 0 }\n",
+        "vendor/log/Cargo.toml": '[package]\nauthors = ["The Rust Project Developers"]\nname = "log"\n'
+                                 'version = "0.4.22"\n',
+        "vendor/log/src/lib.rs": "mod macros;\npub use macros::*;\n",
+        "vendor/log/src/macros.rs": "macro_rules! info { () => {} }\n",
+    })
+    document = "use memchr::memchr;\nuse log::info;\n"
+    got = [installed_definitions(ref, "app/src/main.rs", document, files) for ref in rust_refs(document)]
+    assert got == [{"vendor/memchr-2.5.0/lib/memchr.rs": ["memchr"]}, {"vendor/log/src/macros.rs": ["info"]}]
+    snippets = select_context("app/src/main.rs", document, 2, {"app/src/main.rs": document}, [], None, 8000,
+                              (0, 2), installed=files)
+    assert "pub fn memchr(needle: u8) -> usize" in {s.source: s.text for s in snippets}[
+        "vendor/memchr-2.5.0/lib/memchr.rs"]
+
+
+REV = "abcdef1234567890abcdef1234567890abcdef12"
+
+
+def test_git_dependencies_resolve_in_cargos_checkout_of_the_locked_revision(tmp_path: Path, monkeypatch) -> None:
+    checkouts = tmp_path / "cargo" / "git" / "checkouts"
+    write(checkouts, {
+        # a repository holding a workspace of crates; another repository's checkout named alike
+        "tokio-1a2b3c4d5e6f7a8b/abcdef1/Cargo.toml": '[workspace]\nmembers = [\n  "tokio",\n  "crates/*",\n]\n',
+        "tokio-1a2b3c4d5e6f7a8b/abcdef1/crates/tokio-util/Cargo.toml": '[package]\nname = "tokio-util"\n',
+        "tokio-1a2b3c4d5e6f7a8b/abcdef1/crates/tokio-util/src/lib.rs": "pub mod codec;\n",
+        "tokio-1a2b3c4d5e6f7a8b/abcdef1/crates/tokio-util/src/codec/mod.rs": "pub struct LinesCodec { max: usize }\n",
+        "tokio-1a2b3c4d5e6f7a8b/0000000/Cargo.toml": '[package]\nname = "tokio-util"\n',
+        "tokio-1a2b3c4d5e6f7a8b/0000000/src/codec.rs": "pub struct LinesCodec;\n",
+        "tokio-stream-99aa88bb77cc66dd/abcdef1/Cargo.toml": '[package]\nname = "tokio-util"\n',
+        # one crate at the repository's root, its revision abbreviated to 9 digits (7 were ambiguous)
+        "single-0f0f0f0f0f0f0f0f/21fedcba0/Cargo.toml": '[package]\nname = "single"\n',
+        "single-0f0f0f0f0f0f0f0f/21fedcba0/src/lib.rs": "pub fn one() -> u8 { 1 }\n",
+    })
+    files = workspace(tmp_path, monkeypatch, {
+        "Cargo.lock": lock(
+            ("app", "0.1.0", "", ("tokio-util", "single")),
+            ("tokio-util", "0.7.12", f'source = "git+https://github.com/tokio-rs/tokio?branch=master#{REV}"', ()),
+            ("single", "0.1.0", f'source = "git+https://github.com/o/single.git#{REV[::-1]}"', ())),
+        "app/Cargo.toml": '[package]\nname = "app"\n',
+    })
+    document = "use tokio_util::codec::LinesCodec;\nuse single::one;\n"
+    got = [installed_definitions(ref, "app/src/main.rs", document, files) for ref in rust_refs(document)]
+    assert got == [{"cargo-git/tokio-1a2b3c4d5e6f7a8b/abcdef1/crates/tokio-util/src/codec/mod.rs": ["LinesCodec"]},
+                   {"cargo-git/single-0f0f0f0f0f0f0f0f/21fedcba0/src/lib.rs": ["one"]}]
+    snippets = select_context("app/src/main.rs", document, 2, {"app/src/main.rs": document}, [], None, 8000,
+                              (0, 2), installed=files)
+    assert "pub struct LinesCodec { max: usize }" in [s.text for s in snippets]
