@@ -369,10 +369,10 @@ def _manifest_field(text: str, table: str, key: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _renames(text: str) -> dict[str, tuple[str, str]]:
-    """A Cargo.toml's renamed dependencies: the name its code uses (``-`` as ``_``) -> (the crate's name,
-    ``-`` as ``_``; the ``version`` requirement or ""), from ``foo = { package = "bar", version = "1" }`` and
-    ``[dependencies.foo]`` tables with a ``package`` key."""
+def manifest_dependencies(text: str) -> dict[str, tuple[str, str, str]]:
+    """A Cargo.toml's dependencies given as tables: the name its code uses (``-`` as ``_``) -> (the crate's
+    name, ``-`` as ``_``: its ``package`` if renamed; the ``version`` requirement or ""; the ``path`` or ""), from
+    ``foo = { package = "bar", version = "1" }`` and ``[dependencies.foo]`` tables."""
     entries = [(m.group(1), m.group(2)) for m in _INLINE_DEPENDENCY.finditer(text)]
     for section in re.split(r"(?m)^[ \t]*\[", text)[1:]:
         header, _, body = section.partition("]")
@@ -381,11 +381,16 @@ def _renames(text: str) -> dict[str, tuple[str, str]]:
             entries.append((m.group(1), re.split(r"(?m)^[ \t]*\[", body)[0]))
     out = {}
     for name, body in entries:
-        package = re.search(r"(?:^|[,{\s])package[ \t]*=[ \t]*\"([^\"]+)\"", body)
-        version = re.search(r"(?:^|[,{\s])version[ \t]*=[ \t]*\"([^\"]+)\"", body)
-        if package:
-            out[name.replace("-", "_")] = (package.group(1).replace("-", "_"), version.group(1) if version else "")
+        fields = dict(re.findall(r"(?:^|[,{\s])(package|version|path)[ \t]*=[ \t]*\"([^\"]+)\"", body))
+        out[name.replace("-", "_")] = (fields.get("package", name).replace("-", "_"), fields.get("version", ""),
+                                       fields.get("path", ""))
     return out
+
+
+def _renames(text: str) -> dict[str, tuple[str, str]]:
+    """A Cargo.toml's renamed dependencies: the name its code uses -> (the crate's name, the version requirement)."""
+    return {name: (package, version) for name, (package, version, _) in manifest_dependencies(text).items()
+            if package != name}
 
 
 def _compatible(requirement: str, version: str) -> bool:

@@ -142,3 +142,27 @@ def test_git_dependencies_resolve_in_cargos_checkout_of_the_locked_revision(tmp_
     snippets = select_context("app/src/main.rs", document, 2, {"app/src/main.rs": document}, [], None, 8000,
                               (0, 2), installed=files)
     assert "pub struct LinesCodec { max: usize }" in [s.text for s in snippets]
+
+
+def read_tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_renamed_path_dependency_and_a_lib_name_resolve_in_the_workspace(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\n',
+        "crates/my-core/Cargo.toml": '[package]\nname = "my-core"\nversion = "0.1.0"\n',
+        "crates/my-core/src/lib.rs": "pub mod thing;\n",
+        "crates/my-core/src/thing.rs": "pub struct Thing { pub size: usize }\n",
+        "crates/shapes/Cargo.toml": '[package]\nname = "shapes-pkg"\n\n[lib]\nname = "shapes"\n',
+        "crates/shapes/src/lib.rs": "pub struct Circle { pub radius: f64 }\n",
+        "crates/app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\n'
+                                 'base = { path = "../my-core", package = "my-core" }\n'
+                                 'shapes-pkg = { path = "../shapes" }\n',
+    })
+    document = "use base::thing::Thing;\nuse shapes::Circle;\n\nfn main() {\n    let t = Thing { size: 1 };\n}\n"
+    files = read_tree(tmp_path) | {"crates/app/src/main.rs": document}
+    snippets = select_context("crates/app/src/main.rs", document, 4, files, [], None, 8000, (0, 4))
+    by_source = {s.source: s.text for s in snippets}
+    assert "pub struct Thing { pub size: usize }" in by_source["crates/my-core/src/thing.rs"]
+    assert "pub struct Circle { pub radius: f64 }" in by_source["crates/shapes/src/lib.rs"]

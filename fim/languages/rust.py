@@ -1,5 +1,6 @@
 """Rust: ``use`` and ``mod`` by tree-sitter; ``crate::``/``super::``/``self::`` paths, ``mod.rs`` and
-sibling-module layouts, and the workspace's other crates (by their Cargo.toml names). A registry crate's
+sibling-module layouts, and the workspace's other crates (by their Cargo.toml names and ``[lib] name``s, and by
+the nearest Cargo.toml's renamed or ``path`` dependencies: ``base = { path = "../core" }``). A registry crate's
 definitions (`fim.crates`) come without their doc comments but for each one's first line (`BriefTreeFile`), the
 others beside them without their attributes (`RustFile`)."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import replace
-from typing import Iterable
+from typing import Iterable, Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first, uses
 from fim.languages.treesitter import BriefTreeFile, Spec, TreeFile, field_text, parse
@@ -107,12 +108,34 @@ def _crates(index: PathIndex) -> dict[str, str]:
             text = index.config(p) or ""
             package = re.search(r"(?ms)^\[package\][^\[]*?^name[ \t]*=[ \t]*\"([^\"]+)\"", text)
             lib = re.search(r"(?ms)^\[lib\][^\[]*?^path[ \t]*=[ \t]*\"([^\"]+)\"", text)
+            lib_name = re.search(r"(?ms)^\[lib\][^\[]*?^name[ \t]*=[ \t]*\"([^\"]+)\"", text)
             folder = posixpath.dirname(p)
             src = posixpath.dirname(posixpath.join(folder, lib.group(1))) if lib else posixpath.join(folder, "src")
             if package:
                 got[package.group(1).replace("-", "_")] = src
+                if lib_name:  # ``[lib] name = "x"``: ``use x::...``
+                    got.setdefault(lib_name.group(1).replace("-", "_"), src)
+                got[posixpath.dirname(p) + "/"] = src  # a path dependency's folder
         index.derived[key] = got
     return got
+
+
+def _path_dependency(current: str, name: str, index: PathIndex) -> Optional[str]:
+    """The source folder of the workspace crate that the nearest Cargo.toml's dependency `name` (``-`` as ``_``)
+    is, by its ``path`` or its ``package``; None when it is none."""
+    from fim.crates import manifest_dependencies  # fim.crates reads this module's use paths
+
+    cargo = index.nearest(current, "Cargo.toml")
+    entry = manifest_dependencies(index.config(cargo) or "").get(name) if cargo is not None else None
+    if entry is None:
+        return None
+    package, _, path = entry
+    crates = _crates(index)
+    if path:
+        folder = posixpath.normpath(posixpath.join(posixpath.dirname(cargo), path))
+        if not folder.startswith("../") and folder != ".." and (folder + "/") in crates:
+            return crates[folder + "/"]
+    return crates.get(package) if package != name else None
 
 
 def _edition_2015(current: str, index: PathIndex) -> bool:
@@ -158,6 +181,8 @@ def resolve(ref: ImportRef, current: str, index: PathIndex) -> list[str]:
             base, rest = posixpath.dirname(base), rest[1:]
         return _walk(index, base, rest)
     crate = _crates(index).get(head)
+    if crate is None:  # a renamed (``base = { path = "../core", package = "my-core" }``) or path dependency
+        crate = _path_dependency(current, head, index)
     if crate is not None:  # another crate of the workspace
         return _walk(index, crate, segments[1:])
     # 2018 paths: a module the current one declares; external crates do not resolve. Only in a
