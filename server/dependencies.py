@@ -1,11 +1,10 @@
 """The project's installed dependencies as completion context: the files `fim.dependencies` asks for, read on demand.
 
 `find_environment(root)` finds a workspace root's Python environment: a virtual environment folder in the root
-(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``, or ``conda-meta`` for a conda
-environment), else the ``VIRTUAL_ENV`` or
-``CONDA_PREFIX`` the server was started with, unless that is deepfim's own (the environment in deepfim's checkout,
-as the README installs it: its packages are deepfim's dependencies, not the project's); `site_packages(env)` its
-``lib/python3.*/site-packages`` (``Lib/site-packages`` on Windows).
+(``.venv``, ``venv``, ``env``, then any folder holding ``pyvenv.cfg``, or ``conda-meta`` for a conda environment),
+else the ``VIRTUAL_ENV`` or ``CONDA_PREFIX`` the server was started with, unless that is deepfim's own (the
+environment in deepfim's checkout, as the README installs it: its packages are deepfim's dependencies, not the
+project's); `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site-packages`` on Windows).
 `InstalledFiles` is the mapping `fim.context.select_context` takes as ``installed``: its keys are
 ``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
 ``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), ``go-modules/<path>`` (Go's
@@ -14,16 +13,18 @@ module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, 
 rubies', the system's), workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a
 ``vendor-dir`` must have a folder named ``vendor`` in its path) or a bundle path (``ruby/<api>/gems``,
 ``specifications``) and the workspace's ``Cargo.lock``, ``Cargo.toml``, ``go.mod``, ``composer.json``,
-``Gemfile.lock``, ``gems.locked`` and ``.bundle/config`` files (a key ending with ``/``: that folder's file
-names, then its folders' as ``name/``: one listing of a Go package, of Cargo's registry indexes, of a gem dir's
-``gems/`` where no Gemfile.lock names the versions). Nothing is walked: ``key in files`` is one stat,
-``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock, Composer's
-``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept by
-stamp (mtime, size, inode, ctime: npm gives every file the same mtime); secret-looking paths are never opened,
-nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
-package, ``npm``/``yarn`` workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``: Cargo's git checkouts
-(``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and ``.cargo/config.toml`` (``.cargo/config``)
-read as the manifests are (``cargo vendor``'s source replacement).
+``Gemfile.lock``, ``gems.locked`` and ``.bundle/config`` files (a key ending with ``/``: that folder's file names,
+then its folders' as ``name/``: one listing of a Go package, of Cargo's registry indexes, of a gem dir's ``gems/``
+where no Gemfile.lock names the versions). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one
+read, size-capped and checked as the workspace's files are (a Cargo.lock, Composer's ``installed.json`` and
+``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept by stamp (mtime, size, inode,
+ctime: npm gives every file the same mtime); secret-looking paths are never opened, nor a file whose links lead
+back into the workspace outside its installed-package folders (a linked workspace package, ``npm``/``yarn``
+workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``:
+Cargo's git checkouts (``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and
+``.cargo/config.toml`` (``.cargo/config``) read as the manifests are (``cargo vendor``'s source replacement), and
+``go.work``; a key starting ``../`` names a Go module's folder, ``.go`` file or go.mod beside the workspace
+(go.work's ``use ../lib``, ``replace => ../lib``; a single-folder workspace only).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
 # workspace files read for their versions (any folder); a composer.json for its vendor folder
-MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "composer.json", "Gemfile.lock", "gems.locked"})
+MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "go.work", "composer.json", "Gemfile.lock",
+                       "gems.locked"})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
@@ -156,10 +158,21 @@ class InstalledFiles(Mapping[str, str]):
         read too."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
-        key = key[:-1] if key.endswith("/") else key
+        folder = key.endswith("/")
+        key = key[:-1] if folder else key
         parts = key.split("/")
+        up = next((i for i, part in enumerate(parts) if part != ".."), len(parts))
+        if up and (folder or parts[-1].endswith(".go") or parts[-1] == "go.mod") and len(parts) > up:
+            parts = parts[up:]  # a Go module beside the workspace (go.work's ``use ../lib``, ``replace => ../lib``)
+        else:
+            up = 0
         if ".." in parts or "" in parts or "." in parts:
             return None
+        if up:
+            try:
+                return self._workspace_path(key)
+            except (KeyError, ValueError):
+                return None
         if key.startswith(SITE):
             return self.site.joinpath(*parts[1:]) if self.site is not None and len(parts) > 1 else None
         if key + "/" == CARGO_REGISTRY or key.startswith(CARGO_REGISTRY):

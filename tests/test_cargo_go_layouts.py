@@ -1,6 +1,7 @@
 """Rust and Go dependency layouts beyond Cargo's registry and Go's module cache: renamed Cargo dependencies,
-``cargo vendor``, Cargo's git checkouts (`fim.crates`), written as the tools lay them out in a tmp dir and read
-through the server's `InstalledFiles`."""
+``cargo vendor``, Cargo's git checkouts (`fim.crates`), renamed and path dependencies on workspace crates
+(`fim.languages.rust`), go.work's modules and local replacements (`fim.gomodules`), written as the tools lay
+them out in a tmp dir and read through the server's `InstalledFiles`."""
 
 from __future__ import annotations
 
@@ -166,3 +167,59 @@ def test_a_renamed_path_dependency_and_a_lib_name_resolve_in_the_workspace(tmp_p
     by_source = {s.source: s.text for s in snippets}
     assert "pub struct Thing { pub size: usize }" in by_source["crates/my-core/src/thing.rs"]
     assert "pub struct Circle { pub radius: f64 }" in by_source["crates/shapes/src/lib.rs"]
+
+
+# ------------------------------------------------------------------------------------ Go: go.work, local replacements
+
+
+def go_files(root: Path, gomod: Path, monkeypatch) -> InstalledFiles:
+    monkeypatch.setenv("GOMODCACHE", str(gomod))
+    return InstalledFiles(None, lambda rel: root / rel, 256 * 1024)
+
+
+def go_got(text: str, current: str, files: InstalledFiles) -> dict[str, dict[str, list[str]]]:
+    return {r.module: installed_definitions(r, current, text, files) for r in imported_modules(text, "go")}
+
+
+def test_a_replacement_by_a_folder_beside_the_workspace_is_read_there(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, {
+        # the editor opened svc/; its go.mod replaces example.com/lib by ../lib, beside it
+        "svc/go.mod": "module example.com/svc\n\ngo 1.22\n\nrequire example.com/lib v1.2.0\n\n"
+                      "replace example.com/lib v1.2.0 => ../lib\n",
+        "lib/go.mod": "module example.com/lib\n\ngo 1.22\n",
+        "lib/x/x.go": "package x\n\n// Y is the local fork's.\nfunc Y(n int) string { return \"\" }\n",
+        "lib/x/x_test.go": "package x\n\nfunc Y() {}\n",
+        "gomod/example.com/lib@v1.2.0/x/x.go": "package x\n\nfunc Y() {}\n",
+    })
+    text = 'package main\n\nimport "example.com/lib/x"\n\nfunc main() {\n\tx.Y(1)\n}\n'
+    files = go_files(tmp_path / "svc", tmp_path / "gomod", monkeypatch)
+    assert go_got(text, "cmd/main.go", files) == {"example.com/lib/x": {"../lib/x/x.go": ["Y"]}}
+    snippets = select_context("cmd/main.go", text, 4, {"cmd/main.go": text}, [], None, 6000, (0, 7),
+                              installed=files, language="go")
+    assert "func Y(n int) string" in {s.source: s.text for s in snippets}["../lib/x/x.go"]
+    assert "../lib/x/x.go" in files and "../lib/x/" in files and "../lib/x.txt" not in files  # Go's files only
+
+
+def test_a_module_go_work_uses_comes_before_the_module_cache(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, {
+        "ws/go.work": "go 1.22\n\nuse (\n\t./svc // the service\n\t../shared\n)\n\nuse ./tools\n\n"
+                      "replace example.com/pinned v0.1.0 => ../forks/pinned\n",
+        "ws/svc/go.mod": "module example.com/svc\n\ngo 1.22\n\nrequire (\n\texample.com/shared v1.2.0\n"
+                         "\texample.com/shared/api v0.3.0\n\texample.com/pinned v0.1.0\n)\n",
+        "shared/go.mod": "module example.com/shared\n\ngo 1.22\n",
+        "shared/util/util.go": "package util\n\nfunc Trim(s string) string { return s }\n",
+        "shared/api/go.mod": "module example.com/shared/api\n\ngo 1.22\n",  # a nested module, not used
+        "gomod/example.com/shared@v1.2.0/util/util.go": "package util\n\nfunc Trim() {}\n",
+        "gomod/example.com/shared/api@v0.3.0/api.go": "package api\n\ntype Client struct{}\n",
+        "gomod/example.com/pinned@v0.1.0/p.go": "package pinned\n\nfunc Old() {}\n",
+        "forks/pinned/go.mod": "module example.com/pinned\n",
+        "forks/pinned/p.go": "package pinned\n\nfunc Old(n int) {}\n",
+    })
+    text = ('package main\n\nimport (\n\t"example.com/shared/util"\n\t"example.com/shared/api"\n'
+            '\t"example.com/pinned"\n)\n\nfunc main() {\n\tutil.Trim("")\n\tvar c api.Client\n\tpinned.Old()\n}\n')
+    files = go_files(tmp_path / "ws", tmp_path / "gomod", monkeypatch)
+    assert go_got(text, "svc/main.go", files) == {
+        "example.com/shared/util": {"../shared/util/util.go": ["Trim"]},  # go.work's ``use ../shared``
+        "example.com/shared/api": {"go-modules/example.com/shared/api@v0.3.0/api.go": ["Client"]},
+        "example.com/pinned": {"../forks/pinned/p.go": ["Old"]},  # go.work's replacement (svc's go.mod has none)
+    }
