@@ -11,7 +11,8 @@ the versions. The files come through `fim.dependencies`' `installed` mapping (ne
   the crate is the checkout's root or the workspace member whose Cargo.toml names it);
 * workspace-relative ``Cargo.lock``, ``Cargo.toml`` and ``.cargo/config.toml`` paths (the nearest above the
   file); where the config replaces crates.io by a ``directory`` source (``cargo vendor``), its
-  ``vendor/<name>/`` (of the locked version) or ``vendor/<name>-<version>/`` come first.
+  ``vendor/<name>/`` (of the locked version) or ``vendor/<name>-<version>/`` come first;
+* ``../<path>``: a ``path`` dependency's folder beside the workspace (``shared = { path = "../shared" }``).
 
 `crate_definitions` maps ``use serde::de::Deserialize``, ``use tokio::sync::{Mutex, mpsc}`` or a path used
 without a ``use`` (``serde_json::to_string(``, `qualified_paths`) to the crate's files defining the names:
@@ -82,6 +83,8 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
         renamed.update(_renames(installed[manifest]))
     crate, requirement = renamed.get(segments[0], (segments[0], ""))
     root = crates.root(crate, None, requirement)
+    if root is None:  # ``shared = { path = "../shared" }`` beside the workspace (one inside it is the workspace's)
+        root = crates.path_root(segments[0], [m for m in manifests[::-1] if m is not None and m in installed])
     if root is None:
         return {}
     entry, consumed = crates.walk(root, segments[1:], public=True)
@@ -157,6 +160,21 @@ class _Crates:
                 if hit is not None:
                     self.folders[folder] = package
                     return hit
+        return None
+
+    def path_root(self, name: str, manifests: list[str]) -> Optional[str]:
+        """The root file of the ``path`` dependency `name` of the first of `manifests` naming one, where its folder
+        lies above the workspace (``../shared/``); None for any other."""
+        for manifest in manifests:
+            package, _, path = manifest_dependencies(self.installed[manifest]).get(name, ("", "", ""))
+            folder = posixpath.normpath(posixpath.join(posixpath.dirname(manifest), path)) + "/" if path else ""
+            if not folder.startswith("../"):
+                continue
+            hit = _lib_file(folder, self.installed)
+            locked = [p for p in self.lock.by_crate.get(package, ()) if not p.source]
+            if hit is not None:
+                self.folders[folder] = locked[0] if locked else Locked(package, "", "", ())
+                return hit
         return None
 
     def _folders(self, package: Locked) -> Iterator[str]:

@@ -23,8 +23,9 @@ back into the workspace outside its installed-package folders (a linked workspac
 workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``:
 Cargo's git checkouts (``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and
 ``.cargo/config.toml`` (``.cargo/config``) read as the manifests are (``cargo vendor``'s source replacement), and
-``go.work``; a key starting ``../`` names a Go module's folder, ``.go`` file or go.mod beside the workspace
-(go.work's ``use ../lib``, ``replace => ../lib``; a single-folder workspace only).
+``go.work``; a key starting ``../`` names a folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the
+workspace (go.work's ``use ../lib``, ``replace => ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace
+only).
 """
 
 from __future__ import annotations
@@ -162,8 +163,9 @@ class InstalledFiles(Mapping[str, str]):
         key = key[:-1] if folder else key
         parts = key.split("/")
         up = next((i for i, part in enumerate(parts) if part != ".."), len(parts))
-        if up and (folder or parts[-1].endswith(".go") or parts[-1] == "go.mod") and len(parts) > up:
-            parts = parts[up:]  # a Go module beside the workspace (go.work's ``use ../lib``, ``replace => ../lib``)
+        if up and (folder or parts[-1].endswith((".go", ".rs")) or parts[-1] in ("go.mod", "Cargo.toml")) and \
+                len(parts) > up:  # a Go module or a crate beside the workspace (``use ../lib``, ``path = "../x"``)
+            parts = parts[up:]
         else:
             up = 0
         if ".." in parts or "" in parts or "." in parts:

@@ -223,3 +223,24 @@ def test_a_module_go_work_uses_comes_before_the_module_cache(tmp_path: Path, mon
         "example.com/shared/api": {"go-modules/example.com/shared/api@v0.3.0/api.go": ["Client"]},
         "example.com/pinned": {"../forks/pinned/p.go": ["Old"]},  # go.work's replacement (svc's go.mod has none)
     }
+
+
+def test_a_path_dependency_beside_the_workspace_is_read_there(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, {
+        # the editor opened app/; its crates ``shared`` and ``util`` (renamed ``tools``) lie beside it
+        "shared/Cargo.toml": '[package]\nname = "shared"\nversion = "0.2.0"\n',
+        "shared/src/lib.rs": "pub mod geo;\n",
+        "shared/src/geo.rs": "pub struct Point { pub x: f64, pub y: f64 }\n",
+        "util/Cargo.toml": '[package]\nname = "util"\nversion = "0.1.0"\n\n[lib]\npath = "lib.rs"\n',
+        "util/lib.rs": "pub fn clamp(v: f64) -> f64 { v }\n",
+    })
+    files = workspace(tmp_path, monkeypatch, {
+        "Cargo.lock": lock(("app", "0.1.0", "", ("shared", "util")), ("shared", "0.2.0", "", ()),
+                           ("util", "0.1.0", "", ())),
+        "Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\nshared = { path = "../shared" }\n'
+                      'tools = { path = "../util", package = "util" }\n',
+    })
+    document = "use shared::geo::Point;\nuse tools::clamp;\n"
+    got = [installed_definitions(ref, "src/main.rs", document, files) for ref in rust_refs(document)]
+    assert got == [{"../shared/src/geo.rs": ["Point"]}, {"../util/lib.rs": ["clamp"]}]
+    assert "../shared/Cargo.toml" in files and "../util/Cargo.lock" not in files
