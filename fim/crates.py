@@ -381,7 +381,7 @@ def _workspace_crate(current_path: str, installed: Mapping[str, str]) -> str:
 @lru_cache(maxsize=256)
 def _manifest_field(text: str, table: str, key: str) -> str:
     """A Cargo.toml's ``[table] key = "value"`` (``[lib] path``, ``[package] name``), or ""."""
-    m = re.search(r"(?ms)^\[%s\][ \t]*$(.*?)(?=^[ \t]*\[|\Z)" % re.escape(table), text)
+    m = re.search(r"(?ms)^\[%s\][ \t]*(?:#[^\n]*)?$(.*?)(?=^[ \t]*\[|\Z)" % re.escape(table), text)
     value = re.search(r"(?m)^[ \t]*%s[ \t]*=[ \t]*\"([^\"]+)\"" % re.escape(key), m.group(1)) if m else None
     return value.group(1) if value else ""
 

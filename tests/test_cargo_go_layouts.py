@@ -97,7 +97,7 @@ def test_cargo_vendor_s_folders_hold_the_crates_at_their_locked_versions(tmp_pat
         "vendor/memchr-2.5.0/Cargo.toml": '[package]\nname = "memchr"\nversion = "2.5.0"\n\n[lib]\n'
                                           'path = "lib/memchr.rs"\n',
         "vendor/memchr-2.5.0/lib/memchr.rs": "pub fn memchr(needle: u8) -> usize { 0 }\n",
-        "vendor/log/Cargo.toml": '[package]\nauthors = ["The Rust Project Developers"]\nname = "log"\n'
+        "vendor/log/Cargo.toml": '[package]  # a comment\nauthors = ["The Rust Project Developers"]\nname = "log"\n'
                                  'version = "0.4.22"\n',
         "vendor/log/src/lib.rs": "mod macros;\npub use macros::*;\n",
         "vendor/log/src/macros.rs": "macro_rules! info { () => {} }\n",
