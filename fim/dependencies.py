@@ -24,7 +24,9 @@ at the version the nearest ``go.mod`` requires (`fim.gomodules`); for Rust, the 
 registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`); for
 PHP, the class a ``use`` names in the Composer vendor folder of the nearest ``composer.json`` (`fim.composer`);
 for Ruby, the installed gem's files (keys ``ruby-gems/...``, a relative bundle path's) defining the constants the
-document uses (``Rack::Utils.escape_html``) at the version the nearest ``Gemfile.lock`` names (`fim.gems`).
+document uses (``Rack::Utils.escape_html``) at the version the nearest ``Gemfile.lock`` names (`fim.gems`); for
+Dart, a ``package:`` import's library in the root the nearest ``.dart_tool/package_config.json`` gives the
+package (keys ``pub-packages/...``), its exports and parts followed (`fim.pubpackages`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from fim.gems import gem_definitions
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.languages.javascript import subpath_targets
+from fim.pubpackages import pub_definitions
 from fim.symbols import defines
 
 SITE = "site-packages/"
@@ -92,6 +95,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         return composer_definitions(ref, current_path, document, installed)
     elif family == "ruby":
         return gem_definitions(ref, current_path, document, installed)
+    elif family == "dart":
+        return pub_definitions(ref, current_path, installed)
     else:
         return {}
     if entry is None:

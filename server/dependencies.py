@@ -9,23 +9,25 @@ project's); `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site
 ``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
 ``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), ``go-modules/<path>`` (Go's
 module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``),
+``pub-packages/<folder>/<name>/<path>`` (a Dart package's file, only inside the root the package_config.json of that
+workspace folder gives the package: `fim.pubpackages`; no cache folder to find, the config names the roots),
 ``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs` found: GEM_HOME, GEM_PATH, the user's, the
 rubies', the system's), workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a
 ``vendor-dir`` must have a folder named ``vendor`` in its path) or a bundle path (``ruby/<api>/gems``,
 ``specifications``) and the workspace's ``Cargo.lock``, ``Cargo.toml``, ``go.mod``, ``composer.json``,
-``Gemfile.lock``, ``gems.locked`` and ``.bundle/config`` files (a key ending with ``/``: that folder's file names,
-then its folders' as ``name/``: one listing of a Go package, of Cargo's registry indexes, of a gem dir's ``gems/``
-where no Gemfile.lock names the versions). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one
-read, size-capped and checked as the workspace's files are (a Cargo.lock, Composer's ``installed.json`` and
-``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept by stamp (mtime, size, inode,
-ctime: npm gives every file the same mtime); secret-looking paths are never opened, nor a file whose links lead
-back into the workspace outside its installed-package folders (a linked workspace package, ``npm``/``yarn``
-workspaces, ``flit install --symlink``) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``:
-Cargo's git checkouts (``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and
-``.cargo/config.toml`` (``.cargo/config``) read as the manifests are (``cargo vendor``'s source replacement), and
-``go.work``; a key starting ``../`` names a folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the
-workspace (go.work's ``use ../lib``, ``replace => ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace
-only).
+``.dart_tool/package_config.json``, ``Gemfile.lock``, ``gems.locked`` and ``.bundle/config`` files (a key ending
+with ``/``: that folder's file names, then its folders' as ``name/``: one listing of a Go package, of Cargo's
+registry indexes, of a gem dir's ``gems/`` where no Gemfile.lock names the versions). Nothing is walked: ``key in
+files`` is one stat, ``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock,
+Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept
+by stamp (mtime, size, inode, ctime: npm gives every file the same mtime); secret-looking paths are never opened,
+nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
+package, ``npm``/``yarn`` workspaces, ``flit install --symlink``; a Dart path dependency inside the workspace) where
+the workspace's ignore rules exclude it. Also ``cargo-git/<path>``: Cargo's git checkouts
+(``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and ``.cargo/config.toml`` (``.cargo/config``)
+read as the manifests are (``cargo vendor``'s source replacement), and ``go.work``; a key starting ``../`` names a
+folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the workspace (go.work's ``use ../lib``, ``replace
+=> ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace only).
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
+from urllib.parse import unquote, urlparse
 
 from fim.composer import MANIFEST_NAMES as COMPOSER_MANIFESTS
 from fim.crates import CARGO_CONFIGS, CARGO_GIT, CARGO_REGISTRY
 from fim.dependencies import SITE
 from fim.gems import RUBY_GEMS
 from fim.gomodules import GO_MODULES
+from fim.pubpackages import CONFIG, PUB_PACKAGES, config_key, package_roots
 from fim.secrets import is_secret_path
 from server import textfile
 from server.workspace import WorkspaceIndex
@@ -154,9 +158,10 @@ class InstalledFiles(Mapping[str, str]):
 
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
-        site-packages, Cargo's registry sources, Go's module cache, node_modules and vendor but for a Cargo.lock,
-        Cargo.toml, go.mod or composer.json (or a secret one); Cargo's git checkouts and a .cargo/config.toml are
-        read too."""
+        site-packages, Cargo's registry sources, Go's module cache, the Dart package roots of a package_config.json,
+        node_modules and vendor but for a Cargo.lock, Cargo.toml, go.mod, composer.json or
+        .dart_tool/package_config.json (or a secret one); Cargo's git checkouts and a .cargo/config.toml are read
+        too."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         folder = key.endswith("/")
@@ -183,16 +188,39 @@ class InstalledFiles(Mapping[str, str]):
             return self.cargo_home.joinpath("git", "checkouts", *parts[1:]) if self.cargo_home is not None else None
         if key.startswith(GO_MODULES):
             return self.go_modules.joinpath(*parts[1:]) if self.go_modules is not None and len(parts) > 1 else None
+        if key.startswith(PUB_PACKAGES):
+            root = self._pub_root(unquote(parts[1]), parts[2]) if len(parts) > 2 else None
+            return root.joinpath(*parts[3:]) if root is not None else None
         if key.startswith(RUBY_GEMS):
             index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else len(self.gem_dirs)
             return self.gem_dirs[index].joinpath(*parts[2:]) if index < len(self.gem_dirs) else None
         if (not VENDORED.intersection(parts[:-1]) and parts[-1] not in MANIFESTS and not _bundled(parts)
-                and "/".join(parts[-2:]) not in CARGO_CONFIGS):
+                and "/".join(parts[-2:]) not in CARGO_CONFIGS and not key.endswith("/" + CONFIG)
+                and key != CONFIG):
             return None
         try:
             return self._workspace_path(key)
         except (KeyError, ValueError):
             return None
+
+    def _pub_root(self, folder: str, name: str) -> Optional[Path]:
+        """The root folder the package_config.json of the workspace folder `folder` (ending with ``/``) gives the
+        Dart package `name`: its ``file:`` URI, or a path relative to the .dart_tool folder; None without one."""
+        inner = folder[:-1]
+        if not folder.endswith("/") or inner and {"..", ".", ""} & set(inner.split("/")):
+            return None
+        config = config_key(folder[:-1])
+        package = package_roots(self[config]).get(name) if config in self else None  # its read is kept by stamp
+        if package is None:
+            return None
+        uri = urlparse(package.root_uri)
+        if uri.scheme == "file" and uri.netloc in ("", "localhost"):
+            path = unquote(uri.path)
+            return Path(path[1:] if re.match(r"/[A-Za-z]:/", path) else path)  # file:///C:/src/x on Windows
+        if uri.scheme or uri.netloc or package.root_uri.startswith("/"):
+            return None
+        config_path = self.path(config)
+        return Path(os.path.normpath(config_path.parent / unquote(uri.path))) if config_path is not None else None
 
     def _stamp(self, key: str) -> Optional[Stamp]:
         """(mtime_ns, size, inode, ctime_ns) of the regular file `key` names (a stat at most every
@@ -210,8 +238,10 @@ class InstalledFiles(Mapping[str, str]):
                 st = os.stat(path)
                 kind = stat.S_ISDIR if key.endswith("/") else stat.S_ISREG
                 real = os.path.realpath(path)
+                # a Dart path dependency is read from wherever it is: where that is the workspace, as its rules say
+                linked = real != os.path.abspath(path) or key.startswith(PUB_PACKAGES)
                 if kind(st.st_mode) and not is_secret_path(real.replace(os.sep, "/")) and not (
-                        real != os.path.abspath(path) and self._excluded(real)):
+                        linked and self._excluded(real)):
                     found = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
             except (OSError, ValueError):
                 found = None
