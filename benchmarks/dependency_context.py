@@ -2,40 +2,46 @@
 
     .venv/bin/python -m benchmarks.dependency_context                    # all the cases, ~10 min on 2 busy cores
     .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
+    .venv/bin/python -m benchmarks.dependency_context --cases dart-http --dart-sources core/pkgs http/pkgs
 
 Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI source
 distribution, an npm tarball, a Debian package) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION``
 with its pinned dependencies installed there, once, from the package registries: a virtual environment (``python -m
 venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx and requests, ``node_modules`` (``npm
 install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query and @grpc/grpc-js
-(@types/node: Node's built-ins); for regex (Rust), Debian's ``librust-*-dev`` crates unpacked as Cargo does into
-the benchmark's CARGO_HOME (``deps/cargo-home/registry/src/index.crates.io-.../NAME-VERSION``) with a Cargo.lock
-written from the versions present; for cobra (Go), Debian's ``golang-*-dev`` modules laid out as Go's module cache
+(@types/node: Node's built-ins); for regex (Rust), Debian's ``librust-*-dev`` crates unpacked as Cargo does into the
+benchmark's CARGO_HOME (``deps/cargo-home/registry/src/index.crates.io-.../NAME-VERSION``) with a Cargo.lock written
+from the versions present; for cobra (Go), Debian's ``golang-*-dev`` modules laid out as Go's module cache
 (``deps/go-mod-cache/<path>@<version>``) at the versions cobra's go.mod requires; for composer (PHP), Debian's
 ``php-*`` packages laid out in its ``vendor/`` as Composer does, with a ``vendor/composer/installed.json`` and a
 composer.json written (`composer_vendor`); for sinatra (Ruby), Debian's ``ruby-*`` packages laid out as a GEM_HOME
 (``deps/gem-home/gems/NAME-VERSION/lib``, ``specifications/``) with a Gemfile.lock written from the versions
-present. The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``), not at the user's. Tasks
-are `benchmarks.repo_context`'s (CrossCodeEval's method:
-Python's `ast` finds the uses of imported names, re-exports followed to the defining line) over the project's files
-together with the environment's site-packages (keys ``site-packages/...``), kept where the use is in the project's
-library files and the defining line in an installed package: ``httpcore.Request(`` in
-``httpx/_transports/default.py`` -> ``class Request:`` in ``site-packages/httpcore/_models.py``. All the tasks of
-both files splits are used (a few dozen per Python case). TypeScript (react-query's ``src/``): the uses of names
-imported by name from an installed package, whose one definition is in that package's ESM declaration files
-(`benchmarks.languages`' line patterns: ``declare class QueryObserver``); grpc-js's ``src/``: what it imports from
-a Node built-in, by name (``import { Socket } from 'net'``) or as a namespace's member (``http2.connect(``, the
-cursor after ``http2.``), declared in @types/node's ``declare module "http2" {`` block (`node_builtin_tasks`; an
-overloaded function's first signature); regex's ``src/``: a name a ``use`` of a dependency crate brings (``use
-regex_syntax::hir::{self, Hir}``: ``Hir``) or one after a path through the crate or such a module
-(``regex_syntax::is_word_byte(``, ``hir::Class``), defined once in the crates' ``src/`` (`cargo_dependency_tasks`);
-cobra's library files: ``alias.Name`` of a required module's package (``flag "github.com/spf13/pflag"``:
-``flag.FlagSet``, the cursor after ``flag.``), defined once in that package (`go_module_tasks`); composer's library
-files: a name a ``use`` of a vendor class brings, defined once in the vendor packages (`php_dependency_tasks`);
-sinatra's ``lib/``: a constant path of a required gem's namespace, the cursor at its last constant
-(``Rack::Request``) or at the method called on it (``Rack::Utils.escape_html``), defined once in the gems
-(`gem_tasks`). Each case also samples 40 of the project's own tasks (`benchmarks.repo_context`'s, held-out split):
-their recall shows whether the installed packages crowd the project's files out.
+present. The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``), not at the user's. Tasks are
+`benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports
+followed to the defining line) over the project's files together with the environment's site-packages (keys
+``site-packages/...``), kept where the use is in the project's library files and the defining line in an installed
+package: ``httpcore.Request(`` in ``httpx/_transports/default.py`` -> ``class Request:`` in
+``site-packages/httpcore/_models.py``. All the tasks of both files splits are used (a few dozen per Python case).
+TypeScript (react-query's ``src/``): the uses of names imported by name from an installed package, whose one
+definition is in that package's ESM declaration files (`benchmarks.languages`' line patterns: ``declare class
+QueryObserver``); grpc-js's ``src/``: what it imports from a Node built-in, by name (``import { Socket } from
+'net'``) or as a namespace's member (``http2.connect(``, the cursor after ``http2.``), declared in @types/node's
+``declare module "http2" {`` block (`node_builtin_tasks`; an overloaded function's first signature); regex's
+``src/``: a name a ``use`` of a dependency crate brings (``use regex_syntax::hir::{self, Hir}``: ``Hir``) or one
+after a path through the crate or such a module (``regex_syntax::is_word_byte(``, ``hir::Class``), defined once in
+the crates' ``src/`` (`cargo_dependency_tasks`); cobra's library files: ``alias.Name`` of a required module's
+package (``flag "github.com/spf13/pflag"``: ``flag.FlagSet``, the cursor after ``flag.``), defined once in that
+package (`go_module_tasks`); composer's library files: a name a ``use`` of a vendor class brings, defined once in
+the vendor packages (`php_dependency_tasks`); sinatra's ``lib/``: a constant path of a required gem's namespace, the
+cursor at its last constant (``Rack::Request``) or at the method called on it (``Rack::Utils.escape_html``), defined
+once in the gems (`gem_tasks`). dart-http (Dart, not in the default run: its sources are GitHub clones,
+``--dart-sources``): http's package with async, collection and http2 in the benchmark's pub cache
+(``deps/pub-cache/hosted/pub.dev/NAME-VERSION``) and a ``.dart_tool/package_config.json`` naming them as ``dart pub
+get`` writes it, their own ``test/`` folders moved into the workspace as their dependents (http's ``lib/`` uses
+async once); tasks, a name a ``package:`` import of one of them brings, defined once in its ``lib/``
+(`pub_package_tasks`), 200 drawn over the files. Each case also samples 40 of the project's own tasks
+(`benchmarks.repo_context`'s, held-out split): their recall shows whether the installed packages crowd the project's
+files out.
 
 Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
 workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
@@ -113,7 +119,12 @@ CASES = {
     "sinatra": ("deb:ruby-sinatra=3.0.5-3+deb12u1//usr/share/rubygems-integration/all/gems/sinatra-3.0.5", (
         "deb:ruby-rack=2.2.22-0+deb12u2", "deb:ruby-rack-protection=3.0.5-3+deb12u1", "deb:ruby-mustermann=3.0.0-2",
         "deb:ruby-tilt=2.0.11-2")),
+    # Dart: http's package with async, collection and http2 in a pub cache, their own tests moved into it as their
+    # dependents (test/dependents/NAME); sources from GitHub (`--dart-sources`), not in the default run
+    "dart-http": ("dart:http", ("async", "collection", "http2")),
 }
+GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
+PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
 CARGO_KEY = "cargo-registry/"  # `fim.crates`' keys for $CARGO_HOME/registry/src
 GO_KEY = "go-modules/"  # `fim.gomodules`' keys for $GOMODCACHE
@@ -698,6 +709,93 @@ def gem_tasks(name: str, project, folders: Sequence[str]) -> list:
     return tasks
 
 
+def pub_cache() -> Path:
+    """The benchmark's pub cache (``hosted/pub.dev/NAME-VERSION``): the Dart case's dependencies, as pub has them."""
+    return benchmark_dir() / "deps" / "pub-cache"
+
+
+def _pubspec(folder: Path) -> tuple[str, str, str]:
+    """(name, version, language version: the SDK constraint's lower bound) of a Dart package's pubspec.yaml."""
+    text = (folder / "pubspec.yaml").read_text(encoding="utf-8")
+    field = lambda key: (re.search(rf"(?m)^{key}:[ \t]*['\"]?([^'\"\s]+)", text) or [None, ""])[1]  # noqa: E731
+    sdk = re.search(r"(?m)^[ \t]+sdk:[ \t]*['\"]?[\^>=]*(\d+)\.(\d+)", text)
+    return field("name"), field("version"), f"{sdk.group(1)}.{sdk.group(2)}" if sdk else "3.0"
+
+
+def prepared_pub(spec: str, pins: Sequence[str], sources: Sequence[str], log: Callable[[str], None]) -> Path:
+    """A Dart package (``dart:NAME``) from `sources` as the workspace, `pins` unpacked into `pub_cache` with a
+    .dart_tool/package_config.json naming them as ``dart pub get`` writes it, and each pin's own ``test/`` moved
+    into the workspace as a dependent of it (``test/dependents/PIN``: code using the pins' public API)."""
+    folders = {p.name: p for d in sources for p in sorted(Path(d).iterdir()) if (p / "pubspec.yaml").is_file()}
+    name = spec.partition(":")[2]
+    missing = [n for n in (name, *pins) if n not in folders]
+    if missing:
+        raise SystemExit(f"benchmarks.dependency_context: {spec} needs the Dart packages {missing} (--dart-sources: "
+                         "dart-lang/http's pkgs and dart-lang/core's pkgs folders, benchmarks/README.md)")
+    root = benchmark_dir() / "deps" / f"dart-{name}-{_pubspec(folders[name])[1]}"
+    log(f"{spec}: {', '.join(pins)} into the pub cache {pub_cache()}, their tests into test/dependents")
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(folders[name], root, ignore=shutil.ignore_patterns(".dart_tool", "build"))
+    entries = []
+    for pin in pins:
+        package, version, language = _pubspec(folders[pin])
+        target = pub_cache() / "hosted" / "pub.dev" / f"{package}-{version}"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(folders[pin], target, ignore=shutil.ignore_patterns(".dart_tool", "build", "test"))
+        if (folders[pin] / "test").is_dir():
+            shutil.copytree(folders[pin] / "test", root / "test" / "dependents" / pin)
+        entries.append({"name": package, "rootUri": target.resolve().as_uri(), "packageUri": "lib/",
+                        "languageVersion": language})
+    own, _, language = _pubspec(root)
+    entries.append({"name": own, "rootUri": "../", "packageUri": "lib/", "languageVersion": language})
+    config = {"configVersion": 2, "packages": entries, "generator": "pub", "generatorVersion": "3.7.0"}
+    (root / ".dart_tool").mkdir(exist_ok=True)
+    (root / ".dart_tool" / "package_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return root
+
+
+def pub_package_tasks(name: str, project, root: Path) -> list:
+    """Uses in the workspace's Dart files (tests too: the dependents) of a name a ``package:`` import of a package in
+    the pub cache brings (``show``/``hide``, ``p.name`` after ``as p``, its ``export``s followed), defined once in that
+    package's ``lib/`` (`benchmarks.languages`' Dart visibility and line patterns over the workspace with the
+    packages' files by their keys, ``pub-packages/%2F/NAME/lib/...``)."""
+    from benchmarks import languages
+    from benchmarks.repo_context import MAX_HOLE_CHARS, Definition, Task, split_of
+    from fim.positions import index_to_utf16, lsp_lines
+    from fim.pubpackages import PUB_PACKAGES, package_key, package_roots
+
+    files = project.index.snapshot()
+    combined = dict(files)
+    config = package_roots((root / ".dart_tool" / "package_config.json").read_text(encoding="utf-8"))
+    for package, entry in config.items():
+        if entry.root_uri.startswith("file:"):
+            folder = Path(entry.root_uri[len("file://"):])
+            for path in [folder / "pubspec.yaml", *sorted((folder / "lib").rglob("*.dart"))]:
+                combined[package_key("", package, path.relative_to(folder).as_posix())] = path.read_text(
+                    encoding="utf-8", errors="replace")
+    index = languages.definition_index(combined)
+    tasks = []
+    for path in sorted(p for p in files if languages.language_of(p) == "dart"):
+        lines = lsp_lines(files[path])
+        for use, target, target_line in languages.file_uses(path, files[path], "dart", index, combined, ("", "")):
+            body = lines[use.line].rstrip("\r\n") if use.line < len(lines) else ""
+            hole = body[use.column:].rstrip()
+            if not target.startswith(PUB_PACKAGES) or body[use.column:use.column + len(use.name)] != use.name \
+                    or not hole or len(hole) > MAX_HOLE_CHARS:
+                continue
+            definition = Definition(target, target_line, lsp_lines(combined[target])[target_line].rstrip("\r\n"),
+                                    use.name, "")
+            document = "".join(lines[:use.line]) + body[:use.column] + lines[use.line][len(body):] + \
+                "".join(lines[use.line + 1:])
+            tasks.append(Task(package=name, task_id=f"{name}/{path}:{use.line + 1}:{use.column}", path=path,
+                              line=use.line, column=use.column, character=index_to_utf16(body, use.column),
+                              name=use.name, hole=hole, definition=definition, style=use.style, reexported=False,
+                              split=split_of(name, path), text=document, language="dart"))
+    return tasks
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -709,7 +807,11 @@ def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dependency_context",
                                      description="Recall of installed dependencies' definitions, before and after.")
-    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES),
+                        default=[c for c in CASES if c not in GITHUB_CASES])
+    parser.add_argument("--dart-sources", nargs="+", default=[], metavar="DIR",
+                        help="folders holding the Dart package folders (async, collection, http, http2): the clones' "
+                             "core/pkgs and http/pkgs (dart-http)")
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--workspace-tasks", type=int, default=40,
                         help="tasks per case of the project's own definitions, to check they are not crowded "
@@ -743,9 +845,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     projects, tasks, info = {}, [], []
     for case in args.cases:
         spec, pins = CASES[case]
-        root = prepared(spec, pins, log)
+        if spec.startswith("dart:"):
+            root = prepared_pub(spec, pins, args.dart_sources, log)
+        else:
+            root = prepared(spec, pins, log)
         project, _ = index_workspace(root)
-        if spec.startswith("deb:") and (root / "composer.json").exists():
+        if spec.startswith("dart:"):
+            found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, args.seed, "all")
+        elif spec.startswith("deb:") and (root / "composer.json").exists():
             found = php_dependency_tasks(case, project, root)
         elif spec.startswith("deb:ruby-"):
             found = gem_tasks(case, project, [gem_home_layout(fetch(pin).root) for pin in pins])
