@@ -18,9 +18,11 @@ The files come through `fim.dependencies`' `installed` mapping (never iterated),
 import's ``show`` names, ``p.name`` after ``as p``, else the type-like names and bare calls of the document,
 as `fim.languages.dart.imports` reads them): the library file, then the files it ``export``s (``show``/
 ``hide`` applied, ``package:`` URIs of other packages through the same package_config.json) and its ``part``
-files, `FOLLOW_DEPTH` deep and at most `MAX_FILES` read, the exports whose file is named after a wanted name
-first (``ElevatedButton``: ``src/material/elevated_button.dart``): ``package:flutter/material.dart`` is a list
-of some 150 exports. ``dart:`` libraries (the SDK) are left out: the model knows them.
+files, `FOLLOW_DEPTH` deep, the exports whose file is named after a wanted name first (``ElevatedButton``:
+``src/material/elevated_button.dart``). At most `MAX_FILES` are read a request: ``package:flutter/material.dart``
+is a list of some 150 exports, widgets.dart's 150 more behind it, so what a library's files define is remembered
+(`MAX_CLOSURES` libraries, `CLOSURE_SECONDS`) and the next request reads on where the last stopped, until every
+name is found or every file read. ``dart:`` libraries (the SDK) are left out: the model knows them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ import heapq
 import json
 import posixpath
 import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Mapping, NamedTuple, Optional
 from urllib.parse import quote
@@ -40,7 +46,9 @@ from fim.symbols import defined_names
 PUB_PACKAGES = "pub-packages/"
 CONFIG = ".dart_tool/package_config.json"
 FOLLOW_DEPTH = 4  # material.dart -> widgets.dart -> package:flutter/src/widgets/... -> its parts
-MAX_FILES = 48  # library files read for one import
+MAX_FILES = 48  # library files read for one import per request (more at the next request, `_Closure`)
+MAX_CLOSURES = 32  # libraries whose files' definitions are remembered
+CLOSURE_SECONDS = 60.0  # for this long (a name found is checked in its file at each use)
 MAX_NAMES = 128  # names looked up per import (a star import's type-like names: `fim.languages.dart.MAX_NAMES`)
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][\w]*\Z")
@@ -137,52 +145,87 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip("_$")).lower()
 
 
+@dataclass
+class _Closure:
+    """What one library and the files it exports define, learned `MAX_FILES` files a request: the name -> file
+    map grows until the queue of files to read is empty (Flutter's material.dart reaches some 300 files)."""
+
+    queue: list[tuple[int, int, int, str, Optional[frozenset[str]], frozenset[str]]]
+    seen: set[str] = field(default_factory=set)
+    defined: dict[str, str] = field(default_factory=dict)  # name -> the first file (breadth first) defining it
+    pushed: int = 0
+    born: float = field(default_factory=time.monotonic)  # read afresh after CLOSURE_SECONDS: a path dependency edited
+
+
+_CLOSURES: OrderedDict[tuple[str, str], _Closure] = OrderedDict()  # (library key, package_config text) -> closure
+_LOCK = threading.Lock()
+
+
 def pub_definitions(ref: ImportRef, current_path: str, installed: Mapping[str, str]) -> dict[str, list[str]]:
     """Installed file -> the names of the Dart import `ref` (of the file at `current_path`) it defines, in the
     order of `ref.names`; {} for a ``dart:`` or relative import, or a package the nearest package_config.json
-    does not name."""
+    does not name. A library whose exports reach more than `MAX_FILES` files is read further at each request
+    (what was read is remembered, checked against the file's text when used)."""
     if not ref.module.startswith("package:"):
         return {}
     folder = nearest_config(current_path, installed)
     if folder is None:
         return {}
-    packages = package_roots(installed[config_key(folder)])
+    config = installed[config_key(folder)]
+    packages = package_roots(config)
     entry = library_file(ref.module, folder, packages)
     if entry is None or entry not in installed:
         return {}
     names = list(dict.fromkeys(ref.names))[:MAX_NAMES]
     if not names:  # ``import 'package:x/x.dart';`` used nowhere yet: the library's head
         return {entry: []}
-    remaining = set(names)
-    found: dict[str, list[str]] = {}
-    seen: set[str] = set()
-    order = 0
-    queue: list[tuple[int, int, int, str, Optional[frozenset[str]], frozenset[str]]] = [
-        (0, 0, 0, entry, None, frozenset())]
-    while queue and remaining and len(seen) < MAX_FILES:
-        _, depth, _, path, shown, hidden = heapq.heappop(queue)
-        if path in seen or path not in installed:
+    with _LOCK:
+        closure = _CLOSURES.get((entry, config))
+        if closure is None or time.monotonic() - closure.born > CLOSURE_SECONDS or any(
+                not _still_defines(closure.defined[n], n, installed) for n in names if n in closure.defined):
+            closure = _Closure([(0, 0, 0, entry, None, frozenset())])  # new, old, or a file changed: read again
+        _CLOSURES[(entry, config)] = closure
+        _CLOSURES.move_to_end((entry, config))
+        while len(_CLOSURES) > MAX_CLOSURES:
+            _CLOSURES.popitem(last=False)
+        if any(n not in closure.defined for n in names):
+            _read_more(closure, set(names) - closure.defined.keys(), folder, packages, installed)
+        found: dict[str, list[str]] = {}
+        for name in names:
+            if name in closure.defined:
+                found.setdefault(closure.defined[name], []).append(name)
+    return found
+
+
+def _still_defines(path: str, name: str, installed: Mapping[str, str]) -> bool:
+    return path in installed and name in defined_names(installed[path], "dart")
+
+
+def _read_more(closure: _Closure, wanted: set[str], folder: str, packages: Mapping[str, Package],
+               installed: Mapping[str, str]) -> None:
+    """Read up to `MAX_FILES` more files of `closure` (those named after a `wanted` name first), until every
+    wanted name is found."""
+    stems = {_snake(n) for n in wanted}
+    reads = 0
+    while closure.queue and wanted and reads < MAX_FILES:
+        _, depth, _, path, shown, hidden = heapq.heappop(closure.queue)
+        if path in closure.seen or path not in installed:
             continue
-        seen.add(path)
-        visible = {n for n in remaining if (shown is None or n in shown) and n not in hidden}
-        if not visible:
-            continue
+        closure.seen.add(path)
+        reads += 1
         text = installed[path]
-        hits = visible & defined_names(text, "dart")
-        if hits:
-            found.setdefault(path, []).extend(hits)
-            remaining -= hits
-            visible -= hits
-        if depth >= FOLLOW_DEPTH or not visible:
+        for name in defined_names(text, "dart"):
+            if (shown is None or name in shown) and name not in hidden:
+                closure.defined.setdefault(name, path)
+                wanted.discard(name)
+        if depth >= FOLLOW_DEPTH:
             continue
-        stems = {_snake(n) for n in visible}
         for kind, uri, tail in _directives(text):
             target = _target(uri, path, folder, packages)
-            if target is None or target in seen:
+            if target is None or target in closure.seen:
                 continue
             more_shown, more_hidden = _filter(tail) if kind == "export" else (None, frozenset())
             next_shown = shown if more_shown is None else more_shown if shown is None else shown & more_shown
-            order += 1
+            closure.pushed += 1
             first = 0 if posixpath.basename(target).rsplit(".", 1)[0] in stems else 1
-            heapq.heappush(queue, (first, depth + 1, order, target, next_shown, hidden | more_hidden))
-    return {path: [n for n in names if n in held] for path, held in found.items()}
+            heapq.heappush(closure.queue, (first, depth + 1, closure.pushed, target, next_shown, hidden | more_hidden))

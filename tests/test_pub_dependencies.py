@@ -126,3 +126,31 @@ def test_the_definitions_are_in_a_projects_context(tmp_path: Path) -> None:
     project.dependencies = False  # ``installedPackages``: false
     provider = project.context(root / "app" / "lib" / "main.dart", APP, 6, language="dart")
     assert not any(s.source.startswith("pub-packages/") for s in provider((0, 12), 8000))
+
+
+def test_a_library_of_many_exports_is_read_further_at_each_request(tmp_path: Path, monkeypatch) -> None:
+    """Flutter's material.dart: some 150 exports, widgets.dart's behind it; `MAX_FILES` files a request."""
+    fillers = {f"lib/src/a{i}.dart": f"class Filler{i} {{}}\n" for i in range(8)}
+    ui = "".join(f"export 'src/a{i}.dart';\n" for i in range(8)) + "export 'widgets.dart';\nexport 'src/text.dart';\n"
+    write(tmp_path / "sdk" / "ui", {"lib/ui.dart": ui, "lib/widgets.dart": "export 'src/framework.dart';\n",
+                                    "lib/src/framework.dart": "abstract class Widget {}\n",
+                                    "lib/src/text.dart": "class Text {}\n", **fillers})
+    config = {"configVersion": 2, "packages": [{"name": "ui", "rootUri": (tmp_path / "sdk" / "ui").as_uri(),
+                                                "packageUri": "lib/"}]}
+    write(tmp_path / "ws", {".dart_tool/package_config.json": json.dumps(config)})
+    files = installed(tmp_path / "ws")
+    monkeypatch.setattr("fim.pubpackages.MAX_FILES", 3)
+    document = "import 'package:ui/ui.dart';\n\nclass Hello extends Widget {\n  Text build() => Text();\n}\n"
+    ref = imported_modules(document, "dart")[0]
+    framework, text = package_key("", "ui", "lib/src/framework.dart"), package_key("", "ui", "lib/src/text.dart")
+    # the file named after a name used first (text.dart, the last export), then breadth first
+    assert installed_definitions(ref, "bin/main.dart", document, files) == {text: ["Text"]}
+    for _ in range(3):
+        found = installed_definitions(ref, "bin/main.dart", document, files)
+    assert found == {framework: ["Widget"], text: ["Text"]}
+    # a name that moved to another file: the library is read again
+    (tmp_path / "sdk/ui/lib/src/framework.dart").write_text("class Element {}\n", encoding="utf-8")
+    (tmp_path / "sdk/ui/lib/src/a0.dart").write_text("abstract class Widget {}\n", encoding="utf-8")
+    monkeypatch.setattr("server.dependencies.STAT_SECONDS", 0.0)
+    assert installed_definitions(ref, "bin/main.dart", document, files) == {
+        package_key("", "ui", "lib/src/a0.dart"): ["Widget"], text: ["Text"]}
