@@ -10,7 +10,9 @@ Sources, most important first:
    `MAX_SIBLING_FILES`) as their signatures only, after those sent whole; then the definitions it
    uses from installed packages (an import the workspace does not resolve, found by
    `fim.dependencies` in the `installed` mapping: site-packages, node_modules, Go's vendor/, Cargo's registry
-   sources, where a Rust path used without a ``use`` counts too: ``serde_json::to_string(``), as signatures and
+   sources, C headers in the include folders, where a Rust path used without a ``use`` counts too:
+   ``serde_json::to_string(``, and a C file's includes through the workspace's headers: ``"types.h"`` ->
+   ``<git2.h>``, `fim.cheaders.workspace_includes`), as signatures and
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
@@ -40,6 +42,7 @@ from functools import lru_cache
 from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
+from fim.cheaders import workspace_includes
 from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
@@ -219,6 +222,13 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if installed is not None and entry is not None and entry.family == "rust":
             # ``serde_json::to_string(`` without a ``use``: Rust 2018 names an extern crate anywhere.
             for ref in qualified_paths(current_text, tuple(refs)):
+                for path, found in installed_definitions(ref, current_path, current_text, installed).items():
+                    line, held = dependencies.setdefault(path, (ref.line, []))
+                    held.extend(n for n in found if n not in held)
+        if installed is not None and entry is not None and entry.family == "c":
+            # ``#include "types.h"`` whose ``#include <git2.h>`` no workspace file resolves: a library's header
+            for ref in workspace_includes(refs, current_path, files, lambda r, p: resolve(r, p, index),
+                                          lambda p: _file_imports(files[p], _language_id(p) or "c")):
                 for path, found in installed_definitions(ref, current_path, current_text, installed).items():
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)

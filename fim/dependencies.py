@@ -26,7 +26,9 @@ PHP, the class a ``use`` names in the Composer vendor folder of the nearest ``co
 for Ruby, the installed gem's files (keys ``ruby-gems/...``, a relative bundle path's) defining the constants the
 document uses (``Rack::Utils.escape_html``) at the version the nearest ``Gemfile.lock`` names (`fim.gems`); for
 Dart, a ``package:`` import's library in the root the nearest ``.dart_tool/package_config.json`` gives the
-package (keys ``pub-packages/...``), its exports and parts followed (`fim.pubpackages`).
+package (keys ``pub-packages/...``), its exports and parts followed (`fim.pubpackages`);
+for C and C++, an ``#include`` in the include folders a compiler searches (keys ``c-include/<k>/...``) and the
+headers it includes, the standard library's left out (`fim.cheaders`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from functools import lru_cache
 from typing import Mapping, Optional
 
 from fim import languages
+from fim.cheaders import header_definitions
 from fim.composer import composer_definitions
 from fim.crates import crate_definitions
 from fim.gems import gem_definitions
@@ -97,6 +100,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         return gem_definitions(ref, current_path, document, installed)
     elif family == "dart":
         return pub_definitions(ref, current_path, installed)
+    elif family == "c":
+        return header_definitions(ref, document, installed)
     else:
         return {}
     if entry is None:

@@ -9,6 +9,11 @@ project's); `site_packages(env)` its ``lib/python3.*/site-packages`` (``Lib/site
 ``site-packages/<path>`` (that folder), ``cargo-registry/<path>`` (Cargo's unpacked crates,
 ``$CARGO_HOME/registry/src``; `find_cargo_home`: ``CARGO_HOME``, else ``~/.cargo``), ``go-modules/<path>`` (Go's
 module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, else ``~/go/pkg/mod``),
+``c-include/<k>/<path>`` (the k-th C/C++ include folder: the absolute ``-I``/``-isystem``... folders of the
+workspace's ``compile_commands.json`` or ``build/compile_commands.json`` (a single-folder workspace's), then
+`find_include_folders`' (``CPATH``, ``C_INCLUDE_PATH``, ``CPLUS_INCLUDE_PATH``, ``/usr/local/include``,
+``/usr/include/<triplet>``, ``/usr/include``, Homebrew's), those that exist; a header that lies in the workspace
+is read only where its ignore rules keep it),
 ``pub-packages/<folder>/<name>/<path>`` (a Dart package's file, only inside the root the package_config.json of that
 workspace folder gives the package: `fim.pubpackages`; no cache folder to find, the config names the roots),
 ``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs` found: GEM_HOME, GEM_PATH, the user's, the
@@ -33,15 +38,18 @@ folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the workspace (
 from __future__ import annotations
 
 import os
+import platform
 import re
 import stat
+import sys
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Optional
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
+from fim.cheaders import C_INCLUDE, compile_include_folders
 from fim.composer import MANIFEST_NAMES as COMPOSER_MANIFESTS
 from fim.crates import CARGO_CONFIGS, CARGO_GIT, CARGO_REGISTRY
 from fim.dependencies import SITE
@@ -62,6 +70,7 @@ MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "go.work", "compose
                        "gems.locked"})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
+COMPILE_COMMANDS = ("compile_commands.json", "build/compile_commands.json")  # where a build writes it (clangd's)
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
 
 
@@ -144,9 +153,13 @@ class InstalledFiles(Mapping[str, str]):
 
     def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
                  excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None,
-                 go_modules: Optional[Path] = None, gem_dirs: Optional[list[Path]] = None) -> None:
+                 go_modules: Optional[Path] = None, gem_dirs: Optional[list[Path]] = None,
+                 include_folders: Optional[Sequence[Path]] = None) -> None:
         self.site = site
         self.gem_dirs = gem_dirs if gem_dirs is not None else find_gem_dirs()
+        self.system_includes = list(include_folders) if include_folders is not None else find_include_folders()
+        self._includes: tuple[float, list[Path]] = (-STAT_SECONDS, [])
+        self._compiled: dict[str, tuple[tuple[int, int], list[str]]] = {}  # compile_commands.json -> its folders
         self.cargo_home = cargo_home if cargo_home is not None else find_cargo_home()
         self.go_modules = go_modules if go_modules is not None else find_go_module_cache()
         self._workspace_path = workspace_path
@@ -186,6 +199,10 @@ class InstalledFiles(Mapping[str, str]):
             return self.cargo_home.joinpath("registry", "src", *parts[1:]) if self.cargo_home is not None else None
         if key + "/" == CARGO_GIT or key.startswith(CARGO_GIT):
             return self.cargo_home.joinpath("git", "checkouts", *parts[1:]) if self.cargo_home is not None else None
+        if key.startswith(C_INCLUDE) and len(parts) > 1 and parts[1].isdigit():
+            folders = self.include_folders()
+            k = int(parts[1])
+            return folders[k].joinpath(*parts[2:]) if k < len(folders) else None
         if key.startswith(GO_MODULES):
             return self.go_modules.joinpath(*parts[1:]) if self.go_modules is not None and len(parts) > 1 else None
         if key.startswith(PUB_PACKAGES):
@@ -238,8 +255,9 @@ class InstalledFiles(Mapping[str, str]):
                 st = os.stat(path)
                 kind = stat.S_ISDIR if key.endswith("/") else stat.S_ISREG
                 real = os.path.realpath(path)
-                # a Dart path dependency is read from wherever it is: where that is the workspace, as its rules say
-                linked = real != os.path.abspath(path) or key.startswith(PUB_PACKAGES)
+                # a Dart path dependency is read from wherever it is: where that is the workspace, as its rules say;
+                # so is an include folder in the workspace (-I src)
+                linked = real != os.path.abspath(path) or key.startswith((PUB_PACKAGES, C_INCLUDE))
                 if kind(st.st_mode) and not is_secret_path(real.replace(os.sep, "/")) and not (
                         linked and self._excluded(real)):
                     found = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
@@ -296,6 +314,41 @@ class InstalledFiles(Mapping[str, str]):
         if text is None or "\x00" in text[:8192] or max(map(len, text.splitlines()), default=0) > LONGEST_LINE:
             return ""
         return text
+
+    def include_folders(self) -> list[Path]:
+        """The C/C++ include folders that exist, in search order: the absolute ones of the workspace's
+        compile_commands.json (`COMPILE_COMMANDS`, read again when it changes), then `system_includes`; looked
+        for again every STAT_SECONDS."""
+        now = time.monotonic()
+        with self._lock:
+            held = self._includes
+        if now - held[0] < STAT_SECONDS:
+            return held[1]
+        compiled: list[str] = []
+        for rel in COMPILE_COMMANDS:
+            try:
+                path = self._workspace_path(rel)
+                st = os.stat(path)
+            except (KeyError, ValueError, OSError):
+                continue
+            stamp = (st.st_mtime_ns, st.st_size)
+            known = self._compiled.get(rel)
+            if known is None or known[0] != stamp:
+                text = ""
+                if st.st_size <= MAX_MANIFEST_BYTES * 16:  # a big project's: every file's command
+                    try:
+                        text = Path(path).read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        pass
+                known = self._compiled[rel] = (stamp, compile_include_folders(text))
+            compiled += known[1]
+        folders = []
+        for folder in list(dict.fromkeys([Path(f) for f in compiled] + self.system_includes)):
+            if folder.is_dir() and not is_secret_path(str(folder).replace(os.sep, "/")):
+                folders.append(folder)
+        with self._lock:
+            self._includes = (now, folders)
+        return folders
 
     def __iter__(self) -> Iterator[str]:  # never listed: fim asks for the files an import names
         return iter(())
@@ -375,6 +428,30 @@ def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Path:
     whether or not it exists yet."""
     gopath = (environ.get("GOPATH") or "").split(os.pathsep)[0] or os.path.join(os.path.expanduser("~"), "go")
     return Path(environ.get("GOMODCACHE") or os.path.join(gopath, "pkg", "mod"))
+
+
+MULTIARCH = {"x86_64": "x86_64-linux-gnu", "amd64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu",
+             "arm64": "aarch64-linux-gnu", "armv7l": "arm-linux-gnueabihf", "i686": "i386-linux-gnu",
+             "ppc64le": "powerpc64le-linux-gnu", "s390x": "s390x-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+
+
+def find_include_folders(environ: Mapping[str, str] = os.environ, machine: Optional[str] = None,
+                         system: str = sys.platform) -> list[Path]:
+    """The folders a C/C++ compiler searches for ``#include <...>`` outside the project's own flags, in its order:
+    ``CPATH``, ``C_INCLUDE_PATH``, ``CPLUS_INCLUDE_PATH`` (absolute entries), ``/usr/local/include``,
+    ``/usr/include/<multiarch triplet>``, ``/usr/include``, Homebrew's ``/opt/homebrew/include`` on macOS;
+    whether or not they exist."""
+    out: list[str] = []
+    for variable in ("CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH"):
+        out += [p for p in (environ.get(variable) or "").split(os.pathsep) if os.path.isabs(p)]
+    out.append("/usr/local/include")
+    triplet = MULTIARCH.get(machine if machine is not None else platform.machine())
+    if triplet:
+        out.append(f"/usr/include/{triplet}")
+    out.append("/usr/include")
+    if system == "darwin":
+        out.append("/opt/homebrew/include")
+    return [Path(p) for p in dict.fromkeys(os.path.normpath(p) for p in out)]
 
 
 def linked_workspace_file(index: WorkspaceIndex, site: Optional[Path]) -> Callable[[str], bool]:

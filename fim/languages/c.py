@@ -2,7 +2,11 @@
 prototypes, types, typedefs, macros, enumerators; inside namespaces, ``extern "C"`` and include
 guards); quoted includes resolve relative to the file, then to the include folders of
 compile_commands.json, then anywhere by path suffix or name. A source file's own header
-(``x.c`` and ``x.h``) is visible to it as the same module."""
+(``x.c`` and ``x.h``) is visible to it as the same module. A library header's declaration macros
+(``GIT_BEGIN_DECL``, ``GIT_EXTERN(int) git_repository_open(...)``, ``CURL_EXTERN``) are read as blanks
+(`_declarable`: tree-sitter took ``GIT_BEGIN_DECL`` for the head of a function running to the next brace);
+an installed header's definitions (`fim.cheaders`) come without their comments but for the first line of
+the leading one (`CFile.brief_tiers`)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import shlex
 from typing import Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, join
+from fim.languages.javascript import without_comments
 from fim.languages.treesitter import Spec, TreeFile, field_text, find_all, parse, string_content
 
 _INCLUDES = frozenset({"preproc_include"})
@@ -200,9 +205,41 @@ def _grammar(name: str, text: str) -> str:
     return "cpp" if name == "cpp" or _CPP_MARKS.search(text[:20000]) else "c"
 
 
+# A line that is one macro name (``GIT_BEGIN_DECL``, ``G_BEGIN_DECLS``), a declaration led by a macro call
+# (``GIT_EXTERN(int) f(...)``: the type kept) or by a bare export macro (``CURL_EXTERN CURLcode f(...)``).
+_DECL_MACRO_LINE = re.compile(r"(?m)^[ \t]*[A-Z_][A-Z0-9_]*[ \t]*$")
+_DECL_MACRO_CALL = re.compile(r"(?m)^([A-Z_][A-Z0-9_]*\()([^()\n]*)(\))(?=[ \t]+[A-Za-z_])")
+_DECL_MACRO_WORD = re.compile(r"(?m)^[A-Z_][A-Z0-9_]*(?:EXTERN|EXPORT|API|DECL)[A-Z0-9_]*(?=[ \t]+[A-Za-z_])")
+
+
+def _declarable(text: str) -> str:
+    """`text` with its declaration macros blanked, every line and column kept: what tree-sitter is given to parse
+    a library header (the rendering is the header's own lines)."""
+    if not re.search(r"(?m)^[A-Z_][A-Z0-9_]*", text):
+        return text
+    text = _DECL_MACRO_LINE.sub(lambda m: " " * len(m.group(0)), text)
+    text = _DECL_MACRO_CALL.sub(lambda m: " " * len(m.group(1)) + m.group(2) + " ", text)
+    return _DECL_MACRO_WORD.sub(lambda m: " " * len(m.group(0)), text)
+
+
+class CFile(TreeFile):
+    """A C or C++ file's definitions, parsed with its declaration macros blanked (`_declarable`), with
+    `brief_tiers` for an installed header's API."""
+
+    brief_attached = ("//", "/*", "*")  # comment lines above the other definitions a brief shows, left out
+
+    def __init__(self, text: str, lines: list[str], spec: Spec) -> None:
+        super().__init__(_declarable(text), lines, spec)
+
+    def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """`tiers` of lines [start, end) without their comments (libgit2 documents every function at length),
+        but for the first line of the leading one: ``/** Open a git repository. */``."""
+        return tuple(dict.fromkeys(without_comments(t) for t in self.tiers(start, end)))
+
+
 def _language(name: str, ids: tuple[str, ...], extensions: tuple[str, ...]) -> Language:
     return Language(name, ids, extensions, "c", imports=lambda text: _imports(text, _grammar(name, text)),
-                    resolve=resolve, model=lambda text, lines: TreeFile(text, lines, SPECS[_grammar(name, text)]),
+                    resolve=resolve, model=lambda text, lines: CFile(text, lines, SPECS[_grammar(name, text)]),
                     siblings=siblings, rules=BRACE_RULES)
 
 
