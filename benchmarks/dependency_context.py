@@ -16,7 +16,10 @@ from the versions present; for cobra (Go), Debian's ``golang-*-dev`` modules lai
 ``php-*`` packages laid out in its ``vendor/`` as Composer does, with a ``vendor/composer/installed.json`` and a
 composer.json written (`composer_vendor`); for sinatra (Ruby), Debian's ``ruby-*`` packages laid out as a GEM_HOME
 (``deps/gem-home/gems/NAME-VERSION/lib``, ``specifications/``) with a Gemfile.lock written from the versions
-present. The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``), not at the user's. Tasks are
+present; for pygit2 (C), Debian's ``libgit2-dev`` unpacked and named by a ``compile_commands.json`` written into the
+project as a build would (``-I <deb>/usr/include``: the server's first include folder, keys ``c-include/0/...``);
+for psycopg2 (C), Debian's ``libpq-dev`` the same way, ``-I <deb>/usr/include/postgresql``. The server is pointed at
+them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``, the compile_commands.json), not at the user's. Tasks are
 `benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports
 followed to the defining line) over the project's files together with the environment's site-packages (keys
 ``site-packages/...``), kept where the use is in the project's library files and the defining line in an installed
@@ -34,8 +37,11 @@ package (``flag "github.com/spf13/pflag"``: ``flag.FlagSet``, the cursor after `
 package (`go_module_tasks`); composer's library files: a name a ``use`` of a vendor class brings, defined once in
 the vendor packages (`php_dependency_tasks`); sinatra's ``lib/``: a constant path of a required gem's namespace, the
 cursor at its last constant (``Rack::Request``) or at the method called on it (``Rack::Utils.escape_html``), defined
-once in the gems (`gem_tasks`). dart-http (Dart, not in the default run: its sources are GitHub clones,
-``--dart-sources``): http's package with async, collection and http2 in the benchmark's pub cache
+once in the gems (`gem_tasks`); pygit2's ``src/*.c``: a name libgit2's headers declare once and pygit2 nowhere (a
+prototype ``GIT_EXTERN(int) git_repository_open(``, a type, a macro, an enumerator: `header_declarations`), one a
+line, 200 of them spread over the files (`c_header_tasks`); psycopg2's ``psycopg/*.c`` the same with libpq's headers
+(``PQexec(``). dart-http (Dart, not in the default run: its sources are GitHub clones, ``--dart-sources``): http's
+package with async, collection and http2 in the benchmark's pub cache
 (``deps/pub-cache/hosted/pub.dev/NAME-VERSION``) and a ``.dart_tool/package_config.json`` naming them as ``dart pub
 get`` writes it, their own ``test/`` folders moved into the workspace as their dependents (http's ``lib/`` uses
 async once); tasks, a name a ``package:`` import of one of them brings, defined once in its ``lib/``
@@ -194,6 +200,10 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
                 shutil.copytree(crate, target)
             crates.append(target)
         (root / "Cargo.lock").write_text(cargo_lock(root, crates), encoding="utf-8")
+    elif all(pin.startswith("deb:") for pin in pins):  # a C project's libraries: their headers
+        log(f"{spec}: {wanted} unpacked, compile_commands.json written with their include folders")
+        folders = [include_folder(pin, log) for pin in pins]
+        (root / "compile_commands.json").write_text(compile_commands(root, folders), encoding="utf-8")
     elif spec.startswith("npm:"):
         log(f"{spec}: npm install {wanted} into node_modules")
         with tempfile.TemporaryDirectory(prefix="deepfim-npm-") as tmp:
@@ -343,6 +353,24 @@ def cargo_lock(root: Path, crates: Sequence[Path]) -> str:
             lines.append("dependencies = [\n" + "".join(f' "{d}",\n' for d in used) + "]")
         out.append("\n".join(lines) + "\n")
     return "\n".join(out)
+
+
+def include_folder(pin: str, log: Callable[[str], None] = lambda s: None) -> Path:
+    """The include folder of a Debian ``-dev`` package: its ``usr/include``, or the folder ``//SUBDIR`` names."""
+    root = fetch(pin, log).root
+    return root if "//" in pin else root / "usr" / "include"
+
+
+def compile_commands(root: Path, folders: Sequence[Path]) -> str:
+    """A compile_commands.json for the C sources of `root` (tests left out), each compiled with ``-I`` each of
+    `folders`."""
+    from benchmarks import languages
+
+    sources = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.c"))]
+    entries = [{"directory": str(root), "file": path,
+                "arguments": ["cc", *(f"-I{folder}" for folder in folders), "-c", path]}
+               for path in sources if languages.is_library(path)]
+    return json.dumps(entries, indent=1) + "\n"
 
 
 def _run(command: list[str]) -> None:
@@ -796,6 +824,108 @@ def pub_package_tasks(name: str, project, root: Path) -> list:
     return tasks
 
 
+_C_PROTOTYPE = re.compile(r"^[A-Z_][A-Z0-9_]*\([^()]*\)[ \t*]*([A-Za-z_]\w*)[ \t]*\(")  # GIT_EXTERN(int) git_x(
+_C_ENUM_START = re.compile(r"^(?:typedef[ \t]+)?enum\b[^;]*\{[ \t]*$")
+_C_ENUMERATOR = re.compile(r"^[ \t]+([A-Za-z_]\w*)[ \t]*(?:=[^,]*)?,?[ \t]*(?:/[/*].*)?$")
+C_TASKS = 200  # a sample of the uses (one a line), spread over the files: pygit2 has about 1,500
+
+
+def header_declarations(text: str) -> list[tuple[str, int]]:
+    """(name, zero-based line) of what a library header declares, by line patterns: macro-led prototypes
+    (``GIT_EXTERN(int) git_repository_open(``), `benchmarks.languages`' C definitions (``#define``, types,
+    typedef names; a type's typedef of itself left out), and the enumerators of an enum's body."""
+    from benchmarks import languages
+
+    code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).split("\n")
+    # ``typedef size_t size_t;`` (libgit2's, for its doc parser) declares no name of the library's own
+    out = [(name, i) for name, i in languages.definitions(text, "c")
+           if not re.match(r"typedef[ \t]+%s[ \t]+%s[ \t]*;" % (name, name), code[i].strip())]
+    in_enum = False
+    for i, line in enumerate(code):
+        m = _C_PROTOTYPE.match(line)
+        if m:
+            out.append((m.group(1), i))
+        if in_enum:
+            if line.lstrip().startswith("}"):
+                in_enum = False
+            elif _C_ENUMERATOR.match(line):
+                out.append((_C_ENUMERATOR.match(line).group(1), i))
+        elif _C_ENUM_START.match(line):
+            in_enum = True
+    return sorted(set(out), key=lambda d: d[1])
+
+
+_C_INCLUDE = re.compile(r"(?m)^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"\n]+)[>\"]")
+
+
+def reachable_headers(folders: Sequence[Path], files: Mapping[str, str]) -> dict[str, Path]:
+    """Key (``c-include/<k>/<path>``) -> file of each header under `folders` that `files` include, directly or
+    through other such headers (any depth; the first folder holding an include, a quoted one beside its header
+    first): what a compiler could see of the libraries."""
+    found: dict[str, Path] = {}
+    pending = [(include, None) for text in files.values() for include in _C_INCLUDE.findall(text)]
+    while pending:
+        include, beside = pending.pop()
+        candidates = ([(beside[0], beside[1].parent / include)] if beside else []) + \
+            [(k, folder / include) for k, folder in enumerate(folders)]
+        for k, path in candidates:
+            if path.is_file():
+                path = Path(os.path.normpath(path))
+                key = f"c-include/{k}/{path.relative_to(folders[k]).as_posix()}"
+                if key not in found and folders[k] in path.parents:
+                    found[key] = path
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                    pending += [(inner, (k, path)) for inner in _C_INCLUDE.findall(text)]
+                break
+    return found
+
+
+def c_header_tasks(name: str, project, folders: Sequence[Path], limit: int, seed: int) -> list:
+    """Uses in the project's C library files of a name declared once in its libraries' headers that the project
+    includes (`reachable_headers` under `folders`, keys as the server's include folders give them:
+    ``c-include/<k>/git2/repository.h``; `header_declarations`) and nowhere in the project; one a line, the cursor
+    at the name; `limit` of them spread over the files."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition, Task, split_of
+    from fim.positions import index_to_utf16, lsp_lines
+
+    declared: dict[str, list[tuple[str, int]]] = {}
+    texts: dict[str, list[str]] = {}
+    files = project.index.snapshot()
+    for key, path in sorted(reachable_headers(folders, files).items()):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        texts[key] = lsp_lines(text)
+        for symbol, line in header_declarations(text):
+            declared.setdefault(symbol, []).append((key, line))
+    own = {symbol for path in files if languages.language_of(path) == "c" for symbol, _ in
+           languages.definitions(files[path], "c")}
+    tasks = []
+    for path in sorted(files):
+        if not path.endswith(".c") or not languages.is_library(path):
+            continue
+        text = files[path]
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines) or line.lstrip().startswith("#"):
+                continue
+            for m in re.finditer(r"[A-Za-z_]\w*", line):
+                symbol, where = m.group(0), declared.get(m.group(0), ())
+                if len(where) != 1 or symbol in own or line[:m.start()].rstrip().endswith((".", "->")):
+                    continue
+                column = m.start()
+                body = lines[i].rstrip("\r\n")
+                (target, target_line), = where
+                definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"), symbol, "")
+                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
+                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
+                                  column=column, character=index_to_utf16(body, column), name=symbol,
+                                  hole=body[column:].rstrip(), definition=definition, style="c-header",
+                                  reexported=False, split=split_of(name, path), text=document, language="c"))
+                break
+    return sample_tasks(tasks, limit, seed, split="all")
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -858,6 +988,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             found = gem_tasks(case, project, [gem_home_layout(fetch(pin).root) for pin in pins])
         elif spec.startswith("deb:") and (root / "go.mod").exists():
             found = go_module_tasks(case, project, root)
+        elif all(pin.startswith("deb:") for pin in pins) and not spec.startswith("deb:"):
+            found = c_header_tasks(case, project, [include_folder(pin) for pin in pins], C_TASKS, args.seed)
         elif spec.startswith("deb:"):
             found = cargo_dependency_tasks(case, project, [cargo_home() / "registry" / "src" / CARGO_INDEX /
                                                           fetch(pin).root.name for pin in pins])

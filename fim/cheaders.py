@@ -19,6 +19,7 @@ the workspace's own headers (pygit2's ``"types.h"`` includes ``<git2.h>``).
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import shlex
@@ -79,9 +80,9 @@ def header_definitions(ref: ImportRef, document: str, installed: Mapping[str, st
         names = sorted(used.keys() & _declared(text), key=used.__getitem__)[:MAX_NAMES] if text else []
         if names:
             found[path] = names
-    if not found:  # nothing used yet (``#include <git2/oid.h>`` just typed): the header's head
-        found[entry] = []
-    return found
+    if not found and entry in installed and _declared(installed[entry]):
+        found[entry] = []  # nothing used yet (``#include <git2/oid.h>`` just typed): the header's head, not an
+    return found  # umbrella's list of includes (git2.h)
 
 
 def standard(include: str) -> bool:
@@ -154,8 +155,6 @@ def workspace_includes(refs: Sequence[ImportRef], current_path: str, files: Mapp
 def compile_include_folders(text: str) -> list[str]:
     """The absolute include folders (``-I``, ``-isystem``, ``-iquote``, ``-idirafter``; relative ones against
     the entry's ``directory``) of a compile_commands.json, in the order of the entries and their flags."""
-    import json
-
     try:
         entries = json.loads(text or "[]")
     except (ValueError, RecursionError):

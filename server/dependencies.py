@@ -256,8 +256,9 @@ class InstalledFiles(Mapping[str, str]):
                 kind = stat.S_ISDIR if key.endswith("/") else stat.S_ISREG
                 real = os.path.realpath(path)
                 # a Dart path dependency is read from wherever it is: where that is the workspace, as its rules say;
-                # so is an include folder in the workspace (-I src)
-                linked = real != os.path.abspath(path) or key.startswith((PUB_PACKAGES, C_INCLUDE))
+                # so is a header of an include folder in the workspace (-Igen); the folder is one
+                linked = real != os.path.abspath(path) or key.startswith(PUB_PACKAGES) or (
+                    key.startswith(C_INCLUDE) and not key.endswith("/"))
                 if kind(st.st_mode) and not is_secret_path(real.replace(os.sep, "/")) and not (
                         linked and self._excluded(real)):
                     found = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)

@@ -58,7 +58,7 @@ class Settings:
     installed_packages: bool = _setting(
         True, "installedPackages", "offer the definitions a file uses from the project's installed packages "
         "(its virtual environment's site-packages, node_modules, Go's vendor/ or module cache, Rust's crates "
-        "in Cargo's registry sources) as context; false: the "
+        "in Cargo's registry sources, C/C++ headers in the include folders) as context; false: the "
         "workspace's own files only")
     engine: Optional[str] = _setting(
         None, "engine", "base URL of a remote engine (http://host:8080 llama-server, http://host:8000/v1 "

@@ -17,7 +17,6 @@ import shlex
 from typing import Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, join
-from fim.languages.javascript import without_comments
 from fim.languages.treesitter import Spec, TreeFile, field_text, find_all, parse, string_content
 
 _INCLUDES = frozenset({"preproc_include"})
@@ -207,19 +206,26 @@ def _grammar(name: str, text: str) -> str:
 
 # A line that is one macro name (``GIT_BEGIN_DECL``, ``G_BEGIN_DECLS``), a declaration led by a macro call
 # (``GIT_EXTERN(int) f(...)``: the type kept) or by a bare export macro (``CURL_EXTERN CURLcode f(...)``).
-_DECL_MACRO_LINE = re.compile(r"(?m)^[ \t]*[A-Z_][A-Z0-9_]*[ \t]*$")
+_DECL_MACRO_LINE = re.compile(r"(?m)^[A-Z_][A-Z0-9_]*(?:DECL|BEGIN|END|EXTERN)[A-Z0-9_]*[ \t]*$")
 _DECL_MACRO_CALL = re.compile(r"(?m)^([A-Z_][A-Z0-9_]*\()([^()\n]*)(\))(?=[ \t]+[A-Za-z_])")
 _DECL_MACRO_WORD = re.compile(r"(?m)^[A-Z_][A-Z0-9_]*(?:EXTERN|EXPORT|API|DECL)[A-Z0-9_]*(?=[ \t]+[A-Za-z_])")
+# Inside one (``ZEXTERN int ZEXPORT deflate OF((z_streamp strm, int flush));``, ``XMLPUBFUN int XMLCALL f(``): a
+# calling-convention or export word, and the K&R-compatible parameter macro (``OF((args))``: its ``(args)`` kept).
+_DECL_MACRO_INNER = re.compile(r"\b[A-Z_][A-Z0-9_]*(?:EXTERN|EXPORT|EXPORTVA|API|CALL|PUBFUN)\b(?=[ \t]+\**[A-Za-z_])")
+_OLD_PARAMETERS = re.compile(r"\b(?:OF|__P|_ANSI_ARGS_|PROTO)[ \t]*\((\([^;{}]*\))\)(?=[ \t]*;)")
 
 
 def _declarable(text: str) -> str:
     """`text` with its declaration macros blanked, every line and column kept: what tree-sitter is given to parse
     a library header (the rendering is the header's own lines)."""
-    if not re.search(r"(?m)^[A-Z_][A-Z0-9_]*", text):
+    if not re.search(r"[A-Z_][A-Z0-9_]*(?:EXTERN|EXPORT|EXPORTVA|API|CALL|PUBFUN|DECLS?|BEGIN|END)\b|"
+                     r"^[A-Z_][A-Z0-9_]*\(|\b(?:OF|__P|_ANSI_ARGS_|PROTO)[ \t]*\(\(", text, re.M):
         return text
     text = _DECL_MACRO_LINE.sub(lambda m: " " * len(m.group(0)), text)
     text = _DECL_MACRO_CALL.sub(lambda m: " " * len(m.group(1)) + m.group(2) + " ", text)
-    return _DECL_MACRO_WORD.sub(lambda m: " " * len(m.group(0)), text)
+    text = _DECL_MACRO_WORD.sub(lambda m: " " * len(m.group(0)), text)
+    text = _DECL_MACRO_INNER.sub(lambda m: " " * len(m.group(0)), text)
+    return _OLD_PARAMETERS.sub(lambda m: " " * (len(m.group(0)) - len(m.group(1)) - 1) + m.group(1) + " ", text)
 
 
 class CFile(TreeFile):
@@ -232,9 +238,31 @@ class CFile(TreeFile):
         super().__init__(_declarable(text), lines, spec)
 
     def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
-        """`tiers` of lines [start, end) without their comments (libgit2 documents every function at length),
-        but for the first line of the leading one: ``/** Open a git repository. */``."""
+        """`tiers` of lines [start, end) without their comments (libgit2 documents every function at length, libpq
+        every enumerator at the end of its line), but for the first line of the leading one: ``/** Open a git
+        repository. */``."""
         return tuple(dict.fromkeys(without_comments(t) for t in self.tiers(start, end)))
+
+
+_COMMENT_OR_STRING = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
+
+
+def without_comments(text: str) -> str:
+    """`text` without its comments, those at a line's end too, and without blank lines, the first line of the
+    leading comment kept as ``/** ... */`` above the code."""
+    first = ""
+    lead = _COMMENT_OR_STRING.match(text.lstrip())
+    if lead is not None and lead.group(0)[:2] in ("/*", "//"):
+        words = (line.strip().lstrip("/*").rstrip("/").rstrip("*").strip() for line in lead.group(0).split("\n"))
+        first = next((w for w in words if re.search(r"[A-Za-z]", w)), "")  # past a ``/* ---- */`` rule
+        first = "" if first.startswith("@") else first
+    code = _COMMENT_OR_STRING.sub(lambda m: m.group(0) if m.group(0)[0] in "\"'" else "\n" * m.group(0).count("\n"),
+                                  text)
+    out = [line.rstrip() for line in code.split("\n") if line.strip()]  # blank lines too: one declaration's API
+    if first and out:
+        indent = out[0][:len(out[0]) - len(out[0].lstrip())]
+        out.insert(0, f"{indent}/** {first} */")
+    return "\n".join(out)
 
 
 def _language(name: str, ids: tuple[str, ...], extensions: tuple[str, ...]) -> Language:
