@@ -120,6 +120,12 @@ CASES = {
     "cobra": ("deb:golang-github-spf13-cobra-dev=1.6.1-1", (
         "deb:golang-github-spf13-pflag-dev=1.0.6~git20210604-d5e0c0615ace-1",
         "deb:golang-github-cpuguy83-go-md2man-v2-dev=2.0.2+ds1-1", "deb:golang-gopkg-yaml.v3-dev=3.0.1-3")),
+    # C: pygit2 1.11.1's src/*.c on libgit2 1.5 (its API as pygit2 1.11 requires), Debian bookworm's libgit2-dev
+    # headers unpacked and named by a compile_commands.json written as a build would (-I <deb>/usr/include)
+    "pygit2": ("pygit2==1.11.1", ("deb:libgit2-dev=1.5.1+ds-1+deb12u2",)),
+    # C: psycopg2 2.9.9's psycopg/*.c on libpq 15 (Debian bookworm's libpq-dev), -I its usr/include/postgresql as
+    # pg_config --includedir gives it to psycopg2's setup.py
+    "psycopg2": ("psycopg2==2.9.9", ("deb:libpq-dev=15.18-0+deb12u1//usr/include/postgresql",)),
     # Ruby: sinatra 3.0.5's lib/ using rack (Rack::Utils, Rack::Request), rack-protection, mustermann and tilt,
     # Debian's ruby-* packages laid out as a GEM_HOME with a Gemfile.lock written from the versions present
     "sinatra": ("deb:ruby-sinatra=3.0.5-3+deb12u1//usr/share/rubygems-integration/all/gems/sinatra-3.0.5", (
