@@ -24,13 +24,18 @@ names it best (``Rack::Protection::Base``: ``rack/protection``; ``Rack::Utils``:
 equals); the method after it (``.escape_html``) is the name looked for where the file defines it, else the
 constant's own definition (``module Utils``), which gives way to the methods and constants found inside it
 (all of ``module Utils`` would leave them no room; a gem's root module, its entry file, stays). Uses inside a
-string's ``#{...}`` count, comment lines' do not. Git and path gems of the lock are not looked up.
+string's ``#{...}`` count, comment lines' do not. Git and path gems of the lock are not looked up. A constant
+path's lookup is remembered a minute per `installed` mapping (a keystroke asks the same ones again), a found
+file checked to define the name still.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+import threading
+import time
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Mapping, Optional
 
@@ -49,6 +54,11 @@ _SPEC = re.compile(r"^    ([A-Za-z0-9_.+-]+) \(([^)\s]+)\)$")
 _CONSTANT_PATH = re.compile(r"(?<![\w:@$.])((?:::)?[A-Z]\w*(?:::[A-Z]\w*)*)(?:(?:\.|::)([a-z_]\w*[?!]?))?")
 _COMMENT_LINE = re.compile(r"(?m)^[ \t]*#.*$")
 _REQUIRE_PATHS = re.compile(r"\.require_paths\s*=\s*\[([^\]]*)\]")
+REMEMBER_SECONDS = 60.0  # a constant path's definition (or its absence) is looked up again after this
+MAX_REMEMBERED = 2048  # constant paths remembered per `installed` mapping
+MAX_MAPPINGS = 4  # `installed` mappings whose lookups are remembered (one per workspace folder)
+_REMEMBERED: OrderedDict[int, tuple[Mapping[str, str], OrderedDict]] = OrderedDict()  # id -> (mapping, lookups)
+_LOCK = threading.Lock()
 
 
 def gem_definitions(ref: ImportRef, current_path: str, document: str,
@@ -70,7 +80,7 @@ def gem_definitions(ref: ImportRef, current_path: str, document: str,
     found: dict[str, list[str]] = {}
     around: dict[str, set[str]] = {}  # file -> the constants around the names found there
     for constants, method in paths:
-        hit = gems.definition(entry, constants, method)
+        hit = gems.remembered(entry, constants, method)
         if hit is not None:
             held = found.setdefault(hit[0], [])
             if hit[1] not in held:
@@ -86,8 +96,9 @@ class Gems:
 
     def __init__(self, current_path: str, installed: Mapping[str, str]) -> None:
         self.installed = installed
-        lock = _nearest_lock(current_path, installed)
-        self.locked = parse_lock(installed[lock]) if lock is not None else None
+        lock = self.lock = _nearest_lock(current_path, installed)
+        self.lock_text = installed[lock] if lock is not None else None
+        self.locked = parse_lock(self.lock_text) if self.lock_text is not None else None
         self.roots = (_bundle_dirs(lock, installed) if lock is not None else []) + \
             [f"{RUBY_GEMS}{i}" for i in range(MAX_GEM_DIRS)]
 
@@ -127,6 +138,34 @@ class Gems:
             if hit is not None:
                 return path, hit
         return None
+
+    def remembered(self, entry: tuple[list[str], str], constants: tuple[str, ...],
+                   method: str) -> Optional[tuple[str, str]]:
+        """`definition`, remembered `REMEMBER_SECONDS` for this `installed` mapping (the same lookups come at every
+        keystroke; following a gem's requires to no definition reads dozens of files): a remembered file is checked
+        to define the name still."""
+        key = (self.lock, self.lock_text, tuple(self.roots), tuple(entry[0]), entry[1], constants, method)
+        now = time.monotonic()
+        with _LOCK:
+            held = _REMEMBERED.get(id(self.installed))
+            if held is None or held[0] is not self.installed:
+                held = _REMEMBERED[id(self.installed)] = (self.installed, OrderedDict())
+            _REMEMBERED.move_to_end(id(self.installed))
+            while len(_REMEMBERED) > MAX_MAPPINGS:
+                _REMEMBERED.popitem(last=False)
+            known = held[1].get(key)
+        if known is not None and now - known[0] < REMEMBER_SECONDS:
+            hit = known[1]
+            wanted = ([method] if method else []) + [constants[-1]]
+            if hit is None or self._defined(hit[0], wanted) == hit:
+                return hit
+        hit = self.definition(entry, constants, method)
+        with _LOCK:
+            held[1][key] = (now, hit)
+            held[1].move_to_end(key)
+            while len(held[1]) > MAX_REMEMBERED:
+                held[1].popitem(last=False)
+        return hit
 
     def definition(self, entry: tuple[list[str], str], constants: tuple[str, ...],
                    method: str) -> Optional[tuple[str, str]]:
@@ -285,25 +324,30 @@ def _owned(document: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
     left out (not strings: their ``#{...}`` is code); a path no require names is left out."""
     requires = tuple(dict.fromkeys(r.module[:-3] if r.module.endswith(".rb") else r.module
                                    for r in imports(document) if not r.module.startswith((".", "/"))))
+    flat = [(ref, [_flat(p) for p in ref.split("/")], _flat(ref.replace("/", ""))) for ref in requires]
+    owners: dict[tuple[str, ...], str] = {}  # a path used again (``Rack::Utils`` a hundred times): looked up once
     out: dict[tuple[str, tuple[str, ...], str], None] = {}
     for m in _CONSTANT_PATH.finditer(_COMMENT_LINE.sub("", document)):  # strings' ``#{Rack::Utils.escape(x)}`` too
         constants = tuple(m.group(1).lstrip(":").split("::"))
-        owner = _owner(constants, requires)
+        owner = owners.get(constants)
+        if owner is None:
+            owner = owners[constants] = _owner(constants, flat)
         if owner:
             out.setdefault((owner, constants, m.group(2) or ""), None)
     return tuple(out)
 
 
-def _owner(constants: tuple[str, ...], requires: tuple[str, ...]) -> str:
+def _owner(constants: tuple[str, ...], requires: list[tuple[str, list[str], str]]) -> str:
     """The require that names the constant path best: the most leading segments alike (``rack/protection``
-    for ``Rack::Protection::Base``), the shortest of equals (``rack`` for ``Rack::Utils``); "" for none."""
-    best, score = "", 0
-    for ref in requires:
-        parts = ref.split("/")
+    for ``Rack::Protection::Base``), the shortest of equals (``rack`` for ``Rack::Utils``); "" for none.
+    `requires`: (require, its segments and itself flattened)."""
+    best, score, length = "", 0, 0
+    flat = [_flat(c) for c in constants]
+    for ref, parts, whole in requires:
         n = 0
-        while n < min(len(parts), len(constants)) and _flat(parts[n]) == _flat(constants[n]):
+        while n < min(len(parts), len(flat)) and parts[n] == flat[n]:
             n += 1
-        n = n or int(_flat(ref.replace("/", "")) == _flat(constants[0]))  # ``require "http/2"``: HTTP2
-        if n > score or n == score and n and len(parts) < len(best.split("/")):
-            best, score = ref, n
+        n = n or int(whole == flat[0])  # ``require "http/2"``: HTTP2
+        if n > score or n == score and n and len(parts) < length:
+            best, score, length = ref, n, len(parts)
     return best

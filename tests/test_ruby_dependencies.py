@@ -139,3 +139,29 @@ def test_uses_in_interpolations_count_and_a_module_gives_way_to_its_methods_foun
     root = 'require "rack"\n\nRack.release\nRack::Lint\n'
     rack = "ruby-gems/0/gems/rack-2.2.22/lib/rack"
     assert definitions(root, files, "app.rb")["rack"] == {f"{rack}.rb": ["Rack"], f"{rack}/linter.rb": ["Lint"]}
+
+
+class Counted(InstalledFiles):
+    """The server's mapping, counting the keys asked for (a stat each, at most every STAT_SECONDS)."""
+
+    asked = 0
+
+    def __contains__(self, key: object) -> bool:
+        self.asked += 1
+        return super().__contains__(key)
+
+
+def test_an_unchanged_documents_lookups_are_remembered_and_checked(tmp_path: Path) -> None:
+    write(tmp_path / "ws", {"Gemfile.lock": LOCK})
+    home = gem_home(tmp_path)
+    files = Counted(None, lambda rel: tmp_path / "ws" / rel, 256 * 1024, gem_dirs=[home])
+    # Rack::Nowhere: found in no conventional file, rack.rb's requires followed to no definition
+    document = APP + "Rack::Nowhere::Deep.call\n"
+    first = definitions(document, files)
+    asked, files.asked = files.asked, 0
+    assert definitions(document, files) == first and files.asked < asked * 0.7  # again: cheaper
+    # a remembered definition the file no longer has is looked up again
+    utils = home / "gems/rack-2.2.22/lib/rack/utils.rb"
+    utils.write_text("module Rack\n  module Utils\n  end\nend\n", encoding="utf-8")
+    files._stats.clear()
+    assert definitions(document, files)["rack"]["ruby-gems/0/gems/rack-2.2.22/lib/rack/utils.rb"] == ["Utils"]
