@@ -14,8 +14,8 @@ workspace's ``compile_commands.json`` or ``build/compile_commands.json`` (a sing
 `find_include_folders`' (``CPATH``, ``C_INCLUDE_PATH``, ``CPLUS_INCLUDE_PATH``, ``/usr/local/include``,
 ``/usr/include/<triplet>``, ``/usr/include``, Homebrew's), those that exist; a header that lies in the workspace
 is read only where its ignore rules keep it),
-``pub-packages/<folder>/<name>/<path>`` (a Dart package's file, only inside the root the package_config.json of that
-workspace folder gives the package: `fim.pubpackages`; no cache folder to find, the config names the roots),
+``pub-packages/<folder>/<name>/<path>`` (a Dart package's ``.dart`` file, only inside the root the package_config.json
+of that workspace folder gives the package: `fim.pubpackages`; no cache folder to find, the config names the roots),
 ``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs` found: GEM_HOME, GEM_PATH, the user's, the
 rubies', the system's), workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a
 ``vendor-dir`` must have a folder named ``vendor`` in its path) or a bundle path (``ruby/<api>/gems``,
@@ -32,7 +32,8 @@ the workspace's ignore rules exclude it. Also ``cargo-git/<path>``: Cargo's git 
 (``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and ``.cargo/config.toml`` (``.cargo/config``)
 read as the manifests are (``cargo vendor``'s source replacement), and ``go.work``; a key starting ``../`` names a
 folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the workspace (go.work's ``use ../lib``, ``replace
-=> ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace only).
+=> ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace only; `MAX_UP` levels up at most, no hidden
+folder).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "go.work", "compose
                        "gems.locked"})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
+MAX_UP = 3  # ``../`` a key may climb out of the workspace (go.work's ``use ../../libs/x``), not to / or ~
 COMPILE_COMMANDS = ("compile_commands.json", "build/compile_commands.json")  # where a build writes it (clangd's)
 Stamp = tuple[int, int, int, int]  # a file's (mtime_ns, size, inode, ctime_ns): read again when it changes
 
@@ -184,6 +186,8 @@ class InstalledFiles(Mapping[str, str]):
         if up and (folder or parts[-1].endswith((".go", ".rs")) or parts[-1] in ("go.mod", "Cargo.toml")) and \
                 len(parts) > up:  # a Go module or a crate beside the workspace (``use ../lib``, ``path = "../x"``)
             parts = parts[up:]
+            if up > MAX_UP or any(part.startswith(".") for part in parts):
+                return None  # not the whole disk (``../../../../etc/``), nor a hidden folder (``../.cargo``)
         else:
             up = 0
         if ".." in parts or "" in parts or "." in parts:
@@ -206,6 +210,8 @@ class InstalledFiles(Mapping[str, str]):
         if key.startswith(GO_MODULES):
             return self.go_modules.joinpath(*parts[1:]) if self.go_modules is not None and len(parts) > 1 else None
         if key.startswith(PUB_PACKAGES):
+            if folder or not key.endswith(".dart"):
+                return None  # a root a package_config.json names may be any folder: its Dart files only
             root = self._pub_root(unquote(parts[1]), parts[2]) if len(parts) > 2 else None
             return root.joinpath(*parts[3:]) if root is not None else None
         if key.startswith(RUBY_GEMS):

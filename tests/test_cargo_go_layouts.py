@@ -244,3 +244,14 @@ def test_a_path_dependency_beside_the_workspace_is_read_there(tmp_path: Path, mo
     got = [installed_definitions(ref, "src/main.rs", document, files) for ref in rust_refs(document)]
     assert got == [{"../shared/src/geo.rs": ["Point"]}, {"../util/lib.rs": ["clamp"]}]
     assert "../shared/Cargo.toml" in files and "../util/Cargo.lock" not in files
+
+
+def test_keys_above_the_workspace_climb_a_few_levels_and_into_no_hidden_folder(tmp_path: Path) -> None:
+    # a go.work or a Cargo.toml is the repository's to write: ``use ../../../../..`` is not the whole disk
+    root = tmp_path / "a" / "b" / "c" / "ws"
+    write(tmp_path, {"a/b/c/ws/go.mod": "module example.com/ws\n", "a/b/c/lib/x.go": "package x\n",
+                     "a/lib/x.go": "package x\n", "lib/x.go": "package x\n", "a/b/c/.cargo/x.rs": "fn x() {}\n"})
+    files = InstalledFiles(None, lambda rel: root / rel, 256 * 1024)
+    assert "../lib/x.go" in files and "../../../lib/x.go" in files and "../lib/" in files
+    assert "../../../../lib/x.go" not in files and "../../../../lib/" not in files and "../../../../" not in files
+    assert "../.cargo/x.rs" not in files

@@ -154,3 +154,16 @@ def test_a_library_of_many_exports_is_read_further_at_each_request(tmp_path: Pat
     monkeypatch.setattr("server.dependencies.STAT_SECONDS", 0.0)
     assert installed_definitions(ref, "bin/main.dart", document, files) == {
         package_key("", "ui", "lib/src/a0.dart"): ["Widget"], text: ["Text"]}
+
+
+def test_a_root_anywhere_gives_its_dart_files_only(tmp_path: Path) -> None:
+    # a package_config.json is the repository's to write: a root may name any folder (/etc, ~), not a file there
+    # that is not Dart's, nor a listing of it
+    write(tmp_path / "elsewhere", {"hostname": "box\n", "notes.txt": "private\n", "lib/a.dart": "class A {}\n"})
+    config = {"configVersion": 2, "packages": [
+        {"name": "any", "rootUri": (tmp_path / "elsewhere").as_uri(), "packageUri": ""}]}
+    write(tmp_path / "ws", {".dart_tool/package_config.json": json.dumps(config)})
+    files = InstalledFiles(None, lambda rel: tmp_path / "ws" / rel, 256 * 1024)
+    assert key_text(files, package_key("", "any", "lib/a.dart")) == "class A {}\n"
+    for path in ("hostname", "notes.txt", "lib/", "lib"):
+        assert package_key("", "any", path) not in files
