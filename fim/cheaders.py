@@ -165,8 +165,9 @@ def compile_include_folders(text: str) -> list[str]:
             continue
         args = entry.get("arguments")
         if not isinstance(args, list):
+            command = entry.get("command")
             try:
-                args = shlex.split(entry.get("command") or "")
+                args = shlex.split(command) if isinstance(command, str) else []
             except ValueError:
                 continue
         directory = entry.get("directory") if isinstance(entry.get("directory"), str) else ""

@@ -51,6 +51,7 @@ from typing import Callable, Iterator, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlparse
 
 from fim.cheaders import C_INCLUDE, compile_include_folders
+from fim.cheaders import MAX_FOLDERS as MAX_INCLUDE_FOLDERS
 from fim.composer import MANIFEST_NAMES as COMPOSER_MANIFESTS
 from fim.crates import CARGO_CONFIGS, CARGO_GIT, CARGO_REGISTRY
 from fim.dependencies import SITE
@@ -349,8 +350,10 @@ class InstalledFiles(Mapping[str, str]):
                         pass
                 known = self._compiled[rel] = (stamp, compile_include_folders(text))
             compiled += known[1]
-        folders = []
+        folders: list[Path] = []
         for folder in list(dict.fromkeys([Path(f) for f in compiled] + self.system_includes)):
+            if len(folders) >= MAX_INCLUDE_FOLDERS:  # a big project's hundreds of -I: those fim asks for, stat'ed
+                break
             if folder.is_dir() and not is_secret_path(str(folder).replace(os.sep, "/")):
                 folders.append(folder)
         with self._lock:

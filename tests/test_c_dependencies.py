@@ -3,6 +3,7 @@ declarations a file uses from a header and those it includes, through the worksp
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fim.cheaders import compile_include_folders, header_definitions
@@ -149,3 +150,15 @@ def test_an_include_folder_inside_the_workspace_keeps_its_ignore_rules(tmp_path)
     assert "c-include/0/" in files and "c-include/0/tokens.h" not in files
     text = (tmp_path / "main.c").read_text()
     assert not any("secret_call" in s.text for s in project.context(tmp_path / "main.c", text, 4)((0, 6), 8000))
+
+
+def test_a_compile_commands_entry_of_odd_types_is_skipped_and_only_the_folders_asked_for_are_statted(tmp_path):
+    folders = [tmp_path / f"inc{k}" for k in range(40)]
+    for folder in folders:
+        folder.mkdir()
+    write(folders[0], {"git2.h": "int git_x(void);\n"})
+    entries = [{"command": 7}, {"directory": str(tmp_path), "arguments": ["cc"] + [f"-I{f}" for f in folders]}]
+    write(tmp_path / "ws", {"compile_commands.json": json.dumps(entries)})
+    installed = InstalledFiles(None, lambda rel: tmp_path / "ws" / rel, 256 * 1024, include_folders=[])
+    assert "c-include/0/git2.h" in installed  # no AttributeError out of a completion: the entry's command is 7
+    assert installed.include_folders() == folders[:32]  # fim asks for c-include/0/ to /31/: the others not stat'ed
