@@ -6,8 +6,14 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 * ``site-packages/<path>`` for the Python environment's installed packages (``site-packages/httpcore/_models.py``;
   ``site-packages/google/`` asks whether that folder exists: a namespace package has no ``__init__``);
 * workspace-relative paths inside a ``node_modules`` folder (``web/node_modules/zod/lib/types.d.ts``);
-* workspace-relative paths inside a Go module's ``vendor`` folder (``vendor/github.com/x/y/pkg/y.go``); a key
-  ending with ``/`` names a folder, whose text is the names of its files, one a line (a Go package's files).
+* workspace-relative paths inside a Go module's ``vendor`` folder (``vendor/github.com/x/y/pkg/y.go``), a Composer
+  ``vendor`` folder, a Ruby bundle path, and the workspace's manifests (Cargo.lock, go.mod, composer.json,
+  Gemfile.lock, .dart_tool/package_config.json...); a key ending with ``/`` names a folder, whose text is the names
+  of its files, one a line (a Go package's files);
+* ``cargo-registry/``, ``cargo-git/``, ``go-modules/``, ``ruby-gems/<i>/``, ``pub-packages/<folder>/<name>/`` and
+  ``c-include/<k>/`` for Cargo's sources and checkouts, Go's module cache, the gem dirs, the Dart package roots a
+  package_config.json names and the C/C++ include folders (`fim.crates`, `fim.gomodules`, `fim.gems`,
+  `fim.pubpackages`, `fim.cheaders`); ``../`` for a Go module or crate beside the workspace.
 
 `installed_definitions` maps one import to the installed files that define the names the document uses from it
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from

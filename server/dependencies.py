@@ -174,10 +174,10 @@ class InstalledFiles(Mapping[str, str]):
 
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
-        site-packages, Cargo's registry sources, Go's module cache, the Dart package roots of a package_config.json,
-        node_modules and vendor but for a Cargo.lock, Cargo.toml, go.mod, composer.json or
-        .dart_tool/package_config.json (or a secret one); Cargo's git checkouts and a .cargo/config.toml are read
-        too."""
+        site-packages, Cargo's registry sources and git checkouts, Go's module cache, the gem dirs, the Dart package
+        roots of a package_config.json (``.dart`` files), the C/C++ include folders, node_modules, vendor and a
+        bundle path, a Go module or crate up to 3 folders beside the workspace (``../``), but for the workspace's
+        manifests (`MANIFESTS`, a .cargo/config.toml, .dart_tool/package_config.json), or for a secret one."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         folder = key.endswith("/")

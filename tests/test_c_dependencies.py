@@ -69,7 +69,8 @@ def test_an_installed_header_brings_its_declarations_without_comments_but_the_fi
 
 
 def test_an_installed_declaration_loses_the_comments_at_its_lines_ends_too():
-    libpq = ("typedef enum\n{\n\tPGRES_POLLING_FAILED = 0,\n\tPGRES_POLLING_READING,\t\t/* These two indicate that one may */\n"
+    libpq = ("typedef enum\n{\n\tPGRES_POLLING_FAILED = 0,\n"
+             "\tPGRES_POLLING_READING,\t\t/* These two indicate that one may */\n"
              "\tPGRES_POLLING_ACTIVE\t\t/* unused; keep for awhile for backwards\n\t\t\t\t * compatibility */\n"
              "} PostgresPollingStatusType;\n")
     assert brief(libpq, "c", ["PGRES_POLLING_READING"], 2000).text == (
