@@ -18,8 +18,12 @@ composer.json written (`composer_vendor`); for sinatra (Ruby), Debian's ``ruby-*
 (``deps/gem-home/gems/NAME-VERSION/lib``, ``specifications/``) with a Gemfile.lock written from the versions
 present; for pygit2 (C), Debian's ``libgit2-dev`` unpacked and named by a ``compile_commands.json`` written into the
 project as a build would (``-I <deb>/usr/include``: the server's first include folder, keys ``c-include/0/...``);
-for psycopg2 (C), Debian's ``libpq-dev`` the same way, ``-I <deb>/usr/include/postgresql``. The server is pointed at
-them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``, the compile_commands.json), not at the user's. Tasks are
+for psycopg2 (C), Debian's ``libpq-dev`` the same way, ``-I <deb>/usr/include/postgresql``; for commons-text (Java),
+Debian's upstream tarball of its source (``debian-orig:``: Debian's pool, downloaded with urllib) and Debian's
+commons-lang3 jar in a local Maven repository (``deps/maven-repository``) at the version its pom.xml asks for, and
+for commons-text-sources at the jar's own version, with a sources jar zipped from commons-lang3's upstream tarball
+beside it (`maven_prepared`). The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``,
+``MAVEN_OPTS``'s ``-Dmaven.repo.local``, the compile_commands.json), not at the user's. Tasks are
 `benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports
 followed to the defining line) over the project's files together with the environment's site-packages (keys
 ``site-packages/...``), kept where the use is in the project's library files and the defining line in an installed
@@ -40,11 +44,13 @@ cursor at its last constant (``Rack::Request``) or at the method called on it (`
 once in the gems (`gem_tasks`); pygit2's ``src/*.c``: a name libgit2's headers declare once and pygit2 nowhere (a
 prototype ``GIT_EXTERN(int) git_repository_open(``, a type, a macro, an enumerator: `header_declarations`), one a
 line, 200 of them spread over the files (`c_header_tasks`); psycopg2's ``psycopg/*.c`` the same with libpq's headers
-(``PQexec(``). dart-http (Dart, not in the default run: its sources are GitHub clones, ``--dart-sources``): http's
-package with async, collection and http2 in the benchmark's pub cache
-(``deps/pub-cache/hosted/pub.dev/NAME-VERSION``) and a ``.dart_tool/package_config.json`` naming them as ``dart pub
-get`` writes it, their own ``test/`` folders moved into the workspace as their dependents (http's ``lib/`` uses
-async once); tasks, a name a ``package:`` import of one of them brings, defined once in its ``lib/``
+(``PQexec(``); commons-text's ``src/main``: ``Class.member`` of a class imported from the pom's jars
+(``StringUtils.isEmpty``, the cursor at the member), its first declaration in the class file's stub, or in the
+sources jar's file for commons-text-sources (`maven_jar_tasks`). dart-http (Dart, not in the default run: its
+sources are GitHub clones, ``--dart-sources``): http's package with async, collection and http2 in the benchmark's
+pub cache (``deps/pub-cache/hosted/pub.dev/NAME-VERSION``) and a ``.dart_tool/package_config.json`` naming them as
+``dart pub get`` writes it, their own ``test/`` folders moved into the workspace as their dependents (http's
+``lib/`` uses async once); tasks, a name a ``package:`` import of one of them brings, defined once in its ``lib/``
 (`pub_package_tasks`), 200 drawn over the files. Each case also samples 40 of the project's own tasks
 (`benchmarks.repo_context`'s, held-out split): their recall shows whether the installed packages crowd the project's
 files out.
@@ -67,6 +73,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -91,6 +98,8 @@ from fim.gomodules import escape
 
 # A project -> the pinned dependencies its library files import (httpx 0.27.2 and requests 2.32.3 were
 # released with these versions current; react-query pins its query-core).
+DEBIAN_ORIG = "debian-orig:"  # a Debian source package's upstream tarball: pool/main/<this>
+
 CASES = {
     "httpx": ("httpx==0.27.2", ("httpcore==1.0.5", "anyio==4.4.0", "sniffio==1.3.1", "idna==3.8",
                                 "certifi==2024.8.30")),
@@ -134,6 +143,14 @@ CASES = {
     # Dart: http's package with async, collection and http2 in a pub cache, their own tests moved into it as their
     # dependents (test/dependents/NAME); sources from GitHub (`--dart-sources`), not in the default run
     "dart-http": ("dart:http", ("async", "collection", "http2")),
+    # Java: Apache commons-text 1.13.1's src/main (Debian's source) using commons-lang3 (StringUtils, Validate,
+    # ArrayUtils), Debian's jar in a local Maven repository at the version its pom.xml asks for: class-file stubs;
+    # "-sources": its pom pointed at the jar's own version, where a sources jar (from the same source) lies too
+    "commons-text": (f"{DEBIAN_ORIG}c/commons-text/commons-text_1.13.1.orig.tar.xz",
+                     ("deb:libcommons-lang3-java=3.12.0-2+deb12u1",)),
+    "commons-text-sources": (f"{DEBIAN_ORIG}c/commons-text/commons-text_1.13.1.orig.tar.xz",
+                             ("deb:libcommons-lang3-java=3.12.0-2+deb12u1",
+                              f"{DEBIAN_ORIG}libc/libcommons-lang3-java/libcommons-lang3-java_3.12.0.orig.tar.xz")),
 }
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
 PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
@@ -743,6 +760,150 @@ def gem_tasks(name: str, project, folders: Sequence[str]) -> list:
     return tasks
 
 
+def maven_repository() -> Path:
+    """The benchmark's local Maven repository (the Java cases' jars as ``<group>/<artifact>/<version>/``)."""
+    return benchmark_dir() / "deps" / "maven-repository"
+
+
+def debian_orig(spec: str, log: Callable[[str], None]) -> Path:
+    """The unpacked upstream tarball ``debian-orig:<prefix>/<srcpkg>/<file>`` of Debian's pool (downloaded and
+    unpacked once), its one top folder."""
+    import tarfile
+    import urllib.request
+
+    name = spec[len(DEBIAN_ORIG):].rpartition("/")[2]
+    base = benchmark_dir()
+    unpacked, done = base / "src" / f"orig-{name}", base / "src" / f"orig-{name}.ok"
+    if not done.exists():
+        archive = base / "sdists" / name
+        if not archive.exists():
+            log(f"downloading {name} from Debian's pool")
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            url = "http://deb.debian.org/debian/pool/main/" + spec[len(DEBIAN_ORIG):]
+            with urllib.request.urlopen(url, timeout=120) as response:
+                data = response.read()
+            archive.with_suffix(".part").write_bytes(data)
+            archive.with_suffix(".part").rename(archive)
+        if unpacked.exists():
+            shutil.rmtree(unpacked)
+        with tarfile.open(archive) as tar:
+            tar.extractall(unpacked, filter="data")
+        done.write_text(spec + "\n", encoding="utf-8")
+    entries = list(unpacked.iterdir())
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
+
+
+def maven_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
+    """The Java project `spec` in ``deps/<case>``, each jar of `pins` (Debian's ``lib*-java`` packages) in the
+    benchmark's Maven repository at the version the project's pom.xml asks for; with an upstream tarball among the
+    pins (the jar's source), the pom asks for the jar's own version instead, where a sources jar of that tarball's
+    ``src/main/java`` lies beside the jar."""
+    from fim.jars import dependencies
+
+    root = benchmark_dir() / "deps" / case
+    done = root.with_name(root.name + ".ok")
+    wanted = " ".join([spec, *pins])
+    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(debian_orig(spec, log), root)
+    sources = [debian_orig(pin, log) for pin in pins if pin.startswith(DEBIAN_ORIG)]
+    pom = (root / "pom.xml").read_text(encoding="utf-8")
+    for pin in [p for p in pins if p.startswith("deb:")]:
+        package = fetch(pin, log).root
+        for jar in sorted((package / "usr" / "share" / "maven-repo").rglob("*.jar")):
+            artifact, version = jar.parent.parent.name, jar.parent.name
+            if jar.name != f"{artifact}-{version}.jar" or not version[:1].isdigit():
+                continue  # Debian's ``debian`` and ``3.x`` version links
+            for group, asked_artifact, asked in dependencies("src/main/java/X.java", {"pom.xml": pom}):
+                if asked_artifact != artifact:
+                    continue
+                if sources:  # the pom asks for the jar's own version, whose source the sources jar holds
+                    pom = re.sub(rf">\s*{re.escape(asked)}\s*<", f">{version}<", pom)
+                    asked = version
+                folder = maven_repository() / group.replace(".", "/") / artifact / asked
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(jar.resolve(), folder / f"{artifact}-{asked}.jar")
+                for source in sources:
+                    log(f"{artifact}-{asked}-sources.jar from {source.name}/src/main/java")
+                    with zipfile.ZipFile(folder / f"{artifact}-{asked}-sources.jar", "w", zipfile.ZIP_DEFLATED) as z:
+                        for path in sorted((source / "src" / "main" / "java").rglob("*.java")):
+                            z.write(path, path.relative_to(source / "src" / "main" / "java").as_posix())
+    (root / "pom.xml").write_text(pom, encoding="utf-8")
+    done.write_text(wanted + "\n", encoding="utf-8")
+    return root
+
+
+_JAVA_MEMBER = re.compile(r"^    (?:public|protected)\b[^=;(]*?\b([A-Za-z_$][\w$]*)\s*(?:\(|=|;)")
+
+
+def maven_jar_tasks(name: str, project, root: Path) -> list:
+    """Uses in the project's ``src/main`` Java files of ``Class.member`` where ``Class`` is imported from a jar of
+    the pom's dependencies (``StringUtils.isEmpty(``, the cursor at ``isEmpty``), the member declared in that class:
+    its first public or protected declaration in the sources jar's ``.java`` where there is one, else in the class
+    file's stub (`fim.classfile`, as the server renders it); the first use of each name in each file."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition, Task, split_of
+    from fim.classfile import class_stub
+    from fim.jars import MAVEN_REPOSITORY, dependency_jars
+    from fim.positions import index_to_utf16, lsp_lines
+
+    class Repository(dict):  # the pom and the jars' keys, as `fim.jars` reads them
+        def __contains__(self, key: object) -> bool:
+            if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
+                return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
+            return super().__contains__(key)
+
+    repository = Repository({"pom.xml": (root / "pom.xml").read_text(encoding="utf-8")})
+    classes: dict[str, tuple[str, list[str]]] = {}  # a.b.C -> (key, lines)
+    for _, binary, sources in dependency_jars("src/main/java/X.java", repository):
+        jar = sources or binary
+        with zipfile.ZipFile(maven_repository() / jar.partition("!/")[0][len(MAVEN_REPOSITORY):]) as archive:
+            for entry in archive.namelist():
+                stem, dot, suffix = entry.rpartition(".")
+                if suffix != ("java" if sources else "class") or "$" in stem or stem.endswith("-info"):
+                    continue
+                data = archive.read(entry)
+                text = data.decode("utf-8", "replace") if sources else class_stub(data)
+                classes.setdefault(stem.replace("/", "."), (f"{jar}!/{stem}.java", lsp_lines(text)))
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        if languages.language_of(path) != "java" or not languages.is_library(path) or "src/main/" not in path:
+            continue
+        text = files[path]
+        imported = {m.group(1).rpartition(".")[2]: m.group(1)
+                    for m in re.finditer(r"(?m)^import[ \t]+([\w.]+)[ \t]*;", text) if m.group(1) in classes}
+        if not imported:
+            continue
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        seen: set[str] = set()
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines) or line.lstrip().startswith("import "):
+                continue
+            for m in re.finditer(r"(?<![\w$.])([A-Z][\w$]*)\.([A-Za-z_$][\w$]*)", line):
+                if m.group(1) not in imported or m.group(2) in seen:
+                    continue
+                key, defining = classes[imported[m.group(1)]]
+                where = next((k for k, d in enumerate(defining) if (hit := _JAVA_MEMBER.match(d))
+                              and hit.group(1) == m.group(2)), None)
+                if where is None:
+                    continue
+                seen.add(m.group(2))
+                column = m.start(2)
+                body = lines[i].rstrip("\r\n")
+                definition = Definition(key, where, defining[where].rstrip("\r\n"), m.group(2), imported[m.group(1)])
+                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
+                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
+                                  column=column, character=index_to_utf16(body, column), name=m.group(2),
+                                  hole=body[column:].rstrip(), definition=definition, style="jar-member",
+                                  reexported=False, split=split_of(name, path), text=document, language="java"))
+                break
+    return tasks
+
+
 def pub_cache() -> Path:
     """The benchmark's pub cache (``hosted/pub.dev/NAME-VERSION``): the Dart case's dependencies, as pub has them."""
     return benchmark_dir() / "deps" / "pub-cache"
@@ -976,6 +1137,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ["GOMODCACHE"] = str(go_module_cache())  # the Go cases' module cache, not the user's
     os.environ["GEM_HOME"] = str(gem_home())  # the Ruby cases' gems: the first gem dir, ``ruby-gems/0/``
     os.environ.pop("GEM_PATH", None)
+    os.environ["MAVEN_OPTS"] = f"-Dmaven.repo.local={maven_repository()}"  # the Java cases' jars, not ~/.m2's
+    os.environ["GRADLE_USER_HOME"] = str(benchmark_dir() / "deps" / "gradle-home")  # none: not the user's
     default_budget = Settings().context_size
     budgets = sorted(set(args.budgets) | {default_budget})
     projects, tasks, info = {}, [], []
@@ -983,10 +1146,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         spec, pins = CASES[case]
         if spec.startswith("dart:"):
             root = prepared_pub(spec, pins, args.dart_sources, log)
+        elif spec.startswith(DEBIAN_ORIG):
+            root = maven_prepared(case, spec, pins, log)
         else:
             root = prepared(spec, pins, log)
         project, _ = index_workspace(root)
-        if spec.startswith("dart:"):
+        if spec.startswith(DEBIAN_ORIG):
+            found = maven_jar_tasks(case, project, root)
+        elif spec.startswith("dart:"):
             found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, args.seed, "all")
         elif spec.startswith("deb:") and (root / "composer.json").exists():
             found = php_dependency_tasks(case, project, root)

@@ -34,7 +34,9 @@ document uses (``Rack::Utils.escape_html``) at the version the nearest ``Gemfile
 Dart, a ``package:`` import's library in the root the nearest ``.dart_tool/package_config.json`` gives the
 package (keys ``pub-packages/...``), its exports and parts followed (`fim.pubpackages`);
 for C and C++, an ``#include`` in the include folders a compiler searches (keys ``c-include/<k>/...``) and the
-headers it includes, the standard library's left out (`fim.cheaders`).
+headers it includes, the standard library's left out (`fim.cheaders`); for
+Java and Kotlin, the class in the dependency jars (Maven's local repository, Gradle's cache) of the nearest
+``pom.xml`` or ``build.gradle``, its sources jar's ``.java`` else its class file as a Java stub (`fim.jars`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from fim.crates import crate_definitions
 from fim.gems import gem_definitions
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
+from fim.jars import jar_definitions
 from fim.languages.javascript import subpath_targets
 from fim.pubpackages import pub_definitions
 from fim.symbols import defines
@@ -108,6 +111,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         return pub_definitions(ref, current_path, installed)
     elif family == "c":
         return header_definitions(ref, document, installed)
+    elif family == "jvm":
+        return jar_definitions(ref, current_path, document, installed)
     else:
         return {}
     if entry is None:

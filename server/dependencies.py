@@ -12,28 +12,32 @@ module cache; `find_go_module_cache`: ``GOMODCACHE``, else ``$GOPATH/pkg/mod``, 
 ``c-include/<k>/<path>`` (the k-th C/C++ include folder: the absolute ``-I``/``-isystem``... folders of the
 workspace's ``compile_commands.json`` or ``build/compile_commands.json`` (a single-folder workspace's), then
 `find_include_folders`' (``CPATH``, ``C_INCLUDE_PATH``, ``CPLUS_INCLUDE_PATH``, ``/usr/local/include``,
-``/usr/include/<triplet>``, ``/usr/include``, Homebrew's), those that exist; a header that lies in the workspace
-is read only where its ignore rules keep it),
-``pub-packages/<folder>/<name>/<path>`` (a Dart package's ``.dart`` file, only inside the root the package_config.json
-of that workspace folder gives the package: `fim.pubpackages`; no cache folder to find, the config names the roots),
-``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs` found: GEM_HOME, GEM_PATH, the user's, the
-rubies', the system's), workspace-relative paths inside a ``node_modules`` or ``vendor`` folder (Composer's too: a
-``vendor-dir`` must have a folder named ``vendor`` in its path) or a bundle path (``ruby/<api>/gems``,
-``specifications``) and the workspace's ``Cargo.lock``, ``Cargo.toml``, ``go.mod``, ``composer.json``,
-``.dart_tool/package_config.json``, ``Gemfile.lock``, ``gems.locked`` and ``.bundle/config`` files (a key ending
-with ``/``: that folder's file names, then its folders' as ``name/``: one listing of a Go package, of Cargo's
-registry indexes, of a gem dir's ``gems/`` where no Gemfile.lock names the versions). Nothing is walked: ``key in
-files`` is one stat, ``files[key]`` one read, size-capped and checked as the workspace's files are (a Cargo.lock,
-Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL byte, no line of minified code), kept
-by stamp (mtime, size, inode, ctime: npm gives every file the same mtime); secret-looking paths are never opened,
-nor a file whose links lead back into the workspace outside its installed-package folders (a linked workspace
-package, ``npm``/``yarn`` workspaces, ``flit install --symlink``; a Dart path dependency inside the workspace) where
-the workspace's ignore rules exclude it. Also ``cargo-git/<path>``: Cargo's git checkouts
-(``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and ``.cargo/config.toml`` (``.cargo/config``)
-read as the manifests are (``cargo vendor``'s source replacement), and ``go.work``; a key starting ``../`` names a
-folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the workspace (go.work's ``use ../lib``, ``replace
-=> ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace only; `MAX_UP` levels up at most, no hidden
-folder).
+``/usr/include/<triplet>``, ``/usr/include``, Homebrew's), those that exist; a header that lies in the workspace is
+read only where its ignore rules keep it), ``pub-packages/<folder>/<name>/<path>`` (a Dart package's ``.dart`` file,
+only inside the root the package_config.json of that workspace folder gives the package: `fim.pubpackages`; no cache
+folder to find, the config names the roots), ``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs`
+found: GEM_HOME, GEM_PATH, the user's, the rubies', the system's), workspace-relative paths inside a
+``node_modules`` or ``vendor`` folder (Composer's too: a ``vendor-dir`` must have a folder named ``vendor`` in its
+path) or a bundle path (``ruby/<api>/gems``, ``specifications``) and the workspace's ``Cargo.lock``, ``Cargo.toml``,
+``go.mod``, ``composer.json``, ``.dart_tool/package_config.json``, ``Gemfile.lock``, ``gems.locked`` and
+``.bundle/config`` files (a key ending with ``/``: that folder's file names, then its folders' as ``name/``: one
+listing of a Go package, of Cargo's registry indexes, of a gem dir's ``gems/`` where no Gemfile.lock names the
+versions). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
+workspace's files are (a Cargo.lock, Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL
+byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the same mtime);
+secret-looking paths are never opened, nor a file whose links lead back into the workspace outside its
+installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install --symlink``; a
+Dart path dependency inside the workspace) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``:
+Cargo's git checkouts (``$CARGO_HOME/git/checkouts``, its folder listed as the registry's), and
+``.cargo/config.toml`` (``.cargo/config``) read as the manifests are (``cargo vendor``'s source replacement), and
+``go.work``; a key starting ``../`` names a folder, a ``.go`` or ``.rs`` file, a go.mod or Cargo.toml beside the
+workspace (go.work's ``use ../lib``, ``replace => ../lib``, Cargo's ``path = "../lib"``; a single-folder workspace
+only; `MAX_UP` levels up at most, no hidden folder). Java's: ``maven-repository/<path>`` (Maven's local repository,
+`find_maven_repository`: MAVEN_OPTS's ``-Dmaven.repo.local``, else ``~/.m2/settings.xml``'s ``<localRepository>``,
+else ``~/.m2/repository``), ``gradle-caches/<path>`` (``$GRADLE_USER_HOME/caches/modules-2/files-2.1``,
+`find_gradle_caches`), and ``<jar key>!/<entry>`` for an entry of a jar there (`server.jarfiles`: the zip directory
+read once per jar stamp, a class file rendered as a Java stub); the workspace's pom.xml, build.gradle(.kts) and
+libs.versions.toml.
 """
 
 from __future__ import annotations
@@ -58,18 +62,21 @@ from fim.dependencies import SITE
 from fim.gems import RUBY_GEMS
 from fim.gomodules import GO_MODULES
 from fim.pubpackages import CONFIG, PUB_PACKAGES, config_key, package_roots
+from fim.jars import BUILD_FILES, CATALOG, GRADLE_CACHES, MAVEN_REPOSITORY
 from fim.secrets import is_secret_path
 from server import textfile
+from server.jarfiles import JarEntries
 from server.workspace import WorkspaceIndex
 
 ENV_FOLDERS = (".venv", "venv", "env")
 STAT_SECONDS = 2.0  # a file's stat is reused this long (every keystroke asks for the same few files)
 MAX_TEXTS = 256  # files kept read
 MAX_STATS = 4096  # stats kept
+MAX_JAR_PATHS = 256  # jars' paths kept
 VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose files are read as installed packages
 # workspace files read for their versions (any folder); a composer.json for its vendor folder
 MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "go.work", "composer.json", "Gemfile.lock",
-                       "gems.locked"})
+                       "gems.locked", *BUILD_FILES, CATALOG.rpartition("/")[2]})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 MAX_UP = 3  # ``../`` a key may climb out of the workspace (go.work's ``use ../../libs/x``), not to / or ~
@@ -157,7 +164,8 @@ class InstalledFiles(Mapping[str, str]):
     def __init__(self, site: Optional[Path], workspace_path: Callable[[str], Path], max_file_bytes: int,
                  excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None,
                  go_modules: Optional[Path] = None, gem_dirs: Optional[list[Path]] = None,
-                 include_folders: Optional[Sequence[Path]] = None) -> None:
+                 include_folders: Optional[Sequence[Path]] = None, maven_repository: Optional[Path] = None,
+                 gradle_caches: Optional[Path] = None) -> None:
         self.site = site
         self.gem_dirs = gem_dirs if gem_dirs is not None else find_gem_dirs()
         self.system_includes = list(include_folders) if include_folders is not None else find_include_folders()
@@ -165,6 +173,10 @@ class InstalledFiles(Mapping[str, str]):
         self._compiled: dict[str, tuple[tuple[int, int], list[str]]] = {}  # compile_commands.json -> its folders
         self.cargo_home = cargo_home if cargo_home is not None else find_cargo_home()
         self.go_modules = go_modules if go_modules is not None else find_go_module_cache()
+        self.maven_repository = maven_repository if maven_repository is not None else find_maven_repository()
+        self.gradle_caches = gradle_caches if gradle_caches is not None else find_gradle_caches()
+        self._jars = JarEntries()
+        self._jar_paths: dict[str, Path] = {}
         self._workspace_path = workspace_path
         self._excluded = excluded
         self.max_file_bytes = max_file_bytes
@@ -215,6 +227,10 @@ class InstalledFiles(Mapping[str, str]):
                 return None  # a root a package_config.json names may be any folder: its Dart files only
             root = self._pub_root(unquote(parts[1]), parts[2]) if len(parts) > 2 else None
             return root.joinpath(*parts[3:]) if root is not None else None
+        if key.startswith((MAVEN_REPOSITORY, GRADLE_CACHES)):  # a jar, or an entry of it (``x.jar!/a/B.java``)
+            base = self.maven_repository if key.startswith(MAVEN_REPOSITORY) else self.gradle_caches
+            jar = key.partition("!/")[0].split("/")
+            return base.joinpath(*jar[1:]) if len(jar) > 1 else None
         if key.startswith(RUBY_GEMS):
             index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else len(self.gem_dirs)
             return self.gem_dirs[index].joinpath(*parts[2:]) if index < len(self.gem_dirs) else None
@@ -250,6 +266,16 @@ class InstalledFiles(Mapping[str, str]):
         """(mtime_ns, size, inode, ctime_ns) of the regular file `key` names (a stat at most every
         STAT_SECONDS), or None: npm gives every file one fixed mtime, a new version's file of the same size
         differs by its inode (written anew) or ctime (rewritten in place)."""
+        if "!/" in key:  # a jar's entry: the jar's stamp where the jar's directory (read once a stamp) has it
+            jar, _, entry = key.partition("!/")
+            path = self._jar_paths.get(jar) or self.path(jar)
+            if path is not None and jar not in self._jar_paths:
+                self._jar_paths[jar] = path  # a file with 30 imports asks each of a pom's jars for each of them
+                while len(self._jar_paths) > MAX_JAR_PATHS:
+                    del self._jar_paths[next(iter(self._jar_paths))]
+            found = self._stamp(jar)
+            held = found is not None and path is not None and self._jars.entry(path, found, entry)
+            return found if held and not is_secret_path(key) else None
         now = time.monotonic()
         with self._lock:
             held = self._stats.get(key)
@@ -310,6 +336,8 @@ class InstalledFiles(Mapping[str, str]):
                 return ""
         manifest = key.rpartition("/")[2] in MANIFESTS or key.endswith(COMPOSER_MANIFESTS)  # a big installed.json
         cap = max(self.max_file_bytes, MAX_MANIFEST_BYTES) if manifest else self.max_file_bytes
+        if "!/" in key:  # a jar's entry: a class file rendered as a Java stub
+            return self._jars.text(path, stamp, key.partition("!/")[2], cap)  # type: ignore[arg-type]
         if stamp[1] > cap:
             return ""
         try:
@@ -431,6 +459,31 @@ def _children(folder: Path) -> list[Path]:
         return []
     key = lambda name: tuple(int(d) for d in re.findall(r"\d+", name))  # noqa: E731
     return [folder / name for name in sorted(names, key=lambda n: (key(n), n), reverse=True)]
+
+
+def find_maven_repository(environ: Mapping[str, str] = os.environ, home: Optional[str] = None) -> Path:
+    """Maven's local repository: ``-Dmaven.repo.local=`` in ``MAVEN_OPTS``, else the ``<localRepository>`` of
+    ``~/.m2/settings.xml`` (``${user.home}`` and ``${env.X}`` expanded), else ``~/.m2/repository``."""
+    home = home if home is not None else os.path.expanduser("~")
+    m = re.search(r"-Dmaven\.repo\.local=(\"[^\"]+\"|\S+)", environ.get("MAVEN_OPTS") or "")
+    if m:
+        return Path(m.group(1).strip('"'))
+    try:
+        settings = (Path(home) / ".m2" / "settings.xml").read_text(encoding="utf-8", errors="replace")[:1_000_000]
+    except OSError:
+        settings = ""
+    m = re.search(r"<localRepository>\s*([^<]+?)\s*</localRepository>", re.sub(r"(?s)<!--.*?-->", "", settings))
+    if m:
+        value = m.group(1).replace("${user.home}", home)
+        value = re.sub(r"\$\{env\.(\w+)\}", lambda v: environ.get(v.group(1), ""), value)
+        return Path(os.path.expanduser(value))
+    return Path(home) / ".m2" / "repository"
+
+
+def find_gradle_caches(environ: Mapping[str, str] = os.environ) -> Path:
+    """Gradle's downloaded modules: ``$GRADLE_USER_HOME`` (else ``~/.gradle``) ``/caches/modules-2/files-2.1``."""
+    home = environ.get("GRADLE_USER_HOME") or os.path.join(os.path.expanduser("~"), ".gradle")
+    return Path(home) / "caches" / "modules-2" / "files-2.1"
 
 
 def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Path:

@@ -5,6 +5,7 @@ every class of the same package is visible without an import."""
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import replace
 from typing import Optional
 
@@ -114,8 +115,43 @@ def _members(node) -> list:
 SPEC = Spec(GRAMMAR, _names, lambda node: None, frozenset({"block", "constructor_body"}), members=_members)
 
 
+class JavaFile(TreeFile):
+    """A Java file's definitions; an installed jar's class (`fim.jars`) briefed with each ``/** ... */`` doc comment
+    cut to its first line (a library documents every method at length, with examples)."""
+
+    brief_attached = ("//", "/*", "*")  # comment lines above the other definitions a brief shows, left out
+
+    def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(first_doc_lines(t) for t in self.tiers(start, end)))
+
+
+def first_doc_lines(text: str) -> str:
+    """`text` with each doc comment that starts a line (``/**``) cut to its first line of text:
+    ``/** Checks if a CharSequence is empty ("") or null. */``."""
+    out: list[str] = []
+    doc: Optional[list[str]] = None
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if doc is None and stripped.startswith("/**") and not stripped.endswith("*/"):
+            doc = [line[:len(line) - len(line.lstrip())]]
+            first = stripped[3:].strip()
+            doc.append(first)
+            continue
+        if doc is not None:
+            if not doc[1]:
+                doc[1] = stripped.lstrip("*").strip().removesuffix("*/").strip()
+            if stripped.endswith("*/"):
+                first = re.sub(r"</?p>", "", doc[1]).strip()
+                if first:
+                    out.append(f"{doc[0]}/** {first} */")
+                doc = None
+            continue
+        out.append(line)
+    return "\n".join(out) if doc is None else text
+
+
 def model(text: str, lines: list[str]) -> TreeFile:
-    return TreeFile(text, lines, SPEC)
+    return JavaFile(text, lines, SPEC)
 
 
 LANGUAGE = Language("java", ("java",), (".java",), "jvm", imports=imports, resolve=resolve, model=model,

@@ -1,0 +1,90 @@
+"""The entries of dependency jars, for `server.dependencies.InstalledFiles`' ``<jar key>!/<entry>`` keys.
+
+A jar's zip directory is read once per stamp of the jar (its mtime, size, inode, ctime), at most MAX_JARS kept and
+at most MAX_ENTRIES names a jar; an entry is read when asked for, up to the size cap (ENTRY_BYTES at least: a
+library's sources hold files far bigger than a workspace's). ``X.java`` names the entry
+``X.java``, else, in a jar without it (a binary jar), ``X.class`` rendered as a Java stub by `fim.classfile`;
+``a/b/`` a folder that holds entries.
+"""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Hashable
+
+from fim.classfile import class_stub
+from server import textfile
+
+MAX_JARS = 64  # zip directories kept
+MAX_ENTRIES = 200_000  # a jar with more entries is not read
+ENTRY_BYTES = 1024 * 1024  # the size an entry may have (at least): a library's StringUtils.java is 400 KB
+
+
+def _slashes(name: str) -> list[int]:
+    return [k for k, c in enumerate(name) if c == "/"]
+
+
+class JarEntries:
+    """Zip directories of jars, kept by the jar's stamp."""
+
+    def __init__(self) -> None:
+        self._names: OrderedDict[tuple[str, Hashable], frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _directory(self, jar: Path, stamp: Hashable) -> frozenset[str]:
+        key = (str(jar), stamp)
+        with self._lock:
+            held = self._names.get(key)
+            if held is not None:
+                self._names.move_to_end(key)
+                return held
+        try:
+            with zipfile.ZipFile(jar) as archive:
+                infos = archive.infolist()
+                files = [i.filename for i in infos] if len(infos) <= MAX_ENTRIES else []
+                folders = {name[:k + 1] for name in files for k in _slashes(name)}  # not all jars list them
+                names = frozenset(files) | frozenset(folders)
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+            names = frozenset()
+        with self._lock:
+            for old in [k for k in self._names if k[0] == key[0]]:
+                del self._names[old]  # the jar's former stamp
+            self._names[key] = names
+            while len(self._names) > MAX_JARS:
+                self._names.popitem(last=False)
+        return names
+
+    def entry(self, jar: Path, stamp: Hashable, name: str) -> str:
+        """The entry of the jar that the key's `name` reads ("" for none): itself, or for ``X.java`` the class
+        file ``X.class`` (rendered) where the jar has no ``X.java``."""
+        names = self._directory(jar, stamp)
+        if name in names:
+            return name
+        if name.endswith(".java") and name[:-len(".java")] + ".class" in names:
+            return name[:-len(".java")] + ".class"
+        return ""
+
+    def text(self, jar: Path, stamp: Hashable, name: str, cap: int) -> str:
+        """The text of the entry `name` reads ("" when too big, binary, or not there)."""
+        entry = self.entry(jar, stamp, name)
+        cap = max(cap, ENTRY_BYTES)
+        if not entry:
+            return ""
+        try:
+            with zipfile.ZipFile(jar) as archive:
+                info = archive.getinfo(entry)
+                if info.file_size > cap:
+                    return ""
+                with archive.open(info) as f:
+                    data = f.read(cap + 1)
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError):
+            return ""
+        if len(data) > cap:
+            return ""
+        if entry.endswith(".class"):
+            return class_stub(data)
+        text = textfile.decode(data)
+        return "" if text is None or "\x00" in text[:8192] else text
