@@ -55,6 +55,10 @@ pub cache (``deps/pub-cache/hosted/pub.dev/NAME-VERSION``) and a ``.dart_tool/pa
 (`benchmarks.repo_context`'s, held-out split): their recall shows whether the installed packages crowd the project's
 files out.
 
+Each task typed as a member (the cursor after ``alias.`` or ``Alias::``) comes twice more (`fresh_member_tasks`): as
+the name's first and only use (the document's other lines using it removed), and so with its first two characters
+typed (``flag.Co``): the member being typed, which `fim.member` brings.
+
 Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
 workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
 project without its installed packages (`Project(dependencies=False)`: the workspace only, as deepfim was),
@@ -1093,6 +1097,36 @@ def c_header_tasks(name: str, project, folders: Sequence[Path], limit: int, seed
     return sample_tasks(tasks, limit, seed, split="all")
 
 
+TYPED = 2  # characters of the fresh member typed in its second variant
+_IMPORT_LINE = re.compile(r"\s*(?:import|from|use|require|export)\b")
+
+
+def fresh_member_tasks(tasks: Sequence, typed: int = 0) -> list:
+    """Each task whose name is typed as a member (the cursor after ``alias.`` or ``Alias::``: ``flag.CommandLine``,
+    ``http2.connect``, ``Rack::Head``) as the name's first and only use: the document without its other lines that
+    use the name as a word (none of them an import), package ``NAME (fresh member)``; with `typed`, its first
+    `typed` characters typed (the cursor after ``flag.Co``), package ``NAME (fresh, N typed)``."""
+    out = []
+    for task in tasks:
+        lines = task.text.split("\n")
+        before = lines[task.line][:task.column] if task.line < len(lines) else ""
+        if not re.search(r"[A-Za-z_$][\w$]*(?:\.|::)\Z", before):
+            continue
+        word = re.compile(r"(?<![\w$])" + re.escape(task.name) + r"(?![\w$])")
+        other = [i for i, line in enumerate(lines) if i != task.line and word.search(line)]
+        if any(_IMPORT_LINE.match(lines[i]) for i in other):
+            continue
+        kept = [line for i, line in enumerate(lines) if i not in set(other)]
+        line = task.line - sum(1 for i in other if i < task.line)
+        head = task.name[:typed]
+        kept[line] = kept[line][:task.column] + head + kept[line][task.column:]
+        label = f"{task.package} (fresh, {typed} typed)" if typed else f"{task.package} (fresh member)"
+        out.append(replace(task, package=label, task_id=f"{task.task_id}:fresh{typed}", line=line,
+                           column=task.column + len(head), character=task.character + len(head),
+                           hole=task.hole[len(head):], text="\n".join(kept)))
+    return out
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -1178,11 +1212,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 2
             found = dependency_tasks(case, project, site)
         own = workspace_tasks(case, project, args.workspace_tasks, args.seed) if args.workspace_tasks > 0 else []
-        projects[case] = projects[f"{case} (workspace)"] = project
-        tasks += found + own
+        fresh = fresh_member_tasks(found)
+        typed = fresh_member_tasks(found, TYPED)
+        for label in (case, f"{case} (workspace)", f"{case} (fresh member)", f"{case} (fresh, {TYPED} typed)"):
+            projects[label] = project
+        tasks += found + fresh + typed + own
         info.append({"case": case, "project": spec, "dependencies": list(pins), "tasks": len(found),
-                     "workspace_tasks": len(own), "files": len(project.index.snapshot())})
-        log(f"{spec}: {len(found)} uses of installed packages' names, {len(own)} of the project's own")
+                     "fresh_member_tasks": len(fresh), "workspace_tasks": len(own),
+                     "files": len(project.index.snapshot())})
+        log(f"{spec}: {len(found)} uses of installed packages' names ({len(fresh)} as a fresh member), "
+            f"{len(own)} of the project's own")
     rigs = {b: PromptRig(synthetic_deepseek(TINY), b, threads=1) for b in budgets}
     try:
         results = {}
@@ -1210,15 +1249,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             rig.close()
     print(f"recall of the defining line, before (workspace only) and after (with the installed packages); "
           f"{time.perf_counter() - started:.0f} s")
-    print(f"{'tasks':<23}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
-    groups = [i["case"] for i in info] + [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
+    print(f"{'tasks':<27}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
+    groups = [i["case"] for i in info] + [f"{i['case']} (fresh member)" for i in info if i["fresh_member_tasks"]]
+    groups += [f"{i['case']} (fresh, {TYPED} typed)" for i in info if i["fresh_member_tasks"]]
+    groups += [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
     for group in groups:
         before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
         if before is None:
             continue
         cells = "  ".join(f"{before['recall'][str(b)]:>10.3f} {after['recall'][str(b)]:>6.3f}" for b in budgets)
-        label = group if group.endswith("(workspace)") else f"{group} (installed)"
-        print(f"{label:<23} {before['n']:>3}  {cells}")
+        label = group if group.endswith(")") else f"{group} (installed)"
+        print(f"{label:<27} {before['n']:>3}  {cells}")
     for label, result in results.items():
         ms = result["selection_ms"]
         print(f"context selection at the default budget, {label}: p50 / p95 {ms['first_p50']:.1f} / "

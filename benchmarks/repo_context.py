@@ -694,7 +694,7 @@ def make_provider(task: Task, project: "Project", timings: Optional[list] = None
         if other != task.path:
             project.closed(project.index.abspath(other))
     project.opened(path, text)
-    provide = project.context(path, text, task.line, timings, language=task.language)
+    provide = project.context(path, text, task.line, timings, language=task.language, character=task.character)
 
     def provider(window: tuple[int, int], budget_chars: int) -> list:
         start = time.thread_time()

@@ -13,7 +13,9 @@ Sources, most important first:
    sources, C headers in the include folders, where a Rust path used without a ``use`` counts too:
    ``serde_json::to_string(``, and a C file's includes through the workspace's headers: ``"types.h"`` ->
    ``<git2.h>``, `fim.cheaders.workspace_includes`), as signatures and
-   their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files;
+   their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files; the member being typed
+   after an installed module's name (``flag.|``, `fim.member`) brings the names that module offers (those
+   starting with the part typed first) ahead of the other installed files;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -47,8 +49,9 @@ from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
+from fim.member import member_definitions
 from fim.memo import text_memo
-from fim.positions import lsp_lines
+from fim.positions import lsp_lines, utf16_to_index
 from fim.prompt import Snippet
 from fim.secrets import is_secret_path, redact
 from fim.similarity import (
@@ -61,7 +64,7 @@ from fim.similarity import (
     split_lines,
     word_set,
 )
-from fim.symbols import brief, defined_names, defines, extract
+from fim.symbols import Extract, brief, defined_names, defines, extract
 
 CHARS_PER_TOKEN = 3.5
 
@@ -135,7 +138,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                    open_paths: Sequence[str], recent: Optional[RecentEdits], budget_chars: int,
                    window: tuple[int, int], *, recent_paths: Optional[Sequence[str]] = None,
                    max_snippet_chars: Optional[int] = None, language: Optional[str] = None,
-                   installed: Optional[Mapping[str, str]] = None) -> list[Snippet]:
+                   installed: Optional[Mapping[str, str]] = None,
+                   cursor_character: Optional[int] = None) -> list[Snippet]:
     """Snippets of repository context for a completion in `current_path`, most important last.
 
     `files` maps workspace-relative paths to text (already filtered: no ignored, binary or huge
@@ -147,7 +151,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     `budget_chars` (about ``tokens * CHARS_PER_TOKEN``). `language` is the editor's languageId
     for the current document (its extension decides without one). `installed` (optional) holds the files
     of the project's installed packages, read on demand (`fim.dependencies`): an import the workspace
-    does not resolve brings the definitions the document uses from there.
+    does not resolve brings the definitions the document uses from there; with `cursor_character` (UTF-16, on
+    `cursor_line`), the member being typed after an installed module's name (``flag.|``) brings the names that
+    module offers (`fim.member`), ahead of the other installed files.
     """
     if budget_chars <= 0:
         return []
@@ -174,6 +180,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     siblings: list[str] = []
     outlines: set[str] = set()  # files past MAX_IMPORT_FILES or MAX_SIBLING_FILES: their signatures only
     dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
+    at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
     refs: tuple = ()
     if files:
         index = _index(files)
@@ -232,6 +239,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 for path, found in installed_definitions(ref, current_path, current_text, installed).items():
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)
+        if installed is not None and cursor_character is not None and cursor_line < len(lines):
+            column = utf16_to_index(lines[cursor_line], cursor_character)
+            at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
+                                           installed)[1]
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:
                 line, names = import_paths[path]
@@ -285,21 +296,38 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
 
     # Installed packages: the definitions the document uses, as signatures, those used near the cursor first.
     ranked_dependencies = sorted(dependencies, key=lambda p: -sum(1 for n in dependencies[p][1] if n in used_near))
+    # The member being typed (`fim.member`): what its module offers, taken first of the installed files, within half
+    # their share, last in the prompt (nearest the cursor); in a file defining names used too, after those.
+    member_room = min(per_snippet, int(SHARES[DEPENDENCIES] * budget_chars / 2))
     for n, path in enumerate(ranked_dependencies[:MAX_DEPENDENCY_FILES]):
         line, names = dependencies[path]
         if not readable(path) or _language_id(path) is None:
             continue
+        offered = [name for name in at_cursor.get(path, ()) if name not in names]
         if names:
             # The more names the file defines the more room it may take (a bundle's .d.ts), else a shorter cut.
             rooms = dict.fromkeys(min(per_snippet, r) for r in (
                 DEPENDENCY_CHARS + DEPENDENCY_NAME_CHARS * max(0, len(names) - 2), DEPENDENCY_CHARS, OUTLINE_CHARS))
             cuts = [brief(installed[path], _language_id(path), names, room, others=True) for room in rooms]
+            if offered:  # the member's names after the names used, else (too long) without them
+                tail = brief(installed[path], _language_id(path), offered, member_room)
+                cuts = [_both(brief(installed[path], _language_id(path), names, room), tail) for room in rooms] + cuts
         else:  # a module none of whose names is used yet: its head, or its outline
             cuts = [extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
         alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
         if alternatives:
             rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(alternatives[0][1]))
-            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, rank, (line, n)))
+            member = bool(offered)
+            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, rank + 1000.0 * member,
+                                         (1 << 30, n) if member else (line, n)))
+    for n, (path, names) in enumerate(list(at_cursor.items())[:MAX_DEPENDENCY_FILES]):
+        if path in dependencies or not readable(path) or _language_id(path) is None:
+            continue
+        rooms = dict.fromkeys((member_room, member_room // 2))
+        cuts = [brief(installed[path], _language_id(path), names, room) for room in rooms]
+        alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
+        if alternatives:
+            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, 1000.0 - n, (1 << 30, n)))
 
     # 2. Other open documents: the window most similar to the cursor area.
     open_seen: list[str] = []
@@ -362,6 +390,12 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     taken = _take(candidates, budget_chars, current_path, lines[win_lo:win_hi], (win_lo, win_hi))
     taken.sort(key=lambda c: (-c.kind, c.order, c.chosen[0] if c.chosen else ()))
     return [Snippet(c.source, c.chosen[1]) for c in taken if c.chosen]
+
+
+def _both(first: Extract, second: Extract) -> Extract:
+    """Two cuts of one file as one: their texts one after the other, their line ranges."""
+    texts = [cut.text for cut in (first, second) if cut.text.strip()]
+    return Extract("\n".join(texts), first.spans + second.spans, first.found or second.found)
 
 
 def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], files: Mapping[str, str],

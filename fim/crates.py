@@ -23,6 +23,8 @@ version the lock gives the crate that uses it (its ``dependencies`` entry; for t
 whose Cargo.toml is nearest the file, else any workspace member's), else the highest one locked. A renamed
 dependency (``foo = { package = "bar", version = "0.7" }``, in the nearest Cargo.toml, the workspace's
 ``[workspace.dependencies]`` or a dependency crate's own) is crate bar, at a locked version its requirement allows.
+`crate_names` lists what a crate or module offers (its file's ``pub`` items, ``pub use`` names and ``pub mod``
+children), for the member being typed after its path (``serde_json::``, `fim.member`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ MAX_NAMES = 48
 MAX_PATHS = 64  # paths used without a ``use`` (``serde_json::to_string``) looked up per document
 NOT_CRATES = frozenset({"crate", "self", "super", "Self", "std", "core", "alloc", "proc_macro", "test"})
 _PUB_USE = re.compile(r"\bpub(?:[ \t]*\([^)]*\))?[ \t\n]+use[ \t\n]+([^;]+);")
+_PUBLIC_ITEM = re.compile(r"(?m)^[ \t]*pub[ \t]+(?:(?:const|unsafe|async|extern(?:[ \t]+\"C\")?)[ \t]+)*"
+                          r"(?:fn|struct|enum|trait|type|const|static|union|mod)[ \t]+([A-Za-z_]\w*)")
+_IDENT_WORD = re.compile(r"[A-Za-z_]\w*")
 _QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CHECKOUT = re.compile(r"[0-9a-f]{16}\Z")  # the hash of a git checkout's folder name
@@ -67,27 +72,10 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
                       installed: Mapping[str, str]) -> dict[str, list[str]]:
     """Registry file -> the names of the Rust import `ref` (of `document`, at `current_path`) it defines, in
     the order of `ref.names`; {} when the path's first segment is no crate of the nearest Cargo.lock."""
-    segments = ref.module.removeprefix("::").split("::")  # ``use ::serde::Serialize`` (2015's extern paths)
-    if not segments or segments[0] in NOT_CRATES or not all(_IDENT.match(s) for s in segments):
+    walked = _walked(ref, current_path, installed)
+    if walked is None:
         return {}
-    lock = _nearest(current_path, "Cargo.lock", installed)
-    if lock is None:
-        return {}
-    crates = _Crates(_parse_lock(installed[lock]), installed, _workspace_crate(current_path, installed),
-                     _vendor_folder(current_path, installed))
-    # ``foo = { package = "bar", version = "1" }``: ``use foo::x`` is crate bar (also as the workspace's
-    # ``[workspace.dependencies]`` entry, beside the lock)
-    manifests = [posixpath.join(posixpath.dirname(lock), "Cargo.toml"), _nearest(current_path, "Cargo.toml", installed)]
-    renamed: dict[str, tuple[str, str]] = {}
-    for manifest in dict.fromkeys(m for m in manifests if m is not None and m in installed):
-        renamed.update(_renames(installed[manifest]))
-    crate, requirement = renamed.get(segments[0], (segments[0], ""))
-    root = crates.root(crate, None, requirement)
-    if root is None:  # ``shared = { path = "../shared" }`` beside the workspace (one inside it is the workspace's)
-        root = crates.path_root(segments[0], [m for m in manifests[::-1] if m is not None and m in installed])
-    if root is None:
-        return {}
-    entry, consumed = crates.walk(root, segments[1:], public=True)
+    crates, segments, entry, consumed = walked
     modules = set(segments[:1 + consumed])
     used = uses(document, [segments[-1]], r"[A-Za-z_]\w*", "::")[segments[-1]] if consumed == len(segments) - 1 else ()
     names = list(dict.fromkeys(segments[1 + consumed:] + [n for n in ref.names + used if n not in modules]))
@@ -109,6 +97,50 @@ def crate_definitions(ref: ImportRef, current_path: str, document: str,
             if defined not in held:
                 held.append(defined)
     return found
+
+
+def crate_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]) -> list[str]:
+    """The public names the crate or module `ref` imports offers (``serde_json::``): its items, ``pub use`` names
+    and ``pub mod`` children, in the order they first occur in its file; [] where it is no locked crate."""
+    walked = _walked(ref, current_path, installed)
+    if walked is None or walked[3] != len(walked[1]) - 1:
+        return []
+    return list(_public_names(installed[walked[2]] if walked[2] in installed else ""))
+
+
+@lru_cache(maxsize=64)
+def _public_names(text: str) -> tuple[str, ...]:
+    """The ``pub`` items, ``pub use`` names and ``pub mod`` children of a Rust file, in the order they first occur."""
+    public = set(_PUBLIC_ITEM.findall(text)) | {n for _, names, _ in _pub_uses(text) for n in names if n != "self"}
+    return tuple(n for n in dict.fromkeys(_IDENT_WORD.findall(text)) if n in public)
+
+
+def _walked(ref: ImportRef, current_path: str,
+            installed: Mapping[str, str]) -> Optional[tuple["_Crates", list[str], str, int]]:
+    """(the crates of the nearest Cargo.lock, `ref`'s path segments, the file of the module they lead to, how many
+    segments past the crate's name that took), or None where the path's first segment is no crate."""
+    segments = ref.module.removeprefix("::").split("::")  # ``use ::serde::Serialize`` (2015's extern paths)
+    if not segments or segments[0] in NOT_CRATES or not all(_IDENT.match(s) for s in segments):
+        return None
+    lock = _nearest(current_path, "Cargo.lock", installed)
+    if lock is None:
+        return None
+    crates = _Crates(_parse_lock(installed[lock]), installed, _workspace_crate(current_path, installed),
+                     _vendor_folder(current_path, installed))
+    # ``foo = { package = "bar", version = "1" }``: ``use foo::x`` is crate bar (also as the workspace's
+    # ``[workspace.dependencies]`` entry, beside the lock)
+    manifests = [posixpath.join(posixpath.dirname(lock), "Cargo.toml"), _nearest(current_path, "Cargo.toml", installed)]
+    renamed: dict[str, tuple[str, str]] = {}
+    for manifest in dict.fromkeys(m for m in manifests if m is not None and m in installed):
+        renamed.update(_renames(installed[manifest]))
+    crate, requirement = renamed.get(segments[0], (segments[0], ""))
+    root = crates.root(crate, None, requirement)
+    if root is None:  # ``shared = { path = "../shared" }`` beside the workspace (one inside it is the workspace's)
+        root = crates.path_root(segments[0], [m for m in manifests[::-1] if m is not None and m in installed])
+    if root is None:
+        return None
+    entry, consumed = crates.walk(root, segments[1:], public=True)
+    return crates, segments, entry, consumed
 
 
 @lru_cache(maxsize=16)

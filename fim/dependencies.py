@@ -37,6 +37,11 @@ for C and C++, an ``#include`` in the include folders a compiler searches (keys 
 headers it includes, the standard library's left out (`fim.cheaders`); for
 Java and Kotlin, the class in the dependency jars (Maven's local repository, Gradle's cache) of the nearest
 ``pom.xml`` or ``build.gradle``, its sources jar's ``.java`` else its class file as a Java stub (`fim.jars`).
+
+`module_names` lists the public names an installed module offers (a Python module's names and what its
+``__init__`` re-exports, a ``.d.ts`` entry's declarations and exports, a Go package's exported names, a Rust
+crate's or module's, `fim.crates.crate_names`, a Ruby gem namespace's, `fim.gems.gem_names`): what may be typed
+after its alias (`fim.member`).
 """
 
 from __future__ import annotations
@@ -51,14 +56,14 @@ from typing import Mapping, Optional
 from fim import languages
 from fim.cheaders import header_definitions
 from fim.composer import composer_definitions
-from fim.crates import crate_definitions
-from fim.gems import gem_definitions
+from fim.crates import crate_definitions, crate_names
+from fim.gems import gem_definitions, gem_names
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.jars import jar_definitions
 from fim.languages.javascript import subpath_targets
 from fim.pubpackages import pub_definitions
-from fim.symbols import defines
+from fim.symbols import defined_names, defines
 
 SITE = "site-packages/"
 FOLLOW_DEPTH = 3  # modules a name is followed through (``httpcore`` -> ``_sync`` -> ``connection_pool``)
@@ -407,19 +412,7 @@ def _go_definitions(module: str, names: list[str], current_path: str,
                     installed: Mapping[str, str]) -> dict[str, list[str]]:
     """The files of the Go package `module` that define `names` (``pkg.Name`` uses): vendored, else in the
     module cache (`fim.gomodules`)."""
-    parts = module.strip("/").split("/")
-    if not names or "." not in parts[0] or ".." in parts or "" in parts or "." in parts:
-        return {}  # the standard library
-    folder = posixpath.dirname(current_path)
-    while True:
-        vendor = posixpath.join(folder, "vendor") if folder else "vendor"
-        if vendor + "/modules.txt" in installed:
-            package: Optional[str] = f"{vendor}/{'/'.join(parts)}/"
-            break
-        if not folder:
-            package = package_folder("/".join(parts), current_path, installed)
-            break
-        folder = posixpath.dirname(folder)
+    package = _go_package(module, current_path, installed) if names else None
     if package is None:
         return {}
     listing = installed[package] if package in installed else ""
@@ -428,10 +421,28 @@ def _go_definitions(module: str, names: list[str], current_path: str,
         path = package + name
         if not name.endswith(".go") or name.endswith("_test.go"):
             continue
-        defined = [n for n in names if defines(installed[path], "go", n)] if path in installed else []
+        text = installed[path] if path in installed else ""
+        held = defined_names(text, "go") if text else frozenset()
+        defined = [n for n in names if n in held]
         if defined:
             found[path] = defined
     return found
+
+
+def _go_package(module: str, current_path: str, installed: Mapping[str, str]) -> Optional[str]:
+    """The folder key (ending ``/``) of the Go package `module`: vendored, else in the module cache; None for the
+    standard library."""
+    parts = module.strip("/").split("/")
+    if "." not in parts[0] or ".." in parts or "" in parts or "." in parts:
+        return None  # the standard library
+    folder = posixpath.dirname(current_path)
+    while True:
+        vendor = posixpath.join(folder, "vendor") if folder else "vendor"
+        if vendor + "/modules.txt" in installed:
+            return f"{vendor}/{'/'.join(parts)}/"
+        if not folder:
+            return package_folder("/".join(parts), current_path, installed)
+        folder = posixpath.dirname(folder)
 
 
 # ------------------------------------------------------------------------------------ following re-exports
@@ -521,3 +532,63 @@ def _members(document: str, alias: str) -> tuple[str, ...]:
     from fim.languages.base import uses
 
     return uses(document, [alias])[alias][:MAX_NAMES]
+
+
+# ------------------------------------------------------------------------------------ a module's public names
+
+
+def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]) -> list[str]:
+    """The public names the installed module `ref` imports offers (what may follow ``alias.``), in the order of its
+    files (Go: the file defining the most of `ref.names`, those the document uses, first, then the most names), at
+    most MAX_OFFERED (Rust: its crate's or module's file's, `fim.crates.crate_names`; Ruby: qualified, ``Rack::Head``,
+    `fim.gems.gem_names`); [] for a language without them (PHP) or a module not installed."""
+    family = _family(ref.language)
+    if family == "python":
+        entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
+        files = [entry] if entry is not None else []
+    elif family == "javascript":
+        entry = _node_entry(ref.module, current_path, installed)
+        files = [entry] if entry is not None else []
+    elif family == "rust":
+        return crate_names(ref, current_path, installed)[:MAX_OFFERED]
+    elif family == "ruby":
+        return gem_names(ref, current_path, installed)[:MAX_OFFERED]
+    elif family == "go":
+        package = _go_package(ref.module, current_path, installed)
+        listing = installed[package] if package is not None and package in installed else ""
+        files = [package + n for n in listing.split("\n") if n.endswith(".go") and not n.endswith("_test.go")]
+    else:
+        return []
+    per_file = []
+    for path in files:
+        text = installed[path] if path in installed else ""
+        language = _language_id(path)
+        if not text or language is None:
+            continue
+        names = [n for n in _ordered_names(text, language) if not n.startswith("_")]
+        if family == "python":
+            names = list(dict.fromkeys(list(_reexported(text)) + names))
+        elif family == "go":
+            names = [n for n in names if n[:1].isupper()]
+        else:
+            names += [n for n in _export_aliases(text) if n not in names]
+        per_file.append(names)
+    used = set(ref.names)
+    per_file.sort(key=lambda names: (len(used.intersection(names)), len(names)), reverse=True)
+    return list(dict.fromkeys(n for names in per_file for n in names))[:MAX_OFFERED]
+
+
+MAX_OFFERED = 512  # public names of one module read for the member being typed
+
+
+@lru_cache(maxsize=64)
+def _ordered_names(text: str, language: str) -> tuple[str, ...]:
+    """The names `text` defines (`fim.symbols.defined_names`), in the order they first occur in it."""
+    wanted = {n for n in defined_names(text, language) if n.isidentifier()}
+    order: dict[str, None] = {}
+    for m in re.finditer(r"[A-Za-z_$][\w$]*", text):
+        if m.group() in wanted:
+            order.setdefault(m.group(), None)
+            if len(order) == len(wanted):
+                break
+    return tuple(order)

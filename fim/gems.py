@@ -37,7 +37,7 @@ import threading
 import time
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from fim.languages.base import ImportRef
 from fim.languages.ruby import imports
@@ -48,6 +48,7 @@ MAX_GEM_DIRS = 16  # ``ruby-gems/<i>/`` probed (the server finds fewer)
 FOLLOW_DEPTH = 3  # requires followed from the required file to a constant's definition
 MAX_REQUIRES = 32  # requires of one file followed
 MAX_NAMES = 48  # constant paths looked up per require
+MAX_ASKED = 8  # of those, constants asked for the member being typed (a file each: a prompt takes 8 installed files)
 LOCKS = ("Gemfile.lock", "gems.locked")
 _REQUIRE_PATH = re.compile(r"[A-Za-z0-9_.+-]+(?:/[A-Za-z0-9_.+-]+)*\Z")
 _SPEC = re.compile(r"^    ([A-Za-z0-9_.+-]+) \(([^)\s]+)\)$")
@@ -72,7 +73,9 @@ def gem_definitions(ref: ImportRef, current_path: str, document: str,
     entry = gems.require(module)
     if entry is None:
         return {}
-    paths = [(c, m) for owner, c, m in _owned(document) if owner == module][:MAX_NAMES]
+    # ``Rack::Head`` asked by `fim.member` (a constant path the document does not use yet) first
+    asked = [(tuple(n.split("::")), "") for n in ref.names if "::" in n][:MAX_ASKED]
+    paths = (asked + [(c, m) for owner, c, m in _owned(document) if owner == module])[:MAX_NAMES]
     if not paths and ref.names:  # ``autoload :Utils, "rack/utils"``
         paths = [((name,), "") for name in ref.names]
     if not paths:
@@ -218,6 +221,34 @@ class Gems:
         return (load_path, own) if own is not None else self.require(module)
 
 
+def probed_require(document: str, line: str, probe: str) -> Optional[ImportRef]:
+    """The require of `document` owning the constant path of `line` that ends with `probe` (``Rack::<probe>``:
+    ``rack``), its one name the namespace before `probe` (``Rack``); None where no require names it."""
+    for m in _CONSTANT_PATH.finditer(line):
+        constants = tuple(m.group(1).lstrip(":").split("::"))
+        if constants[-1] == probe and len(constants) > 1:
+            owner = _owner(constants, _requires(document))
+            return ImportRef(owner, ("::".join(constants[:-1]),), "ruby") if owner else None
+    return None
+
+
+def gem_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]) -> list[str]:
+    """The constants the namespace of `ref` (`probed_require`'s) offers, qualified (``Rack::Head``): those its
+    require's file autoloads or defines, in the order they occur there; [] where no gem provides it."""
+    module = ref.module[:-3] if ref.module.endswith(".rb") else ref.module
+    entry = Gems(current_path, installed).require(module) if ref.names and _REQUIRE_PATH.match(module) else None
+    if entry is None:
+        return []
+    return [f"{ref.names[0]}::{n}" for n in _offered(installed[entry[1]] if entry[1] in installed else "")]
+
+
+@lru_cache(maxsize=32)
+def _offered(text: str) -> tuple[str, ...]:
+    """The constants a gem's file autoloads (``autoload :Head, "rack/head"``) or defines, in order of occurrence."""
+    autoloaded = [n for r in _imports(text) for n in r.names]
+    return tuple(dict.fromkeys(autoloaded + re.findall(r"(?m)^[ \t]*(?:class|module)[ \t]+([A-Z]\w*)", text)))
+
+
 @lru_cache(maxsize=256)
 def _imports(text: str) -> tuple[ImportRef, ...]:
     """The requires of an installed file (the same few files are followed at every keystroke)."""
@@ -322,9 +353,7 @@ def _owned(document: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
     """(the require naming it best, constants, method) of each constant path `document` uses
     (``Rack::Utils.escape_html`` -> ("rack", ("Rack", "Utils"), "escape_html")), in order of first use, comment lines
     left out (not strings: their ``#{...}`` is code); a path no require names is left out."""
-    requires = tuple(dict.fromkeys(r.module[:-3] if r.module.endswith(".rb") else r.module
-                                   for r in imports(document) if not r.module.startswith((".", "/"))))
-    flat = [(ref, [_flat(p) for p in ref.split("/")], _flat(ref.replace("/", ""))) for ref in requires]
+    flat = _requires(document)
     owners: dict[tuple[str, ...], str] = {}  # a path used again (``Rack::Utils`` a hundred times): looked up once
     out: dict[tuple[str, tuple[str, ...], str], None] = {}
     for m in _CONSTANT_PATH.finditer(_COMMENT_LINE.sub("", document)):  # strings' ``#{Rack::Utils.escape(x)}`` too
@@ -337,7 +366,16 @@ def _owned(document: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
     return tuple(out)
 
 
-def _owner(constants: tuple[str, ...], requires: list[tuple[str, list[str], str]]) -> str:
+@lru_cache(maxsize=16)
+def _requires(document: str) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """The modules `document` requires (``rack/utils``), relative ones left out, each with its segments and itself
+    flattened (`_owner`'s `requires`)."""
+    refs = dict.fromkeys(r.module[:-3] if r.module.endswith(".rb") else r.module
+                         for r in imports(document) if not r.module.startswith((".", "/")))
+    return tuple((ref, tuple(_flat(p) for p in ref.split("/")), _flat(ref.replace("/", ""))) for ref in refs)
+
+
+def _owner(constants: tuple[str, ...], requires: Sequence[tuple[str, tuple[str, ...], str]]) -> str:
     """The require that names the constant path best: the most leading segments alike (``rack/protection``
     for ``Rack::Protection::Base``), the shortest of equals (``rack`` for ``Rack::Utils``); "" for none.
     `requires`: (require, its segments and itself flattened)."""

@@ -118,10 +118,10 @@ class Project:
 
     # ------------------------------------------------------------------ context
     def context(self, path: PathLike, text: str, line: int, timings: Optional[list[float]] = None,
-                language: Optional[str] = None) -> Optional[ContextProvider]:
+                language: Optional[str] = None, character: Optional[int] = None) -> Optional[ContextProvider]:
         """The repository context for a completion at `line` of the document `path` (None outside
-        the workspace); `language` is the editor's languageId when it sent one. `timings` collects the
-        milliseconds of each selection (benchmarks)."""
+        the workspace); `language` is the editor's languageId when it sent one, `character` the cursor's
+        (UTF-16) on `line` where known. `timings` collects the milliseconds of each selection (benchmarks)."""
         index = self.index
         relative = index.relpath(path)
         if relative is None:
@@ -136,7 +136,7 @@ class Project:
                 recent.retain(lambda source: source in files)
                 snippets = select_context(relative, text, line, files, index.open_paths(), recent, budget_chars,
                                           window, recent_paths=index.recent_paths(), language=language,
-                                          installed=installed)
+                                          installed=installed, cursor_character=character)
                 gone = _gone(index, {s.source for s in snippets if s.source in files} - {relative})
                 if not gone:
                     break

@@ -369,7 +369,8 @@ class CompletionService:
             relative = _name(uri)
         language = self._languages.get(str(uri))
         return CompletionRequest(text=text, line=line, character=character, path=relative,
-                                 context=self.project.context(uri, text, line, language=language), language=language,
+                                 context=self.project.context(uri, text, line, language=language, character=character),
+                                 language=language,
                                  offset=offset)
 
     def opened(self, uri: str, language: Optional[str] = None) -> None:

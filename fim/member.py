@@ -1,0 +1,86 @@
+"""The member being typed after an installed module's name (``flag.|``, ``httpcore.Conn|``, ``http2.|``). Pure.
+
+The names a document already uses bring their installed definitions (`fim.dependencies`); the member being typed
+is not in the document yet, so nothing brings its definition. `cursor_member` reads the qualified name right before
+the cursor (``flag.`` and the part typed after it); `member_definitions` finds the import that qualifier names by
+the language's own reading of the document with a probe name typed there (the import whose ``alias.name`` uses then
+hold the probe: aliases, ``import x as y``, Go's package names, a namespace import), asks the language for the
+public names that module offers (`fim.dependencies.module_names`), those starting with the typed part only, and
+maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import lru_cache
+from typing import Mapping, Optional, Sequence
+
+from fim import languages
+from fim.crates import qualified_paths
+from fim.gems import probed_require
+from fim.dependencies import MAX_NAMES, installed_definitions, module_names
+from fim.imports import ImportRef, imported_modules
+
+PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
+# ``alias.`` or ``alias::`` then the part of the member typed, at the end of the text before the cursor
+_MEMBER = re.compile(r"(?<![\w$.:\\>])([A-Za-z_$][\w$]*)(\.|::)([A-Za-z_$][\w$]*)?\Z")
+
+
+def cursor_member(before_cursor: str) -> Optional[tuple[int, str, str]]:
+    """(where the member starts in `before_cursor`, the qualifier, the part of the member typed) when the
+    text before the cursor ends with ``qualifier.`` or ``qualifier::`` and an identifier's start; else None.
+    Only a one-word qualifier (an import's alias): ``np.linalg.`` is a submodule's member, not looked up."""
+    m = _MEMBER.search(before_cursor[-200:])
+    if m is None:
+        return None
+    start = len(before_cursor) - len(m.group(3) or "")
+    return start, m.group(1), m.group(3) or ""
+
+
+def member_definitions(document: str, lines: Sequence[str], cursor_line: int, column: int, language: str,
+                       current_path: str, installed: Mapping[str, str]) -> tuple[str, dict[str, list[str]]]:
+    """(the part of the member typed, installed file -> the names it defines that the module qualified at the
+    cursor offers: those starting with the typed part, else (none does) all, at most MAX_NAMES in the module's
+    order); ("", {}) where the cursor follows no installed module's name."""
+    if not 0 <= cursor_line < len(lines):
+        return "", {}
+    found = cursor_member(lines[cursor_line][:column])
+    if found is None:
+        return "", {}
+    start, qualifier, typed = found
+    probe = "\n".join(list(lines[:cursor_line]) + [lines[cursor_line][:start] + PROBE] + list(lines[cursor_line + 1:]))
+    ref = _probed(probe, language, qualifier)
+    entry = languages.get(language)
+    if ref is None and entry is not None and entry.family == "ruby":  # ``Rack::``: the require owning the path
+        ref = probed_require(document, lines[cursor_line][:start] + PROBE, PROBE)
+    if ref is None:
+        return typed, {}
+    offered = module_names(ref, current_path, installed)
+    # (a name may come qualified: Ruby's ``Rack::Head``) none starting so (a typo): all of them
+    names = [n for n in offered if n.rpartition("::")[2].startswith(typed)] or offered
+    if not names:
+        return typed, {}
+    return typed, installed_definitions(replace(ref, names=tuple(names[:MAX_NAMES])), current_path, document,
+                                        installed)
+
+
+@lru_cache(maxsize=8)  # typing the member's name reads the same probe text again
+def _probed(probe: str, language: str, qualifier: str) -> Optional[ImportRef]:
+    """The import of `probe` whose uses hold PROBE: the module `qualifier` names at the cursor (Rust: a crate's path
+    used without a ``use``, ``serde_json::``; a module a ``use`` brings, ``use memchr::{memchr, memmem}``:
+    ``memchr::memmem``, ``use regex_syntax::hir::{self, Hir}``: ``regex_syntax::hir``)."""
+    refs = imported_modules(probe, language)
+    found = next((r for r in refs if PROBE in r.names), None)
+    entry = languages.get(language)
+    if entry is None or entry.family != "rust":
+        return found
+    if found is None:  # ``use regex_syntax::hir::{self, Hir}`` then ``hir::``
+        found = next((replace(r, names=()) for r in refs if r.module.rpartition("::")[2] == qualifier), None)
+    if found is None:
+        tail = "::" + PROBE
+        return next((replace(r, module=r.module[:-len(tail)], names=()) for r in qualified_paths(probe, tuple(refs))
+                     if r.module.endswith(tail)), None)
+    if found.module.rpartition("::")[2] != qualifier:
+        return replace(found, module=f"{found.module}::{qualifier}")
+    return found

@@ -1,0 +1,135 @@
+"""The member being typed after an installed module's name (`fim.member`): ``flag.|`` brings what the module offers,
+``flag.Comm|`` the names starting with ``Comm`` first, through the import's alias, in the selected context and
+through the server's `Project.context`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.member import cursor_member
+from server.dependencies import InstalledFiles, site_packages
+from server.project import Project
+
+PFLAG = "vendor/github.com/spf13/pflag/"
+FLAG_GO = ("package pflag\n\n// FlagSet represents a set of defined flags.\ntype FlagSet struct{ name string }\n\n"
+           "// NewFlagSet returns a new, empty flag set.\nfunc NewFlagSet(name string) *FlagSet {\n"
+           "\treturn &FlagSet{name}\n}\n")
+COMMAND_GO = ("package pflag\n\n// CommandLine is the default set of command-line flags, parsed from os.Args.\n"
+              "var CommandLine = NewFlagSet(\"main\")\n\n// Parse parses the command-line flags.\nfunc Parse() {}\n")
+BOOL_GO = "".join(f"// Bool{k} defines a bool flag.\nfunc Bool{k}(name string) *bool {{\n\treturn nil\n}}\n\n"
+                  for k in range(14))
+MAIN_GO = ('package main\n\nimport (\n\tflag "github.com/spf13/pflag"\n)\n\n'
+           "func main() {\n\tfs := flag.NewFlagSet(\"x\")\n\t_ = fs\n\tflag.\n}\n")
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def vendored(root: Path) -> InstalledFiles:
+    write(root, {"go.mod": "module example.com/app\n\ngo 1.22\n",
+                 "vendor/modules.txt": "# github.com/spf13/pflag v1.0.5\n## explicit\ngithub.com/spf13/pflag\n",
+                 PFLAG + "flag.go": FLAG_GO, PFLAG + "bool.go": BOOL_GO,
+                 PFLAG + "commandline.go": COMMAND_GO})
+    return InstalledFiles(None, lambda rel: root / rel, 256 * 1024)
+
+
+def context(document: str, line: int, character: int, installed, budget: int = 6000, language: str = "go",
+            path: str = "main.go") -> dict[str, str]:
+    snippets = select_context(path, document, line, {path: document}, [], None, budget, (0, line + 1),
+                              installed=installed, language=language, cursor_character=character)
+    return {s.source: s.text for s in snippets}
+
+
+def test_the_qualifier_and_the_part_typed_are_read_before_the_cursor() -> None:
+    assert cursor_member("\tx := flag.Comm") == (len("\tx := flag."), "flag", "Comm")
+    assert cursor_member("Rack::") == (6, "Rack", "")
+    assert cursor_member("np.linalg.") is None  # a submodule's member: not an import's alias
+    assert cursor_member("x = 1") is None
+
+
+def test_a_member_typed_after_a_go_packages_alias_brings_the_names_it_offers(tmp_path: Path) -> None:
+    files = vendored(tmp_path)
+    line = MAIN_GO.split("\n").index("\tflag.")
+    got = context(MAIN_GO, line, len("\tflag."), files, budget=40000)
+    # the name used elsewhere (NewFlagSet) and what the package offers besides (CommandLine: used nowhere yet, in a
+    # file defining none of the names used)
+    assert "func NewFlagSet(name string) *FlagSet {" in got[PFLAG + "flag.go"]
+    assert 'var CommandLine = NewFlagSet("main")' in got[PFLAG + "commandline.go"]
+    # a cursor elsewhere on the line (after the tab): the files of the names used only
+    assert set(context(MAIN_GO, line, 1, files, budget=40000)) == {PFLAG + "flag.go"}
+
+
+def test_the_names_starting_with_the_part_typed_come_first(tmp_path: Path) -> None:
+    files = vendored(tmp_path)
+    document = MAIN_GO.replace("\tflag.\n", "\tflag.Bool1\n")
+    line = document.split("\n").index("\tflag.Bool1")
+    got = context(document, line, len("\tflag.Bool1"), files, budget=20000)
+    assert "func Bool13(name string) *bool {" in got[PFLAG + "bool.go"]
+    assert "func Bool7(" not in got[PFLAG + "bool.go"]  # no prefix: the room goes to the others too
+    assert "CommandLine" not in got.get(PFLAG + "flag.go", "")
+
+
+PACKAGE = {
+    "httplib/__init__.py": "from ._models import Request\nfrom ._pool import ConnectionPool\n__all__ = []\n",
+    "httplib/_models.py": "class Request:\n    def __init__(self, url: str) -> None:\n        self.url = url\n",
+    "httplib/_pool.py": ('class ConnectionPool:\n    """A pool of connections."""\n\n'
+                         "    def __init__(self, size: int = 10) -> None:\n        self.size = size\n"),
+}
+
+
+def test_a_python_modules_member_comes_through_the_server(tmp_path: Path) -> None:
+    env = tmp_path / ".venv"
+    write(env, {"pyvenv.cfg": "home = /usr/bin\nversion = 3.12.1\n"})
+    write(env / "lib" / "python3.12" / "site-packages", PACKAGE)
+    assert site_packages(env) is not None
+    document = "import httplib as h\n\nreq = h.Request('x')\npool = h.\n"
+    main = tmp_path / "app.py"
+    main.write_text(document, encoding="utf-8")
+    project = Project([tmp_path], background=False)
+    project.scan(10)
+    at = project.context(main, document, 3, character=len("pool = h."))((0, 4), 4000)
+    assert any(s.source == "site-packages/httplib/_pool.py" and "class ConnectionPool:" in s.text for s in at)
+    before = project.context(main, document, 3)((0, 4), 4000)  # no cursor character: the names used only
+    assert [s.source for s in before] == ["site-packages/httplib/_models.py"]
+
+
+def test_a_crates_member_typed_without_a_use_brings_its_public_names(tmp_path: Path, monkeypatch) -> None:
+    from tests.test_dependencies import REGISTRY, cargo
+
+    files = cargo(tmp_path, monkeypatch)
+    document = "fn main() {\n    let v = serde_json::to_v\n}\n"
+    got = context(document, 1, len("    let v = serde_json::to_v"), files, language="rust", path="app/src/main.rs")
+    # ``pub use crate::ser::{to_string, to_vec}`` in the crate's root: the one starting with the part typed
+    assert got == {f"{REGISTRY}/serde_json-1.0.128/src/ser.rs":
+                   "pub fn to_vec<T: ?Sized>(value: &T) -> Result<Vec<u8>> {\n    todo!()\n}"}
+
+
+def test_a_module_a_use_brings_is_the_one_qualified(tmp_path: Path, monkeypatch) -> None:
+    from tests.test_dependencies import REGISTRY, cargo
+
+    files = cargo(tmp_path, monkeypatch)
+    (tmp_path / "ws" / "Cargo.lock").write_text((tmp_path / "ws" / "Cargo.lock").read_text(encoding="utf-8")
+                                                .replace('"serde 1.0.100",\n', '"serde 1.0.210",\n'), encoding="utf-8")
+    for use in ("use serde::{de, ser};", "use serde::de::{self, Deserialize};"):
+        document = use + "\n\nfn f(e: de::E\n"
+        got = context(document, 2, len("fn f(e: de::E"), files, language="rust", path="app/src/main.rs")
+        # ``de``: serde's child module, whose ``pub use self::value::Error`` is followed
+        assert got[f"{REGISTRY}/serde-1.0.210/src/de/value.rs"] == "pub struct Error {\n    err: Box<str>,\n}"
+
+
+def test_a_constant_typed_in_a_gems_namespace_brings_what_it_autoloads(tmp_path: Path) -> None:
+    from tests.test_ruby_dependencies import APP, LOCK, files_of, gem_home, write as write_gems
+
+    write_gems(tmp_path / "ws", {"Gemfile.lock": LOCK})
+    files = files_of(tmp_path / "ws", gem_home(tmp_path))
+    document = APP.replace("    JSON.parse(env)\n", "    Rack::Bu\n")
+    line = document.split("\n").index("    Rack::Bu")
+    got = context(document, line, len("    Rack::Bu"), files, budget=8000, language="ruby", path="app/lib/app.rb")
+    # ``autoload :Builder, "rack/builder"`` in rack.rb: the one starting with what is typed (not Lint: used already)
+    assert "class Builder" in got["ruby-gems/0/gems/rack-2.2.22/lib/rack/builder.rb"]
+    assert "def escape_html(string)" in got["ruby-gems/0/gems/rack-2.2.22/lib/rack/utils.rb"]  # used: still there
