@@ -56,6 +56,7 @@ _JARS: dict[tuple, tuple[Mapping[str, str], tuple[tuple[str, str, str], ...]]] =
 _DEPENDENCIES: dict[tuple, tuple[Mapping[str, str], tuple[Coordinate, ...]]] = {}
 MAX_STAR_CLASSES = 16  # class names a package import (``a.b.*``) is looked up for
 MAX_OUTLINE = 48  # members of a source file's class listed where the document uses none yet
+MAX_VALUE = 256  # characters of a ``${property}``'s expansion (a version, a group)
 _PART = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 _VERSION = re.compile(r"[A-Za-z0-9_.\-+]+\Z")
 _PROPERTY = re.compile(r"\$\{([^}]+)\}")
@@ -140,7 +141,8 @@ def _class_names(document: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if n not in _JAVA_LANG and n not in imported and n not in declared]
 
 
-_MEMBER = re.compile(r"^[ \t]{1,8}(?:public|protected)\b[^=;(\n]*?\b([A-Za-z_$][\w$]*)\s*[(=;]", re.M)
+# a name where no name part (``[\w$]``) precedes it, its part taken whole: ``a$a$a$...`` no quadratic search
+_MEMBER = re.compile(r"^[ \t]{1,8}(?:public|protected)\b[^=;(\n]*?(?<![\w$])([A-Za-z_$][\w$]*+)\s*[(=;]", re.M)
 
 
 @lru_cache(maxsize=16)
@@ -348,18 +350,28 @@ def _resolved(texts: tuple[str, ...], transitive: bool,
 
 
 def _expand(value: str, properties: Mapping[str, str]) -> str:
-    for _ in range(4):  # ${a} -> ${b} -> 1.0
-        expanded = _PROPERTY.sub(lambda m: properties.get(m.group(1), m.group(0)), value)
+    """`value` with its ``${name}`` replaced from `properties` (4 rounds: ``${a}`` -> ``${b}`` -> 1.0); "" where
+    it grows past MAX_VALUE (``<a>${a}${a}...</a>`` would double it each round)."""
+    def value_of(m: re.Match) -> str:
+        found = properties.get(m.group(1))
+        return found if found is not None and len(found) <= MAX_VALUE else m.group(0)
+
+    for _ in range(4):
+        if len(value) > MAX_VALUE:
+            return ""
+        expanded = _PROPERTY.sub(value_of, value)
         if expanded == value:
             break
         value = expanded
-    return value.strip()
+    return value.strip() if len(value) <= MAX_VALUE else ""
 
 
 @lru_cache(maxsize=32)
 def _pom(text: str) -> Optional[dict]:
     """A pom's dependencies, managed dependencies, properties, parent's relative path (None: none) and
     coordinates (None: no parent)."""
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return None  # no pom has a DTD; its entities would expand (``&lol9;``: a billion laughs, or 8 MB quietly)
     try:
         root = ElementTree.fromstring(text)
     except (ElementTree.ParseError, ValueError):

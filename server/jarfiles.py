@@ -15,16 +15,28 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Hashable
 
+from fim import jars
 from fim.classfile import class_stub
 from server import textfile
 
-MAX_JARS = 64  # zip directories kept
+# zip directories kept: every jar (and sources jar) of a build file's dependencies is asked for each import of a
+# document, in one order; fewer kept than that is a miss for each (every jar's directory read every keystroke)
+MAX_JARS = 2 * jars.MAX_JARS + 32
 MAX_ENTRIES = 200_000  # a jar with more entries is not read
+MAX_NAME = 512  # an entry with a longer name is left out (a class's path is shorter)
+MAX_DEPTH = 32  # an entry in more folders is left out: each of its folders is a name too
 ENTRY_BYTES = 1024 * 1024  # the size an entry may have (at least): a library's StringUtils.java is 400 KB
 
 
-def _slashes(name: str) -> list[int]:
-    return [k for k, c in enumerate(name) if c == "/"]
+def _folders(files: list[str]) -> set[str]:
+    """The folders (``a/b/``) holding the entries `files`: not all jars list them."""
+    out: set[str] = set()
+    for name in files:
+        k = name.rfind("/")
+        while k > 0 and name[:k + 1] not in out:  # its parents are there already
+            out.add(name[:k + 1])
+            k = name.rfind("/", 0, k)
+    return out
 
 
 class JarEntries:
@@ -44,9 +56,9 @@ class JarEntries:
         try:
             with zipfile.ZipFile(jar) as archive:
                 infos = archive.infolist()
-                files = [i.filename for i in infos] if len(infos) <= MAX_ENTRIES else []
-                folders = {name[:k + 1] for name in files for k in _slashes(name)}  # not all jars list them
-                names = frozenset(files) | frozenset(folders)
+                files = [i.filename for i in infos if len(i.filename) <= MAX_NAME and
+                         i.filename.count("/") <= MAX_DEPTH] if len(infos) <= MAX_ENTRIES else []
+                names = frozenset(files) | frozenset(_folders(files))
         except (OSError, zipfile.BadZipFile, ValueError, EOFError):
             names = frozenset()
         with self._lock:

@@ -5,6 +5,7 @@ the versions of the nearest pom.xml or build.gradle (`fim.jars`), a class file r
 from __future__ import annotations
 
 import base64
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -13,9 +14,10 @@ from fim.classfile import class_stub
 from fim.context import select_context
 from fim.dependencies import installed_definitions
 from fim.imports import imported_modules
-from fim.jars import dependencies
+from fim.jars import MAX_JARS, _expand, _pom, _public_members, dependencies
 from fim.languages.java import first_doc_lines
 from server.dependencies import InstalledFiles, find_gradle_caches, find_maven_repository
+from server.jarfiles import JarEntries
 
 # ``Invoice.java`` below compiled by ``javac --release 11``: with ``-parameters -g:none`` (names from the
 # MethodParameters attribute) and with ``-g`` (names from the LocalVariableTable), zlib-compressed.
@@ -428,3 +430,62 @@ def test_versions_a_bom_manages(tmp_path: Path) -> None:
     files = installed(tmp_path, maven)
     assert ("com.example", "billing", "2.4") in dependencies("maven/src/main/java/A.java", files)
     assert ("com.example", "billing", "2.4") in dependencies("gradle/src/main/java/A.java", files)
+
+
+def test_a_poms_entities_are_not_expanded() -> None:
+    """A pom with a DTD is no pom: its entities would expand (a 100 KB pom to 8 MB, under expat's own limit)."""
+    entity = "x" * 100_000
+    text = (f'<?xml version="1.0"?><!DOCTYPE project [<!ENTITY e "{entity}">]><project><properties><a>'
+            + "&e;" * 80 + "</a></properties></project>")
+    pom = _pom(text)
+    assert pom is None or sum(map(len, pom["properties"].values())) <= len(text)
+
+
+def test_a_property_expanding_itself_stays_short() -> None:
+    """``<a>${a}${a}...</a>``: each round would multiply it; past MAX_VALUE it is no version."""
+    properties = {"a": "${a}" * 60, "v": "1.${b}", "b": "2"}
+    assert _expand("${a}", properties) == ""
+    assert _expand("${v}", properties) == "1.2"
+    pom = ("<project><properties><a>" + "${a}" * 60 + "</a></properties><dependencies><dependency><groupId>g"
+           "</groupId><artifactId>x</artifactId><version>${a}</version></dependency></dependencies></project>")
+    assert dependencies("src/A.java", {"pom.xml": pom}) == []
+
+
+def test_a_public_member_search_takes_no_quadratic_time() -> None:
+    """A sources jar's line of ``a$a$...``: each of its name parts is no place to search again from."""
+    text = "public class A {\n    public " + "a$" * 20_000 + "\n    public int size() {\n}\n"
+    start = time.perf_counter()
+    assert _public_members(text, "A") == ["size"]
+    assert time.perf_counter() - start < 1.0  # was 30 s
+
+
+def test_every_dependency_jars_directory_is_kept(tmp_path: Path) -> None:
+    """Each import asks every jar and sources jar of MAX_JARS dependencies in turn: all their directories are kept
+    (fewer, and each was read again for each import of each keystroke: 33 s a keystroke for 10 imports)."""
+    maven = tmp_path / "m2"
+    listed = ""
+    for k in range(MAX_JARS):
+        folder = maven / f"org/dep{k}/a{k}/1.0"
+        jar(folder / f"a{k}-1.0.jar", {f"org/dep{k}/C.class": INVOICE_DEBUG})
+        jar(folder / f"a{k}-1.0-sources.jar", {f"org/dep{k}/C.java": b"package x;\npublic class C {}\n"})
+        listed += f"<dependency><groupId>org.dep{k}</groupId><artifactId>a{k}</artifactId><version>1.0</version>"
+        listed += "</dependency>"
+    write(tmp_path / "ws", {"pom.xml": f"<project><dependencies>{listed}</dependencies></project>"})
+    files = installed(tmp_path, maven)
+    document = "package x;\nimport org.dep3.C;\nimport org.other.D;\nclass A { C c; D d; }\n"
+    for ref in imported_modules(document, "java"):
+        installed_definitions(ref, "A.java", document, files)
+    assert len(files._jars._names) == 2 * MAX_JARS
+
+
+def test_a_jar_entry_in_thousands_of_folders_is_left_out(tmp_path: Path) -> None:
+    """``a/a/a/.../X.class``: each of its folders is a name of the jar's directory (quadratic: 9 M characters for
+    one entry of 6 KB)."""
+    path = tmp_path / "deep.jar"
+    jar(path, {"a/" * 3000 + "X.class": b"x", "com/x/Y.class": INVOICE_DEBUG})
+    st = path.stat()
+    entries = JarEntries()
+    names = entries._directory(path, (st.st_mtime_ns, st.st_size))
+    assert sum(map(len, names)) < 10_000
+    assert entries.entry(path, (st.st_mtime_ns, st.st_size), "com/x/") == "com/x/"
+    assert entries.entry(path, (st.st_mtime_ns, st.st_size), "com/x/Y.java") == "com/x/Y.class"
