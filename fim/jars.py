@@ -68,7 +68,7 @@ _PLATFORM = re.compile(r"""\b(?:platform|enforcedPlatform|mavenBom)\s*\(?\s*["']
 _VERSIONLESS = re.compile(r"""\b(?:implementation|api|compileOnly|runtimeOnly|testImplementation|testRuntimeOnly|"""
                           r"""kapt|ksp|annotationProcessor|compile|testCompile)\s*\(?\s*["']([\w.\-]+):"""
                           r"""([\w.\-]+)["']""")
-_GRADLE_VARIABLE = re.compile(r"""(?m)^\s*(?:(?:def|val|var|String)\s+)?(?:ext\.)?([A-Za-z_]\w*)\s*=\s*["']"""
+_GRADLE_VARIABLE = re.compile(r"""(?m)^[ \t]*(?:(?:def|val|var|String)\s+)?(?:ext\.)?([A-Za-z_]\w*)\s*=\s*["']"""
                               r"""([\w.\-+]+)["']""")
 _GRADLE_INTERPOLATION = re.compile(r"\$\{?([A-Za-z_][\w.]*)\}?")
 
@@ -135,7 +135,7 @@ String StringBuilder SuppressWarnings System Thread Throwable UnsupportedOperati
 def _class_names(document: str) -> list[str]:
     """The class names `document` uses (``Invoice.of(``, ``new Invoice(``, ``Invoice total =``), not java.lang's
     nor those it imports by name or declares, in order of first use."""
-    imported = set(re.findall(r"(?m)^\s*import\s+(?:static\s+)?[\w.]*\.([A-Z][\w$]*)\s*;?\s*$", document))
+    imported = set(re.findall(r"(?m)^[ \t]*import\s+(?:static\s+)?[\w.]*\.([A-Z][\w$]*)\s*;?\s*$", document))
     declared = set(re.findall(r"\b(?:class|interface|enum|record|object)\s+([A-Z][\w$]*)", document))
     names = (a or b for a, b in _CLASS_USE.findall(document))
     return [n for n in dict.fromkeys(names) if n not in _JAVA_LANG and n not in imported and n not in declared]
@@ -446,8 +446,8 @@ def _gradle_dependencies(path: str, installed: Mapping[str, str]) -> list[Coordi
     return _with_transitive(tuple(dict.fromkeys(out)), installed)
 
 
-_TABLE = re.compile(r"(?m)^\s*\[([\w.\-]+)\]\s*(?:#.*)?$")
-_TOML_PAIR = re.compile(r"""(?m)^\s*([\w.\-]+)\s*=\s*("[^"\n]*"|'[^'\n]*'|\{[^}\n]*\})""")
+_TABLE = re.compile(r"(?m)^[ \t]*\[([\w.\-]+)\]\s*(?:#.*)?$")
+_TOML_PAIR = re.compile(r"""(?m)^[ \t]*([\w.\-]+)\s*=\s*("[^"\n]*"|'[^'\n]*'|\{[^}\n]*\})""")
 _INLINE = re.compile(r"""([\w.\-]+)\s*=\s*("[^"]*"|'[^']*'|\{[^}]*\})""")
 
 

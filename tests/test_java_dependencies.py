@@ -14,7 +14,7 @@ from fim.classfile import class_stub
 from fim.context import select_context
 from fim.dependencies import installed_definitions
 from fim.imports import imported_modules
-from fim.jars import MAX_JARS, _expand, _pom, _public_members, dependencies
+from fim.jars import MAX_JARS, _class_names, _expand, _pom, _public_members, dependencies
 from fim.languages.java import first_doc_lines
 from server.dependencies import InstalledFiles, find_gradle_caches, find_maven_repository
 from server.jarfiles import JarEntries
@@ -489,3 +489,16 @@ def test_a_jar_entry_in_thousands_of_folders_is_left_out(tmp_path: Path) -> None
     assert sum(map(len, names)) < 10_000
     assert entries.entry(path, (st.st_mtime_ns, st.st_size), "com/x/") == "com/x/"
     assert entries.entry(path, (st.st_mtime_ns, st.st_size), "com/x/Y.java") == "com/x/Y.class"
+
+
+def test_blank_lines_take_no_quadratic_time() -> None:
+    """A build file's 20,000 blank lines: a line start's ``\\s*`` ran over all of them, at each of them (30 s)."""
+    blank = "\n" * 20_000
+    build = 'val v = "1.0"\n' + blank + 'dependencies { implementation("com.example:billing:$v") }\n'
+    catalog = '[versions]\nlang3 = "3.14.0"\n' + blank + '[libraries]\nl = { module = "g:a", version.ref = "lang3" }\n'
+    document = "package x;\n" + blank + "import com.example.billing.*;\nclass A { Invoice i; }\n"
+    start = time.perf_counter()
+    assert dependencies("app/A.kt", {"app/build.gradle.kts": build, "gradle/libs.versions.toml": catalog}) == [
+        ("com.example", "billing", "1.0"), ("g", "a", "3.14.0")]
+    assert _class_names(document) == ["Invoice"]
+    assert time.perf_counter() - start < 1.0
