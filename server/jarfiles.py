@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import zipfile
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Hashable
@@ -59,7 +60,7 @@ class JarEntries:
                 files = [i.filename for i in infos if len(i.filename) <= MAX_NAME and
                          i.filename.count("/") <= MAX_DEPTH] if len(infos) <= MAX_ENTRIES else []
                 names = frozenset(files) | frozenset(_folders(files))
-        except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
             names = frozenset()
         with self._lock:
             for old in [k for k in self._names if k[0] == key[0]]:
@@ -92,7 +93,8 @@ class JarEntries:
                     return ""
                 with archive.open(info) as f:
                     data = f.read(cap + 1)
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError):
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, EOFError, RuntimeError, NotImplementedError,
+                zlib.error):  # RuntimeError: encrypted; NotImplementedError: a compression zipfile has not
             return ""
         if len(data) > cap:
             return ""

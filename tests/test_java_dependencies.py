@@ -502,3 +502,20 @@ def test_blank_lines_take_no_quadratic_time() -> None:
         ("com.example", "billing", "1.0"), ("g", "a", "3.14.0")]
     assert _class_names(document) == ["Invoice"]
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_jar_entry_whose_compressed_data_is_broken_reads_as_nothing(tmp_path: Path) -> None:
+    """A corrupt deflate stream (zlib.error came out of the read, and out of the completion)."""
+    maven = tmp_path / "m2"
+    path = maven / "com/example/billing/2.4/billing-2.4-sources.jar"
+    path.parent.mkdir(parents=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("com/example/billing/Invoice.java", INVOICE_SOURCE * 4)
+    data = bytearray(path.read_bytes())
+    start = 30 + len("com/example/billing/Invoice.java")  # the local header, its name, then the deflate stream
+    data[start:start + 16] = bytes(b ^ 0x5A for b in data[start:start + 16])
+    path.write_bytes(bytes(data))
+    files = installed(tmp_path, maven)
+    key = "maven-repository/com/example/billing/2.4/billing-2.4-sources.jar!/com/example/billing/Invoice.java"
+    assert key in files
+    assert files[key] == ""
