@@ -556,7 +556,8 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
     elif family == "go":
         package = _go_package(ref.module, current_path, installed)
         listing = installed[package] if package is not None and package in installed else ""
-        files = [package + n for n in listing.split("\n") if n.endswith(".go") and not n.endswith("_test.go")]
+        files = [package + n for n in listing.split("\n")
+                 if n.endswith(".go") and not n.endswith("_test.go")][:MAX_PACKAGE_FILES]
     else:
         return []
     per_file = []
@@ -579,9 +580,12 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
 
 
 MAX_OFFERED = 512  # public names of one module read for the member being typed
+# a Go package's files read for the names it offers (golang.org/x/sys/unix has 300): each keystroke reads them all,
+# from the memos below and the installed files' texts (256 kept) while they hold them all, else each is read again
+MAX_PACKAGE_FILES = 128
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=MAX_PACKAGE_FILES + 64)
 def _ordered_names(text: str, language: str) -> tuple[str, ...]:
     """The names `text` defines (`fim.symbols.defined_names`), in the order they first occur in it."""
     wanted = {n for n in defined_names(text, language) if n.isidentifier()}

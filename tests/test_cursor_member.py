@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fim.context import select_context
+from fim.dependencies import _ordered_names, module_names
+from fim.imports import ImportRef
 from fim.member import cursor_member
 from server.dependencies import InstalledFiles, site_packages
 from server.project import Project
@@ -133,3 +135,17 @@ def test_a_constant_typed_in_a_gems_namespace_brings_what_it_autoloads(tmp_path:
     # ``autoload :Builder, "rack/builder"`` in rack.rb: the one starting with what is typed (not Lint: used already)
     assert "class Builder" in got["ruby-gems/0/gems/rack-2.2.22/lib/rack/builder.rb"]
     assert "def escape_html(string)" in got["ruby-gems/0/gems/rack-2.2.22/lib/rack/utils.rb"]  # used: still there
+
+
+def test_a_big_go_packages_names_are_read_once(tmp_path: Path) -> None:
+    """A package of 300 files (golang.org/x/sys/unix): its first MAX_PACKAGE_FILES, each file's names kept, so the
+    next keystroke reads none again (every one was: 64 kept, 300 asked in turn)."""
+    files = vendored(tmp_path)
+    write(tmp_path, {PFLAG + f"z{k:03}.go": f"package pflag\n\nfunc Z{k}(a int) int {{\n\treturn a\n}}\n"
+                     for k in range(300)})
+    ref = ImportRef("github.com/spf13/pflag", (), "go")
+    first = module_names(ref, "main.go", files)
+    assert first[:3] == ["Bool0", "Bool1", "Bool2"] and "Z0" in first
+    before = _ordered_names.cache_info().misses
+    assert module_names(ref, "main.go", files) == first
+    assert _ordered_names.cache_info().misses == before
