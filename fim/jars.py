@@ -55,6 +55,7 @@ JARS_SECONDS = 2.0  # a build file's jars found are reused this long (as the ser
 _JARS: dict[tuple, tuple[Mapping[str, str], tuple[tuple[str, str, str], ...]]] = {}
 _DEPENDENCIES: dict[tuple, tuple[Mapping[str, str], tuple[Coordinate, ...]]] = {}
 MAX_STAR_CLASSES = 16  # class names a package import (``a.b.*``) is looked up for
+MAX_PREFIXED = 8  # members a name being typed (``StringUtils.is``) stands for
 MAX_OUTLINE = 48  # members of a source file's class listed where the document uses none yet
 MAX_VALUE = 256  # characters of a ``${property}``'s expansion (a version, a group)
 _PART = re.compile(r"[A-Za-z0-9_.\-]+\Z")
@@ -115,6 +116,8 @@ def jar_definitions(ref: ImportRef, current_path: str, document: str,
             members = list(uses(document, [alias])[alias][:MAX_MEMBERS])
             if key.endswith(f"!/{nested}.java"):
                 n = len(parts)  # the nested class's own stub
+            if members and n == len(parts):
+                members = _completed(members, installed[key], parts[-1])
             if not members and n == len(parts) and key.startswith(sources + "!/"):
                 # none used yet: a long class's source would show its head only, its members' signatures help
                 members = _public_members(installed[key], parts[-1])
@@ -150,6 +153,19 @@ def _public_members(text: str, name: str) -> list[str]:
     """The public and protected members of the class `name` in its source `text`, in file order (its
     constructors not), at most MAX_OUTLINE: what a class none of whose members a document uses yet offers."""
     return [m for m in dict.fromkeys(_MEMBER.findall(text)) if m != name][:MAX_OUTLINE]
+
+
+def _completed(members: list[str], text: str, name: str) -> list[str]:
+    """`members` (the class `name`'s members a document uses) with one the class does not declare but begins some
+    of its public members' names (``StringUtils.is`` typed at the cursor) standing for the first MAX_PREFIXED of
+    those (``isEmpty``, ``isBlank``...): its brief would hold nothing; a name no member begins is kept as it is."""
+    declared = [m for m in dict.fromkeys(_MEMBER.findall(text)) if m != name]
+    known = set(declared)
+    out: list[str] = []
+    for member in members:
+        begun = [m for m in declared if m.startswith(member)][:MAX_PREFIXED] if member not in known else []
+        out.extend(m for m in begun or [member] if m not in out)
+    return out
 
 
 def dependency_jars(current_path: str, installed: Mapping[str, str]) -> list[tuple[str, str, str]]:

@@ -519,3 +519,22 @@ def test_a_jar_entry_whose_compressed_data_is_broken_reads_as_nothing(tmp_path: 
     key = "maven-repository/com/example/billing/2.4/billing-2.4-sources.jar!/com/example/billing/Invoice.java"
     assert key in files
     assert files[key] == ""
+
+
+def test_a_member_being_typed_stands_for_the_members_it_begins(tmp_path: Path) -> None:
+    """``Invoice.to`` typed at the cursor: no member of that name, the members it begins (``total``) come instead
+    of nothing; a name no member begins stays as it is."""
+    maven = tmp_path / "m2"
+    jar(maven / "com/example/billing/2.4/billing-2.4.jar", {"com/example/billing/Invoice.class": INVOICE_DEBUG})
+    document = DOCUMENT.replace("return Invoice.\n", "return Invoice.to\n")
+    write(tmp_path / "ws", {"pom.xml": PARENT_POM, "shop/pom.xml": POM,
+                            "shop/src/main/java/com/acme/shop/Checkout.java": document})
+    files = installed(tmp_path, maven)
+    path = "shop/src/main/java/com/acme/shop/Checkout.java"
+    key = "maven-repository/com/example/billing/2.4/billing-2.4.jar!/com/example/billing/Invoice.java"
+    assert installed_definitions(imported_modules(document, "java")[0], path, document, files) == {
+        key: ["of", "total"]}
+    snippets = select_context(path, document, 8, {path: document}, [], None, 6000, (0, 10), installed=files)
+    assert "public BigDecimal total();" in {s.source: s.text for s in snippets}[key]
+    unknown = DOCUMENT.replace("return Invoice.\n", "return Invoice.zz\n")
+    assert installed_definitions(imported_modules(unknown, "java")[0], path, unknown, files) == {key: ["of", "zz"]}
