@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator, Mapping, Optional
 
-from fim.languages.base import ImportRef, uses
+from fim.languages.base import ImportRef, nearest_file, uses
 from fim.languages.rust import _use_paths
 from fim.symbols import defines
 
@@ -122,14 +122,15 @@ def _walked(ref: ImportRef, current_path: str,
     segments = ref.module.removeprefix("::").split("::")  # ``use ::serde::Serialize`` (2015's extern paths)
     if not segments or segments[0] in NOT_CRATES or not all(_IDENT.match(s) for s in segments):
         return None
-    lock = _nearest(current_path, "Cargo.lock", installed)
+    lock = nearest_file(current_path, ("Cargo.lock",), installed)
     if lock is None:
         return None
     crates = _Crates(_parse_lock(installed[lock]), installed, _workspace_crate(current_path, installed),
                      _vendor_folder(current_path, installed))
     # ``foo = { package = "bar", version = "1" }``: ``use foo::x`` is crate bar (also as the workspace's
     # ``[workspace.dependencies]`` entry, beside the lock)
-    manifests = [posixpath.join(posixpath.dirname(lock), "Cargo.toml"), _nearest(current_path, "Cargo.toml", installed)]
+    manifests = [posixpath.join(posixpath.dirname(lock), "Cargo.toml"),
+                 nearest_file(current_path, ("Cargo.toml",), installed)]
     renamed: dict[str, tuple[str, str]] = {}
     for manifest in dict.fromkeys(m for m in manifests if m is not None and m in installed):
         renamed.update(_renames(installed[manifest]))
@@ -393,20 +394,9 @@ def _lib_file(folder: str, installed: Mapping[str, str]) -> Optional[str]:
     return next((c for c in candidates if c.startswith(folder) and c.endswith(".rs") and c in installed), None)
 
 
-def _nearest(current_path: str, name: str, installed: Mapping[str, str]) -> Optional[str]:
-    folder = posixpath.dirname(current_path)
-    while True:
-        path = posixpath.join(folder, name) if folder else name
-        if path in installed:
-            return path
-        if not folder:
-            return None
-        folder = posixpath.dirname(folder)
-
-
 def _workspace_crate(current_path: str, installed: Mapping[str, str]) -> str:
     """The ``[package] name`` of the Cargo.toml nearest `current_path`, or ""."""
-    manifest = _nearest(current_path, "Cargo.toml", installed)
+    manifest = nearest_file(current_path, ("Cargo.toml",), installed)
     return _manifest_field(installed[manifest], "package", "name") if manifest else ""
 
 

@@ -39,7 +39,7 @@ from collections import OrderedDict
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
-from fim.languages.base import ImportRef
+from fim.languages.base import ImportRef, nearest_file
 from fim.languages.ruby import imports
 from fim.symbols import defines
 
@@ -99,7 +99,7 @@ class Gems:
 
     def __init__(self, current_path: str, installed: Mapping[str, str]) -> None:
         self.installed = installed
-        lock = self.lock = _nearest_lock(current_path, installed)
+        lock = self.lock = nearest_file(current_path, LOCKS, installed)
         self.lock_text = installed[lock] if lock is not None else None
         self.locked = parse_lock(self.lock_text) if self.lock_text is not None else None
         self.roots = (_bundle_dirs(lock, installed) if lock is not None else []) + \
@@ -253,18 +253,6 @@ def _offered(text: str) -> tuple[str, ...]:
 def _imports(text: str) -> tuple[ImportRef, ...]:
     """The requires of an installed file (the same few files are followed at every keystroke)."""
     return tuple(imports(text))
-
-
-def _nearest_lock(current_path: str, installed: Mapping[str, str]) -> Optional[str]:
-    folder = posixpath.dirname(current_path)
-    while True:
-        for name in LOCKS:
-            path = posixpath.join(folder, name) if folder else name
-            if path in installed:
-                return path
-        if not folder:
-            return None
-        folder = posixpath.dirname(folder)
 
 
 def _bundle_dirs(lock: str, installed: Mapping[str, str]) -> list[str]:

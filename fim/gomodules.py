@@ -21,6 +21,8 @@ import re
 from functools import lru_cache
 from typing import Mapping, Optional
 
+from fim.languages.base import nearest_file
+
 GO_MODULES = "go-modules/"
 _LINE = re.compile(r"^([^\s/]\S*)\s+(v\S+)")
 
@@ -30,7 +32,7 @@ def package_folder(import_path: str, current_path: str, installed: Mapping[str, 
     `current_path`: a module the nearest go.work uses, a local replacement's folder (workspace-relative, maybe
     above it: ``../lib/x/``), else the module cache's; None when no go.mod above it requires a module the path
     lies in."""
-    work = _nearest(current_path, "go.work", installed)
+    work = nearest_file(current_path, ("go.work",), installed)
     work_replaces: dict[tuple[str, str], tuple[str, str]] = {}
     used: dict[str, str] = {}  # module path -> folder, of the modules go.work uses
     if work is not None:
@@ -40,7 +42,7 @@ def package_folder(import_path: str, current_path: str, installed: Mapping[str, 
             module = _module_path(installed[manifest]) if manifest in installed else ""
             if module:
                 used.setdefault(module, folder)
-    manifest = _nearest(current_path, "go.mod", installed)
+    manifest = nearest_file(current_path, ("go.mod",), installed)
     requires, replaces = _parse_go_mod(installed[manifest]) if manifest is not None else ({}, {})
     # the longest module path the import lies in, of those go.work uses (first) and go.mod requires
     found = [m for m in list(used) + list(requires) if import_path == m or import_path.startswith(m + "/")]
@@ -89,17 +91,6 @@ def _module_path(text: str) -> str:
 def escape(path: str) -> str:
     """A module path or version as the cache spells it: ``github.com/BurntSushi`` -> ``github.com/!burnt!sushi``."""
     return re.sub(r"[A-Z]", lambda m: "!" + m.group(0).lower(), path)
-
-
-def _nearest(current_path: str, name: str, installed: Mapping[str, str]) -> Optional[str]:
-    folder = posixpath.dirname(current_path)
-    while True:
-        path = posixpath.join(folder, name) if folder else name
-        if path in installed:
-            return path
-        if not folder:
-            return None
-        folder = posixpath.dirname(folder)
 
 
 @lru_cache(maxsize=8)

@@ -148,6 +148,20 @@ def join(base: str, rel: str) -> Optional[str]:
     return "" if joined == "." else joined
 
 
+def nearest_file(current_path: str, names: Iterable[str], exists: Any) -> Optional[str]:
+    """The workspace path of the first of `names` in the folder of `current_path` or the nearest one above it
+    that has one (``in exists``: a stat for an installed-files mapping); None where none has."""
+    folder = posixpath.dirname(current_path)
+    while True:
+        for name in names:
+            path = posixpath.join(folder, name) if folder else name
+            if path in exists:
+                return path
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
+
+
 def first(index: PathIndex, candidates: Iterable[Optional[str]]) -> list[str]:
     """[the first candidate that is a workspace path], or []."""
     for c in candidates:
