@@ -100,8 +100,9 @@ def _parse_go_work(text: str) -> tuple[tuple[str, ...], dict[tuple[str, str], tu
     return tuple(u for u in uses if u), _parse_go_mod(text)[1]
 
 
-def _directive_bodies(text: str, wanted: str) -> list[str]:
-    """The bodies of one directive of a go.mod or go.work, one line each (``use ./a``, ``use ( ... )``)."""
+def _directives(text: str) -> list[tuple[str, str]]:
+    """(directive, body) of each line of a go.mod or go.work, comments cut: ``use ./a``, and each line of a block
+    with the block's directive (``require ( ... )``)."""
     out = []
     block = ""
     for raw in text.split("\n"):
@@ -109,15 +110,21 @@ def _directive_bodies(text: str, wanted: str) -> list[str]:
         if block:
             if line == ")":
                 block = ""
-            elif block == wanted and line:
-                out.append(line)
+            elif line:
+                out.append((block, line))
             continue
         directive, _, body = line.partition(" ")
-        if body.strip() == "(":
+        body = body.strip()
+        if body == "(":
             block = directive
-        elif directive == wanted and body.strip():
-            out.append(body.strip())
+        elif body:
+            out.append((directive, body))
     return out
+
+
+def _directive_bodies(text: str, wanted: str) -> list[str]:
+    """The bodies of one directive of a go.mod or go.work, one line each (``use ./a``, ``use ( ... )``)."""
+    return [body for directive, body in _directives(text) if directive == wanted]
 
 
 @lru_cache(maxsize=8)
@@ -125,20 +132,7 @@ def _parse_go_mod(text: str) -> tuple[dict[str, str], dict[tuple[str, str], tupl
     """(module path -> required version, (module path, version or "") -> (replacement path, version or ""))."""
     requires: dict[str, str] = {}
     replaces: dict[tuple[str, str], tuple[str, str]] = {}
-    block = ""
-    for raw in text.split("\n"):
-        line = raw.split("//")[0].strip()
-        if block:
-            if line == ")":
-                block = ""
-                continue
-            directive, body = block, line
-        else:
-            directive, _, body = line.partition(" ")
-            body = body.strip()
-            if body == "(":
-                block = directive
-                continue
+    for directive, body in _directives(text):
         if directive == "require":
             m = _LINE.match(body)
             if m:
