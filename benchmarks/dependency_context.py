@@ -81,7 +81,7 @@ import zipfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Optional, Sequence
 
 from benchmarks.repo_context import (
     BUDGETS,
@@ -100,10 +100,13 @@ from benchmarks.repo_context import (
 from benchmarks.stats import percentile
 from fim.gomodules import escape
 
-# A project -> the pinned dependencies its library files import (httpx 0.27.2 and requests 2.32.3 were
-# released with these versions current; react-query pins its query-core).
+if TYPE_CHECKING:
+    from server.project import Project
+
 DEBIAN_ORIG = "debian-orig:"  # a Debian source package's upstream tarball: pool/main/<this>
 
+# A project -> the pinned dependencies its library files import (httpx 0.27.2 and requests 2.32.3 were
+# released with these versions current; react-query pins its query-core).
 CASES = {
     "httpx": ("httpx==0.27.2", ("httpcore==1.0.5", "anyio==4.4.0", "sniffio==1.3.1", "idna==3.8",
                                 "certifi==2024.8.30")),
@@ -1127,6 +1130,47 @@ def fresh_member_tasks(tasks: Sequence, typed: int = 0) -> list:
     return out
 
 
+def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[[str], None]) -> tuple["Project", list]:
+    """The case's project (prepared once, then indexed) and its tasks of installed packages' names."""
+    from server.dependencies import find_environment, site_packages
+
+    spec, pins = CASES[case]
+    if spec.startswith("dart:"):
+        root = prepared_pub(spec, pins, dart_sources, log)
+    elif spec.startswith(DEBIAN_ORIG):
+        root = maven_prepared(case, spec, pins, log)
+    else:
+        root = prepared(spec, pins, log)
+    project, _ = index_workspace(root)
+    if spec.startswith(DEBIAN_ORIG):
+        found = maven_jar_tasks(case, project, root)
+    elif spec.startswith("dart:"):
+        found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, seed, "all")
+    elif spec.startswith("deb:") and (root / "composer.json").exists():
+        found = php_dependency_tasks(case, project, root)
+    elif spec.startswith("deb:ruby-"):
+        found = gem_tasks(case, project, [gem_home_layout(fetch(pin).root) for pin in pins])
+    elif spec.startswith("deb:") and (root / "go.mod").exists():
+        found = go_module_tasks(case, project, root)
+    elif all(pin.startswith("deb:") for pin in pins) and not spec.startswith("deb:"):
+        found = c_header_tasks(case, project, [include_folder(pin) for pin in pins], C_TASKS, seed)
+    elif spec.startswith("deb:"):
+        found = cargo_dependency_tasks(case, project, [cargo_home() / "registry" / "src" / CARGO_INDEX /
+                                                      fetch(pin).root.name for pin in pins])
+    elif spec.startswith("npm:") and any(p.startswith("@types/node@") for p in pins):
+        found = node_builtin_tasks(case, project, root)
+    elif spec.startswith("npm:"):
+        found = npm_dependency_tasks(case, project, root)
+    else:
+        env = find_environment(root, {})
+        site = site_packages(env) if env is not None else None
+        if site is None:
+            print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
+            return 2
+        found = dependency_tasks(case, project, site)
+    return project, found
+
+
 def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     """`benchmarks.repo_context`'s tasks of the project (names defined in its own files), held-out split."""
     files = project.index.snapshot()
@@ -1157,7 +1201,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     from benchmarks.repo_context import PromptRig
     from models.synthetic import TINY, synthetic_deepseek
-    from server.dependencies import find_environment, site_packages
     from server.settings import Settings
 
     def log(message: str) -> None:
@@ -1178,39 +1221,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     projects, tasks, info = {}, [], []
     for case in args.cases:
         spec, pins = CASES[case]
-        if spec.startswith("dart:"):
-            root = prepared_pub(spec, pins, args.dart_sources, log)
-        elif spec.startswith(DEBIAN_ORIG):
-            root = maven_prepared(case, spec, pins, log)
-        else:
-            root = prepared(spec, pins, log)
-        project, _ = index_workspace(root)
-        if spec.startswith(DEBIAN_ORIG):
-            found = maven_jar_tasks(case, project, root)
-        elif spec.startswith("dart:"):
-            found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, args.seed, "all")
-        elif spec.startswith("deb:") and (root / "composer.json").exists():
-            found = php_dependency_tasks(case, project, root)
-        elif spec.startswith("deb:ruby-"):
-            found = gem_tasks(case, project, [gem_home_layout(fetch(pin).root) for pin in pins])
-        elif spec.startswith("deb:") and (root / "go.mod").exists():
-            found = go_module_tasks(case, project, root)
-        elif all(pin.startswith("deb:") for pin in pins) and not spec.startswith("deb:"):
-            found = c_header_tasks(case, project, [include_folder(pin) for pin in pins], C_TASKS, args.seed)
-        elif spec.startswith("deb:"):
-            found = cargo_dependency_tasks(case, project, [cargo_home() / "registry" / "src" / CARGO_INDEX /
-                                                          fetch(pin).root.name for pin in pins])
-        elif spec.startswith("npm:") and any(p.startswith("@types/node@") for p in pins):
-            found = node_builtin_tasks(case, project, root)
-        elif spec.startswith("npm:"):
-            found = npm_dependency_tasks(case, project, root)
-        else:
-            env = find_environment(root, {})
-            site = site_packages(env) if env is not None else None
-            if site is None:
-                print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
-                return 2
-            found = dependency_tasks(case, project, site)
+        project, found = case_tasks(case, args.seed, args.dart_sources, log)
         own = workspace_tasks(case, project, args.workspace_tasks, args.seed) if args.workspace_tasks > 0 else []
         fresh = fresh_member_tasks(found)
         typed = fresh_member_tasks(found, TYPED)
