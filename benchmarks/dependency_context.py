@@ -168,6 +168,21 @@ SITE = "site-packages/"
 TOOLS = frozenset({"pip", "_distutils_hack", "setuptools", "pkg_resources"})  # what venv puts there itself
 
 
+def hole_task(name: str, path: str, lines: Sequence[str], line: int, column: int, symbol: str, definition,
+              style: str, language: str):
+    """The task of completing `symbol` at (`line`, `column`) of the file of LSP `lines`: the document with the
+    rest of that line cut (its line ending kept), the hole what was cut."""
+    from benchmarks.repo_context import Task, split_of
+    from fim.positions import index_to_utf16
+
+    body = lines[line].rstrip("\r\n")
+    document = "".join(lines[:line]) + body[:column] + lines[line][len(body):] + "".join(lines[line + 1:])
+    return Task(package=name, task_id=f"{name}/{path}:{line + 1}:{column}", path=path, line=line, column=column,
+                character=index_to_utf16(body, column), name=symbol, hole=body[column:].rstrip(),
+                definition=definition, style=style, reexported=False, split=split_of(name, path), text=document,
+                language=language)
+
+
 def _js_library_files(files: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
     """(path, languageId, text) of the project's JavaScript and TypeScript library files, in path order."""
     from benchmarks import languages
@@ -455,8 +470,8 @@ def npm_dependency_tasks(name: str, project, root: Path) -> list:
     (``import { QueryObserver } from '@tanstack/query-core'``), whose one definition is in that package's
     ``.d.ts`` files (`benchmarks.languages`' line patterns: ``declare class QueryObserver``)."""
     from benchmarks import languages
-    from benchmarks.repo_context import Definition, Task, split_of
-    from fim.positions import index_to_utf16, lsp_lines
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
 
     defined: dict[str, list[tuple[str, int]]] = {}
     texts: dict[str, str] = {}
@@ -476,16 +491,10 @@ def npm_dependency_tasks(name: str, project, root: Path) -> list:
                 where = defined.get(m.group(0), ())
                 if m.group(0) not in imported or len(where) != 1 or line[:m.start()].rstrip().endswith("."):
                     continue
-                body = lines[i].rstrip("\r\n")
-                hole = body[m.start():].rstrip()
                 (target, target_line), = where
                 definition = Definition(target, target_line, lsp_lines(texts[target])[target_line].rstrip("\r\n"),
                                         m.group(0), "")
-                document = "".join(lines[:i]) + body[:m.start()] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{m.start()}", path=path, line=i,
-                                  column=m.start(), character=index_to_utf16(body, m.start()), name=m.group(0),
-                                  hole=hole, definition=definition, style="js-package", reexported=False,
-                                  split=split_of(name, path), text=document, language=language))
+                tasks.append(hole_task(name, path, lines, i, m.start(), m.group(0), definition, "js-package", language))
                 break
     return tasks
 
@@ -517,8 +526,8 @@ def node_builtin_tasks(name: str, project, root: Path) -> list:
     @types/node's ``declare module "http2" {`` block: a name imported by name (``import { Socket } from 'net'``,
     the cursor at ``Socket``) or a member of a namespace or default import (``http2.connect(``, the cursor after
     ``http2.``)."""
-    from benchmarks.repo_context import Definition, Task, split_of
-    from fim.positions import index_to_utf16, lsp_lines
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
 
     types = root / "node_modules" / "@types" / "node"
     declared: dict[str, tuple[str, dict[str, int], list[str]]] = {}  # module -> (its file, its block, lines)
@@ -560,15 +569,10 @@ def node_builtin_tasks(name: str, project, root: Path) -> list:
                 target, block, target_lines = declared[module]
                 if symbol not in block:
                     continue
-                body = lines[i].rstrip("\r\n")
                 at = block[symbol]
                 definition = Definition(target, at, target_lines[at].rstrip("\r\n"), symbol, module)
-                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
-                                  column=column, character=index_to_utf16(body, column), name=symbol,
-                                  hole=body[column:].rstrip(), definition=definition,
-                                  style="node-member" if m.group(2) and m.group(1) in aliases else "node-named",
-                                  reexported=False, split=split_of(name, path), text=document, language=language))
+                style = "node-member" if m.group(2) and m.group(1) in aliases else "node-named"
+                tasks.append(hole_task(name, path, lines, i, column, symbol, definition, style, language))
                 break
     return tasks
 
@@ -583,8 +587,8 @@ def cargo_dependency_tasks(name: str, project, crates: Sequence[Path]) -> list:
     cursor at the name; defined once in the crates' ``src/`` (`benchmarks.languages`' line patterns: ``pub struct
     Hir``), nowhere in the project."""
     from benchmarks import languages
-    from benchmarks.repo_context import Definition, Task, split_of
-    from fim.positions import index_to_utf16, lsp_lines
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
 
     defined: dict[str, list[tuple[str, int]]] = {}
     texts: dict[str, list[str]] = {}
@@ -630,15 +634,10 @@ def cargo_dependency_tasks(name: str, project, crates: Sequence[Path]) -> list:
                 if not visible:
                     continue
                 column = m.start(2)
-                body = lines[i].rstrip("\r\n")
                 (target, target_line), = where
                 definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"), symbol, "")
-                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
-                                  column=column, character=index_to_utf16(body, column), name=symbol,
-                                  hole=body[column:].rstrip(), definition=definition,
-                                  style="crate-path" if path_segments else "crate-use", reexported=False,
-                                  split=split_of(name, path), text=document, language="rust"))
+                tasks.append(hole_task(name, path, lines, i, column, symbol, definition,
+                                       "crate-path" if path_segments else "crate-use", "rust"))
                 break
     return tasks
 
@@ -648,8 +647,8 @@ def go_module_tasks(name: str, project, root: Path) -> list:
     go.mod requires (``flag "github.com/spf13/pflag"``: ``flag.FlagSet``, the cursor after ``flag.``), ``Name``
     defined once in that package's files in the module cache (`benchmarks.languages`' line patterns)."""
     from benchmarks import languages
-    from benchmarks.repo_context import Definition, Task, split_of
-    from fim.positions import index_to_utf16, lsp_lines
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
 
     requires = go_requires(root)
     defined: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (import path, name) -> [(key, line)]
@@ -683,15 +682,10 @@ def go_module_tasks(name: str, project, root: Path) -> list:
                 if len(where) != 1 or line[:m.start()].rstrip().endswith("."):
                     continue
                 column = m.start(2)
-                body = lines[i].rstrip("\r\n")
                 (target, target_line), = where
                 definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"),
                                         m.group(2), imports[m.group(1)])
-                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
-                                  column=column, character=index_to_utf16(body, column), name=m.group(2),
-                                  hole=body[column:].rstrip(), definition=definition, style="go-module",
-                                  reexported=False, split=split_of(name, path), text=document, language="go"))
+                tasks.append(hole_task(name, path, lines, i, column, m.group(2), definition, "go-module", "go"))
                 break
     return tasks
 
@@ -714,10 +708,10 @@ def gem_tasks(name: str, project, folders: Sequence[str]) -> list:
     cursor at ``escape_html``; not ``new``), the name defined once in the gems' ``lib`` files of the GEM_HOME
     (``ruby-gems/0/...``, the first gem dir the server finds), nowhere in the project."""
     from benchmarks import languages
-    from benchmarks.repo_context import Definition, Task, split_of
+    from benchmarks.repo_context import Definition
     from fim.gems import RUBY_GEMS
     from fim.languages.ruby import imports
-    from fim.positions import index_to_utf16, lsp_lines
+    from fim.positions import lsp_lines
 
     defined: dict[str, list[tuple[str, int]]] = {}
     texts: dict[str, list[str]] = {}
@@ -754,15 +748,10 @@ def gem_tasks(name: str, project, folders: Sequence[str]) -> list:
                 where = defined.get(symbol, ())
                 if len(where) != 1 or symbol in own or (not method and len(constants) < 2):
                     continue
-                body = lines[i].rstrip("\r\n")
                 (target, target_line), = where
                 definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"), symbol, "")
-                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
-                                  column=column, character=index_to_utf16(body, column), name=symbol,
-                                  hole=body[column:].rstrip(), definition=definition,
-                                  style="gem-method" if method else "gem-constant", reexported=False,
-                                  split=split_of(name, path), text=document, language="ruby"))
+                tasks.append(hole_task(name, path, lines, i, column, symbol, definition,
+                                       "gem-method" if method else "gem-constant", "ruby"))
                 break
     return tasks
 
@@ -851,10 +840,10 @@ def maven_jar_tasks(name: str, project, root: Path) -> list:
     its first public or protected declaration in the sources jar's ``.java`` where there is one, else in the class
     file's stub (`fim.classfile`, as the server renders it); the first use of each name in each file."""
     from benchmarks import languages
-    from benchmarks.repo_context import Definition, Task, split_of
+    from benchmarks.repo_context import Definition
     from fim.classfile import class_stub
     from fim.jars import MAVEN_REPOSITORY, dependency_jars
-    from fim.positions import index_to_utf16, lsp_lines
+    from fim.positions import lsp_lines
 
     class Repository(dict):  # the pom and the jars' keys, as `fim.jars` reads them
         def __contains__(self, key: object) -> bool:
@@ -900,13 +889,8 @@ def maven_jar_tasks(name: str, project, root: Path) -> list:
                     continue
                 seen.add(m.group(2))
                 column = m.start(2)
-                body = lines[i].rstrip("\r\n")
                 definition = Definition(key, where, defining[where].rstrip("\r\n"), m.group(2), imported[m.group(1)])
-                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
-                                  column=column, character=index_to_utf16(body, column), name=m.group(2),
-                                  hole=body[column:].rstrip(), definition=definition, style="jar-member",
-                                  reexported=False, split=split_of(name, path), text=document, language="java"))
+                tasks.append(hole_task(name, path, lines, i, column, m.group(2), definition, "jar-member", "java"))
                 break
     return tasks
 
@@ -964,8 +948,8 @@ def pub_package_tasks(name: str, project, root: Path) -> list:
     package's ``lib/`` (`benchmarks.languages`' Dart visibility and line patterns over the workspace with the
     packages' files by their keys, ``pub-packages/%2F/NAME/lib/...``)."""
     from benchmarks import languages
-    from benchmarks.repo_context import MAX_HOLE_CHARS, Definition, Task, split_of
-    from fim.positions import index_to_utf16, lsp_lines
+    from benchmarks.repo_context import MAX_HOLE_CHARS, Definition
+    from fim.positions import lsp_lines
     from fim.pubpackages import PUB_PACKAGES, package_key, package_roots
 
     files = project.index.snapshot()
@@ -989,12 +973,7 @@ def pub_package_tasks(name: str, project, root: Path) -> list:
                 continue
             definition = Definition(target, target_line, lsp_lines(combined[target])[target_line].rstrip("\r\n"),
                                     use.name, "")
-            document = "".join(lines[:use.line]) + body[:use.column] + lines[use.line][len(body):] + \
-                "".join(lines[use.line + 1:])
-            tasks.append(Task(package=name, task_id=f"{name}/{path}:{use.line + 1}:{use.column}", path=path,
-                              line=use.line, column=use.column, character=index_to_utf16(body, use.column),
-                              name=use.name, hole=hole, definition=definition, style=use.style, reexported=False,
-                              split=split_of(name, path), text=document, language="dart"))
+            tasks.append(hole_task(name, path, lines, use.line, use.column, use.name, definition, use.style, "dart"))
     return tasks
 
 
@@ -1060,8 +1039,8 @@ def c_header_tasks(name: str, project, folders: Sequence[Path], limit: int, seed
     ``c-include/<k>/git2/repository.h``; `header_declarations`) and nowhere in the project; one a line, the cursor
     at the name; `limit` of them spread over the files."""
     from benchmarks import languages
-    from benchmarks.repo_context import Definition, Task, split_of
-    from fim.positions import index_to_utf16, lsp_lines
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
 
     declared: dict[str, list[tuple[str, int]]] = {}
     texts: dict[str, list[str]] = {}
@@ -1088,14 +1067,9 @@ def c_header_tasks(name: str, project, folders: Sequence[Path], limit: int, seed
                 if len(where) != 1 or symbol in own or line[:m.start()].rstrip().endswith((".", "->")):
                     continue
                 column = m.start()
-                body = lines[i].rstrip("\r\n")
                 (target, target_line), = where
                 definition = Definition(target, target_line, texts[target][target_line].rstrip("\r\n"), symbol, "")
-                document = "".join(lines[:i]) + body[:column] + lines[i][len(body):] + "".join(lines[i + 1:])
-                tasks.append(Task(package=name, task_id=f"{name}/{path}:{i + 1}:{column}", path=path, line=i,
-                                  column=column, character=index_to_utf16(body, column), name=symbol,
-                                  hole=body[column:].rstrip(), definition=definition, style="c-header",
-                                  reexported=False, split=split_of(name, path), text=document, language="c"))
+                tasks.append(hole_task(name, path, lines, i, column, symbol, definition, "c-header", "c"))
                 break
     return sample_tasks(tasks, limit, seed, split="all")
 
