@@ -6,8 +6,9 @@ newly ignored or secret, its folder removed) leaves the ring at once, and the ri
 against the index on every use; the files a prompt's snippets come from are checked on disk
 (still there, not newly ignored, not changed since read) before they are used, so nothing stale
 reaches a prompt. The installed packages of each folder (its Python environment's site-packages,
-its node_modules and Go vendor folders, Cargo's registry sources and Go's module cache:
-`server.dependencies`) are offered to the selection too, read on demand.
+its node_modules, Go and Composer vendor folders, Cargo's registry sources, Go's module cache, the gem
+dirs, Dart's package roots, the C/C++ include folders and the dependency jars: `server.dependencies`)
+are offered to the selection too, read on demand.
 """
 
 from __future__ import annotations

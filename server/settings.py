@@ -58,8 +58,9 @@ class Settings:
     installed_packages: bool = _setting(
         True, "installedPackages", "offer the definitions a file uses from the project's installed packages "
         "(its virtual environment's site-packages, node_modules, Go's vendor/ or module cache, Rust's crates "
-        "in Cargo's registry sources, C/C++ headers in the include folders) as context; false: the "
-        "workspace's own files only")
+        "in Cargo's registry sources, PHP's Composer vendor/, Ruby's gems, Dart's pub packages, C/C++ headers "
+        "in the include folders, Java's and Kotlin's dependency jars) as context; false: the workspace's own "
+        "files only")
     engine: Optional[str] = _setting(
         None, "engine", "base URL of a remote engine (http://host:8080 llama-server, http://host:8000/v1 "
         "OpenAI-compatible, http://host:11434 Ollama); null: run the model in-process", nullable=True, text=True)
