@@ -59,6 +59,11 @@ Each task typed as a member (the cursor after ``alias.`` or ``Alias::``) comes t
 the name's first and only use (the document's other lines using it removed), and so with its first two characters
 typed (``flag.Co``): the member being typed, which `fim.member` brings.
 
+With ``--quality-tasks N``, N of the installed packages' tasks (round-robin over the cases and their fresh-member
+variants, `quality_tasks`) are completed by the real small model (Gemma 3 270M) with the server's default settings,
+before and after (`measure_quality`): what the model writes with the definitions in its prompt, first-line exact
+match and edit similarity.
+
 Recall is measured as `benchmarks.repo_context` measures it (the server's `Project.context` over the indexed
 workspace, prompts built for contextSize 2048, 4096, 8192 and 16384), twice in one run: "before", the
 project without its installed packages (`Project(dependencies=False)`: the workspace only, as deepfim was),
@@ -72,6 +77,7 @@ import argparse
 import json
 import os
 import posixpath
+import random
 import shutil
 import re
 import subprocess
@@ -86,13 +92,19 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Optional, Sequenc
 from benchmarks.repo_context import (
     BUDGETS,
     Modules,
+    PromptRig,
     benchmark_dir,
+    default_quality_model,
+    edit_similarity,
+    exact_match,
     extract_language_tasks,
     extract_tasks,
     fetch,
+    first_line,
     index_workspace,
     make_provider,
     measure_recall,
+    quality_subset,
     recall_summary,
     request_for,
     sample_tasks,
@@ -1153,6 +1165,39 @@ def workspace_tasks(name: str, project, limit: int, seed: int) -> list:
     return sample_tasks(tasks, limit, seed)
 
 
+def quality_tasks(groups: Mapping[str, Sequence], total: int, seed: int) -> list:
+    """`total` tasks drawn round-robin from `groups` (a label -> its tasks), each group's shuffled by `seed`."""
+    shuffled = {}
+    for label, group in groups.items():
+        tasks = list(group)
+        random.Random(f"{seed}:{label}").shuffle(tasks)
+        shuffled[label] = tasks
+    return quality_subset(shuffled, total)
+
+
+def measure_quality(tasks: Sequence, projects: Mapping[str, "Project"], rig: PromptRig,
+                    log: Callable[[str], None] = lambda s: None) -> list[dict]:
+    """For each task, the first line of what `Completer.complete` returns (post-processing included) with the rig's
+    real model, before (the workspace only) and after (with the installed packages), scored against the hole: exact
+    match and edit similarity (`benchmarks.repo_context`'s)."""
+    records = []
+    for k, task in enumerate(tasks, 1):
+        record: dict = {"task_id": task.task_id, "package": task.package, "hole": task.hole}
+        for label, with_dependencies in (("before", False), ("after", True)):
+            projects[task.package].dependencies = with_dependencies
+            provider = make_provider(task, projects[task.package])
+            started = time.perf_counter()
+            result = rig.completer.complete(request_for(task, provider), lambda: False)
+            line = first_line(result.completion)
+            record[label] = {"completion": line, "em": exact_match(line, task.hole),
+                             "es": edit_similarity(line, task.hole), "prompt_tokens": len(result.prompt.token_ids),
+                             "ms": (time.perf_counter() - started) * 1000}
+        records.append(record)
+        log(f"quality [{k}/{len(tasks)}] {task.task_id}: ES before {record['before']['es']:.2f} after "
+            f"{record['after']['es']:.2f}")
+    return records
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dependency_context",
                                      description="Recall of installed dependencies' definitions, before and after.")
@@ -1166,6 +1211,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tasks per case of the project's own definitions, to check they are not crowded "
                              "out (default 40; 0 = none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quality-tasks", type=int, default=0,
+                        help="then complete this many of the installed packages' tasks (drawn round-robin over the "
+                             "cases and their fresh-member variants) with the real small model, before and after: "
+                             "first-line exact match and edit similarity (default 0: none)")
+    parser.add_argument("--quality-context-size", type=int, default=None,
+                        help="the quality run's contextSize (default: the server's)")
     parser.add_argument("--json", metavar="OUT", help="write the report and every task's record here")
     parser.add_argument("--quiet", action="store_true")
     return parser
@@ -1173,7 +1224,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    from benchmarks.repo_context import PromptRig
     from models.synthetic import TINY, synthetic_deepseek
     from server.settings import Settings
 
@@ -1207,6 +1257,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      "files": len(project.index.snapshot())})
         log(f"{spec}: {len(found)} uses of installed packages' names ({len(fresh)} as a fresh member), "
             f"{len(own)} of the project's own")
+    installed_groups: dict[str, list] = {}
+    for task in tasks:
+        if not task.package.endswith("(workspace)"):
+            installed_groups.setdefault(task.package, []).append(task)
     rigs = {b: PromptRig(synthetic_deepseek(TINY), b, threads=1) for b in budgets}
     try:
         results = {}
@@ -1232,6 +1286,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         for rig in rigs.values():
             rig.close()
+    quality: list[dict] = []
+    quality_size = args.quality_context_size or default_budget
+    if args.quality_tasks > 0:
+        # the server's default settings but contextSize (time budget included: what users get); the KV cache keeps
+        # only an exactly equal prompt head, so before and after do not leak into each other
+        rig = PromptRig(default_quality_model(), quality_size, threads=None, time_budget_ms=None, exact_cache=True)
+        try:
+            quality = measure_quality(quality_tasks(installed_groups, args.quality_tasks, args.seed), projects, rig,
+                                      log)
+        finally:
+            rig.close()
     print(f"recall of the defining line, before (workspace only) and after (with the installed packages); "
           f"{time.perf_counter() - started:.0f} s")
     print(f"{'tasks':<27}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
@@ -1249,8 +1314,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ms = result["selection_ms"]
         print(f"context selection at the default budget, {label}: p50 / p95 {ms['first_p50']:.1f} / "
               f"{ms['first_p95']:.1f} ms at a new cursor, {ms['again_p50']:.1f} / {ms['again_p95']:.1f} ms again")
+    if quality:
+        print(f"first line of the completion (Gemma 3 270M, contextSize {quality_size}, the server's default "
+              f"settings), before / after: exact match, edit similarity")
+        by_group: dict[str, list[dict]] = {}
+        for record in quality:
+            by_group.setdefault(record["package"], []).append(record)
+        by_group["overall"] = quality
+        for group, rows in by_group.items():
+            cells = "  ".join(f"{key} {sum(r['before'][key] for r in rows) / len(rows):.3f} / "
+                              f"{sum(r['after'][key] for r in rows) / len(rows):.3f}" for key in ("em", "es"))
+            print(f"  {group:<27} {len(rows):>3}  {cells}")
     if args.json:
-        payload = {"cases": info, "budgets": budgets, "tasks": [t.to_json() for t in tasks],
+        payload = {"cases": info, "budgets": budgets, "tasks": [t.to_json() for t in tasks], "quality": quality,
                    **{label: result for label, result in results.items()}}
         Path(args.json).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     return 0

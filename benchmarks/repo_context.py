@@ -739,12 +739,15 @@ class PromptRig:
     """One engine and completer for building prompts (and completing) at one contextSize."""
 
     def __init__(self, model: Path, context_size: int, threads: Optional[int] = 1, max_tokens: Optional[int] = None,
-                 context_before_bos: bool = False, exact_cache: bool = False) -> None:
+                 context_before_bos: bool = False, exact_cache: bool = False,
+                 time_budget_ms: Optional[int] = 600_000) -> None:
+        """`time_budget_ms` None: the server's default budget (what users get)."""
         from server.completion import open_completer
         from server.settings import Settings
 
-        options: dict = {"context_size": context_size, "context_before_bos": context_before_bos,
-                         "time_budget_ms": 600_000}
+        options: dict = {"context_size": context_size, "context_before_bos": context_before_bos}
+        if time_budget_ms is not None:
+            options["time_budget_ms"] = time_budget_ms
         if max_tokens:
             options["max_tokens"] = max_tokens
         self.settings = Settings(model=str(model), threads=threads, **options)
