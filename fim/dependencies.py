@@ -140,6 +140,12 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
                 held.append(defined)
         if not hits and family == "python" and ref.names:  # ``from urllib3.util import retry``: a submodule
             _add_submodule(ref.module, name, document, installed, found)
+    if family == "python":  # ``np.linalg.norm``: a name of a submodule the alias leads to (`fim.pychains`)
+        from fim.pychains import chain_definitions
+
+        for path, defined in chain_definitions(ref, document, installed).items():
+            held = found.setdefault(path, [])
+            held.extend(n for n in defined if n not in held)
     return found
 
 

@@ -21,6 +21,7 @@ from fim.crates import qualified_paths
 from fim.gems import probed_require
 from fim.dependencies import MAX_NAMES, installed_definitions, module_names
 from fim.imports import ImportRef, imported_modules
+from fim.pychains import chain_member_definitions
 
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
 # ``alias.`` or ``alias::`` then the part of the member typed, at the end of the text before the cursor
@@ -30,7 +31,7 @@ _MEMBER = re.compile(r"(?<![\w$.:\\>])([A-Za-z_$][\w$]*)(\.|::)([A-Za-z_$][\w$]*
 def cursor_member(before_cursor: str) -> Optional[tuple[int, str, str]]:
     """(where the member starts in `before_cursor`, the qualifier, the part of the member typed) when the
     text before the cursor ends with ``qualifier.`` or ``qualifier::`` and an identifier's start; else None.
-    Only a one-word qualifier (an import's alias): ``np.linalg.`` is a submodule's member, not looked up."""
+    Only a one-word qualifier (an import's alias): ``np.linalg.`` is a submodule's member (`fim.pychains`)."""
     m = _MEMBER.search(before_cursor[-200:])
     if m is None:
         return None
@@ -46,12 +47,15 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     if not 0 <= cursor_line < len(lines):
         return "", {}
     found = cursor_member(lines[cursor_line][:column])
+    entry = languages.get(language)
+    if entry is not None and entry.family == "python" and (found is None or _probed(
+            _probe(lines, cursor_line, found[0]), language, found[1]) is None):  # ``np.linalg.no|``, ``nn.``
+        return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed)
     if found is None:
         return "", {}
     start, qualifier, typed = found
-    probe = "\n".join(list(lines[:cursor_line]) + [lines[cursor_line][:start] + PROBE] + list(lines[cursor_line + 1:]))
+    probe = _probe(lines, cursor_line, start)
     ref = _probed(probe, language, qualifier)
-    entry = languages.get(language)
     if ref is None and entry is not None and entry.family == "ruby":  # ``Rack::``: the require owning the path
         ref = probed_require(document, lines[cursor_line][:start] + PROBE, PROBE)
     if ref is None:
@@ -63,6 +67,11 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
         return typed, {}
     return typed, installed_definitions(replace(ref, names=tuple(names[:MAX_NAMES])), current_path, document,
                                         installed)
+
+
+def _probe(lines: Sequence[str], cursor_line: int, start: int) -> str:
+    """The document with PROBE typed at `start` of the cursor's line, the rest of that line cut."""
+    return "\n".join(list(lines[:cursor_line]) + [lines[cursor_line][:start] + PROBE] + list(lines[cursor_line + 1:]))
 
 
 @lru_cache(maxsize=8)  # typing the member's name reads the same probe text again
