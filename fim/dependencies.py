@@ -18,7 +18,8 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 `installed_definitions` maps one import to the installed files that define the names the document uses from it
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
 "./types"`` in a ``.d.ts``; a submodule imported by name, ``from pkg import mod``, with the names used as
-``mod.name``), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
+``mod.name``; a name used through a chain of installed submodules, ``np.linalg.norm``: `fim.pychains`), stub
+files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``typesVersions``, ``index.d.ts``,
 ``@types/NAME``; an installed package's own dependencies also in pnpm's hoisted ``node_modules/.pnpm/node_modules``)
 for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/promises``) is its

@@ -7,6 +7,8 @@ the language's own reading of the document with a probe name typed there (the im
 hold the probe: aliases, ``import x as y``, Go's package names, a namespace import), asks the language for the
 public names that module offers (`fim.dependencies.module_names`), those starting with the typed part only, and
 maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used.
+Python's qualifier may be a chain through installed submodules, or a submodule imported by name (``np.linalg.no|``,
+``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ candidates are stat'ed; a document's aliases and chains are memoized by its text
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Mapping, Optional
 
 from fim.imports import ImportRef
+from fim.memo import text_memo
 
 MAX_CHAINS = 48  # chains looked up per alias
 MAX_LINKS = 6  # submodules one chain may pass through (``torch.nn.modules.conv.Conv2d``)
@@ -29,7 +29,7 @@ _WORDS = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _CHAIN_MEMBER = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\.([A-Za-z_]\w*)?\Z")
 
 
-@lru_cache(maxsize=64)
+@text_memo  # the document's, and each installed ``__init__`` a chain passes through
 def aliases(text: str) -> tuple[tuple[str, str, str], ...]:
     """(alias, the module imported from, the name imported or "") of each import of `text`, in its order: ``import
     numpy as np`` ("np", "numpy", ""), ``import a.b`` ("a.b", "a.b", ""), ``from torch import nn as t`` ("t",
@@ -52,7 +52,7 @@ def aliases(text: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(dict.fromkeys(a for _, a in sorted(out, key=lambda o: o[0])))
 
 
-@lru_cache(maxsize=32)
+@text_memo
 def chains(document: str, alias: str) -> tuple[tuple[str, ...], ...]:
     """The parts after ``alias.`` of each chain of two or more that `document` uses (``np.linalg.norm``:
     ("linalg", "norm")), in order of first use, at most MAX_CHAINS."""
