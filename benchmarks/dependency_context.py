@@ -7,7 +7,8 @@
 Each case is a real project's source (fetched and unpacked as `benchmarks.repo_context` does: a PyPI source
 distribution, an npm tarball, a Debian package) copied into ``<user cache>/deepfim/benchmarks/deps/NAME-VERSION``
 with its pinned dependencies installed there, once, from the package registries: a virtual environment (``python -m
-venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx and requests, ``node_modules`` (``npm
+venv .venv``, then ``.venv/bin/python -m pip install --no-deps``) for httpx, requests and quantecon (numpy and
+scipy wheels), ``node_modules`` (``npm
 install --ignore-scripts`` into a temporary folder, moved in) for @tanstack/react-query and @grpc/grpc-js
 (@types/node: Node's built-ins); for regex (Rust), Debian's ``librust-*-dev`` crates unpacked as Cargo does into the
 benchmark's CARGO_HOME (``deps/cargo-home/registry/src/index.crates.io-.../NAME-VERSION``) with a Cargo.lock written
@@ -28,7 +29,9 @@ beside it (`maven_prepared`). The server is pointed at them (``CARGO_HOME``, ``G
 followed to the defining line) over the project's files together with the environment's site-packages (keys
 ``site-packages/...``), kept where the use is in the project's library files and the defining line in an installed
 package: ``httpcore.Request(`` in ``httpx/_transports/default.py`` -> ``class Request:`` in
-``site-packages/httpcore/_models.py``. All the tasks of both files splits are used (a few dozen per Python case).
+``site-packages/httpcore/_models.py``. All the tasks of both files splits are used (a few dozen per Python case);
+quantecon's are each ``alias.sub(.sub).name`` through installed submodules (``np.linalg.matrix_power(`` ->
+``def matrix_power(`` in ``numpy/linalg/linalg.pyi``, `chain_tasks`, style ``module-chain``), the cursor at ``name``.
 TypeScript (react-query's ``src/``): the uses of names imported by name from an installed package, whose one
 definition is in that package's ESM declaration files (`benchmarks.languages`' line patterns: ``declare class
 QueryObserver``); grpc-js's ``src/``: what it imports from a Node built-in, by name (``import { Socket } from
@@ -74,6 +77,7 @@ cursor and once more there, before and after in turn for each task.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import posixpath
@@ -124,6 +128,9 @@ CASES = {
                                 "certifi==2024.8.30")),
     "requests": ("requests==2.32.3", ("urllib3==2.2.2", "charset-normalizer==3.3.2", "idna==3.8",
                                       "certifi==2024.8.30")),
+    # Python through submodule chains: quantecon 0.7.2's library using np.random.RandomState, np.linalg.matrix_power,
+    # scipy.linalg.solve_discrete_are... (numpy's .pyi stubs, scipy's sources), wheels current at its release
+    "quantecon": ("quantecon==0.7.2", ("numpy==1.26.4", "scipy==1.12.0")),
     "react-query": ("npm:@tanstack/react-query@5.59.0", ("@tanstack/query-core@5.59.0",)),
     # Node's built-ins (http2, net, tls, stream, events, zlib, os, fs...) through @types/node's declare module blocks
     "grpc-js": ("npm:@grpc/grpc-js@1.12.2", ("@types/node@22.9.0",)),
@@ -171,6 +178,9 @@ CASES = {
                              ("deb:libcommons-lang3-java=3.12.0-2+deb12u1",
                               f"{DEBIAN_ORIG}libc/libcommons-lang3-java/libcommons-lang3-java_3.12.0.orig.tar.xz")),
 }
+# Python cases whose tasks are the ``alias.sub.name`` uses (`chain_tasks`): `dependency_tasks`' ground truth reads
+# the ``.py`` sources only, where numpy's ``.pyi`` stubs are what the server reads
+CHAIN_CASES = frozenset({"quantecon"})
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
 PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
@@ -457,6 +467,114 @@ def dependency_tasks(name: str, project, site: Path) -> list:
     combined = {**installed_sources(site), **files}
     tasks = extract_tasks(name, combined, Modules(combined))
     return [t for t in tasks if t.path in files and t.definition.path.startswith(SITE)]
+
+
+def _python_submodule(site: Path, module: str) -> Optional[Path]:
+    """The installed file or package folder of the absolute `module` (``numpy.linalg``), if any."""
+    base = site.joinpath(*module.split("."))
+    if base.is_dir() and any((base / f"__init__{s}").exists() for s in (".py", ".pyi")):
+        return base
+    return next((base.with_name(base.name + s) for s in (".pyi", ".py") if base.with_name(base.name + s).exists()),
+                None)
+
+
+def _top_definitions(site: Path, where: Path) -> dict[str, list[tuple[str, int, str]]]:
+    """Name -> [(key, line, text)] of the top-level ``def``/``class``/assignments of an installed module (a file, or
+    a package folder's files but its tests), a module's ``.pyi`` standing for its ``.py``."""
+    files = [where] if where.is_file() else sorted(p for p in where.rglob("*.py*") if p.suffix in (".py", ".pyi")
+                                                    and not {"tests", "test"} & set(p.relative_to(where).parts))
+    chosen = {p.with_suffix(""): p for p in files if p.suffix == ".py"}
+    chosen.update({p.with_suffix(""): p for p in files if p.suffix == ".pyi"})
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for path in chosen.values():
+        try:
+            text = path.read_text(encoding="utf-8")
+            tree = ast.parse(text)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            continue
+        lines = text.split("\n")
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names = [node.target.id]
+            else:
+                continue
+            line = node.lineno - 1  # a decorated one's ``def`` line
+            for symbol in names:
+                out.setdefault(symbol, []).append((SITE + path.relative_to(site).as_posix(), line,
+                                                   lines[line].rstrip("\r")))
+    return out
+
+
+def chain_tasks(name: str, project, site: Path) -> list:
+    """Uses in the project's Python library files of ``alias.sub(.sub).name`` where ``alias`` imports an installed
+    module (``import numpy as np``, ``from scipy import sparse``) and ``alias.sub`` is an installed submodule
+    (``np.linalg.norm``, ``np.random.RandomState``, ``sparse.linalg.spsolve``), ``name`` defined at the top of one
+    file of that submodule (its ``.pyi`` for a stubbed module; an overloaded function's first signature): Python's
+    `ast`, the cursor at ``name``; one a line."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
+
+    stdlib = frozenset(getattr(sys, "stdlib_module_names", ()))
+    modules: dict[str, Optional[Path]] = {}
+    defined: dict[Path, dict[str, list[tuple[str, int, str]]]] = {}
+
+    def submodule(module: str) -> Optional[Path]:
+        if module not in modules:
+            modules[module] = _python_submodule(site, module) if module.split(".")[0] not in stdlib else None
+        return modules[module]
+
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        if not path.endswith(".py") or not languages.is_library(path):
+            continue
+        text = files[path]
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        bound: dict[str, str] = {}  # alias -> absolute module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    bound[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    bound[a.asname or a.name] = f"{node.module}.{a.name}"
+        lines = lsp_lines(text)
+        seen: set[int] = set()
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute) or node.lineno != node.end_lineno or node.lineno - 1 in seen:
+                continue
+            chain, inner = [node.attr], node.value
+            while isinstance(inner, ast.Attribute):
+                chain.insert(0, inner.attr)
+                inner = inner.value
+            if not isinstance(inner, ast.Name) or inner.id not in bound or len(chain) < 2:
+                continue
+            module = ".".join([bound[inner.id], *chain[:-1]])
+            where = submodule(module)
+            if where is None or any(submodule(".".join([bound[inner.id], *chain[:k]])) is None
+                                    for k in range(len(chain) - 1)):
+                continue  # every link a submodule (``np.ndarray.shape``: an attribute)
+            if where not in defined:
+                defined[where] = _top_definitions(site, where)
+            hits = defined[where].get(chain[-1], [])
+            if not hits or len({key for key, _, _ in hits}) != 1:
+                continue
+            key, target_line, target_text = hits[0]
+            line = node.lineno - 1
+            body = lines[line].encode("utf-8")
+            column = len(body[:node.end_col_offset].decode("utf-8", "replace")) - len(chain[-1])
+            definition = Definition(key, target_line, target_text, chain[-1], module)
+            tasks.append(hole_task(name, path, lines, line, column, chain[-1], definition, "module-chain", "python"))
+            seen.add(line)
+    return tasks
 
 
 _BARE_IMPORT = re.compile(r"(?m)^import[ \t]+(?:type[ \t]+)?\{([^}]*)\}[ \t]*from[ \t]*['\"]([^'\"./][^'\"]*)['\"]")
@@ -1153,7 +1271,7 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
         if site is None:
             print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
             return 2
-        found = dependency_tasks(case, project, site)
+        found = chain_tasks(case, project, site) if case in CHAIN_CASES else dependency_tasks(case, project, site)
     return project, found
 
 
