@@ -102,3 +102,23 @@ def test_the_member_typed_after_a_chain_brings_the_names_starting_with_it(tmp_pa
     typed = "from torch import nn\n\nclass Net(nn.Mod\n"
     got = context(typed, 2, files, len("class Net(nn.Mod"))
     assert "class Module:" in got["site-packages/torch/nn/modules.py"]
+
+
+def test_the_benchmarks_chain_tasks_are_the_uses_through_installed_submodules(tmp_path: Path) -> None:
+    from benchmarks.dependency_context import chain_tasks, fresh_member_tasks
+    from benchmarks.repo_context import index_workspace
+
+    installed(tmp_path)
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    source = ("import numpy as np\nfrom torch import nn\n\n\ndef size(x):\n    n = np.ndarray.shape\n"
+              "    return np.linalg.norm(x) + nn.functional.relu(x)\n")
+    (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(root)
+    tasks = chain_tasks("demo", project, tmp_path / "site-packages")
+    # one a line: the first of it (norm); ``np.ndarray.shape`` is no submodule's name
+    assert [(t.line, t.column, t.name, t.hole) for t in tasks] == [(6, len("    return np.linalg."), "norm",
+                                                                     "norm(x) + nn.functional.relu(x)")]
+    assert (tasks[0].definition.path, tasks[0].definition.line) == ("site-packages/numpy/linalg/_linalg.pyi", 2)
+    assert tasks[0].definition.text.startswith("def norm(")
+    assert [t.text.split("\n")[6] for t in fresh_member_tasks(tasks, 2)] == ["    return np.linalg.no"]
