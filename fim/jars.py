@@ -26,7 +26,10 @@ The jars come through `fim.dependencies`' `installed` mapping (never iterated), 
 holding it (jars whose group prefixes the import's package first), with the names the document uses: its
 members used as ``StringUtils.isEmpty`` (the class's header and those members' lines), else the class itself
 (a stub) or its public members (a source: its first MAX_OUTLINE members' signatures, the bodies left out);
-``import static a.b.C.m`` to ``m`` in ``C``; ``import a.b.*`` to the classes of ``a.b`` the document uses.
+``import static a.b.C.m`` to ``m`` in ``C``; ``import a.b.*`` to the classes of ``a.b`` the document uses. In a
+Kotlin file, an import of a lowercase name no class has (``import kotlinx.coroutines.launch``) and a package
+import's lowercase names the document calls (``launch {``) go to the package's file facades that declare them
+(`fim.kotlinfacades`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import xml.etree.ElementTree as ElementTree
 from functools import lru_cache
 from typing import Mapping, Optional
 
+from fim.kotlinfacades import MAX_STAR_FUNCTIONS, called_names, facade_definitions, is_kotlin
 from fim.languages.base import ImportRef, uses
 
 MAVEN_REPOSITORY = "maven-repository/"
@@ -85,6 +89,11 @@ def jar_definitions(ref: ImportRef, current_path: str, document: str,
         for name in _class_names(document)[:MAX_STAR_CLASSES]:
             found.update(jar_definitions(ImportRef(f"{ref.module[:-2]}.{name}", (name,), ref.language, ref.line),
                                          current_path, document, installed))
+        if is_kotlin(current_path) and not ref.module[:-2].rpartition(".")[2][:1].isupper():
+            # Kotlin's ``launch {``, ``delay(``: top-level functions of the package's file facades
+            for key, members in _facade_definitions(ref.module[:-2], called_names(document), current_path,
+                                                    installed, MAX_STAR_FUNCTIONS).items():
+                found.setdefault(key, []).extend(m for m in members if m not in found[key])
         return found
     parts = ref.module.split(".")
     if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") and parts[1] != "inject" or \
@@ -122,7 +131,23 @@ def jar_definitions(ref: ImportRef, current_path: str, document: str,
                 # none used yet: a long class's source would show its head only, its members' signatures help
                 members = _public_members(installed[key], parts[-1])
             return {key: members or [parts[-1]]}
+    if is_kotlin(current_path) and parts[-1][:1].islower() and not parts[-2][:1].isupper():
+        return facade_definitions(package, [parts[-1]], jars, installed)  # ``import kotlinx.coroutines.launch``
     return {}
+
+
+def _facade_definitions(package: str, names: tuple[str, ...], current_path: str, installed: Mapping[str, str],
+                        limit: int) -> dict[str, list[str]]:
+    """`fim.kotlinfacades.facade_definitions` in the dependency jars holding the package's folder."""
+    parts = package.split(".")
+    if not names or len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
+            not all(p.isidentifier() for p in parts):
+        return {}
+    folder = "/".join(parts) + "/"
+    jars = [j for j in dependency_jars(current_path, installed) if any(jar and f"{jar}!/{folder}" in installed
+                                                                        for jar in j[1:])]
+    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    return facade_definitions(package, names, jars, installed, limit)
 
 
 _CLASS_USE = re.compile(r"(?<![\w$.])([A-Z][\w$]*[a-z][\w$]*)\s*(?=\.\s*[A-Za-z_$]|\(|<|\s+[a-z_$][\w$]*\s*[=;,)])"

@@ -326,7 +326,7 @@ class InstalledFiles(Mapping[str, str]):
     def _read(self, key: str, stamp: Stamp) -> str:
         """The text of `key` ("" when too big, binary or minified code)."""
         path = self.path(key)
-        if key.endswith("/"):  # a folder: its files' names, then its folders' (``name/``)
+        if key.endswith("/") and "!/" not in key:  # a folder: its files' names, then its folders' (``name/``)
             try:
                 with os.scandir(path) as entries:  # type: ignore[arg-type]
                     found = [(not e.is_file(), e.name + ("" if e.is_file() else "/")) for e in entries

@@ -4,7 +4,7 @@ A jar's zip directory is read once per stamp of the jar (its mtime, size, inode,
 at most MAX_ENTRIES names a jar; an entry is read when asked for, up to the size cap (ENTRY_BYTES at least: a
 library's sources hold files far bigger than a workspace's). ``X.java`` names the entry
 ``X.java``, else, in a jar without it (a binary jar), ``X.class`` rendered as a Java stub by `fim.classfile`;
-``a/b/`` a folder that holds entries.
+``a/b/`` a folder that holds entries, whose text is its listing (files, then ``name/`` folders; one a line).
 """
 
 from __future__ import annotations
@@ -80,8 +80,22 @@ class JarEntries:
             return name[:-len(".java")] + ".class"
         return ""
 
+    def listing(self, jar: Path, stamp: Hashable, folder: str) -> str:
+        """The names in the jar's folder `folder` (``a/b/``), as a folder's listing: its files', then its folders'
+        (``name/``), each sorted, one a line; "" for none."""
+        names = self._directory(jar, stamp)
+        if folder not in names:
+            return ""
+        inside = [n[len(folder):] for n in names if n.startswith(folder) and n != folder]
+        files = sorted(n for n in inside if "/" not in n)
+        folders = sorted(n for n in inside if n.count("/") == 1 and n.endswith("/"))
+        return "\n".join(files + folders)
+
     def text(self, jar: Path, stamp: Hashable, name: str, cap: int) -> str:
-        """The text of the entry `name` reads ("" when too big, binary, or not there)."""
+        """The text of the entry `name` reads ("" when too big, binary, or not there); a folder's (``a/b/``) its
+        listing."""
+        if name.endswith("/"):
+            return self.listing(jar, stamp, name)
         entry = self.entry(jar, stamp, name)
         cap = max(cap, ENTRY_BYTES)
         if not entry:
