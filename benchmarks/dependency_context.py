@@ -23,7 +23,9 @@ for psycopg2 (C), Debian's ``libpq-dev`` the same way, ``-I <deb>/usr/include/po
 Debian's upstream tarball of its source (``debian-orig:``: Debian's pool, downloaded with urllib) and Debian's
 commons-lang3 jar in a local Maven repository (``deps/maven-repository``) at the version its pom.xml asks for, and
 for commons-text-sources at the jar's own version, with a sources jar zipped from commons-lang3's upstream tarball
-beside it (`maven_prepared`). The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``,
+beside it (`maven_prepared`); for kotlinx-coroutines (Kotlin), its upstream tarball's integration/, reactive/
+and ui/ modules with a build.gradle naming kotlinx-coroutines-core 1.0.1, Debian's jar and pom in that repository
+(`kotlin_prepared`). The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``,
 ``MAVEN_OPTS``'s ``-Dmaven.repo.local``, the compile_commands.json), not at the user's. Tasks are
 `benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports
 followed to the defining line) over the project's files together with the environment's site-packages (keys
@@ -49,7 +51,10 @@ prototype ``GIT_EXTERN(int) git_repository_open(``, a type, a macro, an enumerat
 line, 200 of them spread over the files (`c_header_tasks`); psycopg2's ``psycopg/*.c`` the same with libpq's headers
 (``PQexec(``); commons-text's ``src/main``: ``Class.member`` of a class imported from the pom's jars
 (``StringUtils.isEmpty``, the cursor at the member), its first declaration in the class file's stub, or in the
-sources jar's file for commons-text-sources (`maven_jar_tasks`). dart-http (Dart, not in the default run: its
+sources jar's file for commons-text-sources (`maven_jar_tasks`); kotlinx-coroutines' ``.kt`` files: a call
+(``launch {``, ``delay(``) of a top-level function imported by name or by its package's ``*``, declared in a file
+facade class of the jar (``BuildersKt``) and nowhere in the project, its stub's member line (`kotlin_facade_tasks`).
+dart-http (Dart, not in the default run: its
 sources are GitHub clones, ``--dart-sources``): http's package with async, collection and http2 in the benchmark's
 pub cache (``deps/pub-cache/hosted/pub.dev/NAME-VERSION``) and a ``.dart_tool/package_config.json`` naming them as
 ``dart pub get`` writes it, their own ``test/`` folders moved into the workspace as their dependents (http's
@@ -177,10 +182,18 @@ CASES = {
     "commons-text-sources": (f"{DEBIAN_ORIG}c/commons-text/commons-text_1.13.1.orig.tar.xz",
                              ("deb:libcommons-lang3-java=3.12.0-2+deb12u1",
                               f"{DEBIAN_ORIG}libc/libcommons-lang3-java/libcommons-lang3-java_3.12.0.orig.tar.xz")),
+    # Kotlin: kotlinx-coroutines 1.0.1's integration/, reactive/ and ui/ modules (Debian's source; core, common, js
+    # and native left out) calling core's top-level functions (``launch {``, ``withContext(``), a build.gradle
+    # naming the core jar: Debian's in the Maven repository, its file facades (``BuildersKt``) as stubs
+    "kotlinx-coroutines": (f"{DEBIAN_ORIG}k/kotlinx-coroutines/kotlinx-coroutines_1.0.1.orig.tar.xz",
+                           ("deb:libkotlinx-coroutines-java=1.0.1-2",)),
 }
 # Python cases whose tasks are the ``alias.sub.name`` uses (`chain_tasks`): `dependency_tasks`' ground truth reads
 # the ``.py`` sources only, where numpy's ``.pyi`` stubs are what the server reads
 CHAIN_CASES = frozenset({"quantecon"})
+# Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
+KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
+                                        "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
 PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
@@ -1025,6 +1038,105 @@ def maven_jar_tasks(name: str, project, root: Path) -> list:
     return tasks
 
 
+def kotlin_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
+    """The Kotlin project `spec`'s folders KOTLIN_BUILDS names in ``deps/<case>`` (their own build.gradle files
+    left out) with one build.gradle naming the jar's coordinates, that jar and its pom (from the Debian packages
+    `pins`' ``usr/share/maven-repo``) in the benchmark's Maven repository."""
+    folders, coordinate = KOTLIN_BUILDS[case]
+    group, artifact, version = coordinate.split(":")
+    root = benchmark_dir() / "deps" / case
+    done = root.with_name(root.name + ".ok")
+    wanted = " ".join([spec, *pins, coordinate])
+    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    source = debian_orig(spec, log)
+    for folder in folders:
+        shutil.copytree(source / folder, root / folder)
+    for build in [*root.rglob("build.gradle"), *root.rglob("build.gradle.kts")]:
+        build.unlink()
+    (root / "build.gradle").write_text(f'dependencies {{\n    implementation "{coordinate}"\n}}\n', encoding="utf-8")
+    for pin in pins:
+        repo = fetch(pin, log).root / "usr" / "share" / "maven-repo" / group.replace(".", "/") / artifact / version
+        folder = maven_repository() / group.replace(".", "/") / artifact / version
+        folder.mkdir(parents=True, exist_ok=True)
+        for file in (f"{artifact}-{version}.jar", f"{artifact}-{version}.pom"):
+            if (repo / file).exists():
+                shutil.copyfile((repo / file).resolve(), folder / file)
+    done.write_text(wanted + "\n", encoding="utf-8")
+    return root
+
+
+_KOTLIN_CALL = re.compile(r"(?<![\w$.])([a-z_]\w*)\s*(?:<[\w<>?, .]*>\s*)?[({]")
+
+
+def kotlin_facade_tasks(name: str, project, root: Path) -> list:
+    """Calls in the project's Kotlin files (``launch {``, ``delay(``, the cursor at the name) of a top-level
+    function the file imports (by name or by its package's ``*``) that a file facade class of the build.gradle's
+    jars declares (``BuildersKt``: its stub's member line, as the server renders it) and no project file declares;
+    the first call of each name in each file."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition
+    from fim.classfile import class_stub
+    from fim.jars import MAVEN_REPOSITORY, dependency_jars
+    from fim.kotlinfacades import _DECLARED, _STUB_METHOD, declared
+    from fim.positions import lsp_lines
+
+    class Repository(dict):  # the build.gradle and the jars' and poms' keys, as `fim.jars` reads them
+        def __contains__(self, key: object) -> bool:
+            if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
+                return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
+            return super().__contains__(key)
+
+        def __missing__(self, key: str) -> str:
+            if key.endswith(".pom") and key in self:
+                return (maven_repository() / key[len(MAVEN_REPOSITORY):]).read_text(encoding="utf-8")
+            raise KeyError(key)
+
+    repository = Repository({"build.gradle": (root / "build.gradle").read_text(encoding="utf-8")})
+    facades: dict[tuple[str, str], tuple[str, int, str]] = {}  # (package, name) -> (key, line, text)
+    for _, binary, _ in dependency_jars("X.kt", repository):
+        with zipfile.ZipFile(maven_repository() / binary[len(MAVEN_REPOSITORY):]) as archive:
+            for entry in sorted(archive.namelist()):
+                stem = entry[:-len(".class")]
+                if not entry.endswith("Kt.class") or "$" in stem or "__" in stem:
+                    continue
+                lines = lsp_lines(class_stub(archive.read(entry)))
+                package = stem.rpartition("/")[0].replace("/", ".")
+                for written, member in declared("".join(lines), False).items():
+                    where = next((k for k, d in enumerate(lines) if (m := _STUB_METHOD.match(d)) and
+                                  m.group(1) == member), None)
+                    if where is not None:
+                        facades.setdefault((package, written), (f"{binary}!/{stem}.java", where,
+                                                                lines[where].rstrip("\r\n")))
+    files = {p: t for p, t in project.index.snapshot().items() if languages.language_of(p) == "kotlin"}
+    defined = {n for text in files.values() for n in _DECLARED.findall(text)}
+    tasks = []
+    for path in sorted(files):
+        text = files[path]
+        named = {m.group(2): m.group(1) for m in re.finditer(r"(?m)^import[ \t]+([\w.]+)\.([a-z_]\w*)[ \t]*$", text)}
+        stars = re.findall(r"(?m)^import[ \t]+([\w.]+)\.\*[ \t]*$", text)
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        seen: set[str] = set()
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines) or line.lstrip().startswith(("import ", "package ")):
+                continue
+            for m in _KOTLIN_CALL.finditer(line):
+                called = m.group(1)
+                if called in seen or called in defined:
+                    continue
+                package = named.get(called) or next((p for p in stars if (p, called) in facades), None)
+                if package is None or (package, called) not in facades:
+                    continue
+                seen.add(called)
+                key, where, declaration = facades[(package, called)]
+                definition = Definition(key, where, declaration, called, f"{package}.{called}")
+                tasks.append(hole_task(name, path, lines, i, m.start(1), called, definition, "jar-facade", "kotlin"))
+    return tasks
+
+
 def pub_cache() -> Path:
     """The benchmark's pub cache (``hosted/pub.dev/NAME-VERSION``): the Dart case's dependencies, as pub has them."""
     return benchmark_dir() / "deps" / "pub-cache"
@@ -1241,12 +1353,16 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
     spec, pins = CASES[case]
     if spec.startswith("dart:"):
         root = prepared_pub(spec, pins, dart_sources, log)
+    elif case in KOTLIN_BUILDS:
+        root = kotlin_prepared(case, spec, pins, log)
     elif spec.startswith(DEBIAN_ORIG):
         root = maven_prepared(case, spec, pins, log)
     else:
         root = prepared(spec, pins, log)
     project, _ = index_workspace(root)
-    if spec.startswith(DEBIAN_ORIG):
+    if case in KOTLIN_BUILDS:
+        found = kotlin_facade_tasks(case, project, root)
+    elif spec.startswith(DEBIAN_ORIG):
         found = maven_jar_tasks(case, project, root)
     elif spec.startswith("dart:"):
         found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, seed, "all")

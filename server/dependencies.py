@@ -36,8 +36,8 @@ only; `MAX_UP` levels up at most, no hidden folder). Java's: ``maven-repository/
 `find_maven_repository`: MAVEN_OPTS's ``-Dmaven.repo.local``, else ``~/.m2/settings.xml``'s ``<localRepository>``,
 else ``~/.m2/repository``), ``gradle-caches/<path>`` (``$GRADLE_USER_HOME/caches/modules-2/files-2.1``,
 `find_gradle_caches`), and ``<jar key>!/<entry>`` for an entry of a jar there (`server.jarfiles`: the zip directory
-read once per jar stamp, a class file rendered as a Java stub); the workspace's pom.xml, build.gradle(.kts) and
-libs.versions.toml.
+read once per jar stamp, a class file rendered as a Java stub, a folder ``a/b/`` its entries' listing); the
+workspace's pom.xml, build.gradle(.kts) and libs.versions.toml.
 """
 
 from __future__ import annotations
