@@ -1346,6 +1346,42 @@ def fresh_member_tasks(tasks: Sequence, typed: int = 0) -> list:
     return out
 
 
+# A C header's name as its first and only use with part of it typed (`fresh_identifier_tasks`): "last", through its
+# last ``_`` and 2 more characters (``git_repository_op``; without ``_`` its first 4: ``PQex``); "prefix", 2 characters
+# past the library prefix (through its first ``_``, else its leading capitals: ``git_re``, ``GIT_OI``, ``PQex``).
+C_TYPED = {"last": "fresh, last _ +2", "prefix": "fresh, prefix +2"}
+_LIBRARY_PREFIX = re.compile(r"_*[A-Za-z0-9]*?_|[A-Z]+(?=[a-z0-9])|[a-z]+(?=[A-Z0-9])")
+
+
+def typed_prefix(name: str, rule: str) -> str:
+    """The part of `name` typed under `rule` (a key of `C_TYPED`)."""
+    if rule == "last":
+        return name[:name.rfind("_") + 3] if "_" in name.strip("_") else name[:4]
+    m = _LIBRARY_PREFIX.match(name)
+    return name[:(m.end() if m else 0) + 2]
+
+
+def fresh_identifier_tasks(tasks: Sequence, rule: str) -> list:
+    """Each C header task (style ``c-header``) as the name's first and only use (the document without its other
+    lines that use the name as a word) with `typed_prefix` typed, package ``NAME (<C_TYPED[rule]>)``; a name that
+    the rule would type whole is left out."""
+    out = []
+    for task in tasks:
+        head = typed_prefix(task.name, rule)
+        if task.style != "c-header" or len(head) >= len(task.name):
+            continue
+        lines = task.text.split("\n")
+        word = re.compile(r"(?<!\w)" + re.escape(task.name) + r"(?!\w)")
+        other = {i for i, line in enumerate(lines) if i != task.line and word.search(line)}
+        kept = [line for i, line in enumerate(lines) if i not in other]
+        line = task.line - sum(1 for i in other if i < task.line)
+        kept[line] = kept[line][:task.column] + head + kept[line][task.column:]
+        out.append(replace(task, package=f"{task.package} ({C_TYPED[rule]})", task_id=f"{task.task_id}:{rule}",
+                           line=line, column=task.column + len(head), character=task.character + len(head),
+                           hole=task.hole[len(head):], text="\n".join(kept)))
+    return out
+
+
 def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[[str], None]) -> tuple["Project", list]:
     """The case's project (prepared once, then indexed) and its tasks of installed packages' names."""
     from server.dependencies import find_environment, site_packages
@@ -1444,6 +1480,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace-tasks", type=int, default=40,
                         help="tasks per case of the project's own definitions, to check they are not crowded "
                              "out (default 40; 0 = none)")
+    parser.add_argument("--c-typed", nargs="*", choices=sorted(C_TYPED), default=["last"],
+                        help="the C header tasks again as a fresh identifier with part of it typed: through its "
+                             "last _ and 2 more characters (last, the default), or 2 past the library prefix")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quality-tasks", type=int, default=0,
                         help="then complete this many of the installed packages' tasks (drawn round-robin over the "
@@ -1483,9 +1522,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         own = workspace_tasks(case, project, args.workspace_tasks, args.seed) if args.workspace_tasks > 0 else []
         fresh = fresh_member_tasks(found)
         typed = fresh_member_tasks(found, TYPED)
-        for label in (case, f"{case} (workspace)", f"{case} (fresh member)", f"{case} (fresh, {TYPED} typed)"):
+        identifiers = [t for rule in args.c_typed for t in fresh_identifier_tasks(found, rule)]
+        for label in (case, f"{case} (workspace)", f"{case} (fresh member)", f"{case} (fresh, {TYPED} typed)",
+                      *(f"{case} ({C_TYPED[rule]})" for rule in args.c_typed)):
             projects[label] = project
-        tasks += found + fresh + typed + own
+        tasks += found + fresh + typed + identifiers + own
         info.append({"case": case, "project": spec, "dependencies": list(pins), "tasks": len(found),
                      "fresh_member_tasks": len(fresh), "workspace_tasks": len(own),
                      "files": len(project.index.snapshot())})
@@ -1536,6 +1577,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"{'tasks':<27}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
     groups = [i["case"] for i in info] + [f"{i['case']} (fresh member)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} (fresh, {TYPED} typed)" for i in info if i["fresh_member_tasks"]]
+    groups += [f"{i['case']} ({C_TYPED[rule]})" for i in info for rule in args.c_typed]
     groups += [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
     for group in groups:
         before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
