@@ -15,7 +15,8 @@ Sources, most important first:
    ``<git2.h>``, `fim.cheaders.workspace_includes`), as signatures and
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files; the member being typed
    after an installed module's name (``flag.|``, `fim.member`) brings the names that module offers (those
-   starting with the part typed first) ahead of the other installed files;
+   starting with the part typed first) ahead of the other installed files, as a C library's identifier being
+   typed (``git_repository_o|``, `fim.cprefix`) brings the names the included headers declare that it begins;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -45,6 +46,7 @@ from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.cheaders import workspace_includes
+from fim.cprefix import prefix_definitions
 from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
@@ -182,6 +184,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
     at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
     refs: tuple = ()
+    unresolved: list = []  # the imports no workspace file resolves (C: and those its workspace headers make)
     if files:
         index = _index(files)
         if entry is not None and entry.learn is not None:
@@ -195,6 +198,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             targets = [p for p in resolve(ref, current_path, index)
                        if p != current_path and readable(p) and p in files]
             if not targets and installed is not None:
+                unresolved.append(ref)
                 for path, found in installed_definitions(ref, current_path, current_text, installed).items():
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)
@@ -236,6 +240,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             # ``#include "types.h"`` whose ``#include <git2.h>`` no workspace file resolves: a library's header
             for ref in workspace_includes(refs, current_path, files, lambda r, p: resolve(r, p, index),
                                           lambda p: _file_imports(files[p], _language_id(p) or "c")):
+                unresolved.append(ref)
                 for path, found in installed_definitions(ref, current_path, current_text, installed).items():
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)
@@ -243,6 +248,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             column = utf16_to_index(lines[cursor_line], cursor_character)
             at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
                                            installed)[1]
+            if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
+                at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
+                                               [files[p] for p in import_paths])
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:
                 line, names = import_paths[path]
