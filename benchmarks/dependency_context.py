@@ -65,7 +65,11 @@ files out.
 
 Each task typed as a member (the cursor after ``alias.`` or ``Alias::``) comes twice more (`fresh_member_tasks`): as
 the name's first and only use (the document's other lines using it removed), and so with its first two characters
-typed (``flag.Co``): the member being typed, which `fim.member` brings.
+typed (``flag.Co``): the member being typed, which `fim.member` brings. Each C header task comes again
+(`fresh_identifier_tasks`, ``--c-typed``) as the name's first and only use with part of it typed: through its last
+``_`` and 2 more characters (``git_repository_op``; a name without ``_`` its first 4, ``PQex``: "last", the default)
+or 2 past the library prefix (``git_re``, ``GIT_OI``: "prefix"), the identifier being typed, which `fim.cprefix`
+brings.
 
 With ``--quality-tasks N``, N of the installed packages' tasks (round-robin over the cases and their fresh-member
 variants, `quality_tasks`) are completed by the real small model (Gemma 3 270M) with the server's default settings,
