@@ -114,3 +114,21 @@ def test_a_library_name_being_typed_through_a_workspace_header_reaches_the_promp
     assert "GIT_EXTERN(void) git_repository_free(git_repository *repo);" in \
         by_source["c-include/0/git2/repository.h"]
     assert "git_repository_open(" not in by_source["c-include/0/git2/repository.h"]
+
+
+def test_the_benchmark_types_a_c_name_s_prefix_as_its_first_and_only_use():
+    from benchmarks.dependency_context import fresh_identifier_tasks, hole_task, typed_prefix
+    from benchmarks.repo_context import Definition
+
+    assert [typed_prefix(n, "last") for n in ("git_repository_open", "PQexec", "GIT_OID_HEXSZ")] == [
+        "git_repository_op", "PQex", "GIT_OID_HE"]
+    assert [typed_prefix(n, "prefix") for n in ("git_repository_open", "PQexec", "GIT_OID_HEXSZ")] == [
+        "git_re", "PQex", "GIT_OI"]
+    lines = ["#include <git2.h>\n", "int f(void)\n", "{\n", "    git_repository_open(&a, p);\n",
+             "    return git_repository_open(&b, q);\n", "}\n"]
+    definition = Definition("c-include/0/git2/repository.h", 3, "GIT_EXTERN(int) git_repository_open(", "x", "")
+    task = hole_task("pygit2", "src/a.c", lines, 4, 11, "git_repository_open", definition, "c-header", "c")
+    fresh, = fresh_identifier_tasks([task], "last")
+    assert fresh.package == "pygit2 (fresh, last _ +2)" and fresh.line == 3 and fresh.hole == "en(&b, q);"
+    assert fresh.text.split("\n")[fresh.line][:fresh.column] == "    return git_repository_op"
+    assert "git_repository_open" not in fresh.text
