@@ -38,7 +38,13 @@ TypeScript (react-query's ``src/``): the uses of names imported by name from an 
 definition is in that package's ESM declaration files (`benchmarks.languages`' line patterns: ``declare class
 QueryObserver``); grpc-js's ``src/``: what it imports from a Node built-in, by name (``import { Socket } from
 'net'``) or as a namespace's member (``http2.connect(``, the cursor after ``http2.``), declared in @types/node's
-``declare module "http2" {`` block (`node_builtin_tasks`; an overloaded function's first signature); regex's
+``declare module "http2" {`` block (`node_builtin_tasks`; an overloaded function's first signature);
+ts-json-schema-generator's files (``import ts from "typescript"``, typescript 5.5's ``declare namespace ts`` and its
+``export = ts``) and vscode-languageclient's compiled ``lib/`` (``const vscode_1 = require("vscode")``, @types/vscode
+1.82's ``declare module 'vscode'``): a member of a namespace, enum or class of those declarations used through the
+imported name (``ts.SyntaxKind.Identifier``, ``ts.isIdentifier``, ``ts.sys.readFile`` through ``let sys: System``,
+``vscode_1.window.showErrorMessage``, ``vscode_1.Disposable.from``), the cursor at the member, declared once in its
+container as `nested_declarations` reads the file by line patterns (`namespace_member_tasks`); regex's
 ``src/``: a name a ``use`` of a dependency crate brings (``use regex_syntax::hir::{self, Hir}``: ``Hir``) or one
 after a path through the crate or such a module (``regex_syntax::is_word_byte(``, ``hir::Class``), defined once in
 the crates' ``src/`` (`cargo_dependency_tasks`); cobra's library files: ``alias.Name`` of a required module's
@@ -143,6 +149,13 @@ CASES = {
     "react-query": ("npm:@tanstack/react-query@5.59.0", ("@tanstack/query-core@5.59.0",)),
     # Node's built-ins (http2, net, tls, stream, events, zlib, os, fs...) through @types/node's declare module blocks
     "grpc-js": ("npm:@grpc/grpc-js@1.12.2", ("@types/node@22.9.0",)),
+    # TypeScript's compiler API: ts-json-schema-generator 2.3.0's src/ (``import ts from "typescript"``:
+    # ts.SyntaxKind.Identifier, ts.TypeFlags.Any, ts.NodeFlags...), typescript 5.5's ``declare namespace ts`` members
+    "ts-json-schema-generator": ("npm:ts-json-schema-generator@2.3.0", ("typescript@5.5.4",)),
+    # VS Code's API: vscode-languageclient 9.0.1's compiled lib/ (``const vscode_1 = require("vscode")``:
+    # vscode_1.window.showErrorMessage, vscode_1.workspace.getConfiguration, vscode_1.Disposable.from...) on
+    # @types/vscode at the version its engines field asks for: ``declare module 'vscode' { export namespace window``
+    "vscode-languageclient": ("npm:vscode-languageclient@9.0.1", ("@types/vscode@1.82.0",)),
     # Rust: regex 1.7.1's src/ using regex-syntax (its parser's Hir), aho-corasick and memchr, Debian's crates
     "regex": ("deb:librust-regex-dev=1.7.1-1", ("deb:librust-regex-syntax-dev=0.6.27-1",
                                                 "deb:librust-aho-corasick-dev=0.7.19-1",
@@ -198,6 +211,7 @@ CHAIN_CASES = frozenset({"quantecon"})
 # Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
 KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
+NAMESPACE_CASES = {"ts-json-schema-generator": "typescript", "vscode-languageclient": "@types/vscode"}  # case -> the package whose namespaces' members it uses
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
 PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
@@ -720,6 +734,125 @@ def node_builtin_tasks(name: str, project, root: Path) -> list:
                 definition = Definition(target, at, target_lines[at].rstrip("\r\n"), symbol, module)
                 style = "node-member" if m.group(2) and m.group(1) in aliases else "node-named"
                 tasks.append(hole_task(name, path, lines, i, column, symbol, definition, style, language))
+                break
+    return tasks
+
+
+_IMPORT_CLAUSE = re.compile(r"(?m)^import[ \t]+(?:type[ \t]+)?([^;'\"]*?)[ \t]*from[ \t]*['\"]([^'\"./][^'\"]*)['\"]")
+_REQUIRE_LINE = re.compile(r"(?m)^(?:const|let|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*=[ \t]*require\([\"']([^\"']+)[\"']\)")
+_CONTAINER_LINE = re.compile(r"^\s*(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(namespace|module|enum|class|interface)"
+                             r"\s+([A-Za-z_$][\w$]*)[^{]*\{")
+_AMBIENT_LINE = re.compile(r"^\s*(?:export\s+)?declare\s+(?:module|global)\b[^{]*\{")
+_MEMBER_LINES = {
+    "namespace": re.compile(r"^\s*(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(?:function|const|let|var|type|"
+                            r"namespace|module|enum|class|interface)\s+([A-Za-z_$][\w$]*)(?:\s*:\s*([\w$.]+))?"),
+    "enum": re.compile(r"^\s*([A-Za-z_$][\w$]*)\s*(?:=|,|$)"),
+    "class": re.compile(r"^\s*(?:(?:public|protected|static|readonly|abstract|get|set)\s+)*"
+                       r"([A-Za-z_$][\w$]*)\??\s*[(<:]"),
+}
+
+
+def nested_declarations(text: str) -> tuple[dict[str, dict[str, list[int]]], dict[str, str]]:
+    """(container -> member -> the zero-based lines declaring it, ``const`` -> its annotated type's name) of a
+    declaration file, read by line patterns and brace depth (strings and comments blanked), independently of
+    `fim.namespaces`: containers by dotted path (``ts.SyntaxKind``; "" the top, where the members of a ``declare
+    module "vscode" {`` block are), a namespace's declarations, an enum's members, a class's or interface's."""
+    from benchmarks import languages
+
+    code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    members: dict[str, dict[str, list[int]]] = {}
+    typed: dict[str, str] = {}
+    stack: list[tuple[str, str, int]] = []  # (kind, dotted path, the brace depth of its members)
+    depth = 0
+    for i, line in enumerate(code.split("\n")):
+        kind, scope, level = stack[-1] if stack else ("namespace", "", 0)
+        direct = depth == level
+        if direct:
+            m = _MEMBER_LINES["class" if kind == "interface" else kind].match(line)
+            if m and m.group(1) not in ("constructor", "declare", "export"):
+                members.setdefault(scope, {}).setdefault(m.group(1), []).append(i)
+                if kind == "namespace" and m.lastindex == 2:
+                    typed[f"{scope}.{m.group(1)}".lstrip(".")] = m.group(2).rpartition(".")[2]
+        opened = _CONTAINER_LINE.match(line) if direct else None
+        ambient = direct and opened is None and _AMBIENT_LINE.match(line) is not None
+        depth += line.count("{") - line.count("}")
+        if opened is not None:
+            stack.append((opened.group(1).replace("module", "namespace"), f"{scope}.{opened.group(2)}".lstrip("."),
+                          depth))
+        elif ambient:
+            stack.append(("namespace", scope, depth))
+        while stack and depth < stack[-1][2]:
+            stack.pop()
+    return members, typed
+
+
+def namespace_member_tasks(name: str, project, root: Path, package: str) -> list:
+    """Uses in the project's TypeScript library files of a member of a namespace, enum or class that `package`'s
+    declarations export (``import ts from "typescript"`` with its ``export = ts``: ``ts.SyntaxKind.Identifier``,
+    ``ts.isIdentifier``, ``ts.factory.createIdentifier`` through ``const factory: NodeFactory``; ``import { window }
+    from "vscode"``: ``window.showInformationMessage``), the cursor at the member, declared once in its container
+    (`nested_declarations`); the first use of each member in each file."""
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
+
+    data = json.loads((root / "node_modules" / package / "package.json").read_text(encoding="utf-8"))
+    entry = posixpath.normpath(f"node_modules/{package}/{data.get('types') or data.get('typings') or 'index.d.ts'}")
+    text = (root / entry).read_text(encoding="utf-8", errors="replace")
+    members, typed = nested_declarations(text)
+    assigned = re.search(r"(?m)^export\s*=\s*([A-Za-z_$][\w$]*)\s*;", text)
+    target_lines = lsp_lines(text)
+    files = project.index.snapshot()
+    tasks = []
+    for path, language, source in _js_library_files(files):
+        heads: dict[str, str] = {}  # local name -> its dotted path in the declarations ("": the module's top)
+        for m in _IMPORT_CLAUSE.finditer(source):
+            if m.group(2) not in (package, package.removeprefix("@types/")):
+                continue
+            named = re.search(r"\{([^}]*)\}", m.group(1))
+            for part in named.group(1).split(",") if named else ():
+                words = part.replace("type ", " ").split()
+                if len(words) in (1, 3):
+                    heads[words[-1]] = words[0]
+            for part in re.sub(r"\{[^}]*\}", "", m.group(1)).split(","):
+                words = part.split()
+                if words[:2] == ["*", "as"] and len(words) == 3:
+                    heads[words[2]] = assigned.group(1) if assigned else ""
+                elif len(words) == 1 and assigned:
+                    heads[words[0]] = assigned.group(1)
+        for m in _REQUIRE_LINE.finditer(source):  # compiled code: ``const vscode_1 = require("vscode");``
+            if m.group(2) in (package, package.removeprefix("@types/")):
+                heads[m.group(1)] = assigned.group(1) if assigned else ""
+        if not heads:
+            continue
+        lines = lsp_lines(source)
+        seen: set[str] = set()
+        for i, line in _use_lines(source):
+            for m in re.finditer(r"(?<![\w$.])([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*)+)", line):
+                if m.group(1) not in heads:
+                    continue
+                segments = m.group(2).split(".")[1:]
+                parts = ([heads[m.group(1)]] if heads[m.group(1)] else []) + segments
+                scope, k = "", 0
+                while k < len(parts) - 1:
+                    step = f"{scope}.{parts[k]}".lstrip(".")
+                    if step in members:
+                        scope = step
+                    elif step in typed and f"{scope}.{typed[step]}".lstrip(".") in members:
+                        scope = f"{scope}.{typed[step]}".lstrip(".")
+                    elif step in typed and typed[step] in members:
+                        scope = typed[step]
+                    else:
+                        break
+                    k += 1
+                where = members.get(scope, {}).get(parts[k], []) if scope else []
+                if len(where) != 1 or f"{scope}.{parts[k]}" in seen:
+                    continue
+                seen.add(f"{scope}.{parts[k]}")
+                shown = segments[:k - (len(parts) - len(segments))]  # the segments before the member
+                column = m.end(1) + sum(len(p) + 1 for p in shown) + 1
+                definition = Definition(entry, where[0], target_lines[where[0]].rstrip("\r\n"), parts[k], scope)
+                tasks.append(hole_task(name, path, lines, i, column, parts[k], definition, "namespace-member",
+                                       language))
                 break
     return tasks
 
@@ -1417,6 +1550,8 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
     elif spec.startswith("deb:"):
         found = cargo_dependency_tasks(case, project, [cargo_home() / "registry" / "src" / CARGO_INDEX /
                                                       fetch(pin).root.name for pin in pins])
+    elif case in NAMESPACE_CASES:
+        found = namespace_member_tasks(case, project, root, NAMESPACE_CASES[case])
     elif spec.startswith("npm:") and any(p.startswith("@types/node@") for p in pins):
         found = node_builtin_tasks(case, project, root)
     elif spec.startswith("npm:"):
