@@ -25,8 +25,11 @@ declarations (package.json ``types``/``typings``/``exports`` types conditions, `
 for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/promises``) is its
 ``declare module`` block in @types/node (the file of its name, ``@types/node/fs.d.ts``, else one that
 ``index.d.ts`` references; a default import, ``import fs from "node:fs"``, stands for the names used as
-``fs.readFileSync``); for Go, the package's files in the ``vendor`` folder of the nearest module above
-the file that has a ``vendor/modules.txt``, else in Go's module cache (keys ``go-modules/<path>@<version>/...``)
+``fs.readFileSync``); a name used as a chain through a namespace, enum or class of the declarations
+(``window.showInformationMessage(``, ``ts.SyntaxKind.Identifier``) stands for the members it reaches
+(`fim.namespaces.chained_uses`), not the whole namespace; for Go, the package's files in the ``vendor`` folder of
+the nearest module above the file that has a ``vendor/modules.txt``, else in Go's module cache (keys
+``go-modules/<path>@<version>/...``)
 at the version the nearest ``go.mod`` requires (`fim.gomodules`); for Rust, the crate's files in Cargo's
 registry sources (keys ``cargo-registry/...``) at the version the nearest ``Cargo.lock`` names (`fim.crates`); for
 PHP, the class a ``use`` names in the Composer vendor folder of the nearest ``composer.json`` (`fim.composer`);
@@ -62,6 +65,7 @@ from fim.gems import gem_definitions, gem_names
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.jars import jar_definitions
+from fim.namespaces import chained_uses
 from fim.languages.javascript import subpath_targets
 from fim.pubpackages import pub_definitions
 from fim.symbols import defined_names, defines
@@ -147,6 +151,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         for path, defined in chain_definitions(ref, document, installed).items():
             held = found.setdefault(path, [])
             held.extend(n for n in defined if n not in held)
+    if family == "javascript" and document:  # ``window.showInformationMessage(``: that member, not all `window`
+        return chained_uses(ref.module, current_path, document, installed, found)
     return found
 
 

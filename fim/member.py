@@ -9,6 +9,9 @@ public names that module offers (`fim.dependencies.module_names`), those startin
 maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used.
 Python's qualifier may be a chain through installed submodules, or a submodule imported by name (``np.linalg.no|``,
 ``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe.
+In JavaScript and TypeScript a name imported from a package whose declarations make it a namespace, enum or class
+(``window.showInf|``, ``vscode.window.|``, ``ts.SyntaxKind.Ide|``) brings that declaration's members first
+(`fim.namespaces`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fim.gems import probed_require
 from fim.dependencies import MAX_NAMES, installed_definitions, module_names
 from fim.imports import ImportRef, imported_modules
 from fim.pychains import chain_member_definitions
+from fim.namespaces import namespace_member_definitions
 
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
 # ``alias.`` or ``alias::`` then the part of the member typed, at the end of the text before the cursor
@@ -48,6 +52,10 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     order); ("", {}) where the cursor follows no installed module's name."""
     if not 0 <= cursor_line < len(lines):
         return "", {}
+    chained = namespace_member_definitions(lines, cursor_line, column, language, current_path, installed,
+                                           document)
+    if chained is not None:  # ``window.showInf|``, ``ts.SyntaxKind.Ide|``: a namespace's, enum's or class's members
+        return chained
     found = cursor_member(lines[cursor_line][:column])
     entry = languages.get(language)
     if entry is not None and entry.family == "python" and (found is None or _probed(

@@ -23,7 +23,8 @@ path) or a bundle path (``ruby/<api>/gems``, ``specifications``) and the workspa
 ``.bundle/config`` files (a key ending with ``/``: that folder's file names, then its folders' as ``name/``: one
 listing of a Go package, of Cargo's registry indexes, of a gem dir's ``gems/`` where no Gemfile.lock names the
 versions). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
-workspace's files are (a Cargo.lock, Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB; no NUL
+workspace's files are (a Cargo.lock, Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB, a ``.d.ts`` up to 2 MB:
+typescript.d.ts is 580 KB; no NUL
 byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the same mtime);
 secret-looking paths are never opened, nor a file whose links lead back into the workspace outside its
 installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install --symlink``; a
@@ -78,6 +79,8 @@ VENDORED = frozenset({"node_modules", "vendor"})  # workspace folders whose file
 MANIFESTS = frozenset({"Cargo.lock", "Cargo.toml", "go.mod", "go.work", "composer.json", "Gemfile.lock",
                        "gems.locked", *BUILD_FILES, CATALOG.rpartition("/")[2]})
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # a big workspace's Cargo.lock
+# a package's one declaration file: typescript.d.ts (580 KB), @types/vscode's index.d.ts (800 KB)
+MAX_DECLARATION_BYTES = 2 * 1024 * 1024
 LONGEST_LINE = 16_000  # a file with a longer line is minified code, not read
 MAX_UP = 3  # ``../`` a key may climb out of the workspace (go.work's ``use ../../libs/x``), not to / or ~
 COMPILE_COMMANDS = ("compile_commands.json", "build/compile_commands.json")  # where a build writes it (clangd's)
@@ -336,6 +339,8 @@ class InstalledFiles(Mapping[str, str]):
                 return ""
         manifest = key.rpartition("/")[2] in MANIFESTS or key.endswith(COMPOSER_MANIFESTS)  # a big installed.json
         cap = max(self.max_file_bytes, MAX_MANIFEST_BYTES) if manifest else self.max_file_bytes
+        if key.endswith((".d.ts", ".d.mts", ".d.cts")):
+            cap = max(cap, MAX_DECLARATION_BYTES)
         if "!/" in key:  # a jar's entry: a class file rendered as a Java stub
             return self._jars.text(path, stamp, key.partition("!/")[2], cap)  # type: ignore[arg-type]
         if stamp[1] > cap:

@@ -6,7 +6,9 @@ the installed packages: a subpath's own key, else the pattern with the longest p
 excludes the subpath); an import no file resolves, through the modules the workspace's declaration files declare
 (``declare module "my-untyped-lib" { ... }`` in a ``.d.ts`` without imports or exports: `learn`). The declarations
 inside a ``declare module "fs" { ... }`` block are definitions (@types/node's built-ins), under the block's head;
-an installed package's are shown without their comments but the first line of the leading one (`ScriptFile`)."""
+an installed package's are shown without their comments but the first line of the leading one (`ScriptFile`), and a
+dotted name (``window.showInformationMessage``) is that nested member's lines under the heads enclosing it
+(`fim.namespaces.member_spans`)."""
 
 from __future__ import annotations
 
@@ -439,6 +441,27 @@ SPECS = {name: _spec(name) for name in ("typescript", "tsx", "javascript")}
 class ScriptFile(TreeFile):
     """A JavaScript or TypeScript file's definitions (`TreeFile`), with `brief_tiers` for an installed package's
     API."""
+
+    def __init__(self, text: str, lines: list[str], spec: Spec) -> None:
+        super().__init__(text, lines, spec)
+        self._text = text
+
+    def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
+        """`TreeFile.find`, and a dotted name (``window.showInformationMessage``) as that nested member's rows
+        under those opening the declarations enclosing it (`fim.namespaces.member_spans`)."""
+        dotted = [n for n in names if "." in n]
+        spans = super().find(tuple(n for n in names if "." not in n)) if len(dotted) < len(names) else []
+        if not dotted:
+            return spans
+        from fim.namespaces import member_spans
+
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(set(spans) | {s for n in dotted for s in member_spans(self._text, n)}):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
 
     def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
         """`tiers` of lines [start, end) without their comments (@types/node documents every member at length,
