@@ -151,7 +151,9 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
         for path, defined in chain_definitions(ref, document, installed).items():
             held = found.setdefault(path, [])
             held.extend(n for n in defined if n not in held)
-    if family == "javascript" and document:  # ``window.showInformationMessage(``: that member, not all `window`
+    if family == "javascript" and document and not _node_builtin_name(ref.module):
+        # ``window.showInformationMessage(``: that member, not all `window` (a Node built-in's block: its names used;
+        # ``http2.constants.X`` as members took the room of grpc-js's other http2 names at 8K)
         return chained_uses(ref.module, current_path, document, installed, found)
     return found
 
