@@ -211,7 +211,8 @@ CHAIN_CASES = frozenset({"quantecon"})
 # Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
 KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
-NAMESPACE_CASES = {"ts-json-schema-generator": "typescript", "vscode-languageclient": "@types/vscode"}  # case -> the package whose namespaces' members it uses
+# case -> the package whose namespaces' members it uses (`namespace_member_tasks`)
+NAMESPACE_CASES = {"ts-json-schema-generator": "typescript", "vscode-languageclient": "@types/vscode"}
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
 PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into

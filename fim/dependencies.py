@@ -65,8 +65,8 @@ from fim.gems import gem_definitions, gem_names
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.jars import jar_definitions
-from fim.namespaces import chained_uses
 from fim.languages.javascript import subpath_targets
+from fim.namespaces import chained_uses
 from fim.pubpackages import pub_definitions
 from fim.symbols import defined_names, defines
 

@@ -23,9 +23,9 @@ path) or a bundle path (``ruby/<api>/gems``, ``specifications``) and the workspa
 ``.bundle/config`` files (a key ending with ``/``: that folder's file names, then its folders' as ``name/``: one
 listing of a Go package, of Cargo's registry indexes, of a gem dir's ``gems/`` where no Gemfile.lock names the
 versions). Nothing is walked: ``key in files`` is one stat, ``files[key]`` one read, size-capped and checked as the
-workspace's files are (a Cargo.lock, Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB, a ``.d.ts`` up to 2 MB:
-typescript.d.ts is 580 KB; no NUL
-byte, no line of minified code), kept by stamp (mtime, size, inode, ctime: npm gives every file the same mtime);
+workspace's files are (a Cargo.lock, Composer's ``installed.json`` and ``autoload_classmap.php`` up to 4 MB, a
+``.d.ts`` up to 2 MB: typescript.d.ts is 580 KB; no NUL byte, no line of minified code), kept by stamp (mtime,
+size, inode, ctime: npm gives every file the same mtime);
 secret-looking paths are never opened, nor a file whose links lead back into the workspace outside its
 installed-package folders (a linked workspace package, ``npm``/``yarn`` workspaces, ``flit install --symlink``; a
 Dart path dependency inside the workspace) where the workspace's ignore rules exclude it. Also ``cargo-git/<path>``:
