@@ -109,10 +109,12 @@ def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int,
     marks = getattr(model, "attached", ()) if marks is None else marks
     pieces = [cut.text] if cut.text else []
     size, taken = len(cut.text), list(cut.spans)
+    # the head alone where the model renders it alone (Python: a class's outline is not rendered for nothing)
+    head = getattr(model, "head", None) or (lambda s, e: model.tiers(s, e)[0])
     for s, e in model.find(names):
         if any(s < b and a < e for a, b in cut.spans):
             continue
-        text = _without_comments_above(model.tiers(s, e)[0], marks)
+        text = _without_comments_above(head(s, e), marks)
         if size + len(text) + 2 > max_chars:
             continue
         pieces.append(text)

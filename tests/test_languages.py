@@ -947,3 +947,19 @@ def test_a_ruby_file_loaded_for_one_class_brings_the_others_it_defines():
     snippets = select_context("lib/rack.rb", text, 2, files, [], None, 4000, (0, 4))
     found = next(s.text for s in snippets if s.source == "lib/rack/mock.rb")
     assert "  class MockRequest" in found and "  class MockResponse < Rack::Response" in found
+
+
+def test_python_head_is_the_first_tier_and_renderings_are_remembered():
+    # A stub's class (methods ending ``: ...``, overloads), a long assignment, a short one, a decorated function.
+    methods = "\n".join(f"    @overload\n    def m{k}(self, x: int) -> int: ...\n    def _p{k}(self) -> None: ..."
+                        for k in range(30))
+    text = (f"class RandomState:\n    \"\"\"State.\"\"\"\n{methods}\n\nTABLE = [\n    1,\n    2,\n    3,\n]\nX = 1\n\n"
+            "@decorate\ndef f(a,\n      b):\n    \"\"\"Do it.\n\n    More.\n    \"\"\"\n    return a\n")
+    model = languages.get("python").model(text, text.split("\n"))
+    blocks = [(s, e) for s, e, n in model._blocks() if n is not None]
+    assert len(blocks) == 4
+    for s, e in blocks:
+        assert model.head(s, e) == model.tiers(s, e)[0]
+        assert model.head(s, e) is model.head(s, e)  # remembered
+        assert model.brief(s, e) is model.brief(s, e)
+    assert model.head(*blocks[0]) == "class RandomState:\n    ..."

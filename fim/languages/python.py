@@ -140,6 +140,10 @@ class _PythonFile:
         self._ends = ends = [b for _, b in spans]
         self._offsets: Optional[list[int]] = None
         self._code: dict[int, str] = {}
+        # renderings by (start, end): a file's model lives as long as its text (fim.symbols' memo by text), and each
+        # request at a new cursor asks for the heads and briefs of most of an installed file's definitions again
+        self._heads: dict[tuple[int, int], str] = {}
+        self._briefs: dict[tuple[int, int], str] = {}
         # Lines that begin inside a multi-line string do not start statements.
         in_string = [False] * len(lines)
         line = 0  # the line of offset `at`
@@ -260,6 +264,28 @@ class _PythonFile:
         if not (_PY_DEF.match(first) or first.startswith("@")):
             head = "\n".join(self.lines[start:start + 1]) + "\n" + _indent(self.lines[start]) + "..."
             return (head, whole) if len(head) < len(whole) else (whole,)
+        out = [self._def_head(start, end)]
+        outline = self.render(start, end, summary=True)
+        for t in (outline, whole):
+            if len(t) > len(out[-1]):
+                out.append(t)
+        return tuple(out)
+
+    def head(self, start: int, end: int) -> str:
+        """``tiers(start, end)[0]`` without rendering the longer tiers (a class's outline, twice for a long one),
+        remembered: the signatures of an installed file's other definitions, asked for at each new cursor."""
+        got = self._heads.get((start, end))
+        if got is None:
+            first = self.lines[start].lstrip()
+            if end - start > 3 and (_PY_DEF.match(first) or first.startswith("@")):
+                got = self._def_head(start, end)
+            else:
+                got = self.tiers(start, end)[0]
+            self._heads[(start, end)] = got
+        return got
+
+    def _def_head(self, start: int, end: int) -> str:
+        """The signature of the def or class at `start` (decorators included), then ``...`` at its body's indent."""
         i = start
         while i < end and self.lines[i].lstrip().startswith("@"):
             i += 1
@@ -268,13 +294,7 @@ class _PythonFile:
         while j < end and not self.lines[j].strip():
             j += 1
         body_indent = _indent(self.lines[j]) if j < end else _indent(self.lines[i]) + "    "
-        head = "\n".join(self.lines[start:head_end] + [body_indent + "..."])
-        outline = self.render(start, end, summary=True)
-        out = [head]
-        for t in (outline, whole):
-            if len(t) > len(out[-1]):
-                out.append(t)
-        return tuple(out)
+        return "\n".join(self.lines[start:head_end] + [body_indent + "..."])
 
     def _header_end(self, i: int, limit: int) -> int:
         """Index after the line ending the signature that starts at line `i`."""
@@ -315,10 +335,15 @@ class _PythonFile:
     def brief(self, start: int, end: int) -> str:
         """A definition as an installed package's API: its signature and its docstring's first line; a
         class with its fields and its public methods' signatures, each with its docstring's first line."""
-        first = self.lines[start].lstrip()
-        if not (_PY_DEF.match(first) or first.startswith("@")):
-            return self.tiers(start, end)[0]
-        return "\n".join(self._summary(start, end, brief=True))
+        got = self._briefs.get((start, end))
+        if got is None:
+            first = self.lines[start].lstrip()
+            if not (_PY_DEF.match(first) or first.startswith("@")):
+                got = self.head(start, end)
+            else:
+                got = "\n".join(self._summary(start, end, brief=True))
+            self._briefs[(start, end)] = got
+        return got
 
     @staticmethod
     def _first_doc_line(doc: list[str]) -> list[str]:
