@@ -66,6 +66,7 @@ from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.jars import jar_definitions
 from fim.languages.javascript import subpath_targets
+from fim.memo import text_memo
 from fim.namespaces import chained_uses
 from fim.pubpackages import pub_definitions
 from fim.symbols import defined_names, defines
@@ -515,12 +516,12 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
     return []
 
 
-@lru_cache(maxsize=64)
+@text_memo  # asked of every installed file a name's re-exports pass through: numpy's are more than 64
 def _imports(text: str, language: str) -> tuple[ImportRef, ...]:
     return tuple(imported_modules(text, language))
 
 
-@lru_cache(maxsize=64)
+@text_memo
 def _export_aliases(text: str) -> dict[str, tuple[str, Optional[str]]]:
     """Exported name -> (the name it exports, the module it comes from or None) of each ``export { a as b }``
     (``from './x'``) in a JavaScript or TypeScript file."""
@@ -534,7 +535,7 @@ def _export_aliases(text: str) -> dict[str, tuple[str, Optional[str]]]:
     return out
 
 
-@lru_cache(maxsize=64)
+@text_memo
 def _reexported(text: str) -> tuple[str, ...]:
     """The names a Python module imports by name from its own package (``from ._api import request``)."""
     return tuple(n for ref in _imports(text, "python") if ref.module.startswith(".") and not ref.star
