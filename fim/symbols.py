@@ -11,7 +11,8 @@ line of the leading one (`fim.languages.javascript.without_comments`), and no ot
 in a file of ``declare module "x"`` blocks (@types/node: hundreds of declarations per module).
 A file is parsed once per version (a memo of 192 parsed files); `defined_names`, asked of every file a document
 imports, keeps its answers in a `fim.memo.TextMemo` (bounded by characters, not by a count smaller than one
-request's files).
+request's files), and so do the signatures of an installed file's public definitions (`brief`'s others, asked for
+at each new cursor: numpy's stubs have hundreds).
 """
 
 from __future__ import annotations
@@ -85,20 +86,34 @@ def brief(text: str, language: str, names: Iterable[str], max_chars: int, others
 @lru_cache(maxsize=128)  # a bundle's .d.ts has hundreds of definitions to render: once per set of names
 def _brief_with_others(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
     cut = _brief(text, language, names, max_chars)
-    return _public_others(_model(text, language), cut, max_chars) if cut.found else cut
+    return _public_others(text, language, cut, max_chars) if cut.found else cut
 
 
-def _public_others(model, cut: Extract, max_chars: int) -> Extract:
+def _public_others(text: str, language: str, cut: Extract, max_chars: int) -> Extract:
     """`cut`, then the signature of each other public definition of the file that fits, in file order (none in
     a file of ``declare module "x"`` blocks: with them, a 4K prompt lost @types/node's definitions asked for)."""
-    defined = model.defined()
-    if any(n.startswith(('"', "'")) for n in defined):
+    if any(n.startswith(('"', "'")) for n in defined_names(text, language)):
         return cut  # ``declare module "net" { ... }`` blocks (@types/node): the names asked for only
-    public = tuple(sorted(n for n in defined if not n.startswith("_")))
-    # an installed file's others without the comments above them (Rust's, Go's ``brief_attached``: docs)
-    pieces, taken = _others(model, cut, public, max_chars,
-                            getattr(model, "brief_attached", None) or getattr(model, "attached", ()))
+    pieces = [cut.text] if cut.text else []
+    size, taken = len(cut.text), list(cut.spans)
+    for s, e, piece in _public_signatures(text, language):  # as `_others` renders them
+        if size + len(piece) + 2 > max_chars or any(s < b and a < e for a, b in cut.spans):
+            continue
+        pieces.append(piece)
+        size += len(piece) + 2
+        taken.append((s, e))
     return Extract("\n\n".join(pieces), tuple(sorted(taken)), True)
+
+
+@text_memo  # asked at each new cursor of each installed file the document uses (numpy's stubs: hundreds)
+def _public_signatures(text: str, language: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, rendering) of each public definition of `text` (not ``_private``), in file order: its
+    shortest rendering without the comment lines above it (Rust's, Go's ``brief_attached``: docs)."""
+    model = _model(text, language)
+    public = tuple(sorted(n for n in model.defined() if not n.startswith("_")))
+    marks = getattr(model, "brief_attached", None) or getattr(model, "attached", ())
+    head = getattr(model, "head", None) or (lambda s, e: model.tiers(s, e)[0])
+    return tuple((s, e, _without_comments_above(head(s, e), marks)) for s, e in model.find(public))
 
 
 def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int,
