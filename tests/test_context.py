@@ -230,11 +230,11 @@ def test_redact_is_fast_on_hostile_100kb_inputs():
         "--password " * 9_000,
         "--token=" * 12_000,
     ]
-    for text in inputs:
-        start = time.perf_counter()
+    for text in inputs:  # CPU time, not wall time: a busy shared machine must not fail it; backtracking takes minutes
+        start = time.process_time()
         redact(text)
         redact(text, "python")
-        assert time.perf_counter() - start < 1.0, text[:20]
+        assert time.process_time() - start < 2.0, text[:20]
 
 
 # ------------------------------------------------------------------------------------ imports
