@@ -963,3 +963,22 @@ def test_python_head_is_the_first_tier_and_renderings_are_remembered():
         assert model.head(s, e) is model.head(s, e)  # remembered
         assert model.brief(s, e) is model.brief(s, e)
     assert model.head(*blocks[0]) == "class RandomState:\n    ..."
+
+
+def test_python_stub_methods_end_on_their_own_line():
+    """A stub's ``def f(x) -> int: ...`` ends its signature on its own line: the signature ran on to the next blank
+    line (every method after it taken as its signature, a private one included in the brief, ``...`` added)."""
+    text = ("class RandomState:\n    def __init__(self, seed: int = ...) -> None: ...\n"
+            "    def random(self, size: None = ...) -> float: ...\n    def _private(self) -> None: ...\n"
+            "    @overload\n    def normal(self, loc: float = ..., d={1: 2}) -> float: ...\n"
+            "    def call(self, f: Callable[[int], str] = lambda x: str(x)) -> dict[str, int]:\n"
+            "        \"\"\"Call it.\n\n        More.\n        \"\"\"\n        return {}\n\n"
+            "def top(x: int) -> int: ...\n")
+    model = languages.get("python").model(text, text.split("\n"))
+    assert [model._header_end(i, 12) for i in (1, 2, 3, 5, 6)] == [2, 3, 4, 6, 7]
+    assert model.brief(0, 12) == (
+        "class RandomState:\n\n    def __init__(self, seed: int = ...) -> None: ...\n\n"
+        "    def random(self, size: None = ...) -> float: ...\n\n    @overload\n"
+        "    def normal(self, loc: float = ..., d={1: 2}) -> float: ...\n\n"
+        "    def call(self, f: Callable[[int], str] = lambda x: str(x)) -> dict[str, int]:\n"
+        "        \"\"\"Call it.\"\"\"\n        ...")

@@ -297,16 +297,25 @@ class _PythonFile:
         return "\n".join(self.lines[start:head_end] + [body_indent + "..."])
 
     def _header_end(self, i: int, limit: int) -> int:
-        """Index after the line ending the signature that starts at line `i`."""
+        """Index after the line ending the signature that starts at line `i`: the line of its colon outside
+        brackets, whatever follows it there (a stub's ``def f(x) -> int: ...``)."""
         depth = 0
         for j in range(i, limit):
             code = self.code(j)
-            depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
-            if depth <= 0 and code.rstrip().endswith(":"):
-                return j + 1
+            for ch in code:
+                if ch in "([{":
+                    depth += 1
+                elif ch in ")]}":
+                    depth -= 1
+                elif ch == ":" and depth <= 0:
+                    return j + 1
             if depth <= 0 and j > i and not code.strip() and not self.lines[j].strip():
                 return j
         return min(limit, i + 1)
+
+    def _inline_body(self, head_end: int) -> bool:
+        """Whether the signature ending on line ``head_end - 1`` has its body on that line (``: ...``)."""
+        return not self.code(head_end - 1).rstrip().endswith(":")
 
     def _docstring(self, i: int, limit: int) -> list[str]:
         """The docstring lines starting at line `i`, if the statement there is one."""
@@ -405,9 +414,10 @@ class _PythonFile:
                     continue
                 out.append("")
                 out += self.lines[j:sig_end]
-                if brief:
-                    out += self._first_doc_line(self._docstring(sig_end, end))
-                out.append(body_indent + "    ...")
+                if not self._inline_body(sig_end):
+                    if brief:
+                        out += self._first_doc_line(self._docstring(sig_end, end))
+                    out.append(body_indent + "    ...")
                 j = sig_end
                 continue
             out.append(line)  # fields, class constants
