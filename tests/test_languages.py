@@ -982,3 +982,12 @@ def test_python_stub_methods_end_on_their_own_line():
         "    def normal(self, loc: float = ..., d={1: 2}) -> float: ...\n\n"
         "    def call(self, f: Callable[[int], str] = lambda x: str(x)) -> dict[str, int]:\n"
         "        \"\"\"Call it.\"\"\"\n        ...")
+    # numpy's overloads: the whole signature over its lines (it was cut to ``def norm(`` and ``...``), no body added
+    text = ("@overload\ndef norm(\n    x: ArrayLike,\n    ord: None | L[\"fro\"] = ...,\n) -> floating[Any]: ...\n"
+            "@overload\ndef norm(\n    x: ArrayLike,\n    axis: tuple[int, ...] = ...,\n) -> Any: ...\n\nX = 1\n")
+    model = languages.get("python").model(text, text.split("\n"))
+    blocks = [(s, e) for s, e, n in model._blocks() if n == "norm"]
+    assert [model.head(s, e) for s, e in blocks] == [
+        "@overload\ndef norm(\n    x: ArrayLike,\n    ord: None | L[\"fro\"] = ...,\n) -> floating[Any]: ...",
+        "@overload\ndef norm(\n    x: ArrayLike,\n    axis: tuple[int, ...] = ...,\n) -> Any: ..."]
+    assert [model.brief(s, e) for s, e in blocks] == [model.head(s, e) for s, e in blocks]

@@ -290,6 +290,8 @@ class _PythonFile:
         while i < end and self.lines[i].lstrip().startswith("@"):
             i += 1
         head_end = self._header_end(i, end)
+        if self._inline_body(head_end):  # a stub's ``def f(x) -> int: ...``
+            return "\n".join(self.lines[start:head_end])
         j = head_end
         while j < end and not self.lines[j].strip():
             j += 1
@@ -382,6 +384,8 @@ class _PythonFile:
             i += 1
         head_end = self._header_end(i, end)
         out = list(self.lines[start:head_end])
+        if self._inline_body(head_end):  # a stub's ``def f(x) -> int: ...``
+            return out
         is_class = bool(re.match(r"\s*class\b", self.lines[i]))
         doc = self._docstring(head_end, end)
         out += self._first_doc_line(doc) if brief else doc
