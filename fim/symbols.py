@@ -17,9 +17,10 @@ at each new cursor: numpy's stubs have hundreds).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from fim import languages
 from fim.memo import text_memo
@@ -147,22 +148,43 @@ def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int) -> 
     render = getattr(model, "brief", None)
     if render is None:  # shortened as `extract` does, by ``brief_tiers`` where the model has them
         return _fit(model, blocks, max_chars, getattr(model, "brief_tiers", None))
-    out: list[str] = []
-    spans: list[tuple[int, int]] = []
+    chosen: dict[tuple[int, int], str] = {}
     size = 0
-    for s, e in blocks:
-        piece = render(s, e)
-        cost = len(piece) + (2 if out else 0)
-        if size + cost > max_chars:
-            if not out:
-                out.append(_truncate(piece, max_chars))
-                spans.append((s, e))
-                size = len(out[0])
-            continue
-        out.append(piece)
-        spans.append((s, e))
-        size += cost
-    return Extract("\n\n".join(out), tuple(spans), True)
+    # each name's first overload before any name's second (numpy's stubs: three ``norm`` signatures took the room
+    # of the later names asked for), then the other overloads in the room left; shown in file order
+    lines = getattr(model, "lines", None) or ()
+    overloaded = [_overloaded(lines, s, e) for s, e in blocks]  # the function's name where it is an overload
+    later = [k > 0 and overloaded[k] is not None and overloaded[k] == overloaded[k - 1] for k in range(len(blocks))]
+    for second in (False, True):
+        for k, (s, e) in enumerate(blocks):
+            if later[k] != second:
+                continue
+            piece = render(s, e)
+            cost = len(piece) + (2 if chosen else 0)
+            if size + cost > max_chars:
+                if not chosen:
+                    chosen[(s, e)] = _truncate(piece, max_chars)
+                    size = len(chosen[(s, e)])
+                continue
+            chosen[(s, e)] = piece
+            size += cost
+    spans = sorted(chosen)
+    return Extract("\n\n".join(chosen[span] for span in spans), tuple(spans), True)
+
+
+_OVERLOAD = ("@overload", "@typing.overload", "@t.overload")
+_DEF_NAME = re.compile(r"\s*(?:async\s+)?def\s+(\w+)")
+
+
+def _overloaded(lines: Sequence[str], start: int, end: int) -> Optional[str]:
+    """The name of the function defined at `start` where a Python ``@overload`` decorates it, else None."""
+    if start >= len(lines) or not lines[start].lstrip().startswith(_OVERLOAD):
+        return None
+    for line in lines[start:min(end, len(lines))]:
+        m = _DEF_NAME.match(line)
+        if m is not None:
+            return m.group(1)
+    return None
 
 
 def _normalize(text: str) -> str:

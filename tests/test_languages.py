@@ -12,7 +12,7 @@ from fim import languages
 from fim.context import select_context
 from fim.imports import ImportRef, imported_modules, path_index, resolve
 from fim.languages import treesitter
-from fim.symbols import defined_names, extract
+from fim.symbols import brief, defined_names, extract
 from tests.hang_helpers import finishes
 
 
@@ -991,3 +991,15 @@ def test_python_stub_methods_end_on_their_own_line():
         "@overload\ndef norm(\n    x: ArrayLike,\n    ord: None | L[\"fro\"] = ...,\n) -> floating[Any]: ...",
         "@overload\ndef norm(\n    x: ArrayLike,\n    axis: tuple[int, ...] = ...,\n) -> Any: ..."]
     assert [model.brief(s, e) for s, e in blocks] == [model.head(s, e) for s, e in blocks]
+
+
+def test_python_brief_gives_each_name_its_first_overload_before_any_second() -> None:
+    """numpy's linalg.pyi: ``inv``'s overloads filled the room before ``norm``, asked for too, was reached."""
+    overloads = "".join(f"@overload\ndef inv(a: Array{k}, b: int = ...) -> Result{k}: ...\n" for k in range(4))
+    text = f"{overloads}\n@overload\ndef norm(x: ArrayLike) -> float: ...\n@overload\ndef norm(x: int) -> int: ...\n"
+    first = "@overload\ndef inv(a: Array0, b: int = ...) -> Result0: ..."
+    norm = "@overload\ndef norm(x: ArrayLike) -> float: ..."
+    got = brief(text, "python", ["inv", "norm"], 3 * len(first) + 2 * 2 + 5)  # room for three of inv's
+    assert got.text.split("\n\n")[:2] == [first, "@overload\ndef inv(a: Array1, b: int = ...) -> Result1: ..."]
+    assert got.text.endswith(norm) and "Array2" not in got.text  # file order; the room held one more overload
+    assert brief(text, "python", ["inv", "norm"], 10_000).text.count("@overload") == 6  # all where they fit
