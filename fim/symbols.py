@@ -74,8 +74,8 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int, o
 
 
 def brief(text: str, language: str, names: Iterable[str], max_chars: int, others: bool = False) -> Extract:
-    """The named definitions of `text` as an installed package's API, in file order, within `max_chars`: each
-    one's brief rendering where its language has one (Python: signatures and the docstrings' first lines),
+    """The named definitions of `text` as an installed package's API, in file order, within `max_chars` (a
+    Python name's first ``@overload`` before any name's second): each one's brief rendering where its language has one (Python: signatures and the docstrings' first lines),
     else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already), from the
     model's ``brief_tiers`` where it has them (JavaScript, TypeScript: without comments); with
     `others`, the signatures of the file's other public definitions (not ``_private``) in the room left.
