@@ -58,14 +58,12 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
         return chained
     found = cursor_member(lines[cursor_line][:column])
     entry = languages.get(language)
-    if entry is not None and entry.family == "python" and (found is None or _probed(
-            _probe(lines, cursor_line, found[0]), language, found[1]) is None):  # ``np.linalg.no|``, ``nn.``
+    ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
+    if ref is None and entry is not None and entry.family == "python":  # ``np.linalg.no|``, ``nn.``
         return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed)
     if found is None:
         return "", {}
     start, qualifier, typed = found
-    probe = _probe(lines, cursor_line, start)
-    ref = _probed(probe, language, qualifier)
     if ref is None and entry is not None and entry.family == "ruby":  # ``Rack::``: the require owning the path
         ref = probed_require(document, lines[cursor_line][:start] + PROBE, PROBE)
     if ref is None:
