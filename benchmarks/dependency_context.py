@@ -75,7 +75,8 @@ typed (``flag.Co``): the member being typed, which `fim.member` brings. Each C h
 (`fresh_identifier_tasks`, ``--c-typed``) as the name's first and only use with part of it typed: through its last
 ``_`` and 2 more characters (``git_repository_op``; a name without ``_`` its first 4, ``PQex``: "last", the default)
 or 2 past the library prefix (``git_re``, ``GIT_OI``: "prefix"), the identifier being typed, which `fim.cprefix`
-brings.
+brings. Each Kotlin facade task of a package import's name comes again (`fresh_call_tasks`) as its first and only
+use with its first 2 and 3 characters typed (``la``, ``lau``: ``NAME (fresh call, N typed)``).
 
 With ``--quality-tasks N``, N of the installed packages' tasks (round-robin over the cases and their fresh-member
 variants, `quality_tasks`) are completed by the real small model (Gemma 3 270M) with the server's default settings,
@@ -1520,6 +1521,34 @@ def fresh_identifier_tasks(tasks: Sequence, rule: str) -> list:
     return out
 
 
+# A Kotlin top-level function called under a package import (style ``jar-facade``, no ``import a.b.name``) as its
+# first and only use with its first N characters typed (`fresh_call_tasks`: ``lau|``), which `fim.kotlinprefix` brings.
+CALL_TYPED = (2, 3)
+
+
+def fresh_call_tasks(tasks: Sequence, typed: int) -> list:
+    """Each Kotlin facade task (style ``jar-facade``) whose name the file does not import by name (a package
+    import's) as the name's first and only use (the document without its other lines that use the name as a word)
+    with its first `typed` characters typed, package ``NAME (fresh call, N typed)``; a name of `typed` characters
+    or fewer left out."""
+    out = []
+    for task in tasks:
+        if task.style != "jar-facade" or len(task.name) <= typed or \
+                re.search(r"(?m)^import[ \t]+[\w.]+\." + re.escape(task.name) + r"[ \t]*$", task.text):
+            continue
+        lines = task.text.split("\n")
+        word = re.compile(r"(?<![\w$])" + re.escape(task.name) + r"(?![\w$])")
+        other = {i for i, line in enumerate(lines) if i != task.line and word.search(line)}
+        kept = [line for i, line in enumerate(lines) if i not in other]
+        line = task.line - sum(1 for i in other if i < task.line)
+        head = task.name[:typed]
+        kept[line] = kept[line][:task.column] + head + kept[line][task.column:]
+        out.append(replace(task, package=f"{task.package} (fresh call, {typed} typed)",
+                           task_id=f"{task.task_id}:call{typed}", line=line, column=task.column + len(head),
+                           character=task.character + len(head), hole=task.hole[len(head):], text="\n".join(kept)))
+    return out
+
+
 def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[[str], None]) -> tuple["Project", list]:
     """The case's project (prepared once, then indexed) and its tasks of installed packages' names."""
     from server.dependencies import find_environment, site_packages
@@ -1663,10 +1692,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         fresh = fresh_member_tasks(found)
         typed = fresh_member_tasks(found, TYPED)
         identifiers = [t for rule in args.c_typed for t in fresh_identifier_tasks(found, rule)]
+        calls = [t for n in CALL_TYPED for t in fresh_call_tasks(found, n)]
         for label in (case, f"{case} (workspace)", f"{case} (fresh member)", f"{case} (fresh, {TYPED} typed)",
-                      *(f"{case} ({C_TYPED[rule]})" for rule in args.c_typed)):
+                      *(f"{case} ({C_TYPED[rule]})" for rule in args.c_typed),
+                      *(f"{case} (fresh call, {n} typed)" for n in CALL_TYPED)):
             projects[label] = project
-        tasks += found + fresh + typed + identifiers + own
+        tasks += found + fresh + typed + identifiers + calls + own
         info.append({"case": case, "project": spec, "dependencies": list(pins), "tasks": len(found),
                      "fresh_member_tasks": len(fresh), "workspace_tasks": len(own),
                      "files": len(project.index.snapshot())})
@@ -1718,6 +1749,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     groups = [i["case"] for i in info] + [f"{i['case']} (fresh member)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} (fresh, {TYPED} typed)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} ({C_TYPED[rule]})" for i in info for rule in args.c_typed]
+    groups += [f"{i['case']} (fresh call, {n} typed)" for i in info for n in CALL_TYPED]
     groups += [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
     for group in groups:
         before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
