@@ -16,7 +16,8 @@ Sources, most important first:
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files; the member being typed
    after an installed module's name (``flag.|``, `fim.member`) brings the names that module offers (those
    starting with the part typed first) ahead of the other installed files, as a C library's identifier being
-   typed (``git_repository_o|``, `fim.cprefix`) brings the names the included headers declare that it begins;
+   typed (``git_repository_o|``, `fim.cprefix`) brings the names the included headers declare that it begins,
+   and a Kotlin name typed under a package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -51,6 +52,7 @@ from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
+from fim.kotlinprefix import typed_facade_definitions
 from fim.member import member_definitions
 from fim.memo import text_memo
 from fim.positions import lsp_lines, utf16_to_index
@@ -251,6 +253,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
                                                [files[p] for p in import_paths])
+            elif not at_cursor and language_id == "kotlin":  # ``lau|`` under ``import kotlinx.coroutines.*``
+                at_cursor = typed_facade_definitions(lines[cursor_line][:column], unresolved, current_text,
+                                                     current_path, installed, [files[p] for p in import_paths])
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:
                 line, names = import_paths[path]

@@ -1,0 +1,167 @@
+"""The Kotlin top-level function or property being typed under a package import (``lau|`` under
+``import kotlinx.coroutines.*``): the names of that package's file facades that it begins. Pure.
+
+`fim.kotlinfacades` brings the top-level names a document already calls; the one being typed is not in the document
+yet. `cursor_name` reads the identifier right before the cursor: `MIN_TYPED` characters or more of a lowercase name,
+not a member (``.`` or ``::`` before it), not in a comment or a string of its line, not a keyword, not in an
+``import`` or ``package`` line. `typed_facade_definitions` maps it to the top-level functions and properties
+(``isActive``, a getter's property ``delay``; not the getters ``getX`` Kotlin never calls) that the facades of the
+document's package imports no workspace file resolves declare and that start with it, at most `MAX_NAMES`, the best
+first: those sharing the longest part of what is typed (a typo, ``launhc``, falls back to ``laun``, never shorter
+than `MIN_TYPED`), the name typed whole first, then the names the document uses, then those of the longest family
+of names it uses (``withTimeout|`` in a file using ``withTimeoutOrNull``), then in import, jar and facade order. An identifier the
+document or the workspace files it imports define, or one the document uses elsewhere that no facade declares (a
+local variable), brings nothing. The keys and member lines are those `fim.kotlinfacades.facade_definitions` gives;
+a facade's names are kept sorted by its text (a keystroke is a binary search per facade), and the package's jars
+and listing come through `fim.jars` as for a called name.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from functools import lru_cache
+from typing import Mapping, Optional, Sequence
+
+from fim.jars import dependency_jars
+from fim.kotlinfacades import _DECLARED, _facades, declared, is_kotlin
+from fim.languages.base import ImportRef
+
+MIN_TYPED = 2  # characters of a name typed before the facades are looked in
+MAX_NAMES = 8  # names brought for the identifier typed: a facade member line each
+MAX_PACKAGES = 8  # package imports of a document looked in
+_IDENTIFIER = re.compile(r"(?<![\w$`])[a-z_][\w]*\Z")
+_LINE_NOISE = re.compile(r"//.*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\])*(?:\"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z)")
+_PART_END = re.compile(r"[a-z0-9](?=[A-Z])")
+_PARAMETER = re.compile(r"[(,]\s*(?:va[lr]\s+)?([a-z_]\w*)\s*:|([a-z_]\w*)\s*(?:,\s*[a-z_]\w*\s*)*->")
+# Kotlin's hard, soft and modifier keywords (``it`` too): never a library's name being typed
+KEYWORDS = frozenset("""
+abstract actual annotation as break by catch class companion const constructor continue crossinline data delegate
+do dynamic else enum expect external false field file final finally for fun get if import in infix init inline inner
+interface internal is it lateinit noinline null object open operator out override package param private property
+protected public receiver reified return sealed set setparam super suspend tailrec this throw true try typealias
+typeof val value var vararg when where while
+""".split())
+
+
+def cursor_name(before_cursor: str) -> Optional[str]:
+    """The lowercase identifier typed right before the cursor when it may begin a package's top-level name:
+    `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment or a string of the line,
+    not a keyword, not in an ``import``/``package`` line; else None."""
+    line = before_cursor[before_cursor.rfind("\n") + 1:]
+    m = _IDENTIFIER.search(line)
+    if m is None or len(m.group(0)) < MIN_TYPED or m.group(0) in KEYWORDS:
+        return None
+    head = line[:m.start()]
+    if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
+        return None
+    if not _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line).endswith(m.group(0)):
+        return None  # in a comment or a string
+    return m.group(0)
+
+
+def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], document: str, current_path: str,
+                             installed: Mapping[str, str], workspace_texts: Sequence[str] = (),
+                             limit: int = MAX_NAMES) -> dict[str, list[str]]:
+    """Facade key -> the members declaring the top-level names that begin the identifier typed at the end of
+    `before_cursor` (`cursor_name`) in the packages of `refs`' package imports (``a.b.*``: those no workspace file
+    resolves) of the Kotlin `document` at `current_path`, the best first, at most `limit` in all; {} where none
+    does or the identifier is the document's own."""
+    typed = cursor_name(before_cursor) if is_kotlin(current_path) else None
+    packages = [r.module[:-2] for r in refs if r.module.endswith(".*")
+                and not r.module[:-2].rpartition(".")[2][:1].isupper()][:MAX_PACKAGES]
+    if typed is None or not packages:
+        return {}
+    if typed in _own_names(document) or any(typed in _own_names(text) for text in workspace_texts):
+        return {}
+    facades = [(key, text, source) for package in dict.fromkeys(packages)
+               for key, text, source in _package_facades(package, current_path, installed)]
+    if not facades:
+        return {}
+    if _used_elsewhere(document, typed) and not any(typed in declared(text, source) for _, text, source in facades):
+        return {}  # a local variable
+    for length in range(len(typed), min(len(typed), MIN_TYPED) - 1, -1):  # the longest part some name begins
+        prefix = typed[:length]
+        seen: set[str] = set()
+        found = []
+        for rank, (key, text, source) in enumerate(facades):
+            for order, name in _starting(text, source, prefix):
+                if name not in seen:
+                    seen.add(name)
+                    found.append((rank, order, key, name, declared(text, source)[name]))
+        if found:
+            break
+    else:
+        return {}
+    words = set(re.findall(r"[A-Za-z_]\w*", document))
+    family = {head: len(head) for word in words if word.startswith(prefix) and word != typed
+              for head in _heads(word) if len(head) > len(prefix)}
+    found.sort(key=lambda f: (f[3] != typed, f[3] not in words,
+                              -max((family.get(h, 0) for h in _heads(f[3]) + [f[3]]), default=0), f[0], f[1]))
+    out: dict[str, list[str]] = {}
+    for _, _, key, _, member in found[:limit]:
+        if member not in out.setdefault(key, []):
+            out[key].append(member)
+    return out
+
+
+def _package_facades(package: str, current_path: str, installed: Mapping[str, str]) -> list[tuple[str, str, bool]]:
+    """(key, text, whether a source) of each facade of `package` in the dependency jars holding its folder (a
+    sources jar's ``.kt`` files before its binary jar's facade classes; jars whose group prefixes it first)."""
+    parts = package.split(".")
+    if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
+            not all(p.isidentifier() for p in parts):
+        return []
+    folder = "/".join(parts) + "/"
+    jars = [j for j in dependency_jars(current_path, installed)
+            if any(jar and f"{jar}!/{folder}" in installed for jar in j[1:])]
+    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    out = []
+    for _, binary, sources in jars:
+        for jar, source in ((sources, True), (binary, False)):
+            if not jar or f"{jar}!/{folder}" not in installed:
+                continue
+            for entry in _facades(installed[f"{jar}!/{folder}"], source):
+                key = f"{jar}!/{folder}{entry}" if source else f"{jar}!/{folder}{entry[:-len('.class')]}.java"
+                text = installed[key] if key in installed else ""
+                if text:
+                    out.append((key, text, source))
+    return out
+
+
+@lru_cache(maxsize=512)  # a package's facades are asked for on every keystroke: their names sorted once per text
+def _sorted(text: str, source: bool) -> tuple[tuple[str, int], ...]:
+    """The names a Kotlin user writes that the facade `text` declares (not a stub's getters ``getX`` of a
+    property ``x``, nor synthetic ``$`` names), sorted, each with its place in the facade."""
+    members = declared(text, source)
+    properties = {member for name, member in members.items() if name != member}
+    names = [name for name in members if name not in properties and "$" not in name]
+    return tuple(sorted((name, k) for k, name in enumerate(names)))
+
+
+def _starting(text: str, source: bool, prefix: str) -> list[tuple[int, str]]:
+    """(place in the facade, name) of the names the facade `text` declares that start with `prefix`."""
+    names = _sorted(text, source)
+    out = []
+    for k in range(bisect_left(names, (prefix, -1)), len(names)):
+        if not names[k][0].startswith(prefix):
+            break
+        out.append((names[k][1], names[k][0]))
+    return out
+
+
+def _heads(name: str) -> list[str]:
+    """The heads of `name` that end a part of it: ``with``, ``withTimeout`` of ``withTimeoutOrNull``."""
+    return [name[:m.end()] for m in _PART_END.finditer(name)]
+
+
+@lru_cache(maxsize=64)
+def _own_names(text: str) -> frozenset[str]:
+    """The names a Kotlin `text` declares: its functions' and properties' (``fun``, ``val``, ``var``), its
+    parameters' and its lambdas' (``{ job ->``)."""
+    return frozenset(_DECLARED.findall(text)) | {a or b for a, b in _PARAMETER.findall(text)}
+
+
+def _used_elsewhere(document: str, typed: str) -> bool:
+    """Whether `typed` is a whole word of `document` more than once (the cursor's is one): a name of its own."""
+    return len(re.findall(r"(?<![\w$])" + re.escape(typed) + r"(?![\w$])", document)) > 1

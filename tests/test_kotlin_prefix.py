@@ -1,0 +1,61 @@
+"""The Kotlin top-level function or property being typed under a package import (``lau|`` under
+``import kotlinx.coroutines.*``): the package's facade names it begins (`fim.kotlinprefix`, hooked in
+`fim.context`), in a jar built here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.imports import imported_modules
+from fim.kotlinprefix import cursor_name, typed_facade_definitions
+from tests.test_java_dependencies import installed
+from tests.test_kotlin_facades import JAR, PATH, repository
+
+SOURCES = f"{JAR}-sources.jar!/kotlinx/coroutines/Builders.common.kt"
+DELAY = f"{JAR}.jar!/kotlinx/coroutines/DelayKt.java"
+
+
+def typed(line: str, above: str = "") -> tuple[str, str]:
+    """A document importing ``kotlinx.coroutines.*`` whose last line is `line` (the cursor at its end)."""
+    document = f"package app\n\nimport kotlinx.coroutines.*\n\n{above}fun go(scope: CoroutineScope) {{\n{line}"
+    return document, line
+
+
+def found(tmp_path: Path, document: str, line: str) -> dict[str, list[str]]:
+    files = installed(tmp_path, repository(tmp_path, sources=True))
+    return typed_facade_definitions(line, imported_modules(document, "kotlin"), document, PATH, files)
+
+
+def test_the_name_being_typed_under_a_package_import_brings_the_facades_names_it_begins(tmp_path: Path) -> None:
+    """``lau|`` -> the sources jar's ``launch``; ``isLa|`` -> the property ``isLaunched``; ``del|`` -> the binary
+    jar's ``DelayKt.delay`` (not its getter ``getDelay``), its member line in the prompt's context."""
+    assert found(tmp_path, *typed("    scope.launch { }\n    lau")) == {SOURCES: ["launch"]}
+    assert found(tmp_path, *typed("    if (job.isLa")) == {}  # a member after ``.``
+    assert found(tmp_path, *typed("    val ok = isLa")) == {SOURCES: ["isLaunched"]}
+    assert found(tmp_path, *typed("    del")) == {DELAY: ["delay"]}
+    assert found(tmp_path, *typed("    launhc")) == {SOURCES: ["launch"]}  # a typo: the longest part some name begins
+    document, line = typed("    del")
+    files = installed(tmp_path, repository(tmp_path, sources=True))
+    snippets = select_context(PATH, document, 5, {PATH: document}, [], None, 6000, (0, 6), installed=files,
+                              cursor_character=len(line))
+    text = {s.source: s.text for s in snippets}[DELAY]
+    assert "public static final Object delay(long timeMillis" in text and "getDelay" not in text
+
+
+def test_a_name_the_file_defines_or_uses_as_a_local_brings_nothing(tmp_path: Path) -> None:
+    assert found(tmp_path, *typed("    la", above="val la = 1\n\n")) == {}
+    assert found(tmp_path, *typed("    val la = 2\n    println(la)\n    la")) == {}
+    assert found(tmp_path, *typed("    items.forEach { wi -> println(wi) }\n    wi")) == {}
+    assert found(tmp_path, *typed("    wi")) == {SOURCES: ["withContext"]}
+    java = "package app;\n\nimport kotlinx.coroutines.*;\n\nclass Poll { void run() { lau"
+    files = installed(tmp_path, repository(tmp_path, sources=True))
+    assert typed_facade_definitions(java, imported_modules(java, "java"), java, "src/main/java/app/Poll.java",
+                                    files) == {}
+
+
+def test_the_identifier_typed_is_a_lowercase_name_outside_comments_strings_and_imports() -> None:
+    assert cursor_name("    lau") == "lau" and cursor_name("x = withCon") == "withCon"
+    for before in ("    l", "    scope.lau", "    Dispatch", "    // lau", '    println("lau', "import kotlinx.co",
+                   "    val", "    x?.lau", "    ::lau", "    return"):
+        assert cursor_name(before) is None, before
