@@ -3,23 +3,25 @@
 
 `fim.kotlinfacades` brings the top-level names a document already calls; the one being typed is not in the document
 yet. `cursor_name` reads the identifier right before the cursor: `MIN_TYPED` characters or more of a lowercase name,
-not a member (``.`` or ``::`` before it), not in a comment or a string of its line, not a keyword, not in an
-``import`` or ``package`` line. `typed_facade_definitions` maps it to the top-level functions and properties
-(``isActive``, a getter's property ``delay``; not the getters ``getX`` Kotlin never calls) that the facades of the
-document's package imports no workspace file resolves declare and that start with it, at most `MAX_NAMES`, the best
-first: those sharing the longest part of what is typed (a typo, ``launhc``, falls back to ``laun``, never shorter
-than `MIN_TYPED`), the name typed whole first, then the names the document uses, then those of the longest family
-of names it uses (``withTimeout|`` in a file using ``withTimeoutOrNull``), then in import, jar and facade order. An identifier the
+not a member (``.`` or ``::`` before it), not in a comment or a string of its line, not a keyword (but ``as``,
+``in``, ``is`` where no operand precedes them: ``as|`` of ``async``), not in an ``import`` or ``package`` line.
+`typed_facade_definitions` maps it to the top-level functions and properties (``isActive``, a getter's property
+``delay``; not the getters ``getX`` Kotlin never calls) that the facades of the document's package imports no
+workspace file resolves declare and that start with it, at most `MAX_NAMES`, the best first: those sharing the
+longest part of what is typed (a typo, ``launhc``, falls back to ``laun``, never shorter than `MIN_TYPED`), the name
+typed whole first, then the names the document uses, then those of the longest family of names it uses
+(``withTimeout|`` in a file using ``withTimeoutOrNull``), then in import, jar and facade order. An identifier the
 document or the workspace files it imports define, or one the document uses elsewhere that no facade declares (a
-local variable), brings nothing. The keys and member lines are those `fim.kotlinfacades.facade_definitions` gives;
-a facade's names are kept sorted by its text (a keystroke is a binary search per facade), and the package's jars
-and listing come through `fim.jars` as for a called name.
+local variable), brings nothing. The keys and member lines are those `fim.kotlinfacades.facade_definitions` gives; a
+facade's names are kept sorted by its text (a keystroke is a binary search per facade), and the package's jars and
+listing come through `fim.jars` as for a called name.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import Counter
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
@@ -42,6 +44,9 @@ interface internal is it lateinit noinline null object open operator out overrid
 protected public receiver reified return sealed set setparam super suspend tailrec this throw true try typealias
 typeof val value var vararg when where while
 """.split())
+OPERATORS = frozenset({"as", "in", "is"})  # keywords between operands: elsewhere the start of a name (``isActive``)
+_NOISE = re.compile(r"//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)"
+                    r"|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?")  # comments and strings
 
 
 def cursor_name(before_cursor: str) -> Optional[str]:
@@ -50,9 +55,11 @@ def cursor_name(before_cursor: str) -> Optional[str]:
     not a keyword, not in an ``import``/``package`` line; else None."""
     line = before_cursor[before_cursor.rfind("\n") + 1:]
     m = _IDENTIFIER.search(line)
-    if m is None or len(m.group(0)) < MIN_TYPED or m.group(0) in KEYWORDS:
+    if m is None or len(m.group(0)) < MIN_TYPED:
         return None
     head = line[:m.start()]
+    if m.group(0) in KEYWORDS and not (m.group(0) in OPERATORS and not re.search(r"[\w)\]}\"'`]\s*\Z", head)):
+        return None  # a keyword, but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``
     if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
         return None
     if not _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line).endswith(m.group(0)):
@@ -163,5 +170,12 @@ def _own_names(text: str) -> frozenset[str]:
 
 
 def _used_elsewhere(document: str, typed: str) -> bool:
-    """Whether `typed` is a whole word of `document` more than once (the cursor's is one): a name of its own."""
-    return len(re.findall(r"(?<![\w$])" + re.escape(typed) + r"(?![\w$])", document)) > 1
+    """Whether `typed` is a whole word of `document`'s code (its comments and strings left out) more than once (the
+    cursor's is one): a name of its own."""
+    return _code_words(document)[typed] > 1
+
+
+@lru_cache(maxsize=16)
+def _code_words(document: str) -> Counter:
+    """How often each word comes in `document`'s code, its comments and strings left out."""
+    return Counter(re.findall(r"(?<![\w$])[A-Za-z_]\w*", _NOISE.sub(" ", document)))

@@ -48,6 +48,8 @@ def test_a_name_the_file_defines_or_uses_as_a_local_brings_nothing(tmp_path: Pat
     assert found(tmp_path, *typed("    val la = 2\n    println(la)\n    la")) == {}
     assert found(tmp_path, *typed("    items.forEach { wi -> println(wi) }\n    wi")) == {}
     assert found(tmp_path, *typed("    wi")) == {SOURCES: ["withContext"]}
+    # a word of a comment or a string is not a local's use
+    assert found(tmp_path, *typed('    // wi is wide\n    log("wi")\n    wi')) == {SOURCES: ["withContext"]}
     java = "package app;\n\nimport kotlinx.coroutines.*;\n\nclass Poll { void run() { lau"
     files = installed(tmp_path, repository(tmp_path, sources=True))
     assert typed_facade_definitions(java, imported_modules(java, "java"), java, "src/main/java/app/Poll.java",
@@ -56,6 +58,7 @@ def test_a_name_the_file_defines_or_uses_as_a_local_brings_nothing(tmp_path: Pat
 
 def test_the_identifier_typed_is_a_lowercase_name_outside_comments_strings_and_imports() -> None:
     assert cursor_name("    lau") == "lau" and cursor_name("x = withCon") == "withCon"
+    assert cursor_name("    val d = as") == "as" and cursor_name("    is") == "is"  # ``async``, ``isActive``
     for before in ("    l", "    scope.lau", "    Dispatch", "    // lau", '    println("lau', "import kotlinx.co",
-                   "    val", "    x?.lau", "    ::lau", "    return"):
+                   "    val", "    x?.lau", "    ::lau", "    return", "    val n = x as", "    if (x is"):
         assert cursor_name(before) is None, before
