@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections import Counter
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
 from fim.jars import dependency_jars
-from fim.kotlinfacades import _DECLARED, _facades, declared, is_kotlin
+from fim.kotlinfacades import _DECLARED, _RECEIVER, _facades, declared, is_kotlin
 from fim.languages.base import ImportRef
 
 MIN_TYPED = 2  # characters of a name typed before the facades are looked in
@@ -35,7 +34,6 @@ MAX_PACKAGES = 8  # package imports of a document looked in
 _IDENTIFIER = re.compile(r"(?<![\w$`])[a-z_][\w]*\Z")
 _LINE_NOISE = re.compile(r"//.*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\])*(?:\"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z)")
 _PART_END = re.compile(r"[a-z0-9](?=[A-Z])")
-_PARAMETER = re.compile(r"[(,]\s*(?:va[lr]\s+)?([a-z_]\w*)\s*:|([a-z_]\w*)\s*(?:,\s*[a-z_]\w*\s*)*->")
 # Kotlin's hard, soft and modifier keywords (``it`` too): never a library's name being typed
 KEYWORDS = frozenset("""
 abstract actual annotation as break by catch class companion const constructor continue crossinline data delegate
@@ -79,14 +77,17 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
                 and not r.module[:-2].rpartition(".")[2][:1].isupper()][:MAX_PACKAGES]
     if typed is None or not packages:
         return {}
-    if typed in _own_names(document) or any(typed in _own_names(text) for text in workspace_texts):
+    if any(typed in _declared_names(text) for text in workspace_texts):
         return {}
     facades = [(key, text, source) for package in dict.fromkeys(packages)
                for key, text, source in _package_facades(package, current_path, installed)]
     if not facades:
         return {}
-    if _used_elsewhere(document, typed) and not any(typed in declared(text, source) for _, text, source in facades):
-        return {}  # a local variable
+    code = _code(document)
+    uses = _words_starting(code, typed)
+    if uses.count(typed) > 1 and (not any(typed in declared(text, source) for _, text, source in facades)
+                                  or _declares(code, typed)):
+        return {}  # a local variable, or the document's own name
     for length in range(len(typed), min(len(typed), MIN_TYPED) - 1, -1):  # the longest part some name begins
         prefix = typed[:length]
         seen: set[str] = set()
@@ -100,7 +101,7 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
             break
     else:
         return {}
-    words = set(re.findall(r"[A-Za-z_]\w*", document))
+    words = set(uses if prefix == typed else _words_starting(code, prefix))
     family = {head: len(head) for word in words if word.startswith(prefix) and word != typed
               for head in _heads(word) if len(head) > len(prefix)}
     found.sort(key=lambda f: (f[3] != typed, f[3] not in words,
@@ -163,19 +164,27 @@ def _heads(name: str) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _own_names(text: str) -> frozenset[str]:
-    """The names a Kotlin `text` declares: its functions' and properties' (``fun``, ``val``, ``var``), its
-    parameters' and its lambdas' (``{ job ->``)."""
-    return frozenset(_DECLARED.findall(text)) | {a or b for a, b in _PARAMETER.findall(text)}
+def _declared_names(text: str) -> frozenset[str]:
+    """The names a Kotlin `text` declares with ``fun``, ``val`` or ``var``."""
+    return frozenset(_DECLARED.findall(text))
 
 
-def _used_elsewhere(document: str, typed: str) -> bool:
-    """Whether `typed` is a whole word of `document`'s code (its comments and strings left out) more than once (the
-    cursor's is one): a name of its own."""
-    return _code_words(document)[typed] > 1
+def _declares(code: str, name: str) -> bool:
+    """Whether `code` declares `name`: a ``fun``, ``val`` or ``var`` (``fun Job.name(``), a parameter
+    (``(name: Int``) or a lambda's (``{ name ->``, ``{ a, name ->``)."""
+    word = re.escape(name)
+    return re.search(rf"\b(?:fun|va[lr])\s+{_RECEIVER}{word}\b|[(,]\s*(?:va[lr]\s+)?{word}\s*:"
+                     rf"|[{{,]\s*{word}\s*(?:,\s*\w+\s*)*->", code) is not None
+
+
+def _words_starting(code: str, prefix: str) -> list[str]:
+    """The words of `code` that start with `prefix`, each time it comes (a literal search, not a scan of every
+    word)."""
+    return [m.group(0) for m in re.finditer(re.escape(prefix) + r"\w*", code)
+            if m.start() == 0 or not (code[m.start() - 1].isalnum() or code[m.start() - 1] in "_$")]
 
 
 @lru_cache(maxsize=16)
-def _code_words(document: str) -> Counter:
-    """How often each word comes in `document`'s code, its comments and strings left out."""
-    return Counter(re.findall(r"(?<![\w$])[A-Za-z_]\w*", _NOISE.sub(" ", document)))
+def _code(document: str) -> str:
+    """`document` with its comments and strings blanked."""
+    return _NOISE.sub(" ", document)
