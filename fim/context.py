@@ -253,7 +253,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
                                                [files[p] for p in import_paths])
-            elif not at_cursor and language_id == "kotlin":  # ``lau|`` under ``import kotlinx.coroutines.*``
+            elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``; ``assertEq|`` (``import static``)
                 at_cursor = typed_facade_definitions(lines[cursor_line][:column], unresolved, current_text,
                                                      current_path, installed, [files[p] for p in import_paths])
         if language == "python":

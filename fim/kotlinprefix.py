@@ -14,19 +14,24 @@ typed whole first, then the names the document uses, then those of the longest f
 document or the workspace files it imports define, or one the document uses elsewhere that no facade declares (a
 local variable), brings nothing. The keys and member lines are those `fim.kotlinfacades.facade_definitions` gives; a
 facade's names are kept sorted by its text (a keystroke is a binary search per facade), and the package's jars and
-listing come through `fim.jars` as for a called name.
+listing come through `fim.jars` as for a called name. A Java file's name typed under ``import static a.b.C.*;``
+(``assertEq|``, Java's keywords left out) brings in the same way the public static methods of the class file
+`fim.jars` finds for ``C`` (its sources jar's ``.java`` or its stub): those past the first members a static import
+brings while the file uses none.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from dataclasses import replace
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
-from fim.jars import dependency_jars
+from fim.jars import dependency_jars, jar_definitions
 from fim.kotlinfacades import _DECLARED, _RECEIVER, _facades, declared, is_kotlin
 from fim.languages.base import ImportRef
+from fim.symbols import defined_names
 
 MIN_TYPED = 2  # characters of a name typed before the facades are looked in
 MAX_NAMES = 8  # names brought for the identifier typed: a facade member line each
@@ -42,21 +47,30 @@ interface internal is it lateinit noinline null object open operator out overrid
 protected public receiver reified return sealed set setparam super suspend tailrec this throw true try typealias
 typeof val value var vararg when where while
 """.split())
+# Java's keywords and primitive types (``var``, ``record``... too): a Java file's name typed under a static import
+JAVA_KEYWORDS = frozenset("""
+abstract assert boolean break byte case catch char class const continue default do double else enum extends false
+final finally float for goto if implements import instanceof int interface long native new non-sealed null package
+permits private protected public record return sealed short static strictfp super switch synchronized this throw
+throws transient true try var void volatile while yield
+""".split())
 OPERATORS = frozenset({"as", "in", "is"})  # keywords between operands: elsewhere the start of a name (``isActive``)
 _NOISE = re.compile(r"//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)"
                     r"|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?")  # comments and strings
 
 
-def cursor_name(before_cursor: str) -> Optional[str]:
+def cursor_name(before_cursor: str, keywords: frozenset[str] = KEYWORDS) -> Optional[str]:
     """The lowercase identifier typed right before the cursor when it may begin a package's top-level name:
     `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment or a string of the line,
-    not a keyword, not in an ``import``/``package`` line; else None."""
+    not one of `keywords` (Kotlin's: but ``as``, ``in``, ``is`` where no operand precedes them), not in an
+    ``import``/``package`` line; else None."""
     line = before_cursor[before_cursor.rfind("\n") + 1:]
     m = _IDENTIFIER.search(line)
     if m is None or len(m.group(0)) < MIN_TYPED:
         return None
     head = line[:m.start()]
-    if m.group(0) in KEYWORDS and not (m.group(0) in OPERATORS and not re.search(r"[\w)\]}\"'`]\s*\Z", head)):
+    if m.group(0) in keywords and not (keywords is KEYWORDS and m.group(0) in OPERATORS
+                                       and not re.search(r"[\w)\]}\"'`]\s*\Z", head)):
         return None  # a keyword, but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``
     if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
         return None
@@ -72,31 +86,37 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
     `before_cursor` (`cursor_name`) in the packages of `refs`' package imports (``a.b.*``: those no workspace file
     resolves) of the Kotlin `document` at `current_path`, the best first, at most `limit` in all; {} where none
     does or the identifier is the document's own."""
-    typed = cursor_name(before_cursor) if is_kotlin(current_path) else None
-    packages = [r.module[:-2] for r in refs if r.module.endswith(".*")
-                and not r.module[:-2].rpartition(".")[2][:1].isupper()][:MAX_PACKAGES]
+    java = current_path.endswith(".java")
+    typed = cursor_name(before_cursor, JAVA_KEYWORDS if java else KEYWORDS) if java or is_kotlin(current_path) \
+        else None
+    if java:  # ``import static org.junit.Assert.*;``: the class's static methods
+        packages = [r.module for r in refs if r.star and r.module.rpartition(".")[2][:1].isupper()][:MAX_PACKAGES]
+    else:
+        packages = [r.module[:-2] for r in refs if r.module.endswith(".*")
+                    and not r.module[:-2].rpartition(".")[2][:1].isupper()][:MAX_PACKAGES]
     if typed is None or not packages:
         return {}
-    if any(typed in _declared_names(text) for text in workspace_texts):
+    if any(typed in _declared_names(text, java) for text in workspace_texts):
         return {}
-    facades = [(key, text, source) for package in dict.fromkeys(packages)
-               for key, text, source in _package_facades(package, current_path, installed)]
+    facades = [found for package in dict.fromkeys(packages) for found in (
+        _static_classes(package, refs, document, current_path, installed) if java
+        else _package_facades(package, current_path, installed))]
     if not facades:
         return {}
     code = _code(document)
     uses = _words_starting(code, typed)
-    if uses.count(typed) > 1 and (not any(typed in declared(text, source) for _, text, source in facades)
-                                  or _declares(code, typed)):
+    if uses.count(typed) > 1 and (not any(typed in _members(text, kind) for _, text, kind in facades)
+                                  or _declares(code, typed, java)):
         return {}  # a local variable, or the document's own name
     for length in range(len(typed), min(len(typed), MIN_TYPED) - 1, -1):  # the longest part some name begins
         prefix = typed[:length]
         seen: set[str] = set()
         found = []
-        for rank, (key, text, source) in enumerate(facades):
-            for order, name in _starting(text, source, prefix):
+        for rank, (key, text, kind) in enumerate(facades):
+            for order, name in _starting(text, kind, prefix):
                 if name not in seen:
                     seen.add(name)
-                    found.append((rank, order, key, name, declared(text, source)[name]))
+                    found.append((rank, order, key, name, _members(text, kind)[name]))
         if found:
             break
     else:
@@ -113,9 +133,10 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
     return out
 
 
-def _package_facades(package: str, current_path: str, installed: Mapping[str, str]) -> list[tuple[str, str, bool]]:
-    """(key, text, whether a source) of each facade of `package` in the dependency jars holding its folder (a
-    sources jar's ``.kt`` files before its binary jar's facade classes; jars whose group prefixes it first)."""
+def _package_facades(package: str, current_path: str, installed: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(key, text, kind: ``kt`` a source, ``stub`` a class) of each facade of `package` in the dependency jars
+    holding its folder (a sources jar's ``.kt`` files before its binary jar's facade classes; jars whose group
+    prefixes it first)."""
     parts = package.split(".")
     if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
             not all(p.isidentifier() for p in parts):
@@ -133,23 +154,44 @@ def _package_facades(package: str, current_path: str, installed: Mapping[str, st
                 key = f"{jar}!/{folder}{entry}" if source else f"{jar}!/{folder}{entry[:-len('.class')]}.java"
                 text = installed[key] if key in installed else ""
                 if text:
-                    out.append((key, text, source))
+                    out.append((key, text, "kt" if source else "stub"))
     return out
 
 
+def _static_classes(module: str, refs: Sequence[ImportRef], document: str, current_path: str,
+                    installed: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(key, text, ``java``) of the class file that ``import static <module>.*`` names, as `fim.jars` finds it."""
+    ref = next(r for r in refs if r.module == module and r.star)
+    keys = jar_definitions(replace(ref, star=False, names=()), current_path, document, installed)
+    return [(key, installed[key], "java") for key in keys if key in installed and installed[key]][:1]
+
+
+_JAVA_STATIC = re.compile(r"^[ \t]+public\s+(?:final\s+|synchronized\s+)*static\s+(?:final\s+|synchronized\s+)*"
+                          r"(?:<[^>\n]*>\s*)?[\w.$<>\[\], ?]+?\s+([a-z_$][\w$]*)\s*\(", re.M)
+
+
+@lru_cache(maxsize=512)
+def _members(text: str, kind: str) -> dict[str, str]:
+    """Name a user writes -> the member declaring it, in a facade's source (``kt``) or stub (``stub``,
+    `fim.kotlinfacades.declared`), or a Java class's public static methods (``java``: a stub's or a source's)."""
+    if kind == "java":
+        return {name: name for name in _JAVA_STATIC.findall(text)}
+    return declared(text, kind == "kt")
+
+
 @lru_cache(maxsize=512)  # a package's facades are asked for on every keystroke: their names sorted once per text
-def _sorted(text: str, source: bool) -> tuple[tuple[str, int], ...]:
-    """The names a Kotlin user writes that the facade `text` declares (not a stub's getters ``getX`` of a
+def _sorted(text: str, kind: str) -> tuple[tuple[str, int], ...]:
+    """The names a user writes that the facade (or class) `text` declares (not a stub's getters ``getX`` of a
     property ``x``, nor synthetic ``$`` names), sorted, each with its place in the facade."""
-    members = declared(text, source)
+    members = _members(text, kind)
     properties = {member for name, member in members.items() if name != member}
     names = [name for name in members if name not in properties and "$" not in name]
     return tuple(sorted((name, k) for k, name in enumerate(names)))
 
 
-def _starting(text: str, source: bool, prefix: str) -> list[tuple[int, str]]:
+def _starting(text: str, kind: str, prefix: str) -> list[tuple[int, str]]:
     """(place in the facade, name) of the names the facade `text` declares that start with `prefix`."""
-    names = _sorted(text, source)
+    names = _sorted(text, kind)
     out = []
     for k in range(bisect_left(names, (prefix, -1)), len(names)):
         if not names[k][0].startswith(prefix):
@@ -164,15 +206,19 @@ def _heads(name: str) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _declared_names(text: str) -> frozenset[str]:
-    """The names a Kotlin `text` declares with ``fun``, ``val`` or ``var``."""
-    return frozenset(_DECLARED.findall(text))
+def _declared_names(text: str, java: bool = False) -> frozenset[str]:
+    """The names a Kotlin `text` declares with ``fun``, ``val`` or ``var`` (a Java `text`, `fim.symbols`')."""
+    return defined_names(text, "java") if java else frozenset(_DECLARED.findall(text))
 
 
-def _declares(code: str, name: str) -> bool:
+def _declares(code: str, name: str, java: bool = False) -> bool:
     """Whether `code` declares `name`: a ``fun``, ``val`` or ``var`` (``fun Job.name(``), a parameter
-    (``(name: Int``) or a lambda's (``{ name ->``, ``{ a, name ->``)."""
+    (``(name: Int``) or a lambda's (``{ name ->``, ``{ a, name ->``); in Java, a type before it (``int name(``,
+    ``String name =``, ``(List<T> name,``)."""
     word = re.escape(name)
+    if java:
+        return re.search(rf"(?<![\w$])(?!(?:return|new|throw|else|case|yield)\b)[\w$]+(?:<[^;(){{}}]*>)?(?:\[\])*"
+                         rf"\s+{word}\s*[=;,)(:]", code) is not None
     return re.search(rf"\b(?:fun|va[lr])\s+{_RECEIVER}{word}\b|[(,]\s*(?:va[lr]\s+)?{word}\s*:"
                      rf"|[{{,]\s*{word}\s*(?:,\s*\w+\s*)*->", code) is not None
 

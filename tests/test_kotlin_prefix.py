@@ -9,7 +9,7 @@ from pathlib import Path
 from fim.context import select_context
 from fim.imports import imported_modules
 from fim.kotlinprefix import cursor_name, typed_facade_definitions
-from tests.test_java_dependencies import installed
+from tests.test_java_dependencies import installed, jar, write
 from tests.test_kotlin_facades import JAR, PATH, repository
 
 SOURCES = f"{JAR}-sources.jar!/kotlinx/coroutines/Builders.common.kt"
@@ -64,3 +64,48 @@ def test_the_identifier_typed_is_a_lowercase_name_outside_comments_strings_and_i
     for before in ("    l", "    scope.lau", "    Dispatch", "    // lau", '    println("lau', "import kotlinx.co",
                    "    val", "    x?.lau", "    ::lau", "    return", "    val n = x as", "    if (x is"):
         assert cursor_name(before) is None, before
+
+
+CHECKS = """package org.example.util;
+
+public final class Checks {
+    /** Fails unless the two are equal. */
+    public static void assertEquals(Object expected, Object actual) { }
+
+%s
+    public static <T> T assertNotNull(T value) { return value; }
+
+    public void assertInstance(Object value) { }
+
+    private static void assertHidden() { }
+}
+""" % "\n".join(f"    public static int check{k:02}(int value) {{ return value; }}" for k in range(60))
+
+
+def test_a_java_name_typed_under_a_static_import_brings_the_classs_static_methods_it_begins(tmp_path: Path) -> None:
+    """``import static org.example.util.Checks.*;`` then ``assertEq|``: the sources jar's ``assertEquals``; not its
+    instance or private methods, not a name the file declares; ``assertNo|`` brings ``assertNotNull``'s line, past
+    the class's first members (those a static import brings while the file uses none)."""
+    folder = tmp_path / "m2/org/example/util/1.0"
+    jar(folder / "util-1.0.jar", {"org/example/util/Other.class": b"not read"})
+    jar(folder / "util-1.0-sources.jar", {"org/example/util/Checks.java": CHECKS.encode()})
+    write(tmp_path / "ws", {"build.gradle": 'dependencies {\n    implementation "org.example:util:1.0"\n}\n'})
+    files = installed(tmp_path, tmp_path / "m2")
+    path = "src/test/java/app/PollTest.java"
+    key = "maven-repository/org/example/util/1.0/util-1.0-sources.jar!/org/example/util/Checks.java"
+
+    def at(line: str, above: str = "") -> dict[str, list[str]]:
+        document = f"package app;\n\nimport static org.example.util.Checks.*;\n\nclass PollTest {{\n{above}{line}"
+        return typed_facade_definitions(line, imported_modules(document, "java"), document, path, files)
+
+    assert at("    void go() { assertEq") == {key: ["assertEquals"]}
+    assert at("    void go() { assert") == {}  # a keyword
+    assert at("    void go() { asser") == {key: ["assertEquals", "assertNotNull"]}
+    assert at("    void go() { assertI") == {key: ["assertEquals", "assertNotNull"]}  # no static one: ``assert``'s
+    assert at("    void go() { assertEq", above="    int assertEq = 1;\n") == {}
+    assert at("    void go() { assertEquals", above="    void assertEquals(int a, int b) { }\n") == {}
+    document = "package app;\n\nimport static org.example.util.Checks.*;\n\nclass PollTest {\n    void go() { assertNo"
+    snippets = select_context(path, document, 5, {path: document}, [], None, 6000, (0, 6), installed=files,
+                              cursor_character=len("    void go() { assertNo"))
+    text = {s.source: s.text for s in snippets}[key]
+    assert "public static <T> T assertNotNull(T value)" in text
