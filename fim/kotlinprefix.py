@@ -11,13 +11,13 @@ workspace file resolves declare and that start with it, at most `MAX_NAMES`, the
 longest part of what is typed (a typo, ``launhc``, falls back to ``laun``, never shorter than `MIN_TYPED`), the name
 typed whole first, then the names the document uses, then those of the longest family of names it uses
 (``withTimeout|`` in a file using ``withTimeoutOrNull``), then in import, jar and facade order. An identifier the
-document or the workspace files it imports define, or one the document uses elsewhere that no facade declares (a
-local variable), brings nothing. The keys and member lines are those `fim.kotlinfacades.facade_definitions` gives; a
-facade's names are kept sorted by its text (a keystroke is a binary search per facade), and the package's jars and
-listing come through `fim.jars` as for a called name. A Java file's name typed under ``import static a.b.C.*;``
-(``assertEq|``, Java's keywords left out) brings in the same way the public static methods of the class file
-`fim.jars` finds for ``C`` (its sources jar's ``.java`` or its stub): those past the first members a static import
-brings while the file uses none.
+document or the workspace files it imports define, or one the document uses elsewhere (not after a ``.``) that no
+facade declares (a local variable), brings nothing. The keys and member lines are those
+`fim.kotlinfacades.facade_definitions` gives; a facade's names are kept sorted by its text (a keystroke is a binary
+search per facade), and the package's jars and listing come through `fim.jars` as for a called name. A Java file's
+name typed under ``import static a.b.C.*;`` (``assertEq|``, Java's keywords left out) brings in the same way the
+public static methods of the class file `fim.jars` finds for ``C`` (its sources jar's ``.java`` or its stub): those
+past the first members a static import brings while the file uses none.
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
         return {}
     code = _code(document)
     uses = _words_starting(code, typed)
-    if uses.count(typed) > 1 and (not any(typed in _members(text, kind) for _, text, kind in facades)
-                                  or _declares(code, typed, java)):
-        return {}  # a local variable, or the document's own name
+    if uses.count(typed) > 1 and (_declares(code, typed, java) or _words_starting(code, typed, True).count(typed) > 1
+                                  and not any(typed in _members(text, kind) for _, text, kind in facades)):
+        return {}  # the document's own name, or a local variable
     for length in range(len(typed), min(len(typed), MIN_TYPED) - 1, -1):  # the longest part some name begins
         prefix = typed[:length]
         seen: set[str] = set()
@@ -223,11 +223,19 @@ def _declares(code: str, name: str, java: bool = False) -> bool:
                      rf"|[{{,]\s*{word}\s*(?:,\s*\w+\s*)*->", code) is not None
 
 
-def _words_starting(code: str, prefix: str) -> list[str]:
+def _words_starting(code: str, prefix: str, bare: bool = False) -> list[str]:
     """The words of `code` that start with `prefix`, each time it comes (a literal search, not a scan of every
-    word)."""
-    return [m.group(0) for m in re.finditer(re.escape(prefix) + r"\w*", code)
-            if m.start() == 0 or not (code[m.start() - 1].isalnum() or code[m.start() - 1] in "_$")]
+    word); `bare`, not those after a ``.`` (``block.run()`` is no use of a name ``run`` of the file's own)."""
+    out = []
+    for m in re.finditer(re.escape(prefix) + r"\w*", code):
+        k = m.start() - 1
+        if k >= 0 and (code[k].isalnum() or code[k] in "_$"):
+            continue  # inside a word
+        while bare and k >= 0 and code[k] in " \t\r\n":
+            k -= 1
+        if not (bare and k >= 0 and code[k] == "."):
+            out.append(m.group(0))
+    return out
 
 
 @lru_cache(maxsize=16)

@@ -47,6 +47,7 @@ def test_a_name_the_file_defines_or_uses_as_a_local_brings_nothing(tmp_path: Pat
     assert found(tmp_path, *typed("    la", above="val la = 1\n\n")) == {}
     assert found(tmp_path, *typed("    launch", above="fun Job.launch() = 1\n\n")) == {}  # its own, as a facade's
     assert found(tmp_path, *typed("    scope.launch { }\n    launch")) == {SOURCES: ["launch"]}
+    assert found(tmp_path, *typed("    block.wi()\n    wi")) == {SOURCES: ["withContext"]}  # a member's name
     assert found(tmp_path, *typed("    val la = 2\n    println(la)\n    la")) == {}
     assert found(tmp_path, *typed("    items.forEach { wi -> println(wi) }\n    wi")) == {}
     assert found(tmp_path, *typed("    wi")) == {SOURCES: ["withContext"]}
