@@ -84,8 +84,9 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
                              limit: int = MAX_NAMES) -> dict[str, list[str]]:
     """Facade key -> the members declaring the top-level names that begin the identifier typed at the end of
     `before_cursor` (`cursor_name`) in the packages of `refs`' package imports (``a.b.*``: those no workspace file
-    resolves) of the Kotlin `document` at `current_path`, the best first, at most `limit` in all; {} where none
-    does or the identifier is the document's own."""
+    resolves) of the Kotlin `document` at `current_path` (of a Java one, its ``import static a.b.C.*`` classes'
+    public static methods), the best first, at most `limit` in all; {} where none does or the identifier is the
+    document's own."""
     java = current_path.endswith(".java")
     typed = cursor_name(before_cursor, JAVA_KEYWORDS if java else KEYWORDS) if java or is_kotlin(current_path) \
         else None
