@@ -110,3 +110,23 @@ def test_a_java_name_typed_under_a_static_import_brings_the_classs_static_method
                               cursor_character=len("    void go() { assertNo"))
     text = {s.source: s.text for s in snippets}[key]
     assert "public static <T> T assertNotNull(T value)" in text
+
+
+def test_the_benchmark_types_a_package_imports_function_as_its_first_and_only_use() -> None:
+    """`fresh_call_tasks`: a facade task of a name the file imports by its package's ``*`` comes again with its first
+    N characters typed, the file's other lines using it left out; one imported by name does not."""
+    from benchmarks.dependency_context import fresh_call_tasks, hole_task
+    from benchmarks.repo_context import Definition
+
+    lines = ["package app\n", "\n", "import kotlinx.coroutines.*\n", "\n", "fun go() {\n", "    launch { }\n",
+             "    val job = launch { work() }\n", "}\n"]
+    definition = Definition(f"{JAR}.jar!/kotlinx/coroutines/BuildersKt.java", 3, "public static final Job launch(",
+                            "launch", "kotlinx.coroutines.launch")
+    task = hole_task("kx", "src/a.kt", lines, 6, 14, "launch", definition, "jar-facade", "kotlin")
+    fresh, = fresh_call_tasks([task], 3)
+    assert fresh.package == "kx (fresh call, 3 typed)" and fresh.line == 5 and fresh.hole == "nch { work() }"
+    assert fresh.text.split("\n")[fresh.line][:fresh.column] == "    val job = lau"
+    assert "launch" not in fresh.text
+    named = hole_task("kx", "src/a.kt", [ln.replace(".*", ".launch") for ln in lines], 6, 14, "launch", definition,
+                      "jar-facade", "kotlin")
+    assert fresh_call_tasks([named], 2) == [] and len(fresh_call_tasks([task], 2)) == 1
