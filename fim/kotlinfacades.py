@@ -26,15 +26,17 @@ MAX_CALLED = 64  # names of a document's calls looked for
 KOTLIN_EXTENSIONS = (".kt", ".kts")
 
 _MODIFIERS = r"(?:(?:public|inline|suspend|operator|infix|tailrec|external|actual|expect|const|override)\s+)*"
-_RECEIVER = r"(?:<[^>\n]*>\s*)?(?:[\w.]+(?:<[^\n=]*?>)?\??\.)?"
+# an extension function's receiver (``<T> CoroutineScope.``), optional
+RECEIVER = r"(?:<[^>\n]*>\s*)?(?:[\w.]+(?:<[^\n=]*?>)?\??\.)?"
 # a top-level (unindented) public declaration of a source file: ``public fun <T> CoroutineScope.async(``
-_SOURCE_FUNCTION = re.compile(rf"^(?:@[\w.]+(?:\([^)\n]*\))?\s+)*{_MODIFIERS}fun\s+{_RECEIVER}([A-Za-z_]\w*)\s*\(",
+_SOURCE_FUNCTION = re.compile(rf"^(?:@[\w.]+(?:\([^)\n]*\))?\s+)*{_MODIFIERS}fun\s+{RECEIVER}([A-Za-z_]\w*)\s*\(",
                               re.M)
-_SOURCE_PROPERTY = re.compile(rf"^(?:@[\w.]+(?:\([^)\n]*\))?\s+)*{_MODIFIERS}va[lr]\s+{_RECEIVER}([A-Za-z_]\w*)\s*[:=]",
+_SOURCE_PROPERTY = re.compile(rf"^(?:@[\w.]+(?:\([^)\n]*\))?\s+)*{_MODIFIERS}va[lr]\s+{RECEIVER}([A-Za-z_]\w*)\s*[:=]",
                               re.M)
 _STUB_METHOD = re.compile(r"^[ \t]+public static [^(\n]*?(?<![\w$])([A-Za-z_$][\w$]*)\(", re.M)
 _CALL = re.compile(r"(?:(\.)\s*|(?<![\w$.]))([a-z_]\w*)\s*(?:<[\w<>?, .]*>\s*)?[({]")
-_DECLARED = re.compile(r"\b(?:fun|va[lr])\s+" + _RECEIVER + r"([A-Za-z_]\w*)")
+# a ``fun`` or property declared in Kotlin text: its name
+DECLARED = re.compile(r"\b(?:fun|va[lr])\s+" + RECEIVER + r"([A-Za-z_]\w*)")
 _NAMED_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+[\w.]*\.([a-z_]\w*)[ \t]*$")
 
 
@@ -59,7 +61,7 @@ def declared(text: str, source: bool) -> dict[str, str]:
     return out
 
 
-def _facades(listing: str, source: bool) -> list[str]:
+def facade_entries(listing: str, source: bool) -> list[str]:
     """The entries of a package folder's listing that may declare top-level names: ``.kt`` files of a sources
     jar, else the facade classes (``BuildersKt.class``, not its ``$``-classes nor ``__`` parts)."""
     if source:
@@ -83,7 +85,7 @@ def facade_definitions(package: str, names: Sequence[str], jars: Sequence[tuple[
                 return found
             if not jar or f"{jar}!/{folder}" not in installed:
                 continue
-            for entry in _facades(installed[f"{jar}!/{folder}"], source):
+            for entry in facade_entries(installed[f"{jar}!/{folder}"], source):
                 key = f"{jar}!/{folder}{entry}" if source else f"{jar}!/{folder}{entry[:-len('.class')]}.java"
                 members = declared(installed[key], source) if key in installed else {}
                 for name in [n for n in left if n in members]:
@@ -100,7 +102,7 @@ def called_names(document: str) -> tuple[str, ...]:
     """The lowercase names `document` calls (``launch {``, ``withContext(``; then those after a dot:
     ``GlobalScope.launch {``), not those it declares or imports by name, in order of first use; at most
     MAX_CALLED."""
-    known = set(_DECLARED.findall(document)) | set(_NAMED_IMPORT.findall(document))
+    known = set(DECLARED.findall(document)) | set(_NAMED_IMPORT.findall(document))
     bare: dict[str, None] = {}
     dotted: dict[str, None] = {}
     for dot, name in _CALL.findall(document):

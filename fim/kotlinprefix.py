@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
 from fim.jars import dependency_jars, jar_definitions
-from fim.kotlinfacades import _DECLARED, _RECEIVER, _facades, declared, is_kotlin
+from fim.kotlinfacades import DECLARED, RECEIVER, facade_entries, declared, is_kotlin
 from fim.languages.base import ImportRef
 from fim.symbols import defined_names
 
@@ -151,7 +151,7 @@ def _package_facades(package: str, current_path: str, installed: Mapping[str, st
         for jar, source in ((sources, True), (binary, False)):
             if not jar or f"{jar}!/{folder}" not in installed:
                 continue
-            for entry in _facades(installed[f"{jar}!/{folder}"], source):
+            for entry in facade_entries(installed[f"{jar}!/{folder}"], source):
                 key = f"{jar}!/{folder}{entry}" if source else f"{jar}!/{folder}{entry[:-len('.class')]}.java"
                 text = installed[key] if key in installed else ""
                 if text:
@@ -209,7 +209,7 @@ def _heads(name: str) -> list[str]:
 @lru_cache(maxsize=64)
 def _declared_names(text: str, java: bool = False) -> frozenset[str]:
     """The names a Kotlin `text` declares with ``fun``, ``val`` or ``var`` (a Java `text`, `fim.symbols`')."""
-    return defined_names(text, "java") if java else frozenset(_DECLARED.findall(text))
+    return defined_names(text, "java") if java else frozenset(DECLARED.findall(text))
 
 
 def _declares(code: str, name: str, java: bool = False) -> bool:
@@ -220,7 +220,7 @@ def _declares(code: str, name: str, java: bool = False) -> bool:
     if java:
         return re.search(rf"(?<![\w$])(?!(?:return|new|throw|else|case|yield)\b)[\w$]+(?:<[^;(){{}}]*>)?(?:\[\])*"
                          rf"\s+{word}\s*[=;,)(:]", code) is not None
-    return re.search(rf"\b(?:fun|va[lr])\s+{_RECEIVER}{word}\b|[(,]\s*(?:va[lr]\s+)?{word}\s*:"
+    return re.search(rf"\b(?:fun|va[lr])\s+{RECEIVER}{word}\b|[(,]\s*(?:va[lr]\s+)?{word}\s*:"
                      rf"|[{{,]\s*{word}\s*(?:,\s*\w+\s*)*->", code) is not None
 
 
