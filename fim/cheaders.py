@@ -69,18 +69,18 @@ def header_definitions(ref: ImportRef, document: str, installed: Mapping[str, st
     include = ref.module
     if standard(include):
         return {}
-    folders = _folders(installed)
+    folders = include_folder_keys(installed)
     entry = find_header(include, folders, installed)
     if entry is None:
         return {}
-    used = _document_words(document)
+    used = code_words(document)
     found: dict[str, list[str]] = {}
     for path in header_closure(entry, folders, installed):
         text = installed[path] if path in installed else ""
-        names = sorted(used.keys() & _declared(text), key=used.__getitem__)[:MAX_NAMES] if text else []
+        names = sorted(used.keys() & declared_names(text), key=used.__getitem__)[:MAX_NAMES] if text else []
         if names:
             found[path] = names
-    if not found and entry in installed and _declared(installed[entry]):
+    if not found and entry in installed and declared_names(installed[entry]):
         found[entry] = []  # nothing used yet (``#include <git2/oid.h>`` just typed): the header's head, not an
     return found  # umbrella's list of includes (git2.h)
 
@@ -152,6 +152,20 @@ def workspace_includes(refs: Sequence[ImportRef], current_path: str, files: Mapp
     return list(out.values())
 
 
+def included_headers(includes: Sequence[ImportRef], installed: Mapping[str, str]) -> list[str]:
+    """The installed headers `includes` name and those they include (`header_closure`), in the order a reader
+    meets them, the standard library's left out."""
+    folders = include_folder_keys(installed)
+    out: dict[str, None] = {}
+    for ref in includes:
+        if standard(ref.module):
+            continue
+        entry = find_header(ref.module, folders, installed)
+        if entry is not None and entry not in out:
+            out.update(dict.fromkeys(header_closure(entry, folders, installed)))
+    return list(out)
+
+
 def compile_include_folders(text: str) -> list[str]:
     """The absolute include folders (``-I``, ``-isystem``, ``-iquote``, ``-idirafter``; relative ones against
     the entry's ``directory``) of a compile_commands.json, in the order of the entries and their flags."""
@@ -188,7 +202,7 @@ def compile_include_folders(text: str) -> list[str]:
     return list(out)
 
 
-def _folders(installed: Mapping[str, str]) -> list[str]:
+def include_folder_keys(installed: Mapping[str, str]) -> list[str]:
     """The keys of the include folders there are (``c-include/0/``, ``c-include/1/``...), in search order."""
     out = []
     for k in range(MAX_FOLDERS):
@@ -206,14 +220,14 @@ def _includes(text: str) -> tuple[tuple[bool, str], ...]:
 
 
 @lru_cache(maxsize=512)  # a library's headers are asked for on every keystroke: their names once per text
-def _declared(text: str) -> frozenset[str]:
+def declared_names(text: str) -> frozenset[str]:
     """The names a header declares, its include guard (``INCLUDE_git_oid_h__``) left out."""
     names = defined_names(text, "c")
     return frozenset(n for n in names if not n.endswith(("_H", "_H_", "_h__", "_H__", "_h_", "_h")))
 
 
 @lru_cache(maxsize=16)
-def _document_words(document: str) -> dict[str, int]:
+def code_words(document: str) -> dict[str, int]:
     """The identifiers of a document's code (comments and strings left out), each with the order it first appears."""
     words: dict[str, int] = {}
     for m in _WORD.finditer(_NOISE.sub(" ", document)):

@@ -23,7 +23,7 @@ from bisect import bisect_left
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
-from fim.cheaders import _declared, _document_words, _folders, find_header, header_closure, standard
+from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
 from fim.symbols import defined_names
 
@@ -77,15 +77,15 @@ def prefix_definitions(before_cursor: str, includes: Sequence[ImportRef], docume
     typed = cursor_identifier(before_cursor)
     if typed is None or not includes:
         return {}
-    headers = _headers(includes, installed)
+    headers = included_headers(includes, installed)
     if not headers:
         return {}
     texts = {path: installed[path] if path in installed else "" for path in headers}
-    declared_anywhere = any(typed in _declared(text) for text in texts.values() if text)
+    declared_anywhere = any(typed in declared_names(text) for text in texts.values() if text)
     if not declared_anywhere and (typed in defined_names(document, "c") or _used_elsewhere(document, typed)
                                   or any(typed in defined_names(text, "c") for text in workspace_texts)):
         return {}
-    used = _document_words(document)
+    used = code_words(document)
     floor = min(len(typed), max(MIN_TYPED, typed.rfind("_") + 1))  # ``git_repository_`` stays typed
     for length in range(len(typed), floor - 1, -1):  # the longest part of what is typed that some name begins
         prefix = typed[:length]
@@ -95,7 +95,7 @@ def prefix_definitions(before_cursor: str, includes: Sequence[ImportRef], docume
             break
     else:
         return {}
-    uses = {path: len(used.keys() & _declared(texts[path])) for path in {path for _, path, _ in found}}
+    uses = {path: len(used.keys() & declared_names(texts[path])) for path in {path for _, path, _ in found}}
     family = _families(used, prefix)
 
     def rank(f: tuple[int, str, str]) -> tuple[int, int, int, int]:
@@ -127,23 +127,9 @@ def _families(used: Mapping[str, int], prefix: str) -> dict[str, int]:
     return out
 
 
-def _headers(includes: Sequence[ImportRef], installed: Mapping[str, str]) -> list[str]:
-    """The installed headers `includes` name and those they include, in the order a reader meets them, the
-    standard library's left out."""
-    folders = _folders(installed)
-    out: dict[str, None] = {}
-    for ref in includes:
-        if standard(ref.module):
-            continue
-        entry = find_header(ref.module, folders, installed)
-        if entry is not None and entry not in out:
-            out.update(dict.fromkeys(header_closure(entry, folders, installed)))
-    return list(out)
-
-
 @lru_cache(maxsize=512)  # a library's headers are asked for on every keystroke: their names sorted once per text
 def _sorted(text: str) -> tuple[str, ...]:
-    return tuple(sorted(_declared(text)))
+    return tuple(sorted(declared_names(text)))
 
 
 def _starting(text: str, prefix: str) -> list[str]:
@@ -160,7 +146,7 @@ def _starting(text: str, prefix: str) -> list[str]:
 @lru_cache(maxsize=128)
 def _order(text: str) -> dict[str, int]:
     """Each name a header declares -> where its first word occurrence comes in the header."""
-    declared = _declared(text)
+    declared = declared_names(text)
     out: dict[str, int] = {}
     for m in re.finditer(r"[A-Za-z_]\w*", text):
         if m.group(0) in declared:
