@@ -17,7 +17,8 @@ Sources, most important first:
    after an installed module's name (``flag.|``, `fim.member`) brings the names that module offers (those
    starting with the part typed first) ahead of the other installed files, as a C library's identifier being
    typed (``git_repository_o|``, `fim.cprefix`) brings the names the included headers declare that it begins,
-   and a Kotlin name typed under a package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins;
+   and a C++ name typed after a namespace (``fmt::for|``, `fim.cppnamespaces`) those they declare in it, and a
+   Kotlin name typed under a package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -47,6 +48,7 @@ from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.cheaders import workspace_includes
+from fim.cppnamespaces import qualified_definitions
 from fim.cprefix import prefix_definitions
 from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
@@ -252,7 +254,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                                            installed)[1]
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
-                                               [files[p] for p in import_paths])
+                                               [files[p] for p in import_paths]) \
+                    or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed)
             elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``; ``assertEq|`` (``import static``)
                 at_cursor = typed_facade_definitions(lines[cursor_line][:column], unresolved, current_text,
                                                      current_path, installed, [files[p] for p in import_paths])

@@ -1,0 +1,140 @@
+"""The C++ name being typed after an installed library's namespace (`fim.cppnamespaces`): ``fmt::for|``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.cppnamespaces import cursor_qualified, namespace_declarations, namespace_macros, qualified_definitions
+from fim.imports import ImportRef
+from server.dependencies import InstalledFiles
+
+# fmt 9's and spdlog 1.10's layout, cut down: namespaces opened by macros of another header, an inline namespace,
+# templates, export macros, a class's members, specializations, a nested namespace with an unscoped enum
+LIBS = {
+    "fmt/core.h": (
+        "#include <string>\n"
+        "#ifndef FMT_BEGIN_NAMESPACE\n"
+        "#  define FMT_BEGIN_NAMESPACE \\\n      namespace fmt {                \\\n      inline namespace v9 {\n"
+        "#  define FMT_END_NAMESPACE \\\n      }                          \\\n      }\n"
+        "#endif\n"
+        "#define FMT_INLINE inline\n"
+        "FMT_BEGIN_NAMESPACE\n"
+        "namespace detail {\n"
+        "template <typename T> constexpr auto const_check(T value) -> T { return value; }\n"
+        "}  // namespace detail\n"
+        "template <typename Char> class basic_string_view {\n"
+        " public:\n"
+        "  constexpr auto size() const noexcept -> size_t { return size_; }\n"
+        "};\n"
+        "template <typename T, typename Char = char, typename Enable = void>\n"
+        "struct formatter {\n  formatter() = delete;\n};\n"
+        "enum class color : unsigned { red = 0xFF0000, green = 0x00FF00 };\n"
+        "/** Formats ``args`` into ``out``. */\n"
+        "template <typename OutputIt, typename... T,\n"
+        "          FMT_ENABLE_IF(detail::is_output_iterator<OutputIt, char>::value)>\n"
+        "FMT_INLINE auto format_to(OutputIt out, format_string<T...> fmt, T&&... args)\n"
+        "    -> OutputIt {\n  return vformat_to(out, fmt, fmt::make_format_args(args...));\n}\n"
+        "template <typename... T>\n"
+        "FMT_NODISCARD FMT_INLINE auto format(format_string<T...> fmt, T&&... args) -> std::string {\n"
+        "  return vformat(fmt, fmt::make_format_args(args...));\n}\n"
+        "FMT_API void vprint(string_view fmt, format_args args);\n"
+        "FMT_END_NAMESPACE\n"),
+    "fmt/format.h": (
+        '#include "core.h"\n'
+        "FMT_BEGIN_NAMESPACE\n"
+        "template <typename T, size_t SIZE = 500, typename Allocator = std::allocator<T>>\n"
+        "class basic_memory_buffer final : public detail::buffer<T> {\n"
+        "  void grow(size_t size) override;\n};\n"
+        "using memory_buffer = basic_memory_buffer<char>;\n"
+        "template <> struct formatter<int> {};\n"
+        "template <typename It>\nauto join(It begin, It end, string_view sep) -> join_view<It, It> {\n"
+        "  return {begin, end, sep};\n}\n"
+        "FMT_END_NAMESPACE\n"),
+    "spdlog/spdlog.h": (
+        "#include <spdlog/common.h>\n"
+        "namespace spdlog {\n"
+        "SPDLOG_API void set_level(level::level_enum log_level);\n"
+        "template<typename... Args>\ninline void debug(format_string_t<Args...> fmt, Args &&... args)\n{\n}\n"
+        "template<typename... Args>\ninline void info(format_string_t<Args...> fmt, Args &&... args)\n{\n}\n"
+        "} // namespace spdlog\n"),
+    "spdlog/common.h": (
+        "#include <fmt/format.h>\n"
+        "namespace spdlog {\nnamespace level {\n"
+        "enum level_enum : int\n{\n    trace = SPDLOG_LEVEL_TRACE,\n    debug = SPDLOG_LEVEL_DEBUG,\n"
+        "    warn = SPDLOG_LEVEL_WARN,\n};\n"
+        "SPDLOG_API level_enum from_str(const std::string &name) SPDLOG_NOEXCEPT;\n"
+        "} // namespace level\n"
+        "using string_view_t = fmt::basic_string_view<char>;\n"
+        "} // namespace spdlog\n"),
+}
+INCLUDES = [ImportRef("fmt/format.h", (), "c", 0, system=True), ImportRef("spdlog/spdlog.h", (), "c", 1, system=True)]
+
+
+def installed_libraries(tmp_path: Path) -> InstalledFiles:
+    for rel, text in LIBS.items():
+        path = tmp_path / "include" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return InstalledFiles(None, lambda rel: tmp_path / "ws" / rel, 256 * 1024, include_folders=[tmp_path / "include"])
+
+
+def test_the_namespace_path_and_the_part_typed_are_read_before_the_cursor():
+    assert cursor_qualified("    auto s = fmt::for") == ("fmt", "for")
+    assert cursor_qualified("    out = fmt::") == ("fmt", "")
+    assert cursor_qualified("  spdlog :: level::de") == ("spdlog::level", "de")
+    assert cursor_qualified("  ::fmt::jo") == ("fmt", "jo")
+    assert cursor_qualified("  std::vec") is None  # the standard library: left to the model
+    assert cursor_qualified("  self.fmt::x") is None and cursor_qualified("  p->fmt::x") is None
+    assert cursor_qualified('  puts("fmt::fo') is None and cursor_qualified("  // see fmt::fo") is None
+    assert cursor_qualified("  format") is None
+
+
+def test_declarations_are_read_by_namespace_through_the_macros_opening_them():
+    macros = namespace_macros(tuple(LIBS.values()))
+    core = namespace_declarations(LIBS["fmt/core.h"], macros)
+    lines = LIBS["fmt/core.h"].split("\n")
+    assert set(core["fmt"]) == {"basic_string_view", "formatter", "color", "format_to", "format", "vprint"}
+    assert lines[core["fmt"]["format_to"]].startswith("FMT_INLINE auto format_to(")
+    assert set(core["fmt::detail"]) == {"const_check"} and set(core["fmt::color"]) == {"red", "green"}
+    assert "size" not in core["fmt"]  # a class's member
+    fmt = namespace_declarations(LIBS["fmt/format.h"], macros)["fmt"]
+    assert set(fmt) == {"basic_memory_buffer", "memory_buffer", "join"}  # ``formatter<int>``: a specialization
+    common = namespace_declarations(LIBS["spdlog/common.h"], macros)
+    assert set(common["spdlog::level"]) == {"level_enum", "trace", "debug", "warn", "from_str"}
+    assert set(common["spdlog"]) == {"string_view_t"}
+    assert namespace_declarations(LIBS["fmt/format.h"]).get("fmt") is None  # without fmt's macros: not in fmt
+
+
+def test_the_names_of_the_namespace_typed_starting_with_the_part_typed(tmp_path: Path):
+    installed = installed_libraries(tmp_path)
+    doc = "#include <fmt/format.h>\n#include <spdlog/spdlog.h>\nvoid f() {\n"
+    assert qualified_definitions("  fmt::for", INCLUDES, doc, installed) == {
+        "c-include/0/fmt/core.h": ["formatter", "format_to", "format"]}
+    assert qualified_definitions("  fmt::", INCLUDES, doc, installed, limit=3) == {
+        "c-include/0/fmt/format.h": ["basic_memory_buffer", "memory_buffer", "join"]}
+    assert qualified_definitions("  spdlog::level::de", INCLUDES, doc, installed) == {
+        "c-include/0/spdlog/common.h": ["debug"]}
+    assert qualified_definitions("  spdlog::de", INCLUDES, doc, installed) == {"c-include/0/spdlog/spdlog.h": ["debug"]}
+    assert qualified_definitions("  fmt::detail::co", INCLUDES, doc, installed) == {
+        "c-include/0/fmt/core.h": ["const_check"]}
+    assert qualified_definitions("  mine::fo", INCLUDES, doc, installed) == {}  # no header's namespace
+    assert qualified_definitions("  fmt::for", INCLUDES[1:], doc, installed) == {  # through spdlog's includes
+        "c-include/0/fmt/core.h": ["formatter", "format_to", "format"]}
+
+
+def test_the_header_declaring_the_names_the_document_uses_through_the_namespace_comes_first(tmp_path: Path):
+    installed = installed_libraries(tmp_path)
+    doc = "#include <fmt/format.h>\nvoid f() {\n  auto s = fmt::format(\"{}\", 1);\n  fmt::vprint(s, {});\n"
+    assert list(qualified_definitions("  fmt::", INCLUDES[:1], doc, installed)) == [
+        "c-include/0/fmt/core.h", "c-include/0/fmt/format.h"]
+
+
+def test_the_declaration_of_the_member_typed_comes_in_the_context(tmp_path: Path):
+    installed = installed_libraries(tmp_path)
+    files = {"src/app.cc": '#include <fmt/format.h>\n\nvoid f(std::string &out)\n{\n    fmt::format_t'}
+    snippets = select_context("src/app.cc", files["src/app.cc"], 4, files, [], None, 20000, (0, 5),
+                              installed=installed, cursor_character=17)
+    by_source = {s.source: s.text for s in snippets}
+    assert "FMT_INLINE auto format_to(OutputIt out, format_string<T...> fmt, T&&... args)" in \
+        by_source["c-include/0/fmt/core.h"]
