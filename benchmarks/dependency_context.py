@@ -184,6 +184,11 @@ CASES = {
     # C: psycopg2 2.9.9's psycopg/*.c on libpq 15 (Debian bookworm's libpq-dev), -I its usr/include/postgresql as
     # pg_config --includedir gives it to psycopg2's setup.py
     "psycopg2": ("psycopg2==2.9.9", ("deb:libpq-dev=15.18-0+deb12u1//usr/include/postgresql",)),
+    # C++: Bear 3.1.6's source/ (Debian's upstream tarball; its third_party/ only CMake files fetching the libraries)
+    # through fmt's and spdlog's namespaces (fmt::format, fmt::join, spdlog::debug, spdlog::level::info), Debian
+    # bookworm's libfmt-dev and libspdlog-dev headers named by a compile_commands.json as for the C cases
+    "bear": (f"{DEBIAN_ORIG}b/bear/bear_3.1.6.orig.tar.gz",
+             ("deb:libfmt-dev=9.1.0+ds1-2", "deb:libspdlog-dev=1:1.10.0+ds-0.4")),
     # Ruby: sinatra 3.0.5's lib/ using rack (Rack::Utils, Rack::Request), rack-protection, mustermann and tilt,
     # Debian's ruby-* packages laid out as a GEM_HOME with a Gemfile.lock written from the versions present
     "sinatra": ("deb:ruby-sinatra=3.0.5-3+deb12u1//usr/share/rubygems-integration/all/gems/sinatra-3.0.5", (
@@ -212,6 +217,8 @@ CHAIN_CASES = frozenset({"quantecon"})
 # Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
 KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
+# C++ cases: an upstream tarball with Debian's -dev packages' headers (`cpp_prepared`, `cpp_namespace_tasks`)
+CPP_CASES = frozenset({"bear"})
 # case -> the package whose namespaces' members it uses (`namespace_member_tasks`)
 NAMESPACE_CASES = {"ts-json-schema-generator": "typescript", "vscode-languageclient": "@types/vscode"}
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
@@ -462,11 +469,12 @@ def include_folder(pin: str, log: Callable[[str], None] = lambda s: None) -> Pat
 
 
 def compile_commands(root: Path, folders: Sequence[Path]) -> str:
-    """A compile_commands.json for the C sources of `root` (tests left out), each compiled with ``-I`` each of
+    """A compile_commands.json for the C and C++ sources of `root` (tests left out), each compiled with ``-I`` each of
     `folders`."""
     from benchmarks import languages
 
-    sources = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.c"))]
+    sources = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*"))
+               if p.suffix in (".c", ".cc", ".cpp", ".cxx") and p.is_file()]
     entries = [{"directory": str(root), "file": path,
                 "arguments": ["cc", *(f"-I{folder}" for folder in folders), "-c", path]}
                for path in sources if languages.is_library(path)]
@@ -1455,6 +1463,76 @@ def c_header_tasks(name: str, project, folders: Sequence[Path], limit: int, seed
     return sample_tasks(tasks, limit, seed, split="all")
 
 
+def cpp_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
+    """The C++ project `spec` (an upstream tarball of Debian's pool) in ``deps/<case>`` with a compile_commands.json
+    naming the include folders of `pins` (Debian's -dev packages, unpacked)."""
+    root = benchmark_dir() / "deps" / case
+    done = root.with_name(root.name + ".ok")
+    wanted = " ".join([spec, *pins])
+    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(debian_orig(spec, log), root)
+    log(f"{spec}: {' '.join(pins)} unpacked, compile_commands.json written with their include folders")
+    (root / "compile_commands.json").write_text(compile_commands(root, [include_folder(pin, log) for pin in pins]),
+                                               encoding="utf-8")
+    done.write_text(wanted + "\n", encoding="utf-8")
+    return root
+
+
+_CPP_QUALIFIED = re.compile(r"(?<![\w:.>])((?:[A-Za-z_]\w*[ \t]*::[ \t]*)+)([A-Za-z_]\w*)")
+
+
+def cpp_namespace_tasks(name: str, project, folders: Sequence[Path], limit: int, seed: int) -> list:
+    """Uses ``ns::name`` (``fmt::format``, ``spdlog::level::info``) in the project's C++ library files of a name
+    that the headers under `folders` the project includes (`reachable_headers`) declare in that namespace in one
+    header (`fim.cppnamespaces.namespace_declarations`; its first declaration there the definition; a ``-inl.h``
+    defining what its ``.h`` declares left out) and the project nowhere; one a line, the cursor at the name; `limit` of them spread over the files."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition
+    from fim.cppnamespaces import namespace_declarations, namespace_macros
+    from fim.imports import language_of
+    from fim.positions import lsp_lines
+
+    files = project.index.snapshot()
+    headers = {key: path.read_text(encoding="utf-8", errors="replace")
+               for key, path in sorted(reachable_headers(folders, files).items())}
+    macros = namespace_macros(tuple(headers.values()))
+    declared: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for key, text in headers.items():
+        for scope, names in namespace_declarations(text, macros).items():
+            for symbol, line in names.items():
+                declared.setdefault((scope, symbol), []).append((key, line))
+    for where in declared.values():  # spdlog's ``logger-inl.h`` defines what ``logger.h`` declares: one declaration
+        keys = {key for key, _ in where}
+        where[:] = [(key, line) for key, line in where if not key.endswith("-inl.h")
+                    or key[:-len("-inl.h")] + ".h" not in keys]
+    sources = sorted(p for p in files if language_of(p) in ("cpp", "c") and languages.is_library(p))
+    own = {(scope, symbol) for p in sources for scope, names in namespace_declarations(files[p], macros).items()
+           for symbol in names}
+    tasks = []
+    for path in sources:
+        text = files[path]
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines) or line.lstrip().startswith("#"):
+                continue
+            for m in _CPP_QUALIFIED.finditer(line):
+                scope = "::".join(part.strip() for part in m.group(1).split("::") if part.strip())
+                where = declared.get((scope, m.group(2)), ())
+                if len(where) != 1 or (scope, m.group(2)) in own:
+                    continue
+                (target, target_line), = where
+                target_text = headers[target].split("\n")[target_line].rstrip("\r")
+                definition = Definition(target, target_line, target_text, m.group(2), scope)
+                tasks.append(hole_task(name, path, lines, i, m.start(2), m.group(2), definition, "cpp-namespace",
+                                       language_of(path) or "cpp"))
+                break
+    return sample_tasks(tasks, limit, seed, split="all")
+
+
 TYPED = 2  # characters of the fresh member typed in its second variant
 _IMPORT_LINE = re.compile(r"\s*(?:import|from|use|require|export)\b")
 
@@ -1554,7 +1632,9 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
     from server.dependencies import find_environment, site_packages
 
     spec, pins = CASES[case]
-    if spec.startswith("dart:"):
+    if case in CPP_CASES:
+        root = cpp_prepared(case, spec, pins, log)
+    elif spec.startswith("dart:"):
         root = prepared_pub(spec, pins, dart_sources, log)
     elif case in KOTLIN_BUILDS:
         root = kotlin_prepared(case, spec, pins, log)
@@ -1563,7 +1643,9 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
     else:
         root = prepared(spec, pins, log)
     project, _ = index_workspace(root)
-    if case in KOTLIN_BUILDS:
+    if case in CPP_CASES:
+        found = cpp_namespace_tasks(case, project, [include_folder(pin) for pin in pins], C_TASKS, seed)
+    elif case in KOTLIN_BUILDS:
         found = kotlin_facade_tasks(case, project, root)
     elif spec.startswith(DEBIAN_ORIG):
         found = maven_jar_tasks(case, project, root)
