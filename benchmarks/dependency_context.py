@@ -55,7 +55,12 @@ cursor at its last constant (``Rack::Request``) or at the method called on it (`
 once in the gems (`gem_tasks`); pygit2's ``src/*.c``: a name libgit2's headers declare once and pygit2 nowhere (a
 prototype ``GIT_EXTERN(int) git_repository_open(``, a type, a macro, an enumerator: `header_declarations`), one a
 line, 200 of them spread over the files (`c_header_tasks`); psycopg2's ``psycopg/*.c`` the same with libpq's headers
-(``PQexec(``); commons-text's ``src/main``: ``Class.member`` of a class imported from the pom's jars
+(``PQexec(``); bear's (C++, Bear 3.1.6's upstream tarball from Debian's pool, ``debian-orig:``, with Debian's
+``libfmt-dev`` and ``libspdlog-dev`` headers named by a written compile_commands.json) ``source/`` files: a use
+``ns::name`` (``spdlog::debug(``, ``spdlog::set_level(``, ``fmt::formatter``) of a name declared in that namespace in
+one of the headers it includes (`fim.cppnamespaces.namespace_declarations`; a ``-inl.h`` defining its ``.h``'s names
+counts as that ``.h``), the cursor at the name (`cpp_namespace_tasks`; ``fmt::format`` is declared in 4 headers, so
+not a task); commons-text's ``src/main``: ``Class.member`` of a class imported from the pom's jars
 (``StringUtils.isEmpty``, the cursor at the member), its first declaration in the class file's stub, or in the
 sources jar's file for commons-text-sources (`maven_jar_tasks`); kotlinx-coroutines' ``.kt`` files: a call
 (``launch {``, ``delay(``) of a top-level function imported by name or by its package's ``*``, declared in a file

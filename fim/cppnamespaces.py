@@ -11,8 +11,9 @@ enumerators in its namespace and a scoped one's under its name (``fmt::color::re
 A macro whose body only opens or closes namespaces (``#define FMT_BEGIN_NAMESPACE namespace fmt { inline namespace
 v9 {``), defined in any header of the closure, is read as its body. `qualified_definitions` maps the cursor's path
 to the names the included headers (`fim.cheaders.included_headers`, the standard library's left out) declare in
-that namespace starting with what is typed, at most `MAX_NAMES`: those of the headers declaring most of the names
-the document uses through that namespace first, then in header order. Each header is read once per text.
+that namespace starting with what is typed, at most `MAX_NAMES`, but those the document already uses (`fim.cheaders`
+brings them): those of the headers declaring most of the names the document uses through that namespace first,
+then in header order. Each header is read once per text.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def qualified_definitions(before_cursor: str, includes: Sequence[ImportRef], doc
         names = declared_names(texts[header])  # what `fim.symbols` cuts from it
         uses = len(used & declared.keys())
         hits += [(-uses, rank, line, header, name) for name, line in declared.items()
-                 if name.startswith(typed) and name in names]
+                 if name.startswith(typed) and name in names and (name not in used or name == typed)]
     seen: set[str] = set()
     out: dict[str, list[str]] = {}
     for _, _, _, header, name in sorted(hits):

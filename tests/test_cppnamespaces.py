@@ -126,8 +126,11 @@ def test_the_names_of_the_namespace_typed_starting_with_the_part_typed(tmp_path:
 def test_the_header_declaring_the_names_the_document_uses_through_the_namespace_comes_first(tmp_path: Path):
     installed = installed_libraries(tmp_path)
     doc = "#include <fmt/format.h>\nvoid f() {\n  auto s = fmt::format(\"{}\", 1);\n  fmt::vprint(s, {});\n"
-    assert list(qualified_definitions("  fmt::", INCLUDES[:1], doc, installed)) == [
-        "c-include/0/fmt/core.h", "c-include/0/fmt/format.h"]
+    found = qualified_definitions("  fmt::", INCLUDES[:1], doc, installed)
+    assert list(found) == ["c-include/0/fmt/core.h", "c-include/0/fmt/format.h"]
+    assert "format" not in found["c-include/0/fmt/core.h"]  # used: `fim.cheaders` brings it
+    assert qualified_definitions("  fmt::format", INCLUDES[:1], doc, installed) == {
+        "c-include/0/fmt/core.h": ["formatter", "format_to", "format"]}  # the name typed whole too
 
 
 def test_the_declaration_of_the_member_typed_comes_in_the_context(tmp_path: Path):
