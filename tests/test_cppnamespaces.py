@@ -141,3 +141,29 @@ def test_the_declaration_of_the_member_typed_comes_in_the_context(tmp_path: Path
     by_source = {s.source: s.text for s in snippets}
     assert "FMT_INLINE auto format_to(OutputIt out, format_string<T...> fmt, T&&... args)" in \
         by_source["c-include/0/fmt/core.h"]
+
+
+def test_the_benchmarks_cpp_tasks_are_uses_through_a_namespace_declared_in_one_header(tmp_path: Path) -> None:
+    from benchmarks.dependency_context import cpp_namespace_tasks, fresh_member_tasks
+    from benchmarks.repo_context import index_workspace
+
+    installed_libraries(tmp_path)
+    extra = tmp_path / "include" / "fmt" / "color.h"  # a second header declaring fmt::format: not one declaration
+    extra.write_text('#include "core.h"\nFMT_BEGIN_NAMESPACE\nauto format(const text_style& ts) -> int;\n'
+                     "FMT_END_NAMESPACE\n", encoding="utf-8")
+    root = tmp_path / "ws"
+    (root / "src").mkdir(parents=True)
+    source = ("#include <fmt/format.h>\n#include <fmt/color.h>\n#include <spdlog/spdlog.h>\n\n"
+              "void run(int n)\n{\n    spdlog::debug(\"n={}\", fmt::format(\"{}\", n));\n"
+              "    auto s = fmt::format(\"{}\", n);\n    spdlog::set_level(spdlog::level::debug);\n"
+              "    // spdlog::info(\"x\");\n}\n")
+    (root / "src" / "run.cc").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(root)
+    tasks = cpp_namespace_tasks("demo", project, [tmp_path / "include"], 200, 0)
+    # one a line, its first; fmt::format twice declared, a comment's use left out
+    assert sorted((t.line, t.column, t.name, t.definition.module) for t in tasks) == [
+        (6, len("    spdlog::"), "debug", "spdlog"), (8, len("    spdlog::"), "set_level", "spdlog")]
+    debug = next(t for t in tasks if t.name == "debug")
+    assert debug.definition.path == "c-include/0/spdlog/spdlog.h"
+    assert debug.definition.text == "inline void debug(format_string_t<Args...> fmt, Args &&... args)"
+    assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2) if t.name == "debug"] == ["    spdlog::de"]
