@@ -1493,7 +1493,8 @@ def cpp_namespace_tasks(name: str, project, folders: Sequence[Path], limit: int,
     """Uses ``ns::name`` (``fmt::format``, ``spdlog::level::info``) in the project's C++ library files of a name
     that the headers under `folders` the project includes (`reachable_headers`) declare in that namespace in one
     header (`fim.cppnamespaces.namespace_declarations`; its first declaration there the definition; a ``-inl.h``
-    defining what its ``.h`` declares left out) and the project nowhere; one a line, the cursor at the name; `limit` of them spread over the files."""
+    defining what its ``.h`` declares left out) and the project nowhere;
+    one a line, the cursor at the name; `limit` of them spread over the files."""
     from benchmarks import languages
     from benchmarks.repo_context import Definition
     from fim.cppnamespaces import namespace_declarations, namespace_macros
