@@ -13,7 +13,8 @@ v9 {``), defined in any header of the closure, is read as its body. `qualified_d
 to the names the included headers (`fim.cheaders.included_headers`, the standard library's left out) declare in
 that namespace starting with what is typed, at most `MAX_NAMES`, but those the document already uses (`fim.cheaders`
 brings them): those of the headers declaring most of the names the document uses through that namespace first,
-then in header order. Each header is read once per text.
+then (in a header) those declared nearest one of them (``spdlog::warn`` used: ``debug``, ``info`` beside it), then
+in header order. Each header is read once per text.
 """
 
 from __future__ import annotations
@@ -77,18 +78,19 @@ def qualified_definitions(before_cursor: str, includes: Sequence[ImportRef], doc
     texts = {h: installed[h] for h in headers}
     macros = namespace_macros(tuple(texts.values()))
     used = _qualified_uses(document, path)
-    hits: list[tuple[int, int, int, str, str]] = []
+    hits: list[tuple[int, int, int, int, str, str]] = []
     for rank, header in enumerate(headers):
         declared = namespace_declarations(texts[header], macros).get(path)
         if not declared:
             continue
         names = declared_names(texts[header])  # what `fim.symbols` cuts from it
-        uses = len(used & declared.keys())
-        hits += [(-uses, rank, line, header, name) for name, line in declared.items()
+        anchors = [line for name, line in declared.items() if name in used]
+        hits += [(-len(anchors), rank, min((abs(line - a) for a in anchors), default=0), line, header, name)
+                 for name, line in declared.items()
                  if name.startswith(typed) and name in names and (name not in used or name == typed)]
     seen: set[str] = set()
     out: dict[str, list[str]] = {}
-    for _, _, _, header, name in sorted(hits):
+    for *_, header, name in sorted(hits):
         if name in seen:
             continue
         seen.add(name)
