@@ -56,6 +56,7 @@ from fim.imports import PathIndex, imported_modules, language_of, resolve, same_
 from fim.languages.base import CONFIG_NAMES, uses
 from fim.kotlinprefix import typed_facade_definitions
 from fim.member import member_definitions
+from fim.popular import ProjectUses, last
 from fim.memo import text_memo
 from fim.positions import lsp_lines, utf16_to_index
 from fim.prompt import Snippet
@@ -87,6 +88,7 @@ RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use 
 MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
 MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, in the room left
+MEMBER_REST_CHARS = 200  # the least room worth a member's other names after those the project uses
 MAX_DEPENDENCY_FILES = 8  # installed packages' files, those defining the names used near the cursor first
 DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take, ...
 DEPENDENCY_NAME_CHARS = 400  # ... and this more for each name it defines past the second (a bundle's .d.ts)
@@ -187,6 +189,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     outlines: set[str] = set()  # files past MAX_IMPORT_FILES or MAX_SIBLING_FILES: their signatures only
     dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
     at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
+    popular = ProjectUses(files, current_path)  # which of a big module's names the project uses (`fim.popular`)
     refs: tuple = ()
     unresolved: list = []  # the imports no workspace file resolves (C: and those its workspace headers make)
     if files:
@@ -251,7 +254,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if installed is not None and cursor_character is not None and cursor_line < len(lines):
             column = utf16_to_index(lines[cursor_line], cursor_character)
             at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
-                                           installed)[1]
+                                           installed, popular.rank)[1]
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
                                                [files[p] for p in import_paths]) \
@@ -326,7 +329,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 DEPENDENCY_CHARS + DEPENDENCY_NAME_CHARS * max(0, len(names) - 2), DEPENDENCY_CHARS, OUTLINE_CHARS))
             cuts = [brief(installed[path], _language_id(path), names, room, others=True) for room in rooms]
             if offered:  # the member's names after the names used, else (too long) without them
-                tail = brief(installed[path], _language_id(path), offered, member_room)
+                tail = _member_brief(installed[path], _language_id(path), offered, popular.promoted, member_room)
                 cuts = [_both(brief(installed[path], _language_id(path), names, room), tail) for room in rooms] + cuts
         else:  # a module none of whose names is used yet: its head, or its outline
             cuts = [extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
@@ -340,7 +343,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if path in dependencies or not readable(path) or _language_id(path) is None:
             continue
         rooms = dict.fromkeys((member_room, member_room // 2))
-        cuts = [brief(installed[path], _language_id(path), names, room) for room in rooms]
+        cuts = [_member_brief(installed[path], _language_id(path), names, popular.promoted, room) for room in rooms]
         alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
         if alternatives:
             candidates.append(_Candidate(DEPENDENCIES, path, alternatives, 1000.0 - n, (1 << 30, n)))
@@ -412,6 +415,18 @@ def _both(first: Extract, second: Extract) -> Extract:
     """Two cuts of one file as one: their texts one after the other, their line ranges."""
     texts = [cut.text for cut in (first, second) if cut.text.strip()]
     return Extract("\n".join(texts), first.spans + second.spans, first.found or second.found)
+
+
+def _member_brief(text: str, language: str, names: Sequence[str], promoted: AbstractSet[str], room: int) -> Extract:
+    """`brief` of the names offered for the member being typed, those the project uses (`promoted`, by their last
+    part: `fim.popular`) given the room first, the others in what is left (else all in file order)."""
+    first = [n for n in names if last(n) in promoted] if promoted else []
+    if not first:
+        return brief(text, language, names, room)
+    head = brief(text, language, first, room)
+    rest = [n for n in names if n not in first]
+    left = room - len(head.text) - 1
+    return _both(head, brief(text, language, rest, left)) if rest and left >= MEMBER_REST_CHARS else head
 
 
 def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], files: Mapping[str, str],

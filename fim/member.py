@@ -26,6 +26,7 @@ from fim.crates import qualified_paths
 from fim.gems import probed_require
 from fim.dependencies import MAX_NAMES, installed_definitions, module_names
 from fim.imports import ImportRef, imported_modules
+from fim.popular import Ranker
 from fim.pychains import chain_member_definitions
 from fim.namespaces import namespace_member_definitions
 
@@ -46,21 +47,23 @@ def cursor_member(before_cursor: str) -> Optional[tuple[int, str, str]]:
 
 
 def member_definitions(document: str, lines: Sequence[str], cursor_line: int, column: int, language: str,
-                       current_path: str, installed: Mapping[str, str]) -> tuple[str, dict[str, list[str]]]:
+                       current_path: str, installed: Mapping[str, str],
+                       rank: Optional[Ranker] = None) -> tuple[str, dict[str, list[str]]]:
     """(the part of the member typed, installed file -> the names it defines that the module qualified at the
     cursor offers: those starting with the typed part, else (none does) all, at most MAX_NAMES in the module's
-    order); ("", {}) where the cursor follows no installed module's name."""
+    order, or where more start so, those `rank` picks: `fim.popular.ProjectUses.rank`); ("", {}) where the cursor
+    follows no installed module's name."""
     if not 0 <= cursor_line < len(lines):
         return "", {}
     chained = namespace_member_definitions(lines, cursor_line, column, language, current_path, installed,
-                                           document)
+                                           document, rank)
     if chained is not None:  # ``window.showInf|``, ``ts.SyntaxKind.Ide|``: a namespace's, enum's or class's members
         return chained
     found = cursor_member(lines[cursor_line][:column])
     entry = languages.get(language)
     ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
     if ref is None and entry is not None and entry.family == "python":  # ``np.linalg.no|``, ``nn.``
-        return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed)
+        return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank)
     if found is None:
         return "", {}
     start, qualifier, typed = found
@@ -73,8 +76,8 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     names = [n for n in offered if n.rpartition("::")[2].startswith(typed)] or offered
     if not names:
         return typed, {}
-    return typed, installed_definitions(replace(ref, names=tuple(names[:MAX_NAMES])), current_path, document,
-                                        installed)
+    names = rank(names, qualifier, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
+    return typed, installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed)
 
 
 def _probe(lines: Sequence[str], cursor_line: int, start: int) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.languages.treesitter import parse
@@ -202,14 +202,17 @@ def _type_scope(scopes: Scopes, scope: tuple[str, ...], name: str) -> Optional[t
     return None
 
 
-def offered(scopes: Scopes, scope: tuple[str, ...], static: Optional[bool], typed: str) -> list[str]:
+def offered(scopes: Scopes, scope: tuple[str, ...], static: Optional[bool], typed: str,
+            rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None) -> list[str]:
     """The dotted names of the members of `scope` starting with `typed` (none does: with it in any case, else
-    the first ones), static ones or instance ones only where `static` says, at most MAX_MEMBERS."""
+    the first ones), static ones or instance ones only where `static` says, at most MAX_MEMBERS: the first ones,
+    or those `rank` picks (`fim.popular`: the project's uses after the scope's last name first)."""
     members = [m.name for m in scopes.get(scope, ()) if static is None or m.static == static]
     members = list(dict.fromkeys(n for n in members if not n.startswith(("_", "#"))))
     picked = [n for n in members if n.startswith(typed)] or [n for n in members if n.lower().startswith(
         typed.lower())] or members
-    return [".".join(scope + (n,)) for n in picked[:MAX_MEMBERS]]
+    picked = rank(picked, scope[-1] if scope else "", MAX_MEMBERS) if rank is not None else picked[:MAX_MEMBERS]
+    return [".".join(scope + (n,)) for n in picked]
 
 
 def member_spans(text: str, dotted: str) -> list[tuple[int, int]]:
@@ -290,12 +293,13 @@ def export_assigned(text: str) -> str:
 
 def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column: int, language: str,
                                  current_path: str, installed: Mapping[str, str],
-                                 document: str) -> Optional[tuple[str, dict[str, list[str]]]]:
+                                 document: str, rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None
+                                 ) -> Optional[tuple[str, dict[str, list[str]]]]:
     """(the part typed, {installed file: the dotted names of the members starting with it, after the ``const``
     declarations the chain goes through}) for the cursor after ``name.`` or ``name.a.b.`` where ``name`` is
     imported (by name, or a namespace or default import of a module whose ``export =`` is a namespace) and the
     chain names a namespace, enum or class of the package's declarations or a ``const`` typed with an interface;
-    None otherwise (`fim.member` then looks for a module's alias)."""
+    None otherwise (`fim.member` then looks for a module's alias). `rank` picks among more than MAX_MEMBERS."""
     if not _is_script(language) or not 0 <= cursor_line < len(lines):
         return None
     m = _CHAIN.search(lines[cursor_line][:column][-300:])
@@ -315,7 +319,7 @@ def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column:
         return None
     scope, static, walked = resolved
     typed = m.group(3) or ""
-    names = walked + offered(scopes, scope, static, typed)
+    names = walked + offered(scopes, scope, static, typed, rank)
     return typed, {path: names} if names else {}
 
 

@@ -15,7 +15,7 @@ candidates are stat'ed; a document's aliases and chains are memoized by its text
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional, Sequence
 
 from fim.imports import ImportRef
 from fim.memo import text_memo
@@ -143,11 +143,13 @@ def chain_definitions(ref: ImportRef, document: str, installed: Mapping[str, str
     return found
 
 
-def chain_member_definitions(document: str, before_cursor: str, current_path: str,
-                             installed: Mapping[str, str]) -> tuple[str, dict[str, list[str]]]:
+def chain_member_definitions(document: str, before_cursor: str, current_path: str, installed: Mapping[str, str],
+                             rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None
+                             ) -> tuple[str, dict[str, list[str]]]:
     """(the part of the member typed, installed file -> the names it defines that the submodule reached by the
     chain before the cursor offers: ``np.linalg.no|``, those starting with ``no``, else all) as `fim.member` does
-    for a one-word alias; ("", {}) where the chain is not an import's alias then installed submodules."""
+    for a one-word alias, `rank` choosing among more than MAX_NAMES (`fim.popular`); ("", {}) where the chain
+    is not an import's alias then installed submodules."""
     from fim.dependencies import MAX_NAMES, installed_definitions
 
     m = _CHAIN_MEMBER.search(before_cursor[-200:])
@@ -169,8 +171,8 @@ def chain_member_definitions(document: str, before_cursor: str, current_path: st
         names = [n for n in offered if n.startswith(typed)] or offered
         if not names:
             return typed, {}
-        found = installed_definitions(ImportRef(reached, tuple(names[:MAX_NAMES]), "python"), current_path,
-                                      document, installed)
+        names = rank(names, words[-1], MAX_NAMES) if rank is not None else names[:MAX_NAMES]
+        found = installed_definitions(ImportRef(reached, tuple(names), "python"), current_path, document, installed)
         return typed, {path: held for path, held in found.items() if held}  # not a submodule's whole file
     return typed, {}
 

@@ -1,0 +1,126 @@
+"""Which of a big module's names a project is likely to type next: the names its other files use. Pure.
+
+After ``ts.|``, ``scipy.special.|`` or ``ts.SyntaxKind.|`` a module offers hundreds or thousands of names and the
+prompt has room for `fim.dependencies.MAX_NAMES` of them; the first ones in the module's order are nearly never the
+one being typed. `ProjectUses.rank` puts first the names the workspace's other files use: those they use after the
+same qualifier (``SyntaxKind.Identifier``, ``special.gamma``) by how many files do, then those they use as any
+member (after ``.``, ``::``, ``->``), then those occurring as words at all (``from scipy.special import gamma``),
+each by how many files, then the rest in the module's order. A list of at most the limit is left as it is.
+
+A file's uses are read once per text (`fim.memo`); the sums over the workspace are kept per workspace and updated
+by the files whose text changed since the last call (compared by identity: the snapshot shares the index's
+strings), so a keystroke reads no file's text again; the document being edited is not counted. Only the texts the
+workspace holds are read (`loaded()` of the server's snapshot: no file known by name only is read from disk).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter, OrderedDict
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
+
+from fim.memo import text_memo
+
+Ranker = Callable[[Sequence[str], str, int], list[str]]  # (names in the module's order, qualifier, limit)
+WORKSPACES = 4  # the workspaces whose sums are kept
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_MEMBER = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)(?=[ \t]*(?:\??\.|::|->)[ \t]*([A-Za-z_$][\w$]*))")
+
+
+class FileUses(NamedTuple):
+    words: frozenset[str]  # every identifier of the file
+    members: frozenset[str]  # those after ``.``, ``::`` or ``->``
+    pairs: frozenset[tuple[str, str]]  # (the word before, the member): ``("SyntaxKind", "Identifier")``
+
+
+@text_memo
+def file_uses(text: str) -> FileUses:
+    """The identifiers `text` uses, those used as a member, and each member with the word qualifying it."""
+    pairs = frozenset(_MEMBER.findall(text))
+    return FileUses(frozenset(_WORD.findall(text)), frozenset(m for _, m in pairs), pairs)
+
+
+class _Sums:
+    """How many of a workspace's files use each word, member and pair, with the uses counted per path."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[str, FileUses]] = {}
+        self.skipped = ""  # the document being edited at the last update
+        self.words: Counter[str] = Counter()
+        self.members: Counter[str] = Counter()
+        self.pairs: Counter[tuple[str, str]] = Counter()
+
+    def _count(self, uses: FileUses, sign: int) -> None:
+        for counter, keys in ((self.words, uses.words), (self.members, uses.members), (self.pairs, uses.pairs)):
+            if sign > 0:
+                counter.update(keys)
+            else:
+                counter.subtract(keys)
+
+    def update(self, texts: Mapping[str, str], skipped: str) -> None:
+        """Count `texts` but `skipped` (the document being edited): only the paths whose text changed."""
+        self.skipped = skipped
+        for path in [p for p in self.held if p == skipped or p not in texts]:
+            self._count(self.held.pop(path)[1], -1)
+        for path, text in texts.items():
+            held = self.held.get(path)
+            if path == skipped or held is not None and held[0] is text:
+                continue
+            uses = file_uses(text)
+            if held is not None:
+                self._count(held[1], -1)
+            self.held[path] = (text, uses)
+            self._count(uses, 1)
+
+
+_WORKSPACES: OrderedDict[int, _Sums] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _sums(texts: Mapping[str, str], current_path: str) -> _Sums:
+    """The sums of the workspace `texts` belongs to (the latest one holding `current_path`), brought up to date."""
+    with _LOCK:
+        key = next((k for k, s in reversed(_WORKSPACES.items()) if current_path in s.held
+                    or current_path == s.skipped or len(s.held.keys() & texts.keys()) * 2 > len(texts)), None)
+        sums = _WORKSPACES.pop(key) if key is not None else _Sums()
+        sums.update(texts, current_path)
+        _WORKSPACES[id(sums)] = sums
+        while len(_WORKSPACES) > WORKSPACES:
+            _WORKSPACES.popitem(last=False)
+        return sums
+
+
+class ProjectUses:
+    """The workspace's uses of names, read on the first `rank` that needs them (a short list needs none)."""
+
+    def __init__(self, files: Mapping[str, str], current_path: str) -> None:
+        self.files = files
+        self.current_path = current_path
+        self._sums: Optional[_Sums] = None
+        self.promoted: set[str] = set()  # the names `rank` put first for the project's uses (their last part)
+
+    def rank(self, names: Sequence[str], qualifier: str = "", limit: int = 48) -> list[str]:
+        """At most `limit` of `names` (a module's offered names in its order): all of them in that order where
+        they fit, else those the workspace's other files use first (see the module's docstring)."""
+        if len(names) <= limit:
+            return list(names)
+        if self._sums is None:
+            loaded = getattr(self.files, "loaded", None)
+            self._sums = _sums(loaded() if callable(loaded) else self.files, self.current_path)
+        sums = self._sums
+
+        def score(name: str) -> tuple[int, int, int]:
+            word = last(name)
+            return sums.pairs[(qualifier, word)], sums.members[word], sums.words[word]
+
+        scored = [(score(n), k, n) for k, n in enumerate(names)]
+        used = sorted((s for s in scored if s[0] != (0, 0, 0)), key=lambda s: (-s[0][0], -s[0][1], -s[0][2], s[1]))
+        picked = [n for _, _, n in used[:limit]]
+        self.promoted.update(last(n) for n in picked)
+        return picked + [n for s, _, n in scored if s == (0, 0, 0)][:limit - len(picked)]
+
+
+def last(name: str) -> str:
+    """A name's last part: Ruby's ``Rack::Head``, a namespace member's ``ts.SyntaxKind.Identifier``."""
+    return name.rpartition("::")[2].rpartition(".")[2]

@@ -1,0 +1,108 @@
+"""A big module's names offered with little typed after it (`fim.popular`): the names the project's other files use
+come first (``special.gamma150`` of 200 names), then the module's order; through `fim.context` for a Python chain
+(``scipy.special.|``, its names brought by ``from ._basic import *``), a Go package (``flag.|``) and a TypeScript
+enum (``ts.SyntaxKind.|``), the used name's definition is in the snippets with nothing typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.dependencies import MAX_NAMES
+from fim.popular import ProjectUses, file_uses
+from server.dependencies import InstalledFiles
+
+NAMES = [f"gamma{k}" for k in range(200)]
+
+
+def test_a_name_the_workspace_uses_comes_among_the_first() -> None:
+    files = {"app.py": "special.", "lib/a.py": "y = special.gamma150(x)\n", "lib/b.py": "z = sp.gamma150\n"}
+    picked = ProjectUses(files, "app.py").rank(NAMES, "special", MAX_NAMES)
+    assert len(picked) == MAX_NAMES and picked[0] == "gamma150"
+    assert picked[1:] == NAMES[:MAX_NAMES - 1]  # then the module's order
+
+
+def test_uses_after_the_same_qualifier_then_any_member_then_any_word_then_more_files_first() -> None:
+    files = {"cur.py": "gamma7 gamma7 special.gamma7\n",  # the document being edited: not counted
+             "a.py": "from special import gamma3\nspecial.gamma9\nother.gamma5\n",
+             "b.py": "gamma3 = 1\nthing.gamma5\n", "c.py": "gamma3\n"}
+    picked = ProjectUses(files, "cur.py").rank(NAMES, "special", MAX_NAMES)
+    assert picked[:3] == ["gamma9", "gamma5", "gamma3"]
+    assert "gamma7" not in picked[:3]
+
+
+def test_a_list_that_fits_is_left_in_the_modules_order() -> None:
+    files = {"a.py": "special.gamma40\n"}
+    assert ProjectUses(files, "cur.py").rank(NAMES[:MAX_NAMES], "special", MAX_NAMES) == NAMES[:MAX_NAMES]
+
+
+def test_an_edited_file_changes_the_counts_and_a_removed_one_no_longer_counts() -> None:
+    files = {"cur.go": "flag.", "a.go": "flag.Gamma120()\n", "b.go": "flag.Gamma130()\n", "c.go": "flag.Gamma130()\n"}
+    names = [f"Gamma{k}" for k in range(200)]
+    assert ProjectUses(files, "cur.go").rank(names, "flag", MAX_NAMES)[:2] == ["Gamma130", "Gamma120"]
+    files = {**files, "b.go": "flag.Gamma120()\n"}
+    assert ProjectUses(files, "cur.go").rank(names, "flag", MAX_NAMES)[:2] == ["Gamma120", "Gamma130"]
+    files.pop("a.go")
+    files.pop("b.go")
+    assert ProjectUses(files, "cur.go").rank(names, "flag", MAX_NAMES)[:2] == ["Gamma130", "Gamma0"]
+
+
+def test_a_files_uses_are_read_once_per_text() -> None:
+    text = "x = ts.SyntaxKind.Identifier\nobj->field\nRack::Head\n"
+    uses = file_uses(text)
+    assert ("SyntaxKind", "Identifier") in uses.pairs and ("ts", "SyntaxKind") in uses.pairs
+    assert {"field", "Head"} <= uses.members and "x" in uses.words and "x" not in uses.members
+    assert file_uses(text) is uses
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+def selected(path: str, document: str, workspace: dict[str, str], installed: InstalledFiles, language: str) -> str:
+    lines = document.split("\n")
+    line = next(k for k, text in enumerate(lines) if text.rstrip().endswith("."))
+    files = {path: document, **workspace}
+    snippets = select_context(path, document, line, files, [], None, 12000, (0, len(lines)), installed=installed,
+                              language=language, cursor_character=len(lines[line]))
+    return "\n".join(s.text for s in snippets if s.source not in files)
+
+
+def test_a_python_chains_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    basic = "".join(f"def gamma{k}(x: float) -> float:\n    return x + {k}\n\n\n" for k in range(200))
+    write(site, {"scipy/__init__.py": "", "scipy/special/__init__.py": "from ._basic import *\n",
+                 "scipy/special/_basic.py": basic})
+    installed = InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
+    document = "import scipy.special\n\n\ndef f(x):\n    return scipy.special.\n"
+    other = {"stats.py": "import scipy.special\n\n\ndef g(x):\n    return scipy.special.gamma150(x)\n"}
+    assert "def gamma150(" in selected("app.py", document, other, installed, "python")
+    assert "def gamma150(" not in selected("app.py", document, {}, installed, "python")
+
+
+def test_a_go_packages_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
+    pflag = "vendor/github.com/spf13/pflag/"
+    funcs = "".join(f"// Func{k} defines flag {k}.\nfunc Func{k}(name string) *bool {{\n\treturn nil\n}}\n\n"
+                    for k in range(200))
+    write(tmp_path, {"go.mod": "module example.com/app\n\ngo 1.22\n",
+                     "vendor/modules.txt": "# github.com/spf13/pflag v1.0.5\n## explicit\ngithub.com/spf13/pflag\n",
+                     pflag + "flag.go": "package pflag\n\n" + funcs})
+    installed = InstalledFiles(None, lambda rel: tmp_path / rel, 1 << 20)
+    document = 'package main\n\nimport (\n\tflag "github.com/spf13/pflag"\n)\n\nfunc main() {\n\tflag.\n}\n'
+    other = {"cmd.go": 'package main\n\nimport flag "github.com/spf13/pflag"\n\nvar v = flag.Func150("v")\n'}
+    assert "func Func150(" in selected("main.go", document, other, installed, "go")
+    assert "func Func150(" not in selected("main.go", document, {}, installed, "go")
+
+
+def test_a_typescript_enums_used_member_comes_with_nothing_typed(tmp_path: Path) -> None:
+    members = "".join(f"        Kind{k} = {k},\n" for k in range(400))
+    write(tmp_path, {"node_modules/typescript/package.json": '{"name": "typescript", "typings": "./lib/ts.d.ts"}',
+                     "node_modules/typescript/lib/ts.d.ts": ("declare namespace ts {\n    enum SyntaxKind {\n"
+                                                              f"{members}    }}\n}}\nexport = ts;\n")})
+    installed = InstalledFiles(None, lambda rel: tmp_path / rel, 1 << 20)
+    document = 'import ts from "typescript";\n\nexport function f(node: ts.Node) {\n    return ts.SyntaxKind.\n}\n'
+    other = {"src/walk.ts": 'import ts from "typescript";\n\nconst k = ts.SyntaxKind.Kind321;\n'}
+    assert "Kind321 = 321" in selected("src/app.ts", document, other, installed, "typescript")
+    assert "Kind321 = 321" not in selected("src/app.ts", document, {}, installed, "typescript")
