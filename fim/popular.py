@@ -9,7 +9,8 @@ each by how many files, then the rest in the module's order. A list of at most t
 
 A file's uses are read once per text (`fim.memo`); the sums over the workspace are kept per workspace and updated
 by the files whose text changed since the last call (compared by identity: the snapshot shares the index's
-strings), so a keystroke reads no file's text again; the document being edited is not counted. Only the texts the
+strings), so a keystroke reads no file's text again (a big workspace's first reading spread over calls,
+`UPDATE_CHARS` each: 35 MB took 4-9 s); the document being edited is not counted. Only the texts the
 workspace holds are read (`loaded()` of the server's snapshot: no file known by name only is read from disk).
 """
 
@@ -24,6 +25,7 @@ from fim.memo import text_memo
 
 Ranker = Callable[[Sequence[str], str, int], list[str]]  # (names in the module's order, qualifier, limit)
 WORKSPACES = 4  # the workspaces whose sums are kept
+UPDATE_CHARS = 2_000_000  # characters of new or changed texts read per call (a big workspace: over a few calls)
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _MEMBER = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)(?=[ \t]*(?:\??\.|::|->)[ \t]*([A-Za-z_$][\w$]*))")
 
@@ -59,14 +61,19 @@ class _Sums:
                 counter.subtract(keys)
 
     def update(self, texts: Mapping[str, str], skipped: str) -> None:
-        """Count `texts` but `skipped` (the document being edited): only the paths whose text changed."""
+        """Count `texts` but `skipped` (the document being edited): only the paths whose text changed, those past
+        UPDATE_CHARS characters at a later call."""
         self.skipped = skipped
         for path in [p for p in self.held if p == skipped or p not in texts]:
             self._count(self.held.pop(path)[1], -1)
+        budget = UPDATE_CHARS
         for path, text in texts.items():
             held = self.held.get(path)
             if path == skipped or held is not None and held[0] is text:
                 continue
+            if budget <= 0:
+                break
+            budget -= len(text)
             uses = file_uses(text)
             if held is not None:
                 self._count(held[1], -1)

@@ -106,3 +106,13 @@ def test_a_typescript_enums_used_member_comes_with_nothing_typed(tmp_path: Path)
     other = {"src/walk.ts": 'import ts from "typescript";\n\nconst k = ts.SyntaxKind.Kind321;\n'}
     assert "Kind321 = 321" in selected("src/app.ts", document, other, installed, "typescript")
     assert "Kind321 = 321" not in selected("src/app.ts", document, {}, installed, "typescript")
+
+
+def test_a_big_workspace_is_read_over_several_calls(monkeypatch) -> None:
+    import fim.popular
+
+    monkeypatch.setattr(fim.popular, "UPDATE_CHARS", 30)
+    files = {f"w{k}/a.py": f"special.gamma{100 + k}()\n" + "#" * 40 for k in range(3)}  # 62 characters each
+    firsts = [ProjectUses(files, "cur.py").rank(NAMES, "special", MAX_NAMES)[:4] for _ in range(3)]
+    assert firsts == [["gamma100", "gamma0", "gamma1", "gamma2"], ["gamma100", "gamma101", "gamma0", "gamma1"],
+                      ["gamma100", "gamma101", "gamma102", "gamma0"]]
