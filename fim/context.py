@@ -15,10 +15,11 @@ Sources, most important first:
    ``<git2.h>``, `fim.cheaders.workspace_includes`), as signatures and
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files; the member being typed
    after an installed module's name (``flag.|``, `fim.member`) brings the names that module offers (those
-   starting with the part typed first) ahead of the other installed files, as a C library's identifier being
-   typed (``git_repository_o|``, `fim.cprefix`) brings the names the included headers declare that it begins,
-   and a C++ name typed after a namespace (``fmt::for|``, `fim.cppnamespaces`) those they declare in it, and a
-   Kotlin name typed under a package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins;
+   starting with the part typed first; of more than fit, those the project's other files use, `fim.popular`)
+   ahead of the other installed files, as a C library's identifier being typed (``git_repository_o|``,
+   `fim.cprefix`) brings the names the included headers declare that it begins, a C++ name typed after a
+   namespace (``fmt::for|``, `fim.cppnamespaces`) those they declare in it, and a Kotlin name typed under a
+   package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);

@@ -6,7 +6,8 @@ the cursor (``flag.`` and the part typed after it); `member_definitions` finds t
 the language's own reading of the document with a probe name typed there (the import whose ``alias.name`` uses then
 hold the probe: aliases, ``import x as y``, Go's package names, a namespace import), asks the language for the
 public names that module offers (`fim.dependencies.module_names`), those starting with the typed part only, and
-maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used.
+maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used;
+where more than MAX_NAMES start so (``ts.|``: thousands), those the project's other files use first (`fim.popular`).
 Python's qualifier may be a chain through installed submodules, or a submodule imported by name (``np.linalg.no|``,
 ``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe.
 In JavaScript and TypeScript a name imported from a package whose declarations make it a namespace, enum or class
