@@ -22,13 +22,12 @@ def test_a_name_the_workspace_uses_comes_among_the_first() -> None:
     assert picked[1:] == NAMES[:MAX_NAMES - 1]  # then the module's order
 
 
-def test_uses_after_the_same_qualifier_then_any_member_then_any_word_then_more_files_first() -> None:
-    files = {"cur.py": "gamma7 gamma7 special.gamma7\n",  # the document being edited: not counted
-             "a.py": "from special import gamma3\nspecial.gamma9\nother.gamma5\n",
-             "b.py": "gamma3 = 1\nthing.gamma5\n", "c.py": "gamma3\n"}
+def test_uses_after_the_same_qualifier_by_files_then_as_members_and_words_come_first_only() -> None:
+    files = {"cur.py": "special.gamma7 special.gamma8\n",  # the document being edited: not counted
+             "a.py": "special.gamma9\nspecial.gamma60\nother.gamma5\ngamma60\n",
+             "b.py": "special.gamma9\nthing.gamma5\ny.gamma70\n", "c.py": "gamma3\nspecial.gamma70\nx.gamma70\n"}
     picked = ProjectUses(files, "cur.py").rank(NAMES, "special", MAX_NAMES)
-    assert picked[:3] == ["gamma9", "gamma5", "gamma3"]
-    assert "gamma7" not in picked[:3]
+    assert picked[:5] == ["gamma9", "gamma70", "gamma60", "gamma0", "gamma1"]  # gamma3, gamma5 in module order
 
 
 def test_a_list_that_fits_is_left_in_the_modules_order() -> None:
