@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, OrderedDict
+from functools import lru_cache
+from itertools import islice
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from fim.memo import text_memo
@@ -53,14 +55,17 @@ class _Sums:
         self.skipped = ""  # the document being edited at the last update
         self.words: Counter[str] = Counter()
         self.members: Counter[str] = Counter()
-        self.pairs: Counter[tuple[str, str]] = Counter()
+        self.after: dict[str, Counter[str]] = {}  # qualifier -> member -> files using ``qualifier.member``
 
     def _count(self, uses: FileUses, sign: int) -> None:
-        for counter, keys in ((self.words, uses.words), (self.members, uses.members), (self.pairs, uses.pairs)):
+        for counter, keys in ((self.words, uses.words), (self.members, uses.members)):
             if sign > 0:
                 counter.update(keys)
             else:
                 counter.subtract(keys)
+        for qualifier, member in uses.pairs:
+            counts = self.after.setdefault(qualifier, Counter())
+            counts[member] += sign
 
     def update(self, texts: Mapping[str, str], skipped: str) -> None:
         """Count `texts` but `skipped` (the document being edited): only the paths whose text changed, those past
@@ -118,16 +123,26 @@ class ProjectUses:
             loaded = getattr(self.files, "loaded", None)
             self._sums = _sums(loaded() if callable(loaded) else self.files, self.current_path)
         sums = self._sums
-
-        def score(name: str) -> tuple[int, int, int]:
-            word = last(name)
-            return sums.pairs[(qualifier, word)], sums.members[word], sums.words[word]
-
-        scored = [(score(n), k, n) for k, n in enumerate(names)]
-        used = sorted((s for s in scored if s[0][0]), key=lambda s: (-s[0][0], -s[0][1], -s[0][2], s[1]))
-        picked = [n for _, _, n in used[:limit]]
+        counts = sums.after.get(qualifier)
+        if not counts:
+            return list(names[:limit])
+        positions = _positions(tuple(names))  # the used members looked up, not every name scored
+        hits = [(member, positions[member]) for member, n in counts.items() if n > 0 and member in positions]
+        hits.sort(key=lambda h: (-counts[h[0]], -sums.members[h[0]], -sums.words[h[0]], h[1]))
+        chosen = {k for _, k in hits[:limit]}
+        picked = [names[k] for _, k in hits[:limit]]
         self.promoted.update(last(n) for n in picked)
-        return picked + [n for s, _, n in scored if not s[0]][:limit - len(picked)]
+        rest = (n for k, n in enumerate(names) if k not in chosen)
+        return picked + list(islice(rest, limit - len(picked)))
+
+
+@lru_cache(maxsize=16)  # a module's names asked again at each keystroke
+def _positions(names: tuple[str, ...]) -> dict[str, int]:
+    """Each name's last part -> its first position in `names`."""
+    out: dict[str, int] = {}
+    for k, name in enumerate(names):
+        out.setdefault(last(name), k)
+    return out
 
 
 def last(name: str) -> str:
