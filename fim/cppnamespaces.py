@@ -31,7 +31,7 @@ MAX_NAMES = 16  # names brought for the member typed after a namespace (in the r
 _QUALIFIED = re.compile(r"(?<![\w$.>:])(?:::)?((?:[A-Za-z_]\w*[ \t]*::[ \t]*)+)([A-Za-z_]\w*)?\Z")
 _LINE_NOISE = re.compile(r"//.*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\])*(?:\"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z)")
 _NOISE = re.compile(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
-_DIRECTIVE = re.compile(r"(?m)^[ \t]*#(?:[^\n]*\\\n)*[^\n]*")
+_DIRECTIVE = re.compile(r"(?m)^[ \t]*#(?:[^\n]*\\\r?\n)*[^\n]*")  # continued lines too (CRLF ends)
 _DEFINE = re.compile(r"#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])(.*)", re.S)
 _OPENS = re.compile(r"\s*(?:(?:inline\s+)?namespace\s*[^{};]*\{\s*)+")
 _OPENER = re.compile(r"(inline\s+)?namespace\s*([^{};]*)\{")
@@ -129,7 +129,7 @@ def _macros(text: str) -> tuple[tuple[str, str], ...]:
         d = _DEFINE.match(m.group(0).strip())
         if d is None:
             continue
-        body = d.group(2).replace("\\\n", " ").replace("\n", " ").strip()
+        body = re.sub(r"\\?\r?\n", " ", d.group(2)).strip()
         if body and (_OPENS.fullmatch(body) or set(body) <= set("} \t")):
             out.append((d.group(1), body))
     return tuple(out)

@@ -169,3 +169,12 @@ def test_the_benchmarks_cpp_tasks_are_uses_through_a_namespace_declared_in_one_h
     assert debug.definition.path == "c-include/0/spdlog/spdlog.h"
     assert debug.definition.text == "inline void debug(format_string_t<Args...> fmt, Args &&... args)"
     assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2) if t.name == "debug"] == ["    spdlog::de"]
+
+
+def test_a_header_with_crlf_line_ends_reads_the_same_namespaces():
+    crlf = {rel: text.replace("\n", "\r\n") for rel, text in LIBS.items()}
+    macros = namespace_macros(tuple(crlf.values()))
+    assert dict(macros) == {k: v for k, v in namespace_macros(tuple(LIBS.values()))}
+    core = namespace_declarations(crlf["fmt/core.h"], macros)
+    assert core == namespace_declarations(LIBS["fmt/core.h"], namespace_macros(tuple(LIBS.values())))
+    assert set(core["fmt"]) == {"basic_string_view", "formatter", "color", "format_to", "format", "vprint"}
