@@ -26,10 +26,10 @@ from typing import Mapping, Optional, Sequence
 
 from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
+from fim.linecode import ends_in_code
 
 MAX_NAMES = 16  # names brought for the member typed after a namespace (in the room left), as `fim.cprefix`
 _QUALIFIED = re.compile(r"(?<![\w$.>:])(?:::)?((?:[A-Za-z_]\w*[ \t]*::[ \t]*)+)([A-Za-z_]\w*)?\Z")
-_LINE_NOISE = re.compile(r"//.*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\])*(?:\"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z)")
 _NOISE = re.compile(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
 _DIRECTIVE = re.compile(r"(?m)^[ \t]*#(?:[^\n]*\\\r?\n)*[^\n]*")  # continued lines too (CRLF ends)
 _DEFINE = re.compile(r"#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])(.*)", re.S)
@@ -59,8 +59,7 @@ def cursor_qualified(before_cursor: str) -> Optional[tuple[str, str]]:
     typed = m.group(2) or ""
     if path.split("::")[0] == "std" or re.search(r"(?:\.|->)\s*\Z", line[:len(line) - len(m.group(0))]):
         return None
-    blanked = _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line)
-    if blanked[len(blanked) - len(m.group(0)):] != m.group(0):
+    if not ends_in_code(line, m.group(0)):
         return None  # in a comment or a string
     return path, typed
 

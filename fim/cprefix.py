@@ -25,13 +25,13 @@ from typing import Mapping, Optional, Sequence
 
 from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
+from fim.linecode import ends_in_code
 from fim.symbols import defined_names
 
 MIN_TYPED = 3  # characters typed before the headers' names are looked up (fewer where they end with ``_``)
 MAX_NAMES = 16  # names brought for the identifier typed: a few dozen lines of declarations (in the room left)
 _PART_END = re.compile(r"_(?=[A-Za-z0-9])|[a-z0-9](?=[A-Z])")
 _IDENTIFIER = re.compile(r"(?<![\w$])[A-Za-z_]\w*\Z")
-_LINE_NOISE = re.compile(r"//.*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\])*(?:\"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z)")
 # C23's and C++23's keywords and the C types and qualifiers typed bare: never a library's name
 KEYWORDS = frozenset("""
 alignas alignof and and_eq asm atomic_cancel atomic_commit atomic_noexcept auto bitand bitor bool break case catch
@@ -61,7 +61,7 @@ def cursor_identifier(before_cursor: str) -> Optional[str]:
     head = line[:m.start()]
     if head.rstrip().endswith((".", "->", "::")) or re.match(r"\s*#\s*include\b", head):
         return None
-    if not _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line).endswith(typed):
+    if not ends_in_code(line, typed):
         return None  # in a comment or a string
     return typed
 

@@ -3,8 +3,9 @@
 
 `fim.kotlinfacades` brings the top-level names a document already calls; the one being typed is not in the document
 yet. `cursor_name` reads the identifier right before the cursor: `MIN_TYPED` characters or more of a lowercase name,
-not a member (``.`` or ``::`` before it), not in a comment or a string of its line, not a keyword (but ``as``,
-``in``, ``is`` where no operand precedes them: ``as|`` of ``async``), not in an ``import`` or ``package`` line.
+not a member (``.`` or ``::`` before it), not in a comment, a string or a backticked name of its line
+(`fim.linecode`), not a keyword (but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``),
+not in an ``import`` or ``package`` line.
 `typed_facade_definitions` maps it to the top-level functions and properties (``isActive``, a getter's property
 ``delay``; not the getters ``getX`` Kotlin never calls) that the facades of the document's package imports no
 workspace file resolves declare and that start with it, at most `MAX_NAMES`, the best first: those sharing the
@@ -31,13 +32,13 @@ from typing import Mapping, Optional, Sequence
 from fim.jars import dependency_jars, jar_definitions
 from fim.kotlinfacades import DECLARED, RECEIVER, facade_entries, declared, is_kotlin
 from fim.languages.base import ImportRef
+from fim.linecode import ends_in_code
 from fim.symbols import defined_names
 
 MIN_TYPED = 2  # characters of a name typed before the facades are looked in
 MAX_NAMES = 8  # names brought for the identifier typed: a facade member line each
 MAX_PACKAGES = 8  # package imports of a document looked in
 _IDENTIFIER = re.compile(r"(?<![\w$`])[a-z_][\w]*\Z")
-_LINE_NOISE = re.compile(r"//.*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\])*(?:\"|\Z)|'(?:\\.|[^'\\])*(?:'|\Z)")
 _PART_END = re.compile(r"[a-z0-9](?=[A-Z])")
 # Kotlin's hard, soft and modifier keywords (``it`` too): never a library's name being typed
 KEYWORDS = frozenset("""
@@ -61,9 +62,9 @@ _NOISE = re.compile(r"//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)
 
 def cursor_name(before_cursor: str, keywords: frozenset[str] = KEYWORDS) -> Optional[str]:
     """The lowercase identifier typed right before the cursor when it may begin a package's top-level name:
-    `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment or a string of the line,
-    not one of `keywords` (Kotlin's: but ``as``, ``in``, ``is`` where no operand precedes them), not in an
-    ``import``/``package`` line; else None."""
+    `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment, a string or a backticked
+    name (``fun `la``) of the line, not one of `keywords` (Kotlin's: but ``as``, ``in``, ``is`` where no operand
+    precedes them), not in an ``import``/``package`` line; else None."""
     line = before_cursor[before_cursor.rfind("\n") + 1:]
     m = _IDENTIFIER.search(line)
     if m is None or len(m.group(0)) < MIN_TYPED:
@@ -74,7 +75,7 @@ def cursor_name(before_cursor: str, keywords: frozenset[str] = KEYWORDS) -> Opti
         return None  # a keyword, but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``
     if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
         return None
-    if not _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line).endswith(m.group(0)):
+    if not ends_in_code(line, m.group(0), backquotes=True):
         return None  # in a comment or a string
     return m.group(0)
 

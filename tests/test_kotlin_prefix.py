@@ -67,6 +67,11 @@ def test_the_identifier_typed_is_a_lowercase_name_outside_comments_strings_and_i
         assert cursor_name(before) is None, before
 
 
+def test_a_name_quoted_with_backticks_is_no_name_being_typed() -> None:
+    assert cursor_name("    fun `la") is None and cursor_name("    fun `launches a job and wa") is None
+    assert cursor_name("    fun `launches`() = la") == "la"
+
+
 CHECKS = """package org.example.util;
 
 public final class Checks {
