@@ -14,6 +14,7 @@ by the files whose text changed since the last call (compared by identity: the s
 strings), so a keystroke reads no file's text again (a big workspace's first reading spread over calls,
 `UPDATE_CHARS` each: 35 MB took 4-9 s); the document being edited is not counted. Only the texts the
 workspace holds are read (`loaded()` of the server's snapshot: no file known by name only is read from disk).
+Thread-safe: the sums are counted and read under one lock; a name no file uses any more is dropped from them.
 """
 
 from __future__ import annotations
@@ -58,14 +59,22 @@ class _Sums:
         self.after: dict[str, Counter[str]] = {}  # qualifier -> member -> files using ``qualifier.member``
 
     def _count(self, uses: FileUses, sign: int) -> None:
+        """Add (`sign` 1) or take away (-1) a file's uses; a name no file uses any more is dropped."""
         for counter, keys in ((self.words, uses.words), (self.members, uses.members)):
             if sign > 0:
                 counter.update(keys)
-            else:
-                counter.subtract(keys)
+                continue
+            counter.subtract(keys)
+            for key in keys:
+                if not counter[key]:
+                    del counter[key]
         for qualifier, member in uses.pairs:
             counts = self.after.setdefault(qualifier, Counter())
             counts[member] += sign
+            if not counts[member]:
+                del counts[member]
+                if not counts:
+                    del self.after[qualifier]
 
     def update(self, texts: Mapping[str, str], skipped: str) -> None:
         """Count `texts` but `skipped` (the document being edited): only the paths whose text changed, those past
@@ -123,14 +132,17 @@ class ProjectUses:
             loaded = getattr(self.files, "loaded", None)
             self._sums = _sums(loaded() if callable(loaded) else self.files, self.current_path)
         sums = self._sums
-        counts = sums.after.get(qualifier)
-        if not counts:
+        with _LOCK:  # another thread's `_sums` may be counting into the same sums
+            counts = sums.after.get(qualifier)
+            used = [(member, n, sums.members[member], sums.words[member])
+                    for member, n in counts.items() if n > 0] if counts else []
+        if not used:
             return list(names[:limit])
         positions = _positions(tuple(names))  # the used members looked up, not every name scored
-        hits = [(member, positions[member]) for member, n in counts.items() if n > 0 and member in positions]
-        hits.sort(key=lambda h: (-counts[h[0]], -sums.members[h[0]], -sums.words[h[0]], h[1]))
-        chosen = {k for _, k in hits[:limit]}
-        picked = [names[k] for _, k in hits[:limit]]
+        hits = sorted((-n, -members, -words, positions[member]) for member, n, members, words in used
+                      if member in positions)
+        chosen = {k for *_, k in hits[:limit]}
+        picked = [names[k] for *_, k in hits[:limit]]
         self.promoted.update(last(n) for n in picked)
         rest = (n for k, n in enumerate(names) if k not in chosen)
         return picked + list(islice(rest, limit - len(picked)))

@@ -115,3 +115,52 @@ def test_a_big_workspace_is_read_over_several_calls(monkeypatch) -> None:
     firsts = [ProjectUses(files, "cur.py").rank(NAMES, "special", MAX_NAMES)[:4] for _ in range(3)]
     assert firsts == [["gamma100", "gamma0", "gamma1", "gamma2"], ["gamma100", "gamma101", "gamma0", "gamma1"],
                       ["gamma100", "gamma101", "gamma102", "gamma0"]]
+
+
+def test_ranking_while_another_thread_counts_the_same_workspace() -> None:
+    import sys
+    import threading
+    import time
+
+    names = [f"m{k}" for k in range(3000)]
+    errors: list[BaseException] = []
+    stop = time.monotonic() + 2
+
+    def edit() -> None:  # the workspace's files change: their uses are counted again
+        k = 0
+        while time.monotonic() < stop and not errors:
+            k += 1
+            files = {"cur.py": "", **{f"f{j}.py": " ".join(f"q.m{(7 * k + j + i) % 3000}" for i in range(300))
+                                      for j in range(4)}}
+            ProjectUses(files, "cur.py").rank(names, "q", MAX_NAMES)
+
+    def rank() -> None:  # another request ranks the same workspace's names meanwhile
+        files = {"cur.py": "", **{f"f{j}.py": "q.m1" for j in range(4)}}
+        while time.monotonic() < stop and not errors:
+            uses = ProjectUses(files, "cur.py")
+            try:
+                for _ in range(50):
+                    uses.rank(names, "q", MAX_NAMES)
+            except RuntimeError as error:  # ``dictionary changed size during iteration``
+                errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=edit), threading.Thread(target=rank)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors
+
+
+def test_the_counts_of_names_no_file_uses_any_more_are_dropped() -> None:
+    from fim.popular import _sums
+
+    for k in range(200):  # a file edited: each version uses a name of its own
+        sums = _sums({"zero/cur.py": "", "zero/a.py": f"mod{k}.name{k}\n"}, "zero/cur.py")
+    assert set(sums.after) == {"mod199"} and set(sums.after["mod199"]) == {"name199"}
+    assert set(sums.members) == {"name199"} and set(sums.words) == {"mod199", "name199"}
