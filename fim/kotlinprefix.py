@@ -33,6 +33,7 @@ from fim.jars import dependency_jars, jar_definitions
 from fim.kotlinfacades import DECLARED, RECEIVER, facade_entries, declared, is_kotlin
 from fim.languages.base import ImportRef
 from fim.linecode import ends_in_code
+from fim.memo import text_memo
 from fim.symbols import defined_names
 
 MIN_TYPED = 2  # characters of a name typed before the facades are looked in
@@ -207,7 +208,7 @@ def _heads(name: str) -> list[str]:
     return [name[:m.end()] for m in _PART_END.finditer(name)]
 
 
-@lru_cache(maxsize=64)
+@text_memo  # asked of every workspace file the document imports, each keystroke: read once per text
 def _declared_names(text: str, java: bool = False) -> frozenset[str]:
     """The names a Kotlin `text` declares with ``fun``, ``val`` or ``var`` (a Java `text`, `fim.symbols`')."""
     return defined_names(text, "java") if java else frozenset(DECLARED.findall(text))

@@ -72,6 +72,20 @@ def test_a_name_quoted_with_backticks_is_no_name_being_typed() -> None:
     assert cursor_name("    fun `launches`() = la") == "la"
 
 
+def test_a_keystroke_reads_no_imported_workspace_file_again(tmp_path: Path) -> None:
+    """A package import of a big workspace package: its 100 files' names are read at the first keystroke only."""
+    from fim.kotlinprefix import _declared_names
+
+    texts = [f"package app.util\n\nfun helper{k}(x: Int): Int = x\n" for k in range(100)]
+    document, line = typed("    lau")
+    files = installed(tmp_path, repository(tmp_path, sources=True))
+    refs = imported_modules(document, "kotlin")
+    assert typed_facade_definitions(line, refs, document, PATH, files, texts) == {SOURCES: ["launch"]}
+    misses = _declared_names.cache_info().misses
+    assert typed_facade_definitions(line, refs, document, PATH, files, texts) == {SOURCES: ["launch"]}
+    assert _declared_names.cache_info().misses == misses
+
+
 CHECKS = """package org.example.util;
 
 public final class Checks {
