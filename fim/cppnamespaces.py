@@ -41,6 +41,7 @@ _TYPE_HEAD = re.compile(r"^(?:[A-Z_][A-Z0-9_]*\s+|\[\[.*?\]\]\s*|export\s+)*(?:t
                         r"(?:(?:[A-Z_][A-Z0-9_]*|alignas\s*\([^)]*\)|\[\[.*?\]\])\s+)*([A-Za-z_]\w*)\s*(.*)$", re.S)
 _TEMPLATE = re.compile(r"(?:\s*[A-Z_][A-Z0-9_]*(?![\w]))*\s*template\s*<")  # export macros, then ``template <``
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_CALL_OPEN = re.compile(r"\s*\(")
 _NOT_NAMES = frozenset("""
 alignas alignof decltype noexcept sizeof static_assert requires operator __attribute__ __declspec if while for
 switch return throw typeid explicit
@@ -267,10 +268,9 @@ def _function_name(head: str) -> Optional[tuple[str, int]]:
         elif depth == 0 and (c.isalpha() or c == "_"):
             m = _WORD.match(head, k)
             word = m.group(0)
-            rest = head[m.end():].lstrip()
             if word == "operator":
                 return None
-            if rest.startswith("(") and word not in _NOT_NAMES:
+            if _CALL_OPEN.match(head, m.end()) and word not in _NOT_NAMES:  # not a copy of the rest: a long head
                 if re.fullmatch(r"[A-Z_][A-Z0-9_]*", word):  # ``FMT_ENABLE_IF(...)``: a macro's arguments
                     k = m.end()
                     continue
