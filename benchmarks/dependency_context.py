@@ -274,16 +274,40 @@ def _use_lines(text: str) -> Iterator[tuple[int, str]]:
             yield i, line
 
 
+def made(root: Path, wanted: str) -> bool:
+    """Whether the prepared folder `root` was made from what `wanted` names (its ``.ok`` file says so); where not,
+    `root` is removed, to be made again and marked (`mark_made`)."""
+    done = root.with_name(root.name + ".ok")
+    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+        return True
+    if root.exists():
+        shutil.rmtree(root)
+    return False
+
+
+def mark_made(root: Path, wanted: str) -> None:
+    """Mark the prepared folder `root` as made from what `wanted` names (`made`)."""
+    root.with_name(root.name + ".ok").write_text(wanted + "\n", encoding="utf-8")
+
+
+def _c_code_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(number, code) of a C or C++ file's lines: strings and comments blanked, preprocessor lines left out."""
+    from benchmarks import languages
+    from fim.positions import lsp_lines
+
+    code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    for i, line in enumerate(code.split("\n")[:len(lsp_lines(text))]):
+        if not line.lstrip().startswith("#"):
+            yield i, line
+
+
 def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
     """The project's source with ``.venv`` holding `pins` (made once, then reused)."""
     package = fetch(spec, log)
     root = benchmark_dir() / "deps" / f"{package.name}-{package.version}"
-    done = root.with_name(root.name + ".ok")
     wanted = " ".join(pins)
-    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+    if made(root, wanted):
         return root
-    if root.exists():
-        shutil.rmtree(root)
     php = spec.startswith("deb:") and (package.root / PHP_SOURCES).is_dir()
     shutil.copytree(package.root / PHP_SOURCES if php else package.root, root)
     if php:
@@ -327,7 +351,7 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
         _run([sys.executable, "-m", "venv", str(root / ".venv")])
         _run([str(root / ".venv" / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q",
               "--disable-pip-version-check", *pins])
-    done.write_text(wanted + "\n", encoding="utf-8")
+    mark_made(root, wanted)
     return root
 
 
@@ -1092,12 +1116,9 @@ def maven_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[str
     from fim.jars import dependencies
 
     root = benchmark_dir() / "deps" / case
-    done = root.with_name(root.name + ".ok")
     wanted = " ".join([spec, *pins])
-    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+    if made(root, wanted):
         return root
-    if root.exists():
-        shutil.rmtree(root)
     shutil.copytree(debian_orig(spec, log), root)
     sources = [debian_orig(pin, log) for pin in pins if pin.startswith(DEBIAN_ORIG)]
     pom = (root / "pom.xml").read_text(encoding="utf-8")
@@ -1122,7 +1143,7 @@ def maven_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[str
                         for path in sorted((source / "src" / "main" / "java").rglob("*.java")):
                             z.write(path, path.relative_to(source / "src" / "main" / "java").as_posix())
     (root / "pom.xml").write_text(pom, encoding="utf-8")
-    done.write_text(wanted + "\n", encoding="utf-8")
+    mark_made(root, wanted)
     return root
 
 
@@ -1197,12 +1218,9 @@ def kotlin_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[st
     folders, coordinate = KOTLIN_BUILDS[case]
     group, artifact, version = coordinate.split(":")
     root = benchmark_dir() / "deps" / case
-    done = root.with_name(root.name + ".ok")
     wanted = " ".join([spec, *pins, coordinate])
-    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+    if made(root, wanted):
         return root
-    if root.exists():
-        shutil.rmtree(root)
     source = debian_orig(spec, log)
     for folder in folders:
         shutil.copytree(source / folder, root / folder)
@@ -1216,7 +1234,7 @@ def kotlin_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[st
         for file in (f"{artifact}-{version}.jar", f"{artifact}-{version}.pom"):
             if (repo / file).exists():
                 shutil.copyfile((repo / file).resolve(), folder / file)
-    done.write_text(wanted + "\n", encoding="utf-8")
+    mark_made(root, wanted)
     return root
 
 
@@ -1451,11 +1469,8 @@ def c_header_tasks(name: str, project, folders: Sequence[Path], limit: int, seed
         if not path.endswith(".c") or not languages.is_library(path):
             continue
         text = files[path]
-        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
         lines = lsp_lines(text)
-        for i, line in enumerate(code.split("\n")):
-            if i >= len(lines) or line.lstrip().startswith("#"):
-                continue
+        for i, line in _c_code_lines(text):
             for m in re.finditer(r"[A-Za-z_]\w*", line):
                 symbol, where = m.group(0), declared.get(m.group(0), ())
                 if len(where) != 1 or symbol in own or line[:m.start()].rstrip().endswith((".", "->")):
@@ -1472,17 +1487,14 @@ def cpp_prepared(case: str, spec: str, pins: Sequence[str], log: Callable[[str],
     """The C++ project `spec` (an upstream tarball of Debian's pool) in ``deps/<case>`` with a compile_commands.json
     naming the include folders of `pins` (Debian's -dev packages, unpacked)."""
     root = benchmark_dir() / "deps" / case
-    done = root.with_name(root.name + ".ok")
     wanted = " ".join([spec, *pins])
-    if done.exists() and done.read_text(encoding="utf-8").strip() == wanted:
+    if made(root, wanted):
         return root
-    if root.exists():
-        shutil.rmtree(root)
     shutil.copytree(debian_orig(spec, log), root)
     log(f"{spec}: {' '.join(pins)} unpacked, compile_commands.json written with their include folders")
     (root / "compile_commands.json").write_text(compile_commands(root, [include_folder(pin, log) for pin in pins]),
                                                encoding="utf-8")
-    done.write_text(wanted + "\n", encoding="utf-8")
+    mark_made(root, wanted)
     return root
 
 
@@ -1520,11 +1532,8 @@ def cpp_namespace_tasks(name: str, project, folders: Sequence[Path], limit: int,
     tasks = []
     for path in sources:
         text = files[path]
-        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
         lines = lsp_lines(text)
-        for i, line in enumerate(code.split("\n")):
-            if i >= len(lines) or line.lstrip().startswith("#"):
-                continue
+        for i, line in _c_code_lines(text):
             for m in _CPP_QUALIFIED.finditer(line):
                 scope = "::".join(part.strip() for part in m.group(1).split("::") if part.strip())
                 where = declared.get((scope, m.group(2)), ())
@@ -1593,16 +1602,22 @@ def fresh_identifier_tasks(tasks: Sequence, rule: str) -> list:
         head = typed_prefix(task.name, rule)
         if task.style != "c-header" or len(head) >= len(task.name):
             continue
-        lines = task.text.split("\n")
-        word = re.compile(r"(?<!\w)" + re.escape(task.name) + r"(?!\w)")
-        other = {i for i, line in enumerate(lines) if i != task.line and word.search(line)}
-        kept = [line for i, line in enumerate(lines) if i not in other]
-        line = task.line - sum(1 for i in other if i < task.line)
-        kept[line] = kept[line][:task.column] + head + kept[line][task.column:]
-        out.append(replace(task, package=f"{task.package} ({C_TYPED[rule]})", task_id=f"{task.task_id}:{rule}",
-                           line=line, column=task.column + len(head), character=task.character + len(head),
-                           hole=task.hole[len(head):], text="\n".join(kept)))
+        out.append(first_use(task, head, C_TYPED[rule], rule))
     return out
+
+
+def first_use(task, head: str, label: str, suffix: str, word: str = r"\w"):
+    """`task` as its name's first and only use (the document without its other lines that use the name as a word,
+    of `word` characters) with `head` typed at the cursor: package ``NAME (<label>)``, id ``<id>:<suffix>``."""
+    lines = task.text.split("\n")
+    used = re.compile(rf"(?<!{word})" + re.escape(task.name) + rf"(?!{word})")
+    other = {i for i, line in enumerate(lines) if i != task.line and used.search(line)}
+    kept = [line for i, line in enumerate(lines) if i not in other]
+    line = task.line - sum(1 for i in other if i < task.line)
+    kept[line] = kept[line][:task.column] + head + kept[line][task.column:]
+    return replace(task, package=f"{task.package} ({label})", task_id=f"{task.task_id}:{suffix}", line=line,
+                   column=task.column + len(head), character=task.character + len(head), hole=task.hole[len(head):],
+                   text="\n".join(kept))
 
 
 # A Kotlin top-level function called under a package import (style ``jar-facade``, no ``import a.b.name``) as its
@@ -1620,16 +1635,7 @@ def fresh_call_tasks(tasks: Sequence, typed: int) -> list:
         if task.style != "jar-facade" or len(task.name) <= typed or \
                 re.search(r"(?m)^import[ \t]+[\w.]+\." + re.escape(task.name) + r"[ \t]*$", task.text):
             continue
-        lines = task.text.split("\n")
-        word = re.compile(r"(?<![\w$])" + re.escape(task.name) + r"(?![\w$])")
-        other = {i for i, line in enumerate(lines) if i != task.line and word.search(line)}
-        kept = [line for i, line in enumerate(lines) if i not in other]
-        line = task.line - sum(1 for i in other if i < task.line)
-        head = task.name[:typed]
-        kept[line] = kept[line][:task.column] + head + kept[line][task.column:]
-        out.append(replace(task, package=f"{task.package} (fresh call, {typed} typed)",
-                           task_id=f"{task.task_id}:call{typed}", line=line, column=task.column + len(head),
-                           character=task.character + len(head), hole=task.hole[len(head):], text="\n".join(kept)))
+        out.append(first_use(task, task.name[:typed], f"fresh call, {typed} typed", f"call{typed}", r"[\w$]"))
     return out
 
 
