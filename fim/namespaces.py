@@ -203,15 +203,16 @@ def _type_scope(scopes: Scopes, scope: tuple[str, ...], name: str) -> Optional[t
 
 
 def offered(scopes: Scopes, scope: tuple[str, ...], static: Optional[bool], typed: str,
-            rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None) -> list[str]:
+            rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None, qualifier: str = "") -> list[str]:
     """The dotted names of the members of `scope` starting with `typed` (none does: with it in any case, else
     the first ones), static ones or instance ones only where `static` says, at most MAX_MEMBERS: the first ones,
-    or those `rank` picks (`fim.popular`: the project's uses after the scope's last name first)."""
+    or those `rank` picks (`fim.popular`: the project's uses after `qualifier`, the chain's last name typed,
+    first)."""
     members = [m.name for m in scopes.get(scope, ()) if static is None or m.static == static]
     members = list(dict.fromkeys(n for n in members if not n.startswith(("_", "#"))))
     picked = [n for n in members if n.startswith(typed)] or [n for n in members if n.lower().startswith(
         typed.lower())] or members
-    picked = rank(picked, scope[-1] if scope else "", MAX_MEMBERS) if rank is not None else picked[:MAX_MEMBERS]
+    picked = rank(picked, qualifier, MAX_MEMBERS) if rank is not None else picked[:MAX_MEMBERS]
     return [".".join(scope + (n,)) for n in picked]
 
 
@@ -319,7 +320,8 @@ def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column:
         return None
     scope, static, walked = resolved
     typed = m.group(3) or ""
-    names = walked + offered(scopes, scope, static, typed, rank)
+    qualifier = segments[-1] if segments else m.group(1)  # ``factory`` of ``ts.factory.``: what the project writes
+    names = walked + offered(scopes, scope, static, typed, rank, qualifier)
     return typed, {path: names} if names else {}
 
 

@@ -164,3 +164,18 @@ def test_the_counts_of_names_no_file_uses_any_more_are_dropped() -> None:
         sums = _sums({"zero/cur.py": "", "zero/a.py": f"mod{k}.name{k}\n"}, "zero/cur.py")
     assert set(sums.after) == {"mod199"} and set(sums.after["mod199"]) == {"name199"}
     assert set(sums.members) == {"name199"} and set(sums.words) == {"mod199", "name199"}
+
+
+def test_a_typescript_consts_used_member_comes_after_the_qualifier_typed(tmp_path: Path) -> None:
+    """``ts.factory.|`` (a ``const`` typed with an interface): the project's uses after ``factory``, not after the
+    interface's name, which no file writes before a dot."""
+    members = "".join(f"        create{k}(): Node;\n" for k in range(400))
+    write(tmp_path, {"node_modules/typescript/package.json": '{"name": "typescript", "typings": "./lib/ts.d.ts"}',
+                     "node_modules/typescript/lib/ts.d.ts": ("declare namespace ts {\n    interface Node {}\n"
+                                                              f"    interface NodeFactory {{\n{members}    }}\n"
+                                                              "    const factory: NodeFactory;\n}\nexport = ts;\n")})
+    installed = InstalledFiles(None, lambda rel: tmp_path / rel, 1 << 20)
+    document = 'import ts from "typescript";\n\nexport function f() {\n    return ts.factory.\n}\n'
+    other = {"src/make.ts": 'import ts from "typescript";\n\nconst n = ts.factory.create321();\n'}
+    assert "create321(): Node" in selected("src/app.ts", document, other, installed, "typescript")
+    assert "create321(): Node" not in selected("src/app.ts", document, {}, installed, "typescript")
