@@ -1250,7 +1250,7 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
     from benchmarks.repo_context import Definition
     from fim.classfile import class_stub
     from fim.jars import MAVEN_REPOSITORY, dependency_jars
-    from fim.kotlinfacades import _DECLARED, _STUB_METHOD, declared
+    from fim.kotlinfacades import DECLARED, _STUB_METHOD, declared
     from fim.positions import lsp_lines
 
     class Repository(dict):  # the build.gradle and the jars' and poms' keys, as `fim.jars` reads them
@@ -1281,7 +1281,7 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
                         facades.setdefault((package, written), (f"{binary}!/{stem}.java", where,
                                                                 lines[where].rstrip("\r\n")))
     files = {p: t for p, t in project.index.snapshot().items() if languages.language_of(p) == "kotlin"}
-    defined = {n for text in files.values() for n in _DECLARED.findall(text)}
+    defined = {n for text in files.values() for n in DECLARED.findall(text)}
     tasks = []
     for path in sorted(files):
         text = files[path]

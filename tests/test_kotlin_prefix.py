@@ -149,3 +149,16 @@ def test_the_benchmark_types_a_package_imports_function_as_its_first_and_only_us
     named = hole_task("kx", "src/a.kt", [ln.replace(".*", ".launch") for ln in lines], 6, 14, "launch", definition,
                       "jar-facade", "kotlin")
     assert fresh_call_tasks([named], 2) == [] and len(fresh_call_tasks([task], 2)) == 1
+
+
+def test_the_dependency_benchmarks_imports_of_fim_name_what_fim_offers() -> None:
+    """The benchmark imports fim's names inside its functions (``kotlin_facade_tasks``: a renamed ``DECLARED``):
+    each must still be there, or the case fails only when it is run."""
+    import ast
+    import importlib
+
+    source = Path(__file__).parent.parent / "benchmarks" / "dependency_context.py"
+    missing = [f"{node.module}.{alias.name}" for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fim")
+               for alias in node.names if not hasattr(importlib.import_module(node.module), alias.name)]
+    assert missing == []
