@@ -19,7 +19,8 @@ Sources, most important first:
    ahead of the other installed files, as a C library's identifier being typed (``git_repository_o|``,
    `fim.cprefix`) brings the names the included headers declare that it begins, a C++ name typed after a
    namespace (``fmt::for|``, `fim.cppnamespaces`) those they declare in it, and a Kotlin name typed under a
-   package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins;
+   package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins, a class name (``Dispat|``,
+   `fim.typedclasses`) the package's classes it begins;
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
@@ -55,7 +56,7 @@ from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
-from fim.kotlinprefix import typed_facade_definitions
+from fim.typedclasses import typed_definitions
 from fim.member import member_definitions
 from fim.popular import ProjectUses, last
 from fim.memo import text_memo
@@ -260,9 +261,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
                                                [files[p] for p in import_paths]) \
                     or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed)
-            elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``; ``assertEq|`` (``import static``)
-                at_cursor = typed_facade_definitions(lines[cursor_line][:column], unresolved, current_text,
-                                                     current_path, installed, [files[p] for p in import_paths])
+            elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``, ``Dispat|``; ``assertEq|``
+                at_cursor = typed_definitions(lines[cursor_line][:column], unresolved, current_text, current_path,
+                                              installed, [files[p] for p in import_paths], popular.files_using)
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:
                 line, names = import_paths[path]

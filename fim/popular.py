@@ -147,6 +147,14 @@ class ProjectUses:
         rest = (n for k, n in enumerate(names) if k not in chosen)
         return picked + list(islice(rest, limit - len(picked)))
 
+    def files_using(self, word: str) -> int:
+        """How many of the workspace's other files use `word` as an identifier (`fim.typedclasses`' ranking of a
+        package's class names being typed)."""
+        if self._sums is None:
+            loaded = getattr(self.files, "loaded", None)
+            self._sums = _sums(loaded() if callable(loaded) else self.files, self.current_path)
+        return max(0, self._sums.words[word])
+
 
 @lru_cache(maxsize=16)  # a module's names asked again at each keystroke
 def _positions(names: tuple[str, ...]) -> dict[str, int]:

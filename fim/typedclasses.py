@@ -1,0 +1,150 @@
+"""A dependency's class name being typed under a Kotlin or Java package import (``Dispat|`` under
+``import kotlinx.coroutines.*``, ``StringUt|`` under ``import org.apache.commons.lang3.*;``): the package's classes
+it begins. Pure.
+
+`fim.jars` brings the classes of a package import that the document already uses; the one being typed is not in
+the document yet. `class_cursor_name` reads the identifier right before the cursor: `MIN_TYPED` characters or more
+of a capitalized name, not a member (``.`` or ``::`` before it), not in a comment or a string of its line, not in an
+``import`` or ``package`` line. `typed_class_definitions` maps it to the classes of the document's package imports
+(``a.b.*``; those no workspace file resolves: `fim.context` passes only those) whose names start with it, as the
+jars' listings of the package folder name them (a ``.java`` of a sources jar, a ``.class`` of its jar: no nested
+``$`` classes, no Kotlin file facades ``...Kt``), at most `MAX_CLASSES`, the best first: those sharing the longest
+part of what is typed (a typo falls back, never shorter than `MIN_TYPED`), the name typed whole, then the names of
+the longest family of names the document uses (``CoroutineSt|`` in a file using ``CoroutineStart.LAZY``), then
+those the workspace's other files use in the most files (`fim.popular.ProjectUses.files_using`: ``Dispatchers``
+before the internal ``DispatchedTask`` that a jar lists first), then in import and listing order; each rendered
+as `fim.jars.jar_definitions` renders a class used by name (a stub's whole class, a source's head and public
+members' outline). An identifier the document or the workspace files it imports
+declare, or one the document uses elsewhere that no listed class is (a constant, a type parameter), brings nothing.
+`typed_definitions` is the one hook for `fim.context`: a capitalized name's classes, else `fim.kotlinprefix`'s
+top-level functions.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Callable, Mapping, Optional, Sequence
+
+from fim.jars import dependency_jars, jar_definitions
+from fim.kotlinfacades import is_kotlin
+from fim.kotlinprefix import MAX_PACKAGES, MIN_TYPED, _LINE_NOISE, _code, _heads, _words_starting, \
+    typed_facade_definitions
+from fim.languages.base import ImportRef
+from fim.symbols import defined_names
+
+Popularity = Callable[[str], int]  # a name -> how many of the workspace's other files use it (`fim.popular`)
+MAX_CLASSES = 4  # classes brought for the name typed: a class's head or outline each (bigger than a facade line)
+_CLASS_NAME = re.compile(r"(?<![\w$`])[A-Z][\w$]*\Z")
+
+
+def class_cursor_name(before_cursor: str) -> Optional[str]:
+    """The capitalized identifier typed right before the cursor when it may begin a package's class name:
+    `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment or a string of the line,
+    not in an ``import``/``package`` line; else None."""
+    line = before_cursor[before_cursor.rfind("\n") + 1:]
+    m = _CLASS_NAME.search(line)
+    if m is None or len(m.group(0)) < MIN_TYPED:
+        return None
+    head = line[:m.start()]
+    if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
+        return None
+    if not _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line).endswith(m.group(0)):
+        return None  # in a comment or a string
+    return m.group(0)
+
+
+def typed_definitions(before_cursor: str, refs: Sequence[ImportRef], document: str, current_path: str,
+                      installed: Mapping[str, str], workspace_texts: Sequence[str] = (),
+                      popularity: Optional[Popularity] = None) -> dict[str, list[str]]:
+    """Jar entry key -> what the identifier typed at the end of `before_cursor` begins: the classes of the package
+    imports `refs` (`typed_class_definitions`) for a capitalized one, else the facades' top-level names
+    (`fim.kotlinprefix.typed_facade_definitions`)."""
+    if class_cursor_name(before_cursor) is not None:
+        return typed_class_definitions(before_cursor, refs, document, current_path, installed, workspace_texts,
+                                       popularity=popularity)
+    return typed_facade_definitions(before_cursor, refs, document, current_path, installed, workspace_texts)
+
+
+def typed_class_definitions(before_cursor: str, refs: Sequence[ImportRef], document: str, current_path: str,
+                            installed: Mapping[str, str], workspace_texts: Sequence[str] = (),
+                            limit: int = MAX_CLASSES, popularity: Optional[Popularity] = None
+                            ) -> dict[str, list[str]]:
+    """Jar entry key -> the names `fim.jars.jar_definitions` gives for each class of `refs`' package imports
+    (``a.b.*``) whose name begins the identifier typed at the end of `before_cursor` (`class_cursor_name`) in the
+    Kotlin or Java `document` at `current_path`, the best first (with `popularity`, the workspace's most used
+    before listing order), at most `limit` classes; {} where none does or the identifier is the document's own."""
+    java = current_path.endswith(".java")
+    typed = class_cursor_name(before_cursor) if java or is_kotlin(current_path) else None
+    stars = [r for r in refs if r.module.endswith(".*") and not r.module[:-2].rpartition(".")[2][:1].isupper()]
+    if typed is None or not stars:
+        return {}
+    language = "java" if java else "kotlin"
+    own = _declared(document, language).union(*(_declared(text, language) for text in workspace_texts))
+    if typed in own:
+        return {}
+    listed = [(ref, name) for ref in {r.module: r for r in stars[:MAX_PACKAGES]}.values()
+              for name in _package_classes(ref.module[:-2], current_path, installed, not java) if name not in own]
+    if not listed:
+        return {}
+    code = _code(document)
+    uses = _words_starting(code, typed, True)
+    if uses.count(typed) > 1 and not any(name == typed for _, name in listed):
+        return {}  # a name of the file's own: a constant, a type parameter
+    for length in range(len(typed), MIN_TYPED - 1, -1):  # the longest part some class name begins
+        prefix = typed[:length]
+        found = [(k, ref, name) for k, (ref, name) in enumerate(listed) if name.startswith(prefix)]
+        if found:
+            break
+    else:
+        return {}
+    words = set(_words_starting(code, prefix))
+    family = {head: len(head) for word in words if word != typed
+              for head in _heads(word) + [word] if len(head) > len(prefix)}
+    found.sort(key=lambda f: (f[2] != typed, -max((family.get(h, 0) for h in _heads(f[2]) + [f[2]]), default=0),
+                              -(popularity(f[2]) if popularity else 0), f[0]))
+    out: dict[str, list[str]] = {}
+    for _, ref, name in found[:limit]:
+        package = ref.module[:-2]
+        for key, names in jar_definitions(ImportRef(f"{package}.{name}", (name,), ref.language, ref.line),
+                                          current_path, document, installed).items():
+            out.setdefault(key, []).extend(n for n in names if n not in out[key])
+    return out
+
+
+def _package_classes(package: str, current_path: str, installed: Mapping[str, str], kotlin: bool) -> list[str]:
+    """The top-level class names of `package` in the dependency jars holding its folder, in listing order (a
+    sources jar's ``.java`` files, then its jar's ``.class`` files; jars whose group prefixes it first)."""
+    parts = package.split(".")
+    if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
+            not all(p.isidentifier() for p in parts):
+        return []
+    folder = "/".join(parts) + "/"
+    jars = [j for j in dependency_jars(current_path, installed)
+            if any(jar and f"{jar}!/{folder}" in installed for jar in j[1:])]
+    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    names: dict[str, None] = {}
+    for _, binary, sources in jars:
+        for jar in (sources, binary):
+            if jar and f"{jar}!/{folder}" in installed:
+                names.update(dict.fromkeys(_listed_classes(installed[f"{jar}!/{folder}"], kotlin)))
+    return list(names)
+
+
+@lru_cache(maxsize=64)  # a package folder's listing is asked for at every keystroke
+def _listed_classes(listing: str, kotlin: bool) -> tuple[str, ...]:
+    """The class names a folder's listing holds: its ``.java`` and ``.class`` files' (not nested ``$`` classes,
+    ``package-info``, ``module-info``; for Kotlin, not the file facades ``...Kt`` it cannot name)."""
+    out = []
+    for entry in listing.split("\n"):
+        stem, dot, suffix = entry.rpartition(".")
+        if dot and suffix in ("java", "class") and stem[:1].isupper() and "$" not in stem and "-" not in stem \
+                and not (kotlin and stem.endswith("Kt")):
+            out.append(stem)
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=64)
+def _declared(text: str, language: str) -> frozenset[str]:
+    """The names a Kotlin or Java `text` declares (`fim.symbols.defined_names`)."""
+    return defined_names(text, language)
