@@ -1307,6 +1307,74 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
     return tasks
 
 
+_KOTLIN_CLASS_DECLARATION = r"(?:class|interface|object|typealias)\s+([A-Z]\w*)"
+
+
+def package_class_tasks(name: str, project, root: Path) -> list:
+    """Uses in the project's Kotlin files (``Dispatchers.IO``, ``: CoroutineScope``, the cursor at the name) of a
+    class of a package the file imports by its ``*`` (not by name), a top-level class of the build.gradle's jars
+    (not a nested ``$`` one, not a file facade ``...Kt``) that no project file declares, its stub's declaration
+    line (as the server renders it), style ``jar-class``; the first use of each name in each file. Only their typed
+    variants are measured (`fresh_call_tasks`, ``fresh class``): `fim.typedclasses`' ``Dispat|``."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition
+    from fim.classfile import class_stub
+    from fim.jars import MAVEN_REPOSITORY, dependency_jars
+    from fim.positions import lsp_lines
+
+    class Repository(dict):  # the build.gradle and the jars' and poms' keys, as `fim.jars` reads them
+        def __contains__(self, key: object) -> bool:
+            if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
+                return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
+            return super().__contains__(key)
+
+        def __missing__(self, key: str) -> str:
+            if key.endswith(".pom") and key in self:
+                return (maven_repository() / key[len(MAVEN_REPOSITORY):]).read_text(encoding="utf-8")
+            raise KeyError(key)
+
+    repository = Repository({"build.gradle": (root / "build.gradle").read_text(encoding="utf-8")})
+    classes: dict[tuple[str, str], tuple[str, int, str]] = {}  # (package, name) -> (key, line, text)
+    for _, binary, _ in dependency_jars("X.kt", repository):
+        with zipfile.ZipFile(maven_repository() / binary[len(MAVEN_REPOSITORY):]) as archive:
+            for entry in sorted(archive.namelist()):
+                stem = entry[:-len(".class")]
+                package, _, simple = stem.rpartition("/")
+                if not entry.endswith(".class") or "$" in stem or stem.endswith("Kt") or not simple[:1].isupper():
+                    continue
+                lines = lsp_lines(class_stub(archive.read(entry)))
+                where = next((k for k, d in enumerate(lines) if re.match(
+                    rf"(?:\w+ )*(?:class|interface|enum|@interface) {re.escape(simple)}\b", d)), None)
+                if where is not None:
+                    classes.setdefault((package.replace("/", "."), simple),
+                                       (f"{binary}!/{stem}.java", where, lines[where].rstrip("\r\n")))
+    files = {p: t for p, t in project.index.snapshot().items() if languages.language_of(p) == "kotlin"}
+    defined = {n for text in files.values() for n in re.findall(_KOTLIN_CLASS_DECLARATION, text)}
+    tasks = []
+    for path in sorted(files):
+        text = files[path]
+        named = set(re.findall(r"(?m)^import[ \t]+[\w.]+\.([A-Z]\w*)[ \t]*$", text))
+        stars = re.findall(r"(?m)^import[ \t]+([\w.]+)\.\*[ \t]*$", text)
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        seen: set[str] = set()
+        for i, line in enumerate(code.split("\n")):
+            if i >= len(lines) or line.lstrip().startswith(("import ", "package ")):
+                continue
+            for m in re.finditer(r"(?<![\w$.@])([A-Z][\w$]*)\b", line):
+                used = m.group(1)
+                if used in seen or used in defined or used in named:
+                    continue
+                package = next((p for p in stars if (p, used) in classes), None)
+                if package is None:
+                    continue
+                seen.add(used)
+                key, where, declaration = classes[(package, used)]
+                definition = Definition(key, where, declaration, used, f"{package}.{used}")
+                tasks.append(hole_task(name, path, lines, i, m.start(1), used, definition, "jar-class", "kotlin"))
+    return tasks
+
+
 def pub_cache() -> Path:
     """The benchmark's pub cache (``hosted/pub.dev/NAME-VERSION``): the Dart case's dependencies, as pub has them."""
     return benchmark_dir() / "deps" / "pub-cache"
@@ -1625,17 +1693,17 @@ def first_use(task, head: str, label: str, suffix: str, word: str = r"\w"):
 CALL_TYPED = (2, 3)
 
 
-def fresh_call_tasks(tasks: Sequence, typed: int) -> list:
-    """Each Kotlin facade task (style ``jar-facade``) whose name the file does not import by name (a package
-    import's) as the name's first and only use (the document without its other lines that use the name as a word)
-    with its first `typed` characters typed, package ``NAME (fresh call, N typed)``; a name of `typed` characters
-    or fewer left out."""
+def fresh_call_tasks(tasks: Sequence, typed: int, style: str = "jar-facade", kind: str = "call") -> list:
+    """Each Kotlin facade task (style ``jar-facade``; with `style` ``jar-class``, `package_class_tasks`' and `kind`
+    ``class``) whose name the file does not import by name (a package import's) as the name's first and only use
+    (the document without its other lines that use the name as a word) with its first `typed` characters typed,
+    package ``NAME (fresh call, N typed)`` (``fresh <kind>``); a name of `typed` characters or fewer left out."""
     out = []
     for task in tasks:
-        if task.style != "jar-facade" or len(task.name) <= typed or \
+        if task.style != style or len(task.name) <= typed or \
                 re.search(r"(?m)^import[ \t]+[\w.]+\." + re.escape(task.name) + r"[ \t]*$", task.text):
             continue
-        out.append(first_use(task, task.name[:typed], f"fresh call, {typed} typed", f"call{typed}", r"[\w$]"))
+        out.append(first_use(task, task.name[:typed], f"fresh {kind}, {typed} typed", f"{kind}{typed}", r"[\w$]"))
     return out
 
 
@@ -1787,9 +1855,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         typed = fresh_member_tasks(found, TYPED)
         identifiers = [t for rule in args.c_typed for t in fresh_identifier_tasks(found, rule)]
         calls = [t for n in CALL_TYPED for t in fresh_call_tasks(found, n)]
+        if case in KOTLIN_BUILDS:  # a class name typed under a package import (``Dispat|``)
+            used = package_class_tasks(case, project, kotlin_prepared(case, spec, pins, log))
+            calls += [t for n in CALL_TYPED for t in fresh_call_tasks(used, n, "jar-class", "class")]
         for label in (case, f"{case} (workspace)", f"{case} (fresh member)", f"{case} (fresh, {TYPED} typed)",
                       *(f"{case} ({C_TYPED[rule]})" for rule in args.c_typed),
-                      *(f"{case} (fresh call, {n} typed)" for n in CALL_TYPED)):
+                      *(f"{case} (fresh {kind}, {n} typed)" for kind in ("call", "class") for n in CALL_TYPED)):
             projects[label] = project
         tasks += found + fresh + typed + identifiers + calls + own
         info.append({"case": case, "project": spec, "dependencies": list(pins), "tasks": len(found),
@@ -1843,7 +1914,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     groups = [i["case"] for i in info] + [f"{i['case']} (fresh member)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} (fresh, {TYPED} typed)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} ({C_TYPED[rule]})" for i in info for rule in args.c_typed]
-    groups += [f"{i['case']} (fresh call, {n} typed)" for i in info for n in CALL_TYPED]
+    groups += [f"{i['case']} (fresh {kind}, {n} typed)" for i in info for kind in ("call", "class") for n in CALL_TYPED]
     groups += [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
     for group in groups:
         before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
