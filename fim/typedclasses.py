@@ -14,8 +14,9 @@ the longest family of names the document uses (``CoroutineSt|`` in a file using 
 those the workspace's other files use in the most files (`fim.popular.ProjectUses.files_using`: ``Dispatchers``
 before the internal ``DispatchedTask`` that a jar lists first), then in import and listing order; each rendered
 as `fim.jars.jar_definitions` renders a class used by name (a stub's whole class, a source's head and public
-members' outline). An identifier the document or the workspace files it imports
-declare, or one the document uses elsewhere that no listed class is (a constant, a type parameter), brings nothing.
+members' outline). An identifier the document or the workspace files it imports declare as a type (``class``,
+``object``...: not a function, ``fun <T> Co|`` types a receiver's), or one the document uses elsewhere that no listed
+class is (a constant, a type parameter), brings nothing; nor does a listed class the document declares.
 `typed_definitions` is the one hook for `fim.context`: a capitalized name's classes, else `fim.kotlinprefix`'s
 top-level functions.
 """
@@ -31,11 +32,11 @@ from fim.kotlinfacades import is_kotlin
 from fim.kotlinprefix import MAX_PACKAGES, MIN_TYPED, _LINE_NOISE, _code, _heads, _words_starting, \
     typed_facade_definitions
 from fim.languages.base import ImportRef
-from fim.symbols import defined_names
 
 Popularity = Callable[[str], int]  # a name -> how many of the workspace's other files use it (`fim.popular`)
 MAX_CLASSES = 4  # classes brought for the name typed: a class's head or outline each (bigger than a facade line)
 _CLASS_NAME = re.compile(r"(?<![\w$`])[A-Z][\w$]*\Z")
+_TYPE_DECLARATION = re.compile(r"\b(?:class|interface|object|typealias|enum|record)\s+([A-Z][\w$]*)")
 
 
 def class_cursor_name(before_cursor: str) -> Optional[str]:
@@ -79,8 +80,7 @@ def typed_class_definitions(before_cursor: str, refs: Sequence[ImportRef], docum
     stars = [r for r in refs if r.module.endswith(".*") and not r.module[:-2].rpartition(".")[2][:1].isupper()]
     if typed is None or not stars:
         return {}
-    language = "java" if java else "kotlin"
-    own = _declared(document, language).union(*(_declared(text, language) for text in workspace_texts))
+    own = _declared(document).union(*(_declared(text) for text in workspace_texts))
     if typed in own:
         return {}
     listed = [(ref, name) for ref in {r.module: r for r in stars[:MAX_PACKAGES]}.values()
@@ -145,6 +145,7 @@ def _listed_classes(listing: str, kotlin: bool) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=64)
-def _declared(text: str, language: str) -> frozenset[str]:
-    """The names a Kotlin or Java `text` declares (`fim.symbols.defined_names`)."""
-    return defined_names(text, language)
+def _declared(text: str) -> frozenset[str]:
+    """The types a Kotlin or Java `text` declares (``class``, ``interface``, ``object``, ``typealias``...; not its
+    functions: ``fun <T> Co|`` is a receiver's type being typed)."""
+    return frozenset(_TYPE_DECLARATION.findall(text))

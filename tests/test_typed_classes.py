@@ -91,6 +91,8 @@ def test_a_class_the_file_or_its_workspace_imports_declare_brings_nothing(tmp_pa
     assert KEY not in own and list(own) == [f"{JAR}.jar!/kotlinx/coroutines/DispatchedTask.java"]
     assert found(tmp_path, typed("    val d = DI", above="const val DI = 1\n\n")) == {}  # a name of its own
     assert found(tmp_path, typed("    val d = Dispatchers.Ma")) == {}  # a member: `fim.member`'s
+    receiver = "package app\n\nimport kotlinx.coroutines.*\n\nfun <T> Dispatch"  # a receiver's type, not a fun
+    assert KEY in found(tmp_path, receiver)
     named = typed("    val d = Dispat").replace("kotlinx.coroutines.*", "kotlinx.coroutines.delay")
     assert found(tmp_path, named) == {}  # no package import
 
