@@ -81,7 +81,10 @@ typed (``flag.Co``): the member being typed, which `fim.member` brings. Each C h
 ``_`` and 2 more characters (``git_repository_op``; a name without ``_`` its first 4, ``PQex``: "last", the default)
 or 2 past the library prefix (``git_re``, ``GIT_OI``: "prefix"), the identifier being typed, which `fim.cprefix`
 brings. Each Kotlin facade task of a package import's name comes again (`fresh_call_tasks`) as its first and only
-use with its first 2 and 3 characters typed (``la``, ``lau``: ``NAME (fresh call, N typed)``).
+use with its first 2 and 3 characters typed (``la``, ``lau``: ``NAME (fresh call, N typed)``); so does each class of
+a package a Kotlin file imports by its ``*`` that the file uses (`package_class_tasks`: ``Dispatchers.IO``, its
+stub's class line), measured only that way (``Di``, ``Dis``: ``NAME (fresh class, N typed)``, `fim.typedclasses`).
+The Java cases import no package by its ``*``: no such tasks.
 
 With ``--quality-tasks N``, N of the installed packages' tasks (round-robin over the cases and their fresh-member
 variants, `quality_tasks`) are completed by the real small model (Gemma 3 270M) with the server's default settings,
