@@ -106,9 +106,9 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
         else _package_facades(package, current_path, installed))]
     if not facades:
         return {}
-    code = _code(document)
-    uses = _words_starting(code, typed)
-    if uses.count(typed) > 1 and (_declares(code, typed, java) or _words_starting(code, typed, True).count(typed) > 1
+    code = code_text(document)
+    uses = words_starting(code, typed)
+    if uses.count(typed) > 1 and (_declares(code, typed, java) or words_starting(code, typed, True).count(typed) > 1
                                   and not any(typed in _members(text, kind) for _, text, kind in facades)):
         return {}  # the document's own name, or a local variable
     for length in range(len(typed), min(len(typed), MIN_TYPED) - 1, -1):  # the longest part some name begins
@@ -124,11 +124,11 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
             break
     else:
         return {}
-    words = set(uses if prefix == typed else _words_starting(code, prefix))
+    words = set(uses if prefix == typed else words_starting(code, prefix))
     family = {head: len(head) for word in words if word.startswith(prefix) and word != typed
-              for head in _heads(word) if len(head) > len(prefix)}
+              for head in name_heads(word) if len(head) > len(prefix)}
     found.sort(key=lambda f: (f[3] != typed, f[3] not in words,
-                              -max((family.get(h, 0) for h in _heads(f[3]) + [f[3]]), default=0), f[0], f[1]))
+                              -max((family.get(h, 0) for h in name_heads(f[3]) + [f[3]]), default=0), f[0], f[1]))
     out: dict[str, list[str]] = {}
     for _, _, key, _, member in found[:limit]:
         if member not in out.setdefault(key, []):
@@ -203,7 +203,7 @@ def _starting(text: str, kind: str, prefix: str) -> list[tuple[int, str]]:
     return out
 
 
-def _heads(name: str) -> list[str]:
+def name_heads(name: str) -> list[str]:
     """The heads of `name` that end a part of it: ``with``, ``withTimeout`` of ``withTimeoutOrNull``."""
     return [name[:m.end()] for m in _PART_END.finditer(name)]
 
@@ -226,7 +226,7 @@ def _declares(code: str, name: str, java: bool = False) -> bool:
                      rf"|[{{,]\s*{word}\s*(?:,\s*\w+\s*)*->", code) is not None
 
 
-def _words_starting(code: str, prefix: str, bare: bool = False) -> list[str]:
+def words_starting(code: str, prefix: str, bare: bool = False) -> list[str]:
     """The words of `code` that start with `prefix`, each time it comes (a literal search, not a scan of every
     word); `bare`, not those after a ``.`` (``block.run()`` is no use of a name ``run`` of the file's own)."""
     out = []
@@ -242,6 +242,6 @@ def _words_starting(code: str, prefix: str, bare: bool = False) -> list[str]:
 
 
 @lru_cache(maxsize=16)
-def _code(document: str) -> str:
+def code_text(document: str) -> str:
     """`document` with its comments and strings blanked."""
     return _NOISE.sub(" ", document)

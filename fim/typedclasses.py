@@ -29,9 +29,10 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from fim.jars import dependency_jars, jar_definitions
 from fim.kotlinfacades import is_kotlin
-from fim.kotlinprefix import MAX_PACKAGES, MIN_TYPED, _LINE_NOISE, _code, _heads, _words_starting, \
-    typed_facade_definitions
+from fim.kotlinprefix import MAX_PACKAGES, MIN_TYPED, code_text, name_heads, typed_facade_definitions, \
+    words_starting
 from fim.languages.base import ImportRef
+from fim.linecode import ends_in_code
 
 Popularity = Callable[[str], int]  # a name -> how many of the workspace's other files use it (`fim.popular`)
 MAX_CLASSES = 4  # classes brought for the name typed: a class's head or outline each (bigger than a facade line)
@@ -50,7 +51,7 @@ def class_cursor_name(before_cursor: str) -> Optional[str]:
     head = line[:m.start()]
     if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
         return None
-    if not _LINE_NOISE.sub(lambda n: " " * len(n.group(0)), line).endswith(m.group(0)):
+    if not ends_in_code(line, m.group(0), backquotes=True):
         return None  # in a comment or a string
     return m.group(0)
 
@@ -87,8 +88,8 @@ def typed_class_definitions(before_cursor: str, refs: Sequence[ImportRef], docum
               for name in _package_classes(ref.module[:-2], current_path, installed, not java) if name not in own]
     if not listed:
         return {}
-    code = _code(document)
-    uses = _words_starting(code, typed, True)
+    code = code_text(document)
+    uses = words_starting(code, typed, True)
     if uses.count(typed) > 1 and not any(name == typed for _, name in listed):
         return {}  # a name of the file's own: a constant, a type parameter
     for length in range(len(typed), MIN_TYPED - 1, -1):  # the longest part some class name begins
@@ -98,10 +99,10 @@ def typed_class_definitions(before_cursor: str, refs: Sequence[ImportRef], docum
             break
     else:
         return {}
-    words = set(_words_starting(code, prefix))
+    words = set(words_starting(code, prefix))
     family = {head: len(head) for word in words if word != typed
-              for head in _heads(word) + [word] if len(head) > len(prefix)}
-    found.sort(key=lambda f: (f[2] != typed, -max((family.get(h, 0) for h in _heads(f[2]) + [f[2]]), default=0),
+              for head in name_heads(word) + [word] if len(head) > len(prefix)}
+    found.sort(key=lambda f: (f[2] != typed, -max((family.get(h, 0) for h in name_heads(f[2]) + [f[2]]), default=0),
                               -(popularity(f[2]) if popularity else 0), f[0]))
     out: dict[str, list[str]] = {}
     for _, ref, name in found[:limit]:
