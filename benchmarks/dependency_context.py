@@ -1083,6 +1083,28 @@ def maven_repository() -> Path:
     return benchmark_dir() / "deps" / "maven-repository"
 
 
+class MavenKeys(dict):
+    """The build file's text and the benchmark's Maven repository's jars as keys, as `fim.jars` reads them."""
+
+    def __contains__(self, key: object) -> bool:
+        from fim.jars import MAVEN_REPOSITORY
+
+        if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
+            return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
+        return super().__contains__(key)
+
+
+class GradleKeys(MavenKeys):
+    """`MavenKeys` whose poms are read too (a build.gradle's dependencies' own)."""
+
+    def __missing__(self, key: str) -> str:
+        from fim.jars import MAVEN_REPOSITORY
+
+        if key.endswith(".pom") and key in self:
+            return (maven_repository() / key[len(MAVEN_REPOSITORY):]).read_text(encoding="utf-8")
+        raise KeyError(key)
+
+
 def debian_orig(spec: str, log: Callable[[str], None]) -> Path:
     """The unpacked upstream tarball ``debian-orig:<prefix>/<srcpkg>/<file>`` of Debian's pool (downloaded and
     unpacked once), its one top folder."""
@@ -1164,13 +1186,7 @@ def maven_jar_tasks(name: str, project, root: Path) -> list:
     from fim.jars import MAVEN_REPOSITORY, dependency_jars
     from fim.positions import lsp_lines
 
-    class Repository(dict):  # the pom and the jars' keys, as `fim.jars` reads them
-        def __contains__(self, key: object) -> bool:
-            if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
-                return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
-            return super().__contains__(key)
-
-    repository = Repository({"pom.xml": (root / "pom.xml").read_text(encoding="utf-8")})
+    repository = MavenKeys({"pom.xml": (root / "pom.xml").read_text(encoding="utf-8")})
     classes: dict[str, tuple[str, list[str]]] = {}  # a.b.C -> (key, lines)
     for _, binary, sources in dependency_jars("src/main/java/X.java", repository):
         jar = sources or binary
@@ -1256,18 +1272,7 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
     from fim.kotlinfacades import DECLARED, _STUB_METHOD, declared
     from fim.positions import lsp_lines
 
-    class Repository(dict):  # the build.gradle and the jars' and poms' keys, as `fim.jars` reads them
-        def __contains__(self, key: object) -> bool:
-            if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
-                return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
-            return super().__contains__(key)
-
-        def __missing__(self, key: str) -> str:
-            if key.endswith(".pom") and key in self:
-                return (maven_repository() / key[len(MAVEN_REPOSITORY):]).read_text(encoding="utf-8")
-            raise KeyError(key)
-
-    repository = Repository({"build.gradle": (root / "build.gradle").read_text(encoding="utf-8")})
+    repository = GradleKeys({"build.gradle": (root / "build.gradle").read_text(encoding="utf-8")})
     facades: dict[tuple[str, str], tuple[str, int, str]] = {}  # (package, name) -> (key, line, text)
     for _, binary, _ in dependency_jars("X.kt", repository):
         with zipfile.ZipFile(maven_repository() / binary[len(MAVEN_REPOSITORY):]) as archive:
@@ -1325,18 +1330,7 @@ def package_class_tasks(name: str, project, root: Path) -> list:
     from fim.jars import MAVEN_REPOSITORY, dependency_jars
     from fim.positions import lsp_lines
 
-    class Repository(dict):  # the build.gradle and the jars' and poms' keys, as `fim.jars` reads them
-        def __contains__(self, key: object) -> bool:
-            if isinstance(key, str) and key.startswith(MAVEN_REPOSITORY):
-                return "!/" not in key and (maven_repository() / key[len(MAVEN_REPOSITORY):]).is_file()
-            return super().__contains__(key)
-
-        def __missing__(self, key: str) -> str:
-            if key.endswith(".pom") and key in self:
-                return (maven_repository() / key[len(MAVEN_REPOSITORY):]).read_text(encoding="utf-8")
-            raise KeyError(key)
-
-    repository = Repository({"build.gradle": (root / "build.gradle").read_text(encoding="utf-8")})
+    repository = GradleKeys({"build.gradle": (root / "build.gradle").read_text(encoding="utf-8")})
     classes: dict[tuple[str, str], tuple[str, int, str]] = {}  # (package, name) -> (key, line, text)
     for _, binary, _ in dependency_jars("X.kt", repository):
         with zipfile.ZipFile(maven_repository() / binary[len(MAVEN_REPOSITORY):]) as archive:

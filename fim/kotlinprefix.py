@@ -66,19 +66,30 @@ def cursor_name(before_cursor: str, keywords: frozenset[str] = KEYWORDS) -> Opti
     `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment, a string or a backticked
     name (``fun `la``) of the line, not one of `keywords` (Kotlin's: but ``as``, ``in``, ``is`` where no operand
     precedes them), not in an ``import``/``package`` line; else None."""
+    found = typed_identifier(before_cursor, _IDENTIFIER)
+    if found is None:
+        return None
+    name, head = found
+    if name in keywords and not (keywords is KEYWORDS and name in OPERATORS
+                                 and not re.search(r"[\w)\]}\"'`]\s*\Z", head)):
+        return None  # a keyword, but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``
+    return name
+
+
+def typed_identifier(before_cursor: str, pattern: re.Pattern[str]) -> Optional[tuple[str, str]]:
+    """(the identifier `pattern` finds at the end of `before_cursor`'s last line, the line before it) when it is
+    `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment, a string or a backticked
+    name of the line, not in an ``import``/``package`` line; else None."""
     line = before_cursor[before_cursor.rfind("\n") + 1:]
-    m = _IDENTIFIER.search(line)
+    m = pattern.search(line)
     if m is None or len(m.group(0)) < MIN_TYPED:
         return None
     head = line[:m.start()]
-    if m.group(0) in keywords and not (keywords is KEYWORDS and m.group(0) in OPERATORS
-                                       and not re.search(r"[\w)\]}\"'`]\s*\Z", head)):
-        return None  # a keyword, but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``
     if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
         return None
     if not ends_in_code(line, m.group(0), backquotes=True):
         return None  # in a comment or a string
-    return m.group(0)
+    return m.group(0), head
 
 
 def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], document: str, current_path: str,

@@ -30,9 +30,8 @@ from typing import Callable, Mapping, Optional, Sequence
 from fim.jars import dependency_jars, jar_definitions
 from fim.kotlinfacades import is_kotlin
 from fim.kotlinprefix import MAX_PACKAGES, MIN_TYPED, code_text, name_heads, typed_facade_definitions, \
-    words_starting
+    typed_identifier, words_starting
 from fim.languages.base import ImportRef
-from fim.linecode import ends_in_code
 
 Popularity = Callable[[str], int]  # a name -> how many of the workspace's other files use it (`fim.popular`)
 MAX_CLASSES = 4  # classes brought for the name typed: a class's head or outline each (bigger than a facade line)
@@ -44,16 +43,8 @@ def class_cursor_name(before_cursor: str) -> Optional[str]:
     """The capitalized identifier typed right before the cursor when it may begin a package's class name:
     `MIN_TYPED` characters or more, not after ``.``, ``?.`` or ``::``, not in a comment or a string of the line,
     not in an ``import``/``package`` line; else None."""
-    line = before_cursor[before_cursor.rfind("\n") + 1:]
-    m = _CLASS_NAME.search(line)
-    if m is None or len(m.group(0)) < MIN_TYPED:
-        return None
-    head = line[:m.start()]
-    if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
-        return None
-    if not ends_in_code(line, m.group(0), backquotes=True):
-        return None  # in a comment or a string
-    return m.group(0)
+    found = typed_identifier(before_cursor, _CLASS_NAME)
+    return found[0] if found is not None else None
 
 
 def typed_definitions(before_cursor: str, refs: Sequence[ImportRef], document: str, current_path: str,
