@@ -260,7 +260,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
                                                [files[p] for p in import_paths]) \
-                    or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed)
+                    or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
+                                             rank=popular.rank)
             elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``, ``Dispat|``; ``assertEq|``
                 at_cursor = typed_definitions(lines[cursor_line][:column], unresolved, current_text, current_path,
                                               installed, [files[p] for p in import_paths], popular.files_using)

@@ -27,6 +27,7 @@ from typing import Mapping, Optional, Sequence
 from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
 from fim.linecode import ends_in_code
+from fim.popular import Ranker
 
 MAX_NAMES = 16  # names brought for the member typed after a namespace (in the room left), as `fim.cprefix`
 _QUALIFIED = re.compile(r"(?<![\w$.>:])(?:::)?((?:[A-Za-z_]\w*[ \t]*::[ \t]*)+)([A-Za-z_]\w*)?\Z")
@@ -66,10 +67,12 @@ def cursor_qualified(before_cursor: str) -> Optional[tuple[str, str]]:
 
 
 def qualified_definitions(before_cursor: str, includes: Sequence[ImportRef], document: str,
-                          installed: Mapping[str, str], limit: int = MAX_NAMES) -> dict[str, list[str]]:
+                          installed: Mapping[str, str], limit: int = MAX_NAMES,
+                          rank: Optional[Ranker] = None) -> dict[str, list[str]]:
     """Installed header -> the names it declares in the namespace qualified at the end of `before_cursor`
     (`cursor_qualified`) that start with the part typed, at most `limit` in all; {} where none does. `includes`
-    are the document's ``#include``s no workspace file resolves (and those its workspace headers make)."""
+    are the document's ``#include``s no workspace file resolves (and those its workspace headers make); `rank`
+    (`fim.popular.ProjectUses.rank`) picks among more than `limit`, by the namespace's last part."""
     found = cursor_qualified(before_cursor)
     if found is None or not includes:
         return {}
@@ -79,24 +82,23 @@ def qualified_definitions(before_cursor: str, includes: Sequence[ImportRef], doc
     macros = namespace_macros(tuple(texts.values()))
     used = _qualified_uses(document, path)
     hits: list[tuple[int, int, int, int, str, str]] = []
-    for rank, header in enumerate(headers):
+    for order, header in enumerate(headers):
         declared = namespace_declarations(texts[header], macros).get(path)
         if not declared:
             continue
         names = declared_names(texts[header])  # what `fim.symbols` cuts from it
         anchors = [line for name, line in declared.items() if name in used]
-        hits += [(-len(anchors), rank, min((abs(line - a) for a in anchors), default=0), line, header, name)
+        hits += [(-len(anchors), order, min((abs(line - a) for a in anchors), default=0), line, header, name)
                  for name, line in declared.items()
                  if name.startswith(typed) and name in names and (name not in used or name == typed)]
-    seen: set[str] = set()
-    out: dict[str, list[str]] = {}
+    where: dict[str, str] = {}  # name -> the header offering it, in the order above
     for *_, header, name in sorted(hits):
-        if name in seen:
-            continue
-        seen.add(name)
-        out.setdefault(header, []).append(name)
-        if len(seen) >= limit:
-            break
+        where.setdefault(name, header)
+    names = list(where)
+    names = rank(names, path.split("::")[-1], limit) if rank is not None else names[:limit]
+    out: dict[str, list[str]] = {}
+    for name in names:
+        out.setdefault(where[name], []).append(name)
     return out
 
 

@@ -178,3 +178,22 @@ def test_a_header_with_crlf_line_ends_reads_the_same_namespaces():
     core = namespace_declarations(crlf["fmt/core.h"], macros)
     assert core == namespace_declarations(LIBS["fmt/core.h"], namespace_macros(tuple(LIBS.values())))
     assert set(core["fmt"]) == {"basic_string_view", "formatter", "color", "format_to", "format", "vprint"}
+
+
+def test_with_nothing_typed_the_names_the_projects_other_files_use_through_the_namespace_come_first(tmp_path: Path):
+    from fim.popular import ProjectUses
+
+    installed = installed_libraries(tmp_path)
+    doc = "#include <spdlog/spdlog.h>\nvoid f() {\n"
+    files = {"src/a.cc": doc, "src/b.cc": '#include <spdlog/spdlog.h>\nvoid g() { spdlog::info("x"); }\n',
+             "src/c.cc": "void h() { log::debug(); }\n"}  # ``debug`` after another qualifier: not counted
+    assert qualified_definitions("  spdlog::", INCLUDES[1:], doc, installed, limit=2) == {
+        "c-include/0/spdlog/spdlog.h": ["set_level", "debug"]}  # in line order
+    ranked = qualified_definitions("  spdlog::", INCLUDES[1:], doc, installed, limit=2,
+                                   rank=ProjectUses(files, "src/a.cc").rank)
+    assert ranked == {"c-include/0/spdlog/spdlog.h": ["info", "set_level"]}
+    # ``spdlog::level::|``: the qualifier is the path's last part, as the project writes ``level::warn``
+    files["src/b.cc"] += "auto l = spdlog::level::warn;\n"
+    assert qualified_definitions("  spdlog::level::", INCLUDES[1:], doc, installed, limit=2,
+                                 rank=ProjectUses(files, "src/a.cc").rank) == {
+        "c-include/0/spdlog/common.h": ["warn", "level_enum"]}
