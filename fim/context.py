@@ -261,7 +261,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
                                                [files[p] for p in import_paths]) \
                     or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
-                                             rank=popular.rank)
+                                             rank=popular.rank, workspace_texts=[files[p] for p in import_paths])
             elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``, ``Dispat|``; ``assertEq|``
                 at_cursor = typed_definitions(lines[cursor_line][:column], unresolved, current_text, current_path,
                                               installed, [files[p] for p in import_paths], popular.files_using)

@@ -27,6 +27,7 @@ from typing import Mapping, Optional, Sequence
 from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
 from fim.linecode import ends_in_code
+from fim.memo import text_memo
 from fim.popular import Ranker
 
 MAX_NAMES = 16  # names brought for the member typed after a namespace (in the room left), as `fim.cprefix`
@@ -43,6 +44,7 @@ _TYPE_HEAD = re.compile(r"^(?:[A-Z_][A-Z0-9_]*\s+|\[\[.*?\]\]\s*|export\s+)*(?:t
 _TEMPLATE = re.compile(r"(?:\s*[A-Z_][A-Z0-9_]*(?![\w]))*\s*template\s*<")  # export macros, then ``template <``
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _CALL_OPEN = re.compile(r"\s*\(")
+_ALIAS = re.compile(r"(?<![\w:])namespace\s+([A-Za-z_]\w*)\s*=\s*((?:::\s*)?[A-Za-z_]\w*(?:\s*::\s*[A-Za-z_]\w*)*)\s*;")
 _NOT_NAMES = frozenset("""
 alignas alignof decltype noexcept sizeof static_assert requires operator __attribute__ __declspec if while for
 switch return throw typeid explicit
@@ -68,19 +70,23 @@ def cursor_qualified(before_cursor: str) -> Optional[tuple[str, str]]:
 
 def qualified_definitions(before_cursor: str, includes: Sequence[ImportRef], document: str,
                           installed: Mapping[str, str], limit: int = MAX_NAMES,
-                          rank: Optional[Ranker] = None) -> dict[str, list[str]]:
+                          rank: Optional[Ranker] = None, workspace_texts: Sequence[str] = ()) -> dict[str, list[str]]:
     """Installed header -> the names it declares in the namespace qualified at the end of `before_cursor`
-    (`cursor_qualified`) that start with the part typed, at most `limit` in all; {} where none does. `includes`
-    are the document's ``#include``s no workspace file resolves (and those its workspace headers make); `rank`
-    (`fim.popular.ProjectUses.rank`) picks among more than `limit`, by the namespace's last part."""
+    (`cursor_qualified`; an alias of the document or of the workspace headers it includes, `workspace_texts`, read
+    as its path) that start with the part typed, at most `limit` in all; {} where none does. `includes` are the
+    document's ``#include``s no workspace file resolves (and those its workspace headers make); `rank`
+    (`fim.popular.ProjectUses.rank`) picks among more than `limit`, by the namespace's last part as typed."""
     found = cursor_qualified(before_cursor)
     if found is None or not includes:
         return {}
-    path, typed = found
+    written, typed = found
+    path = resolve_alias(written, (document, *workspace_texts))
+    if path.split("::")[0] == "std":
+        return {}
     headers = [h for h in included_headers(includes, installed) if h in installed]
     texts = {h: installed[h] for h in headers}
     macros = namespace_macros(tuple(texts.values()))
-    used = _qualified_uses(document, path)
+    used = _qualified_uses(document, path) | (_qualified_uses(document, written) if written != path else set())
     hits: list[tuple[int, int, int, int, str, str]] = []
     for order, header in enumerate(headers):
         declared = namespace_declarations(texts[header], macros).get(path)
@@ -95,10 +101,35 @@ def qualified_definitions(before_cursor: str, includes: Sequence[ImportRef], doc
     for *_, header, name in sorted(hits):
         where.setdefault(name, header)
     names = list(where)
-    names = rank(names, path.split("::")[-1], limit) if rank is not None else names[:limit]
+    names = rank(names, written.split("::")[-1], limit) if rank is not None else names[:limit]
     out: dict[str, list[str]] = {}
     for name in names:
         out.setdefault(where[name], []).append(name)
+    return out
+
+
+def resolve_alias(path: str, texts: Sequence[str]) -> str:
+    """`path` with its first part read as the namespace alias the first of `texts` declaring it names
+    (``namespace po = boost::program_options;``: ``po::detail`` -> ``boost::program_options::detail``), an alias of
+    an alias too; `path` where none does."""
+    for _ in range(4):
+        head, sep, rest = path.partition("::")
+        target = next((found[head] for found in map(namespace_aliases, texts) if head in found), None)
+        if target is None or target == head:
+            break
+        path = target + sep + rest
+    return path
+
+
+@text_memo  # the document and its workspace headers, asked for at every keystroke
+def namespace_aliases(text: str) -> dict[str, str]:
+    """Each namespace alias `text` declares (``namespace fs = ghc::filesystem;``) -> the path it names, its first
+    declaration (comments and strings blanked; a leading ``::`` dropped)."""
+    out: dict[str, str] = {}
+    if "namespace" not in text:
+        return out
+    for m in _ALIAS.finditer(_NOISE.sub(" ", text)):
+        out.setdefault(m.group(1), re.sub(r"\s+", "", m.group(2)).strip(":"))
     return out
 
 

@@ -197,3 +197,21 @@ def test_with_nothing_typed_the_names_the_projects_other_files_use_through_the_n
     assert qualified_definitions("  spdlog::level::", INCLUDES[1:], doc, installed, limit=2,
                                  rank=ProjectUses(files, "src/a.cc").rank) == {
         "c-include/0/spdlog/common.h": ["warn", "level_enum"]}
+
+
+def test_a_namespace_alias_reads_as_the_path_it_names(tmp_path: Path):
+    installed = installed_libraries(tmp_path)
+    doc = "#include <spdlog/spdlog.h>\nnamespace lv = spdlog::level; // namespace x = y;\nvoid f() {\n"
+    assert qualified_definitions("  lv::de", INCLUDES[1:], doc, installed) == {"c-include/0/spdlog/common.h": ["debug"]}
+    # declared in a workspace header the document includes; an alias of an alias
+    header = "#pragma once\nnamespace log = ::spdlog;\nnamespace sl = log::level;\n"
+    assert qualified_definitions("  sl::", INCLUDES[1:], "void f() {\n", installed, workspace_texts=[header]) == {
+        "c-include/0/spdlog/common.h": ["level_enum", "trace", "debug", "warn", "from_str"]}
+    assert qualified_definitions("  log::", INCLUDES[1:], "void f() {\n", installed, workspace_texts=[header]) == {
+        "c-include/0/spdlog/spdlog.h": ["set_level", "debug", "info"], "c-include/0/spdlog/common.h": ["string_view_t"]}
+    # the names the document uses through the alias are the ones `fim.cheaders` brings: not offered again
+    assert qualified_definitions("  lv::", INCLUDES[1:], doc + "  auto l = lv::warn;\n", installed) == {
+        "c-include/0/spdlog/common.h": ["debug", "trace", "from_str", "level_enum"]}  # nearest ``warn`` first
+    aliased_std = "namespace fs = std::filesystem;\nnamespace fmt = fs;\n"
+    assert qualified_definitions("  fmt::", INCLUDES, aliased_std, installed) == {}  # the standard library's
+    assert qualified_definitions("  x::", INCLUDES[1:], "namespace x = x;\n", installed) == {}
