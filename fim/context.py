@@ -334,8 +334,11 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             if offered:  # the member's names after the names used, else (too long) without them
                 tail = _member_brief(installed[path], _language_id(path), offered, popular.promoted, member_room)
                 cuts = [_both(brief(installed[path], _language_id(path), names, room), tail) for room in rooms] + cuts
-        else:  # a module none of whose names is used yet: its head, or its outline
+        else:  # a module none of whose names is used yet: its head, or its outline (the member's names first)
             cuts = [extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
+            if offered:  # ``biglog::in|`` where nothing of the header is used yet
+                cuts.insert(0, _member_brief(installed[path], _language_id(path), offered, popular.promoted,
+                                             member_room))
         alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
         if alternatives:
             rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(alternatives[0][1]))

@@ -215,3 +215,19 @@ def test_a_namespace_alias_reads_as_the_path_it_names(tmp_path: Path):
     aliased_std = "namespace fs = std::filesystem;\nnamespace fmt = fs;\n"
     assert qualified_definitions("  fmt::", INCLUDES, aliased_std, installed) == {}  # the standard library's
     assert qualified_definitions("  x::", INCLUDES[1:], "namespace x = x;\n", installed) == {}
+
+
+def big_library(tmp_path: Path) -> None:
+    """A header of a namespace whose head is too long to reach ``info``."""
+    (tmp_path / "include" / "biglog.h").write_text(
+        "namespace biglog {\n" + "".join(f"void sink_{k}(int level, const char *message);\n" for k in range(300))
+        + "void info(const char *message);\n}\n")
+
+
+def test_the_names_typed_come_from_a_header_the_document_uses_nothing_of_yet(tmp_path: Path):
+    installed = installed_libraries(tmp_path)
+    big_library(tmp_path)
+    text = '#include <biglog.h>\n\nvoid f(int n)\n{\n    biglog::in'
+    snippets = select_context("src/app.cc", text, 4, {"src/app.cc": text}, [], None, 20000, (0, 5),
+                              installed=installed, cursor_character=14)
+    assert "void info(const char *message);" in {s.source: s.text for s in snippets}.get("c-include/0/biglog.h", "")
