@@ -18,7 +18,8 @@ Sources, most important first:
    starting with the part typed first; of more than fit, those the project's other files use, `fim.popular`)
    ahead of the other installed files, as a C library's identifier being typed (``git_repository_o|``,
    `fim.cprefix`) brings the names the included headers declare that it begins, a C++ name typed after a
-   namespace (``fmt::for|``, `fim.cppnamespaces`) those they declare in it, and a Kotlin name typed under a
+   namespace (``fmt::for|``, ``po::|`` through an alias, `fim.cppnamespaces`) those they declare in it (under
+   ``using namespace spdlog;`` a name typed bare too, `fim.cppusing`), and a Kotlin name typed under a
    package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins, a class name (``Dispat|``,
    `fim.typedclasses`) the package's classes it begins;
 2. the window of each other open document most similar to the code around the cursor;
@@ -51,6 +52,7 @@ from typing import AbstractSet, Mapping, Optional, Sequence
 from fim import languages
 from fim.cheaders import workspace_includes
 from fim.cppnamespaces import qualified_definitions
+from fim.cppusing import using_definitions, with_using_namespaces
 from fim.cprefix import prefix_definitions
 from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
@@ -258,10 +260,13 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
                                            installed, popular.rank)[1]
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
-                at_cursor = prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
-                                               [files[p] for p in import_paths]) \
+                headers = [files[p] for p in import_paths]
+                before = "\n".join(lines[:cursor_line] + [lines[cursor_line][:column]])  # ``using namespace fmt;``
+                at_cursor = with_using_namespaces(
+                    prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed, headers),
+                    using_definitions(before, unresolved, current_text, installed, headers, rank=popular.rank)) \
                     or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
-                                             rank=popular.rank, workspace_texts=[files[p] for p in import_paths])
+                                             rank=popular.rank, workspace_texts=headers)
             elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``, ``Dispat|``; ``assertEq|``
                 at_cursor = typed_definitions(lines[cursor_line][:column], unresolved, current_text, current_path,
                                               installed, [files[p] for p in import_paths], popular.files_using)

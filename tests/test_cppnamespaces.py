@@ -231,3 +231,47 @@ def test_the_names_typed_come_from_a_header_the_document_uses_nothing_of_yet(tmp
     snippets = select_context("src/app.cc", text, 4, {"src/app.cc": text}, [], None, 20000, (0, 5),
                               installed=installed, cursor_character=14)
     assert "void info(const char *message);" in {s.source: s.text for s in snippets}.get("c-include/0/biglog.h", "")
+
+
+def test_using_namespace_opens_the_namespace_to_the_identifier_typed_bare(tmp_path: Path):
+    from fim.cppusing import using_definitions, using_namespaces, with_using_namespaces
+
+    installed = installed_libraries(tmp_path)
+    head = "#include <spdlog/spdlog.h>\n#include <fmt/format.h>\n"
+    doc = head + "using namespace spdlog;\nvoid f() {\n    using namespace spdlog::level;\n    deb"
+    assert using_namespaces(doc) == ["spdlog", "spdlog::level"]
+    # each directive's namespace in its order: spdlog's ``debug`` (spdlog.h) before level's (common.h), a name once
+    assert using_definitions(doc, INCLUDES, doc, installed) == {"c-include/0/spdlog/spdlog.h": ["debug"]}
+    assert using_definitions(doc.replace("deb", "tra"), INCLUDES, doc, installed) == {
+        "c-include/0/spdlog/common.h": ["trace"]}
+    # the longest part of what is typed that some name begins (``debx`` -> ``deb``); not below 3 characters
+    assert using_definitions(doc + "x", INCLUDES, doc, installed) == using_definitions(doc, INCLUDES, doc, installed)
+    assert using_definitions(doc[:-1], INCLUDES, doc, installed) == {}
+    # a function's directive ends with it; a commented one, std's, and one in a namespace closed before: none
+    closed = head + "void g() {\n    using namespace spdlog;\n}\nnamespace x { using namespace fmt; }\n" \
+        "// using namespace spdlog;\nusing namespace std;\nvoid f() {\n    form"
+    assert using_namespaces(closed) == [] and using_definitions(closed, INCLUDES, closed, installed) == {}
+    # through an alias of a workspace header: ``fmt``'s names (``formatter``, ``format_to``, ``format``)
+    aliased = "#include <spdlog/spdlog.h>\nusing namespace f9;\nint main() {\n    form"
+    assert using_definitions(aliased, INCLUDES, aliased, installed, ["namespace f9 = fmt;\n"]) == {
+        "c-include/0/fmt/core.h": ["formatter", "format_to", "format"]}
+    # the document's own name (a local variable used again), and the names it uses already: none
+    own = head + "using namespace spdlog;\nint f() {\n    int debx = 1;\n    return debx"
+    assert using_definitions(own, INCLUDES, own, installed) == {}
+    uses = head + "using namespace spdlog;\nvoid f() {\n    debug(\"x\");\n    set_level(level::warn);\n    in"
+    assert using_definitions(uses + "fo", INCLUDES, uses + "fo", installed) == {"c-include/0/spdlog/spdlog.h": ["info"]}
+    assert using_definitions(uses + "de", INCLUDES, uses, installed) == {}  # ``debug`` is used
+    # before `fim.cprefix`'s names for the same identifier, at most `limit` in all
+    assert with_using_namespaces({"a.h": ["debugf", "debug"], "b.h": ["debug_x"]}, {"a.h": ["debug"]}, limit=2) == {
+        "a.h": ["debug", "debugf"]}
+
+
+def test_under_using_namespace_the_declaration_of_the_name_typed_bare_comes_in_the_context(tmp_path: Path):
+    installed = installed_libraries(tmp_path)
+    big_library(tmp_path)
+    # a C library included first declaring 16 names starting so: `fim.cprefix`'s alone, they take the room
+    (tmp_path / "include" / "infolib.h").write_text("".join(f"int info_{k}(void);\n" for k in range(16)))
+    text = '#include <infolib.h>\n#include <biglog.h>\n\nusing namespace biglog;\n\nvoid f(int n)\n{\n    inf'
+    snippets = select_context("src/app.cc", text, 7, {"src/app.cc": text}, [], None, 20000, (0, 5),
+                              installed=installed, cursor_character=7)
+    assert "void info(const char *message);" in {s.source: s.text for s in snippets}.get("c-include/0/biglog.h", "")
