@@ -12,9 +12,13 @@ A macro whose body only opens or closes namespaces (``#define FMT_BEGIN_NAMESPAC
 v9 {``), defined in any header of the closure, is read as its body. `qualified_definitions` maps the cursor's path
 to the names the included headers (`fim.cheaders.included_headers`, the standard library's left out) declare in
 that namespace starting with what is typed, at most `MAX_NAMES`, but those the document already uses (`fim.cheaders`
-brings them): those of the headers declaring most of the names the document uses through that namespace first,
-then (in a header) those declared nearest one of them (``spdlog::warn`` used: ``debug``, ``info`` beside it), then
-in header order. Each header is read once per text.
+brings them): of more than fit, those the project's other files use after the namespace's last part as typed first
+(``spdlog::debug`` elsewhere: `fim.popular`; bear's fresh ``spdlog::|`` 0.237 -> 0.932 at 16K), then those of the
+headers declaring most of the names the document uses through that namespace, then (in a header) those declared
+nearest one of them (``spdlog::warn`` used: ``debug``, ``info`` beside it), then in header order. A namespace alias
+of the document or of the workspace headers it includes (``namespace po = boost::program_options;``,
+`resolve_alias`) reads as the path it names (one naming ``std``'s brings nothing). Each header is read once per
+text.
 """
 
 from __future__ import annotations
