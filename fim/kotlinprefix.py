@@ -147,18 +147,26 @@ def typed_facade_definitions(before_cursor: str, refs: Sequence[ImportRef], docu
     return out
 
 
+def package_jars(package: str, current_path: str,
+                 installed: Mapping[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """(`package`'s folder in a jar, ``a/b/``; the dependency jars, (group, binary, sources), holding that folder,
+    those whose group prefixes `package` first); no jars for the JDK's and Kotlin's own packages."""
+    parts = package.split(".")
+    folder = "/".join(parts) + "/"
+    if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
+            not all(p.isidentifier() for p in parts):
+        return folder, []
+    jars = [j for j in dependency_jars(current_path, installed)
+            if any(jar and f"{jar}!/{folder}" in installed for jar in j[1:])]
+    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    return folder, jars
+
+
 def _package_facades(package: str, current_path: str, installed: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """(key, text, kind: ``kt`` a source, ``stub`` a class) of each facade of `package` in the dependency jars
     holding its folder (a sources jar's ``.kt`` files before its binary jar's facade classes; jars whose group
     prefixes it first)."""
-    parts = package.split(".")
-    if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
-            not all(p.isidentifier() for p in parts):
-        return []
-    folder = "/".join(parts) + "/"
-    jars = [j for j in dependency_jars(current_path, installed)
-            if any(jar and f"{jar}!/{folder}" in installed for jar in j[1:])]
-    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    folder, jars = package_jars(package, current_path, installed)
     out = []
     for _, binary, sources in jars:
         for jar, source in ((sources, True), (binary, False)):

@@ -27,10 +27,10 @@ import re
 from functools import lru_cache
 from typing import Callable, Mapping, Optional, Sequence
 
-from fim.jars import dependency_jars, jar_definitions
+from fim.jars import jar_definitions
 from fim.kotlinfacades import is_kotlin
 from fim.kotlinprefix import MAX_PACKAGES, MIN_TYPED, code_text, name_heads, typed_facade_definitions, \
-    typed_identifier, words_starting
+    package_jars, typed_identifier, words_starting
 from fim.languages.base import ImportRef
 
 Popularity = Callable[[str], int]  # a name -> how many of the workspace's other files use it (`fim.popular`)
@@ -107,14 +107,7 @@ def typed_class_definitions(before_cursor: str, refs: Sequence[ImportRef], docum
 def _package_classes(package: str, current_path: str, installed: Mapping[str, str], kotlin: bool) -> list[str]:
     """The top-level class names of `package` in the dependency jars holding its folder, in listing order (a
     sources jar's ``.java`` files, then its jar's ``.class`` files; jars whose group prefixes it first)."""
-    parts = package.split(".")
-    if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
-            not all(p.isidentifier() for p in parts):
-        return []
-    folder = "/".join(parts) + "/"
-    jars = [j for j in dependency_jars(current_path, installed)
-            if any(jar and f"{jar}!/{folder}" in installed for jar in j[1:])]
-    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    folder, jars = package_jars(package, current_path, installed)
     names: dict[str, None] = {}
     for _, binary, sources in jars:
         for jar in (sources, binary):
