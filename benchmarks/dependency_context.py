@@ -1265,7 +1265,6 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
     function the file imports (by name or by its package's ``*``) that a file facade class of the build.gradle's
     jars declares (``BuildersKt``: its stub's member line, as the server renders it) and no project file declares;
     the first call of each name in each file."""
-    from benchmarks import languages
     from benchmarks.repo_context import Definition
     from fim.classfile import class_stub
     from fim.jars import MAVEN_REPOSITORY, dependency_jars
@@ -1288,19 +1287,13 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
                     if where is not None:
                         facades.setdefault((package, written), (f"{binary}!/{stem}.java", where,
                                                                 lines[where].rstrip("\r\n")))
-    files = {p: t for p, t in project.index.snapshot().items() if languages.language_of(p) == "kotlin"}
+    files = kotlin_files(project)
     defined = {n for text in files.values() for n in DECLARED.findall(text)}
     tasks = []
-    for path in sorted(files):
-        text = files[path]
+    for path, text, stars, lines, code_lines in kotlin_sources(files):
         named = {m.group(2): m.group(1) for m in re.finditer(r"(?m)^import[ \t]+([\w.]+)\.([a-z_]\w*)[ \t]*$", text)}
-        stars = re.findall(r"(?m)^import[ \t]+([\w.]+)\.\*[ \t]*$", text)
-        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-        lines = lsp_lines(text)
         seen: set[str] = set()
-        for i, line in enumerate(code.split("\n")):
-            if i >= len(lines) or line.lstrip().startswith(("import ", "package ")):
-                continue
+        for i, line in code_lines:
             for m in _KOTLIN_CALL.finditer(line):
                 called = m.group(1)
                 if called in seen or called in defined:
@@ -1315,6 +1308,28 @@ def kotlin_facade_tasks(name: str, project, root: Path) -> list:
     return tasks
 
 
+def kotlin_files(project) -> dict[str, str]:
+    """The project's Kotlin files' texts by path."""
+    from benchmarks import languages
+
+    return {p: t for p, t in project.index.snapshot().items() if languages.language_of(p) == "kotlin"}
+
+
+def kotlin_sources(files: Mapping[str, str]) -> Iterator[tuple[str, str, list[str], list[str], list[tuple[int, str]]]]:
+    """Per Kotlin file in path order: (path, text, the packages its ``import a.b.*`` lines name, its LSP lines, its
+    code lines (comments and strings blanked) but ``import`` and ``package`` lines, with their numbers)."""
+    from benchmarks import languages
+    from fim.positions import lsp_lines
+
+    for path in sorted(files):
+        text = files[path]
+        stars = re.findall(r"(?m)^import[ \t]+([\w.]+)\.\*[ \t]*$", text)
+        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+        lines = lsp_lines(text)
+        yield path, text, stars, lines, [(i, line) for i, line in enumerate(code.split("\n"))
+                                         if i < len(lines) and not line.lstrip().startswith(("import ", "package "))]
+
+
 _KOTLIN_CLASS_DECLARATION = r"(?:class|interface|object|typealias)\s+([A-Z]\w*)"
 
 
@@ -1324,7 +1339,6 @@ def package_class_tasks(name: str, project, root: Path) -> list:
     (not a nested ``$`` one, not a file facade ``...Kt``) that no project file declares, its stub's declaration
     line (as the server renders it), style ``jar-class``; the first use of each name in each file. Only their typed
     variants are measured (`fresh_call_tasks`, ``fresh class``): `fim.typedclasses`' ``Dispat|``."""
-    from benchmarks import languages
     from benchmarks.repo_context import Definition
     from fim.classfile import class_stub
     from fim.jars import MAVEN_REPOSITORY, dependency_jars
@@ -1345,19 +1359,13 @@ def package_class_tasks(name: str, project, root: Path) -> list:
                 if where is not None:
                     classes.setdefault((package.replace("/", "."), simple),
                                        (f"{binary}!/{stem}.java", where, lines[where].rstrip("\r\n")))
-    files = {p: t for p, t in project.index.snapshot().items() if languages.language_of(p) == "kotlin"}
+    files = kotlin_files(project)
     defined = {n for text in files.values() for n in re.findall(_KOTLIN_CLASS_DECLARATION, text)}
     tasks = []
-    for path in sorted(files):
-        text = files[path]
+    for path, text, stars, lines, code_lines in kotlin_sources(files):
         named = set(re.findall(r"(?m)^import[ \t]+[\w.]+\.([A-Z]\w*)[ \t]*$", text))
-        stars = re.findall(r"(?m)^import[ \t]+([\w.]+)\.\*[ \t]*$", text)
-        code = languages._STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-        lines = lsp_lines(text)
         seen: set[str] = set()
-        for i, line in enumerate(code.split("\n")):
-            if i >= len(lines) or line.lstrip().startswith(("import ", "package ")):
-                continue
+        for i, line in code_lines:
             for m in re.finditer(r"(?<![\w$.@])([A-Z][\w$]*)\b", line):
                 used = m.group(1)
                 if used in seen or used in defined or used in named:
