@@ -1,6 +1,6 @@
 """Engines: where the model runs. `open_engine` picks one from the settings: in-process llama.cpp
 (the default), or a remote server when `engine` is set (its API named by `engineApi` or found by
-probing)."""
+probing, each probe waiting at most as long as connecting does)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Callable, Optional
 from models.catalog import fallback_notice, resolve
 from server.engines.base import Engine, ModelLoadError
 from server.engines.http import HttpClient
+from server.engines.remote import GRACE_S
 from server.settings import Settings
 
 APIS = ("llama.cpp", "openai", "ollama")
@@ -38,7 +39,9 @@ def open_remote(url: str, api: Optional[str], model: Optional[str], n_ctx: int) 
         client = HttpClient(url)
     except ValueError as error:
         raise ModelLoadError(f"{error}; set engine to a URL such as http://127.0.0.1:8080") from None
-    api = api or detect_api(client)
+    if not api:
+        with client.waiting_at_most(GRACE_S):  # as long as connecting waits: a stalled server holds no keystroke
+            api = detect_api(client)
     if api == "ollama" and client.url.endswith("/v1"):  # Ollama's own API is at its root
         client = client.root()
     if api == "llama.cpp":
