@@ -34,3 +34,19 @@ def test_probing_a_stalled_server_takes_no_longer_than_connecting_to_a_named_api
     finally:
         os.kill(server.process.pid, signal.SIGCONT)
         server.close()
+
+
+def test_an_outage_met_on_the_servers_own_paths_names_the_v1_url_the_user_set(deepseek_tiny: Path) -> None:
+    """llama-server's `/v1`: text is tokenized at the server's root (`/tokenize`); when the server is
+    killed, the message of that request names the engine URL as set (with `/v1`), as every other does."""
+    server = LlamaServer(deepseek_tiny, ctx=1024)
+    engine = open_remote(server.url + "/v1", "openai", None, 1024)
+    try:
+        server.process.kill()
+        server.process.wait(10)
+        with pytest.raises(EngineUnavailable) as raised:
+            engine.tokenize("def never_tokenized_before(value):\n")
+        assert f"the engine at {server.url}/v1 refused the connection" in str(raised.value), str(raised.value)
+    finally:
+        engine.close()
+        server.close()

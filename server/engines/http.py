@@ -70,6 +70,7 @@ class HttpClient:
         self._prefix = parts.path
         self._netloc = parts.netloc.rpartition("@")[2]
         self.url = shown_url(base_url)
+        self.engine_url = self.url  # the URL the user set, which `root` clients name too where the host failed
         self._api_key = api_key if api_key is not None else _api_key()
         self._basic = _basic_auth(parts.username, parts.password)
         self._kept: Optional[http.client.HTTPConnection] = None
@@ -99,7 +100,7 @@ class HttpClient:
         prefix = self._prefix[:-3] if self._prefix.endswith("/v1") else self._prefix
         client = HttpClient(f"{'https' if self._https else 'http'}://{self._netloc}{prefix}", self._api_key,
                             self._health)
-        client._basic, client._tls = self._basic, self._tls
+        client._basic, client._tls, client.engine_url = self._basic, self._tls, self.engine_url
         return client
 
     # ------------------------------------------------------------------ plumbing
@@ -155,29 +156,30 @@ class HttpClient:
         health.outage = None
 
     def describe(self, error: BaseException) -> str:
-        """`error` in the user's terms, naming the URL."""
+        """`error` in the user's terms, naming the engine URL as set."""
         if isinstance(error, socket.gaierror):
-            return f"cannot find the engine host {self._host!r} ({self.url}): set engine to a URL with the right host"
+            return f"cannot find the engine host {self._host!r} ({self.engine_url}): set engine to a URL with the " \
+                "right host"
         if isinstance(error, LookupTimeout):
-            return f"looking up the engine host {self._host!r} ({self.url}) took too long: check the network (a VPN " \
-                "that is down?), or set engine to a URL with the host's IP address"
+            return f"looking up the engine host {self._host!r} ({self.engine_url}) took too long: check the network " \
+                "(a VPN that is down?), or set engine to a URL with the host's IP address"
         if isinstance(error, ConnectionRefusedError):
-            return f"the engine at {self.url} refused the connection: start the server there, or set engine to the " \
-                "URL of one that runs"
+            return f"the engine at {self.engine_url} refused the connection: start the server there, or set engine " \
+                "to the URL of one that runs"
         if isinstance(error, (socket.timeout, TimeoutError)):
             hint = " (if it serves plain HTTP, the URL should start with http://)" if self._https else ""
-            return f"the engine at {self.url} did not answer in time{hint}"
+            return f"the engine at {self.engine_url} did not answer in time{hint}"
         if isinstance(error, ssl.SSLError):
-            return f"TLS with the engine at {self.url} failed ({error.reason or error})"
+            return f"TLS with the engine at {self.engine_url} failed ({error.reason or error})"
         if not self._https and isinstance(error, (ConnectionResetError, http.client.BadStatusLine)):
             # A TLS server resets (or answers with a TLS alert) a plain-HTTP request; a crashed server also closes.
-            return f"the engine at {self.url} closed the connection without an HTTP answer: if it serves HTTPS, set " \
-                f"engine to {self._https_url()}"
-        return f"the engine at {self.url} could not be reached ({error.__class__.__name__}: {error})"
+            return f"the engine at {self.engine_url} closed the connection without an HTTP answer: if it serves " \
+                f"HTTPS, set engine to {self._https_url()}"
+        return f"the engine at {self.engine_url} could not be reached ({error.__class__.__name__}: {error})"
 
     def _https_url(self) -> str:
         """The engine URL (shown form) with https:// for http://."""
-        return "https://" + self.url.partition("://")[2]
+        return "https://" + self.engine_url.partition("://")[2]
 
     def _wants_tls(self, status: int, body: bytes) -> bool:
         """Whether an answer is that of an HTTPS port to plain HTTP (nginx: 400 "The plain HTTP request was
@@ -195,8 +197,8 @@ class HttpClient:
     def _status_error(self, status: int, path: str, body: bytes, location: Optional[str] = None) -> EngineUnavailable:
         excerpt = _error_text(body)
         if self._wants_tls(status, body):
-            return self.failed(f"the engine at {self.url} serves HTTPS (HTTP 400 to plain HTTP): set engine to "
-                               f"{self._https_url()}", fixable=True)
+            return self.failed(f"the engine at {self.engine_url} serves HTTPS (HTTP 400 to plain HTTP): set engine "
+                               f"to {self._https_url()}", fixable=True)
         moved = self._moved_to(status, path, location)
         if moved:
             return self.failed(f"the engine at {self.url} redirects to {moved} (HTTP {status}): set engine to that "
@@ -205,7 +207,7 @@ class HttpClient:
             hint = "it refused the API key in DEEPFIM_API_KEY" if self._api_key else \
                 "it refused the user and password in the engine URL" if self._basic else \
                 "it wants an API key: set DEEPFIM_API_KEY"
-            return self.failed(f"the engine at {self.url} answered HTTP {status}: {hint}", fixable=True)
+            return self.failed(f"the engine at {self.engine_url} answered HTTP {status}: {hint}", fixable=True)
         if status == 404:  # no such path, or no such model (Ollama, vLLM say which in an error object)
             said = _message_of(_json_of(body))
             if said:
