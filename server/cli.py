@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from server import textfile
 
 if TYPE_CHECKING:
+    from server.completion import CompletionResult
     from server.lsp import DeepfimServer
     from server.service import Listener
     from server.settings import Settings
@@ -234,7 +235,20 @@ def _complete(args: argparse.Namespace) -> int:
         sys.stdout.write(result.completion)
         if result.completion and not result.completion.endswith("\n"):
             sys.stdout.write("\n")
+        if not result.completion:
+            print(f"deepfim: {empty_completion_note(result)}", file=sys.stderr)
     return 0
+
+
+def empty_completion_note(result: "CompletionResult") -> str:
+    """Why `deepfim complete` printed nothing, in its own terms (an empty stdout says nothing)."""
+    gen = result.generation
+    why = {"time": "cut by --time-budget-ms", "max_tokens": "cut at --max-tokens",
+           "cancelled": "cancelled"}.get(gen.stop_reason, "ended by the model")
+    if gen.generated_tokens == 0:
+        return f"no completion at this position: the model wrote nothing ({why}); --json shows the prompt"
+    return (f"no completion at this position: the model's {gen.generated_tokens} tokens ({why}) left nothing to "
+            f"insert here once cut to the code around the cursor; --json shows the prompt and the timings")
 
 
 def _edit(args: argparse.Namespace) -> int:
