@@ -282,7 +282,9 @@ def _edit(args: argparse.Namespace) -> int:
         return 2
     try:
         result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
-                           args.max_tokens)
+                           args.max_tokens, warn=lambda warning: print(
+                               f"deepfim: warning: {in_cli_terms(in_instruct_terms(warning, settings), args)}",
+                               file=sys.stderr))
     except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
         print(f"deepfim: {in_cli_terms(in_instruct_terms(error, settings), args)}", file=sys.stderr)
         return 1

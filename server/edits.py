@@ -83,9 +83,12 @@ def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float]
 
 
 def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int], instruction: str,
-              action: str, settings: Settings, root: Path, max_tokens: Optional[int] = None) -> EditResult:
+              action: str, settings: Settings, root: Path, max_tokens: Optional[int] = None,
+              warn: Callable[[str], None] = lambda warning: None) -> EditResult:
     """One edit of a file's range with the model `settings` name (`deepfim edit`), with the
-    project's context. Raises ModelNotFound, ModelLoadError, EngineUnavailable, EditTooLong."""
+    project's context; `warn` gets the model's warnings (the small model standing in for the
+    default, a chat template that fails) before it writes. Raises ModelNotFound, ModelLoadError,
+    EngineUnavailable, EditTooLong."""
     project = Project(background=False, dependencies=settings.installed_packages)
     project.set_roots([root])
     project.scan(limit_seconds=10)
@@ -96,7 +99,10 @@ def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int
     try:
         request = EditRequest(text=text, start=start, end=end, instruction=instruction, action=action,
                               path=project.relpath(file) or file.name, context=project.context(file, text, start[0]))
-        return Instructor(engine, settings.lookup_decoding).run(request, lambda: False, max_tokens=max_tokens)
+        instructor = Instructor(engine, settings.lookup_decoding)
+        for warning in [*engine.info.warnings, *instructor.warnings]:
+            warn(warning)
+        return instructor.run(request, lambda: False, max_tokens=max_tokens)
     finally:
         engine.close()
 

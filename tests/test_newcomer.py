@@ -38,3 +38,25 @@ def test_an_empty_completion_says_so_on_stderr(deepseek_tiny: Path, gemma_model:
                   "--max-tokens", "16")
     assert out.returncode == 0 and out.stdout.strip(), out.stderr
     assert "no completion" not in out.stderr
+
+
+def test_edit_says_which_model_writes_it(gemma_model: Path, tmp_path: Path) -> None:
+    """Without the hub, `deepfim edit` (no --model) ran 80 s on the small Gemma standing in for DeepSeek-Coder
+    and printed its answer without a word about the stand-in; `deepfim complete` warned."""
+    from models.catalog import fallback_name, find
+
+    cache = tmp_path / "cache"
+    small = find(fallback_name())
+    assert small is not None
+    target = cache / small.local_path.relative_to(small.local_path.parents[1])
+    target.parent.mkdir(parents=True)
+    target.symlink_to(gemma_model)  # installed as `models pull` installs it; deepseek-coder is not
+    source = tmp_path / "a.py"
+    source.write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    out = deepfim("edit", str(source), "--range", "0:0-2:0", "--action", "docstring", "--max-tokens", "8",
+                  env={"DEEPFIM_CACHE": str(cache)}, drop=("DEEPFIM_MODEL",))
+    assert out.returncode == 0, out.stderr
+    warning = [line for line in out.stderr.splitlines() if "gemma-3-270m" in line]
+    assert len(warning) == 1 and warning[0].startswith("deepfim: warning: "), out.stderr
+    assert "is not downloaded, so the small gemma-3-270m model serves instead" in warning[0]
+    assert "pass --model" in warning[0]
