@@ -60,3 +60,17 @@ def test_edit_says_which_model_writes_it(gemma_model: Path, tmp_path: Path) -> N
     assert len(warning) == 1 and warning[0].startswith("deepfim: warning: "), out.stderr
     assert "is not downloaded, so the small gemma-3-270m model serves instead" in warning[0]
     assert "pass --model" in warning[0]
+
+
+def test_an_instruct_model_that_cannot_be_downloaded_names_instruct_model(tmp_path: Path) -> None:
+    """`models pull deepseek-coder-1.3b-instruct` without the hub said "or set DEEPFIM_MODEL", which sets the
+    completion model: the instruct model is the editor's instructModel, `deepfim edit --model`."""
+    out = deepfim("models", "pull", "deepseek-coder-1.3b-instruct",
+                  env={"DEEPFIM_CACHE": str(tmp_path), "DEEPFIM_HUB": "http://127.0.0.1:9"})
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot download" in lines[0], out.stderr
+    assert "instructModel" in lines[0] and "deepfim edit --model" in lines[0] and "DEEPFIM_MODEL" not in lines[0]
+    base = deepfim("models", "pull", "deepseek-coder-1.3b-base",
+                   env={"DEEPFIM_CACHE": str(tmp_path), "DEEPFIM_HUB": "http://127.0.0.1:9"})
+    assert "--model" in base.stderr and "instructModel" not in base.stderr
