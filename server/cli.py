@@ -284,7 +284,7 @@ def _edit(args: argparse.Namespace) -> int:
         result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
                            args.max_tokens, warn=lambda warning: print(
                                f"deepfim: warning: {in_cli_terms(in_instruct_terms(warning, settings), args)}",
-                               file=sys.stderr))
+                               file=sys.stderr), listener=_terminal_listener() if sys.stderr.isatty() else None)
     except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
         print(f"deepfim: {in_cli_terms(in_instruct_terms(error, settings), args)}", file=sys.stderr)
         return 1

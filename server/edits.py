@@ -32,6 +32,7 @@ from server.engines.base import Cancelled, Engine, EngineReplaced, EngineUnavail
 from server.instruct import EditRequest, EditResult, EditTooLong, Instructor
 from server.memory import MARGIN_BYTES, available_bytes
 from server.project import Project
+from server.service import Listener, ReadingReport
 from server.settings import Settings
 from server.worker import CancelToken
 
@@ -84,25 +85,43 @@ def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float]
 
 def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int], instruction: str,
               action: str, settings: Settings, root: Path, max_tokens: Optional[int] = None,
-              warn: Callable[[str], None] = lambda warning: None) -> EditResult:
+              warn: Callable[[str], None] = lambda warning: None, listener: Optional[Listener] = None) -> EditResult:
     """One edit of a file's range with the model `settings` name (`deepfim edit`), with the
     project's context; `warn` gets the model's warnings (the small model standing in for the
-    default, a chat template that fails) before it writes. Raises ModelNotFound, ModelLoadError,
-    EngineUnavailable, EditTooLong."""
+    default, a chat template that fails) before it writes, `listener` the loading and the prompt
+    reading as `deepfim complete`'s. Raises ModelNotFound, ModelLoadError, EngineUnavailable, EditTooLong."""
+    listener = listener or Listener()
+    shown = [-5]
+
+    def loading(value: float) -> None:
+        if int(value * 100) >= shown[0] + 5:
+            shown[0] = int(value * 100)
+            listener.load_progress(shown[0])
+
     project = Project(background=False, dependencies=settings.installed_packages)
     project.set_roots([root])
     project.scan(limit_seconds=10)
     project.opened(file, text)
     wanted = instruct_settings(settings)
-    engine = open_instruct_engine(wanted or replace(settings, context_size=min(settings.context_size, INSTRUCT_CTX)),
-                                  setting="instructModel" if wanted else None)
+    try:
+        engine = open_instruct_engine(wanted or replace(settings, context_size=min(settings.context_size,
+                                                                                   INSTRUCT_CTX)),
+                                      progress=loading, setting="instructModel" if wanted else None)
+    except (ModelLoadError, ModelNotFound, EngineUnavailable) as error:
+        listener.load_finished(str(error), True, [])
+        raise
+    listener.load_finished(engine.info.name, False, list(engine.info.warnings))
     try:
         request = EditRequest(text=text, start=start, end=end, instruction=instruction, action=action,
                               path=project.relpath(file) or file.name, context=project.context(file, text, start[0]))
         instructor = Instructor(engine, settings.lookup_decoding)
         for warning in [*engine.info.warnings, *instructor.warnings]:
             warn(warning)
-        return instructor.run(request, lambda: False, max_tokens=max_tokens)
+        report = ReadingReport(listener)
+        try:
+            return instructor.run(request, lambda: False, progress=report, max_tokens=max_tokens)
+        finally:
+            report.finish()
     finally:
         engine.close()
 
