@@ -313,9 +313,21 @@ def _open_source(name: str) -> "tuple[Path, str] | int":
 
 def _print_json(value: dict, compact: bool) -> None:
     """`--json` output: indented on a terminal unless `--compact`."""
-    indent = None if compact or not sys.stdout.isatty() else 2
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=indent)
-    sys.stdout.write("\n")
+    sys.stdout.write((json.dumps(value, ensure_ascii=False) if compact or not sys.stdout.isatty()
+                      else indented_json(value)) + "\n")
+
+
+def indented_json(value: object, depth: int = 0) -> str:
+    """JSON indented by 2 for reading, but a list of plain values on one line: a prompt's token ids one
+    a line were 10,000 lines of numbers above the timings."""
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{json.dumps(key, ensure_ascii=False)}: {indented_json(item, depth + 1)}"
+                 for key, item in value.items())
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        return "[\n" + ",\n".join(inner + indented_json(item, depth + 1) for item in value) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _parse_range(spec: str) -> Optional[tuple[tuple[int, int], tuple[int, int]]]:

@@ -89,3 +89,26 @@ def test_edit_shows_its_progress_on_a_terminal(gemma_model: Path, tmp_path: Path
     assert done.returncode == 0, printed
     assert b"deepfim: loading the model" in printed and b"deepfim: reading the window" in printed, printed
     assert b"tokens)" in printed and printed.rstrip().endswith(b"\x1b[K"), printed  # the line is cleared
+
+
+def test_json_on_a_terminal_keeps_the_token_ids_on_one_line(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """`deepfim complete --json` on a terminal printed the prompt's token ids one a line: 622 of its 693
+    lines for a 34-line TypeScript file, 10,443 for a Go file, before the timings."""
+    from tests.text_helpers import on_terminal
+
+    source = tmp_path / "m.py"
+    source.write_text("".join(f"def f{k}(a, b):\n    return a + {k} * b\n\n\n" for k in range(20)), encoding="utf-8")
+    args = ["complete", str(source), "--line", "79", "--character", "0", "--model", str(deepseek_tiny),
+            "--max-tokens", "2"]
+    compact = json.loads(deepfim(*args, "--json").stdout)
+    done, printed = on_terminal([sys.executable, "-m", "server.cli", *args, "--json"], "stdout", cwd=REPO,
+                                timeout=300)
+    assert done.returncode == 0, done.stderr
+    text = printed.decode().replace("\r\n", "\n")
+    shown = json.loads(text)
+    assert shown["prompt"]["token_ids"] == compact["prompt"]["token_ids"]  # the same prompt, all of it
+    assert len(compact["prompt"]["token_ids"]) > 200
+    lines = text.splitlines()
+    ids = [line for line in lines if line.startswith('    "token_ids": [')]
+    assert len(ids) == 1 and ids[0].endswith("],") and len(lines) < len(compact["prompt"]["token_ids"]) // 2
+    assert '  "timings": {' in lines and '    "generated_tokens": 2,' in text  # still indented for reading
