@@ -376,7 +376,7 @@ def _position_problem(text: str, line: int, character: int) -> Optional[str]:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from models.catalog import default_name, entries, fallback_name, find
+    from models.catalog import default_name, entries, fallback_name, fallback_notice, find
     from models.download import DownloadError, pull
 
     if args.models_command == "list":
@@ -385,9 +385,11 @@ def _models(args: argparse.Namespace) -> int:
         for entry in entries():
             mark = "*" if entry.name == default and entry.default_quant else " "
             source = f"from the package registry ({entry.package})" if entry.package else f"{entry.repo}/{entry.file}"
+            serving = entry.local_path.is_file() and fallback_notice(None, entry.local_path) is not None
             notes = ", ".join(n for n in ("prefix-only" if entry.prefix_only else "",
                                           "instruct: for code actions" if entry.instruct else "",
-                                          "downloaded" if entry.local_path.is_file() else "") if n)
+                                          "downloaded" if entry.local_path.is_file() else "",
+                                          f"serves until {default} is pulled" if serving else "") if n)
             print(f"{mark} {entry.key:{width}} {entry.params:>5} {entry.approx_size_mb / 1000:6.1f} GB  {source}  "
                   f"{notes}".rstrip())
         print("\n* default. Pull one with `deepfim models pull NAME[:QUANT]`; any local .gguf works with --model PATH. "

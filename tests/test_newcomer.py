@@ -112,3 +112,21 @@ def test_json_on_a_terminal_keeps_the_token_ids_on_one_line(deepseek_tiny: Path,
     ids = [line for line in lines if line.startswith('    "token_ids": [')]
     assert len(ids) == 1 and ids[0].endswith("],") and len(lines) < len(compact["prompt"]["token_ids"]) // 2
     assert '  "timings": {' in lines and '    "generated_tokens": 2,' in text  # still indented for reading
+
+
+def test_models_list_says_the_small_model_serves_while_the_default_is_missing(tmp_path: Path) -> None:
+    """After `models pull` without the hub, `models list` starred DeepSeek-Coder as the default and showed
+    Gemma "downloaded": nothing said that `deepfim serve` and `complete` would run Gemma."""
+    from models.catalog import default_name, fallback_name, find
+
+    small = find(fallback_name())
+    assert small is not None
+    target = tmp_path / small.local_path.relative_to(small.local_path.parents[1])
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"GGUF")
+    rows = deepfim("models", "list", env={"DEEPFIM_CACHE": str(tmp_path)}, drop=("DEEPFIM_MODEL",)).stdout
+    serving = [row for row in rows.splitlines() if "serves" in row]
+    assert len(serving) == 1 and serving[0].split()[0] == small.key, rows
+    assert serving[0].endswith(f"serves until {default_name()} is pulled")
+    chosen = deepfim("models", "list", env={"DEEPFIM_CACHE": str(tmp_path), "DEEPFIM_MODEL": "/m.gguf"}).stdout
+    assert "serves" not in chosen  # $DEEPFIM_MODEL names the model: the small one stands in for nothing
