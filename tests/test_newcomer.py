@@ -130,3 +130,12 @@ def test_models_list_says_the_small_model_serves_while_the_default_is_missing(tm
     assert serving[0].endswith(f"serves until {default_name()} is pulled")
     chosen = deepfim("models", "list", env={"DEEPFIM_CACHE": str(tmp_path), "DEEPFIM_MODEL": "/m.gguf"}).stdout
     assert "serves" not in chosen  # $DEEPFIM_MODEL names the model: the small one stands in for nothing
+
+
+def test_a_missing_command_is_named_as_the_help_names_it() -> None:
+    """`deepfim models` alone said "the following arguments are required: models_command", the parser's
+    internal name; `deepfim` alone "command"."""
+    for args, wanted in ((), "{serve,complete,edit,models}"), (("models",), "{list,pull}"):
+        out = deepfim(*args)
+        assert out.returncode == 2
+        assert out.stderr.strip().endswith(f"the following arguments are required: {wanted}"), out.stderr
