@@ -280,14 +280,20 @@ def _edit(args: argparse.Namespace) -> int:
                                 "engineModel": args.engine_model})
     if settings is None:
         return 2
+    terminal = sys.stderr.isatty()
     try:
         result = edit_once(file, text, ends[0], ends[1], instruction, args.action, settings, root,
                            args.max_tokens, warn=lambda warning: print(
                                f"deepfim: warning: {in_cli_terms(in_instruct_terms(warning, settings), args)}",
-                               file=sys.stderr), listener=_terminal_listener() if sys.stderr.isatty() else None)
+                               file=sys.stderr), listener=_terminal_listener() if terminal else None,
+                           on_text=_terminal_writing if terminal else None)
     except (ModelLoadError, ModelNotFound, EngineUnavailable, EditTooLong) as error:
+        if terminal:
+            _terminal_line("")  # the progress line, if one is shown
         print(f"deepfim: {in_cli_terms(in_instruct_terms(error, settings), args)}", file=sys.stderr)
         return 1
+    if terminal:
+        _terminal_line("")
     if args.json:
         _print_json(result.to_json(), args.compact)
     else:
@@ -340,13 +346,23 @@ def _parse_range(spec: str) -> Optional[tuple[tuple[int, int], tuple[int, int]]]
     return (l1, c1), (l2, c2)
 
 
+def _terminal_line(text: str) -> None:
+    """Rewrite the progress line on the terminal's stderr (clear it: "")."""
+    sys.stderr.write("\r\x1b[K" + (f"deepfim: {text}" if text else ""))
+    sys.stderr.flush()
+
+
+def _terminal_writing(answer: str, tokens: int) -> None:
+    """`deepfim edit`'s answer growing, on the terminal's progress line."""
+    if tokens == 1 or tokens % 16 == 0:
+        _terminal_line(f"writing the answer: {tokens} token{'s' if tokens > 1 else ''}")
+
+
 def _terminal_listener() -> "Listener":
     """Progress on a terminal's stderr, rewritten in place: loading the model, reading the window."""
     from server.service import Listener
 
-    def line(text: str) -> None:
-        sys.stderr.write("\r\x1b[K" + (f"deepfim: {text}" if text else ""))
-        sys.stderr.flush()
+    line = _terminal_line
 
     class Terminal(Listener):
         def load_progress(self, percent: int) -> None:

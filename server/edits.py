@@ -85,11 +85,13 @@ def open_instruct_engine(settings: Settings, progress: Optional[Callable[[float]
 
 def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int], instruction: str,
               action: str, settings: Settings, root: Path, max_tokens: Optional[int] = None,
-              warn: Callable[[str], None] = lambda warning: None, listener: Optional[Listener] = None) -> EditResult:
+              warn: Callable[[str], None] = lambda warning: None, listener: Optional[Listener] = None,
+              on_text: Optional[Callable[[str, int], None]] = None) -> EditResult:
     """One edit of a file's range with the model `settings` name (`deepfim edit`), with the
     project's context; `warn` gets the model's warnings (the small model standing in for the
     default, a chat template that fails) before it writes, `listener` the loading and the prompt
-    reading as `deepfim complete`'s. Raises ModelNotFound, ModelLoadError, EngineUnavailable, EditTooLong."""
+    reading as `deepfim complete`'s, `on_text` the answer as it grows. Raises ModelNotFound,
+    ModelLoadError, EngineUnavailable, EditTooLong."""
     listener = listener or Listener()
     shown = [-5]
 
@@ -119,7 +121,7 @@ def edit_once(file: Path, text: str, start: tuple[int, int], end: tuple[int, int
             warn(warning)
         report = ReadingReport(listener)
         try:
-            return instructor.run(request, lambda: False, progress=report, max_tokens=max_tokens)
+            return instructor.run(request, lambda: False, on_text, progress=report, max_tokens=max_tokens)
         finally:
             report.finish()
     finally:

@@ -77,18 +77,19 @@ def test_an_instruct_model_that_cannot_be_downloaded_names_instruct_model(tmp_pa
 
 
 def test_edit_shows_its_progress_on_a_terminal(gemma_model: Path, tmp_path: Path) -> None:
-    """`deepfim edit` was silent on a terminal while it loaded the model and read its prompt (60 s of 88 for
-    7,265 tokens with Gemma on 2 cores); `deepfim complete` shows both."""
+    """`deepfim edit` was silent on a terminal while it loaded the model, read its prompt and wrote (61 s and
+    20 s of 88 for 7,265 tokens and a 512-token answer with Gemma on 2 cores); `deepfim complete` shows both."""
     from tests.text_helpers import on_terminal
 
     source = tmp_path / "big.py"
     source.write_text("".join((REPO / "server" / "cli.py").read_text().splitlines(keepends=True)[:150]))
     done, printed = on_terminal([sys.executable, "-m", "server.cli", "edit", str(source), "--range", "30:0-31:0",
-                                 "--action", "docstring", "--model", str(gemma_model), "--max-tokens", "2"],
+                                 "--action", "docstring", "--model", str(gemma_model), "--max-tokens", "20"],
                                 "stderr", cwd=REPO, timeout=300)
     assert done.returncode == 0, printed
     assert b"deepfim: loading the model" in printed and b"deepfim: reading the window" in printed, printed
     assert b"tokens)" in printed and printed.rstrip().endswith(b"\x1b[K"), printed  # the line is cleared
+    assert b"deepfim: writing the answer: 1 token\r" in printed, printed  # then the answer as it grows
 
 
 def test_json_on_a_terminal_keeps_the_token_ids_on_one_line(deepseek_tiny: Path, tmp_path: Path) -> None:
