@@ -58,6 +58,7 @@ from fim.crates import qualified_paths
 from fim.dependencies import installed_definitions
 from fim.imports import PathIndex, imported_modules, language_of, resolve, same_family
 from fim.languages.base import CONFIG_NAMES, uses
+from fim.linecode import LOOK_BACK
 from fim.typedclasses import typed_definitions
 from fim.member import member_definitions
 from fim.popular import ProjectUses, last
@@ -263,12 +264,13 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 headers = [files[p] for p in import_paths]
                 before = "\n".join(lines[:cursor_line] + [lines[cursor_line][:column]])  # ``using namespace fmt;``
                 at_cursor = with_using_namespaces(
-                    prefix_definitions(lines[cursor_line][:column], unresolved, current_text, installed, headers),
+                    prefix_definitions(before, unresolved, current_text, installed, headers),
                     using_definitions(before, unresolved, current_text, installed, headers, rank=popular.rank)) \
-                    or qualified_definitions(lines[cursor_line][:column], unresolved, current_text, installed,
+                    or qualified_definitions(before, unresolved, current_text, installed,
                                              rank=popular.rank, workspace_texts=headers)
             elif not at_cursor and language_id in ("kotlin", "java"):  # ``lau|``, ``Dispat|``; ``assertEq|``
-                at_cursor = typed_definitions(lines[cursor_line][:column], unresolved, current_text, current_path,
+                before = "\n".join(lines[max(0, cursor_line - LOOK_BACK):cursor_line] + [lines[cursor_line][:column]])
+                at_cursor = typed_definitions(before, unresolved, current_text, current_path,
                                               installed, [files[p] for p in import_paths], popular.files_using)
         if language == "python":
             for path in [p for p in import_paths if p.endswith("/__init__.py")]:

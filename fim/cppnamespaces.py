@@ -1,22 +1,22 @@
 """The C++ name being typed after an installed library's namespace (``fmt::for|``, ``spdlog::level::|``). Pure.
 
-`fim.cheaders` brings the declarations of the names a document uses; a name not used yet brings nothing, and a
-C++ library names everything through its namespace. `cursor_qualified` reads the namespace path and the part typed
-right before the cursor (``fmt::``, ``spdlog::level::de``; not ``std::``, not in a comment or a string of the line,
-not after ``.`` or ``->``). `namespace_declarations` reads a header's declarations by namespace, by braces and
-statements (comments, strings and preprocessor lines blanked): functions (templates, ``inline``/``constexpr``,
-export macros), classes, structs, unions, enums, ``using`` aliases, typedefs, variables, an unscoped enum's
-enumerators in its namespace and a scoped one's under its name (``fmt::color::red``); an ``inline namespace``
-(``v9``) is its parent's, a class's members, function bodies and specializations (``formatter<T>``) are not read.
-A macro whose body only opens or closes namespaces (``#define FMT_BEGIN_NAMESPACE namespace fmt { inline namespace
-v9 {``), defined in any header of the closure, is read as its body. `qualified_definitions` maps the cursor's path
-to the names the included headers (`fim.cheaders.included_headers`, the standard library's left out) declare in
-that namespace starting with what is typed, at most `MAX_NAMES`, but those the document already uses (`fim.cheaders`
-brings them): of more than fit, those the project's other files use after the namespace's last part as typed first
-(``spdlog::debug`` elsewhere: `fim.popular`; bear's fresh ``spdlog::|`` 0.237 -> 0.932 at 16K), then those of the
-headers declaring most of the names the document uses through that namespace, then (in a header) those declared
-nearest one of them (``spdlog::warn`` used: ``debug``, ``info`` beside it), then in header order. A namespace alias
-of the document or of the workspace headers it includes (``namespace po = boost::program_options;``,
+`fim.cheaders` brings the declarations of the names a document uses; a name not used yet brings nothing, and a C++
+library names everything through its namespace. `cursor_qualified` reads the namespace path and the part typed right
+before the cursor (``fmt::``, ``spdlog::level::de``; not ``std::``, not in a comment (an earlier line's ``/*`` too)
+or a string of the line, not after ``.`` or ``->``). `namespace_declarations` reads a header's declarations by
+namespace, by braces and statements (comments, strings and preprocessor lines blanked): functions (templates,
+``inline``/``constexpr``, export macros), classes, structs, unions, enums, ``using`` aliases, typedefs, variables,
+an unscoped enum's enumerators in its namespace and a scoped one's under its name (``fmt::color::red``); an ``inline
+namespace`` (``v9``) is its parent's, a class's members, function bodies and specializations (``formatter<T>``) are
+not read. A macro whose body only opens or closes namespaces (``#define FMT_BEGIN_NAMESPACE namespace fmt { inline
+namespace v9 {``), defined in any header of the closure, is read as its body. `qualified_definitions` maps the
+cursor's path to the names the included headers (`fim.cheaders.included_headers`, the standard library's left out)
+declare in that namespace starting with what is typed, at most `MAX_NAMES`, but those the document already uses
+(`fim.cheaders` brings them): of more than fit, those the project's other files use after the namespace's last part
+as typed first (``spdlog::debug`` elsewhere: `fim.popular`; bear's fresh ``spdlog::|`` 0.237 -> 0.932 at 16K), then
+those of the headers declaring most of the names the document uses through that namespace, then (in a header) those
+declared nearest one of them (``spdlog::warn`` used: ``debug``, ``info`` beside it), then in header order. A
+namespace alias of the document or of the workspace headers it includes (``namespace po = boost::program_options;``,
 `resolve_alias`) reads as the path it names (one naming ``std``'s brings nothing). Each header is read once per
 text.
 """
@@ -30,7 +30,7 @@ from typing import Mapping, Optional, Sequence
 
 from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
-from fim.linecode import ends_in_code
+from fim.linecode import code_before
 from fim.memo import text_memo
 from fim.popular import Ranker
 
@@ -58,7 +58,7 @@ switch return throw typeid explicit
 def cursor_qualified(before_cursor: str) -> Optional[tuple[str, str]]:
     """(the namespace path, the part of the name typed) when the line before the cursor ends with ``ns::`` or
     ``ns::sub::`` and an identifier's start (``fmt::for``: ("fmt", "for")); None after ``std::``, after ``.`` or
-    ``->``, in a comment or a string of the line."""
+    ``->``, in a comment (an earlier line's ``/*`` too) or a string of the line."""
     line = before_cursor[before_cursor.rfind("\n") + 1:]
     m = _QUALIFIED.search(line[-300:])
     if m is None:
@@ -67,7 +67,7 @@ def cursor_qualified(before_cursor: str) -> Optional[tuple[str, str]]:
     typed = m.group(2) or ""
     if path.split("::")[0] == "std" or re.search(r"(?:\.|->)\s*\Z", line[:len(line) - len(m.group(0))]):
         return None
-    if not ends_in_code(line, m.group(0)):
+    if not code_before(before_cursor, m.group(0)):
         return None  # in a comment or a string
     return path, typed
 

@@ -3,17 +3,17 @@
 `fim.cheaders` brings the declarations of the names a document uses; a name not used yet brings nothing, and a C
 library names everything by its prefix. `cursor_identifier` reads the identifier right before the cursor: one long
 enough to mean something (`MIN_TYPED` characters, or a library prefix ending in ``_``: ``Py_``), not a member
-(``s.`` or ``p->`` before it), nor in a comment or string of its line, nor a keyword. `prefix_definitions` maps it to
-the names the document's installed headers declare that start with it (functions, types, macros, enumerators):
-the headers of the includes no workspace file resolves and those they include, as `fim.cheaders.header_closure`
-follows them (the standard library's left out), at most `MAX_NAMES` of them, the best first: the names sharing
-the longest part of what is typed (a typo, ``git_repository_opn``, falls back to ``git_repository_op``, never
-shorter than through its last ``_``), then those of the longest family of names the document uses (``git_od|`` in a
-file using ``git_odb_object_data``: ``git_odb_object_*`` and the type ``git_odb_object``), then those of the header
-declaring most of the names the document uses, then in header order. An identifier the
-document or its workspace headers define, or one the document uses elsewhere that no header declares (a local
-variable), brings nothing; nor do the names the document already uses (`fim.cheaders` brings them). A header's
-names are kept sorted by its text (a keystroke is a binary search per header).
+(``s.`` or ``p->`` before it), nor in a comment (one an earlier line opens too, `fim.linecode`) or string of its
+line, nor a keyword. `prefix_definitions` maps it to the names the document's installed headers declare that start
+with it (functions, types, macros, enumerators): the headers of the includes no workspace file resolves and those
+they include, as `fim.cheaders.header_closure` follows them (the standard library's left out), at most `MAX_NAMES`
+of them, the best first: the names sharing the longest part of what is typed (a typo, ``git_repository_opn``, falls
+back to ``git_repository_op``, never shorter than through its last ``_``), then those of the longest family of names
+the document uses (``git_od|`` in a file using ``git_odb_object_data``: ``git_odb_object_*`` and the type
+``git_odb_object``), then those of the header declaring most of the names the document uses, then in header order.
+An identifier the document or its workspace headers define, or one the document uses elsewhere that no header
+declares (a local variable), brings nothing; nor do the names the document already uses (`fim.cheaders` brings
+them). A header's names are kept sorted by its text (a keystroke is a binary search per header).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Mapping, Optional, Sequence
 
 from fim.cheaders import code_words, declared_names, included_headers
 from fim.languages.base import ImportRef
-from fim.linecode import ends_in_code
+from fim.linecode import code_before
 from fim.symbols import defined_names
 
 MIN_TYPED = 3  # characters typed before the headers' names are looked up (fewer where they end with ``_``)
@@ -48,8 +48,8 @@ size_t ssize_t NULL
 
 def cursor_identifier(before_cursor: str) -> Optional[str]:
     """The identifier typed right before the cursor when it may begin a library's name: `MIN_TYPED` characters or
-    more (or two ending with ``_``), not after ``.``, ``->`` or ``::``, not in a comment or a string of the line,
-    not a keyword, not in an ``#include`` line; else None."""
+    more (or two ending with ``_``), not after ``.``, ``->`` or ``::``, not in a comment (an earlier line's ``/*``
+    too) or a string of the line, not a keyword, not in an ``#include`` line; else None."""
     line = before_cursor[before_cursor.rfind("\n") + 1:]
     m = _IDENTIFIER.search(line)
     if m is None:
@@ -61,7 +61,7 @@ def cursor_identifier(before_cursor: str) -> Optional[str]:
     head = line[:m.start()]
     if head.rstrip().endswith((".", "->", "::")) or re.match(r"\s*#\s*include\b", head):
         return None
-    if not ends_in_code(line, typed):
+    if not code_before(before_cursor, typed):
         return None  # in a comment or a string
     return typed
 

@@ -3,9 +3,9 @@
 
 `fim.kotlinfacades` brings the top-level names a document already calls; the one being typed is not in the document
 yet. `cursor_name` reads the identifier right before the cursor: `MIN_TYPED` characters or more of a lowercase name,
-not a member (``.`` or ``::`` before it), not in a comment, a string or a backticked name of its line
-(`fim.linecode`), not a keyword (but ``as``, ``in``, ``is`` where no operand precedes them: ``as|`` of ``async``),
-not in an ``import`` or ``package`` line.
+not a member (``.`` or ``::`` before it), not in a comment (a KDoc an earlier line opens too), a string or a
+backticked name of its line (`fim.linecode`), not a keyword (but ``as``, ``in``, ``is`` where no operand precedes
+them: ``as|`` of ``async``), not in an ``import`` or ``package`` line.
 `typed_facade_definitions` maps it to the top-level functions and properties (``isActive``, a getter's property
 ``delay``; not the getters ``getX`` Kotlin never calls) that the facades of the document's package imports no
 workspace file resolves declare and that start with it, at most `MAX_NAMES`, the best first: those sharing the
@@ -32,7 +32,7 @@ from typing import Mapping, Optional, Sequence
 from fim.jars import dependency_jars, jar_definitions
 from fim.kotlinfacades import DECLARED, RECEIVER, facade_entries, declared, is_kotlin
 from fim.languages.base import ImportRef
-from fim.linecode import ends_in_code
+from fim.linecode import code_before
 from fim.memo import text_memo
 from fim.symbols import defined_names
 
@@ -87,7 +87,7 @@ def typed_identifier(before_cursor: str, pattern: re.Pattern[str]) -> Optional[t
     head = line[:m.start()]
     if head.rstrip().endswith((".", "::")) or re.match(r"\s*(?:import|package)\b", head):
         return None
-    if not ends_in_code(line, m.group(0), backquotes=True):
+    if not code_before(before_cursor, m.group(0), backquotes=True):
         return None  # in a comment or a string
     return m.group(0), head
 

@@ -1,0 +1,53 @@
+"""The name being typed in a block comment an earlier line opens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.cppnamespaces import cursor_qualified
+from fim.cprefix import cursor_identifier
+from fim.kotlinprefix import cursor_name
+from fim import linecode
+from fim.typedclasses import class_cursor_name
+from tests.test_cppnamespaces import big_library, installed_libraries
+from tests.test_java_dependencies import installed
+from tests.test_kotlin_facades import PATH, repository
+from tests.test_kotlin_prefix import DELAY, typed
+
+
+def test_a_name_typed_in_a_block_comment_an_earlier_line_opens_is_no_name_to_look_up() -> None:
+    assert cursor_identifier("/* usage:\n *   git_repo") is None
+    assert cursor_qualified("int x;\n/* e.g.\n   fmt::for") is None
+    assert cursor_name("/**\n * Starts with lau") is None and class_cursor_name("/**\n * See Dispat") is None
+    # closed before the line, closed on it, or no comment at all (a ``/*`` in a string or a ``//`` comment)
+    assert cursor_identifier("/* a */\nint n = git_repo") == "git_repo"
+    assert cursor_identifier("/* a\n b */ git_repo") == "git_repo"
+    assert cursor_identifier('const char *s = "/*";\ngit_repo') == "git_repo"
+    assert cursor_identifier("// see /* below\ngit_repo") == "git_repo"
+    assert cursor_name("val s = \"/*\" // /*\n    lau") == "lau"
+    # a comment opened, its text quoting ``/*``, and a string on the cursor's line still in it
+    assert not linecode.code_before('/* one\n  "/*" two\n  x = "a" + git', "git")
+    assert linecode.code_before("/* one */ x = 1; /* two */\n  git", "git")
+
+
+def test_a_cpp_namespace_typed_in_a_comment_s_second_line_brings_nothing(tmp_path: Path) -> None:
+    installed_files = installed_libraries(tmp_path)
+    big_library(tmp_path)
+    for text, expected in (("#include <biglog.h>\n\n/* usage:\n    biglog::in", False),
+                           ("#include <biglog.h>\n\n/* usage: */\n    biglog::in", True)):
+        snippets = select_context("src/app.cc", text, 3, {"src/app.cc": text}, [], None, 20000, (0, 4),
+                                  installed=installed_files, cursor_character=14)
+        got = {s.source: s.text for s in snippets}.get("c-include/0/biglog.h", "")
+        assert ("void info(const char *message);" in got) is expected, text
+
+
+def test_a_kotlin_name_typed_in_a_kdoc_brings_no_facade(tmp_path: Path) -> None:
+    files = installed(tmp_path, repository(tmp_path, sources=True))
+    for inside, expected in ((True, False), (False, True)):
+        document, line = typed("    del", "/**\n * Runs it\n" if inside else "/** Runs it */\n")
+        document = document.replace("fun go(scope: CoroutineScope) {\n", "")
+        snippets = select_context(PATH, document, document.count("\n"), {PATH: document}, [], None, 6000,
+                                  (0, 8), installed=files, cursor_character=len(line))
+        assert (DELAY in {s.source for s in snippets}) is expected
+
