@@ -3,7 +3,8 @@
 `fim.cprefix` looks an identifier being typed up among the included headers' names; a C++ library's names are in
 its namespace, which a ``using namespace`` directive opens to unqualified use. `using_namespaces` reads the
 directives in effect at the cursor: those of the document above it, at file scope or in a block still open there
-(a function's, a namespace's), comments, strings and preprocessor lines blanked, each path read through the
+(a function's, a namespace's), comments, strings and preprocessor lines blanked (the lines above the cursor's
+scanned once per text, `_head_blocks`: the cursor's line alone per keystroke), each path read through the
 namespace aliases of the document and its workspace headers (`fim.cppnamespaces.resolve_alias`); ``std`` and its
 namespaces left out. `using_definitions` maps the identifier typed (`fim.cprefix.cursor_identifier`: 3 characters
 or more, not a member, not a keyword; not a name of the document's or its workspace headers' own, as
@@ -24,6 +25,8 @@ from fim.cheaders import code_words, declared_names, included_headers
 from fim.cppnamespaces import namespace_declarations, namespace_macros, resolve_alias
 from fim.cprefix import MAX_NAMES, MIN_TYPED, cursor_identifier
 from fim.languages.base import ImportRef
+from fim.linecode import opened_above
+from fim.memo import text_memo
 from fim.popular import Ranker
 from fim.symbols import defined_names
 
@@ -36,9 +39,31 @@ def using_namespaces(before: str, texts: Sequence[str] = ()) -> list[str]:
     end, in their order, through the aliases of `texts` (the document, its workspace headers); not ``std``'s."""
     if "using" not in before:
         return []
-    code = _NOISE.sub(" ", before)
-    open_: list[list[str]] = [[]]  # the directives of each block still open, the file's first
-    for m in _SCOPES.finditer(code):
+    start = before.rfind("\n") + 1
+    head = _head_blocks(before[:start])  # the lines above the cursor's: the same while it is typed on
+    open_ = _blocks(before[start:], head) if head is not None else _blocks(before, ((),))
+    out: list[str] = []
+    for written in (path for block in open_ for path in block):
+        path = resolve_alias(written, texts)
+        if path.split("::")[0] != "std" and path not in out:
+            out.append(path)
+    return out
+
+
+@text_memo
+def _head_blocks(head: str) -> Optional[tuple[tuple[str, ...], ...]]:
+    """The directives of each block open at the end of `head` (a document up to a line's start), the file's first;
+    None where it ends in a ``/* */`` comment (the next line's text goes on in it)."""
+    if head.rfind("/*") > head.rfind("*/") and opened_above(head, len(head)):
+        return None
+    return tuple(map(tuple, _blocks(head, ((),))))
+
+
+def _blocks(text: str, open_at_start: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The directives of each block open at the end of `text` (comments, strings, preprocessor lines blanked),
+    from those open at its start."""
+    open_ = [list(block) for block in open_at_start]  # the directives of each block still open, the file's first
+    for m in _SCOPES.finditer(_NOISE.sub(" ", text)):
         if m.group(0) == "{":
             open_.append([])
         elif m.group(0) == "}":
@@ -46,12 +71,7 @@ def using_namespaces(before: str, texts: Sequence[str] = ()) -> list[str]:
                 open_.pop()
         else:
             open_[-1].append(re.sub(r"\s+", "", m.group(1)).strip(":"))
-    out: list[str] = []
-    for written in (path for block in open_ for path in block):
-        path = resolve_alias(written, texts)
-        if path.split("::")[0] != "std" and path not in out:
-            out.append(path)
-    return out
+    return open_
 
 
 def using_definitions(before: str, includes: Sequence[ImportRef], document: str, installed: Mapping[str, str],

@@ -1,4 +1,4 @@
-"""The name being typed in a block comment an earlier line opens."""
+"""The name being typed in a block comment an earlier line opens, and the ``using namespace`` scan per keystroke."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fim.context import select_context
 from fim.cppnamespaces import cursor_qualified
+from fim.cppusing import using_namespaces
 from fim.cprefix import cursor_identifier
 from fim.kotlinprefix import cursor_name
 from fim import linecode
@@ -51,3 +52,16 @@ def test_a_kotlin_name_typed_in_a_kdoc_brings_no_facade(tmp_path: Path) -> None:
                                   (0, 8), installed=files, cursor_character=len(line))
         assert (DELAY in {s.source for s in snippets}) is expected
 
+
+def test_typing_on_a_line_reuses_the_scan_of_the_lines_above() -> None:
+    from fim.cppusing import _head_blocks
+
+    head = "using namespace spdlog;\n" + "".join(f"int f{k}() {{ return {k}; }}\n" for k in range(2000))
+    _head_blocks.cache_clear()
+    for typed_ in ("in", "inf", "info"):
+        assert using_namespaces(head + "void g() { " + typed_) == ["spdlog"]
+    assert _head_blocks.cache_info().misses == 1 and _head_blocks.cache_info().hits == 2
+    # the cursor's line's own directive and blocks count; a comment the lines above leave open goes on in it
+    assert using_namespaces(head + "void g() { using namespace fmt; pri") == ["spdlog", "fmt"]
+    assert using_namespaces(head + "} using namespace fmt; } pri") == ["spdlog", "fmt"]
+    assert using_namespaces(head + "/* a\nusing namespace fmt; */ pri") == ["spdlog"]
