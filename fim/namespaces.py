@@ -5,8 +5,10 @@ imports names that are namespaces, enums or classes themselves and types their m
 "vscode"; window.showInf|``, ``import * as vscode from "vscode"; vscode.window.showInf|``, ``import ts from
 "typescript"; ts.SyntaxKind.Ide|`` (``export = ts``: a default or namespace import stands for ``ts``),
 ``ts.factory.createIde|`` (a ``const`` typed with an interface: that interface's members), ``Foo.create|`` (a
-class's static members). `declarations` reads a declaration file's nested members once per text (rows and names, not
-the tree), those of ``declare module "vscode" { ... }`` blocks at the top; `namespace_member_definitions` maps the
+class's static members; ``import Client from "pkg"; Client.con|``: a default import without ``export =`` stands for
+what the entry's ``export default class Client`` / ``function`` / ``Client;`` / ``{ Client as default }`` names,
+`export_default`). `declarations` reads a declaration file's nested members once per text (rows and names, not the
+tree), those of ``declare module "vscode" { ... }`` blocks at the top; `namespace_member_definitions` maps the
 chain being typed at the cursor to the members starting with the typed part, `chained_uses` the chains a document
 uses (``window.showInformationMessage(``) to their declarations, as dotted names (``window.showInformationMessage``,
 ``ts.NodeFactory.createIdentifier``) that the JavaScript model's `find` cuts: each member's own lines under the
@@ -30,6 +32,10 @@ _REQUIRE = re.compile(r"""(?m)^[ \t]*(?:import|const|let|var)[ \t]+([A-Za-z_$][\
                       r"""([^"']+)["'][ \t]*\)""")
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.")
 _EXPORT_ASSIGNED = re.compile(r"(?m)^export\s*=\s*([A-Za-z_$][\w$]*)\s*;")
+_EXPORT_DEFAULT = re.compile(r"(?m)^[ \t]*export\s+default\s+(?:declare\s+)?(?:abstract\s+)?"
+                             r"(?:class|function|interface|enum|namespace)\s*\*?\s*([A-Za-z_$][\w$]*)"
+                             r"|^[ \t]*export\s+default\s+([A-Za-z_$][\w$]*)\s*;"
+                             r"|^[ \t]*export\s*\{[^}]*?([A-Za-z_$][\w$]*)\s+as\s+default\b")
 _CONTAINERS = {"internal_module": "namespace", "module": "namespace", "enum_declaration": "enum",
                "class_declaration": "class", "abstract_class_declaration": "class",
                "interface_declaration": "interface"}
@@ -281,7 +287,7 @@ def _declaration_path(local: str, segments: Sequence[str], current_path: str,
         for path, names in installed_definitions(ref, current_path, "", installed).items():
             if names:
                 return path, [names[0]] + rest
-    assigned = _assigned_entry(module, current_path, installed)  # ``export = ts``: the namespace the module is
+    assigned = _assigned_entry(module, current_path, installed, imported == "default")  # ``export = ts``
     return (assigned[0], [assigned[1]] + list(segments)) if assigned is not None else None
 
 
@@ -349,7 +355,7 @@ def chained_uses(module: str, current_path: str, document: str, installed: Mappi
         if first:
             return (defined_in[first], [first] + rest) if first in defined_in else None
         if not assigned:
-            assigned.append(_assigned_entry(module, current_path, installed))
+            assigned.append(_assigned_entry(module, current_path, installed, imported == "default"))
         return (assigned[0][0], [assigned[0][1]] + rest) if assigned[0] is not None else None
 
     out = {path: list(names) for path, names in found.items()}
@@ -363,19 +369,32 @@ def chained_uses(module: str, current_path: str, document: str, installed: Mappi
                 held = out.setdefault(path, [])
                 held.extend(n for n in names if n not in held)
                 replaced.add((path, root))
+                if imports[local][1] == "default":  # ``export default class Client``: its ``default`` too
+                    replaced.add((path, "default"))
                 break
     for path, name in replaced:  # the whole namespace no more: its members used
         out[path] = [n for n in out[path] if n != name]
     return {path: names[:MAX_MEMBERS] for path, names in out.items() if names}
 
 
-def _assigned_entry(module: str, current_path: str, installed: Mapping[str, str]) -> Optional[tuple[str, str]]:
-    """(the declaration file `module` names, the namespace its ``export = ts;`` makes the module), or None."""
+@lru_cache(maxsize=16)
+def export_default(text: str) -> str:
+    """The name a declaration file's ``export default class Client``, ``export default function slugify``,
+    ``export default Client;`` or ``export { Client as default }`` makes its default export, "" for none."""
+    found = _EXPORT_DEFAULT.search(text)
+    return next((name for name in found.groups() if name), "") if found else ""
+
+
+def _assigned_entry(module: str, current_path: str, installed: Mapping[str, str],
+                    default: bool = False) -> Optional[tuple[str, str]]:
+    """(the declaration file `module` names, the namespace its ``export = ts;`` makes the module; for a `default`
+    import without one, the declaration its ``export default`` names), or None."""
     from fim.dependencies import _node_entry
 
     entry = _node_entry(module, current_path, installed)
     text = installed[entry] if entry is not None and entry.endswith(".ts") and entry in installed else ""
-    return (entry, export_assigned(text)) if entry is not None and export_assigned(text) else None
+    name = export_assigned(text) or (export_default(text) if default else "")
+    return (entry, name) if entry is not None and name else None
 
 
 def _used_member(target: Optional[tuple[str, list[str]]], member: str,

@@ -65,3 +65,37 @@ def test_typing_on_a_line_reuses_the_scan_of_the_lines_above() -> None:
     assert using_namespaces(head + "void g() { using namespace fmt; pri") == ["spdlog", "fmt"]
     assert using_namespaces(head + "} using namespace fmt; } pri") == ["spdlog", "fmt"]
     assert using_namespaces(head + "/* a\nusing namespace fmt; */ pri") == ["spdlog"]
+
+
+CLIENT = ("".join(f"export declare function util{k}(value: number, other: string): string;\n" for k in range(400))
+          + "export interface Options {\n    retries: number;\n}\n"
+          + "export default class Client {\n    constructor(url: string, options?: Options);\n"
+          + "".join(f"    helper{k}(value: number): string;\n" for k in range(400))
+          + "    static connect(url: string): Client;\n}\n")
+
+
+def test_a_default_imported_class_s_static_members_come_from_its_export_default(tmp_path: Path) -> None:
+    from server.dependencies import InstalledFiles
+    from tests.test_namespaces import context
+
+    for rel, text in {"node_modules/netclient/package.json": '{"name": "netclient", "types": "index.d.ts"}',
+                      "node_modules/netclient/index.d.ts": CLIENT}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    files = InstalledFiles(None, lambda rel: tmp_path / rel, 256 * 1024)
+    for document in ('import Client from "netclient";\n\nconst c = Client.con',
+                     'import Client from "netclient";\n\nconst c = Client.connect("ws://x");\n'):
+        got = context(document, files)
+        assert "static connect(url: string): Client;" in got and "export default class Client {" in got, document
+    assert "helper7(" not in got  # a static member used: under the class's head, not all its members
+
+
+def test_the_name_a_declaration_file_exports_as_default() -> None:
+    from fim.namespaces import export_default
+
+    assert export_default("export declare function f(): void;\nexport default class Client {\n}\n") == "Client"
+    assert export_default("export default abstract class Base {}\n") == "Base"
+    assert export_default("export default function slugify(text: string): string;\n") == "slugify"
+    assert export_default("declare const api: Api;\nexport default api;\n") == "api"
+    assert export_default("declare class K {}\nexport { K as default, other };\n") == "K"
+    assert export_default("export = ts;\nexport function f(): void;\n") == ""
