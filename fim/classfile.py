@@ -16,7 +16,11 @@
 
 Types are written by their simple names (``String``, ``Map.Entry<K, V>``), as a source file with its imports would;
 methods end with ``;`` (a constructor with ``{}``: the Java grammar wants a body). Synthetic and bridge members,
-static initializers and private or package-private members are left out. A malformed file gives "".
+static initializers and private or package-private members are left out; so are a Kotlin ``internal`` or
+``private`` class (the stub is "") and a file facade's ``internal`` or ``private`` top-level functions and
+properties' accessors, public in the class file but not to user code (its ``@kotlin.Metadata``:
+`fim.kotlinmetadata`; a multi-file facade's parts, ``BuildersKt__...``, are not read for them). A malformed file
+gives "".
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from typing import Optional
+
+from fim.kotlinmetadata import CLASS, NOTHING, Hidden, hidden
 
 MAGIC = 0xCAFEBABE
 MAX_MEMBERS = 2000  # fields or methods read from one class
@@ -107,6 +113,9 @@ def _stub(data: bytes) -> str:
     attributes = _attributes(r, utf8)
     if access & SYNTHETIC or this == "module-info" or this.endswith("/package-info"):
         return ""
+    kotlin = _kotlin_hidden(attributes, pool, utf8)
+    if kotlin.whole:
+        return ""  # a Kotlin ``internal`` or ``private`` class: public in the class file only
     package, _, simple = this.rpartition("/")
     simple = simple.rpartition("$")[2] or simple
 
@@ -145,12 +154,66 @@ def _stub(data: bytes) -> str:
             lines.append("    " + _field(field, pool, utf8, kind))
     for method in methods:
         if method.access & (PUBLIC | PROTECTED) and not method.access & (SYNTHETIC | BRIDGE) \
-                and method.name != "<clinit>":
+                and method.name != "<clinit>" and not _kotlin_accessor(method.name, kotlin.names):
             if kind == "enum" and method.name == "<init>":
                 continue
             lines.append("    " + _method(method, simple, kind, pool, utf8, class_name))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _kotlin_hidden(attributes: dict[str, bytes], pool: list, utf8) -> Hidden:
+    """What the class's ``@kotlin.Metadata`` (``k``, ``d1``, ``d2``) hides from user code (`fim.kotlinmetadata`)."""
+    raw = attributes.get("RuntimeVisibleAnnotations")
+    if raw is None:
+        return NOTHING
+    r = _Reader(raw)
+    for _ in range(r.u2()):
+        kind = utf8(r.u2())
+        values = {utf8(r.u2()): _element(r, pool, utf8) for _ in range(r.u2())}
+        if kind == "Lkotlin/Metadata;":
+            k, d1, d2 = values.get("k", CLASS), values.get("d1", []), values.get("d2", [])
+            if isinstance(k, int) and isinstance(d1, list) and isinstance(d2, list):
+                return hidden(k, [s for s in d1 if isinstance(s, str)], [s if isinstance(s, str) else "" for s in d2])
+    return NOTHING
+
+
+def _element(r: _Reader, pool: list, utf8):
+    """An annotation's element value: an int or a str constant, a list of them (others as None)."""
+    tag = chr(r.u1())
+    if tag in "BCIJSZDF":
+        entry = pool[r.u2()]
+        return entry[1] if tag in "BCISZ" and isinstance(entry, tuple) else None
+    if tag == "s":
+        return utf8(r.u2())
+    if tag == "e":
+        r.take(4)
+        return None
+    if tag == "c":
+        r.take(2)
+        return None
+    if tag == "@":
+        r.take(2)
+        for _ in range(r.u2()):
+            r.take(2)
+            _element(r, pool, utf8)
+        return None
+    if tag == "[":
+        return [_element(r, pool, utf8) for _ in range(r.u2())]
+    raise ClassFormatError(f"element value tag {tag}")
+
+
+def _kotlin_accessor(method: str, names: frozenset[str]) -> bool:
+    """Whether `method` is a hidden top-level function of `names` or the getter/setter of a hidden property."""
+    if not names:
+        return False
+    if method in names:
+        return True
+    for prefix in ("get", "set", "is"):
+        rest = method[len(prefix):] if method.startswith(prefix) else ""
+        if rest[:1].isupper() and (rest[0].lower() + rest[1:] in names or method in names):
+            return True
+    return False
 
 
 def _constant_pool(r: _Reader) -> list:

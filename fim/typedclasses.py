@@ -14,9 +14,11 @@ the longest family of names the document uses (``CoroutineSt|`` in a file using 
 those the workspace's other files use in the most files (`fim.popular.ProjectUses.files_using`: ``Dispatchers``
 before the internal ``DispatchedTask`` that a jar lists first), then in import and listing order; each rendered
 as `fim.jars.jar_definitions` renders a class used by name (a stub's whole class, a source's head and public
-members' outline). An identifier the document or the workspace files it imports declare as a type (``class``,
-``object``...: not a function, ``fun <T> Co|`` types a receiver's), or one the document uses elsewhere that no listed
-class is (a constant, a type parameter), brings nothing; nor does a listed class the document declares.
+members' outline); a class whose stub is empty (a Kotlin ``internal`` one, `fim.classfile`) is passed over for the
+next, at most `MAX_SKIPPED` times `MAX_CLASSES` listed classes read. An identifier the document or the workspace
+files it imports declare as a type (``class``, ``object``...: not a function, ``fun <T> Co|`` types a
+receiver's), or one the document uses elsewhere that no listed class is (a constant, a type parameter), brings
+nothing; nor does a listed class the document declares.
 `typed_definitions` is the one hook for `fim.context`: a capitalized name's classes, else `fim.kotlinprefix`'s
 top-level functions.
 """
@@ -35,6 +37,7 @@ from fim.languages.base import ImportRef
 
 Popularity = Callable[[str], int]  # a name -> how many of the workspace's other files use it (`fim.popular`)
 MAX_CLASSES = 4  # classes brought for the name typed: a class's head or outline each (bigger than a facade line)
+MAX_SKIPPED = 4  # times MAX_CLASSES: the listed classes read at most for them (a Kotlin ``internal`` one gives none)
 _CLASS_NAME = re.compile(r"(?<![\w$`])[A-Z][\w$]*\Z")
 _TYPE_DECLARATION = re.compile(r"\b(?:class|interface|object|typealias|enum|record)\s+([A-Z][\w$]*)")
 
@@ -96,11 +99,17 @@ def typed_class_definitions(before_cursor: str, refs: Sequence[ImportRef], docum
     found.sort(key=lambda f: (f[2] != typed, -max((family.get(h, 0) for h in name_heads(f[2]) + [f[2]]), default=0),
                               -(popularity(f[2]) if popularity else 0), f[0]))
     out: dict[str, list[str]] = {}
-    for _, ref, name in found[:limit]:
+    classes = 0
+    for _, ref, name in found[:limit * MAX_SKIPPED]:
         package = ref.module[:-2]
-        for key, names in jar_definitions(ImportRef(f"{package}.{name}", (name,), ref.language, ref.line),
-                                          current_path, document, installed).items():
+        definitions = {key: names for key, names in jar_definitions(
+            ImportRef(f"{package}.{name}", (name,), ref.language, ref.line), current_path, document, installed).items()
+            if installed.get(key)}  # a Kotlin ``internal`` class: an empty stub (`fim.classfile`)
+        for key, names in definitions.items():
             out.setdefault(key, []).extend(n for n in names if n not in out[key])
+        classes += bool(definitions)
+        if classes >= limit:
+            break
     return out
 
 
