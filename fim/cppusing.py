@@ -36,15 +36,16 @@ _SCOPES = re.compile(r"[{}]|(?<![\w:])using\s+namespace\s+((?:::\s*)?[A-Za-z_]\w
 
 def using_namespaces(before: str, texts: Sequence[str] = ()) -> list[str]:
     """The namespace paths the ``using namespace`` directives of `before` (a document up to the cursor) open at its
-    end, in their order, through the aliases of `texts` (the document, its workspace headers); not ``std``'s."""
+    end, in their order, through the aliases of `before` and `texts` (its workspace headers); not ``std``'s."""
     if "using" not in before:
         return []
     start = before.rfind("\n") + 1
-    head = _head_blocks(before[:start])  # the lines above the cursor's: the same while it is typed on
+    above = before[:start]  # the lines above the cursor's: the same text while it is typed on (memos hit)
+    head = _head_blocks(above)
     open_ = _blocks(before[start:], head) if head is not None else _blocks(before, ((),))
     out: list[str] = []
     for written in (path for block in open_ for path in block):
-        path = resolve_alias(written, texts)
+        path = resolve_alias(written, (above, before[start:], *texts))
         if path.split("::")[0] != "std" and path not in out:
             out.append(path)
     return out
@@ -84,7 +85,7 @@ def using_definitions(before: str, includes: Sequence[ImportRef], document: str,
     typed = cursor_identifier(before)
     if typed is None or not includes:
         return {}
-    namespaces = using_namespaces(before, (document, *workspace_texts))
+    namespaces = using_namespaces(before, workspace_texts)
     if not namespaces:
         return {}
     headers = [h for h in included_headers(includes, installed) if h in installed]
