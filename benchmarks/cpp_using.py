@@ -2,10 +2,10 @@
 
 A document of `--lines` lines (20,000) includes an installed header declaring ``namespace spdlog`` and opens it
 (``using namespace spdlog;`` at its top); a name is typed bare at its end (``d``, ``de``, ``deb``... ``debug``),
-the document changing with each keystroke as in an editor. Each keystroke times `fim.cppusing.using_namespaces`
-(the directives in effect at the cursor, from the text before it), `fim.cppusing.using_definitions` (the header's names the typed name
-begins) and `fim.context.select_context` (the whole selection, installed headers on). Prints the medians in
-milliseconds.
+the document changing with each keystroke as in an editor. Each keystroke times
+`fim.cppusing.using_namespaces` (the directives in effect at the cursor, from the text before it),
+`fim.cppusing.using_definitions` (the header's names the typed name begins) and `fim.context.select_context` (the
+whole selection, installed headers on). Prints the medians in milliseconds.
 
     .venv/bin/python -m benchmarks.cpp_using
     .venv/bin/python -m benchmarks.cpp_using --lines 50000

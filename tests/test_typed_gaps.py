@@ -68,6 +68,8 @@ def test_typing_on_a_line_reuses_the_scan_of_the_lines_above() -> None:
     assert using_namespaces(head + "void g() { using namespace fmt; pri") == ["spdlog", "fmt"]
     assert using_namespaces(head + "} using namespace fmt; } pri") == ["spdlog", "fmt"]
     assert using_namespaces(head + "/* a\nusing namespace fmt; */ pri") == ["spdlog"]
+    # an alias the text before the cursor declares reads as its path; one below the cursor is not in effect there
+    assert using_namespaces("namespace sl = spdlog;\nusing namespace sl;\nvoid f() { inf") == ["spdlog"]
 
 
 CLIENT = ("".join(f"export declare function util{k}(value: number, other: string): string;\n" for k in range(400))
