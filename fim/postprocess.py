@@ -550,6 +550,25 @@ def starts_next_line(row: str, ctx: CompletionContext) -> bool:
         and _code(following).startswith(code)
 
 
+def echoes_line_suffix(row: str, ctx: CompletionContext, cursor: int = 0) -> int:
+    """How many characters at the end of `row`, an unfinished line of the document, read so far like the
+    start of the text after the cursor on its line (`            if lower` before `if lower is not None:`,
+    `t` typed into `no|t deleted.`): finished, they would likely repeat it and be trimmed as a repeat. They
+    start at a word boundary, or at `cursor` (where the suggestion starts in `row`); 0 when none do."""
+    rest = ctx.line_suffix.strip()
+    if not rest:
+        return 0
+    for j in range(cursor, len(row)):
+        tail = row[j:].lstrip()
+        if tail and rest.startswith(tail) and (j == cursor or not (_word_char(row[j - 1]) and _word_char(row[j]))):
+            return len(row) - j
+    return 0
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_$" or unicodedata.category(ch).startswith("M")
+
+
 def _same_line(line: str, other: str | None) -> bool:
     """Same non-blank code at the same indentation width; a trailing `,` or `;` does not count (but a line
     of nothing else, shell's `;;`, is that line)."""

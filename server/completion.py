@@ -10,8 +10,8 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from fim.context import CHARS_PER_TOKEN
 from fim.positions import locate, lsp_lines, utf16_to_index
-from fim.postprocess import (CompletionContext, clean_completion, is_single_line, starts_next_line, stop_index,
-                             without_last_word)
+from fim.postprocess import (CompletionContext, clean_completion, echoes_line_suffix, is_single_line, starts_next_line,
+                             stop_index, without_last_word)
 from fim.prompt import Budget, FimInput, Layout, Prompt, PromptBuilder, Snippet, middle_room, split_document
 from server.engines import open_engine
 from server.engines.base import Engine, Generation, OutOfTime, Progress
@@ -342,8 +342,9 @@ TRUNCATED = ("time", "max_tokens")
 def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
     """What may be shown of a generation that was cut off: its complete lines when there are any
     (multi-line), else its complete words and numbers (the last may be missing its end: `retur`,
-    `3.14` of `3.14159`), and not an unfinished line that so far starts the document's next line
-    (finished, the post-processor would drop it as a repeat)."""
+    `3.14` of `3.14159`), and not an unfinished line that so far starts the document's next line, nor
+    the end of one that so far starts the text after the cursor on its line (finished, the
+    post-processor would drop either as a repeat)."""
     if not single_line:
         end = raw.rfind("\n")
         if end > 0 and raw[:end].strip():
@@ -356,4 +357,7 @@ def whole_part(raw: str, ctx: CompletionContext, single_line: bool) -> str:
         cut = without_last_word(typed + first)[len(typed):].rstrip(" \t")
     start = cut.rfind("\n") + 1
     row = cut[start:] if start else ctx.line_prefix + cut
-    return cut[:start].rstrip("\n") if starts_next_line(row, ctx) else cut
+    if starts_next_line(row, ctx):
+        return cut[:start].rstrip("\n")
+    echo = echoes_line_suffix(row, ctx, 0 if start else len(ctx.line_prefix))
+    return cut[:len(cut) - echo].rstrip(" \t").rstrip("\n") if echo else cut
