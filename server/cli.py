@@ -206,6 +206,9 @@ def _complete(args: argparse.Namespace) -> int:
                          base={"timeBudgetMs": UNHURRIED_MS})
     if settings is None:
         return 2
+    if not settings.enabled:  # the editor's switch: "answer completion requests" (no model loaded for nothing)
+        print("deepfim: not completing: --set enabled=false turns completion off; drop it to complete", file=sys.stderr)
+        return 2
     service = CompletionService(settings, _terminal_listener() if sys.stderr.isatty() else None,
                                 background_index=False)
     try:

@@ -489,3 +489,17 @@ def test_a_utf16_file_is_completed_as_text(deepseek_tiny: Path, tmp_path: Path, 
     assert out.returncode == 0, out.stderr
     segments = json.loads(out.stdout)["prompt"]["segments"]
     assert [s["text"] for s in segments if s["kind"] == "middle"] == ["é = '😀'"]
+
+
+def test_complete_with_completion_switched_off_says_so(deepseek_tiny: Path, tmp_path: Path) -> None:
+    """`deepfim complete --set enabled=false` (README: `enabled` answers completion requests) completed all the
+    same, after loading the model: now one line on stderr and the refusal's exit code, nothing completed."""
+    source = tmp_path / "app.py"
+    source.write_text("def square(x):\n    return x * x\n", encoding="utf-8")
+    position = ("--line", "1", "--character", "11", "--model", str(deepseek_tiny), "--max-tokens", "4", "--json")
+    off = deepfim("complete", str(source), *position, "--set", "enabled=false")
+    assert off.returncode == 2 and off.stdout == "", off
+    lines = off.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not completing" in lines[0] and "enabled=false" in lines[0], off.stderr
+    on = deepfim("complete", str(source), *position, "--set", "enabled=true")
+    assert on.returncode == 0 and "completion" in json.loads(on.stdout), on.stderr
