@@ -673,6 +673,37 @@ def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> 
         nv.close()
 
 
+def test_health_names_the_small_model_standing_in_for_the_default(gemma_model: Path, tmp_path: Path) -> None:
+    """With no model set anywhere and only the small Gemma installed (`deepfim models pull` without the model
+    hub), :checkhealth deepfim said "no model configured ... download it with `deepfim models pull`" while Gemma
+    served: it names the model the server reports and says it is the prefix-only stand-in."""
+    from models.catalog import fallback_name, find
+
+    cache = tmp_path / "cache"
+    small = find(fallback_name())
+    assert small is not None
+    target = cache / small.local_path.relative_to(small.local_path.parents[1])
+    target.parent.mkdir(parents=True)
+    target.symlink_to(gemma_model)  # installed as `models pull` installs it; deepseek-coder is not
+    nv = Nvim(NVIM, ["-u", "NONE"], tmp_path)
+    try:
+        nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        cmd = ", ".join(lua_string(part) for part in (sys.executable, "-m", "server.cli", "serve"))
+        nv.lua(f"require('deepfim').setup({{ cmd = {{ {cmd} }}, cmd_cwd = {lua_string(str(REPO))}, "
+               f"cmd_env = {{ DEEPFIM_CACHE = {lua_string(str(cache))}, DEEPFIM_MODEL = '' }}, "
+               "contextSize = 2048, threads = 2 })")
+        nv.edit(tmp_path / "a.py", READ_LINES)
+        status = nv.wait_for(lambda: (s := nv.status())["state"] == "ready" and s, 90, "the model to load")
+        nv.cmd("checkhealth deepfim")
+        report = "\n".join(nv.lines())
+        line = next((row for row in report.splitlines() if "no model configured" in row), "")
+        assert "download it with" not in report, report
+        assert f"the server serves {status['model']}" in line and "prefix-only" in line, report
+        assert "`deepfim models pull` where the model hub can be reached" in report, report
+    finally:
+        nv.close()
+
+
 def noting_nvim(model: Path, options: str) -> Nvim:
     """A bare Neovim whose notifications are kept in `_G.notes`, with deepfim on `model` and the
     further setup() `options` (Lua)."""

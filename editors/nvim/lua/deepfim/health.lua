@@ -33,6 +33,34 @@ local function looks_like_path(model)
   return model:match("%.gguf$") or model:find("/", 1, true) or model:find("\\", 1, true) or model:match("^~")
 end
 
+--- Nothing names the model (setup, cmd, $DEEPFIM_MODEL): say which model the running servers report
+--- serving (`deepfim/status`), and where it is the small prefix-only model standing in for the catalog
+--- default (what `deepfim models pull` installs without the model hub), that it is.
+local function no_model_configured(running)
+  local told = false
+  for _, entry in ipairs(running) do
+    local status = entry.status
+    if status and status.model and (status.state == "ready" or status.state == "disabled"
+        or status.state == "reading") then
+      told = true
+      if status.prefix_only then -- the catalog default has FIM tokens: this model stands in for it
+        warn(("no model configured: the server serves %s, the small prefix-only model standing in for the "
+          .. "catalog default, which is not downloaded (it completes from the code before the cursor only)")
+          :format(status.model), {
+            "Run `deepfim models pull` where the model hub can be reached (`deepfim models list` shows what serves)",
+            "or set `model` in setup() to the path of a .gguf file",
+          })
+      else
+        ok(("no model configured: the server serves its default, %s"):format(status.model))
+      end
+    end
+  end
+  if not told then
+    info("no model configured: the server uses $DEEPFIM_MODEL, else the catalog default, else the small "
+      .. "prefix-only model `deepfim models pull` installs without the model hub (`deepfim models list` says which)")
+  end
+end
+
 function M.check()
   local deepfim = require("deepfim")
   local options = require("deepfim.config").options
@@ -95,8 +123,7 @@ function M.check()
       info(("model: catalog name %q (from %s), resolved by the server"):format(model, where))
     end
   else
-    info("no model configured: the server uses $DEEPFIM_MODEL or the catalog default "
-      .. "(download it with `deepfim models pull`)")
+    no_model_configured(running)
   end
   for _, entry in ipairs(running) do
     local status = entry.status
