@@ -2,8 +2,8 @@
 
 Only the worker thread that created an Engine may call it. The engine keeps track of which
 tokens its KV cache holds and, for each new prompt, reuses the longest common prefix and then
-shifts later chunks that are still valid into place (llama.cpp server's `n_cache_reuse`), so a
-keystroke only pays for the tokens that changed.
+shifts later chunks that are still valid into place (llama.cpp server's `n_cache_reuse`, and past new
+text too: `server.engines.kvplan`), so a keystroke only pays for the tokens that changed.
 """
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ from server.cpu import Threads, physical_cores
 from server.engines.base import (Cancelled, EngineClosed, Generation, ModelInfo, ModelLoadError, Progress,
                                  common_prefix, plain_parts, space_probe)
 from server.engines.heal import HealIndex
+from server.engines.kvplan import Block, plan
 from server.memory import MARGIN_BYTES, AttentionShape, affordable_window, available_bytes
 
 GGUF_MAGIC = b"GGUF"
-MAIN, QUICK = 0, 1  # KV sequences: the full window, and a short prompt for a first answer
+# KV sequences: the full window, a short prompt for a first answer, and the old window's chunks that
+# go after new text while that text is read (`kvplan`).
+MAIN, QUICK, STASH = 0, 1, 2
 QUICK_CELLS = 1024  # KV cells kept for the short prompt and its answer, beyond the window
 ALL_LAYERS = 100_000
 # Prompt tokens per llama_decode call (and the most a cancellation waits for): 256 on the CPU, 512
@@ -141,6 +144,10 @@ class LocalEngine:
         self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
         self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         self._cached: list[int] = []  # the tokens sequence MAIN holds
+        # The old tokens sequence STASH holds, at positions from `_stash_pos` on: those to go after new
+        # text being read (kept when that reading gives way to a keystroke).
+        self._stash: list[int] = []
+        self._stash_pos = 0
         self._quick: list[int] = []  # the tokens sequence QUICK holds (the last short prompt)
         self.read_rate = 1.0
         self.read_rate = self._measure_read_rate()
@@ -194,7 +201,7 @@ class LocalEngine:
             cparams.n_ctx = n_ctx + QUICK_CELLS
             cparams.n_batch = self.n_batch
             cparams.n_ubatch = self.n_batch
-            cparams.n_seq_max = 2  # MAIN and QUICK share the cells
+            cparams.n_seq_max = 3  # MAIN, QUICK and STASH share the cells
             cparams.kv_unified = True
             cparams.n_threads = threads
             cparams.n_threads_batch = threads
@@ -311,45 +318,76 @@ class LocalEngine:
     def cached_tokens(self) -> int:
         return len(self._cached)
 
-    def _reusable(self, prompt: list[int]) -> tuple[int, list[tuple[int, int, int]]]:
-        """How many leading tokens of `prompt` the KV cache can hold, and the moves that get it there:
-        (prompt position, cache position, length) of each chunk of the cache that reappears earlier
-        in the prompt (llama.cpp's `n_cache_reuse`: deleted text is skipped, not read again)."""
-        cache = self._cached
-        n_past = common_prefix(cache, prompt)
-        moves: list[tuple[int, int, int]] = []
-        if self._can_shift and self.cache_reuse_min > 0:
-            head_c = head_p = n_past
-            while head_c < len(cache) and head_p < len(prompt):
-                n_match = 0
-                while (head_c + n_match < len(cache) and head_p + n_match < len(prompt)
-                       and cache[head_c + n_match] == prompt[head_p + n_match]):
-                    n_match += 1
-                if n_match >= self.cache_reuse_min:
-                    moves.append((head_p, head_c, n_match))
-                    head_c += n_match
-                    head_p += n_match
-                else:
-                    head_c += 1
-            n_past = head_p
-        return n_past, moves
+    def _reusable(self, prompt: list[int]) -> tuple[int, list[Block]]:
+        """How many leading tokens of `prompt` the KV cache holds, and the chunks of its old tokens
+        after them (MAIN's, then STASH's) that go to later places in the prompt (`kvplan.plan`)."""
+        held = common_prefix(self._cached, prompt)
+        if not self._can_shift or self.cache_reuse_min <= 0:
+            return held, []
+        old = self._cached[held:] + self._stash
+        return held, plan(old, prompt, held, self.cache_reuse_min, self.info.n_ctx)
 
-    def _reuse(self, prompt: list[int]) -> int:
-        """Align the KV cache with `prompt`; return how many leading prompt tokens are valid."""
-        cache = self._cached
-        n_past, moves = self._reusable(prompt)
-        for head_p, head_c, n_match in moves:  # front to back: each goes where the cache was freed
-            llama_cpp.llama_memory_seq_rm(self._memory, 0, head_p, head_c)
-            llama_cpp.llama_memory_seq_add(self._memory, 0, head_c, head_c + n_match, head_p - head_c)
-            cache[head_p:head_p + n_match] = cache[head_c:head_c + n_match]
-        if n_past == len(prompt) and n_past > 0:
-            n_past -= 1  # the last token must be decoded again to get its logits
-        if not llama_cpp.llama_memory_seq_rm(self._memory, 0, n_past, -1):
+    def _reuse(self, prompt: list[int]) -> tuple[int, list[Block]]:
+        """Keep the common prefix in MAIN and the old tokens after it in STASH, in order from its end:
+        return the prefix's length and the chunks to place as the prompt is read (`_place`)."""
+        held, blocks = self._reusable(prompt)
+        if held == len(prompt) and held > 0:
+            held -= 1  # the last token must be decoded again to get its logits
+        keep = blocks[-1].old + blocks[-1].length if blocks else 0
+        # STASH's tokens follow MAIN's old ones: moved to start where those end, then MAIN's join them.
+        if self._stash and keep > len(self._cached) - held:
+            self._shift_stash(len(self._cached))
+            if len(self._cached) > held:
+                llama_cpp.llama_memory_seq_cp(self._memory, MAIN, STASH, held, -1)
+            self._stash[:0] = self._cached[held:]
+            self._stash_pos = held
+        else:
+            self._drop_stash()
+            if keep:
+                llama_cpp.llama_memory_seq_cp(self._memory, MAIN, STASH, held, held + keep)
+                self._stash, self._stash_pos = self._cached[held:held + keep], held
+        if not llama_cpp.llama_memory_seq_rm(self._memory, MAIN, held, -1):
             llama_cpp.llama_memory_clear(self._memory, True)  # every sequence: the short prompt's too
-            self._quick = []
-            n_past = 0
-        del cache[n_past:]
-        return n_past
+            self._quick, self._stash, blocks = [], [], []
+            held = 0
+        del self._cached[held:]
+        self._drop_stash_from(keep)
+        return held, blocks
+
+    def _shift_stash(self, position: int) -> None:
+        """Move STASH's tokens to start at `position`."""
+        if self._stash and position != self._stash_pos:
+            llama_cpp.llama_memory_seq_add(self._memory, STASH, self._stash_pos, -1, position - self._stash_pos)
+        self._stash_pos = position
+
+    def _drop_stash_from(self, index: int) -> None:
+        """Free STASH's tokens from its `index`th on."""
+        if index < len(self._stash):
+            llama_cpp.llama_memory_seq_rm(self._memory, STASH, self._stash_pos + index, -1)
+            del self._stash[index:]
+
+    def _drop_stash(self) -> None:
+        if self._stash:
+            llama_cpp.llama_memory_seq_rm(self._memory, STASH, -1, -1)
+        self._stash = []
+
+    def _free_old(self, index: int, taken: int) -> None:
+        """Free STASH's old tokens before old index `index` (its first `taken` are gone already)."""
+        skip = index - taken
+        if skip > 0:
+            llama_cpp.llama_memory_seq_rm(self._memory, STASH, self._stash_pos, self._stash_pos + skip)
+            del self._stash[:skip]
+            self._stash_pos += skip
+
+    def _place(self, block: Block) -> None:
+        """Move `block`, STASH's first tokens, into MAIN at `block.prompt`, where MAIN ends."""
+        self._shift_stash(block.prompt)
+        end = block.prompt + block.length
+        llama_cpp.llama_memory_seq_cp(self._memory, STASH, MAIN, block.prompt, end)
+        llama_cpp.llama_memory_seq_rm(self._memory, STASH, block.prompt, end)
+        self._cached.extend(self._stash[:block.length])
+        del self._stash[:block.length]
+        self._stash_pos = end
 
     def _decode(self, tokens: list[int], start: int, rows: int = 1, seq: int = MAIN) -> None:
         """Evaluate `tokens` at positions `start`... of sequence `seq`; logits are kept for the last
@@ -417,7 +455,8 @@ class LocalEngine:
     def missing(self, prompt: list[int]) -> int:
         """Prompt tokens the full window does not hold yet, counting what shifting it can reuse (a
         lower bound on what reading it costs)."""
-        return len(prompt) - self._reusable(prompt)[0]
+        held, blocks = self._reusable(prompt)
+        return len(prompt) - held - sum(block.length for block in blocks)
 
     def prefill(self, prompt: list[int], cancelled: Callable[[], bool],
                 progress: Optional[Progress] = None, batch: Optional[int] = None) -> tuple[int, int]:
@@ -427,8 +466,9 @@ class LocalEngine:
         asked (background reading gives way to a keystroke sooner in small batches)."""
         if self._ctx is None:
             raise EngineClosed("the model was unloaded")
-        held, moves = self._reusable(prompt)
-        if prompt and held == len(prompt) and not moves:
+        held, blocks = self._reusable(prompt)
+        if prompt and held == len(prompt) and not blocks:
+            self._drop_stash()
             # Read already (a pause after a keystroke whose completion was answered): the logits of its
             # last token, which `_reuse` would decode again, are the generation's to get (`_read`).
             # That decode held the model 110-140 ms after every answer on 2 cores (1.3B shape), and
@@ -446,8 +486,21 @@ class LocalEngine:
             raise EngineClosed("the model was unloaded")
         if len(prompt) >= self.info.n_ctx:
             raise ValueError(f"prompt of {len(prompt)} tokens does not fit the {self.info.n_ctx}-token window")
-        reused = self._reuse(prompt)
-        for pos, end in _chunks(reused, len(prompt), min(batch or self.n_batch, self.n_batch)):
+        held, blocks = self._reuse(prompt)
+        size = min(batch or self.n_batch, self.n_batch)
+        pos, taken, reused = held, 0, held
+        for block in blocks:  # new text, then an old chunk after it
+            self._free_old(block.old, taken)  # before the new text takes cells
+            for pos, end in _spans(pos, block.prompt, size):
+                if cancelled():
+                    raise Cancelled()
+                self._decode(prompt[pos:end], pos, rows=0)
+                if progress is not None:
+                    progress(end, len(prompt))
+            self._place(block)
+            pos, taken = block.prompt + block.length, block.old + block.length
+            reused += block.length
+        for pos, end in _chunks(pos, len(prompt), size):
             if cancelled():
                 raise Cancelled()
             self._decode(prompt[pos:end], pos, rows=int(end == len(prompt)))
@@ -626,6 +679,11 @@ class LocalEngine:
         if getattr(self, "_model", None):
             llama_cpp.llama_model_free(self._model)
             self._model = None
+
+
+def _spans(start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
+    """The batches (from, to) of at most `size` tokens that read positions `start`..`end`."""
+    return ((pos, min(pos + size, end)) for pos in range(start, end, size))
 
 
 def _chunks(start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
