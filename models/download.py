@@ -333,12 +333,12 @@ def _download(entry: CatalogEntry, partial: Path, out: BinaryIO, progress: Optio
         if answered:  # the download began: what it wrote is kept, and pulling again resumes from there
             raise DownloadError(f"the download of {entry.file} was interrupted ({reason}); run "
                                 f"`deepfim models pull {entry.key}` again to resume it") from None
-        use = (f"set instructModel to /path/to/{entry.file} in the editor (`deepfim edit --model "
+        use = (f"and set instructModel to /path/to/{entry.file} in the editor (`deepfim edit --model "
                f"/path/to/{entry.file}`)" if entry.instruct else
-               f"run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)")
+               f"and run deepfim with --model /path/to/{entry.file} (or set DEEPFIM_MODEL)")
         raise DownloadError(
             f"cannot download {entry.url} ({reason}); download {entry.file} from {entry.repo} yourself "
-            f"and {use}", unreachable=not answered, reason=str(reason)) from None
+            f"{use}", unreachable=not answered, reason=str(reason)) from None
     bar.end()
     if total is not None and done < total:  # urllib ends a response cut short without an error
         raise DownloadError(f"the download of {entry.file} stopped at {done / 1e6:.1f} of {total / 1e6:.1f} MB "
