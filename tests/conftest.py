@@ -27,6 +27,33 @@ def gemma_model() -> Path:
     return gemma_270m()
 
 
+@pytest.fixture()
+def stand_in_cache(gemma_model: Path, tmp_path: Path) -> Path:
+    """A cache folder holding only the small Gemma, where `deepfim models pull` without the model hub puts it
+    (standing in for the catalog's default, which is not there)."""
+    from models.catalog import fallback_name, find
+
+    cache = tmp_path / "cache"
+    small = find(fallback_name())
+    assert small is not None
+    target = cache / small.local_path.relative_to(small.local_path.parents[1])
+    target.parent.mkdir(parents=True)
+    target.symlink_to(gemma_model)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def gemma_completer(gemma_model: Path):
+    """A completer on Gemma, 2K window, 40 tokens, no hurry: one per test module."""
+    from server.completion import open_completer
+    from server.settings import Settings
+
+    completer = open_completer(Settings(model=str(gemma_model), context_size=2048, max_tokens=40,
+                                        time_budget_ms=600_000))
+    yield completer
+    completer.engine.close()
+
+
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("workspace")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import llama_cpp
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 from fim.postprocess import NUMBER_END, WORD_SCAN, CompletionContext, clean_completion, is_single_line, trailing_word
 from fim.prompt import split_document
-from server.completion import CompletionRequest, cursor_context, open_completer, whole_part
+from server.completion import CompletionRequest, cursor_context, whole_part
 from server.settings import Settings
 
 SINGLE = ('import os\n\n\ndef read_config(path):\n    """Read the configuration file at `path`."""\n'
@@ -26,11 +25,8 @@ NUMBER_PART = re.compile(r"[\w.]")
 
 
 @pytest.fixture(scope="module")
-def completer(gemma_model: Path):
-    completer = open_completer(Settings(model=str(gemma_model), context_size=2048, max_tokens=40,
-                                        time_budget_ms=600_000))
-    yield completer
-    completer.engine.close()
+def completer(gemma_completer):
+    return gemma_completer
 
 
 def _complete(completer, text: str, **settings):

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from fim.postprocess import CompletionContext
-from server.completion import CompletionRequest, open_completer, whole_part
-from server.settings import Settings
+from server.completion import CompletionRequest, whole_part
 
 # The cursor (|) at the indentation of a line the model writes again, as in psycopg2's _range.py.
 ECHO = ('def parse(self, s):\n    m = self._re.match(s)\n    if m is None:\n'
@@ -28,11 +26,8 @@ WORD = re.compile(r"[\w$]")
 
 
 @pytest.fixture(scope="module")
-def completer(gemma_model: Path):
-    completer = open_completer(Settings(model=str(gemma_model), context_size=2048, max_tokens=40,
-                                        time_budget_ms=600_000))
-    yield completer
-    completer.engine.close()
+def completer(gemma_completer):
+    return gemma_completer
 
 
 def _at_word_boundary(cut: str, full: str) -> bool:

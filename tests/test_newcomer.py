@@ -40,17 +40,10 @@ def test_an_empty_completion_says_so_on_stderr(deepseek_tiny: Path, gemma_model:
     assert "no completion" not in out.stderr
 
 
-def test_edit_says_which_model_writes_it(gemma_model: Path, tmp_path: Path) -> None:
+def test_edit_says_which_model_writes_it(stand_in_cache: Path, tmp_path: Path) -> None:
     """Without the hub, `deepfim edit` (no --model) ran 80 s on the small Gemma standing in for DeepSeek-Coder
     and printed its answer without a word about the stand-in; `deepfim complete` warned."""
-    from models.catalog import fallback_name, find
-
-    cache = tmp_path / "cache"
-    small = find(fallback_name())
-    assert small is not None
-    target = cache / small.local_path.relative_to(small.local_path.parents[1])
-    target.parent.mkdir(parents=True)
-    target.symlink_to(gemma_model)  # installed as `models pull` installs it; deepseek-coder is not
+    cache = stand_in_cache
     source = tmp_path / "a.py"
     source.write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
     out = deepfim("edit", str(source), "--range", "0:0-2:0", "--action", "docstring", "--max-tokens", "8",

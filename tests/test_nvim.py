@@ -673,18 +673,11 @@ def test_broken_model_reports_an_error(nvim_workspace: Path, tmp_path: Path) -> 
         nv.close()
 
 
-def test_health_names_the_small_model_standing_in_for_the_default(gemma_model: Path, tmp_path: Path) -> None:
+def test_health_names_the_small_model_standing_in_for_the_default(stand_in_cache: Path, tmp_path: Path) -> None:
     """With no model set anywhere and only the small Gemma installed (`deepfim models pull` without the model
     hub), :checkhealth deepfim said "no model configured ... download it with `deepfim models pull`" while Gemma
     served: it names the model the server reports and says it is the prefix-only stand-in."""
-    from models.catalog import fallback_name, find
-
-    cache = tmp_path / "cache"
-    small = find(fallback_name())
-    assert small is not None
-    target = cache / small.local_path.relative_to(small.local_path.parents[1])
-    target.parent.mkdir(parents=True)
-    target.symlink_to(gemma_model)  # installed as `models pull` installs it; deepseek-coder is not
+    cache = stand_in_cache
     nv = Nvim(NVIM, ["-u", "NONE"], tmp_path)
     try:
         nv.lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
