@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from models.catalog import cache_dir, models_dir
-from server.cpu import physical_cores
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -42,8 +41,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     files = [p for p in sorted((root / "httpx").rglob("*.py")) if p.stat().st_size > 4000]
     packages = sorted((sites[0] / "httpcore").rglob("*.py"))
     rng = random.Random(args.seed)
-    # A fixed thread count: llama.cpp rounds differently on 1 and 2 threads, which load would switch between.
-    engine = LocalEngine(args.model, n_ctx=8192, n_threads=physical_cores())
+    # One thread, fixed: llama.cpp rounds differently on 1 and 2 threads, which load would switch between (and
+    # 2 threads on 2 busy cores wait for each other at every step).
+    engine = LocalEngine(args.model, n_ctx=8192, n_threads=1)
 
     def clear() -> None:
         engine._drop_stash()
