@@ -17,4 +17,5 @@ def test_enter_reads_a_few_tokens_in_the_block_layout(deepseek_tiny: Path, tmp_p
     summary = json.loads(out.read_text())["summary"]
     block, line = summary["block"]["after_enter"], summary["line"]["after_enter"]
     assert block["n"] == line["n"] == 3
-    assert block["evaluated_mean"] <= 16 < line["evaluated_mean"]  # line: the suffix read again
+    # line: the suffix after the new line's text, reused past it in-process (it was read again before kvplan)
+    assert block["evaluated_mean"] <= min(16, line["evaluated_mean"])
