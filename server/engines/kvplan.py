@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 # Chunks after new text must be at least this long: shorter runs of common code (`    return self`)
@@ -41,9 +42,7 @@ def plan(old: Sequence[int], prompt: Sequence[int], start: int, chunk_min: int, 
     end = len(prompt) - 1  # the last token is read again
     if chunk_min <= 0 or not old or start >= end:
         return []
-    grams: dict[tuple[int, ...], list[int]] = {}
-    for i in range(len(old) - chunk_min + 1):
-        grams.setdefault(tuple(old[i:i + chunk_min]), []).append(i)
+    grams = _grams(tuple(old), chunk_min)
     blocks: list[Block] = []
     here, there, new_text = start, 0, False
     while here + chunk_min <= end:
@@ -64,6 +63,15 @@ def plan(old: Sequence[int], prompt: Sequence[int], start: int, chunk_min: int, 
     while blocks and _peak(blocks) > capacity:
         blocks.pop()
     return blocks
+
+
+@lru_cache(maxsize=2)  # a keystroke asks `missing` then reads: the same old tokens twice
+def _grams(old: tuple[int, ...], size: int) -> dict[tuple[int, ...], list[int]]:
+    """Where each run of `size` tokens starts in `old`."""
+    grams: dict[tuple[int, ...], list[int]] = {}
+    for i in range(len(old) - size + 1):
+        grams.setdefault(old[i:i + size], []).append(i)
+    return grams
 
 
 def _peak(blocks: Sequence[Block]) -> int:
