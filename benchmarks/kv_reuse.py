@@ -34,8 +34,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sites = sorted(root.glob(".venv/lib/python*/site-packages"))
     if not sites or not args.model.exists():
         raise SystemExit(f"needs {root} (python -m benchmarks.dependency_context --cases httpx) and {args.model}")
-    import llama_cpp
-
     from server.engines.local import LocalEngine
 
     files = [p for p in sorted((root / "httpx").rglob("*.py")) if p.stat().st_size > 4000]
@@ -44,11 +42,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # One thread, fixed: llama.cpp rounds differently on 1 and 2 threads, which load would switch between (and
     # 2 threads on 2 busy cores wait for each other at every step).
     engine = LocalEngine(args.model, n_ctx=8192, n_threads=1)
-
-    def clear() -> None:
-        engine._drop_stash()
-        llama_cpp.llama_memory_clear(engine._memory, True)
-        engine._cached = []
 
     def snippet(path: Path) -> list[int]:
         return engine.tokenize("#" + path.name + "\n" + "".join(path.read_text().splitlines(keepends=True)[:40]))
@@ -63,12 +56,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         document = engine.tokenize("#" + str(path.relative_to(root)) + "\n" + "".join(lines[:line])
                                    + lines[line][:column])[-2500:]
         first, before, after = (snippet(p) for p in rng.sample(packages, 3))
-        bos = [llama_cpp.llama_vocab_bos(engine._vocab)]
-        clear()
+        bos = [engine.special.bos]
+        engine.forget()
         engine.prefill(bos + first + before + document, lambda: False)
         window = bos + first + after + document
         reused = engine.generate(window, 12, lambda: False)
-        clear()
+        engine.forget()
         cold = engine.generate(window, 12, lambda: False)
         truth = lines[line][column:].rstrip()
         for name, answer in (("reused", reused.text), ("cold", cold.text)):

@@ -65,16 +65,14 @@ def run(tasks: Sequence, model: Path, max_tokens: int, threads: Optional[int], l
             fim, prompt = completer.prompt_for(CompletionRequest(text=text, line=line, character=character,
                                                                  path=DOCUMENT_NAME))
             if rows and index == 1:
-                llama_cpp.llama_memory_clear(engine._memory, True)
-                engine._cached.clear()
+                engine.forget()
                 totals["row_ms"] = row_costs(engine, completer.heal(prompt)[0].token_ids)
             ctx = cursor_context(fim)
             single = is_single_line(ctx)
             outputs: dict[bool, list] = {False: [], True: []}
             for round_ in range(repeat):
                 for lookup in ((False, True) if (index + round_) % 2 else (True, False)):  # each goes first alike
-                    llama_cpp.llama_memory_clear(engine._memory, True)  # both runs read the prompt alike
-                    engine._cached.clear()
+                    engine.forget()  # both runs read the prompt alike
                     completer.settings = replace(settings, lookup_decoding=lookup)
                     _, generation = completer.generate(prompt, lambda: False, lambda t: stop_index(t, ctx, single))
                     outputs[lookup].append(generation)

@@ -145,8 +145,7 @@ def test_a_prompt_asked_again_gets_the_same_answer_as_cold(completer) -> None:
     def logits() -> np.ndarray:
         return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine._ctx, -1), shape=(engine.n_vocab,)).copy()
 
-    llama_cpp.llama_memory_clear(engine._memory, True)
-    engine._cached.clear()
+    engine.forget()
     assert engine._read(prompt, lambda: False) == (0, len(prompt))
     cold = logits()
     assert engine._read(prompt, lambda: False) == (len(prompt) - 1, 1)

@@ -37,8 +37,7 @@ REPEATING = '''class Point:
 def _fresh(engine: LocalEngine) -> LocalEngine:
     """An empty KV cache, so that both runs of a comparison read the prompt alike (tokens read in
     batches of other sizes get their KV rounded otherwise, which can flip a near tie)."""
-    llama_cpp.llama_memory_clear(engine._memory, True)
-    engine._cached.clear()
+    engine.forget()
     return engine
 
 

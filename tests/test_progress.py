@@ -124,6 +124,28 @@ def test_short_prompts_reuse_each_other_and_leave_with_the_full_window(gemma_mod
         engine.close()
 
 
+def test_forgetting_empties_every_sequence_so_the_next_prompts_are_read_from_their_start(deepseek_tiny: Path) -> None:
+    """`forget` (benchmarks comparing a reused and a cold read) empties the window, the short prompt and the
+    chunks waiting to be placed alike: clearing the cells alone left the engine believing it held the last
+    short prompt, and the next one was decoded at positions nothing preceded."""
+    from server.engines.local import LocalEngine
+
+    engine = LocalEngine(deepseek_tiny, n_ctx=2048)
+    try:
+        never = lambda: False  # noqa: E731
+        window = engine.tokenize("".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(60)))
+        short = engine.tokenize("def area(width, height):\n    return width")
+        engine.prefill(window[:300], never)
+        first = engine.generate(short, 4, never, quick=True)
+        engine.forget()
+        assert engine.cached_tokens == 0 and engine.missing(window[:300]) == 300
+        again = engine.generate(short, 4, never, quick=True)
+        assert (again.prompt_tokens_evaluated, again.text) == (len(short), first.text)
+        assert engine.generate(window[:300], 2, never).prompt_tokens_evaluated == 300
+    finally:
+        engine.close()
+
+
 def test_a_first_answer_in_a_huge_line_fits_its_short_prompt(deepseek_tiny: Path) -> None:
     """A minified line far longer than the window: the short prompt of a first answer still fits the
     cells kept for it (it held 6,493 tokens for 1,024 cells: llama_decode failed, or nothing was

@@ -318,6 +318,15 @@ class LocalEngine:
     def cached_tokens(self) -> int:
         return len(self._cached)
 
+    def forget(self) -> None:
+        """Empty the KV cache, every sequence: the next prompt, short or full, is read from its start, as
+        after loading (benchmarks comparing two runs of one prompt start each from here)."""
+        if self._ctx is None:
+            raise EngineClosed("the model was unloaded")
+        llama_cpp.llama_memory_clear(self._memory, True)
+        self._cached, self._stash, self._quick = [], [], []
+        self._stash_pos = 0
+
     def _reusable(self, prompt: list[int]) -> tuple[int, list[Block]]:
         """How many leading tokens of `prompt` the KV cache holds, and the chunks of its old tokens
         after them (MAIN's, then STASH's) that go to later places in the prompt (`kvplan.plan`)."""
