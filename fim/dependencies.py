@@ -17,7 +17,9 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 
 `installed_definitions` maps one import to the installed files that define the names the document uses from it
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
-"./types"`` in a ``.d.ts``; a submodule imported by name, ``from pkg import mod``, with the names used as
+"./types"`` and ``export { default as Tokenizer } from "./Tokenizer.js"`` in a ``.d.ts``; a module re-exported
+whole, ``export * as DomUtils from "domutils"``, with the names used as ``DomUtils.getText``, `reexported_module`;
+a submodule imported by name, ``from pkg import mod``, with the names used as
 ``mod.name``; a name used through a chain of installed submodules, ``np.linalg.norm``: `fim.pychains`), stub
 files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``typesVersions``, ``index.d.ts``,
@@ -43,7 +45,8 @@ Java and Kotlin, the class in the dependency jars (Maven's local repository, Gra
 ``pom.xml`` or ``build.gradle``, its sources jar's ``.java`` else its class file as a Java stub (`fim.jars`).
 
 `module_names` lists the public names an installed module offers (a Python module's names and what its
-``__init__`` re-exports, a ``.d.ts`` entry's declarations and exports, a Go package's exported names, a Rust
+``__init__`` re-exports, a ``.d.ts`` entry's declarations and exports, those of its ``export * from`` files too;
+`namespace_names` a re-exported module's), a Go package's exported names, a Rust
 crate's or module's, `fim.crates.crate_names`, a Ruby gem namespace's, `fim.gems.gem_names`): what may be typed
 after its alias (`fim.member`).
 """
@@ -91,7 +94,11 @@ util util/types v8 vm wasi worker_threads zlib""".split())
 MAX_REFERENCES = 128  # ``/// <reference path>`` lines of @types/node's index.d.ts searched for a built-in's file
 _REFERENCE = re.compile(r"""^///\s*<reference\s+path\s*=\s*["']([^"']+)["']""", re.M)
 _EXPORT_LIST = re.compile(r"export\s*(?:type\s*)?\{([^}]*)\}(?:\s*from\s*[\"']([^\"']+)[\"'])?")
-_NAMESPACE_IMPORT = r"import\s+\*\s+as\s+{name}\s+from\s+[\"']([^\"']+)[\"']"
+# ``import * as z from "./external"`` (then ``export { z }``) or ``export * as DomUtils from "domutils"``
+_NAMESPACE_IMPORT = r"(?:import|export)\s+\*\s+as\s+{name}\s+from\s+[\"']([^\"']+)[\"']"
+_STAR_AS = re.compile(r"""export\s+\*\s+as\s+[A-Za-z_$][\w$]*\s+from\s+["']([^"']+)["']""")
+_STAR = re.compile(r"""export\s+\*\s+from\s+["']([^"']+)["']""")
+_STAR_AS_NAME = re.compile(r"""export\s+\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\s""")
 
 
 def installed_definitions(ref: ImportRef, current_path: str, document: str,
@@ -104,7 +111,7 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
     if family == "python":
         entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
     elif family == "javascript" and names:
-        entry = _node_entry(ref.module, current_path, installed)
+        entry = node_entry(ref.module, current_path, installed)
         if entry is not None and "default" in names and _node_builtin_name(ref.module):
             # ``import fs from "node:fs"`` (esModuleInterop): the names used as ``fs.readFileSync``
             alias = names[names.index("default") + 1:names.index("default") + 2]
@@ -239,7 +246,7 @@ def _python_target(ref: ImportRef, path: str, installed: Mapping[str, str]) -> O
 # ------------------------------------------------------------------------------------ JavaScript, TypeScript
 
 
-def _node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> Optional[str]:
+def node_entry(spec: str, current_path: str, installed: Mapping[str, str]) -> Optional[str]:
     """The declarations (else the source) a bare specifier (``zod``, ``@scope/pkg/sub``) names, from the
     nearest ``node_modules`` folder above `current_path` that holds the package, or its ``@types`` one; for an
     installed file, else pnpm's hoisted ``node_modules/.pnpm/node_modules``."""
@@ -409,7 +416,7 @@ def _js_target(ref: ImportRef, path: str, installed: Mapping[str, str]) -> Optio
     if spec.startswith(("./", "../")) or spec in (".", ".."):
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), spec))
         return None if joined.startswith("..") else _declaration_of(joined, installed)
-    return _node_entry(spec, path, installed)
+    return node_entry(spec, path, installed)
 
 
 @lru_cache(maxsize=64)
@@ -498,22 +505,71 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
             found = _defining(target, local, document, installed, depth - 1)
             if found:
                 return found
-        namespace = re.search(_NAMESPACE_IMPORT.format(name=re.escape(name)), text)
-        if namespace is not None:
-            target = _js_target(ImportRef(namespace.group(1), language="javascript"), path, installed)
-            members = _members(document, name)
-            if target is not None and members:
-                out: list[tuple[str, str]] = []
-                for member in members:
-                    out += [hit for hit in _defining(target, member, document, installed, depth) if hit not in out]
-                return out
-    for ref in [r for r in refs if r.star][:MAX_STARS]:
+        target = reexported_module(path, name, installed, 0)
+        members = _namespace_members(document, name) if target is not None else ()
+        if members:  # ``DomUtils.getText(`` (``hp.DomUtils.getText(``): the members used
+            out: list[tuple[str, str]] = []
+            for member in members:
+                out += [hit for hit in _defining(target, member, document, installed, depth) if hit not in out]
+            return out
+    stars = [r for r in refs if r.star]
+    if not python and stars:  # ``export * as ns from "./x"`` offers ``ns``, not x's names
+        stars = [r for r in stars if r.module not in _named_only(text)]
+    for ref in stars[:MAX_STARS]:
         target = target_of(ref, path, installed)
         if target is not None and target != path:
             found = _defining(target, name, document, installed, depth - 1)
             if found:
                 return found
     return []
+
+
+def reexported_module(path: str, name: str, installed: Mapping[str, str], depth: int = FOLLOW_DEPTH) -> Optional[str]:
+    """The installed file whose whole module the name `name` of the installed JavaScript or TypeScript file `path`
+    is: ``export * as DomUtils from "domutils"``, ``import * as z from "./external"; export { z }``, found through
+    ``export { DomUtils } from "./x"`` and ``export * from "./x"`` re-exports `depth` files deep; else None."""
+    text = installed[path] if path in installed else ""
+    language = _language_id(path)
+    if not text or language is None or language == "python":
+        return None
+    namespace = re.search(_NAMESPACE_IMPORT.format(name=re.escape(name)), text)
+    if namespace is not None:
+        target = _js_target(ImportRef(namespace.group(1), language="javascript"), path, installed)
+        return target if target != path else None
+    if depth <= 0 or defines(text, language, name):
+        return None
+    refs = _imports(text, language)
+    named_only = _named_only(text)
+    for ref in [r for r in refs if name in r.names] + [r for r in refs if r.star and r.module not in named_only]:
+        target = _js_target(ref, path, installed)
+        found = reexported_module(target, name, installed, depth - 1) if target not in (None, path) else None
+        if found is not None:
+            return found
+    return None
+
+
+@text_memo
+def _named_only(text: str) -> frozenset[str]:
+    """The modules a JavaScript or TypeScript file re-exports as a namespace only (``export * as ns from "./x"``
+    without ``export * from "./x"``): their names are not the file's."""
+    return frozenset(_STAR_AS.findall(text)) - frozenset(_STAR.findall(text))
+
+
+@text_memo
+def _reexported_names(text: str) -> tuple[str, ...]:
+    """The names a JavaScript or TypeScript file exports by re-export: ``export { a as b }``, ``export { a } from
+    "./x"``, ``export * as ns from "./x"``."""
+    names = list(_export_aliases(text)) + _STAR_AS_NAME.findall(text)
+    names += [w.split()[-1] for m in _EXPORT_LIST.finditer(text) if m.group(2) for w in m.group(1).split(",")
+              if w.split() and w.split()[-1] != "default"]
+    return tuple(dict.fromkeys(names))
+
+
+def _namespace_members(document: str, name: str) -> tuple[str, ...]:
+    """The names `document` uses as ``name.member``, ``alias.name.member`` too (a namespace import's), at most
+    MAX_NAMES."""
+    found = re.findall(r"(?<![\w$])" + re.escape(name) + r"\s*\.\s*([A-Za-z_$][\w$]*)", document)
+    return tuple(dict.fromkeys(found))[:MAX_NAMES]
 
 
 @text_memo  # asked of every installed file a name's re-exports pass through: numpy's are more than 64
@@ -563,7 +619,7 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
         entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
         files = [entry] if entry is not None else []
     elif family == "javascript":
-        entry = _node_entry(ref.module, current_path, installed)
+        entry = node_entry(ref.module, current_path, installed)
         files = [entry] if entry is not None else []
     elif family == "rust":
         return crate_names(ref, current_path, installed)[:MAX_OFFERED]
@@ -588,7 +644,7 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
         elif family == "go":
             names = [n for n in names if n[:1].isupper()]
         else:
-            names += [n for n in _export_aliases(text) if n not in names]
+            names += [n for n in _js_exports(path, installed) if n not in names]
         per_file.append(names)
     used = set(ref.names)
     per_file.sort(key=lambda names: (len(used.intersection(names)), len(names)), reverse=True)
@@ -596,6 +652,47 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
 
 
 MAX_OFFERED = 512  # public names of one module read for the member being typed
+
+
+def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEPTH) -> list[str]:
+    """The names a JavaScript or TypeScript file exports besides those it declares: ``export { a as b }`` (``from
+    "./x"``) and ``export * as ns from`` names, and what its ``export * from "./x"`` files offer, `depth` deep."""
+    text = installed[path] if path in installed else ""
+    language = _language_id(path)
+    if not text or language is None:
+        return []
+    names = list(_reexported_names(text))
+    if depth > 0:
+        named_only = _named_only(text)
+        for ref in [r for r in _imports(text, language) if r.star and r.module not in named_only][:MAX_STARS]:
+            target = _js_target(ref, path, installed)
+            if target is not None and target != path:
+                names += [n for n in _ordered_names(installed[target], _language_id(target) or language)
+                          if not n.startswith("_")] + _js_exports(target, installed, depth - 1)
+    return list(dict.fromkeys(n for n in names if n.isidentifier()))
+
+
+def namespace_definitions(path: str, names: list[str], document: str,
+                          installed: Mapping[str, str]) -> dict[str, list[str]]:
+    """Installed file -> the `names` of the installed JavaScript or TypeScript module `path` it defines (followed
+    through re-exports as `installed_definitions` does): a re-exported namespace's (`reexported_module`)."""
+    found: dict[str, list[str]] = {}
+    for name in names[:MAX_NAMES]:
+        for file, defined in _defining(path, name, document, installed, FOLLOW_DEPTH):
+            held = found.setdefault(file, [])
+            if defined not in held:
+                held.append(defined)
+    return found
+
+
+def namespace_names(path: str, installed: Mapping[str, str]) -> list[str]:
+    """The public names the installed JavaScript or TypeScript module `path` offers, at most MAX_OFFERED."""
+    text = installed[path] if path in installed else ""
+    language = _language_id(path)
+    if not text or language is None:
+        return []
+    names = [n for n in _ordered_names(text, language) if not n.startswith("_")]
+    return list(dict.fromkeys(names + _js_exports(path, installed)))[:MAX_OFFERED]
 # a Go package's files read for the names it offers (golang.org/x/sys/unix has 300): each keystroke reads them all,
 # from the memos below and the installed files' texts (256 kept) while they hold them all, else each is read again
 MAX_PACKAGE_FILES = 128

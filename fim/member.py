@@ -12,7 +12,8 @@ Python's qualifier may be a chain through installed submodules, or a submodule i
 ``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe.
 In JavaScript and TypeScript a name imported from a package whose declarations make it a namespace, enum or class
 (``window.showInf|``, ``vscode.window.|``, ``ts.SyntaxKind.Ide|``) brings that declaration's members first
-(`fim.namespaces`).
+(`fim.namespaces`); a name the package re-exports as a whole module (``DomUtils.getT|``, ``hp.DomUtils.getT|``:
+htmlparser2's ``export * as DomUtils from "domutils"``) that module's names (`fim.dependencies.reexported_module`).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from typing import Mapping, Optional, Sequence
 from fim import languages
 from fim.crates import qualified_paths
 from fim.gems import probed_require
-from fim.dependencies import MAX_NAMES, installed_definitions, module_names
+from fim.dependencies import (MAX_NAMES, installed_definitions, module_names, namespace_definitions, namespace_names,
+                              node_entry, reexported_module)
 from fim.imports import ImportRef, imported_modules
 from fim.popular import Ranker
 from fim.pychains import chain_member_definitions
-from fim.namespaces import namespace_member_definitions
+from fim.namespaces import CHAIN, local_names, namespace_member_definitions
 
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
 # ``alias.`` or ``alias::`` then the part of the member typed, at the end of the text before the cursor
@@ -60,6 +62,9 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
                                            document, rank)
     if chained is not None:  # ``window.showInf|``, ``ts.SyntaxKind.Ide|``: a namespace's, enum's or class's members
         return chained
+    reexported = _reexported_namespace(document, lines[cursor_line][:column], language, current_path, installed, rank)
+    if reexported is not None:  # ``DomUtils.getT|``: ``export * as DomUtils from "domutils"`` in the entry
+        return reexported
     found = cursor_member(lines[cursor_line][:column])
     entry = languages.get(language)
     ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
@@ -79,6 +84,35 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
         return typed, {}
     names = rank(names, qualifier, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
     return typed, installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed)
+
+
+def _reexported_namespace(document: str, before_cursor: str, language: str, current_path: str,
+                          installed: Mapping[str, str], rank: Optional[Ranker]
+                          ) -> Optional[tuple[str, dict[str, list[str]]]]:
+    """(the part typed, installed file -> the names starting with it) after a name that a JavaScript or TypeScript
+    package re-exports as a whole module (``import { DomUtils } from "htmlparser2"; DomUtils.getT|`` or
+    ``hp.DomUtils.getT|``, the entry's ``export * as DomUtils from "domutils"``); None for any other cursor."""
+    entry = languages.get(language)
+    m = CHAIN.search(before_cursor[-300:]) if entry is not None and entry.family == "javascript" else None
+    if m is None or m.group(1) not in local_names(document):
+        return None
+    module, imported = local_names(document)[m.group(1)]
+    segments = m.group(2).split(".")[1:]
+    if imported == "*" and len(segments) == 1:
+        name = segments[0]
+    elif imported not in ("*", "default") and not segments:
+        name = imported
+    else:
+        return None
+    package = node_entry(module, current_path, installed)
+    target = reexported_module(package, name, installed) if package is not None else None
+    if target is None:
+        return None
+    typed = m.group(3) or ""
+    offered = namespace_names(target, installed)
+    names = [n for n in offered if n.startswith(typed)] or offered
+    names = rank(names, name, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
+    return typed, namespace_definitions(target, names, document, installed) if names else {}
 
 
 def _probe(lines: Sequence[str], cursor_line: int, start: int) -> str:

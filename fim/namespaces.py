@@ -7,8 +7,9 @@ imports names that are namespaces, enums or classes themselves and types their m
 ``ts.factory.createIde|`` (a ``const`` typed with an interface: that interface's members), ``Foo.create|`` (a
 class's static members; ``import Client from "pkg"; Client.con|``: a default import without ``export =`` stands for
 what the entry's ``export default class Client`` / ``function`` / ``Client;`` / ``{ Client as default }`` names,
-`export_default`). `declarations` reads a declaration file's nested members once per text (rows and names, not the
-tree), those of ``declare module "vscode" { ... }`` blocks at the top; `namespace_member_definitions` maps the
+`export_default`; ``import { Tokenizer } from "htmlparser2"; Tokenizer.isW|``: the class that the file of its
+``export { default as Tokenizer } from "./Tokenizer.js"`` names default). `declarations` reads a declaration
+file's nested members once per text (rows and names, not the tree), those of ``declare module "vscode" { ... }`` blocks at the top; `namespace_member_definitions` maps the
 chain being typed at the cursor to the members starting with the typed part, `chained_uses` the chains a document
 uses (``window.showInformationMessage(``) to their declarations, as dotted names (``window.showInformationMessage``,
 ``ts.NodeFactory.createIdentifier``) that the JavaScript model's `find` cuts: each member's own lines under the
@@ -26,7 +27,8 @@ from fim.languages.treesitter import parse
 
 MAX_MEMBERS = 48  # members offered for the part typed
 MAX_CHAINS = 48  # chains of one import that a document uses, looked up
-_CHAIN = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*)*)\.([A-Za-z_$][\w$]*)?\Z")
+# ``name.a.b.`` and the part typed after it, at the end of the text before the cursor
+CHAIN = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*)*)\.([A-Za-z_$][\w$]*)?\Z")
 _IMPORT = re.compile(r"""(?m)^[ \t]*import[ \t]+(?:type[ \t]+)?([\w$\s,{}*]+?)\s*from\s*["']([^"']+)["']""")
 _REQUIRE = re.compile(r"""(?m)^[ \t]*(?:import|const|let|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*=[ \t]*require\([ \t]*["']"""
                       r"""([^"']+)["'][ \t]*\)""")
@@ -285,8 +287,9 @@ def _declaration_path(local: str, segments: Sequence[str], current_path: str,
     if first:
         ref = ImportRef(module, names=(first,), language="typescript")
         for path, names in installed_definitions(ref, current_path, "", installed).items():
-            if names:
-                return path, [names[0]] + rest
+            if names:  # ``export { default as Tokenizer } from "./Tokenizer.js"``: the class its file names default
+                first = export_default(installed[path]) or names[0] if names[0] == "default" else names[0]
+                return path, [first] + rest
     assigned = _assigned_entry(module, current_path, installed, imported == "default")  # ``export = ts``
     return (assigned[0], [assigned[1]] + list(segments)) if assigned is not None else None
 
@@ -309,7 +312,7 @@ def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column:
     None otherwise (`fim.member` then looks for a module's alias). `rank` picks among more than MAX_MEMBERS."""
     if not _is_script(language) or not 0 <= cursor_line < len(lines):
         return None
-    m = _CHAIN.search(lines[cursor_line][:column][-300:])
+    m = CHAIN.search(lines[cursor_line][:column][-300:])
     if m is None or m.group(1) not in local_names(document):
         return None
     segments = m.group(2).split(".")[1:]
@@ -346,6 +349,9 @@ def chained_uses(module: str, current_path: str, document: str, installed: Mappi
               for m in re.finditer(re.escape(local) + r"((?:\.[A-Za-z_$][\w$]*)+)", document)
               if not m.start() or document[m.start() - 1] not in _WORD]
     defined_in = {name: path for path, names in found.items() for name in names}
+    for path, names in found.items():  # ``export { default as Tokenizer } from``: the class ``export default`` names
+        if "default" in names and default_export_of(path, installed):
+            defined_in.setdefault(default_export_of(path, installed), path)
     assigned: list[Optional[tuple[str, str]]] = []  # (entry, the name ``export =`` gives), looked up once
 
     def target(local: str, segments: list[str]) -> Optional[tuple[str, list[str]]]:
@@ -369,7 +375,8 @@ def chained_uses(module: str, current_path: str, document: str, installed: Mappi
                 held = out.setdefault(path, [])
                 held.extend(n for n in names if n not in held)
                 replaced.add((path, root))
-                if imports[local][1] == "default":  # ``export default class Client``: its ``default`` too
+                if imports[local][1] == "default" or root not in found.get(path, ()) \
+                        and root == default_export_of(path, installed):  # ``export default class Client``: too
                     replaced.add((path, "default"))
                 break
     for path, name in replaced:  # the whole namespace no more: its members used
@@ -385,13 +392,18 @@ def export_default(text: str) -> str:
     return next((name for name in found.groups() if name), "") if found else ""
 
 
+def default_export_of(path: str, installed: Mapping[str, str]) -> str:
+    """The name the installed declaration file `path` makes its default export (`export_default`), "" for none."""
+    return export_default(installed[path]) if path.endswith(".ts") and path in installed else ""
+
+
 def _assigned_entry(module: str, current_path: str, installed: Mapping[str, str],
                     default: bool = False) -> Optional[tuple[str, str]]:
     """(the declaration file `module` names, the namespace its ``export = ts;`` makes the module; for a `default`
     import without one, the declaration its ``export default`` names), or None."""
-    from fim.dependencies import _node_entry
+    from fim.dependencies import node_entry
 
-    entry = _node_entry(module, current_path, installed)
+    entry = node_entry(module, current_path, installed)
     text = installed[entry] if entry is not None and entry.endswith(".ts") and entry in installed else ""
     name = export_assigned(text) or (export_default(text) if default else "")
     return (entry, name) if entry is not None and name else None

@@ -9,9 +9,10 @@ from pathlib import Path
 from fim.context import select_context
 from fim.dependencies import _ordered_names, module_names
 from fim.imports import ImportRef
-from fim.member import cursor_member
+from fim.member import cursor_member, member_definitions
 from server.dependencies import InstalledFiles, site_packages
 from server.project import Project
+from tests.test_dependencies import HTMLPARSER2
 
 PFLAG = "vendor/github.com/spf13/pflag/"
 FLAG_GO = ("package pflag\n\n// FlagSet represents a set of defined flags.\ntype FlagSet struct{ name string }\n\n"
@@ -149,3 +150,20 @@ def test_a_big_go_packages_names_are_read_once(tmp_path: Path) -> None:
     before = _ordered_names.cache_info().misses
     assert module_names(ref, "main.go", files) == first
     assert _ordered_names.cache_info().misses == before
+
+
+def test_a_member_typed_after_a_re_exported_namespace_or_default_class_brings_its_names(tmp_path: Path) -> None:
+    write(tmp_path, HTMLPARSER2)  # ``export * as DomUtils from "domutils"``, ``export { default as Tokenizer }``
+    files = InstalledFiles(None, lambda rel: tmp_path / rel, 256 * 1024)
+
+    def typed(document: str) -> tuple[str, dict[str, list[str]]]:
+        lines = document.split("\n")
+        return member_definitions(document, lines, len(lines) - 1, len(lines[-1]), "typescript", "src/a.ts", files)
+
+    stringify = "node_modules/domutils/lib/stringify.d.ts"
+    assert typed('import { DomUtils } from "htmlparser2";\nDomUtils.getT') == ("getT", {stringify: ["getText"]})
+    assert typed('import * as hp from "htmlparser2";\nhp.DomUtils.getT') == ("getT", {stringify: ["getText"]})
+    # the module itself: its ``export * from "./stringify.js"`` files' names
+    assert typed('import * as du from "domutils";\ndu.getT') == ("getT", {stringify: ["getText"]})
+    assert typed('import { Tokenizer } from "htmlparser2";\nTokenizer.isW') == (
+        "isW", {"node_modules/htmlparser2/dist/esm/Tokenizer.d.ts": ["Tokenizer.isWhitespace"]})

@@ -296,6 +296,59 @@ def test_a_bundles_aliased_exports_are_followed(tmp_path: Path) -> None:
         "node_modules/core/build/chunk-1.d.ts": ["QueryObserver", "DefaultError"]}
 
 
+# htmlparser2 9.x's layout: its entry re-exports domutils whole (``export * as DomUtils``), a class as its default
+HTMLPARSER2 = {
+    "node_modules/htmlparser2/package.json": json.dumps({"name": "htmlparser2", "type": "module", "exports": {
+        ".": {"import": {"types": "./dist/esm/index.d.ts"}}}}),
+    "node_modules/htmlparser2/dist/esm/index.d.ts": (
+        'export { Parser } from "./Parser.js";\n'
+        "export declare function parseDocument(data: string, options?: Options): Document;\n"
+        'export { default as Tokenizer, type Callbacks as TokenizerCallbacks, QuoteType, } from "./Tokenizer.js";\n'
+        'export * as ElementType from "domelementtype";\nexport { getFeed, type Feed } from "domutils";\n'
+        'export * as DomUtils from "domutils";\n'),
+    "node_modules/htmlparser2/dist/esm/Tokenizer.d.ts": (
+        "export declare enum QuoteType {\n    NoValue = 0,\n    Double = 3\n}\n"
+        "export interface Callbacks {\n    onend(): void;\n}\n"
+        "export default class Tokenizer {\n    private readonly cbs;\n    running: boolean;\n"
+        "    static isWhitespace(c: number): boolean;\n    write(chunk: string): void;\n}\n"),
+    "node_modules/htmlparser2/dist/esm/Parser.d.ts": ("export declare class Parser {\n"
+                                                      "    end(chunk?: string): void;\n}\n"),
+    "node_modules/domutils/package.json": json.dumps({"name": "domutils", "main": "lib/index.js",
+                                                      "types": "lib/index.d.ts"}),
+    "node_modules/domutils/lib/index.d.ts": ('export * from "./stringify.js";\nexport * from "./traversal.js";\n'
+                                             'export * from "./feeds.js";\n'),
+    "node_modules/domutils/lib/stringify.d.ts": (
+        "/** Get a node's text content. */\nexport declare function getText(node: AnyNode | AnyNode[]): string;\n"
+        "export declare function textContent(node: AnyNode | AnyNode[]): string;\n"),
+    "node_modules/domutils/lib/traversal.d.ts": "export declare function getChildren(elem: AnyNode): ChildNode[];\n",
+    "node_modules/domutils/lib/feeds.d.ts": "export declare function getFeed(doc: AnyNode[]): Feed | null;\n",
+}
+
+
+def test_a_namespace_a_package_re_exports_whole_stands_for_the_members_used(tmp_path: Path) -> None:
+    write(tmp_path, HTMLPARSER2)
+    files = installed(tmp_path)
+    stringify = "node_modules/domutils/lib/stringify.d.ts"
+    for text in ('import { DomUtils } from "htmlparser2";\nconst t = DomUtils.getText(doc);\n',
+                 'import * as hp from "htmlparser2";\nconst t = hp.DomUtils.getText(doc);\n'):
+        assert installed_definitions(refs(text, "typescript")[0], "src/a.ts", text, files) == {stringify: ["getText"]}
+    # ``export * as DomUtils from "domutils"`` exports DomUtils, not domutils' names; ``export { getFeed } from``
+    text = 'import { getText, getFeed } from "htmlparser2";\n'
+    assert installed_definitions(refs(text, "typescript")[0], "src/a.ts", text, files) == {
+        "node_modules/domutils/lib/feeds.d.ts": ["getFeed"]}
+
+
+def test_a_default_export_re_exported_by_name_is_the_class_it_names(tmp_path: Path) -> None:
+    write(tmp_path, HTMLPARSER2)  # ``export { default as Tokenizer } from "./Tokenizer.js"``
+    files, tokenizer = installed(tmp_path), "node_modules/htmlparser2/dist/esm/Tokenizer.d.ts"
+    text = 'import { Tokenizer } from "htmlparser2";\nconst t = new Tokenizer({}, cbs);\n'
+    assert installed_definitions(refs(text, "typescript")[0], "src/a.ts", text, files) == {tokenizer: ["default"]}
+    # a static member used: that member's lines, not the whole class
+    text = 'import { Tokenizer } from "htmlparser2";\nif (Tokenizer.isWhitespace(c)) {}\n'
+    assert installed_definitions(refs(text, "typescript")[0], "src/a.ts", text, files) == {
+        tokenizer: ["Tokenizer.isWhitespace"]}
+
+
 # @types/node's layout (22.x): one file per built-in, each a ``declare module`` block and its ``node:`` twin.
 TYPES_NODE = {
     "node_modules/@types/node/package.json": json.dumps({
