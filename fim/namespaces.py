@@ -7,13 +7,13 @@ imports names that are namespaces, enums or classes themselves and types their m
 ``ts.factory.createIde|`` (a ``const`` typed with an interface: that interface's members), ``Foo.create|`` (a
 class's static members; ``import Client from "pkg"; Client.con|``: a default import without ``export =`` stands for
 what the entry's ``export default class Client`` / ``function`` / ``Client;`` / ``{ Client as default }`` names,
-`export_default`; ``import { Tokenizer } from "htmlparser2"; Tokenizer.isW|``: the class that the file of its
-``export { default as Tokenizer } from "./Tokenizer.js"`` names default). `declarations` reads a declaration
-file's nested members once per text (rows and names, not the tree), those of ``declare module "vscode" { ... }``
-blocks at the top; `namespace_member_definitions` maps the chain being typed at the cursor to the members starting with the typed part, `chained_uses` the chains a document
-uses (``window.showInformationMessage(``) to their declarations, as dotted names (``window.showInformationMessage``,
-``ts.NodeFactory.createIdentifier``) that the JavaScript model's `find` cuts: each member's own lines under the
-heads of the declarations enclosing it (`member_spans`), not the whole namespace. Pure."""
+`export_default`; ``import { Tokenizer } from "htmlparser2"; Tokenizer.isW|``: the class that the file of its ``export {
+default as Tokenizer } from "./Tokenizer.js"`` names default). `declarations` reads a declaration file's nested members
+once per text (rows and names, not the tree), those of ``declare module "vscode" { ... }`` blocks at the top;
+`namespace_member_definitions` maps the chain being typed at the cursor to the members starting with the typed part,
+`chained_uses` the chains a document uses (``window.showInformationMessage(``) to their declarations, as dotted names
+(``window.showInformationMessage``, ``ts.NodeFactory.createIdentifier``) that the JavaScript model's `find` cuts: each
+member's own lines under the heads of the declarations enclosing it (`member_spans`), not the whole namespace. Pure."""
 
 from __future__ import annotations
 
