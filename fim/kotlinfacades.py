@@ -2,8 +2,10 @@
 
 Kotlin compiles a file's top-level functions and properties into a file facade class named after the file
 (``Builders.kt`` -> ``BuildersKt.class``; a multi-file facade ``BuildersKt`` declares what its package-private
-``BuildersKt__Builders_commonKt`` parts hold), as static methods: a function ``launch`` (an extension function's
-receiver its first parameter), a property ``name`` by its getter ``getName`` (``isActive`` by itself).
+``BuildersKt__Builders_commonKt`` parts hold, or, compiled to inherit them as kotlin-stdlib is, extends the chain of
+its parts and declares nothing itself: `facade_keys` follows that chain), as static methods: a function ``launch``
+(an extension function's receiver its first parameter), a property ``name`` by its getter ``getName`` (``isActive``
+by itself).
 
 `facade_definitions` finds names of a package in the jars of `fim.jars`: the package's folder (``<jar key>!/a/b/``:
 its entries listed from the jar's directory, read once a jar stamp) gives the candidates, the sources jar's ``.kt``
@@ -23,6 +25,7 @@ from typing import Mapping, Sequence
 MAX_FACADES = 96  # facade classes (or source files) of one package's folder read
 MAX_STAR_FUNCTIONS = 4  # names a package import is found for in one document
 MAX_CALLED = 64  # names of a document's calls looked for
+MAX_PARTS = 24  # parts of a multi-file facade that inherits them followed (kotlin-stdlib's CollectionsKt: 10)
 KOTLIN_EXTENSIONS = (".kt", ".kts")
 
 _MODIFIERS = r"(?:(?:public|inline|suspend|operator|infix|tailrec|external|actual|expect|const|override)\s+)*"
@@ -34,6 +37,8 @@ _SOURCE_FUNCTION = re.compile(rf"^(?:@[\w.]+(?:\([^)\n]*\))?\s+)*{_MODIFIERS}fun
 _SOURCE_PROPERTY = re.compile(rf"^(?:@[\w.]+(?:\([^)\n]*\))?\s+)*{_MODIFIERS}va[lr]\s+{RECEIVER}([A-Za-z_]\w*)\s*[:=]",
                               re.M)
 _STUB_METHOD = re.compile(r"^[ \t]+public static [^(\n]*?(?<![\w$])([A-Za-z_$][\w$]*)\(", re.M)
+# a stub's class line: the class it extends (``public final class CollectionsKt extends CollectionsKt___CollectionsKt``)
+_EXTENDS = re.compile(r"^(?:public )?(?:final )?class [\w$]+ extends ([\w$]+)", re.M)
 _CALL = re.compile(r"(?:(\.)\s*|(?<![\w$.]))([a-z_]\w*)\s*(?:<[\w<>?, .]*>\s*)?[({]")
 # a ``fun`` or property declared in Kotlin text: its name
 DECLARED = re.compile(r"\b(?:fun|va[lr])\s+" + RECEIVER + r"([A-Za-z_]\w*)")
@@ -69,12 +74,28 @@ def facade_entries(listing: str, source: bool) -> list[str]:
     return [n for n in listing.split("\n") if n.endswith("Kt.class") and "$" not in n and "__" not in n][:MAX_FACADES]
 
 
+def facade_keys(jar: str, folder: str, entry: str, installed: Mapping[str, str]) -> list[str]:
+    """The stub keys of the facade class `entry` (``CollectionsKt.class``) of the binary `jar`'s package `folder`,
+    then, for a multi-file facade whose parts it inherits (``-Xmultifile-parts-inherit``, kotlin-stdlib's: ``public
+    final class CollectionsKt extends CollectionsKt___CollectionsKt {}`` declares nothing itself), each part up the
+    chain it extends (``CollectionsKt___CollectionsKt extends CollectionsKt___CollectionsJvmKt``...)."""
+    stem = entry[:-len(".class")]
+    keys = [f"{jar}!/{folder}{stem}.java"]
+    while len(keys) <= MAX_PARTS:
+        text = installed[keys[-1]] if keys[-1] in installed else ""
+        found = _EXTENDS.search(text)
+        if found is None or not found.group(1).startswith(stem + "__"):
+            break
+        keys.append(f"{jar}!/{folder}{found.group(1)}.java")
+    return keys
+
+
 def facade_definitions(package: str, names: Sequence[str], jars: Sequence[tuple[str, str, str]],
                        installed: Mapping[str, str], limit: int = 0) -> dict[str, list[str]]:
     """Jar entry key -> the members declaring `names` (top-level functions and properties of the Kotlin package
     `package`) in the first of `jars` ((group, jar key, sources jar key)) whose package folder declares each: a
-    sources jar's ``.kt`` file, else the binary jar's facade class (its stub's key, ``BuildersKt.java``); with
-    `limit`, at most that many names found."""
+    sources jar's ``.kt`` file, else the binary jar's facade class (its stub's key, ``BuildersKt.java``) or, of a
+    facade inheriting its parts, the part declaring it (`facade_keys`); with `limit`, at most that many names found."""
     folder = package.replace(".", "/") + "/"
     left = list(dict.fromkeys(names))
     found: dict[str, list[str]] = {}
@@ -86,14 +107,14 @@ def facade_definitions(package: str, names: Sequence[str], jars: Sequence[tuple[
             if not jar or f"{jar}!/{folder}" not in installed:
                 continue
             for entry in facade_entries(installed[f"{jar}!/{folder}"], source):
-                key = f"{jar}!/{folder}{entry}" if source else f"{jar}!/{folder}{entry[:-len('.class')]}.java"
-                members = declared(installed[key], source) if key in installed else {}
-                for name in [n for n in left if n in members]:
-                    if limit and count >= limit:
-                        break
-                    found.setdefault(key, []).append(members[name])
-                    left.remove(name)
-                    count += 1
+                for key in [f"{jar}!/{folder}{entry}"] if source else facade_keys(jar, folder, entry, installed):
+                    members = declared(installed[key], source) if key in installed else {}
+                    for name in [n for n in left if n in members]:
+                        if limit and count >= limit:
+                            break
+                        found.setdefault(key, []).append(members[name])
+                        left.remove(name)
+                        count += 1
     return found
 
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Mapping, Optional, Sequence
 
 from fim.jars import dependency_jars, jar_definitions
-from fim.kotlinfacades import DECLARED, RECEIVER, facade_entries, declared, is_kotlin
+from fim.kotlinfacades import DECLARED, RECEIVER, declared, facade_entries, facade_keys, is_kotlin
 from fim.languages.base import ImportRef
 from fim.linecode import code_before
 from fim.memo import text_memo
@@ -173,10 +173,10 @@ def _package_facades(package: str, current_path: str, installed: Mapping[str, st
             if not jar or f"{jar}!/{folder}" not in installed:
                 continue
             for entry in facade_entries(installed[f"{jar}!/{folder}"], source):
-                key = f"{jar}!/{folder}{entry}" if source else f"{jar}!/{folder}{entry[:-len('.class')]}.java"
-                text = installed[key] if key in installed else ""
-                if text:
-                    out.append((key, text, "kt" if source else "stub"))
+                for key in [f"{jar}!/{folder}{entry}"] if source else facade_keys(jar, folder, entry, installed):
+                    text = installed[key] if key in installed else ""
+                    if text:
+                        out.append((key, text, "kt" if source else "stub"))
     return out
 
 

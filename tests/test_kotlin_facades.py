@@ -12,6 +12,7 @@ from fim.context import select_context
 from fim.dependencies import installed_definitions
 from fim.imports import imported_modules
 from fim.kotlinfacades import called_names, declared
+from fim.kotlinprefix import typed_facade_definitions
 from tests.test_java_dependencies import installed, jar, write
 
 # kotlinx-coroutines-core 1.0.1's ``kotlinx/coroutines/DelayKt.class`` (Debian's libkotlinx-coroutines-java jar):
@@ -139,3 +140,42 @@ def test_a_jars_package_folder_is_listed_from_its_directory(tmp_path: Path) -> N
     assert files[f"{JAR}.jar!/kotlinx/coroutines/"] == "DelayKt$delay$1.class\nDelayKt.class\nJob.class"
     assert files[f"{JAR}.jar!/kotlinx/"] == "coroutines/"
     assert f"{JAR}.jar!/kotlinx/other/" not in files
+
+
+# A multi-file facade compiled to inherit its parts (``-Xmultifile-parts-inherit``), laid out as kotlin-stdlib's
+# ``kotlin/text/StringsKt``: the facade declares nothing and extends its last part, each part the one before
+# (javac --release 8 -parameters of the same class lines as ``javap`` shows for kotlin-stdlib 2.1.0's)
+PARTS = {name: zlib.decompress(base64.b64decode(data)) for name, data in (
+    ("StringsKt", (
+    "eNo79W/XPgYGBhMGXi4GJgZmdgYWHgZWBjZGBs3k/Fz91IrE3IKcVP2S1IqS7MwS/eCSosy89GLvkvj4eDibkYHNJjMvs8SOkYFZQzOMnYGDkU"
+    "EWr25GBhbn/JRURgZ+n8y8VL/S3KTUopDEpBygCFdwfmlRcqpbJojDB9ehl5VYlshgyMAOdCQIMAJpoDOBNCeQJwukGYE0q9Z2BsaNYGkuIMkG"
+    "FmQBktxAmomBBwDUVjWy")),
+    ("StringsKt___StringsKt", (
+    "eNqFUMtKAzEUPem8au1LXVkQXHQx04Wzcae4GRDEKsKI25J2wkx0HiWTSj9LV4ILP8CPEm8GUVHBQM65Obkn9+a+vj2/ADjETgctWB7sLhy4DP"
+    "6iKkKx5sUyF6EWa30ndRhrJcu0Ptez2WfI4B7LUuoTBssPbjy0GYJ/zN/d7SVPYs0Vhb4/veX3PMx5mX6kH51FwW+RwY6qRDAMprIUl6tiLtQ1"
+    "n+ekDC+EzqrkiiteCC1UzdAf60zW4686bi7KVGcMHmlRxhVDJ65WaiFOpXlj9GerB6YN7MOjQZnVwi42YMa2SacR6P9GnTwQMnQJXWLARo+wZ6"
+    "FPNKA9bOxOc22se8Qm0Zk8gT3+cDuEW0217Xfch2M+")),
+    ("StringsKt__StringsKt", (
+    "eNptkc1OAjEUhU8ZBhCRP9EEiYkLYhgXzsYdxoVEEyOKCcaFG1KGGygwHZwpBt/Jha5MXPgAPpSxg6MStE1u25N895y27x+vbwAOsJlCjAFpxG"
+    "EmkcggiRRDfsjvuT3msm+3ukNyFEPiUEihjhiMmnWTRJqh5niuTTPuTsZkK5qpkVB2W/lC9oNz1en8bBmyIjjW3UYt/8SdqAeGSq35a9EYcL9N"
+    "d1OSDtWtW4Z4w+sRQ64pJF1O3S7517w71kr+gtTA611xn7ukyA8YSlU1EEF12SDbJ3UmeyQVV8KTDLuLjl/R6tZfiaEQNVyE021v6jt0KsIQ5f"
+    "/uuB92wg5W9EOGw0AZq8gghjV92gLTE4gZj7rqdLom5kocOV1NfTW9lFFAMUIqEWIU2dMSY34z63Mr/WNaDpntiDH3XmA8L1FhLYUZsPEJi6du"
+    "3w==")))}
+TEXTKIT = "maven-repository/com/example/textkit/1.0/textkit-1.0.jar!/com/example/textkit/"
+
+
+def test_a_multi_file_facade_inheriting_its_parts_is_the_part_declaring_the_function(tmp_path: Path) -> None:
+    maven = tmp_path / "m2"
+    jar(maven / "com/example/textkit/1.0/textkit-1.0.jar",
+        {f"com/example/textkit/{name}.class": data for name, data in PARTS.items()})
+    write(tmp_path / "ws", {"build.gradle": 'dependencies {\n    implementation "com.example:textkit:1.0"\n}\n'})
+    files = installed(tmp_path, maven)
+    star = "package app\n\nimport com.example.textkit.*\n\nfun f(s: String) = s.padStart(3, ' ').isBlankOrEmpty()\n"
+    assert installed_definitions(imported_modules(star, "kotlin")[0], PATH, star, files) == {
+        TEXTKIT + "StringsKt___StringsKt.java": ["padStart"], TEXTKIT + "StringsKt__StringsKt.java": ["isBlankOrEmpty"]}
+    named = "package app\n\nimport com.example.textkit.indentation\n\nval i = \"  x\".indentation\n"
+    assert installed_definitions(imported_modules(named, "kotlin")[0], PATH, named, files) == {
+        TEXTKIT + "StringsKt__StringsKt.java": ["getIndentation"]}
+    typing = "package app\n\nimport com.example.textkit.*\n\nval i = inden"  # a property being typed: its getter
+    assert typed_facade_definitions("val i = inden", imported_modules(typing, "kotlin"), typing, PATH, files) == {
+        TEXTKIT + "StringsKt__StringsKt.java": ["getIndentation"]}
