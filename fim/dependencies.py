@@ -532,9 +532,9 @@ def reexported_module(path: str, name: str, installed: Mapping[str, str], depth:
     language = _language_id(path)
     if not text or language is None or language == "python":
         return None
-    namespace = re.search(_NAMESPACE_IMPORT.format(name=re.escape(name)), text)
-    if namespace is not None:
-        target = _js_target(ImportRef(namespace.group(1), language="javascript"), path, installed)
+    spec = _namespace_spec(text, name)
+    if spec:
+        target = _js_target(ImportRef(spec, language="javascript"), path, installed)
         return target if target != path else None
     if depth <= 0 or defines(text, language, name):
         return None
@@ -546,6 +546,14 @@ def reexported_module(path: str, name: str, installed: Mapping[str, str], depth:
         if found is not None:
             return found
     return None
+
+
+@lru_cache(maxsize=64)  # asked at each keystroke after ``name.`` (`fim.member`)
+def _namespace_spec(text: str, name: str) -> str:
+    """The module `text` exports whole as `name` (``export * as name from "x"``, ``import * as name from "x"``), ""
+    for none."""
+    found = re.search(_NAMESPACE_IMPORT.format(name=re.escape(name)), text)
+    return found.group(1) if found else ""
 
 
 @text_memo
@@ -654,11 +662,14 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
 MAX_OFFERED = 512  # public names of one module read for the member being typed
 
 
-def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEPTH) -> list[str]:
+def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEPTH,
+                seen: Optional[set[str]] = None) -> list[str]:
     """The names a JavaScript or TypeScript file exports besides those it declares: ``export { a as b }`` (``from
-    "./x"``) and ``export * as ns from`` names, and what its ``export * from "./x"`` files offer, `depth` deep."""
+    "./x"``) and ``export * as ns from`` names, and what its ``export * from "./x"`` files offer, `depth` deep (each
+    file once)."""
     text = installed[path] if path in installed else ""
     language = _language_id(path)
+    seen = {path} if seen is None else seen
     if not text or language is None:
         return []
     names = list(_reexported_names(text))
@@ -666,9 +677,10 @@ def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEP
         named_only = _named_only(text)
         for ref in [r for r in _imports(text, language) if r.star and r.module not in named_only][:MAX_STARS]:
             target = _js_target(ref, path, installed)
-            if target is not None and target != path:
+            if target is not None and target not in seen:
+                seen.add(target)
                 names += [n for n in _ordered_names(installed[target], _language_id(target) or language)
-                          if not n.startswith("_")] + _js_exports(target, installed, depth - 1)
+                          if not n.startswith("_")] + _js_exports(target, installed, depth - 1, seen)
     return list(dict.fromkeys(n for n in names if n.isidentifier()))
 
 
