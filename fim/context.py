@@ -16,9 +16,13 @@ Sources, most important first:
    their docstrings' first lines (`fim.symbols.brief`), after the workspace's own files; the member being typed
    after an installed module's name (``flag.|``, `fim.member`) brings the names that module offers (those
    starting with the part typed first; of more than fit, those the project's other files use, `fim.popular`)
-   ahead of the other installed files, as a C library's identifier being typed (``git_repository_o|``,
-   `fim.cprefix`) brings the names the included headers declare that it begins, a C++ name typed after a
-   namespace (``fmt::for|``, ``po::|`` through an alias, `fim.cppnamespaces`) those they declare in it (under
+   as snippets of their own, one a file, taken after the snippets for the names used of the files offering them
+   and ahead of the other installed files, first of the installed ones in the prompt: typing the member
+   (``httpcore.`` -> ``httpcore.H``) re-cuts the member's snippets only, the others stay byte-identical where room
+   allows (the engine's KV cache is reused past them, `server/engines/kvplan.py`), as a C library's
+   identifier being typed (``git_repository_o|``, `fim.cprefix`) brings the names the included headers declare
+   that it begins, a C++ name typed after a namespace (``fmt::for|``, ``po::|`` through an alias,
+   `fim.cppnamespaces`) those they declare in it (under
    ``using namespace spdlog;`` a name typed bare too, `fim.cppusing`), and a Kotlin name typed under a
    package import (``lau|``, `fim.kotlinprefix`) its facades' names it begins, a class name (``Dispat|``,
    `fim.typedclasses`) the package's classes it begins;
@@ -93,6 +97,7 @@ RING_QUERY_LINES = 16  # llama.vim compares ring chunks with +-32 lines; we use 
 MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
 MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, in the room left
+MEMBER_RANK = 1000.0  # installed files: those offering the member's names for the names used, the member's, the rest
 MEMBER_REST_CHARS = 200  # the least room worth a member's other names after those the project uses
 MAX_DEPENDENCY_FILES = 8  # installed packages' files, those defining the names used near the cursor first
 DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take, ...
@@ -140,6 +145,8 @@ class _Candidate:
     rank: float  # higher is taken first within its kind
     order: tuple = ()  # output order within the kind
     chosen: Optional[tuple[Spans, str]] = field(default=None)
+    # The names offered for the member being typed: its regions do not clash with its file's other snippet's
+    member: bool = False
 
 
 def header_cost(source: str) -> int:
@@ -166,7 +173,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     of the project's installed packages, read on demand (`fim.dependencies`): an import the workspace
     does not resolve brings the definitions the document uses from there; with `cursor_character` (UTF-16, on
     `cursor_line`), the member being typed after an installed module's name (``flag.|``) brings the names that
-    module offers (`fim.member`), ahead of the other installed files.
+    module offers (`fim.member`) as snippets of their own, ahead of the other installed files.
     """
     if budget_chars <= 0:
         return []
@@ -326,8 +333,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     # Installed packages: the definitions the document uses, as signatures, those used near the cursor first.
     ranked_dependencies = sorted(dependencies, key=lambda p: -sum(1 for n in dependencies[p][1] if n in used_near))
     # The member being typed (`fim.member`): what its module offers, taken first of the installed files, within half
-    # their share, last in the prompt (nearest the cursor); in a file defining names used too, after those.
+    # their share, last in the prompt (nearest the cursor), as snippets of their own: a file defining names used too
+    # keeps its snippet for those as it was before the member (typing ``httpcore.H`` re-cuts the member's only).
     member_room = min(per_snippet, int(SHARES[DEPENDENCIES] * budget_chars / 2))
+    member_rooms = tuple(dict.fromkeys((member_room, member_room // 2)))
     for n, path in enumerate(ranked_dependencies[:MAX_DEPENDENCY_FILES]):
         line, names = dependencies[path]
         if not readable(path) or _language_id(path) is None:
@@ -338,28 +347,29 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             rooms = dict.fromkeys(min(per_snippet, r) for r in (
                 DEPENDENCY_CHARS + DEPENDENCY_NAME_CHARS * max(0, len(names) - 2), DEPENDENCY_CHARS, OUTLINE_CHARS))
             cuts = [brief(installed[path], _language_id(path), names, room, others=True) for room in rooms]
-            if offered:  # the member's names after the names used, else (too long) without them
-                tail = _member_brief(installed[path], _language_id(path), offered, popular.promoted, member_room)
-                cuts = [_both(brief(installed[path], _language_id(path), names, room), tail) for room in rooms] + cuts
-        else:  # a module none of whose names is used yet: its head, or its outline (the member's names first)
+        elif offered:  # ``biglog::in|`` where nothing of the header is used yet: the member's names, else the head
+            cuts = [_member_brief(installed[path], _language_id(path), offered, popular.promoted, member_room),
+                    extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
+        else:  # a module none of whose names is used yet: its head, or its outline
             cuts = [extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
-            if offered:  # ``biglog::in|`` where nothing of the header is used yet
-                cuts.insert(0, _member_brief(installed[path], _language_id(path), offered, popular.promoted,
-                                             member_room))
         alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
         if alternatives:
             rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(alternatives[0][1]))
-            member = bool(offered)
-            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, rank + 1000.0 * member,
-                                         (1 << 30, n) if member else (line, n)))
+            member = bool(offered) and not names
+            # a file the member's module offers keeps its names used first (its cut as before the member), then
+            # the member's names (`_member_candidate`), then the other installed files
+            # the files offering the member's names, for the names used, first; then the member's names; the rest
+            priority = 2 if names and offered else 1 if member else 0
+            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, rank + MEMBER_RANK * priority,
+                                         (-1, n) if member else (line, n), member=member))
+            if offered and names:  # the member's names: a snippet of their own, before the file's
+                candidates.extend(_member_candidate(path, installed[path], offered, popular.promoted, member_rooms,
+                                                    rank + MEMBER_RANK, n))
     for n, (path, names) in enumerate(list(at_cursor.items())[:MAX_DEPENDENCY_FILES]):
         if path in dependencies or not readable(path) or _language_id(path) is None:
             continue
-        rooms = dict.fromkeys((member_room, member_room // 2))
-        cuts = [_member_brief(installed[path], _language_id(path), names, popular.promoted, room) for room in rooms]
-        alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
-        if alternatives:
-            candidates.append(_Candidate(DEPENDENCIES, path, alternatives, 1000.0 - n, (1 << 30, n)))
+        candidates.extend(_member_candidate(path, installed[path], names, popular.promoted, member_rooms,
+                                            MEMBER_RANK - n, n))
 
     # 2. Other open documents: the window most similar to the cursor area.
     open_seen: list[str] = []
@@ -428,6 +438,16 @@ def _both(first: Extract, second: Extract) -> Extract:
     """Two cuts of one file as one: their texts one after the other, their line ranges."""
     texts = [cut.text for cut in (first, second) if cut.text.strip()]
     return Extract("\n".join(texts), first.spans + second.spans, first.found or second.found)
+
+
+def _member_candidate(path: str, text: str, names: Sequence[str], promoted: AbstractSet[str], rooms: Sequence[int],
+                      rank: float, n: int) -> list[_Candidate]:
+    """The snippet of the names `path` offers for the member being typed (`_member_brief` at each of `rooms`, the
+    shorter ones taken where the longer does not fit), last of the installed ones in the prompt: none when empty."""
+    language = _language_id(path) or ""
+    cuts = [_member_brief(text, language, names, promoted, room) for room in rooms]
+    alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
+    return [_Candidate(DEPENDENCIES, path, alternatives, rank, (-1, n), member=True)] if alternatives else []
 
 
 def _member_brief(text: str, language: str, names: Sequence[str], promoted: AbstractSet[str], room: int) -> Extract:
@@ -736,9 +756,12 @@ def _redacted(text: str, language: str) -> str:
 
 def _take(candidates: list[_Candidate], budget: int, current_path: str, window_lines: list[str],
           window: tuple[int, int]) -> list[_Candidate]:
-    """Fill the budget: each kind up to its share in priority order, then leftovers."""
+    """Fill the budget: each kind up to its share in priority order, then leftovers. The member's snippets take
+    no share while an installed file's snippet for the names used ranked above them is left out of its share (they
+    come after it in the leftovers too), and they are dropped only when they add no line (beside its file's snippet
+    a member's repeats the enum's or namespace's lines it sits in)."""
     seen_lines: set[str] = set(significant_lines("\n".join(window_lines)))
-    regions: dict[str, list[tuple[int, int]]] = {current_path: [window]}
+    regions: dict[object, list[tuple[int, int]]] = {current_path: [window]}  # a source, ("member", source)
     used = 0
     used_by_kind: dict[int, int] = {}
     ordered = sorted(candidates, key=lambda c: (c.kind, -c.rank, c.source))
@@ -746,11 +769,13 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
 
     def try_take(c: _Candidate, limit_kind: bool) -> bool:
         nonlocal used
+        key = ("member", c.source) if c.member else c.source  # the member's names: beside the file's snippet
         for spans, text in c.regions:
-            held = regions.get(c.source, ())
+            held = regions.get(key, ())
             if any(region_overlap(a, b) for a in spans for b in held):
                 continue
-            if _duplicate(text, seen_lines):
+            # the member's names: beside their file's snippet (its enum's or namespace's lines), only one adding none
+            if (seen_lines.issuperset(_significant(text)) if c.member else _duplicate(text, seen_lines)):
                 continue
             text = _redacted(text, language_of(c.source))
             cost = len(text) + header_cost(c.source)
@@ -761,14 +786,18 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             c.chosen = (spans, text)
             used += cost
             used_by_kind[c.kind] = used_by_kind.get(c.kind, 0) + cost
-            regions.setdefault(c.source, []).extend(spans)
+            regions.setdefault(key, []).extend(spans)
             seen_lines.update(_significant(text))
             taken.append(c)
             return True
         return False
 
+    waiting = False  # an installed file's snippet for the names used that its share left out: ...
     for c in ordered:
-        try_take(c, limit_kind=True)
+        if c.member and waiting:  # ... the member's snippets wait for the leftovers too, after it
+            continue
+        taken_now = try_take(c, limit_kind=True)
+        waiting = waiting or c.kind == DEPENDENCIES and not c.member and not taken_now
     for c in ordered:
         if c.chosen is None:
             try_take(c, limit_kind=False)

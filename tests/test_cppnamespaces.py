@@ -140,7 +140,7 @@ def test_the_declaration_of_the_member_typed_comes_in_the_context(tmp_path: Path
     files = {"src/app.cc": '#include <fmt/format.h>\n\nvoid f(std::string &out)\n{\n    fmt::format_t'}
     snippets = select_context("src/app.cc", files["src/app.cc"], 4, files, [], None, 20000, (0, 5),
                               installed=installed, cursor_character=17)
-    by_source = {s.source: s.text for s in snippets}
+    by_source = {s.source: "\n".join(t.text for t in snippets if t.source == s.source) for s in snippets}
     assert "FMT_INLINE auto format_to(OutputIt out, format_string<T...> fmt, T&&... args)" in \
         by_source["c-include/0/fmt/core.h"]
 

@@ -45,7 +45,10 @@ def context(document: str, line: int, character: int, installed, budget: int = 6
             path: str = "main.go") -> dict[str, str]:
     snippets = select_context(path, document, line, {path: document}, [], None, budget, (0, line + 1),
                               installed=installed, language=language, cursor_character=character)
-    return {s.source: s.text for s in snippets}
+    got: dict[str, str] = {}
+    for s in snippets:  # a file may come twice: the names used, then the member's names (its own snippet)
+        got[s.source] = got[s.source] + "\n\n" + s.text if s.source in got else s.text
+    return got
 
 
 def test_the_qualifier_and_the_part_typed_are_read_before_the_cursor() -> None:

@@ -127,7 +127,7 @@ def test_a_java_name_typed_under_a_static_import_brings_the_classs_static_method
     document = "package app;\n\nimport static org.example.util.Checks.*;\n\nclass PollTest {\n    void go() { assertNo"
     snippets = select_context(path, document, 5, {path: document}, [], None, 6000, (0, 6), installed=files,
                               cursor_character=len("    void go() { assertNo"))
-    text = {s.source: s.text for s in snippets}[key]
+    text = "\n".join(s.text for s in snippets if s.source == key)  # the member's snippet, then the file's
     assert "public static <T> T assertNotNull(T value)" in text
 
 
