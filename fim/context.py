@@ -332,9 +332,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
 
     # Installed packages: the definitions the document uses, as signatures, those used near the cursor first.
     ranked_dependencies = sorted(dependencies, key=lambda p: -sum(1 for n in dependencies[p][1] if n in used_near))
-    # The member being typed (`fim.member`): what its module offers, taken first of the installed files, within half
-    # their share, last in the prompt (nearest the cursor), as snippets of their own: a file defining names used too
-    # keeps its snippet for those as it was before the member (typing ``httpcore.H`` re-cuts the member's only).
+    # The member being typed (`fim.member`): what its module offers, within half the installed files' share, first of
+    # them in the prompt, as snippets of their own: a file defining names used too keeps its snippet for those as it
+    # was before the member (typing ``httpcore.H`` re-cuts the member's only).
     member_room = min(per_snippet, int(SHARES[DEPENDENCIES] * budget_chars / 2))
     member_rooms = tuple(dict.fromkeys((member_room, member_room // 2)))
     for n, path in enumerate(ranked_dependencies[:MAX_DEPENDENCY_FILES]):
@@ -356,9 +356,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if alternatives:
             rank = sum(1 for name in names if name in used_near) + jaccard(query, _word_set(alternatives[0][1]))
             member = bool(offered) and not names
-            # a file the member's module offers keeps its names used first (its cut as before the member), then
-            # the member's names (`_member_candidate`), then the other installed files
-            # the files offering the member's names, for the names used, first; then the member's names; the rest
+            # taken first: a file offering the member's names, for its names used (its cut as before the member);
+            # then the member's names (`_member_candidate`); then the other installed files
             priority = 2 if names and offered else 1 if member else 0
             candidates.append(_Candidate(DEPENDENCIES, path, alternatives, rank + MEMBER_RANK * priority,
                                          (-1, n) if member else (line, n), member=member))
@@ -443,7 +442,7 @@ def _both(first: Extract, second: Extract) -> Extract:
 def _member_candidate(path: str, text: str, names: Sequence[str], promoted: AbstractSet[str], rooms: Sequence[int],
                       rank: float, n: int) -> list[_Candidate]:
     """The snippet of the names `path` offers for the member being typed (`_member_brief` at each of `rooms`, the
-    shorter ones taken where the longer does not fit), last of the installed ones in the prompt: none when empty."""
+    shorter ones taken where the longer does not fit), first of the installed ones in the prompt: none when empty."""
     language = _language_id(path) or ""
     cuts = [_member_brief(text, language, names, promoted, room) for room in rooms]
     alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
