@@ -77,6 +77,7 @@ from fim.symbols import defined_names, defines
 SITE = "site-packages/"
 FOLLOW_DEPTH = 3  # modules a name is followed through (``httpcore`` -> ``_sync`` -> ``connection_pool``)
 MAX_STARS = 24  # ``export * from`` / ``from x import *`` lines of one file searched for a name
+MAX_FOLLOWED_FILES = 64  # files a JavaScript module's ``export *`` re-exports are read through, per name or module
 MAX_NAMES = 48  # names looked up per import
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
 _PY_STEMS = (".pyi", "/__init__.pyi", ".py", "/__init__.py")
@@ -471,11 +472,27 @@ def _go_package(module: str, current_path: str, installed: Mapping[str, str]) ->
 # ------------------------------------------------------------------------------------ following re-exports
 
 
-def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
-              depth: int) -> list[tuple[str, str]]:
+def _defining(path: str, name: str, document: str, installed: Mapping[str, str], depth: int,
+              seen: Optional[dict[tuple[str, str], tuple[int, list[tuple[str, str]]]]] = None
+              ) -> list[tuple[str, str]]:
     """[(file, name)] where `name` of the installed file `path` is defined: `path` itself, or the module it
     imports `name` from (``depth`` modules deep); a JavaScript namespace re-exported by name
-    (``import * as z from "./external"; export { z }``) stands for the members `document` uses (``z.object``)."""
+    (``import * as z from "./external"; export { z }``) stands for the members `document` uses (``z.object``).
+    Each (file, name) is looked into once per lookup (`seen`): ``export *`` files that re-export the same files
+    (a diamond) or each other (a cycle) are read once, not once per path to them."""
+    seen = {} if seen is None else seen
+    held = seen.get((path, name))
+    if held is not None and held[0] >= depth:
+        return held[1]
+    seen[(path, name)] = (depth, [])  # a cycle back here finds nothing
+    found = _defined_in(path, name, document, installed, depth, seen)
+    seen[(path, name)] = (depth, found)
+    return found
+
+
+def _defined_in(path: str, name: str, document: str, installed: Mapping[str, str], depth: int,
+                seen: dict[tuple[str, str], tuple[int, list[tuple[str, str]]]]) -> list[tuple[str, str]]:
+    """`_defining`'s answer for a (file, name) not looked into yet."""
     text = installed[path] if path in installed else ""
     language = _language_id(path)
     if not text or language is None:
@@ -492,7 +509,7 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
             continue
         target = target_of(ref, path, installed)
         if target is not None and target != path:
-            found = _defining(target, name, document, installed, depth - 1)
+            found = _defining(target, name, document, installed, depth - 1, seen)
             if found:
                 return found
     if not python:
@@ -502,7 +519,7 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
             return [(path, local)]
         target = _js_target(ImportRef(spec, language="javascript"), path, installed) if spec else None
         if local is not None and target is not None and target != path:
-            found = _defining(target, local, document, installed, depth - 1)
+            found = _defining(target, local, document, installed, depth - 1, seen)
             if found:
                 return found
         target = reexported_module(path, name, installed, 0)
@@ -510,7 +527,8 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
         if members:  # ``DomUtils.getText(`` (``hp.DomUtils.getText(``): the members used
             out: list[tuple[str, str]] = []
             for member in members:
-                out += [hit for hit in _defining(target, member, document, installed, depth) if hit not in out]
+                found = _defining(target, member, document, installed, depth - 1, seen)  # a cycle ends
+                out += [hit for hit in found if hit not in out]
             return out
     stars = [r for r in refs if r.star]
     if not python and stars:  # ``export * as ns from "./x"`` offers ``ns``, not x's names
@@ -518,7 +536,7 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
     for ref in stars[:MAX_STARS]:
         target = target_of(ref, path, installed)
         if target is not None and target != path:
-            found = _defining(target, name, document, installed, depth - 1)
+            found = _defining(target, name, document, installed, depth - 1, seen)
             if found:
                 return found
     return []
@@ -527,7 +545,15 @@ def _defining(path: str, name: str, document: str, installed: Mapping[str, str],
 def reexported_module(path: str, name: str, installed: Mapping[str, str], depth: int = FOLLOW_DEPTH) -> Optional[str]:
     """The installed file whose whole module the name `name` of the installed JavaScript or TypeScript file `path`
     is: ``export * as DomUtils from "domutils"``, ``import * as z from "./external"; export { z }``, found through
-    ``export { DomUtils } from "./x"`` and ``export * from "./x"`` re-exports `depth` files deep; else None."""
+    ``export { DomUtils } from "./x"`` and ``export * from "./x"`` re-exports `depth` files deep (each file once, at
+    most MAX_FOLLOWED_FILES; the search ends at the first file defining `name` otherwise); else None."""
+    return _reexported_module(path, name, installed, depth, {path}) or None
+
+
+def _reexported_module(path: str, name: str, installed: Mapping[str, str], depth: int, seen: set[str]
+                       ) -> Optional[str]:
+    """`reexported_module`'s file, "" where `path` defines `name` as something else (the search ends), None where
+    neither it nor its re-exports `depth` deep name it."""
     text = installed[path] if path in installed else ""
     language = _language_id(path)
     if not text or language is None or language == "python":
@@ -535,14 +561,20 @@ def reexported_module(path: str, name: str, installed: Mapping[str, str], depth:
     spec = _namespace_spec(text, name)
     if spec:
         target = _js_target(ImportRef(spec, language="javascript"), path, installed)
-        return target if target != path else None
-    if depth <= 0 or defines(text, language, name):
+        return target if target not in (None, path) else ""
+    if defines(text, language, name):
+        return ""
+    if depth <= 0:
         return None
     refs = _imports(text, language)
     named_only = _named_only(text)
-    for ref in [r for r in refs if name in r.names] + [r for r in refs if r.star and r.module not in named_only]:
+    stars = [r for r in refs if r.star and r.module not in named_only][:MAX_STARS]
+    for ref in [r for r in refs if name in r.names] + stars:
         target = _js_target(ref, path, installed)
-        found = reexported_module(target, name, installed, depth - 1) if target not in (None, path) else None
+        if target is None or target in seen or len(seen) >= MAX_FOLLOWED_FILES:
+            continue
+        seen.add(target)
+        found = _reexported_module(target, name, installed, depth - 1, seen)
         if found is not None:
             return found
     return None
@@ -666,7 +698,7 @@ def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEP
                 seen: Optional[set[str]] = None) -> list[str]:
     """The names a JavaScript or TypeScript file exports besides those it declares: ``export { a as b }`` (``from
     "./x"``) and ``export * as ns from`` names, and what its ``export * from "./x"`` files offer, `depth` deep (each
-    file once)."""
+    file once, at most MAX_FOLLOWED_FILES)."""
     text = installed[path] if path in installed else ""
     language = _language_id(path)
     seen = {path} if seen is None else seen
@@ -677,7 +709,7 @@ def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEP
         named_only = _named_only(text)
         for ref in [r for r in _imports(text, language) if r.star and r.module not in named_only][:MAX_STARS]:
             target = _js_target(ref, path, installed)
-            if target is not None and target not in seen:
+            if target is not None and target not in seen and len(seen) < MAX_FOLLOWED_FILES:
                 seen.add(target)
                 names += [n for n in _ordered_names(installed[target], _language_id(target) or language)
                           if not n.startswith("_")] + _js_exports(target, installed, depth - 1, seen)

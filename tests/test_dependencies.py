@@ -349,6 +349,62 @@ def test_a_default_export_re_exported_by_name_is_the_class_it_names(tmp_path: Pa
         tokenizer: ["Tokenizer.isWhitespace"]}
 
 
+# Two modules each re-exporting the other whole and its names (``export * as B from "./b"`` in a, ``export * as A
+# from "./a"`` in b): the namespaces a document chains through (``A.B.A.fb``) lead back to where they started
+CYCLE = {
+    "node_modules/cyc/package.json": json.dumps({"name": "cyc", "types": "index.d.ts"}),
+    "node_modules/cyc/index.d.ts": 'export * from "./a";\nexport * as A from "./a";\n',
+    "node_modules/cyc/a.d.ts": ('export * from "./b";\nexport * as B from "./b";\n'
+                                "export declare function fa(): void;\n"),
+    "node_modules/cyc/b.d.ts": ('export * from "./a";\nexport * as A from "./a";\n'
+                                "export declare function fb(): void;\n"),
+}
+
+
+def test_namespaces_re_exported_in_a_cycle_end_at_the_names_used(tmp_path: Path) -> None:
+    write(tmp_path, CYCLE)
+    files = installed(tmp_path)
+    a, b = "node_modules/cyc/a.d.ts", "node_modules/cyc/b.d.ts"
+    for text, found in (('import { A } from "cyc";\nA.B.A.B.fa(); A.B.fb();\n', {b: ["fb"], a: ["fa"]}),
+                        ('import * as c from "cyc";\nc.A.B.A.fb();\n', {b: ["fb"]})):
+        assert installed_definitions(refs(text, "typescript")[0], "src/a.ts", text, files) == found, text
+
+
+class CountedReads(dict):
+    """Installed files whose texts count how often each is read."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        super().__init__(files)
+        self.reads: dict[str, int] = {}
+
+    def __getitem__(self, key: str) -> str:
+        self.reads[key] = self.reads.get(key, 0) + 1
+        return super().__getitem__(key)
+
+
+def test_a_name_typed_after_reads_each_file_of_a_diamond_of_star_re_exports_a_few_times() -> None:
+    """Each of 12 files re-exports the same 12 (``export * from``), each of those the same 12 again: a name looked
+    up at each keystroke after ``name.`` reads each file a few times, not once per path to it (144 for the last)."""
+    from fim.member import member_definitions
+
+    folder, n = "node_modules/fan/", 12
+    files = {folder + "package.json": json.dumps({"name": "fan", "types": "index.d.ts"}),
+             folder + "index.d.ts": "".join(f'export * from "./m{i}";\n' for i in range(n))}
+    for i in range(n):
+        files[f"{folder}m{i}.d.ts"] = "".join(f'export * from "./l{j}";\n' for j in range(n))
+        files[f"{folder}l{i}.d.ts"] = "".join(f'export * from "./d{j}";\n' for j in range(n))
+        files[f"{folder}d{i}.d.ts"] = f"export declare const d{i}: number;\n"
+    files[folder + "d0.d.ts"] = 'export * as Kit from "./kit";\n'
+    files[folder + "kit.d.ts"] = "export declare function run(): void;\nexport declare function rest(): void;\n"
+    counted = CountedReads(files)
+    for document in ('import { d5 } from "fan";\nd5.to', 'import { Kit } from "fan";\nKit.ru'):
+        lines = document.split("\n")
+        counted.reads.clear()
+        got = member_definitions(document, lines, 1, len(lines[1]), "typescript", "src/a.ts", counted)
+        assert max(counted.reads.values()) <= 4, sorted(counted.reads.items(), key=lambda kv: -kv[1])[:3]
+    assert got == ("ru", {folder + "kit.d.ts": ["run"]})
+
+
 # @types/node's layout (22.x): one file per built-in, each a ``declare module`` block and its ``node:`` twin.
 TYPES_NODE = {
     "node_modules/@types/node/package.json": json.dumps({
