@@ -99,6 +99,7 @@ _EXPORT_LIST = re.compile(r"export\s*(?:type\s*)?\{([^}]*)\}(?:\s*from\s*[\"']([
 _NAMESPACE_IMPORT = r"(?:import|export)\s+\*\s+as\s+{name}\s+from\s+[\"']([^\"']+)[\"']"
 _STAR_AS = re.compile(r"""export\s+\*\s+as\s+[A-Za-z_$][\w$]*\s+from\s+["']([^"']+)["']""")
 _STAR = re.compile(r"""export\s+\*\s+from\s+["']([^"']+)["']""")
+_JS_NAME = re.compile(r"[A-Za-z_$][\w$]*")  # ``$ZodType`` too
 _STAR_AS_NAME = re.compile(r"""export\s+\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\s""")
 
 
@@ -713,7 +714,7 @@ def _js_exports(path: str, installed: Mapping[str, str], depth: int = FOLLOW_DEP
                 seen.add(target)
                 names += [n for n in _ordered_names(installed[target], _language_id(target) or language)
                           if not n.startswith("_")] + _js_exports(target, installed, depth - 1, seen)
-    return list(dict.fromkeys(n for n in names if n.isidentifier()))
+    return list(dict.fromkeys(n for n in names if _JS_NAME.fullmatch(n)))
 
 
 def namespace_definitions(path: str, names: list[str], document: str,
@@ -744,8 +745,10 @@ MAX_PACKAGE_FILES = 128
 
 @lru_cache(maxsize=MAX_PACKAGE_FILES + 64)
 def _ordered_names(text: str, language: str) -> tuple[str, ...]:
-    """The names `text` defines (`fim.symbols.defined_names`), in the order they first occur in it."""
-    wanted = {n for n in defined_names(text, language) if n.isidentifier()}
+    """The names `text` defines (`fim.symbols.defined_names`), in the order they first occur in it (JavaScript's
+    ``$ZodType`` too)."""
+    script = _family(language) == "javascript"
+    wanted = {n for n in defined_names(text, language) if n.isidentifier() or script and _JS_NAME.fullmatch(n)}
     order: dict[str, None] = {}
     for m in re.finditer(r"[A-Za-z_$][\w$]*", text):
         if m.group() in wanted:

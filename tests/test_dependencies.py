@@ -405,6 +405,19 @@ def test_a_name_typed_after_reads_each_file_of_a_diamond_of_star_re_exports_a_fe
     assert got == ("ru", {folder + "kit.d.ts": ["run"]})
 
 
+def test_a_modules_names_through_export_star_keep_dollar_names(tmp_path: Path) -> None:
+    """zod 4's core: ``$ZodType``, ``$brand`` are JavaScript names (Python's str.isidentifier says no to ``$``)."""
+    from fim.dependencies import module_names
+
+    write(tmp_path, {"node_modules/zcore/package.json": json.dumps({"name": "zcore", "types": "index.d.ts"}),
+                     "node_modules/zcore/index.d.ts": ('export * from "./core";\ndeclare const brand: unique symbol;\n'
+                                                       "export { brand as $brand };\n"),
+                     "node_modules/zcore/core.d.ts": ("export declare class $ZodType {\n    parse(x: unknown): void;\n"
+                                                      "}\nexport declare function clone(x: unknown): unknown;\n")})
+    names = module_names(ImportRef("zcore", language="typescript"), "src/a.ts", installed(tmp_path))
+    assert {"$brand", "$ZodType", "clone"} <= set(names), names
+
+
 # @types/node's layout (22.x): one file per built-in, each a ``declare module`` block and its ``node:`` twin.
 TYPES_NODE = {
     "node_modules/@types/node/package.json": json.dumps({
