@@ -884,3 +884,18 @@ def test_cargos_and_gos_caches_are_found_from_the_environment_even_before_they_e
     write(tmp_path / "cargo" / "registry" / "src" / INDEX, {"memchr-2.5.0/src/lib.rs": "pub fn memchr() {}\n"})
     assert files["cargo-registry/"] == INDEX + "/"
     assert files[f"cargo-registry/{INDEX}/memchr-2.5.0/src/lib.rs"] == "pub fn memchr() {}\n"
+
+
+def test_a_file_of_unclosed_export_braces_is_read_in_linear_time(tmp_path: Path) -> None:
+    """Each ``export{`` read up to the next ``}``, across lines: 14,000 lines of ``export{a,`` (140 KB, lines short
+    enough to be read) took 26 s (quadratic, the regex twice); up to the next brace, 0.4 s."""
+    import time
+
+    from fim.dependencies import module_names
+
+    write(tmp_path, {"node_modules/broken/package.json": json.dumps({"name": "broken", "main": "index.js"}),
+                     "node_modules/broken/index.js": ("export { run as go } from './run.js';\n"
+                                                      + "export{a,\n" * 14_000)})
+    started = time.perf_counter()
+    names = module_names(ImportRef("broken", language="javascript"), "src/a.js", installed(tmp_path))
+    assert "go" in names and time.perf_counter() - started < 4
