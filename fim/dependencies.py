@@ -20,8 +20,9 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
 "./types"`` and ``export { default as Tokenizer } from "./Tokenizer.js"`` in a ``.d.ts``; a module re-exported
 whole, ``export * as DomUtils from "domutils"``, with the names used as ``DomUtils.getText``, `reexported_module`;
 a submodule imported by name, ``from pkg import mod``, with the names used as
-``mod.name``; a name used through a chain of installed submodules, ``np.linalg.norm``: `fim.pychains`), stub
-files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
+``mod.name``; a name used through a chain of installed submodules, ``np.linalg.norm``: `fim.pychains`;
+FOLLOW_DEPTH files deep, each file looked into once per name sought, so re-exports in a cycle or a diamond of
+``export *`` files cost each file once), stub files first: ``.pyi`` and ``NAME-stubs`` packages for Python, ``.d.ts``
 declarations (package.json ``types``/``typings``/``exports`` types conditions, ``typesVersions``, ``index.d.ts``,
 ``@types/NAME``; an installed package's own dependencies also in pnpm's hoisted ``node_modules/.pnpm/node_modules``)
 for JavaScript and TypeScript, where a Node built-in (``fs``, ``node:fs``, ``fs/promises``) is its
