@@ -74,7 +74,8 @@ class Settings:
     gpu_layers: Optional[int] = _setting(
         None, "gpuLayers", "model layers offloaded to the GPU; null: all of them when llama.cpp was built with a "
         "GPU backend, else 0", minimum=0, maximum=100_000, nullable=True)
-    flash_attention: str = _setting("auto", "flashAttention", "llama.cpp flash attention",
+    flash_attention: str = _setting("auto", "flashAttention", "llama.cpp flash attention; auto: off on a CPU for "
+                                    "models without grouped key/value heads, else llama.cpp's choice",
                                     choices=("auto", "on", "off"))
     kv_cache_type: str = _setting("f16", "kvCacheType", "KV cache precision: q8_0 or q4_0 fit a window in about "
                                   "half or a third of the memory", choices=("f16", "q8_0", "q4_0"))

@@ -206,7 +206,7 @@ class LocalEngine:
             cparams.n_threads = threads
             cparams.n_threads_batch = threads
             cparams.no_perf = True
-            cparams.flash_attn_type = FLASH_ATTENTION[self.flash_attention]
+            cparams.flash_attn_type = FLASH_ATTENTION[self._attention(shape)]
             cparams.type_k = cparams.type_v = KV_TYPES[self.kv_cache_type]
             ctx = llama_cpp.llama_init_from_model(self._model, cparams)
             if ctx:
@@ -219,6 +219,18 @@ class LocalEngine:
                 raise ModelLoadError(f"llama.cpp could not create a context of {n_ctx} tokens ({detail}); "
                                      f"free memory or use a smaller model")
             n_ctx = max(MIN_CTX, n_ctx // 2)
+
+    def _attention(self, shape: AttentionShape) -> str:
+        """`flashAttention` as llama.cpp gets it: "auto" is off on a CPU with an f16 cache for a model whose every
+        query head has a key/value head of its own (no GQA: DeepSeek-Coder 1.3B and 6.7B, CodeLlama 7B and 13B),
+        where llama.cpp's plain attention generated in 0.45x flash attention's time with 8,000 tokens in the window
+        (the 1.3B shape, 1 thread) while Gemma 3's grouped heads took 1.5x (`python -m benchmarks.kv_types`);
+        llama.cpp's own choice elsewhere (a GPU, a quantized cache, grouped heads)."""
+        on_cpu = self.gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload()
+        ungrouped = shape.n_head_kv == shape.n_head
+        if self.flash_attention == "auto" and on_cpu and self.kv_cache_type == "f16" and ungrouped:
+            return "off"
+        return self.flash_attention
 
     def meta(self, key: str) -> Optional[str]:
         buf = ctypes.create_string_buffer(512)
