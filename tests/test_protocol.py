@@ -88,10 +88,15 @@ def test_hostile_text_is_served(raw: RawServer, workspace: Path) -> None:
 def test_an_inline_item_past_the_line_end_is_placed_at_its_end(raw: RawServer, workspace: Path) -> None:
     """A position past the end of its line was completed at the line's end, but the item's range echoed the
     position asked for: a range outside the document, where a client may place the text or drop it."""
-    uri = (workspace / "past_end.py").as_uri()
-    open_doc(raw, uri, "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n")
-    items = raw.request(460, "textDocument/inlineCompletion", inline_params(uri, 3, 999), 60)["result"]["items"]
-    assert items and items[0]["range"] == {"start": {"line": 3, "character": 16}, "end": {"line": 3, "character": 16}}
+    placed = []
+    # several last lines: the synthetic model's output is noise, which post-processing may cut to nothing at one
+    for number, last in enumerate(("print(add(1, 2))", "total = add(3, 4)", "x = add")):
+        uri = (workspace / f"past_end{number}.py").as_uri()
+        open_doc(raw, uri, f"def add(a, b):\n    return a + b\n\n{last}\n")
+        items = raw.request(460 + number, "textDocument/inlineCompletion", inline_params(uri, 3, 999), 60)
+        end = {"line": 3, "character": len(last)}
+        placed += [item["range"] == {"start": end, "end": end} for item in items["result"]["items"]]
+    assert placed and all(placed), placed
 
 
 def test_a_long_run_of_letters_is_served(raw: RawServer, workspace: Path) -> None:
