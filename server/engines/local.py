@@ -224,7 +224,8 @@ class LocalEngine:
         """`flashAttention` as llama.cpp gets it: "auto" is off on a CPU with an f16 cache for a model whose every
         query head has a key/value head of its own (no GQA: DeepSeek-Coder 1.3B and 6.7B, CodeLlama 7B and 13B),
         where llama.cpp's plain attention generated in 0.45x flash attention's time with 8,000 tokens in the window
-        (the 1.3B shape, 1 thread) while Gemma 3's grouped heads took 1.5x (`python -m benchmarks.kv_types`);
+        (the 1.3B shape, 1 thread of a busy machine; 2 threads of a quiet one: the same) while Gemma 3's grouped
+        heads took 1.5x (`python -m benchmarks.kv_types`);
         llama.cpp's own choice elsewhere (a GPU, a quantized cache, grouped heads)."""
         on_cpu = self.gpu_layers == 0 or not llama_cpp.llama_supports_gpu_offload()
         ungrouped = shape.n_head_kv == shape.n_head
