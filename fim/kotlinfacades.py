@@ -74,11 +74,14 @@ def facade_entries(listing: str, source: bool) -> list[str]:
     return [n for n in listing.split("\n") if n.endswith("Kt.class") and "$" not in n and "__" not in n][:MAX_FACADES]
 
 
-def facade_keys(jar: str, folder: str, entry: str, installed: Mapping[str, str]) -> list[str]:
-    """The stub keys of the facade class `entry` (``CollectionsKt.class``) of the binary `jar`'s package `folder`,
-    then, for a multi-file facade whose parts it inherits (``-Xmultifile-parts-inherit``, kotlin-stdlib's: ``public
-    final class CollectionsKt extends CollectionsKt___CollectionsKt {}`` declares nothing itself), each part up the
-    chain it extends (``CollectionsKt___CollectionsKt extends CollectionsKt___CollectionsJvmKt``...)."""
+def facade_keys(jar: str, folder: str, entry: str, installed: Mapping[str, str], source: bool = False) -> list[str]:
+    """The keys of a `facade_entries` entry of `jar`'s package `folder`: a sources jar's ``.kt`` file itself; the
+    stub of a binary jar's facade class `entry` (``CollectionsKt.class``), then, for a multi-file facade whose parts
+    it inherits (``-Xmultifile-parts-inherit``, kotlin-stdlib's: ``public final class CollectionsKt extends
+    CollectionsKt___CollectionsKt {}`` declares nothing itself), each part up the chain it extends
+    (``CollectionsKt___CollectionsKt extends CollectionsKt___CollectionsJvmKt``...)."""
+    if source:
+        return [f"{jar}!/{folder}{entry}"]
     stem = entry[:-len(".class")]
     keys = [f"{jar}!/{folder}{stem}.java"]
     while len(keys) <= MAX_PARTS:
@@ -107,7 +110,7 @@ def facade_definitions(package: str, names: Sequence[str], jars: Sequence[tuple[
             if not jar or f"{jar}!/{folder}" not in installed:
                 continue
             for entry in facade_entries(installed[f"{jar}!/{folder}"], source):
-                for key in [f"{jar}!/{folder}{entry}"] if source else facade_keys(jar, folder, entry, installed):
+                for key in facade_keys(jar, folder, entry, installed, source):
                     members = declared(installed[key], source) if key in installed else {}
                     for name in [n for n in left if n in members]:
                         if limit and count >= limit:

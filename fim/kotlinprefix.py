@@ -173,7 +173,7 @@ def _package_facades(package: str, current_path: str, installed: Mapping[str, st
             if not jar or f"{jar}!/{folder}" not in installed:
                 continue
             for entry in facade_entries(installed[f"{jar}!/{folder}"], source):
-                for key in [f"{jar}!/{folder}{entry}"] if source else facade_keys(jar, folder, entry, installed):
+                for key in facade_keys(jar, folder, entry, installed, source):
                     text = installed[key] if key in installed else ""
                     if text:
                         out.append((key, text, "kt" if source else "stub"))
