@@ -162,7 +162,8 @@ def run_server(args: argparse.Namespace, model: Path, file: Path, workspace: Pat
     `gpu_layers` None offloads every layer (deepfim's default where llama.cpp has a GPU backend)."""
     text, indent, body = blank_line(file, line)
     options = {"contextSize": args.ctx, "maxTokens": args.max_tokens, "timeBudgetMs": 600_000,
-               "lineInPrefix": args.line_in_prefix, "gpuLayers": gpu_layers}
+               "lineInPrefix": args.line_in_prefix, "gpuLayers": gpu_layers,
+               "flashAttention": args.flash_attention}
     if args.threads:
         options["threads"] = args.threads
     session = open_session(str(model), workspace, options)
@@ -239,7 +240,8 @@ def run_floor(args: argparse.Namespace, model: Path, keystrokes: list[Keystroke]
     """Only the changed tokens and the generated ones, with raw llama_decode; returns the KV bytes."""
     from server.engines.local import LocalEngine as Engine
 
-    engine = Engine(model, n_ctx=args.ctx, n_threads=args.threads, gpu_layers=gpu_layers)
+    engine = Engine(model, n_ctx=args.ctx, n_threads=args.threads, gpu_layers=gpu_layers,
+                    flash_attention=args.flash_attention)
     kv_bytes = engine.kv_cache_bytes()
     previous: Optional[list[int]] = None
     for stroke in keystrokes:
@@ -377,6 +379,9 @@ def typing_target(args: argparse.Namespace) -> tuple[Path, Path, int]:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = typing_parser(__doc__ or "", ctx=16384, keystrokes=40)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--flash-attention", choices=("auto", "on", "off"), default="auto",
+                        help="the flashAttention setting of deepfim and the floor (default auto, the server's default; "
+                             "the naive baseline keeps llama-cpp-python's own)")
     parser.add_argument("--seek-suggestion", type=int, default=12,
                         help="when no suggestion is shown at the end, type up to this many more characters "
                              "until one is, to measure typing through it (default 12)")
