@@ -116,6 +116,8 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
     from tests.llama_server import LlamaServer
 
     extra = ["--cache-reuse", "256", "--no-cache-idle-slots"]
+    if args.server_flash_attention:
+        extra += ["--flash-attn", args.server_flash_attention]
     if args.kv_unified:  # one KV buffer for every slot, each slot still held to --ctx tokens
         extra += ["--kv-unified", "--kv-unified-per-slot", str(args.ctx)]
     print(f"llama-server: -np {len(files)}, {args.ctx} tokens per slot, {args.server_threads} threads, "
@@ -282,6 +284,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--editors", type=int, default=4, help="simulated editors (4), one server slot each")
     parser.add_argument("--server-threads", type=int, default=2, help="llama-server threads (2)")
     parser.add_argument("--server-log", type=Path, help="keep llama-server's log in this file")
+    parser.add_argument("--server-flash-attention", choices=("on", "off", "auto"),
+                        help="llama-server's --flash-attn (default: not passed, the server's own auto)")
     parser.add_argument("--kv-unified", action="store_true",
                         help="start llama-server with one KV buffer shared by the slots (--kv-unified), each "
                              "slot held to --ctx tokens (--kv-unified-per-slot)")
