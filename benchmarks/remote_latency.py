@@ -76,14 +76,6 @@ def server_tokens(server: Any) -> int:
     return int(server.metric("llamacpp:prompt_tokens_total"))
 
 
-def settle(server: Any, quiet_s: float = 0.4) -> None:
-    """Wait until the server has nothing to do (background work a client started after answering
-    included), so that the next measurement is alone on it."""
-    time.sleep(quiet_s)
-    while server.metric("llamacpp:requests_processing") > 0:
-        time.sleep(0.05)
-
-
 def slot_choices(log: str) -> list[tuple[int, str]]:
     """(slot, how) for every slot the server chose in this part of its log: by "id" (the request
     named it), "LCP similarity" (the idle slot whose cached prompt shares most of its prefix with
@@ -369,7 +361,7 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
         vim = LlamaVim(server.url, args.max_tokens, random.Random(args.seed))
         started = time.perf_counter()
         prime_ring(vim, file, workspace, lines, line)
-        settle(server)
+        server.settle()  # background work a client started after answering included
         print(f"llama.vim ring: {len(vim.ring)} chunks, {sum(len(c.data) for c in vim.ring)} lines, "
               f"warm-up {time.perf_counter() - started:.1f} s", flush=True)
         options = {"engine": server.url, "contextSize": args.ctx, "maxTokens": args.max_tokens,
@@ -397,7 +389,7 @@ def run(args: argparse.Namespace, model: Path, file: Path, workspace: Path, line
                 else:
                     same = max(1, ours[-1].generated) if args.match_generation and count else None
                     theirs.append(vim.fim(lines, line, x, typed, same))
-                settle(server)
+                server.settle()
                 spent = server_tokens(server) - before
                 if who == "deepfim":
                     ours_server.append(spent)

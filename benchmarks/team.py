@@ -49,7 +49,7 @@ from lsprotocol import types
 
 from benchmarks.latency import (Keystroke, Typist, blank_line, default_file, open_session, pick_line,
                                 resolve_model, row, typing_parser)
-from benchmarks.remote_latency import keep_log, log_since, server_tokens, settle, slot_choices
+from benchmarks.remote_latency import keep_log, log_since, server_tokens, slot_choices
 from benchmarks.stats import percentile
 from server.settings import Settings
 
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
             print("\ncold: every editor's first completion at once", flush=True)
             before = server_tokens(server)
             at_once(editors, first_completion)
-            settle(server)
+            server.settle()
             for editor in editors:
                 editor.alone_server.append((server_tokens(server) - before) // len(editors))
                 print(f"{row(0, editor.alone[-1])}  ({editor.name})", flush=True)
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
                     first_completion(editor)
                 else:
                     editor.alone.append(editor.type_char(count))
-                settle(server)
+                server.settle()
                 editor.alone_server.append(server_tokens(server) - before)
                 print(f"{row(count, editor.alone[-1])}  server {editor.alone_server[-1]:5d}  ({editor.name})",
                       flush=True)
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace, model: Path, workspace: Path, files: list[Path
 
         at_once(editors, type_on)
         wall = time.perf_counter() - started
-        settle(server)
+        server.settle()
         team_tokens = server_tokens(server) - before
         team_log = log_since(server, log_start)
         for editor, seen in zip(editors, complaints_before):

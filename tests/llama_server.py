@@ -118,6 +118,14 @@ class LlamaServer:
                     return float(line.rsplit(" ", 1)[1])
         raise KeyError(name)
 
+    def settle(self, quiet_s: float = 0.4, timeout_s: Optional[float] = None) -> None:
+        """Wait `quiet_s`, then until the server has no request in progress (one whose stream a client
+        closed included: the server notices that late on a busy machine), at most `timeout_s` more."""
+        time.sleep(quiet_s)
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while self.metric("llamacpp:requests_processing") > 0 and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.05)
+
     def close(self) -> None:
         self.stop()
         self.log.close()

@@ -165,10 +165,7 @@ def test_each_session_keeps_its_slot_on_a_shared_server(gemma_model: Path) -> No
         late = engines[3]  # every slot taken: the server chooses, a finished request names its choice
         late.generate(prompts[3], 400, never, stop_at=first_token)
         assert late.slot is None
-        time.sleep(0.5)  # the pause after which deepfim prefills
-        deadline = time.monotonic() + 30  # a busy machine's server notices the closed stream later
-        while server.metric("llamacpp:requests_processing") > 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        server.settle(0.5, timeout_s=30)  # the pause after which deepfim prefills, and the close noticed
         assert late.prefill(prompts[3], never)[1] <= 8  # sent, since the slot is still to be learned
         assert late.slot in {engine.slot for engine in engines[:3]}
         for engine in engines:
