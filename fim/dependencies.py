@@ -68,7 +68,7 @@ from fim.crates import crate_definitions, crate_names
 from fim.gems import gem_definitions, gem_names
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
-from fim.jars import jar_definitions
+from fim.jars import class_members, jar_definitions
 from fim.languages.javascript import subpath_targets
 from fim.memo import text_memo
 from fim.namespaces import chained_uses
@@ -657,7 +657,8 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
     """The public names the installed module `ref` imports offers (what may follow ``alias.``), in the order of its
     files (Go: the file defining the most of `ref.names`, those the document uses, first, then the most names), at
     most MAX_OFFERED (Rust: its crate's or module's file's, `fim.crates.crate_names`; Ruby: qualified, ``Rack::Head``,
-    `fim.gems.gem_names`); [] for a language without them (PHP) or a module not installed."""
+    `fim.gems.gem_names`; Java, Kotlin: a class's public members, `fim.jars.class_members`); [] for a language
+    without them (PHP) or a module not installed."""
     family = _family(ref.language)
     if family == "python":
         entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
@@ -669,6 +670,8 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
         return crate_names(ref, current_path, installed)[:MAX_OFFERED]
     elif family == "ruby":
         return gem_names(ref, current_path, installed)[:MAX_OFFERED]
+    elif family == "jvm":  # a class's public members: ``StringUtils.``
+        return class_members(ref.module, current_path, installed)[1][:MAX_OFFERED]
     elif family == "go":
         package = _go_package(ref.module, current_path, installed)
         listing = installed[package] if package is not None and package in installed else ""

@@ -24,7 +24,8 @@ The jars come through `fim.dependencies`' `installed` mapping (never iterated), 
 
 `jar_definitions` maps ``import org.apache.commons.lang3.StringUtils;`` to that class's file in the first jar
 holding it (jars whose group prefixes the import's package first), with the names the document uses: its
-members used as ``StringUtils.isEmpty`` (the class's header and those members' lines), else the class itself
+members used as ``StringUtils.isEmpty`` (the class's header and those members' lines; not a member being typed,
+``StringUtils.ind``, which `fim.member` brings as a snippet of its own from `class_members`), else the class itself
 (a stub) or its public members (a source: its first MAX_OUTLINE members' signatures, the bodies left out);
 ``import static a.b.C.m`` to ``m`` in ``C``; ``import a.b.*`` to the classes of ``a.b`` the document uses. In a
 Kotlin file, an import of a lowercase name no class has (``import kotlinx.coroutines.launch``) and a package
@@ -59,7 +60,6 @@ JARS_SECONDS = 2.0  # a build file's jars found are reused this long (as the ser
 _JARS: dict[tuple, tuple[Mapping[str, str], tuple[tuple[str, str, str], ...]]] = {}
 _DEPENDENCIES: dict[tuple, tuple[Mapping[str, str], tuple[Coordinate, ...]]] = {}
 MAX_STAR_CLASSES = 16  # class names a package import (``a.b.*``) is looked up for
-MAX_PREFIXED = 8  # members a name being typed (``StringUtils.is``) stands for
 MAX_OUTLINE = 48  # members of a source file's class listed where the document uses none yet
 MAX_VALUE = 256  # characters of a ``${property}``'s expansion (a version, a group)
 _PART = re.compile(r"[A-Za-z0-9_.\-]+\Z")
@@ -96,17 +96,68 @@ def jar_definitions(ref: ImportRef, current_path: str, document: str,
                 found.setdefault(key, []).extend(m for m in members if m not in found[key])
         return found
     parts = ref.module.split(".")
-    if len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") and parts[1] != "inject" or \
-            not all(p.isidentifier() for p in parts):
+    found = _class_file(parts, current_path, installed)
+    if found is None:
+        package = parts[:-1]
+        if is_kotlin(current_path) and _listed(parts) and parts[-1][:1].islower() and not parts[-2][:1].isupper():
+            # ``import kotlinx.coroutines.launch``: a file facade's function
+            return facade_definitions(".".join(package), [parts[-1]], _package_jars(package, package, current_path,
+                                                                                    installed), installed)
         return {}
-    jars = dependency_jars(current_path, installed)
-    if not jars:
-        return {}
-    package = ".".join(parts[:-1])
+    key, whole, source = found
+    if ref.names and whole and ref.names != (parts[-1],) and not ref.star:
+        return {key: list(ref.names)}  # ``import static a.b.C.member``
+    # the members used as ``StringUtils.isEmpty``, else the class (or the nested one) itself: the class asked for
+    # by name is its whole body (a stub of hundreds of methods), its members are their lines
+    alias = parts[-1]
+    members = list(uses(document, [alias])[alias][:MAX_MEMBERS])
+    if members and whole:
+        members = _declared_or_unknown(members, installed[key], parts[-1])
+        if not members:
+            return {}  # its one use is a member being typed (``StringUtils.ind``): `fim.member` brings the class
+    if not members and whole and source:
+        # none used yet: a long class's source would show its head only, its members' signatures help
+        members = _public_members(installed[key], parts[-1])
+    return {key: members or [parts[-1]]}
+
+
+def class_members(module: str, current_path: str, installed: Mapping[str, str]) -> tuple[str, list[str]]:
+    """(the jar entry key of the class `module` names, ``a.b.StringUtils``, its public and protected members in
+    file order, the constructors not): what may follow ``StringUtils.``; ("", []) for a JDK class, one no
+    dependency jar holds, or a nested class whose file is its outer class's source."""
+    parts = module.split(".")
+    found = _class_file(parts, current_path, installed)
+    if found is None or not found[1]:
+        return "", []
+    return found[0], list(_declared(installed[found[0]], parts[-1]))
+
+
+def _listed(parts: list[str]) -> bool:
+    """Whether `parts` may be a dependency's package or class: not the JDK's (``javax.inject`` is a jar's)."""
+    return len(parts) >= 2 and (parts[0] not in ("java", "javax", "jdk", "sun", "kotlin") or parts[1] == "inject") \
+        and all(p.isidentifier() for p in parts)
+
+
+def _package_jars(folder: list[str], package: list[str], current_path: str,
+                  installed: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The dependency jars holding the folder `folder` (``a/b/``), those whose group prefixes `package` first."""
+    path, prefix = "/".join(folder) + "/", ".".join(package)
+    jars = [j for j in dependency_jars(current_path, installed) if any(jar and f"{jar}!/{path}" in installed
+                                                                        for jar in j[1:])]
+    jars.sort(key=lambda jar: not prefix.startswith(jar[0]))
+    return jars
+
+
+def _class_file(parts: list[str], current_path: str,
+                installed: Mapping[str, str]) -> Optional[tuple[str, bool, bool]]:
+    """(the jar entry key of the file of the class ``a.b.C`` or ``a.b.C.Inner`` (`parts`), whether that file is
+    the named class's own (not its outer class's source), whether it is a source) in the first dependency jar
+    holding it; None for the JDK's classes and those no dependency jar holds."""
+    if not _listed(parts):
+        return None
     # the jars holding the package's folder (``a/b/`` of ``a.b.C``, of ``a.b.C.Inner``): one look-up a jar
-    folder = "/".join(parts[:-2] if len(parts) > 2 and parts[-2][:1].isupper() else parts[:-1]) + "/"
-    jars = [j for j in jars if any(jar and f"{jar}!/{folder}" in installed for jar in j[1:])]
-    jars.sort(key=lambda jar: not package.startswith(jar[0]))
+    jars = _package_jars(parts[:-2] if len(parts) > 2 and parts[-2][:1].isupper() else parts[:-1], parts[:-1],
+                         current_path, installed)
     # ``a.b.C`` or ``a.b.C.Inner`` (the longest prefix that is a class: its file)
     for n in range(len(parts), max(1, len(parts) - 2), -1):
         entry = "/".join(parts[:n])
@@ -115,39 +166,20 @@ def jar_definitions(ref: ImportRef, current_path: str, document: str,
             candidates = dict.fromkeys(((sources, entry), (binary, nested), (binary, entry)))
             key = next((f"{jar}!/{name}.java" for jar, name in candidates
                         if jar and f"{jar}!/{name}.java" in installed), None)
-            if key is None:
-                continue
-            if ref.names and n == len(parts) and ref.names != (parts[-1],) and not ref.star:
-                return {key: list(ref.names)}  # ``import static a.b.C.member``
-            # the members used as ``StringUtils.isEmpty``, else the class (or the nested one) itself: the class
-            # asked for by name is its whole body (a stub of hundreds of methods), its members are their lines
-            alias = parts[-1]
-            members = list(uses(document, [alias])[alias][:MAX_MEMBERS])
-            if key.endswith(f"!/{nested}.java"):
-                n = len(parts)  # the nested class's own stub
-            if members and n == len(parts):
-                members = _completed(members, installed[key], parts[-1])
-            if not members and n == len(parts) and key.startswith(sources + "!/"):
-                # none used yet: a long class's source would show its head only, its members' signatures help
-                members = _public_members(installed[key], parts[-1])
-            return {key: members or [parts[-1]]}
-    if is_kotlin(current_path) and parts[-1][:1].islower() and not parts[-2][:1].isupper():
-        return facade_definitions(package, [parts[-1]], jars, installed)  # ``import kotlinx.coroutines.launch``
-    return {}
+            if key is not None:
+                # ``a.b.C.Inner`` in a binary jar: the nested class's own stub
+                return key, n == len(parts) or key.endswith(f"!/{nested}.java"), bool(sources) and \
+                    key.startswith(sources + "!/")
+    return None
 
 
 def _facade_definitions(package: str, names: tuple[str, ...], current_path: str, installed: Mapping[str, str],
                         limit: int) -> dict[str, list[str]]:
     """`fim.kotlinfacades.facade_definitions` in the dependency jars holding the package's folder."""
     parts = package.split(".")
-    if not names or len(parts) < 2 or parts[0] in ("java", "javax", "jdk", "sun", "kotlin") or \
-            not all(p.isidentifier() for p in parts):
+    if not names or not _listed(parts) or parts[0] == "javax":
         return {}
-    folder = "/".join(parts) + "/"
-    jars = [j for j in dependency_jars(current_path, installed) if any(jar and f"{jar}!/{folder}" in installed
-                                                                        for jar in j[1:])]
-    jars.sort(key=lambda jar: not package.startswith(jar[0]))
-    return facade_definitions(package, names, jars, installed, limit)
+    return facade_definitions(package, names, _package_jars(parts, parts, current_path, installed), installed, limit)
 
 
 _CLASS_USE = re.compile(r"(?<![\w$.])([A-Z][\w$]*[a-z][\w$]*)\s*(?=\.\s*[A-Za-z_$]|\(|<|\s+[a-z_$][\w$]*\s*[=;,)])"
@@ -174,23 +206,24 @@ _MEMBER = re.compile(r"^[ \t]{1,8}(?:public|protected)\b[^=;(\n]*?(?<![\w$])([A-
 
 
 @lru_cache(maxsize=16)
+def _declared(text: str, name: str) -> tuple[str, ...]:
+    """The public and protected members of the class `name` in its source or stub `text`, in file order (its
+    constructors not)."""
+    return tuple(m for m in dict.fromkeys(_MEMBER.findall(text)) if m != name)
+
+
 def _public_members(text: str, name: str) -> list[str]:
-    """The public and protected members of the class `name` in its source `text`, in file order (its
-    constructors not), at most MAX_OUTLINE: what a class none of whose members a document uses yet offers."""
-    return [m for m in dict.fromkeys(_MEMBER.findall(text)) if m != name][:MAX_OUTLINE]
+    """The first MAX_OUTLINE of `_declared`: what a class none of whose members a document uses yet offers."""
+    return list(_declared(text, name)[:MAX_OUTLINE])
 
 
-def _completed(members: list[str], text: str, name: str) -> list[str]:
-    """`members` (the class `name`'s members a document uses) with one the class does not declare but begins some
-    of its public members' names (``StringUtils.is`` typed at the cursor) standing for the first MAX_PREFIXED of
-    those (``isEmpty``, ``isBlank``...): its brief would hold nothing; a name no member begins is kept as it is."""
-    declared = [m for m in dict.fromkeys(_MEMBER.findall(text)) if m != name]
+def _declared_or_unknown(members: list[str], text: str, name: str) -> list[str]:
+    """`members` (the class `name`'s members a document uses) without those the class does not declare but that
+    begin some of its public members' names: ``StringUtils.ind`` typed at the cursor, whose members come as a
+    snippet of their own (`fim.member`); a name no public member begins (an enum's constant) is kept."""
+    declared = _declared(text, name)
     known = set(declared)
-    out: list[str] = []
-    for member in members:
-        begun = [m for m in declared if m.startswith(member)][:MAX_PREFIXED] if member not in known else []
-        out.extend(m for m in begun or [member] if m not in out)
-    return out
+    return [m for m in members if m in known or not any(d.startswith(m) for d in declared)]
 
 
 def dependency_jars(current_path: str, installed: Mapping[str, str]) -> list[tuple[str, str, str]]:

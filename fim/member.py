@@ -10,6 +10,9 @@ maps them to the installed files defining them, as `fim.dependencies.installed_d
 where more than MAX_NAMES start so (``ts.|``: thousands), those the project's other files use first (`fim.popular`).
 Python's qualifier may be a chain through installed submodules, or a submodule imported by name (``np.linalg.no|``,
 ``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe.
+In Java and Kotlin the qualifier is an imported class (``StringUtils.ind|``: ``import a.b.StringUtils;``, else a
+package import ``a.b.*`` whose package a dependency jar holds it in) and the names offered are its public members
+(`fim.jars.class_members`).
 In JavaScript and TypeScript a name imported from a package whose declarations make it a namespace, enum or class
 (``window.showInf|``, ``vscode.window.|``, ``ts.SyntaxKind.Ide|``) brings that declaration's members first
 (`fim.namespaces`); a name the package re-exports as a whole module (``DomUtils.getT|``, ``hp.DomUtils.getT|``:
@@ -29,6 +32,7 @@ from fim.gems import probed_require
 from fim.dependencies import (MAX_NAMES, installed_definitions, module_names, namespace_definitions, namespace_names,
                               node_entry, reexported_module)
 from fim.imports import ImportRef, imported_modules
+from fim.jars import class_members
 from fim.popular import Ranker
 from fim.pychains import chain_member_definitions
 from fim.namespaces import CHAIN, local_names, namespace_member_definitions
@@ -75,6 +79,8 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     start, qualifier, typed = found
     if ref is None and entry is not None and entry.family == "ruby":  # ``Rack::``: the require owning the path
         ref = probed_require(document, lines[cursor_line][:start] + PROBE, PROBE)
+    if ref is None and entry is not None and entry.family == "jvm":  # ``StringUtils.ind``: the class imported
+        ref = _imported_class(document, language, qualifier, current_path, installed)
     if ref is None:
         return typed, {}
     offered = module_names(ref, current_path, installed)
@@ -113,6 +119,19 @@ def _reexported_namespace(document: str, before_cursor: str, language: str, curr
     names = [n for n in offered if n.startswith(typed)] or offered
     names = rank(names, name, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
     return typed, namespace_definitions(target, names, document, installed) if names else {}
+
+
+def _imported_class(document: str, language: str, name: str, current_path: str,
+                    installed: Mapping[str, str]) -> Optional[ImportRef]:
+    """The Java or Kotlin import of the class `name` (``import a.b.StringUtils;``, else the first ``import a.b.*;``
+    whose package a dependency jar holds it in); None where no import names it."""
+    refs = imported_modules(document, language)
+    named = next((r for r in refs if not r.star and r.names == (name,) and r.module.endswith("." + name)), None)
+    if named is not None:
+        return named
+    return next((replace(r, module=f"{r.module[:-2]}.{name}", names=(), star=False) for r in refs
+                 if r.module.endswith(".*") and class_members(f"{r.module[:-2]}.{name}", current_path, installed)[0]),
+                None)
 
 
 def _probe(lines: Sequence[str], cursor_line: int, start: int) -> str:

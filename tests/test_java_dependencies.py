@@ -521,20 +521,35 @@ def test_a_jar_entry_whose_compressed_data_is_broken_reads_as_nothing(tmp_path: 
     assert files[key] == ""
 
 
-def test_a_member_being_typed_stands_for_the_members_it_begins(tmp_path: Path) -> None:
-    """``Invoice.to`` typed at the cursor: no member of that name, the members it begins (``total``) come instead
-    of nothing; a name no member begins stays as it is."""
+def test_a_member_being_typed_comes_as_a_snippet_of_its_own(tmp_path: Path) -> None:
+    """``Invoice.to`` typed at the cursor: the members it begins (``total``) come as a snippet of their own
+    (`fim.member`), and the class's snippet for the members used (``of``) stays byte-identical at each letter, so
+    the engine reads the member's snippet alone again; a name no member begins (an enum's constant) stays."""
     maven = tmp_path / "m2"
     jar(maven / "com/example/billing/2.4/billing-2.4.jar", {"com/example/billing/Invoice.class": INVOICE_DEBUG})
-    document = DOCUMENT.replace("return Invoice.\n", "return Invoice.to\n")
     write(tmp_path / "ws", {"pom.xml": PARENT_POM, "shop/pom.xml": POM,
-                            "shop/src/main/java/com/acme/shop/Checkout.java": document})
+                            "shop/src/main/java/com/acme/shop/Checkout.java": DOCUMENT})
     files = installed(tmp_path, maven)
     path = "shop/src/main/java/com/acme/shop/Checkout.java"
     key = "maven-repository/com/example/billing/2.4/billing-2.4.jar!/com/example/billing/Invoice.java"
-    assert installed_definitions(imported_modules(document, "java")[0], path, document, files) == {
-        key: ["of", "total"]}
-    snippets = select_context(path, document, 8, {path: document}, [], None, 6000, (0, 10), installed=files)
-    assert "public BigDecimal total();" in {s.source: s.text for s in snippets}[key]
+    typed = DOCUMENT.replace("return Invoice.\n", "return Invoice.to\n")
+    assert installed_definitions(imported_modules(typed, "java")[0], path, typed, files) == {key: ["of"]}
     unknown = DOCUMENT.replace("return Invoice.\n", "return Invoice.zz\n")
     assert installed_definitions(imported_modules(unknown, "java")[0], path, unknown, files) == {key: ["of", "zz"]}
+    only = typed.replace("Invoice.of(id, \"book\")", "null")  # its one use the member typed: the member's snippet
+    assert installed_definitions(imported_modules(only, "java")[0], path, only, files) == {}
+
+    def snippets(document: str, member: str) -> list[str]:
+        document = document.replace("return Invoice.\n", f"return Invoice.{member}\n")
+        found = select_context(path, document, 8, {path: document}, [], None, 6000, (0, 10), installed=files,
+                               language="java", cursor_character=len(f"        return Invoice.{member}"))
+        return [s.text for s in found if s.source == key]
+
+    assert [text for text in snippets(only.replace("Invoice.to", "Invoice."), "to") if "total();" in text]
+    steps = [snippets(DOCUMENT, member) for member in ("", "t", "to")]
+    used = [[text for text in step if "static Invoice of(" in text and "total()" not in text] for step in steps]
+    assert all(len(found) == 1 for found in used) and len({found[0] for found in used}) == 1, steps
+    assert [text for text in steps[2] if "public BigDecimal total();" in text and "of(" not in text], steps[2]
+    # ``import com.example.billing.*;``: the package holding the class in a dependency jar
+    star = DOCUMENT.replace("import com.example.billing.Invoice;", "import com.example.billing.*;")
+    assert [text for text in snippets(star, "to") if "public BigDecimal total();" in text]
