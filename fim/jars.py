@@ -44,6 +44,7 @@ from typing import Mapping, Optional
 
 from fim.kotlinfacades import MAX_STAR_FUNCTIONS, called_names, facade_definitions, is_kotlin
 from fim.languages.base import ImportRef, uses
+from fim.languages.java import enum_constants
 
 MAVEN_REPOSITORY = "maven-repository/"
 GRADLE_CACHES = "gradle-caches/"
@@ -207,9 +208,9 @@ _MEMBER = re.compile(r"^[ \t]{1,8}(?:public|protected)\b[^=;(\n]*?(?<![\w$])([A-
 
 @lru_cache(maxsize=16)
 def _declared(text: str, name: str) -> tuple[str, ...]:
-    """The public and protected members of the class `name` in its source or stub `text`, in file order (its
-    constructors not)."""
-    return tuple(m for m in dict.fromkeys(_MEMBER.findall(text)) if m != name)
+    """The members of the class `name` in its source or stub `text`: an enum's constants, then its public and
+    protected members in file order (its constructors not)."""
+    return tuple(m for m in dict.fromkeys([*enum_constants(text, name), *_MEMBER.findall(text)]) if m != name)
 
 
 def _public_members(text: str, name: str) -> list[str]:

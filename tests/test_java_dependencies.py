@@ -553,3 +553,49 @@ def test_a_member_being_typed_comes_as_a_snippet_of_its_own(tmp_path: Path) -> N
     # ``import com.example.billing.*;``: the package holding the class in a dependency jar
     star = DOCUMENT.replace("import com.example.billing.Invoice;", "import com.example.billing.*;")
     assert [text for text in snippets(star, "to") if "public BigDecimal total();" in text]
+
+
+FEATURE_SOURCE = """package com.example.billing;
+
+/** What an invoice may do. */
+public enum Feature {
+    /** Rounds each line. */
+    ROUND_LINES(true),
+    /**
+     * Indents the printed invoice.
+     */
+    INDENT_OUTPUT(false),
+    @Deprecated
+    INCLUDE_TAXES(true) {
+        @Override public boolean legal() { return false; }
+    };
+
+    private final boolean enabled;
+
+    Feature(boolean enabled) { this.enabled = enabled; }
+
+    public boolean legal() { return true; }
+}
+"""
+
+
+def test_an_enums_constants_are_its_members(tmp_path: Path) -> None:
+    """``Feature.ROUND_LINES`` used brings its constant's line; ``Feature.IN`` typed, the constants it begins
+    (an enum in a sources jar: its constants have no modifiers)."""
+    maven = tmp_path / "m2"
+    folder = maven / "com/example/billing/2.4"
+    jar(folder / "billing-2.4.jar", {"com/example/billing/Invoice.class": INVOICE_DEBUG})
+    jar(folder / "billing-2.4-sources.jar", {"com/example/billing/Feature.java": FEATURE_SOURCE.encode()})
+    write(tmp_path / "ws", {"pom.xml": PARENT_POM, "shop/pom.xml": POM})
+    files = installed(tmp_path, maven)
+    path = "shop/src/main/java/com/acme/shop/Checkout.java"
+    key = "maven-repository/com/example/billing/2.4/billing-2.4-sources.jar!/com/example/billing/Feature.java"
+    document = DOCUMENT.replace("import com.example.billing.Invoice;", "import com.example.billing.Feature;") \
+        .replace('Invoice.of(id, "book")', "Feature.ROUND_LINES").replace("return Invoice.\n", "return Feature.IN\n")
+    ref = imported_modules(document, "java")[0]
+    assert installed_definitions(ref, path, document, files) == {key: ["ROUND_LINES"]}
+    found = select_context(path, document, 8, {path: document}, [], None, 6000, (0, 10), installed=files,
+                           language="java", cursor_character=len("        return Feature.IN"))
+    texts = [s.text for s in found if s.source == key]
+    assert [t for t in texts if "ROUND_LINES(true)," in t and "INDENT" not in t], texts
+    assert [t for t in texts if "INDENT_OUTPUT(false)," in t and "INCLUDE_TAXES(true)" in t and "ROUND" not in t]

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex
-from fim.languages.treesitter import Spec, TreeFile, field_text, parse
+from fim.languages.treesitter import Spec, TreeFile, field_text, find_all, parse
 
 GRAMMAR = "java"
 _EXTENSIONS = (".java", ".kt", ".scala")
@@ -98,6 +98,8 @@ def _names(node, parsed) -> list[str]:
         return [field_text(parsed, node)]
     if t in ("field_declaration", "constant_declaration"):
         return [field_text(parsed, d) for d in node.children_by_field_name("declarator")]
+    if t == "enum_constant":  # ``INDENT_OUTPUT(false),``: a member of its enum
+        return [field_text(parsed, node)]
     return []
 
 
@@ -110,6 +112,19 @@ def _members(node) -> list:
     out = list(body.named_children)
     declarations = next((c for c in out if c.type == "enum_body_declarations"), None)  # an enum's members
     return out + (list(declarations.named_children) if declarations is not None else [])
+
+
+def enum_constants(text: str, name: str) -> tuple[str, ...]:
+    """The constants of the enum `name` that `text` declares (a source's or a class file's stub), in file order;
+    () where it declares no such enum."""
+    parsed = parse(GRAMMAR, text) if re.search(rf"\benum\s+{re.escape(name)}\b", text) else None
+    if parsed is None:
+        return ()
+    for node in find_all(parsed.root, frozenset({"enum_declaration"})):
+        body = node.child_by_field_name("body")
+        if field_text(parsed, node) == name and body is not None:
+            return tuple(field_text(parsed, c) for c in body.named_children if c.type == "enum_constant")
+    return ()
 
 
 SPEC = Spec(GRAMMAR, _names, lambda node: None, frozenset({"block", "constructor_body"}), members=_members)
