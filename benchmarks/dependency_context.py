@@ -25,8 +25,10 @@ commons-lang3 jar in a local Maven repository (``deps/maven-repository``) at the
 for commons-text-sources at the jar's own version, with a sources jar zipped from commons-lang3's upstream tarball
 beside it (`maven_prepared`); for kotlinx-coroutines (Kotlin), its upstream tarball's integration/, reactive/
 and ui/ modules with a build.gradle naming kotlinx-coroutines-core 1.0.1, Debian's jar and pom in that repository
-(`kotlin_prepared`). The server is pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``,
-``MAVEN_OPTS``'s ``-Dmaven.repo.local``, the compile_commands.json), not at the user's. Tasks are
+(`kotlin_prepared`); for busted (Lua), Debian's ``lua-busted`` folder ``share/lua/5.1`` with its dependencies'
+(Penlight, say, term, luassert, cliargs, mediator, dkjson) in ``LUA_PATH`` (`lua_module_tasks`). The server is
+pointed at them (``CARGO_HOME``, ``GOMODCACHE``, ``GEM_HOME``, ``MAVEN_OPTS``'s ``-Dmaven.repo.local``, the
+compile_commands.json, ``LUA_PATH``), not at the user's. Tasks are
 `benchmarks.repo_context`'s (CrossCodeEval's method: Python's `ast` finds the uses of imported names, re-exports
 followed to the defining line) over the project's files together with the environment's site-packages (keys
 ``site-packages/...``), kept where the use is in the project's library files and the defining line in an installed
@@ -218,6 +220,11 @@ CASES = {
     # naming the core jar: Debian's in the Maven repository, its file facades (``BuildersKt``) as stubs
     "kotlinx-coroutines": (f"{DEBIAN_ORIG}k/kotlinx-coroutines/kotlinx-coroutines_1.0.1.orig.tar.xz",
                            ("deb:libkotlinx-coroutines-java=1.0.1-2",)),
+    # Lua: busted 2.1.1 (Debian's lua-busted, its share/lua/5.1 folder) requiring Penlight, say, term, luassert,
+    # cliargs, mediator and dkjson, each Debian package's share/lua/5.1 folder in LUA_PATH (`lua_module_tasks`)
+    "busted": ("deb:lua-busted=2.1.1-1//usr/share/lua/5.1", tuple(f"deb:{p}//usr/share/lua/5.1" for p in (
+        "lua-penlight=1.13.1-3", "lua-say=1.4.1-2", "lua-term=0.07-1+b1", "lua-luassert=1.9.0-1",
+        "lua-cliargs=3.0-2-5", "lua-mediator=1.1.2-0-8", "lua-dkjson=2.6-2"))),
 }
 # Python cases whose tasks are the ``alias.sub.name`` uses (`chain_tasks`): `dependency_tasks`' ground truth reads
 # the ``.py`` sources only, where numpy's ``.pyi`` stubs are what the server reads
@@ -225,6 +232,8 @@ CHAIN_CASES = frozenset({"quantecon"})
 # Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
 KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
+# Lua cases: the pins' folders are LUA_PATH's, in the order of the cases run (`lua_folders`)
+LUA_CASES = frozenset({"busted"})
 # C++ cases: an upstream tarball with Debian's -dev packages' headers (`cpp_prepared`, `cpp_namespace_tasks`)
 CPP_CASES = frozenset({"bear"})
 # case -> the package whose namespaces' members it uses (`namespace_member_tasks`)
@@ -329,6 +338,8 @@ def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path
             target = go_module_cache() / f"{escape(path)}@{escape(requires[path])}"
             if not target.exists():
                 shutil.copytree(module, target)
+    elif spec.startswith("deb:lua-"):
+        log(f"{spec}: {wanted} found through LUA_PATH (`lua_folders`)")
     elif spec.startswith("deb:"):
         log(f"{spec}: {wanted} into {cargo_home()}/registry/src/{CARGO_INDEX}, Cargo.lock written")
         crates = []
@@ -1078,6 +1089,79 @@ def gem_tasks(name: str, project, folders: Sequence[str]) -> list:
     return tasks
 
 
+_LUA_REQUIRE = re.compile(r"""^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*require[ \t]*\(?[ \t]*["']([\w.]+)["'][ \t]*\)?""")
+_LUA_DEF = re.compile(r"^(?:local[ \t]+)?function[ \t]+(?:\w+[.:])*(\w+)[ \t]*\(|^(?:\w+\.)+(\w+)[ \t]*=[^=]")
+_LUA_STRIP = re.compile(r"--\[(=*)\[[\s\S]*?\]\1\]|\[(=*)\[[\s\S]*?\]\2\]|--[^\n]*"
+                        r"|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+
+
+def lua_folders(cases: Sequence[str], log: Callable[[str], None] = lambda s: None) -> list[Path]:
+    """Where a Lua case runs, every Lua case's installed folders (their pins' ``share/lua`` folders), the cases in
+    name order: LUA_PATH's, so the server's ``lua-path/<k>/`` keys are these in turn (as `lua_module_tasks` counts
+    them); none where no Lua case runs."""
+    if not LUA_CASES.intersection(cases):
+        return []
+    return [fetch(pin, log).root for case in sorted(LUA_CASES) for pin in CASES[case][1]]
+
+
+def lua_module_tasks(name: str, project, folders: Sequence[Path]) -> list:
+    """Uses in the project's Lua library files of a function or field a required installed module defines at its
+    top level (``local path = require "pl.path"`` then ``path.join(``, the cursor at ``join``), the module found
+    as ``package.path`` finds it in `folders` (``a/b.lua``, ``a/b/init.lua``, the first folder first), the name
+    defined once in that file and nowhere in the project; the first use of each name in each file."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition
+    from fim.luamodules import LUA_PATH
+    from fim.positions import lsp_lines
+
+    offset = sum(len(CASES[c][1]) for c in sorted(LUA_CASES) if c < name)  # the folders of the cases before
+    modules: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
+    for k, folder in enumerate(folders):
+        for path in sorted(folder.rglob("*.lua")):
+            rel = path.relative_to(folder).as_posix()
+            module = rel[:-len(".lua")].removesuffix("/init").replace("/", ".")
+            key = f"{LUA_PATH}{offset + k}/{rel}"
+            if module not in modules:
+                modules[module] = key
+                texts[key] = lsp_lines(path.read_text(encoding="utf-8", errors="replace"))
+    defined: dict[str, dict[str, list[int]]] = {}
+    for key, lines in texts.items():
+        for i, line in enumerate(lines):
+            m = _LUA_DEF.match(line)
+            if m:
+                defined.setdefault(key, {}).setdefault(m.group(1) or m.group(2), []).append(i)
+    files = project.index.snapshot()
+    own = {m.group(1) or m.group(2) for path in files if path.endswith(".lua")
+           for m in map(_LUA_DEF.match, files[path].split("\n")) if m}
+    tasks = []
+    for path in sorted(files):
+        if languages.language_of(path) != "lua" or not languages.is_library(path):
+            continue
+        text = files[path]
+        code = _LUA_STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).split("\n")
+        aliases = {m.group(1): modules[m.group(2)] for m in map(_LUA_REQUIRE.match, text.split("\n"))
+                   if m and m.group(2) in modules}
+        if not aliases:
+            continue
+        use = re.compile(r"(?<![\w.:])(" + "|".join(map(re.escape, aliases)) + r")[ \t]*[.:][ \t]*([A-Za-z_]\w*)")
+        lines = lsp_lines(text)
+        seen: set[str] = set()
+        for i, line in enumerate(code):
+            if i >= len(lines) or _LUA_REQUIRE.match(lines[i]):
+                continue
+            for m in use.finditer(line):
+                target, symbol = aliases[m.group(1)], m.group(2)
+                where = defined.get(target, {}).get(symbol, [])
+                if len(where) != 1 or symbol in own or symbol in seen:
+                    continue
+                seen.add(symbol)
+                definition = Definition(target, where[0], texts[target][where[0]].rstrip("\r\n"), symbol, "")
+                tasks.append(hole_task(name, path, lines, i, m.start(2), symbol, definition, "lua-require", "lua"))
+                break
+    return tasks
+
+
 def maven_repository() -> Path:
     """The benchmark's local Maven repository (the Java cases' jars as ``<group>/<artifact>/<version>/``)."""
     return benchmark_dir() / "deps" / "maven-repository"
@@ -1736,6 +1820,8 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
         found = maven_jar_tasks(case, project, root)
     elif spec.startswith("dart:"):
         found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, seed, "all")
+    elif case in LUA_CASES:
+        found = lua_module_tasks(case, project, [fetch(pin).root for pin in pins])
     elif spec.startswith("deb:") and (root / "composer.json").exists():
         found = php_dependency_tasks(case, project, root)
     elif spec.startswith("deb:ruby-"):
@@ -1849,6 +1935,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.environ.pop("GEM_PATH", None)
     os.environ["MAVEN_OPTS"] = f"-Dmaven.repo.local={maven_repository()}"  # the Java cases' jars, not ~/.m2's
     os.environ["GRADLE_USER_HOME"] = str(benchmark_dir() / "deps" / "gradle-home")  # none: not the user's
+    for variable in ("LUA_PATH_5_4", "LUA_PATH_5_3", "LUA_PATH_5_2"):
+        os.environ.pop(variable, None)
+    os.environ["LUA_PATH"] = ";".join(f"{folder}/?.lua" for folder in lua_folders(args.cases, log))  # not the user's
     default_budget = Settings().context_size
     budgets = sorted(set(args.budgets) | {default_budget})
     projects, tasks, info = {}, [], []

@@ -10,10 +10,11 @@ the file exists (a stat), ``installed[key]`` is its text ("" where it is unusabl
   ``vendor`` folder, a Ruby bundle path, and the workspace's manifests (Cargo.lock, go.mod, composer.json,
   Gemfile.lock, .dart_tool/package_config.json...); a key ending with ``/`` names a folder, whose text is the names
   of its files, one a line (a Go package's files);
-* ``cargo-registry/``, ``cargo-git/``, ``go-modules/``, ``ruby-gems/<i>/``, ``pub-packages/<folder>/<name>/`` and
-  ``c-include/<k>/`` for Cargo's sources and checkouts, Go's module cache, the gem dirs, the Dart package roots a
-  package_config.json names and the C/C++ include folders (`fim.crates`, `fim.gomodules`, `fim.gems`,
-  `fim.pubpackages`, `fim.cheaders`); ``../`` for a Go module or crate beside the workspace.
+* ``cargo-registry/``, ``cargo-git/``, ``go-modules/``, ``ruby-gems/<i>/``, ``pub-packages/<folder>/<name>/``,
+  ``c-include/<k>/`` and ``lua-path/<k>/`` for Cargo's sources and checkouts, Go's module cache, the gem dirs, the
+  Dart package roots a package_config.json names, the C/C++ include folders and the folders Lua modules are
+  searched in (`fim.crates`, `fim.gomodules`, `fim.gems`, `fim.pubpackages`, `fim.cheaders`, `fim.luamodules`);
+  ``../`` for a Go module or crate beside the workspace.
 
 `installed_definitions` maps one import to the installed files that define the names the document uses from it
 (following re-exports: ``from ._models import Request`` in a package's ``__init__``, ``export * from
@@ -43,13 +44,15 @@ package (keys ``pub-packages/...``), its exports and parts followed (`fim.pubpac
 for C and C++, an ``#include`` in the include folders a compiler searches (keys ``c-include/<k>/...``) and the
 headers it includes, the standard library's left out (`fim.cheaders`); for
 Java and Kotlin, the class in the dependency jars (Maven's local repository, Gradle's cache) of the nearest
-``pom.xml`` or ``build.gradle``, its sources jar's ``.java`` else its class file as a Java stub (`fim.jars`).
+``pom.xml`` or ``build.gradle``, its sources jar's ``.java`` else its class file as a Java stub (`fim.jars`); for
+Lua, the module ``require`` loads from the folders Lua and Neovim search (`fim.luamodules`), the names used as
+``path.join`` of ``local path = require "pl.path"``.
 
 `module_names` lists the public names an installed module offers (a Python module's names and what its
 ``__init__`` re-exports, a ``.d.ts`` entry's declarations and exports, those of its ``export * from`` files too;
 `namespace_names` a re-exported module's), a Go package's exported names, a Rust
-crate's or module's, `fim.crates.crate_names`, a Ruby gem namespace's, `fim.gems.gem_names`): what may be typed
-after its alias (`fim.member`).
+crate's or module's, `fim.crates.crate_names`, a Ruby gem namespace's, `fim.gems.gem_names`, a Java or Kotlin
+class's members, `fim.jars.class_members`, a Lua module's names): what may be typed after its alias (`fim.member`).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ from fim.gems import gem_definitions, gem_names
 from fim.gomodules import package_folder
 from fim.imports import ImportRef, imported_modules
 from fim.jars import class_members, jar_definitions
+from fim.luamodules import lua_module_file
 from fim.languages.javascript import subpath_targets
 from fim.memo import text_memo
 from fim.namespaces import chained_uses
@@ -122,6 +126,8 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
             alias = names[names.index("default") + 1:names.index("default") + 2]
             used = list(_members(document, alias[0])) if alias else []
             names = list(dict.fromkeys([n for n in names if n != "default" and n not in alias] + used))[:MAX_NAMES]
+    elif family == "lua":  # ``local path = require "pl.path"``: the names used as ``path.join``
+        entry = lua_module_file(ref.module, installed)
     elif family == "go":
         return _go_definitions(ref.module, names, current_path, installed)
     elif family == "rust":
@@ -503,7 +509,7 @@ def _defined_in(path: str, name: str, document: str, installed: Mapping[str, str
         return []
     if defines(text, language, name):
         return [(path, name)]
-    if depth <= 0:
+    if depth <= 0 or language == "lua":  # (a Lua module's names are its own: nothing followed)
         return []
     python = language == "python"
     target_of = _python_target if python else _js_target
@@ -672,6 +678,9 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
         return gem_names(ref, current_path, installed)[:MAX_OFFERED]
     elif family == "jvm":  # a class's public members: ``StringUtils.``
         return class_members(ref.module, current_path, installed)[1][:MAX_OFFERED]
+    elif family == "lua":
+        entry = lua_module_file(ref.module, installed)
+        files = [entry] if entry is not None else []
     elif family == "go":
         package = _go_package(ref.module, current_path, installed)
         listing = installed[package] if package is not None and package in installed else ""
@@ -690,7 +699,7 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
             names = list(dict.fromkeys(list(_reexported(text)) + names))
         elif family == "go":
             names = [n for n in names if n[:1].isupper()]
-        else:
+        elif family == "javascript":
             names += [n for n in _js_exports(path, installed) if n not in names]
         per_file.append(names)
     used = set(ref.names)

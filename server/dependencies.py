@@ -16,7 +16,9 @@ workspace's ``compile_commands.json`` or ``build/compile_commands.json`` (a sing
 read only where its ignore rules keep it), ``pub-packages/<folder>/<name>/<path>`` (a Dart package's ``.dart`` file,
 only inside the root the package_config.json of that workspace folder gives the package: `fim.pubpackages`; no cache
 folder to find, the config names the roots), ``ruby-gems/<i>/<path>`` (the i-th of the gem dirs `find_gem_dirs`
-found: GEM_HOME, GEM_PATH, the user's, the rubies', the system's), workspace-relative paths inside a
+found: GEM_HOME, GEM_PATH, the user's, the rubies', the system's), ``lua-path/<k>/<path>`` (the k-th folder Lua
+modules are searched in, `find_lua_folders`: LUA_PATH's, LuaRocks', the system's, each Neovim plugin's ``lua/``),
+workspace-relative paths inside a
 ``node_modules`` or ``vendor`` folder (Composer's too: a ``vendor-dir`` must have a folder named ``vendor`` in its
 path) or a bundle path (``ruby/<api>/gems``, ``specifications``) and the workspace's ``Cargo.lock``, ``Cargo.toml``,
 ``go.mod``, ``composer.json``, ``.dart_tool/package_config.json``, ``Gemfile.lock``, ``gems.locked`` and
@@ -64,6 +66,8 @@ from fim.gems import RUBY_GEMS
 from fim.gomodules import GO_MODULES
 from fim.pubpackages import CONFIG, PUB_PACKAGES, config_key, package_roots
 from fim.jars import BUILD_FILES, CATALOG, GRADLE_CACHES, MAVEN_REPOSITORY
+from fim.luamodules import LUA_PATH
+from fim.luamodules import MAX_FOLDERS as MAX_LUA_FOLDERS
 from fim.secrets import is_secret_path
 from server import textfile
 from server.jarfiles import JarEntries
@@ -168,8 +172,10 @@ class InstalledFiles(Mapping[str, str]):
                  excluded: Callable[[str], bool] = lambda real: False, cargo_home: Optional[Path] = None,
                  go_modules: Optional[Path] = None, gem_dirs: Optional[list[Path]] = None,
                  include_folders: Optional[Sequence[Path]] = None, maven_repository: Optional[Path] = None,
-                 gradle_caches: Optional[Path] = None) -> None:
+                 gradle_caches: Optional[Path] = None, lua_folders: Optional[Callable[[], list[Path]]] = None) -> None:
         self.site = site
+        self._find_lua_folders = lua_folders if lua_folders is not None else find_lua_folders
+        self._lua: tuple[float, list[Path]] = (-STAT_SECONDS, [])
         self.gem_dirs = gem_dirs if gem_dirs is not None else find_gem_dirs()
         self.system_includes = list(include_folders) if include_folders is not None else find_include_folders()
         self._includes: tuple[float, list[Path]] = (-STAT_SECONDS, [])
@@ -190,9 +196,10 @@ class InstalledFiles(Mapping[str, str]):
     def path(self, key: str) -> Optional[Path]:
         """The file (the folder, for a key ending with ``/``) `key` names, or None for a key outside
         site-packages, Cargo's registry sources and git checkouts, Go's module cache, the gem dirs, the Dart package
-        roots of a package_config.json (``.dart`` files), the C/C++ include folders, node_modules, vendor and a
-        bundle path, a Go module or crate up to 3 folders beside the workspace (``../``), but for the workspace's
-        manifests (`MANIFESTS`, a .cargo/config.toml, .dart_tool/package_config.json), or for a secret one."""
+        roots of a package_config.json (``.dart`` files), the C/C++ include folders, the Lua folders, node_modules,
+        vendor and a bundle path, a Go module or crate up to 3 folders beside the workspace (``../``), but for the
+        workspace's manifests (`MANIFESTS`, a .cargo/config.toml, .dart_tool/package_config.json), or for a secret
+        one."""
         if not isinstance(key, str) or is_secret_path(key):
             return None
         folder = key.endswith("/")
@@ -221,6 +228,10 @@ class InstalledFiles(Mapping[str, str]):
             return self.cargo_home.joinpath("git", "checkouts", *parts[1:]) if self.cargo_home is not None else None
         if key.startswith(C_INCLUDE) and len(parts) > 1 and parts[1].isdigit():
             folders = self.include_folders()
+            k = int(parts[1])
+            return folders[k].joinpath(*parts[2:]) if k < len(folders) else None
+        if key.startswith(LUA_PATH) and len(parts) > 1 and parts[1].isdigit():
+            folders = self.lua_folders()
             k = int(parts[1])
             return folders[k].joinpath(*parts[2:]) if k < len(folders) else None
         if key.startswith(GO_MODULES):
@@ -393,6 +404,20 @@ class InstalledFiles(Mapping[str, str]):
             self._includes = (now, folders)
         return folders
 
+    def lua_folders(self) -> list[Path]:
+        """The folders Lua modules are searched in (`find_lua_folders`), looked for again every STAT_SECONDS: a
+        plugin installed while the server runs comes without a restart."""
+        now = time.monotonic()
+        with self._lock:
+            held = self._lua
+        if now - held[0] < STAT_SECONDS:
+            return held[1]
+        folders = [f for f in self._find_lua_folders()[:MAX_LUA_FOLDERS]
+                   if not is_secret_path(str(f).replace(os.sep, "/"))]
+        with self._lock:
+            self._lua = (now, folders)
+        return folders
+
     def __iter__(self) -> Iterator[str]:  # never listed: fim asks for the files an import names
         return iter(())
 
@@ -496,6 +521,41 @@ def find_go_module_cache(environ: Mapping[str, str] = os.environ) -> Path:
     whether or not it exists yet."""
     gopath = (environ.get("GOPATH") or "").split(os.pathsep)[0] or os.path.join(os.path.expanduser("~"), "go")
     return Path(environ.get("GOMODCACHE") or os.path.join(gopath, "pkg", "mod"))
+
+
+LUA_VERSIONS = ("5.4", "5.3", "5.2", "5.1")
+
+
+def find_lua_folders(environ: Mapping[str, str] = os.environ, home: Optional[str] = None) -> list[Path]:
+    """The folders ``require`` searches for Lua modules outside the workspace that exist, in this order: the
+    folders of ``LUA_PATH_5_4``... ``LUA_PATH``'s ``?.lua`` templates, LuaRocks' user tree (``~/.luarocks``) and
+    the system's (``/usr/local/share/lua/<version>``, ``/usr/share/lua/<version>``), then the ``lua/`` folder of
+    each Neovim plugin lazy.nvim (``~/.local/share/nvim/lazy/*``) or Neovim's packages (``site/pack/*/start/*``,
+    ``opt/*``) installed (``$XDG_DATA_HOME`` for ``~/.local/share``)."""
+    home = home if home is not None else os.path.expanduser("~")
+    found: list[str] = []
+    for variable in [f"LUA_PATH_{v.replace('.', '_')}" for v in LUA_VERSIONS] + ["LUA_PATH"]:
+        for template in (environ.get(variable) or "").split(";"):
+            if template.endswith(("/?.lua", "/?/init.lua")) and os.path.isabs(template):
+                found.append(template[:template.index("/?")])
+    for version in LUA_VERSIONS:
+        found += [os.path.join(home, ".luarocks", "share", "lua", version), f"/usr/local/share/lua/{version}",
+                  f"/usr/share/lua/{version}"]
+    data = environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    nvim = Path(data) / "nvim"
+    plugins = _folders(nvim / "lazy") + [p for pack in _folders(nvim / "site" / "pack")
+                                         for kind in ("start", "opt") for p in _folders(pack / kind)]
+    found += [str(p / "lua") for p in plugins]
+    return [Path(p) for p in dict.fromkeys(os.path.normpath(p) for p in found) if os.path.isdir(p)]
+
+
+def _folders(folder: Path) -> list[Path]:
+    """The folders in `folder` by name (none where it is missing)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(folder / e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+    except OSError:
+        return []
 
 
 MULTIARCH = {"x86_64": "x86_64-linux-gnu", "amd64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu",

@@ -1,0 +1,101 @@
+"""Lua: a ``require`` the workspace does not resolve, found in the folders Lua searches (``LUA_PATH``, LuaRocks',
+the system's) and in the Neovim plugins a configuration requires (`fim.luamodules`,
+`server.dependencies.find_lua_folders`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fim.context import select_context
+from fim.dependencies import installed_definitions
+from fim.imports import imported_modules
+from fim.luamodules import lua_module_file
+from server.dependencies import InstalledFiles, find_lua_folders
+
+PATH_LUA = """--- Path manipulation.
+local path = {}
+
+--- Join two or more path parts.
+function path.join(p1, p2, ...)
+  return p1 .. "/" .. p2
+end
+
+--- The last part of a path.
+function path.basename(p)
+  return p:match("[^/]*$")
+end
+
+return path
+"""
+BUILTIN_LUA = """local builtin = {}
+
+--- Lists the files of the current directory.
+builtin.find_files = function(opts)
+  return opts
+end
+
+--- Searches for a string as you type.
+builtin.live_grep = function(opts)
+  return opts
+end
+
+--- Lists the open buffers.
+builtin.buffers = function(opts)
+  return opts
+end
+
+return builtin
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def setup(tmp_path: Path) -> InstalledFiles:
+    write(tmp_path / "rocks", {"pl/path.lua": PATH_LUA})
+    write(tmp_path / "data" / "nvim" / "lazy" / "telescope.nvim", {"lua/telescope/builtin/init.lua": BUILTIN_LUA,
+                                                                    "README.md": "telescope\n"})
+    write(tmp_path / "data" / "nvim" / "site" / "pack" / "core" / "opt" / "plenary.nvim",
+          {"lua/plenary/init.lua": "return {}\n"})
+    environ = {"LUA_PATH": f"{tmp_path / 'rocks'}/?.lua;{tmp_path / 'missing'}/?.lua;;",
+               "XDG_DATA_HOME": str(tmp_path / "data")}
+    return InstalledFiles(None, lambda rel: tmp_path / "ws" / rel, 256 * 1024, cargo_home=tmp_path / "cargo",
+                          go_modules=tmp_path / "go", gem_dirs=[], include_folders=[],
+                          maven_repository=tmp_path / "m2", gradle_caches=tmp_path / "gradle",
+                          lua_folders=lambda: find_lua_folders(environ, home=str(tmp_path / "home")))
+
+
+def test_the_folders_lua_and_neovim_search(tmp_path: Path) -> None:
+    files = setup(tmp_path)
+    folders = files.lua_folders()
+    assert folders[0] == tmp_path / "rocks"  # LUA_PATH's first, a missing folder left out
+    assert tmp_path / "data/nvim/lazy/telescope.nvim/lua" in folders
+    assert tmp_path / "data/nvim/site/pack/core/opt/plenary.nvim/lua" in folders
+    assert lua_module_file("pl.path", files) == "lua-path/0/pl/path.lua"
+    assert lua_module_file("telescope.builtin", files).endswith("/telescope/builtin/init.lua")
+    assert lua_module_file("pl.missing", files) is None and lua_module_file("../etc", files) is None
+
+
+def test_the_names_a_file_uses_from_a_module_lua_finds(tmp_path: Path) -> None:
+    files = setup(tmp_path)
+    document = 'local path = require "pl.path"\n\nlocal full = path.join(root, name)\n'
+    ref = imported_modules(document, "lua")[0]
+    assert installed_definitions(ref, "init.lua", document, files) == {"lua-path/0/pl/path.lua": ["join"]}
+    found = select_context("init.lua", document, 2, {"init.lua": document}, [], None, 6000, (0, 3),
+                           installed=files, language="lua")
+    text = {s.source: s.text for s in found}["lua-path/0/pl/path.lua"]
+    assert "function path.join(p1, p2, ...)" in text
+
+
+def test_a_member_typed_after_a_neovim_plugins_module(tmp_path: Path) -> None:
+    """``builtin.li|`` in a Neovim configuration: the plugin's functions it begins come as context."""
+    files = setup(tmp_path)
+    document = 'local builtin = require("telescope.builtin")\n\nvim.keymap.set("n", "<leader>g", builtin.li\n'
+    cursor = document.split("\n")[2]
+    found = select_context("init.lua", document, 2, {"init.lua": document}, [], None, 6000, (0, 3),
+                           installed=files, language="lua", cursor_character=len(cursor))
+    texts = [s.text for s in found if s.source.endswith("telescope/builtin/init.lua")]
+    assert any("builtin.live_grep = function(opts)" in t and "find_files" not in t for t in texts), texts
