@@ -8,6 +8,7 @@ import re
 from fim.languages.base import ImportRef, Language, PathIndex, line_of, uses
 from fim.languages.brace import BraceFile
 from fim.languages.keyword import LUA_RULES
+from fim.languages.treesitter import without_line_comments
 
 # ``local x = require "a.b"``, ``require('a.b')``, ``local f = require 'a.b'.f``,
 # ``local ok, x = pcall(require, "a.b")`` (a Neovim plugin's optional module)
@@ -66,6 +67,11 @@ class LuaFile(BraceFile):
 
     def outline_depth(self) -> int:
         return 0  # a module's functions, not their bodies (the table constructors' fields are at 1)
+
+    def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
+        """`tiers` of lines [start, end) without their ``--`` comment lines (an installed module documents each
+        function at length, LDoc's ``@param`` and ``@usage`` lines), but for the first line of the leading one."""
+        return tuple(dict.fromkeys(without_line_comments(t, "--") for t in self.tiers(start, end)))
 
     def _code(self, text: str) -> list[str]:
         return _blank(text).split("\n")

@@ -381,12 +381,12 @@ class BriefTreeFile(TreeFile):
         return tuple(dict.fromkeys(without_line_comments(t) for t in self.tiers(start, end)))
 
 
-def without_line_comments(text: str) -> str:
-    """`text` without its ``//`` comment lines, the first line of its leading comment kept."""
+def without_line_comments(text: str, mark: str = "//") -> str:
+    """`text` without its comment lines (those starting with `mark`), the first line of its leading comment kept."""
     out: list[str] = []
     first = ""
     for line in text.split("\n"):
-        if line.lstrip().startswith("//"):
+        if line.lstrip().startswith(mark):
             if not out and not first:
                 first = line
             continue
