@@ -10,12 +10,15 @@ from fim.context import select_context
 from fim.dependencies import installed_definitions
 from fim.imports import imported_modules
 from fim.luamodules import lua_module_file
+from fim.symbols import brief
 from server.dependencies import InstalledFiles, find_lua_folders
 
 PATH_LUA = """--- Path manipulation.
 local path = {}
 
 --- Join two or more path parts.
+-- @string p1 a file path
+-- @usage path.join("/first", "second")
 function path.join(p1, p2, ...)
   return p1 .. "/" .. p2
 end
@@ -88,6 +91,10 @@ def test_the_names_a_file_uses_from_a_module_lua_finds(tmp_path: Path) -> None:
                            installed=files, language="lua")
     text = {s.source: s.text for s in found}["lua-path/0/pl/path.lua"]
     assert "function path.join(p1, p2, ...)" in text
+    # a module longer than the room: LDoc's comment lines left out but for the first (Penlight documents each
+    # function at length, with ``@usage`` examples)
+    cut = brief(PATH_LUA, "lua", ["join"], len(PATH_LUA) - 1).text
+    assert "--- Join two or more path parts.\nfunction path.join(p1, p2, ...)" in cut and "@" not in cut
 
 
 def test_a_member_typed_after_a_neovim_plugins_module(tmp_path: Path) -> None:
