@@ -40,13 +40,15 @@ from fim.namespaces import CHAIN, local_names, namespace_member_definitions
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
 # ``alias.`` or ``alias::`` then the part of the member typed, at the end of the text before the cursor
 _MEMBER = re.compile(r"(?<![\w$.:\\>])([A-Za-z_$][\w$]*)(\.|::)([A-Za-z_$][\w$]*)?\Z")
+_LUA_MEMBER = re.compile(r"(?<![\w.:])([A-Za-z_]\w*)([.:])([A-Za-z_]\w*)?\Z")  # Lua's method call too: ``cli:``
 
 
-def cursor_member(before_cursor: str) -> Optional[tuple[int, str, str]]:
+def cursor_member(before_cursor: str, lua: bool = False) -> Optional[tuple[int, str, str]]:
     """(where the member starts in `before_cursor`, the qualifier, the part of the member typed) when the
-    text before the cursor ends with ``qualifier.`` or ``qualifier::`` and an identifier's start; else None.
-    Only a one-word qualifier (an import's alias): ``np.linalg.`` is a submodule's member (`fim.pychains`)."""
-    m = _MEMBER.search(before_cursor[-200:])
+    text before the cursor ends with ``qualifier.`` or ``qualifier::`` (with `lua`, ``qualifier.`` or
+    ``qualifier:``) and an identifier's start; else None. Only a one-word qualifier (an import's alias):
+    ``np.linalg.`` is a submodule's member (`fim.pychains`)."""
+    m = (_LUA_MEMBER if lua else _MEMBER).search(before_cursor[-200:])
     if m is None:
         return None
     start = len(before_cursor) - len(m.group(3) or "")
@@ -69,8 +71,8 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     reexported = _reexported_namespace(document, lines[cursor_line][:column], language, current_path, installed, rank)
     if reexported is not None:  # ``DomUtils.getT|``: ``export * as DomUtils from "domutils"`` in the entry
         return reexported
-    found = cursor_member(lines[cursor_line][:column])
     entry = languages.get(language)
+    found = cursor_member(lines[cursor_line][:column], lua=entry is not None and entry.family == "lua")
     ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
     if ref is None and entry is not None and entry.family == "python":  # ``np.linalg.no|``, ``nn.``
         return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank)

@@ -50,6 +50,20 @@ end
 return builtin
 """
 
+CLIARGS_LUA = "local cli = {}\n\n" + "".join(f"function cli:option_{k}(key, value)\n  return key\nend\n\n"
+                                          for k in range(200)) + """--- Parses the command line's arguments.
+function cli:parse(arguments, no_cleanup)
+  return arguments
+end
+
+--- Sets the program's name.
+function cli:set_name(name)
+  self.name = name
+end
+
+return cli
+"""
+
 
 def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
@@ -58,7 +72,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 def setup(tmp_path: Path) -> InstalledFiles:
-    write(tmp_path / "rocks", {"pl/path.lua": PATH_LUA})
+    write(tmp_path / "rocks", {"pl/path.lua": PATH_LUA, "cliargs.lua": CLIARGS_LUA})
     write(tmp_path / "data" / "nvim" / "lazy" / "telescope.nvim", {"lua/telescope/builtin/init.lua": BUILTIN_LUA,
                                                                     "README.md": "telescope\n"})
     write(tmp_path / "data" / "nvim" / "site" / "pack" / "core" / "opt" / "plenary.nvim",
@@ -106,3 +120,14 @@ def test_a_member_typed_after_a_neovim_plugins_module(tmp_path: Path) -> None:
                            installed=files, language="lua", cursor_character=len(cursor))
     texts = [s.text for s in found if s.source.endswith("telescope/builtin/init.lua")]
     assert any("builtin.live_grep = function(opts)" in t and "find_files" not in t for t in texts), texts
+
+
+def test_a_method_typed_after_a_modules_alias(tmp_path: Path) -> None:
+    """``cli:pa|`` (Lua's method call) brings the module's methods it begins."""
+    files = setup(tmp_path)
+    document = "local cli = require 'cliargs'\n\nlocal args = cli:pa\n"
+    cursor = document.split("\n")[2]
+    found = select_context("run.lua", document, 2, {"run.lua": document}, [], None, 6000, (0, 3),
+                           installed=files, language="lua", cursor_character=len(cursor))
+    texts = [s.text for s in found if s.source.endswith("cliargs.lua")]
+    assert any("function cli:parse(arguments, no_cleanup)" in t for t in texts), texts
