@@ -11,6 +11,7 @@ for its file. Nothing is walked.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping, Optional
 
 LUA_PATH = "lua-path/"
@@ -28,10 +29,15 @@ def lua_module_file(module: str, installed: Mapping[str, str]) -> Optional[str]:
         folder = f"{LUA_PATH}{k}/"
         if folder not in installed:
             break
-        listing = set(installed[folder].split("\n"))
+        listing = _entries(installed[folder])
         if parts[0] + ".lua" not in listing and parts[0] + "/" not in listing:
             continue
         for key in (f"{folder}{stem}.lua", f"{folder}{stem}/init.lua"):
             if key in installed:
                 return key
     return None
+
+
+@lru_cache(maxsize=1024)  # each keystroke looks each require up again, in the same listings
+def _entries(listing: str) -> frozenset[str]:
+    return frozenset(listing.split("\n"))
