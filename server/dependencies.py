@@ -405,14 +405,21 @@ class InstalledFiles(Mapping[str, str]):
         return folders
 
     def lua_folders(self) -> list[Path]:
-        """The folders Lua modules are searched in (`find_lua_folders`), looked for again every STAT_SECONDS: a
-        plugin installed while the server runs comes without a restart."""
+        """The folders Lua modules are searched in: the project's own LuaRocks tree (``luarocks --tree
+        lua_modules``: ``lua_modules/share/lua/<version>`` of a single-folder workspace), then `find_lua_folders`';
+        looked for again every STAT_SECONDS: a plugin installed while the server runs comes without a restart."""
         now = time.monotonic()
         with self._lock:
             held = self._lua
         if now - held[0] < STAT_SECONDS:
             return held[1]
-        folders = [f for f in self._find_lua_folders()[:MAX_LUA_FOLDERS]
+        own = []
+        for version in LUA_VERSIONS:
+            try:
+                own.append(self._workspace_path(f"lua_modules/share/lua/{version}"))
+            except (KeyError, ValueError):
+                break
+        folders = [f for f in [*[f for f in own if f.is_dir()], *self._find_lua_folders()][:MAX_LUA_FOLDERS]
                    if not is_secret_path(str(f).replace(os.sep, "/"))]
         with self._lock:
             self._lua = (now, folders)

@@ -131,3 +131,12 @@ def test_a_method_typed_after_a_modules_alias(tmp_path: Path) -> None:
                            installed=files, language="lua", cursor_character=len(cursor))
     texts = [s.text for s in found if s.source.endswith("cliargs.lua")]
     assert any("function cli:parse(arguments, no_cleanup)" in t for t in texts), texts
+
+
+def test_the_projects_own_luarocks_tree_first(tmp_path: Path) -> None:
+    """``luarocks --tree lua_modules install penlight``: the project's tree (usually ignored by git) comes first."""
+    files = setup(tmp_path)
+    write(tmp_path / "ws" / "lua_modules" / "share" / "lua" / "5.1", {"pl/path.lua": "local path = {}\nreturn path\n"})
+    assert files.lua_folders()[0] == tmp_path / "ws/lua_modules/share/lua/5.1"
+    assert lua_module_file("pl.path", files) == "lua-path/0/pl/path.lua"
+    assert files["lua-path/0/pl/path.lua"] == "local path = {}\nreturn path\n"
