@@ -64,6 +64,7 @@ from fim.imports import PathIndex, imported_modules, language_of, resolve, same_
 from fim.languages.base import CONFIG_NAMES, uses
 from fim.linecode import LOOK_BACK
 from fim.typedclasses import typed_definitions
+from fim.luamodules import neovim_refs
 from fim.member import member_definitions
 from fim.popular import ProjectUses, last
 from fim.memo import text_memo
@@ -252,6 +253,12 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         if installed is not None and entry is not None and entry.family == "rust":
             # ``serde_json::to_string(`` without a ``use``: Rust 2018 names an extern crate anywhere.
             for ref in qualified_paths(current_text, tuple(refs)):
+                for path, found in installed_definitions(ref, current_path, current_text, installed).items():
+                    line, held = dependencies.setdefault(path, (ref.line, []))
+                    held.extend(n for n in found if n not in held)
+        if installed is not None and entry is not None and entry.family == "lua":
+            # ``vim.api.nvim_buf_set_lines(``: Neovim's runtime, used without a ``require``
+            for ref in neovim_refs(current_text):
                 for path, found in installed_definitions(ref, current_path, current_text, installed).items():
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)

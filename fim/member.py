@@ -33,6 +33,7 @@ from fim.dependencies import (MAX_NAMES, installed_definitions, module_names, na
                               node_entry, reexported_module)
 from fim.imports import ImportRef, imported_modules
 from fim.jars import class_members
+from fim.luamodules import neovim_member
 from fim.popular import Ranker
 from fim.pychains import chain_member_definitions
 from fim.namespaces import CHAIN, local_names, namespace_member_definitions
@@ -72,7 +73,11 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     if reexported is not None:  # ``DomUtils.getT|``: ``export * as DomUtils from "domutils"`` in the entry
         return reexported
     entry = languages.get(language)
-    found = cursor_member(lines[cursor_line][:column], lua=entry is not None and entry.family == "lua")
+    lua = entry is not None and entry.family == "lua"
+    runtime = neovim_member(document, lines[cursor_line][:column]) if lua else None
+    if runtime is not None:  # ``vim.api.nvim_buf_|``: Neovim's runtime, no ``require``
+        return _offered_by(*runtime, language, current_path, installed, document, rank)
+    found = cursor_member(lines[cursor_line][:column], lua=lua)
     ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
     if ref is None and entry is not None and entry.family == "python":  # ``np.linalg.no|``, ``nn.``
         return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank)
@@ -92,6 +97,21 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
         return typed, {}
     names = rank(names, qualifier, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
     return typed, installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed)
+
+
+def _offered_by(modules: Sequence[str], typed: str, qualifier: str, language: str, current_path: str,
+                installed: Mapping[str, str], document: str,
+                rank: Optional[Ranker]) -> tuple[str, dict[str, list[str]]]:
+    """(`typed`, installed file -> the names starting with `typed` that the Lua `modules` offer, those `rank` picks
+    where more than MAX_NAMES do): the member of Neovim's runtime being typed."""
+    found: dict[str, list[str]] = {}
+    for module in modules:
+        ref = ImportRef(module, (), language)
+        offered = [n for n in module_names(ref, current_path, installed) if n.startswith(typed)]
+        names = rank(offered, qualifier, MAX_NAMES) if rank is not None else offered[:MAX_NAMES]
+        if names:
+            found.update(installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed))
+    return typed, found
 
 
 def _reexported_namespace(document: str, before_cursor: str, language: str, current_path: str,

@@ -48,6 +48,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import stat
 import sys
 import threading
@@ -553,7 +554,19 @@ def find_lua_folders(environ: Mapping[str, str] = os.environ, home: Optional[str
     plugins = _folders(nvim / "lazy") + [p for pack in _folders(nvim / "site" / "pack")
                                          for kind in ("start", "opt") for p in _folders(pack / kind)]
     found += [str(p / "lua") for p in plugins]
+    runtime = environ.get("VIMRUNTIME") or next((str(p) for p in _neovim_runtimes(environ) if p.is_dir()), "")
+    if runtime:  # Neovim's own modules (``vim.keymap``, ``vim._meta.api``): what ``vim.`` offers, last
+        found.append(os.path.join(runtime, "lua"))
     return [Path(p) for p in dict.fromkeys(os.path.normpath(p) for p in found) if os.path.isdir(p)]
+
+
+def _neovim_runtimes(environ: Mapping[str, str]) -> list[Path]:
+    """Where Neovim's runtime may be when the server was not started by Neovim (which sets ``VIMRUNTIME``): beside
+    the ``nvim`` on ``PATH`` (``<prefix>/bin/nvim``: ``<prefix>/share/nvim/runtime``), then the usual prefixes."""
+    nvim = shutil.which("nvim", path=environ.get("PATH"))
+    prefixes = [Path(os.path.realpath(nvim)).parent.parent] if nvim else []
+    prefixes += [Path("/usr/local"), Path("/usr"), Path("/opt/homebrew")]
+    return [prefix / "share" / "nvim" / "runtime" for prefix in prefixes]
 
 
 def _folders(folder: Path) -> list[Path]:

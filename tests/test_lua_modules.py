@@ -64,6 +64,36 @@ end
 return cli
 """
 
+API_META_LUA = """--- @meta _
+error('Cannot require a meta file')
+
+vim.api = {}
+
+--- Creates a new, empty, unnamed buffer.
+--- @param listed boolean Sets 'buflisted'
+--- @return integer
+function vim.api.nvim_create_buf(listed, scratch) end
+
+--- Sets (replaces) a line-range in the buffer.
+--- @param buffer integer Buffer id, or 0 for current buffer
+function vim.api.nvim_buf_set_lines(buffer, start, end_, strict_indexing, replacement) end
+
+--- Sets the buffer's name.
+function vim.api.nvim_buf_set_name(buffer, name) end
+
+--- Gets the current window.
+function vim.api.nvim_get_current_win() end
+"""
+KEYMAP_LUA = """local keymap = {}
+
+--- Defines a mapping of keycodes to a function or keycodes.
+function keymap.set(mode, lhs, rhs, opts)
+  return mode
+end
+
+return keymap
+"""
+
 
 def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
@@ -77,8 +107,9 @@ def setup(tmp_path: Path) -> InstalledFiles:
                                                                     "README.md": "telescope\n"})
     write(tmp_path / "data" / "nvim" / "site" / "pack" / "core" / "opt" / "plenary.nvim",
           {"lua/plenary/init.lua": "return {}\n"})
+    write(tmp_path / "runtime" / "lua" / "vim", {"_meta/api.lua": API_META_LUA, "keymap.lua": KEYMAP_LUA})
     environ = {"LUA_PATH": f"{tmp_path / 'rocks'}/?.lua;{tmp_path / 'missing'}/?.lua;;",
-               "XDG_DATA_HOME": str(tmp_path / "data")}
+               "XDG_DATA_HOME": str(tmp_path / "data"), "VIMRUNTIME": str(tmp_path / "runtime")}
     return InstalledFiles(None, lambda rel: tmp_path / "ws" / rel, 256 * 1024, cargo_home=tmp_path / "cargo",
                           go_modules=tmp_path / "go", gem_dirs=[], include_folders=[],
                           maven_repository=tmp_path / "m2", gradle_caches=tmp_path / "gradle",
@@ -140,3 +171,29 @@ def test_the_projects_own_luarocks_tree_first(tmp_path: Path) -> None:
     assert files.lua_folders()[0] == tmp_path / "ws/lua_modules/share/lua/5.1"
     assert lua_module_file("pl.path", files) == "lua-path/0/pl/path.lua"
     assert files["lua-path/0/pl/path.lua"] == "local path = {}\nreturn path\n"
+
+
+def test_neovims_api_used_without_a_require(tmp_path: Path) -> None:
+    """``vim.keymap.set(``, ``api.nvim_create_buf(`` after ``local api = vim.api``: the runtime's modules (its
+    ``_meta`` description of ``vim.api``) from ``$VIMRUNTIME/lua``, the last folder."""
+    files = setup(tmp_path)
+    assert files.lua_folders()[-1] == tmp_path / "runtime/lua"
+    document = ("local api = vim.api\n\nvim.keymap.set('n', '<leader>x', function()\n"
+                "  local buf = api.nvim_create_buf(false, true)\nend)\n")
+    found = select_context("init.lua", document, 3, {"init.lua": document}, [], None, 6000, (0, 5),
+                           installed=files, language="lua")
+    texts = {s.source.rpartition("/lua/")[2] or s.source: s.text for s in found}
+    api = next(t for source, t in texts.items() if source.endswith("vim/_meta/api.lua"))
+    assert "function vim.api.nvim_create_buf(listed, scratch) end" in api
+    assert any("function keymap.set(mode, lhs, rhs, opts)" in t for t in texts.values()), texts
+
+
+def test_a_member_of_neovims_api_being_typed(tmp_path: Path) -> None:
+    """``vim.api.nvim_buf_|``: the runtime's functions it begins."""
+    files = setup(tmp_path)
+    document = "local buf = 0\nvim.api.nvim_buf_\n"
+    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
+                           installed=files, language="lua", cursor_character=len("vim.api.nvim_buf_"))
+    texts = [s.text for s in found if s.source.endswith("vim/_meta/api.lua")]
+    assert any("nvim_buf_set_lines(buffer" in t and "nvim_buf_set_name(buffer, name)" in t
+               and "nvim_get_current_win" not in t for t in texts), texts

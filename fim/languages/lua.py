@@ -20,7 +20,7 @@ _REQUIRE = re.compile(r"(?:\b(?:local[ \t]+)?(?:[A-Za-z_]\w*[ \t]*,[ \t]*)?([A-Z
 def imports(text: str) -> list[ImportRef]:
     """The modules a Lua file requires, with the names the file uses after the local it binds
     (``utils.split``: split)."""
-    code = _blank(text)
+    code = blank(text)
     found = [m for m in _REQUIRE.finditer(text)
              if code[m.start() + m.group(0).rindex("require")] == "r"]  # not in a comment or a string
     # Every alias's ``alias.name`` uses in one pass (a pass per alias took seconds on a big file).
@@ -74,7 +74,7 @@ class LuaFile(BraceFile):
         return tuple(dict.fromkeys(without_line_comments(t, "--") for t in self.tiers(start, end)))
 
     def _code(self, text: str) -> list[str]:
-        return _blank(text).split("\n")
+        return blank(text).split("\n")
 
     def _opened(self, code: str) -> int:
         return sum(1 if m.group(0) in _OPENERS else -1 for m in _WORD.finditer(code))
@@ -84,7 +84,7 @@ class LuaFile(BraceFile):
         return [next(g for g in m.groups() if g)] if m else []
 
 
-def _blank(text: str) -> str:
+def blank(text: str) -> str:
     """`text` with comments and strings blanked (newlines kept)."""
     return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
