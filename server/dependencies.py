@@ -351,8 +351,8 @@ class InstalledFiles(Mapping[str, str]):
                 return ""
         manifest = key.rpartition("/")[2] in MANIFESTS or key.endswith(COMPOSER_MANIFESTS)  # a big installed.json
         cap = max(self.max_file_bytes, MAX_MANIFEST_BYTES) if manifest else self.max_file_bytes
-        if key.endswith((".d.ts", ".d.mts", ".d.cts")):
-            cap = max(cap, MAX_DECLARATION_BYTES)
+        if key.endswith((".d.ts", ".d.mts", ".d.cts")) or key.startswith(LUA_PATH) and "/_meta/" in key:
+            cap = max(cap, MAX_DECLARATION_BYTES)  # declarations: typescript.d.ts, Neovim's vim/_meta/vimfn.lua
         if "!/" in key:  # a jar's entry: a class file rendered as a Java stub
             return self._jars.text(path, stamp, key.partition("!/")[2], cap)  # type: ignore[arg-type]
         if stamp[1] > cap:

@@ -197,3 +197,15 @@ def test_a_member_of_neovims_api_being_typed(tmp_path: Path) -> None:
     texts = [s.text for s in found if s.source.endswith("vim/_meta/api.lua")]
     assert any("nvim_buf_set_lines(buffer" in t and "nvim_buf_set_name(buffer, name)" in t
                and "nvim_get_current_win" not in t for t in texts), texts
+
+
+def test_a_runtime_description_is_read_whole_as_a_declaration_file(tmp_path: Path) -> None:
+    """``vim/_meta/vimfn.lua`` (400 KB) describes ``vim.fn``: read past the workspace's size cap, as a ``.d.ts``."""
+    files = setup(tmp_path)
+    big = "".join(f"--- Function {k}.\nfunction vim.fn.f{k}(expr) end\n\n" for k in range(12000))
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"vimfn.lua": big + "function vim.fn.expand(expr) end\n"})
+    write(tmp_path / "rocks", {"big.lua": big})  # a module's file: the cap stands
+    assert len(big) > 256 * 1024
+    key = lua_module_file("vim._meta.vimfn", files)
+    assert key is not None and files[key].endswith("function vim.fn.expand(expr) end\n")
+    assert files[lua_module_file("big", files)] == ""
