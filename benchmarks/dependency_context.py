@@ -1107,6 +1107,20 @@ _LUA_STRIP = re.compile(r"--\[(=*)\[[\s\S]*?\]\1\]|\[(=*)\[[\s\S]*?\]\2\]|--[^\n
                         r"|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
 
 
+def _lua_files(project) -> Iterator[tuple[str, str, list[str], list[str]]]:
+    """(path, text, its lines with comments and strings blanked, its LSP lines) of each of the project's Lua
+    library files, in path order."""
+    from benchmarks import languages
+    from fim.positions import lsp_lines
+
+    files = project.index.snapshot()
+    for path in sorted(files):
+        if languages.language_of(path) == "lua" and languages.is_library(path):
+            text = files[path]
+            code = _LUA_STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).split("\n")
+            yield path, text, code, lsp_lines(text)
+
+
 def lua_folders(cases: Sequence[str], log: Callable[[str], None] = lambda s: None) -> list[Path]:
     """Where a Lua case runs, every Lua case's installed folders (their pins' ``share/lua`` folders), the cases in
     name order: LUA_PATH's, so the server's ``lua-path/<k>/`` keys are these in turn (as `lua_module_tasks` counts
@@ -1121,7 +1135,6 @@ def lua_module_tasks(name: str, project, folders: Sequence[Path]) -> list:
     top level (``local path = require "pl.path"`` then ``path.join(``, the cursor at ``join``), the module found
     as ``package.path`` finds it in `folders` (``a/b.lua``, ``a/b/init.lua``, the first folder first), the name
     defined once in that file and nowhere in the project; the first use of each name in each file."""
-    from benchmarks import languages
     from benchmarks.repo_context import Definition
     from fim.luamodules import LUA_PATH
     from fim.positions import lsp_lines
@@ -1147,17 +1160,12 @@ def lua_module_tasks(name: str, project, folders: Sequence[Path]) -> list:
     own = {m.group(1) or m.group(2) for path in files if path.endswith(".lua")
            for m in map(_LUA_DEF.match, files[path].split("\n")) if m}
     tasks = []
-    for path in sorted(files):
-        if languages.language_of(path) != "lua" or not languages.is_library(path):
-            continue
-        text = files[path]
-        code = _LUA_STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).split("\n")
+    for path, text, code, lines in _lua_files(project):
         aliases = {m.group(1): modules[m.group(2)] for m in map(_LUA_REQUIRE.match, text.split("\n"))
                    if m and m.group(2) in modules}
         if not aliases:
             continue
         use = re.compile(r"(?<![\w.:])(" + "|".join(map(re.escape, aliases)) + r")[ \t]*[.:][ \t]*([A-Za-z_]\w*)")
-        lines = lsp_lines(text)
         seen: set[str] = set()
         for i, line in enumerate(code):
             if i >= len(lines) or _LUA_REQUIRE.match(lines[i]):
@@ -1198,7 +1206,6 @@ def neovim_api_tasks(name: str, project, runtime: Path) -> list:
     name, its definition the line of ``vim/_meta/api.lua`` or ``vim/_meta/vimfn.lua`` that describes it (as the
     server's ``lua-path/<k>/`` key, k the place of $VIMRUNTIME's ``lua/`` folder among those the server searches),
     the first use of each name in each file."""
-    from benchmarks import languages
     from benchmarks.repo_context import Definition
     from fim.luamodules import LUA_PATH
     from fim.positions import lsp_lines
@@ -1213,17 +1220,11 @@ def neovim_api_tasks(name: str, project, runtime: Path) -> list:
             m = _VIM_DEF.match(line)
             if m and m.group(1) == module:
                 defined.setdefault((module, m.group(2)), (f"{LUA_PATH}{k}/{rel}", i, line.rstrip("\r\n")))
-    files = project.index.snapshot()
     tasks = []
-    for path in sorted(files):
-        if languages.language_of(path) != "lua" or not languages.is_library(path):
-            continue
-        text = files[path]
-        code = _LUA_STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).split("\n")
+    for path, _, code, lines in _lua_files(project):
         aliases = {m.group(1): m.group(2) for m in map(_VIM_LOCAL.match, code) if m}
         qualifiers = "|".join([r"vim\.(?:api|fn)", *map(re.escape, aliases)])
         use = re.compile(r"(?<![\w.:])(" + qualifiers + r")\.([A-Za-z_]\w*)")
-        lines = lsp_lines(text)
         seen: set[str] = set()
         for i, line in enumerate(code):
             if i >= len(lines) or _VIM_LOCAL.match(line):
