@@ -93,9 +93,14 @@ def neovim_member(document: str, before_cursor: str) -> Optional[tuple[tuple[str
     typed, qualifier = m.group(2) or "", m.group(1).rpartition(".")[2]
     if m.group(1) == "vim":
         return NEOVIM_TABLE, typed, qualifier  # ``vim.tbl_``: the ``vim`` table's own
-    module = m.group(1)[len("vim."):] if m.group(1).startswith("vim.") else next(
-        (a.group(2) for a in _VIM_ALIAS.finditer(blank(document)) if a.group(1) == m.group(1)), None)
+    module = m.group(1)[len("vim."):] if m.group(1).startswith("vim.") else _vim_aliases(document).get(m.group(1))
     return (NEOVIM_MODULES.get(module, (f"vim.{module}",)), typed, qualifier) if module else None
+
+
+@lru_cache(maxsize=8)  # typing a member asks for the same text's aliases again
+def _vim_aliases(document: str) -> dict[str, str]:
+    """``local api = vim.api``: alias -> the runtime's module (``api``)."""
+    return {m.group(1): m.group(2) for m in _VIM_ALIAS.finditer(blank(document))}
 
 
 @lru_cache(maxsize=1024)  # each keystroke looks each require up again, in the same listings

@@ -189,14 +189,16 @@ def test_neovims_api_used_without_a_require(tmp_path: Path) -> None:
 
 
 def test_a_member_of_neovims_api_being_typed(tmp_path: Path) -> None:
-    """``vim.api.nvim_buf_|``: the runtime's functions it begins."""
+    """``vim.api.nvim_buf_|``, ``api.nvim_buf_|`` after ``local api = vim.api``: the runtime's functions it
+    begins."""
     files = setup(tmp_path)
-    document = "local buf = 0\nvim.api.nvim_buf_\n"
-    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
-                           installed=files, language="lua", cursor_character=len("vim.api.nvim_buf_"))
-    texts = [s.text for s in found if s.source.endswith("vim/_meta/api.lua")]
-    assert any("nvim_buf_set_lines(buffer" in t and "nvim_buf_set_name(buffer, name)" in t
-               and "nvim_get_current_win" not in t for t in texts), texts
+    for head, typed in (("local buf = 0", "vim.api.nvim_buf_"), ("local api = vim.api", "api.nvim_buf_")):
+        document = f"{head}\n{typed}\n"
+        found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
+                               installed=files, language="lua", cursor_character=len(typed))
+        texts = [s.text for s in found if s.source.endswith("vim/_meta/api.lua")]
+        assert any("nvim_buf_set_lines(buffer" in t and "nvim_buf_set_name(buffer, name)" in t
+                   and "nvim_get_current_win" not in t for t in texts), (typed, texts)
 
 
 def test_a_runtime_description_is_read_whole_as_a_declaration_file(tmp_path: Path) -> None:
