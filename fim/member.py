@@ -13,6 +13,8 @@ Python's qualifier may be a chain through installed submodules, or a submodule i
 In Java and Kotlin the qualifier is an imported class (``StringUtils.ind|``: ``import a.b.StringUtils;``, else a
 package import ``a.b.*`` whose package a dependency jar holds it in) and the names offered are its public members
 (`fim.jars.class_members`).
+In Lua a method typed (``cli:pa|``) counts as a member, and Neovim's API needs no ``require``: ``vim.api.nvim_buf_|``
+(``api.nvim_buf_|`` after ``local api = vim.api``) offers the runtime's functions (`fim.luamodules.neovim_member`).
 In JavaScript and TypeScript a name imported from a package whose declarations make it a namespace, enum or class
 (``window.showInf|``, ``vscode.window.|``, ``ts.SyntaxKind.Ide|``) brings that declaration's members first
 (`fim.namespaces`); a name the package re-exports as a whole module (``DomUtils.getT|``, ``hp.DomUtils.getT|``:
