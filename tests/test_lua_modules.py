@@ -116,6 +116,16 @@ def setup(tmp_path: Path) -> InstalledFiles:
                           lua_folders=lambda: find_lua_folders(environ, home=str(tmp_path / "home")))
 
 
+def typed_snippets(files: InstalledFiles, path: str, document: str, source_end: str) -> list[str]:
+    """The texts of the snippets from the installed file whose key ends with `source_end`, the cursor at the end of
+    `document`'s last line (a member being typed)."""
+    lines = document.split("\n")[:-1]
+    line = len(lines) - 1
+    found = select_context(path, document, line, {path: document}, [], None, 6000, (0, line + 1), installed=files,
+                           language="lua", cursor_character=len(lines[line]))
+    return [s.text for s in found if s.source.endswith(source_end)]
+
+
 def test_the_folders_lua_and_neovim_search(tmp_path: Path) -> None:
     files = setup(tmp_path)
     folders = files.lua_folders()
@@ -146,10 +156,7 @@ def test_a_member_typed_after_a_neovim_plugins_module(tmp_path: Path) -> None:
     """``builtin.li|`` in a Neovim configuration: the plugin's functions it begins come as context."""
     files = setup(tmp_path)
     document = 'local builtin = require("telescope.builtin")\n\nvim.keymap.set("n", "<leader>g", builtin.li\n'
-    cursor = document.split("\n")[2]
-    found = select_context("init.lua", document, 2, {"init.lua": document}, [], None, 6000, (0, 3),
-                           installed=files, language="lua", cursor_character=len(cursor))
-    texts = [s.text for s in found if s.source.endswith("telescope/builtin/init.lua")]
+    texts = typed_snippets(files, "init.lua", document, "telescope/builtin/init.lua")
     assert any("builtin.live_grep = function(opts)" in t and "find_files" not in t for t in texts), texts
 
 
@@ -157,10 +164,7 @@ def test_a_method_typed_after_a_modules_alias(tmp_path: Path) -> None:
     """``cli:pa|`` (Lua's method call) brings the module's methods it begins."""
     files = setup(tmp_path)
     document = "local cli = require 'cliargs'\n\nlocal args = cli:pa\n"
-    cursor = document.split("\n")[2]
-    found = select_context("run.lua", document, 2, {"run.lua": document}, [], None, 6000, (0, 3),
-                           installed=files, language="lua", cursor_character=len(cursor))
-    texts = [s.text for s in found if s.source.endswith("cliargs.lua")]
+    texts = typed_snippets(files, "run.lua", document, "cliargs.lua")
     assert any("function cli:parse(arguments, no_cleanup)" in t for t in texts), texts
 
 
@@ -193,10 +197,7 @@ def test_a_member_of_neovims_api_being_typed(tmp_path: Path) -> None:
     begins."""
     files = setup(tmp_path)
     for head, typed in (("local buf = 0", "vim.api.nvim_buf_"), ("local api = vim.api", "api.nvim_buf_")):
-        document = f"{head}\n{typed}\n"
-        found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
-                               installed=files, language="lua", cursor_character=len(typed))
-        texts = [s.text for s in found if s.source.endswith("vim/_meta/api.lua")]
+        texts = typed_snippets(files, "init.lua", f"{head}\n{typed}\n", "vim/_meta/api.lua")
         assert any("nvim_buf_set_lines(buffer" in t and "nvim_buf_set_name(buffer, name)" in t
                    and "nvim_get_current_win" not in t for t in texts), (typed, texts)
 
