@@ -9,7 +9,9 @@ public names that module offers (`fim.dependencies.module_names`), those startin
 maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used;
 where more than MAX_NAMES start so (``ts.|``: thousands), those the project's other files use first (`fim.popular`).
 Python's qualifier may be a chain through installed submodules, or a submodule imported by name (``np.linalg.no|``,
-``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe.
+``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe; else an
+object of an installed class (``client.ge|`` after ``client = httpx.Client()``): `fim.pyreceivers` infers the class
+and offers its members.
 In Java and Kotlin the qualifier is an imported class (``StringUtils.ind|``: ``import a.b.StringUtils;``, else a
 package import ``a.b.*`` whose package a dependency jar holds it in) and the names offered are its public members
 (`fim.jars.class_members`).
@@ -38,6 +40,7 @@ from fim.jars import class_members
 from fim.luamodules import neovim_member
 from fim.popular import Ranker
 from fim.pychains import chain_member_definitions
+from fim.pyreceivers import receiver_member_definitions
 from fim.namespaces import CHAIN, local_names, namespace_member_definitions
 
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
@@ -82,7 +85,11 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     found = cursor_member(lines[cursor_line][:column], lua=lua)
     ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
     if ref is None and entry is not None and entry.family == "python":  # ``np.linalg.no|``, ``nn.``
-        return chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank)
+        chained = chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank)
+        if chained[1]:
+            return chained
+        # ``client.ge|`` after ``client = httpx.Client()``: the object's installed class's members
+        return receiver_member_definitions(document, lines, cursor_line, column, installed, rank) or chained
     if found is None:
         return "", {}
     start, qualifier, typed = found

@@ -205,6 +205,11 @@ def _model(text: str, language: str):
     return entry.model(text, split_lines(text))
 
 
+def parsed(text: str, language: str):
+    """The language's model of `text` (one parse per version of a file), or None for a language without one."""
+    return _model(_normalize(text), language)
+
+
 def defines(text: str, language: str, name: str) -> bool:
     """True when `name` is a top-level definition (or one guarded by a module-level if/try) of `text`."""
     return name in defined_names(text, language)

@@ -167,6 +167,7 @@ class _PythonFile:
         self._block_list: Optional[list[tuple[int, int, Optional[str]]]] = None
         self._top_list: list[tuple[int, int, Optional[str]]] = []
         self._by_name: Optional[dict[str, list[tuple[int, int]]]] = None
+        self._members: dict[str, list[tuple[str, int, int]]] = {}
 
     def code(self, j: int) -> str:
         """Line `j` with its strings and comments blanked."""
@@ -244,6 +245,8 @@ class _PythonFile:
         return frozenset(n for _, _, n in self._blocks() if n is not None)
 
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Line ranges of the named top-level definitions, in file order; a class's member (``Client.get``, one
+        of `members`) comes with its class's signature (``class Client(BaseClient):``)."""
         if self._by_name is None:
             by_name: dict[str, list[tuple[int, int]]] = {}
             for s, e, n in self._blocks():
@@ -252,8 +255,94 @@ class _PythonFile:
             self._by_name = by_name
         found: set[tuple[int, int]] = set()
         for n in names:
-            found.update(self._by_name.get(n, ()))
+            owner, dot, member = n.partition(".")
+            if not dot:
+                found.update(self._by_name.get(n, ()))
+                continue
+            spans = [(s, e) for name, s, e in self.members(owner) if name == member]
+            if spans:
+                found.update(spans)
+                found.add(self.class_head(owner))
         return sorted(found)
+
+    def _class_block(self, name: str) -> Optional[tuple[int, int, int]]:
+        """(start, the line after its signature, end) of the top-level class `name`."""
+        if self._by_name is None:
+            self.find(())
+        for start, end in (self._by_name or {}).get(name, ()):
+            i = start
+            while i < end and self.lines[i].startswith("@"):
+                i += 1
+            if i < end and self.lines[i].startswith("class"):
+                return start, self._header_end(i, end), end
+        return None
+
+    def class_head(self, name: str) -> tuple[int, int]:
+        """The lines of the top-level class `name`'s signature, its decorators with it."""
+        block = self._class_block(name)
+        return (block[0], block[1]) if block is not None else (0, 0)
+
+    def bases(self, name: str) -> list[str]:
+        """The dotted names of the top-level class `name`'s bases (``class Client(BaseClient, Generic[T]):``:
+        BaseClient, Generic), keywords (``metaclass=``) left out."""
+        block = self._class_block(name)
+        if block is None:
+            return []
+        head = " ".join(self.code(j) for j in range(block[0], block[1]))
+        m = re.search(r"\bclass\s+\w+\s*(?:\[[^\]]*\]\s*)?\(", head)
+        if m is None:
+            return []
+        out = []
+        for part in _top_level_parts(head[m.end():]):
+            word = re.match(r"\s*([A-Za-z_][\w.]*)\s*(?:\[|$)", part)
+            if word is not None and "=" not in part:
+                out.append(word.group(1))
+        return out
+
+    def members(self, name: str) -> list[tuple[str, int, int]]:
+        """(name, start, end) of each statement of the top-level class `name`'s body that defines a name (methods,
+        properties, fields, class constants), then of ``self.NAME = ...`` in its ``__init__`` (the comment lines just
+        above with it), in file order; [] where the file defines no such class."""
+        got = self._members.get(name)
+        if got is not None:
+            return got
+        got = []
+        block = self._class_block(name)
+        if block is not None:
+            _, head_end, end = block
+            body = [j for j in range(head_end, end) if self.lines[j].strip() and not self.in_string[j]
+                    and not self.lines[j].lstrip().startswith("#")]
+            indent = _indent(self.lines[body[0]]) if body else ""
+            tops = [j for j in body if _indent(self.lines[j]) == indent
+                    and not self.lines[j][len(indent):].startswith((")", "]", "}"))]
+            got = [(n, s, e) for s, e, n in self._statements(tops, end, indent) if n] if indent else []
+            init = next(((s, e) for n, s, e in got if n == "__init__"), None)
+            if init is not None:
+                got += self._init_fields(*init, {n for n, _, _ in got})
+        self._members[name] = got
+        return got
+
+    def _init_fields(self, start: int, end: int, known: set) -> list[tuple[str, int, int]]:
+        """(name, start, end) of the first ``self.NAME = ...`` of each NAME not in `known` in the ``__init__`` at
+        `start`..`end`, the comment lines just above it with it."""
+        out = []
+        for j in range(start, end):
+            m = _SELF_FIELD.match(self.lines[j])
+            if m is None or self.in_string[j] or m.group(1) in known:
+                continue
+            known.add(m.group(1))
+            top = j
+            while top > start and self.lines[top - 1].lstrip().startswith("#"):
+                top -= 1
+            out.append((m.group(1), top, j + 1))
+        return out
+
+    def signature(self, start: int, end: int) -> str:
+        """The def or class at `start`'s signature (decorators left out) on one line, its strings kept."""
+        i = start
+        while i < end and self.lines[i].lstrip().startswith("@"):
+            i += 1
+        return " ".join(self.lines[j].strip() for j in range(i, self._header_end(i, end)))
 
     def tiers(self, start: int, end: int) -> tuple[str, ...]:
         """Ever longer renderings of a definition: its head, its outline, its whole text."""
@@ -440,6 +529,27 @@ class _PythonFile:
             else:
                 pieces.append(first + "\n...")
         return "\n".join(pieces).lstrip("\n")
+
+
+_SELF_FIELD = re.compile(r"[ \t]+self\.([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+
+
+def _top_level_parts(text: str) -> list[str]:
+    """The comma-separated parts of `text` up to its first unopened ``)``, ``]`` or ``}``, at bracket depth 0."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                parts.append(text[start:k])
+                return parts
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    parts.append(text[start:])
+    return parts
 
 
 def _indent(line: str) -> str:

@@ -1,0 +1,145 @@
+"""The member being typed on a Python object of an installed class (`fim.pyreceivers`): ``client.ge|`` after
+``client = httpx.Client()`` brings the class's members starting with ``ge``, each with its class's signature, through
+assignments, return annotations, parameters' annotations, ``self.`` fields and bases."""
+
+from __future__ import annotations
+
+from fim.context import select_context
+from fim.dependencies import SITE
+from fim.member import member_definitions
+from fim.pyreceivers import annotation_name
+
+CLIENT = '''import typing
+from ._models import Response
+
+
+class BaseClient:
+    def __init__(self, timeout: float = 5.0) -> None:
+        #: The headers sent with every request.
+        self.headers = {}
+        self._timeout = timeout
+
+    @property
+    def base_url(self) -> str:
+        """The URL requests are relative to."""
+        return ""
+
+    def close(self) -> None:
+        """Close the base."""
+
+
+class Client(BaseClient):
+    """An HTTP client."""
+
+    def get(self, url: str) -> Response:
+        """Send a GET request."""
+        return Response()
+
+    def post(self, url: str) -> "Optional[Response]":
+        """Send a POST request."""
+        return Response()
+
+    def close(self) -> None:
+        """Close the client's connections."""
+
+    def __enter__(self: T) -> T:
+        return self
+'''
+MODELS = '''class Response:
+    def __init__(self) -> None:
+        #: The status code of the response.
+        self.status_code = 200
+
+    def json(self) -> typing.Any:
+        """The body as JSON."""
+        return {}
+'''
+INSTALLED = {
+    SITE + "httpx/__init__.py": "from ._client import Client\nfrom ._api import get\nfrom ._models import Response\n",
+    SITE + "httpx/_api.py": "from ._models import Response\n\n\ndef get(url: str) -> Response:\n    ...\n",
+    SITE + "httpx/_client.py": CLIENT,
+    SITE + "httpx/_models.py": MODELS,
+}
+HEAD = "import httpx\nfrom httpx import Client\n\n\ndef fetch(url):\n"
+
+
+def offered(body: str, document_head: str = HEAD) -> tuple[str, dict[str, list[str]]]:
+    """What `fim.member` offers at the end of `body`'s last line (the function's body after `document_head`)."""
+    document = document_head + body + "\n    return None\n"
+    lines = document.split("\n")
+    line = len(document_head.split("\n")) - 1 + len(body.split("\n")) - 1
+    return member_definitions(document, lines, line, len(lines[line]), "python", "app.py", INSTALLED)
+
+
+def test_a_constructed_objects_members_starting_with_the_part_typed() -> None:
+    assert offered("    client = httpx.Client()\n    client.po") == ("po", {SITE + "httpx/_client.py": ["Client.post"]})
+    # nothing typed: the class's own members, then its base's (``close`` once: the class's own)
+    assert offered("    client = Client(timeout=1)\n    client.") == ("", {SITE + "httpx/_client.py": [
+        "Client.get", "Client.post", "Client.close", "BaseClient.base_url", "BaseClient.headers"]})
+    # a private member only where ``_`` is typed
+    want = ("_t", {SITE + "httpx/_client.py": ["BaseClient._timeout"]})
+    assert offered("    client = Client()\n    client._t") == want
+
+
+def test_a_calls_return_annotation_gives_the_class() -> None:
+    want = ("st", {SITE + "httpx/_models.py": ["Response.status_code"]})
+    assert offered("    client = httpx.Client()\n    resp = client.get(url)\n    resp.st") == want
+    assert offered("    resp = httpx.get(url)\n    resp.st") == want  # an installed function's
+    assert offered("    client = httpx.Client()\n    resp = await client.post(\n        url)\n    resp.st") == want
+
+
+def test_annotations_and_with_statements_give_the_class() -> None:
+    want = ("cl", {SITE + "httpx/_client.py": ["Client.close"]})
+    assert offered("    with httpx.Client() as c:\n        c.cl") == want
+    assert offered("    c: Optional[httpx.Client] = None\n    c.cl") == want
+    head = HEAD.replace("def fetch(url):", 'def fetch(url, c: "httpx.Client | None" = None,\n          n: int = 0):')
+    assert offered("    c.cl", head) == want
+
+
+def test_a_signature_over_several_lines_is_the_functions() -> None:
+    head = HEAD.replace("def fetch(url):", "def fetch(\n    url: str,\n) -> None:")
+    assert offered("    client = httpx.Client()\n    return send(\n        client.cl", head)[1] == {
+        SITE + "httpx/_client.py": ["Client.close"]}
+
+
+def test_the_nearest_assignment_decides() -> None:
+    # ``json()`` returns Any: the older ``resp = client.get(url)`` does not count
+    assert offered("    resp = httpx.get(url)\n    resp = resp.json()\n    resp.st") == ("st", {})
+    # a call's keyword argument line is no assignment
+    assert offered("    resp = httpx.get(url)\n    send(\n        resp=other,\n    )\n    resp.st")[1] == {
+        SITE + "httpx/_models.py": ["Response.status_code"]}
+
+
+def test_self_fields_and_an_installed_base_class() -> None:
+    head = ('from httpx import Client\n\n\nclass Fetcher(Client):\n    def __init__(self, inner: "Client") -> None:\n'
+            "        self.inner = inner\n        self.last = None\n\n    def run(self):\n")
+    assert offered("        self.inner.cl", head) == ("cl", {SITE + "httpx/_client.py": ["Client.close"]})
+    # ``self.``: the installed base's members (the class's own are in the document)
+    assert offered("        self.ba", head) == ("ba", {SITE + "httpx/_client.py": ["BaseClient.base_url"]})
+    assert offered("        self.last.st", head) == ("st", {})
+
+
+def test_no_installed_class_no_members() -> None:
+    head = "from .models import Local\n\n\ndef f():\n"
+    assert offered("    x = Local()\n    x.ge", head) == ("ge", {})  # a workspace class: the workspace's context
+    assert offered("    x = 3\n    x.ge") == ("ge", {})
+    assert offered("    x.ge") == ("ge", {})
+
+
+def test_annotation_names() -> None:
+    assert annotation_name("Optional[httpx.Client]") == "httpx.Client"
+    assert annotation_name('"Client | None"') == "Client"
+    assert annotation_name("typing.Union[None, Client]") == "Client"
+    assert annotation_name("list[Client]") == "list"
+    assert annotation_name("Union[A, B]") is None
+    assert annotation_name("Annotated[Client, 'meta']") == "Client"
+
+
+def test_the_members_snippet_carries_the_class_signature() -> None:
+    document = HEAD + "    client = httpx.Client()\n    resp = client.get(url)\n    resp.st\n"
+    line = document.split("\n").index("    resp.st")
+    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
+                              installed=INSTALLED, language="python", cursor_character=len("    resp.st"))
+    texts = [s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
+    assert ("class Response:\n\n        #: The status code of the response.\n        self.status_code = 200"
+            in texts)
