@@ -49,6 +49,8 @@ MODELS = '''class Response:
     def __init__(self) -> None:
         #: The status code of the response.
         self.status_code = 200
+        self.headers: dict = dict(
+            content_type="json")
 
     def json(self) -> typing.Any:
         """The body as JSON."""
@@ -143,3 +145,9 @@ def test_the_members_snippet_carries_the_class_signature() -> None:
     texts = [s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
     assert ("class Response:\n\n        #: The status code of the response.\n        self.status_code = 200"
             in texts)
+    document = document.replace("resp.st", "resp.he")
+    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
+                              installed=INSTALLED, language="python", cursor_character=len("    resp.he"))
+    texts = [s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
+    # a field's whole statement, its brackets closed
+    assert 'class Response:\n\n        self.headers: dict = dict(\n            content_type="json")' in texts

@@ -334,8 +334,21 @@ class _PythonFile:
             top = j
             while top > start and self.lines[top - 1].lstrip().startswith("#"):
                 top -= 1
-            out.append((m.group(1), top, j + 1))
+            out.append((m.group(1), top, self._statement_end(j, end)))
         return out
+
+    def _statement_end(self, j: int, limit: int) -> int:
+        """The line after the statement starting at line `j` (its brackets closed), at most 12 lines on."""
+        depth = 0
+        for k in range(j, min(limit, j + 12)):
+            for ch in self.code(k):
+                if ch in "([{":
+                    depth += 1
+                elif ch in ")]}":
+                    depth -= 1
+            if depth <= 0:
+                return k + 1
+        return j + 1
 
     def signature(self, start: int, end: int) -> str:
         """The def or class at `start`'s signature (decorators left out) on one line, its strings kept."""
