@@ -34,6 +34,8 @@ followed to the defining line) over the project's files together with the enviro
 ``site-packages/...``), kept where the use is in the project's library files and the defining line in an installed
 package: ``httpcore.Request(`` in ``httpx/_transports/default.py`` -> ``class Request:`` in
 ``site-packages/httpcore/_models.py``. All the tasks of both files splits are used (a few dozen per Python case);
+httpx's and requests' also the members of objects of installed classes (``resp.status_code`` after ``resp =
+conn.urlopen(...)``: urllib3's ``self.status_code =`` line; `benchmarks.pyobjects`, package ``NAME (objects)``);
 quantecon's are each ``alias.sub(.sub).name`` through installed submodules (``np.linalg.matrix_power(`` ->
 ``def matrix_power(`` in ``numpy/linalg/linalg.pyi``, `chain_tasks`, style ``module-chain``), the cursor at ``name``.
 TypeScript (react-query's ``src/``): the uses of names imported by name from an installed package, whose one
@@ -139,6 +141,7 @@ from benchmarks.repo_context import (
     request_for,
     sample_tasks,
 )
+from benchmarks.pyobjects import object_member_tasks
 from benchmarks.stats import percentile
 from fim.gomodules import escape
 
@@ -154,6 +157,12 @@ CASES = {
                                 "certifi==2024.8.30")),
     "requests": ("requests==2.32.3", ("urllib3==2.2.2", "charset-normalizer==3.3.2", "idna==3.8",
                                       "certifi==2024.8.30")),
+    # Python objects of installed classes: openai 1.51.0's client over httpx (``response: httpx.Response``,
+    # ``self._client = httpx.Client(...)``) and pydantic, with the versions current at its release
+    "openai": ("openai==1.51.0", ("httpx==0.27.2", "httpcore==1.0.5", "h11==0.14.0", "anyio==4.6.0", "sniffio==1.3.1",
+                                  "idna==3.10", "certifi==2024.8.30", "pydantic==2.9.2", "pydantic-core==2.23.4",
+                                  "annotated-types==0.7.0", "typing-extensions==4.12.2", "distro==1.9.0",
+                                  "jiter==0.5.0", "tqdm==4.66.5")),
     # Python through submodule chains: quantecon 0.7.2's library using np.random.RandomState, np.linalg.matrix_power,
     # scipy.linalg.solve_discrete_are... (numpy's .pyi stubs, scipy's sources), wheels current at its release
     "quantecon": ("quantecon==0.7.2", ("numpy==1.26.4", "scipy==1.12.0")),
@@ -233,6 +242,9 @@ CASES = {
 # Python cases whose tasks are the ``alias.sub.name`` uses (`chain_tasks`): `dependency_tasks`' ground truth reads
 # the ``.py`` sources only, where numpy's ``.pyi`` stubs are what the server reads
 CHAIN_CASES = frozenset({"quantecon"})
+# Python cases whose tasks also are members of installed classes' objects (`benchmarks.pyobjects`)
+OBJECT_CASES = frozenset({"httpx", "requests", "openai"})
+OBJECTS_ONLY = frozenset({"openai"})  # (its 1,355 uses of imported names would take an hour)
 # Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
 KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}
@@ -1929,7 +1941,10 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
         if site is None:
             print(f"benchmarks.dependency_context: no site-packages in {root}/.venv", file=sys.stderr)
             return 2
-        found = chain_tasks(case, project, site) if case in CHAIN_CASES else dependency_tasks(case, project, site)
+        found = (chain_tasks(case, project, site) if case in CHAIN_CASES else [] if case in OBJECTS_ONLY
+                 else dependency_tasks(case, project, site))
+        if case in OBJECT_CASES:  # ``resp.status_code``: a member of an installed class's object
+            found += object_member_tasks(case, project, site)
     return project, found
 
 
@@ -2043,6 +2058,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                       *(f"{case} (fresh {kind}, {n} typed)" for kind in ("call", "class") for n in CALL_TYPED)):
             projects[label] = project
         tasks += found + fresh + typed + identifiers + calls + own
+        for task in found + fresh + typed:  # ``NAME (objects)`` and its fresh members too
+            projects.setdefault(task.package, project)
         info.append({"case": case, "project": spec, "dependencies": list(pins), "tasks": len(found),
                      "fresh_member_tasks": len(fresh), "workspace_tasks": len(own),
                      "files": len(project.index.snapshot())})
@@ -2090,11 +2107,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             rig.close()
     print(f"recall of the defining line, before (workspace only) and after (with the installed packages); "
           f"{time.perf_counter() - started:.0f} s")
-    print(f"{'tasks':<27}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
+    print(f"{'tasks':<33}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
     groups = [i["case"] for i in info] + [f"{i['case']} (fresh member)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} (fresh, {TYPED} typed)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} ({C_TYPED[rule]})" for i in info for rule in args.c_typed]
     groups += [f"{i['case']} (fresh {kind}, {n} typed)" for i in info for kind in ("call", "class") for n in CALL_TYPED]
+    groups += [f"{i['case']} (objects){tail}" for i in info
+               for tail in ("", " (fresh member)", f" (fresh, {TYPED} typed)")]
     groups += [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
     for group in groups:
         before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
@@ -2102,7 +2121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             continue
         cells = "  ".join(f"{before['recall'][str(b)]:>10.3f} {after['recall'][str(b)]:>6.3f}" for b in budgets)
         label = group if group.endswith(")") else f"{group} (installed)"
-        print(f"{label:<27} {before['n']:>3}  {cells}")
+        print(f"{label:<33} {before['n']:>3}  {cells}")
     for label, result in results.items():
         ms = result["selection_ms"]
         print(f"context selection at the default budget, {label}: p50 / p95 {ms['first_p50']:.1f} / "

@@ -4,6 +4,8 @@ assignments, return annotations, parameters' annotations, ``self.`` fields and b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fim.context import select_context
 from fim.dependencies import SITE
 from fim.member import member_definitions
@@ -151,3 +153,56 @@ def test_the_members_snippet_carries_the_class_signature() -> None:
     texts = [s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
     # a field's whole statement, its brackets closed
     assert 'class Response:\n\n        self.headers: dict = dict(\n            content_type="json")' in texts
+
+
+def site_packages(tmp_path: Path) -> Path:
+    """INSTALLED written out as a site-packages folder (``httpx/__init__.py`` by a star import, as httpx's own)."""
+    site = tmp_path / "site-packages"
+    for key, text in INSTALLED.items():
+        path = site / key.removeprefix(SITE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (site / "httpx" / "__init__.py").write_text("from ._client import *\nfrom ._api import *\nfrom ._models import *\n",
+                                                encoding="utf-8")
+    return site
+
+
+def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_objects(tmp_path: Path) -> None:
+    from benchmarks.dependency_context import fresh_member_tasks
+    from benchmarks.pyobjects import object_member_tasks
+    from benchmarks.repo_context import index_workspace
+
+    site = site_packages(tmp_path)
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    source = ("import httpx\n\n\nclass Api:\n    def __init__(self, client: httpx.Client) -> None:\n"
+              "        self.client = client\n\n    def fetch(self, url):\n        resp = self.client.get(url)\n"
+              "        other = resp.status_code\n        resp = unknown()\n        return resp.status_code\n")
+    (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(root)
+    tasks = object_member_tasks("demo", project, site)
+    # ``self.client.get`` (the field's parameter annotation), ``resp.status_code`` (get's ``-> Response``); not
+    # the last line's: ``resp`` was assigned again
+    assert [(t.line, t.column, t.name, t.definition.path, t.definition.line) for t in tasks] == [
+        (8, len("        resp = self.client."), "get", SITE + "httpx/_client.py", 22),
+        (9, len("        other = resp."), "status_code", SITE + "httpx/_models.py", 3)]
+    assert tasks[1].definition.text == "        self.status_code = 200"
+    assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2)] == [
+        "        resp = self.client.ge", "        other = resp.st"]
+
+
+def test_an_objects_member_comes_through_the_server(tmp_path: Path) -> None:
+    from server.project import Project
+
+    env = tmp_path / ".venv"
+    (env / "lib" / "python3.12").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.12.1\n", encoding="utf-8")
+    site_packages(tmp_path).rename(env / "lib" / "python3.12" / "site-packages")
+    document = "import httpx\n\nresp = httpx.get('https://example.com')\nresp.st\n"
+    main = tmp_path / "app.py"
+    main.write_text(document, encoding="utf-8")
+    project = Project([tmp_path], background=False)
+    project.scan(10)
+    at = project.context(main, document, 3, character=len("resp.st"))((0, 4), 4000)
+    assert [s.text for s in at if s.source == SITE + "httpx/_models.py"] == [
+        "class Response:\n\n        #: The status code of the response.\n        self.status_code = 200"]

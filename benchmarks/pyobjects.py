@@ -1,0 +1,399 @@
+"""Python tasks of `benchmarks.dependency_context`: members of objects of installed classes (``resp.status_code``
+after ``resp = conn.urlopen(...)``), their ground truth read with Python's `ast`.
+
+`object_member_tasks` walks each function of the project's library files in order: an object's class is an
+installed class called (``x = httpcore.ConnectionPool(...)``, ``with X(...) as x``), an installed function's or
+method's return annotation (``resp = self._pool.handle_request(req)``: ``-> Response``), a parameter's annotation
+(``Optional[X]``, ``"X"``), or for ``self.x`` the value of a ``self.x = ...`` in any method of the class (a parameter
+given there counts by its annotation). Installed names are followed through the modules that import them
+(``httpcore.Response`` -> ``httpcore/_models.py``), the standard library never. A use ``x.member`` (``self.x.member``)
+on one line whose member the class defines in its body (a method, a property, a field, a ``self.member =`` of its
+``__init__``) or one of its installed bases does is a task, the cursor at the member, the definition that
+statement's line (a decorated one's ``def`` line); one a line.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+from typing import Optional
+
+MAX_FOLLOW = 4  # modules a re-exported name is followed through, bases a class is followed up
+ClassInfo = tuple[str, ast.ClassDef, str]  # (site-packages key, the class, its module)
+
+
+class Installed:
+    """The classes of a site-packages folder, read with `ast` (each file once)."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.stdlib = frozenset(getattr(sys, "stdlib_module_names", ()))
+        self._trees: dict[Path, Optional[tuple[ast.Module, list[str]]]] = {}
+
+    def module_file(self, module: str) -> Optional[Path]:
+        """The file of the installed `module` (a package's ``__init__``), its ``.pyi`` before its ``.py``."""
+        parts = module.split(".")
+        if not all(p.isidentifier() for p in parts) or parts[0] in self.stdlib:
+            return None
+        base = self.site.joinpath(*parts)
+        for candidate in (base.with_name(base.name + ".pyi"), base / "__init__.pyi", base.with_name(base.name + ".py"),
+                          base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def parsed(self, path: Path) -> Optional[tuple[ast.Module, list[str]]]:
+        if path not in self._trees:
+            try:
+                text = path.read_text(encoding="utf-8")
+                self._trees[path] = (ast.parse(text), text.split("\n"))
+            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                self._trees[path] = None
+        return self._trees[path]
+
+    def key(self, path: Path) -> str:
+        return "site-packages/" + path.relative_to(self.site).as_posix()
+
+    def namespace(self, path: Path, module: str) -> dict[str, str]:
+        """Name -> the absolute dotted name it stands for in the installed module `module` (file `path`): its
+        imports and its own top-level classes."""
+        got = self.parsed(path)
+        if got is None:
+            return {}
+        package = module if path.stem == "__init__" else module.rpartition(".")[0]
+        out = {}
+        for node in got[0].body:
+            if isinstance(node, ast.ClassDef):
+                out[node.name] = f"{module}.{node.name}"
+            elif isinstance(node, ast.ImportFrom):
+                base = package
+                for _ in range(max(0, node.level - 1)):
+                    base = base.rpartition(".")[0]
+                source = ".".join(p for p in ((base if node.level else ""), node.module or "") if p)
+                for a in node.names:
+                    if a.name == "*":  # ``from ._models import *``: "*0", "*1"... -> the module
+                        out[f"*{len(out)}"] = source
+                    else:
+                        out[a.asname or a.name] = f"{source}.{a.name}"
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        return out
+
+    def find_class(self, dotted: str) -> Optional[ClassInfo]:
+        """The installed class the absolute `dotted` name is, its re-exports followed."""
+        found = self.definition(dotted)
+        return found if found is not None and isinstance(found[1], ast.ClassDef) else None
+
+    def definition(self, dotted: str, depth: int = MAX_FOLLOW) -> Optional[tuple[str, ast.AST, str]]:
+        """(key, the top-level class or def, its module) the absolute `dotted` name is, its re-exports followed
+        (``from ._models import Response``, ``from ._models import *``)."""
+        parts = dotted.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:k])
+            path = self.module_file(module)
+            if path is None:
+                continue
+            got = self.parsed(path)
+            if got is None or k != len(parts) - 1:
+                return None
+            name = parts[-1]
+            found = next((n for n in got[0].body if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                          and n.name == name), None)
+            if found is not None:
+                return self.key(path), found, module
+            if depth <= 0:
+                return None
+            names = self.namespace(path, module)
+            target = names.get(name)
+            if target:
+                return self.definition(target, depth - 1) if target != dotted else None
+            for key, star in names.items():
+                found = self.definition(f"{star}.{name}", depth - 1) if key.startswith("*") else None
+                if found is not None:
+                    return found
+            return None
+        return None
+
+    def lineage(self, info: ClassInfo) -> list[ClassInfo]:
+        """The class, then its installed bases, breadth first."""
+        order, level = [info], [info]
+        for _ in range(MAX_FOLLOW):
+            nxt = []
+            for key, node, module in level:
+                names = self.namespace(self.site / key.removeprefix("site-packages/"), module)
+                for base in node.bases:
+                    dotted = _dotted(base)
+                    head, _, rest = dotted.partition(".") if dotted else ("", "", "")
+                    target = names.get(head)
+                    found = self.find_class(f"{target}.{rest}" if rest else target) if target else None
+                    if found is not None and all(found[1] is not o[1] for o in order):
+                        order.append(found)
+                        nxt.append(found)
+            level = nxt
+        return order
+
+    def member(self, info: ClassInfo, name: str) -> Optional[tuple[str, int, ast.AST, ClassInfo]]:
+        """(key, zero-based line, the statement, the class defining it) of member `name` of the class `info`."""
+        for owner in self.lineage(info):
+            key, node, _ = owner
+            for statement in node.body:
+                if _defines(statement, name):
+                    return key, _line(statement), statement, owner
+            init = next((s for s in node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+            for statement in ast.walk(init) if init is not None else ():
+                if isinstance(statement, (ast.Assign, ast.AnnAssign)) and any(
+                        isinstance(t, ast.Attribute) and t.attr == name and isinstance(t.value, ast.Name)
+                        and t.value.id == "self" for t in _targets(statement)):
+                    return key, statement.lineno - 1, statement, owner
+        return None
+
+    def annotated(self, annotation: Optional[ast.AST], names: dict[str, str]) -> Optional[ClassInfo]:
+        """The installed class an annotation names (``Optional[X]``, ``X | None``, ``"X"``), `names` the module's."""
+        dotted = _annotation(annotation)
+        if not dotted:
+            return None
+        head, _, rest = dotted.partition(".")
+        target = names.get(head)
+        return self.find_class(f"{target}.{rest}" if rest else target) if target else None
+
+    def returned(self, info: ClassInfo, method: str) -> Optional[ClassInfo]:
+        """The installed class the method `method` of the class `info` returns by its annotation."""
+        found = self.member(info, method)
+        if found is None or not isinstance(found[2], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        key, _, statement, owner = found
+        dotted = _annotation(statement.returns)
+        if dotted in ("Self", owner[1].name):
+            return owner
+        return self.annotated(statement.returns, self.namespace(self.site / key.removeprefix("site-packages/"),
+                                                                owner[2]))
+
+    def function_returns(self, dotted: str) -> Optional[ClassInfo]:
+        """The installed class an installed module-level function returns by its annotation."""
+        found = self.definition(dotted)
+        if found is None or isinstance(found[1], ast.ClassDef):
+            return None
+        key, function, module = found
+        return self.annotated(function.returns, self.namespace(self.site / key.removeprefix("site-packages/"), module))
+
+
+def object_member_tasks(name: str, project, site: Path) -> list:
+    """The uses of members of installed classes' objects in the project's Python library files (the module's
+    docstring), package ``NAME (objects)``, style ``object-member``."""
+    from benchmarks import languages
+    from benchmarks.dependency_context import hole_task
+    from benchmarks.repo_context import Definition
+    from fim.positions import lsp_lines
+
+    installed = Installed(site)
+    files = project.index.snapshot()
+    tasks = []
+    for path in sorted(files):
+        if not path.endswith(".py") or not languages.is_library(path):
+            continue
+        text = files[path]
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        bound = _bound(tree)
+        lines = lsp_lines(text)
+        seen: set[int] = set()
+        reader = _Reader(installed, bound)
+        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
+            reader.fields_of(cls)
+        for function in [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+            for node, info in reader.uses(function):
+                line = node.lineno - 1
+                if line in seen or node.lineno != node.end_lineno:
+                    continue
+                found = installed.member(info, node.attr)
+                if found is None:
+                    continue
+                key, target_line, _, owner = found
+                target_text = installed.parsed(site / key.removeprefix("site-packages/"))[1][target_line].rstrip("\r")
+                body = lines[line].encode("utf-8")
+                column = len(body[:node.end_col_offset].decode("utf-8", "replace")) - len(node.attr)
+                definition = Definition(key, target_line, target_text, node.attr, owner[2])
+                tasks.append(hole_task(f"{name} (objects)", path, lines, line, column, node.attr, definition,
+                                       "object-member", "python"))
+                seen.add(line)
+    return tasks
+
+
+class _Reader:
+    """The installed classes of a project file's objects: its classes' ``self.`` fields, each function's names."""
+
+    def __init__(self, installed: Installed, bound: dict[str, str]) -> None:
+        self.installed = installed
+        self.bound = bound
+        self.fields: dict[int, dict[str, ClassInfo]] = {}  # id(the function) -> self.x -> class, for its class's
+
+    def fields_of(self, cls: ast.ClassDef) -> None:
+        fields: dict[str, ClassInfo] = {}
+        methods = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for method in methods:
+            params = self._parameters(method)
+            for statement in ast.walk(method):
+                for target in _targets(statement) if isinstance(statement, (ast.Assign, ast.AnnAssign)) else ():
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                            and target.value.id == "self" and target.attr not in fields:
+                        found = (self.installed.annotated(statement.annotation, self.bound)
+                                 if isinstance(statement, ast.AnnAssign) else None)
+                        found = found or self._value(statement.value, params, {})
+                        if found is not None:
+                            fields[target.attr] = found
+        for method in methods:
+            self.fields[id(method)] = fields
+
+    def _parameters(self, function) -> dict[str, ClassInfo]:
+        out = {}
+        arguments = function.args
+        for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
+            found = self.installed.annotated(a.annotation, self.bound)
+            if found is not None:
+                out[a.arg] = found
+        return out
+
+    def uses(self, function) -> list[tuple[ast.Attribute, ClassInfo]]:
+        """(``x.member`` node, x's class) of each member use on an object of an installed class in `function`'s
+        own body (not its nested functions'), each name's class as the last assignment before the use gives it."""
+        params = self._parameters(function)
+        fields = self.fields.get(id(function), {})
+        assigned: list[tuple[int, str, Optional[ClassInfo]]] = []  # (line, name, class)
+        nodes = list(_own_nodes(function))
+        for node in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                for target in _targets(node):
+                    if isinstance(target, ast.Name):
+                        found = (self.installed.annotated(node.annotation, self.bound)
+                                 if isinstance(node, ast.AnnAssign) else None)
+                        at = node.end_lineno or node.lineno
+                        assigned.append((at, target.id, found or self._value(node.value, params, fields,
+                                                                                assigned, at)))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        at = item.context_expr.end_lineno or node.lineno
+                        assigned.append((at, item.optional_vars.id,
+                                         self._value(item.context_expr, params, fields, assigned, at)))
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.NamedExpr)):
+                target = node.target
+                for name in [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]:
+                    assigned.append((node.lineno, name, None))
+        assigned.sort(key=lambda a: a[0])
+        out = []
+        for node in nodes:
+            if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load):
+                continue
+            info = self._object(node.value, node.lineno, params, fields, assigned)
+            if info is not None:
+                out.append((node, info))
+        return out
+
+    def _object(self, value: ast.AST, line: int, params: dict[str, ClassInfo], fields: dict[str, ClassInfo],
+                assigned: list[tuple[int, str, Optional[ClassInfo]]]) -> Optional[ClassInfo]:
+        """The class of the name `value` (``x``, ``self.x``) at `line`."""
+        if isinstance(value, ast.Name):
+            before = [c for at, n, c in assigned if n == value.id and at < line]
+            if before:
+                return before[-1]
+            return params.get(value.id)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+            return fields.get(value.attr)
+        return None
+
+    def _value(self, value: Optional[ast.AST], params: dict[str, ClassInfo], fields: dict[str, ClassInfo],
+               assigned: Optional[list] = None, line: int = 1 << 30) -> Optional[ClassInfo]:
+        """The class of a value: an installed class's call, an installed function's or method's call (its return
+        annotation), a name (a parameter, an earlier assignment, a field)."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            dotted = _dotted(value.func)
+            if not dotted:
+                return None
+            head, _, rest = dotted.partition(".")
+            if head in self.bound:
+                target = f"{self.bound[head]}.{rest}" if rest else self.bound[head]
+                found = self.installed.definition(target)
+                if found is None or isinstance(found[1], ast.ClassDef):
+                    return found
+                return self.installed.function_returns(target)
+            if isinstance(value.func, ast.Attribute):
+                owner = self._object(value.func.value, line, params, fields, assigned or [])
+                return self.installed.returned(owner, value.func.attr) if owner is not None else None
+            return None
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            return self._object(value, line, params, fields, assigned or [])
+        return None
+
+
+def _own_nodes(function) -> list[ast.AST]:
+    """The nodes of `function`'s body, its nested functions' and classes' left out, in source order."""
+    out = []
+    stack = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return sorted(out, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+
+
+def _bound(tree: ast.Module) -> dict[str, str]:
+    """Name -> absolute dotted name of a project file's absolute imports."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                bound[a.asname or a.name] = f"{node.module}.{a.name}"
+    return bound
+
+
+def _targets(statement) -> list[ast.AST]:
+    return list(statement.targets) if isinstance(statement, ast.Assign) else [statement.target]
+
+
+def _defines(statement: ast.AST, name: str) -> bool:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return statement.name == name
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        return any(isinstance(t, ast.Name) and t.id == name for t in _targets(statement))
+    return False
+
+
+def _line(statement: ast.AST) -> int:
+    return statement.lineno - 1  # a decorated def's ``def`` line
+
+
+def _dotted(node: Optional[ast.AST]) -> str:
+    """``a.b.c`` of a Name or an Attribute chain over one, else ""."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.insert(0, node.attr)
+        node = node.value
+    return ".".join([node.id, *parts]) if isinstance(node, ast.Name) else ""
+
+
+def _annotation(node: Optional[ast.AST]) -> str:
+    """The dotted class name of an annotation: ``Optional[X]``, ``Union[X, None]``, ``X | None``, ``"X"``: X."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return ""
+    if isinstance(node, ast.Subscript) and _dotted(node.value).rpartition(".")[2] in ("Optional", "Union"):
+        inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        kept = [e for e in inner if not (isinstance(e, ast.Constant) and e.value is None)]
+        return _annotation(kept[0]) if len(kept) == 1 else ""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        kept = [e for e in (node.left, node.right) if not (isinstance(e, ast.Constant) and e.value is None)]
+        return _annotation(kept[0]) if len(kept) == 1 else ""
+    return _dotted(node)
