@@ -1806,8 +1806,9 @@ _IMPORT_LINE = re.compile(r"\s*(?:import|from|use|require|export)\b")
 def fresh_member_tasks(tasks: Sequence, typed: int = 0) -> list:
     """Each task whose name is typed as a member (the cursor after ``alias.`` or ``Alias::``: ``flag.CommandLine``,
     ``http2.connect``, ``Rack::Head``) as the name's first and only use: the document without its other lines that
-    use the name as a word (none of them an import), package ``NAME (fresh member)``; with `typed`, its first
-    `typed` characters typed (the cursor after ``flag.Co``), package ``NAME (fresh, N typed)``."""
+    use the name as a word (none of them an import; a Python ``def NAME`` of the project's own kept), package
+    ``NAME (fresh member)``; with `typed`, its first `typed` characters typed (the cursor after ``flag.Co``),
+    package ``NAME (fresh, N typed)``."""
     out = []
     for task in tasks:
         lines = task.text.split("\n")
@@ -1815,7 +1816,11 @@ def fresh_member_tasks(tasks: Sequence, typed: int = 0) -> list:
         if not re.search(r"[A-Za-z_$][\w$]*(?:\.|::)\Z", before):
             continue
         word = re.compile(r"(?<![\w$])" + re.escape(task.name) + r"(?![\w$])")
-        other = [i for i, line in enumerate(lines) if i != task.line and word.search(line)]
+        # (Python: a ``def NAME`` of the project's own, a property wrapping the member, is no use of it)
+        own = re.compile(r"[ \t]*(?:async[ \t]+)?def[ \t]+" + re.escape(task.name) + r"\b") \
+            if task.language == "python" else None
+        other = [i for i, line in enumerate(lines) if i != task.line and word.search(line)
+                 and not (own is not None and own.match(line))]
         if any(_IMPORT_LINE.match(lines[i]) for i in other):
             continue
         kept = [line for i, line in enumerate(lines) if i not in set(other)]

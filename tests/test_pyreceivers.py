@@ -206,3 +206,22 @@ def test_an_objects_member_comes_through_the_server(tmp_path: Path) -> None:
     at = project.context(main, document, 3, character=len("resp.st"))((0, 4), 4000)
     assert [s.text for s in at if s.source == SITE + "httpx/_models.py"] == [
         "class Response:\n\n        #: The status code of the response.\n        self.status_code = 200"]
+
+
+def test_a_fresh_member_task_keeps_the_projects_own_def_of_the_name(tmp_path: Path) -> None:
+    from benchmarks.dependency_context import fresh_member_tasks
+    from benchmarks.pyobjects import object_member_tasks
+    from benchmarks.repo_context import index_workspace
+
+    site = site_packages(tmp_path)
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    source = ("import httpx\n\n\nclass Wrapper:\n    def __init__(self, raw: httpx.Response) -> None:\n"
+              "        self.raw = raw\n\n    @property\n    def status_code(self) -> int:\n"
+              "        return self.raw.status_code\n")
+    (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(root)
+    fresh = fresh_member_tasks(object_member_tasks("demo", project, site), 2)
+    # the property wrapping the member is no use of it: its ``def`` stays (the cursor stays inside a function)
+    assert [t.text.split("\n")[7:10] for t in fresh] == [
+        ["    @property", "    def status_code(self) -> int:", "        return self.raw.st"]]
