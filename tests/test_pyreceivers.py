@@ -10,6 +10,7 @@ from fim.context import select_context
 from fim.dependencies import SITE
 from fim.member import member_definitions
 from fim.pyreceivers import annotation_name
+from fim.symbols import brief
 
 CLIENT = '''import typing
 from ._models import Response
@@ -25,6 +26,10 @@ class BaseClient:
     def base_url(self) -> str:
         """The URL requests are relative to."""
         return ""
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        pass
 
     def close(self) -> None:
         """Close the base."""
@@ -120,6 +125,9 @@ def test_self_fields_and_an_installed_base_class() -> None:
     assert offered("        self.inner.cl", head) == ("cl", {SITE + "httpx/_client.py": ["Client.close"]})
     # ``self.``: the installed base's members (the class's own are in the document)
     assert offered("        self.ba", head) == ("ba", {SITE + "httpx/_client.py": ["BaseClient.base_url"]})
+    # the property, not its setter
+    assert "def base_url(self) -> str:" in brief(CLIENT, "python", ["BaseClient.base_url"], 4000).text
+    assert "setter" not in brief(CLIENT, "python", ["BaseClient.base_url"], 4000).text
     assert offered("        self.last.st", head) == ("st", {})
 
 
@@ -184,7 +192,7 @@ def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_o
     # ``self.client.get`` (the field's parameter annotation), ``resp.status_code`` (get's ``-> Response``); not
     # the last line's: ``resp`` was assigned again
     assert [(t.line, t.column, t.name, t.definition.path, t.definition.line) for t in tasks] == [
-        (8, len("        resp = self.client."), "get", SITE + "httpx/_client.py", 22),
+        (8, len("        resp = self.client."), "get", SITE + "httpx/_client.py", 26),
         (9, len("        other = resp."), "status_code", SITE + "httpx/_models.py", 3)]
     assert tasks[1].definition.text == "        self.status_code = 200"
     assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2)] == [

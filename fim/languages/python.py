@@ -301,7 +301,7 @@ class _PythonFile:
 
     def members(self, name: str) -> list[tuple[str, int, int]]:
         """(name, start, end) of each statement of the top-level class `name`'s body that defines a name (methods,
-        properties, fields, class constants), then of ``self.NAME = ...`` in its ``__init__`` (the comment lines just
+        properties but their setters, fields, class constants), then of ``self.NAME = ...`` in its ``__init__`` (the comment lines just
         above with it), in file order; [] where the file defines no such class."""
         got = self._members.get(name)
         if got is not None:
@@ -315,7 +315,8 @@ class _PythonFile:
             indent = _indent(self.lines[body[0]]) if body else ""
             tops = [j for j in body if _indent(self.lines[j]) == indent
                     and not self.lines[j][len(indent):].startswith((")", "]", "}"))]
-            got = [(n, s, e) for s, e, n in self._statements(tops, end, indent) if n] if indent else []
+            got = [(n, s, e) for s, e, n in self._statements(tops, end, indent)
+                   if n and not _ACCESSOR.match(self.lines[s], len(indent))] if indent else []
             init = next(((s, e) for n, s, e in got if n == "__init__"), None)
             if init is not None:
                 got += self._init_fields(*init, {n for n, _, _ in got})
@@ -544,6 +545,7 @@ class _PythonFile:
         return "\n".join(pieces).lstrip("\n")
 
 
+_ACCESSOR = re.compile(r"@\w+\.(?:setter|deleter)\b")  # a property's setter: the property's name again
 _SELF_FIELD = re.compile(r"[ \t]+self\.([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 
