@@ -6,10 +6,11 @@ installed class called (``x = httpcore.ConnectionPool(...)``, ``with X(...) as x
 method's return annotation (``resp = self._pool.handle_request(req)``: ``-> Response``), a parameter's annotation
 (``Optional[X]``, ``"X"``), or for ``self.x`` the value of a ``self.x = ...`` in any method of the class (a parameter
 given there counts by its annotation). Installed names are followed through the modules that import them
-(``httpcore.Response`` -> ``httpcore/_models.py``), the standard library never. A use ``x.member`` (``self.x.member``)
-on one line whose member the class defines in its body (a method, a property, a field, a ``self.member =`` of its
-``__init__``) or one of its installed bases does is a task, the cursor at the member, the definition that
-statement's line (a decorated one's ``def`` line); one a line.
+(``httpcore.Response`` -> ``httpcore/_models.py``, ``from ._models import *``), the standard library never. A use
+``x.member`` (``self.x.member``; ``x.a.member`` through the members' classes: a property's return annotation, a
+field's annotation or the class it is assigned a call of) on one line whose member the class defines in its body (a
+method, a property, a field, a ``self.member =`` of its ``__init__``) or one of its installed bases does is a task,
+the cursor at the member, the definition that statement's line (a decorated one's ``def`` line); one a line.
 """
 
 from __future__ import annotations
@@ -170,6 +171,29 @@ class Installed:
         return self.annotated(statement.returns, self.namespace(self.site / key.removeprefix("site-packages/"),
                                                                 owner[2]))
 
+    def member_type(self, info: ClassInfo, name: str) -> Optional[ClassInfo]:
+        """The installed class of ``obj.name`` for an object of the class `info`: a property's return annotation, a
+        field's annotation, else the class a field is assigned a call of (``self.headers = Headers(headers)``)."""
+        found = self.member(info, name)
+        if found is None:
+            return None
+        key, _, statement, owner = found
+        names = self.namespace(self.site / key.removeprefix("site-packages/"), owner[2])
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            properties = ("property", "cached_property", "functools.cached_property")
+            if not any(_dotted(d) in properties for d in statement.decorator_list):
+                return None
+            dotted = _annotation(statement.returns)
+            return owner if dotted in ("Self", owner[1].name) else self.annotated(statement.returns, names)
+        if isinstance(statement, ast.AnnAssign):
+            return self.annotated(statement.annotation, names)
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            dotted = _dotted(statement.value.func)
+            head, _, rest = dotted.partition(".")
+            target = names.get(head) if dotted else None
+            return self.find_class(f"{target}.{rest}" if rest else target) if target else None
+        return None
+
     def function_returns(self, dotted: str) -> Optional[ClassInfo]:
         """The installed class an installed module-level function returns by its annotation."""
         found = self.definition(dotted)
@@ -303,6 +327,9 @@ class _Reader:
             return params.get(value.id)
         if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
             return fields.get(value.attr)
+        if isinstance(value, ast.Attribute):  # ``resp.headers``: the member's class
+            owner = self._object(value.value, line, params, fields, assigned)
+            return self.installed.member_type(owner, value.attr) if owner is not None else None
         return None
 
     def _value(self, value: Optional[ast.AST], params: dict[str, ClassInfo], fields: dict[str, ClassInfo],

@@ -30,7 +30,9 @@ from fim.symbols import parsed
 MAX_HOPS = 4  # assignments, calls and annotations followed to reach a class
 MAX_BASES = 4  # base classes followed up from the receiver's class
 MAX_SCAN = 600  # lines above the cursor searched for its scopes and assignments
-_RECEIVER = re.compile(r"(?<![\w.)\]'\"])((?:self\.)?[A-Za-z_]\w*)\.([A-Za-z_]\w*)?\Z")
+# ``client.``, ``self._pool.``, ``resp.headers.`` then the part of the member typed
+_RECEIVER = re.compile(r"(?<![\w.)\]'\"])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*){0,3})\.([A-Za-z_]\w*)?\Z")
+_PROPERTY = ("@property", "@cached_property", "@functools.cached_property")
 _DEF = re.compile(r"([ \t]*)(?:async[ \t]+)?def[ \t]+\w+")
 _CLASS = re.compile(r"([ \t]*)class[ \t]+\w+")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*")
@@ -52,7 +54,12 @@ def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line
     if m is None:
         return None
     receiver, typed = m.group(1), m.group(2) or ""
-    found = _Inference(document, lines, installed).variable(receiver, cursor_line, MAX_HOPS)
+    words = receiver.split(".")
+    head = 2 if words[0] == "self" and len(words) > 1 else 1
+    inference = _Inference(document, lines, installed)
+    found = inference.variable(".".join(words[:head]), cursor_line, MAX_HOPS)
+    for word in words[head:]:  # ``resp.headers.``: the class of each member in turn
+        found = inference.member_value(found, word, False, MAX_HOPS) if found is not None else None
     if found is None:
         return None
     members = class_members(found, installed)
@@ -337,7 +344,7 @@ class _Inference:
             member = words[len(head.split(".")):]
             if owner is None or len(member) != 1:
                 return None
-            return self._member_value(owner, member[0], call, hops - 1)
+            return self.member_value(owner, member[0], call, hops - 1)
         if not call:  # ``x = y``, ``x = self.y``
             return self.variable(dotted, k, hops - 1) if head == dotted else None
         found = self._imported(dotted)
@@ -348,8 +355,9 @@ class _Inference:
             return found
         return _returned(found, self.installed) if kind == "def" else None
 
-    def _member_value(self, owner: ClassRef, member: str, call: bool, hops: int) -> Optional[ClassRef]:
-        """The class of ``owner().member`` (a property's or field's annotation) or ``owner().member(...)``."""
+    def member_value(self, owner: ClassRef, member: str, call: bool, hops: int) -> Optional[ClassRef]:
+        """The class of ``owner().member`` (a property's return or a field's annotation, else the class a field is
+        assigned a call of: ``self.headers = Headers(headers)``) or of ``owner().member(...)`` (its return)."""
         for path, cls in _lineage(owner, self.installed):
             model = parsed(self.installed[path], "python")
             span = next(((s, e) for n, s, e in model.members(cls) if n == member), None) if model is not None else None
@@ -357,10 +365,13 @@ class _Inference:
                 continue
             signature = model.signature(*span)
             if re.match(r"(?:async[ \t]+)?def\b", signature):
-                dotted = annotation_name(_return_annotation(signature))
+                decorated = any(model.lines[k].strip().startswith(_PROPERTY) for k in range(span[0], span[1])
+                                if model.lines[k].lstrip().startswith("@"))
+                dotted = annotation_name(_return_annotation(signature)) if call or decorated else None
             else:
-                m = re.match(rf"(?:self\.)?{member}[ \t]*:([^=]*)", signature)
-                dotted = annotation_name(m.group(1)) if m is not None else None
+                m = re.match(rf"(?:self\.)?{member}[ \t]*(?::([^=]*))?(?:=[ \t]*([A-Za-z_][\w.]*)[ \t]*\()?",
+                             signature)
+                dotted = annotation_name(m.group(1)) if m is not None and m.group(1) else m.group(2) if m else None
             if dotted in ("Self", "typing.Self", cls):
                 return path, cls
             return _class_in(path, dotted, self.installed) if dotted else None

@@ -52,16 +52,30 @@ class Client(BaseClient):
     def __enter__(self: T) -> T:
         return self
 '''
-MODELS = '''class Response:
+MODELS = '''class Headers:
+    def get(self, key: str) -> str:
+        """A header's value."""
+        return ""
+
+
+class Response:
     def __init__(self) -> None:
         #: The status code of the response.
         self.status_code = 200
+        self.raw_headers = Headers()
         self.headers: dict = dict(
             content_type="json")
 
     def json(self) -> typing.Any:
         """The body as JSON."""
         return {}
+
+    @property
+    def links(self) -> "Headers":
+        return Headers()
+
+    def copy(self) -> "Headers":
+        return Headers()
 '''
 INSTALLED = {
     SITE + "httpx/__init__.py": "from ._client import Client\nfrom ._api import get\nfrom ._models import Response\n",
@@ -95,6 +109,15 @@ def test_a_calls_return_annotation_gives_the_class() -> None:
     assert offered("    client = httpx.Client()\n    resp = client.get(url)\n    resp.st") == want
     assert offered("    resp = httpx.get(url)\n    resp.st") == want  # an installed function's
     assert offered("    client = httpx.Client()\n    resp = await client.post(\n        url)\n    resp.st") == want
+
+
+def test_a_chain_of_members_gives_each_ones_class() -> None:
+    want = ("ge", {SITE + "httpx/_models.py": ["Headers.get"]})
+    assert offered("    resp = httpx.get(url)\n    resp.raw_headers.ge") == want  # a field assigned a class's call
+    assert offered("    resp = httpx.get(url)\n    resp.links.ge") == want  # a property's return annotation
+    assert offered("    resp = httpx.get(url)\n    h = resp.links\n    h.ge") == want
+    assert offered("    resp = httpx.get(url)\n    resp.copy.ge") == ("ge", {})  # a method, not called
+    assert offered("    resp = httpx.get(url)\n    resp.copy().ge")[1] == {}  # (a call's result: not read)
 
 
 def test_annotations_and_with_statements_give_the_class() -> None:
@@ -185,7 +208,8 @@ def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_o
     (root / "pkg").mkdir(parents=True)
     source = ("import httpx\n\n\nclass Api:\n    def __init__(self, client: httpx.Client) -> None:\n"
               "        self.client = client\n\n    def fetch(self, url):\n        resp = self.client.get(url)\n"
-              "        other = resp.status_code\n        resp = unknown()\n        return resp.status_code\n")
+              "        other = resp.status_code\n        key = resp.raw_headers.get('k')\n        resp = unknown()\n"
+              "        return resp.status_code\n")
     (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
     project, _ = index_workspace(root)
     tasks = object_member_tasks("demo", project, site)
@@ -193,10 +217,11 @@ def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_o
     # the last line's: ``resp`` was assigned again
     assert [(t.line, t.column, t.name, t.definition.path, t.definition.line) for t in tasks] == [
         (8, len("        resp = self.client."), "get", SITE + "httpx/_client.py", 26),
-        (9, len("        other = resp."), "status_code", SITE + "httpx/_models.py", 3)]
+        (9, len("        other = resp."), "status_code", SITE + "httpx/_models.py", 9),
+        (10, len("        key = resp.raw_headers."), "get", SITE + "httpx/_models.py", 1)]  # through a field's class
     assert tasks[1].definition.text == "        self.status_code = 200"
     assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2)] == [
-        "        resp = self.client.ge", "        other = resp.st"]
+        "        resp = self.client.ge", "        other = resp.st", "        key = resp.raw_headers.ge"]
 
 
 def test_an_objects_member_comes_through_the_server(tmp_path: Path) -> None:
