@@ -19,8 +19,10 @@ In Lua a method typed (``cli:pa|``) counts as a member, and Neovim's API needs n
 (``api.nvim_buf_|`` after ``local api = vim.api``) offers the runtime's functions (`fim.luamodules.neovim_member`).
 In JavaScript and TypeScript a name imported from a package whose declarations make it a namespace, enum or class
 (``window.showInf|``, ``vscode.window.|``, ``ts.SyntaxKind.Ide|``) brings that declaration's members first
-(`fim.namespaces`); a name the package re-exports as a whole module (``DomUtils.getT|``, ``hp.DomUtils.getT|``:
-htmlparser2's ``export * as DomUtils from "domutils"``) that module's names (`fim.dependencies.reexported_module`).
+(`fim.namespaces`), an object whose declared type is one (``node.mem|`` after ``node: ts.InterfaceDeclaration``,
+``new QueryClient()``) that type's instance members (`fim.tsinstances`); a name the package re-exports as a whole
+module (``DomUtils.getT|``, ``hp.DomUtils.getT|``: htmlparser2's ``export * as DomUtils from "domutils"``) that
+module's names (`fim.dependencies.reexported_module`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from fim.luamodules import neovim_member
 from fim.popular import Ranker
 from fim.pychains import chain_member_definitions
 from fim.pyreceivers import receiver_member_definitions
+from fim.tsinstances import instance_member_definitions
 from fim.namespaces import CHAIN, local_names, namespace_member_definitions
 
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
@@ -74,6 +77,10 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
                                            document, rank)
     if chained is not None:  # ``window.showInf|``, ``ts.SyntaxKind.Ide|``: a namespace's, enum's or class's members
         return chained
+    instance = instance_member_definitions(lines, cursor_line, column, language, current_path, installed, document,
+                                           rank)
+    if instance is not None:  # ``node.mem|`` after ``(node: ts.InterfaceDeclaration)``: its type's members
+        return instance
     reexported = _reexported_namespace(document, lines[cursor_line][:column], language, current_path, installed, rank)
     if reexported is not None:  # ``DomUtils.getT|``: ``export * as DomUtils from "domutils"`` in the entry
         return reexported
