@@ -142,6 +142,7 @@ from benchmarks.repo_context import (
     sample_tasks,
 )
 from benchmarks.pyobjects import object_member_tasks
+from benchmarks.tsobjects import instance_member_tasks
 from benchmarks.stats import percentile
 from fim.gomodules import escape
 
@@ -255,6 +256,8 @@ NEOVIM_CASES = frozenset({"nvim-lsp"})  # a folder of Neovim's runtime as the wo
 CPP_CASES = frozenset({"bear"})
 # case -> the package whose namespaces' members it uses (`namespace_member_tasks`)
 NAMESPACE_CASES = {"ts-json-schema-generator": "typescript", "vscode-languageclient": "@types/vscode"}
+# case -> the package whose interfaces' and classes' objects it uses (`benchmarks.tsobjects`)
+INSTANCE_CASES = {"ts-json-schema-generator": "typescript"}
 GITHUB_CASES = frozenset({"dart-http"})  # cases whose sources come from GitHub clones, run only when named
 PUB_TASKS = 200  # of dart-http's 1,582 tasks, spread over its files (`sample_tasks`, both splits)
 CARGO_INDEX = "index.crates.io-6f17d22bba15001f"  # the folder Cargo unpacks crates.io's crates into
@@ -1936,6 +1939,8 @@ def case_tasks(case: str, seed: int, dart_sources: Sequence[str], log: Callable[
                                                       fetch(pin).root.name for pin in pins])
     elif case in NAMESPACE_CASES:
         found = namespace_member_tasks(case, project, root, NAMESPACE_CASES[case])
+        if case in INSTANCE_CASES:  # ``node.members`` after ``(node: ts.InterfaceDeclaration)``
+            found += instance_member_tasks(case, project, root, INSTANCE_CASES[case])
     elif spec.startswith("npm:") and any(p.startswith("@types/node@") for p in pins):
         found = node_builtin_tasks(case, project, root)
     elif spec.startswith("npm:"):
