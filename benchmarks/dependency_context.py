@@ -2117,7 +2117,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             rig.close()
     print(f"recall of the defining line, before (workspace only) and after (with the installed packages); "
           f"{time.perf_counter() - started:.0f} s")
-    print(f"{'tasks':<33}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}" for b in budgets))
     groups = [i["case"] for i in info] + [f"{i['case']} (fresh member)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} (fresh, {TYPED} typed)" for i in info if i["fresh_member_tasks"]]
     groups += [f"{i['case']} ({C_TYPED[rule]})" for i in info for rule in args.c_typed]
@@ -2125,13 +2124,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     groups += [f"{i['case']} (objects){tail}" for i in info
                for tail in ("", " (fresh member)", f" (fresh, {TYPED} typed)")]
     groups += [f"{i['case']} (workspace)" for i in info if i["workspace_tasks"]]
+    groups = [g for g in groups if g in results["before"]["summary"]]
+    width = max([27] + [len(g) + (12 if not g.endswith(")") else 0) for g in groups])
+    print(f"{'tasks':<{width}}  n  " + "  ".join(f"{'before ' + str(b // 1024) + 'K':>10} {'after':>6}"
+                                                  for b in budgets))
     for group in groups:
-        before, after = results["before"]["summary"].get(group), results["after"]["summary"].get(group)
-        if before is None:
-            continue
+        before, after = results["before"]["summary"][group], results["after"]["summary"][group]
         cells = "  ".join(f"{before['recall'][str(b)]:>10.3f} {after['recall'][str(b)]:>6.3f}" for b in budgets)
         label = group if group.endswith(")") else f"{group} (installed)"
-        print(f"{label:<33} {before['n']:>3}  {cells}")
+        print(f"{label:<{width}} {before['n']:>3}  {cells}")
     for label, result in results.items():
         ms = result["selection_ms"]
         print(f"context selection at the default budget, {label}: p50 / p95 {ms['first_p50']:.1f} / "
