@@ -59,7 +59,7 @@ def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line
     inference = _Inference(document, lines, installed)
     found = inference.variable(".".join(words[:head]), cursor_line, MAX_HOPS)
     for word in words[head:]:  # ``resp.headers.``: the class of each member in turn
-        found = inference.member_value(found, word, False, MAX_HOPS) if found is not None else None
+        found = inference.member_value(found, word, False) if found is not None else None
     if found is None:
         return None
     members = class_members(found, installed)
@@ -216,7 +216,7 @@ class _Inference:
                     return found
             annotation = self._parameters(function).get(name)
             if annotation:
-                return self._annotated(annotation, hops)
+                return self._annotated(annotation)
         for k in range(min(line, len(self.lines)) - 1, max(-1, line - 4 * MAX_SCAN), -1):
             if not self.lines[k][:1].isspace():
                 assigned, found = self._assigned(name, k, hops)
@@ -274,7 +274,7 @@ class _Inference:
         if m is not None and (m.group("ann") or m.group("value") is not None) \
                 and not (m.group("value") or "").rstrip().endswith(","):
             if m.group("ann") and m.group("ann").strip():
-                return True, self._annotated(m.group("ann"), hops)
+                return True, self._annotated(m.group("ann"))
             return True, self._value(m.group("value") or "", k, hops)
         m = re.match(rf"[ \t]*(?:async[ \t]+)?with[ \t]+(?P<value>.+?)[ \t]+as[ \t]+{word}[ \t]*[:,)]", text)
         return (True, self._value(m.group("value"), k, hops)) if m is not None else (False, None)
@@ -298,7 +298,7 @@ class _Inference:
                 m = re.match(rf"[ \t]*{word}[ \t]*:(?P<ann>[^=\n]+)(?P<value>)\Z", text)
                 if m is None or len(text) - len(text.lstrip()) <= indent:
                     continue
-            found = (self._annotated(m.group("ann"), hops) if m.group("ann") and m.group("ann").strip()
+            found = (self._annotated(m.group("ann")) if m.group("ann") and m.group("ann").strip()
                      else self._value(m.group("value"), k, hops))
             if found is not None:
                 return found
@@ -318,7 +318,8 @@ class _Inference:
                 out[name] = _parts(annotation, "=")[0]
         return out
 
-    def _annotated(self, annotation: str, hops: int) -> Optional[ClassRef]:
+    def _annotated(self, annotation: str) -> Optional[ClassRef]:
+        """The installed class an annotation names."""
         dotted = annotation_name(annotation)
         found = self._imported(dotted) if dotted is not None else None
         return found if found is not None and _kind(found, self.installed) == "class" else None
@@ -344,7 +345,7 @@ class _Inference:
             member = words[len(head.split(".")):]
             if owner is None or len(member) != 1:
                 return None
-            return self.member_value(owner, member[0], call, hops - 1)
+            return self.member_value(owner, member[0], call)
         if not call:  # ``x = y``, ``x = self.y``
             return self.variable(dotted, k, hops - 1) if head == dotted else None
         found = self._imported(dotted)
@@ -355,7 +356,7 @@ class _Inference:
             return found
         return _returned(found, self.installed) if kind == "def" else None
 
-    def member_value(self, owner: ClassRef, member: str, call: bool, hops: int) -> Optional[ClassRef]:
+    def member_value(self, owner: ClassRef, member: str, call: bool) -> Optional[ClassRef]:
         """The class of ``owner().member`` (a property's return or a field's annotation, else the class a field is
         assigned a call of: ``self.headers = Headers(headers)``) or of ``owner().member(...)`` (its return)."""
         for path, cls in _lineage(owner, self.installed):
