@@ -1,6 +1,6 @@
 """Context from installed dependencies: retrieval recall of a dependency's defining line, before and after.
 
-    .venv/bin/python -m benchmarks.dependency_context                    # all the cases, ~36 min on 2 busy cores
+    .venv/bin/python -m benchmarks.dependency_context                    # all the cases, ~45 min on 2 busy cores
     .venv/bin/python -m benchmarks.dependency_context --cases httpx --json out.json
     .venv/bin/python -m benchmarks.dependency_context --cases dart-http --dart-sources core/pkgs http/pkgs
 
