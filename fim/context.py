@@ -765,8 +765,9 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
     """Fill the budget: each kind up to its share in priority order, then leftovers. The member's snippets take
     no share while an installed file's snippet for the names used ranked above them is left out of its share (they
     come after it in the leftovers too), and they are dropped only when they add no line (beside its file's snippet
-    a member's repeats the enum's or namespace's lines it sits in)."""
+    a member's repeats the enum's or namespace's lines it sits in, those its file's snippets brought)."""
     seen_lines: set[str] = set(significant_lines("\n".join(window_lines)))
+    seen_in: dict[str, set[str]] = {}  # an installed file's lines its snippets brought (a member's beside them)
     regions: dict[object, list[tuple[int, int]]] = {current_path: [window]}  # a source, ("member", source)
     used = 0
     used_by_kind: dict[int, int] = {}
@@ -781,7 +782,9 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             if any(region_overlap(a, b) for a in spans for b in held):
                 continue
             # the member's names: beside their file's snippet (its enum's or namespace's lines), only one adding none
-            if (seen_lines.issuperset(_significant(text)) if c.member else _duplicate(text, seen_lines)):
+            # to it (the document's ``def text(self)`` wrapping the member typed is no reason to leave it out)
+            if (seen_in.get(c.source, set()).issuperset(_significant(text)) if c.member
+                    else _duplicate(text, seen_lines)):
                 continue
             text = _redacted(text, language_of(c.source))
             cost = len(text) + header_cost(c.source)
@@ -794,6 +797,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             used_by_kind[c.kind] = used_by_kind.get(c.kind, 0) + cost
             regions.setdefault(key, []).extend(spans)
             seen_lines.update(_significant(text))
+            seen_in.setdefault(c.source, set()).update(_significant(text))
             taken.append(c)
             return True
         return False

@@ -258,3 +258,18 @@ def test_a_fresh_member_task_keeps_the_projects_own_def_of_the_name(tmp_path: Pa
     # the property wrapping the member is no use of it: its ``def`` stays (the cursor stays inside a function)
     assert [t.text.split("\n")[7:10] for t in fresh] == [
         ["    @property", "    def status_code(self) -> int:", "        return self.raw.st"]]
+
+
+def test_a_members_snippet_comes_though_the_document_repeats_its_lines() -> None:
+    # a Response too big for its snippet for the names used (cut to its head), and the document's own property
+    # wrapping the member typed, with the member's signature line: the member's snippet still comes
+    methods = "".join(f'    def method{k}(self) -> int:\n        """Method {k} of the response, at length."""\n'
+                      f"        return {k}\n\n" for k in range(60))
+    installed = {**INSTALLED, SITE + "httpx/_models.py": MODELS.replace("    def json", methods + "    def json")}
+    document = ("import httpx\n\n\nclass Wrapper:\n    def __init__(self, raw: httpx.Response) -> None:\n"
+                "        self.raw = raw\n\n    def copy(self) -> \"Headers\":\n        return self.raw.co\n")
+    line = document.split("\n").index("        return self.raw.co")
+    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
+                              installed=installed, language="python", cursor_character=len("        return self.raw.co"))
+    assert 'class Response:\n\n    def copy(self) -> "Headers":\n        ...' in [
+        s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
