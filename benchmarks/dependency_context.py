@@ -141,7 +141,7 @@ from benchmarks.repo_context import (
     request_for,
     sample_tasks,
 )
-from benchmarks.pyobjects import object_member_tasks
+from benchmarks.pyobjects import bound_names, library_trees, object_member_tasks
 from benchmarks.tsobjects import instance_member_tasks
 from benchmarks.stats import percentile
 from fim.gomodules import escape
@@ -626,7 +626,6 @@ def chain_tasks(name: str, project, site: Path) -> list:
     (``np.linalg.norm``, ``np.random.RandomState``, ``sparse.linalg.spsolve``), ``name`` defined at the top of one
     file of that submodule (its ``.pyi`` for a stubbed module; an overloaded function's first signature): Python's
     `ast`, the cursor at ``name``; one a line."""
-    from benchmarks import languages
     from benchmarks.repo_context import Definition
     from fim.positions import lsp_lines
 
@@ -639,24 +638,9 @@ def chain_tasks(name: str, project, site: Path) -> list:
             modules[module] = _python_submodule(site, module) if module.split(".")[0] not in stdlib else None
         return modules[module]
 
-    files = project.index.snapshot()
     tasks = []
-    for path in sorted(files):
-        if not path.endswith(".py") or not languages.is_library(path):
-            continue
-        text = files[path]
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        bound: dict[str, str] = {}  # alias -> absolute module
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    bound[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for a in node.names:
-                    bound[a.asname or a.name] = f"{node.module}.{a.name}"
+    for path, text, tree in library_trees(project):
+        bound = bound_names(tree)  # alias -> absolute module
         lines = lsp_lines(text)
         seen: set[int] = set()
         for node in ast.walk(tree):

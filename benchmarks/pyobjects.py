@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 MAX_FOLLOW = 4  # modules a re-exported name is followed through, bases a class is followed up
 ClassInfo = tuple[str, ast.ClassDef, str]  # (site-packages key, the class, its module)
@@ -206,23 +206,14 @@ class Installed:
 def object_member_tasks(name: str, project, site: Path) -> list:
     """The uses of members of installed classes' objects in the project's Python library files (the module's
     docstring), package ``NAME (objects)``, style ``object-member``."""
-    from benchmarks import languages
     from benchmarks.dependency_context import hole_task
     from benchmarks.repo_context import Definition
     from fim.positions import lsp_lines
 
     installed = Installed(site)
-    files = project.index.snapshot()
     tasks = []
-    for path in sorted(files):
-        if not path.endswith(".py") or not languages.is_library(path):
-            continue
-        text = files[path]
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        bound = _bound(tree)
+    for path, text, tree in library_trees(project):
+        bound = bound_names(tree)
         lines = lsp_lines(text)
         seen: set[int] = set()
         reader = _Reader(installed, bound)
@@ -371,8 +362,22 @@ def _own_nodes(function) -> list[ast.AST]:
     return sorted(out, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
 
 
-def _bound(tree: ast.Module) -> dict[str, str]:
-    """Name -> absolute dotted name of a project file's absolute imports."""
+def library_trees(project) -> Iterator[tuple[str, str, ast.Module]]:
+    """(path, text, its `ast`) of each Python library file of the project that parses."""
+    from benchmarks import languages
+
+    files = project.index.snapshot()
+    for path in sorted(files):
+        if path.endswith(".py") and languages.is_library(path):
+            try:
+                yield path, files[path], ast.parse(files[path])
+            except (SyntaxError, ValueError):
+                continue
+
+
+def bound_names(tree: ast.Module) -> dict[str, str]:
+    """Name -> absolute dotted name of a project file's absolute imports (``import numpy as np``: numpy, ``from torch
+    import nn``: torch.nn)."""
     bound = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

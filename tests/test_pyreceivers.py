@@ -170,18 +170,20 @@ def test_annotation_names() -> None:
     assert annotation_name("Annotated[Client, 'meta']") == "Client"
 
 
+def snippet_texts(document: str, typed_line: str, installed: dict[str, str], path: str) -> list[str]:
+    """The texts of `path`'s snippets for the cursor at the end of the document's line `typed_line`."""
+    line = document.split("\n").index(typed_line)
+    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
+                              installed=installed, language="python", cursor_character=len(typed_line))
+    return [s.text for s in snippets if s.source == path]
+
+
 def test_the_members_snippet_carries_the_class_signature() -> None:
     document = HEAD + "    client = httpx.Client()\n    resp = client.get(url)\n    resp.st\n"
-    line = document.split("\n").index("    resp.st")
-    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
-                              installed=INSTALLED, language="python", cursor_character=len("    resp.st"))
-    texts = [s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
+    texts = snippet_texts(document, "    resp.st", INSTALLED, SITE + "httpx/_models.py")
     assert ("class Response:\n\n        #: The status code of the response.\n        self.status_code = 200"
             in texts)
-    document = document.replace("resp.st", "resp.he")
-    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
-                              installed=INSTALLED, language="python", cursor_character=len("    resp.he"))
-    texts = [s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
+    texts = snippet_texts(document.replace("resp.st", "resp.he"), "    resp.he", INSTALLED, SITE + "httpx/_models.py")
     # a field's whole statement, its brackets closed
     assert 'class Response:\n\n        self.headers: dict = dict(\n            content_type="json")' in texts
 
@@ -198,21 +200,27 @@ def site_packages(tmp_path: Path) -> Path:
     return site
 
 
-def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_objects(tmp_path: Path) -> None:
-    from benchmarks.dependency_context import fresh_member_tasks
+def object_tasks(tmp_path: Path, source: str) -> list:
+    """`benchmarks.pyobjects`' tasks of a project whose one library file is `source`, over INSTALLED."""
     from benchmarks.pyobjects import object_member_tasks
     from benchmarks.repo_context import index_workspace
 
     site = site_packages(tmp_path)
     root = tmp_path / "ws"
     (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(root)
+    return object_member_tasks("demo", project, site)
+
+
+def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_objects(tmp_path: Path) -> None:
+    from benchmarks.dependency_context import fresh_member_tasks
+
     source = ("import httpx\n\n\nclass Api:\n    def __init__(self, client: httpx.Client) -> None:\n"
               "        self.client = client\n\n    def fetch(self, url):\n        resp = self.client.get(url)\n"
               "        other = resp.status_code\n        key = resp.raw_headers.get('k')\n        resp = unknown()\n"
               "        return resp.status_code\n")
-    (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
-    project, _ = index_workspace(root)
-    tasks = object_member_tasks("demo", project, site)
+    tasks = object_tasks(tmp_path, source)
     # ``self.client.get`` (the field's parameter annotation), ``resp.status_code`` (get's ``-> Response``); not
     # the last line's: ``resp`` was assigned again
     assert [(t.line, t.column, t.name, t.definition.path, t.definition.line) for t in tasks] == [
@@ -243,18 +251,11 @@ def test_an_objects_member_comes_through_the_server(tmp_path: Path) -> None:
 
 def test_a_fresh_member_task_keeps_the_projects_own_def_of_the_name(tmp_path: Path) -> None:
     from benchmarks.dependency_context import fresh_member_tasks
-    from benchmarks.pyobjects import object_member_tasks
-    from benchmarks.repo_context import index_workspace
 
-    site = site_packages(tmp_path)
-    root = tmp_path / "ws"
-    (root / "pkg").mkdir(parents=True)
     source = ("import httpx\n\n\nclass Wrapper:\n    def __init__(self, raw: httpx.Response) -> None:\n"
               "        self.raw = raw\n\n    @property\n    def status_code(self) -> int:\n"
               "        return self.raw.status_code\n")
-    (root / "pkg" / "lib.py").write_text(source, encoding="utf-8")
-    project, _ = index_workspace(root)
-    fresh = fresh_member_tasks(object_member_tasks("demo", project, site), 2)
+    fresh = fresh_member_tasks(object_tasks(tmp_path, source), 2)
     # the property wrapping the member is no use of it: its ``def`` stays (the cursor stays inside a function)
     assert [t.text.split("\n")[7:10] for t in fresh] == [
         ["    @property", "    def status_code(self) -> int:", "        return self.raw.st"]]
@@ -268,8 +269,5 @@ def test_a_members_snippet_comes_though_the_document_repeats_its_lines() -> None
     installed = {**INSTALLED, SITE + "httpx/_models.py": MODELS.replace("    def json", methods + "    def json")}
     document = ("import httpx\n\n\nclass Wrapper:\n    def __init__(self, raw: httpx.Response) -> None:\n"
                 "        self.raw = raw\n\n    def copy(self) -> \"Headers\":\n        return self.raw.co\n")
-    line = document.split("\n").index("        return self.raw.co")
-    snippets = select_context("app.py", document, line, {"app.py": document}, [], None, 8000, (0, line + 1),
-                              installed=installed, language="python", cursor_character=len("        return self.raw.co"))
-    assert 'class Response:\n\n    def copy(self) -> "Headers":\n        ...' in [
-        s.text for s in snippets if s.source == SITE + "httpx/_models.py"]
+    assert 'class Response:\n\n    def copy(self) -> "Headers":\n        ...' in snippet_texts(
+        document, "        return self.raw.co", installed, SITE + "httpx/_models.py")
