@@ -291,11 +291,15 @@ class _Inference:
                 break
             end += 1
         word = re.escape(name)
+        assigned = re.compile(rf"[ \t]*self\.{word}[ \t]*(?::(?P<ann>[^=\n]*))?=(?!=)[ \t]*(?P<value>.*)\Z")
+        annotated = re.compile(rf"[ \t]*{word}[ \t]*:(?P<ann>[^=\n]+)(?P<value>)\Z")
         for k in range(cls + 1, min(end, cls + 4 * MAX_SCAN)):
             text = self.lines[k]
-            m = re.match(rf"[ \t]*self\.{word}[ \t]*(?::(?P<ann>[^=\n]*))?=(?!=)[ \t]*(?P<value>.*)\Z", text)
+            if name not in text:
+                continue
+            m = assigned.match(text)
             if m is None:
-                m = re.match(rf"[ \t]*{word}[ \t]*:(?P<ann>[^=\n]+)(?P<value>)\Z", text)
+                m = annotated.match(text)
                 if m is None or len(text) - len(text.lstrip()) <= indent:
                     continue
             found = (self._annotated(m.group("ann")) if m.group("ann") and m.group("ann").strip()

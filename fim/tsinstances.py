@@ -17,6 +17,7 @@ choosing among more: each a dotted name that `fim.namespaces.member_spans` cuts 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable, Mapping, Optional, Sequence
 
 from fim.namespaces import (CHAIN, MAX_MEMBERS, _declaration_path, _is_script, _type_scope, declarations, local_names,
@@ -87,9 +88,14 @@ def declared_type(lines: Sequence[str], cursor_line: int, name: str, this: bool 
     return ""
 
 
+@lru_cache(maxsize=4)  # typescript.d.ts (580 KB): split once per version, not at each keystroke
+def _rows(text: str) -> list[str]:
+    return text.split("\n")
+
+
 def _lineage(scopes, text: str, scope: tuple[str, ...]) -> list[tuple[str, ...]]:
     """`scope` (a class or interface) then the declarations it extends, breadth first, each once."""
-    rows = text.split("\n")
+    rows = _rows(text)
     order, level = [scope], [scope]
     for _ in range(MAX_BASES):
         nxt = []
