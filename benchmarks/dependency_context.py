@@ -35,7 +35,8 @@ followed to the defining line) over the project's files together with the enviro
 package: ``httpcore.Request(`` in ``httpx/_transports/default.py`` -> ``class Request:`` in
 ``site-packages/httpcore/_models.py``. All the tasks of both files splits are used (a few dozen per Python case);
 httpx's and requests' also the members of objects of installed classes (``resp.status_code`` after ``resp =
-conn.urlopen(...)``: urllib3's ``self.status_code =`` line; `benchmarks.pyobjects`, package ``NAME (objects)``);
+conn.urlopen(...)``: urllib3's ``self.status_code =`` line; `benchmarks.pyobjects`, package ``NAME (objects)``),
+openai's and instructor's only those (``completion.choices[0].message.content`` in instructor over the openai SDK);
 quantecon's are each ``alias.sub(.sub).name`` through installed submodules (``np.linalg.matrix_power(`` ->
 ``def matrix_power(`` in ``numpy/linalg/linalg.pyi``, `chain_tasks`, style ``module-chain``), the cursor at ``name``.
 TypeScript (react-query's ``src/``): the uses of names imported by name from an installed package, whose one
@@ -164,6 +165,14 @@ CASES = {
                                   "idna==3.10", "certifi==2024.8.30", "pydantic==2.9.2", "pydantic-core==2.23.4",
                                   "annotated-types==0.7.0", "typing-extensions==4.12.2", "distro==1.9.0",
                                   "jiter==0.5.0", "tqdm==4.66.5")),
+    # Python objects of the openai SDK in a project using it: instructor 1.7.7 on openai 1.66.5 (``completion =
+    # client.chat.completions.create(...)``, ``completion.choices[0].message.tool_calls``, ``for tool_call in
+    # message.tool_calls``), the versions current at its release
+    "instructor": ("instructor==1.7.7", ("openai==1.66.5", "httpx==0.28.1", "httpcore==1.0.7", "h11==0.14.0",
+                                         "anyio==4.9.0", "sniffio==1.3.1", "idna==3.10", "certifi==2025.1.31",
+                                         "pydantic==2.10.6", "pydantic-core==2.27.2", "annotated-types==0.7.0",
+                                         "typing-extensions==4.12.2", "distro==1.9.0", "jiter==0.8.2",
+                                         "tqdm==4.67.1")),
     # Python through submodule chains: quantecon 0.7.2's library using np.random.RandomState, np.linalg.matrix_power,
     # scipy.linalg.solve_discrete_are... (numpy's .pyi stubs, scipy's sources), wheels current at its release
     "quantecon": ("quantecon==0.7.2", ("numpy==1.26.4", "scipy==1.12.0")),
@@ -244,8 +253,8 @@ CASES = {
 # the ``.py`` sources only, where numpy's ``.pyi`` stubs are what the server reads
 CHAIN_CASES = frozenset({"quantecon"})
 # Python cases whose tasks also are members of installed classes' objects (`benchmarks.pyobjects`)
-OBJECT_CASES = frozenset({"httpx", "requests", "openai"})
-OBJECTS_ONLY = frozenset({"openai"})  # (its 1,355 uses of imported names would take an hour)
+OBJECT_CASES = frozenset({"httpx", "requests", "openai", "instructor"})
+OBJECTS_ONLY = frozenset({"openai", "instructor"})  # (openai's 1,355 uses of imported names would take an hour)
 # Kotlin cases: the source's folders kept as the workspace, the coordinates its written build.gradle names
 KOTLIN_BUILDS = {"kotlinx-coroutines": (("integration", "reactive", "ui"),
                                         "org.jetbrains.kotlinx:kotlinx-coroutines-core:1.0.1")}

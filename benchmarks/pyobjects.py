@@ -5,23 +5,40 @@ after ``resp = conn.urlopen(...)``), their ground truth read with Python's `ast`
 installed class called (``x = httpcore.ConnectionPool(...)``, ``with X(...) as x``), an installed function's or
 method's return annotation (``resp = self._pool.handle_request(req)``: ``-> Response``), a parameter's annotation
 (``Optional[X]``, ``"X"``), or for ``self.x`` the value of a ``self.x = ...`` in any method of the class (a parameter
-given there counts by its annotation). Installed names are followed through the modules that import them
-(``httpcore.Response`` -> ``httpcore/_models.py``, ``from ._models import *``), the standard library never. A use
-``x.member`` (``self.x.member``; ``x.a.member`` through the members' classes: a property's return annotation, a
-field's annotation or the class it is assigned a call of) on one line whose member the class defines in its body (a
-method, a property, a field, a ``self.member =`` of its ``__init__``) or one of its installed bases does is a task,
-the cursor at the member, the definition that statement's line (a decorated one's ``def`` line); one a line.
+given there counts by its annotation), or an item of a collection of a class's objects: ``for x in xs``, ``for k, x
+in enumerate(xs)``, ``xs[0]``, where an annotation says ``List[X]``, ``Sequence[X]``, ``Iterator[X]``, ``Tuple[X,
+...]``... Installed names are followed through the modules that import them (``httpcore.Response`` ->
+``httpcore/_models.py``, ``from ._models import *``), the standard library never. A use ``x.member``
+(``self.x.member``; ``x.a.member``, ``x.a(...).member``, ``x.a[0].member`` through the members' classes: a property's
+or a method's return annotation, a field's annotation or the class it is assigned a call of) on one line whose member
+the class defines in its body (a method, a property, a field, a ``self.member =`` of its ``__init__``) or one of its
+installed bases does is a task, the cursor at the member, the definition that statement's line (a decorated one's
+``def`` line); one a line.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 MAX_FOLLOW = 4  # modules a re-exported name is followed through, bases a class is followed up
 ClassInfo = tuple[str, ast.ClassDef, str]  # (site-packages key, the class, its module)
+# collections whose items' class their annotation's first argument names (``List[Choice]``, ``Iterator[Chunk]``)
+COLLECTIONS = frozenset({"List", "list", "Sequence", "MutableSequence", "Iterable", "Iterator", "AsyncIterable",
+                         "AsyncIterator", "Generator", "AsyncGenerator", "Collection", "Set", "set", "FrozenSet",
+                         "frozenset", "AbstractSet", "MutableSet", "Deque", "deque", "Tuple", "tuple"})
+
+
+@dataclass(frozen=True)
+class Many:
+    """A collection of objects of the class `of` (iterated by ``for``, indexed by ``[i]``)."""
+    of: ClassInfo
+
+
+Typed = Union[ClassInfo, Many]
 
 
 class Installed:
@@ -150,30 +167,29 @@ class Installed:
                     return key, statement.lineno - 1, statement, owner
         return None
 
-    def annotated(self, annotation: Optional[ast.AST], names: dict[str, str]) -> Optional[ClassInfo]:
-        """The installed class an annotation names (``Optional[X]``, ``X | None``, ``"X"``), `names` the module's."""
-        dotted = _annotation(annotation)
+    def annotated(self, annotation: Optional[ast.AST], names: dict[str, str]) -> Optional[Typed]:
+        """The installed class an annotation names (``Optional[X]``, ``X | None``, ``"X"``), or a collection of its
+        objects (``List[X]``), `names` the module's."""
+        dotted, many = _annotation(annotation)
         if not dotted:
             return None
         head, _, rest = dotted.partition(".")
         target = names.get(head)
-        return self.find_class(f"{target}.{rest}" if rest else target) if target else None
+        found = self.find_class(f"{target}.{rest}" if rest else target) if target else None
+        return Many(found) if many and found is not None else found
 
-    def returned(self, info: ClassInfo, method: str) -> Optional[ClassInfo]:
-        """The installed class the method `method` of the class `info` returns by its annotation."""
+    def returned(self, info: ClassInfo, method: str) -> Optional[Typed]:
+        """The installed class (or collection) the method `method` of the class `info` returns by its annotation."""
         found = self.member(info, method)
         if found is None or not isinstance(found[2], (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         key, _, statement, owner = found
-        dotted = _annotation(statement.returns)
-        if dotted in ("Self", owner[1].name):
-            return owner
-        return self.annotated(statement.returns, self.namespace(self.site / key.removeprefix("site-packages/"),
-                                                                owner[2]))
+        return self._own(statement.returns, key, owner)
 
-    def member_type(self, info: ClassInfo, name: str) -> Optional[ClassInfo]:
-        """The installed class of ``obj.name`` for an object of the class `info`: a property's return annotation, a
-        field's annotation, else the class a field is assigned a call of (``self.headers = Headers(headers)``)."""
+    def member_type(self, info: ClassInfo, name: str) -> Optional[Typed]:
+        """The installed class (or collection) of ``obj.name`` for an object of the class `info`: a property's return
+        annotation, a field's annotation, else the class a field is assigned a call of (``self.headers =
+        Headers(headers)``)."""
         found = self.member(info, name)
         if found is None:
             return None
@@ -183,10 +199,9 @@ class Installed:
             properties = ("property", "cached_property", "functools.cached_property")
             if not any(_dotted(d) in properties for d in statement.decorator_list):
                 return None
-            dotted = _annotation(statement.returns)
-            return owner if dotted in ("Self", owner[1].name) else self.annotated(statement.returns, names)
+            return self._own(statement.returns, key, owner)
         if isinstance(statement, ast.AnnAssign):
-            return self.annotated(statement.annotation, names)
+            return self._own(statement.annotation, key, owner)
         if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
             dotted = _dotted(statement.value.func)
             head, _, rest = dotted.partition(".")
@@ -194,8 +209,16 @@ class Installed:
             return self.find_class(f"{target}.{rest}" if rest else target) if target else None
         return None
 
-    def function_returns(self, dotted: str) -> Optional[ClassInfo]:
-        """The installed class an installed module-level function returns by its annotation."""
+    def _own(self, annotation: Optional[ast.AST], key: str, owner: ClassInfo) -> Optional[Typed]:
+        """What an annotation in the class `owner` (of the file `key`) names: ``Self`` and the class's own name
+        the class itself."""
+        dotted, many = _annotation(annotation)
+        if dotted in ("Self", owner[1].name):
+            return Many(owner) if many else owner
+        return self.annotated(annotation, self.namespace(self.site / key.removeprefix("site-packages/"), owner[2]))
+
+    def function_returns(self, dotted: str) -> Optional[Typed]:
+        """The installed class (or collection) an installed module-level function returns by its annotation."""
         found = self.definition(dotted)
         if found is None or isinstance(found[1], ast.ClassDef):
             return None
@@ -244,26 +267,26 @@ class _Reader:
     def __init__(self, installed: Installed, bound: dict[str, str]) -> None:
         self.installed = installed
         self.bound = bound
-        self.fields: dict[int, dict[str, ClassInfo]] = {}  # id(the function) -> self.x -> class, for its class's
+        self.fields: dict[int, dict[str, Typed]] = {}  # id(the function) -> self.x -> class, for its class's
 
     def fields_of(self, cls: ast.ClassDef) -> None:
-        fields: dict[str, ClassInfo] = {}
+        fields: dict[str, Typed] = {}
         methods = [n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for method in methods:
-            params = self._parameters(method)
+            scope = _Scope(self._parameters(method), {}, [])
             for statement in ast.walk(method):
                 for target in _targets(statement) if isinstance(statement, (ast.Assign, ast.AnnAssign)) else ():
                     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                             and target.value.id == "self" and target.attr not in fields:
                         found = (self.installed.annotated(statement.annotation, self.bound)
                                  if isinstance(statement, ast.AnnAssign) else None)
-                        found = found or self._value(statement.value, params, {})
+                        found = found or self._type(statement.value, 1 << 30, scope)
                         if found is not None:
                             fields[target.attr] = found
         for method in methods:
             self.fields[id(method)] = fields
 
-    def _parameters(self, function) -> dict[str, ClassInfo]:
+    def _parameters(self, function) -> dict[str, Typed]:
         out = {}
         arguments = function.args
         for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
@@ -274,10 +297,9 @@ class _Reader:
 
     def uses(self, function) -> list[tuple[ast.Attribute, ClassInfo]]:
         """(``x.member`` node, x's class) of each member use on an object of an installed class in `function`'s
-        own body (not its nested functions'), each name's class as the last assignment before the use gives it."""
-        params = self._parameters(function)
-        fields = self.fields.get(id(function), {})
-        assigned: list[tuple[int, str, Optional[ClassInfo]]] = []  # (line, name, class)
+        own body (not its nested functions'), each name's class as the last assignment before the use gives it: an
+        object ``x``, ``self.x``, ``x.a``, ``x.a(...)``, ``x.items[0]`` or a ``for`` target over a collection."""
+        scope = _Scope(self._parameters(function), self.fields.get(id(function), {}), [])
         nodes = list(_own_nodes(function))
         for node in nodes:
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -286,67 +308,81 @@ class _Reader:
                         found = (self.installed.annotated(node.annotation, self.bound)
                                  if isinstance(node, ast.AnnAssign) else None)
                         at = node.end_lineno or node.lineno
-                        assigned.append((at, target.id, found or self._value(node.value, params, fields,
-                                                                                assigned, at)))
+                        scope.assigned.append((at, target.id, found or self._type(node.value, at, scope)))
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
                         at = item.context_expr.end_lineno or node.lineno
-                        assigned.append((at, item.optional_vars.id,
-                                         self._value(item.context_expr, params, fields, assigned, at)))
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.NamedExpr)):
+                        scope.assigned.append((at, item.optional_vars.id, self._type(item.context_expr, at, scope)))
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                at = node.iter.end_lineno or node.lineno
+                items = node.iter
                 target = node.target
-                for name in [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]:
-                    assigned.append((node.lineno, name, None))
-        assigned.sort(key=lambda a: a[0])
+                if isinstance(items, ast.Call) and _dotted(items.func) == "enumerate" and len(items.args) == 1 \
+                        and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+                    items, target = items.args[0], target.elts[1]  # ``for k, x in enumerate(xs):``
+                collection = self._type(items, at, scope)
+                element = collection.of if isinstance(collection, Many) else None
+                scope.assigned.append((at, target.id, element) if isinstance(target, ast.Name) else (at, "", None))
+                for name in [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name) and n is not target]:
+                    scope.assigned.append((at, name, None))
+            elif isinstance(node, ast.NamedExpr):
+                for name in [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]:
+                    scope.assigned.append((node.lineno, name, None))
+        scope.assigned.sort(key=lambda a: a[0])
         out = []
         for node in nodes:
             if not isinstance(node, ast.Attribute) or not isinstance(node.ctx, ast.Load):
                 continue
-            info = self._object(node.value, node.lineno, params, fields, assigned)
-            if info is not None:
+            info = self._type(node.value, node.lineno, scope)
+            if info is not None and not isinstance(info, Many):
                 out.append((node, info))
         return out
 
-    def _object(self, value: ast.AST, line: int, params: dict[str, ClassInfo], fields: dict[str, ClassInfo],
-                assigned: list[tuple[int, str, Optional[ClassInfo]]]) -> Optional[ClassInfo]:
-        """The class of the name `value` (``x``, ``self.x``) at `line`."""
-        if isinstance(value, ast.Name):
-            before = [c for at, n, c in assigned if n == value.id and at < line]
-            if before:
-                return before[-1]
-            return params.get(value.id)
-        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
-            return fields.get(value.attr)
-        if isinstance(value, ast.Attribute):  # ``resp.headers``: the member's class
-            owner = self._object(value.value, line, params, fields, assigned)
-            return self.installed.member_type(owner, value.attr) if owner is not None else None
-        return None
-
-    def _value(self, value: Optional[ast.AST], params: dict[str, ClassInfo], fields: dict[str, ClassInfo],
-               assigned: Optional[list] = None, line: int = 1 << 30) -> Optional[ClassInfo]:
-        """The class of a value: an installed class's call, an installed function's or method's call (its return
-        annotation), a name (a parameter, an earlier assignment, a field)."""
+    def _type(self, value: Optional[ast.AST], line: int, scope: "_Scope") -> Optional[Typed]:
+        """The class (or collection) of an expression at `line`: a name (a parameter, the last assignment before
+        `line`), ``self.x`` (a field), ``x.a`` (a member's class), an installed class's call, an installed
+        function's or method's call (its return annotation), ``x[i]`` of a collection."""
         if isinstance(value, ast.Await):
             value = value.value
+        if isinstance(value, ast.Name):
+            before = [c for at, n, c in scope.assigned if n == value.id and at < line]
+            return before[-1] if before else scope.params.get(value.id)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
+            return scope.fields.get(value.attr)
+        if isinstance(value, ast.Attribute):  # ``resp.headers``: the member's class
+            owner = self._type(value.value, line, scope)
+            return self.installed.member_type(owner, value.attr) if _one(owner) else None
+        if isinstance(value, ast.Subscript) and not isinstance(value.slice, ast.Slice):  # ``resp.choices[0]``
+            collection = self._type(value.value, line, scope)
+            return collection.of if isinstance(collection, Many) else None
         if isinstance(value, ast.Call):
             dotted = _dotted(value.func)
-            if not dotted:
-                return None
             head, _, rest = dotted.partition(".")
-            if head in self.bound:
+            if dotted and head in self.bound:
                 target = f"{self.bound[head]}.{rest}" if rest else self.bound[head]
                 found = self.installed.definition(target)
                 if found is None or isinstance(found[1], ast.ClassDef):
                     return found
                 return self.installed.function_returns(target)
             if isinstance(value.func, ast.Attribute):
-                owner = self._object(value.func.value, line, params, fields, assigned or [])
-                return self.installed.returned(owner, value.func.attr) if owner is not None else None
-            return None
-        if isinstance(value, (ast.Name, ast.Attribute)):
-            return self._object(value, line, params, fields, assigned or [])
+                owner = self._type(value.func.value, line, scope)
+                return self.installed.returned(owner, value.func.attr) if _one(owner) else None
         return None
+
+
+@dataclass
+class _Scope:
+    """What a function's names are: its parameters', its class's fields', and (line, name, class) of each
+    assignment."""
+    params: dict[str, Typed]
+    fields: dict[str, Typed]
+    assigned: list[tuple[int, str, Optional[Typed]]]
+
+
+def _one(found: Optional[Typed]) -> bool:
+    """Whether `found` is an object's class (not None, not a collection)."""
+    return found is not None and not isinstance(found, Many)
 
 
 def _own_nodes(function) -> list[ast.AST]:
@@ -414,18 +450,26 @@ def _dotted(node: Optional[ast.AST]) -> str:
     return ".".join([node.id, *parts]) if isinstance(node, ast.Name) else ""
 
 
-def _annotation(node: Optional[ast.AST]) -> str:
-    """The dotted class name of an annotation: ``Optional[X]``, ``Union[X, None]``, ``X | None``, ``"X"``: X."""
+def _annotation(node: Optional[ast.AST]) -> tuple[str, bool]:
+    """(the dotted class name of an annotation, whether it annotates a collection of its objects): ``Optional[X]``,
+    ``Union[X, None]``, ``X | None``, ``"X"``: X; ``List[X]``, ``Sequence[X]``, ``Tuple[X, ...]``: X, True."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             node = ast.parse(node.value, mode="eval").body
         except SyntaxError:
-            return ""
+            return "", False
     if isinstance(node, ast.Subscript) and _dotted(node.value).rpartition(".")[2] in ("Optional", "Union"):
         inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         kept = [e for e in inner if not (isinstance(e, ast.Constant) and e.value is None)]
-        return _annotation(kept[0]) if len(kept) == 1 else ""
+        return _annotation(kept[0]) if len(kept) == 1 else ("", False)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         kept = [e for e in (node.left, node.right) if not (isinstance(e, ast.Constant) and e.value is None)]
-        return _annotation(kept[0]) if len(kept) == 1 else ""
-    return _dotted(node)
+        return _annotation(kept[0]) if len(kept) == 1 else ("", False)
+    if isinstance(node, ast.Subscript) and _dotted(node.value).rpartition(".")[2] in COLLECTIONS:
+        inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        tuple_ = _dotted(node.value).rpartition(".")[2] in ("Tuple", "tuple")
+        if tuple_ and not (len(inner) == 2 and isinstance(inner[1], ast.Constant) and inner[1].value is Ellipsis):
+            return "", False
+        dotted, many = _annotation(inner[0]) if inner else ("", False)
+        return (dotted, True) if dotted and not many else ("", False)
+    return _dotted(node), False

@@ -2,27 +2,30 @@
 httpx.Client()``), and that class's members. Pure.
 
 `fim.member` brings what a module offers after its alias (``httpx.|``); an object's member is not a module's name.
-`receiver_member_definitions` reads the receiver before the cursor (``name.`` or ``self.name.``) and infers its class
-the way a reader would, from the document's own lines: the nearest assignment above the cursor in the enclosing
-function (``resp = client.get(url)``, ``with httpx.Client() as client:``, ``pool: ConnectionPool = ...``), else the
-function's parameter annotation (``def send(self, request: httpcore.Request)``), else a module-level assignment; for
-``self.name`` an assignment anywhere in the enclosing class (``self._pool = httpcore.ConnectionPool(...)`` in its
-``__init__``, ``self.x = x`` taking the parameter's annotation) or the class's own annotation. A value is a class's
-call (an imported name, ``Client(``, ``httpx.Client(``, through installed submodules: `fim.pychains`), an installed
-function's or method's call (its return annotation: ``client.get(`` -> ``-> Response`` read in the file defining
-it), or another such name, at most MAX_HOPS steps; an annotation's ``Optional[X]``, ``X | None`` and ``"X"`` are
-read as ``X``. Only installed classes count (a workspace class's members are the workspace's context), found as
-`fim.dependencies` finds an imported name (re-exports followed). The members are those of the class's body
-(methods, properties, fields, ``self.NAME =`` of its ``__init__``) then of its installed bases in order, a name
-once (the nearest definition), the public ones unless the part typed starts with ``_``: those starting with the part
-typed (else all), at most MAX_NAMES, `rank` choosing among more. Names come as ``Class.member`` of the file defining
-them: `fim.languages.python` renders each with its class's signature.
+`receiver_member_definitions` reads the receiver before the cursor (``name.``, ``self.name.``, with members, calls
+and subscripts after it: ``completion.choices[0].message.``, ``httpx.get(url).``) and infers its class the way a
+reader would, from the document's own lines: the nearest assignment above the cursor in the enclosing function
+(``resp = client.get(url)``, ``with httpx.Client() as client:``, ``pool: ConnectionPool = ...``, ``for choice in
+completion.choices:``), else the function's parameter annotation (``def send(self, request: httpcore.Request)``),
+else a module-level assignment; for ``self.name`` an assignment anywhere in the enclosing class (``self._pool =
+httpcore.ConnectionPool(...)`` in its ``__init__``, ``self.x = x`` taking the parameter's annotation) or the class's
+own annotation. A value is a class's call (an imported name, ``Client(``, ``httpx.Client(``, through installed
+submodules: `fim.pychains`), an installed function's or method's call (its return annotation: ``client.get(`` ->
+``-> Response`` read in the file defining it), or another such name, at most MAX_HOPS steps, then its members, method
+calls and subscripts in turn; an annotation's ``Optional[X]``, ``X | None`` and ``"X"`` are read as ``X``, its
+``List[X]``, ``Sequence[X]``, ``Iterator[X]``, ``Tuple[X, ...]``... as a collection whose items (``xs[0]``, ``for x in
+xs``, ``for k, x in enumerate(xs)``) are ``X``'s. Only installed classes count (a workspace class's members are the
+workspace's context), found as `fim.dependencies` finds an imported name (re-exports followed). The members are those
+of the class's body (methods, properties, fields, ``self.NAME =`` of its ``__init__``) then of its installed bases in
+order, a name once (the nearest definition), the public ones unless the part typed starts with ``_``: those starting
+with the part typed (else all), at most MAX_NAMES, `rank` choosing among more. Names come as ``Class.member`` of the
+file defining them: `fim.languages.python` renders each with its class's signature.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from fim.pychains import _base, aliases, walk
 from fim.symbols import parsed
@@ -30,16 +33,29 @@ from fim.symbols import parsed
 MAX_HOPS = 4  # assignments, calls and annotations followed to reach a class
 MAX_BASES = 4  # base classes followed up from the receiver's class
 MAX_SCAN = 600  # lines above the cursor searched for its scopes and assignments
-# ``client.``, ``self._pool.``, ``resp.headers.`` then the part of the member typed
-_RECEIVER = re.compile(r"(?<![\w.)\]'\"])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*){0,3})\.([A-Za-z_]\w*)?\Z")
+MAX_STEPS = 8  # members, calls and subscripts of a receiver (``completion.choices[0].message``)
 _PROPERTY = ("@property", "@cached_property", "@functools.cached_property")
 _DEF = re.compile(r"([ \t]*)(?:async[ \t]+)?def[ \t]+\w+")
 _CLASS = re.compile(r"([ \t]*)class[ \t]+\w+")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)*")
 _WRAPPERS = re.compile(r"(?:typing\.|t\.)?(?:Optional|Annotated|Union|Final|ClassVar)\[(.*)\]\Z", re.S)
+# collections whose items' class their first argument names (``List[Choice]``, ``Iterator[Chunk]``)
+_COLLECTION = re.compile(r"(?:typing\.|t\.|collections\.abc\.|abc\.)?(List|list|Sequence|MutableSequence|Iterable|"
+                         r"Iterator|AsyncIterable|AsyncIterator|Generator|AsyncGenerator|Collection|Set|set|FrozenSet|"
+                         r"frozenset|AbstractSet|MutableSet|Deque|deque|Tuple|tuple)\[(.*)\]\Z", re.S)
+_FOR = re.compile(r"[ \t]*(?:async[ \t]+)?for[ \t]+(?P<targets>[^=]+?)[ \t]+in[ \t]+(?P<value>.+?):?[ \t]*(?:#.*)?\Z")
+_ENUMERATE = re.compile(r"enumerate[ \t]*\((?P<value>.*)\)\Z")
 _NONE = frozenset({"None", "NoneType"})
 
 ClassRef = tuple[str, str]  # (installed file, class name)
+
+
+class Many(NamedTuple):
+    """A collection of objects of the class `of` (``List[Choice]``): ``for`` gives one, so does ``[i]``."""
+    of: ClassRef
+
+
+Typed = Union[ClassRef, Many]
 
 
 def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line: int, column: int,
@@ -50,17 +66,12 @@ def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line
     member of an object whose installed class the document shows; None elsewhere."""
     from fim.dependencies import MAX_NAMES
 
-    m = _RECEIVER.search(lines[cursor_line][:column][-200:])
-    if m is None:
+    found_receiver = receiver_at(lines[cursor_line][:column][-200:])
+    if found_receiver is None:
         return None
-    receiver, typed = m.group(1), m.group(2) or ""
-    words = receiver.split(".")
-    head = 2 if words[0] == "self" and len(words) > 1 else 1
-    inference = _Inference(document, lines, installed)
-    found = inference.variable(".".join(words[:head]), cursor_line, MAX_HOPS)
-    for word in words[head:]:  # ``resp.headers.``: the class of each member in turn
-        found = inference.member_value(found, word, False) if found is not None else None
-    if found is None:
+    receiver, typed = found_receiver
+    found = _Inference(document, lines, installed).value(receiver, cursor_line, MAX_HOPS)
+    if found is None or isinstance(found, Many):
         return None
     members = class_members(found, installed)
     public = [(path, owner, n) for path, owner, n in members if typed.startswith("_") or not n.startswith("_")]
@@ -69,12 +80,55 @@ def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line
         return None
     by_name = {n: (path, owner) for path, owner, n in chosen}
     names = [n for _, _, n in chosen]
-    names = rank(names, receiver.rpartition(".")[2], MAX_NAMES) if rank is not None else names[:MAX_NAMES]
+    qualifier = receiver.rpartition(".")[2] if re.search(r"\w\Z", receiver) else ""  # (``f(x).``: none)
+    names = rank(names, qualifier, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
     out: dict[str, list[str]] = {}
     for n in names:
         path, owner = by_name[n]
         out.setdefault(path, []).append(f"{owner}.{n}")
     return typed, out
+
+
+def receiver_at(text: str) -> Optional[tuple[str, str]]:
+    """(the receiver, the part of the member typed) where `text` (a line up to the cursor) ends in a member being
+    typed: ``client.ge`` -> ("client", "ge"); ``completion.choices[0].message.`` -> ("completion.choices[0].message",
+    ""); ``self._client.get(url).js`` -> ("self._client.get(url)", "js"); None elsewhere."""
+    m = re.search(r"\.[ \t]*([A-Za-z_]\w*)?\Z", text)
+    if m is None:
+        return None
+    end = start = m.start()
+    steps = 0
+    while steps < MAX_STEPS:
+        steps += 1
+        while start and text[start - 1] in "])":  # a call's arguments, a subscript
+            opened = _opening(text, start - 1)
+            if opened is None:
+                return None
+            start = opened
+        word = re.search(r"[A-Za-z_]\w*[ \t]*\Z", text[:start])
+        if word is None:
+            return None
+        start = word.start()
+        if start and text[start - 1] == ".":
+            start -= 1
+            continue
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_)]'\""):
+            return None
+        return text[start:end].strip(), m.group(1) or ""
+    return None
+
+
+def _opening(text: str, close: int) -> Optional[int]:
+    """The index of the bracket `text[close]` closes, None where the line does not open it."""
+    depth = 0
+    for k in range(close, -1, -1):
+        if text[k] in ")]}":
+            depth += 1
+        elif text[k] in "([{":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
 
 
 def class_members(cls: ClassRef, installed: Mapping[str, str]) -> list[tuple[str, str, str]]:
@@ -154,13 +208,22 @@ def _kind(found: ClassRef, installed: Mapping[str, str]) -> Optional[str]:
     return m.group(1) if m is not None else None
 
 
-def annotation_name(text: str) -> Optional[str]:
-    """The dotted class name an annotation stands for: ``Optional[X]``, ``X | None``, ``"X"``, ``X[int]``: X;
-    None for anything else (``Union[X, Y]``, a literal)."""
+def annotation_type(text: str) -> Optional[tuple[str, bool]]:
+    """(the dotted class name an annotation stands for, whether it stands for a collection of its objects):
+    ``Optional[X]``, ``X | None``, ``"X"``, ``X[int]``: (X, False); ``List[X]``, ``Iterator[X]``, ``Tuple[X, ...]``:
+    (X, True); None for anything else (``Union[X, Y]``, ``List[List[X]]``, a literal)."""
     text = text.strip()
-    for _ in range(4):
+    many = False
+    for _ in range(6):
         text = text.strip().strip("\"'").strip()
         m = _WRAPPERS.match(text)
+        collection = _COLLECTION.match(text) if m is None else None
+        if collection is not None and not many:
+            parts = [p.strip() for p in _parts(collection.group(2))]
+            if collection.group(1) in ("Tuple", "tuple") and parts[1:] != ["..."]:
+                return None
+            text, many = parts[0], True
+            continue
         if m is None:
             break
         parts = [p.strip() for p in _parts(m.group(1))]
@@ -173,8 +236,12 @@ def annotation_name(text: str) -> Optional[str]:
     united = [p.strip() for p in _parts(text, "|") if p.strip() not in _NONE]
     if len(united) != 1:
         return None
+    if len(united[0]) != len(text) and (_WRAPPERS.match(united[0]) or _COLLECTION.match(united[0])):
+        return annotation_type(united[0]) if not many else None  # ``List[X] | None``
     m = _DOTTED.match(united[0].strip("\"'"))
-    return re.sub(r"[ \t]", "", m.group(0)) if m is not None else None
+    if m is None or many and _COLLECTION.match(united[0].strip("\"'")):
+        return None
+    return re.sub(r"[ \t]", "", m.group(0)), many
 
 
 def _parts(text: str, separator: str = ",") -> list[str]:
@@ -200,8 +267,8 @@ class _Inference:
         self.lines = lines
         self.installed = installed
 
-    def variable(self, name: str, line: int, hops: int) -> Optional[ClassRef]:
-        """The class of `name` (``x`` or ``self.x``) as the code reads at `line`."""
+    def variable(self, name: str, line: int, hops: int) -> Optional[Typed]:
+        """The class (or collection) of `name` (``x`` or ``self.x``) as the code reads at `line`."""
         if hops <= 0:
             return None
         function, cls = self._scopes(line)
@@ -263,9 +330,9 @@ class _Inference:
                 break
         return function, cls
 
-    def _assigned(self, name: str, k: int, hops: int) -> tuple[bool, Optional[ClassRef]]:
+    def _assigned(self, name: str, k: int, hops: int) -> tuple[bool, Optional[Typed]]:
         """(whether line `k` assigns `name`, the class it gives: ``name = X(...)``, ``name: X = ...``, ``name: X``,
-        ``with X(...) as name:``)."""
+        ``with X(...) as name:``, ``for name in xs:`` an item of a collection)."""
         text = self.lines[k]
         if name not in text or k and self.lines[k - 1].rstrip().endswith(("(", ",", "[", "{", "\\")):
             return False, None  # (a call's ``name=value,`` argument lines)
@@ -275,11 +342,24 @@ class _Inference:
                 and not (m.group("value") or "").rstrip().endswith(","):
             if m.group("ann") and m.group("ann").strip():
                 return True, self._annotated(m.group("ann"))
-            return True, self._value(m.group("value") or "", k, hops)
+            return True, self.value(m.group("value") or "", k, hops)
         m = re.match(rf"[ \t]*(?:async[ \t]+)?with[ \t]+(?P<value>.+?)[ \t]+as[ \t]+{word}[ \t]*[:,)]", text)
-        return (True, self._value(m.group("value"), k, hops)) if m is not None else (False, None)
+        if m is not None:
+            return True, self.value(m.group("value"), k, hops)
+        m = _FOR.match(text)
+        targets = [t.strip() for t in _parts(m.group("targets").strip().strip("()"))] if m is not None else []
+        if name not in targets:
+            return False, None
+        value = m.group("value")
+        enumerated = _ENUMERATE.match(value.strip())
+        if enumerated is not None and targets.index(name) == 1 and len(targets) == 2:
+            value = enumerated.group("value")  # ``for k, x in enumerate(xs):``
+        elif len(targets) != 1:
+            return True, None
+        found = self.value(value, k, hops)
+        return True, found.of if isinstance(found, Many) else None
 
-    def _field(self, name: str, cls: int, hops: int) -> Optional[ClassRef]:
+    def _field(self, name: str, cls: int, hops: int) -> Optional[Typed]:
         """The class of ``self.name`` in the class at line `cls`: its first ``self.name = `` whose value reads as
         one, else the class body's ``name: X``."""
         head = self.lines[cls]
@@ -303,7 +383,7 @@ class _Inference:
                 if m is None or len(text) - len(text.lstrip()) <= indent:
                     continue
             found = (self._annotated(m.group("ann")) if m.group("ann") and m.group("ann").strip()
-                     else self._value(m.group("value"), k, hops))
+                     else self.value(m.group("value"), k, hops))
             if found is not None:
                 return found
         return None
@@ -322,47 +402,53 @@ class _Inference:
                 out[name] = _parts(annotation, "=")[0]
         return out
 
-    def _annotated(self, annotation: str) -> Optional[ClassRef]:
-        """The installed class an annotation names."""
-        dotted = annotation_name(annotation)
-        found = self._imported(dotted) if dotted is not None else None
-        return found if found is not None and _kind(found, self.installed) == "class" else None
+    def _annotated(self, annotation: str) -> Optional[Typed]:
+        """The installed class (or collection) an annotation names."""
+        found = annotation_type(annotation)
+        cls = self._imported(found[0]) if found is not None else None
+        if cls is None or _kind(cls, self.installed) != "class":
+            return None
+        return Many(cls) if found[1] else cls
 
-    def _value(self, value: str, k: int, hops: int) -> Optional[ClassRef]:
-        """The class of the value `value` (on line `k`): an installed class's call, an installed function's or method's
-        call (its return annotation), another name."""
+    def value(self, value: str, k: int, hops: int) -> Optional[Typed]:
+        """The class (or collection) of the expression `value` (on line `k`): a name (``x``, ``self.x``), an
+        installed class's call, an installed function's call (its return annotation), then members, method calls
+        and subscripts in turn (``client.get(url).headers``, ``completion.choices[0]``)."""
         value = re.sub(r"^await[ \t]+", "", value.strip())
         m = _DOTTED.match(value)
         if m is None:
             return None
-        dotted = re.sub(r"[ \t]", "", m.group(0))
-        rest = value[m.end():].lstrip()
-        call = rest.startswith("(")
-        if call:
-            rest = rest[len(_closed(rest[1:])) + 2:].lstrip() if _closed(rest[1:]) != rest[1:] else ""
-        if rest and not rest.startswith(("#", ")", ",", ":")):
-            return None  # ``x = a.b(c).d``, ``x = a + b``: not read
-        words = dotted.split(".")
-        head = ".".join(words[:2]) if words[0] == "self" else words[0]
-        if len(words) > 1 and head != dotted and self._imported(dotted) is None:
-            owner = self.variable(head, k, hops - 1)
-            member = words[len(head.split(".")):]
-            if owner is None or len(member) != 1:
+        words = re.sub(r"[ \t]", "", m.group(0)).split(".")
+        steps = _steps(value[m.end():])
+        if steps is None:
+            return None  # ``x = a + b``: not read
+        head = 2 if words[0] == "self" and len(words) > 1 else 1
+        dotted = ".".join(words)
+        imported = self._imported(dotted) if steps[:1] == ["()"] and (len(words) > head or len(words) == 1) else None
+        if imported is not None:  # ``httpx.Client(...)``, ``Client(...)``, ``httpx.get(...)``
+            kind = _kind(imported, self.installed)
+            found = imported if kind == "class" else _returned(imported, self.installed) if kind == "def" else None
+            steps = steps[1:]
+        elif not steps and len(words) == head:  # ``x = y``, ``x = self.y``
+            return self.variable(dotted, k, hops - 1)
+        else:
+            found = self.variable(".".join(words[:head]), k, hops - 1)
+            steps = [f".{w}" for w in words[head:]] + steps
+        for n, step in enumerate(steps):
+            if found is None:
                 return None
-            return self.member_value(owner, member[0], call)
-        if not call:  # ``x = y``, ``x = self.y``
-            return self.variable(dotted, k, hops - 1) if head == dotted else None
-        found = self._imported(dotted)
-        if found is None:
-            return None
-        kind = _kind(found, self.installed)
-        if kind == "class":
-            return found
-        return _returned(found, self.installed) if kind == "def" else None
+            if step in ("[]", "[:]"):  # an item of a collection, a slice of it
+                found = (found.of if step == "[]" else found) if isinstance(found, Many) else None
+            elif step.startswith(".") and not isinstance(found, Many):
+                found = self.member_value(found, step[1:], steps[n + 1:n + 2] == ["()"])
+            elif step != "()" or not steps[n - 1:n] or not steps[n - 1].startswith("."):
+                return None  # ``x()()``, a collection's member
+        return found
 
-    def member_value(self, owner: ClassRef, member: str, call: bool) -> Optional[ClassRef]:
-        """The class of ``owner().member`` (a property's return or a field's annotation, else the class a field is
-        assigned a call of: ``self.headers = Headers(headers)``) or of ``owner().member(...)`` (its return)."""
+    def member_value(self, owner: ClassRef, member: str, call: bool) -> Optional[Typed]:
+        """The class (or collection) of ``owner().member`` (a property's return or a field's annotation, else the
+        class a field is assigned a call of: ``self.headers = Headers(headers)``) or of ``owner().member(...)`` (its
+        return)."""
         for path, cls in _lineage(owner, self.installed):
             model = parsed(self.installed[path], "python")
             span = next(((s, e) for n, s, e in model.members(cls) if n == member), None) if model is not None else None
@@ -372,14 +458,18 @@ class _Inference:
             if re.match(r"(?:async[ \t]+)?def\b", signature):
                 decorated = any(model.lines[k].strip().startswith(_PROPERTY) for k in range(span[0], span[1])
                                 if model.lines[k].lstrip().startswith("@"))
-                dotted = annotation_name(_return_annotation(signature)) if call or decorated else None
+                found = annotation_type(_return_annotation(signature)) if call or decorated else None
             else:
                 m = re.match(rf"(?:self\.)?{member}[ \t]*(?::([^=]*))?(?:=[ \t]*([A-Za-z_][\w.]*)[ \t]*\()?",
                              signature)
-                dotted = annotation_name(m.group(1)) if m is not None and m.group(1) else m.group(2) if m else None
-            if dotted in ("Self", "typing.Self", cls):
-                return path, cls
-            return _class_in(path, dotted, self.installed) if dotted else None
+                found = annotation_type(m.group(1)) if m is not None and m.group(1) else \
+                    (m.group(2), False) if m is not None and m.group(2) else None
+            if found is None:
+                return None
+            dotted, many = found
+            cls_found = (path, cls) if dotted in ("Self", "typing.Self", cls) else _class_in(path, dotted,
+                                                                                              self.installed)
+            return Many(cls_found) if many and cls_found is not None else cls_found
         return None
 
     def _imported(self, dotted: str) -> Optional[ClassRef]:
@@ -401,13 +491,35 @@ class _Inference:
         return None
 
 
-def _returned(found: ClassRef, installed: Mapping[str, str]) -> Optional[ClassRef]:
-    """The installed class the function `found` returns by its annotation."""
+def _returned(found: ClassRef, installed: Mapping[str, str]) -> Optional[Typed]:
+    """The installed class (or collection) the function `found` returns by its annotation."""
     path, name = found
     model = parsed(installed[path], "python")
     spans = model.find((name,)) if model is not None else []
-    dotted = annotation_name(_return_annotation(model.signature(*spans[0]))) if spans else None
-    return _class_in(path, dotted, installed) if dotted else None
+    annotation = annotation_type(_return_annotation(model.signature(*spans[0]))) if spans else None
+    cls = _class_in(path, annotation[0], installed) if annotation is not None else None
+    return Many(cls) if cls is not None and annotation[1] else cls
+
+
+def _steps(text: str) -> Optional[list[str]]:
+    """The members, calls and subscripts after a name (``.get(url).headers['a'][1:]`` -> [".get", "()", ".headers",
+    "[]", "[:]"]), None where `text` is anything else (a comment or a closing bracket may end it)."""
+    steps: list[str] = []
+    text = text.lstrip()
+    while text and not text.startswith(("#", ")", ",", ":")):
+        if text[0] in "([":
+            inside = _closed(text[1:])
+            if inside == text[1:]:  # ``await client.post(`` with its arguments on the lines after
+                return steps + ["()"] if text[0] == "(" else None
+            steps.append("()" if text[0] == "(" else "[:]" if len(_parts(inside, ":")) > 1 else "[]")
+            text = text[len(inside) + 2:].lstrip()
+            continue
+        m = re.match(r"\.[ \t]*([A-Za-z_]\w*)", text)
+        if m is None:
+            return None
+        steps.append("." + m.group(1))
+        text = text[m.end():].lstrip()
+    return steps
 
 
 def _return_annotation(signature: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from fim.context import select_context
 from fim.dependencies import SITE
 from fim.member import member_definitions
-from fim.pyreceivers import annotation_name
+from fim.pyreceivers import annotation_type, receiver_at
 from fim.symbols import brief
 
 CLIENT = '''import typing
@@ -77,11 +77,27 @@ class Response:
     def copy(self) -> "Headers":
         return Headers()
 '''
+PAGING = '''from typing import Iterator, List, Optional
+
+from ._models import Response
+
+
+class Page:
+    #: The responses of this page.
+    items: List[Response]
+    next: Optional["Page"] = None
+
+    def pages(self) -> Iterator["Page"]:
+        """This page and the ones after it."""
+        ...
+'''
 INSTALLED = {
-    SITE + "httpx/__init__.py": "from ._client import Client\nfrom ._api import get\nfrom ._models import Response\n",
+    SITE + "httpx/__init__.py": ("from ._client import Client\nfrom ._api import get\nfrom ._models import Response\n"
+                                 "from ._paging import Page\n"),
     SITE + "httpx/_api.py": "from ._models import Response\n\n\ndef get(url: str) -> Response:\n    ...\n",
     SITE + "httpx/_client.py": CLIENT,
     SITE + "httpx/_models.py": MODELS,
+    SITE + "httpx/_paging.py": PAGING,
 }
 HEAD = "import httpx\nfrom httpx import Client\n\n\ndef fetch(url):\n"
 
@@ -117,7 +133,33 @@ def test_a_chain_of_members_gives_each_ones_class() -> None:
     assert offered("    resp = httpx.get(url)\n    resp.links.ge") == want  # a property's return annotation
     assert offered("    resp = httpx.get(url)\n    h = resp.links\n    h.ge") == want
     assert offered("    resp = httpx.get(url)\n    resp.copy.ge") == ("ge", {})  # a method, not called
-    assert offered("    resp = httpx.get(url)\n    resp.copy().ge")[1] == {}  # (a call's result: not read)
+    assert offered("    resp = httpx.get(url)\n    resp.copy().ge") == want  # a method's call: its return
+
+
+def test_calls_in_the_receiver_give_their_returns_class() -> None:
+    want = ("st", {SITE + "httpx/_models.py": ["Response.status_code"]})
+    assert offered("    httpx.get(url).st") == want
+    assert offered("    return Client().get(url).st") == want
+    assert offered("    client = Client()\n    if client.get(f(url, 2)).st") == want
+    assert offered("    httpx.get(url).links.ge") == ("ge", {SITE + "httpx/_models.py": ["Headers.get"]})
+    assert offered("    x = g(url).st")[1] == {}  # a function not installed
+
+
+def test_items_of_a_collection_by_subscript_and_for() -> None:
+    head = HEAD.replace("def fetch(url):", "def fetch(page: httpx.Page):")
+    want = ("st", {SITE + "httpx/_models.py": ["Response.status_code"]})
+    assert offered("    page.items[0].st", head) == want
+    assert offered("    page.items[1:][-1].st", head) == want
+    assert offered("    first = page.items[0]\n    first.st", head) == want
+    assert offered("    for r in page.items:\n        r.st", head) == want
+    assert offered("    async for n, r in enumerate(page.items):  # each\n        r.st", head) == want
+    items = ("it", {SITE + "httpx/_paging.py": ["Page.items"]})
+    assert offered("    for p in page.pages():\n        p.it", head) == items
+    assert offered("    page.next.it", head) == items
+    # a collection's own members, its unpacked items, a ``for`` over something else: none of the item's
+    assert offered("    page.items.st", head) == ("st", {})
+    assert offered("    for a, r in page.items:\n        r.st", head) == ("st", {})
+    assert offered("    r = httpx.get(url)\n    for r in range(3):\n        r.st", head) == ("st", {})
 
 
 def test_annotations_and_with_statements_give_the_class() -> None:
@@ -161,13 +203,30 @@ def test_no_installed_class_no_members() -> None:
     assert offered("    x.ge") == ("ge", {})
 
 
-def test_annotation_names() -> None:
-    assert annotation_name("Optional[httpx.Client]") == "httpx.Client"
-    assert annotation_name('"Client | None"') == "Client"
-    assert annotation_name("typing.Union[None, Client]") == "Client"
-    assert annotation_name("list[Client]") == "list"
-    assert annotation_name("Union[A, B]") is None
-    assert annotation_name("Annotated[Client, 'meta']") == "Client"
+def test_annotation_types() -> None:
+    assert annotation_type("Optional[httpx.Client]") == ("httpx.Client", False)
+    assert annotation_type('"Client | None"') == ("Client", False)
+    assert annotation_type("typing.Union[None, Client]") == ("Client", False)
+    assert annotation_type("Union[A, B]") is None
+    assert annotation_type("Annotated[Client, 'meta']") == ("Client", False)
+    assert annotation_type("Stream[Chunk]") == ("Stream", False)  # a generic class: the class
+    # a collection of a class's objects
+    assert annotation_type("list[Client]") == ("Client", True)
+    assert annotation_type("Optional[List['Client']]") == ("Client", True)
+    assert annotation_type("typing.Sequence[Client] | None") == ("Client", True)
+    assert annotation_type("Tuple[Client, ...]") == ("Client", True)
+    assert annotation_type("Iterator[Optional[Client]]") == ("Client", True)
+    assert annotation_type("Tuple[Client, int]") is None
+    assert annotation_type("List[List[Client]]") is None
+
+
+def test_the_receiver_before_the_cursor() -> None:
+    assert receiver_at("    client.ge") == ("client", "ge")
+    assert receiver_at("    return completion.choices[0].message.") == ("completion.choices[0].message", "")
+    assert receiver_at("x = self._client.get(url, f(y)).js") == ("self._client.get(url, f(y))", "js")
+    assert receiver_at('    "text".up') is None
+    assert receiver_at("    (a).b") is None
+    assert receiver_at("    x = 1.5") is None
 
 
 def snippet_texts(document: str, typed_line: str, installed: dict[str, str], path: str) -> list[str]:
@@ -195,7 +254,8 @@ def site_packages(tmp_path: Path) -> Path:
         path = site / key.removeprefix(SITE)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    (site / "httpx" / "__init__.py").write_text("from ._client import *\nfrom ._api import *\nfrom ._models import *\n",
+    (site / "httpx" / "__init__.py").write_text(("from ._client import *\nfrom ._api import *\nfrom ._models import *\n"
+                                                 "from ._paging import *\n"),
                                                 encoding="utf-8")
     return site
 
@@ -230,6 +290,17 @@ def test_the_benchmarks_object_tasks_are_the_members_used_on_installed_classes_o
     assert tasks[1].definition.text == "        self.status_code = 200"
     assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2)] == [
         "        resp = self.client.ge", "        other = resp.st", "        key = resp.raw_headers.ge"]
+
+
+def test_the_benchmarks_object_tasks_follow_collections_and_calls(tmp_path: Path) -> None:
+    source = ("import httpx\n\n\ndef fetch(page: httpx.Page, url):\n    for r in page.items:\n"
+              "        a = r.status_code\n    b = page.items[0].status_code\n    c = httpx.get(url).links\n"
+              "    for x, y in page.items:\n        d = y.status_code\n")
+    models, paging = SITE + "httpx/_models.py", SITE + "httpx/_paging.py"
+    # ``r`` an item of ``page.items`` (``List[Response]``), an item by subscript, a call's return; not ``y``
+    assert [(t.line, t.name, t.definition.path) for t in object_tasks(tmp_path, source)] == [
+        (4, "items", paging), (5, "status_code", models), (6, "status_code", models), (7, "links", models),
+        (8, "items", paging)]
 
 
 def test_an_objects_member_comes_through_the_server(tmp_path: Path) -> None:
