@@ -7,20 +7,21 @@ method's return annotation (``resp = self._pool.handle_request(req)``: ``-> Resp
 (``Optional[X]``, ``"X"``), or for ``self.x`` the value of a ``self.x = ...`` in any method of the class (a parameter
 given there counts by its annotation), or an item of a collection of a class's objects: ``for x in xs``, ``for k, x
 in enumerate(xs)``, ``xs[0]``, where an annotation says ``List[X]``, ``Sequence[X]``, ``Iterator[X]``, ``Tuple[X,
-...]``... Installed names are followed through the modules that import them (``httpcore.Response`` ->
-``httpcore/_models.py``, ``from ._models import *``), the standard library never. A use ``x.member``
-(``self.x.member``; ``x.a.member``, ``x.a(...).member``, ``x.a[0].member`` through the members' classes: a property's
-or a method's return annotation, a field's annotation or the class it is assigned a call of) on one line whose member
-the class defines in its body (a method, a property, a field, a ``self.member =`` of its ``__init__``) or one of its
-installed bases does is a task, the cursor at the member, the definition that statement's line (a decorated one's
-``def`` line); one a line.
+...]``..., or an installed class by ``isinstance``: in the body of an ``if isinstance(x, X):`` (``elif``) until ``x``
+is assigned, after an ``assert isinstance(x, X)``. Installed names are followed through the modules that import them
+(``httpcore.Response`` -> ``httpcore/_models.py``, ``from ._models import *``), the standard library never. A use
+``x.member`` (``self.x.member``; ``x.a.member``, ``x.a(...).member``, ``x.a[0].member`` through the members' classes:
+a property's or a method's return annotation, a field's annotation or the class it is assigned a call of) on one line
+whose member the class defines in its body (a method, a property, a field, a ``self.member =`` of its ``__init__``)
+or one of its installed bases does is a task, the cursor at the member, the definition that statement's line (a
+decorated one's ``def`` line); one a line.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
@@ -329,6 +330,15 @@ class _Reader:
             elif isinstance(node, ast.NamedExpr):
                 for name in [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]:
                     scope.assigned.append((node.lineno, name, None))
+            elif isinstance(node, ast.If) and node.body:  # ``if isinstance(x, X):``: x is an X in its body
+                checked = self._isinstance(node.test)
+                if checked is not None:
+                    body_end = node.body[-1].end_lineno or node.lineno
+                    scope.narrowed.append((node.test.end_lineno or node.lineno, body_end, *checked))
+            elif isinstance(node, ast.Assert):  # ``assert isinstance(x, X)``: from there on
+                checked = self._isinstance(node.test)
+                if checked is not None:
+                    scope.assigned.append((node.end_lineno or node.lineno, *checked))
         scope.assigned.sort(key=lambda a: a[0])
         out = []
         for node in nodes:
@@ -339,6 +349,17 @@ class _Reader:
                 out.append((node, info))
         return out
 
+    def _isinstance(self, test: ast.AST) -> Optional[tuple[str, ClassInfo]]:
+        """(name, class) of an ``isinstance(name, X)`` test whose X is an installed class the module imports."""
+        if not (isinstance(test, ast.Call) and _dotted(test.func) == "isinstance" and len(test.args) == 2
+                and isinstance(test.args[0], ast.Name)):
+            return None
+        dotted = _dotted(test.args[1])
+        head, _, rest = dotted.partition(".")
+        target = self.bound.get(head) if dotted else None
+        found = self.installed.find_class(f"{target}.{rest}" if rest else target) if target else None
+        return (test.args[0].id, found) if found is not None else None
+
     def _type(self, value: Optional[ast.AST], line: int, scope: "_Scope") -> Optional[Typed]:
         """The class (or collection) of an expression at `line`: a name (a parameter, the last assignment before
         `line`), ``self.x`` (a field), ``x.a`` (a member's class), an installed class's call, an installed
@@ -346,8 +367,12 @@ class _Reader:
         if isinstance(value, ast.Await):
             value = value.value
         if isinstance(value, ast.Name):
-            before = [c for at, n, c in scope.assigned if n == value.id and at < line]
-            return before[-1] if before else scope.params.get(value.id)
+            before = [(at, c) for at, n, c in scope.assigned if n == value.id and at < line]
+            narrowed = [(at, c) for at, end, n, c in scope.narrowed if n == value.id and at < line <= end]
+            inner = max(narrowed, key=lambda a: a[0]) if narrowed else None
+            if inner is not None and (not before or inner[0] >= before[-1][0]):
+                return inner[1]  # the innermost ``if isinstance``, no assignment since
+            return before[-1][1] if before else scope.params.get(value.id)
         if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id == "self":
             return scope.fields.get(value.attr)
         if isinstance(value, ast.Attribute):  # ``resp.headers``: the member's class
@@ -373,11 +398,12 @@ class _Reader:
 
 @dataclass
 class _Scope:
-    """What a function's names are: its parameters', its class's fields', and (line, name, class) of each
-    assignment."""
+    """What a function's names are: its parameters', its class's fields', (line, name, class) of each assignment,
+    and (first line, last line, name, class) of each ``if isinstance(name, X):`` block."""
     params: dict[str, Typed]
     fields: dict[str, Typed]
     assigned: list[tuple[int, str, Optional[Typed]]]
+    narrowed: list[tuple[int, int, str, ClassInfo]] = field(default_factory=list)
 
 
 def _one(found: Optional[Typed]) -> bool:

@@ -6,7 +6,8 @@ httpx.Client()``), and that class's members. Pure.
 and subscripts after it: ``completion.choices[0].message.``, ``httpx.get(url).``) and infers its class the way a
 reader would, from the document's own lines: the nearest assignment above the cursor in the enclosing function
 (``resp = client.get(url)``, ``with httpx.Client() as client:``, ``pool: ConnectionPool = ...``, ``for choice in
-completion.choices:``), else the function's parameter annotation (``def send(self, request: httpcore.Request)``),
+completion.choices:``, ``assert isinstance(item, Message)``) or an ``if isinstance(item, Message):`` (``elif``) whose
+block holds the cursor, else the function's parameter annotation (``def send(self, request: httpcore.Request)``),
 else a module-level assignment; for ``self.name`` an assignment anywhere in the enclosing class (``self._pool =
 httpcore.ConnectionPool(...)`` in its ``__init__``, ``self.x = x`` taking the parameter's annotation) or the class's
 own annotation. A value is a class's call (an imported name, ``Client(``, ``httpx.Client(``, through installed
@@ -45,6 +46,10 @@ _COLLECTION = re.compile(r"(?:typing\.|t\.|collections\.abc\.|abc\.)?(List|list|
                          r"frozenset|AbstractSet|MutableSet|Deque|deque|Tuple|tuple)\[(.*)\]\Z", re.S)
 _FOR = re.compile(r"[ \t]*(?:async[ \t]+)?for[ \t]+(?P<targets>[^=]+?)[ \t]+in[ \t]+(?P<value>.+?):?[ \t]*(?:#.*)?\Z")
 _ENUMERATE = re.compile(r"enumerate[ \t]*\((?P<value>.*)\)\Z")
+# ``if isinstance(item, Message):`` (``elif``, ``and ...``), ``assert isinstance(item, Message)``
+_ISINSTANCE = r"isinstance\([ \t]*{name}[ \t]*,[ \t]*(?P<cls>[A-Za-z_][\w.]*)[ \t]*\)"
+_IF_ISINSTANCE = r"[ \t]*(?:el)?if[ \t]+" + _ISINSTANCE + r"[ \t]*(?::|and\b)"
+_ASSERT_ISINSTANCE = r"[ \t]*assert[ \t]+" + _ISINSTANCE + r"[ \t]*(?:[,#]|\Z)"
 _NONE = frozenset({"None", "NoneType"})
 
 ClassRef = tuple[str, str]  # (installed file, class name)
@@ -277,7 +282,17 @@ class _Inference:
         if name.startswith("self."):
             return self._field(name[5:], cls, hops) if cls is not None else None
         if function is not None:
+            text = self.lines[line] if line < len(self.lines) else ""
+            width = len(text) - len(text.lstrip()) if text.strip() else 10 ** 6
+            narrowing = re.compile(_IF_ISINSTANCE.format(name=re.escape(name)))
             for k in range(line - 1, function, -1):
+                text = self.lines[k]
+                indent = len(text) - len(text.lstrip())
+                if indent < width and text.strip() and not text.lstrip().startswith("#"):
+                    width = indent  # a block around the cursor opens here
+                    m = narrowing.match(text)
+                    if m is not None:  # ``if isinstance(name, X):`` around the cursor
+                        return self._annotated(m.group("cls"))
                 assigned, found = self._assigned(name, k, hops)
                 if assigned:  # the nearest assignment, whatever it gives
                     return found
@@ -332,7 +347,7 @@ class _Inference:
 
     def _assigned(self, name: str, k: int, hops: int) -> tuple[bool, Optional[Typed]]:
         """(whether line `k` assigns `name`, the class it gives: ``name = X(...)``, ``name: X = ...``, ``name: X``,
-        ``with X(...) as name:``, ``for name in xs:`` an item of a collection)."""
+        ``with X(...) as name:``, ``for name in xs:`` an item of a collection, ``assert isinstance(name, X)``)."""
         text = self.lines[k]
         if name not in text or k and self.lines[k - 1].rstrip().endswith(("(", ",", "[", "{", "\\")):
             return False, None  # (a call's ``name=value,`` argument lines)
@@ -346,6 +361,9 @@ class _Inference:
         m = re.match(rf"[ \t]*(?:async[ \t]+)?with[ \t]+(?P<value>.+?)[ \t]+as[ \t]+{word}[ \t]*[:,)]", text)
         if m is not None:
             return True, self.value(m.group("value"), k, hops)
+        m = re.match(_ASSERT_ISINSTANCE.format(name=word), text)
+        if m is not None:
+            return True, self._annotated(m.group("cls"))
         m = _FOR.match(text)
         targets = [t.strip() for t in _parts(m.group("targets").strip().strip("()"))] if m is not None else []
         if name not in targets:

@@ -162,6 +162,18 @@ def test_items_of_a_collection_by_subscript_and_for() -> None:
     assert offered("    r = httpx.get(url)\n    for r in range(3):\n        r.st", head) == ("st", {})
 
 
+def test_isinstance_around_the_cursor_gives_the_class() -> None:
+    want = ("st", {SITE + "httpx/_models.py": ["Response.status_code"]})
+    assert offered("    if isinstance(r, httpx.Response):\n        r.st") == want
+    assert offered("    if isinstance(r, Client):\n        pass\n    elif isinstance(r, httpx.Response) and r:\n"
+                   "        x = 1\n\n        r.st") == want
+    assert offered("    assert isinstance(r, httpx.Response), r\n    r.st") == want
+    # outside the block; a class not installed; an assignment in the block since
+    assert offered("    if isinstance(r, httpx.Response):\n        pass\n    r.st")[1] == {}
+    assert offered("    r = httpx.get(url)\n    if isinstance(r, Local):\n        r.st")[1] == {}
+    assert offered("    if isinstance(r, httpx.Response):\n        r = other()\n        r.st")[1] == {}
+
+
 def test_annotations_and_with_statements_give_the_class() -> None:
     want = ("cl", {SITE + "httpx/_client.py": ["Client.close"]})
     assert offered("    with httpx.Client() as c:\n        c.cl") == want
@@ -301,6 +313,16 @@ def test_the_benchmarks_object_tasks_follow_collections_and_calls(tmp_path: Path
     assert [(t.line, t.name, t.definition.path) for t in object_tasks(tmp_path, source)] == [
         (4, "items", paging), (5, "status_code", models), (6, "status_code", models), (7, "links", models),
         (8, "items", paging)]
+
+
+def test_the_benchmarks_object_tasks_follow_isinstance(tmp_path: Path) -> None:
+    source = ("import httpx\n\n\ndef fetch(r):\n    if isinstance(r, httpx.Response):\n        a = r.status_code\n"
+              "        r = other()\n        b = r.status_code\n    elif isinstance(r, httpx.Client):\n"
+              "        c = r.close()\n    d = r.status_code\n    assert isinstance(r, httpx.Response)\n"
+              "    e = r.status_code\n")
+    # in the ``if``'s body until ``r`` is assigned, in the ``elif``'s, after the ``assert``
+    assert [(t.line, t.name) for t in object_tasks(tmp_path, source)] == [
+        (5, "status_code"), (9, "close"), (12, "status_code")]
 
 
 def test_an_objects_member_comes_through_the_server(tmp_path: Path) -> None:
