@@ -223,9 +223,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)
                 continue
-            if len(targets) > 1 and ref.names:
+            if len(targets) > 1 and ref.names and language != "python":
                 # A package (Go, a Java ``a.b.*``): each file for the names it defines; the
-                # files defining none of them are left out.
+                # files defining none of them are left out. (Python's ``from pkg import sub, Name``: the
+                # ``__init__`` keeps the names it re-exports, followed below.)
                 defining = [(p, [n for n in ref.names if n in defined_names(files[p], _language_id(p) or "")])
                             for p in targets]
                 if any(found for _, found in defining):

@@ -937,6 +937,22 @@ def test_a_subpackage_imported_as_a_namespace_brings_what_it_re_exports():
     assert "class ModelAdmin:" in by_source["django/contrib/admin/options.py"]
 
 
+def test_a_package_imported_whole_brings_what_it_re_exports_beside_a_submodule():
+    """``import instructor`` then ``instructor.patch(...)`` and ``instructor.Mode.JSON``: ``patch`` is also a
+    submodule, so the import resolved to two files and was read as a Go or Java package, each file for the names
+    it defines; the ``__init__`` defines none (it re-exports), so ``class Mode`` never came (instructor's own
+    ``instructor.Mode``, ``instructor.Instructor``: 16 of 40 tasks missed at 16K)."""
+    files = {"instructor/__init__.py": "from .mode import Mode\nfrom .patch import patch\n",
+             "instructor/mode.py": "import enum\n\n\nclass Mode(enum.Enum):\n    JSON = 'json'\n",
+             "instructor/patch.py": "def patch(client):\n    return client\n"}
+    current = "import instructor\n\nclient = instructor.patch(None)\nmode = instructor.Mode.JSON\nx = instructor.\n"
+    files["instructor/client_x.py"] = current
+    out = select_context("instructor/client_x.py", current, 4, files, [], None, 20_000, (0, 5))
+    by_source = {s.source: s.text for s in out}
+    assert "class Mode(enum.Enum):" in by_source["instructor/mode.py"]
+    assert "def patch(client):" in by_source["instructor/patch.py"]
+
+
 def test_a_name_a_package_re_exports_with_a_star_import_is_followed():
     """``from django.db import models`` then ``models.CharField(``: django/db/models/__init__.py re-exports
     with ``from django.db.models.fields import *``, which was never followed (a Python star import was read
