@@ -279,7 +279,14 @@ def _pip_download(name: str, version: str, tmp: Path) -> Path:
 
 
 def _apt_download(name: str, version: str, tmp: Path) -> Path:
-    _run(["apt-get", "download", f"{name}={version}"], f"apt-get download {name}={version}", cwd=tmp)
+    try:
+        _run(["apt-get", "download", f"{name}={version}"], f"apt-get download {name}={version}", cwd=tmp)
+    except RuntimeError as error:
+        if "was not found" not in str(error):
+            raise
+        # a fresh machine's package lists may predate the pinned version (a security update)
+        raise RuntimeError(f"{error} (the package lists may be older than this version: run `apt-get update` "
+                           "as root, then the benchmark again)") from None
     return _only(tmp, (".deb",), f"apt-get download {name}={version}")
 
 
