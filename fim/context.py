@@ -245,8 +245,11 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     names = _namespace_names(path, files[path], current_text)
                 elif language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names:
                     # ``from pkg import submodule``: the name being typed after ``submodule.`` is not in
-                    # the text yet, so the submodule's head (or outline) is what helps.
-                    names = []
+                    # the text yet, so the submodule's head (or outline) is what helps; but ``from sympy.core
+                    # import sympify`` is the function sympify.py defines (the package re-exports it over the
+                    # submodule's name).
+                    stem = path.rpartition("/")[2].rpartition(".")[0]
+                    names = [stem] if defines(files[path], "python", stem) else []
                 line, held = import_paths.setdefault(path, (ref.line, []))
                 held.extend(n for n in names if n not in held)
                 if ref.star or not ref.names or entry is not None and entry.imports_packages:

@@ -951,6 +951,14 @@ def test_a_package_imported_whole_brings_what_it_re_exports_beside_a_submodule()
     by_source = {s.source: s.text for s in out}
     assert "class Mode(enum.Enum):" in by_source["instructor/mode.py"]
     assert "def patch(client):" in by_source["instructor/patch.py"]
+    # ``from instructor import patch``: the function the submodule defines and the package re-exports
+    current = "from instructor import patch, Mode\n\nclient = patch(None)\nx = \n"
+    files["instructor/client_x.py"] = current
+    files["instructor/patch.py"] = "".join(f"def helper{k}(client, retries=3, timeout=10.0):\n    return client\n\n\n"
+                                           for k in range(300)) + "def patch(client):\n    return client\n"
+    out = select_context("instructor/client_x.py", current, 3, files, [], None, 2_000, (0, 4))
+    by_source = {s.source: s.text for s in out}
+    assert "def patch(client):" in by_source["instructor/patch.py"]
 
 
 def test_a_name_a_package_re_exports_with_a_star_import_is_followed():
