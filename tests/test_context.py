@@ -961,6 +961,25 @@ def test_a_package_imported_whole_brings_what_it_re_exports_beside_a_submodule()
     assert "def patch(client):" in by_source["instructor/patch.py"]
 
 
+def test_a_package_imported_whole_brings_its_re_exported_definitions_before_any_is_used():
+    """``import typer`` then ``app = typer.|`` (a script of the project, its tests, its docs' examples): the package's
+    ``__init__`` only re-exports (``from .main import Typer as Typer``), and its head was all the prompt got
+    (typer's docs_src: 36 of 40 tasks missed at 16K)."""
+    files = {"typer/__init__.py": "from .main import Typer as Typer\nfrom .main import run as run\n"
+                                  "from .params import Option as Option\n",
+             "typer/main.py": "".join(f"def helper{k}(app, retries=3, timeout=10.0):\n    return app\n\n\n"
+                                      for k in range(300))
+             + "class Typer:\n    def __init__(self, name=None):\n        self.name = name\n\n\n"
+               "def run(function):\n    Typer()\n",
+             "typer/params.py": "def Option(default=None, help=None):\n    return default\n"}
+    current = "import typer\n\napp = typer.\n"
+    files["docs_src/first_steps/tutorial001.py"] = current
+    out = select_context("docs_src/first_steps/tutorial001.py", current, 2, files, [], None, 4_000, (0, 3))
+    by_source = {s.source: s.text for s in out}
+    assert "class Typer:" in by_source["typer/main.py"]
+    assert "def Option(default=None, help=None):" in by_source["typer/params.py"]
+
+
 def test_a_name_a_package_re_exports_with_a_star_import_is_followed():
     """``from django.db import models`` then ``models.CharField(``: django/db/models/__init__.py re-exports
     with ``from django.db.models.fields import *``, which was never followed (a Python star import was read
