@@ -237,13 +237,17 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     continue
             for path in targets:
                 names = list(ref.names)
+                module_import = language == "python" and not ref.star and ref.line < len(lines) \
+                    and lines[ref.line].lstrip().startswith("import ")
                 if language == "python" and path.endswith("/__init__.py") and (
-                        path.rsplit("/", 2)[-2] in names and not defines(files[path], "python", path.rsplit("/", 2)[-2])
-                        or not ref.names and not ref.star):
-                    # ``from pkg import subpackage``, ``import pkg``: what it re-exports (``from .options import
-                    # ModelAdmin``, ``from .main import Typer``) is what ``pkg.`` offers; the names the document
+                        module_import or path.rsplit("/", 2)[-2] in names
+                        and not defines(files[path], "python", path.rsplit("/", 2)[-2])):
+                    # ``import pkg``, ``from pkg import subpackage``: what it re-exports (``from .main import
+                    # Typer``, ``from .options import ModelAdmin``) is what ``pkg.`` offers; the names the document
                     # uses first. (Not ``from app.settings import settings`` where the package defines ``settings``.)
-                    names = _namespace_names(path, files[path], current_text)
+                    names = list(dict.fromkeys((*(names if module_import else ()),
+                                                *_namespace_names(path, files[path], current_text))))
+                    names = names[:MAX_NAMESPACE_NAMES]
                 elif language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names:
                     # ``from pkg import submodule``: the name being typed after ``submodule.`` is not in
                     # the text yet, so the submodule's head (or outline) is what helps; but ``from sympy.core

@@ -978,6 +978,11 @@ def test_a_package_imported_whole_brings_its_re_exported_definitions_before_any_
     by_source = {s.source: s.text for s in out}
     assert "class Typer:" in by_source["typer/main.py"]
     assert "def Option(default=None, help=None):" in by_source["typer/params.py"]
+    # with ``typer.Option`` used already: that first, then the rest the package re-exports
+    current = "import typer as t\n\nname = t.Option()\napp = t.\n"
+    files["docs_src/first_steps/tutorial001.py"] = current
+    out = select_context("docs_src/first_steps/tutorial001.py", current, 3, files, [], None, 4_000, (0, 4))
+    assert "class Typer:" in {s.source: s.text for s in out}["typer/main.py"]
 
 
 def test_a_name_a_package_re_exports_with_a_star_import_is_followed():
