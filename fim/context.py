@@ -248,11 +248,12 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     names = list(dict.fromkeys((*(names if module_import else ()),
                                                 *_namespace_names(path, files[path], current_text))))
                     names = names[:MAX_NAMESPACE_NAMES]
-                elif language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names:
+                elif language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names \
+                        and ref.module.rpartition(".")[2] != path.rpartition("/")[2].rpartition(".")[0]:
                     # ``from pkg import submodule``: the name being typed after ``submodule.`` is not in
                     # the text yet, so the submodule's head (or outline) is what helps; but ``from sympy.core
                     # import sympify`` is the function sympify.py defines (the package re-exports it over the
-                    # submodule's name).
+                    # submodule's name). (``from pkg.proc import proc, proc_async``: the module's names.)
                     stem = path.rpartition("/")[2].rpartition(".")[0]
                     names = [stem] if defines(files[path], "python", stem) else []
                 line, held = import_paths.setdefault(path, (ref.line, []))

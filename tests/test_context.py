@@ -959,6 +959,14 @@ def test_a_package_imported_whole_brings_what_it_re_exports_beside_a_submodule()
     out = select_context("instructor/client_x.py", current, 3, files, [], None, 2_000, (0, 4))
     by_source = {s.source: s.text for s in out}
     assert "def patch(client):" in by_source["instructor/patch.py"]
+    # ``from instructor.patch import patch, apatch``: the module's names, the one named as the module among them
+    files["instructor/patch.py"] += "\n\nasync def apatch(client):\n    return client\n"
+    current = "from instructor.patch import patch, apatch\n\nclient = patch(None)\nx = \n"
+    files["instructor/client_x.py"] = current
+    out = select_context("instructor/client_x.py", current, 3, files, [], None, 2_000, (0, 4))
+    by_source = {s.source: s.text for s in out}
+    assert "def patch(client):" in by_source["instructor/patch.py"]
+    assert "async def apatch(client):" in by_source["instructor/patch.py"]
 
 
 def test_a_package_imported_whole_brings_its_re_exported_definitions_before_any_is_used():
