@@ -937,6 +937,14 @@ def test_a_subpackage_imported_as_a_namespace_brings_what_it_re_exports():
     assert "class ModelAdmin:" in by_source["django/contrib/admin/options.py"]
 
 
+def _by_source(files: dict[str, str], path: str, current: str, budget: int) -> dict[str, str]:
+    """The snippets `select_context` gives the document `current` (written to `files` as `path`), the cursor on its
+    last line, by their file."""
+    files[path] = current
+    line = current.count("\n") - 1
+    return {s.source: s.text for s in select_context(path, current, line, files, [], None, budget, (0, line + 1))}
+
+
 def test_a_package_imported_whole_brings_what_it_re_exports_beside_a_submodule():
     """``import instructor`` then ``instructor.patch(...)`` and ``instructor.Mode.JSON``: ``patch`` is also a
     submodule, so the import resolved to two files and was read as a Go or Java package, each file for the names
@@ -946,25 +954,18 @@ def test_a_package_imported_whole_brings_what_it_re_exports_beside_a_submodule()
              "instructor/mode.py": "import enum\n\n\nclass Mode(enum.Enum):\n    JSON = 'json'\n",
              "instructor/patch.py": "def patch(client):\n    return client\n"}
     current = "import instructor\n\nclient = instructor.patch(None)\nmode = instructor.Mode.JSON\nx = instructor.\n"
-    files["instructor/client_x.py"] = current
-    out = select_context("instructor/client_x.py", current, 4, files, [], None, 20_000, (0, 5))
-    by_source = {s.source: s.text for s in out}
+    by_source = _by_source(files, "instructor/client_x.py", current, 20_000)
     assert "class Mode(enum.Enum):" in by_source["instructor/mode.py"]
     assert "def patch(client):" in by_source["instructor/patch.py"]
     # ``from instructor import patch``: the function the submodule defines and the package re-exports
-    current = "from instructor import patch, Mode\n\nclient = patch(None)\nx = \n"
-    files["instructor/client_x.py"] = current
     files["instructor/patch.py"] = "".join(f"def helper{k}(client, retries=3, timeout=10.0):\n    return client\n\n\n"
                                            for k in range(300)) + "def patch(client):\n    return client\n"
-    out = select_context("instructor/client_x.py", current, 3, files, [], None, 2_000, (0, 4))
-    by_source = {s.source: s.text for s in out}
-    assert "def patch(client):" in by_source["instructor/patch.py"]
+    current = "from instructor import patch, Mode\n\nclient = patch(None)\nx = \n"
+    assert "def patch(client):" in _by_source(files, "instructor/client_x.py", current, 2_000)["instructor/patch.py"]
     # ``from instructor.patch import patch, apatch``: the module's names, the one named as the module among them
     files["instructor/patch.py"] += "\n\nasync def apatch(client):\n    return client\n"
     current = "from instructor.patch import patch, apatch\n\nclient = patch(None)\nx = \n"
-    files["instructor/client_x.py"] = current
-    out = select_context("instructor/client_x.py", current, 3, files, [], None, 2_000, (0, 4))
-    by_source = {s.source: s.text for s in out}
+    by_source = _by_source(files, "instructor/client_x.py", current, 2_000)
     assert "def patch(client):" in by_source["instructor/patch.py"]
     assert "async def apatch(client):" in by_source["instructor/patch.py"]
 
@@ -980,17 +981,12 @@ def test_a_package_imported_whole_brings_its_re_exported_definitions_before_any_
              + "class Typer:\n    def __init__(self, name=None):\n        self.name = name\n\n\n"
                "def run(function):\n    Typer()\n",
              "typer/params.py": "def Option(default=None, help=None):\n    return default\n"}
-    current = "import typer\n\napp = typer.\n"
-    files["docs_src/first_steps/tutorial001.py"] = current
-    out = select_context("docs_src/first_steps/tutorial001.py", current, 2, files, [], None, 4_000, (0, 3))
-    by_source = {s.source: s.text for s in out}
+    by_source = _by_source(files, "docs_src/first_steps/tutorial001.py", "import typer\n\napp = typer.\n", 4_000)
     assert "class Typer:" in by_source["typer/main.py"]
     assert "def Option(default=None, help=None):" in by_source["typer/params.py"]
     # with ``typer.Option`` used already: that first, then the rest the package re-exports
     current = "import typer as t\n\nname = t.Option()\napp = t.\n"
-    files["docs_src/first_steps/tutorial001.py"] = current
-    out = select_context("docs_src/first_steps/tutorial001.py", current, 3, files, [], None, 4_000, (0, 4))
-    assert "class Typer:" in {s.source: s.text for s in out}["typer/main.py"]
+    assert "class Typer:" in _by_source(files, "docs_src/first_steps/tutorial001.py", current, 4_000)["typer/main.py"]
 
 
 def test_a_name_a_package_re_exports_with_a_star_import_is_followed():
