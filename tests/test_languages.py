@@ -401,6 +401,17 @@ def test_rust_names_used_through_an_imported_module():
     assert resolve(ref, "src/main.rs", path_index(files)) == ["src/parser/value.rs"]
 
 
+def test_rust_a_use_inside_a_block_or_an_inline_module_counts():
+    """clap: ``#[cfg(feature = "help")] { use super::HelpTemplate; HelpTemplate::new(...) }`` in a function: only
+    the file's top-level ``use`` lines were read (4 of 40 clap tasks missed at 16K)."""
+    text = ("use crate::builder::Command;\n\nmod inner {\n    use crate::a::B;\n}\n\nfn f() {\n    #[cfg(x)]\n"
+            "    {\n        use super::HelpTemplate;\n        HelpTemplate::new();\n    }\n}\n")
+    refs = imported_modules(text, "rust")
+    assert [(r.module, r.names, r.line) for r in refs] == [
+        ("crate::builder::Command", ("Command",), 0), ("crate::a::B", ("B",), 3),
+        ("super::HelpTemplate", ("HelpTemplate", "new"), 9)]
+
+
 def test_python_from_the_root_package_import_a_submodule():
     files = {"__init__.py": "", "errors.py": "", "cli.py": "", "path.py": ""}
     (ref,) = imported_modules("from mypkg import errors\n", "python")

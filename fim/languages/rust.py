@@ -9,10 +9,11 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Iterable, Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first, uses
-from fim.languages.treesitter import BriefTreeFile, Spec, TreeFile, field_text, parse
+from fim.languages.treesitter import BriefTreeFile, Spec, TreeFile, field_text, grammar, parse
 
 GRAMMAR = "rust"
 
@@ -75,19 +76,34 @@ def imports(text: str) -> list[ImportRef]:
             body = node.child_by_field_name("body")
             if body is None:
                 refs.append(ImportRef("mod:" + field_text(parsed, node), (), "rust", node.start_point[0]))
-            else:  # an inline module: its own uses count too
+            else:  # an inline module: its own declarations count too
                 stack.extend(reversed(body.children))
-        elif node.type == "use_declaration":
-            argument = node.child_by_field_name("argument")
-            if argument is None:
-                continue
-            for path, names, star in _use_paths(parsed.text(argument)):
-                if path:
-                    refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star))
+    # every ``use``, an inline module's and a block's too (``#[cfg(feature = "help")] { use super::HelpTemplate;``
+    # in a function: clap)
+    for node in _use_nodes(parsed.root):
+        argument = node.child_by_field_name("argument")
+        for path, names, star in _use_paths(parsed.text(argument)) if argument is not None else ():
+            if path:
+                refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star))
+    refs.sort(key=lambda r: r.line)
     # ``use crate::parser::value;`` then ``value::parse()``: the names used through a module.
     used = uses(text, {n for r in refs for n in r.names}, r"[A-Za-z_]\w*", "::")
     return [replace(r, names=r.names + tuple(u for n in r.names for u in used.get(n, ()) if u not in r.names))
             for r in refs]
+
+
+def _use_nodes(root) -> list:
+    """Every ``use`` declaration under `root` (a query: the walk runs in C)."""
+    import tree_sitter
+
+    return tree_sitter.QueryCursor(_use_query()).captures(root).get("u", [])
+
+
+@lru_cache(maxsize=None)
+def _use_query():
+    import tree_sitter
+
+    return tree_sitter.Query(grammar(GRAMMAR), "(use_declaration) @u")
 
 
 def _module_dir(current: str) -> str:
