@@ -699,14 +699,17 @@ def _document_imports(text: str, lines: Sequence[str], cursor_line: int, languag
     """The imports of the document being edited, read with the cursor's line left blank: the line
     being typed is half-written (``import nu``, ``np.li``), and what it imports or uses counts once
     the cursor leaves it. Keystrokes on one line then reuse one reading of the rest of the file (CRLF
-    files too: theirs was read again on every keystroke, 72 ms a keystroke for 1,000 imports)."""
+    files too: theirs was read again on every keystroke, 72 ms a keystroke for 1,000 imports). An import visible in
+    one block (Rust's ``use`` in a function) counts where the cursor is in that block."""
     if 0 <= cursor_line < len(lines):
         if "\r" in text:
             start = sum(map(len, lsp_lines(text)[:cursor_line]))
         else:
             start = sum(map(len, lines[:cursor_line])) + cursor_line
         text = text[:start] + text[start + len(lines[cursor_line]):]
-    return _imports(text, language)
+    refs = _imports(text, language)
+    # a ``use`` inside a Rust function counts where the cursor is in its block only
+    return tuple(r for r in refs if not r.block or r.block[0] <= cursor_line <= r.block[1])
 
 
 @lru_cache(maxsize=8)

@@ -331,6 +331,24 @@ def test_rust_mod_and_use():
     assert resolve(sup, "src/a/mod.rs", known) == ["src/c.rs"]
 
 
+def test_rust_a_use_in_a_function_counts_in_that_function_only():
+    """clap's ``{ use super::HelpTemplate; HelpTemplate::new(...) }``: the definition comes where the cursor is in
+    that block, not in the file's other functions (Rust's scoping: a reader's too)."""
+    files = {"src/lib.rs": "mod output;\n", "src/output/mod.rs": "mod help;\nmod help_template;\n"
+             "pub(crate) use self::help_template::HelpTemplate;\n",
+             "src/output/help_template.rs": "pub(crate) struct HelpTemplate {\n    width: usize,\n}\n\n"
+                                            "impl HelpTemplate {\n    pub(crate) fn new(width: usize) -> Self {\n"
+                                            "        HelpTemplate { width }\n    }\n}\n"}
+    current = ("pub(crate) fn write_help() {\n    {\n        use super::HelpTemplate;\n        let t = HelpTemplate::new(80);\n"
+               "        \n    }\n}\n\npub(crate) fn other() {\n    \n}\n")
+    files["src/output/help.rs"] = current
+    inside = select_context("src/output/help.rs", current, 4, files, [], None, 20_000, (0, 11))
+    assert any("pub(crate) fn new(width: usize) -> Self {" in s.text for s in inside
+               if s.source == "src/output/help_template.rs")
+    outside = select_context("src/output/help.rs", current, 9, files, [], None, 20_000, (0, 11))
+    assert not any("fn new(width" in s.text for s in outside if s.source == "src/output/help_template.rs")
+
+
 def test_java_imports_anywhere_under_a_source_root():
     known = {"app/src/main/java/com/acme/util/Bar.java", "app/src/main/java/com/acme/Foo.java",
              "app/src/main/java/com/acme/util/Baz.java"}

@@ -407,9 +407,9 @@ def test_rust_a_use_inside_a_block_or_an_inline_module_counts():
     text = ("use crate::builder::Command;\n\nmod inner {\n    use crate::a::B;\n}\n\nfn f() {\n    #[cfg(x)]\n"
             "    {\n        use super::HelpTemplate;\n        HelpTemplate::new();\n    }\n}\n")
     refs = imported_modules(text, "rust")
-    assert [(r.module, r.names, r.line) for r in refs] == [
-        ("crate::builder::Command", ("Command",), 0), ("crate::a::B", ("B",), 3),
-        ("super::HelpTemplate", ("HelpTemplate", "new"), 9)]
+    assert [(r.module, r.names, r.line, r.block) for r in refs] == [
+        ("crate::builder::Command", ("Command",), 0, ()), ("crate::a::B", ("B",), 3, ()),
+        ("super::HelpTemplate", ("HelpTemplate", "new"), 9, (8, 11))]  # visible in its block only
 
 
 def test_python_from_the_root_package_import_a_submodule():

@@ -29,6 +29,7 @@ class ImportRef:
     line: int = 0  # zero-based line of the statement
     system: bool = False  # C/C++ ``#include <...>``
     star: bool = False
+    block: tuple[int, ...] = ()  # (first, last) zero-based lines of the block it is visible in (Rust's ``use`` in a fn)
 
 
 MAX_WHOLE_LINES = 40  # a definition up to this many lines is kept whole (longer ones are outlined)

@@ -82,14 +82,24 @@ def imports(text: str) -> list[ImportRef]:
     # in a function: clap)
     for node in _use_nodes(parsed.root):
         argument = node.child_by_field_name("argument")
+        block = _enclosing_block(node)
         for path, names, star in _use_paths(parsed.text(argument)) if argument is not None else ():
             if path:
-                refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star))
+                refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star, block=block))
     refs.sort(key=lambda r: r.line)
     # ``use crate::parser::value;`` then ``value::parse()``: the names used through a module.
     used = uses(text, {n for r in refs for n in r.names}, r"[A-Za-z_]\w*", "::")
     return [replace(r, names=r.names + tuple(u for n in r.names for u in used.get(n, ()) if u not in r.names))
             for r in refs]
+
+
+def _enclosing_block(node) -> tuple[int, ...]:
+    """(first, last) lines of the block (a function's body, ``{ ... }``) a ``use`` is visible in; () at a file's or
+    an inline module's top."""
+    parent = node.parent
+    while parent is not None and parent.type not in ("block", "declaration_list", "source_file"):
+        parent = parent.parent
+    return (parent.start_point[0], parent.end_point[0]) if parent is not None and parent.type == "block" else ()
 
 
 def _use_nodes(root) -> list:
