@@ -339,8 +339,8 @@ def test_rust_a_use_in_a_function_counts_in_that_function_only():
              "src/output/help_template.rs": "pub(crate) struct HelpTemplate {\n    width: usize,\n}\n\n"
                                             "impl HelpTemplate {\n    pub(crate) fn new(width: usize) -> Self {\n"
                                             "        HelpTemplate { width }\n    }\n}\n"}
-    current = ("pub(crate) fn write_help() {\n    {\n        use super::HelpTemplate;\n        let t = HelpTemplate::new(80);\n"
-               "        \n    }\n}\n\npub(crate) fn other() {\n    \n}\n")
+    current = ("pub(crate) fn write_help() {\n    {\n        use super::HelpTemplate;\n"
+               "        let t = HelpTemplate::new(80);\n        \n    }\n}\n\npub(crate) fn other() {\n    \n}\n")
     files["src/output/help.rs"] = current
     inside = select_context("src/output/help.rs", current, 4, files, [], None, 20_000, (0, 11))
     assert any("pub(crate) fn new(width: usize) -> Self {" in s.text for s in inside
