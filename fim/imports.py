@@ -23,19 +23,20 @@ RESOLVED_MEMO = 4096  # resolutions remembered per PathIndex
 
 def imported_modules(text: str, language: str) -> list[ImportRef]:
     """The imports of `text` (`language`: a languageId or a name) in source order; duplicates
-    merged (names united)."""
+    merged (names united), those visible in different blocks (Rust's ``use`` in a function) kept apart."""
     entry = languages.get(language)
     if entry is None or entry.imports is None:
         return []
-    merged: dict[tuple[str, bool], ImportRef] = {}
+    merged: dict[tuple[str, bool, tuple[int, ...]], ImportRef] = {}
     for ref in entry.imports(text):
-        key = (ref.module, ref.system)
+        key = (ref.module, ref.system, ref.block)
         old = merged.get(key)
         if old is None:
             merged[key] = ref
         else:
             names = old.names + tuple(n for n in ref.names if n not in old.names)
-            merged[key] = ImportRef(old.module, names, old.language, old.line, old.system, old.star or ref.star)
+            merged[key] = ImportRef(old.module, names, old.language, old.line, old.system, old.star or ref.star,
+                                    old.block)
     return sorted(merged.values(), key=lambda r: r.line)
 
 

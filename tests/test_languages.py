@@ -410,6 +410,10 @@ def test_rust_a_use_inside_a_block_or_an_inline_module_counts():
     assert [(r.module, r.names, r.line, r.block) for r in refs] == [
         ("crate::builder::Command", ("Command",), 0, ()), ("crate::a::B", ("B",), 3, ()),
         ("super::HelpTemplate", ("HelpTemplate", "new"), 9, (8, 11))]  # visible in its block only
+    # the same path in two functions: each in its own block, not merged into one visible everywhere
+    twice = "fn f() {\n    use self::Kind::*;\n}\n\nfn g() {\n    use self::Kind::*;\n}\n"
+    assert [(r.module, r.block) for r in imported_modules(twice, "rust")] == [
+        ("self::Kind", (0, 2)), ("self::Kind", (4, 6))]
 
 
 def test_python_from_the_root_package_import_a_submodule():
