@@ -235,26 +235,25 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                         held.extend(n for n in found if n not in held)
                         nameless.add(path)  # the rest of the package: by use, then its signatures
                     continue
+            module_import = language == "python" and not ref.star and ref.line < len(lines) \
+                and lines[ref.line].lstrip().startswith("import ")
             for path in targets:
                 names = list(ref.names)
-                module_import = language == "python" and not ref.star and ref.line < len(lines) \
-                    and lines[ref.line].lstrip().startswith("import ")
+                folder, _, file_name = path.rpartition("/")
+                stem, package = file_name.rpartition(".")[0], folder.rpartition("/")[2]
                 if language == "python" and path.endswith("/__init__.py") and (
-                        module_import or path.rsplit("/", 2)[-2] in names
-                        and not defines(files[path], "python", path.rsplit("/", 2)[-2])):
+                        module_import or package in names and not defines(files[path], "python", package)):
                     # ``import pkg``, ``from pkg import subpackage``: what it re-exports (``from .main import
                     # Typer``, ``from .options import ModelAdmin``) is what ``pkg.`` offers; the names the document
                     # uses first. (Not ``from app.settings import settings`` where the package defines ``settings``.)
                     names = list(dict.fromkeys((*(names if module_import else ()),
                                                 *_namespace_names(path, files[path], current_text))))
                     names = names[:MAX_NAMESPACE_NAMES]
-                elif language == "python" and path.rpartition("/")[2].rpartition(".")[0] in names \
-                        and ref.module.rpartition(".")[2] != path.rpartition("/")[2].rpartition(".")[0]:
+                elif language == "python" and stem in names and ref.module.rpartition(".")[2] != stem:
                     # ``from pkg import submodule``: the name being typed after ``submodule.`` is not in
                     # the text yet, so the submodule's head (or outline) is what helps; but ``from sympy.core
                     # import sympify`` is the function sympify.py defines (the package re-exports it over the
                     # submodule's name). (``from pkg.proc import proc, proc_async``: the module's names.)
-                    stem = path.rpartition("/")[2].rpartition(".")[0]
                     names = [stem] if defines(files[path], "python", stem) else []
                 line, held = import_paths.setdefault(path, (ref.line, []))
                 held.extend(n for n in names if n not in held)

@@ -102,9 +102,7 @@ def receiver_at(text: str) -> Optional[tuple[str, str]]:
     if m is None:
         return None
     end = start = m.start()
-    steps = 0
-    while steps < MAX_STEPS:
-        steps += 1
+    for _ in range(MAX_STEPS):
         while start and text[start - 1] in "])":  # a call's arguments, a subscript
             opened = _opening(text, start - 1)
             if opened is None:
