@@ -97,6 +97,7 @@ _GO_IN_GROUP = re.compile(r"^\t([A-Za-z_]\w*)\b")
 _RUST_TOP = re.compile(
     r"^(?:pub(?:\([^)]*\))?[ \t]+)?(?:(?:async|const|unsafe|extern[ \t]+\"[^\"]*\")[ \t]+)*"
     r"(?:fn|struct|enum|trait|type|union|const|static|macro_rules!)[ \t]+([A-Za-z_]\w*)")
+_RUST_MACRO_OPEN = re.compile(r"^[A-Za-z_][\w:]*![ \t]*\{[ \t]*$")
 _JS_TOP = re.compile(
     r"^(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?"
     r"(?:function\*?|class|interface|type|enum|const|let|var|namespace)[ \t]+([A-Za-z_$][\w$]*)")
@@ -175,8 +176,12 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
                 group = True
                 continue
             m = _GO_TOP.match(line)
-        elif language == "rust":
-            m = _RUST_TOP.match(line)
+        elif language == "rust":  # also an item one level inside a top-level ``cfg_rt! {`` (tokio, hyper)
+            if _RUST_MACRO_OPEN.match(line):
+                group = True
+            elif group and line.startswith("}"):
+                group = False
+            m = _RUST_TOP.match(line[4:] if group and line.startswith("    ") else line)
         elif language in ("typescript", "typescriptreact", "javascript", "javascriptreact"):
             m = _JS_TOP.match(line) or _JS_EXPORTS.match(line)
         elif language == "java":

@@ -11,7 +11,7 @@ import pytest
 from fim import languages
 from fim.context import select_context
 from fim.imports import ImportRef, imported_modules, path_index, resolve
-from fim.languages import treesitter
+from fim.languages import treesitter, tsrepair
 from fim.symbols import brief, defined_names, extract
 from tests.hang_helpers import finishes
 
@@ -414,6 +414,61 @@ def test_rust_a_use_inside_a_block_or_an_inline_module_counts():
     twice = "fn f() {\n    use self::Kind::*;\n}\n\nfn g() {\n    use self::Kind::*;\n}\n"
     assert [(r.module, r.block) for r in imported_modules(twice, "rust")] == [
         ("self::Kind", (0, 2)), ("self::Kind", (4, 6))]
+
+
+def test_rust_items_inside_a_macro_are_the_files_own():
+    """tokio wraps items in ``cfg_rt! { mod config; use config::Config; }`` and ``cfg_if!`` branches, hyper in
+    ``cfg_feature!``: tree-sitter reads a macro's body as tokens, so neither its ``use`` lines nor its definitions
+    were seen (``use crate::runtime::Config`` found no ``Config`` in runtime/mod.rs; 8 of 80 tokio and hyper
+    tasks missed at 16K)."""
+    text = ("cfg_rt! {\n    mod config;\n    pub(crate) use config::{Config, Other};\n"
+            "    fn f() -> [u8; 4] {\n        use x::Y;\n        [0; 4]\n    }\n    /// The runtime.\n"
+            "    pub struct Runtime {\n        x: u32,\n    }\n}\n"
+            "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        use unix::Thing;\n        pub struct A;\n"
+            "    } else {\n        pub use self::fallback::*;\n    }\n}\n"
+            "pin_project! {\n    pub struct ReadBuf<'a> { a: &'a u8 }\n}\n")
+    refs = imported_modules(text, "rust")
+    assert [(r.module, r.names, r.line, r.block, r.star) for r in refs] == [
+        ("mod:config", (), 1, (), False), ("config", ("Config", "Other"), 2, (), False),
+        ("x::Y", ("Y",), 4, (3, 6), False),  # in the function's body only
+        ("unix::Thing", ("Thing",), 14, (), False), ("self::fallback", (), 17, (), True)]  # cfg_if: both branches
+    assert {"Runtime", "f", "A", "ReadBuf"} <= defined_names(text, "rust")
+    assert extract(text, "rust", ["Runtime"], max_chars=60).text.strip().startswith("/// The runtime.")
+    # ``fn f() -> [u8; 4] {`` is no cfg_if branch: its body's statements are not items
+    assert "Y" not in defined_names(text, "rust")
+
+
+def test_rust_a_path_in_an_inline_module_is_read_from_that_module():
+    """tokio's loom/std/mod.rs: ``pub(crate) mod cell { pub(crate) use super::unsafe_cell::UnsafeCell; }`` names
+    loom/std/unsafe_cell.rs (``super`` of ``cell`` is the file's module), not loom/unsafe_cell.rs."""
+    text = ("mod unsafe_cell;\n\npub(crate) mod cell {\n    pub(crate) use super::unsafe_cell::UnsafeCell;\n"
+            "    mod inner {\n        use super::super::x::Y;\n        use self::z::W;\n    }\n}\n")
+    assert [r.module for r in imported_modules(text, "rust")] == [
+        "mod:unsafe_cell", "self::unsafe_cell::UnsafeCell", "self::x::Y", "self::cell::inner::z::W"]
+    files = {"src/loom/mod.rs": "", "src/loom/std/mod.rs": text, "src/loom/std/unsafe_cell.rs": ""}
+    ref = imported_modules(text, "rust")[1]
+    assert resolve(ref, "src/loom/std/mod.rs", path_index(files)) == ["src/loom/std/unsafe_cell.rs"]
+
+
+def test_typescript_that_tree_sitter_misreads_keeps_its_later_definitions():
+    """effect 3.10: call signatures one per line in a type literal (``dual``) and ``in``/``out`` type parameters made
+    tree-sitter-typescript 0.23 read the rest of the file as ERROR nodes: Function.ts defined 2 names of 24 (no
+    ``pipe``), 185 of 360 modules failed to parse."""
+    text = ("export interface Order<in A> {\n  (self: A, that: A): -1 | 0 | 1\n}\n\n"
+            "export interface Tree<in out Key, out Value> extends Iterable<[Key, Value]> {}\n\n"
+            "export const dual: {\n  /**\n   * Data-last.\n   */\n  <DataLast extends (...args: Array<any>) => any>(\n"
+            "    arity: number\n  ): DataLast\n  // data-first\n  <DataFirst>(isDataFirst: boolean): DataFirst\n"
+            "  <\n    A,\n    B\n  >(a: A, b: B): B\n} = function(arity, body) {\n  return body\n}\n\n"
+            "export const pick = <const T extends string>(x: T) =>\n  <A>(a: A): A => a\n\n"
+            "export function pipe<A>(a: A): A\nexport function pipe(a: unknown): unknown {\n  return a\n}\n")
+    assert {"Order", "Tree", "dual", "pick", "pipe"} <= defined_names(text, "typescript")
+    assert not treesitter.parse("typescript", text).root.has_error
+    repaired = tsrepair.repair(text)
+    assert len(repaired) == len(text) and repaired.count("\n") == text.count("\n")
+    assert "  <A>(a: A): A => a" in repaired  # after ``=>`` a ``<`` opens the returned function, no new member
+    # TSX: a line starting ``<div>`` is an element, left as it is; its modifiers still go
+    tsx = "export const A = () => (\n  <div>\n    <span>x</span>\n  </div>\n)\ninterface B<in T> {}\n"
+    assert tsrepair.repair(tsx, signatures=False) == tsx.replace("<in T>", "<   T>")
 
 
 def test_python_from_the_root_package_import_a_submodule():

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Iterable, Optional
 
 from fim.languages.base import BRACE_RULES, ImportRef, Language, PathIndex, first, uses
-from fim.languages.treesitter import BriefTreeFile, Spec, TreeFile, field_text, grammar, parse
+from fim.languages.treesitter import BriefTreeFile, Parsed, Spec, TreeFile, field_text, grammar, parse, parse_once
 
 GRAMMAR = "rust"
 
@@ -68,29 +68,119 @@ def imports(text: str) -> list[ImportRef]:
     parsed = parse(GRAMMAR, text)
     if parsed is None:
         return []
-    refs: list[ImportRef] = []
-    stack = list(reversed(parsed.root.children))
-    while stack:
-        node = stack.pop()
-        if node.type == "mod_item":
-            body = node.child_by_field_name("body")
-            if body is None:
-                refs.append(ImportRef("mod:" + field_text(parsed, node), (), "rust", node.start_point[0]))
-            else:  # an inline module: its own declarations count too
-                stack.extend(reversed(body.children))
-    # every ``use``, an inline module's and a block's too (``#[cfg(feature = "help")] { use super::HelpTemplate;``
-    # in a function: clap)
-    for node in _use_nodes(parsed.root):
-        argument = node.child_by_field_name("argument")
-        block = _enclosing_block(node)
-        for path, names, star in _use_paths(parsed.text(argument)) if argument is not None else ():
-            if path:
-                refs.append(ImportRef(path, names, "rust", node.start_point[0], star=star, block=block))
+    refs = _item_refs(parsed, parsed.root, ())
     refs.sort(key=lambda r: r.line)
     # ``use crate::parser::value;`` then ``value::parse()``: the names used through a module.
     used = uses(text, {n for r in refs for n in r.names}, r"[A-Za-z_]\w*", "::")
     return [replace(r, names=r.names + tuple(u for n in r.names for u in used.get(n, ()) if u not in r.names))
             for r in refs]
+
+
+def _item_refs(parsed, root, outer: tuple[str, ...], level: int = 0) -> list[ImportRef]:
+    """The ``mod`` declarations and every ``use`` under `root`: an inline module's, a block's (``#[cfg(feature =
+    "help")] { use super::HelpTemplate;`` in a function: clap) and a macro's (``cfg_rt! { mod config; use
+    config::Config; }``: tokio) too; `outer` are the inline modules around `root`."""
+    refs: list[ImportRef] = []
+    stack = [(node, outer) for node in reversed(root.children)]
+    while stack:
+        node, modules = stack.pop()
+        if node.type == "mod_item":
+            body = node.child_by_field_name("body")
+            if body is None:
+                refs.append(ImportRef("mod:" + field_text(parsed, node), (), "rust", node.start_point[0]))
+            else:  # an inline module: its own declarations count too
+                inner = (*modules, field_text(parsed, node))
+                stack.extend((child, inner) for child in reversed(body.children))
+        elif node.type == "macro_invocation" and level < MAX_MACRO_NESTING:
+            shadow = macro_items(node)
+            if shadow is not None:
+                refs += _item_refs(parsed, shadow.root, modules, level + 1)
+    for node in _use_nodes(root):
+        argument = node.child_by_field_name("argument")
+        modules = (*outer, *_inline_modules(node, parsed))
+        for path, names, star in _use_paths(parsed.text(argument)) if argument is not None else ():
+            if path:
+                refs.append(ImportRef(_from_file(path, modules), names, "rust", node.start_point[0], star=star,
+                                      block=_enclosing_block(node)))
+    return refs
+
+
+MAX_MACRO_NESTING = 4  # macros inside macros read for items
+
+
+def macro_items(node) -> Optional[Parsed]:
+    """The items inside an item-level macro's braces (``cfg_rt! { ... }``, every branch of ``cfg_if! { if #[cfg(..)]
+    { ... } else { ... } }``, ``pin_project! { pub struct S { ... } }``) parsed as a file's: a tree whose nodes have
+    the invocation's own byte offsets and lines, so the file's text names them; None for any other node."""
+    tree = node.children[-1] if node.type == "macro_invocation" and node.children else None
+    data = tree.text if tree is not None and tree.type == "token_tree" else b""
+    if data[:1] != b"{" or not _ITEM_KEYWORD.search(data):
+        return None
+    region = bytearray(data)
+    region[0] = region[-1] = 32
+    _blank_branches(tree, region, tree.start_byte)
+    row, column = tree.start_point
+    head = b" " * (tree.start_byte - row - column) + b"\n" * row + b" " * column
+    return parse_once(GRAMMAR, (head + bytes(region)).decode("utf-8", "replace"))
+
+
+_ITEM_KEYWORD = re.compile(rb"\b(?:use|mod|fn|struct|enum|trait|type|const|static|impl|union|macro_rules)\b")
+
+
+def _blank_branches(tree, region: bytearray, offset: int) -> None:
+    """Blank the ``if #[cfg(..)] {``, ``} else {`` and ``}`` of ``cfg_if!``'s branches in `region` (the bytes of the
+    macro's token tree, from `offset`), leaving their items at the macro's top."""
+    children = tree.children[1:-1]
+    for k, child in enumerate(children):
+        if child.type != "token_tree" or child.text[:1] != b"{":
+            continue
+        head = k
+        while head > 0 and _token(children[head - 1]) in ("#", "]"):
+            head -= 1
+        while head > 0 and _token(children[head - 1]) in ("if", "else"):
+            head -= 1
+        if head == k or _token(children[head]) not in ("if", "else"):
+            continue  # not a branch: ``fn f() -> [u8; 4] {``, ``struct S {``
+        for token in children[head:k]:
+            region[token.start_byte - offset:token.end_byte - offset] = b" " * (token.end_byte - token.start_byte)
+        region[child.start_byte - offset] = region[child.end_byte - 1 - offset] = 32
+        _blank_branches(child, region, offset)
+
+
+def _token(node) -> str:
+    """A token of a token tree: ``]`` for a ``[...]`` group, an identifier's text (``else``), else its type."""
+    if node.type == "token_tree":
+        return "]" if node.text[:1] == b"[" else node.type
+    return node.text.decode("utf-8", "replace") if node.type == "identifier" else node.type
+
+
+def _inline_modules(node, parsed) -> tuple[str, ...]:
+    """The names of the inline modules (``mod cell { ... }``) around `node`, outermost first."""
+    names = []
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "mod_item":
+            names.append(field_text(parsed, parent))
+        parent = parent.parent
+    return tuple(names[::-1])
+
+
+def _from_file(path: str, modules: tuple[str, ...]) -> str:
+    """`path`, written inside the inline `modules`, as the file's own module would write it: ``super::x`` in
+    ``mod cell { ... }`` is ``self::x``, ``self::x`` there ``self::cell::x`` (tokio's ``loom/std/mod.rs``)."""
+    segments = path.split("::")
+    if not modules or segments[0] not in ("self", "super"):
+        return path
+    inner = list(modules)
+    if segments[0] == "self":
+        segments = segments[1:]
+    else:
+        while segments and segments[0] == "super" and inner:
+            inner.pop()
+            segments = segments[1:]
+        if segments and segments[0] == "super":
+            return "::".join(segments)
+    return "::".join(["self", *inner, *segments])
 
 
 def _enclosing_block(node) -> tuple[int, ...]:
@@ -252,7 +342,13 @@ def _names(node, parsed) -> list[str]:
     return []
 
 
-SPEC = Spec(GRAMMAR, _names, lambda node: None, frozenset({"block"}))
+def _descend(node) -> Optional[list]:
+    """The items of an item-level macro (`macro_items`), read as the file's own."""
+    shadow = macro_items(node)
+    return shadow.root.children if shadow is not None else None
+
+
+SPEC = Spec(GRAMMAR, _names, _descend, frozenset({"block"}))
 
 
 class RustFile(BriefTreeFile):

@@ -18,9 +18,10 @@ import importlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Callable, Iterable, Optional, Sequence
 
+from fim.languages import tsrepair
 from fim.languages.base import MAX_WHOLE_LINES
 
 # grammar name -> (module, function returning the language pointer)
@@ -34,6 +35,8 @@ GRAMMARS = {
     "c": ("tree_sitter_c", "language"),
     "cpp": ("tree_sitter_cpp", "language"),
 }
+# Text the grammar cannot parse, rewritten to text of the same length and lines that it can.
+REPAIRS = {"typescript": tsrepair.repair, "tsx": partial(tsrepair.repair, signatures=False)}
 PARSED_MEMO = 32  # parsed texts kept (all grammars together); models keep what they read
 RECENT_TREES = 4  # per grammar: the trees an edited text may be re-parsed from
 MIN_SHARED = 0.5  # share of the text the old and new versions must have in common to re-parse incrementally
@@ -70,6 +73,26 @@ class Parsed:
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
+def _repaired(name: str, text: str) -> str:
+    repair = REPAIRS.get(name)
+    return repair(text) if repair is not None else text
+
+
+def parse_once(name: str, text: str) -> Optional[Parsed]:
+    """The syntax tree of `text` in grammar `name`, not remembered (a text derived from a file's, parsed once)."""
+    language = grammar(name)
+    if language is None:
+        return None
+    import tree_sitter
+
+    data = _repaired(name, text).encode("utf-8", "surrogatepass")
+    with _lock:
+        parser = _parsers.get(name)
+        if parser is None:
+            parser = _parsers[name] = tree_sitter.Parser(language)
+        return Parsed(data, parser.parse(data))
+
+
 def parse(name: str, text: str) -> Optional[Parsed]:
     """The syntax tree of `text` in grammar `name` (None without the grammar), memoized by text."""
     key = (name, text)
@@ -86,7 +109,7 @@ def parse(name: str, text: str) -> Optional[Parsed]:
         parser = _parsers.get(name)
         if parser is None:
             parser = _parsers[name] = tree_sitter.Parser(language)
-        data = text.encode("utf-8", "surrogatepass")
+        data = _repaired(name, text).encode("utf-8", "surrogatepass")
         tree = _incremental(parser, name, data)
         parsed = Parsed(data, tree)
         _memo[key] = parsed
