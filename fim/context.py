@@ -505,20 +505,26 @@ def _follow_reexports(import_paths: dict[str, tuple[int, list[str]]], files: Map
                       readable, current_path: str) -> dict[str, tuple[int, list[str]]]:
     """Move each imported name that its module only re-exports (``from .singleton import S`` in a
     package ``__init__``) to the module defining it, following up to `REEXPORT_DEPTH` modules; a
-    module all of whose names moved is left out."""
+    module all of whose names moved is left out. The names found nowhere stay with their module, unless others
+    moved: a module that re-exports is not where they are (toml_edit's lib.rs for ``Value::String``, a variant)."""
     out: dict[str, tuple[int, list[str]]] = {}
     moved: dict[str, tuple[int, list[str]]] = {}
     _fit_defining(sum(len(names) for _, names in import_paths.values()))
     for path, (line, names) in import_paths.items():
         keep: list[str] = []
+        unknown: list[str] = []
         for name in names:
             target = _defining_file(path, name, files, index, readable, current_path, REEXPORT_DEPTH)
-            if target is None or target == path:
+            if target == path:
                 keep.append(name)
+            elif target is None:
+                unknown.append(name)
             else:
                 _, held = moved.setdefault(target, (line, []))
                 if name not in held:
                     held.append(name)
+        if keep or len(keep) + len(unknown) == len(names):
+            keep = [n for n in names if n in keep or n in unknown]
         if keep or not names:
             out[path] = (line, keep)
     for path, (line, names) in moved.items():
@@ -613,7 +619,7 @@ def _search_definition(path: str, text: str, name: str, files: Mapping[str, str]
     return None, tuple(read)
 
 
-MAX_STAR_FOLLOWED = 32  # ``export * from`` / ``pub use x::*`` lines of one file searched for a name
+MAX_STAR_FOLLOWED = 128  # ``export * from`` / ``pub use x::*`` lines of one file searched for a name
 
 
 @lru_cache(maxsize=8)  # keyed by the whole document, as `_imports`: a few, not a copy for every keystroke
