@@ -1391,3 +1391,15 @@ def test_a_barrel_of_many_export_stars_is_searched_to_its_last():
     current = 'import { helper57 } from "./internal"\n\nexport function use(a: number) {\n    return helper57(a)\n}\n'
     got = _by_source(files, "src/use.ts", current, 20_000)
     assert "export function helper57(a: number): number {" in got.get("src/m57.ts", "")
+
+
+def test_a_module_that_re_exports_a_type_does_not_stand_for_its_variants():
+    """toml_edit: ``use crate::Value;`` then ``Value::String(..)``: ``String`` (a variant) is found in no file, so
+    lib.rs, which only re-exports ``Value``, came as its whole head, crowding out a file the code imports."""
+    files = {"src/lib.rs": "".join(f"//! Line {i} of the crate's documentation.\n" for i in range(60))
+             + "mod value;\npub use crate::value::Value;\n",
+             "src/value.rs": "pub enum Value {\n    String(String),\n    Integer(i64),\n}\n"}
+    current = "use crate::Value;\n\nfn parse(s: &str) -> Value {\n    Value::String(s.to_owned())\n}\n"
+    got = _by_source(files, "src/parser.rs", current, 20_000)
+    assert "pub enum Value {" in got.get("src/value.rs", "")
+    assert "src/lib.rs" not in got
