@@ -255,6 +255,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                     # import sympify`` is the function sympify.py defines (the package re-exports it over the
                     # submodule's name). (``from pkg.proc import proc, proc_async``: the module's names.)
                     names = [stem] if defines(files[path], "python", stem) else []
+                    if not names:  # its names the document uses (``defaults.X``), then the rest's signatures
+                        nameless.add(path)
                 line, held = import_paths.setdefault(path, (ref.line, []))
                 held.extend(n for n in names if n not in held)
                 if ref.star or not ref.names or entry is not None and entry.imports_packages:

@@ -23,6 +23,7 @@ MAX_DOCSTRING_LINES = 12
 def imports(text: str) -> list[ImportRef]:
     """Python imports by regular expressions: fast, and fine with half-typed code."""
     pending: list[tuple[str, Optional[str], tuple[str, ...], int, bool]] = []  # module, alias, names, offset, star
+    members: list[tuple[str, str, int]] = []  # ``from pkg import name as alias``: pkg.name, alias, offset
     for m in _PY_IMPORT.finditer(text):
         for part in m.group(1).split(","):
             words = part.split()
@@ -43,10 +44,17 @@ def imports(text: str) -> list[ImportRef]:
             words = part.split()
             if words and re.fullmatch(r"[A-Za-z_]\w*", words[0]):
                 names.append(words[0])
+                alias = words[2] if len(words) >= 3 and words[1] == "as" else words[0]
+                members.append((module + ("" if module.endswith(".") else ".") + words[0], alias, m.start()))
         pending.append((module, None, tuple(names), m.start(), body == "*"))
-    used = uses(text, (alias for _, alias, _, _, _ in pending if alias), r"[A-Za-z_]\w*")
+    used = uses(text, [alias for _, alias, _, _, _ in pending if alias] + [alias for _, alias, _ in members],
+                r"[A-Za-z_]\w*")
     refs = [ImportRef(module, used[alias] if alias else names, "python", line_of(text, offset), star=star)
             for module, alias, names, offset, star in pending]
+    # ``from .. import exc as sa_exc`` then ``sa_exc.ArgumentError``: the names a submodule imported by name is used
+    # for (a class's ``User.objects`` names no module: it resolves to nothing)
+    refs += [ImportRef(module, used[alias], "python", line_of(text, offset))
+             for module, alias, offset in members if used[alias]]
     refs.sort(key=lambda r: r.line)
     return refs
 
