@@ -176,9 +176,10 @@ def test_a_namespace_packages_submodules_and_their_used_names(tmp_path: Path) ->
                                   "def make(name: str) -> Descriptor:\n    return Descriptor()\n",
         "ns/proto/nothing.so": "\x00", "compiled.cpython-312-x86_64-linux-gnu.so": "\x00"})))
     text = "from ns.proto import descriptor\nimport compiled\n\nd = descriptor.make('x')\ncompiled.run()\n"
-    namespace, compiled = refs(text)
+    namespace, member, compiled = refs(text)  # the member: ``ns.proto.descriptor`` for ``descriptor.make``
     assert installed_definitions(namespace, "app.py", text, files) == {
         "site-packages/ns/proto/descriptor.py": ["make"]}  # no __init__.py anywhere: still found
+    assert installed_definitions(member, "app.py", text, files) == {"site-packages/ns/proto/descriptor.py": ["make"]}
     assert installed_definitions(compiled, "app.py", text, files) == {}  # a compiled module only: nothing
     files = installed(tmp_path, site_packages(venv(tmp_path, packages=HTTPLIB)))
     text = "from httplib import _models\n\n_models.Response(200)\n"  # a regular package's submodule: the names used
