@@ -91,7 +91,8 @@ def is_library(path: str) -> bool:
 
 # ------------------------------------------------------------------------------------ definitions
 
-_GO_TOP = re.compile(r"^(?:func[ \t]+(?:\([^)]*\)[ \t]*)?|type[ \t]+|var[ \t]+|const[ \t]+)([A-Za-z_]\w*)")
+# A method (``func (d T) string()``) is no top-level name: a bare ``string`` is the type, never the method.
+_GO_TOP = re.compile(r"^(?:func[ \t]+|type[ \t]+|var[ \t]+|const[ \t]+)([A-Za-z_]\w*)")
 _GO_GROUP = re.compile(r"^(type|var|const)[ \t]*\($")
 _GO_IN_GROUP = re.compile(r"^\t([A-Za-z_]\w*)\b")
 _RUST_TOP = re.compile(

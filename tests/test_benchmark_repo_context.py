@@ -252,6 +252,17 @@ LANG_FILES = {
 }
 
 
+def test_ground_truth_definitions_are_what_the_language_makes_a_top_level_name():
+    """A Go method is no top-level name (cobra's ``func (d ShellCompDirective) string()`` took ``var set []string``'s
+    builtin type); a Rust item inside a top-level ``cfg_rt! {`` is one (tokio's ``pin_project! { pub struct
+    ReadBuf }`` was credited to another file's ``ReadBuf``)."""
+    from benchmarks.languages import definitions
+
+    assert definitions("package x\n\nfunc (d T) string() string {\n}\n\nfunc Top() {}\n", "go") == [("Top", 5)]
+    assert definitions("cfg_rt! {\n    pub struct Runtime;\n    impl R {\n        fn m() {}\n    }\n}\npub fn f() {}\n",
+                       "rust") == [("Runtime", 1), ("f", 6)]
+
+
 def test_language_tasks_follow_each_language_visibility():
     from benchmarks.repo_context import extract_language_tasks
 
