@@ -513,20 +513,19 @@ def _follow_reexports(import_paths: dict[str, tuple[int, list[str]]], files: Map
     moved: dict[str, tuple[int, list[str]]] = {}
     _fit_defining(sum(len(names) for _, names in import_paths.values()))
     for path, (line, names) in import_paths.items():
-        keep: list[str] = []
-        unknown: list[str] = []
+        keep: list[str] = []  # defined here or found nowhere
+        defined_here = False
         for name in names:
             target = _defining_file(path, name, files, index, readable, current_path, REEXPORT_DEPTH)
-            if target == path:
+            if target is None or target == path:
                 keep.append(name)
-            elif target is None:
-                unknown.append(name)
+                defined_here = defined_here or target == path
             else:
                 _, held = moved.setdefault(target, (line, []))
                 if name not in held:
                     held.append(name)
-        if keep or len(keep) + len(unknown) == len(names):
-            keep = [n for n in names if n in keep or n in unknown]
+        if not defined_here and len(keep) < len(names):
+            keep = []  # a module that only re-exports: the names found nowhere are not in it either
         if keep or not names:
             out[path] = (line, keep)
     for path, (line, names) in moved.items():
