@@ -183,13 +183,23 @@ def _line_ends(text: str) -> list[int]:
 
 
 MAX_USES = 128  # names remembered per alias
+FEW_ALIASES = 16  # more than this: the plain-word aliases found by one pass over every ``word.name``
+_WORD = re.compile(r"[\w$]+")
 
 
 def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*", sep: str = r"\.") -> dict[str, tuple[str, ...]]:
     """For each alias, the names used as ``alias.name`` (``alias::name`` with `sep` ``::``) in
     `text`, in order of first use (one pass)."""
-    aliases = sorted({a for a in aliases if a}, key=len, reverse=True)
-    found: dict[str, dict[str, None]] = {a: {} for a in aliases}
+    wanted = {a for a in aliases if a}
+    found: dict[str, dict[str, None]] = {a: {} for a in wanted}
+    words = {a for a in wanted if _WORD.fullmatch(a)} if len(wanted) > FEW_ALIASES else set()
+    if words:
+        # Many aliases (a file importing 1,000 names): one pass over every ``word<sep>name``, the word looked up, as
+        # a pattern of 1,000 alternatives tries each at every position (170 ms a reading against 8).
+        for m in re.finditer(r"(?<![\w$.:])([\w$]+)" + sep + "(" + name + ")", text):
+            if m.group(1) in words:
+                _remember(found[m.group(1)], m.group(2))
+    aliases = sorted(wanted - words, key=len, reverse=True)
     if aliases:
         # No look-behind in the pattern: a pattern starting with literal words lets the engine skip
         # ahead to them (ten times faster on a big file); the character before is checked here.
@@ -198,10 +208,13 @@ def uses(text: str, aliases: Iterable[str], name: str = r"[A-Za-z_$][\w$]*", sep
             at = m.start()
             if at and (text[at - 1].isalnum() or text[at - 1] in "_.$:"):
                 continue
-            seen = found[m.group(1)]
-            if len(seen) < MAX_USES:
-                seen.setdefault(m.group(2), None)
+            _remember(found[m.group(1)], m.group(2))
     return {a: tuple(v) for a, v in found.items()}
+
+
+def _remember(seen: dict[str, None], name: str) -> None:
+    if len(seen) < MAX_USES:
+        seen.setdefault(name, None)
 
 
 # ------------------------------------------------------------------------------ post-processing
