@@ -25,7 +25,8 @@ in the file itself, and the language makes it visible there:
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
 - Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
 - Swift: a name of another file of the package (one module, as a CocoaPod's sources are);
-- Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded); a
+- Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded), by its
+  bare name where it is at the top level (not a reopened ``String``) or in modules around the code; a
   qualified one (``Abstract::PersistedSecure``) only where the qualifier's modules are the innermost around
   the definition, all of them from the top after a leading ``::`` (not ``::Digest::MD5`` for rack's MD5);
 - Lua: ``alias.name`` where ``local alias = require "a.b"`` and ``a/b.lua`` defines ``name`` (``function
@@ -51,7 +52,8 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from functools import lru_cache
+from typing import Mapping, Optional, Sequence
 
 # workspace language (the LSP languageId the benchmark sends) by extension
 EXTENSIONS = {
@@ -520,8 +522,9 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
             elif language == "ruby":  # a library: every file sees the classes the others define
                 qualifier = _RUBY_QUALIFIER.search(before)  # none after a symbol's ``:``
                 if not before.rstrip().endswith(".") and (
-                        not qualifier or not qualifier.group(1)
-                        or _ruby_nested_in(files[target], target_line, qualifier.group(1))):
+                        _ruby_sees(text, i, files[target], target_line, name)
+                        if not qualifier or not qualifier.group(1)
+                        else _ruby_nested_in(files[target], target_line, qualifier.group(1))):
                     style = "ruby-library"
             elif language == "lua":
                 style = "lua-require"
@@ -572,8 +575,33 @@ def _ruby_nested_in(text: str, line: int, qualifier: str) -> bool:
     """The definition on `line` of `text` is the one ``qualifier::Name`` names: the qualifier's modules are
     the innermost of those around it (``Abstract::`` of ``Rack::Session::Abstract``), all of them from the
     top for ``::A::`` (``::Digest::MD5`` is the standard library's, not ``Rack::Auth::Digest::MD5``;
-    ``URI::Parser`` not ``Rack::Multipart::Parser``). The modules around it by indentation."""
-    lines = text.split("\n")
+    ``URI::Parser`` not ``Rack::Multipart::Parser``)."""
+    nesting = _ruby_nesting(_lines(text), line)
+    wanted = [n for n in qualifier.split("::") if n]
+    if qualifier.startswith("::"):
+        return nesting == wanted
+    return nesting[len(nesting) - len(wanted):] == wanted if len(wanted) <= len(nesting) else False
+
+
+def _ruby_sees(text: str, line: int, target_text: str, target_line: int, name: str) -> bool:
+    """Code on `line` of `text` names the definition on `target_line` of `target_text` by its bare name: Ruby
+    looks a constant up in the modules around the code, innermost first, then at the top level. actionpack's
+    ``String === x`` in ``ActionDispatch::Routing::Mapper`` is Ruby's String, not
+    ``ActionDispatch::Journey::Visitors::String``; a top-level ``class LoadError`` reopens Ruby's own class."""
+    target = _ruby_nesting(_lines(target_text), target_line)
+    if not target:
+        return name not in _RUBY_CORE
+    return _ruby_nesting(_lines(text), line)[:len(target)] == target
+
+
+@lru_cache(maxsize=64)
+def _lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def _ruby_nesting(lines: Sequence[str], line: int) -> list[str]:
+    """The modules around `line` (a ``class A::B`` line's own ``A`` among them), outermost first, by
+    indentation."""
     own = _RUBY_NESTING.match(lines[line])
     nesting = own.group(2).split("::")[:-1] if own else []
     indent = len(lines[line]) - len(lines[line].lstrip())
@@ -582,10 +610,19 @@ def _ruby_nested_in(text: str, line: int, qualifier: str) -> bool:
         if m and len(m.group(1)) < indent:
             nesting = m.group(2).split("::")[:-1] + [m.group(3)] + nesting
             indent = len(m.group(1))
-    wanted = [n for n in qualifier.split("::") if n]
-    if qualifier.startswith("::"):
-        return nesting == wanted
-    return nesting[len(nesting) - len(wanted):] == wanted if len(wanted) <= len(nesting) else False
+    return nesting
+
+
+# Ruby's own classes and modules (core and the standard library's most reopened): a library's top-level
+# ``class String`` adds methods to them (ActiveSupport's core_ext), it does not define them.
+_RUBY_CORE = frozenset((
+    "BasicObject Object Module Class Kernel Comparable Enumerable Enumerator String Symbol Numeric Integer Float "
+    "Rational Complex BigDecimal Array Hash Range Regexp MatchData Proc Method UnboundMethod NilClass TrueClass "
+    "FalseClass Time Date DateTime Struct IO File Dir Encoding Marshal Math Process Thread Mutex Queue ObjectSpace "
+    "Pathname URI ERB Logger Set Exception StandardError ScriptError LoadError NotImplementedError NameError "
+    "NoMethodError ArgumentError RuntimeError TypeError IndexError KeyError RangeError IOError EOFError "
+    "SystemExit Interrupt SignalException SecurityError ZeroDivisionError FrozenError StopIteration "
+    "Errno JSON YAML Digest Benchmark Delegator SimpleDelegator Forwardable Singleton").split())
 
 
 def definition_index(files: Mapping[str, str]) -> dict[str, list[tuple[str, int]]]:

@@ -317,6 +317,24 @@ def test_a_qualified_ruby_constant_is_a_task_only_where_its_modules_hold_the_def
     assert got == {(5, "MD5", "ruby-library"), (6, "Parser", "ruby-library")}
 
 
+def test_a_bare_ruby_constant_is_a_task_only_where_ruby_finds_it():
+    """actionpack: ``String === x`` in ``ActionDispatch::Routing`` stood for ``ActionDispatch::Journey::Visitors``'s
+    String, ``rescue LoadError`` for ActiveSupport's top-level ``class LoadError`` (a reopening of Ruby's)."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "lib/ad/journey/visitors.rb": "module AD\n  module Journey\n    class String\n    end\n  end\nend\n",
+        "lib/ad/core_ext/load_error.rb": "class LoadError\n  def is_missing?\n  end\nend\n",
+        "lib/ad/conditional_get.rb": "module AD\n  module ConditionalGet\n  end\nend\n",
+        "lib/ad/mapper.rb": ("module AD\n  module Routing\n    class Mapper\n      include ConditionalGet\n"
+                             "      x = String.new\n      y = LoadError.new\n    end\n  end\nend\n"),
+        "lib/ad/journey/router.rb": ("module AD\n  module Journey\n    class Router\n      def x\n"
+                                     "        String.new\n      end\n    end\n  end\nend\n"),
+    }
+    got = {(t.path, t.line, t.name) for t in extract_language_tasks("ad", files)}
+    assert got == {("lib/ad/mapper.rb", 3, "ConditionalGet"), ("lib/ad/journey/router.rb", 4, "String")}
+
+
 def test_kotlin_tasks_name_extension_functions_and_only_the_workspaces_imports():
     """``fun <T> Array<T>.toJSValue`` "defined" Array, and okhttp3's imported Response stood for the
     workspace's cdp Response: 40 of expo's Kotlin tasks no context could meet."""
