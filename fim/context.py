@@ -130,10 +130,12 @@ def _import_line(line: str) -> bool:
         return True
     return body == ")" or (body.endswith(",") and _NAME_LIST.fullmatch(body) is not None)
 
-# The first line of a definition (stripped): Python, JS/TS, Go, Rust, Java-like, C-like.
+# The first line of a definition (stripped): Python, JS/TS, Go, Rust, Java-like, C-like, Kotlin, Swift, Ruby, Perl.
 _DEFINITION_LINE = re.compile(
-    r"(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|static|abstract|final|async|unsafe|inline)\s+)*"
-    r"(?:def|class|function\*?|interface|type|struct|enum|trait|fn|func|impl)\s+[A-Za-z_$]")
+    r"(?:(?:export|default|pub(?:\([^)]*\))?|public|private|protected|internal|static|abstract|final|open|sealed"
+    r"|override|data|partial|async|unsafe|inline|local)\s+)*"
+    r"(?:def|class|module|namespace|object|protocol|extension|function\*?|interface|type|struct|enum|trait|fn|func"
+    r"|fun|impl|sub)\s+[A-Za-z_$]")
 
 
 @dataclass

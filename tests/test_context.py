@@ -891,6 +891,22 @@ def test_a_definition_whose_def_line_is_new_is_not_a_duplicate():
     assert out[0].text.startswith("def open_file(")
 
 
+def test_a_module_whose_only_long_line_the_document_repeats_is_not_a_duplicate():
+    # actionpack: conditional_get.rb's outline is its `module` lines and `extend ActiveSupport::Concern`, the
+    # one line long enough to be distinctive, which the document holds too: the file was dropped as a repeat.
+    lib = ("module ActionController\n  module ConditionalGet\n    extend ActiveSupport::Concern\n    include Head\n\n"
+           + "".join(f"    def fresh_when{i}(object = nil)\n      x = {i}\n      y = x\n      x + y\n    end\n\n"
+                     for i in range(30)) + "  end\nend\n")
+    current = ("module ActionController\n  module EtagWithTemplateDigest\n    extend ActiveSupport::Concern\n\n"
+               "    include ActionController::\n  end\nend\n")
+    files = {"lib/action_controller/metal/conditional_get.rb": lib,
+             "lib/action_controller/metal/etag_with_template_digest.rb": current}
+    out = select_context("lib/action_controller/metal/etag_with_template_digest.rb", current, 4, files, [], None,
+                         10_000, (0, 7))
+    assert [s.source for s in out] == ["lib/action_controller/metal/conditional_get.rb"]
+    assert "  module ConditionalGet\n" in out[0].text
+
+
 def test_reexported_names_bring_the_defining_module():
     # ``from sympy.core import S`` where sympy/core/__init__.py does ``from .singleton import S``.
     init = '"""Core."""\n' + "".join(f"from .mod{i} import thing_{i}\n" for i in range(40)) + \
