@@ -20,7 +20,7 @@ in the file itself, and the language makes it visible there:
 - Rust: a name brought in by a ``use`` of ``crate::``, ``super::``, ``self::`` (or a sibling module);
 - TypeScript/JavaScript: a name imported (``import``, ``export ... from``, destructured ``require``)
   from a relative path;
-- Java: a class of the same package (folder) or named by an ``import``;
+- Java: a class of the same package (folder) or named by an ``import`` of its package;
 - C/C++: a name declared in a header the file includes with quotes (by the header's file name).
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
 - Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
@@ -281,7 +281,7 @@ def _csharp_usings(text: str) -> set[str]:
     return set(re.findall(r"(?m)^[ \t]*(?:global[ \t]+)?using[ \t]+([A-Za-z_][\w.]*)[ \t]*;", text))
 
 
-def _kotlin_package(text: str) -> str:
+def _jvm_package(text: str) -> str:
     m = re.search(r"(?m)^package[ \t]+([\w.]+)", text)
     return m.group(1) if m else ""
 
@@ -448,7 +448,7 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
              "perl": _PERL_STRIP}.get(language,
                                                                                                      _STRIP)
     code = strip.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    namespace = _php_namespace(text) if language == "php" else _kotlin_package(text) if language == "kotlin" else ""
+    namespace = _php_namespace(text) if language == "php" else _jvm_package(text) if language == "kotlin" else ""
     if language == "csharp":
         namespace = _csharp_namespace(text)
         usings = _csharp_usings(text)
@@ -463,7 +463,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
         if i in seen_lines or stripped.startswith(("import ", "use ", "pub use ", "#include", "package ", "export {",
                                                    "export *", "} from", "mod ", "pub mod ", "namespace ", "using ",
                                                    "global using ")) \
-                or language == "dart" and stripped.startswith(("part ", "library ", "export ")):
+                or language == "dart" and stripped.startswith(("part ", "library ", "export ")) \
+                or language == "ruby" and stripped.startswith(("autoload ", "autoload(")):  # an import
             continue
         for m in _IDENT.finditer(line):
             name = m.group(0)
@@ -506,25 +507,24 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                 if not before.rstrip().endswith("."):
                     if posixpath.dirname(target) == folder:
                         style = "java-package"
-                    elif name in imported:
+                    elif name in imported and re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(files[target]))}"
+                                                        rf"\.{name}[ \t]*;", text):  # not another package's Name
                         style = "java-import"
             elif language == "kotlin":
                 if not before.rstrip().endswith((".", "::", "?.")) and language_of(target) == "kotlin":
-                    if name in imported and re.search(rf"(?m)^import[ \t]+{re.escape(_kotlin_package(files[target]))}"
+                    if name in imported and re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(files[target]))}"
                                                       rf"\.{name}[ \t]*$", text):  # not another package's Name
                         style = "kotlin-import"
                     elif namespace and posixpath.dirname(target) == folder \
-                            and _kotlin_package(files[target]) == namespace:
+                            and _jvm_package(files[target]) == namespace:
                         style = "kotlin-package"
             elif language == "swift":  # one module: every file of the workspace's package sees the others
                 if not before.rstrip().endswith((".", "?.", "!.")) and language_of(target) == "swift":
                     style = "swift-module"
             elif language == "ruby":  # a library: every file sees the classes the others define
                 qualifier = _RUBY_QUALIFIER.search(before)  # none after a symbol's ``:``
-                if not before.rstrip().endswith(".") and (
-                        _ruby_sees(text, i, files[target], target_line, name)
-                        if not qualifier or not qualifier.group(1)
-                        else _ruby_nested_in(files[target], target_line, qualifier.group(1))):
+                if not before.rstrip().endswith(".") and _ruby_finds(text, i, files[target], target_line, name,
+                                                                     qualifier.group(1) if qualifier else ""):
                     style = "ruby-library"
             elif language == "lua":
                 style = "lua-require"
@@ -568,30 +568,29 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
 
 
 _RUBY_QUALIFIER = re.compile(r"(?<![\w:])((?:::)?(?:[A-Z]\w*::)*)$")  # ``Rack::Utils::``, ``::Digest::``, ``::``
+_RUBY_REQUIRE = re.compile(r"(?m)^[ \t]*require[ \t(]+[\"']([\w/.-]+)[\"']")
 _RUBY_NESTING = re.compile(r"^([ \t]*)(?:class|module)[ \t]+((?:[A-Z]\w*::)*)([A-Z]\w*)")
 
 
-def _ruby_nested_in(text: str, line: int, qualifier: str) -> bool:
-    """The definition on `line` of `text` is the one ``qualifier::Name`` names: the qualifier's modules are
-    the innermost of those around it (``Abstract::`` of ``Rack::Session::Abstract``), all of them from the
-    top for ``::A::`` (``::Digest::MD5`` is the standard library's, not ``Rack::Auth::Digest::MD5``;
-    ``URI::Parser`` not ``Rack::Multipart::Parser``)."""
-    nesting = _ruby_nesting(_lines(text), line)
-    wanted = [n for n in qualifier.split("::") if n]
-    if qualifier.startswith("::"):
-        return nesting == wanted
-    return nesting[len(nesting) - len(wanted):] == wanted if len(wanted) <= len(nesting) else False
-
-
-def _ruby_sees(text: str, line: int, target_text: str, target_line: int, name: str) -> bool:
-    """Code on `line` of `text` names the definition on `target_line` of `target_text` by its bare name: Ruby
-    looks a constant up in the modules around the code, innermost first, then at the top level. actionpack's
-    ``String === x`` in ``ActionDispatch::Routing::Mapper`` is Ruby's String, not
-    ``ActionDispatch::Journey::Visitors::String``; a top-level ``class LoadError`` reopens Ruby's own class."""
+def _ruby_finds(text: str, line: int, target_text: str, target_line: int, name: str, qualifier: str) -> bool:
+    """Code on `line` of `text` naming ``qualifier + name`` means the definition on `target_line` of
+    `target_text`. A bare name: Ruby looks a constant up in the modules around the code, innermost first, then
+    at the top level (actionpack's ``String === x`` in ``ActionDispatch::Routing`` is Ruby's String, not
+    ``ActionDispatch::Journey::Visitors::String``). A qualified one: the qualifier's modules are the innermost
+    of those around the definition (``Abstract::`` of ``Rack::Session::Abstract``), all of them from the top
+    for ``::A::`` (``::Digest::MD5`` is the standard library's, not ``Rack::Auth::Digest::MD5``; ``URI::Parser``
+    not ``Rack::Multipart::Parser``). A top-level class or module is no definition where it reopens Ruby's
+    (``class LoadError``) or one its file has just required (``require "rack"`` then ``module Rack``)."""
     target = _ruby_nesting(_lines(target_text), target_line)
     if not target:
-        return name not in _RUBY_CORE
-    return _ruby_nesting(_lines(text), line)[:len(target)] == target
+        required = {f.rpartition("/")[2].replace("_", "").lower() for f in _RUBY_REQUIRE.findall(target_text)}
+        return qualifier in ("", "::") and name not in _RUBY_CORE and name.lower() not in required
+    if not qualifier:
+        return _ruby_nesting(_lines(text), line)[:len(target)] == target
+    wanted = [n for n in qualifier.split("::") if n]
+    if qualifier.startswith("::"):
+        return target == wanted
+    return target[len(target) - len(wanted):] == wanted if len(wanted) <= len(target) else False
 
 
 @lru_cache(maxsize=64)

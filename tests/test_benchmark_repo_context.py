@@ -330,9 +330,32 @@ def test_a_bare_ruby_constant_is_a_task_only_where_ruby_finds_it():
                              "      x = String.new\n      y = LoadError.new\n    end\n  end\nend\n"),
         "lib/ad/journey/router.rb": ("module AD\n  module Journey\n    class Router\n      def x\n"
                                      "        String.new\n      end\n    end\n  end\nend\n"),
+        # ``require "rack"`` then ``module Rack``: the gem's module reopened; an autoload line is an import
+        "lib/ad.rb": ('require "rack"\n\nmodule Rack\n  autoload :Test, "rack/test"\nend\n\n'
+                      'module AD\n  autoload :ConditionalGet, "ad/conditional_get"\nend\n'),
+        "lib/ad/executor.rb": "module AD\n  class Executor\n    def call\n      Rack::BodyProxy.new(::LoadError)\n"
+                              "    end\n  end\nend\n",
     }
     got = {(t.path, t.line, t.name) for t in extract_language_tasks("ad", files)}
     assert got == {("lib/ad/mapper.rb", 3, "ConditionalGet"), ("lib/ad/journey/router.rb", 4, "String")}
+    files["lib/ad.rb"] = files["lib/ad.rb"].replace('require "rack"', 'require "json"')
+    got = {(t.path, t.line, t.name) for t in extract_language_tasks("ad", files)}
+    assert ("lib/ad/executor.rb", 3, "Rack") in got
+
+
+def test_a_java_import_is_a_task_only_when_it_names_the_defining_package():
+    """react-native: ``import com.facebook.proguard.annotations.DoNotStrip`` (a library outside the workspace)
+    stood for the workspace's ``com.facebook.yoga.annotations.DoNotStrip``."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "com/fb/yoga/annotations/DoNotStrip.java": "package com.fb.yoga.annotations;\n\npublic @interface DoNotStrip {}\n",
+        "com/fb/yoga/Node.java": "package com.fb.yoga;\n\npublic class Node {}\n",
+        "com/fb/react/Bridge.java": ("package com.fb.react;\n\nimport com.fb.proguard.annotations.DoNotStrip;\n"
+                                     "import com.fb.yoga.Node;\n\n@DoNotStrip\npublic class Bridge {\n  Node root;\n}\n"),
+    }
+    got = {(t.line, t.name, t.style) for t in extract_language_tasks("rn", files)}
+    assert got == {(7, "Node", "java-import")}
 
 
 def test_kotlin_tasks_name_extension_functions_and_only_the_workspaces_imports():
