@@ -119,6 +119,10 @@ def test_java_classes_and_their_members():
     assert {"Thing", "LIMIT", "make"} <= names
     assert extract(text, "java", ["make"]).text == ("/** A thing. */\npublic class Thing<T> {\n\n"
                                                     "    public static Thing<String> make(String s) {\n        return null;\n    }")
+    # A nested class's member comes with the heads of every class around it (Outer.Inner.run, not Inner.run).
+    nested = "public class Outer {\n    static class Inner {\n        void run() {\n            go();\n        }\n    }\n}\n"
+    assert extract(nested, "java", ["run"]).text == ("public class Outer {\n\n    static class Inner {\n\n"
+                                                     "        void run() {\n            go();\n        }")
 
 
 def test_c_and_cpp_definitions_inside_guards_namespaces_and_templates():
@@ -530,10 +534,10 @@ def test_ruby_definitions_follow_def_class_module_and_end():
     lines = text.split("\n")
     assert defined_names(text, "ruby") == {"Rack", "Request", "DEFAULT_PORT", "env", "params", "host", "port",
                                            "usage", "build"}
-    cut = extract(text, "ruby", ["host"], 4000)  # a method comes with the head of its class
-    assert cut.text == lines[1] + "\n\n" + "\n".join(lines[5:12])
+    cut = extract(text, "ruby", ["host"], 4000)  # a method comes with the heads of its class and module
+    assert cut.text == lines[0] + "\n\n" + lines[1] + "\n\n" + "\n".join(lines[5:12])
     cut = extract(text, "ruby", ["build"], 4000)
-    assert cut.text == lines[1] + "\n\n" + "\n".join(lines[24:27])
+    assert cut.text == lines[0] + "\n\n" + lines[1] + "\n\n" + "\n".join(lines[24:27])
 
 
 def test_lua_requires_resolve_as_package_path_finds_modules():

@@ -185,14 +185,21 @@ class BraceFile:
         return frozenset(n for _, names in self._start_list for n in names)
 
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
-        """Line ranges of the named definitions, in file order; a member comes with the head of its
-        class (``class Foo(...) {``) when the class itself is not asked for."""
+        """Line ranges of the named definitions, in file order; a member comes with the heads of the classes
+        and modules around it (``class Foo(...) {``, Ruby's ``module Mime`` around ``class Type``) when they
+        are not asked for themselves."""
         wanted = set(names)
         spans: list[tuple[int, int]] = []
         if self._start_list is None:
             self._start_list = self._starts()
         picked = [k for k, (_, found) in enumerate(self._start_list) if wanted.intersection(found)]
-        heads = {j for j in (self._enclosing(k) for k in picked) if j is not None} - set(picked)
+        heads: set[int] = set()
+        for k in picked:
+            j = self._enclosing(k)
+            while j is not None and j not in heads:
+                heads.add(j)
+                j = self._enclosing(j)
+        heads -= set(picked)
         for k in sorted(set(picked) | heads):
             i = self._start_list[k][0]
             start = i

@@ -276,10 +276,12 @@ class TreeFile:
             self._by_name = by_name
         picked = {k for n in names for k in self._by_name.get(n, ())}
         heads: dict[int, tuple[int, int]] = {}
-        for k in list(picked):
+        for k in list(picked):  # the heads of the classes around it, all the way out
             parent = self._parent(k)
-            if parent is not None and parent not in picked:
-                heads[parent] = self._head(parent)
+            while parent is not None and parent not in heads:
+                if parent not in picked:
+                    heads[parent] = self._head(parent)
+                parent = self._parent(parent)
         picked = sorted(picked | set(heads))
         spans: list[tuple[int, int]] = []
         for k in picked:
