@@ -540,19 +540,6 @@ def test_ruby_definitions_follow_def_class_module_and_end():
     assert cut.text == lines[0] + "\n\n" + lines[1] + "\n\n" + "\n".join(lines[24:27])
 
 
-def test_a_long_module_asked_for_with_a_member_two_levels_down_keeps_the_member():
-    """ActiveSupport's json/encoding.rb: ``module ActiveSupport`` (asked for: every file uses it) outlined to
-    ``module JSON ... end`` hid ``Encoding.time_precision``, the name asked for with it."""
-    filler = "".join(f"    def helper{i}\n      {i}\n    end\n" for i in range(15))
-    text = ("module ActiveSupport\n  class << self\n" + filler + "  end\n\n  module JSON\n    module Encoding\n"
-            "      class << self\n        attr_accessor :time_precision\n      end\n    end\n  end\nend\n")
-    cut = extract(text, "ruby", ["ActiveSupport", "time_precision"], 4000)
-    assert "module ActiveSupport\n" in cut.text and "  module JSON\n" in cut.text
-    assert "        attr_accessor :time_precision" in cut.text
-    short = extract(text.replace(filler, ""), "ruby", ["ActiveSupport", "time_precision"], 4000)
-    assert short.text == text.replace(filler, "").rstrip("\n")  # short enough to come whole
-
-
 def test_lua_requires_resolve_as_package_path_finds_modules():
     """Lua had no imports: ``local utils = require 'pl.utils'`` brought nothing."""
     text = ("local utils = require 'pl.utils'\nlocal is_callable = require('pl.types').is_callable\n"

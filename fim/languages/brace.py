@@ -187,23 +187,19 @@ class BraceFile:
     def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
         """Line ranges of the named definitions, in file order; a member comes with the heads of the classes
         and modules around it (``class Foo(...) {``, Ruby's ``module Mime`` around ``class Type``) when they
-        are not asked for themselves, or when one asked for is too long to come whole and its rendering would
-        elide the member (``module ActiveSupport`` outlined to ``module JSON ... end`` hid ``Encoding``)."""
+        are not asked for themselves."""
         wanted = set(names)
         spans: list[tuple[int, int]] = []
         if self._start_list is None:
             self._start_list = self._starts()
         picked = [k for k, (_, found) in enumerate(self._start_list) if wanted.intersection(found)]
         heads: set[int] = set()
-        elided: set[int] = set()  # asked-for definitions whose outline would hide a member asked for
         for k in picked:
-            j, level = self._enclosing(k), 1
-            while j is not None:
-                if level > 1 and self._lines_of(j) > MAX_WHOLE_LINES:
-                    elided.add(j)
+            j = self._enclosing(k)
+            while j is not None and j not in heads:
                 heads.add(j)
-                j, level = self._enclosing(j), level + 1
-        heads -= set(picked) - elided
+                j = self._enclosing(j)
+        heads -= set(picked)
         for k in sorted(set(picked) | heads):
             i = self._start_list[k][0]
             start = i
@@ -232,11 +228,6 @@ class BraceFile:
             if self.depth[start] < self.depth[i]:
                 return j if self._end(start) > i else None
         return None
-
-    def _lines_of(self, k: int) -> int:
-        """How many lines the definition at index `k` of the start list spans."""
-        start = self._start_list[k][0]
-        return self._end(start) - start
 
     def _head_end(self, i: int) -> int:
         """End (exclusive) of the head of the definition starting on line `i`: the line opening its body."""
