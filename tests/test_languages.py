@@ -934,6 +934,11 @@ def test_perl_imports_parents_and_called_packages_with_the_names_used():
     # A statement being typed (no `;` yet) is its line, not the rest of the file
     assert [(r.module, r.names) for r in imported_modules("use Half::Typed\nsub f { return 'x' }\n", "perl")] == [
         ("Half::Typed", ())]
+    # mro's ``$self->next::method`` is no method ``next`` (DBIx::Class: it sent ResultSet.pm's ``sub next``, not the
+    # parent class's file)
+    c3 = ("package DBIx::Class::Storage::DBI::NoBindVars;\nuse base 'DBIx::Class::Storage::DBI';\nuse mro 'c3';\n"
+          "sub connect { my $self = shift; $self->next::method(@_); $self->maybe::next::method; $self->_get_dbh }\n")
+    assert [(r.module, r.names) for r in imported_modules(c3, "perl")] == [("DBIx::Class::Storage::DBI", ("_get_dbh",))]
 
 
 def test_perl_modules_resolve_under_lib_t_lib_and_the_package_root():

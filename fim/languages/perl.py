@@ -42,7 +42,7 @@ _CLASS_USE = re.compile(r"(?=[A-Za-z_])(?<![\w$@%&*:>])(?:((?:[A-Za-z_]\w*::)+)(
                         + r")(?:::)?[ \t]*->[ \t]*([A-Za-z_]\w*)?|((?:[A-Za-z_]\w*::)+)(?![\w:]))")
 _NOT_CLASSES = frozenset({"SUPER", "CORE", "main", "__PACKAGE__", "STDERR", "STDOUT", "STDIN", "UNIVERSAL"})
 _OBJECT = re.compile(r"(?=m)\bmy[ \t]+(\$\w+)[ \t]*=[ \t]*(" + _MODULE + r")[ \t]*->[ \t]*\w+")
-_SELF_CALL = re.compile(r"[$_S](?:(?:(?<=\$)(?:self|class)|(?<=_)_PACKAGE__)[ \t]*->[ \t]*([A-Za-z_]\w*)"
+_SELF_CALL = re.compile(r"[$_S](?:(?:(?<=\$)(?:self|class)|(?<=_)_PACKAGE__)[ \t]*->[ \t]*([A-Za-z_]\w*)\b(?!::)"
                         r"|(?<!\wS)(?<=S)UPER::([A-Za-z_]\w*))")
 _SUB = re.compile(r"(?m)^[ \t]*sub[ \t]+([A-Za-z_]\w*)")
 # (`_CLASS_USE` and `_OBJECT` open with a lookahead at their first character and `_SELF_CALL` with that
