@@ -44,6 +44,10 @@ QUICK_WORTH = 3
 CONTEXT_SLACK = 64
 CONTEXT_STEP = 256
 CONTEXT_ROOMS_KEPT = 64
+# Of a window whose document's prefix and suffix would fill it, this share is kept for repository context, as
+# CrossCodeEval and DeepSeek-Coder's repository benchmark keep 512 of 2,048 tokens (Continue keeps half): a 4K
+# window of a 300-line document held no context at all. From 8K up the prefix and suffix caps leave more.
+CONTEXT_RESERVE = 0.25
 
 
 # Chooses repository context: (lines of the document already in the prompt as [start, end),
@@ -170,13 +174,16 @@ class Completer:
         return Layout(line_in_prefix=self.settings.line_in_prefix,
                       context_before_bos=self.settings.context_before_bos)
 
-    def budget(self) -> Budget:
+    def budget(self, context: bool = False) -> Budget:
+        """The prompt's token limits; with `context` (repository context will be asked for), the document's
+        prefix and suffix leave CONTEXT_RESERVE of the room to it."""
         n_ctx = self.engine.info.n_ctx
         max_tokens = min(self.settings.max_tokens, n_ctx // 4)
         room = n_ctx - max_tokens
+        local = room - int(room * CONTEXT_RESERVE) if context else room
         return Budget(n_ctx=n_ctx, max_tokens=max_tokens,
-                      max_prefix_tokens=min(Budget.max_prefix_tokens, room * 3 // 4),
-                      max_suffix_tokens=min(Budget.max_suffix_tokens, room // 4),
+                      max_prefix_tokens=min(Budget.max_prefix_tokens, local * 3 // 4),
+                      max_suffix_tokens=min(Budget.max_suffix_tokens, local // 4),
                       max_context_tokens=room)
 
     def split(self, request: CompletionRequest) -> FimInput:
@@ -201,9 +208,10 @@ class Completer:
         """The prompt: the local window first, then repository context in the room that is left."""
         fim = self.split(request)
         line = fim.first_line + len(fim.prefix_lines)
-        budget = self.budget()
+        with_context = request.context is not None and len(request.text) <= HUGE_DOCUMENT_CHARS
+        budget = self.budget(with_context)
         local = self.builder.window(fim, budget)  # laid out once: context changes only the snippets
-        if request.context is None or len(request.text) > HUGE_DOCUMENT_CHARS:
+        if not with_context:
             return fim, self.builder.build(fim, budget, self.layout(), local)
         # In steps, so that the context chosen stays the same while lines are typed (it comes before
         # the prefix: a change there is a window read again).

@@ -205,6 +205,34 @@ def test_a_prompt_with_context_lays_out_its_window_once(deepseek_tiny: Path) -> 
         builder._prefix = lambda fim, limit: layouts.append(limit) or prefix(fim, limit)
         fim, prompt = completer.prompt_for(CompletionRequest(text=text, line=150, character=4, context=provider))
         assert len(layouts) == 1 and any(s.kind == "context" for s in prompt.segments)
-        assert prompt == builder.build(fim, completer.budget(), completer.layout())
+        assert prompt == builder.build(fim, completer.budget(context=True), completer.layout())
+    finally:
+        completer.engine.close()
+
+
+def test_a_small_window_keeps_a_quarter_for_repository_context(deepseek_tiny: Path) -> None:
+    """A 4K window of a 300-line document was all prefix and suffix: context had no room (repo_context's recall
+    at 4K: 0.714, Python 0.632, with 0 context tokens in most of the tasks missed)."""
+    from fim.prompt import Snippet
+    from server.completion import CompletionRequest, open_completer
+    from server.settings import Settings
+
+    helpers = "".join(f"def helper_{i}(value):\n    return value * {i}\n\n" for i in range(200))
+    rooms: list[int] = []
+
+    def provider(window: tuple[int, int], chars: int) -> list[Snippet]:
+        rooms.append(chars)
+        return [Snippet("lib.py", helpers[:chars])]
+
+    text = "".join(f"value_{i} = helper_{i}({i}) + some_other_name_{i}\n" for i in range(300))
+    completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
+    try:
+        _, prompt = completer.prompt_for(CompletionRequest(text=text, line=150, character=4, context=provider))
+        context = sum(len(s.token_ids) for s in prompt.segments if s.kind == "context")
+        assert context >= 0.25 * (4096 - 16) - 300, (context, rooms)
+        assert prompt.n_tokens <= 4096 - 16
+        _, alone = completer.prompt_for(CompletionRequest(text=text, line=150, character=4))
+        lines = [sum(len(s.token_ids) for s in p.segments if s.kind in ("prefix", "suffix")) for p in (prompt, alone)]
+        assert lines[1] > lines[0] + 0.2 * 4096  # no context to ask for: the document takes the room
     finally:
         completer.engine.close()
