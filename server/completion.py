@@ -231,8 +231,8 @@ class Completer:
         recent = local.recent.text if local.recent.token_ids else ""
         window = (line - len(lsp_lines(local.prefix.text + recent)) + 1, line + below)
         snippets = request.context(window, int(room * CHARS_PER_TOKEN))
-        if not snippets:
-            return fim, self.builder.build(fim, budget, self.layout(), local)
+        if not snippets:  # nothing to show (a lone file): the document takes the whole window
+            return fim, self.builder.build(fim, self.budget(), self.layout())
         fim = replace(fim, snippets=tuple(snippets))
         prompt = self.builder.build(fim, budget, self.layout(), local)
         used = sum(len(s.token_ids) for s in prompt.segments if s.kind == "context")

@@ -148,7 +148,7 @@ def test_the_window_kept_from_context_is_the_lines_the_prompt_holds(deepseek_tin
 
     def provider(window: tuple[int, int], chars: int) -> list[Snippet]:
         windows.append(window)
-        return []
+        return [Snippet("lib.py", "def helper():\n    return 1\n")]
 
     text = "".join(f"value_{i} = {i}\n" for i in range(3000))
     completer = open_completer(Settings(model=str(deepseek_tiny), context_size=4096, max_tokens=16))
@@ -232,7 +232,9 @@ def test_a_small_window_keeps_a_quarter_for_repository_context(deepseek_tiny: Pa
         assert context >= 0.25 * (4096 - 16) - 300, (context, rooms)
         assert prompt.n_tokens <= 4096 - 16
         _, alone = completer.prompt_for(CompletionRequest(text=text, line=150, character=4))
-        lines = [sum(len(s.token_ids) for s in p.segments if s.kind in ("prefix", "suffix")) for p in (prompt, alone)]
-        assert lines[1] > lines[0] + 0.2 * 4096  # no context to ask for: the document takes the room
+        _, lone = completer.prompt_for(CompletionRequest(text=text, line=150, character=4, context=lambda w, c: []))
+        lines = [sum(len(s.token_ids) for s in p.segments if s.kind in ("prefix", "suffix"))
+                 for p in (prompt, alone, lone)]
+        assert lines[1] == lines[2] > lines[0] + 0.2 * 4096  # no context to ask for, or none found: the document
     finally:
         completer.engine.close()
