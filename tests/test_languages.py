@@ -136,6 +136,11 @@ def test_c_and_cpp_definitions_inside_guards_namespaces_and_templates():
     assert {"Queue", "push", "Id"} <= defined_names(cpp, "cpp")
     assert extract(cpp, "cpp", ["Queue"]).text.startswith("template <typename T>\nclass Queue {")
     assert "Queue" in defined_names(cpp, "c")  # a .h holding C++ parses as C++
+    # A #define comes with the run of #defines sharing its prefix (Pillow's error codes), not a function-like one
+    codes = ("#define MAX_LEN 64\n\n/* Errcodes */\n#define IMAGING_CODEC_END 1\n#define IMAGING_CODEC_BROKEN -2\n"
+             "#define IMAGING_CODEC_MEMORY -9\n#define IMAGING_CODEC_F(x) (x)\n#define OTHER 3\n")
+    assert extract(codes, "c", ["IMAGING_CODEC_MEMORY"]).text == (
+        "#define IMAGING_CODEC_END 1\n#define IMAGING_CODEC_BROKEN -2\n#define IMAGING_CODEC_MEMORY -9")
 
 
 def test_incremental_reparse_matches_a_full_parse_and_is_cheap():
