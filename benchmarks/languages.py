@@ -286,6 +286,12 @@ def _jvm_package(text: str) -> str:
     return m.group(1) if m else ""
 
 
+def _imports_from(text: str, target_text: str, name: str, end: str) -> bool:
+    """`text` imports `name` from the package `target_text` declares (not another package's Name), the import
+    statement ending with `end` (Java's ``;``, Kotlin's line end)."""
+    return re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(target_text))}\.{name}[ \t]*{end}", text) is not None
+
+
 def _perl_code(text: str) -> str:
     """`text` with POD and what follows ``__END__`` blanked, lines kept."""
     return _PERL_TEXT.sub(lambda m: re.sub(r"[^\n]", "", m.group(0)), text)
@@ -507,13 +513,11 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                 if not before.rstrip().endswith("."):
                     if posixpath.dirname(target) == folder:
                         style = "java-package"
-                    elif name in imported and re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(files[target]))}"
-                                                        rf"\.{name}[ \t]*;", text):  # not another package's Name
+                    elif name in imported and _imports_from(text, files[target], name, ";"):
                         style = "java-import"
             elif language == "kotlin":
                 if not before.rstrip().endswith((".", "::", "?.")) and language_of(target) == "kotlin":
-                    if name in imported and re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(files[target]))}"
-                                                      rf"\.{name}[ \t]*$", text):  # not another package's Name
+                    if name in imported and _imports_from(text, files[target], name, "$"):
                         style = "kotlin-import"
                     elif namespace and posixpath.dirname(target) == folder \
                             and _jvm_package(files[target]) == namespace:
