@@ -21,7 +21,8 @@ in the file itself, and the language makes it visible there:
 - TypeScript/JavaScript: a name imported (``import``, ``export ... from``, destructured ``require``)
   from a relative path;
 - Java: a class of the same package (folder) or named by an ``import`` of its package;
-- C/C++: a name declared in a header the file includes with quotes (by the header's file name).
+- C/C++: a name declared in a header the file includes with quotes (by the header's file name), not in a
+  comment, nor one the standard defines (``uint32_t``, ``bool``);
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
 - Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
 - Swift: a name of another file of the package (one module, as a CocoaPod's sources are);
@@ -76,6 +77,13 @@ _NON_LIBRARY = frozenset({"test", "tests", "testing", "__tests__", "spec", "doc"
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _STRIP = re.compile(r"//[^\n]*|/\*[\s\S]*?\*/|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.){0,4}'|`[^`]*`")
 _C_LANGS = ("c", "cpp")
+# Names the C and C++ standards define (<stdint.h>, <stddef.h>, <stdbool.h>, <limits.h>): a project's own
+# ``typedef unsigned __int32 uint32_t;`` for an old compiler is a shim, not the definition a use needs.
+_C_STANDARD = re.compile(
+    r"u?int(?:_least|_fast)?(?:8|16|32|64)_t|u?int(?:ptr|max)_t|size_t|ssize_t|ptrdiff_t|max_align_t|wchar_t"
+    r"|char(?:8|16|32)_t|bool|true|false|NULL|nullptr|u?int(?:_least|_fast)?(?:8|16|32|64)_(?:MAX|MIN)"
+    r"|u?int(?:ptr|max)_(?:MAX|MIN)|SIZE_MAX|SSIZE_MAX|PTRDIFF_(?:MAX|MIN)|U?(?:CHAR|SHRT|INT|LONG|LLONG)_(?:MAX|MIN)"
+    r"|inline|restrict|static_assert|alignof|alignas|offsetof")
 # Whole import statements, also those spanning lines (their names are not uses).
 _IMPORT_STATEMENT = re.compile(
     r"(?ms)^[ \t]*(?:import|export)\b[^;'\"]*?\bfrom[ \t\n]*['\"][^'\"\n]*['\"]"
@@ -156,6 +164,8 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     if language == "perl":
         text = _perl_code(text)
+    elif language in _C_LANGS:
+        text = _c_code(text)
     lines = text.split("\n")
     group = False
     if language == "csharp":  # block namespaces indent their types one level, file-scoped ones do not
@@ -290,6 +300,12 @@ def _imports_from(text: str, target_text: str, name: str, end: str) -> bool:
     """`text` imports `name` from the package `target_text` declares (not another package's Name), the import
     statement ending with `end` (Java's ``;``, Kotlin's line end)."""
     return re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(target_text))}\.{name}[ \t]*{end}", text) is not None
+
+
+def _c_code(text: str) -> str:
+    """`text` with its comments blanked, lines kept: a ``#define`` commented out is no definition."""
+    return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)) if m.group(0)[:2] in ("//", "/*") else m.group(0),
+                      text)
 
 
 def _perl_code(text: str) -> str:
@@ -561,7 +577,8 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
             elif language in _C_LANGS:
                 prev = before.rstrip()
                 used = not prev or prev[-1] in "(=,;!&|+-/?:{[<>~%^" or prev.endswith(("return", "case", "sizeof"))
-                if used and posixpath.basename(target) in includes and language_of(target) in _C_LANGS \
+                if used and not _C_STANDARD.fullmatch(name) and posixpath.basename(target) in includes \
+                        and language_of(target) in _C_LANGS \
                         and target.endswith((".h", ".hpp", ".hh")) and not before.rstrip().endswith(("->", ".")):
                     style = "c-include"
             if style:

@@ -279,6 +279,21 @@ def test_language_tasks_follow_each_language_visibility():
     assert ts.text.splitlines()[ts.line] == "const order: "
 
 
+def test_a_c_task_needs_a_live_definition_of_a_name_the_standard_does_not_define():
+    """pillow's TiffDecode.h comments out ``#define TRACE(args) fprintf(...)`` above the live ``#define
+    TRACE(args)``; its QuantTypes.h defines ``uint32_t`` for MSVC only, and the model knows ``uint32_t``."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "trace.h": "/*\n#define TRACE(args) fprintf(stderr, args)\n*/\n\n#define TRACE(args)\n",
+        "types.h": "#ifdef _MSC_VER\ntypedef unsigned __int32 uint32_t;\n#endif\ntypedef struct {\n    int v;\n} Pixel;\n",
+        "decode.c": ('#include "trace.h"\n#include "types.h"\n\nint f(Pixel *p) {\n    TRACE(("x"));\n'
+                     "    return (uint32_t)p->v;\n}\n"),
+    }
+    got = {(t.name, t.definition.path, t.definition.line, t.definition.text) for t in extract_language_tasks("c", files)}
+    assert got == {("Pixel", "types.h", 5, "} Pixel;"), ("TRACE", "trace.h", 4, "#define TRACE(args)")}
+
+
 def test_csharp_tasks_follow_using_directives_and_the_enclosing_namespaces():
     from benchmarks.repo_context import extract_language_tasks
 
