@@ -206,6 +206,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
     popular = ProjectUses(files, current_path)  # which of a big module's names the project uses (`fim.popular`)
     refs: tuple = ()
+    used: dict[str, int] = {}  # words of the code around the cursor (`_used_words`), where a file is looked up by use
     unresolved: list = []  # the imports no workspace file resolves (C: and those its workspace headers make)
     if files:
         index = _index(files)
@@ -313,23 +314,26 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
         import_paths = _follow_reexports(import_paths, files, index, readable, current_path)
         if installed is not None:
             _installed_reexports(import_paths, files, index, installed, dependencies)
+        if nameless:
+            used = _used_words(lines, cursor_line, used_near)
+            for path in [p for p in import_paths if p in nameless]:  # an #include, ``use x::*``: the names used
+                line, names = import_paths[path]
+                found = _used_definitions(files[path], _language_id(path), used)
+                import_paths[path] = (line, names + [n for n in found if n not in names])
         if len(import_paths) > MAX_IMPORT_FILES:
-            # The files whose names are used near the cursor first, then in import order; those past
+            # The files whose names are used near the cursor first, then those more of whose names the document
+            # uses (encode.c's 27 #includes: memory.h, 23rd, for MemoryManager), then in import order; those past
             # MAX_IMPORT_FILES as their signatures only.
-            ranked = sorted(import_paths, key=lambda p: -sum(1 for n in import_paths[p][1] if n in used_near))
+            ranked = sorted(import_paths, key=lambda p: (-sum(1 for n in import_paths[p][1] if n in used_near),
+                                                         -len(import_paths[p][1])))
             keep = set(ranked[:MAX_IMPORT_FILES + MAX_OUTLINE_FILES])
             outlines.update(ranked[MAX_IMPORT_FILES:MAX_IMPORT_FILES + MAX_OUTLINE_FILES])
             import_paths = {p: v for p, v in import_paths.items() if p in keep}
         if entry is not None and entry.siblings is not None:
             siblings = [p for p in entry.siblings(current_path, index)
                         if p not in import_paths and readable(p) and p in files]
-    used = _used_words(lines, cursor_line, used_near) if nameless or siblings else {}
-    for path in list(import_paths):
-        if path in nameless:  # an #include, ``use x::*``: the names of the file the code uses
-            line, names = import_paths[path]
-            found = _used_definitions(files[path], _language_id(path), used)
-            import_paths[path] = (line, names + [n for n in found if n not in names])
     if siblings:
+        used = used or _used_words(lines, cursor_line, used_near)
         ranked = _rank_siblings([(path, _used_definitions(files[path], _language_id(path), used))
                                  for path in siblings], used_near)
         last = max((r.line for r in refs), default=0)

@@ -1437,3 +1437,24 @@ def test_a_submodule_imported_by_name_brings_the_names_the_document_uses_through
                "        raise sa_exc.ArgumentError('no x')\n" + "    x += 1\n" * 80 + "    raise sa_exc.\n")
     got = _by_source(files, "pkg/ext/baked.py", current, 8_000)
     assert "class ArgumentError(Exception):" in got.get("pkg/exc.py", "")
+
+
+def test_the_includes_whose_names_the_code_uses_come_first_of_many():
+    """Brotli's encode.c includes 27 headers; memory.h, 23rd, defines the MemoryManager the code around the cursor
+    uses: it is sent whole, not cut to its signatures as one past MAX_IMPORT_FILES in include order."""
+    from fim.context import MAX_IMPORT_FILES
+
+    files = {f"enc/h{k:02d}.h": "".join(f"/* part {k} */\nint h{k}_op{j}(int value, int other, const char* name);\n"
+                                        for j in range(12)) for k in range(MAX_IMPORT_FILES + 4)}
+    fields = "".join(f"  size_t pool_{j}_size;  /* bytes held by the pool's block {j} */\n" for j in range(40))
+    files["enc/memory.h"] = ("typedef struct MemoryManager {\n" + fields + "} MemoryManager;\n\n"
+                             "void* BrotliAllocate(MemoryManager* m, size_t n);\n")
+    includes = "".join(f'#include "{p.rpartition("/")[2]}"\n' for p in sorted(files))
+    body = "".join(f"static void Step{k}(MemoryManager* m) {{\n  char* p = BrotliAllocate(m, {k});\n}}\n"
+                   for k in range(6))
+    current = includes + "\n" + body + "\nstatic void Last(void) {\n  \n}\n"
+    files["enc/encode.c"] = current
+    cursor = current.count("\n") - 1
+    snippets = select_context("enc/encode.c", current, cursor, files, [], None, 12_000, (cursor - 3, cursor + 2))
+    memory = [s.text for s in snippets if s.source == "enc/memory.h"]
+    assert memory and "  size_t pool_39_size;" in memory[0]
