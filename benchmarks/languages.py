@@ -25,7 +25,8 @@ in the file itself, and the language makes it visible there:
   comment, nor one the standard defines (``uint32_t``, ``bool``);
 - PHP: a class named by a ``use`` statement (not aliased), or of the same ``namespace`` and folder;
 - Kotlin: a name named by an ``import`` (not aliased), or of the same ``package`` and folder;
-- Swift: a name of another file of the package (one module, as a CocoaPod's sources are);
+- Swift: a name of another file of the package (one module, as a CocoaPod's sources are), not one defined only
+  for a platform (``#if os(macOS)`` without an ``#else``: the SDK's name elsewhere);
 - Ruby: a class, module or constant of another file of the library (Ruby sees all it has loaded), by its
   bare name where it is at the top level (not a reopened ``String``) or in modules around the code; a
   qualified one (``Abstract::PersistedSecure``) only where the qualifier's modules are the innermost around
@@ -168,6 +169,7 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
         text = _c_code(text)
     lines = text.split("\n")
     group = False
+    shims: Optional[set[int]] = None
     if language == "csharp":  # block namespaces indent their types one level, file-scoped ones do not
         level = 1 if re.search(r"(?m)^namespace[ \t]+[\w.]+[ \t]*(?://.*)?$", text) else 0
         for i, line in enumerate(lines):
@@ -204,7 +206,9 @@ def definitions(text: str, language: str) -> list[tuple[str, int]]:
         elif language == "kotlin":
             m = _KOTLIN_TOP.match(line)
         elif language == "swift":
-            m = _SWIFT_TOP.match(line)
+            if shims is None:
+                shims = _platform_shims(lines)
+            m = _SWIFT_TOP.match(line) if i not in shims else None
         elif language == "ruby":
             m = _RUBY_TOP.match(line)
         elif language == "lua":
@@ -300,6 +304,24 @@ def _imports_from(text: str, target_text: str, name: str, end: str) -> bool:
     """`text` imports `name` from the package `target_text` declares (not another package's Name), the import
     statement ending with `end` (Java's ``;``, Kotlin's line end)."""
     return re.search(rf"(?m)^import[ \t]+{re.escape(_jvm_package(target_text))}\.{name}[ \t]*{end}", text) is not None
+
+
+def _platform_shims(lines: Sequence[str]) -> set[int]:
+    """Lines of ``#if os(macOS)`` blocks without an ``#else``: expo's ``typealias UIView = NSView`` names the SDK's
+    type for the platform that lacks it; elsewhere the name is the SDK's, not the project's."""
+    out: set[int] = set()
+    stack: list[tuple[int, bool]] = []  # (start, a platform condition with no #else yet)
+    for i, line in enumerate(lines):
+        directive = line.strip()
+        if directive.startswith("#if"):
+            stack.append((i, directive.replace(" ", "").startswith(("#ifos(", "#if!os(", "#ifcanImport("))))
+        elif directive.startswith(("#else", "#elseif")) and stack:
+            stack[-1] = (stack[-1][0], False)
+        elif directive.startswith("#endif") and stack:
+            start, platform = stack.pop()
+            if platform:
+                out.update(range(start, i + 1))
+    return out
 
 
 def _c_code(text: str) -> str:

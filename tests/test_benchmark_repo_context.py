@@ -294,6 +294,21 @@ def test_a_c_task_needs_a_live_definition_of_a_name_the_standard_does_not_define
     assert got == {("Pixel", "types.h", 5, "} Pixel;"), ("TRACE", "trace.h", 4, "#define TRACE(args)")}
 
 
+def test_a_swift_name_defined_for_one_platform_only_is_the_sdks():
+    """expo's Platform.swift: ``#if os(macOS)`` ... ``typealias UIView = NSView`` ... ``#endif``; on iOS UIView is
+    UIKit's. A name both branches of an ``#if os(...)`` define is the project's."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "ios/Platform.swift": ("#if os(macOS)\nimport AppKit\n\npublic typealias UIView = NSView\n#endif\n\n"
+                               "#if os(iOS)\npublic typealias PlatformImage = UIImage\n#else\n"
+                               "public typealias PlatformImage = NSImage\n#endif\n"),
+        "ios/Views/Preview.swift": "final class Preview {\n  let view: UIView\n  let image: PlatformImage\n}\n",
+    }
+    got = {(t.name, t.definition.path, t.definition.line) for t in extract_language_tasks("expo", files)}
+    assert got == {("PlatformImage", "ios/Platform.swift", 7)}
+
+
 def test_csharp_tasks_follow_using_directives_and_the_enclosing_namespaces():
     from benchmarks.repo_context import extract_language_tasks
 
