@@ -136,6 +136,11 @@ def test_c_and_cpp_definitions_inside_guards_namespaces_and_templates():
     assert {"Queue", "push", "Id"} <= defined_names(cpp, "cpp")
     assert extract(cpp, "cpp", ["Queue"]).text.startswith("template <typename T>\nclass Queue {")
     assert "Queue" in defined_names(cpp, "c")  # a .h holding C++ parses as C++
+    # A template class's head runs to its body's brace: JPype's ``template <typename base_t>`` alone named nothing.
+    templates = ("template <typename base_t>\nclass JPConversionLong : public JPIndexConversion\n{\npublic:\n"
+                 + "".join(f"  int f{k}() {{ return {k}; }}\n" for k in range(30)) + "} ;\n\nint used();\n")
+    assert extract(templates, "cpp", ["used"], others=True).text == (
+        "int used();\n\ntemplate <typename base_t>\nclass JPConversionLong : public JPIndexConversion\n{\n...\n} ;")
     # A #define comes with the run of #defines sharing its prefix (Pillow's error codes), not a function-like one
     codes = ("#define MAX_LEN 64\n\n/* Errcodes */\n#define IMAGING_CODEC_END 1\n#define IMAGING_CODEC_BROKEN -2\n"
              "#define IMAGING_CODEC_MEMORY -9\n#define IMAGING_CODEC_F(x) (x)\n#define OTHER 3\n")

@@ -244,6 +244,8 @@ class TreeFile:
             if names:
                 start, end = node.start_point[0], self._end_row(node)
                 body = node.child_by_field_name("body")
+                if body is None and node.named_child_count:  # ``template <...>`` over a class, ``export`` over one
+                    body = node.named_children[-1].child_by_field_name("body")
                 defs.append((start, end, names, min(end, body.start_point[0] + 1) if body is not None else start + 1))
                 if self.spec.members is not None:
                     members = list(self.spec.members(node) or ())
