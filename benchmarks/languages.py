@@ -17,7 +17,9 @@ in the file itself, and the language makes it visible there:
 
 - Go: a bare name defined in another file of the same folder (package), or ``pkg.Name`` where
   ``pkg`` is imported by a path that go.mod's module path maps to the defining file's folder;
-- Rust: a name brought in by a ``use`` of ``crate::``, ``super::``, ``self::`` (or a sibling module);
+- Rust: a name brought in by a ``use`` of ``crate::``, ``super::``, ``self::`` (or a sibling module) from the
+  defining file's module, a module around it, or ``crate``, ``super`` or ``self`` (which may re-export it), not
+  another module's same name (``use crate::parser::value::value``), nor a path's module (``crate::value::{A}``);
 - TypeScript/JavaScript: a name imported (``import``, ``export ... from``, destructured ``require``)
   from a relative path;
 - Java: a class of the same package (folder) or named by an ``import`` of its package;
@@ -268,8 +270,7 @@ def _imported_names(text: str, language: str) -> set[str]:
     """Names the file imports in a way its language makes visible (see the module docstring)."""
     names: set[str] = set()
     if language == "rust":
-        for m in re.finditer(r"(?ms)^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+((?:crate|super|self)::[^;]*);", text):
-            names.update(w for w in _IDENT.findall(m.group(1)) if w not in ("crate", "super", "self", "as"))
+        names.update(_rust_uses(text))
     elif FAMILY.get(language) == "js":
         for m in re.finditer(r"(?ms)^[ \t]*(?:import|export)\b([^;'\"]*?)\bfrom[ \t\n]*['\"](\.[^'\"]*)['\"]", text):
             clause = re.sub(r"\bas[ \t]+[\w$]+", "", m.group(1))
@@ -283,6 +284,43 @@ def _imported_names(text: str, language: str) -> set[str]:
     elif language == "php":  # ``use A\B\Name;`` (not aliased: the alias is no definition's name)
         names.update(re.findall(r"(?m)^use[ \t]+(?:[A-Za-z_]\w*\\)+([A-Za-z_]\w*)[ \t]*;", text))
     return names
+
+
+def _rust_uses(text: str) -> dict[str, str]:
+    """Name -> the module its ``use crate::...``/``super::``/``self::`` names it from (the path's segment before
+    it: ``value`` for ``use crate::parser::value::value``, ``crate`` for ``use crate::{Item, Value}``); a path's
+    modules (``crate::value::{A, B}``'s ``value``) are no names it brings."""
+    out: dict[str, str] = {}
+
+    def walk(tree: str, parent: str) -> None:
+        depth, start, parts = 0, 0, []
+        for k, ch in enumerate(tree + ","):
+            depth += ch == "{"
+            depth -= ch == "}"
+            if ch == "," and depth == 0:
+                parts.append(tree[start:k].strip())
+                start = k + 1
+        for part in filter(None, parts):
+            group = re.fullmatch(r"((?:\w+\s*::\s*)*)\{(.*)\}", part, re.S)
+            if group:
+                segments = re.findall(r"\w+", group.group(1))
+                walk(group.group(2), segments[-1] if segments else parent)
+                continue
+            alias = re.fullmatch(r"(.*?)\s+as\s+(\w+)", part, re.S)
+            segments = re.findall(r"\w+", alias.group(1) if alias else part)
+            name = alias.group(2) if alias else segments[-1] if segments else ""
+            if name and name not in ("self", "super", "crate", "_") and not part.endswith("*"):
+                out[name] = segments[-2] if len(segments) > 1 else parent
+
+    for m in re.finditer(r"(?ms)^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+((?:crate|super|self)::[^;]*);", text):
+        walk(m.group(1), "")
+    return out
+
+
+def _rust_module(path: str) -> str:
+    """The module a Rust file is: its stem, its folder's name for a ``mod.rs``."""
+    stem = posixpath.splitext(posixpath.basename(path))[0]
+    return posixpath.basename(posixpath.dirname(path)) if stem == "mod" else stem
 
 
 def _csharp_namespace(text: str) -> str:
@@ -477,6 +515,7 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
     imported = _imported_names(text, language)
     folder = posixpath.dirname(path)
     go_imports = _go_imports(text) if language == "go" else {}
+    rust_uses = _rust_uses(text) if language == "rust" else {}
     includes = set()
     if language in _C_LANGS:
         includes = {posixpath.basename(m) for m in re.findall(r"(?m)^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"", text)}
@@ -541,8 +580,10 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                         style = "go-import"
                 elif not before.endswith(".") and posixpath.dirname(target) == folder and name not in go_imports:
                     style = "go-package"
-            elif language == "rust":
-                if name in imported and not before.rstrip().endswith(("::", ".")):
+            elif language == "rust":  # named from the defining module, or from one that may re-export it
+                if name in imported and not before.rstrip().endswith(("::", ".")) \
+                        and rust_uses[name] in ("crate", "super", "self", _rust_module(target),
+                                                *posixpath.dirname(target).split("/")):
                     style = "rust-use"
             elif FAMILY[language] == "js":
                 if name in imported and not before.rstrip().endswith("."):

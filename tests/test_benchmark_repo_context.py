@@ -309,6 +309,26 @@ def test_a_swift_name_defined_for_one_platform_only_is_the_sdks():
     assert got == {("PlatformImage", "ios/Platform.swift", 7)}
 
 
+def test_a_rust_use_brings_its_leaf_names_from_the_module_it_names():
+    """toml_edit: ``use crate::parser::value::value;`` names the parser's macro-made ``value``, not item.rs's ``pub fn
+    value``; ``use crate::value::{DEFAULT_VALUE_DECOR}`` brings no name ``value`` (``value.decorate(..)`` is a
+    local). A name from ``crate`` (re-exported) or from a module around the defining file counts."""
+    from benchmarks.repo_context import extract_language_tasks
+
+    files = {
+        "src/item.rs": "pub fn value(v: i64) -> Item {\n    Item(v)\n}\npub struct Item(i64);\n",
+        "src/value.rs": "pub const DEFAULT_VALUE_DECOR: (&str, &str) = (\" \", \"\");\n",
+        "src/ast/types.rs": "pub struct Ast;\n",
+        "src/parser/table.rs": ("use crate::parser::value::value;\nuse crate::{Item};\nuse crate::ast::Ast;\n\n"
+                                "fn table() -> Item {\n    let a: Ast = Ast;\n    value()\n}\n"),
+        "src/array.rs": ("use crate::value::{DEFAULT_VALUE_DECOR};\n\nfn f(value: Item) {\n"
+                         "    value.decorate(DEFAULT_VALUE_DECOR.0);\n}\n"),
+    }
+    got = {(t.path, t.name, t.definition.path) for t in extract_language_tasks("toml", files)}
+    assert got == {("src/parser/table.rs", "Item", "src/item.rs"), ("src/parser/table.rs", "Ast", "src/ast/types.rs"),
+                   ("src/array.rs", "DEFAULT_VALUE_DECOR", "src/value.rs")}
+
+
 def test_csharp_tasks_follow_using_directives_and_the_enclosing_namespaces():
     from benchmarks.repo_context import extract_language_tasks
 
