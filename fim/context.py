@@ -104,6 +104,7 @@ MAX_DEPENDENCY_FILES = 8  # installed packages' files, those defining the names 
 DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take, ...
 DEPENDENCY_NAME_CHARS = 400  # ... and this more for each name it defines past the second (a bundle's .d.ts)
 OUTLINE_CHARS = 1200  # the most such a file's signatures take
+SHORT_CHARS = 320  # an imported file's used definitions' heads, where the leftovers have no room for more
 MAX_NAMES_PER_FILE = 24  # names looked up in a file whose import names none (an #include)
 USED_LINES = 400  # lines each side of the cursor whose words may name what a file without names brings
 MAX_OPEN_FILES = 6
@@ -343,16 +344,20 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             if k >= MAX_SIBLING_FILES:
                 outlines.add(path)
     for n, (path, (line, names)) in enumerate(import_paths.items()):
-        cut = extract(files[path], _language_id(path), names, min(per_snippet, OUTLINE_CHARS) if path in outlines
-                      else per_snippet, others=path in nameless)
+        room = min(per_snippet, OUTLINE_CHARS) if path in outlines else per_snippet
+        cut = extract(files[path], _language_id(path), names, room, others=path in nameless)
         if not cut.text.strip():
             continue
         uses = sum(1 for name in names if name in used_near)
         rank = uses + jaccard(query, _word_set(cut.text)) + (0.5 if cut.found else 0.0)
+        # The leftovers too small for the cut: its used definitions' heads (a 4K window's quarter holds three cuts)
+        short = extract(files[path], _language_id(path), names, SHORT_CHARS, others=path in nameless) \
+            if room > SHORT_CHARS and len(cut.text) > SHORT_CHARS else cut
+        alternatives = [(cut.spans, cut.text)] + ([(short.spans, short.text)] if short.text.strip() and short != cut
+                                                  else [])
         # Signatures only come after the files sent whole in priority, before them in the prompt: one cut
         # short of tokens drops them first.
-        candidates.append(_Candidate(OUTLINES if path in outlines else IMPORTS, path, [(cut.spans, cut.text)], rank,
-                                     (line, n)))
+        candidates.append(_Candidate(OUTLINES if path in outlines else IMPORTS, path, alternatives, rank, (line, n)))
 
     # Installed packages: the definitions the document uses, as signatures, those used near the cursor first.
     ranked_dependencies = sorted(dependencies, key=lambda p: -sum(1 for n in dependencies[p][1] if n in used_near))
@@ -799,10 +804,10 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
     ordered = sorted(candidates, key=lambda c: (c.kind, -c.rank, c.source))
     taken: list[_Candidate] = []
 
-    def try_take(c: _Candidate, limit_kind: bool) -> bool:
+    def try_take(c: _Candidate, limit_kind: bool, shortest: bool = False) -> bool:
         nonlocal used
         key = ("member", c.source) if c.member else c.source  # the member's names: beside the file's snippet
-        for spans, text in c.regions:
+        for spans, text in c.regions[-1:] if shortest else c.regions:
             held = regions.get(key, ())
             if any(region_overlap(a, b) for a in spans for b in held):
                 continue
@@ -814,7 +819,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             text = _redacted(text, language_of(c.source))
             cost = len(text) + header_cost(c.source)
             if used + cost > budget or limit_kind and used_by_kind.get(c.kind, 0) + cost > SHARES[c.kind] * budget:
-                if c.kind == DEPENDENCIES:  # its alternatives are shorter renderings of the same definitions
+                if c.kind in (DEPENDENCIES, IMPORTS, OUTLINES):  # its alternatives: shorter renderings of it
                     continue
                 return False
             c.chosen = (spans, text)
@@ -827,13 +832,39 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             return True
         return False
 
-    waiting = False  # an installed file's snippet for the names used that its share left out: ...
-    for c in ordered:
-        if c.member and waiting:  # ... the member's snippets wait for the leftovers too, after it
+    def widen(c: _Candidate, limit_kind: bool) -> None:
+        """An imported file's heads (`SHORT_CHARS`) become its whole cut where the room allows."""
+        nonlocal used
+        if c.chosen is None or c.chosen == c.regions[0] or c.kind not in (IMPORTS, OUTLINES):
+            return
+        spans, text = c.regions[0]
+        text = _redacted(text, language_of(c.source))
+        extra = len(text) - len(c.chosen[1])
+        held = [r for r in regions.get(c.source, ()) if r not in c.chosen[0]]
+        if used + extra > budget or limit_kind and used_by_kind.get(c.kind, 0) + extra > SHARES[c.kind] * budget \
+                or any(region_overlap(a, b) for a in spans for b in held):
+            return
+        c.chosen = (spans, text)
+        used += extra
+        used_by_kind[c.kind] = used_by_kind.get(c.kind, 0) + extra
+        regions[c.source] = held + list(spans)
+        seen_lines.update(_significant(text))
+
+    # The imported files' heads first, every file's before any file's whole cut (a 4K window's quarter held three
+    # whole cuts: the fourth file's class, used far from the cursor, was left out), then their whole cuts by rank.
+    imported = [c for c in ordered if c.kind in (IMPORTS, OUTLINES)]
+    for c in imported:
+        try_take(c, limit_kind=True, shortest=True)
+    for c in imported:  # before the other kinds: an open file's window does not stand in for its whole cut
+        widen(c, limit_kind=True)
+    waiting = False  # an installed file's snippet for the names used that its share left out: the member's
+    for c in ordered:  # snippets wait for the leftovers too, after it
+        if c.kind in (IMPORTS, OUTLINES) or c.member and waiting:
             continue
         taken_now = try_take(c, limit_kind=True)
         waiting = waiting or c.kind == DEPENDENCIES and not c.member and not taken_now
     for c in ordered:
         if c.chosen is None:
             try_take(c, limit_kind=False)
+        widen(c, limit_kind=False)
     return taken
