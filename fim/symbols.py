@@ -57,7 +57,7 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int, o
     if not lines:
         return Extract("", (), False)
     if model is not None and names:
-        blocks = model.find(names)
+        blocks = _with_runs(model, model.find(names), max_chars)
         if blocks:
             cut = _fit(model, blocks, max_chars)
             return _with_others(model, cut, max_chars) if others else cut
@@ -71,6 +71,55 @@ def _extract(text: str, language: str, names: tuple[str, ...], max_chars: int, o
             return Extract(_truncate(outline, max_chars), ((0, len(lines)),), False)
     head = _truncate(text, max_chars)
     return Extract(head, ((0, head.count("\n") + 1),), False)
+
+
+# A one-line constant: ``#define NAME value`` (not a continued one, nor a function-like macro), or an UPPER_CASE
+# name assigned on its line (``NAME = 1``, ``export const NAME = 1;``, ``public static final String NAME = "x";``,
+# ``pub const NAME: &str = "x";``). Of a run of them, those sharing a prefix come together.
+_CONSTANT = re.compile(
+    r"[ \t]*(?:#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])[^\\\n]*"
+    r"|(?:(?:export|pub(?:\([^)]*\))?|public|private|protected|internal|static|final|const|readonly)[ \t]+)*"
+    r"(?:[\w.<>\[\]?]+[ \t]+)?([A-Z][A-Z0-9]*_[A-Z0-9_]*)[ \t]*(?::[^=\n]*)?=(?![=~])[^\n]*)$")
+MAX_CONSTANT_RUN = 32
+
+
+def constant_runs(lines: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` (sorted line ranges [start, end) of found definitions), one ending on a constant widened to the run
+    of constants next to it sharing its name's prefix (up to its last underscore), at most MAX_CONSTANT_RUN lines
+    each way, up to the lines of the other spans (each stays its own): Pillow's ``IMAGING_CODEC_END`` beside the
+    ``IMAGING_CODEC_MEMORY`` the file uses, rack's ``RACK_LOGGER`` beside ``RACK_ERRORS``, as an enum's members
+    come together."""
+    covered = {k for start, end in spans for k in range(start, end)}
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        m = _CONSTANT.match(lines[end - 1]) if 0 < end <= len(lines) else None
+        name = (m.group(1) or m.group(2)) if m else ""
+        prefix = name[:name.rfind("_") + 1]
+        if len(prefix) >= 3:
+            def same(k: int) -> bool:
+                other = _CONSTANT.match(lines[k]) if k not in covered else None
+                return other is not None and (other.group(1) or other.group(2)).startswith(prefix)
+
+            low, high = start, end
+            while low > 0 and start - low < MAX_CONSTANT_RUN and same(low - 1):
+                low -= 1
+            while high < len(lines) and high - end < MAX_CONSTANT_RUN and same(high):
+                high += 1
+            start, end = low, high
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _with_runs(model, blocks: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """`blocks` with their `constant_runs` where those fit `max_chars` whole (a short cut keeps the constant asked
+    for rather than the first lines of its run)."""
+    runs = constant_runs(model.lines, blocks)
+    if runs != blocks and sum(len(model.render(s, e)) + 2 for s, e in runs) - 2 <= max_chars:
+        return runs
+    return blocks
 
 
 def brief(text: str, language: str, names: Iterable[str], max_chars: int, others: bool = False) -> Extract:
@@ -142,7 +191,7 @@ def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int,
 @lru_cache(maxsize=128)
 def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
     model = _model(text, language)
-    blocks = model.find(names) if model is not None and names else []
+    blocks = _with_runs(model, model.find(names), max_chars) if model is not None and names else []
     if not blocks:
         return Extract("", (), False)
     render = getattr(model, "brief", None)

@@ -146,6 +146,22 @@ def test_c_and_cpp_definitions_inside_guards_namespaces_and_templates():
              "#define IMAGING_CODEC_MEMORY -9\n#define IMAGING_CODEC_F(x) (x)\n#define OTHER 3\n")
     assert extract(codes, "c", ["IMAGING_CODEC_MEMORY"]).text == (
         "#define IMAGING_CODEC_END 1\n#define IMAGING_CODEC_BROKEN -2\n#define IMAGING_CODEC_MEMORY -9")
+    assert extract(codes, "c", ["IMAGING_CODEC_MEMORY"], 40).text == "#define IMAGING_CODEC_MEMORY -9"  # no room
+
+
+def test_constants_sharing_a_prefix_come_together_in_every_language():
+    """rack.rb's ``RACK_LOGGER`` beside the ``RACK_ERRORS`` a file uses (a Ruby constant inside ``module Rack`` was
+    taken to run to the module's end: a line as indented as its first ends it), TypeScript's and Java's too."""
+    ruby = ("module Rack\n  HTTPS = 'HTTPS'\n  RACK_VERSION = 'rack.version'\n  RACK_ERRORS = 'rack.errors'\n"
+            "  RACK_LOGGER = 'rack.logger'\n\n  def self.release\n    VERSION\n  end\nend\n")
+    assert extract(ruby, "ruby", ["RACK_ERRORS"]).text == (
+        "module Rack\n\n  RACK_VERSION = 'rack.version'\n  RACK_ERRORS = 'rack.errors'\n  RACK_LOGGER = 'rack.logger'")
+    ts = 'export const HTTP_OK = 200;\nexport const HTTP_GONE: number = 410;\nexport function ok() {}\n'
+    assert extract(ts, "typescript", ["HTTP_OK"]).text == (
+        "export const HTTP_OK = 200;\nexport const HTTP_GONE: number = 410;")
+    java = ('public class Codes {\n    public static final int ERR_IO = 1;\n    public static final int ERR_EOF = 2;\n'
+            '    void run() {\n    }\n}\n')
+    assert "ERR_EOF = 2;" in extract(java, "java", ["ERR_IO"]).text
 
 
 def test_incremental_reparse_matches_a_full_parse_and_is_cheap():

@@ -155,12 +155,15 @@ class BraceFile:
     def _end(self, i: int) -> int:
         """End (exclusive) of the definition starting on line `i`."""
         base = self.depth[i]
+        indent = len(self.lines[i]) - len(self.lines[i].lstrip())
         opened = False
         n = len(self.lines)
         for j in range(i, min(n, i + 2000)):
-            if j > i and not opened and self.depth[j] == base and self.lines[j][:1].strip() \
-                    and not self.lines[j].lstrip().startswith(("{", ")", ".", "=", ":", "->", "where")):
-                # A statement without braces ended on an earlier line.
+            if j > i and not opened and self.depth[j] == base and self.lines[j].strip() \
+                    and len(self.lines[j]) - len(self.lines[j].lstrip()) <= indent \
+                    and not self.lines[j].lstrip().startswith(("{", ")", "]", ".", "=", ":", "->", "where")):
+                # A statement without braces ended on an earlier line (a line as little indented as its first:
+                # Ruby's ``  RACK_ERRORS = 'rack.errors'`` inside ``module Rack`` is one line).
                 k = j
                 while k > i + 1 and not self.lines[k - 1].strip():
                     k -= 1

@@ -237,51 +237,12 @@ class CFile(TreeFile):
     def __init__(self, text: str, lines: list[str], spec: Spec) -> None:
         super().__init__(_declarable(text), lines, spec)
 
-    def find(self, names: tuple[str, ...]) -> list[tuple[int, int]]:
-        """`TreeFile.find`, a ``#define`` coming with the run of ``#define`` lines around it that share its
-        prefix (Pillow's ``IMAGING_CODEC_END`` beside the ``IMAGING_CODEC_MEMORY`` the file uses): a set of
-        constants, as an enum's members come together."""
-        found = super().find(names)
-        covered = {k for start, end in found for k in range(start, end)}
-        spans: list[tuple[int, int]] = []
-        for start, end in found:
-            start, end = self._define_run(start, end, covered)
-            if spans and start < spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
-            else:
-                spans.append((start, end))
-        return spans
-
-    def _define_run(self, start: int, end: int, covered: set[int]) -> tuple[int, int]:
-        """Lines [start, end) widened to the ``#define`` lines next to it sharing its last line's prefix (the
-        name up to its last underscore), at most MAX_DEFINE_RUN lines each way, up to the `covered` lines of
-        the other definitions found (asked for one by one, as a file's others are, each stays its own)."""
-        m = _DEFINE.match(self.lines[end - 1])
-        prefix = m.group(1)[:m.group(1).rfind("_") + 1] if m else ""
-        if len(prefix) < 3:
-            return start, end
-
-        def same(k: int) -> bool:
-            other = _DEFINE.match(self.lines[k]) if k not in covered else None
-            return other is not None and other.group(1).startswith(prefix)
-
-        low, high = start, end
-        while low > 0 and start - low < MAX_DEFINE_RUN and same(low - 1):
-            low -= 1
-        while high < len(self.lines) and high - end < MAX_DEFINE_RUN and same(high):
-            high += 1
-        return low, high
-
     def brief_tiers(self, start: int, end: int) -> tuple[str, ...]:
         """`tiers` of lines [start, end) without their comments (libgit2 documents every function at length, libpq
         every enumerator at the end of its line), but for the first line of the leading one: ``/** Open a git
         repository. */``."""
         return tuple(dict.fromkeys(without_comments(t) for t in self.tiers(start, end)))
 
-
-# A one-line ``#define NAME value`` (not a continued one): of a run of them, those sharing a prefix come together.
-_DEFINE = re.compile(r"[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])[^\\\n]*$")
-MAX_DEFINE_RUN = 32
 
 _COMMENT_OR_STRING = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
 
