@@ -1461,22 +1461,22 @@ def test_the_includes_whose_names_the_code_uses_come_first_of_many():
 
 
 def test_a_small_budget_holds_every_imported_files_heads_before_any_whole_cut():
-    """requests' adapters.py at 4K: models.py, cookies.py and utils.py, used near the cursor, filled the quarter
-    left for context with whole cuts; structures.py's CaseInsensitiveDict, used far above, was left out. Each file's
-    heads come first, then the whole cuts by rank as the room allows."""
+    """A 4K window's quarter for context held the whole cuts of three files and left out the fourth, whose class the
+    code uses far above the cursor. The files whose names are used near the cursor come whole, then every other
+    file's heads before any of their whole cuts."""
     body = "".join(f"    step_{k} = value * {k} + len(name)\n" for k in range(16)) + "    return value\n"
     files = {f"pkg/{m}.py": f"def {m}_call(value, name):\n{body}" for m in ("models", "cookies", "utils")}
     files["pkg/structures.py"] = ("class CaseInsensitiveDict(dict):\n" + "".join(
         f"    def op{k}(self, key):\n        return self.get(key.lower(), {k})\n\n" for k in range(20)))
     current = ("from pkg.models import models_call\nfrom pkg.cookies import cookies_call\n"
                "from pkg.utils import utils_call\nfrom pkg.structures import CaseInsensitiveDict\n\n"
-               "HEADERS = CaseInsensitiveDict()\n" + "".join(f"X{k} = {k}\n" for k in range(80))
-               + "\n\ndef send(value, name):\n    a = models_call(value, name)\n    b = cookies_call(a, name)\n"
-               "    c = utils_call(b, name)\n    \n")
+               "HEADERS = CaseInsensitiveDict()\nJAR = cookies_call(1, 'jar')\nROOT = utils_call(2, 'root')\n"
+               + "".join(f"X{k} = {k}\n" for k in range(80))
+               + "\n\ndef send(value, name):\n    a = models_call(value, name)\n    \n")
     cursor = current.count("\n") - 1
     snippets = select_context("pkg/adapters.py", current, cursor, {**files, "pkg/adapters.py": current}, [], None,
                               2700, (cursor - 4, cursor + 1))
-    sources = {s.source for s in snippets}
-    assert {"pkg/models.py", "pkg/structures.py"} <= sources
-    assert any(s.text.startswith("class CaseInsensitiveDict(dict):") for s in snippets)
-    assert any("    return value" in s.text for s in snippets)  # the room left: whole cuts, by rank
+    texts = {s.source: s.text for s in snippets}
+    assert "    return value" in texts["pkg/models.py"]  # used near the cursor: whole
+    assert {"pkg/cookies.py", "pkg/utils.py", "pkg/structures.py"} <= set(texts)  # used far above: their heads
+    assert texts["pkg/structures.py"].startswith("class CaseInsensitiveDict(dict):")
