@@ -350,7 +350,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             continue
         uses = sum(1 for name in names if name in used_near)
         rank = uses + jaccard(query, _word_set(cut.text)) + (0.5 if cut.found else 0.0)
-        # The leftovers too small for the cut: its used definitions' heads (a 4K window's quarter holds three cuts)
+        # Its used definitions' heads: every imported file's before the whole cuts of those not used near the cursor
         short = extract(files[path], _language_id(path), names, SHORT_CHARS, others=path in nameless) \
             if room > SHORT_CHARS and len(cut.text) > SHORT_CHARS else cut
         alternatives = [(cut.spans, cut.text)] + ([(short.spans, short.text)] if short.text.strip() and short != cut
