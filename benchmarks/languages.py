@@ -269,9 +269,7 @@ def _go_imports(text: str) -> dict[str, str]:
 def _imported_names(text: str, language: str) -> set[str]:
     """Names the file imports in a way its language makes visible (see the module docstring)."""
     names: set[str] = set()
-    if language == "rust":
-        names.update(_rust_uses(text))
-    elif FAMILY.get(language) == "js":
+    if FAMILY.get(language) == "js":
         for m in re.finditer(r"(?ms)^[ \t]*(?:import|export)\b([^;'\"]*?)\bfrom[ \t\n]*['\"](\.[^'\"]*)['\"]", text):
             clause = re.sub(r"\bas[ \t]+[\w$]+", "", m.group(1))
             names.update(w for w in _IDENT.findall(clause) if w not in ("type", "import", "export", "default"))
@@ -581,7 +579,7 @@ def file_uses(path: str, text: str, language: str, defined_in: Mapping[str, list
                 elif not before.endswith(".") and posixpath.dirname(target) == folder and name not in go_imports:
                     style = "go-package"
             elif language == "rust":  # named from the defining module, or from one that may re-export it
-                if name in imported and not before.rstrip().endswith(("::", ".")) \
+                if name in rust_uses and not before.rstrip().endswith(("::", ".")) \
                         and rust_uses[name] in ("crate", "super", "self", _rust_module(target),
                                                 *posixpath.dirname(target).split("/")):
                     style = "rust-use"

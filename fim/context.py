@@ -820,7 +820,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
             text = _redacted(text, language_of(c.source))
             cost = len(text) + header_cost(c.source)
             if used + cost > budget or limit_kind and used_by_kind.get(c.kind, 0) + cost > SHARES[c.kind] * budget:
-                if c.kind in (DEPENDENCIES, IMPORTS, OUTLINES):  # its alternatives: shorter renderings of it
+                if c.kind == DEPENDENCIES:  # its alternatives are shorter renderings of the same definitions
                     continue
                 return False
             c.chosen = (spans, text)
@@ -836,7 +836,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
     def widen(c: _Candidate, limit_kind: bool) -> None:
         """An imported file's heads (`SHORT_CHARS`) become its whole cut where the room allows."""
         nonlocal used
-        if c.chosen is None or c.chosen == c.regions[0] or c.kind not in (IMPORTS, OUTLINES):
+        if c.chosen is None or c.chosen == c.regions[0]:
             return
         spans, text = c.regions[0]
         text = _redacted(text, language_of(c.source))
