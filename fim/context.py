@@ -29,7 +29,10 @@ Sources, most important first:
 2. the window of each other open document most similar to the code around the cursor;
 3. windows of recently viewed or edited files (and of the current file outside the prompt's own
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
-4. chunks of recent edits (`fim.similarity.RecentEdits`, llama.vim's ring).
+4. chunks of recent edits (`fim.similarity.RecentEdits`, llama.vim's ring);
+5. the names offered for the member being typed past those its snippet holds (`fim.popular.SHOWN` at most, in
+   the installed files' share), up to `fim.popular.MAX_MORE`, in the room all others leave (``ts.SyntaxKind.|``
+   with nothing typed: the whole enum where the prompt has room), first in the prompt.
 
 The result never repeats the current file's prefix/suffix window, never holds one file region
 twice, never reads a secret file (`fim.secrets.is_secret_path`), and every snippet is redacted
@@ -66,7 +69,7 @@ from fim.linecode import LOOK_BACK
 from fim.typedclasses import typed_definitions
 from fim.luamodules import neovim_refs
 from fim.member import member_definitions
-from fim.popular import ProjectUses, last
+from fim.popular import MAX_MORE, ProjectUses, last
 from fim.memo import text_memo
 from fim.positions import lsp_lines, utf16_to_index
 from fim.prompt import Snippet
@@ -87,10 +90,12 @@ CHARS_PER_TOKEN = 3.5
 
 # OUTLINES: the files past the caps of IMPORTS, with no share: what IMPORTS leaves, before the others' leftovers.
 # DEPENDENCIES: installed packages' definitions the file uses, after the workspace's files in both rounds.
-IMPORTS, OUTLINES, DEPENDENCIES, OPEN, SIMILAR, RECENT = 1, 2, 3, 4, 5, 6
+# MORE_NAMES: the member's names past those its own snippet shows, with no share: the room all others leave, first in
+# the prompt (the first a prompt short of tokens drops).
+IMPORTS, OUTLINES, DEPENDENCIES, OPEN, SIMILAR, RECENT, MORE_NAMES = 1, 2, 3, 4, 5, 6, 7
 
 # Share of the budget each kind may take before the leftovers are handed out in priority order.
-SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2, OUTLINES: 0.0, DEPENDENCIES: 0.15}
+SHARES = {IMPORTS: 0.5, OPEN: 0.25, SIMILAR: 0.25, RECENT: 0.2, OUTLINES: 0.0, DEPENDENCIES: 0.15, MORE_NAMES: 0.0}
 WINDOW_LINES = 60
 QUERY_BEFORE, QUERY_AFTER = 45, 15  # lines around the cursor compared with other files
 QUERY_LINE_CHARS = 4096  # of a longer line (minified code), the words of its start only are compared
@@ -205,6 +210,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     outlines: set[str] = set()  # files past MAX_IMPORT_FILES or MAX_SIBLING_FILES: their signatures only
     dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
     at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
+    more_at_cursor: dict[str, list[str]] = {}  # the same, up to MAX_MORE names
     popular = ProjectUses(files, current_path)  # which of a big module's names the project uses (`fim.popular`)
     refs: tuple = ()
     used: dict[str, int] = {}  # words of the code around the cursor (`_used_words`), where a file is looked up by use
@@ -289,6 +295,8 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             column = utf16_to_index(lines[cursor_line], cursor_character)
             at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
                                            installed, popular.rank)[1]
+            more_at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
+                                                installed, popular.rank, MAX_MORE)[1] if at_cursor else {}
             if not at_cursor and entry is not None and entry.family == "c":  # ``git_repository_o|``
                 headers = [files[p] for p in import_paths]
                 before = "\n".join(lines[:cursor_line] + [lines[cursor_line][:column]])  # ``using namespace fmt;``
@@ -398,6 +406,12 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             continue
         candidates.extend(_member_candidate(path, installed[path], names, popular.promoted, member_rooms,
                                             MEMBER_RANK - n, n))
+    # The member's names past those its snippets show, where the prompt has room left (MORE_NAMES).
+    shown = {c.source: c.regions[0][1] for c in candidates if c.member}
+    for n, (path, names) in enumerate(list(more_at_cursor.items())[:MAX_DEPENDENCY_FILES]):
+        if readable(path) and _language_id(path) is not None:
+            candidates.extend(_more_names(path, installed[path], names, shown.get(path, ""), popular.promoted,
+                                          per_snippet, n))
 
     # 2. Other open documents: the window most similar to the cursor area.
     open_seen: list[str] = []
@@ -476,6 +490,18 @@ def _member_candidate(path: str, text: str, names: Sequence[str], promoted: Abst
     cuts = [_member_brief(text, language, names, promoted, room) for room in rooms]
     alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
     return [_Candidate(DEPENDENCIES, path, alternatives, rank, (-1, n), member=True)] if alternatives else []
+
+
+def _more_names(path: str, text: str, names: Sequence[str], shown: str, promoted: AbstractSet[str], room: int,
+                n: int) -> list[_Candidate]:
+    """The names offered for the member being typed that its snippet's text `shown` does not name, within `room`,
+    as a snippet of the room the others leave (MORE_NAMES): none where there are no more."""
+    words = _word_set(shown)
+    rest = [name for name in names if last(name) not in words]
+    more = _member_brief(text, _language_id(path) or "", rest, promoted, room) if rest else None
+    if more is None or not more.text.strip():
+        return []
+    return [_Candidate(MORE_NAMES, path, [(more.spans, more.text)], 0.0, (n,), member=True)]
 
 
 def _member_brief(text: str, language: str, names: Sequence[str], promoted: AbstractSet[str], room: int) -> Extract:
@@ -798,7 +824,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
     a member's repeats the enum's or namespace's lines it sits in, those its file's snippets brought)."""
     seen_lines: set[str] = set(significant_lines("\n".join(window_lines)))
     seen_in: dict[str, set[str]] = {}  # an installed file's lines its snippets brought (a member's beside them)
-    regions: dict[object, list[tuple[int, int]]] = {current_path: [window]}  # a source, ("member", source)
+    regions: dict[object, list[tuple[int, int]]] = {current_path: [window]}  # a source, ("member", kind, source)
     used = 0
     used_by_kind: dict[int, int] = {}
     ordered = sorted(candidates, key=lambda c: (c.kind, -c.rank, c.source))
@@ -807,7 +833,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
     def try_take(c: _Candidate, limit_kind: bool, only: Optional[int] = None) -> bool:
         """Take `c`'s first alternative that fits (`only`: that one alone)."""
         nonlocal used
-        key = ("member", c.source) if c.member else c.source  # the member's names: beside the file's snippet
+        key = ("member", c.kind, c.source) if c.member else c.source  # the member's names: beside the file's snippet
         for spans, text in c.regions if only is None else c.regions[only:][:1]:
             held = regions.get(key, ())
             if any(region_overlap(a, b) for a in spans for b in held):
@@ -871,7 +897,7 @@ def _take(candidates: list[_Candidate], budget: int, current_path: str, window_l
         waiting = waiting or c.kind == DEPENDENCIES and not c.member and not taken_now
     # The leftovers, by kind: an imported file left out comes whole; the installed files' definitions; then the
     # imported files' whole cuts and heads (first, they took httpx's 2K leftovers from the installed files'
-    # definitions: 0.47 -> 0.08); then the open files' and similar windows and the recent edits.
+    # definitions: 0.47 -> 0.08); then the open files' and similar windows, the recent edits, the member's more names.
     for c in [c for c in ordered if c.kind <= DEPENDENCIES]:
         if c.chosen is None:
             try_take(c, limit_kind=False, only=0 if c.kind in (IMPORTS, OUTLINES) else None)

@@ -111,11 +111,11 @@ _STAR_AS_NAME = re.compile(r"""export\s+\*\s+as\s+([A-Za-z_$][\w$]*)\s+from\s"""
 
 
 def installed_definitions(ref: ImportRef, current_path: str, document: str,
-                          installed: Mapping[str, str]) -> dict[str, list[str]]:
+                          installed: Mapping[str, str], limit: int = MAX_NAMES) -> dict[str, list[str]]:
     """Installed file -> the names of `ref` (an import of `document`, at `current_path`) it defines, in the
-    order of `ref.names`; {} when `ref` names no installed package (a relative import, the standard
-    library) or none of its names is found."""
-    names = list(dict.fromkeys(ref.names))[:MAX_NAMES]
+    order of `ref.names`, the first `limit` of them (Python, JavaScript, Lua, Go; the member being typed: more); {}
+    when `ref` names no installed package (a relative import, the standard library) or none of its names is found."""
+    names = list(dict.fromkeys(ref.names))[:limit]
     family = _family(ref.language)
     if family == "python":
         entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
@@ -125,7 +125,7 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
             # ``import fs from "node:fs"`` (esModuleInterop): the names used as ``fs.readFileSync``
             alias = names[names.index("default") + 1:names.index("default") + 2]
             used = list(_members(document, alias[0])) if alias else []
-            names = list(dict.fromkeys([n for n in names if n != "default" and n not in alias] + used))[:MAX_NAMES]
+            names = list(dict.fromkeys([n for n in names if n != "default" and n not in alias] + used))[:limit]
     elif family == "lua":  # ``local path = require "pl.path"``: the names used as ``path.join``
         entry = lua_module_file(ref.module, installed)
     elif family == "go":
@@ -173,7 +173,7 @@ def installed_definitions(ref: ImportRef, current_path: str, document: str,
     if family == "javascript" and document and not _node_builtin_name(ref.module):
         # ``window.showInformationMessage(``: that member, not all `window` (a Node built-in's block: its names used;
         # ``http2.constants.X`` as members took the room of grpc-js's other http2 names at 8K)
-        return chained_uses(ref.module, current_path, document, installed, found)
+        return chained_uses(ref.module, current_path, document, installed, found, limit)
     return found
 
 

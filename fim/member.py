@@ -7,7 +7,8 @@ the language's own reading of the document with a probe name typed there (the im
 hold the probe: aliases, ``import x as y``, Go's package names, a namespace import), asks the language for the
 public names that module offers (`fim.dependencies.module_names`), those starting with the typed part only, and
 maps them to the installed files defining them, as `fim.dependencies.installed_definitions` does for the names used;
-where more than MAX_NAMES start so (``ts.|``: thousands), those the project's other files use first (`fim.popular`).
+where more than the limit start so (``ts.|``: thousands; `fim.popular.SHOWN`, more where the prompt has room), those
+the project's other files use first (`fim.popular`).
 Python's qualifier may be a chain through installed submodules, or a submodule imported by name (``np.linalg.no|``,
 ``nn.`` after ``from torch import nn``): `fim.pychains` reads it where no import's alias holds the probe; else an
 object of an installed class (``client.ge|`` after ``client = httpx.Client()``): `fim.pyreceivers` infers the class
@@ -35,12 +36,12 @@ from typing import Mapping, Optional, Sequence
 from fim import languages
 from fim.crates import qualified_paths
 from fim.gems import probed_require
-from fim.dependencies import (MAX_NAMES, installed_definitions, module_names, namespace_definitions, namespace_names,
+from fim.dependencies import (installed_definitions, module_names, namespace_definitions, namespace_names,
                               node_entry, reexported_module)
 from fim.imports import ImportRef, imported_modules
 from fim.jars import class_members
 from fim.luamodules import neovim_member
-from fim.popular import Ranker
+from fim.popular import SHOWN, Ranker
 from fim.pychains import chain_member_definitions
 from fim.pyreceivers import receiver_member_definitions
 from fim.tsinstances import instance_member_definitions
@@ -66,37 +67,39 @@ def cursor_member(before_cursor: str, lua: bool = False) -> Optional[tuple[int, 
 
 def member_definitions(document: str, lines: Sequence[str], cursor_line: int, column: int, language: str,
                        current_path: str, installed: Mapping[str, str],
-                       rank: Optional[Ranker] = None) -> tuple[str, dict[str, list[str]]]:
+                       rank: Optional[Ranker] = None, limit: int = SHOWN) -> tuple[str, dict[str, list[str]]]:
     """(the part of the member typed, installed file -> the names it defines that the module qualified at the
-    cursor offers: those starting with the typed part, else (none does) all, at most MAX_NAMES in the module's
+    cursor offers: those starting with the typed part, else (none does) all, at most `limit` in the module's
     order, or where more start so, those `rank` picks: `fim.popular.ProjectUses.rank`); ("", {}) where the cursor
     follows no installed module's name."""
     if not 0 <= cursor_line < len(lines):
         return "", {}
     chained = namespace_member_definitions(lines, cursor_line, column, language, current_path, installed,
-                                           document, rank)
+                                           document, rank, limit)
     if chained is not None:  # ``window.showInf|``, ``ts.SyntaxKind.Ide|``: a namespace's, enum's or class's members
         return chained
     instance = instance_member_definitions(lines, cursor_line, column, language, current_path, installed, document,
-                                           rank)
+                                           rank, limit)
     if instance is not None:  # ``node.mem|`` after ``(node: ts.InterfaceDeclaration)``: its type's members
         return instance
-    reexported = _reexported_namespace(document, lines[cursor_line][:column], language, current_path, installed, rank)
+    reexported = _reexported_namespace(document, lines[cursor_line][:column], language, current_path, installed, rank,
+                                       limit)
     if reexported is not None:  # ``DomUtils.getT|``: ``export * as DomUtils from "domutils"`` in the entry
         return reexported
     entry = languages.get(language)
     lua = entry is not None and entry.family == "lua"
     runtime = neovim_member(document, lines[cursor_line][:column]) if lua else None
     if runtime is not None:  # ``vim.api.nvim_buf_|``: Neovim's runtime, no ``require``
-        return _offered_by(*runtime, language, current_path, installed, document, rank)
+        return _offered_by(*runtime, language, current_path, installed, document, rank, limit)
     found = cursor_member(lines[cursor_line][:column], lua=lua)
     ref = _probed(_probe(lines, cursor_line, found[0]), language, found[1]) if found is not None else None
     if ref is None and entry is not None and entry.family == "python":  # ``np.linalg.no|``, ``nn.``
-        chained = chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank)
+        chained = chain_member_definitions(document, lines[cursor_line][:column], current_path, installed, rank,
+                                           limit)
         if chained[1]:
             return chained
         # ``client.ge|`` after ``client = httpx.Client()``: the object's installed class's members
-        return receiver_member_definitions(document, lines, cursor_line, column, installed, rank) or chained
+        return receiver_member_definitions(document, lines, cursor_line, column, installed, rank, limit) or chained
     if found is None:
         return "", {}
     start, qualifier, typed = found
@@ -111,27 +114,29 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     names = [n for n in offered if n.rpartition("::")[2].startswith(typed)] or offered
     if not names:
         return typed, {}
-    names = rank(names, qualifier, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
-    return typed, installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed)
+    names = rank(names, qualifier, limit) if rank is not None else names[:limit]
+    return typed, installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed,
+                                        limit)
 
 
 def _offered_by(modules: Sequence[str], typed: str, qualifier: str, language: str, current_path: str,
                 installed: Mapping[str, str], document: str,
-                rank: Optional[Ranker]) -> tuple[str, dict[str, list[str]]]:
+                rank: Optional[Ranker], limit: int) -> tuple[str, dict[str, list[str]]]:
     """(`typed`, installed file -> the names starting with `typed` that the Lua `modules` offer, those `rank` picks
-    where more than MAX_NAMES do): the member of Neovim's runtime being typed."""
+    where more than `limit` do): the member of Neovim's runtime being typed."""
     found: dict[str, list[str]] = {}
     for module in modules:
         ref = ImportRef(module, (), language)
         offered = [n for n in module_names(ref, current_path, installed) if n.startswith(typed)]
-        names = rank(offered, qualifier, MAX_NAMES) if rank is not None else offered[:MAX_NAMES]
+        names = rank(offered, qualifier, limit) if rank is not None else offered[:limit]
         if names:
-            found.update(installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed))
+            found.update(installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed,
+                                               limit))
     return typed, found
 
 
 def _reexported_namespace(document: str, before_cursor: str, language: str, current_path: str,
-                          installed: Mapping[str, str], rank: Optional[Ranker]
+                          installed: Mapping[str, str], rank: Optional[Ranker], limit: int
                           ) -> Optional[tuple[str, dict[str, list[str]]]]:
     """(the part typed, installed file -> the names starting with it) after a name that a JavaScript or TypeScript
     package re-exports as a whole module (``import { DomUtils } from "htmlparser2"; DomUtils.getT|`` or
@@ -155,7 +160,7 @@ def _reexported_namespace(document: str, before_cursor: str, language: str, curr
     typed = m.group(3) or ""
     offered = namespace_names(target, installed)
     names = [n for n in offered if n.startswith(typed)] or offered
-    names = rank(names, name, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
+    names = rank(names, name, limit) if rank is not None else names[:limit]
     return typed, namespace_definitions(target, names, document, installed) if names else {}
 
 

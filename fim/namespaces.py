@@ -24,8 +24,9 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.languages.treesitter import parse
+from fim.popular import SHOWN
 
-MAX_MEMBERS = 48  # members offered for the part typed
+MAX_MEMBERS = 48  # names of one installed file that a document's chains bring
 MAX_CHAINS = 48  # chains of one import that a document uses, looked up
 # ``name.a.b.`` and the part typed after it, at the end of the text before the cursor
 CHAIN = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)((?:\.[A-Za-z_$][\w$]*)*)\.([A-Za-z_$][\w$]*)?\Z")
@@ -211,16 +212,17 @@ def _type_scope(scopes: Scopes, scope: tuple[str, ...], name: str) -> Optional[t
 
 
 def offered(scopes: Scopes, scope: tuple[str, ...], static: Optional[bool], typed: str,
-            rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None, qualifier: str = "") -> list[str]:
+            rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None, qualifier: str = "",
+            limit: int = SHOWN) -> list[str]:
     """The dotted names of the members of `scope` starting with `typed` (none does: with it in any case, else
-    the first ones), static ones or instance ones only where `static` says, at most MAX_MEMBERS: the first ones,
+    the first ones), static ones or instance ones only where `static` says, at most `limit`: the first ones,
     or those `rank` picks (`fim.popular`: the project's uses after `qualifier`, the chain's last name typed,
     first)."""
     members = [m.name for m in scopes.get(scope, ()) if static is None or m.static == static]
     members = list(dict.fromkeys(n for n in members if not n.startswith(("_", "#"))))
     picked = [n for n in members if n.startswith(typed)] or [n for n in members if n.lower().startswith(
         typed.lower())] or members
-    picked = rank(picked, qualifier, MAX_MEMBERS) if rank is not None else picked[:MAX_MEMBERS]
+    picked = rank(picked, qualifier, limit) if rank is not None else picked[:limit]
     return [".".join(scope + (n,)) for n in picked]
 
 
@@ -303,13 +305,13 @@ def export_assigned(text: str) -> str:
 
 def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column: int, language: str,
                                  current_path: str, installed: Mapping[str, str],
-                                 document: str, rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None
-                                 ) -> Optional[tuple[str, dict[str, list[str]]]]:
+                                 document: str, rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None,
+                                 limit: int = SHOWN) -> Optional[tuple[str, dict[str, list[str]]]]:
     """(the part typed, {installed file: the dotted names of the members starting with it, after the ``const``
     declarations the chain goes through}) for the cursor after ``name.`` or ``name.a.b.`` where ``name`` is
     imported (by name, or a namespace or default import of a module whose ``export =`` is a namespace) and the
     chain names a namespace, enum or class of the package's declarations or a ``const`` typed with an interface;
-    None otherwise (`fim.member` then looks for a module's alias). `rank` picks among more than MAX_MEMBERS."""
+    None otherwise (`fim.member` then looks for a module's alias). `rank` picks among more than `limit`."""
     if not _is_script(language) or not 0 <= cursor_line < len(lines):
         return None
     m = CHAIN.search(lines[cursor_line][:column][-300:])
@@ -330,17 +332,17 @@ def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column:
     scope, static, walked = resolved
     typed = m.group(3) or ""
     qualifier = segments[-1] if segments else m.group(1)  # ``factory`` of ``ts.factory.``: what the project writes
-    names = walked + offered(scopes, scope, static, typed, rank, qualifier)
+    names = walked + offered(scopes, scope, static, typed, rank, qualifier, limit)
     return typed, {path: names} if names else {}
 
 
 def chained_uses(module: str, current_path: str, document: str, installed: Mapping[str, str],
-                 found: dict[str, list[str]]) -> dict[str, list[str]]:
+                 found: dict[str, list[str]], limit: int = MAX_MEMBERS) -> dict[str, list[str]]:
     """`found` (installed file -> the names of `module` it defines that `document` uses) with each name the
     document uses as a chain (``window.showInformationMessage(``, ``ts.SyntaxKind.Identifier``) as the dotted names
     of the members it reaches instead: the namespace of hundreds of lines cut to what is used. The chains' first
     names are looked up in `found` (a namespace import's ``vscode.window``: ``window``), a module's ``export =
-    ts`` once."""
+    ts`` once. At most `limit` names a file."""
     imports = local_names(document)
     locals_ = [local for local, (m, _) in imports.items() if m == module]
     if not locals_:
@@ -381,7 +383,7 @@ def chained_uses(module: str, current_path: str, document: str, installed: Mappi
                 break
     for path, name in replaced:  # the whole namespace no more: its members used
         out[path] = [n for n in out[path] if n != name]
-    return {path: names[:MAX_MEMBERS] for path, names in out.items() if names}
+    return {path: names[:limit] for path, names in out.items() if names}
 
 
 @lru_cache(maxsize=16)

@@ -1,10 +1,11 @@
 """Which of a big module's names a project is likely to type next: the names its other files use. Pure.
 
 After ``ts.|``, ``scipy.special.|`` or ``ts.SyntaxKind.|`` a module offers hundreds or thousands of names and the
-prompt has room for `fim.dependencies.MAX_NAMES` of them; the first ones in the module's order are nearly never the
-one being typed. `ProjectUses.rank` puts first the names the workspace's other files use after the same qualifier
-(``SyntaxKind.Identifier``, ``special.gamma``, ``flag.Parse``) by how many files do (ties: by the files using them
-as any member, after ``.``, ``::``, ``->``, then as any word), then the rest in the module's order. Names used only
+prompt's share for them has room for SHOWN (up to MAX_MORE where it has room left); the first ones in the module's
+order are nearly never the one being typed. `ProjectUses.rank` puts first the names the workspace's other files use
+after the same qualifier (``SyntaxKind.Identifier``, ``special.gamma``, ``flag.Parse``) by how many files do (ties:
+by the files using them as any member, after ``.``, ``::``, ``->``, then as any word), then the rest in the module's
+order. Names used only
 as another member or word are not put first: cobra's ``String``, ``Bool``, ``Set`` (also pflag's functions) took
 the room of pflag's names in module order (fresh member recall 0.859 -> 0.641 at 16K). A list of at most the limit
 is left as it is.
@@ -30,6 +31,8 @@ from fim.memo import text_memo
 
 Ranker = Callable[[Sequence[str], str, int], list[str]]  # (names in the module's order, qualifier, limit)
 WORKSPACES = 4  # the workspaces whose sums are kept
+SHOWN = 48  # names offered for the member being typed that its own share of the prompt shows (`fim.context`)
+MAX_MORE = 256  # names offered at most where the prompt has room for more than SHOWN
 UPDATE_CHARS = 2_000_000  # characters of new or changed texts read per call (a big workspace: over a few calls)
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _MEMBER = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)(?=[ \t]*(?:\??\.|::|->)[ \t]*([A-Za-z_$][\w$]*))")

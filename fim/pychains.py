@@ -19,6 +19,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from fim.imports import ImportRef
 from fim.memo import text_memo
+from fim.popular import SHOWN
 
 MAX_CHAINS = 48  # chains looked up per alias
 MAX_LINKS = 6  # submodules one chain may pass through (``torch.nn.modules.conv.Conv2d``)
@@ -144,13 +145,13 @@ def chain_definitions(ref: ImportRef, document: str, installed: Mapping[str, str
 
 
 def chain_member_definitions(document: str, before_cursor: str, current_path: str, installed: Mapping[str, str],
-                             rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None
-                             ) -> tuple[str, dict[str, list[str]]]:
+                             rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None,
+                             limit: int = SHOWN) -> tuple[str, dict[str, list[str]]]:
     """(the part of the member typed, installed file -> the names it defines that the submodule reached by the
     chain before the cursor offers: ``np.linalg.no|``, those starting with ``no``, else all) as `fim.member` does
-    for a one-word alias, `rank` choosing among more than MAX_NAMES (`fim.popular`); ("", {}) where the chain
+    for a one-word alias, `rank` choosing among more than `limit`; ("", {}) where the chain
     is not an import's alias then installed submodules."""
-    from fim.dependencies import MAX_NAMES, installed_definitions
+    from fim.dependencies import installed_definitions
 
     m = _CHAIN_MEMBER.search(before_cursor[-200:])
     if m is None:
@@ -171,8 +172,9 @@ def chain_member_definitions(document: str, before_cursor: str, current_path: st
         names = [n for n in offered if n.startswith(typed)] or offered
         if not names:
             return typed, {}
-        names = rank(names, words[-1], MAX_NAMES) if rank is not None else names[:MAX_NAMES]
-        found = installed_definitions(ImportRef(reached, tuple(names), "python"), current_path, document, installed)
+        names = rank(names, words[-1], limit) if rank is not None else names[:limit]
+        found = installed_definitions(ImportRef(reached, tuple(names), "python"), current_path, document, installed,
+                                      limit)
         return typed, {path: held for path, held in found.items() if held}  # not a submodule's whole file
     return typed, {}
 

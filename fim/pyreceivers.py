@@ -19,7 +19,7 @@ xs``, ``for k, x in enumerate(xs)``) are ``X``'s. Only installed classes count (
 workspace's context), found as `fim.dependencies` finds an imported name (re-exports followed). The members are those
 of the class's body (methods, properties, fields, ``self.NAME =`` of its ``__init__``) then of its installed bases in
 order, a name once (the nearest definition), the public ones unless the part typed starts with ``_``: those starting
-with the part typed (else all), at most MAX_NAMES, `rank` choosing among more. Names come as ``Class.member`` of the
+with the part typed (else all), at most `limit`, `rank` choosing among more. Names come as ``Class.member`` of the
 file defining them: `fim.languages.python` renders each with its class's signature.
 """
 
@@ -29,6 +29,7 @@ import re
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence, Union
 
 from fim.pychains import _base, aliases, walk
+from fim.popular import SHOWN
 from fim.symbols import parsed
 
 MAX_HOPS = 4  # assignments, calls and annotations followed to reach a class
@@ -65,11 +66,10 @@ Typed = Union[ClassRef, Many]
 
 def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line: int, column: int,
                                 installed: Mapping[str, str],
-                                rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None
-                                ) -> Optional[tuple[str, dict[str, list[str]]]]:
+                                rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None,
+                                limit: int = SHOWN) -> Optional[tuple[str, dict[str, list[str]]]]:
     """(the part of the member typed, installed file -> its ``Class.member`` names offered) where the cursor is at a
     member of an object whose installed class the document shows; None elsewhere."""
-    from fim.dependencies import MAX_NAMES
 
     found_receiver = receiver_at(lines[cursor_line][:column][-200:])
     if found_receiver is None:
@@ -86,7 +86,7 @@ def receiver_member_definitions(document: str, lines: Sequence[str], cursor_line
     by_name = {n: (path, owner) for path, owner, n in chosen}
     names = [n for _, _, n in chosen]
     qualifier = receiver.rpartition(".")[2] if re.search(r"\w\Z", receiver) else ""  # (``f(x).``: none)
-    names = rank(names, qualifier, MAX_NAMES) if rank is not None else names[:MAX_NAMES]
+    names = rank(names, qualifier, limit) if rank is not None else names[:limit]
     out: dict[str, list[str]] = {}
     for n in names:
         path, owner = by_name[n]

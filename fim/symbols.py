@@ -288,15 +288,17 @@ def _fit(model, blocks: list[tuple[int, int]], max_chars: int, tiers_of=None) ->
 
     total = used()
     if total > max_chars:
-        # Even the signatures do not all fit: keep those that do, in file order, at least the first.
+        # Even the signatures do not all fit: keep those that do, in file order, at least the first; the one past
+        # them cut at a line end where that keeps some of it (a namespace's 48 members asked for are one block)
         out: list[str] = []
         spans: list[tuple[int, int]] = []
         size = 0
         for (s, e), t in zip(blocks, texts):
             cost = len(t) + (2 if out else 0)
             if size + cost > max_chars:
-                if not out:
-                    out.append(_truncate(t, max_chars))
+                cut = t[:max(0, t.rfind("\n", 0, max_chars - size - 1))] if out else _truncate(t, max_chars)
+                if cut.strip():
+                    out.append(cut)
                     spans.append((s, e))
                 break
             out.append(t)

@@ -10,7 +10,7 @@ or ``this.name.``) and the type the document's lines above the cursor give it, n
 it. The type must be an imported name, or a chain through one (``ts.InterfaceDeclaration``), that names a class or an
 interface of the package's declarations (`fim.namespaces.resolve`); its instance members starting with the part
 typed (else all) come first, then those of the declarations it ``extends`` (``interface InterfaceDeclaration
-extends DeclarationStatement``, up to MAX_BASES levels, a name once), at most `fim.namespaces.MAX_MEMBERS`, `rank`
+extends DeclarationStatement``, up to MAX_BASES levels, a name once), at most `limit`, `rank`
 choosing among more: each a dotted name that `fim.namespaces.member_spans` cuts under its container's head.
 """
 
@@ -20,8 +20,9 @@ import re
 from functools import lru_cache
 from typing import Callable, Mapping, Optional, Sequence
 
-from fim.namespaces import (CHAIN, MAX_MEMBERS, _declaration_path, _is_script, _type_scope, declarations, local_names,
+from fim.namespaces import (CHAIN, _declaration_path, _is_script, _type_scope, declarations, local_names,
                             resolve)
+from fim.popular import SHOWN
 
 MAX_SCAN = 400  # lines above the cursor searched for the receiver's type
 MAX_BASES = 4  # levels of ``extends`` followed
@@ -32,8 +33,8 @@ _EXTENDS = re.compile(r"\bextends\s+([^{]*?)\s*(?:\bimplements\b|\{|$)")
 
 def instance_member_definitions(lines: Sequence[str], cursor_line: int, column: int, language: str,
                                 current_path: str, installed: Mapping[str, str], document: str,
-                                rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None
-                                ) -> Optional[tuple[str, dict[str, list[str]]]]:
+                                rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None,
+                                limit: int = SHOWN) -> Optional[tuple[str, dict[str, list[str]]]]:
     """(the part typed, {declaration file: the dotted names of the members offered}) where the cursor follows
     ``name.`` or ``this.name.`` whose type the document declares from an installed package; None elsewhere."""
     if not _is_script(language) or not 0 <= cursor_line < len(lines):
@@ -67,7 +68,7 @@ def instance_member_definitions(lines: Sequence[str], cursor_line: int, column: 
                     and member.name != "constructor":
                 owners.setdefault(member.name, container)
     names = [n for n in owners if n.startswith(typed)] or list(owners)
-    names = rank(names, name, MAX_MEMBERS) if rank is not None else names[:MAX_MEMBERS]
+    names = rank(names, name, limit) if rank is not None else names[:limit]
     return typed, {path: [".".join(owners[n] + (n,)) for n in names]} if names else {}
 
 

@@ -77,6 +77,16 @@ def test_a_named_imports_namespace_member_being_typed_brings_the_members_startin
     assert "createTerminal" not in got and "helper7" not in got  # not the whole namespace
 
 
+def test_a_namespace_member_with_nothing_typed_brings_as_many_members_as_the_room_holds(tmp_path: Path) -> None:
+    files = installed(tmp_path)
+    document = 'import { window } from "vscode";\n\nexport function activate() {\n    window.'
+    small = context(document, files, 2000)  # the 64 members, one block of lines: its first lines, not none
+    assert "export function showInformationMessage(" in small and "activeTextEditor" not in small
+    got = context(document, files, 12000)  # past the first 48 names where the prompt has room left
+    assert all(f"export function helper{k}(value: number): string;" in got for k in range(60))
+    assert "activeTextEditor" in got
+
+
 def test_a_chain_through_a_namespace_import_brings_the_members(tmp_path: Path) -> None:
     got = context('import * as vscode from "vscode";\n\nexport function activate() {\n    vscode.window.show',
                   installed(tmp_path))

@@ -81,6 +81,20 @@ def test_a_python_chains_used_name_comes_with_nothing_typed(tmp_path: Path) -> N
     assert "def gamma150(" not in selected("app.py", document, {}, installed, "python")
 
 
+def test_more_names_than_shown_come_where_the_prompt_has_room_left(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    basic = "".join(f"def gamma{k}(x: float) -> float:\n    return x + {k}\n\n\n" for k in range(200))
+    write(site, {"scipy/__init__.py": "", "scipy/special/__init__.py": "from ._basic import *\n",
+                 "scipy/special/_basic.py": basic})
+    installed = InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
+    document = "import scipy.special\n\n\ndef f(x):\n    return scipy.special.\n"
+    lines = document.split("\n")
+    snippets = select_context("app.py", document, 4, {"app.py": document}, [], None, 60000, (0, len(lines)),
+                              installed=installed, language="python", cursor_character=len(lines[4]))
+    got = "\n".join(s.text for s in snippets if s.source != "app.py")
+    assert "def gamma47(" in got and "def gamma120(x: float) -> float:" in got  # past the 48 its share shows
+
+
 def test_a_go_packages_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
     pflag = "vendor/github.com/spf13/pflag/"
     funcs = "".join(f"// Func{k} defines flag {k}.\nfunc Func{k}(name string) *bool {{\n\treturn nil\n}}\n\n"
