@@ -32,7 +32,7 @@ Sources, most important first:
 4. chunks of recent edits (`fim.similarity.RecentEdits`, llama.vim's ring);
 5. the names offered for the member being typed past those its snippet holds (`fim.popular.SHOWN` at most, in
    the installed files' share), up to `fim.popular.MAX_MORE`, in the room all others leave (``ts.SyntaxKind.|``
-   with nothing typed: the whole enum where the prompt has room), first in the prompt.
+   with nothing typed: 256 of the enum's 388 members where the prompt has room), first in the prompt.
 
 The result never repeats the current file's prefix/suffix window, never holds one file region
 twice, never reads a secret file (`fim.secrets.is_secret_path`), and every snippet is redacted
