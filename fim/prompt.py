@@ -145,6 +145,7 @@ class Window(NamedTuple):
 
 
 LINE_CHARS = 32_768  # of a longer line (minified code), only this much next to the cursor is kept
+CUT_MIN_TOKENS = 64  # the least room left worth the first lines of a snippet that does not fit whole
 
 
 def split_document(text: str, line: int, column: int, path: Optional[str] = None,
@@ -286,18 +287,41 @@ class PromptBuilder:
 
     def _context(self, snippets: Sequence[Snippet], limit: int) -> list[Segment]:
         """Context segments within `limit` tokens: the most important (last) snippets are kept
-        first, and the kept ones stay in their given order (stable for the KV cache)."""
-        kept: list[Segment] = []
+        first, and the kept ones stay in their given order (stable for the KV cache); the most
+        important one left out comes cut at a line end where at least CUT_MIN_TOKENS are left (the
+        snippets are chosen by an estimate of their tokens, short for some code)."""
+        kept: list[tuple[int, Segment]] = []
         used = 0
+        left_out: Optional[int] = None
         self._warm([self._snippet_text(snippet)[1] for snippet in snippets])
-        for snippet in reversed(snippets):
-            head, body, text = self._snippet_text(snippet)
+        for k in range(len(snippets) - 1, -1, -1):
+            head, body, text = self._snippet_text(snippets[k])
             toks = head + self.tokens(body)
             if used + len(toks) > limit:
+                left_out = k if left_out is None else left_out
                 continue
             used += len(toks)
-            kept.append(Segment("context", snippet.source, toks, text))
-        return kept[::-1]
+            kept.append((k, Segment("context", snippets[k].source, toks, text)))
+        cut = self._cut(snippets[left_out], limit - used) if left_out is not None \
+            and limit - used >= CUT_MIN_TOKENS else None
+        if cut is not None:
+            kept.append((left_out, cut))
+        return [segment for _, segment in sorted(kept, key=lambda kept_one: kept_one[0])]
+
+    def _cut(self, snippet: Snippet, room: int) -> Optional[Segment]:
+        """The snippet's first lines within `room` tokens (its header and two lines at least), else None."""
+        head, body, text = self._snippet_text(snippet)
+        whole = len(self.tokens(body))
+        chars = len(body) * (room - len(head)) // max(1, whole)
+        for _ in range(3):  # the snippet's own characters per token, then less where its start is denser
+            part = body[:body.rfind("\n", 0, chars) + 1]
+            if part.count("\n") < 3:
+                return None
+            toks = head + self.tokens(part)
+            if len(toks) <= room:
+                return Segment("context", snippet.source, toks, text[:len(text) - len(body)] + part)
+            chars = len(part) * room // len(toks) - 1
+        return None
 
     def _snippet_text(self, snippet: Snippet) -> tuple[tuple[int, ...], str, str]:
         """A snippet's control ids, the text to tokenize after them, and the text the segment shows."""

@@ -142,6 +142,23 @@ def test_deepseek_context_files_use_path_comments() -> None:
     assert prompt.token_ids[:2] == [32013, 32016]
 
 
+def test_the_most_important_snippet_left_out_comes_cut_at_a_line_end() -> None:
+    names = "".join(f"def name{k}(): ...\n" for k in range(100))  # 1,800 tokens of the toy tokenizer
+    fim = split_document("x = 1\n", 0, 5, path="main.py",
+                         snippets=[Snippet("far.py", "z = 0\n" * 40), Snippet("names.py", names),
+                                   Snippet("near.py", "def near(): ...\n")])
+    budget = Budget(n_ctx=2048, max_tokens=64, max_context_tokens=1000)
+    context = {s.source: s for s in builder("deepseek-coder").build(fim, budget).segments if s.kind == "context"}
+    assert list(context) == ["far.py", "names.py", "near.py", "main.py"]  # in their given order
+    cut = context["names.py"]
+    assert cut.text.startswith("#names.py\ndef name0(): ...\n") and cut.text.endswith("): ...\n")
+    assert "def name60()" not in cut.text and cut.token_ids == tuple(chars(cut.text))
+    assert sum(len(s.token_ids) for s in context.values() if s.source != "main.py") <= 1000
+    budget = Budget(n_ctx=2048, max_tokens=64, max_context_tokens=300)  # under CUT_MIN_TOKENS left: none cut
+    context = [s.source for s in builder("deepseek-coder").build(fim, budget).segments if s.kind == "context"]
+    assert context == ["far.py", "near.py", "main.py"]
+
+
 def test_window_is_cut_by_tokens_at_anchored_lines() -> None:
     lines = [f"line {i}\n" for i in range(400)]
     doc = "".join(lines)
