@@ -60,38 +60,37 @@ def write(root: Path, files: dict[str, str]) -> None:
         (root / rel).write_text(text, encoding="utf-8")
 
 
-def selected(path: str, document: str, workspace: dict[str, str], installed: InstalledFiles, language: str) -> str:
+def selected(path: str, document: str, workspace: dict[str, str], installed: InstalledFiles, language: str,
+             budget: int = 12000) -> str:
     lines = document.split("\n")
     line = next(k for k, text in enumerate(lines) if text.rstrip().endswith("."))
     files = {path: document, **workspace}
-    snippets = select_context(path, document, line, files, [], None, 12000, (0, len(lines)), installed=installed,
+    snippets = select_context(path, document, line, files, [], None, budget, (0, len(lines)), installed=installed,
                               language=language, cursor_character=len(lines[line]))
     return "\n".join(s.text for s in snippets if s.source not in files)
 
 
-def test_a_python_chains_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
+SCIPY_DOCUMENT = "import scipy.special\n\n\ndef f(x):\n    return scipy.special.\n"
+
+
+def scipy_special(tmp_path: Path) -> InstalledFiles:
+    """A site-packages whose scipy.special offers 200 functions (``from ._basic import *``)."""
     site = tmp_path / "site-packages"
     basic = "".join(f"def gamma{k}(x: float) -> float:\n    return x + {k}\n\n\n" for k in range(200))
     write(site, {"scipy/__init__.py": "", "scipy/special/__init__.py": "from ._basic import *\n",
                  "scipy/special/_basic.py": basic})
-    installed = InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
-    document = "import scipy.special\n\n\ndef f(x):\n    return scipy.special.\n"
+    return InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
+
+
+def test_a_python_chains_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
+    installed = scipy_special(tmp_path)
     other = {"stats.py": "import scipy.special\n\n\ndef g(x):\n    return scipy.special.gamma150(x)\n"}
-    assert "def gamma150(" in selected("app.py", document, other, installed, "python")
-    assert "def gamma150(" not in selected("app.py", document, {}, installed, "python")
+    assert "def gamma150(" in selected("app.py", SCIPY_DOCUMENT, other, installed, "python")
+    assert "def gamma150(" not in selected("app.py", SCIPY_DOCUMENT, {}, installed, "python")
 
 
 def test_more_names_than_shown_come_where_the_prompt_has_room_left(tmp_path: Path) -> None:
-    site = tmp_path / "site-packages"
-    basic = "".join(f"def gamma{k}(x: float) -> float:\n    return x + {k}\n\n\n" for k in range(200))
-    write(site, {"scipy/__init__.py": "", "scipy/special/__init__.py": "from ._basic import *\n",
-                 "scipy/special/_basic.py": basic})
-    installed = InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
-    document = "import scipy.special\n\n\ndef f(x):\n    return scipy.special.\n"
-    lines = document.split("\n")
-    snippets = select_context("app.py", document, 4, {"app.py": document}, [], None, 60000, (0, len(lines)),
-                              installed=installed, language="python", cursor_character=len(lines[4]))
-    got = "\n".join(s.text for s in snippets if s.source != "app.py")
+    got = selected("app.py", SCIPY_DOCUMENT, {}, scipy_special(tmp_path), "python", budget=60000)
     assert "def gamma47(" in got and "def gamma120(x: float) -> float:" in got  # past the 48 its share shows
 
 
