@@ -296,7 +296,8 @@ def _fit(model, blocks: list[tuple[int, int]], max_chars: int, tiers_of=None) ->
         for (s, e), t in zip(blocks, texts):
             cost = len(t) + (2 if out else 0)
             if size + cost > max_chars:
-                cut = t[:max(0, t.rfind("\n", 0, max_chars - size - 1))] if out else _truncate(t, max_chars)
+                left = max_chars - size - 2  # after the blank line between definitions
+                cut = (t[:max(0, t.rfind("\n", 0, left + 1))] if left > 0 else "") if out else _truncate(t, max_chars)
                 if cut.strip():
                     out.append(cut)
                     spans.append((s, e))

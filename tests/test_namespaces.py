@@ -137,3 +137,15 @@ def test_the_benchmarks_line_reading_of_nested_declarations() -> None:
     assert typed["ts.factory"] == "NodeFactory"
     members, _ = nested_declarations(VSCODE)
     assert members["window"]["showInformationMessage"] == [3] and members[""]["TextEditor"] == [68]
+
+
+def test_a_block_of_members_cut_to_the_room_never_passes_it() -> None:
+    """`fim.symbols.brief` of a namespace's members (one block of lines): cut at a line end within any room."""
+    from fim.symbols import brief
+
+    names = ["window.showInformationMessage", "window.showErrorMessage", "window.createTerminal",
+             *(f"window.helper{k}" for k in range(60))]
+    whole = brief(VSCODE, "typescript", names, 100_000).text
+    for room in [*range(40, 200), *range(200, len(whole) + 40, 7)]:  # the heads' own length (55) too
+        got = brief(VSCODE, "typescript", names, room).text
+        assert len(got) <= room and whole.startswith(got.rstrip()), room
