@@ -126,7 +126,7 @@ class ProjectUses:
         self._sums: Optional[_Sums] = None
         self.promoted: set[str] = set()  # the names `rank` put first for the project's uses (their last part)
 
-    def rank(self, names: Sequence[str], qualifier: str = "", limit: int = 48) -> list[str]:
+    def rank(self, names: Sequence[str], qualifier: str = "", limit: int = SHOWN) -> list[str]:
         """At most `limit` of `names` (a module's offered names in its order): all of them in that order where
         they fit, else those the workspace's other files use first (see the module's docstring)."""
         if len(names) <= limit:
