@@ -31,8 +31,9 @@ Sources, most important first:
    prefix/suffix window) most similar to the code around the cursor (Copilot's method);
 4. chunks of recent edits (`fim.similarity.RecentEdits`, llama.vim's ring);
 5. the names offered for the member being typed past those its snippet holds (`fim.popular.SHOWN` at most, in
-   the installed files' share), up to `fim.popular.MAX_MORE`, in the room all others leave (``ts.SyntaxKind.|``
-   with nothing typed: 256 of the enum's 388 members where the prompt has room), first in the prompt.
+   the installed files' share), up to `fim.popular.MAX_MORE`, as their signatures alone (no comment lines above
+   them), in the room all others leave (``ts.SyntaxKind.|`` with nothing typed: 256 of the enum's 388 members where
+   the prompt has room), first in the prompt.
 
 The result never repeats the current file's prefix/suffix window, never holds one file region
 twice, never reads a secret file (`fim.secrets.is_secret_path`), and every snippet is redacted
@@ -494,26 +495,29 @@ def _member_candidate(path: str, text: str, names: Sequence[str], promoted: Abst
 
 def _more_names(path: str, text: str, names: Sequence[str], shown: str, promoted: AbstractSet[str], room: int,
                 n: int) -> list[_Candidate]:
-    """The names offered for the member being typed that its snippet's text `shown` does not name, within `room`,
-    as a snippet of the room the others leave (MORE_NAMES): none where there are no more."""
+    """The names offered for the member being typed that its snippet's text `shown` does not name, their
+    signatures alone within `room`, as a snippet of the room the others leave (MORE_NAMES): none where there are no
+    more."""
     words = _word_set(shown)
     rest = [name for name in names if last(name) not in words]
-    more = _member_brief(text, _language_id(path) or "", rest, promoted, room) if rest else None
+    more = _member_brief(text, _language_id(path) or "", rest, promoted, room, bare=True) if rest else None
     if more is None or not more.text.strip():
         return []
     return [_Candidate(MORE_NAMES, path, [(more.spans, more.text)], 0.0, (n,), member=True)]
 
 
-def _member_brief(text: str, language: str, names: Sequence[str], promoted: AbstractSet[str], room: int) -> Extract:
-    """`brief` of the names offered for the member being typed, those the project uses (`promoted`, by their last
-    part: `fim.popular`) given the room first, the others in what is left (else all in file order)."""
+def _member_brief(text: str, language: str, names: Sequence[str], promoted: AbstractSet[str], room: int,
+                  bare: bool = False) -> Extract:
+    """`brief` of the names offered for the member being typed (`bare`: their signatures alone), those the project
+    uses (`promoted`, by their last part: `fim.popular`) given the room first, the others in what is left (else all
+    in file order)."""
     first = [n for n in names if last(n) in promoted] if promoted else []
     if not first:
-        return brief(text, language, names, room)
-    head = brief(text, language, first, room)
+        return brief(text, language, names, room, bare=bare)
+    head = brief(text, language, first, room, bare=bare)
     rest = [n for n in names if n not in first]
     left = room - len(head.text) - 1
-    return _both(head, brief(text, language, rest, left)) if rest and left >= MEMBER_REST_CHARS else head
+    return _both(head, brief(text, language, rest, left, bare=bare)) if rest and left >= MEMBER_REST_CHARS else head
 
 
 def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], files: Mapping[str, str],

@@ -122,15 +122,20 @@ def _with_runs(model, blocks: list[tuple[int, int]], max_chars: int) -> list[tup
     return blocks
 
 
-def brief(text: str, language: str, names: Iterable[str], max_chars: int, others: bool = False) -> Extract:
+def brief(text: str, language: str, names: Iterable[str], max_chars: int, others: bool = False,
+          bare: bool = False) -> Extract:
     """The named definitions of `text` as an installed package's API, in file order, within `max_chars` (a
     Python name's first ``@overload`` before any name's second): each one's brief rendering where its language has one (Python: signatures and the docstrings' first lines),
     else what `extract` keeps of it (whole when short: a ``.d.ts`` declaration is a signature already), from the
     model's ``brief_tiers`` where it has them (JavaScript, TypeScript: without comments); with
-    `others`, the signatures of the file's other public definitions (not ``_private``) in the room left.
+    `others`, the signatures of the file's other public definitions (not ``_private``) in the room left; with
+    `bare`, each one's signature alone, without the comment lines above it and a Python name's later overloads
+    (the member's names past those its snippet shows: about twice as many of Neovim's documented functions fit).
     Empty (found False) when no name is defined in `text`."""
     names = tuple(dict.fromkeys(n for n in names if n))
-    return (_brief_with_others if others else _brief)(_normalize(text), language, names, max_chars)
+    if others:
+        return _brief_with_others(_normalize(text), language, names, max_chars)
+    return _brief(_normalize(text), language, names, max_chars, bare)
 
 
 @lru_cache(maxsize=128)  # a bundle's .d.ts has hundreds of definitions to render: once per set of names
@@ -189,21 +194,24 @@ def _others(model, cut: Extract, names: tuple[str, ...], max_chars: int,
 
 
 @lru_cache(maxsize=128)
-def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
+def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int, bare: bool = False) -> Extract:
     model = _model(text, language)
     blocks = _with_runs(model, model.find(names), max_chars) if model is not None and names else []
     if not blocks:
         return Extract("", (), False)
     render = getattr(model, "brief", None)
-    if render is None:  # shortened as `extract` does, by ``brief_tiers`` where the model has them
+    if render is None and not bare:  # shortened as `extract` does, by ``brief_tiers`` where the model has them
         return _fit(model, blocks, max_chars, getattr(model, "brief_tiers", None))
-    chosen: dict[tuple[int, int], str] = {}
-    size = 0
     # each name's first overload before any name's second (numpy's stubs: three ``norm`` signatures took the room
     # of the later names asked for), then the other overloads in the room left; shown in file order
     lines = getattr(model, "lines", None) or ()
     overloaded = [_overloaded(lines, s, e) for s, e in blocks]  # the function's name where it is an overload
     later = [k > 0 and overloaded[k] is not None and overloaded[k] == overloaded[k - 1] for k in range(len(blocks))]
+    if bare:
+        firsts = [block for block, again in zip(blocks, later) if not again]
+        return _fit(model, firsts, max_chars, lambda s, e: (_signature(model, s, e),))
+    chosen: dict[tuple[int, int], str] = {}
+    size = 0
     for second in (False, True):
         for k, (s, e) in enumerate(blocks):
             if later[k] != second:
@@ -223,6 +231,14 @@ def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int) -> 
 
 _OVERLOAD = ("@overload", "@typing.overload", "@t.overload")
 _DEF_NAME = re.compile(r"\s*(?:async\s+)?def\s+(\w+)")
+
+
+def _signature(model, start: int, end: int) -> str:
+    """The shortest rendering of lines [start, end) (a brief one's where the model has them) without the comment
+    lines above it: Lua's ``---`` and JavaScript's ``/** ... */`` first lines of documentation, Rust's ``#[...]``."""
+    head = getattr(model, "head", None) or (lambda s, e: (getattr(model, "brief_tiers", None) or model.tiers)(s, e)[0])
+    marks = tuple(dict.fromkeys(getattr(model, "attached", ()) + (getattr(model, "brief_attached", None) or ())))
+    return _without_comments_above(head(start, end), marks)
 
 
 def _overloaded(lines: Sequence[str], start: int, end: int) -> Optional[str]:

@@ -212,3 +212,19 @@ def test_a_runtime_description_is_read_whole_as_a_declaration_file(tmp_path: Pat
     key = lua_module_file("vim._meta.vimfn", files)
     assert key is not None and files[key].endswith("function vim.fn.expand(expr) end\n")
     assert files[lua_module_file("big", files)] == ""
+
+
+def test_the_names_past_those_shown_come_as_their_signatures(tmp_path: Path) -> None:
+    """``vim.fn.|`` with nothing typed: the member's snippet shows its first names with their documentation's first
+    line, the names past those as their signatures alone, about three times as many in the room left."""
+    files = setup(tmp_path)
+    documented = "".join(f"--- Returns the value of the documented function number {k}, or zero.\n"
+                         f"function vim.fn.f{k}(expr) end\n\n" for k in range(300))
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"vimfn.lua": documented})
+    document = "local x = 1\nlocal y = vim.fn.\n"
+    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 30000, (0, 2),
+                           installed=files, language="lua", cursor_character=17)
+    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/vimfn.lua"))
+    assert "--- Returns the value of the documented function number 10, or zero.\nfunction vim.fn.f10(" in text
+    assert "\nfunction vim.fn.f200(expr) end" in text
+    assert "number 200," not in text
