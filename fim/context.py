@@ -212,7 +212,10 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
     at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
     more_at_cursor: dict[str, list[str]] = {}  # the same, up to MAX_MORE names
-    popular = ProjectUses(files, current_path)  # which of a big module's names the project uses (`fim.popular`)
+    at_line = lines[cursor_line][:utf16_to_index(lines[cursor_line], cursor_character)] \
+        if cursor_character is not None and cursor_line < len(lines) else ""
+    # which of a big module's names the project uses, and those the file's name and the line typed hint at
+    popular = ProjectUses(files, current_path, f"{current_path.rpartition('/')[2].partition('.')[0]} {at_line}")
     refs: tuple = ()
     used: dict[str, int] = {}  # words of the code around the cursor (`_used_words`), where a file is looked up by use
     unresolved: list = []  # the imports no workspace file resolves (C: and those its workspace headers make)
@@ -508,9 +511,9 @@ def _more_names(path: str, text: str, names: Sequence[str], shown: str, promoted
 
 def _member_brief(text: str, language: str, names: Sequence[str], promoted: AbstractSet[str], room: int,
                   bare: bool = False) -> Extract:
-    """`brief` of the names offered for the member being typed (`bare`: their signatures alone), those the project
-    uses (`promoted`, by their last part: `fim.popular`) given the room first, the others in what is left (else all
-    in file order)."""
+    """`brief` of the names offered for the member being typed (`bare`: their signatures alone), those `rank` put
+    first (`promoted`, by their last part: the project's uses and the cursor's cues, `fim.popular`) given the room
+    first, the others in what is left (else all in file order)."""
     first = [n for n in names if last(n) in promoted] if promoted else []
     if not first:
         return brief(text, language, names, room, bare=bare)

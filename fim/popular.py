@@ -7,8 +7,10 @@ after the same qualifier (``SyntaxKind.Identifier``, ``special.gamma``, ``flag.P
 by the files using them as any member, after ``.``, ``::``, ``->``, then as any word), then the rest in the module's
 order. Names used only
 as another member or word are not put first: cobra's ``String``, ``Bool``, ``Set`` (also pflag's functions) took
-the room of pflag's names in module order (fresh member recall 0.859 -> 0.641 at 16K). A list of at most the limit
-is left as it is.
+the room of pflag's names in module order (fresh member recall 0.859 -> 0.641 at 16K). Next come the names that
+words at the cursor name part of (`cued`: ``local wininfo = vim.fn.|`` -> ``getwininfo``, ``const config = ts.|``
+-> ``parseConfigFileTextToJson``, ``ArrayNodeParser.ts`` -> ``ts.ArrayTypeNode``), at most half the room the
+project's uses leave. A list of at most the limit is left as it is.
 
 A file's uses are read once per text (`fim.memo`); the sums over the workspace are kept per workspace and updated
 by the files whose text changed since the last call (compared by identity: the snapshot shares the index's
@@ -22,12 +24,15 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections import Counter, OrderedDict
 from functools import lru_cache
 from itertools import islice
+from math import log
 from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from fim.memo import text_memo
+from fim.similarity import STOPWORDS
 
 Ranker = Callable[[Sequence[str], str, int], list[str]]  # (names in the module's order, qualifier, limit)
 WORKSPACES = 4  # the workspaces whose sums are kept
@@ -35,6 +40,10 @@ SHOWN = 48  # names offered for the member being typed that its own share of the
 MAX_MORE = 256  # names offered at most where the prompt has room for more than SHOWN
 UPDATE_CHARS = 2_000_000  # characters of new or changed texts read per call (a big workspace: over a few calls)
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")  # a camelCase or snake_case identifier's parts
+CUE_CHARS = 4  # the shortest word of the cue looked for in the names
+CUE_STOPWORDS = STOPWORDS | {"local", "then", "elseif", "until", "repeat", "value", "values", "object", "pcall",
+                             "require", "number", "boolean", "index", "init", "main", "utils"}  # say nothing of it
 _MEMBER = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)(?=[ \t]*(?:\??\.|::|->)[ \t]*([A-Za-z_$][\w$]*))")
 
 
@@ -118,17 +127,20 @@ def _sums(texts: Mapping[str, str], current_path: str) -> _Sums:
 
 
 class ProjectUses:
-    """The workspace's uses of names, read on the first `rank` that needs them (a short list needs none)."""
+    """The workspace's uses of names, read on the first `rank` that needs them (a short list needs none), and the
+    words at the cursor (`cue`: the file's name and the cursor line's text before the cursor)."""
 
-    def __init__(self, files: Mapping[str, str], current_path: str) -> None:
+    def __init__(self, files: Mapping[str, str], current_path: str, cue: str = "") -> None:
         self.files = files
         self.current_path = current_path
+        self.cue = cue
         self._sums: Optional[_Sums] = None
-        self.promoted: set[str] = set()  # the names `rank` put first for the project's uses (their last part)
+        self.promoted: set[str] = set()  # the names `rank` put first for the project's uses or the cue (last parts)
 
     def rank(self, names: Sequence[str], qualifier: str = "", limit: int = SHOWN) -> list[str]:
         """At most `limit` of `names` (a module's offered names in its order): all of them in that order where
-        they fit, else those the workspace's other files use first (see the module's docstring)."""
+        they fit, else those the workspace's other files use first, then those the cue's words name part of (at
+        most half the room left: `cued`), then the rest in module order (see the module's docstring)."""
         if len(names) <= limit:
             return list(names)
         if self._sums is None:
@@ -139,16 +151,18 @@ class ProjectUses:
             counts = sums.after.get(qualifier)
             used = [(member, n, sums.members[member], sums.words[member])
                     for member, n in counts.items() if n > 0] if counts else []
-        if not used:
-            return list(names[:limit])
-        positions = _positions(tuple(names))  # the used members looked up, not every name scored
+        names = tuple(names)
+        positions = _positions(names)  # the used members looked up, not every name scored
         hits = sorted((-n, -members, -words, positions[member]) for member, n, members, words in used
                       if member in positions)
-        chosen = {k for *_, k in hits[:limit]}
-        picked = [names[k] for *_, k in hits[:limit]]
-        self.promoted.update(last(n) for n in picked)
-        rest = (n for k, n in enumerate(names) if k not in chosen)
-        return picked + list(islice(rest, limit - len(picked)))
+        chosen = [k for *_, k in hits[:limit]]
+        if self.cue and len(chosen) < limit:
+            taken = set(chosen)
+            chosen += [k for k in cued(names, self.cue) if k not in taken][:(limit - len(chosen)) // 2]
+        self.promoted.update(last(names[k]) for k in chosen)
+        taken = set(chosen)
+        rest = (k for k in range(len(names)) if k not in taken)
+        return [names[k] for k in chosen + list(islice(rest, limit - len(chosen)))]
 
     def files_using(self, word: str) -> int:
         """How many of the workspace's other files use `word` as an identifier (`fim.typedclasses`' ranking of a
@@ -166,6 +180,43 @@ def _positions(names: tuple[str, ...]) -> dict[str, int]:
     for k, name in enumerate(names):
         out.setdefault(last(name), k)
     return out
+
+
+def cued(names: tuple[str, ...], cue: str) -> list[int]:
+    """The positions of `names` whose last parts contain a word of `cue` (an identifier, or a camelCase or
+    snake_case part of one, of 4 characters or more, no keyword: ``wininfo`` of ``local wininfo = vim.fn.`` in
+    ``getwininfo``, ``Array`` of ArrayNodeParser.ts in ``ArrayTypeNode``), best first: a word weighs the more the
+    fewer names hold it (log(n / names holding it)), and one that more than one name in 8 holds is none (``node``
+    among TypeScript's names, ``nvim`` among Neovim's API)."""
+    words = {w for word in _WORD.findall(cue) for w in (word, *_PART.findall(word))
+             if len(w) >= CUE_CHARS and w.lower() not in CUE_STOPWORDS}
+    if not words:
+        return []
+    text, starts = _lowered(names)
+    most = len(names) // 8
+    score: dict[int, float] = {}
+    for word in {w.lower() for w in words}:
+        holding: set[int] = set()
+        at = text.find(word)
+        while at >= 0 and len(holding) <= most:
+            holding.add(bisect_right(starts, at) - 1)
+            at = text.find(word, at + 1)
+        if holding and len(holding) <= most:
+            weight = log(len(names) / len(holding))
+            for k in holding:
+                score[k] = score.get(k, 0.0) + weight
+    return sorted(score, key=lambda k: (-score[k], k))
+
+
+@lru_cache(maxsize=16)  # a module's names asked again at each keystroke
+def _lowered(names: tuple[str, ...]) -> tuple[str, list[int]]:
+    """The names' last parts lowercased, a line each, and where each one starts in that text."""
+    parts = [last(n).lower() for n in names]
+    starts, at = [], 0
+    for part in parts:
+        starts.append(at)
+        at += len(part) + 1
+    return "\n".join(parts), starts
 
 
 def last(name: str) -> str:

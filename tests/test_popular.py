@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fim.context import select_context
 from fim.dependencies import MAX_NAMES
-from fim.popular import ProjectUses, file_uses
+from fim.popular import ProjectUses, cued, file_uses
 from server.dependencies import InstalledFiles
 
 NAMES = [f"gamma{k}" for k in range(200)]
@@ -28,6 +28,27 @@ def test_uses_after_the_same_qualifier_by_files_then_as_members_and_words_come_f
              "b.py": "special.gamma9\nthing.gamma5\ny.gamma70\n", "c.py": "gamma3\nspecial.gamma70\nx.gamma70\n"}
     picked = ProjectUses(files, "cur.py").rank(NAMES, "special", MAX_NAMES)
     assert picked[:5] == ["gamma9", "gamma70", "gamma60", "gamma0", "gamma1"]  # gamma3, gamma5 in module order
+
+
+def test_names_the_words_at_the_cursor_name_part_of_come_after_the_projects_uses() -> None:
+    names = [f"f{k}" for k in range(100)] + ["getwininfo", "win_gettype", "tabpagenr", "getline", "getbufline"]
+    files = {"a.lua": "vim.fn.tabpagenr()\n"}
+    uses = ProjectUses(files, "cur.lua", "folding  local wininfo = vim.fn.")
+    assert uses.rank(names, "fn", 8)[:3] == ["tabpagenr", "getwininfo", "f0"]  # at most half the room left
+    assert uses.promoted == {"tabpagenr", "getwininfo"}  # given the room first, in the module's order
+    assert ProjectUses(files, "cur.lua", "local line = vim.fn.").rank(names, "fn", 8)[1:3] == ["getline", "getbufline"]
+    assert ProjectUses(files, "cur.lua", "local x = vim.fn.").rank(names, "fn", 8)[:2] == ["tabpagenr", "f0"]
+
+
+def test_a_cues_word_weighs_the_more_the_fewer_names_hold_it() -> None:
+    kinds = ["Array", "Tuple", "Union", "Literal", "Mapped", "Optional", "Rest", "Infer", "Intersection"]
+    names = tuple([f"{kind}TypeNode" for kind in kinds] + ["ArrayLiteralExpression", "isArrayTypeNode", "Node"]
+                  + [f"Kind{k}" for k in range(60)])
+    got = [names[k] for k in cued(names, "ArrayNodeParser     public supportsNode(node: ts.")]
+    assert got == ["ArrayTypeNode", "ArrayLiteralExpression", "isArrayTypeNode"]  # not `node`: more than 1 in 8
+    got = [names[k] for k in cued(names, "const arrayLiteral = ts.")]  # literal: in 2 names, array: in 3
+    assert got == ["ArrayLiteralExpression", "LiteralTypeNode", "ArrayTypeNode", "isArrayTypeNode"]
+    assert cued(names, "const x = ts.") == [] and cued(names, "local function return ts.") == []
 
 
 def test_a_list_that_fits_is_left_in_the_modules_order() -> None:
@@ -92,6 +113,16 @@ def test_a_python_chains_used_name_comes_with_nothing_typed(tmp_path: Path) -> N
 def test_more_names_than_shown_come_where_the_prompt_has_room_left(tmp_path: Path) -> None:
     got = selected("app.py", SCIPY_DOCUMENT, {}, scipy_special(tmp_path), "python", budget=60000)
     assert "def gamma47(" in got and "def gamma120(x: float) -> float:" in got  # past the 48 its share shows
+
+
+def test_a_name_the_line_being_typed_hints_at_comes_with_nothing_typed(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    funcs = "".join(f"def gamma{k}(x: float) -> float:\n    return x + {k}\n\n\n" for k in range(200))
+    write(site, {"winmod/__init__.py": funcs + "def get_window_info(x: int) -> dict:\n    return {}\n"})
+    installed = InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
+    document = "import winmod\n\n\ndef f(x):\n    {} = winmod.\n"
+    assert "def get_window_info(" in selected("app.py", document.format("window_info"), {}, installed, "python")
+    assert "def get_window_info(" not in selected("app.py", document.format("value"), {}, installed, "python")
 
 
 def test_a_go_packages_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
