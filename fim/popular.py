@@ -186,14 +186,14 @@ def cued(names: tuple[str, ...], cue: str) -> list[int]:
     """The positions of `names` whose last parts contain a word of `cue` (an identifier, or a camelCase or
     snake_case part of one, of 4 characters or more, no keyword: ``wininfo`` of ``local wininfo = vim.fn.`` in
     ``getwininfo``, ``Array`` of ArrayNodeParser.ts in ``ArrayTypeNode``), best first: a word weighs the more the
-    fewer names hold it (log(n / names holding it)), and one that more than one name in 8 holds is none (``node``
+    fewer names hold it (log(n / names holding it)), and one that more than one name in 16 holds is none (``node``
     among TypeScript's names, ``nvim`` among Neovim's API)."""
     words = {w for word in _WORD.findall(cue) for w in (word, *_PART.findall(word))
              if len(w) >= CUE_CHARS and w.lower() not in CUE_STOPWORDS}
     if not words:
         return []
     text, starts = _lowered(names)
-    most = len(names) // 8
+    most = len(names) // 16
     score: dict[int, float] = {}
     for word in {w.lower() for w in words}:
         holding: set[int] = set()

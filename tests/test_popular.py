@@ -45,7 +45,7 @@ def test_a_cues_word_weighs_the_more_the_fewer_names_hold_it() -> None:
     names = tuple([f"{kind}TypeNode" for kind in kinds] + ["ArrayLiteralExpression", "isArrayTypeNode", "Node"]
                   + [f"Kind{k}" for k in range(60)])
     got = [names[k] for k in cued(names, "ArrayNodeParser     public supportsNode(node: ts.")]
-    assert got == ["ArrayTypeNode", "ArrayLiteralExpression", "isArrayTypeNode"]  # not `node`: more than 1 in 8
+    assert got == ["ArrayTypeNode", "ArrayLiteralExpression", "isArrayTypeNode"]  # not `node`: more than 1 in 16
     got = [names[k] for k in cued(names, "const arrayLiteral = ts.")]  # literal: in 2 names, array: in 3
     assert got == ["ArrayLiteralExpression", "LiteralTypeNode", "ArrayTypeNode", "isArrayTypeNode"]
     assert cued(names, "const x = ts.") == [] and cued(names, "local function return ts.") == []
