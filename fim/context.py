@@ -105,6 +105,7 @@ MAX_IMPORT_FILES = 16
 MAX_SIBLING_FILES = 12  # files of the same package (Go, Java) sent without an import
 MAX_OUTLINE_FILES = 48  # files past those caps sent as their signatures only, in the room left
 MEMBER_RANK = 1000.0  # installed files: those offering the member's names for the names used, the member's, the rest
+CUE_LINE_CHARS = 200  # of the line before the cursor whose words hint at the member's names (`fim.popular`)
 MEMBER_REST_CHARS = 200  # the least room worth a member's other names after those the project uses
 MAX_DEPENDENCY_FILES = 8  # installed packages' files, those defining the names used near the cursor first
 DEPENDENCY_CHARS = 2000  # the most one installed file's definitions take, ...
@@ -212,8 +213,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
     dependencies: dict[str, tuple[int, list[str]]] = {}  # installed file -> (import line, names used)
     at_cursor: dict[str, list[str]] = {}  # installed file -> the names it offers for the member being typed
     more_at_cursor: dict[str, list[str]] = {}  # the same, up to MAX_MORE names
-    at_line = lines[cursor_line][:utf16_to_index(lines[cursor_line], cursor_character)] \
-        if cursor_character is not None and cursor_line < len(lines) else ""
+    column = utf16_to_index(lines[cursor_line], cursor_character) \
+        if cursor_character is not None and cursor_line < len(lines) else None
+    at_line = lines[cursor_line][max(0, column - CUE_LINE_CHARS):column] if column is not None else ""
     # which of a big module's names the project uses, and those the file's name and the line typed hint at
     popular = ProjectUses(files, current_path, f"{current_path.rpartition('/')[2].partition('.')[0]} {at_line}")
     refs: tuple = ()
@@ -295,8 +297,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
                 for path, found in installed_definitions(ref, current_path, current_text, installed).items():
                     line, held = dependencies.setdefault(path, (ref.line, []))
                     held.extend(n for n in found if n not in held)
-        if installed is not None and cursor_character is not None and cursor_line < len(lines):
-            column = utf16_to_index(lines[cursor_line], cursor_character)
+        if installed is not None and column is not None:
             at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,
                                            installed, popular.rank)[1]
             more_at_cursor = member_definitions(current_text, lines, cursor_line, column, language_id, current_path,

@@ -42,8 +42,9 @@ UPDATE_CHARS = 2_000_000  # characters of new or changed texts read per call (a 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")  # a camelCase or snake_case identifier's parts
 CUE_CHARS = 4  # the shortest word of the cue looked for in the names
+# (lowercased) they say nothing of the name being typed: keywords, and files' names like index.ts, __init__.py
 CUE_STOPWORDS = STOPWORDS | {"local", "then", "elseif", "until", "repeat", "value", "values", "object", "pcall",
-                             "require", "number", "boolean", "index", "init", "main", "utils"}  # say nothing of it
+                             "require", "number", "boolean", "index", "init", "main", "utils", "test", "tests", "spec"}
 _MEMBER = re.compile(r"(?<![\w$])([A-Za-z_$][\w$]*)(?=[ \t]*(?:\??\.|::|->)[ \t]*([A-Za-z_$][\w$]*))")
 
 
@@ -151,6 +152,8 @@ class ProjectUses:
             counts = sums.after.get(qualifier)
             used = [(member, n, sums.members[member], sums.words[member])
                     for member, n in counts.items() if n > 0] if counts else []
+        if not used and not self.cue:
+            return list(names[:limit])
         names = tuple(names)
         positions = _positions(names)  # the used members looked up, not every name scored
         hits = sorted((-n, -members, -words, positions[member]) for member, n, members, words in used
@@ -182,16 +185,17 @@ def _positions(names: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def cued(names: tuple[str, ...], cue: str) -> list[int]:
+@lru_cache(maxsize=16)  # asked twice a request (`SHOWN` names, then `MAX_MORE`)
+def cued(names: tuple[str, ...], cue: str) -> tuple[int, ...]:
     """The positions of `names` whose last parts contain a word of `cue` (an identifier, or a camelCase or
     snake_case part of one, of 4 characters or more, no keyword: ``wininfo`` of ``local wininfo = vim.fn.`` in
     ``getwininfo``, ``Array`` of ArrayNodeParser.ts in ``ArrayTypeNode``), best first: a word weighs the more the
     fewer names hold it (log(n / names holding it)), and one that more than one name in 16 holds is none (``node``
-    among TypeScript's names, ``nvim`` among Neovim's API)."""
-    words = {w for word in _WORD.findall(cue) for w in (word, *_PART.findall(word))
+    among TypeScript's names, ``nvim`` among Neovim's API). One position for each last part."""
+    words = {w for word in _WORD.findall(cue) for w in (word.strip("_$"), *_PART.findall(word))
              if len(w) >= CUE_CHARS and w.lower() not in CUE_STOPWORDS}
     if not words:
-        return []
+        return ()
     text, starts = _lowered(names)
     most = len(names) // 16
     score: dict[int, float] = {}
@@ -205,18 +209,24 @@ def cued(names: tuple[str, ...], cue: str) -> list[int]:
             weight = log(len(names) / len(holding))
             for k in holding:
                 score[k] = score.get(k, 0.0) + weight
-    return sorted(score, key=lambda k: (-score[k], k))
+    seen: set[str] = set()
+    out = []
+    for k in sorted(score, key=lambda k: (-score[k], k)):
+        if last(names[k]) not in seen:
+            seen.add(last(names[k]))
+            out.append(k)
+    return tuple(out)
 
 
 @lru_cache(maxsize=16)  # a module's names asked again at each keystroke
-def _lowered(names: tuple[str, ...]) -> tuple[str, list[int]]:
+def _lowered(names: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
     """The names' last parts lowercased, a line each, and where each one starts in that text."""
     parts = [last(n).lower() for n in names]
     starts, at = [], 0
     for part in parts:
         starts.append(at)
         at += len(part) + 1
-    return "\n".join(parts), starts
+    return "\n".join(parts), tuple(starts)
 
 
 def last(name: str) -> str:

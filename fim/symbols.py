@@ -140,7 +140,7 @@ def brief(text: str, language: str, names: Iterable[str], max_chars: int, others
 
 @lru_cache(maxsize=128)  # a bundle's .d.ts has hundreds of definitions to render: once per set of names
 def _brief_with_others(text: str, language: str, names: tuple[str, ...], max_chars: int) -> Extract:
-    cut = _brief(text, language, names, max_chars)
+    cut = _brief(text, language, names, max_chars, False)
     return _public_others(text, language, cut, max_chars) if cut.found else cut
 
 
@@ -209,7 +209,8 @@ def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int, bar
     later = [k > 0 and overloaded[k] is not None and overloaded[k] == overloaded[k - 1] for k in range(len(blocks))]
     if bare:
         firsts = [block for block, again in zip(blocks, later) if not again]
-        return _fit(model, firsts, max_chars, lambda s, e: (_signature(model, s, e),))
+        signatures = {(s, e): (_signature(model, s, e),) for s, e in firsts}
+        return _fit(model, firsts, max_chars, lambda s, e: signatures[(s, e)])
     chosen: dict[tuple[int, int], str] = {}
     size = 0
     for second in (False, True):
@@ -230,6 +231,7 @@ def _brief(text: str, language: str, names: tuple[str, ...], max_chars: int, bar
 
 
 _OVERLOAD = ("@overload", "@typing.overload", "@t.overload")
+_COMMENT_STARTS = ("//", "/*", "*")  # a line of a C-like comment (no line of code begins so)
 _DEF_NAME = re.compile(r"\s*(?:async\s+)?def\s+(\w+)")
 
 
@@ -237,7 +239,8 @@ def _signature(model, start: int, end: int) -> str:
     """The shortest rendering of lines [start, end) (a brief one's where the model has them) without the comment
     lines above it: Lua's ``---`` and JavaScript's ``/** ... */`` first lines of documentation, Rust's ``#[...]``."""
     head = getattr(model, "head", None) or (lambda s, e: (getattr(model, "brief_tiers", None) or model.tiers)(s, e)[0])
-    marks = tuple(dict.fromkeys(getattr(model, "attached", ()) + (getattr(model, "brief_attached", None) or ())))
+    marks = tuple(dict.fromkeys(getattr(model, "attached", ()) + (getattr(model, "brief_attached", None) or ())
+                                + _COMMENT_STARTS))
     return _without_comments_above(head(start, end), marks)
 
 

@@ -1122,3 +1122,17 @@ def test_python_brief_gives_each_name_its_first_overload_before_any_second() -> 
     assert got.text.split("\n\n")[:2] == [first, "@overload\ndef inv(a: Array1, b: int = ...) -> Result1: ..."]
     assert got.text.endswith(norm) and "Array2" not in got.text  # file order; the room held one more overload
     assert brief(text, "python", ["inv", "norm"], 10_000).text.count("@overload") == 6  # all where they fit
+
+
+def test_a_bare_brief_gives_each_names_signature_alone() -> None:
+    """The member's names past those its snippet shows (`fim.context`'s MORE_NAMES): no documentation above them,
+    a Python name's first overload only."""
+    ts = ("/**\n * Returns foo.\n * @param x the input\n */\nexport declare function foo(x: number): string;\n\n"
+          "/** Returns bar. */\nexport declare function bar(): void;\n")
+    assert brief(ts, "typescript", ["foo", "bar"], 1000).text.startswith("/**")
+    assert brief(ts, "typescript", ["foo", "bar"], 1000, bare=True).text == (
+        "export declare function foo(x: number): string;\n\nexport declare function bar(): void;")
+    lua = "--- Gets the window's info.\n--- @param winid integer\nfunction vim.fn.getwininfo(winid) end\n"
+    assert brief(lua, "lua", ["getwininfo"], 1000, bare=True).text == "function vim.fn.getwininfo(winid) end"
+    overloads = "".join(f"@overload\ndef inv(a: Array{k}) -> Result{k}: ...\n" for k in range(3))
+    assert brief(overloads, "python", ["inv"], 1000, bare=True).text == "@overload\ndef inv(a: Array0) -> Result0: ..."

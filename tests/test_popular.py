@@ -38,6 +38,9 @@ def test_names_the_words_at_the_cursor_name_part_of_come_after_the_projects_uses
     assert uses.promoted == {"tabpagenr", "getwininfo"}  # given the room first, in the module's order
     assert ProjectUses(files, "cur.lua", "local line = vim.fn.").rank(names, "fn", 8)[1:3] == ["getline", "getbufline"]
     assert ProjectUses(files, "cur.lua", "local x = vim.fn.").rank(names, "fn", 8)[:2] == ["tabpagenr", "f0"]
+    windows = [f"f{k}" for k in range(100)] + [f"window{k}" for k in range(5)]
+    assert ProjectUses({}, "cur.lua", "local window = x.").rank(windows, "x", 8) == [
+        "window0", "window1", "window2", "window3", "f0", "f1", "f2", "f3"]  # 4 of the 5 cued: half the room
 
 
 def test_a_cues_word_weighs_the_more_the_fewer_names_hold_it() -> None:
@@ -48,7 +51,7 @@ def test_a_cues_word_weighs_the_more_the_fewer_names_hold_it() -> None:
     assert got == ["ArrayTypeNode", "ArrayLiteralExpression", "isArrayTypeNode"]  # not `node`: more than 1 in 16
     got = [names[k] for k in cued(names, "const arrayLiteral = ts.")]  # literal: in 2 names, array: in 3
     assert got == ["ArrayLiteralExpression", "LiteralTypeNode", "ArrayTypeNode", "isArrayTypeNode"]
-    assert cued(names, "const x = ts.") == [] and cued(names, "local function return ts.") == []
+    assert cued(names, "const x = ts.") == () and cued(names, "local function return ts.") == ()
 
 
 def test_a_list_that_fits_is_left_in_the_modules_order() -> None:
