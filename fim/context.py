@@ -85,7 +85,7 @@ from fim.similarity import (
     split_lines,
     word_set,
 )
-from fim.symbols import Extract, brief, defined_names, defines, extract
+from fim.symbols import Extract, brief, defined_names, defines, deprecated_names, extract
 
 CHARS_PER_TOKEN = 3.5
 
@@ -514,14 +514,21 @@ def _member_brief(text: str, language: str, names: Sequence[str], promoted: Abst
                   bare: bool = False) -> Extract:
     """`brief` of the names offered for the member being typed (`bare`: their signatures alone), those `rank` put
     first (`promoted`, by their last part: the project's uses and the cursor's cues, `fim.popular`) given the room
-    first, the others in what is left (else all in file order)."""
+    first, the others in what is left (else all in file order), those marked deprecated last
+    (`fim.symbols.deprecated_names`: Neovim's ``nvim_buf_get_option``, ``vim.fn.termopen``)."""
+    stale = deprecated_names(text, language)  # by the whole name: ``ts.Node`` is not an enum's member ``Node``
     first = [n for n in names if last(n) in promoted] if promoted else []
-    if not first:
-        return brief(text, language, names, room, bare=bare)
-    head = brief(text, language, first, room, bare=bare)
-    rest = [n for n in names if n not in first]
-    left = room - len(head.text) - 1
-    return _both(head, brief(text, language, rest, left, bare=bare)) if rest and left >= MEMBER_REST_CHARS else head
+    others = [n for n in names if not promoted or last(n) not in promoted]
+    groups = [g for g in (first, [n for n in others if n not in stale], [n for n in others if n in stale]) if g]
+    if not groups:
+        return Extract("", (), False)
+    out = brief(text, language, groups[0], room, bare=bare)
+    for group in groups[1:]:
+        left = room - len(out.text) - 1
+        if left < MEMBER_REST_CHARS:
+            break
+        out = _both(out, brief(text, language, group, left, bare=bare))
+    return out
 
 
 def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], files: Mapping[str, str],

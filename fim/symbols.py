@@ -24,7 +24,7 @@ from typing import Iterable, Optional, Sequence
 
 from fim import languages
 from fim.memo import text_memo
-from fim.similarity import split_lines
+from fim.similarity import STOPWORDS, split_lines
 
 
 @dataclass(frozen=True)
@@ -360,6 +360,32 @@ def _without_comments_above(text: str, marks: tuple[str, ...]) -> str:
     while k < len(lines) - 1 and lines[k].strip().startswith(marks):
         k += 1
     return "\n".join(lines[k:])
+
+
+_DEPRECATED = re.compile(r"@(?:\w+\.)*[Dd]eprecated\b|\bDeprecated:|#\[deprecated\b")
+_ABOVE = ("//", "/*", "*", "--", "#", "@")  # the comment, attribute and decorator lines above a definition
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_NAMED = re.compile(r"([A-Za-z_$][\w$]*)[ \t]*(?:<[^>\n]*>)?[ \t]*(?:\(|\??:|=(?!=))")  # ``f(``, ``x?:``, ``X =``
+
+
+@text_memo  # asked at each keystroke of a member being typed, of the file offering its names
+def deprecated_names(text: str, language: str) -> frozenset:
+    """The names `text` defines under a comment, attribute or decorator line that marks them deprecated (``---
+    @deprecated``, ``/** @deprecated ... */``, Go's ``// Deprecated:``, Rust's ``#[deprecated]``, ``@Deprecated``,
+    Python's ``@deprecated(...)``): on the first line of code below, the first word (no keyword) before ``(``,
+    ``:`` or ``=``, else its last word before any ``{`` (``class Foo {``)."""
+    if not _DEPRECATED.search(text):
+        return frozenset()
+    lines = split_lines(_normalize(text))
+    out = set()
+    for k, line in enumerate(lines):
+        if not _DEPRECATED.search(line) or not line.lstrip().startswith(_ABOVE):
+            continue
+        code = next((row for row in lines[k + 1:k + 40] if row.strip() and not row.lstrip().startswith(_ABOVE)), "")
+        named = [m.group(1) for m in _NAMED.finditer(code) if m.group(1) not in STOPWORDS]
+        words = named or [w for w in _IDENTIFIER.findall(code.partition("{")[0]) if w not in STOPWORDS][-1:]
+        out.update(words[:1])
+    return frozenset(out)
 
 
 def _truncate(text: str, max_chars: int) -> str:

@@ -1136,3 +1136,23 @@ def test_a_bare_brief_gives_each_names_signature_alone() -> None:
     assert brief(lua, "lua", ["getwininfo"], 1000, bare=True).text == "function vim.fn.getwininfo(winid) end"
     overloads = "".join(f"@overload\ndef inv(a: Array{k}) -> Result{k}: ...\n" for k in range(3))
     assert brief(overloads, "python", ["inv"], 1000, bare=True).text == "@overload\ndef inv(a: Array0) -> Result0: ..."
+
+
+def test_the_names_marked_deprecated_above_their_definitions() -> None:
+    from fim.symbols import deprecated_names
+
+    lua = "--- @deprecated\n--- @param buf integer\nfunction vim.api.nvim_buf_get_option(buf, name) end\n" \
+          "--- Sets it.\nfunction vim.api.nvim_set_option_value(name, value, opts) end\n"
+    assert deprecated_names(lua, "lua") == {"nvim_buf_get_option"}
+    go = "package p\n\n// Deprecated: use New.\nfunc (c *Cmd) Old(a int) error {\n\treturn nil\n}\n\nfunc New() {}\n"
+    assert deprecated_names(go, "go") == {"Old"}
+    ts = "export declare namespace ts {\n    /**\n     * Old.\n     * @deprecated Use bar.\n     */\n" \
+         "    function foo(x: number): string;\n    /** @deprecated */\n    type Alias = string;\n" \
+         "    enum K {\n        /** @deprecated */\n        Node = 1,\n        Ok = 2,\n    }\n}\n"
+    assert deprecated_names(ts, "typescript") == {"foo", "Alias", "Node"}
+    java = "class A {\n    @Deprecated\n    public static String oldName(int x) { return null; }\n}\n" \
+           "@Deprecated\npublic class Legacy {\n}\n"
+    assert deprecated_names(java, "java") == {"oldName", "Legacy"}
+    py = "import warnings\n\n@warnings.deprecated('use g')\ndef f(x):\n    return x\n\n# not deprecated: g\ndef g(x):\n" \
+         "    return x\n"
+    assert deprecated_names(py, "python") == {"f"}

@@ -228,3 +228,17 @@ def test_the_names_past_those_shown_come_as_their_signatures(tmp_path: Path) -> 
     assert "--- Returns the value of the documented function number 10, or zero.\nfunction vim.fn.f10(" in text
     assert "\nfunction vim.fn.f200(expr) end" in text
     assert "number 200," not in text
+
+
+def test_the_names_marked_deprecated_come_last(tmp_path: Path) -> None:
+    """``vim.fn.|``: ``buffer_exists`` (``--- @deprecated``) after the other names the room holds, not first by the
+    file's order."""
+    files = setup(tmp_path)
+    names = "".join(f"--- Function {k}.\nfunction vim.fn.f{k:03}(expr) end\n\n" for k in range(120))
+    stale = "--- @deprecated\nfunction vim.fn.buffer_exists(...) end\n\n"
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"vimfn.lua": stale + names})
+    document = "local x = 1\nlocal y = vim.fn.\n"
+    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
+                           installed=files, language="lua", cursor_character=17)
+    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/vimfn.lua"))
+    assert "function vim.fn.f000(expr) end" in text and "buffer_exists" not in text
