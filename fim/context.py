@@ -517,8 +517,8 @@ def _member_brief(text: str, language: str, names: Sequence[str], promoted: Abst
     first, the others in what is left (else all in file order), those marked deprecated last
     (`fim.symbols.deprecated_names`: Neovim's ``nvim_buf_get_option``, ``vim.fn.termopen``)."""
     stale = deprecated_names(text, language)  # by the whole name: ``ts.Node`` is not an enum's member ``Node``
-    first = [n for n in names if last(n) in promoted] if promoted else []
-    others = [n for n in names if not promoted or last(n) not in promoted]
+    first = [n for n in names if last(n) in promoted]
+    others = [n for n in names if last(n) not in promoted]
     groups = [g for g in (first, [n for n in others if n not in stale], [n for n in others if n in stale]) if g]
     if not groups:
         return Extract("", (), False)

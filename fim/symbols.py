@@ -363,7 +363,7 @@ def _without_comments_above(text: str, marks: tuple[str, ...]) -> str:
 
 
 _DEPRECATED = re.compile(r"@(?:\w+\.)*[Dd]eprecated\b|\bDeprecated:|#\[deprecated\b")
-_ABOVE = ("//", "/*", "*", "--", "#", "@")  # the comment, attribute and decorator lines above a definition
+_ABOVE = _COMMENT_STARTS + ("--", "#", "@")  # the comment, attribute and decorator lines above a definition
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _NAMED = re.compile(r"([A-Za-z_$][\w$]*)[ \t]*(?:<[^>\n]*>)?[ \t]*(?:\(|\??:|=(?!=))")  # ``f(``, ``x?:``, ``X =``
 
