@@ -1796,7 +1796,8 @@ def cpp_namespace_tasks(name: str, project, folders: Sequence[Path], limit: int,
 
 
 TYPED = 2  # characters of the fresh member typed in its second variant
-_IMPORT_LINE = re.compile(r"\s*(?:import|from|use|require|export)\b")
+# a line of an import (a JavaScript list's closing ``} from "./constants";`` too: without it the statement runs on)
+_IMPORT_LINE = re.compile(r"\s*(?:import|from|use|require|export|\}\s*from)\b")
 
 
 def fresh_member_tasks(tasks: Sequence, typed: int = 0) -> list:

@@ -114,3 +114,22 @@ def test_the_benchmarks_instance_tasks_are_the_members_used_on_typed_objects(tmp
     assert [(t.line, t.column, t.name, t.definition.line, t.definition.module) for t in tasks] == [
         (3, len("    const n = node."), "members", 10, "ts.InterfaceDeclaration")]
     assert [t.text.split("\n")[t.line] for t in fresh_member_tasks(tasks, 2)] == ["    const n = node.me"]
+
+
+def test_the_benchmarks_fresh_member_keeps_a_javascript_import_whole(tmp_path: Path) -> None:
+    """A fresh member's variant leaves out the other lines using its name, but not an import list's closing line
+    (``} from "./members";``: the statement would run on into the next import): no such variant."""
+    from benchmarks.dependency_context import fresh_member_tasks
+    from benchmarks.repo_context import index_workspace
+    from benchmarks.tsobjects import instance_member_tasks
+
+    installed(tmp_path)
+    (tmp_path / "src").mkdir()
+    source = ('import {\n    Local,\n} from "./members";\nimport ts from "typescript";\n\n'
+              "export function visit(node: ts.InterfaceDeclaration): number {\n"
+              "    const n = node.members.length;\n    return n;\n}\n")
+    (tmp_path / "src" / "visit.ts").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(tmp_path)
+    tasks = instance_member_tasks("demo", project, tmp_path, "typescript")
+    assert [(t.line, t.name) for t in tasks] == [(6, "members")]
+    assert fresh_member_tasks(tasks) == []
