@@ -10,7 +10,9 @@ as another member or word are not put first: cobra's ``String``, ``Bool``, ``Set
 the room of pflag's names in module order (fresh member recall 0.859 -> 0.641 at 16K). Next come the names that
 words at the cursor name part of (`cued`: ``local wininfo = vim.fn.|`` -> ``getwininfo``, ``const config = ts.|``
 -> ``parseConfigFileTextToJson``, ``ArrayNodeParser.ts`` -> ``ts.ArrayTypeNode``), at most half the room the
-project's uses leave. A list of at most the limit is left as it is.
+project's uses leave. A list of at most the limit comes whole, in that order too: the files defining the
+first names come first (`fim.context` shows the member's names of MAX_DEPENDENCY_FILES files: httpcore's
+``ConnectionPool`` was in its 14th).
 
 A file's uses are read once per text (`fim.memo`); the sums over the workspace are kept per workspace and updated
 by the files whose text changed since the last call (compared by identity: the snapshot shares the index's
@@ -139,10 +141,11 @@ class ProjectUses:
         self.promoted: set[str] = set()  # the names `rank` put first for the project's uses or the cue (last parts)
 
     def rank(self, names: Sequence[str], qualifier: str = "", limit: int = SHOWN) -> list[str]:
-        """At most `limit` of `names` (a module's offered names in its order): all of them in that order where
-        they fit, else those the workspace's other files use first, then those the cue's words name part of (at
-        most half the room left: `cued`), then the rest in module order (see the module's docstring)."""
-        if len(names) <= limit:
+        """At most `limit` of `names` (a module's offered names in its order): those the workspace's other files
+        use first, then those the cue's words name part of (at most half the room left: `cued`), then the rest in
+        module order (see the module's docstring); all of them where they fit, in that order too (the files
+        defining the first come first: `fim.context` shows the member's names of MAX_DEPENDENCY_FILES files)."""
+        if len(names) <= 1:
             return list(names)
         if self._sums is None:
             loaded = getattr(self.files, "loaded", None)
@@ -162,7 +165,8 @@ class ProjectUses:
         if self.cue and len(chosen) < limit:
             taken = set(chosen)
             chosen += [k for k in cued(names, self.cue) if k not in taken][:(limit - len(chosen)) // 2]
-        self.promoted.update(last(names[k]) for k in chosen)
+        if len(names) > limit:  # (all shown: none needs the room first)
+            self.promoted.update(last(names[k]) for k in chosen)
         taken = set(chosen)
         rest = (k for k in range(len(names)) if k not in taken)
         return [names[k] for k in chosen + list(islice(rest, limit - len(chosen)))]

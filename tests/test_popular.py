@@ -54,9 +54,11 @@ def test_a_cues_word_weighs_the_more_the_fewer_names_hold_it() -> None:
     assert cued(names, "const x = ts.") == () and cued(names, "local function return ts.") == ()
 
 
-def test_a_list_that_fits_is_left_in_the_modules_order() -> None:
+def test_a_list_that_fits_comes_whole_the_used_names_first() -> None:
     files = {"a.py": "special.gamma40\n"}
-    assert ProjectUses(files, "cur.py").rank(NAMES[:MAX_NAMES], "special", MAX_NAMES) == NAMES[:MAX_NAMES]
+    picked = ProjectUses(files, "cur.py").rank(NAMES[:MAX_NAMES], "special", MAX_NAMES)
+    assert picked == ["gamma40"] + [n for n in NAMES[:MAX_NAMES] if n != "gamma40"]
+    assert ProjectUses({}, "cur.py").rank(NAMES[:MAX_NAMES], "special", MAX_NAMES) == NAMES[:MAX_NAMES]
 
 
 def test_an_edited_file_changes_the_counts_and_a_removed_one_no_longer_counts() -> None:
@@ -126,6 +128,21 @@ def test_a_name_the_line_being_typed_hints_at_comes_with_nothing_typed(tmp_path:
     document = "import winmod\n\n\ndef f(x):\n    {} = winmod.\n"
     assert "def get_window_info(" in selected("app.py", document.format("window_info"), {}, installed, "python")
     assert "def get_window_info(" not in selected("app.py", document.format("value"), {}, installed, "python")
+
+
+def test_the_files_of_the_names_put_first_come_first_past_the_files_shown(tmp_path: Path) -> None:
+    """A package re-exporting a class from each of 20 modules (httpcore's ``__init__``): the member's names come
+    from MAX_DEPENDENCY_FILES files, those defining the names the project uses or the cursor's words hint at."""
+    site = tmp_path / "site-packages"
+    modules = [f"Thing{k}" for k in range(19)] + ["ConnectionPool"]
+    write(site, {"core/__init__.py": "".join(f"from ._m{k} import {name}\n" for k, name in enumerate(modules)),
+                 **{f"core/_m{k}.py": f"class {name}:\n    size: int = {k}\n" for k, name in enumerate(modules)}})
+    installed = InstalledFiles(site, lambda rel: tmp_path / "ws" / rel, 1 << 20)
+    document = "import core\n\n\nclass T:\n    def __init__(self):\n        self.{} = core.\n"
+    assert "class ConnectionPool" in selected("app.py", document.format("_pool"), {}, installed, "python")
+    assert "class ConnectionPool" not in selected("app.py", document.format("x"), {}, installed, "python")
+    other = {"b.py": "import core\n\nc = core.ConnectionPool()\n"}
+    assert "class ConnectionPool" in selected("app.py", document.format("x"), other, installed, "python")
 
 
 def test_a_go_packages_used_name_comes_with_nothing_typed(tmp_path: Path) -> None:
