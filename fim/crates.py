@@ -37,7 +37,7 @@ from typing import Iterator, Mapping, Optional
 
 from fim.languages.base import ImportRef, nearest_file, uses
 from fim.languages.rust import _use_paths
-from fim.symbols import defines
+from fim.symbols import defined_names, defines
 
 CARGO_REGISTRY = "cargo-registry/"
 CARGO_GIT = "cargo-git/"  # ``$CARGO_HOME/git/checkouts``: ``<repo>-<16 hex>/<short rev>/``
@@ -48,7 +48,7 @@ MAX_NAMES = 48
 MAX_PATHS = 64  # paths used without a ``use`` (``serde_json::to_string``) looked up per document
 NOT_CRATES = frozenset({"crate", "self", "super", "Self", "std", "core", "alloc", "proc_macro", "test"})
 _PUB_USE = re.compile(r"\bpub(?:[ \t]*\([^)]*\))?[ \t\n]+use[ \t\n]+([^;]+);")
-_PUBLIC_ITEM = re.compile(r"(?m)^[ \t]*pub[ \t]+(?:(?:const|unsafe|async|extern(?:[ \t]+\"C\")?)[ \t]+)*"
+_PUBLIC_ITEM = re.compile(r"(?m)^([ \t]*)pub[ \t]+(?:(?:const|unsafe|async|extern(?:[ \t]+\"C\")?)[ \t]+)*"
                           r"(?:fn|struct|enum|trait|type|const|static|union|mod)[ \t]+([A-Za-z_]\w*)")
 _IDENT_WORD = re.compile(r"[A-Za-z_]\w*")
 _QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
@@ -110,8 +110,12 @@ def crate_names(ref: ImportRef, current_path: str, installed: Mapping[str, str])
 
 @lru_cache(maxsize=64)
 def _public_names(text: str) -> tuple[str, ...]:
-    """The ``pub`` items, ``pub use`` names and ``pub mod`` children of a Rust file, in the order they first occur."""
-    public = set(_PUBLIC_ITEM.findall(text)) | {n for _, names, _ in _pub_uses(text) for n in names if n != "self"}
+    """The ``pub`` items, ``pub use`` names and ``pub mod`` children of a Rust file, in the order they first occur;
+    an indented item only where the file defines it (`fim.symbols.defined_names`: in a ``cfg_rt! { }``), not an
+    ``impl``'s or ``trait``'s ``pub fn`` (``hir::new``, ``hir::span``: 41 of regex-syntax's ``hir::`` 68 names)."""
+    top = defined_names(text, "rust")
+    public = {name for indent, name in _PUBLIC_ITEM.findall(text) if not indent or name in top}
+    public |= {n for _, names, _ in _pub_uses(text) for n in names if n != "self"}
     return tuple(n for n in dict.fromkeys(_IDENT_WORD.findall(text)) if n in public)
 
 

@@ -115,6 +115,17 @@ def test_a_crates_member_typed_without_a_use_brings_its_public_names(tmp_path: P
                    "pub fn to_vec<T: ?Sized>(value: &T) -> Result<Vec<u8>> {\n    todo!()\n}"}
 
 
+def test_a_rust_modules_names_are_its_items_not_its_types_methods() -> None:
+    from fim.crates import _public_names
+
+    text = ("pub mod literal;\npub use self::visitor::{visit, Visitor};\n\npub struct Hir {\n    kind: HirKind,\n}\n\n"
+            "impl Hir {\n    pub fn kind(&self) -> &HirKind {\n        &self.kind\n    }\n\n    pub const MAX: u32 = 1;\n}\n\n"
+            "pub trait Visit {\n    fn start(&self);\n}\n\ncfg_rt! {\n    pub mod runtime;\n    pub fn spawn() {}\n}\n\n"
+            "pub enum HirKind {\n    Empty,\n}\n")
+    # not ``kind`` nor ``MAX`` (``Hir::kind``, no ``hir::kind``); a macro's items are the module's
+    assert _public_names(text) == ("literal", "visit", "Visitor", "Hir", "HirKind", "Visit", "runtime", "spawn")
+
+
 def test_a_module_a_use_brings_is_the_one_qualified(tmp_path: Path, monkeypatch) -> None:
     from tests.test_dependencies import REGISTRY, cargo
 
