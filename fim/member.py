@@ -23,7 +23,8 @@ In JavaScript and TypeScript a name imported from a package whose declarations m
 (`fim.namespaces`), an object whose declared type is one (``node.mem|`` after ``node: ts.InterfaceDeclaration``,
 ``new QueryClient()``) that type's instance members (`fim.tsinstances`); a name the package re-exports as a whole
 module (``DomUtils.getT|``, ``hp.DomUtils.getT|``: htmlparser2's ``export * as DomUtils from "domutils"``) that
-module's names (`fim.dependencies.reexported_module`).
+module's names (`fim.dependencies.reexported_module`); in TypeScript, those that may stand at the cursor first
+(``let options: http2.|``: its interfaces; ``http2.|`` in an expression: its functions; `fim.namespaces.by_position`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from fim.popular import SHOWN, Ranker
 from fim.pychains import chain_member_definitions
 from fim.pyreceivers import receiver_member_definitions
 from fim.tsinstances import instance_member_definitions
-from fim.namespaces import CHAIN, local_names, namespace_member_definitions
+from fim.namespaces import (CHAIN, by_position, declared_kinds, local_names, namespace_member_definitions,
+                            wants_types)
 
 PROBE = "DeepfimMemberProbe"  # a name no installed package defines, valid in every language (Go: exported)
 # ``alias.`` or ``alias::`` then the part of the member typed, at the end of the text before the cursor
@@ -114,7 +116,14 @@ def member_definitions(document: str, lines: Sequence[str], cursor_line: int, co
     names = [n for n in offered if n.rpartition("::")[2].startswith(typed)] or offered
     if not names:
         return typed, {}
-    names = rank(names, qualifier, limit) if rank is not None else names[:limit]
+    if entry is not None and entry.family == "javascript":  # ``let options: http2.|``: its interfaces first
+        module = node_entry(ref.module, current_path, installed)
+        kinds = declared_kinds(installed[module]) if module is not None and module in installed else {}
+        qualified = lines[cursor_line][:start].rstrip(".")  # ``let options: http2``
+        types = wants_types(language, qualified[:len(qualified) - len(qualifier)])
+        names = by_position(names, kinds, types, rank, qualifier, limit)
+    else:
+        names = rank(names, qualifier, limit) if rank is not None else names[:limit]
     return typed, installed_definitions(replace(ref, names=tuple(names)), current_path, document, installed,
                                         limit)
 

@@ -13,18 +13,22 @@ once per text (rows and names, not the tree), those of ``declare module "vscode"
 `namespace_member_definitions` maps the chain being typed at the cursor to the members starting with the typed part,
 `chained_uses` the chains a document uses (``window.showInformationMessage(``) to their declarations, as dotted names
 (``window.showInformationMessage``, ``ts.NodeFactory.createIdentifier``) that the JavaScript model's `find` cuts: each
-member's own lines under the heads of the declarations enclosing it (`member_spans`), not the whole namespace. Pure."""
+member's own lines under the heads of the declarations enclosing it (`member_spans`), not the whole namespace.
+Where the cursor is in a type (``node: ts.|``, ``x as ts.|``, ``type A = http2.|``: `type_position`) the members that
+may name one come first (interfaces, type aliases, classes, enums, namespaces), in an expression (``if (ts.|``)
+those that name a value (`by_position`): ts-json-schema-generator's fresh ``ts.`` members, 240 uses, recall at 8K
+0.746 -> 0.767. Pure."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping, Optional, Sequence
+from typing import AbstractSet, Callable, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.languages.treesitter import parse
-from fim.popular import SHOWN
+from fim.popular import SHOWN, Ranker
 
 MAX_MEMBERS = 48  # names of one installed file that a document's chains bring
 MAX_CHAINS = 48  # chains of one import that a document uses, looked up
@@ -213,17 +217,70 @@ def _type_scope(scopes: Scopes, scope: tuple[str, ...], name: str) -> Optional[t
 
 def offered(scopes: Scopes, scope: tuple[str, ...], static: Optional[bool], typed: str,
             rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None, qualifier: str = "",
-            limit: int = SHOWN) -> list[str]:
+            limit: int = SHOWN, types: Optional[bool] = None) -> list[str]:
     """The dotted names of the members of `scope` starting with `typed` (none does: with it in any case, else
     the first ones), static ones or instance ones only where `static` says, at most `limit`: the first ones,
     or those `rank` picks (`fim.popular`: the project's uses after `qualifier`, the chain's last name typed,
-    first)."""
+    first); with `types` (the cursor in a type, True, or in an expression, False: `type_position`), those that
+    can stand there first (``node: ts.|``: interfaces, type aliases, classes, enums, namespaces; ``if (ts.|``: not
+    the interfaces and type aliases)."""
     members = [m.name for m in scopes.get(scope, ()) if static is None or m.static == static]
     members = list(dict.fromkeys(n for n in members if not n.startswith(("_", "#"))))
     picked = [n for n in members if n.startswith(typed)] or [n for n in members if n.lower().startswith(
         typed.lower())] or members
-    picked = rank(picked, qualifier, limit) if rank is not None else picked[:limit]
-    return [".".join(scope + (n,)) for n in picked]
+    kinds: dict[str, set[str]] = {}
+    for m in scopes.get(scope, ()) if types is not None else ():
+        kinds.setdefault(m.name, set()).add(m.kind)
+    return [".".join(scope + (n,)) for n in by_position(picked, kinds, types, rank, qualifier, limit)]
+
+
+def by_position(names: Sequence[str], kinds: Mapping[str, AbstractSet[str]], types: Optional[bool],
+                rank: Optional[Ranker], qualifier: str, limit: int) -> list[str]:
+    """At most `limit` of `names`, those `rank` picks (else the first ones): with `types` (True: the cursor in a
+    type, False: in an expression), first those of them whose declarations' `kinds` (a name -> its `Member.kind`s;
+    a name without any: either) may stand there, then the others."""
+    groups = [list(names)]
+    if types is not None:
+        fits = [not kinds.get(n) or bool(kinds[n] & _TYPE_KINDS if types else kinds[n] - _TYPE_ONLY) for n in names]
+        groups = [[n for n, ok in zip(names, fits) if ok], [n for n, ok in zip(names, fits) if not ok]]
+    chosen: list[str] = []
+    for group in (g for g in groups if g):
+        if len(chosen) < limit:
+            chosen += rank(group, qualifier, limit - len(chosen)) if rank is not None else group[:limit - len(chosen)]
+    return chosen
+
+
+@lru_cache(maxsize=8)
+def declared_kinds(text: str) -> dict[str, frozenset[str]]:
+    """A declaration file's top-level names (``declare module "http2" { }`` blocks' too) -> their kinds."""
+    kinds: dict[str, set[str]] = {}
+    for m in declarations(text).get(()):
+        kinds.setdefault(m.name, set()).add(m.kind)
+    return {name: frozenset(found) for name, found in kinds.items()}
+
+
+_TYPE_KINDS = frozenset({"namespace", "enum", "class", "interface", "type"})  # a member that may name a type
+_TYPE_ONLY = frozenset({"interface", "type"})  # one that names no value
+# the text before a chain where TypeScript expects a type: an annotation (``node: ``, ``): ``, ``x?: ``), ``as``,
+# ``extends``, ``implements``, ``satisfies``, ``keyof``, a type predicate's ``is``, a type argument (``<``), a
+# union's or intersection's other member (``| ``, ``& ``; not ``||``, ``&&``), a type alias's ``type X = ``; an
+# optional ``(`` after them
+_TYPE_POSITION = re.compile(r"(?:[\w$)\]]\??[ \t]*:(?!:)|(?<![\w$.])(?:as|extends|implements|satisfies|keyof|is)"
+                            r"|<|(?<!\|)\||(?<!&)&|(?<![\w$.])type[ \t]+[A-Za-z_$][\w$]*(?:<[^=]*>)?[ \t]*=)"
+                            r"[ \t]*\(?[ \t]*\Z")
+
+
+def wants_types(language: str, before: str) -> bool:
+    """Whether the cursor after `before` (the line's text before a qualified name) is in a type: never in
+    JavaScript (its chains are values), `type_position` in TypeScript (and a Vue or Svelte file's script)."""
+    entry = languages.get(language)
+    return entry is not None and entry.name != "javascript" and type_position(before)
+
+
+def type_position(before: str) -> bool:
+    """Whether TypeScript reads a type at the end of `before` (the line's text before a qualified name), by its
+    last tokens (`_TYPE_POSITION`); ``a ? b : ts.`` and an object literal's ``key: ts.`` read as one too."""
+    return _TYPE_POSITION.search(before[-200:]) is not None
 
 
 def member_spans(text: str, dotted: str) -> list[tuple[int, int]]:
@@ -332,7 +389,9 @@ def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column:
     scope, static, walked = resolved
     typed = m.group(3) or ""
     qualifier = segments[-1] if segments else m.group(1)  # ``factory`` of ``ts.factory.``: what the project writes
-    names = walked + offered(scopes, scope, static, typed, rank, qualifier, limit)
+    before = lines[cursor_line][:column]
+    types = wants_types(language, before[:len(before) - len(m.group(0))])
+    names = walked + offered(scopes, scope, static, typed, rank, qualifier, limit, types)
     return typed, {path: names} if names else {}
 
 

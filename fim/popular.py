@@ -138,7 +138,7 @@ class ProjectUses:
         self.current_path = current_path
         self.cue = cue
         self._sums: Optional[_Sums] = None
-        self.promoted: set[str] = set()  # the names `rank` put first for the project's uses or the cue (last parts)
+        self.promoted: set[str] = set()  # the names `rank` put first of a list past its limit (last parts)
 
     def rank(self, names: Sequence[str], qualifier: str = "", limit: int = SHOWN) -> list[str]:
         """At most `limit` of `names` (a module's offered names in its order): those the workspace's other files

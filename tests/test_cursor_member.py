@@ -115,6 +115,23 @@ def test_a_crates_member_typed_without_a_use_brings_its_public_names(tmp_path: P
                    "pub fn to_vec<T: ?Sized>(value: &T) -> Result<Vec<u8>> {\n    todo!()\n}"}
 
 
+def test_a_modules_names_that_may_stand_at_the_cursor_come_first(tmp_path: Path) -> None:
+    """``let s: fs.|`` is a type (an interface first), ``const data = fs.|`` an expression (the functions first)."""
+    from tests.test_dependencies import TYPES_NODE
+
+    write(tmp_path, TYPES_NODE)
+    files = InstalledFiles(None, lambda rel: tmp_path / rel, 1 << 20)
+
+    def first(line: str) -> list[str]:
+        document = 'import * as fs from "fs";\n\n' + line
+        lines = document.split("\n")
+        got = member_definitions(document, lines, 2, len(line), "typescript", "src/a.ts", files, limit=1)[1]
+        return [name for names in got.values() for name in names]
+
+    assert first("let s: fs.") == ["WriteStream"]
+    assert first("const data = fs.") == ["readFileSync"]
+
+
 def test_a_rust_modules_names_are_its_items_not_its_types_methods() -> None:
     from fim.crates import _public_names
 

@@ -149,3 +149,31 @@ def test_a_block_of_members_cut_to_the_room_never_passes_it() -> None:
     for room in [*range(40, 200), *range(200, len(whole) + 40, 7)]:  # the heads' own length (55) too
         got = brief(VSCODE, "typescript", names, room).text
         assert len(got) <= room and whole.startswith(got.rstrip()), room
+
+
+def test_the_names_that_may_stand_at_the_cursor_come_first(tmp_path: Path) -> None:
+    """``node: ts.|`` is a type: the namespace's interfaces, type aliases, classes and enums first; ``if (ts.|``
+    an expression: not its interfaces and type aliases (in JavaScript, always so)."""
+    from fim.namespaces import namespace_member_definitions, type_position
+
+    functions = "".join(f"    function isKind{k}(node: Node): boolean;\n" for k in range(60))
+    interfaces = "".join(f"    interface Shape{k} {{\n        readonly size: number;\n    }}\n" for k in range(60))
+    text = "declare namespace ts {\n" + functions + interfaces + "}\nexport = ts;\n"
+    root = tmp_path / "node_modules" / "typescript"
+    (root / "lib").mkdir(parents=True)
+    (root / "package.json").write_text('{"name": "typescript", "typings": "./lib/typescript.d.ts"}', encoding="utf-8")
+    (root / "lib" / "typescript.d.ts").write_text(text, encoding="utf-8")
+    files = InstalledFiles(None, lambda rel: tmp_path / rel, 256 * 1024)
+
+    def names(line: str, language: str = "typescript") -> list[str]:
+        document = 'import ts from "typescript";\n\n' + line
+        lines = document.split("\n")
+        got = namespace_member_definitions(lines, 2, len(line), language, "src/a.ts", files, document)
+        return got[1]["node_modules/typescript/lib/typescript.d.ts"] if got else []
+
+    assert names("export function visit(node: ts.") == [f"ts.Shape{k}" for k in range(48)]
+    assert names("if (ts.") == [f"ts.isKind{k}" for k in range(48)]
+    assert names("const x: ts.", "javascript")[0] == "ts.isKind0"
+    assert names("const x: ts.Sh") == [f"ts.Shape{k}" for k in range(48)]  # the part typed first
+    assert [type_position(b) for b in ("(node: ", "x as ", "A | ", "class B extends ", "if (", "a || ", "x = ")] \
+        == [True, True, True, True, False, False, False]
