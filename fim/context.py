@@ -522,13 +522,40 @@ def _member_brief(text: str, language: str, names: Sequence[str], promoted: Abst
     groups = [g for g in (first, [n for n in others if n not in stale], [n for n in others if n in stale]) if g]
     if not groups:
         return Extract("", (), False)
-    out = brief(text, language, groups[0], room, bare=bare)
+    out = _ranked_brief(text, language, groups[0], room, bare)
     for group in groups[1:]:
         left = room - len(out.text) - 1
         if left < MEMBER_REST_CHARS:
             break
-        out = _both(out, brief(text, language, group, left, bare=bare))
+        out = _both(out, _ranked_brief(text, language, group, left, bare))
     return out
+
+
+def _ranked_brief(text: str, language: str, names: Sequence[str], room: int, bare: bool) -> Extract:
+    """`brief` of `names` (in `fim.popular`'s order) within `room`: where not all of them fit, the most of the first
+    ones that do, then others in the room left (in the file's order alone, Neovim's first ``nvim_buf_*`` functions
+    took the room of the ``nvim_create_augroup`` the project uses most)."""
+    out = brief(text, language, names, room, bare=bare)
+    if len(names) < 2 or _holds(out, names):
+        return out
+    fits, short, head = 0, len(names), out  # all of names[:fits] fit (`head`); not all of names[:short]
+    while short - fits > 1:
+        middle = (fits + short) // 2
+        cut = brief(text, language, names[:middle], room, bare=bare)
+        if _holds(cut, names[:middle]):
+            fits, head = middle, cut
+        else:
+            short = middle
+    if fits == 0:
+        return out
+    left = room - len(head.text) - 1
+    return _both(head, brief(text, language, names[fits:], left, bare=bare)) if left >= MEMBER_REST_CHARS else head
+
+
+def _holds(cut: Extract, names: Sequence[str]) -> bool:
+    """Whether `cut` names each of `names` (by its last part)."""
+    words = _word_set(cut.text)
+    return all(last(name) in words for name in names)
 
 
 def _installed_reexports(import_paths: Mapping[str, tuple[int, list[str]]], files: Mapping[str, str],

@@ -242,3 +242,21 @@ def test_the_names_marked_deprecated_come_last(tmp_path: Path) -> None:
                            installed=files, language="lua", cursor_character=17)
     text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/vimfn.lua"))
     assert "function vim.fn.f000(expr) end" in text and "buffer_exists" not in text
+
+
+def test_the_first_names_by_rank_get_the_room_not_the_first_in_the_file(tmp_path: Path) -> None:
+    """``api.|`` where the project uses more of Neovim's documented functions than the room holds: the one most of
+    its files use first, not the file's first ``nvim_buf_*`` ones."""
+    files = setup(tmp_path)
+    docs = "".join(f"--- Does buffer thing {k}, a longer line of documentation than most.\n"
+                   f"function vim.api.nvim_buf_thing{k:03}(buffer, opts) end\n\n" for k in range(120))
+    group = "--- Create or get an autocommand group.\nfunction vim.api.nvim_create_augroup(name, opts) end\n"
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"api.lua": docs + group})
+    uses = "".join(f"api.nvim_buf_thing{k:03}(0, {{}})\n" for k in range(60))
+    workspace = {"a.lua": "local api = vim.api\n" + uses + "api.nvim_create_augroup('x', {})\n",
+                 "b.lua": "local api = vim.api\napi.nvim_create_augroup('y', {})\n"}
+    document = "local api = vim.api\nlocal x = api.\n"
+    found = select_context("init.lua", document, 1, {"init.lua": document, **workspace}, [], None, 6000, (0, 2),
+                           installed=files, language="lua", cursor_character=14)
+    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
+    assert "function vim.api.nvim_create_augroup(name, opts) end" in text
