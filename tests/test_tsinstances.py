@@ -96,19 +96,25 @@ def test_declared_types_nearest_first() -> None:
     assert declared_type(["const other = { node: ts.factory };", "node."], 1, "node") == ""  # an object's key
 
 
-def test_the_benchmarks_instance_tasks_are_the_members_used_on_typed_objects(tmp_path: Path) -> None:
-    from benchmarks.dependency_context import fresh_member_tasks
+def instance_tasks(root: Path, source: str) -> list:
+    """The benchmark's instance-member tasks of a workspace holding `source` as src/visit.ts."""
     from benchmarks.repo_context import index_workspace
     from benchmarks.tsobjects import instance_member_tasks
 
-    installed(tmp_path)
-    (tmp_path / "src").mkdir()
+    installed(root)
+    (root / "src").mkdir()
+    (root / "src" / "visit.ts").write_text(source, encoding="utf-8")
+    project, _ = index_workspace(root)
+    return instance_member_tasks("demo", project, root, "typescript")
+
+
+def test_the_benchmarks_instance_tasks_are_the_members_used_on_typed_objects(tmp_path: Path) -> None:
+    from benchmarks.dependency_context import fresh_member_tasks
+
     source = ('import ts from "typescript";\n\nexport function visit(node: ts.InterfaceDeclaration): number {\n'
               "    const n = node.members.length; // node.name in a comment\n    return n + node.kind;\n}\n\n"
               "export function other(node: Local): string {\n    return node.members;\n}\n")
-    (tmp_path / "src" / "visit.ts").write_text(source, encoding="utf-8")
-    project, _ = index_workspace(tmp_path)
-    tasks = instance_member_tasks("demo", project, tmp_path, "typescript")
+    tasks = instance_tasks(tmp_path, source)
     # ``members`` (declared in InterfaceDeclaration itself); not ``kind`` (Node's: an inherited member) nor the
     # other function's ``node``
     assert [(t.line, t.column, t.name, t.definition.line, t.definition.module) for t in tasks] == [
@@ -120,16 +126,10 @@ def test_the_benchmarks_fresh_member_keeps_a_javascript_import_whole(tmp_path: P
     """A fresh member's variant leaves out the other lines using its name, but not an import list's closing line
     (``} from "./members";``: the statement would run on into the next import): no such variant."""
     from benchmarks.dependency_context import fresh_member_tasks
-    from benchmarks.repo_context import index_workspace
-    from benchmarks.tsobjects import instance_member_tasks
 
-    installed(tmp_path)
-    (tmp_path / "src").mkdir()
     source = ('import {\n    Local,\n} from "./members";\nimport ts from "typescript";\n\n'
               "export function visit(node: ts.InterfaceDeclaration): number {\n"
               "    const n = node.members.length;\n    return n;\n}\n")
-    (tmp_path / "src" / "visit.ts").write_text(source, encoding="utf-8")
-    project, _ = index_workspace(tmp_path)
-    tasks = instance_member_tasks("demo", project, tmp_path, "typescript")
+    tasks = instance_tasks(tmp_path, source)
     assert [(t.line, t.name) for t in tasks] == [(6, "members")]
     assert fresh_member_tasks(tasks) == []
