@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import AbstractSet, Callable, Mapping, Optional, Sequence
+from typing import AbstractSet, Mapping, Optional, Sequence
 
 from fim import languages
 from fim.languages.treesitter import parse
@@ -216,7 +216,7 @@ def _type_scope(scopes: Scopes, scope: tuple[str, ...], name: str) -> Optional[t
 
 
 def offered(scopes: Scopes, scope: tuple[str, ...], static: Optional[bool], typed: str,
-            rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None, qualifier: str = "",
+            rank: Optional[Ranker] = None, qualifier: str = "",
             limit: int = SHOWN, types: Optional[bool] = None) -> list[str]:
     """The dotted names of the members of `scope` starting with `typed` (none does: with it in any case, else
     the first ones), static ones or instance ones only where `static` says, at most `limit`: the first ones,
@@ -362,7 +362,7 @@ def export_assigned(text: str) -> str:
 
 def namespace_member_definitions(lines: Sequence[str], cursor_line: int, column: int, language: str,
                                  current_path: str, installed: Mapping[str, str],
-                                 document: str, rank: Optional[Callable[[Sequence[str], str, int], list[str]]] = None,
+                                 document: str, rank: Optional[Ranker] = None,
                                  limit: int = SHOWN) -> Optional[tuple[str, dict[str, list[str]]]]:
     """(the part typed, {installed file: the dotted names of the members starting with it, after the ``const``
     declarations the chain goes through}) for the cursor after ``name.`` or ``name.a.b.`` where ``name`` is
