@@ -411,8 +411,9 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             continue
         candidates.extend(_member_candidate(path, installed[path], names, popular.promoted, member_rooms,
                                             MEMBER_RANK - n, n))
-    # The member's names past those its snippets show, where the prompt has room left (MORE_NAMES).
-    shown = {c.source: c.regions[0][1] for c in candidates if c.member}
+    # The member's names past those its snippets show, where the prompt has room left (MORE_NAMES): past those of its
+    # shortest cut (the one a short share takes: nvim_create_augroup was in the longer one only, and nowhere)
+    shown = {c.source: c.regions[-1][1] for c in candidates if c.member}
     for n, (path, names) in enumerate(list(more_at_cursor.items())[:MAX_DEPENDENCY_FILES]):
         if readable(path) and _language_id(path) is not None:
             candidates.extend(_more_names(path, installed[path], names, shown.get(path, ""), popular.promoted,

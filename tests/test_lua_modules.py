@@ -260,3 +260,21 @@ def test_the_first_names_by_rank_get_the_room_not_the_first_in_the_file(tmp_path
                            installed=files, language="lua", cursor_character=14)
     text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
     assert "function vim.api.nvim_create_augroup(name, opts) end" in text
+
+
+def test_the_names_past_the_members_shorter_snippet_come_with_the_more_names(tmp_path: Path) -> None:
+    """Where the installed files' share leaves the member's snippet its shorter cut, the names only its longer cut
+    held come among the more names (they came nowhere: the more names left out all the longer cut's)."""
+    files = setup(tmp_path)
+    docs = "".join(f"--- Does buffer thing {k}, a longer line of documentation than most of them here.\n"
+                   f"function vim.api.nvim_buf_thing{k:03}(buffer, opts) end\n\n" for k in range(120))
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"api.lua": docs})
+    uses = "".join(f"api.nvim_buf_thing{k:03}(0, {{}})\n" for k in range(0, 120, 2))
+    workspace = {"a.lua": "local api = vim.api\n" + uses, "b.lua": "local api = vim.api\n" + uses}
+    document = "local api = vim.api\n" + "".join(f"api.nvim_buf_thing{k:03}(0, {{}})\n" for k in range(1, 40, 2))
+    document += "local x = api.\n"
+    line = document.count("\n") - 1
+    found = select_context("init.lua", document, line, {"init.lua": document, **workspace}, [], None, 12000,
+                           (0, line + 1), installed=files, language="lua", cursor_character=14)
+    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
+    assert all(f"function vim.api.nvim_buf_thing{k:03}(buffer, opts) end" in text for k in range(0, 40, 2))
