@@ -130,7 +130,7 @@ def _sums(texts: Mapping[str, str], current_path: str) -> _Sums:
 
 
 class ProjectUses:
-    """The workspace's uses of names, read on the first `rank` that needs them (a short list needs none), and the
+    """The workspace's uses of names, read on the first `rank` that needs them (a lone name needs none), and the
     words at the cursor (`cue`: the file's name and the cursor line's text before the cursor)."""
 
     def __init__(self, files: Mapping[str, str], current_path: str, cue: str = "") -> None:
