@@ -80,6 +80,26 @@ def test_the_names_starting_with_the_part_typed_come_first(tmp_path: Path) -> No
     assert "CommandLine" not in got.get(PFLAG + "flag.go", "")
 
 
+def test_the_packages_names_come_before_files_of_its_own_package_used_nowhere_near(tmp_path: Path) -> None:
+    """cobra's ``flags *flag.|`` with a 4K window: twelve files of its own package, none of whose names the lines
+    near the cursor use, left out of their share, took the room the installed package's definitions wait for."""
+    files = vendored(tmp_path)
+    fields = "".join(f"\t// field{k} holds the flag set's setting number {k}.\n\tfield{k} int\n" for k in range(16))
+    (tmp_path / PFLAG / "flag.go").write_text(FLAG_GO.replace(
+        "type FlagSet struct{ name string }", "type FlagSet struct {\n\tname string\n" + fields + "}"))
+    body = "".join(f"\tstep{k} := value * {k}\n\t_ = step{k}\n" for k in range(12))
+    siblings = {f"part{k}.go": "package main\n\n" + "".join(f"// part{k}Call computes part {k} of the value, line {j}.\n"
+                                                            for j in range(4))
+                + f"func part{k}Call(value int) int {{\n{body}\treturn value\n}}\n" for k in range(12)}
+    document = MAIN_GO.replace("\t_ = fs\n", "\t_ = fs\n\tvar set *flag.FlagSet = fs\n\t_ = set\n")
+    line = document.split("\n").index("\tflag.")
+    snippets = select_context("main.go", document, line, {"main.go": document, **siblings}, [], None, 4000,
+                              (0, line + 1), installed=files, language="go", cursor_character=len("\tflag."))
+    got = {s.source: s.text for s in snippets}
+    assert "type FlagSet struct {" in got[PFLAG + "flag.go"]
+    assert "func part0Call(value int) int {" in got["part0.go"]  # the package's files: their heads still
+
+
 PACKAGE = {
     "httplib/__init__.py": "from ._models import Request\nfrom ._pool import ConnectionPool\n__all__ = []\n",
     "httplib/_models.py": "class Request:\n    def __init__(self, url: str) -> None:\n        self.url = url\n",
