@@ -88,8 +88,8 @@ def test_the_packages_names_come_before_files_of_its_own_package_used_nowhere_ne
     (tmp_path / PFLAG / "flag.go").write_text(FLAG_GO.replace(
         "type FlagSet struct{ name string }", "type FlagSet struct {\n\tname string\n" + fields + "}"))
     body = "".join(f"\tstep{k} := value * {k}\n\t_ = step{k}\n" for k in range(12))
-    siblings = {f"part{k}.go": "package main\n\n" + "".join(f"// part{k}Call computes part {k} of the value, line {j}.\n"
-                                                            for j in range(4))
+    siblings = {f"part{k}.go": "package main\n\n"
+                + "".join(f"// part{k}Call computes part {k} of the value, line {j}.\n" for j in range(4))
                 + f"func part{k}Call(value int) int {{\n{body}\treturn value\n}}\n" for k in range(12)}
     document = MAIN_GO.replace("\t_ = fs\n", "\t_ = fs\n\tvar set *flag.FlagSet = fs\n\t_ = set\n")
     line = document.split("\n").index("\tflag.")
