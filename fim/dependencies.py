@@ -663,8 +663,8 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
     """The public names the installed module `ref` imports offers (what may follow ``alias.``), in the order of its
     files (Go: the file defining the most of `ref.names`, those the document uses, first, then the most names), at
     most MAX_OFFERED (Rust: its crate's or module's file's, `fim.crates.crate_names`; Ruby: qualified, ``Rack::Head``,
-    `fim.gems.gem_names`; Java, Kotlin: a class's public members, `fim.jars.class_members`); [] for a language
-    without them (PHP) or a module not installed."""
+    `fim.gems.gem_names`; Java, Kotlin: a class's public members, `fim.jars.class_members`; Lua: none with ``__``,
+    Neovim's internal ``nvim__id``); [] for a language without them (PHP) or a module not installed."""
     family = _family(ref.language)
     if family == "python":
         entry = _python_module(ref.module, installed) if not ref.module.startswith(".") else None
@@ -699,6 +699,8 @@ def module_names(ref: ImportRef, current_path: str, installed: Mapping[str, str]
             names = list(dict.fromkeys(list(_reexported(text)) + names))
         elif family == "go":
             names = [n for n in names if n[:1].isupper()]
+        elif family == "lua":  # Neovim's API marks its internal functions so: ``nvim__id``, ``nvim__stats``
+            names = [n for n in names if "__" not in n]
         elif family == "javascript":
             names += [n for n in _js_exports(path, installed) if n not in names]
         per_file.append(names)

@@ -244,6 +244,20 @@ def test_the_names_marked_deprecated_come_last(tmp_path: Path) -> None:
     assert "function vim.fn.f000(expr) end" in text and "buffer_exists" not in text
 
 
+def test_neovims_internal_functions_are_not_offered(tmp_path: Path) -> None:
+    """``api.|``: ``nvim__id`` and the other functions Neovim's API marks internal with ``__`` (a block of them
+    sorts before ``nvim_buf_*``) take none of the room."""
+    files = setup(tmp_path)
+    internal = "".join(f"--- Internal function {k}, for testing.\nfunction vim.api.nvim__id{k}(obj) end\n\n"
+                       for k in range(40))
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"api.lua": internal + API_META_LUA})
+    document = "local api = vim.api\nlocal x = api.\n"
+    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
+                           installed=files, language="lua", cursor_character=14)
+    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
+    assert "function vim.api.nvim_get_current_win() end" in text and "nvim__id" not in text
+
+
 def test_the_first_names_by_rank_get_the_room_not_the_first_in_the_file(tmp_path: Path) -> None:
     """``api.|`` where the project uses more of Neovim's documented functions than the room holds: the one most of
     its files use first, not the file's first ``nvim_buf_*`` ones."""
