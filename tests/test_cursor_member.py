@@ -100,6 +100,18 @@ def test_the_packages_names_come_before_files_of_its_own_package_used_nowhere_ne
     assert "func part0Call(value int) int {" in got["part0.go"]  # the package's files: their heads still
 
 
+def test_the_members_names_may_take_the_installed_files_whole_share(tmp_path: Path) -> None:
+    """``flag.|`` in a small window: the member's names with their documentation in the installed files' whole share
+    (in half of it one name came so, the others as bare signatures in the room left)."""
+    files = vendored(tmp_path)
+    (tmp_path / PFLAG / "bool.go").write_text("package pflag\n\n" + "".join(
+        f"// Bool{k} defines a bool flag with specified name, default value, and usage string.\n"
+        f"func Bool{k}(name string, value bool, usage string) *bool {{\n\treturn nil\n}}\n\n" for k in range(14)))
+    line = MAIN_GO.split("\n").index("\tflag.")
+    got = context(MAIN_GO, line, len("\tflag."), files, budget=3000)
+    assert "// Bool2 defines a bool flag" in got[PFLAG + "bool.go"]
+
+
 PACKAGE = {
     "httplib/__init__.py": "from ._models import Request\nfrom ._pool import ConnectionPool\n__all__ = []\n",
     "httplib/_models.py": "class Request:\n    def __init__(self, url: str) -> None:\n        self.url = url\n",

@@ -244,6 +244,21 @@ def test_the_names_marked_deprecated_come_last(tmp_path: Path) -> None:
     assert "function vim.fn.f000(expr) end" in text and "buffer_exists" not in text
 
 
+def test_a_module_none_of_whose_names_is_used_brings_its_names_not_its_head(tmp_path: Path) -> None:
+    """``tablex.|`` in a file using none of tablex's names: where the member's names in the installed files' whole
+    share do not fit it, their shorter cut comes, not the module's head (busted's ``tablex.copy``)."""
+    files = setup(tmp_path)
+    ops = "".join(f"--- Operation number {k} on a table, documented at some length.\nfunction tablex.op{k:02}(t)\n"
+                  "  return t\nend\n\n" for k in range(60))
+    write(tmp_path / "rocks", {"tablex.lua": "--- Extended operations on Lua tables.\nlocal tablex = {}\n\n" + ops
+                               + "return tablex\n"})
+    document = 'local tablex = require("tablex")\n\nlocal loaded = tablex.\n'
+    found = select_context("init.lua", document, 2, {"init.lua": document}, [], None, 30000, (0, 3),
+                           installed=files, language="lua", cursor_character=len("local loaded = tablex."))
+    text = "\n".join(s.text for s in found if s.source.endswith("tablex.lua") and "--- Operation" in s.text)
+    assert text.count("--- Operation number") > 20  # the module's head (its first 1,200 characters) holds 11
+
+
 def test_neovims_internal_functions_are_not_offered(tmp_path: Path) -> None:
     """``api.|``: ``nvim__id`` and the other functions Neovim's API marks internal with ``__`` (a block of them
     sorts before ``nvim_buf_*``) take none of the room."""
