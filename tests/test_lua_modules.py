@@ -5,6 +5,7 @@ the system's) and in the Neovim plugins a configuration requires (`fim.luamodule
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from fim.context import select_context
 from fim.dependencies import installed_definitions
@@ -192,6 +193,17 @@ def test_neovims_api_used_without_a_require(tmp_path: Path) -> None:
     assert any("function keymap.set(mode, lhs, rhs, opts)" in t for t in texts.values()), texts
 
 
+def member_text(files: InstalledFiles, document: str, budget: int, source_end: str,
+                workspace: Optional[dict[str, str]] = None) -> str:
+    """The text of the snippets from the installed file whose key ends with `source_end`, the cursor at the end of
+    `document`'s last line (a member being typed), the workspace holding `workspace`'s files too."""
+    lines = document.split("\n")[:-1]
+    line = len(lines) - 1
+    found = select_context("init.lua", document, line, {"init.lua": document, **(workspace or {})}, [], None, budget,
+                           (0, line + 1), installed=files, language="lua", cursor_character=len(lines[line]))
+    return "\n".join(s.text for s in found if s.source.endswith(source_end))
+
+
 def test_a_member_of_neovims_api_being_typed(tmp_path: Path) -> None:
     """``vim.api.nvim_buf_|``, ``api.nvim_buf_|`` after ``local api = vim.api``: the runtime's functions it
     begins."""
@@ -221,10 +233,7 @@ def test_the_names_past_those_shown_come_as_their_signatures(tmp_path: Path) -> 
     documented = "".join(f"--- Returns the value of the documented function number {k}, or zero.\n"
                          f"function vim.fn.f{k}(expr) end\n\n" for k in range(300))
     write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"vimfn.lua": documented})
-    document = "local x = 1\nlocal y = vim.fn.\n"
-    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 30000, (0, 2),
-                           installed=files, language="lua", cursor_character=17)
-    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/vimfn.lua"))
+    text = member_text(files, "local x = 1\nlocal y = vim.fn.\n", 30000, "vim/_meta/vimfn.lua")
     assert "--- Returns the value of the documented function number 10, or zero.\nfunction vim.fn.f10(" in text
     assert "\nfunction vim.fn.f200(expr) end" in text
     assert "number 200," not in text
@@ -237,10 +246,7 @@ def test_the_names_marked_deprecated_come_last(tmp_path: Path) -> None:
     names = "".join(f"--- Function {k}.\nfunction vim.fn.f{k:03}(expr) end\n\n" for k in range(120))
     stale = "--- @deprecated\nfunction vim.fn.buffer_exists(...) end\n\n"
     write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"vimfn.lua": stale + names})
-    document = "local x = 1\nlocal y = vim.fn.\n"
-    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
-                           installed=files, language="lua", cursor_character=17)
-    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/vimfn.lua"))
+    text = member_text(files, "local x = 1\nlocal y = vim.fn.\n", 6000, "vim/_meta/vimfn.lua")
     assert "function vim.fn.f000(expr) end" in text and "buffer_exists" not in text
 
 
@@ -252,10 +258,7 @@ def test_a_module_none_of_whose_names_is_used_brings_its_names_not_its_head(tmp_
                   "  return t\nend\n\n" for k in range(60))
     write(tmp_path / "rocks", {"tablex.lua": "--- Extended operations on Lua tables.\nlocal tablex = {}\n\n" + ops
                                + "return tablex\n"})
-    document = 'local tablex = require("tablex")\n\nlocal loaded = tablex.\n'
-    found = select_context("init.lua", document, 2, {"init.lua": document}, [], None, 30000, (0, 3),
-                           installed=files, language="lua", cursor_character=len("local loaded = tablex."))
-    text = "\n".join(s.text for s in found if s.source.endswith("tablex.lua") and "--- Operation" in s.text)
+    text = member_text(files, 'local tablex = require("tablex")\n\nlocal loaded = tablex.\n', 30000, "tablex.lua")
     assert text.count("--- Operation number") > 20  # the module's head (its first 1,200 characters) holds 11
 
 
@@ -266,10 +269,7 @@ def test_neovims_internal_functions_are_not_offered(tmp_path: Path) -> None:
     internal = "".join(f"--- Internal function {k}, for testing.\nfunction vim.api.nvim__id{k}(obj) end\n\n"
                        for k in range(40))
     write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"api.lua": internal + API_META_LUA})
-    document = "local api = vim.api\nlocal x = api.\n"
-    found = select_context("init.lua", document, 1, {"init.lua": document}, [], None, 6000, (0, 2),
-                           installed=files, language="lua", cursor_character=14)
-    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
+    text = member_text(files, "local api = vim.api\nlocal x = api.\n", 6000, "vim/_meta/api.lua")
     assert "function vim.api.nvim_get_current_win() end" in text and "nvim__id" not in text
 
 
@@ -284,10 +284,7 @@ def test_the_first_names_by_rank_get_the_room_not_the_first_in_the_file(tmp_path
     uses = "".join(f"api.nvim_buf_thing{k:03}(0, {{}})\n" for k in range(60))
     workspace = {"a.lua": "local api = vim.api\n" + uses + "api.nvim_create_augroup('x', {})\n",
                  "b.lua": "local api = vim.api\napi.nvim_create_augroup('y', {})\n"}
-    document = "local api = vim.api\nlocal x = api.\n"
-    found = select_context("init.lua", document, 1, {"init.lua": document, **workspace}, [], None, 6000, (0, 2),
-                           installed=files, language="lua", cursor_character=14)
-    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
+    text = member_text(files, "local api = vim.api\nlocal x = api.\n", 6000, "vim/_meta/api.lua", workspace)
     assert "function vim.api.nvim_create_augroup(name, opts) end" in text
 
 
@@ -301,9 +298,5 @@ def test_the_names_past_the_members_shorter_snippet_come_with_the_more_names(tmp
     uses = "".join(f"api.nvim_buf_thing{k:03}(0, {{}})\n" for k in range(0, 120, 2))
     workspace = {"a.lua": "local api = vim.api\n" + uses, "b.lua": "local api = vim.api\n" + uses}
     document = "local api = vim.api\n" + "".join(f"api.nvim_buf_thing{k:03}(0, {{}})\n" for k in range(1, 40, 2))
-    document += "local x = api.\n"
-    line = document.count("\n") - 1
-    found = select_context("init.lua", document, line, {"init.lua": document, **workspace}, [], None, 12000,
-                           (0, line + 1), installed=files, language="lua", cursor_character=14)
-    text = "\n".join(s.text for s in found if s.source.endswith("vim/_meta/api.lua"))
+    text = member_text(files, document + "local x = api.\n", 12000, "vim/_meta/api.lua", workspace)
     assert all(f"function vim.api.nvim_buf_thing{k:03}(buffer, opts) end" in text for k in range(0, 40, 2))
