@@ -507,7 +507,7 @@ def _more_names(path: str, text: str, names: Sequence[str], shown: str, promoted
     """The names offered for the member being typed that its snippet's text `shown` does not name, their
     signatures alone within `room`, as a snippet of the room the others leave (MORE_NAMES): none where there are no
     more."""
-    words = _word_set(shown)
+    words = _declared_words(shown)
     rest = [name for name in names if last(name) not in words]
     more = _member_brief(text, _language_id(path) or "", rest, promoted, room, bare=True) if rest else None
     if more is None or not more.text.strip():
@@ -856,6 +856,25 @@ def _duplicate(text: str, seen: AbstractSet[str]) -> bool:
 @lru_cache(maxsize=256)
 def _word_set(text: str) -> frozenset[str]:
     return word_set(text)
+
+
+_COMMENT_START = ("#", "//", "--", "*", "/*", '"""', "'''")
+_GO_RECEIVER = re.compile(r"^func\s*\([^)]*\)\s*")
+_DECLARED_HEAD = re.compile(r"^[^(:={<,|&;]*")
+_BASES = re.compile(r"\b(?:extends|implements)\b.*")
+
+
+@lru_cache(maxsize=64)
+def _declared_words(text: str) -> frozenset[str]:
+    """The words of `text`'s lines before their parameters, type or value (``function vim.api.nvim_open_win``,
+    ``interface Node``, ``self.status_code``), comments left out: the names it shows a definition of, not those it
+    only mentions (``type HasModifiers = ParameterDeclaration | ...`` shows no ``ParameterDeclaration``)."""
+    heads = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(_COMMENT_START):
+            heads.append(_BASES.sub("", _DECLARED_HEAD.match(_GO_RECEIVER.sub("func ", line)).group()))
+    return word_set("\n".join(heads))
 
 
 @lru_cache(maxsize=256)

@@ -273,6 +273,18 @@ def test_neovims_internal_functions_are_not_offered(tmp_path: Path) -> None:
     assert "function vim.api.nvim_get_current_win() end" in text and "nvim__id" not in text
 
 
+def test_the_more_names_leave_out_the_names_shown_not_those_mentioned(tmp_path: Path) -> None:
+    """The more names leave out those whose definitions the member's snippet shows, not every name its text
+    mentions: ts-json-schema-generator's ``type HasModifiers = ... | ParameterDeclaration | ...`` kept
+    ``interface ParameterDeclaration`` out of the prompt; here each function's documentation names another one."""
+    files = setup(tmp_path)
+    docs = "".join(f"--- Does buffer thing {k}, like nvim_buf_thing{k + 100:03} but for a window.\n"
+                   f"function vim.api.nvim_buf_thing{k:03}(buffer, opts) end\n\n" for k in range(120))
+    write(tmp_path / "runtime" / "lua" / "vim" / "_meta", {"api.lua": docs})
+    text = member_text(files, "local api = vim.api\nlocal x = api.\n", 30000, "vim/_meta/api.lua")
+    assert all(f"function vim.api.nvim_buf_thing{k:03}(buffer, opts) end" in text for k in range(100, 120))
+
+
 def test_the_first_names_by_rank_get_the_room_not_the_first_in_the_file(tmp_path: Path) -> None:
     """``api.|`` where the project uses more of Neovim's documented functions than the room holds: the one most of
     its files use first, not the file's first ``nvim_buf_*`` ones."""
