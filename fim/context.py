@@ -504,9 +504,9 @@ def _member_candidate(path: str, text: str, names: Sequence[str], promoted: Abst
 
 def _more_names(path: str, text: str, names: Sequence[str], shown: str, promoted: AbstractSet[str], room: int,
                 n: int) -> list[_Candidate]:
-    """The names offered for the member being typed that its snippet's text `shown` does not name, their
-    signatures alone within `room`, as a snippet of the room the others leave (MORE_NAMES): none where there are no
-    more."""
+    """The names offered for the member being typed whose definitions its snippet's text `shown` does not show
+    (`_declared_words`), their signatures alone within `room`, as a snippet of the room the others leave
+    (MORE_NAMES): none where there are no more."""
     words = _declared_words(shown)
     rest = [name for name in names if last(name) not in words]
     more = _member_brief(text, _language_id(path) or "", rest, promoted, room, bare=True) if rest else None
