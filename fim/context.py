@@ -393,8 +393,7 @@ def select_context(current_path: str, current_text: str, cursor_line: int, files
             cuts = [brief(installed[path], _language_id(path), names, room, others=True) for room in rooms]
         elif offered:  # ``biglog::in|`` where nothing of the header is used yet: the member's names (in half the room
             # where the share cannot hold them with their header: busted's ``tablex.|`` got the head), else the head
-            cuts = [_member_brief(installed[path], _language_id(path), offered, popular.promoted, room)
-                    for room in member_rooms]
+            cuts = _member_cuts(path, installed[path], offered, popular.promoted, member_rooms)
             cuts.append(extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS)))
         else:  # a module none of whose names is used yet: its head, or its outline
             cuts = [extract(installed[path], _language_id(path), (), min(per_snippet, OUTLINE_CHARS))]
@@ -496,10 +495,16 @@ def _member_candidate(path: str, text: str, names: Sequence[str], promoted: Abst
                       rank: float, n: int) -> list[_Candidate]:
     """The snippet of the names `path` offers for the member being typed (`_member_brief` at each of `rooms`, the
     shorter ones taken where the longer does not fit), first of the installed ones in the prompt: none when empty."""
-    language = _language_id(path) or ""
-    cuts = [_member_brief(text, language, names, promoted, room) for room in rooms]
+    cuts = _member_cuts(path, text, names, promoted, rooms)
     alternatives = list({cut.text: (cut.spans, cut.text) for cut in cuts if cut.text.strip()}.values())
     return [_Candidate(DEPENDENCIES, path, alternatives, rank, (-1, n), member=True)] if alternatives else []
+
+
+def _member_cuts(path: str, text: str, names: Sequence[str], promoted: AbstractSet[str],
+                 rooms: Sequence[int]) -> list[Extract]:
+    """`_member_brief` of the names `path` offers for the member being typed, at each of `rooms`."""
+    language = _language_id(path) or ""
+    return [_member_brief(text, language, names, promoted, room) for room in rooms]
 
 
 def _more_names(path: str, text: str, names: Sequence[str], shown: str, promoted: AbstractSet[str], room: int,
